@@ -1,0 +1,73 @@
+/**
+ * Instance (holdfast.io/v1alpha1): one database process, the local runtime's equivalent of a Pod.
+ * The cluster controller writes the spec; the runtime drives the process and writes the status.
+ */
+import { z } from "zod";
+import { conditionSchema, metadataSchema } from "./common.ts";
+
+export const instanceSpecSchema = z.object({
+  /** Engine module name, e.g. `postgresql`. */
+  engine: z.string(),
+  /** Engine version to run, one of the versions installed on the host. */
+  version: z.string(),
+  clusterName: z.string(),
+  componentName: z.string(),
+  /** Ordinal within the component: the `N` of `<cluster>-<component>-N`. */
+  ordinal: z.int().min(0),
+  /** TCP port on 127.0.0.1. */
+  port: z.int().min(1).max(65535),
+  /** Desired run state: false stops the process and keeps the data. */
+  running: z.boolean(),
+  /** Role the instance should take in its topology (standalone instances are `primary`). */
+  role: z.string().optional(),
+  /** Engine parameters derived from the component's resources and configuration. */
+  parameters: z.record(z.string(), z.string()),
+  /** Bumped (any new value) to ask for a restart, like KubeBlocks' restart annotation. */
+  restartRequest: z.string().optional(),
+  /** Remove the data directory when the instance is deleted. */
+  deleteData: z.boolean(),
+});
+
+export const instancePhaseSchema = z.enum(["Pending", "Initializing", "Starting", "Running", "Stopping", "Stopped", "CrashLoopBackOff", "Failed", "Terminating"]);
+
+export const instanceStatusSchema = z.object({
+  observedGeneration: z.int().optional(),
+  phase: instancePhaseSchema.optional(),
+  message: z.string().optional(),
+  ready: z.boolean().optional(),
+  role: z.string().optional(),
+  pid: z.int().optional(),
+  /** Process start time in clock ticks since boot (/proc/PID/stat field 22), to tell a reused pid apart. */
+  processStartTicks: z.string().optional(),
+  startedAt: z.string().optional(),
+  restartCount: z.int().optional(),
+  lastTerminatedAt: z.string().optional(),
+  /** The restartRequest value that was last carried out. */
+  appliedRestartRequest: z.string().optional(),
+  dataDirectory: z.string().optional(),
+  logFile: z.string().optional(),
+  conditions: z.array(conditionSchema).optional(),
+});
+
+export const instanceSchema = z.object({
+  apiVersion: z.literal("holdfast.io/v1alpha1"),
+  kind: z.literal("Instance"),
+  metadata: metadataSchema,
+  spec: instanceSpecSchema,
+  status: instanceStatusSchema.optional(),
+});
+
+export type InstanceSpec = z.infer<typeof instanceSpecSchema>;
+export type InstancePhase = z.infer<typeof instancePhaseSchema>;
+export type InstanceStatus = z.infer<typeof instanceStatusSchema>;
+export type Instance = z.infer<typeof instanceSchema>;
+
+/** Name of the Secret holding one system account's credentials, as KubeBlocks names it. */
+export function accountSecretName(clusterName: string, componentName: string, account: string): string {
+  return `${clusterName}-${componentName}-account-${account}`;
+}
+
+/** Name of an instance, as KubeBlocks names pods: `<cluster>-<component>-<ordinal>`. */
+export function instanceName(clusterName: string, componentName: string, ordinal: number): string {
+  return `${clusterName}-${componentName}-${ordinal}`;
+}

@@ -1,0 +1,56 @@
+/** The registry of resource kinds: API group/version, names and scope. */
+
+/** Static facts about one kind, as API discovery reports them. */
+export interface KindInfo {
+  kind: string;
+  group: string;
+  version: string;
+  plural: string;
+  singular: string;
+  shortNames: string[];
+  namespaced: boolean;
+}
+
+const KINDS: readonly KindInfo[] = [
+  { kind: "Namespace", group: "", version: "v1", plural: "namespaces", singular: "namespace", shortNames: ["ns"], namespaced: false },
+  { kind: "Secret", group: "", version: "v1", plural: "secrets", singular: "secret", shortNames: [], namespaced: true },
+  { kind: "Event", group: "", version: "v1", plural: "events", singular: "event", shortNames: ["ev"], namespaced: true },
+  { kind: "Cluster", group: "apps.kubeblocks.io", version: "v1", plural: "clusters", singular: "cluster", shortNames: ["cl"], namespaced: true },
+  { kind: "OpsRequest", group: "operations.kubeblocks.io", version: "v1alpha1", plural: "opsrequests", singular: "opsrequest", shortNames: ["ops"], namespaced: true },
+  { kind: "Instance", group: "holdfast.io", version: "v1alpha1", plural: "instances", singular: "instance", shortNames: ["inst", "pod", "pods", "po"], namespaced: true },
+];
+
+/** Every kind Holdfast serves. */
+export function allKinds(): readonly KindInfo[] {
+  return KINDS;
+}
+
+/** `apiVersion` string of a kind: `v1` for the core group, else `group/version`. */
+export function apiVersionOf(info: KindInfo): string {
+  return info.group === "" ? info.version : `${info.group}/${info.version}`;
+}
+
+/** Look a kind up by its Kind, plural, singular or short name (case-insensitive), with an optional `.group` suffix. */
+export function findKind(name: string): KindInfo | undefined {
+  const lower = name.toLowerCase();
+  const dot = lower.indexOf(".");
+  const bare = dot === -1 ? lower : lower.slice(0, dot);
+  const group = dot === -1 ? undefined : lower.slice(dot + 1);
+  return KINDS.find(
+    (k) =>
+      (group === undefined || k.group === group) &&
+      (k.kind.toLowerCase() === bare || k.plural === bare || k.singular === bare || k.shortNames.includes(bare)),
+  );
+}
+
+/** Look a kind up by `apiVersion` and `kind` as written in a manifest. */
+export function kindOf(apiVersion: string, kind: string): KindInfo | undefined {
+  return KINDS.find((k) => k.kind === kind && apiVersionOf(k) === apiVersion);
+}
+
+/** The kind info for a Kind name; throws when the kind is unknown (a programming error). */
+export function mustKind(kind: string): KindInfo {
+  const info = KINDS.find((k) => k.kind === kind);
+  if (!info) throw new Error(`unknown kind ${kind}`);
+  return info;
+}

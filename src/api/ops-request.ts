@@ -1,0 +1,63 @@
+/** OpsRequest (operations.kubeblocks.io/v1alpha1): day-2 operations as a state machine in status. */
+import { z } from "zod";
+import { conditionSchema, metadataSchema } from "./common.ts";
+
+/** Operation types KubeBlocks defines; Holdfast implements those in SUPPORTED_OPS_TYPES. */
+export const opsTypeSchema = z.enum([
+  "Start",
+  "Stop",
+  "Restart",
+  "Switchover",
+  "HorizontalScaling",
+  "VerticalScaling",
+  "VolumeExpansion",
+  "Reconfiguring",
+  "Upgrade",
+  "Expose",
+  "Backup",
+  "Restore",
+  "RebuildInstance",
+  "Custom",
+]);
+
+/** The operation types this build carries out. */
+export const SUPPORTED_OPS_TYPES: readonly OpsType[] = ["Start", "Stop", "Restart"];
+
+export const componentOpsSchema = z.looseObject({ componentName: z.string().min(1) });
+
+export const opsRequestSpecSchema = z.looseObject({
+  clusterName: z.string().min(1),
+  type: opsTypeSchema,
+  restart: z.array(componentOpsSchema).optional(),
+  cancel: z.boolean().optional(),
+  force: z.boolean().optional(),
+  timeoutSeconds: z.int().min(0).optional(),
+  ttlSecondsAfterSucceed: z.int().min(0).optional(),
+});
+
+/** OpsRequest phases as KubeBlocks defines them. */
+export const opsPhaseSchema = z.enum(["Pending", "Creating", "Running", "Cancelling", "Cancelled", "Failed", "Succeed", "Aborted"]);
+
+export const opsRequestStatusSchema = z.object({
+  phase: opsPhaseSchema.optional(),
+  progress: z.string().optional(),
+  message: z.string().optional(),
+  clusterGeneration: z.int().optional(),
+  startTimestamp: z.string().optional(),
+  completionTimestamp: z.string().optional(),
+  conditions: z.array(conditionSchema).optional(),
+});
+
+export const opsRequestSchema = z.object({
+  apiVersion: z.literal("operations.kubeblocks.io/v1alpha1"),
+  kind: z.literal("OpsRequest"),
+  metadata: metadataSchema,
+  spec: opsRequestSpecSchema,
+  status: opsRequestStatusSchema.optional(),
+});
+
+export type OpsType = z.infer<typeof opsTypeSchema>;
+export type OpsPhase = z.infer<typeof opsPhaseSchema>;
+export type OpsRequestSpec = z.infer<typeof opsRequestSpecSchema>;
+export type OpsRequestStatus = z.infer<typeof opsRequestStatusSchema>;
+export type OpsRequest = z.infer<typeof opsRequestSchema>;

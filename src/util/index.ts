@@ -1,0 +1,2 @@
+/** Small shared helpers: logging. */
+export * from "./logger.ts";
