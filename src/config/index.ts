@@ -1,0 +1,50 @@
+/** Where Holdfast keeps its files, resolved once at start-up and passed down. */
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+
+/** Default API server address: loopback only until authentication lands. */
+export const DEFAULT_API_HOST = "127.0.0.1";
+export const DEFAULT_API_PORT = 7420;
+
+/** Range database ports are allocated from (below Linux' ephemeral range). */
+export const DATABASE_PORT_RANGE = { first: 20000, last: 29999 } as const;
+
+/** The Holdfast home: `--home`, else `HOLDFAST_HOME`, else `~/.holdfast`. */
+export function resolveHome(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const chosen = flag ?? env["HOLDFAST_HOME"] ?? join(homedir(), ".holdfast");
+  return resolve(chosen);
+}
+
+/** Every path inside the home, in one place. */
+export interface HomePaths {
+  home: string;
+  /** Embedded store (sqlite), mode 0600. */
+  store: string;
+  /** Directory of key material, mode 0700. */
+  keysDir: string;
+  /** Secret-encryption keyring, mode 0600. */
+  secretKeyring: string;
+  /** Written by a running server: its URL and pid, read by the CLI. */
+  serverInfo: string;
+  /** Logs of the control plane and of every instance. */
+  logsDir: string;
+  serverLog: string;
+  /** Root of instance directories: `<instancesDir>/<namespace>/<instance>`. */
+  instancesDir: string;
+  /** Per-instance log files: `<instanceLogsDir>/<namespace>/<instance>.log`. */
+  instanceLogsDir: string;
+}
+
+export function homePaths(home: string): HomePaths {
+  return {
+    home,
+    store: join(home, "store.db"),
+    keysDir: join(home, "keys"),
+    secretKeyring: join(home, "keys", "secrets.keyring.json"),
+    serverInfo: join(home, "server.json"),
+    logsDir: join(home, "logs"),
+    serverLog: join(home, "logs", "server.log"),
+    instancesDir: join(home, "instances"),
+    instanceLogsDir: join(home, "logs", "instances"),
+  };
+}
