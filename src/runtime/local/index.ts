@@ -1,0 +1,12 @@
+/** The local runtime: OS-level primitives for running database instances as supervised processes. */
+export { findAdoptableProcess, parsePidFile, type ProcessHandle } from "./adopt.ts";
+export { createInstanceDirectories, type InstanceDirectories, isStrictlyInside, removeInstanceDirectory } from "./directories.ts";
+export { createHostAccess } from "./host-access.ts";
+export { allocatePort, type PortRange } from "./ports.ts";
+export { isSameProcess, processExecutable, readProcessStartTicks } from "./process-identity.ts";
+export { type ExitListener, ProcessSupervisor, type StopOutcome } from "./process-supervisor.ts";
+export { CommandFailedError } from "./run-command.ts";
+export { ensureServiceUser, type ServiceUser } from "./service-user.ts";
+export { spawnDetached, type SpawnOptions } from "./spawn-detached.ts";
+export { tailFile } from "./tail-file.ts";
+export { ensureTraversable } from "./traversable.ts";
