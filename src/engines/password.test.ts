@@ -1,0 +1,46 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { generatePassword } from "./password.ts";
+import { InvalidError } from "../errors/index.ts";
+
+describe("generatePassword", () => {
+  it("makes 16 characters of upper, lower and digits by default, each class present", () => {
+    for (let i = 0; i < 2000; i++) {
+      const password = generatePassword();
+      assert.match(password, /^[A-Za-z0-9]{16}$/);
+      assert.match(password, /[A-Z]/);
+      assert.match(password, /[a-z]/);
+      assert.match(password, /[0-9]/);
+    }
+  });
+
+  it("keeps every class even at the shortest length", () => {
+    for (let i = 0; i < 500; i++) {
+      const password = generatePassword(3);
+      assert.equal(password.length, 3);
+      assert.match(password, /[A-Z]/);
+      assert.match(password, /[a-z]/);
+      assert.match(password, /[0-9]/);
+    }
+  });
+
+  it("honours a requested length", () => {
+    assert.equal(generatePassword(32).length, 32);
+  });
+
+  it("does not repeat itself", () => {
+    const seen = new Set(Array.from({ length: 1000 }, () => generatePassword()));
+    assert.equal(seen.size, 1000);
+  });
+
+  it("uses the whole alphabet in every position (no fixed class slots)", () => {
+    const firstIsDigit = Array.from({ length: 3000 }, () => generatePassword()).filter((p) => /^[0-9]/.test(p)).length;
+    // A digit first about 3000 × (1/16 + 15/16 × 10/62) ≈ 640 times; never or always would mean a fixed layout.
+    assert.ok(firstIsDigit > 300 && firstIsDigit < 1000, `digit first ${firstIsDigit} times out of 3000`);
+  });
+
+  it("refuses lengths that cannot hold every class", () => {
+    assert.throws(() => generatePassword(2), InvalidError);
+    assert.throws(() => generatePassword(2.5), InvalidError);
+  });
+});

@@ -1,0 +1,42 @@
+/** psql and connection URIs for a PostgreSQL instance. */
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { findExecutableSync, isExecutableSync } from "../host-binaries.ts";
+import { compareVersions } from "../version.ts";
+import type { Credentials, Engine } from "../types.ts";
+
+const DEBIAN_ROOT = "/usr/lib/postgresql";
+
+/** A field of a pgpass line: `\` and `:` escaped with a backslash, as libpq reads it. */
+export function escapePgpass(field: string): string {
+  return field.replaceAll("\\", "\\\\").replaceAll(":", "\\:");
+}
+
+/** The newest installed psql (a newer psql talks to older servers), else the one on PATH. */
+function psqlPath(): string {
+  let majors: string[] = [];
+  try {
+    majors = readdirSync(DEBIAN_ROOT).sort((a, b) => compareVersions(b, a));
+  } catch {
+    // no Debian layout on this host
+  }
+  const installed = majors.map((major) => join(DEBIAN_ROOT, major, "bin", "psql")).find(isExecutableSync);
+  return installed ?? findExecutableSync("psql") ?? "psql";
+}
+
+/** psql against 127.0.0.1:`port`; the password reaches it through a pgpass file named by PGPASSFILE. */
+export function postgresqlClientCommand(port: number, account: Credentials): ReturnType<Engine["clientCommand"]> {
+  const line = ["127.0.0.1", String(port), "*", account.username, account.password].map(escapePgpass).join(":");
+  return {
+    command: psqlPath(),
+    args: ["-h", "127.0.0.1", "-p", String(port), "-U", account.username, "-d", "postgres"],
+    env: {},
+    passwordFile: { envVar: "PGPASSFILE", content: `${line}\n` },
+  };
+}
+
+/** `postgresql://user:password@host:port/postgres`, each part URI-encoded. */
+export function postgresqlConnectionUri(host: string, port: number, account: Credentials): string {
+  const hostPart = host.includes(":") ? `[${host}]` : host;
+  return `postgresql://${encodeURIComponent(account.username)}:${encodeURIComponent(account.password)}@${hostPart}:${port}/postgres`;
+}

@@ -1,0 +1,83 @@
+/**
+ * The configuration Holdfast owns in a PostgreSQL data directory.
+ *
+ * Holdfast writes its settings to `holdfast.conf`, included from the end of `postgresql.conf`.
+ * Rewriting a whole file of our own each start is idempotent and leaves initdb's
+ * `postgresql.conf` (locale, timezone) and ALTER SYSTEM's `postgresql.auto.conf` untouched,
+ * where writing `postgresql.auto.conf` would silently discard users' ALTER SYSTEM settings.
+ */
+import { InvalidError } from "../../errors/index.ts";
+import { hasControlCharacters } from "../config-text.ts";
+import type { InstanceContext } from "../types.ts";
+
+/** File Holdfast rewrites before every start. */
+export const HOLDFAST_CONF = "holdfast.conf";
+
+/** The line `postgresql.conf` needs so PostgreSQL reads `holdfast.conf` after its own settings. */
+export const INCLUDE_LINE = `include_if_exists = '${HOLDFAST_CONF}'`;
+
+/** Settings that decide where and how the server is reached: Holdfast's alone. */
+const OWNED = new Set([
+  "listen_addresses", "port", "unix_socket_directories", "password_encryption", "data_directory",
+  "config_file", "hba_file", "ident_file", "external_pid_file", "include", "include_if_exists", "include_dir",
+  "logging_collector", "log_destination",
+]);
+
+const NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
+
+/** A value in single quotes, as postgresql.conf reads it. */
+function quote(value: string): string {
+  return `'${value.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`;
+}
+
+/** Reject parameters PostgreSQL cannot read or Holdfast must not give away. */
+export function validatePostgresqlParameters(parameters: Record<string, string>): void {
+  const causes = Object.entries(parameters).flatMap(([name, value]) => {
+    if (!NAME.test(name)) return [{ field: `parameters.${name}`, message: "is not a PostgreSQL parameter name" }];
+    if (OWNED.has(name)) return [{ field: `parameters.${name}`, message: "is managed by Holdfast and cannot be set" }];
+    if (hasControlCharacters(value)) return [{ field: `parameters.${name}`, message: "must not contain control characters" }];
+    return [];
+  });
+  if (causes.length > 0) {
+    throw new InvalidError(`invalid PostgreSQL parameters: ${causes.map((c) => `${c.field} ${c.message}`).join("; ")}`, { causes });
+  }
+}
+
+/** The content of `holdfast.conf`: network, authentication, logging, replication readiness, then parameters. */
+export function renderHoldfastConf(context: InstanceContext): string {
+  validatePostgresqlParameters(context.parameters);
+  const owned: [string, string][] = [
+    ["listen_addresses", quote("127.0.0.1")],
+    ["port", String(context.port)],
+    // TCP only: no socket file, so no socket-path length limit and no peer/trust via the socket.
+    ["unix_socket_directories", quote("")],
+    ["password_encryption", quote("scram-sha-256")],
+    ["log_destination", quote("stderr")],
+    ["logging_collector", "off"],
+    ["log_line_prefix", quote("%m [%p] %q%u@%d ")],
+    ["wal_level", quote("replica")],
+    ["max_wal_senders", "10"],
+    ["hot_standby", "on"],
+  ];
+  const parameters = Object.entries(context.parameters).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]): [string, string] => [name, quote(value)]);
+  const lines = [...owned, ...parameters].map(([name, value]) => `${name} = ${value}`);
+  return ["# Managed by Holdfast: rewritten before every start; edits here are lost.", ...lines, ""].join("\n");
+}
+
+/** pg_hba.conf: password (SCRAM) logins over loopback TCP only; no trust, no socket lines. */
+export function renderPgHba(): string {
+  return [
+    "# Managed by Holdfast: rewritten before every start; edits here are lost.",
+    "# TYPE  DATABASE     USER  ADDRESS       METHOD",
+    "host    all          all   127.0.0.1/32  scram-sha-256",
+    "host    replication  all   127.0.0.1/32  scram-sha-256",
+    "",
+  ].join("\n");
+}
+
+/** `postgresql.conf` with the include line appended once; unchanged when it is already there. */
+export function withInclude(postgresqlConf: string): string {
+  if (postgresqlConf.split("\n").some((line) => line.trim() === INCLUDE_LINE)) return postgresqlConf;
+  const separator = postgresqlConf === "" || postgresqlConf.endsWith("\n") ? "" : "\n";
+  return `${postgresqlConf}${separator}\n# Added by Holdfast: its settings come last, so they win.\n${INCLUDE_LINE}\n`;
+}

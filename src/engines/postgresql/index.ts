@@ -1,0 +1,35 @@
+/** The PostgreSQL engine: initdb, holdfast.conf, SCRAM over loopback TCP, probes through `pg`. */
+import { join } from "node:path";
+import { matchVersion } from "../version.ts";
+import type { Engine } from "../types.ts";
+import { postgresqlClientCommand, postgresqlConnectionUri } from "./client.ts";
+import { POSTGRESQL_ACCOUNTS, POSTGRESQL_DEFINITION, POSTGRESQL_PACKAGES, POSTGRESQL_STOP } from "./definition.ts";
+import { configurePostgresql, initializePostgresql, isPostgresqlInitialized } from "./initialize.ts";
+import { postgresqlParametersFor } from "./parameters.ts";
+import { probePostgresqlReady, probePostgresqlRole } from "./probe.ts";
+import { detectPostgresqlVersions } from "./versions.ts";
+
+export { parsePostgresVersion } from "./versions.ts";
+
+/** A new PostgreSQL engine module. */
+export function createPostgresqlEngine(): Engine {
+  return {
+    name: "postgresql",
+    definition: POSTGRESQL_DEFINITION,
+    systemAccounts: POSTGRESQL_ACCOUNTS,
+    stop: POSTGRESQL_STOP,
+    packages: POSTGRESQL_PACKAGES,
+    detectVersions: detectPostgresqlVersions,
+    matchVersion,
+    parametersFor: postgresqlParametersFor,
+    isInitialized: isPostgresqlInitialized,
+    initialize: initializePostgresql,
+    configure: (context, _accounts, host) => configurePostgresql(context, host),
+    startCommand: (context) => ({ command: join(context.version.binDir, "postgres"), args: ["-D", context.dataDirectory] }),
+    pidFile: (layout) => join(layout.dataDirectory, "postmaster.pid"),
+    probeReady: probePostgresqlReady,
+    probeRole: probePostgresqlRole,
+    clientCommand: postgresqlClientCommand,
+    connectionUri: postgresqlConnectionUri,
+  };
+}

@@ -1,0 +1,71 @@
+/** Creating and configuring a PostgreSQL data directory. */
+import { randomUUID } from "node:crypto";
+import { readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { InvalidError, UnavailableError, errorMessage } from "../../errors/index.ts";
+import { exists, markerContent, markerPath } from "../marker.ts";
+import type { Credentials, HostAccess, InstanceContext, InstanceLayout } from "../types.ts";
+import { HOLDFAST_CONF, renderHoldfastConf, renderPgHba, withInclude } from "./config.ts";
+import { POSTGRESQL_ACCOUNTS } from "./definition.ts";
+
+const INITDB_TIMEOUT_MS = 120_000;
+
+/** The superuser's credentials among `accounts`. */
+function superuser(accounts: readonly Credentials[]): Credentials {
+  const name = POSTGRESQL_ACCOUNTS[0]?.name ?? "postgres";
+  const account = accounts.find((candidate) => candidate.username === name);
+  if (account === undefined || account.password === "") {
+    throw new InvalidError(`PostgreSQL needs a password for system account ${name}: pass its credentials to initialize`, {
+      causes: [{ field: "accounts", message: `missing credentials for ${name}` }],
+    });
+  }
+  return account;
+}
+
+/** initdb arguments: SCRAM everywhere, UTF-8, checksums; the password comes from `pwfile`. */
+function initdbArgs(dataDirectory: string, username: string, pwfile: string): string[] {
+  return [
+    "-D", dataDirectory, `--username=${username}`, `--pwfile=${pwfile}`,
+    "--auth-host=scram-sha-256", "--auth-local=scram-sha-256",
+    "--encoding=UTF8", "--locale=C.UTF-8", "--data-checksums",
+  ];
+}
+
+/** Has initdb finished (PG_VERSION) and did Holdfast see it succeed (the marker)? */
+export async function isPostgresqlInitialized(layout: InstanceLayout): Promise<boolean> {
+  const [version, marker] = await Promise.all([exists(join(layout.dataDirectory, "PG_VERSION")), exists(markerPath(layout.dataDirectory))]);
+  return version && marker;
+}
+
+/** Run initdb with the superuser's password in a 0600 file that is removed whatever happens. */
+export async function initializePostgresql(context: InstanceContext, accounts: readonly Credentials[], host: HostAccess): Promise<void> {
+  const admin = superuser(accounts);
+  await host.mkdir(context.runDirectory);
+  await host.mkdir(context.dataDirectory);
+  const pwfile = join(context.runDirectory, `initdb-${randomUUID()}.pw`);
+  try {
+    await host.writeFile(pwfile, `${admin.password}\n`, 0o600);
+    const command = { command: join(context.version.binDir, "initdb"), args: initdbArgs(context.dataDirectory, admin.username, pwfile) };
+    await host.run(command, { cwd: context.runDirectory, timeoutMs: INITDB_TIMEOUT_MS });
+  } catch (error) {
+    throw new UnavailableError(`initdb failed for ${context.instanceName}: ${errorMessage(error)}; fix the cause and the instance will be initialised again`, { cause: error });
+  } finally {
+    await rm(pwfile, { force: true });
+  }
+  await host.writeFile(markerPath(context.dataDirectory), markerContent(), 0o600);
+}
+
+/** Write holdfast.conf and pg_hba.conf, and make sure postgresql.conf includes holdfast.conf. */
+export async function configurePostgresql(context: InstanceContext, host: HostAccess): Promise<void> {
+  const postgresqlConf = join(context.dataDirectory, "postgresql.conf");
+  let current: string;
+  try {
+    current = await readFile(postgresqlConf, "utf8");
+  } catch (error) {
+    throw new UnavailableError(`cannot read ${postgresqlConf}: ${errorMessage(error)}; initialise the instance before configuring it`, { cause: error });
+  }
+  const next = withInclude(current);
+  if (next !== current) await host.writeFile(postgresqlConf, next, 0o600);
+  await host.writeFile(join(context.dataDirectory, HOLDFAST_CONF), renderHoldfastConf(context), 0o600);
+  await host.writeFile(join(context.dataDirectory, "pg_hba.conf"), renderPgHba(), 0o600);
+}

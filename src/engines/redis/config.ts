@@ -1,0 +1,87 @@
+/**
+ * redis.conf as Holdfast writes it: loopback only, AOF on, and the `default` user's password
+ * present only as its SHA-256 (Redis ACL `#<hash>`), so no file holds it in plaintext.
+ */
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { InvalidError } from "../../errors/index.ts";
+import { hasControlCharacters } from "../config-text.ts";
+import type { Credentials, InstanceContext, InstanceLayout } from "../types.ts";
+
+/** The config file, in the run directory. */
+export function redisConfPath(layout: InstanceLayout): string {
+  return join(layout.runDirectory, "redis.conf");
+}
+
+/** Redis' own pid file, in the run directory. */
+export function redisPidPath(layout: InstanceLayout): string {
+  return join(layout.runDirectory, "redis.pid");
+}
+
+/** Directives that decide reachability, files, authentication or code loading: Holdfast's alone. */
+const OWNED = new Set([
+  "bind", "port", "protected-mode", "daemonize", "supervised", "logfile", "dir", "pidfile", "user", "aclfile",
+  "requirepass", "masteruser", "masterauth", "include", "loadmodule", "unixsocket", "unixsocketperm", "tls-port",
+  "enable-debug-command", "enable-module-command", "enable-protected-configs", "rename-command", "appendonly",
+]);
+
+const NAME = /^[a-z][a-z0-9-]*$/;
+
+/** A string in double quotes, as redis.conf reads it. */
+function quote(value: string): string {
+  return `"${value.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+}
+
+/** Reject parameters Redis cannot read or Holdfast must not give away. */
+export function validateRedisParameters(parameters: Record<string, string>): void {
+  const causes = Object.entries(parameters).flatMap(([name, value]) => {
+    if (!NAME.test(name)) return [{ field: `parameters.${name}`, message: "is not a Redis configuration directive" }];
+    if (OWNED.has(name)) return [{ field: `parameters.${name}`, message: "is managed by Holdfast and cannot be set" }];
+    if (hasControlCharacters(value)) return [{ field: `parameters.${name}`, message: "must not contain control characters" }];
+    return [];
+  });
+  if (causes.length > 0) {
+    throw new InvalidError(`invalid Redis parameters: ${causes.map((c) => `${c.field} ${c.message}`).join("; ")}`, { causes });
+  }
+}
+
+/** The ACL rule for one account: enabled, all keys, channels and commands, password as its SHA-256. */
+export function aclUserLine(account: Credentials): string {
+  if (!/^[A-Za-z0-9_.-]+$/.test(account.username)) {
+    throw new InvalidError(`Redis user name ${account.username} is not allowed: use letters, digits, '_', '.', '-'`, {
+      causes: [{ field: "accounts.username", message: "must be letters, digits, '_', '.' or '-'" }],
+    });
+  }
+  const hash = createHash("sha256").update(account.password, "utf8").digest("hex");
+  return `user ${account.username} reset on #${hash} ~* &* +@all`;
+}
+
+/** The content of redis.conf for `context`, with one ACL user per account. */
+export function renderRedisConf(context: InstanceContext, accounts: readonly Credentials[]): string {
+  validateRedisParameters(context.parameters);
+  if (accounts.length === 0) {
+    throw new InvalidError("Redis needs credentials for its system accounts: pass them to configure", {
+      causes: [{ field: "accounts", message: "at least the default user is required" }],
+    });
+  }
+  const parameters = Object.entries(context.parameters).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => `${name} ${value}`);
+  return [
+    "# Managed by Holdfast: rewritten before every start; edits here are lost.",
+    "bind 127.0.0.1",
+    `port ${context.port}`,
+    "protected-mode yes",
+    "daemonize no",
+    'logfile ""',
+    `dir ${quote(context.dataDirectory)}`,
+    `pidfile ${quote(redisPidPath(context))}`,
+    "appendonly yes",
+    "save 3600 1 300 100 60 10000",
+    // Redis 7 hardening: no DEBUG, no MODULE LOAD, no CONFIG SET of paths such as dir or dbfilename.
+    "enable-debug-command no",
+    "enable-module-command no",
+    "enable-protected-configs no",
+    ...accounts.map(aclUserLine),
+    ...parameters,
+    "",
+  ].join("\n");
+}
