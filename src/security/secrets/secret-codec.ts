@@ -1,0 +1,50 @@
+/** Encryption of Secret data at rest: what the store writes holds only `encryptedData`. */
+import { z } from "zod";
+import type { Resource } from "../../api/index.ts";
+import { InternalError, InvalidError } from "../../errors/index.ts";
+import type { StorageCodec } from "../../store/index.ts";
+import type { Keyring } from "./keyring.ts";
+
+const stringMapSchema = z.record(z.string(), z.string());
+
+/** Associated data binding a ciphertext to one Secret: moved to another name, it no longer decrypts. */
+export function secretAssociatedData(object: Resource): string {
+  return `v1/Secret/${object.metadata.namespace ?? ""}/${object.metadata.name}`;
+}
+
+/** A codec that encrypts `data` (with `stringData` folded in) of Secrets; other kinds pass through. */
+export function createSecretCodec(keyring: Keyring): StorageCodec {
+  return {
+    encode: (object) => (object.kind === "Secret" ? encodeSecret(keyring, object) : object),
+    decode: (object) => (object.kind === "Secret" ? decodeSecret(keyring, object) : object),
+  };
+}
+
+function encodeSecret(keyring: Keyring, object: Resource): Resource {
+  // A caller-supplied encryptedData is dropped: only the codec makes it.
+  const { data, stringData, encryptedData: _ignored, ...rest } = object;
+  if (data === undefined && stringData === undefined) return rest;
+  const merged = { ...stringMap(data, "data") };
+  for (const [key, value] of Object.entries(stringMap(stringData, "stringData"))) merged[key] = Buffer.from(value, "utf8").toString("base64");
+  const plaintext = Buffer.from(JSON.stringify(merged), "utf8");
+  return { ...rest, encryptedData: keyring.encrypt(plaintext, secretAssociatedData(object)) };
+}
+
+function decodeSecret(keyring: Keyring, object: Resource): Resource {
+  const { encryptedData, ...rest } = object;
+  if (encryptedData === undefined) return object;
+  if (typeof encryptedData !== "string") throw new InternalError(`stored ${secretAssociatedData(object)} has a malformed encryptedData field`);
+  const plaintext = keyring.decrypt(encryptedData, secretAssociatedData(object));
+  const parsed = stringMapSchema.safeParse(JSON.parse(plaintext.toString("utf8")));
+  if (!parsed.success) throw new InternalError(`stored ${secretAssociatedData(object)} decrypted to something that is not Secret data`);
+  return { ...rest, data: parsed.data };
+}
+
+function stringMap(value: unknown, field: string): Record<string, string> {
+  if (value === undefined) return {};
+  const parsed = stringMapSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new InvalidError(`Secret ${field} must map keys to strings`, { causes: [{ field, message: "must be a map of strings", reason: "FieldValueInvalid" }] });
+  }
+  return parsed.data;
+}

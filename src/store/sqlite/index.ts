@@ -1,0 +1,2 @@
+/** The embedded store over node:sqlite. */
+export { openSqliteStore, type SqliteStoreOptions } from "./sqlite-store.ts";

@@ -1,0 +1,172 @@
+/** The pure rules of the store: identity, scope, create defaults, update merging, generation and conflicts. */
+import { allKinds, type KindInfo, type ObjectMeta, type ObjectRef, type Resource } from "../../api/index.ts";
+import { ConflictError, InputError, InvalidError } from "../../errors/index.ts";
+
+/** Where an object lives: `namespace` is "" for cluster-scoped kinds. */
+export interface ObjectKey {
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+/** Metadata only the store may set. */
+const SERVER_OWNED = ["uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp"] as const;
+
+/** The kind's registry entry; an unknown kind is the caller's mistake. */
+export function kindInfo(kind: string): KindInfo {
+  const info = allKinds().find((candidate) => candidate.kind === kind);
+  if (!info) {
+    const known = allKinds().map((candidate) => candidate.kind).join(", ");
+    throw new InputError(`unknown kind "${kind}"; use one of: ${known}`, { causes: [{ field: "kind", message: "unknown kind" }] });
+  }
+  return info;
+}
+
+/** The key of a reference, checking that the namespace matches the kind's scope. */
+export function keyOf(ref: ObjectRef): ObjectKey {
+  const info = kindInfo(ref.kind);
+  if (typeof ref.name !== "string" || ref.name === "") {
+    throw new InvalidError(`${ref.kind} needs metadata.name; set it`, { causes: [{ field: "metadata.name", message: "Required value", reason: "FieldValueRequired" }] });
+  }
+  const namespace = ref.namespace ?? "";
+  if (info.namespaced && namespace === "") {
+    throw new InvalidError(`${ref.kind} "${ref.name}" is namespaced: set metadata.namespace (for example "default")`, {
+      causes: [{ field: "metadata.namespace", message: "Required value", reason: "FieldValueRequired" }],
+      subject: { kind: ref.kind, name: ref.name },
+    });
+  }
+  if (!info.namespaced && namespace !== "") {
+    throw new InvalidError(`${ref.kind} is cluster-scoped: remove metadata.namespace`, {
+      causes: [{ field: "metadata.namespace", message: "must not be set on a cluster-scoped kind", reason: "FieldValueForbidden" }],
+      subject: { kind: ref.kind, name: ref.name },
+    });
+  }
+  return { kind: ref.kind, namespace, name: ref.name };
+}
+
+/** The key of an object as given by a caller. */
+export function keyOfObject(object: Resource): ObjectKey {
+  if (typeof object.metadata !== "object") {
+    throw new InvalidError(`${object.kind} needs metadata`, { causes: [{ field: "metadata", message: "Required value", reason: "FieldValueRequired" }] });
+  }
+  const { name, namespace } = object.metadata;
+  return keyOf(namespace === undefined ? { kind: object.kind, name } : { kind: object.kind, namespace, name });
+}
+
+/** Human name of a key for messages: `Secret "ns/name"`. */
+export function describeKey(key: ObjectKey): string {
+  return `${key.kind} "${key.namespace === "" ? key.name : `${key.namespace}/${key.name}`}"`;
+}
+
+/** A JSON copy: what the store keeps is exactly what JSON can carry, and callers never share references with it. */
+export function jsonCopy<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** JSON with object keys sorted, so equal values compare equal whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, field: unknown) => {
+    if (field === null || typeof field !== "object" || Array.isArray(field)) return field;
+    const sorted: Record<string, unknown> = {};
+    for (const name of Object.keys(field).sort()) sorted[name] = (field as Record<string, unknown>)[name];
+    return sorted;
+  });
+}
+
+/** The object to insert: caller's fields, server-owned metadata assigned fresh. */
+export function prepareCreate(input: Resource, uid: string, timestamp: string): Resource {
+  return { ...input, metadata: { ...withoutServerOwned(input.metadata), uid, generation: 1, creationTimestamp: timestamp } };
+}
+
+/** Refuse a write whose resourceVersion (when given) is not the stored one. */
+export function checkResourceVersion(existing: Resource, incoming: Resource, key: ObjectKey): void {
+  const expected = incoming.metadata.resourceVersion;
+  if (expected !== undefined && expected !== "" && expected !== existing.metadata.resourceVersion) {
+    throw new ConflictError(
+      `Operation cannot be fulfilled on ${describeKey(key)}: the object has been modified (resourceVersion ${expected} is stale, current is ${existing.metadata.resourceVersion ?? "unknown"}); re-read the object and retry`,
+      { subject: { kind: key.kind, name: key.name } },
+    );
+  }
+  const uid = incoming.metadata.uid;
+  if (uid !== undefined && uid !== "" && uid !== existing.metadata.uid) {
+    throw new ConflictError(`${describeKey(key)} was deleted and recreated (uid ${uid} no longer exists); re-read the object and retry`, {
+      subject: { kind: key.kind, name: key.name },
+    });
+  }
+}
+
+/** The result of merging an update: the next object and whether anything changed. */
+export interface MergedUpdate {
+  object: Resource;
+  changed: boolean;
+}
+
+/** Merge a full update: everything but status and server-owned metadata comes from the caller. */
+export function mergeUpdate(existing: Resource, incoming: Resource, key: ObjectKey): MergedUpdate {
+  checkResourceVersion(existing, incoming, key);
+  refuseNewFinalizersWhileDeleting(existing, incoming, key);
+  const next: Resource = { ...incoming, metadata: { ...withoutServerOwned(incoming.metadata), ...serverOwned(existing.metadata) } };
+  if (existing.status === undefined) delete next.status;
+  else next.status = existing.status;
+  if (canonicalJson(withoutMetadataAndStatus(next)) !== canonicalJson(withoutMetadataAndStatus(existing))) {
+    next.metadata.generation = (existing.metadata.generation ?? 0) + 1;
+  }
+  return { object: next, changed: !sameIgnoringResourceVersion(existing, next) };
+}
+
+/** Merge a status update: only `status` comes from the caller. */
+export function mergeStatus(existing: Resource, incoming: Resource, key: ObjectKey): MergedUpdate {
+  checkResourceVersion(existing, incoming, key);
+  const next: Resource = { ...existing };
+  if (incoming.status === undefined) delete next.status;
+  else next.status = incoming.status;
+  return { object: next, changed: !sameIgnoringResourceVersion(existing, next) };
+}
+
+/** Whether an object is waiting for its finalizers to go. */
+export function isTerminating(object: Resource): boolean {
+  return object.metadata.deletionTimestamp !== undefined;
+}
+
+/** Whether an object still has finalizers. */
+export function hasFinalizers(object: Resource): boolean {
+  return (object.metadata.finalizers ?? []).length > 0;
+}
+
+/** The uids an object names as its owners. */
+export function ownerUids(object: Resource): string[] {
+  return [...new Set((object.metadata.ownerReferences ?? []).map((reference) => reference.uid))];
+}
+
+function refuseNewFinalizersWhileDeleting(existing: Resource, incoming: Resource, key: ObjectKey): void {
+  if (!isTerminating(existing)) return;
+  const before = new Set(existing.metadata.finalizers ?? []);
+  const added = (incoming.metadata.finalizers ?? []).filter((finalizer) => !before.has(finalizer));
+  if (added.length === 0) return;
+  throw new InvalidError(`${describeKey(key)} is being deleted: finalizers can only be removed now, not added (${added.join(", ")})`, {
+    causes: [{ field: "metadata.finalizers", message: "no new finalizers can be added if the object is being deleted", reason: "FieldValueForbidden" }],
+    subject: { kind: key.kind, name: key.name },
+  });
+}
+
+function withoutServerOwned(metadata: ObjectMeta): ObjectMeta {
+  const owned = new Set<string>(SERVER_OWNED);
+  return Object.fromEntries(Object.entries(metadata).filter(([field]) => !owned.has(field))) as unknown as ObjectMeta;
+}
+
+function serverOwned(metadata: ObjectMeta): Partial<ObjectMeta> {
+  const owned = new Set<string>(SERVER_OWNED);
+  return Object.fromEntries(Object.entries(metadata).filter(([field, value]) => owned.has(field) && value !== undefined));
+}
+
+function withoutMetadataAndStatus(object: Resource): Record<string, unknown> {
+  const rest: Record<string, unknown> = { ...object };
+  delete rest["metadata"];
+  delete rest["status"];
+  return rest;
+}
+
+function sameIgnoringResourceVersion(a: Resource, b: Resource): boolean {
+  const strip = (object: Resource): Resource => ({ ...object, metadata: { ...object.metadata, resourceVersion: "" } });
+  return canonicalJson(strip(a)) === canonicalJson(strip(b));
+}

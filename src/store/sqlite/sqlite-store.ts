@@ -1,0 +1,242 @@
+/** The embedded store: Kubernetes object semantics over one node:sqlite file. */
+import { randomUUID } from "node:crypto";
+import type { DatabaseSync } from "node:sqlite";
+import { now, type ObjectRef, type Resource } from "../../api/index.ts";
+import { AlreadyExistsError, ConflictError, GoneError, HoldfastError, InputError, NotFoundError, UnavailableError } from "../../errors/index.ts";
+import { parseLabelSelector } from "../label-selector.ts";
+import type { DeleteOptions, ListOptions, ListResult, StorageCodec, Store, Watch, WatchEvent, WatchOptions } from "../types.ts";
+import { openDatabase } from "./database.ts";
+import {
+  describeKey,
+  hasFinalizers,
+  jsonCopy,
+  keyOf,
+  keyOfObject,
+  kindInfo,
+  mergeStatus,
+  mergeUpdate,
+  prepareCreate,
+  type MergedUpdate,
+  type ObjectKey,
+} from "./object-rules.ts";
+import { StoreTables } from "./tables.ts";
+import { matchesFilter, WatchHub, type WatchErrorHandler, type WatchFilter } from "./watch-hub.ts";
+import { loadObject, Writer, type Change } from "./writer.ts";
+
+/** How to open the embedded store. */
+export interface SqliteStoreOptions {
+  /** The store file; created with mode 0600. */
+  path: string;
+  /** Applied to every object on its way to disk and back (Secret encryption). */
+  codec?: StorageCodec;
+  /** How many changes are kept for watches to resume from (default 20000). */
+  historyLimit?: number;
+  /** Told when a watch callback throws; the store carries on either way. */
+  onWatchError?: WatchErrorHandler;
+}
+
+const IDENTITY_CODEC: StorageCodec = { encode: (object) => object, decode: (object) => object };
+const DEFAULT_HISTORY_LIMIT = 20000;
+
+/** Open the embedded store at `options.path`. */
+export function openSqliteStore(options: SqliteStoreOptions): Store {
+  return new SqliteStore(options);
+}
+
+class SqliteStore implements Store {
+  private readonly db: DatabaseSync;
+  private readonly tables: StoreTables;
+  private readonly codec: StorageCodec;
+  private readonly historyLimit: number;
+  private readonly hub: WatchHub;
+  private closed = false;
+
+  constructor(options: SqliteStoreOptions) {
+    const limit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+    if (!Number.isInteger(limit) || limit < 1) throw new InputError(`historyLimit must be a positive integer, not ${limit}`);
+    this.db = openDatabase(options.path);
+    this.tables = new StoreTables(this.db);
+    this.codec = options.codec ?? IDENTITY_CODEC;
+    this.historyLimit = limit;
+    this.hub = new WatchHub(options.onWatchError ?? (() => undefined));
+  }
+
+  get<T extends Resource = Resource>(ref: ObjectRef): Promise<T | undefined> {
+    return settle(() => {
+      this.ensureOpen();
+      return loadObject(this.tables, this.codec, keyOf(ref)) as T | undefined;
+    });
+  }
+
+  list<T extends Resource = Resource>(kind: string, options: ListOptions = {}): Promise<ListResult<T>> {
+    return settle(() => this.listNow<T>(kind, options));
+  }
+
+  private listNow<T extends Resource>(kind: string, options: ListOptions): ListResult<T> {
+    this.ensureOpen();
+    const selector = parseLabelSelector(options.labelSelector ?? "");
+    const namespace = kindInfo(kind).namespaced ? options.namespace : undefined;
+    const filter: WatchFilter = { kind, namespace, selector };
+    const items = this.tables
+      .listObjects(kind, namespace)
+      .map((json) => this.codec.decode(JSON.parse(json) as Resource))
+      .filter((object) => matchesFilter(filter, object));
+    return { items: items as T[], resourceVersion: String(this.tables.resourceVersion()) };
+  }
+
+  create<T extends Resource>(object: T): Promise<T> {
+    return settle(() => this.createNow(object) as T);
+  }
+
+  private createNow(object: Resource): Resource {
+    this.ensureOpen();
+    const input = jsonCopy(object);
+    const key = keyOfObject(input);
+    return this.write((writer) => {
+      if (this.tables.readObject(key) !== undefined) {
+        throw new AlreadyExistsError(`${describeKey(key)} already exists; choose another name, or update the existing object`, {
+          subject: { kind: key.kind, name: key.name },
+        });
+      }
+      return writer.put("ADDED", prepareCreate(input, randomUUID(), now()));
+    });
+  }
+
+  update<T extends Resource>(object: T): Promise<T> {
+    return settle(() => this.modify(object, mergeUpdate) as T);
+  }
+
+  updateStatus<T extends Resource>(object: T): Promise<T> {
+    return settle(() => this.modify(object, mergeStatus) as T);
+  }
+
+  delete<T extends Resource = Resource>(ref: ObjectRef, options: DeleteOptions = {}): Promise<T | undefined> {
+    return settle(() => this.deleteNow(ref, options) as T);
+  }
+
+  private deleteNow(ref: ObjectRef, options: DeleteOptions): Resource {
+    this.ensureOpen();
+    const key = keyOf(ref);
+    return this.write((writer) => {
+      const existing = this.mustLoad(key);
+      checkDeletePreconditions(existing, options, key);
+      return hasFinalizers(existing) ? writer.markDeleted(existing) : writer.remove(existing);
+    });
+  }
+
+  watch(options: WatchOptions, onEvent: (event: WatchEvent) => void): Watch {
+    this.ensureOpen();
+    const from = parseResourceVersion(options.resourceVersion);
+    const filter: WatchFilter = {
+      kind: options.kind === undefined ? undefined : kindInfo(options.kind).kind,
+      namespace: options.namespace,
+      selector: parseLabelSelector(options.labelSelector ?? ""),
+    };
+    // Backlog read and registration happen in one synchronous step, so no write can fall between them.
+    return this.hub.add(filter, onEvent, from === 0 ? [] : this.backlog(from, filter));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.hub.stopAll();
+    this.db.close();
+  }
+
+  private modify(object: Resource, merge: (existing: Resource, incoming: Resource, key: ObjectKey) => MergedUpdate): Resource {
+    this.ensureOpen();
+    const incoming = jsonCopy(object);
+    const key = keyOfObject(incoming);
+    return this.write((writer) => {
+      const existing = this.mustLoad(key);
+      const merged = merge(existing, incoming, key);
+      if (!merged.changed) return existing;
+      // The last finalizer of a terminating object is gone: the deletion completes now.
+      if (merged.object.metadata.deletionTimestamp !== undefined && !hasFinalizers(merged.object)) return writer.remove(merged.object);
+      return writer.put("MODIFIED", merged.object);
+    });
+  }
+
+  private backlog(from: number, filter: WatchFilter): Change[] {
+    const compacted = this.tables.compactedThrough();
+    if (from < compacted) {
+      throw new GoneError(
+        `too old resource version: ${from} (history starts after ${compacted}); list again and watch from the list's resourceVersion`,
+      );
+    }
+    return this.tables.changesAfter(from, filter).map((row) => ({
+      resourceVersion: row.resource_version,
+      type: row.type as Change["type"],
+      object: this.codec.decode(JSON.parse(row.object) as Resource),
+    }));
+  }
+
+  private mustLoad(key: ObjectKey): Resource {
+    const existing = loadObject(this.tables, this.codec, key);
+    if (existing === undefined) {
+      throw new NotFoundError(`${describeKey(key)} not found; check the name and namespace`, { subject: { kind: key.kind, name: key.name } });
+    }
+    return existing;
+  }
+
+  /** One transaction; its changes are published only after it commits. Returns a copy callers may keep. */
+  private write(work: (writer: Writer) => Resource): Resource {
+    let writer: Writer | undefined;
+    const result = this.guard(() =>
+      this.tables.transaction(() => {
+        writer = new Writer(this.tables, this.codec);
+        const value = work(writer);
+        this.tables.setResourceVersion(writer.resourceVersion);
+        this.tables.compactThrough(writer.resourceVersion - this.historyLimit);
+        return value;
+      }),
+    );
+    if (writer !== undefined) this.hub.publish(writer.changes);
+    return jsonCopy(result);
+  }
+
+  private guard<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      if (error instanceof HoldfastError) throw error;
+      throw new UnavailableError(`the store could not complete the write; retry (${error instanceof Error ? error.message : String(error)})`, {
+        cause: error,
+      });
+    }
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new UnavailableError("the store is closed; open it again");
+  }
+}
+
+/** Run synchronous work as a promise: a throw becomes a rejection, never an exception in the caller's frame. */
+function settle<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+function checkDeletePreconditions(existing: Resource, options: DeleteOptions, key: ObjectKey): void {
+  const mismatch =
+    (options.uid !== undefined && options.uid !== existing.metadata.uid) ||
+    (options.resourceVersion !== undefined && options.resourceVersion !== existing.metadata.resourceVersion);
+  if (mismatch) {
+    throw new ConflictError(`Precondition failed for deleting ${describeKey(key)}: the object has changed since it was read; re-read it and retry`, {
+      subject: { kind: key.kind, name: key.name },
+    });
+  }
+}
+
+function parseResourceVersion(value: string | undefined): number {
+  if (value === undefined || value === "") return 0;
+  if (!/^[0-9]+$/.test(value)) {
+    throw new InputError(`resourceVersion "${value}" is not valid; pass the resourceVersion of a list or an object`, {
+      causes: [{ field: "resourceVersion", message: "must be a non-negative integer" }],
+    });
+  }
+  return Number(value);
+}

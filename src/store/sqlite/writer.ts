@@ -1,0 +1,102 @@
+/** One write transaction: assigns resourceVersions, records changes, and collects garbage (owner cascade). */
+import { now, type Resource } from "../../api/index.ts";
+import type { StorageCodec } from "../types.ts";
+import { hasFinalizers, isTerminating, jsonCopy, keyOfObject, ownerUids, type ObjectKey } from "./object-rules.ts";
+import type { StoreTables } from "./tables.ts";
+
+/** A committed change, in plaintext, for watchers. */
+export interface Change {
+  resourceVersion: number;
+  type: "ADDED" | "MODIFIED" | "DELETED";
+  object: Resource;
+}
+
+/** Reads an object and decodes it; undefined when absent. */
+export function loadObject(tables: StoreTables, codec: StorageCodec, key: ObjectKey): Resource | undefined {
+  const json = tables.readObject(key);
+  return json === undefined ? undefined : codec.decode(JSON.parse(json) as Resource);
+}
+
+/** Collects the changes of one transaction; the caller commits, then publishes `changes`. */
+export class Writer {
+  readonly changes: Change[] = [];
+  private readonly tables: StoreTables;
+  private readonly codec: StorageCodec;
+  private counter: number;
+
+  constructor(tables: StoreTables, codec: StorageCodec) {
+    this.tables = tables;
+    this.codec = codec;
+    this.counter = tables.resourceVersion();
+  }
+
+  /** The last resourceVersion assigned (the store's counter once committed). */
+  get resourceVersion(): number {
+    return this.counter;
+  }
+
+  /** Store an object (insert or replace) at a new resourceVersion. */
+  put(type: "ADDED" | "MODIFIED", object: Resource): Resource {
+    const stored = this.stamp(object);
+    const key = keyOfObject(stored);
+    const uid = stored.metadata.uid ?? "";
+    const json = this.encode(stored);
+    this.tables.upsertObject(key, uid, this.counter, json);
+    this.tables.setOwners(uid, ownerUids(stored));
+    return this.record(type, key, json);
+  }
+
+  /** Remove an object now, then its dependents (Kubernetes' background cascading deletion). */
+  remove(object: Resource): Resource {
+    const removed = this.stamp(object);
+    const key = keyOfObject(removed);
+    this.tables.deleteObject(key);
+    const visible = this.record("DELETED", key, this.encode(removed));
+    this.collectDependents(removed.metadata.uid ?? "");
+    return visible;
+  }
+
+  /** Mark an object for deletion; it stays until its finalizers are removed. */
+  markDeleted(object: Resource): Resource {
+    if (isTerminating(object)) return object;
+    return this.put("MODIFIED", { ...object, metadata: { ...object.metadata, deletionTimestamp: now() } });
+  }
+
+  private collectDependents(ownerUid: string): void {
+    for (const key of this.tables.dependentsOf(ownerUid)) {
+      const dependent = loadObject(this.tables, this.codec, key);
+      if (dependent === undefined || this.hasLiveOwner(dependent, ownerUid)) continue;
+      if (hasFinalizers(dependent)) this.markDeleted(dependent);
+      else this.remove(dependent);
+    }
+  }
+
+  /** A dependent with several owners goes only when none of them is left, as Kubernetes' garbage collector decides. */
+  private hasLiveOwner(dependent: Resource, removedUid: string): boolean {
+    return this.tables
+      .ownersOf(dependent.metadata.uid ?? "")
+      .some((uid) => uid !== removedUid && this.tables.objectExists(uid));
+  }
+
+  private stamp(object: Resource): Resource {
+    this.counter += 1;
+    const copy = jsonCopy(object);
+    copy.metadata.resourceVersion = String(this.counter);
+    return copy;
+  }
+
+  private encode(object: Resource): string {
+    return JSON.stringify(this.codec.encode(jsonCopy(object)));
+  }
+
+  /**
+   * Record the change and return the object as a later read will see it: decoded from what was written,
+   * so a create or an event shows exactly what get shows (a Secret's stringData folded into data).
+   */
+  private record(type: Change["type"], key: ObjectKey, json: string): Resource {
+    this.tables.appendChange(this.counter, type, key, json);
+    const object = this.codec.decode(JSON.parse(json) as Resource);
+    this.changes.push({ resourceVersion: this.counter, type, object });
+    return object;
+  }
+}
