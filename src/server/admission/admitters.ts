@@ -1,0 +1,75 @@
+/** The built-in admitters, one per kind; adding a kind's rules means adding an entry here, not touching the router. */
+import { clusterSchema, namespaceSchema, opsRequestSchema, secretSchema, type Cluster, type OpsRequest, type Resource } from "../../api/index.ts";
+import { ForbiddenError } from "../../errors/index.ts";
+import { clusterCauses, enginesOf } from "./cluster-rules.ts";
+import { opsRequestCauses } from "./ops-request-rules.ts";
+import { foldStringData, immutableSecretCauses } from "./secret-normalize.ts";
+import type { AdmissionContext, AdmitterRegistry, KindAdmitter } from "./types.ts";
+import type { EngineVersion } from "../../engines/index.ts";
+
+const clusterAdmitter: KindAdmitter = {
+  schema: clusterSchema,
+  async validate(object, old, context) {
+    const cluster = object as Cluster;
+    const installed = await installedVersions(cluster, context);
+    return clusterCauses({ cluster, old: old as Cluster | undefined, engines: context.engines, installed });
+  },
+  validateDelete(object) {
+    const cluster = object as Cluster;
+    if (cluster.spec.terminationPolicy === "DoNotTerminate") {
+      const id = `${cluster.metadata.namespace ?? ""}/${cluster.metadata.name}`;
+      return Promise.reject(
+        new ForbiddenError(
+          `cluster ${id} has terminationPolicy DoNotTerminate and cannot be deleted; set spec.terminationPolicy to Delete or WipeOut first (holdfast apply, or PATCH)`,
+          { subject: { kind: "Cluster", name: cluster.metadata.name, group: "apps.kubeblocks.io" } },
+        ),
+      );
+    }
+    return Promise.resolve();
+  },
+};
+
+async function installedVersions(cluster: Cluster, context: AdmissionContext): Promise<Map<string, readonly EngineVersion[]>> {
+  const known = context.engines.list().map((e) => e.name);
+  const names = enginesOf(cluster, known);
+  const lists = await Promise.all(names.map((name) => context.engines.versions(name)));
+  return new Map(names.map((name, i) => [name, lists[i] ?? []]));
+}
+
+const opsRequestAdmitter: KindAdmitter = {
+  schema: opsRequestSchema,
+  async validate(object, old, context) {
+    const ops = object as OpsRequest;
+    const ref = { kind: "Cluster", namespace: ops.metadata.namespace, name: ops.spec.clusterName };
+    const cluster = old === undefined ? await context.store.get<Cluster>(ref) : undefined;
+    return opsRequestCauses(ops, cluster, old as OpsRequest | undefined);
+  },
+};
+
+const secretAdmitter: KindAdmitter = {
+  schema: secretSchema,
+  normalize: (object) => foldStringData(object),
+  validate: (object, old) => Promise.resolve(immutableSecretCauses(object, old)),
+};
+
+const namespaceAdmitter: KindAdmitter = {
+  schema: namespaceSchema,
+  validateDelete(object: Resource) {
+    if (object.metadata.name !== "default") return Promise.resolve();
+    return Promise.reject(new ForbiddenError("namespace default cannot be deleted; delete the objects in it instead", { subject: { kind: "Namespace", name: "default" } }));
+  },
+};
+
+const CONTROL_PLANE_ONLY = "are written by the Holdfast control plane only; read them with GET";
+
+/** Admitters for every kind Holdfast serves. */
+export function defaultAdmitters(): AdmitterRegistry {
+  return new Map<string, KindAdmitter>([
+    ["Cluster", clusterAdmitter],
+    ["OpsRequest", opsRequestAdmitter],
+    ["Secret", secretAdmitter],
+    ["Namespace", namespaceAdmitter],
+    ["Instance", { readOnly: `instances ${CONTROL_PLANE_ONLY}` }],
+    ["Event", { readOnly: `events ${CONTROL_PLANE_ONLY}` }],
+  ]);
+}

@@ -1,0 +1,45 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { clusterSchema, opsRequestSchema, type OpsRequest } from "../../api/index.ts";
+import { opsRequestCauses } from "./ops-request-rules.ts";
+
+const CLUSTER = clusterSchema.parse({
+  apiVersion: "apps.kubeblocks.io/v1",
+  kind: "Cluster",
+  metadata: { name: "pg", namespace: "demo" },
+  spec: { clusterDef: "postgresql", componentSpecs: [{ name: "postgresql" }] },
+});
+
+function ops(spec: Record<string, unknown>): OpsRequest {
+  return opsRequestSchema.parse({ apiVersion: "operations.kubeblocks.io/v1alpha1", kind: "OpsRequest", metadata: { name: "op", namespace: "demo" }, spec: { clusterName: "pg", ...spec } });
+}
+
+void test("a restart of an existing component is accepted", () => {
+  assert.deepEqual(opsRequestCauses(ops({ type: "Restart", restart: [{ componentName: "postgresql" }] }), CLUSTER), []);
+  assert.deepEqual(opsRequestCauses(ops({ type: "Stop" }), CLUSTER), []);
+});
+
+void test("a missing cluster is named with its namespace", () => {
+  const [cause] = opsRequestCauses(ops({ type: "Stop" }), undefined);
+  assert.equal(cause?.field, "spec.clusterName");
+  assert.match(cause.message, /no cluster pg in namespace demo/);
+});
+
+void test("an unsupported type lists the supported ones", () => {
+  const [cause] = opsRequestCauses(ops({ type: "Switchover" }), CLUSTER);
+  assert.equal(cause?.field, "spec.type");
+  assert.match(cause.message, /supported types: Start, Stop, Restart$/);
+});
+
+void test("a restart must name components of the cluster", () => {
+  const found = opsRequestCauses(ops({ type: "Restart", restart: [{ componentName: "postgresql" }, { componentName: "redis" }] }), CLUSTER);
+  assert.deepEqual(found.map((c) => c.field), ["spec.restart[1].componentName"]);
+  assert.match(found[0]?.message ?? "", /cluster pg has components: postgresql/);
+  assert.deepEqual(opsRequestCauses(ops({ type: "Restart" }), CLUSTER).map((c) => c.field), ["spec.restart"]);
+});
+
+void test("after creation only spec.cancel may change", () => {
+  const old = ops({ type: "Stop" });
+  assert.deepEqual(opsRequestCauses(ops({ type: "Stop", cancel: true }), undefined, old), []);
+  assert.deepEqual(opsRequestCauses(ops({ type: "Start" }), undefined, old).map((c) => c.field), ["spec"]);
+});

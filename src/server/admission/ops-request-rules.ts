@@ -1,0 +1,43 @@
+/** Semantic rules of an OpsRequest. Pure: the target cluster is looked up by the caller. */
+import { isDeepStrictEqual } from "node:util";
+import { SUPPORTED_OPS_TYPES, type Cluster, type OpsRequest } from "../../api/index.ts";
+import type { FieldCause } from "../../errors/index.ts";
+
+/** Every rule violation of an OpsRequest against its cluster (undefined when it does not exist). */
+export function opsRequestCauses(ops: OpsRequest, cluster: Cluster | undefined, old?: OpsRequest): FieldCause[] {
+  if (old !== undefined) return immutableSpecCauses(ops, old);
+  const causes: FieldCause[] = [];
+  if (!SUPPORTED_OPS_TYPES.includes(ops.spec.type)) {
+    causes.push({ field: "spec.type", reason: "FieldValueNotSupported", message: `Unsupported value: ${JSON.stringify(ops.spec.type)}: supported types: ${SUPPORTED_OPS_TYPES.join(", ")}` });
+  }
+  if (cluster === undefined) {
+    const ns = ops.metadata.namespace ?? "default";
+    causes.push({ field: "spec.clusterName", reason: "FieldValueNotFound", message: `Not found: ${JSON.stringify(ops.spec.clusterName)}: no cluster ${ops.spec.clusterName} in namespace ${ns}; create the cluster first` });
+    return causes;
+  }
+  if (ops.spec.type === "Restart") causes.push(...restartCauses(ops, cluster));
+  return causes;
+}
+
+function restartCauses(ops: OpsRequest, cluster: Cluster): FieldCause[] {
+  const components = cluster.spec.componentSpecs.map((c) => c.name);
+  const restart = ops.spec.restart;
+  if (restart === undefined || restart.length === 0) {
+    return [{ field: "spec.restart", reason: "FieldValueRequired", message: `Required value: list the components to restart, e.g. [{componentName: ${components[0] ?? "NAME"}}]` }];
+  }
+  const causes: FieldCause[] = [];
+  restart.forEach((entry, i) => {
+    if (!components.includes(entry.componentName)) {
+      causes.push({ field: `spec.restart[${i}].componentName`, reason: "FieldValueNotFound", message: `Not found: ${JSON.stringify(entry.componentName)}: cluster ${cluster.metadata.name} has components: ${components.join(", ")}` });
+    }
+  });
+  return causes;
+}
+
+/** After creation only `spec.cancel` may change: an operation in flight must not change under its state machine. */
+function immutableSpecCauses(ops: OpsRequest, old: OpsRequest): FieldCause[] {
+  const { cancel: _newCancel, ...next } = ops.spec;
+  const { cancel: _oldCancel, ...previous } = old.spec;
+  if (isDeepStrictEqual(next, previous)) return [];
+  return [{ field: "spec", reason: "FieldValueForbidden", message: "Forbidden: an OpsRequest's spec is immutable after creation except spec.cancel; create a new OpsRequest instead" }];
+}

@@ -1,0 +1,127 @@
+/** The admission pipeline: generic checks shared by every kind, then the kind's own admitter. */
+import { apiVersionOf, type KindInfo, type Resource } from "../../api/index.ts";
+import { ForbiddenError, InputError, InvalidError, type FieldCause } from "../../errors/index.ts";
+import { MethodNotAllowedError } from "../http-errors.ts";
+import { issuesToCauses } from "./zod-causes.ts";
+import type { AdmissionContext, AdmitterRegistry, KindAdmitter, WriteTarget } from "./types.ts";
+
+/** Validates and defaults writes, and checks deletes, before they reach the store. */
+export interface Admission {
+  /** The object to store for a create (old undefined) or an update; throws a Holdfast error to refuse. */
+  admitWrite(target: WriteTarget, body: unknown, old: Resource | undefined): Promise<Resource>;
+  /** Throws to refuse deleting `object`. */
+  admitDelete(kind: KindInfo, object: Resource): Promise<void>;
+}
+
+// Fields the store owns: a client cannot choose them on create.
+const SERVER_OWNED = ["uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp"] as const;
+
+/** Build the pipeline over a registry of admitters. */
+export function createAdmission(context: AdmissionContext, registry: AdmitterRegistry): Admission {
+  const admitterOf = (kind: KindInfo): KindAdmitter => registry.get(kind.kind) ?? {};
+  return {
+    async admitWrite(target, body, old) {
+      const admitter = admitterOf(target.kind);
+      if (admitter.readOnly !== undefined) throw new MethodNotAllowedError(admitter.readOnly, { subject: subjectOf(target.kind) });
+      const parsed = parse(admitter, target.kind, withTypeAndIdentity(target, body, old));
+      const object = admitter.normalize ? admitter.normalize(parsed, old) : parsed;
+      if (old === undefined && target.kind.namespaced) await requireNamespace(context, object);
+      if (target.subresource === "status" || !admitter.validate) return object;
+      const causes = await admitter.validate(object, old, context);
+      if (causes.length > 0) throw invalid(target.kind, object.metadata.name, causes);
+      return object;
+    },
+    async admitDelete(kind, object) {
+      const admitter = admitterOf(kind);
+      if (admitter.readOnly !== undefined) throw new MethodNotAllowedError(admitter.readOnly, { subject: subjectOf(kind) });
+      await admitter.validateDelete?.(object, context);
+    },
+  };
+}
+
+function subjectOf(kind: KindInfo, name?: string): { kind: string; group: string; name?: string } {
+  return name === undefined ? { kind: kind.kind, group: kind.group } : { kind: kind.kind, group: kind.group, name };
+}
+
+function qualified(kind: KindInfo): string {
+  return kind.group === "" ? kind.kind : `${kind.kind}.${kind.group}`;
+}
+
+/** An InvalidError in Kubernetes' words: `Cluster.apps.kubeblocks.io "pg" is invalid: [field: message, ...]`. */
+export function invalid(kind: KindInfo, name: string | undefined, causes: FieldCause[]): InvalidError {
+  const list = causes.map((c) => `${c.field}: ${c.message}`).join(", ");
+  return new InvalidError(`${qualified(kind)} ${JSON.stringify(name ?? "")} is invalid: [${list}]`, { subject: subjectOf(kind, name), causes });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Check apiVersion/kind against the path (filling them when absent) and take namespace and name from the path. */
+function withTypeAndIdentity(target: WriteTarget, body: unknown, old: Resource | undefined): Record<string, unknown> {
+  if (!isRecord(body)) throw new InputError("the request body must be a JSON object");
+  const { kind } = target;
+  const apiVersion = body["apiVersion"] ?? apiVersionOf(kind);
+  const bodyKind = body["kind"] ?? kind.kind;
+  if (apiVersion !== apiVersionOf(kind) || bodyKind !== kind.kind) {
+    throw new InputError(`the body is ${JSON.stringify(bodyKind)} ${JSON.stringify(apiVersion)} but the path is for ${kind.kind} ${apiVersionOf(kind)}; send it to the path of its kind`);
+  }
+  const given = isRecord(body["metadata"]) ? body["metadata"] : {};
+  // A cluster-scoped object has no namespace, whatever the body says.
+  const dropped = [...(old === undefined ? SERVER_OWNED : []), ...(kind.namespaced ? [] : ["namespace"])];
+  const metadata = withoutKeys(given, dropped);
+  applyNamespace(kind, metadata, target.namespace);
+  applyName(metadata, target.name);
+  // Status belongs to the controllers; a create starts without one.
+  const rest = old === undefined ? withoutKeys(body, ["status"]) : body;
+  return { ...rest, apiVersion: apiVersionOf(kind), kind: kind.kind, metadata };
+}
+
+function withoutKeys(object: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(object).filter(([key]) => !keys.includes(key)));
+}
+
+function applyNamespace(kind: KindInfo, metadata: Record<string, unknown>, pathNamespace: string | undefined): void {
+  if (!kind.namespaced) return;
+  const given = metadata["namespace"];
+  if (given !== undefined && given !== pathNamespace) {
+    throw new InputError(`the namespace of the object (${JSON.stringify(given)}) does not match the namespace of the request (${String(pathNamespace)})`);
+  }
+  metadata["namespace"] = pathNamespace;
+}
+
+function applyName(metadata: Record<string, unknown>, pathName: string | undefined): void {
+  if (pathName === undefined) return;
+  const given = metadata["name"];
+  if (given !== undefined && given !== pathName) {
+    throw new InputError(`the name of the object (${JSON.stringify(given)}) does not match the name in the path (${pathName})`);
+  }
+  metadata["name"] = pathName;
+}
+
+/** Parse with the kind's schema; a kind without one only needs a name. */
+function parse(admitter: KindAdmitter, kind: KindInfo, object: Record<string, unknown>): Resource {
+  const metadata = object["metadata"] as Record<string, unknown>;
+  const name = typeof metadata["name"] === "string" ? metadata["name"] : undefined;
+  if (!admitter.schema) {
+    if (name === undefined) throw invalid(kind, name, [{ field: "metadata.name", reason: "FieldValueRequired", message: "Required value" }]);
+    return { ...object, apiVersion: apiVersionOf(kind), kind: kind.kind, metadata: { ...metadata, name } };
+  }
+  const result = admitter.schema.safeParse(object, { reportInput: true });
+  if (result.success) return result.data as Resource;
+  throw invalid(kind, name, issuesToCauses(result.error.issues, admitter.schema));
+}
+
+async function requireNamespace(context: AdmissionContext, object: Resource): Promise<void> {
+  const name = object.metadata.namespace ?? "";
+  const namespace = await context.store.get({ kind: "Namespace", name });
+  if (namespace === undefined) {
+    throw new InvalidError(`namespace ${name} does not exist; create it first with: holdfast create namespace ${name}`, {
+      subject: { kind: "Namespace", name },
+      causes: [{ field: "metadata.namespace", reason: "FieldValueNotFound", message: `Not found: ${JSON.stringify(name)}: create it with holdfast create namespace ${name}` }],
+    });
+  }
+  if (namespace.metadata.deletionTimestamp !== undefined) {
+    throw new ForbiddenError(`namespace ${name} is being deleted; new objects cannot be created in it`, { subject: { kind: "Namespace", name } });
+  }
+}

@@ -1,0 +1,38 @@
+/** The contract of admission: per-kind validation and defaulting, applied before the store. */
+import type { z } from "zod";
+import type { KindInfo, Resource } from "../../api/index.ts";
+import type { FieldCause } from "../../errors/index.ts";
+import type { Store } from "../../store/index.ts";
+import type { EngineLookup } from "../engine-lookup.ts";
+
+/** What admission rules may read. */
+export interface AdmissionContext {
+  store: Store;
+  engines: EngineLookup;
+}
+
+/** Admission for one kind. Every step is optional; the pipeline runs them in a fixed order. */
+export interface KindAdmitter {
+  /** When set, users may only read this kind; writes are refused with this message (405). */
+  readOnly?: string;
+  /** Parses and defaults the whole object; the parsed value is what gets stored. */
+  schema?: z.ZodType;
+  /** Rewrites a parsed object into its stored form (e.g. Secret `stringData` → `data`). */
+  normalize?(object: Resource, old: Resource | undefined): Resource;
+  /** Semantic rules on create (old undefined) and update; each problem is a field cause. */
+  validate?(object: Resource, old: Resource | undefined, context: AdmissionContext): Promise<FieldCause[]>;
+  /** Policy check before a delete; throws (ForbiddenError) to refuse. */
+  validateDelete?(object: Resource, context: AdmissionContext): Promise<void>;
+}
+
+/** Admitters by Kind name. Kinds without an entry are stored as sent (after the generic checks). */
+export type AdmitterRegistry = ReadonlyMap<string, KindAdmitter>;
+
+/** Where a write came from: the path's kind, namespace and name. */
+export interface WriteTarget {
+  kind: KindInfo;
+  namespace?: string | undefined;
+  name?: string | undefined;
+  /** `status`: only the status subresource is written, so spec rules do not run. */
+  subresource?: "status" | undefined;
+}

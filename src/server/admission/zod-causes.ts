@@ -1,0 +1,94 @@
+/** zod issues → Kubernetes field causes: dotted paths and messages a user can act on. */
+import type { z } from "zod";
+import type { FieldCause } from "../../errors/index.ts";
+
+type Issue = z.core.$ZodIssue;
+type Schema = z.core.$ZodType;
+
+/** `["spec","componentSpecs",0,"replicas"]` → `spec.componentSpecs[0].replicas`. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const segment of path) {
+    if (typeof segment === "number") out += `[${segment}]`;
+    else if (typeof segment === "string" && /^[A-Za-z_$][\w$-]*$/.test(segment)) out += out === "" ? segment : `.${segment}`;
+    else out += `[${JSON.stringify(String(segment))}]`;
+  }
+  return out === "" ? "<root>" : out;
+}
+
+/** One cause per issue; `schema` lets type errors name the exact expected type (integer rather than number). */
+export function issuesToCauses(issues: readonly Issue[], schema?: Schema): FieldCause[] {
+  return issues.map((issue) => issueToCause(issue, schema));
+}
+
+function issueToCause(issue: Issue, schema: Schema | undefined): FieldCause {
+  const field = fieldPath(issue.path);
+  switch (issue.code) {
+    case "invalid_type":
+      if (issue.input === undefined) return { field, reason: "FieldValueRequired", message: "Required value" };
+      return { field, reason: "FieldValueTypeInvalid", message: `expected ${expectedType(issue.expected, schema, issue.path)}, got ${typeName(issue.input)}` };
+    case "invalid_value":
+      return { field, reason: "FieldValueNotSupported", message: `Unsupported value: ${show(issue.input)}: supported values: ${issue.values.map((v) => JSON.stringify(v)).join(", ")}` };
+    case "unrecognized_keys":
+      return { field, reason: "FieldValueInvalid", message: `unknown field(s): ${issue.keys.join(", ")}` };
+    case "invalid_union":
+      return { field, reason: "FieldValueInvalid", message: `Invalid value: ${show(issue.input)}: does not match any allowed form` };
+    default:
+      return { field, reason: "FieldValueInvalid", message: `Invalid value: ${show(issue.input)}: ${issue.message}` };
+  }
+}
+
+/** A short rendering of the offending value; long values are cut so a cause stays one line. */
+function show(value: unknown): string {
+  if (value === undefined) return "<absent>";
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  if (typeof value === "number" && !Number.isInteger(value)) return "number";
+  if (typeof value === "number") return "integer";
+  return typeof value;
+}
+
+function expectedType(expected: string, schema: Schema | undefined, path: readonly PropertyKey[]): string {
+  if (expected === "int") return "integer";
+  if (expected === "number" && schema !== undefined && isIntegerSchema(schemaAt(schema, path))) return "integer";
+  return expected;
+}
+
+function isIntegerSchema(schema: Schema | undefined): boolean {
+  const def = schema?._zod.def as { type?: string; format?: string } | undefined;
+  return def?.type === "number" && (def.format === "safeint" || def.format === "int32" || def.format === "uint32");
+}
+
+/** The schema of the value at `path`, unwrapping optional/default wrappers; undefined when it cannot be followed. */
+export function schemaAt(schema: Schema, path: readonly PropertyKey[]): Schema | undefined {
+  let current: Schema | undefined = unwrap(schema);
+  for (const segment of path) {
+    if (current === undefined) return undefined;
+    current = unwrap(childSchema(current, segment));
+  }
+  return current;
+}
+
+function childSchema(schema: Schema, segment: PropertyKey): Schema | undefined {
+  const def = schema._zod.def as { type: string; shape?: Record<string, Schema>; element?: Schema; valueType?: Schema };
+  if (def.type === "object" && typeof segment === "string") return def.shape?.[segment];
+  if (def.type === "array") return def.element;
+  if (def.type === "record") return def.valueType;
+  return undefined;
+}
+
+function unwrap(schema: Schema | undefined): Schema | undefined {
+  let current = schema;
+  for (let i = 0; current !== undefined && i < 8; i++) {
+    const def = current._zod.def as { type: string; innerType?: Schema; in?: Schema };
+    if (def.innerType !== undefined) current = def.innerType;
+    else if (def.type === "pipe" && def.in !== undefined) current = def.in;
+    else return current;
+  }
+  return current;
+}

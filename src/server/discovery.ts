@@ -1,0 +1,57 @@
+/** API discovery documents, enough for a client to map kinds to paths (kubectl-style). */
+import { allKinds, type KindInfo } from "../api/index.ts";
+import { kindsOf, servedGroups } from "./route.ts";
+
+const READ_VERBS = ["get", "list", "watch"];
+const WRITE_VERBS = ["create", "update", "patch", "delete"];
+// Kinds whose status is a subresource that controllers write.
+const WITH_STATUS = new Set(["Namespace", "Cluster", "OpsRequest", "Instance"]);
+
+/** One entry of APIResourceList.resources. */
+export interface ApiResource {
+  name: string;
+  singularName: string;
+  namespaced: boolean;
+  kind: string;
+  verbs: string[];
+  shortNames?: string[];
+}
+
+/** `GET /api`. */
+export function apiVersions(): unknown {
+  return { kind: "APIVersions", apiVersion: "v1", versions: ["v1"], serverAddressByClientCIDRs: [] };
+}
+
+function groupEntry(group: string): unknown {
+  const versions = [...new Set(allKinds().filter((k) => k.group === group).map((k) => k.version))];
+  const entries = versions.map((version) => ({ groupVersion: `${group}/${version}`, version }));
+  return { name: group, versions: entries, preferredVersion: entries[0] };
+}
+
+/** `GET /apis`. */
+export function apiGroupList(): unknown {
+  return { kind: "APIGroupList", apiVersion: "v1", groups: servedGroups().map(groupEntry) };
+}
+
+/** `GET /apis/{group}`. */
+export function apiGroup(group: string): unknown {
+  return { kind: "APIGroup", apiVersion: "v1", ...(groupEntry(group) as object) };
+}
+
+/** `GET /api/v1` or `GET /apis/{group}/{version}`; `writable` tells whether users may write a kind. */
+export function apiResourceList(group: string, version: string, writable: (kind: KindInfo) => boolean): unknown {
+  const resources: ApiResource[] = [];
+  for (const kind of kindsOf(group, version)) {
+    const canWrite = writable(kind);
+    const verbs = canWrite ? [...WRITE_VERBS, ...READ_VERBS] : [...READ_VERBS];
+    const resource: ApiResource = { name: kind.plural, singularName: kind.singular, namespaced: kind.namespaced, kind: kind.kind, verbs };
+    if (kind.shortNames.length > 0) resource.shortNames = [...kind.shortNames];
+    resources.push(resource);
+    if (WITH_STATUS.has(kind.kind)) {
+      resources.push({ name: `${kind.plural}/status`, singularName: "", namespaced: kind.namespaced, kind: kind.kind, verbs: canWrite ? ["get", "patch", "update"] : ["get"] });
+    }
+  }
+  const groupVersion = group === "" ? version : `${group}/${version}`;
+  return { kind: "APIResourceList", apiVersion: "v1", groupVersion, resources };
+}
+

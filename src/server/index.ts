@@ -1,0 +1,18 @@
+/** The HTTP API server and admission of resources. */
+export { createApiServer, type ApiServer, type ApiServerOptions } from "./api-server.ts";
+export type { EngineLookup } from "./engine-lookup.ts";
+export { errorToStatus, type ErrorResponse } from "./error-status.ts";
+export { MethodNotAllowedError, RequestEntityTooLargeError, UnsupportedMediaTypeError } from "./http-errors.ts";
+export { applyMergePatch } from "./merge-patch.ts";
+export { parseRoute, pathOf, type ResourceRoute, type Route } from "./route.ts";
+export {
+  clusterCauses,
+  createAdmission,
+  defaultAdmitters,
+  issuesToCauses,
+  opsRequestCauses,
+  type Admission,
+  type AdmissionContext,
+  type AdmitterRegistry,
+  type KindAdmitter,
+} from "./admission/index.ts";

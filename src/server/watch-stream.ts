@@ -1,0 +1,58 @@
+/** Watch over HTTP: newline-delimited JSON events on a chunked response, until the client goes away. */
+import type { ServerResponse } from "node:http";
+import type { ListOptions, Store, Watch, WatchEvent } from "../store/index.ts";
+import { COMMON_HEADERS } from "./respond.ts";
+
+/** A watch the server can end when it shuts down. */
+export interface OpenWatch {
+  end(): void;
+}
+
+/** What to watch. */
+export interface WatchRequest {
+  kind: string;
+  namespace?: string | undefined;
+  labelSelector?: string | undefined;
+  /** Resume after this resourceVersion; absent or "0" first sends the current objects as ADDED. */
+  resourceVersion?: string | undefined;
+}
+
+/**
+ * Start streaming. Throws (GoneError from the store) before anything is written, so the caller can
+ * still answer with a Status. Events arriving while the initial state is written are queued, not lost.
+ */
+export async function startWatch(store: Store, watch: WatchRequest, response: ServerResponse): Promise<OpenWatch> {
+  const fromNow = watch.resourceVersion === undefined || watch.resourceVersion === "0";
+  const filter = listOptions(watch);
+  const initial = fromNow ? await store.list(watch.kind, filter) : undefined;
+  const queue: WatchEvent[] = [];
+  let ready = false;
+  const write = (event: WatchEvent): void => {
+    if (ready) response.write(`${JSON.stringify(event)}\n`);
+    else queue.push(event);
+  };
+  const resumeFrom = initial?.resourceVersion ?? watch.resourceVersion;
+  const handle: Watch = store.watch({ ...filter, kind: watch.kind, ...(resumeFrom === undefined ? {} : { resourceVersion: resumeFrom }) }, write);
+  response.writeHead(200, { ...COMMON_HEADERS, "Transfer-Encoding": "chunked" });
+  response.flushHeaders();
+  ready = true;
+  for (const object of initial?.items ?? []) write({ type: "ADDED", object });
+  for (const event of queue.splice(0)) write(event);
+  let ended = false;
+  const end = (): void => {
+    if (ended) return;
+    ended = true;
+    handle.stop();
+    if (!response.writableEnded) response.end();
+  };
+  // The response closes when the client disconnects (a request's own "close" fires as soon as its body is read).
+  response.on("close", end);
+  return { end };
+}
+
+function listOptions(watch: WatchRequest): ListOptions {
+  const options: ListOptions = {};
+  if (watch.namespace !== undefined) options.namespace = watch.namespace;
+  if (watch.labelSelector !== undefined) options.labelSelector = watch.labelSelector;
+  return options;
+}
