@@ -6,3 +6,4 @@ export * from "./cluster.ts";
 export * from "./ops-request.ts";
 export * from "./instance.ts";
 export * from "./core.ts";
+export * from "./cluster-engine.ts";

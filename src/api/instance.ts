@@ -42,6 +42,10 @@ export const instanceStatusSchema = z.object({
   startedAt: z.string().optional(),
   restartCount: z.int().optional(),
   lastTerminatedAt: z.string().optional(),
+  /** Crashes in a row without a stable run in between; drives the restart backoff. */
+  consecutiveFailures: z.int().optional(),
+  /** No restart before this time (CrashLoopBackOff). */
+  backoffUntil: z.string().optional(),
   /** The restartRequest value that was last carried out. */
   appliedRestartRequest: z.string().optional(),
   dataDirectory: z.string().optional(),

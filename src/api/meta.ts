@@ -6,23 +6,23 @@ export interface OwnerReference {
   kind: string;
   name: string;
   uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
+  controller?: boolean | undefined;
+  blockOwnerDeletion?: boolean | undefined;
 }
 
 /** Standard object metadata (metav1.ObjectMeta, the fields Holdfast uses). */
 export interface ObjectMeta {
   name: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  finalizers?: string[];
-  ownerReferences?: OwnerReference[];
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
+  namespace?: string | undefined;
+  uid?: string | undefined;
+  resourceVersion?: string | undefined;
+  generation?: number | undefined;
+  creationTimestamp?: string | undefined;
+  deletionTimestamp?: string | undefined;
+  finalizers?: string[] | undefined;
+  ownerReferences?: OwnerReference[] | undefined;
+  labels?: Record<string, string> | undefined;
+  annotations?: Record<string, string> | undefined;
 }
 
 /** A condition, as metav1.Condition. */
@@ -32,7 +32,7 @@ export interface Condition {
   reason: string;
   message: string;
   lastTransitionTime: string;
-  observedGeneration?: number;
+  observedGeneration?: number | undefined;
 }
 
 /** Any stored object. Kinds narrow `spec` and `status`. */
@@ -40,21 +40,21 @@ export interface Resource {
   apiVersion: string;
   kind: string;
   metadata: ObjectMeta;
-  spec?: unknown;
-  status?: unknown;
+  spec?: unknown | undefined;
+  status?: unknown | undefined;
   [field: string]: unknown;
 }
 
 /** A typed resource. */
 export interface TypedResource<Spec, Status> extends Resource {
   spec: Spec;
-  status?: Status;
+  status?: Status | undefined;
 }
 
 /** Identifies one object. `namespace` is absent for cluster-scoped kinds. */
 export interface ObjectRef {
   kind: string;
-  namespace?: string;
+  namespace?: string | undefined;
   name: string;
 }
 

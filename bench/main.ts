@@ -1,0 +1,17 @@
+/** `npm run bench -- NAME`: run one benchmark (or all) and print its figures next to the raw tool's. */
+import { provisionBenchmark } from "./provision.ts";
+
+const BENCHMARKS: Record<string, () => Promise<void>> = {
+  provision: provisionBenchmark,
+};
+
+const requested = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const names = requested.length > 0 ? requested : Object.keys(BENCHMARKS);
+for (const name of names) {
+  const bench = BENCHMARKS[name];
+  if (!bench) {
+    console.error(`unknown benchmark "${name}"; available: ${Object.keys(BENCHMARKS).join(", ")}`);
+    process.exit(2);
+  }
+  await bench();
+}

@@ -1,0 +1,69 @@
+/** Wires the controllers to the store, the engines and the local runtime. */
+import type { Instance } from "../api/index.ts";
+import type { HomePaths } from "../config/index.ts";
+import { DATABASE_PORT_RANGE } from "../config/index.ts";
+import { ClusterReconciler, type EngineLookup } from "../controllers/cluster/index.ts";
+import { InstanceReconciler } from "../controllers/instance/index.ts";
+import { NamespaceReconciler } from "../controllers/namespace/index.ts";
+import { OpsRequestReconciler } from "../controllers/ops/index.ts";
+import { Controller, createEventRecorder, keyOf, ownerKeys } from "../controllers/runtime/index.ts";
+import { allocatePort, createHostAccess, ProcessSupervisor, type ServiceUser } from "../runtime/index.ts";
+import type { Store } from "../store/index.ts";
+import type { Logger } from "../util/index.ts";
+
+export interface ControllerDeps {
+  store: Store;
+  engines: EngineLookup;
+  user: ServiceUser;
+  paths: HomePaths;
+  logger: Logger;
+}
+
+/** Build every controller; start them with `start()`. */
+export function createControllers(deps: ControllerDeps): Controller[] {
+  const { store, logger } = deps;
+  const supervisor = new ProcessSupervisor();
+  const instances = new Controller({
+    name: "instance",
+    store,
+    logger,
+    workers: 4,
+    watches: [{ kind: "Instance" }],
+    reconciler: new InstanceReconciler({
+      store,
+      engines: deps.engines,
+      events: createEventRecorder(store, "instance-controller", logger),
+      supervisor,
+      user: deps.user,
+      host: createHostAccess(deps.user),
+      paths: deps.paths,
+    }),
+  });
+  // A child that exits wakes its instance at once instead of at the next liveness poll.
+  supervisor.onExit((pid) => {
+    void store.list<Instance>("Instance").then((list) => {
+      for (const instance of list.items) if (instance.status?.pid === pid) instances.enqueue(keyOf(instance));
+    });
+  });
+  const clusters = new Controller({
+    name: "cluster",
+    store,
+    logger,
+    watches: [{ kind: "Cluster" }, { kind: "Instance", keysFor: ownerKeys("Cluster") }, { kind: "Secret", keysFor: ownerKeys("Cluster") }],
+    reconciler: new ClusterReconciler({
+      store,
+      engines: deps.engines,
+      events: createEventRecorder(store, "cluster-controller", logger),
+      allocatePort: (inUse) => allocatePort(DATABASE_PORT_RANGE, inUse),
+    }),
+  });
+  const ops = new Controller({
+    name: "opsrequest",
+    store,
+    logger,
+    watches: [{ kind: "OpsRequest" }],
+    reconciler: new OpsRequestReconciler({ store, events: createEventRecorder(store, "ops-controller", logger) }),
+  });
+  const namespaces = new Controller({ name: "namespace", store, logger, watches: [{ kind: "Namespace" }], reconciler: new NamespaceReconciler(store) });
+  return [namespaces, instances, clusters, ops];
+}

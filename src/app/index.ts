@@ -1,0 +1,3 @@
+/** The control plane process: everything wired together. */
+export * from "./run-server.ts";
+export * from "./server-info.ts";

@@ -1,0 +1,142 @@
+/**
+ * The cluster controller's plan: a pure function from the Cluster and what exists (instances, secrets)
+ * to what should change. No I/O here; `act` carries the plan out.
+ */
+import type { Cluster, ClusterStatus, Condition, Instance, InstanceSpec } from "../../api/index.ts";
+import { accountSecretName, instanceName } from "../../api/index.ts";
+import { restartAnnotation } from "./labels.ts";
+import { clusterStatus } from "./status.ts";
+
+/** A component with everything the plan needs already looked up (engine, installed version). */
+export interface ResolvedComponent {
+  name: string;
+  engine: string;
+  version: string;
+  replicas: number;
+  stopped: boolean;
+  parameters: Record<string, string>;
+  /** System account names of the engine; the first one is the administrator. */
+  accounts: readonly string[];
+  /** Features of the spec the runtime cannot honour, for the status condition. */
+  limitations: readonly string[];
+}
+
+/** An instance to create; the port is allocated when acting. */
+export interface InstanceToCreate {
+  name: string;
+  spec: Omit<InstanceSpec, "port">;
+}
+
+export interface ClusterPlan {
+  addFinalizer: boolean;
+  secretsToCreate: { name: string; component: string; account: string }[];
+  instancesToCreate: InstanceToCreate[];
+  instancesToUpdate: { name: string; spec: Omit<InstanceSpec, "port"> }[];
+  instancesToDelete: string[];
+  removeFinalizer: boolean;
+  status: ClusterStatus;
+}
+
+export interface PlanInput {
+  cluster: Cluster;
+  components: readonly ResolvedComponent[];
+  instances: readonly Instance[];
+  existingSecrets: ReadonlySet<string>;
+  /** Problem found while resolving (e.g. the version is no longer installed): the cluster fails with it. */
+  resolveError?: string;
+}
+
+/** Work out what should change. */
+export function planCluster(input: PlanInput, finalizer: string): ClusterPlan {
+  const { cluster } = input;
+  const hasFinalizer = (cluster.metadata.finalizers ?? []).includes(finalizer);
+  if (cluster.metadata.deletionTimestamp !== undefined) return planDeletion(input, hasFinalizer);
+  const desired = input.resolveError === undefined ? desiredInstances(cluster, input.components) : [];
+  const byName = new Map(input.instances.map((i) => [i.metadata.name, i]));
+  const wanted = new Set(desired.map((d) => d.name));
+  return {
+    addFinalizer: !hasFinalizer,
+    secretsToCreate: input.resolveError === undefined ? missingSecrets(cluster, input.components, input.existingSecrets) : [],
+    instancesToCreate: desired.filter((d) => !byName.has(d.name)),
+    instancesToUpdate: desired.filter((d) => {
+      const live = byName.get(d.name);
+      return live !== undefined && live.metadata.deletionTimestamp === undefined && specDiffers(live.spec, d.spec);
+    }),
+    instancesToDelete:
+      input.resolveError === undefined ? input.instances.filter((i) => !wanted.has(i.metadata.name) && i.metadata.deletionTimestamp === undefined).map((i) => i.metadata.name) : [],
+    removeFinalizer: false,
+    status: clusterStatus(input),
+  };
+}
+
+function planDeletion(input: PlanInput, hasFinalizer: boolean): ClusterPlan {
+  const remaining = input.instances.filter((i) => i.metadata.deletionTimestamp === undefined);
+  const deleteData = input.cluster.spec.terminationPolicy !== "DoNotTerminate";
+  return {
+    addFinalizer: false,
+    secretsToCreate: [],
+    instancesToCreate: [],
+    // Make sure the data goes with the instance when the policy says so, before deleting it.
+    instancesToUpdate: remaining.filter((i) => i.spec.deleteData !== deleteData).map((i) => ({ name: i.metadata.name, spec: withoutPort({ ...i.spec, deleteData }) })),
+    instancesToDelete: remaining.filter((i) => i.spec.deleteData === deleteData).map((i) => i.metadata.name),
+    removeFinalizer: hasFinalizer && input.instances.length === 0,
+    status: clusterStatus(input),
+  };
+}
+
+/** The instances every component should have, by name. */
+export function desiredInstances(cluster: Cluster, components: readonly ResolvedComponent[]): InstanceToCreate[] {
+  const result: InstanceToCreate[] = [];
+  for (const component of components) {
+    for (let ordinal = 0; ordinal < component.replicas; ordinal++) {
+      result.push({ name: instanceName(cluster.metadata.name, component.name, ordinal), spec: instanceSpec(cluster, component, ordinal) });
+    }
+  }
+  return result;
+}
+
+function instanceSpec(cluster: Cluster, component: ResolvedComponent, ordinal: number): Omit<InstanceSpec, "port"> {
+  const restartRequest = cluster.metadata.annotations?.[restartAnnotation(component.name)];
+  return {
+    engine: component.engine,
+    version: component.version,
+    clusterName: cluster.metadata.name,
+    componentName: component.name,
+    ordinal,
+    running: !component.stopped,
+    role: ordinal === 0 ? "primary" : "secondary",
+    parameters: component.parameters,
+    deleteData: cluster.spec.terminationPolicy !== "DoNotTerminate",
+    ...(restartRequest === undefined ? {} : { restartRequest }),
+  };
+}
+
+function missingSecrets(cluster: Cluster, components: readonly ResolvedComponent[], existing: ReadonlySet<string>): ClusterPlan["secretsToCreate"] {
+  return components.flatMap((component) =>
+    component.accounts
+      .map((account) => ({ name: accountSecretName(cluster.metadata.name, component.name, account), component: component.name, account }))
+      .filter((secret) => !existing.has(secret.name)),
+  );
+}
+
+function withoutPort(spec: InstanceSpec): Omit<InstanceSpec, "port"> {
+  const { port: _port, ...rest } = spec;
+  return rest;
+}
+
+function specDiffers(live: InstanceSpec, desired: Omit<InstanceSpec, "port">): boolean {
+  return JSON.stringify(canonical(withoutPort(live))) !== JSON.stringify(canonical(desired));
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => [k, canonical(v)]),
+  );
+}
+
+export type { Condition };

@@ -1,0 +1,146 @@
+/** The cluster controller: reads a Cluster and what it owns, plans, then acts idempotently. */
+import type { Cluster, Instance, InstanceSpec, OwnerReference, Resource, Secret } from "../../api/index.ts";
+import { AlreadyExistsError, NotFoundError } from "../../errors/index.ts";
+import { generatePassword } from "../../engines/index.ts";
+import type { Store } from "../../store/index.ts";
+import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
+import { CLUSTER_FINALIZER, LABEL_ACCOUNT, LABEL_INSTANCE, componentLabels } from "./labels.ts";
+import { planCluster, type ClusterPlan, type InstanceToCreate } from "./plan.ts";
+import { resolveComponents, type EngineLookup } from "./resolve.ts";
+
+/** Hands out a port for a new instance, given the ports already recorded. */
+export type PortAllocator = (inUse: ReadonlySet<number>) => Promise<number>;
+
+export interface ClusterReconcilerOptions {
+  store: Store;
+  engines: EngineLookup;
+  events: EventRecorder;
+  allocatePort: PortAllocator;
+}
+
+/** How often to look again while a cluster is on its way somewhere (instance changes also wake it). */
+const SETTLING_REQUEUE_MS = 5000;
+
+export class ClusterReconciler implements Reconciler {
+  readonly #options: ClusterReconcilerOptions;
+  /** Port allocation and instance creation happen one at a time, so two clusters never pick the same port. */
+  #portLock: Promise<unknown> = Promise.resolve();
+
+  constructor(options: ClusterReconcilerOptions) {
+    this.#options = options;
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult | undefined> {
+    const { namespace, name } = splitKey(key);
+    const { store } = this.#options;
+    const cluster = await store.get<Cluster>({ kind: "Cluster", ...(namespace === undefined ? {} : { namespace }), name });
+    if (!cluster) return undefined;
+    const owned = await this.#owned(cluster);
+    const resolution = await resolveComponents(cluster, this.#options.engines);
+    const plan = planCluster(
+      { cluster, components: resolution.components, instances: owned.instances, existingSecrets: owned.secrets, ...(resolution.error === undefined ? {} : { resolveError: resolution.error }) },
+      CLUSTER_FINALIZER,
+    );
+    await this.#act(cluster, plan);
+    const phase = plan.status.phase;
+    return phase === "Running" || phase === "Stopped" || phase === "Failed" ? { requeueAfterMs: 30_000 } : { requeueAfterMs: SETTLING_REQUEUE_MS };
+  }
+
+  async #owned(cluster: Cluster): Promise<{ instances: Instance[]; secrets: Set<string> }> {
+    const options = { ...(cluster.metadata.namespace === undefined ? {} : { namespace: cluster.metadata.namespace }), labelSelector: `${LABEL_INSTANCE}=${cluster.metadata.name}` };
+    const isOwned = (r: Resource): boolean => (r.metadata.ownerReferences ?? []).some((o) => o.uid === cluster.metadata.uid);
+    const instances = (await this.#options.store.list<Instance>("Instance", options)).items.filter(isOwned);
+    const secrets = (await this.#options.store.list<Secret>("Secret", options)).items.filter(isOwned);
+    return { instances, secrets: new Set(secrets.map((s) => s.metadata.name)) };
+  }
+
+  async #act(cluster: Cluster, plan: ClusterPlan): Promise<void> {
+    let live = cluster;
+    if (plan.addFinalizer) live = await this.#options.store.update<Cluster>({ ...live, metadata: { ...live.metadata, finalizers: [...(live.metadata.finalizers ?? []), CLUSTER_FINALIZER] } });
+    for (const secret of plan.secretsToCreate) await this.#createSecret(live, secret);
+    for (const instance of plan.instancesToCreate) await this.#createInstance(live, instance);
+    for (const change of plan.instancesToUpdate) await this.#updateInstance(live, change.name, change.spec);
+    for (const name of plan.instancesToDelete) await this.#deleteInstance(live, name);
+    live = await this.#writeStatus(live, plan);
+    if (plan.removeFinalizer) {
+      await this.#options.store.update<Cluster>({ ...live, metadata: { ...live.metadata, finalizers: (live.metadata.finalizers ?? []).filter((f) => f !== CLUSTER_FINALIZER) } });
+    }
+  }
+
+  async #writeStatus(cluster: Cluster, plan: ClusterPlan): Promise<Cluster> {
+    if (JSON.stringify(cluster.status) === JSON.stringify(plan.status)) return cluster;
+    const updated = await this.#options.store.updateStatus<Cluster>({ ...cluster, status: plan.status });
+    const before = cluster.status?.phase;
+    const after = plan.status.phase;
+    if (before !== after && after !== undefined) {
+      const warning = after === "Failed" || after === "Abnormal";
+      const detail = plan.status.message === undefined ? "" : `: ${plan.status.message}`;
+      await this.#options.events.record(updated, warning ? "Warning" : "Normal", after, `cluster phase ${before ?? "(new)"} → ${after}${detail}`);
+    }
+    return updated;
+  }
+
+  async #createSecret(cluster: Cluster, secret: ClusterPlan["secretsToCreate"][number]): Promise<void> {
+    const password = generatePassword();
+    const object: Secret = {
+      apiVersion: "v1",
+      kind: "Secret",
+      type: "Opaque",
+      metadata: {
+        name: secret.name,
+        ...namespaceOf(cluster),
+        labels: { ...componentLabels(cluster.metadata.name, secret.component), [LABEL_ACCOUNT]: secret.account },
+        ownerReferences: [ownerReference(cluster)],
+      },
+      data: { username: Buffer.from(secret.account).toString("base64"), password: Buffer.from(password).toString("base64") },
+    };
+    await ignore(AlreadyExistsError, this.#options.store.create(object));
+  }
+
+  async #createInstance(cluster: Cluster, planned: InstanceToCreate): Promise<void> {
+    const run = this.#portLock.then(async () => {
+      const all = await this.#options.store.list<Instance>("Instance");
+      const port = await this.#options.allocatePort(new Set(all.items.map((i) => i.spec.port)));
+      const instance: Instance = {
+        apiVersion: "holdfast.io/v1alpha1",
+        kind: "Instance",
+        metadata: { name: planned.name, ...namespaceOf(cluster), labels: componentLabels(cluster.metadata.name, planned.spec.componentName), ownerReferences: [ownerReference(cluster)] },
+        spec: { ...planned.spec, port },
+        status: { phase: "Pending" },
+      };
+      await ignore(AlreadyExistsError, this.#options.store.create(instance));
+      await this.#options.events.record(cluster, "Normal", "InstanceCreated", `created instance ${planned.name} on port ${port}`);
+    });
+    this.#portLock = run.catch(() => undefined);
+    await run;
+  }
+
+  async #updateInstance(cluster: Cluster, name: string, spec: Omit<InstanceSpec, "port">): Promise<void> {
+    const live = await this.#options.store.get<Instance>({ kind: "Instance", ...namespaceOf(cluster), name });
+    if (!live) return;
+    await this.#options.store.update<Instance>({ ...live, spec: { ...spec, port: live.spec.port } });
+  }
+
+  async #deleteInstance(cluster: Cluster, name: string): Promise<void> {
+    await ignore(NotFoundError, this.#options.store.delete({ kind: "Instance", ...namespaceOf(cluster), name }));
+    await this.#options.events.record(cluster, "Normal", "InstanceDeleting", `deleting instance ${name}`);
+  }
+}
+
+function namespaceOf(object: Resource): { namespace?: string } {
+  return object.metadata.namespace === undefined ? {} : { namespace: object.metadata.namespace };
+}
+
+/** The ownerReference that makes `owner` the controller of a dependent. */
+export function ownerReference(owner: Resource): OwnerReference {
+  return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid ?? "", controller: true, blockOwnerDeletion: true };
+}
+
+async function ignore<T>(errorClass: abstract new (...args: never[]) => Error, promise: Promise<T>): Promise<T | undefined> {
+  try {
+    return await promise;
+  } catch (error) {
+    if (error instanceof errorClass) return undefined;
+    throw error;
+  }
+}

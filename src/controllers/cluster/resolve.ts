@@ -1,0 +1,60 @@
+/** Look up, for each component, its engine and installed version: the I/O half of planning. */
+import { engineNameFor, type Cluster, type ComponentSpec } from "../../api/index.ts";
+import type { Engine, EngineVersion } from "../../engines/index.ts";
+import type { ResolvedComponent } from "./plan.ts";
+
+/** What the controller needs from the engine catalog. */
+export interface EngineLookup {
+  list(): readonly Engine[];
+  find(name: string): Engine | undefined;
+  versions(name: string): Promise<EngineVersion[]>;
+}
+
+export type ResolveResult = { components: ResolvedComponent[]; error?: undefined } | { components: ResolvedComponent[]; error: string };
+
+/** Resolve every component; the first problem becomes the cluster's failure message. */
+export async function resolveComponents(cluster: Cluster, engines: EngineLookup): Promise<ResolveResult> {
+  const components: ResolvedComponent[] = [];
+  const known = engines.list().map((e) => e.name);
+  for (const spec of cluster.spec.componentSpecs) {
+    const engineName = engineNameFor(cluster, spec, known);
+    const engine = engineName === undefined ? undefined : engines.find(engineName);
+    if (!engine) return { components, error: `component ${spec.name}: no engine named by clusterDef/componentDef (known: ${known.join(", ")})` };
+    const installed = await engines.versions(engine.name);
+    const version = engine.matchVersion(spec.serviceVersion, installed);
+    if (!version) {
+      const have = installed.map((v) => v.version).join(", ") || "none";
+      return { components, error: `component ${spec.name}: ${engine.name} ${spec.serviceVersion ?? "(any)"} is not installed (installed: ${have}); run holdfast engines install` };
+    }
+    components.push(resolved(spec, engine, version));
+  }
+  return { components };
+}
+
+function resolved(spec: ComponentSpec, engine: Engine, version: EngineVersion): ResolvedComponent {
+  return {
+    name: spec.name,
+    engine: engine.name,
+    version: version.version,
+    replicas: spec.replicas,
+    stopped: spec.stop === true,
+    parameters: engine.parametersFor(spec.resources),
+    accounts: engine.systemAccounts.map((a) => a.name),
+    limitations: limitationsOf(spec),
+  };
+}
+
+/** Fields the local runtime accepts but cannot honour, said plainly rather than dropped. */
+export function limitationsOf(spec: ComponentSpec): string[] {
+  const notes: string[] = [];
+  const { limits, requests } = spec.resources ?? {};
+  if (limits?.["cpu"] !== undefined || requests?.["cpu"] !== undefined) notes.push("cpu limits and requests are not enforced by the local runtime");
+  if (limits?.["memory"] !== undefined) notes.push("memory limit sizes the engine's memory parameters but is not enforced as a hard limit");
+  for (const template of spec.volumeClaimTemplates ?? []) {
+    const storage = template.spec?.resources?.requests?.["storage"];
+    if (storage !== undefined) notes.push(`volume ${template.name}: storage size ${String(storage)} is not reserved; data lives in the Holdfast home`);
+    const storageClass = template.spec?.storageClassName;
+    if (storageClass !== undefined && storageClass !== "") notes.push(`volume ${template.name}: storageClassName ${storageClass} is ignored`);
+  }
+  return notes;
+}

@@ -1,0 +1,4 @@
+/** The local runtime's instance controller: one supervised database process per Instance. */
+export * from "./reconciler.ts";
+export * from "./layout.ts";
+export * from "./backoff.ts";

@@ -1,0 +1,247 @@
+/**
+ * The local runtime's instance controller (what a kubelet is to a Pod): keeps one database process per
+ * Instance running as the service user, re-adopts processes that outlived a control-plane restart,
+ * restarts crashed ones with backoff, and removes the data when the instance is deleted.
+ */
+import { now, type Instance, type InstanceStatus } from "../../api/index.ts";
+import type { HomePaths } from "../../config/index.ts";
+import { errorMessage, UnavailableError } from "../../errors/index.ts";
+import type { Credentials, Engine, EngineVersion, HostAccess, InstanceContext } from "../../engines/index.ts";
+import { createInstanceDirectories, findAdoptableProcess, removeInstanceDirectory, tailFile, type ProcessHandle, type ProcessSupervisor, type ServiceUser } from "../../runtime/index.ts";
+import type { Store } from "../../store/index.ts";
+import type { EngineLookup } from "../cluster/index.ts";
+import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
+import { readAccounts } from "./accounts.ts";
+import { nextFailureCount, restartDelayMs } from "./backoff.ts";
+import { instanceLayout, instanceLogFile } from "./layout.ts";
+import { clearDirectory } from "./clear-directory.ts";
+import { mkdir, rm } from "node:fs/promises";
+import { dirname } from "node:path";
+
+/** Finalizer held until the process is stopped and, if asked, the data removed. */
+export const INSTANCE_FINALIZER = "holdfast.io/instance-protection";
+
+const STARTING_POLL_MS = 250;
+const LIVENESS_POLL_MS = 1000;
+const READINESS_EVERY_MS = 5000;
+
+export interface InstanceReconcilerOptions {
+  store: Store;
+  engines: EngineLookup;
+  events: EventRecorder;
+  supervisor: ProcessSupervisor;
+  user: ServiceUser;
+  host: HostAccess;
+  paths: HomePaths;
+}
+
+interface Context {
+  instance: Instance;
+  engine: Engine;
+  version: EngineVersion;
+  ctx: InstanceContext;
+  logFile: string;
+}
+
+export class InstanceReconciler implements Reconciler {
+  readonly #o: InstanceReconcilerOptions;
+  /** When each instance was last probed for readiness, to probe the database less often than /proc. */
+  readonly #lastProbe = new Map<string, number>();
+
+  constructor(options: InstanceReconcilerOptions) {
+    this.#o = options;
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult | undefined> {
+    const { namespace = "default", name } = splitKey(key);
+    const instance = await this.#o.store.get<Instance>({ kind: "Instance", namespace, name });
+    if (!instance) return undefined;
+    const context = await this.#context(instance);
+    if (instance.metadata.deletionTimestamp !== undefined) return this.#finalize(context);
+    if (!(instance.metadata.finalizers ?? []).includes(INSTANCE_FINALIZER)) {
+      context.instance = await this.#o.store.update<Instance>({ ...instance, metadata: { ...instance.metadata, finalizers: [...(instance.metadata.finalizers ?? []), INSTANCE_FINALIZER] } });
+    }
+    const running = await this.#findProcess(context);
+    if (!context.instance.spec.running) return this.#ensureStopped(context, running);
+    if (running && restartRequested(context.instance)) {
+      await this.#stopProcess(context, running);
+      return this.#start(context, "Restarted", "restarted on request");
+    }
+    if (running) return this.#observe(context, running);
+    return this.#recover(context);
+  }
+
+  async #context(instance: Instance): Promise<Context> {
+    const engine = this.#o.engines.find(instance.spec.engine);
+    if (!engine) throw new UnavailableError(`engine ${instance.spec.engine} is not available in this build`);
+    const version = (await this.#o.engines.versions(engine.name)).find((v) => v.version === instance.spec.version);
+    if (!version) throw new UnavailableError(`${engine.name} ${instance.spec.version} is no longer installed on this host; run holdfast engines install`);
+    const ctx: InstanceContext = { ...instanceLayout(this.#o.paths, instance), version, parameters: instance.spec.parameters, role: instance.spec.role ?? "primary" };
+    return { instance, engine, version, ctx, logFile: instanceLogFile(this.#o.paths, instance) };
+  }
+
+  /** The live process of this instance: the one recorded in status if it is still the same process, else one to adopt. */
+  async #findProcess(c: Context): Promise<ProcessHandle | undefined> {
+    const { pid, processStartTicks } = c.instance.status ?? {};
+    if (pid !== undefined && processStartTicks !== undefined && (await this.#o.supervisor.isRunning(pid, processStartTicks))) return { pid, startTicks: processStartTicks };
+    const adopted = await findAdoptableProcess(c.engine.pidFile(c.ctx), c.engine.startCommand(c.ctx).command, this.#o.user);
+    if (!adopted) return undefined;
+    c.instance = await this.#setStatus(c.instance, { pid: adopted.pid, processStartTicks: adopted.startTicks, startedAt: c.instance.status?.startedAt ?? now() });
+    await this.#o.events.record(c.instance, "Normal", "Adopted", `re-adopted running process ${adopted.pid}`);
+    return adopted;
+  }
+
+  async #ensureStopped(c: Context, running: ProcessHandle | undefined): Promise<ReconcileResult | undefined> {
+    if (running) {
+      await this.#setStatus(c.instance, { phase: "Stopping", ready: false });
+      await this.#stopProcess(c, running);
+      await this.#o.events.record(c.instance, "Normal", "Stopped", "stopped on request");
+    }
+    if (c.instance.status?.phase !== "Stopped" || c.instance.status.pid !== undefined) {
+      await this.#setStatus(c.instance, { phase: "Stopped", ready: false, pid: undefined, processStartTicks: undefined, role: undefined, message: undefined });
+    }
+    return undefined;
+  }
+
+  async #stopProcess(c: Context, running: ProcessHandle): Promise<void> {
+    const outcome = await this.#o.supervisor.stop(running.pid, running.startTicks, c.engine.stop);
+    if (outcome === "killed") await this.#o.events.record(c.instance, "Warning", "Killed", `process ${running.pid} did not stop within ${c.engine.stop.timeoutMs} ms and was killed`);
+    c.instance = await this.#setStatus(c.instance, { pid: undefined, processStartTicks: undefined, ready: false });
+  }
+
+  /** No process: first start, or a crash to restart after its backoff. */
+  async #recover(c: Context): Promise<ReconcileResult | undefined> {
+    const status = c.instance.status ?? {};
+    if (status.pid === undefined) {
+      const wait = status.backoffUntil === undefined ? 0 : Date.parse(status.backoffUntil) - Date.now();
+      if (wait > 0 && !restartRequested(c.instance)) return { requeueAfterMs: wait };
+      return (status.restartCount ?? 0) > 0 ? this.#start(c, "Restarted", "restarted") : this.#start(c, "Started", "started");
+    }
+    const failures = nextFailureCount(status.consecutiveFailures, status.startedAt, Date.now());
+    const delay = restartDelayMs(failures);
+    const logTail = await tailFile(c.logFile, 600).catch(() => "");
+    const message = `process ${status.pid} exited unexpectedly${logTail === "" ? "" : `; last log lines: ${lastLines(logTail, 3)}`}`;
+    c.instance = await this.#setStatus(c.instance, {
+      pid: undefined,
+      processStartTicks: undefined,
+      ready: false,
+      lastTerminatedAt: now(),
+      consecutiveFailures: failures,
+      restartCount: (status.restartCount ?? 0) + 1,
+      phase: delay > 0 ? "CrashLoopBackOff" : "Starting",
+      message,
+      backoffUntil: new Date(Date.now() + delay).toISOString(),
+    });
+    await this.#recordOnClusterToo(c, "Warning", "BackOff", `${message}; restart ${c.instance.status?.restartCount ?? 0} in ${delay} ms`);
+    return delay > 0 ? { requeueAfterMs: delay } : this.#start(c, "Restarted", "restarted after an unexpected exit");
+  }
+
+  async #start(c: Context, reason: string, message: string): Promise<ReconcileResult> {
+    const accounts = await readAccounts(this.#o.store, c.instance, c.engine);
+    try {
+      await this.#prepare(c, accounts);
+    } catch (error) {
+      if (error instanceof InitializationError) return this.#initFailed(c, error.message);
+      throw error;
+    }
+    await c.engine.configure(c.ctx, accounts, this.#o.host);
+    const handle = await this.#o.supervisor.spawn({ command: c.engine.startCommand(c.ctx), user: this.#o.user, logFile: c.logFile, cwd: c.ctx.rootDirectory });
+    c.instance = await this.#setStatus(c.instance, {
+      phase: "Starting",
+      ready: false,
+      pid: handle.pid,
+      processStartTicks: handle.startTicks,
+      startedAt: now(),
+      dataDirectory: c.ctx.dataDirectory,
+      logFile: c.logFile,
+      ...(c.instance.spec.restartRequest === undefined ? {} : { appliedRestartRequest: c.instance.spec.restartRequest }),
+    });
+    this.#lastProbe.delete(c.instance.metadata.name);
+    await this.#o.events.record(c.instance, "Normal", reason, `${message}: pid ${handle.pid}, port ${c.ctx.port}`);
+    return { requeueAfterMs: STARTING_POLL_MS };
+  }
+
+  /** Create the directories and initialise the data directory unless a complete initialisation exists. */
+  async #prepare(c: Context, accounts: readonly Credentials[]): Promise<void> {
+    // The namespace directory only needs to be traversable (not listable) by the service user.
+    await mkdir(dirname(c.ctx.rootDirectory), { recursive: true, mode: 0o711 });
+    await createInstanceDirectories(c.ctx, this.#o.user);
+    if (await c.engine.isInitialized(c.ctx)) return;
+    c.instance = await this.#setStatus(c.instance, { phase: "Initializing", message: undefined });
+    await clearDirectory(c.ctx.dataDirectory);
+    try {
+      await c.engine.initialize(c.ctx, accounts, this.#o.host);
+    } catch (error) {
+      throw new InitializationError(errorMessage(error), { cause: error });
+    }
+    await this.#o.events.record(c.instance, "Normal", "Initialized", `initialised ${c.engine.name} ${c.version.version} data directory`);
+  }
+
+  /** Initialisation failed: report it and retry after a growing delay (the status write must not retry at once). */
+  async #initFailed(c: Context, reason: string): Promise<ReconcileResult> {
+    const failures = (c.instance.status?.consecutiveFailures ?? 0) + 1;
+    const delay = Math.max(1000, restartDelayMs(failures));
+    const message = `initialisation failed: ${reason}`;
+    c.instance = await this.#setStatus(c.instance, { phase: "Failed", message, consecutiveFailures: failures, backoffUntil: new Date(Date.now() + delay).toISOString() });
+    await this.#recordOnClusterToo(c, "Warning", "InitFailed", `${message}; retrying in ${delay} ms`);
+    return { requeueAfterMs: delay };
+  }
+
+  /** The process runs: probe readiness and role, not more often than needed. */
+  async #observe(c: Context, running: ProcessHandle): Promise<ReconcileResult> {
+    const status = c.instance.status ?? {};
+    const name = c.instance.metadata.name;
+    const due = status.ready !== true || Date.now() - (this.#lastProbe.get(name) ?? 0) >= READINESS_EVERY_MS;
+    if (!due) return { requeueAfterMs: LIVENESS_POLL_MS };
+    this.#lastProbe.set(name, Date.now());
+    const [admin] = await readAccounts(this.#o.store, c.instance, c.engine);
+    const ready = admin !== undefined && (await c.engine.probeReady(c.ctx.port, admin));
+    const role = ready ? await c.engine.probeRole(c.ctx.port, admin) : undefined;
+    const next: Partial<InstanceStatus> = { pid: running.pid, processStartTicks: running.startTicks, ready, phase: ready ? "Running" : "Starting", ...(role === undefined ? {} : { role }) };
+    if (ready) Object.assign(next, { message: undefined, backoffUntil: undefined });
+    if (ready && status.ready !== true) await this.#o.events.record(c.instance, "Normal", "Ready", `accepting connections on 127.0.0.1:${c.ctx.port}`);
+    await this.#setStatus(c.instance, next);
+    return { requeueAfterMs: ready ? LIVENESS_POLL_MS : STARTING_POLL_MS };
+  }
+
+  async #finalize(c: Context): Promise<ReconcileResult | undefined> {
+    const running = await this.#findProcess(c);
+    if (running) await this.#stopProcess(c, running);
+    if (c.instance.spec.deleteData) {
+      await removeInstanceDirectory(c.ctx.rootDirectory, this.#o.paths.instancesDir);
+      await rm(c.logFile, { force: true });
+    }
+    const finalizers = (c.instance.metadata.finalizers ?? []).filter((f) => f !== INSTANCE_FINALIZER);
+    await this.#o.store.update<Instance>({ ...c.instance, metadata: { ...c.instance.metadata, finalizers } });
+    this.#lastProbe.delete(c.instance.metadata.name);
+    return undefined;
+  }
+
+  async #recordOnClusterToo(c: Context, type: "Normal" | "Warning", reason: string, message: string): Promise<void> {
+    await this.#o.events.record(c.instance, type, reason, message);
+    const owner = c.instance.metadata.ownerReferences?.find((o) => o.kind === "Cluster");
+    if (!owner) return;
+    const cluster = await this.#o.store.get({ kind: "Cluster", namespace: c.instance.metadata.namespace ?? "default", name: owner.name });
+    if (cluster) await this.#o.events.record(cluster, type, reason, `instance ${c.instance.metadata.name}: ${message}`);
+  }
+
+  /** Write status changes (undefined removes a field); skipped when nothing changes. */
+  async #setStatus(instance: Instance, changes: Partial<Record<keyof InstanceStatus, unknown>>): Promise<Instance> {
+    const entries = Object.entries({ ...instance.status, observedGeneration: instance.metadata.generation, ...changes });
+    const merged = Object.fromEntries(entries.filter(([, value]) => value !== undefined)) as InstanceStatus;
+    if (JSON.stringify(merged) === JSON.stringify(instance.status)) return instance;
+    return this.#o.store.updateStatus<Instance>({ ...instance, status: merged });
+  }
+}
+
+/** The engine could not initialise the data directory. */
+class InitializationError extends Error {}
+
+function restartRequested(instance: Instance): boolean {
+  const wanted = instance.spec.restartRequest;
+  return wanted !== undefined && wanted !== instance.status?.appliedRestartRequest;
+}
+
+function lastLines(text: string, count: number): string {
+  return text.trim().split("\n").slice(-count).join(" | ");
+}

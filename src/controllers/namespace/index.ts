@@ -1,0 +1,2 @@
+/** The namespace controller. */
+export * from "./reconciler.ts";

@@ -1,0 +1,3 @@
+/** The OpsRequest controller. */
+export * from "./progress.ts";
+export * from "./reconciler.ts";

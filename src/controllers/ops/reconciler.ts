@@ -1,0 +1,108 @@
+/** The OpsRequest controller: Start, Stop and Restart as a state machine in status (Pending → Running → Succeed/Failed). */
+import { now, type Cluster, type Instance, type OpsRequest, type OpsRequestStatus } from "../../api/index.ts";
+import type { Store } from "../../store/index.ts";
+import { LABEL_INSTANCE, restartAnnotation } from "../cluster/index.ts";
+import { setCondition, splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
+import { opsProgress, restartToken, targetComponents } from "./progress.ts";
+
+const POLL_MS = 1000;
+const TERMINAL = new Set(["Succeed", "Failed", "Cancelled", "Aborted"]);
+
+export interface OpsReconcilerOptions {
+  store: Store;
+  events: EventRecorder;
+}
+
+export class OpsRequestReconciler implements Reconciler {
+  readonly #store: Store;
+  readonly #events: EventRecorder;
+
+  constructor(options: OpsReconcilerOptions) {
+    this.#store = options.store;
+    this.#events = options.events;
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult | undefined> {
+    const { namespace = "default", name } = splitKey(key);
+    const ops = await this.#store.get<OpsRequest>({ kind: "OpsRequest", namespace, name });
+    if (!ops || TERMINAL.has(ops.status?.phase ?? "")) return undefined;
+    const cluster = await this.#store.get<Cluster>({ kind: "Cluster", namespace, name: ops.spec.clusterName });
+    if (!cluster) return this.#finish(ops, "Failed", `cluster ${ops.spec.clusterName} not found in namespace ${namespace}`);
+    if (ops.status?.phase === "Running") return this.#follow(ops, cluster);
+    const blocker = await this.#earlierRunningOps(ops);
+    if (blocker) {
+      const message = `waiting for OpsRequest ${blocker} on the same cluster to finish`;
+      if (ops.status?.message !== message) await this.#setStatus(ops, { phase: "Pending", message });
+      return { requeueAfterMs: POLL_MS };
+    }
+    return this.#begin(ops, cluster);
+  }
+
+  async #earlierRunningOps(ops: OpsRequest): Promise<string | undefined> {
+    const all = await this.#store.list<OpsRequest>("OpsRequest", { namespace: ops.metadata.namespace ?? "default" });
+    return all.items.find((o) => o.spec.clusterName === ops.spec.clusterName && o.metadata.name !== ops.metadata.name && o.status?.phase === "Running")?.metadata.name;
+  }
+
+  async #begin(ops: OpsRequest, cluster: Cluster): Promise<ReconcileResult> {
+    const updated = await this.#store.update<Cluster>(applyOperation(ops, cluster));
+    await this.#events.record(ops, "Normal", "OpsRequestStarted", `${ops.spec.type} of cluster ${cluster.metadata.name} started`);
+    await this.#setStatus(ops, {
+      phase: "Running",
+      startTimestamp: now(),
+      clusterGeneration: updated.metadata.generation ?? 0,
+      progress: "0/?",
+      conditions: setCondition(ops.status?.conditions, { type: "Progressing", status: "True", reason: "OpsRequestProgressing", message: `${ops.spec.type} is in progress` }),
+    });
+    return { requeueAfterMs: POLL_MS };
+  }
+
+  async #follow(ops: OpsRequest, cluster: Cluster): Promise<ReconcileResult | undefined> {
+    const instances = await this.#store.list<Instance>("Instance", { namespace: cluster.metadata.namespace ?? "default", labelSelector: `${LABEL_INSTANCE}=${cluster.metadata.name}` });
+    const progress = opsProgress(ops, cluster, instances.items);
+    const summary = `${progress.done}/${progress.total}`;
+    if (progress.failure !== undefined) return this.#finish(ops, "Failed", progress.failure, summary);
+    if (progress.finished) return this.#finish(ops, "Succeed", `${ops.spec.type} of cluster ${cluster.metadata.name} succeeded`, summary);
+    if (timedOut(ops)) return this.#finish(ops, "Failed", `timed out after ${ops.spec.timeoutSeconds ?? 0}s with ${summary} done`, summary);
+    if (ops.status?.progress !== summary) await this.#setStatus(ops, { progress: summary });
+    return { requeueAfterMs: POLL_MS };
+  }
+
+  async #finish(ops: OpsRequest, phase: "Succeed" | "Failed", message: string, progress?: string): Promise<undefined> {
+    const succeeded = phase === "Succeed";
+    const updated = await this.#setStatus(ops, {
+      phase,
+      message,
+      completionTimestamp: now(),
+      ...(progress === undefined ? {} : { progress }),
+      conditions: setCondition(ops.status?.conditions, { type: succeeded ? "Succeed" : "Failed", status: "True", reason: succeeded ? "OpsRequestProcessedSuccessfully" : "OpsRequestFailed", message }),
+    });
+    await this.#events.record(updated, succeeded ? "Normal" : "Warning", succeeded ? "OpsRequestSucceed" : "OpsRequestFailed", message);
+    return undefined;
+  }
+
+  async #setStatus(ops: OpsRequest, changes: Partial<OpsRequestStatus>): Promise<OpsRequest> {
+    return this.#store.updateStatus<OpsRequest>({ ...ops, status: { ...ops.status, ...changes } });
+  }
+}
+
+/** The cluster as the operation wants it: Start/Stop flip `stop`; Restart sets the restart annotation. */
+export function applyOperation(ops: OpsRequest, cluster: Cluster): Cluster {
+  const targets = new Set(targetComponents(ops, cluster));
+  if (ops.spec.type === "Start" || ops.spec.type === "Stop") {
+    const stop = ops.spec.type === "Stop";
+    return { ...cluster, spec: { ...cluster.spec, componentSpecs: cluster.spec.componentSpecs.map((c) => (targets.has(c.name) ? { ...c, stop } : c)) } };
+  }
+  if (ops.spec.type === "Restart") {
+    const annotations = { ...cluster.metadata.annotations };
+    for (const component of targets) annotations[restartAnnotation(component)] = restartToken(ops);
+    return { ...cluster, metadata: { ...cluster.metadata, annotations } };
+  }
+  return cluster;
+}
+
+function timedOut(ops: OpsRequest): boolean {
+  const limit = ops.spec.timeoutSeconds;
+  const started = ops.status?.startTimestamp;
+  if (limit === undefined || limit === 0 || started === undefined) return false;
+  return Date.now() - Date.parse(started) > limit * 1000;
+}

@@ -1,0 +1,106 @@
+/** A level-triggered controller: watches enqueue keys, workers reconcile them one key at a time. */
+import { GoneError, errorMessage } from "../../errors/index.ts";
+import type { Store, Watch } from "../../store/index.ts";
+import type { Logger } from "../../util/index.ts";
+import { keyOf, type Reconciler, type WatchSource } from "./types.ts";
+import { WorkQueue, type BackoffPolicy } from "./work-queue.ts";
+
+export interface ControllerOptions {
+  name: string;
+  store: Store;
+  reconciler: Reconciler;
+  /** The primary kind first; its keys are the reconcile keys. */
+  watches: readonly WatchSource[];
+  logger: Logger;
+  workers?: number;
+  backoff?: BackoffPolicy;
+  /** Reconcile every known key again at this interval (a safety net for missed signals). */
+  resyncMs?: number;
+}
+
+export class Controller {
+  readonly name: string;
+  readonly #options: ControllerOptions;
+  readonly #queue: WorkQueue;
+  readonly #watches: Watch[] = [];
+  readonly #workers: Promise<void>[] = [];
+  #resync: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(options: ControllerOptions) {
+    this.name = options.name;
+    this.#options = options;
+    this.#queue = new WorkQueue(options.backoff);
+  }
+
+  /** Enqueue a key from outside (e.g. a process-exit notification). */
+  enqueue(key: string): void {
+    this.#queue.add(key);
+  }
+
+  /** List every watched kind, enqueue what exists, then follow changes; start the workers. */
+  async start(): Promise<void> {
+    for (const source of this.#options.watches) await this.#follow(source);
+    const resyncMs = this.#options.resyncMs;
+    if (resyncMs !== undefined) {
+      this.#resync = setInterval(() => void this.#enqueueAll(this.#options.watches[0]), resyncMs);
+      this.#resync.unref();
+    }
+    for (let i = 0; i < (this.#options.workers ?? 2); i++) this.#workers.push(this.#work());
+  }
+
+  /** Stop watching and wait for reconciles in flight to finish. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#resync) clearInterval(this.#resync);
+    for (const watch of this.#watches.splice(0)) watch.stop();
+    this.#queue.shutDown();
+    await Promise.all(this.#workers);
+  }
+
+  async #follow(source: WatchSource): Promise<void> {
+    const list = await this.#options.store.list(source.kind);
+    for (const object of list.items) this.#enqueueFor(source, object);
+    try {
+      this.#watches.push(
+        this.#options.store.watch({ kind: source.kind, resourceVersion: list.resourceVersion }, (event) => this.#enqueueFor(source, event.object)),
+      );
+    } catch (error) {
+      if (!(error instanceof GoneError)) throw error;
+      await this.#follow(source);
+    }
+  }
+
+  async #enqueueAll(source: WatchSource | undefined): Promise<void> {
+    if (!source || this.#stopped) return;
+    const list = await this.#options.store.list(source.kind);
+    for (const object of list.items) this.#enqueueFor(source, object);
+  }
+
+  #enqueueFor(source: WatchSource, object: Parameters<typeof keyOf>[0]): void {
+    const keys = source.keysFor ? source.keysFor(object) : [keyOf(object)];
+    for (const key of keys) this.#queue.add(key);
+  }
+
+  async #work(): Promise<void> {
+    for (;;) {
+      const key = await this.#queue.get();
+      if (key === undefined) return;
+      await this.#reconcileOne(key);
+      this.#queue.done(key);
+    }
+  }
+
+  async #reconcileOne(key: string): Promise<void> {
+    const log = this.#options.logger;
+    try {
+      const result = await this.#options.reconciler.reconcile(key);
+      this.#queue.forget(key);
+      if (result?.requeueAfterMs !== undefined) this.#queue.addAfter(key, result.requeueAfterMs);
+    } catch (error) {
+      if (this.#stopped) return;
+      const delay = this.#queue.addRateLimited(key);
+      log.warn({ controller: this.name, key, retryInMs: delay, failures: this.#queue.failures(key), err: errorMessage(error) }, "reconcile failed");
+    }
+  }
+}

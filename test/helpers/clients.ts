@@ -1,0 +1,25 @@
+/** The engines' own clients, as a user would run them. */
+import { run, type CliResult, type TestServer } from "./harness.ts";
+
+/** The connection URI `holdfast cluster connect --show-uri` prints. */
+export async function connectionUri(server: TestServer, cluster: string, namespace: string): Promise<string> {
+  return (await server.ok(["cluster", "connect", cluster, "-n", namespace, "--show-uri"])).trim();
+}
+
+/** psql with a connection string. */
+export function psql(uri: string, sql: string): Promise<CliResult> {
+  return run("psql", [uri, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql], { timeoutMs: 30_000 });
+}
+
+/** redis-cli against a redis:// URI. */
+export function redisCli(uri: string, ...command: string[]): Promise<CliResult> {
+  return run("redis-cli", ["--no-auth-warning", "-u", uri, ...command], { timeoutMs: 30_000 });
+}
+
+/** The installed PostgreSQL major version (from psql, which comes with the server). */
+export async function installedPostgresMajor(): Promise<string> {
+  const result = await run("psql", ["--version"]);
+  const match = /(\d+)\.\d+/.exec(result.stdout);
+  if (!match?.[1]) throw new Error(`cannot tell the PostgreSQL version from: ${result.stdout}`);
+  return match[1];
+}
