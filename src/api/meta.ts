@@ -40,8 +40,8 @@ export interface Resource {
   apiVersion: string;
   kind: string;
   metadata: ObjectMeta;
-  spec?: unknown | undefined;
-  status?: unknown | undefined;
+  spec?: unknown;
+  status?: unknown;
   [field: string]: unknown;
 }
 

@@ -1,0 +1,239 @@
+/** A small client for the Holdfast HTTP API, which follows Kubernetes' paths, verbs and Status errors. */
+import { apiVersionOf, kindOf } from "../api/index.ts";
+import type { KindInfo, Resource, StatusBody } from "../api/index.ts";
+import { CliError } from "./args.ts";
+
+/** One field-level cause of a Status error. */
+export interface StatusCause {
+  field?: string;
+  message: string;
+  reason?: string;
+}
+
+/** An error answer from the server, carrying its Kubernetes `Status` body. */
+export class ApiError extends Error {
+  readonly code: number;
+  readonly reason: string;
+  readonly causes: StatusCause[];
+
+  constructor(code: number, reason: string, message: string, causes: StatusCause[] = []) {
+    super(message);
+    this.name = "ApiError";
+    this.code = code;
+    this.reason = reason;
+    this.causes = causes;
+  }
+}
+
+/** The server could not be reached at all (not running, wrong address). */
+export class ServerUnreachableError extends Error {
+  readonly url: string;
+
+  constructor(url: string, detail: string) {
+    super(
+      `cannot reach the Holdfast server at ${url} (${detail}). ` +
+        `Is it running? Start it with "holdfast server --detach" (or "npm run quickstart"), ` +
+        `or point --server / HOLDFAST_SERVER at a running server.`,
+    );
+    this.name = "ServerUnreachableError";
+    this.url = url;
+  }
+}
+
+/** A list answer. */
+export interface ResourceList {
+  items: Resource[];
+  metadata: { resourceVersion?: string };
+}
+
+/** One watch notification. */
+export interface WatchEvent {
+  type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
+  object: Resource;
+}
+
+/** Options of list and watch calls. */
+export interface ListOptions {
+  labelSelector?: string;
+  resourceVersion?: string;
+  signal?: AbortSignal;
+}
+
+const REASON_BY_CODE: Record<number, string> = {
+  400: "BadRequest",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "NotFound",
+  405: "MethodNotAllowed",
+  409: "Conflict",
+  410: "Expired",
+  422: "Invalid",
+  500: "InternalError",
+  503: "ServiceUnavailable",
+};
+
+/** The URL path of a kind's collection, or of one object when `name` is given. */
+export function resourcePath(info: KindInfo, namespace: string | undefined, name?: string): string {
+  let path = info.group === "" ? `/api/${info.version}` : `/apis/${info.group}/${info.version}`;
+  if (info.namespaced && namespace !== undefined) path += `/namespaces/${encodeURIComponent(namespace)}`;
+  path += `/${info.plural}`;
+  if (name !== undefined) path += `/${encodeURIComponent(name)}`;
+  return path;
+}
+
+/** The kind of a manifest object; throws a CliError naming an unknown apiVersion/kind. */
+export function kindInfoOf(object: Pick<Resource, "apiVersion" | "kind">): KindInfo {
+  const info = kindOf(object.apiVersion, object.kind);
+  if (!info) {
+    throw new CliError(
+      `no kind "${object.kind}" is served in version "${object.apiVersion}"; run "holdfast api-resources" to see the kinds Holdfast serves`,
+    );
+  }
+  return info;
+}
+
+/** Build an ApiError from an error response body (a Status, or anything else). */
+export function apiErrorFrom(code: number, bodyText: string): ApiError {
+  const fallbackReason = REASON_BY_CODE[code] ?? "Unknown";
+  let body: Partial<StatusBody> | undefined;
+  try {
+    body = JSON.parse(bodyText) as Partial<StatusBody>;
+  } catch {
+    body = undefined;
+  }
+  if (body?.kind !== "Status") {
+    const text = bodyText.trim();
+    return new ApiError(code, fallbackReason, text === "" ? `the server answered HTTP ${code}` : text);
+  }
+  const causes = (body.details?.causes ?? []).map((cause) => ({ ...cause }));
+  return new ApiError(body.code ?? code, body.reason ?? fallbackReason, body.message ?? `HTTP ${code}`, causes);
+}
+
+function networkDetail(error: unknown): string {
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (cause instanceof Error && "code" in cause && typeof cause.code === "string") {
+    return cause.code === "ECONNREFUSED" ? "connection refused" : cause.code;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** API client bound to one server URL. */
+export class ApiClient {
+  readonly baseUrl: string;
+
+  constructor(baseUrl: string) {
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+  }
+
+  /** GET one object. */
+  async get(info: KindInfo, namespace: string | undefined, name: string): Promise<Resource> {
+    return (await this.request("GET", resourcePath(info, namespace, name))) as Resource;
+  }
+
+  /** GET one object, or undefined when it does not exist. */
+  async find(info: KindInfo, namespace: string | undefined, name: string): Promise<Resource | undefined> {
+    try {
+      return await this.get(info, namespace, name);
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** List a kind in one namespace, or in all namespaces when `namespace` is undefined. */
+  async list(info: KindInfo, namespace: string | undefined, options: ListOptions = {}): Promise<ResourceList> {
+    const query = options.labelSelector === undefined ? "" : `?labelSelector=${encodeURIComponent(options.labelSelector)}`;
+    const list = (await this.request("GET", resourcePath(info, namespace) + query)) as Partial<ResourceList>;
+    const items = (list.items ?? []).map((item) => ({ ...item, apiVersion: item.apiVersion || apiVersionOf(info), kind: item.kind || info.kind }));
+    return { items, metadata: list.metadata ?? {} };
+  }
+
+  /** POST a new object. */
+  async create(info: KindInfo, namespace: string | undefined, object: Resource): Promise<Resource> {
+    return (await this.request("POST", resourcePath(info, namespace), object)) as Resource;
+  }
+
+  /** PUT an object; the server answers 409 when `metadata.resourceVersion` is stale. */
+  async update(info: KindInfo, namespace: string | undefined, object: Resource): Promise<Resource> {
+    return (await this.request("PUT", resourcePath(info, namespace, object.metadata.name), object)) as Resource;
+  }
+
+  /** PATCH an object with a JSON merge patch. */
+  async patch(info: KindInfo, namespace: string | undefined, name: string, patch: unknown): Promise<Resource> {
+    return (await this.request("PATCH", resourcePath(info, namespace, name), patch, "application/merge-patch+json")) as Resource;
+  }
+
+  /** DELETE an object. */
+  async delete(info: KindInfo, namespace: string | undefined, name: string): Promise<unknown> {
+    return this.request("DELETE", resourcePath(info, namespace, name));
+  }
+
+  /** Stream changes after `resourceVersion` until the server ends the stream or `signal` aborts. */
+  async *watch(info: KindInfo, namespace: string | undefined, options: ListOptions = {}): AsyncGenerator<WatchEvent> {
+    const params = new URLSearchParams({ watch: "true" });
+    if (options.resourceVersion !== undefined) params.set("resourceVersion", options.resourceVersion);
+    if (options.labelSelector !== undefined) params.set("labelSelector", options.labelSelector);
+    const response = await this.send("GET", `${resourcePath(info, namespace)}?${params.toString()}`, undefined, undefined, options.signal);
+    if (!response.ok) throw apiErrorFrom(response.status, await response.text());
+    if (!response.body) return;
+    yield* parseNdjson(response.body);
+  }
+
+  /** GET any path (e.g. `/version`) as JSON. */
+  async getJson(path: string): Promise<unknown> {
+    return this.request("GET", path);
+  }
+
+  /** Does the server answer `/healthz`? Never throws. */
+  async healthy(timeoutMs = 2000): Promise<boolean> {
+    try {
+      const response = await fetch(`${this.baseUrl}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
+      await response.body?.cancel();
+      return response.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  private async request(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<unknown> {
+    const response = await this.send(method, path, body, contentType);
+    const text = await response.text();
+    if (!response.ok) throw apiErrorFrom(response.status, text);
+    if (text === "") return {};
+    return JSON.parse(text) as unknown;
+  }
+
+  private async send(method: string, path: string, body: unknown, contentType?: string, signal?: AbortSignal): Promise<Response> {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (body !== undefined) headers["content-type"] = contentType ?? "application/json";
+    try {
+      return await fetch(this.baseUrl + path, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(signal === undefined ? {} : { signal }),
+      });
+    } catch (error) {
+      if (signal?.aborted === true) throw error;
+      throw new ServerUnreachableError(this.baseUrl, networkDetail(error));
+    }
+  }
+}
+
+/** Split a byte stream of newline-delimited JSON into watch events. */
+export async function* parseNdjson(stream: AsyncIterable<Uint8Array>): AsyncGenerator<WatchEvent> {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for await (const chunk of stream) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let newline = buffer.indexOf("\n");
+    while (newline !== -1) {
+      const line = buffer.slice(0, newline).trim();
+      buffer = buffer.slice(newline + 1);
+      if (line !== "") yield JSON.parse(line) as WatchEvent;
+      newline = buffer.indexOf("\n");
+    }
+  }
+  const rest = buffer.trim();
+  if (rest !== "") yield JSON.parse(rest) as WatchEvent;
+}

@@ -1,0 +1,85 @@
+/** `holdfast cluster connect`: open the engine's client on a ready instance, credentials from the account Secret. */
+import { accountSecretName, findKind } from "../api/index.ts";
+import type { KindInfo, Resource } from "../api/index.ts";
+import type { Credentials, Engine } from "../engines/index.ts";
+import { CliError } from "./args.ts";
+import type { ApiClient } from "./client.ts";
+import { list, text } from "./fields.ts";
+
+/** Which cluster, component and account to connect to. */
+export interface ConnectTarget {
+  cluster: string;
+  namespace: string;
+  component?: string;
+  account?: string;
+}
+
+/** Where and as whom to connect. */
+export interface Connection {
+  engine: Engine;
+  port: number;
+  credentials: Credentials;
+  instance: string;
+}
+
+function mustKindInfo(kind: string): KindInfo {
+  const info = findKind(kind);
+  if (!info) throw new Error(`kind ${kind} is not registered`);
+  return info;
+}
+
+/** The instance to connect to: the ready primary, else the first ready one (pure). */
+export function pickInstance(instances: readonly Resource[]): Resource | undefined {
+  const ready = instances.filter((i) => text(i, "status.ready") === "true");
+  const byName = [...ready].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  return byName.find((i) => (text(i, "status.role") || text(i, "spec.role")) === "primary") ?? byName[0];
+}
+
+/** Username and password from an account Secret's base64 `data`. */
+export function credentialsFromSecret(secret: Resource): Credentials {
+  const username = text(secret, "data.username");
+  const password = text(secret, "data.password");
+  if (username === "" || password === "") {
+    throw new CliError(`secret ${secret.metadata.name} has no username or password; the cluster controller writes it when the cluster is created`);
+  }
+  return { username: Buffer.from(username, "base64").toString("utf8"), password: Buffer.from(password, "base64").toString("utf8") };
+}
+
+function componentOf(cluster: Resource, requested: string | undefined): string {
+  const names = list(cluster, "spec.componentSpecs").map((c) => text(c, "name"));
+  if (requested === undefined) {
+    const first = names[0];
+    if (first === undefined) throw new CliError(`cluster ${cluster.metadata.name} has no components`);
+    return first;
+  }
+  if (!names.includes(requested)) throw new CliError(`cluster ${cluster.metadata.name} has no component ${requested}; its components are ${names.join(", ")}`);
+  return requested;
+}
+
+async function readyInstance(client: ApiClient, target: ConnectTarget, component: string): Promise<Resource> {
+  const selector = `app.kubernetes.io/instance=${target.cluster},apps.kubeblocks.io/component-name=${component}`;
+  const instances = (await client.list(mustKindInfo("Instance"), target.namespace, { labelSelector: selector })).items;
+  const chosen = pickInstance(instances);
+  if (chosen === undefined) {
+    const phases = instances.map((i) => `${i.metadata.name}: ${text(i, "status.phase", "Pending")}`).join(", ");
+    throw new CliError(
+      `no ready instance in component ${component} of cluster ${target.cluster}${phases === "" ? "" : ` (${phases})`}; ` +
+        `wait for it with "holdfast wait cluster/${target.cluster} -n ${target.namespace} --for=phase=Running"`,
+    );
+  }
+  return chosen;
+}
+
+/** Resolve the cluster, a ready instance, its engine and the account's credentials. */
+export async function resolveConnection(client: ApiClient, engines: readonly Engine[], target: ConnectTarget): Promise<Connection> {
+  const cluster = await client.get(mustKindInfo("Cluster"), target.namespace, target.cluster);
+  const component = componentOf(cluster, target.component);
+  const instance = await readyInstance(client, target, component);
+  const engineName = text(instance, "spec.engine");
+  const engine = engines.find((e) => e.name === engineName);
+  if (engine === undefined) throw new CliError(`instance ${instance.metadata.name} runs engine "${engineName}", which this holdfast does not know`);
+  const account = target.account ?? engine.systemAccounts[0]?.name;
+  if (account === undefined) throw new CliError(`engine ${engine.name} defines no system accounts; pass --account`);
+  const secret = await client.get(mustKindInfo("Secret"), target.namespace, accountSecretName(target.cluster, component, account));
+  return { engine, port: Number(text(instance, "spec.port")), credentials: credentialsFromSecret(secret), instance: instance.metadata.name };
+}

@@ -1,0 +1,78 @@
+/** What every command is handed: where to write, the environment, the clock, and how to reach the server. */
+import { readFileSync } from "node:fs";
+import { DEFAULT_API_HOST, DEFAULT_API_PORT, homePaths, resolveHome } from "../config/index.ts";
+import { ApiClient } from "./client.ts";
+import { stringFlag } from "./args.ts";
+import type { FlagValues } from "./args.ts";
+
+/** Output streams; injected so commands can be tested without a terminal. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Is stderr a terminal (progress lines are shown only then)? */
+  errIsTTY: boolean;
+}
+
+/** The environment a command runs in. */
+export interface CliContext {
+  io: Io;
+  env: NodeJS.ProcessEnv;
+  now(): Date;
+}
+
+/** A context over the real process streams. */
+export function processContext(): CliContext {
+  return {
+    io: {
+      out: (text) => process.stdout.write(text),
+      err: (text) => process.stderr.write(text),
+      errIsTTY: process.stderr.isTTY,
+    },
+    env: process.env,
+    now: () => new Date(),
+  };
+}
+
+/** Contents of `<home>/server.json`, written by a running server. */
+export interface ServerInfo {
+  url: string;
+  pid: number;
+  startedAt?: string;
+}
+
+/** Read `<home>/server.json`; undefined when absent or unreadable. */
+export function readServerInfo(home: string): ServerInfo | undefined {
+  let text: string;
+  try {
+    text = readFileSync(homePaths(home).serverInfo, "utf8");
+  } catch {
+    return undefined;
+  }
+  try {
+    const parsed = JSON.parse(text) as Partial<ServerInfo>;
+    if (typeof parsed.url !== "string" || typeof parsed.pid !== "number") return undefined;
+    return { url: parsed.url, pid: parsed.pid, ...(typeof parsed.startedAt === "string" ? { startedAt: parsed.startedAt } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The Holdfast home for these flags: `--home`, `HOLDFAST_HOME`, `~/.holdfast`. */
+export function homeOf(ctx: CliContext, values: FlagValues): string {
+  return resolveHome(stringFlag(values, "home"), ctx.env);
+}
+
+/** Server URL: `--server`, `HOLDFAST_SERVER`, the home's server.json, the default address. */
+export function serverUrlOf(ctx: CliContext, values: FlagValues): string {
+  const chosen =
+    stringFlag(values, "server") ??
+    ctx.env["HOLDFAST_SERVER"] ??
+    readServerInfo(homeOf(ctx, values))?.url ??
+    `http://${DEFAULT_API_HOST}:${DEFAULT_API_PORT}`;
+  return chosen.replace(/\/+$/, "");
+}
+
+/** An API client for the server these flags point at. */
+export function clientOf(ctx: CliContext, values: FlagValues): ApiClient {
+  return new ApiClient(serverUrlOf(ctx, values));
+}

@@ -1,0 +1,151 @@
+/** The `holdfast` command: dispatch to one module per command group. */
+import { readFileSync } from "node:fs";
+import { UsageError, boolFlag, hoistGlobalFlags, parseFlags } from "./args.ts";
+import { runApply } from "./apply.ts";
+import { runCluster } from "./cluster.ts";
+import { clientOf, processContext } from "./context.ts";
+import type { CliContext } from "./context.ts";
+import { runDelete } from "./delete.ts";
+import { runDescribe } from "./describe.ts";
+import { runEngines } from "./engines.ts";
+import { runGet } from "./get.ts";
+import { text } from "./fields.ts";
+import { apiResourcesTable, resolveKind } from "./kinds.ts";
+import { describeError } from "./output.ts";
+import { runServerCommand } from "./server.ts";
+import { runWait } from "./wait.ts";
+
+export const USAGE = `holdfast: run databases declaratively, KubeBlocks-style, on this machine.
+
+Usage:
+  holdfast COMMAND [ARGS] [flags]
+
+Server:
+  server            Run the control plane (server --detach, server stop, server status)
+
+Objects (kubectl habits):
+  apply -f FILE     Create or update objects from YAML/JSON manifests
+  get KIND [NAME]   List or show objects (-o wide|json|yaml, -l, -w, -A)
+  describe KIND NAME  Show an object with its status, conditions and events
+  delete KIND NAME  Delete objects (--wait)
+  create namespace NAME  Create a namespace
+  wait KIND/NAME --for=phase=Running  Wait for a phase, a condition, or deletion
+  api-resources     List the kinds the server offers
+
+Databases (kbcli habits):
+  cluster           create, list-instances, connect
+  engines           list, install
+
+Other:
+  version           Show the client and server versions
+
+Global flags:
+  --server URL      API server (default: HOLDFAST_SERVER, <home>/server.json, http://127.0.0.1:7420)
+  --home DIR        Holdfast home (default: HOLDFAST_HOME or ~/.holdfast)
+  -n, --namespace   Namespace (default: default)
+  -h, --help        Help for any command, e.g. holdfast get --help
+
+Quick start:
+  holdfast server --detach
+  holdfast cluster create pg --engine postgresql
+  holdfast wait cluster/pg --for=phase=Running
+  holdfast cluster connect pg
+`;
+
+const CREATE_HELP = `Create an object from the command line.
+
+Usage:
+  holdfast create namespace NAME
+
+Example:
+  holdfast create namespace demo
+`;
+
+type Handler = (ctx: CliContext, argv: readonly string[]) => Promise<number>;
+
+/** The package version, read from package.json next to the sources. */
+export function clientVersion(): string {
+  try {
+    const text = readFileSync(new URL("../../package.json", import.meta.url), "utf8");
+    const parsed = JSON.parse(text) as { version?: unknown };
+    return typeof parsed.version === "string" ? parsed.version : "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+async function runVersion(ctx: CliContext, argv: readonly string[]): Promise<number> {
+  const args = parseFlags(argv, {}, "version");
+  ctx.io.out(`Client Version: ${clientVersion()}\n`);
+  try {
+    const answer = await clientOf(ctx, args.values).getJson("/version");
+    const version = text(answer, "version") || text(answer, "gitVersion") || JSON.stringify(answer);
+    ctx.io.out(`Server Version: ${version}\n`);
+  } catch (error) {
+    ctx.io.err(`Server Version: unavailable (${error instanceof Error ? error.message : String(error)})\n`);
+  }
+  return 0;
+}
+
+async function runCreate(ctx: CliContext, argv: readonly string[]): Promise<number> {
+  const args = parseFlags(argv, {}, "create");
+  if (boolFlag(args.values, "help")) {
+    ctx.io.out(CREATE_HELP);
+    return 0;
+  }
+  const [kind, name, extra] = args.positionals;
+  if (kind === undefined || resolveKind(kind, "create").kind !== "Namespace") {
+    throw new UsageError(`only "create namespace NAME" is supported; create other objects with "holdfast apply -f" or "holdfast cluster create"`, "create");
+  }
+  if (name === undefined) throw new UsageError("missing NAME: holdfast create namespace NAME", "create");
+  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`, "create");
+  const info = resolveKind("Namespace", "create");
+  await clientOf(ctx, args.values).create(info, undefined, { apiVersion: "v1", kind: "Namespace", metadata: { name } });
+  ctx.io.out(`namespace/${name} created\n`);
+  return 0;
+}
+
+function runApiResources(ctx: CliContext, argv: readonly string[]): Promise<number> {
+  parseFlags(argv, {}, "api-resources");
+  ctx.io.out(apiResourcesTable());
+  return Promise.resolve(0);
+}
+
+const COMMANDS: Record<string, Handler> = {
+  server: runServerCommand,
+  apply: runApply,
+  get: runGet,
+  describe: runDescribe,
+  delete: runDelete,
+  create: runCreate,
+  wait: runWait,
+  cluster: runCluster,
+  engines: runEngines,
+  version: runVersion,
+  "api-resources": runApiResources,
+};
+
+/** Run one command line; returns the exit code (0 ok, 1 error, 2 usage). Errors are printed, never thrown. */
+export async function main(argv: readonly string[], ctx: CliContext = processContext()): Promise<number> {
+  const [command, ...rest] = hoistGlobalFlags(argv);
+  try {
+    if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+      ctx.io.out(USAGE);
+      return command === undefined ? 2 : 0;
+    }
+    if (command === "--version") return await runVersion(ctx, rest);
+    const handler = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (handler === undefined) throw new UsageError(`unknown command "${command}"`);
+    return await handler(ctx, rest);
+  } catch (error) {
+    const { text, exitCode } = describeError(error);
+    ctx.io.err(text);
+    return exitCode;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2));
+}
+
+
