@@ -7,6 +7,7 @@ import { CliError, UsageError, boolFlag, parseFlags, stringFlag } from "./args.t
 import type { ParsedArgs } from "./args.ts";
 import type { CliContext } from "./context.ts";
 import { formatTable, toJson } from "./output.ts";
+import { LOCAL_RUNTIME_PACKAGES } from "../runtime/index.ts";
 
 export const ENGINES_HELP = `List the built-in database engines and install their packages.
 
@@ -80,7 +81,7 @@ function runAptGet(args: readonly string[]): Promise<number> {
 }
 
 async function runInstall(ctx: CliContext, args: ParsedArgs): Promise<number> {
-  const packages = packagesFor(builtinEngines(), args.positionals);
+  const packages = [...packagesFor(builtinEngines(), args.positionals), ...LOCAL_RUNTIME_PACKAGES];
   const command = `apt-get install -y ${packages.join(" ")}`;
   const isRoot = process.getuid?.() === 0;
   if (!isRoot || !existsSync("/etc/debian_version")) {

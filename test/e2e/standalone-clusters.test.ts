@@ -30,9 +30,15 @@ async function instance(name: string): Promise<Instance> {
   return server.api<Instance>(`/apis/holdfast.io/v1alpha1/namespaces/demo/instances/${name}`);
 }
 
+/** Every regular file below a directory (a plain walk; files may come and go while the databases run). */
 async function filesUnder(directory: string): Promise<string[]> {
-  const entries = await readdir(directory, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  const files: string[] = [];
+  for (const entry of await readdir(directory, { withFileTypes: true }).catch(() => [])) {
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) files.push(...(await filesUnder(path)));
+    else if (entry.isFile()) files.push(path);
+  }
+  return files;
 }
 
 describe("PostgreSQL from the KubeBlocks example", () => {
@@ -125,7 +131,7 @@ describe("secrets at rest", () => {
     const files = await filesUnder(server.home);
     assert.ok(files.some((f) => f.endsWith("store.db")));
     for (const file of files) {
-      const content = await readFile(file);
+      const content = await readFile(file).catch(() => Buffer.alloc(0));
       for (const password of passwords) {
         assert.equal(content.includes(password), false, `${file} holds a password in plaintext`);
         assert.equal(content.includes(Buffer.from(password).toString("base64")), false, `${file} holds a password in base64`);

@@ -39,7 +39,7 @@ export class TestServer {
   /** Start (or start again) the server process on the same home. */
   async startProcess(): Promise<void> {
     await rm(join(this.home, "server.json"), { force: true });
-    const child = spawn(process.execPath, [CLI, "server", "--home", this.home, "--listen", "127.0.0.1:0", "--log-level", "warn"], {
+    const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", CLI, "server", "--home", this.home, "--listen", "127.0.0.1:0", "--log-level", "warn"], {
       stdio: ["ignore", "ignore", "inherit"],
       env: { ...process.env, HOLDFAST_HOME: this.home },
     });
@@ -67,7 +67,7 @@ export class TestServer {
 
   /** Run the CLI against this server. */
   cli(args: string[], input?: string): Promise<CliResult> {
-    return run(process.execPath, [CLI, ...args], { env: { ...process.env, HOLDFAST_HOME: this.home, HOLDFAST_SERVER: this.url }, ...(input === undefined ? {} : { input }) });
+    return run(process.execPath, ["--disable-warning=ExperimentalWarning", CLI, ...args], { env: { ...process.env, HOLDFAST_HOME: this.home, HOLDFAST_SERVER: this.url }, ...(input === undefined ? {} : { input }) });
   }
 
   /** Run the CLI and fail the test with its output unless it exits 0. */

@@ -10,3 +10,4 @@ export { ensureServiceUser, type ServiceUser } from "./service-user.ts";
 export { spawnDetached, type SpawnOptions } from "./spawn-detached.ts";
 export { tailFile } from "./tail-file.ts";
 export { ensureTraversable } from "./traversable.ts";
+export { LOCAL_RUNTIME_PACKAGES } from "./prerequisites.ts";
