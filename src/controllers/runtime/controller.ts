@@ -1,5 +1,5 @@
 /** A level-triggered controller: watches enqueue keys, workers reconcile them one key at a time. */
-import { GoneError, errorMessage } from "../../errors/index.ts";
+import { ConflictError, GoneError, errorMessage } from "../../errors/index.ts";
 import type { Store, Watch } from "../../store/index.ts";
 import type { Logger } from "../../util/index.ts";
 import { keyOf, type Reconciler, type WatchSource } from "./types.ts";
@@ -100,7 +100,9 @@ export class Controller {
     } catch (error) {
       if (this.#stopped) return;
       const delay = this.#queue.addRateLimited(key);
-      log.warn({ controller: this.name, key, retryInMs: delay, failures: this.#queue.failures(key), err: errorMessage(error) }, "reconcile failed");
+      // A conflict only means another writer was first; the retry reads the new version.
+      const level = error instanceof ConflictError ? "debug" : "warn";
+      log[level]({ controller: this.name, key, retryInMs: delay, failures: this.#queue.failures(key), err: errorMessage(error) }, "reconcile failed");
     }
   }
 }
