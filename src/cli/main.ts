@@ -1,19 +1,11 @@
 /** The `holdfast` command: dispatch to one module per command group. */
 import { readFileSync } from "node:fs";
 import { UsageError, boolFlag, hoistGlobalFlags, parseFlags } from "./args.ts";
-import { runApply } from "./apply.ts";
-import { runCluster } from "./cluster.ts";
 import { clientOf, processContext } from "./context.ts";
 import type { CliContext } from "./context.ts";
-import { runDelete } from "./delete.ts";
-import { runDescribe } from "./describe.ts";
-import { runEngines } from "./engines.ts";
-import { runGet } from "./get.ts";
 import { text } from "./fields.ts";
 import { apiResourcesTable, resolveKind } from "./kinds.ts";
 import { describeError } from "./output.ts";
-import { runServerCommand } from "./server.ts";
-import { runWait } from "./wait.ts";
 
 export const USAGE = `holdfast: run databases declaratively, KubeBlocks-style, on this machine.
 
@@ -111,16 +103,17 @@ function runApiResources(ctx: CliContext, argv: readonly string[]): Promise<numb
   return Promise.resolve(0);
 }
 
+// Command modules load on first use, so a short command does not pay for the server, the engines or YAML.
 const COMMANDS: Record<string, Handler> = {
-  server: runServerCommand,
-  apply: runApply,
-  get: runGet,
-  describe: runDescribe,
-  delete: runDelete,
+  server: async (ctx, argv) => (await import("./server.ts")).runServerCommand(ctx, argv),
+  apply: async (ctx, argv) => (await import("./apply.ts")).runApply(ctx, argv),
+  get: async (ctx, argv) => (await import("./get.ts")).runGet(ctx, argv),
+  describe: async (ctx, argv) => (await import("./describe.ts")).runDescribe(ctx, argv),
+  delete: async (ctx, argv) => (await import("./delete.ts")).runDelete(ctx, argv),
   create: runCreate,
-  wait: runWait,
-  cluster: runCluster,
-  engines: runEngines,
+  wait: async (ctx, argv) => (await import("./wait.ts")).runWait(ctx, argv),
+  cluster: async (ctx, argv) => (await import("./cluster.ts")).runCluster(ctx, argv),
+  engines: async (ctx, argv) => (await import("./engines.ts")).runEngines(ctx, argv),
   version: runVersion,
   "api-resources": runApiResources,
 };

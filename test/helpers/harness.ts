@@ -10,7 +10,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 export const REPO = resolve(import.meta.dirname, "..", "..");
 export const EXAMPLES = resolve(REPO, "..", "shared", "kubeblocks-examples");
-const CLI = join(REPO, "src", "cli", "main.ts");
+/** The CLI as users run it (it execs Node 24 with the compile cache). */
+const HOLDFAST = join(REPO, "bin", "holdfast");
 
 export interface CliResult {
   code: number;
@@ -39,7 +40,7 @@ export class TestServer {
   /** Start (or start again) the server process on the same home. */
   async startProcess(): Promise<void> {
     await rm(join(this.home, "server.json"), { force: true });
-    const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", CLI, "server", "--home", this.home, "--listen", "127.0.0.1:0", "--log-level", "warn"], {
+    const child = spawn(HOLDFAST, ["server", "--home", this.home, "--listen", "127.0.0.1:0", "--log-level", "warn"], {
       stdio: ["ignore", "ignore", "inherit"],
       env: { ...process.env, HOLDFAST_HOME: this.home },
     });
@@ -67,7 +68,7 @@ export class TestServer {
 
   /** Run the CLI against this server. */
   cli(args: string[], input?: string): Promise<CliResult> {
-    return run(process.execPath, ["--disable-warning=ExperimentalWarning", CLI, ...args], { env: { ...process.env, HOLDFAST_HOME: this.home, HOLDFAST_SERVER: this.url }, ...(input === undefined ? {} : { input }) });
+    return run(HOLDFAST, args, { env: { ...process.env, HOLDFAST_HOME: this.home, HOLDFAST_SERVER: this.url }, ...(input === undefined ? {} : { input }) });
   }
 
   /** Run the CLI and fail the test with its output unless it exits 0. */
@@ -142,6 +143,8 @@ export function run(command: string, args: string[], options: { env?: NodeJS.Pro
       clearTimeout(timer);
       resolvePromise({ code: code ?? -1, stdout, stderr });
     });
+    // A program that exits without reading its input closes the pipe: that is not an error here.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(options.input ?? "");
   });
 }

@@ -21,7 +21,9 @@ import { dirname } from "node:path";
 /** Finalizer held until the process is stopped and, if asked, the data removed. */
 export const INSTANCE_FINALIZER = "holdfast.io/instance-protection";
 
-const STARTING_POLL_MS = 250;
+/** While a server starts, probe soon and then less often: most start in well under a second. */
+const FIRST_PROBE_MS = 20;
+const STARTING_POLL_MAX_MS = 250;
 const LIVENESS_POLL_MS = 1000;
 const READINESS_EVERY_MS = 5000;
 
@@ -158,7 +160,7 @@ export class InstanceReconciler implements Reconciler {
     });
     this.#lastProbe.delete(c.instance.metadata.name);
     await this.#o.events.record(c.instance, "Normal", reason, `${message}: pid ${handle.pid}, port ${c.ctx.port}`);
-    return { requeueAfterMs: STARTING_POLL_MS };
+    return { requeueAfterMs: FIRST_PROBE_MS };
   }
 
   /** Create the directories and initialise the data directory unless a complete initialisation exists. */
@@ -201,7 +203,7 @@ export class InstanceReconciler implements Reconciler {
     if (ready) Object.assign(next, { message: undefined, backoffUntil: undefined });
     if (ready && status.ready !== true) await this.#o.events.record(c.instance, "Normal", "Ready", `accepting connections on 127.0.0.1:${c.ctx.port}`);
     await this.#setStatus(c.instance, next);
-    return { requeueAfterMs: ready ? LIVENESS_POLL_MS : STARTING_POLL_MS };
+    return { requeueAfterMs: ready ? LIVENESS_POLL_MS : startingPollMs(status.startedAt) };
   }
 
   async #finalize(c: Context): Promise<ReconcileResult | undefined> {
@@ -232,6 +234,12 @@ export class InstanceReconciler implements Reconciler {
     if (JSON.stringify(merged) === JSON.stringify(instance.status)) return instance;
     return this.#o.store.updateStatus<Instance>({ ...instance, status: merged });
   }
+}
+
+/** A fifth of the time since the start, between FIRST_PROBE_MS and STARTING_POLL_MAX_MS. */
+function startingPollMs(startedAt: string | undefined): number {
+  const elapsed = startedAt === undefined ? STARTING_POLL_MAX_MS : Date.now() - Date.parse(startedAt);
+  return Math.min(STARTING_POLL_MAX_MS, Math.max(FIRST_PROBE_MS, Math.round(elapsed / 5)));
 }
 
 /** The engine could not initialise the data directory. */

@@ -12,21 +12,29 @@ export interface EventRecorder {
   record(object: Resource, type: EventType, reason: string, message: string): Promise<void>;
 }
 
-/** An EventRecorder writing v1 Events to the store. Failures are logged, never thrown: events are best effort. */
+/**
+ * An EventRecorder writing v1 Events to the store. Writes happen in order in the background, off the
+ * reconcile's critical path; failures are logged, never thrown: events are best effort.
+ */
 export function createEventRecorder(store: Store, component: string, logger: Logger): EventRecorder {
-  return {
-    async record(object, type, reason, message) {
-      for (let attempt = 0; attempt < 3; attempt++) {
-        try {
-          await upsertEvent(store, component, { object, type, reason, message });
+  let pending: Promise<void> = Promise.resolve();
+  const write = async (input: EventInput): Promise<void> => {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await upsertEvent(store, component, input);
+        return;
+      } catch (error) {
+        if (!(error instanceof ConflictError || error instanceof AlreadyExistsError)) {
+          logger.warn({ reason: input.reason, err: errorMessage(error) }, "could not record event");
           return;
-        } catch (error) {
-          if (!(error instanceof ConflictError || error instanceof AlreadyExistsError)) {
-            logger.warn({ reason, err: errorMessage(error) }, "could not record event");
-            return;
-          }
         }
       }
+    }
+  };
+  return {
+    record(object, type, reason, message) {
+      pending = pending.then(() => write({ object, type, reason, message }));
+      return Promise.resolve();
     },
   };
 }
