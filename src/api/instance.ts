@@ -2,6 +2,7 @@
  * Instance (holdfast.io/v1alpha1): one database process, the local runtime's equivalent of a Pod.
  * The cluster controller writes the spec; the runtime drives the process and writes the status.
  */
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { conditionSchema, metadataSchema } from "./common.ts";
 
@@ -46,6 +47,8 @@ export const instanceStatusSchema = z.object({
   consecutiveFailures: z.int().optional(),
   /** No restart before this time (CrashLoopBackOff). */
   backoffUntil: z.string().optional(),
+  /** instanceConfigHash of the spec the running process was started with; a different hash needs a restart. */
+  appliedConfig: z.string().optional(),
   /** The restartRequest value that was last carried out. */
   appliedRestartRequest: z.string().optional(),
   dataDirectory: z.string().optional(),
@@ -74,4 +77,17 @@ export function accountSecretName(clusterName: string, componentName: string, ac
 /** Name of an instance, as KubeBlocks names pods: `<cluster>-<component>-<ordinal>`. */
 export function instanceName(clusterName: string, componentName: string, ordinal: number): string {
   return `${clusterName}-${componentName}-${ordinal}`;
+}
+
+/** A digest of what a running process was started with (engine, version, port, parameters). */
+export function instanceConfigHash(spec: Pick<InstanceSpec, "engine" | "version" | "port" | "parameters">): string {
+  const parameters = Object.entries(spec.parameters).sort(([a], [b]) => a.localeCompare(b));
+  return createHash("sha256").update(JSON.stringify([spec.engine, spec.version, spec.port, parameters])).digest("hex").slice(0, 16);
+}
+
+/** Does a running instance need a restart: a new restart request, or a spec it was not started with? */
+export function instanceNeedsRestart(instance: Instance): boolean {
+  const { spec, status } = instance;
+  if (spec.restartRequest !== undefined && spec.restartRequest !== status?.appliedRestartRequest) return true;
+  return status?.appliedConfig !== undefined && status.appliedConfig !== instanceConfigHash(spec);
 }

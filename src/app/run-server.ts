@@ -2,7 +2,7 @@
 import { mkdir } from "node:fs/promises";
 import type { Namespace } from "../api/index.ts";
 import { homePaths, type HomePaths } from "../config/index.ts";
-import { AlreadyExistsError, UnavailableError } from "../errors/index.ts";
+import { AlreadyExistsError, InvalidError, UnavailableError } from "../errors/index.ts";
 import { builtinEngines, EngineCatalog } from "../engines/index.ts";
 import { ensureServiceUser, ensureTraversable, type ServiceUser } from "../runtime/index.ts";
 import { createSecretCodec, loadOrCreateKeyring } from "../security/index.ts";
@@ -31,6 +31,7 @@ export const VERSION = "0.1.0";
 
 /** Start everything; databases already running are re-adopted, never restarted. */
 export async function runServer(options: RunServerOptions): Promise<RunningServer> {
+  assertLoopback(options.host);
   const logger = options.logger ?? createLogger({ level: options.logLevel ?? "info" });
   const paths = homePaths(options.home);
   await guardSingleServer(paths);
@@ -55,6 +56,16 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
       logger.info("holdfast server stopped; databases keep running and are re-adopted at the next start");
     },
   };
+}
+
+/** Until authentication lands, the API must not be reachable from other machines. */
+export function assertLoopback(host: string): void {
+  const loopback = host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  if (!loopback) {
+    throw new InvalidError(`refusing to listen on ${host}: the API has no authentication yet, so it listens on loopback only (127.0.0.1, ::1)`, {
+      causes: [{ field: "--listen", message: "must be a loopback address" }],
+    });
+  }
 }
 
 async function guardSingleServer(paths: HomePaths): Promise<void> {

@@ -109,6 +109,18 @@ describe("PostgreSQL from the KubeBlocks example", () => {
   });
 });
 
+describe("PostgreSQL reconfiguration", () => {
+  test("a new memory limit restarts the instance with parameters sized from it (Updating, then Running)", async () => {
+    const uri = await connectionUri(server, "pg-cluster", "demo");
+    assert.equal((await psql(uri, "show shared_buffers")).stdout.trim(), "128MB", "0.5Gi gives a quarter of it");
+    await server.ok(["apply", "-f", "-"], await postgresExample(major, (doc) => (doc["spec"].componentSpecs[0].resources.limits.memory = "1Gi")));
+    await eventually("shared_buffers of 256MB", async () => ((await psql(uri, "show shared_buffers")).stdout.trim() === "256MB" ? true : undefined));
+    await server.ok(["wait", "cluster/pg-cluster", "-n", "demo", "--for=phase=Running", "--timeout=60s"]);
+    const events = await server.ok(["describe", "instance", "pg-cluster-postgresql-0", "-n", "demo"]);
+    assert.match(events, /Reconfigured/);
+  });
+});
+
 describe("Redis standalone from the KubeBlocks example", () => {
   test("reaches Running and redis-cli connects only with the generated password", async () => {
     await server.ok(["apply", "-f", "-"], await example("redis/cluster-standalone.yaml"));

@@ -116,3 +116,13 @@ test("deletion marks data for removal first, deletes instances, and releases the
   const last = planCluster({ cluster: deleting, components: [component], instances: [], existingSecrets: new Set() }, CLUSTER_FINALIZER);
   assert.equal(last.removeFinalizer, true);
 });
+
+test("a DoNotTerminate cluster that is being deleted (e.g. with its namespace) keeps everything and says why", () => {
+  const deleting = cluster({ finalizers: [CLUSTER_FINALIZER], deletionTimestamp: "2026-01-01T00:00:00Z" }, { terminationPolicy: "DoNotTerminate" });
+  const live = instance("pg-postgresql-0", { ready: true }, { deleteData: false });
+  const plan = planCluster({ cluster: deleting, components: [component], instances: [live], existingSecrets: new Set() }, CLUSTER_FINALIZER);
+  assert.deepEqual(plan.instancesToDelete, []);
+  assert.deepEqual(plan.instancesToUpdate, []);
+  assert.equal(plan.removeFinalizer, false);
+  assert.match(plan.status.message ?? "", /DoNotTerminate/);
+});

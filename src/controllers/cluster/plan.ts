@@ -70,8 +70,15 @@ export function planCluster(input: PlanInput, finalizer: string): ClusterPlan {
 }
 
 function planDeletion(input: PlanInput, hasFinalizer: boolean): ClusterPlan {
+  if (input.cluster.spec.terminationPolicy === "DoNotTerminate") {
+    // The API refuses such deletions; one that arrives another way (a namespace being deleted) waits here.
+    const status = clusterStatus(input);
+    const message = "deletion is blocked by terminationPolicy DoNotTerminate; set spec.terminationPolicy to Delete or WipeOut to let it proceed";
+    return { addFinalizer: false, secretsToCreate: [], instancesToCreate: [], instancesToUpdate: [], instancesToDelete: [], removeFinalizer: false, status: { ...status, message } };
+  }
   const remaining = input.instances.filter((i) => i.metadata.deletionTimestamp === undefined);
-  const deleteData = input.cluster.spec.terminationPolicy !== "DoNotTerminate";
+  // Delete and WipeOut both remove the data (WipeOut will also remove backups once they exist).
+  const deleteData = true;
   return {
     addFinalizer: false,
     secretsToCreate: [],

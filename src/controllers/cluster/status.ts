@@ -1,5 +1,5 @@
 /** Cluster and component phases and conditions, derived from the instances (pure). */
-import type { ClusterInstanceStatus, ClusterPhase, ClusterStatus, ComponentStatus, Instance } from "../../api/index.ts";
+import { instanceNeedsRestart, type ClusterInstanceStatus, type ClusterPhase, type ClusterStatus, type ComponentStatus, type Instance } from "../../api/index.ts";
 import { setCondition } from "../runtime/index.ts";
 import type { PlanInput, ResolvedComponent } from "./plan.ts";
 
@@ -27,7 +27,7 @@ export function clusterStatus(input: PlanInput): ClusterStatus {
 export function componentStatus(component: ResolvedComponent, instances: readonly Instance[], previousPhase: string | undefined): ComponentStatus {
   const ready = instances.filter((i) => i.status?.ready === true).length;
   const failing = instances.filter((i) => i.status?.phase === "CrashLoopBackOff" || i.status?.phase === "Failed");
-  const restarting = instances.some((i) => i.spec.restartRequest !== undefined && i.spec.restartRequest !== i.status?.appliedRestartRequest);
+  const restarting = instances.some((i) => i.spec.running && instanceNeedsRestart(i));
   const everyStopped = instances.every((i) => i.status?.phase === "Stopped");
   let phase: ClusterPhase;
   if (component.stopped) phase = everyStopped ? "Stopped" : "Stopping";

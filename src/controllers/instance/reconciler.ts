@@ -3,7 +3,7 @@
  * Instance running as the service user, re-adopts processes that outlived a control-plane restart,
  * restarts crashed ones with backoff, and removes the data when the instance is deleted.
  */
-import { now, type Instance, type InstanceStatus } from "../../api/index.ts";
+import { instanceConfigHash, instanceNeedsRestart, now, type Instance, type InstanceStatus } from "../../api/index.ts";
 import type { HomePaths } from "../../config/index.ts";
 import { errorMessage, UnavailableError } from "../../errors/index.ts";
 import type { Credentials, Engine, EngineVersion, HostAccess, InstanceContext } from "../../engines/index.ts";
@@ -65,9 +65,10 @@ export class InstanceReconciler implements Reconciler {
     }
     const running = await this.#findProcess(context);
     if (!context.instance.spec.running) return this.#ensureStopped(context, running);
-    if (running && restartRequested(context.instance)) {
+    if (running && instanceNeedsRestart(context.instance)) {
+      const requested = restartRequested(context.instance);
       await this.#stopProcess(context, running);
-      return this.#start(context, "Restarted", "restarted on request");
+      return requested ? this.#start(context, "Restarted", "restarted on request") : this.#start(context, "Reconfigured", "restarted with a new configuration");
     }
     if (running) return this.#observe(context, running);
     return this.#recover(context);
@@ -156,6 +157,7 @@ export class InstanceReconciler implements Reconciler {
       startedAt: now(),
       dataDirectory: c.ctx.dataDirectory,
       logFile: c.logFile,
+      appliedConfig: instanceConfigHash(c.instance.spec),
       ...(c.instance.spec.restartRequest === undefined ? {} : { appliedRestartRequest: c.instance.spec.restartRequest }),
     });
     this.#lastProbe.delete(c.instance.metadata.name);
