@@ -78,6 +78,26 @@ export class ConflictError extends HoldfastError {
   readonly httpStatus = 409;
 }
 
+/** The request carries no valid credentials. HTTP 401. The message never says which part was wrong. */
+export class AuthenticationError extends HoldfastError {
+  readonly code = "UNAUTHENTICATED";
+  readonly reason = "Unauthorized";
+  readonly httpStatus = 401;
+}
+
+/** Too many attempts: try again after `retryAfterSeconds`. HTTP 429. */
+export class TooManyRequestsError extends HoldfastError {
+  readonly code = "TOO_MANY_REQUESTS";
+  readonly reason = "TooManyRequests";
+  readonly httpStatus = 429;
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, retryAfterSeconds: number, options: ConstructorParameters<typeof InputError>[1] = {}) {
+    super(message, options);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
 /** The request is understood but refused by policy. HTTP 403. */
 export class ForbiddenError extends HoldfastError {
   readonly code = "FORBIDDEN";

@@ -1,2 +1,3 @@
-/** Security services: secret encryption at rest (authentication, RBAC and audit join here as they land). */
+/** Security services: secret encryption at rest, and the shapes shared by authentication, RBAC and audit. */
 export * from "./secrets/index.ts";
+export * from "./identity.ts";
