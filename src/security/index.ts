@@ -1,3 +1,4 @@
 /** Security services: secret encryption at rest, and the shapes shared by authentication, RBAC and audit. */
 export * from "./secrets/index.ts";
 export * from "./identity.ts";
+export * from "./tls/index.ts";

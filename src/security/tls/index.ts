@@ -1,0 +1,2 @@
+/** TLS for the API server: a private CA and a loopback serving certificate. */
+export * from "./certificates.ts";
