@@ -2,6 +2,7 @@
 import { apiVersionOf, kindOf } from "../api/index.ts";
 import type { KindInfo, Resource, StatusBody } from "../api/index.ts";
 import { CliError } from "./args.ts";
+import { Agent, fetch as undiciFetch } from "undici";
 
 /** One field-level cause of a Status error. */
 export interface StatusCause {
@@ -118,11 +119,40 @@ function networkDetail(error: unknown): string {
 }
 
 /** API client bound to one server URL. */
+/** How the client proves itself and whom it trusts. */
+export interface ClientCredentials {
+  /** Session or API token, sent as `Authorization: Bearer`. */
+  token?: string;
+  /** PEM of the only CA trusted for https URLs (the one `holdfast init` made). */
+  ca?: string;
+}
+
 export class ApiClient {
   readonly baseUrl: string;
+  readonly #token: string | undefined;
+  readonly #dispatcher: Agent | undefined;
 
-  constructor(baseUrl: string) {
+  constructor(baseUrl: string, credentials: ClientCredentials = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
+    this.#token = credentials.token;
+    this.#dispatcher = credentials.ca === undefined ? undefined : new Agent({ connect: { ca: credentials.ca } });
+  }
+
+  /** fetch with the trusted CA (when given) and the token. */
+  #fetch(url: string, init: RequestInit & { headers?: Record<string, string> }): Promise<Response> {
+    const headers = { ...init.headers, ...(this.#token === undefined ? {} : { authorization: `Bearer ${this.#token}` }) };
+    const options = { ...init, headers, ...(this.#dispatcher === undefined ? {} : { dispatcher: this.#dispatcher }) };
+    return undiciFetch(url, options as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>;
+  }
+
+  /** POST a JSON body to any path and return the JSON answer (auth endpoints, reviews). */
+  async postJson(path: string, body: unknown): Promise<unknown> {
+    return this.request("POST", path, body);
+  }
+
+  /** DELETE any path. */
+  async deletePath(path: string): Promise<unknown> {
+    return this.request("DELETE", path);
   }
 
   /** GET one object. */
@@ -187,7 +217,7 @@ export class ApiClient {
   /** Does the server answer `/healthz`? Never throws. */
   async healthy(timeoutMs = 2000): Promise<boolean> {
     try {
-      const response = await fetch(`${this.baseUrl}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
+      const response = await this.#fetch(`${this.baseUrl}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
       await response.body?.cancel();
       return response.ok;
     } catch {
@@ -207,7 +237,7 @@ export class ApiClient {
     const headers: Record<string, string> = { accept: "application/json" };
     if (body !== undefined) headers["content-type"] = contentType ?? "application/json";
     try {
-      return await fetch(this.baseUrl + path, {
+      return await this.#fetch(this.baseUrl + path, {
         method,
         headers,
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),

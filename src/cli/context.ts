@@ -1,6 +1,7 @@
 /** What every command is handed: where to write, the environment, the clock, and how to reach the server. */
 import { readFileSync } from "node:fs";
 import { DEFAULT_API_HOST, DEFAULT_API_PORT, homePaths, resolveHome } from "../config/index.ts";
+import { readCliConfig } from "./cli-config.ts";
 import { ApiClient } from "./client.ts";
 import { stringFlag } from "./args.ts";
 import type { FlagValues } from "./args.ts";
@@ -62,17 +63,32 @@ export function homeOf(ctx: CliContext, values: FlagValues): string {
   return resolveHome(stringFlag(values, "home"), ctx.env);
 }
 
-/** Server URL: `--server`, `HOLDFAST_SERVER`, the home's server.json, the default address. */
+/** Server URL: `--server`, `HOLDFAST_SERVER`, the CLI config, the home's server.json, the default address. */
 export function serverUrlOf(ctx: CliContext, values: FlagValues): string {
+  const home = homeOf(ctx, values);
   const chosen =
     stringFlag(values, "server") ??
     ctx.env["HOLDFAST_SERVER"] ??
-    readServerInfo(homeOf(ctx, values))?.url ??
+    readCliConfig(home).server ??
+    readServerInfo(home)?.url ??
     `http://${DEFAULT_API_HOST}:${DEFAULT_API_PORT}`;
   return chosen.replace(/\/+$/, "");
 }
 
-/** An API client for the server these flags point at. */
+/** The CA to trust: the CLI config's, else the one `holdfast init` made in this home. */
+export function trustedCa(home: string): string | undefined {
+  const file = readCliConfig(home).certificateAuthority ?? homePaths(home).tls.caCertificate;
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** An API client for the server these flags point at, with the saved session (or HOLDFAST_TOKEN) and CA. */
 export function clientOf(ctx: CliContext, values: FlagValues): ApiClient {
-  return new ApiClient(serverUrlOf(ctx, values));
+  const home = homeOf(ctx, values);
+  const token = ctx.env["HOLDFAST_TOKEN"] ?? readCliConfig(home).token;
+  const ca = trustedCa(home);
+  return new ApiClient(serverUrlOf(ctx, values), { ...(token === undefined ? {} : { token }), ...(ca === undefined ? {} : { ca }) });
 }

@@ -6,7 +6,7 @@ import { DEFAULT_API_HOST, DEFAULT_API_PORT, homePaths } from "../config/index.t
 import { CliError, UsageError, boolFlag, parseFlags, stringFlag } from "./args.ts";
 import type { FlagValues } from "./args.ts";
 import { ApiClient } from "./client.ts";
-import { homeOf, readServerInfo } from "./context.ts";
+import { homeOf, readServerInfo, trustedCa } from "./context.ts";
 import type { CliContext, ServerInfo } from "./context.ts";
 import { formatAge, humanDuration } from "./output.ts";
 import { sleep } from "./sleep.ts";
@@ -63,7 +63,7 @@ function isAlive(pid: number): boolean {
 async function answeringServer(home: string): Promise<ServerInfo | undefined> {
   const info = readServerInfo(home);
   if (info === undefined) return undefined;
-  return (await new ApiClient(info.url).healthy()) ? info : undefined;
+  return (await localClient(home, info.url).healthy()) ? info : undefined;
 }
 
 function waitForSignal(): Promise<NodeJS.Signals> {
@@ -175,7 +175,7 @@ async function runStop(ctx: CliContext, values: FlagValues): Promise<number> {
     ctx.io.out(`no holdfast server is running for ${home}\n`);
     return 0;
   }
-  if (!(await new ApiClient(info.url).healthy())) {
+  if (!(await localClient(home, info.url).healthy())) {
     throw new CliError(`pid ${info.pid} (from ${homePaths(home).serverInfo}) does not answer at ${info.url}; it may still be starting, or not be a holdfast server. Check it with "ps -p ${info.pid}" before stopping it with "kill ${info.pid}"`);
   }
   process.kill(info.pid, "SIGTERM");
@@ -215,4 +215,10 @@ export async function runServerCommand(ctx: CliContext, argv: readonly string[])
   if (action === "status") return runStatus(ctx, args.values);
   if (action !== undefined) throw new UsageError(`unknown server action "${action}": use stop or status, or no action to run the server`, "server");
   return boolFlag(args.values, "detach") ? runDetach(ctx, args.values) : runForeground(ctx, args.values);
+}
+
+/** A client for this home's own server, trusting the home's CA. */
+function localClient(home: string, url: string): ApiClient {
+  const ca = trustedCa(home);
+  return new ApiClient(url, ca === undefined ? {} : { ca });
 }

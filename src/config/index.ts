@@ -33,6 +33,17 @@ export interface HomePaths {
   instancesDir: string;
   /** Per-instance log files: `<instanceLogsDir>/<namespace>/<instance>.log`. */
   instanceLogsDir: string;
+  /** TLS: the private CA (certificate public, key 0600) and the API server's serving pair. */
+  tls: { directory: string; caCertificate: string; caKey: string; serverCertificate: string; serverKey: string };
+  /** Users, password hashes, TOTP secrets (encrypted), sessions and API token hashes. Mode 0600. */
+  authStore: string;
+  /** The tamper-evident audit log and its checkpoint. */
+  auditDir: string;
+  /** Audit signing (Ed25519) and HMAC keys. */
+  auditSigningKey: string;
+  auditHmacKey: string;
+  /** The CLI's own configuration: server, CA, session token. Mode 0600. */
+  cliConfig: string;
 }
 
 export function homePaths(home: string): HomePaths {
@@ -46,5 +57,17 @@ export function homePaths(home: string): HomePaths {
     serverLog: join(home, "logs", "server.log"),
     instancesDir: join(home, "instances"),
     instanceLogsDir: join(home, "logs", "instances"),
+    tls: {
+      directory: join(home, "tls"),
+      caCertificate: join(home, "tls", "ca.crt"),
+      caKey: join(home, "tls", "ca.key"),
+      serverCertificate: join(home, "tls", "server.crt"),
+      serverKey: join(home, "tls", "server.key"),
+    },
+    authStore: join(home, "auth.db"),
+    auditDir: join(home, "audit"),
+    auditSigningKey: join(home, "keys", "audit-signing.pem"),
+    auditHmacKey: join(home, "keys", "audit-hmac.key"),
+    cliConfig: join(home, "config.json"),
   };
 }

@@ -6,27 +6,15 @@
 import "reflect-metadata";
 import { webcrypto, randomBytes, type webcrypto as WebCrypto } from "node:crypto";
 import { mkdir, readFile, writeFile, chmod } from "node:fs/promises";
-import { join } from "node:path";
+import { homePaths, type HomePaths } from "../../config/index.ts";
 import * as x509 from "@peculiar/x509";
 
-/** Where the TLS files live inside the home. */
-export interface TlsPaths {
-  directory: string;
-  caCertificate: string;
-  caKey: string;
-  serverCertificate: string;
-  serverKey: string;
-}
+/** Where the TLS files live (from the home layout in src/config). */
+export type TlsPaths = HomePaths["tls"];
 
+/** The TLS paths of a home. */
 export function tlsPaths(home: string): TlsPaths {
-  const directory = join(home, "tls");
-  return {
-    directory,
-    caCertificate: join(directory, "ca.crt"),
-    caKey: join(directory, "ca.key"),
-    serverCertificate: join(directory, "server.crt"),
-    serverKey: join(directory, "server.key"),
-  };
+  return homePaths(home).tls;
 }
 
 /** PEM material a TLS server needs. */
