@@ -119,6 +119,14 @@ function networkDetail(error: unknown): string {
 }
 
 /** API client bound to one server URL. */
+/** The parts of a fetch request the client uses. */
+interface FetchInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  signal?: AbortSignal;
+}
+
 /** How the client proves itself and whom it trusts. */
 export interface ClientCredentials {
   /** Session or API token, sent as `Authorization: Bearer`. */
@@ -139,10 +147,16 @@ export class ApiClient {
   }
 
   /** fetch with the trusted CA (when given) and the token. */
-  #fetch(url: string, init: RequestInit & { headers?: Record<string, string> }): Promise<Response> {
-    const headers = { ...init.headers, ...(this.#token === undefined ? {} : { authorization: `Bearer ${this.#token}` }) };
-    const options = { ...init, headers, ...(this.#dispatcher === undefined ? {} : { dispatcher: this.#dispatcher }) };
-    return undiciFetch(url, options as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>;
+  #fetch(url: string, init: FetchInit): Promise<Response> {
+    const headers: Record<string, string> = { ...(init.headers ?? {}), ...(this.#token === undefined ? {} : { authorization: `Bearer ${this.#token}` }) };
+    const options: Parameters<typeof undiciFetch>[1] = {
+      method: init.method ?? "GET",
+      headers,
+      ...(init.body === undefined ? {} : { body: init.body }),
+      ...(init.signal === undefined ? {} : { signal: init.signal }),
+      ...(this.#dispatcher === undefined ? {} : { dispatcher: this.#dispatcher }),
+    };
+    return undiciFetch(url, options);
   }
 
   /** POST a JSON body to any path and return the JSON answer (auth endpoints, reviews). */
