@@ -2,7 +2,7 @@
 import { apiVersionOf, kindOf } from "../api/index.ts";
 import type { KindInfo, Resource, StatusBody } from "../api/index.ts";
 import { CliError } from "./args.ts";
-import { Agent, fetch as undiciFetch } from "undici";
+import { Agent, fetch as undiciFetch, type Response as UndiciResponse } from "undici";
 
 /** One field-level cause of a Status error. */
 export interface StatusCause {
@@ -147,7 +147,7 @@ export class ApiClient {
   }
 
   /** fetch with the trusted CA (when given) and the token. */
-  #fetch(url: string, init: FetchInit): Promise<Response> {
+  #fetch(url: string, init: FetchInit): Promise<UndiciResponse> {
     const headers: Record<string, string> = { ...(init.headers ?? {}), ...(this.#token === undefined ? {} : { authorization: `Bearer ${this.#token}` }) };
     const options: Parameters<typeof undiciFetch>[1] = {
       method: init.method ?? "GET",
@@ -247,7 +247,7 @@ export class ApiClient {
     return JSON.parse(text) as unknown;
   }
 
-  private async send(method: string, path: string, body: unknown, contentType?: string, signal?: AbortSignal): Promise<Response> {
+  private async send(method: string, path: string, body: unknown, contentType?: string, signal?: AbortSignal): Promise<UndiciResponse> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (body !== undefined) headers["content-type"] = contentType ?? "application/json";
     try {
