@@ -1,8 +1,10 @@
 /** `npm run bench -- NAME`: run one benchmark (or all) and print its figures next to the raw tool's. */
+import { auditBenchmark } from "./audit.ts";
 import { provisionBenchmark } from "./provision.ts";
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   provision: provisionBenchmark,
+  audit: auditBenchmark,
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -1,0 +1,225 @@
+/** The audit log writer: hash-chained JSON lines, group-committed fsyncs, signed checkpoints. */
+import { randomUUID } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { InternalError, UnavailableError, errorMessage } from "../../errors/index.ts";
+import { sealRecordWithLine } from "./chain.ts";
+import { makeCheckpoint, writeCheckpointFile } from "./checkpoint.ts";
+import { syncDirectory } from "./files.ts";
+import { loadOrCreateAuditKeys, type AuditKeys } from "./keys.ts";
+import { LOG_FILE, openAuditFile, type AuditFile, type AuditFileOpener } from "./log-file.ts";
+import { auditLevelFor } from "./policy.ts";
+import { auditEventInputSchema, type AuditCheckpointRecord, type AuditEventInput, type AuditEventRecord, type AuditLevel, type AuditRecord } from "./record.ts";
+import { keyedHmac, redact } from "./redact.ts";
+import { findChainHead, moveTornLineAside, type ChainHead } from "./resume.ts";
+
+/** Where the log lives and how often it is checkpointed. */
+export interface AuditLogOptions {
+  /** Holds `audit.log` and `checkpoint.json`; created 0700. */
+  directory: string;
+  /** Ed25519 private key (PEM, 0600), created on first open; the public key is written to `<file>.pub`. */
+  signingKeyFile: string;
+  /** 32-byte HMAC key for redaction (0600), created on first open. */
+  hmacKeyFile: string;
+  /** Checkpoint after this many events (default 1000). */
+  checkpointEvery?: number;
+  /** Checkpoint at least this often while events arrive (default 10000 ms). */
+  checkpointIntervalMs?: number;
+  /** Opens `audit.log` for appending; tests replace it to observe or fail writes and fsyncs. */
+  openFile?: AuditFileOpener;
+}
+
+interface Pending {
+  bytes: Buffer;
+  checkpoint: AuditCheckpointRecord | undefined;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+interface LogState {
+  directory: string;
+  file: AuditFile;
+  keys: AuditKeys;
+  head: ChainHead;
+  checkpointEvery: number;
+}
+
+const ignore = (): void => undefined;
+
+/** The append-only, hash-chained, checkpoint-signed audit log; every resolved append is on disk. */
+export class AuditLog {
+  readonly #state: LogState;
+  readonly #hmac: (value: string) => string;
+  #nextSeq: number;
+  #lastHash: string;
+  #sinceCheckpoint: number;
+  /** Bytes of the log known durable: a failed batch is cut back to here. */
+  #committedSize: number;
+  #queue: Pending[] = [];
+  #flushing: Promise<void> | undefined;
+  #failure: UnavailableError | undefined;
+  #closed = false;
+  readonly #timer: NodeJS.Timeout;
+
+  private constructor(state: LogState, checkpointIntervalMs: number) {
+    this.#state = state;
+    this.#hmac = keyedHmac(state.keys.hmacKey);
+    this.#nextSeq = state.head.lastSeq + 1;
+    this.#lastHash = state.head.lastHash;
+    this.#sinceCheckpoint = state.head.uncovered ? 1 : 0;
+    this.#committedSize = state.head.size;
+    this.#timer = setInterval(() => this.#checkpointIfDue(), checkpointIntervalMs);
+    // The timer must not keep a CLI process alive; close() writes the last checkpoint.
+    this.#timer.unref();
+  }
+
+  /** Open (or create) the log in `options.directory` and resume its chain. */
+  static async open(options: AuditLogOptions): Promise<AuditLog> {
+    const { directory } = options;
+    try {
+      await mkdir(directory, { recursive: true, mode: 0o700 });
+      const keys = await loadOrCreateAuditKeys(options.signingKeyFile, options.hmacKeyFile);
+      const head = await findChainHead(directory, keys.publicKey);
+      const file = await (options.openFile ?? openAuditFile)(join(directory, LOG_FILE));
+      await repairTail(directory, file, head);
+      const state = { directory, file, keys, head, checkpointEvery: positive(options.checkpointEvery, 1000) };
+      return new AuditLog(state, positive(options.checkpointIntervalMs, 10_000));
+    } catch (error) {
+      if (error instanceof UnavailableError) throw error;
+      throw new UnavailableError(`cannot open the audit log in ${directory} (${errorMessage(error)}); check the directory and its permissions`, { cause: error });
+    }
+  }
+
+  /** `hmac-sha256:<hex>` of `value` under this log's key: lets records link equal secrets without holding them. */
+  hmac(value: string): string {
+    return this.#hmac(value);
+  }
+
+  /** Record one event; resolves once it is durably on disk, rejects with UnavailableError when it cannot be. */
+  async append(input: AuditEventInput): Promise<AuditEventRecord> {
+    this.#assertWritable();
+    const { record, line } = this.#seal(input);
+    const durable = this.#enqueue(record, line, undefined);
+    this.#sinceCheckpoint += 1;
+    if (this.#sinceCheckpoint >= this.#state.checkpointEvery) this.#enqueueCheckpoint();
+    await durable;
+    return record;
+  }
+
+  /** Write a final checkpoint, wait for every queued record to be durable, and close the file. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    clearInterval(this.#timer);
+    this.#checkpointIfDue();
+    this.#closed = true;
+    await this.#flushing;
+    await this.#state.file.close();
+  }
+
+  #assertWritable(): void {
+    if (this.#failure) throw this.#failure;
+    if (this.#closed) throw new UnavailableError("the audit log is closed; open it again to record events");
+  }
+
+  #seal(input: AuditEventInput): { record: AuditEventRecord; line: string } {
+    const parsed = auditEventInputSchema.safeParse(input);
+    if (!parsed.success) {
+      const causes = parsed.error.issues.map((issue) => ({ field: issue.path.join("."), message: issue.message }));
+      throw new InternalError("the audit event is malformed: a bug in the code that builds it; the fields below say what is wrong", { causes });
+    }
+    const { requestObject, auditID, level, stageTimestamp, ...fields } = parsed.data;
+    const effective = effectiveLevel(fields.verb, fields.objectRef, level);
+    const draft = {
+      ...fields,
+      type: "event" as const,
+      kind: "Event" as const,
+      apiVersion: "audit.k8s.io/v1" as const,
+      auditID: auditID ?? randomUUID(),
+      stage: "ResponseComplete" as const,
+      level: effective,
+      stageTimestamp: stageTimestamp ?? new Date().toISOString(),
+      // Through JSON once, so the hashed value is exactly what verify will parse back.
+      ...(effective === "Request" && requestObject !== undefined ? { requestObject: JSON.parse(JSON.stringify(redact(requestObject, this.#hmac))) as unknown } : {}),
+      seq: this.#nextSeq,
+      prevHash: this.#lastHash,
+    };
+    return sealRecordWithLine(draft);
+  }
+
+  #checkpointIfDue(): void {
+    if (this.#sinceCheckpoint > 0 && !this.#failure && !this.#closed) this.#enqueueCheckpoint();
+  }
+
+  #enqueueCheckpoint(): void {
+    const checkpoint = makeCheckpoint(this.#nextSeq, this.#lastHash, this.#state.keys);
+    this.#sinceCheckpoint = 0;
+    this.#enqueue(checkpoint, `${JSON.stringify(checkpoint)}\n`, checkpoint).catch(ignore);
+  }
+
+  /** Chain the record and queue it; the promise settles when the batch holding it is durable or has failed. */
+  #enqueue(record: AuditRecord, line: string, checkpoint: AuditCheckpointRecord | undefined): Promise<void> {
+    this.#nextSeq = record.seq + 1;
+    this.#lastHash = record.hash;
+    const bytes = Buffer.from(line, "utf8");
+    const { promise, resolve, reject } = Promise.withResolvers<undefined>();
+    this.#queue.push({ bytes, checkpoint, resolve: () => resolve(undefined), reject });
+    this.#flushing ??= this.#flushLoop();
+    return promise;
+  }
+
+  /** Group commit: whatever queued while the previous fsync ran is written and fsynced together. */
+  async #flushLoop(): Promise<void> {
+    while (this.#queue.length > 0) {
+      await this.#commit(this.#queue.splice(0));
+    }
+    // Same synchronous step as the empty-queue check above: an append cannot slip in between.
+    this.#flushing = undefined;
+  }
+
+  async #commit(batch: Pending[]): Promise<void> {
+    if (this.#failure) return this.#rejectAll(batch);
+    const data = Buffer.concat(batch.map((entry) => entry.bytes));
+    try {
+      await this.#state.file.write(data);
+      await this.#state.file.sync();
+    } catch (error) {
+      await this.#fail(error, batch);
+      return;
+    }
+    this.#committedSize += data.length;
+    for (const entry of batch) entry.resolve();
+    const checkpoint = batch.findLast((entry) => entry.checkpoint !== undefined)?.checkpoint;
+    if (checkpoint) await writeCheckpointFile(this.#state.directory, checkpoint).catch((error: unknown) => this.#fail(error, []));
+  }
+
+  /** After a failed write or fsync nothing later can be chained safely: drop the half batch and refuse until reopened. */
+  async #fail(error: unknown, batch: Pending[]): Promise<void> {
+    this.#failure = new UnavailableError(
+      `the audit log in ${this.#state.directory} cannot be written (${errorMessage(error)}); requests that must be audited are refused until the disk is fixed and Holdfast restarted`,
+      { cause: error },
+    );
+    this.#rejectAll(batch);
+    await this.#state.file.truncate(this.#committedSize).catch(ignore);
+    await this.#state.file.sync().catch(ignore);
+  }
+
+  #rejectAll(batch: Pending[]): void {
+    for (const entry of [...batch, ...this.#queue.splice(0)]) entry.reject(this.#failure ?? new UnavailableError("the audit log failed"));
+  }
+}
+
+async function repairTail(directory: string, file: AuditFile, head: ChainHead): Promise<void> {
+  if (head.size === 0 && head.torn.length === 0) await syncDirectory(directory);
+  if ((await moveTornLineAside(directory, head)) === undefined) return;
+  await file.truncate(head.size);
+  await file.sync();
+}
+
+function effectiveLevel(verb: string, objectRef: AuditEventInput["objectRef"], requested: AuditLevel | undefined): AuditLevel {
+  const allowed = objectRef ? auditLevelFor(objectRef.resource, objectRef.apiGroup ?? "", verb) : "Metadata";
+  return requested === "Metadata" ? "Metadata" : allowed;
+}
+
+function positive(value: number | undefined, fallback: number): number {
+  return value !== undefined && Number.isFinite(value) && value >= 1 ? value : fallback;
+}

@@ -1,0 +1,21 @@
+/** The tamper-evident audit log: record shape, policy and redaction, the durable writer, verification and queries. */
+export {
+  auditCheckpointRecordSchema,
+  auditEventInputSchema,
+  auditEventRecordSchema,
+  auditLevelSchema,
+  auditRecordSchema,
+  type AuditCheckpointRecord,
+  type AuditEventInput,
+  type AuditEventRecord,
+  type AuditLevel,
+  type AuditRecord,
+} from "./record.ts";
+export { auditLevelFor, isSecretBearing, SECURITY_API_GROUP } from "./policy.ts";
+export { isSensitiveKey, keyedHmac, redact, REDACTED_PREFIX } from "./redact.ts";
+export { AuditLog, type AuditLogOptions } from "./audit-log.ts";
+export type { AuditFile, AuditFileOpener } from "./log-file.ts";
+export { auditPublicKeyFile } from "./keys.ts";
+export { verifyAuditLog, type VerifyOptions, type VerifyResult } from "./verify.ts";
+export { readAuditRecords, type AuditQuery } from "./query.ts";
+export { GENESIS_HASH } from "./chain.ts";

@@ -1,0 +1,100 @@
+/** `holdfast audit verify`: recompute the chain, check checkpoint signatures and checkpoint.json, name the first bad record. */
+import type { KeyObject } from "node:crypto";
+import { join } from "node:path";
+import { GENESIS_HASH, recordHash } from "./chain.ts";
+import { checkpointSignatureValid, readCheckpointFile } from "./checkpoint.ts";
+import { loadVerificationKey } from "./keys.ts";
+import { LOG_FILE, readLogLines, type LogLine } from "./log-file.ts";
+import { auditRecordSchema, type AuditCheckpointRecord, type AuditRecord } from "./record.ts";
+
+/** The outcome of a verification: counts, or the first bad record (by the seq expected there and its 1-based line). */
+export type VerifyResult = { ok: true; records: number; checkpoints: number } | { ok: false; seq: number; line: number; problem: string };
+
+/** Where to verify: the audit directory and the public key (`<signingKeyFile>.pub`; a private key PEM also works). */
+export interface VerifyOptions {
+  directory: string;
+  publicKeyFile: string;
+}
+
+interface Scan {
+  publicKey: KeyObject;
+  anchor: AuditCheckpointRecord | undefined;
+  expectedSeq: number;
+  prevHash: string;
+  events: number;
+  checkpoints: number;
+  lines: number;
+}
+
+/** Verify the log in `directory`; `records` counts events, `checkpoints` the signed checkpoints among them. */
+export async function verifyAuditLog(options: VerifyOptions): Promise<VerifyResult> {
+  const publicKey = await loadVerificationKey(options.publicKeyFile);
+  const anchor = await readCheckpointFile(options.directory);
+  if (anchor === "invalid") return { ok: false, seq: 0, line: 0, problem: "checkpoint.json is not a valid checkpoint" };
+  if (anchor && !checkpointSignatureValid(anchor, publicKey)) {
+    return { ok: false, seq: anchor.seq, line: 0, problem: `checkpoint.json (seq ${anchor.seq}) has a signature that does not verify: it was forged or edited` };
+  }
+  const scan: Scan = { publicKey, anchor, expectedSeq: 1, prevHash: GENESIS_HASH, events: 0, checkpoints: 0, lines: 0 };
+  for await (const line of readLogLines(join(options.directory, LOG_FILE))) {
+    const problem = checkLine(scan, line);
+    if (problem !== undefined) return { ok: false, seq: scan.expectedSeq, line: line.line, problem };
+    scan.expectedSeq += 1;
+    scan.lines = line.line;
+  }
+  return finish(scan);
+}
+
+function finish(scan: Scan): VerifyResult {
+  const { anchor } = scan;
+  if (anchor && anchor.seq >= scan.expectedSeq) {
+    const problem = `the log ends at seq ${scan.expectedSeq - 1} but checkpoint.json covers seq ${anchor.seq}: records after seq ${scan.expectedSeq - 1} were removed`;
+    return { ok: false, seq: scan.expectedSeq, line: scan.lines + 1, problem };
+  }
+  if (!anchor && scan.checkpoints > 0) {
+    return { ok: false, seq: scan.expectedSeq, line: scan.lines + 1, problem: "checkpoint.json is missing although the log holds checkpoints: truncation cannot be ruled out" };
+  }
+  return { ok: true, records: scan.events, checkpoints: scan.checkpoints };
+}
+
+/** The problem with one line, or undefined when it is the next good link of the chain. */
+function checkLine(scan: Scan, line: LogLine): string | undefined {
+  if (!line.complete) return "the last line is incomplete (a write cut short by a crash); reopening the log moves it aside";
+  const parsed = parseRecord(line.text);
+  if (typeof parsed === "string") return parsed;
+  const { record, raw } = parsed;
+  if (record.seq !== scan.expectedSeq) {
+    return `expected seq ${scan.expectedSeq} but found ${record.seq}: a record was deleted, inserted or moved here`;
+  }
+  if (record.prevHash !== scan.prevHash) return "prevHash does not match the hash of the record before: a record before it was removed or replaced";
+  // Hashed as read, not as parsed, so nothing the parser drops or reshapes can hide an edit.
+  if (recordHash(raw) !== record.hash) return "the record does not match its hash: it was edited";
+  const checkpointProblem = record.type === "checkpoint" ? checkCheckpoint(scan, record) : undefined;
+  if (checkpointProblem !== undefined) return checkpointProblem;
+  if (record.type === "checkpoint") scan.checkpoints += 1;
+  else scan.events += 1;
+  scan.prevHash = record.hash;
+  return undefined;
+}
+
+function checkCheckpoint(scan: Scan, record: AuditCheckpointRecord): string | undefined {
+  if (record.coversSeq !== record.seq - 1 || record.chainHash !== record.prevHash) {
+    return "the checkpoint does not cover the record before it: the records it signed were changed";
+  }
+  if (!checkpointSignatureValid(record, scan.publicKey)) return "the checkpoint signature does not verify: it was forged, or the records before it rewritten";
+  if (scan.anchor?.seq === record.seq && scan.anchor.hash !== record.hash) {
+    return `this checkpoint differs from checkpoint.json (seq ${record.seq}): the log was rewritten after it was checkpointed`;
+  }
+  return undefined;
+}
+
+function parseRecord(text: string): { record: AuditRecord; raw: AuditRecord } | string {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return "the line is not JSON";
+  }
+  const parsed = auditRecordSchema.safeParse(json);
+  if (!parsed.success) return `the line is not an audit record (${parsed.error.issues[0]?.path.join(".") ?? ""}: ${parsed.error.issues[0]?.message ?? "bad format"})`;
+  return { record: parsed.data, raw: json as AuditRecord };
+}
