@@ -7,3 +7,4 @@ export * from "./ops-request.ts";
 export * from "./instance.ts";
 export * from "./core.ts";
 export * from "./cluster-engine.ts";
+export * from "./rbac.ts";

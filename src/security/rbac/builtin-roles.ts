@@ -1,0 +1,96 @@
+/**
+ * The built-in ClusterRoles and ClusterRoleBindings, as Kubernetes bootstraps its user-facing roles:
+ * cluster-admin, admin, edit and view, plus Holdfast's auditor.
+ */
+import { RBAC_API_VERSION, RBAC_GROUP, type ClusterRole, type ClusterRoleBinding, type PolicyRule } from "../../api/index.ts";
+import { AUTHENTICATED_GROUP } from "../identity.ts";
+
+/** The label every bootstrap RBAC object carries. */
+export const BOOTSTRAP_LABEL = { "kubernetes.io/bootstrapping": "rbac-defaults" } as const;
+/** Set to "false" on a built-in object to keep Holdfast from resetting it at start. */
+export const AUTOUPDATE_ANNOTATION = "rbac.authorization.kubernetes.io/autoupdate";
+/** Members of this group are cluster administrators, as in Kubernetes. */
+export const MASTERS_GROUP = "system:masters";
+
+/** Names of the built-in ClusterRoles. */
+export const BUILTIN_ROLE_NAMES = {
+  clusterAdmin: "cluster-admin",
+  admin: "admin",
+  edit: "edit",
+  view: "view",
+  auditor: "auditor",
+  basicUser: "system:basic-user",
+} as const;
+
+const READ = ["get", "list", "watch"];
+const READ_WRITE = [...READ, "create", "update", "patch", "delete", "deletecollection"];
+const KUBEBLOCKS_APPS = "apps.kubeblocks.io";
+const KUBEBLOCKS_OPS = "operations.kubeblocks.io";
+const HOLDFAST = "holdfast.io";
+
+function rule(apiGroup: string, resources: string[], verbs: string[]): PolicyRule {
+  return { apiGroups: [apiGroup], resources, verbs };
+}
+
+// What every role that can look at a namespace may read; status subresources are written by controllers only.
+const VIEW_RULES: PolicyRule[] = [
+  rule("", ["events", "namespaces"], READ),
+  rule(KUBEBLOCKS_APPS, ["clusters", "clusters/status"], READ),
+  rule(KUBEBLOCKS_OPS, ["opsrequests", "opsrequests/status"], READ),
+  rule(HOLDFAST, ["instances", "instances/status"], READ),
+];
+
+// As in Kubernetes, edit reads and writes Secrets: whoever can change a workload can read what it runs with.
+const EDIT_RULES: PolicyRule[] = [
+  ...VIEW_RULES,
+  rule("", ["secrets"], READ_WRITE),
+  rule(KUBEBLOCKS_APPS, ["clusters"], READ_WRITE),
+  rule(KUBEBLOCKS_OPS, ["opsrequests"], READ_WRITE),
+];
+
+const ADMIN_RULES: PolicyRule[] = [
+  ...EDIT_RULES,
+  rule("", ["events"], READ_WRITE),
+  rule(HOLDFAST, ["instances"], READ_WRITE),
+  rule(RBAC_GROUP, ["roles", "rolebindings"], READ_WRITE),
+];
+
+function clusterRole(name: string, rules: PolicyRule[]): ClusterRole {
+  return {
+    apiVersion: RBAC_API_VERSION,
+    kind: "ClusterRole",
+    metadata: { name, labels: { ...BOOTSTRAP_LABEL }, annotations: { [AUTOUPDATE_ANNOTATION]: "true" } },
+    rules,
+  };
+}
+
+function groupBinding(name: string, roleName: string, group: string): ClusterRoleBinding {
+  return {
+    apiVersion: RBAC_API_VERSION,
+    kind: "ClusterRoleBinding",
+    metadata: { name, labels: { ...BOOTSTRAP_LABEL }, annotations: { [AUTOUPDATE_ANNOTATION]: "true" } },
+    roleRef: { apiGroup: RBAC_GROUP, kind: "ClusterRole", name: roleName },
+    subjects: [{ kind: "Group", apiGroup: RBAC_GROUP, name: group }],
+  };
+}
+
+/** The built-in ClusterRoles, fresh copies. */
+export function builtinClusterRoles(): ClusterRole[] {
+  return [
+    clusterRole(BUILTIN_ROLE_NAMES.clusterAdmin, [rule("*", ["*"], ["*"])]),
+    clusterRole(BUILTIN_ROLE_NAMES.admin, ADMIN_RULES),
+    clusterRole(BUILTIN_ROLE_NAMES.edit, EDIT_RULES),
+    clusterRole(BUILTIN_ROLE_NAMES.view, VIEW_RULES),
+    clusterRole(BUILTIN_ROLE_NAMES.auditor, [rule("audit.holdfast.io", ["auditevents"], ["get", "list"])]),
+    // Anyone signed in may ask "can I?", as Kubernetes' system:basic-user allows.
+    clusterRole(BUILTIN_ROLE_NAMES.basicUser, [rule("authorization.k8s.io", ["selfsubjectaccessreviews"], ["create"])]),
+  ].map((role) => structuredClone(role));
+}
+
+/** The built-in ClusterRoleBindings: system:masters are cluster admins; every signed-in user is a basic user. */
+export function builtinClusterRoleBindings(): ClusterRoleBinding[] {
+  return [
+    groupBinding(BUILTIN_ROLE_NAMES.clusterAdmin, BUILTIN_ROLE_NAMES.clusterAdmin, MASTERS_GROUP),
+    groupBinding(BUILTIN_ROLE_NAMES.basicUser, BUILTIN_ROLE_NAMES.basicUser, AUTHENTICATED_GROUP),
+  ];
+}
