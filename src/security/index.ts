@@ -2,3 +2,6 @@
 export * from "./secrets/index.ts";
 export * from "./identity.ts";
 export * from "./tls/index.ts";
+export * from "./rbac/index.ts";
+export * from "./audit/index.ts";
+export * from "./authn/index.ts";

@@ -1,0 +1,126 @@
+/** The authentication database: its own sqlite file (0600, WAL, synchronous=FULL), apart from the resource store. */
+import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync, type SQLOutputValue } from "node:sqlite";
+import { InternalError } from "../../errors/index.ts";
+
+// Times are Unix milliseconds. Secrets appear only as hashes, or (TOTP seeds) as keyring ciphertexts.
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS users (
+  username TEXT PRIMARY KEY,
+  groups TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  totp_secret TEXT NOT NULL,
+  totp_last_step INTEGER,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  last_login_at INTEGER
+) STRICT;
+CREATE TABLE IF NOT EXISTS recovery_codes (
+  username TEXT NOT NULL REFERENCES users (username) ON DELETE CASCADE,
+  code_hash BLOB NOT NULL,
+  used_at INTEGER,
+  PRIMARY KEY (username, code_hash)
+) STRICT;
+CREATE TABLE IF NOT EXISTS sessions (
+  id TEXT PRIMARY KEY,
+  username TEXT NOT NULL REFERENCES users (username) ON DELETE CASCADE,
+  secret_hash BLOB NOT NULL,
+  source TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (username);
+CREATE TABLE IF NOT EXISTS api_tokens (
+  id TEXT PRIMARY KEY,
+  username TEXT NOT NULL REFERENCES users (username) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  secret_hash BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  last_used_at INTEGER,
+  revoked_at INTEGER
+) STRICT;
+CREATE INDEX IF NOT EXISTS api_tokens_by_user ON api_tokens (username);
+CREATE TABLE IF NOT EXISTS login_failures (
+  scope TEXT NOT NULL,
+  key TEXT NOT NULL,
+  failures INTEGER NOT NULL,
+  last_failure_at INTEGER NOT NULL,
+  locked_until INTEGER,
+  PRIMARY KEY (scope, key)
+) STRICT;
+`;
+
+/** Open (creating if needed) the authentication database. */
+export function openAuthDatabase(path: string): DatabaseSync {
+  createPrivateFile(path);
+  const db = new DatabaseSync(path, { enableForeignKeyConstraints: true, timeout: 5000 });
+  try {
+    db.exec("PRAGMA journal_mode = WAL");
+    // FULL: a consumed TOTP step or recovery code is on disk before the login succeeds, so a crash cannot re-arm it.
+    db.exec("PRAGMA synchronous = FULL");
+    db.exec(SCHEMA);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/**
+ * Run `work` in one IMMEDIATE transaction: it takes the write lock first, so compare-and-set is atomic across
+ * processes. Inside an open transaction, `work` simply joins it.
+ */
+export function inTransaction<T>(db: DatabaseSync, work: () => T): T {
+  if (db.isTransaction) return work();
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const result = work();
+    db.exec("COMMIT");
+    return result;
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+/** A row as node:sqlite returns it. */
+export type Row = Record<string, SQLOutputValue>;
+
+/** The text in `column`. */
+export function text(row: Row, column: string): string {
+  const value = row[column];
+  if (typeof value !== "string") throw new InternalError(`the authentication database is damaged: ${column} is not text`);
+  return value;
+}
+
+/** The integer in `column`, or undefined when it is NULL. */
+export function optionalInteger(row: Row, column: string): number | undefined {
+  const value = row[column];
+  if (value === null || value === undefined) return undefined;
+  if (typeof value !== "number") throw new InternalError(`the authentication database is damaged: ${column} is not an integer`);
+  return value;
+}
+
+/** The integer in `column`. */
+export function integer(row: Row, column: string): number {
+  const value = optionalInteger(row, column);
+  if (value === undefined) throw new InternalError(`the authentication database is damaged: ${column} is NULL`);
+  return value;
+}
+
+/** The bytes in `column`. */
+export function blob(row: Row, column: string): Uint8Array {
+  const value = row[column];
+  if (!(value instanceof Uint8Array)) throw new InternalError(`the authentication database is damaged: ${column} is not a blob`);
+  return value;
+}
+
+/** SQLite gives the -wal and -shm files the main file's mode, so creating it 0600 first covers all three. */
+function createPrivateFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const fd = openSync(path, "a", 0o600);
+  closeSync(fd);
+  chmodSync(path, 0o600);
+}
