@@ -127,7 +127,7 @@ export class AuditLog {
       const causes = parsed.error.issues.map((issue) => ({ field: issue.path.join("."), message: issue.message }));
       throw new InternalError("the audit event is malformed: a bug in the code that builds it; the fields below say what is wrong", { causes });
     }
-    const { requestObject, auditID, level, stageTimestamp, ...fields } = parsed.data;
+    const { requestObject, auditID, level, stageTimestamp, stage, ...fields } = parsed.data;
     const effective = effectiveLevel(fields.verb, fields.objectRef, level);
     const draft = {
       ...fields,
@@ -135,7 +135,7 @@ export class AuditLog {
       kind: "Event" as const,
       apiVersion: "audit.k8s.io/v1" as const,
       auditID: auditID ?? randomUUID(),
-      stage: "ResponseComplete" as const,
+      stage: stage ?? "ResponseComplete",
       level: effective,
       stageTimestamp: stageTimestamp ?? new Date().toISOString(),
       // Through JSON once, so the hashed value is exactly what verify will parse back.

@@ -18,6 +18,9 @@ export const auditObjectRefSchema = z.object({
   subresource: z.string().optional(),
 });
 
+/** Kubernetes audit stages Holdfast records. */
+export const auditStageSchema = z.enum(["RequestReceived", "ResponseComplete"]);
+
 /** The outcome of a login attempt (password, TOTP, recovery code, token). */
 export const auditAuthenticationSchema = z.object({
   outcome: z.enum(["success", "failure"]),
@@ -52,7 +55,8 @@ export const auditEventRecordSchema = z.strictObject({
   kind: z.literal("Event"),
   apiVersion: z.literal("audit.k8s.io/v1"),
   auditID: z.uuid(),
-  stage: z.literal("ResponseComplete"),
+  /** RequestReceived: a write about to happen (recorded first, so an unwritable log stops it); ResponseComplete: the outcome. */
+  stage: auditStageSchema,
   level: auditLevelSchema,
   ...eventFields,
   stageTimestamp: z.string(),
@@ -98,6 +102,8 @@ export const auditEventInputSchema = z.object({
   level: auditLevelSchema.optional(),
   /** Set to the time of append when absent. */
   stageTimestamp: z.string().optional(),
+  /** Defaults to ResponseComplete. */
+  stage: auditStageSchema.optional(),
   /** Redacted by the writer and kept only at level Request. */
   requestObject: z.unknown().optional(),
 });

@@ -1,0 +1,119 @@
+/**
+ * The security pipeline in front of every API request: authenticate → authorize → (admission in the
+ * handlers) → audit. Nothing reaches the store without an identity, an allowing RBAC decision and, for
+ * writes, a durable audit record written first; every outcome is recorded before the response leaves.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { AuthenticationError, ForbiddenError, UnavailableError, errorMessage } from "../../errors/index.ts";
+import type { AuditEventInput, AuditLog, AuthService, Authorizer, Identity, RequestAttributes } from "../../security/index.ts";
+
+/** The services the pipeline uses, built once at start-up. */
+export interface Access {
+  auth: AuthService;
+  authorizer: Authorizer;
+  audit: AuditLog;
+}
+
+/** What is known about a request for its audit record. */
+export interface AuditDraft {
+  verb: string;
+  user: { username: string; groups: string[] };
+  sourceIPs: string[];
+  userAgent: string;
+  requestReceivedTimestamp: string;
+  objectRef?: AuditEventInput["objectRef"];
+  annotations?: AuditEventInput["annotations"];
+  authentication?: AuditEventInput["authentication"];
+}
+
+const ANONYMOUS = { username: "system:anonymous", groups: ["system:unauthenticated"] };
+
+/** Start an audit draft for a request. */
+export function draftFor(request: IncomingMessage, verb: string): AuditDraft {
+  const forwarded = request.socket.remoteAddress ?? "unknown";
+  return { verb, user: ANONYMOUS, sourceIPs: [forwarded], userAgent: request.headers["user-agent"] ?? "", requestReceivedTimestamp: new Date().toISOString() };
+}
+
+/** Audit object reference for request attributes. */
+export function objectRefOf(attributes: RequestAttributes): NonNullable<AuditEventInput["objectRef"]> {
+  return {
+    resource: attributes.resource,
+    apiGroup: attributes.apiGroup,
+    ...(attributes.namespace === undefined ? {} : { namespace: attributes.namespace }),
+    ...(attributes.name === undefined ? {} : { name: attributes.name }),
+    ...(attributes.subresource === undefined ? {} : { subresource: attributes.subresource }),
+  };
+}
+
+/** The bearer token of a request, if any. */
+export function bearerOf(request: IncomingMessage): string | undefined {
+  const header = request.headers.authorization;
+  if (header === undefined) return undefined;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  return match?.[1];
+}
+
+/** Authenticate; a missing or invalid credential is audited and answered 401. */
+export async function authenticate(access: Access, request: IncomingMessage, draft: AuditDraft): Promise<Identity> {
+  const bearer = bearerOf(request);
+  const identity = bearer === undefined ? undefined : await access.auth.authenticate(bearer);
+  if (!identity) {
+    const reason = bearer === undefined ? "no credentials" : "invalid, expired or revoked token";
+    await record(access, { ...draft, authentication: { outcome: "failure", method: "bearer", reason } }, 401, "Unauthorized");
+    throw new AuthenticationError("authentication required: log in with holdfast login, or send an API token as 'Authorization: Bearer …'");
+  }
+  draft.user = { username: identity.username, groups: [...identity.groups] };
+  return identity;
+}
+
+/** Authorize; a denial is audited and answered 403 with the reason. */
+export async function authorize(access: Access, identity: Identity, attributes: RequestAttributes, draft: AuditDraft): Promise<void> {
+  const decision = await access.authorizer.authorize(identity, attributes);
+  draft.annotations = { "authorization.k8s.io/decision": decision.allowed ? "allow" : "forbid", "authorization.k8s.io/reason": decision.reason };
+  if (decision.allowed) return;
+  await record(access, draft, 403, "Forbidden");
+  throw new ForbiddenError(`user "${identity.username}" cannot ${describe(attributes)}: ${decision.reason}`);
+}
+
+/** Write the RequestReceived record of a write; if the log cannot take it, the write does not happen (503). */
+export async function recordIntent(access: Access, draft: AuditDraft): Promise<void> {
+  try {
+    await access.audit.append({ ...draft, stage: "RequestReceived", responseStatus: { code: 0 } });
+  } catch (error) {
+    throw new UnavailableError(`the audit log cannot be written, so nothing was changed: ${errorMessage(error)}`, { cause: error });
+  }
+}
+
+/** Append a ResponseComplete record. */
+export async function record(access: Access, draft: AuditDraft, code: number, reason?: string): Promise<void> {
+  await access.audit.append({ ...draft, responseStatus: { code, ...(reason === undefined ? {} : { reason }) } });
+}
+
+/**
+ * Hold the response body until `release` (the final audit record is durable first). Headers and body are
+ * buffered by replacing `end`; streaming responses (watch) are not held.
+ */
+export function holdResponse(response: ServerResponse): { release(): void } {
+  const end = response.end.bind(response);
+  let held: Parameters<typeof end> | undefined;
+  let released = false;
+  response.end = ((...args: Parameters<typeof end>) => {
+    if (released) return end(...args);
+    held = args;
+    return response;
+  }) as typeof response.end;
+  return {
+    release() {
+      released = true;
+      response.end = end;
+      if (held) end(...held);
+    },
+  };
+}
+
+function describe(attributes: RequestAttributes): string {
+  const resource = attributes.subresource === undefined ? attributes.resource : `${attributes.resource}/${attributes.subresource}`;
+  const group = attributes.apiGroup === "" ? "" : `.${attributes.apiGroup}`;
+  const where = attributes.namespace === undefined ? " at cluster scope" : ` in namespace ${attributes.namespace}`;
+  return `${attributes.verb} ${resource}${group}${attributes.name === undefined ? "" : ` "${attributes.name}"`}${where}`;
+}
