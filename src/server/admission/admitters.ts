@@ -1,5 +1,19 @@
 /** The built-in admitters, one per kind; adding a kind's rules means adding an entry here, not touching the router. */
-import { clusterSchema, namespaceSchema, opsRequestSchema, secretSchema, type Cluster, type OpsRequest, type Resource } from "../../api/index.ts";
+import {
+  clusterRoleBindingSchema,
+  clusterRoleSchema,
+  clusterSchema,
+  namespaceSchema,
+  opsRequestSchema,
+  roleBindingSchema,
+  roleRefUpdateCauses,
+  roleSchema,
+  secretSchema,
+  type Cluster,
+  type OpsRequest,
+  type Resource,
+  type RoleRef,
+} from "../../api/index.ts";
 import { ForbiddenError } from "../../errors/index.ts";
 import { clusterCauses, enginesOf } from "./cluster-rules.ts";
 import { opsRequestCauses } from "./ops-request-rules.ts";
@@ -60,6 +74,14 @@ const namespaceAdmitter: KindAdmitter = {
   },
 };
 
+/** Bindings: schema-checked, and roleRef cannot change (as in Kubernetes: delete and recreate instead). */
+function bindingAdmitter(schema: NonNullable<KindAdmitter["schema"]>): KindAdmitter {
+  return {
+    schema,
+    validate: (object, old) => Promise.resolve(roleRefUpdateCauses(object as unknown as { roleRef: RoleRef }, old as unknown as { roleRef: RoleRef } | undefined)),
+  };
+}
+
 const CONTROL_PLANE_ONLY = "are written by the Holdfast control plane only; read them with GET";
 
 /** Admitters for every kind Holdfast serves. */
@@ -71,5 +93,9 @@ export function defaultAdmitters(): AdmitterRegistry {
     ["Namespace", namespaceAdmitter],
     ["Instance", { readOnly: `instances ${CONTROL_PLANE_ONLY}` }],
     ["Event", { readOnly: `events ${CONTROL_PLANE_ONLY}` }],
+    ["Role", { schema: roleSchema }],
+    ["ClusterRole", { schema: clusterRoleSchema }],
+    ["RoleBinding", bindingAdmitter(roleBindingSchema)],
+    ["ClusterRoleBinding", bindingAdmitter(clusterRoleBindingSchema)],
   ]);
 }
