@@ -9,17 +9,16 @@ import assert from "node:assert/strict";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Instance, Secret } from "../../src/api/index.ts";
-import { connectionUri, installedPostgresMajor, psql, redisCli } from "../helpers/clients.ts";
-import { eventually, processesInside, run, TestServer } from "../helpers/harness.ts";
+import { connectionUri, psql, redisCli, startDemoServer } from "../helpers/clients.ts";
+import type { TestServer } from "../helpers/harness.ts";
+import { eventually, processesInside, run } from "../helpers/harness.ts";
 import { example, exampleWith, postgresExample } from "../helpers/manifests.ts";
 
 let server: TestServer;
 let major: string;
 
 before(async () => {
-  major = await installedPostgresMajor();
-  server = await TestServer.start();
-  await server.ok(["create", "namespace", "demo"]);
+  ({ server, major } = await startDemoServer());
 });
 
 after(async () => {

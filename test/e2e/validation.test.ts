@@ -1,17 +1,15 @@
 /** Done-when 3: bad input gets a non-zero exit and a Status naming the field, and creates nothing. */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { TestServer } from "../helpers/harness.ts";
-import { installedPostgresMajor } from "../helpers/clients.ts";
+import type { TestServer } from "../helpers/harness.ts";
+import { startDemoServer } from "../helpers/clients.ts";
 import { postgresExample } from "../helpers/manifests.ts";
 
 let server: TestServer;
 let major: string;
 
 before(async () => {
-  major = await installedPostgresMajor();
-  server = await TestServer.start();
-  await server.ok(["create", "namespace", "demo"]);
+  ({ server, major } = await startDemoServer());
 });
 
 after(async () => {

@@ -1,5 +1,5 @@
 /** The engines' own clients, as a user would run them. */
-import { run, type CliResult, type TestServer } from "./harness.ts";
+import { run, TestServer, type CliResult } from "./harness.ts";
 
 /** The connection URI `holdfast cluster connect --show-uri` prints. */
 export async function connectionUri(server: TestServer, cluster: string, namespace: string): Promise<string> {
@@ -22,4 +22,12 @@ export async function installedPostgresMajor(): Promise<string> {
   const match = /(\d+)\.\d+/.exec(result.stdout);
   if (!match?.[1]) throw new Error(`cannot tell the PostgreSQL version from: ${result.stdout}`);
   return match[1];
+}
+
+/** The common end-to-end setup: the installed PostgreSQL major version and a server with namespace `demo`. */
+export async function startDemoServer(): Promise<{ server: TestServer; major: string }> {
+  const major = await installedPostgresMajor();
+  const server = await TestServer.start();
+  await server.ok(["create", "namespace", "demo"]);
+  return { server, major };
 }
