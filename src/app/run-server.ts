@@ -5,17 +5,21 @@ import { homePaths, type HomePaths } from "../config/index.ts";
 import { AlreadyExistsError, InvalidError, UnavailableError } from "../errors/index.ts";
 import { builtinEngines, EngineCatalog } from "../engines/index.ts";
 import { ensureServiceUser, ensureTraversable, type ServiceUser } from "../runtime/index.ts";
-import { createSecretCodec, loadOrCreateKeyring } from "../security/index.ts";
-import { createApiServer } from "../server/index.ts";
+import { AuditLog, AuthService, Authorizer, createSecretCodec, ensureBuiltinRoles, loadOrCreateKeyring, readServingMaterial, type Keyring } from "../security/index.ts";
+import { createApiServer, type Access } from "../server/index.ts";
 import { openSqliteStore, type Store } from "../store/index.ts";
 import { createLogger, type Logger } from "../util/index.ts";
 import { createControllers } from "./controllers.ts";
+import { isInitialised } from "./init.ts";
+import { keyOperations } from "./key-operations.ts";
 import { isOtherServerAlive, readServerInfo, removeServerInfo, writeServerInfo } from "./server-info.ts";
 
 export interface RunServerOptions {
   home: string;
   host: string;
   port: number;
+  /** Listen on a non-loopback address (the API is authenticated and TLS-only, but loopback is the safe default). */
+  allowRemote?: boolean;
   logLevel?: string;
   logger?: Logger;
 }
@@ -31,18 +35,23 @@ export const VERSION = "0.1.0";
 
 /** Start everything; databases already running are re-adopted, never restarted. */
 export async function runServer(options: RunServerOptions): Promise<RunningServer> {
-  assertLoopback(options.host);
+  if (options.allowRemote !== true) assertLoopback(options.host);
   const logger = options.logger ?? createLogger({ level: options.logLevel ?? "info" });
   const paths = homePaths(options.home);
+  requireInitialised(paths);
   await guardSingleServer(paths);
   const user = await prepareHome(paths, logger);
   const keyring = await loadOrCreateKeyring(paths.secretKeyring);
   const store = openSqliteStore({ path: paths.store, codec: createSecretCodec(keyring) });
   await ensureDefaultNamespace(store);
+  await ensureBuiltinRoles(store);
+  const access = await openAccess(paths, keyring, store);
   const engines = new EngineCatalog(builtinEngines());
   const controllers = createControllers({ store, engines, user, paths, logger });
   for (const controller of controllers) await controller.start();
-  const api = createApiServer({ store, engines, logger, version: VERSION });
+  const tls = await readServingMaterial(paths.tls);
+  const keys = keyOperations({ keyring, store, auth: access.auth });
+  const api = createApiServer({ store, engines, logger, version: VERSION, access, auditDirectory: paths.auditDir, keys, tls });
   const { url } = await api.listen(options.host, options.port);
   await writeServerInfo(paths.serverInfo, { url, pid: process.pid, startedAt: new Date().toISOString() });
   logger.info({ url, home: paths.home, serviceUser: user.name }, "holdfast server started");
@@ -51,6 +60,7 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
     async close() {
       await api.close();
       for (const controller of controllers) await controller.stop();
+      await closeAccess(access);
       store.close();
       await removeServerInfo(paths.serverInfo);
       logger.info("holdfast server stopped; databases keep running and are re-adopted at the next start");
@@ -58,14 +68,33 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   };
 }
 
-/** Until authentication lands, the API must not be reachable from other machines. */
+/** Loopback unless the operator says otherwise (--allow-remote): reaching the API from other machines is a decision. */
 export function assertLoopback(host: string): void {
   const loopback = host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
   if (!loopback) {
-    throw new InvalidError(`refusing to listen on ${host}: the API has no authentication yet, so it listens on loopback only (127.0.0.1, ::1)`, {
-      causes: [{ field: "--listen", message: "must be a loopback address" }],
+    throw new InvalidError(`refusing to listen on ${host} without --allow-remote: the API listens on loopback (127.0.0.1, ::1) by default; see docs/security.md before exposing it`, {
+      causes: [{ field: "--listen", message: "must be a loopback address unless --allow-remote is given" }],
     });
   }
+}
+
+/** The server does not start on a home without TLS material and users: there are no default credentials. */
+function requireInitialised(paths: HomePaths): void {
+  if (!isInitialised(paths.home)) {
+    throw new UnavailableError(`${paths.home} is not initialised: run holdfast init --home ${paths.home} first (it creates the TLS certificates, keys and the first administrator)`);
+  }
+}
+
+async function openAccess(paths: HomePaths, keyring: Keyring, store: Store): Promise<Access> {
+  const auth = await AuthService.open({ path: paths.authStore, keyring });
+  const audit = await AuditLog.open({ directory: paths.auditDir, signingKeyFile: paths.auditSigningKey, hmacKeyFile: paths.auditHmacKey });
+  return { auth, audit, authorizer: new Authorizer(store) };
+}
+
+async function closeAccess(access: Access): Promise<void> {
+  await access.audit.close();
+  access.authorizer.close();
+  access.auth.close();
 }
 
 async function guardSingleServer(paths: HomePaths): Promise<void> {

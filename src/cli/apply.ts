@@ -28,7 +28,7 @@ Examples:
 Options:
   -f, --filename     File, directory (its .yaml/.yml/.json files) or - for stdin; repeatable
   -n, --namespace    Namespace for objects that name none (default: default)
-      --server URL   API server (default: HOLDFAST_SERVER, <home>/server.json, http://127.0.0.1:7420)
+      --server URL   API server (default: HOLDFAST_SERVER, <home>/server.json, https://127.0.0.1:7420)
       --home DIR     Holdfast home (default: HOLDFAST_HOME or ~/.holdfast)
 `;
 

@@ -71,7 +71,7 @@ export function serverUrlOf(ctx: CliContext, values: FlagValues): string {
     ctx.env["HOLDFAST_SERVER"] ??
     readCliConfig(home).server ??
     readServerInfo(home)?.url ??
-    `http://${DEFAULT_API_HOST}:${DEFAULT_API_PORT}`;
+    `https://${DEFAULT_API_HOST}:${DEFAULT_API_PORT}`;
   return chosen.replace(/\/+$/, "");
 }
 

@@ -12,8 +12,11 @@ export const USAGE = `holdfast: run databases declaratively, KubeBlocks-style, o
 Usage:
   holdfast COMMAND [ARGS] [flags]
 
-Server:
+Server and access:
+  init              Initialise a home: TLS, keys, roles, the first administrator (shown once)
   server            Run the control plane (server --detach, server stop, server status)
+  login, logout     Start or end a session (password + TOTP)
+  secrets           Secret keys: keys, rotate-key, rewrap
 
 Objects (kubectl habits):
   apply -f FILE     Create or update objects from YAML/JSON manifests
@@ -32,13 +35,15 @@ Other:
   version           Show the client and server versions
 
 Global flags:
-  --server URL      API server (default: HOLDFAST_SERVER, <home>/server.json, http://127.0.0.1:7420)
+  --server URL      API server (default: HOLDFAST_SERVER, <home>/server.json, https://127.0.0.1:7420)
   --home DIR        Holdfast home (default: HOLDFAST_HOME or ~/.holdfast)
   -n, --namespace   Namespace (default: default)
   -h, --help        Help for any command, e.g. holdfast get --help
 
 Quick start:
+  holdfast init                      (once; shows the administrator's password and TOTP secret)
   holdfast server --detach
+  holdfast login --username admin
   holdfast cluster create pg --engine postgresql
   holdfast wait cluster/pg --for=phase=Running
   holdfast cluster connect pg
@@ -111,6 +116,10 @@ const COMMANDS: Record<string, Handler> = {
   describe: async (ctx, argv) => (await import("./describe.ts")).runDescribe(ctx, argv),
   delete: async (ctx, argv) => (await import("./delete.ts")).runDelete(ctx, argv),
   create: runCreate,
+  init: async (ctx, argv) => (await import("./auth.ts")).runInit(ctx, argv),
+  login: async (ctx, argv) => (await import("./auth.ts")).runLogin(ctx, argv),
+  logout: async (ctx, argv) => (await import("./auth.ts")).runLogout(ctx, argv),
+  secrets: async (ctx, argv) => (await import("./secrets.ts")).runSecrets(ctx, argv),
   wait: async (ctx, argv) => (await import("./wait.ts")).runWait(ctx, argv),
   cluster: async (ctx, argv) => (await import("./cluster.ts")).runCluster(ctx, argv),
   engines: async (ctx, argv) => (await import("./engines.ts")).runEngines(ctx, argv),

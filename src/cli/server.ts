@@ -14,12 +14,14 @@ import { sleep } from "./sleep.ts";
 export const SERVER_HELP = `Run the Holdfast control plane (API server, controllers, database supervisor).
 
 Usage:
-  holdfast server [--home DIR] [--listen HOST:PORT] [--log-level LEVEL]   run in the foreground
+  holdfast server [--home DIR] [--listen HOST:PORT] [--allow-remote] [--log-level LEVEL]   run in the foreground
   holdfast server --detach [same flags]                                    run in the background
   holdfast server stop [--home DIR]                                        stop a background server
   holdfast server status [--home DIR]                                      exit 0 when running, 1 when not
 
-Databases keep running when the server stops; the next server re-adopts them.
+The home must be initialised first (holdfast init). The API is served over HTTPS only, with the
+certificate made by init; clients trust <home>/tls/ca.crt. Databases keep running when the server
+stops; the next server re-adopts them.
 
 Examples:
   holdfast server --detach
@@ -29,6 +31,7 @@ Examples:
 Options:
       --home DIR          Holdfast home (default: HOLDFAST_HOME or ~/.holdfast)
       --listen HOST:PORT  Address to serve on (default: ${DEFAULT_API_HOST}:${DEFAULT_API_PORT})
+      --allow-remote      Allow a --listen address other than loopback (read docs/security.md first)
       --log-level LEVEL   trace, debug, info (default), warn, error
   -d, --detach            Start in the background, logging to <home>/logs/server.log
 `;
@@ -87,7 +90,8 @@ async function runForeground(ctx: CliContext, values: FlagValues): Promise<numbe
   const logLevel = stringFlag(values, "log-level");
   // Loaded on demand: other commands should not pay for starting the store and controllers' modules.
   const { runServer } = await import("../app/index.ts");
-  const server = await runServer({ home, host, port, ...(logLevel === undefined ? {} : { logLevel }) });
+  const allowRemote = boolFlag(values, "allow-remote");
+  const server = await runServer({ home, host, port, allowRemote, ...(logLevel === undefined ? {} : { logLevel }) });
   ctx.io.out(`holdfast server listening at ${server.url} (home ${home}); Ctrl-C to stop\n`);
   const signal = await waitForSignal();
   ctx.io.err(`received ${signal}, stopping; databases keep running\n`);
@@ -102,6 +106,7 @@ export function detachedArgs(script: string, home: string, values: FlagValues): 
   const logLevel = stringFlag(values, "log-level");
   if (listen !== undefined) args.push("--listen", listen);
   if (logLevel !== undefined) args.push("--log-level", logLevel);
+  if (boolFlag(values, "allow-remote")) args.push("--allow-remote");
   return args;
 }
 
@@ -200,7 +205,7 @@ async function runStatus(ctx: CliContext, values: FlagValues): Promise<number> {
   return 0;
 }
 
-const SERVER_FLAGS = { listen: { type: "string" }, "log-level": { type: "string" }, detach: { type: "boolean", short: "d" } } as const;
+const SERVER_FLAGS = { listen: { type: "string" }, "log-level": { type: "string" }, detach: { type: "boolean", short: "d" }, "allow-remote": { type: "boolean" } } as const;
 
 /** Run `holdfast server [stop|status]`. */
 export async function runServerCommand(ctx: CliContext, argv: readonly string[]): Promise<number> {

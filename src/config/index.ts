@@ -2,7 +2,7 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 
-/** Default API server address: loopback only until authentication lands. */
+/** Default API server address: loopback unless the operator allows remote clients. */
 export const DEFAULT_API_HOST = "127.0.0.1";
 export const DEFAULT_API_PORT = 7420;
 

@@ -1,16 +1,24 @@
-/** The HTTP API server: routes Kubernetes-style paths to discovery and resource handlers over node:http. */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+/**
+ * The API server: HTTPS only (TLS 1.2+), every request through the security pipeline, then to the resource
+ * handlers, the security endpoints or discovery.
+ */
+import { createServer, type Server } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Store } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
+import type { Access } from "./access/index.ts";
+import { resourceAttributes } from "./access/index.ts";
 import { createAdmission, defaultAdmitters, type Admission, type AdmitterRegistry } from "./admission/index.ts";
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from "./discovery.ts";
+import type { Endpoint } from "./endpoint.ts";
 import type { EngineLookup } from "./engine-lookup.ts";
-import { errorToStatus } from "./error-status.ts";
 import { MethodNotAllowedError } from "./http-errors.ts";
+import { errorReply, handleRequest, type PipelineContext } from "./pipeline.ts";
 import { serveResource } from "./resource-handlers.ts";
 import { COMMON_HEADERS, sendJson } from "./respond.ts";
-import { parseRoute, type Route } from "./route.ts";
+import { parseRoute, pathSegments, type ResourceRoute, type Route } from "./route.ts";
+import { publicSecurityEndpoint, securityEndpoint, type KeyOperations, type SecurityServices } from "./security-api/index.ts";
 import type { OpenWatch } from "./watch-stream.ts";
 
 /** What the API server is built from. */
@@ -20,6 +28,14 @@ export interface ApiServerOptions {
   logger: Logger;
   /** The package version, reported by `/version`. */
   version: string;
+  /** Authentication, authorization and the audit log. */
+  access: Access;
+  /** Where the audit log lives (served read-only at auditevents). */
+  auditDirectory: string;
+  /** Key rotation and re-encryption. */
+  keys: KeyOperations;
+  /** The serving certificate and key (PEM). */
+  tls: { key: string; cert: string };
   /** Admission rules by kind; defaults to the built-in ones. */
   admitters?: AdmitterRegistry;
   /** Milliseconds a client has to send a whole request (default 30 s). */
@@ -35,79 +51,103 @@ export interface ApiServer {
 
 /** Build the API server; nothing listens until `listen`. */
 export function createApiServer(options: ApiServerOptions): ApiServer {
-  const admission = createAdmission({ store: options.store, engines: options.engines }, options.admitters ?? defaultAdmitters());
+  const registry = options.admitters ?? defaultAdmitters();
+  const admission = createAdmission({ store: options.store, engines: options.engines, authorizer: options.access.authorizer }, registry);
+  const services: SecurityServices = { auth: options.access.auth, authorizer: options.access.authorizer, auditDirectory: options.auditDirectory, keys: options.keys };
   const watches = new Set<OpenWatch>();
-  const context: RequestContext = { options, admission, watches };
-  const server = createServer({ requestTimeout: options.requestTimeoutMs ?? 30_000, headersTimeout: 15_000 }, (request, response) => {
-    void handle(context, request, response);
-  });
+  const pipeline: PipelineContext = {
+    access: options.access,
+    logger: options.logger,
+    watches,
+    resolve: (method, url) => resolveEndpoint({ options, admission, registry, services }, method, url),
+    resolvePublic: (_method, url) => publicSecurityEndpoint(services, url.pathname),
+  };
+  const server = createServer(
+    { key: options.tls.key, cert: options.tls.cert, minVersion: "TLSv1.2", requestTimeout: options.requestTimeoutMs ?? 30_000, headersTimeout: 15_000, keepAliveTimeout: 5_000 },
+    (request, response) => void handle(pipeline, request, response),
+  );
   return {
     listen: (host, port) => listen(server, host, port),
     close: () => close(server, watches),
   };
 }
 
-interface RequestContext {
-  options: ApiServerOptions;
-  admission: Admission;
-  watches: Set<OpenWatch>;
-}
-
-async function handle(context: RequestContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function handle(pipeline: PipelineContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const started = performance.now();
-  const url = new URL(request.url ?? "/", "http://localhost");
+  const url = new URL(request.url ?? "/", "https://localhost");
   response.on("close", () => {
-    context.options.logger.debug({ method: request.method, path: url.pathname, status: response.statusCode, ms: Math.round(performance.now() - started) }, "request");
+    pipeline.logger.debug({ method: request.method, path: url.pathname, status: response.statusCode, ms: Math.round(performance.now() - started) }, "request");
   });
   try {
-    const watch = await dispatch(context, parseRoute(url.pathname), request, response, url.searchParams);
-    if (watch) trackWatch(context.watches, watch, response);
+    if (url.pathname === "/healthz") {
+      serveHealth(request, response);
+      return;
+    }
+    await handleRequest(pipeline, request, response, url);
   } catch (error) {
-    const { httpStatus, body } = errorToStatus(error, context.options.logger);
+    // The pipeline answers every failure itself; this is the last resort for a bug in it.
     if (response.headersSent) {
       response.destroy();
       return;
     }
-    // After a refused body the rest of it may still be in flight; closing the connection drops it.
-    if (!request.complete) response.setHeader("Connection", "close");
-    sendJson(response, httpStatus, body);
+    const reply = errorReply(pipeline.logger, error);
+    sendJson(response, reply.status, reply.body);
   }
 }
 
-function trackWatch(watches: Set<OpenWatch>, watch: OpenWatch, response: ServerResponse): void {
-  watches.add(watch);
-  response.on("close", () => watches.delete(watch));
+/** Health needs no credentials and tells nothing but "ok". */
+function serveHealth(request: IncomingMessage, response: ServerResponse): void {
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    sendJson(response, 405, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: "/healthz is read-only (GET)", reason: "MethodNotAllowed", code: 405 });
+    return;
+  }
+  response.writeHead(200, { ...COMMON_HEADERS, "Content-Type": "text/plain; charset=utf-8" });
+  response.end("ok");
 }
 
-async function dispatch(context: RequestContext, route: Route, request: IncomingMessage, response: ServerResponse, query: URLSearchParams): Promise<OpenWatch | undefined> {
-  if (route.type === "resource") {
-    const deps = { store: context.options.store, admission: context.admission };
-    return serveResource(deps, route, request, response, query);
-  }
-  if (request.method !== "GET") throw new MethodNotAllowedError(`${request.method ?? ""} is not allowed on ${request.url ?? ""}; it is read-only (GET)`);
-  if (route.type === "healthz") {
-    response.writeHead(200, { ...COMMON_HEADERS, "Content-Type": "text/plain; charset=utf-8" });
-    response.end("ok");
-    return undefined;
-  }
-  sendJson(response, 200, readOnlyBody(context, route));
-  return undefined;
+interface Served {
+  options: ApiServerOptions;
+  admission: Admission;
+  registry: AdmitterRegistry;
+  services: SecurityServices;
 }
 
-function readOnlyBody(context: RequestContext, route: Exclude<Route, { type: "resource" | "healthz" }>): unknown {
+function resolveEndpoint(served: Served, method: string, url: URL): Endpoint {
+  const security = securityEndpoint(served.services, method, pathSegments(url.pathname));
+  if (security) return security;
+  const route = parseRoute(url.pathname);
+  if (route.type === "resource") return resourceEndpoint(served, route, method, url.searchParams);
+  if (method !== "GET") throw new MethodNotAllowedError(`${method} is not allowed on ${url.pathname}; it is read-only (GET)`);
+  return discoveryEndpoint(served, route);
+}
+
+function resourceEndpoint(served: Served, route: ResourceRoute, method: string, query: URLSearchParams): Endpoint {
+  const attributes = resourceAttributes(route, method, query);
+  const deps = { store: served.options.store, admission: served.admission };
+  return { permission: () => ({ verb: attributes.verb, attributes }), run: (exchange) => serveResource(deps, route, exchange) };
+}
+
+function discoveryEndpoint(served: Served, route: Exclude<Route, { type: "resource" }>): Endpoint {
+  return {
+    permission: () => ({ verb: "get", allowedBecause: "API discovery is open to anyone signed in" }),
+    run: () => Promise.resolve({ status: 200, body: discoveryBody(served, route) }),
+  };
+}
+
+function discoveryBody(served: Served, route: Exclude<Route, { type: "resource" }>): unknown {
   switch (route.type) {
+    case "healthz":
+      return "ok";
     case "version":
-      return { gitVersion: context.options.version, platform: "local" };
+      return { gitVersion: served.options.version, platform: "local" };
     case "apiVersions":
       return apiVersions();
     case "groupList":
       return apiGroupList();
     case "group":
       return apiGroup(route.group);
-    case "resourceList": {
-      const registry = context.options.admitters ?? defaultAdmitters();
-      return apiResourceList(route.group, route.version, (kind) => registry.get(kind.kind)?.readOnly === undefined);
-    }
+    case "resourceList":
+      return apiResourceList(route.group, route.version, (kind) => served.registry.get(kind.kind)?.readOnly === undefined);
   }
 }
 
@@ -118,7 +158,7 @@ function listen(server: Server, host: string, port: number): Promise<{ url: stri
       server.off("error", reject);
       const address = server.address() as AddressInfo;
       const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
-      resolve({ url: `http://${shownHost}:${address.port}` });
+      resolve({ url: `https://${shownHost}:${address.port}` });
     });
   });
 }

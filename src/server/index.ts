@@ -16,3 +16,5 @@ export {
   type AdmitterRegistry,
   type KindAdmitter,
 } from "./admission/index.ts";
+export type { Access } from "./access/index.ts";
+export { LOGIN_PATH, type KeyOperations } from "./security-api/index.ts";

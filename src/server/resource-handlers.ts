@@ -1,15 +1,14 @@
 /** The verbs on resource paths: get, list, watch, create, update, patch, delete, and the status subresource. */
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { apiVersionOf, type KindInfo, type ObjectRef, type Resource } from "../api/index.ts";
 import { InputError, NotFoundError } from "../errors/index.ts";
 import type { DeleteOptions, Store } from "../store/index.ts";
-import type { Admission } from "./admission/index.ts";
+import type { Admission, WriteTarget } from "./admission/index.ts";
+import type { Exchange, Outcome, Reply } from "./endpoint.ts";
 import { MethodNotAllowedError } from "./http-errors.ts";
 import { applyMergePatch } from "./merge-patch.ts";
-import { hasBody, readJsonBody, requireMediaType } from "./request-body.ts";
-import { sendJson } from "./respond.ts";
+import { hasBody, requireMediaType } from "./request-body.ts";
 import type { ResourceRoute } from "./route.ts";
-import { startWatch, type OpenWatch } from "./watch-stream.ts";
+import { startWatch } from "./watch-stream.ts";
 
 /** What the resource handlers use. */
 export interface ResourceDeps {
@@ -17,44 +16,28 @@ export interface ResourceDeps {
   admission: Admission;
 }
 
-/** Serve one request on a resource path. Returns the watch when the request became a stream. */
-export async function serveResource(deps: ResourceDeps, route: ResourceRoute, request: IncomingMessage, response: ServerResponse, query: URLSearchParams): Promise<OpenWatch | undefined> {
-  const method = request.method ?? "GET";
-  if (route.name === undefined) return serveCollection(deps, route, method, { request, response, query });
+/** Serve one request on a resource path: a reply, or a stream for a watch. */
+export async function serveResource(deps: ResourceDeps, route: ResourceRoute, exchange: Exchange): Promise<Outcome> {
+  const method = exchange.request.method ?? "GET";
+  if (route.name === undefined) return serveCollection(deps, route, method, exchange);
   const named = { ...route, name: route.name };
-  const result = route.subresource === "status" ? await serveStatus(deps, named, method, request) : await serveObject(deps, named, method, { request, response, query });
-  sendJson(response, result.status, result.body);
-  return undefined;
-}
-
-interface Exchange {
-  request: IncomingMessage;
-  response: ServerResponse;
-  query: URLSearchParams;
-}
-
-interface Reply {
-  status: number;
-  body: unknown;
+  return route.subresource === "status" ? serveStatus(deps, named, method, exchange) : serveObject(deps, named, method, exchange);
 }
 
 type NamedRoute = ResourceRoute & { name: string };
 
-async function serveCollection(deps: ResourceDeps, route: ResourceRoute, method: string, exchange: Exchange): Promise<OpenWatch | undefined> {
-  const { query, response } = exchange;
+async function serveCollection(deps: ResourceDeps, route: ResourceRoute, method: string, exchange: Exchange): Promise<Outcome> {
+  const { query } = exchange;
   if (method === "GET" && isTrue(query.get("watch"))) {
     const labelSelector = query.get("labelSelector") ?? undefined;
-    return startWatch(deps.store, { kind: route.kind.kind, namespace: route.namespace, labelSelector, resourceVersion: query.get("resourceVersion") ?? undefined }, response);
+    const watch = { kind: route.kind.kind, namespace: route.namespace, labelSelector, resourceVersion: query.get("resourceVersion") ?? undefined };
+    return { status: 200, start: (response) => startWatch(deps.store, watch, response) };
   }
-  if (method === "GET") {
-    sendJson(response, 200, await list(deps.store, route, query));
-    return undefined;
-  }
+  if (method === "GET") return { status: 200, body: await list(deps.store, route, query) };
   if (method === "POST" && (route.namespace !== undefined || !route.kind.namespaced)) {
     requireMediaType(exchange.request, "application/json");
-    const object = await deps.admission.admitWrite(route, await readJsonBody(exchange.request), undefined);
-    sendJson(response, 201, await deps.store.create(object));
-    return undefined;
+    const object = await deps.admission.admitWrite(targetOf(route, exchange), await exchange.body(), undefined);
+    return { status: 201, body: await deps.store.create(object) };
   }
   throw notAllowed(method, route, "GET (list, ?watch=true) and, within a namespace, POST");
 }
@@ -68,19 +51,19 @@ async function list(store: Store, route: ResourceRoute, query: URLSearchParams):
 
 async function serveObject(deps: ResourceDeps, route: NamedRoute, method: string, exchange: Exchange): Promise<Reply> {
   const { store, admission } = deps;
-  const { request } = exchange;
+  const target = targetOf(route, exchange);
   switch (method) {
     case "GET":
       return { status: 200, body: await mustGet(store, route) };
     case "PUT": {
-      requireMediaType(request, "application/json");
-      const body = await readJsonBody(request);
+      requireMediaType(exchange.request, "application/json");
+      const body = await exchange.body();
       const old = await mustGet(store, route);
-      return { status: 200, body: await store.update(await admission.admitWrite(route, body, old)) };
+      return { status: 200, body: await store.update(await admission.admitWrite(target, body, old)) };
     }
     case "PATCH": {
-      const old = await patchTarget(store, route, request);
-      return { status: 200, body: await store.update(await admission.admitWrite(route, old.merged, old.current)) };
+      const old = await patchTarget(store, route, exchange);
+      return { status: 200, body: await store.update(await admission.admitWrite(target, old.merged, old.current)) };
     }
     case "DELETE":
       return { status: 200, body: await remove(deps, route, exchange) };
@@ -89,26 +72,27 @@ async function serveObject(deps: ResourceDeps, route: NamedRoute, method: string
   }
 }
 
-async function serveStatus(deps: ResourceDeps, route: NamedRoute, method: string, request: IncomingMessage): Promise<Reply> {
+async function serveStatus(deps: ResourceDeps, route: NamedRoute, method: string, exchange: Exchange): Promise<Reply> {
   const { store, admission } = deps;
+  const target = targetOf(route, exchange);
   if (method === "GET") return { status: 200, body: await mustGet(store, route) };
   if (method === "PUT") {
-    requireMediaType(request, "application/json");
-    const body = await readJsonBody(request);
+    requireMediaType(exchange.request, "application/json");
+    const body = await exchange.body();
     const old = await mustGet(store, route);
-    return { status: 200, body: await store.updateStatus(await admission.admitWrite(route, body, old)) };
+    return { status: 200, body: await store.updateStatus(await admission.admitWrite(target, body, old)) };
   }
   if (method === "PATCH") {
-    const target = await patchTarget(store, route, request);
-    return { status: 200, body: await store.updateStatus(await admission.admitWrite(route, target.merged, target.current)) };
+    const patched = await patchTarget(store, route, exchange);
+    return { status: 200, body: await store.updateStatus(await admission.admitWrite(target, patched.merged, patched.current)) };
   }
   throw notAllowed(method, route, "GET, PUT and PATCH on status");
 }
 
 /** Read a merge patch and apply it to the current object; the current resourceVersion makes a racing write a 409. */
-async function patchTarget(store: Store, route: NamedRoute, request: IncomingMessage): Promise<{ current: Resource; merged: unknown }> {
-  requireMediaType(request, "application/merge-patch+json");
-  const patch = await readJsonBody(request);
+async function patchTarget(store: Store, route: NamedRoute, exchange: Exchange): Promise<{ current: Resource; merged: unknown }> {
+  requireMediaType(exchange.request, "application/merge-patch+json");
+  const patch = await exchange.body();
   if (typeof patch !== "object" || patch === null || Array.isArray(patch)) throw new InputError("a merge patch must be a JSON object");
   const current = await mustGet(store, route);
   return { current, merged: applyMergePatch(current, patch) };
@@ -128,7 +112,7 @@ async function deleteOptions(exchange: Exchange): Promise<DeleteOptions> {
   let preconditions: Record<string, unknown> = {};
   if (hasBody(exchange.request)) {
     requireMediaType(exchange.request, "application/json");
-    const body = await readJsonBody(exchange.request);
+    const body = await exchange.body();
     const given = (body as { preconditions?: unknown } | undefined)?.preconditions;
     if (typeof given === "object" && given !== null) preconditions = given as Record<string, unknown>;
   }
@@ -137,6 +121,11 @@ async function deleteOptions(exchange: Exchange): Promise<DeleteOptions> {
   if (typeof uid === "string") options.uid = uid;
   if (typeof resourceVersion === "string") options.resourceVersion = resourceVersion;
   return options;
+}
+
+/** Where a write goes and who asks (admission checks that RBAC objects grant nothing the requester lacks). */
+function targetOf(route: ResourceRoute, exchange: Exchange): WriteTarget {
+  return { kind: route.kind, namespace: route.namespace, name: route.name, subresource: route.subresource, requester: exchange.identity };
 }
 
 function refOf(route: NamedRoute): ObjectRef {

@@ -39,6 +39,11 @@ export function parseRoute(pathname: string): Route {
   throw new NotFoundError(`the server could not find the requested resource ${pathname}; paths start with /api/v1 or /apis/{group}/{version}`);
 }
 
+/** The decoded segments of a path; throws NotFoundError on bad percent-encoding. */
+export function pathSegments(pathname: string): string[] {
+  return splitPath(pathname);
+}
+
 function splitPath(pathname: string): string[] {
   const segments = pathname.split("/").filter((s) => s !== "");
   try {

@@ -51,7 +51,8 @@ export interface Watch {
  * - `update` replaces metadata (labels, annotations, finalizers, ownerReferences) and every field except `status`.
  *   When `metadata.resourceVersion` is set and stale, it throws ConflictError. `generation` is bumped only when a
  *   field other than metadata and status changes. Removing the last finalizer of an object with a deletionTimestamp
- *   removes the object.
+ *   removes the object. An update that changes nothing is not written, unless the stored form is stale (see
+ *   `StorageCodec.isStale`): then it is written again at a new resourceVersion, as Kubernetes does to migrate storage.
  * - `updateStatus` replaces only `status` (same concurrency rule); generation never changes.
  * - `delete` of an object with finalizers sets deletionTimestamp (once) and returns it; otherwise removes it.
  *   Removal cascades to dependents whose ownerReferences name the removed uid.
@@ -65,6 +66,13 @@ export interface Store {
   updateStatus<T extends Resource>(object: T): Promise<T>;
   delete<T extends Resource = Resource>(ref: ObjectRef, options?: DeleteOptions): Promise<T | undefined>;
   watch(options: WatchOptions, onEvent: (event: WatchEvent) => void): Watch;
+  /**
+   * Drop the change history up to and including the newest change whose stored form is stale, so no stale form is
+   * left in it; watches from an older resourceVersion then get GoneError and list again. Current objects are kept.
+   */
+  purgeStaleHistory(): Promise<StaleHistoryPurge>;
+  /** Rewrite the store's files so deleted and superseded data no longer remains on disk in free pages or the log. */
+  scrubDeletedData(): Promise<void>;
   close(): void;
 }
 
@@ -75,4 +83,17 @@ export interface Store {
 export interface StorageCodec {
   encode(object: Resource): Resource;
   decode(object: Resource): Resource;
+  /**
+   * Whether a stored form should be written again even when nothing in it changed (e.g. it was encrypted with a key
+   * that is no longer the primary one). Absent: never stale.
+   */
+  isStale?(stored: Resource): boolean;
+}
+
+/** What dropping stale change history did. */
+export interface StaleHistoryPurge {
+  /** How many change-history entries were dropped (of every kind: history is cut at one revision). */
+  purged: number;
+  /** Watches must now start at or after this resourceVersion; older ones get GoneError. */
+  compactedThrough: string;
 }

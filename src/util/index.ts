@@ -1,2 +1,3 @@
-/** Small shared helpers: logging. */
+/** Small shared helpers: logging, scrubbing SQLite files. */
 export * from "./logger.ts";
+export { scrubDatabase } from "./sqlite-scrub.ts";

@@ -7,6 +7,8 @@ import { mkdtemp, readdir, readFile, readlink, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { Agent, fetch as undiciFetch } from "undici";
+import { base32Decode, totpAt } from "../../src/security/index.ts";
 
 export const REPO = resolve(import.meta.dirname, "..", "..");
 export const EXAMPLES = resolve(REPO, "..", "shared", "kubeblocks-examples");
@@ -19,22 +21,70 @@ export interface CliResult {
   stderr: string;
 }
 
+/** What `holdfast init -o json` prints. */
+export interface InitOutput {
+  username: string;
+  password: string;
+  totpSecret: string;
+  recoveryCodes: string[];
+  server: string;
+  caFile: string;
+}
+
 /** A control plane under test. */
 export class TestServer {
   readonly home: string;
   url = "";
+  /** The first administrator, as init showed it. */
+  admin: InitOutput | undefined;
   #child: ChildProcess | undefined;
+  #agent: Agent | undefined;
 
   private constructor(home: string) {
     this.home = home;
   }
 
-  /** Make a temporary home (under /tmp, which the service user can traverse) and start a server on it. */
+  /**
+   * Make a temporary home (under /tmp, which the service user can traverse), initialise it, start a server
+   * on it and log the CLI in as the administrator (password + TOTP code computed from the secret init showed).
+   */
   static async start(): Promise<TestServer> {
     const home = await mkdtemp(join(tmpdir(), "holdfast-e2e-"));
     const server = new TestServer(home);
+    await server.init();
     await server.startProcess();
+    await server.login(server.mustAdmin().username, server.mustAdmin().password, server.mustAdmin().totpSecret);
     return server;
+  }
+
+  /** `holdfast init -o json` on this home. */
+  async init(): Promise<InitOutput> {
+    const result = await run(HOLDFAST, ["init", "--home", this.home, "-o", "json"], { env: { ...process.env, HOLDFAST_HOME: this.home } });
+    if (result.code !== 0) throw new Error(`holdfast init exited ${result.code}\n${result.stdout}\n${result.stderr}`);
+    this.admin = JSON.parse(result.stdout) as InitOutput;
+    return this.admin;
+  }
+
+  mustAdmin(): InitOutput {
+    if (this.admin === undefined) throw new Error("the home is not initialised");
+    return this.admin;
+  }
+
+  /** Log the CLI of this home in; the TOTP code is taken from `totpSecret` for the next unused time step. */
+  async login(username: string, password: string, totpSecret: string): Promise<CliResult> {
+    const code = this.#nextTotp(username, totpSecret);
+    return this.ok(["login", "--username", username, "--password-stdin", "--totp", code], `${password}\n`).then((stdout) => ({ code: 0, stdout, stderr: "" }));
+  }
+
+  /** A TOTP code not used before by this user in this harness: codes are accepted once, so a second login moves a step ahead. */
+  #usedSteps = new Map<string, number>();
+  #nextTotp(username: string, totpSecret: string): string {
+    const now = Date.now();
+    const current = Math.floor(now / 30_000);
+    const step = Math.max(current, (this.#usedSteps.get(username) ?? current - 1) + 1);
+    if (step > current + 1) throw new Error(`${username} logged in more than twice within 30 s; a TOTP code works once`);
+    this.#usedSteps.set(username, step);
+    return totpAt(base32Decode(totpSecret), step * 30_000);
   }
 
   /** Start (or start again) the server process on the same home. */
@@ -78,15 +128,31 @@ export class TestServer {
     return result.stdout;
   }
 
+  /** The CLI's session token (from <home>/config.json). */
+  async token(): Promise<string> {
+    const config = JSON.parse(await readFile(join(this.home, "config.json"), "utf8")) as { token?: string };
+    if (config.token === undefined) throw new Error("the CLI is not logged in");
+    return config.token;
+  }
+
+  /** fetch against this server, trusting its CA, with the CLI's session (or `token`; null for none). */
+  async fetch(path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}, token?: string | null): Promise<Awaited<ReturnType<typeof undiciFetch>>> {
+    this.#agent ??= new Agent({ connect: { ca: await readFile(join(this.home, "tls", "ca.crt"), "utf8") } });
+    const bearer = token === undefined ? await this.token() : token;
+    const headers = { ...init.headers, ...(bearer === null ? {} : { Authorization: `Bearer ${bearer}` }) };
+    return undiciFetch(`${this.url}${path}`, { ...init, headers, dispatcher: this.#agent });
+  }
+
   /** GET an API path as JSON. */
   async api<T = unknown>(path: string): Promise<T> {
-    const response = await fetch(`${this.url}${path}`);
+    const response = await this.fetch(path);
     return (await response.json()) as T;
   }
 
   /** Stop the server, kill every database process working inside the home, remove the home. */
   async destroy(): Promise<void> {
     await this.kill();
+    await this.#agent?.close();
     for (const pid of await processesInside(this.home)) {
       try {
         process.kill(pid, "SIGKILL");

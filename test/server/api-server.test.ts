@@ -8,6 +8,7 @@ import { EngineCatalog, builtinEngines } from "../../src/engines/index.ts";
 import { createApiServer, type ApiServer } from "../../src/server/index.ts";
 import { openSqliteStore, type Store } from "../../src/store/index.ts";
 import { silentLogger } from "../../src/util/index.ts";
+import { openSecureApi, type SecureApi, type SimpleInit } from "../helpers/secure-api.ts";
 
 const CLUSTERS = "/apis/apps.kubeblocks.io/v1/namespaces/demo/clusters";
 const JSON_TYPE = "application/json";
@@ -17,20 +18,21 @@ let home: string;
 let store: Store;
 let server: ApiServer;
 let base: string;
+let secure: SecureApi;
 
 interface Reply {
   status: number;
-  headers: Headers;
+  headers: { get(name: string): string | null };
   body: Record<string, unknown>;
 }
 
 async function call(method: string, path: string, body?: unknown, contentType = JSON_TYPE): Promise<Reply> {
-  const init: RequestInit = { method };
+  const init: SimpleInit = { method };
   if (body !== undefined) {
     init.body = typeof body === "string" ? body : JSON.stringify(body);
     init.headers = { "Content-Type": contentType };
   }
-  const response = await fetch(`${base}${path}`, init);
+  const response = await secure.fetch(`${base}${path}`, init);
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text.startsWith("{") ? (JSON.parse(text) as Record<string, unknown>) : { text } };
 }
@@ -56,7 +58,8 @@ function metadataOf(object: unknown): Record<string, unknown> {
 before(async () => {
   home = mkdtempSync(join(tmpdir(), "holdfast-api-"));
   store = openSqliteStore({ path: join(home, "store.db") });
-  server = createApiServer({ store, engines: new EngineCatalog(builtinEngines()), logger: silentLogger(), version: "0.1.0" });
+  secure = await openSecureApi(home, store);
+  server = createApiServer({ store, engines: new EngineCatalog(builtinEngines()), logger: silentLogger(), version: "0.1.0", ...secure.serverOptions });
   base = (await server.listen("127.0.0.1", 0)).url;
   for (const name of ["demo", "default"]) {
     const created = await call("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
@@ -66,6 +69,7 @@ before(async () => {
 
 after(async () => {
   await server.close();
+  await secure.close();
   store.close();
   rmSync(home, { recursive: true, force: true });
 });
@@ -161,7 +165,7 @@ void test("the status subresource writes status only", async () => {
 
 void test("delete returns the object; a later get is 404", async () => {
   const created = await call("POST", CLUSTERS, clusterManifest("gone"));
-  const wrongUid = await fetch(`${base}${CLUSTERS}/gone`, { method: "DELETE", headers: { "Content-Type": JSON_TYPE }, body: JSON.stringify({ preconditions: { uid: "not-the-uid" } }) });
+  const wrongUid = await secure.fetch(`${base}${CLUSTERS}/gone`, { method: "DELETE", headers: { "Content-Type": JSON_TYPE }, body: JSON.stringify({ preconditions: { uid: "not-the-uid" } }) });
   assert.equal(wrongUid.status, 409);
   await wrongUid.text();
   const deleted = await call("DELETE", `${CLUSTERS}/gone`);
@@ -302,7 +306,7 @@ void test("watch streams changes after a resourceVersion, and the current state 
   const created = await call("POST", CLUSTERS, clusterManifest("watched"));
   const from = String(metadataOf(created.body)["resourceVersion"]);
   const controller = new AbortController();
-  const response = await fetch(`${base}${CLUSTERS}?watch=true&resourceVersion=${from}&labelSelector=app%3Dwatched`, { signal: controller.signal });
+  const response = await secure.fetch(`${base}${CLUSTERS}?watch=true&resourceVersion=${from}&labelSelector=app%3Dwatched`, { signal: controller.signal });
   assert.equal(response.status, 200);
   assert.equal(response.headers.get("transfer-encoding"), "chunked");
   const reader = response.body!.getReader();
@@ -313,7 +317,7 @@ void test("watch streams changes after a resourceVersion, and the current state 
   assert.equal(events[0]?.object.metadata["name"], "watched");
   controller.abort();
 
-  const initial = await fetch(`${base}${CLUSTERS}?watch=1&labelSelector=app%3Dpg`);
+  const initial = await secure.fetch(`${base}${CLUSTERS}?watch=1&labelSelector=app%3Dpg`);
   const initialEvents = await readEvents(initial.body!.getReader(), 1);
   assert.deepEqual(initialEvents.map((e) => [e.type, e.object.metadata["name"]]), [["ADDED", "pg"]]);
 });
@@ -325,9 +329,9 @@ void test("a watch from a compacted or invalid resourceVersion is answered with 
 });
 
 void test("close ends open watches", async () => {
-  const extra = createApiServer({ store, engines: new EngineCatalog(builtinEngines()), logger: silentLogger(), version: "0.1.0" });
+  const extra = createApiServer({ store, engines: new EngineCatalog(builtinEngines()), logger: silentLogger(), version: "0.1.0", ...secure.serverOptions });
   const { url } = await extra.listen("127.0.0.1", 0);
-  const response = await fetch(`${url}${CLUSTERS}?watch=true&labelSelector=app%3Dnone`);
+  const response = await secure.fetch(`${url}${CLUSTERS}?watch=true&labelSelector=app%3Dnone`);
   const reader = response.body!.getReader();
   const started = Date.now();
   await extra.close();
@@ -338,15 +342,15 @@ void test("close ends open watches", async () => {
 
 void test("a watch from a compacted resourceVersion is 410 Expired", async () => {
   const small = openSqliteStore({ path: join(home, "small.db"), historyLimit: 2 });
-  const extra = createApiServer({ store: small, engines: new EngineCatalog(builtinEngines()), logger: silentLogger(), version: "0.1.0" });
+  const extra = createApiServer({ store: small, engines: new EngineCatalog(builtinEngines()), logger: silentLogger(), version: "0.1.0", ...secure.serverOptions });
   const { url } = await extra.listen("127.0.0.1", 0);
   try {
     for (const name of ["a", "b", "c", "d"]) {
-      const reply = await fetch(`${url}/api/v1/namespaces`, { method: "POST", headers: { "Content-Type": JSON_TYPE }, body: JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name } }) });
+      const reply = await secure.fetch(`${url}/api/v1/namespaces`, { method: "POST", headers: { "Content-Type": JSON_TYPE }, body: JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name } }) });
       assert.equal(reply.status, 201);
       await reply.text();
     }
-    const gone = await fetch(`${url}/api/v1/namespaces?watch=true&resourceVersion=1`);
+    const gone = await secure.fetch(`${url}/api/v1/namespaces?watch=true&resourceVersion=1`);
     assert.equal(gone.status, 410);
     const body = (await gone.json()) as Record<string, unknown>;
     assert.equal(body["reason"], "Expired");

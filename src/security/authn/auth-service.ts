@@ -1,5 +1,6 @@
 /** AuthService: users, passwords, TOTP, recovery codes, sessions and API tokens, kept in their own sqlite file. */
 import type { DatabaseSync } from "node:sqlite";
+import { scrubDatabase } from "../../util/index.ts";
 import type { Identity } from "../identity.ts";
 import type { Keyring } from "../secrets/index.ts";
 import { createToken, listTokens, revokeToken, type NewToken, type NewTokenInput, type TokenSummary } from "./api-tokens.ts";
@@ -10,6 +11,7 @@ import { login, type LoginInput, type LoginResult } from "./login.ts";
 import type { MfaSecrets } from "./mfa.ts";
 import { loadCommonPasswords } from "./password-policy.ts";
 import { resolveAuthPolicy, type AuthPolicy } from "./policy.ts";
+import { rewrapTotpSeeds } from "./totp-rewrap.ts";
 import * as users from "./user-admin.ts";
 import { findUser, anyUser } from "./users-table.ts";
 import { normalizeUsername } from "./validation.ts";
@@ -118,6 +120,16 @@ export class AuthService {
   /** Revoke an API token by id; effective for the next request. */
   revokeToken(id: string): Promise<void> {
     return attempt(() => revokeToken(this.ctx, id));
+  }
+
+  /** Re-encrypt every keyring ciphertext still made with an older key (TOTP seeds) under the primary key; returns how many. */
+  rewrapWithPrimaryKey(): Promise<number> {
+    return attempt(() => rewrapTotpSeeds(this.ctx));
+  }
+
+  /** Rewrite the database files so deleted and superseded data (old ciphertexts, ended sessions) is gone from disk. */
+  scrubDeletedData(): Promise<void> {
+    return attempt(() => scrubDatabase(this.ctx.db, "authentication database"));
   }
 
   /** Close the database. */

@@ -1,3 +1,5 @@
-/** Secret encryption at rest: the keyring and the store codec that uses it. */
-export { loadOrCreateKeyring, type Keyring } from "./keyring.ts";
+/** Secret encryption at rest: the keyring, the store codec that uses it, and key rotation with rewrap. */
+export { keyIdOf, loadOrCreateKeyring, type Keyring, type KeyringKeyInfo } from "./keyring.ts";
 export { createSecretCodec, secretAssociatedData } from "./secret-codec.ts";
+export { describeKeyring, rotateSecretKey, type KeyRotation, type KeyringDescription } from "./keyring-admin.ts";
+export { rewrapSecrets, type KeyringCiphertextHolder, type RewrapResult, type RewrapTargets } from "./rewrap.ts";

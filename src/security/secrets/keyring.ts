@@ -3,10 +3,19 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { InternalError } from "../../errors/index.ts";
 import { isExisting, newKeyEntry, readKeyringFile, writeKeyringFile, type KeyringFile } from "./keyring-file.ts";
 
+/** A key's public facts: never its material. */
+export interface KeyringKeyInfo {
+  id: string;
+  /** When the key was made (RFC 3339). */
+  createdAt: string;
+}
+
 /** Encrypts and decrypts with keys identified inside every ciphertext. */
 export interface Keyring {
   /** The id of the key new ciphertexts are made with. */
   readonly primaryKeyId: string;
+  /** Every key's id and creation time, in the order the keys were added (the newest last). */
+  listKeys(): KeyringKeyInfo[];
   /** `hfenc:v1:<keyId>:<base64url(iv || ciphertext || tag)>`, bound to `associatedData`. */
   encrypt(plaintext: Buffer, associatedData: string): string;
   /** The plaintext, or an error when the ciphertext was modified, moved, or made with an unknown key. */
@@ -18,6 +27,7 @@ export interface Keyring {
 const PREFIX = "hfenc:v1:";
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+const CIPHERTEXT = /^hfenc:v1:([A-Za-z0-9_-]{1,64}):([A-Za-z0-9_-]+)$/;
 
 /** Load the keyring at `path`, creating it (0600, in a 0700 directory) on first use. */
 export async function loadOrCreateKeyring(path: string): Promise<Keyring> {
@@ -76,6 +86,10 @@ class FileKeyring implements Keyring {
     }
   }
 
+  listKeys(): KeyringKeyInfo[] {
+    return this.file.keys.map((entry) => ({ id: entry.id, createdAt: entry.createdAt }));
+  }
+
   rotate(): Promise<string> {
     // Rotations run one after another so two of them never write the file from the same old state.
     this.rotation = this.rotation.catch(() => "").then(() => this.rotateNow());
@@ -104,8 +118,13 @@ function keyMap(file: KeyringFile): Map<string, Buffer> {
   return new Map(file.keys.map((entry) => [entry.id, Buffer.from(entry.key, "base64")]));
 }
 
+/** The id of the key a ciphertext was made with, or undefined when it is not a Holdfast ciphertext. */
+export function keyIdOf(ciphertext: string): string | undefined {
+  return CIPHERTEXT.exec(ciphertext)?.[1];
+}
+
 function parseCiphertext(ciphertext: string): { id: string; payload: Buffer } {
-  const match = /^hfenc:v1:([A-Za-z0-9_-]{1,64}):([A-Za-z0-9_-]+)$/.exec(ciphertext);
+  const match = CIPHERTEXT.exec(ciphertext);
   const id = match?.[1];
   const body = match?.[2];
   if (id === undefined || body === undefined) {

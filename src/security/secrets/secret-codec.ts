@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Resource } from "../../api/index.ts";
 import { InternalError, InvalidError } from "../../errors/index.ts";
 import type { StorageCodec } from "../../store/index.ts";
-import type { Keyring } from "./keyring.ts";
+import { keyIdOf, type Keyring } from "./keyring.ts";
 
 const stringMapSchema = z.record(z.string(), z.string());
 
@@ -12,11 +12,15 @@ export function secretAssociatedData(object: Resource): string {
   return `v1/Secret/${object.metadata.namespace ?? ""}/${object.metadata.name}`;
 }
 
-/** A codec that encrypts `data` (with `stringData` folded in) of Secrets; other kinds pass through. */
+/**
+ * A codec that encrypts `data` (with `stringData` folded in) of Secrets; other kinds pass through.
+ * A stored Secret is stale when its ciphertext was made with a key other than the primary one.
+ */
 export function createSecretCodec(keyring: Keyring): StorageCodec {
   return {
     encode: (object) => (object.kind === "Secret" ? encodeSecret(keyring, object) : object),
     decode: (object) => (object.kind === "Secret" ? decodeSecret(keyring, object) : object),
+    isStale: (stored) => stored.kind === "Secret" && typeof stored["encryptedData"] === "string" && keyIdOf(stored["encryptedData"]) !== keyring.primaryKeyId,
   };
 }
 

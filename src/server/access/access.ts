@@ -3,7 +3,7 @@
  * handlers) → audit. Nothing reaches the store without an identity, an allowing RBAC decision and, for
  * writes, a durable audit record written first; every outcome is recorded before the response leaves.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { AuthenticationError, ForbiddenError, UnavailableError, errorMessage } from "../../errors/index.ts";
 import type { AuditEventInput, AuditLog, AuthService, Authorizer, Identity, RequestAttributes } from "../../security/index.ts";
 
@@ -53,25 +53,24 @@ export function bearerOf(request: IncomingMessage): string | undefined {
   return match?.[1];
 }
 
-/** Authenticate; a missing or invalid credential is audited and answered 401. */
+/** Authenticate; a missing or invalid credential is answered 401 (the pipeline records it). */
 export async function authenticate(access: Access, request: IncomingMessage, draft: AuditDraft): Promise<Identity> {
   const bearer = bearerOf(request);
   const identity = bearer === undefined ? undefined : await access.auth.authenticate(bearer);
   if (!identity) {
     const reason = bearer === undefined ? "no credentials" : "invalid, expired or revoked token";
-    await record(access, { ...draft, authentication: { outcome: "failure", method: "bearer", reason } }, 401, "Unauthorized");
+    draft.authentication = { outcome: "failure", method: "bearer", reason };
     throw new AuthenticationError("authentication required: log in with holdfast login, or send an API token as 'Authorization: Bearer …'");
   }
   draft.user = { username: identity.username, groups: [...identity.groups] };
   return identity;
 }
 
-/** Authorize; a denial is audited and answered 403 with the reason. */
+/** Authorize; a denial is answered 403 with the reason (the pipeline records it). */
 export async function authorize(access: Access, identity: Identity, attributes: RequestAttributes, draft: AuditDraft): Promise<void> {
   const decision = await access.authorizer.authorize(identity, attributes);
   draft.annotations = { "authorization.k8s.io/decision": decision.allowed ? "allow" : "forbid", "authorization.k8s.io/reason": decision.reason };
   if (decision.allowed) return;
-  await record(access, draft, 403, "Forbidden");
   throw new ForbiddenError(`user "${identity.username}" cannot ${describe(attributes)}: ${decision.reason}`);
 }
 
@@ -80,35 +79,19 @@ export async function recordIntent(access: Access, draft: AuditDraft): Promise<v
   try {
     await access.audit.append({ ...draft, stage: "RequestReceived", responseStatus: { code: 0 } });
   } catch (error) {
-    throw new UnavailableError(`the audit log cannot be written, so nothing was changed: ${errorMessage(error)}`, { cause: error });
+    throw auditUnavailable(error);
   }
 }
 
-/** Append a ResponseComplete record. */
-export async function record(access: Access, draft: AuditDraft, code: number, reason?: string): Promise<void> {
-  await access.audit.append({ ...draft, responseStatus: { code, ...(reason === undefined ? {} : { reason }) } });
+/** Append the ResponseComplete record (with the request body, which the log keeps only where policy allows). */
+export async function record(access: Access, draft: AuditDraft, status: { code: number; reason?: string | undefined }, requestObject?: unknown): Promise<void> {
+  const responseStatus = status.reason === undefined ? { code: status.code } : { code: status.code, reason: status.reason };
+  await access.audit.append({ ...draft, responseStatus, ...(requestObject === undefined ? {} : { requestObject }) });
 }
 
-/**
- * Hold the response body until `release` (the final audit record is durable first). Headers and body are
- * buffered by replacing `end`; streaming responses (watch) are not held.
- */
-export function holdResponse(response: ServerResponse): { release(): void } {
-  const end = response.end.bind(response);
-  let held: Parameters<typeof end> | undefined;
-  let released = false;
-  response.end = ((...args: Parameters<typeof end>) => {
-    if (released) return end(...args);
-    held = args;
-    return response;
-  }) as typeof response.end;
-  return {
-    release() {
-      released = true;
-      response.end = end;
-      if (held) end(...held);
-    },
-  };
+/** The error a request gets when its audit record cannot be written. */
+export function auditUnavailable(error: unknown): UnavailableError {
+  return new UnavailableError(`the audit log cannot be written, so nothing was changed: ${errorMessage(error)}`, { cause: error });
 }
 
 function describe(attributes: RequestAttributes): string {

@@ -15,6 +15,7 @@ import {
   type RoleRef,
 } from "../../api/index.ts";
 import { ForbiddenError } from "../../errors/index.ts";
+import { checkEscalation, type RbacObject, type Requester } from "../../security/index.ts";
 import { clusterCauses, enginesOf } from "./cluster-rules.ts";
 import { opsRequestCauses } from "./ops-request-rules.ts";
 import { foldStringData, immutableSecretCauses } from "./secret-normalize.ts";
@@ -74,11 +75,21 @@ const namespaceAdmitter: KindAdmitter = {
   },
 };
 
+/** Nobody writes a role or binding that grants more than they hold (unless granted escalate/bind), as in Kubernetes. */
+function noEscalation(object: Resource, requester: Requester, context: AdmissionContext): Promise<void> {
+  return checkEscalation(context.authorizer, requester, object as RbacObject, object.metadata.namespace);
+}
+
+function roleAdmitter(schema: NonNullable<KindAdmitter["schema"]>): KindAdmitter {
+  return { schema, checkRequester: noEscalation };
+}
+
 /** Bindings: schema-checked, and roleRef cannot change (as in Kubernetes: delete and recreate instead). */
 function bindingAdmitter(schema: NonNullable<KindAdmitter["schema"]>): KindAdmitter {
   return {
     schema,
     validate: (object, old) => Promise.resolve(roleRefUpdateCauses(object as unknown as { roleRef: RoleRef }, old as unknown as { roleRef: RoleRef } | undefined)),
+    checkRequester: noEscalation,
   };
 }
 
@@ -93,8 +104,8 @@ export function defaultAdmitters(): AdmitterRegistry {
     ["Namespace", namespaceAdmitter],
     ["Instance", { readOnly: `instances ${CONTROL_PLANE_ONLY}` }],
     ["Event", { readOnly: `events ${CONTROL_PLANE_ONLY}` }],
-    ["Role", { schema: roleSchema }],
-    ["ClusterRole", { schema: clusterRoleSchema }],
+    ["Role", roleAdmitter(roleSchema)],
+    ["ClusterRole", roleAdmitter(clusterRoleSchema)],
     ["RoleBinding", bindingAdmitter(roleBindingSchema)],
     ["ClusterRoleBinding", bindingAdmitter(clusterRoleBindingSchema)],
   ]);

@@ -26,9 +26,12 @@ export function createAdmission(context: AdmissionContext, registry: AdmitterReg
       const parsed = parse(admitter, target.kind, withTypeAndIdentity(target, body, old));
       const object = admitter.normalize ? admitter.normalize(parsed, old) : parsed;
       if (old === undefined && target.kind.namespaced) await requireNamespace(context, object);
-      if (target.subresource === "status" || !admitter.validate) return object;
-      const causes = await admitter.validate(object, old, context);
-      if (causes.length > 0) throw invalid(target.kind, object.metadata.name, causes);
+      if (target.subresource === "status") return object;
+      if (admitter.validate) {
+        const causes = await admitter.validate(object, old, context);
+        if (causes.length > 0) throw invalid(target.kind, object.metadata.name, causes);
+      }
+      if (admitter.checkRequester && target.requester) await admitter.checkRequester(object, target.requester, context);
       return object;
     },
     async admitDelete(kind, object) {

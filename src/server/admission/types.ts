@@ -2,6 +2,7 @@
 import type { z } from "zod";
 import type { KindInfo, Resource } from "../../api/index.ts";
 import type { FieldCause } from "../../errors/index.ts";
+import type { Authorizer, Requester } from "../../security/index.ts";
 import type { Store } from "../../store/index.ts";
 import type { EngineLookup } from "../engine-lookup.ts";
 
@@ -9,6 +10,8 @@ import type { EngineLookup } from "../engine-lookup.ts";
 export interface AdmissionContext {
   store: Store;
   engines: EngineLookup;
+  /** Decides whether a requester holds what an RBAC object would grant (escalation prevention). */
+  authorizer: Authorizer;
 }
 
 /** Admission for one kind. Every step is optional; the pipeline runs them in a fixed order. */
@@ -21,6 +24,8 @@ export interface KindAdmitter {
   normalize?(object: Resource, old: Resource | undefined): Resource;
   /** Semantic rules on create (old undefined) and update; each problem is a field cause. */
   validate?(object: Resource, old: Resource | undefined, context: AdmissionContext): Promise<FieldCause[]>;
+  /** A check of the requester against the admitted object (e.g. RBAC escalation); throws ForbiddenError to refuse. */
+  checkRequester?(object: Resource, requester: Requester, context: AdmissionContext): Promise<void>;
   /** Policy check before a delete; throws (ForbiddenError) to refuse. */
   validateDelete?(object: Resource, context: AdmissionContext): Promise<void>;
 }
@@ -35,4 +40,6 @@ export interface WriteTarget {
   name?: string | undefined;
   /** `status`: only the status subresource is written, so spec rules do not run. */
   subresource?: "status" | undefined;
+  /** Who writes; absent only for writes the control plane makes itself. */
+  requester?: Requester | undefined;
 }

@@ -4,7 +4,8 @@ import type { DatabaseSync } from "node:sqlite";
 import { now, type ObjectRef, type Resource } from "../../api/index.ts";
 import { AlreadyExistsError, ConflictError, GoneError, HoldfastError, InputError, NotFoundError, UnavailableError } from "../../errors/index.ts";
 import { parseLabelSelector } from "../label-selector.ts";
-import type { DeleteOptions, ListOptions, ListResult, StorageCodec, Store, Watch, WatchEvent, WatchOptions } from "../types.ts";
+import { scrubDatabase } from "../../util/index.ts";
+import type { DeleteOptions, ListOptions, ListResult, StaleHistoryPurge, StorageCodec, Store, Watch, WatchEvent, WatchOptions } from "../types.ts";
 import { openDatabase } from "./database.ts";
 import {
   describeKey,
@@ -21,7 +22,7 @@ import {
 } from "./object-rules.ts";
 import { StoreTables } from "./tables.ts";
 import { matchesFilter, WatchHub, type WatchErrorHandler, type WatchFilter } from "./watch-hub.ts";
-import { loadObject, Writer, type Change } from "./writer.ts";
+import { loadObject, loadStored, Writer, type Change } from "./writer.ts";
 
 /** How to open the embedded store. */
 export interface SqliteStoreOptions {
@@ -136,6 +137,26 @@ class SqliteStore implements Store {
     return this.hub.add(filter, onEvent, from === 0 ? [] : this.backlog(from, filter));
   }
 
+  purgeStaleHistory(): Promise<StaleHistoryPurge> {
+    return settle(() => {
+      this.ensureOpen();
+      const purged = this.guard(() =>
+        this.tables.transaction(() => {
+          const newest = this.tables.newestChangeWhere((json) => this.isStale(JSON.parse(json) as Resource));
+          return newest === undefined ? 0 : this.tables.compactThrough(newest);
+        }),
+      );
+      return { purged, compactedThrough: String(this.tables.compactedThrough()) };
+    });
+  }
+
+  scrubDeletedData(): Promise<void> {
+    return settle(() => {
+      this.ensureOpen();
+      this.guard(() => scrubDatabase(this.db, "object store"));
+    });
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -148,9 +169,11 @@ class SqliteStore implements Store {
     const incoming = jsonCopy(object);
     const key = keyOfObject(incoming);
     return this.write((writer) => {
-      const existing = this.mustLoad(key);
+      const stored = this.mustLoadStored(key);
+      const existing = this.codec.decode(stored);
       const merged = merge(existing, incoming, key);
-      if (!merged.changed) return existing;
+      // Unchanged objects are not written again, except to replace a stale stored form (an old encryption key).
+      if (!merged.changed && !this.isStale(stored)) return existing;
       // The last finalizer of a terminating object is gone: the deletion completes now.
       if (merged.object.metadata.deletionTimestamp !== undefined && !hasFinalizers(merged.object)) return writer.remove(merged.object);
       return writer.put("MODIFIED", merged.object);
@@ -172,7 +195,16 @@ class SqliteStore implements Store {
   }
 
   private mustLoad(key: ObjectKey): Resource {
-    const existing = loadObject(this.tables, this.codec, key);
+    return this.codec.decode(this.mustLoadStored(key));
+  }
+
+  private isStale(stored: Resource): boolean {
+    return this.codec.isStale?.(stored) === true;
+  }
+
+  /** The object as stored (encoded). */
+  private mustLoadStored(key: ObjectKey): Resource {
+    const existing = loadStored(this.tables, key);
     if (existing === undefined) {
       throw new NotFoundError(`${describeKey(key)} not found; check the name and namespace`, { subject: { kind: key.kind, name: key.name } });
     }

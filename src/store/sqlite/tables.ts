@@ -110,11 +110,20 @@ export class StoreTables {
     return rows.map((row) => ({ resource_version: Number(row["resource_version"]), type: String(row["type"]), object: String(row["object"]) }));
   }
 
-  /** Drop changes at or below `through` and remember how far history now reaches back. */
-  compactThrough(through: number): void {
-    if (through <= this.metaNumber("compacted_through")) return;
-    this.sql("DELETE FROM changes WHERE resource_version <= ?").run(through);
+  /** The resourceVersion of the newest change whose stored object satisfies `test`, scanning from the newest. */
+  newestChangeWhere(test: (object: string) => boolean): number | undefined {
+    for (const row of this.sql("SELECT resource_version, object FROM changes ORDER BY resource_version DESC").iterate()) {
+      if (test(String(row["object"]))) return Number(row["resource_version"]);
+    }
+    return undefined;
+  }
+
+  /** Drop changes at or below `through` and remember how far history now reaches back; returns how many went. */
+  compactThrough(through: number): number {
+    if (through <= this.metaNumber("compacted_through")) return 0;
+    const result = this.sql("DELETE FROM changes WHERE resource_version <= ?").run(through);
     this.setMetaNumber("compacted_through", through);
+    return Number(result.changes);
   }
 
   compactedThrough(): number {

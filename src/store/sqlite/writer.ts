@@ -13,8 +13,14 @@ export interface Change {
 
 /** Reads an object and decodes it; undefined when absent. */
 export function loadObject(tables: StoreTables, codec: StorageCodec, key: ObjectKey): Resource | undefined {
+  const stored = loadStored(tables, key);
+  return stored === undefined ? undefined : codec.decode(stored);
+}
+
+/** Reads an object as stored (encoded); undefined when absent. */
+export function loadStored(tables: StoreTables, key: ObjectKey): Resource | undefined {
   const json = tables.readObject(key);
-  return json === undefined ? undefined : codec.decode(JSON.parse(json) as Resource);
+  return json === undefined ? undefined : (JSON.parse(json) as Resource);
 }
 
 /** Collects the changes of one transaction; the caller commits, then publishes `changes`. */

@@ -1,0 +1,123 @@
+/** `holdfast init`, `holdfast login`, `holdfast logout`: bootstrap a home and hold a session. */
+import { readFileSync } from "node:fs";
+import { homePaths } from "../config/index.ts";
+import { CliError, boolFlag, parseFlags, stringFlag } from "./args.ts";
+import { clearSession, readCliConfig, writeCliConfig } from "./cli-config.ts";
+import { ApiClient } from "./client.ts";
+import { homeOf, serverUrlOf, trustedCa, type CliContext } from "./context.ts";
+import { ask, firstLineOfStdin } from "./prompt.ts";
+
+export const LOGIN_PATH = "/apis/authentication.holdfast.io/v1alpha1/login";
+export const LOGOUT_PATH = "/apis/authentication.holdfast.io/v1alpha1/logout";
+
+export const INIT_HELP = `Initialise a Holdfast home: TLS certificates, keys, built-in roles and the first administrator.
+
+Usage:
+  holdfast init [--home DIR] [--admin NAME] [-o json]
+
+The administrator's password, TOTP secret (with a QR code) and recovery codes are shown once.
+With -o json they are printed as {username, password, totpSecret, recoveryCodes, server, caFile}.
+`;
+
+export const LOGIN_HELP = `Log in to a Holdfast server; the session is kept in <home>/config.json (mode 0600).
+
+Usage:
+  holdfast login [--server URL] --username U [--password-stdin] [--totp CODE | --recovery-code CODE]
+
+Flags:
+  --server URL            Server (default: https://127.0.0.1:7420)
+  --certificate-authority FILE  CA to trust (default: <home>/tls/ca.crt, made by holdfast init)
+  --username U            User name
+  --password-stdin        Read the password from the first line of standard input (else: prompt)
+  --totp CODE             Current code from the authenticator app (else: prompt)
+  --recovery-code CODE    A single-use recovery code instead of a TOTP code
+`;
+
+const LOGIN_FLAGS = {
+  username: { type: "string" },
+  "password-stdin": { type: "boolean" },
+  totp: { type: "string" },
+  "recovery-code": { type: "string" },
+  "certificate-authority": { type: "string" },
+} as const;
+
+/** `holdfast init`. */
+export async function runInit(ctx: CliContext, argv: readonly string[]): Promise<number> {
+  const args = parseFlags(argv, { admin: { type: "string" }, output: { type: "string", short: "o" } }, "init");
+  if (boolFlag(args.values, "help")) return help(ctx, INIT_HELP);
+  const home = homeOf(ctx, args.values);
+  const { initHome } = await import("../app/index.ts");
+  const result = await initHome({ home, admin: stringFlag(args.values, "admin") ?? "admin" });
+  writeCliConfig(home, { ...readCliConfig(home), certificateAuthority: result.caFile });
+  if (stringFlag(args.values, "output") === "json") {
+    const { otpauthUri: _uri, ...shown } = result;
+    ctx.io.out(`${JSON.stringify(shown, null, 2)}\n`);
+    return 0;
+  }
+  const QRCode = await import("qrcode");
+  const qr = await QRCode.toString(result.otpauthUri, { type: "terminal", small: true });
+  ctx.io.out(
+    `Initialised ${home}\n\nAdministrator (shown once; store it in a password manager):\n  username:  ${result.username}\n  password:  ${result.password}\n\n` +
+      `Add this TOTP secret to an authenticator app (scan the code or type the secret):\n  secret:    ${result.totpSecret}\n  uri:       ${result.otpauthUri}\n${qr}\n` +
+      `Recovery codes (each works once, instead of a TOTP code):\n  ${result.recoveryCodes.join("\n  ")}\n\n` +
+      `Server: ${result.server} (CA: ${result.caFile})\nNext: holdfast server --detach && holdfast login --username ${result.username}\n`,
+  );
+  return 0;
+}
+
+/** `holdfast login`. */
+export async function runLogin(ctx: CliContext, argv: readonly string[]): Promise<number> {
+  const args = parseFlags(argv, LOGIN_FLAGS, "login");
+  if (boolFlag(args.values, "help")) return help(ctx, LOGIN_HELP);
+  const home = homeOf(ctx, args.values);
+  const username = stringFlag(args.values, "username") ?? (await ask("Username: ", false));
+  const password = boolFlag(args.values, "password-stdin") ? await firstLineOfStdin() : await ask("Password: ", true);
+  const recoveryCode = stringFlag(args.values, "recovery-code");
+  const totp = recoveryCode === undefined ? (stringFlag(args.values, "totp") ?? (await ask("TOTP code: ", false))) : undefined;
+  const server = serverUrlOf(ctx, args.values);
+  const caFile = stringFlag(args.values, "certificate-authority") ?? readCliConfig(home).certificateAuthority ?? homePaths(home).tls.caCertificate;
+  const client = new ApiClient(server, caOption(home, caFile));
+  const answer = (await client.postJson(LOGIN_PATH, { username, password, ...(totp === undefined ? {} : { totp }), ...(recoveryCode === undefined ? {} : { recoveryCode }) })) as { token?: unknown; expiresAt?: unknown };
+  if (typeof answer.token !== "string") throw new CliError("the server answered the login without a session token");
+  writeCliConfig(home, { ...readCliConfig(home), server, certificateAuthority: caFile, username, token: answer.token, ...(typeof answer.expiresAt === "string" ? { expiresAt: answer.expiresAt } : {}) });
+  ctx.io.out(`Logged in to ${server} as ${username}${typeof answer.expiresAt === "string" ? ` (session ends by ${answer.expiresAt})` : ""}\n`);
+  return 0;
+}
+
+/** `holdfast logout`: revoke the session on the server, then forget it. */
+export async function runLogout(ctx: CliContext, argv: readonly string[]): Promise<number> {
+  const args = parseFlags(argv, {}, "logout");
+  if (boolFlag(args.values, "help")) return help(ctx, "Revoke this CLI's session and forget it.\n\nUsage:\n  holdfast logout\n");
+  const home = homeOf(ctx, args.values);
+  const config = readCliConfig(home);
+  if (config.token === undefined) {
+    ctx.io.out("Not logged in.\n");
+    return 0;
+  }
+  const client = new ApiClient(serverUrlOf(ctx, args.values), { token: config.token, ...caOption(home) });
+  try {
+    await client.postJson(LOGOUT_PATH, {});
+  } finally {
+    clearSession(home);
+  }
+  ctx.io.out("Logged out; the session is revoked.\n");
+  return 0;
+}
+
+function caOption(home: string, file?: string): { ca?: string } {
+  const ca = file === undefined ? trustedCa(home) : readPem(file);
+  return ca === undefined ? {} : { ca };
+}
+
+function readPem(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+function help(ctx: CliContext, text: string): number {
+  ctx.io.out(text);
+  return 0;
+}

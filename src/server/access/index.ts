@@ -1,0 +1,3 @@
+/** The request pipeline's security steps: authentication, authorization and the audit records. */
+export { auditUnavailable, authenticate, authorize, bearerOf, draftFor, objectRefOf, record, recordIntent, type Access, type AuditDraft } from "./access.ts";
+export { isMutation, resourceAttributes } from "./attributes.ts";

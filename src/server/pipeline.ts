@@ -1,0 +1,133 @@
+/**
+ * Every API request passes the same steps: authenticate → authorize → (validate, in admission) → audit.
+ * A write is recorded (stage RequestReceived) before it happens and refused with 503 when the log cannot take
+ * the record; every request's outcome is recorded (stage ResponseComplete) before its response leaves.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { TooManyRequestsError } from "../errors/index.ts";
+import type { Identity } from "../security/index.ts";
+import type { Logger } from "../util/index.ts";
+import { auditUnavailable, authenticate, authorize, draftFor, isMutation, objectRefOf, record, recordIntent, type Access, type AuditDraft } from "./access/index.ts";
+import { createExchange, isStream, type Endpoint, type Exchange, type Outcome, type Permission, type Reply } from "./endpoint.ts";
+import { errorToStatus } from "./error-status.ts";
+import { sendJson } from "./respond.ts";
+import type { OpenWatch } from "./watch-stream.ts";
+
+/** An endpoint served without authentication (login): it names its own user in the audit draft. */
+export interface PublicEndpoint {
+  verb: string;
+  objectRef: NonNullable<AuditDraft["objectRef"]>;
+  run(request: IncomingMessage, draft: AuditDraft): Promise<Outcome>;
+}
+
+/** What the pipeline needs from the server. */
+export interface PipelineContext {
+  access: Access;
+  logger: Logger;
+  watches: Set<OpenWatch>;
+  /** The endpoint of an authenticated request; throws NotFoundError/MethodNotAllowedError. */
+  resolve(method: string, url: URL): Endpoint;
+  /** The endpoint of a request that needs no credentials, if the path is one. */
+  resolvePublic(method: string, url: URL): PublicEndpoint | undefined;
+}
+
+const VERB_BY_METHOD: Record<string, string> = { GET: "get", POST: "create", PUT: "update", PATCH: "patch", DELETE: "delete" };
+
+/** Serve one request through the pipeline. */
+export async function handleRequest(context: PipelineContext, request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+  const method = request.method ?? "GET";
+  const draft = draftFor(request, VERB_BY_METHOD[method] ?? method.toLowerCase());
+  const publicEndpoint = context.resolvePublic(method, url);
+  const { outcome, exchange } = publicEndpoint ? await executePublic(context, publicEndpoint, request, draft) : await execute(context, request, url, draft);
+  const final = await recordOutcome(context, draft, outcome, exchange);
+  await deliver(context, request, response, final);
+}
+
+interface Executed {
+  outcome: Outcome;
+  exchange?: Exchange | undefined;
+}
+
+async function execute(context: PipelineContext, request: IncomingMessage, url: URL, draft: AuditDraft): Promise<Executed> {
+  let exchange: Exchange | undefined;
+  try {
+    const identity = await authenticate(context.access, request, draft);
+    const endpoint = context.resolve(request.method ?? "GET", url);
+    exchange = createExchange(request, url.searchParams, identity);
+    await allow(context, await endpoint.permission(exchange), identity, draft);
+    if (isMutation(draft.verb)) await recordIntent(context.access, draft);
+    return { outcome: await endpoint.run(exchange), exchange };
+  } catch (error) {
+    return { outcome: errorReply(context.logger, error), exchange };
+  }
+}
+
+async function allow(context: PipelineContext, permission: Permission, identity: Identity, draft: AuditDraft): Promise<void> {
+  draft.verb = permission.verb;
+  if (permission.attributes) draft.objectRef = objectRefOf(permission.attributes);
+  if (permission.allowedBecause !== undefined) {
+    draft.annotations = { "authorization.k8s.io/decision": "allow", "authorization.k8s.io/reason": permission.allowedBecause };
+    return;
+  }
+  if (!permission.attributes) throw new Error("an endpoint without RBAC attributes must say why it is allowed");
+  await authorize(context.access, identity, permission.attributes, draft);
+}
+
+async function executePublic(context: PipelineContext, endpoint: PublicEndpoint, request: IncomingMessage, draft: AuditDraft): Promise<Executed> {
+  draft.verb = endpoint.verb;
+  draft.objectRef = endpoint.objectRef;
+  try {
+    if (isMutation(draft.verb)) await recordIntent(context.access, draft);
+    return { outcome: await endpoint.run(request, draft) };
+  } catch (error) {
+    return { outcome: errorReply(context.logger, error) };
+  }
+}
+
+/**
+ * Record the outcome. When the log cannot take it, a read (or a refused write) is answered 503 instead, so nothing
+ * is disclosed unrecorded; a write that already happened keeps its answer, its RequestReceived record being durable.
+ */
+async function recordOutcome(context: PipelineContext, draft: AuditDraft, outcome: Outcome, exchange: Exchange | undefined): Promise<Outcome> {
+  try {
+    const reason = isStream(outcome) ? undefined : reasonOf(outcome);
+    await record(context.access, draft, { code: outcome.status, reason }, exchange?.parsedBody);
+    return outcome;
+  } catch (error) {
+    context.logger.error({ err: error }, "the audit log cannot be written");
+    if (isMutation(draft.verb) && outcome.status < 400) return outcome;
+    return errorReply(context.logger, auditUnavailable(error));
+  }
+}
+
+async function deliver(context: PipelineContext, request: IncomingMessage, response: ServerResponse, outcome: Outcome): Promise<void> {
+  if (isStream(outcome)) {
+    try {
+      const watch = await outcome.start(response);
+      context.watches.add(watch);
+      response.on("close", () => context.watches.delete(watch));
+      return;
+    } catch (error) {
+      if (response.headersSent) {
+        response.destroy();
+        return;
+      }
+      outcome = errorReply(context.logger, error);
+    }
+  }
+  // After a refused body the rest of it may still be in flight; closing the connection drops it.
+  const headers = request.complete ? (outcome.headers ?? {}) : { ...outcome.headers, Connection: "close" };
+  sendJson(response, outcome.status, outcome.body, headers);
+}
+
+/** A Status reply for any thrown value (one mapping, in errorToStatus). */
+export function errorReply(logger: Logger, error: unknown): Reply {
+  const { httpStatus, body } = errorToStatus(error, logger);
+  const headers = error instanceof TooManyRequestsError ? { "Retry-After": String(error.retryAfterSeconds) } : undefined;
+  return headers === undefined ? { status: httpStatus, body } : { status: httpStatus, body, headers };
+}
+
+function reasonOf(reply: Reply): string | undefined {
+  const body = reply.body as { kind?: unknown; reason?: unknown } | undefined;
+  return body?.kind === "Status" && typeof body.reason === "string" ? body.reason : undefined;
+}
