@@ -75,7 +75,7 @@ async function create(server: TestServer, name: string, engine: string, via: str
     await server.ok(["apply", "-f", "-"], manifest(name, engine));
     return;
   }
-  const response = await fetch(`${server.url}/apis/apps.kubeblocks.io/v1/namespaces/default/clusters`, { method: "POST", headers: { "content-type": "application/json" }, body: manifest(name, engine) });
+  const response = await server.fetch("/apis/apps.kubeblocks.io/v1/namespaces/default/clusters", { method: "POST", headers: { "content-type": "application/json" }, body: manifest(name, engine) });
   if (!response.ok) throw new Error(`POST failed: ${response.status} ${await response.text()}`);
 }
 
@@ -98,8 +98,8 @@ async function holdfastProvision(server: TestServer, engine: string, trial: stri
 
 /** The connection URI from the API (secret + instance port), as a client library would build it. */
 async function uriFromApi(server: TestServer, cluster: string, component: string, account: string): Promise<string | undefined> {
-  const secret = await fetch(`${server.url}/api/v1/namespaces/default/secrets/${cluster}-${component}-account-${account}`);
-  const instance = await fetch(`${server.url}/apis/holdfast.io/v1alpha1/namespaces/default/instances/${cluster}-${component}-0`);
+  const secret = await server.fetch(`/api/v1/namespaces/default/secrets/${cluster}-${component}-account-${account}`);
+  const instance = await server.fetch(`/apis/holdfast.io/v1alpha1/namespaces/default/instances/${cluster}-${component}-0`);
   if (!secret.ok || !instance.ok) return undefined;
   const data = ((await secret.json()) as { data: Record<string, string> }).data;
   const port = ((await instance.json()) as { spec: { port: number } }).spec.port;

@@ -17,6 +17,11 @@ Usage:
 
 The administrator's password, TOTP secret (with a QR code) and recovery codes are shown once.
 With -o json they are printed as {username, password, totpSecret, recoveryCodes, server, caFile}.
+The server refuses to start on a home that is not initialised.
+
+Examples:
+  holdfast init
+  holdfast init --home /srv/holdfast --admin alice -o json > admin.json   (keep admin.json 0600)
 `;
 
 export const LOGIN_HELP = `Log in to a Holdfast server; the session is kept in <home>/config.json (mode 0600).
@@ -31,6 +36,13 @@ Flags:
   --password-stdin        Read the password from the first line of standard input (else: prompt)
   --totp CODE             Current code from the authenticator app (else: prompt)
   --recovery-code CODE    A single-use recovery code instead of a TOTP code
+
+Repeated failures slow down (1 s, 2 s, 4 s ... up to 15 min) and lock the account for 15 minutes
+after 10 in a row; see docs/security.md.
+
+Examples:
+  holdfast login --username admin
+  pass show holdfast/admin | holdfast login --username admin --password-stdin --totp 123456
 `;
 
 const LOGIN_FLAGS = {

@@ -22,7 +22,7 @@ test("no command prints usage with exit 2; --help exits 0", async () => {
 });
 
 test("every command answers --help with examples", async () => {
-  for (const command of [["server"], ["apply"], ["get"], ["describe"], ["delete"], ["create"], ["wait"], ["cluster", "create"], ["cluster", "connect"], ["cluster", "list-instances"], ["engines", "list"]]) {
+  for (const command of [["server"], ["apply"], ["get"], ["describe"], ["delete"], ["create"], ["wait"], ["cluster", "create"], ["cluster", "connect"], ["cluster", "list-instances"], ["engines", "list"], ["init"], ["login"], ["user", "create"], ["token", "create"], ["auth", "can-i"], ["audit", "list"], ["audit", "verify"], ["secrets", "rewrap"]]) {
     const io = capture();
     assert.equal(await main([...command, "--help"], io.ctx), 0, command.join(" "));
     assert.match(io.out(), /Example/, command.join(" "));

@@ -16,6 +16,10 @@ Server and access:
   init              Initialise a home: TLS, keys, roles, the first administrator (shown once)
   server            Run the control plane (server --detach, server stop, server status)
   login, logout     Start or end a session (password + TOTP)
+  user              Users: create, list, disable, enable, reset-mfa, set-password, delete
+  token             API tokens for automation: create, list, revoke
+  auth              auth can-i VERB RESOURCE, auth whoami
+  audit             The audit log: list, export, verify
   secrets           Secret keys: keys, rotate-key, rewrap
 
 Objects (kubectl habits):
@@ -120,6 +124,10 @@ const COMMANDS: Record<string, Handler> = {
   login: async (ctx, argv) => (await import("./auth.ts")).runLogin(ctx, argv),
   logout: async (ctx, argv) => (await import("./auth.ts")).runLogout(ctx, argv),
   secrets: async (ctx, argv) => (await import("./secrets.ts")).runSecrets(ctx, argv),
+  user: async (ctx, argv) => (await import("./user.ts")).runUser(ctx, argv),
+  token: async (ctx, argv) => (await import("./token.ts")).runToken(ctx, argv),
+  auth: async (ctx, argv) => (await import("./auth-can-i.ts")).runAuth(ctx, argv),
+  audit: async (ctx, argv) => (await import("./audit.ts")).runAudit(ctx, argv),
   wait: async (ctx, argv) => (await import("./wait.ts")).runWait(ctx, argv),
   cluster: async (ctx, argv) => (await import("./cluster.ts")).runCluster(ctx, argv),
   engines: async (ctx, argv) => (await import("./engines.ts")).runEngines(ctx, argv),

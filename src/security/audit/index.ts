@@ -14,7 +14,7 @@ export {
 export { auditLevelFor, isSecretBearing, SECURITY_API_GROUP } from "./policy.ts";
 export { isSensitiveKey, keyedHmac, redact, REDACTED_PREFIX } from "./redact.ts";
 export { AuditLog, type AuditLogOptions } from "./audit-log.ts";
-export type { AuditFile, AuditFileOpener } from "./log-file.ts";
+export { LOG_FILE as AUDIT_LOG_FILE, type AuditFile, type AuditFileOpener } from "./log-file.ts";
 export { auditPublicKeyFile } from "./keys.ts";
 export { verifyAuditLog, type VerifyOptions, type VerifyResult } from "./verify.ts";
 export { readAuditRecords, type AuditQuery } from "./query.ts";
