@@ -1,10 +1,14 @@
 /** `npm run bench -- NAME`: run one benchmark (or all) and print its figures next to the raw tool's. */
+import { apiBenchmark } from "./api.ts";
 import { auditBenchmark } from "./audit.ts";
+import { backupFormatBenchmark } from "./backup-format.ts";
 import { provisionBenchmark } from "./provision.ts";
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   provision: provisionBenchmark,
   audit: auditBenchmark,
+  api: apiBenchmark,
+  "backup-format": backupFormatBenchmark,
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith("-"));

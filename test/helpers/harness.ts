@@ -3,6 +3,7 @@
  * and cleanup that leaves no database process behind even when a test fails.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
 import { mkdtemp, readdir, readFile, readlink, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -35,6 +36,11 @@ export interface InitOutput {
 export class TestServer {
   readonly home: string;
   url = "";
+  /** Where the server's output goes (JSON lines at level info). */
+  get serverLog(): string {
+    return join(this.home, "server-output.log");
+  }
+
   /** The first administrator, as init showed it. */
   admin: InitOutput | undefined;
   #child: ChildProcess | undefined;
@@ -48,10 +54,11 @@ export class TestServer {
    * Make a temporary home (under /tmp, which the service user can traverse), initialise it, start a server
    * on it and log the CLI in as the administrator (password + TOTP code computed from the secret init showed).
    */
-  static async start(): Promise<TestServer> {
+  static async start(options: { beforeStart?: (home: string) => Promise<void> } = {}): Promise<TestServer> {
     const home = await mkdtemp(join(tmpdir(), "holdfast-e2e-"));
     const server = new TestServer(home);
     await server.init();
+    await options.beforeStart?.(home);
     await server.startProcess();
     await server.login(server.mustAdmin().username, server.mustAdmin().password, server.mustAdmin().totpSecret);
     return server;
@@ -90,18 +97,24 @@ export class TestServer {
   /** Start (or start again) the server process on the same home. */
   async startProcess(): Promise<void> {
     await rm(join(this.home, "server.json"), { force: true });
-    const child = spawn(HOLDFAST, ["server", "--home", this.home, "--listen", "127.0.0.1:0", "--log-level", "warn"], {
-      stdio: ["ignore", "ignore", "inherit"],
+    const log = openSync(this.serverLog, "a", 0o600);
+    const child = spawn(HOLDFAST, ["server", "--home", this.home, "--listen", "127.0.0.1:0", "--log-level", "info"], {
+      stdio: ["ignore", log, log],
       env: { ...process.env, HOLDFAST_HOME: this.home },
     });
+    closeSync(log);
     this.#child = child;
-    this.url = await waitForServerInfo(this.home, child);
+    try {
+      this.url = await waitForServerInfo(this.home, child);
+    } catch (error) {
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\n${await readFile(this.serverLog, "utf8").catch(() => "")}`);
+    }
   }
 
   /** SIGKILL the server process (databases must survive it). */
   async kill(): Promise<void> {
     const child = this.#child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once("exit", r));
     child.kill("SIGKILL");
     await exited;

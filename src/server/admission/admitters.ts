@@ -62,6 +62,7 @@ const opsRequestAdmitter: KindAdmitter = {
 };
 
 const secretAdmitter: KindAdmitter = {
+  sensitive: true,
   schema: secretSchema,
   normalize: (object) => foldStringData(object),
   validate: (object, old) => Promise.resolve(immutableSecretCauses(object, old)),

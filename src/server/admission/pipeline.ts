@@ -112,7 +112,7 @@ function parse(admitter: KindAdmitter, kind: KindInfo, object: Record<string, un
   }
   const result = admitter.schema.safeParse(object, { reportInput: true });
   if (result.success) return result.data as Resource;
-  throw invalid(kind, name, issuesToCauses(result.error.issues, admitter.schema));
+  throw invalid(kind, name, issuesToCauses(result.error.issues, admitter.schema, { hideValues: admitter.sensitive === true }));
 }
 
 async function requireNamespace(context: AdmissionContext, object: Resource): Promise<void> {

@@ -18,6 +18,8 @@ export interface AdmissionContext {
 export interface KindAdmitter {
   /** When set, users may only read this kind; writes are refused with this message (405). */
   readOnly?: string;
+  /** The object carries secrets: error messages never repeat its values. */
+  sensitive?: boolean;
   /** Parses and defaults the whole object; the parsed value is what gets stored. */
   schema?: z.ZodType;
   /** Rewrites a parsed object into its stored form (e.g. Secret `stringData` → `data`). */

@@ -16,12 +16,19 @@ export function fieldPath(path: readonly PropertyKey[]): string {
   return out === "" ? "<root>" : out;
 }
 
-/** One cause per issue; `schema` lets type errors name the exact expected type (integer rather than number). */
-export function issuesToCauses(issues: readonly Issue[], schema?: Schema): FieldCause[] {
-  return issues.map((issue) => issueToCause(issue, schema));
+/** How causes are written. */
+export interface CauseOptions {
+  /** Never repeat the offending value (the object carries secrets): errors travel to logs and terminals. */
+  hideValues?: boolean;
 }
 
-function issueToCause(issue: Issue, schema: Schema | undefined): FieldCause {
+/** One cause per issue; `schema` lets type errors name the exact expected type (integer rather than number). */
+export function issuesToCauses(issues: readonly Issue[], schema?: Schema, options: CauseOptions = {}): FieldCause[] {
+  const shown = options.hideValues === true ? (): string => "(value hidden)" : show;
+  return issues.map((issue) => issueToCause(issue, schema, shown));
+}
+
+function issueToCause(issue: Issue, schema: Schema | undefined, show: (value: unknown) => string): FieldCause {
   const field = fieldPath(issue.path);
   switch (issue.code) {
     case "invalid_type":

@@ -46,7 +46,8 @@ export async function parseBody<T>(exchange: Pick<Exchange, "request" | "body">,
   const raw = (await readOptionalBody(exchange)) ?? {};
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
-  const causes = issuesToCauses(parsed.error.issues, schema);
+  // Security bodies carry passwords and codes: causes name the field, never the value.
+  const causes = issuesToCauses(parsed.error.issues, schema, { hideValues: true });
   throw new InputError(`invalid ${what}: ${causes.map((c) => `${c.field}: ${c.message}`).join(", ")}`, { causes });
 }
 

@@ -1,0 +1,106 @@
+/**
+ * API latency and throughput: an authenticated, authorized, audited `get` of a namespace against the same server's
+ * unauthenticated /healthz (the floor: HTTPS, routing and a response, nothing else), in one run.
+ *  1. paced: RATE requests/s for SECONDS each, latency p50/p99 from the client;
+ *  2. saturated: CONCURRENCY requests in flight for SECONDS, requests/s, and the durable audit events/s it produced.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Agent, request } from "undici";
+import { TestServer } from "../test/helpers/harness.ts";
+import { median, percentile } from "./stats.ts";
+
+const RATE = Number(process.env["BENCH_API_RATE"] ?? 200);
+const SECONDS = Number(process.env["BENCH_API_SECONDS"] ?? 10);
+const CONCURRENCY = Number(process.env["BENCH_API_CONCURRENCY"] ?? 16);
+const GET_PATH = "/api/v1/namespaces/default";
+
+interface Target {
+  name: string;
+  path: string;
+  token: string | undefined;
+}
+
+export async function apiBenchmark(): Promise<void> {
+  const server = await TestServer.start();
+  const agent = new Agent({ connect: { ca: await readFile(join(server.home, "tls", "ca.crt"), "utf8") }, connections: CONCURRENCY, pipelining: 1 });
+  try {
+    const token = await server.token();
+    const targets: Target[] = [
+      { name: "GET /healthz (no auth)", path: "/healthz", token: undefined },
+      { name: `GET ${GET_PATH} (authn+authz+audit)`, path: GET_PATH, token },
+    ];
+    for (const target of targets) await paced(server, agent, target, 50, 2); // warm up connections and JIT
+    console.log(`API: ${RATE} requests/s for ${SECONDS} s each, then ${CONCURRENCY} in flight for ${SECONDS} s (server and client share 2 cores)\n`);
+    const latency = new Map<string, number[]>();
+    for (const target of targets) latency.set(target.name, await paced(server, agent, target, RATE, SECONDS));
+    const throughput = new Map<string, { rps: number; auditRate: number }>();
+    for (const target of targets) throughput.set(target.name, await saturated(server, agent, target));
+    report(targets, latency, throughput);
+  } finally {
+    await agent.close();
+    await server.destroy();
+  }
+}
+
+async function once(server: TestServer, agent: Agent, target: Target): Promise<number> {
+  const started = performance.now();
+  const response = await request(`${server.url}${target.path}`, { dispatcher: agent, headers: target.token === undefined ? {} : { authorization: `Bearer ${target.token}` } });
+  await response.body.text();
+  if (response.statusCode !== 200) throw new Error(`${target.path} answered ${response.statusCode}`);
+  return performance.now() - started;
+}
+
+/** Open loop: a request every 1/rate s whatever the answers do, so slow answers show up as latency. */
+async function paced(server: TestServer, agent: Agent, target: Target, rate: number, seconds: number): Promise<number[]> {
+  const total = rate * seconds;
+  const started = performance.now();
+  const pending: Promise<number>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    pending.push(once(server, agent, target));
+  }
+  return Promise.all(pending);
+}
+
+async function saturated(server: TestServer, agent: Agent, target: Target): Promise<{ rps: number; auditRate: number }> {
+  const auditBefore = await auditLines(server);
+  const deadline = performance.now() + SECONDS * 1000;
+  let done = 0;
+  const started = performance.now();
+  const worker = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      await once(server, agent, target);
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const elapsed = (performance.now() - started) / 1000;
+  return { rps: done / elapsed, auditRate: ((await auditLines(server)) - auditBefore) / elapsed };
+}
+
+/** Lines in the audit log: every one was fdatasync'ed before its request was answered. */
+async function auditLines(server: TestServer): Promise<number> {
+  const text = await readFile(join(server.home, "audit", "audit.log"), "utf8");
+  return text.split("\n").length - 1;
+}
+
+function report(targets: Target[], latency: Map<string, number[]>, throughput: Map<string, { rps: number; auditRate: number }>): void {
+  const rows = targets.map((t) => {
+    const samples = latency.get(t.name) ?? [];
+    const sat = throughput.get(t.name);
+    return { name: t.name, p50: median(samples), p99: percentile(samples, 99), max: Math.max(...samples), rps: sat?.rps ?? 0, auditRate: sat?.auditRate ?? 0 };
+  });
+  for (const row of rows) {
+    console.log(`${row.name.padEnd(52)} p50 ${row.p50.toFixed(2)} ms  p99 ${row.p99.toFixed(2)} ms  max ${row.max.toFixed(1)} ms  |  ${row.rps.toFixed(0)} req/s saturated`);
+  }
+  const [health, get] = rows;
+  if (health && get) {
+    console.log(`\nratio (audited get / healthz): p50 ${(get.p50 / health.p50).toFixed(2)}x, p99 ${(get.p99 / health.p99).toFixed(2)}x, throughput ${(get.rps / health.rps).toFixed(2)}x`);
+    console.log(`audit events written durably while saturated: ${get.auditRate.toFixed(0)}/s (each fdatasync'ed before its answer; see also npm run bench -- audit)`);
+    console.log(`goal: p99 < 10 ms at ${RATE} req/s → ${get.p99 < 10 ? "met" : "NOT met"} (${get.p99.toFixed(2)} ms)`);
+  }
+}
