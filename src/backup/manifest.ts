@@ -1,0 +1,149 @@
+/**
+ * The manifest: written last, it is what makes a backup complete. Its envelope is public (format, ids, times,
+ * where the data lives, the wrapped data key); its body (metadata, streams, every chunk's size and SHA-256) is
+ * AES-256-GCM sealed under the manifest key, with the envelope as associated data, so any change is refused.
+ */
+import { z } from "zod";
+import { FORMAT_ID, openMessage, sealMessage, type BackupKeys } from "./chunk-crypto.ts";
+import { BackupIntegrityError } from "./integrity-error.ts";
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+const size = z.int().nonnegative();
+
+const chunkEntrySchema = z.strictObject({
+  index: size,
+  key: z.string().min(1),
+  storedBytes: size,
+  plaintextBytes: size,
+  sha256: sha256Hex,
+});
+
+const streamEntrySchema = z.strictObject({
+  name: z.string().min(1),
+  ordinal: size,
+  plaintextBytes: size,
+  storedBytes: size,
+  chunks: z.array(chunkEntrySchema).min(1),
+});
+
+const manifestBodySchema = z.strictObject({
+  metadata: z.record(z.string(), z.unknown()),
+  compression: z.enum(["zstd", "none"]),
+  chunkSize: z.int().positive(),
+  streams: z.array(streamEntrySchema),
+});
+
+const envelopeSchema = z.strictObject({
+  format: z.literal(FORMAT_ID),
+  backupId: z.string().min(1),
+  createdAt: z.iso.datetime(),
+  completedAt: z.iso.datetime(),
+  dataPrefix: z.string().min(1),
+  wrappedKey: z.string().min(1),
+  // Canonical base64url only: unused low bits of the last character must not be free to change.
+  sealed: z.base64url().refine((text) => Buffer.from(text, "base64url").toString("base64url") === text, "not canonical base64url"),
+});
+
+/** One stored chunk: the manifest's record of it. */
+export type ChunkEntry = z.infer<typeof chunkEntrySchema>;
+/** One stream and its chunks, in order. */
+export type StreamEntry = z.infer<typeof streamEntrySchema>;
+/** The sealed part of the manifest. */
+export type ManifestBody = z.infer<typeof manifestBodySchema>;
+/** The manifest object as stored. */
+export type ManifestEnvelope = z.infer<typeof envelopeSchema>;
+/** The envelope's fields other than the sealed body. */
+export type ManifestHeader = Omit<ManifestEnvelope, "sealed">;
+
+/** The stored bytes of a manifest. */
+export function sealManifest(keys: BackupKeys, header: ManifestHeader, body: ManifestBody): Buffer {
+  const sealed = sealMessage(keys.manifestKey, headerAssociatedData(header), Buffer.from(JSON.stringify(body), "utf8"));
+  return serializeEnvelope({ ...header, sealed: sealed.toString("base64url") });
+}
+
+/** The one serialization of an envelope: fixed field order, so any change to the stored bytes is visible. */
+function serializeEnvelope(envelope: ManifestEnvelope): Buffer {
+  const ordered: ManifestEnvelope = {
+    format: envelope.format,
+    backupId: envelope.backupId,
+    createdAt: envelope.createdAt,
+    completedAt: envelope.completedAt,
+    dataPrefix: envelope.dataPrefix,
+    wrappedKey: envelope.wrappedKey,
+    sealed: envelope.sealed,
+  };
+  return Buffer.from(`${JSON.stringify(ordered, null, 1)}\n`, "utf8");
+}
+
+/** The envelope of stored manifest bytes; not yet authenticated (that happens in `openManifestBody`). */
+export function parseManifestEnvelope(bytes: Buffer, backupId: string, objectKey: string): ManifestEnvelope {
+  const fail = (detail: string, cause?: unknown): BackupIntegrityError =>
+    new BackupIntegrityError("manifest", { backupId, objectKey }, detail, cause);
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString("utf8"));
+  } catch (error) {
+    throw fail("the manifest is not valid JSON: it was changed or truncated; verify the repository and restore from another backup", error);
+  }
+  const parsed = envelopeSchema.safeParse(json);
+  if (!parsed.success) throw fail(`the manifest is malformed (${parsed.error.issues[0]?.message ?? "invalid"}): it was changed`);
+  // Whitespace, escapes or base64 padding bits could change without changing the parsed value: refuse any byte
+  // that is not exactly what the writer wrote.
+  if (!serializeEnvelope(parsed.data).equals(bytes)) throw fail("the manifest's bytes are not as written: it was changed");
+  if (parsed.data.backupId !== backupId) {
+    throw fail(`the manifest belongs to backup ${parsed.data.backupId}: a manifest was moved or swapped`);
+  }
+  return parsed.data;
+}
+
+/** The authenticated body; throws a manifest integrity error when the envelope or body was changed. */
+export function openManifestBody(keys: BackupKeys, envelope: ManifestEnvelope, objectKey: string): ManifestBody {
+  const { sealed, ...header } = envelope;
+  const fail = (detail: string, cause?: unknown): BackupIntegrityError =>
+    new BackupIntegrityError("manifest", { backupId: envelope.backupId, objectKey }, detail, cause);
+  let plaintext: Buffer;
+  try {
+    plaintext = openMessage(keys.manifestKey, headerAssociatedData(header), Buffer.from(sealed, "base64url"));
+  } catch (error) {
+    throw fail("the manifest failed authentication: it was changed; do not restore from this backup", error);
+  }
+  const parsed = manifestBodySchema.safeParse(parseJson(plaintext));
+  if (!parsed.success) throw fail("the manifest body is malformed although authentic: it was written by an incompatible version");
+  const inconsistency = findInconsistency(parsed.data, header.dataPrefix);
+  if (inconsistency !== undefined) throw fail(`the manifest is inconsistent: ${inconsistency}`);
+  return parsed.data;
+}
+
+function parseJson(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+function headerAssociatedData(header: ManifestHeader): Buffer {
+  const fields = [header.format, header.backupId, header.createdAt, header.completedAt, header.dataPrefix, header.wrappedKey];
+  return Buffer.from(JSON.stringify([FORMAT_ID, "manifest", ...fields]), "utf8");
+}
+
+/** Structural rules the writer always keeps: indexes in order, keys under the data prefix, totals that add up. */
+function findInconsistency(body: ManifestBody, dataPrefix: string): string | undefined {
+  const names = new Set<string>();
+  const ordinals = new Set<number>();
+  for (const stream of body.streams) {
+    if (names.has(stream.name) || ordinals.has(stream.ordinal)) return `stream "${stream.name}" appears twice`;
+    names.add(stream.name);
+    ordinals.add(stream.ordinal);
+    let stored = 0;
+    let plain = 0;
+    for (const [position, chunk] of stream.chunks.entries()) {
+      if (chunk.index !== position) return `stream "${stream.name}" lists chunk ${chunk.index} at position ${position}`;
+      if (!chunk.key.startsWith(dataPrefix)) return `chunk ${position} of "${stream.name}" lies outside ${dataPrefix}`;
+      stored += chunk.storedBytes;
+      plain += chunk.plaintextBytes;
+    }
+    if (stored !== stream.storedBytes || plain !== stream.plaintextBytes) return `the totals of stream "${stream.name}" do not add up`;
+  }
+  return undefined;
+}

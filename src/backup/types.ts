@@ -1,0 +1,81 @@
+/** Shapes shared by the writer, the reader and verification. */
+
+/** The part of Holdfast's keyring a backup uses: wrap and unwrap its data key (`Keyring` fits). */
+export interface BackupKeyring {
+  encrypt(plaintext: Buffer, associatedData: string): string;
+  decrypt(ciphertext: string, associatedData: string): Buffer;
+}
+
+/** How chunks are compressed before encryption. */
+export type Compression = "zstd" | "none";
+
+/** Progress of a backup, restore or verification, reported after each chunk. */
+export interface TransferProgress {
+  /** Plaintext bytes done: stored durably (writer), handed out (reader) or checked (verify). */
+  plaintextBytes: number;
+  /** Stored (compressed, encrypted) bytes of those chunks. */
+  storedBytes: number;
+  chunks: number;
+  elapsedMs: number;
+  /** `plaintextBytes` per second since the start. */
+  plaintextBytesPerSecond: number;
+  /** The stream the last chunk belonged to. */
+  stream: string;
+}
+
+/** One stream of a backup, as totals. */
+export interface StreamSummary {
+  name: string;
+  plaintextBytes: number;
+  storedBytes: number;
+  chunks: number;
+}
+
+/** What a committed backup holds and how to find it again. */
+export interface BackupSummary {
+  backupId: string;
+  /** The manifest's object key: its presence is what makes the backup complete. */
+  manifestKey: string;
+  /** SHA-256 of the manifest object: record it to detect a later swap of the whole backup. */
+  manifestSha256: string;
+  createdAt: string;
+  completedAt: string;
+  streams: StreamSummary[];
+  plaintextBytes: number;
+  storedBytes: number;
+  chunks: number;
+  durationMs: number;
+}
+
+/** Counts progress and turns it into `TransferProgress`. */
+export class ProgressMeter {
+  readonly #started = performance.now();
+  readonly #report: ((progress: TransferProgress) => void) | undefined;
+  plaintextBytes = 0;
+  storedBytes = 0;
+  chunks = 0;
+
+  constructor(report: ((progress: TransferProgress) => void) | undefined) {
+    this.#report = report;
+  }
+
+  /** Count one chunk and report. */
+  add(stream: string, plaintextBytes: number, storedBytes: number): void {
+    this.plaintextBytes += plaintextBytes;
+    this.storedBytes += storedBytes;
+    this.chunks++;
+    this.#report?.(this.snapshot(stream));
+  }
+
+  snapshot(stream: string): TransferProgress {
+    const elapsedMs = performance.now() - this.#started;
+    return {
+      plaintextBytes: this.plaintextBytes,
+      storedBytes: this.storedBytes,
+      chunks: this.chunks,
+      elapsedMs,
+      plaintextBytesPerSecond: elapsedMs > 0 ? (this.plaintextBytes * 1000) / elapsedMs : 0,
+      stream,
+    };
+  }
+}

@@ -1,0 +1,96 @@
+/** The writer's bookkeeping: each stream's stored chunks, and the slots that bound chunks in flight. */
+import type { Writable } from "node:stream";
+import type { ChunkEntry, StreamEntry } from "./manifest.ts";
+import type { StreamSummary } from "./types.ts";
+
+/** One stream of a backup being written. */
+export class ChunkedStream {
+  readonly name: string;
+  readonly ordinal: number;
+  state: "open" | "done" | "failed" = "open";
+  readonly #chunks: ChunkEntry[] = [];
+  readonly #pending = new Set<Promise<void>>();
+  #writable: Writable | undefined;
+
+  constructor(name: string, ordinal: number) {
+    this.name = name;
+    this.ordinal = ordinal;
+  }
+
+  attach(writable: Writable): void {
+    this.#writable = writable;
+    writable.once("error", () => {
+      if (this.state === "open") this.state = "failed";
+    });
+  }
+
+  /** Keep track of a chunk being stored (its failure is reported by `settle`). */
+  track(storing: Promise<void>): void {
+    const tracked = storing.finally(() => this.#pending.delete(tracked));
+    tracked.catch(() => undefined);
+    this.#pending.add(tracked);
+  }
+
+  record(chunk: ChunkEntry): void {
+    this.#chunks[chunk.index] = chunk;
+  }
+
+  /** Wait for every chunk in flight; the stream is done when all were stored. */
+  async settle(): Promise<void> {
+    const results = await Promise.allSettled([...this.#pending]);
+    const failed = results.find((result) => result.status === "rejected");
+    if (failed !== undefined) {
+      this.state = "failed";
+      throw failed.reason;
+    }
+    this.state = "done";
+  }
+
+  /** Stop a stream that is still being written, and wait for its chunks in flight. */
+  async destroy(error: Error | undefined): Promise<void> {
+    if (this.state === "open") {
+      this.state = "failed";
+      this.#writable?.destroy(error);
+    }
+    await Promise.allSettled([...this.#pending]);
+  }
+
+  entry(): StreamEntry {
+    return {
+      name: this.name,
+      ordinal: this.ordinal,
+      plaintextBytes: this.#chunks.reduce((total, chunk) => total + chunk.plaintextBytes, 0),
+      storedBytes: this.#chunks.reduce((total, chunk) => total + chunk.storedBytes, 0),
+      chunks: [...this.#chunks],
+    };
+  }
+
+  summary(): StreamSummary {
+    const entry = this.entry();
+    return { name: entry.name, plaintextBytes: entry.plaintextBytes, storedBytes: entry.storedBytes, chunks: entry.chunks.length };
+  }
+}
+
+/** A counting semaphore. */
+export class Slots {
+  #free: number;
+  readonly #waiting: Array<() => void> = [];
+
+  constructor(count: number) {
+    this.#free = count;
+  }
+
+  async acquire(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next === undefined) this.#free++;
+    else next();
+  }
+}
