@@ -278,3 +278,43 @@ void test("when the audit log cannot be written, writes fail with 503 and change
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+void test("repeated wrong passwords slow down (1 s, 2 s, 4 s ...) and lock after 10 as documented; each failure is an audit event", async () => {
+  const { AuthService, loadOrCreateKeyring } = await import("../../src/security/index.ts");
+  let clock = Date.parse("2026-01-01T00:00:00Z");
+  const auth = await AuthService.open({ path: join(home, "throttle-auth.db"), keyring: await loadOrCreateKeyring(join(home, "throttle-keyring.json")), now: () => clock });
+  const throttled = createApiServer({ store, engines: new EngineCatalog(builtinEngines()), logger: silentLogger(), version: "0.1.0", ...secure.serverOptions, access: { ...secure.serverOptions.access, auth } });
+  const { url } = await throttled.listen("127.0.0.1", 0);
+  const attempt = async (body: Record<string, unknown>): Promise<Reply> => {
+    const response = await secure.fetch(`${url}${AUTHN}/login`, { method: "POST", body: JSON.stringify(body), headers: { "Content-Type": "application/json" } }, null);
+    return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
+  };
+  try {
+    const erin = await auth.createUser({ username: "erin" });
+    const retryAfter: number[] = [];
+    for (let failure = 1; failure <= 10; failure++) {
+      const wrong = await attempt({ username: "erin", password: "not the password at all", totp: "123456" });
+      assert.equal(wrong.status, 401, `failure ${failure}`);
+      const early = await attempt({ username: "erin", password: erin.password, totp: totpAt(base32Decode(erin.totpSecret), clock) });
+      assert.equal(early.status, 429, `an attempt before the delay is over is refused (after failure ${failure})`);
+      const seconds = Number(early.headers.get("retry-after"));
+      retryAfter.push(seconds);
+      clock += seconds * 1000;
+    }
+    assert.deepEqual(retryAfter, [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]);
+    // The 10th failure locked the account for 15 minutes: the right password and code are refused (401, like any
+    // failure, so the answer does not tell an attacker about the lock) and the refusal is audited as "locked".
+    const locked = await attempt({ username: "erin", password: erin.password, totp: totpAt(base32Decode(erin.totpSecret), clock) });
+    assert.equal(locked.status, 401);
+    clock += 15 * 60_000;
+    const unlocked = await attempt({ username: "erin", password: erin.password, totp: totpAt(base32Decode(erin.totpSecret), clock) });
+    assert.equal(unlocked.status, 200, JSON.stringify(unlocked.body));
+    const failures = (await events()).filter((e) => e.user.username === "erin" && e.stage === "ResponseComplete" && e.authentication?.outcome === "failure");
+    assert.equal(failures.filter((e) => e.authentication?.reason === "bad-password").length, 10, "each wrong password is an audit event");
+    assert.equal(failures.filter((e) => e.authentication?.reason === "locked").length, 1, "the attempt during the lock is recorded as such");
+    assert.ok(failures.filter((e) => e.responseStatus.code === 429).length >= 10, "each throttled attempt is an audit event too");
+  } finally {
+    await throttled.close();
+    auth.close();
+  }
+});
