@@ -157,7 +157,9 @@ describe("deletion honours terminationPolicy", () => {
     const refused = await server.cli(["delete", "cluster", "pg-cluster", "-n", "demo"]);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /DoNotTerminate/);
-    assert.equal((await instance("pg-cluster-postgresql-0")).status?.ready, true, "the refused delete changed nothing");
+    const kept = await server.api<{ metadata: { deletionTimestamp?: string } }>("/apis/apps.kubeblocks.io/v1/namespaces/demo/clusters/pg-cluster");
+    assert.equal(kept.metadata.deletionTimestamp, undefined, "the refused delete changed nothing");
+    assert.ok((await instance("pg-cluster-postgresql-0")).status?.pid, "the instance still runs");
 
     const pod = await instance("pg-cluster-postgresql-0");
     const dataDir = pod.status?.dataDirectory;

@@ -61,6 +61,8 @@ function runAs(
       if (code === 0) resolve({ stdout, stderr });
       else reject(new Error(`${spec.command} exited with ${code ?? signal ?? "?"}: ${stderr.trim()}`));
     });
+    // A child that exits without reading its stdin makes the write fail with EPIPE; its exit status tells the story.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(options.stdin ?? "");
   });
 }

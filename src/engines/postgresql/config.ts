@@ -26,7 +26,7 @@ const OWNED = new Set([
 const NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
 
 /** A value in single quotes, as postgresql.conf reads it. */
-function quote(value: string): string {
+export function quote(value: string): string {
   return `'${value.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`;
 }
 

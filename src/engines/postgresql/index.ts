@@ -33,3 +33,17 @@ export function createPostgresqlEngine(): Engine {
     connectionUri: postgresqlConnectionUri,
   };
 }
+
+// Replication building blocks: planned without I/O, applied by the thin functions below.
+export { REPLICATION_ACCOUNT, REPLICATION_CONF, planReplication, renderReplicationConf, type ReplicationPlan, type ReplicationPlanInput, type UpstreamConnection, type UpstreamServer } from "./replication-config.ts";
+export { replicationName } from "./replication-name.ts";
+export { planSynchronousReplication, quorumFailoverIsSafe, type DurabilityMode, type SynchronousSettings } from "./synchronous.ts";
+export { chooseFailoverCandidate, rankFailoverCandidates, walHeld, type CandidateObservation, type CandidateOptions } from "./failover-candidate.ts";
+export { compareLsn, formatLsn, parseLsn, walBytesBetween } from "./lsn.ts";
+export { ensureReplicationAccount } from "./replication-account.ts";
+export { dropReplicationSlot, ensureReplicationSlot } from "./replication-slots.ts";
+export { probeReplication, type PrimaryReplicationStatus, type ReplicaStatus, type ReplicationStatus, type SlotStatus, type StandbyReplicationStatus, type WalReceiverStatus } from "./replication-status.ts";
+export { STANDBY_SIGNAL, configureReplication } from "./replication-setup.ts";
+export { applyReplicationPlan, cloneStandby, type ReplicationAccounts } from "./standby.ts";
+export { rejoinAsStandby, type RejoinResult } from "./rejoin.ts";
+export { fencePostgresql, isPostgresqlRunning, promoteOverSql, promotePostgresql, reloadPostgresql, stopPostgresql, type StopMode } from "./server-control.ts";
