@@ -20,29 +20,34 @@ export function publicSecurityEndpoint(services: SecurityServices, pathname: str
   return pathname.replace(/\/+$/, "") === LOGIN_PATH ? loginEndpoint(services) : undefined;
 }
 
+/** Where a request landed below `/apis/{group}/{version}/{resource}`. */
+interface Target {
+  services: SecurityServices;
+  method: string;
+  name: string | undefined;
+  action: string | undefined;
+}
+
+type Factory = (target: Target) => Endpoint | undefined;
+
+/** Collections that take no name below them. */
+const noName = (factory: (target: Target) => Endpoint): Factory => (target) => (target.name === undefined ? factory(target) : undefined);
+
+const FACTORIES: ReadonlyMap<string, Factory> = new Map<string, Factory>([
+  [`${AUTHENTICATION_GROUP}/v1alpha1/logout`, noName((t) => logoutEndpoint(t.services, t.method))],
+  [`${AUTHENTICATION_GROUP}/v1alpha1/whoami`, noName((t) => whoamiEndpoint(t.method))],
+  [`${AUTHENTICATION_GROUP}/v1alpha1/users`, (t) => usersEndpoint(t.services, t.method, t.name, t.action)],
+  [`${AUTHENTICATION_GROUP}/v1alpha1/apitokens`, (t) => (t.action === undefined ? tokensEndpoint(t.services, t.method, t.name) : undefined)],
+  [`${AUTHORIZATION_GROUP}/v1/selfsubjectaccessreviews`, noName((t) => selfReviewEndpoint(t.services, t.method))],
+  [`${AUTHORIZATION_GROUP}/v1/subjectaccessreviews`, noName((t) => subjectReviewEndpoint(t.services, t.method))],
+  [`${AUDIT_GROUP}/v1alpha1/auditevents`, noName((t) => auditEventsEndpoint(t.services, t.method))],
+  [`${KEYS_GROUP}/v1alpha1/keyring`, (t) => (t.action === undefined ? keyringEndpoint(t.services, t.method, t.name) : undefined)],
+]);
+
 /** The endpoint for a security API path, or undefined when the path is not one. */
 export function securityEndpoint(services: SecurityServices, method: string, segments: readonly string[]): Endpoint | undefined {
   const [apis, group, version, resource, name, action, ...extra] = segments;
   if (apis !== "apis" || resource === undefined || extra.length > 0) return undefined;
-  const key = `${group ?? ""}/${version ?? ""}/${resource}`;
-  switch (key) {
-    case `${AUTHENTICATION_GROUP}/v1alpha1/logout`:
-      return logoutEndpoint(services, method);
-    case `${AUTHENTICATION_GROUP}/v1alpha1/whoami`:
-      return whoamiEndpoint(method);
-    case `${AUTHENTICATION_GROUP}/v1alpha1/users`:
-      return usersEndpoint(services, method, name, action);
-    case `${AUTHENTICATION_GROUP}/v1alpha1/apitokens`:
-      return action === undefined ? tokensEndpoint(services, method, name) : undefined;
-    case `${AUTHORIZATION_GROUP}/v1/selfsubjectaccessreviews`:
-      return name === undefined ? selfReviewEndpoint(services, method) : undefined;
-    case `${AUTHORIZATION_GROUP}/v1/subjectaccessreviews`:
-      return name === undefined ? subjectReviewEndpoint(services, method) : undefined;
-    case `${AUDIT_GROUP}/v1alpha1/auditevents`:
-      return name === undefined ? auditEventsEndpoint(services, method) : undefined;
-    case `${KEYS_GROUP}/v1alpha1/keyring`:
-      return action === undefined ? keyringEndpoint(services, method, name) : undefined;
-    default:
-      return undefined;
-  }
+  const factory = FACTORIES.get(`${group ?? ""}/${version ?? ""}/${resource}`);
+  return factory?.({ services, method, name, action });
 }
