@@ -1,6 +1,7 @@
 /** `npm run bench -- NAME`: run one benchmark (or all) and print its figures next to the raw tool's. */
 import { apiBenchmark } from "./api.ts";
 import { auditBenchmark } from "./audit.ts";
+import { failoverBenchmark } from "./failover.ts";
 import { backupFormatBenchmark } from "./backup-format.ts";
 import { provisionBenchmark } from "./provision.ts";
 
@@ -8,6 +9,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   provision: provisionBenchmark,
   audit: auditBenchmark,
   api: apiBenchmark,
+  failover: failoverBenchmark,
   "backup-format": backupFormatBenchmark,
 };
 

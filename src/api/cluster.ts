@@ -1,6 +1,8 @@
 /** Cluster (apps.kubeblocks.io/v1): KubeBlocks' field names; fields only Kubernetes can honour are accepted and reported. */
 import { z } from "zod";
+import { clusterRestoreSchema } from "./cluster-restore.ts";
 import { conditionSchema, metadataSchema, quantitySchema } from "./common.ts";
+import { clusterEndpointSchema, componentReplicationStatusSchema } from "./replication.ts";
 
 /** cpu/memory limits and requests, as corev1.ResourceRequirements. */
 export const resourceRequirementsSchema = z.looseObject({
@@ -43,6 +45,8 @@ export const clusterSpecSchema = z.looseObject({
   topology: z.string().optional(),
   terminationPolicy: terminationPolicySchema.default("Delete"),
   componentSpecs: z.array(componentSpecSchema).min(1, "a cluster needs at least one component"),
+  /** Create the cluster's data from a backup instead of empty (see cluster-restore.ts). */
+  restore: clusterRestoreSchema.optional(),
 });
 
 /** One instance of a component as the cluster reports it. */
@@ -74,6 +78,10 @@ export const clusterStatusSchema = z.object({
   message: z.string().optional(),
   conditions: z.array(conditionSchema).optional(),
   components: z.record(z.string(), componentStatusSchema).optional(),
+  /** Replicated components: current and target primary, last role change (kept by the ha controller). */
+  replication: z.record(z.string(), componentReplicationStatusSchema).optional(),
+  /** Stable endpoints: ports allocated once, kept across role changes and control-plane restarts. */
+  endpoints: z.array(clusterEndpointSchema).optional(),
 });
 
 export const clusterSchema = z.object({

@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { conditionSchema, metadataSchema } from "./common.ts";
+import { instanceReplicationSpecSchema, instanceReplicationStatusSchema } from "./replication.ts";
 
 export const instanceSpecSchema = z.object({
   /** Engine module name, e.g. `postgresql`. */
@@ -27,6 +28,10 @@ export const instanceSpecSchema = z.object({
   restartRequest: z.string().optional(),
   /** Remove the data directory when the instance is deleted. */
   deleteData: z.boolean(),
+  /** Replication of a replicated component's instance (see replication.ts). */
+  replication: instanceReplicationSpecSchema.optional(),
+  /** Fill a new data directory from this backup instead of initialising it empty. */
+  restore: z.object({ backupName: z.string(), backupNamespace: z.string() }).optional(),
 });
 
 export const instancePhaseSchema = z.enum(["Pending", "Initializing", "Starting", "Running", "Stopping", "Stopped", "CrashLoopBackOff", "Failed", "Terminating"]);
@@ -51,6 +56,8 @@ export const instanceStatusSchema = z.object({
   appliedConfig: z.string().optional(),
   /** The restartRequest value that was last carried out. */
   appliedRestartRequest: z.string().optional(),
+  /** A secondary's replication lag, as its primary reports it. */
+  replication: instanceReplicationStatusSchema.optional(),
   dataDirectory: z.string().optional(),
   logFile: z.string().optional(),
   conditions: z.array(conditionSchema).optional(),

@@ -21,6 +21,10 @@ const KINDS: readonly KindInfo[] = [
   { kind: "ClusterRole", group: "rbac.authorization.k8s.io", version: "v1", plural: "clusterroles", singular: "clusterrole", shortNames: [], namespaced: false },
   { kind: "RoleBinding", group: "rbac.authorization.k8s.io", version: "v1", plural: "rolebindings", singular: "rolebinding", shortNames: [], namespaced: true },
   { kind: "ClusterRoleBinding", group: "rbac.authorization.k8s.io", version: "v1", plural: "clusterrolebindings", singular: "clusterrolebinding", shortNames: [], namespaced: false },
+  { kind: "BackupRepo", group: "dataprotection.kubeblocks.io", version: "v1alpha1", plural: "backuprepos", singular: "backuprepo", shortNames: [], namespaced: false },
+  { kind: "BackupPolicy", group: "dataprotection.kubeblocks.io", version: "v1alpha1", plural: "backuppolicies", singular: "backuppolicy", shortNames: ["bp"], namespaced: true },
+  { kind: "Backup", group: "dataprotection.kubeblocks.io", version: "v1alpha1", plural: "backups", singular: "backup", shortNames: [], namespaced: true },
+  { kind: "BackupSchedule", group: "dataprotection.kubeblocks.io", version: "v1alpha1", plural: "backupschedules", singular: "backupschedule", shortNames: [], namespaced: true },
   { kind: "Instance", group: "holdfast.io", version: "v1alpha1", plural: "instances", singular: "instance", shortNames: ["inst", "pod", "pods", "po"], namespaced: true },
 ];
 

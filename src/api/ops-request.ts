@@ -21,14 +21,22 @@ export const opsTypeSchema = z.enum([
 ]);
 
 /** The operation types this build carries out. */
-export const SUPPORTED_OPS_TYPES: readonly OpsType[] = ["Start", "Stop", "Restart"];
+export const SUPPORTED_OPS_TYPES: readonly OpsType[] = ["Start", "Stop", "Restart", "Switchover"];
 
 export const componentOpsSchema = z.looseObject({ componentName: z.string().min(1) });
+
+/** A switchover of one component: the role of `instanceName` (the primary) moves to `candidateName`, or to the best replica. */
+export const switchoverSchema = z.looseObject({
+  componentName: z.string().min(1),
+  instanceName: z.string().min(1),
+  candidateName: z.string().min(1).optional(),
+});
 
 export const opsRequestSpecSchema = z.looseObject({
   clusterName: z.string().min(1),
   type: opsTypeSchema,
   restart: z.array(componentOpsSchema).optional(),
+  switchover: z.array(switchoverSchema).optional(),
   cancel: z.boolean().optional(),
   force: z.boolean().optional(),
   timeoutSeconds: z.int().min(0).optional(),
@@ -59,5 +67,6 @@ export const opsRequestSchema = z.object({
 export type OpsType = z.infer<typeof opsTypeSchema>;
 export type OpsPhase = z.infer<typeof opsPhaseSchema>;
 export type OpsRequestSpec = z.infer<typeof opsRequestSpecSchema>;
+export type SwitchoverSpec = z.infer<typeof switchoverSchema>;
 export type OpsRequestStatus = z.infer<typeof opsRequestStatusSchema>;
 export type OpsRequest = z.infer<typeof opsRequestSchema>;

@@ -1,11 +1,15 @@
 /** Wires the controllers to the store, the engines and the local runtime. */
 import type { Instance } from "../api/index.ts";
+import type { BackupKeyring } from "../backup/index.ts";
 import type { HomePaths } from "../config/index.ts";
 import { DATABASE_PORT_RANGE } from "../config/index.ts";
 import { ClusterReconciler, type EngineLookup } from "../controllers/cluster/index.ts";
 import { InstanceReconciler } from "../controllers/instance/index.ts";
 import { NamespaceReconciler } from "../controllers/namespace/index.ts";
 import { OpsRequestReconciler } from "../controllers/ops/index.ts";
+import { createHaController } from "./ha-controller.ts";
+import { createDataProtectionControllers } from "./data-protection-controllers.ts";
+import { createDataRestorer } from "../dataprotection/index.ts";
 import { Controller, createEventRecorder, keyOf, ownerKeys } from "../controllers/runtime/index.ts";
 import { allocatePort, createHostAccess, ProcessSupervisor, type ServiceUser } from "../runtime/index.ts";
 import type { Store } from "../store/index.ts";
@@ -17,12 +21,15 @@ export interface ControllerDeps {
   user: ServiceUser;
   paths: HomePaths;
   logger: Logger;
+  /** Wraps backup data keys (the secret keyring). */
+  keyring: BackupKeyring;
 }
 
 /** Build every controller; start them with `start()`. */
 export function createControllers(deps: ControllerDeps): Controller[] {
   const { store, logger } = deps;
   const supervisor = new ProcessSupervisor();
+  const host = createHostAccess(deps.user);
   const instances = new Controller({
     name: "instance",
     store,
@@ -35,8 +42,9 @@ export function createControllers(deps: ControllerDeps): Controller[] {
       events: createEventRecorder(store, "instance-controller", logger),
       supervisor,
       user: deps.user,
-      host: createHostAccess(deps.user),
+      host,
       paths: deps.paths,
+      restorer: createDataRestorer({ store, keyring: deps.keyring }),
     }),
   });
   // A child that exits wakes its instance at once instead of at the next liveness poll.
@@ -65,5 +73,5 @@ export function createControllers(deps: ControllerDeps): Controller[] {
     reconciler: new OpsRequestReconciler({ store, events: createEventRecorder(store, "ops-controller", logger) }),
   });
   const namespaces = new Controller({ name: "namespace", store, logger, watches: [{ kind: "Namespace" }], reconciler: new NamespaceReconciler(store) });
-  return [namespaces, instances, clusters, ops];
+  return [namespaces, instances, clusters, ops, createHaController(deps), ...createDataProtectionControllers({ ...deps, host })];
 }

@@ -9,6 +9,7 @@ import { AuditLog, AuthService, Authorizer, createSecretCodec, ensureBuiltinRole
 import { createApiServer, type Access } from "../server/index.ts";
 import { openSqliteStore, type Store } from "../store/index.ts";
 import { createLogger, type Logger } from "../util/index.ts";
+import { ensureDefaultBackupRepo, verifyBackupObject } from "../dataprotection/index.ts";
 import { createControllers } from "./controllers.ts";
 import { isInitialised } from "./init.ts";
 import { keyOperations } from "./key-operations.ts";
@@ -47,11 +48,13 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   await ensureBuiltinRoles(store);
   const access = await openAccess(paths, keyring, store);
   const engines = new EngineCatalog(builtinEngines());
-  const controllers = createControllers({ store, engines, user, paths, logger });
+  await ensureDefaultBackupRepo(store, paths.backupsDir);
+  const controllers = createControllers({ store, engines, user, paths, logger, keyring });
   for (const controller of controllers) await controller.start();
   const tls = await readServingMaterial(paths.tls);
   const keys = keyOperations({ keyring, store, auth: access.auth });
-  const api = createApiServer({ store, engines, logger, version: VERSION, access, auditDirectory: paths.auditDir, keys, tls });
+  const dataProtection = { verifyBackup: (namespace: string, name: string) => verifyBackupObject({ store, keyring }, namespace, name) };
+  const api = createApiServer({ store, engines, logger, version: VERSION, access, auditDirectory: paths.auditDir, keys, tls, dataProtection });
   const { url } = await api.listen(options.host, options.port);
   await writeServerInfo(paths.serverInfo, { url, pid: process.pid, startedAt: new Date().toISOString() });
   logger.info({ url, home: paths.home, serviceUser: user.name }, "holdfast server started");

@@ -20,6 +20,15 @@ export interface Connection {
   port: number;
   credentials: Credentials;
   instance: string;
+  /** What the port leads to: the read-write endpoint, or the instance itself. */
+  target: string;
+}
+
+/** The read-write endpoint of a component recorded in the cluster's status, if it has one (pure). */
+export function readWriteEndpoint(cluster: Resource, component: string): { name: string; port: number } | undefined {
+  const endpoint = list(cluster, "status.endpoints").find((e) => text(e, "component") === component && text(e, "access") === "ReadWrite");
+  const port = Number(text(endpoint, "port"));
+  return endpoint === undefined || !Number.isInteger(port) || port <= 0 ? undefined : { name: text(endpoint, "name"), port };
 }
 
 function mustKindInfo(kind: string): KindInfo {
@@ -81,5 +90,8 @@ export async function resolveConnection(client: ApiClient, engines: readonly Eng
   const account = target.account ?? engine.systemAccounts[0]?.name;
   if (account === undefined) throw new CliError(`engine ${engine.name} defines no system accounts; pass --account`);
   const secret = await client.get(mustKindInfo("Secret"), target.namespace, accountSecretName(target.cluster, component, account));
-  return { engine, port: Number(text(instance, "spec.port")), credentials: credentialsFromSecret(secret), instance: instance.metadata.name };
+  const endpoint = readWriteEndpoint(cluster, component);
+  const port = endpoint?.port ?? Number(text(instance, "spec.port"));
+  const via = endpoint === undefined ? instance.metadata.name : `${endpoint.name} (read-write endpoint, now ${instance.metadata.name})`;
+  return { engine, port, credentials: credentialsFromSecret(secret), instance: instance.metadata.name, target: via };
 }

@@ -5,10 +5,12 @@ import { NAMESPACE_FLAGS, UsageError, boolFlag, expectPositionals, intFlag, name
 import type { ParsedArgs } from "./args.ts";
 import { buildClusterManifest } from "./cluster-create.ts";
 import { resolveConnection } from "./cluster-connect.ts";
+import { RESTORE_FLAGS, RESTORE_HELP, runRestore } from "./cluster-restore.ts";
 import { runClientProcess } from "./client-process.ts";
 import { clientOf } from "./context.ts";
 import type { CliContext } from "./context.ts";
 import { text } from "./fields.ts";
+import { lagCell } from "./lag.ts";
 import { qualifiedName } from "./manifest.ts";
 import { formatAge, formatTable, toYaml } from "./output.ts";
 
@@ -18,6 +20,7 @@ Usage:
   holdfast cluster create NAME --engine postgresql|redis [flags]
   holdfast cluster list-instances NAME [-n NAMESPACE]
   holdfast cluster connect NAME [-n NAMESPACE] [--component C] [--account A] [--show-uri]
+  holdfast cluster restore NEW --backup NAME [-n NAMESPACE]
 
 Run "holdfast cluster SUBCOMMAND --help" for the flags of each.
 `;
@@ -53,10 +56,13 @@ Example:
   holdfast cluster list-instances pg -n demo
 `;
 
-const CONNECT_HELP = `Open the engine's client (psql, redis-cli) on a ready instance of a cluster.
+const CONNECT_HELP = `Open the engine's client (psql, redis-cli) on a cluster.
 
-The password is read from the account's Secret and passed through a private file
-or the client's own environment variable, never on the command line.
+A replicated component is reached through its read-write endpoint, a fixed port
+that always leads to the current primary (status.endpoints); other components
+through a ready instance. The password is read from the account's Secret and
+passed through a private file or the client's own environment variable, never
+on the command line.
 
 Usage:
   holdfast cluster connect NAME [-n NAMESPACE] [--component C] [--account A] [--show-uri]
@@ -124,10 +130,11 @@ async function runListInstances(ctx: CliContext, args: ParsedArgs): Promise<numb
       text(i, "status.role") || text(i, "spec.role"),
       text(i, "status.phase", "Pending"),
       text(i, "spec.port"),
+      lagCell(i),
       text(i, "status.restartCount", "0"),
       formatAge(i.metadata.creationTimestamp, ctx.now()),
     ]);
-  ctx.io.out(formatTable(["NAME", "ROLE", "STATUS", "PORT", "RESTARTS", "AGE"], rows));
+  ctx.io.out(formatTable(["NAME", "ROLE", "STATUS", "PORT", "LAG", "RESTARTS", "AGE"], rows));
   return 0;
 }
 
@@ -145,7 +152,7 @@ async function runConnect(ctx: CliContext, args: ParsedArgs): Promise<number> {
     ctx.io.out(connection.engine.connectionUri("127.0.0.1", connection.port, connection.credentials) + "\n");
     return 0;
   }
-  ctx.io.err(`Connecting to ${connection.instance} (127.0.0.1:${connection.port}) as ${connection.credentials.username}\n`);
+  ctx.io.err(`Connecting to ${connection.target} (127.0.0.1:${connection.port}) as ${connection.credentials.username}\n`);
   const command = connection.engine.clientCommand(connection.port, connection.credentials);
   return runClientProcess(command, `install it with "holdfast engines install ${connection.engine.name}"`);
 }
@@ -171,6 +178,7 @@ const SUBCOMMANDS = {
     flags: { component: { type: "string" }, account: { type: "string" }, "show-uri": { type: "boolean" } },
     run: runConnect,
   },
+  restore: { help: RESTORE_HELP, flags: RESTORE_FLAGS, run: runRestore },
 } as const;
 
 /** Run `holdfast cluster SUBCOMMAND`. */
@@ -181,7 +189,7 @@ export async function runCluster(ctx: CliContext, argv: readonly string[]): Prom
     return name === undefined ? 2 : 0;
   }
   const subcommand = Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name as keyof typeof SUBCOMMANDS] : undefined;
-  if (subcommand === undefined) throw new UsageError(`unknown cluster subcommand "${name}": use create, list-instances or connect`, "cluster");
+  if (subcommand === undefined) throw new UsageError(`unknown cluster subcommand "${name}": use create, list-instances, connect or restore`, "cluster");
   const args = parseFlags(rest, { ...NAMESPACE_FLAGS, ...subcommand.flags }, `cluster ${name}`);
   if (boolFlag(args.values, "help")) {
     ctx.io.out(subcommand.help);

@@ -32,7 +32,8 @@ Objects (kubectl habits):
   api-resources     List the kinds the server offers
 
 Databases (kbcli habits):
-  cluster           create, list-instances, connect
+  cluster           create, list-instances, connect, restore
+  backup            create, list, verify, delete (restore: holdfast cluster restore NEW --backup NAME)
   engines           list, install
 
 Other:
@@ -130,6 +131,7 @@ const COMMANDS: Record<string, Handler> = {
   audit: async (ctx, argv) => (await import("./audit.ts")).runAudit(ctx, argv),
   wait: async (ctx, argv) => (await import("./wait.ts")).runWait(ctx, argv),
   cluster: async (ctx, argv) => (await import("./cluster.ts")).runCluster(ctx, argv),
+  backup: async (ctx, argv) => (await import("./backup.ts")).runBackup(ctx, argv),
   engines: async (ctx, argv) => (await import("./engines.ts")).runEngines(ctx, argv),
   version: runVersion,
   "api-resources": runApiResources,

@@ -57,6 +57,29 @@ const EVENT: Columns = [
   ["MESSAGE", (o) => text(o, "message")],
 ];
 
+// Data protection: KubeBlocks' printer columns.
+const BACKUP: Columns = [
+  ["NAME", (o) => o.metadata.name],
+  ["POLICY", (o) => text(o, "spec.backupPolicyName")],
+  ["METHOD", (o) => text(o, "spec.backupMethod")],
+  ["REPO", (o) => text(o, "status.backupRepoName")],
+  ["STATUS", (o) => text(o, "status.phase")],
+  ["TOTAL-SIZE", (o) => text(o, "status.totalSize")],
+  ["DURATION", (o) => text(o, "status.duration")],
+  ["CREATION-TIME", (o) => o.metadata.creationTimestamp ?? ""],
+  ["COMPLETION-TIME", (o) => text(o, "status.completionTimestamp")],
+];
+
+const BACKUP_POLICY: Columns = [["NAME", (o) => o.metadata.name], ["BACKUP-REPO", (o) => text(o, "spec.backupRepoName")], ["STATUS", (o) => text(o, "status.phase")], age];
+
+const BACKUP_REPO: Columns = [
+  ["NAME", (o) => o.metadata.name],
+  ["STORAGE-PROVIDER", (o) => text(o, "spec.storageProviderRef")],
+  ["ACCESS-METHOD", (o) => text(o, "spec.accessMethod")],
+  ["DEFAULT", (o) => String(o.metadata.annotations?.["dataprotection.kubeblocks.io/is-default-repo"] === "true")],
+  age,
+];
+
 const GENERIC: Columns = [["NAME", (o) => o.metadata.name], age];
 
 const WIDE: Record<string, Columns> = {
@@ -65,7 +88,17 @@ const WIDE: Record<string, Columns> = {
   OpsRequest: [["MESSAGE", (o) => text(o, "status.message")]],
 };
 
-const BY_KIND: Record<string, Columns> = { Cluster: CLUSTER, OpsRequest: OPS_REQUEST, Instance: INSTANCE, Namespace: NAMESPACE, Secret: SECRET, Event: EVENT };
+const BY_KIND: Record<string, Columns> = {
+  Cluster: CLUSTER,
+  OpsRequest: OPS_REQUEST,
+  Instance: INSTANCE,
+  Namespace: NAMESPACE,
+  Secret: SECRET,
+  Event: EVENT,
+  Backup: BACKUP,
+  BackupPolicy: BACKUP_POLICY,
+  BackupRepo: BACKUP_REPO,
+};
 
 /** The table for a kind; `wide` adds columns, `allNamespaces` leads with NAMESPACE. */
 export function tableFor(info: KindInfo, wide: boolean, allNamespaces: boolean): TableSpec {

@@ -9,6 +9,9 @@ export const DEFAULT_API_PORT = 7420;
 /** Range database ports are allocated from (below Linux' ephemeral range). */
 export const DATABASE_PORT_RANGE = { first: 20000, last: 29999 } as const;
 
+/** Range stable endpoints (read-write, read-only) are allocated from, as Kubernetes' NodePorts. */
+export const ENDPOINT_PORT_RANGE = { first: 30000, last: 32767 } as const;
+
 /** The Holdfast home: `--home`, else `HOLDFAST_HOME`, else `~/.holdfast`. */
 export function resolveHome(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   const chosen = flag ?? env["HOLDFAST_HOME"] ?? join(homedir(), ".holdfast");
@@ -44,6 +47,10 @@ export interface HomePaths {
   auditHmacKey: string;
   /** The CLI's own configuration: server, CA, session token. Mode 0600. */
   cliConfig: string;
+  /** Root of the default local backup repository (BackupRepo `local`), mode 0700. */
+  backupsDir: string;
+  /** Temporary files of running backups (credentials for the tools); owned by the service user, emptied at start. */
+  backupScratchDir: string;
 }
 
 export function homePaths(home: string): HomePaths {
@@ -69,5 +76,7 @@ export function homePaths(home: string): HomePaths {
     auditSigningKey: join(home, "keys", "audit-signing.pem"),
     auditHmacKey: join(home, "keys", "audit-hmac.key"),
     cliConfig: join(home, "config.json"),
+    backupsDir: join(home, "backups"),
+    backupScratchDir: join(home, "run", "backup"),
   };
 }

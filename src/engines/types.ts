@@ -1,4 +1,5 @@
 /** The engine contract: everything Holdfast knows about one database, behind one interface. */
+import type { Readable } from "node:stream";
 import type { ResourceRequirements } from "../api/index.ts";
 
 /** One version of an engine installed on this host. */
@@ -29,8 +30,8 @@ export interface TopologyDefinition {
   name: string;
   /** Is this the default topology when a cluster names none? */
   default: boolean;
-  /** Component names this topology consists of. */
-  components: { name: string; minReplicas: number; maxReplicas: number }[];
+  /** Component names this topology consists of; `replicated` ones run a primary and replicas (the engine's `replication`). */
+  components: { name: string; minReplicas: number; maxReplicas: number; replicated?: boolean }[];
 }
 
 /** The built-in ClusterDefinition of an engine. */
@@ -74,6 +75,60 @@ export interface HostAccess {
   writeFile(path: string, content: string, mode?: number): Promise<void>;
   /** Create a directory owned by the service user (mode 0700), with parents. */
   mkdir(path: string): Promise<void>;
+  /**
+   * Run a command as the service user and hand its stdout to `consume` while it runs. Rejects when the command
+   * fails (with its stderr) or when `consume` does (the command is then killed); `signal` kills it too.
+   */
+  runStreamingOut(command: CommandSpec, consume: (stdout: Readable) => Promise<void>, options?: StreamingOptions): Promise<void>;
+  /** Run a command as the service user with `input` as its stdin; a failing `input` kills the command and rejects. */
+  runStreamingIn(command: CommandSpec, input: Readable, options?: StreamingOptions): Promise<void>;
+  /** Write a file owned by the service user (mode 0600 unless given) from a stream, atomically: all of it or nothing. */
+  writeFileFrom(path: string, source: Readable, mode?: number): Promise<void>;
+}
+
+/** Options of a streaming command. */
+export interface StreamingOptions {
+  cwd?: string;
+  signal?: AbortSignal;
+}
+
+/** Where the bytes of a backup go, one named stream at a time (`base.tar`, `dump.rdb`). */
+export interface BackupSink {
+  /** Store all of `source` as stream `name`; resolves (with what the sink tells of it) once it is stored. */
+  writeStream(name: string, source: Readable): Promise<unknown>;
+}
+
+/** The streams of a backup being restored; each is checked chunk by chunk as it is read and errors on bad data. */
+export interface BackupSource {
+  openStream(name: string): Readable;
+}
+
+/** What a backup method needs of the running instance it backs up. */
+export interface BackupContext {
+  /** The instance: layout (its run directory takes temporary credential files), version, parameters. */
+  instance: InstanceContext;
+  /** The account to connect with. */
+  account: Credentials;
+  /** A private directory (service user, 0700) for files such as credentials; emptied when the control plane starts, so none outlives a crash. */
+  scratchDirectory: string;
+  /** Aborts the backup (the control plane is stopping, or the Backup was deleted). */
+  signal: AbortSignal;
+}
+
+/** A way to back up an instance and restore it, as KubeBlocks' backup methods (and their ActionSets) are. */
+export interface BackupMethodDefinition {
+  name: string;
+  description: string;
+  /** The role to back up from, and the one to fall back to when no instance has it (KubeBlocks' policy templates). */
+  targetRole: string;
+  fallbackRole?: string;
+  /** Stream a backup of the running instance into `sink`. */
+  backup(context: BackupContext, sink: BackupSink, host: HostAccess): Promise<void>;
+  /**
+   * Fill the empty data directory of a new instance from a backup taken with this method, with the system
+   * accounts set to `accounts`, and mark it initialised last: a restore cut short is never taken for a finished one.
+   */
+  restore(context: InstanceContext, source: BackupSource, accounts: readonly Credentials[], host: HostAccess): Promise<void>;
 }
 
 /** How to stop the server process gracefully. */
@@ -119,4 +174,90 @@ export interface Engine {
   clientCommand(port: number, account: Credentials): { command: string; args: string[]; env: Record<string, string>; passwordFile?: { envVar: string; content: string } };
   /** A connection URI (contains the password: shown only on request). */
   connectionUri(host: string, port: number, account: Credentials): string;
+  /** Backup methods, the first being the default. */
+  readonly backupMethods: readonly BackupMethodDefinition[];
+  /** Primary/replica replication, for engines whose topologies have `replicated` components. */
+  readonly replication?: EngineReplication;
+}
+
+/** A server another instance connects to, on this host. */
+export interface UpstreamAddress {
+  host: string;
+  port: number;
+}
+
+/** The accounts replication work needs: the administrator and the replication account. */
+export interface ReplicationCredentials {
+  admin: Credentials;
+  replication: Credentials;
+}
+
+/** The role an instance is to start in. */
+export type DesiredReplicationRole = { role: "primary" } | { role: "secondary"; upstream: UpstreamAddress };
+
+/** One replica as its primary sees it. */
+export interface ReplicaObservation {
+  /** The replica's replication name (see EngineReplication.replicaName). */
+  name: string;
+  /** Engine's word for the link, e.g. `streaming`, `catchup`. */
+  state: string | undefined;
+  /** Bytes the primary has written that the replica has not applied yet. */
+  lagBytes: number | undefined;
+  /** Time the replica is behind, when the engine reports it. */
+  lagMs: number | undefined;
+}
+
+/** What a replication probe saw on one running instance. */
+export interface ReplicationObservation {
+  role: "primary" | "secondary";
+  /** Which generation of primaries the instance follows (PostgreSQL's timeline); later is newer. */
+  timeline: number;
+  /** On a secondary: the position it has received, engine-specific (an LSN); compare only through the engine. */
+  received: string | undefined;
+  /** On a secondary: the position it has applied. */
+  applied: string | undefined;
+  /** On a secondary: the port of the server it streams from, when it streams. */
+  streamingFrom: number | undefined;
+  /** On a primary: its replicas. */
+  replicas: ReplicaObservation[];
+}
+
+/** A replica that may be promoted, with what the probe saw. */
+export interface FailoverCandidate {
+  instanceName: string;
+  observation: ReplicationObservation;
+}
+
+/**
+ * The replication capability of an engine: everything a controller needs to run a primary with replicas,
+ * switch over and fail over, without knowing the engine. Every operation is safe to repeat.
+ */
+export interface EngineReplication {
+  /** The account replicas connect as; its Secret is created with the system accounts of a replicated component. */
+  readonly account: SystemAccount;
+  /** The name a replica goes by on its primary (slot, application name). */
+  replicaName(instanceName: string): string;
+  /** Fill the empty data directory of `context` with a copy of the running primary at `upstream`, set up as its replica. */
+  cloneReplica(context: InstanceContext, upstream: UpstreamAddress, credentials: ReplicationCredentials, host: HostAccess): Promise<void>;
+  /**
+   * Before each start, after `configure`: write the replication settings of `desired`. A data directory that last ran
+   * as a primary and is to start as a replica is first rewound onto (or re-cloned from) the upstream, which must run.
+   */
+  configureRole(context: InstanceContext, desired: DesiredReplicationRole, credentials: ReplicationCredentials, host: HostAccess): Promise<void>;
+  /** Is the data directory of `context` (initialised, not running) one that last ran as a primary? */
+  lastRanAsPrimary(context: InstanceContext): Promise<boolean>;
+  /** Replication state of the running instance on `port`; undefined when it cannot be asked. */
+  probe(port: number, admin: Credentials): Promise<ReplicationObservation | undefined>;
+  /** Promote the running replica on `context`, waiting until it accepts writes. */
+  promote(context: InstanceContext, admin: Credentials, host: HostAccess): Promise<void>;
+  /** Stop the instance on `context` so it cannot accept writes (fast, then immediate); resolves once nothing runs. */
+  fence(context: InstanceContext, host: HostAccess): Promise<void>;
+  /** Has `candidate` received everything the stopped former primary on `former` wrote before it stopped? */
+  caughtUp(former: InstanceContext, candidate: ReplicationObservation, host: HostAccess): Promise<boolean>;
+  /** Point the running replica on `context` at the primary `upstream`, without a restart. */
+  follow(context: InstanceContext, upstream: UpstreamAddress, credentials: ReplicationCredentials, host: HostAccess): Promise<void>;
+  /** The candidates in the order they should be promoted, best first; ineligible ones left out. */
+  rankCandidates(candidates: readonly FailoverCandidate[]): string[];
+  /** Stop keeping data for a replica that is gone (its slot), on the primary on `port`. */
+  forgetReplica(port: number, admin: Credentials, instanceName: string): Promise<void>;
 }

@@ -10,6 +10,7 @@ import type { Logger } from "../util/index.ts";
 import type { Access } from "./access/index.ts";
 import { resourceAttributes } from "./access/index.ts";
 import { createAdmission, defaultAdmitters, type Admission, type AdmitterRegistry } from "./admission/index.ts";
+import { dataProtectionEndpoint, type DataProtectionApi } from "./data-protection-api.ts";
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from "./discovery.ts";
 import type { Endpoint } from "./endpoint.ts";
 import type { EngineLookup } from "./engine-lookup.ts";
@@ -38,6 +39,8 @@ export interface ApiServerOptions {
   tls: { key: string; cert: string };
   /** Admission rules by kind; defaults to the built-in ones. */
   admitters?: AdmitterRegistry;
+  /** Backup verification (absent: the verify endpoint is not served). */
+  dataProtection?: DataProtectionApi;
   /** Milliseconds a client has to send a whole request (default 30 s). */
   requestTimeoutMs?: number;
 }
@@ -113,8 +116,11 @@ interface Served {
 }
 
 function resolveEndpoint(served: Served, method: string, url: URL): Endpoint {
-  const security = securityEndpoint(served.services, method, pathSegments(url.pathname));
+  const segments = pathSegments(url.pathname);
+  const security = securityEndpoint(served.services, method, segments);
   if (security) return security;
+  const dataProtection = dataProtectionEndpoint(served.options.dataProtection, method, segments);
+  if (dataProtection) return dataProtection;
   const route = parseRoute(url.pathname);
   if (route.type === "resource") return resourceEndpoint(served, route, method, url.searchParams);
   if (method !== "GET") throw new MethodNotAllowedError(`${method} is not allowed on ${url.pathname}; it is read-only (GET)`);

@@ -59,7 +59,11 @@ test("kill -9 of the server during creation, then a restart: Running, with exact
 
 test("a server restart leaves databases running: same pid, and an open session keeps working", async () => {
   const pod = await server.api<Instance>("/apis/holdfast.io/v1alpha1/namespaces/default/instances/crashy-postgresql-0");
-  const uri = await connectionUri(server, "crashy", "default");
+  // The session goes to the instance itself: the stable endpoint lives in the control plane, and its clients reconnect.
+  const endpointUri = await connectionUri(server, "crashy", "default");
+  const direct = new URL(endpointUri);
+  direct.port = String(pod.spec.port);
+  const uri = direct.toString();
   const session = spawn("psql", [uri, "-X", "-A", "-t", "-q"], { stdio: ["pipe", "pipe", "pipe"] });
   let output = "";
   session.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -77,6 +81,7 @@ test("a server restart leaves databases running: same pid, and an open session k
     assert.equal(again.status?.restartCount ?? 0, pod.status?.restartCount ?? 0);
     session.stdin.write("select 'after';\n");
     await eventually("the answer in the same session after the restart", () => Promise.resolve(output.includes("after") ? true : undefined), 10_000);
+    assert.equal((await psql(endpointUri, "select 'again'")).stdout.trim(), "again", "a new connection through the endpoint works after the restart");
   } finally {
     session.stdin.end();
     session.kill();

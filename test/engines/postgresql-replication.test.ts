@@ -241,13 +241,17 @@ describe("postgresql replication", { timeout: 900_000 }, () => {
     assert.match(standby.replayTimestamp ?? "", /^\d{4}-\d\d-\d\dT/);
   });
 
-  it("keeps both passwords out of every data directory, the replication one in a 0600 passfile only", async () => {
+  it("keeps both passwords out of every data directory, the replication one in a standby's 0600 passfile only", async () => {
     for (const name of ["pg-0", "pg-1", "pg-2"]) {
       const { dataDirectory, runDirectory } = node(name).context;
       for (const secret of [admin.password, replication.password]) assert.deepEqual((await filesContaining(dataDirectory, secret)).hits, []);
+      assert.deepEqual((await filesContaining(runDirectory, admin.password)).hits, []);
+      if (name === "pg-0") {
+        assert.deepEqual((await filesContaining(runDirectory, replication.password)).hits, [], "the primary connects to nobody and keeps no passfile");
+        continue;
+      }
       assert.deepEqual((await filesContaining(runDirectory, replication.password)).hits, [join(runDirectory, "replication.pgpass")]);
       assert.equal((await stat(join(runDirectory, "replication.pgpass"))).mode & 0o777, 0o600);
-      assert.deepEqual((await filesContaining(runDirectory, admin.password)).hits, []);
     }
   });
 

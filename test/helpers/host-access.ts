@@ -7,6 +7,7 @@ import { chmod, chown, mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { promisify } from "node:util";
 import type { CommandSpec, HostAccess } from "../../src/engines/index.ts";
+import { createHostAccess } from "../../src/runtime/index.ts";
 
 const execFileAsync = promisify(execFile);
 
@@ -78,6 +79,8 @@ function createdChain(first: string | undefined, path: string): string[] {
 /** The test HostAccess; creates the `holdfast` user when running as root. */
 export async function createTestHostAccess(): Promise<TestHostAccess> {
   const identity = await serviceIdentity();
+  // Streaming commands and files behave as in the runtime, as the same user.
+  const runtime = createHostAccess({ name: SERVICE_USER, uid: identity?.uid ?? process.getuid?.() ?? 0, gid: identity?.gid ?? process.getgid?.() ?? 0 });
   const own = async (path: string, mode: number): Promise<void> => {
     await chmod(path, mode);
     if (identity) await chown(path, identity.uid, identity.gid);
@@ -93,6 +96,9 @@ export async function createTestHostAccess(): Promise<TestHostAccess> {
       const first = await mkdir(path, { recursive: true, mode: 0o700 });
       for (const dir of createdChain(first, path)) await own(dir, 0o700);
     },
+    runStreamingOut: (spec, consume, options) => runtime.runStreamingOut(spec, consume, options),
+    runStreamingIn: (spec, input, options) => runtime.runStreamingIn(spec, input, options),
+    writeFileFrom: (path, source, mode) => runtime.writeFileFrom(path, source, mode),
     spawnServer(spec, cwd) {
       return spawn(spec.command, spec.args, { ...identity, cwd, env: childEnv(spec.env), detached: true, stdio: ["ignore", "pipe", "pipe"] });
     },

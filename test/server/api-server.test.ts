@@ -84,7 +84,7 @@ void test("health, version and discovery", async () => {
   assert.equal(version.headers.get("x-content-type-options"), "nosniff");
   assert.equal(version.headers.get("cache-control"), "no-store");
   const groups = (await call("GET", "/apis")).body["groups"] as { name: string }[];
-  assert.deepEqual(groups.map((g) => g.name), ["apps.kubeblocks.io", "holdfast.io", "operations.kubeblocks.io", "rbac.authorization.k8s.io"]);
+  assert.deepEqual(groups.map((g) => g.name), ["apps.kubeblocks.io", "dataprotection.kubeblocks.io", "holdfast.io", "operations.kubeblocks.io", "rbac.authorization.k8s.io"]);
   const apps = (await call("GET", "/apis/apps.kubeblocks.io/v1")).body["resources"] as { name: string; kind: string; namespaced: boolean; verbs: string[] }[];
   const clusters = apps.find((r) => r.name === "clusters");
   assert.equal(clusters?.kind, "Cluster");
@@ -196,7 +196,7 @@ void test("422 with field causes for invalid clusters", async () => {
     { name: "unknown clusterDef", manifest: clusterManifest("t4", {}, { clusterDef: "oracle" }), field: "spec.clusterDef", message: /known engines: postgresql, redis/ },
     { name: "version not installed", manifest: clusterManifest("t5", { serviceVersion: "14.7.2" }), field: "spec.componentSpecs[0].serviceVersion", message: /installed postgresql versions: 15\.[0-9]+/ },
     { name: "bad name", manifest: clusterManifest("Bad_Name"), field: "metadata.name", message: /DNS-1123/ },
-    { name: "too many replicas", manifest: clusterManifest("t7", { replicas: 3 }), field: "spec.componentSpecs[0].replicas", message: /not supported yet/ },
+    { name: "too many replicas", manifest: clusterManifest("t7", { replicas: 6 }), field: "spec.componentSpecs[0].replicas", message: /at most 5 replica\(s\).*not supported yet/ },
   ];
   for (const c of cases) {
     const reply = await call("POST", CLUSTERS, c.manifest);

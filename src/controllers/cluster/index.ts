@@ -1,6 +1,7 @@
 /** The cluster controller: Cluster → account Secrets and Instances, and the cluster's phase and conditions. */
 export * from "./labels.ts";
 export * from "./plan.ts";
+export * from "./roles.ts";
 export * from "./status.ts";
 export * from "./resolve.ts";
 export * from "./reconciler.ts";

@@ -4,6 +4,8 @@ export const LABEL_INSTANCE = "app.kubernetes.io/instance";
 export const LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
 export const LABEL_COMPONENT = "apps.kubeblocks.io/component-name";
 export const LABEL_ACCOUNT = "apps.kubeblocks.io/system-account";
+/** The role an instance was last seen in (`primary`, `secondary`), as KubeBlocks labels pods. */
+export const LABEL_ROLE = "kubeblocks.io/role";
 export const MANAGED_BY = "holdfast";
 
 /** Finalizer the cluster controller holds until a cluster's instances are gone. */

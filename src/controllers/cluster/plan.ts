@@ -5,6 +5,8 @@
 import type { Cluster, ClusterStatus, Condition, Instance, InstanceSpec } from "../../api/index.ts";
 import { accountSecretName, instanceName } from "../../api/index.ts";
 import { restartAnnotation } from "./labels.ts";
+import { restoreFields } from "./restore.ts";
+import { isProtectedPrimary, roleFields } from "./roles.ts";
 import { clusterStatus } from "./status.ts";
 
 /** A component with everything the plan needs already looked up (engine, installed version). */
@@ -19,6 +21,8 @@ export interface ResolvedComponent {
   accounts: readonly string[];
   /** Features of the spec the runtime cannot honour, for the status condition. */
   limitations: readonly string[];
+  /** Does the component run a primary with replicas (its topology says so and the engine can)? */
+  replicated?: boolean;
 }
 
 /** An instance to create; the port is allocated when acting. */
@@ -51,7 +55,7 @@ export function planCluster(input: PlanInput, finalizer: string): ClusterPlan {
   const { cluster } = input;
   const hasFinalizer = (cluster.metadata.finalizers ?? []).includes(finalizer);
   if (cluster.metadata.deletionTimestamp !== undefined) return planDeletion(input, hasFinalizer);
-  const desired = input.resolveError === undefined ? desiredInstances(cluster, input.components) : [];
+  const desired = input.resolveError === undefined ? desiredInstances(cluster, input.components, input.instances) : [];
   const byName = new Map(input.instances.map((i) => [i.metadata.name, i]));
   const wanted = new Set(desired.map((d) => d.name));
   return {
@@ -63,7 +67,9 @@ export function planCluster(input: PlanInput, finalizer: string): ClusterPlan {
       return live !== undefined && live.metadata.deletionTimestamp === undefined && specDiffers(live.spec, d.spec);
     }),
     instancesToDelete:
-      input.resolveError === undefined ? input.instances.filter((i) => !wanted.has(i.metadata.name) && i.metadata.deletionTimestamp === undefined).map((i) => i.metadata.name) : [],
+      input.resolveError === undefined
+        ? input.instances.filter((i) => !wanted.has(i.metadata.name) && i.metadata.deletionTimestamp === undefined && !isProtectedPrimary(cluster, input.components, i)).map((i) => i.metadata.name)
+        : [],
     removeFinalizer: false,
     status: clusterStatus(input),
   };
@@ -92,17 +98,17 @@ function planDeletion(input: PlanInput, hasFinalizer: boolean): ClusterPlan {
 }
 
 /** The instances every component should have, by name. */
-export function desiredInstances(cluster: Cluster, components: readonly ResolvedComponent[]): InstanceToCreate[] {
+export function desiredInstances(cluster: Cluster, components: readonly ResolvedComponent[], live: readonly Instance[] = []): InstanceToCreate[] {
   const result: InstanceToCreate[] = [];
   for (const component of components) {
     for (let ordinal = 0; ordinal < component.replicas; ordinal++) {
-      result.push({ name: instanceName(cluster.metadata.name, component.name, ordinal), spec: instanceSpec(cluster, component, ordinal) });
+      result.push({ name: instanceName(cluster.metadata.name, component.name, ordinal), spec: instanceSpec(cluster, component, ordinal, live) });
     }
   }
   return result;
 }
 
-function instanceSpec(cluster: Cluster, component: ResolvedComponent, ordinal: number): Omit<InstanceSpec, "port"> {
+function instanceSpec(cluster: Cluster, component: ResolvedComponent, ordinal: number, live: readonly Instance[]): Omit<InstanceSpec, "port"> {
   const restartRequest = cluster.metadata.annotations?.[restartAnnotation(component.name)];
   return {
     engine: component.engine,
@@ -111,10 +117,11 @@ function instanceSpec(cluster: Cluster, component: ResolvedComponent, ordinal: n
     componentName: component.name,
     ordinal,
     running: !component.stopped,
-    role: ordinal === 0 ? "primary" : "secondary",
+    ...roleFields(cluster, component, ordinal, live),
     parameters: component.parameters,
     deleteData: cluster.spec.terminationPolicy !== "DoNotTerminate",
     ...(restartRequest === undefined ? {} : { restartRequest }),
+    ...restoreFields(cluster, component.name, ordinal),
   };
 }
 

@@ -26,12 +26,24 @@ export async function resolveComponents(cluster: Cluster, engines: EngineLookup)
       const have = installed.map((v) => v.version).join(", ") || "none";
       return { components, error: `component ${spec.name}: ${engine.name} ${spec.serviceVersion ?? "(any)"} is not installed (installed: ${have}); run holdfast engines install` };
     }
-    components.push(resolved(spec, engine, version));
+    components.push(resolved(spec, engine, version, isReplicated(cluster, spec, engine)));
   }
   return { components };
 }
 
-function resolved(spec: ComponentSpec, engine: Engine, version: EngineVersion): ResolvedComponent {
+/** Does the component's topology replicate it, and can the engine? (`topology` counts only with a clusterDef, as in admission.) */
+export function isReplicated(cluster: Cluster, spec: ComponentSpec, engine: Engine): boolean {
+  if (engine.replication === undefined) return false;
+  const usesClusterDef = cluster.spec.clusterDef !== undefined && cluster.spec.clusterDef !== "";
+  const requested = usesClusterDef ? cluster.spec.topology : undefined;
+  const topologies = engine.definition.topologies;
+  const topology = requested !== undefined && requested !== "" ? topologies.find((t) => t.name === requested) : (topologies.find((t) => t.default) ?? topologies[0]);
+  const definition = topology?.components.find((c) => c.name === spec.name) ?? (topology?.components.length === 1 ? topology.components[0] : undefined);
+  return definition?.replicated === true;
+}
+
+function resolved(spec: ComponentSpec, engine: Engine, version: EngineVersion, replicated: boolean): ResolvedComponent {
+  const replicationAccount = replicated ? engine.replication?.account.name : undefined;
   return {
     name: spec.name,
     engine: engine.name,
@@ -39,8 +51,9 @@ function resolved(spec: ComponentSpec, engine: Engine, version: EngineVersion): 
     replicas: spec.replicas,
     stopped: spec.stop === true,
     parameters: engine.parametersFor(spec.resources),
-    accounts: engine.systemAccounts.map((a) => a.name),
+    accounts: [...engine.systemAccounts.map((a) => a.name), ...(replicationAccount === undefined ? [] : [replicationAccount])],
     limitations: limitationsOf(spec),
+    replicated,
   };
 }
 

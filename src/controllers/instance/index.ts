@@ -2,3 +2,5 @@
 export * from "./reconciler.ts";
 export * from "./layout.ts";
 export * from "./backoff.ts";
+export { readAccounts } from "./accounts.ts";
+export { readReplicationCredentials } from "./replication.ts";

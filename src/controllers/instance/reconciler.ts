@@ -5,13 +5,15 @@
  */
 import { instanceConfigHash, instanceNeedsRestart, now, type Instance, type InstanceStatus } from "../../api/index.ts";
 import type { HomePaths } from "../../config/index.ts";
-import { errorMessage, UnavailableError } from "../../errors/index.ts";
+import { ConflictError, errorMessage, UnavailableError } from "../../errors/index.ts";
 import type { Credentials, Engine, EngineVersion, HostAccess, InstanceContext } from "../../engines/index.ts";
 import { createInstanceDirectories, findAdoptableProcess, removeInstanceDirectory, tailFile, type ProcessHandle, type ProcessSupervisor, type ServiceUser } from "../../runtime/index.ts";
 import type { Store } from "../../store/index.ts";
 import type { EngineLookup } from "../cluster/index.ts";
-import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
+import { BackupDamagedError, type DataRestorer } from "../../dataprotection/index.ts";
+import { findCondition, setCondition, splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
 import { readAccounts } from "./accounts.ts";
+import { desiredRole, fencesOnExit, isFenced, lookUpUpstream, mayRun, readReplicationCredentials, replicationOf, roleChanged, type UpstreamLookup } from "./replication.ts";
 import { nextFailureCount, restartDelayMs } from "./backoff.ts";
 import { instanceLayout, instanceLogFile } from "./layout.ts";
 import { clearDirectory } from "./clear-directory.ts";
@@ -26,6 +28,9 @@ const FIRST_PROBE_MS = 20;
 const STARTING_POLL_MAX_MS = 250;
 const LIVENESS_POLL_MS = 1000;
 const READINESS_EVERY_MS = 5000;
+/** Condition on an instance restored from a backup; False with BACKUP_DAMAGED stops further attempts. */
+const RESTORED = "Restored";
+const BACKUP_DAMAGED = "BackupDamaged";
 
 export interface InstanceReconcilerOptions {
   store: Store;
@@ -35,6 +40,8 @@ export interface InstanceReconcilerOptions {
   user: ServiceUser;
   host: HostAccess;
   paths: HomePaths;
+  /** Fills the data directory of an instance whose spec names a backup (spec.restore). */
+  restorer?: DataRestorer;
 }
 
 interface Context {
@@ -64,7 +71,7 @@ export class InstanceReconciler implements Reconciler {
       context.instance = await this.#o.store.update<Instance>({ ...instance, metadata: { ...instance.metadata, finalizers: [...(instance.metadata.finalizers ?? []), INSTANCE_FINALIZER] } });
     }
     const running = await this.#findProcess(context);
-    if (!context.instance.spec.running) return this.#ensureStopped(context, running);
+    if (!mayRun(context.instance)) return this.#ensureStopped(context, running);
     if (running && instanceNeedsRestart(context.instance)) {
       const requested = restartRequested(context.instance);
       await this.#stopProcess(context, running);
@@ -95,13 +102,17 @@ export class InstanceReconciler implements Reconciler {
   }
 
   async #ensureStopped(c: Context, running: ProcessHandle | undefined): Promise<ReconcileResult | undefined> {
+    const fenced = isFenced(c.instance);
     if (running) {
       await this.#setStatus(c.instance, { phase: "Stopping", ready: false });
       await this.#stopProcess(c, running);
-      await this.#o.events.record(c.instance, "Normal", "Stopped", "stopped on request");
+      await this.#o.events.record(c.instance, "Normal", "Stopped", fenced ? "fenced: stopped so it cannot accept writes" : "stopped on request");
     }
-    if (c.instance.status?.phase !== "Stopped" || c.instance.status.pid !== undefined) {
-      await this.#setStatus(c.instance, { phase: "Stopped", ready: false, pid: undefined, processStartTicks: undefined, role: undefined, message: undefined });
+    // The write also acknowledges the spec seen (observedGeneration): the ha controller waits for it after fencing.
+    const acknowledged = c.instance.status?.observedGeneration === c.instance.metadata.generation;
+    if (c.instance.status?.phase !== "Stopped" || c.instance.status.pid !== undefined || !acknowledged) {
+      const message = fenced ? "fenced: not started until the ha controller releases it" : undefined;
+      await this.#setStatus(c.instance, { phase: "Stopped", ready: false, pid: undefined, processStartTicks: undefined, role: undefined, message });
     }
     return undefined;
   }
@@ -124,6 +135,7 @@ export class InstanceReconciler implements Reconciler {
     const delay = restartDelayMs(failures);
     const logTail = await tailFile(c.logFile, 600).catch(() => "");
     const message = `process ${status.pid} exited unexpectedly${logTail === "" ? "" : `; last log lines: ${lastLines(logTail, 3)}`}`;
+    if (fencesOnExit(c.instance)) return this.#fenceAfterExit(c, message);
     c.instance = await this.#setStatus(c.instance, {
       pid: undefined,
       processStartTicks: undefined,
@@ -141,13 +153,16 @@ export class InstanceReconciler implements Reconciler {
 
   async #start(c: Context, reason: string, message: string): Promise<ReconcileResult> {
     const accounts = await readAccounts(this.#o.store, c.instance, c.engine);
+    const upstream = await lookUpUpstream(this.#o.store, c.instance);
+    if (upstream.kind === "waiting") return this.#waitForUpstream(c, upstream.message);
     try {
-      await this.#prepare(c, accounts);
+      await this.#prepare(c, accounts, upstream);
     } catch (error) {
       if (error instanceof InitializationError) return this.#initFailed(c, error.message);
       throw error;
     }
     await c.engine.configure(c.ctx, accounts, this.#o.host);
+    await this.#configureRole(c, accounts, upstream);
     const handle = await this.#o.supervisor.spawn({ command: c.engine.startCommand(c.ctx), user: this.#o.user, logFile: c.logFile, cwd: c.ctx.rootDirectory });
     c.instance = await this.#setStatus(c.instance, {
       phase: "Starting",
@@ -166,7 +181,7 @@ export class InstanceReconciler implements Reconciler {
   }
 
   /** Create the directories and initialise the data directory unless a complete initialisation exists. */
-  async #prepare(c: Context, accounts: readonly Credentials[]): Promise<void> {
+  async #prepare(c: Context, accounts: readonly Credentials[], upstream: UpstreamLookup): Promise<void> {
     // The namespace directory only needs to be traversable (not listable) by the service user.
     await mkdir(dirname(c.ctx.rootDirectory), { recursive: true, mode: 0o711 });
     await createInstanceDirectories(c.ctx, this.#o.user);
@@ -174,11 +189,83 @@ export class InstanceReconciler implements Reconciler {
     c.instance = await this.#setStatus(c.instance, { phase: "Initializing", message: undefined });
     await clearDirectory(c.ctx.dataDirectory);
     try {
-      await c.engine.initialize(c.ctx, accounts, this.#o.host);
+      await this.#initializeData(c, accounts, upstream);
     } catch (error) {
       throw new InitializationError(errorMessage(error), { cause: error });
     }
-    await this.#o.events.record(c.instance, "Normal", "Initialized", `initialised ${c.engine.name} ${c.version.version} data directory`);
+    const how = upstream.kind === "ready" ? `cloned from ${upstream.name}` : "initialised";
+    await this.#o.events.record(c.instance, "Normal", "Initialized", `${how} ${c.engine.name} ${c.version.version} data directory`);
+  }
+
+  /** A replica's data is a copy of its running upstream; anything else starts empty. */
+  async #initializeData(c: Context, accounts: readonly Credentials[], upstream: UpstreamLookup): Promise<void> {
+    const replication = replicationOf(c.instance, c.engine);
+    if (replication !== undefined && upstream.kind === "ready") {
+      const credentials = await readReplicationCredentials(this.#o.store, c.instance, replication, accounts);
+      await replication.cloneReplica(c.ctx, { host: "127.0.0.1", port: upstream.port }, credentials, this.#o.host);
+      return;
+    }
+    if (c.instance.spec.restore !== undefined && this.#o.restorer !== undefined) return this.#restoreData(c, accounts, this.#o.restorer);
+    await c.engine.initialize(c.ctx, accounts, this.#o.host);
+  }
+
+  /**
+   * The data comes from a backup, checked as it is read: a damaged backup fails here and the instance never starts.
+   * A backup found damaged is not read again (it would fail the same way); the Restored condition says why.
+   */
+  async #restoreData(c: Context, accounts: readonly Credentials[], restorer: DataRestorer): Promise<void> {
+    const { backupNamespace, backupName } = c.instance.spec.restore ?? { backupNamespace: "", backupName: "" };
+    const refused = findCondition(c.instance.status?.conditions, RESTORED);
+    if (refused?.status === "False" && refused.reason === BACKUP_DAMAGED) throw new Error(refused.message);
+    c.instance = await this.#setStatus(c.instance, { message: `restoring from backup ${backupNamespace}/${backupName}` });
+    try {
+      await restorer.restore({ instance: c.instance, engine: c.engine, context: c.ctx, accounts, host: this.#o.host });
+    } catch (error) {
+      if (error instanceof BackupDamagedError) {
+        const conditions = setCondition(c.instance.status?.conditions, { type: RESTORED, status: "False", reason: BACKUP_DAMAGED, message: error.message });
+        c.instance = await this.#setStatus(c.instance, { conditions });
+      }
+      throw error;
+    }
+    const conditions = setCondition(c.instance.status?.conditions, { type: RESTORED, status: "True", reason: "RestoredFromBackup", message: `data restored from backup ${backupNamespace}/${backupName}` });
+    c.instance = await this.#setStatus(c.instance, { conditions });
+    await this.#recordOnClusterToo(c, "Normal", "Restored", `data restored from backup ${backupNamespace}/${backupName}`);
+  }
+
+  /** Replication settings for the role to start in; a former primary starting as a replica is rewound first. */
+  async #configureRole(c: Context, accounts: readonly Credentials[], upstream: UpstreamLookup): Promise<void> {
+    const replication = replicationOf(c.instance, c.engine);
+    if (replication === undefined) return;
+    const credentials = await readReplicationCredentials(this.#o.store, c.instance, replication, accounts);
+    const desired = desiredRole(upstream);
+    const rejoining = desired.role === "secondary" && (await replication.lastRanAsPrimary(c.ctx));
+    if (rejoining) c.instance = await this.#setStatus(c.instance, { phase: "Initializing", message: `rejoining as a replica of ${upstream.kind === "ready" ? upstream.name : "?"}` });
+    await replication.configureRole(c.ctx, desired, credentials, this.#o.host);
+    if (rejoining) await this.#recordOnClusterToo(c, "Normal", "Rejoined", `former primary rewound onto ${upstream.kind === "ready" ? upstream.name : "?"} and configured as its replica`);
+  }
+
+  /** A replica cannot start before its upstream runs as primary: wait without counting a failure. */
+  async #waitForUpstream(c: Context, message: string): Promise<ReconcileResult> {
+    if (c.instance.status?.message !== message) c.instance = await this.#setStatus(c.instance, { phase: "Pending", ready: false, message });
+    return { requeueAfterMs: 500 };
+  }
+
+  /** A primary with replicas does not restart after a crash: it fences itself and the ha controller fails over or restarts it. */
+  async #fenceAfterExit(c: Context, message: string): Promise<ReconcileResult | undefined> {
+    const live = c.instance;
+    c.instance = await this.#o.store.update<Instance>({ ...live, spec: { ...live.spec, replication: { ...live.spec.replication, fenced: true } } });
+    c.instance = await this.#setStatus(c.instance, {
+      pid: undefined,
+      processStartTicks: undefined,
+      ready: false,
+      role: undefined,
+      lastTerminatedAt: now(),
+      restartCount: (live.status?.restartCount ?? 0) + 1,
+      phase: "Stopped",
+      message: `${message}; fenced until the ha controller fails over or restarts it`,
+    });
+    await this.#recordOnClusterToo(c, "Warning", "Fenced", `${message}; fenced instead of restarted: it was the primary and replicas can take over`);
+    return undefined;
   }
 
   /** Initialisation failed: report it and retry after a growing delay (the status write must not retry at once). */
@@ -195,7 +282,7 @@ export class InstanceReconciler implements Reconciler {
   async #observe(c: Context, running: ProcessHandle): Promise<ReconcileResult> {
     const status = c.instance.status ?? {};
     const name = c.instance.metadata.name;
-    const due = status.ready !== true || Date.now() - (this.#lastProbe.get(name) ?? 0) >= READINESS_EVERY_MS;
+    const due = status.ready !== true || roleChanged(c.instance) || Date.now() - (this.#lastProbe.get(name) ?? 0) >= READINESS_EVERY_MS;
     if (!due) return { requeueAfterMs: LIVENESS_POLL_MS };
     this.#lastProbe.set(name, Date.now());
     const [admin] = await readAccounts(this.#o.store, c.instance, c.engine);
@@ -231,10 +318,23 @@ export class InstanceReconciler implements Reconciler {
 
   /** Write status changes (undefined removes a field); skipped when nothing changes. */
   async #setStatus(instance: Instance, changes: Partial<Record<keyof InstanceStatus, unknown>>): Promise<Instance> {
-    const entries = Object.entries({ ...instance.status, observedGeneration: instance.metadata.generation, ...changes });
-    const merged = Object.fromEntries(entries.filter(([, value]) => value !== undefined)) as InstanceStatus;
-    if (JSON.stringify(merged) === JSON.stringify(instance.status)) return instance;
-    return this.#o.store.updateStatus<Instance>({ ...instance, status: merged });
+    // observedGeneration is the spec this pass acted on, even when the write is retried on a newer object.
+    const observedGeneration = instance.metadata.generation;
+    let current = instance;
+    for (let attempt = 1; ; attempt++) {
+      const entries = Object.entries({ ...current.status, observedGeneration, ...changes });
+      const merged = Object.fromEntries(entries.filter(([, value]) => value !== undefined)) as InstanceStatus;
+      if (JSON.stringify(merged) === JSON.stringify(current.status)) return current;
+      try {
+        return await this.#o.store.updateStatus<Instance>({ ...current, status: merged });
+      } catch (error) {
+        // Another writer (the ha controller's labels and lag) came first: apply these changes to its version,
+        // rather than fail halfway through a start and lose track of the process just spawned.
+        const latest = error instanceof ConflictError && attempt < 5 ? await this.#o.store.get<Instance>({ kind: "Instance", namespace: instance.metadata.namespace ?? "default", name: instance.metadata.name }) : undefined;
+        if (latest === undefined || latest.metadata.uid !== instance.metadata.uid) throw error;
+        current = latest;
+      }
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 /** How far an OpsRequest has come, judged from the cluster and its instances (pure). */
 import type { Cluster, Instance, OpsRequest } from "../../api/index.ts";
+import { switchoverProgress } from "./switchover.ts";
 
 export interface OpsProgress {
   done: number;
@@ -31,6 +32,8 @@ export function opsProgress(ops: OpsRequest, cluster: Cluster, instances: readon
       const restarted = (i: Instance): boolean => i.status?.appliedRestartRequest === token && i.status.ready === true;
       return fromInstances(affected, restarted, affected.length > 0 && affected.every(restarted));
     }
+    case "Switchover":
+      return switchoverProgress(ops, cluster, instances);
     default:
       return { done: 0, total: 0, finished: false, failure: `operation type ${ops.spec.type} is not supported by this build` };
   }

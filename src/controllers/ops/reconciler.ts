@@ -4,6 +4,7 @@ import type { Store } from "../../store/index.ts";
 import { LABEL_INSTANCE, restartAnnotation } from "../cluster/index.ts";
 import { setCondition, splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
 import { opsProgress, restartToken, targetComponents } from "./progress.ts";
+import { planSwitchover, switchoverRecord, switchoverRecorded } from "./switchover.ts";
 
 const POLL_MS = 1000;
 const TERMINAL = new Set(["Succeed", "Failed", "Cancelled", "Aborted"]);
@@ -43,8 +44,13 @@ export class OpsRequestReconciler implements Reconciler {
     return all.items.find((o) => o.spec.clusterName === ops.spec.clusterName && o.metadata.name !== ops.metadata.name && o.status?.phase === "Running")?.metadata.name;
   }
 
-  async #begin(ops: OpsRequest, cluster: Cluster): Promise<ReconcileResult> {
-    const updated = await this.#store.update<Cluster>(applyOperation(ops, cluster));
+  async #begin(ops: OpsRequest, cluster: Cluster): Promise<ReconcileResult | undefined> {
+    if (ops.spec.type === "Switchover" && !switchoverRecorded(ops, cluster)) {
+      const failure = await this.#requestSwitchover(ops, cluster);
+      if (failure !== undefined) return this.#finish(ops, "Failed", failure);
+    }
+    // A switchover changes no spec: the cluster as read carries the generation to follow.
+    const updated = ops.spec.type === "Switchover" ? cluster : await this.#store.update<Cluster>(applyOperation(ops, cluster));
     await this.#events.record(ops, "Normal", "OpsRequestStarted", `${ops.spec.type} of cluster ${cluster.metadata.name} started`);
     await this.#setStatus(ops, {
       phase: "Running",
@@ -54,6 +60,20 @@ export class OpsRequestReconciler implements Reconciler {
       conditions: setCondition(ops.status?.conditions, { type: "Progressing", status: "True", reason: "OpsRequestProgressing", message: `${ops.spec.type} is in progress` }),
     });
     return { requeueAfterMs: POLL_MS };
+  }
+
+  /** Record the switchover's target primary in the cluster's status, for the ha controller; a reason when it cannot be done. */
+  async #requestSwitchover(ops: OpsRequest, cluster: Cluster): Promise<string | undefined> {
+    const instances = await this.#store.list<Instance>("Instance", { namespace: cluster.metadata.namespace ?? "default", labelSelector: `${LABEL_INSTANCE}=${cluster.metadata.name}` });
+    const planned = planSwitchover(ops, cluster, instances.items);
+    if ("failure" in planned) return planned.failure;
+    const replication = { ...cluster.status?.replication };
+    for (const plan of planned.plans) replication[plan.component] = switchoverRecord(replication[plan.component], plan, ops, now());
+    // Written against the cluster as read: a failover decided meanwhile makes this conflict, and the next pass plans again.
+    await this.#store.updateStatus<Cluster>({ ...cluster, status: { ...cluster.status, replication } });
+    const summary = planned.plans.map((p) => `${p.component}: ${p.from} → ${p.to}`).join(", ");
+    await this.#events.record(ops, "Normal", "SwitchoverRequested", `switching over ${summary}`);
+    return undefined;
   }
 
   async #follow(ops: OpsRequest, cluster: Cluster): Promise<ReconcileResult | undefined> {

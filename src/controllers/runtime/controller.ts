@@ -16,6 +16,8 @@ export interface ControllerOptions {
   backoff?: BackoffPolicy;
   /** Reconcile every known key again at this interval (a safety net for missed signals). */
   resyncMs?: number;
+  /** Release what the reconciler holds (listeners...) once the workers have stopped. */
+  onStop?: () => Promise<void>;
 }
 
 export class Controller {
@@ -56,6 +58,7 @@ export class Controller {
     for (const watch of this.#watches.splice(0)) watch.stop();
     this.#queue.shutDown();
     await Promise.all(this.#workers);
+    await this.#options.onStop?.();
   }
 
   async #follow(source: WatchSource): Promise<void> {

@@ -1,11 +1,11 @@
 /** What a PostgreSQL cluster is made of: topologies, system accounts, packages. */
 import type { ClusterDefinition, StopBehaviour, SystemAccount } from "../types.ts";
 
-/** The built-in ClusterDefinition `postgresql`. Replication runs one replica until streaming replicas land. */
+/** The built-in ClusterDefinition `postgresql`: `replication` runs a primary and up to four streaming replicas. */
 export const POSTGRESQL_DEFINITION: ClusterDefinition = {
   name: "postgresql",
   topologies: [
-    { name: "replication", default: true, components: [{ name: "postgresql", minReplicas: 1, maxReplicas: 1 }] },
+    { name: "replication", default: true, components: [{ name: "postgresql", minReplicas: 1, maxReplicas: 5, replicated: true }] },
     { name: "standalone", default: false, components: [{ name: "postgresql", minReplicas: 1, maxReplicas: 1 }] },
   ],
 };

@@ -2,11 +2,13 @@
 import { join } from "node:path";
 import { matchVersion } from "../version.ts";
 import type { Engine } from "../types.ts";
+import { PG_BASEBACKUP } from "./basebackup.ts";
 import { postgresqlClientCommand, postgresqlConnectionUri } from "./client.ts";
 import { POSTGRESQL_ACCOUNTS, POSTGRESQL_DEFINITION, POSTGRESQL_PACKAGES, POSTGRESQL_STOP } from "./definition.ts";
 import { configurePostgresql, initializePostgresql, isPostgresqlInitialized } from "./initialize.ts";
 import { postgresqlParametersFor } from "./parameters.ts";
 import { probePostgresqlReady, probePostgresqlRole } from "./probe.ts";
+import { createPostgresqlReplication } from "./replication-capability.ts";
 import { detectPostgresqlVersions } from "./versions.ts";
 
 export { parsePostgresVersion } from "./versions.ts";
@@ -31,6 +33,8 @@ export function createPostgresqlEngine(): Engine {
     probeRole: probePostgresqlRole,
     clientCommand: postgresqlClientCommand,
     connectionUri: postgresqlConnectionUri,
+    backupMethods: [PG_BASEBACKUP],
+    replication: createPostgresqlReplication(),
   };
 }
 

@@ -1,5 +1,5 @@
 /** Writing an instance's replication files: the settings, the include, the passfile, standby.signal. */
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ConflictError, UnavailableError, errorMessage } from "../../errors/index.ts";
 import { exists } from "../marker.ts";
@@ -17,7 +17,7 @@ export async function writeReplicationPassfile(plan: ReplicationPlan, replicatio
 
 /**
  * Apply `plan` to the data directory of `context` (after `configure`, before each start or with a reload):
- * REPLICATION_CONF, its include in postgresql.conf, the passfile and, for a standby, standby.signal.
+ * REPLICATION_CONF, its include in postgresql.conf and, for a standby, the passfile and standby.signal.
  * A standby's data directory is never turned into a primary here: that takes a promotion
  * (starting it without standby.signal would skip the new timeline).
  */
@@ -37,6 +37,11 @@ export async function configureReplication(context: InstanceContext, plan: Repli
   if (next !== current) await host.writeFile(postgresqlConf, next, 0o600);
   await host.writeFile(join(context.dataDirectory, REPLICATION_CONF), renderReplicationConf(plan), 0o600);
   await host.mkdir(context.runDirectory);
+  // Only a standby connects to another server: a primary keeps no copy of the replication password.
+  if (plan.role === "primary") {
+    await rm(plan.passfile, { force: true });
+    return;
+  }
   await writeReplicationPassfile(plan, replication, host);
-  if (plan.role === "standby") await host.writeFile(signal, "", 0o600);
+  await host.writeFile(signal, "", 0o600);
 }

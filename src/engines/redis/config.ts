@@ -23,12 +23,15 @@ const OWNED = new Set([
   "bind", "port", "protected-mode", "daemonize", "supervised", "logfile", "dir", "pidfile", "user", "aclfile",
   "requirepass", "masteruser", "masterauth", "include", "loadmodule", "unixsocket", "unixsocketperm", "tls-port",
   "enable-debug-command", "enable-module-command", "enable-protected-configs", "rename-command", "appendonly",
+  // Replication is set up by Holdfast and driven by Sentinel.
+  "replicaof", "slaveof", "replica-priority", "slave-priority", "replica-read-only", "slave-read-only",
+  "replica-announce-ip", "replica-announce-port", "slave-announce-ip", "slave-announce-port",
 ]);
 
 const NAME = /^[a-z][a-z0-9-]*$/;
 
 /** A string in double quotes, as redis.conf reads it. */
-function quote(value: string): string {
+export function quote(value: string): string {
   return `"${value.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
 }
 
@@ -45,19 +48,22 @@ export function validateRedisParameters(parameters: Record<string, string>): voi
   }
 }
 
-/** The ACL rule for one account: enabled, all keys, channels and commands, password as its SHA-256. */
-export function aclUserLine(account: Credentials): string {
+/** ACL rules of an administrator: all keys, channels and commands. */
+export const ALL_PERMISSIONS = "~* &* +@all";
+
+/** The ACL rule for one account: enabled, `permissions` (all by default), password as its SHA-256. */
+export function aclUserLine(account: Credentials, permissions: string = ALL_PERMISSIONS): string {
   if (!/^[A-Za-z0-9_.-]+$/.test(account.username)) {
     throw new InvalidError(`Redis user name ${account.username} is not allowed: use letters, digits, '_', '.', '-'`, {
       causes: [{ field: "accounts.username", message: "must be letters, digits, '_', '.' or '-'" }],
     });
   }
   const hash = createHash("sha256").update(account.password, "utf8").digest("hex");
-  return `user ${account.username} reset on #${hash} ~* &* +@all`;
+  return `user ${account.username} reset on #${hash} ${permissions}`;
 }
 
-/** The content of redis.conf for `context`, with one ACL user per account. */
-export function renderRedisConf(context: InstanceContext, accounts: readonly Credentials[]): string {
+/** The content of redis.conf for `context`, with one ACL user per account, then `extraLines` (replication). */
+export function renderRedisConf(context: InstanceContext, accounts: readonly Credentials[], extraLines: readonly string[] = []): string {
   validateRedisParameters(context.parameters);
   if (accounts.length === 0) {
     throw new InvalidError("Redis needs credentials for its system accounts: pass them to configure", {
@@ -80,7 +86,8 @@ export function renderRedisConf(context: InstanceContext, accounts: readonly Cre
     "enable-debug-command no",
     "enable-module-command no",
     "enable-protected-configs no",
-    ...accounts.map(aclUserLine),
+    ...accounts.map((account) => aclUserLine(account)),
+    ...extraLines,
     ...parameters,
     "",
   ].join("\n");

@@ -4,6 +4,7 @@ import { matchVersion } from "../version.ts";
 import type { Engine } from "../types.ts";
 import { redisClientCommand, redisConnectionUri } from "./client.ts";
 import { redisConfPath, redisPidPath } from "./config.ts";
+import { REDIS_DATAFILE } from "./datafile.ts";
 import { REDIS_ACCOUNTS, REDIS_DEFINITION, REDIS_PACKAGES, REDIS_STOP } from "./definition.ts";
 import { configureRedis, initializeRedis, isRedisInitialized } from "./initialize.ts";
 import { redisParametersFor } from "./parameters.ts";
@@ -12,6 +13,30 @@ import { detectRedisVersions } from "./versions.ts";
 
 export { parseRedisVersion } from "./versions.ts";
 export { RespError, RespParser, encodeCommand, respExchange, type RespValue } from "./resp.ts";
+export { redisConfPath, redisPidPath } from "./config.ts";
+export {
+  REDIS_REPLICATION_ACCOUNT, REDIS_SENTINEL_ACCOUNT, REPLICATION_PERMISSIONS, SENTINEL_PERMISSIONS, SENTINEL_PEER_PERMISSIONS, type RedisReplicationAccounts,
+} from "./replication-accounts.ts";
+export { DEFAULT_REPLICA_PRIORITY, renderReplicatedRedisConf, replicationConfLines, type RedisReplicaSettings } from "./replica-config.ts";
+export { configureRedisReplica } from "./replica-setup.ts";
+export {
+  DEFAULT_SENTINEL_TIMINGS, parseSentinelState, renderSentinelConf, sentinelConfPath, sentinelPidPath, sentinelQuorum,
+  type SentinelSettings, type SentinelState, type SentinelTimings,
+} from "./sentinel-config.ts";
+export { configureSentinel, sentinelStartCommand } from "./sentinel-setup.ts";
+export { askRedis, commandRedis } from "./session.ts";
+export {
+  parseReplicationInfo, probeRedisReplication, toReplicationObservation, type RedisMasterInfo, type RedisReplicaInfo, type RedisReplicaLink, type RedisReplicationInfo,
+} from "./replication-info.ts";
+export {
+  agreedMaster, askSentinels, sentinelCkquorum, sentinelFailover, sentinelMasterFields, sentinelMasterPort, sentinelReplicas, sentinelReset, waitForAgreedMaster,
+  type SentinelAnswers, type SentinelReplicaView,
+} from "./sentinel-probe.ts";
+export { decideRedisStartRole, planRedisStartRole, type RedisStartRole } from "./start-role.ts";
+export { chooseSwitchoverCandidate, type ObservedInstance } from "./switchover-plan.ts";
+export {
+  DEFAULT_SWITCHOVER_TIMEOUT_MS, agreedMasterPort, switchoverRedis, type RedisSentinelGroup, type RedisSwitchoverRequest, type RedisSwitchoverResult,
+} from "./switchover.ts";
 
 /** A new Redis engine module. */
 export function createRedisEngine(): Engine {
@@ -33,5 +58,6 @@ export function createRedisEngine(): Engine {
     probeRole: probeRedisRole,
     clientCommand: redisClientCommand,
     connectionUri: redisConnectionUri,
+    backupMethods: [REDIS_DATAFILE],
   };
 }

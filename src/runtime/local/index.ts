@@ -2,6 +2,8 @@
 export { findAdoptableProcess, parsePidFile, type ProcessHandle } from "./adopt.ts";
 export { createInstanceDirectories, type InstanceDirectories, isStrictlyInside, removeInstanceDirectory } from "./directories.ts";
 export { createHostAccess } from "./host-access.ts";
+export { EndpointProxy, type EndpointOptions, type EndpointRoute } from "./endpoint-proxy.ts";
+export { EndpointRegistry } from "./endpoint-registry.ts";
 export { allocatePort, type PortRange } from "./ports.ts";
 export { isSameProcess, processExecutable, readProcessStartTicks } from "./process-identity.ts";
 export { type ExitListener, ProcessSupervisor, type StopOutcome } from "./process-supervisor.ts";

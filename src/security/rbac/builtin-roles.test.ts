@@ -29,6 +29,7 @@ const RESOURCES: Record<string, Omit<RequestAttributes, "verb" | "namespace">> =
   clusterroles: { apiGroup: "rbac.authorization.k8s.io", resource: "clusterroles" },
   auditevents: { apiGroup: "audit.holdfast.io", resource: "auditevents" },
   users: { apiGroup: "security.holdfast.io", resource: "users" },
+  backups: { apiGroup: "dataprotection.kubeblocks.io", resource: "backups" },
 };
 
 type Row = readonly [string, string, string];
@@ -39,33 +40,36 @@ const NONE: Row = [".......", ".......", "......."];
 const ONLY_BOUND_ALL: Row = ["glwcupd", ".......", "......."];
 const ONLY_BOUND_READ: Row = ["glw....", ".......", "......."];
 const READ_EVERYWHERE: Row = ["glw....", "glw....", "glw...."];
+/** Editors take and change backups; deleting one is admin's. */
+const ONLY_BOUND_NO_DELETE: Row = ["glwcup.", ".......", "......."];
+const NO_DELETE_EVERYWHERE: Row = ["glwcup.", "glwcup.", "glwcup."];
 
 /** Each built-in ClusterRole granted to a user by a RoleBinding in team-a. */
 const THROUGH_ROLEBINDING: Record<string, Table> = {
   "cluster-admin": {
     namespaces: ONLY_BOUND_ALL, secrets: ONLY_BOUND_ALL, events: ONLY_BOUND_ALL, clusters: ONLY_BOUND_ALL,
     "clusters/status": ONLY_BOUND_ALL, opsrequests: ONLY_BOUND_ALL, instances: ONLY_BOUND_ALL, roles: ONLY_BOUND_ALL,
-    rolebindings: ONLY_BOUND_ALL, clusterroles: ONLY_BOUND_ALL, auditevents: ONLY_BOUND_ALL, users: ONLY_BOUND_ALL,
+    rolebindings: ONLY_BOUND_ALL, clusterroles: ONLY_BOUND_ALL, auditevents: ONLY_BOUND_ALL, users: ONLY_BOUND_ALL, backups: ONLY_BOUND_ALL,
   },
   admin: {
     namespaces: ONLY_BOUND_READ, secrets: ONLY_BOUND_ALL, events: ONLY_BOUND_ALL, clusters: ONLY_BOUND_ALL,
     "clusters/status": ONLY_BOUND_READ, opsrequests: ONLY_BOUND_ALL, instances: ONLY_BOUND_ALL, roles: ONLY_BOUND_ALL,
-    rolebindings: ONLY_BOUND_ALL, clusterroles: NONE, auditevents: NONE, users: NONE,
+    rolebindings: ONLY_BOUND_ALL, clusterroles: NONE, auditevents: NONE, users: NONE, backups: ONLY_BOUND_ALL,
   },
   edit: {
     namespaces: ONLY_BOUND_READ, secrets: ONLY_BOUND_ALL, events: ONLY_BOUND_READ, clusters: ONLY_BOUND_ALL,
     "clusters/status": ONLY_BOUND_READ, opsrequests: ONLY_BOUND_ALL, instances: ONLY_BOUND_READ, roles: NONE,
-    rolebindings: NONE, clusterroles: NONE, auditevents: NONE, users: NONE,
+    rolebindings: NONE, clusterroles: NONE, auditevents: NONE, users: NONE, backups: ONLY_BOUND_NO_DELETE,
   },
   view: {
     namespaces: ONLY_BOUND_READ, secrets: NONE, events: ONLY_BOUND_READ, clusters: ONLY_BOUND_READ,
     "clusters/status": ONLY_BOUND_READ, opsrequests: ONLY_BOUND_READ, instances: ONLY_BOUND_READ, roles: NONE,
-    rolebindings: NONE, clusterroles: NONE, auditevents: NONE, users: NONE,
+    rolebindings: NONE, clusterroles: NONE, auditevents: NONE, users: NONE, backups: ONLY_BOUND_READ,
   },
   auditor: {
     namespaces: NONE, secrets: NONE, events: NONE, clusters: NONE,
     "clusters/status": NONE, opsrequests: NONE, instances: NONE, roles: NONE,
-    rolebindings: NONE, clusterroles: NONE, auditevents: ["gl.....", ".......", "......."], users: NONE,
+    rolebindings: NONE, clusterroles: NONE, auditevents: ["gl.....", ".......", "......."], users: NONE, backups: NONE,
   },
 };
 
@@ -74,27 +78,27 @@ const THROUGH_CLUSTERROLEBINDING: Record<string, Table> = {
   "cluster-admin": {
     namespaces: ALL, secrets: ALL, events: ALL, clusters: ALL,
     "clusters/status": ALL, opsrequests: ALL, instances: ALL, roles: ALL,
-    rolebindings: ALL, clusterroles: ALL, auditevents: ALL, users: ALL,
+    rolebindings: ALL, clusterroles: ALL, auditevents: ALL, users: ALL, backups: ALL,
   },
   admin: {
     namespaces: READ_EVERYWHERE, secrets: ALL, events: ALL, clusters: ALL,
     "clusters/status": READ_EVERYWHERE, opsrequests: ALL, instances: ALL, roles: ALL,
-    rolebindings: ALL, clusterroles: NONE, auditevents: NONE, users: NONE,
+    rolebindings: ALL, clusterroles: NONE, auditevents: NONE, users: NONE, backups: ALL,
   },
   edit: {
     namespaces: READ_EVERYWHERE, secrets: ALL, events: READ_EVERYWHERE, clusters: ALL,
     "clusters/status": READ_EVERYWHERE, opsrequests: ALL, instances: READ_EVERYWHERE, roles: NONE,
-    rolebindings: NONE, clusterroles: NONE, auditevents: NONE, users: NONE,
+    rolebindings: NONE, clusterroles: NONE, auditevents: NONE, users: NONE, backups: NO_DELETE_EVERYWHERE,
   },
   view: {
     namespaces: READ_EVERYWHERE, secrets: NONE, events: READ_EVERYWHERE, clusters: READ_EVERYWHERE,
     "clusters/status": READ_EVERYWHERE, opsrequests: READ_EVERYWHERE, instances: READ_EVERYWHERE, roles: NONE,
-    rolebindings: NONE, clusterroles: NONE, auditevents: NONE, users: NONE,
+    rolebindings: NONE, clusterroles: NONE, auditevents: NONE, users: NONE, backups: READ_EVERYWHERE,
   },
   auditor: {
     namespaces: NONE, secrets: NONE, events: NONE, clusters: NONE,
     "clusters/status": NONE, opsrequests: NONE, instances: NONE, roles: NONE,
-    rolebindings: NONE, clusterroles: NONE, auditevents: ["gl.....", "gl.....", "gl....."], users: NONE,
+    rolebindings: NONE, clusterroles: NONE, auditevents: ["gl.....", "gl.....", "gl....."], users: NONE, backups: NONE,
   },
 };
 
@@ -102,7 +106,7 @@ const THROUGH_CLUSTERROLEBINDING: Record<string, Table> = {
 const NO_BINDING: Table = {
   namespaces: NONE, secrets: NONE, events: NONE, clusters: NONE,
   "clusters/status": NONE, opsrequests: NONE, instances: NONE, roles: NONE,
-  rolebindings: NONE, clusterroles: NONE, auditevents: NONE, users: NONE,
+  rolebindings: NONE, clusterroles: NONE, auditevents: NONE, users: NONE, backups: NONE,
 };
 
 let stores: TempStores;

@@ -26,6 +26,9 @@ const READ = ["get", "list", "watch"];
 const READ_WRITE = [...READ, "create", "update", "patch", "delete", "deletecollection"];
 const KUBEBLOCKS_APPS = "apps.kubeblocks.io";
 const KUBEBLOCKS_OPS = "operations.kubeblocks.io";
+const KUBEBLOCKS_DATA = "dataprotection.kubeblocks.io";
+/** Backups can be taken and changed by editors; deleting one destroys a way back, so it is a separate grant (admin). */
+const BACKUP_WRITE = ["create", "update", "patch"];
 const HOLDFAST = "holdfast.io";
 
 function rule(apiGroup: string, resources: string[], verbs: string[]): PolicyRule {
@@ -38,6 +41,7 @@ const VIEW_RULES: PolicyRule[] = [
   rule(KUBEBLOCKS_APPS, ["clusters", "clusters/status"], READ),
   rule(KUBEBLOCKS_OPS, ["opsrequests", "opsrequests/status"], READ),
   rule(HOLDFAST, ["instances", "instances/status"], READ),
+  rule(KUBEBLOCKS_DATA, ["backups", "backups/status", "backuppolicies", "backuppolicies/status", "backupschedules", "backupschedules/status", "backuprepos", "backuprepos/status"], READ),
 ];
 
 // As in Kubernetes, edit reads and writes Secrets: whoever can change a workload can read what it runs with.
@@ -46,6 +50,10 @@ const EDIT_RULES: PolicyRule[] = [
   rule("", ["secrets"], READ_WRITE),
   rule(KUBEBLOCKS_APPS, ["clusters"], READ_WRITE),
   rule(KUBEBLOCKS_OPS, ["opsrequests"], READ_WRITE),
+  rule(KUBEBLOCKS_DATA, ["backups"], BACKUP_WRITE),
+  // Verifying re-reads a whole backup: a write-sized cost, so it is granted with taking backups.
+  rule(KUBEBLOCKS_DATA, ["backups/verify"], ["create"]),
+  rule(KUBEBLOCKS_DATA, ["backuppolicies", "backupschedules"], READ_WRITE),
 ];
 
 const ADMIN_RULES: PolicyRule[] = [
@@ -53,6 +61,7 @@ const ADMIN_RULES: PolicyRule[] = [
   rule("", ["events"], READ_WRITE),
   rule(HOLDFAST, ["instances"], READ_WRITE),
   rule(RBAC_GROUP, ["roles", "rolebindings"], READ_WRITE),
+  rule(KUBEBLOCKS_DATA, ["backups"], ["delete", "deletecollection"]),
 ];
 
 function clusterRole(name: string, rules: PolicyRule[]): ClusterRole {

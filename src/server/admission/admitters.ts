@@ -16,6 +16,7 @@ import {
 } from "../../api/index.ts";
 import { ForbiddenError } from "../../errors/index.ts";
 import { checkEscalation, type RbacObject, type Requester } from "../../security/index.ts";
+import { dataProtectionAdmitters, restoreCausesOf } from "./backup-admitters.ts";
 import { clusterCauses, enginesOf } from "./cluster-rules.ts";
 import { opsRequestCauses } from "./ops-request-rules.ts";
 import { foldStringData, immutableSecretCauses } from "./secret-normalize.ts";
@@ -27,7 +28,8 @@ const clusterAdmitter: KindAdmitter = {
   async validate(object, old, context) {
     const cluster = object as Cluster;
     const installed = await installedVersions(cluster, context);
-    return clusterCauses({ cluster, old: old as Cluster | undefined, engines: context.engines, installed });
+    const causes = clusterCauses({ cluster, old: old as Cluster | undefined, engines: context.engines, installed });
+    return old === undefined ? [...causes, ...(await restoreCausesOf(cluster, context))] : causes;
   },
   validateDelete(object) {
     const cluster = object as Cluster;
@@ -109,5 +111,6 @@ export function defaultAdmitters(): AdmitterRegistry {
     ["ClusterRole", roleAdmitter(clusterRoleSchema)],
     ["RoleBinding", bindingAdmitter(roleBindingSchema)],
     ["ClusterRoleBinding", bindingAdmitter(clusterRoleBindingSchema)],
+    ...dataProtectionAdmitters(),
   ]);
 }

@@ -68,9 +68,12 @@ void test("component names must be the topology's", () => {
 });
 
 void test("replicas outside the topology's range say plainly what is not supported", () => {
-  const three = causes(pg({ replicas: 3 }));
-  assert.deepEqual(three.map((c) => c.field), ["spec.componentSpecs[0].replicas"]);
-  assert.match(three[0]?.message ?? "", /^Invalid value: 3: .*at most 1 .*not supported yet/);
+  const six = causes(pg({ replicas: 6 }));
+  assert.deepEqual(six.map((c) => c.field), ["spec.componentSpecs[0].replicas"]);
+  assert.match(six[0]?.message ?? "", /^Invalid value: 6: .*at most 5 .*not supported yet/);
+  assert.deepEqual(causes(pg({ replicas: 3 })), [], "the replication topology runs a primary and up to four replicas");
+  const standalone = causes(pg({ replicas: 2 }, { topology: "standalone" }));
+  assert.match(standalone[0]?.message ?? "", /^Invalid value: 2: .*at most 1 /);
   const zero = causes(pg({ replicas: 0 }));
   assert.match(zero[0]?.message ?? "", /needs at least 1/);
   const replication = causes(cluster({ clusterDef: "redis", topology: "replication", componentSpecs: [{ name: "redis", replicas: 2 }] }, "cache"));

@@ -26,9 +26,20 @@ void test("a missing cluster is named with its namespace", () => {
 });
 
 void test("an unsupported type lists the supported ones", () => {
-  const [cause] = opsRequestCauses(ops({ type: "Switchover" }), CLUSTER);
+  const [cause] = opsRequestCauses(ops({ type: "VerticalScaling" }), CLUSTER);
   assert.equal(cause?.field, "spec.type");
-  assert.match(cause.message, /supported types: Start, Stop, Restart$/);
+  assert.match(cause.message, /supported types: Start, Stop, Restart, Switchover$/);
+});
+
+void test("a switchover names a component and instances of it", () => {
+  assert.deepEqual(opsRequestCauses(ops({ type: "Switchover", switchover: [{ componentName: "postgresql", instanceName: "pg-postgresql-0" }] }), CLUSTER), []);
+  const candidate = { componentName: "postgresql", instanceName: "pg-postgresql-0", candidateName: "pg-postgresql-1" };
+  assert.deepEqual(opsRequestCauses(ops({ type: "Switchover", switchover: [candidate] }), CLUSTER), []);
+  assert.deepEqual(opsRequestCauses(ops({ type: "Switchover" }), CLUSTER).map((c) => c.field), ["spec.switchover"]);
+  const wrong = opsRequestCauses(ops({ type: "Switchover", switchover: [{ componentName: "postgresql", instanceName: "other-postgresql-0", candidateName: "pg-postgresql-x" }] }), CLUSTER);
+  assert.deepEqual(wrong.map((c) => c.field), ["spec.switchover[0].instanceName", "spec.switchover[0].candidateName"]);
+  assert.match(wrong[0]?.message ?? "", /such as pg-postgresql-0/);
+  assert.deepEqual(opsRequestCauses(ops({ type: "Switchover", switchover: [{ componentName: "redis", instanceName: "pg-redis-0" }] }), CLUSTER).map((c) => c.field), ["spec.switchover[0].componentName"]);
 });
 
 void test("a restart must name components of the cluster", () => {

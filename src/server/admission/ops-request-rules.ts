@@ -16,7 +16,29 @@ export function opsRequestCauses(ops: OpsRequest, cluster: Cluster | undefined, 
     return causes;
   }
   if (ops.spec.type === "Restart") causes.push(...restartCauses(ops, cluster));
+  if (ops.spec.type === "Switchover") causes.push(...switchoverCauses(ops, cluster));
   return causes;
+}
+
+/** A switchover names components of the cluster and instances of those components (`<cluster>-<component>-N`). */
+function switchoverCauses(ops: OpsRequest, cluster: Cluster): FieldCause[] {
+  const components = cluster.spec.componentSpecs.map((c) => c.name);
+  const switchover = ops.spec.switchover;
+  if (switchover === undefined || switchover.length === 0) {
+    return [{ field: "spec.switchover", reason: "FieldValueRequired", message: `Required value: list the component and its primary, e.g. [{componentName: ${components[0] ?? "NAME"}, instanceName: ${cluster.metadata.name}-${components[0] ?? "NAME"}-0}]` }];
+  }
+  return switchover.flatMap((entry, i) => {
+    if (!components.includes(entry.componentName)) {
+      return [{ field: `spec.switchover[${i}].componentName`, reason: "FieldValueNotFound", message: `Not found: ${JSON.stringify(entry.componentName)}: cluster ${cluster.metadata.name} has components: ${components.join(", ")}` }];
+    }
+    const prefix = `${cluster.metadata.name}-${entry.componentName}-`;
+    const named = [["instanceName", entry.instanceName], ["candidateName", entry.candidateName]] as const;
+    return named.flatMap(([key, value]): FieldCause[] =>
+      value === undefined || /^\d+$/.test(value.slice(prefix.length)) && value.startsWith(prefix)
+        ? []
+        : [{ field: `spec.switchover[${i}].${key}`, reason: "FieldValueInvalid", message: `Invalid value: ${JSON.stringify(value)}: must name an instance of component ${entry.componentName}, such as ${prefix}0` }],
+    );
+  });
 }
 
 function restartCauses(ops: OpsRequest, cluster: Cluster): FieldCause[] {

@@ -1,0 +1,65 @@
+/** How backups and their verification print (pure). */
+import type { Resource } from "../api/index.ts";
+import { list, text } from "./fields.ts";
+import { formatAge, formatTable } from "./output.ts";
+
+const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
+
+/** `1.5 MiB` from a byte count (a number or KubeBlocks' unit-less size string); `-` when unknown. */
+export function formatBytes(value: number | string | undefined): string {
+  const bytes = typeof value === "string" ? Number(value) : value;
+  if (bytes === undefined || !Number.isFinite(bytes) || (typeof value === "string" && value === "")) return "-";
+  let amount = bytes;
+  let unit = 0;
+  while (amount >= 1024 && unit < UNITS.length - 1) {
+    amount /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${amount} B` : `${amount.toFixed(1)} ${UNITS[unit] ?? ""}`;
+}
+
+/** `Running 120.0 MiB, 45.3 MiB/s` for a backup in progress; the phase alone otherwise. */
+export function backupStatusLine(backup: Resource): string {
+  const phase = text(backup, "status.phase", "New");
+  const done = text(backup, "status.progress.bytesDone");
+  if (phase !== "Running" || done === "") return phase;
+  return `${phase} ${formatBytes(done)}, ${formatBytes(text(backup, "status.progress.bytesPerSecond"))}/s`;
+}
+
+/** The `holdfast backup list` table, columns as kbcli shows them. */
+export function backupsTable(backups: readonly Resource[], now: Date, allNamespaces: boolean): string {
+  const headers = [...(allNamespaces ? ["NAMESPACE"] : []), "NAME", "SOURCE-CLUSTER", "METHOD", "STATUS", "TOTAL-SIZE", "STORED-SIZE", "DURATION", "DELETION-POLICY", "CREATED", "EXPIRATION"];
+  const rows = [...backups]
+    .sort((a, b) => (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? ""))
+    .map((b) => [
+      ...(allNamespaces ? [b.metadata.namespace ?? ""] : []),
+      b.metadata.name,
+      text(b, "status.source.cluster") || (b.metadata.labels?.["app.kubernetes.io/instance"] ?? "-"),
+      text(b, "spec.backupMethod"),
+      backupStatusLine(b),
+      formatBytes(text(b, "status.totalSize")),
+      formatBytes(text(b, "status.storedSize")),
+      text(b, "status.duration", "-"),
+      text(b, "spec.deletionPolicy", "Delete"),
+      formatAge(b.metadata.creationTimestamp, now),
+      text(b, "status.expiration", "<none>"),
+    ]);
+  return formatTable(headers, rows);
+}
+
+/** What `holdfast backup verify` prints: a verdict, then one line per bad object naming the chunk. */
+export function verificationText(name: string, report: unknown): { text: string; ok: boolean } {
+  const ok = text(report, "ok") === "true";
+  const verified = text(report, "chunksVerified", "0");
+  const total = text(report, "chunksTotal", "0");
+  const bytes = formatBytes(text(report, "plaintextBytes"));
+  const lines = ok ? [`backup ${name} is intact: ${verified}/${total} chunks (${bytes}) checked, manifest sha256 ${text(report, "manifestSha256")}`] : [`backup ${name} is DAMAGED: ${verified}/${total} chunks intact`];
+  for (const problem of list(report, "problems")) {
+    const stream = text(problem, "stream");
+    const where = stream === "" ? "manifest" : `stream ${stream} chunk ${text(problem, "chunkIndex")}`;
+    lines.push(`  ${where} (object ${text(problem, "objectKey")}): ${text(problem, "problem")}: ${text(problem, "message")}`);
+  }
+  const extra = list(report, "unreferencedObjects");
+  if (extra.length > 0) lines.push(`  note: ${extra.length} object(s) of an earlier attempt are not part of the backup`);
+  return { text: `${lines.join("\n")}\n`, ok };
+}

@@ -1,0 +1,13 @@
+/**
+ * Data protection: BackupRepos opened as repositories, the default local repository, per-component BackupPolicies,
+ * the instance a backup is taken from, and reading Completed backups back (restore, verify). The backup format itself
+ * is src/backup.
+ */
+export { backupIdOf } from "./backup-id.ts";
+export { desiredBackupPolicy, type PolicyComponent } from "./backup-policy-plan.ts";
+export { DEFAULT_BACKUP_REPO, defaultBackupRepo, ensureDefaultBackupRepo } from "./default-repo.ts";
+export { getBackup, openCompletedBackup, repositoryOf, type BackupAccess } from "./open-completed.ts";
+export { findBackupRepo, MANIFESTS_PREFIX_FOR_CHECK, openRepository } from "./repositories.ts";
+export { BackupDamagedError, createDataRestorer, restoreIncompatibility, type DataRestorer, type RestoreRequest } from "./restorer.ts";
+export { selectableLabels, selectorMatches, selectTargetInstance } from "./target.ts";
+export { verifyBackupObject } from "./verify.ts";

@@ -1,0 +1,75 @@
+/** Restore of a new instance's data directory from the Backup its spec names, checked as it is read. */
+import { readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { BackupIntegrityError } from "../backup/index.ts";
+import type { Backup, Instance } from "../api/index.ts";
+import { InvalidError, errorMessage } from "../errors/index.ts";
+import type { Credentials, Engine, EngineVersion, HostAccess, InstanceContext } from "../engines/index.ts";
+import { getBackup, openCompletedBackup, type BackupAccess } from "./open-completed.ts";
+
+/** One restore: the instance, its engine and context, the accounts it gets. */
+export interface RestoreRequest {
+  instance: Instance;
+  engine: Engine;
+  context: InstanceContext;
+  accounts: readonly Credentials[];
+  host: HostAccess;
+}
+
+/** Fills an empty data directory from a backup instead of initialising it. */
+export interface DataRestorer {
+  restore(request: RestoreRequest): Promise<void>;
+}
+
+/** Why `backup` cannot be restored into an instance of `engine` at `version`, or undefined when it can (pure). */
+export function restoreIncompatibility(backup: Backup, engine: Engine, version: EngineVersion): string | undefined {
+  const source = backup.status?.source;
+  if (source === undefined) return "it does not record which engine it was taken from";
+  if (source.engine !== engine.name) return `it is a ${source.engine} backup and cannot be restored into ${engine.name}`;
+  // Data files are only readable by the same major version (PostgreSQL), and an RDB only by the same or a newer one.
+  const sourceMajor = source.version.split(".")[0];
+  if (sourceMajor !== version.version.split(".")[0]) {
+    return `it was taken from ${engine.name} ${source.version} and cannot be restored into ${version.version}; use serviceVersion ${sourceMajor ?? source.version}`;
+  }
+  if (!engine.backupMethods.some((method) => method.name === backup.spec.backupMethod)) return `${engine.name} has no backup method ${backup.spec.backupMethod}`;
+  return undefined;
+}
+
+/** A restorer reading backups through `access`. */
+export function createDataRestorer(access: BackupAccess): DataRestorer {
+  return {
+    async restore(request) {
+      const source = request.instance.spec.restore;
+      if (source === undefined) throw new InvalidError(`instance ${request.instance.metadata.name} names no backup to restore`);
+      const id = `${source.backupNamespace}/${source.backupName}`;
+      const backup = await getBackup(access.store, source.backupNamespace, source.backupName);
+      const problem = restoreIncompatibility(backup, request.engine, request.context.version);
+      if (problem !== undefined) throw new InvalidError(`backup ${id} cannot be restored here: ${problem}`);
+      const method = request.engine.backupMethods.find((candidate) => candidate.name === backup.spec.backupMethod);
+      if (method === undefined) throw new InvalidError(`backup ${id}: ${request.engine.name} has no backup method ${backup.spec.backupMethod}`);
+      try {
+        const reader = await openCompletedBackup(access, backup);
+        await method.restore(request.context, reader, request.accounts, request.host);
+      } catch (error) {
+        await emptyDirectory(request.context.dataDirectory);
+        throw describeFailure(error, id, source.backupName, source.backupNamespace);
+      }
+    },
+  };
+}
+
+/** The backup's data is changed, missing or out of place: retrying reads the same bad bytes, so callers should not. */
+export class BackupDamagedError extends InvalidError {}
+
+function describeFailure(error: unknown, id: string, name: string, namespace: string): Error {
+  if (error instanceof BackupIntegrityError) {
+    return new BackupDamagedError(`backup ${id} is damaged, so the instance is not started on it: ${error.message}; check it with holdfast backup verify ${name} -n ${namespace}`, { cause: error });
+  }
+  return new InvalidError(`restoring from backup ${id} failed: ${errorMessage(error)}`, { cause: error });
+}
+
+/** Remove what a failed restore left, keeping the (service user's) directory itself. */
+async function emptyDirectory(directory: string): Promise<void> {
+  const entries = await readdir(directory).catch(() => []);
+  await Promise.all(entries.map((entry) => rm(join(directory, entry), { recursive: true, force: true })));
+}

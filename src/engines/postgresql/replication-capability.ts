@@ -1,0 +1,85 @@
+/**
+ * PostgreSQL's side of the engine's replication contract: the building blocks (streaming standbys with
+ * slots, pg_rewind, promotion, fencing) behind the engine-neutral interface controllers use.
+ */
+import { join } from "node:path";
+import type { DesiredReplicationRole, EngineReplication, FailoverCandidate, InstanceContext, ReplicationObservation, UpstreamAddress } from "../types.ts";
+import { exists } from "../marker.ts";
+import { readControlData, receivedEverything } from "./control-data.ts";
+import { rankFailoverCandidates } from "./failover-candidate.ts";
+import { isPostgresqlInitialized } from "./initialize.ts";
+import { rejoinAsStandby } from "./rejoin.ts";
+import { ensureReplicationAccount } from "./replication-account.ts";
+import { REPLICATION_ACCOUNT, planReplication, type ReplicationPlan } from "./replication-config.ts";
+import { replicationName } from "./replication-name.ts";
+import { STANDBY_SIGNAL, configureReplication } from "./replication-setup.ts";
+import { dropReplicationSlot } from "./replication-slots.ts";
+import { probeReplication, type ReplicationStatus } from "./replication-status.ts";
+import { fencePostgresql, promotePostgresql } from "./server-control.ts";
+import { applyReplicationPlan, cloneStandby } from "./standby.ts";
+
+/** The replication plan of `context` as primary (no upstream) or as standby of `upstream`. */
+function planFor(context: InstanceContext, upstream: UpstreamAddress | undefined): ReplicationPlan {
+  return planReplication({ instanceName: context.instanceName, runDirectory: context.runDirectory, upstream, parameters: context.parameters });
+}
+
+/** A probe's ReplicationStatus in the engine-neutral shape. */
+export function toObservation(status: ReplicationStatus): ReplicationObservation {
+  if (status.role === "primary") {
+    const replicas = status.replicas.map((r) => ({ name: r.name, state: r.state, lagBytes: r.lagBytes, lagMs: r.replayLagMs }));
+    return { role: "primary", timeline: status.timeline, received: status.currentLsn, applied: status.currentLsn, streamingFrom: undefined, replicas };
+  }
+  const streamingFrom = status.receiver?.status === "streaming" ? status.receiver.senderPort : undefined;
+  return { role: "secondary", timeline: status.timeline, received: status.receiveLsn, applied: status.replayLsn, streamingFrom, replicas: [] };
+}
+
+/** Best candidates first: later timeline, more WAL received, more replayed (see rankFailoverCandidates). */
+export function rankPostgresqlCandidates(candidates: readonly FailoverCandidate[]): string[] {
+  const observations = candidates
+    .filter((c) => c.observation.role === "secondary")
+    .map((c) => ({ name: c.instanceName, timeline: c.observation.timeline, receiveLsn: c.observation.received, replayLsn: c.observation.applied }));
+  return rankFailoverCandidates(observations).map((o) => o.name);
+}
+
+async function lastRanAsPrimary(context: InstanceContext): Promise<boolean> {
+  return (await isPostgresqlInitialized(context)) && !(await exists(join(context.dataDirectory, STANDBY_SIGNAL)));
+}
+
+/** The replication capability of the PostgreSQL engine. */
+export function createPostgresqlReplication(): EngineReplication {
+  return {
+    account: REPLICATION_ACCOUNT,
+    replicaName: replicationName,
+    async cloneReplica(context, upstream, credentials, host) {
+      // The account is set on the primary before every clone: its password may have been rotated since.
+      await ensureReplicationAccount(upstream.port, credentials.admin, credentials.replication);
+      await cloneStandby(context, planFor(context, upstream), credentials, host);
+    },
+    async configureRole(context, desired: DesiredReplicationRole, credentials, host) {
+      if (desired.role === "primary") return configureReplication(context, planFor(context, undefined), credentials.replication, host);
+      const plan = planFor(context, desired.upstream);
+      if (await lastRanAsPrimary(context)) {
+        await rejoinAsStandby(context, plan, credentials, host);
+        return;
+      }
+      await configureReplication(context, plan, credentials.replication, host);
+    },
+    lastRanAsPrimary,
+    async probe(port, admin) {
+      const status = await probeReplication(port, admin);
+      return status === undefined ? undefined : toObservation(status);
+    },
+    promote: (context, admin, host) => promotePostgresql(context, admin, host),
+    async fence(context, host) {
+      await fencePostgresql(context, host);
+    },
+    async caughtUp(former, candidate, host) {
+      return receivedEverything(await readControlData(former, host), candidate.received);
+    },
+    follow: (context, upstream, credentials, host) => applyReplicationPlan(context, planFor(context, upstream), credentials, host),
+    rankCandidates: rankPostgresqlCandidates,
+    async forgetReplica(port, admin, instanceName) {
+      await dropReplicationSlot(port, admin, replicationName(instanceName));
+    },
+  };
+}

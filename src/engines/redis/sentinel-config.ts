@@ -1,0 +1,211 @@
+/**
+ * sentinel.conf as Holdfast writes it. Sentinel keeps its state in this file and rewrites it while it runs
+ * (its id, epochs, the current master, the replicas and Sentinels it discovered), so Holdfast regenerates only
+ * what it owns and carries that state over: a restarted Sentinel must keep its id, must not vote twice in an
+ * epoch, and must keep following the master elected while it was down.
+ */
+import { join } from "node:path";
+import { InvalidError, type FieldCause } from "../../errors/index.ts";
+import type { InstanceLayout } from "../types.ts";
+import { aclUserLine, quote } from "./config.ts";
+import { SENTINEL_PEER_PERMISSIONS, checkPlaintextPassword, type RedisReplicationAccounts } from "./replication-accounts.ts";
+
+/** How long an instance may not answer before a Sentinel thinks it down, and how long a failover may take. */
+export interface SentinelTimings {
+  /** `down-after-milliseconds`: no valid PING reply for this long marks the instance subjectively down. */
+  downAfterMs: number;
+  /** `failover-timeout`: bound of one failover; a failed one is retried after twice this. */
+  failoverTimeoutMs: number;
+  /** `parallel-syncs`: replicas resynchronised with a new master at the same time. */
+  parallelSyncs: number;
+}
+
+/** Defaults for processes on one host: no network in between, so a short down-after is safe. */
+export const DEFAULT_SENTINEL_TIMINGS: SentinelTimings = { downAfterMs: 2000, failoverTimeoutMs: 10_000, parallelSyncs: 1 };
+
+/** What every Sentinel of a component is told. */
+export interface SentinelSettings extends SentinelTimings {
+  /** The name the master is monitored under, e.g. `<cluster>-<component>`. */
+  masterName: string;
+  /** Port of the master on 127.0.0.1 when this Sentinel has no state of its own yet. */
+  initialMasterPort: number;
+  /** Ports of every Redis instance of the component: state naming other ports is dropped. */
+  instancePorts: readonly number[];
+  /** Ports of every Sentinel of the component, this one included. */
+  sentinelPorts: readonly number[];
+  /** Sentinels that must agree the master is down before a failover; see `sentinelQuorum`. */
+  quorum: number;
+}
+
+/** A majority of `sentinels`: with it, no two partitions can both fail over. */
+export function sentinelQuorum(sentinels: number): number {
+  return Math.floor(sentinels / 2) + 1;
+}
+
+/** The state Sentinel wrote into its config file. */
+export interface SentinelState {
+  myid: string | undefined;
+  currentEpoch: number | undefined;
+  masterPort: number | undefined;
+  configEpoch: number | undefined;
+  leaderEpoch: number | undefined;
+  knownReplicas: number[];
+  knownSentinels: { port: number; id: string }[];
+}
+
+/** The config file, in the run directory (which must stay writable: Sentinel replaces the file when it saves). */
+export function sentinelConfPath(layout: InstanceLayout): string {
+  return join(layout.runDirectory, "sentinel.conf");
+}
+
+/** Sentinel's pid file, in the run directory. */
+export function sentinelPidPath(layout: InstanceLayout): string {
+  return join(layout.runDirectory, "sentinel.pid");
+}
+
+const NAME = /^[A-Za-z0-9._-]{1,64}$/;
+const RUN_ID = /^[0-9a-f]{40}$/;
+
+function unquote(token: string): string {
+  return token.replace(/^"(.*)"$/, "$1");
+}
+
+function port(token: string | undefined): number | undefined {
+  if (token === undefined || !/^[0-9]{1,5}$/.test(token)) return undefined;
+  const value = Number(token);
+  return value >= 1 && value <= 65535 ? value : undefined;
+}
+
+function epoch(token: string | undefined): number | undefined {
+  return token !== undefined && /^[0-9]{1,18}$/.test(token) ? Number(token) : undefined;
+}
+
+/** Apply one `sentinel ...` line about the master `name` to `state`; lines about other masters are ignored. */
+function readMasterLine(state: SentinelState, words: readonly string[], name: string): void {
+  const [directive, master, ...rest] = words;
+  if (master !== name) return;
+  if (directive === "monitor") state.masterPort = port(rest[1]);
+  else if (directive === "config-epoch") state.configEpoch = epoch(rest[0]);
+  else if (directive === "leader-epoch") state.leaderEpoch = epoch(rest[0]);
+  else if (directive === "known-replica") {
+    const replica = port(rest[1]);
+    if (replica !== undefined) state.knownReplicas.push(replica);
+  } else if (directive === "known-sentinel") {
+    const sentinel = port(rest[1]);
+    const id = rest[2] ?? "";
+    if (sentinel !== undefined && RUN_ID.test(id)) state.knownSentinels.push({ port: sentinel, id });
+  }
+}
+
+/** Sentinel's state for master `name` in the text of a sentinel.conf it rewrote (pure; unknown lines are ignored). */
+export function parseSentinelState(text: string, name: string): SentinelState {
+  const state: SentinelState = { myid: undefined, currentEpoch: undefined, masterPort: undefined, configEpoch: undefined, leaderEpoch: undefined, knownReplicas: [], knownSentinels: [] };
+  for (const line of text.split("\n")) {
+    const words = line.trim().split(/\s+/).map(unquote);
+    if (words[0] !== "sentinel") continue;
+    if (words[1] === "myid" && RUN_ID.test(words[2] ?? "")) state.myid = words[2];
+    else if (words[1] === "current-epoch") state.currentEpoch = epoch(words[2]);
+    else readMasterLine(state, words.slice(1), name);
+  }
+  return state;
+}
+
+function placementCauses(layout: InstanceLayout, settings: SentinelSettings): FieldCause[] {
+  const causes: FieldCause[] = [];
+  if (!NAME.test(settings.masterName)) causes.push({ field: "masterName", message: "must be 1-64 letters, digits, '.', '_' or '-'" });
+  if (!settings.instancePorts.includes(settings.initialMasterPort)) causes.push({ field: "initialMasterPort", message: "must be the port of one of the instances" });
+  if (!settings.sentinelPorts.includes(layout.port)) causes.push({ field: "sentinelPorts", message: "must include this Sentinel's port" });
+  if (!Number.isInteger(settings.quorum) || settings.quorum < 1 || settings.quorum > settings.sentinelPorts.length) {
+    causes.push({ field: "quorum", message: `must be from 1 to the number of Sentinels (${settings.sentinelPorts.length})` });
+  }
+  return causes;
+}
+
+function timingCauses(settings: SentinelTimings): FieldCause[] {
+  const causes: FieldCause[] = [];
+  if (!Number.isInteger(settings.downAfterMs) || settings.downAfterMs < 100) causes.push({ field: "downAfterMs", message: "must be an integer of at least 100" });
+  if (!Number.isInteger(settings.failoverTimeoutMs) || settings.failoverTimeoutMs < settings.downAfterMs) {
+    causes.push({ field: "failoverTimeoutMs", message: "must be an integer no smaller than downAfterMs" });
+  }
+  if (!Number.isInteger(settings.parallelSyncs) || settings.parallelSyncs < 1) causes.push({ field: "parallelSyncs", message: "must be an integer of at least 1" });
+  return causes;
+}
+
+function checkSettings(layout: InstanceLayout, settings: SentinelSettings): void {
+  const causes = [...placementCauses(layout, settings), ...timingCauses(settings)];
+  if (causes.length > 0) {
+    throw new InvalidError(`invalid Sentinel settings for ${layout.instanceName}: ${causes.map((c) => `${c.field} ${c.message}`).join("; ")}`, { causes });
+  }
+}
+
+/** Sentinel's id and epochs, when it saved them. */
+function globalStateLines(state: SentinelState): string[] {
+  const lines: string[] = [];
+  if (state.myid !== undefined) lines.push(`sentinel myid ${state.myid}`);
+  if (state.currentEpoch !== undefined) lines.push(`sentinel current-epoch ${state.currentEpoch}`);
+  return lines;
+}
+
+/** What Sentinel saved about the master, restricted to the component's own ports. */
+function masterStateLines(layout: InstanceLayout, settings: SentinelSettings, state: SentinelState, masterPort: number): string[] {
+  const name = settings.masterName;
+  const lines: string[] = [];
+  if (state.configEpoch !== undefined) lines.push(`sentinel config-epoch ${name} ${state.configEpoch}`);
+  if (state.leaderEpoch !== undefined) lines.push(`sentinel leader-epoch ${name} ${state.leaderEpoch}`);
+  for (const replica of new Set(state.knownReplicas)) {
+    if (replica !== masterPort && settings.instancePorts.includes(replica)) lines.push(`sentinel known-replica ${name} 127.0.0.1 ${replica}`);
+  }
+  for (const peer of state.knownSentinels) {
+    if (peer.port !== layout.port && settings.sentinelPorts.includes(peer.port)) lines.push(`sentinel known-sentinel ${name} 127.0.0.1 ${peer.port} ${peer.id}`);
+  }
+  return lines;
+}
+
+/** The master to monitor (the saved one when it is still an instance of the component) and the state lines to carry over. */
+function stateLines(layout: InstanceLayout, settings: SentinelSettings, state: SentinelState | undefined): { masterPort: number; global: string[]; master: string[] } {
+  const saved = state?.masterPort;
+  const masterPort = saved !== undefined && settings.instancePorts.includes(saved) ? saved : settings.initialMasterPort;
+  if (state === undefined) return { masterPort, global: [], master: [] };
+  return { masterPort, global: globalStateLines(state), master: masterStateLines(layout, settings, state, masterPort) };
+}
+
+/**
+ * The content of sentinel.conf for the Sentinel on `layout` (pure). The administrator's password is held only
+ * as its SHA-256; the Sentinel account's password is in plaintext (`auth-pass`, `sentinel-pass`), as Sentinel
+ * needs it to log in to the instances and to the other Sentinels.
+ */
+export function renderSentinelConf(layout: InstanceLayout, settings: SentinelSettings, accounts: RedisReplicationAccounts, state: SentinelState | undefined): string {
+  checkSettings(layout, settings);
+  checkPlaintextPassword(accounts.sentinel, "accounts.sentinel.password");
+  const name = settings.masterName;
+  const sentinelUser = accounts.sentinel.username;
+  const carried = stateLines(layout, settings, state);
+  return [
+    "# Managed by Holdfast: rewritten before every start, keeping the state Sentinel saved here (id, epochs, master, known instances).",
+    "bind 127.0.0.1",
+    `port ${layout.port}`,
+    "protected-mode yes",
+    "daemonize no",
+    'logfile ""',
+    `dir ${quote(layout.dataDirectory)}`,
+    `pidfile ${quote(sentinelPidPath(layout))}`,
+    aclUserLine(accounts.admin),
+    aclUserLine(accounts.sentinel, SENTINEL_PEER_PERMISSIONS),
+    `sentinel sentinel-user ${sentinelUser}`,
+    `sentinel sentinel-pass ${quote(accounts.sentinel.password)}`,
+    "sentinel resolve-hostnames no",
+    "sentinel announce-hostnames no",
+    "sentinel announce-ip 127.0.0.1",
+    `sentinel announce-port ${layout.port}`,
+    "sentinel deny-scripts-reconfig yes",
+    ...carried.global,
+    `sentinel monitor ${name} 127.0.0.1 ${carried.masterPort} ${settings.quorum}`,
+    `sentinel auth-user ${name} ${sentinelUser}`,
+    `sentinel auth-pass ${name} ${quote(accounts.sentinel.password)}`,
+    `sentinel down-after-milliseconds ${name} ${settings.downAfterMs}`,
+    `sentinel failover-timeout ${name} ${settings.failoverTimeoutMs}`,
+    `sentinel parallel-syncs ${name} ${settings.parallelSyncs}`,
+    ...carried.master,
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,172 @@
+/**
+ * A stable endpoint: a fixed loopback port that forwards each TCP connection to one of its targets, the
+ * local runtime's equivalent of a Kubernetes Service. Targets change without the port changing; while the
+ * endpoint is held (a switchover drains it, a primary is coming) new connections wait instead of failing.
+ */
+import { createServer, connect, type Server, type Socket } from "node:net";
+import { UnavailableError, errorMessage } from "../../errors/index.ts";
+
+/** How an endpoint behaves. */
+export interface EndpointOptions {
+  name: string;
+  host: string;
+  port: number;
+  /** How long a new connection may wait for a target (held, or none) before it is closed. */
+  holdTimeoutMs: number;
+}
+
+/**
+ * Where connections go now. With no targets and no hold, connections are refused at once (nothing is
+ * expected to serve: a stopped cluster); while held they wait for a route with targets.
+ */
+export interface EndpointRoute {
+  /** Ports on `host` to spread new connections over, round-robin. */
+  targets: readonly number[];
+  /** Hold new connections until a route without `hold` arrives (draining for a switchover, waiting for a primary). */
+  hold?: boolean;
+}
+
+interface Waiting {
+  client: Socket;
+  timer: NodeJS.Timeout;
+  /** When the connection gives up waiting, kept across retries. */
+  deadline: number;
+}
+
+/** One listening endpoint. */
+export class EndpointProxy {
+  readonly options: EndpointOptions;
+  readonly #server: Server;
+  readonly #forwarded = new Map<Socket, { upstream: Socket; port: number }>();
+  readonly #waiting = new Set<Waiting>();
+  #route: EndpointRoute = { targets: [] };
+  #next = 0;
+
+  constructor(options: EndpointOptions) {
+    this.options = options;
+    this.#server = createServer({ pauseOnConnect: true, noDelay: true }, (client) => this.#accept(client));
+  }
+
+  /** Start listening; rejects when the port cannot be bound (e.g. another program took it). */
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const failed = (error: Error): void => reject(new UnavailableError(`endpoint ${this.options.name} cannot listen on ${this.options.host}:${this.options.port}: ${errorMessage(error)}; free the port`, { cause: error }));
+      this.#server.once("error", failed);
+      this.#server.listen({ host: this.options.host, port: this.options.port, exclusive: true }, () => {
+        this.#server.off("error", failed);
+        this.#server.on("error", () => undefined);
+        resolve();
+      });
+    });
+  }
+
+  /** Send new connections to `route`; connections to ports no longer targeted are closed (they reach an instance that lost the role). */
+  setRoute(route: EndpointRoute): void {
+    const next = { targets: [...route.targets], hold: route.hold === true };
+    const changed = JSON.stringify(next) !== JSON.stringify(this.#route);
+    this.#route = next;
+    const kept = new Set(route.targets);
+    for (const [client, { upstream, port }] of this.#forwarded) {
+      if (!kept.has(port)) {
+        client.destroy();
+        upstream.destroy();
+      }
+    }
+    // Waiting connections try again when the route changes (a retry on the same targets would fail the same way).
+    if (changed && !this.#isHeld()) for (const waiting of [...this.#waiting]) this.#release(waiting);
+  }
+
+  /** The route in force. */
+  get route(): EndpointRoute {
+    return this.#route;
+  }
+
+  /** Connections forwarded now, and connections waiting for a target. */
+  get connections(): { forwarded: number; waiting: number } {
+    return { forwarded: this.#forwarded.size, waiting: this.#waiting.size };
+  }
+
+  /** Stop listening and close every connection. */
+  async close(): Promise<void> {
+    for (const waiting of this.#waiting) {
+      clearTimeout(waiting.timer);
+      waiting.client.destroy();
+    }
+    this.#waiting.clear();
+    for (const [client, { upstream }] of this.#forwarded) {
+      client.destroy();
+      upstream.destroy();
+    }
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #isHeld(): boolean {
+    return this.#route.hold === true;
+  }
+
+  #accept(client: Socket): void {
+    client.on("error", () => undefined);
+    const deadline = Date.now() + this.options.holdTimeoutMs;
+    if (this.#isHeld()) this.#wait(client, deadline);
+    else this.#forward(client, 0, deadline);
+  }
+
+  /** Keep the client (paused, its bytes buffered) until the route changes or `deadline` passes. */
+  #wait(client: Socket, deadline: number): void {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0 || client.destroyed) {
+      client.destroy();
+      return;
+    }
+    const waiting: Waiting = { client, deadline, timer: setTimeout(() => this.#expire(waiting), remaining) };
+    this.#waiting.add(waiting);
+    client.once("close", () => this.#drop(waiting));
+  }
+
+  #release(waiting: Waiting): void {
+    this.#drop(waiting);
+    if (!waiting.client.destroyed) this.#forward(waiting.client, 0, waiting.deadline);
+  }
+
+  #drop(waiting: Waiting): void {
+    clearTimeout(waiting.timer);
+    this.#waiting.delete(waiting);
+  }
+
+  #expire(waiting: Waiting): void {
+    this.#drop(waiting);
+    waiting.client.destroy();
+  }
+
+  /** Connect to the next target; on refusal try the others once each, then wait for the route to change. */
+  #forward(client: Socket, attempt: number, deadline: number): void {
+    const targets = this.#route.targets;
+    if (targets.length === 0) {
+      client.destroy();
+      return;
+    }
+    // Every target refused (the primary just died): wait for the route to change.
+    if (attempt >= targets.length) {
+      this.#wait(client, deadline);
+      return;
+    }
+    const port = targets[this.#next++ % targets.length] ?? targets[0] ?? 0;
+    const upstream = connect({ host: this.options.host, port, noDelay: true });
+    let connected = false;
+    upstream.once("connect", () => {
+      connected = true;
+      this.#forwarded.set(client, { upstream, port });
+      client.pipe(upstream);
+      upstream.pipe(client);
+      client.resume();
+    });
+    upstream.on("error", () => {
+      if (!connected && !client.destroyed) this.#forward(client, attempt + 1, deadline);
+    });
+    upstream.once("close", () => {
+      this.#forwarded.delete(client);
+      if (connected) client.destroy();
+    });
+    client.once("close", () => upstream.destroy());
+  }
+}
