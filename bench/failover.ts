@@ -1,0 +1,231 @@
+/**
+ * Failover and switchover, measured through the read-write endpoint while a client keeps writing:
+ *  - failover: `kill -9` of the primary's postmaster → the first write acknowledged afterwards;
+ *  - switchover: the longest gap between acknowledged writes while a Switchover OpsRequest runs;
+ *  - floor, in the same run: `pg_ctl promote -w` on a standby alone (raw tools, no Holdfast).
+ * BENCH_FAILOVER_TRIALS trials each (default 10).
+ */
+import { chmod, chown, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import pg from "pg";
+import type { Cluster, Instance, OpsRequest } from "../src/api/index.ts";
+import { builtinEngines, EngineCatalog } from "../src/engines/index.ts";
+import { ensureServiceUser, type ServiceUser } from "../src/runtime/index.ts";
+import { connectionUri, startDemoServer } from "../test/helpers/clients.ts";
+import { eventually, run, type TestServer } from "../test/helpers/harness.ts";
+import { exampleWith } from "../test/helpers/manifests.ts";
+import { median } from "./stats.ts";
+
+const TRIALS = Number(process.env["BENCH_FAILOVER_TRIALS"] ?? 10);
+const NS = "demo";
+const NAME = "pg-cluster";
+const MEMBERS = [0, 1, 2].map((i) => `${NAME}-postgresql-${i}`);
+
+export async function failoverBenchmark(): Promise<void> {
+  const { server, major } = await startDemoServer();
+  let writer: Writer | undefined;
+  try {
+    await server.ok(["apply", "-f", "-"], await exampleWith("postgresql/cluster.yaml", (doc) => {
+      doc["spec"].componentSpecs[0].replicas = 3;
+      doc["spec"].componentSpecs[0].serviceVersion = major;
+    }));
+    await server.ok(["wait", `cluster/${NAME}`, "-n", NS, "--for=phase=Running", "--timeout=180s"]);
+    await settled(server);
+    writer = await Writer.start(await connectionUri(server, NAME, NS));
+    const failovers: number[] = [];
+    for (let i = 0; i < TRIALS; i++) failovers.push(await failoverTrial(server, writer));
+    const switchovers: number[] = [];
+    for (let i = 0; i < TRIALS; i++) switchovers.push(await switchoverTrial(server, writer, i));
+    const lost = await writer.stop();
+    writer = undefined;
+    const floor = await promoteFloor(TRIALS);
+    report(failovers, switchovers, floor, lost);
+  } finally {
+    await writer?.stop();
+    await server.destroy();
+  }
+}
+
+/** Inserts rows one after another through the endpoint, reconnecting after errors; remembers when each was acknowledged. */
+class Writer {
+  /** Each acknowledged row, when, and which server (its data directory) committed it. */
+  readonly acknowledged: { id: number; at: number; server: string }[] = [];
+  lastError = "";
+  #running = true;
+  #loop: Promise<void> = Promise.resolve();
+  #uri: string;
+
+  private constructor(uri: string) {
+    this.#uri = uri;
+  }
+
+  static async start(uri: string): Promise<Writer> {
+    const client = new pg.Client({ connectionString: uri });
+    await client.connect();
+    await client.query("CREATE TABLE IF NOT EXISTS bench_writes (id bigint PRIMARY KEY, at timestamptz DEFAULT now())");
+    await client.end();
+    const writer = new Writer(uri);
+    writer.#loop = writer.#run();
+    return writer;
+  }
+
+  async #run(): Promise<void> {
+    let next = 1;
+    let client: pg.Client | undefined;
+    while (this.#running) {
+      try {
+        if (!client) {
+          client = new pg.Client({ connectionString: this.#uri, connectionTimeoutMillis: 2000, query_timeout: 2000 });
+          client.on("error", () => undefined);
+          await client.connect();
+        }
+        const result = await client.query<{ server: string }>("INSERT INTO bench_writes (id) VALUES ($1) RETURNING current_setting('data_directory') AS server", [next]);
+        this.acknowledged.push({ id: next, at: performance.now(), server: result.rows[0]?.server ?? "" });
+        next++;
+      } catch (error) {
+        this.lastError = String(error);
+        // Not awaited: ending a connection whose server vanished can hang; the socket is dropped either way.
+        void client?.end().catch(() => undefined);
+        client = undefined;
+        await sleep(5);
+      }
+    }
+    await client?.end().catch(() => undefined);
+  }
+
+  /**
+   * The first acknowledgement after `t` (ms on the performance clock) by a server other than `notBy`: backends of a
+   * killed postmaster may still commit for a moment, which is not the new primary answering.
+   */
+  async firstAfter(t: number, notBy?: string, timeoutMs = 60_000): Promise<number> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const found = this.acknowledged.find((a) => a.at > t && a.server !== notBy);
+      if (found) return found.at;
+      if (performance.now() > deadline) throw new Error(`no write was acknowledged within 60 s; last error: ${this.lastError}`);
+      await sleep(2);
+    }
+  }
+
+  /** The longest time without an acknowledgement between `from` and `to`. */
+  longestGap(from: number, to: number): number {
+    const times = [from, ...this.acknowledged.filter((a) => a.at > from && a.at < to).map((a) => a.at), to];
+    let gap = 0;
+    for (let i = 1; i < times.length; i++) gap = Math.max(gap, (times[i] ?? 0) - (times[i - 1] ?? 0));
+    return gap;
+  }
+
+  /** Stop, then count acknowledged rows missing from the current primary (asynchronous replication may lose some). */
+  async stop(): Promise<number> {
+    this.#running = false;
+    await this.#loop;
+    const client = new pg.Client({ connectionString: this.#uri });
+    await client.connect();
+    const stored = new Set((await client.query<{ id: string }>("SELECT id FROM bench_writes")).rows.map((r) => Number(r.id)));
+    await client.end();
+    return this.acknowledged.filter((a) => !stored.has(a.id)).length;
+  }
+}
+
+async function instances(server: TestServer): Promise<Instance[]> {
+  return Promise.all(MEMBERS.map((name) => server.api<Instance>(`/apis/holdfast.io/v1alpha1/namespaces/${NS}/instances/${name}`)));
+}
+
+/**
+ * No role change in progress, the cluster's current primary a ready primary, and the two others ready, streaming
+ * replicas; returns the primary.
+ */
+async function settled(server: TestServer): Promise<Instance> {
+  return eventually("one primary with two streaming replicas", async () => {
+    const cluster = await server.api<Cluster>(`/apis/apps.kubeblocks.io/v1/namespaces/${NS}/clusters/${NAME}`);
+    const record = cluster.status?.replication?.["postgresql"];
+    if (record?.currentPrimary === undefined || record.targetPrimary !== record.currentPrimary) return undefined;
+    const all = await instances(server);
+    const primary = all.find((i) => i.metadata.name === record.currentPrimary && i.status?.role === "primary" && i.status.ready === true);
+    const replicas = all.filter((i) => i.metadata.name !== record.currentPrimary && i.status?.role === "secondary" && i.status.ready === true && i.status.replication?.state === "streaming");
+    return primary !== undefined && replicas.length === 2 ? primary : undefined;
+  }, 180_000);
+}
+
+async function failoverTrial(server: TestServer, writer: Writer): Promise<number> {
+  await settled(server);
+  await sleep(500);
+  const primary = await settled(server);
+  const pid = primary.status?.pid;
+  if (pid === undefined) throw new Error(`${primary.metadata.name} has no pid`);
+  const killed = performance.now();
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch (error) {
+    throw new Error(`cannot kill ${primary.metadata.name} (pid ${pid}): ${String(error)}; status ${JSON.stringify(primary.status)}`);
+  }
+  const resumed = await writer.firstAfter(killed, primary.status?.dataDirectory);
+  return resumed - killed;
+}
+
+async function switchoverTrial(server: TestServer, writer: Writer, trial: number): Promise<number> {
+  const primary = await settled(server);
+  await sleep(500);
+  const name = `bench-switchover-${trial}`;
+  const manifest = { apiVersion: "operations.kubeblocks.io/v1alpha1", kind: "OpsRequest", metadata: { name, namespace: NS }, spec: { clusterName: NAME, type: "Switchover", switchover: [{ componentName: "postgresql", instanceName: primary.metadata.name }] } };
+  const started = performance.now();
+  await server.ok(["apply", "-f", "-"], JSON.stringify(manifest));
+  await eventually(`${name} Succeed`, async () => {
+    const ops = await server.api<OpsRequest>(`/apis/operations.kubeblocks.io/v1alpha1/namespaces/${NS}/opsrequests/${name}`);
+    if (ops.status?.phase === "Failed") throw new Error(`${name} failed: ${JSON.stringify(ops.status)}`);
+    return ops.status?.phase === "Succeed" ? true : undefined;
+  }, 120_000);
+  const ended = performance.now();
+  await writer.firstAfter(ended);
+  return writer.longestGap(started, performance.now());
+}
+
+/** `pg_ctl promote -w` on a streaming standby made with the raw tools, as the service user. */
+async function promoteFloor(trials: number): Promise<number[]> {
+  const user = await ensureServiceUser();
+  const [version] = await new EngineCatalog(builtinEngines()).versions("postgresql");
+  if (!version) throw new Error("PostgreSQL is not installed");
+  const binDir = version.binDir;
+  const timings: number[] = [];
+  for (let i = 0; i < trials; i++) timings.push(await promoteOnce(user, binDir, 19600 + i * 2));
+  return timings;
+}
+
+async function promoteOnce(user: ServiceUser, binDir: string, port: number): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), "holdfast-floor-"));
+  await chown(dir, user.uid, user.gid);
+  await chmod(dir, 0o700);
+  const primary = join(dir, "primary");
+  const standby = join(dir, "standby");
+  const pgCtl = join(binDir, "pg_ctl");
+  try {
+    await asUser(user, join(binDir, "initdb"), ["-D", primary, "-U", "postgres", "--auth=trust"]);
+    await asUser(user, pgCtl, ["start", "-w", "-D", primary, "-l", join(dir, "primary.log"), "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`]);
+    await asUser(user, join(binDir, "pg_basebackup"), ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-D", standby, "-R", "-c", "fast", "-X", "stream"]);
+    await asUser(user, pgCtl, ["start", "-w", "-D", standby, "-l", join(dir, "standby.log"), "-o", `-p ${port + 1} -k ${dir} -c listen_addresses=127.0.0.1`]);
+    const started = performance.now();
+    await asUser(user, pgCtl, ["promote", "-w", "-D", standby]);
+    return performance.now() - started;
+  } finally {
+    await run("setpriv", [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", pgCtl, "stop", "-m", "immediate", "-D", standby]);
+    await run("setpriv", [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", pgCtl, "stop", "-m", "immediate", "-D", primary]);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function asUser(user: ServiceUser, command: string, args: string[]): Promise<void> {
+  const result = await run("setpriv", [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", command, ...args]);
+  if (result.code !== 0) throw new Error(`${command} failed: ${result.stderr}`);
+}
+
+function report(failovers: number[], switchovers: number[], floor: number[], lost: number): void {
+  const line = (values: number[]): string => `median ${median(values).toFixed(0)} ms, worst ${Math.max(...values).toFixed(0)} ms (n=${values.length})`;
+  console.log(`Failover and switchover, PostgreSQL example with 3 replicas, a client writing through the read-write endpoint\n`);
+  console.log(`failover   (kill -9 primary → first acknowledged write): ${line(failovers)}   goal: median < 5000 ms → ${median(failovers) < 5000 ? "met" : "NOT met"}`);
+  console.log(`switchover (longest gap between acknowledged writes):    ${line(switchovers)}   goal: median < 1000 ms → ${median(switchovers) < 1000 ? "met" : "NOT met"}`);
+  console.log(`floor      (pg_ctl promote -w on a standby, raw tools):   ${line(floor)}`);
+  console.log(`\nratio to the floor (medians): failover ${(median(failovers) / median(floor)).toFixed(1)}x, switchover ${(median(switchovers) / median(floor)).toFixed(1)}x`);
+  console.log(`acknowledged writes missing afterwards (asynchronous replication): ${lost}`);
+}
