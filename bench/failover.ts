@@ -81,9 +81,10 @@ class Writer {
           client.on("error", () => undefined);
           await client.connect();
         }
-        const result = await client.query<{ server: string }>("INSERT INTO bench_writes (id) VALUES ($1) RETURNING current_setting('data_directory') AS server", [next]);
-        this.acknowledged.push({ id: next, at: performance.now(), server: result.rows[0]?.server ?? "" });
-        next++;
+        // Every attempt gets a new id: a commit whose answer was lost must not make the next attempt a duplicate.
+        const id = next++;
+        const result = await client.query<{ server: string }>("INSERT INTO bench_writes (id) VALUES ($1) RETURNING current_setting('data_directory') AS server", [id]);
+        this.acknowledged.push({ id, at: performance.now(), server: result.rows[0]?.server ?? "" });
       } catch (error) {
         this.lastError = String(error);
         // Not awaited: ending a connection whose server vanished can hang; the socket is dropped either way.
