@@ -16,7 +16,7 @@ import {
   stopPostgresql, type CandidateObservation, type ReplicationAccounts, type ReplicationPlan, type ReplicationStatus, type SynchronousSettings,
 } from "../../src/engines/postgresql/index.ts";
 import { createTestHostAccess, type TestHostAccess } from "../helpers/host-access.ts";
-import { ServerProcess, filesContaining, freePort, removeTree, traversableTempDir, waitUntil } from "./harness.ts";
+import { ServerProcess, eventually, filesContaining, freePort, median, removeTree, traversableTempDir, waitUntil } from "./harness.ts";
 
 /** One instance of the test cluster and its running server, if any. */
 interface Node {
@@ -25,23 +25,6 @@ interface Node {
 }
 
 const engine = createPostgresqlEngine();
-
-/** Median of `values` (the mean of the middle two for an even count). */
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-/** Poll `check` every 100 ms until it holds or `timeoutMs` passes. */
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 describe("postgresql replication", { timeout: 900_000 }, () => {
   const admin: Credentials = { username: "postgres", password: generatePassword() };

@@ -16,7 +16,7 @@ import {
   toReplicationObservation, waitForAgreedMaster, type RedisReplicationAccounts, type SentinelSettings,
 } from "../../src/engines/redis/index.ts";
 import { createTestHostAccess, type TestHostAccess } from "../helpers/host-access.ts";
-import { ServerProcess, filesContaining, freePort, removeTree, runClient, traversableTempDir, waitUntil } from "./harness.ts";
+import { ServerProcess, eventually, filesContaining, freePort, median, removeTree, runClient, traversableTempDir, waitUntil } from "./harness.ts";
 
 const engine = createRedisEngine();
 const MASTER_NAME = "redis-replication-redis";
@@ -26,22 +26,6 @@ const FAILOVER_TRIALS = 3;
 interface Node {
   layout: InstanceContext;
   server: ServerProcess | undefined;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-/** Poll `check` every 50 ms until it holds or `timeoutMs` passes. */
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 describe("redis replication with sentinel", { timeout: 600_000 }, () => {
