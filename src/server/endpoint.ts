@@ -32,8 +32,7 @@ export interface Exchange {
   identity: Identity;
   /** The JSON body, read once (size-limited); later calls return the same value. */
   body(): Promise<unknown>;
-  /** Whether `body()` was read (the audit log records request bodies of some resources). */
-  readonly bodyRead: boolean;
+  /** The body if `body()` read it (the audit log records request bodies of some resources), else undefined. */
   readonly parsedBody: unknown;
 }
 
@@ -41,7 +40,6 @@ export interface Exchange {
 export function createExchange(request: IncomingMessage, query: URLSearchParams, identity: Identity): Exchange {
   let read: Promise<unknown> | undefined;
   let value: unknown;
-  let done = false;
   return {
     request,
     query,
@@ -49,13 +47,9 @@ export function createExchange(request: IncomingMessage, query: URLSearchParams,
     body() {
       read ??= readJsonBody(request).then((parsed) => {
         value = parsed;
-        done = true;
         return parsed;
       });
       return read;
-    },
-    get bodyRead() {
-      return done;
     },
     get parsedBody() {
       return value;
