@@ -3,6 +3,7 @@ import { apiBenchmark } from "./api.ts";
 import { auditBenchmark } from "./audit.ts";
 import { failoverBenchmark } from "./failover.ts";
 import { backupFormatBenchmark } from "./backup-format.ts";
+import { backupBenchmark } from "./backup.ts";
 import { provisionBenchmark } from "./provision.ts";
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
@@ -11,6 +12,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   api: apiBenchmark,
   failover: failoverBenchmark,
   "backup-format": backupFormatBenchmark,
+  backup: backupBenchmark,
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith("-"));

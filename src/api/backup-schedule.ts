@@ -1,18 +1,16 @@
 /** BackupSchedule (dataprotection.kubeblocks.io/v1alpha1): cron schedules of backups of one policy, with retention. */
 import { z } from "zod";
 import { metadataSchema } from "./common.ts";
+import { cronExpressionProblem } from "./cron-expression.ts";
 import { retentionPeriodSchema } from "./retention-period.ts";
 
-// Five fields (minute hour day-of-month month day-of-week) of numbers, ranges, lists, steps and names.
-const CRON_FIELD = /^[0-9A-Za-z*?,/-]+$/;
+export { cronExpressionProblem, parseCronExpression, type CronSchedule } from "./cron-expression.ts";
 
-/** A five-field cron expression, as KubeBlocks' schedules use. */
-export const cronExpressionSchema = z
-  .string()
-  .refine((text) => {
-    const fields = text.trim().split(/\s+/);
-    return fields.length === 5 && fields.every((field) => CRON_FIELD.test(field));
-  }, "must be a five-field cron expression such as '0 18 * * *' (minute hour day-of-month month day-of-week)");
+/** A cron expression as KubeBlocks' schedules use (five fields, UTC unless `CRON_TZ=Zone` leads); see cron-expression.ts. */
+export const cronExpressionSchema = z.string().superRefine((text, context) => {
+  const problem = cronExpressionProblem(text);
+  if (problem !== undefined) context.addIssue({ code: "custom", message: `must be a five-field cron expression such as '0 18 * * *' (minute hour day-of-month month day-of-week): ${problem}` });
+});
 
 export const schedulePolicySchema = z.looseObject({
   name: z.string().optional(),
@@ -54,3 +52,24 @@ export type SchedulePolicy = z.infer<typeof schedulePolicySchema>;
 export type BackupScheduleSpec = z.infer<typeof backupScheduleSpecSchema>;
 export type BackupScheduleStatus = z.infer<typeof backupScheduleStatusSchema>;
 export type BackupSchedule = z.infer<typeof backupScheduleSchema>;
+
+/**
+ * Cluster.spec.backup (KubeBlocks' ClusterBackup): a schedule for the cluster's backups, kept as the BackupSchedule
+ * `<cluster>-<component>-backup-schedule` of each component whose BackupPolicy has `method`.
+ */
+export const clusterBackupSchema = z.looseObject({
+  enabled: z.boolean().default(false),
+  retentionPeriod: retentionPeriodSchema.default("7d"),
+  method: z.string().min(1),
+  // The time of day KubeBlocks' backup policy templates schedule at.
+  cronExpression: cronExpressionSchema.default("0 18 * * *"),
+  startingDeadlineMinutes: z.int().min(0).max(1440).optional(),
+  repoName: z.string().optional(),
+});
+
+export type ClusterBackup = z.infer<typeof clusterBackupSchema>;
+
+/** The name of the BackupSchedule Cluster.spec.backup keeps for one component. */
+export function backupScheduleName(cluster: string, component: string): string {
+  return `${cluster}-${component}-backup-schedule`;
+}

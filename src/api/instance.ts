@@ -31,7 +31,7 @@ export const instanceSpecSchema = z.object({
   /** Replication of a replicated component's instance (see replication.ts). */
   replication: instanceReplicationSpecSchema.optional(),
   /** Fill a new data directory from this backup instead of initialising it empty. */
-  restore: z.object({ backupName: z.string(), backupNamespace: z.string() }).optional(),
+  restore: z.object({ backupName: z.string(), backupNamespace: z.string(), restoreTime: z.string().optional() }).optional(),
 });
 
 export const instancePhaseSchema = z.enum(["Pending", "Initializing", "Starting", "Running", "Stopping", "Stopped", "CrashLoopBackOff", "Failed", "Terminating"]);

@@ -1,11 +1,13 @@
 /** Wires the data-protection controllers: one BackupPolicy per cluster component, and Backups taken into repositories. */
+import type { Resource } from "../api/index.ts";
 import type { BackupKeyring } from "../backup/index.ts";
 import type { HomePaths } from "../config/index.ts";
 import { BackupReconciler } from "../controllers/backup/index.ts";
 import { BackupPolicyReconciler } from "../controllers/backup-policy/index.ts";
+import { BACKUP_SCHEDULE_LABEL, BackupScheduleReconciler, ClusterBackupReconciler } from "../controllers/backup-schedule/index.ts";
 import { BackupRepoReconciler } from "../controllers/backup-repo/index.ts";
 import type { EngineLookup } from "../controllers/cluster/index.ts";
-import { Controller, createEventRecorder } from "../controllers/runtime/index.ts";
+import { Controller, createEventRecorder, ownerKeys } from "../controllers/runtime/index.ts";
 import type { HostAccess } from "../engines/index.ts";
 import type { Store } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
@@ -20,7 +22,7 @@ export interface DataProtectionDeps {
   logger: Logger;
 }
 
-/** The backuprepo, backuppolicy and backup controllers. */
+/** The backuprepo, backuppolicy, backup and backupschedule controllers. */
 export function createDataProtectionControllers(deps: DataProtectionDeps): Controller[] {
   const { store, logger } = deps;
   const policies = new Controller({
@@ -34,5 +36,30 @@ export function createDataProtectionControllers(deps: DataProtectionDeps): Contr
   const reconciler = new BackupReconciler({ ...deps, events: createEventRecorder(store, "backup-controller", logger) });
   const backups = new Controller({ name: "backup", store, logger, workers: 2, watches: [{ kind: "Backup" }], reconciler, resyncMs: 60_000 });
   reconciler.onJobFinished((key) => backups.enqueue(key));
-  return [repos, policies, backups];
+  return [repos, policies, backups, ...createScheduleControllers(deps)];
+}
+
+/** BackupSchedules (a change to a Backup one created wakes it: lastSuccessfulTime, the running-backup check), and Cluster.spec.backup. */
+function createScheduleControllers({ store, logger }: DataProtectionDeps): Controller[] {
+  const scheduleOf = (backup: Resource): string[] => {
+    const schedule = backup.metadata.labels?.[BACKUP_SCHEDULE_LABEL];
+    return schedule === undefined ? [] : [`${backup.metadata.namespace ?? "default"}/${schedule}`];
+  };
+  const schedules = new Controller({
+    name: "backupschedule",
+    store,
+    logger,
+    watches: [{ kind: "BackupSchedule" }, { kind: "Backup", keysFor: scheduleOf }],
+    reconciler: new BackupScheduleReconciler({ store, events: createEventRecorder(store, "backupschedule-controller", logger) }),
+    resyncMs: 60_000,
+  });
+  // Cluster.spec.backup: kept as the cluster's BackupSchedules once its BackupPolicies exist.
+  const clusterBackups = new Controller({
+    name: "clusterbackup",
+    store,
+    logger,
+    watches: [{ kind: "Cluster" }, { kind: "BackupPolicy", keysFor: ownerKeys("Cluster") }, { kind: "BackupSchedule", keysFor: ownerKeys("Cluster") }],
+    reconciler: new ClusterBackupReconciler({ store, events: createEventRecorder(store, "backupschedule-controller", logger) }),
+  });
+  return [schedules, clusterBackups];
 }

@@ -19,6 +19,8 @@ describe("backup output", () => {
     const table = backupsTable([running], new Date("2025-01-01T00:01:00Z"), false);
     assert.match(table, /^NAME\s+SOURCE-CLUSTER\s+METHOD\s+STATUS\s+TOTAL-SIZE/);
     assert.match(table, /b1\s+pg\s+pg-basebackup\s+Running 2\.0 MiB, 1\.0 MiB\/s/);
+    const continuous: Resource = { ...running, spec: { backupMethod: "archive-wal" }, status: { phase: "Running", timeRange: { start: "2025-01-01T00:00:00.250Z", end: "2025-01-01T00:05:00Z" } } };
+    assert.match(backupsTable([continuous], new Date("2025-01-01T00:06:00Z"), false), /archive-wal\s+Running\s.*2025-01-01T00:00:00Z\.\.2025-01-01T00:05:00Z$/m);
   });
 
   it("a damaged verification names each bad chunk and its object", () => {

@@ -26,9 +26,17 @@ export function backupStatusLine(backup: Resource): string {
   return `${phase} ${formatBytes(done)}, ${formatBytes(text(backup, "status.progress.bytesPerSecond"))}/s`;
 }
 
+/** What a backup covers, `START..END` in UTC seconds (a continuous backup's END advances as WAL is archived). */
+export function timeRangeText(backup: Resource): string {
+  const short = (value: string): string => (value === "" ? "" : new Date(value).toISOString().replace(/\.\d{3}Z$/, "Z"));
+  const start = short(text(backup, "status.timeRange.start"));
+  const end = short(text(backup, "status.timeRange.end"));
+  return start === "" && end === "" ? "-" : `${start}..${end}`;
+}
+
 /** The `holdfast backup list` table, columns as kbcli shows them. */
 export function backupsTable(backups: readonly Resource[], now: Date, allNamespaces: boolean): string {
-  const headers = [...(allNamespaces ? ["NAMESPACE"] : []), "NAME", "SOURCE-CLUSTER", "METHOD", "STATUS", "TOTAL-SIZE", "STORED-SIZE", "DURATION", "DELETION-POLICY", "CREATED", "EXPIRATION"];
+  const headers = [...(allNamespaces ? ["NAMESPACE"] : []), "NAME", "SOURCE-CLUSTER", "METHOD", "STATUS", "TOTAL-SIZE", "STORED-SIZE", "DURATION", "DELETION-POLICY", "CREATED", "EXPIRATION", "TIME-RANGE"];
   const rows = [...backups]
     .sort((a, b) => (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? ""))
     .map((b) => [
@@ -43,6 +51,7 @@ export function backupsTable(backups: readonly Resource[], now: Date, allNamespa
       text(b, "spec.deletionPolicy", "Delete"),
       formatAge(b.metadata.creationTimestamp, now),
       text(b, "status.expiration", "<none>"),
+      timeRangeText(b),
     ]);
   return formatTable(headers, rows);
 }

@@ -1,5 +1,5 @@
 /** `holdfast cluster restore NEW --backup NAME`: a new cluster, shaped like the backed-up one, whose data comes from the backup. */
-import { CLUSTER_SNAPSHOT_ANNOTATION, findKind, type Resource } from "../api/index.ts";
+import { CLUSTER_SNAPSHOT_ANNOTATION, findKind, parseRestoreTime, type Resource } from "../api/index.ts";
 import { CliError, UsageError, boolFlag, expectPositionals, namespaceOf, stringFlag } from "./args.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { ApiClient } from "./client.ts";
@@ -13,29 +13,48 @@ backed-up cluster (recorded in the backup), with its data restored from the back
 checked chunk by chunk as it is read; a damaged backup leaves the new cluster Failed, never running
 on bad data. The new cluster gets its own passwords.
 
+Point-in-time recovery: with --restore-to-time, the data is as it was at that moment: a full
+backup (pg-basebackup) that ended before it, plus the WAL archived by a continuous backup
+(archive-wal) up to it. Name either backup; "holdfast backup list" shows the TIME-RANGE a
+continuous backup covers, and a time outside it is refused with the covered range.
+
 Usage:
-  holdfast cluster restore NEW --backup NAME [-n NAMESPACE] [--backup-namespace NS] [--dry-run]
+  holdfast cluster restore NEW --backup NAME [--restore-to-time T] [-n NAMESPACE] [--backup-namespace NS] [--dry-run]
 
 Examples:
   holdfast cluster restore pg-restored --backup pg-cluster-pg-basebackup-20250101120000 -n demo
   holdfast cluster restore pg-copy --backup nightly -n demo --dry-run > pg-copy.yaml
+  holdfast cluster restore pg-before-drop --backup pg-cluster-archive-wal --restore-to-time 2025-01-02T15:04:05Z -n demo
 
 Options:
-      --backup             The Backup to restore from (required; it must be Completed)
+      --backup             The Backup to restore from (required; Completed, or a Running continuous backup with --restore-to-time)
+      --restore-to-time    Restore to this moment, an RFC 3339 time such as 2025-01-02T15:04:05Z or 2025-01-02T17:04:05+02:00
       --backup-namespace   Namespace of the Backup (default: the new cluster's)
       --dry-run            Print the Cluster manifest instead of creating it
   -n, --namespace          Namespace of the new cluster (default: default)
 `;
 
 /** The restored cluster: the source's spec (without any restore of its own) plus spec.restore naming the backup (pure). */
-export function restoredClusterManifest(name: string, namespace: string, sourceSpec: Record<string, unknown>, backup: { name: string; namespace: string }): Resource {
+export function restoredClusterManifest(name: string, namespace: string, sourceSpec: Record<string, unknown>, backup: { name: string; namespace: string; restoreTime?: string }): Resource {
   const { restore: _previous, ...spec } = sourceSpec;
+  const source = { apiGroup: "dataprotection.kubeblocks.io", kind: "Backup", name: backup.name, namespace: backup.namespace };
   return {
     apiVersion: "apps.kubeblocks.io/v1",
     kind: "Cluster",
     metadata: { name, namespace },
-    spec: { ...spec, restore: { source: { apiGroup: "dataprotection.kubeblocks.io", kind: "Backup", name: backup.name, namespace: backup.namespace } } },
+    spec: { ...spec, restore: { source, ...(backup.restoreTime === undefined ? {} : { restoreTime: backup.restoreTime }) } },
   };
+}
+
+/** The --restore-to-time value as an RFC 3339 time in UTC, or a usage error saying how to write it. */
+function restoreTimeOf(args: ParsedArgs): string | undefined {
+  const value = stringFlag(args.values, "restore-to-time");
+  if (value === undefined) return undefined;
+  try {
+    return parseRestoreTime(value).toISOString();
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error), "cluster restore");
+  }
 }
 
 /** The source cluster's spec: the snapshot the backup recorded, else the live source cluster. */
@@ -62,23 +81,25 @@ export async function runRestore(ctx: CliContext, args: ParsedArgs): Promise<num
   if (backupName === undefined) throw new UsageError("missing --backup: name the Backup to restore from (holdfast backup list)", "cluster restore");
   const namespace = namespaceOf(args.values);
   const backupNamespace = stringFlag(args.values, "backup-namespace") ?? namespace;
+  const restoreTime = restoreTimeOf(args);
   const backupKind = findKind("Backup");
   const clusterKind = findKind("Cluster");
   if (backupKind === undefined || clusterKind === undefined) throw new Error("kinds Backup and Cluster must be registered");
   const client = clientOf(ctx, args.values);
   const backup = await client.get(backupKind, backupNamespace, backupName);
   const phase = text(backup, "status.phase", "New");
-  if (phase !== "Completed") throw new CliError(`backup ${backupName} is ${phase}: only a Completed backup can be restored`);
-  const manifest = restoredClusterManifest(name, namespace, await sourceSpecOf(client, backup, backupNamespace), { name: backupName, namespace: backupNamespace });
+  const restorable = phase === "Completed" || (restoreTime !== undefined && phase === "Running");
+  if (!restorable) throw new CliError(`backup ${backupName} is ${phase}: only a Completed backup (or a Running continuous one, with --restore-to-time) can be restored`);
+  const manifest = restoredClusterManifest(name, namespace, await sourceSpecOf(client, backup, backupNamespace), { name: backupName, namespace: backupNamespace, ...(restoreTime === undefined ? {} : { restoreTime }) });
   if (boolFlag(args.values, "dry-run")) {
     ctx.io.out(toYaml(manifest));
     return 0;
   }
   await client.create(clusterKind, namespace, manifest);
-  ctx.io.out(`cluster.apps.kubeblocks.io/${name} created from backup ${backupName}\n`);
+  ctx.io.out(`cluster.apps.kubeblocks.io/${name} created from backup ${backupName}${restoreTime === undefined ? "" : ` as of ${restoreTime}`}\n`);
   ctx.io.err(`Follow it with: holdfast wait cluster/${name} -n ${namespace} --for=phase=Running\n`);
   return 0;
 }
 
 /** Flags of `cluster restore`. */
-export const RESTORE_FLAGS = { backup: { type: "string" }, "backup-namespace": { type: "string" }, "dry-run": { type: "boolean" } } as const;
+export const RESTORE_FLAGS = { backup: { type: "string" }, "backup-namespace": { type: "string" }, "restore-to-time": { type: "string" }, "dry-run": { type: "boolean" } } as const;

@@ -11,3 +11,5 @@ export { findBackupRepo, MANIFESTS_PREFIX_FOR_CHECK, openRepository } from "./re
 export { BackupDamagedError, createDataRestorer, restoreIncompatibility, type DataRestorer, type RestoreRequest } from "./restorer.ts";
 export { selectableLabels, selectorMatches, selectTargetInstance } from "./target.ts";
 export { verifyBackupObject } from "./verify.ts";
+export { basesFor, continuousMethodsOf, coveredRange, isContinuousBackup, planPointInTime, type ContinuousMethods, type CoveredRange, type PointInTimePlan } from "./pitr-plan.ts";
+export { archiveLogFile, archivedLogFileInfo, deleteArchivedLogFile, deleteLogArchive, listArchivedLogFiles, logArchivePrefix, type LogArchive } from "./wal-archive-store.ts";

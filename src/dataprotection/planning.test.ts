@@ -26,7 +26,7 @@ describe("the BackupPolicy of a component", () => {
   it("is named and owned as KubeBlocks does, with the engine's methods", () => {
     assert.equal(policy.metadata.name, "pg-postgresql-backup-policy");
     assert.equal(policy.metadata.ownerReferences?.[0]?.uid, "u-1");
-    assert.deepEqual(policy.spec.backupMethods.map((m) => m.name), ["pg-basebackup"]);
+    assert.deepEqual(policy.spec.backupMethods.map((m) => m.name), ["pg-basebackup", "archive-wal", "pgdump"]);
     assert.equal(policy.spec.target?.connectionCredential?.secretName, "pg-postgresql-account-postgres");
   });
 
@@ -66,7 +66,7 @@ describe("restore compatibility", () => {
     assert.equal(restoreIncompatibility(backup("postgresql", "15.2"), pg, v15), undefined);
     assert.match(restoreIncompatibility(backup("postgresql", "14.7"), pg, v15) ?? "", /taken from postgresql 14\.7 .* use serviceVersion 14/);
     assert.match(restoreIncompatibility(backup("redis", "7.0.15", "datafile"), pg, v15) ?? "", /redis backup and cannot be restored into postgresql/);
-    assert.match(restoreIncompatibility(backup("postgresql", "15.2", "pgdump"), pg, v15) ?? "", /no backup method pgdump/);
+    assert.match(restoreIncompatibility(backup("postgresql", "15.2", "volume-snapshot"), pg, v15) ?? "", /no backup method volume-snapshot/);
     assert.equal(restoreIncompatibility(backup("redis", "7.0.15", "datafile"), createRedisEngine(), { version: "7.0.15", major: "7", binDir: "/usr/bin" }), undefined);
   });
 

@@ -2,10 +2,11 @@
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { BackupIntegrityError } from "../backup/index.ts";
-import type { Backup, Instance } from "../api/index.ts";
+import { parseRestoreTime, type Backup, type Instance } from "../api/index.ts";
 import { InvalidError, errorMessage } from "../errors/index.ts";
 import type { Credentials, Engine, EngineVersion, HostAccess, InstanceContext } from "../engines/index.ts";
 import { getBackup, openCompletedBackup, type BackupAccess } from "./open-completed.ts";
+import { restoreToTime } from "./restore-to-time.ts";
 
 /** One restore: the instance, its engine and context, the accounts it gets. */
 export interface RestoreRequest {
@@ -48,8 +49,12 @@ export function createDataRestorer(access: BackupAccess): DataRestorer {
       const method = request.engine.backupMethods.find((candidate) => candidate.name === backup.spec.backupMethod);
       if (method === undefined) throw new InvalidError(`backup ${id}: ${request.engine.name} has no backup method ${backup.spec.backupMethod}`);
       try {
-        const reader = await openCompletedBackup(access, backup);
-        await method.restore(request.context, reader, request.accounts, request.host);
+        if (source.restoreTime !== undefined) {
+          await restoreToTime(access, request, backup, parseRestoreTime(source.restoreTime));
+        } else {
+          const reader = await openCompletedBackup(access, backup);
+          await method.restore(request.context, reader, request.accounts, request.host);
+        }
       } catch (error) {
         await emptyDirectory(request.context.dataDirectory);
         throw describeFailure(error, id, source.backupName, source.backupNamespace);

@@ -2,6 +2,7 @@
 import { accountSecretName, engineNameFor, type BackupPolicy, type Cluster } from "../../api/index.ts";
 import { desiredBackupPolicy } from "../../dataprotection/index.ts";
 import { AlreadyExistsError } from "../../errors/index.ts";
+import type { Engine } from "../../engines/index.ts";
 import type { Store } from "../../store/index.ts";
 import { LABEL_COMPONENT, LABEL_INSTANCE, type EngineLookup } from "../cluster/index.ts";
 import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
@@ -44,6 +45,12 @@ export class BackupPolicyReconciler implements Reconciler {
   }
 }
 
+/** Is `component` an arbiter (Redis Sentinel) in the cluster's topology? It holds no data to back up. */
+function isArbiter(engine: Engine, cluster: Cluster, component: string): boolean {
+  const topology = engine.definition.topologies.find((t) => (cluster.spec.topology === undefined ? t.default : t.name === cluster.spec.topology));
+  return topology?.components.find((c) => c.name === component)?.arbiterOf !== undefined;
+}
+
 /** One policy per component whose engine has backup methods (pure). */
 export function desiredPolicies(cluster: Cluster, engines: Pick<EngineLookup, "list" | "find">): BackupPolicy[] {
   const known = engines.list().map((engine) => engine.name);
@@ -51,7 +58,7 @@ export function desiredPolicies(cluster: Cluster, engines: Pick<EngineLookup, "l
     const engineName = engineNameFor(cluster, component, known);
     const engine = engineName === undefined ? undefined : engines.find(engineName);
     const admin = engine?.systemAccounts[0];
-    if (engine === undefined || admin === undefined || engine.backupMethods.length === 0) return [];
+    if (engine === undefined || admin === undefined || engine.backupMethods.length === 0 || isArbiter(engine, cluster, component.name)) return [];
     const selector = { [LABEL_INSTANCE]: cluster.metadata.name, [LABEL_COMPONENT]: component.name };
     const secret = accountSecretName(cluster.metadata.name, component.name, admin.name);
     return [desiredBackupPolicy(cluster, { name: component.name, methods: engine.backupMethods }, secret, selector)];

@@ -2,6 +2,7 @@
 import { expirationOf, formatGoDuration, targetOf, type Backup, type BackupPolicy, type BackupStatus, type Instance } from "../../api/index.ts";
 import type { BackupSummary, TransferProgress } from "../../backup/index.ts";
 import { selectTargetInstance } from "../../dataprotection/index.ts";
+import { expirationFor } from "./retention.ts";
 
 /** Labels naming a cluster and component in a policy's pod selector. */
 export const SELECTOR_CLUSTER = "app.kubernetes.io/instance";
@@ -70,7 +71,7 @@ export function completedStatus(backup: Backup, summary: Pick<BackupSummary, "ma
 export function failedStatus(backup: Backup, reason: string, now: string): BackupStatus {
   const status = backup.status ?? {};
   const start = status.startTimestamp ?? now;
-  return { ...status, phase: "Failed", failureReason: reason, completionTimestamp: now, duration: formatGoDuration(Date.parse(now) - Date.parse(start)) };
+  return { ...status, phase: "Failed", failureReason: reason, completionTimestamp: now, duration: formatGoDuration(Date.parse(now) - Date.parse(start)), ...expirationFor(backup, start) };
 }
 
 /** Has a finished backup's retention run out? */

@@ -12,8 +12,10 @@ import { backupIdOf, findBackupRepo, openRepository, repositoryOf } from "../../
 import { NotFoundError, errorMessage } from "../../errors/index.ts";
 import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
 import { BackupJob } from "./job.ts";
-import { completedStatus, failedStatus, isExpired, progressOf } from "./plan.ts";
+import { completedStatus, failedStatus, progressOf } from "./plan.ts";
+import { retentionAction } from "./retention.ts";
 import { BackupRefused, resolveBackup, startedMetadata, type ResolveDeps } from "./resolve.ts";
+import { WalArchiver } from "./wal-archiver.ts";
 
 /** How often a running backup's progress is written to its status. */
 const PROGRESS_MS = 2000;
@@ -29,6 +31,8 @@ export class BackupReconciler implements Reconciler {
   /** Jobs of this process, by Backup uid. */
   readonly #jobs = new Map<string, BackupJob>();
   readonly #finished: ((key: string) => void)[] = [];
+  /** Continuous backups (archive-wal) are the WAL archiver's: they stay Running while the log is archived. */
+  readonly #archiver: WalArchiver;
   /** Staging files older than this were left by writers of an earlier control plane. */
   readonly #startedAt = new Date();
   /** The scratch directory, emptied once per control-plane start before the first job uses it. */
@@ -36,6 +40,7 @@ export class BackupReconciler implements Reconciler {
 
   constructor(options: BackupReconcilerOptions) {
     this.#o = options;
+    this.#archiver = new WalArchiver(options);
   }
 
   /** Be told when a job ends, to reconcile its Backup at once. */
@@ -47,6 +52,7 @@ export class BackupReconciler implements Reconciler {
     const { namespace = "default", name } = splitKey(key);
     const found = await this.#o.store.get<Backup>({ kind: "Backup", namespace, name });
     if (found === undefined) return undefined;
+    if (this.#archiver.handles(found)) return this.#archiver.reconcile(found);
     if (found.metadata.deletionTimestamp !== undefined) return this.#finalize(found);
     const backup = await this.#withFinalizer(found);
     switch (backup.status?.phase ?? "New") {
@@ -56,6 +62,7 @@ export class BackupReconciler implements Reconciler {
       case "InProgress":
         return this.#follow(backup);
       case "Completed":
+      case "Failed":
         return this.#retain(backup);
       default:
         return undefined;
@@ -116,10 +123,10 @@ export class BackupReconciler implements Reconciler {
     return this.#retain(updated);
   }
 
-  async #fail(backup: Backup, reason: string): Promise<undefined> {
+  async #fail(backup: Backup, reason: string): Promise<ReconcileResult | undefined> {
     const updated = await this.#o.store.updateStatus<Backup>({ ...backup, status: failedStatus(backup, reason, now()) });
     await this.#o.events.record(updated, "Warning", "BackupFailed", reason);
-    return undefined;
+    return this.#retain(updated);
   }
 
   /**
@@ -144,15 +151,15 @@ export class BackupReconciler implements Reconciler {
     }
   }
 
-  /** A finished backup is deleted when its retention period has run out. */
+  /** A finished backup is deleted when its retention period has run out (retention.ts). */
   async #retain(backup: Backup): Promise<ReconcileResult | undefined> {
-    if (isExpired(backup, Date.now())) {
+    const retention = retentionAction(backup, Date.now(), RETENTION_CHECK_MS);
+    if (retention.action === "recheck") return { requeueAfterMs: retention.afterMs };
+    if (retention.action === "delete") {
+      await this.#o.events.record(backup, "Normal", "BackupExpired", `retentionPeriod ${backup.spec.retentionPeriod ?? "?"} ran out at ${backup.status?.expiration ?? "?"}; deleting the backup${backup.spec.deletionPolicy === "Retain" ? " (its data is kept: deletionPolicy Retain)" : " and its data"}`);
       await this.#o.store.delete({ kind: "Backup", namespace: backup.metadata.namespace ?? "default", name: backup.metadata.name });
-      return undefined;
     }
-    const expiration = backup.status?.expiration;
-    if (expiration === undefined) return undefined;
-    return { requeueAfterMs: Math.max(1000, Math.min(RETENTION_CHECK_MS, Date.parse(expiration) - Date.now())) };
+    return undefined;
   }
 
   /** Deleting a Backup: stop its job, delete its data unless deletionPolicy is Retain, then let it go. */

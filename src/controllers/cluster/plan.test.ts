@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { Cluster, Instance } from "../../api/index.ts";
+import type { Backup, Cluster, Instance } from "../../api/index.ts";
 import { CLUSTER_FINALIZER, restartAnnotation } from "./labels.ts";
 import { planCluster, type ResolvedComponent } from "./plan.ts";
 
@@ -115,6 +115,25 @@ test("deletion marks data for removal first, deletes instances, and releases the
   assert.deepEqual(second.instancesToDelete, ["pg-postgresql-0"]);
   const last = planCluster({ cluster: deleting, components: [component], instances: [], existingSecrets: new Set() }, CLUSTER_FINALIZER);
   assert.equal(last.removeFinalizer, true);
+});
+
+test("WipeOut deletes the cluster's backups and holds the finalizer until they are gone; Delete keeps them", () => {
+  const backup = (name: string, deletionTimestamp?: string): Backup => ({
+    apiVersion: "dataprotection.kubeblocks.io/v1alpha1",
+    kind: "Backup",
+    metadata: { name, namespace: "demo", ...(deletionTimestamp === undefined ? {} : { deletionTimestamp }) },
+    spec: { backupPolicyName: "pg-postgresql-backup-policy", backupMethod: "pg-basebackup", deletionPolicy: "Delete" },
+  });
+  const deleting = (terminationPolicy: "Delete" | "WipeOut") => cluster({ finalizers: [CLUSTER_FINALIZER], deletionTimestamp: "2026-01-01T00:00:00Z" }, { terminationPolicy });
+  const backups = [backup("b1"), backup("b2", "2026-01-01T00:00:01Z")];
+  const wipe = planCluster({ cluster: deleting("WipeOut"), components: [component], instances: [], existingSecrets: new Set(), backups }, CLUSTER_FINALIZER);
+  assert.deepEqual(wipe.backupsToDelete, ["b1"]);
+  assert.equal(wipe.removeFinalizer, false);
+  const done = planCluster({ cluster: deleting("WipeOut"), components: [component], instances: [], existingSecrets: new Set(), backups: [] }, CLUSTER_FINALIZER);
+  assert.equal(done.removeFinalizer, true);
+  const keep = planCluster({ cluster: deleting("Delete"), components: [component], instances: [], existingSecrets: new Set(), backups }, CLUSTER_FINALIZER);
+  assert.equal(keep.backupsToDelete, undefined);
+  assert.equal(keep.removeFinalizer, true);
 });
 
 test("a DoNotTerminate cluster that is being deleted (e.g. with its namespace) keeps everything and says why", () => {

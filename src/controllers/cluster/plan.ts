@@ -2,7 +2,7 @@
  * The cluster controller's plan: a pure function from the Cluster and what exists (instances, secrets)
  * to what should change. No I/O here; `act` carries the plan out.
  */
-import type { Cluster, ClusterStatus, Condition, Instance, InstanceSpec } from "../../api/index.ts";
+import type { Backup, Cluster, ClusterStatus, Condition, Instance, InstanceSpec } from "../../api/index.ts";
 import { accountSecretName, instanceName } from "../../api/index.ts";
 import { restartAnnotation } from "./labels.ts";
 import { restoreFields } from "./restore.ts";
@@ -37,6 +37,8 @@ export interface ClusterPlan {
   instancesToCreate: InstanceToCreate[];
   instancesToUpdate: { name: string; spec: Omit<InstanceSpec, "port"> }[];
   instancesToDelete: string[];
+  /** Backups of a cluster deleted with terminationPolicy WipeOut. */
+  backupsToDelete?: string[];
   removeFinalizer: boolean;
   status: ClusterStatus;
 }
@@ -48,6 +50,8 @@ export interface PlanInput {
   existingSecrets: ReadonlySet<string>;
   /** Problem found while resolving (e.g. the version is no longer installed): the cluster fails with it. */
   resolveError?: string;
+  /** The cluster's Backups, looked up only when it is being deleted with WipeOut. */
+  backups?: readonly Backup[];
 }
 
 /** Work out what should change. */
@@ -83,8 +87,10 @@ function planDeletion(input: PlanInput, hasFinalizer: boolean): ClusterPlan {
     return { addFinalizer: false, secretsToCreate: [], instancesToCreate: [], instancesToUpdate: [], instancesToDelete: [], removeFinalizer: false, status: { ...status, message } };
   }
   const remaining = input.instances.filter((i) => i.metadata.deletionTimestamp === undefined);
-  // Delete and WipeOut both remove the data (WipeOut will also remove backups once they exist).
+  // Delete and WipeOut both remove the data; WipeOut also deletes the backups (KubeBlocks), Delete keeps them.
   const deleteData = true;
+  const backups = input.cluster.spec.terminationPolicy === "WipeOut" ? (input.backups ?? []) : [];
+  const backupsToDelete = backups.filter((b) => b.metadata.deletionTimestamp === undefined).map((b) => b.metadata.name);
   return {
     addFinalizer: false,
     secretsToCreate: [],
@@ -92,7 +98,8 @@ function planDeletion(input: PlanInput, hasFinalizer: boolean): ClusterPlan {
     // Make sure the data goes with the instance when the policy says so, before deleting it.
     instancesToUpdate: remaining.filter((i) => i.spec.deleteData !== deleteData).map((i) => ({ name: i.metadata.name, spec: withoutPort({ ...i.spec, deleteData }) })),
     instancesToDelete: remaining.filter((i) => i.spec.deleteData === deleteData).map((i) => i.metadata.name),
-    removeFinalizer: hasFinalizer && input.instances.length === 0,
+    ...(backupsToDelete.length > 0 ? { backupsToDelete } : {}),
+    removeFinalizer: hasFinalizer && input.instances.length === 0 && backups.length === 0,
     status: clusterStatus(input),
   };
 }

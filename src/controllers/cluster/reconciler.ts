@@ -1,5 +1,5 @@
 /** The cluster controller: reads a Cluster and what it owns, plans, then acts idempotently. */
-import type { Cluster, Instance, InstanceSpec, OwnerReference, Resource, Secret } from "../../api/index.ts";
+import type { Backup, Cluster, Instance, InstanceSpec, OwnerReference, Resource, Secret } from "../../api/index.ts";
 import { AlreadyExistsError, NotFoundError } from "../../errors/index.ts";
 import { generatePassword } from "../../engines/index.ts";
 import type { Store } from "../../store/index.ts";
@@ -38,7 +38,7 @@ export class ClusterReconciler implements Reconciler {
     const owned = await this.#owned(cluster);
     const resolution = await resolveComponents(cluster, this.#options.engines);
     const plan = planCluster(
-      { cluster, components: resolution.components, instances: owned.instances, existingSecrets: owned.secrets, ...(resolution.error === undefined ? {} : { resolveError: resolution.error }) },
+      { cluster, components: resolution.components, instances: owned.instances, existingSecrets: owned.secrets, ...(resolution.error === undefined ? {} : { resolveError: resolution.error }), ...(owned.backups === undefined ? {} : { backups: owned.backups }) },
       CLUSTER_FINALIZER,
     );
     await this.#act(cluster, plan);
@@ -46,12 +46,15 @@ export class ClusterReconciler implements Reconciler {
     return phase === "Running" || phase === "Stopped" || phase === "Failed" ? { requeueAfterMs: 30_000 } : { requeueAfterMs: SETTLING_REQUEUE_MS };
   }
 
-  async #owned(cluster: Cluster): Promise<{ instances: Instance[]; secrets: Set<string> }> {
+  async #owned(cluster: Cluster): Promise<{ instances: Instance[]; secrets: Set<string>; backups?: Backup[] }> {
     const options = { ...(cluster.metadata.namespace === undefined ? {} : { namespace: cluster.metadata.namespace }), labelSelector: `${LABEL_INSTANCE}=${cluster.metadata.name}` };
     const isOwned = (r: Resource): boolean => (r.metadata.ownerReferences ?? []).some((o) => o.uid === cluster.metadata.uid);
     const instances = (await this.#options.store.list<Instance>("Instance", options)).items.filter(isOwned);
     const secrets = (await this.#options.store.list<Secret>("Secret", options)).items.filter(isOwned);
-    return { instances, secrets: new Set(secrets.map((s) => s.metadata.name)) };
+    const wipeOut = cluster.metadata.deletionTimestamp !== undefined && cluster.spec.terminationPolicy === "WipeOut";
+    // Backups are not owned by the cluster (Delete keeps them); they carry its instance label.
+    const backups = wipeOut ? (await this.#options.store.list<Backup>("Backup", options)).items : undefined;
+    return { instances, secrets: new Set(secrets.map((s) => s.metadata.name)), ...(backups === undefined ? {} : { backups }) };
   }
 
   async #act(cluster: Cluster, plan: ClusterPlan): Promise<void> {
@@ -61,6 +64,7 @@ export class ClusterReconciler implements Reconciler {
     for (const instance of plan.instancesToCreate) await this.#createInstance(live, instance);
     for (const change of plan.instancesToUpdate) await this.#updateInstance(live, change.name, change.spec);
     for (const name of plan.instancesToDelete) await this.#deleteInstance(live, name);
+    for (const name of plan.backupsToDelete ?? []) await this.#deleteBackup(live, name);
     live = await this.#writeStatus(live, plan);
     if (plan.removeFinalizer) {
       await this.#options.store.update<Cluster>({ ...live, metadata: { ...live.metadata, finalizers: (live.metadata.finalizers ?? []).filter((f) => f !== CLUSTER_FINALIZER) } });
@@ -119,6 +123,11 @@ export class ClusterReconciler implements Reconciler {
     const live = await this.#options.store.get<Instance>({ kind: "Instance", ...namespaceOf(cluster), name });
     if (!live) return;
     await this.#options.store.update<Instance>({ ...live, spec: { ...spec, port: live.spec.port } });
+  }
+
+  async #deleteBackup(cluster: Cluster, name: string): Promise<void> {
+    await ignore(NotFoundError, this.#options.store.delete({ kind: "Backup", ...namespaceOf(cluster), name }));
+    await this.#options.events.record(cluster, "Normal", "BackupDeleting", `deleting backup ${name}: the cluster is deleted with terminationPolicy WipeOut`);
   }
 
   async #deleteInstance(cluster: Cluster, name: string): Promise<void> {

@@ -43,7 +43,8 @@ export function isReplicated(cluster: Cluster, spec: ComponentSpec, engine: Engi
 }
 
 function resolved(spec: ComponentSpec, engine: Engine, version: EngineVersion, replicated: boolean): ResolvedComponent {
-  const replicationAccount = replicated ? engine.replication?.account.name : undefined;
+  // A replicated component also holds the account its arbiters (Redis Sentinel) use on its instances.
+  const replicationAccounts = replicated ? [engine.replication?.account.name, engine.replication?.arbiter?.account.name].filter((a) => a !== undefined) : [];
   return {
     name: spec.name,
     engine: engine.name,
@@ -51,7 +52,7 @@ function resolved(spec: ComponentSpec, engine: Engine, version: EngineVersion, r
     replicas: spec.replicas,
     stopped: spec.stop === true,
     parameters: engine.parametersFor(spec.resources),
-    accounts: [...engine.systemAccounts.map((a) => a.name), ...(replicationAccount === undefined ? [] : [replicationAccount])],
+    accounts: [...engine.systemAccounts.map((a) => a.name), ...replicationAccounts],
     limitations: limitationsOf(spec),
     replicated,
   };

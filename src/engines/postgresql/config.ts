@@ -9,6 +9,7 @@
 import { InvalidError } from "../../errors/index.ts";
 import { hasControlCharacters } from "../config-text.ts";
 import type { InstanceContext } from "../types.ts";
+import { archiveSettings } from "./wal-archive.ts";
 
 /** File Holdfast rewrites before every start. */
 export const HOLDFAST_CONF = "holdfast.conf";
@@ -58,6 +59,8 @@ export function renderHoldfastConf(context: InstanceContext): string {
     ["wal_level", quote("replica")],
     ["max_wal_senders", "10"],
     ["hot_standby", "on"],
+    // Continuous archiving is ready from the first start (archive_mode needs a restart); a flag file turns it on.
+    ...archiveSettings(context).map(([name, value]): [string, string] => [name, quote(value)]),
   ];
   const parameters = Object.entries(context.parameters).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]): [string, string] => [name, quote(value)]);
   const lines = [...owned, ...parameters].map(([name, value]) => `${name} = ${value}`);

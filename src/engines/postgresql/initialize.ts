@@ -7,6 +7,7 @@ import { exists, markerContent, markerPath } from "../marker.ts";
 import type { Credentials, HostAccess, InstanceContext, InstanceLayout } from "../types.ts";
 import { HOLDFAST_CONF, renderHoldfastConf, renderPgHba, withInclude } from "./config.ts";
 import { POSTGRESQL_ACCOUNTS } from "./definition.ts";
+import { archiveScriptPath, renderArchiveScript, walSpoolDirectory } from "./wal-archive.ts";
 
 const INITDB_TIMEOUT_MS = 120_000;
 
@@ -37,8 +38,14 @@ export async function isPostgresqlInitialized(layout: InstanceLayout): Promise<b
   return version && marker;
 }
 
-/** Run initdb with the superuser's password in a 0600 file that is removed whatever happens. */
+/** initdb, then the marker: the directory counts as initialised only once initdb succeeded. */
 export async function initializePostgresql(context: InstanceContext, accounts: readonly Credentials[], host: HostAccess): Promise<void> {
+  await runInitdb(context, accounts, host);
+  await host.writeFile(markerPath(context.dataDirectory), markerContent(), 0o600);
+}
+
+/** Run initdb (no marker) with the superuser's password in a 0600 file that is removed whatever happens. */
+export async function runInitdb(context: InstanceContext, accounts: readonly Credentials[], host: HostAccess): Promise<void> {
   const admin = superuser(accounts);
   await host.mkdir(context.runDirectory);
   await host.mkdir(context.dataDirectory);
@@ -52,7 +59,6 @@ export async function initializePostgresql(context: InstanceContext, accounts: r
   } finally {
     await rm(pwfile, { force: true });
   }
-  await host.writeFile(markerPath(context.dataDirectory), markerContent(), 0o600);
 }
 
 /** Write holdfast.conf and pg_hba.conf, and make sure postgresql.conf includes holdfast.conf. */
@@ -68,4 +74,6 @@ export async function configurePostgresql(context: InstanceContext, host: HostAc
   if (next !== current) await host.writeFile(postgresqlConf, next, 0o600);
   await host.writeFile(join(context.dataDirectory, HOLDFAST_CONF), renderHoldfastConf(context), 0o600);
   await host.writeFile(join(context.dataDirectory, "pg_hba.conf"), renderPgHba(), 0o600);
+  await host.writeFile(archiveScriptPath(context), renderArchiveScript(context), 0o700);
+  await host.mkdir(walSpoolDirectory(context));
 }

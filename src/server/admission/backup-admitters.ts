@@ -75,5 +75,9 @@ export async function restoreCausesOf(cluster: Cluster, context: AdmissionContex
     const key = `${source.backupNamespace}/${source.backupName}`;
     if (!backups.has(key)) backups.set(key, await context.store.get<Backup>({ kind: "Backup", namespace: source.backupNamespace, name: source.backupName }));
   }
-  return clusterRestoreCauses(cluster, (namespace, name) => backups.get(`${namespace}/${name}`), context.engines);
+  const listed = new Map<string, readonly Backup[]>();
+  for (const namespace of new Set([...backups.keys()].map((key) => key.split("/")[0] ?? "default"))) {
+    listed.set(namespace, (await context.store.list<Backup>("Backup", { namespace })).items);
+  }
+  return clusterRestoreCauses(cluster, (namespace, name) => backups.get(`${namespace}/${name}`), context.engines, (namespace) => listed.get(namespace) ?? []);
 }

@@ -5,6 +5,7 @@ import {
   BUILTIN_STORAGE_PROVIDERS,
   engineNameFor,
   parseRestoreAnnotation,
+  parseRestoreTime,
   RESTORE_FROM_BACKUP_ANNOTATION,
   restoreSourceFor,
   type Backup,
@@ -13,6 +14,7 @@ import {
   type BackupSchedule,
   type Cluster,
 } from "../../api/index.ts";
+import { continuousMethodsOf, planPointInTime } from "../../dataprotection/index.ts";
 import type { FieldCause } from "../../errors/index.ts";
 import type { EngineDirectory } from "./cluster-rules.ts";
 
@@ -85,8 +87,11 @@ export function backupScheduleCauses(schedule: BackupSchedule, policy: BackupPol
 /** What restore admission looks up: the backup each restored component names. */
 export type BackupLookup = (namespace: string, name: string) => Backup | undefined;
 
-/** A new cluster restored from backups: each must exist, be Completed, and come from the same engine. */
-export function clusterRestoreCauses(cluster: Cluster, backups: BackupLookup, engines: EngineDirectory): FieldCause[] {
+/**
+ * A new cluster restored from backups: each must exist, be Completed, and come from the same engine. A point-in-time
+ * restore (restoreTime) must name an RFC 3339 time that a full backup plus archived WAL cover (`inNamespace` lists them).
+ */
+export function clusterRestoreCauses(cluster: Cluster, backups: BackupLookup, engines: EngineDirectory, inNamespace: (namespace: string) => readonly Backup[] = () => []): FieldCause[] {
   try {
     parseRestoreAnnotation(cluster.metadata.annotations?.[RESTORE_FROM_BACKUP_ANNOTATION]);
   } catch (error) {
@@ -100,8 +105,8 @@ export function clusterRestoreCauses(cluster: Cluster, backups: BackupLookup, en
     const backup = backups(source.backupNamespace, source.backupName);
     const id = `${source.backupNamespace}/${source.backupName}`;
     if (backup === undefined) return [{ field, reason: "FieldValueNotFound", message: `Not found: backup ${id}: list backups with holdfast backup list -n ${source.backupNamespace}` }];
-    const phase = backup.status?.phase ?? "New";
-    if (phase !== "Completed") return [{ field, reason: "FieldValueInvalid", message: `Invalid value: backup ${id} is ${phase}: only a Completed backup can be restored` }];
+    const causes = source.restoreTime === undefined ? completedCauses(backup, id, field) : pointInTimeCauses(backup, source.restoreTime, inNamespace(source.backupNamespace), engines, field);
+    if (causes.length > 0) return causes;
     const engine = engineNameFor(cluster, component, known);
     const sourceEngine = backup.status?.source?.engine;
     if (engine !== undefined && sourceEngine !== undefined && engine !== sourceEngine) {
@@ -109,4 +114,24 @@ export function clusterRestoreCauses(cluster: Cluster, backups: BackupLookup, en
     }
     return [];
   });
+}
+
+/** A whole-backup restore reads a Completed backup. */
+function completedCauses(backup: Backup, id: string, field: string): FieldCause[] {
+  const phase = backup.status?.phase ?? "New";
+  return phase === "Completed" ? [] : [{ field, reason: "FieldValueInvalid", message: `Invalid value: backup ${id} is ${phase}: only a Completed backup can be restored` }];
+}
+
+/** A point-in-time restore's time must be RFC 3339 and covered; the message names the covered range. */
+function pointInTimeCauses(backup: Backup, restoreTime: string, backups: readonly Backup[], engines: EngineDirectory, field: string): FieldCause[] {
+  const timeField = field === "spec.restore.source.name" ? "spec.restore.restoreTime" : field;
+  let time: Date;
+  try {
+    time = parseRestoreTime(restoreTime);
+  } catch (error) {
+    return [{ field: timeField, reason: "FieldValueInvalid", message: `Invalid value: ${error instanceof Error ? error.message : String(error)}` }];
+  }
+  const known = engines.list().flatMap((entry) => engines.find(entry.name) ?? []);
+  const plan = planPointInTime(backup, time, backups, continuousMethodsOf(known));
+  return "problem" in plan ? [{ field: timeField, reason: "FieldValueInvalid", message: `Invalid value: ${plan.problem}` }] : [];
 }
