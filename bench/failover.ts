@@ -2,7 +2,9 @@
  * Failover and switchover, measured through the read-write endpoint while a client keeps writing:
  *  - failover: `kill -9` of the primary's postmaster → the first write acknowledged afterwards;
  *  - switchover: the longest gap between acknowledged writes while a Switchover OpsRequest runs;
- *  - floor, in the same run: `pg_ctl promote -w` on a standby alone (raw tools, no Holdfast).
+ *  - floor, in the same run: `pg_ctl promote -w` on a standby alone (raw tools, no Holdfast);
+ *  - synchronous commit (`holdfast.io/ha-synchronous: "1"`), in a second section: the same failovers, every
+ *    acknowledged commit looked for on the new primary, and the commit latency against asynchronous replication.
  * BENCH_FAILOVER_TRIALS trials each (default 10).
  */
 import { chmod, chown, mkdtemp, rm } from "node:fs/promises";
@@ -16,7 +18,7 @@ import { ensureServiceUser, type ServiceUser } from "../src/runtime/index.ts";
 import { connectionUri, startDemoServer } from "../test/helpers/clients.ts";
 import { eventually, run, type TestServer } from "../test/helpers/harness.ts";
 import { exampleWith } from "../test/helpers/manifests.ts";
-import { median } from "./stats.ts";
+import { median, percentile } from "./stats.ts";
 
 const TRIALS = Number(process.env["BENCH_FAILOVER_TRIALS"] ?? 10);
 const NS = "demo";
@@ -38,12 +40,13 @@ export async function failoverBenchmark(): Promise<void> {
     for (let i = 0; i < TRIALS; i++) failovers.push(await failoverTrial(server, writer));
     const switchovers: number[] = [];
     for (let i = 0; i < TRIALS; i++) switchovers.push(await switchoverTrial(server, writer, i));
-    const lost = await writer.stop();
+    const writes = await writer.stopAndCount();
     writer = undefined;
     const floor = await promoteFloor(TRIALS);
-    report(failovers, switchovers, floor, lost);
+    report(failovers, switchovers, floor, writes);
+    await synchronousSection(server, major);
   } finally {
-    await writer?.stop();
+    await writer?.stopAndCount();
     await server.destroy();
   }
 }
@@ -118,15 +121,15 @@ class Writer {
     return gap;
   }
 
-  /** Stop, then count acknowledged rows missing from the current primary (asynchronous replication may lose some). */
-  async stop(): Promise<number> {
+  /** Stop; how many rows were acknowledged, and how many of them the current primary does not have. */
+  async stopAndCount(): Promise<{ acknowledged: number; lost: number }> {
     this.#running = false;
     await this.#loop;
     const client = new pg.Client({ connectionString: this.#uri });
     await client.connect();
     const stored = new Set((await client.query<{ id: string }>("SELECT id FROM bench_writes")).rows.map((r) => Number(r.id)));
     await client.end();
-    return this.acknowledged.filter((a) => !stored.has(a.id)).length;
+    return { acknowledged: this.acknowledged.length, lost: this.acknowledged.filter((a) => !stored.has(a.id)).length };
   }
 }
 
@@ -221,12 +224,92 @@ async function asUser(user: ServiceUser, command: string, args: string[]): Promi
   if (result.code !== 0) throw new Error(`${command} failed: ${result.stderr}`);
 }
 
-function report(failovers: number[], switchovers: number[], floor: number[], lost: number): void {
+/** Run one statement through `uri`. */
+async function execute(uri: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: uri });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Milliseconds per single-row commit through the read-write endpoint, one after another. */
+async function commitLatencies(uri: string, count: number): Promise<number[]> {
+  await execute(uri, "CREATE TABLE IF NOT EXISTS bench_latency (id bigserial PRIMARY KEY)");
+  const client = new pg.Client({ connectionString: uri });
+  await client.connect();
+  try {
+    const timings: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const started = performance.now();
+      await client.query("INSERT INTO bench_latency DEFAULT VALUES");
+      timings.push(performance.now() - started);
+    }
+    return timings;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Turn synchronous commit on (quorum 1 of the two replicas) and wait until the primary has the quorum in force. */
+async function enableSynchronous(server: TestServer, major: string, uri: string): Promise<void> {
+  await server.ok(["apply", "-f", "-"], await exampleWith("postgresql/cluster.yaml", (doc) => {
+    doc["metadata"].annotations = { "holdfast.io/ha-synchronous": "1" };
+    doc["spec"].componentSpecs[0].replicas = 3;
+    doc["spec"].componentSpecs[0].serviceVersion = major;
+  }));
+  await eventually("both replicas quorum members", async () => {
+    const client = new pg.Client({ connectionString: uri });
+    await client.connect();
+    try {
+      const result = await client.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_replication WHERE sync_state = 'quorum'");
+      return result.rows[0]?.n === "2" ? true : undefined;
+    } finally {
+      await client.end();
+    }
+  }, 60_000);
+}
+
+/** The synchronous section: commit latency before and after, then the failovers with every acknowledged commit checked. */
+async function synchronousSection(server: TestServer, major: string): Promise<void> {
+  const uri = await connectionUri(server, NAME, NS);
+  await settled(server);
+  const asynchronous = await commitLatencies(uri, LATENCY_COMMITS);
+  await enableSynchronous(server, major, uri);
+  const synchronous = await commitLatencies(uri, LATENCY_COMMITS);
+  // The asynchronous section's rows go: this writer counts its ids from 1 again.
+  await execute(uri, "TRUNCATE bench_writes");
+  const writer = await Writer.start(uri);
+  const failovers: number[] = [];
+  try {
+    for (let i = 0; i < TRIALS; i++) failovers.push(await failoverTrial(server, writer));
+    await settled(server);
+  } finally {
+    const { acknowledged, lost } = await writer.stopAndCount();
+    reportSynchronous(failovers, acknowledged, lost, asynchronous, synchronous);
+  }
+}
+
+const LATENCY_COMMITS = 500;
+
+function reportSynchronous(failovers: number[], acknowledged: number, lost: number, asynchronous: number[], synchronous: number[]): void {
+  const latency = (values: number[]): string => `median ${median(values).toFixed(2)} ms, p99 ${percentile(values, 99).toFixed(2)} ms`;
+  console.log(`
+Synchronous commit (holdfast.io/ha-synchronous: "1", any 1 of the 2 replicas), same cluster
+`);
+  console.log(`failover   (kill -9 primary → first acknowledged write): median ${median(failovers).toFixed(0)} ms, worst ${Math.max(...failovers).toFixed(0)} ms (n=${failovers.length})`);
+  console.log(`acknowledged commits: ${acknowledged}, missing on the primary afterwards: ${lost}   goal: 0 → ${lost === 0 ? "met" : "NOT met"}`);
+  console.log(`commit latency through the endpoint (${LATENCY_COMMITS} single-row commits): asynchronous ${latency(asynchronous)}; synchronous ${latency(synchronous)} (${(median(synchronous) / median(asynchronous)).toFixed(1)}x)`);
+}
+
+function report(failovers: number[], switchovers: number[], floor: number[], writes: { acknowledged: number; lost: number }): void {
   const line = (values: number[]): string => `median ${median(values).toFixed(0)} ms, worst ${Math.max(...values).toFixed(0)} ms (n=${values.length})`;
   console.log(`Failover and switchover, PostgreSQL example with 3 replicas, a client writing through the read-write endpoint\n`);
   console.log(`failover   (kill -9 primary → first acknowledged write): ${line(failovers)}   goal: median < 5000 ms → ${median(failovers) < 5000 ? "met" : "NOT met"}`);
   console.log(`switchover (longest gap between acknowledged writes):    ${line(switchovers)}   goal: median < 1000 ms → ${median(switchovers) < 1000 ? "met" : "NOT met"}`);
   console.log(`floor      (pg_ctl promote -w on a standby, raw tools):   ${line(floor)}`);
   console.log(`\nratio to the floor (medians): failover ${(median(failovers) / median(floor)).toFixed(1)}x, switchover ${(median(switchovers) / median(floor)).toFixed(1)}x`);
-  console.log(`acknowledged writes missing afterwards (asynchronous replication): ${lost}`);
+  console.log(`acknowledged writes missing afterwards (asynchronous replication): ${writes.lost} of ${writes.acknowledged}`);
 }

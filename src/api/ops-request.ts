@@ -21,7 +21,7 @@ export const opsTypeSchema = z.enum([
 ]);
 
 /** The operation types this build carries out. */
-export const SUPPORTED_OPS_TYPES: readonly OpsType[] = ["Start", "Stop", "Restart", "Switchover"];
+export const SUPPORTED_OPS_TYPES: readonly OpsType[] = ["Start", "Stop", "Restart", "Switchover", "HorizontalScaling"];
 
 export const componentOpsSchema = z.looseObject({ componentName: z.string().min(1) });
 
@@ -32,11 +32,24 @@ export const switchoverSchema = z.looseObject({
   candidateName: z.string().min(1).optional(),
 });
 
+/**
+ * A horizontal scaling of one component, as KubeBlocks spells it: a new total (`replicas`) or changes
+ * (`scaleOut.replicaChanges`, `scaleIn.replicaChanges`). Fields naming particular instances are accepted
+ * here and refused by the controller with the reason (instances are numbered, the highest go first).
+ */
+export const horizontalScalingSchema = z.looseObject({
+  componentName: z.string().min(1),
+  replicas: z.int().min(0).optional(),
+  scaleOut: z.looseObject({ replicaChanges: z.int().min(0).optional(), newInstances: z.array(z.unknown()).optional(), offlineInstancesToOnline: z.array(z.string()).optional() }).optional(),
+  scaleIn: z.looseObject({ replicaChanges: z.int().min(0).optional(), onlineInstancesToOffline: z.array(z.string()).optional() }).optional(),
+});
+
 export const opsRequestSpecSchema = z.looseObject({
   clusterName: z.string().min(1),
   type: opsTypeSchema,
   restart: z.array(componentOpsSchema).optional(),
   switchover: z.array(switchoverSchema).optional(),
+  horizontalScaling: z.array(horizontalScalingSchema).optional(),
   cancel: z.boolean().optional(),
   force: z.boolean().optional(),
   timeoutSeconds: z.int().min(0).optional(),
@@ -51,6 +64,8 @@ export const opsRequestStatusSchema = z.object({
   progress: z.string().optional(),
   message: z.string().optional(),
   clusterGeneration: z.int().optional(),
+  /** What the operation changes, as it was before (KubeBlocks' field): a scaling's starting replicas per component. */
+  lastConfiguration: z.looseObject({ components: z.record(z.string(), z.looseObject({ replicas: z.int().optional() })).optional() }).optional(),
   startTimestamp: z.string().optional(),
   completionTimestamp: z.string().optional(),
   conditions: z.array(conditionSchema).optional(),
@@ -68,5 +83,6 @@ export type OpsType = z.infer<typeof opsTypeSchema>;
 export type OpsPhase = z.infer<typeof opsPhaseSchema>;
 export type OpsRequestSpec = z.infer<typeof opsRequestSpecSchema>;
 export type SwitchoverSpec = z.infer<typeof switchoverSchema>;
+export type HorizontalScalingSpec = z.infer<typeof horizontalScalingSchema>;
 export type OpsRequestStatus = z.infer<typeof opsRequestStatusSchema>;
 export type OpsRequest = z.infer<typeof opsRequestSchema>;

@@ -70,7 +70,7 @@ export function createControllers(deps: ControllerDeps): Controller[] {
     store,
     logger,
     watches: [{ kind: "OpsRequest" }],
-    reconciler: new OpsRequestReconciler({ store, events: createEventRecorder(store, "ops-controller", logger) }),
+    reconciler: new OpsRequestReconciler({ store, events: createEventRecorder(store, "ops-controller", logger), engines: deps.engines }),
   });
   const namespaces = new Controller({ name: "namespace", store, logger, watches: [{ kind: "Namespace" }], reconciler: new NamespaceReconciler(store) });
   return [namespaces, instances, clusters, ops, createHaController(deps), ...createDataProtectionControllers({ ...deps, host })];

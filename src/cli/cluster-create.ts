@@ -36,7 +36,7 @@ function resourcesOf(options: ClusterCreateOptions): Record<string, unknown> | u
 }
 
 function replicasFor(component: TopologyDefinition["components"][number], requested: number | undefined, first: boolean): number {
-  const replicas = first && requested !== undefined ? requested : Math.max(1, component.minReplicas);
+  const replicas = first && requested !== undefined ? requested : Math.max(1, component.defaultReplicas ?? component.minReplicas);
   if (replicas < component.minReplicas || replicas > component.maxReplicas) {
     const range = component.minReplicas === component.maxReplicas ? `exactly ${component.minReplicas}` : `${component.minReplicas} to ${component.maxReplicas}`;
     throw new UsageError(`component ${component.name} takes ${range} replica(s) in this topology, not ${replicas}`, "cluster create");

@@ -118,6 +118,17 @@ test("cluster create builds a KubeBlocks Cluster from the engine's topology", ()
   assert.throws(() => buildClusterManifest(postgresql, { name: "pg", namespace: "demo", terminationPolicy: "Delete", replicas: 99 }), /replica/);
 });
 
+test("cluster create gives Redis replication two data replicas and three Sentinels unless told otherwise", () => {
+  const redis = builtinEngines().find((e) => e.name === "redis");
+  assert.ok(redis);
+  const counts = (replicas?: number): unknown => {
+    const manifest = buildClusterManifest(redis, { name: "r", namespace: "demo", terminationPolicy: "Delete", topology: "replication", ...(replicas === undefined ? {} : { replicas }) });
+    return (manifest.spec as { componentSpecs: { name: string; replicas: number }[] }).componentSpecs.map((c) => [c.name, c.replicas]);
+  };
+  assert.deepEqual(counts(), [["redis", 2], ["redis-sentinel", 3]]);
+  assert.deepEqual(counts(3), [["redis", 3], ["redis-sentinel", 3]]);
+});
+
 test("connect picks the ready primary and decodes the account secret", () => {
   const chosen = pickInstance([
     instance("pg-postgresql-0", { ready: false, role: "primary" }),

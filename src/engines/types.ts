@@ -30,8 +30,11 @@ export interface TopologyDefinition {
   name: string;
   /** Is this the default topology when a cluster names none? */
   default: boolean;
-  /** Component names this topology consists of; `replicated` ones run a primary and replicas (the engine's `replication`). */
-  components: { name: string; minReplicas: number; maxReplicas: number; replicated?: boolean }[];
+  /**
+   * Component names this topology consists of; `replicated` ones run a primary and replicas (the engine's `replication`).
+   * `defaultReplicas` is what `cluster create` asks for when the user names no count (else minReplicas).
+   */
+  components: { name: string; minReplicas: number; maxReplicas: number; defaultReplicas?: number; replicated?: boolean; arbiterOf?: string }[];
 }
 
 /** The built-in ClusterDefinition of an engine. */
@@ -65,6 +68,8 @@ export interface CommandSpec {
   args: string[];
   /** Extra environment (never secrets). */
   env?: Record<string, string>;
+  /** File-creation mask to run with, for servers that create files with the process's umask (e.g. 0o077). */
+  umask?: number;
 }
 
 /** Operations on the host the engine may use, running as the unprivileged service user. */
@@ -129,6 +134,62 @@ export interface BackupMethodDefinition {
    * accounts set to `accounts`, and mark it initialised last: a restore cut short is never taken for a finished one.
    */
   restore(context: InstanceContext, source: BackupSource, accounts: readonly Credentials[], host: HostAccess): Promise<void>;
+  /** Set on a continuous method (KubeBlocks' `Continuous` backup type): it archives the server's log instead of streaming once. */
+  readonly continuous?: ContinuousArchiving;
+}
+
+/** One archived log file (a PostgreSQL WAL segment or timeline history file), as a restore sees it. */
+export interface ArchivedLogFile {
+  /** The server's own file name, e.g. `000000010000000000000003` or `00000002.history`. */
+  name: string;
+  /** When the server last wrote it (its modification time when it was handed over). */
+  writtenAt: Date;
+  /** Its bytes, checked as they are read. */
+  open(): Readable;
+}
+
+/** The archived log of a continuous backup, read back for a restore. */
+export interface LogArchiveSource {
+  /** The archived files' names, in no promised order. */
+  names(): readonly string[];
+  /** One file; NotFound when it is not archived. */
+  file(name: string): Promise<ArchivedLogFile>;
+}
+
+/**
+ * Continuous archiving of a server's log (PostgreSQL's WAL). The server hands each finished file to a spool
+ * directory of its own (the service user's, inside the instance root) only while a flag file there says so; the
+ * control plane, which holds the keys, encrypts spooled files into the repository and only then deletes them.
+ */
+export interface ContinuousArchiving {
+  /** Full-backup methods whose backups this log can be replayed onto. */
+  readonly baseMethods: readonly string[];
+  /** Where the server leaves finished log files. */
+  spoolDirectory(layout: InstanceLayout): string;
+  /** The flag file whose presence makes the server hand files over; without it they are not kept. */
+  flagFile(layout: InstanceLayout): string;
+  /** Is this spool entry a finished log file to archive (not a partial copy or the flag)? */
+  isLogFile(name: string): boolean;
+  /** Order of log files (for uploads and pruning): negative when `a` comes first. */
+  compare(a: string, b: string): number;
+  /** Must this file be kept whatever its age (a timeline history file)? */
+  keepAlways(name: string): boolean;
+  /** Why the running server of `layout` does not archive into the spool (e.g. it needs a restart), or undefined when it does. */
+  problem(layout: InstanceLayout, admin: Credentials): Promise<string | undefined>;
+  /**
+   * Fill the empty data directory of a new instance from a full backup (taken with one of `baseMethods`), replay the
+   * archived log up to `target` and open the result with `accounts`' passwords; mark it initialised last.
+   */
+  restoreToTime(restore: TimeRestore, host: HostAccess): Promise<void>;
+}
+
+/** What a point-in-time restore reads and fills. */
+export interface TimeRestore {
+  context: InstanceContext;
+  base: BackupSource;
+  log: LogArchiveSource;
+  target: Date;
+  accounts: readonly Credentials[];
 }
 
 /** How to stop the server process gracefully. */
@@ -222,6 +283,9 @@ export interface ReplicationObservation {
   replicas: ReplicaObservation[];
 }
 
+/** How commits on a primary wait for its replicas: not at all, or until `quorum` of them have the commit on disk. */
+export type ReplicationDurability = { mode: "asynchronous" } | { mode: "synchronous"; quorum: number };
+
 /** A replica that may be promoted, with what the probe saw. */
 export interface FailoverCandidate {
   instanceName: string;
@@ -246,8 +310,11 @@ export interface EngineReplication {
   configureRole(context: InstanceContext, desired: DesiredReplicationRole, credentials: ReplicationCredentials, host: HostAccess): Promise<void>;
   /** Is the data directory of `context` (initialised, not running) one that last ran as a primary? */
   lastRanAsPrimary(context: InstanceContext): Promise<boolean>;
-  /** Replication state of the running instance on `port`; undefined when it cannot be asked. */
-  probe(port: number, admin: Credentials): Promise<ReplicationObservation | undefined>;
+  /**
+   * Replication state of the running instance on `port`; undefined when it cannot be asked. `nameOfPort` names
+   * replicas for engines that know them only by address (see ReplicaObservation.name).
+   */
+  probe(port: number, admin: Credentials, nameOfPort?: (port: number) => string | undefined): Promise<ReplicationObservation | undefined>;
   /** Promote the running replica on `context`, waiting until it accepts writes. */
   promote(context: InstanceContext, admin: Credentials, host: HostAccess): Promise<void>;
   /** Stop the instance on `context` so it cannot accept writes (fast, then immediate); resolves once nothing runs. */
@@ -260,4 +327,66 @@ export interface EngineReplication {
   rankCandidates(candidates: readonly FailoverCandidate[]): string[];
   /** Stop keeping data for a replica that is gone (its slot), on the primary on `port`. */
   forgetReplica(port: number, admin: Credentials, instanceName: string): Promise<void>;
+  /** The engine's own arbiter (Redis Sentinel), when it, not Holdfast, decides who is primary; see EngineArbiter. */
+  readonly arbiter?: EngineArbiter;
+  /** The replication names of the replicas the primary on `port` keeps data for (its slots). */
+  keptReplicas?(port: number, admin: Credentials): Promise<string[]>;
+  /**
+   * Make the running instance on `context` acknowledge commits as `durability` says, counting the replicas named
+   * `standbys` (instance names), and reload it. Written on every member, so a promoted replica already waits
+   * for its quorum. Engines without it replicate asynchronously only.
+   */
+  configureDurability?(context: InstanceContext, durability: ReplicationDurability, standbys: readonly string[], admin: Credentials, host: HostAccess): Promise<void>;
+}
+
+/** An instance of an arbitrated component or of its arbiter component. */
+export interface GroupMember {
+  name: string;
+  port: number;
+}
+
+/** The accounts of an arbitrated component: replication's, the arbiters' on the members, the arbiters' administrator. */
+export interface ArbiterCredentials extends ReplicationCredentials {
+  /** The account the arbiters log in to the members (and to each other) with. */
+  arbiter: Credentials;
+  /** The administrator of the arbiter instances (probes, questions, switchover). */
+  arbiterAdmin: Credentials;
+}
+
+/** A replicated component watched by arbiters: everything configuring or asking either side needs. */
+export interface ArbiterGroup {
+  /** The name the arbiters know the component by, `<cluster>-<component>`. */
+  name: string;
+  /** The replicated component's instances. */
+  members: readonly GroupMember[];
+  /** The arbiter component's instances. */
+  arbiters: readonly GroupMember[];
+  /** The member Holdfast last recorded as primary: the initial primary, and the fallback when no majority of arbiters answers. */
+  lastKnownPrimary: string;
+  credentials: ArbiterCredentials;
+}
+
+/**
+ * An arbiter the engine brings (Redis Sentinel): a separate component of the topology (`arbiterOf`) whose instances
+ * decide who is primary and fail over by themselves. Holdfast runs them, follows what a majority of them says,
+ * and asks them for switchovers; it never promotes or fences a member of an arbitrated component on its own.
+ */
+export interface EngineArbiter {
+  /** The account arbiters use on the members; its Secret is created with the replicated component's accounts. */
+  readonly account: SystemAccount;
+  /** How long the arbiters may take to replace a primary that stopped; one they did not replace by then restarts in place. */
+  readonly failoverWindowMs: number;
+  /** Before each start of an arbiter instance: write its configuration, keeping the state it saved. */
+  configureArbiter(context: InstanceContext, group: ArbiterGroup, host: HostAccess): Promise<void>;
+  /** The arbiter's foreground command. */
+  arbiterCommand(context: InstanceContext): CommandSpec;
+  /** Before each start of a member, after `configure`: ask the arbiters which role to start in and write it; the role. */
+  configureMember(context: InstanceContext, group: ArbiterGroup, host: HostAccess): Promise<DesiredReplicationRole>;
+  /** The member a majority of all arbiters names as primary; undefined without a majority. Never throws. */
+  agreedPrimary(group: ArbiterGroup): Promise<string | undefined>;
+  /**
+   * Move the primary role from `from` to `candidate` through the arbiters; resolves once they agree on it.
+   * `onPromoting` is called when writes on `from` are held and `candidate` has everything, just before the promotion.
+   */
+  switchover(group: ArbiterGroup, from: string, candidate: string, onPromoting?: () => void): Promise<{ primary: string; writesPausedMs: number }>;
 }

@@ -26,6 +26,8 @@ export interface ComponentView {
   nowMs: number;
   /** The engine's ranking of failover candidates. */
   rank: (candidates: readonly FailoverCandidate[]) => string[];
+  /** Why promoting one of `candidates` in place of `from` could lose acknowledged commits (synchronous mode), if it could. */
+  failoverBlock?: (from: string, candidates: readonly string[]) => string | undefined;
 }
 
 /** What to do about the primary. */
@@ -74,6 +76,16 @@ export function rankedCandidates(view: ComponentView, exclude: string): string[]
   return view.rank(eligible.map((m) => ({ instanceName: m.name, observation: m.observation as ReplicationObservation })));
 }
 
+/** The replica to promote in place of `current`, or why there is none. */
+function failoverTarget(view: ComponentView, current: string): { to: string; why?: undefined } | { to?: undefined; why: string } {
+  if (!view.settings.automaticFailover) return { why: "automatic failover is off" };
+  const ranked = rankedCandidates(view, current);
+  const best = ranked[0];
+  if (best === undefined) return { why: "no replica can take over" };
+  const blocked = view.failoverBlock?.(current, ranked);
+  return blocked === undefined ? { to: best } : { why: blocked };
+}
+
 /** The decision about the primary of a replicated component. */
 export function decidePrimary(view: ComponentView): PrimaryDecision {
   const record = recordOf(view.cluster, view.component);
@@ -85,9 +97,9 @@ export function decidePrimary(view: ComponentView): PrimaryDecision {
   if (primary === undefined) return { kind: "wait", primary: current, why: `primary ${current} does not exist` };
   const down = primaryDown(primary, view.settings, view.nowMs);
   if (down === undefined) return { kind: "steady", primary: current };
-  const best = view.settings.automaticFailover ? rankedCandidates(view, current)[0] : undefined;
-  if (best !== undefined) return { kind: "failover", from: current, to: best, why: down };
-  const why = `${down}; ${view.settings.automaticFailover ? "no replica can take over" : "automatic failover is off"}`;
+  const replacement = failoverTarget(view, current);
+  if (replacement.to !== undefined) return { kind: "failover", from: current, to: replacement.to, why: down };
+  const why = `${down}; ${replacement.why}`;
   // Only a primary known to be stopped (fenced) may be restarted; one that may still run is left alone.
   return isFencedMember(primary) ? { kind: "restartInPlace", primary: current, why } : { kind: "wait", primary: current, why };
 }

@@ -14,7 +14,10 @@ import { clusterRef, componentMembers, contextOf, credentialsOf, instanceRef, ty
 import { patchObject, patchStatus } from "./patch.ts";
 import { decidePrimary, desiredSpecs, lagUpdates, observedRole, roleLabelUpdates, routesFor, specDiffers, withFence, type ComponentRoutes, type ComponentView, type Member, type MemberSpec, type PrimaryDecision } from "./plan.ts";
 import { haSettings, type HaSettings } from "./settings.ts";
+import { DepartedReplicas } from "./departed-replicas.ts";
+import { SynchronousStandbys } from "./synchronous-standbys.ts";
 import { runTransition } from "./transition.ts";
+import { ArbitratedComponents } from "./arbiter-follower.ts";
 
 export interface HaReconcilerOptions extends HaServices {
   endpoints: ClusterEndpoints;
@@ -31,9 +34,16 @@ export class HaReconciler implements Reconciler {
   readonly #probes = new Map<string, { at: number; observation: Member["observation"] }>();
   readonly #followed = new Map<string, { at: number; primary: string }>();
   readonly #reported = new Map<string, string>();
+  readonly #synchronous: SynchronousStandbys;
+  readonly #departed: DepartedReplicas;
+  /** Components whose engine's arbiters (Redis Sentinel) decide who is primary: followed, never failed over here. */
+  readonly #arbitrated: ArbitratedComponents;
 
   constructor(options: HaReconcilerOptions) {
     this.#o = options;
+    this.#synchronous = new SynchronousStandbys(options);
+    this.#departed = new DepartedReplicas(options);
+    this.#arbitrated = new ArbitratedComponents(options);
   }
 
   async reconcile(key: string): Promise<ReconcileResult | undefined> {
@@ -68,8 +78,10 @@ export class HaReconciler implements Reconciler {
   }
 
   async #component(handle: ComponentHandle, instances: readonly Instance[], settings: HaSettings): Promise<number> {
+    if (handle.replication.arbiter !== undefined) return this.#arbitrated.reconcile(handle, instances, settings);
     const members = await this.#observe(handle, componentMembers(instances, handle.component));
-    const view: ComponentView = { cluster: handle.cluster, component: handle.component, members, settings, nowMs: Date.now(), rank: (c) => handle.replication.rankCandidates(c) };
+    const failoverBlock = (from: string, candidates: readonly string[]): string | undefined => this.#synchronous.failoverBlock(handle, members, from, candidates);
+    const view: ComponentView = { cluster: handle.cluster, component: handle.component, members, settings, nowMs: Date.now(), rank: (c) => handle.replication.rankCandidates(c), failoverBlock };
     const decision = decidePrimary(view);
     const routes = routesFor(view, decision);
     this.#o.endpoints.route(handle.cluster, handle.component, routes);
@@ -78,7 +90,7 @@ export class HaReconciler implements Reconciler {
         await this.#writeRecord(handle, (record) => (record.currentPrimary === undefined ? { currentPrimary: decision.primary, targetPrimary: decision.primary } : undefined));
         return 0;
       case "transition": {
-        const transition = { ...handle, services: this.#o, endpoints: this.#o.endpoints, settings, fenceOnExitAfter: settings.automaticFailover && members.length > 1 };
+        const transition = { ...handle, services: this.#o, endpoints: this.#o.endpoints, settings, fenceOnExitAfter: settings.automaticFailover && members.length > 1, failoverBlock };
         await runTransition(transition, decision.from, decision.to);
         return 0;
       }
@@ -105,6 +117,9 @@ export class HaReconciler implements Reconciler {
       if (member !== undefined && specDiffers(member.instance, desired)) await this.#applySpec(handle, desired);
     }
     await this.#followPrimary(handle, view, primary);
+    await this.#synchronous.apply(handle, view.members, primary);
+    const leader = view.members.find((m) => m.name === primary);
+    if (leader !== undefined) await this.#departed.forget(handle, view.members, leader);
     for (const { name, role } of roleLabelUpdates(view)) await this.#label(handle, name, role);
     for (const { name, replication } of lagUpdates(view, primary, (instance) => handle.replication.replicaName(instance))) await this.#lag(handle, name, replication);
     const names = (members: readonly Member[]): string[] => members.map((m) => m.name);

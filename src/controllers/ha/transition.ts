@@ -25,6 +25,8 @@ export interface Transition extends ComponentHandle {
   settings: HaSettings;
   /** Fence on exit after promotion: another replica could take over from the new primary. */
   fenceOnExitAfter: boolean;
+  /** Why promoting one of `candidates` in place of `from` could lose acknowledged commits (synchronous mode), if it could. */
+  failoverBlock?: (from: string, candidates: readonly string[]) => string | undefined;
 }
 
 /** What came of one attempt. */
@@ -53,6 +55,8 @@ async function promoteTarget(t: Transition, attempt: Attempt, former: Instance |
   const seen = target.status?.pid === undefined ? undefined : await t.replication.probe(target.spec.port, attempt.credentials.admin);
   if (seen?.role === "primary") return "promoted";
   if (seen?.role !== "secondary" || target.spec.replication?.fenced === true) return retargetOrAbort(t, attempt);
+  const settled = await settledChoice(t, attempt);
+  if (settled !== undefined) return settled;
   if (attempt.reason === "Switchover" && former !== undefined && !(await caughtUp(t, former, target, attempt.credentials))) {
     return abort(t, attempt.from, `${attempt.to} did not receive all of ${attempt.from}'s WAL within ${t.settings.catchUpTimeoutMs} ms; ${attempt.from} stays primary`);
   }
@@ -143,16 +147,40 @@ async function retargetOrAbort(t: Transition, attempt: Attempt): Promise<Transit
   return abort(t, attempt.from, `${attempt.why}; ${attempt.from} stays primary`);
 }
 
+/**
+ * A failover, with the old primary fenced (nothing of it runs any more): the replicas' positions are final; promote the one
+ * that is now the most advanced (it may have received more after the failover was decided), or give up when too
+ * few answer to be sure of every acknowledged commit. Undefined: promote the target.
+ */
+async function settledChoice(t: Transition, attempt: Attempt): Promise<TransitionOutcome | undefined> {
+  if (attempt.reason !== "Failover") return undefined;
+  const ranked = await rankedReplicas(t, attempt.credentials, [attempt.from]);
+  const blocked = t.failoverBlock?.(attempt.from, ranked);
+  if (blocked !== undefined) return abort(t, attempt.from, `${blocked}; ${attempt.from} stays primary`);
+  const best = ranked[0];
+  if (best === undefined || best === attempt.to) return undefined;
+  await writeRoleChange(t, best, { to: best, message: `${best} received more than ${attempt.to} before ${attempt.from} stopped; promoting ${best}` });
+  await t.services.events.record(t.cluster, "Normal", "FailoverRetarget", `${best} is the most advanced replica once ${attempt.from} stopped; promoting it instead of ${attempt.to}`);
+  return "retargeted";
+}
+
 async function nextCandidate(t: Transition, attempt: Attempt): Promise<string | undefined> {
+  const ranked = await rankedReplicas(t, attempt.credentials, [attempt.from, attempt.to]);
+  // The failed target is not among them: the others alone must be enough to hold every acknowledged commit.
+  return t.failoverBlock?.(attempt.from, ranked) === undefined ? ranked[0] : undefined;
+}
+
+/** The component's ready, unfenced replicas answering as such now, best first, leaving out `exclude`. */
+async function rankedReplicas(t: Transition, credentials: ReplicationCredentials, exclude: readonly string[]): Promise<string[]> {
   const instances = await t.services.store.list<Instance>("Instance", { namespace: t.cluster.metadata.namespace ?? "default" });
-  const others = instances.items.filter((i) => i.spec.clusterName === t.cluster.metadata.name && i.spec.componentName === t.component && ![attempt.from, attempt.to].includes(i.metadata.name));
+  const others = instances.items.filter((i) => i.spec.clusterName === t.cluster.metadata.name && i.spec.componentName === t.component && !exclude.includes(i.metadata.name));
   const candidates = [];
   for (const instance of others) {
     if (instance.status?.ready !== true || instance.spec.replication?.fenced === true) continue;
-    const observation = await t.replication.probe(instance.spec.port, attempt.credentials.admin);
+    const observation = await t.replication.probe(instance.spec.port, credentials.admin);
     if (observation?.role === "secondary") candidates.push({ instanceName: instance.metadata.name, observation });
   }
-  return t.replication.rankCandidates(candidates)[0];
+  return t.replication.rankCandidates(candidates);
 }
 
 /** Give up before any promotion: the old primary is unfenced (it restarts as primary) and the change is recorded as failed. */

@@ -6,13 +6,14 @@
 import { instanceConfigHash, instanceNeedsRestart, now, type Instance, type InstanceStatus } from "../../api/index.ts";
 import type { HomePaths } from "../../config/index.ts";
 import { ConflictError, errorMessage, UnavailableError } from "../../errors/index.ts";
-import type { Credentials, Engine, EngineVersion, HostAccess, InstanceContext } from "../../engines/index.ts";
+import type { CommandSpec, Credentials, Engine, EngineVersion, HostAccess, InstanceContext } from "../../engines/index.ts";
 import { createInstanceDirectories, findAdoptableProcess, removeInstanceDirectory, tailFile, type ProcessHandle, type ProcessSupervisor, type ServiceUser } from "../../runtime/index.ts";
 import type { Store } from "../../store/index.ts";
 import type { EngineLookup } from "../cluster/index.ts";
 import { BackupDamagedError, type DataRestorer } from "../../dataprotection/index.ts";
 import { findCondition, setCondition, splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
 import { readAccounts } from "./accounts.ts";
+import { arbitrationOf, type Arbitration } from "./arbitration.ts";
 import { desiredRole, fencesOnExit, isFenced, lookUpUpstream, mayRun, readReplicationCredentials, replicationOf, roleChanged, type UpstreamLookup } from "./replication.ts";
 import { nextFailureCount, restartDelayMs } from "./backoff.ts";
 import { instanceLayout, instanceLogFile } from "./layout.ts";
@@ -153,7 +154,10 @@ export class InstanceReconciler implements Reconciler {
 
   async #start(c: Context, reason: string, message: string): Promise<ReconcileResult> {
     const accounts = await readAccounts(this.#o.store, c.instance, c.engine);
-    const upstream = await lookUpUpstream(this.#o.store, c.instance);
+    const arbitration = await arbitrationOf(this.#o.store, c.instance, c.engine);
+    if (arbitration?.kind === "waiting") return this.#waitForUpstream(c, arbitration.message);
+    // Under arbiters (Redis Sentinel) they, not the spec, say what a member replicates from: asked in #configure.
+    const upstream: UpstreamLookup = arbitration === undefined ? await lookUpUpstream(this.#o.store, c.instance) : { kind: "none" };
     if (upstream.kind === "waiting") return this.#waitForUpstream(c, upstream.message);
     try {
       await this.#prepare(c, accounts, upstream);
@@ -161,9 +165,8 @@ export class InstanceReconciler implements Reconciler {
       if (error instanceof InitializationError) return this.#initFailed(c, error.message);
       throw error;
     }
-    await c.engine.configure(c.ctx, accounts, this.#o.host);
-    await this.#configureRole(c, accounts, upstream);
-    const handle = await this.#o.supervisor.spawn({ command: c.engine.startCommand(c.ctx), user: this.#o.user, logFile: c.logFile, cwd: c.ctx.rootDirectory });
+    const command = await this.#configure(c, accounts, upstream, arbitration);
+    const handle = await this.#o.supervisor.spawn({ command, user: this.#o.user, logFile: c.logFile, cwd: c.ctx.rootDirectory });
     c.instance = await this.#setStatus(c.instance, {
       phase: "Starting",
       ready: false,
@@ -230,6 +233,23 @@ export class InstanceReconciler implements Reconciler {
     const conditions = setCondition(c.instance.status?.conditions, { type: RESTORED, status: "True", reason: "RestoredFromBackup", message: `data restored from backup ${backupNamespace}/${backupName}` });
     c.instance = await this.#setStatus(c.instance, { conditions });
     await this.#recordOnClusterToo(c, "Normal", "Restored", `data restored from backup ${backupNamespace}/${backupName}`);
+  }
+
+  /** Configuration before a start, and the command to start: an arbiter runs its own; a member asks the arbiters its role. */
+  async #configure(c: Context, accounts: readonly Credentials[], upstream: UpstreamLookup, arbitration: Arbitration | undefined): Promise<CommandSpec> {
+    if (arbitration?.kind === "arbiter") {
+      await arbitration.arbiter.configureArbiter(c.ctx, arbitration.group, this.#o.host);
+      return arbitration.arbiter.arbiterCommand(c.ctx);
+    }
+    await c.engine.configure(c.ctx, accounts, this.#o.host);
+    if (arbitration?.kind === "member") {
+      const role = await arbitration.arbiter.configureMember(c.ctx, arbitration.group, this.#o.host);
+      const as = role.role === "primary" ? "the primary" : `a replica of 127.0.0.1:${role.upstream.port}`;
+      await this.#o.events.record(c.instance, "Normal", "StartRole", `starting as ${as}, having asked the arbiters of ${arbitration.group.name} first`);
+    } else {
+      await this.#configureRole(c, accounts, upstream);
+    }
+    return c.engine.startCommand(c.ctx);
   }
 
   /** Replication settings for the role to start in; a former primary starting as a replica is rewound first. */

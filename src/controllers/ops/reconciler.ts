@@ -1,8 +1,9 @@
-/** The OpsRequest controller: Start, Stop and Restart as a state machine in status (Pending → Running → Succeed/Failed). */
+/** The OpsRequest controller: Start, Stop, Restart, Switchover and HorizontalScaling as a state machine in status (Pending → Running → Succeed/Failed). */
 import { now, type Cluster, type Instance, type OpsRequest, type OpsRequestStatus } from "../../api/index.ts";
 import type { Store } from "../../store/index.ts";
-import { LABEL_INSTANCE, restartAnnotation } from "../cluster/index.ts";
+import { LABEL_INSTANCE, restartAnnotation, type EngineLookup } from "../cluster/index.ts";
 import { setCondition, splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
+import { HorizontalScaling } from "./horizontal-scaling.ts";
 import { opsProgress, restartToken, targetComponents } from "./progress.ts";
 import { planSwitchover, switchoverRecord, switchoverRecorded } from "./switchover.ts";
 
@@ -12,15 +13,19 @@ const TERMINAL = new Set(["Succeed", "Failed", "Cancelled", "Aborted"]);
 export interface OpsReconcilerOptions {
   store: Store;
   events: EventRecorder;
+  /** The engines, for the replica bounds of their topologies. */
+  engines: EngineLookup;
 }
 
 export class OpsRequestReconciler implements Reconciler {
   readonly #store: Store;
   readonly #events: EventRecorder;
+  readonly #scaling: HorizontalScaling;
 
   constructor(options: OpsReconcilerOptions) {
     this.#store = options.store;
     this.#events = options.events;
+    this.#scaling = new HorizontalScaling(options);
   }
 
   async reconcile(key: string): Promise<ReconcileResult | undefined> {
@@ -49,8 +54,15 @@ export class OpsRequestReconciler implements Reconciler {
       const failure = await this.#requestSwitchover(ops, cluster);
       if (failure !== undefined) return this.#finish(ops, "Failed", failure);
     }
-    // A switchover changes no spec: the cluster as read carries the generation to follow.
-    const updated = ops.spec.type === "Switchover" ? cluster : await this.#store.update<Cluster>(applyOperation(ops, cluster));
+    let updated: Cluster;
+    if (ops.spec.type === "HorizontalScaling") {
+      const begun = await this.#scaling.begin(ops, cluster);
+      if ("failure" in begun) return this.#finish(ops, "Failed", begun.failure);
+      ({ ops, cluster: updated } = begun);
+    } else {
+      // A switchover changes no spec: the cluster as read carries the generation to follow.
+      updated = ops.spec.type === "Switchover" ? cluster : await this.#store.update<Cluster>(applyOperation(ops, cluster));
+    }
     await this.#events.record(ops, "Normal", "OpsRequestStarted", `${ops.spec.type} of cluster ${cluster.metadata.name} started`);
     await this.#setStatus(ops, {
       phase: "Running",
@@ -78,7 +90,7 @@ export class OpsRequestReconciler implements Reconciler {
 
   async #follow(ops: OpsRequest, cluster: Cluster): Promise<ReconcileResult | undefined> {
     const instances = await this.#store.list<Instance>("Instance", { namespace: cluster.metadata.namespace ?? "default", labelSelector: `${LABEL_INSTANCE}=${cluster.metadata.name}` });
-    const progress = opsProgress(ops, cluster, instances.items);
+    const progress = ops.spec.type === "HorizontalScaling" ? await this.#scaling.advance(ops, cluster, instances.items) : opsProgress(ops, cluster, instances.items);
     const summary = `${progress.done}/${progress.total}`;
     if (progress.failure !== undefined) return this.#finish(ops, "Failed", progress.failure, summary);
     if (progress.finished) return this.#finish(ops, "Succeed", `${ops.spec.type} of cluster ${cluster.metadata.name} succeeded`, summary);

@@ -12,14 +12,16 @@ import { INITIALIZED_MARKER, markerContent, markerPath } from "../marker.ts";
 import type { BackupContext, BackupMethodDefinition, BackupSink, BackupSource, CommandSpec, Credentials, HostAccess, InstanceContext } from "../types.ts";
 import { loopbackPassfile } from "./conninfo.ts";
 import { configurePostgresql } from "./initialize.ts";
+import { SYNCHRONOUS_CONF } from "./synchronous-config.ts";
 import { resetPasswordsInput, SINGLE_USER_TIMEOUT_MS, singleUserCommand, singleUserFailure } from "./single-user.ts";
 
 /** The stream a pg-basebackup backup consists of. */
 export const BASE_TAR = "base.tar";
 
 // Files of the source that must not land in a new instance: Holdfast's own marker (written last, after the
-// restore is whole), a stale pid file, and the signals that would start it as a standby or in recovery.
-const EXCLUDED = [INITIALIZED_MARKER, "postmaster.pid", "postmaster.opts", "standby.signal", "recovery.signal"];
+// restore is whole), a stale pid file, the signals that would start it as a standby or in recovery, and the
+// source's synchronous quorum (its replicas' names: commits would wait for them).
+const EXCLUDED = [INITIALIZED_MARKER, "postmaster.pid", "postmaster.opts", "standby.signal", "recovery.signal", SYNCHRONOUS_CONF];
 
 /** `pg_basebackup` of the instance on `port` to stdout as one tar; the password comes from `passfile`. */
 export function basebackupToStdout(context: InstanceContext, user: string, passfile: string): CommandSpec {

@@ -2,7 +2,9 @@
 import { join } from "node:path";
 import { matchVersion } from "../version.ts";
 import type { Engine } from "../types.ts";
+import { PG_ARCHIVE_WAL } from "./archive-wal.ts";
 import { PG_BASEBACKUP } from "./basebackup.ts";
+import { PG_DUMP } from "./pgdump.ts";
 import { postgresqlClientCommand, postgresqlConnectionUri } from "./client.ts";
 import { POSTGRESQL_ACCOUNTS, POSTGRESQL_DEFINITION, POSTGRESQL_PACKAGES, POSTGRESQL_STOP } from "./definition.ts";
 import { configurePostgresql, initializePostgresql, isPostgresqlInitialized } from "./initialize.ts";
@@ -33,7 +35,7 @@ export function createPostgresqlEngine(): Engine {
     probeRole: probePostgresqlRole,
     clientCommand: postgresqlClientCommand,
     connectionUri: postgresqlConnectionUri,
-    backupMethods: [PG_BASEBACKUP],
+    backupMethods: [PG_BASEBACKUP, PG_ARCHIVE_WAL, PG_DUMP],
     replication: createPostgresqlReplication(),
   };
 }
@@ -45,7 +47,8 @@ export { planSynchronousReplication, quorumFailoverIsSafe, type DurabilityMode, 
 export { chooseFailoverCandidate, rankFailoverCandidates, walHeld, type CandidateObservation, type CandidateOptions } from "./failover-candidate.ts";
 export { compareLsn, formatLsn, parseLsn, walBytesBetween } from "./lsn.ts";
 export { ensureReplicationAccount } from "./replication-account.ts";
-export { dropReplicationSlot, ensureReplicationSlot } from "./replication-slots.ts";
+export { dropReplicationSlot, ensureReplicationSlot, listReplicationSlots } from "./replication-slots.ts";
+export { SYNCHRONOUS_CONF, configurePostgresqlDurability } from "./synchronous-config.ts";
 export { probeReplication, type PrimaryReplicationStatus, type ReplicaStatus, type ReplicationStatus, type SlotStatus, type StandbyReplicationStatus, type WalReceiverStatus } from "./replication-status.ts";
 export { STANDBY_SIGNAL, configureReplication } from "./replication-setup.ts";
 export { applyReplicationPlan, cloneStandby, type ReplicationAccounts } from "./standby.ts";

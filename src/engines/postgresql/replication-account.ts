@@ -33,6 +33,8 @@ export async function ensureReplicationAccount(port: number, admin: Credentials,
   await withSession(port, admin, async (client) => {
     await client.query("BEGIN");
     try {
+      // Not held up by synchronous commit: a clone that restores the quorum needs this role before any replica streams.
+      await client.query("SET LOCAL synchronous_commit = local");
       const found = await client.query("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1", [replication.username]);
       for (const statement of replicationAccountStatements(replication.username, verifier, found.rowCount === 1)) await client.query(statement);
       await client.query("COMMIT");

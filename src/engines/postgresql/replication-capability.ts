@@ -13,9 +13,10 @@ import { ensureReplicationAccount } from "./replication-account.ts";
 import { REPLICATION_ACCOUNT, planReplication, type ReplicationPlan } from "./replication-config.ts";
 import { replicationName } from "./replication-name.ts";
 import { STANDBY_SIGNAL, configureReplication } from "./replication-setup.ts";
-import { dropReplicationSlot } from "./replication-slots.ts";
+import { dropReplicationSlot, listReplicationSlots } from "./replication-slots.ts";
 import { probeReplication, type ReplicationStatus } from "./replication-status.ts";
 import { fencePostgresql, promotePostgresql } from "./server-control.ts";
+import { configurePostgresqlDurability } from "./synchronous-config.ts";
 import { applyReplicationPlan, cloneStandby } from "./standby.ts";
 
 /** The replication plan of `context` as primary (no upstream) or as standby of `upstream`. */
@@ -81,5 +82,7 @@ export function createPostgresqlReplication(): EngineReplication {
     async forgetReplica(port, admin, instanceName) {
       await dropReplicationSlot(port, admin, replicationName(instanceName));
     },
+    keptReplicas: listReplicationSlots,
+    configureDurability: configurePostgresqlDurability,
   };
 }

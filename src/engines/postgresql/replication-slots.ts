@@ -62,3 +62,11 @@ export async function dropReplicationSlot(port: number, admin: Credentials, slot
     throw new UnavailableError(`replication slot ${slotName} on 127.0.0.1:${port} stays in use: stop the standby streaming through it, then retry`);
   });
 }
+
+/** The physical replication slots on 127.0.0.1:`port` (temporary ones, such as a base backup's, left out). */
+export async function listReplicationSlots(port: number, admin: Credentials): Promise<string[]> {
+  return withSession(port, admin, async (client) => {
+    const result = await client.query<{ slot_name: string }>("SELECT slot_name FROM pg_catalog.pg_replication_slots WHERE slot_type = 'physical' AND NOT temporary ORDER BY slot_name");
+    return result.rows.map((row) => row.slot_name);
+  });
+}

@@ -60,4 +60,9 @@ describe("toStandbyStatus", () => {
     assert.equal(status.replayLagBytes, undefined);
     assert.equal(status.replayTimestamp, undefined);
   });
+
+  it("without a receiver, the newest timeline history it fetched beats an old restartpoint (it followed promotions by reload)", () => {
+    assert.equal(toStandbyStatus({ ...overview, checkpoint_timeline: 4, history_timeline: 6 }, undefined).timeline, 6);
+    assert.equal(toStandbyStatus({ ...overview, checkpoint_timeline: 4, history_timeline: null }, undefined).timeline, 4);
+  });
 });

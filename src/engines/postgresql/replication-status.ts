@@ -16,6 +16,7 @@ const OVERVIEW_SQL = `SELECT pg_catalog.pg_is_in_recovery() AS in_recovery,
   pg_catalog.pg_last_wal_replay_lsn()::text AS replay_lsn,
   pg_catalog.pg_last_xact_replay_timestamp() AS replay_timestamp,
   (SELECT timeline_id FROM pg_catalog.pg_control_checkpoint()) AS checkpoint_timeline,
+  (SELECT max(('x' || substr(name, 1, 8))::bit(32)::int) FROM pg_catalog.pg_ls_waldir() WHERE name ~ '^[0-9A-F]{8}\\.history$') AS history_timeline,
   pg_catalog.current_setting('synchronous_standby_names') AS synchronous_standby_names`;
 
 const REPLICAS_SQL = `SELECT application_name, state, sync_state,
@@ -41,6 +42,7 @@ const overviewRow = z.object({
   replay_lsn: lsn,
   replay_timestamp: z.date().nullable(),
   checkpoint_timeline: z.number().int(),
+  history_timeline: z.number().int().nullable().optional(),
   synchronous_standby_names: z.string(),
 });
 const replicaRow = z.object({
@@ -146,8 +148,9 @@ export function toStandbyStatus(overview: OverviewRow, receiverRowValue: unknown
   const receiver = receiverRowValue === undefined ? undefined : receiverRow.parse(receiverRowValue);
   return {
     role: "standby",
-    // The receiver knows the timeline it streams; without one, the last restartpoint's is the best known.
-    timeline: receiver?.received_tli ?? overview.checkpoint_timeline,
+    // The receiver knows the timeline it streams. Without one (its primary just died) the last restartpoint's can be
+    // timelines behind a standby that followed promotions by reload: the newest history file it fetched says more.
+    timeline: Math.max(receiver?.received_tli ?? overview.checkpoint_timeline, overview.history_timeline ?? 0),
     receiveLsn: overview.receive_lsn ?? undefined,
     replayLsn: overview.replay_lsn ?? undefined,
     replayTimestamp: overview.replay_timestamp?.toISOString(),

@@ -6,6 +6,7 @@ import { readFile, readlink, realpath } from "node:fs/promises";
 import { join } from "node:path";
 import { ConflictError, UnavailableError, errorMessage } from "../../errors/index.ts";
 import type { CommandSpec, Credentials, HostAccess, InstanceContext, InstanceLayout } from "../types.ts";
+import { endOrphanedProcesses } from "./orphaned-processes.ts";
 import { withSession } from "./session.ts";
 
 /** PostgreSQL's shutdown modes: wait for clients, roll them back and checkpoint, or quit at once (crash recovery next start). */
@@ -101,10 +102,14 @@ export async function stopPostgresql(context: InstanceContext, host: HostAccess,
 
 /**
  * Fence an instance so it cannot accept writes: a fast stop (clients rolled back, clean checkpoint),
- * and if that does not finish in `fastTimeoutMs`, an immediate one. Resolves once no postmaster runs.
+ * and if that does not finish in `fastTimeoutMs`, an immediate one. Resolves once no postmaster runs and
+ * nothing a dead one left behind (kill -9) can commit or send WAL any more.
  */
 export async function fencePostgresql(context: InstanceContext, host: HostAccess, fastTimeoutMs = 5000): Promise<"fast" | "immediate" | "not-running"> {
-  if (!(await isPostgresqlRunning(context))) return "not-running";
+  if (!(await isPostgresqlRunning(context))) {
+    await endOrphanedProcesses(context, host);
+    return "not-running";
+  }
   try {
     await stopPostgresql(context, host, "fast", fastTimeoutMs);
     return "fast";

@@ -18,6 +18,9 @@ export function redisPidPath(layout: InstanceLayout): string {
   return join(layout.runDirectory, "redis.pid");
 }
 
+/** Redis creates its files (RDB, AOF, rewritten config) with mode 0644 & ~umask: run it with this umask to keep them private. */
+export const PRIVATE_UMASK = 0o077;
+
 /** Directives that decide reachability, files, authentication or code loading: Holdfast's alone. */
 const OWNED = new Set([
   "bind", "port", "protected-mode", "daemonize", "supervised", "logfile", "dir", "pidfile", "user", "aclfile",

@@ -2,9 +2,10 @@
 import type { ClusterDefinition, StopBehaviour, SystemAccount } from "../types.ts";
 
 /**
- * The built-in ClusterDefinition `redis`. KubeBlocks defaults to `replication`; Holdfast cannot run
- * replicas and Sentinel yet, so `standalone` is the default and `replication` is listed with
- * maxReplicas 0: a cluster asking for it fails validation instead of silently running one node.
+ * The built-in ClusterDefinition `redis`. `replication` runs a master with up to four replicas, watched by a
+ * separate `redis-sentinel` component: Sentinel decides who is master and fails over (see docs/adr/0009).
+ * KubeBlocks defaults to `replication`; here `standalone` stays the default, as clusters created before
+ * replication existed name no topology.
  */
 export const REDIS_DEFINITION: ClusterDefinition = {
   name: "redis",
@@ -14,8 +15,9 @@ export const REDIS_DEFINITION: ClusterDefinition = {
       name: "replication",
       default: false,
       components: [
-        { name: "redis", minReplicas: 0, maxReplicas: 0 },
-        { name: "redis-sentinel", minReplicas: 0, maxReplicas: 0 },
+        { name: "redis", minReplicas: 1, maxReplicas: 5, defaultReplicas: 2, replicated: true },
+        // An odd number (3 or 5) lets a majority survive the loss of any one Sentinel.
+        { name: "redis-sentinel", minReplicas: 1, maxReplicas: 5, defaultReplicas: 3, arbiterOf: "redis" },
       ],
     },
   ],

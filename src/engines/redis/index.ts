@@ -3,12 +3,13 @@ import { join } from "node:path";
 import { matchVersion } from "../version.ts";
 import type { Engine } from "../types.ts";
 import { redisClientCommand, redisConnectionUri } from "./client.ts";
-import { redisConfPath, redisPidPath } from "./config.ts";
+import { PRIVATE_UMASK, redisConfPath, redisPidPath } from "./config.ts";
 import { REDIS_DATAFILE } from "./datafile.ts";
 import { REDIS_ACCOUNTS, REDIS_DEFINITION, REDIS_PACKAGES, REDIS_STOP } from "./definition.ts";
 import { configureRedis, initializeRedis, isRedisInitialized } from "./initialize.ts";
 import { redisParametersFor } from "./parameters.ts";
 import { probeRedisReady, probeRedisRole } from "./probe.ts";
+import { createRedisReplication } from "./replication-capability.ts";
 import { detectRedisVersions } from "./versions.ts";
 
 export { parseRedisVersion } from "./versions.ts";
@@ -24,6 +25,8 @@ export {
   type SentinelSettings, type SentinelState, type SentinelTimings,
 } from "./sentinel-config.ts";
 export { configureSentinel, sentinelStartCommand } from "./sentinel-setup.ts";
+export { createSentinelArbiter, sentinelMasterName, sentinelSettingsFor } from "./sentinel-arbiter.ts";
+export { createRedisReplication, rankRedisCandidates } from "./replication-capability.ts";
 export { askRedis, commandRedis } from "./session.ts";
 export {
   parseReplicationInfo, probeRedisReplication, toReplicationObservation, type RedisMasterInfo, type RedisReplicaInfo, type RedisReplicaLink, type RedisReplicationInfo,
@@ -52,12 +55,13 @@ export function createRedisEngine(): Engine {
     isInitialized: isRedisInitialized,
     initialize: initializeRedis,
     configure: configureRedis,
-    startCommand: (context) => ({ command: join(context.version.binDir, "redis-server"), args: [redisConfPath(context)] }),
+    startCommand: (context) => ({ command: join(context.version.binDir, "redis-server"), args: [redisConfPath(context)], umask: PRIVATE_UMASK }),
     pidFile: redisPidPath,
     probeReady: probeRedisReady,
     probeRole: probeRedisRole,
     clientCommand: redisClientCommand,
     connectionUri: redisConnectionUri,
     backupMethods: [REDIS_DATAFILE],
+    replication: createRedisReplication(),
   };
 }

@@ -12,4 +12,9 @@ describe("roleFromInfo", () => {
     assert.equal(roleFromInfo("# Replication\r\nconnected_slaves:0\r\n"), undefined);
     assert.equal(roleFromInfo("role:sentinel\r\n"), undefined);
   });
+
+  it("names a Sentinel from INFO server's redis_mode", () => {
+    assert.equal(roleFromInfo("", "# Server\r\nredis_version:7.0.15\r\nredis_mode:sentinel\r\n"), "sentinel");
+    assert.equal(roleFromInfo("# Replication\r\nrole:master\r\n", "# Server\r\nredis_mode:standalone\r\n"), "primary");
+  });
 });

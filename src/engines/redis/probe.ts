@@ -2,11 +2,11 @@
 import type { Credentials } from "../types.ts";
 import { respExchange, type RespValue } from "./resp.ts";
 
-/** Replies to AUTH, PING and INFO replication, or undefined when the server cannot be asked. */
+/** Replies to AUTH, PING, INFO replication and INFO server, or undefined when the server cannot be asked. */
 async function ask(port: number, admin: Credentials): Promise<RespValue[] | undefined> {
   try {
     // Plain AUTH (not HELLO) keeps the connection on RESP2, which is all the parser speaks.
-    return await respExchange(port, [["AUTH", admin.username, admin.password], ["PING"], ["INFO", "replication"], ["QUIT"]]);
+    return await respExchange(port, [["AUTH", admin.username, admin.password], ["PING"], ["INFO", "replication"], ["INFO", "server"], ["QUIT"]]);
   } catch {
     return undefined;
   }
@@ -17,8 +17,9 @@ function isReady(replies: readonly RespValue[]): boolean {
   return replies[0] === "OK" && replies[1] === "PONG";
 }
 
-/** The `role:` field of an INFO replication reply, mapped to Holdfast's role names. */
-export function roleFromInfo(info: string): string | undefined {
+/** The role from INFO replication's `role:` field, mapped to Holdfast's names; `sentinel` when INFO server says so. */
+export function roleFromInfo(info: string, server = ""): string | undefined {
+  if (/^redis_mode:sentinel\s*$/m.test(server)) return "sentinel";
   const role = /^role:(\w+)\s*$/m.exec(info)?.[1];
   if (role === "master") return "primary";
   if (role === "slave") return "secondary";
@@ -31,10 +32,10 @@ export async function probeRedisReady(port: number, admin: Credentials): Promise
   return replies !== undefined && isReady(replies);
 }
 
-/** `primary` for role:master, `secondary` for role:slave, undefined when unreachable. Never throws. */
+/** `primary` for role:master, `secondary` for role:slave, `sentinel` for a Sentinel, undefined when unreachable. Never throws. */
 export async function probeRedisRole(port: number, admin: Credentials): Promise<string | undefined> {
   const replies = await ask(port, admin);
   if (replies === undefined || !isReady(replies)) return undefined;
-  const info = replies[2];
-  return typeof info === "string" ? roleFromInfo(info) : undefined;
+  const [, , info, server] = replies;
+  return roleFromInfo(typeof info === "string" ? info : "", typeof server === "string" ? server : "");
 }

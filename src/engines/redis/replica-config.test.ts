@@ -29,6 +29,7 @@ describe("renderReplicatedRedisConf", () => {
       'masterauth "Repl1cationPassw"',
       "replica-read-only yes",
       "replica-priority 100",
+      "repl-diskless-sync-delay 0",
       `user replicator reset on #${sha256("Repl1cationPassw")} resetchannels -@all +psync +replconf +ping`,
       `user sentinel reset on #${sha256("Sent1nelPassword")} allchannels -@all +multi +slaveof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill`,
       `user default reset on #${sha256("Adm1nPasswordXYZ")} ~* &* +@all`,

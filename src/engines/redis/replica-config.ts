@@ -44,6 +44,8 @@ export function replicationConfLines(context: InstanceContext, accounts: RedisRe
     `masterauth ${quote(accounts.replication.password)}`,
     "replica-read-only yes",
     `replica-priority ${settings.replicaPriority ?? DEFAULT_REPLICA_PRIORITY}`,
+    // Redis waits 5 s for more replicas before a diskless full sync; on one host each replica may sync at once.
+    "repl-diskless-sync-delay 0",
   ];
   if (settings.masterPort !== undefined) lines.push(`replicaof 127.0.0.1 ${settings.masterPort}`);
   return lines;

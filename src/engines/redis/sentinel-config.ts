@@ -58,9 +58,9 @@ export function sentinelConfPath(layout: InstanceLayout): string {
   return join(layout.runDirectory, "sentinel.conf");
 }
 
-/** Sentinel's pid file, in the run directory. */
+/** Sentinel's pid file: the same file as a Redis server's (`redis.pid`), so one lookup re-adopts either. */
 export function sentinelPidPath(layout: InstanceLayout): string {
-  return join(layout.runDirectory, "sentinel.pid");
+  return join(layout.runDirectory, "redis.pid");
 }
 
 const NAME = /^[A-Za-z0-9._-]{1,64}$/;

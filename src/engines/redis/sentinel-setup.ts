@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { CommandSpec, EngineVersion, HostAccess, InstanceLayout } from "../types.ts";
 import type { RedisReplicationAccounts } from "./replication-accounts.ts";
+import { PRIVATE_UMASK } from "./config.ts";
 import { parseSentinelState, renderSentinelConf, sentinelConfPath, type SentinelSettings } from "./sentinel-config.ts";
 
 /** The text of the file at `path`, or undefined when there is none yet. */
@@ -28,7 +29,10 @@ export async function configureSentinel(layout: InstanceLayout, settings: Sentin
   await host.writeFile(path, renderSentinelConf(layout, settings, accounts, state), 0o600);
 }
 
-/** The foreground Sentinel: redis-server in sentinel mode, which needs its config file writable to save state. */
+/**
+ * The foreground Sentinel: redis-server in sentinel mode, which needs its config file writable to save state.
+ * It rewrites that file (holding the Sentinel password) with mode 0644 & ~umask, hence umask 077.
+ */
 export function sentinelStartCommand(layout: InstanceLayout, version: EngineVersion): CommandSpec {
-  return { command: join(version.binDir, "redis-server"), args: [sentinelConfPath(layout), "--sentinel"] };
+  return { command: join(version.binDir, "redis-server"), args: [sentinelConfPath(layout), "--sentinel"], umask: PRIVATE_UMASK };
 }

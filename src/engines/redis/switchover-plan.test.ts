@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { InvalidError, UnavailableError } from "../../errors/index.ts";
 import type { RedisReplicationInfo } from "./replication-info.ts";
-import { caughtUp, chooseSwitchoverCandidate, instancesToExclude, sentinelSeesPriorities } from "./switchover-plan.ts";
+import { caughtUp, chooseSwitchoverCandidate, instancesToExclude, sentinelCanPromote, sentinelSeesPriorities } from "./switchover-plan.ts";
 
 function replica(masterPort: number, offset: number, linkUp = true): RedisReplicationInfo {
   return { role: "replica", replicationId: "r", offset, masterPort, linkUp, linkDownSeconds: undefined, syncInProgress: false, priority: 100 };
@@ -45,6 +45,20 @@ describe("sentinelSeesPriorities", () => {
     assert.equal(sentinelSeesPriorities(new Map([[7102, 100], [7103, 100]]), 7103, [7102]), false);
     assert.equal(sentinelSeesPriorities(new Map([[7102, 0], [7103, 0]]), 7103, [7102]), false);
     assert.equal(sentinelSeesPriorities(new Map([[7102, 0]]), 7103, [7102]), false);
+  });
+});
+
+describe("sentinelCanPromote", () => {
+  const view = { port: 7103, flags: ["slave"], masterLinkStatus: "ok", offset: 10, priority: 100 };
+  it("accepts a connected replica whose link to the master is up", () => {
+    assert.equal(sentinelCanPromote(view), true);
+  });
+
+  it("refuses one Sentinel sees down or disconnected, one whose link is down, and one it does not know", () => {
+    assert.equal(sentinelCanPromote({ ...view, flags: ["slave", "disconnected"] }), false);
+    assert.equal(sentinelCanPromote({ ...view, flags: ["s_down", "slave"] }), false);
+    assert.equal(sentinelCanPromote({ ...view, masterLinkStatus: "err" }), false);
+    assert.equal(sentinelCanPromote(undefined), false);
   });
 });
 

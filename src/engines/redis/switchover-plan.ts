@@ -1,6 +1,7 @@
 /** The decisions of a switchover, apart from the I/O: who may be promoted, who must be kept from it. */
 import { InvalidError, UnavailableError } from "../../errors/index.ts";
 import type { RedisReplicationInfo } from "./replication-info.ts";
+import type { SentinelReplicaView } from "./sentinel-probe.ts";
 
 /** An instance other than the master, with what it answered (undefined: unreachable). */
 export interface ObservedInstance {
@@ -59,6 +60,15 @@ export function instancesToExclude(instancePorts: readonly number[], masterPort:
 /** Does a Sentinel's view of the priorities already enforce the choice of `candidatePort` (pure)? */
 export function sentinelSeesPriorities(view: ReadonlyMap<number, number>, candidatePort: number, excluded: readonly number[]): boolean {
   return (view.get(candidatePort) ?? 0) > 0 && excluded.every((port) => view.get(port) === 0 || !view.has(port));
+}
+
+/**
+ * Would Sentinel accept this replica as the one to promote (pure)? It refuses (`NOGOODSLAVE`) a replica it sees
+ * down or disconnected, or whose link to the master is down; a replica it discovered a moment ago is often so.
+ */
+export function sentinelCanPromote(view: SentinelReplicaView | undefined): boolean {
+  if (view === undefined || view.masterLinkStatus !== "ok") return false;
+  return !view.flags.some((flag) => flag === "s_down" || flag === "o_down" || flag === "disconnected");
 }
 
 /** The candidates whose processed offset has reached `masterOffset` (pure). */

@@ -12,7 +12,7 @@ import { DEFAULT_REPLICA_PRIORITY } from "./replica-config.ts";
 import { probeRedisReplication } from "./replication-info.ts";
 import { askSentinels, sentinelFailover, sentinelMasterPort, sentinelReplicas } from "./sentinel-probe.ts";
 import { commandRedis } from "./session.ts";
-import { caughtUp, chooseSwitchoverCandidate, instancesToExclude, sentinelSeesPriorities } from "./switchover-plan.ts";
+import { caughtUp, chooseSwitchoverCandidate, instancesToExclude, sentinelCanPromote, sentinelSeesPriorities } from "./switchover-plan.ts";
 
 /** The Sentinel-monitored component to switch over. */
 export interface RedisSentinelGroup {
@@ -31,6 +31,10 @@ export interface RedisSwitchoverRequest extends RedisSentinelGroup {
   replicaPriority?: number;
   /** Bound of the whole switchover (default 30 s; Sentinel may need 10 s to read new priorities). */
   timeoutMs?: number;
+  /** The administrator of the Sentinels, when it is not the instances' one. */
+  sentinelAdmin?: Credentials;
+  /** Called once writes on the master are paused and the candidate has caught up, right before the failover. */
+  onPromoting?: () => void;
 }
 
 /** What happened. */
@@ -93,9 +97,10 @@ async function setPriority(ports: readonly number[], admin: Credentials, priorit
 }
 
 /** Wait until `sentinelPort` names a new master that reports itself master; its port. */
-async function waitForPromotion(sentinelPort: number, former: number, admin: Credentials, name: string, deadline: number): Promise<number> {
+async function waitForPromotion(step: Step, former: number): Promise<number> {
+  const { sentinel: sentinelPort, admin, sentinelAdmin, name, deadline } = step;
   const promoted = await pollUntil(deadline, async () => {
-    const port = await sentinelMasterPort(sentinelPort, admin, name);
+    const port = await sentinelMasterPort(sentinelPort, sentinelAdmin, name);
     if (port === undefined || port === former) return undefined;
     return (await probeRedisReplication(port, admin))?.role === "master" ? port : undefined;
   });
@@ -106,6 +111,7 @@ async function waitForPromotion(sentinelPort: number, former: number, admin: Cre
 /** What a step of the switchover works with. */
 interface Step {
   admin: Credentials;
+  sentinelAdmin: Credentials;
   /** The name the Sentinels monitor the master under. */
   name: string;
   /** The Sentinel asked to fail over. */
@@ -113,15 +119,16 @@ interface Step {
   deadline: number;
 }
 
-/** Wait until the Sentinel that will fail over has read the priorities that leave it only `candidate` to pick. */
+/** Wait until the Sentinel that will fail over has read the priorities that leave it only `candidate` to pick, and would pick it. */
 async function waitForSentinelPriorities(step: Step, candidate: number, excluded: readonly number[]): Promise<void> {
-  const { sentinel: sentinelPort, admin, name, deadline } = step;
+  const { sentinel: sentinelPort, sentinelAdmin, name, deadline } = step;
   const seen = await pollUntil(deadline, async () => {
-    const replicas = await sentinelReplicas(sentinelPort, admin, name).catch(() => []);
+    const replicas = await sentinelReplicas(sentinelPort, sentinelAdmin, name).catch(() => []);
     const view = new Map(replicas.map((replica) => [replica.port, replica.priority]));
-    return sentinelSeesPriorities(view, candidate, excluded) ? true : undefined;
+    const eligible = sentinelCanPromote(replicas.find((replica) => replica.port === candidate));
+    return eligible && sentinelSeesPriorities(view, candidate, excluded) ? true : undefined;
   });
-  if (seen === undefined) throw new UnavailableError(`Sentinel on 127.0.0.1:${sentinelPort} did not see the replicas' priorities in time: retry with a longer timeout`);
+  if (seen === undefined) throw new UnavailableError(`Sentinel on 127.0.0.1:${sentinelPort} did not see the candidate on port ${candidate} as a healthy replica with the new priorities in time: retry once it replicates`);
 }
 
 /** A Sentinel that answers and names `former` as the master: the one asked to fail over. */
@@ -161,23 +168,26 @@ async function drain(former: number, candidate: number, admin: Credentials, dead
  */
 export async function switchoverRedis(request: RedisSwitchoverRequest, admin: Credentials): Promise<RedisSwitchoverResult> {
   const deadline = Date.now() + (request.timeoutMs ?? DEFAULT_SWITCHOVER_TIMEOUT_MS);
-  const former = await agreedMasterPort(request, admin);
-  const sentinel = await chooseSentinel(request, admin, former);
+  const sentinelAdmin = request.sentinelAdmin ?? admin;
+  const former = await agreedMasterPort(request, sentinelAdmin);
+  const sentinel = await chooseSentinel(request, sentinelAdmin, former);
+  const step: Step = { admin, sentinelAdmin, name: request.masterName, sentinel, deadline };
   let excluded: number[] = [];
   let paused = false;
   let failoverStarted = false;
   try {
-    const prepared = await prepare(request, former, { admin, name: request.masterName, sentinel, deadline });
+    const prepared = await prepare(request, former, step);
     excluded = prepared.excluded;
     paused = true;
     const pausedAt = await drain(former, prepared.candidate, admin, deadline);
-    await sentinelFailover(sentinel, admin, request.masterName);
+    request.onPromoting?.();
+    await sentinelFailover(sentinel, sentinelAdmin, request.masterName);
     failoverStarted = true;
-    const promoted = await waitForPromotion(sentinel, former, admin, request.masterName, deadline);
+    const promoted = await waitForPromotion(step, former);
     if (promoted !== prepared.candidate) throw new UnavailableError(`Sentinel promoted port ${promoted} instead of ${prepared.candidate}; check the replicas' priorities`);
     await commandRedis(former, admin, [["REPLICAOF", "127.0.0.1", String(promoted)], ["CONFIG", "REWRITE"], ["CLIENT", "UNPAUSE"]]);
     const writesPausedMs = Date.now() - pausedAt;
-    const agreed = await pollUntil(deadline, async () => ((await askSentinels(request.sentinelPorts, admin, request.masterName)).agreedMasterPort === promoted ? true : undefined));
+    const agreed = await pollUntil(deadline, async () => ((await askSentinels(request.sentinelPorts, sentinelAdmin, request.masterName)).agreedMasterPort === promoted ? true : undefined));
     return { formerMasterPort: former, newMasterPort: promoted, writesPausedMs, sentinelsAgree: agreed === true };
   } finally {
     // Once Sentinel promotes, a resumed old master would take writes that are lost: let its pause run out instead.

@@ -46,6 +46,18 @@ function started(child: ChildProcess, name: string): Promise<number> {
   });
 }
 
+/**
+ * The command as spawned: with a umask, through `sh`, which sets it and execs the server in its own place (same pid,
+ * same start time, the server's executable), so supervision and adoption see only the server. Node cannot set a
+ * child's umask, and changing the control plane's own would race with its other threads.
+ */
+export function withUmask(spec: CommandSpec): { command: string; args: string[] } {
+  if (spec.umask === undefined) return { command: spec.command, args: spec.args };
+  const mask = spec.umask.toString(8).padStart(4, "0");
+  if (!/^0[0-7]{3}$/.test(mask)) throw new InternalError(`invalid umask ${spec.umask} for ${spec.command}`);
+  return { command: "/bin/sh", args: ["-c", `umask ${mask} && exec "$0" "$@"`, spec.command, ...spec.args] };
+}
+
 /** Start the server detached; returns the child too, for callers that want its exit event. */
 export async function startDetached(options: SpawnOptions): Promise<ProcessHandle & { child: ChildProcess }> {
   const name = basename(options.command.command);
@@ -54,7 +66,8 @@ export async function startDetached(options: SpawnOptions): Promise<ProcessHandl
   let whenStarted: Promise<number>;
   let startTicks: string | undefined;
   try {
-    child = spawn(options.command.command, options.command.args, {
+    const { command, args } = withUmask(options.command);
+    child = spawn(command, args, {
       cwd: options.cwd ?? "/",
       env: childEnvironment(options.user, options.command.env),
       stdio: ["ignore", log.fd, log.fd],

@@ -76,8 +76,17 @@ void test("replicas outside the topology's range say plainly what is not support
   assert.match(standalone[0]?.message ?? "", /^Invalid value: 2: .*at most 1 /);
   const zero = causes(pg({ replicas: 0 }));
   assert.match(zero[0]?.message ?? "", /needs at least 1/);
-  const replication = causes(cluster({ clusterDef: "redis", topology: "replication", componentSpecs: [{ name: "redis", replicas: 2 }] }, "cache"));
-  assert.match(replication[0]?.message ?? "", /redis topology replication is not supported yet/);
+});
+
+void test("Redis replication needs its Sentinel component, 1 to 5 of them", () => {
+  const withoutSentinel = causes(cluster({ clusterDef: "redis", topology: "replication", componentSpecs: [{ name: "redis", replicas: 2 }] }, "cache"));
+  assert.deepEqual(withoutSentinel.map((c) => c.field), ["spec.componentSpecs"]);
+  assert.match(withoutSentinel[0]?.message ?? "", /needs component redis-sentinel .*add it/);
+  const sentinels = (replicas: number): ReturnType<typeof causes> =>
+    causes(cluster({ clusterDef: "redis", topology: "replication", componentSpecs: [{ name: "redis", replicas: 2 }, { name: "redis-sentinel", replicas }] }, "cache"));
+  assert.deepEqual(sentinels(3), []);
+  assert.match(sentinels(6)[0]?.message ?? "", /^Invalid value: 6: .*at most 5 replica\(s\) of redis-sentinel/);
+  assert.match(sentinels(0)[0]?.message ?? "", /needs at least 1 replica\(s\) of redis-sentinel/);
 });
 
 void test("a serviceVersion that is not installed lists the installed versions", () => {

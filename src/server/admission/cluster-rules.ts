@@ -29,8 +29,24 @@ export function clusterCauses(input: ClusterRuleInput): FieldCause[] {
   input.cluster.spec.componentSpecs.forEach((component, index) => {
     causes.push(...componentCauses(input, component, index, known));
   });
-  causes.push(...duplicateComponentCauses(input.cluster), ...immutableCauses(input));
+  causes.push(...duplicateComponentCauses(input.cluster), ...arbiterCauses(input, known), ...immutableCauses(input));
   return causes;
+}
+
+/** A component its topology has arbiters for (Redis Sentinel) cannot run without them: the arbiter component is required. */
+function arbiterCauses(input: ClusterRuleInput, known: readonly string[]): FieldCause[] {
+  const { cluster } = input;
+  const clusterDef = cluster.spec.clusterDef;
+  const engine = clusterDef === undefined || clusterDef === "" ? undefined : input.engines.find(clusterDef);
+  const topology = engine === undefined || !known.includes(engine.name) ? undefined : effectiveTopology(engine, cluster.spec.topology);
+  const present = new Set(cluster.spec.componentSpecs.map((c) => c.name));
+  return (topology?.components ?? [])
+    .filter((c) => c.arbiterOf !== undefined && present.has(c.arbiterOf) && !present.has(c.name))
+    .map((c) => ({
+      field: "spec.componentSpecs",
+      reason: "FieldValueRequired",
+      message: `Required value: topology ${topology?.name ?? ""} of ${engine?.name ?? ""} needs component ${c.name} (${c.minReplicas}-${c.maxReplicas} replicas, an odd number such as 3) to decide which ${c.arbiterOf ?? ""} instance is primary; add it`,
+    }));
 }
 
 /** Engine names a cluster's components resolve to, to know which installed versions to look up. */

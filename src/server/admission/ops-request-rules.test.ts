@@ -28,7 +28,7 @@ void test("a missing cluster is named with its namespace", () => {
 void test("an unsupported type lists the supported ones", () => {
   const [cause] = opsRequestCauses(ops({ type: "VerticalScaling" }), CLUSTER);
   assert.equal(cause?.field, "spec.type");
-  assert.match(cause.message, /supported types: Start, Stop, Restart, Switchover$/);
+  assert.match(cause.message, /supported types: Start, Stop, Restart, Switchover, HorizontalScaling$/);
 });
 
 void test("a switchover names a component and instances of it", () => {

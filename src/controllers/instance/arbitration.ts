@@ -1,0 +1,94 @@
+/**
+ * Instances of a component watched by arbiters (Redis Sentinel), and the arbiters' own instances: each start
+ * needs the whole group (every member's and arbiter's port, the accounts of both components, the primary last
+ * recorded). The engine's definition says which components arbitrate which (`arbiterOf`).
+ */
+import { accountSecretName, type Cluster, type Instance, type Resource, type Secret } from "../../api/index.ts";
+import { NotFoundError } from "../../errors/index.ts";
+import type { ArbiterGroup, Credentials, Engine, EngineArbiter, GroupMember, TopologyDefinition } from "../../engines/index.ts";
+import type { Store } from "../../store/index.ts";
+import { LABEL_INSTANCE, primaryOf } from "../cluster/index.ts";
+
+/** What a start of an instance of an arbitrated group does, or why it must wait. */
+export type Arbitration = { kind: "arbiter" | "member"; arbiter: EngineArbiter; group: ArbiterGroup } | { kind: "waiting"; message: string };
+
+/** A replicated component and the component of its arbiters. */
+export interface ArbiterPair {
+  arbitrated: string;
+  arbiter: string;
+}
+
+/** The topology the cluster runs (`topology` counts only with a clusterDef, as in admission) (pure). */
+function topologyOf(cluster: Cluster, engine: Engine): TopologyDefinition | undefined {
+  const usesClusterDef = cluster.spec.clusterDef !== undefined && cluster.spec.clusterDef !== "";
+  const requested = usesClusterDef ? cluster.spec.topology : undefined;
+  const topologies = engine.definition.topologies;
+  return requested !== undefined && requested !== "" ? topologies.find((t) => t.name === requested) : (topologies.find((t) => t.default) ?? topologies[0]);
+}
+
+/** The pair `component` belongs to in the cluster's topology, as the arbitrated component or as its arbiter (pure). */
+export function arbiterPair(cluster: Cluster, engine: Engine, component: string): ArbiterPair | undefined {
+  const definitions = topologyOf(cluster, engine)?.components ?? [];
+  const own = definitions.find((c) => c.name === component);
+  if (own?.arbiterOf !== undefined) return { arbitrated: own.arbiterOf, arbiter: own.name };
+  const watcher = definitions.find((c) => c.arbiterOf === component);
+  return watcher === undefined ? undefined : { arbitrated: component, arbiter: watcher.name };
+}
+
+async function readAccount(store: Store, cluster: Cluster, component: string, account: string): Promise<Credentials> {
+  const name = accountSecretName(cluster.metadata.name, component, account);
+  const secret = await store.get<Secret>({ kind: "Secret", namespace: cluster.metadata.namespace ?? "default", name });
+  const password = secret?.data?.["password"];
+  if (password === undefined) throw new NotFoundError(`account secret ${name} is missing; the cluster controller creates it`, { subject: { kind: "Secret", name } });
+  return { username: account, password: Buffer.from(password, "base64").toString("utf8") };
+}
+
+async function groupCredentials(store: Store, cluster: Cluster, engine: Engine, pair: ArbiterPair): Promise<ArbiterGroup["credentials"] | undefined> {
+  const adminAccount = engine.systemAccounts[0]?.name;
+  const replication = engine.replication;
+  if (adminAccount === undefined || replication?.arbiter === undefined) return undefined;
+  return {
+    admin: await readAccount(store, cluster, pair.arbitrated, adminAccount),
+    replication: await readAccount(store, cluster, pair.arbitrated, replication.account.name),
+    arbiter: await readAccount(store, cluster, pair.arbitrated, replication.arbiter.account.name),
+    arbiterAdmin: await readAccount(store, cluster, pair.arbiter, adminAccount),
+  };
+}
+
+function asMembers(instances: readonly Instance[]): GroupMember[] {
+  return [...instances].sort((a, b) => a.spec.ordinal - b.spec.ordinal).map((i) => ({ name: i.metadata.name, port: i.spec.port }));
+}
+
+/** The group of `pair` in `cluster`, or why it cannot be built yet (its instances are still being created). */
+export async function arbiterGroup(store: Store, cluster: Cluster, engine: Engine, pair: ArbiterPair): Promise<ArbiterGroup | string> {
+  const owned = (r: Resource): boolean => (r.metadata.ownerReferences ?? []).some((o) => o.uid === cluster.metadata.uid) && r.metadata.deletionTimestamp === undefined;
+  const listed = await store.list<Instance>("Instance", { namespace: cluster.metadata.namespace ?? "default", labelSelector: `${LABEL_INSTANCE}=${cluster.metadata.name}` });
+  const instances = listed.items.filter(owned);
+  const members = instances.filter((i) => i.spec.componentName === pair.arbitrated && i.spec.replication !== undefined);
+  const arbiters = instances.filter((i) => i.spec.componentName === pair.arbiter);
+  const wanted = (name: string): number => cluster.spec.componentSpecs.find((c) => c.name === name)?.replicas ?? 0;
+  if (wanted(pair.arbiter) === 0) return `component ${pair.arbitrated} needs its arbiter component ${pair.arbiter}: add it to the cluster`;
+  if (members.length < wanted(pair.arbitrated) || arbiters.length < wanted(pair.arbiter)) return `waiting for every instance of ${pair.arbitrated} and ${pair.arbiter} to be created`;
+  const credentials = await groupCredentials(store, cluster, engine, pair);
+  if (credentials === undefined) return `engine ${engine.name} has no arbiter`;
+  return {
+    name: `${cluster.metadata.name}-${pair.arbitrated}`,
+    members: asMembers(members),
+    arbiters: asMembers(arbiters),
+    lastKnownPrimary: primaryOf(cluster, { name: pair.arbitrated, replicated: true }, members),
+    credentials,
+  };
+}
+
+/** How `instance` takes part in an arbitrated group, if it does. */
+export async function arbitrationOf(store: Store, instance: Instance, engine: Engine): Promise<Arbitration | undefined> {
+  const arbiter = engine.replication?.arbiter;
+  if (arbiter === undefined) return undefined;
+  const cluster = await store.get<Cluster>({ kind: "Cluster", namespace: instance.metadata.namespace ?? "default", name: instance.spec.clusterName });
+  if (cluster === undefined) return undefined;
+  const pair = arbiterPair(cluster, engine, instance.spec.componentName);
+  const isArbiter = pair?.arbiter === instance.spec.componentName;
+  if (pair === undefined || (!isArbiter && instance.spec.replication === undefined)) return undefined;
+  const group = await arbiterGroup(store, cluster, engine, pair);
+  return typeof group === "string" ? { kind: "waiting", message: group } : { kind: isArbiter ? "arbiter" : "member", arbiter, group };
+}
