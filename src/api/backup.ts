@@ -34,6 +34,10 @@ export const backupProgressSchema = z.object({
   storedBytes: z.number().nonnegative(),
   /** Database bytes per second since the start. */
   bytesPerSecond: z.number().nonnegative(),
+  /** Database bytes expected in all, when the method can estimate them before it starts (PostgreSQL's database sizes). */
+  estimatedTotalBytes: z.number().nonnegative().optional(),
+  /** Seconds left at the current rate, while bytesDone is below the estimate. */
+  etaSeconds: z.number().nonnegative().optional(),
   updatedAt: z.string(),
 });
 
@@ -68,6 +72,10 @@ export const backupStatusSchema = z.object({
   storedSize: z.string().optional(),
   progress: backupProgressSchema.optional(),
   source: backupSourceSchema.optional(),
+  /** Failed attempts retried so far, up to the BackupPolicy's backoffLimit (Holdfast's own field). */
+  retries: z.int().nonnegative().optional(),
+  /** Why the last retried attempt failed (Holdfast's own field). */
+  lastRetryReason: z.string().optional(),
 });
 
 export const backupSchema = z.object({

@@ -34,6 +34,22 @@ export const instanceSpecSchema = z.object({
   restore: z.object({ backupName: z.string(), backupNamespace: z.string(), restoreTime: z.string().optional() }).optional(),
 });
 
+/** How far the restore of a new instance's data from a backup has come (Holdfast's own field). */
+export const restoreProgressSchema = z.object({
+  /** The backup read, `namespace/name`. */
+  backup: z.string(),
+  /** Backup (plaintext) bytes read and handed to the engine so far. */
+  bytesDone: z.number().nonnegative(),
+  /** Bytes of the backup in all, from its manifest (the full backup's alone for a point-in-time restore). */
+  totalBytes: z.number().nonnegative().optional(),
+  /** Bytes per second since the start. */
+  bytesPerSecond: z.number().nonnegative(),
+  /** Seconds left at the current rate, while bytes remain. */
+  etaSeconds: z.number().nonnegative().optional(),
+  startedAt: z.string(),
+  updatedAt: z.string(),
+});
+
 export const instancePhaseSchema = z.enum(["Pending", "Initializing", "Starting", "Running", "Stopping", "Stopped", "CrashLoopBackOff", "Failed", "Terminating"]);
 
 export const instanceStatusSchema = z.object({
@@ -61,6 +77,8 @@ export const instanceStatusSchema = z.object({
   dataDirectory: z.string().optional(),
   logFile: z.string().optional(),
   conditions: z.array(conditionSchema).optional(),
+  /** Set while the data is being restored from a backup (spec.restore). */
+  restoreProgress: restoreProgressSchema.optional(),
 });
 
 export const instanceSchema = z.object({
@@ -72,6 +90,7 @@ export const instanceSchema = z.object({
 });
 
 export type InstanceSpec = z.infer<typeof instanceSpecSchema>;
+export type RestoreProgress = z.infer<typeof restoreProgressSchema>;
 export type InstancePhase = z.infer<typeof instancePhaseSchema>;
 export type InstanceStatus = z.infer<typeof instanceStatusSchema>;
 export type Instance = z.infer<typeof instanceSchema>;

@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Resource } from "../api/index.ts";
 import { backupManifest, defaultBackupName } from "./backup.ts";
-import { backupStatusLine, backupsTable, formatBytes, verificationText } from "./backup-views.ts";
+import { backupStatusLine, backupsTable, formatBytes, restoreProgressLine, verificationText } from "./backup-views.ts";
 import { restoredClusterManifest } from "./cluster-restore.ts";
 
 describe("backup output", () => {
@@ -21,6 +21,20 @@ describe("backup output", () => {
     assert.match(table, /b1\s+pg\s+pg-basebackup\s+Running 2\.0 MiB, 1\.0 MiB\/s/);
     const continuous: Resource = { ...running, spec: { backupMethod: "archive-wal" }, status: { phase: "Running", timeRange: { start: "2025-01-01T00:00:00.250Z", end: "2025-01-01T00:05:00Z" } } };
     assert.match(backupsTable([continuous], new Date("2025-01-01T00:06:00Z"), false), /archive-wal\s+Running\s.*2025-01-01T00:00:00Z\.\.2025-01-01T00:05:00Z$/m);
+  });
+
+  it("with an estimate the line shows the time left, and a retried backup says so", () => {
+    const status = { phase: "Running", retries: 1, progress: { bytesDone: 2097152, bytesPerSecond: 1048576, estimatedTotalBytes: 10485760, etaSeconds: 8 } };
+    const running: Resource = { apiVersion: "v", kind: "Backup", metadata: { name: "b1" }, spec: {}, status };
+    assert.equal(backupStatusLine(running), "Running 2.0 MiB of ~10.0 MiB, 1.0 MiB/s, about 8s left (retry 1)");
+    assert.equal(backupStatusLine({ ...running, status: { phase: "Running", retries: 2 } }), "Running (retry 2)");
+  });
+
+  it("an instance restoring shows bytes read of the total, the rate and the time left", () => {
+    const restoreProgress = { backup: "demo/b", bytesDone: 44040192, totalBytes: 314572800, bytesPerSecond: 20971520, etaSeconds: 13, startedAt: "t", updatedAt: "t" };
+    assert.equal(restoreProgressLine({ status: { restoreProgress } }), "42.0 MiB of 300.0 MiB (14%), 20.0 MiB/s, about 13s left");
+    assert.equal(restoreProgressLine({ status: { restoreProgress: { ...restoreProgress, bytesDone: 0, totalBytes: undefined, etaSeconds: undefined, bytesPerSecond: 0 } } }), "0 B, 0 B/s");
+    assert.equal(restoreProgressLine({ status: {} }), "");
   });
 
   it("a damaged verification names each bad chunk and its object", () => {

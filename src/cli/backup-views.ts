@@ -1,7 +1,7 @@
 /** How backups and their verification print (pure). */
 import type { Resource } from "../api/index.ts";
 import { list, text } from "./fields.ts";
-import { formatAge, formatTable } from "./output.ts";
+import { formatAge, formatTable, humanDuration } from "./output.ts";
 
 const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
 
@@ -18,12 +18,32 @@ export function formatBytes(value: number | string | undefined): string {
   return unit === 0 ? `${amount} B` : `${amount.toFixed(1)} ${UNITS[unit] ?? ""}`;
 }
 
-/** `Running 120.0 MiB, 45.3 MiB/s` for a backup in progress; the phase alone otherwise. */
+/** `Running 120.0 MiB of ~300.0 MiB, 45.3 MiB/s, about 4s left` for a backup in progress; the phase alone otherwise. */
 export function backupStatusLine(backup: Resource): string {
   const phase = text(backup, "status.phase", "New");
+  const retries = text(backup, "status.retries");
+  const retry = retries === "" || retries === "0" ? "" : ` (retry ${retries})`;
   const done = text(backup, "status.progress.bytesDone");
-  if (phase !== "Running" || done === "") return phase;
-  return `${phase} ${formatBytes(done)}, ${formatBytes(text(backup, "status.progress.bytesPerSecond"))}/s`;
+  if (phase !== "Running" || done === "") return phase === "Running" ? `${phase}${retry}` : phase;
+  const estimate = text(backup, "status.progress.estimatedTotalBytes");
+  const of = estimate === "" ? "" : ` of ~${formatBytes(estimate)}`;
+  return `${phase} ${formatBytes(done)}${of}, ${formatBytes(text(backup, "status.progress.bytesPerSecond"))}/s${timeLeft(backup, "status.progress.etaSeconds")}${retry}`;
+}
+
+/** `, about 1m5s left` from a status field holding seconds; empty when absent. */
+export function timeLeft(object: unknown, path: string): string {
+  const seconds = text(object, path);
+  return seconds === "" ? "" : `, about ${humanDuration(Number(seconds) * 1000)} left`;
+}
+
+/** `42.0 MiB of 300.0 MiB (14%), 20.0 MiB/s, about 12s left` for an instance restoring from a backup; empty otherwise. */
+export function restoreProgressLine(instance: unknown): string {
+  const done = text(instance, "status.restoreProgress.bytesDone");
+  if (done === "") return "";
+  const total = Number(text(instance, "status.restoreProgress.totalBytes", "NaN"));
+  const percent = Number.isFinite(total) && total > 0 ? ` (${Math.min(100, Math.floor((Number(done) * 100) / total))}%)` : "";
+  const of = Number.isFinite(total) ? ` of ${formatBytes(total)}${percent}` : "";
+  return `${formatBytes(done)}${of}, ${formatBytes(text(instance, "status.restoreProgress.bytesPerSecond"))}/s${timeLeft(instance, "status.restoreProgress.etaSeconds")}`;
 }
 
 /** What a backup covers, `START..END` in UTC seconds (a continuous backup's END advances as WAL is archived). */

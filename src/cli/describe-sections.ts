@@ -1,5 +1,6 @@
 /** The kind-specific parts of `holdfast describe`, as pure functions of the object. */
 import type { Resource } from "../api/index.ts";
+import { restoreProgressLine } from "./backup-views.ts";
 import { list, pick, record, text } from "./fields.ts";
 import { formatAge, formatTable, toYaml } from "./output.ts";
 
@@ -140,10 +141,17 @@ export function instanceSection(object: Resource, now: Date): string {
       ["Data Directory", text(object, "status.dataDirectory")],
       ["Log File", text(object, "status.logFile")],
       ["Message", text(object, "status.message")],
+      ...restoreRows(object),
     ],
     "  ",
   );
   return `Spec:\n${spec}Status:\n${status}`;
+}
+
+/** While the data is restored from a backup: which, and how far it has come. */
+function restoreRows(object: Resource): [string, string][] {
+  const progress = restoreProgressLine(object);
+  return progress === "" ? [] : [["Restoring From", text(object, "status.restoreProgress.backup")], ["Restore Progress", progress]];
 }
 
 /** Secret: type and the size of each value, never the values. */

@@ -8,7 +8,9 @@ export { desiredBackupPolicy, type PolicyComponent } from "./backup-policy-plan.
 export { DEFAULT_BACKUP_REPO, defaultBackupRepo, ensureDefaultBackupRepo } from "./default-repo.ts";
 export { getBackup, openCompletedBackup, repositoryOf, type BackupAccess } from "./open-completed.ts";
 export { findBackupRepo, MANIFESTS_PREFIX_FOR_CHECK, openRepository } from "./repositories.ts";
-export { BackupDamagedError, createDataRestorer, restoreIncompatibility, type DataRestorer, type RestoreRequest } from "./restorer.ts";
+export { BackupDamagedError, createDataRestorer, restoreIncompatibility, RestoreCancelledError, type DataRestorer, type RestoreRequest } from "./restorer.ts";
+export { RestoreMeter, type RestoreProgressReport } from "./restore-meter.ts";
+export { bytesPerSecond, describeTransfer, formatByteCount, formatSeconds, percentDone, secondsLeft, type TransferFigures } from "./transfer-estimate.ts";
 export { selectableLabels, selectorMatches, selectTargetInstance } from "./target.ts";
 export { verifyBackupObject } from "./verify.ts";
 export { basesFor, continuousMethodsOf, coveredRange, isContinuousBackup, planPointInTime, type ContinuousMethods, type CoveredRange, type PointInTimePlan } from "./pitr-plan.ts";

@@ -3,6 +3,7 @@ import type { Backup } from "../api/index.ts";
 import { InvalidError } from "../errors/index.ts";
 import type { Credentials, Engine, HostAccess, InstanceContext } from "../engines/index.ts";
 import { openCompletedBackup, repositoryOf, type BackupAccess } from "./open-completed.ts";
+import type { RestoreMeter } from "./restore-meter.ts";
 import { continuousMethodsOf, planPointInTime } from "./pitr-plan.ts";
 import { logArchivePrefix, logArchiveSource } from "./wal-archive-store.ts";
 
@@ -12,6 +13,8 @@ export interface TimeRestoreTarget {
   context: InstanceContext;
   accounts: readonly Credentials[];
   host: HostAccess;
+  /** Counts the full backup's bytes; cancels the reads of both backups. */
+  meter: RestoreMeter;
 }
 
 /** Restore `target` to `time` starting from the backup the user named; InvalidError when the time is not covered. */
@@ -25,5 +28,6 @@ export async function restoreToTime(access: BackupAccess, target: TimeRestoreTar
   const base = await openCompletedBackup(access, plan.base);
   const repository = await repositoryOf(access.store, plan.archive);
   const log = await logArchiveSource({ repository, keyring: access.keyring, prefix: logArchivePrefix(plan.archive), backupUid: plan.archive.metadata.uid ?? "" });
-  await continuous.restoreToTime({ context: target.context, base, log, target: time, accounts: target.accounts }, target.host);
+  const { meter } = target;
+  await continuous.restoreToTime({ context: target.context, base: meter.track(base), log: meter.trackLog(log), target: time, accounts: target.accounts }, target.host);
 }

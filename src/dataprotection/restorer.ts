@@ -6,6 +6,7 @@ import { parseRestoreTime, type Backup, type Instance } from "../api/index.ts";
 import { InvalidError, errorMessage } from "../errors/index.ts";
 import type { Credentials, Engine, EngineVersion, HostAccess, InstanceContext } from "../engines/index.ts";
 import { getBackup, openCompletedBackup, type BackupAccess } from "./open-completed.ts";
+import { RestoreMeter, type RestoreProgressReport } from "./restore-meter.ts";
 import { restoreToTime } from "./restore-to-time.ts";
 
 /** One restore: the instance, its engine and context, the accounts it gets. */
@@ -15,6 +16,10 @@ export interface RestoreRequest {
   context: InstanceContext;
   accounts: readonly Credentials[];
   host: HostAccess;
+  /** Cancels the restore: the stream being read is destroyed, the command it feeds killed, the directory emptied. */
+  signal?: AbortSignal;
+  /** Called after each chunk read. */
+  onProgress?: (progress: RestoreProgressReport) => void;
 }
 
 /** Fills an empty data directory from a backup instead of initialising it. */
@@ -48,20 +53,26 @@ export function createDataRestorer(access: BackupAccess): DataRestorer {
       if (problem !== undefined) throw new InvalidError(`backup ${id} cannot be restored here: ${problem}`);
       const method = request.engine.backupMethods.find((candidate) => candidate.name === backup.spec.backupMethod);
       if (method === undefined) throw new InvalidError(`backup ${id}: ${request.engine.name} has no backup method ${backup.spec.backupMethod}`);
+      const meter = new RestoreMeter({ signal: request.signal, onProgress: request.onProgress });
       try {
         if (source.restoreTime !== undefined) {
-          await restoreToTime(access, request, backup, parseRestoreTime(source.restoreTime));
+          await restoreToTime(access, { ...request, meter }, backup, parseRestoreTime(source.restoreTime));
         } else {
           const reader = await openCompletedBackup(access, backup);
-          await method.restore(request.context, reader, request.accounts, request.host);
+          await method.restore(request.context, meter.track(reader), request.accounts, request.host);
         }
+        request.signal?.throwIfAborted();
       } catch (error) {
         await emptyDirectory(request.context.dataDirectory);
+        if (request.signal?.aborted === true) throw new RestoreCancelledError(`the restore from backup ${id} was cancelled; its partial data was removed`, { cause: error });
         throw describeFailure(error, id, source.backupName, source.backupNamespace);
       }
     },
   };
 }
+
+/** The restore was cancelled (the instance is being deleted). */
+export class RestoreCancelledError extends Error {}
 
 /** The backup's data is changed, missing or out of place: retrying reads the same bad bytes, so callers should not. */
 export class BackupDamagedError extends InvalidError {}

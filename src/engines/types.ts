@@ -129,6 +129,8 @@ export interface BackupMethodDefinition {
   fallbackRole?: string;
   /** Stream a backup of the running instance into `sink`. */
   backup(context: BackupContext, sink: BackupSink, host: HostAccess): Promise<void>;
+  /** The plaintext bytes `backup` is expected to stream, when a cheap question to the server tells (for an ETA). */
+  estimateSize?(context: BackupContext): Promise<number | undefined>;
   /**
    * Fill the empty data directory of a new instance from a backup taken with this method, with the system
    * accounts set to `accounts`, and mark it initialised last: a restore cut short is never taken for a finished one.

@@ -1,11 +1,14 @@
 /**
  * One backup being taken, in the background: the engine's method streams into a BackupWriter, which commits the
- * manifest last. A failure or cancellation aborts the writer, deleting what it stored. The reconciler reads the
- * job's progress and outcome; the job itself never writes to the store.
+ * manifest last. A failure or cancellation aborts the writer, deleting what it stored; a failure worth it is retried
+ * (with a new writer) up to the policy's backoffLimit. The reconciler reads the job's progress, retries and outcome;
+ * the job itself never writes to the store.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { BackupWriter, type BackupKeyring, type BackupRepository, type BackupSummary, type TransferProgress } from "../../backup/index.ts";
 import { errorMessage } from "../../errors/index.ts";
-import type { BackupMethodDefinition, Credentials, HostAccess, InstanceContext } from "../../engines/index.ts";
+import type { BackupContext, BackupMethodDefinition, Credentials, HostAccess, InstanceContext } from "../../engines/index.ts";
+import { isRetryable, retryDelayMs } from "./retry.ts";
 
 /** Everything a job needs, resolved by the reconciler. */
 export interface BackupJobSpec {
@@ -20,10 +23,16 @@ export interface BackupJobSpec {
   host: HostAccess;
   /** Stored (encrypted) in the manifest: what the backup is of. */
   metadata: Record<string, unknown>;
+  /** Failed attempts to retry (BackupPolicy.spec.backoffLimit; absent: none). */
+  backoffLimit?: number | undefined;
+  /** Delay before the first retry (default RETRY_FIRST_MS). */
+  firstRetryMs?: number;
 }
 
 /** How a job ended. */
 export type BackupJobOutcome = { ok: true; summary: BackupSummary } | { ok: false; reason: string };
+
+type AttemptOutcome = { ok: true; summary: BackupSummary } | { ok: false; reason: string; retryable: boolean };
 
 /** A running (or finished) backup job. */
 export class BackupJob {
@@ -31,11 +40,16 @@ export class BackupJob {
   readonly done: Promise<BackupJobOutcome>;
   #progress: TransferProgress | undefined;
   #outcome: BackupJobOutcome | undefined;
+  #estimatedTotalBytes: number | undefined;
+  #retries = 0;
+  #lastRetryReason: string | undefined;
+  readonly #backoffLimit: number;
   readonly #abort = new AbortController();
 
   /** Start the job; `onFinish` is called once it has ended, whatever the outcome. */
   constructor(spec: BackupJobSpec, onFinish: () => void) {
     this.backupId = spec.backupId;
+    this.#backoffLimit = spec.backoffLimit ?? 0;
     this.done = this.#run(spec).then((outcome) => {
       this.#outcome = outcome;
       onFinish();
@@ -46,6 +60,16 @@ export class BackupJob {
   /** The last progress reported (after each stored chunk). */
   get progress(): TransferProgress | undefined {
     return this.#progress;
+  }
+
+  /** The database bytes the method expected before it started, when it can tell. */
+  get estimatedTotalBytes(): number | undefined {
+    return this.#estimatedTotalBytes;
+  }
+
+  /** Failed attempts retried so far, of how many allowed, and why the last one failed. */
+  get retries(): { count: number; limit: number; lastReason: string | undefined } {
+    return { count: this.#retries, limit: this.#backoffLimit, lastReason: this.#lastRetryReason };
   }
 
   /** The outcome, once finished. */
@@ -60,6 +84,24 @@ export class BackupJob {
   }
 
   async #run(spec: BackupJobSpec): Promise<BackupJobOutcome> {
+    const signal = this.#abort.signal;
+    const context: BackupContext = { instance: spec.instance, account: spec.account, scratchDirectory: spec.scratchDirectory, signal };
+    this.#estimatedTotalBytes = await spec.method.estimateSize?.(context).catch(() => undefined);
+    for (;;) {
+      const outcome = await this.#attempt(spec, context);
+      if (outcome.ok) return outcome;
+      const delay = outcome.retryable && !signal.aborted ? retryDelayMs(this.#retries, spec.backoffLimit, spec.firstRetryMs) : undefined;
+      if (delay === undefined) return { ok: false, reason: this.#retries === 0 ? outcome.reason : `${outcome.reason} (after ${this.#retries} retries)` };
+      this.#retries++;
+      this.#lastRetryReason = outcome.reason;
+      this.#progress = undefined;
+      await sleep(delay, undefined, { signal }).catch(() => undefined);
+      if (signal.aborted) return { ok: false, reason: "the backup was cancelled" };
+    }
+  }
+
+  /** One attempt, into a writer of its own: what a failed attempt stored is deleted before it returns. */
+  async #attempt(spec: BackupJobSpec, context: BackupContext): Promise<AttemptOutcome> {
     let writer: BackupWriter | undefined;
     try {
       writer = await BackupWriter.create({
@@ -69,14 +111,13 @@ export class BackupJob {
         metadata: spec.metadata,
         onProgress: (progress) => (this.#progress = progress),
       });
-      const context = { instance: spec.instance, account: spec.account, scratchDirectory: spec.scratchDirectory, signal: this.#abort.signal };
       await spec.method.backup(context, writer, spec.host);
-      if (this.#abort.signal.aborted) throw new Error("the backup was cancelled");
+      if (context.signal.aborted) throw new Error("the backup was cancelled");
       return { ok: true, summary: await writer.commit() };
     } catch (error) {
-      const reason = this.#abort.signal.aborted ? "the backup was cancelled" : errorMessage(error);
+      const reason = context.signal.aborted ? "the backup was cancelled" : errorMessage(error);
       await writer?.abort(reason).catch(() => undefined);
-      return { ok: false, reason };
+      return { ok: false, reason, retryable: isRetryable(error) };
     }
   }
 }

@@ -66,4 +66,13 @@ describe("status of a finished backup", () => {
     const progress = progressOf({ plaintextBytes: 10, storedBytes: 4, chunks: 1, elapsedMs: 1000, plaintextBytesPerSecond: 10.4, stream: "base.tar" }, "t");
     assert.deepEqual(progress, { bytesDone: 10, storedBytes: 4, bytesPerSecond: 10, updatedAt: "t" });
   });
+
+  it("with the method's size estimate, progress shows the time left, and none once past the estimate or done", () => {
+    const run = { plaintextBytes: 40, storedBytes: 20, chunks: 4, elapsedMs: 4000, plaintextBytesPerSecond: 10, stream: "base.tar" };
+    assert.deepEqual(progressOf(run, "t", 100), { bytesDone: 40, storedBytes: 20, bytesPerSecond: 10, estimatedTotalBytes: 100, etaSeconds: 6, updatedAt: "t" });
+    assert.equal(progressOf({ ...run, plaintextBytes: 120 }, "t", 100).etaSeconds, undefined);
+    const running = backup("pg-basebackup", {}, { phase: "Running", startTimestamp: started, progress: progressOf(run, "t", 100) });
+    const done = completedStatus(running, summary, "2025-01-01T00:00:10.000Z").progress;
+    assert.deepEqual([done?.bytesDone, done?.estimatedTotalBytes, done?.etaSeconds], [1000, 100, undefined]);
+  });
 });

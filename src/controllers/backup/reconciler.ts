@@ -18,7 +18,7 @@ import { BackupRefused, resolveBackup, startedMetadata, type ResolveDeps } from 
 import { WalArchiver } from "./wal-archiver.ts";
 
 /** How often a running backup's progress is written to its status. */
-const PROGRESS_MS = 2000;
+const PROGRESS_MS = 1000;
 /** Look at finished backups at least this often, for their expiration. */
 const RETENTION_CHECK_MS = 3_600_000;
 
@@ -96,7 +96,8 @@ export class BackupReconciler implements Reconciler {
       target: { ...resolved.policy.spec.target, selectedTargetPods: [resolved.target.instance.metadata.name] },
       source: { cluster: resolved.target.cluster, component: resolved.target.component, instance: resolved.target.instance.metadata.name, engine: resolved.engine, version: resolved.version },
     });
-    this.#jobs.set(live.metadata.uid ?? "", new BackupJob(resolved.job, () => this.#finished.forEach((listener) => listener(key))));
+    const spec = { ...resolved.job, backoffLimit: resolved.policy.spec.backoffLimit };
+    this.#jobs.set(live.metadata.uid ?? "", new BackupJob(spec, () => this.#finished.forEach((listener) => listener(key))));
     await this.#o.events.record(live, "Normal", "BackupStarted", `backing up ${resolved.target.instance.metadata.name} with ${backup.spec.backupMethod} into BackupRepo ${resolved.repoName}`);
     return { requeueAfterMs: PROGRESS_MS };
   }
@@ -107,13 +108,28 @@ export class BackupReconciler implements Reconciler {
     if (job === undefined) return this.#recover(backup);
     const outcome = job.outcome;
     if (outcome === undefined) {
-      const progress = job.progress;
-      if (progress !== undefined && progress.plaintextBytes !== backup.status?.progress?.bytesDone) await this.#setStatus(backup, { progress: progressOf(progress, now()) });
+      await this.#report(backup, job);
       return { requeueAfterMs: PROGRESS_MS };
     }
     const result = outcome.ok ? await this.#complete(backup, outcome.summary, "") : await this.#fail(backup, outcome.reason);
     this.#jobs.delete(uid);
     return result;
+  }
+
+  /** A running job's progress, and each retry (as an event too: the policy's backoffLimit allows it). */
+  async #report(backup: Backup, job: BackupJob): Promise<void> {
+    if (job.retries.count > (backup.status?.retries ?? 0)) return this.#reportRetry(backup, job.retries);
+    const progress = job.progress;
+    if (progress === undefined || progress.plaintextBytes === backup.status?.progress?.bytesDone) return;
+    // Each status write wakes this reconcile again through the watch: write at most every PROGRESS_MS.
+    const written = Date.parse(backup.status?.progress?.updatedAt ?? "");
+    if (Date.now() - written < PROGRESS_MS) return;
+    await this.#setStatus(backup, { progress: progressOf(progress, now(), job.estimatedTotalBytes) });
+  }
+
+  async #reportRetry(backup: Backup, { count, limit, lastReason }: BackupJob["retries"]): Promise<void> {
+    const live = await this.#setStatus(backup, { retries: count, lastRetryReason: lastReason, progress: undefined });
+    await this.#o.events.record(live, "Warning", "BackupRetrying", `attempt ${count} failed (${lastReason ?? "?"}); retry ${count} of ${limit} (BackupPolicy backoffLimit) follows shortly`);
   }
 
   async #complete(backup: Backup, summary: Parameters<typeof completedStatus>[1], note: string): Promise<ReconcileResult | undefined> {

@@ -40,8 +40,13 @@ export function componentStatus(component: ResolvedComponent, instances: readonl
     replicas: component.replicas,
     readyReplicas: ready,
     instances: instances.map(instanceSummary),
-    ...(failing[0]?.status?.message === undefined ? {} : { message: `${failing[0].metadata.name}: ${failing[0].status.message}` }),
+    ...noteOf(failing[0] ?? instances.find((i) => i.status?.restoreProgress !== undefined)),
   };
+}
+
+/** The message of an instance worth showing on its component: a failure, else a restore's progress. */
+function noteOf(instance: Instance | undefined): { message?: string } {
+  return instance?.status?.message === undefined ? {} : { message: `${instance.metadata.name}: ${instance.status.message}` };
 }
 
 function instanceSummary(instance: Instance): ClusterInstanceStatus {

@@ -10,14 +10,15 @@ import type { CommandSpec, Credentials, Engine, EngineVersion, HostAccess, Insta
 import { createInstanceDirectories, findAdoptableProcess, removeInstanceDirectory, tailFile, type ProcessHandle, type ProcessSupervisor, type ServiceUser } from "../../runtime/index.ts";
 import type { Store } from "../../store/index.ts";
 import type { EngineLookup } from "../cluster/index.ts";
-import { BackupDamagedError, type DataRestorer } from "../../dataprotection/index.ts";
-import { findCondition, setCondition, splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
+import type { DataRestorer } from "../../dataprotection/index.ts";
+import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
 import { readAccounts } from "./accounts.ts";
 import { arbitrationOf, type Arbitration } from "./arbitration.ts";
 import { desiredRole, fencesOnExit, isFenced, lookUpUpstream, mayRun, readReplicationCredentials, replicationOf, roleChanged, type UpstreamLookup } from "./replication.ts";
 import { nextFailureCount, restartDelayMs } from "./backoff.ts";
 import { instanceLayout, instanceLogFile } from "./layout.ts";
 import { clearDirectory } from "./clear-directory.ts";
+import { InstanceRestores, type RestoreStatusWriter } from "./restore-data.ts";
 import { mkdir, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 
@@ -29,9 +30,6 @@ const FIRST_PROBE_MS = 20;
 const STARTING_POLL_MAX_MS = 250;
 const LIVENESS_POLL_MS = 1000;
 const READINESS_EVERY_MS = 5000;
-/** Condition on an instance restored from a backup; False with BACKUP_DAMAGED stops further attempts. */
-const RESTORED = "Restored";
-const BACKUP_DAMAGED = "BackupDamaged";
 
 export interface InstanceReconcilerOptions {
   store: Store;
@@ -57,9 +55,12 @@ export class InstanceReconciler implements Reconciler {
   readonly #o: InstanceReconcilerOptions;
   /** When each instance was last probed for readiness, to probe the database less often than /proc. */
   readonly #lastProbe = new Map<string, number>();
+  /** Restores running in the background (restore-data.ts). */
+  readonly #restores: InstanceRestores | undefined;
 
   constructor(options: InstanceReconcilerOptions) {
     this.#o = options;
+    this.#restores = options.restorer === undefined ? undefined : new InstanceRestores(options.restorer);
   }
 
   async reconcile(key: string): Promise<ReconcileResult | undefined> {
@@ -160,7 +161,8 @@ export class InstanceReconciler implements Reconciler {
     const upstream: UpstreamLookup = arbitration === undefined ? await lookUpUpstream(this.#o.store, c.instance) : { kind: "none" };
     if (upstream.kind === "waiting") return this.#waitForUpstream(c, upstream.message);
     try {
-      await this.#prepare(c, accounts, upstream);
+      const restoring = await this.#prepare(c, accounts, upstream);
+      if (restoring !== undefined) return restoring;
     } catch (error) {
       if (error instanceof InitializationError) return this.#initFailed(c, error.message);
       throw error;
@@ -183,12 +185,19 @@ export class InstanceReconciler implements Reconciler {
     return { requeueAfterMs: FIRST_PROBE_MS };
   }
 
-  /** Create the directories and initialise the data directory unless a complete initialisation exists. */
-  async #prepare(c: Context, accounts: readonly Credentials[], upstream: UpstreamLookup): Promise<void> {
+  /**
+   * Create the directories and initialise the data directory unless a complete initialisation exists; a restore from a
+   * backup runs in the background, and while it does this returns when to look again.
+   */
+  async #prepare(c: Context, accounts: readonly Credentials[], upstream: UpstreamLookup): Promise<ReconcileResult | undefined> {
     // The namespace directory only needs to be traversable (not listable) by the service user.
     await mkdir(dirname(c.ctx.rootDirectory), { recursive: true, mode: 0o711 });
     await createInstanceDirectories(c.ctx, this.#o.user);
-    if (await c.engine.isInitialized(c.ctx)) return;
+    // A replica with a running upstream is cloned from it even when its spec names a backup.
+    const restore = upstream.kind === "ready" ? undefined : await this.#restores?.step({ instance: c.instance, engine: c.engine, context: c.ctx, accounts, host: this.#o.host }, this.#restoreWriter(c));
+    if (restore?.kind === "running") return { requeueAfterMs: restore.requeueAfterMs };
+    if (restore?.kind === "failed") throw new InitializationError(restore.message);
+    if (await c.engine.isInitialized(c.ctx)) return undefined;
     c.instance = await this.#setStatus(c.instance, { phase: "Initializing", message: undefined });
     await clearDirectory(c.ctx.dataDirectory);
     try {
@@ -198,6 +207,16 @@ export class InstanceReconciler implements Reconciler {
     }
     const how = upstream.kind === "ready" ? `cloned from ${upstream.name}` : "initialised";
     await this.#o.events.record(c.instance, "Normal", "Initialized", `${how} ${c.engine.name} ${c.version.version} data directory`);
+    return undefined;
+  }
+
+  /** How a restore step writes to the instance being reconciled. */
+  #restoreWriter(c: Context): RestoreStatusWriter {
+    return {
+      instance: () => c.instance,
+      setStatus: async (changes) => void (c.instance = await this.#setStatus(c.instance, changes)),
+      record: (type, reason, message) => this.#recordOnClusterToo(c, type, reason, message),
+    };
   }
 
   /** A replica's data is a copy of its running upstream; anything else starts empty. */
@@ -208,31 +227,7 @@ export class InstanceReconciler implements Reconciler {
       await replication.cloneReplica(c.ctx, { host: "127.0.0.1", port: upstream.port }, credentials, this.#o.host);
       return;
     }
-    if (c.instance.spec.restore !== undefined && this.#o.restorer !== undefined) return this.#restoreData(c, accounts, this.#o.restorer);
     await c.engine.initialize(c.ctx, accounts, this.#o.host);
-  }
-
-  /**
-   * The data comes from a backup, checked as it is read: a damaged backup fails here and the instance never starts.
-   * A backup found damaged is not read again (it would fail the same way); the Restored condition says why.
-   */
-  async #restoreData(c: Context, accounts: readonly Credentials[], restorer: DataRestorer): Promise<void> {
-    const { backupNamespace, backupName } = c.instance.spec.restore ?? { backupNamespace: "", backupName: "" };
-    const refused = findCondition(c.instance.status?.conditions, RESTORED);
-    if (refused?.status === "False" && refused.reason === BACKUP_DAMAGED) throw new Error(refused.message);
-    c.instance = await this.#setStatus(c.instance, { message: `restoring from backup ${backupNamespace}/${backupName}` });
-    try {
-      await restorer.restore({ instance: c.instance, engine: c.engine, context: c.ctx, accounts, host: this.#o.host });
-    } catch (error) {
-      if (error instanceof BackupDamagedError) {
-        const conditions = setCondition(c.instance.status?.conditions, { type: RESTORED, status: "False", reason: BACKUP_DAMAGED, message: error.message });
-        c.instance = await this.#setStatus(c.instance, { conditions });
-      }
-      throw error;
-    }
-    const conditions = setCondition(c.instance.status?.conditions, { type: RESTORED, status: "True", reason: "RestoredFromBackup", message: `data restored from backup ${backupNamespace}/${backupName}` });
-    c.instance = await this.#setStatus(c.instance, { conditions });
-    await this.#recordOnClusterToo(c, "Normal", "Restored", `data restored from backup ${backupNamespace}/${backupName}`);
   }
 
   /** Configuration before a start, and the command to start: an arbiter runs its own; a member asks the arbiters its role. */
@@ -316,6 +311,8 @@ export class InstanceReconciler implements Reconciler {
   }
 
   async #finalize(c: Context): Promise<ReconcileResult | undefined> {
+    // A restore in progress stops first (cancel = delete the restoring cluster): its partial data goes below.
+    await this.#restores?.cancel(c.instance.metadata.uid ?? c.instance.metadata.name);
     const running = await this.#findProcess(c);
     if (running) await this.#stopProcess(c, running);
     if (c.instance.spec.deleteData) {

@@ -13,6 +13,7 @@ import type { BackupContext, BackupMethodDefinition, BackupSink, BackupSource, C
 import { loopbackPassfile } from "./conninfo.ts";
 import { configurePostgresql } from "./initialize.ts";
 import { SYNCHRONOUS_CONF } from "./synchronous-config.ts";
+import { withSession } from "./session.ts";
 import { resetPasswordsInput, SINGLE_USER_TIMEOUT_MS, singleUserCommand, singleUserFailure } from "./single-user.ts";
 
 /** The stream a pg-basebackup backup consists of. */
@@ -51,6 +52,15 @@ async function backup(context: BackupContext, sink: BackupSink, host: HostAccess
   }
 }
 
+/** The databases' size on disk: what the tar mostly holds (it adds the shared catalogs, WAL and configuration). */
+async function estimateSize(context: BackupContext): Promise<number | undefined> {
+  return withSession(context.instance.port, context.account, async (client) => {
+    const result = await client.query<{ bytes: string | null }>("select sum(pg_catalog.pg_database_size(oid))::text as bytes from pg_catalog.pg_database");
+    const bytes = Number(result.rows[0]?.bytes ?? Number.NaN);
+    return Number.isFinite(bytes) && bytes > 0 ? bytes : undefined;
+  });
+}
+
 async function restore(context: InstanceContext, source: BackupSource, accounts: readonly Credentials[], host: HostAccess): Promise<void> {
   await host.mkdir(context.runDirectory);
   await host.mkdir(context.dataDirectory);
@@ -79,5 +89,6 @@ export const PG_BASEBACKUP: BackupMethodDefinition = {
   targetRole: "secondary",
   fallbackRole: "primary",
   backup,
+  estimateSize,
   restore,
 };
