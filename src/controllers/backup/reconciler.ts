@@ -10,7 +10,7 @@ import { BACKUP_FINALIZER, now, type Backup, type BackupStatus } from "../../api
 import { deleteBackup, openBackup, BackupIntegrityError } from "../../backup/index.ts";
 import { backupIdOf, findBackupRepo, openRepository, repositoryOf } from "../../dataprotection/index.ts";
 import { NotFoundError, errorMessage } from "../../errors/index.ts";
-import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
+import { splitKey, withFinalizer, withoutFinalizer, type EventRecorder, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
 import { BackupJob } from "./job.ts";
 import { completedStatus, failedStatus, progressOf } from "./plan.ts";
 import { retentionAction } from "./retention.ts";
@@ -54,7 +54,7 @@ export class BackupReconciler implements Reconciler {
     if (found === undefined) return undefined;
     if (this.#archiver.handles(found)) return this.#archiver.reconcile(found);
     if (found.metadata.deletionTimestamp !== undefined) return this.#finalize(found);
-    const backup = await this.#withFinalizer(found);
+    const backup = await withFinalizer(this.#o.store, found, BACKUP_FINALIZER);
     switch (backup.status?.phase ?? "New") {
       case "New":
         return this.#begin(key, backup);
@@ -67,12 +67,6 @@ export class BackupReconciler implements Reconciler {
       default:
         return undefined;
     }
-  }
-
-  async #withFinalizer(backup: Backup): Promise<Backup> {
-    const finalizers = backup.metadata.finalizers ?? [];
-    if (finalizers.includes(BACKUP_FINALIZER)) return backup;
-    return this.#o.store.update<Backup>({ ...backup, metadata: { ...backup.metadata, finalizers: [...finalizers, BACKUP_FINALIZER] } });
   }
 
   async #begin(key: string, backup: Backup): Promise<ReconcileResult | undefined> {
@@ -187,8 +181,7 @@ export class BackupReconciler implements Reconciler {
     let live = backup;
     if (live.status?.phase !== "Deleting") live = await this.#setStatus(live, { phase: "Deleting" });
     if (live.spec.deletionPolicy === "Delete" && live.status?.path !== undefined) await this.#deleteData(live);
-    const finalizers = (live.metadata.finalizers ?? []).filter((f) => f !== BACKUP_FINALIZER);
-    await this.#o.store.update<Backup>({ ...live, metadata: { ...live.metadata, finalizers } });
+    await withoutFinalizer(this.#o.store, live, BACKUP_FINALIZER);
     return undefined;
   }
 

@@ -10,7 +10,7 @@ import { basesFor, continuousMethodsOf, deleteLogArchive, logArchivePrefix, repo
 import type { ContinuousArchiving } from "../../engines/index.ts";
 import { errorMessage, NotFoundError } from "../../errors/index.ts";
 import { instanceLayout } from "../instance/index.ts";
-import type { EventRecorder, ReconcileResult } from "../runtime/index.ts";
+import { withFinalizer, withoutFinalizer, type EventRecorder, type ReconcileResult } from "../runtime/index.ts";
 import { BackupRefused, resolveBackup, startedMetadata, type ResolveDeps } from "./resolve.ts";
 import { disableHandOver, drainSpools, enableHandOver, FILES_PER_PASS, indexSummary, loadIndex, prune, type ArchiveIndex, type PassContext } from "./wal-archive-pass.ts";
 
@@ -41,7 +41,7 @@ export class WalArchiver {
 
   async reconcile(backup: Backup): Promise<ReconcileResult | undefined> {
     if (backup.metadata.deletionTimestamp !== undefined) return this.#finalize(backup);
-    const live = await this.#withFinalizer(backup);
+    const live = await withFinalizer(this.#o.store, backup, BACKUP_FINALIZER);
     switch (live.status?.phase ?? "New") {
       case "New":
         return this.#begin(live);
@@ -50,12 +50,6 @@ export class WalArchiver {
       default:
         return undefined;
     }
-  }
-
-  async #withFinalizer(backup: Backup): Promise<Backup> {
-    const finalizers = backup.metadata.finalizers ?? [];
-    if (finalizers.includes(BACKUP_FINALIZER)) return backup;
-    return this.#o.store.update<Backup>({ ...backup, metadata: { ...backup.metadata, finalizers: [...finalizers, BACKUP_FINALIZER] } });
   }
 
   /** Check the servers can archive, turn hand-over on, and record Running with the moment archiving began. */
@@ -125,8 +119,7 @@ export class WalArchiver {
     if (backup.status?.phase === "Running") await this.#stopHandOver(backup);
     if (backup.spec.deletionPolicy === "Delete" && backup.status?.backupRepoName !== undefined) await this.#deleteArchive(backup);
     this.#indexes.delete(backup.metadata.uid ?? "");
-    const finalizers = (backup.metadata.finalizers ?? []).filter((f) => f !== BACKUP_FINALIZER);
-    await this.#o.store.update<Backup>({ ...backup, metadata: { ...backup.metadata, finalizers } });
+    await withoutFinalizer(this.#o.store, backup, BACKUP_FINALIZER);
     return undefined;
   }
 

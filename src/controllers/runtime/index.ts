@@ -4,3 +4,4 @@ export * from "./work-queue.ts";
 export * from "./controller.ts";
 export * from "./event-recorder.ts";
 export * from "./conditions.ts";
+export * from "./finalizers.ts";
