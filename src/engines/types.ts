@@ -319,7 +319,7 @@ export interface EngineReplication {
   probe(port: number, admin: Credentials, nameOfPort?: (port: number) => string | undefined): Promise<ReplicationObservation | undefined>;
   /** Promote the running replica on `context`, waiting until it accepts writes. */
   promote(context: InstanceContext, admin: Credentials, host: HostAccess): Promise<void>;
-  /** Stop the instance on `context` so it cannot accept writes (fast, then immediate); resolves once nothing runs. */
+  /** Stop the instance on `context` so it cannot accept writes (fast, then immediate, then killed with every process on its data); resolves once nothing runs. */
   fence(context: InstanceContext, host: HostAccess): Promise<void>;
   /** Has `candidate` received everything the stopped former primary on `former` wrote before it stopped? */
   caughtUp(former: InstanceContext, candidate: ReplicationObservation, host: HostAccess): Promise<boolean>;

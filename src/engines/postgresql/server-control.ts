@@ -57,16 +57,27 @@ async function postmasterAlive(pid: number, dataDirectory: string): Promise<bool
   return cwd === (await realpath(dataDirectory).catch(() => dataDirectory));
 }
 
-/** Does a postmaster run on this data directory? Reads postmaster.pid; a stale file (after kill -9) counts as not running. */
-export async function isPostgresqlRunning(layout: InstanceLayout): Promise<boolean> {
+/** The pid of the postmaster running on this data directory, from postmaster.pid; undefined for a stale file (after kill -9). */
+async function runningPostmaster(layout: InstanceLayout): Promise<number | undefined> {
   let content: string;
   try {
     content = await readFile(join(layout.dataDirectory, "postmaster.pid"), "utf8");
   } catch {
-    return false;
+    return undefined;
   }
   const parsed = parsePostmasterPid(content);
-  return parsed !== undefined && (await postmasterAlive(parsed.pid, parsed.dataDirectory));
+  return parsed !== undefined && (await postmasterAlive(parsed.pid, parsed.dataDirectory)) ? parsed.pid : undefined;
+}
+
+/** Does a postmaster run on this data directory? Reads postmaster.pid; a stale file (after kill -9) counts as not running. */
+export async function isPostgresqlRunning(layout: InstanceLayout): Promise<boolean> {
+  return (await runningPostmaster(layout)) !== undefined;
+}
+
+/** Is `pid` stopped by a signal (SIGSTOP) or a tracer? Such a postmaster acts on no shutdown request until it is resumed. */
+async function isSuspended(pid: number): Promise<boolean> {
+  const state = processState(await readFile(`/proc/${pid}/stat`, "utf8").catch(() => ""));
+  return state === "T" || state === "t";
 }
 
 /**
@@ -101,23 +112,35 @@ export async function stopPostgresql(context: InstanceContext, host: HostAccess,
 }
 
 /**
- * Fence an instance so it cannot accept writes: a fast stop (clients rolled back, clean checkpoint),
- * and if that does not finish in `fastTimeoutMs`, an immediate one. Resolves once no postmaster runs and
- * nothing a dead one left behind (kill -9) can commit or send WAL any more.
+ * Fence an instance so it cannot accept writes: a fast stop (clients rolled back, clean checkpoint), and if that
+ * does not finish in `fastTimeoutMs`, an immediate one. A postmaster that ignores both, or is suspended (SIGSTOP:
+ * it would act on neither before it is resumed, while its backends go on committing), is killed with everything
+ * it started; it runs crash recovery on its next start. Resolves once no postmaster runs and nothing a dead one
+ * left behind (kill -9) can commit or send WAL any more.
  */
-export async function fencePostgresql(context: InstanceContext, host: HostAccess, fastTimeoutMs = 5000): Promise<"fast" | "immediate" | "not-running"> {
-  if (!(await isPostgresqlRunning(context))) {
+export async function fencePostgresql(context: InstanceContext, host: HostAccess, fastTimeoutMs = 5000): Promise<"fast" | "immediate" | "killed" | "not-running"> {
+  const pid = await runningPostmaster(context);
+  if (pid === undefined) {
     await endOrphanedProcesses(context, host);
     return "not-running";
   }
+  const stopped = (await isSuspended(pid)) ? undefined : await shutDown(context, host, fastTimeoutMs);
+  if (stopped !== undefined) return stopped;
+  // The postmaster's processes all work in its data directory: this ends it and every backend and WAL sender.
+  await endOrphanedProcesses(context, host);
+  if (await isPostgresqlRunning(context)) throw new ConflictError(`${context.instanceName} still runs after it was killed: end its postmaster before promoting another instance`);
+  return "killed";
+}
+
+/** A fast stop, else an immediate one; undefined when the postmaster still runs after both. */
+async function shutDown(context: InstanceContext, host: HostAccess, fastTimeoutMs: number): Promise<"fast" | "immediate" | undefined> {
   try {
     await stopPostgresql(context, host, "fast", fastTimeoutMs);
     return "fast";
   } catch {
-    await stopPostgresql(context, host, "immediate", 10_000);
+    await stopPostgresql(context, host, "immediate", 10_000).catch(() => undefined);
   }
-  if (await isPostgresqlRunning(context)) throw new ConflictError(`${context.instanceName} still runs after an immediate stop: kill its postmaster before promoting another instance`);
-  return "immediate";
+  return (await isPostgresqlRunning(context)) ? undefined : "immediate";
 }
 
 /** Make the server on 127.0.0.1:`port` re-read its configuration (primary_conninfo, synchronous_standby_names...). */
