@@ -17,6 +17,7 @@ import type { Cluster, ComponentReplicationStatus, Instance } from "../../src/ap
 import { connectionUri, psql, startDemoServer } from "../helpers/clients.ts";
 import { eventually, type TestServer } from "../helpers/harness.ts";
 import { exampleWith } from "../helpers/manifests.ts";
+import { acceptsWrites, onPort, startPrimaryWatcher } from "../helpers/primary-watcher.ts";
 
 const NS = "demo";
 const NAME = "pg-cluster";
@@ -54,12 +55,6 @@ async function instances(): Promise<Instance[]> {
   return Promise.all(MEMBERS.map((name) => server.api<Instance>(`/apis/holdfast.io/v1alpha1/namespaces/${NS}/instances/${name}`)));
 }
 
-function onPort(port: number): string {
-  const url = new URL(uri);
-  url.port = String(port);
-  return url.toString();
-}
-
 async function sql(target: string, text: string): Promise<string> {
   const result = await psql(target, text);
   assert.equal(result.code, 0, result.stderr);
@@ -83,7 +78,7 @@ async function settled(synchronous: boolean): Promise<Instance> {
     const primary = all.find((i) => i.metadata.name === r.currentPrimary && i.status?.role === "primary" && i.status.ready === true && i.status.pid !== undefined);
     const streaming = all.filter((i) => i.status?.role === "secondary" && i.status.ready === true && i.status.replication?.state === "streaming");
     if (primary === undefined || streaming.length !== 2) return undefined;
-    const direct = onPort(primary.spec.port);
+    const direct = onPort(uri, primary.spec.port);
     if ((await sql(direct, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")) !== "2") return undefined;
     const quorum = await sql(direct, "SHOW synchronous_standby_names");
     return synchronous === quorum.startsWith("ANY 1") ? primary : undefined;
@@ -155,42 +150,6 @@ async function lostWrites(writer: Writer, beforeKill: number, killedAt: number):
   return { lost, text: `${acknowledged.length} writes acknowledged (${beforeKill} before the control plane's kill), ${lost.length} lost${when}` };
 }
 
-/** Is the server on `port` accepting writes? A fresh connection each time, as a client would see it. */
-async function acceptsWrites(port: number): Promise<boolean> {
-  const client = new pg.Client({ connectionString: onPort(port), connectionTimeoutMillis: 1500, query_timeout: 1500 });
-  client.on("error", () => undefined);
-  try {
-    await client.connect();
-    return (await client.query<{ r: boolean }>("SELECT pg_is_in_recovery() AS r")).rows[0]?.r === false;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-/** Samples every member about every 100 ms and remembers the most that accepted writes at once. */
-function startPrimaryWatcher(ports: readonly number[]): { stop: () => Promise<{ samples: number; mostPrimaries: number }> } {
-  let running = true;
-  let samples = 0;
-  let mostPrimaries = 0;
-  const loop = (async () => {
-    while (running) {
-      const answers = await Promise.all(ports.map(acceptsWrites));
-      mostPrimaries = Math.max(mostPrimaries, answers.filter(Boolean).length);
-      samples++;
-      await sleep(100);
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return { samples, mostPrimaries };
-    },
-  };
-}
-
 /** One open session per replica: asking pg_is_in_recovery() over it takes a millisecond, so a promotion is seen at once. */
 class ReplicaSessions {
   readonly #clients = new Map<string, pg.Client>();
@@ -198,7 +157,7 @@ class ReplicaSessions {
   static async open(replicas: readonly Instance[]): Promise<ReplicaSessions> {
     const sessions = new ReplicaSessions();
     for (const replica of replicas) {
-      const client = new pg.Client({ connectionString: onPort(replica.spec.port), connectionTimeoutMillis: 10_000, query_timeout: 5000 });
+      const client = new pg.Client({ connectionString: onPort(uri, replica.spec.port), connectionTimeoutMillis: 10_000, query_timeout: 5000 });
       client.on("error", () => undefined);
       await client.connect();
       sessions.#clients.set(replica.metadata.name, client);
@@ -270,7 +229,7 @@ async function trial(point: KillPoint, synchronous: boolean, label: string): Pro
   const victim = await settled(synchronous);
   const all = await instances();
   const sessions = await ReplicaSessions.open(all.filter((i) => i.metadata.name !== victim.metadata.name));
-  const watcher = startPrimaryWatcher(all.map((i) => i.spec.port));
+  const watcher = startPrimaryWatcher(uri, all.map((i) => i.spec.port));
   const writer = new Writer(uri);
   let down = false;
   try {
@@ -367,10 +326,10 @@ describe("PostgreSQL failover across control-plane restarts, and a hung primary"
     // Past its start grace (30 s), so the failure threshold alone decides.
     await sleep(Math.max(0, Date.parse(victim.status?.startedAt ?? "") + 31_000 - Date.now()));
     const all = await instances();
-    const watcher = startPrimaryWatcher(all.map((i) => i.spec.port));
+    const watcher = startPrimaryWatcher(uri, all.map((i) => i.spec.port));
     const viaEndpoint = new Writer(uri);
     // A client connected straight to the primary: its backend outlives a stopped postmaster, so only a fence ends it.
-    const direct = new Writer(onPort(victim.spec.port));
+    const direct = new Writer(onPort(uri, victim.spec.port));
     await eventually("writes acknowledged", () => Promise.resolve(viaEndpoint.acknowledged.length >= 20 && direct.acknowledged.length >= 20 ? true : undefined), 60_000);
     const stoppedAt = Date.now();
     process.kill(pid, "SIGSTOP");
@@ -389,7 +348,7 @@ describe("PostgreSQL failover across control-plane restarts, and a hung primary"
       resume(pid);
       await eventually("the resumed old postmaster gone", async () => ((await alive(pid)) ? undefined : true), 60_000);
       const goneMs = performance.now() - resumedAt;
-      assert.equal(await acceptsWrites(victim.spec.port), false, "the old primary's port does not accept writes");
+      assert.equal(await acceptsWrites(uri, victim.spec.port), false, "the old primary's port does not accept writes");
       const primary = await settled(true);
       assert.equal((await instances()).find((i) => i.metadata.name === victim.metadata.name)?.status?.role, "secondary", "the old primary rejoined as a replica");
       const acknowledged = [...(await viaEndpoint.stop()), ...(await direct.stop())];

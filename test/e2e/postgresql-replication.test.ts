@@ -14,6 +14,7 @@ import type { Cluster, ClusterEndpoint, Instance, OpsRequest } from "../../src/a
 import { connectionUri, psql, startDemoServer } from "../helpers/clients.ts";
 import { eventually, type TestServer } from "../helpers/harness.ts";
 import { exampleWith } from "../helpers/manifests.ts";
+import { onPort, startPrimaryWatcher } from "../helpers/primary-watcher.ts";
 
 const NS = "demo";
 const NAME = "pg-cluster";
@@ -46,13 +47,6 @@ function endpoint(c: Cluster, access: ClusterEndpoint["access"]): ClusterEndpoin
   const found = c.status?.endpoints?.find((e) => e.access === access);
   assert.ok(found, `no ${access} endpoint in ${JSON.stringify(c.status?.endpoints)}`);
   return found;
-}
-
-/** The URI `cluster connect --show-uri` prints, moved to another port (the read-only endpoint). */
-function onPort(uri: string, port: number): string {
-  const url = new URL(uri);
-  url.port = String(port);
-  return url.toString();
 }
 
 async function sql(uri: string, text: string): Promise<string> {
@@ -159,40 +153,6 @@ async function switchover(manifest: string, opsName: string, from: string, uri: 
   await eventually("the write on the new primary readable through the read-only endpoint", async () => ((await psql(roUri, "SELECT count(*) FROM ha_writes")).stdout.trim() === String(stored + 1) ? true : undefined), 10_000);
   console.log(`${opsName}: ${from} → ${to}; Succeed after ${Math.round(elapsed)} ms; longest gap between acknowledged writes through the read-write endpoint ${Math.round(writes.longestGapMs)} ms (${writes.errors} failed attempts, ${writes.acknowledged.length} acknowledged); ${record.roleChange.message ?? ""}`);
   return to;
-}
-
-/** Samples every member about every 100 ms and remembers the most that answered as primaries at once. */
-function startPrimaryWatcher(uri: string, ports: readonly number[]): { stop: () => Promise<{ samples: number; mostPrimaries: number }> } {
-  let running = true;
-  let samples = 0;
-  let mostPrimaries = 0;
-  const isPrimary = async (port: number): Promise<boolean> => {
-    const client = new pg.Client({ connectionString: onPort(uri, port), connectionTimeoutMillis: 1000, query_timeout: 1000 });
-    client.on("error", () => undefined);
-    try {
-      await client.connect();
-      return (await client.query<{ r: boolean }>("SELECT pg_is_in_recovery() AS r")).rows[0]?.r === false;
-    } catch {
-      return false;
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  };
-  const loop = (async () => {
-    while (running) {
-      const answers = await Promise.all(ports.map(isPrimary));
-      mostPrimaries = Math.max(mostPrimaries, answers.filter(Boolean).length);
-      samples++;
-      await sleep(100);
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return { samples, mostPrimaries };
-    },
-  };
 }
 
 /**
