@@ -43,7 +43,7 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   await guardSingleServer(paths);
   const user = await prepareHome(paths, logger);
   const keyring = await loadOrCreateKeyring(paths.secretKeyring);
-  const store = openSqliteStore({ path: paths.store, codec: createSecretCodec(keyring) });
+  const store = openSqliteStore({ path: paths.store, existing: true, codec: createSecretCodec(keyring) });
   await ensureDefaultNamespace(store);
   await ensureBuiltinRoles(store);
   const access = await openAccess(paths, keyring, store);

@@ -119,6 +119,13 @@ export class UnavailableError extends HoldfastError {
   readonly httpStatus = 503;
 }
 
+/** Stored data is corrupt: a file of the home (the store, the authentication database) or one object in it. HTTP 500. */
+export class DamagedDataError extends HoldfastError {
+  readonly code = "DAMAGED_DATA";
+  readonly reason = "InternalError";
+  readonly httpStatus = 500;
+}
+
 /** A bug or an unexpected failure. HTTP 500. */
 export class InternalError extends HoldfastError {
   readonly code = "INTERNAL";

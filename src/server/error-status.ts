@@ -1,6 +1,6 @@
 /** The one place where a thrown value becomes an HTTP status and a Kubernetes `Status` body. */
 import type { StatusBody } from "../api/index.ts";
-import { HoldfastError } from "../errors/index.ts";
+import { HoldfastError, InternalError } from "../errors/index.ts";
 import type { Logger } from "../util/index.ts";
 
 /** An HTTP status with the body to send. */
@@ -15,8 +15,8 @@ export interface ErrorResponse {
  */
 export function errorToStatus(error: unknown, logger: Logger): ErrorResponse {
   // An InternalError may wrap a foreign message (asHoldfastError), so it is treated like any other bug.
-  if (error instanceof HoldfastError && error.httpStatus !== 500) {
-    if (error.httpStatus > 500) logger.error({ err: error }, "request failed");
+  if (error instanceof HoldfastError && !(error instanceof InternalError)) {
+    if (error.httpStatus >= 500) logger.error({ err: error }, "request failed");
     return { httpStatus: error.httpStatus, body: statusBody(error) };
   }
   logger.error({ err: error }, "unexpected error while serving a request");

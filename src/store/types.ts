@@ -88,7 +88,15 @@ export interface StorageCodec {
    * that is no longer the primary one). Absent: never stale.
    */
   isStale?(stored: Resource): boolean;
+  /**
+   * What a list or watch shows of a stored object that `decode` refused (a Secret that no longer decrypts), so one
+   * damaged object does not make the whole kind unreadable; absent, the error stands. A get still fails with it.
+   */
+  unreadable?(stored: Resource, error: unknown): Resource | undefined;
 }
+
+/** Marks an object a list or watch could not decode (StorageCodec.unreadable); the value says why. */
+export const UNREADABLE_ANNOTATION = "holdfast.io/unreadable";
 
 /** What dropping stale change history did. */
 export interface StaleHistoryPurge {

@@ -3,6 +3,7 @@ import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLOutputValue } from "node:sqlite";
 import { InternalError } from "../../errors/index.ts";
+import { checkSqliteIntegrity, damagedFileError, isSqliteDamage } from "../../util/index.ts";
 
 // Times are Unix milliseconds. Secrets appear only as hashes, or (TOTP seeds) as keyring ciphertexts.
 const SCHEMA = `
@@ -60,11 +61,12 @@ export function openAuthDatabase(path: string): DatabaseSync {
     db.exec("PRAGMA journal_mode = WAL");
     // FULL: a consumed TOTP step or recovery code is on disk before the login succeeds, so a crash cannot re-arm it.
     db.exec("PRAGMA synchronous = FULL");
+    checkSqliteIntegrity(db);
     db.exec(SCHEMA);
     return db;
   } catch (error) {
     db.close();
-    throw error;
+    throw isSqliteDamage(error) ? damagedFileError("the authentication database", path, error) : error;
   }
 }
 

@@ -1,7 +1,7 @@
 /** Re-encrypting everything the keyring protects under its primary key, and leaving no older ciphertext on disk. */
 import type { Resource } from "../../api/index.ts";
 import { ConflictError, NotFoundError } from "../../errors/index.ts";
-import type { Store } from "../../store/index.ts";
+import { UNREADABLE_ANNOTATION, type Store } from "../../store/index.ts";
 import type { Keyring } from "./keyring.ts";
 
 /** A database outside the object store that keeps keyring ciphertexts (the authentication database). */
@@ -58,6 +58,8 @@ async function rewrapStoredSecrets(store: Store): Promise<number> {
   const { items } = await store.list("Secret");
   let rewrapped = 0;
   for (const secret of items) {
+    // One that no longer decrypts cannot be re-encrypted: it stays as it is (a get names it), the rest go on.
+    if (secret.metadata.annotations?.[UNREADABLE_ANNOTATION] !== undefined) continue;
     if (await rewriteSecret(store, secret)) rewrapped += 1;
   }
   return rewrapped;

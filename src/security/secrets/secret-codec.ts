@@ -1,8 +1,8 @@
 /** Encryption of Secret data at rest: what the store writes holds only `encryptedData`. */
 import { z } from "zod";
 import type { Resource } from "../../api/index.ts";
-import { InternalError, InvalidError } from "../../errors/index.ts";
-import type { StorageCodec } from "../../store/index.ts";
+import { DamagedDataError, errorMessage, HoldfastError, InvalidError } from "../../errors/index.ts";
+import { UNREADABLE_ANNOTATION, type StorageCodec } from "../../store/index.ts";
 import { keyIdOf, type Keyring } from "./keyring.ts";
 
 const stringMapSchema = z.record(z.string(), z.string());
@@ -21,7 +21,15 @@ export function createSecretCodec(keyring: Keyring): StorageCodec {
     encode: (object) => (object.kind === "Secret" ? encodeSecret(keyring, object) : object),
     decode: (object) => (object.kind === "Secret" ? decodeSecret(keyring, object) : object),
     isStale: (stored) => stored.kind === "Secret" && typeof stored["encryptedData"] === "string" && keyIdOf(stored["encryptedData"]) !== keyring.primaryKeyId,
+    unreadable: (stored, error) => (stored.kind === "Secret" ? unreadableSecret(stored, error) : undefined),
   };
+}
+
+/** A Secret that does not decrypt, as a list shows it: no data, and an annotation saying why. */
+function unreadableSecret(stored: Resource, error: unknown): Resource {
+  const { encryptedData: _unreadable, ...rest } = stored;
+  const annotations = { ...stored.metadata.annotations, [UNREADABLE_ANNOTATION]: errorMessage(error) };
+  return { ...rest, metadata: { ...stored.metadata, annotations } };
 }
 
 function encodeSecret(keyring: Keyring, object: Resource): Resource {
@@ -37,11 +45,29 @@ function encodeSecret(keyring: Keyring, object: Resource): Resource {
 function decodeSecret(keyring: Keyring, object: Resource): Resource {
   const { encryptedData, ...rest } = object;
   if (encryptedData === undefined) return object;
-  if (typeof encryptedData !== "string") throw new InternalError(`stored ${secretAssociatedData(object)} has a malformed encryptedData field`);
-  const plaintext = keyring.decrypt(encryptedData, secretAssociatedData(object));
-  const parsed = stringMapSchema.safeParse(JSON.parse(plaintext.toString("utf8")));
-  if (!parsed.success) throw new InternalError(`stored ${secretAssociatedData(object)} decrypted to something that is not Secret data`);
+  const name = `${object.metadata.namespace ?? ""}/${object.metadata.name}`;
+  const damaged = (why: string, cause?: unknown): DamagedDataError =>
+    new DamagedDataError(`Secret ${name} cannot be decrypted (${why}); the other objects are unaffected. Restore the Secret from a backup, or delete it and create it again`, { cause });
+  if (typeof encryptedData !== "string") throw damaged("its encryptedData field is malformed");
+  let plaintext: Buffer;
+  try {
+    plaintext = keyring.decrypt(encryptedData, secretAssociatedData(object));
+  } catch (error) {
+    // The keyring's own messages name no secret material; anything else is not repeated.
+    throw damaged(error instanceof HoldfastError ? error.message : "decryption failed", error);
+  }
+  const parsed = stringMapSchema.safeParse(parseJson(plaintext));
+  // A parser's message could quote the plaintext: it is never repeated.
+  if (!parsed.success) throw damaged("it decrypted to something that is not Secret data");
   return { ...rest, data: parsed.data };
+}
+
+function parseJson(plaintext: Buffer): unknown {
+  try {
+    return JSON.parse(plaintext.toString("utf8"));
+  } catch {
+    return undefined;
+  }
 }
 
 function stringMap(value: unknown, field: string): Record<string, string> {

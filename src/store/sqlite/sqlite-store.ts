@@ -28,6 +28,8 @@ import { loadObject, loadStored, Writer, type Change } from "./writer.ts";
 export interface SqliteStoreOptions {
   /** The store file; created with mode 0600. */
   path: string;
+  /** The file must exist with content (a server on an initialised home): a missing or empty one is damage. */
+  existing?: boolean;
   /** Applied to every object on its way to disk and back (Secret encryption). */
   codec?: StorageCodec;
   /** How many changes are kept for watches to resume from (default 20000). */
@@ -55,7 +57,7 @@ class SqliteStore implements Store {
   constructor(options: SqliteStoreOptions) {
     const limit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
     if (!Number.isInteger(limit) || limit < 1) throw new InputError(`historyLimit must be a positive integer, not ${limit}`);
-    this.db = openDatabase(options.path);
+    this.db = openDatabase(options.path, { existing: options.existing === true });
     this.tables = new StoreTables(this.db);
     this.codec = options.codec ?? IDENTITY_CODEC;
     this.historyLimit = limit;
@@ -80,7 +82,7 @@ class SqliteStore implements Store {
     const filter: WatchFilter = { kind, namespace, selector };
     const items = this.tables
       .listObjects(kind, namespace)
-      .map((json) => this.codec.decode(JSON.parse(json) as Resource))
+      .map((json) => this.decodeListed(JSON.parse(json) as Resource))
       .filter((object) => matchesFilter(filter, object));
     return { items: items as T[], resourceVersion: String(this.tables.resourceVersion()) };
   }
@@ -190,12 +192,24 @@ class SqliteStore implements Store {
     return this.tables.changesAfter(from, filter).map((row) => ({
       resourceVersion: row.resource_version,
       type: row.type as Change["type"],
-      object: this.codec.decode(JSON.parse(row.object) as Resource),
+      object: this.decodeListed(JSON.parse(row.object) as Resource),
     }));
   }
 
+  /** Deletion needs only the metadata, so an object that no longer decodes can still be deleted. */
   private mustLoad(key: ObjectKey): Resource {
-    return this.codec.decode(this.mustLoadStored(key));
+    return this.decodeListed(this.mustLoadStored(key));
+  }
+
+  /** Decode for a list, a watch or a delete: an object the codec refuses is shown as the codec marks it. */
+  private decodeListed(stored: Resource): Resource {
+    try {
+      return this.codec.decode(stored);
+    } catch (error) {
+      const marked = this.codec.unreadable?.(stored, error);
+      if (marked === undefined) throw error;
+      return marked;
+    }
   }
 
   private isStale(stored: Resource): boolean {
