@@ -1,6 +1,7 @@
 /**
  * Instance (holdfast.io/v1alpha1): one database process, the local runtime's equivalent of a Pod.
- * The cluster controller writes the spec; the runtime drives the process and writes the status.
+ * The cluster controller writes the spec (the port included, also when it moves); the runtime drives the
+ * process and writes the status.
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
@@ -79,6 +80,11 @@ export const instanceStatusSchema = z.object({
   conditions: z.array(conditionSchema).optional(),
   /** Set while the data is being restored from a backup (spec.restore). */
   restoreProgress: restoreProgressSchema.optional(),
+  /**
+   * The runtime found `spec.port` taken by another program when it was about to start the process; the
+   * cluster controller (the one writer of `spec.port`) moves the instance to a new port.
+   */
+  portConflict: z.object({ port: z.int().min(1).max(65535), detectedAt: z.string() }).optional(),
 });
 
 export const instanceSchema = z.object({

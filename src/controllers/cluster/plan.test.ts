@@ -145,3 +145,17 @@ test("a DoNotTerminate cluster that is being deleted (e.g. with its namespace) k
   assert.equal(plan.removeFinalizer, false);
   assert.match(plan.status.message ?? "", /DoNotTerminate/);
 });
+
+test("an instance whose recorded port another program holds is moved; a stale or running report is not acted on", () => {
+  const detectedAt = "2026-01-01T00:00:00Z";
+  const taken = instance("pg-postgresql-0", { phase: "Pending", portConflict: { port: 20000, detectedAt } });
+  const plan = planCluster({ cluster: cluster({ finalizers: [CLUSTER_FINALIZER] }), components: [component], instances: [taken], existingSecrets: new Set(["pg-postgresql-account-postgres"]) }, CLUSTER_FINALIZER);
+  assert.deepEqual(plan.instancesToMove, [{ name: "pg-postgresql-0", from: 20000 }]);
+  const moved = instance("pg-postgresql-0", { phase: "Pending", portConflict: { port: 20000, detectedAt } }, { port: 20001 });
+  const running = instance("pg-postgresql-0", { phase: "Running", pid: 42, portConflict: { port: 20000, detectedAt } });
+  const stopped = instance("pg-postgresql-0", { phase: "Pending", portConflict: { port: 20000, detectedAt } }, { running: false });
+  for (const live of [moved, running, stopped]) {
+    const again = planCluster({ cluster: cluster({ finalizers: [CLUSTER_FINALIZER] }), components: [component], instances: [live], existingSecrets: new Set(["pg-postgresql-account-postgres"]) }, CLUSTER_FINALIZER);
+    assert.deepEqual(again.instancesToMove, [], JSON.stringify(live.spec));
+  }
+});

@@ -5,6 +5,7 @@
 import type { Backup, Cluster, ClusterStatus, Condition, Instance, InstanceSpec } from "../../api/index.ts";
 import { accountSecretName, instanceName } from "../../api/index.ts";
 import { restartAnnotation } from "./labels.ts";
+import { portMoves, type PortMove } from "./port-moves.ts";
 import { restoreFields } from "./restore.ts";
 import { isProtectedPrimary, roleFields } from "./roles.ts";
 import { clusterStatus } from "./status.ts";
@@ -37,6 +38,8 @@ export interface ClusterPlan {
   instancesToCreate: InstanceToCreate[];
   instancesToUpdate: { name: string; spec: Omit<InstanceSpec, "port"> }[];
   instancesToDelete: string[];
+  /** Instances whose port another program took: each gets a new port. */
+  instancesToMove?: PortMove[];
   /** Backups of a cluster deleted with terminationPolicy WipeOut. */
   backupsToDelete?: string[];
   removeFinalizer: boolean;
@@ -74,6 +77,7 @@ export function planCluster(input: PlanInput, finalizer: string): ClusterPlan {
       input.resolveError === undefined
         ? input.instances.filter((i) => !wanted.has(i.metadata.name) && i.metadata.deletionTimestamp === undefined && !isProtectedPrimary(cluster, input.components, i)).map((i) => i.metadata.name)
         : [],
+    instancesToMove: portMoves(input.instances),
     removeFinalizer: false,
     status: clusterStatus(input),
   };

@@ -6,6 +6,7 @@ import type { Store } from "../../store/index.ts";
 import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
 import { CLUSTER_FINALIZER, LABEL_ACCOUNT, LABEL_INSTANCE, componentLabels } from "./labels.ts";
 import { planCluster, type ClusterPlan, type InstanceToCreate } from "./plan.ts";
+import type { PortMove } from "./port-moves.ts";
 import { resolveComponents, type EngineLookup } from "./resolve.ts";
 
 /** Hands out a port for a new instance, given the ports already recorded. */
@@ -23,7 +24,7 @@ const SETTLING_REQUEUE_MS = 5000;
 
 export class ClusterReconciler implements Reconciler {
   readonly #options: ClusterReconcilerOptions;
-  /** Port allocation and instance creation happen one at a time, so two clusters never pick the same port. */
+  /** Port allocation and the write of the port happen one at a time, so two instances never pick the same port. */
   #portLock: Promise<unknown> = Promise.resolve();
 
   constructor(options: ClusterReconcilerOptions) {
@@ -63,6 +64,7 @@ export class ClusterReconciler implements Reconciler {
     for (const secret of plan.secretsToCreate) await this.#createSecret(live, secret);
     for (const instance of plan.instancesToCreate) await this.#createInstance(live, instance);
     for (const change of plan.instancesToUpdate) await this.#updateInstance(live, change.name, change.spec);
+    for (const move of plan.instancesToMove ?? []) await this.#moveInstance(live, move);
     for (const name of plan.instancesToDelete) await this.#deleteInstance(live, name);
     for (const name of plan.backupsToDelete ?? []) await this.#deleteBackup(live, name);
     live = await this.#writeStatus(live, plan);
@@ -102,9 +104,7 @@ export class ClusterReconciler implements Reconciler {
   }
 
   async #createInstance(cluster: Cluster, planned: InstanceToCreate): Promise<void> {
-    const run = this.#portLock.then(async () => {
-      const all = await this.#options.store.list<Instance>("Instance");
-      const port = await this.#options.allocatePort(new Set(all.items.map((i) => i.spec.port)));
+    await this.#withNewPort(async (port) => {
       const instance: Instance = {
         apiVersion: "holdfast.io/v1alpha1",
         kind: "Instance",
@@ -114,6 +114,29 @@ export class ClusterReconciler implements Reconciler {
       };
       await ignore(AlreadyExistsError, this.#options.store.create(instance));
       await this.#options.events.record(cluster, "Normal", "InstanceCreated", `created instance ${planned.name} on port ${port}`);
+    });
+  }
+
+  /**
+   * Give an instance whose port another program took a new one. The runtime starts it there; the ha controller
+   * repoints the endpoints and the replicas (they follow the primary's recorded port).
+   */
+  async #moveInstance(cluster: Cluster, move: PortMove): Promise<void> {
+    await this.#withNewPort(async (port) => {
+      const live = await this.#options.store.get<Instance>({ kind: "Instance", ...namespaceOf(cluster), name: move.name });
+      if (live?.spec.port !== move.from) return;
+      const moved = await this.#options.store.update<Instance>({ ...live, spec: { ...live.spec, port } });
+      const message = `instance ${move.name} moved from port ${move.from} to port ${port}: port ${move.from} is in use by another program`;
+      await this.#options.events.record(moved, "Warning", "PortChanged", message);
+      await this.#options.events.record(cluster, "Warning", "PortChanged", message);
+    });
+  }
+
+  /** Run `use` with a port no instance records, one allocation at a time, so two instances never pick the same port. */
+  async #withNewPort(use: (port: number) => Promise<void>): Promise<void> {
+    const run = this.#portLock.then(async () => {
+      const all = await this.#options.store.list<Instance>("Instance");
+      await use(await this.#options.allocatePort(new Set(all.items.map((i) => i.spec.port))));
     });
     this.#portLock = run.catch(() => undefined);
     await run;

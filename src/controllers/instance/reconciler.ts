@@ -7,7 +7,7 @@ import { instanceConfigHash, instanceNeedsRestart, now, type Instance, type Inst
 import type { HomePaths } from "../../config/index.ts";
 import { ConflictError, errorMessage, UnavailableError } from "../../errors/index.ts";
 import type { CommandSpec, Credentials, Engine, EngineVersion, HostAccess, InstanceContext } from "../../engines/index.ts";
-import { createInstanceDirectories, findAdoptableProcess, removeInstanceDirectory, tailFile, type ProcessHandle, type ProcessSupervisor, type ServiceUser } from "../../runtime/index.ts";
+import { canBind, createInstanceDirectories, findAdoptableProcess, removeInstanceDirectory, tailFile, type ProcessHandle, type ProcessSupervisor, type ServiceUser } from "../../runtime/index.ts";
 import type { Store } from "../../store/index.ts";
 import type { EngineLookup } from "../cluster/index.ts";
 import type { DataRestorer } from "../../dataprotection/index.ts";
@@ -30,6 +30,8 @@ const FIRST_PROBE_MS = 20;
 const STARTING_POLL_MAX_MS = 250;
 const LIVENESS_POLL_MS = 1000;
 const READINESS_EVERY_MS = 5000;
+/** How soon to look again at an instance whose port another program holds (moving it also wakes it). */
+const PORT_CONFLICT_RECHECK_MS = 2000;
 
 export interface InstanceReconcilerOptions {
   store: Store;
@@ -154,6 +156,8 @@ export class InstanceReconciler implements Reconciler {
   }
 
   async #start(c: Context, reason: string, message: string): Promise<ReconcileResult> {
+    const taken = await this.#portTaken(c);
+    if (taken !== undefined) return taken;
     const accounts = await readAccounts(this.#o.store, c.instance, c.engine);
     const arbitration = await arbitrationOf(this.#o.store, c.instance, c.engine);
     if (arbitration?.kind === "waiting") return this.#waitForUpstream(c, arbitration.message);
@@ -178,6 +182,7 @@ export class InstanceReconciler implements Reconciler {
       dataDirectory: c.ctx.dataDirectory,
       logFile: c.logFile,
       appliedConfig: instanceConfigHash(c.instance.spec),
+      portConflict: undefined,
       ...(c.instance.spec.restartRequest === undefined ? {} : { appliedRestartRequest: c.instance.spec.restartRequest }),
     });
     this.#lastProbe.delete(c.instance.metadata.name);
@@ -257,6 +262,21 @@ export class InstanceReconciler implements Reconciler {
     if (rejoining) c.instance = await this.#setStatus(c.instance, { phase: "Initializing", message: `rejoining as a replica of ${upstream.kind === "ready" ? upstream.name : "?"}` });
     await replication.configureRole(c.ctx, desired, credentials, this.#o.host);
     if (rejoining) await this.#recordOnClusterToo(c, "Normal", "Rejoined", `former primary rewound onto ${upstream.kind === "ready" ? upstream.name : "?"} and configured as its replica`);
+  }
+
+  /**
+   * Nothing of this instance runs (else it would have been found or adopted), so a port that cannot be bound is
+   * held by another program: report it instead of starting a process that would exit at once and crash-loop. The
+   * cluster controller, which alone writes spec.port, moves the instance (ADR 0015).
+   */
+  async #portTaken(c: Context): Promise<ReconcileResult | undefined> {
+    const { port } = c.ctx;
+    if (await canBind(port)) return undefined;
+    if (c.instance.status?.portConflict?.port === port) return { requeueAfterMs: PORT_CONFLICT_RECHECK_MS };
+    const message = `port ${port} is in use by another program; waiting to be moved to a new port`;
+    c.instance = await this.#setStatus(c.instance, { phase: "Pending", ready: false, message, portConflict: { port, detectedAt: now() } });
+    await this.#o.events.record(c.instance, "Warning", "PortInUse", message);
+    return { requeueAfterMs: PORT_CONFLICT_RECHECK_MS };
   }
 
   /** A replica cannot start before its upstream runs as primary: wait without counting a failure. */
