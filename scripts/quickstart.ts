@@ -1,9 +1,12 @@
 /**
  * `npm run quickstart`: install missing engines, initialise the home (TLS, keys, the first administrator),
  * start the control plane in the background, log in, create a sample PostgreSQL cluster, wait for it and
- * print how to connect. Running it again changes nothing.
+ * print how to connect. Running it again changes nothing, and does not show the password again.
+ *
+ * Flags: `--listen HOST:PORT` is passed to `holdfast server` (default 127.0.0.1:7420).
  */
 import { spawnSync } from "node:child_process";
+import { parseArgs } from "node:util";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { homePaths, resolveHome } from "../src/config/index.ts";
 import { base32Decode, totpAt } from "../src/security/index.ts";
@@ -52,6 +55,7 @@ interface AdminCredentials {
   recoveryCodes: string[];
 }
 
+const { values: flags } = parseArgs({ options: { listen: { type: "string" } }, allowPositionals: false });
 const home = resolveHome(undefined);
 const credentialsFile = `${home}/initial-admin.json`;
 
@@ -94,19 +98,24 @@ step("Checking engines on this host");
 await ensureHost();
 initialise();
 step("Starting the control plane in the background");
-process.stdout.write(holdfast(["server", "--detach"]));
+process.stdout.write(holdfast(["server", "--detach", ...(flags.listen === undefined ? [] : ["--listen", flags.listen])]));
 logIn();
-step(`Creating the PostgreSQL cluster ${CLUSTER}`);
+// The URI holds the generated password: it is shown by the run that creates the cluster, never again.
+const existed = attempt(["get", "cluster", CLUSTER]).status === 0;
+step(existed ? `The PostgreSQL cluster ${CLUSTER} exists; applying it again` : `Creating the PostgreSQL cluster ${CLUSTER}`);
 process.stdout.write(holdfast(["apply", "-f", "-"], MANIFEST));
 step("Waiting for it to be Running");
 process.stdout.write(holdfast(["wait", `cluster/${CLUSTER}`, "--for=phase=Running", "--timeout=180s"]));
-const uri = holdfast(["cluster", "connect", CLUSTER, "--show-uri"]).trim();
+const uriLine = existed
+  ? `bin/holdfast cluster connect ${CLUSTER} --show-uri
+                    (not repeated here: it contains the password, shown by the run that created the cluster)`
+  : `${holdfast(["cluster", "connect", CLUSTER, "--show-uri"]).trim()}
+                    (contains the generated password; it is stored encrypted, shown here once at your request)`;
 console.log(`
 PostgreSQL is running.
 
   Open psql:        bin/holdfast cluster connect ${CLUSTER}
-  Connection URI:   ${uri}
-                    (contains the generated password; it is stored encrypted, shown here once at your request)
+  Connection URI:   ${uriLine}
   Try it:           psql "$(bin/holdfast cluster connect ${CLUSTER} --show-uri)" -c 'select 1'
   See it:           bin/holdfast get clusters; bin/holdfast describe cluster ${CLUSTER}
   Audit log:        bin/holdfast audit list; bin/holdfast audit verify
