@@ -100,3 +100,38 @@ describe("secrets at rest in the embedded store", () => {
     }
   });
 });
+
+describe("a Secret that no longer decrypts", () => {
+  it("is an error naming it, and a list shows it marked, without data and without the ciphertext", () => {
+    const encoded = codec.encode(secret("db", { data: { password: PASSWORD_BASE64 } }));
+    const moved = { ...encoded, metadata: { ...encoded.metadata, name: "other" } };
+    assert.throws(() => codec.decode(moved), (error: Error) => error.name === "DamagedDataError" && /Secret default\/other cannot be decrypted/.test(error.message));
+    let failure: unknown;
+    try {
+      codec.decode(moved);
+    } catch (error) {
+      failure = error;
+    }
+    const shown = codec.unreadable?.(moved, failure);
+    assert.equal(shown?.["encryptedData"], undefined);
+    assert.equal(shown?.["data"], undefined);
+    assert.match(shown?.metadata.annotations?.["holdfast.io/unreadable"] ?? "", /cannot be decrypted/);
+    assert.equal(codec.unreadable?.({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" } }, failure), undefined);
+  });
+
+  it("does not stop a list of the store: the others read as usual", async () => {
+    const store: Store = openSqliteStore({ path: join(dir, "unreadable.db"), codec });
+    await store.create(secret("good", { stringData: { password: PASSWORD } }));
+    await store.create(secret("bad", { stringData: { password: PASSWORD } }));
+    store.close();
+    // Another keyring cannot decrypt what this one wrote: every Secret of the file is unreadable to it but "good" is re-created.
+    const otherKeyring = await loadOrCreateKeyring(join(dir, "keys", "other.json"));
+    const other = openSqliteStore({ path: join(dir, "unreadable.db"), codec: createSecretCodec(otherKeyring) });
+    await other.delete({ kind: "Secret", namespace: "default", name: "good" });
+    await other.create(secret("good", { stringData: { password: PASSWORD } }));
+    const { items } = await other.list("Secret", { namespace: "default" });
+    assert.deepEqual(items.map((s) => [s.metadata.name, s.metadata.annotations?.["holdfast.io/unreadable"] === undefined]).sort(), [["bad", false], ["good", true]]);
+    await assert.rejects(other.get({ kind: "Secret", namespace: "default", name: "bad" }), /Secret default\/bad cannot be decrypted/);
+    other.close();
+  });
+});
