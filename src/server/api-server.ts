@@ -1,5 +1,5 @@
 /**
- * The API server: HTTPS only (TLS 1.2+), every request through the security pipeline, then to the resource
+ * The API server: HTTPS only (TLS 1.2+ with AEAD suites, timeouts in transport.ts), every request through the security pipeline, then to the resource
  * handlers, the security endpoints or discovery.
  */
 import { createServer, type Server } from "node:https";
@@ -20,6 +20,7 @@ import { serveResource } from "./resource-handlers.ts";
 import { COMMON_HEADERS, sendJson } from "./respond.ts";
 import { parseRoute, pathSegments, type ResourceRoute, type Route } from "./route.ts";
 import { publicSecurityEndpoint, securityEndpoint, type KeyOperations, type SecurityServices } from "./security-api/index.ts";
+import { transportOptions } from "./transport.ts";
 import type { OpenWatch } from "./watch-stream.ts";
 
 /** What the API server is built from. */
@@ -41,6 +42,8 @@ export interface ApiServerOptions {
   admitters?: AdmitterRegistry;
   /** Backup verification (absent: the verify endpoint is not served). */
   dataProtection?: DataProtectionApi;
+  /** Milliseconds a client has to send its headers, TLS handshake included (default 15 s). */
+  headersTimeoutMs?: number;
   /** Milliseconds a client has to send a whole request (default 30 s). */
   requestTimeoutMs?: number;
 }
@@ -66,7 +69,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     resolvePublic: (_method, url) => publicSecurityEndpoint(services, url.pathname),
   };
   const server = createServer(
-    { key: options.tls.key, cert: options.tls.cert, minVersion: "TLSv1.2", requestTimeout: options.requestTimeoutMs ?? 30_000, headersTimeout: 15_000, keepAliveTimeout: 5_000 },
+    transportOptions({ tls: options.tls, headersTimeoutMs: options.headersTimeoutMs, requestTimeoutMs: options.requestTimeoutMs }),
     (request, response) => void handle(pipeline, request, response),
   );
   return {
