@@ -115,3 +115,72 @@ export async function* readLogLines(path: string): AsyncGenerator<LogLine> {
   }
   if (rest.length > 0) yield { line: line + 1, text: rest.toString("utf8"), complete: false };
 }
+
+/** A complete line read from the end of the log backwards, with the byte offset it starts at. */
+export interface LogLineFromEnd {
+  text: string;
+  offset: number;
+}
+
+/** Counts what a reader took from disk, so callers (and tests) can see that a query did not read the whole file. */
+export interface ReadCounter {
+  bytesRead: number;
+}
+
+const BACKWARD_CHUNK = 64 * 1024;
+
+/**
+ * Stream the complete lines of the log newest first, reading it from the end in chunks: a caller that stops early
+ * reads only the tail. A torn last line (no newline) is skipped; a missing file has no lines.
+ */
+export async function* readLogLinesBackward(path: string, counter: ReadCounter = { bytesRead: 0 }): AsyncGenerator<LogLineFromEnd> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch((error: unknown) => {
+    if (error instanceof Error && "code" in error && error.code === "ENOENT") return undefined;
+    throw error;
+  });
+  if (handle === undefined) return;
+  try {
+    const { size } = await handle.stat();
+    // Bytes after the last newline seen so far: the start of a line whose beginning is in an earlier chunk.
+    let carry: Buffer = Buffer.alloc(0);
+    let end = size;
+    let skipTorn = true;
+    while (end > 0) {
+      const start = Math.max(0, end - BACKWARD_CHUNK);
+      const chunk = Buffer.alloc(end - start);
+      await handle.read(chunk, 0, chunk.length, start);
+      counter.bytesRead += chunk.length;
+      let data = carry.length === 0 ? chunk : Buffer.concat([chunk, carry]);
+      if (skipTorn) {
+        const lastNewline = data.lastIndexOf(0x0a);
+        if (lastNewline === -1 && start > 0) {
+          carry = data;
+          end = start;
+          continue;
+        }
+        data = data.subarray(0, lastNewline + 1);
+        skipTorn = false;
+      }
+      carry = yield* linesOf(data, start);
+      end = start;
+    }
+    if (carry.length > 0) yield { text: carry.subarray(0, carry.length - 1).toString("utf8"), offset: 0 };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Yield the complete lines of `data` (empty or ending with a newline; it begins at file offset `start`) newest first,
+ * and return what precedes them: the end of a line that began in an earlier chunk, with its newline.
+ */
+function* linesOf(data: Buffer, start: number): Generator<LogLineFromEnd, Buffer> {
+  let lineEnd = data.length - 1;
+  while (lineEnd > 0) {
+    const newline = data.lastIndexOf(0x0a, lineEnd - 1);
+    if (newline === -1) break;
+    yield { text: data.subarray(newline + 1, lineEnd).toString("utf8"), offset: start + newline + 1 };
+    lineEnd = newline;
+  }
+  return data.subarray(0, lineEnd + 1);
+}
