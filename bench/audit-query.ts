@@ -11,6 +11,7 @@ import { Agent, request } from "undici";
 import { homePaths } from "../src/config/index.ts";
 import { AuditLog, readAuditRecords, type AuditEventInput } from "../src/security/index.ts";
 import { TestServer } from "../test/helpers/harness.ts";
+import { benchEvent } from "./audit.ts";
 import { median } from "./stats.ts";
 
 const TARGET_MB = Number(process.env["BENCH_AUDIT_QUERY_MB"] ?? 1024);
@@ -70,20 +71,10 @@ async function buildLog(home: string): Promise<{ events: number; bytes: number; 
   return { events: total, bytes: (await stat(file)).size, seconds: (performance.now() - started) / 1000 };
 }
 
+/** A benchmark event received and recorded at `at` (simulated time). */
 function event(i: number, at: number): AuditEventInput {
   const time = new Date(at).toISOString();
-  return {
-    verb: i % 4 === 0 ? "get" : "update",
-    user: { username: `user-${i % 17}`, groups: ["system:authenticated"] },
-    sourceIPs: ["127.0.0.1"],
-    userAgent: "holdfast-bench",
-    objectRef: { resource: "clusters", namespace: "default", name: `pg-${i % 100}`, apiGroup: "apps.kubeblocks.io", apiVersion: "v1" },
-    responseStatus: { code: 200 },
-    requestReceivedTimestamp: time,
-    stageTimestamp: time,
-    annotations: { "authorization.k8s.io/decision": "allow", "authorization.k8s.io/reason": 'RBAC: allowed by RoleBinding "dev/editors"' },
-    requestObject: { metadata: { name: `pg-${i % 100}` }, spec: { replicas: 1 + (i % 3), credentials: { password: `pw-${i % 5}` } } },
-  };
+  return { ...benchEvent(i), requestReceivedTimestamp: time, stageTimestamp: time };
 }
 
 async function timeQuery(url: string, agent: Agent, token: string, query: string): Promise<{ ms: number; items: number }> {
