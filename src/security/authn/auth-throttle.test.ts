@@ -2,14 +2,12 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { TooManyRequestsError } from "../../errors/index.ts";
 import { LoginFailedError } from "./login-error.ts";
-import { openFixture, PASSWORD, type Fixture } from "./test-fixture.ts";
+import { openFixtureWithAliceAndBob, PASSWORD, type Fixture } from "./test-fixture.ts";
 
 let f: Fixture;
 let totpSecret: string;
 beforeEach(async () => {
-  f = await openFixture();
-  ({ totpSecret } = await f.service.createUser({ username: "alice", password: PASSWORD }));
-  await f.service.createUser({ username: "bob", password: PASSWORD });
+  ({ fixture: f, totpSecret } = await openFixtureWithAliceAndBob());
 });
 afterEach(() => f.close());
 
