@@ -1,6 +1,6 @@
 /** `audit.log` on disk: the append handle (replaceable in tests), the tail read on open, and the line reader. */
 import { constants } from "node:fs";
-import { open } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
 
 /** The log's file name inside the audit directory. */
 export const LOG_FILE = "audit.log";
@@ -52,10 +52,7 @@ const TAIL_WINDOW = 64 * 1024;
 
 /** Read the end of the log without reading all of it. A missing file is an empty log. */
 export async function readLogTail(path: string): Promise<LogTail> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch((error: unknown) => {
-    if (error instanceof Error && "code" in error && error.code === "ENOENT") return undefined;
-    throw error;
-  });
+  const handle = await openForReading(path);
   if (handle === undefined) return { completeSize: 0, lastLine: undefined, partial: Buffer.alloc(0) };
   try {
     const { size } = await handle.stat();
@@ -93,10 +90,7 @@ export interface LogLine {
 
 /** Stream the lines of the log; a missing file has none. */
 export async function* readLogLines(path: string): AsyncGenerator<LogLine> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch((error: unknown) => {
-    if (error instanceof Error && "code" in error && error.code === "ENOENT") return undefined;
-    throw error;
-  });
+  const handle = await openForReading(path);
   if (handle === undefined) return;
   let rest: Buffer = Buffer.alloc(0);
   let line = 0;
@@ -134,14 +128,11 @@ const BACKWARD_CHUNK = 64 * 1024;
  * reads only the tail. A torn last line (no newline) is skipped; a missing file has no lines.
  */
 export async function* readLogLinesBackward(path: string, counter: ReadCounter = { bytesRead: 0 }): AsyncGenerator<LogLineFromEnd> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch((error: unknown) => {
-    if (error instanceof Error && "code" in error && error.code === "ENOENT") return undefined;
-    throw error;
-  });
+  const handle = await openForReading(path);
   if (handle === undefined) return;
   try {
     const { size } = await handle.stat();
-    // Bytes after the last newline seen so far: the start of a line whose beginning is in an earlier chunk.
+    // The part of a line read so far whose beginning lies in an earlier chunk (with its newline).
     let carry: Buffer = Buffer.alloc(0);
     let end = size;
     let skipTorn = true;
@@ -183,4 +174,14 @@ function* linesOf(data: Buffer, start: number): Generator<LogLineFromEnd, Buffer
     lineEnd = newline;
   }
   return data.subarray(0, lineEnd + 1);
+}
+
+/** The log opened read-only (symlinks refused); undefined when it does not exist yet. */
+async function openForReading(path: string): Promise<FileHandle | undefined> {
+  try {
+    return await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (error) {
+    if (error instanceof Error && "code" in error && error.code === "ENOENT") return undefined;
+    throw error;
+  }
 }
