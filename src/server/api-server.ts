@@ -8,17 +8,18 @@ import type { AddressInfo } from "node:net";
 import type { Store } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
 import type { Access } from "./access/index.ts";
-import { resourceAttributes } from "./access/index.ts";
+import { isMutation, resourceAttributes } from "./access/index.ts";
 import { createAdmission, defaultAdmitters, type Admission, type AdmitterRegistry } from "./admission/index.ts";
 import { dataProtectionEndpoint, type DataProtectionApi } from "./data-protection-api.ts";
-import { apiGroup, apiGroupList, apiResourceList, apiVersions } from "./discovery.ts";
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo, type BuildInfo } from "./discovery.ts";
 import type { Endpoint } from "./endpoint.ts";
 import type { EngineLookup } from "./engine-lookup.ts";
 import { MethodNotAllowedError } from "./http-errors.ts";
 import { errorReply, handleRequest, type PipelineContext } from "./pipeline.ts";
-import { serveResource } from "./resource-handlers.ts";
+import { checkQuery, operationOf } from "./query-params.ts";
+import { isDryRun, serveResource } from "./resource-handlers.ts";
 import { COMMON_HEADERS, sendJson } from "./respond.ts";
-import { parseRoute, pathSegments, type ResourceRoute, type Route } from "./route.ts";
+import { assertPlainRequestTarget, parseRoute, pathSegments, type ResourceRoute, type Route } from "./route.ts";
 import { publicSecurityEndpoint, securityEndpoint, type KeyOperations, type SecurityServices } from "./security-api/index.ts";
 import type { OpenWatch } from "./watch-stream.ts";
 
@@ -29,6 +30,8 @@ export interface ApiServerOptions {
   logger: Logger;
   /** The package version, reported by `/version`. */
   version: string;
+  /** Where the running code came from, for `/version` (unknown parts are reported empty, as Kubernetes does). */
+  build?: BuildInfo;
   /** Authentication, authorization and the audit log. */
   access: Access;
   /** Where the audit log lives (served read-only at auditevents). */
@@ -62,7 +65,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     access: options.access,
     logger: options.logger,
     watches,
-    resolve: (method, url) => resolveEndpoint({ options, admission, registry, services }, method, url),
+    resolve: (method, url, target) => resolveEndpoint({ options, admission, registry, services }, method, url, target),
     resolvePublic: (_method, url) => publicSecurityEndpoint(services, url.pathname),
   };
   const server = createServer(
@@ -115,7 +118,8 @@ interface Served {
   services: SecurityServices;
 }
 
-function resolveEndpoint(served: Served, method: string, url: URL): Endpoint {
+function resolveEndpoint(served: Served, method: string, url: URL, target: string): Endpoint {
+  assertPlainRequestTarget(target);
   const segments = pathSegments(url.pathname);
   const security = securityEndpoint(served.services, method, segments);
   if (security) return security;
@@ -124,13 +128,18 @@ function resolveEndpoint(served: Served, method: string, url: URL): Endpoint {
   const route = parseRoute(url.pathname);
   if (route.type === "resource") return resourceEndpoint(served, route, method, url.searchParams);
   if (method !== "GET") throw new MethodNotAllowedError(`${method} is not allowed on ${url.pathname}; it is read-only (GET)`);
+  checkQuery("discovery", url.searchParams);
   return discoveryEndpoint(served, route);
 }
 
 function resourceEndpoint(served: Served, route: ResourceRoute, method: string, query: URLSearchParams): Endpoint {
   const attributes = resourceAttributes(route, method, query);
+  checkQuery(operationOf(attributes.verb), query);
   const deps = { store: served.options.store, admission: served.admission };
-  return { permission: () => ({ verb: attributes.verb, attributes }), run: (exchange) => serveResource(deps, route, exchange) };
+  return {
+    permission: async (exchange) => ({ verb: attributes.verb, attributes, dryRun: isMutation(attributes.verb) && (await isDryRun(exchange)) }),
+    run: (exchange) => serveResource(deps, route, exchange),
+  };
 }
 
 function discoveryEndpoint(served: Served, route: Exclude<Route, { type: "resource" }>): Endpoint {
@@ -145,7 +154,7 @@ function discoveryBody(served: Served, route: Exclude<Route, { type: "resource" 
     case "healthz":
       return "ok";
     case "version":
-      return { gitVersion: served.options.version, platform: "local" };
+      return versionInfo(served.options.version, served.options.build);
     case "apiVersions":
       return apiVersions();
     case "groupList":

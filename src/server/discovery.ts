@@ -55,3 +55,30 @@ export function apiResourceList(group: string, version: string, writable: (kind:
   return { kind: "APIResourceList", apiVersion: "v1", groupVersion, resources };
 }
 
+
+/** Where the running code came from; what is not known is reported empty, as Kubernetes does for a plain build. */
+export interface BuildInfo {
+  gitCommit?: string;
+  gitTreeState?: string;
+  buildDate?: string;
+}
+
+/** `GET /version`: every field of Kubernetes' version.Info, for Holdfast and the runtime it runs on. */
+export function versionInfo(version: string, build: BuildInfo = {}): Record<string, string> {
+  const [major = "0", minor = "0"] = version.split(".");
+  return {
+    major,
+    minor,
+    gitVersion: version.startsWith("v") ? version : `v${version}`,
+    gitCommit: build.gitCommit ?? "",
+    gitTreeState: build.gitTreeState ?? "",
+    buildDate: build.buildDate ?? "1970-01-01T00:00:00Z",
+    // Kubernetes names the toolchain goVersion; Holdfast runs on Node.js.
+    goVersion: `node${process.versions.node}`,
+    compiler: "v8",
+    platform: `${process.platform}/${GO_ARCH[process.arch] ?? process.arch}`,
+  };
+}
+
+// Node's names for architectures → the GOARCH names clients compare with.
+const GO_ARCH: Readonly<Record<string, string>> = { x64: "amd64", ia32: "386", arm64: "arm64", arm: "arm", ppc64: "ppc64le", s390x: "s390x" };

@@ -63,6 +63,8 @@ export interface Permission {
   verb: string;
   /** Checked against RBAC and recorded as the audit objectRef. */
   attributes?: RequestAttributes;
+  /** A dry run (`dryRun=All`): allowed as the write itself, but recorded as a request that changed nothing. */
+  dryRun?: boolean;
   /** Set when no RBAC check applies (the caller acts on their own account, or reads discovery): why, for the audit record. */
   allowedBecause?: string;
 }

@@ -25,11 +25,14 @@ export interface PipelineContext {
   access: Access;
   logger: Logger;
   watches: Set<OpenWatch>;
-  /** The endpoint of an authenticated request; throws NotFoundError/MethodNotAllowedError. */
-  resolve(method: string, url: URL): Endpoint;
+  /** The endpoint of an authenticated request (`target` is the path as sent); throws NotFoundError/MethodNotAllowedError/InputError. */
+  resolve(method: string, url: URL, target: string): Endpoint;
   /** The endpoint of a request that needs no credentials, if the path is one. */
   resolvePublic(method: string, url: URL): PublicEndpoint | undefined;
 }
+
+/** The audit annotation of a dry-run request. */
+export const DRY_RUN_ANNOTATION = "holdfast.io/dry-run";
 
 const VERB_BY_METHOD: Record<string, string> = { GET: "get", POST: "create", PUT: "update", PATCH: "patch", DELETE: "delete" };
 
@@ -52,10 +55,13 @@ async function execute(context: PipelineContext, request: IncomingMessage, url: 
   let exchange: Exchange | undefined;
   try {
     const identity = await authenticate(context.access, request, draft);
-    const endpoint = context.resolve(request.method ?? "GET", url);
+    const endpoint = context.resolve(request.method ?? "GET", url, request.url ?? "/");
     exchange = createExchange(request, url.searchParams, identity);
-    await allow(context, await endpoint.permission(exchange), identity, draft);
-    if (isMutation(draft.verb)) await recordIntent(context.access, draft);
+    const permission = await endpoint.permission(exchange);
+    await allow(context, permission, identity, draft);
+    // A dry run changes nothing, so there is no change to record before it; its outcome is recorded, marked.
+    if (permission.dryRun === true && draft.annotations !== undefined) draft.annotations[DRY_RUN_ANNOTATION] = "All";
+    else if (isMutation(draft.verb)) await recordIntent(context.access, draft);
     return { outcome: await endpoint.run(exchange), exchange };
   } catch (error) {
     return { outcome: errorReply(context.logger, error), exchange };
@@ -95,7 +101,7 @@ async function recordOutcome(context: PipelineContext, draft: AuditDraft, outcom
     return outcome;
   } catch (error) {
     context.logger.error({ err: error }, "the audit log cannot be written");
-    if (isMutation(draft.verb) && outcome.status < 400) return outcome;
+    if (isMutation(draft.verb) && draft.annotations?.[DRY_RUN_ANNOTATION] === undefined && outcome.status < 400) return outcome;
     return errorReply(context.logger, auditUnavailable(error));
   }
 }
