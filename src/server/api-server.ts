@@ -11,8 +11,8 @@ import type { Access } from "./access/index.ts";
 import { isMutation, resourceAttributes } from "./access/index.ts";
 import { createAdmission, defaultAdmitters, type Admission, type AdmitterRegistry } from "./admission/index.ts";
 import { dataProtectionEndpoint, type DataProtectionApi } from "./data-protection-api.ts";
-import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo, type BuildInfo } from "./discovery.ts";
-import type { Endpoint } from "./endpoint.ts";
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, OPENAPI_V2_MEDIA_TYPE, openApiV2Document, versionInfo, type BuildInfo } from "./discovery.ts";
+import type { Endpoint, Reply } from "./endpoint.ts";
 import type { EngineLookup } from "./engine-lookup.ts";
 import { MethodNotAllowedError } from "./http-errors.ts";
 import { errorReply, handleRequest, type PipelineContext } from "./pipeline.ts";
@@ -143,9 +143,13 @@ function resourceEndpoint(served: Served, route: ResourceRoute, method: string, 
 }
 
 function discoveryEndpoint(served: Served, route: Exclude<Route, { type: "resource" }>): Endpoint {
+  const reply: Reply =
+    route.type === "openapiV2"
+      ? { status: 200, body: undefined, bytes: openApiV2Document(served.options.version), headers: { "Content-Type": OPENAPI_V2_MEDIA_TYPE } }
+      : { status: 200, body: discoveryBody(served, route) };
   return {
     permission: () => ({ verb: "get", allowedBecause: "API discovery is open to anyone signed in" }),
-    run: () => Promise.resolve({ status: 200, body: discoveryBody(served, route) }),
+    run: () => Promise.resolve(reply),
   };
 }
 
@@ -155,6 +159,8 @@ function discoveryBody(served: Served, route: Exclude<Route, { type: "resource" 
       return "ok";
     case "version":
       return versionInfo(served.options.version, served.options.build);
+    case "openapiV2":
+      return undefined;
     case "apiVersions":
       return apiVersions();
     case "groupList":

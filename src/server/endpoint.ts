@@ -8,6 +8,8 @@ import type { OpenWatch } from "./watch-stream.ts";
 export interface Reply {
   status: number;
   body: unknown;
+  /** A body that is not JSON (the OpenAPI document), sent as is with the Content-Type in `headers`. */
+  bytes?: Uint8Array;
   headers?: Record<string, string>;
 }
 

@@ -10,7 +10,7 @@ import type { Logger } from "../util/index.ts";
 import { auditUnavailable, authenticate, authorize, draftFor, isMutation, objectRefOf, record, recordIntent, type Access, type AuditDraft } from "./access/index.ts";
 import { createExchange, isStream, type Endpoint, type Exchange, type Outcome, type Permission, type Reply } from "./endpoint.ts";
 import { errorToStatus } from "./error-status.ts";
-import { sendJson } from "./respond.ts";
+import { sendBytes, sendJson } from "./respond.ts";
 import type { OpenWatch } from "./watch-stream.ts";
 
 /** An endpoint served without authentication (login): it names its own user in the audit draft. */
@@ -123,7 +123,8 @@ async function deliver(context: PipelineContext, request: IncomingMessage, respo
   }
   // After a refused body the rest of it may still be in flight; closing the connection drops it.
   const headers = request.complete ? (outcome.headers ?? {}) : { ...outcome.headers, Connection: "close" };
-  sendJson(response, outcome.status, outcome.body, headers);
+  if (outcome.bytes === undefined) sendJson(response, outcome.status, outcome.body, headers);
+  else sendBytes(response, outcome.status, outcome.bytes, headers);
 }
 
 /** A Status reply for any thrown value (one mapping, in errorToStatus). */

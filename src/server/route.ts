@@ -17,6 +17,7 @@ export interface ResourceRoute {
 export type Route =
   | { type: "healthz" }
   | { type: "version" }
+  | { type: "openapiV2" }
   | { type: "apiVersions" }
   | { type: "groupList" }
   | { type: "group"; group: string }
@@ -34,6 +35,7 @@ export function parseRoute(pathname: string): Route {
   const [first, ...rest] = segments;
   if (segments.length === 1 && first === "healthz") return { type: "healthz" };
   if (segments.length === 1 && first === "version") return { type: "version" };
+  if (segments.length === 2 && first === "openapi" && segments[1] === "v2") return { type: "openapiV2" };
   if (first === "api") return parseCore(rest, pathname);
   if (first === "apis") return parseGroups(rest, pathname);
   throw new NotFoundError(`the server could not find the requested resource ${pathname}; paths start with /api/v1 or /apis/{group}/{version}`);

@@ -92,8 +92,7 @@ after(async () => {
 describe("kubectl against Holdfast", { skip }, () => {
   test("apply --dry-run=server, diff and delete --dry-run=server change nothing", async () => {
     const manifest = await example("redis/cluster-standalone.yaml");
-    // kubectl validates with the server's OpenAPI document unless told not to; Holdfast validates in admission.
-    const created = await kubectlOk(["apply", "--dry-run=server", "--validate=false", "-f", "-"], manifest);
+    const created = await kubectlOk(["apply", "--dry-run=server", "-f", "-"], manifest);
     assert.match(created, /redis-standalone created \(server dry run\)/);
     assert.equal(await live("redis-standalone"), undefined, "a server-side dry run of a create stores nothing");
 
@@ -103,7 +102,7 @@ describe("kubectl against Holdfast", { skip }, () => {
     const changed = await exampleWith("redis/cluster-standalone.yaml", (doc) => {
       doc["spec"].terminationPolicy = "WipeOut";
     });
-    await kubectlOk(["apply", "--dry-run=server", "--validate=false", "-f", "-"], changed);
+    await kubectlOk(["apply", "--dry-run=server", "-f", "-"], changed);
     const diffFile = join(server.home, "changed.yaml");
     await writeFile(diffFile, changed);
     const diff = await kubectl(["diff", "-f", diffFile]);

@@ -298,3 +298,10 @@ void test("OpsRequest names follow the same rule", async () => {
   const reply = await raw("GET", `${OPS}/..%2F..`);
   assert.equal(reply.status, 400);
 });
+
+void test("/openapi/v2 is a protobuf OpenAPI document (kubectl refuses to apply without one)", async () => {
+  const reply = await raw("GET", "/openapi/v2?timeout=32s", undefined, { Accept: "application/com.github.proto-openapi.spec.v2@v1.0+protobuf" });
+  assert.equal(reply.status, 200);
+  assert.equal(reply.headers["content-type"], "application/com.github.proto-openapi.spec.v2.v1.0+protobuf");
+  assert.ok(reply.text.includes("2.0") && reply.text.includes("Holdfast"));
+});
