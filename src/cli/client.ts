@@ -89,13 +89,13 @@ export function resourcePath(info: KindInfo, namespace: string | undefined, name
 
 function checkedName(info: KindInfo, name: string): string {
   const problem = objectNameProblem(info, name);
-  if (problem !== undefined) throw new CliError(`${JSON.stringify(name)} is not a valid ${info.singular} name: it ${problem}`);
+  if (problem !== undefined) throw new CliError(`${JSON.stringify(name)} is not a valid ${info.singular} name (metadata.name): it ${problem}`);
   return name;
 }
 
 function checkedNamespace(namespace: string): string {
   const problem = namespaceNameProblem(namespace);
-  if (problem !== undefined) throw new CliError(`${JSON.stringify(namespace)} is not a valid namespace name: it ${problem}`);
+  if (problem !== undefined) throw new CliError(`${JSON.stringify(namespace)} is not a valid namespace name (metadata.namespace): it ${problem}`);
   return namespace;
 }
 
