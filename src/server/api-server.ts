@@ -16,7 +16,7 @@ import type { Endpoint, Reply } from "./endpoint.ts";
 import type { EngineLookup } from "./engine-lookup.ts";
 import { MethodNotAllowedError } from "./http-errors.ts";
 import { errorReply, handleRequest, type PipelineContext } from "./pipeline.ts";
-import { checkQuery, operationOf } from "./query-params.ts";
+import { checkNoDryRun, checkQuery, operationOf } from "./query-params.ts";
 import { isDryRun, serveResource } from "./resource-handlers.ts";
 import { COMMON_HEADERS, sendJson } from "./respond.ts";
 import { assertPlainRequestTarget, parseRoute, pathSegments, type ResourceRoute, type Route } from "./route.ts";
@@ -122,9 +122,12 @@ function resolveEndpoint(served: Served, method: string, url: URL, target: strin
   assertPlainRequestTarget(target);
   const segments = pathSegments(url.pathname);
   const security = securityEndpoint(served.services, method, segments);
-  if (security) return security;
-  const dataProtection = dataProtectionEndpoint(served.options.dataProtection, method, segments);
-  if (dataProtection) return dataProtection;
+  const action = security ?? dataProtectionEndpoint(served.options.dataProtection, method, segments);
+  if (action) {
+    // These endpoints act at once (a token is minted, a backup read): a dry run they cannot honour is refused.
+    checkNoDryRun(url.searchParams);
+    return action;
+  }
   const route = parseRoute(url.pathname);
   if (route.type === "resource") return resourceEndpoint(served, route, method, url.searchParams);
   if (method !== "GET") throw new MethodNotAllowedError(`${method} is not allowed on ${url.pathname}; it is read-only (GET)`);

@@ -97,6 +97,11 @@ export function dryRunValues(values: readonly string[]): boolean {
   return values.length > 0;
 }
 
+/** Refuse `dryRun` where nothing can be dry-run (the security and data-protection actions). */
+export function checkNoDryRun(query: URLSearchParams): void {
+  if (query.has("dryRun")) throw badValue("dryRun", "this endpoint acts at once and has no dry run");
+}
+
 /** Deleting removes dependents in the background (Background, kubectl's default); other policies are not implemented. */
 export function checkPropagationPolicy(value: string | undefined): void {
   if (value === undefined || value === "" || value === "Background") return;

@@ -305,3 +305,10 @@ void test("/openapi/v2 is a protobuf OpenAPI document (kubectl refuses to apply 
   assert.equal(reply.headers["content-type"], "application/com.github.proto-openapi.spec.v2.v1.0+protobuf");
   assert.ok(reply.text.includes("2.0") && reply.text.includes("Holdfast"));
 });
+
+void test("endpoints that act at once refuse dryRun instead of acting", async () => {
+  const reply = await raw("POST", "/apis/authentication.holdfast.io/v1alpha1/apitokens?dryRun=All", { name: "dry", expiresInSeconds: 600 });
+  assert.equal(reply.status, 400, reply.text);
+  const tokens = await raw("GET", "/apis/authentication.holdfast.io/v1alpha1/apitokens");
+  assert.ok(!tokens.text.includes('"dry"'), "no token was minted");
+});
