@@ -190,54 +190,46 @@ function specFor(random: Random, kind: KindInfo): unknown {
   }
 }
 
+type Mutation = (random: Random, object: Record<string, unknown>, metadata: Record<string, unknown>) => void;
+
+// One is picked per step; several steps may apply to one body.
+const MUTATIONS: readonly Mutation[] = [
+  (_random, object) => delete object["spec"],
+  (random, object) => (object["spec"] = scalar(random)),
+  (random, object) => (object["metadata"] = scalar(random)),
+  (random, _object, metadata) => (metadata["name"] = scalar(random)),
+  (random, object) => (object["spec"] = deep(1 + random.int(3000))),
+  (_random, object, metadata) => {
+    // JSON.parse makes __proto__ an own key, so it reaches the server as sent.
+    object["spec"] = JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": {"polluted": true}}}') as unknown;
+    metadata["labels"] = JSON.parse('{"__proto__": "x"}') as unknown;
+  },
+  (random, object) => {
+    object["rules"] = [{ verbs: ["*"], apiGroups: ["*"], resources: scalar(random) }];
+    object["roleRef"] = { apiGroup: "rbac.authorization.k8s.io", kind: random.pick(["ClusterRole", "Role", "x"]), name: random.pick(HOSTILE_NAMES) };
+    object["subjects"] = [{ kind: random.pick(["User", "Group", "ServiceAccount"]), name: scalar(random) }];
+  },
+  (random, object) => {
+    object["data"] = { k: random.pick(["", "not base64!", "aGVsbG8=", scalar(random)]) };
+    object["stringData"] = { k: scalar(random) };
+  },
+  (random, _object, metadata) => {
+    metadata["finalizers"] = [scalar(random)];
+    metadata["ownerReferences"] = [{ apiVersion: "v1", kind: "Namespace", name: "demo", uid: scalar(random) }];
+  },
+  (random, _object, metadata) => {
+    metadata["resourceVersion"] = scalar(random);
+    metadata["uid"] = scalar(random);
+  },
+  (random, object) => (object["status"] = { phase: scalar(random), conditions: [{ type: scalar(random) }] }),
+  (random, _object, metadata) => (metadata["annotations"] = { [String(scalar(random))]: scalar(random) }),
+];
+
 function mutate(random: Random, object: Record<string, unknown>): void {
   const given = object["metadata"];
   const metadata = typeof given === "object" && given !== null && !Array.isArray(given) ? (given as Record<string, unknown>) : {};
   object["metadata"] ??= metadata;
-  switch (random.int(12)) {
-    case 0:
-      delete object["spec"];
-      break;
-    case 1:
-      object["spec"] = scalar(random);
-      break;
-    case 2:
-      object["metadata"] = scalar(random);
-      break;
-    case 3:
-      metadata["name"] = scalar(random);
-      break;
-    case 4:
-      object["spec"] = deep(1 + random.int(3000));
-      break;
-    case 5:
-      // JSON.parse makes __proto__ an own key, so it reaches the server as sent.
-      object["spec"] = JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": {"polluted": true}}}') as unknown;
-      metadata["labels"] = JSON.parse('{"__proto__": "x"}') as unknown;
-      break;
-    case 6:
-      object["rules"] = [{ verbs: ["*"], apiGroups: ["*"], resources: scalar(random) }];
-      object["roleRef"] = { apiGroup: "rbac.authorization.k8s.io", kind: random.pick(["ClusterRole", "Role", "x"]), name: random.pick(HOSTILE_NAMES) };
-      object["subjects"] = [{ kind: random.pick(["User", "Group", "ServiceAccount"]), name: scalar(random) }];
-      break;
-    case 7:
-      object["data"] = { k: random.pick(["", "not base64!", "aGVsbG8=", scalar(random)]) };
-      object["stringData"] = { k: scalar(random) };
-      break;
-    case 8:
-      metadata["finalizers"] = [scalar(random)];
-      metadata["ownerReferences"] = [{ apiVersion: "v1", kind: "Namespace", name: "demo", uid: scalar(random) }];
-      break;
-    case 9:
-      metadata["resourceVersion"] = scalar(random);
-      metadata["uid"] = scalar(random);
-      break;
-    case 10:
-      object["status"] = { phase: scalar(random), conditions: [{ type: scalar(random) }] };
-      break;
-    default:
-      metadata["annotations"] = { [String(scalar(random))]: scalar(random) };
-  }
+  random.pick(MUTATIONS)(random, object, metadata);
 }
 
 function textBody(random: Random, kind: KindInfo): string {
@@ -255,17 +247,28 @@ function textBody(random: Random, kind: KindInfo): string {
   return JSON.stringify(bodyFor(random, kind));
 }
 
+// Optional headers: how often each is sent, and the values it takes.
+const OPTIONAL_HEADERS: readonly [number, string, readonly string[]][] = [
+  [0.2, "Accept", ["application/json", "application/vnd.kubernetes.protobuf", "application/json;as=Table;v=v1;g=meta.k8s.io", "*/*", "text/html"]],
+  [0.1, "X-Forwarded-For", ["10.0.0.1", "::1, 127.0.0.1", "x".repeat(500)]],
+  [0.1, "Impersonate-User", ["admin", "system:anonymous", "x"]],
+  [0.1, "User-Agent", ["kubectl/v1.32.4", "OpenAPI-Generator/31.0.0/python", "\u00ff", "x".repeat(4000)]],
+  [0.05, "Content-Encoding", ["gzip", "br", "x"]],
+  [0.05, "Expect", ["100-continue"]],
+];
+
+/** Mostly the administrator's token (so requests reach admission), sometimes a wrong or foreign credential. */
+function authorizationFor(random: Random): string {
+  const wrong = ["Bearer x", "Basic YTpi", `Bearer ${secure.adminToken}x`];
+  return wrong[random.int(40)] ?? `Bearer ${secure.adminToken}`;
+}
+
 function headersFor(random: Random, method: string, hasBody: boolean): Record<string, string> {
-  const headers: Record<string, string> = {};
-  const auth = random.int(40);
-  headers["Authorization"] = auth === 0 ? "Bearer x" : auth === 1 ? "Basic YTpi" : auth === 2 ? `Bearer ${secure.adminToken}x` : `Bearer ${secure.adminToken}`;
+  const headers: Record<string, string> = { Authorization: authorizationFor(random) };
   if (hasBody || random.chance(0.1)) headers["Content-Type"] = random.chance(0.7) ? (method === "PATCH" ? "application/merge-patch+json" : "application/json") : random.pick(CONTENT_TYPES);
-  if (random.chance(0.2)) headers["Accept"] = random.pick(["application/json", "application/vnd.kubernetes.protobuf", "application/json;as=Table;v=v1;g=meta.k8s.io", "*/*", "text/html"]);
-  if (random.chance(0.1)) headers["X-Forwarded-For"] = random.pick(["10.0.0.1", "::1, 127.0.0.1", "x".repeat(500)]);
-  if (random.chance(0.1)) headers["Impersonate-User"] = random.pick(["admin", "system:anonymous", "x"]);
-  if (random.chance(0.1)) headers["User-Agent"] = random.pick(["kubectl/v1.32.4", "OpenAPI-Generator/31.0.0/python", "\u00ff", "x".repeat(4000)]);
-  if (random.chance(0.05)) headers["Content-Encoding"] = random.pick(["gzip", "br", "x"]);
-  if (random.chance(0.05)) headers["Expect"] = "100-continue";
+  for (const [probability, name, values] of OPTIONAL_HEADERS) {
+    if (random.chance(probability)) headers[name] = random.pick(values);
+  }
   return headers;
 }
 
