@@ -1,5 +1,5 @@
 /** The admission pipeline: generic checks shared by every kind, then the kind's own admitter. */
-import { apiVersionOf, type KindInfo, type Resource } from "../../api/index.ts";
+import { apiVersionOf, objectNameProblem, type KindInfo, type Resource } from "../../api/index.ts";
 import { ForbiddenError, InputError, InvalidError, type FieldCause } from "../../errors/index.ts";
 import { MethodNotAllowedError } from "../http-errors.ts";
 import { referenceCauses, type ObjectReference } from "./references.ts";
@@ -127,6 +127,8 @@ function parse(admitter: KindAdmitter, kind: KindInfo, object: Record<string, un
   const name = typeof metadata["name"] === "string" ? metadata["name"] : undefined;
   if (!admitter.schema) {
     if (name === undefined) throw invalid(kind, name, [{ field: "metadata.name", reason: "FieldValueRequired", message: "Required value" }]);
+    const problem = objectNameProblem(kind, name);
+    if (problem !== undefined) throw invalid(kind, name, [{ field: "metadata.name", reason: "FieldValueInvalid", message: problem }]);
     return { ...object, apiVersion: apiVersionOf(kind), kind: kind.kind, metadata: { ...metadata, name } };
   }
   const result = admitter.schema.safeParse(object, { reportInput: true });
