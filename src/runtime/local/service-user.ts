@@ -2,6 +2,7 @@
 import { execFile } from "node:child_process";
 import { userInfo } from "node:os";
 import { promisify } from "node:util";
+import { OS_USER_NAME } from "../../api/index.ts";
 import { InvalidError, UnavailableError, errorMessage } from "../../errors/index.ts";
 
 const execFileAsync = promisify(execFile);
@@ -13,8 +14,6 @@ export interface ServiceUser {
   gid: number;
 }
 
-/** A safe POSIX user name: no leading dash, so it can never be read as an option. */
-const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
 /** Serialises useradd runs across callers and processes; /run is writable by root only. */
 const USERADD_LOCK = "/run/holdfast-useradd.lock";
 /** userdel's exit code for a user that does not exist (already removed). */
@@ -83,7 +82,7 @@ function currentUser(): ServiceUser {
  */
 export async function ensureServiceUser(name = "holdfast"): Promise<ServiceUser> {
   if (!isRoot()) return currentUser();
-  if (!USER_NAME.test(name)) {
+  if (!OS_USER_NAME.test(name)) {
     throw new InvalidError(`Invalid service user name "${name}": use lower-case letters, digits, "_" and "-", starting with a letter or "_"`, { causes: [{ field: "serviceUser", message: "not a valid user name" }] });
   }
   for (let attempt = 0; attempt < RACE_RETRIES; attempt++) {
@@ -104,7 +103,7 @@ export async function ensureServiceUser(name = "holdfast"): Promise<ServiceUser>
  */
 export async function removeServiceUser(name: string): Promise<void> {
   if (!isRoot()) return;
-  if (!USER_NAME.test(name)) throw new InvalidError(`Invalid service user name "${name}"`);
+  if (!OS_USER_NAME.test(name)) throw new InvalidError(`Invalid service user name "${name}"`);
   try {
     await execFileAsync("flock", ["--wait", "60", USERADD_LOCK, "userdel", name]);
   } catch (error) {
