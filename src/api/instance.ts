@@ -8,6 +8,12 @@ import { z } from "zod";
 import { conditionSchema, metadataSchema } from "./common.ts";
 import { instanceReplicationSpecSchema, instanceReplicationStatusSchema } from "./replication.ts";
 
+/** A safe POSIX user name: no leading dash (never read as an option), at most 32 characters. */
+export const OS_USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+/** The one OS user every database ran as before each cluster had its own; instances without spec.osUser keep it. */
+export const SHARED_OS_USER = "holdfast";
+
 export const instanceSpecSchema = z.object({
   /** Engine module name, e.g. `postgresql`. */
   engine: z.string(),
@@ -33,6 +39,11 @@ export const instanceSpecSchema = z.object({
   replication: instanceReplicationSpecSchema.optional(),
   /** Fill a new data directory from this backup instead of initialising it empty. */
   restore: z.object({ backupName: z.string(), backupNamespace: z.string(), restoreTime: z.string().optional() }).optional(),
+  /**
+   * The OS user the instance's processes and engine commands run as: one per cluster (clusterOsUser), chosen by the
+   * cluster controller when it creates the instance. Absent on instances made before clusters had their own user.
+   */
+  osUser: z.string().regex(OS_USER_NAME).optional(),
 });
 
 /** How far the restore of a new instance's data from a backup has come (Holdfast's own field). */
@@ -122,4 +133,14 @@ export function instanceNeedsRestart(instance: Instance): boolean {
   const { spec, status } = instance;
   if (spec.restartRequest !== undefined && spec.restartRequest !== status?.appliedRestartRequest) return true;
   return status?.appliedConfig !== undefined && status.appliedConfig !== instanceConfigHash(spec);
+}
+
+/** The OS user of a cluster's instances: `hf-` and a digest of the cluster's uid (stable, unique per cluster, 19 characters). */
+export function clusterOsUser(clusterUid: string): string {
+  return `hf-${createHash("sha256").update(clusterUid).digest("hex").slice(0, 16)}`;
+}
+
+/** The OS user an instance runs as: its own cluster's, or the shared one for instances made by older versions. */
+export function instanceOsUser(instance: Instance): string {
+  return instance.spec.osUser ?? SHARED_OS_USER;
 }

@@ -11,14 +11,15 @@ import { createHaController } from "./ha-controller.ts";
 import { createDataProtectionControllers } from "./data-protection-controllers.ts";
 import { createDataRestorer } from "../dataprotection/index.ts";
 import { Controller, createEventRecorder, keyOf, ownerKeys } from "../controllers/runtime/index.ts";
-import { createHostAccess, ProcessSupervisor, type PortReservations, type ServiceUser } from "../runtime/index.ts";
+import { type OsUsers, ProcessSupervisor, type PortReservations } from "../runtime/index.ts";
 import type { Store } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
 
 export interface ControllerDeps {
   store: Store;
   engines: EngineLookup;
-  user: ServiceUser;
+  /** The OS users instances run as, one per cluster. */
+  users: OsUsers;
   paths: HomePaths;
   logger: Logger;
   /** Wraps backup data keys (the secret keyring). */
@@ -31,7 +32,6 @@ export interface ControllerDeps {
 export function createControllers(deps: ControllerDeps): Controller[] {
   const { store, logger } = deps;
   const supervisor = new ProcessSupervisor();
-  const host = createHostAccess(deps.user);
   const instances = new Controller({
     name: "instance",
     store,
@@ -43,8 +43,7 @@ export function createControllers(deps: ControllerDeps): Controller[] {
       engines: deps.engines,
       events: createEventRecorder(store, "instance-controller", logger),
       supervisor,
-      user: deps.user,
-      host,
+      users: deps.users,
       paths: deps.paths,
       restorer: createDataRestorer({ store, keyring: deps.keyring }),
     }),
@@ -65,6 +64,7 @@ export function createControllers(deps: ControllerDeps): Controller[] {
       engines: deps.engines,
       events: createEventRecorder(store, "cluster-controller", logger),
       allocatePort: (inUse) => deps.ports.allocate(DATABASE_PORT_RANGE, inUse),
+      releaseOsUser: (name) => deps.users.remove(name),
     }),
   });
   const ops = new Controller({
@@ -75,5 +75,5 @@ export function createControllers(deps: ControllerDeps): Controller[] {
     reconciler: new OpsRequestReconciler({ store, events: createEventRecorder(store, "ops-controller", logger), engines: deps.engines }),
   });
   const namespaces = new Controller({ name: "namespace", store, logger, watches: [{ kind: "Namespace" }], reconciler: new NamespaceReconciler(store) });
-  return [namespaces, instances, clusters, ops, createHaController(deps), ...createDataProtectionControllers({ ...deps, host })];
+  return [namespaces, instances, clusters, ops, createHaController(deps), ...createDataProtectionControllers(deps)];
 }

@@ -8,7 +8,7 @@ import { BACKUP_SCHEDULE_LABEL, BackupScheduleReconciler, ClusterBackupReconcile
 import { BackupRepoReconciler } from "../controllers/backup-repo/index.ts";
 import type { EngineLookup } from "../controllers/cluster/index.ts";
 import { Controller, createEventRecorder, ownerKeys } from "../controllers/runtime/index.ts";
-import type { HostAccess } from "../engines/index.ts";
+import type { InstanceUsers } from "../runtime/index.ts";
 import type { Store } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
 
@@ -17,7 +17,7 @@ export interface DataProtectionDeps {
   store: Store;
   engines: EngineLookup;
   keyring: BackupKeyring;
-  host: HostAccess;
+  users: InstanceUsers;
   paths: HomePaths;
   logger: Logger;
 }

@@ -3,7 +3,7 @@ import { ENDPOINT_PORT_RANGE, type HomePaths } from "../config/index.ts";
 import type { EngineLookup } from "../controllers/cluster/index.ts";
 import { ClusterEndpoints, HaReconciler } from "../controllers/ha/index.ts";
 import { Controller, createEventRecorder, ownerKeys } from "../controllers/runtime/index.ts";
-import { createHostAccess, EndpointRegistry, type PortReservations, type ServiceUser } from "../runtime/index.ts";
+import { EndpointRegistry, type InstanceUsers, type PortReservations } from "../runtime/index.ts";
 import type { Store } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
 
@@ -11,7 +11,7 @@ import type { Logger } from "../util/index.ts";
 export interface HaControllerDeps {
   store: Store;
   engines: EngineLookup;
-  user: ServiceUser;
+  users: InstanceUsers;
   paths: HomePaths;
   logger: Logger;
   ports: PortReservations;
@@ -29,7 +29,7 @@ export function createHaController(deps: HaControllerDeps): Controller {
     logger,
     workers: 4,
     watches: [{ kind: "Cluster" }, { kind: "Instance", keysFor: ownerKeys("Cluster") }],
-    reconciler: new HaReconciler({ store, engines: deps.engines, events, host: createHostAccess(deps.user), paths: deps.paths, endpoints }),
+    reconciler: new HaReconciler({ store, engines: deps.engines, events, users: deps.users, paths: deps.paths, endpoints }),
     onStop: () => registry.closeAll(),
   });
 }

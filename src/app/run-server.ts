@@ -4,7 +4,7 @@ import type { Namespace } from "../api/index.ts";
 import { homePaths, portReservationsDirectory, type HomePaths } from "../config/index.ts";
 import { AlreadyExistsError, InvalidError, UnavailableError } from "../errors/index.ts";
 import { builtinEngines, EngineCatalog } from "../engines/index.ts";
-import { ensureServiceUser, ensureTraversable, PortReservations, type ServiceUser } from "../runtime/index.ts";
+import { OsUsers, PortReservations } from "../runtime/index.ts";
 import { AuditLog, AuthService, Authorizer, createSecretCodec, ensureBuiltinRoles, loadOrCreateKeyring, readServingMaterial, type Keyring } from "../security/index.ts";
 import { createApiServer, type Access } from "../server/index.ts";
 import { openSqliteStore, type Store } from "../store/index.ts";
@@ -41,7 +41,7 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   const paths = homePaths(options.home);
   requireInitialised(paths);
   await guardSingleServer(paths);
-  const user = await prepareHome(paths, logger);
+  const users = await prepareHome(paths, logger);
   const keyring = await loadOrCreateKeyring(paths.secretKeyring);
   const store = openSqliteStore({ path: paths.store, existing: true, codec: createSecretCodec(keyring) });
   await ensureDefaultNamespace(store);
@@ -50,7 +50,7 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   const engines = new EngineCatalog(builtinEngines());
   await ensureDefaultBackupRepo(store, paths.backupsDir);
   const ports = new PortReservations({ directory: portReservationsDirectory(), home: paths.home });
-  const controllers = createControllers({ store, engines, user, paths, logger, keyring, ports });
+  const controllers = createControllers({ store, engines, users, paths, logger, keyring, ports });
   for (const controller of controllers) await controller.start();
   const tls = await readServingMaterial(paths.tls);
   const keys = keyOperations({ keyring, store, auth: access.auth });
@@ -58,7 +58,7 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   const api = createApiServer({ store, engines, logger, version: VERSION, access, auditDirectory: paths.auditDir, keys, tls, dataProtection });
   const { url } = await api.listen(options.host, options.port);
   await writeServerInfo(paths.serverInfo, { url, pid: process.pid, startedAt: new Date().toISOString() });
-  logger.info({ url, home: paths.home, serviceUser: user.name }, "holdfast server started");
+  logger.info({ url, home: paths.home }, "holdfast server started");
   return {
     url,
     async close() {
@@ -108,15 +108,19 @@ async function guardSingleServer(paths: HomePaths): Promise<void> {
   }
 }
 
-/** The home (0700), its logs, and an instances directory the service user can reach. */
-async function prepareHome(paths: HomePaths, logger: Logger): Promise<ServiceUser> {
+/**
+ * The home (0700), its logs, and an instances directory (0711) each cluster's OS user can reach: a user is given
+ * search permission (ACL) on the way there when it is created, and it is taken back when the user is removed.
+ */
+async function prepareHome(paths: HomePaths, logger: Logger): Promise<OsUsers> {
   await mkdir(paths.home, { recursive: true, mode: 0o700 });
   await mkdir(paths.instanceLogsDir, { recursive: true, mode: 0o750 });
   await mkdir(paths.instancesDir, { recursive: true, mode: 0o711 });
-  const user = await ensureServiceUser();
-  const changed = await ensureTraversable(paths.instancesDir, user);
-  if (changed.length > 0) logger.info({ directories: changed, user: user.name }, "granted the service user search permission (ACL) on the path to the instances directory");
-  return user;
+  return new OsUsers({
+    reach: [paths.instancesDir],
+    perUserRoots: [paths.backupScratchDir],
+    onGranted: (user, directories) => logger.info({ directories, user }, "granted a cluster's OS user search permission (ACL) on the path to the instances directory"),
+  });
 }
 
 async function ensureDefaultNamespace(store: Store): Promise<void> {

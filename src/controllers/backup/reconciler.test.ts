@@ -36,8 +36,9 @@ describe("backup controller", () => {
     await ensureDefaultBackupRepo(store, repository.root);
     const recorder: EventRecorder = { record: (_object, _type, reason, message) => Promise.resolve(void events.push({ reason, message })) };
     const engines = { list: () => [], find: () => undefined, versions: () => Promise.resolve([]) };
-    const host = createHostAccess({ name: "nobody", uid: 65534, gid: 65534 });
-    reconciler = new BackupReconciler({ store, engines, keyring, host, paths: homePaths(dir), events: recorder });
+    const nobody = { name: "nobody", uid: 65534, gid: 65534 };
+    const users = { userOf: () => Promise.resolve(nobody), hostOf: () => Promise.resolve(createHostAccess(nobody)) };
+    reconciler = new BackupReconciler({ store, engines, keyring, users, paths: homePaths(dir), events: recorder });
   });
   after(async () => {
     store.close();

@@ -4,7 +4,7 @@
  * killed mid-backup) is settled from the repository: complete only if its manifest was committed, otherwise
  * failed with its partial data deleted. Never is a backup Completed without a whole, committed manifest.
  */
-import { mkdir, rm } from "node:fs/promises";
+import { chmod, mkdir, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { BACKUP_FINALIZER, now, type Backup, type BackupStatus } from "../../api/index.ts";
 import { deleteBackup, openBackup, BackupIntegrityError } from "../../backup/index.ts";
@@ -78,6 +78,7 @@ export class BackupReconciler implements Reconciler {
       throw error;
     }
     await this.#scratchReady();
+    await resolved.job.host.mkdir(resolved.job.scratchDirectory);
     let live = await this.#o.store.update<Backup>({ ...backup, metadata: startedMetadata(backup, resolved) });
     // Running is recorded before a byte is written: a crash from here on is found and settled at the next start.
     live = await this.#setStatus(live, {
@@ -209,9 +210,10 @@ export class BackupReconciler implements Reconciler {
   async #emptyScratch(): Promise<void> {
     const directory = this.#o.paths.backupScratchDir;
     await rm(directory, { recursive: true, force: true });
-    // The parent is only searchable by others: the service user reaches its own directory inside, nothing else.
+    // Only searchable by others: each cluster's user reaches its own directory inside (made per job), nothing else.
     await mkdir(dirname(directory), { recursive: true, mode: 0o711 });
-    await this.#o.host.mkdir(directory);
+    await mkdir(directory, { mode: 0o711 });
+    await chmod(directory, 0o711);
   }
 
   async #setStatus(backup: Backup, changes: Partial<BackupStatus>): Promise<Backup> {

@@ -1,10 +1,12 @@
 /** Looking up what a new backup needs: its policy, target instance, engine method, credentials and repository. */
+import { join } from "node:path";
 import { CLUSTER_SNAPSHOT_ANNOTATION, type Backup, type BackupPolicy, type Cluster, type Instance, type Secret } from "../../api/index.ts";
 import type { BackupKeyring } from "../../backup/index.ts";
 import type { HomePaths } from "../../config/index.ts";
 import { backupIdOf, findBackupRepo, openRepository } from "../../dataprotection/index.ts";
 import { errorMessage } from "../../errors/index.ts";
-import type { Credentials, HostAccess } from "../../engines/index.ts";
+import type { Credentials } from "../../engines/index.ts";
+import type { InstanceUsers } from "../../runtime/index.ts";
 import type { Store } from "../../store/index.ts";
 import type { EngineLookup } from "../cluster/index.ts";
 import { instanceLayout } from "../instance/index.ts";
@@ -16,7 +18,8 @@ export interface ResolveDeps {
   store: Store;
   engines: EngineLookup;
   keyring: BackupKeyring;
-  host: HostAccess;
+  /** Engine tools run as the OS user of the instance they work on. */
+  users: InstanceUsers;
   paths: HomePaths;
 }
 
@@ -55,7 +58,10 @@ export async function resolveBackup(deps: ResolveDeps, backup: Backup): Promise<
   const instance = { ...instanceLayout(deps.paths, target.instance), version, parameters: target.instance.spec.parameters, role: target.instance.status?.role ?? "primary" };
   const metadata = { namespace, backup: backup.metadata.name, backupUid: backup.metadata.uid, cluster: target.cluster, component: target.component, instance: target.instance.metadata.name, engine: engine.name, version: version.version, method: method.name };
   const repository = await openRepository(repo, deps.store);
-  const job: BackupJobSpec = { backupId: backupIdOf(backup), repository, keyring: deps.keyring, method, instance, account, scratchDirectory: deps.paths.backupScratchDir, host: deps.host, metadata };
+  // The tools run as the instance's user, with a scratch directory of that user's own (the others cannot reach it).
+  const user = await deps.users.userOf(target.instance);
+  const scratchDirectory = join(deps.paths.backupScratchDir, user.name);
+  const job: BackupJobSpec = { backupId: backupIdOf(backup), repository, keyring: deps.keyring, method, instance, account, scratchDirectory, host: await deps.users.hostOf(target.instance), metadata };
   const cluster = await deps.store.get<Cluster>({ kind: "Cluster", namespace, name: target.cluster });
   return { job, target, policy, repoName: repo.metadata.name, engine: engine.name, version: version.version, clusterSnapshot: cluster === undefined ? undefined : JSON.stringify(cluster.spec) };
 }

@@ -8,7 +8,8 @@ import { readdir, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Instance } from "../../api/index.ts";
 import { archiveLogFile, archivedLogFileInfo, deleteArchivedLogFile, listArchivedLogFiles, type LogArchive } from "../../dataprotection/index.ts";
-import type { ContinuousArchiving, HostAccess, InstanceLayout } from "../../engines/index.ts";
+import type { ContinuousArchiving, InstanceLayout } from "../../engines/index.ts";
+import type { InstanceUsers } from "../../runtime/index.ts";
 
 /** What the archive holds, by file name: when the server last wrote it, and its sizes. */
 export type ArchiveIndex = Map<string, { writtenAt: number; bytes: number; storedBytes: number }>;
@@ -28,7 +29,8 @@ export interface PassContext {
   continuous: ContinuousArchiving;
   /** The component's instances and where their files are. */
   instances: readonly { instance: Instance; layout: InstanceLayout }[];
-  host: HostAccess;
+  /** Spool directories belong to each instance's own OS user. */
+  users: InstanceUsers;
 }
 
 /** The archive's index, read from the repository (each file's sealed time); done once per control-plane start. */
@@ -42,13 +44,14 @@ export async function loadIndex(archive: LogArchive): Promise<ArchiveIndex> {
 }
 
 /** Make every instance hand its finished files to its spool (a new instance, too, from its first pass on). */
-export async function enableHandOver(context: Pick<PassContext, "continuous" | "instances" | "host">): Promise<void> {
-  for (const { layout } of context.instances) {
+export async function enableHandOver(context: Pick<PassContext, "continuous" | "instances" | "users">): Promise<void> {
+  for (const { instance, layout } of context.instances) {
     const flag = context.continuous.flagFile(layout);
     // An instance whose directories the instance controller has not made yet gets its flag on a later pass.
     if ((await exists(flag)) || !(await exists(layout.rootDirectory))) continue;
-    await context.host.mkdir(context.continuous.spoolDirectory(layout));
-    await context.host.writeFile(flag, "Holdfast archives the files handed over here while this file exists\n", 0o644);
+    const host = await context.users.hostOf(instance);
+    await host.mkdir(context.continuous.spoolDirectory(layout));
+    await host.writeFile(flag, "Holdfast archives the files handed over here while this file exists\n", 0o644);
   }
 }
 

@@ -70,7 +70,7 @@ export class WalArchiver {
     if (primary === undefined) return this.#fail(backup, `cluster ${cluster} has no ready primary to archive WAL from; back up again once it is Running`);
     const problem = await continuous.problem(primary.layout, resolved.job.account);
     if (problem !== undefined) return this.#fail(backup, problem);
-    await enableHandOver({ continuous, instances, host: this.#o.host });
+    await enableHandOver({ continuous, instances, users: this.#o.users });
     const labels = { ...startedMetadata(backup, resolved).labels, [BACKUP_TYPE_LABEL]: "Continuous" };
     const live = await this.#o.store.update<Backup>({ ...backup, metadata: { ...startedMetadata(backup, resolved), labels } });
     const started = now();
@@ -93,7 +93,7 @@ export class WalArchiver {
   async #pass(backup: Backup): Promise<ReconcileResult> {
     const namespace = backup.metadata.namespace ?? "default";
     const { cluster = "", component = "" } = backup.status?.source ?? {};
-    const context: PassContext = { archive: await this.#archive(backup), continuous: this.#continuous(backup), instances: await this.#instances(namespace, cluster, component), host: this.#o.host };
+    const context: PassContext = { archive: await this.#archive(backup), continuous: this.#continuous(backup), instances: await this.#instances(namespace, cluster, component), users: this.#o.users };
     const index = await this.#index(backup, context.archive);
     await enableHandOver(context);
     const moved = await drainSpools(context, index);

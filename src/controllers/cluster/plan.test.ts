@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { Backup, Cluster, Instance } from "../../api/index.ts";
+import { clusterOsUser, type Backup, type Cluster, type Instance } from "../../api/index.ts";
 import { CLUSTER_FINALIZER, restartAnnotation } from "./labels.ts";
 import { planCluster, type ResolvedComponent } from "./plan.ts";
 
@@ -158,4 +158,19 @@ test("an instance whose recorded port another program holds is moved; a stale or
     const again = planCluster({ cluster: cluster({ finalizers: [CLUSTER_FINALIZER] }), components: [component], instances: [live], existingSecrets: new Set(["pg-postgresql-account-postgres"]) }, CLUSTER_FINALIZER);
     assert.deepEqual(again.instancesToMove, [], JSON.stringify(live.spec));
   }
+});
+
+test("a new instance runs as its cluster's own OS user; a live one keeps the user its files belong to", () => {
+  const first = planCluster({ cluster: cluster(), components: [component], instances: [], existingSecrets: new Set() }, CLUSTER_FINALIZER);
+  const osUser = first.instancesToCreate[0]?.spec.osUser;
+  assert.equal(osUser, clusterOsUser("u1"));
+  const other = planCluster({ cluster: cluster({ uid: "u2" }), components: [component], instances: [], existingSecrets: new Set() }, CLUSTER_FINALIZER);
+  assert.notEqual(other.instancesToCreate[0]?.spec.osUser, osUser, "two clusters never share a user");
+  const existing = { cluster: cluster({ finalizers: [CLUSTER_FINALIZER] }), components: [{ ...component, replicas: 2 }], existingSecrets: new Set(["pg-postgresql-account-postgres"]) };
+  // Made by an older version (no osUser): it stays on the shared user, and nothing is updated for it.
+  const legacy = planCluster({ ...existing, instances: [instance("pg-postgresql-0", { phase: "Running", ready: true })] }, CLUSTER_FINALIZER);
+  assert.deepEqual(legacy.instancesToUpdate, []);
+  assert.equal(legacy.instancesToCreate[0]?.spec.osUser, osUser);
+  const own = planCluster({ ...existing, instances: [instance("pg-postgresql-0", { phase: "Running", ready: true }, { osUser })] }, CLUSTER_FINALIZER);
+  assert.deepEqual(own.instancesToUpdate, []);
 });

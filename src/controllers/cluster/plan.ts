@@ -3,7 +3,7 @@
  * to what should change. No I/O here; `act` carries the plan out.
  */
 import type { Backup, Cluster, ClusterStatus, Condition, Instance, InstanceSpec } from "../../api/index.ts";
-import { accountSecretName, instanceName } from "../../api/index.ts";
+import { accountSecretName, clusterOsUser, instanceName } from "../../api/index.ts";
 import { restartAnnotation } from "./labels.ts";
 import { portMoves, type PortMove } from "./port-moves.ts";
 import { restoreFields } from "./restore.ts";
@@ -121,6 +121,7 @@ export function desiredInstances(cluster: Cluster, components: readonly Resolved
 
 function instanceSpec(cluster: Cluster, component: ResolvedComponent, ordinal: number, live: readonly Instance[]): Omit<InstanceSpec, "port"> {
   const restartRequest = cluster.metadata.annotations?.[restartAnnotation(component.name)];
+  const osUser = osUserFor(cluster, live.find((i) => i.metadata.name === instanceName(cluster.metadata.name, component.name, ordinal)));
   return {
     engine: component.engine,
     version: component.version,
@@ -133,7 +134,21 @@ function instanceSpec(cluster: Cluster, component: ResolvedComponent, ordinal: n
     deleteData: cluster.spec.terminationPolicy !== "DoNotTerminate",
     ...(restartRequest === undefined ? {} : { restartRequest }),
     ...restoreFields(cluster, component.name, ordinal),
+    ...(osUser === undefined ? {} : { osUser }),
   };
+}
+
+/**
+ * The OS user of a new instance is its cluster's own; a live instance keeps the user its files belong to (one made
+ * by an older version has none and stays on the shared user: see docs/operations.md).
+ */
+function osUserFor(cluster: Cluster, live: Instance | undefined): string | undefined {
+  return live === undefined ? osUserOfCluster(cluster) : live.spec.osUser;
+}
+
+/** The OS user a cluster's new instances run as (decided here only, from its uid). */
+export function osUserOfCluster(cluster: Cluster): string {
+  return clusterOsUser(cluster.metadata.uid ?? `${cluster.metadata.namespace ?? "default"}/${cluster.metadata.name}`);
 }
 
 function missingSecrets(cluster: Cluster, components: readonly ResolvedComponent[], existing: ReadonlySet<string>): ClusterPlan["secretsToCreate"] {

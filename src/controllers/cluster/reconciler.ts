@@ -5,7 +5,7 @@ import { generatePassword } from "../../engines/index.ts";
 import type { Store } from "../../store/index.ts";
 import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
 import { CLUSTER_FINALIZER, LABEL_ACCOUNT, LABEL_INSTANCE, componentLabels } from "./labels.ts";
-import { planCluster, type ClusterPlan, type InstanceToCreate } from "./plan.ts";
+import { osUserOfCluster, planCluster, type ClusterPlan, type InstanceToCreate } from "./plan.ts";
 import type { PortMove } from "./port-moves.ts";
 import { resolveComponents, type EngineLookup } from "./resolve.ts";
 
@@ -17,6 +17,8 @@ export interface ClusterReconcilerOptions {
   engines: EngineLookup;
   events: EventRecorder;
   allocatePort: PortAllocator;
+  /** Removes the OS user of a deleted cluster once its instances are gone (the runtime's OsUsers.remove). */
+  releaseOsUser?: (name: string) => Promise<void>;
 }
 
 /** How often to look again while a cluster is on its way somewhere (instance changes also wake it). */
@@ -69,6 +71,8 @@ export class ClusterReconciler implements Reconciler {
     for (const name of plan.backupsToDelete ?? []) await this.#deleteBackup(live, name);
     live = await this.#writeStatus(live, plan);
     if (plan.removeFinalizer) {
+      // Every instance is gone with its data and processes: nothing of the cluster's user remains.
+      await this.#options.releaseOsUser?.(osUserOfCluster(live));
       await this.#options.store.update<Cluster>({ ...live, metadata: { ...live.metadata, finalizers: (live.metadata.finalizers ?? []).filter((f) => f !== CLUSTER_FINALIZER) } });
     }
   }

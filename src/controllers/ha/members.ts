@@ -2,7 +2,8 @@
 import type { Cluster, Instance } from "../../api/index.ts";
 import type { HomePaths } from "../../config/index.ts";
 import { UnavailableError } from "../../errors/index.ts";
-import type { Engine, EngineReplication, HostAccess, InstanceContext, ReplicationCredentials } from "../../engines/index.ts";
+import type { Engine, EngineReplication, InstanceContext, ReplicationCredentials } from "../../engines/index.ts";
+import type { InstanceUsers } from "../../runtime/index.ts";
 import type { Store } from "../../store/index.ts";
 import type { EngineLookup } from "../cluster/index.ts";
 import { instanceLayout, readAccounts, readReplicationCredentials } from "../instance/index.ts";
@@ -13,7 +14,8 @@ export interface HaServices {
   store: Store;
   engines: EngineLookup;
   events: EventRecorder;
-  host: HostAccess;
+  /** Engine commands on an instance run as its own OS user. */
+  users: InstanceUsers;
   paths: HomePaths;
 }
 

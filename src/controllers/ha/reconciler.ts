@@ -206,7 +206,7 @@ export class HaReconciler implements Reconciler {
       if (member.name === primary || !this.#needsFollow(member, leader, view.nowMs)) continue;
       try {
         const context = await contextOf(this.#o, handle.engine, member.instance);
-        await handle.replication.follow(context, { host: "127.0.0.1", port: leader.instance.spec.port }, await credentialsOf(this.#o, handle, member.instance), this.#o.host);
+        await handle.replication.follow(context, { host: "127.0.0.1", port: leader.instance.spec.port }, await credentialsOf(this.#o, handle, member.instance), await this.#o.users.hostOf(member.instance));
         await this.#o.events.record(handle.cluster, "Normal", "Repointed", `${member.name} now streams from ${primary}`);
       } catch (error) {
         await this.#o.events.record(handle.cluster, "Warning", "RepointFailed", `${member.name} could not be pointed at ${primary}: ${errorMessage(error)}`);

@@ -47,7 +47,7 @@ export class SynchronousStandbys {
       if (this.#applied.get(key) === `${pid}|${token}`) continue;
       try {
         const credentials = await credentialsOf(this.#services, handle, member.instance);
-        await replication.configureDurability(await contextOf(this.#services, handle.engine, member.instance), plan.durability, plan.standbys, credentials.admin, this.#services.host);
+        await replication.configureDurability(await contextOf(this.#services, handle.engine, member.instance), plan.durability, plan.standbys, credentials.admin, await this.#services.users.hostOf(member.instance));
         this.#applied.set(key, `${pid}|${token}`);
       } catch (error) {
         await this.#services.events.record(handle.cluster, "Warning", "DurabilityNotApplied", `${member.name}: ${errorMessage(error)}`);

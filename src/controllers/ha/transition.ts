@@ -60,7 +60,7 @@ async function promoteTarget(t: Transition, attempt: Attempt, former: Instance |
   if (attempt.reason === "Switchover" && former !== undefined && !(await caughtUp(t, former, target, attempt.credentials))) {
     return abort(t, attempt.from, `${attempt.to} did not receive all of ${attempt.from}'s WAL within ${t.settings.catchUpTimeoutMs} ms; ${attempt.from} stays primary`);
   }
-  await t.replication.promote(await contextOf(t.services, t.engine, target), attempt.credentials.admin, t.services.host);
+  await t.replication.promote(await contextOf(t.services, t.engine, target), attempt.credentials.admin, await t.services.users.hostOf(target));
   return "promoted";
 }
 
@@ -89,10 +89,11 @@ export async function fence(t: Transition, instance: Instance): Promise<void> {
   });
   if (fenced === undefined) return;
   const context = await contextOf(t.services, t.engine, fenced);
-  await t.replication.fence(context, t.services.host);
+  const host = await t.services.users.hostOf(fenced);
+  await t.replication.fence(context, host);
   await confirmStopped(t, instance.metadata.name, fenced.metadata.generation ?? 0);
   // Whatever ran meanwhile (a start that was already under way) is stopped too.
-  await t.replication.fence(context, t.services.host);
+  await t.replication.fence(context, host);
 }
 
 /** Has the instance controller seen the spec of `generation` and reported the instance stopped? */
@@ -114,10 +115,11 @@ async function confirmStopped(t: Transition, name: string, generation: number): 
 /** Wait until `target` has received everything the stopped `former` wrote, up to the switchover's catch-up timeout. */
 async function caughtUp(t: Transition, former: Instance, target: Instance, credentials: ReplicationCredentials): Promise<boolean> {
   const formerContext = await contextOf(t.services, t.engine, former);
+  const formerHost = await t.services.users.hostOf(former);
   const deadline = Date.now() + t.settings.catchUpTimeoutMs;
   while (Date.now() < deadline) {
     const seen = await t.replication.probe(target.spec.port, credentials.admin);
-    if (seen?.role === "secondary" && (await t.replication.caughtUp(formerContext, seen, t.services.host))) return true;
+    if (seen?.role === "secondary" && (await t.replication.caughtUp(formerContext, seen, formerHost))) return true;
     await sleep(POLL_MS);
   }
   return false;

@@ -1,13 +1,13 @@
 /**
  * The local runtime's instance controller (what a kubelet is to a Pod): keeps one database process per
- * Instance running as the service user, re-adopts processes that outlived a control-plane restart,
+ * Instance running as its cluster's own OS user, re-adopts processes that outlived a control-plane restart,
  * restarts crashed ones with backoff, and removes the data when the instance is deleted.
  */
 import { instanceConfigHash, instanceNeedsRestart, now, type Instance, type InstanceStatus } from "../../api/index.ts";
 import type { HomePaths } from "../../config/index.ts";
 import { ConflictError, errorMessage, UnavailableError } from "../../errors/index.ts";
 import type { CommandSpec, Credentials, Engine, EngineVersion, HostAccess, InstanceContext } from "../../engines/index.ts";
-import { canBind, createInstanceDirectories, findAdoptableProcess, removeInstanceDirectory, tailFile, type ProcessHandle, type ProcessSupervisor, type ServiceUser } from "../../runtime/index.ts";
+import { canBind, createInstanceDirectories, findAdoptableProcess, removeInstanceDirectory, tailFile, type InstanceUsers, type ProcessHandle, type ProcessSupervisor, type ServiceUser } from "../../runtime/index.ts";
 import type { Store } from "../../store/index.ts";
 import type { EngineLookup } from "../cluster/index.ts";
 import type { DataRestorer } from "../../dataprotection/index.ts";
@@ -38,8 +38,8 @@ export interface InstanceReconcilerOptions {
   engines: EngineLookup;
   events: EventRecorder;
   supervisor: ProcessSupervisor;
-  user: ServiceUser;
-  host: HostAccess;
+  /** Whom each instance runs as (one OS user per cluster). */
+  users: InstanceUsers;
   paths: HomePaths;
   /** Fills the data directory of an instance whose spec names a backup (spec.restore). */
   restorer?: DataRestorer;
@@ -51,6 +51,9 @@ interface Context {
   version: EngineVersion;
   ctx: InstanceContext;
   logFile: string;
+  /** The instance's OS user, and commands and files as that user. */
+  user: ServiceUser;
+  host: HostAccess;
 }
 
 export class InstanceReconciler implements Reconciler {
@@ -91,14 +94,15 @@ export class InstanceReconciler implements Reconciler {
     const version = (await this.#o.engines.versions(engine.name)).find((v) => v.version === instance.spec.version);
     if (!version) throw new UnavailableError(`${engine.name} ${instance.spec.version} is no longer installed on this host; run holdfast engines install`);
     const ctx: InstanceContext = { ...instanceLayout(this.#o.paths, instance), version, parameters: instance.spec.parameters, role: instance.spec.role ?? "primary" };
-    return { instance, engine, version, ctx, logFile: instanceLogFile(this.#o.paths, instance) };
+    const [user, host] = await Promise.all([this.#o.users.userOf(instance), this.#o.users.hostOf(instance)]);
+    return { instance, engine, version, ctx, logFile: instanceLogFile(this.#o.paths, instance), user, host };
   }
 
   /** The live process of this instance: the one recorded in status if it is still the same process, else one to adopt. */
   async #findProcess(c: Context): Promise<ProcessHandle | undefined> {
     const { pid, processStartTicks } = c.instance.status ?? {};
     if (pid !== undefined && processStartTicks !== undefined && (await this.#o.supervisor.isRunning(pid, processStartTicks))) return { pid, startTicks: processStartTicks };
-    const adopted = await findAdoptableProcess(c.engine.pidFile(c.ctx), c.engine.startCommand(c.ctx).command, this.#o.user);
+    const adopted = await findAdoptableProcess(c.engine.pidFile(c.ctx), c.engine.startCommand(c.ctx).command, c.user);
     if (!adopted) return undefined;
     c.instance = await this.#setStatus(c.instance, { pid: adopted.pid, processStartTicks: adopted.startTicks, startedAt: c.instance.status?.startedAt ?? now() });
     await this.#o.events.record(c.instance, "Normal", "Adopted", `re-adopted running process ${adopted.pid}`);
@@ -172,7 +176,7 @@ export class InstanceReconciler implements Reconciler {
       throw error;
     }
     const command = await this.#configure(c, accounts, upstream, arbitration);
-    const handle = await this.#o.supervisor.spawn({ command, user: this.#o.user, logFile: c.logFile, cwd: c.ctx.rootDirectory });
+    const handle = await this.#o.supervisor.spawn({ command, user: c.user, logFile: c.logFile, cwd: c.ctx.rootDirectory });
     c.instance = await this.#setStatus(c.instance, {
       phase: "Starting",
       ready: false,
@@ -197,9 +201,9 @@ export class InstanceReconciler implements Reconciler {
   async #prepare(c: Context, accounts: readonly Credentials[], upstream: UpstreamLookup): Promise<ReconcileResult | undefined> {
     // The namespace directory only needs to be traversable (not listable) by the service user.
     await mkdir(dirname(c.ctx.rootDirectory), { recursive: true, mode: 0o711 });
-    await createInstanceDirectories(c.ctx, this.#o.user);
+    await createInstanceDirectories(c.ctx, c.user);
     // A replica with a running upstream is cloned from it even when its spec names a backup.
-    const restore = upstream.kind === "ready" ? undefined : await this.#restores?.step({ instance: c.instance, engine: c.engine, context: c.ctx, accounts, host: this.#o.host }, this.#restoreWriter(c));
+    const restore = upstream.kind === "ready" ? undefined : await this.#restores?.step({ instance: c.instance, engine: c.engine, context: c.ctx, accounts, host: c.host }, this.#restoreWriter(c));
     if (restore?.kind === "running") return { requeueAfterMs: restore.requeueAfterMs };
     if (restore?.kind === "failed") throw new InitializationError(restore.message);
     if (await c.engine.isInitialized(c.ctx)) return undefined;
@@ -229,21 +233,21 @@ export class InstanceReconciler implements Reconciler {
     const replication = replicationOf(c.instance, c.engine);
     if (replication !== undefined && upstream.kind === "ready") {
       const credentials = await readReplicationCredentials(this.#o.store, c.instance, replication, accounts);
-      await replication.cloneReplica(c.ctx, { host: "127.0.0.1", port: upstream.port }, credentials, this.#o.host);
+      await replication.cloneReplica(c.ctx, { host: "127.0.0.1", port: upstream.port }, credentials, c.host);
       return;
     }
-    await c.engine.initialize(c.ctx, accounts, this.#o.host);
+    await c.engine.initialize(c.ctx, accounts, c.host);
   }
 
   /** Configuration before a start, and the command to start: an arbiter runs its own; a member asks the arbiters its role. */
   async #configure(c: Context, accounts: readonly Credentials[], upstream: UpstreamLookup, arbitration: Arbitration | undefined): Promise<CommandSpec> {
     if (arbitration?.kind === "arbiter") {
-      await arbitration.arbiter.configureArbiter(c.ctx, arbitration.group, this.#o.host);
+      await arbitration.arbiter.configureArbiter(c.ctx, arbitration.group, c.host);
       return arbitration.arbiter.arbiterCommand(c.ctx);
     }
-    await c.engine.configure(c.ctx, accounts, this.#o.host);
+    await c.engine.configure(c.ctx, accounts, c.host);
     if (arbitration?.kind === "member") {
-      const role = await arbitration.arbiter.configureMember(c.ctx, arbitration.group, this.#o.host);
+      const role = await arbitration.arbiter.configureMember(c.ctx, arbitration.group, c.host);
       const as = role.role === "primary" ? "the primary" : `a replica of 127.0.0.1:${role.upstream.port}`;
       await this.#o.events.record(c.instance, "Normal", "StartRole", `starting as ${as}, having asked the arbiters of ${arbitration.group.name} first`);
     } else {
@@ -260,7 +264,7 @@ export class InstanceReconciler implements Reconciler {
     const desired = desiredRole(upstream);
     const rejoining = desired.role === "secondary" && (await replication.lastRanAsPrimary(c.ctx));
     if (rejoining) c.instance = await this.#setStatus(c.instance, { phase: "Initializing", message: `rejoining as a replica of ${upstream.kind === "ready" ? upstream.name : "?"}` });
-    await replication.configureRole(c.ctx, desired, credentials, this.#o.host);
+    await replication.configureRole(c.ctx, desired, credentials, c.host);
     if (rejoining) await this.#recordOnClusterToo(c, "Normal", "Rejoined", `former primary rewound onto ${upstream.kind === "ready" ? upstream.name : "?"} and configured as its replica`);
   }
 

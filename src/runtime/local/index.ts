@@ -9,8 +9,9 @@ export { PortReservations, type PortReservationsOptions } from "./port-reservati
 export { isSameProcess, processExecutable, readProcessStartTicks } from "./process-identity.ts";
 export { type ExitListener, ProcessSupervisor, type StopOutcome } from "./process-supervisor.ts";
 export { CommandFailedError } from "./run-command.ts";
-export { ensureServiceUser, type ServiceUser } from "./service-user.ts";
+export { ensureServiceUser, removeServiceUser, type ServiceUser } from "./service-user.ts";
+export { type InstanceUsers, OsUsers, type OsUsersOptions } from "./os-users.ts";
 export { spawnDetached, type SpawnOptions } from "./spawn-detached.ts";
 export { tailFile } from "./tail-file.ts";
-export { ensureTraversable } from "./traversable.ts";
+export { ensureTraversable, revokeTraversal } from "./traversable.ts";
 export { LOCAL_RUNTIME_PACKAGES } from "./prerequisites.ts";

@@ -1,7 +1,8 @@
-/** The unprivileged system user databases run as. */
+/** The unprivileged system users databases run as: created, looked up and removed. */
 import { execFile } from "node:child_process";
 import { userInfo } from "node:os";
 import { promisify } from "node:util";
+import { OS_USER_NAME } from "../../api/index.ts";
 import { InvalidError, UnavailableError, errorMessage } from "../../errors/index.ts";
 
 const execFileAsync = promisify(execFile);
@@ -13,10 +14,12 @@ export interface ServiceUser {
   gid: number;
 }
 
-/** A safe POSIX user name: no leading dash, so it can never be read as an option. */
-const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
 /** Serialises useradd runs across callers and processes; /run is writable by root only. */
 const USERADD_LOCK = "/run/holdfast-useradd.lock";
+/** userdel's exit code for a user that does not exist (already removed). */
+const USERDEL_NO_SUCH_USER = 6;
+/** userdel's exit code for a user that still has processes. */
+const USERDEL_USER_BUSY = 8;
 /** useradd's exit codes meaning another caller got there first: name in use, or /etc/passwd locked. */
 const USERADD_RACE_CODES = new Set<unknown>([9, 10]);
 const RACE_RETRIES = 20;
@@ -79,7 +82,7 @@ function currentUser(): ServiceUser {
  */
 export async function ensureServiceUser(name = "holdfast"): Promise<ServiceUser> {
   if (!isRoot()) return currentUser();
-  if (!USER_NAME.test(name)) {
+  if (!OS_USER_NAME.test(name)) {
     throw new InvalidError(`Invalid service user name "${name}": use lower-case letters, digits, "_" and "-", starting with a letter or "_"`, { causes: [{ field: "serviceUser", message: "not a valid user name" }] });
   }
   for (let attempt = 0; attempt < RACE_RETRIES; attempt++) {
@@ -92,6 +95,23 @@ export async function ensureServiceUser(name = "holdfast"): Promise<ServiceUser>
     await sleep(RACE_RETRY_MS);
   }
   throw new UnavailableError(`System user ${name} could not be created: /etc/passwd stayed locked; retry, or create it with useradd --system ${name}`);
+}
+
+/**
+ * Remove the system user `name` (and its private group) if it exists; as root only. Fails while the user still has
+ * processes, so a caller retries once they are gone.
+ */
+export async function removeServiceUser(name: string): Promise<void> {
+  if (!isRoot()) return;
+  if (!OS_USER_NAME.test(name)) throw new InvalidError(`Invalid service user name "${name}"`);
+  try {
+    await execFileAsync("flock", ["--wait", "60", USERADD_LOCK, "userdel", name]);
+  } catch (error) {
+    const code = exitCodeOf(error);
+    if (code === USERDEL_NO_SUCH_USER) return;
+    const why = code === USERDEL_USER_BUSY ? "it still has running processes" : errorMessage(error);
+    throw new UnavailableError(`Could not remove system user ${name}: ${why}`, { cause: error });
+  }
 }
 
 /** spawn() options that switch to the service user; empty when not root (switching is impossible and unneeded). */

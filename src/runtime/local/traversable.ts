@@ -68,3 +68,29 @@ export async function ensureTraversable(path: string, user: ServiceUser): Promis
   }
   return changed;
 }
+
+/** Does `directory`'s ACL name `user` (by uid)? */
+async function hasUserEntry(directory: string, user: ServiceUser): Promise<boolean> {
+  const { stdout } = await runCommand({ command: "getfacl", args: ["--omit-header", "--absolute-names", "--numeric", directory] }, { timeoutMs: 10_000 });
+  return stdout.split("\n").some((line) => line.startsWith(`user:${user.uid}:`));
+}
+
+/**
+ * Take back what ensureTraversable granted `user` on the way to `path`, before the user is removed (its uid may be
+ * given to another user later). Directories that cannot be read or changed are left as they are. No-op when not root.
+ */
+export async function revokeTraversal(path: string, user: ServiceUser): Promise<string[]> {
+  if (!isRoot()) return [];
+  const changed: string[] = [];
+  for (const directory of ancestorsOf(path)) {
+    if (!(await isDirectory(directory))) continue;
+    try {
+      if (!(await hasUserEntry(directory, user))) continue;
+      await runCommand({ command: "setfacl", args: ["-x", `u:${user.uid}`, directory] }, { timeoutMs: 10_000 });
+      changed.push(directory);
+    } catch {
+      // No acl tools or no ACL support: then nothing was granted here either.
+    }
+  }
+  return changed;
+}
