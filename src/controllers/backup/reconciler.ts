@@ -13,7 +13,7 @@ import { NotFoundError, errorMessage } from "../../errors/index.ts";
 import { splitKey, withFinalizer, withoutFinalizer, type EventRecorder, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
 import { BackupJob } from "./job.ts";
 import { completedStatus, failedStatus, progressOf } from "./plan.ts";
-import { retentionAction } from "./retention.ts";
+import { expirationFor, retentionAction } from "./retention.ts";
 import { BackupRefused, resolveBackup, startedMetadata, type ResolveDeps } from "./resolve.ts";
 import { WalArchiver } from "./wal-archiver.ts";
 
@@ -81,9 +81,12 @@ export class BackupReconciler implements Reconciler {
     await resolved.job.host.mkdir(resolved.job.scratchDirectory);
     let live = await this.#o.store.update<Backup>({ ...backup, metadata: startedMetadata(backup, resolved) });
     // Running is recorded before a byte is written: a crash from here on is found and settled at the next start.
+    // The expiration is known from the start (start + retentionPeriod), as in KubeBlocks; it is acted on once finished.
+    const startTimestamp = now();
     live = await this.#setStatus(live, {
       phase: "Running",
-      startTimestamp: now(),
+      startTimestamp,
+      ...expirationFor(backup, startTimestamp),
       backupRepoName: resolved.repoName,
       path: resolved.job.backupId,
       formatVersion: "holdfast-backup/v1",
