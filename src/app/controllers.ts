@@ -11,7 +11,7 @@ import { createHaController } from "./ha-controller.ts";
 import { createDataProtectionControllers } from "./data-protection-controllers.ts";
 import { createDataRestorer } from "../dataprotection/index.ts";
 import { Controller, createEventRecorder, keyOf, ownerKeys } from "../controllers/runtime/index.ts";
-import { allocatePort, createHostAccess, ProcessSupervisor, type ServiceUser } from "../runtime/index.ts";
+import { createHostAccess, ProcessSupervisor, type PortReservations, type ServiceUser } from "../runtime/index.ts";
 import type { Store } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
 
@@ -23,6 +23,8 @@ export interface ControllerDeps {
   logger: Logger;
   /** Wraps backup data keys (the secret keyring). */
   keyring: BackupKeyring;
+  /** Host-wide port reservations for instances and endpoints. */
+  ports: PortReservations;
 }
 
 /** Build every controller; start them with `start()`. */
@@ -62,7 +64,7 @@ export function createControllers(deps: ControllerDeps): Controller[] {
       store,
       engines: deps.engines,
       events: createEventRecorder(store, "cluster-controller", logger),
-      allocatePort: (inUse) => allocatePort(DATABASE_PORT_RANGE, inUse),
+      allocatePort: (inUse) => deps.ports.allocate(DATABASE_PORT_RANGE, inUse),
     }),
   });
   const ops = new Controller({

@@ -3,7 +3,7 @@ import { ENDPOINT_PORT_RANGE, type HomePaths } from "../config/index.ts";
 import type { EngineLookup } from "../controllers/cluster/index.ts";
 import { ClusterEndpoints, HaReconciler } from "../controllers/ha/index.ts";
 import { Controller, createEventRecorder, ownerKeys } from "../controllers/runtime/index.ts";
-import { allocatePort, createHostAccess, EndpointRegistry, type ServiceUser } from "../runtime/index.ts";
+import { createHostAccess, EndpointRegistry, type PortReservations, type ServiceUser } from "../runtime/index.ts";
 import type { Store } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
 
@@ -14,6 +14,7 @@ export interface HaControllerDeps {
   user: ServiceUser;
   paths: HomePaths;
   logger: Logger;
+  ports: PortReservations;
 }
 
 /** The ha controller, keyed by cluster; stopping it closes the cluster endpoints (clients reconnect after a restart). */
@@ -21,7 +22,7 @@ export function createHaController(deps: HaControllerDeps): Controller {
   const { store, logger } = deps;
   const events = createEventRecorder(store, "ha-controller", logger);
   const registry = new EndpointRegistry();
-  const endpoints = new ClusterEndpoints({ registry, store, events, allocate: (inUse) => allocatePort(ENDPOINT_PORT_RANGE, inUse) });
+  const endpoints = new ClusterEndpoints({ registry, store, events, allocate: (inUse) => deps.ports.allocate(ENDPOINT_PORT_RANGE, inUse) });
   return new Controller({
     name: "ha",
     store,

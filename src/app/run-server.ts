@@ -1,10 +1,10 @@
 /** Start the control plane: store, keyring, engines, controllers and the API server, in one process. */
 import { mkdir } from "node:fs/promises";
 import type { Namespace } from "../api/index.ts";
-import { homePaths, type HomePaths } from "../config/index.ts";
+import { homePaths, portReservationsDirectory, type HomePaths } from "../config/index.ts";
 import { AlreadyExistsError, InvalidError, UnavailableError } from "../errors/index.ts";
 import { builtinEngines, EngineCatalog } from "../engines/index.ts";
-import { ensureServiceUser, ensureTraversable, type ServiceUser } from "../runtime/index.ts";
+import { ensureServiceUser, ensureTraversable, PortReservations, type ServiceUser } from "../runtime/index.ts";
 import { AuditLog, AuthService, Authorizer, createSecretCodec, ensureBuiltinRoles, loadOrCreateKeyring, readServingMaterial, type Keyring } from "../security/index.ts";
 import { createApiServer, type Access } from "../server/index.ts";
 import { openSqliteStore, type Store } from "../store/index.ts";
@@ -49,7 +49,8 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   const access = await openAccess(paths, keyring, store);
   const engines = new EngineCatalog(builtinEngines());
   await ensureDefaultBackupRepo(store, paths.backupsDir);
-  const controllers = createControllers({ store, engines, user, paths, logger, keyring });
+  const ports = new PortReservations({ directory: portReservationsDirectory(), home: paths.home });
+  const controllers = createControllers({ store, engines, user, paths, logger, keyring, ports });
   for (const controller of controllers) await controller.start();
   const tls = await readServingMaterial(paths.tls);
   const keys = keyOperations({ keyring, store, auth: access.auth });

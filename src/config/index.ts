@@ -1,5 +1,5 @@
 /** Where Holdfast keeps its files, resolved once at start-up and passed down. */
-import { homedir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 /** Default API server address: loopback unless the operator allows remote clients. */
@@ -11,6 +11,14 @@ export const DATABASE_PORT_RANGE = { first: 20000, last: 29999 } as const;
 
 /** Range stable endpoints (read-write, read-only) are allocated from, as Kubernetes' NodePorts. */
 export const ENDPOINT_PORT_RANGE = { first: 30000, last: 32767 } as const;
+
+/**
+ * Host-wide port reservations shared by every home on this machine (so two homes never hand out one port):
+ * `/var/lib/holdfast/ports` for root, a directory of the user's own under the temporary directory otherwise.
+ */
+export function portReservationsDirectory(uid: number = process.getuid?.() ?? 0): string {
+  return uid === 0 ? "/var/lib/holdfast/ports" : join(tmpdir(), `holdfast-${uid}`, "ports");
+}
 
 /** The Holdfast home: `--home`, else `HOLDFAST_HOME`, else `~/.holdfast`. */
 export function resolveHome(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {

@@ -5,6 +5,7 @@ export { createHostAccess } from "./host-access.ts";
 export { EndpointProxy, type EndpointOptions, type EndpointRoute } from "./endpoint-proxy.ts";
 export { EndpointRegistry } from "./endpoint-registry.ts";
 export { allocatePort, type PortRange } from "./ports.ts";
+export { PortReservations, type PortReservationsOptions } from "./port-reservations.ts";
 export { isSameProcess, processExecutable, readProcessStartTicks } from "./process-identity.ts";
 export { type ExitListener, ProcessSupervisor, type StopOutcome } from "./process-supervisor.ts";
 export { CommandFailedError } from "./run-command.ts";
