@@ -5,6 +5,7 @@ import type { DeleteOptions, Store } from "../store/index.ts";
 import type { Admission, WriteTarget } from "./admission/index.ts";
 import type { Exchange, Outcome, Reply } from "./endpoint.ts";
 import { MethodNotAllowedError } from "./http-errors.ts";
+import { fieldValidationOf, warningHeader } from "./field-validation.ts";
 import { applyMergePatch } from "./merge-patch.ts";
 import { hasBody, requireMediaType } from "./request-body.ts";
 import type { ResourceRoute } from "./route.ts";
@@ -36,8 +37,9 @@ async function serveCollection(deps: ResourceDeps, route: ResourceRoute, method:
   if (method === "GET") return { status: 200, body: await list(deps.store, route, query) };
   if (method === "POST" && (route.namespace !== undefined || !route.kind.namespaced)) {
     requireMediaType(exchange.request, "application/json");
-    const object = await deps.admission.admitWrite(targetOf(route, exchange), await exchange.body(), undefined);
-    return { status: 201, body: await deps.store.create(object) };
+    const target = writeTargetOf(route, exchange);
+    const object = await deps.admission.admitWrite(target, await exchange.body(), undefined);
+    return written(target, 201, await deps.store.create(object));
   }
   throw notAllowed(method, route, "GET (list, ?watch=true) and, within a namespace, POST");
 }
@@ -51,19 +53,20 @@ async function list(store: Store, route: ResourceRoute, query: URLSearchParams):
 
 async function serveObject(deps: ResourceDeps, route: NamedRoute, method: string, exchange: Exchange): Promise<Reply> {
   const { store, admission } = deps;
-  const target = targetOf(route, exchange);
   switch (method) {
     case "GET":
       return { status: 200, body: await mustGet(store, route) };
     case "PUT": {
+      const target = writeTargetOf(route, exchange);
       requireMediaType(exchange.request, "application/json");
       const body = await exchange.body();
       const old = await mustGet(store, route);
-      return { status: 200, body: await store.update(await admission.admitWrite(target, body, old)) };
+      return written(target, 200, await store.update(await admission.admitWrite(target, body, old)));
     }
     case "PATCH": {
+      const target = writeTargetOf(route, exchange);
       const old = await patchTarget(store, route, exchange);
-      return { status: 200, body: await store.update(await admission.admitWrite(target, old.merged, old.current)) };
+      return written(target, 200, await store.update(await admission.admitWrite(target, old.merged, old.current)));
     }
     case "DELETE":
       return { status: 200, body: await remove(deps, route, exchange) };
@@ -74,17 +77,18 @@ async function serveObject(deps: ResourceDeps, route: NamedRoute, method: string
 
 async function serveStatus(deps: ResourceDeps, route: NamedRoute, method: string, exchange: Exchange): Promise<Reply> {
   const { store, admission } = deps;
-  const target = targetOf(route, exchange);
   if (method === "GET") return { status: 200, body: await mustGet(store, route) };
   if (method === "PUT") {
+    const target = writeTargetOf(route, exchange);
     requireMediaType(exchange.request, "application/json");
     const body = await exchange.body();
     const old = await mustGet(store, route);
-    return { status: 200, body: await store.updateStatus(await admission.admitWrite(target, body, old)) };
+    return written(target, 200, await store.updateStatus(await admission.admitWrite(target, body, old)));
   }
   if (method === "PATCH") {
+    const target = writeTargetOf(route, exchange);
     const patched = await patchTarget(store, route, exchange);
-    return { status: 200, body: await store.updateStatus(await admission.admitWrite(target, patched.merged, patched.current)) };
+    return written(target, 200, await store.updateStatus(await admission.admitWrite(target, patched.merged, patched.current)));
   }
   throw notAllowed(method, route, "GET, PUT and PATCH on status");
 }
@@ -123,9 +127,19 @@ async function deleteOptions(exchange: Exchange): Promise<DeleteOptions> {
   return options;
 }
 
-/** Where a write goes and who asks (admission checks that RBAC objects grant nothing the requester lacks). */
-function targetOf(route: ResourceRoute, exchange: Exchange): WriteTarget {
-  return { kind: route.kind, namespace: route.namespace, name: route.name, subresource: route.subresource, requester: exchange.identity };
+/**
+ * Where a write goes, who asks (admission checks that RBAC objects grant nothing the requester lacks), what to do
+ * with unknown fields (`?fieldValidation=`), and where admission leaves its warnings.
+ */
+function writeTargetOf(route: ResourceRoute, exchange: Exchange): WriteTarget & { warnings: string[] } {
+  const fieldValidation = fieldValidationOf(exchange.query);
+  return { kind: route.kind, namespace: route.namespace, name: route.name, subresource: route.subresource, requester: exchange.identity, fieldValidation, warnings: [] };
+}
+
+/** The reply to a write, with admission's warnings in a `Warning` header as the Kubernetes API server sends them. */
+function written(target: { warnings: readonly string[] }, status: number, body: Resource): Reply {
+  const warning = warningHeader(target.warnings);
+  return warning === undefined ? { status, body } : { status, body, headers: { Warning: warning } };
 }
 
 function refOf(route: NamedRoute): ObjectRef {
