@@ -55,7 +55,8 @@ interface Def {
 }
 
 function defOf(schema: Schema): Def {
-  return schema._zod.def as unknown as Def;
+  const def: unknown = schema._zod.def;
+  return def as Def;
 }
 
 /** The schema inside optional/default/nullable/pipe/lazy wrappers, with the support note found on the way. */
@@ -88,18 +89,23 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** The fields of `value` that `schema` does not name, and `value` without them (Kubernetes' pruning). */
 export function pruneUnknownFields(schema: Schema, value: unknown, path: readonly PropertyKey[] = []): { value: unknown; unknown: string[] } {
   const inner = unwrapSchema(schema).schema;
+  const type = inner === undefined ? undefined : defOf(inner).type;
   if (inner === undefined) return { value, unknown: [] };
-  const def = defOf(inner);
-  if (def.type === "array" && Array.isArray(value) && def.element !== undefined) {
-    const element = def.element;
-    const items = value.map((item, i) => pruneUnknownFields(element, item, [...path, i]));
+  if (type === "array" && Array.isArray(value)) {
+    const element = childSchema(inner, 0);
+    const items = value.map((item: unknown, i) => (element === undefined ? { value: item, unknown: [] } : pruneUnknownFields(element, item, [...path, i])));
     return { value: items.map((i) => i.value), unknown: items.flatMap((i) => i.unknown) };
   }
-  if (!isRecord(value) || (def.type !== "object" && def.type !== "record")) return { value, unknown: [] };
+  if (!isRecord(value) || (type !== "object" && type !== "record")) return { value, unknown: [] };
+  return pruneObject(inner, value, path);
+}
+
+/** pruneUnknownFields for an object (or map) value. */
+function pruneObject(schema: Schema, value: Record<string, unknown>, path: readonly PropertyKey[]): { value: Record<string, unknown>; unknown: string[] } {
   const kept: Record<string, unknown> = {};
   const unknown: string[] = [];
   for (const [key, child] of Object.entries(value)) {
-    const childType = childSchema(inner, key);
+    const childType = childSchema(schema, key);
     // null deletes in a merge patch: nothing to warn about.
     if (childType === undefined && child !== null) {
       unknown.push(fieldPath([...path, key]));

@@ -133,17 +133,34 @@ export function scalingSwitchover(ops: OpsRequest, cluster: Cluster, component: 
 /** What one component still waits for before it runs at `to` instances, numbered 0 to to-1, all ready and (replicated) one primary with following replicas; undefined when nothing. */
 export function componentWaitingFor(cluster: Cluster, plan: ScalingPlan, instances: readonly Instance[]): string | undefined {
   const all = instances.filter((i) => i.spec.componentName === plan.component);
-  const where = `component ${plan.component}`;
-  if (all.length !== plan.to || all.some((i) => i.metadata.deletionTimestamp !== undefined || i.spec.ordinal >= plan.to)) return `${where} to have ${plan.to} instances (it has ${all.length})`;
+  const misplaced = all.some((i) => i.metadata.deletionTimestamp !== undefined || i.spec.ordinal >= plan.to);
+  if (all.length !== plan.to || misplaced) return `component ${plan.component} to have ${plan.to} instances (it has ${all.length})`;
   const unready = all.find((i) => i.status?.ready !== true);
   if (unready !== undefined) return `instance ${unready.metadata.name} to be ready (it is ${unready.status?.phase ?? "Pending"})`;
+  return rolesWaitingFor(cluster, plan, all);
+}
+
+/** What the members of a replicated component still wait for: the primary in its role, every other one following it. */
+function rolesWaitingFor(cluster: Cluster, plan: ScalingPlan, members: readonly Instance[]): string | undefined {
   const record = cluster.status?.replication?.[plan.component];
-  if (record?.currentPrimary === undefined) return undefined;
-  if (record.targetPrimary !== record.currentPrimary) return `${where} to finish changing its primary to ${record.targetPrimary ?? "?"}`;
-  const behind = all.find((i) => (i.metadata.name === record.currentPrimary ? i.status?.role !== "primary" : i.status?.role !== "secondary" || !plan.replicaFollows(i.status.replication?.state)));
-  if (behind === undefined) return undefined;
-  const link = behind.status?.replication?.state ?? "not reported";
-  return `instance ${behind.metadata.name} to follow the primary ${record.currentPrimary} (role ${behind.status?.role ?? "unknown"}, replication link ${link})`;
+  const primary = record?.currentPrimary;
+  if (primary === undefined) return undefined;
+  if (record?.targetPrimary !== primary) return `component ${plan.component} to finish changing its primary to ${record?.targetPrimary ?? "?"}`;
+  const behind = members.find((i) => !inRole(i, primary, plan));
+  return behind === undefined ? undefined : notFollowing(behind, primary);
+}
+
+function notFollowing(instance: Instance, primary: string): string {
+  const role = instance.status?.role ?? "unknown";
+  const link = instance.status?.replication?.state ?? "not reported";
+  return `instance ${instance.metadata.name} to follow the primary ${primary} (role ${role}, replication link ${link})`;
+}
+
+/** Is `instance` the primary in its role, or a secondary following it (the engine says what following is)? */
+function inRole(instance: Instance, primary: string, plan: ScalingPlan): boolean {
+  const status = instance.status;
+  if (instance.metadata.name === primary) return status?.role === "primary";
+  return status?.role === "secondary" && plan.replicaFollows(status.replication?.state);
 }
 
 /** Progress of a HorizontalScaling: a component is done once it runs at its new size in its roles. */

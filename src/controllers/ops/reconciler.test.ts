@@ -61,9 +61,9 @@ describe("OpsRequest controller: timeouts", () => {
     const running = (await get("start-stuck")) ?? assert.fail("stored");
     await store.updateStatus<OpsRequest>({ ...running, status: { ...running.status, startTimestamp: new Date(Date.now() - (DEFAULT_OPS_TIMEOUT_SECONDS + 1) * 1000).toISOString() } });
     await controller().reconcile("demo/start-stuck");
-    const failed = await get("start-stuck");
-    assert.equal(failed?.status?.phase, "Failed");
-    assert.match(failed?.status?.message ?? "", /Start did not finish within 1800s \(the default; set spec\.timeoutSeconds to allow longer\)/);
+    const failed = (await get("start-stuck"))?.status ?? assert.fail("stored");
+    assert.equal(failed.phase, "Failed");
+    assert.match(failed.message ?? "", /Start did not finish within 1800s \(the default; set spec\.timeoutSeconds to allow longer\)/);
     assert.ok(events.some((e) => e.reason === "OpsRequestFailed"));
 
     await controller().reconcile("demo/restart-after");
@@ -73,8 +73,8 @@ describe("OpsRequest controller: timeouts", () => {
   it("one with timeoutSeconds fails after it, naming what it waited for", async () => {
     await stuck("start-short", 5, { timeoutSeconds: 2 });
     await controller().reconcile("demo/start-short");
-    const failed = await get("start-short");
-    assert.equal(failed?.status?.phase, "Failed");
-    assert.match(failed?.status?.message ?? "", /^Start did not finish within 2s: 0\/0 done/);
+    const failed = (await get("start-short"))?.status ?? assert.fail("stored");
+    assert.equal(failed.phase, "Failed");
+    assert.match(failed.message ?? "", /^Start did not finish within 2s: 0\/0 done/);
   });
 });
