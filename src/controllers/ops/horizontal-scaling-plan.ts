@@ -172,8 +172,13 @@ export function horizontalScalingProgress(ops: OpsRequest, cluster: Cluster, ins
   const crashed = instances.find((i) => plans.some((p) => p.component === i.spec.componentName) && i.status?.phase === "Failed");
   if (crashed !== undefined) return { done: 0, total: plans.length, finished: false, failure: `instance ${crashed.metadata.name} failed: ${crashed.status?.message ?? "unknown reason"}` };
   const waiting = plans.map((p) => componentWaitingFor(cluster, p, instances)).filter((w) => w !== undefined);
-  const done = plans.length - waiting.length;
+  const first = specWaitingFor(cluster, plans) ?? waiting[0];
+  return { done: plans.length - waiting.length, total: plans.length, finished: first === undefined, ...(first === undefined ? {} : { waitingFor: first }) };
+}
+
+/** What the cluster's spec and its controller still wait for: the new counts written, then seen. */
+function specWaitingFor(cluster: Cluster, plans: readonly ScalingPlan[]): string | undefined {
+  if (!replicasApplied(cluster, plans)) return "the new replica counts to be applied";
   const seen = (cluster.status?.observedGeneration ?? 0) >= (cluster.metadata.generation ?? 0);
-  const first = !replicasApplied(cluster, plans) ? "the new replica counts to be applied" : !seen ? "the cluster controller to see the new replica counts" : waiting[0];
-  return { done, total: plans.length, finished: first === undefined, ...(first === undefined ? {} : { waitingFor: first }) };
+  return seen ? undefined : "the cluster controller to see the new replica counts";
 }
