@@ -6,8 +6,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Cluster, Instance, OpsRequest } from "../../src/api/index.ts";
-import { redisCli, startDemoServer } from "../helpers/clients.ts";
-import { eventually, run, type TestServer } from "../helpers/harness.ts";
+import { installedRedisVersion, redisCli, startDemoServer } from "../helpers/clients.ts";
+import { eventually, type TestServer } from "../helpers/harness.ts";
 import { example, exampleWith } from "../helpers/manifests.ts";
 
 const NS = "demo";
@@ -24,12 +24,6 @@ before(async () => {
 after(async () => {
   await server.destroy();
 });
-
-async function installedRedisVersion(): Promise<string> {
-  const match = /v=(\d+\.\d+\.\d+)/.exec((await run("redis-server", ["--version"])).stdout);
-  if (!match?.[1]) throw new Error("cannot tell the installed Redis version");
-  return match[1];
-}
 
 async function instances(): Promise<Instance[]> {
   const list = await server.api<{ items: Instance[] }>(`/apis/holdfast.io/v1alpha1/namespaces/${NS}/instances`);
