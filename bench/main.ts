@@ -1,6 +1,7 @@
 /** `npm run bench -- NAME`: run one benchmark (or all) and print its figures next to the raw tool's. */
 import { apiBenchmark } from "./api.ts";
 import { auditBenchmark } from "./audit.ts";
+import { auditQueryBenchmark } from "./audit-query.ts";
 import { failoverBenchmark } from "./failover.ts";
 import { backupFormatBenchmark } from "./backup-format.ts";
 import { backupBenchmark } from "./backup.ts";
@@ -9,6 +10,7 @@ import { provisionBenchmark } from "./provision.ts";
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   provision: provisionBenchmark,
   audit: auditBenchmark,
+  "audit-query": auditQueryBenchmark,
   api: apiBenchmark,
   failover: failoverBenchmark,
   "backup-format": backupFormatBenchmark,

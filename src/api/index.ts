@@ -16,3 +16,4 @@ export * from "./backup-policy.ts";
 export * from "./backup.ts";
 export * from "./backup-schedule.ts";
 export * from "./cluster-restore.ts";
+export * from "./names.ts";

@@ -15,15 +15,16 @@ export type AuditVerification =
   | { ok: true; records: number; checkpoints: number; lastCheckpointAt?: string }
   | { ok: false; seq: number; line: number; problem: string; file: string; record?: string };
 
-/** Verify the audit log of `home` with the public key beside its signing key. */
-export async function verifyHomeAuditLog(home: string): Promise<AuditVerification> {
+/** Verify the audit log of `home` with the public key beside its signing key; `expectCheckpoint`: a checkpoint kept off the host. */
+export async function verifyHomeAuditLog(home: string, expectCheckpoint?: string): Promise<AuditVerification> {
   const paths = homePaths(home);
   if (!existsSync(paths.auditDir)) {
     throw new CliError(`there is no audit log in ${paths.auditDir}: the server writes it from its first start; pass --home DIR to verify another home`);
   }
   const { AUDIT_LOG_FILE, auditPublicKeyFile, readAuditRecords, verifyAuditLog } = await import("../security/index.ts");
   const file = join(paths.auditDir, AUDIT_LOG_FILE);
-  const result = await verifyAuditLog({ directory: paths.auditDir, publicKeyFile: auditPublicKeyFile(paths.auditSigningKey) });
+  const publicKeyFile = auditPublicKeyFile(paths.auditSigningKey);
+  const result = await verifyAuditLog({ directory: paths.auditDir, publicKeyFile, ...(expectCheckpoint === undefined ? {} : { expectCheckpointFile: expectCheckpoint }) });
   if (!result.ok) {
     const record = result.line > 0 ? await lineOf(file, result.line) : undefined;
     return { ...result, file, ...(record === undefined ? {} : { record }) };
@@ -76,8 +77,13 @@ export function describeVerification(result: AuditVerification): string {
     const last = result.lastCheckpointAt === undefined ? "no checkpoint yet" : `last checkpoint at ${result.lastCheckpointAt}`;
     return `audit log verified: ${result.records} records, ${result.checkpoints} checkpoints, ${last}\n`;
   }
-  const where = result.line === 0 ? join(dirname(result.file), "checkpoint.json") : `line ${result.line} of ${result.file}`;
+  const where = result.line === 0 ? checkpointFileOf(result) : `line ${result.line} of ${result.file}`;
   const lines = [`audit log verification FAILED: first bad record at seq ${result.seq} (${where})`, `  problem: ${result.problem}`];
   if (result.record !== undefined) lines.push(`  record:  ${result.record}`);
   return `${lines.join("\n")}\n`;
+}
+
+/** The checkpoint file a problem at line 0 is about: the expected one when named in the problem, else checkpoint.json. */
+function checkpointFileOf(result: Extract<AuditVerification, { ok: false }>): string {
+  return result.problem.includes("expected checkpoint") ? "the expected checkpoint" : join(dirname(result.file), "checkpoint.json");
 }

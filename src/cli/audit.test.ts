@@ -125,6 +125,31 @@ describe("holdfast audit verify", () => {
     );
   });
 
+  it("with --expect-checkpoint, detects the tail cut back to an earlier checkpoint that replaced checkpoint.json", async () => {
+    const exported = join(pristine, "..", `${pristine.split("/").at(-1) ?? "x"}-exported.json`);
+    cpSync(join(homePaths(pristine).auditDir, "checkpoint.json"), exported);
+    try {
+      await withHome(
+        (file) => {
+          rewrite(file, (records) => records.splice(22));
+          writeFileSync(join(file, "..", "checkpoint.json"), `${readFileSync(file, "utf8").trim().split("\n").at(-1) ?? ""}\n`);
+        },
+        async (home) => {
+          assert.equal(await runAudit(capture().ctx, ["verify", "--home", home]), 0, "the home alone cannot show it");
+          const io = capture();
+          assert.equal(await runAudit(io.ctx, ["verify", "--home", home, "--expect-checkpoint", exported]), 1);
+          assert.match(io.out(), /first bad record at seq 23 \(line 23 of .*\)\n {2}problem: the log ends at seq 22 but the expected checkpoint \(.*\) covers seq 28/);
+          const forged = capture();
+          writeFileSync(exported, "{}\n");
+          assert.equal(await runAudit(forged.ctx, ["verify", "--home", home, "--expect-checkpoint", exported]), 1);
+          assert.match(forged.out(), /at seq 0 \(the expected checkpoint\)\n {2}problem: the expected checkpoint \(.*\) is not a valid checkpoint/);
+        },
+      );
+    } finally {
+      rmSync(exported, { force: true });
+    }
+  });
+
   it("detects a forged checkpoint.json and points at that file", async () => {
     await withHome(
       (file) => writeFileSync(join(file, "..", "checkpoint.json"), "{}\n"),

@@ -16,7 +16,7 @@ export const AUDIT_HELP = `Read and check the tamper-evident audit log.
 Usage:
   holdfast audit list [--user U] [--verb V] [--resource R] [--since 1h|TIME] [--limit N] [-o json|wide]
   holdfast audit export [--user U] [--verb V] [--resource R] [--since 1h|TIME] [--limit N]
-  holdfast audit verify [--home DIR] [-o json]
+  holdfast audit verify [--home DIR] [--expect-checkpoint FILE] [-o json]
 
 Examples:
   holdfast audit list --since 1h
@@ -72,12 +72,22 @@ Runs locally and needs no server, only read access to the home's audit directory
 the public key beside its audit signing key. Exits 0 when the log is intact and 1 at the
 first bad record, naming its sequence number, its line and what is wrong with it.
 
+Cutting the log back to an earlier checkpoint and putting that checkpoint in
+checkpoint.json cannot be seen from the home alone: keep copies of checkpoint.json
+where the host's users cannot change them, and pass the latest with --expect-checkpoint.
+The log must then still hold that checkpoint, unchanged.
+
 Usage:
-  holdfast audit verify [--home DIR] [-o json]
+  holdfast audit verify [--home DIR] [--expect-checkpoint FILE] [-o json]
 
 Examples:
   holdfast audit verify
   holdfast audit verify --home /var/lib/holdfast -o json
+  holdfast audit verify --expect-checkpoint /mnt/offsite/holdfast-checkpoint.json
+
+Options:
+      --expect-checkpoint FILE  A checkpoint copied off the host earlier (checkpoint.json);
+                                fail unless the log still holds it unchanged
 `;
 
 const FILTER_FLAGS = {
@@ -139,7 +149,8 @@ async function runExport(ctx: CliContext, args: ParsedArgs): Promise<number> {
 async function runVerify(ctx: CliContext, args: ParsedArgs): Promise<number> {
   expectPositionals(args, [], "audit verify");
   const format = outputOf(args.values, ["json"], "audit verify");
-  const result = await verifyHomeAuditLog(homeOf(ctx, args.values));
+  const expectCheckpoint = stringFlag(args.values, "expect-checkpoint");
+  const result = await verifyHomeAuditLog(homeOf(ctx, args.values), expectCheckpoint);
   ctx.io.out(format === "json" ? toJson(result) : describeVerification(result));
   return result.ok ? 0 : 1;
 }
@@ -150,7 +161,7 @@ const AUDIT_GROUP: CommandGroup = {
   subcommands: {
     list: { help: LIST_HELP, flags: { ...FILTER_FLAGS, ...OUTPUT_FLAG }, run: runList },
     export: { help: EXPORT_HELP, flags: FILTER_FLAGS, run: runExport },
-    verify: { help: VERIFY_HELP, flags: OUTPUT_FLAG, run: runVerify },
+    verify: { help: VERIFY_HELP, flags: { ...OUTPUT_FLAG, "expect-checkpoint": { type: "string" } }, run: runVerify },
   },
 };
 

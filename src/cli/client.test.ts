@@ -5,7 +5,8 @@ import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { findKind } from "../api/index.ts";
 import type { KindInfo } from "../api/index.ts";
-import { ApiClient, ApiError, ServerUnreachableError, apiErrorFrom, parseNdjson, resourcePath } from "./client.ts";
+import { CliError } from "./args.ts";
+import { ApiClient, ApiError, ServerUnreachableError, apiErrorFrom, assertNoDotSegments, parseNdjson, resourcePath } from "./client.ts";
 
 function kind(name: string): KindInfo {
   const info = findKind(name);
@@ -18,7 +19,6 @@ test("resourcePath builds core, grouped, cluster-scoped and all-namespaces paths
   assert.equal(resourcePath(kind("secrets"), "demo", "pg-postgresql-account-postgres"), "/api/v1/namespaces/demo/secrets/pg-postgresql-account-postgres");
   assert.equal(resourcePath(kind("cl"), "demo"), "/apis/apps.kubeblocks.io/v1/namespaces/demo/clusters");
   assert.equal(resourcePath(kind("ops"), undefined), "/apis/operations.kubeblocks.io/v1alpha1/opsrequests");
-  assert.equal(resourcePath(kind("inst"), "a b", "x/y"), "/apis/holdfast.io/v1alpha1/namespaces/a%20b/instances/x%2Fy");
 });
 
 test("apiErrorFrom reads Status bodies and copes with anything else", () => {
@@ -81,4 +81,15 @@ test("the client sends JSON, reads Status errors over HTTP and treats 404 as abs
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+});
+
+test("resourcePath never builds a path whose name or namespace the kind does not accept", () => {
+  for (const name of ["..", ".", "%2e%2e", "a/b", "UPPER", ""]) {
+    assert.throws(() => resourcePath(kind("secrets"), "demo", name), CliError, `secret name ${JSON.stringify(name)}`);
+  }
+  assert.throws(() => resourcePath(kind("secrets"), "..", "x"), CliError);
+  assert.throws(() => resourcePath(kind("ns"), undefined, "a.b"), CliError, "namespaces are DNS labels");
+  assert.equal(resourcePath(kind("clusterroles"), undefined, "system:basic-user"), "/apis/rbac.authorization.k8s.io/v1/clusterroles/system%3Abasic-user");
+  assert.throws(() => assertNoDotSegments("/apis/authentication.holdfast.io/v1alpha1/apitokens/%2E%2e"), CliError);
+  assert.doesNotThrow(() => assertNoDotSegments("/api/v1/namespaces/demo?x=.."));
 });

@@ -1,5 +1,5 @@
 /** A small client for the Holdfast HTTP API, which follows Kubernetes' paths, verbs and Status errors. */
-import { apiVersionOf, kindOf } from "../api/index.ts";
+import { apiVersionOf, kindOf, namespaceNameProblem, objectNameProblem } from "../api/index.ts";
 import type { KindInfo, Resource, StatusBody } from "../api/index.ts";
 import { CliError } from "./args.ts";
 import { Agent, fetch as undiciFetch, type Response as UndiciResponse } from "undici";
@@ -57,6 +57,8 @@ export interface WatchEvent {
 /** Options of list and watch calls. */
 export interface ListOptions {
   labelSelector?: string;
+  /** A field selector such as `metadata.name=pg` or `involvedObject.name=pg,involvedObject.kind=Cluster`. */
+  fieldSelector?: string;
   resourceVersion?: string;
   signal?: AbortSignal;
 }
@@ -74,13 +76,36 @@ const REASON_BY_CODE: Record<number, string> = {
   503: "ServiceUnavailable",
 };
 
-/** The URL path of a kind's collection, or of one object when `name` is given. */
+/**
+ * The URL path of a kind's collection, or of one object when `name` is given. A name or namespace the kind does not
+ * accept is refused here: `..` would otherwise address the namespace itself once the URL is resolved.
+ */
 export function resourcePath(info: KindInfo, namespace: string | undefined, name?: string): string {
   let path = info.group === "" ? `/api/${info.version}` : `/apis/${info.group}/${info.version}`;
-  if (info.namespaced && namespace !== undefined) path += `/namespaces/${encodeURIComponent(namespace)}`;
+  if (info.namespaced && namespace !== undefined) path += `/namespaces/${encodeURIComponent(checkedNamespace(namespace))}`;
   path += `/${info.plural}`;
-  if (name !== undefined) path += `/${encodeURIComponent(name)}`;
+  if (name !== undefined) path += `/${encodeURIComponent(checkedName(info, name))}`;
   return path;
+}
+
+function checkedName(info: KindInfo, name: string): string {
+  const problem = objectNameProblem(info, name);
+  if (problem !== undefined) throw new CliError(`${JSON.stringify(name)} is not a valid ${info.singular} name (metadata.name): it ${problem}`);
+  return name;
+}
+
+function checkedNamespace(namespace: string): string {
+  const problem = namespaceNameProblem(namespace);
+  if (problem !== undefined) throw new CliError(`${JSON.stringify(namespace)} is not a valid namespace name (metadata.namespace): it ${problem}`);
+  return namespace;
+}
+
+/** Refuse a path with a `.` or `..` segment (plain or percent-encoded): URL resolution would send it elsewhere. */
+export function assertNoDotSegments(path: string): void {
+  const segments = (path.split("?", 1)[0] ?? "").split("/").map((segment) => segment.replace(/%2e/gi, "."));
+  if (segments.some((segment) => segment === "." || segment === "..")) {
+    throw new CliError(`refusing to send a request to ${JSON.stringify(path)}: a name cannot be "." or ".."`);
+  }
 }
 
 /** The kind of a manifest object; throws a CliError naming an unknown apiVersion/kind. */
@@ -191,7 +216,8 @@ export class ApiClient {
 
   /** List a kind in one namespace, or in all namespaces when `namespace` is undefined. */
   async list(info: KindInfo, namespace: string | undefined, options: ListOptions = {}): Promise<ResourceList> {
-    const query = options.labelSelector === undefined ? "" : `?labelSelector=${encodeURIComponent(options.labelSelector)}`;
+    const params = selectorParams(options);
+    const query = params.size === 0 ? "" : `?${params.toString()}`;
     const list = (await this.request("GET", resourcePath(info, namespace) + query)) as Partial<ResourceList>;
     const items = (list.items ?? []).map((item) => ({ ...item, apiVersion: item.apiVersion || apiVersionOf(info), kind: item.kind || info.kind }));
     return { items, metadata: list.metadata ?? {} };
@@ -219,9 +245,9 @@ export class ApiClient {
 
   /** Stream changes after `resourceVersion` until the server ends the stream or `signal` aborts. */
   async *watch(info: KindInfo, namespace: string | undefined, options: ListOptions = {}): AsyncGenerator<WatchEvent> {
-    const params = new URLSearchParams({ watch: "true" });
+    const params = selectorParams(options);
+    params.set("watch", "true");
     if (options.resourceVersion !== undefined) params.set("resourceVersion", options.resourceVersion);
-    if (options.labelSelector !== undefined) params.set("labelSelector", options.labelSelector);
     const response = await this.send("GET", `${resourcePath(info, namespace)}?${params.toString()}`, undefined, undefined, options.signal);
     if (!response.ok) throw apiErrorFrom(response.status, await response.text());
     if (!response.body) return;
@@ -254,6 +280,7 @@ export class ApiClient {
   }
 
   private async send(method: string, path: string, body: unknown, contentType?: string, signal?: AbortSignal): Promise<UndiciResponse> {
+    assertNoDotSegments(path);
     const headers: Record<string, string> = { accept: "application/json" };
     if (body !== undefined) headers["content-type"] = contentType ?? "application/json";
     try {
@@ -268,6 +295,13 @@ export class ApiClient {
       throw new ServerUnreachableError(this.baseUrl, networkDetail(error));
     }
   }
+}
+
+function selectorParams(options: ListOptions): URLSearchParams {
+  const params = new URLSearchParams();
+  if (options.labelSelector !== undefined) params.set("labelSelector", options.labelSelector);
+  if (options.fieldSelector !== undefined) params.set("fieldSelector", options.fieldSelector);
+  return params;
 }
 
 /** Split a byte stream of newline-delimited JSON into watch events. */

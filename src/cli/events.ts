@@ -12,11 +12,17 @@ export function isAbout(event: Resource, object: Resource): boolean {
   return text(event, "involvedObject.kind") === object.kind && text(event, "involvedObject.name") === object.metadata.name;
 }
 
+/** The field selector of the events about an object (the server selects them; `isAbout` then checks the uid). */
+export function eventSelectorFor(object: Resource): string {
+  const escape = (value: string): string => value.replace(/[\\,=]/g, (char) => `\\${char}`);
+  return `involvedObject.kind=${escape(object.kind)},involvedObject.name=${escape(object.metadata.name)}`;
+}
+
 /** Events about an object, oldest first. */
 export async function eventsFor(client: ApiClient, object: Resource): Promise<Resource[]> {
   const info = findKind("Event");
   if (!info) return [];
-  const list = await client.list(info, object.metadata.namespace);
+  const list = await client.list(info, object.metadata.namespace, { fieldSelector: eventSelectorFor(object) });
   return list.items
     .filter((event) => isAbout(event, object))
     .sort((a, b) => text(a, "lastTimestamp").localeCompare(text(b, "lastTimestamp")));

@@ -106,7 +106,12 @@ function printTable(ctx: CliContext, request: GetRequest, objects: readonly Reso
 
 async function watchChanges(ctx: CliContext, client: ApiClient, request: GetRequest, from: { resourceVersion: string | undefined; widths: number[] }): Promise<void> {
   const table = tableFor(request.info, request.format === "wide", request.namespace === undefined);
-  const options = { ...(from.resourceVersion === undefined ? {} : { resourceVersion: from.resourceVersion }), ...(request.selector === undefined ? {} : { labelSelector: request.selector }) };
+  const only = request.names.length === 1 ? request.names[0] : undefined;
+  const options = {
+    ...(from.resourceVersion === undefined ? {} : { resourceVersion: from.resourceVersion }),
+    ...(request.selector === undefined ? {} : { labelSelector: request.selector }),
+    ...(only === undefined ? {} : { fieldSelector: `metadata.name=${only}` }),
+  };
   for await (const event of client.watch(request.info, request.namespace, options)) {
     if (event.type === "BOOKMARK") continue;
     if (event.type === "ERROR") throw new ApiError(500, "WatchError", text(event.object, "message", "the watch failed"));

@@ -29,7 +29,9 @@ Run "holdfast token SUBCOMMAND --help" for the flags of each.
 const CREATE_HELP = `Create an API token. The token is shown once: store it right away.
 
 Programs use it as HOLDFAST_TOKEN=<token> for the CLI, or as the header
-"Authorization: Bearer <token>". It acts with the roles of its user.
+"Authorization: Bearer <token>". It acts with the roles of its user. It never
+outlives the credential you create it with: made with a token, it expires with
+it and is revoked with it; made in a session, it is revoked when you log out.
 
 Usage:
   holdfast token create --name NAME --expires DURATION [--user USER] [-o json]
@@ -41,7 +43,8 @@ Examples:
 Options:
       --name NAME          What the token is for (shown in lists and audit records)
       --expires DURATION   Lifetime: 90m, 12h, 30d, 2w, 1y (units s, m, h, d, w, y); the server allows at most 1y
-      --user USER          Create it for another user (needs the cluster-admin role; default: yourself)
+      --user USER          Create it for another user: needs create on apitokens and every permission
+                           of that user, or impersonate on them (default: yourself)
   -o, --output json        Print the server's answer, token included, as JSON
 `;
 

@@ -1,5 +1,5 @@
 /**
- * The API server: HTTPS only (TLS 1.2+), every request through the security pipeline, then to the resource
+ * The API server: HTTPS only (TLS 1.2+ with AEAD suites, timeouts in transport.ts), every request through the security pipeline, then to the resource
  * handlers, the security endpoints or discovery.
  */
 import { createServer, type Server } from "node:https";
@@ -8,18 +8,20 @@ import type { AddressInfo } from "node:net";
 import type { Store } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
 import type { Access } from "./access/index.ts";
-import { resourceAttributes } from "./access/index.ts";
+import { isMutation, resourceAttributes } from "./access/index.ts";
 import { createAdmission, defaultAdmitters, type Admission, type AdmitterRegistry } from "./admission/index.ts";
 import { dataProtectionEndpoint, type DataProtectionApi } from "./data-protection-api.ts";
-import { apiGroup, apiGroupList, apiResourceList, apiVersions } from "./discovery.ts";
-import type { Endpoint } from "./endpoint.ts";
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, OPENAPI_V2_MEDIA_TYPE, openApiV2Document, versionInfo, type BuildInfo } from "./discovery.ts";
+import type { Endpoint, Reply } from "./endpoint.ts";
 import type { EngineLookup } from "./engine-lookup.ts";
 import { MethodNotAllowedError } from "./http-errors.ts";
 import { errorReply, handleRequest, type PipelineContext } from "./pipeline.ts";
-import { serveResource } from "./resource-handlers.ts";
+import { checkNoDryRun, checkQuery, operationOf } from "./query-params.ts";
+import { isDryRun, serveResource } from "./resource-handlers.ts";
 import { COMMON_HEADERS, sendJson } from "./respond.ts";
-import { parseRoute, pathSegments, type ResourceRoute, type Route } from "./route.ts";
+import { assertPlainRequestTarget, parseRoute, pathSegments, type ResourceRoute, type Route } from "./route.ts";
 import { publicSecurityEndpoint, securityEndpoint, type KeyOperations, type SecurityServices } from "./security-api/index.ts";
+import { transportOptions } from "./transport.ts";
 import type { OpenWatch } from "./watch-stream.ts";
 
 /** What the API server is built from. */
@@ -29,6 +31,8 @@ export interface ApiServerOptions {
   logger: Logger;
   /** The package version, reported by `/version`. */
   version: string;
+  /** Where the running code came from, for `/version` (unknown parts are reported empty, as Kubernetes does). */
+  build?: BuildInfo;
   /** Authentication, authorization and the audit log. */
   access: Access;
   /** Where the audit log lives (served read-only at auditevents). */
@@ -41,6 +45,8 @@ export interface ApiServerOptions {
   admitters?: AdmitterRegistry;
   /** Backup verification (absent: the verify endpoint is not served). */
   dataProtection?: DataProtectionApi;
+  /** Milliseconds a client has to send its headers, TLS handshake included (default 15 s). */
+  headersTimeoutMs?: number;
   /** Milliseconds a client has to send a whole request (default 30 s). */
   requestTimeoutMs?: number;
 }
@@ -62,11 +68,11 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     access: options.access,
     logger: options.logger,
     watches,
-    resolve: (method, url) => resolveEndpoint({ options, admission, registry, services }, method, url),
+    resolve: (method, url, target) => resolveEndpoint({ options, admission, registry, services }, method, url, target),
     resolvePublic: (_method, url) => publicSecurityEndpoint(services, url.pathname),
   };
   const server = createServer(
-    { key: options.tls.key, cert: options.tls.cert, minVersion: "TLSv1.2", requestTimeout: options.requestTimeoutMs ?? 30_000, headersTimeout: 15_000, keepAliveTimeout: 5_000 },
+    transportOptions({ tls: options.tls, headersTimeoutMs: options.headersTimeoutMs, requestTimeoutMs: options.requestTimeoutMs }),
     (request, response) => void handle(pipeline, request, response),
   );
   return {
@@ -115,28 +121,41 @@ interface Served {
   services: SecurityServices;
 }
 
-function resolveEndpoint(served: Served, method: string, url: URL): Endpoint {
+function resolveEndpoint(served: Served, method: string, url: URL, target: string): Endpoint {
+  assertPlainRequestTarget(target);
   const segments = pathSegments(url.pathname);
   const security = securityEndpoint(served.services, method, segments);
-  if (security) return security;
-  const dataProtection = dataProtectionEndpoint(served.options.dataProtection, method, segments);
-  if (dataProtection) return dataProtection;
+  const action = security ?? dataProtectionEndpoint(served.options.dataProtection, method, segments);
+  if (action) {
+    // These endpoints act at once (a token is minted, a backup read): a dry run they cannot honour is refused.
+    checkNoDryRun(url.searchParams);
+    return action;
+  }
   const route = parseRoute(url.pathname);
   if (route.type === "resource") return resourceEndpoint(served, route, method, url.searchParams);
   if (method !== "GET") throw new MethodNotAllowedError(`${method} is not allowed on ${url.pathname}; it is read-only (GET)`);
+  checkQuery("discovery", url.searchParams);
   return discoveryEndpoint(served, route);
 }
 
 function resourceEndpoint(served: Served, route: ResourceRoute, method: string, query: URLSearchParams): Endpoint {
   const attributes = resourceAttributes(route, method, query);
+  checkQuery(operationOf(attributes.verb), query);
   const deps = { store: served.options.store, admission: served.admission };
-  return { permission: () => ({ verb: attributes.verb, attributes }), run: (exchange) => serveResource(deps, route, exchange) };
+  return {
+    permission: async (exchange) => ({ verb: attributes.verb, attributes, dryRun: isMutation(attributes.verb) && (await isDryRun(exchange)) }),
+    run: (exchange) => serveResource(deps, route, exchange),
+  };
 }
 
 function discoveryEndpoint(served: Served, route: Exclude<Route, { type: "resource" }>): Endpoint {
+  const reply: Reply =
+    route.type === "openapiV2"
+      ? { status: 200, body: undefined, bytes: openApiV2Document(served.options.version), headers: { "Content-Type": OPENAPI_V2_MEDIA_TYPE } }
+      : { status: 200, body: discoveryBody(served, route) };
   return {
     permission: () => ({ verb: "get", allowedBecause: "API discovery is open to anyone signed in" }),
-    run: () => Promise.resolve({ status: 200, body: discoveryBody(served, route) }),
+    run: () => Promise.resolve(reply),
   };
 }
 
@@ -145,7 +164,9 @@ function discoveryBody(served: Served, route: Exclude<Route, { type: "resource" 
     case "healthz":
       return "ok";
     case "version":
-      return { gitVersion: served.options.version, platform: "local" };
+      return versionInfo(served.options.version, served.options.build);
+    case "openapiV2":
+      return undefined;
     case "apiVersions":
       return apiVersions();
     case "groupList":

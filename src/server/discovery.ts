@@ -55,3 +55,54 @@ export function apiResourceList(group: string, version: string, writable: (kind:
   return { kind: "APIResourceList", apiVersion: "v1", groupVersion, resources };
 }
 
+
+/** Where the running code came from; what is not known is reported empty, as Kubernetes does for a plain build. */
+export interface BuildInfo {
+  gitCommit?: string;
+  gitTreeState?: string;
+  buildDate?: string;
+}
+
+/** `GET /version`: every field of Kubernetes' version.Info, for Holdfast and the runtime it runs on. */
+export function versionInfo(version: string, build: BuildInfo = {}): Record<string, string> {
+  const [major = "0", minor = "0"] = version.split(".");
+  return {
+    major,
+    minor,
+    gitVersion: version.startsWith("v") ? version : `v${version}`,
+    gitCommit: build.gitCommit ?? "",
+    gitTreeState: build.gitTreeState ?? "",
+    buildDate: build.buildDate ?? "1970-01-01T00:00:00Z",
+    // Kubernetes names the toolchain goVersion; Holdfast runs on Node.js.
+    goVersion: `node${process.versions.node}`,
+    compiler: "v8",
+    platform: `${process.platform}/${GO_ARCH[process.arch] ?? process.arch}`,
+  };
+}
+
+// Node's names for architectures → the GOARCH names clients compare with.
+const GO_ARCH: Readonly<Record<string, string>> = { x64: "amd64", ia32: "386", arm64: "arm64", arm: "arm", ppc64: "ppc64le", s390x: "s390x" };
+
+/** The media type of the protobuf OpenAPI v2 document, as Kubernetes answers it. */
+export const OPENAPI_V2_MEDIA_TYPE = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+
+/**
+ * `GET /openapi/v2`: a valid OpenAPI v2 document (protobuf, as kubectl asks for it) that publishes no schemas.
+ * kubectl refuses to apply without one; with it, kubectl skips client-side schema checks for kinds it does not
+ * find, and admission validates every object in any case.
+ */
+export function openApiV2Document(version: string): Uint8Array {
+  // gnostic openapi_v2.Document: swagger = 1 (string), info = 2 (Info: title = 1, version = 2).
+  const info = Buffer.concat([protoString(1, "Holdfast"), protoString(2, version)]);
+  return Buffer.concat([protoString(1, "2.0"), protoField(2, info)]);
+}
+
+function protoString(field: number, value: string): Buffer {
+  return protoField(field, Buffer.from(value, "utf8"));
+}
+
+/** A length-delimited protobuf field (wire type 2); lengths here are always below 128, one varint byte. */
+function protoField(field: number, bytes: Buffer): Buffer {
+  if (bytes.length > 127) throw new Error("protoField handles only short fields");
+  return Buffer.concat([Buffer.from([(field << 3) | 2, bytes.length]), bytes]);
+}

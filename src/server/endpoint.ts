@@ -8,6 +8,8 @@ import type { OpenWatch } from "./watch-stream.ts";
 export interface Reply {
   status: number;
   body: unknown;
+  /** A body that is not JSON (the OpenAPI document), sent as is with the Content-Type in `headers`. */
+  bytes?: Uint8Array;
   headers?: Record<string, string>;
 }
 
@@ -63,6 +65,8 @@ export interface Permission {
   verb: string;
   /** Checked against RBAC and recorded as the audit objectRef. */
   attributes?: RequestAttributes;
+  /** A dry run (`dryRun=All`): allowed as the write itself, but recorded as a request that changed nothing. */
+  dryRun?: boolean;
   /** Set when no RBAC check applies (the caller acts on their own account, or reads discovery): why, for the audit record. */
   allowedBecause?: string;
 }

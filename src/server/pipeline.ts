@@ -10,7 +10,7 @@ import type { Logger } from "../util/index.ts";
 import { auditUnavailable, authenticate, authorize, draftFor, isMutation, objectRefOf, record, recordIntent, type Access, type AuditDraft } from "./access/index.ts";
 import { createExchange, isStream, type Endpoint, type Exchange, type Outcome, type Permission, type Reply } from "./endpoint.ts";
 import { errorToStatus } from "./error-status.ts";
-import { sendJson } from "./respond.ts";
+import { sendBytes, sendJson } from "./respond.ts";
 import type { OpenWatch } from "./watch-stream.ts";
 
 /** An endpoint served without authentication (login): it names its own user in the audit draft. */
@@ -25,11 +25,14 @@ export interface PipelineContext {
   access: Access;
   logger: Logger;
   watches: Set<OpenWatch>;
-  /** The endpoint of an authenticated request; throws NotFoundError/MethodNotAllowedError. */
-  resolve(method: string, url: URL): Endpoint;
+  /** The endpoint of an authenticated request (`target` is the path as sent); throws NotFoundError/MethodNotAllowedError/InputError. */
+  resolve(method: string, url: URL, target: string): Endpoint;
   /** The endpoint of a request that needs no credentials, if the path is one. */
   resolvePublic(method: string, url: URL): PublicEndpoint | undefined;
 }
+
+/** The audit annotation of a dry-run request. */
+export const DRY_RUN_ANNOTATION = "holdfast.io/dry-run";
 
 const VERB_BY_METHOD: Record<string, string> = { GET: "get", POST: "create", PUT: "update", PATCH: "patch", DELETE: "delete" };
 
@@ -52,10 +55,13 @@ async function execute(context: PipelineContext, request: IncomingMessage, url: 
   let exchange: Exchange | undefined;
   try {
     const identity = await authenticate(context.access, request, draft);
-    const endpoint = context.resolve(request.method ?? "GET", url);
+    const endpoint = context.resolve(request.method ?? "GET", url, request.url ?? "/");
     exchange = createExchange(request, url.searchParams, identity);
-    await allow(context, await endpoint.permission(exchange), identity, draft);
-    if (isMutation(draft.verb)) await recordIntent(context.access, draft);
+    const permission = await endpoint.permission(exchange);
+    await allow(context, permission, identity, draft);
+    // A dry run changes nothing, so there is no change to record before it; its outcome is recorded, marked.
+    if (permission.dryRun === true && draft.annotations !== undefined) draft.annotations[DRY_RUN_ANNOTATION] = "All";
+    else if (isMutation(draft.verb)) await recordIntent(context.access, draft);
     return { outcome: await endpoint.run(exchange), exchange };
   } catch (error) {
     return { outcome: errorReply(context.logger, error), exchange };
@@ -95,7 +101,7 @@ async function recordOutcome(context: PipelineContext, draft: AuditDraft, outcom
     return outcome;
   } catch (error) {
     context.logger.error({ err: error }, "the audit log cannot be written");
-    if (isMutation(draft.verb) && outcome.status < 400) return outcome;
+    if (isMutation(draft.verb) && draft.annotations?.[DRY_RUN_ANNOTATION] === undefined && outcome.status < 400) return outcome;
     return errorReply(context.logger, auditUnavailable(error));
   }
 }
@@ -117,7 +123,8 @@ async function deliver(context: PipelineContext, request: IncomingMessage, respo
   }
   // After a refused body the rest of it may still be in flight; closing the connection drops it.
   const headers = request.complete ? (outcome.headers ?? {}) : { ...outcome.headers, Connection: "close" };
-  sendJson(response, outcome.status, outcome.body, headers);
+  if (outcome.bytes === undefined) sendJson(response, outcome.status, outcome.body, headers);
+  else sendBytes(response, outcome.status, outcome.bytes, headers);
 }
 
 /** A Status reply for any thrown value (one mapping, in errorToStatus). */

@@ -5,8 +5,11 @@ import type { DeleteOptions, Store } from "../store/index.ts";
 import type { Admission, WriteTarget } from "./admission/index.ts";
 import type { Exchange, Outcome, Reply } from "./endpoint.ts";
 import { MethodNotAllowedError } from "./http-errors.ts";
+import { z } from "zod";
+import { matchesFieldSelector, parseFieldSelector } from "./field-selector.ts";
 import { fieldValidationOf, warningHeader } from "./field-validation.ts";
 import { applyMergePatch } from "./merge-patch.ts";
+import { booleanParam, checkPropagationPolicy, dryRunOf, dryRunValues, integerParam } from "./query-params.ts";
 import { hasBody, requireMediaType } from "./request-body.ts";
 import type { ResourceRoute } from "./route.ts";
 import { startWatch } from "./watch-stream.ts";
@@ -17,21 +20,38 @@ export interface ResourceDeps {
   admission: Admission;
 }
 
+/** Marks the answer of a dry run (the body is what the write would have returned; nothing was stored). */
+export const DRY_RUN_HEADER = "X-Holdfast-Dry-Run";
+
 /** Serve one request on a resource path: a reply, or a stream for a watch. */
 export async function serveResource(deps: ResourceDeps, route: ResourceRoute, exchange: Exchange): Promise<Outcome> {
   const method = exchange.request.method ?? "GET";
   if (route.name === undefined) return serveCollection(deps, route, method, exchange);
   const named = { ...route, name: route.name };
-  return route.subresource === "status" ? serveStatus(deps, named, method, exchange) : serveObject(deps, named, method, exchange);
+  const reply = route.subresource === "status" ? await serveStatus(deps, named, method, exchange) : await serveObject(deps, named, method, exchange);
+  return method !== "GET" && (await isDryRun(exchange)) ? { ...reply, headers: { ...reply.headers, [DRY_RUN_HEADER]: "All" } } : reply;
 }
 
 type NamedRoute = ResourceRoute & { name: string };
 
+/** Whether a write asks for a dry run: `?dryRun=All`, or `dryRun: ["All"]` in a DeleteOptions body. */
+export async function isDryRun(exchange: Exchange): Promise<boolean> {
+  if (dryRunOf(exchange.query)) return true;
+  if (exchange.request.method !== "DELETE") return false;
+  return (await deleteOptions(exchange)).dryRun === true;
+}
+
 async function serveCollection(deps: ResourceDeps, route: ResourceRoute, method: string, exchange: Exchange): Promise<Outcome> {
   const { query } = exchange;
-  if (method === "GET" && isTrue(query.get("watch"))) {
-    const labelSelector = query.get("labelSelector") ?? undefined;
-    const watch = { kind: route.kind.kind, namespace: route.namespace, labelSelector, resourceVersion: query.get("resourceVersion") ?? undefined };
+  if (method === "GET" && booleanParam(query, "watch")) {
+    const watch = {
+      kind: route.kind.kind,
+      namespace: route.namespace,
+      labelSelector: query.get("labelSelector") ?? undefined,
+      fieldSelector: parseFieldSelector(query.get("fieldSelector") ?? "", route.kind),
+      timeoutSeconds: integerParam(query, "timeoutSeconds") || undefined,
+      resourceVersion: query.get("resourceVersion") ?? undefined,
+    };
     return { status: 200, start: (response) => startWatch(deps.store, watch, response) };
   }
   if (method === "GET") return { status: 200, body: await list(deps.store, route, query) };
@@ -39,20 +59,25 @@ async function serveCollection(deps: ResourceDeps, route: ResourceRoute, method:
     requireMediaType(exchange.request, "application/json");
     const target = writeTargetOf(route, exchange);
     const object = await deps.admission.admitWrite(target, await exchange.body(), undefined);
-    return written(target, 201, await deps.store.create(object));
+    const dryRun = dryRunOf(query);
+    const reply = written(target, 201, await deps.store.create(object, { dryRun }));
+    return dryRun ? { ...reply, headers: { ...reply.headers, [DRY_RUN_HEADER]: "All" } } : reply;
   }
   throw notAllowed(method, route, "GET (list, ?watch=true) and, within a namespace, POST");
 }
 
 async function list(store: Store, route: ResourceRoute, query: URLSearchParams): Promise<unknown> {
   const labelSelector = query.get("labelSelector");
+  const fieldSelector = parseFieldSelector(query.get("fieldSelector") ?? "", route.kind);
   const options = { ...(route.namespace === undefined ? {} : { namespace: route.namespace }), ...(labelSelector === null ? {} : { labelSelector }) };
   const result = await store.list(route.kind.kind, options);
-  return { apiVersion: apiVersionOf(route.kind), kind: `${route.kind.kind}List`, metadata: { resourceVersion: result.resourceVersion }, items: result.items };
+  const items = result.items.filter((item) => matchesFieldSelector(fieldSelector, item));
+  return { apiVersion: apiVersionOf(route.kind), kind: `${route.kind.kind}List`, metadata: { resourceVersion: result.resourceVersion }, items };
 }
 
 async function serveObject(deps: ResourceDeps, route: NamedRoute, method: string, exchange: Exchange): Promise<Reply> {
   const { store, admission } = deps;
+  const options = { dryRun: dryRunOf(exchange.query) };
   switch (method) {
     case "GET":
       return { status: 200, body: await mustGet(store, route) };
@@ -61,12 +86,12 @@ async function serveObject(deps: ResourceDeps, route: NamedRoute, method: string
       requireMediaType(exchange.request, "application/json");
       const body = await exchange.body();
       const old = await mustGet(store, route);
-      return written(target, 200, await store.update(await admission.admitWrite(target, body, old)));
+      return written(target, 200, await store.update(await admission.admitWrite(target, body, old), options));
     }
     case "PATCH": {
       const target = writeTargetOf(route, exchange);
       const old = await patchTarget(store, route, exchange);
-      return written(target, 200, await store.update(await admission.admitWrite(target, old.merged, old.current)));
+      return written(target, 200, await store.update(await admission.admitWrite(target, old.merged, old.current), options));
     }
     case "DELETE":
       return { status: 200, body: await remove(deps, route, exchange) };
@@ -77,18 +102,19 @@ async function serveObject(deps: ResourceDeps, route: NamedRoute, method: string
 
 async function serveStatus(deps: ResourceDeps, route: NamedRoute, method: string, exchange: Exchange): Promise<Reply> {
   const { store, admission } = deps;
+  const options = { dryRun: dryRunOf(exchange.query) };
   if (method === "GET") return { status: 200, body: await mustGet(store, route) };
   if (method === "PUT") {
     const target = writeTargetOf(route, exchange);
     requireMediaType(exchange.request, "application/json");
     const body = await exchange.body();
     const old = await mustGet(store, route);
-    return written(target, 200, await store.updateStatus(await admission.admitWrite(target, body, old)));
+    return written(target, 200, await store.updateStatus(await admission.admitWrite(target, body, old), options));
   }
   if (method === "PATCH") {
     const target = writeTargetOf(route, exchange);
     const patched = await patchTarget(store, route, exchange);
-    return written(target, 200, await store.updateStatus(await admission.admitWrite(target, patched.merged, patched.current)));
+    return written(target, 200, await store.updateStatus(await admission.admitWrite(target, patched.merged, patched.current), options));
   }
   throw notAllowed(method, route, "GET, PUT and PATCH on status");
 }
@@ -110,27 +136,36 @@ async function remove(deps: ResourceDeps, route: NamedRoute, exchange: Exchange)
   return deleted ?? current;
 }
 
-/** Preconditions from a DeleteOptions body (`preconditions.uid/resourceVersion`) or the query. */
+// A DeleteOptions body, as kubectl and the Python client send it; fields the server does not implement are refused.
+const deleteOptionsSchema = z.looseObject({
+  kind: z.literal("DeleteOptions").optional(),
+  apiVersion: z.string().optional(),
+  dryRun: z.array(z.string()).optional(),
+  propagationPolicy: z.string().optional(),
+  gracePeriodSeconds: z.int().nonnegative().optional(),
+  preconditions: z.looseObject({ uid: z.string().optional(), resourceVersion: z.string().optional() }).optional(),
+});
+
+/** Preconditions and dry run from a DeleteOptions body (`preconditions.uid/resourceVersion`, `dryRun`) or the query. */
 async function deleteOptions(exchange: Exchange): Promise<DeleteOptions> {
   const options: DeleteOptions = {};
-  let preconditions: Record<string, unknown> = {};
+  let body: z.infer<typeof deleteOptionsSchema> = {};
   if (hasBody(exchange.request)) {
     requireMediaType(exchange.request, "application/json");
-    const body = await exchange.body();
-    const given = (body as { preconditions?: unknown } | undefined)?.preconditions;
-    if (typeof given === "object" && given !== null) preconditions = given as Record<string, unknown>;
+    const parsed = deleteOptionsSchema.safeParse((await exchange.body()) ?? {});
+    if (!parsed.success) throw new InputError(`the body of a DELETE must be DeleteOptions: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; ")}`);
+    body = parsed.data;
   }
-  const uid = preconditions["uid"] ?? exchange.query.get("uid") ?? undefined;
-  const resourceVersion = preconditions["resourceVersion"] ?? exchange.query.get("resourceVersion") ?? undefined;
-  if (typeof uid === "string") options.uid = uid;
-  if (typeof resourceVersion === "string") options.resourceVersion = resourceVersion;
+  checkPropagationPolicy(body.propagationPolicy);
+  const uid = body.preconditions?.uid ?? exchange.query.get("uid") ?? undefined;
+  const resourceVersion = body.preconditions?.resourceVersion ?? exchange.query.get("resourceVersion") ?? undefined;
+  if (uid !== undefined) options.uid = uid;
+  if (resourceVersion !== undefined) options.resourceVersion = resourceVersion;
+  if (dryRunOf(exchange.query) || dryRunValues(body.dryRun ?? [])) options.dryRun = true;
   return options;
 }
 
-/**
- * Where a write goes, who asks (admission checks that RBAC objects grant nothing the requester lacks), what to do
- * with unknown fields (`?fieldValidation=`), and where admission leaves its warnings.
- */
+/** Where a write goes, who asks (admission checks RBAC escalation), what to do with unknown fields (`?fieldValidation=`), and where admission leaves its warnings. */
 function writeTargetOf(route: ResourceRoute, exchange: Exchange): WriteTarget & { warnings: string[] } {
   const fieldValidation = fieldValidationOf(exchange.query);
   return { kind: route.kind, namespace: route.namespace, name: route.name, subresource: route.subresource, requester: exchange.identity, fieldValidation, warnings: [] };
@@ -161,8 +196,4 @@ function notFound(kind: KindInfo, name: string, namespace: string | undefined): 
 
 function notAllowed(method: string, route: ResourceRoute, allowed: string): MethodNotAllowedError {
   return new MethodNotAllowedError(`${method} is not allowed here; ${route.kind.plural} support ${allowed}`, { subject: { kind: route.kind.plural, group: route.kind.group } });
-}
-
-function isTrue(value: string | null): boolean {
-  return value === "true" || value === "1";
 }

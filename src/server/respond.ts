@@ -15,6 +15,12 @@ export const COMMON_HEADERS = {
   "Referrer-Policy": "no-referrer",
 } as const;
 
+/** Send bytes as they are, with their media type. */
+export function sendBytes(response: ServerResponse, status: number, bytes: Uint8Array, headers: Record<string, string>): void {
+  response.writeHead(status, { ...COMMON_HEADERS, ...headers, "Content-Length": bytes.byteLength });
+  response.end(bytes);
+}
+
 /** Send a JSON body with a status code. */
 export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = `${JSON.stringify(body)}\n`;

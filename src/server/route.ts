@@ -1,6 +1,6 @@
 /** Kubernetes-style URL paths → what they address. Pure: no I/O, no store. */
-import { allKinds, apiVersionOf, type KindInfo } from "../api/index.ts";
-import { NotFoundError } from "../errors/index.ts";
+import { allKinds, apiVersionOf, namespaceNameProblem, objectNameProblem, type KindInfo } from "../api/index.ts";
+import { InputError, NotFoundError } from "../errors/index.ts";
 
 /** A path that addresses resources of one kind. */
 export interface ResourceRoute {
@@ -17,6 +17,7 @@ export interface ResourceRoute {
 export type Route =
   | { type: "healthz" }
   | { type: "version" }
+  | { type: "openapiV2" }
   | { type: "apiVersions" }
   | { type: "groupList" }
   | { type: "group"; group: string }
@@ -34,6 +35,7 @@ export function parseRoute(pathname: string): Route {
   const [first, ...rest] = segments;
   if (segments.length === 1 && first === "healthz") return { type: "healthz" };
   if (segments.length === 1 && first === "version") return { type: "version" };
+  if (segments.length === 2 && first === "openapi" && segments[1] === "v2") return { type: "openapiV2" };
   if (first === "api") return parseCore(rest, pathname);
   if (first === "apis") return parseGroups(rest, pathname);
   throw new NotFoundError(`the server could not find the requested resource ${pathname}; paths start with /api/v1 or /apis/{group}/{version}`);
@@ -46,11 +48,45 @@ export function pathSegments(pathname: string): string[] {
 
 function splitPath(pathname: string): string[] {
   const segments = pathname.split("/").filter((s) => s !== "");
+  let decoded: string[];
   try {
-    return segments.map((s) => decodeURIComponent(s));
+    decoded = segments.map((s) => decodeURIComponent(s));
   } catch {
     throw new NotFoundError(`the path ${pathname} is not valid percent-encoding`);
   }
+  for (const segment of decoded) {
+    if (segment === "." || segment === ".." || /[/\\]/.test(segment) || hasControlCharacter(segment)) throw unsafeSegment(pathname);
+  }
+  return decoded;
+}
+
+function hasControlCharacter(text: string): boolean {
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
+/**
+ * Refuse a request target (the path as sent, before any URL parsing) with a `.` or `..` segment, plain or
+ * percent-encoded, or a backslash: URL parsing would resolve them and the request would address another object
+ * (`secrets/..` is the namespace itself). Kubernetes refuses such paths too.
+ */
+export function assertPlainRequestTarget(target: string): void {
+  if (!target.startsWith("/")) throw new InputError("the request target must be an absolute path, such as /api/v1/namespaces");
+  const path = target.split(/[?#]/, 1)[0] ?? "";
+  if (path.includes("\\")) throw unsafeSegment(path);
+  for (const segment of path.split("/")) {
+    const dots = segment.replace(/%2e/gi, ".");
+    if (dots === "." || dots === "..") throw unsafeSegment(path);
+  }
+}
+
+function unsafeSegment(pathname: string): InputError {
+  return new InputError(`the path ${JSON.stringify(pathname)} has a segment that is '.', '..' or holds '/', '\\' or a control character; no object name can be one`, {
+    causes: [{ field: "metadata.name", reason: "FieldValueInvalid", message: "may not be '.' or '..' and may not contain '/'" }],
+  });
 }
 
 function parseCore(rest: string[], pathname: string): Route {
@@ -87,6 +123,7 @@ function parseResourcePath(group: string, version: string, tail: string[], pathn
   if (a === "namespaces" && b !== undefined && c !== undefined && c !== "status") {
     const kind = mustPlural(group, version, c);
     if (!kind.namespaced) throw new NotFoundError(`${kind.plural} is cluster-scoped; use ${prefixOf(kind)}/${kind.plural}`);
+    assertNamespaceName(b);
     return withName({ type: "resource", kind, namespace: b }, d, e, pathname);
   }
   const kind = mustPlural(group, version, a);
@@ -99,9 +136,28 @@ function parseResourcePath(group: string, version: string, tail: string[], pathn
 
 function withName(route: ResourceRoute, name: string | undefined, sub: string | undefined, pathname: string): ResourceRoute {
   if (name === undefined) return route;
+  assertObjectName(route.kind, name);
   if (sub === undefined) return { ...route, name };
   if (sub === "status") return { ...route, name, subresource: "status" };
   throw new NotFoundError(`subresource ${sub} is not served (only status) at ${pathname}`);
+}
+
+/** A name in a path must be one the kind accepts, so no path addresses what no object can be (400, before any lookup). */
+function assertObjectName(kind: KindInfo, name: string): void {
+  const problem = objectNameProblem(kind, name);
+  if (problem === undefined) return;
+  throw new InputError(`${JSON.stringify(name)} is not a valid name for ${kind.plural}: it ${problem}`, {
+    subject: { kind: kind.plural, group: kind.group, name },
+    causes: [{ field: "metadata.name", reason: "FieldValueInvalid", message: problem }],
+  });
+}
+
+function assertNamespaceName(namespace: string): void {
+  const problem = namespaceNameProblem(namespace);
+  if (problem === undefined) return;
+  throw new InputError(`${JSON.stringify(namespace)} is not a valid name for a namespace: it ${problem}`, {
+    causes: [{ field: "metadata.namespace", reason: "FieldValueInvalid", message: problem }],
+  });
 }
 
 function findPlural(group: string, version: string, plural: string): KindInfo | undefined {

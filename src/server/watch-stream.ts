@@ -1,6 +1,7 @@
 /** Watch over HTTP: newline-delimited JSON events on a chunked response, until the client goes away. */
 import type { ServerResponse } from "node:http";
 import type { ListOptions, Store, Watch, WatchEvent } from "../store/index.ts";
+import { matchesFieldSelector, type FieldSelector } from "./field-selector.ts";
 import { COMMON_HEADERS } from "./respond.ts";
 
 /** A watch the server can end when it shuts down. */
@@ -13,6 +14,10 @@ export interface WatchRequest {
   kind: string;
   namespace?: string | undefined;
   labelSelector?: string | undefined;
+  /** Only objects matching it are sent. */
+  fieldSelector?: FieldSelector | undefined;
+  /** End the stream after this many seconds (the client watches again from where it was). */
+  timeoutSeconds?: number | undefined;
   /** Resume after this resourceVersion; absent or "0" first sends the current objects as ADDED. */
   resourceVersion?: string | undefined;
 }
@@ -27,7 +32,9 @@ export async function startWatch(store: Store, watch: WatchRequest, response: Se
   const initial = fromNow ? await store.list(watch.kind, filter) : undefined;
   const queue: WatchEvent[] = [];
   let ready = false;
+  const selected = watch.fieldSelector ?? [];
   const write = (event: WatchEvent): void => {
+    if (!matchesFieldSelector(selected, event.object)) return;
     if (ready) response.write(`${JSON.stringify(event)}\n`);
     else queue.push(event);
   };
@@ -39,9 +46,11 @@ export async function startWatch(store: Store, watch: WatchRequest, response: Se
   for (const object of initial?.items ?? []) write({ type: "ADDED", object });
   for (const event of queue.splice(0)) write(event);
   let ended = false;
+  const timer = watch.timeoutSeconds === undefined ? undefined : setTimeout(() => end(), watch.timeoutSeconds * 1000);
   const end = (): void => {
     if (ended) return;
     ended = true;
+    clearTimeout(timer);
     handle.stop();
     if (!response.writableEnded) response.end();
   };

@@ -15,8 +15,19 @@ export interface ListResult<T extends Resource = Resource> {
   resourceVersion: string;
 }
 
+/** Options for create, update and updateStatus. */
+export interface WriteOptions {
+  /**
+   * Run every check and compute the result, then store nothing and notify no watch (Kubernetes' `dryRun=All`).
+   * The answer is what the write would have returned.
+   */
+  dryRun?: boolean;
+}
+
 /** Options for delete. */
 export interface DeleteOptions {
+  /** As WriteOptions.dryRun: what the delete would do, without doing it. */
+  dryRun?: boolean;
   /** Refuse (409) unless the object's uid matches. */
   uid?: string;
   /** Refuse (409) unless the object's resourceVersion matches. */
@@ -61,9 +72,9 @@ export interface Watch {
 export interface Store {
   get<T extends Resource = Resource>(ref: ObjectRef): Promise<T | undefined>;
   list<T extends Resource = Resource>(kind: string, options?: ListOptions): Promise<ListResult<T>>;
-  create<T extends Resource>(object: T): Promise<T>;
-  update<T extends Resource>(object: T): Promise<T>;
-  updateStatus<T extends Resource>(object: T): Promise<T>;
+  create<T extends Resource>(object: T, options?: WriteOptions): Promise<T>;
+  update<T extends Resource>(object: T, options?: WriteOptions): Promise<T>;
+  updateStatus<T extends Resource>(object: T, options?: WriteOptions): Promise<T>;
   delete<T extends Resource = Resource>(ref: ObjectRef, options?: DeleteOptions): Promise<T | undefined>;
   watch(options: WatchOptions, onEvent: (event: WatchEvent) => void): Watch;
   /**

@@ -46,6 +46,11 @@ export async function readCheckpointFile(directory: string): Promise<AuditCheckp
     if (isErrorCode(error, "ENOENT")) return undefined;
     throw error;
   }
+  return parseCheckpoint(text);
+}
+
+/** A checkpoint from its JSON (a copy of checkpoint.json, or a checkpoint line of the log), or "invalid". */
+export function parseCheckpoint(text: string): AuditCheckpointRecord | "invalid" {
   try {
     const parsed = auditCheckpointRecordSchema.safeParse(JSON.parse(text));
     return parsed.success ? parsed.data : "invalid";

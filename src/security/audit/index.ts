@@ -17,5 +17,5 @@ export { AuditLog, type AuditLogOptions } from "./audit-log.ts";
 export { LOG_FILE as AUDIT_LOG_FILE, type AuditFile, type AuditFileOpener } from "./log-file.ts";
 export { auditPublicKeyFile } from "./keys.ts";
 export { verifyAuditLog, type VerifyOptions, type VerifyResult } from "./verify.ts";
-export { readAuditRecords, type AuditQuery } from "./query.ts";
+export { CLOCK_STEP_TOLERANCE_MS, readAuditRecords, readNewestAuditEvents, type AuditQuery, type NewestAuditEvents } from "./query.ts";
 export { GENESIS_HASH } from "./chain.ts";

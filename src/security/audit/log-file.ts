@@ -1,6 +1,6 @@
 /** `audit.log` on disk: the append handle (replaceable in tests), the tail read on open, and the line reader. */
 import { constants } from "node:fs";
-import { open } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
 
 /** The log's file name inside the audit directory. */
 export const LOG_FILE = "audit.log";
@@ -52,10 +52,7 @@ const TAIL_WINDOW = 64 * 1024;
 
 /** Read the end of the log without reading all of it. A missing file is an empty log. */
 export async function readLogTail(path: string): Promise<LogTail> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch((error: unknown) => {
-    if (error instanceof Error && "code" in error && error.code === "ENOENT") return undefined;
-    throw error;
-  });
+  const handle = await openForReading(path);
   if (handle === undefined) return { completeSize: 0, lastLine: undefined, partial: Buffer.alloc(0) };
   try {
     const { size } = await handle.stat();
@@ -93,10 +90,7 @@ export interface LogLine {
 
 /** Stream the lines of the log; a missing file has none. */
 export async function* readLogLines(path: string): AsyncGenerator<LogLine> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch((error: unknown) => {
-    if (error instanceof Error && "code" in error && error.code === "ENOENT") return undefined;
-    throw error;
-  });
+  const handle = await openForReading(path);
   if (handle === undefined) return;
   let rest: Buffer = Buffer.alloc(0);
   let line = 0;
@@ -114,4 +108,80 @@ export async function* readLogLines(path: string): AsyncGenerator<LogLine> {
     await handle.close();
   }
   if (rest.length > 0) yield { line: line + 1, text: rest.toString("utf8"), complete: false };
+}
+
+/** A complete line read from the end of the log backwards, with the byte offset it starts at. */
+export interface LogLineFromEnd {
+  text: string;
+  offset: number;
+}
+
+/** Counts what a reader took from disk, so callers (and tests) can see that a query did not read the whole file. */
+export interface ReadCounter {
+  bytesRead: number;
+}
+
+const BACKWARD_CHUNK = 64 * 1024;
+
+/**
+ * Stream the complete lines of the log newest first, reading it from the end in chunks: a caller that stops early
+ * reads only the tail. A torn last line (no newline) is skipped; a missing file has no lines.
+ */
+export async function* readLogLinesBackward(path: string, counter: ReadCounter = { bytesRead: 0 }): AsyncGenerator<LogLineFromEnd> {
+  const handle = await openForReading(path);
+  if (handle === undefined) return;
+  try {
+    const { size } = await handle.stat();
+    // The part of a line read so far whose beginning lies in an earlier chunk (with its newline).
+    let carry: Buffer = Buffer.alloc(0);
+    let end = size;
+    let skipTorn = true;
+    while (end > 0) {
+      const start = Math.max(0, end - BACKWARD_CHUNK);
+      const chunk = Buffer.alloc(end - start);
+      await handle.read(chunk, 0, chunk.length, start);
+      counter.bytesRead += chunk.length;
+      let data = carry.length === 0 ? chunk : Buffer.concat([chunk, carry]);
+      if (skipTorn) {
+        const lastNewline = data.lastIndexOf(0x0a);
+        if (lastNewline === -1 && start > 0) {
+          carry = data;
+          end = start;
+          continue;
+        }
+        data = data.subarray(0, lastNewline + 1);
+        skipTorn = false;
+      }
+      carry = yield* linesOf(data, start);
+      end = start;
+    }
+    if (carry.length > 0) yield { text: carry.subarray(0, carry.length - 1).toString("utf8"), offset: 0 };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Yield the complete lines of `data` (empty or ending with a newline; it begins at file offset `start`) newest first,
+ * and return what precedes them: the end of a line that began in an earlier chunk, with its newline.
+ */
+function* linesOf(data: Buffer, start: number): Generator<LogLineFromEnd, Buffer> {
+  let lineEnd = data.length - 1;
+  while (lineEnd > 0) {
+    const newline = data.lastIndexOf(0x0a, lineEnd - 1);
+    if (newline === -1) break;
+    yield { text: data.subarray(newline + 1, lineEnd).toString("utf8"), offset: start + newline + 1 };
+    lineEnd = newline;
+  }
+  return data.subarray(0, lineEnd + 1);
+}
+
+/** The log opened read-only (symlinks refused); undefined when it does not exist yet. */
+async function openForReading(path: string): Promise<FileHandle | undefined> {
+  try {
+    return await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (error) {
+    if (error instanceof Error && "code" in error && error.code === "ENOENT") return undefined;
+    throw error;
+  }
 }

@@ -34,6 +34,8 @@ export const auditAuthenticationSchema = z.object({
 export const auditAnnotationsSchema = z.object({
   "authorization.k8s.io/decision": z.enum(["allow", "forbid"]),
   "authorization.k8s.io/reason": z.string(),
+  /** Set on a dry-run request (`dryRun=All`): it was admitted, but nothing was changed. */
+  "holdfast.io/dry-run": z.literal("All").optional(),
 });
 
 /** The fields of an event that callers supply (the writer adds ids, timestamps, level and the chain). */

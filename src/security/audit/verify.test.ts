@@ -153,4 +153,57 @@ describe("verifyAuditLog", () => {
     write(records);
     assertBad(await verify(), 153, 153, /signature does not verify/);
   });
+
+  describe("with a checkpoint exported before the tampering (--expect-checkpoint)", () => {
+    /** checkpoint.json as copied off the host before the attack (seq 306). */
+    let exported: string;
+    beforeEach(() => {
+      exported = join(dir, "..", `${dir.split("/").at(-1) ?? "x"}-exported.json`);
+      cpSync(join(dir, "checkpoint.json"), exported);
+    });
+    afterEach(() => rmSync(exported, { force: true }));
+    const verifyExpecting = (file = exported) => verifyAuditLog({ directory: dir, publicKeyFile: fx.publicKeyFile, expectCheckpointFile: file });
+
+    it("accepts the untouched log, and a log that grew after the export", async () => {
+      assert.deepEqual(await verifyExpecting(), { ok: true, records: 300, checkpoints: 6 });
+    });
+
+    it("detects the tail cut back to an earlier checkpoint with checkpoint.json replaced by that checkpoint", async () => {
+      const records = read().slice(0, 255);
+      write(records);
+      writeFileSync(join(dir, "checkpoint.json"), `${JSON.stringify(records[254])}
+`);
+      assert.deepEqual(await verify(), { ok: true, records: 250, checkpoints: 5 }, "without an outside anchor this cannot be told from an intact log");
+      assertBad(await verifyExpecting(), 256, 256, /the log ends at seq 255 but the expected checkpoint .* covers seq 306: records after seq 255 were removed/);
+    });
+
+    it("detects the tail and checkpoint.json both deleted", async () => {
+      write(read().slice(0, 40));
+      unlinkSync(join(dir, "checkpoint.json"));
+      assert.equal((await verify()).ok, true, "a log with no checkpoint yet looks like a young log");
+      assertBad(await verifyExpecting(), 41, 41, /covers seq 306/);
+    });
+
+    it("still detects a log rewritten after the export, with checkpoint.json deleted", async () => {
+      const records = read();
+      records[119]!.verb = "delete";
+      rechain(records, 119);
+      write(records);
+      unlinkSync(join(dir, "checkpoint.json"));
+      assertBad(await verifyExpecting(), 153, 153, /does not cover/);
+    });
+
+    it("refuses an exported checkpoint not signed by the log's key", async () => {
+      const records = read();
+      const forged: Row = { ...makeCheckpoint(306, records[304]!.hash, attackerKey()), timestamp: records[305]!.timestamp };
+      writeFileSync(exported, JSON.stringify({ ...forged, hash: rehash(forged) }));
+      assertBad(await verifyExpecting(), 306, 0, /expected checkpoint .*signature that does not verify/);
+    });
+
+    it("refuses an expected checkpoint that is missing or not a checkpoint", async () => {
+      assertBad(await verifyExpecting(join(dir, "nowhere.json")), 0, 0, /cannot read the expected checkpoint/);
+      writeFileSync(exported, "{}\n");
+      assertBad(await verifyExpecting(), 0, 0, /is not a valid checkpoint/);
+    });
+  });
 });

@@ -1,8 +1,10 @@
 /** API tokens: long-lived bearer credentials for automation, each with a name and a mandatory expiry. */
-import { NotFoundError } from "../../errors/index.ts";
+import { AuthenticationError, NotFoundError } from "../../errors/index.ts";
 import { isoTime, type AuthContext } from "./context.ts";
+import { expiryCapOf } from "./credential-lineage.ts";
 import { mintApiToken } from "./credentials.ts";
-import { findToken, insertToken, listTokenRows, markTokenRevoked } from "./tokens-table.ts";
+import { inTransaction } from "./auth-database.ts";
+import { findToken, insertToken, listTokenRows, markTokenRevoked, revokeDescendants, type TokenParent } from "./tokens-table.ts";
 import { requireUser } from "./user-admin.ts";
 import { checkTokenLifetime, checkTokenName } from "./validation.ts";
 
@@ -11,6 +13,8 @@ export interface NewTokenInput {
   username: string;
   name: string;
   expiresInSeconds: number;
+  /** The credential the request was made with; the new token never outlives it (credential-lineage.ts). */
+  parent?: TokenParent | undefined;
 }
 
 /** A new token: `token` is shown once and cannot be read back. */
@@ -32,16 +36,20 @@ export interface TokenSummary {
   revoked: boolean;
 }
 
-/** Create an API token for an existing user. */
+/** Create an API token for an existing user; made with another token, it expires no later than that token. */
 export function createToken(ctx: AuthContext, input: NewTokenInput): NewToken {
   checkTokenName(input.name);
   checkTokenLifetime(input.expiresInSeconds, ctx.policy.maxTokenLifetimeSeconds);
   const username = requireUser(ctx, input.username);
-  const now = ctx.now();
-  const minted = mintApiToken();
-  const expiresAt = now + input.expiresInSeconds * 1000;
-  insertToken(ctx.db, { id: minted.id, username, name: input.name, secretHash: minted.secretHash, createdAt: now, expiresAt, lastUsedAt: undefined, revokedAt: undefined });
-  return { id: minted.id, token: minted.bearer, name: input.name, expiresAt: isoTime(expiresAt) };
+  return inTransaction(ctx.db, () => {
+    const limit = expiryCapOf(ctx, input.parent);
+    if (limit === undefined) throw new AuthenticationError("the API token this request was made with is no longer valid; sign in again");
+    const now = ctx.now();
+    const minted = mintApiToken();
+    const expiresAt = Math.min(now + input.expiresInSeconds * 1000, limit.cap);
+    insertToken(ctx.db, { id: minted.id, username, name: input.name, secretHash: minted.secretHash, createdAt: now, expiresAt, lastUsedAt: undefined, revokedAt: undefined, parent: input.parent });
+    return { id: minted.id, token: minted.bearer, name: input.name, expiresAt: isoTime(expiresAt) };
+  });
 }
 
 /** Tokens of `username`, or of every user. */
@@ -61,8 +69,12 @@ export function listTokens(ctx: AuthContext, username?: string): TokenSummary[] 
   });
 }
 
-/** Revoke a token; the next request that presents it is refused. */
+/** Revoke a token and every token made with it; the next request that presents any of them is refused. */
 export function revokeToken(ctx: AuthContext, id: string): void {
   if (findToken(ctx.db, id) === undefined) throw new NotFoundError(`API token ${id} not found; list tokens to see their ids`, { subject: { kind: "APIToken", name: id } });
-  markTokenRevoked(ctx.db, id, ctx.now());
+  inTransaction(ctx.db, () => {
+    const now = ctx.now();
+    markTokenRevoked(ctx.db, id, now);
+    revokeDescendants(ctx.db, { kind: "token", id }, now);
+  });
 }

@@ -39,7 +39,9 @@ CREATE TABLE IF NOT EXISTS api_tokens (
   created_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL,
   last_used_at INTEGER,
-  revoked_at INTEGER
+  revoked_at INTEGER,
+  parent_kind TEXT,
+  parent_id TEXT
 ) STRICT;
 CREATE INDEX IF NOT EXISTS api_tokens_by_user ON api_tokens (username);
 CREATE TABLE IF NOT EXISTS login_failures (
@@ -61,11 +63,20 @@ export function openAuthDatabase(path: string): DatabaseSync {
     // FULL: a consumed TOTP step or recovery code is on disk before the login succeeds, so a crash cannot re-arm it.
     db.exec("PRAGMA synchronous = FULL");
     db.exec(SCHEMA);
+    migrate(db);
     return db;
   } catch (error) {
     db.close();
     throw error;
   }
+}
+
+/** Bring a database made by an earlier version up to the schema: tokens record the credential that created them. */
+function migrate(db: DatabaseSync): void {
+  const columns = new Set(db.prepare("SELECT name FROM pragma_table_info('api_tokens')").all().map((row) => row["name"]));
+  if (!columns.has("parent_kind")) db.exec("ALTER TABLE api_tokens ADD COLUMN parent_kind TEXT");
+  if (!columns.has("parent_id")) db.exec("ALTER TABLE api_tokens ADD COLUMN parent_id TEXT");
+  db.exec("CREATE INDEX IF NOT EXISTS api_tokens_by_parent ON api_tokens (parent_id)");
 }
 
 /**

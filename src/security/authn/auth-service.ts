@@ -1,7 +1,9 @@
 /** AuthService: users, passwords, TOTP, recovery codes, sessions and API tokens, kept in their own sqlite file. */
 import type { DatabaseSync } from "node:sqlite";
 import { scrubDatabase } from "../../util/index.ts";
-import type { Identity } from "../identity.ts";
+import { InternalError } from "../../errors/index.ts";
+import { AUTHENTICATED_GROUP, type Identity } from "../identity.ts";
+import type { Requester } from "../rbac/index.ts";
 import type { Keyring } from "../secrets/index.ts";
 import { createToken, listTokens, revokeToken, type NewToken, type NewTokenInput, type TokenSummary } from "./api-tokens.ts";
 import { openAuthDatabase } from "./auth-database.ts";
@@ -85,6 +87,15 @@ export class AuthService {
   /** Whether `username` exists or, without an argument, whether any user does (to know if set-up is needed). */
   userExists(username?: string): Promise<boolean> {
     return attempt(() => (username === undefined ? anyUser(this.ctx.db) : findUser(this.ctx.db, normalizeUsername(username)) !== undefined));
+  }
+
+  /** Who `username` is to RBAC (the stored name and groups, with system:authenticated); NotFoundError when no such user. */
+  requesterOf(username: string): Promise<Requester> {
+    return attempt(() => {
+      const user = findUser(this.ctx.db, users.requireUser(this.ctx, username));
+      if (user === undefined) throw new InternalError(`user ${username} vanished while being read`);
+      return { username: user.username, groups: [...new Set([...user.groups, AUTHENTICATED_GROUP])] };
+    });
   }
 
   /** Disable (ending sessions and suspending tokens) or re-enable a user. */

@@ -2,14 +2,12 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { TooManyRequestsError } from "../../errors/index.ts";
 import { LoginFailedError } from "./login-error.ts";
-import { openFixture, PASSWORD, type Fixture } from "./test-fixture.ts";
+import { openFixtureWithAliceAndBob, PASSWORD, type Fixture } from "./test-fixture.ts";
 
 let f: Fixture;
 let totpSecret: string;
 beforeEach(async () => {
-  f = await openFixture();
-  ({ totpSecret } = await f.service.createUser({ username: "alice", password: PASSWORD }));
-  await f.service.createUser({ username: "bob", password: PASSWORD });
+  ({ fixture: f, totpSecret } = await openFixtureWithAliceAndBob());
 });
 afterEach(() => f.close());
 
@@ -61,11 +59,30 @@ describe("login throttling", () => {
     assert.deepEqual(waits, [1, 2, 4, 8]);
   });
 
-  it("throttles a source whatever account it tries, existing or not", async () => {
+  it("throttles made-up names from one address together, apart from real accounts and other addresses", async () => {
+    assert.equal(await wrong("10.0.0.9", "nobody"), "unknown-user");
+    assert.equal(await wrong("10.0.0.9", "someone-else"), 1, "every made-up name shares the address's bucket");
+    f.advance(1);
+    assert.equal(await wrong("10.0.0.9", "nobody"), "unknown-user");
+    assert.equal(await wrong("10.0.0.9", "nobody"), 2);
+    assert.equal(await wrong("10.0.0.8", "nobody"), "unknown-user", "another address has its own bucket");
+    assert.equal(await wrong("10.0.0.9", "bob"), "bad-password", "a real account is not throttled by the bucket");
+  });
+
+  it("never lets failures for made-up names or other accounts delay a user's correct login from the same address", async () => {
+    for (let i = 0; i < 40; i++) {
+      await wrong("127.0.0.1", `made-up-${i}`);
+      await wrong("127.0.0.1", "bob");
+      f.advance(30);
+    }
+    assert.equal(await right("127.0.0.1"), "ok");
+  });
+
+  it("throttles guesses at one account per (account, address), whatever other names the address tries", async () => {
     await failTimes(3, "10.0.0.9");
-    assert.equal(await wrong("10.0.0.9", "bob"), 4);
-    assert.equal(await wrong("10.0.0.9", "nobody"), 4);
-    assert.equal(await wrong("10.0.0.8", "bob"), "bad-password", "another source is not affected");
+    assert.equal(await wrong("10.0.0.9"), 4);
+    assert.equal(await wrong("10.0.0.9", "bob"), "bad-password", "another account from the same address is evaluated");
+    assert.equal(await wrong("10.0.0.8"), "bad-password", "another address is not affected until the lock");
   });
 
   it("says nothing secret when throttling", async () => {

@@ -1,7 +1,9 @@
 /** Authenticating a request's bearer credential: a session token or an API token. */
+import { inTransaction } from "./auth-database.ts";
 import { AUTHENTICATED_GROUP, type Identity } from "../identity.ts";
 import type { AuthContext } from "./context.ts";
 import { parseBearer, secretMatches, type ParsedCredential } from "./credentials.ts";
+import { ancestryInForce, endSessionWithTokens } from "./credential-lineage.ts";
 import { deleteSession, findSession, touchSession } from "./sessions-table.ts";
 import { findToken, touchToken } from "./tokens-table.ts";
 import { findUser } from "./users-table.ts";
@@ -26,13 +28,13 @@ export function authenticateBearer(ctx: AuthContext, bearer: string): Identity |
   return { username: user.username, groups: [...new Set([...user.groups, AUTHENTICATED_GROUP])], via: parsed.kind, credentialId: parsed.id };
 }
 
-/** End the session `bearer` names, if it is a valid session token; API tokens are ended by revocation instead. */
+/** End the session `bearer` names, if it is a valid session token, revoking the tokens made in it; API tokens are ended by revocation instead. */
 export function endSession(ctx: AuthContext, bearer: string): void {
   const parsed = parseBearer(bearer);
   if (parsed?.kind !== "session") return;
   const session = findSession(ctx.db, parsed.id);
   // Check the secret: the id appears in audit records, and knowing it must not let anyone end the session.
-  if (session !== undefined && secretMatches(parsed.secret, session.secretHash)) deleteSession(ctx.db, session.id);
+  if (session !== undefined && secretMatches(parsed.secret, session.secretHash)) inTransaction(ctx.db, () => endSessionWithTokens(ctx, session.id));
 }
 
 /** A credential that is in force: whose it is and when its use was last recorded. */
@@ -57,6 +59,7 @@ function liveSession(ctx: AuthContext, parsed: ParsedCredential): LiveCredential
 function liveToken(ctx: AuthContext, parsed: ParsedCredential): LiveCredential | undefined {
   const token = findToken(ctx.db, parsed.id);
   if (token === undefined || !secretMatches(parsed.secret, token.secretHash)) return undefined;
-  if (token.revokedAt !== undefined || ctx.now() >= token.expiresAt) return undefined;
+  // Revoked, expired, or made with a token that is (or whose user is disabled): see credential-lineage.ts.
+  if (!ancestryInForce(ctx.db, token, ctx.now())) return undefined;
   return { username: token.username, lastTouchedAt: token.lastUsedAt ?? 0 };
 }

@@ -10,7 +10,8 @@ export interface AttemptKey {
   username: string | undefined;
 }
 
-type Scope = "source" | "account" | "pair";
+// Earlier versions also kept an address-wide "source" counter; such rows are no longer read.
+type Scope = "unknown" | "account" | "pair";
 
 /**
  * Decide whether the attempt may proceed and, if so, count it as a failure before it is evaluated. Counting first
@@ -19,29 +20,31 @@ type Scope = "source" | "account" | "pair";
  */
 export function admitAttempt(db: DatabaseSync, key: AttemptKey, now: number, policy: ThrottlePolicy): AttemptDecision {
   return inTransaction(db, () => {
-    const keys = scopedKeys(key);
-    const counters = {
-      source: readCounter(db, "source", keys.source),
-      account: keys.account === undefined ? undefined : readCounter(db, "account", keys.account),
-      pair: keys.pair === undefined ? undefined : readCounter(db, "pair", keys.pair),
-    };
-    const decision = decideAttempt(counters, now, policy);
+    if (key.username === undefined) {
+      const bucket = readCounter(db, "unknown", key.source);
+      const decision = decideAttempt({ kind: "unknown", bucket }, now, policy);
+      if (decision.kind !== "wait") writeCounter(db, "unknown", key.source, addFailure(bucket, now, policy, false));
+      return decision;
+    }
+    const pairKey = pairKeyOf(key.username, key.source);
+    const account = readCounter(db, "account", key.username);
+    const pair = readCounter(db, "pair", pairKey);
+    const decision = decideAttempt({ kind: "account", account, pair }, now, policy);
     if (decision.kind === "wait") return decision;
-    writeCounter(db, "source", keys.source, addFailure(counters.source, now, policy, false));
-    if (keys.account !== undefined) writeCounter(db, "account", keys.account, addFailure(counters.account, now, policy, true));
-    if (keys.pair !== undefined) writeCounter(db, "pair", keys.pair, addFailure(counters.pair, now, policy, false));
+    writeCounter(db, "account", key.username, addFailure(account, now, policy, true));
+    writeCounter(db, "pair", pairKey, addFailure(pair, now, policy, false));
     return decision;
   });
 }
 
-/** Clear the counters of a successful attempt: the account, the source, and their pair. */
+/** Clear the counters of a successful attempt: the account and its pair with the source. */
 export function recordSuccess(db: DatabaseSync, key: AttemptKey): void {
-  const keys = scopedKeys(key);
+  if (key.username === undefined) return;
+  const username = key.username;
   inTransaction(db, () => {
     const remove = db.prepare("DELETE FROM login_failures WHERE scope = ? AND key = ?");
-    remove.run("source", keys.source);
-    if (keys.account !== undefined) remove.run("account", keys.account);
-    if (keys.pair !== undefined) remove.run("pair", keys.pair);
+    remove.run("account", username);
+    remove.run("pair", pairKeyOf(username, key.source));
   });
 }
 
@@ -50,9 +53,8 @@ export function accountCounter(db: DatabaseSync, username: string): FailureCount
   return readCounter(db, "account", username);
 }
 
-function scopedKeys(key: AttemptKey): { source: string; account: string | undefined; pair: string | undefined } {
-  if (key.username === undefined) return { source: key.source, account: undefined, pair: undefined };
-  return { source: key.source, account: key.username, pair: JSON.stringify([key.username, key.source]) };
+function pairKeyOf(username: string, source: string): string {
+  return JSON.stringify([username, source]);
 }
 
 function readCounter(db: DatabaseSync, scope: Scope, key: string): FailureCounter | undefined {

@@ -40,9 +40,9 @@ export function deleteSession(db: DatabaseSync, id: string): void {
   db.prepare("DELETE FROM sessions WHERE id = ?").run(id);
 }
 
-/** End every session of `username`. */
-export function deleteUserSessions(db: DatabaseSync, username: string): void {
-  db.prepare("DELETE FROM sessions WHERE username = ?").run(username);
+/** Ids of the sessions of `username`. */
+export function sessionIdsOf(db: DatabaseSync, username: string): string[] {
+  return db.prepare("SELECT id FROM sessions WHERE username = ?").all(username).map((row) => text(row, "id"));
 }
 
 /** Drop sessions past their idle or absolute timeout, so the table does not grow with abandoned logins. */

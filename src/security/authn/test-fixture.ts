@@ -71,3 +71,11 @@ export async function openFixture(policy: Partial<AuthPolicy> = FAST_POLICY): Pr
     },
   };
 }
+
+/** A fixture with users alice and bob (password PASSWORD), and alice's TOTP secret. */
+export async function openFixtureWithAliceAndBob(): Promise<{ fixture: Fixture; totpSecret: string }> {
+  const fixture = await openFixture();
+  const { totpSecret } = await fixture.service.createUser({ username: "alice", password: PASSWORD });
+  await fixture.service.createUser({ username: "bob", password: PASSWORD });
+  return { fixture, totpSecret };
+}

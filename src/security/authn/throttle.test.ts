@@ -30,21 +30,22 @@ describe("throttle", () => {
   it("locks an account at the 10th consecutive failure for 15 minutes", () => {
     assert.equal(failures(9)?.lockedUntil, undefined);
     assert.equal(failures(10)?.lockedUntil, T0 + 15 * 60_000);
-    assert.equal(failures(10, T0, false)?.lockedUntil, undefined, "source counters never lock");
+    assert.equal(failures(10, T0, false)?.lockedUntil, undefined, "pair and bucket counters never lock");
   });
 
-  it("makes a throttled source wait whatever account it tries", () => {
-    const decision = decideAttempt({ source: failures(2, T0, false) }, T0 + 500, policy);
-    assert.deepEqual(decision, { kind: "wait", retryAfterSeconds: 2 });
+  it("makes made-up names wait on their address's bucket, and an account only on its own pair", () => {
+    assert.deepEqual(decideAttempt({ kind: "unknown", bucket: failures(2, T0, false) }, T0 + 500, policy), { kind: "wait", retryAfterSeconds: 2 });
+    assert.deepEqual(decideAttempt({ kind: "account", account: failures(2), pair: failures(2, T0, false) }, T0 + 500, policy), { kind: "wait", retryAfterSeconds: 2 });
+    assert.deepEqual(decideAttempt({ kind: "account", account: undefined, pair: undefined }, T0 + 500, policy), { kind: "evaluate" });
   });
 
   it("applies the account's delay and lock only to sources that failed against it", () => {
     const account = failures(10);
     const at = T0 + 600_000; // past the 512 s delay, inside the 15-minute lock
-    assert.deepEqual(decideAttempt({ account, pair: failures(1, T0, false) }, at, policy), { kind: "locked" });
-    assert.deepEqual(decideAttempt({ account, pair: failures(1, T0, false) }, T0 + 1000, policy), { kind: "wait", retryAfterSeconds: 511 });
-    assert.deepEqual(decideAttempt({ account, pair: undefined }, at, policy), { kind: "evaluate" }, "a source with no failures gets through");
-    assert.deepEqual(decideAttempt({ account, pair: failures(1, T0, false) }, T0 + 900_000, policy), { kind: "evaluate" }, "the lock ends");
+    assert.deepEqual(decideAttempt({ kind: "account", account, pair: failures(1, T0, false) }, at, policy), { kind: "locked" });
+    assert.deepEqual(decideAttempt({ kind: "account", account, pair: failures(1, T0, false) }, T0 + 1000, policy), { kind: "wait", retryAfterSeconds: 511 });
+    assert.deepEqual(decideAttempt({ kind: "account", account, pair: undefined }, at, policy), { kind: "evaluate" }, "a source with no failures gets through");
+    assert.deepEqual(decideAttempt({ kind: "account", account, pair: failures(1, T0, false) }, T0 + 900_000, policy), { kind: "evaluate" }, "the lock ends");
   });
 
   it("forgets counters after a quiet day, so old typos never add up to a lock", () => {

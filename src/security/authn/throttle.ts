@@ -1,17 +1,22 @@
 /**
- * Login throttling. Three failure counters are kept: per source address, per account, and per (account, source).
+ * Login throttling. Failures are counted per account, per (account, source address), and, for user names that do not
+ * exist, in one bucket per source address.
  *
- * - Every failed attempt counts on all three. Failure n imposes a wait of min(base * 2^(n-1), max) seconds
- *   (1 s, 2 s, 4 s … 15 min by default) before the next attempt is even evaluated; an attempt made earlier is
- *   answered 429 with Retry-After and is not counted.
- * - The source counter throttles a source whatever account it tries, so spraying many usernames is slow.
- * - After 10 consecutive failures the account is locked for 15 minutes.
- * - The account's delay and lock apply only to sources that have themselves failed against that account since its
- *   last success (OWASP: lock out by account and source). Otherwise one attacker could keep a user locked out
- *   forever by failing every 15 minutes; with this rule the real user, from an address that has not failed, still
- *   signs in. A distributed attacker gets one attempt per fresh address per account before that address is caught
- *   by the lock, and a password alone never suffices: TOTP is mandatory.
- * - A success resets the account's counter, the source's counter and their pair.
+ * - Failure n on a counter imposes a wait of min(base * 2^(n-1), max) seconds (1 s, 2 s, 4 s … 15 min by default)
+ *   before the next attempt it governs is even evaluated; an attempt made earlier is answered 429 with Retry-After
+ *   and is not counted.
+ * - An attempt on an existing account is governed by its (account, source) counter only, never by what the same
+ *   address did to other names: all local users share 127.0.0.1, and failures for made-up or other users' names
+ *   must not keep a user with the right password and TOTP code out.
+ * - After 10 consecutive failures the account is locked for 15 minutes. The account's delay and lock apply only to
+ *   sources that have themselves failed against that account since its last success (OWASP: lock out by account
+ *   and source). Otherwise one attacker could keep a user locked out forever by failing every 15 minutes; with this
+ *   rule the real user, from an address that has not failed, still signs in. A distributed attacker gets one
+ *   attempt per fresh address per account before that address is caught by the lock, and a password alone never
+ *   suffices: TOTP is mandatory.
+ * - Attempts on names that do not exist share their source's unknown-name bucket, so spraying made-up names from one
+ *   address is slowed (and the argon2 work they cost stays bounded) without touching any real account.
+ * - A success resets the account's counter and its pair.
  * - A counter with no failure for `forgetAfterSeconds` (a day) is forgotten, so old typos never add up to a lock.
  *
  * The functions here are pure; login-attempts.ts stores the counters.
@@ -27,12 +32,10 @@ export interface FailureCounter {
   lockedUntil?: number;
 }
 
-/** The counters that bear on one attempt. */
-export interface AttemptCounters {
-  source?: FailureCounter | undefined;
-  account?: FailureCounter | undefined;
-  pair?: FailureCounter | undefined;
-}
+/** The counters that bear on one attempt: an existing account's and its pair's, or the source's unknown-name bucket. */
+export type AttemptCounters =
+  | { kind: "account"; account?: FailureCounter | undefined; pair?: FailureCounter | undefined }
+  | { kind: "unknown"; bucket?: FailureCounter | undefined };
 
 /** Whether an attempt may be evaluated now. */
 export type AttemptDecision = { kind: "evaluate" } | { kind: "wait"; retryAfterSeconds: number } | { kind: "locked" };
@@ -60,8 +63,9 @@ export function waitSeconds(counter: FailureCounter | undefined, now: number, po
 
 /** Decide whether an attempt is evaluated, must wait, or meets the account lock. */
 export function decideAttempt(counters: AttemptCounters, now: number, policy: ThrottlePolicy): AttemptDecision {
-  const sourceWait = waitSeconds(counters.source, now, policy);
-  if (sourceWait > 0) return { kind: "wait", retryAfterSeconds: sourceWait };
+  if (counters.kind === "unknown") return waitOrEvaluate(waitSeconds(counters.bucket, now, policy));
+  const pairWait = waitSeconds(counters.pair, now, policy);
+  if (pairWait > 0) return { kind: "wait", retryAfterSeconds: pairWait };
   // The account's delay and lock bind only sources that have failed against it (see above).
   if (activeCounter(counters.pair, now, policy) === undefined) return { kind: "evaluate" };
   const account = activeCounter(counters.account, now, policy);
@@ -69,6 +73,10 @@ export function decideAttempt(counters: AttemptCounters, now: number, policy: Th
   if (accountWait > 0) return { kind: "wait", retryAfterSeconds: accountWait };
   if (account?.lockedUntil !== undefined && account.lockedUntil > now) return { kind: "locked" };
   return { kind: "evaluate" };
+}
+
+function waitOrEvaluate(seconds: number): AttemptDecision {
+  return seconds > 0 ? { kind: "wait", retryAfterSeconds: seconds } : { kind: "evaluate" };
 }
 
 /** The counter after one more failure at `now`; `lockable` counters (accounts) lock at the threshold. */

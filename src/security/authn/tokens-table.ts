@@ -2,6 +2,12 @@
 import type { DatabaseSync } from "node:sqlite";
 import { blob, integer, optionalInteger, text, type Row } from "./auth-database.ts";
 
+/** The credential a token was created with: a login session or another API token. */
+export interface TokenParent {
+  kind: "session" | "token";
+  id: string;
+}
+
 /** An API token as stored; its secret exists only as a hash. */
 export interface TokenRow {
   id: string;
@@ -12,17 +18,21 @@ export interface TokenRow {
   expiresAt: number;
   lastUsedAt: number | undefined;
   revokedAt: number | undefined;
+  /** Undefined for tokens made outside the API (set-up, tests) or by earlier versions. */
+  parent: TokenParent | undefined;
 }
 
 /** Store a new token. */
 export function insertToken(db: DatabaseSync, token: TokenRow): void {
-  db.prepare("INSERT INTO api_tokens (id, username, name, secret_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)").run(
+  db.prepare("INSERT INTO api_tokens (id, username, name, secret_hash, created_at, expires_at, parent_kind, parent_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)").run(
     token.id,
     token.username,
     token.name,
     token.secretHash,
     token.createdAt,
     token.expiresAt,
+    token.parent?.kind ?? null,
+    token.parent?.id ?? null,
   );
 }
 
@@ -51,6 +61,22 @@ export function markTokenRevoked(db: DatabaseSync, id: string, at: number): void
   db.prepare("UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?").run(at, id);
 }
 
+/**
+ * Revoke every token created with `parent`, and the tokens those created, to any depth. A token cannot name its own
+ * descendant as parent (a parent exists before its child), so the walk ends.
+ */
+export function revokeDescendants(db: DatabaseSync, parent: TokenParent, at: number): void {
+  const children = db.prepare("SELECT id FROM api_tokens WHERE parent_kind = ? AND parent_id = ?");
+  const pending: TokenParent[] = [parent];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    for (const row of children.all(next.kind, next.id)) {
+      const id = text(row, "id");
+      markTokenRevoked(db, id, at);
+      pending.push({ kind: "token", id });
+    }
+  }
+}
+
 function toToken(row: Row): TokenRow {
   return {
     id: text(row, "id"),
@@ -61,5 +87,13 @@ function toToken(row: Row): TokenRow {
     expiresAt: integer(row, "expires_at"),
     lastUsedAt: optionalInteger(row, "last_used_at"),
     revokedAt: optionalInteger(row, "revoked_at"),
+    parent: parentOf(row),
   };
+}
+
+function parentOf(row: Row): TokenParent | undefined {
+  const kind = row["parent_kind"];
+  const id = row["parent_id"];
+  if ((kind !== "session" && kind !== "token") || typeof id !== "string") return undefined;
+  return { kind, id };
 }

@@ -5,7 +5,7 @@ import { isoTime, type AuthContext } from "./context.ts";
 import { issueMfa, type MfaSecrets } from "./mfa.ts";
 import { hashPassword } from "./password-hash.ts";
 import { checkPasswordPolicy, generatePassword, normalizePassword } from "./password-policy.ts";
-import { deleteUserSessions } from "./sessions-table.ts";
+import { endUserSessionsWithTokens } from "./credential-lineage.ts";
 import { allUsers, findUser, insertUser, replaceMfa, updateDisabled, updatePasswordHash, type UserRow } from "./users-table.ts";
 import { checkGroups, checkUsername, normalizeUsername } from "./validation.ts";
 
@@ -67,27 +67,27 @@ export function listUsers(ctx: AuthContext): UserSummary[] {
   });
 }
 
-/** Disable or enable a user; disabling ends their sessions, and their API tokens stop working while disabled. */
+/** Disable or enable a user; disabling ends their sessions (revoking the tokens made in them), and their API tokens stop working while disabled. */
 export function setDisabled(ctx: AuthContext, username: string, disabled: boolean): void {
   const name = requireUser(ctx, username);
   inTransaction(ctx.db, () => {
     updateDisabled(ctx.db, name, disabled);
-    if (disabled) deleteUserSessions(ctx.db, name);
+    if (disabled) endUserSessionsWithTokens(ctx, name);
   });
 }
 
-/** Issue a new TOTP seed and recovery codes (the old ones stop working) and end the user's sessions. */
+/** Issue a new TOTP seed and recovery codes (the old ones stop working) and end the user's sessions and the tokens made in them. */
 export function resetMfa(ctx: AuthContext, username: string): MfaSecrets {
   const name = requireUser(ctx, username);
   const mfa = issueMfa(ctx, name);
   inTransaction(ctx.db, () => {
     replaceMfa(ctx.db, name, mfa.totpCiphertext, mfa.recoveryCodeHashes);
-    deleteUserSessions(ctx.db, name);
+    endUserSessionsWithTokens(ctx, name);
   });
   return mfa.shown;
 }
 
-/** Set a new password (checked against the policy) and end the user's sessions. */
+/** Set a new password (checked against the policy) and end the user's sessions and the tokens made in them. */
 export async function setPassword(ctx: AuthContext, username: string, password: string): Promise<void> {
   const name = requireUser(ctx, username);
   const normalized = normalizePassword(password);
@@ -95,14 +95,18 @@ export async function setPassword(ctx: AuthContext, username: string, password: 
   const passwordHash = await hashPassword(normalized, ctx.policy.argon2);
   inTransaction(ctx.db, () => {
     updatePasswordHash(ctx.db, name, passwordHash);
-    deleteUserSessions(ctx.db, name);
+    endUserSessionsWithTokens(ctx, name);
   });
 }
 
-/** Delete a user with their sessions, tokens and recovery codes. */
+/** Delete a user with their sessions, tokens and recovery codes; tokens their sessions made for others are revoked. */
 export function deleteUser(ctx: AuthContext, username: string): void {
   const name = requireUser(ctx, username);
-  ctx.db.prepare("DELETE FROM users WHERE username = ?").run(name);
+  inTransaction(ctx.db, () => {
+    endUserSessionsWithTokens(ctx, name);
+    // Tokens made with the user's own tokens stop working once those rows are gone (credential-lineage.ts).
+    ctx.db.prepare("DELETE FROM users WHERE username = ?").run(name);
+  });
 }
 
 /** The stored name of an existing user, or NotFoundError. */

@@ -33,6 +33,11 @@ export class Authorizer {
     return snapshot.grantsFor(requester, namespace).flatMap(({ rules }) => rules);
   }
 
+  /** The namespaces in which a RoleBinding grants the requester something. */
+  async boundNamespaces(requester: Requester): Promise<string[]> {
+    return (await this.cache.current()).boundNamespaces(requester);
+  }
+
   /** The rules of the role `roleRef` names, seen from `namespace`; undefined when that role does not exist. */
   async roleRules(roleRef: RoleRef, namespace: string | undefined): Promise<readonly PolicyRule[] | undefined> {
     const snapshot = await this.cache.current();

@@ -4,7 +4,7 @@ import { ForbiddenError } from "../../errors/index.ts";
 import type { Store } from "../../store/index.ts";
 import { Authorizer } from "./authorizer.ts";
 import { ensureBuiltinRoles } from "./ensure-builtin-roles.ts";
-import { checkEscalation } from "./escalation.ts";
+import { checkActingAs, checkEscalation } from "./escalation.ts";
 import { clusterRole, clusterRoleBinding, role, roleBinding, tempStores, user, userSubject, type TempStores } from "./test-fixtures.ts";
 
 let stores: TempStores;
@@ -115,5 +115,26 @@ describe("checkEscalation: bindings", () => {
     const root = user("root", ["system:masters"]);
     await checkEscalation(authorizer, root, clusterRoleBinding("audit", "auditor", [userSubject("frank")]), undefined);
     await checkEscalation(authorizer, root, clusterRole("all", [{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }]), undefined);
+  });
+});
+
+describe("acting as another user (API tokens for them)", () => {
+  it("needs every permission of the subject, cluster-wide and in each namespace it is bound in", async () => {
+    const carol = user("carol");
+    await store.create(roleBinding("team-b", "carol-edit", { kind: "ClusterRole", name: "edit" }, [userSubject("carol")]));
+    const message = await refusal(checkActingAs(authorizer, alice, carol));
+    assert.match(message, /cannot act as user "carol"/);
+    assert.match(message, /in namespace team-b/);
+    await refusal(checkActingAs(authorizer, alice, bob)); // bob reads clusters everywhere; alice only in team-a
+    await checkActingAs(authorizer, bob, user("nobody"));
+    await checkActingAs(authorizer, user("root", ["system:masters"]), carol);
+  });
+
+  it("is allowed by the impersonate verb on that user only", async () => {
+    await store.create(clusterRole("impersonate-bob", [{ apiGroups: [""], resources: ["users"], verbs: ["impersonate"], resourceNames: ["bob"] }]));
+    await store.create(clusterRoleBinding("dave-impersonates", "impersonate-bob", [userSubject("dave")]));
+    const dave = user("dave");
+    await checkActingAs(authorizer, dave, bob);
+    await refusal(checkActingAs(authorizer, dave, alice));
   });
 });

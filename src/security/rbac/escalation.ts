@@ -27,6 +27,27 @@ export async function checkEscalation(authorizer: Authorizer, requester: Request
   }
 }
 
+/**
+ * Throw ForbiddenError unless `requester` may act as `subject` (e.g. create an API token for that user): with an
+ * `impersonate` grant on the user, or by holding every permission the subject holds, cluster-wide and in each
+ * namespace where the subject is bound (the escalation rule: nobody hands out what they do not hold).
+ */
+export async function checkActingAs(authorizer: Authorizer, requester: Requester, subject: Requester): Promise<void> {
+  const impersonate = { verb: "impersonate", apiGroup: "", resource: "users", name: subject.username };
+  if ((await authorizer.authorize(requester, impersonate)).allowed) return;
+  const scopes = [undefined, ...(await authorizer.boundNamespaces(subject))];
+  for (const scope of scopes) {
+    const missing = uncoveredRules(await authorizer.rulesFor(requester, scope), await authorizer.rulesFor(subject, scope));
+    if (missing.length === 0) continue;
+    const shown = missing.slice(0, SHOWN_RULES).map(describeRule).join(", ");
+    const more = missing.length > SHOWN_RULES ? ` and ${missing.length - SHOWN_RULES} more` : "";
+    throw new ForbiddenError(
+      `cannot act as user "${subject.username}": they hold ${shown}${more} ${describeScope(scope)}, which you do not; only someone who holds every permission of a user, or the impersonate verb on users "${subject.username}", may do so`,
+      { subject: { kind: "users", name: subject.username } },
+    );
+  }
+}
+
 function scopeOf(object: RbacObject, namespace: string | undefined): string | undefined {
   if (object.kind === "ClusterRole" || object.kind === "ClusterRoleBinding") return undefined;
   const scope = namespace ?? object.metadata.namespace;

@@ -4,7 +4,7 @@ export { PolicyCache, type PolicyCacheOptions } from "./policy-cache.ts";
 export { serviceAccountUsername, type BindingEntry, type Requester } from "./policy-snapshot.ts";
 export { combinedResource, findAllowingRule, ruleAllows, WILDCARD } from "./rule-match.ts";
 export { breakdownRule, describeRule, ruleCovers, uncoveredRules } from "./rule-coverage.ts";
-export { checkEscalation, type RbacObject } from "./escalation.ts";
+export { checkActingAs, checkEscalation, type RbacObject } from "./escalation.ts";
 export { allowedReason, deniedReason, describeRequest, describeScope } from "./decision-reason.ts";
 export {
   AUTOUPDATE_ANNOTATION,

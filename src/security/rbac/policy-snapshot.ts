@@ -73,6 +73,13 @@ export class PolicySnapshot {
     return [...found].sort((a, b) => a.order - b.order).map((binding) => ({ binding, rules: this.rulesOf(binding.roleRef, binding.namespace) ?? [] }));
   }
 
+  /** The namespaces in which a RoleBinding applies to `requester`, sorted. */
+  boundNamespaces(requester: Requester): string[] {
+    const keys = subjectKeys(requester);
+    const bound = [...this.roleBindings].filter(([, index]) => keys.some((key) => (index.get(key)?.length ?? 0) > 0));
+    return bound.map(([namespace]) => namespace).sort();
+  }
+
   /** The rules of the role a roleRef names, seen from `namespace`; undefined when the role does not exist. */
   rulesOf(roleRef: RoleRef, namespace: string | undefined): readonly PolicyRule[] | undefined {
     if (roleRef.kind === "ClusterRole") return this.clusterRoles.get(roleRef.name);

@@ -1,12 +1,13 @@
 /** The Kubernetes authorization attributes of a request on a resource path (pure). */
 import type { RequestAttributes } from "../../security/index.ts";
+import { booleanParam } from "../query-params.ts";
 import type { ResourceRoute } from "../route.ts";
 
 const VERB_BY_METHOD: Record<string, string> = { POST: "create", PUT: "update", PATCH: "patch", DELETE: "delete" };
 
 /** get/list/watch for GET (watch when `?watch=true`), else the write verb; the status subresource is kept. */
 export function resourceAttributes(route: ResourceRoute, method: string, query: URLSearchParams): RequestAttributes {
-  const watch = query.get("watch") === "true" || query.get("watch") === "1";
+  const watch = booleanParam(query, "watch");
   const verb = method === "GET" ? (route.name !== undefined ? "get" : watch ? "watch" : "list") : (VERB_BY_METHOD[method] ?? method.toLowerCase());
   return {
     verb,

@@ -17,6 +17,7 @@ import {
 import { ForbiddenError } from "../../errors/index.ts";
 import { checkEscalation, type RbacObject, type Requester } from "../../security/index.ts";
 import { dataProtectionAdmitters, restoreCausesOf } from "./backup-admitters.ts";
+import { clusterRestoreReferences } from "./backup-references.ts";
 import { clusterCauses, enginesOf } from "./cluster-rules.ts";
 import { opsRequestCauses } from "./ops-request-rules.ts";
 import { foldStringData, immutableSecretCauses } from "./secret-normalize.ts";
@@ -25,6 +26,7 @@ import type { EngineVersion } from "../../engines/index.ts";
 
 const clusterAdmitter: KindAdmitter = {
   schema: clusterSchema,
+  references: (object) => clusterRestoreReferences(object as Cluster),
   async validate(object, old, context) {
     const cluster = object as Cluster;
     const installed = await installedVersions(cluster, context);

@@ -12,6 +12,7 @@ import {
   type Cluster,
 } from "../../api/index.ts";
 import type { FieldCause } from "../../errors/index.ts";
+import { backupPolicyReferences, backupRepoReferences, policyReferences } from "./backup-references.ts";
 import { backupCauses, backupPolicyCauses, backupRepoCauses, backupScheduleCauses, clusterRestoreCauses } from "./backup-rules.ts";
 import type { AdmissionContext, KindAdmitter } from "./types.ts";
 
@@ -21,11 +22,13 @@ function policyOf(context: AdmissionContext, namespace: string | undefined, name
 
 const backupRepoAdmitter: KindAdmitter = {
   schema: backupRepoSchema,
+  references: (object) => backupRepoReferences(object as BackupRepo),
   validate: (object) => Promise.resolve(backupRepoCauses(object as BackupRepo)),
 };
 
 const backupPolicyAdmitter: KindAdmitter = {
   schema: backupPolicySchema,
+  references: (object) => backupPolicyReferences(object as BackupPolicy),
   async validate(object, _old, context) {
     const policy = object as BackupPolicy;
     const clusterName = policy.spec.target?.podSelector?.matchLabels?.["app.kubernetes.io/instance"];
@@ -36,6 +39,7 @@ const backupPolicyAdmitter: KindAdmitter = {
 
 const backupAdmitter: KindAdmitter = {
   schema: backupSchema,
+  references: policyReferences,
   async validate(object, old, context) {
     const backup = object as Backup;
     const policy = old === undefined ? await policyOf(context, backup.metadata.namespace, backup.spec.backupPolicyName) : undefined;
@@ -45,6 +49,7 @@ const backupAdmitter: KindAdmitter = {
 
 const backupScheduleAdmitter: KindAdmitter = {
   schema: backupScheduleSchema,
+  references: policyReferences,
   async validate(object, _old, context) {
     const schedule = object as BackupSchedule;
     return backupScheduleCauses(schedule, await policyOf(context, schedule.metadata.namespace, schedule.spec.backupPolicyName));

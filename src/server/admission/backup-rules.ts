@@ -42,9 +42,7 @@ export function backupRepoCauses(repo: BackupRepo): FieldCause[] {
 export function backupCauses(backup: Backup, policy: BackupPolicy | undefined, old?: Backup): FieldCause[] {
   if (old !== undefined) return immutableBackupCauses(backup, old);
   const namespace = backup.metadata.namespace ?? "default";
-  if (policy === undefined) {
-    return [{ field: "spec.backupPolicyName", reason: "FieldValueNotFound", message: `Not found: ${JSON.stringify(backup.spec.backupPolicyName)}: no BackupPolicy of that name in namespace ${namespace}; Holdfast creates <cluster>-<component>-backup-policy for every cluster (holdfast get backuppolicies -n ${namespace})` }];
-  }
+  if (policy === undefined) return [missingPolicyCause(backup.spec.backupPolicyName, namespace)];
   return methodCauses(policy, backup.spec.backupMethod, "spec.backupMethod");
 }
 
@@ -76,11 +74,24 @@ export function backupPolicyCauses(policy: BackupPolicy, cluster: Cluster | unde
   );
 }
 
+/** The answer to a Backup or BackupSchedule whose spec.backupPolicyName names no BackupPolicy (that the writer may read). */
+export function missingPolicyCause(name: string, namespace: string): FieldCause {
+  return { field: "spec.backupPolicyName", reason: "FieldValueNotFound", message: `Not found: ${JSON.stringify(name)}: no BackupPolicy of that name in namespace ${namespace}; Holdfast creates <cluster>-<component>-backup-policy for every cluster (holdfast get backuppolicies -n ${namespace})` };
+}
+
+/** The answer to a restore whose backup does not exist (or is not the writer's to read). */
+export function missingBackupCause(field: string, namespace: string, name: string): FieldCause {
+  return { field, reason: "FieldValueNotFound", message: `Not found: backup ${namespace}/${name}: list backups with holdfast backup list -n ${namespace}` };
+}
+
+/** The field of a cluster naming the backup it restores from. */
+export function restoreFieldOf(cluster: Cluster): string {
+  return cluster.spec.restore === undefined ? `metadata.annotations[${RESTORE_FROM_BACKUP_ANNOTATION}]` : "spec.restore.source.name";
+}
+
 /** A BackupSchedule's policy must exist and have every method it schedules. */
 export function backupScheduleCauses(schedule: BackupSchedule, policy: BackupPolicy | undefined): FieldCause[] {
-  if (policy === undefined) {
-    return [{ field: "spec.backupPolicyName", reason: "FieldValueNotFound", message: `Not found: ${JSON.stringify(schedule.spec.backupPolicyName)}: no BackupPolicy of that name in namespace ${schedule.metadata.namespace ?? "default"}` }];
-  }
+  if (policy === undefined) return [missingPolicyCause(schedule.spec.backupPolicyName, schedule.metadata.namespace ?? "default")];
   return schedule.spec.schedules.flatMap((entry, i) => methodCauses(policy, entry.backupMethod, `spec.schedules[${i}].backupMethod`));
 }
 
@@ -101,10 +112,10 @@ export function clusterRestoreCauses(cluster: Cluster, backups: BackupLookup, en
   return cluster.spec.componentSpecs.flatMap((component, index) => {
     const source = restoreSourceFor(cluster, component.name);
     if (source === undefined) return [];
-    const field = cluster.spec.restore === undefined ? `metadata.annotations[${RESTORE_FROM_BACKUP_ANNOTATION}]` : "spec.restore.source.name";
+    const field = restoreFieldOf(cluster);
     const backup = backups(source.backupNamespace, source.backupName);
     const id = `${source.backupNamespace}/${source.backupName}`;
-    if (backup === undefined) return [{ field, reason: "FieldValueNotFound", message: `Not found: backup ${id}: list backups with holdfast backup list -n ${source.backupNamespace}` }];
+    if (backup === undefined) return [missingBackupCause(field, source.backupNamespace, source.backupName)];
     const causes = source.restoreTime === undefined ? completedCauses(backup, id, field) : pointInTimeCauses(backup, source.restoreTime, inNamespace(source.backupNamespace), engines, field);
     if (causes.length > 0) return causes;
     const engine = engineNameFor(cluster, component, known);

@@ -1,7 +1,8 @@
 /** The admission pipeline: generic checks shared by every kind, then the kind's own admitter. */
-import { apiVersionOf, fieldNotes, pruneUnknownFields, type KindInfo, type Resource } from "../../api/index.ts";
+import { apiVersionOf, fieldNotes, objectNameProblem, pruneUnknownFields, type KindInfo, type Resource } from "../../api/index.ts";
 import { ForbiddenError, InputError, InvalidError, type FieldCause } from "../../errors/index.ts";
 import { MethodNotAllowedError } from "../http-errors.ts";
+import { referenceCauses, type ObjectReference } from "./references.ts";
 import { issuesToCauses } from "./zod-causes.ts";
 import type { AdmissionContext, AdmitterRegistry, KindAdmitter, WriteTarget } from "./types.ts";
 
@@ -27,10 +28,8 @@ export function createAdmission(context: AdmissionContext, registry: AdmitterReg
       const object = admitter.normalize ? admitter.normalize(parsed, old) : parsed;
       if (old === undefined && target.kind.namespaced) await requireNamespace(context, object);
       if (target.subresource === "status") return object;
-      const notes = admitter.schema ? fieldNotes(admitter.schema, withoutKeys(object, ["status"])) : [];
-      target.warnings?.push(...notes.filter((n) => n.support === "reported").map((n) => `${n.field}: ${n.message}`));
-      const refused = notes.filter((n) => n.support === "refused").map((n) => ({ field: n.field, reason: "FieldValueForbidden", message: `Forbidden: ${n.message}` }));
-      const causes = [...refused, ...(admitter.validate ? await admitter.validate(object, old, context) : [])];
+      await checkReferences(admitter, { object, old }, target, context);
+      const causes = [...fieldNoteCauses(admitter, object, target), ...(admitter.validate ? await admitter.validate(object, old, context) : [])];
       if (causes.length > 0) throw invalid(target.kind, object.metadata.name, causes);
       if (admitter.checkRequester && target.requester) await admitter.checkRequester(object, target.requester, context);
       return object;
@@ -41,6 +40,23 @@ export function createAdmission(context: AdmissionContext, registry: AdmitterReg
       await admitter.validateDelete?.(object, context);
     },
   };
+}
+
+/** Refuse a write whose new references name objects the requester may not read, or that do not exist (references.ts). */
+async function checkReferences(admitter: KindAdmitter, write: { object: Resource; old: Resource | undefined }, target: WriteTarget, context: AdmissionContext): Promise<void> {
+  if (admitter.references === undefined || target.requester === undefined) return;
+  const causes = await referenceCauses(admitter.references(write.object), previousReferences(admitter, write.old), target.requester, context);
+  if (causes.length > 0) throw invalid(target.kind, write.object.metadata.name, causes);
+}
+
+/** What the stored object already named; none (so every reference is checked) when it cannot be read as its kind. */
+function previousReferences(admitter: KindAdmitter, old: Resource | undefined): ObjectReference[] {
+  if (old === undefined || admitter.references === undefined) return [];
+  try {
+    return admitter.references(old);
+  } catch {
+    return [];
+  }
 }
 
 function subjectOf(kind: KindInfo, name?: string): { kind: string; group: string; name?: string } {
@@ -103,6 +119,13 @@ function applyName(metadata: Record<string, unknown>, pathName: string | undefin
   metadata["name"] = pathName;
 }
 
+/** Fields set and refused (causes), and fields set and not honoured (added to the write's warnings), from the schema's notes. */
+function fieldNoteCauses(admitter: KindAdmitter, object: Resource, target: WriteTarget): FieldCause[] {
+  const notes = admitter.schema ? fieldNotes(admitter.schema, withoutKeys(object, ["status"])) : [];
+  target.warnings?.push(...notes.filter((n) => n.support === "reported").map((n) => `${n.field}: ${n.message}`));
+  return notes.filter((n) => n.support === "refused").map((n) => ({ field: n.field, reason: "FieldValueForbidden", message: `Forbidden: ${n.message}` }));
+}
+
 /**
  * The object without the fields its kind does not have (Kubernetes' pruning); Strict refuses them instead, Warn
  * names them in the warnings. Only what the write changes is looked at: the status of a status write, else the rest.
@@ -127,6 +150,8 @@ function parse(admitter: KindAdmitter, kind: KindInfo, object: Record<string, un
   const name = typeof metadata["name"] === "string" ? metadata["name"] : undefined;
   if (!admitter.schema) {
     if (name === undefined) throw invalid(kind, name, [{ field: "metadata.name", reason: "FieldValueRequired", message: "Required value" }]);
+    const problem = objectNameProblem(kind, name);
+    if (problem !== undefined) throw invalid(kind, name, [{ field: "metadata.name", reason: "FieldValueInvalid", message: problem }]);
     return { ...object, apiVersion: apiVersionOf(kind), kind: kind.kind, metadata: { ...metadata, name } };
   }
   const result = admitter.schema.safeParse(object, { reportInput: true });

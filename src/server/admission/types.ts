@@ -5,6 +5,7 @@ import type { FieldCause } from "../../errors/index.ts";
 import type { Authorizer, Requester } from "../../security/index.ts";
 import type { Store } from "../../store/index.ts";
 import type { EngineLookup } from "../engine-lookup.ts";
+import type { ObjectReference } from "./references.ts";
 
 /** What admission rules may read. */
 export interface AdmissionContext {
@@ -24,6 +25,11 @@ export interface KindAdmitter {
   schema?: z.ZodType;
   /** Rewrites a parsed object into its stored form (e.g. Secret `stringData` → `data`). */
   normalize?(object: Resource, old: Resource | undefined): Resource;
+  /**
+   * The objects this one names (a restore's Backup, a repository's credential Secret): the requester must be allowed
+   * to `get` each new one, and it must exist (references.ts). Must not throw, even on an old object stored long ago.
+   */
+  references?(object: Resource): ObjectReference[];
   /** Semantic rules on create (old undefined) and update; each problem is a field cause. */
   validate?(object: Resource, old: Resource | undefined, context: AdmissionContext): Promise<FieldCause[]>;
   /** A check of the requester against the admitted object (e.g. RBAC escalation); throws ForbiddenError to refuse. */

@@ -1,10 +1,11 @@
 /**
  * API tokens: anyone signed in manages their own (a token holds exactly its owner's permissions); acting on
- * another user's tokens needs RBAC on `apitokens`.
+ * another user's tokens needs RBAC on `apitokens`, and creating one for another user also needs every permission
+ * of that user (or `impersonate` on them). A token never outlives the credential it was created with.
  */
 import { z } from "zod";
 import { NotFoundError } from "../../errors/index.ts";
-import { normalizeUsername, type Identity } from "../../security/index.ts";
+import { checkActingAs, normalizeUsername, type Identity } from "../../security/index.ts";
 import type { Endpoint, Permission } from "../endpoint.ts";
 import { MethodNotAllowedError } from "../http-errors.ts";
 import { AUTHENTICATION_GROUP, ok, parseBody, rbac, selfService, success, type SecurityServices } from "./services.ts";
@@ -51,9 +52,13 @@ function create(services: SecurityServices): Endpoint {
     permission: async (exchange) => permissionFor(exchange.identity, "create", (await parseBody(exchange, createSchema, "API token")).username ?? exchange.identity.username),
     run: async (exchange) => {
       const input = await parseBody(exchange, createSchema, "API token");
-      const username = input.username ?? exchange.identity.username;
-      const token = await services.auth.createToken({ username, name: input.name, expiresInSeconds: input.expiresInSeconds });
-      return ok({ ...token, username: normalizeUsername(username) }, 201);
+      const { identity } = exchange;
+      const username = normalizeUsername(input.username ?? identity.username);
+      // A token for someone else hands out their permissions: the escalation rule applies, as to a RoleBinding.
+      if (username !== identity.username) await checkActingAs(services.authorizer, identity, await services.auth.requesterOf(username));
+      const parent = { kind: identity.via, id: identity.credentialId };
+      const token = await services.auth.createToken({ username, name: input.name, expiresInSeconds: input.expiresInSeconds, parent });
+      return ok({ ...token, username }, 201);
     },
   };
 }

@@ -293,3 +293,27 @@ describe("the store file", () => {
     assert.equal((await failing.list("Cluster")).resourceVersion, "4");
   });
 });
+
+describe("dry run", () => {
+  it("runs every check of create, update, updateStatus and delete, returns the result, and changes nothing", async () => {
+    const events: string[] = [];
+    const watch = store.watch({ kind: "Cluster" }, (event) => events.push(`${event.type} ${event.object.metadata.name}`));
+    const preview = await store.create(cluster("dry"), { dryRun: true });
+    assert.ok(preview.metadata.uid !== undefined && preview.metadata.creationTimestamp !== undefined);
+    assert.equal(await store.get(ref("dry")), undefined);
+    const live = await store.create(cluster("live"));
+    await assert.rejects(store.create(cluster("live"), { dryRun: true }), AlreadyExistsError);
+    const changed = await store.update({ ...live, spec: { replicas: 3 } }, { dryRun: true });
+    assert.equal(changed.metadata.generation, 2);
+    await assert.rejects(store.update({ ...live, metadata: { ...live.metadata, resourceVersion: "1" }, spec: { replicas: 3 } }, { dryRun: true }), ConflictError);
+    await store.updateStatus({ ...live, status: { phase: "Running" } }, { dryRun: true });
+    await store.delete(ref("live"), { dryRun: true });
+    const after = await store.get(ref("live"));
+    assert.deepEqual(after, live, "the live object is untouched");
+    const next = await store.create(cluster("next"));
+    assert.equal(Number(next.metadata.resourceVersion), Number(live.metadata.resourceVersion) + 1, "no resourceVersion was used up");
+    await new Promise((r) => setTimeout(r, 50));
+    watch.stop();
+    assert.deepEqual(events, ["ADDED live", "ADDED next"], "no watch saw a dry run");
+  });
+});

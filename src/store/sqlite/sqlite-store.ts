@@ -5,7 +5,7 @@ import { now, type ObjectRef, type Resource } from "../../api/index.ts";
 import { AlreadyExistsError, ConflictError, GoneError, HoldfastError, InputError, NotFoundError, UnavailableError } from "../../errors/index.ts";
 import { parseLabelSelector } from "../label-selector.ts";
 import { scrubDatabase } from "../../util/index.ts";
-import type { DeleteOptions, ListOptions, ListResult, StaleHistoryPurge, StorageCodec, Store, Watch, WatchEvent, WatchOptions } from "../types.ts";
+import type { DeleteOptions, ListOptions, WriteOptions, ListResult, StaleHistoryPurge, StorageCodec, Store, Watch, WatchEvent, WatchOptions } from "../types.ts";
 import { openDatabase } from "./database.ts";
 import {
   describeKey,
@@ -85,11 +85,11 @@ class SqliteStore implements Store {
     return { items: items as T[], resourceVersion: String(this.tables.resourceVersion()) };
   }
 
-  create<T extends Resource>(object: T): Promise<T> {
-    return settle(() => this.createNow(object) as T);
+  create<T extends Resource>(object: T, options: WriteOptions = {}): Promise<T> {
+    return settle(() => this.createNow(object, options.dryRun === true) as T);
   }
 
-  private createNow(object: Resource): Resource {
+  private createNow(object: Resource, dryRun: boolean): Resource {
     this.ensureOpen();
     const input = jsonCopy(object);
     const key = keyOfObject(input);
@@ -100,15 +100,15 @@ class SqliteStore implements Store {
         });
       }
       return writer.put("ADDED", prepareCreate(input, randomUUID(), now()));
-    });
+    }, dryRun);
   }
 
-  update<T extends Resource>(object: T): Promise<T> {
-    return settle(() => this.modify(object, mergeUpdate) as T);
+  update<T extends Resource>(object: T, options: WriteOptions = {}): Promise<T> {
+    return settle(() => this.modify(object, mergeUpdate, options.dryRun === true) as T);
   }
 
-  updateStatus<T extends Resource>(object: T): Promise<T> {
-    return settle(() => this.modify(object, mergeStatus) as T);
+  updateStatus<T extends Resource>(object: T, options: WriteOptions = {}): Promise<T> {
+    return settle(() => this.modify(object, mergeStatus, options.dryRun === true) as T);
   }
 
   delete<T extends Resource = Resource>(ref: ObjectRef, options: DeleteOptions = {}): Promise<T | undefined> {
@@ -122,7 +122,7 @@ class SqliteStore implements Store {
       const existing = this.mustLoad(key);
       checkDeletePreconditions(existing, options, key);
       return hasFinalizers(existing) ? writer.markDeleted(existing) : writer.remove(existing);
-    });
+    }, options.dryRun === true);
   }
 
   watch(options: WatchOptions, onEvent: (event: WatchEvent) => void): Watch {
@@ -164,7 +164,7 @@ class SqliteStore implements Store {
     this.db.close();
   }
 
-  private modify(object: Resource, merge: (existing: Resource, incoming: Resource, key: ObjectKey) => MergedUpdate): Resource {
+  private modify(object: Resource, merge: (existing: Resource, incoming: Resource, key: ObjectKey) => MergedUpdate, dryRun: boolean): Resource {
     this.ensureOpen();
     const incoming = jsonCopy(object);
     const key = keyOfObject(incoming);
@@ -177,7 +177,7 @@ class SqliteStore implements Store {
       // The last finalizer of a terminating object is gone: the deletion completes now.
       if (merged.object.metadata.deletionTimestamp !== undefined && !hasFinalizers(merged.object)) return writer.remove(merged.object);
       return writer.put("MODIFIED", merged.object);
-    });
+    }, dryRun);
   }
 
   private backlog(from: number, filter: WatchFilter): Change[] {
@@ -212,18 +212,22 @@ class SqliteStore implements Store {
   }
 
   /** One transaction; its changes are published only after it commits. Returns a copy callers may keep. */
-  private write(work: (writer: Writer) => Resource): Resource {
+  /** One write transaction; a dry run does all of it, then rolls it back and tells no watch. */
+  private write(work: (writer: Writer) => Resource, dryRun = false): Resource {
     let writer: Writer | undefined;
     const result = this.guard(() =>
-      this.tables.transaction(() => {
-        writer = new Writer(this.tables, this.codec);
-        const value = work(writer);
-        this.tables.setResourceVersion(writer.resourceVersion);
-        this.tables.compactThrough(writer.resourceVersion - this.historyLimit);
-        return value;
-      }),
+      rolledBackWhen(dryRun, () =>
+        this.tables.transaction(() => {
+          writer = new Writer(this.tables, this.codec);
+          const value = work(writer);
+          this.tables.setResourceVersion(writer.resourceVersion);
+          this.tables.compactThrough(writer.resourceVersion - this.historyLimit);
+          if (dryRun) throw new DryRunRollback(value);
+          return value;
+        }),
+      ),
     );
-    if (writer !== undefined) this.hub.publish(writer.changes);
+    if (writer !== undefined && !dryRun) this.hub.publish(writer.changes);
     return jsonCopy(result);
   }
 
@@ -271,4 +275,24 @@ function parseResourceVersion(value: string | undefined): number {
     });
   }
   return Number(value);
+}
+
+/** Thrown inside a dry run's transaction so that it rolls back; carries what the write would have returned. */
+class DryRunRollback extends Error {
+  readonly value: Resource;
+
+  constructor(value: Resource) {
+    super("dry run: rolled back");
+    this.value = value;
+  }
+}
+
+function rolledBackWhen(dryRun: boolean, work: () => Resource): Resource {
+  if (!dryRun) return work();
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof DryRunRollback) return error.value;
+    throw error;
+  }
 }
