@@ -24,6 +24,14 @@ describe("pruneUnknownFields", () => {
     assert.deepEqual(pruneUnknownFields(clusterSchema, { spec: { foo: null } }).unknown, []);
   });
 
+  it("takes __proto__ and constructor keys for unknown fields, never for Object.prototype's", () => {
+    const hostile = JSON.parse('{"spec":{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}}') as unknown;
+    const { value, unknown } = pruneUnknownFields(clusterSchema, hostile);
+    assert.deepEqual(unknown, ["spec.__proto__", "spec.constructor"]);
+    assert.equal(Object.getPrototypeOf((value as { spec: object }).spec), Object.prototype);
+    assert.deepEqual(fieldNotes(clusterSchema, hostile), []);
+  });
+
   it("works for every kind with a schema: OpsRequest, RBAC", () => {
     assert.deepEqual(pruneUnknownFields(opsRequestSchema, { spec: { clusterName: "pg", type: "Restart", restartt: [] } }).unknown, ["spec.restartt"]);
     assert.deepEqual(pruneUnknownFields(roleSchema, { rules: [{ verbs: ["get"], resources: ["pods"], apiGroup: [""] }] }).unknown, ["rules[0].apiGroup"]);

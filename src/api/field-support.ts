@@ -76,7 +76,8 @@ export function unwrapSchema(schema: Schema | undefined): { schema: Schema | und
 /** The schema of one child (`segment`) of a value of `schema`; undefined when the schema does not say. */
 export function childSchema(schema: Schema, segment: PropertyKey): Schema | undefined {
   const def = defOf(schema);
-  if (def.type === "object" && typeof segment === "string") return def.shape?.[segment];
+  // Own keys only: `__proto__` or `constructor` in a body must not find Object.prototype's.
+  if (def.type === "object" && typeof segment === "string") return def.shape !== undefined && Object.hasOwn(def.shape, segment) ? def.shape[segment] : undefined;
   if (def.type === "array") return def.element;
   if (def.type === "record") return def.valueType;
   return undefined;
@@ -102,7 +103,7 @@ export function pruneUnknownFields(schema: Schema, value: unknown, path: readonl
 
 /** pruneUnknownFields for an object (or map) value. */
 function pruneObject(schema: Schema, value: Record<string, unknown>, path: readonly PropertyKey[]): { value: Record<string, unknown>; unknown: string[] } {
-  const kept: Record<string, unknown> = {};
+  const kept: [string, unknown][] = [];
   const unknown: string[] = [];
   for (const [key, child] of Object.entries(value)) {
     const childType = childSchema(schema, key);
@@ -112,10 +113,11 @@ function pruneObject(schema: Schema, value: Record<string, unknown>, path: reado
       continue;
     }
     const pruned = childType === undefined ? { value: child, unknown: [] } : pruneUnknownFields(childType, child, [...path, key]);
-    kept[key] = pruned.value;
+    kept.push([key, pruned.value]);
     unknown.push(...pruned.unknown);
   }
-  return { value: kept, unknown };
+  // fromEntries defines own properties: a `__proto__` key stays data, never a prototype.
+  return { value: Object.fromEntries(kept), unknown };
 }
 
 /** One field that is set and not honoured or refused, by path. */
