@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { clusterRestoreSchema } from "./cluster-restore.ts";
 import { conditionSchema, metadataSchema, quantitySchema } from "./common.ts";
+import { notHonoured, refusedWhen } from "./field-support.ts";
 import { clusterEndpointSchema, componentReplicationStatusSchema } from "./replication.ts";
 
 /** cpu/memory limits and requests, as corev1.ResourceRequirements. */
@@ -22,7 +23,25 @@ export const volumeClaimTemplateSchema = z.looseObject({
     .optional(),
 });
 
-/** One component of a cluster (ClusterComponentSpec). */
+/** A field of KubeBlocks' API that only Kubernetes (pods, Services, the scheduler) can honour: accepted and reported when set. */
+function kubernetesOnly(what: string): z.ZodOptional<z.ZodUnknown> {
+  return notHonoured(z.unknown(), `${what} is not honoured: Holdfast runs local processes, not pods`).optional();
+}
+
+/** One entry of `configs` (ClusterComponentConfig): a named configuration and the variables set in it. */
+export const componentConfigSchema = z.looseObject({
+  name: z.string().optional(),
+  variables: notHonoured(
+    z.record(z.string(), z.string()),
+    "not applied: engine parameters cannot be set through configs yet (Holdfast sizes the memory parameters from resources.limits.memory)",
+    (value) => typeof value === "object" && value !== null && Object.keys(value).length > 0,
+  ).optional(),
+  configMap: notHonoured(z.unknown(), "not applied: configuration templates from ConfigMaps are not supported").optional(),
+  externalManaged: notHonoured(z.boolean(), "not applied: externally managed configuration is not supported", (value) => value === true).optional(),
+  reconfigure: notHonoured(z.unknown(), "not applied: reconfigure actions are not supported").optional(),
+});
+
+/** One component of a cluster (ClusterComponentSpec). Every field KubeBlocks defines is named: honoured, reported, or refused. */
 export const componentSpecSchema = z.looseObject({
   name: z.string().min(1).max(22),
   componentDef: z.string().optional(),
@@ -30,10 +49,30 @@ export const componentSpecSchema = z.looseObject({
   replicas: z.int().min(0, "replicas must be 0 or more").max(64).default(1),
   resources: resourceRequirementsSchema.optional(),
   volumeClaimTemplates: z.array(volumeClaimTemplateSchema).optional(),
-  disableExporter: z.boolean().optional(),
+  // Holdfast runs no metrics exporter: `true` is what happens anyway; `false` asks for one.
+  disableExporter: notHonoured(z.boolean(), "no metrics exporter runs beside the database (set it to true, or leave it out)", (value) => value === false).optional(),
   stop: z.boolean().optional(),
-  labels: z.record(z.string(), z.string()).optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
+  labels: notHonoured(z.record(z.string(), z.string()), "not copied to the instances (label the Cluster instead)").optional(),
+  annotations: notHonoured(z.record(z.string(), z.string()), "not copied to the instances (annotate the Cluster instead)").optional(),
+  tls: refusedWhen(z.boolean(), (value) => value === true, "TLS between clients and the database is not supported yet, and Holdfast never serves plaintext when TLS is asked for; remove tls: true (clients reach the database over loopback only)").optional(),
+  issuer: refusedWhen(z.unknown(), (value) => value !== undefined, "certificate issuers need tls: true, which is not supported yet; remove issuer").optional(),
+  configs: z.array(componentConfigSchema).optional(),
+  env: notHonoured(z.array(z.unknown()), "environment variables are not passed to the database processes", (value) => Array.isArray(value) && value.length > 0).optional(),
+  services: kubernetesOnly("component services (Kubernetes Services)"),
+  serviceRefs: notHonoured(z.unknown(), "service references are not resolved").optional(),
+  systemAccounts: notHonoured(z.unknown(), "system accounts are the engine's own; their passwords are generated and kept in the account Secrets").optional(),
+  volumes: kubernetesOnly("pod volumes"),
+  persistentVolumeClaimRetentionPolicy: notHonoured(z.unknown(), "data directories follow terminationPolicy").optional(),
+  serviceAccountName: kubernetesOnly("the pod service account"),
+  parallelPodManagementConcurrency: kubernetesOnly("parallel pod management"),
+  podUpdatePolicy: kubernetesOnly("the pod update policy"),
+  instanceUpdateStrategy: kubernetesOnly("the instance update strategy"),
+  schedulingPolicy: kubernetesOnly("the scheduling policy"),
+  network: kubernetesOnly("pod networking"),
+  instances: notHonoured(z.unknown(), "instance templates are not supported: every instance of a component is alike").optional(),
+  offlineInstances: notHonoured(z.unknown(), "naming offline instances is not supported: a scale-in removes the highest ordinals").optional(),
+  sidecars: kubernetesOnly("sidecar containers"),
+  runtimeClassName: kubernetesOnly("the runtime class"),
 });
 
 /** What happens to data when the cluster is deleted. `Halt` is gone since KubeBlocks 0.9. */
@@ -47,6 +86,11 @@ export const clusterSpecSchema = z.looseObject({
   componentSpecs: z.array(componentSpecSchema).min(1, "a cluster needs at least one component"),
   /** Create the cluster's data from a backup instead of empty (see cluster-restore.ts). */
   restore: clusterRestoreSchema.optional(),
+  shardings: refusedWhen(z.array(z.unknown()), (value) => Array.isArray(value) && value.length > 0, "sharded clusters are not supported; use componentSpecs").optional(),
+  services: kubernetesOnly("cluster services (Kubernetes Services); each cluster gets its read-write and read-only endpoints"),
+  schedulingPolicy: kubernetesOnly("the scheduling policy"),
+  runtimeClassName: kubernetesOnly("the runtime class"),
+  backup: notHonoured(z.unknown(), "not applied: create a BackupSchedule (holdfast backup schedule) instead").optional(),
 });
 
 /** One instance of a component as the cluster reports it. */

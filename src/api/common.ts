@@ -44,6 +44,11 @@ export const metadataSchema = z.looseObject({
   ownerReferences: z.array(ownerReferenceSchema).optional(),
   labels: z.record(z.string(), z.string()).optional(),
   annotations: z.record(z.string(), z.string()).optional(),
+  // ObjectMeta's other fields, so they are not taken for unknown ones; the store owns or ignores them.
+  generateName: z.string().optional(),
+  selfLink: z.string().optional(),
+  deletionGracePeriodSeconds: z.int().optional(),
+  managedFields: z.array(z.unknown()).optional(),
 });
 
 export const conditionSchema = z.object({

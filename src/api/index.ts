@@ -2,6 +2,7 @@
 export * from "./meta.ts";
 export * from "./kinds.ts";
 export * from "./common.ts";
+export * from "./field-support.ts";
 export * from "./cluster.ts";
 export * from "./ops-request.ts";
 export * from "./instance.ts";

@@ -1,6 +1,7 @@
 /** OpsRequest (operations.kubeblocks.io/v1alpha1): day-2 operations as a state machine in status. */
 import { z } from "zod";
 import { conditionSchema, metadataSchema } from "./common.ts";
+import { notHonoured } from "./field-support.ts";
 
 /** Operation types KubeBlocks defines; Holdfast implements those in SUPPORTED_OPS_TYPES. */
 export const opsTypeSchema = z.enum([
@@ -50,10 +51,26 @@ export const opsRequestSpecSchema = z.looseObject({
   restart: z.array(componentOpsSchema).optional(),
   switchover: z.array(switchoverSchema).optional(),
   horizontalScaling: z.array(horizontalScalingSchema).optional(),
-  cancel: z.boolean().optional(),
-  force: z.boolean().optional(),
+  cancel: notHonoured(z.boolean(), "cancelling a running operation is not supported; it ends by itself or after timeoutSeconds", (value) => value === true).optional(),
+  force: notHonoured(z.boolean(), "not applied: an operation always waits for the earlier ones on its cluster", (value) => value === true).optional(),
+  enqueueOnForce: notHonoured(z.boolean(), "not applied: operations always queue", (value) => value === true).optional(),
+  /** Seconds the operation may run before it fails; absent or 0: the default (see DEFAULT_OPS_TIMEOUT_SECONDS). */
   timeoutSeconds: z.int().min(0).optional(),
-  ttlSecondsAfterSucceed: z.int().min(0).optional(),
+  ttlSecondsAfterSucceed: notHonoured(z.int().min(0), "finished operations are kept until deleted").optional(),
+  ttlSecondsAfterUnsuccessfulCompletion: notHonoured(z.int().min(0), "finished operations are kept until deleted").optional(),
+  preConditionDeadlineSeconds: notHonoured(z.int().min(0), "not applied: an operation waits for the earlier ones on its cluster, and its timeoutSeconds counts from its start").optional(),
+  // The settings of operation types this build does not carry out: named, so they are not unknown; the type is refused.
+  start: notHonoured(z.array(componentOpsSchema), "not applied: Start starts every component of the cluster").optional(),
+  stop: notHonoured(z.array(componentOpsSchema), "not applied: Stop stops every component of the cluster").optional(),
+  verticalScaling: z.array(z.unknown()).optional(),
+  volumeExpansion: z.array(z.unknown()).optional(),
+  reconfigures: z.array(z.unknown()).optional(),
+  upgrade: z.unknown().optional(),
+  expose: z.array(z.unknown()).optional(),
+  backup: z.unknown().optional(),
+  restore: z.unknown().optional(),
+  rebuildFrom: z.array(z.unknown()).optional(),
+  custom: z.unknown().optional(),
 });
 
 /** OpsRequest phases as KubeBlocks defines them. */

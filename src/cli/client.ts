@@ -3,6 +3,7 @@ import { apiVersionOf, kindOf, namespaceNameProblem, objectNameProblem } from ".
 import type { KindInfo, Resource, StatusBody } from "../api/index.ts";
 import { CliError } from "./args.ts";
 import { Agent, fetch as undiciFetch, type Response as UndiciResponse } from "undici";
+import { parseWarningHeader } from "./warnings.ts";
 
 /** One field-level cause of a Status error. */
 export interface StatusCause {
@@ -158,16 +159,20 @@ export interface ClientCredentials {
   token?: string;
   /** PEM of the only CA trusted for https URLs (the one `holdfast init` made). */
   ca?: string;
+  /** Told each warning the server sends in `Warning` headers (unknown fields, fields not honoured). */
+  onWarning?: (text: string) => void;
 }
 
 export class ApiClient {
   readonly baseUrl: string;
   readonly #token: string | undefined;
   readonly #dispatcher: Agent | undefined;
+  readonly #onWarning: ((text: string) => void) | undefined;
 
   constructor(baseUrl: string, credentials: ClientCredentials = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
     this.#token = credentials.token;
+    this.#onWarning = credentials.onWarning;
     this.#dispatcher = credentials.ca === undefined ? undefined : new Agent({ connect: { ca: credentials.ca } });
   }
 
@@ -267,6 +272,7 @@ export class ApiClient {
 
   private async request(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<unknown> {
     const response = await this.send(method, path, body, contentType);
+    for (const warning of parseWarningHeader(response.headers.get("warning"))) this.#onWarning?.(warning);
     const text = await response.text();
     if (!response.ok) throw apiErrorFrom(response.status, text);
     if (text === "") return {};

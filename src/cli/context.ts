@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { DEFAULT_API_HOST, DEFAULT_API_PORT, homePaths, resolveHome } from "../config/index.ts";
 import { readCliConfig } from "./cli-config.ts";
 import { ApiClient } from "./client.ts";
+import { warningLines } from "./warnings.ts";
 import { stringFlag } from "./args.ts";
 import type { FlagValues } from "./args.ts";
 
@@ -90,5 +91,6 @@ export function clientOf(ctx: CliContext, values: FlagValues): ApiClient {
   const home = homeOf(ctx, values);
   const token = ctx.env["HOLDFAST_TOKEN"] ?? readCliConfig(home).token;
   const ca = trustedCa(home);
-  return new ApiClient(serverUrlOf(ctx, values), { ...(token === undefined ? {} : { token }), ...(ca === undefined ? {} : { ca }) });
+  const onWarning = (text: string): void => ctx.io.err(warningLines([text]));
+  return new ApiClient(serverUrlOf(ctx, values), { onWarning, ...(token === undefined ? {} : { token }), ...(ca === undefined ? {} : { ca }) });
 }

@@ -303,6 +303,8 @@ export interface EngineReplication {
   readonly account: SystemAccount;
   /** The name a replica goes by on its primary (slot, application name). */
   replicaName(instanceName: string): string;
+  /** Does a replica whose link its primary reports in `state` (ReplicaObservation.state) follow it? PostgreSQL's `streaming`, Redis' `online`. */
+  replicaFollows(state: string | undefined): boolean;
   /** Fill the empty data directory of `context` with a copy of the running primary at `upstream`, set up as its replica. */
   cloneReplica(context: InstanceContext, upstream: UpstreamAddress, credentials: ReplicationCredentials, host: HostAccess): Promise<void>;
   /**
@@ -384,6 +386,11 @@ export interface EngineArbiter {
   arbiterCommand(context: InstanceContext): CommandSpec;
   /** Before each start of a member, after `configure`: ask the arbiters which role to start in and write it; the role. */
   configureMember(context: InstanceContext, group: ArbiterGroup, host: HostAccess): Promise<DesiredReplicationRole>;
+  /**
+   * Make the arbiters forget members that are gone (a scale-in); they find added ones themselves. Does a little per
+   * call (called on every pass); what was forgotten, for an event, or undefined when nothing. Never throws.
+   */
+  forgetDeparted(group: ArbiterGroup): Promise<string | undefined>;
   /** The member a majority of all arbiters names as primary; undefined without a majority. Never throws. */
   agreedPrimary(group: ArbiterGroup): Promise<string | undefined>;
   /**

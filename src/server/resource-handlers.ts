@@ -7,6 +7,7 @@ import type { Exchange, Outcome, Reply } from "./endpoint.ts";
 import { MethodNotAllowedError } from "./http-errors.ts";
 import { z } from "zod";
 import { matchesFieldSelector, parseFieldSelector } from "./field-selector.ts";
+import { fieldValidationOf, warningHeader } from "./field-validation.ts";
 import { applyMergePatch } from "./merge-patch.ts";
 import { booleanParam, checkPropagationPolicy, dryRunOf, dryRunValues, integerParam } from "./query-params.ts";
 import { hasBody, requireMediaType } from "./request-body.ts";
@@ -56,10 +57,11 @@ async function serveCollection(deps: ResourceDeps, route: ResourceRoute, method:
   if (method === "GET") return { status: 200, body: await list(deps.store, route, query) };
   if (method === "POST" && (route.namespace !== undefined || !route.kind.namespaced)) {
     requireMediaType(exchange.request, "application/json");
-    const object = await deps.admission.admitWrite(targetOf(route, exchange), await exchange.body(), undefined);
+    const target = writeTargetOf(route, exchange);
+    const object = await deps.admission.admitWrite(target, await exchange.body(), undefined);
     const dryRun = dryRunOf(query);
-    const created = await deps.store.create(object, { dryRun });
-    return dryRun ? { status: 201, body: created, headers: { [DRY_RUN_HEADER]: "All" } } : { status: 201, body: created };
+    const reply = written(target, 201, await deps.store.create(object, { dryRun }));
+    return dryRun ? { ...reply, headers: { ...reply.headers, [DRY_RUN_HEADER]: "All" } } : reply;
   }
   throw notAllowed(method, route, "GET (list, ?watch=true) and, within a namespace, POST");
 }
@@ -75,20 +77,21 @@ async function list(store: Store, route: ResourceRoute, query: URLSearchParams):
 
 async function serveObject(deps: ResourceDeps, route: NamedRoute, method: string, exchange: Exchange): Promise<Reply> {
   const { store, admission } = deps;
-  const target = targetOf(route, exchange);
   const options = { dryRun: dryRunOf(exchange.query) };
   switch (method) {
     case "GET":
       return { status: 200, body: await mustGet(store, route) };
     case "PUT": {
+      const target = writeTargetOf(route, exchange);
       requireMediaType(exchange.request, "application/json");
       const body = await exchange.body();
       const old = await mustGet(store, route);
-      return { status: 200, body: await store.update(await admission.admitWrite(target, body, old), options) };
+      return written(target, 200, await store.update(await admission.admitWrite(target, body, old), options));
     }
     case "PATCH": {
+      const target = writeTargetOf(route, exchange);
       const old = await patchTarget(store, route, exchange);
-      return { status: 200, body: await store.update(await admission.admitWrite(target, old.merged, old.current), options) };
+      return written(target, 200, await store.update(await admission.admitWrite(target, old.merged, old.current), options));
     }
     case "DELETE":
       return { status: 200, body: await remove(deps, route, exchange) };
@@ -99,18 +102,19 @@ async function serveObject(deps: ResourceDeps, route: NamedRoute, method: string
 
 async function serveStatus(deps: ResourceDeps, route: NamedRoute, method: string, exchange: Exchange): Promise<Reply> {
   const { store, admission } = deps;
-  const target = targetOf(route, exchange);
   const options = { dryRun: dryRunOf(exchange.query) };
   if (method === "GET") return { status: 200, body: await mustGet(store, route) };
   if (method === "PUT") {
+    const target = writeTargetOf(route, exchange);
     requireMediaType(exchange.request, "application/json");
     const body = await exchange.body();
     const old = await mustGet(store, route);
-    return { status: 200, body: await store.updateStatus(await admission.admitWrite(target, body, old), options) };
+    return written(target, 200, await store.updateStatus(await admission.admitWrite(target, body, old), options));
   }
   if (method === "PATCH") {
+    const target = writeTargetOf(route, exchange);
     const patched = await patchTarget(store, route, exchange);
-    return { status: 200, body: await store.updateStatus(await admission.admitWrite(target, patched.merged, patched.current), options) };
+    return written(target, 200, await store.updateStatus(await admission.admitWrite(target, patched.merged, patched.current), options));
   }
   throw notAllowed(method, route, "GET, PUT and PATCH on status");
 }
@@ -161,9 +165,16 @@ async function deleteOptions(exchange: Exchange): Promise<DeleteOptions> {
   return options;
 }
 
-/** Where a write goes and who asks (admission checks that RBAC objects grant nothing the requester lacks). */
-function targetOf(route: ResourceRoute, exchange: Exchange): WriteTarget {
-  return { kind: route.kind, namespace: route.namespace, name: route.name, subresource: route.subresource, requester: exchange.identity };
+/** Where a write goes, who asks (admission checks RBAC escalation), what to do with unknown fields (`?fieldValidation=`), and where admission leaves its warnings. */
+function writeTargetOf(route: ResourceRoute, exchange: Exchange): WriteTarget & { warnings: string[] } {
+  const fieldValidation = fieldValidationOf(exchange.query);
+  return { kind: route.kind, namespace: route.namespace, name: route.name, subresource: route.subresource, requester: exchange.identity, fieldValidation, warnings: [] };
+}
+
+/** The reply to a write, with admission's warnings in a `Warning` header as the Kubernetes API server sends them. */
+function written(target: { warnings: readonly string[] }, status: number, body: Resource): Reply {
+  const warning = warningHeader(target.warnings);
+  return warning === undefined ? { status, body } : { status, body, headers: { Warning: warning } };
 }
 
 function refOf(route: NamedRoute): ObjectRef {

@@ -12,8 +12,8 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Cluster, ClusterEndpoint, Instance, OpsRequest } from "../../src/api/index.ts";
 import { respExchange, type RespValue } from "../../src/engines/redis/index.ts";
-import { connectionUri, redisCli, startDemoServer } from "../helpers/clients.ts";
-import { eventually, run, type TestServer } from "../helpers/harness.ts";
+import { connectionUri, installedRedisVersion, redisCli, startDemoServer } from "../helpers/clients.ts";
+import { eventually, type TestServer } from "../helpers/harness.ts";
 import { exampleWith } from "../helpers/manifests.ts";
 
 const NS = "demo";
@@ -30,13 +30,6 @@ before(async () => {
 after(async () => {
   await server.destroy();
 });
-
-/** The installed Redis version (`7.0.15`): the example asks for 7.2.4, which Debian does not ship. */
-async function installedRedisVersion(): Promise<string> {
-  const match = /v=(\d+\.\d+\.\d+)/.exec((await run("redis-server", ["--version"])).stdout);
-  if (!match?.[1]) throw new Error("cannot tell the installed Redis version");
-  return match[1];
-}
 
 async function cluster(): Promise<Cluster> {
   return server.api<Cluster>(`/apis/apps.kubeblocks.io/v1/namespaces/${NS}/clusters/${NAME}`);

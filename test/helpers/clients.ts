@@ -24,6 +24,13 @@ export async function installedPostgresMajor(): Promise<string> {
   return match[1];
 }
 
+/** The installed Redis version (`7.0.15`): the examples ask for 7.2.4, which Debian does not ship. */
+export async function installedRedisVersion(): Promise<string> {
+  const match = /v=(\d+\.\d+\.\d+)/.exec((await run("redis-server", ["--version"])).stdout);
+  if (!match?.[1]) throw new Error("cannot tell the installed Redis version");
+  return match[1];
+}
+
 /** The common end-to-end setup: the installed PostgreSQL major version and a server with namespace `demo`. */
 export async function startDemoServer(): Promise<{ server: TestServer; major: string }> {
   const major = await installedPostgresMajor();

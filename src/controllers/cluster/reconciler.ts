@@ -1,5 +1,5 @@
 /** The cluster controller: reads a Cluster and what it owns, plans, then acts idempotently. */
-import type { Backup, Cluster, Instance, InstanceSpec, OwnerReference, Resource, Secret } from "../../api/index.ts";
+import type { Backup, Cluster, Condition, Instance, InstanceSpec, OwnerReference, Resource, Secret } from "../../api/index.ts";
 import { AlreadyExistsError, NotFoundError } from "../../errors/index.ts";
 import { generatePassword } from "../../engines/index.ts";
 import type { Store } from "../../store/index.ts";
@@ -87,7 +87,16 @@ export class ClusterReconciler implements Reconciler {
       const detail = plan.status.message === undefined ? "" : `: ${plan.status.message}`;
       await this.#options.events.record(updated, warning ? "Warning" : "Normal", after, `cluster phase ${before ?? "(new)"} → ${after}${detail}`);
     }
+    await this.#reportLimitations(cluster, updated);
     return updated;
+  }
+
+  /** An event naming the fields not honoured, whenever that list changes (the RuntimeLimitations condition holds it too). */
+  async #reportLimitations(before: Cluster, after: Cluster): Promise<void> {
+    const limitation = (c: Cluster): Condition | undefined => c.status?.conditions?.find((x) => x.type === "RuntimeLimitations");
+    const now = limitation(after);
+    if (now?.status !== "True" || now.message === limitation(before)?.message) return;
+    await this.#options.events.record(after, "Warning", "FieldsNotHonoured", now.message);
   }
 
   async #createSecret(cluster: Cluster, secret: ClusterPlan["secretsToCreate"][number]): Promise<void> {

@@ -1,5 +1,5 @@
 /** Cluster and component phases and conditions, derived from the instances (pure). */
-import { instanceNeedsRestart, type ClusterInstanceStatus, type ClusterPhase, type ClusterStatus, type ComponentStatus, type Instance } from "../../api/index.ts";
+import { clusterSpecSchema, fieldNotes, instanceNeedsRestart, type Cluster, type ClusterInstanceStatus, type ClusterPhase, type ClusterStatus, type ComponentStatus, type Instance } from "../../api/index.ts";
 import { setCondition } from "../runtime/index.ts";
 import type { PlanInput, ResolvedComponent } from "./plan.ts";
 
@@ -80,6 +80,13 @@ function messageOf(phase: ClusterPhase, components: Record<string, ComponentStat
   return {};
 }
 
+/** The fields of the spec that are set and not honoured, each named by its path, from the schema's notes. */
+export function fieldsNotHonoured(cluster: Pick<Cluster, "spec">): string[] {
+  return fieldNotes(clusterSpecSchema, cluster.spec, ["spec"])
+    .filter((n) => n.support === "reported")
+    .map((n) => `${n.field}: ${n.message}`);
+}
+
 function conditionsFor(input: PlanInput, phase: ClusterPhase): ClusterStatus["conditions"] {
   const generation = input.cluster.metadata.generation ?? 0;
   let conditions = setCondition(input.cluster.status?.conditions, {
@@ -105,7 +112,7 @@ function conditionsFor(input: PlanInput, phase: ClusterPhase): ClusterStatus["co
     message: phase === "Running" ? "all components are running" : (input.resolveError ?? `cluster is ${phase}`),
     observedGeneration: generation,
   });
-  const limitations = input.components.flatMap((c) => c.limitations.map((l) => `${c.name}: ${l}`));
+  const limitations = [...input.components.flatMap((c) => c.limitations.map((l) => `${c.name}: ${l}`)), ...fieldsNotHonoured(input.cluster)];
   return setCondition(conditions, {
     type: "RuntimeLimitations",
     status: limitations.length > 0 ? "True" : "False",

@@ -58,6 +58,7 @@ export class ArbitratedComponents {
     const members = await this.#observe(pass, instances.filter((i) => group.members.some((m) => m.name === i.metadata.name)));
     const agreed = await arbiter.agreedPrimary(group);
     const primary = await this.#record(pass, agreed);
+    if (agreed !== undefined) await this.#forgetDeparted(pass);
     const view: ComponentView = { cluster: handle.cluster, component: handle.component, members, settings: pass.settings, nowMs: Date.now(), rank: (c) => handle.replication.rankCandidates(c) };
     const routes = routesFor(view, { kind: "steady", primary });
     this.#o.endpoints.route(handle.cluster, handle.component, routes);
@@ -71,6 +72,12 @@ export class ArbitratedComponents {
     const names = (list: readonly Member[]): string[] => list.map((m) => m.name);
     const base = `${handle.cluster.metadata.name}-${handle.component}`;
     await this.#o.endpoints.recordTargets(handle.cluster, new Map([[base, names(routes.readWrite.targets)], [`${base}-ro`, names(routes.readOnly.targets)]]));
+  }
+
+  /** Members removed by a scale-in are forgotten by the arbiters too (they would watch them, down, for ever). */
+  async #forgetDeparted(pass: Pass): Promise<void> {
+    const forgot = await pass.arbiter.forgetDeparted(pass.group);
+    if (forgot !== undefined) await this.#o.events.record(pass.handle.cluster, "Normal", "ArbitersUpdated", forgot);
   }
 
   /** Probe every running, unfenced member, naming the replicas a primary reports by their instances. */

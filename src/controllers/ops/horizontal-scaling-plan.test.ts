@@ -6,7 +6,8 @@ import { componentBounds } from "./horizontal-scaling.ts";
 import { horizontalScalingProgress, planHorizontalScaling, scaleInSwitchovers, withReplicas, type ReplicaBounds, type ScalingPlan } from "./horizontal-scaling-plan.ts";
 import { switchoverRecord } from "./switchover.ts";
 
-const BOUNDS: ReplicaBounds = { min: 1, max: 5, replicated: true, source: "postgresql topology replication" };
+const streams = (state: string | undefined): boolean => state === "streaming";
+const BOUNDS: ReplicaBounds = { min: 1, max: 5, replicated: true, source: "postgresql topology replication", replicaFollows: streams };
 const PRIMARY_0: ComponentReplicationStatus = { currentPrimary: "pg-postgresql-0", targetPrimary: "pg-postgresql-0" };
 
 function cluster(replicas: number, record: ComponentReplicationStatus = PRIMARY_0, generations: [number, number] = [2, 2]): Cluster {
@@ -53,13 +54,13 @@ function failure(request: OpsRequest, c: Cluster): string {
 
 describe("planHorizontalScaling", () => {
   it("scale out and in by replicaChanges (the examples), or to a total", () => {
-    assert.deepEqual(plans(ops({ scaleOut: { replicaChanges: 1 } }), cluster(2)), [{ component: "postgresql", from: 2, to: 3 }]);
-    assert.deepEqual(plans(ops({ scaleIn: { replicaChanges: 1 } }), cluster(3)), [{ component: "postgresql", from: 3, to: 2 }]);
-    assert.deepEqual(plans(ops({ replicas: 4 }), cluster(2)), [{ component: "postgresql", from: 2, to: 4 }]);
+    assert.deepEqual(plans(ops({ scaleOut: { replicaChanges: 1 } }), cluster(2)), [{ component: "postgresql", from: 2, to: 3, replicaFollows: streams }]);
+    assert.deepEqual(plans(ops({ scaleIn: { replicaChanges: 1 } }), cluster(3)), [{ component: "postgresql", from: 3, to: 2, replicaFollows: streams }]);
+    assert.deepEqual(plans(ops({ replicas: 4 }), cluster(2)), [{ component: "postgresql", from: 2, to: 4, replicaFollows: streams }]);
   });
 
   it("counts from the recorded start, so a retried start does not apply the change twice", () => {
-    assert.deepEqual(plans(ops({ scaleOut: { replicaChanges: 1 } }, 2), cluster(3)), [{ component: "postgresql", from: 2, to: 3 }]);
+    assert.deepEqual(plans(ops({ scaleOut: { replicaChanges: 1 } }, 2), cluster(3)), [{ component: "postgresql", from: 2, to: 3, replicaFollows: streams }]);
   });
 
   it("refuses counts outside the topology's bounds, naming them", () => {
@@ -80,7 +81,9 @@ describe("planHorizontalScaling", () => {
 describe("componentBounds", () => {
   const engines = { list: () => [createPostgresqlEngine(), createRedisEngine()], find: (name: string) => engines.list().find((e) => e.name === name), versions: () => Promise.resolve([]) };
   it("reads min and max from the topology of the cluster's definition", () => {
-    assert.deepEqual(componentBounds(cluster(2), "postgresql", engines), { min: 1, max: 5, replicated: true, source: "postgresql topology replication" });
+    const { replicaFollows, ...bounds } = componentBounds(cluster(2), "postgresql", engines) ?? assert.fail("bounds");
+    assert.deepEqual(bounds, { min: 1, max: 5, replicated: true, source: "postgresql topology replication" });
+    assert.equal(replicaFollows("streaming"), true);
     const standalone = cluster(1);
     standalone.spec.topology = "standalone";
     assert.equal(componentBounds(standalone, "postgresql", engines)?.max, 1);
@@ -90,26 +93,26 @@ describe("componentBounds", () => {
 
 describe("scaleInSwitchovers: the primary is never removed", () => {
   it("none when the primary stays", () => {
-    assert.deepEqual(scaleInSwitchovers([{ component: "postgresql", from: 3, to: 2 }], cluster(3), [instance(0), instance(1), instance(2)]), { switchovers: [] });
+    assert.deepEqual(scaleInSwitchovers([{ component: "postgresql", from: 3, to: 2, replicaFollows: streams }], cluster(3), [instance(0), instance(1), instance(2)]), { switchovers: [] });
   });
 
   it("switches over to the best replica that stays when the primary is among those removed", () => {
     const c = cluster(3, { currentPrimary: "pg-postgresql-2", targetPrimary: "pg-postgresql-2" });
     const members = [instance(0, { role: "secondary", replication: { state: "streaming", lagBytes: 50 } }), instance(1, { replication: { state: "streaming", lagBytes: 10 } }), instance(2, { role: "primary" })];
-    assert.deepEqual(scaleInSwitchovers([{ component: "postgresql", from: 3, to: 2 }], c, members), { switchovers: [{ component: "postgresql", from: "pg-postgresql-2", to: "pg-postgresql-1" }] });
+    assert.deepEqual(scaleInSwitchovers([{ component: "postgresql", from: 3, to: 2, replicaFollows: streams }], c, members), { switchovers: [{ component: "postgresql", from: "pg-postgresql-2", to: "pg-postgresql-1" }] });
   });
 
   it("fails when no replica that stays is ready", () => {
     const c = cluster(3, { currentPrimary: "pg-postgresql-2", targetPrimary: "pg-postgresql-2" });
     const members = [instance(0, { ready: false }), instance(1, { ready: false }), instance(2, { role: "primary" })];
-    const result = scaleInSwitchovers([{ component: "postgresql", from: 3, to: 2 }], c, members);
+    const result = scaleInSwitchovers([{ component: "postgresql", from: 3, to: 2, replicaFollows: streams }], c, members);
     assert.match("failure" in result ? result.failure : "", /no ready replica among those that stay/);
   });
 });
 
 describe("horizontalScalingProgress", () => {
   const request = ops({ scaleIn: { replicaChanges: 1 } }, 3);
-  const plan: ScalingPlan[] = [{ component: "postgresql", from: 3, to: 2 }];
+  const plan: ScalingPlan[] = [{ component: "postgresql", from: 3, to: 2, replicaFollows: streams }];
 
   it("not done while the removed instance still exists, or before the cluster controller saw the new spec", () => {
     assert.equal(horizontalScalingProgress(request, cluster(2), [instance(0), instance(1), instance(2, {}, true)], plan).finished, false);
@@ -122,10 +125,31 @@ describe("horizontalScalingProgress", () => {
   });
 
   it("a new replica counts once it streams", () => {
-    const out: ScalingPlan[] = [{ component: "postgresql", from: 2, to: 3 }];
+    const out: ScalingPlan[] = [{ component: "postgresql", from: 2, to: 3, replicaFollows: streams }];
     const catchingUp = [instance(0), instance(1), instance(2, { replication: { state: "catchup" } })];
     assert.equal(horizontalScalingProgress(ops({ scaleOut: { replicaChanges: 1 } }, 2), cluster(3), catchingUp, out).finished, false);
     assert.equal(horizontalScalingProgress(ops({ scaleOut: { replicaChanges: 1 } }, 2), cluster(3), [instance(0), instance(1), instance(2)], out).finished, true);
+  });
+
+  it("a Redis replica counts once its master reports it online (the engine's answer, not PostgreSQL's streaming)", () => {
+    const engines = { list: () => [createPostgresqlEngine(), createRedisEngine()], find: (name: string) => engines.list().find((e) => e.name === name), versions: () => Promise.resolve([]) };
+    const redis: Cluster = {
+      ...cluster(3, { currentPrimary: "rr-redis-0", targetPrimary: "rr-redis-0" }),
+      metadata: { name: "rr", namespace: "demo", uid: "c2", generation: 2 },
+      spec: { terminationPolicy: "Delete", clusterDef: "redis", topology: "replication", componentSpecs: [{ name: "redis", replicas: 3 }, { name: "redis-sentinel", replicas: 3 }] },
+    };
+    redis.status = { observedGeneration: 2, replication: { redis: { currentPrimary: "rr-redis-0", targetPrimary: "rr-redis-0" } } };
+    const request: OpsRequest = { ...ops({}), spec: { clusterName: "rr", type: "HorizontalScaling", horizontalScaling: [{ componentName: "redis", scaleOut: { replicaChanges: 1 } }] }, status: { lastConfiguration: { components: { redis: { replicas: 2 } } } } };
+    const planned = planHorizontalScaling(request, redis, (component) => componentBounds(redis, component, engines));
+    assert.ok("plans" in planned, JSON.stringify(planned));
+    const member = (ordinal: number, state: string): Instance => {
+      const base = instance(ordinal, ordinal === 0 ? {} : { replication: { state, lagBytes: 0 } });
+      return { ...base, metadata: { ...base.metadata, name: `rr-redis-${ordinal}` }, spec: { ...base.spec, engine: "redis", clusterName: "rr", componentName: "redis" } };
+    };
+    assert.deepEqual(horizontalScalingProgress(request, redis, [member(0, ""), member(1, "online"), member(2, "online")], planned.plans), { done: 1, total: 1, finished: true });
+    const waiting = horizontalScalingProgress(request, redis, [member(0, ""), member(1, "online"), member(2, "wait_bgsave")], planned.plans);
+    assert.equal(waiting.finished, false);
+    assert.match(waiting.waitingFor ?? "", /rr-redis-2 to follow the primary rr-redis-0 .*replication link wait_bgsave/);
   });
 
   it("fails with the reason when the switchover before it failed", () => {

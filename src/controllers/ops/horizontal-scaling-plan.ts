@@ -17,6 +17,8 @@ export interface ReplicaBounds {
   replicated: boolean;
   /** Where the bounds come from, for messages (e.g. `postgresql topology replication`). */
   source: string;
+  /** The engine's answer: does a replica whose primary reports its link in `state` follow it? */
+  replicaFollows: (state: string | undefined) => boolean;
 }
 
 /** One component's scaling. */
@@ -24,6 +26,8 @@ export interface ScalingPlan {
   component: string;
   from: number;
   to: number;
+  /** When a replica counts as following its primary (the engine's answer, see ReplicaBounds). */
+  replicaFollows: (state: string | undefined) => boolean;
 }
 
 /** The starting replicas of every listed component: recorded in status once, so a retried start does not apply changes twice. */
@@ -61,7 +65,7 @@ function planOne(entry: HorizontalScalingSpec, from: number, bounds: ReplicaBoun
   if (to < bounds.min || to > bounds.max) {
     return `component ${entry.componentName}: ${to} replicas is outside what ${bounds.source} allows (${bounds.min} to ${bounds.max}); it has ${from}: choose a count in that range`;
   }
-  return { component: entry.componentName, from, to };
+  return { component: entry.componentName, from, to, replicaFollows: bounds.replicaFollows };
 }
 
 /** The scaling of every listed component, or why the request cannot be carried out. */
@@ -126,14 +130,37 @@ export function scalingSwitchover(ops: OpsRequest, cluster: Cluster, component: 
   return change.result === "Succeeded" && record?.currentPrimary === change.to ? { result: "succeeded" } : { result: "pending" };
 }
 
-/** Is one component at `to` instances, numbered 0 to to-1, all ready and (replicated) one primary with streaming replicas? */
-function componentDone(cluster: Cluster, plan: ScalingPlan, instances: readonly Instance[]): boolean {
+/** What one component still waits for before it runs at `to` instances, numbered 0 to to-1, all ready and (replicated) one primary with following replicas; undefined when nothing. */
+export function componentWaitingFor(cluster: Cluster, plan: ScalingPlan, instances: readonly Instance[]): string | undefined {
   const all = instances.filter((i) => i.spec.componentName === plan.component);
-  if (all.length !== plan.to || all.some((i) => i.metadata.deletionTimestamp !== undefined || i.spec.ordinal >= plan.to || i.status?.ready !== true)) return false;
+  const misplaced = all.some((i) => i.metadata.deletionTimestamp !== undefined || i.spec.ordinal >= plan.to);
+  if (all.length !== plan.to || misplaced) return `component ${plan.component} to have ${plan.to} instances (it has ${all.length})`;
+  const unready = all.find((i) => i.status?.ready !== true);
+  if (unready !== undefined) return `instance ${unready.metadata.name} to be ready (it is ${unready.status?.phase ?? "Pending"})`;
+  return rolesWaitingFor(cluster, plan, all);
+}
+
+/** What the members of a replicated component still wait for: the primary in its role, every other one following it. */
+function rolesWaitingFor(cluster: Cluster, plan: ScalingPlan, members: readonly Instance[]): string | undefined {
   const record = cluster.status?.replication?.[plan.component];
-  if (record?.currentPrimary === undefined) return true;
-  if (record.targetPrimary !== record.currentPrimary) return false;
-  return all.every((i) => (i.metadata.name === record.currentPrimary ? i.status?.role === "primary" : i.status?.role === "secondary" && i.status.replication?.state === "streaming"));
+  const primary = record?.currentPrimary;
+  if (primary === undefined) return undefined;
+  if (record?.targetPrimary !== primary) return `component ${plan.component} to finish changing its primary to ${record?.targetPrimary ?? "?"}`;
+  const behind = members.find((i) => !inRole(i, primary, plan));
+  return behind === undefined ? undefined : notFollowing(behind, primary);
+}
+
+function notFollowing(instance: Instance, primary: string): string {
+  const role = instance.status?.role ?? "unknown";
+  const link = instance.status?.replication?.state ?? "not reported";
+  return `instance ${instance.metadata.name} to follow the primary ${primary} (role ${role}, replication link ${link})`;
+}
+
+/** Is `instance` the primary in its role, or a secondary following it (the engine says what following is)? */
+function inRole(instance: Instance, primary: string, plan: ScalingPlan): boolean {
+  const status = instance.status;
+  if (instance.metadata.name === primary) return status?.role === "primary";
+  return status?.role === "secondary" && plan.replicaFollows(status.replication?.state);
 }
 
 /** Progress of a HorizontalScaling: a component is done once it runs at its new size in its roles. */
@@ -144,7 +171,14 @@ export function horizontalScalingProgress(ops: OpsRequest, cluster: Cluster, ins
   }
   const crashed = instances.find((i) => plans.some((p) => p.component === i.spec.componentName) && i.status?.phase === "Failed");
   if (crashed !== undefined) return { done: 0, total: plans.length, finished: false, failure: `instance ${crashed.metadata.name} failed: ${crashed.status?.message ?? "unknown reason"}` };
-  const done = plans.filter((p) => componentDone(cluster, p, instances)).length;
+  const waiting = plans.map((p) => componentWaitingFor(cluster, p, instances)).filter((w) => w !== undefined);
+  const first = specWaitingFor(cluster, plans) ?? waiting[0];
+  return { done: plans.length - waiting.length, total: plans.length, finished: first === undefined, ...(first === undefined ? {} : { waitingFor: first }) };
+}
+
+/** What the cluster's spec and its controller still wait for: the new counts written, then seen. */
+function specWaitingFor(cluster: Cluster, plans: readonly ScalingPlan[]): string | undefined {
+  if (!replicasApplied(cluster, plans)) return "the new replica counts to be applied";
   const seen = (cluster.status?.observedGeneration ?? 0) >= (cluster.metadata.generation ?? 0);
-  return { done, total: plans.length, finished: seen && replicasApplied(cluster, plans) && done === plans.length };
+  return seen ? undefined : "the cluster controller to see the new replica counts";
 }

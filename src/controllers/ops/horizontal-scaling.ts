@@ -34,7 +34,8 @@ export function componentBounds(cluster: Cluster, component: string, engines: En
   if (engine === undefined || topology === undefined) return undefined;
   const definition = topology.components.find((c) => c.name === component) ?? (topology.components.length === 1 ? topology.components[0] : undefined);
   if (definition === undefined) return undefined;
-  return { min: definition.minReplicas, max: definition.maxReplicas, replicated: definition.replicated === true, source: `${engine.name} topology ${topology.name}` };
+  const replicaFollows = (state: string | undefined): boolean => engine.replication?.replicaFollows(state) ?? false;
+  return { min: definition.minReplicas, max: definition.maxReplicas, replicated: definition.replicated === true, source: `${engine.name} topology ${topology.name}`, replicaFollows };
 }
 
 export class HorizontalScaling {

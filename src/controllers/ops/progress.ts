@@ -8,6 +8,8 @@ export interface OpsProgress {
   finished: boolean;
   /** Set when the operation cannot succeed any more. */
   failure?: string;
+  /** What the operation waits for now, for the message of a timeout. */
+  waitingFor?: string;
 }
 
 /** The components an operation acts on: those it lists, else every component of the cluster. */
@@ -41,7 +43,9 @@ export function opsProgress(ops: OpsRequest, cluster: Cluster, instances: readon
 
 function fromInstances(instances: readonly Instance[], isDone: (i: Instance) => boolean, finished: boolean): OpsProgress {
   const crashed = instances.find((i) => i.status?.phase === "Failed");
+  const pending = instances.find((i) => !isDone(i));
   return {
+    ...(pending === undefined ? {} : { waitingFor: `instance ${pending.metadata.name} (it is ${pending.status?.phase ?? "Pending"})` }),
     done: instances.filter(isDone).length,
     total: instances.length,
     finished,

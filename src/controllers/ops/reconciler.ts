@@ -8,6 +8,8 @@ import { opsProgress, restartToken, targetComponents } from "./progress.ts";
 import { planSwitchover, switchoverRecord, switchoverRecorded } from "./switchover.ts";
 
 const POLL_MS = 1000;
+/** How long an OpsRequest without `timeoutSeconds` (or with 0) may run before it fails, so one that cannot progress never blocks the cluster's later ones. */
+export const DEFAULT_OPS_TIMEOUT_SECONDS = 1800;
 const TERMINAL = new Set(["Succeed", "Failed", "Cancelled", "Aborted"]);
 
 export interface OpsReconcilerOptions {
@@ -94,7 +96,7 @@ export class OpsRequestReconciler implements Reconciler {
     const summary = `${progress.done}/${progress.total}`;
     if (progress.failure !== undefined) return this.#finish(ops, "Failed", progress.failure, summary);
     if (progress.finished) return this.#finish(ops, "Succeed", `${ops.spec.type} of cluster ${cluster.metadata.name} succeeded`, summary);
-    if (timedOut(ops)) return this.#finish(ops, "Failed", `timed out after ${ops.spec.timeoutSeconds ?? 0}s with ${summary} done`, summary);
+    if (timedOut(ops)) return this.#finish(ops, "Failed", timeoutMessage(ops, summary, progress.waitingFor), summary);
     if (ops.status?.progress !== summary) await this.#setStatus(ops, { progress: summary });
     return { requeueAfterMs: POLL_MS };
   }
@@ -132,9 +134,20 @@ export function applyOperation(ops: OpsRequest, cluster: Cluster): Cluster {
   return cluster;
 }
 
-function timedOut(ops: OpsRequest): boolean {
+/** The seconds an operation may run: its `timeoutSeconds`, else (absent or 0) the default. */
+export function opsTimeoutSeconds(ops: OpsRequest): number {
   const limit = ops.spec.timeoutSeconds;
+  return limit === undefined || limit === 0 ? DEFAULT_OPS_TIMEOUT_SECONDS : limit;
+}
+
+function timedOut(ops: OpsRequest): boolean {
   const started = ops.status?.startTimestamp;
-  if (limit === undefined || limit === 0 || started === undefined) return false;
-  return Date.now() - Date.parse(started) > limit * 1000;
+  return started !== undefined && Date.now() - Date.parse(started) > opsTimeoutSeconds(ops) * 1000;
+}
+
+function timeoutMessage(ops: OpsRequest, summary: string, waitingFor: string | undefined): string {
+  const limit = opsTimeoutSeconds(ops);
+  const given = ops.spec.timeoutSeconds === undefined || ops.spec.timeoutSeconds === 0 ? ` (the default; set spec.timeoutSeconds to allow longer)` : "";
+  const waiting = waitingFor === undefined ? "" : `; still waiting for ${waitingFor}`;
+  return `${ops.spec.type} did not finish within ${limit}s${given}: ${summary} done${waiting}`;
 }

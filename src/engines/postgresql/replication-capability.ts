@@ -51,6 +51,7 @@ export function createPostgresqlReplication(): EngineReplication {
   return {
     account: REPLICATION_ACCOUNT,
     replicaName: replicationName,
+    replicaFollows: (state) => state === "streaming",
     async cloneReplica(context, upstream, credentials, host) {
       // The account is set on the primary before every clone: its password may have been rotated since.
       await ensureReplicationAccount(upstream.port, credentials.admin, credentials.replication);

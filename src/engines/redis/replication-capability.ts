@@ -29,6 +29,8 @@ export function createRedisReplication(): EngineReplication {
   return {
     account: REDIS_REPLICATION_ACCOUNT,
     replicaName: (instanceName) => instanceName,
+    // INFO replication on the master: `state=online` once the replica has loaded the master's data and follows its stream.
+    replicaFollows: (state) => state === "online",
     cloneReplica: (context, _upstream, credentials, host) => initializeRedis(context, [credentials.admin], host),
     configureRole: () => sentinelDecides("choose a role without asking the Sentinels (add the redis-sentinel component)"),
     lastRanAsPrimary: () => Promise.resolve(false),

@@ -9,6 +9,7 @@ import type { ArbiterGroup, EngineArbiter, InstanceContext, InstanceLayout } fro
 import { REDIS_SENTINEL_ACCOUNT, type RedisReplicationAccounts } from "./replication-accounts.ts";
 import { configureRedisReplica } from "./replica-setup.ts";
 import { DEFAULT_SENTINEL_TIMINGS, sentinelQuorum, type SentinelSettings } from "./sentinel-config.ts";
+import { forgetDepartedReplicas } from "./sentinel-forget.ts";
 import { askSentinels } from "./sentinel-probe.ts";
 import { configureSentinel, sentinelStartCommand } from "./sentinel-setup.ts";
 import { decideRedisStartRole } from "./start-role.ts";
@@ -76,6 +77,13 @@ export function createSentinelArbiter(): EngineArbiter {
       const decided = await decideRedisStartRole(context.port, sentinelsOf(group), lastKnown);
       await configureRedisReplica(context, memberAccounts(group), { masterPort: decided.masterPort }, host);
       return decided.masterPort === undefined ? { role: "primary" } : { role: "secondary", upstream: { host: "127.0.0.1", port: decided.masterPort } };
+    },
+    async forgetDeparted(group) {
+      const sentinels = sentinelsOf(group);
+      const forgot = await forgetDepartedReplicas(sentinels.ports, sentinels.admin, sentinels.masterName, group.members.map((m) => m.port));
+      if (forgot === undefined) return undefined;
+      const ports = forgot.ports.map((p) => `127.0.0.1:${p}`).join(", ");
+      return `the Sentinel on 127.0.0.1:${forgot.sentinelPort} forgot the removed replica(s) ${ports} (SENTINEL RESET ${sentinels.masterName}); it rediscovers the others from the master`;
     },
     async agreedPrimary(group) {
       const sentinels = sentinelsOf(group);

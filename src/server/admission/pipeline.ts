@@ -1,5 +1,5 @@
 /** The admission pipeline: generic checks shared by every kind, then the kind's own admitter. */
-import { apiVersionOf, objectNameProblem, type KindInfo, type Resource } from "../../api/index.ts";
+import { apiVersionOf, fieldNotes, objectNameProblem, pruneUnknownFields, type KindInfo, type Resource } from "../../api/index.ts";
 import { ForbiddenError, InputError, InvalidError, type FieldCause } from "../../errors/index.ts";
 import { MethodNotAllowedError } from "../http-errors.ts";
 import { referenceCauses, type ObjectReference } from "./references.ts";
@@ -24,15 +24,13 @@ export function createAdmission(context: AdmissionContext, registry: AdmitterReg
     async admitWrite(target, body, old) {
       const admitter = admitterOf(target.kind);
       if (admitter.readOnly !== undefined) throw new MethodNotAllowedError(admitter.readOnly, { subject: subjectOf(target.kind) });
-      const parsed = parse(admitter, target.kind, withTypeAndIdentity(target, body, old));
+      const parsed = parse(admitter, target.kind, knownFieldsOnly(admitter, target, withTypeAndIdentity(target, body, old)));
       const object = admitter.normalize ? admitter.normalize(parsed, old) : parsed;
       if (old === undefined && target.kind.namespaced) await requireNamespace(context, object);
       if (target.subresource === "status") return object;
       await checkReferences(admitter, { object, old }, target, context);
-      if (admitter.validate) {
-        const causes = await admitter.validate(object, old, context);
-        if (causes.length > 0) throw invalid(target.kind, object.metadata.name, causes);
-      }
+      const causes = [...fieldNoteCauses(admitter, object, target), ...(admitter.validate ? await admitter.validate(object, old, context) : [])];
+      if (causes.length > 0) throw invalid(target.kind, object.metadata.name, causes);
       if (admitter.checkRequester && target.requester) await admitter.checkRequester(object, target.requester, context);
       return object;
     },
@@ -119,6 +117,31 @@ function applyName(metadata: Record<string, unknown>, pathName: string | undefin
     throw new InputError(`the name of the object (${JSON.stringify(given)}) does not match the name in the path (${pathName})`);
   }
   metadata["name"] = pathName;
+}
+
+/** Fields set and refused (causes), and fields set and not honoured (added to the write's warnings), from the schema's notes. */
+function fieldNoteCauses(admitter: KindAdmitter, object: Resource, target: WriteTarget): FieldCause[] {
+  const notes = admitter.schema ? fieldNotes(admitter.schema, withoutKeys(object, ["status"])) : [];
+  target.warnings?.push(...notes.filter((n) => n.support === "reported").map((n) => `${n.field}: ${n.message}`));
+  return notes.filter((n) => n.support === "refused").map((n) => ({ field: n.field, reason: "FieldValueForbidden", message: `Forbidden: ${n.message}` }));
+}
+
+/**
+ * The object without the fields its kind does not have (Kubernetes' pruning); Strict refuses them instead, Warn
+ * names them in the warnings. Only what the write changes is looked at: the status of a status write, else the rest.
+ */
+function knownFieldsOnly(admitter: KindAdmitter, target: WriteTarget, object: Record<string, unknown>): Record<string, unknown> {
+  if (!admitter.schema || target.fieldValidation === undefined) return object;
+  const keys = Object.keys(object).filter((key) => (key === "status") === (target.subresource === "status"));
+  const written = Object.fromEntries(keys.map((key) => [key, object[key]]));
+  const { value, unknown } = pruneUnknownFields(admitter.schema, written);
+  if (unknown.length === 0) return object;
+  const named = unknown.map((field) => `unknown field ${JSON.stringify(field)}`);
+  if (target.fieldValidation === "Strict") {
+    throw new InputError(`strict decoding error: ${named.join(", ")}`, { subject: subjectOf(target.kind, target.name), causes: unknown.map((field) => ({ field, reason: "FieldValueInvalid", message: "unknown field" })) });
+  }
+  if (target.fieldValidation === "Warn") target.warnings?.push(...named);
+  return { ...withoutKeys(object, keys), ...(value as Record<string, unknown>) };
 }
 
 /** Parse with the kind's schema; a kind without one only needs a name. */

@@ -50,4 +50,8 @@ export interface WriteTarget {
   subresource?: "status" | undefined;
   /** Who writes; absent only for writes the control plane makes itself. */
   requester?: Requester | undefined;
+  /** Fields the kind does not have: Strict refuses the write, Warn (default) and Ignore drop them. */
+  fieldValidation?: "Strict" | "Warn" | "Ignore" | undefined;
+  /** Admission appends what the client should be told (unknown fields, fields not honoured); sent as `Warning` headers. */
+  warnings?: string[] | undefined;
 }

@@ -1,20 +1,13 @@
 /** zod issues → Kubernetes field causes: dotted paths and messages a user can act on. */
 import type { z } from "zod";
+import { childSchema, fieldPath, unwrapSchema } from "../../api/index.ts";
 import type { FieldCause } from "../../errors/index.ts";
 
 type Issue = z.core.$ZodIssue;
 type Schema = z.core.$ZodType;
 
-/** `["spec","componentSpecs",0,"replicas"]` → `spec.componentSpecs[0].replicas`. */
-export function fieldPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const segment of path) {
-    if (typeof segment === "number") out += `[${segment}]`;
-    else if (typeof segment === "string" && /^[A-Za-z_$][\w$-]*$/.test(segment)) out += out === "" ? segment : `.${segment}`;
-    else out += `[${JSON.stringify(String(segment))}]`;
-  }
-  return out === "" ? "<root>" : out;
-}
+/** Re-exported: the path format is the API's (see api/field-support.ts). */
+export { fieldPath };
 
 /** How causes are written. */
 export interface CauseOptions {
@@ -81,21 +74,6 @@ export function schemaAt(schema: Schema, path: readonly PropertyKey[]): Schema |
   return current;
 }
 
-function childSchema(schema: Schema, segment: PropertyKey): Schema | undefined {
-  const def = schema._zod.def as { type: string; shape?: Record<string, Schema>; element?: Schema; valueType?: Schema };
-  if (def.type === "object" && typeof segment === "string") return def.shape?.[segment];
-  if (def.type === "array") return def.element;
-  if (def.type === "record") return def.valueType;
-  return undefined;
-}
-
 function unwrap(schema: Schema | undefined): Schema | undefined {
-  let current = schema;
-  for (let i = 0; current !== undefined && i < 8; i++) {
-    const def = current._zod.def as { type: string; innerType?: Schema; in?: Schema };
-    if (def.innerType !== undefined) current = def.innerType;
-    else if (def.type === "pipe" && def.in !== undefined) current = def.in;
-    else return current;
-  }
-  return current;
+  return unwrapSchema(schema).schema;
 }
