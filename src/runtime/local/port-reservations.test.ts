@@ -18,18 +18,33 @@ async function freeRangeStart(): Promise<number> {
   return 20_000 + (address.port % 9_000);
 }
 
-async function scratch(): Promise<{ root: string; directory: string; homeA: string; homeB: string }> {
-  const root = await mkdtemp(join(tmpdir(), "holdfast-ports-"));
-  return { root, directory: join(root, "reservations"), homeA: await mkdtemp(join(root, "home-a-")), homeB: await mkdtemp(join(root, "home-b-")) };
+interface Scratch {
+  first: number;
+  a: PortReservations;
+  b: PortReservations;
+  homeA: string;
+  homeB: string;
+  directory: string;
 }
 
-void test("two homes allocating at once never get the same port, although every port stays bindable", async () => {
-  const { root, directory, homeA, homeB } = await scratch();
+/** Two homes sharing a reservation directory, removed afterwards. */
+async function withTwoHomes(use: (scratch: Scratch) => Promise<void>): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), "holdfast-ports-"));
   try {
-    const first = await freeRangeStart();
-    const range = { first, last: first + 40 };
+    const directory = join(root, "reservations");
+    const homeA = await mkdtemp(join(root, "home-a-"));
+    const homeB = await mkdtemp(join(root, "home-b-"));
     const a = new PortReservations({ directory, home: homeA });
     const b = new PortReservations({ directory, home: homeB });
+    await use({ first: await freeRangeStart(), a, b, homeA, homeB, directory });
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+void test("two homes allocating at once never get the same port, although every port stays bindable", () =>
+  withTwoHomes(async ({ first, a, b, homeA, homeB, directory }) => {
+    const range = { first, last: first + 40 };
     const taken = { a: new Set<number>(), b: new Set<number>() };
     // Nothing listens on the ports handed out: without reservations both homes would get `first` every time.
     // Each home allocates one port at a time (as its cluster controller does); the two homes run at once.
@@ -43,41 +58,23 @@ void test("two homes allocating at once never get the same port, although every 
     assert.deepEqual(overlap, []);
     const owners = await Promise.all((await readdir(directory)).map(async (f) => JSON.parse(await readFile(join(directory, f), "utf8")) as { home: string }));
     assert.ok(owners.some((o) => o.home === homeA) && owners.some((o) => o.home === homeB));
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
-});
+  }));
 
-void test("a home reuses its own released ports; a deleted home's reservations are taken over", async () => {
-  const { root, directory, homeA, homeB } = await scratch();
-  try {
-    const first = await freeRangeStart();
+void test("a home reuses its own released ports; a deleted home's reservations are taken over", () =>
+  withTwoHomes(async ({ first, a, b, homeA }) => {
     const range = { first, last: first + 10 };
-    const a = new PortReservations({ directory, home: homeA });
-    const b = new PortReservations({ directory, home: homeB });
-    const portOfA = await a.allocate(range, new Set());
-    assert.equal(portOfA, first);
+    assert.equal(await a.allocate(range, new Set()), first);
     // B may not take A's port while home A exists and records it.
     assert.equal(await b.allocate(range, new Set()), first + 1);
     // A no longer records its port (its cluster was deleted): A gets it again, B still does not.
     assert.equal(await a.allocate(range, new Set()), first);
     await rm(homeA, { recursive: true });
     assert.equal(await b.allocate(range, new Set([first + 1])), first);
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
-});
+  }));
 
-void test("a home that recorded ports before reservations existed claims them, so no other home takes them", async () => {
-  const { root, directory, homeA, homeB } = await scratch();
-  try {
-    const first = await freeRangeStart();
+void test("a home that recorded ports before reservations existed claims them, so no other home takes them", () =>
+  withTwoHomes(async ({ first, a, b }) => {
     const range = { first, last: first + 10 };
-    const a = new PortReservations({ directory, home: homeA });
-    const b = new PortReservations({ directory, home: homeB });
     assert.equal(await a.allocate(range, new Set([first, first + 1])), first + 2);
     assert.equal(await b.allocate(range, new Set()), first + 3);
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
-});
+  }));
