@@ -4,7 +4,7 @@ import type { BackupKeyring } from "../backup/index.ts";
 import type { HomePaths } from "../config/index.ts";
 import { DATABASE_PORT_RANGE } from "../config/index.ts";
 import { ClusterReconciler, type EngineLookup } from "../controllers/cluster/index.ts";
-import { InstanceReconciler } from "../controllers/instance/index.ts";
+import { InstanceReconciler } from "../agent/index.ts";
 import { NamespaceReconciler } from "../controllers/namespace/index.ts";
 import { OpsRequestReconciler } from "../controllers/ops/index.ts";
 import { createHaController } from "./ha-controller.ts";

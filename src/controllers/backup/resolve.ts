@@ -9,7 +9,7 @@ import type { Credentials } from "../../engines/index.ts";
 import type { InstanceUsers } from "../../runtime/index.ts";
 import type { Store } from "../../store/index.ts";
 import type { EngineLookup } from "../cluster/index.ts";
-import { instanceLayout } from "../instance/index.ts";
+import { instanceLayout } from "../../agent/index.ts";
 import type { BackupJobSpec } from "./job.ts";
 import { chooseTarget, type BackupTargetChoice } from "./plan.ts";
 

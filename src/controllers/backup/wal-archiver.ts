@@ -9,7 +9,7 @@ import { BACKUP_FINALIZER, now, type Backup, type BackupStatus, type Instance } 
 import { basesFor, continuousMethodsOf, deleteLogArchive, logArchivePrefix, repositoryOf, type LogArchive } from "../../dataprotection/index.ts";
 import type { ContinuousArchiving } from "../../engines/index.ts";
 import { errorMessage, NotFoundError } from "../../errors/index.ts";
-import { instanceLayout } from "../instance/index.ts";
+import { instanceLayout } from "../../agent/index.ts";
 import { withFinalizer, withoutFinalizer, type EventRecorder, type ReconcileResult } from "../runtime/index.ts";
 import { BackupRefused, resolveBackup, startedMetadata, type ResolveDeps } from "./resolve.ts";
 import { disableHandOver, drainSpools, enableHandOver, FILES_PER_PASS, indexSummary, loadIndex, prune, type ArchiveIndex, type PassContext } from "./wal-archive-pass.ts";

@@ -8,7 +8,7 @@
 import { now, type Cluster, type ComponentReplicationStatus, type Instance, type RoleChange } from "../../api/index.ts";
 import { errorMessage } from "../../errors/index.ts";
 import type { ArbiterGroup, EngineArbiter } from "../../engines/index.ts";
-import { arbiterGroup, arbiterPair } from "../instance/index.ts";
+import { arbiterGroup, arbiterPair } from "../../agent/index.ts";
 import { arbiterFailover, arbitratedSpecDiffers, arbitratedSpecs, followArbiters, releasable, requestedSwitchover } from "./arbiter-plan.ts";
 import type { ClusterEndpoints } from "./endpoints.ts";
 import { clusterRef, instanceRef, type ComponentHandle, type HaServices } from "./members.ts";

@@ -6,7 +6,7 @@ import type { Engine, EngineReplication, InstanceContext, ReplicationCredentials
 import type { InstanceUsers } from "../../runtime/index.ts";
 import type { Store } from "../../store/index.ts";
 import type { EngineLookup } from "../cluster/index.ts";
-import { instanceLayout, readAccounts, readReplicationCredentials } from "../instance/index.ts";
+import { instanceLayout, readAccounts, readReplicationCredentials } from "../../agent/index.ts";
 import type { EventRecorder } from "../runtime/index.ts";
 
 /** The services the ha controller works with. */

@@ -7,7 +7,7 @@ import { now, type Cluster, type Instance, type InstanceReplicationStatus, type 
 import { errorMessage } from "../../errors/index.ts";
 import type { Credentials, Engine, EngineReplication } from "../../engines/index.ts";
 import { LABEL_INSTANCE, LABEL_ROLE } from "../cluster/index.ts";
-import { readAccounts } from "../instance/index.ts";
+import { readAccounts } from "../../agent/index.ts";
 import { splitKey, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
 import type { ClusterEndpoints } from "./endpoints.ts";
 import { clusterRef, componentMembers, contextOf, credentialsOf, instanceRef, type ComponentHandle, type HaServices } from "./members.ts";

@@ -1,8 +1,8 @@
 /** Where an instance's files live under the Holdfast home. */
 import { join } from "node:path";
-import type { Instance } from "../../api/index.ts";
-import type { HomePaths } from "../../config/index.ts";
-import type { InstanceLayout } from "../../engines/index.ts";
+import type { Instance } from "../api/index.ts";
+import type { HomePaths } from "../config/index.ts";
+import type { InstanceLayout } from "../engines/index.ts";
 
 /** The layout of an instance: `<instances>/<namespace>/<name>/{data,run}`. */
 export function instanceLayout(paths: HomePaths, instance: Instance): InstanceLayout {

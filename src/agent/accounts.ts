@@ -1,8 +1,8 @@
 /** Reads the system accounts' credentials of an instance from their (encrypted-at-rest) Secrets. */
-import { accountSecretName, type Instance, type Secret } from "../../api/index.ts";
-import { NotFoundError } from "../../errors/index.ts";
-import type { Credentials, Engine } from "../../engines/index.ts";
-import type { Store } from "../../store/index.ts";
+import { accountSecretName, type Instance, type Secret } from "../api/index.ts";
+import { NotFoundError } from "../errors/index.ts";
+import type { Credentials, Engine } from "../engines/index.ts";
+import type { Store } from "../store/index.ts";
 
 /** Credentials of every system account of the engine, administrator first. */
 export async function readAccounts(store: Store, instance: Instance, engine: Engine): Promise<Credentials[]> {

@@ -3,15 +3,15 @@
  * Instance running as its cluster's own OS user, re-adopts processes that outlived a control-plane restart,
  * restarts crashed ones with backoff, and removes the data when the instance is deleted.
  */
-import { instanceConfigHash, instanceNeedsRestart, now, type Instance, type InstanceStatus } from "../../api/index.ts";
-import type { HomePaths } from "../../config/index.ts";
-import { ConflictError, errorMessage, UnavailableError } from "../../errors/index.ts";
-import type { CommandSpec, Credentials, Engine, EngineVersion, HostAccess, InstanceContext } from "../../engines/index.ts";
-import { canBind, createInstanceDirectories, findAdoptableProcess, removeInstanceDirectory, tailFile, type InstanceUsers, type ProcessHandle, type ProcessSupervisor, type ServiceUser } from "../../runtime/index.ts";
-import type { Store } from "../../store/index.ts";
-import type { EngineLookup } from "../cluster/index.ts";
-import type { DataRestorer } from "../../dataprotection/index.ts";
-import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
+import { instanceConfigHash, instanceNeedsRestart, now, type Instance, type InstanceStatus } from "../api/index.ts";
+import type { HomePaths } from "../config/index.ts";
+import { ConflictError, errorMessage, UnavailableError } from "../errors/index.ts";
+import type { CommandSpec, Credentials, Engine, EngineVersion, HostAccess, InstanceContext } from "../engines/index.ts";
+import { canBind, createInstanceDirectories, findAdoptableProcess, removeInstanceDirectory, tailFile, type InstanceUsers, type ProcessHandle, type ProcessSupervisor, type ServiceUser } from "../runtime/index.ts";
+import type { Store } from "../store/index.ts";
+import type { EngineLookup } from "../controllers/cluster/index.ts";
+import type { DataRestorer } from "../dataprotection/index.ts";
+import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../controllers/runtime/index.ts";
 import { readAccounts } from "./accounts.ts";
 import { arbitrationOf, type Arbitration } from "./arbitration.ts";
 import { desiredRole, fencesOnExit, isFenced, lookUpUpstream, mayRun, readReplicationCredentials, replicationOf, roleChanged, type UpstreamLookup } from "./replication.ts";

@@ -3,10 +3,10 @@
  * cloned from its upstream (never initialised empty) and started only while the upstream runs as primary;
  * a fenced instance is never started; a primary that fences on exit is not restarted after a crash.
  */
-import { accountSecretName, type Instance, type Secret } from "../../api/index.ts";
-import { NotFoundError } from "../../errors/index.ts";
-import type { Credentials, DesiredReplicationRole, Engine, EngineReplication, ReplicationCredentials } from "../../engines/index.ts";
-import type { Store } from "../../store/index.ts";
+import { accountSecretName, type Instance, type Secret } from "../api/index.ts";
+import { NotFoundError } from "../errors/index.ts";
+import type { Credentials, DesiredReplicationRole, Engine, EngineReplication, ReplicationCredentials } from "../engines/index.ts";
+import type { Store } from "../store/index.ts";
 
 /** The instance may not run: the ha controller (or its own crash) fenced it. */
 export function isFenced(instance: Instance): boolean {

@@ -1,4 +1,4 @@
-/** The local runtime's instance controller: one supervised database process per Instance. */
+/** The node agent: the only door to a database process. Its instance controller runs one supervised process per Instance bound to this node. */
 export * from "./reconciler.ts";
 export * from "./layout.ts";
 export * from "./backoff.ts";

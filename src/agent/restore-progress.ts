@@ -1,6 +1,6 @@
 /** What an instance's status says of a restore in progress (pure). */
-import type { RestoreProgress } from "../../api/index.ts";
-import { bytesPerSecond, describeTransfer, secondsLeft, type RestoreProgressReport } from "../../dataprotection/index.ts";
+import type { RestoreProgress } from "../api/index.ts";
+import { bytesPerSecond, describeTransfer, secondsLeft, type RestoreProgressReport } from "../dataprotection/index.ts";
 
 /** The status field for a restore of `backup` (`namespace/name`) begun at `startedAt`, from the meter's last report. */
 export function restoreProgressOf(backup: string, startedAt: string, report: RestoreProgressReport | undefined, now: string): RestoreProgress {

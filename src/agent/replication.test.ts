@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Instance, InstanceStatus, Secret } from "../../api/index.ts";
-import { createPostgresqlEngine } from "../../engines/index.ts";
-import { openSqliteStore, type Store } from "../../store/index.ts";
+import type { Instance, InstanceStatus, Secret } from "../api/index.ts";
+import { createPostgresqlEngine } from "../engines/index.ts";
+import { openSqliteStore, type Store } from "../store/index.ts";
 import { desiredRole, fencesOnExit, lookUpUpstream, mayRun, readReplicationCredentials, roleChanged } from "./replication.ts";
 
 function instance(ordinal: number, spec: Partial<Instance["spec"]> = {}, status: InstanceStatus = {}): Instance {

@@ -3,11 +3,11 @@
  * needs the whole group (every member's and arbiter's port, the accounts of both components, the primary last
  * recorded). The engine's definition says which components arbitrate which (`arbiterOf`).
  */
-import { accountSecretName, type Cluster, type Instance, type Resource, type Secret } from "../../api/index.ts";
-import { NotFoundError } from "../../errors/index.ts";
-import type { ArbiterGroup, Credentials, Engine, EngineArbiter, GroupMember, TopologyDefinition } from "../../engines/index.ts";
-import type { Store } from "../../store/index.ts";
-import { LABEL_INSTANCE, primaryOf } from "../cluster/index.ts";
+import { accountSecretName, type Cluster, type Instance, type Resource, type Secret } from "../api/index.ts";
+import { NotFoundError } from "../errors/index.ts";
+import type { ArbiterGroup, Credentials, Engine, EngineArbiter, GroupMember, TopologyDefinition } from "../engines/index.ts";
+import type { Store } from "../store/index.ts";
+import { LABEL_INSTANCE, primaryOf } from "../controllers/cluster/index.ts";
 
 /** What a start of an instance of an arbitrated group does, or why it must wait. */
 export type Arbitration = { kind: "arbiter" | "member"; arbiter: EngineArbiter; group: ArbiterGroup } | { kind: "waiting"; message: string };

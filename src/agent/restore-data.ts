@@ -4,10 +4,10 @@
  * instance cancels the job (the finalizer waits for it to stop and for its partial data to go). The data is checked as
  * it is read: a damaged backup fails the restore, is recorded in the Restored condition, and is not read again.
  */
-import { now, type Instance, type InstanceStatus } from "../../api/index.ts";
-import { BackupDamagedError, describeTransfer, formatSeconds, type DataRestorer, type RestoreProgressReport, type RestoreRequest } from "../../dataprotection/index.ts";
-import { errorMessage } from "../../errors/index.ts";
-import { findCondition, setCondition } from "../runtime/index.ts";
+import { now, type Instance, type InstanceStatus } from "../api/index.ts";
+import { BackupDamagedError, describeTransfer, formatSeconds, type DataRestorer, type RestoreProgressReport, type RestoreRequest } from "../dataprotection/index.ts";
+import { errorMessage } from "../errors/index.ts";
+import { findCondition, setCondition } from "../controllers/runtime/index.ts";
 import { clearDirectory } from "./clear-directory.ts";
 import { restoreProgressOf, restoringMessage } from "./restore-progress.ts";
 
