@@ -44,6 +44,11 @@ export const instanceSpecSchema = z.object({
    * cluster controller when it creates the instance. Absent on instances made before clusters had their own user.
    */
   osUser: z.string().regex(OS_USER_NAME).optional(),
+  /**
+   * The node (machine) the instance is bound to: only that node's agent starts, stops, probes, configures, fences,
+   * promotes, repoints, backs up and restores it. Set once, when the instance is created.
+   */
+  nodeName: z.string().optional(),
 });
 
 /** How far the restore of a new instance's data from a backup has come (Holdfast's own field). */
