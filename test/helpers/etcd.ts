@@ -44,6 +44,8 @@ export interface TestEtcd {
   restart(member: number): Promise<void>;
   /** Stop every member and remove the directory. */
   destroy(): Promise<void>;
+  /** The index of the member that is the raft leader now (asked of the running members). */
+  leader(): Promise<number>;
 }
 
 /** Start `members` (1 or 3) etcd members and wait until the cluster has a leader. */
@@ -85,6 +87,9 @@ export async function startEtcd(options: { members?: 1 | 3 } = {}): Promise<Test
       await terminate(member, "SIGTERM");
       launch(member);
       await waitHealthy([member], 30_000);
+    },
+    async leader() {
+      return leaderIndex(members);
     },
     async destroy() {
       await Promise.all(members.map((member) => terminate(member, "SIGKILL")));
@@ -164,6 +169,20 @@ async function healthy(member: EtcdMember): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+async function leaderIndex(members: EtcdMember[]): Promise<number> {
+  for (const member of members) {
+    if (member.process === undefined) continue;
+    try {
+      const response = await fetch(`http://127.0.0.1:${member.clientPort}/v3/maintenance/status`, { method: "POST", body: "{}", signal: AbortSignal.timeout(2000) });
+      const status = (await response.json()) as { leader?: string; header?: { member_id?: string } };
+      if (status.leader !== undefined && status.leader === status.header?.member_id) return members.indexOf(member);
+    } catch {
+      // Not answering: ask the next one.
+    }
+  }
+  throw new Error("no etcd member says it is the leader");
 }
 
 /** Ports the kernel hands out for :0 on loopback, never etcd's well-known ones. */
