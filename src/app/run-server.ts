@@ -23,6 +23,10 @@ export interface RunServerOptions {
   allowRemote?: boolean;
   logLevel?: string;
   logger?: Logger;
+  /** This node's name (default: the one init recorded, else the host name); the controllers' lease holder. */
+  nodeName?: string;
+  /** The address (IP or DNS name) other nodes and clients reach this node at (default: recorded, else the listen host). */
+  advertise?: string;
 }
 
 /** A running control plane. */

@@ -2,7 +2,6 @@
 export { CONTROLLERS_LEASE, DEFAULT_ELECTION_TIMING, LeaderElection, type ElectionTiming, type LeaderElectionOptions, type LeaderTerm } from "./leader-election.ts";
 export {
   EMBEDDED_STORE,
-  parseEtcdStoreUrl,
   readControlPlaneConfig,
   readEtcdTls,
   resolveNodeName,

@@ -58,18 +58,6 @@ export async function writeControlPlaneConfig(paths: HomePaths, config: ControlP
   await chmod(paths.controlPlaneConfig, 0o600);
 }
 
-/** `etcd://H1:2379,H2:2379,H3:2379` → its endpoints (HOST:PORT). */
-export function parseEtcdStoreUrl(raw: string): string[] {
-  const prefix = "etcd://";
-  if (!raw.startsWith(prefix)) throw new InputError(`--store ${raw}: use etcd://HOST:PORT[,HOST:PORT...] (or leave it out for the embedded store)`);
-  const endpoints = raw.slice(prefix.length).replace(/\/+$/, "").split(",");
-  for (const endpoint of endpoints) {
-    const match = HOST_PORT.exec(endpoint);
-    if (match === null || Number(match[2]) < 1 || Number(match[2]) > 65535) throw new InputError(`--store ${raw}: "${endpoint}" is not HOST:PORT`);
-  }
-  return endpoints;
-}
-
 /** A node name: `--node-name`, else the recorded one, else the host name (lower-cased), checked as a DNS subdomain. */
 export function resolveNodeName(flag: string | undefined, recorded: string | undefined): string {
   const name = flag ?? recorded ?? hostname().toLowerCase();
@@ -79,9 +67,9 @@ export function resolveNodeName(flag: string | undefined, recorded: string | und
 
 /** The etcd client's TLS material of a home, as PEM, for the mode recorded. */
 export interface EtcdTlsMaterial {
-  ca?: string;
-  cert?: string;
-  key?: string;
+  ca?: string | undefined;
+  cert?: string | undefined;
+  key?: string | undefined;
 }
 
 /** Read the etcd TLS files the mode needs. */

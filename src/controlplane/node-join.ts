@@ -10,7 +10,7 @@ import { isIP } from "node:net";
 import { z } from "zod";
 import type { HomePaths } from "../config/index.ts";
 import { InputError, UnavailableError } from "../errors/index.ts";
-import { caCertificateHash, issueServingCertificate } from "../security/index.ts";
+import { caCertificateHash, exportKeyEncryptionKey, issueServingCertificate } from "../security/index.ts";
 import type { NodeJoinApi, NodeJoinRequest } from "../server/index.ts";
 import type { Store } from "../store/index.ts";
 import { consumeJoinToken, createJoinToken } from "./join-token.ts";
@@ -36,8 +36,6 @@ export interface NodeJoinDeps {
   config: ControlPlaneConfig;
   /** The address clients reach this node's API at, `https://HOST:PORT`. */
   publicUrl: string;
-  /** The key-encryption key, as the file that holds it on this node (base64 or PEM text). */
-  keyEncryptionKey(): Promise<string>;
 }
 
 /** Is `address` an IP address or a DNS name (what can go in a certificate's SAN)? */
@@ -79,7 +77,7 @@ async function join(deps: NodeJoinDeps, request: NodeJoinRequest): Promise<NodeJ
     certificate,
     store: deps.config.store,
     etcdTls: await readEtcdTls(deps.paths, deps.config.store.tls),
-    keyEncryptionKey: await deps.keyEncryptionKey(),
+    keyEncryptionKey: (await exportKeyEncryptionKey(deps.paths.keyEncryptionKey)).toString("base64"),
   };
 }
 
