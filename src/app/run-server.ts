@@ -1,16 +1,19 @@
 /** Start the control plane: store, keyring, engines, controllers and the API server, in one process. */
 import { mkdir } from "node:fs/promises";
+import { isIP } from "node:net";
 import type { Namespace } from "../api/index.ts";
 import { homePaths, portReservationsDirectory, type HomePaths } from "../config/index.ts";
 import { AlreadyExistsError, InvalidError, UnavailableError } from "../errors/index.ts";
 import { builtinEngines, EngineCatalog } from "../engines/index.ts";
 import { OsUsers, PortReservations } from "../runtime/index.ts";
-import { AuditLog, AuthService, Authorizer, createSecretCodec, ensureBuiltinRoles, loadOrCreateKeyring, readServingMaterial, type Keyring } from "../security/index.ts";
+import { AuditLog, Authorizer, ensureBuiltinRoles, readServingMaterial, type AuthService } from "../security/index.ts";
 import { createApiServer, type Access } from "../server/index.ts";
-import { openSqliteStore, type Store } from "../store/index.ts";
+import type { Store } from "../store/index.ts";
 import { createLogger, type Logger } from "../util/index.ts";
 import { ensureDefaultBackupRepo, verifyBackupObject } from "../dataprotection/index.ts";
-import { createControllers } from "./controllers.ts";
+import { createControllers, type ControllerDeps } from "./controllers.ts";
+import { LeaderElection, nodeJoinService, readControlPlaneConfig, resolveNodeName } from "../controlplane/index.ts";
+import { openSharedState } from "./shared-state.ts";
 import { isInitialised } from "./init.ts";
 import { keyOperations } from "./key-operations.ts";
 import { isOtherServerAlive, readServerInfo, removeServerInfo, writeServerInfo } from "./server-info.ts";
@@ -46,34 +49,68 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   requireInitialised(paths);
   await guardSingleServer(paths);
   const users = await prepareHome(paths, logger);
-  const keyring = await loadOrCreateKeyring(paths.secretKeyring);
-  const store = openSqliteStore({ path: paths.store, existing: true, codec: createSecretCodec(keyring) });
+  const config = await readControlPlaneConfig(paths);
+  const nodeName = resolveNodeName(options.nodeName, config.nodeName);
+  const shared = await openSharedState(paths, config, { existing: true });
+  const { store } = shared;
+  const keyring = shared.security.keyring;
   await ensureDefaultNamespace(store);
   await ensureBuiltinRoles(store);
-  const access = await openAccess(paths, keyring, store);
+  const access = await openAccess(paths, shared.security.auth, store);
   const engines = new EngineCatalog(builtinEngines());
   await ensureDefaultBackupRepo(store, paths.backupsDir);
   const ports = new PortReservations({ directory: portReservationsDirectory(), home: paths.home });
-  const controllers = createControllers({ store, engines, users, paths, logger, keyring, ports });
-  for (const controller of controllers) await controller.start();
+  const election = electController({ store, nodeName, logger, deps: { engines, users, paths, logger, keyring, ports } });
   const tls = await readServingMaterial(paths.tls);
   const keys = keyOperations({ keyring, store, auth: access.auth });
   const dataProtection = { verifyBackup: (namespace: string, name: string) => verifyBackupObject({ store, keyring }, namespace, name) };
-  const api = createApiServer({ store, engines, logger, version: VERSION, access, auditDirectory: paths.auditDir, keys, tls, dataProtection });
+  let publicUrl = "";
+  const nodeJoin = config.store.type === "etcd" ? nodeJoinService({ store, paths, config, publicUrl: () => publicUrl }) : undefined;
+  const api = createApiServer({ store, engines, logger, version: VERSION, access, auditDirectory: paths.auditDir, keys, tls, dataProtection, ...(nodeJoin === undefined ? {} : { nodeJoin }) });
   const { url } = await api.listen(options.host, options.port);
+  publicUrl = advertisedUrl(url, options.advertise ?? config.advertise);
   await writeServerInfo(paths.serverInfo, { url, pid: process.pid, startedAt: new Date().toISOString() });
-  logger.info({ url, home: paths.home }, "holdfast server started");
+  logger.info({ url, home: paths.home, node: nodeName, store: config.store.type }, "holdfast server started");
   return {
     url,
     async close() {
       await api.close();
-      for (const controller of controllers) await controller.stop();
+      await election.stop();
       await closeAccess(access);
-      store.close();
+      await shared.close();
       await removeServerInfo(paths.serverInfo);
       logger.info("holdfast server stopped; databases keep running and are re-adopted at the next start");
     },
   };
+}
+
+/** The controllers run on the node that holds the controllers' lease, each term over a store fenced by it. */
+function electController(input: { store: Store; nodeName: string; logger: Logger; deps: Omit<ControllerDeps, "store"> }): LeaderElection {
+  const { store, logger } = input;
+  const election = new LeaderElection({
+    leases: store.leases,
+    holder: input.nodeName,
+    logger,
+    lead: async (lease) => {
+      const controllers = createControllers({ ...input.deps, store: store.fenced(lease) });
+      for (const controller of controllers) await controller.start();
+      return {
+        stop: async () => {
+          for (const controller of controllers) await controller.stop();
+        },
+      };
+    },
+  });
+  election.start();
+  return election;
+}
+
+/** `https://ADVERTISE:PORT` of this node's API (the listen URL when nothing is advertised). */
+function advertisedUrl(listenUrl: string, advertise: string | undefined): string {
+  if (advertise === undefined) return listenUrl;
+  const url = new URL(listenUrl);
+  url.hostname = isIP(advertise) === 6 ? `[${advertise}]` : advertise;
+  return url.origin;
 }
 
 /** Loopback unless the operator says otherwise (--allow-remote): reaching the API from other machines is a decision. */
@@ -93,8 +130,7 @@ function requireInitialised(paths: HomePaths): void {
   }
 }
 
-async function openAccess(paths: HomePaths, keyring: Keyring, store: Store): Promise<Access> {
-  const auth = await AuthService.open({ path: paths.authStore, keyring });
+async function openAccess(paths: HomePaths, auth: AuthService, store: Store): Promise<Access> {
   const audit = await AuditLog.open({ directory: paths.auditDir, signingKeyFile: paths.auditSigningKey, hmacKeyFile: paths.auditHmacKey });
   return { auth, audit, authorizer: new Authorizer(store) };
 }
@@ -102,7 +138,6 @@ async function openAccess(paths: HomePaths, keyring: Keyring, store: Store): Pro
 async function closeAccess(access: Access): Promise<void> {
   await access.audit.close();
   access.authorizer.close();
-  access.auth.close();
 }
 
 async function guardSingleServer(paths: HomePaths): Promise<void> {

@@ -34,8 +34,8 @@ export interface NodeJoinDeps {
   store: Store;
   paths: HomePaths;
   config: ControlPlaneConfig;
-  /** The address clients reach this node's API at, `https://HOST:PORT`. */
-  publicUrl: string;
+  /** The address clients reach this node's API at, `https://HOST:PORT` (known once the server listens). */
+  publicUrl(): string;
 }
 
 /** Is `address` an IP address or a DNS name (what can go in a certificate's SAN)? */
@@ -54,7 +54,7 @@ export function nodeJoinService(deps: NodeJoinDeps): NodeJoinApi {
       requireCaKey(deps.paths);
       const minted = await createJoinToken(deps.store, ttlSeconds * 1000);
       const hash = caCertificateHash(await readFile(deps.paths.tls.caCertificate, "utf8"));
-      return { command: `holdfast init --join ${deps.publicUrl} --token ${minted.token} --ca-cert-hash ${hash}`, expiresAt: minted.expiresAt };
+      return { command: `holdfast init --join ${deps.publicUrl()} --token ${minted.token} --ca-cert-hash ${hash}`, expiresAt: minted.expiresAt };
     },
     join: (request) => join(deps, request),
   };

@@ -19,4 +19,4 @@ export {
   type KindAdmitter,
 } from "./admission/index.ts";
 export type { Access } from "./access/index.ts";
-export { LOGIN_PATH, type KeyOperations } from "./security-api/index.ts";
+export { auditEventsLimit, auditEventsQuery, LOGIN_PATH, type KeyOperations } from "./security-api/index.ts";

@@ -2,6 +2,8 @@
 import type { Endpoint } from "../endpoint.ts";
 import type { PublicEndpoint } from "../pipeline.ts";
 import { auditEventsEndpoint } from "./audit-events.ts";
+
+export { auditQuery as auditEventsQuery, limitOf as auditEventsLimit } from "./audit-events.ts";
 import { keyringEndpoint } from "./keyring.ts";
 import { selfReviewEndpoint, subjectReviewEndpoint } from "./reviews.ts";
 import { AUDIT_GROUP, AUTHENTICATION_GROUP, AUTHORIZATION_GROUP, KEYS_GROUP, type SecurityServices } from "./services.ts";
