@@ -16,7 +16,8 @@ import { readAccounts } from "./accounts.ts";
 import { arbitrationOf, type Arbitration } from "./arbitration.ts";
 import { desiredRole, fencesOnExit, isFenced, lookUpUpstream, mayRun, readReplicationCredentials, replicationOf, roleChanged, type UpstreamLookup } from "./replication.ts";
 import { nextFailureCount, restartDelayMs } from "./backoff.ts";
-import { instanceLayout, instanceLogFile } from "./layout.ts";
+import { instanceLogFile } from "./layout.ts";
+import { instanceContext } from "./instance-context.ts";
 import { clearDirectory } from "./clear-directory.ts";
 import { InstanceRestores, type RestoreStatusWriter } from "./restore-data.ts";
 import { mkdir, rm } from "node:fs/promises";
@@ -91,11 +92,9 @@ export class InstanceReconciler implements Reconciler {
   async #context(instance: Instance): Promise<Context> {
     const engine = this.#o.engines.find(instance.spec.engine);
     if (!engine) throw new UnavailableError(`engine ${instance.spec.engine} is not available in this build`);
-    const version = (await this.#o.engines.versions(engine.name)).find((v) => v.version === instance.spec.version);
-    if (!version) throw new UnavailableError(`${engine.name} ${instance.spec.version} is no longer installed on this host; run holdfast engines install`);
-    const ctx: InstanceContext = { ...instanceLayout(this.#o.paths, instance), version, parameters: instance.spec.parameters, role: instance.spec.role ?? "primary" };
+    const ctx = await instanceContext(this.#o.paths, this.#o.engines, engine, instance);
     const [user, host] = await Promise.all([this.#o.users.userOf(instance), this.#o.users.hostOf(instance)]);
-    return { instance, engine, version, ctx, logFile: instanceLogFile(this.#o.paths, instance), user, host };
+    return { instance, engine, version: ctx.version, ctx, logFile: instanceLogFile(this.#o.paths, instance), user, host };
   }
 
   /** The live process of this instance: the one recorded in status if it is still the same process, else one to adopt. */
