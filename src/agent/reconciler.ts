@@ -18,6 +18,7 @@ import { desiredRole, fencesOnExit, isFenced, lookUpUpstream, mayRun, readReplic
 import { nextFailureCount, restartDelayMs } from "./backoff.ts";
 import { instanceLogFile } from "./layout.ts";
 import { instanceContext } from "./instance-context.ts";
+import { claimInstance } from "./binding.ts";
 import { clearDirectory } from "./clear-directory.ts";
 import { InstanceRestores, type RestoreStatusWriter } from "./restore-data.ts";
 import { mkdir, rm } from "node:fs/promises";
@@ -44,6 +45,8 @@ export interface InstanceReconcilerOptions {
   paths: HomePaths;
   /** Fills the data directory of an instance whose spec names a backup (spec.restore). */
   restorer?: DataRestorer;
+  /** This node: only instances bound to it (spec.nodeName) are acted on. */
+  nodeName: string;
 }
 
 interface Context {
@@ -71,7 +74,7 @@ export class InstanceReconciler implements Reconciler {
 
   async reconcile(key: string): Promise<ReconcileResult | undefined> {
     const { namespace = "default", name } = splitKey(key);
-    const instance = await this.#o.store.get<Instance>({ kind: "Instance", namespace, name });
+    const instance = await this.#bound(namespace, name);
     if (!instance) return undefined;
     const context = await this.#context(instance);
     if (instance.metadata.deletionTimestamp !== undefined) return this.#finalize(context);
@@ -87,6 +90,12 @@ export class InstanceReconciler implements Reconciler {
     }
     if (running) return this.#observe(context, running);
     return this.#recover(context);
+  }
+
+  /** The instance, if it is bound to this node (or adopted by it now): the agent acts on no other. */
+  async #bound(namespace: string, name: string): Promise<Instance | undefined> {
+    const found = await this.#o.store.get<Instance>({ kind: "Instance", namespace, name });
+    return found === undefined ? undefined : claimInstance(this.#o, found);
   }
 
   async #context(instance: Instance): Promise<Context> {

@@ -14,6 +14,15 @@ export const NODE_READY = "Ready";
 /** Why a Node is not Ready: its agent stopped renewing the heartbeat (Kubernetes' reason for the same). */
 export const NODE_STATUS_UNKNOWN = "NodeStatusUnknown";
 
+/** How often a node agent renews its Node's heartbeat. */
+export const NODE_HEARTBEAT_INTERVAL_MS = 5_000;
+
+/**
+ * How old a heartbeat may get before the node lifecycle controller marks the Node `Ready=False`: four missed
+ * heartbeats, so one slow write or a short pause of the process does not flap it.
+ */
+export const NODE_GRACE_PERIOD_MS = 20_000;
+
 /** A node name: what `--node-name` (default: the host name) must be. */
 export const nodeNameSchema = dns1123SubdomainSchema;
 

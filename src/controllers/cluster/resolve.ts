@@ -26,7 +26,8 @@ export async function resolveComponents(cluster: Cluster, engines: EngineLookup)
       const have = installed.map((v) => v.version).join(", ") || "none";
       return { components, error: `component ${spec.name}: ${engine.name} ${spec.serviceVersion ?? "(any)"} is not installed (installed: ${have}); run holdfast engines install` };
     }
-    components.push(resolved(spec, engine, version, isReplicated(cluster, spec, engine)));
+    const nodeName = spec.schedulingPolicy?.nodeName ?? cluster.spec.schedulingPolicy?.nodeName;
+    components.push({ ...resolved(spec, engine, version, isReplicated(cluster, spec, engine)), ...(nodeName === undefined ? {} : { nodeName }) });
   }
   return { components };
 }
