@@ -1,6 +1,5 @@
 /** Start the control plane: store, keyring, engines, controllers and the API server, in one process. */
 import { mkdir } from "node:fs/promises";
-import { isIP } from "node:net";
 import type { Namespace } from "../api/index.ts";
 import { homePaths, portReservationsDirectory, type HomePaths } from "../config/index.ts";
 import { AlreadyExistsError, InvalidError, UnavailableError } from "../errors/index.ts";
@@ -11,8 +10,10 @@ import { createApiServer, type Access } from "../server/index.ts";
 import type { Store } from "../store/index.ts";
 import { createLogger, type Logger } from "../util/index.ts";
 import { ensureDefaultBackupRepo, verifyBackupObject } from "../dataprotection/index.ts";
-import { createControllers, type ControllerDeps } from "./controllers.ts";
-import { LeaderElection, nodeJoinService, readControlPlaneConfig, resolveNodeName } from "../controlplane/index.ts";
+import { NodeHeartbeat } from "../agent/index.ts";
+import { createControllers, createNodeAgent, type ControllerDeps } from "./controllers.ts";
+import { LeaderElection, nodeJoinService, readControlPlaneConfig } from "../controlplane/index.ts";
+import { advertisedApiUrl, resolveNodeOptions } from "./node-options.ts";
 import { openSharedState } from "./shared-state.ts";
 import { isInitialised } from "./init.ts";
 import { keyOperations } from "./key-operations.ts";
@@ -26,9 +27,12 @@ export interface RunServerOptions {
   allowRemote?: boolean;
   logLevel?: string;
   logger?: Logger;
-  /** This node's name (default: the one init recorded, else the host name); the controllers' lease holder. */
+  /**
+   * This machine's node name (default: the one init recorded, else the host name): its node agent acts only on
+   * instances bound to it, and it is the holder of the controllers' lease when it leads.
+   */
   nodeName?: string;
-  /** The address (IP or DNS name) other nodes and clients reach this node at (default: recorded, else the listen host). */
+  /** The address other nodes and clients reach this one at (default: the one init recorded, else the listen host). */
   advertise?: string;
 }
 
@@ -50,7 +54,7 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   await guardSingleServer(paths);
   const users = await prepareHome(paths, logger);
   const config = await readControlPlaneConfig(paths);
-  const nodeName = resolveNodeName(options.nodeName, config.nodeName);
+  const node = resolveNodeOptions({ host: options.host, nodeName: options.nodeName ?? config.nodeName, advertise: options.advertise ?? config.advertise });
   const shared = await openSharedState(paths, config, { existing: true });
   const { store } = shared;
   const keyring = shared.security.keyring;
@@ -60,7 +64,12 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   const engines = new EngineCatalog(builtinEngines());
   await ensureDefaultBackupRepo(store, paths.backupsDir);
   const ports = new PortReservations({ directory: portReservationsDirectory(), home: paths.home });
-  const election = electController({ store, nodeName, logger, deps: { engines, users, paths, logger, keyring, ports } });
+  const heartbeat = new NodeHeartbeat({ nodeName: node.nodeName, identity: { advertise: node.advertise, home: paths.home, holdfastVersion: VERSION }, store, engines, logger });
+  await heartbeat.start();
+  const deps: ControllerDeps = { store, engines, users, paths, logger, keyring, ports, nodeName: node.nodeName };
+  const agent = createNodeAgent(deps);
+  await agent.start();
+  const election = electControllers(deps);
   const tls = await readServingMaterial(paths.tls);
   const keys = keyOperations({ keyring, store, auth: access.auth });
   const dataProtection = { verifyBackup: (namespace: string, name: string) => verifyBackupObject({ store, keyring }, namespace, name) };
@@ -68,14 +77,17 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   const nodeJoin = config.store.type === "etcd" ? nodeJoinService({ store, paths, config, publicUrl: () => publicUrl }) : undefined;
   const api = createApiServer({ store, engines, logger, version: VERSION, access, auditDirectory: paths.auditDir, keys, tls, dataProtection, ...(nodeJoin === undefined ? {} : { nodeJoin }) });
   const { url } = await api.listen(options.host, options.port);
-  publicUrl = advertisedUrl(url, options.advertise ?? config.advertise);
+  publicUrl = advertisedApiUrl(node.advertise, url);
+  await heartbeat.setApiUrl(publicUrl);
   await writeServerInfo(paths.serverInfo, { url, pid: process.pid, startedAt: new Date().toISOString() });
-  logger.info({ url, home: paths.home, node: nodeName, store: config.store.type }, "holdfast server started");
+  logger.info({ url, home: paths.home, node: node.nodeName, store: config.store.type }, "holdfast server started");
   return {
     url,
     async close() {
       await api.close();
       await election.stop();
+      await agent.stop();
+      await heartbeat.stop();
       await closeAccess(access);
       await shared.close();
       await removeServerInfo(paths.serverInfo);
@@ -85,14 +97,14 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
 }
 
 /** The controllers run on the node that holds the controllers' lease, each term over a store fenced by it. */
-function electController(input: { store: Store; nodeName: string; logger: Logger; deps: Omit<ControllerDeps, "store"> }): LeaderElection {
-  const { store, logger } = input;
+function electControllers(deps: ControllerDeps): LeaderElection {
+  const { store } = deps;
   const election = new LeaderElection({
     leases: store.leases,
-    holder: input.nodeName,
-    logger,
+    holder: deps.nodeName,
+    logger: deps.logger,
     lead: async (lease) => {
-      const controllers = createControllers({ ...input.deps, store: store.fenced(lease) });
+      const controllers = createControllers({ ...deps, store: store.fenced(lease) });
       for (const controller of controllers) await controller.start();
       return {
         stop: async () => {
@@ -103,14 +115,6 @@ function electController(input: { store: Store; nodeName: string; logger: Logger
   });
   election.start();
   return election;
-}
-
-/** `https://ADVERTISE:PORT` of this node's API (the listen URL when nothing is advertised). */
-function advertisedUrl(listenUrl: string, advertise: string | undefined): string {
-  if (advertise === undefined) return listenUrl;
-  const url = new URL(listenUrl);
-  url.hostname = isIP(advertise) === 6 ? `[${advertise}]` : advertise;
-  return url.origin;
 }
 
 /** Loopback unless the operator says otherwise (--allow-remote): reaching the API from other machines is a decision. */

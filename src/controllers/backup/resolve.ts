@@ -4,12 +4,12 @@ import { CLUSTER_SNAPSHOT_ANNOTATION, type Backup, type BackupPolicy, type Clust
 import type { BackupKeyring } from "../../backup/index.ts";
 import type { HomePaths } from "../../config/index.ts";
 import { backupIdOf, findBackupRepo, openRepository } from "../../dataprotection/index.ts";
-import { errorMessage } from "../../errors/index.ts";
+import { errorMessage, UnavailableError } from "../../errors/index.ts";
 import type { Credentials } from "../../engines/index.ts";
 import type { InstanceUsers } from "../../runtime/index.ts";
 import type { Store } from "../../store/index.ts";
 import type { EngineLookup } from "../cluster/index.ts";
-import { instanceLayout } from "../../agent/index.ts";
+import { instanceContext } from "../../agent/index.ts";
 import type { BackupJobSpec } from "./job.ts";
 import { chooseTarget, type BackupTargetChoice } from "./plan.ts";
 
@@ -49,13 +49,14 @@ export async function resolveBackup(deps: ResolveDeps, backup: Backup): Promise<
   const engine = deps.engines.find(target.instance.spec.engine);
   const method = engine?.backupMethods.find((m) => m.name === backup.spec.backupMethod);
   if (engine === undefined || method === undefined) throw new BackupRefused(`${target.instance.spec.engine} has no backup method ${backup.spec.backupMethod}`);
-  const version = (await deps.engines.versions(engine.name)).find((v) => v.version === target.instance.spec.version);
-  if (version === undefined) throw new BackupRefused(`${engine.name} ${target.instance.spec.version} is no longer installed on this host`);
   const repo = await findBackupRepo(deps.store, policy.spec.backupRepoName).catch((error: unknown) => {
     throw new BackupRefused(errorMessage(error));
   });
   const account = await credentialsOf(deps.store, policy, namespace);
-  const instance = { ...instanceLayout(deps.paths, target.instance), version, parameters: target.instance.spec.parameters, role: target.instance.status?.role ?? "primary" };
+  const instance = await instanceContext(deps.paths, deps.engines, engine, target.instance).catch((error: unknown) => {
+    throw error instanceof UnavailableError ? new BackupRefused(error.message) : error;
+  });
+  const { version } = instance;
   const metadata = { namespace, backup: backup.metadata.name, backupUid: backup.metadata.uid, cluster: target.cluster, component: target.component, instance: target.instance.metadata.name, engine: engine.name, version: version.version, method: method.name };
   const repository = await openRepository(repo, deps.store);
   // The tools run as the instance's user, with a scratch directory of that user's own (the others cannot reach it).

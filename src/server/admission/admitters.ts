@@ -109,6 +109,7 @@ export function defaultAdmitters(): AdmitterRegistry {
     ["Namespace", namespaceAdmitter],
     ["Instance", { readOnly: `instances ${CONTROL_PLANE_ONLY}` }],
     ["Event", { readOnly: `events ${CONTROL_PLANE_ONLY}` }],
+    ["Node", { readOnly: `nodes ${CONTROL_PLANE_ONLY} (each node agent registers its own)` }],
     ["Role", roleAdmitter(roleSchema)],
     ["ClusterRole", roleAdmitter(clusterRoleSchema)],
     ["RoleBinding", bindingAdmitter(roleBindingSchema)],
