@@ -7,11 +7,11 @@ import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { z } from "zod";
+import { nodeNameSchema } from "../api/index.ts";
 import type { HomePaths } from "../config/index.ts";
 import { InputError, InvalidError } from "../errors/index.ts";
 
 const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
-const NODE_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 /** How the etcd client authenticates: no TLS, TLS checking the server against a CA, or that plus a client certificate. */
 export const etcdTlsModeSchema = z.enum(["none", "server", "mutual"]);
@@ -27,7 +27,7 @@ export const storeConfigSchema = z.discriminatedUnion("type", [
 /** The whole file. */
 export const controlPlaneConfigSchema = z.strictObject({
   store: storeConfigSchema,
-  nodeName: z.string().regex(NODE_NAME).optional(),
+  nodeName: nodeNameSchema.optional(),
   advertise: z.string().optional(),
 });
 
@@ -61,7 +61,7 @@ export async function writeControlPlaneConfig(paths: HomePaths, config: ControlP
 /** A node name: `--node-name`, else the recorded one, else the host name (lower-cased), checked as a DNS subdomain. */
 export function resolveNodeName(flag: string | undefined, recorded: string | undefined): string {
   const name = flag ?? recorded ?? hostname().toLowerCase();
-  if (!NODE_NAME.test(name)) throw new InputError(`node name "${name}" must be a DNS subdomain (lower-case letters, digits, "-" and "."); pass --node-name`);
+  if (!nodeNameSchema.safeParse(name).success) throw new InputError(`node name "${name}" must be a DNS subdomain (lower-case letters, digits, "-" and "."); pass --node-name`);
   return name;
 }
 

@@ -10,6 +10,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import { z } from "zod";
+import { nodeNameSchema } from "../api/index.ts";
 import { InputError } from "../errors/index.ts";
 import type { Endpoint } from "./endpoint.ts";
 import { MethodNotAllowedError } from "./http-errors.ts";
@@ -21,12 +22,11 @@ import { parseBody } from "./security-api/index.ts";
 export const NODE_JOIN_API = "/apis/holdfast.io/v1alpha1";
 const GROUP = "holdfast.io";
 const JOIN_BODY_LIMIT = 16 * 1024;
-const NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 /** What a new node sends. */
 export const nodeJoinRequestSchema = z.strictObject({
   token: z.string().max(64),
-  nodeName: z.string().regex(NAME, "must be a DNS subdomain"),
+  nodeName: nodeNameSchema,
   /** The address (IP or DNS name) other nodes and clients reach the new node at: put in its certificate. */
   advertise: z.string().min(1).max(253),
   /** PEM of a PKCS#10 request for the new node's own key. */
