@@ -28,7 +28,7 @@ export async function localAuditRecords(ctx: CliContext, values: FlagValues, que
   const params = new URLSearchParams(query.replace(/^\?/, ""));
   try {
     const { events } = await readNewestAuditEvents(auditEventsQuery(paths.auditDir, params, ctx.now()), auditEventsLimit(params.get("limit")));
-    return events as unknown as AuditItem[];
+    return events;
   } catch (error) {
     throw new CliError(`cannot read the audit log in ${paths.auditDir}: ${error instanceof Error ? error.message : String(error)} (run it on the node's machine, as a user who may read its home)`);
   }

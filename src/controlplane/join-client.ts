@@ -46,7 +46,6 @@ export async function discoverClusterCa(url: URL, expectedHash: string): Promise
     if (!response.ok || !parsed.success) throw new UnavailableError(`${url.origin} did not answer with the cluster CA (HTTP ${response.status}); is it a holdfast server on etcd?`);
     const actual = caCertificateHash(parsed.data.caCertificate);
     // The hash is public (it is printed in the join command): a plain comparison leaks nothing.
-    // eslint-disable-next-line security/detect-possible-timing-attacks
     if (actual !== expectedHash) {
       throw new AuthenticationError(`refused: the CA of ${url.origin} has hash ${actual}, not the --ca-cert-hash ${expectedHash}; the token was not sent. Check the address, or get a fresh join command from a node you trust`);
     }

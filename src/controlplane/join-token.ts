@@ -26,7 +26,7 @@ export interface MintedJoinToken {
 
 function randomText(length: number): string {
   let text = "";
-  for (let i = 0; i < length; i++) text += ALPHABET[randomInt(ALPHABET.length)];
+  for (let i = 0; i < length; i++) text += ALPHABET.charAt(randomInt(ALPHABET.length));
   return text;
 }
 
@@ -59,24 +59,36 @@ export async function createJoinToken(store: Store, ttlMs: number, now: Date = n
  * expired or already used it is (the secret is compared in constant time; an unknown id says nothing more).
  */
 export async function consumeJoinToken(store: Store, token: string, nodeName: string, now: Date = new Date()): Promise<void> {
-  const match = TOKEN.exec(token);
-  if (match?.[1] === undefined || match[2] === undefined) throw new AuthenticationError(`the join token is malformed (expected ID.SECRET, 6 and 16 characters); ${ASK_AGAIN}`);
-  const object = await store.get<Secret>({ kind: "Secret", namespace: SYSTEM_NAMESPACE, name: `join-token-${match[1]}` });
-  if (object?.type !== JOIN_TOKEN_TYPE) throw new AuthenticationError(`the join token is not known (wrong, or expired and removed); ${ASK_AGAIN}`);
-  const expected = Buffer.from(object.data?.["token-secret-sha256"] ?? "", "base64");
-  const presented = secretHash(match[2]);
-  if (expected.length !== presented.length || !timingSafeEqual(expected, presented)) throw new AuthenticationError(`the join token is not known (wrong, or expired and removed); ${ASK_AGAIN}`);
-  const usedBy = object.metadata.annotations?.[USED_ANNOTATION];
-  if (usedBy !== undefined) throw new AuthenticationError(`the join token was already used (by node ${usedBy}); a token works once: ${ASK_AGAIN}`);
-  const expiresAt = unb64(object.data?.["expiration"]);
-  if (!(Date.parse(expiresAt) > now.getTime())) throw new AuthenticationError(`the join token expired at ${expiresAt}; ${ASK_AGAIN}`);
+  const object = await findValidToken(store, token, now);
   const used = { ...object, metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, [USED_ANNOTATION]: nodeName } } };
   try {
+    // Conditioned on the version read: of two joins racing with one token, one update wins.
     await store.update(used);
   } catch (error) {
     if (error instanceof ConflictError || error instanceof NotFoundError) throw new AuthenticationError(`the join token was already used; a token works once: ${ASK_AGAIN}`, { cause: error });
     throw error;
   }
+}
+
+/** The stored token `token` names, when its secret matches and it is unused and unexpired. */
+async function findValidToken(store: Store, token: string, now: Date): Promise<Secret> {
+  const match = TOKEN.exec(token);
+  const id = match?.[1];
+  const secret = match?.[2];
+  if (id === undefined || secret === undefined) throw new AuthenticationError(`the join token is malformed (expected ID.SECRET, 6 and 16 characters); ${ASK_AGAIN}`);
+  const object = await store.get<Secret>({ kind: "Secret", namespace: SYSTEM_NAMESPACE, name: `join-token-${id}` });
+  if (object?.type !== JOIN_TOKEN_TYPE || !secretMatches(object, secret)) throw new AuthenticationError(`the join token is not known (wrong, or expired and removed); ${ASK_AGAIN}`);
+  const usedBy = object.metadata.annotations?.[USED_ANNOTATION];
+  if (usedBy !== undefined) throw new AuthenticationError(`the join token was already used (by node ${usedBy}); a token works once: ${ASK_AGAIN}`);
+  const expiresAt = unb64(object.data?.["expiration"]);
+  if (!(Date.parse(expiresAt) > now.getTime())) throw new AuthenticationError(`the join token expired at ${expiresAt}; ${ASK_AGAIN}`);
+  return object;
+}
+
+function secretMatches(object: Secret, secret: string): boolean {
+  const expected = Buffer.from(object.data?.["token-secret-sha256"] ?? "", "base64");
+  const presented = secretHash(secret);
+  return expected.length === presented.length && timingSafeEqual(expected, presented);
 }
 
 /** Remove join tokens past their expiry (used ones stay until then, so a second use is told it was used). */

@@ -15,7 +15,7 @@ import { eventually, TestServer } from "../helpers/harness.ts";
 const LEASE_PATH = "/apis/coordination.k8s.io/v1/namespaces/holdfast-system/leases/holdfast-controllers";
 const skip = etcdMissing();
 
-let etcd: TestEtcd;
+let etcd: TestEtcd | undefined;
 const nodes = new Map<string, TestServer>();
 
 function node(name: string): TestServer {
@@ -46,9 +46,10 @@ async function waitRunning(via: TestServer, cluster: string, namespace: string):
 
 describe("three control-plane nodes on one etcd", { skip }, () => {
   before(async () => {
-    etcd = await startEtcd({ members: 3 });
+    const started = await startEtcd({ members: 3 });
+    etcd = started;
     const first = await TestServer.start({
-      initArgs: ["--store", etcd.url, "--node-name", "cp1", "--advertise", "127.0.0.1"],
+      initArgs: ["--store", started.url, "--node-name", "cp1", "--advertise", "127.0.0.1"],
       listenHost: "127.0.0.1",
     });
     nodes.set("cp1", first);
@@ -123,6 +124,7 @@ describe("three control-plane nodes on one etcd", { skip }, () => {
 
   test("one etcd member down: the API keeps answering; two down: writes fail with 503, the node's own audit log says why; back: everything continues", async () => {
     const via = node("cp2");
+    assert.ok(etcd);
     await etcd.kill(0);
     await via.ok(["create", "namespace", "one-member-down"]);
     assert.match(await via.ok(["get", "namespaces"]), /one-member-down/);

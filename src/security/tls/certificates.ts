@@ -139,7 +139,7 @@ export async function issueServingCertificate(paths: TlsPaths, csrPem: string, n
   if (!(await csr.verify())) throw new Error("the certificate signing request is not signed by the key it names");
   const [caPem, caKeyPem] = await Promise.all([readFile(paths.caCertificate, "utf8"), readFile(paths.caKey, "utf8")]);
   const key = await webcrypto.subtle.importKey("pkcs8", pemBody(caKeyPem), ALGORITHM, false, ["sign"]);
-  const publicKey = await csr.publicKey.export(ALGORITHM, ["verify"]);
+  const publicKey = await webcrypto.subtle.importKey("spki", csr.publicKey.rawData, ALGORITHM, true, ["verify"]);
   return signServingCertificate({ certificate: new x509.X509Certificate(caPem), key }, publicKey, names, now);
 }
 
