@@ -8,7 +8,7 @@
  * and anyone else can acquire it. Every controller write also goes through a store view fenced by the acquisition,
  * so even a paused process that wakes up late cannot write after losing the lease.
  */
-import { errorMessage } from "../errors/index.ts";
+import { errorMessage, LostLeaseError } from "../errors/index.ts";
 import type { HeldLease, Leases } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
 
@@ -47,11 +47,6 @@ export interface LeaderElectionOptions {
   lead(lease: HeldLease): Promise<LeaderTerm>;
   /** The monotonic clock (performance.now by default). */
   now?: () => number;
-}
-
-/** Is this the store's "the lease is no longer yours" answer (as opposed to a store that did not answer)? */
-function isLostLease(error: unknown): boolean {
-  return error instanceof Error && error.name === "LostLeaseError";
 }
 
 /**
@@ -143,7 +138,7 @@ export class LeaderElection {
       const renewed = await this.#options.leases.renew(lease);
       if (this.#lease === lease) this.#held(renewed);
     } catch (error) {
-      if (isLostLease(error)) {
+      if (error instanceof LostLeaseError) {
         await this.#stepDown("the lease was lost to another node");
         return;
       }

@@ -62,6 +62,8 @@ const ADMIN_RULES: PolicyRule[] = [
   ...EDIT_RULES,
   rule("", ["events"], READ_WRITE),
   rule(HOLDFAST, ["instances"], READ_WRITE),
+  // Who leads the control plane (read only: nobody writes a Lease through the API).
+  rule("coordination.k8s.io", ["leases"], READ),
   rule(RBAC_GROUP, ["roles", "rolebindings"], READ_WRITE),
   rule(KUBEBLOCKS_DATA, ["backups"], ["delete", "deletecollection"]),
 ];

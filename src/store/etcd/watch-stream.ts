@@ -9,6 +9,16 @@ import { GoneError } from "../../errors/index.ts";
 import type { EtcdClient, KeyRange } from "./client.ts";
 import { b64, prefixEndB64, toKeyValue, watchMessageSchema, type KeyValue } from "./wire.ts";
 
+/** The watch needs revisions etcd has compacted; `compactRevision` is where history starts now. */
+export class CompactedError extends GoneError {
+  readonly compactRevision: number;
+
+  constructor(message: string, compactRevision: number) {
+    super(message);
+    this.compactRevision = compactRevision;
+  }
+}
+
 /** One change seen by an etcd watch. */
 export interface EtcdWatchEvent {
   type: "PUT" | "DELETE";
@@ -58,7 +68,7 @@ function cancelled(state: WatchState): boolean {
 
 async function follow(client: EtcdClient, range: KeyRange, state: WatchState, signal: AbortSignal, handlers: EtcdWatchHandlers): Promise<void> {
   let backoff = 50;
-  while (!state.stopped) {
+  while (!state.stopped && !client.isClosed) {
     try {
       const body = await client.openStream("/watch", createRequest(range, state.next), signal);
       await readMessages(body, state, handlers, () => (backoff = 50));
@@ -117,7 +127,10 @@ function handleMessage(line: string, state: WatchState, handlers: EtcdWatchHandl
   if (result.canceled === true) {
     const compacted = Number(result.compact_revision);
     if (compacted > 0) {
-      throw new GoneError(`too old resource version: ${state.next - 1} (history starts after ${compacted}); list again and watch from the list's resourceVersion`);
+      throw new CompactedError(
+        `too old resource version: ${state.next - 1} (history starts after ${compacted}); list again and watch from the list's resourceVersion`,
+        compacted,
+      );
     }
     throw new Error(result.cancel_reason ?? "the watch was cancelled");
   }

@@ -2,12 +2,13 @@
 import { randomUUID } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
 import { now, type ObjectRef, type Resource } from "../../api/index.ts";
-import { AlreadyExistsError, ConflictError, GoneError, HoldfastError, InputError, NotFoundError, UnavailableError } from "../../errors/index.ts";
+import { AlreadyExistsError, GoneError, HoldfastError, InputError, NotFoundError, UnavailableError } from "../../errors/index.ts";
 import { parseLabelSelector } from "../label-selector.ts";
 import { scrubDatabase } from "../../util/index.ts";
 import type { DeleteOptions, ListOptions, WriteOptions, ListResult, StaleHistoryPurge, StorageCodec, Store, Watch, WatchEvent, WatchOptions } from "../types.ts";
 import { openDatabase } from "./database.ts";
 import {
+  checkDeletePreconditions,
   describeKey,
   hasFinalizers,
   jsonCopy,
@@ -16,12 +17,15 @@ import {
   kindInfo,
   mergeStatus,
   mergeUpdate,
+  parseResourceVersion,
   prepareCreate,
   type MergedUpdate,
   type ObjectKey,
-} from "./object-rules.ts";
+} from "../object-rules.ts";
 import { StoreTables } from "./tables.ts";
-import { matchesFilter, WatchHub, type WatchErrorHandler, type WatchFilter } from "./watch-hub.ts";
+import { checkFence, SqliteLeases } from "./sqlite-leases.ts";
+import type { HeldLease } from "../leases.ts";
+import { matchesFilter, WatchHub, type WatchErrorHandler, type WatchFilter } from "../watch-hub.ts";
 import { loadObject, loadStored, Writer, type Change } from "./writer.ts";
 
 /** How to open the embedded store. */
@@ -43,25 +47,55 @@ const DEFAULT_HISTORY_LIMIT = 20000;
 
 /** Open the embedded store at `options.path`. */
 export function openSqliteStore(options: SqliteStoreOptions): Store {
-  return new SqliteStore(options);
+  const limit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1) throw new InputError(`historyLimit must be a positive integer, not ${limit}`);
+  const db = openDatabase(options.path, { existing: options.existing === true });
+  const tables = new StoreTables(db);
+  const codec = options.codec ?? IDENTITY_CODEC;
+  const hub = new WatchHub(options.onWatchError ?? (() => undefined));
+  const shared: Shared = { db, tables, codec, historyLimit: limit, hub, closed: false, leases: undefined };
+  return new SqliteStore(shared, undefined);
+}
+
+/** What a store and its fenced views share. */
+interface Shared {
+  db: DatabaseSync;
+  tables: StoreTables;
+  codec: StorageCodec;
+  historyLimit: number;
+  hub: WatchHub;
+  closed: boolean;
+  leases: SqliteLeases | undefined;
 }
 
 class SqliteStore implements Store {
+  readonly leases: SqliteLeases;
+  private readonly shared: Shared;
   private readonly db: DatabaseSync;
   private readonly tables: StoreTables;
   private readonly codec: StorageCodec;
   private readonly historyLimit: number;
   private readonly hub: WatchHub;
-  private closed = false;
+  private readonly fence: HeldLease | undefined;
 
-  constructor(options: SqliteStoreOptions) {
-    const limit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
-    if (!Number.isInteger(limit) || limit < 1) throw new InputError(`historyLimit must be a positive integer, not ${limit}`);
-    this.db = openDatabase(options.path, { existing: options.existing === true });
-    this.tables = new StoreTables(this.db);
-    this.codec = options.codec ?? IDENTITY_CODEC;
-    this.historyLimit = limit;
-    this.hub = new WatchHub(options.onWatchError ?? (() => undefined));
+  constructor(shared: Shared, fence: HeldLease | undefined) {
+    this.shared = shared;
+    this.db = shared.db;
+    this.tables = shared.tables;
+    this.codec = shared.codec;
+    this.historyLimit = shared.historyLimit;
+    this.hub = shared.hub;
+    this.fence = fence;
+    shared.leases ??= new SqliteLeases((work) => this.write(work), shared.tables, shared.codec);
+    this.leases = shared.leases;
+  }
+
+  fenced(lease: HeldLease): Store {
+    return new SqliteStore(this.shared, lease);
+  }
+
+  private get closed(): boolean {
+    return this.shared.closed;
   }
 
   get<T extends Resource = Resource>(ref: ObjectRef): Promise<T | undefined> {
@@ -160,8 +194,9 @@ class SqliteStore implements Store {
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    // A fenced view shares the file of the store it came from; only that store closes it.
+    if (this.closed || this.fence !== undefined) return;
+    this.shared.closed = true;
     this.hub.stopAll();
     this.db.close();
   }
@@ -225,13 +260,16 @@ class SqliteStore implements Store {
     return existing;
   }
 
-  /** One transaction; its changes are published only after it commits. Returns a copy callers may keep. */
-  /** One write transaction; a dry run does all of it, then rolls it back and tells no watch. */
-  private write(work: (writer: Writer) => Resource, dryRun = false): Resource {
+  /**
+   * One write transaction; its changes are published only after it commits, and it returns a copy callers may keep.
+   * A dry run does all of it, then rolls it back and tells no watch. A fenced view checks its lease inside it.
+   */
+  private write<T>(work: (writer: Writer) => T, dryRun = false): T {
     let writer: Writer | undefined;
     const result = this.guard(() =>
       rolledBackWhen(dryRun, () =>
         this.tables.transaction(() => {
+          if (this.fence !== undefined) checkFence(this.tables, this.codec, this.fence);
           writer = new Writer(this.tables, this.codec);
           const value = work(writer);
           this.tables.setResourceVersion(writer.resourceVersion);
@@ -242,7 +280,7 @@ class SqliteStore implements Store {
       ),
     );
     if (writer !== undefined && !dryRun) this.hub.publish(writer.changes);
-    return jsonCopy(result);
+    return result === undefined ? result : jsonCopy(result);
   }
 
   private guard<T>(work: () => T): T {
@@ -270,43 +308,22 @@ function settle<T>(work: () => T): Promise<T> {
   }
 }
 
-function checkDeletePreconditions(existing: Resource, options: DeleteOptions, key: ObjectKey): void {
-  const mismatch =
-    (options.uid !== undefined && options.uid !== existing.metadata.uid) ||
-    (options.resourceVersion !== undefined && options.resourceVersion !== existing.metadata.resourceVersion);
-  if (mismatch) {
-    throw new ConflictError(`Precondition failed for deleting ${describeKey(key)}: the object has changed since it was read; re-read it and retry`, {
-      subject: { kind: key.kind, name: key.name },
-    });
-  }
-}
-
-function parseResourceVersion(value: string | undefined): number {
-  if (value === undefined || value === "") return 0;
-  if (!/^[0-9]+$/.test(value)) {
-    throw new InputError(`resourceVersion "${value}" is not valid; pass the resourceVersion of a list or an object`, {
-      causes: [{ field: "resourceVersion", message: "must be a non-negative integer" }],
-    });
-  }
-  return Number(value);
-}
-
 /** Thrown inside a dry run's transaction so that it rolls back; carries what the write would have returned. */
 class DryRunRollback extends Error {
-  readonly value: Resource;
+  readonly value: unknown;
 
-  constructor(value: Resource) {
+  constructor(value: unknown) {
     super("dry run: rolled back");
     this.value = value;
   }
 }
 
-function rolledBackWhen(dryRun: boolean, work: () => Resource): Resource {
+function rolledBackWhen<T>(dryRun: boolean, work: () => T): T {
   if (!dryRun) return work();
   try {
     return work();
   } catch (error) {
-    if (error instanceof DryRunRollback) return error.value;
+    if (error instanceof DryRunRollback) return error.value as T;
     throw error;
   }
 }

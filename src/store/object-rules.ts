@@ -1,6 +1,7 @@
 /** The pure rules of the store: identity, scope, create defaults, update merging, generation and conflicts. */
-import { allKinds, type KindInfo, type ObjectMeta, type ObjectRef, type Resource } from "../../api/index.ts";
-import { ConflictError, InputError, InvalidError } from "../../errors/index.ts";
+import { allKinds, type KindInfo, type ObjectMeta, type ObjectRef, type Resource } from "../api/index.ts";
+import { ConflictError, InputError, InvalidError } from "../errors/index.ts";
+import type { DeleteOptions } from "./types.ts";
 
 /** Where an object lives: `namespace` is "" for cluster-scoped kinds. */
 export interface ObjectKey {
@@ -169,4 +170,27 @@ function withoutMetadataAndStatus(object: Resource): Record<string, unknown> {
 function sameIgnoringResourceVersion(a: Resource, b: Resource): boolean {
   const strip = (object: Resource): Resource => ({ ...object, metadata: { ...object.metadata, resourceVersion: "" } });
   return canonicalJson(strip(a)) === canonicalJson(strip(b));
+}
+
+/** Refuse a delete whose uid or resourceVersion precondition does not match the stored object. */
+export function checkDeletePreconditions(existing: Resource, options: DeleteOptions, key: ObjectKey): void {
+  const mismatch =
+    (options.uid !== undefined && options.uid !== existing.metadata.uid) ||
+    (options.resourceVersion !== undefined && options.resourceVersion !== existing.metadata.resourceVersion);
+  if (mismatch) {
+    throw new ConflictError(`Precondition failed for deleting ${describeKey(key)}: the object has changed since it was read; re-read it and retry`, {
+      subject: { kind: key.kind, name: key.name },
+    });
+  }
+}
+
+/** A resourceVersion from a caller: "" or absent is 0 (live only). */
+export function parseResourceVersion(value: string | undefined): number {
+  if (value === undefined || value === "") return 0;
+  if (!/^[0-9]+$/.test(value)) {
+    throw new InputError(`resourceVersion "${value}" is not valid; pass the resourceVersion of a list or an object`, {
+      causes: [{ field: "resourceVersion", message: "must be a non-negative integer" }],
+    });
+  }
+  return Number(value);
 }
