@@ -64,7 +64,6 @@ export class LeaderElection {
   #timer: NodeJS.Timeout | undefined;
   #deadline: NodeJS.Timeout | undefined;
   #stopped = false;
-  #loop: Promise<void> = Promise.resolve();
 
   constructor(options: LeaderElectionOptions) {
     this.#options = options;
@@ -83,24 +82,25 @@ export class LeaderElection {
     this.#schedule(0);
   }
 
-  /** End the term (controllers stop) and release the lease. */
+  /** End the term (controllers stop) and release the lease. A renewal or campaign in flight is not waited for. */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    await this.#loop;
     const lease = this.#lease;
     await this.#stepDown("the server is stopping");
-    if (lease !== undefined) {
-      await this.#options.leases.release(lease).catch((error: unknown) => {
-        this.#options.logger.warn({ lease: this.#name, err: errorMessage(error) }, "could not release the controllers' lease; another node takes over when it expires");
-      });
-    }
+    if (lease !== undefined) await this.#release(lease);
+  }
+
+  async #release(lease: HeldLease): Promise<void> {
+    await this.#options.leases.release(lease).catch((error: unknown) => {
+      this.#options.logger.warn({ lease: this.#name, err: errorMessage(error) }, "could not release the controllers' lease; another node takes over when it expires");
+    });
   }
 
   #schedule(delayMs: number): void {
     if (this.#stopped) return;
     this.#timer = setTimeout(() => {
-      this.#loop = this.#tick().finally(() => this.#schedule(this.#lease === undefined ? this.#timing.retryIntervalMs : this.#timing.renewIntervalMs));
+      void this.#tick().finally(() => this.#schedule(this.#lease === undefined ? this.#timing.retryIntervalMs : this.#timing.renewIntervalMs));
     }, delayMs);
   }
 
@@ -119,7 +119,11 @@ export class LeaderElection {
       logger.debug({ lease: this.#name, err: errorMessage(error) }, "could not campaign for the controllers' lease; trying again");
       return;
     }
-    if (lease === undefined || this.#stopped) return;
+    if (lease === undefined) return;
+    if (this.#stopped) {
+      await this.#release(lease);
+      return;
+    }
     this.#held(lease);
     logger.info({ lease: this.#name, holder }, "this node leads: starting the controllers");
     try {
@@ -129,7 +133,7 @@ export class LeaderElection {
     } catch (error) {
       logger.error({ err: errorMessage(error) }, "the controllers did not start; giving the lease up");
       await this.#stepDown("the controllers did not start");
-      await leases.release(lease).catch(() => undefined);
+      await this.#release(lease);
     }
   }
 
