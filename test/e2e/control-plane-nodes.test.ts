@@ -134,6 +134,7 @@ describe("three control-plane nodes on one etcd", { skip }, () => {
     await sleep(3000);
     const refused = await via.cli(["create", "namespace", "no-quorum"]);
     assert.notEqual(refused.code, 0);
+    console.log(`with two of three etcd members down, a write is refused: ${refused.stderr.trim()}`);
     assert.match(refused.stderr, /etcd|store/i);
     assert.match(refused.stderr, /503|unavailable|quorum/i);
     const audit = JSON.parse(await via.ok(["audit", "list", "--local", "--since", "2m", "-o", "json"])) as { items: { verb?: string; responseStatus?: { code?: number } }[] };
