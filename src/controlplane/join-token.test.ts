@@ -29,8 +29,8 @@ test("a join token has kubeadm's shape, and only a hash of its secret is stored"
     const [id, secret] = minted.token.split(".") as [string, string];
     const stored = await store.get<Secret>({ kind: "Secret", namespace: SYSTEM_NAMESPACE, name: `join-token-${id}` });
     assert.ok(stored);
-    assert.doesNotMatch(JSON.stringify(stored), new RegExp(secret));
-    assert.doesNotMatch(JSON.stringify(stored), new RegExp(Buffer.from(secret).toString("base64")));
+    assert.ok(!JSON.stringify(stored).includes(secret));
+    assert.ok(!JSON.stringify(stored).includes(Buffer.from(secret).toString("base64")));
   }));
 
 test("a token works once; the second use is told it was used, and by which node", () =>

@@ -69,9 +69,9 @@ async function clusterInfo(api: NodeJoinApi | undefined, request: IncomingMessag
   return { status: 200, body: await requireApi(api).clusterInfo() };
 }
 
-function requireApi(api: NodeJoinApi | undefined): NodeJoinApi {
-  if (api === undefined) throw new InputError("this server does not take new nodes: it runs on the embedded store (holdfast init --store etcd://... makes a home other nodes can join)");
-  return api;
+function requireApi(service: NodeJoinApi | undefined): NodeJoinApi {
+  if (service === undefined) throw new InputError("this server does not take new nodes: it runs on the embedded store (holdfast init --store etcd://... makes a home other nodes can join)");
+  return service;
 }
 
 /** `POST jointokens`, if the path is it. */
