@@ -1,11 +1,14 @@
 /** The etcd store: Kubernetes object semantics over etcd v3, resourceVersion = etcd's revision. */
 import { randomUUID } from "node:crypto";
 import { now, type ObjectRef, type Resource } from "../../api/index.ts";
-import { AlreadyExistsError, ConflictError, GoneError, NotFoundError, UnavailableError } from "../../errors/index.ts";
+import { ConflictError, NotFoundError, UnavailableError } from "../../errors/index.ts";
 import { parseLabelSelector } from "../label-selector.ts";
 import type { HeldLease, Leases } from "../leases.ts";
 import {
+  alreadyExists,
   checkDeletePreconditions,
+  IDENTITY_CODEC,
+  tooOldResourceVersion,
   describeKey,
   hasFinalizers,
   isTerminating,
@@ -44,7 +47,6 @@ export interface EtcdStoreOptions extends EtcdClientOptions {
   compactionIntervalMs?: number;
 }
 
-const IDENTITY_CODEC: StorageCodec = { encode: (object) => object, decode: (object) => object };
 const ATTEMPTS = 10;
 const PAGE = 500;
 
@@ -169,7 +171,7 @@ class EtcdStore implements Store {
     const kind = options.kind === undefined ? undefined : kindInfo(options.kind);
     const filter: WatchFilter = { kind: kind?.kind, namespace: options.namespace, selector: parseLabelSelector(options.labelSelector ?? "") };
     const compacted = this.shared.revisions.compacted;
-    if (from !== 0 && from < compacted) throw tooOld(from, compacted);
+    if (from !== 0 && from < compacted) throw tooOldResourceVersion(from, compacted);
     const prefix = kind === undefined ? this.shared.layout.registry() : this.shared.layout.kind(kind.kind, kind.namespaced ? options.namespace : undefined);
     const watcher = this.shared.hub.add(filter, onEvent, []);
     // Live-only watches start after the newest revision this process has seen, so a write made after this call is seen.
@@ -298,16 +300,6 @@ class EtcdStore implements Store {
   }
 }
 
-function alreadyExists(key: ObjectKey): AlreadyExistsError {
-  return new AlreadyExistsError(`${describeKey(key)} already exists; choose another name, or update the existing object`, {
-    subject: { kind: key.kind, name: key.name },
-  });
-}
-
 function tooBusy(key: ObjectKey): ConflictError {
   return new ConflictError(`${describeKey(key)} is being changed by other writers; re-read it and retry`, { subject: { kind: key.kind, name: key.name } });
-}
-
-function tooOld(from: number, compacted: number): GoneError {
-  return new GoneError(`too old resource version: ${from} (history starts after ${compacted}); list again and watch from the list's resourceVersion`);
 }

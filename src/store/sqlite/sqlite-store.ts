@@ -2,13 +2,17 @@
 import { randomUUID } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
 import { now, type ObjectRef, type Resource } from "../../api/index.ts";
-import { AlreadyExistsError, GoneError, HoldfastError, InputError, NotFoundError, UnavailableError } from "../../errors/index.ts";
+import { HoldfastError, InputError, NotFoundError, UnavailableError } from "../../errors/index.ts";
 import { parseLabelSelector } from "../label-selector.ts";
 import { scrubDatabase } from "../../util/index.ts";
 import type { DeleteOptions, ListOptions, WriteOptions, ListResult, StaleHistoryPurge, StorageCodec, Store, Watch, WatchEvent, WatchOptions } from "../types.ts";
 import { openDatabase } from "./database.ts";
 import {
+  alreadyExists,
   checkDeletePreconditions,
+  decodeListed,
+  IDENTITY_CODEC,
+  tooOldResourceVersion,
   describeKey,
   hasFinalizers,
   jsonCopy,
@@ -44,7 +48,6 @@ export interface SqliteStoreOptions {
   onWatchError?: WatchErrorHandler;
 }
 
-const IDENTITY_CODEC: StorageCodec = { encode: (object) => object, decode: (object) => object };
 const DEFAULT_HISTORY_LIMIT = 20000;
 
 /** Open the embedded store at `options.path`. */
@@ -137,9 +140,7 @@ class SqliteStore implements Store {
     const key = keyOfObject(input);
     return this.write((writer) => {
       if (this.tables.readObject(key) !== undefined) {
-        throw new AlreadyExistsError(`${describeKey(key)} already exists; choose another name, or update the existing object`, {
-          subject: { kind: key.kind, name: key.name },
-        });
+        throw alreadyExists(key);
       }
       return writer.put("ADDED", prepareCreate(input, randomUUID(), now()));
     }, dryRun);
@@ -225,11 +226,7 @@ class SqliteStore implements Store {
 
   private backlog(from: number, filter: WatchFilter): Change[] {
     const compacted = this.tables.compactedThrough();
-    if (from < compacted) {
-      throw new GoneError(
-        `too old resource version: ${from} (history starts after ${compacted}); list again and watch from the list's resourceVersion`,
-      );
-    }
+    if (from < compacted) throw tooOldResourceVersion(from, compacted);
     return this.tables.changesAfter(from, filter).map((row) => ({
       resourceVersion: row.resource_version,
       type: row.type as Change["type"],
@@ -244,13 +241,7 @@ class SqliteStore implements Store {
 
   /** Decode for a list, a watch or a delete: an object the codec refuses is shown as the codec marks it. */
   private decodeListed(stored: Resource): Resource {
-    try {
-      return this.codec.decode(stored);
-    } catch (error) {
-      const marked = this.codec.unreadable?.(stored, error);
-      if (marked === undefined) throw error;
-      return marked;
-    }
+    return decodeListed(this.codec, stored);
   }
 
   private isStale(stored: Resource): boolean {
