@@ -48,8 +48,8 @@ const SQLITE: TestBackend = {
  * etcd is not installed). Call it at the top level of a test file.
  */
 export function describeEachBackend(suite: (backend: TestBackend) => void): void {
-  describe("on sqlite", () => suite(SQLITE));
-  describe("on etcd", { skip: etcdMissing() }, () => {
+  void describe("on sqlite", () => suite(SQLITE));
+  void describe("on etcd", { skip: etcdMissing() }, () => {
     let etcd: TestEtcd | undefined;
     let client: EtcdClient | undefined;
     const connected = (): EtcdClient => {
