@@ -179,6 +179,16 @@ describe("two control-plane nodes sharing authentication state and the keyring i
     await until(() => two.security.keyring.primaryKeyId === rotated, "node two to write with the rotated key");
   });
 
+  it("reads the keyring again when a ciphertext names a key this node does not hold, even without its watch", async () => {
+    // Stop node two following the keyring: only the re-read on an unknown key id can bring the new key.
+    two.security.close();
+    const rotated = await one.security.keyring.rotate();
+    const ciphertext = one.security.keyring.encrypt(Buffer.from("s3cret"), "v1/Secret/default/db");
+    assert.throws(() => two.security.keyring.decrypt(ciphertext, "v1/Secret/default/db"), (error: unknown) => error instanceof UnavailableError && error.message.includes(rotated));
+    await until(() => two.security.keyring.listKeys().some((key) => key.id === rotated), "node two to read the keyring again");
+    assert.equal(two.security.keyring.decrypt(ciphertext, "v1/Secret/default/db").toString(), "s3cret");
+  });
+
   it("keeps both rotations when two nodes rotate at once, and both nodes agree on the keys", async () => {
     const [a, b] = await Promise.all([one.security.keyring.rotate(), two.security.keyring.rotate()]);
     assert.notEqual(a, b);
