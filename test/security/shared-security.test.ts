@@ -12,6 +12,7 @@ import { TooManyRequestsError, UnavailableError } from "../../src/errors/index.t
 import {
   AUTH_PREFIX,
   base32Decode,
+  createSecretCodec,
   ETCD_KEYRING_KEY,
   exportKeyEncryptionKey,
   importKeyEncryptionKey,
@@ -184,9 +185,16 @@ describe("two control-plane nodes sharing authentication state and the keyring i
     two.security.close();
     const rotated = await one.security.keyring.rotate();
     const ciphertext = one.security.keyring.encrypt(Buffer.from("s3cret"), "v1/Secret/default/db");
+    const secret = { apiVersion: "v1", kind: "Secret", metadata: { namespace: "default", name: "db" }, stringData: { password: "s3cret" } };
+    const stored = createSecretCodec(one.security.keyring).encode(secret);
+    // Through the store's codec too: a retry (503), never a damaged Secret, and a list is not marked unreadable.
+    const codec = createSecretCodec(two.security.keyring);
+    assert.throws(() => codec.decode(stored), UnavailableError);
+    assert.equal(codec.unreadable?.(stored, new UnavailableError("fetching")), undefined);
     assert.throws(() => two.security.keyring.decrypt(ciphertext, "v1/Secret/default/db"), (error: unknown) => error instanceof UnavailableError && error.message.includes(rotated));
     await until(() => two.security.keyring.listKeys().some((key) => key.id === rotated), "node two to read the keyring again");
     assert.equal(two.security.keyring.decrypt(ciphertext, "v1/Secret/default/db").toString(), "s3cret");
+    assert.deepEqual(codec.decode(stored)["data"], { password: Buffer.from("s3cret").toString("base64") });
   });
 
   it("keeps both rotations when two nodes rotate at once, and both nodes agree on the keys", async () => {
