@@ -1,16 +1,13 @@
-import { afterEach, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { TooManyRequestsError } from "../../errors/index.ts";
 import { LoginFailedError } from "./login-error.ts";
-import { describeEachBackend, openFixtureWithAliceAndBob, PASSWORD, type Fixture } from "./test-fixture.ts";
+import { describeEachBackend, eachTestWithAliceAndBob, PASSWORD, type Fixture } from "./test-fixture.ts";
 
 describeEachBackend((backend) => {
   let f: Fixture;
   let totpSecret: string;
-  beforeEach(async () => {
-    ({ fixture: f, totpSecret } = await openFixtureWithAliceAndBob(backend));
-  });
-  afterEach(() => f.close());
+  eachTestWithAliceAndBob(backend, (world) => ({ fixture: f, totpSecret } = world));
 
   /** One attempt with a wrong password: the 401's reason, or the 429's Retry-After. */
   async function wrong(source: string, username = "alice"): Promise<string | number> {

@@ -1,15 +1,12 @@
-import { afterEach, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Identity } from "../identity.ts";
-import { describeEachBackend, openFixtureWithAliceAndBob, PASSWORD, type Fixture } from "./test-fixture.ts";
+import { describeEachBackend, eachTestWithAliceAndBob, PASSWORD, type Fixture } from "./test-fixture.ts";
 
 describeEachBackend((backend) => {
   let f: Fixture;
   let totpSecret: string;
-  beforeEach(async () => {
-    ({ fixture: f, totpSecret } = await openFixtureWithAliceAndBob(backend));
-  });
-  afterEach(() => f.close());
+  eachTestWithAliceAndBob(backend, (world) => ({ fixture: f, totpSecret } = world));
 
   async function identityOf(bearer: string): Promise<Identity> {
     const identity = await f.service.authenticate(bearer);

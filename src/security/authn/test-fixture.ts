@@ -2,7 +2,7 @@
  * Shared set-up for the AuthService tests: a temporary directory, a real keyring, a controllable clock, and the
  * backend under test — the sqlite file, or a real etcd started for the test file — so every behaviour test runs on both.
  */
-import { after, before, describe } from "node:test";
+import { after, afterEach, before, beforeEach, describe } from "node:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -145,6 +145,17 @@ export async function openFixtureWithAliceAndBob(backend: TestBackend): Promise<
   const { totpSecret } = await fixture.service.createUser({ username: "alice", password: PASSWORD });
   await fixture.service.createUser({ username: "bob", password: PASSWORD });
   return { fixture, totpSecret };
+}
+
+/** Before each test, a fixture with alice and bob on `backend`, handed to `use`; closed after the test. */
+export function eachTestWithAliceAndBob(backend: TestBackend, use: (world: { fixture: Fixture; totpSecret: string }) => void): void {
+  let fixture: Fixture | undefined;
+  beforeEach(async () => {
+    const world = await openFixtureWithAliceAndBob(backend);
+    fixture = world.fixture;
+    use(world);
+  });
+  afterEach(() => fixture?.close());
 }
 
 /** Every table of the sqlite file as JSON, bytes as hex. */
