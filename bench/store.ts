@@ -22,7 +22,7 @@ import { median, percentile } from "./stats.ts";
 
 const COUNT = Number(process.env["BENCH_STORE_COUNT"] ?? 5000);
 const CONCURRENCY = Number(process.env["BENCH_STORE_CONCURRENCY"] ?? 64);
-const WATCH_RATE = Number(process.env["BENCH_STORE_WATCH_RATE"] ?? 200);
+const WATCH_RATE = Number(process.env["BENCH_STORE_WATCH_RATE"] ?? 50);
 const WATCH_SECONDS = Number(process.env["BENCH_STORE_WATCH_SECONDS"] ?? 5);
 const CLUSTERS = Number(process.env["BENCH_STORE_CLUSTERS"] ?? 1000);
 const INSTANCES_PER_CLUSTER = 3;

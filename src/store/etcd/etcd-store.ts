@@ -36,7 +36,9 @@ import { watchRange, type EtcdWatch } from "./watch-stream.ts";
 import type { KeyValue } from "./wire.ts";
 
 /** How to open the etcd store. */
-export interface EtcdStoreOptions extends EtcdClientOptions {
+export interface EtcdStoreOptions extends Partial<EtcdClientOptions> {
+  /** A client to use (shared with the authentication backend and the keyring); the store then never closes it. */
+  client?: EtcdClient;
   /** Every key goes under this prefix (default `/holdfast/`). */
   prefix?: string;
   /** Applied to every object on its way to etcd and back (Secret encryption). */
@@ -53,6 +55,8 @@ const PAGE = 500;
 /** The parts a store and its fenced views share. */
 interface Shared {
   client: EtcdClient;
+  /** Whether the store made the client (and so closes it). */
+  owned: boolean;
   layout: KeyLayout;
   objects: StoredObjects;
   hub: WatchHub;
@@ -67,7 +71,8 @@ interface Shared {
 
 /** Open the etcd store: checks that etcd answers, then finishes any cascade left half-done. */
 export async function openEtcdStore(options: EtcdStoreOptions): Promise<Store> {
-  const client = new EtcdClient(options);
+  const owned = options.client === undefined;
+  const client = options.client ?? new EtcdClient({ ...options, endpoints: options.endpoints ?? [] });
   try {
     const status = await client.status();
     const layout = new KeyLayout(options.prefix ?? DEFAULT_ETCD_PREFIX);
@@ -77,13 +82,13 @@ export async function openEtcdStore(options: EtcdStoreOptions): Promise<Store> {
     await history.load();
     const objects = new StoredObjects(options.codec ?? IDENTITY_CODEC);
     const leases = new EtcdLeases(client, layout, revisions, objects);
-    const shared: Shared = { client, layout, objects, hub: new WatchHub(onError), revisions, onError, history, leases, streams: new Set(), closed: false };
+    const shared: Shared = { client, owned, layout, objects, hub: new WatchHub(onError), revisions, onError, history, leases, streams: new Set(), closed: false };
     const store = new EtcdStore(shared, undefined);
     store.sweep();
     history.startCompaction(options.compactionIntervalMs ?? 5 * 60_000);
     return store;
   } catch (error) {
-    await client.close();
+    if (owned) await client.close();
     throw error;
   }
 }
@@ -217,7 +222,7 @@ class EtcdStore implements Store {
     this.shared.hub.stopAll();
     for (const stream of this.shared.streams) stream.cancel();
     this.shared.streams.clear();
-    void this.shared.client.close();
+    if (this.shared.owned) void this.shared.client.close();
   }
 
   /** Finish cascades left half-done (in the background: errors go to onWatchError). */
