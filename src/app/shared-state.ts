@@ -42,7 +42,7 @@ export async function openSharedState(paths: HomePaths, config: ControlPlaneConf
   const client = new EtcdClient(connection);
   try {
     const security = await openSharedSecurity({ store: "etcd", client, kekFile: paths.keyEncryptionKey, ...(options.auth === undefined ? {} : { auth: options.auth }) });
-    const store = await openEtcdStore({ ...connection, codec: createSecretCodec(security.keyring) }).catch((error: unknown) => {
+    const store = await openEtcdStore({ client, codec: createSecretCodec(security.keyring) }).catch((error: unknown) => {
       security.close();
       throw error;
     });

@@ -1,7 +1,7 @@
 /** The pure rules of the store: identity, scope, create defaults, update merging, generation and conflicts. */
 import { allKinds, type KindInfo, type ObjectMeta, type ObjectRef, type Resource } from "../api/index.ts";
-import { ConflictError, InputError, InvalidError } from "../errors/index.ts";
-import type { DeleteOptions } from "./types.ts";
+import { AlreadyExistsError, ConflictError, GoneError, InputError, InvalidError } from "../errors/index.ts";
+import type { DeleteOptions, StorageCodec } from "./types.ts";
 
 /** Where an object lives: `namespace` is "" for cluster-scoped kinds. */
 export interface ObjectKey {
@@ -193,4 +193,30 @@ export function parseResourceVersion(value: string | undefined): number {
     });
   }
   return Number(value);
+}
+
+/** The codec of a store that stores objects as they are. */
+export const IDENTITY_CODEC: StorageCodec = { encode: (object) => object, decode: (object) => object };
+
+/** Decode for a list, a watch or a delete: an object the codec refuses is shown as the codec marks it. */
+export function decodeListed(codec: StorageCodec, stored: Resource): Resource {
+  try {
+    return codec.decode(stored);
+  } catch (error) {
+    const marked = codec.unreadable?.(stored, error);
+    if (marked === undefined) throw error;
+    return marked;
+  }
+}
+
+/** A create of a name that exists. */
+export function alreadyExists(key: ObjectKey): AlreadyExistsError {
+  return new AlreadyExistsError(`${describeKey(key)} already exists; choose another name, or update the existing object`, {
+    subject: { kind: key.kind, name: key.name },
+  });
+}
+
+/** A watch from a resourceVersion whose history was compacted. */
+export function tooOldResourceVersion(from: number, compacted: number): GoneError {
+  return new GoneError(`too old resource version: ${from} (history starts after ${compacted}); list again and watch from the list's resourceVersion`);
 }

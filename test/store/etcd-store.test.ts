@@ -75,6 +75,13 @@ describe("the store on etcd", { skip }, () => {
     }
   });
 
+  it("works on a client it is given, and leaves that client open when it closes", async () => {
+    const store = await openEtcdStore({ client: admin, prefix: "/shared-client/", compactionIntervalMs: 0 });
+    await store.create(cluster("a"));
+    store.close();
+    assert.equal((await admin.range({ key: "/shared-client/registry/Cluster/default/a" })).count, 1);
+  });
+
   it("finishes a cascade that a crash left half-done when a store opens", async () => {
     const prefix = "/half-done/";
     const store = await openEtcdStore({ endpoints: etcd.endpoints, prefix, compactionIntervalMs: 0 });

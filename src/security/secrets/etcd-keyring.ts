@@ -5,6 +5,7 @@
  * other; every node follows the value with a watch, and a ciphertext naming a key it does not hold yet makes it read
  * the value again at once (the watch may trail a Secret written just after a rotation on another node).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { ConflictError, GoneError, UnavailableError } from "../../errors/index.ts";
 import { watchRange, type EtcdClient, type EtcdWatch, type KeyValue } from "../../store/index.ts";
@@ -23,6 +24,7 @@ const wrappedKeyringSchema = z.object({
 });
 type WrappedKeyring = z.infer<typeof wrappedKeyringSchema>;
 
+const RETRY_MILLIS = 1000;
 // Each retry means another node rotated in between; a handful is plenty.
 const ROTATE_ATTEMPTS = 10;
 
@@ -39,15 +41,15 @@ export interface SharedKeyring extends Keyring {
  */
 export async function openEtcdKeyring(client: EtcdClient, kekFile: string): Promise<SharedKeyring> {
   const found = await readStored(client);
-  if (found !== undefined) return EtcdKeyring.start(client, { kek: await exportKeyEncryptionKey(kekFile), kekFile }, found);
+  if (found.kv !== undefined) return EtcdKeyring.start(client, { kek: await exportKeyEncryptionKey(kekFile), kekFile }, found.kv, found.revision);
   const kek = await loadOrCreateKeyEncryptionKey(kekFile);
   const entry = newKeyEntry();
   const created: KeyringFile = { version: 1, primaryKeyId: entry.id, keys: [entry] };
   // Created only if still absent: two first nodes starting at once end up with one keyring.
   const result = await client.txn([{ key: ETCD_KEYRING_KEY, target: "CREATE", result: "EQUAL", value: 0 }], [{ put: { key: ETCD_KEYRING_KEY, value: wrapKeyring(kek, created) } }]);
   const stored = await readStored(client);
-  if (stored === undefined) throw new UnavailableError(`the secret keyring vanished from ${client.describe()} right after it was ${result.succeeded ? "created" : "read"}; start again`);
-  return EtcdKeyring.start(client, { kek, kekFile }, stored);
+  if (stored.kv === undefined) throw new UnavailableError(`the secret keyring vanished from ${client.describe()} right after it was ${result.succeeded ? "created" : "read"}; start again`);
+  return EtcdKeyring.start(client, { kek, kekFile }, stored.kv, stored.revision);
 }
 
 interface Kek {
@@ -59,19 +61,22 @@ class EtcdKeyring extends KeyringBase implements SharedKeyring {
   private readonly client: EtcdClient;
   private readonly kek: Kek;
   private revision: number;
+  /** The etcd revision the keyring was last read at: the watch resumes after it (the value may be much older). */
+  private readAt: number;
   private watch: EtcdWatch | undefined;
   private closed = false;
   private rotation: Promise<string> = Promise.resolve("");
 
-  private constructor(client: EtcdClient, kek: Kek, stored: KeyValue) {
+  private constructor(client: EtcdClient, kek: Kek, stored: KeyValue, readAt: number) {
     super(unwrapKeyring(kek, stored.value));
     this.client = client;
     this.kek = kek;
     this.revision = stored.modRevision;
+    this.readAt = readAt;
   }
 
-  static start(client: EtcdClient, kek: Kek, stored: KeyValue): EtcdKeyring {
-    const keyring = new EtcdKeyring(client, kek, stored);
+  static start(client: EtcdClient, kek: Kek, stored: KeyValue, readAt: number): EtcdKeyring {
+    const keyring = new EtcdKeyring(client, kek, stored, readAt);
     keyring.follow();
     return keyring;
   }
@@ -84,7 +89,8 @@ class EtcdKeyring extends KeyringBase implements SharedKeyring {
 
   async refresh(): Promise<void> {
     const stored = await readStored(this.client);
-    if (stored !== undefined) this.apply(stored);
+    if (stored.kv !== undefined) this.apply(stored.kv);
+    this.readAt = Math.max(this.readAt, stored.revision);
   }
 
   close(): void {
@@ -100,7 +106,7 @@ class EtcdKeyring extends KeyringBase implements SharedKeyring {
 
   private async rotateNow(): Promise<string> {
     for (let attempt = 1; attempt <= ROTATE_ATTEMPTS; attempt++) {
-      const stored = await readStored(this.client);
+      const stored = (await readStored(this.client)).kv;
       if (stored === undefined) throw new UnavailableError(`the secret keyring is missing from ${this.client.describe()}; restore etcd from a backup`);
       const current = unwrapKeyring(this.kek, stored.value);
       const entry = newKeyEntry();
@@ -117,15 +123,18 @@ class EtcdKeyring extends KeyringBase implements SharedKeyring {
 
   private follow(): void {
     if (this.closed) return;
-    this.watch = watchRange(this.client, { key: ETCD_KEYRING_KEY }, this.revision + 1, {
+    this.watch = watchRange(this.client, { key: ETCD_KEYRING_KEY }, this.readAt + 1, {
       onEvents: (events) => {
         for (const event of events) if (event.type === "PUT") this.applyQuietly(event.kv);
+        const last = events.at(-1);
+        if (last !== undefined) this.readAt = Math.max(this.readAt, last.kv.modRevision);
       },
       onError: (error) => {
         // History it needed was compacted: read the value as it is now and follow from there.
         if (!(error instanceof GoneError) || this.closed) return;
+        // If etcd does not answer the read, wait a moment rather than ask again at once.
         void this.refresh()
-          .catch(() => undefined)
+          .catch(() => sleep(RETRY_MILLIS))
           .then(() => this.follow());
       },
     });
@@ -151,8 +160,10 @@ class EtcdKeyring extends KeyringBase implements SharedKeyring {
   }
 }
 
-async function readStored(client: EtcdClient): Promise<KeyValue | undefined> {
-  return (await client.range({ key: ETCD_KEYRING_KEY })).kvs[0];
+/** The stored keyring, if any, and the etcd revision it was read at. */
+async function readStored(client: EtcdClient): Promise<{ kv: KeyValue | undefined; revision: number }> {
+  const result = await client.range({ key: ETCD_KEYRING_KEY });
+  return { kv: result.kvs[0], revision: result.revision };
 }
 
 function wrapKeyring(kek: Buffer, file: KeyringFile): string {

@@ -30,7 +30,7 @@ export async function loadOrCreateKeyEncryptionKey(path: string): Promise<Buffer
 /** The KEK at `path`, for handing to a joining node over the join's TLS connection; an error when there is none. */
 export async function exportKeyEncryptionKey(path: string): Promise<Buffer> {
   const kek = await readKeyEncryptionKey(path);
-  if (kek === undefined) throw new UnavailableError(`the key-encryption key ${path} does not exist; it is made by \`holdfast init --store etcd://…\` on the first node`);
+  if (kek === undefined) throw new UnavailableError(`the key-encryption key ${path} does not exist; it is made by \`holdfast init --store etcd://…\` on the first node and given to every other node by \`holdfast init --join\``);
   return kek;
 }
 

@@ -1,11 +1,14 @@
 /** The etcd store: Kubernetes object semantics over etcd v3, resourceVersion = etcd's revision. */
 import { randomUUID } from "node:crypto";
 import { now, type ObjectRef, type Resource } from "../../api/index.ts";
-import { AlreadyExistsError, ConflictError, GoneError, NotFoundError, UnavailableError } from "../../errors/index.ts";
+import { ConflictError, NotFoundError, UnavailableError } from "../../errors/index.ts";
 import { parseLabelSelector } from "../label-selector.ts";
 import type { HeldLease, Leases } from "../leases.ts";
 import {
+  alreadyExists,
   checkDeletePreconditions,
+  IDENTITY_CODEC,
+  tooOldResourceVersion,
   describeKey,
   hasFinalizers,
   isTerminating,
@@ -33,7 +36,9 @@ import { watchRange, type EtcdWatch } from "./watch-stream.ts";
 import type { KeyValue } from "./wire.ts";
 
 /** How to open the etcd store. */
-export interface EtcdStoreOptions extends EtcdClientOptions {
+export interface EtcdStoreOptions extends Partial<EtcdClientOptions> {
+  /** A client to use (shared with the authentication backend and the keyring); the store then never closes it. */
+  client?: EtcdClient;
   /** Every key goes under this prefix (default `/holdfast/`). */
   prefix?: string;
   /** Applied to every object on its way to etcd and back (Secret encryption). */
@@ -44,13 +49,14 @@ export interface EtcdStoreOptions extends EtcdClientOptions {
   compactionIntervalMs?: number;
 }
 
-const IDENTITY_CODEC: StorageCodec = { encode: (object) => object, decode: (object) => object };
 const ATTEMPTS = 10;
 const PAGE = 500;
 
 /** The parts a store and its fenced views share. */
 interface Shared {
   client: EtcdClient;
+  /** Whether the store made the client (and so closes it). */
+  owned: boolean;
   layout: KeyLayout;
   objects: StoredObjects;
   hub: WatchHub;
@@ -65,7 +71,8 @@ interface Shared {
 
 /** Open the etcd store: checks that etcd answers, then finishes any cascade left half-done. */
 export async function openEtcdStore(options: EtcdStoreOptions): Promise<Store> {
-  const client = new EtcdClient(options);
+  const owned = options.client === undefined;
+  const client = options.client ?? new EtcdClient({ ...options, endpoints: options.endpoints ?? [] });
   try {
     const status = await client.status();
     const layout = new KeyLayout(options.prefix ?? DEFAULT_ETCD_PREFIX);
@@ -75,13 +82,13 @@ export async function openEtcdStore(options: EtcdStoreOptions): Promise<Store> {
     await history.load();
     const objects = new StoredObjects(options.codec ?? IDENTITY_CODEC);
     const leases = new EtcdLeases(client, layout, revisions, objects);
-    const shared: Shared = { client, layout, objects, hub: new WatchHub(onError), revisions, onError, history, leases, streams: new Set(), closed: false };
+    const shared: Shared = { client, owned, layout, objects, hub: new WatchHub(onError), revisions, onError, history, leases, streams: new Set(), closed: false };
     const store = new EtcdStore(shared, undefined);
     store.sweep();
     history.startCompaction(options.compactionIntervalMs ?? 5 * 60_000);
     return store;
   } catch (error) {
-    await client.close();
+    if (owned) await client.close();
     throw error;
   }
 }
@@ -169,7 +176,7 @@ class EtcdStore implements Store {
     const kind = options.kind === undefined ? undefined : kindInfo(options.kind);
     const filter: WatchFilter = { kind: kind?.kind, namespace: options.namespace, selector: parseLabelSelector(options.labelSelector ?? "") };
     const compacted = this.shared.revisions.compacted;
-    if (from !== 0 && from < compacted) throw tooOld(from, compacted);
+    if (from !== 0 && from < compacted) throw tooOldResourceVersion(from, compacted);
     const prefix = kind === undefined ? this.shared.layout.registry() : this.shared.layout.kind(kind.kind, kind.namespaced ? options.namespace : undefined);
     const watcher = this.shared.hub.add(filter, onEvent, []);
     // Live-only watches start after the newest revision this process has seen, so a write made after this call is seen.
@@ -215,7 +222,7 @@ class EtcdStore implements Store {
     this.shared.hub.stopAll();
     for (const stream of this.shared.streams) stream.cancel();
     this.shared.streams.clear();
-    void this.shared.client.close();
+    if (this.shared.owned) void this.shared.client.close();
   }
 
   /** Finish cascades left half-done (in the background: errors go to onWatchError). */
@@ -298,16 +305,6 @@ class EtcdStore implements Store {
   }
 }
 
-function alreadyExists(key: ObjectKey): AlreadyExistsError {
-  return new AlreadyExistsError(`${describeKey(key)} already exists; choose another name, or update the existing object`, {
-    subject: { kind: key.kind, name: key.name },
-  });
-}
-
 function tooBusy(key: ObjectKey): ConflictError {
   return new ConflictError(`${describeKey(key)} is being changed by other writers; re-read it and retry`, { subject: { kind: key.kind, name: key.name } });
-}
-
-function tooOld(from: number, compacted: number): GoneError {
-  return new GoneError(`too old resource version: ${from} (history starts after ${compacted}); list again and watch from the list's resourceVersion`);
 }

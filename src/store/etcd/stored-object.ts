@@ -1,6 +1,6 @@
 /** Objects to and from etcd values: the codec applied, resourceVersion taken from the key's mod revision. */
 import type { Resource } from "../../api/index.ts";
-import { jsonCopy } from "../object-rules.ts";
+import { decodeListed, jsonCopy } from "../object-rules.ts";
 import type { StorageCodec } from "../types.ts";
 import type { KeyValue } from "./wire.ts";
 
@@ -31,14 +31,7 @@ export class StoredObjects {
 
   /** Decode for a list, a watch or a delete: an object the codec refuses is shown as the codec marks it. */
   decodeListed(kv: KeyValue, revision = kv.modRevision): Resource {
-    const stored = JSON.parse(kv.value) as Resource;
-    try {
-      return withVersion(this.codec.decode(stored), revision);
-    } catch (error) {
-      const marked = this.codec.unreadable?.(stored, error);
-      if (marked === undefined) throw error;
-      return withVersion(marked, revision);
-    }
+    return withVersion(decodeListed(this.codec, JSON.parse(kv.value) as Resource), revision);
   }
 
   /** What a read of a just-written value shows (a Secret's stringData folded into data), at `revision`. */

@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Readable } from "node:stream";
 import { GoneError } from "../../errors/index.ts";
+import { tooOldResourceVersion } from "../object-rules.ts";
 import type { EtcdClient, KeyRange } from "./client.ts";
 import { b64, prefixEndB64, toKeyValue, watchMessageSchema, type KeyValue } from "./wire.ts";
 
@@ -127,10 +128,7 @@ function handleMessage(line: string, state: WatchState, handlers: EtcdWatchHandl
   if (result.canceled === true) {
     const compacted = Number(result.compact_revision);
     if (compacted > 0) {
-      throw new CompactedError(
-        `too old resource version: ${state.next - 1} (history starts after ${compacted}); list again and watch from the list's resourceVersion`,
-        compacted,
-      );
+      throw new CompactedError(tooOldResourceVersion(state.next - 1, compacted).message, compacted);
     }
     throw new Error(result.cancel_reason ?? "the watch was cancelled");
   }

@@ -13,7 +13,7 @@ import type { StoreTables } from "./tables.ts";
 import { loadObject, type Writer } from "./writer.ts";
 
 /** Runs work in one write transaction of the store and publishes its changes. */
-export type WriteTransaction = <T>(work: (writer: Writer) => T) => T;
+export type WriteTransaction = <T>(work: (writer: Writer) => T) => Promise<T>;
 
 interface Transitions {
   holder: string;
@@ -33,9 +33,8 @@ export class SqliteLeases implements Leases {
   }
 
   async tryAcquire(name: string, holder: string, durationMs: number): Promise<HeldLease | undefined> {
-    await Promise.resolve();
     const started = performance.now();
-    const token = this.write((writer) => {
+    const token = await this.write((writer) => {
       const existing = loadObject(this.tables, this.codec, leaseKey(name));
       if (existing !== undefined && !expired(existing)) return undefined;
       const previous = this.transitions(name);
@@ -51,9 +50,8 @@ export class SqliteLeases implements Leases {
   }
 
   async renew(lease: HeldLease): Promise<HeldLease> {
-    await Promise.resolve();
     const started = performance.now();
-    this.write((writer) => {
+    await this.write((writer) => {
       const existing = checkFence(this.tables, this.codec, lease);
       return writer.put("MODIFIED", { ...existing, spec: { ...(existing.spec as LeaseSpec), renewTime: now() } });
     });
@@ -61,8 +59,7 @@ export class SqliteLeases implements Leases {
   }
 
   async release(lease: HeldLease): Promise<void> {
-    await Promise.resolve();
-    this.write((writer) => {
+    await this.write((writer) => {
       const existing = loadObject(this.tables, this.codec, leaseKey(lease.name));
       if (existing?.metadata.uid === lease.token) writer.remove(existing);
     });
