@@ -51,6 +51,15 @@ async function unbind(name: string): Promise<void> {
   }
 }
 
+/** The API URL and capacity the heartbeat reports, and describe's view of the heartbeat. */
+async function assertNodeDetails(name: string): Promise<void> {
+  const status = (await node(name)).status;
+  assert.ok(status !== undefined);
+  assert.match(status.addresses?.find((a) => a.type === "APIServer")?.address ?? "", /^https:\/\/127\.0\.0\.1:\d+$/);
+  assert.ok(status.capacity !== undefined && status.capacity.cpus > 0 && status.capacity.homeDiskBytes > 0);
+  assert.match(await server.ok(["describe", "node", name]), /Last Heartbeat:\s+\S+ \(\d+s ago\)/);
+}
+
 test("holdfast get nodes shows the one Ready node, and a new cluster's instance is bound to it", async () => {
   const rows = await nodeRows();
   assert.deepEqual(rows[0], ["NAME", "READY", "LEADER", "VERSION", "ADDRESS", "ENGINES", "AGE"]);
@@ -58,10 +67,7 @@ test("holdfast get nodes shows the one Ready node, and a new cluster's instance 
   const [name, ready, leader, version, address, engines] = rows[1] ?? [];
   assert.deepEqual([name, ready, leader, version, address], ["alpha", "True", "-", "0.1.0", "127.0.0.1"]);
   assert.match(engines ?? "", /redis \d+\.\d+/);
-  const alpha = await node("alpha");
-  assert.match(alpha.status?.addresses?.find((a) => a.type === "APIServer")?.address ?? "", /^https:\/\/127\.0\.0\.1:\d+$/);
-  assert.ok((alpha.status?.capacity?.cpus ?? 0) > 0 && (alpha.status?.capacity?.homeDiskBytes ?? 0) > 0);
-  assert.match(await server.ok(["describe", "node", "alpha"]), /Last Heartbeat:\s+\S+ \(\d+s ago\)/);
+  await assertNodeDetails("alpha");
 
   const refused = await server.cli(["delete", "node", "alpha"]);
   assert.notEqual(refused.code, 0, "nodes are written by Holdfast only");
@@ -101,8 +107,9 @@ test("a node whose heartbeat stops goes NotReady, with its instances; the runnin
   }, 60_000);
   const alpha = await node("alpha");
   const notReady = alpha.status?.conditions?.find((c) => c.type === "Ready");
-  assert.equal(notReady?.reason, "NodeStatusUnknown");
-  const silentMs = Date.parse(notReady?.lastTransitionTime ?? "") - Date.parse(alpha.status?.heartbeatTime ?? "");
+  assert.ok(notReady !== undefined);
+  assert.equal(notReady.reason, "NodeStatusUnknown");
+  const silentMs = Date.parse(notReady.lastTransitionTime) - Date.parse(alpha.status?.heartbeatTime ?? "");
   console.log(`alpha marked NotReady ${(silentMs / 1000).toFixed(1)} s after its last heartbeat (grace period 20 s), ${((Date.now() - restartedAt) / 1000).toFixed(1)} s after the restart as beta`);
   assert.ok(silentMs >= 20_000, `not before the grace period: ${silentMs} ms`);
   const stranded = await eventually("the instance says its node is not Ready", async () => {
