@@ -58,12 +58,15 @@ export class TestServer {
 
   /** The first administrator, as init showed it. */
   admin: InitOutput | undefined;
+  /** More `holdfast server` flags (e.g. `--node-name`), used by every start of the process. */
+  serverArgs: string[] = [];
   #child: ChildProcess | undefined;
   #agent: Agent | undefined;
 
   private constructor(home: string, options: TestServerOptions = {}) {
     this.home = home;
     this.#options = options;
+    this.serverArgs = options.serverArgs ?? [];
   }
 
   /**
@@ -131,7 +134,7 @@ export class TestServer {
     await rm(join(this.home, "server.json"), { force: true });
     const log = openSync(this.serverLog, "a", 0o600);
     const listen = `${this.#options.listenHost ?? "127.0.0.1"}:0`;
-    const child = spawn(HOLDFAST, ["server", "--home", this.home, "--listen", listen, "--log-level", "info", ...(this.#options.serverArgs ?? [])], {
+    const child = spawn(HOLDFAST, ["server", "--home", this.home, "--listen", listen, "--log-level", "info", ...this.serverArgs], {
       stdio: ["ignore", log, log],
       env: { ...process.env, HOLDFAST_HOME: this.home },
     });

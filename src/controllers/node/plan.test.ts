@@ -40,9 +40,10 @@ describe("planNodeLifecycle", () => {
   it("marks a node whose heartbeat is older than the grace period Ready=False (NodeStatusUnknown), and its instances", () => {
     const instances = [instance("r-redis-0", "vm1"), instance("other", "vm2")];
     const plan = planNodeLifecycle(node(T0 - 21_000, "True"), instances, T0, GRACE);
-    assert.equal(plan.nodeCondition?.status, "False");
-    assert.equal(plan.nodeCondition?.reason, "NodeStatusUnknown");
-    assert.match(plan.nodeCondition?.message ?? "", /stopped posting heartbeats: the last was at 2026-12-05T11:59:39.000Z, more than the grace period of 20 s ago/);
+    const condition = plan.nodeCondition;
+    assert.ok(condition !== undefined);
+    assert.deepEqual([condition.status, condition.reason], ["False", "NodeStatusUnknown"]);
+    assert.match(condition.message, /stopped posting heartbeats: the last was at 2026-12-05T11:59:39.000Z, more than the grace period of 20 s ago/);
     assert.deepEqual(plan.instances.map((c) => [c.instance.metadata.name, c.condition.type, c.condition.status, c.condition.reason]), [["r-redis-0", INSTANCE_NODE_READY, "False", "NodeNotReady"]]);
     assert.equal(plan.requeueAfterMs, undefined, "a heartbeat that resumes wakes it");
   });
