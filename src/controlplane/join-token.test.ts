@@ -1,28 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Secret } from "../api/index.ts";
 import { AuthenticationError } from "../errors/index.ts";
-import { openSqliteStore, type Store } from "../store/index.ts";
+import { withSqliteStore } from "./test-fixtures.ts";
 import { consumeJoinToken, createJoinToken, removeExpiredJoinTokens, SYSTEM_NAMESPACE } from "./join-token.ts";
-
-async function withStore(body: (store: Store) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "holdfast-join-"));
-  const store = openSqliteStore({ path: join(dir, "store.db") });
-  try {
-    await body(store);
-  } finally {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 const refused = (pattern: RegExp) => (error: unknown) => error instanceof AuthenticationError && pattern.test(error.message);
 
 test("a join token has kubeadm's shape, and only a hash of its secret is stored", () =>
-  withStore(async (store) => {
+  withSqliteStore(async (store) => {
     const minted = await createJoinToken(store, 3_600_000, new Date("2026-01-01T00:00:00Z"));
     assert.match(minted.token, /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
     assert.equal(minted.expiresAt, "2026-01-01T01:00:00.000Z");
@@ -34,7 +20,7 @@ test("a join token has kubeadm's shape, and only a hash of its secret is stored"
   }));
 
 test("a token works once; the second use is told it was used, and by which node", () =>
-  withStore(async (store) => {
+  withSqliteStore(async (store) => {
     const now = new Date();
     const { token } = await createJoinToken(store, 600_000, now);
     await consumeJoinToken(store, token, "cp2", now);
@@ -42,14 +28,14 @@ test("a token works once; the second use is told it was used, and by which node"
   }));
 
 test("of two joins racing with one token, exactly one wins", () =>
-  withStore(async (store) => {
+  withSqliteStore(async (store) => {
     const { token } = await createJoinToken(store, 600_000);
     const results = await Promise.allSettled([consumeJoinToken(store, token, "a"), consumeJoinToken(store, token, "b"), consumeJoinToken(store, token, "c")]);
     assert.equal(results.filter((r) => r.status === "fulfilled").length, 1);
   }));
 
 test("an expired, wrong or malformed token is refused with a clear message", () =>
-  withStore(async (store) => {
+  withSqliteStore(async (store) => {
     const minted = new Date("2026-01-01T00:00:00Z");
     const { token } = await createJoinToken(store, 60_000, minted);
     await assert.rejects(consumeJoinToken(store, token, "cp2", new Date("2026-01-01T00:01:00Z")), refused(/expired at 2026-01-01T00:01:00.000Z/));

@@ -1,27 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { LostLeaseError } from "../errors/index.ts";
-import { openSqliteStore, type HeldLease, type Leases, type Store } from "../store/index.ts";
+import type { HeldLease, Leases, Store } from "../store/index.ts";
 import { createLogger } from "../util/index.ts";
+import { withSqliteStore } from "./test-fixtures.ts";
 import { LeaderElection, type ElectionTiming } from "./leader-election.ts";
 
 const TIMING: ElectionTiming = { durationMs: 1000, renewIntervalMs: 150, marginMs: 300, retryIntervalMs: 100 };
 const logger = createLogger({ level: "silent" });
-
-async function withStore(body: (store: Store) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "holdfast-election-"));
-  const store = openSqliteStore({ path: join(dir, "store.db") });
-  try {
-    await body(store);
-  } finally {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** The store's leases, with renewals that can be made to hang (an etcd that stopped answering). */
 function stallable(leases: Leases): { leases: Leases; stall(): void } {
@@ -63,7 +50,7 @@ async function until(what: string, check: () => boolean, timeoutMs = 5000): Prom
 }
 
 test("exactly one candidate leads; a clean stop releases the lease and the other takes over within a retry", () =>
-  withStore(async (store) => {
+  withSqliteStore(async (store) => {
     const a = candidate(store, "cp1");
     a.election.start();
     await until("cp1 leads", () => a.election.leading);
@@ -82,7 +69,7 @@ test("exactly one candidate leads; a clean stop releases the lease and the other
   }));
 
 test("a leader whose renewals hang stops acting before its lease can expire; its late fenced writes are refused", () =>
-  withStore(async (store) => {
+  withSqliteStore(async (store) => {
     const stalling = stallable(store.leases);
     const a = candidate(store, "cp1", stalling.leases);
     a.election.start();

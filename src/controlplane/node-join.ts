@@ -16,7 +16,7 @@ import type { Store } from "../store/index.ts";
 import { consumeJoinToken, createJoinToken } from "./join-token.ts";
 import { readEtcdTls, storeConfigSchema, type ControlPlaneConfig } from "./node-config.ts";
 
-const DNS_LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+const DNS_LABEL = /^[A-Za-z0-9-]{1,63}$/;
 
 /** What a joining node receives (parsed with this schema on its side). */
 export const nodeJoinAnswerSchema = z.strictObject({
@@ -40,7 +40,8 @@ export interface NodeJoinDeps {
 
 /** Is `address` an IP address or a DNS name (what can go in a certificate's SAN)? */
 export function isAdvertiseAddress(address: string): boolean {
-  return isIP(address) !== 0 || (address.length <= 253 && address.split(".").every((label) => DNS_LABEL.test(label)));
+  const label = (part: string): boolean => DNS_LABEL.test(part) && !part.startsWith("-") && !part.endsWith("-");
+  return isIP(address) !== 0 || (address.length <= 253 && address.split(".").every(label));
 }
 
 /** The join endpoints' operations for this node. */
