@@ -93,6 +93,8 @@ void test("health, version and discovery", async () => {
   assert.ok(clusters.verbs.includes("create") && clusters.verbs.includes("watch"));
   const instances = ((await call("GET", "/apis/holdfast.io/v1alpha1")).body["resources"] as { name: string; verbs: string[] }[]).find((r) => r.name === "instances");
   assert.deepEqual(instances?.verbs, ["get", "list", "watch"]);
+  const leases = ((await call("GET", "/apis/coordination.k8s.io/v1")).body["resources"] as { name: string; verbs: string[] }[]).find((r) => r.name === "leases");
+  assert.deepEqual(leases?.verbs, ["get", "list", "watch"]);
   const core = (await call("GET", "/api/v1")).body["resources"] as { name: string; namespaced: boolean }[];
   assert.equal(core.find((r) => r.name === "namespaces")?.namespaced, false);
 });

@@ -141,6 +141,19 @@ describe("a controller on etcd across a compaction", { skip }, () => {
       assert.ok(logs.some((line) => line.includes("watch ended; listing again") && line.includes("too old resource version")), logs.join("\n"));
       await writer.create(cluster("c", { replicas: 9 }));
       await until(() => seen.get("c") === 9, 10_000, "the new watch to deliver");
+      // Two of three members down: the store refuses writes with 503 and says why; nothing of them appears later.
+      const down = [0, 1, 2].filter((index) => index !== follower);
+      for (const index of down) await cluster3.kill(index);
+      await assert.rejects(store.create(cluster("during-outage")), (error: unknown) => {
+        assert.ok(error instanceof UnavailableError);
+        assert.equal(error.httpStatus, 503);
+        assert.match(error.message, /the store \(etcd at 127\.0\.0\.1:\d+\) does not answer: no quorum/);
+        return true;
+      });
+      for (const index of down) await cluster3.restart(index);
+      await eventually(async () => (await store.list("Cluster").catch(() => undefined)) !== undefined, "the store to answer again", 20_000);
+      assert.equal(await store.get({ kind: "Cluster", namespace: "default", name: "during-outage" }), undefined);
+      assert.ok(await store.create(cluster("after-outage")));
     } finally {
       await controller.stop();
       store.close();

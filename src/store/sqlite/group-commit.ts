@@ -3,7 +3,7 @@
  * fsync, each in its own savepoint. A write that fails rolls back to its savepoint alone; a dry run always does; the
  * others commit together, and each caller hears its own outcome only after the commit is on disk.
  */
-import type { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { HoldfastError, UnavailableError, errorMessage } from "../../errors/index.ts";
 import type { StorageCodec } from "../types.ts";
 import type { Change, WatchHub } from "../watch-hub.ts";
@@ -18,7 +18,7 @@ interface PendingWrite {
   reject: (error: Error) => void;
 }
 
-type Outcome = { ok: true; value: unknown; changes: Change[] } | { ok: false; error: Error };
+type Outcome = { ok: true; value: unknown; changes: Change[]; counter: number } | { ok: false; error: Error };
 
 /** What a group needs from the store. */
 export interface GroupContext {
@@ -34,6 +34,7 @@ export interface GroupContext {
 export class GroupCommit {
   private readonly context: GroupContext;
   private queue: PendingWrite[] = [];
+  private readonly statements = new Map<string, StatementSync>();
 
   constructor(context: GroupContext) {
     this.context = context;
@@ -43,7 +44,8 @@ export class GroupCommit {
   submit<T>(work: (writer: Writer) => T, dryRun: boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, dryRun, resolve: resolve as (value: unknown) => void, reject });
-      if (this.queue.length === 1) queueMicrotask(() => this.flush());
+      // After the current turn's microtasks, so every write its callbacks start joins this group.
+      if (this.queue.length === 1) setImmediate(() => this.flush());
     });
   }
 
@@ -56,7 +58,7 @@ export class GroupCommit {
     }
     let outcomes: Outcome[];
     try {
-      outcomes = this.context.tables.transaction(() => group.map((write) => this.runOne(write)));
+      outcomes = this.context.tables.transaction(() => this.runGroup(group));
     } catch (error) {
       const failure = storeError(error);
       for (const write of group) write.reject(failure);
@@ -74,32 +76,54 @@ export class GroupCommit {
     });
   }
 
-  private runOne(write: PendingWrite): Outcome {
-    const { db, tables, codec, historyLimit } = this.context;
-    db.exec("SAVEPOINT store_write");
+  /** Every write of the group in turn, each starting from the counter the last committed one left. */
+  private runGroup(group: PendingWrite[]): Outcome[] {
+    const { tables, historyLimit } = this.context;
+    let counter = tables.resourceVersion();
+    const outcomes = group.map((write) => {
+      const outcome = this.runOne(write, counter);
+      if (outcome.ok) counter = outcome.counter;
+      return outcome;
+    });
+    tables.setResourceVersion(counter);
+    tables.compactThrough(counter - historyLimit);
+    return outcomes;
+  }
+
+  private runOne(write: PendingWrite, counter: number): Outcome {
+    const { tables, codec } = this.context;
+    this.sql("SAVEPOINT store_write");
     try {
-      const writer = new Writer(tables, codec);
+      const writer = new Writer(tables, codec, counter);
       const value = write.work(writer);
-      tables.setResourceVersion(writer.resourceVersion);
-      tables.compactThrough(writer.resourceVersion - historyLimit);
       // A copy made now, before later writes of the group change what the objects it points at look like.
       const copy = value === undefined ? value : (JSON.parse(JSON.stringify(value)) as unknown);
       if (write.dryRun) {
-        undo(db);
-        return { ok: true, value: copy, changes: [] };
+        this.undo();
+        return { ok: true, value: copy, changes: [], counter };
       }
-      db.exec("RELEASE store_write");
-      return { ok: true, value: copy, changes: writer.changes };
+      this.sql("RELEASE store_write");
+      return { ok: true, value: copy, changes: writer.changes, counter: writer.resourceVersion };
     } catch (error) {
-      undo(db);
+      this.undo();
       return { ok: false, error: storeError(error) };
     }
   }
-}
 
-function undo(db: DatabaseSync): void {
-  db.exec("ROLLBACK TO store_write");
-  db.exec("RELEASE store_write");
+  private undo(): void {
+    this.sql("ROLLBACK TO store_write");
+    this.sql("RELEASE store_write");
+  }
+
+  /** Savepoint statements, prepared once. */
+  private sql(text: string): void {
+    let statement = this.statements.get(text);
+    if (statement === undefined) {
+      statement = this.context.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    statement.run();
+  }
 }
 
 function storeError(error: unknown): Error {

@@ -27,10 +27,11 @@ export class Writer {
   private readonly codec: StorageCodec;
   private counter: number;
 
-  constructor(tables: StoreTables, codec: StorageCodec) {
+  /** `start`: the store's counter before this write (a group commit passes it on from the write before). */
+  constructor(tables: StoreTables, codec: StorageCodec, start: number = tables.resourceVersion()) {
     this.tables = tables;
     this.codec = codec;
-    this.counter = tables.resourceVersion();
+    this.counter = start;
   }
 
   /** The last resourceVersion assigned (the store's counter once committed). */
