@@ -5,3 +5,5 @@ export * from "./backoff.ts";
 export { readAccounts } from "./accounts.ts";
 export { readReplicationCredentials } from "./replication.ts";
 export { arbiterGroup, arbiterPair, arbitrationOf, type Arbitration, type ArbiterPair } from "./arbitration.ts";
+export { BackupRunner, type BackupRunnerOptions } from "./backup-runner.ts";
+export { WAL_ARCHIVER_KEY, WalArchiver, type WalArchiverOptions } from "./wal-archiver.ts";

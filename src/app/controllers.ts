@@ -9,6 +9,7 @@ import { NamespaceReconciler } from "../controllers/namespace/index.ts";
 import { OpsRequestReconciler } from "../controllers/ops/index.ts";
 import { createHaController } from "./ha-controller.ts";
 import { createDataProtectionControllers } from "./data-protection-controllers.ts";
+import { createBackupAgentControllers } from "./backup-agent-controllers.ts";
 import { createDataRestorer } from "../dataprotection/index.ts";
 import { Controller, createEventRecorder, keyOf, ownerKeys } from "../controllers/runtime/index.ts";
 import { type OsUsers, ProcessSupervisor, type PortReservations } from "../runtime/index.ts";
@@ -75,5 +76,5 @@ export function createControllers(deps: ControllerDeps): Controller[] {
     reconciler: new OpsRequestReconciler({ store, events: createEventRecorder(store, "ops-controller", logger), engines: deps.engines }),
   });
   const namespaces = new Controller({ name: "namespace", store, logger, watches: [{ kind: "Namespace" }], reconciler: new NamespaceReconciler(store) });
-  return [namespaces, instances, clusters, ops, createHaController(deps), ...createDataProtectionControllers(deps)];
+  return [namespaces, instances, clusters, ops, createHaController(deps), ...createDataProtectionControllers(deps), ...createBackupAgentControllers(deps)];
 }
