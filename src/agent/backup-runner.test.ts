@@ -8,70 +8,36 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Readable } from "node:stream";
 import type { Backup, BackupRun, Resource } from "../api/index.ts";
-import { BackupWriter, LocalRepository, listCompleteBackups } from "../backup/index.ts";
-import { homePaths } from "../config/index.ts";
+import { BackupWriter, listCompleteBackups } from "../backup/index.ts";
 import { BackupReconciler } from "../controllers/backup/index.ts";
-import type { EventRecorder } from "../controllers/runtime/index.ts";
-import { backupIdOf, ensureDefaultBackupRepo } from "../dataprotection/index.ts";
-import type { BackupMethodDefinition, Engine } from "../engines/index.ts";
-import { createHostAccess } from "../runtime/index.ts";
-import { loadOrCreateKeyring, type Keyring } from "../security/index.ts";
-import { openSqliteStore, type Store } from "../store/index.ts";
+import { backupIdOf } from "../dataprotection/index.ts";
 import { BackupRunner } from "./backup-runner.ts";
+import { backupFixture, NS, POLICY, seedComponent, type BackupFixture } from "./backup-test-fixtures.ts";
 
-const NS = "demo";
-const POLICY = "pg-postgresql-backup-policy";
 const PAYLOAD = Buffer.alloc(200_000, 3);
 
 describe("backups taken by the node agent", () => {
-  let dir: string;
-  let store: Store;
-  let keyring: Keyring;
-  let repository: LocalRepository;
+  let fixture: BackupFixture;
+  let store: BackupFixture["store"];
   let runner: BackupRunner;
   let controller: BackupReconciler;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "holdfast-backup-runner-"));
-    store = openSqliteStore({ path: join(dir, "store.db") });
-    keyring = await loadOrCreateKeyring(join(dir, "keyring.json"));
-    repository = await LocalRepository.open(join(dir, "backups"));
-    await ensureDefaultBackupRepo(store, repository.root);
-    const events: EventRecorder = { record: () => Promise.resolve() };
-    const method: Pick<BackupMethodDefinition, "name" | "targetRole" | "backup"> = { name: "dump", targetRole: "primary", backup: async (_context, sink) => {
-        await sink.writeStream("dump", Readable.from([PAYLOAD]));
-      },
+    const backup = async (_context: unknown, sink: { writeStream: (name: string, source: Readable) => Promise<unknown> }): Promise<void> => {
+      await sink.writeStream("dump", Readable.from([PAYLOAD]));
     };
-    const engine = { name: "toy", backupMethods: [method] } as unknown as Engine;
-    const engines = { list: () => [engine], find: (name: string) => (name === "toy" ? engine : undefined), versions: () => Promise.resolve([{ version: "1.0", major: "1", binDir: "/nonexistent" }]) };
-    const me = { name: "root", uid: 0, gid: 0 };
-    const users = { userOf: () => Promise.resolve(me), hostOf: () => Promise.resolve(createHostAccess(me)) };
-    runner = new BackupRunner({ store, engines, keyring, users, paths: homePaths(dir), events, nodeName: "n1" });
-    controller = new BackupReconciler({ store, engines, keyring, events });
-    await seed();
+    fixture = await backupFixture([{ name: "dump", targetRole: "primary", backup }]);
+    store = fixture.store;
+    runner = new BackupRunner({ ...fixture, nodeName: "n1" });
+    controller = new BackupReconciler(fixture);
+    await seedComponent(fixture, "dump", [
+      [0, undefined, "primary"],
+      [1, "n2", "primary"],
+    ]);
   });
-  after(async () => {
-    store.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  /** A cluster's one instance (bound to `node`, or to no node), its BackupPolicy and account Secret. */
-  async function seed(): Promise<void> {
-    const labels = { "app.kubernetes.io/instance": "pg", "apps.kubeblocks.io/component-name": "postgresql" };
-    const spec = { engine: "toy", version: "1.0", clusterName: "pg", componentName: "postgresql", port: 20000, running: true, parameters: {}, deleteData: true };
-    for (const [ordinal, nodeName] of [[0, undefined], [1, "n2"]] as const) {
-      const created = await store.create<Resource>({ apiVersion: "holdfast.io/v1alpha1", kind: "Instance", metadata: { name: `pg-postgresql-${ordinal}`, namespace: NS, labels }, spec: { ...spec, ordinal, ...(nodeName === undefined ? {} : { nodeName }) } });
-      await store.updateStatus({ ...created, status: { ready: true, role: "primary" } });
-    }
-    await store.create<Resource>({ apiVersion: "v1", kind: "Secret", metadata: { name: "pg-account", namespace: NS }, data: { username: Buffer.from("backup").toString("base64"), password: Buffer.from("secret").toString("base64") } });
-    const target = { podSelector: { matchLabels: labels }, connectionCredential: { secretName: "pg-account", usernameKey: "username", passwordKey: "password" } };
-    await store.create<Resource>({ apiVersion: "dataprotection.kubeblocks.io/v1alpha1", kind: "BackupPolicy", metadata: { name: POLICY, namespace: NS }, spec: { target, backupMethods: [{ name: "dump" }] } });
-  }
+  after(() => fixture.remove());
 
   async function create(name: string): Promise<Backup> {
     return (await store.create<Resource>({ apiVersion: "dataprotection.kubeblocks.io/v1alpha1", kind: "Backup", metadata: { name, namespace: NS }, spec: { backupPolicyName: POLICY, backupMethod: "dump", deletionPolicy: "Delete" } })) as Backup;
@@ -93,7 +59,7 @@ describe("backups taken by the node agent", () => {
 
   async function dataKeys(backupId: string): Promise<string[]> {
     const keys: string[] = [];
-    for await (const object of repository.list(`data/${backupId}/`)) keys.push(object.key);
+    for await (const object of fixture.repository.list(`data/${backupId}/`)) keys.push(object.key);
     return keys;
   }
 
@@ -113,7 +79,7 @@ describe("backups taken by the node agent", () => {
     await controller.reconcile(`${NS}/taken`);
     const done = await get("taken");
     assert.deepEqual([done.status?.phase, done.status?.totalSize, done.status?.manifestSha256], ["Completed", String(PAYLOAD.length), run.manifestSha256]);
-    assert.ok((await listCompleteBackups(repository)).includes(backupIdOf(done)));
+    assert.ok((await listCompleteBackups(fixture.repository)).includes(backupIdOf(done)));
   });
 
   it("an agent leaves a backup of an instance bound to another node alone", async () => {
@@ -126,7 +92,7 @@ describe("backups taken by the node agent", () => {
 
   it("fails a backup cut short by a restart of its agent and deletes what it stored", async () => {
     const backup = await leftRunning("cut-short");
-    const writer = await BackupWriter.create({ repository, keyring, backupId: backupIdOf(backup), metadata: { backupUid: backup.metadata.uid }, chunkSize: 1024 });
+    const writer = await BackupWriter.create({ repository: fixture.repository, keyring: fixture.keyring, backupId: backupIdOf(backup), metadata: { backupUid: backup.metadata.uid }, chunkSize: 1024 });
     await writer.writeStream("base.tar", Readable.from([Buffer.alloc(10_000, 7)]));
     assert.ok((await dataKeys(backupIdOf(backup))).length > 0, "the writer stored chunks");
     await runner.reconcile(`${NS}/cut-short`);
@@ -140,7 +106,7 @@ describe("backups taken by the node agent", () => {
 
   it("completes a backup whose manifest was committed just before its agent restarted, recording its digest", async () => {
     const backup = await leftRunning("committed");
-    const writer = await BackupWriter.create({ repository, keyring, backupId: backupIdOf(backup), metadata: { backupUid: backup.metadata.uid } });
+    const writer = await BackupWriter.create({ repository: fixture.repository, keyring: fixture.keyring, backupId: backupIdOf(backup), metadata: { backupUid: backup.metadata.uid } });
     await writer.writeStream("base.tar", Readable.from([Buffer.alloc(5000, 1)]));
     const summary = await writer.commit();
     await runner.reconcile(`${NS}/committed`);

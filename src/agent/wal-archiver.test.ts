@@ -9,31 +9,19 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Backup, Instance, Resource } from "../api/index.ts";
-import { LocalRepository } from "../backup/index.ts";
-import { homePaths, type HomePaths } from "../config/index.ts";
 import { BackupReconciler } from "../controllers/backup/index.ts";
-import type { EventRecorder } from "../controllers/runtime/index.ts";
-import { ensureDefaultBackupRepo, listArchivedLogFiles, logArchivePrefix } from "../dataprotection/index.ts";
-import type { ContinuousArchiving, Engine, InstanceLayout } from "../engines/index.ts";
-import { createHostAccess } from "../runtime/index.ts";
-import { loadOrCreateKeyring, type Keyring } from "../security/index.ts";
-import { openSqliteStore, type Store } from "../store/index.ts";
+import { listArchivedLogFiles, logArchivePrefix } from "../dataprotection/index.ts";
+import type { ContinuousArchiving, InstanceLayout } from "../engines/index.ts";
+import { backupFixture, NS, POLICY, seedComponent, type BackupFixture } from "./backup-test-fixtures.ts";
 import { instanceLayout } from "./layout.ts";
 import { WalArchiver } from "./wal-archiver.ts";
 
-const NS = "demo";
-const POLICY = "pg-postgresql-backup-policy";
-
 describe("continuous archiving by the node agent", () => {
-  let dir: string;
-  let paths: HomePaths;
-  let store: Store;
-  let keyring: Keyring;
-  let repository: LocalRepository;
+  let fixture: BackupFixture;
+  let store: BackupFixture["store"];
   let archiver: WalArchiver;
   let controller: BackupReconciler;
   /** What the stand-in server says of its archiving (undefined: it archives). */
@@ -51,42 +39,21 @@ describe("continuous archiving by the node agent", () => {
   };
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "holdfast-wal-archiver-"));
-    paths = homePaths(dir);
-    store = openSqliteStore({ path: join(dir, "store.db") });
-    keyring = await loadOrCreateKeyring(join(dir, "keyring.json"));
-    repository = await LocalRepository.open(join(dir, "backups"));
-    await ensureDefaultBackupRepo(store, repository.root);
-    const events: EventRecorder = { record: () => Promise.resolve() };
-    const engine = { name: "toy", backupMethods: [{ name: "archive-wal", targetRole: "primary", continuous }] } as unknown as Engine;
-    const engines = { list: () => [engine], find: (name: string) => (name === "toy" ? engine : undefined), versions: () => Promise.resolve([{ version: "1.0", major: "1", binDir: "/nonexistent" }]) };
-    const me = { name: "root", uid: 0, gid: 0 };
-    const users = { userOf: () => Promise.resolve(me), hostOf: () => Promise.resolve(createHostAccess(me)) };
-    archiver = new WalArchiver({ store, engines, keyring, users, paths, nodeName: "n1" });
-    controller = new BackupReconciler({ store, engines, keyring, events });
-    await seed();
+    fixture = await backupFixture([{ name: "archive-wal", targetRole: "primary", continuous }]);
+    store = fixture.store;
+    archiver = new WalArchiver({ ...fixture, nodeName: "n1" });
+    controller = new BackupReconciler(fixture);
+    // The primary and a replica on this node (n1, or none named), a replica on n2.
+    await seedComponent(fixture, "archive-wal", [
+      [0, "n1", "primary"],
+      [1, undefined, "secondary"],
+      [2, "n2", "secondary"],
+    ]);
   });
-  after(async () => {
-    store.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  /** Three instances: the primary and a replica on this node (n1), a replica on n2; a policy and its account. */
-  async function seed(): Promise<void> {
-    const labels = { "app.kubernetes.io/instance": "pg", "apps.kubeblocks.io/component-name": "postgresql" };
-    const spec = { engine: "toy", version: "1.0", clusterName: "pg", componentName: "postgresql", port: 20000, running: true, parameters: {}, deleteData: true };
-    for (const [ordinal, nodeName, role] of [[0, "n1", "primary"], [1, undefined, "secondary"], [2, "n2", "secondary"]] as const) {
-      const created = await store.create<Instance>({ apiVersion: "holdfast.io/v1alpha1", kind: "Instance", metadata: { name: `pg-postgresql-${ordinal}`, namespace: NS, labels }, spec: { ...spec, ordinal, ...(nodeName === undefined ? {} : { nodeName }) } });
-      await store.updateStatus({ ...created, status: { ready: true, role } });
-      await mkdir(layoutOf(ordinal).rootDirectory, { recursive: true });
-    }
-    await store.create<Resource>({ apiVersion: "v1", kind: "Secret", metadata: { name: "pg-account", namespace: NS }, data: { username: Buffer.from("backup").toString("base64"), password: Buffer.from("secret").toString("base64") } });
-    const target = { podSelector: { matchLabels: labels }, connectionCredential: { secretName: "pg-account", usernameKey: "username", passwordKey: "password" } };
-    await store.create<Resource>({ apiVersion: "dataprotection.kubeblocks.io/v1alpha1", kind: "BackupPolicy", metadata: { name: POLICY, namespace: NS }, spec: { target, backupMethods: [{ name: "archive-wal" }] } });
-  }
+  after(() => fixture.remove());
 
   function layoutOf(ordinal: number): InstanceLayout {
-    return instanceLayout(paths, { metadata: { name: `pg-postgresql-${ordinal}`, namespace: NS }, spec: { port: 20000 } } as Instance);
+    return instanceLayout(fixture.paths, { metadata: { name: `pg-postgresql-${ordinal}`, namespace: NS }, spec: { port: 20000 } } as Instance);
   }
 
   async function exists(path: string): Promise<boolean> {
@@ -128,7 +95,7 @@ describe("continuous archiving by the node agent", () => {
     await archiver.reconcile();
     assert.deepEqual((await readdir(spool)).filter((file) => continuous.isLogFile(file)), [], "the spool copy goes once archived");
     const backup = (await get("wal"))!;
-    const archive = { repository, keyring, prefix: logArchivePrefix(backup), backupUid: backup.metadata.uid ?? "" };
+    const archive = { repository: fixture.repository, keyring: fixture.keyring, prefix: logArchivePrefix(backup), backupUid: backup.metadata.uid ?? "" };
     assert.deepEqual(await listArchivedLogFiles(archive), [name]);
     await controller.reconcile(`${NS}/wal`);
     const status = (await get("wal"))?.status ?? {};
@@ -158,7 +125,7 @@ describe("continuous archiving by the node agent", () => {
     const uid = (await get("wal"))?.metadata.uid ?? "";
     await controller.reconcile(`${NS}/wal`);
     assert.equal(await get("wal"), undefined);
-    assert.deepEqual(await listArchivedLogFiles({ repository, keyring, prefix: `wal_${uid}_`, backupUid: uid }), []);
+    assert.deepEqual(await listArchivedLogFiles({ repository: fixture.repository, keyring: fixture.keyring, prefix: `wal_${uid}_`, backupUid: uid }), []);
   });
 
   it("a server that cannot archive fails the Backup with the agent's reason, and nothing hands over", async () => {

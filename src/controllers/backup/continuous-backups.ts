@@ -55,13 +55,8 @@ export class ContinuousBackups {
 
   /** Check the cluster can archive and hand the backup to the node agent of its ready primary. */
   async #decide(backup: Backup): Promise<ReconcileResult | undefined> {
-    let resolved;
-    try {
-      resolved = await resolveBackup(this.#o, backup);
-    } catch (error) {
-      if (error instanceof BackupRefused) return this.#fail(backup, error.message);
-      throw error;
-    }
+    const resolved = await resolveBackup(this.#o, backup);
+    if ("refused" in resolved) return this.#fail(backup, resolved.refused);
     const { cluster, component } = resolved.target;
     const rival = await this.#rival(backup, cluster, component);
     if (rival !== undefined) return this.#fail(backup, `backup ${rival} already archives the WAL of cluster ${cluster} component ${component}; restore from it, or delete it first`);

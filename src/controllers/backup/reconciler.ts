@@ -13,7 +13,7 @@ import { NotFoundError, errorMessage } from "../../errors/index.ts";
 import { splitKey, withFinalizer, withoutFinalizer, type EventRecorder, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
 import { completedStatus, failedStatus } from "./plan.ts";
 import { expirationFor, retentionAction } from "./retention.ts";
-import { BackupRefused, resolveBackup, startedMetadata, type ResolveDeps } from "./resolve.ts";
+import { resolveBackup, startedMetadata, type ResolveDeps } from "./resolve.ts";
 import { ContinuousBackups } from "./continuous-backups.ts";
 
 /** Look at finished backups at least this often, for their expiration. */
@@ -56,13 +56,8 @@ export class BackupReconciler implements Reconciler {
 
   /** Check the backup can be taken and record the decision: from here on the target's node agent takes it. */
   async #begin(backup: Backup): Promise<ReconcileResult | undefined> {
-    let resolved;
-    try {
-      resolved = await resolveBackup(this.#o, backup);
-    } catch (error) {
-      if (error instanceof BackupRefused) return this.#fail(backup, error.message);
-      throw error;
-    }
+    const resolved = await resolveBackup(this.#o, backup);
+    if ("refused" in resolved) return this.#fail(backup, resolved.refused);
     let live = await this.#o.store.update<Backup>({ ...backup, metadata: startedMetadata(backup, resolved) });
     // The expiration is known from the start (start + retentionPeriod), as in KubeBlocks; it is acted on once finished.
     const startTimestamp = now();

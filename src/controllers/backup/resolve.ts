@@ -33,8 +33,17 @@ export interface ResolvedBackup {
 /** Thrown for problems that fail the backup (as opposed to errors worth retrying). */
 export class BackupRefused extends Error {}
 
-/** Everything a new backup is checked for; BackupRefused when it cannot be taken. */
-export async function resolveBackup(deps: ResolveDeps, backup: Backup): Promise<ResolvedBackup> {
+/** Everything a new backup is checked for, or why it cannot be taken (which fails it). */
+export async function resolveBackup(deps: ResolveDeps, backup: Backup): Promise<ResolvedBackup | { refused: string }> {
+  try {
+    return await resolve(deps, backup);
+  } catch (error) {
+    if (error instanceof BackupRefused) return { refused: error.message };
+    throw error;
+  }
+}
+
+async function resolve(deps: ResolveDeps, backup: Backup): Promise<ResolvedBackup> {
   const namespace = backup.metadata.namespace ?? "default";
   const policy = await deps.store.get<BackupPolicy>({ kind: "BackupPolicy", namespace, name: backup.spec.backupPolicyName });
   if (policy === undefined) throw new BackupRefused(`BackupPolicy ${backup.spec.backupPolicyName} not found in namespace ${namespace}; list them with holdfast get backuppolicies -n ${namespace}`);
