@@ -12,7 +12,7 @@ import { dirname, join } from "node:path";
 import { now, type Backup, type BackupRun, type BackupStatus, type BackupPolicy, type Instance } from "../api/index.ts";
 import type { BackupKeyring } from "../backup/index.ts";
 import { backupCredentials, backupIdOf, continuousMethodsOf, repositoryOf } from "../dataprotection/index.ts";
-import { errorMessage } from "../errors/index.ts";
+import { errorMessage, NotFoundError } from "../errors/index.ts";
 import type { Store } from "../store/index.ts";
 import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../controllers/runtime/index.ts";
 import { BackupJob, type BackupJobSpec } from "./backup-job.ts";
@@ -101,6 +101,8 @@ export class BackupRunner implements Reconciler {
     try {
       repository = await repositoryOf(this.#o.store, backup);
     } catch (error) {
+      // A BackupRepo deleted since the controller checked it fails the backup; anything else is retried.
+      if (!(error instanceof NotFoundError)) throw error;
       return { problem: errorMessage(error) };
     }
     // The tools run as the instance's user, with a scratch directory of that user's own (the others cannot reach it).
