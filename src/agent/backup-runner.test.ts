@@ -12,6 +12,7 @@ import { Readable } from "node:stream";
 import type { Backup, BackupRun, Resource } from "../api/index.ts";
 import { BackupWriter, listCompleteBackups } from "../backup/index.ts";
 import { BackupReconciler } from "../controllers/backup/index.ts";
+import type { BackupContext } from "../engines/index.ts";
 import { backupIdOf } from "../dataprotection/index.ts";
 import { BackupRunner } from "./backup-runner.ts";
 import { backupFixture, NS, POLICY, seedComponent, type BackupFixture } from "./backup-test-fixtures.ts";
@@ -28,7 +29,19 @@ describe("backups taken by the node agent", () => {
     const backup = async (_context: unknown, sink: { writeStream: (name: string, source: Readable) => Promise<unknown> }): Promise<void> => {
       await sink.writeStream("dump", Readable.from([PAYLOAD]));
     };
-    fixture = await backupFixture([{ name: "dump", targetRole: "primary", backup }]);
+    // "endless" streams more than one chunk (4 MiB), then waits until the job is cancelled.
+    const endless = async (context: BackupContext, sink: { writeStream: (name: string, source: Readable) => Promise<unknown> }): Promise<void> => {
+      async function* chunks(): AsyncGenerator<Buffer> {
+        yield Buffer.alloc(5 * 1024 * 1024, 9);
+        await new Promise((resolve) => context.signal.addEventListener("abort", resolve, { once: true }));
+        throw new Error("cancelled");
+      }
+      await sink.writeStream("dump", Readable.from(chunks()));
+    };
+    fixture = await backupFixture([
+      { name: "dump", targetRole: "primary", backup },
+      { name: "endless", targetRole: "primary", backup: endless },
+    ]);
     store = fixture.store;
     runner = new BackupRunner({ ...fixture, nodeName: "n1" });
     controller = new BackupReconciler(fixture);
@@ -39,8 +52,8 @@ describe("backups taken by the node agent", () => {
   });
   after(() => fixture.remove());
 
-  async function create(name: string): Promise<Backup> {
-    return (await store.create<Resource>({ apiVersion: "dataprotection.kubeblocks.io/v1alpha1", kind: "Backup", metadata: { name, namespace: NS }, spec: { backupPolicyName: POLICY, backupMethod: "dump", deletionPolicy: "Delete" } })) as Backup;
+  async function create(name: string, backupMethod = "dump"): Promise<Backup> {
+    return (await store.create<Resource>({ apiVersion: "dataprotection.kubeblocks.io/v1alpha1", kind: "Backup", metadata: { name, namespace: NS }, spec: { backupPolicyName: POLICY, backupMethod, deletionPolicy: "Delete" } })) as Backup;
   }
 
   async function get(name: string): Promise<Backup> {
@@ -115,5 +128,25 @@ describe("backups taken by the node agent", () => {
     assert.equal(after.status?.phase, "Completed");
     assert.equal(after.status.manifestSha256, summary.manifestSha256);
     assert.equal(after.status.totalSize, "5000");
+  });
+
+  it("deleting a running backup: the agent cancels its job and what it stored goes, then the Backup", async () => {
+    const created = await create("deleted", "endless");
+    const source = { cluster: "pg", component: "postgresql", instance: "pg-postgresql-0", engine: "toy", version: "1.0" };
+    const backup = await store.updateStatus<Backup>({ ...created, metadata: { ...created.metadata }, status: { phase: "Running", backupRepoName: "local", path: backupIdOf(created), source } });
+    await store.update<Backup>({ ...backup, metadata: { ...backup.metadata, finalizers: ["dataprotection.kubeblocks.io/finalizer"] } });
+    await runner.reconcile(`${NS}/deleted`);
+    const id = backupIdOf(backup);
+    for (let i = 0; i < 100 && (await dataKeys(id)).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.ok((await dataKeys(id)).length > 0, "the job stored a chunk");
+    await store.delete({ kind: "Backup", namespace: NS, name: "deleted" });
+    await controller.reconcile(`${NS}/deleted`);
+    assert.equal((await get("deleted")).status?.phase, "Deleting", "kept while its agent's job runs");
+    await runner.reconcile(`${NS}/deleted`);
+    const cancelled = (await get("deleted")).status?.run;
+    assert.deepEqual([cancelled?.state, cancelled?.reason], ["Failed", "the backup was cancelled"]);
+    assert.deepEqual(await dataKeys(id), [], "the cancelled writer deleted what it stored");
+    await controller.reconcile(`${NS}/deleted`);
+    assert.equal(await store.get({ kind: "Backup", namespace: NS, name: "deleted" }), undefined);
   });
 });
