@@ -10,6 +10,7 @@ import { OpsRequestReconciler } from "../controllers/ops/index.ts";
 import { createHaController } from "./ha-controller.ts";
 import { createNodeLifecycleController } from "./node-controller.ts";
 import { createDataProtectionControllers } from "./data-protection-controllers.ts";
+import { createBackupAgentControllers } from "./backup-agent-controllers.ts";
 import { createDataRestorer } from "../dataprotection/index.ts";
 import { Controller, createEventRecorder, keyOf, ownerKeys } from "../controllers/runtime/index.ts";
 import { type OsUsers, ProcessSupervisor, type PortReservations } from "../runtime/index.ts";
@@ -79,5 +80,5 @@ export function createControllers(deps: ControllerDeps): Controller[] {
     reconciler: new OpsRequestReconciler({ store, events: createEventRecorder(store, "ops-controller", logger), engines: deps.engines }),
   });
   const namespaces = new Controller({ name: "namespace", store, logger, watches: [{ kind: "Namespace" }], reconciler: new NamespaceReconciler(store) });
-  return [namespaces, instances, clusters, ops, createNodeLifecycleController(deps), createHaController(deps), ...createDataProtectionControllers(deps)];
+  return [namespaces, instances, clusters, ops, createNodeLifecycleController(deps), createHaController(deps), ...createDataProtectionControllers(deps), ...createBackupAgentControllers(deps)];
 }
