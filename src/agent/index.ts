@@ -10,3 +10,5 @@ export { NodeHeartbeat, type NodeHeartbeatOptions } from "./node-heartbeat.ts";
 export { installedEngines, type NodeIdentity } from "./node-facts.ts";
 export { heartbeatStatus, NODE_AGENT_READY, type NodeFacts } from "./node-status.ts";
 export { bindingDecision, claimInstance, type BindingDecision, type NodeBinding } from "./binding.ts";
+export { BackupRunner, type BackupRunnerOptions } from "./backup-runner.ts";
+export { WAL_ARCHIVER_KEY, WalArchiver, type WalArchiverOptions } from "./wal-archiver.ts";

@@ -10,6 +10,7 @@ import { OpsRequestReconciler } from "../controllers/ops/index.ts";
 import { createHaController } from "./ha-controller.ts";
 import { createNodeLifecycleController } from "./node-controller.ts";
 import { createDataProtectionControllers } from "./data-protection-controllers.ts";
+import { createBackupAgentControllers } from "./backup-agent-controllers.ts";
 import { createDataRestorer } from "../dataprotection/index.ts";
 import { Controller, createEventRecorder, keyOf, ownerKeys } from "../controllers/runtime/index.ts";
 import { type OsUsers, ProcessSupervisor, type PortReservations } from "../runtime/index.ts";
@@ -31,8 +32,11 @@ export interface ControllerDeps {
   nodeName: string;
 }
 
-/** This node's agent: the instance controller for the instances bound to this node. It runs on every node. */
-export function createNodeAgent(deps: ControllerDeps): Controller {
+/**
+ * This node's agent: the instance controller, the backup runner and the WAL archiver, for the instances bound to this
+ * node. It runs on every node, elected or not.
+ */
+export function createNodeAgent(deps: ControllerDeps): Controller[] {
   const { store, logger } = deps;
   const supervisor = new ProcessSupervisor();
   const instances = new Controller({
@@ -58,7 +62,7 @@ export function createNodeAgent(deps: ControllerDeps): Controller {
       for (const instance of list.items) if (instance.status?.pid === pid && instance.spec.nodeName === deps.nodeName) instances.enqueue(keyOf(instance));
     });
   });
-  return instances;
+  return [instances, ...createBackupAgentControllers(deps)];
 }
 
 /**

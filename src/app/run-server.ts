@@ -68,7 +68,7 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   await heartbeat.start();
   const deps: ControllerDeps = { store, engines, users, paths, logger, keyring, ports, nodeName: node.nodeName };
   const agent = createNodeAgent(deps);
-  await agent.start();
+  for (const controller of agent) await controller.start();
   const election = electControllers(deps);
   const tls = await readServingMaterial(paths.tls);
   const keys = keyOperations({ keyring, store, auth: access.auth });
@@ -86,7 +86,7 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
     async close() {
       await api.close();
       await election.stop();
-      await agent.stop();
+      for (const controller of agent) await controller.stop();
       await heartbeat.stop();
       await closeAccess(access);
       await shared.close();
