@@ -6,6 +6,8 @@ export * from "./field-support.ts";
 export * from "./cluster.ts";
 export * from "./ops-request.ts";
 export * from "./instance.ts";
+export * from "./node.ts";
+export * from "./topology.ts";
 export * from "./replication.ts";
 export * from "./core.ts";
 export * from "./cluster-engine.ts";

@@ -10,7 +10,9 @@ import { createApiServer, type Access } from "../server/index.ts";
 import { openSqliteStore, type Store } from "../store/index.ts";
 import { createLogger, type Logger } from "../util/index.ts";
 import { ensureDefaultBackupRepo, verifyBackupObject } from "../dataprotection/index.ts";
+import { NodeHeartbeat } from "../agent/index.ts";
 import { createControllers } from "./controllers.ts";
+import { advertisedApiUrl, resolveNodeOptions } from "./node-options.ts";
 import { isInitialised } from "./init.ts";
 import { keyOperations } from "./key-operations.ts";
 import { isOtherServerAlive, readServerInfo, removeServerInfo, writeServerInfo } from "./server-info.ts";
@@ -23,6 +25,10 @@ export interface RunServerOptions {
   allowRemote?: boolean;
   logLevel?: string;
   logger?: Logger;
+  /** This machine's node name (default: the host name): its node agent acts only on instances bound to it. */
+  nodeName?: string;
+  /** The address other nodes reach this one at (default: the listen host). */
+  advertise?: string;
 }
 
 /** A running control plane. */
@@ -37,6 +43,7 @@ export const VERSION = "0.1.0";
 /** Start everything; databases already running are re-adopted, never restarted. */
 export async function runServer(options: RunServerOptions): Promise<RunningServer> {
   if (options.allowRemote !== true) assertLoopback(options.host);
+  const node = resolveNodeOptions(options);
   const logger = options.logger ?? createLogger({ level: options.logLevel ?? "info" });
   const paths = homePaths(options.home);
   requireInitialised(paths);
@@ -50,20 +57,24 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   const engines = new EngineCatalog(builtinEngines());
   await ensureDefaultBackupRepo(store, paths.backupsDir);
   const ports = new PortReservations({ directory: portReservationsDirectory(), home: paths.home });
-  const controllers = createControllers({ store, engines, users, paths, logger, keyring, ports });
+  const heartbeat = new NodeHeartbeat({ nodeName: node.nodeName, identity: { advertise: node.advertise, home: paths.home, holdfastVersion: VERSION }, store, engines, logger });
+  await heartbeat.start();
+  const controllers = createControllers({ store, engines, users, paths, logger, keyring, ports, nodeName: node.nodeName });
   for (const controller of controllers) await controller.start();
   const tls = await readServingMaterial(paths.tls);
   const keys = keyOperations({ keyring, store, auth: access.auth });
   const dataProtection = { verifyBackup: (namespace: string, name: string) => verifyBackupObject({ store, keyring }, namespace, name) };
   const api = createApiServer({ store, engines, logger, version: VERSION, access, auditDirectory: paths.auditDir, keys, tls, dataProtection });
   const { url } = await api.listen(options.host, options.port);
+  await heartbeat.setApiUrl(advertisedApiUrl(node.advertise, url));
   await writeServerInfo(paths.serverInfo, { url, pid: process.pid, startedAt: new Date().toISOString() });
-  logger.info({ url, home: paths.home }, "holdfast server started");
+  logger.info({ url, home: paths.home, node: node.nodeName }, "holdfast server started");
   return {
     url,
     async close() {
       await api.close();
       for (const controller of controllers) await controller.stop();
+      await heartbeat.stop();
       await closeAccess(access);
       store.close();
       await removeServerInfo(paths.serverInfo);

@@ -44,6 +44,8 @@ export class TestServer {
 
   /** The first administrator, as init showed it. */
   admin: InitOutput | undefined;
+  /** More `holdfast server` flags (e.g. `--node-name`), used by every start of the process. */
+  serverArgs: string[] = [];
   #child: ChildProcess | undefined;
   #agent: Agent | undefined;
 
@@ -55,9 +57,10 @@ export class TestServer {
    * Make a temporary home (under /tmp, which the service user can traverse), initialise it, start a server
    * on it and log the CLI in as the administrator (password + TOTP code computed from the secret init showed).
    */
-  static async start(options: { beforeStart?: (home: string) => Promise<void> } = {}): Promise<TestServer> {
+  static async start(options: { beforeStart?: (home: string) => Promise<void>; serverArgs?: string[] } = {}): Promise<TestServer> {
     const home = await mkdtemp(join(tmpdir(), "holdfast-e2e-"));
     const server = new TestServer(home);
+    server.serverArgs = options.serverArgs ?? [];
     await server.init();
     await options.beforeStart?.(home);
     await server.startProcess();
@@ -99,7 +102,7 @@ export class TestServer {
   async startProcess(): Promise<void> {
     await rm(join(this.home, "server.json"), { force: true });
     const log = openSync(this.serverLog, "a", 0o600);
-    const child = spawn(HOLDFAST, ["server", "--home", this.home, "--listen", "127.0.0.1:0", "--log-level", "info"], {
+    const child = spawn(HOLDFAST, ["server", "--home", this.home, "--listen", "127.0.0.1:0", "--log-level", "info", ...this.serverArgs], {
       stdio: ["ignore", log, log],
       env: { ...process.env, HOLDFAST_HOME: this.home },
     });

@@ -1,12 +1,11 @@
 /** What the ha controller needs to act on instances: their engine context and credentials. */
 import type { Cluster, Instance } from "../../api/index.ts";
 import type { HomePaths } from "../../config/index.ts";
-import { UnavailableError } from "../../errors/index.ts";
 import type { Engine, EngineReplication, InstanceContext, ReplicationCredentials } from "../../engines/index.ts";
 import type { InstanceUsers } from "../../runtime/index.ts";
 import type { Store } from "../../store/index.ts";
 import type { EngineLookup } from "../cluster/index.ts";
-import { instanceLayout, readAccounts, readReplicationCredentials } from "../../agent/index.ts";
+import { instanceContext, readAccounts, readReplicationCredentials } from "../../agent/index.ts";
 import type { EventRecorder } from "../runtime/index.ts";
 
 /** The services the ha controller works with. */
@@ -28,10 +27,8 @@ export interface ComponentHandle {
 }
 
 /** The engine context of `instance` (its layout, version and parameters), as the instance controller builds it. */
-export async function contextOf(services: HaServices, engine: Engine, instance: Instance): Promise<InstanceContext> {
-  const version = (await services.engines.versions(engine.name)).find((v) => v.version === instance.spec.version);
-  if (version === undefined) throw new UnavailableError(`${engine.name} ${instance.spec.version} is no longer installed on this host; run holdfast engines install`);
-  return { ...instanceLayout(services.paths, instance), version, parameters: instance.spec.parameters, role: instance.spec.role ?? "primary" };
+export function contextOf(services: HaServices, engine: Engine, instance: Instance): Promise<InstanceContext> {
+  return instanceContext(services.paths, services.engines, engine, instance);
 }
 
 /** The administrator and replication credentials of the component `instance` belongs to. */
