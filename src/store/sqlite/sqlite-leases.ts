@@ -36,7 +36,9 @@ export class SqliteLeases implements Leases {
     const started = performance.now();
     const token = await this.write((writer) => {
       const existing = loadObject(this.tables, this.codec, leaseKey(name));
-      if (existing !== undefined && !expired(existing)) return undefined;
+      // One server process runs per embedded store (the home's single-server guard), so a lease this holder still
+      // holds was left by an earlier run of this same node (a crash): it is taken over at once, not after expiry.
+      if (existing !== undefined && !expired(existing) && holderOf(existing) !== holder) return undefined;
       const previous = this.transitions(name);
       const transitions = previous === undefined ? 0 : previous.transitions + (previous.holder === holder ? 0 : 1);
       if (existing !== undefined) writer.remove(existing);
@@ -93,4 +95,8 @@ function leaseKey(name: string): ObjectKey {
 function expired(object: Resource): boolean {
   const record = leaseRecordOf(object);
   return Date.parse(record.renewTime) + record.durationMs <= Date.now();
+}
+
+function holderOf(object: Resource): string {
+  return leaseRecordOf(object).holder;
 }

@@ -148,3 +148,23 @@ describe("the embedded store file", () => {
   });
 });
 
+
+describe("sqlite store: leases after a crash", () => {
+  let temp: TempStore;
+  beforeEach(() => (temp = tempStore()));
+  afterEach(() => temp.cleanup());
+
+  it("a node restarted after a crash takes its own lease over at once; another node still waits for expiry", async () => {
+    const before = temp.open();
+    const held = await before.leases.tryAcquire("holdfast-controllers", "alpha", 60_000);
+    assert.ok(held);
+    before.close(); // no release: the process died holding it
+    const after = temp.open();
+    assert.equal(await after.leases.tryAcquire("holdfast-controllers", "beta", 60_000), undefined);
+    const again = await after.leases.tryAcquire("holdfast-controllers", "alpha", 60_000);
+    assert.ok(again);
+    assert.notEqual(again.token, held.token);
+    await assert.rejects(after.fenced(held).create(cluster("c1")), UnavailableError);
+    await after.fenced(again).create(cluster("c2"));
+  });
+});
