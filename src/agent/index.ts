@@ -5,3 +5,4 @@ export * from "./backoff.ts";
 export { readAccounts } from "./accounts.ts";
 export { readReplicationCredentials } from "./replication.ts";
 export { arbiterGroup, arbiterPair, arbitrationOf, type Arbitration, type ArbiterPair } from "./arbitration.ts";
+export { observationOf, observedSince } from "./replication-state.ts";

@@ -17,3 +17,4 @@ export * from "./backup.ts";
 export * from "./backup-schedule.ts";
 export * from "./cluster-restore.ts";
 export * from "./names.ts";
+export * from "./ha-settings.ts";
