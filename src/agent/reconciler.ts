@@ -354,7 +354,8 @@ export class InstanceReconciler implements Reconciler {
     const name = c.instance.metadata.name;
     const due = c.instance.status?.ready !== true || roleChanged(c.instance) || Date.now() - (this.#lastProbe.get(name) ?? 0) >= READINESS_EVERY_MS;
     const readinessMs = due ? await this.#probeReadiness(c, running) : LIVENESS_POLL_MS;
-    const replicationMs = c.instance.status?.ready === true ? await this.#tendReplication(c) : LIVENESS_POLL_MS;
+    // A server that just did not answer its readiness probe counts as a replication probe unanswered (a hung primary fails over).
+    const replicationMs = await this.#tendReplication(c, due && c.instance.status?.ready !== true);
     return { requeueAfterMs: Math.min(readinessMs, replicationMs) };
   }
 
@@ -372,12 +373,12 @@ export class InstanceReconciler implements Reconciler {
     return ready ? LIVENESS_POLL_MS : startingPollMs(status.startedAt);
   }
 
-  /** A ready instance of a replicated component: what its spec asks of replication, and its probe (replication-agent.ts). */
-  async #tendReplication(c: Context): Promise<number> {
+  /** A running instance of a replicated component: what its spec asks of replication, and its probe (replication-agent.ts). */
+  async #tendReplication(c: Context, unanswered: boolean): Promise<number> {
     const replication = replicationOf(c.instance, c.engine);
     if (replication === undefined) return LIVENESS_POLL_MS;
     const replicated = { instance: c.instance, engine: c.engine, replication, context: c.ctx, host: c.host };
-    return this.#replication.tend(replicated, {
+    return this.#replication.tend(replicated, unanswered, {
       setStatus: async (changes) => (c.instance = await this.#setStatus(c.instance, changes)),
       record: (type, reason, message) => this.#recordOnClusterToo(c, type, reason, message),
     });

@@ -35,15 +35,15 @@ export class ReplicationAgent {
     this.#slots = new DepartedSlots(store);
   }
 
-  /** One pass over a running replicated instance; when to look again (ms). */
-  async tend(r: ReplicatedInstance, reporter: ReplicationReporter): Promise<number> {
+  /** One pass over a running replicated instance (`unanswered`: it just failed its readiness probe); when to look again (ms). */
+  async tend(r: ReplicatedInstance, unanswered: boolean, reporter: ReplicationReporter): Promise<number> {
     const interval = r.instance.spec.replication?.observeAfter !== undefined ? CLOSE_PROBE_MS : await this.#probePeriod(r.instance);
     const elapsed = Date.now() - (this.#probedAt.get(keyOf(r.instance)) ?? 0);
     if (elapsed < interval && !probeAsked(r.instance)) return interval - elapsed;
     const [admin] = await readAccounts(this.#store, r.instance, r.engine);
     if (admin === undefined) return interval;
     const current = r.instance.status?.replicationState;
-    let observation = await this.#probe(r, admin);
+    let observation = unanswered ? undefined : await this.#probe(r, admin);
     if (observation?.role === "secondary" && promotionAsked(r.instance)) observation = await this.#promote(r, admin, reporter);
     this.#probedAt.set(keyOf(r.instance), Date.now());
     await this.#report(r, current, observation, reporter);

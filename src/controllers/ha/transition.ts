@@ -40,8 +40,26 @@ export interface Transition extends ComponentHandle {
   failoverBlock?: (from: string, candidates: readonly string[]) => string | undefined;
 }
 
-/** Carry the role change the cluster's status records (targetPrimary ≠ currentPrimary) one step further; when to look again (ms). */
+/** Steps one pass may take one after another: the next step's conditions are often met already. */
+const STEPS_PER_PASS = 4;
+
+/** Carry the role change the cluster's status records (targetPrimary ≠ currentPrimary) as far as it goes now; when to look again (ms). */
 export async function stepTransition(t: Transition, from: string, to: string): Promise<number> {
+  let pass = { t, from, to };
+  for (let i = 0; i < STEPS_PER_PASS; i++) {
+    const wait = await step(pass.t, pass.from, pass.to);
+    if (wait > 0) return wait;
+    // The step was recorded: go on with the record as stored (a retarget changes the target; an end ends the change).
+    const cluster = await t.services.store.get<Cluster>(clusterRef(t.cluster));
+    const record = cluster?.status?.replication?.[t.component];
+    const next = record?.targetPrimary;
+    if (cluster === undefined || record?.currentPrimary === undefined || next === undefined || next === record.currentPrimary) return 0;
+    pass = { t: { ...t, cluster, nowMs: Date.now() }, from: record.currentPrimary, to: next };
+  }
+  return 0;
+}
+
+async function step(t: Transition, from: string, to: string): Promise<number> {
   t.endpoints.hold(t.cluster, t.component);
   switch (roleChangeOf(t)?.step ?? "Fencing") {
     case "Fencing":
@@ -231,7 +249,9 @@ async function abort(t: Transition, from: string, to: string, message: string): 
     return { ...current, spec: { ...current.spec, role: "primary", replication: rest } };
   });
   await writeRoleChange(t, from, { result: "Failed", step: undefined, message, finishedAt: now() });
-  await t.services.events.record(t.cluster, "Warning", `${roleChangeOf(t)?.reason ?? "Switchover"}Failed`, message);
+  // A failover given up leaves the stopped primary to restart in place, as one never started does.
+  if (roleChangeOf(t)?.reason === "Failover") await t.services.events.record(t.cluster, "Warning", "RestartedInPlace", `${message}; restarting ${from} in place`);
+  else await t.services.events.record(t.cluster, "Warning", "SwitchoverFailed", message);
   return 0;
 }
 
