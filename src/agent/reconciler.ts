@@ -14,7 +14,7 @@ import type { DataRestorer } from "../dataprotection/index.ts";
 import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../controllers/runtime/index.ts";
 import { readAccounts } from "./accounts.ts";
 import { arbitrationOf, type Arbitration } from "./arbitration.ts";
-import { desiredRole, fencesOnExit, isFenced, lookUpUpstream, mayRun, readReplicationCredentials, replicationOf, roleChanged, type UpstreamLookup } from "./replication.ts";
+import { desiredRole, fencesOnExit, isFenced, lookUpUpstream, mayRun, readReplicationCredentials, replicationOf, type UpstreamLookup } from "./replication.ts";
 import { nextFailureCount, restartDelayMs } from "./backoff.ts";
 import { instanceLayout, instanceLogFile } from "./layout.ts";
 import { clearDirectory } from "./clear-directory.ts";
@@ -352,7 +352,8 @@ export class InstanceReconciler implements Reconciler {
   /** The process runs: probe readiness and role, not more often than needed, and tend its replication. */
   async #observe(c: Context, running: ProcessHandle): Promise<ReconcileResult> {
     const name = c.instance.metadata.name;
-    const due = c.instance.status?.ready !== true || roleChanged(c.instance) || Date.now() - (this.#lastProbe.get(name) ?? 0) >= READINESS_EVERY_MS;
+    // A replicated instance's role is reported by its replication probe (replication-agent.ts), a changed role included.
+    const due = c.instance.status?.ready !== true || Date.now() - (this.#lastProbe.get(name) ?? 0) >= READINESS_EVERY_MS;
     const readinessMs = due ? await this.#probeReadiness(c, running) : LIVENESS_POLL_MS;
     // A server that just did not answer its readiness probe counts as a replication probe unanswered (a hung primary fails over).
     const replicationMs = await this.#tendReplication(c, due && c.instance.status?.ready !== true);

@@ -43,10 +43,10 @@ export class ReplicationAgent {
     const [admin] = await readAccounts(this.#store, r.instance, r.engine);
     if (admin === undefined) return interval;
     const current = r.instance.status?.replicationState;
-    let observation = unanswered ? undefined : await this.#probe(r, admin);
-    if (observation?.role === "secondary" && promotionAsked(r.instance)) observation = await this.#promote(r, admin, reporter);
+    const { observation, promotedMs } = unanswered ? { observation: undefined, promotedMs: undefined } : await this.#probeOrPromote(r, admin);
     this.#probedAt.set(keyOf(r.instance), Date.now());
     await this.#report(r, current, observation, reporter);
+    if (promotedMs !== undefined) await reporter.record("Normal", "Promoted", `promoted to primary in ${Math.round(promotedMs)} ms`);
     if (observation !== undefined) await this.#keepUp(r, observation, admin, reporter);
     return interval;
   }
@@ -82,12 +82,17 @@ export class ReplicationAgent {
     return new Map(members.map((i) => [i.spec.port, i.metadata.name]));
   }
 
-  /** The spec names this running replica primary (the ha controller fenced the former one first): promote it. */
-  async #promote(r: ReplicatedInstance, admin: Credentials, reporter: ReplicationReporter): Promise<ReplicationObservation | undefined> {
+  /**
+   * Probe; a replica whose spec names it primary (the ha controller confirmed every other possible primary stopped
+   * first) is promoted and probed again.
+   */
+  async #probeOrPromote(r: ReplicatedInstance, admin: Credentials): Promise<{ observation: ReplicationObservation | undefined; promotedMs: number | undefined }> {
+    const observation = await this.#probe(r, admin);
+    if (observation?.role !== "secondary" || !promotionAsked(r.instance)) return { observation, promotedMs: undefined };
     const started = performance.now();
     await r.replication.promote(r.context, admin, r.host);
-    await reporter.record("Normal", "Promoted", `promoted to primary in ${Math.round(performance.now() - started)} ms`);
-    return this.#probe(r, admin);
+    const promotedMs = performance.now() - started;
+    return { observation: await this.#probe(r, admin), promotedMs };
   }
 
   async #report(r: ReplicatedInstance, current: InstanceReplicationState | undefined, observation: ReplicationObservation | undefined, reporter: ReplicationReporter): Promise<void> {

@@ -16,7 +16,7 @@ import { patchObject, patchStatus } from "./patch.ts";
 import { decidePrimary, desiredSpecs, keptReplicationFields, lagUpdates, roleLabelUpdates, routesFor, specDiffers, withFence, type ComponentRoutes, type ComponentView, type Member, type MemberSpec, type PrimaryDecision } from "./plan.ts";
 import { haSettings, type HaSettings } from "./settings.ts";
 import { SynchronousStandbys } from "./synchronous-standbys.ts";
-import { stepTransition } from "./transition.ts";
+import { stepTransition, type Transition } from "./transition.ts";
 import { ArbitratedComponents } from "./arbiter-follower.ts";
 import { memberOf } from "./member-view.ts";
 
@@ -80,13 +80,13 @@ export class HaReconciler implements Reconciler {
       case "initialise":
         await this.#writeRecord(handle, (record) => (record.currentPrimary === undefined ? { currentPrimary: decision.primary, targetPrimary: decision.primary } : undefined));
         return 0;
-      case "transition": {
-        const transition = { ...handle, services: this.#o, endpoints: this.#o.endpoints, settings, members, nowMs: view.nowMs, fenceOnExitAfter: settings.automaticFailover && members.length > 1, failoverBlock };
-        return stepTransition(transition, decision.from, decision.to);
+      case "transition":
+        return stepTransition(this.#transition(view, handle.cluster, handle), decision.from, decision.to);
+      case "failover": {
+        const recorded = await this.#startFailover(handle, decision);
+        // Recorded: its first step goes on in this pass.
+        return recorded === undefined ? 0 : stepTransition(this.#transition(view, recorded, handle), decision.from, decision.to);
       }
-      case "failover":
-        await this.#startFailover(handle, decision);
-        return 0;
       case "restartInPlace":
         await this.#restartInPlace(handle, members, decision.primary, decision.why);
         break;
@@ -98,6 +98,12 @@ export class HaReconciler implements Reconciler {
     }
     await this.#steady(handle, view, decision.primary, routes);
     return settings.probePeriodMs;
+  }
+
+  /** One pass of the role change of `handle`'s component, recorded in `cluster`. */
+  #transition(view: ComponentView, cluster: Cluster, handle: ComponentHandle): Transition {
+    const { settings, members, failoverBlock } = view;
+    return { ...handle, cluster, services: this.#o, endpoints: this.#o.endpoints, settings, members, nowMs: Date.now(), fenceOnExitAfter: settings.automaticFailover && members.length > 1, ...(failoverBlock === undefined ? {} : { failoverBlock }) };
   }
 
   /** Specs (the node agents repoint replicas to their upstream), labels, lag and endpoint targets, toward the steady state around `primary`. */
@@ -114,8 +120,8 @@ export class HaReconciler implements Reconciler {
     await this.#o.endpoints.recordTargets(handle.cluster, new Map([[base, names(routes.readWrite.targets)], [`${base}-ro`, names(routes.readOnly.targets)]]));
   }
 
-  async #writeRecord(handle: ComponentHandle, change: (record: NonNullable<NonNullable<Cluster["status"]>["replication"]>[string]) => object | undefined): Promise<void> {
-    await patchStatus<Cluster>(this.#o.store, clusterRef(handle.cluster), (cluster) => {
+  async #writeRecord(handle: ComponentHandle, change: (record: NonNullable<NonNullable<Cluster["status"]>["replication"]>[string]) => object | undefined): Promise<Cluster | undefined> {
+    return patchStatus<Cluster>(this.#o.store, clusterRef(handle.cluster), (cluster) => {
       const record = cluster.status?.replication?.[handle.component] ?? {};
       const next = change(record);
       if (next === undefined) return undefined;
@@ -123,13 +129,15 @@ export class HaReconciler implements Reconciler {
     });
   }
 
-  async #startFailover(handle: ComponentHandle, decision: Extract<PrimaryDecision, { kind: "failover" }>): Promise<void> {
-    await this.#writeRecord(handle, (record) => {
+  async #startFailover(handle: ComponentHandle, decision: Extract<PrimaryDecision, { kind: "failover" }>): Promise<Cluster | undefined> {
+    const recorded = await this.#writeRecord(handle, (record) => {
       // A switchover asked for meanwhile goes first; this pass will look again.
       if ((record.targetPrimary ?? record.currentPrimary) !== record.currentPrimary) return undefined;
       return { targetPrimary: decision.to, roleChange: { reason: "Failover", step: "Fencing", from: decision.from, to: decision.to, result: "InProgress", message: decision.why, startedAt: now() } };
     });
+    if (recorded?.status?.replication?.[handle.component]?.targetPrimary !== decision.to) return undefined;
     await this.#o.events.record(handle.cluster, "Warning", "FailoverStarted", `${decision.why}; promoting ${decision.to}`);
+    return recorded;
   }
 
   /** The primary is known stopped and nobody can take over: lift its fence, or release it from its hold after an exit. */
