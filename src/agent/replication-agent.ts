@@ -13,10 +13,10 @@ import { readAccounts } from "./accounts.ts";
 import { DepartedSlots } from "./departed-slots.ts";
 import type { ReplicatedInstance, ReplicationReporter } from "./replicated-instance.ts";
 import { readReplicationCredentials } from "./replication.ts";
-import { observedSince, probedState, stateWorthWriting } from "./replication-state.ts";
+import { observationOf, observedSince, probedState, stateWorthWriting } from "./replication-state.ts";
 
 /** While a role change waits for a fresh position (spec.replication.observeAfter), probe this often. */
-const CLOSE_PROBE_MS = 25;
+const CLOSE_PROBE_MS = 100;
 /** A replica streaming from the wrong server (or none) is repointed at most this often per upstream. */
 const FOLLOW_EVERY_MS = 10_000;
 
@@ -84,15 +84,16 @@ export class ReplicationAgent {
 
   /**
    * Probe; a replica whose spec names it primary (the ha controller confirmed every other possible primary stopped
-   * first) is promoted and probed again.
+   * first) and that last answered as a replica is promoted (promoting one that already is primary does nothing) and
+   * reported primary at once, its next probe filling in the rest.
    */
   async #probeOrPromote(r: ReplicatedInstance, admin: Credentials): Promise<{ observation: ReplicationObservation | undefined; promotedMs: number | undefined }> {
-    const observation = await this.#probe(r, admin);
-    if (observation?.role !== "secondary" || !promotionAsked(r.instance)) return { observation, promotedMs: undefined };
+    const last = observationOf(r.instance.status?.replicationState);
+    // Under arbiters (Redis Sentinel) they promote, never the agent: the spec only follows what they did.
+    if (last?.role !== "secondary" || !promotionAsked(r.instance) || r.replication.arbiter !== undefined) return { observation: await this.#probe(r, admin), promotedMs: undefined };
     const started = performance.now();
     await r.replication.promote(r.context, admin, r.host);
-    const promotedMs = performance.now() - started;
-    return { observation: await this.#probe(r, admin), promotedMs };
+    return { observation: { ...last, role: "primary", streamingFrom: undefined, replicas: [] }, promotedMs: performance.now() - started };
   }
 
   async #report(r: ReplicatedInstance, current: InstanceReplicationState | undefined, observation: ReplicationObservation | undefined, reporter: ReplicationReporter): Promise<void> {

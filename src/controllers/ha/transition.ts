@@ -83,7 +83,8 @@ function member(t: Transition, name: string): Member | undefined {
 
 /** Is the instance's spec fenced (and no longer only fencing on exit)? */
 function fencedSpec(instance: Instance): boolean {
-  return instance.spec.replication?.fenced === true && instance.spec.replication.fenceOnExit !== true;
+  const { fenced, fenceOnExit } = instance.spec.replication ?? {};
+  return fenced === true && fenceOnExit !== true;
 }
 
 /** Has the node agent acknowledged the fenced spec and reported the instance stopped? */
