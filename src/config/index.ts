@@ -35,6 +35,8 @@ export interface HomePaths {
   keysDir: string;
   /** Secret-encryption keyring, mode 0600. */
   secretKeyring: string;
+  /** Key-encryption key wrapping the keyring shared in etcd (32 bytes, mode 0600); only on a control plane on etcd. */
+  keyEncryptionKey: string;
   /** Written by a running server: its URL and pid, read by the CLI. */
   serverInfo: string;
   /** Logs of the control plane and of every instance. */
@@ -67,6 +69,7 @@ export function homePaths(home: string): HomePaths {
     store: join(home, "store.db"),
     keysDir: join(home, "keys"),
     secretKeyring: join(home, "keys", "secrets.keyring.json"),
+    keyEncryptionKey: join(home, "keys", "key-encryption.key"),
     serverInfo: join(home, "server.json"),
     logsDir: join(home, "logs"),
     serverLog: join(home, "logs", "server.log"),

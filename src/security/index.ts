@@ -5,3 +5,4 @@ export * from "./tls/index.ts";
 export * from "./rbac/index.ts";
 export * from "./audit/index.ts";
 export * from "./authn/index.ts";
+export * from "./shared-security.ts";

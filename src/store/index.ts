@@ -4,3 +4,23 @@ export type * from "./leases.ts";
 export { UNREADABLE_ANNOTATION } from "./types.ts";
 export { openSqliteStore, type SqliteStoreOptions } from "./sqlite/index.ts";
 export { matchesLabelSelector, parseLabelSelector, type LabelOperator, type LabelRequirement, type LabelSelector } from "./label-selector.ts";
+export {
+  EtcdClient,
+  EtcdResponseError,
+  parseEtcdUrl,
+  watchRange,
+  type Compare,
+  type EtcdClientOptions,
+  type EtcdConnection,
+  type EtcdWatch,
+  type EtcdWatchEvent,
+  type EtcdWatchHandlers,
+  type KeyRange,
+  type KeyValue,
+  type MemberStatus,
+  type RangeOptions,
+  type RangeResult,
+  type TxnOp,
+  type TxnOpResult,
+  type TxnResult,
+} from "./etcd/index.ts";

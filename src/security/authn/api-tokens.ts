@@ -3,8 +3,7 @@ import { AuthenticationError, NotFoundError } from "../../errors/index.ts";
 import { isoTime, type AuthContext } from "./context.ts";
 import { expiryCapOf } from "./credential-lineage.ts";
 import { mintApiToken } from "./credentials.ts";
-import { inTransaction } from "./auth-database.ts";
-import { findToken, insertToken, listTokenRows, markTokenRevoked, revokeDescendants, type TokenParent } from "./tokens-table.ts";
+import type { TokenParent } from "./auth-backend.ts";
 import { requireUser } from "./user-admin.ts";
 import { checkTokenLifetime, checkTokenName } from "./validation.ts";
 
@@ -37,25 +36,24 @@ export interface TokenSummary {
 }
 
 /** Create an API token for an existing user; made with another token, it expires no later than that token. */
-export function createToken(ctx: AuthContext, input: NewTokenInput): NewToken {
+export async function createToken(ctx: AuthContext, input: NewTokenInput): Promise<NewToken> {
   checkTokenName(input.name);
   checkTokenLifetime(input.expiresInSeconds, ctx.policy.maxTokenLifetimeSeconds);
-  const username = requireUser(ctx, input.username);
-  return inTransaction(ctx.db, () => {
-    const limit = expiryCapOf(ctx, input.parent);
-    if (limit === undefined) throw new AuthenticationError("the API token this request was made with is no longer valid; sign in again");
-    const now = ctx.now();
-    const minted = mintApiToken();
-    const expiresAt = Math.min(now + input.expiresInSeconds * 1000, limit.cap);
-    insertToken(ctx.db, { id: minted.id, username, name: input.name, secretHash: minted.secretHash, createdAt: now, expiresAt, lastUsedAt: undefined, revokedAt: undefined, parent: input.parent });
-    return { id: minted.id, token: minted.bearer, name: input.name, expiresAt: isoTime(expiresAt) };
-  });
+  const username = await requireUser(ctx, input.username);
+  // A parent revoked right after this check does not help the new token: its lineage is checked on every use.
+  const limit = await expiryCapOf(ctx, input.parent);
+  if (limit === undefined) throw new AuthenticationError("the API token this request was made with is no longer valid; sign in again");
+  const now = ctx.now();
+  const minted = mintApiToken();
+  const expiresAt = Math.min(now + input.expiresInSeconds * 1000, limit.cap);
+  await ctx.backend.insertToken({ id: minted.id, username, name: input.name, secretHash: minted.secretHash, createdAt: now, expiresAt, lastUsedAt: undefined, revokedAt: undefined, parent: input.parent });
+  return { id: minted.id, token: minted.bearer, name: input.name, expiresAt: isoTime(expiresAt) };
 }
 
 /** Tokens of `username`, or of every user. */
-export function listTokens(ctx: AuthContext, username?: string): TokenSummary[] {
-  const owner = username === undefined ? undefined : requireUser(ctx, username);
-  return listTokenRows(ctx.db, owner).map((row) => {
+export async function listTokens(ctx: AuthContext, username?: string): Promise<TokenSummary[]> {
+  const owner = username === undefined ? undefined : await requireUser(ctx, username);
+  return (await ctx.backend.listTokens(owner)).map((row) => {
     const summary: TokenSummary = {
       id: row.id,
       name: row.name,
@@ -70,11 +68,7 @@ export function listTokens(ctx: AuthContext, username?: string): TokenSummary[] 
 }
 
 /** Revoke a token and every token made with it; the next request that presents any of them is refused. */
-export function revokeToken(ctx: AuthContext, id: string): void {
-  if (findToken(ctx.db, id) === undefined) throw new NotFoundError(`API token ${id} not found; list tokens to see their ids`, { subject: { kind: "APIToken", name: id } });
-  inTransaction(ctx.db, () => {
-    const now = ctx.now();
-    markTokenRevoked(ctx.db, id, now);
-    revokeDescendants(ctx.db, { kind: "token", id }, now);
-  });
+export async function revokeToken(ctx: AuthContext, id: string): Promise<void> {
+  if ((await ctx.backend.findToken(id)) === undefined) throw new NotFoundError(`API token ${id} not found; list tokens to see their ids`, { subject: { kind: "APIToken", name: id } });
+  await ctx.backend.revokeToken(id, ctx.now());
 }

@@ -1,12 +1,10 @@
-/** AuthService: users, passwords, TOTP, recovery codes, sessions and API tokens, kept in their own sqlite file. */
-import type { DatabaseSync } from "node:sqlite";
-import { scrubDatabase } from "../../util/index.ts";
+/** AuthService: users, passwords, TOTP, recovery codes, sessions and API tokens, kept by an AuthBackend (sqlite or etcd). */
 import { InternalError } from "../../errors/index.ts";
 import { AUTHENTICATED_GROUP, type Identity } from "../identity.ts";
 import type { Requester } from "../rbac/index.ts";
 import type { Keyring } from "../secrets/index.ts";
 import { createToken, listTokens, revokeToken, type NewToken, type NewTokenInput, type TokenSummary } from "./api-tokens.ts";
-import { openAuthDatabase } from "./auth-database.ts";
+import type { AuthBackend } from "./auth-backend.ts";
 import { authenticateBearer, endSession } from "./bearer.ts";
 import type { AuthContext } from "./context.ts";
 import { login, type LoginInput, type LoginResult } from "./login.ts";
@@ -15,13 +13,25 @@ import { loadCommonPasswords } from "./password-policy.ts";
 import { resolveAuthPolicy, type AuthPolicy } from "./policy.ts";
 import { rewrapTotpSeeds } from "./totp-rewrap.ts";
 import * as users from "./user-admin.ts";
-import { findUser, anyUser } from "./users-table.ts";
+import { openSqliteAuthBackend } from "./sqlite-auth-backend.ts";
 import { normalizeUsername } from "./validation.ts";
 
+/** Where the state lives: a sqlite file of this machine, or a backend shared by several nodes (etcd). */
+export type AuthStateLocation =
+  | {
+      /** The database file, e.g. `<home>/auth.db`; created 0600. */
+      path: string;
+    }
+  | {
+      /** An opened backend, e.g. `openEtcdAuthBackend(client)`; the service closes it. */
+      backend: AuthBackend;
+    };
+
 /** How to build an AuthService. */
-export interface AuthServiceOptions {
-  /** The database file, e.g. `<home>/auth.db`; created 0600. */
-  path: string;
+export type AuthServiceOptions = AuthStateLocation & AuthServiceSettings;
+
+/** Everything but the location. */
+export interface AuthServiceSettings {
   /** Encrypts TOTP seeds at rest. */
   keyring: Keyring;
   /** Unix milliseconds; tests pass a controllable clock. */
@@ -37,11 +47,11 @@ export class AuthService {
   readonly policy: AuthPolicy;
   private readonly ctx: AuthContext;
 
-  private constructor(db: DatabaseSync, options: AuthServiceOptions) {
+  private constructor(backend: AuthBackend, options: AuthServiceSettings) {
     this.policy = resolveAuthPolicy(options.policy);
     let common: ReadonlySet<string> | undefined;
     this.ctx = {
-      db,
+      backend,
       keyring: options.keyring,
       policy: this.policy,
       now: options.now ?? Date.now,
@@ -51,12 +61,15 @@ export class AuthService {
     };
   }
 
-  /** Open (creating if needed) the database at `options.path`. */
+  /** Open (creating if needed) the database at `options.path`, or use `options.backend`. */
   static open(options: AuthServiceOptions): Promise<AuthService> {
-    return attempt(() => {
+    try {
       resolveAuthPolicy(options.policy);
-      return new AuthService(openAuthDatabase(options.path), options);
-    });
+      const backend = "backend" in options ? options.backend : openSqliteAuthBackend(options.path);
+      return Promise.resolve(new AuthService(backend, options));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   /** Create a user; the returned password (generated when not given), TOTP seed and recovery codes are shown once. */
@@ -71,41 +84,40 @@ export class AuthService {
 
   /** The identity behind a session or API token, or undefined when it is not (or no longer) valid. */
   authenticate(bearer: string): Promise<Identity | undefined> {
-    return attempt(() => authenticateBearer(this.ctx, bearer));
+    return authenticateBearer(this.ctx, bearer);
   }
 
   /** End the session `bearer` names; anything else is ignored. */
   logout(bearer: string): Promise<void> {
-    return attempt(() => endSession(this.ctx, bearer));
+    return endSession(this.ctx, bearer);
   }
 
   /** Every user, without secrets. */
   listUsers(): Promise<users.UserSummary[]> {
-    return attempt(() => users.listUsers(this.ctx));
+    return users.listUsers(this.ctx);
   }
 
   /** Whether `username` exists or, without an argument, whether any user does (to know if set-up is needed). */
-  userExists(username?: string): Promise<boolean> {
-    return attempt(() => (username === undefined ? anyUser(this.ctx.db) : findUser(this.ctx.db, normalizeUsername(username)) !== undefined));
+  async userExists(username?: string): Promise<boolean> {
+    if (username === undefined) return this.ctx.backend.anyUser();
+    return (await this.ctx.backend.findUser(normalizeUsername(username))) !== undefined;
   }
 
   /** Who `username` is to RBAC (the stored name and groups, with system:authenticated); NotFoundError when no such user. */
-  requesterOf(username: string): Promise<Requester> {
-    return attempt(() => {
-      const user = findUser(this.ctx.db, users.requireUser(this.ctx, username));
-      if (user === undefined) throw new InternalError(`user ${username} vanished while being read`);
-      return { username: user.username, groups: [...new Set([...user.groups, AUTHENTICATED_GROUP])] };
-    });
+  async requesterOf(username: string): Promise<Requester> {
+    const user = await this.ctx.backend.findUser(await users.requireUser(this.ctx, username));
+    if (user === undefined) throw new InternalError(`user ${username} vanished while being read`);
+    return { username: user.username, groups: [...new Set([...user.groups, AUTHENTICATED_GROUP])] };
   }
 
   /** Disable (ending sessions and suspending tokens) or re-enable a user. */
   setDisabled(username: string, disabled: boolean): Promise<void> {
-    return attempt(() => users.setDisabled(this.ctx, username, disabled));
+    return users.setDisabled(this.ctx, username, disabled);
   }
 
   /** New TOTP seed and recovery codes; ends the user's sessions. */
   resetMfa(username: string): Promise<MfaSecrets> {
-    return attempt(() => users.resetMfa(this.ctx, username));
+    return users.resetMfa(this.ctx, username);
   }
 
   /** Set a user's password; ends their sessions. */
@@ -115,45 +127,36 @@ export class AuthService {
 
   /** Delete a user with their sessions and tokens. */
   deleteUser(username: string): Promise<void> {
-    return attempt(() => users.deleteUser(this.ctx, username));
+    return users.deleteUser(this.ctx, username);
   }
 
   /** Create an API token; `token` is shown once. */
   createToken(input: NewTokenInput): Promise<NewToken> {
-    return attempt(() => createToken(this.ctx, input));
+    return createToken(this.ctx, input);
   }
 
   /** API tokens of `username`, or of everyone, without the tokens themselves. */
   listTokens(username?: string): Promise<TokenSummary[]> {
-    return attempt(() => listTokens(this.ctx, username));
+    return listTokens(this.ctx, username);
   }
 
   /** Revoke an API token by id; effective for the next request. */
   revokeToken(id: string): Promise<void> {
-    return attempt(() => revokeToken(this.ctx, id));
+    return revokeToken(this.ctx, id);
   }
 
   /** Re-encrypt every keyring ciphertext still made with an older key (TOTP seeds) under the primary key; returns how many. */
   rewrapWithPrimaryKey(): Promise<number> {
-    return attempt(() => rewrapTotpSeeds(this.ctx));
+    return rewrapTotpSeeds(this.ctx);
   }
 
   /** Rewrite the database files so deleted and superseded data (old ciphertexts, ended sessions) is gone from disk. */
   scrubDeletedData(): Promise<void> {
-    return attempt(() => scrubDatabase(this.ctx.db, "authentication database"));
+    return this.ctx.backend.scrubDeletedData();
   }
 
-  /** Close the database. */
+  /** Close the backend. */
   close(): void {
-    this.ctx.db.close();
-  }
-}
-
-/** Run synchronous work as a promise, so a throw becomes a rejection like the async methods'. */
-function attempt<T>(work: () => T): Promise<T> {
-  try {
-    return Promise.resolve(work());
-  } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    this.ctx.backend.close();
   }
 }

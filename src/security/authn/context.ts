@@ -1,11 +1,12 @@
-/** What the authentication operations share: the database, the keyring, the policy and the clock. */
-import type { DatabaseSync } from "node:sqlite";
+/** What the authentication operations share: the backend, the keyring, the policy and the clock. */
 import type { Keyring } from "../secrets/index.ts";
+import type { AuthBackend } from "./auth-backend.ts";
 import type { AuthPolicy } from "./policy.ts";
 
 /** Dependencies handed to each operation. */
 export interface AuthContext {
-  db: DatabaseSync;
+  /** Where users, sessions, tokens and counters are stored. */
+  backend: AuthBackend;
   keyring: Keyring;
   policy: AuthPolicy;
   /** Unix milliseconds. */

@@ -1,5 +1,9 @@
 /** Authentication: argon2id passwords, TOTP with replay prevention, recovery codes, sessions, API tokens, throttling. */
-export { AuthService, type AuthServiceOptions } from "./auth-service.ts";
+export { AuthService, type AuthServiceOptions, type AuthServiceSettings, type AuthStateLocation } from "./auth-service.ts";
+export type { AuthBackend } from "./auth-backend.ts";
+export { openSqliteAuthBackend } from "./sqlite-auth-backend.ts";
+export { openEtcdAuthBackend } from "./etcd-auth-backend.ts";
+export { AUTH_PREFIX } from "./etcd-auth-records.ts";
 export type { LoginInput, LoginResult } from "./login.ts";
 export type { NewUserInput, NewUserSecrets, UserSummary } from "./user-admin.ts";
 export type { NewTokenInput, NewToken, TokenSummary } from "./api-tokens.ts";

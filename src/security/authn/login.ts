@@ -9,8 +9,7 @@ import { matchStoredTotp } from "./mfa.ts";
 import { hashPassword, needsRehash, verifyPassword } from "./password-hash.ts";
 import { codePointLength, normalizePassword, PASSWORD_MAX_LENGTH } from "./password-policy.ts";
 import { hashRecoveryCode } from "./recovery-codes.ts";
-import { deleteExpiredSessions, insertSession } from "./sessions-table.ts";
-import { consumeRecoveryCode, consumeTotpStep, findUser, updateLastLogin, type UserRow } from "./users-table.ts";
+import type { UserRow } from "./auth-backend.ts";
 import { checkSource, normalizeUsername } from "./validation.ts";
 
 /** A login request. Give `totp` or `recoveryCode`. */
@@ -36,18 +35,18 @@ export interface LoginResult {
 export async function login(ctx: AuthContext, input: LoginInput): Promise<LoginResult> {
   checkSource(input.source);
   const username = normalizeUsername(input.username);
-  const user = findUser(ctx.db, username);
+  const user = await ctx.backend.findUser(username);
   const key: AttemptKey = { source: input.source, username: user?.username };
-  const decision = admitAttempt(ctx.db, key, ctx.now(), ctx.policy.throttle);
+  const decision = await admitAttempt(ctx.backend, key, ctx.now(), ctx.policy.throttle);
   if (decision.kind === "wait") {
     throw new TooManyRequestsError(`too many failed sign-in attempts; try again in ${decision.retryAfterSeconds} seconds`, decision.retryAfterSeconds);
   }
   const password = normalizePassword(input.password);
   const failure = await checkCredentials(ctx, user, { ...input, password }, decision.kind === "locked");
   if (failure !== undefined || user === undefined) throw new LoginFailedError(failure ?? "unknown-user", username);
-  recordSuccess(ctx.db, key);
+  await recordSuccess(ctx.backend, key);
   await rehashIfWeaker(ctx, user, password);
-  updateLastLogin(ctx.db, user.username, ctx.now());
+  await ctx.backend.recordLogin(user.username, ctx.now());
   return startSession(ctx, user.username, input.source);
 }
 
@@ -64,30 +63,30 @@ async function checkCredentials(ctx: AuthContext, user: UserRow | undefined, inp
   return checkSecondFactor(ctx, user, input);
 }
 
-function checkSecondFactor(ctx: AuthContext, user: UserRow, input: LoginInput): LoginFailureReason | undefined {
+async function checkSecondFactor(ctx: AuthContext, user: UserRow, input: LoginInput): Promise<LoginFailureReason | undefined> {
   if (input.recoveryCode !== undefined && input.recoveryCode !== "") {
     const hash = hashRecoveryCode(user.username, input.recoveryCode);
-    return consumeRecoveryCode(ctx.db, user.username, hash, ctx.now()) ? undefined : "bad-recovery-code";
+    return (await ctx.backend.consumeRecoveryCode(user.username, hash, ctx.now())) ? undefined : "bad-recovery-code";
   }
   if (input.totp === undefined || input.totp === "") return "totp-required";
   const step = matchStoredTotp(ctx, user.username, user.totpSecret, input.totp);
   if (step === undefined) return "bad-totp";
-  return consumeTotpStep(ctx.db, user.username, step) ? undefined : "totp-replayed";
+  return (await ctx.backend.consumeTotpStep(user.username, step)) ? undefined : "totp-replayed";
 }
 
 /** Rehash with the current policy when the stored hash is weaker; compare-and-set, so a concurrent password change wins. */
 async function rehashIfWeaker(ctx: AuthContext, user: UserRow, password: string): Promise<void> {
   if (!needsRehash(user.passwordHash, ctx.policy.argon2)) return;
   const rehashed = await hashPassword(password, ctx.policy.argon2);
-  ctx.db.prepare("UPDATE users SET password_hash = ? WHERE username = ? AND password_hash = ?").run(rehashed, user.username, user.passwordHash);
+  await ctx.backend.replacePasswordHash(user.username, user.passwordHash, rehashed);
 }
 
-function startSession(ctx: AuthContext, username: string, source: string): LoginResult {
+async function startSession(ctx: AuthContext, username: string, source: string): Promise<LoginResult> {
   const now = ctx.now();
-  const idle = ctx.policy.sessionIdleSeconds * 1000;
+  const idleMillis = ctx.policy.sessionIdleSeconds * 1000;
   const absolute = ctx.policy.sessionAbsoluteSeconds * 1000;
-  deleteExpiredSessions(ctx.db, now, idle, absolute);
   const minted = mintSessionToken();
-  insertSession(ctx.db, { id: minted.id, username, secretHash: minted.secretHash, source, createdAt: now, lastSeenAt: now });
+  const session = { id: minted.id, username, secretHash: minted.secretHash, source, createdAt: now, lastSeenAt: now };
+  await ctx.backend.insertSession(session, { now, idleMillis, absoluteMillis: absolute });
   return { token: minted.bearer, expiresAt: isoTime(now + absolute), username };
 }

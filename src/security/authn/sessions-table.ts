@@ -1,16 +1,7 @@
 /** Rows of the sessions table. */
 import type { DatabaseSync } from "node:sqlite";
 import { blob, integer, text, type Row } from "./auth-database.ts";
-
-/** A session as stored; its secret exists only as a hash. */
-export interface SessionRow {
-  id: string;
-  username: string;
-  secretHash: Uint8Array;
-  source: string;
-  createdAt: number;
-  lastSeenAt: number;
-}
+import type { SessionRow } from "./auth-backend.ts";
 
 /** Store a new session. */
 export function insertSession(db: DatabaseSync, session: SessionRow): void {

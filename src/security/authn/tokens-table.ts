@@ -1,26 +1,7 @@
 /** Rows of the api_tokens table. */
 import type { DatabaseSync } from "node:sqlite";
 import { blob, integer, optionalInteger, text, type Row } from "./auth-database.ts";
-
-/** The credential a token was created with: a login session or another API token. */
-export interface TokenParent {
-  kind: "session" | "token";
-  id: string;
-}
-
-/** An API token as stored; its secret exists only as a hash. */
-export interface TokenRow {
-  id: string;
-  username: string;
-  name: string;
-  secretHash: Uint8Array;
-  createdAt: number;
-  expiresAt: number;
-  lastUsedAt: number | undefined;
-  revokedAt: number | undefined;
-  /** Undefined for tokens made outside the API (set-up, tests) or by earlier versions. */
-  parent: TokenParent | undefined;
-}
+import type { TokenParent, TokenRow } from "./auth-backend.ts";
 
 /** Store a new token. */
 export function insertToken(db: DatabaseSync, token: TokenRow): void {

@@ -1,12 +1,10 @@
 /** User administration: create, list, disable, reset MFA, set password, delete. */
 import { AlreadyExistsError, NotFoundError } from "../../errors/index.ts";
-import { inTransaction } from "./auth-database.ts";
 import { isoTime, type AuthContext } from "./context.ts";
 import { issueMfa, type MfaSecrets } from "./mfa.ts";
 import { hashPassword } from "./password-hash.ts";
 import { checkPasswordPolicy, generatePassword, normalizePassword } from "./password-policy.ts";
-import { endUserSessionsWithTokens } from "./credential-lineage.ts";
-import { allUsers, findUser, insertUser, replaceMfa, updateDisabled, updatePasswordHash, type UserRow } from "./users-table.ts";
+import type { UserRow } from "./auth-backend.ts";
 import { checkGroups, checkUsername, normalizeUsername } from "./validation.ts";
 
 /** A new user. Omit `password` to have one generated. */
@@ -52,15 +50,15 @@ export async function createUser(ctx: AuthContext, input: NewUserInput): Promise
     createdAt: ctx.now(),
     lastLoginAt: undefined,
   };
-  if (!insertUser(ctx.db, user, mfa.recoveryCodeHashes)) {
+  if (!(await ctx.backend.insertUser(user, mfa.recoveryCodeHashes))) {
     throw new AlreadyExistsError(`user "${username}" already exists; choose another name or reset that user's password`, { subject: { kind: "User", name: username } });
   }
   return { username, password, ...mfa.shown };
 }
 
 /** Every user, by name. */
-export function listUsers(ctx: AuthContext): UserSummary[] {
-  return allUsers(ctx.db).map((user) => {
+export async function listUsers(ctx: AuthContext): Promise<UserSummary[]> {
+  return (await ctx.backend.listUsers()).map((user) => {
     const summary: UserSummary = { username: user.username, groups: user.groups, disabled: user.disabled, createdAt: isoTime(user.createdAt), mfaEnrolled: user.totpLastStep !== undefined };
     if (user.lastLoginAt !== undefined) summary.lastLoginAt = isoTime(user.lastLoginAt);
     return summary;
@@ -68,51 +66,38 @@ export function listUsers(ctx: AuthContext): UserSummary[] {
 }
 
 /** Disable or enable a user; disabling ends their sessions (revoking the tokens made in them), and their API tokens stop working while disabled. */
-export function setDisabled(ctx: AuthContext, username: string, disabled: boolean): void {
-  const name = requireUser(ctx, username);
-  inTransaction(ctx.db, () => {
-    updateDisabled(ctx.db, name, disabled);
-    if (disabled) endUserSessionsWithTokens(ctx, name);
-  });
+export async function setDisabled(ctx: AuthContext, username: string, disabled: boolean): Promise<void> {
+  const name = await requireUser(ctx, username);
+  await ctx.backend.updateUser(name, { disabled }, disabled ? ctx.now() : undefined);
 }
 
 /** Issue a new TOTP seed and recovery codes (the old ones stop working) and end the user's sessions and the tokens made in them. */
-export function resetMfa(ctx: AuthContext, username: string): MfaSecrets {
-  const name = requireUser(ctx, username);
+export async function resetMfa(ctx: AuthContext, username: string): Promise<MfaSecrets> {
+  const name = await requireUser(ctx, username);
   const mfa = issueMfa(ctx, name);
-  inTransaction(ctx.db, () => {
-    replaceMfa(ctx.db, name, mfa.totpCiphertext, mfa.recoveryCodeHashes);
-    endUserSessionsWithTokens(ctx, name);
-  });
+  await ctx.backend.updateUser(name, { mfa: { totpSecret: mfa.totpCiphertext, recoveryCodeHashes: mfa.recoveryCodeHashes } }, ctx.now());
   return mfa.shown;
 }
 
 /** Set a new password (checked against the policy) and end the user's sessions and the tokens made in them. */
 export async function setPassword(ctx: AuthContext, username: string, password: string): Promise<void> {
-  const name = requireUser(ctx, username);
+  const name = await requireUser(ctx, username);
   const normalized = normalizePassword(password);
   checkPasswordPolicy(normalized, ctx.commonPasswords());
   const passwordHash = await hashPassword(normalized, ctx.policy.argon2);
-  inTransaction(ctx.db, () => {
-    updatePasswordHash(ctx.db, name, passwordHash);
-    endUserSessionsWithTokens(ctx, name);
-  });
+  await ctx.backend.updateUser(name, { passwordHash }, ctx.now());
 }
 
 /** Delete a user with their sessions, tokens and recovery codes; tokens their sessions made for others are revoked. */
-export function deleteUser(ctx: AuthContext, username: string): void {
-  const name = requireUser(ctx, username);
-  inTransaction(ctx.db, () => {
-    endUserSessionsWithTokens(ctx, name);
-    // Tokens made with the user's own tokens stop working once those rows are gone (credential-lineage.ts).
-    ctx.db.prepare("DELETE FROM users WHERE username = ?").run(name);
-  });
+export async function deleteUser(ctx: AuthContext, username: string): Promise<void> {
+  const name = await requireUser(ctx, username);
+  await ctx.backend.deleteUser(name, ctx.now());
 }
 
 /** The stored name of an existing user, or NotFoundError. */
-export function requireUser(ctx: AuthContext, username: string): string {
+export async function requireUser(ctx: AuthContext, username: string): Promise<string> {
   const name = normalizeUsername(username);
-  if (findUser(ctx.db, name) === undefined) {
+  if ((await ctx.backend.findUser(name)) === undefined) {
     throw new NotFoundError(`user "${name}" not found; list users to see who exists`, { subject: { kind: "User", name } });
   }
   return name;

@@ -2,20 +2,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
 import { blob, inTransaction, integer, optionalInteger, text, type Row } from "./auth-database.ts";
-
-/** A user as stored. */
-export interface UserRow {
-  username: string;
-  groups: string[];
-  passwordHash: string;
-  /** Keyring ciphertext of the TOTP seed. */
-  totpSecret: string;
-  /** The last TOTP time step accepted; a code must be from a later step. */
-  totpLastStep: number | undefined;
-  disabled: boolean;
-  createdAt: number;
-  lastLoginAt: number | undefined;
-}
+import type { UserRow } from "./auth-backend.ts";
 
 /** The user named `username`, if any. */
 export function findUser(db: DatabaseSync, username: string): UserRow | undefined {
@@ -62,6 +49,16 @@ export function updatePasswordHash(db: DatabaseSync, username: string, passwordH
 /** Set or clear the disabled flag. */
 export function updateDisabled(db: DatabaseSync, username: string, disabled: boolean): void {
   db.prepare("UPDATE users SET disabled = ? WHERE username = ?").run(disabled ? 1 : 0, username);
+}
+
+/** Replace the password hash only if it is still `expected`. */
+export function replacePasswordHashIf(db: DatabaseSync, username: string, expected: string, next: string): void {
+  db.prepare("UPDATE users SET password_hash = ? WHERE username = ? AND password_hash = ?").run(next, username, expected);
+}
+
+/** Delete the user's row; recovery codes, sessions and tokens go with it (ON DELETE CASCADE). */
+export function deleteUserRow(db: DatabaseSync, username: string): void {
+  db.prepare("DELETE FROM users WHERE username = ?").run(username);
 }
 
 /** Record a successful login. */

@@ -38,10 +38,7 @@ export async function readKeyringFile(path: string): Promise<KeyringFile | undef
     throw error;
   });
   if (info === undefined) return undefined;
-  if ((info.mode & 0o077) !== 0) {
-    const mode = (info.mode & 0o777).toString(8);
-    throw new UnavailableError(`the secret keyring ${path} is readable by others (mode ${mode}); run \`chmod 600 ${path}\` and start again`);
-  }
+  checkPrivateMode(path, info.mode, "secret keyring");
   const parsed = keyringFileSchema.safeParse(parseJson(await readFile(path, "utf8")));
   if (!parsed.success) {
     throw new UnavailableError(`the secret keyring ${path} is not a valid keyring (${parsed.error.issues[0]?.message ?? "bad format"}); restore it from a backup`);
@@ -58,12 +55,20 @@ export async function readKeyringFile(path: string): Promise<KeyringFile | undef
  * With `exclusive`, refuse to replace an existing file: two first starts must not make two keyrings.
  */
 export async function writeKeyringFile(path: string, file: KeyringFile, exclusive: boolean): Promise<void> {
+  await writePrivateFile(path, `${JSON.stringify(file, null, 2)}\n`, exclusive);
+}
+
+/**
+ * Write a secret file atomically (temp file, fsync, rename, fsync of the directory), mode 0600 in a 0700 directory.
+ * With `exclusive`, refuse to replace an existing file (EEXIST).
+ */
+export async function writePrivateFile(path: string, content: string | Buffer, exclusive: boolean): Promise<void> {
   const directory = dirname(path);
   await mkdir(directory, { recursive: true, mode: 0o700 });
   const temporary = join(directory, `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   try {
-    await handle.writeFile(`${JSON.stringify(file, null, 2)}\n`, "utf8");
+    await handle.writeFile(content);
     await handle.sync();
   } finally {
     await handle.close();
@@ -75,6 +80,14 @@ export async function writeKeyringFile(path: string, file: KeyringFile, exclusiv
     await unlink(temporary).catch(() => undefined);
   }
   await syncDirectory(directory);
+}
+
+/** Throw unless the secret file at `path` is private to its owner. */
+export function checkPrivateMode(path: string, mode: number, what: string): void {
+  if ((mode & 0o077) !== 0) {
+    const shown = (mode & 0o777).toString(8);
+    throw new UnavailableError(`the ${what} ${path} is readable by others (mode ${shown}); run \`chmod 600 ${path}\` and start again`);
+  }
 }
 
 /** Whether a file-system error means "no such file". */

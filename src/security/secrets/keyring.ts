@@ -45,14 +45,12 @@ export async function loadOrCreateKeyring(path: string): Promise<Keyring> {
   return new FileKeyring(path, created);
 }
 
-class FileKeyring implements Keyring {
-  private readonly path: string;
+/** Encryption and decryption over a set of keys; subclasses say where the keys are kept and how a rotation is stored. */
+export abstract class KeyringBase implements Keyring {
   private file: KeyringFile;
   private keys: Map<string, Buffer>;
-  private rotation: Promise<string> = Promise.resolve("");
 
-  constructor(path: string, file: KeyringFile) {
-    this.path = path;
+  protected constructor(file: KeyringFile) {
     this.file = file;
     this.keys = keyMap(file);
   }
@@ -90,27 +88,54 @@ class FileKeyring implements Keyring {
     return this.file.keys.map((entry) => ({ id: entry.id, createdAt: entry.createdAt }));
   }
 
+  abstract rotate(): Promise<string>;
+
+  /** The keys as they are now (key material included: never leaves the process unwrapped). */
+  protected get current(): KeyringFile {
+    return this.file;
+  }
+
+  /** Use `file` from now on. */
+  protected replace(file: KeyringFile): void {
+    this.file = file;
+    this.keys = keyMap(file);
+  }
+
+  /** The error for a ciphertext made with a key this keyring does not hold. */
+  protected abstract unknownKey(id: string): Error;
+
+  private mustKey(id: string): Buffer {
+    const key = this.keys.get(id);
+    if (key === undefined) throw this.unknownKey(id);
+    return key;
+  }
+}
+
+class FileKeyring extends KeyringBase {
+  private readonly path: string;
+  private rotation: Promise<string> = Promise.resolve("");
+
+  constructor(path: string, file: KeyringFile) {
+    super(file);
+    this.path = path;
+  }
+
   rotate(): Promise<string> {
     // Rotations run one after another so two of them never write the file from the same old state.
     this.rotation = this.rotation.catch(() => "").then(() => this.rotateNow());
     return this.rotation;
   }
 
-  private async rotateNow(): Promise<string> {
-    const entry = newKeyEntry();
-    const next: KeyringFile = { version: 1, primaryKeyId: entry.id, keys: [...this.file.keys, entry] };
-    await writeKeyringFile(this.path, next, false);
-    this.file = next;
-    this.keys = keyMap(next);
-    return entry.id;
+  protected unknownKey(id: string): Error {
+    return new InternalError(`cannot decrypt: key ${id} is not in the keyring ${this.path}; restore the keyring file that holds it`);
   }
 
-  private mustKey(id: string): Buffer {
-    const key = this.keys.get(id);
-    if (key === undefined) {
-      throw new InternalError(`cannot decrypt: key ${id} is not in the keyring ${this.path}; restore the keyring file that holds it`);
-    }
-    return key;
+  private async rotateNow(): Promise<string> {
+    const entry = newKeyEntry();
+    const next: KeyringFile = { version: 1, primaryKeyId: entry.id, keys: [...this.current.keys, entry] };
+    await writeKeyringFile(this.path, next, false);
+    this.replace(next);
+    return entry.id;
   }
 }
 

@@ -1,7 +1,7 @@
 /** Encryption of Secret data at rest: what the store writes holds only `encryptedData`. */
 import { z } from "zod";
 import type { Resource } from "../../api/index.ts";
-import { DamagedDataError, errorMessage, HoldfastError, InvalidError } from "../../errors/index.ts";
+import { DamagedDataError, errorMessage, HoldfastError, InvalidError, UnavailableError } from "../../errors/index.ts";
 import { UNREADABLE_ANNOTATION, type StorageCodec } from "../../store/index.ts";
 import { keyIdOf, type Keyring } from "./keyring.ts";
 
@@ -21,7 +21,8 @@ export function createSecretCodec(keyring: Keyring): StorageCodec {
     encode: (object) => (object.kind === "Secret" ? encodeSecret(keyring, object) : object),
     decode: (object) => (object.kind === "Secret" ? decodeSecret(keyring, object) : object),
     isStale: (stored) => stored.kind === "Secret" && typeof stored["encryptedData"] === "string" && keyIdOf(stored["encryptedData"]) !== keyring.primaryKeyId,
-    unreadable: (stored, error) => (stored.kind === "Secret" ? unreadableSecret(stored, error) : undefined),
+    // A key this node is still fetching (a shared keyring just rotated elsewhere) is a retry, not a damaged Secret.
+    unreadable: (stored, error) => (stored.kind === "Secret" && !(error instanceof UnavailableError) ? unreadableSecret(stored, error) : undefined),
   };
 }
 
@@ -53,6 +54,7 @@ function decodeSecret(keyring: Keyring, object: Resource): Resource {
   try {
     plaintext = keyring.decrypt(encryptedData, secretAssociatedData(object));
   } catch (error) {
+    if (error instanceof UnavailableError) throw error;
     // The keyring's own messages name no secret material; anything else is not repeated.
     throw damaged(error instanceof HoldfastError ? error.message : "decryption failed", error);
   }

@@ -1,0 +1,5 @@
+/** The etcd store backend: the v3 client and the Store on it. */
+export { EtcdClient, EtcdResponseError, type Compare, type EtcdClientOptions, type KeyRange, type MemberStatus, type RangeOptions, type RangeResult, type TxnOp, type TxnOpResult, type TxnResult } from "./client.ts";
+export { parseEtcdUrl, type EtcdConnection } from "./endpoints.ts";
+export { watchRange, type EtcdWatch, type EtcdWatchEvent, type EtcdWatchHandlers } from "./watch-stream.ts";
+export type { KeyValue } from "./wire.ts";
