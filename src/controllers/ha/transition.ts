@@ -125,6 +125,11 @@ function runningReplica(m: Member): boolean {
   return m.instance.spec.running && m.instance.spec.replication?.fenced !== true && observedRole(m) === "secondary";
 }
 
+/** Its process runs, meant to, and is not fenced. */
+function processRuns(m: Member): boolean {
+  return m.instance.spec.running && m.instance.spec.replication?.fenced !== true && m.instance.status?.pid !== undefined;
+}
+
 /** Step CatchingUp. */
 async function catchingUp(t: Transition, from: string, to: string): Promise<number> {
   const change = roleChangeOf(t);
@@ -190,7 +195,8 @@ async function promoting(t: Transition, from: string, to: string): Promise<numbe
     await writeRoleChange(t, to, { step: "Routing" });
     return 0;
   }
-  if (target === undefined || !runningReplica(target)) return retargetOrAbort(t, from, to, `${to} is not a running replica`);
+  // Asked to promote, the target is given up only when its process is gone or fenced, not for a readiness blip (its agent promotes it once it answers).
+  if (target === undefined || !processRuns(target)) return retargetOrAbort(t, from, to, `${to} no longer runs`);
   await patchObject<Instance>(t.services.store, instanceRef(t.cluster, to), (current) => {
     const replication: InstanceReplicationSpec = { ...keptReplicationFields(current), ...(t.fenceOnExitAfter ? { fenceOnExit: true } : {}) };
     if (current.spec.role === "primary" && JSON.stringify(current.spec.replication) === JSON.stringify(replication)) return undefined;
