@@ -51,7 +51,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ["**/*.test.ts", "test/**", "bench/**", "scripts/**"],
+    // Contract suites (src/**/contract/) are tests that several implementations run.
+    files: ["**/*.test.ts", "src/**/contract/**", "test/**", "bench/**", "scripts/**"],
     rules: {
       "max-lines-per-function": "off",
       "@typescript-eslint/no-non-null-assertion": "off",

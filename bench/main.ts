@@ -6,6 +6,7 @@ import { failoverBenchmark } from "./failover.ts";
 import { backupFormatBenchmark } from "./backup-format.ts";
 import { backupBenchmark } from "./backup.ts";
 import { provisionBenchmark } from "./provision.ts";
+import { storeBenchmark } from "./store.ts";
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   provision: provisionBenchmark,
@@ -15,6 +16,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   failover: failoverBenchmark,
   "backup-format": backupFormatBenchmark,
   backup: backupBenchmark,
+  store: storeBenchmark,
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith("-"));

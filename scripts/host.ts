@@ -1,5 +1,6 @@
 /** Shared by quickstart and the test runner: make sure this host has the engines, their clients and the runtime's tools. */
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { builtinEngines, EngineCatalog } from "../src/engines/index.ts";
 
@@ -34,4 +35,22 @@ export async function ensureHost(): Promise<void> {
     console.error(`Still missing after installing: ${still.join(", ")}`);
     process.exit(1);
   }
+}
+
+/** What only the tests need: etcd for the etcd store's tests (which skip, saying so, where it is missing). */
+const TEST_PACKAGES: Record<string, string> = { "/usr/bin/etcd": "etcd-server", "/usr/bin/etcdctl": "etcd-client" };
+
+/** Install the tests' own prerequisites as root on Debian; elsewhere say which tests will be skipped. */
+export function ensureTestHost(): void {
+  const missing = Object.entries(TEST_PACKAGES)
+    .filter(([path]) => !existsSync(path))
+    .map(([, pkg]) => pkg);
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0 || !onPath("apt-get")) {
+    console.error(`The etcd store tests will be skipped: install ${missing.join(" ")} (Debian packages) to run them.`);
+    return;
+  }
+  console.error(`Installing for the tests: ${missing.join(", ")}`);
+  const result = spawnSync("apt-get", ["install", "-y", "-qq", ...missing], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  if (result.status !== 0) process.exit(result.status ?? 1);
 }

@@ -1,8 +1,9 @@
 /** `npm test`: prepare the host (engines, clients), then run unit and end-to-end tests with real servers. */
 import { spawnSync } from "node:child_process";
-import { ensureHost, REPO } from "./host.ts";
+import { ensureHost, ensureTestHost, REPO } from "./host.ts";
 
 await ensureHost();
+ensureTestHost();
 // One file at a time: end-to-end files start servers and databases, and the machine has two cores.
 const args = ["--disable-warning=ExperimentalWarning", "--test", "--test-concurrency=1", "src/**/*.test.ts", "test/**/*.test.ts", ...process.argv.slice(2)];
 const result = spawnSync(process.execPath, args, { cwd: REPO, stdio: "inherit" });

@@ -3,9 +3,9 @@
  * needs the whole group (every member's and arbiter's port, the accounts of both components, the primary last
  * recorded). The engine's definition says which components arbitrate which (`arbiterOf`).
  */
-import { accountSecretName, type Cluster, type Instance, type Resource, type Secret } from "../api/index.ts";
+import { accountSecretName, clusterTopology, type Cluster, type Instance, type Resource, type Secret } from "../api/index.ts";
 import { NotFoundError } from "../errors/index.ts";
-import type { ArbiterGroup, Credentials, Engine, EngineArbiter, GroupMember, TopologyDefinition } from "../engines/index.ts";
+import type { ArbiterGroup, Credentials, Engine, EngineArbiter, GroupMember } from "../engines/index.ts";
 import type { Store } from "../store/index.ts";
 import { LABEL_INSTANCE, primaryOf } from "../controllers/cluster/index.ts";
 
@@ -18,17 +18,9 @@ export interface ArbiterPair {
   arbiter: string;
 }
 
-/** The topology the cluster runs (`topology` counts only with a clusterDef, as in admission) (pure). */
-function topologyOf(cluster: Cluster, engine: Engine): TopologyDefinition | undefined {
-  const usesClusterDef = cluster.spec.clusterDef !== undefined && cluster.spec.clusterDef !== "";
-  const requested = usesClusterDef ? cluster.spec.topology : undefined;
-  const topologies = engine.definition.topologies;
-  return requested !== undefined && requested !== "" ? topologies.find((t) => t.name === requested) : (topologies.find((t) => t.default) ?? topologies[0]);
-}
-
 /** The pair `component` belongs to in the cluster's topology, as the arbitrated component or as its arbiter (pure). */
 export function arbiterPair(cluster: Cluster, engine: Engine, component: string): ArbiterPair | undefined {
-  const definitions = topologyOf(cluster, engine)?.components ?? [];
+  const definitions = clusterTopology(cluster, engine)?.components ?? [];
   const own = definitions.find((c) => c.name === component);
   if (own?.arbiterOf !== undefined) return { arbitrated: own.arbiterOf, arbiter: own.name };
   const watcher = definitions.find((c) => c.arbiterOf === component);

@@ -16,7 +16,9 @@ import { readAccounts } from "./accounts.ts";
 import { arbitrationOf, type Arbitration } from "./arbitration.ts";
 import { desiredRole, fencesOnExit, isFenced, lookUpUpstream, mayRun, readReplicationCredentials, replicationOf, type UpstreamLookup } from "./replication.ts";
 import { nextFailureCount, restartDelayMs } from "./backoff.ts";
-import { instanceLayout, instanceLogFile } from "./layout.ts";
+import { instanceLogFile } from "./layout.ts";
+import { instanceContext } from "./instance-context.ts";
+import { claimInstance } from "./binding.ts";
 import { clearDirectory } from "./clear-directory.ts";
 import { fenceInstance } from "./fence.ts";
 import { ReplicationAgent } from "./replication-agent.ts";
@@ -45,6 +47,8 @@ export interface InstanceReconcilerOptions {
   paths: HomePaths;
   /** Fills the data directory of an instance whose spec names a backup (spec.restore). */
   restorer?: DataRestorer;
+  /** This node: only instances bound to it (spec.nodeName) are acted on. */
+  nodeName: string;
 }
 
 interface Context {
@@ -75,7 +79,7 @@ export class InstanceReconciler implements Reconciler {
 
   async reconcile(key: string): Promise<ReconcileResult | undefined> {
     const { namespace = "default", name } = splitKey(key);
-    const instance = await this.#o.store.get<Instance>({ kind: "Instance", namespace, name });
+    const instance = await this.#bound(namespace, name);
     if (!instance) return undefined;
     const context = await this.#context(instance);
     if (instance.metadata.deletionTimestamp !== undefined) return this.#finalize(context);
@@ -93,14 +97,18 @@ export class InstanceReconciler implements Reconciler {
     return this.#recover(context);
   }
 
+  /** The instance, if it is bound to this node (or adopted by it now): the agent acts on no other. */
+  async #bound(namespace: string, name: string): Promise<Instance | undefined> {
+    const found = await this.#o.store.get<Instance>({ kind: "Instance", namespace, name });
+    return found === undefined ? undefined : claimInstance(this.#o, found);
+  }
+
   async #context(instance: Instance): Promise<Context> {
     const engine = this.#o.engines.find(instance.spec.engine);
     if (!engine) throw new UnavailableError(`engine ${instance.spec.engine} is not available in this build`);
-    const version = (await this.#o.engines.versions(engine.name)).find((v) => v.version === instance.spec.version);
-    if (!version) throw new UnavailableError(`${engine.name} ${instance.spec.version} is no longer installed on this host; run holdfast engines install`);
-    const ctx: InstanceContext = { ...instanceLayout(this.#o.paths, instance), version, parameters: instance.spec.parameters, role: instance.spec.role ?? "primary" };
+    const ctx = await instanceContext(this.#o.paths, this.#o.engines, engine, instance);
     const [user, host] = await Promise.all([this.#o.users.userOf(instance), this.#o.users.hostOf(instance)]);
-    return { instance, engine, version, ctx, logFile: instanceLogFile(this.#o.paths, instance), user, host };
+    return { instance, engine, version: ctx.version, ctx, logFile: instanceLogFile(this.#o.paths, instance), user, host };
   }
 
   /** The live process of this instance: the one recorded in status if it is still the same process, else one to adopt. */

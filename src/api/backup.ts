@@ -50,6 +50,29 @@ export const backupSourceSchema = z.object({
   version: z.string(),
 });
 
+/**
+ * What the node agent running a backup reports (Holdfast's own field, written by that agent alone; see
+ * docs/adr/0022-backups-through-the-node-agent.md). The backup controller turns it into phase and sizes.
+ */
+export const backupRunSchema = z.object({
+  /** The node whose agent runs the backup (the node the target instance is bound to). */
+  node: z.string(),
+  /** Running from before a byte is written; Succeeded once the manifest is committed; Stopped: archiving ended on deletion. */
+  state: z.enum(["Running", "Succeeded", "Failed", "Stopped"]),
+  /** When the agent started: for a continuous backup, the moment the primary began handing its log over. */
+  startedAt: z.string(),
+  finishedAt: z.string().optional(),
+  /** Why it failed. */
+  reason: z.string().optional(),
+  /** Said of a backup found committed after the agent restarted. */
+  note: z.string().optional(),
+  /** The committed data (Succeeded). */
+  manifestSha256: z.string().optional(),
+  plaintextBytes: z.number().nonnegative().optional(),
+  storedBytes: z.number().nonnegative().optional(),
+  completedAt: z.string().optional(),
+});
+
 export const backupStatusSchema = z.object({
   formatVersion: z.string().optional(),
   phase: backupPhaseSchema.optional(),
@@ -76,6 +99,7 @@ export const backupStatusSchema = z.object({
   retries: z.int().nonnegative().optional(),
   /** Why the last retried attempt failed (Holdfast's own field). */
   lastRetryReason: z.string().optional(),
+  run: backupRunSchema.optional(),
 });
 
 export const backupSchema = z.object({
@@ -90,6 +114,7 @@ export type BackupSpec = z.infer<typeof backupSpecSchema>;
 export type BackupPhase = z.infer<typeof backupPhaseSchema>;
 export type BackupProgress = z.infer<typeof backupProgressSchema>;
 export type BackupSource = z.infer<typeof backupSourceSchema>;
+export type BackupRun = z.infer<typeof backupRunSchema>;
 export type BackupStatus = z.infer<typeof backupStatusSchema>;
 export type Backup = z.infer<typeof backupSchema>;
 

@@ -28,6 +28,19 @@ function kubernetesOnly(what: string): z.ZodOptional<z.ZodUnknown> {
   return notHonoured(z.unknown(), `${what} is not honoured: Holdfast runs local processes, not pods`).optional();
 }
 
+/**
+ * KubeBlocks' SchedulingPolicy: `nodeName` binds every instance to that node (when it is Ready and has the engine
+ * version); the rest needs Kubernetes' scheduler and is reported.
+ */
+export const schedulingPolicySchema = z.looseObject({
+  nodeName: z.string().min(1).optional(),
+  schedulerName: kubernetesOnly("the scheduler name"),
+  nodeSelector: kubernetesOnly("the node selector"),
+  affinity: kubernetesOnly("affinity"),
+  tolerations: kubernetesOnly("tolerations"),
+  topologySpreadConstraints: kubernetesOnly("topology spread constraints"),
+});
+
 /** One entry of `configs` (ClusterComponentConfig): a named configuration and the variables set in it. */
 export const componentConfigSchema = z.looseObject({
   name: z.string().optional(),
@@ -67,7 +80,7 @@ export const componentSpecSchema = z.looseObject({
   parallelPodManagementConcurrency: kubernetesOnly("parallel pod management"),
   podUpdatePolicy: kubernetesOnly("the pod update policy"),
   instanceUpdateStrategy: kubernetesOnly("the instance update strategy"),
-  schedulingPolicy: kubernetesOnly("the scheduling policy"),
+  schedulingPolicy: schedulingPolicySchema.optional(),
   network: kubernetesOnly("pod networking"),
   instances: notHonoured(z.unknown(), "instance templates are not supported: every instance of a component is alike").optional(),
   offlineInstances: notHonoured(z.unknown(), "naming offline instances is not supported: a scale-in removes the highest ordinals").optional(),
@@ -88,7 +101,7 @@ export const clusterSpecSchema = z.looseObject({
   restore: clusterRestoreSchema.optional(),
   shardings: refusedWhen(z.array(z.unknown()), (value) => Array.isArray(value) && value.length > 0, "sharded clusters are not supported; use componentSpecs").optional(),
   services: kubernetesOnly("cluster services (Kubernetes Services); each cluster gets its read-write and read-only endpoints"),
-  schedulingPolicy: kubernetesOnly("the scheduling policy"),
+  schedulingPolicy: schedulingPolicySchema.optional(),
   runtimeClassName: kubernetesOnly("the runtime class"),
   backup: notHonoured(z.unknown(), "not applied: create a BackupSchedule (holdfast backup schedule) instead").optional(),
 });
@@ -138,6 +151,7 @@ export const clusterSchema = z.object({
 
 export type ResourceRequirements = z.infer<typeof resourceRequirementsSchema>;
 export type ComponentSpec = z.infer<typeof componentSpecSchema>;
+export type SchedulingPolicy = z.infer<typeof schedulingPolicySchema>;
 export type TerminationPolicy = z.infer<typeof terminationPolicySchema>;
 export type ClusterSpec = z.infer<typeof clusterSpecSchema>;
 export type ClusterPhase = z.infer<typeof clusterPhaseSchema>;

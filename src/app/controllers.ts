@@ -8,7 +8,9 @@ import { InstanceReconciler } from "../agent/index.ts";
 import { NamespaceReconciler } from "../controllers/namespace/index.ts";
 import { OpsRequestReconciler } from "../controllers/ops/index.ts";
 import { createHaController } from "./ha-controller.ts";
+import { createNodeLifecycleController } from "./node-controller.ts";
 import { createDataProtectionControllers } from "./data-protection-controllers.ts";
+import { createBackupAgentControllers } from "./backup-agent-controllers.ts";
 import { createDataRestorer } from "../dataprotection/index.ts";
 import { Controller, createEventRecorder, keyOf, ownerKeys } from "../controllers/runtime/index.ts";
 import { type OsUsers, ProcessSupervisor, type PortReservations } from "../runtime/index.ts";
@@ -26,10 +28,15 @@ export interface ControllerDeps {
   keyring: BackupKeyring;
   /** Host-wide port reservations for instances and endpoints. */
   ports: PortReservations;
+  /** This machine's node: its agent acts only on instances bound to it. */
+  nodeName: string;
 }
 
-/** Build every controller; start them with `start()`. */
-export function createControllers(deps: ControllerDeps): Controller[] {
+/**
+ * This node's agent: the instance controller, the backup runner and the WAL archiver, for the instances bound to this
+ * node. It runs on every node, elected or not.
+ */
+export function createNodeAgent(deps: ControllerDeps): Controller[] {
   const { store, logger } = deps;
   const supervisor = new ProcessSupervisor();
   const instances = new Controller({
@@ -46,14 +53,24 @@ export function createControllers(deps: ControllerDeps): Controller[] {
       users: deps.users,
       paths: deps.paths,
       restorer: createDataRestorer({ store, keyring: deps.keyring }),
+      nodeName: deps.nodeName,
     }),
   });
   // A child that exits wakes its instance at once instead of at the next liveness poll.
   supervisor.onExit((pid) => {
     void store.list<Instance>("Instance").then((list) => {
-      for (const instance of list.items) if (instance.status?.pid === pid) instances.enqueue(keyOf(instance));
+      for (const instance of list.items) if (instance.status?.pid === pid && instance.spec.nodeName === deps.nodeName) instances.enqueue(keyOf(instance));
     });
   });
+  return [instances, ...createBackupAgentControllers(deps)];
+}
+
+/**
+ * The control plane's controllers: they run on the elected node only, each term over a store fenced by its lease
+ * (see src/controlplane/leader-election.ts). Start them with `start()`.
+ */
+export function createControllers(deps: ControllerDeps): Controller[] {
+  const { store, logger } = deps;
   const clusters = new Controller({
     name: "cluster",
     store,
@@ -75,5 +92,5 @@ export function createControllers(deps: ControllerDeps): Controller[] {
     reconciler: new OpsRequestReconciler({ store, events: createEventRecorder(store, "ops-controller", logger), engines: deps.engines }),
   });
   const namespaces = new Controller({ name: "namespace", store, logger, watches: [{ kind: "Namespace" }], reconciler: new NamespaceReconciler(store) });
-  return [namespaces, instances, clusters, ops, createHaController(deps), ...createDataProtectionControllers(deps)];
+  return [namespaces, clusters, ops, createNodeLifecycleController(deps), createHaController(deps), ...createDataProtectionControllers(deps)];
 }

@@ -22,7 +22,7 @@ export interface DataProtectionDeps {
   logger: Logger;
 }
 
-/** The backuprepo, backuppolicy, backup and backupschedule controllers. */
+/** The backuprepo, backuppolicy, backup and backupschedule controllers (the node agent takes the backups: backup-agent-controllers.ts). */
 export function createDataProtectionControllers(deps: DataProtectionDeps): Controller[] {
   const { store, logger } = deps;
   const policies = new Controller({
@@ -33,9 +33,8 @@ export function createDataProtectionControllers(deps: DataProtectionDeps): Contr
     reconciler: new BackupPolicyReconciler({ store, engines: deps.engines, events: createEventRecorder(store, "backuppolicy-controller", logger) }),
   });
   const repos = new Controller({ name: "backuprepo", store, logger, watches: [{ kind: "BackupRepo" }], reconciler: new BackupRepoReconciler({ store, events: createEventRecorder(store, "backuprepo-controller", logger) }) });
-  const reconciler = new BackupReconciler({ ...deps, events: createEventRecorder(store, "backup-controller", logger) });
+  const reconciler = new BackupReconciler({ store, engines: deps.engines, keyring: deps.keyring, events: createEventRecorder(store, "backup-controller", logger) });
   const backups = new Controller({ name: "backup", store, logger, workers: 2, watches: [{ kind: "Backup" }], reconciler, resyncMs: 60_000 });
-  reconciler.onJobFinished((key) => backups.enqueue(key));
   return [repos, policies, backups, ...createScheduleControllers(deps)];
 }
 

@@ -2,3 +2,4 @@
 export * from "./run-server.ts";
 export * from "./server-info.ts";
 export * from "./init.ts";
+export * from "./join.ts";

@@ -5,12 +5,16 @@ import { homePaths, portReservationsDirectory, type HomePaths } from "../config/
 import { AlreadyExistsError, InvalidError, UnavailableError } from "../errors/index.ts";
 import { builtinEngines, EngineCatalog } from "../engines/index.ts";
 import { OsUsers, PortReservations } from "../runtime/index.ts";
-import { AuditLog, AuthService, Authorizer, createSecretCodec, ensureBuiltinRoles, loadOrCreateKeyring, readServingMaterial, type Keyring } from "../security/index.ts";
+import { AuditLog, Authorizer, ensureBuiltinRoles, readServingMaterial, type AuthService } from "../security/index.ts";
 import { createApiServer, type Access } from "../server/index.ts";
-import { openSqliteStore, type Store } from "../store/index.ts";
+import type { Store } from "../store/index.ts";
 import { createLogger, type Logger } from "../util/index.ts";
 import { ensureDefaultBackupRepo, verifyBackupObject } from "../dataprotection/index.ts";
-import { createControllers } from "./controllers.ts";
+import { NodeHeartbeat } from "../agent/index.ts";
+import { createControllers, createNodeAgent, type ControllerDeps } from "./controllers.ts";
+import { LeaderElection, nodeJoinService, readControlPlaneConfig } from "../controlplane/index.ts";
+import { advertisedApiUrl, resolveNodeOptions } from "./node-options.ts";
+import { openSharedState } from "./shared-state.ts";
 import { isInitialised } from "./init.ts";
 import { keyOperations } from "./key-operations.ts";
 import { isOtherServerAlive, readServerInfo, removeServerInfo, writeServerInfo } from "./server-info.ts";
@@ -23,6 +27,13 @@ export interface RunServerOptions {
   allowRemote?: boolean;
   logLevel?: string;
   logger?: Logger;
+  /**
+   * This machine's node name (default: the one init recorded, else the host name): its node agent acts only on
+   * instances bound to it, and it is the holder of the controllers' lease when it leads.
+   */
+  nodeName?: string;
+  /** The address other nodes and clients reach this one at (default: the one init recorded, else the listen host). */
+  advertise?: string;
 }
 
 /** A running control plane. */
@@ -42,34 +53,68 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   requireInitialised(paths);
   await guardSingleServer(paths);
   const users = await prepareHome(paths, logger);
-  const keyring = await loadOrCreateKeyring(paths.secretKeyring);
-  const store = openSqliteStore({ path: paths.store, existing: true, codec: createSecretCodec(keyring) });
+  const config = await readControlPlaneConfig(paths);
+  const node = resolveNodeOptions({ host: options.host, nodeName: options.nodeName ?? config.nodeName, advertise: options.advertise ?? config.advertise });
+  const shared = await openSharedState(paths, config, { existing: true });
+  const { store } = shared;
+  const keyring = shared.security.keyring;
   await ensureDefaultNamespace(store);
   await ensureBuiltinRoles(store);
-  const access = await openAccess(paths, keyring, store);
+  const access = await openAccess(paths, shared.security.auth, store);
   const engines = new EngineCatalog(builtinEngines());
   await ensureDefaultBackupRepo(store, paths.backupsDir);
   const ports = new PortReservations({ directory: portReservationsDirectory(), home: paths.home });
-  const controllers = createControllers({ store, engines, users, paths, logger, keyring, ports });
-  for (const controller of controllers) await controller.start();
+  const heartbeat = new NodeHeartbeat({ nodeName: node.nodeName, identity: { advertise: node.advertise, home: paths.home, holdfastVersion: VERSION }, store, engines, logger });
+  await heartbeat.start();
+  const deps: ControllerDeps = { store, engines, users, paths, logger, keyring, ports, nodeName: node.nodeName };
+  const agent = createNodeAgent(deps);
+  for (const controller of agent) await controller.start();
+  const election = electControllers(deps);
   const tls = await readServingMaterial(paths.tls);
   const keys = keyOperations({ keyring, store, auth: access.auth });
   const dataProtection = { verifyBackup: (namespace: string, name: string) => verifyBackupObject({ store, keyring }, namespace, name) };
-  const api = createApiServer({ store, engines, logger, version: VERSION, access, auditDirectory: paths.auditDir, keys, tls, dataProtection });
+  let publicUrl = "";
+  const nodeJoin = config.store.type === "etcd" ? nodeJoinService({ store, paths, config, publicUrl: () => publicUrl }) : undefined;
+  const api = createApiServer({ store, engines, logger, version: VERSION, access, auditDirectory: paths.auditDir, keys, tls, dataProtection, ...(nodeJoin === undefined ? {} : { nodeJoin }) });
   const { url } = await api.listen(options.host, options.port);
+  publicUrl = advertisedApiUrl(node.advertise, url);
+  await heartbeat.setApiUrl(publicUrl);
   await writeServerInfo(paths.serverInfo, { url, pid: process.pid, startedAt: new Date().toISOString() });
-  logger.info({ url, home: paths.home }, "holdfast server started");
+  logger.info({ url, home: paths.home, node: node.nodeName, store: config.store.type }, "holdfast server started");
   return {
     url,
     async close() {
       await api.close();
-      for (const controller of controllers) await controller.stop();
+      await election.stop();
+      for (const controller of agent) await controller.stop();
+      await heartbeat.stop();
       await closeAccess(access);
-      store.close();
+      await shared.close();
       await removeServerInfo(paths.serverInfo);
       logger.info("holdfast server stopped; databases keep running and are re-adopted at the next start");
     },
   };
+}
+
+/** The controllers run on the node that holds the controllers' lease, each term over a store fenced by it. */
+function electControllers(deps: ControllerDeps): LeaderElection {
+  const { store } = deps;
+  const election = new LeaderElection({
+    leases: store.leases,
+    holder: deps.nodeName,
+    logger: deps.logger,
+    lead: async (lease) => {
+      const controllers = createControllers({ ...deps, store: store.fenced(lease) });
+      for (const controller of controllers) await controller.start();
+      return {
+        stop: async () => {
+          for (const controller of controllers) await controller.stop();
+        },
+      };
+    },
+  });
+  election.start();
+  return election;
 }
 
 /** Loopback unless the operator says otherwise (--allow-remote): reaching the API from other machines is a decision. */
@@ -89,8 +134,7 @@ function requireInitialised(paths: HomePaths): void {
   }
 }
 
-async function openAccess(paths: HomePaths, keyring: Keyring, store: Store): Promise<Access> {
-  const auth = await AuthService.open({ path: paths.authStore, keyring });
+async function openAccess(paths: HomePaths, auth: AuthService, store: Store): Promise<Access> {
   const audit = await AuditLog.open({ directory: paths.auditDir, signingKeyFile: paths.auditSigningKey, hmacKeyFile: paths.auditHmacKey });
   return { auth, audit, authorizer: new Authorizer(store) };
 }
@@ -98,7 +142,6 @@ async function openAccess(paths: HomePaths, keyring: Keyring, store: Store): Pro
 async function closeAccess(access: Access): Promise<void> {
   await access.audit.close();
   access.authorizer.close();
-  access.auth.close();
 }
 
 async function guardSingleServer(paths: HomePaths): Promise<void> {

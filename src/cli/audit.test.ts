@@ -197,3 +197,23 @@ describe("audit list/export filters", () => {
     assert.throws(() => auditQuery({ limit: "ten" }, now, "audit export"), { name: "UsageError", message: /whole number/ });
   });
 });
+
+describe("audit list/export --local", () => {
+  it("reads the home's own log on disk, filtered as the server filters, with no server", async () => {
+    const io = capture();
+    assert.equal(await runAudit(io.ctx, ["list", "--local", "--home", pristine, "--verb", "delete", "-o", "json"]), 0);
+    const items = (JSON.parse(io.out()) as { items: { verb: string; objectRef: { name: string } }[] }).items;
+    assert.deepEqual(
+      items.map((item) => item.objectRef.name),
+      [3, 6, 9, 12, 15, 18, 21, 24].map((i) => `pg-${i}`),
+    );
+    assert.ok(items.every((item) => item.verb === "delete"));
+    const exported = capture();
+    assert.equal(await runAudit(exported.ctx, ["export", "--local", "--home", pristine, "--limit", "2"]), 0);
+    assert.deepEqual(exported.out().trim().split("\n").map((line) => (JSON.parse(line) as { objectRef: { name: string } }).objectRef.name), ["pg-24", "pg-25"]);
+  });
+
+  it("does not go with --all-nodes", async () => {
+    await assert.rejects(runAudit(capture().ctx, ["list", "--local", "--all-nodes", "--home", pristine]), { name: "UsageError" });
+  });
+});

@@ -1,7 +1,8 @@
 /** `holdfast audit`: list and export audit events from the server; verify a home's audit log on disk. */
-import { UsageError, expectPositionals, intFlag, stringFlag } from "./args.ts";
+import { UsageError, boolFlag, expectPositionals, intFlag, stringFlag } from "./args.ts";
 import type { FlagValues, ParsedArgs } from "./args.ts";
 import { resourcePlural } from "./access-attributes.ts";
+import { allNodesAuditRecords, localAuditRecords } from "./audit-sources.ts";
 import { describeVerification, verifyHomeAuditLog } from "./audit-verify.ts";
 import { clientOf, homeOf } from "./context.ts";
 import type { CliContext } from "./context.ts";
@@ -14,9 +15,13 @@ import { OUTPUT_FLAG, outputOf, runGroup, type CommandGroup } from "./subcommand
 export const AUDIT_HELP = `Read and check the tamper-evident audit log.
 
 Usage:
-  holdfast audit list [--user U] [--verb V] [--resource R] [--since 1h|TIME] [--limit N] [-o json|wide]
-  holdfast audit export [--user U] [--verb V] [--resource R] [--since 1h|TIME] [--limit N]
+  holdfast audit list [--user U] [--verb V] [--resource R] [--since 1h|TIME] [--limit N] [--all-nodes | --local] [-o json|wide]
+  holdfast audit export [--user U] [--verb V] [--resource R] [--since 1h|TIME] [--limit N] [--all-nodes | --local]
   holdfast audit verify [--home DIR] [--expect-checkpoint FILE] [-o json]
+
+Each control-plane node keeps its own hash-chained log in its home; list and export read the
+node the CLI talks to, every node with --all-nodes, or the home's log on disk with --local.
+verify checks one home's log on disk: run it on each node.
 
 Examples:
   holdfast audit list --since 1h
@@ -30,7 +35,11 @@ const FILTER_HELP = `      --user USER        Only requests by USER
       --verb VERB        Only this verb: get, list, create, update, patch, delete, ...
       --resource R       Only this resource: a kind by any name (clusters, cl, ops, secrets) or users, apitokens, auditevents, keyring
       --since WHEN       Only requests received since a duration ago (10m, 2h, 7d) or an RFC 3339 time (2025-06-01T12:00:00Z)
-      --limit N          At most the newest N events (default: the server's, 1000)`;
+      --limit N          At most the newest N events (default: the server's, 1000)
+      --all-nodes        Read the log of every control-plane node (through each node's API address),
+                         merged in time order with a NODE column; a node that does not answer is named
+      --local            Read this home's own log on disk (--home), without a server: it answers even when
+                         the store is unavailable and the API cannot sign anyone in`;
 
 const LIST_HELP = `List audit events: who did what to which object, with what outcome, and why it was allowed or refused.
 
@@ -91,6 +100,8 @@ Options:
 `;
 
 const FILTER_FLAGS = {
+  "all-nodes": { type: "boolean" },
+  local: { type: "boolean" },
   user: { type: "string" },
   verb: { type: "string" },
   resource: { type: "string" },
@@ -120,7 +131,14 @@ export function auditQuery(values: FlagValues, now: Date, command: string): stri
 
 async function fetchRecords(ctx: CliContext, args: ParsedArgs, command: string): Promise<{ answer: unknown; items: Record<string, unknown>[] }> {
   expectPositionals(args, [], command);
-  const path = `${AUDIT_API}/auditevents${auditQuery(args.values, ctx.now(), command)}`;
+  const query = auditQuery(args.values, ctx.now(), command);
+  const local = boolFlag(args.values, "local");
+  if (local && boolFlag(args.values, "all-nodes")) throw new UsageError("--local and --all-nodes do not go together", command);
+  if (local || boolFlag(args.values, "all-nodes")) {
+    const items = local ? await localAuditRecords(ctx, args.values, query) : await allNodesAuditRecords(ctx, args.values, query, command);
+    return { answer: { apiVersion: "audit.k8s.io/v1", kind: "EventList", items }, items };
+  }
+  const path = `${AUDIT_API}/auditevents${query}`;
   const answer = await clientOf(ctx, args.values).getJson(path);
   return { answer, items: parseAnswer(auditRecordsSchema, answer, command).items };
 }

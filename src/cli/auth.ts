@@ -10,20 +10,6 @@ import { ask, firstLineOfStdin } from "./prompt.ts";
 export const LOGIN_PATH = "/apis/authentication.holdfast.io/v1alpha1/login";
 export const LOGOUT_PATH = "/apis/authentication.holdfast.io/v1alpha1/logout";
 
-export const INIT_HELP = `Initialise a Holdfast home: TLS certificates, keys, built-in roles and the first administrator.
-
-Usage:
-  holdfast init [--home DIR] [--admin NAME] [-o json]
-
-The administrator's password, TOTP secret (with a QR code) and recovery codes are shown once.
-With -o json they are printed as {username, password, totpSecret, recoveryCodes, server, caFile}.
-The server refuses to start on a home that is not initialised.
-
-Examples:
-  holdfast init
-  holdfast init --home /srv/holdfast --admin alice -o json > admin.json   (keep admin.json 0600)
-`;
-
 export const LOGIN_HELP = `Log in to a Holdfast server; the session is kept in <home>/config.json (mode 0600).
 
 Usage:
@@ -52,30 +38,6 @@ const LOGIN_FLAGS = {
   "recovery-code": { type: "string" },
   "certificate-authority": { type: "string" },
 } as const;
-
-/** `holdfast init`. */
-export async function runInit(ctx: CliContext, argv: readonly string[]): Promise<number> {
-  const args = parseFlags(argv, { admin: { type: "string" }, output: { type: "string", short: "o" } }, "init");
-  if (boolFlag(args.values, "help")) return help(ctx, INIT_HELP);
-  const home = homeOf(ctx, args.values);
-  const { initHome } = await import("../app/index.ts");
-  const result = await initHome({ home, admin: stringFlag(args.values, "admin") ?? "admin" });
-  writeCliConfig(home, { ...readCliConfig(home), certificateAuthority: result.caFile });
-  if (stringFlag(args.values, "output") === "json") {
-    const { otpauthUri: _uri, ...shown } = result;
-    ctx.io.out(`${JSON.stringify(shown, null, 2)}\n`);
-    return 0;
-  }
-  const QRCode = await import("qrcode");
-  const qr = await QRCode.toString(result.otpauthUri, { type: "terminal", small: true });
-  ctx.io.out(
-    `Initialised ${home}\n\nAdministrator (shown once; store it in a password manager):\n  username:  ${result.username}\n  password:  ${result.password}\n\n` +
-      `Add this TOTP secret to an authenticator app (scan the code or type the secret):\n  secret:    ${result.totpSecret}\n  uri:       ${result.otpauthUri}\n${qr}\n` +
-      `Recovery codes (each works once, instead of a TOTP code):\n  ${result.recoveryCodes.join("\n  ")}\n\n` +
-      `Server: ${result.server} (CA: ${result.caFile})\nNext: holdfast server --detach && holdfast login --username ${result.username}\n`,
-  );
-  return 0;
-}
 
 /** `holdfast login`. */
 export async function runLogin(ctx: CliContext, argv: readonly string[]): Promise<number> {

@@ -1,5 +1,5 @@
 /** `holdfast cluster create`: a Cluster manifest from a few flags, as kbcli builds one. */
-import type { Resource } from "../api/index.ts";
+import { topologyNamed, type Resource } from "../api/index.ts";
 import type { Engine, TopologyDefinition } from "../engines/index.ts";
 import { UsageError } from "./args.ts";
 
@@ -20,7 +20,7 @@ const TERMINATION_POLICIES = ["DoNotTerminate", "Delete", "WipeOut"];
 /** The topology asked for, else the engine's default. */
 export function chooseTopology(engine: Engine, requested: string | undefined): TopologyDefinition {
   const topologies = engine.definition.topologies;
-  const chosen = requested === undefined ? (topologies.find((t) => t.default) ?? topologies[0]) : topologies.find((t) => t.name === requested);
+  const chosen = topologyNamed(topologies, requested);
   if (chosen === undefined) {
     throw new UsageError(`engine ${engine.name} has no topology "${requested ?? ""}"; use one of ${topologies.map((t) => t.name).join(", ")}`, "cluster create");
   }

@@ -15,6 +15,7 @@ import {
   tableSection,
 } from "./describe-sections.ts";
 import { eventAge, eventsFor } from "./events.ts";
+import { nodeSection } from "./node-views.ts";
 import { text } from "./fields.ts";
 import { parseTarget } from "./kinds.ts";
 
@@ -26,6 +27,7 @@ Usage:
 Examples:
   holdfast describe cluster pg-cluster -n demo
   holdfast describe inst pg-cluster-postgresql-0 -n demo
+  holdfast describe node vm1
   holdfast describe ops/pg-restart -n demo
 
 Options:
@@ -40,6 +42,8 @@ function kindSection(object: Resource, now: Date): string {
       return clusterSection(object);
     case "Instance":
       return instanceSection(object, now);
+    case "Node":
+      return nodeSection(object, now);
     case "Secret":
       return secretSection(object);
     case "OpsRequest":

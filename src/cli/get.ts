@@ -10,7 +10,8 @@ import type { CliContext } from "./context.ts";
 import { parseTarget } from "./kinds.ts";
 import { qualifiedName } from "./manifest.ts";
 import { columnWidths, describeError, formatRow, formatTable, toJson, toYaml } from "./output.ts";
-import { sortForTable, tableFor } from "./tables.ts";
+import { controllerLeader } from "./node-views.ts";
+import { sortForTable, tableFor, type TableContext } from "./tables.ts";
 
 export const GET_HELP = `Display one or many objects.
 
@@ -18,7 +19,7 @@ Usage:
   holdfast get KIND [NAME...] [-n NAMESPACE | -A] [-o table|wide|json|yaml|name] [-l SELECTOR] [-w]
 
 KIND is a plural, singular or short name, or the Kind: clusters, cluster, cl, Cluster,
-opsrequests (ops), instances (inst, pod), namespaces (ns), secrets, events (ev).
+opsrequests (ops), instances (inst, pod), nodes (no), namespaces (ns), secrets, events (ev).
 Run "holdfast api-resources" for the full list.
 
 Examples:
@@ -26,6 +27,7 @@ Examples:
   holdfast get cluster pg-cluster -n demo -o yaml
   holdfast get inst -l app.kubernetes.io/instance=pg-cluster -o wide
   holdfast get ops -A
+  holdfast get nodes
   holdfast get clusters -n demo --watch
 
 Options:
@@ -75,6 +77,8 @@ interface GetRequest {
   namespace: string | undefined;
   format: OutputFormat;
   selector: string | undefined;
+  /** What the table shows besides the objects (Node: the controllers' leader). */
+  context?: TableContext;
 }
 
 async function fetchNamed(ctx: CliContext, client: ApiClient, request: GetRequest): Promise<{ objects: Resource[]; failed: boolean }> {
@@ -98,14 +102,14 @@ function noneFoundMessage(request: GetRequest): string {
 }
 
 function printTable(ctx: CliContext, request: GetRequest, objects: readonly Resource[]): number[] {
-  const table = tableFor(request.info, request.format === "wide", request.namespace === undefined);
+  const table = tableFor(request.info, request.format === "wide", request.namespace === undefined, request.context);
   const rows = sortForTable(request.info, objects).map((object) => table.row(object, ctx.now()));
   ctx.io.out(formatTable(table.headers, rows));
   return columnWidths(table.headers, rows);
 }
 
 async function watchChanges(ctx: CliContext, client: ApiClient, request: GetRequest, from: { resourceVersion: string | undefined; widths: number[] }): Promise<void> {
-  const table = tableFor(request.info, request.format === "wide", request.namespace === undefined);
+  const table = tableFor(request.info, request.format === "wide", request.namespace === undefined, request.context);
   const only = request.names.length === 1 ? request.names[0] : undefined;
   const options = {
     ...(from.resourceVersion === undefined ? {} : { resourceVersion: from.resourceVersion }),
@@ -129,7 +133,7 @@ function isTable(format: OutputFormat): boolean {
 }
 
 function printHeader(ctx: CliContext, request: GetRequest): number[] {
-  const table = tableFor(request.info, request.format === "wide", request.namespace === undefined);
+  const table = tableFor(request.info, request.format === "wide", request.namespace === undefined, request.context);
   // Without rows to measure, leave room for typical names so watched rows line up.
   const widths = table.headers.map((header) => Math.max(header.length, 16));
   ctx.io.out(formatRow(table.headers, widths) + "\n");
@@ -194,6 +198,7 @@ export async function runGet(ctx: CliContext, argv: readonly string[]): Promise<
   }
   const request = requestOf(args);
   const client = clientOf(ctx, args.values);
+  if (request.info.kind === "Node" && isTable(request.format)) request.context = { leader: await controllerLeader(client) };
   const fetched = await fetchObjects(ctx, client, request);
   let widths = printObjects(ctx, request, fetched);
   if (boolFlag(args.values, "watch")) {

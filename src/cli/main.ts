@@ -21,6 +21,7 @@ Server and access:
   auth              auth can-i VERB RESOURCE, auth whoami
   audit             The audit log: list, export, verify
   secrets           Secret keys: keys, rotate-key, rewrap
+  node              Control-plane nodes on etcd: join-command
 
 Objects (kubectl habits):
   apply -f FILE     Create or update objects from YAML/JSON manifests
@@ -121,7 +122,7 @@ const COMMANDS: Record<string, Handler> = {
   describe: async (ctx, argv) => (await import("./describe.ts")).runDescribe(ctx, argv),
   delete: async (ctx, argv) => (await import("./delete.ts")).runDelete(ctx, argv),
   create: runCreate,
-  init: async (ctx, argv) => (await import("./auth.ts")).runInit(ctx, argv),
+  init: async (ctx, argv) => (await import("./init.ts")).runInit(ctx, argv),
   login: async (ctx, argv) => (await import("./auth.ts")).runLogin(ctx, argv),
   logout: async (ctx, argv) => (await import("./auth.ts")).runLogout(ctx, argv),
   secrets: async (ctx, argv) => (await import("./secrets.ts")).runSecrets(ctx, argv),
@@ -129,6 +130,7 @@ const COMMANDS: Record<string, Handler> = {
   token: async (ctx, argv) => (await import("./token.ts")).runToken(ctx, argv),
   auth: async (ctx, argv) => (await import("./auth-can-i.ts")).runAuth(ctx, argv),
   audit: async (ctx, argv) => (await import("./audit.ts")).runAudit(ctx, argv),
+  node: async (ctx, argv) => (await import("./node.ts")).runNode(ctx, argv),
   wait: async (ctx, argv) => (await import("./wait.ts")).runWait(ctx, argv),
   cluster: async (ctx, argv) => (await import("./cluster.ts")).runCluster(ctx, argv),
   backup: async (ctx, argv) => (await import("./backup.ts")).runBackup(ctx, argv),

@@ -101,12 +101,15 @@ function annotation(record: unknown, key: string): string {
 
 /** The `holdfast audit list` table; checkpoints are left out; `wide` adds stage, source and audit id and keeps reasons whole. */
 export function auditTable(records: readonly unknown[], wide: boolean): string {
-  const headers = ["TIME", "USER", "VERB", "RESOURCE", "OBJECT", "CODE", "DECISION", "REASON", ...(wide ? ["STAGE", "SOURCE", "AUDIT-ID"] : [])];
+  // Records read across nodes carry the node they came from (holdfast audit list --all-nodes).
+  const byNode = records.some((record) => text(record, "node") !== "");
+  const headers = [...(byNode ? ["NODE"] : []), "TIME", "USER", "VERB", "RESOURCE", "OBJECT", "CODE", "DECISION", "REASON", ...(wide ? ["STAGE", "SOURCE", "AUDIT-ID"] : [])];
   const rows = records
     .filter((record) => text(record, "type") !== "checkpoint")
     .map((record) => {
       const { decision, reason } = auditDecision(record);
       return [
+        ...(byNode ? [text(record, "node", "-")] : []),
         auditTime(record),
         text(record, "user.username", "-"),
         text(record, "verb", "-"),

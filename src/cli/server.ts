@@ -14,7 +14,8 @@ import { sleep } from "./sleep.ts";
 export const SERVER_HELP = `Run the Holdfast control plane (API server, controllers, database supervisor).
 
 Usage:
-  holdfast server [--home DIR] [--listen HOST:PORT] [--allow-remote] [--log-level LEVEL]   run in the foreground
+  holdfast server [--home DIR] [--listen HOST:PORT] [--allow-remote] [--log-level LEVEL]
+                  [--node-name NAME] [--advertise ADDRESS]                 run in the foreground
   holdfast server --detach [same flags]                                    run in the background
   holdfast server stop [--home DIR]                                        stop a background server
   holdfast server status [--home DIR]                                      exit 0 when running, 1 when not
@@ -33,6 +34,10 @@ Options:
       --listen HOST:PORT  Address to serve on (default: ${DEFAULT_API_HOST}:${DEFAULT_API_PORT})
       --allow-remote      Allow a --listen address other than loopback (read docs/security.md first)
       --log-level LEVEL   trace, debug, info (default), warn, error
+      --node-name NAME    This machine's node (default: the name init recorded, else the host name);
+                          its node agent runs the instances bound to it (holdfast get nodes)
+      --advertise ADDRESS The address other nodes and clients reach this one at (default: the one
+                          init recorded, else the --listen host)
   -d, --detach            Start in the background, logging to <home>/logs/server.log
 `;
 
@@ -91,7 +96,8 @@ async function runForeground(ctx: CliContext, values: FlagValues): Promise<numbe
   // Loaded on demand: other commands should not pay for starting the store and controllers' modules.
   const { runServer } = await import("../app/index.ts");
   const allowRemote = boolFlag(values, "allow-remote");
-  const server = await runServer({ home, host, port, allowRemote, ...(logLevel === undefined ? {} : { logLevel }) });
+  const node = nodeFlags(values);
+  const server = await runServer({ home, host, port, allowRemote, ...node, ...(logLevel === undefined ? {} : { logLevel }) });
   ctx.io.out(`holdfast server listening at ${server.url} (home ${home}); Ctrl-C to stop\n`);
   const signal = await waitForSignal();
   ctx.io.err(`received ${signal}, stopping; databases keep running\n`);
@@ -107,6 +113,9 @@ export function detachedArgs(script: string, home: string, values: FlagValues): 
   if (listen !== undefined) args.push("--listen", listen);
   if (logLevel !== undefined) args.push("--log-level", logLevel);
   if (boolFlag(values, "allow-remote")) args.push("--allow-remote");
+  const { nodeName, advertise } = nodeFlags(values);
+  if (nodeName !== undefined) args.push("--node-name", nodeName);
+  if (advertise !== undefined) args.push("--advertise", advertise);
   return args;
 }
 
@@ -205,7 +214,21 @@ async function runStatus(ctx: CliContext, values: FlagValues): Promise<number> {
   return 0;
 }
 
-const SERVER_FLAGS = { listen: { type: "string" }, "log-level": { type: "string" }, detach: { type: "boolean", short: "d" }, "allow-remote": { type: "boolean" } } as const;
+const SERVER_FLAGS = {
+  listen: { type: "string" },
+  "log-level": { type: "string" },
+  detach: { type: "boolean", short: "d" },
+  "allow-remote": { type: "boolean" },
+  "node-name": { type: "string" },
+  advertise: { type: "string" },
+} as const;
+
+/** `--node-name` and `--advertise`, when given (runServer checks them and fills in the defaults). */
+function nodeFlags(values: FlagValues): { nodeName?: string; advertise?: string } {
+  const nodeName = stringFlag(values, "node-name");
+  const advertise = stringFlag(values, "advertise");
+  return { ...(nodeName === undefined ? {} : { nodeName }), ...(advertise === undefined ? {} : { advertise }) };
+}
 
 /** Run `holdfast server [stop|status]`. */
 export async function runServerCommand(ctx: CliContext, argv: readonly string[]): Promise<number> {

@@ -1,6 +1,7 @@
 /** The columns `holdfast get` shows for each kind, like kubectl's printers. */
 import type { KindInfo, Resource } from "../api/index.ts";
 import { list, record, text } from "./fields.ts";
+import { nodeColumns, type NodeTableContext } from "./node-views.ts";
 import { formatAge } from "./output.ts";
 
 /** Headers and how to fill one row. */
@@ -100,9 +101,13 @@ const BY_KIND: Record<string, Columns> = {
   BackupRepo: BACKUP_REPO,
 };
 
+/** What some tables show besides their objects (Node: the controllers' leader). */
+export type TableContext = NodeTableContext;
+
 /** The table for a kind; `wide` adds columns, `allNamespaces` leads with NAMESPACE. */
-export function tableFor(info: KindInfo, wide: boolean, allNamespaces: boolean): TableSpec {
-  let columns = [...(BY_KIND[info.kind] ?? GENERIC), ...(wide ? (WIDE[info.kind] ?? []) : [])];
+export function tableFor(info: KindInfo, wide: boolean, allNamespaces: boolean, context: TableContext = {}): TableSpec {
+  const base = info.kind === "Node" ? nodeColumns(context) : (BY_KIND[info.kind] ?? GENERIC);
+  let columns = [...base, ...(wide ? (WIDE[info.kind] ?? []) : [])];
   if (allNamespaces && info.namespaced) columns = [["NAMESPACE", (o) => o.metadata.namespace ?? ""], ...columns];
   return {
     headers: columns.map(([header]) => header),

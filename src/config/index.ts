@@ -61,6 +61,10 @@ export interface HomePaths {
   backupsDir: string;
   /** Temporary files of running backups (credentials for the tools); owned by the service user, emptied at start. */
   backupScratchDir: string;
+  /** Which store this node uses (absent: the embedded one), its node name and advertised address. Mode 0600. */
+  controlPlaneConfig: string;
+  /** The etcd client's TLS material (CA, client certificate, client key), copied in by init or a join. */
+  etcdTls: { directory: string; caCertificate: string; clientCertificate: string; clientKey: string };
 }
 
 export function homePaths(home: string): HomePaths {
@@ -89,5 +93,12 @@ export function homePaths(home: string): HomePaths {
     cliConfig: join(home, "config.json"),
     backupsDir: join(home, "backups"),
     backupScratchDir: join(home, "run", "backup"),
+    controlPlaneConfig: join(home, "control-plane.json"),
+    etcdTls: {
+      directory: join(home, "etcd"),
+      caCertificate: join(home, "etcd", "ca.crt"),
+      clientCertificate: join(home, "etcd", "client.crt"),
+      clientKey: join(home, "etcd", "client.key"),
+    },
   };
 }

@@ -4,6 +4,7 @@
  * is src/backup.
  */
 export { backupIdOf } from "./backup-id.ts";
+export { backupCredentials } from "./backup-credentials.ts";
 export { desiredBackupPolicy, type PolicyComponent } from "./backup-policy-plan.ts";
 export { DEFAULT_BACKUP_REPO, defaultBackupRepo, ensureDefaultBackupRepo } from "./default-repo.ts";
 export { getBackup, openCompletedBackup, repositoryOf, type BackupAccess } from "./open-completed.ts";
@@ -13,5 +14,5 @@ export { RestoreMeter, type RestoreProgressReport } from "./restore-meter.ts";
 export { bytesPerSecond, describeTransfer, formatByteCount, formatSeconds, percentDone, secondsLeft, type TransferFigures } from "./transfer-estimate.ts";
 export { selectableLabels, selectorMatches, selectTargetInstance } from "./target.ts";
 export { verifyBackupObject } from "./verify.ts";
-export { basesFor, continuousMethodsOf, coveredRange, isContinuousBackup, planPointInTime, type ContinuousMethods, type CoveredRange, type PointInTimePlan } from "./pitr-plan.ts";
+export { basesFor, continuousMethodsOf, coveredRange, isArchiving, isContinuousBackup, planPointInTime, type ContinuousMethods, type CoveredRange, type PointInTimePlan } from "./pitr-plan.ts";
 export { archiveLogFile, archivedLogFileInfo, deleteArchivedLogFile, deleteLogArchive, listArchivedLogFiles, logArchivePrefix, type LogArchive } from "./wal-archive-store.ts";

@@ -50,6 +50,17 @@ export function isContinuousBackup(backup: Backup, methods: ContinuousMethods): 
   return methods.has(backup.spec.backupMethod);
 }
 
+/**
+ * Is continuous backup `backup` archiving, or about to: handed to a node agent (status.source), New or Running, not
+ * being deleted, and not refused by that agent (status.run). The controller's one-at-a-time rule and the agents' hand-over
+ * both go by it.
+ */
+export function isArchiving(backup: Backup): boolean {
+  const phase = backup.status?.phase ?? "New";
+  const run = backup.status?.run?.state;
+  return backup.metadata.deletionTimestamp === undefined && backup.status?.source !== undefined && (phase === "New" || phase === "Running") && (run === undefined || run === "Running");
+}
+
 /** Completed full backups `archive`'s log can be replayed onto, oldest end first. */
 export function basesFor(archive: Backup, backups: readonly Backup[], methods: ContinuousMethods): Backup[] {
   const baseMethods = methods.get(archive.spec.backupMethod) ?? [];

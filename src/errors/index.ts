@@ -119,6 +119,12 @@ export class UnavailableError extends HoldfastError {
   readonly httpStatus = 503;
 }
 
+/**
+ * A write made under a lease (`Store.fenced`) that this acquisition no longer holds: another node leads now, and
+ * nothing was written. HTTP 503: the request may go to the current leader.
+ */
+export class LostLeaseError extends UnavailableError {}
+
 /** Stored data is corrupt: a file of the home (the store, the authentication database) or one object in it. HTTP 500. */
 export class DamagedDataError extends HoldfastError {
   readonly code = "DAMAGED_DATA";

@@ -15,6 +15,7 @@ import { apiGroup, apiGroupList, apiResourceList, apiVersions, OPENAPI_V2_MEDIA_
 import type { Endpoint, Reply } from "./endpoint.ts";
 import type { EngineLookup } from "./engine-lookup.ts";
 import { MethodNotAllowedError } from "./http-errors.ts";
+import { joinTokensEndpoint, publicNodeJoinEndpoint, type NodeJoinApi } from "./node-join-api.ts";
 import { errorReply, handleRequest, type PipelineContext } from "./pipeline.ts";
 import { checkNoDryRun, checkQuery, operationOf } from "./query-params.ts";
 import { isDryRun, serveResource } from "./resource-handlers.ts";
@@ -45,6 +46,8 @@ export interface ApiServerOptions {
   admitters?: AdmitterRegistry;
   /** Backup verification (absent: the verify endpoint is not served). */
   dataProtection?: DataProtectionApi;
+  /** Joining control-plane nodes (absent: the join endpoints refuse, as on the embedded store). */
+  nodeJoin?: NodeJoinApi;
   /** Milliseconds a client has to send its headers, TLS handshake included (default 15 s). */
   headersTimeoutMs?: number;
   /** Milliseconds a client has to send a whole request (default 30 s). */
@@ -69,7 +72,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     logger: options.logger,
     watches,
     resolve: (method, url, target) => resolveEndpoint({ options, admission, registry, services }, method, url, target),
-    resolvePublic: (_method, url) => publicSecurityEndpoint(services, url.pathname),
+    resolvePublic: (_method, url) => publicSecurityEndpoint(services, url.pathname) ?? publicNodeJoinEndpoint(options.nodeJoin, url.pathname),
   };
   const server = createServer(
     transportOptions({ tls: options.tls, headersTimeoutMs: options.headersTimeoutMs, requestTimeoutMs: options.requestTimeoutMs }),
@@ -125,7 +128,7 @@ function resolveEndpoint(served: Served, method: string, url: URL, target: strin
   assertPlainRequestTarget(target);
   const segments = pathSegments(url.pathname);
   const security = securityEndpoint(served.services, method, segments);
-  const action = security ?? dataProtectionEndpoint(served.options.dataProtection, method, segments);
+  const action = security ?? dataProtectionEndpoint(served.options.dataProtection, method, segments) ?? joinTokensEndpoint(served.options.nodeJoin, method, segments);
   if (action) {
     // These endpoints act at once (a token is minted, a backup read): a dry run they cannot honour is refused.
     checkNoDryRun(url.searchParams);

@@ -5,7 +5,7 @@ import { kindsOf, servedGroups } from "./route.ts";
 const READ_VERBS = ["get", "list", "watch"];
 const WRITE_VERBS = ["create", "update", "patch", "delete"];
 // Kinds whose status is a subresource that controllers write.
-const WITH_STATUS = new Set(["Namespace", "Cluster", "OpsRequest", "Instance"]);
+const WITH_STATUS = new Set(["Namespace", "Cluster", "OpsRequest", "Instance", "Node"]);
 
 /** One entry of APIResourceList.resources. */
 export interface ApiResource {

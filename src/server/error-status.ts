@@ -34,7 +34,8 @@ export function errorToStatus(error: unknown, logger: Logger): ErrorResponse {
   };
 }
 
-function statusBody(error: HoldfastError): StatusBody {
+/** The `Status` body of a Holdfast error (as a watch's ERROR event carries it). */
+export function statusBody(error: HoldfastError): StatusBody {
   const body: StatusBody = {
     kind: "Status",
     apiVersion: "v1",

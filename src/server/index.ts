@@ -1,6 +1,7 @@
 /** The HTTP API server and admission of resources. */
 export { createApiServer, type ApiServer, type ApiServerOptions } from "./api-server.ts";
 export type { DataProtectionApi } from "./data-protection-api.ts";
+export { NODE_JOIN_API, nodeJoinRequestSchema, type NodeJoinApi, type NodeJoinRequest } from "./node-join-api.ts";
 export type { EngineLookup } from "./engine-lookup.ts";
 export { errorToStatus, type ErrorResponse } from "./error-status.ts";
 export { MethodNotAllowedError, RequestEntityTooLargeError, UnsupportedMediaTypeError } from "./http-errors.ts";
@@ -18,4 +19,4 @@ export {
   type KindAdmitter,
 } from "./admission/index.ts";
 export type { Access } from "./access/index.ts";
-export { LOGIN_PATH, type KeyOperations } from "./security-api/index.ts";
+export { auditEventsLimit, auditEventsQuery, LOGIN_PATH, type KeyOperations } from "./security-api/index.ts";

@@ -3,6 +3,8 @@ import type { ServerResponse } from "node:http";
 import type { ListOptions, Store, Watch, WatchEvent } from "../store/index.ts";
 import { matchesFieldSelector, type FieldSelector } from "./field-selector.ts";
 import { COMMON_HEADERS } from "./respond.ts";
+import { statusBody } from "./error-status.ts";
+import { asHoldfastError } from "../errors/index.ts";
 
 /** A watch the server can end when it shuts down. */
 export interface OpenWatch {
@@ -39,7 +41,12 @@ export async function startWatch(store: Store, watch: WatchRequest, response: Se
     else queue.push(event);
   };
   const resumeFrom = initial?.resourceVersion ?? watch.resourceVersion;
-  const handle: Watch = store.watch({ ...filter, kind: watch.kind, ...(resumeFrom === undefined ? {} : { resourceVersion: resumeFrom }) }, write);
+  // A watch the store ends by itself (410 Gone after a compaction) ends the stream with an ERROR event, as Kubernetes'.
+  const failed = (error: Error): void => {
+    if (!response.writableEnded) response.write(`${JSON.stringify({ type: "ERROR", object: statusBody(asHoldfastError(error)) })}\n`);
+    end();
+  };
+  const handle: Watch = store.watch({ ...filter, kind: watch.kind, ...(resumeFrom === undefined ? {} : { resourceVersion: resumeFrom }) }, write, failed);
   response.writeHead(200, { ...COMMON_HEADERS, "Transfer-Encoding": "chunked" });
   response.flushHeaders();
   ready = true;

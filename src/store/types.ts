@@ -1,5 +1,6 @@
 /** The Store: Kubernetes object semantics over some backend (embedded sqlite now, the Kubernetes API later). */
 import type { ObjectRef, Resource } from "../api/index.ts";
+import type { HeldLease, Leases } from "./leases.ts";
 
 /** Filters for list and watch. */
 export interface ListOptions {
@@ -70,13 +71,27 @@ export interface Watch {
  * - resourceVersion is one monotonic counter across all kinds.
  */
 export interface Store {
+  /** Leadership leases, visible as `coordination.k8s.io/v1` Lease objects in namespace `holdfast-system`. */
+  readonly leases: Leases;
+  /**
+   * A view of this store whose writes (create, update, updateStatus, delete, and the cascades they start) succeed only
+   * while `lease` is still held by that acquisition, checked atomically with each write; otherwise they throw
+   * LostLeaseError and write nothing. Reads and watches are the store's own. Closing a view closes nothing.
+   */
+  fenced(lease: HeldLease): Store;
   get<T extends Resource = Resource>(ref: ObjectRef): Promise<T | undefined>;
   list<T extends Resource = Resource>(kind: string, options?: ListOptions): Promise<ListResult<T>>;
   create<T extends Resource>(object: T, options?: WriteOptions): Promise<T>;
   update<T extends Resource>(object: T, options?: WriteOptions): Promise<T>;
   updateStatus<T extends Resource>(object: T, options?: WriteOptions): Promise<T>;
   delete<T extends Resource = Resource>(ref: ObjectRef, options?: DeleteOptions): Promise<T | undefined>;
-  watch(options: WatchOptions, onEvent: (event: WatchEvent) => void): Watch;
+  /**
+   * Deliver changes to `onEvent`, asynchronously and in resourceVersion order. A resourceVersion that is already
+   * compacted makes `watch` throw GoneError when the store can tell at once (the embedded store always can); otherwise
+   * (etcd, or a compaction while the watch runs) the watch ends and `onError` gets the GoneError after the events
+   * delivered so far: the watcher lists again and watches from the list's resourceVersion.
+   */
+  watch(options: WatchOptions, onEvent: (event: WatchEvent) => void, onError?: (error: Error) => void): Watch;
   /**
    * Drop the change history up to and including the newest change whose stored form is stale, so no stale form is
    * left in it; watches from an older resourceVersion then get GoneError and list again. Current objects are kept.

@@ -272,7 +272,7 @@ describe("the control plane killed mid-backup", () => {
       return now.status?.phase === "Running" ? undefined : now;
     }, 60_000);
     assert.equal(settled.status?.phase, "Failed", `a backup cut short must not be Completed: ${JSON.stringify(settled.status)}`);
-    assert.match(settled.status.failureReason ?? "", /control plane stopped while this backup was running/);
+    assert.match(settled.status.failureReason ?? "", /node agent on node \S+ stopped while this backup was running/);
     assert.deepEqual(await filesUnder(join(server.home, "backups", "data", id)), []);
   });
 

@@ -33,10 +33,24 @@ export interface InitOutput {
   caFile: string;
 }
 
+/** How a test server's home is made and its process started (defaults: embedded store, 127.0.0.1). */
+export interface TestServerOptions {
+  beforeStart?: (home: string) => Promise<void>;
+  /** Extra `holdfast init` flags, e.g. `--store etcd://...` for the first node of a cluster on etcd. */
+  initArgs?: string[];
+  /** The loopback address the server listens on (port 0: the kernel picks). */
+  listenHost?: string;
+  /** Extra `holdfast server` flags, e.g. `--node-name`. */
+  serverArgs?: string[];
+}
+
 /** A control plane under test. */
 export class TestServer {
   readonly home: string;
   url = "";
+  /** A session token made elsewhere (another node of the same cluster); when set, the CLI and fetch use it. */
+  session: string | undefined;
+  readonly #options: TestServerOptions;
   /** Where the server's output goes (JSON lines at level info). */
   get serverLog(): string {
     return join(this.home, "server-output.log");
@@ -44,20 +58,24 @@ export class TestServer {
 
   /** The first administrator, as init showed it. */
   admin: InitOutput | undefined;
+  /** More `holdfast server` flags (e.g. `--node-name`), used by every start of the process. */
+  serverArgs: string[] = [];
   #child: ChildProcess | undefined;
   #agent: Agent | undefined;
 
-  private constructor(home: string) {
+  private constructor(home: string, options: TestServerOptions = {}) {
     this.home = home;
+    this.#options = options;
+    this.serverArgs = options.serverArgs ?? [];
   }
 
   /**
    * Make a temporary home (under /tmp, which the service user can traverse), initialise it, start a server
    * on it and log the CLI in as the administrator (password + TOTP code computed from the secret init showed).
    */
-  static async start(options: { beforeStart?: (home: string) => Promise<void> } = {}): Promise<TestServer> {
+  static async start(options: TestServerOptions = {}): Promise<TestServer> {
     const home = await mkdtemp(join(tmpdir(), "holdfast-e2e-"));
-    const server = new TestServer(home);
+    const server = new TestServer(home, options);
     await server.init();
     await options.beforeStart?.(home);
     await server.startProcess();
@@ -65,9 +83,25 @@ export class TestServer {
     return server;
   }
 
+  /**
+   * Another control-plane node of a cluster on etcd: `holdfast init --join` with `joinArgs` (the command
+   * `holdfast node join-command` printed, without `holdfast init`, plus --node-name/--advertise); start its server
+   * with `startProcess()`. It signs nobody in: set `session` to a session made on another node.
+   */
+  static async join(joinArgs: string[], options: TestServerOptions = {}): Promise<TestServer> {
+    const home = await mkdtemp(join(tmpdir(), "holdfast-e2e-"));
+    const server = new TestServer(home, options);
+    const result = await run(HOLDFAST, ["init", ...joinArgs, "--home", home, "-o", "json"], { env: { ...process.env, HOLDFAST_HOME: home } });
+    if (result.code !== 0) {
+      await rm(home, { recursive: true, force: true });
+      throw new Error(`holdfast init --join exited ${result.code}\n${result.stdout}\n${result.stderr}`);
+    }
+    return server;
+  }
+
   /** `holdfast init -o json` on this home. */
   async init(): Promise<InitOutput> {
-    const result = await run(HOLDFAST, ["init", "--home", this.home, "-o", "json"], { env: { ...process.env, HOLDFAST_HOME: this.home } });
+    const result = await run(HOLDFAST, ["init", "--home", this.home, "-o", "json", ...(this.#options.initArgs ?? [])], { env: { ...process.env, HOLDFAST_HOME: this.home } });
     if (result.code !== 0) throw new Error(`holdfast init exited ${result.code}\n${result.stdout}\n${result.stderr}`);
     this.admin = JSON.parse(result.stdout) as InitOutput;
     return this.admin;
@@ -99,7 +133,8 @@ export class TestServer {
   async startProcess(): Promise<void> {
     await rm(join(this.home, "server.json"), { force: true });
     const log = openSync(this.serverLog, "a", 0o600);
-    const child = spawn(HOLDFAST, ["server", "--home", this.home, "--listen", "127.0.0.1:0", "--log-level", "info"], {
+    const listen = `${this.#options.listenHost ?? "127.0.0.1"}:0`;
+    const child = spawn(HOLDFAST, ["server", "--home", this.home, "--listen", listen, "--log-level", "info", ...this.serverArgs], {
       stdio: ["ignore", log, log],
       env: { ...process.env, HOLDFAST_HOME: this.home },
     });
@@ -130,9 +165,15 @@ export class TestServer {
     await exited;
   }
 
+  /** The pid of the server process, while it runs. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
   /** Run the CLI against this server. */
   cli(args: string[], input?: string): Promise<CliResult> {
-    return run(HOLDFAST, args, { env: { ...process.env, HOLDFAST_HOME: this.home, HOLDFAST_SERVER: this.url }, ...(input === undefined ? {} : { input }) });
+    const session = this.session === undefined ? {} : { HOLDFAST_TOKEN: this.session };
+    return run(HOLDFAST, args, { env: { ...process.env, HOLDFAST_HOME: this.home, HOLDFAST_SERVER: this.url, ...session }, ...(input === undefined ? {} : { input }) });
   }
 
   /** Run the CLI and fail the test with its output unless it exits 0. */
@@ -144,6 +185,7 @@ export class TestServer {
 
   /** The CLI's session token (from <home>/config.json). */
   async token(): Promise<string> {
+    if (this.session !== undefined) return this.session;
     const config = JSON.parse(await readFile(join(this.home, "config.json"), "utf8")) as { token?: string };
     if (config.token === undefined) throw new Error("the CLI is not logged in");
     return config.token;

@@ -128,3 +128,23 @@ async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> 
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+describe("EtcdClient over TLS with a client certificate", { skip }, () => {
+  it("speaks https to members that require a client certificate, and is refused without one", async () => {
+    const etcd = await startEtcd({ tls: true });
+    const tls = etcd.tls!;
+    const client = new EtcdClient({ endpoints: etcd.endpoints, ca: tls.ca, cert: tls.cert, key: tls.key });
+    const anonymous = new EtcdClient({ endpoints: etcd.endpoints, ca: tls.ca, requestTimeoutMs: 2000 });
+    const plain = new EtcdClient({ endpoints: etcd.endpoints, requestTimeoutMs: 2000 });
+    try {
+      await client.put("/tls/k", "v");
+      assert.equal((await client.range({ key: "/tls/k" })).kvs[0]?.value, "v");
+      await assert.rejects(anonymous.range({ key: "/tls/k" }), UnavailableError);
+      await assert.rejects(plain.range({ key: "/tls/k" }), UnavailableError);
+      assert.throws(() => new EtcdClient({ endpoints: etcd.endpoints, ca: tls.ca, cert: tls.cert }), /both the certificate and its key/);
+    } finally {
+      await Promise.all([client.close(), anonymous.close(), plain.close()]);
+      await etcd.destroy();
+    }
+  });
+});

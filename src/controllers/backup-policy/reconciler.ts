@@ -1,5 +1,5 @@
 /** Creates the BackupPolicy of every cluster component whose engine can back up, as KubeBlocks does; owned by the cluster. */
-import { accountSecretName, engineNameFor, type BackupPolicy, type Cluster } from "../../api/index.ts";
+import { accountSecretName, componentTopology, engineNameFor, type BackupPolicy, type Cluster } from "../../api/index.ts";
 import { desiredBackupPolicy } from "../../dataprotection/index.ts";
 import { AlreadyExistsError } from "../../errors/index.ts";
 import type { Engine } from "../../engines/index.ts";
@@ -47,8 +47,7 @@ export class BackupPolicyReconciler implements Reconciler {
 
 /** Is `component` an arbiter (Redis Sentinel) in the cluster's topology? It holds no data to back up. */
 function isArbiter(engine: Engine, cluster: Cluster, component: string): boolean {
-  const topology = engine.definition.topologies.find((t) => (cluster.spec.topology === undefined ? t.default : t.name === cluster.spec.topology));
-  return topology?.components.find((c) => c.name === component)?.arbiterOf !== undefined;
+  return componentTopology(cluster, engine, component)?.arbiterOf !== undefined;
 }
 
 /** One policy per component whose engine has backup methods (pure). */

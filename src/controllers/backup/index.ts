@@ -1,5 +1,7 @@
-/** The backup controller: Backup objects taken by engine backup methods into encrypted, verifiable repositories. */
+/**
+ * The backup controller: Backup objects checked, handed to the node agent of the target instance's node, and
+ * followed to Completed or Failed; retention and deletion of their repository data.
+ */
 export { BackupReconciler, type BackupReconcilerOptions } from "./reconciler.ts";
-export { BackupJob, type BackupJobOutcome, type BackupJobSpec } from "./job.ts";
-export { chooseTarget, completedStatus, failedStatus, isExpired, progressOf, type BackupTargetChoice } from "./plan.ts";
-export { ARCHIVE_PASS_MS, BACKUP_TYPE_LABEL, WalArchiver, type WalArchiverOptions } from "./wal-archiver.ts";
+export { chooseTarget, completedStatus, failedStatus, isExpired, type BackupTargetChoice } from "./plan.ts";
+export { ARCHIVE_PASS_MS, BACKUP_TYPE_LABEL } from "./continuous-backups.ts";

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Backup, BackupPolicy, Instance } from "../../api/index.ts";
-import { chooseTarget, completedStatus, failedStatus, isExpired, progressOf } from "./plan.ts";
+import { chooseTarget, completedStatus, failedStatus, isExpired } from "./plan.ts";
 
 const POLICY: BackupPolicy = {
   apiVersion: "dataprotection.kubeblocks.io/v1alpha1",
@@ -60,19 +60,5 @@ describe("status of a finished backup", () => {
     const expiring = backup("pg-basebackup", {}, { phase: "Completed", expiration: "2025-01-02T00:00:00.000Z" });
     assert.equal(isExpired(expiring, Date.parse("2025-01-01T23:59:59Z")), false);
     assert.equal(isExpired(expiring, Date.parse("2025-01-02T00:00:00Z")), true);
-  });
-
-  it("progress shows bytes done and the rate", () => {
-    const progress = progressOf({ plaintextBytes: 10, storedBytes: 4, chunks: 1, elapsedMs: 1000, plaintextBytesPerSecond: 10.4, stream: "base.tar" }, "t");
-    assert.deepEqual(progress, { bytesDone: 10, storedBytes: 4, bytesPerSecond: 10, updatedAt: "t" });
-  });
-
-  it("with the method's size estimate, progress shows the time left, and none once past the estimate or done", () => {
-    const run = { plaintextBytes: 40, storedBytes: 20, chunks: 4, elapsedMs: 4000, plaintextBytesPerSecond: 10, stream: "base.tar" };
-    assert.deepEqual(progressOf(run, "t", 100), { bytesDone: 40, storedBytes: 20, bytesPerSecond: 10, estimatedTotalBytes: 100, etaSeconds: 6, updatedAt: "t" });
-    assert.equal(progressOf({ ...run, plaintextBytes: 120 }, "t", 100).etaSeconds, undefined);
-    const running = backup("pg-basebackup", {}, { phase: "Running", startTimestamp: started, progress: progressOf(run, "t", 100) });
-    const done = completedStatus(running, summary, "2025-01-01T00:00:10.000Z").progress;
-    assert.deepEqual([done?.bytesDone, done?.estimatedTotalBytes, done?.etaSeconds], [1000, 100, undefined]);
   });
 });

@@ -1,7 +1,7 @@
 /** The backup controller's decisions, without I/O: what to back up, and the status a finished backup reports. */
 import { expirationOf, formatGoDuration, targetOf, type Backup, type BackupPolicy, type BackupStatus, type Instance } from "../../api/index.ts";
-import type { BackupSummary, TransferProgress } from "../../backup/index.ts";
-import { secondsLeft, selectTargetInstance } from "../../dataprotection/index.ts";
+import type { BackupSummary } from "../../backup/index.ts";
+import { selectTargetInstance } from "../../dataprotection/index.ts";
 import { expirationFor } from "./retention.ts";
 
 /** Labels naming a cluster and component in a policy's pod selector. */
@@ -38,20 +38,6 @@ function size(bytes: number): string {
   return String(bytes);
 }
 
-/** The progress a running backup shows; with the method's estimate of its size, the time left too. */
-export function progressOf(progress: TransferProgress, now: string, estimatedTotalBytes?: number): NonNullable<BackupStatus["progress"]> {
-  const figures = { bytesDone: progress.plaintextBytes, totalBytes: estimatedTotalBytes, bytesPerSecond: Math.round(progress.plaintextBytesPerSecond) };
-  const etaSeconds = secondsLeft(figures, progress.elapsedMs);
-  return {
-    bytesDone: figures.bytesDone,
-    storedBytes: progress.storedBytes,
-    bytesPerSecond: figures.bytesPerSecond,
-    ...(estimatedTotalBytes === undefined ? {} : { estimatedTotalBytes }),
-    ...(etaSeconds === undefined ? {} : { etaSeconds }),
-    updatedAt: now,
-  };
-}
-
 /** The status of a backup whose data is committed. */
 export function completedStatus(backup: Backup, summary: Pick<BackupSummary, "manifestSha256" | "plaintextBytes" | "storedBytes" | "completedAt">, now: string): BackupStatus {
   const { failureReason: _previousFailure, ...status } = backup.status ?? {};
@@ -67,14 +53,7 @@ export function completedStatus(backup: Backup, summary: Pick<BackupSummary, "ma
     manifestSha256: summary.manifestSha256,
     timeRange: { start, end: summary.completedAt },
     ...(expiration === undefined ? {} : { expiration }),
-    ...(status.progress === undefined ? {} : { progress: finalProgress(status.progress, summary, now) }),
   };
-}
-
-/** The progress of a finished backup: its totals, and no time left. */
-function finalProgress(progress: NonNullable<BackupStatus["progress"]>, summary: Pick<BackupSummary, "plaintextBytes" | "storedBytes">, now: string): NonNullable<BackupStatus["progress"]> {
-  const { etaSeconds: _left, ...rest } = progress;
-  return { ...rest, bytesDone: summary.plaintextBytes, storedBytes: summary.storedBytes, updatedAt: now };
 }
 
 /** The status of a backup that failed. */

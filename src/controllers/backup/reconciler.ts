@@ -1,24 +1,21 @@
 /**
- * The backup controller: a Backup is a state machine in status (New → Running → Completed or Failed) whose data
- * is written by a background job. A Backup found Running with no job in this process (the control plane was
- * killed mid-backup) is settled from the repository: complete only if its manifest was committed, otherwise
- * failed with its partial data deleted. Never is a backup Completed without a whole, committed manifest.
+ * The backup controller: a Backup is a state machine in status (New → Running → Completed or Failed). The controller
+ * validates it, picks the target instance and records that decision (status.source, phase Running); the node agent of
+ * the node that instance is bound to takes the backup and reports in status.run (src/agent/backup-runner.ts). The
+ * controller turns that report into the phase, and keeps retention and deletion of the repository data. It never runs
+ * an engine command or touches an instance's files. Never is a backup Completed without a whole, committed manifest:
+ * the agent reports Succeeded only with one (see docs/adr/0022-backups-through-the-node-agent.md).
  */
-import { chmod, mkdir, rm } from "node:fs/promises";
-import { dirname } from "node:path";
-import { BACKUP_FINALIZER, now, type Backup, type BackupStatus } from "../../api/index.ts";
-import { deleteBackup, openBackup, BackupIntegrityError } from "../../backup/index.ts";
-import { backupIdOf, findBackupRepo, openRepository, repositoryOf } from "../../dataprotection/index.ts";
+import { BACKUP_FINALIZER, now, type Backup, type BackupRun, type BackupStatus, type Instance } from "../../api/index.ts";
+import { deleteBackup } from "../../backup/index.ts";
+import { backupIdOf, findBackupRepo, openRepository } from "../../dataprotection/index.ts";
 import { NotFoundError, errorMessage } from "../../errors/index.ts";
 import { splitKey, withFinalizer, withoutFinalizer, type EventRecorder, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
-import { BackupJob } from "./job.ts";
-import { completedStatus, failedStatus, progressOf } from "./plan.ts";
+import { completedStatus, failedStatus } from "./plan.ts";
 import { expirationFor, retentionAction } from "./retention.ts";
-import { BackupRefused, resolveBackup, startedMetadata, type ResolveDeps } from "./resolve.ts";
-import { WalArchiver } from "./wal-archiver.ts";
+import { resolveBackup, startedMetadata, type ResolveDeps } from "./resolve.ts";
+import { ContinuousBackups } from "./continuous-backups.ts";
 
-/** How often a running backup's progress is written to its status. */
-const PROGRESS_MS = 1000;
 /** Look at finished backups at least this often, for their expiration. */
 const RETENTION_CHECK_MS = 3_600_000;
 
@@ -28,36 +25,24 @@ export interface BackupReconcilerOptions extends ResolveDeps {
 
 export class BackupReconciler implements Reconciler {
   readonly #o: BackupReconcilerOptions;
-  /** Jobs of this process, by Backup uid. */
-  readonly #jobs = new Map<string, BackupJob>();
-  readonly #finished: ((key: string) => void)[] = [];
-  /** Continuous backups (archive-wal) are the WAL archiver's: they stay Running while the log is archived. */
-  readonly #archiver: WalArchiver;
-  /** Staging files older than this were left by writers of an earlier control plane. */
-  readonly #startedAt = new Date();
-  /** The scratch directory, emptied once per control-plane start before the first job uses it. */
-  #scratch: Promise<void> | undefined;
+  /** Continuous backups (archive-wal): they stay Running while the log is archived. */
+  readonly #continuous: ContinuousBackups;
 
   constructor(options: BackupReconcilerOptions) {
     this.#o = options;
-    this.#archiver = new WalArchiver(options);
-  }
-
-  /** Be told when a job ends, to reconcile its Backup at once. */
-  onJobFinished(listener: (key: string) => void): void {
-    this.#finished.push(listener);
+    this.#continuous = new ContinuousBackups(options);
   }
 
   async reconcile(key: string): Promise<ReconcileResult | undefined> {
     const { namespace = "default", name } = splitKey(key);
     const found = await this.#o.store.get<Backup>({ kind: "Backup", namespace, name });
     if (found === undefined) return undefined;
-    if (this.#archiver.handles(found)) return this.#archiver.reconcile(found);
+    if (this.#continuous.handles(found)) return this.#continuous.reconcile(found);
     if (found.metadata.deletionTimestamp !== undefined) return this.#finalize(found);
     const backup = await withFinalizer(this.#o.store, found, BACKUP_FINALIZER);
     switch (backup.status?.phase ?? "New") {
       case "New":
-        return this.#begin(key, backup);
+        return this.#begin(backup);
       case "Running":
       case "InProgress":
         return this.#follow(backup);
@@ -69,65 +54,50 @@ export class BackupReconciler implements Reconciler {
     }
   }
 
-  async #begin(key: string, backup: Backup): Promise<ReconcileResult | undefined> {
-    let resolved;
-    try {
-      resolved = await resolveBackup(this.#o, backup);
-    } catch (error) {
-      if (error instanceof BackupRefused) return this.#fail(backup, error.message);
-      throw error;
-    }
-    await this.#scratchReady();
-    await resolved.job.host.mkdir(resolved.job.scratchDirectory);
+  /** Check the backup can be taken and record the decision: from here on the target's node agent takes it. */
+  async #begin(backup: Backup): Promise<ReconcileResult | undefined> {
+    const resolved = await resolveBackup(this.#o, backup);
+    if ("refused" in resolved) return this.#fail(backup, resolved.refused);
     let live = await this.#o.store.update<Backup>({ ...backup, metadata: startedMetadata(backup, resolved) });
-    // Running is recorded before a byte is written: a crash from here on is found and settled at the next start.
     // The expiration is known from the start (start + retentionPeriod), as in KubeBlocks; it is acted on once finished.
     const startTimestamp = now();
+    const instance = resolved.target.instance;
     live = await this.#setStatus(live, {
       phase: "Running",
       startTimestamp,
       ...expirationFor(backup, startTimestamp),
       backupRepoName: resolved.repoName,
-      path: resolved.job.backupId,
+      path: backupIdOf(backup),
       formatVersion: "holdfast-backup/v1",
       backupMethod: { name: backup.spec.backupMethod, snapshotVolumes: false },
-      target: { ...resolved.policy.spec.target, selectedTargetPods: [resolved.target.instance.metadata.name] },
-      source: { cluster: resolved.target.cluster, component: resolved.target.component, instance: resolved.target.instance.metadata.name, engine: resolved.engine, version: resolved.version },
+      target: { ...resolved.policy.spec.target, selectedTargetPods: [instance.metadata.name] },
+      source: { cluster: resolved.target.cluster, component: resolved.target.component, instance: instance.metadata.name, engine: resolved.engine, version: resolved.version },
     });
-    const spec = { ...resolved.job, backoffLimit: resolved.policy.spec.backoffLimit };
-    this.#jobs.set(live.metadata.uid ?? "", new BackupJob(spec, () => this.#finished.forEach((listener) => listener(key))));
-    await this.#o.events.record(live, "Normal", "BackupStarted", `backing up ${resolved.target.instance.metadata.name} with ${backup.spec.backupMethod} into BackupRepo ${resolved.repoName}`);
-    return { requeueAfterMs: PROGRESS_MS };
+    const where = instance.spec.nodeName === undefined ? "" : ` on node ${instance.spec.nodeName}`;
+    await this.#o.events.record(live, "Normal", "BackupStarted", `backing up ${instance.metadata.name}${where} with ${backup.spec.backupMethod} into BackupRepo ${resolved.repoName}`);
+    return undefined;
   }
 
+  /** A Running backup: what its node agent reports (status.run) decides; each report wakes this through the watch. */
   async #follow(backup: Backup): Promise<ReconcileResult | undefined> {
-    const uid = backup.metadata.uid ?? "";
-    const job = this.#jobs.get(uid);
-    if (job === undefined) return this.#recover(backup);
-    const outcome = job.outcome;
-    if (outcome === undefined) {
-      await this.#report(backup, job);
-      return { requeueAfterMs: PROGRESS_MS };
+    const run = backup.status?.run;
+    if (run?.state === "Succeeded") return this.#succeeded(backup, run);
+    if (run?.state === "Failed") return this.#fail(backup, run.reason ?? "the node agent reported a failure without a reason");
+    if (run === undefined && !(await this.#sourceExists(backup))) {
+      return this.#fail(backup, `instance ${backup.status?.source?.instance ?? "?"} was deleted before its node agent started the backup; back up again`);
     }
-    const result = outcome.ok ? await this.#complete(backup, outcome.summary, "") : await this.#fail(backup, outcome.reason);
-    this.#jobs.delete(uid);
-    return result;
+    return undefined;
   }
 
-  /** A running job's progress, and each retry (as an event too: the policy's backoffLimit allows it). */
-  async #report(backup: Backup, job: BackupJob): Promise<void> {
-    if (job.retries.count > (backup.status?.retries ?? 0)) return this.#reportRetry(backup, job.retries);
-    const progress = job.progress;
-    if (progress === undefined || progress.plaintextBytes === backup.status?.progress?.bytesDone) return;
-    // Each status write wakes this reconcile again through the watch: write at most every PROGRESS_MS.
-    const written = Date.parse(backup.status?.progress?.updatedAt ?? "");
-    if (Date.now() - written < PROGRESS_MS) return;
-    await this.#setStatus(backup, { progress: progressOf(progress, now(), job.estimatedTotalBytes) });
+  async #succeeded(backup: Backup, run: BackupRun): Promise<ReconcileResult | undefined> {
+    const summary = committedSummary(run);
+    if (summary === undefined) return this.#fail(backup, `the node agent on node ${run.node} reported success without the committed manifest; take a new backup`);
+    return this.#complete(backup, summary, run.note ?? "");
   }
 
-  async #reportRetry(backup: Backup, { count, limit, lastReason }: BackupJob["retries"]): Promise<void> {
-    const live = await this.#setStatus(backup, { retries: count, lastRetryReason: lastReason, progress: undefined });
-    await this.#o.events.record(live, "Warning", "BackupRetrying", `attempt ${count} failed (${lastReason ?? "?"}); retry ${count} of ${limit} (BackupPolicy backoffLimit) follows shortly`);
+  async #sourceExists(backup: Backup): Promise<boolean> {
+    const name = backup.status?.source?.instance ?? "";
+    return (await this.#o.store.get<Instance>({ kind: "Instance", namespace: backup.metadata.namespace ?? "default", name })) !== undefined;
   }
 
   async #complete(backup: Backup, summary: Parameters<typeof completedStatus>[1], note: string): Promise<ReconcileResult | undefined> {
@@ -143,28 +113,6 @@ export class BackupReconciler implements Reconciler {
     return this.#retain(updated);
   }
 
-  /**
-   * A Running backup without a job here: the control plane stopped during it. Its manifest decides: committed means
-   * the data is whole (the writer stores the manifest last); absent means it was cut short, and what it stored goes.
-   */
-  async #recover(backup: Backup): Promise<ReconcileResult | undefined> {
-    const repository = await repositoryOf(this.#o.store, backup);
-    const backupId = backupIdOf(backup);
-    try {
-      const reader = await openBackup({ repository, keyring: this.#o.keyring, backupId });
-      if (reader.metadata["backupUid"] !== backup.metadata.uid) throw new BackupIntegrityError("manifest", { backupId, objectKey: backupId }, "the manifest belongs to another Backup");
-      const sum = (pick: (s: (typeof reader.streams)[number]) => number): number => reader.streams.reduce((total, s) => total + pick(s), 0);
-      const summary = { manifestSha256: reader.manifestSha256, plaintextBytes: sum((s) => s.plaintextBytes), storedBytes: sum((s) => s.storedBytes), completedAt: reader.completedAt };
-      return await this.#complete(backup, summary, " (committed just before the control plane restarted)");
-    } catch (error) {
-      if (!(error instanceof NotFoundError || error instanceof BackupIntegrityError)) throw error;
-      const removed = await deleteBackup(repository, backupId);
-      await repository.sweepIncompleteUploads(this.#startedAt);
-      const detail = error instanceof NotFoundError ? "it never completed" : `its data is damaged (${error.message})`;
-      return this.#fail(backup, `the control plane stopped while this backup was running and ${detail}; its partial data (${removed} objects) was deleted; take a new backup`);
-    }
-  }
-
   /** A finished backup is deleted when its retention period has run out (retention.ts). */
   async #retain(backup: Backup): Promise<ReconcileResult | undefined> {
     const retention = retentionAction(backup, Date.now(), RETENTION_CHECK_MS);
@@ -176,14 +124,16 @@ export class BackupReconciler implements Reconciler {
     return undefined;
   }
 
-  /** Deleting a Backup: stop its job, delete its data unless deletionPolicy is Retain, then let it go. */
+  /**
+   * Deleting a Backup: its node agent cancels a running job (deleting what it stored) and reports; then the data goes
+   * unless deletionPolicy is Retain, and the Backup is let go.
+   */
   async #finalize(backup: Backup): Promise<ReconcileResult | undefined> {
     if (!(backup.metadata.finalizers ?? []).includes(BACKUP_FINALIZER)) return undefined;
-    const uid = backup.metadata.uid ?? "";
-    await this.#jobs.get(uid)?.cancel();
-    this.#jobs.delete(uid);
     let live = backup;
     if (live.status?.phase !== "Deleting") live = await this.#setStatus(live, { phase: "Deleting" });
+    // The agent's report of the cancelled job wakes this again through the watch.
+    if (live.status?.run?.state === "Running") return undefined;
     if (live.spec.deletionPolicy === "Delete" && live.status?.path !== undefined) await this.#deleteData(live);
     await withoutFinalizer(this.#o.store, live, BACKUP_FINALIZER);
     return undefined;
@@ -201,25 +151,14 @@ export class BackupReconciler implements Reconciler {
     await deleteBackup(await openRepository(repo, this.#o.store), backupIdOf(backup));
   }
 
-  #scratchReady(): Promise<void> {
-    this.#scratch ??= this.#emptyScratch().catch((error: unknown) => {
-      this.#scratch = undefined;
-      throw error;
-    });
-    return this.#scratch;
-  }
-
-  /** Credentials a job killed with the control plane left behind go before any new job starts. */
-  async #emptyScratch(): Promise<void> {
-    const directory = this.#o.paths.backupScratchDir;
-    await rm(directory, { recursive: true, force: true });
-    // Only searchable by others: each cluster's user reaches its own directory inside (made per job), nothing else.
-    await mkdir(dirname(directory), { recursive: true, mode: 0o711 });
-    await mkdir(directory, { mode: 0o711 });
-    await chmod(directory, 0o711);
-  }
-
   async #setStatus(backup: Backup, changes: Partial<BackupStatus>): Promise<Backup> {
     return this.#o.store.updateStatus<Backup>({ ...backup, status: { ...backup.status, ...changes } });
   }
+}
+
+/** The committed manifest's digest and sizes a Succeeded run carries. */
+function committedSummary(run: BackupRun): Parameters<typeof completedStatus>[1] | undefined {
+  const { manifestSha256, plaintextBytes, storedBytes, completedAt } = run;
+  if (manifestSha256 === undefined || plaintextBytes === undefined || storedBytes === undefined || completedAt === undefined) return undefined;
+  return { manifestSha256, plaintextBytes, storedBytes, completedAt };
 }

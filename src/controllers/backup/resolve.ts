@@ -1,31 +1,26 @@
-/** Looking up what a new backup needs: its policy, target instance, engine method, credentials and repository. */
-import { join } from "node:path";
-import { CLUSTER_SNAPSHOT_ANNOTATION, type Backup, type BackupPolicy, type Cluster, type Instance, type Secret } from "../../api/index.ts";
+/**
+ * What the backup controller checks before it hands a new backup to a node agent: its policy, the target instance,
+ * the engine's method, the credentials and the repository. It reads objects only: the node agent of the target's
+ * node resolves the instance's files and runs the method (src/agent/backup-runner.ts).
+ */
+import { CLUSTER_SNAPSHOT_ANNOTATION, type Backup, type BackupPolicy, type Cluster, type Instance } from "../../api/index.ts";
 import type { BackupKeyring } from "../../backup/index.ts";
-import type { HomePaths } from "../../config/index.ts";
-import { backupIdOf, findBackupRepo, openRepository } from "../../dataprotection/index.ts";
+import { backupCredentials, findBackupRepo } from "../../dataprotection/index.ts";
 import { errorMessage } from "../../errors/index.ts";
-import type { Credentials } from "../../engines/index.ts";
-import type { InstanceUsers } from "../../runtime/index.ts";
 import type { Store } from "../../store/index.ts";
 import type { EngineLookup } from "../cluster/index.ts";
-import { instanceLayout } from "../../agent/index.ts";
-import type { BackupJobSpec } from "./job.ts";
 import { chooseTarget, type BackupTargetChoice } from "./plan.ts";
 
 /** What resolving needs. */
 export interface ResolveDeps {
   store: Store;
   engines: EngineLookup;
+  /** Reads the manifests of archived log files (their sealed times and sizes). */
   keyring: BackupKeyring;
-  /** Engine tools run as the OS user of the instance they work on. */
-  users: InstanceUsers;
-  paths: HomePaths;
 }
 
-/** A backup ready to start: the job, and what its status and metadata record. */
+/** A backup ready to be handed to a node agent: what its status and metadata record. */
 export interface ResolvedBackup {
-  job: BackupJobSpec;
   target: BackupTargetChoice;
   policy: BackupPolicy;
   repoName: string;
@@ -38,8 +33,17 @@ export interface ResolvedBackup {
 /** Thrown for problems that fail the backup (as opposed to errors worth retrying). */
 export class BackupRefused extends Error {}
 
-/** Everything a new backup needs; BackupRefused when it cannot be taken. */
-export async function resolveBackup(deps: ResolveDeps, backup: Backup): Promise<ResolvedBackup> {
+/** Everything a new backup is checked for, or why it cannot be taken (which fails it). */
+export async function resolveBackup(deps: ResolveDeps, backup: Backup): Promise<ResolvedBackup | { refused: string }> {
+  try {
+    return await resolve(deps, backup);
+  } catch (error) {
+    if (error instanceof BackupRefused) return { refused: error.message };
+    throw error;
+  }
+}
+
+async function resolve(deps: ResolveDeps, backup: Backup): Promise<ResolvedBackup> {
   const namespace = backup.metadata.namespace ?? "default";
   const policy = await deps.store.get<BackupPolicy>({ kind: "BackupPolicy", namespace, name: backup.spec.backupPolicyName });
   if (policy === undefined) throw new BackupRefused(`BackupPolicy ${backup.spec.backupPolicyName} not found in namespace ${namespace}; list them with holdfast get backuppolicies -n ${namespace}`);
@@ -54,31 +58,10 @@ export async function resolveBackup(deps: ResolveDeps, backup: Backup): Promise<
   const repo = await findBackupRepo(deps.store, policy.spec.backupRepoName).catch((error: unknown) => {
     throw new BackupRefused(errorMessage(error));
   });
-  const account = await credentialsOf(deps.store, policy, namespace);
-  const instance = { ...instanceLayout(deps.paths, target.instance), version, parameters: target.instance.spec.parameters, role: target.instance.status?.role ?? "primary" };
-  const metadata = { namespace, backup: backup.metadata.name, backupUid: backup.metadata.uid, cluster: target.cluster, component: target.component, instance: target.instance.metadata.name, engine: engine.name, version: version.version, method: method.name };
-  const repository = await openRepository(repo, deps.store);
-  // The tools run as the instance's user, with a scratch directory of that user's own (the others cannot reach it).
-  const user = await deps.users.userOf(target.instance);
-  const scratchDirectory = join(deps.paths.backupScratchDir, user.name);
-  const job: BackupJobSpec = { backupId: backupIdOf(backup), repository, keyring: deps.keyring, method, instance, account, scratchDirectory, host: await deps.users.hostOf(target.instance), metadata };
+  const account = await backupCredentials(deps.store, policy, namespace);
+  if ("problem" in account) throw new BackupRefused(account.problem);
   const cluster = await deps.store.get<Cluster>({ kind: "Cluster", namespace, name: target.cluster });
-  return { job, target, policy, repoName: repo.metadata.name, engine: engine.name, version: version.version, clusterSnapshot: cluster === undefined ? undefined : JSON.stringify(cluster.spec) };
-}
-
-/** The account named by the policy's connection credential. */
-async function credentialsOf(store: Store, policy: BackupPolicy, namespace: string): Promise<Credentials> {
-  const credential = policy.spec.target?.connectionCredential;
-  if (credential === undefined) throw new BackupRefused(`BackupPolicy ${policy.metadata.name} has no target.connectionCredential`);
-  const secret = await store.get<Secret>({ kind: "Secret", namespace, name: credential.secretName });
-  const read = (key: string): string | undefined => {
-    const value = secret?.data?.[key];
-    return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8");
-  };
-  const username = read(credential.usernameKey);
-  const password = read(credential.passwordKey);
-  if (username === undefined || password === undefined) throw new BackupRefused(`Secret ${credential.secretName} in namespace ${namespace} lacks ${credential.usernameKey} or ${credential.passwordKey}`);
-  return { username, password };
+  return { target, policy, repoName: repo.metadata.name, engine: engine.name, version: version.version, clusterSnapshot: cluster === undefined ? undefined : JSON.stringify(cluster.spec) };
 }
 
 /** Labels and annotations a started backup carries, as KubeBlocks sets them. */

@@ -5,6 +5,7 @@
 import type { Backup, Cluster, ClusterStatus, Condition, Instance, InstanceSpec } from "../../api/index.ts";
 import { accountSecretName, clusterOsUser, instanceName } from "../../api/index.ts";
 import { restartAnnotation } from "./labels.ts";
+import { placeInstance, type NodeView } from "./placement.ts";
 import { portMoves, type PortMove } from "./port-moves.ts";
 import { restoreFields } from "./restore.ts";
 import { isProtectedPrimary, roleFields } from "./roles.ts";
@@ -24,6 +25,8 @@ export interface ResolvedComponent {
   limitations: readonly string[];
   /** Does the component run a primary with replicas (its topology says so and the engine can)? */
   replicated?: boolean;
+  /** The node its instances must be bound to (KubeBlocks' schedulingPolicy.nodeName), if the cluster names one. */
+  nodeName?: string | undefined;
 }
 
 /** An instance to create; the port is allocated when acting. */
@@ -42,6 +45,8 @@ export interface ClusterPlan {
   instancesToMove?: PortMove[];
   /** Backups of a cluster deleted with terminationPolicy WipeOut. */
   backupsToDelete?: string[];
+  /** Instances not created (or bound) yet because no node fits, each with why. */
+  unscheduled?: string[];
   removeFinalizer: boolean;
   status: ClusterStatus;
 }
@@ -55,6 +60,8 @@ export interface PlanInput {
   resolveError?: string;
   /** The cluster's Backups, looked up only when it is being deleted with WipeOut. */
   backups?: readonly Backup[];
+  /** The nodes new instances can be bound to; absent, instances are left unbound. */
+  nodes?: NodeView;
 }
 
 /** Work out what should change. */
@@ -62,13 +69,14 @@ export function planCluster(input: PlanInput, finalizer: string): ClusterPlan {
   const { cluster } = input;
   const hasFinalizer = (cluster.metadata.finalizers ?? []).includes(finalizer);
   if (cluster.metadata.deletionTimestamp !== undefined) return planDeletion(input, hasFinalizer);
-  const desired = input.resolveError === undefined ? desiredInstances(cluster, input.components, input.instances) : [];
   const byName = new Map(input.instances.map((i) => [i.metadata.name, i]));
+  const { desired, unscheduled } = bindToNodes(input.resolveError === undefined ? desiredInstances(cluster, input.components, input.instances) : [], input);
   const wanted = new Set(desired.map((d) => d.name));
+  const status = clusterStatus(input);
   return {
     addFinalizer: !hasFinalizer,
     secretsToCreate: input.resolveError === undefined ? missingSecrets(cluster, input.components, input.existingSecrets) : [],
-    instancesToCreate: desired.filter((d) => !byName.has(d.name)),
+    instancesToCreate: desired.filter((d) => !byName.has(d.name) && !unscheduled.has(d.name)),
     instancesToUpdate: desired.filter((d) => {
       const live = byName.get(d.name);
       return live !== undefined && live.metadata.deletionTimestamp === undefined && specDiffers(live.spec, d.spec);
@@ -78,9 +86,39 @@ export function planCluster(input: PlanInput, finalizer: string): ClusterPlan {
         ? input.instances.filter((i) => !wanted.has(i.metadata.name) && i.metadata.deletionTimestamp === undefined && !isProtectedPrimary(cluster, input.components, i)).map((i) => i.metadata.name)
         : [],
     instancesToMove: portMoves(input.instances),
+    ...(unscheduled.size === 0 ? {} : { unscheduled: [...unscheduled.values()] }),
     removeFinalizer: false,
-    status: clusterStatus(input),
+    status: unscheduled.size === 0 || status.phase === "Running" ? status : { ...status, message: `waiting for a node: ${[...unscheduled.values()].join("; ")}` },
   };
+}
+
+/** Does a live instance still need a node: never bound, and never started anywhere (no data directory to follow)? */
+function needsNode(live: Instance | undefined): boolean {
+  return live === undefined || (live.spec.nodeName === undefined && live.status?.dataDirectory === undefined && live.metadata.deletionTimestamp === undefined);
+}
+
+/**
+ * Bind each new instance to a node (placement.ts), counting those bound in this pass; an instance made before nodes
+ * existed that never started is bound the same way (one that did start is bound by the node agent whose home holds it).
+ */
+function bindToNodes(desired: InstanceToCreate[], input: PlanInput): { desired: InstanceToCreate[]; unscheduled: Map<string, string> } {
+  const unscheduled = new Map<string, string>();
+  const view = input.nodes;
+  if (view === undefined) return { desired, unscheduled };
+  const load = new Map(view.load);
+  const byName = new Map(input.instances.map((i) => [i.metadata.name, i]));
+  const required = new Map(input.components.map((c) => [c.name, c.nodeName]));
+  const bound = desired.map((d) => {
+    if (d.spec.nodeName !== undefined || !needsNode(byName.get(d.name))) return d;
+    const placement = placeInstance({ engine: d.spec.engine, version: d.spec.version, nodeName: required.get(d.spec.componentName) }, { nodes: view.nodes, load });
+    if ("reason" in placement) {
+      unscheduled.set(d.name, `${d.name}: ${placement.reason}`);
+      return d;
+    }
+    load.set(placement.nodeName, (load.get(placement.nodeName) ?? 0) + 1);
+    return { ...d, spec: { ...d.spec, nodeName: placement.nodeName } };
+  });
+  return { desired: bound, unscheduled };
 }
 
 function planDeletion(input: PlanInput, hasFinalizer: boolean): ClusterPlan {
@@ -121,7 +159,10 @@ export function desiredInstances(cluster: Cluster, components: readonly Resolved
 
 function instanceSpec(cluster: Cluster, component: ResolvedComponent, ordinal: number, live: readonly Instance[]): Omit<InstanceSpec, "port"> {
   const restartRequest = cluster.metadata.annotations?.[restartAnnotation(component.name)];
-  const osUser = osUserFor(cluster, live.find((i) => i.metadata.name === instanceName(cluster.metadata.name, component.name, ordinal)));
+  const liveInstance = live.find((i) => i.metadata.name === instanceName(cluster.metadata.name, component.name, ordinal));
+  const osUser = osUserFor(cluster, liveInstance);
+  // Bound once, never moved: the node holds the instance's data.
+  const nodeName = liveInstance?.spec.nodeName;
   return {
     engine: component.engine,
     version: component.version,
@@ -135,6 +176,7 @@ function instanceSpec(cluster: Cluster, component: ResolvedComponent, ordinal: n
     ...(restartRequest === undefined ? {} : { restartRequest }),
     ...restoreFields(cluster, component.name, ordinal),
     ...(osUser === undefined ? {} : { osUser }),
+    ...(nodeName === undefined ? {} : { nodeName }),
   };
 }
 

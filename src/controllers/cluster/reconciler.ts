@@ -1,11 +1,12 @@
 /** The cluster controller: reads a Cluster and what it owns, plans, then acts idempotently. */
-import type { Backup, Cluster, Condition, Instance, InstanceSpec, OwnerReference, Resource, Secret } from "../../api/index.ts";
+import type { Backup, Cluster, Condition, Instance, InstanceSpec, Node, OwnerReference, Resource, Secret } from "../../api/index.ts";
 import { AlreadyExistsError, NotFoundError } from "../../errors/index.ts";
 import { generatePassword } from "../../engines/index.ts";
 import type { Store } from "../../store/index.ts";
 import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
 import { CLUSTER_FINALIZER, LABEL_ACCOUNT, LABEL_INSTANCE, componentLabels } from "./labels.ts";
 import { osUserOfCluster, planCluster, type ClusterPlan, type InstanceToCreate } from "./plan.ts";
+import { nodeLoad, type NodeView } from "./placement.ts";
 import type { PortMove } from "./port-moves.ts";
 import { resolveComponents, type EngineLookup } from "./resolve.ts";
 
@@ -40,13 +41,20 @@ export class ClusterReconciler implements Reconciler {
     if (!cluster) return undefined;
     const owned = await this.#owned(cluster);
     const resolution = await resolveComponents(cluster, this.#options.engines);
+    const nodes = await this.#nodes();
     const plan = planCluster(
-      { cluster, components: resolution.components, instances: owned.instances, existingSecrets: owned.secrets, ...(resolution.error === undefined ? {} : { resolveError: resolution.error }), ...(owned.backups === undefined ? {} : { backups: owned.backups }) },
+      { cluster, components: resolution.components, instances: owned.instances, existingSecrets: owned.secrets, nodes, ...(resolution.error === undefined ? {} : { resolveError: resolution.error }), ...(owned.backups === undefined ? {} : { backups: owned.backups }) },
       CLUSTER_FINALIZER,
     );
     await this.#act(cluster, plan);
     const phase = plan.status.phase;
     return phase === "Running" || phase === "Stopped" || phase === "Failed" ? { requeueAfterMs: 30_000 } : { requeueAfterMs: SETTLING_REQUEUE_MS };
+  }
+
+  /** The nodes, and the instances bound to each (of every cluster), for placing new instances. */
+  async #nodes(): Promise<NodeView> {
+    const [nodes, instances] = await Promise.all([this.#options.store.list<Node>("Node"), this.#options.store.list<Instance>("Instance")]);
+    return { nodes: nodes.items, load: nodeLoad(instances.items) };
   }
 
   async #owned(cluster: Cluster): Promise<{ instances: Instance[]; secrets: Set<string>; backups?: Backup[] }> {
@@ -64,7 +72,7 @@ export class ClusterReconciler implements Reconciler {
     let live = cluster;
     if (plan.addFinalizer) live = await this.#options.store.update<Cluster>({ ...live, metadata: { ...live.metadata, finalizers: [...(live.metadata.finalizers ?? []), CLUSTER_FINALIZER] } });
     for (const secret of plan.secretsToCreate) await this.#createSecret(live, secret);
-    for (const instance of plan.instancesToCreate) await this.#createInstance(live, instance);
+    await this.#createInstances(live, plan);
     for (const change of plan.instancesToUpdate) await this.#updateInstance(live, change.name, change.spec);
     for (const move of plan.instancesToMove ?? []) await this.#moveInstance(live, move);
     for (const name of plan.instancesToDelete) await this.#deleteInstance(live, name);
@@ -116,6 +124,12 @@ export class ClusterReconciler implements Reconciler {
     await ignore(AlreadyExistsError, this.#options.store.create(object));
   }
 
+  /** Create the instances bound to a node; say why the others wait. */
+  async #createInstances(cluster: Cluster, plan: ClusterPlan): Promise<void> {
+    for (const instance of plan.instancesToCreate) await this.#createInstance(cluster, instance);
+    for (const reason of plan.unscheduled ?? []) await this.#options.events.record(cluster, "Warning", "FailedScheduling", reason);
+  }
+
   async #createInstance(cluster: Cluster, planned: InstanceToCreate): Promise<void> {
     await this.#withNewPort(async (port) => {
       const instance: Instance = {
@@ -126,7 +140,8 @@ export class ClusterReconciler implements Reconciler {
         status: { phase: "Pending" },
       };
       await ignore(AlreadyExistsError, this.#options.store.create(instance));
-      await this.#options.events.record(cluster, "Normal", "InstanceCreated", `created instance ${planned.name} on port ${port}`);
+      const where = planned.spec.nodeName === undefined ? "" : ` on node ${planned.spec.nodeName}`;
+      await this.#options.events.record(cluster, "Normal", "InstanceCreated", `created instance ${planned.name}${where} on port ${port}`);
     });
   }
 
@@ -158,7 +173,9 @@ export class ClusterReconciler implements Reconciler {
   async #updateInstance(cluster: Cluster, name: string, spec: Omit<InstanceSpec, "port">): Promise<void> {
     const live = await this.#options.store.get<Instance>({ kind: "Instance", ...namespaceOf(cluster), name });
     if (!live) return;
-    await this.#options.store.update<Instance>({ ...live, spec: { ...spec, port: live.spec.port } });
+    // The node, once bound (here or by the node agent adopting it), is kept: the plan may have read an older version.
+    const nodeName = live.spec.nodeName ?? spec.nodeName;
+    await this.#options.store.update<Instance>({ ...live, spec: { ...spec, port: live.spec.port, ...(nodeName === undefined ? {} : { nodeName }) } });
   }
 
   async #deleteBackup(cluster: Cluster, name: string): Promise<void> {

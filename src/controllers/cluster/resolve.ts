@@ -1,5 +1,5 @@
 /** Look up, for each component, its engine and installed version: the I/O half of planning. */
-import { engineNameFor, type Cluster, type ComponentSpec } from "../../api/index.ts";
+import { componentTopology, engineNameFor, type Cluster, type ComponentSpec } from "../../api/index.ts";
 import type { Engine, EngineVersion } from "../../engines/index.ts";
 import type { ResolvedComponent } from "./plan.ts";
 
@@ -26,20 +26,15 @@ export async function resolveComponents(cluster: Cluster, engines: EngineLookup)
       const have = installed.map((v) => v.version).join(", ") || "none";
       return { components, error: `component ${spec.name}: ${engine.name} ${spec.serviceVersion ?? "(any)"} is not installed (installed: ${have}); run holdfast engines install` };
     }
-    components.push(resolved(spec, engine, version, isReplicated(cluster, spec, engine)));
+    const nodeName = spec.schedulingPolicy?.nodeName ?? cluster.spec.schedulingPolicy?.nodeName;
+    components.push({ ...resolved(spec, engine, version, isReplicated(cluster, spec, engine)), ...(nodeName === undefined ? {} : { nodeName }) });
   }
   return { components };
 }
 
-/** Does the component's topology replicate it, and can the engine? (`topology` counts only with a clusterDef, as in admission.) */
+/** Does the component's topology replicate it, and can the engine? */
 export function isReplicated(cluster: Cluster, spec: ComponentSpec, engine: Engine): boolean {
-  if (engine.replication === undefined) return false;
-  const usesClusterDef = cluster.spec.clusterDef !== undefined && cluster.spec.clusterDef !== "";
-  const requested = usesClusterDef ? cluster.spec.topology : undefined;
-  const topologies = engine.definition.topologies;
-  const topology = requested !== undefined && requested !== "" ? topologies.find((t) => t.name === requested) : (topologies.find((t) => t.default) ?? topologies[0]);
-  const definition = topology?.components.find((c) => c.name === spec.name) ?? (topology?.components.length === 1 ? topology.components[0] : undefined);
-  return definition?.replicated === true;
+  return engine.replication !== undefined && componentTopology(cluster, engine, spec.name)?.replicated === true;
 }
 
 function resolved(spec: ComponentSpec, engine: Engine, version: EngineVersion, replicated: boolean): ResolvedComponent {

@@ -4,8 +4,8 @@
  * instances (a replica is cloned from the primary) or deletes the highest ordinals (their data goes with
  * them); the ha controller drops the replication slots of removed replicas on the primary.
  */
-import { engineNameFor, now, type Cluster, type Instance, type OpsRequest } from "../../api/index.ts";
-import type { Engine, TopologyDefinition } from "../../engines/index.ts";
+import { clusterTopology, componentTopology, engineNameFor, now, type Cluster, type Instance, type OpsRequest } from "../../api/index.ts";
+import type { Engine } from "../../engines/index.ts";
 import type { Store } from "../../store/index.ts";
 import type { EngineLookup } from "../cluster/index.ts";
 import type { EventRecorder } from "../runtime/index.ts";
@@ -20,20 +20,12 @@ function engineOf(cluster: Cluster, component: string, engines: EngineLookup): E
   return engineName === undefined ? undefined : engines.find(engineName);
 }
 
-/** The topology the cluster runs: the one it names (with a clusterDef), else the engine's default. */
-function topologyOf(cluster: Cluster, engine: Engine): TopologyDefinition | undefined {
-  const topologies = engine.definition.topologies;
-  const requested = cluster.spec.clusterDef !== undefined && cluster.spec.clusterDef !== "" ? (cluster.spec.topology ?? "") : "";
-  return requested !== "" ? topologies.find((t) => t.name === requested) : (topologies.find((t) => t.default) ?? topologies[0]);
-}
-
 /** The replica bounds of `component` from its engine's topology; undefined when the component or engine is unknown. */
 export function componentBounds(cluster: Cluster, component: string, engines: EngineLookup): ReplicaBounds | undefined {
   const engine = engineOf(cluster, component, engines);
-  const topology = engine === undefined ? undefined : topologyOf(cluster, engine);
-  if (engine === undefined || topology === undefined) return undefined;
-  const definition = topology.components.find((c) => c.name === component) ?? (topology.components.length === 1 ? topology.components[0] : undefined);
-  if (definition === undefined) return undefined;
+  const topology = engine === undefined ? undefined : clusterTopology(cluster, engine);
+  const definition = engine === undefined ? undefined : componentTopology(cluster, engine, component);
+  if (engine === undefined || topology === undefined || definition === undefined) return undefined;
   const replicaFollows = (state: string | undefined): boolean => engine.replication?.replicaFollows(state) ?? false;
   return { min: definition.minReplicas, max: definition.maxReplicas, replicated: definition.replicated === true, source: `${engine.name} topology ${topology.name}`, replicaFollows };
 }

@@ -5,6 +5,8 @@ import type { Logger } from "../../util/index.ts";
 import { keyOf, type Reconciler, type WatchSource } from "./types.ts";
 import { WorkQueue, type BackoffPolicy } from "./work-queue.ts";
 
+const RELIST_RETRY_MS = 1000;
+
 export interface ControllerOptions {
   name: string;
   store: Store;
@@ -25,6 +27,8 @@ export class Controller {
   readonly #options: ControllerOptions;
   readonly #queue: WorkQueue;
   readonly #watches: Watch[] = [];
+  /** Keys each source has enqueued since its last list, so a relist can also reconcile what was deleted meanwhile. */
+  readonly #keys = new Map<WatchSource, Set<string>>();
   readonly #workers: Promise<void>[] = [];
   #resync: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -63,15 +67,35 @@ export class Controller {
 
   async #follow(source: WatchSource): Promise<void> {
     const list = await this.#options.store.list(source.kind);
+    const before = this.#keys.get(source) ?? new Set<string>();
+    this.#keys.set(source, new Set());
     for (const object of list.items) this.#enqueueFor(source, object);
+    // Objects deleted while no watch ran (a relist after 410 Gone) are reconciled too: they are simply gone now.
+    const now = this.#keys.get(source) ?? new Set<string>();
+    for (const key of before) if (!now.has(key)) this.#queue.add(key);
     try {
-      this.#watches.push(
-        this.#options.store.watch({ kind: source.kind, resourceVersion: list.resourceVersion }, (event) => this.#enqueueFor(source, event.object)),
+      const watch = this.#options.store.watch(
+        { kind: source.kind, resourceVersion: list.resourceVersion },
+        (event) => this.#enqueueFor(source, event.object),
+        (error) => this.#relist(source, watch, error),
       );
+      this.#watches.push(watch);
     } catch (error) {
       if (!(error instanceof GoneError)) throw error;
       await this.#follow(source);
     }
+  }
+
+  /** A watch ended by itself (410 Gone after a compaction): list again, enqueue everything, watch from there. */
+  #relist(source: WatchSource, ended: Watch, error: Error): void {
+    const index = this.#watches.indexOf(ended);
+    if (index >= 0) this.#watches.splice(index, 1);
+    if (this.#stopped) return;
+    this.#options.logger.info({ controller: this.name, kind: source.kind, err: errorMessage(error) }, "watch ended; listing again");
+    this.#follow(source).catch((failure: unknown) => {
+      this.#options.logger.warn({ controller: this.name, kind: source.kind, err: errorMessage(failure) }, "listing again failed; retrying");
+      setTimeout(() => this.#relist(source, ended, error), RELIST_RETRY_MS).unref();
+    });
   }
 
   async #enqueueAll(source: WatchSource | undefined): Promise<void> {
@@ -82,7 +106,11 @@ export class Controller {
 
   #enqueueFor(source: WatchSource, object: Parameters<typeof keyOf>[0]): void {
     const keys = source.keysFor ? source.keysFor(object) : [keyOf(object)];
-    for (const key of keys) this.#queue.add(key);
+    const known = this.#keys.get(source);
+    for (const key of keys) {
+      known?.add(key);
+      this.#queue.add(key);
+    }
   }
 
   async #work(): Promise<void> {

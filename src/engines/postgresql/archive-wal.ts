@@ -1,7 +1,7 @@
 /**
  * The `archive-wal` backup method (KubeBlocks' Continuous PostgreSQL method): WAL archived continuously from the
  * primary (and, with archive_mode=always, from standbys, so a failover loses nothing already received), enabling
- * point-in-time recovery onto a pg-basebackup backup. The control plane's WAL archiver runs it; see ADR 10.
+ * point-in-time recovery onto a pg-basebackup backup. The node agent's WAL archiver runs it; see ADRs 10 and 22.
  */
 import { InvalidError } from "../../errors/index.ts";
 import type { BackupMethodDefinition, ContinuousArchiving } from "../types.ts";

@@ -41,6 +41,8 @@ const VIEW_RULES: PolicyRule[] = [
   rule(KUBEBLOCKS_APPS, ["clusters", "clusters/status"], READ),
   rule(KUBEBLOCKS_OPS, ["opsrequests", "opsrequests/status"], READ),
   rule(HOLDFAST, ["instances", "instances/status"], READ),
+  // Nodes are cluster-scoped: readable where the role is bound cluster-wide; only Holdfast itself writes them.
+  rule(HOLDFAST, ["nodes", "nodes/status"], READ),
   rule(KUBEBLOCKS_DATA, ["backups", "backups/status", "backuppolicies", "backuppolicies/status", "backupschedules", "backupschedules/status", "backuprepos", "backuprepos/status"], READ),
 ];
 
@@ -60,6 +62,8 @@ const ADMIN_RULES: PolicyRule[] = [
   ...EDIT_RULES,
   rule("", ["events"], READ_WRITE),
   rule(HOLDFAST, ["instances"], READ_WRITE),
+  // Who leads the control plane (read only: nobody writes a Lease through the API).
+  rule("coordination.k8s.io", ["leases"], READ),
   rule(RBAC_GROUP, ["roles", "rolebindings"], READ_WRITE),
   rule(KUBEBLOCKS_DATA, ["backups"], ["delete", "deletecollection"]),
 ];

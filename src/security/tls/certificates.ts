@@ -4,8 +4,9 @@
  */
 // @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata polyfill.
 import "reflect-metadata";
-import { webcrypto, randomBytes, type webcrypto as WebCrypto } from "node:crypto";
+import { createHash, webcrypto, randomBytes, X509Certificate, type webcrypto as WebCrypto } from "node:crypto";
 import { mkdir, readFile, writeFile, chmod } from "node:fs/promises";
+import { isIP } from "node:net";
 import { homePaths, type HomePaths } from "../../config/index.ts";
 import * as x509 from "@peculiar/x509";
 
@@ -29,8 +30,11 @@ const DAY_MS = 86_400_000;
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
-/** Create the CA and the serving certificate (names: localhost, 127.0.0.1, ::1). Overwrites nothing that exists. */
-export async function createTlsMaterial(paths: TlsPaths, now: Date = new Date()): Promise<void> {
+/**
+ * Create the CA and the serving certificate (names: localhost, 127.0.0.1, ::1, and `extraNames`, e.g. the address a
+ * control-plane node advertises). Overwrites nothing that exists.
+ */
+export async function createTlsMaterial(paths: TlsPaths, now: Date = new Date(), extraNames: readonly string[] = []): Promise<void> {
   await mkdir(paths.directory, { recursive: true, mode: 0o700 });
   const caKeys = await webcrypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"]);
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
@@ -43,30 +47,51 @@ export async function createTlsMaterial(paths: TlsPaths, now: Date = new Date())
     extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
   });
   const serverKeys = await webcrypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"]);
-  const server = await x509.X509CertificateGenerator.create({
+  const server = await signServingCertificate({ certificate: ca, key: caKeys.privateKey }, serverKeys.publicKey, extraNames, now);
+  await writeSecretFile(paths.caKey, await privateKeyPem(caKeys.privateKey));
+  await writeSecretFile(paths.serverKey, await privateKeyPem(serverKeys.privateKey));
+  await writeFile(paths.caCertificate, ca.toString("pem"), { mode: 0o644, flag: "wx" });
+  await writeFile(paths.serverCertificate, server, { mode: 0o644, flag: "wx" });
+}
+
+/** A CA able to sign: its certificate and private key. */
+interface SigningCa {
+  certificate: x509.X509Certificate;
+  key: WebCrypto.CryptoKey;
+}
+
+/** The subject alternative names of a serving certificate: loopback always, plus `extraNames` (IP addresses or DNS names). */
+export function servingNames(extraNames: readonly string[]): x509.JsonGeneralName[] {
+  const names: x509.JsonGeneralName[] = [
+    { type: "dns", value: "localhost" },
+    { type: "ip", value: "127.0.0.1" },
+    { type: "ip", value: "::1" },
+  ];
+  for (const name of extraNames) {
+    const type = isIP(name) === 0 ? "dns" : "ip";
+    if (!names.some((known) => known.type === type && known.value === name)) names.push({ type, value: name });
+  }
+  return names;
+}
+
+async function signServingCertificate(ca: SigningCa, publicKey: WebCrypto.CryptoKey, extraNames: readonly string[], now: Date): Promise<string> {
+  const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
     subject: "CN=holdfast-api",
-    issuer: ca.subject,
+    issuer: ca.certificate.subject,
     notBefore: new Date(now.getTime() - DAY_MS),
     notAfter: new Date(now.getTime() + 825 * DAY_MS),
-    publicKey: serverKeys.publicKey,
-    signingKey: caKeys.privateKey,
+    publicKey,
+    signingKey: ca.key,
     signingAlgorithm: ALGORITHM,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
-      new x509.SubjectAlternativeNameExtension([
-        { type: "dns", value: "localhost" },
-        { type: "ip", value: "127.0.0.1" },
-        { type: "ip", value: "::1" },
-      ]),
+      new x509.SubjectAlternativeNameExtension(servingNames(extraNames)),
     ],
   });
-  await writeSecretFile(paths.caKey, await privateKeyPem(caKeys.privateKey));
-  await writeSecretFile(paths.serverKey, await privateKeyPem(serverKeys.privateKey));
-  await writeFile(paths.caCertificate, ca.toString("pem"), { mode: 0o644, flag: "wx" });
-  await writeFile(paths.serverCertificate, server.toString("pem"), { mode: 0o644, flag: "wx" });
+  return certificate.toString("pem");
 }
 
 /** Read the serving material; the server refuses to start without it (run `holdfast init`). */
@@ -90,4 +115,42 @@ function serial(): string {
   const bytes = randomBytes(16);
   bytes[0] = (bytes[0] ?? 0) & 0x7f;
   return bytes.toString("hex");
+}
+
+/** `sha256:HEX` of a CA certificate's SubjectPublicKeyInfo (kubeadm's --discovery-token-ca-cert-hash). */
+export function caCertificateHash(caPem: string): string {
+  const spki = new X509Certificate(caPem).publicKey.export({ type: "spki", format: "der" });
+  return `sha256:${createHash("sha256").update(spki).digest("hex")}`;
+}
+
+/** A new node's key pair and a certificate signing request for it (the key never leaves the node). */
+export async function createNodeKeyAndCsr(nodeName: string): Promise<{ keyPem: string; csrPem: string }> {
+  const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"]);
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: `CN=${nodeName.replace(/[^a-z0-9.-]/g, "")}`, keys, signingAlgorithm: ALGORITHM });
+  return { keyPem: await privateKeyPem(keys.privateKey), csrPem: csr.toString("pem") };
+}
+
+/**
+ * Sign a serving certificate for the key of `csrPem` (its self-signature checked) with the home's CA, valid for the
+ * loopback names and `names`. Throws when the CSR is not signed by its own key.
+ */
+export async function issueServingCertificate(paths: TlsPaths, csrPem: string, names: readonly string[], now: Date = new Date()): Promise<string> {
+  const csr = new x509.Pkcs10CertificateRequest(csrPem);
+  if (!(await csr.verify())) throw new Error("the certificate signing request is not signed by the key it names");
+  const [caPem, caKeyPem] = await Promise.all([readFile(paths.caCertificate, "utf8"), readFile(paths.caKey, "utf8")]);
+  const key = await webcrypto.subtle.importKey("pkcs8", pemBody(caKeyPem), ALGORITHM, false, ["sign"]);
+  const publicKey = await webcrypto.subtle.importKey("spki", csr.publicKey.rawData, ALGORITHM, true, ["verify"]);
+  return signServingCertificate({ certificate: new x509.X509Certificate(caPem), key }, publicKey, names, now);
+}
+
+function pemBody(pem: string): Buffer {
+  return Buffer.from(pem.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, ""), "base64");
+}
+
+/** Write a joined node's TLS material: the cluster CA (no key), and its own serving pair (key 0600). */
+export async function writeJoinedTlsMaterial(paths: TlsPaths, material: ServingMaterial): Promise<void> {
+  await mkdir(paths.directory, { recursive: true, mode: 0o700 });
+  await writeSecretFile(paths.serverKey, material.key);
+  await writeFile(paths.caCertificate, material.ca, { mode: 0o644, flag: "wx" });
+  await writeFile(paths.serverCertificate, material.cert, { mode: 0o644, flag: "wx" });
 }

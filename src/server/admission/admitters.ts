@@ -109,6 +109,8 @@ export function defaultAdmitters(): AdmitterRegistry {
     ["Namespace", namespaceAdmitter],
     ["Instance", { readOnly: `instances ${CONTROL_PLANE_ONLY}` }],
     ["Event", { readOnly: `events ${CONTROL_PLANE_ONLY}` }],
+    ["Lease", { readOnly: `leases ${CONTROL_PLANE_ONLY} (control-plane nodes take and renew them to elect the controller leader)` }],
+    ["Node", { readOnly: `nodes ${CONTROL_PLANE_ONLY} (each node agent registers its own)` }],
     ["Role", roleAdmitter(roleSchema)],
     ["ClusterRole", roleAdmitter(clusterRoleSchema)],
     ["RoleBinding", bindingAdmitter(roleBindingSchema)],

@@ -1,5 +1,5 @@
 /** Semantic rules of a Cluster that a schema cannot express. Pure: engines and installed versions are passed in. */
-import { engineNameFor, type Cluster, type ComponentSpec } from "../../api/index.ts";
+import { clusterTopology, componentTopology, engineNameFor, usesClusterDef, type Cluster, type ComponentSpec } from "../../api/index.ts";
 import type { FieldCause } from "../../errors/index.ts";
 import type { Engine, EngineVersion, TopologyDefinition } from "../../engines/index.ts";
 
@@ -38,7 +38,7 @@ function arbiterCauses(input: ClusterRuleInput, known: readonly string[]): Field
   const { cluster } = input;
   const clusterDef = cluster.spec.clusterDef;
   const engine = clusterDef === undefined || clusterDef === "" ? undefined : input.engines.find(clusterDef);
-  const topology = engine === undefined || !known.includes(engine.name) ? undefined : effectiveTopology(engine, cluster.spec.topology);
+  const topology = engine === undefined || !known.includes(engine.name) ? undefined : clusterTopology(cluster, engine);
   const present = new Set(cluster.spec.componentSpecs.map((c) => c.name));
   return (topology?.components ?? [])
     .filter((c) => c.arbiterOf !== undefined && present.has(c.arbiterOf) && !present.has(c.name))
@@ -53,13 +53,6 @@ function arbiterCauses(input: ClusterRuleInput, known: readonly string[]): Field
 export function enginesOf(cluster: Cluster, known: readonly string[]): string[] {
   const names = cluster.spec.componentSpecs.map((c) => engineNameFor(cluster, c, known));
   return [...new Set(names.filter((n): n is string => n !== undefined))];
-}
-
-/** The topology a cluster runs: `spec.topology`, else the engine's default. */
-export function effectiveTopology(engine: Engine, requested: string | undefined): TopologyDefinition | undefined {
-  const topologies = engine.definition.topologies;
-  if (requested !== undefined && requested !== "") return topologies.find((t) => t.name === requested);
-  return topologies.find((t) => t.default) ?? topologies[0];
 }
 
 function nameCauses(cluster: Cluster): FieldCause[] {
@@ -79,18 +72,17 @@ function clusterDefCauses(cluster: Cluster, known: readonly string[]): FieldCaus
 function componentCauses(input: ClusterRuleInput, component: ComponentSpec, index: number, known: readonly string[]): FieldCause[] {
   const field = `spec.componentSpecs[${index}]`;
   const { cluster } = input;
-  const clusterDef = cluster.spec.clusterDef;
-  const usesClusterDef = clusterDef !== undefined && clusterDef !== "";
-  if (usesClusterDef && !known.includes(clusterDef)) return []; // already reported on spec.clusterDef
+  const byName = usesClusterDef(cluster);
+  if (byName && !known.includes(cluster.spec.clusterDef ?? "")) return []; // already reported on spec.clusterDef
   const resolved = resolveEngine(input, component, field, known);
   if (!("engine" in resolved)) return [resolved.cause];
   const { engine } = resolved;
-  const topology = effectiveTopology(engine, usesClusterDef ? cluster.spec.topology : undefined);
+  const topology = clusterTopology(cluster, engine);
   if (topology === undefined) {
     // Reported once, on the first component.
     return index === 0 ? [topologyCause(engine, cluster.spec.topology ?? "")] : [];
   }
-  const where: ComponentPlace = { cluster, component, field, engine, topology, byName: usesClusterDef };
+  const where: ComponentPlace = { cluster, component, field, engine, topology };
   return [...topologyComponentCauses(where), ...versionCauses(component, field, engine, input.installed.get(engine.name) ?? [])];
 }
 
@@ -101,8 +93,6 @@ interface ComponentPlace {
   field: string;
   engine: Engine;
   topology: TopologyDefinition;
-  /** Must the component's name be one of the topology's (clusterDef), or is it the user's choice (componentDef)? */
-  byName: boolean;
 }
 
 function resolveEngine(input: ClusterRuleInput, component: ComponentSpec, field: string, known: readonly string[]): { engine: Engine } | { cause: FieldCause } {
@@ -135,10 +125,9 @@ function topologyCause(engine: Engine, requested: string): FieldCause {
 }
 
 function topologyComponentCauses(place: ComponentPlace): FieldCause[] {
-  const { cluster, component, field, engine, topology, byName } = place;
-  const only = topology.components.length === 1 ? topology.components[0] : undefined;
+  const { cluster, component, field, engine, topology } = place;
   // With componentDef the component name is the user's choice, as in KubeBlocks; a one-component topology still bounds it.
-  const definition = topology.components.find((c) => c.name === component.name) ?? (byName ? undefined : only);
+  const definition = componentTopology(cluster, engine, component.name);
   if (definition === undefined) {
     const names = topology.components.map((c) => c.name).join(", ");
     return [{ field: `${field}.name`, reason: "FieldValueNotSupported", message: `Unsupported value: ${JSON.stringify(component.name)}: topology ${topology.name} of ${engine.name} has components: ${names}` }];
@@ -204,5 +193,5 @@ function topologyNameOf(cluster: Cluster, engines: EngineDirectory): string | un
   const clusterDef = cluster.spec.clusterDef;
   const engine = clusterDef === undefined ? undefined : engines.find(clusterDef);
   if (engine === undefined) return cluster.spec.topology;
-  return effectiveTopology(engine, cluster.spec.topology)?.name ?? cluster.spec.topology;
+  return clusterTopology(cluster, engine)?.name ?? cluster.spec.topology;
 }

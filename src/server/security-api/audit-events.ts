@@ -45,7 +45,8 @@ function sinceOf(text: string, now: Date): Date {
   return new Date(parsed);
 }
 
-function limitOf(text: string | null): number {
+/** The `limit` query parameter: 1 to 100,000, 1000 when absent. */
+export function limitOf(text: string | null): number {
   if (text === null || text === "") return DEFAULT_LIMIT;
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1 || value > MAX_LIMIT) throw new InputError(`limit=${text} must be a whole number from 1 to ${MAX_LIMIT}`);

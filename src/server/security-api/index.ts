@@ -2,6 +2,8 @@
 import type { Endpoint } from "../endpoint.ts";
 import type { PublicEndpoint } from "../pipeline.ts";
 import { auditEventsEndpoint } from "./audit-events.ts";
+
+export { auditQuery as auditEventsQuery, limitOf as auditEventsLimit } from "./audit-events.ts";
 import { keyringEndpoint } from "./keyring.ts";
 import { selfReviewEndpoint, subjectReviewEndpoint } from "./reviews.ts";
 import { AUDIT_GROUP, AUTHENTICATION_GROUP, AUTHORIZATION_GROUP, KEYS_GROUP, type SecurityServices } from "./services.ts";
@@ -9,7 +11,7 @@ import { loginEndpoint, logoutEndpoint, whoamiEndpoint } from "./session.ts";
 import { tokensEndpoint } from "./tokens.ts";
 import { usersEndpoint } from "./users.ts";
 
-export { AUDIT_GROUP, AUTHENTICATION_GROUP, AUTHORIZATION_GROUP, KEYS_GROUP, type KeyOperations, type SecurityServices } from "./services.ts";
+export { AUDIT_GROUP, AUTHENTICATION_GROUP, AUTHORIZATION_GROUP, KEYS_GROUP, parseBody, type KeyOperations, type SecurityServices } from "./services.ts";
 
 /** The login path: the only API path served without credentials (besides /healthz). */
 export const LOGIN_PATH = `/apis/${AUTHENTICATION_GROUP}/v1alpha1/login`;

@@ -35,8 +35,12 @@ export interface EtcdClientOptions extends EtcdConnection {
 /** Which keys: one key, a prefix, or [key, end). */
 export interface KeyRange {
   key: string;
+  /** Every key that starts with `key`. */
   prefix?: boolean;
+  /** Up to (not including) this key. */
   end?: string;
+  /** Up to the end of the keys that start with this prefix (paging through a prefix from `key`). */
+  endOfPrefix?: string;
 }
 
 /** What a range asks for. */
@@ -273,6 +277,11 @@ export class EtcdClient {
     await Promise.allSettled([...this.pools, ...this.streamPools].map((pool) => pool.destroy()));
   }
 
+  /** Whether `close` was called: nothing more will be answered. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Describe the cluster for messages: `etcd at h1:2379,h2:2379`. */
   describe(): string {
     return `etcd at ${this.endpoints.join(",")}`;
@@ -355,6 +364,7 @@ function rangeBody(range: KeyRange): { key: string; range_end?: string } {
   const key = b64(range.key);
   if (range.prefix === true) return { key, range_end: prefixEndB64(range.key) };
   if (range.end !== undefined) return { key, range_end: b64(range.end) };
+  if (range.endOfPrefix !== undefined) return { key, range_end: prefixEndB64(range.endOfPrefix) };
   return { key };
 }
 

@@ -6,8 +6,19 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Readable } from "node:stream";
 import { GoneError } from "../../errors/index.ts";
+import { tooOldResourceVersion } from "../object-rules.ts";
 import type { EtcdClient, KeyRange } from "./client.ts";
 import { b64, prefixEndB64, toKeyValue, watchMessageSchema, type KeyValue } from "./wire.ts";
+
+/** The watch needs revisions etcd has compacted; `compactRevision` is where history starts now. */
+export class CompactedError extends GoneError {
+  readonly compactRevision: number;
+
+  constructor(message: string, compactRevision: number) {
+    super(message);
+    this.compactRevision = compactRevision;
+  }
+}
 
 /** One change seen by an etcd watch. */
 export interface EtcdWatchEvent {
@@ -58,7 +69,7 @@ function cancelled(state: WatchState): boolean {
 
 async function follow(client: EtcdClient, range: KeyRange, state: WatchState, signal: AbortSignal, handlers: EtcdWatchHandlers): Promise<void> {
   let backoff = 50;
-  while (!state.stopped) {
+  while (!state.stopped && !client.isClosed) {
     try {
       const body = await client.openStream("/watch", createRequest(range, state.next), signal);
       await readMessages(body, state, handlers, () => (backoff = 50));
@@ -117,7 +128,7 @@ function handleMessage(line: string, state: WatchState, handlers: EtcdWatchHandl
   if (result.canceled === true) {
     const compacted = Number(result.compact_revision);
     if (compacted > 0) {
-      throw new GoneError(`too old resource version: ${state.next - 1} (history starts after ${compacted}); list again and watch from the list's resourceVersion`);
+      throw new CompactedError(tooOldResourceVersion(state.next - 1, compacted).message, compacted);
     }
     throw new Error(result.cancel_reason ?? "the watch was cancelled");
   }

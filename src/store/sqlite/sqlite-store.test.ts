@@ -1,11 +1,74 @@
 import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import type { Resource } from "../../api/index.ts";
-import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError, UnavailableError } from "../../errors/index.ts";
+import { GoneError, UnavailableError } from "../../errors/index.ts";
+import { cluster, collect, describeStoreContract, ownedInstance, summarize, type StoreHarness } from "../contract/index.ts";
 import type { Store } from "../types.ts";
-import { cluster, collect, ownedInstance, summarize, tempStore, type TempStore } from "./test-fixtures.ts";
+import { openSqliteStore, type SqliteStoreOptions } from "./sqlite-store.ts";
+
+/** A temporary directory with a store file path in it, removed by `cleanup`. */
+interface TempStore {
+  dir: string;
+  path: string;
+  open(options?: Omit<SqliteStoreOptions, "path">): Store;
+  cleanup(): void;
+}
+
+/** Make a temporary store location; every store opened through it is closed by `cleanup`. */
+function tempStore(): TempStore {
+  const dir = mkdtempSync(join(tmpdir(), "holdfast-store-"));
+  const path = join(dir, "store.db");
+  const opened: Store[] = [];
+  return {
+    dir,
+    path,
+    open(options = {}) {
+      const store = openSqliteStore({ ...options, path });
+      opened.push(store);
+      return store;
+    },
+    cleanup() {
+      for (const store of opened) store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The contract suite's way into the embedded store: a new file per store; compaction edits the change table. */
+function sqliteHarness(): StoreHarness {
+  const temps = new Map<Store, TempStore>();
+  return {
+    name: "sqlite",
+    open(options = {}) {
+      const temp = tempStore();
+      const store = temp.open(options.onWatchError === undefined ? { ...options } : { ...options, onWatchError: options.onWatchError });
+      temps.set(store, temp);
+      return Promise.resolve(store);
+    },
+    compact(store, resourceVersion) {
+      const temp = temps.get(store);
+      if (temp === undefined) throw new Error("not a store of this harness");
+      const db = new DatabaseSync(temp.path);
+      try {
+        db.prepare("DELETE FROM changes WHERE resource_version <= ?").run(Number(resourceVersion));
+        db.prepare("UPDATE meta SET value = ? WHERE key = 'compacted_through'").run(resourceVersion);
+      } finally {
+        db.close();
+      }
+      return Promise.resolve();
+    },
+    cleanup() {
+      for (const temp of temps.values()) temp.cleanup();
+      temps.clear();
+      return Promise.resolve();
+    },
+  };
+}
+
+describeStoreContract(sqliteHarness());
 
 let temp: TempStore;
 let store: Store;
@@ -18,235 +81,26 @@ afterEach(() => temp.cleanup());
 
 const ref = (name: string, kind = "Cluster") => ({ kind, namespace: "default", name });
 
-describe("create and get", () => {
-  it("assigns server-owned metadata and ignores what the caller sent for it", async () => {
-    const input = cluster("a");
-    input.metadata = { ...input.metadata, uid: "forged", resourceVersion: "999", generation: 7, creationTimestamp: "1970-01-01T00:00:00Z", deletionTimestamp: "1970-01-01T00:00:00Z" };
-    input.status = { phase: "Creating" };
-    const created = await store.create(input);
-    assert.match(created.metadata.uid ?? "", /^[0-9a-f-]{36}$/);
-    assert.equal(created.metadata.resourceVersion, "2");
-    assert.equal(created.metadata.generation, 1);
-    assert.equal(created.metadata.deletionTimestamp, undefined);
-    assert.notEqual(created.metadata.creationTimestamp, "1970-01-01T00:00:00Z");
-    assert.deepEqual(created.status, { phase: "Creating" });
-    assert.deepEqual(await store.get(ref("a")), created);
-  });
-
-  it("refuses an existing name, and reports missing objects", async () => {
-    await store.create(cluster("a"));
-    await assert.rejects(store.create(cluster("a")), AlreadyExistsError);
-    assert.equal(await store.get(ref("missing")), undefined);
-    await assert.rejects(store.update(cluster("missing")), NotFoundError);
-    await assert.rejects(store.updateStatus(cluster("missing")), NotFoundError);
-    await assert.rejects(store.delete(ref("missing")), NotFoundError);
-  });
-
-  it("checks the namespace against the kind's scope", async () => {
-    const noNamespace: Resource = { apiVersion: "apps.kubeblocks.io/v1", kind: "Cluster", metadata: { name: "x" }, spec: {} };
-    await assert.rejects(store.create(noNamespace), (error: unknown) => error instanceof InvalidError && error.causes[0]?.field === "metadata.namespace");
-    const namespaced: Resource = { apiVersion: "v1", kind: "Namespace", metadata: { name: "prod", namespace: "default" } };
-    await assert.rejects(store.create(namespaced), (error: unknown) => error instanceof InvalidError && error.causes[0]?.field === "metadata.namespace");
-    const created = await store.create<Resource>({ apiVersion: "v1", kind: "Namespace", metadata: { name: "prod" } });
-    assert.equal(created.metadata.namespace, undefined);
-    assert.equal((await store.get({ kind: "Namespace", name: "prod" }))?.metadata.uid, created.metadata.uid);
-  });
-
+describe("the embedded store", () => {
   it("starts an empty store at resourceVersion 1, so a watch from an empty list misses nothing", async () => {
     const empty = await store.list("Cluster");
     assert.equal(empty.resourceVersion, "1");
-    const watch = collect(store, { kind: "Cluster", resourceVersion: empty.resourceVersion });
-    await store.create(cluster("first"));
-    assert.deepEqual(summarize(await watch.waitFor(1)), ["ADDED Cluster/first"]);
+    const created = await store.create(cluster("first"));
+    assert.equal(created.metadata.resourceVersion, "2");
   });
 
-  it("keeps one resourceVersion counter across kinds", async () => {
-    const a = await store.create(cluster("a"));
-    const ns = await store.create<Resource>({ apiVersion: "v1", kind: "Namespace", metadata: { name: "prod" } });
-    const b = await store.update({ ...a, spec: { replicas: 3 } });
-    assert.deepEqual([a, ns, b].map((object) => object.metadata.resourceVersion), ["2", "3", "4"]);
-  });
-
-  it("hands out copies: mutating a result or an input does not change what is stored", async () => {
-    const input = cluster("a", { labels: { app: "pg" } });
-    const created = await store.create(input);
-    (input.metadata.labels ?? {})["app"] = "changed-input";
-    (created.spec as { replicas: number }).replicas = 99;
-    const read = await store.get(ref("a"));
-    assert.ok(read);
-    read.metadata.name = "other";
-    const again = await store.get(ref("a"));
-    assert.ok(again);
-    assert.deepEqual(again.spec, { replicas: 1 });
-    assert.equal(again.metadata.labels?.["app"], "pg");
-    assert.equal(again.metadata.name, "a");
+  it("throws GoneError at once when the history it needs went past historyLimit", async () => {
+    store.close();
+    const small = temp.open({ historyLimit: 10 });
+    for (let index = 1; index <= 30; index++) await small.create(cluster(`c-${index}`));
+    assert.throws(() => small.watch({ resourceVersion: "5" }, () => undefined), GoneError);
+    assert.throws(() => small.watch({ resourceVersion: "20" }, () => undefined), GoneError);
+    const watch = collect(small, { resourceVersion: "21" });
+    assert.deepEqual(summarize(await watch.waitFor(10)), Array.from({ length: 10 }, (_, index) => `ADDED Cluster/c-${index + 21}`));
   });
 });
 
-describe("update", () => {
-  it("refuses a stale resourceVersion with a 409 that says to re-read and retry", async () => {
-    const created = await store.create(cluster("a"));
-    await store.update({ ...created, spec: { replicas: 2 } });
-    await assert.rejects(store.update({ ...created, spec: { replicas: 3 } }), (error: unknown) => {
-      assert.ok(error instanceof ConflictError);
-      assert.equal(error.httpStatus, 409);
-      assert.match(error.message, /re-read/);
-      return true;
-    });
-    await assert.rejects(store.updateStatus({ ...created, status: { phase: "Running" } }), ConflictError);
-    assert.deepEqual((await store.get(ref("a")))?.spec, { replicas: 2 });
-  });
-
-  it("without a resourceVersion is unconditional", async () => {
-    const created = await store.create(cluster("a"));
-    await store.update({ ...created, spec: { replicas: 2 } });
-    const withoutVersion = { ...created, metadata: { ...created.metadata } };
-    delete withoutVersion.metadata.resourceVersion;
-    const updated = await store.update({ ...withoutVersion, spec: { replicas: 5 } });
-    assert.deepEqual(updated.spec, { replicas: 5 });
-  });
-
-  it("bumps generation for spec changes only, not for labels, annotations or status", async () => {
-    const created = await store.create(cluster("a"));
-    const labelled = await store.update({ ...created, metadata: { ...created.metadata, labels: { a: "b" }, annotations: { note: "x" } } });
-    assert.equal(labelled.metadata.generation, 1);
-    assert.notEqual(labelled.metadata.resourceVersion, created.metadata.resourceVersion);
-    const status = await store.updateStatus({ ...labelled, status: { phase: "Running" } });
-    assert.equal(status.metadata.generation, 1);
-    const spec = await store.update({ ...status, spec: { replicas: 3 } });
-    assert.equal(spec.metadata.generation, 2);
-    const topLevel = await store.update({ ...spec, extra: { field: true } });
-    assert.equal(topLevel.metadata.generation, 3);
-  });
-
-  it("does not write when nothing changed", async () => {
-    const created = await store.create(cluster("a", { labels: { x: "1" } }));
-    const same = await store.update({ ...created, metadata: { ...created.metadata } });
-    assert.equal(same.metadata.resourceVersion, created.metadata.resourceVersion);
-    assert.equal((await store.list("Cluster")).resourceVersion, "2");
-  });
-
-  it("keeps server-owned metadata and status, and refuses a uid from another object", async () => {
-    const created = await store.create({ ...cluster("a"), status: { phase: "Running" } });
-    const updated = await store.update({
-      ...created,
-      metadata: { ...created.metadata, creationTimestamp: "2000-01-01T00:00:00Z", generation: 40, deletionTimestamp: "2000-01-01T00:00:00Z" },
-      status: { phase: "Failed" },
-    });
-    assert.equal(updated.metadata.creationTimestamp, created.metadata.creationTimestamp);
-    assert.equal(updated.metadata.generation, 1);
-    assert.equal(updated.metadata.deletionTimestamp, undefined);
-    assert.deepEqual(updated.status, { phase: "Running" });
-    await assert.rejects(store.update({ ...updated, metadata: { ...updated.metadata, uid: "another" } }), ConflictError);
-  });
-
-  it("updateStatus changes only status", async () => {
-    const created = await store.create(cluster("a", { labels: { a: "b" } }));
-    const updated = await store.updateStatus({ ...created, metadata: { ...created.metadata, labels: {} }, spec: { replicas: 9 }, status: { phase: "Running" } });
-    assert.deepEqual(updated.spec, { replicas: 1 });
-    assert.deepEqual(updated.metadata.labels, { a: "b" });
-    assert.deepEqual(updated.status, { phase: "Running" });
-    assert.equal(updated.metadata.generation, 1);
-  });
-});
-
-describe("delete and finalizers", () => {
-  it("removes an object without finalizers and returns it", async () => {
-    await store.create(cluster("a"));
-    const deleted = await store.delete(ref("a"));
-    assert.equal(deleted?.metadata.name, "a");
-    assert.equal(await store.get(ref("a")), undefined);
-  });
-
-  it("holds an object with finalizers until the last one is removed", async () => {
-    const created = await store.create({ ...cluster("a"), metadata: { ...cluster("a").metadata, finalizers: ["x/one", "x/two"] } });
-    const watch = collect(store, { kind: "Cluster", resourceVersion: created.metadata.resourceVersion ?? "" });
-    const marked = await store.delete(ref("a"));
-    assert.ok(marked?.metadata.deletionTimestamp);
-    const again = await store.delete(ref("a"));
-    assert.equal(again?.metadata.deletionTimestamp, marked.metadata.deletionTimestamp);
-    assert.equal(again.metadata.resourceVersion, marked.metadata.resourceVersion);
-    await assert.rejects(
-      store.update({ ...marked, metadata: { ...marked.metadata, finalizers: ["x/one", "x/two", "x/three"] } }),
-      (error: unknown) => error instanceof InvalidError && error.causes[0]?.field === "metadata.finalizers",
-    );
-    const one = await store.update({ ...marked, metadata: { ...marked.metadata, finalizers: ["x/two"] } });
-    assert.ok(await store.get(ref("a")));
-    await store.update({ ...one, metadata: { ...one.metadata, finalizers: [] } });
-    assert.equal(await store.get(ref("a")), undefined);
-    assert.deepEqual(summarize(await watch.waitFor(3)), ["MODIFIED Cluster/a", "MODIFIED Cluster/a", "DELETED Cluster/a"]);
-  });
-
-  it("refuses a delete whose preconditions do not match", async () => {
-    const created = await store.create(cluster("a"));
-    await assert.rejects(store.delete(ref("a"), { uid: "other" }), ConflictError);
-    await assert.rejects(store.delete(ref("a"), { resourceVersion: "77" }), ConflictError);
-    assert.ok(await store.get(ref("a")));
-    const uid = created.metadata.uid ?? "";
-    const resourceVersion = created.metadata.resourceVersion ?? "";
-    assert.ok(await store.delete(ref("a"), { uid, resourceVersion }));
-  });
-});
-
-describe("owner references", () => {
-  const instances = async (): Promise<string[]> => (await store.list("Instance")).items.map((item) => item.metadata.name);
-
-  it("cascades removal down three levels", async () => {
-    const root = await store.create(cluster("root"));
-    const child = await store.create(ownedInstance("child", root));
-    await store.create(ownedInstance("grandchild", child));
-    await store.create(ownedInstance("unrelated", await store.create(cluster("other"))));
-    const watch = collect(store, { resourceVersion: (await store.list("Cluster")).resourceVersion });
-    await store.delete(ref("root"));
-    assert.deepEqual(await instances(), ["unrelated"]);
-    assert.deepEqual(summarize(await watch.waitFor(3)), ["DELETED Cluster/root", "DELETED Instance/child", "DELETED Instance/grandchild"]);
-  });
-
-  it("waits for a dependent's finalizers before cascading further", async () => {
-    const root = await store.create(cluster("root"));
-    const middle = await store.create(ownedInstance("middle", root, ["holdfast.io/cleanup"]));
-    await store.create(ownedInstance("leaf", middle));
-    await store.delete(ref("root"));
-    assert.equal(await store.get(ref("root")), undefined);
-    const terminating = await store.get(ref("middle", "Instance"));
-    assert.ok(terminating?.metadata.deletionTimestamp);
-    assert.deepEqual(await instances(), ["leaf", "middle"]);
-    await store.update({ ...terminating, metadata: { ...terminating.metadata, finalizers: [] } });
-    assert.deepEqual(await instances(), []);
-  });
-
-  it("keeps a dependent while another owner remains", async () => {
-    const first = await store.create(cluster("first"));
-    const second = await store.create(cluster("second"));
-    const shared = ownedInstance("shared", first);
-    shared.metadata.ownerReferences = [...(shared.metadata.ownerReferences ?? []), ...(ownedInstance("x", second).metadata.ownerReferences ?? [])];
-    await store.create(shared);
-    await store.delete(ref("first"));
-    assert.deepEqual(await instances(), ["shared"]);
-    await store.delete(ref("second"));
-    assert.deepEqual(await instances(), []);
-  });
-});
-
-describe("list", () => {
-  it("sorts by namespace and name, filters by namespace and label selector, and reports the resourceVersion", async () => {
-    await store.create(cluster("b", { namespace: "ns2", labels: { app: "pg", tier: "db" } }));
-    await store.create(cluster("c", { namespace: "ns1", labels: { app: "redis" } }));
-    await store.create(cluster("a", { namespace: "ns2", labels: { app: "pg" } }));
-    await store.create(cluster("a", { namespace: "ns1" }));
-    const names = (items: Resource[]) => items.map((item) => `${item.metadata.namespace ?? ""}/${item.metadata.name}`);
-    const all = await store.list("Cluster");
-    assert.deepEqual(names(all.items), ["ns1/a", "ns1/c", "ns2/a", "ns2/b"]);
-    assert.equal(all.resourceVersion, "5");
-    assert.deepEqual(names((await store.list("Cluster", { namespace: "ns2" })).items), ["ns2/a", "ns2/b"]);
-    assert.deepEqual(names((await store.list("Cluster", { labelSelector: "app=pg" })).items), ["ns2/a", "ns2/b"]);
-    assert.deepEqual(names((await store.list("Cluster", { labelSelector: "app in (pg,redis),!tier" })).items), ["ns1/c", "ns2/a"]);
-    assert.deepEqual(names((await store.list("Cluster", { labelSelector: "app!=pg" })).items), ["ns1/a", "ns1/c"]);
-    assert.deepEqual((await store.list("Instance")).items, []);
-  });
-});
-
-describe("the store file", () => {
+describe("the embedded store file", () => {
   it("survives a restart with its data and its counter", async () => {
     await store.create(cluster("a"));
     const b = await store.create(cluster("b"));
@@ -294,26 +148,3 @@ describe("the store file", () => {
   });
 });
 
-describe("dry run", () => {
-  it("runs every check of create, update, updateStatus and delete, returns the result, and changes nothing", async () => {
-    const events: string[] = [];
-    const watch = store.watch({ kind: "Cluster" }, (event) => events.push(`${event.type} ${event.object.metadata.name}`));
-    const preview = await store.create(cluster("dry"), { dryRun: true });
-    assert.ok(preview.metadata.uid !== undefined && preview.metadata.creationTimestamp !== undefined);
-    assert.equal(await store.get(ref("dry")), undefined);
-    const live = await store.create(cluster("live"));
-    await assert.rejects(store.create(cluster("live"), { dryRun: true }), AlreadyExistsError);
-    const changed = await store.update({ ...live, spec: { replicas: 3 } }, { dryRun: true });
-    assert.equal(changed.metadata.generation, 2);
-    await assert.rejects(store.update({ ...live, metadata: { ...live.metadata, resourceVersion: "1" }, spec: { replicas: 3 } }, { dryRun: true }), ConflictError);
-    await store.updateStatus({ ...live, status: { phase: "Running" } }, { dryRun: true });
-    await store.delete(ref("live"), { dryRun: true });
-    const after = await store.get(ref("live"));
-    assert.deepEqual(after, live, "the live object is untouched");
-    const next = await store.create(cluster("next"));
-    assert.equal(Number(next.metadata.resourceVersion), Number(live.metadata.resourceVersion) + 1, "no resourceVersion was used up");
-    await new Promise((r) => setTimeout(r, 50));
-    watch.stop();
-    assert.deepEqual(events, ["ADDED live", "ADDED next"], "no watch saw a dry run");
-  });
-});

@@ -2,12 +2,17 @@
 import { randomUUID } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
 import { now, type ObjectRef, type Resource } from "../../api/index.ts";
-import { AlreadyExistsError, ConflictError, GoneError, HoldfastError, InputError, NotFoundError, UnavailableError } from "../../errors/index.ts";
+import { HoldfastError, InputError, NotFoundError, UnavailableError } from "../../errors/index.ts";
 import { parseLabelSelector } from "../label-selector.ts";
 import { scrubDatabase } from "../../util/index.ts";
 import type { DeleteOptions, ListOptions, WriteOptions, ListResult, StaleHistoryPurge, StorageCodec, Store, Watch, WatchEvent, WatchOptions } from "../types.ts";
 import { openDatabase } from "./database.ts";
 import {
+  alreadyExists,
+  checkDeletePreconditions,
+  decodeListed,
+  IDENTITY_CODEC,
+  tooOldResourceVersion,
   describeKey,
   hasFinalizers,
   jsonCopy,
@@ -16,13 +21,18 @@ import {
   kindInfo,
   mergeStatus,
   mergeUpdate,
+  parseResourceVersion,
   prepareCreate,
   type MergedUpdate,
   type ObjectKey,
-} from "./object-rules.ts";
+} from "../object-rules.ts";
 import { StoreTables } from "./tables.ts";
-import { matchesFilter, WatchHub, type WatchErrorHandler, type WatchFilter } from "./watch-hub.ts";
-import { loadObject, loadStored, Writer, type Change } from "./writer.ts";
+import { checkFence, SqliteLeases } from "./sqlite-leases.ts";
+import { GroupCommit } from "./group-commit.ts";
+import type { HeldLease } from "../leases.ts";
+import { matchesFilter, WatchHub, type WatchErrorHandler, type WatchFilter } from "../watch-hub.ts";
+import type { Writer} from "./writer.ts";
+import { loadObject, loadStored, type Change } from "./writer.ts";
 
 /** How to open the embedded store. */
 export interface SqliteStoreOptions {
@@ -38,30 +48,63 @@ export interface SqliteStoreOptions {
   onWatchError?: WatchErrorHandler;
 }
 
-const IDENTITY_CODEC: StorageCodec = { encode: (object) => object, decode: (object) => object };
 const DEFAULT_HISTORY_LIMIT = 20000;
 
 /** Open the embedded store at `options.path`. */
 export function openSqliteStore(options: SqliteStoreOptions): Store {
-  return new SqliteStore(options);
+  const limit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1) throw new InputError(`historyLimit must be a positive integer, not ${limit}`);
+  const db = openDatabase(options.path, { existing: options.existing === true });
+  const tables = new StoreTables(db);
+  const codec = options.codec ?? IDENTITY_CODEC;
+  const hub = new WatchHub(options.onWatchError ?? (() => undefined));
+  const shared: Shared = { db, tables, codec, historyLimit: limit, hub, closed: false, leases: undefined, group: undefined };
+  return new SqliteStore(shared, undefined);
+}
+
+/** What a store and its fenced views share. */
+interface Shared {
+  db: DatabaseSync;
+  tables: StoreTables;
+  codec: StorageCodec;
+  historyLimit: number;
+  hub: WatchHub;
+  closed: boolean;
+  leases: SqliteLeases | undefined;
+  group: GroupCommit | undefined;
 }
 
 class SqliteStore implements Store {
+  readonly leases: SqliteLeases;
+  private readonly shared: Shared;
   private readonly db: DatabaseSync;
   private readonly tables: StoreTables;
   private readonly codec: StorageCodec;
   private readonly historyLimit: number;
   private readonly hub: WatchHub;
-  private closed = false;
+  private readonly fence: HeldLease | undefined;
+  private readonly group: GroupCommit;
 
-  constructor(options: SqliteStoreOptions) {
-    const limit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
-    if (!Number.isInteger(limit) || limit < 1) throw new InputError(`historyLimit must be a positive integer, not ${limit}`);
-    this.db = openDatabase(options.path, { existing: options.existing === true });
-    this.tables = new StoreTables(this.db);
-    this.codec = options.codec ?? IDENTITY_CODEC;
-    this.historyLimit = limit;
-    this.hub = new WatchHub(options.onWatchError ?? (() => undefined));
+  constructor(shared: Shared, fence: HeldLease | undefined) {
+    this.shared = shared;
+    this.db = shared.db;
+    this.tables = shared.tables;
+    this.codec = shared.codec;
+    this.historyLimit = shared.historyLimit;
+    this.hub = shared.hub;
+    this.fence = fence;
+    shared.group ??= new GroupCommit({ ...shared, isClosed: () => shared.closed });
+    this.group = shared.group;
+    shared.leases ??= new SqliteLeases((work) => this.write(work), shared.tables, shared.codec);
+    this.leases = shared.leases;
+  }
+
+  fenced(lease: HeldLease): Store {
+    return new SqliteStore(this.shared, lease);
+  }
+
+  private get closed(): boolean {
+    return this.shared.closed;
   }
 
   get<T extends Resource = Resource>(ref: ObjectRef): Promise<T | undefined> {
@@ -88,36 +131,34 @@ class SqliteStore implements Store {
   }
 
   create<T extends Resource>(object: T, options: WriteOptions = {}): Promise<T> {
-    return settle(() => this.createNow(object, options.dryRun === true) as T);
+    return settle(() => this.createNow(object, options.dryRun === true)) as Promise<T>;
   }
 
-  private createNow(object: Resource, dryRun: boolean): Resource {
+  private createNow(object: Resource, dryRun: boolean): Promise<Resource> {
     this.ensureOpen();
     const input = jsonCopy(object);
     const key = keyOfObject(input);
     return this.write((writer) => {
       if (this.tables.readObject(key) !== undefined) {
-        throw new AlreadyExistsError(`${describeKey(key)} already exists; choose another name, or update the existing object`, {
-          subject: { kind: key.kind, name: key.name },
-        });
+        throw alreadyExists(key);
       }
       return writer.put("ADDED", prepareCreate(input, randomUUID(), now()));
     }, dryRun);
   }
 
   update<T extends Resource>(object: T, options: WriteOptions = {}): Promise<T> {
-    return settle(() => this.modify(object, mergeUpdate, options.dryRun === true) as T);
+    return settle(() => this.modify(object, mergeUpdate, options.dryRun === true)) as Promise<T>;
   }
 
   updateStatus<T extends Resource>(object: T, options: WriteOptions = {}): Promise<T> {
-    return settle(() => this.modify(object, mergeStatus, options.dryRun === true) as T);
+    return settle(() => this.modify(object, mergeStatus, options.dryRun === true)) as Promise<T>;
   }
 
   delete<T extends Resource = Resource>(ref: ObjectRef, options: DeleteOptions = {}): Promise<T | undefined> {
-    return settle(() => this.deleteNow(ref, options) as T);
+    return settle(() => this.deleteNow(ref, options)) as Promise<T>;
   }
 
-  private deleteNow(ref: ObjectRef, options: DeleteOptions): Resource {
+  private deleteNow(ref: ObjectRef, options: DeleteOptions): Promise<Resource> {
     this.ensureOpen();
     const key = keyOf(ref);
     return this.write((writer) => {
@@ -160,13 +201,14 @@ class SqliteStore implements Store {
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    // A fenced view shares the file of the store it came from; only that store closes it.
+    if (this.closed || this.fence !== undefined) return;
+    this.shared.closed = true;
     this.hub.stopAll();
     this.db.close();
   }
 
-  private modify(object: Resource, merge: (existing: Resource, incoming: Resource, key: ObjectKey) => MergedUpdate, dryRun: boolean): Resource {
+  private modify(object: Resource, merge: (existing: Resource, incoming: Resource, key: ObjectKey) => MergedUpdate, dryRun: boolean): Promise<Resource> {
     this.ensureOpen();
     const incoming = jsonCopy(object);
     const key = keyOfObject(incoming);
@@ -184,11 +226,7 @@ class SqliteStore implements Store {
 
   private backlog(from: number, filter: WatchFilter): Change[] {
     const compacted = this.tables.compactedThrough();
-    if (from < compacted) {
-      throw new GoneError(
-        `too old resource version: ${from} (history starts after ${compacted}); list again and watch from the list's resourceVersion`,
-      );
-    }
+    if (from < compacted) throw tooOldResourceVersion(from, compacted);
     return this.tables.changesAfter(from, filter).map((row) => ({
       resourceVersion: row.resource_version,
       type: row.type as Change["type"],
@@ -203,13 +241,7 @@ class SqliteStore implements Store {
 
   /** Decode for a list, a watch or a delete: an object the codec refuses is shown as the codec marks it. */
   private decodeListed(stored: Resource): Resource {
-    try {
-      return this.codec.decode(stored);
-    } catch (error) {
-      const marked = this.codec.unreadable?.(stored, error);
-      if (marked === undefined) throw error;
-      return marked;
-    }
+    return decodeListed(this.codec, stored);
   }
 
   private isStale(stored: Resource): boolean {
@@ -225,24 +257,17 @@ class SqliteStore implements Store {
     return existing;
   }
 
-  /** One transaction; its changes are published only after it commits. Returns a copy callers may keep. */
-  /** One write transaction; a dry run does all of it, then rolls it back and tells no watch. */
-  private write(work: (writer: Writer) => Resource, dryRun = false): Resource {
-    let writer: Writer | undefined;
-    const result = this.guard(() =>
-      rolledBackWhen(dryRun, () =>
-        this.tables.transaction(() => {
-          writer = new Writer(this.tables, this.codec);
-          const value = work(writer);
-          this.tables.setResourceVersion(writer.resourceVersion);
-          this.tables.compactThrough(writer.resourceVersion - this.historyLimit);
-          if (dryRun) throw new DryRunRollback(value);
-          return value;
-        }),
-      ),
-    );
-    if (writer !== undefined && !dryRun) this.hub.publish(writer.changes);
-    return jsonCopy(result);
+  /**
+   * One write in the next group commit (its own savepoint in a shared transaction): its changes are published only
+   * after the commit, and it resolves to a copy callers may keep. A dry run does all of it, then rolls it back and
+   * tells no watch. A fenced view checks its lease inside it.
+   */
+  private write<T>(work: (writer: Writer) => T, dryRun = false): Promise<T> {
+    const fence = this.fence;
+    return this.group.submit((writer) => {
+      if (fence !== undefined) checkFence(this.tables, this.codec, fence);
+      return work(writer);
+    }, dryRun);
   }
 
   private guard<T>(work: () => T): T {
@@ -261,52 +286,11 @@ class SqliteStore implements Store {
   }
 }
 
-/** Run synchronous work as a promise: a throw becomes a rejection, never an exception in the caller's frame. */
-function settle<T>(work: () => T): Promise<T> {
+/** Run work as a promise: a throw becomes a rejection, never an exception in the caller's frame. */
+function settle<T>(work: () => T | Promise<T>): Promise<T> {
   try {
     return Promise.resolve(work());
   } catch (error) {
     return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-  }
-}
-
-function checkDeletePreconditions(existing: Resource, options: DeleteOptions, key: ObjectKey): void {
-  const mismatch =
-    (options.uid !== undefined && options.uid !== existing.metadata.uid) ||
-    (options.resourceVersion !== undefined && options.resourceVersion !== existing.metadata.resourceVersion);
-  if (mismatch) {
-    throw new ConflictError(`Precondition failed for deleting ${describeKey(key)}: the object has changed since it was read; re-read it and retry`, {
-      subject: { kind: key.kind, name: key.name },
-    });
-  }
-}
-
-function parseResourceVersion(value: string | undefined): number {
-  if (value === undefined || value === "") return 0;
-  if (!/^[0-9]+$/.test(value)) {
-    throw new InputError(`resourceVersion "${value}" is not valid; pass the resourceVersion of a list or an object`, {
-      causes: [{ field: "resourceVersion", message: "must be a non-negative integer" }],
-    });
-  }
-  return Number(value);
-}
-
-/** Thrown inside a dry run's transaction so that it rolls back; carries what the write would have returned. */
-class DryRunRollback extends Error {
-  readonly value: Resource;
-
-  constructor(value: Resource) {
-    super("dry run: rolled back");
-    this.value = value;
-  }
-}
-
-function rolledBackWhen(dryRun: boolean, work: () => Resource): Resource {
-  if (!dryRun) return work();
-  try {
-    return work();
-  } catch (error) {
-    if (error instanceof DryRunRollback) return error.value;
-    throw error;
   }
 }

@@ -1,6 +1,6 @@
 /** The SQL of the store, one prepared statement per question; rows hold encoded JSON. */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import type { ObjectKey } from "./object-rules.ts";
+import type { ObjectKey } from "../object-rules.ts";
 
 /** One stored object row. */
 export interface ObjectRow {
@@ -136,6 +136,16 @@ export class StoreTables {
 
   setResourceVersion(value: number): void {
     this.setMetaNumber("resource_version", value);
+  }
+
+  /** A bookkeeping value (a lease's transition count), undefined when never set. */
+  meta(key: string): string | undefined {
+    const row = this.sql("SELECT value FROM meta WHERE key = ?").get(key);
+    return row === undefined ? undefined : String(row["value"]);
+  }
+
+  setMeta(key: string, value: string): void {
+    this.sql("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(key, value);
   }
 
   private metaNumber(key: string): number {

@@ -1,15 +1,12 @@
 /** One write transaction: assigns resourceVersions, records changes, and collects garbage (owner cascade). */
 import { now, type Resource } from "../../api/index.ts";
 import type { StorageCodec } from "../types.ts";
-import { hasFinalizers, isTerminating, jsonCopy, keyOfObject, ownerUids, type ObjectKey } from "./object-rules.ts";
+import { hasFinalizers, isTerminating, jsonCopy, keyOfObject, ownerUids, type ObjectKey } from "../object-rules.ts";
 import type { StoreTables } from "./tables.ts";
+import type { Change } from "../watch-hub.ts";
 
-/** A committed change, in plaintext, for watchers. */
-export interface Change {
-  resourceVersion: number;
-  type: "ADDED" | "MODIFIED" | "DELETED";
-  object: Resource;
-}
+export type { Change };
+
 
 /** Reads an object and decodes it; undefined when absent. */
 export function loadObject(tables: StoreTables, codec: StorageCodec, key: ObjectKey): Resource | undefined {
@@ -30,10 +27,11 @@ export class Writer {
   private readonly codec: StorageCodec;
   private counter: number;
 
-  constructor(tables: StoreTables, codec: StorageCodec) {
+  /** `start`: the store's counter before this write (a group commit passes it on from the write before). */
+  constructor(tables: StoreTables, codec: StorageCodec, start: number = tables.resourceVersion()) {
     this.tables = tables;
     this.codec = codec;
-    this.counter = tables.resourceVersion();
+    this.counter = start;
   }
 
   /** The last resourceVersion assigned (the store's counter once committed). */

@@ -1,6 +1,7 @@
 /** The pure rules of the store: identity, scope, create defaults, update merging, generation and conflicts. */
-import { allKinds, type KindInfo, type ObjectMeta, type ObjectRef, type Resource } from "../../api/index.ts";
-import { ConflictError, InputError, InvalidError } from "../../errors/index.ts";
+import { allKinds, type KindInfo, type ObjectMeta, type ObjectRef, type Resource } from "../api/index.ts";
+import { AlreadyExistsError, ConflictError, GoneError, InputError, InvalidError } from "../errors/index.ts";
+import type { DeleteOptions, StorageCodec } from "./types.ts";
 
 /** Where an object lives: `namespace` is "" for cluster-scoped kinds. */
 export interface ObjectKey {
@@ -169,4 +170,53 @@ function withoutMetadataAndStatus(object: Resource): Record<string, unknown> {
 function sameIgnoringResourceVersion(a: Resource, b: Resource): boolean {
   const strip = (object: Resource): Resource => ({ ...object, metadata: { ...object.metadata, resourceVersion: "" } });
   return canonicalJson(strip(a)) === canonicalJson(strip(b));
+}
+
+/** Refuse a delete whose uid or resourceVersion precondition does not match the stored object. */
+export function checkDeletePreconditions(existing: Resource, options: DeleteOptions, key: ObjectKey): void {
+  const mismatch =
+    (options.uid !== undefined && options.uid !== existing.metadata.uid) ||
+    (options.resourceVersion !== undefined && options.resourceVersion !== existing.metadata.resourceVersion);
+  if (mismatch) {
+    throw new ConflictError(`Precondition failed for deleting ${describeKey(key)}: the object has changed since it was read; re-read it and retry`, {
+      subject: { kind: key.kind, name: key.name },
+    });
+  }
+}
+
+/** A resourceVersion from a caller: "" or absent is 0 (live only). */
+export function parseResourceVersion(value: string | undefined): number {
+  if (value === undefined || value === "") return 0;
+  if (!/^[0-9]+$/.test(value)) {
+    throw new InputError(`resourceVersion "${value}" is not valid; pass the resourceVersion of a list or an object`, {
+      causes: [{ field: "resourceVersion", message: "must be a non-negative integer" }],
+    });
+  }
+  return Number(value);
+}
+
+/** The codec of a store that stores objects as they are. */
+export const IDENTITY_CODEC: StorageCodec = { encode: (object) => object, decode: (object) => object };
+
+/** Decode for a list, a watch or a delete: an object the codec refuses is shown as the codec marks it. */
+export function decodeListed(codec: StorageCodec, stored: Resource): Resource {
+  try {
+    return codec.decode(stored);
+  } catch (error) {
+    const marked = codec.unreadable?.(stored, error);
+    if (marked === undefined) throw error;
+    return marked;
+  }
+}
+
+/** A create of a name that exists. */
+export function alreadyExists(key: ObjectKey): AlreadyExistsError {
+  return new AlreadyExistsError(`${describeKey(key)} already exists; choose another name, or update the existing object`, {
+    subject: { kind: key.kind, name: key.name },
+  });
+}
+
+/** A watch from a resourceVersion whose history was compacted. */
+export function tooOldResourceVersion(from: number, compacted: number): GoneError {
+  return new GoneError(`too old resource version: ${from} (history starts after ${compacted}); list again and watch from the list's resourceVersion`);
 }

@@ -1,16 +1,16 @@
 /**
  * One backup being taken, in the background: the engine's method streams into a BackupWriter, which commits the
  * manifest last. A failure or cancellation aborts the writer, deleting what it stored; a failure worth it is retried
- * (with a new writer) up to the policy's backoffLimit. The reconciler reads the job's progress, retries and outcome;
+ * (with a new writer) up to the policy's backoffLimit. The node agent's backup runner reports the job's progress, retries and outcome;
  * the job itself never writes to the store.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { BackupWriter, type BackupKeyring, type BackupRepository, type BackupSummary, type TransferProgress } from "../../backup/index.ts";
-import { errorMessage } from "../../errors/index.ts";
-import type { BackupContext, BackupMethodDefinition, Credentials, HostAccess, InstanceContext } from "../../engines/index.ts";
-import { isRetryable, retryDelayMs } from "./retry.ts";
+import { BackupWriter, type BackupKeyring, type BackupRepository, type BackupSummary, type TransferProgress } from "../backup/index.ts";
+import { errorMessage } from "../errors/index.ts";
+import type { BackupContext, BackupMethodDefinition, Credentials, HostAccess, InstanceContext } from "../engines/index.ts";
+import { isRetryable, retryDelayMs } from "./backup-retry.ts";
 
-/** Everything a job needs, resolved by the reconciler. */
+/** Everything a job needs, resolved by the backup runner. */
 export interface BackupJobSpec {
   backupId: string;
   repository: BackupRepository;

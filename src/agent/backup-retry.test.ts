@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BackupIntegrityError } from "../../backup/index.ts";
-import { InternalError, InvalidError, NotFoundError, UnavailableError } from "../../errors/index.ts";
-import { isRetryable, retryDelayMs, RETRY_FIRST_MS } from "./retry.ts";
+import { BackupIntegrityError } from "../backup/index.ts";
+import { InternalError, InvalidError, NotFoundError, UnavailableError } from "../errors/index.ts";
+import { isRetryable, retryDelayMs, RETRY_FIRST_MS } from "./backup-retry.ts";
 
 test("a failed backup is retried backoffLimit times, waiting twice as long each time", () => {
   assert.deepEqual([0, 1, 2].map((n) => retryDelayMs(n, 2)), [RETRY_FIRST_MS, 2 * RETRY_FIRST_MS, undefined]);

@@ -2,8 +2,8 @@
  * Retries of a failed backup under BackupPolicy.spec.backoffLimit (KubeBlocks: how many times a failed backup is
  * retried before it is marked Failed), and which failures are worth a retry (pure).
  */
-import { BackupIntegrityError } from "../../backup/index.ts";
-import { ConflictError, ForbiddenError, InputError, InvalidError, NotFoundError } from "../../errors/index.ts";
+import { BackupIntegrityError } from "../backup/index.ts";
+import { ConflictError, ForbiddenError, InputError, InvalidError, NotFoundError } from "../errors/index.ts";
 
 /** Delay before the first retry; each next one waits twice as long, up to RETRY_MAX_MS. */
 export const RETRY_FIRST_MS = 5000;

@@ -1,9 +1,15 @@
 /** Delivers committed changes to watchers: in order, asynchronously, each watcher on its own queue. */
-import type { Resource } from "../../api/index.ts";
-import { matchesLabelSelector, type LabelSelector } from "../label-selector.ts";
-import type { Watch, WatchEvent } from "../types.ts";
+import type { Resource } from "../api/index.ts";
+import { matchesLabelSelector, type LabelSelector } from "./label-selector.ts";
+import type { Watch, WatchEvent } from "./types.ts";
 import { jsonCopy } from "./object-rules.ts";
-import type { Change } from "./writer.ts";
+
+/** A committed change, in plaintext, for watchers. */
+export interface Change {
+  resourceVersion: number;
+  type: "ADDED" | "MODIFIED" | "DELETED";
+  object: Resource;
+}
 
 /** What a watcher wants to see. */
 export interface WatchFilter {
@@ -23,11 +29,12 @@ export function matchesFilter(filter: WatchFilter, object: Resource): boolean {
 }
 
 /** One watcher: a queue drained in a microtask, never inside the writer's call. */
-class Watcher implements Watch {
+export class Watcher implements Watch {
   private queue: WatchEvent[] = [];
   private head = 0;
   private scheduled = false;
   private stopped = false;
+  private ending: (() => void) | undefined;
   private readonly onEvent: (event: WatchEvent) => void;
   private readonly onError: WatchErrorHandler;
   private readonly onStop: (watcher: Watcher) => void;
@@ -41,8 +48,17 @@ class Watcher implements Watch {
   }
 
   enqueue(change: Change): void {
-    if (this.stopped || !matchesFilter(this.filter, change.object)) return;
+    if (this.stopped || this.ending !== undefined || !matchesFilter(this.filter, change.object)) return;
     this.queue.push({ type: change.type, object: jsonCopy(change.object) });
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => this.drain());
+  }
+
+  /** End the watch after the events already queued: `last` runs once they are delivered, and nothing follows. */
+  end(last: () => void): void {
+    if (this.stopped || this.ending !== undefined) return;
+    this.ending = last;
     if (this.scheduled) return;
     this.scheduled = true;
     queueMicrotask(() => this.drain());
@@ -66,6 +82,14 @@ class Watcher implements Watch {
     this.queue = [];
     this.head = 0;
     this.scheduled = false;
+    const last = this.ending;
+    if (last === undefined || this.stopped) return;
+    this.stop();
+    try {
+      last();
+    } catch (error) {
+      this.onError(error);
+    }
   }
 
   private deliver(event: WatchEvent): void {
@@ -87,7 +111,7 @@ export class WatchHub {
   }
 
   /** Start a watch that first delivers `backlog` (already filtered by kind and namespace), then live changes. */
-  add(filter: WatchFilter, onEvent: (event: WatchEvent) => void, backlog: Change[]): Watch {
+  add(filter: WatchFilter, onEvent: (event: WatchEvent) => void, backlog: Change[]): Watcher {
     const watcher = new Watcher(filter, onEvent, this.onError, (stopped) => this.watchers.delete(stopped));
     for (const change of backlog) watcher.enqueue(change);
     this.watchers.add(watcher);
