@@ -6,6 +6,7 @@ export * from "./backoff.ts";
 export { readAccounts } from "./accounts.ts";
 export { readReplicationCredentials } from "./replication.ts";
 export { arbiterGroup, arbiterPair, arbitrationOf, type Arbitration, type ArbiterPair } from "./arbitration.ts";
+export { observationOf, observedSince } from "./replication-state.ts";
 export { NodeHeartbeat, type NodeHeartbeatOptions } from "./node-heartbeat.ts";
 export { installedEngines, type NodeIdentity } from "./node-facts.ts";
 export { heartbeatStatus, NODE_AGENT_READY, type NodeFacts } from "./node-status.ts";

@@ -6,7 +6,7 @@
 import { instanceConfigHash, instanceNeedsRestart, now, type Instance, type InstanceStatus } from "../api/index.ts";
 import type { HomePaths } from "../config/index.ts";
 import { ConflictError, errorMessage, UnavailableError } from "../errors/index.ts";
-import type { CommandSpec, Credentials, Engine, EngineVersion, HostAccess, InstanceContext } from "../engines/index.ts";
+import type { CommandSpec, Credentials, Engine, EngineReplication, EngineVersion, HostAccess, InstanceContext } from "../engines/index.ts";
 import { canBind, createInstanceDirectories, findAdoptableProcess, removeInstanceDirectory, tailFile, type InstanceUsers, type ProcessHandle, type ProcessSupervisor, type ServiceUser } from "../runtime/index.ts";
 import type { Store } from "../store/index.ts";
 import type { EngineLookup } from "../controllers/cluster/index.ts";
@@ -14,12 +14,14 @@ import type { DataRestorer } from "../dataprotection/index.ts";
 import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../controllers/runtime/index.ts";
 import { readAccounts } from "./accounts.ts";
 import { arbitrationOf, type Arbitration } from "./arbitration.ts";
-import { desiredRole, fencesOnExit, isFenced, lookUpUpstream, mayRun, readReplicationCredentials, replicationOf, roleChanged, type UpstreamLookup } from "./replication.ts";
+import { desiredRole, fencesOnExit, isFenced, lookUpUpstream, mayRun, readReplicationCredentials, replicationOf, type UpstreamLookup } from "./replication.ts";
 import { nextFailureCount, restartDelayMs } from "./backoff.ts";
 import { instanceLogFile } from "./layout.ts";
 import { instanceContext } from "./instance-context.ts";
 import { claimInstance } from "./binding.ts";
 import { clearDirectory } from "./clear-directory.ts";
+import { fenceInstance } from "./fence.ts";
+import { ReplicationAgent } from "./replication-agent.ts";
 import { InstanceRestores, type RestoreStatusWriter } from "./restore-data.ts";
 import { mkdir, rm } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -66,9 +68,12 @@ export class InstanceReconciler implements Reconciler {
   readonly #lastProbe = new Map<string, number>();
   /** Restores running in the background (restore-data.ts). */
   readonly #restores: InstanceRestores | undefined;
+  /** Probes, promotions, repointing and durability of replicated instances (replication-agent.ts). */
+  readonly #replication: ReplicationAgent;
 
   constructor(options: InstanceReconcilerOptions) {
     this.#o = options;
+    this.#replication = new ReplicationAgent(options.store);
     this.#restores = options.restorer === undefined ? undefined : new InstanceRestores(options.restorer);
   }
 
@@ -119,6 +124,8 @@ export class InstanceReconciler implements Reconciler {
 
   async #ensureStopped(c: Context, running: ProcessHandle | undefined): Promise<ReconcileResult | undefined> {
     const fenced = isFenced(c.instance);
+    const replication = fenced ? replicationOf(c.instance, c.engine) : undefined;
+    if (replication !== undefined) return this.#fence(c, replication, running);
     if (running) {
       await this.#setStatus(c.instance, { phase: "Stopping", ready: false });
       await this.#stopProcess(c, running);
@@ -130,6 +137,25 @@ export class InstanceReconciler implements Reconciler {
       const message = fenced ? "fenced: not started until the ha controller releases it" : undefined;
       await this.#setStatus(c.instance, { phase: "Stopped", ready: false, pid: undefined, processStartTicks: undefined, role: undefined, message });
     }
+    return undefined;
+  }
+
+  /**
+   * A fenced instance of a replicated component is stopped with the engine's fence (nothing of it keeps running, a start
+   * that was under way included) until this agent has acknowledged the fenced spec (observedGeneration), which the ha
+   * controller waits for; the acknowledgement carries where the WAL ends, for a switchover's catch-up.
+   */
+  async #fence(c: Context, replication: EngineReplication, running: ProcessHandle | undefined): Promise<ReconcileResult | undefined> {
+    const status = c.instance.status;
+    const acknowledged = status !== undefined && status.observedGeneration === c.instance.metadata.generation && status.phase === "Stopped" && status.pid === undefined;
+    if (acknowledged && running === undefined) return undefined;
+    if (running !== undefined) await this.#setStatus(c.instance, { phase: "Stopping", ready: false });
+    const finalPosition = await fenceInstance(replication, c.ctx, c.host);
+    this.#replication.forget(c.instance);
+    const replicationState = { observedAt: now(), ...(finalPosition === undefined ? {} : { finalPosition }) };
+    const message = "fenced: not started until the ha controller releases it";
+    await this.#setStatus(c.instance, { phase: "Stopped", ready: false, pid: undefined, processStartTicks: undefined, role: undefined, message, replicationState });
+    if (running !== undefined) await this.#o.events.record(c.instance, "Normal", "Stopped", "fenced: stopped so it cannot accept writes");
     return undefined;
   }
 
@@ -195,6 +221,8 @@ export class InstanceReconciler implements Reconciler {
       logFile: c.logFile,
       appliedConfig: instanceConfigHash(c.instance.spec),
       portConflict: undefined,
+      // A new process: what was seen of the last one (a hold after its exit included) no longer holds.
+      replicationState: undefined,
       ...(c.instance.spec.restartRequest === undefined ? {} : { appliedRestartRequest: c.instance.spec.restartRequest }),
     });
     this.#lastProbe.delete(c.instance.metadata.name);
@@ -297,10 +325,13 @@ export class InstanceReconciler implements Reconciler {
     return { requeueAfterMs: 500 };
   }
 
-  /** A primary with replicas does not restart after a crash: it fences itself and the ha controller fails over or restarts it. */
+  /**
+   * A primary with replicas does not restart after a crash: it is held stopped (status.replicationState.heldSince; the
+   * spec is the ha controller's alone), and the ha controller fails over (fencing it) or restarts it in place.
+   */
   async #fenceAfterExit(c: Context, message: string): Promise<ReconcileResult | undefined> {
     const live = c.instance;
-    c.instance = await this.#o.store.update<Instance>({ ...live, spec: { ...live.spec, replication: { ...live.spec.replication, fenced: true } } });
+    this.#replication.forget(live);
     c.instance = await this.#setStatus(c.instance, {
       pid: undefined,
       processStartTicks: undefined,
@@ -309,9 +340,10 @@ export class InstanceReconciler implements Reconciler {
       lastTerminatedAt: now(),
       restartCount: (live.status?.restartCount ?? 0) + 1,
       phase: "Stopped",
-      message: `${message}; fenced until the ha controller fails over or restarts it`,
+      message: `${message}; held stopped until the ha controller fails over or restarts it`,
+      replicationState: { heldSince: now(), observedAt: now() },
     });
-    await this.#recordOnClusterToo(c, "Warning", "Fenced", `${message}; fenced instead of restarted: it was the primary and replicas can take over`);
+    await this.#recordOnClusterToo(c, "Warning", "Fenced", `${message}; held stopped instead of restarted: it was the primary and replicas can take over`);
     return undefined;
   }
 
@@ -325,21 +357,40 @@ export class InstanceReconciler implements Reconciler {
     return { requeueAfterMs: delay };
   }
 
-  /** The process runs: probe readiness and role, not more often than needed. */
+  /** The process runs: probe readiness and role, not more often than needed, and tend its replication. */
   async #observe(c: Context, running: ProcessHandle): Promise<ReconcileResult> {
-    const status = c.instance.status ?? {};
     const name = c.instance.metadata.name;
-    const due = status.ready !== true || roleChanged(c.instance) || Date.now() - (this.#lastProbe.get(name) ?? 0) >= READINESS_EVERY_MS;
-    if (!due) return { requeueAfterMs: LIVENESS_POLL_MS };
-    this.#lastProbe.set(name, Date.now());
+    // A replicated instance's role is reported by its replication probe (replication-agent.ts), a changed role included.
+    const due = c.instance.status?.ready !== true || Date.now() - (this.#lastProbe.get(name) ?? 0) >= READINESS_EVERY_MS;
+    const readinessMs = due ? await this.#probeReadiness(c, running) : LIVENESS_POLL_MS;
+    // A server that just did not answer its readiness probe counts as a replication probe unanswered (a hung primary fails over).
+    const replicationMs = await this.#tendReplication(c, due && c.instance.status?.ready !== true);
+    return { requeueAfterMs: Math.min(readinessMs, replicationMs) };
+  }
+
+  /** Readiness and role of the running process; when to look again (ms). */
+  async #probeReadiness(c: Context, running: ProcessHandle): Promise<number> {
+    const status = c.instance.status ?? {};
+    this.#lastProbe.set(c.instance.metadata.name, Date.now());
     const [admin] = await readAccounts(this.#o.store, c.instance, c.engine);
     const ready = admin !== undefined && (await c.engine.probeReady(c.ctx.port, admin));
     const role = ready ? await c.engine.probeRole(c.ctx.port, admin) : undefined;
     const next: Partial<InstanceStatus> = { pid: running.pid, processStartTicks: running.startTicks, ready, phase: ready ? "Running" : "Starting", ...(role === undefined ? {} : { role }) };
     if (ready) Object.assign(next, { message: undefined, backoffUntil: undefined });
     if (ready && status.ready !== true) await this.#o.events.record(c.instance, "Normal", "Ready", `accepting connections on 127.0.0.1:${c.ctx.port}`);
-    await this.#setStatus(c.instance, next);
-    return { requeueAfterMs: ready ? LIVENESS_POLL_MS : startingPollMs(status.startedAt) };
+    c.instance = await this.#setStatus(c.instance, next);
+    return ready ? LIVENESS_POLL_MS : startingPollMs(status.startedAt);
+  }
+
+  /** A running instance of a replicated component: what its spec asks of replication, and its probe (replication-agent.ts). */
+  async #tendReplication(c: Context, unanswered: boolean): Promise<number> {
+    const replication = replicationOf(c.instance, c.engine);
+    if (replication === undefined) return LIVENESS_POLL_MS;
+    const replicated = { instance: c.instance, engine: c.engine, replication, context: c.ctx, host: c.host };
+    return this.#replication.tend(replicated, unanswered, {
+      setStatus: async (changes) => (c.instance = await this.#setStatus(c.instance, changes)),
+      record: (type, reason, message) => this.#recordOnClusterToo(c, type, reason, message),
+    });
   }
 
   async #finalize(c: Context): Promise<ReconcileResult | undefined> {

@@ -3,19 +3,19 @@
  * cloned from its upstream (never initialised empty) and started only while the upstream runs as primary;
  * a fenced instance is never started; a primary that fences on exit is not restarted after a crash.
  */
-import { accountSecretName, type Instance, type Secret } from "../api/index.ts";
+import { accountSecretName, heldAfterExit, type Instance, type Secret } from "../api/index.ts";
 import { NotFoundError } from "../errors/index.ts";
 import type { Credentials, DesiredReplicationRole, Engine, EngineReplication, ReplicationCredentials } from "../engines/index.ts";
 import type { Store } from "../store/index.ts";
 
-/** The instance may not run: the ha controller (or its own crash) fenced it. */
+/** The instance may not run: the ha controller fenced it. */
 export function isFenced(instance: Instance): boolean {
   return instance.spec.replication?.fenced === true;
 }
 
-/** Should the instance run: asked to, and not fenced? */
+/** Should the instance run: asked to, not fenced, and not held after an unexpected exit? */
 export function mayRun(instance: Instance): boolean {
-  return instance.spec.running && !isFenced(instance);
+  return instance.spec.running && !isFenced(instance) && !heldAfterExit(instance);
 }
 
 /** A replicated instance whose role changed (promoted, rejoined) is probed at once, so its status follows. */
@@ -23,7 +23,7 @@ export function roleChanged(instance: Instance): boolean {
   return instance.spec.replication !== undefined && instance.status?.role !== instance.spec.role;
 }
 
-/** After an unexpected exit, the instance fences itself instead of restarting (a primary with replicas to fail over to). */
+/** After an unexpected exit, the instance is held stopped instead of restarting (a primary with replicas to fail over to). */
 export function fencesOnExit(instance: Instance): boolean {
   return instance.spec.replication?.fenceOnExit === true;
 }

@@ -19,4 +19,5 @@ export * from "./backup.ts";
 export * from "./backup-schedule.ts";
 export * from "./cluster-restore.ts";
 export * from "./names.ts";
+export * from "./ha-settings.ts";
 export * from "./lease.ts";

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { conditionSchema, metadataSchema } from "./common.ts";
-import { instanceReplicationSpecSchema, instanceReplicationStatusSchema } from "./replication.ts";
+import { instanceReplicationSpecSchema, instanceReplicationStateSchema, instanceReplicationStatusSchema } from "./replication.ts";
 
 /** A safe POSIX user name: no leading dash (never read as an option), at most 32 characters. */
 export const OS_USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
@@ -89,8 +89,10 @@ export const instanceStatusSchema = z.object({
   appliedConfig: z.string().optional(),
   /** The restartRequest value that was last carried out. */
   appliedRestartRequest: z.string().optional(),
-  /** A secondary's replication lag, as its primary reports it. */
+  /** A secondary's replication lag, as its primary reports it (written by the ha controller). */
   replication: instanceReplicationStatusSchema.optional(),
+  /** What the node agent last saw of the instance's replication (written by the node agent only). */
+  replicationState: instanceReplicationStateSchema.optional(),
   dataDirectory: z.string().optional(),
   logFile: z.string().optional(),
   conditions: z.array(conditionSchema).optional(),
@@ -131,6 +133,16 @@ export function instanceName(clusterName: string, componentName: string, ordinal
 export function instanceConfigHash(spec: Pick<InstanceSpec, "engine" | "version" | "port" | "parameters">): string {
   const parameters = Object.entries(spec.parameters).sort(([a], [b]) => a.localeCompare(b));
   return createHash("sha256").update(JSON.stringify([spec.engine, spec.version, spec.port, parameters])).digest("hex").slice(0, 16);
+}
+
+/**
+ * Is the instance held stopped after an unexpected exit (its spec says fenceOnExit, its node agent reports heldSince)
+ * until the ha controller fails over (it fences it) or restarts it in place (spec.replication.restartAfterExit)?
+ */
+export function heldAfterExit(instance: Instance): boolean {
+  const replication = instance.spec.replication;
+  const heldSince = instance.status?.replicationState?.heldSince;
+  return replication?.fenceOnExit === true && heldSince !== undefined && replication.restartAfterExit !== heldSince;
 }
 
 /** Does a running instance need a restart: a new restart request, or a spec it was not started with? */

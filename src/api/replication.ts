@@ -5,14 +5,66 @@
  */
 import { z } from "zod";
 
-/** Instance.spec.replication: set on instances of replicated components; the ha controller owns it after creation. */
+/** How commits on a primary wait for its replicas: asynchronous, or until `quorum` of `standbys` have them on disk. */
+export const replicationDurabilitySpecSchema = z.object({
+  mode: z.enum(["asynchronous", "synchronous"]),
+  quorum: z.int().min(1).optional(),
+  /** The instances counted for the quorum. */
+  standbys: z.array(z.string()).optional(),
+});
+
+/**
+ * Instance.spec.replication: set on instances of replicated components; the ha controller owns it after creation
+ * and the node agent carries it out (ADR 0021): it stops a fenced instance with the engine's fence, promotes a
+ * running replica whose spec.role became `primary`, points a replica at its upstream, applies the durability.
+ */
 export const instanceReplicationSpecSchema = z.object({
   /** For a secondary: the instance it streams from. */
   upstream: z.string().optional(),
   /** Stopped on purpose so it cannot accept writes; never started while set. */
   fenced: z.boolean().optional(),
-  /** After an unexpected exit, fence instead of restarting: the ha controller fails over or restarts it. */
+  /** After an unexpected exit, stay stopped (status.replicationState.heldSince) instead of restarting: the ha controller fails over or restarts it. */
   fenceOnExit: z.boolean().optional(),
+  /** The exit (status.replicationState.heldSince) the ha controller dealt with by restarting the instance in place: it may start again. */
+  restartAfterExit: z.string().optional(),
+  /** Report a replication probe taken after this time, and probe closely until the field goes (a role change waits for final positions). */
+  observeAfter: z.string().optional(),
+  /** The durability to apply on the running instance (engines that can commit synchronously). */
+  durability: replicationDurabilitySpecSchema.optional(),
+});
+
+/** One replica as its primary sees it (Instance.status.replicationState.replicas). */
+export const replicaStateSchema = z.object({
+  name: z.string(),
+  state: z.string().optional(),
+  lagBytes: z.int().optional(),
+  lagMs: z.number().optional(),
+});
+
+/**
+ * Instance.status.replicationState: what the node agent last saw of a replicated instance (written on a change;
+ * positions and lag at most every few seconds unless spec.replication.observeAfter asks for a fresh probe).
+ */
+export const instanceReplicationStateSchema = z.object({
+  /** The role the running server answered with; absent when it did not answer. */
+  role: z.enum(["primary", "secondary"]).optional(),
+  /** Which generation of primaries it follows (PostgreSQL's timeline). */
+  timeline: z.int().optional(),
+  /** Engine positions (LSNs): received and applied; compare only through the engine. */
+  received: z.string().optional(),
+  applied: z.string().optional(),
+  /** On a secondary: the port of the server it streams from, while it streams. */
+  streamingFrom: z.int().optional(),
+  /** On a primary: its replicas as it sees them. */
+  replicas: z.array(replicaStateSchema).optional(),
+  /** Probes in a row a running server did not answer. */
+  failures: z.int().optional(),
+  /** When the probe was taken. */
+  observedAt: z.string().optional(),
+  /** Exited unexpectedly while spec.replication.fenceOnExit was set: held stopped since then. */
+  heldSince: z.string().optional(),
+  /** A cleanly stopped (fenced) former primary: where its WAL ends, for a switchover's catch-up. */
+  finalPosition: z.string().optional(),
 });
 
 /** Instance.status.replication: how far behind its primary a secondary is, as the primary reports it. */
@@ -28,6 +80,10 @@ export const instanceReplicationStatusSchema = z.object({
 /** The last switchover or failover of a component. */
 export const roleChangeSchema = z.object({
   reason: z.enum(["Switchover", "Failover"]),
+  /** The step under way while InProgress (ADR 0021): each checked level-triggered, so a restarted control plane resumes it. */
+  step: z.enum(["Fencing", "CatchingUp", "Promoting", "Routing"]).optional(),
+  /** When the node agent confirmed the former primary stopped. */
+  fencedAt: z.string().optional(),
   /** The OpsRequest that asked for it (`namespace/name/uid`), for a switchover. */
   requestedBy: z.string().optional(),
   from: z.string(),
@@ -62,6 +118,9 @@ export const clusterEndpointSchema = z.object({
 
 export type InstanceReplicationSpec = z.infer<typeof instanceReplicationSpecSchema>;
 export type InstanceReplicationStatus = z.infer<typeof instanceReplicationStatusSchema>;
+export type InstanceReplicationState = z.infer<typeof instanceReplicationStateSchema>;
+export type ReplicationDurabilitySpec = z.infer<typeof replicationDurabilitySpecSchema>;
+export type RoleChangeStep = NonNullable<RoleChange["step"]>;
 export type RoleChange = z.infer<typeof roleChangeSchema>;
 export type ComponentReplicationStatus = z.infer<typeof componentReplicationStatusSchema>;
 export type ClusterEndpoint = z.infer<typeof clusterEndpointSchema>;

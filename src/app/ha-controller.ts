@@ -29,7 +29,7 @@ export function createHaController(deps: HaControllerDeps): Controller {
     logger,
     workers: 4,
     watches: [{ kind: "Cluster" }, { kind: "Instance", keysFor: ownerKeys("Cluster") }],
-    reconciler: new HaReconciler({ store, engines: deps.engines, events, users: deps.users, paths: deps.paths, endpoints }),
+    reconciler: new HaReconciler({ store, engines: deps.engines, events, endpoints }),
     onStop: () => registry.closeAll(),
   });
 }

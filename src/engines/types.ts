@@ -323,8 +323,10 @@ export interface EngineReplication {
   promote(context: InstanceContext, admin: Credentials, host: HostAccess): Promise<void>;
   /** Stop the instance on `context` so it cannot accept writes (fast, then immediate, then killed with every process on its data); resolves once nothing runs. */
   fence(context: InstanceContext, host: HostAccess): Promise<void>;
-  /** Has `candidate` received everything the stopped former primary on `former` wrote before it stopped? */
-  caughtUp(former: InstanceContext, candidate: ReplicationObservation, host: HostAccess): Promise<boolean>;
+  /** Where the WAL of the stopped instance on `context` ends, when it is known (a clean shutdown); read by its node agent. */
+  finalPosition(context: InstanceContext, host: HostAccess): Promise<string | undefined>;
+  /** Has a replica that received up to `received` everything a former primary whose WAL ends at `final` wrote (pure)? */
+  hasReceived(final: string, received: string | undefined): boolean;
   /** Point the running replica on `context` at the primary `upstream`, without a restart. */
   follow(context: InstanceContext, upstream: UpstreamAddress, credentials: ReplicationCredentials, host: HostAccess): Promise<void>;
   /** The candidates in the order they should be promoted, best first; ineligible ones left out. */

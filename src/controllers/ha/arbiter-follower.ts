@@ -14,7 +14,8 @@ import type { ClusterEndpoints } from "./endpoints.ts";
 import { clusterRef, instanceRef, type ComponentHandle, type HaServices } from "./members.ts";
 import { writeReplicationStatus, writeRoleLabel } from "./member-status.ts";
 import { patchObject, patchStatus } from "./patch.ts";
-import { lagUpdates, recordOf, roleLabelUpdates, routesFor, type ComponentView, type Member } from "./plan.ts";
+import { keptReplicationFields, lagUpdates, recordOf, roleLabelUpdates, routesFor, type ComponentView, type Member } from "./plan.ts";
+import { memberOf } from "./member-view.ts";
 import type { HaSettings } from "./settings.ts";
 
 /** One pass over one arbitrated component. */
@@ -55,7 +56,8 @@ export class ArbitratedComponents {
 
   async #follow(pass: Pass, instances: readonly Instance[]): Promise<void> {
     const { handle, arbiter, group } = pass;
-    const members = await this.#observe(pass, instances.filter((i) => group.members.some((m) => m.name === i.metadata.name)));
+    // What the node agents report; the arbiters, not probe failures, decide about a primary that stopped answering.
+    const members = instances.filter((i) => group.members.some((m) => m.name === i.metadata.name)).map((i) => ({ ...memberOf(i), failures: 0 }));
     const agreed = await arbiter.agreedPrimary(group);
     const primary = await this.#record(pass, agreed);
     if (agreed !== undefined) await this.#forgetDeparted(pass);
@@ -80,18 +82,6 @@ export class ArbitratedComponents {
     if (forgot !== undefined) await this.#o.events.record(pass.handle.cluster, "Normal", "ArbitersUpdated", forgot);
   }
 
-  /** Probe every running, unfenced member, naming the replicas a primary reports by their instances. */
-  async #observe(pass: Pass, instances: readonly Instance[]): Promise<Member[]> {
-    const nameOfPort = (port: number): string | undefined => pass.group.members.find((m) => m.port === port)?.name;
-    const admin = pass.group.credentials.admin;
-    return Promise.all(
-      instances.map(async (instance): Promise<Member> => {
-        const probeable = instance.spec.running && instance.spec.replication?.fenced !== true && instance.status?.pid !== undefined;
-        const observation = probeable ? await pass.handle.replication.probe(instance.spec.port, admin, nameOfPort) : undefined;
-        return { name: instance.metadata.name, instance, observation, failures: 0 };
-      }),
-    );
-  }
 
   /** Bring the record in line with the arbiters; the primary to work with. */
   async #record(pass: Pass, agreed: string | undefined): Promise<string> {
@@ -133,10 +123,12 @@ export class ArbitratedComponents {
   }
 
   async #release(handle: ComponentHandle, member: Member, agreed: string | undefined): Promise<void> {
+    const heldSince = member.instance.status?.replicationState?.heldSince;
     await patchObject<Instance>(this.#o.store, instanceRef(handle.cluster, member.name), (current) => {
-      if (current.spec.replication?.fenced !== true) return undefined;
-      const { fenced: _fenced, ...rest } = current.spec.replication;
-      return { ...current, spec: { ...current.spec, replication: rest } };
+      const { fenced, ...rest } = current.spec.replication ?? {};
+      const release = heldSince !== undefined && rest.restartAfterExit !== heldSince;
+      if (fenced !== true && !release) return undefined;
+      return { ...current, spec: { ...current.spec, replication: release ? { ...rest, restartAfterExit: heldSince } : rest } };
     });
     const how = agreed !== undefined && agreed !== member.name ? `it starts as a replica of ${agreed}` : "the arbiters did not replace it: it restarts in place";
     await this.#o.events.record(handle.cluster, "Normal", "Released", `${member.name} may start again: ${how}`);
@@ -144,7 +136,7 @@ export class ArbitratedComponents {
 
   async #applySpec(handle: ComponentHandle, desired: ReturnType<typeof arbitratedSpecs>[number]): Promise<void> {
     await patchObject<Instance>(this.#o.store, instanceRef(handle.cluster, desired.name), (current) => {
-      const wanted = { ...desired, replication: { ...desired.replication, ...(current.spec.replication?.fenced === true ? { fenced: true } : {}) } };
+      const wanted = { ...desired, replication: { ...keptReplicationFields(current), ...desired.replication, ...(current.spec.replication?.fenced === true ? { fenced: true } : {}) } };
       return arbitratedSpecDiffers(current, wanted) ? { ...current, spec: { ...current.spec, role: wanted.role, replication: wanted.replication } } : undefined;
     });
   }

@@ -2,7 +2,7 @@
  * Decisions about a component whose engine brings arbiters (Redis Sentinel), without I/O: the arbiters say who
  * is primary; these functions turn that into the record, the members' specs, and when a stopped primary may start.
  */
-import type { ComponentReplicationStatus, Instance, InstanceReplicationSpec, RoleChange } from "../../api/index.ts";
+import { heldAfterExit, type ComponentReplicationStatus, type Instance, type InstanceReplicationSpec, type RoleChange } from "../../api/index.ts";
 import { sameReplicationSpec, type Member } from "./plan.ts";
 
 /** What the record should become now that the arbiters agree on `agreed` (or no majority answered: undefined). */
@@ -58,7 +58,8 @@ export function arbitratedSpecDiffers(instance: Instance, desired: { role: strin
  * when they evidently will not replace it (no replica to promote, or no majority): then it restarts in place (pure).
  */
 export function releasable(member: Member, agreed: string | undefined, failoverWindowMs: number, nowMs: number): boolean {
-  if (member.instance.spec.replication?.fenced !== true || !member.instance.spec.running) return false;
+  const stopped = member.instance.spec.replication?.fenced === true || heldAfterExit(member.instance);
+  if (!stopped || !member.instance.spec.running) return false;
   if (agreed !== undefined && agreed !== member.name) return true;
   const stoppedAt = Date.parse(member.instance.status?.lastTerminatedAt ?? "");
   return !Number.isFinite(stoppedAt) || nowMs - stoppedAt >= failoverWindowMs;

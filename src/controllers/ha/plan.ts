@@ -2,7 +2,7 @@
  * The ha controller's decisions, without I/O: who should be primary, whether to fail over, what each
  * member's replication spec should be, where the endpoints send connections, and what status to report.
  */
-import { instanceNeedsRestart, type Cluster, type ComponentReplicationStatus, type Instance, type InstanceReplicationSpec, type InstanceReplicationStatus } from "../../api/index.ts";
+import { heldAfterExit, instanceNeedsRestart, type Cluster, type ComponentReplicationStatus, type Instance, type InstanceReplicationSpec, type InstanceReplicationStatus } from "../../api/index.ts";
 import type { FailoverCandidate, ReplicaObservation, ReplicationObservation } from "../../engines/index.ts";
 import { LABEL_ROLE, primaryOf } from "../cluster/index.ts";
 import type { HaSettings } from "./settings.ts";
@@ -48,6 +48,11 @@ export function isFencedMember(member: Member): boolean {
   return member.instance.spec.replication?.fenced === true;
 }
 
+/** Known to be stopped: fenced, or held by its node agent after an unexpected exit. */
+function isStoppedMember(member: Member): boolean {
+  return isFencedMember(member) || heldAfterExit(member.instance);
+}
+
 /** The role the member runs in now: this pass's probe, else what its status last said. */
 export function observedRole(member: Member): string | undefined {
   if (member.instance.status?.ready !== true || member.instance.status.pid === undefined) return undefined;
@@ -65,7 +70,7 @@ function isComingUp(instance: Instance, settings: HaSettings, nowMs: number): bo
 /** Why the primary counts as down, or undefined while it is up (or deliberately stopped). */
 export function primaryDown(member: Member, settings: HaSettings, nowMs: number): string | undefined {
   if (!member.instance.spec.running) return undefined;
-  if (isFencedMember(member)) return `${member.name} exited and fenced itself`;
+  if (isStoppedMember(member)) return `${member.name} exited and fenced itself`;
   if (member.failures < settings.failureThreshold || isComingUp(member.instance, settings, nowMs)) return undefined;
   return `${member.name} did not answer ${member.failures} role probes in a row`;
 }
@@ -101,7 +106,7 @@ export function decidePrimary(view: ComponentView): PrimaryDecision {
   if (replacement.to !== undefined) return { kind: "failover", from: current, to: replacement.to, why: down };
   const why = `${down}; ${replacement.why}`;
   // Only a primary known to be stopped (fenced) may be restarted; one that may still run is left alone.
-  return isFencedMember(primary) ? { kind: "restartInPlace", primary: current, why } : { kind: "wait", primary: current, why };
+  return isStoppedMember(primary) ? { kind: "restartInPlace", primary: current, why } : { kind: "wait", primary: current, why };
 }
 
 /** A member's role and replication spec as the steady state wants them. */
@@ -128,10 +133,19 @@ export function withFence(desired: MemberSpec, current: Instance): InstanceRepli
   return desired.role === "primary" && current.spec.replication?.fenced === true ? { ...desired.replication, fenced: true } : desired.replication;
 }
 
-/** Do two replication specs say the same (field order and absent-vs-false aside)? */
+/**
+ * Do two replication specs say the same (field order and absent-vs-false aside)? A request for a fresh probe
+ * (observeAfter) counts, so the steady state ends one a role change left behind.
+ */
 export function sameReplicationSpec(a: InstanceReplicationSpec | undefined, b: InstanceReplicationSpec | undefined): boolean {
-  const normal = (r: InstanceReplicationSpec | undefined): string => JSON.stringify([r?.upstream ?? "", r?.fenced === true, r?.fenceOnExit === true]);
+  const normal = (r: InstanceReplicationSpec | undefined): string => JSON.stringify([r?.upstream ?? "", r?.fenced === true, r?.fenceOnExit === true, r?.observeAfter ?? ""]);
   return normal(a) === normal(b);
+}
+
+/** The fields of a replication spec that role and fence decisions keep as they are: the durability and a restart after an exit. */
+export function keptReplicationFields(instance: Instance): InstanceReplicationSpec {
+  const { durability, restartAfterExit } = instance.spec.replication ?? {};
+  return { ...(durability === undefined ? {} : { durability }), ...(restartAfterExit === undefined ? {} : { restartAfterExit }) };
 }
 
 /** Does `instance`'s spec differ from `desired`? */

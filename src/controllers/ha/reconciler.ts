@@ -1,48 +1,39 @@
 /**
- * The ha controller: for every replicated component of a cluster it probes each instance's role, keeps one
- * primary (switchover on request, failover when the primary stops answering), keeps the replicas following
- * it, reports roles and lag, and routes the cluster's stable endpoints.
+ * The ha controller: for every replicated component of a cluster it reads what the node agents report of each
+ * instance (status.replicationState), keeps one primary (switchover on request, failover when the primary stops
+ * answering), names every replica's upstream and durability, reports roles and lag, and routes the cluster's
+ * stable endpoints. It asks the node agents for everything done to a process by writing the Instances' spec, and
+ * never runs an engine command itself (ADR 0021).
  */
 import { now, type Cluster, type Instance, type InstanceReplicationStatus, type Resource } from "../../api/index.ts";
-import { errorMessage } from "../../errors/index.ts";
-import type { Credentials, Engine, EngineReplication } from "../../engines/index.ts";
-import { LABEL_INSTANCE, LABEL_ROLE } from "../cluster/index.ts";
-import { readAccounts } from "../../agent/index.ts";
+import type { Engine, EngineReplication } from "../../engines/index.ts";
+import { LABEL_INSTANCE } from "../cluster/index.ts";
 import { splitKey, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
 import type { ClusterEndpoints } from "./endpoints.ts";
-import { clusterRef, componentMembers, contextOf, credentialsOf, instanceRef, type ComponentHandle, type HaServices } from "./members.ts";
+import { clusterRef, componentMembers, instanceRef, type ComponentHandle, type HaServices } from "./members.ts";
+import { writeReplicationStatus, writeRoleLabel } from "./member-status.ts";
 import { patchObject, patchStatus } from "./patch.ts";
-import { decidePrimary, desiredSpecs, lagUpdates, observedRole, roleLabelUpdates, routesFor, specDiffers, withFence, type ComponentRoutes, type ComponentView, type Member, type MemberSpec, type PrimaryDecision } from "./plan.ts";
+import { decidePrimary, desiredSpecs, keptReplicationFields, lagUpdates, roleLabelUpdates, routesFor, specDiffers, withFence, type ComponentRoutes, type ComponentView, type Member, type MemberSpec, type PrimaryDecision } from "./plan.ts";
 import { haSettings, type HaSettings } from "./settings.ts";
-import { DepartedReplicas } from "./departed-replicas.ts";
 import { SynchronousStandbys } from "./synchronous-standbys.ts";
-import { runTransition } from "./transition.ts";
+import { stepTransition, type Transition } from "./transition.ts";
 import { ArbitratedComponents } from "./arbiter-follower.ts";
+import { memberOf } from "./member-view.ts";
 
 export interface HaReconcilerOptions extends HaServices {
   endpoints: ClusterEndpoints;
 }
 
-/** A probe younger than this is reused: watch events can wake a cluster many times a second. */
-const PROBE_REUSE_MS = 200;
-/** A replica streaming from the wrong server (or none) is repointed at most this often. */
-const FOLLOW_EVERY_MS = 10_000;
-
 export class HaReconciler implements Reconciler {
   readonly #o: HaReconcilerOptions;
-  readonly #failures = new Map<string, number>();
-  readonly #probes = new Map<string, { at: number; observation: Member["observation"] }>();
-  readonly #followed = new Map<string, { at: number; primary: string }>();
   readonly #reported = new Map<string, string>();
   readonly #synchronous: SynchronousStandbys;
-  readonly #departed: DepartedReplicas;
   /** Components whose engine's arbiters (Redis Sentinel) decide who is primary: followed, never failed over here. */
   readonly #arbitrated: ArbitratedComponents;
 
   constructor(options: HaReconcilerOptions) {
     this.#o = options;
     this.#synchronous = new SynchronousStandbys(options);
-    this.#departed = new DepartedReplicas(options);
     this.#arbitrated = new ArbitratedComponents(options);
   }
 
@@ -79,7 +70,7 @@ export class HaReconciler implements Reconciler {
 
   async #component(handle: ComponentHandle, instances: readonly Instance[], settings: HaSettings): Promise<number> {
     if (handle.replication.arbiter !== undefined) return this.#arbitrated.reconcile(handle, instances, settings);
-    const members = await this.#observe(handle, componentMembers(instances, handle.component));
+    const members = componentMembers(instances, handle.component).map(memberOf);
     const failoverBlock = (from: string, candidates: readonly string[]): string | undefined => this.#synchronous.failoverBlock(handle, members, from, candidates);
     const view: ComponentView = { cluster: handle.cluster, component: handle.component, members, settings, nowMs: Date.now(), rank: (c) => handle.replication.rankCandidates(c), failoverBlock };
     const decision = decidePrimary(view);
@@ -89,16 +80,15 @@ export class HaReconciler implements Reconciler {
       case "initialise":
         await this.#writeRecord(handle, (record) => (record.currentPrimary === undefined ? { currentPrimary: decision.primary, targetPrimary: decision.primary } : undefined));
         return 0;
-      case "transition": {
-        const transition = { ...handle, services: this.#o, endpoints: this.#o.endpoints, settings, fenceOnExitAfter: settings.automaticFailover && members.length > 1, failoverBlock };
-        await runTransition(transition, decision.from, decision.to);
-        return 0;
+      case "transition":
+        return stepTransition(this.#transition(view, handle.cluster, handle), decision.from, decision.to);
+      case "failover": {
+        const recorded = await this.#startFailover(handle, decision);
+        // Recorded: its first step goes on in this pass.
+        return recorded === undefined ? 0 : stepTransition(this.#transition(view, recorded, handle), decision.from, decision.to);
       }
-      case "failover":
-        await this.#startFailover(handle, decision);
-        return 0;
       case "restartInPlace":
-        await this.#restartInPlace(handle, decision.primary, decision.why);
+        await this.#restartInPlace(handle, members, decision.primary, decision.why);
         break;
       case "wait":
         await this.#reportOnce(handle, "FailoverBlocked", decision.why);
@@ -110,54 +100,28 @@ export class HaReconciler implements Reconciler {
     return settings.probePeriodMs;
   }
 
-  /** Specs, repointing, labels, lag and endpoint targets, toward the steady state around `primary`. */
+  /** One pass of the role change of `handle`'s component, recorded in `cluster`. */
+  #transition(view: ComponentView, cluster: Cluster, handle: ComponentHandle): Transition {
+    const { settings, members, failoverBlock } = view;
+    return { ...handle, cluster, services: this.#o, endpoints: this.#o.endpoints, settings, members, nowMs: Date.now(), fenceOnExitAfter: settings.automaticFailover && members.length > 1, ...(failoverBlock === undefined ? {} : { failoverBlock }) };
+  }
+
+  /** Specs (the node agents repoint replicas to their upstream), labels, lag and endpoint targets, toward the steady state around `primary`. */
   async #steady(handle: ComponentHandle, view: ComponentView, primary: string, routes: ComponentRoutes): Promise<void> {
     for (const desired of desiredSpecs(view, primary)) {
       const member = view.members.find((m) => m.name === desired.name);
       if (member !== undefined && specDiffers(member.instance, desired)) await this.#applySpec(handle, desired);
     }
-    await this.#followPrimary(handle, view, primary);
     await this.#synchronous.apply(handle, view.members, primary);
-    const leader = view.members.find((m) => m.name === primary);
-    if (leader !== undefined) await this.#departed.forget(handle, view.members, leader);
-    for (const { name, role } of roleLabelUpdates(view)) await this.#label(handle, name, role);
+    for (const { name, role } of roleLabelUpdates(view)) await writeRoleLabel(this.#o.store, instanceRef(handle.cluster, name), role);
     for (const { name, replication } of lagUpdates(view, primary, (instance) => handle.replication.replicaName(instance))) await this.#lag(handle, name, replication);
     const names = (members: readonly Member[]): string[] => members.map((m) => m.name);
     const base = `${handle.cluster.metadata.name}-${handle.component}`;
     await this.#o.endpoints.recordTargets(handle.cluster, new Map([[base, names(routes.readWrite.targets)], [`${base}-ro`, names(routes.readOnly.targets)]]));
   }
 
-  /** Probe every running, unfenced member (reusing a very recent probe) and count failures in a row. */
-  async #observe(handle: ComponentHandle, instances: readonly Instance[]): Promise<Member[]> {
-    const admin = await this.#admin(handle, instances);
-    return Promise.all(instances.map((instance) => this.#probe(handle, instance, admin)));
-  }
-
-  async #probe(handle: ComponentHandle, instance: Instance, admin: Credentials | undefined): Promise<Member> {
-    const name = instance.metadata.name;
-    const key = `${instance.metadata.namespace ?? "default"}/${name}`;
-    const probeable = instance.spec.running && instance.spec.replication?.fenced !== true && instance.status?.pid !== undefined;
-    if (admin === undefined || !probeable) {
-      this.#failures.delete(key);
-      return { name, instance, observation: undefined, failures: 0 };
-    }
-    const cached = this.#probes.get(key);
-    if (cached !== undefined && Date.now() - cached.at < PROBE_REUSE_MS) return { name, instance, observation: cached.observation, failures: this.#failures.get(key) ?? 0 };
-    const observation = await handle.replication.probe(instance.spec.port, admin);
-    this.#probes.set(key, { at: Date.now(), observation });
-    const failures = observation === undefined ? (this.#failures.get(key) ?? 0) + 1 : 0;
-    this.#failures.set(key, failures);
-    return { name, instance, observation, failures };
-  }
-
-  async #admin(handle: ComponentHandle, instances: readonly Instance[]): Promise<Credentials | undefined> {
-    const first = instances[0];
-    if (first === undefined) return undefined;
-    return (await readAccounts(this.#o.store, first, handle.engine).catch(() => []))[0];
-  }
-
-  async #writeRecord(handle: ComponentHandle, change: (record: NonNullable<NonNullable<Cluster["status"]>["replication"]>[string]) => object | undefined): Promise<void> {
-    await patchStatus<Cluster>(this.#o.store, clusterRef(handle.cluster), (cluster) => {
+  async #writeRecord(handle: ComponentHandle, change: (record: NonNullable<NonNullable<Cluster["status"]>["replication"]>[string]) => object | undefined): Promise<Cluster | undefined> {
+    return patchStatus<Cluster>(this.#o.store, clusterRef(handle.cluster), (cluster) => {
       const record = cluster.status?.replication?.[handle.component] ?? {};
       const next = change(record);
       if (next === undefined) return undefined;
@@ -165,21 +129,27 @@ export class HaReconciler implements Reconciler {
     });
   }
 
-  async #startFailover(handle: ComponentHandle, decision: Extract<PrimaryDecision, { kind: "failover" }>): Promise<void> {
-    await this.#writeRecord(handle, (record) => {
+  async #startFailover(handle: ComponentHandle, decision: Extract<PrimaryDecision, { kind: "failover" }>): Promise<Cluster | undefined> {
+    const recorded = await this.#writeRecord(handle, (record) => {
       // A switchover asked for meanwhile goes first; this pass will look again.
       if ((record.targetPrimary ?? record.currentPrimary) !== record.currentPrimary) return undefined;
-      return { targetPrimary: decision.to, roleChange: { reason: "Failover", from: decision.from, to: decision.to, result: "InProgress", message: decision.why, startedAt: now() } };
+      return { targetPrimary: decision.to, roleChange: { reason: "Failover", step: "Fencing", from: decision.from, to: decision.to, result: "InProgress", message: decision.why, startedAt: now() } };
     });
+    if (recorded?.status?.replication?.[handle.component]?.targetPrimary !== decision.to) return undefined;
     await this.#o.events.record(handle.cluster, "Warning", "FailoverStarted", `${decision.why}; promoting ${decision.to}`);
+    return recorded;
   }
 
-  async #restartInPlace(handle: ComponentHandle, primary: string, why: string): Promise<void> {
-    await patchObject<Instance>(this.#o.store, instanceRef(handle.cluster, primary), (current) => {
-      if (current.spec.replication?.fenced !== true) return undefined;
-      const { fenced: _fenced, ...rest } = current.spec.replication;
-      return { ...current, spec: { ...current.spec, replication: rest } };
+  /** The primary is known stopped and nobody can take over: lift its fence, or release it from its hold after an exit. */
+  async #restartInPlace(handle: ComponentHandle, members: readonly Member[], primary: string, why: string): Promise<void> {
+    const heldSince = members.find((m) => m.name === primary)?.instance.status?.replicationState?.heldSince;
+    const written = await patchObject<Instance>(this.#o.store, instanceRef(handle.cluster, primary), (current) => {
+      const { fenced, ...rest } = current.spec.replication ?? {};
+      const release = heldSince !== undefined && rest.restartAfterExit !== heldSince;
+      if (fenced !== true && !release) return undefined;
+      return { ...current, spec: { ...current.spec, replication: release ? { ...rest, restartAfterExit: heldSince } : rest } };
     });
+    if (written === undefined) return;
     await this.#o.events.record(handle.cluster, "Warning", "RestartedInPlace", `${why}; restarting ${primary} in place`);
   }
 
@@ -194,53 +164,11 @@ export class HaReconciler implements Reconciler {
   async #applySpec(handle: ComponentHandle, desired: MemberSpec): Promise<void> {
     await patchObject<Instance>(this.#o.store, instanceRef(handle.cluster, desired.name), (current) => {
       if (!specDiffers(current, desired)) return undefined;
-      return { ...current, spec: { ...current.spec, role: desired.role, replication: withFence(desired, current) } };
-    });
-  }
-
-  /** Repoint running replicas that do not stream from the primary (after a failover or switchover). */
-  async #followPrimary(handle: ComponentHandle, view: ComponentView, primary: string): Promise<void> {
-    const leader = view.members.find((m) => m.name === primary);
-    if (leader === undefined || observedRole(leader) !== "primary") return;
-    for (const member of view.members) {
-      if (member.name === primary || !this.#needsFollow(member, leader, view.nowMs)) continue;
-      try {
-        const context = await contextOf(this.#o, handle.engine, member.instance);
-        await handle.replication.follow(context, { host: "127.0.0.1", port: leader.instance.spec.port }, await credentialsOf(this.#o, handle, member.instance), await this.#o.users.hostOf(member.instance));
-        await this.#o.events.record(handle.cluster, "Normal", "Repointed", `${member.name} now streams from ${primary}`);
-      } catch (error) {
-        await this.#o.events.record(handle.cluster, "Warning", "RepointFailed", `${member.name} could not be pointed at ${primary}: ${errorMessage(error)}`);
-      }
-    }
-  }
-
-  /**
-   * A running replica that does not stream from the leader is repointed, throttled per primary: one that cannot
-   * stream is not reloaded every pass, a new primary is followed at once, and a replica just started gets time to connect.
-   */
-  #needsFollow(member: Member, leader: Member, nowMs: number): boolean {
-    if (member.observation?.role !== "secondary" || member.observation.streamingFrom === leader.instance.spec.port) return false;
-    const key = `${member.instance.metadata.namespace ?? "default"}/${member.name}`;
-    const last = this.#followed.get(key);
-    const startedAt = Date.parse(member.instance.status?.startedAt ?? "") || 0;
-    if ((last?.primary === leader.name && nowMs - last.at < FOLLOW_EVERY_MS) || nowMs - startedAt < FOLLOW_EVERY_MS / 2) return false;
-    this.#followed.set(key, { at: nowMs, primary: leader.name });
-    return true;
-  }
-
-  async #label(handle: ComponentHandle, name: string, role: string | undefined): Promise<void> {
-    await patchObject<Instance>(this.#o.store, instanceRef(handle.cluster, name), (current) => {
-      if (current.metadata.labels?.[LABEL_ROLE] === role) return undefined;
-      const others = Object.entries(current.metadata.labels ?? {}).filter(([key]) => key !== LABEL_ROLE);
-      const labels = Object.fromEntries(role === undefined ? others : [...others, [LABEL_ROLE, role]]);
-      return { ...current, metadata: { ...current.metadata, labels } };
+      return { ...current, spec: { ...current.spec, role: desired.role, replication: { ...keptReplicationFields(current), ...withFence(desired, current) } } };
     });
   }
 
   async #lag(handle: ComponentHandle, name: string, replication: InstanceReplicationStatus | undefined): Promise<void> {
-    await patchStatus<Instance>(this.#o.store, instanceRef(handle.cluster, name), (current) => {
-      const { replication: _previous, ...rest } = current.status ?? {};
-      return { ...current, status: replication === undefined ? rest : { ...rest, replication } };
-    });
+    await writeReplicationStatus(this.#o.store, instanceRef(handle.cluster, name), replication);
   }
 }

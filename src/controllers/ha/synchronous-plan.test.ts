@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import type { Cluster, Instance } from "../../api/index.ts";
 import type { ReplicationObservation } from "../../engines/index.ts";
 import { createPostgresqlEngine } from "../../engines/index.ts";
-import { departedReplicas } from "./departed-replicas.ts";
 import { decidePrimary, type ComponentView, type Member } from "./plan.ts";
 import { haSettings } from "./settings.ts";
 import { ANNOTATION_SYNCHRONOUS, planDurability, quorumShortfall, requestedDurability, synchronousFailoverBlock } from "./synchronous-plan.ts";
@@ -141,17 +140,5 @@ describe("decidePrimary with a failover block", () => {
 
   it("asynchronous: the one replica answering takes over", () => {
     assert.equal(decidePrimary(view("0", [1])).kind, "failover");
-  });
-});
-
-describe("departedReplicas", () => {
-  const c = cluster("1");
-  it("names the instances of the component whose slots remain but which are no longer members", () => {
-    const kept = ["pg_postgresql_1", "pg_postgresql_2", "pg_postgresql_3", "someone_elses_slot", "pg_redis_1"];
-    assert.deepEqual(departedReplicas(c, "postgresql", kept, ["pg-postgresql-0", "pg-postgresql-1"], replicaName), ["pg-postgresql-2", "pg-postgresql-3"]);
-  });
-
-  it("nothing when every slot belongs to a member", () => {
-    assert.deepEqual(departedReplicas(c, "postgresql", ["pg_postgresql_1"], MEMBERS, replicaName), []);
   });
 });

@@ -1,17 +1,17 @@
 /**
- * Keeps the durability mode of a replicated component applied on every running member (the quorum list changes
- * as members come and go, and after every role change), and reports what users must know: a quorum that does
- * not stream (commits wait), a lowered quorum, an engine that cannot commit synchronously.
+ * Keeps the durability mode of a replicated component in every member's spec (the quorum list changes as members
+ * come and go, and after every role change; each node agent applies it to its running instance), and reports what
+ * users must know: a quorum that does not stream (commits wait), a lowered quorum, an engine that cannot commit
+ * synchronously.
  */
-import { errorMessage } from "../../errors/index.ts";
-import { contextOf, credentialsOf, type ComponentHandle, type HaServices } from "./members.ts";
-import { isFencedMember, observedRole, type Member } from "./plan.ts";
+import type { Instance, ReplicationDurabilitySpec } from "../../api/index.ts";
+import { instanceRef, type ComponentHandle, type HaServices } from "./members.ts";
+import { patchObject } from "./patch.ts";
+import type { Member } from "./plan.ts";
 import { planDurability, quorumShortfall, synchronousFailoverBlock, type DurabilityPlan } from "./synchronous-plan.ts";
 
 export class SynchronousStandbys {
   readonly #services: HaServices;
-  /** Per instance: the process and plan last applied, so a plan is written once per process. */
-  readonly #applied = new Map<string, string>();
   /** Per component and topic: the message last reported, so each is reported once. */
   readonly #reported = new Map<string, string>();
   /** Components whose primary was last seen with too few synchronous replicas streaming. */
@@ -33,25 +33,18 @@ export class SynchronousStandbys {
     return synchronousFailoverBlock(this.plan(handle, members, from), candidates);
   }
 
-  /** Apply the durability around `primary` to every running member, and report what changed for users. */
+  /** Write the durability around `primary` into every member's spec, and report what changed for users. */
   async apply(handle: ComponentHandle, members: readonly Member[], primary: string): Promise<void> {
     const plan = this.plan(handle, members, primary);
     await this.#report(handle, "warning", plan.warning === undefined ? undefined : { type: "Warning", reason: "SynchronousCommit", message: plan.warning });
-    const replication = handle.replication;
-    if (replication.configureDurability === undefined) return;
-    const token = JSON.stringify([plan.durability, plan.standbys]);
+    if (handle.replication.configureDurability === undefined) return;
+    const durability: ReplicationDurabilitySpec = { ...plan.durability, standbys: plan.standbys };
+    const wanted = JSON.stringify(durability);
     for (const member of members) {
-      const pid = member.instance.status?.pid;
-      if (pid === undefined || observedRole(member) === undefined || isFencedMember(member)) continue;
-      const key = member.instance.metadata.uid ?? member.name;
-      if (this.#applied.get(key) === `${pid}|${token}`) continue;
-      try {
-        const credentials = await credentialsOf(this.#services, handle, member.instance);
-        await replication.configureDurability(await contextOf(this.#services, handle.engine, member.instance), plan.durability, plan.standbys, credentials.admin, await this.#services.users.hostOf(member.instance));
-        this.#applied.set(key, `${pid}|${token}`);
-      } catch (error) {
-        await this.#services.events.record(handle.cluster, "Warning", "DurabilityNotApplied", `${member.name}: ${errorMessage(error)}`);
-      }
+      if (JSON.stringify(member.instance.spec.replication?.durability) === wanted) continue;
+      await patchObject<Instance>(this.#services.store, instanceRef(handle.cluster, member.name), (current) =>
+        JSON.stringify(current.spec.replication?.durability) === wanted ? undefined : { ...current, spec: { ...current.spec, replication: { ...current.spec.replication, durability } } },
+      );
     }
     await this.#reportQuorum(handle, plan, members, primary);
   }

@@ -1,210 +1,265 @@
 /**
- * Moving the primary role of a component from one instance to another (switchover or failover), in steps
- * that are each safe to repeat, so a control plane restarted halfway resumes: drain the read-write
- * endpoint, fence the old primary and wait until the instance controller confirms it stays down, (for a
- * switchover) wait until the candidate has every WAL record of the old primary, promote, record. The old
- * primary is never unfenced as primary once another instance may have been promoted.
+ * Moving the primary role of a component from one instance to another (switchover or failover) as a resumable state
+ * machine recorded in Cluster.status.replication[component].roleChange.step (ADR 0021). Each pass checks its step
+ * from what is stored, level-triggered, and says when to look again; the node agents' status writes wake it sooner:
+ *  - Fencing: every member that is or may be primary, the target aside, is fenced (spec) and its node agent confirms
+ *    it stopped (observedGeneration, phase Stopped, no pid);
+ *  - CatchingUp: probes taken after the stop (spec.replication.observeAfter): a failover promotes the most advanced
+ *    replica, or gives up when too few answer to be sure of every acknowledged commit; a switchover waits until the
+ *    target has received the former primary's last WAL (its finalPosition), up to the catch-up timeout;
+ *  - Promoting: the target's spec names it primary and its node agent promotes it;
+ *  - Routing: the read-write endpoint goes to the new primary and the record says so.
+ * The controller never runs an engine command here. The old primary is never unfenced once another instance may
+ * have been asked to promote, unless that one is confirmed stopped.
  */
-import { setTimeout as sleep } from "node:timers/promises";
-import { now, type Cluster, type Instance, type RoleChange } from "../../api/index.ts";
+import { now, type Cluster, type Instance, type InstanceReplicationSpec, type RoleChange } from "../../api/index.ts";
+import { observedSince } from "../../agent/index.ts";
 import { UnavailableError, errorMessage } from "../../errors/index.ts";
-import type { ReplicationCredentials } from "../../engines/index.ts";
 import type { ClusterEndpoints } from "./endpoints.ts";
-import { clusterRef, contextOf, credentialsOf, instanceRef, type ComponentHandle, type HaServices } from "./members.ts";
+import { clusterRef, instanceRef, type ComponentHandle, type HaServices } from "./members.ts";
 import { patchObject, patchStatus } from "./patch.ts";
+import { keptReplicationFields, observedRole, type Member } from "./plan.ts";
 import type { HaSettings } from "./settings.ts";
 
-/** How long the instance controller may take to confirm a fenced instance is stopped. */
-const FENCE_CONFIRM_TIMEOUT_MS = 60_000;
-const POLL_MS = 20;
+/** When to look again while a node agent works (its status write wakes the controller sooner). */
+const WAIT_MS = 250;
+/** How long a failover waits for every running replica to report a position taken after the old primary stopped. */
+const FINAL_POSITIONS_WAIT_MS = 5000;
 
-/** Everything one role change works with. */
+/** Everything one pass of a role change works with. */
 export interface Transition extends ComponentHandle {
   services: HaServices;
   endpoints: ClusterEndpoints;
   settings: HaSettings;
+  /** The component's members as this pass read them. */
+  members: readonly Member[];
+  nowMs: number;
   /** Fence on exit after promotion: another replica could take over from the new primary. */
   fenceOnExitAfter: boolean;
   /** Why promoting one of `candidates` in place of `from` could lose acknowledged commits (synchronous mode), if it could. */
   failoverBlock?: (from: string, candidates: readonly string[]) => string | undefined;
 }
 
-/** What came of one attempt. */
-export type TransitionOutcome = "promoted" | "retargeted" | "aborted";
+/** Steps one pass may take one after another: the next step's conditions are often met already. */
+const STEPS_PER_PASS = 4;
 
-/** Carry out the role change the cluster's status records (targetPrimary ≠ currentPrimary). */
-export async function runTransition(t: Transition, from: string, to: string): Promise<TransitionOutcome> {
-  t.endpoints.hold(t.cluster, t.component);
-  const reason = roleChangeOf(t)?.reason ?? "Switchover";
-  const started = performance.now();
-  const former = await get(t, from);
-  if (former !== undefined) await fence(t, former);
-  const fencedMs = performance.now() - started;
-  const target = await get(t, to);
-  const credentials = await credentialsOf(t.services, t, target ?? former ?? mustExist(to));
-  const attempt: Attempt = { from, to, reason, credentials, why: `${to} is not a running replica` };
-  const outcome = target === undefined ? await retargetOrAbort(t, attempt) : await promoteTarget(t, attempt, former, target);
-  if (outcome !== "promoted" || target === undefined) return outcome;
-  t.endpoints.routeReadWrite(t.cluster, t.component, target.spec.port);
-  await finish(t, { from, to, reason, fencedMs, totalMs: performance.now() - started });
-  return "promoted";
+/** Carry the role change the cluster's status records (targetPrimary ≠ currentPrimary) as far as it goes now; when to look again (ms). */
+export async function stepTransition(t: Transition, from: string, to: string): Promise<number> {
+  let pass = { t, from, to };
+  for (let i = 0; i < STEPS_PER_PASS; i++) {
+    const wait = await step(pass.t, pass.from, pass.to);
+    if (wait > 0) return wait;
+    // The step was recorded: go on with the record as stored (a retarget changes the target; an end ends the change).
+    const cluster = await t.services.store.get<Cluster>(clusterRef(t.cluster));
+    const record = cluster?.status?.replication?.[t.component];
+    const next = record?.targetPrimary;
+    if (cluster === undefined || record?.currentPrimary === undefined || next === undefined || next === record.currentPrimary) return 0;
+    pass = { t: { ...t, cluster, nowMs: Date.now() }, from: record.currentPrimary, to: next };
+  }
+  return 0;
 }
 
-/** Promote `target` unless it already is primary (a resumed change); a switchover first waits until it has all of `former`'s WAL. */
-async function promoteTarget(t: Transition, attempt: Attempt, former: Instance | undefined, target: Instance): Promise<TransitionOutcome> {
-  const seen = target.status?.pid === undefined ? undefined : await t.replication.probe(target.spec.port, attempt.credentials.admin);
-  if (seen?.role === "primary") return "promoted";
-  if (seen?.role !== "secondary" || target.spec.replication?.fenced === true) return retargetOrAbort(t, attempt);
-  const settled = await settledChoice(t, attempt);
-  if (settled !== undefined) return settled;
-  if (attempt.reason === "Switchover" && former !== undefined && !(await caughtUp(t, former, target, attempt.credentials))) {
-    return abort(t, attempt.from, `${attempt.to} did not receive all of ${attempt.from}'s WAL within ${t.settings.catchUpTimeoutMs} ms; ${attempt.from} stays primary`);
+async function step(t: Transition, from: string, to: string): Promise<number> {
+  t.endpoints.hold(t.cluster, t.component);
+  switch (roleChangeOf(t)?.step ?? "Fencing") {
+    case "Fencing":
+      return fencing(t, from, to);
+    case "CatchingUp":
+      return catchingUp(t, from, to);
+    case "Promoting":
+      return promoting(t, from, to);
+    case "Routing":
+      return routing(t, from, to);
   }
-  await t.replication.promote(await contextOf(t.services, t.engine, target), attempt.credentials.admin, await t.services.users.hostOf(target));
-  return "promoted";
 }
 
 function roleChangeOf(t: Transition): RoleChange | undefined {
   return t.cluster.status?.replication?.[t.component]?.roleChange;
 }
 
-function mustExist(name: string): never {
-  throw new UnavailableError(`neither the old nor the new primary (${name}) exists any more`);
+function member(t: Transition, name: string): Member | undefined {
+  return t.members.find((m) => m.name === name);
 }
 
-async function get(t: Transition, name: string): Promise<Instance | undefined> {
-  return t.services.store.get<Instance>(instanceRef(t.cluster, name));
+/** Is the instance's spec fenced (and no longer only fencing on exit)? */
+function fencedSpec(instance: Instance): boolean {
+  const { fenced, fenceOnExit } = instance.spec.replication ?? {};
+  return fenced === true && fenceOnExit !== true;
 }
 
-/**
- * Fence `instance`: record it in the spec first (so the instance controller will not start it again), stop it,
- * and wait until the instance controller has seen the fenced spec and reports it stopped.
- */
-export async function fence(t: Transition, instance: Instance): Promise<void> {
-  const fenced = await patchObject<Instance>(t.services.store, instanceRef(t.cluster, instance.metadata.name), (current) => {
-    const replication = current.spec.replication ?? {};
-    if (replication.fenced === true && replication.fenceOnExit !== true) return undefined;
-    const { fenceOnExit: _dropped, ...rest } = replication;
-    return { ...current, spec: { ...current.spec, replication: { ...rest, fenced: true } } };
-  });
-  if (fenced === undefined) return;
-  const context = await contextOf(t.services, t.engine, fenced);
-  const host = await t.services.users.hostOf(fenced);
-  await t.replication.fence(context, host);
-  await confirmStopped(t, instance.metadata.name, fenced.metadata.generation ?? 0);
-  // Whatever ran meanwhile (a start that was already under way) is stopped too.
-  await t.replication.fence(context, host);
-}
-
-/** Has the instance controller seen the spec of `generation` and reported the instance stopped? */
-export function confirmsStopped(instance: Instance | undefined, generation: number): boolean {
+/** Has the node agent acknowledged the fenced spec and reported the instance stopped? */
+export function confirmsStopped(instance: Instance | undefined): boolean {
   if (instance === undefined) return true;
   const status = instance.status;
-  return (status?.observedGeneration ?? 0) >= generation && status?.phase === "Stopped" && status.pid === undefined;
+  return fencedSpec(instance) && (status?.observedGeneration ?? 0) >= (instance.metadata.generation ?? 0) && status?.phase === "Stopped" && status.pid === undefined;
 }
 
-/** Wait for the instance controller to confirm the fence: from then on it will not start the instance. */
-async function confirmStopped(t: Transition, name: string, generation: number): Promise<void> {
-  const deadline = Date.now() + FENCE_CONFIRM_TIMEOUT_MS;
-  while (!confirmsStopped(await get(t, name), generation)) {
-    if (Date.now() > deadline) throw new UnavailableError(`${name} is not confirmed stopped after fencing; the role change waits for it`);
-    await sleep(POLL_MS);
+/** The members other than `to` that are, were asked to be, or may still run as primary. */
+function mayBePrimary(t: Transition, from: string, to: string): Member[] {
+  return t.members.filter((m) => m.name !== to && (m.name === from || m.instance.spec.role === "primary" || observedRole(m) === "primary"));
+}
+
+/** Step Fencing: fence them all; go on once every node agent confirms. */
+async function fencing(t: Transition, from: string, to: string): Promise<number> {
+  let waiting = false;
+  for (const m of mayBePrimary(t, from, to)) {
+    if (!fencedSpec(m.instance)) await fence(t, m.name);
+    waiting ||= !confirmsStopped(m.instance);
   }
+  if (waiting) return WAIT_MS;
+  await writeRoleChange(t, to, { step: "CatchingUp", fencedAt: now() });
+  return 0;
 }
 
-/** Wait until `target` has received everything the stopped `former` wrote, up to the switchover's catch-up timeout. */
-async function caughtUp(t: Transition, former: Instance, target: Instance, credentials: ReplicationCredentials): Promise<boolean> {
-  const formerContext = await contextOf(t.services, t.engine, former);
-  const formerHost = await t.services.users.hostOf(former);
-  const deadline = Date.now() + t.settings.catchUpTimeoutMs;
-  while (Date.now() < deadline) {
-    const seen = await t.replication.probe(target.spec.port, credentials.admin);
-    if (seen?.role === "secondary" && (await t.replication.caughtUp(formerContext, seen, formerHost))) return true;
-    await sleep(POLL_MS);
+/** Record the fence in the spec (the node agent stops the instance and never starts it while it stays). */
+async function fence(t: Transition, name: string): Promise<void> {
+  await patchObject<Instance>(t.services.store, instanceRef(t.cluster, name), (current) => {
+    if (fencedSpec(current)) return undefined;
+    const { fenceOnExit: _dropped, ...rest } = current.spec.replication ?? {};
+    return { ...current, spec: { ...current.spec, replication: { ...rest, fenced: true } } };
+  });
+}
+
+/** A running, ready, unfenced member that answers as a replica. */
+function runningReplica(m: Member): boolean {
+  return m.instance.spec.running && m.instance.spec.replication?.fenced !== true && observedRole(m) === "secondary";
+}
+
+/** Its process runs, meant to, and is not fenced. */
+function processRuns(m: Member): boolean {
+  return m.instance.spec.running && m.instance.spec.replication?.fenced !== true && m.instance.status?.pid !== undefined;
+}
+
+/** Step CatchingUp. */
+async function catchingUp(t: Transition, from: string, to: string): Promise<number> {
+  const change = roleChangeOf(t);
+  const fencedAt = change?.fencedAt ?? new Date(t.nowMs).toISOString();
+  const target = member(t, to);
+  if (target === undefined || !runningReplica(target)) return retargetOrAbort(t, from, to, `${to} is not a running replica`);
+  return change?.reason === "Failover" ? settle(t, from, to, fencedAt) : catchUp(t, from, target, fencedAt);
+}
+
+/** Ask the node agents of `members` for probes taken after `after` (they probe closely until the field goes). */
+async function askForProbes(t: Transition, members: readonly Member[], after: string): Promise<void> {
+  for (const m of members) {
+    if (m.instance.spec.replication?.observeAfter === after) continue;
+    await patchObject<Instance>(t.services.store, instanceRef(t.cluster, m.name), (current) =>
+      current.spec.replication?.observeAfter === after ? undefined : { ...current, spec: { ...current.spec, replication: { ...current.spec.replication, observeAfter: after } } },
+    );
   }
-  return false;
-}
-
-interface Attempt {
-  from: string;
-  to: string;
-  reason: RoleChange["reason"];
-  credentials: ReplicationCredentials;
-  why: string;
-}
-
-/** The target cannot be promoted: a failover tries the next best replica; otherwise the old primary comes back. */
-async function retargetOrAbort(t: Transition, attempt: Attempt): Promise<TransitionOutcome> {
-  const target = await get(t, attempt.to);
-  // Whatever state it is in, the failed target must not run as a primary beside the next one.
-  if (target !== undefined && target.spec.replication?.fenced !== true) await fence(t, target);
-  if (attempt.reason === "Failover") {
-    const next = await nextCandidate(t, attempt);
-    if (next !== undefined) {
-      await writeRoleChange(t, next, { to: next, message: `${attempt.why}; trying ${next}` });
-      await t.services.events.record(t.cluster, "Warning", "FailoverRetarget", `${attempt.why}; promoting ${next} instead`);
-      return "retargeted";
-    }
-  }
-  return abort(t, attempt.from, `${attempt.why}; ${attempt.from} stays primary`);
 }
 
 /**
- * A failover, with the old primary fenced (nothing of it runs any more): the replicas' positions are final; promote the one
- * that is now the most advanced (it may have received more after the failover was decided), or give up when too
- * few answer to be sure of every acknowledged commit. Undefined: promote the target.
+ * A failover, with the old primary stopped: the replicas' positions are final once probed after the stop; promote the
+ * one that is now the most advanced (it may have received more after the failover was decided), or give up when too
+ * few answer to be sure of every acknowledged commit.
  */
-async function settledChoice(t: Transition, attempt: Attempt): Promise<TransitionOutcome | undefined> {
-  if (attempt.reason !== "Failover") return undefined;
-  const ranked = await rankedReplicas(t, attempt.credentials, [attempt.from]);
-  const blocked = t.failoverBlock?.(attempt.from, ranked);
-  if (blocked !== undefined) return abort(t, attempt.from, `${blocked}; ${attempt.from} stays primary`);
+async function settle(t: Transition, from: string, to: string, fencedAt: string): Promise<number> {
+  const candidates = t.members.filter((m) => m.name !== from && runningReplica(m));
+  await askForProbes(t, candidates, fencedAt);
+  const fresh = candidates.filter((m) => observedSince(m.instance, fencedAt));
+  if (fresh.length < candidates.length && t.nowMs - Date.parse(fencedAt) < FINAL_POSITIONS_WAIT_MS) return WAIT_MS;
+  const ranked = t.replication.rankCandidates(fresh.flatMap((m) => (m.observation === undefined ? [] : [{ instanceName: m.name, observation: m.observation }])));
+  const blocked = t.failoverBlock?.(from, ranked);
+  if (blocked !== undefined) return abort(t, from, to, `${blocked}; ${from} stays primary`);
   const best = ranked[0];
-  if (best === undefined || best === attempt.to) return undefined;
-  await writeRoleChange(t, best, { to: best, message: `${best} received more than ${attempt.to} before ${attempt.from} stopped; promoting ${best}` });
-  await t.services.events.record(t.cluster, "Normal", "FailoverRetarget", `${best} is the most advanced replica once ${attempt.from} stopped; promoting it instead of ${attempt.to}`);
-  return "retargeted";
-}
-
-async function nextCandidate(t: Transition, attempt: Attempt): Promise<string | undefined> {
-  const ranked = await rankedReplicas(t, attempt.credentials, [attempt.from, attempt.to]);
-  // The failed target is not among them: the others alone must be enough to hold every acknowledged commit.
-  return t.failoverBlock?.(attempt.from, ranked) === undefined ? ranked[0] : undefined;
-}
-
-/** The component's ready, unfenced replicas answering as such now, best first, leaving out `exclude`. */
-async function rankedReplicas(t: Transition, credentials: ReplicationCredentials, exclude: readonly string[]): Promise<string[]> {
-  const instances = await t.services.store.list<Instance>("Instance", { namespace: t.cluster.metadata.namespace ?? "default" });
-  const others = instances.items.filter((i) => i.spec.clusterName === t.cluster.metadata.name && i.spec.componentName === t.component && !exclude.includes(i.metadata.name));
-  const candidates = [];
-  for (const instance of others) {
-    if (instance.status?.ready !== true || instance.spec.replication?.fenced === true) continue;
-    const observation = await t.replication.probe(instance.spec.port, credentials.admin);
-    if (observation?.role === "secondary") candidates.push({ instanceName: instance.metadata.name, observation });
+  if (best === undefined || best === to) {
+    await writeRoleChange(t, to, { step: "Promoting" });
+    return 0;
   }
-  return t.replication.rankCandidates(candidates);
+  await writeRoleChange(t, best, { to: best, step: "Promoting", message: `${best} received more than ${to} before ${from} stopped; promoting ${best}` });
+  await t.services.events.record(t.cluster, "Normal", "FailoverRetarget", `${best} is the most advanced replica once ${from} stopped; promoting it instead of ${to}`);
+  return 0;
 }
 
-/** Give up before any promotion: the old primary is unfenced (it restarts as primary) and the change is recorded as failed. */
-async function abort(t: Transition, from: string, message: string): Promise<TransitionOutcome> {
+/** A switchover: wait until the target has received everything the cleanly stopped former primary wrote. */
+async function catchUp(t: Transition, from: string, target: Member, fencedAt: string): Promise<number> {
+  await askForProbes(t, [target], fencedAt);
+  const final = member(t, from)?.instance.status?.replicationState?.finalPosition;
+  if (final !== undefined && observedSince(target.instance, fencedAt) && t.replication.hasReceived(final, target.observation?.received)) {
+    await writeRoleChange(t, target.name, { step: "Promoting" });
+    return 0;
+  }
+  if (t.nowMs - Date.parse(fencedAt) < t.settings.catchUpTimeoutMs) return WAIT_MS;
+  return abort(t, from, target.name, `${target.name} did not receive all of ${from}'s WAL within ${t.settings.catchUpTimeoutMs} ms; ${from} stays primary`);
+}
+
+/** Step Promoting: with every other possible primary confirmed stopped, the target's spec names it primary. */
+async function promoting(t: Transition, from: string, to: string): Promise<number> {
+  if (!mayBePrimary(t, from, to).every((m) => confirmsStopped(m.instance))) {
+    await writeRoleChange(t, to, { step: "Fencing" });
+    return 0;
+  }
+  const target = member(t, to);
+  if (target !== undefined && observedRole(target) === "primary") {
+    await writeRoleChange(t, to, { step: "Routing" });
+    return 0;
+  }
+  // Asked to promote, the target is given up only when its process is gone or fenced, not for a readiness blip (its agent promotes it once it answers).
+  if (target === undefined || !processRuns(target)) return retargetOrAbort(t, from, to, `${to} no longer runs`);
+  await patchObject<Instance>(t.services.store, instanceRef(t.cluster, to), (current) => {
+    const replication: InstanceReplicationSpec = { ...keptReplicationFields(current), ...(t.fenceOnExitAfter ? { fenceOnExit: true } : {}) };
+    if (current.spec.role === "primary" && JSON.stringify(current.spec.replication) === JSON.stringify(replication)) return undefined;
+    return { ...current, spec: { ...current.spec, role: "primary", replication } };
+  });
+  return WAIT_MS;
+}
+
+/** Step Routing: the new primary answers as such; send writes to it and record the outcome. */
+async function routing(t: Transition, from: string, to: string): Promise<number> {
+  const target = member(t, to);
+  if (target === undefined || observedRole(target) !== "primary") {
+    await writeRoleChange(t, to, { step: "Promoting" });
+    return 0;
+  }
+  t.endpoints.routeReadWrite(t.cluster, t.component, target.instance.spec.port);
+  const change = roleChangeOf(t);
+  const started = Date.parse(change?.startedAt ?? "") || t.nowMs;
+  const fenced = Date.parse(change?.fencedAt ?? "") || t.nowMs;
+  const message = `${to} is primary ${Math.round(t.nowMs - started)} ms after the role change began (${from} fenced in ${Math.round(fenced - started)} ms); ${from} rejoins as its replica`;
+  await writeRoleChange(t, to, { result: "Succeeded", step: undefined, message, finishedAt: now() }, to);
+  await t.services.events.record(t.cluster, "Normal", change?.reason === "Failover" ? "FailedOver" : "SwitchedOver", message);
+  return 0;
+}
+
+/** The target cannot be promoted: a failover tries the next best replica (fencing the failed one first); otherwise the old primary comes back. */
+async function retargetOrAbort(t: Transition, from: string, to: string, why: string): Promise<number> {
+  if (roleChangeOf(t)?.reason === "Failover") {
+    const ranked = t.replication.rankCandidates(
+      t.members.filter((m) => m.name !== from && m.name !== to && runningReplica(m) && m.observation !== undefined).map((m) => ({ instanceName: m.name, observation: m.observation as NonNullable<Member["observation"]> })),
+    );
+    // The failed target is not among them: the others alone must be enough to hold every acknowledged commit.
+    const next = t.failoverBlock?.(from, ranked) === undefined ? ranked[0] : undefined;
+    if (next !== undefined) {
+      // Whatever state it is in, the failed target must not run as a primary beside the next one.
+      if (member(t, to) !== undefined) await fence(t, to);
+      await writeRoleChange(t, next, { to: next, step: "Fencing", message: `${why}; trying ${next}` });
+      await t.services.events.record(t.cluster, "Warning", "FailoverRetarget", `${why}; promoting ${next} instead`);
+      return 0;
+    }
+  }
+  return abort(t, from, to, `${why}; ${from} stays primary`);
+}
+
+/**
+ * Give up: the old primary is unfenced (it restarts as primary) and the change recorded as failed, but only once a
+ * target that was asked to promote is confirmed stopped.
+ */
+async function abort(t: Transition, from: string, to: string, message: string): Promise<number> {
+  const target = member(t, to);
+  if (target !== undefined && target.instance.spec.role === "primary") {
+    await fence(t, to);
+    if (!confirmsStopped(target.instance)) return WAIT_MS;
+  }
   await patchObject<Instance>(t.services.store, instanceRef(t.cluster, from), (current) => {
-    const { fenced: _fenced, ...rest } = current.spec.replication ?? {};
+    const { fenced: _fenced, observeAfter: _observe, ...rest } = current.spec.replication ?? {};
     return { ...current, spec: { ...current.spec, role: "primary", replication: rest } };
   });
-  await writeRoleChange(t, from, { result: "Failed", message, finishedAt: now() });
-  await t.services.events.record(t.cluster, "Warning", `${roleChangeOf(t)?.reason ?? "Switchover"}Failed`, message);
-  return "aborted";
-}
-
-/** The promotion is done: the new primary's spec and the cluster's record say so. */
-async function finish(t: Transition, done: { from: string; to: string; reason: RoleChange["reason"]; fencedMs: number; totalMs: number }): Promise<void> {
-  await patchObject<Instance>(t.services.store, instanceRef(t.cluster, done.to), (current) => ({
-    ...current,
-    spec: { ...current.spec, role: "primary", replication: t.fenceOnExitAfter ? { fenceOnExit: true } : {} },
-  }));
-  const message = `${done.to} is primary ${Math.round(done.totalMs)} ms after the role change began (${done.from} fenced in ${Math.round(done.fencedMs)} ms); ${done.from} rejoins as its replica`;
-  await writeRoleChange(t, done.to, { result: "Succeeded", message, finishedAt: now() }, done.to);
-  await t.services.events.record(t.cluster, "Normal", done.reason === "Failover" ? "FailedOver" : "SwitchedOver", message);
+  await writeRoleChange(t, from, { result: "Failed", step: undefined, message, finishedAt: now() });
+  // A failover given up leaves the stopped primary to restart in place, as one never started does.
+  if (roleChangeOf(t)?.reason === "Failover") await t.services.events.record(t.cluster, "Warning", "RestartedInPlace", `${message}; restarting ${from} in place`);
+  else await t.services.events.record(t.cluster, "Warning", "SwitchoverFailed", message);
+  return 0;
 }
 
 /** Record the target primary (and the current one, once promoted) with the role change's progress. */
@@ -212,11 +267,15 @@ async function writeRoleChange(t: Transition, target: string, change: Partial<Ro
   try {
     await patchStatus<Cluster>(t.services.store, clusterRef(t.cluster), (cluster) => {
       const record = cluster.status?.replication?.[t.component] ?? {};
-      const roleChange = record.roleChange === undefined ? undefined : { ...record.roleChange, ...change };
+      const roleChange = record.roleChange === undefined ? undefined : withoutUndefined({ ...record.roleChange, ...change });
       const next = { ...record, targetPrimary: target, ...(current === undefined ? {} : { currentPrimary: current }), ...(roleChange === undefined ? {} : { roleChange }) };
       return { ...cluster, status: { ...cluster.status, replication: { ...cluster.status?.replication, [t.component]: next } } };
     });
   } catch (error) {
     throw new UnavailableError(`cannot record the role change of ${t.cluster.metadata.name}/${t.component}: ${errorMessage(error)}`, { cause: error });
   }
+}
+
+function withoutUndefined(change: Partial<RoleChange>): RoleChange {
+  return Object.fromEntries(Object.entries(change).filter(([, value]) => value !== undefined)) as RoleChange;
 }

@@ -5,7 +5,8 @@
 import { join } from "node:path";
 import type { DesiredReplicationRole, EngineReplication, FailoverCandidate, InstanceContext, ReplicationObservation, UpstreamAddress } from "../types.ts";
 import { exists } from "../marker.ts";
-import { readControlData, receivedEverything } from "./control-data.ts";
+import { readControlData } from "./control-data.ts";
+import { compareLsn } from "./lsn.ts";
 import { rankFailoverCandidates } from "./failover-candidate.ts";
 import { isPostgresqlInitialized } from "./initialize.ts";
 import { rejoinAsStandby } from "./rejoin.ts";
@@ -75,9 +76,13 @@ export function createPostgresqlReplication(): EngineReplication {
     async fence(context, host) {
       await fencePostgresql(context, host);
     },
-    async caughtUp(former, candidate, host) {
-      return receivedEverything(await readControlData(former, host), candidate.received);
+    async finalPosition(context, host) {
+      const control = await readControlData(context, host);
+      // Only a clean shutdown says where the WAL ends (its shutdown checkpoint is the last record).
+      return control.state === "shut down" ? control.checkpointLocation : undefined;
     },
+    // The standby holds the shutdown checkpoint once it has received past that record's start.
+    hasReceived: (final, received) => compareLsn(received, final) > 0,
     follow: (context, upstream, credentials, host) => applyReplicationPlan(context, planFor(context, upstream), credentials, host),
     rankCandidates: rankPostgresqlCandidates,
     async forgetReplica(port, admin, instanceName) {

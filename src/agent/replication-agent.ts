@@ -1,0 +1,174 @@
+/**
+ * The node agent's part in replication (ADR 0021): the only code that runs replication commands on an instance.
+ * It carries out what the Instance's spec asks (promote a running replica whose spec.role became `primary`, point a
+ * replica at its upstream, apply the durability) and probes the instance at its cluster's probe period, reporting
+ * what it saw in status.replicationState for the ha controller to decide on.
+ */
+import { DEFAULT_HA_SETTINGS, haSettings, type Cluster, type Instance, type InstanceReplicationState, type ReplicationDurabilitySpec } from "../api/index.ts";
+import { errorMessage } from "../errors/index.ts";
+import type { Credentials, ReplicationDurability, ReplicationObservation } from "../engines/index.ts";
+import type { Store } from "../store/index.ts";
+import { LABEL_INSTANCE } from "../controllers/cluster/index.ts";
+import { readAccounts } from "./accounts.ts";
+import { DepartedSlots } from "./departed-slots.ts";
+import type { ReplicatedInstance, ReplicationReporter } from "./replicated-instance.ts";
+import { readReplicationCredentials } from "./replication.ts";
+import { observationOf, observedSince, probedState, stateWorthWriting } from "./replication-state.ts";
+
+/** While a role change waits for a fresh position (spec.replication.observeAfter), probe this often. */
+const CLOSE_PROBE_MS = 100;
+/** A replica streaming from the wrong server (or none) is repointed at most this often per upstream. */
+const FOLLOW_EVERY_MS = 10_000;
+
+export class ReplicationAgent {
+  readonly #store: Store;
+  /** Per instance (uid): when it was last probed. */
+  readonly #probedAt = new Map<string, number>();
+  /** Per instance: the last repoint, so one that cannot stream is not reloaded every pass. */
+  readonly #followed = new Map<string, { at: number; upstream: string }>();
+  /** Per instance: the process and durability last applied. */
+  readonly #durability = new Map<string, string>();
+  readonly #slots: DepartedSlots;
+
+  constructor(store: Store) {
+    this.#store = store;
+    this.#slots = new DepartedSlots(store);
+  }
+
+  /** One pass over a running replicated instance (`unanswered`: it just failed its readiness probe); when to look again (ms). */
+  async tend(r: ReplicatedInstance, unanswered: boolean, reporter: ReplicationReporter): Promise<number> {
+    const interval = r.instance.spec.replication?.observeAfter !== undefined ? CLOSE_PROBE_MS : await this.#probePeriod(r.instance);
+    const elapsed = Date.now() - (this.#probedAt.get(keyOf(r.instance)) ?? 0);
+    if (elapsed < interval && !probeAsked(r.instance)) return interval - elapsed;
+    const [admin] = await readAccounts(this.#store, r.instance, r.engine);
+    if (admin === undefined) return interval;
+    const current = r.instance.status?.replicationState;
+    const { observation, promotedMs } = unanswered ? { observation: undefined, promotedMs: undefined } : await this.#probeOrPromote(r, admin);
+    this.#probedAt.set(keyOf(r.instance), Date.now());
+    await this.#report(r, current, observation, reporter);
+    if (promotedMs !== undefined) await reporter.record("Normal", "Promoted", `promoted to primary in ${Math.round(promotedMs)} ms`);
+    if (observation !== undefined) await this.#keepUp(r, observation, admin, reporter);
+    return interval;
+  }
+
+  /** What the spec asks of a server that answers: stream from its upstream, its durability; a primary forgets departed replicas. */
+  async #keepUp(r: ReplicatedInstance, observation: ReplicationObservation, admin: Credentials, reporter: ReplicationReporter): Promise<void> {
+    await this.#follow(r, observation, reporter);
+    await this.#applyDurability(r, admin, reporter);
+    if (observation.role === "primary") await this.#slots.forget(r, admin, reporter);
+  }
+
+  /** Forget what was applied to a process of `instance` (it stopped or is gone). */
+  forget(instance: Instance): void {
+    this.#probedAt.delete(keyOf(instance));
+    this.#durability.delete(keyOf(instance));
+  }
+
+  async #probePeriod(instance: Instance): Promise<number> {
+    const cluster = await this.#store.get<Cluster>({ kind: "Cluster", namespace: instance.metadata.namespace ?? "default", name: instance.spec.clusterName });
+    return cluster === undefined ? DEFAULT_HA_SETTINGS.probePeriodMs : haSettings(cluster).probePeriodMs;
+  }
+
+  async #probe(r: ReplicatedInstance, admin: Credentials): Promise<ReplicationObservation | undefined> {
+    if (r.replication.arbiter === undefined) return r.replication.probe(r.context.port, admin);
+    // Engines that know replicas only by address (Redis) name them through the component's instances.
+    const ports = await this.#componentPorts(r.instance);
+    return r.replication.probe(r.context.port, admin, (port) => ports.get(port));
+  }
+
+  async #componentPorts(instance: Instance): Promise<Map<number, string>> {
+    const listed = await this.#store.list<Instance>("Instance", { namespace: instance.metadata.namespace ?? "default", labelSelector: `${LABEL_INSTANCE}=${instance.spec.clusterName}` });
+    const members = listed.items.filter((i) => i.spec.componentName === instance.spec.componentName);
+    return new Map(members.map((i) => [i.spec.port, i.metadata.name]));
+  }
+
+  /**
+   * Probe; a replica whose spec names it primary (the ha controller confirmed every other possible primary stopped
+   * first) and that last answered as a replica is promoted (promoting one that already is primary does nothing) and
+   * reported primary at once, its next probe filling in the rest.
+   */
+  async #probeOrPromote(r: ReplicatedInstance, admin: Credentials): Promise<{ observation: ReplicationObservation | undefined; promotedMs: number | undefined }> {
+    const last = observationOf(r.instance.status?.replicationState);
+    // Under arbiters (Redis Sentinel) they promote, never the agent: the spec only follows what they did.
+    if (last?.role !== "secondary" || !promotionAsked(r.instance) || r.replication.arbiter !== undefined) return { observation: await this.#probe(r, admin), promotedMs: undefined };
+    const started = performance.now();
+    await r.replication.promote(r.context, admin, r.host);
+    return { observation: { ...last, role: "primary", streamingFrom: undefined, replicas: [] }, promotedMs: performance.now() - started };
+  }
+
+  async #report(r: ReplicatedInstance, current: InstanceReplicationState | undefined, observation: ReplicationObservation | undefined, reporter: ReplicationReporter): Promise<void> {
+    const next = probedState(current, observation, Date.now());
+    if (!stateWorthWriting(current, next, Date.now(), r.instance.spec.replication?.observeAfter)) return;
+    r.instance = await reporter.setStatus({ replicationState: next, ...(observation === undefined ? {} : { role: observation.role }) });
+  }
+
+  /** Point a running replica that does not stream from its upstream at it, once the upstream runs as primary. */
+  async #follow(r: ReplicatedInstance, observation: ReplicationObservation, reporter: ReplicationReporter): Promise<void> {
+    const name = r.instance.spec.replication?.upstream;
+    if (r.replication.arbiter !== undefined || r.instance.spec.role === "primary" || name === undefined || observation.role !== "secondary") return;
+    const upstream = await this.#store.get<Instance>({ kind: "Instance", namespace: r.instance.metadata.namespace ?? "default", name });
+    if (upstream === undefined || observation.streamingFrom === upstream.spec.port || !runsAsPrimary(upstream)) return;
+    if (!this.#mayFollow(r.instance, name)) return;
+    try {
+      const accounts = await readAccounts(this.#store, r.instance, r.engine);
+      const credentials = await readReplicationCredentials(this.#store, r.instance, r.replication, accounts);
+      await r.replication.follow(r.context, { host: "127.0.0.1", port: upstream.spec.port }, credentials, r.host);
+      await reporter.record("Normal", "Repointed", `${r.instance.metadata.name} now streams from ${name}`);
+    } catch (error) {
+      await reporter.record("Warning", "RepointFailed", `${r.instance.metadata.name} could not be pointed at ${name}: ${errorMessage(error)}`);
+    }
+  }
+
+  /** Throttled per upstream: a new upstream is followed at once, a replica just started gets time to connect. */
+  #mayFollow(instance: Instance, upstream: string): boolean {
+    const key = instance.metadata.uid ?? instance.metadata.name;
+    const nowMs = Date.now();
+    const last = this.#followed.get(key);
+    const startedAt = Date.parse(instance.status?.startedAt ?? "") || 0;
+    if ((last?.upstream === upstream && nowMs - last.at < FOLLOW_EVERY_MS) || nowMs - startedAt < FOLLOW_EVERY_MS / 2) return false;
+    this.#followed.set(key, { at: nowMs, upstream });
+    return true;
+  }
+
+  /** Apply the spec's durability once per process and value. */
+  async #applyDurability(r: ReplicatedInstance, admin: Credentials, reporter: ReplicationReporter): Promise<void> {
+    const wanted = r.instance.spec.replication?.durability;
+    const pid = r.instance.status?.pid;
+    if (wanted === undefined || pid === undefined || r.replication.configureDurability === undefined) return;
+    const key = r.instance.metadata.uid ?? r.instance.metadata.name;
+    const applying = `${pid}|${JSON.stringify(wanted)}`;
+    if (this.#durability.get(key) === applying) return;
+    try {
+      await r.replication.configureDurability(r.context, durabilityOf(wanted), wanted.standbys ?? [], admin, r.host);
+      this.#durability.set(key, applying);
+    } catch (error) {
+      await reporter.record("Warning", "DurabilityNotApplied", `${r.instance.metadata.name}: ${errorMessage(error)}`);
+    }
+  }
+}
+
+function keyOf(instance: Instance): string {
+  return instance.metadata.uid ?? instance.metadata.name;
+}
+
+/** The spec names the instance primary and it is not fenced: a replica is to be promoted. */
+function promotionAsked(instance: Instance): boolean {
+  return instance.spec.role === "primary" && instance.spec.replication?.fenced !== true;
+}
+
+/** Probe at once: asked to promote, or for a probe newer than the last report. */
+function probeAsked(instance: Instance): boolean {
+  const observeAfter = instance.spec.replication?.observeAfter;
+  if (promotionAsked(instance) && instance.status?.replicationState?.role !== "primary") return true;
+  return observeAfter !== undefined && !observedSince(instance, observeAfter);
+}
+
+/** Does `instance` run as a ready primary, as its own agent reports? */
+function runsAsPrimary(instance: Instance): boolean {
+  const status = instance.status;
+  return status?.ready === true && status.pid !== undefined && (status.replicationState?.role ?? status.role) === "primary";
+}
+
+function durabilityOf(spec: ReplicationDurabilitySpec): ReplicationDurability {
+  return spec.mode === "synchronous" ? { mode: "synchronous", quorum: spec.quorum ?? 1 } : { mode: "asynchronous" };
+}

@@ -1,0 +1,145 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Cluster, Instance, InstanceReplicationState } from "../../api/index.ts";
+import { createPostgresqlEngine } from "../../engines/index.ts";
+import { openSqliteStore, type Store } from "../../store/index.ts";
+import type { EngineLookup } from "../cluster/index.ts";
+import type { ClusterEndpoints } from "./endpoints.ts";
+import { memberOf } from "./member-view.ts";
+import { haSettings } from "./settings.ts";
+import { stepTransition, type Transition } from "./transition.ts";
+
+const engine = createPostgresqlEngine();
+const replication = engine.replication ?? assert.fail("postgresql has a replication capability");
+const NAMES = [0, 1, 2].map((i) => `pg-postgresql-${i}`);
+
+function recordIn(cluster: Cluster): NonNullable<NonNullable<Cluster["status"]>["replication"]>[string] | undefined {
+  return cluster.status?.replication?.["postgresql"];
+}
+
+/** The node agents' side, played by the test: what each would write to an Instance's status. */
+async function report(store: Store, name: string, changes: Partial<NonNullable<Instance["status"]>>): Promise<void> {
+  const current = (await store.get<Instance>({ kind: "Instance", namespace: "demo", name })) ?? assert.fail(`${name} exists`);
+  await store.updateStatus<Instance>({ ...current, status: { ...current.status, observedGeneration: current.metadata.generation, ...changes } });
+}
+
+function seen(role: "primary" | "secondary", received: string): InstanceReplicationState {
+  return { role, timeline: 1, received, applied: received, observedAt: new Date().toISOString(), ...(role === "secondary" ? { streamingFrom: 20000 } : {}) };
+}
+
+describe("role change steps (Fencing → CatchingUp → Promoting → Routing)", () => {
+  let dir: string;
+  let store: Store;
+  const routed: number[] = [];
+  const endpoints = { hold: () => undefined, routeReadWrite: (_c: Cluster, _component: string, port: number) => void routed.push(port) } as unknown as ClusterEndpoints;
+  const events: string[] = [];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "holdfast-transition-"));
+    store = openSqliteStore({ path: join(dir, "store.db") });
+    await store.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "demo" } });
+    const cluster = await store.create<Cluster>({ apiVersion: "apps.kubeblocks.io/v1", kind: "Cluster", metadata: { name: "pg", namespace: "demo" }, spec: { terminationPolicy: "Delete", componentSpecs: [{ name: "postgresql", replicas: 3 }] } });
+    const startedAt = new Date().toISOString();
+    const roleChange = { reason: "Failover" as const, step: "Fencing" as const, from: NAMES[0] ?? "", to: NAMES[1] ?? "", result: "InProgress" as const, startedAt };
+    await store.updateStatus<Cluster>({ ...cluster, status: { replication: { postgresql: { currentPrimary: NAMES[0], targetPrimary: NAMES[1], roleChange } } } });
+    for (const [ordinal, name] of NAMES.entries()) {
+      const primary = ordinal === 0;
+      await store.create<Instance>({
+        apiVersion: "holdfast.io/v1alpha1",
+        kind: "Instance",
+        metadata: { name, namespace: "demo" },
+        spec: { engine: "postgresql", version: "16", clusterName: "pg", componentName: "postgresql", ordinal, port: 20000 + ordinal, running: true, parameters: {}, deleteData: true, role: primary ? "primary" : "secondary", replication: primary ? { fenceOnExit: true } : { upstream: NAMES[0] } },
+      });
+    }
+    // The primary exited and its agent holds it; the replicas run.
+    await report(store, NAMES[0] ?? "", { phase: "Stopped", ready: false, replicationState: { heldSince: startedAt, observedAt: startedAt } });
+    for (const name of NAMES.slice(1)) await report(store, name, { phase: "Running", ready: true, pid: 4242, role: "secondary", replicationState: seen("secondary", "0/3000000") });
+  });
+
+  after(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** One pass, as the ha controller (restarted or not) would make it from what is stored. */
+  async function pass(): Promise<Cluster> {
+    const cluster = (await store.get<Cluster>({ kind: "Cluster", namespace: "demo", name: "pg" })) ?? assert.fail("cluster exists");
+    const instances = (await store.list<Instance>("Instance", { namespace: "demo" })).items;
+    const c = cluster;
+    const t: Transition = {
+      cluster: c,
+      component: "postgresql",
+      engine,
+      replication,
+      services: { store, engines: {} as EngineLookup, events: { record: (_o, _t, reason) => Promise.resolve(void events.push(reason)) } },
+      endpoints,
+      settings: haSettings(c),
+      members: instances.sort((a, b) => a.spec.ordinal - b.spec.ordinal).map(memberOf),
+      nowMs: Date.now(),
+      fenceOnExitAfter: true,
+    };
+    const record = c.status?.replication?.["postgresql"];
+    await stepTransition(t, record?.currentPrimary ?? "", record?.targetPrimary ?? "");
+    return (await store.get<Cluster>({ kind: "Cluster", namespace: "demo", name: "pg" })) ?? assert.fail("cluster exists");
+  }
+
+  const instance = async (name: string | undefined): Promise<Instance> => (await store.get<Instance>({ kind: "Instance", namespace: "demo", name: name ?? "" })) ?? assert.fail(`${name} exists`);
+
+  it("fences the old primary and waits for its node agent to confirm it stopped", async () => {
+    const cluster = await pass();
+    assert.equal(recordIn(cluster)?.roleChange?.step, "Fencing");
+    const old = await instance(NAMES[0]);
+    assert.deepEqual(old.spec.replication, { fenced: true }, "fenced, and no longer only fencing on exit");
+    assert.equal((await instance(NAMES[1])).spec.role, "secondary", "nothing is promoted before the fence is confirmed");
+    assert.equal(recordIn(await pass())?.roleChange?.step, "Fencing", "still waiting: no sleep, another pass later");
+  });
+
+  it("once confirmed, asks the replicas for probes taken after the stop, and promotes none on older reports", async () => {
+    await report(store, NAMES[0] ?? "", { phase: "Stopped", ready: false, replicationState: { observedAt: new Date().toISOString() } });
+    const cluster = await pass();
+    const fencedAt = recordIn(cluster)?.roleChange?.fencedAt;
+    assert.equal(recordIn(cluster)?.roleChange?.step, "CatchingUp");
+    assert.ok(fencedAt !== undefined);
+    for (const name of NAMES.slice(1)) assert.equal((await instance(name)).spec.replication?.observeAfter, fencedAt);
+    assert.equal((await instance(NAMES[1])).spec.role, "secondary");
+  });
+
+  it("with fresh reports, promotes the most advanced replica (a retarget), and only that one", async () => {
+    await report(store, NAMES[1] ?? "", { replicationState: seen("secondary", "0/3000000") });
+    await report(store, NAMES[2] ?? "", { replicationState: seen("secondary", "0/3000100") });
+    const cluster = await pass();
+    const record = recordIn(cluster);
+    assert.equal(record?.targetPrimary, NAMES[2]);
+    assert.equal(record?.roleChange?.step, "Promoting");
+    assert.deepEqual([(await instance(NAMES[1])).spec.role, (await instance(NAMES[2])).spec.role], ["secondary", "primary"]);
+    assert.ok(events.includes("FailoverRetarget"));
+  });
+
+  it("goes back to Fencing instead of promoting while the old primary is not confirmed stopped", async () => {
+    await report(store, NAMES[0] ?? "", { phase: "Running", pid: 4243, ready: true });
+    assert.equal(recordIn(await pass())?.roleChange?.step, "Fencing");
+    await report(store, NAMES[0] ?? "", { phase: "Stopped", pid: undefined, ready: false });
+  });
+
+  it("resumes from the recorded step (a restarted control plane): positions are taken again after the new stop", async () => {
+    assert.equal(recordIn(await pass())?.roleChange?.step, "CatchingUp");
+    await report(store, NAMES[1] ?? "", { replicationState: seen("secondary", "0/3000000") });
+    await report(store, NAMES[2] ?? "", { replicationState: seen("secondary", "0/3000100") });
+    const cluster = await pass();
+    assert.equal(recordIn(cluster)?.roleChange?.step, "Promoting");
+    assert.notEqual(recordIn(cluster)?.currentPrimary, NAMES[2], "not before the agent says it is primary");
+  });
+
+  it("finishes once the node agent reports the promotion: routed, recorded, the old primary still fenced", async () => {
+    await report(store, NAMES[2] ?? "", { role: "primary", replicationState: seen("primary", "0/3000100") });
+    let cluster = await pass();
+    for (let i = 0; i < 2 && recordIn(cluster)?.roleChange?.result === "InProgress"; i++) cluster = await pass();
+    const record = recordIn(cluster) ?? assert.fail("recorded");
+    assert.deepEqual([record.currentPrimary, record.roleChange?.result, record.roleChange?.step], [NAMES[2], "Succeeded", undefined]);
+    assert.deepEqual(routed, [20002]);
+    assert.equal((await instance(NAMES[0])).spec.replication?.fenced, true, "the old primary stays fenced until the steady state makes it a replica");
+  });
+});
