@@ -68,12 +68,26 @@ const cluster = {
   spec: { terminationPolicy: "Delete" as const, componentSpecs: [{ name: "postgresql", replicas: 3 }] },
 };
 
-test("the plan binds each new instance, counting the ones it binds, and keeps a live instance's node", () => {
+test("the plan keeps a cluster's new instances on the node its live instances are bound to, even when another is less loaded", () => {
   const live = { ...bound("pg-postgresql-0", "b"), status: { dataDirectory: "/h/instances/demo/pg-postgresql-0/data" } };
   const nodes = { nodes: [node("a", true), node("b", true)], load: new Map([["b", 1]]) };
   const plan = planCluster({ cluster, components: [component], instances: [live], existingSecrets: new Set(), nodes }, CLUSTER_FINALIZER);
-  assert.deepEqual(plan.instancesToCreate.map((i) => [i.name, i.spec.nodeName]), [["pg-postgresql-1", "a"], ["pg-postgresql-2", "a"]]);
+  assert.deepEqual(plan.instancesToCreate.map((i) => [i.name, i.spec.nodeName]), [["pg-postgresql-1", "b"], ["pg-postgresql-2", "b"]]);
   assert.deepEqual(plan.instancesToUpdate.map((u) => [u.name, u.spec.nodeName]), [["pg-postgresql-0", "b"]], "the live instance stays on b");
+});
+
+test("a new cluster goes to the least loaded node, all its instances together", () => {
+  const nodes = { nodes: [node("a", true), node("b", true)], load: new Map([["a", 4]]) };
+  const plan = planCluster({ cluster, components: [component], instances: [], existingSecrets: new Set(), nodes }, CLUSTER_FINALIZER);
+  assert.deepEqual(plan.instancesToCreate.map((i) => [i.name, i.spec.nodeName]), [["pg-postgresql-0", "b"], ["pg-postgresql-1", "b"], ["pg-postgresql-2", "b"]]);
+});
+
+test("a cluster whose node is not Ready waits for it rather than splitting across nodes", () => {
+  const live = { ...bound("pg-postgresql-0", "b"), status: { dataDirectory: "/h/instances/demo/pg-postgresql-0/data" } };
+  const nodes = { nodes: [node("a", true), node("b", false)], load: new Map([["b", 1]]) };
+  const plan = planCluster({ cluster, components: [component], instances: [live], existingSecrets: new Set(), nodes }, CLUSTER_FINALIZER);
+  assert.deepEqual(plan.instancesToCreate, [], "nothing is created on node a");
+  assert.match(plan.status.message ?? "", /node b is not Ready/);
 });
 
 test("without a fitting node nothing is created and the cluster says why", () => {

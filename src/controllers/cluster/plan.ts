@@ -108,17 +108,25 @@ function bindToNodes(desired: InstanceToCreate[], input: PlanInput): { desired: 
   const load = new Map(view.load);
   const byName = new Map(input.instances.map((i) => [i.metadata.name, i]));
   const required = new Map(input.components.map((c) => [c.name, c.nodeName]));
+  // Until databases replicate across machines, a cluster's instances share one node: the one its first was bound to.
+  let home = clusterNode(input.instances);
   const bound = desired.map((d) => {
     if (d.spec.nodeName !== undefined || !needsNode(byName.get(d.name))) return d;
-    const placement = placeInstance({ engine: d.spec.engine, version: d.spec.version, nodeName: required.get(d.spec.componentName) }, { nodes: view.nodes, load });
+    const placement = placeInstance({ engine: d.spec.engine, version: d.spec.version, nodeName: required.get(d.spec.componentName) ?? home }, { nodes: view.nodes, load });
     if ("reason" in placement) {
       unscheduled.set(d.name, `${d.name}: ${placement.reason}`);
       return d;
     }
+    home ??= placement.nodeName;
     load.set(placement.nodeName, (load.get(placement.nodeName) ?? 0) + 1);
     return { ...d, spec: { ...d.spec, nodeName: placement.nodeName } };
   });
   return { desired: bound, unscheduled };
+}
+
+/** The node a cluster's live instances are bound to (the first one found), if any is bound yet. */
+function clusterNode(instances: readonly Instance[]): string | undefined {
+  return instances.find((i) => i.spec.nodeName !== undefined && i.metadata.deletionTimestamp === undefined)?.spec.nodeName;
 }
 
 function planDeletion(input: PlanInput, hasFinalizer: boolean): ClusterPlan {
