@@ -93,6 +93,11 @@ export const instanceStatusSchema = z.object({
   replication: instanceReplicationStatusSchema.optional(),
   /** What the node agent last saw of the instance's replication (written by the node agent only). */
   replicationState: instanceReplicationStateSchema.optional(),
+  /**
+   * The address the database listens on and peers connect to: its node's advertised address (written by the
+   * node agent only; absent before the first start, and read as 127.0.0.1 then).
+   */
+  host: z.string().optional(),
   dataDirectory: z.string().optional(),
   logFile: z.string().optional(),
   conditions: z.array(conditionSchema).optional(),
@@ -127,6 +132,11 @@ export function accountSecretName(clusterName: string, componentName: string, ac
 /** Name of an instance, as KubeBlocks names pods: `<cluster>-<component>-<ordinal>`. */
 export function instanceName(clusterName: string, componentName: string, ordinal: number): string {
   return `${clusterName}-${componentName}-${ordinal}`;
+}
+
+/** The address other processes (peers, endpoints, probes on other nodes) reach the instance at. */
+export function instanceHost(instance: Pick<Instance, "status">): string {
+  return instance.status?.host ?? "127.0.0.1";
 }
 
 /** A digest of what a running process was started with (engine, version, port, parameters). */
