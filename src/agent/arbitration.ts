@@ -3,7 +3,7 @@
  * needs the whole group (every member's and arbiter's port, the accounts of both components, the primary last
  * recorded). The engine's definition says which components arbitrate which (`arbiterOf`).
  */
-import { accountSecretName, clusterTopology, type Cluster, type Instance, type Resource, type Secret } from "../api/index.ts";
+import { accountSecretName, clusterTopology, instanceHost, type Cluster, type Instance, type Resource, type Secret } from "../api/index.ts";
 import { NotFoundError } from "../errors/index.ts";
 import type { ArbiterGroup, Credentials, Engine, EngineArbiter, GroupMember } from "../engines/index.ts";
 import type { Store } from "../store/index.ts";
@@ -48,26 +48,33 @@ async function groupCredentials(store: Store, cluster: Cluster, engine: Engine, 
 }
 
 function asMembers(instances: readonly Instance[]): GroupMember[] {
-  return [...instances].sort((a, b) => a.spec.ordinal - b.spec.ordinal).map((i) => ({ name: i.metadata.name, port: i.spec.port }));
+  return [...instances].sort((a, b) => a.spec.ordinal - b.spec.ordinal).map((i) => ({ name: i.metadata.name, port: i.spec.port, host: instanceHost(i) }));
+}
+
+/** The instances of `pair` among `instances` (the cluster's), or why the group is not complete yet (pure). */
+export function arbiterInstances(cluster: Cluster, pair: ArbiterPair, instances: readonly Instance[]): { members: Instance[]; arbiters: Instance[] } | string {
+  const owned = (r: Resource): boolean => (r.metadata.ownerReferences ?? []).some((o) => o.uid === cluster.metadata.uid) && r.metadata.deletionTimestamp === undefined;
+  const live = instances.filter(owned);
+  const members = live.filter((i) => i.spec.componentName === pair.arbitrated && i.spec.replication !== undefined);
+  const arbiters = live.filter((i) => i.spec.componentName === pair.arbiter);
+  const wanted = (name: string): number => cluster.spec.componentSpecs.find((c) => c.name === name)?.replicas ?? 0;
+  if (wanted(pair.arbiter) === 0) return `component ${pair.arbitrated} needs its arbiter component ${pair.arbiter}: add it to the cluster`;
+  if (members.length < wanted(pair.arbitrated) || arbiters.length < wanted(pair.arbiter)) return `waiting for every instance of ${pair.arbitrated} and ${pair.arbiter} to be created`;
+  return { members, arbiters };
 }
 
 /** The group of `pair` in `cluster`, or why it cannot be built yet (its instances are still being created). */
 export async function arbiterGroup(store: Store, cluster: Cluster, engine: Engine, pair: ArbiterPair): Promise<ArbiterGroup | string> {
-  const owned = (r: Resource): boolean => (r.metadata.ownerReferences ?? []).some((o) => o.uid === cluster.metadata.uid) && r.metadata.deletionTimestamp === undefined;
   const listed = await store.list<Instance>("Instance", { namespace: cluster.metadata.namespace ?? "default", labelSelector: `${LABEL_INSTANCE}=${cluster.metadata.name}` });
-  const instances = listed.items.filter(owned);
-  const members = instances.filter((i) => i.spec.componentName === pair.arbitrated && i.spec.replication !== undefined);
-  const arbiters = instances.filter((i) => i.spec.componentName === pair.arbiter);
-  const wanted = (name: string): number => cluster.spec.componentSpecs.find((c) => c.name === name)?.replicas ?? 0;
-  if (wanted(pair.arbiter) === 0) return `component ${pair.arbitrated} needs its arbiter component ${pair.arbiter}: add it to the cluster`;
-  if (members.length < wanted(pair.arbitrated) || arbiters.length < wanted(pair.arbiter)) return `waiting for every instance of ${pair.arbitrated} and ${pair.arbiter} to be created`;
+  const found = arbiterInstances(cluster, pair, listed.items);
+  if (typeof found === "string") return found;
   const credentials = await groupCredentials(store, cluster, engine, pair);
   if (credentials === undefined) return `engine ${engine.name} has no arbiter`;
   return {
     name: `${cluster.metadata.name}-${pair.arbitrated}`,
-    members: asMembers(members),
-    arbiters: asMembers(arbiters),
-    lastKnownPrimary: primaryOf(cluster, { name: pair.arbitrated, replicated: true }, members),
+    members: asMembers(found.members),
+    arbiters: asMembers(found.arbiters),
+    lastKnownPrimary: primaryOf(cluster, { name: pair.arbitrated, replicated: true }, found.members),
     credentials,
   };
 }

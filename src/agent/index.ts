@@ -5,7 +5,7 @@ export { instanceContext } from "./instance-context.ts";
 export * from "./backoff.ts";
 export { readAccounts } from "./accounts.ts";
 export { readReplicationCredentials } from "./replication.ts";
-export { arbiterGroup, arbiterPair, arbitrationOf, type Arbitration, type ArbiterPair } from "./arbitration.ts";
+export { arbiterGroup, arbiterInstances, arbiterPair, arbitrationOf, type Arbitration, type ArbiterPair } from "./arbitration.ts";
 export { observationOf, observedSince } from "./replication-state.ts";
 export { NodeHeartbeat, type NodeHeartbeatOptions } from "./node-heartbeat.ts";
 export { installedEngines, type NodeIdentity } from "./node-facts.ts";

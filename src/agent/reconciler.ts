@@ -22,6 +22,8 @@ import { claimInstance } from "./binding.ts";
 import { clearDirectory } from "./clear-directory.ts";
 import { fenceInstance } from "./fence.ts";
 import { ReplicationAgent } from "./replication-agent.ts";
+import { ArbiterAgent } from "./arbiter-agent.ts";
+import type { ReplicationReporter } from "./replicated-instance.ts";
 import { InstanceRestores, type RestoreStatusWriter } from "./restore-data.ts";
 import { mkdir, rm } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -70,10 +72,13 @@ export class InstanceReconciler implements Reconciler {
   readonly #restores: InstanceRestores | undefined;
   /** Probes, promotions, repointing and durability of replicated instances (replication-agent.ts). */
   readonly #replication: ReplicationAgent;
+  /** What the arbiters (Redis Sentinels) this node runs say, and the ha controller's requests of them (arbiter-agent.ts). */
+  readonly #arbiters: ArbiterAgent;
 
   constructor(options: InstanceReconcilerOptions) {
     this.#o = options;
     this.#replication = new ReplicationAgent(options.store);
+    this.#arbiters = new ArbiterAgent(options.store);
     this.#restores = options.restorer === undefined ? undefined : new InstanceRestores(options.restorer);
   }
 
@@ -223,9 +228,11 @@ export class InstanceReconciler implements Reconciler {
       portConflict: undefined,
       // A new process: what was seen of the last one (a hold after its exit included) no longer holds.
       replicationState: undefined,
+      arbiterState: undefined,
       ...(c.instance.spec.restartRequest === undefined ? {} : { appliedRestartRequest: c.instance.spec.restartRequest }),
     });
     this.#lastProbe.delete(c.instance.metadata.name);
+    this.#arbiters.forget(c.instance);
     await this.#o.events.record(c.instance, "Normal", reason, `${message}: pid ${handle.pid}, port ${c.ctx.port}`);
     return { requeueAfterMs: FIRST_PROBE_MS };
   }
@@ -284,7 +291,7 @@ export class InstanceReconciler implements Reconciler {
     await c.engine.configure(c.ctx, accounts, c.host);
     if (arbitration?.kind === "member") {
       const role = await arbitration.arbiter.configureMember(c.ctx, arbitration.group, c.host);
-      const as = role.role === "primary" ? "the primary" : `a replica of 127.0.0.1:${role.upstream.port}`;
+      const as = role.role === "primary" ? "the primary" : `a replica of ${role.upstream.host}:${role.upstream.port}`;
       await this.#o.events.record(c.instance, "Normal", "StartRole", `starting as ${as}, having asked the arbiters of ${arbitration.group.name} first`);
     } else {
       await this.#configureRole(c, accounts, upstream);
@@ -382,15 +389,19 @@ export class InstanceReconciler implements Reconciler {
     return ready ? LIVENESS_POLL_MS : startingPollMs(status.startedAt);
   }
 
-  /** A running instance of a replicated component: what its spec asks of replication, and its probe (replication-agent.ts). */
+  /**
+   * A running instance of a replicated component: what its spec asks of replication, and its probe
+   * (replication-agent.ts); a running arbiter: what it says, and the request made of it (arbiter-agent.ts).
+   */
   async #tendReplication(c: Context, unanswered: boolean): Promise<number> {
-    const replication = replicationOf(c.instance, c.engine);
-    if (replication === undefined) return LIVENESS_POLL_MS;
-    const replicated = { instance: c.instance, engine: c.engine, replication, context: c.ctx, host: c.host };
-    return this.#replication.tend(replicated, unanswered, {
+    const reporter: ReplicationReporter = {
       setStatus: async (changes) => (c.instance = await this.#setStatus(c.instance, changes)),
       record: (type, reason, message) => this.#recordOnClusterToo(c, type, reason, message),
-    });
+    };
+    const replication = replicationOf(c.instance, c.engine);
+    if (replication === undefined) return (await this.#arbiters.tend(c.instance, c.engine, reporter)) ?? LIVENESS_POLL_MS;
+    const replicated = { instance: c.instance, engine: c.engine, replication, context: c.ctx, host: c.host };
+    return this.#replication.tend(replicated, unanswered, reporter);
   }
 
   async #finalize(c: Context): Promise<ReconcileResult | undefined> {

@@ -9,6 +9,7 @@ export * from "./instance.ts";
 export * from "./node.ts";
 export * from "./topology.ts";
 export * from "./replication.ts";
+export * from "./arbiter.ts";
 export * from "./core.ts";
 export * from "./cluster-engine.ts";
 export * from "./rbac.ts";

@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { conditionSchema, metadataSchema } from "./common.ts";
+import { arbiterRequestSchema, arbiterRequestStatusSchema, arbiterStateSchema } from "./arbiter.ts";
 import { instanceReplicationSpecSchema, instanceReplicationStateSchema, instanceReplicationStatusSchema } from "./replication.ts";
 
 /** A safe POSIX user name: no leading dash (never read as an option), at most 32 characters. */
@@ -49,6 +50,8 @@ export const instanceSpecSchema = z.object({
    * promotes, repoints, backs up and restores it. Set once, when the instance is created.
    */
   nodeName: z.string().optional(),
+  /** On an arbiter's instance (a Redis Sentinel): what the ha controller asks of it (see arbiter.ts). */
+  arbiterRequest: arbiterRequestSchema.optional(),
 });
 
 /** How far the restore of a new instance's data from a backup has come (Holdfast's own field). */
@@ -93,6 +96,10 @@ export const instanceStatusSchema = z.object({
   replication: instanceReplicationStatusSchema.optional(),
   /** What the node agent last saw of the instance's replication (written by the node agent only). */
   replicationState: instanceReplicationStateSchema.optional(),
+  /** On an arbiter's instance: what it last said of its component (written by the node agent only, see arbiter.ts). */
+  arbiterState: arbiterStateSchema.optional(),
+  /** On an arbiter's instance: how spec.arbiterRequest went (written by the node agent only). */
+  arbiterRequest: arbiterRequestStatusSchema.optional(),
   /**
    * The address the database listens on and peers connect to: its node's advertised address (written by the
    * node agent only; absent before the first start, and read as 127.0.0.1 then).

@@ -349,6 +349,8 @@ export interface EngineReplication {
 export interface GroupMember {
   name: string;
   port: number;
+  /** The address it is reached at (its Instance's status.host, 127.0.0.1 until its node agent reports one). */
+  host: string;
 }
 
 /** The accounts of an arbitrated component: replication's, the arbiters' on the members, the arbiters' administrator. */
@@ -389,15 +391,30 @@ export interface EngineArbiter {
   /** Before each start of a member, after `configure`: ask the arbiters which role to start in and write it; the role. */
   configureMember(context: InstanceContext, group: ArbiterGroup, host: HostAccess): Promise<DesiredReplicationRole>;
   /**
-   * Make the arbiters forget members that are gone (a scale-in); they find added ones themselves. Does a little per
-   * call (called on every pass); what was forgotten, for an event, or undefined when nothing. Never throws.
+   * Ask the arbiter `self` (run by this node) what it sees of `group`: the member it names primary and its epoch,
+   * whether it sees enough arbiters for a failover, and removed members it still watches. Undefined when it does not
+   * answer. Never throws.
    */
-  forgetDeparted(group: ArbiterGroup): Promise<string | undefined>;
-  /** The member a majority of all arbiters names as primary; undefined without a majority. Never throws. */
-  agreedPrimary(group: ArbiterGroup): Promise<string | undefined>;
+  observe(self: GroupMember, group: ArbiterGroup): Promise<ArbiterObservation | undefined>;
+  /** Make the arbiter `self` forget members that are gone (a scale-in; it finds added ones itself); what it forgot, for an event, or undefined when nothing. */
+  forgetDeparted(self: GroupMember, group: ArbiterGroup): Promise<string | undefined>;
   /**
-   * Move the primary role from `from` to `candidate` through the arbiters; resolves once they agree on it.
+   * Through the arbiter `self`, move the primary role from `from` to `candidate`; resolves once `self` names it.
    * `onPromoting` is called when writes on `from` are held and `candidate` has everything, just before the promotion.
    */
-  switchover(group: ArbiterGroup, from: string, candidate: string, onPromoting?: () => void): Promise<{ primary: string; writesPausedMs: number }>;
+  switchover(self: GroupMember, group: ArbiterGroup, move: { from: string; candidate: string }, onPromoting?: () => void): Promise<{ primary: string; writesPausedMs: number }>;
+}
+
+/** What one arbiter says of its group (EngineArbiter.observe). */
+export interface ArbiterObservation {
+  /** The member it names primary; undefined when it names none, or an address that is no member. */
+  primary: string | undefined;
+  /** The address it names, `host:port`. */
+  primaryAddress: string | undefined;
+  /** Its configuration epoch for the group (the failover generation it knows). */
+  epoch: number | undefined;
+  /** Does it see enough arbiters for the quorum and a majority to authorise a failover? */
+  quorum: boolean;
+  /** Removed members (`host:port`) it still watches and sees down: what forgetDeparted would forget. */
+  departed: string[];
 }

@@ -185,6 +185,8 @@ function instanceSpec(cluster: Cluster, component: ResolvedComponent, ordinal: n
     ...restoreFields(cluster, component.name, ordinal),
     ...(osUser === undefined ? {} : { osUser }),
     ...(nodeName === undefined ? {} : { nodeName }),
+    // The ha controller's request to an arbiter's node agent (ADR 0024) is its own: kept as found.
+    ...(liveInstance?.spec.arbiterRequest === undefined ? {} : { arbiterRequest: liveInstance.spec.arbiterRequest }),
   };
 }
 

@@ -1,15 +1,18 @@
 /**
  * The ha controller's part for components whose engine brings arbiters (Redis Sentinel). The arbiters decide who
- * is primary and fail over by themselves; this follows what a majority of them says into the Cluster's record,
- * the members' specs, role labels, lag and the endpoints, carries out Switchover requests by asking them, and
- * lets a primary that stopped start again only once they replaced it (it then starts as a replica) or evidently
- * will not (it restarts in place). It never promotes or fences anything itself.
+ * is primary and fail over by themselves; their node agents report what each names (status.arbiterState), and this
+ * follows what a majority names into the Cluster's record, the members' specs, role labels, lag and the endpoints.
+ * It carries out Switchover requests and the forgetting of removed members by asking one arbiter's node agent
+ * (spec.arbiterRequest) and following its report, and lets a primary that stopped start again only once they
+ * replaced it (it then starts as a replica) or evidently will not (it restarts in place). It never talks to an
+ * arbiter or a member, and never promotes or fences anything itself (ADR 0024).
  */
-import { now, type Cluster, type ComponentReplicationStatus, type Instance, type RoleChange } from "../../api/index.ts";
-import { errorMessage } from "../../errors/index.ts";
-import type { ArbiterGroup, EngineArbiter } from "../../engines/index.ts";
-import { arbiterGroup, arbiterPair } from "../../agent/index.ts";
+import { now, type ArbiterRequest, type Cluster, type ComponentReplicationStatus, type Instance, type RoleChange } from "../../api/index.ts";
+import type { EngineArbiter } from "../../engines/index.ts";
+import { arbiterInstances, arbiterPair } from "../../agent/index.ts";
+import { primaryOf } from "../cluster/index.ts";
 import { arbiterFailover, arbitratedSpecDiffers, arbitratedSpecs, followArbiters, releasable, requestedSwitchover } from "./arbiter-plan.ts";
+import { agreedPrimary, arbiterSwitchoverStep, forgetRequest, switchoverRequestId, type ArbiterSwitchoverStep } from "./arbiter-reports.ts";
 import type { ClusterEndpoints } from "./endpoints.ts";
 import { clusterRef, instanceRef, type ComponentHandle, type HaServices } from "./members.ts";
 import { writeReplicationStatus, writeRoleLabel } from "./member-status.ts";
@@ -18,11 +21,16 @@ import { keptReplicationFields, lagUpdates, recordOf, roleLabelUpdates, routesFo
 import { memberOf } from "./member-view.ts";
 import type { HaSettings } from "./settings.ts";
 
+/** While a switchover waits for an arbiter's agent, look again this often (its reports wake the controller sooner). */
+const SWITCHOVER_POLL_MS = 500;
+
 /** One pass over one arbitrated component. */
 interface Pass {
   handle: ComponentHandle;
   arbiter: EngineArbiter;
-  group: ArbiterGroup;
+  /** The arbitrated component's instances, and the arbiters' (by ordinal). */
+  members: Instance[];
+  arbiters: Instance[];
   settings: HaSettings;
 }
 
@@ -39,29 +47,28 @@ export class ArbitratedComponents {
     const arbiter = handle.replication.arbiter;
     const pair = arbiterPair(handle.cluster, handle.engine, handle.component);
     if (arbiter === undefined || pair === undefined) return settings.probePeriodMs;
-    const group = await arbiterGroup(this.#o.store, handle.cluster, handle.engine, pair);
-    if (typeof group === "string") {
-      await this.#reportOnce(handle, "ArbitersNotReady", group);
+    const found = arbiterInstances(handle.cluster, pair, instances);
+    if (typeof found === "string") {
+      await this.#reportOnce(handle, "ArbitersNotReady", found);
       return settings.probePeriodMs;
     }
-    const pass: Pass = { handle, arbiter, group, settings };
+    const byOrdinal = (list: Instance[]): Instance[] => list.sort((a, b) => a.spec.ordinal - b.spec.ordinal);
+    const pass: Pass = { handle, arbiter, members: byOrdinal(found.members), arbiters: byOrdinal(found.arbiters), settings };
     const switchover = requestedSwitchover(recordOf(handle.cluster, handle.component));
-    if (switchover !== undefined) {
-      await this.#switchover(pass, switchover.from, switchover.to);
-      return 0;
-    }
-    await this.#follow(pass, instances);
+    if (switchover !== undefined) return this.#switchover(pass, switchover.from, switchover.to);
+    await this.#follow(pass);
     return settings.probePeriodMs;
   }
 
-  async #follow(pass: Pass, instances: readonly Instance[]): Promise<void> {
-    const { handle, arbiter, group } = pass;
+  async #follow(pass: Pass): Promise<void> {
+    const { handle, arbiter } = pass;
     // What the node agents report; the arbiters, not probe failures, decide about a primary that stopped answering.
-    const members = instances.filter((i) => group.members.some((m) => m.name === i.metadata.name)).map((i) => ({ ...memberOf(i), failures: 0 }));
-    const agreed = await arbiter.agreedPrimary(group);
+    const members = pass.members.map((i) => ({ ...memberOf(i), failures: 0 }));
+    const nowMs = Date.now();
+    const agreed = agreedPrimary(pass.arbiters, pass.arbiters.length, nowMs);
     const primary = await this.#record(pass, agreed);
-    if (agreed !== undefined) await this.#forgetDeparted(pass);
-    const view: ComponentView = { cluster: handle.cluster, component: handle.component, members, settings: pass.settings, nowMs: Date.now(), rank: (c) => handle.replication.rankCandidates(c) };
+    if (agreed !== undefined) await this.#forgetDeparted(pass, nowMs);
+    const view: ComponentView = { cluster: handle.cluster, component: handle.component, members, settings: pass.settings, nowMs, rank: (c) => handle.replication.rankCandidates(c) };
     const routes = routesFor(view, { kind: "steady", primary });
     this.#o.endpoints.route(handle.cluster, handle.component, routes);
     for (const desired of arbitratedSpecs(members, primary)) {
@@ -76,46 +83,69 @@ export class ArbitratedComponents {
     await this.#o.endpoints.recordTargets(handle.cluster, new Map([[base, names(routes.readWrite.targets)], [`${base}-ro`, names(routes.readOnly.targets)]]));
   }
 
-  /** Members removed by a scale-in are forgotten by the arbiters too (they would watch them, down, for ever). */
-  async #forgetDeparted(pass: Pass): Promise<void> {
-    const forgot = await pass.arbiter.forgetDeparted(pass.group);
-    if (forgot !== undefined) await this.#o.events.record(pass.handle.cluster, "Normal", "ArbitersUpdated", forgot);
+  /** Members removed by a scale-in are forgotten by the arbiters too (they would watch them, down, for ever): one arbiter at a time. */
+  async #forgetDeparted(pass: Pass, nowMs: number): Promise<void> {
+    const next = forgetRequest(pass.arbiters, nowMs);
+    if (next !== undefined) await this.#ask(pass.handle, next.arbiter, next.request);
   }
-
 
   /** Bring the record in line with the arbiters; the primary to work with. */
   async #record(pass: Pass, agreed: string | undefined): Promise<string> {
-    const { handle, group } = pass;
-    const change = followArbiters(recordOf(handle.cluster, handle.component), agreed, group.lastKnownPrimary);
+    const { handle } = pass;
+    const initial = primaryOf(handle.cluster, { name: handle.component, replicated: true }, pass.members);
+    const change = followArbiters(recordOf(handle.cluster, handle.component), agreed, initial);
     if (change.kind === "initialise") await this.#writeRecord(handle, (r) => (r.currentPrimary === undefined ? { currentPrimary: change.primary, targetPrimary: change.primary } : undefined));
     if (change.kind === "followArbiters") {
-      const roleChange = arbiterFailover(change.from, change.primary, group.arbiters.length, now());
+      const roleChange = arbiterFailover(change.from, change.primary, pass.arbiters.length, now());
       await this.#writeRecord(handle, (r) => (r.currentPrimary !== change.from || r.targetPrimary !== change.from ? undefined : { currentPrimary: change.primary, targetPrimary: change.primary, roleChange }));
       await this.#o.events.record(handle.cluster, "Normal", "FailedOver", roleChange.message ?? "");
     }
     return change.primary;
   }
 
-  /** Ask the arbiters to move the primary to `to`; record the outcome (a failure leaves whatever they agree on). */
-  async #switchover(pass: Pass, from: string, to: string): Promise<void> {
-    const { handle, arbiter, group } = pass;
-    const started = performance.now();
-    // Writes wait on the old primary itself while the candidate catches up; new connections wait from the promotion on.
-    const hold = (): void => this.#o.endpoints.hold(handle.cluster, handle.component);
-    try {
-      // A control plane restarted after the arbiters promoted `to` only records it.
-      const done = (await arbiter.agreedPrimary(group)) === to ? { primary: to, writesPausedMs: 0 } : await arbiter.switchover(group, from, to, hold);
-      const port = group.members.find((m) => m.name === done.primary)?.port;
-      if (port !== undefined) this.#o.endpoints.routeReadWrite(handle.cluster, handle.component, port);
-      const message = `${done.primary} is primary ${Math.round(performance.now() - started)} ms after the switchover began (writes on ${from} paused ${done.writesPausedMs} ms); ${from} replicates from it`;
-      await this.#finish(handle, done.primary, { result: "Succeeded", message });
-      await this.#o.events.record(handle.cluster, "Normal", "SwitchedOver", message);
-    } catch (error) {
-      const primary = (await arbiter.agreedPrimary(group)) ?? from;
-      const message = `switchover from ${from} to ${to} failed: ${errorMessage(error)}; ${primary} is primary`;
-      await this.#finish(handle, primary, { result: "Failed", message });
-      await this.#o.events.record(handle.cluster, "Warning", "SwitchoverFailed", message);
+  /**
+   * One step of a switchover to `to`: ask the arbiter whose agent will carry it out, hold the read-write endpoint
+   * once it promotes, route to the new primary, and record the outcome once a majority names it (a failure leaves
+   * whatever they agree on); when to look again.
+   */
+  async #switchover(pass: Pass, from: string, to: string): Promise<number> {
+    const { handle } = pass;
+    const id = switchoverRequestId(recordOf(handle.cluster, handle.component), from, to);
+    const members = pass.members.map((m) => m.metadata.name);
+    const step = arbiterSwitchoverStep({ from, to, id, members, arbiters: pass.arbiters, arbiterCount: pass.arbiters.length, nowMs: Date.now() });
+    switch (step.kind) {
+      case "request":
+        await this.#ask(handle, step.arbiter, step.request);
+        return SWITCHOVER_POLL_MS;
+      case "wait":
+        return SWITCHOVER_POLL_MS;
+      case "promoting":
+        // Writes wait on the old primary itself while the candidate catches up; new connections wait from the promotion on.
+        this.#o.endpoints.hold(handle.cluster, handle.component);
+        return SWITCHOVER_POLL_MS;
+      case "promoted":
+        this.#routeTo(pass, step.primary);
+        return SWITCHOVER_POLL_MS;
+      case "finish":
+        await this.#switchedOver(pass, step);
+        return 0;
     }
+  }
+
+  async #switchedOver(pass: Pass, step: Extract<ArbiterSwitchoverStep, { kind: "finish" }>): Promise<void> {
+    if (step.result === "Succeeded") this.#routeTo(pass, step.primary);
+    await this.#finish(pass.handle, step.primary, { result: step.result, message: step.message });
+    await this.#o.events.record(pass.handle.cluster, step.result === "Succeeded" ? "Normal" : "Warning", step.result === "Succeeded" ? "SwitchedOver" : "SwitchoverFailed", step.message);
+  }
+
+  #routeTo(pass: Pass, primary: string): void {
+    const port = pass.members.find((m) => m.metadata.name === primary)?.spec.port;
+    if (port !== undefined) this.#o.endpoints.routeReadWrite(pass.handle.cluster, pass.handle.component, port);
+  }
+
+  /** Write `request` on the arbiter `name` for its node agent, unless it is already there. */
+  async #ask(handle: ComponentHandle, name: string, request: ArbiterRequest): Promise<void> {
+    await patchObject<Instance>(this.#o.store, instanceRef(handle.cluster, name), (current) => (current.spec.arbiterRequest?.id === request.id ? undefined : { ...current, spec: { ...current.spec, arbiterRequest: request } }));
   }
 
   async #finish(handle: ComponentHandle, primary: string, outcome: Pick<RoleChange, "result" | "message">): Promise<void> {

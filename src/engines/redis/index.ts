@@ -13,7 +13,7 @@ import { createRedisReplication } from "./replication-capability.ts";
 import { detectRedisVersions } from "./versions.ts";
 
 export { parseRedisVersion } from "./versions.ts";
-export { RespError, RespParser, encodeCommand, respExchange, type RespValue } from "./resp.ts";
+export { RespError, RespParser, describeTarget, encodeCommand, respExchange, targetAddress, type RedisTarget, type RespValue } from "./resp.ts";
 export { redisConfPath, redisPidPath } from "./config.ts";
 export {
   REDIS_REPLICATION_ACCOUNT, REDIS_SENTINEL_ACCOUNT, REPLICATION_PERMISSIONS, SENTINEL_PERMISSIONS, SENTINEL_PEER_PERMISSIONS, type RedisReplicationAccounts,
@@ -31,6 +31,7 @@ export { askRedis, commandRedis } from "./session.ts";
 export {
   parseReplicationInfo, probeRedisReplication, toReplicationObservation, type RedisMasterInfo, type RedisReplicaInfo, type RedisReplicaLink, type RedisReplicationInfo,
 } from "./replication-info.ts";
+export { observeSentinel, parseSentinelObservation } from "./sentinel-observe.ts";
 export {
   agreedMaster, askSentinels, sentinelCkquorum, sentinelFailover, sentinelMasterFields, sentinelMasterPort, sentinelReplicas, sentinelReset, waitForAgreedMaster,
   type SentinelAnswers, type SentinelReplicaView,

@@ -3,6 +3,7 @@
  * Offsets are bytes of the replication stream, comparable between a master and its replicas.
  */
 import type { Credentials, ReplicationObservation } from "../types.ts";
+import type { RedisTarget } from "./resp.ts";
 import { askRedis } from "./session.ts";
 
 /** One replica as its master sees it. */
@@ -100,10 +101,10 @@ export function parseReplicationInfo(info: string): RedisReplicationInfo | undef
   return undefined;
 }
 
-/** `INFO replication` of the instance on `port`, asked as the administrator; undefined when it cannot be asked. Never throws. */
-export async function probeRedisReplication(port: number, admin: Credentials, timeoutMs?: number): Promise<RedisReplicationInfo | undefined> {
+/** `INFO replication` of the instance at `target`, asked as the administrator; undefined when it cannot be asked. Never throws. */
+export async function probeRedisReplication(target: RedisTarget, admin: Credentials, timeoutMs?: number): Promise<RedisReplicationInfo | undefined> {
   try {
-    const [info] = await askRedis(port, admin, [["INFO", "replication"]], timeoutMs);
+    const [info] = await askRedis(target, admin, [["INFO", "replication"]], timeoutMs);
     return typeof info === "string" ? parseReplicationInfo(info) : undefined;
   } catch {
     return undefined;

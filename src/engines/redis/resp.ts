@@ -95,13 +95,28 @@ export function encodeCommand(args: readonly string[]): Buffer {
   return Buffer.from(`*${args.length}${CRLF}${parts.join("")}`, "utf8");
 }
 
+/** A Redis server or Sentinel: a port on 127.0.0.1, or a host and port (an instance on another node). */
+export type RedisTarget = number | { host: string; port: number };
+
+/** The host and port of `target` (pure). */
+export function targetAddress(target: RedisTarget): { host: string; port: number } {
+  return typeof target === "number" ? { host: "127.0.0.1", port: target } : target;
+}
+
+/** `host:port` of `target`, for messages (pure). */
+export function describeTarget(target: RedisTarget): string {
+  const { host, port } = targetAddress(target);
+  return `${host}:${port}`;
+}
+
 /**
- * Send `commands` pipelined to 127.0.0.1:`port` and resolve with one reply per command.
+ * Send `commands` pipelined to `target` and resolve with one reply per command.
  * Rejects on connection failure, protocol error, early close or after `timeoutMs`; always closes the socket.
  */
-export function respExchange(port: number, commands: readonly (readonly string[])[], timeoutMs = 2000): Promise<RespValue[]> {
+export function respExchange(target: RedisTarget, commands: readonly (readonly string[])[], timeoutMs = 2000): Promise<RespValue[]> {
+  const { host, port } = targetAddress(target);
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: "127.0.0.1", port });
+    const socket = connect({ host, port });
     const parser = new RespParser();
     const replies: RespValue[] = [];
     let settled = false;
@@ -114,9 +129,9 @@ export function respExchange(port: number, commands: readonly (readonly string[]
       else resolve(replies);
     };
     // A deadline for the whole exchange, not an idle timeout: a trickling server cannot hold a probe.
-    const deadline = setTimeout(() => finish(new Error(`no complete reply from 127.0.0.1:${port} within ${timeoutMs} ms`)), timeoutMs);
+    const deadline = setTimeout(() => finish(new Error(`no complete reply from ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
     socket.on("error", (error) => finish(error));
-    socket.on("close", () => finish(new Error(`127.0.0.1:${port} closed the connection after ${replies.length} of ${commands.length} replies`)));
+    socket.on("close", () => finish(new Error(`${host}:${port} closed the connection after ${replies.length} of ${commands.length} replies`)));
     socket.on("connect", () => socket.write(Buffer.concat(commands.map(encodeCommand))));
     socket.on("data", (chunk) => {
       try {

@@ -6,8 +6,8 @@ import { sentinelMasterName, sentinelSettingsFor } from "./sentinel-arbiter.ts";
 const account = { username: "x", password: "p" };
 const group: ArbiterGroup = {
   name: "redis-replication-redis",
-  members: [{ name: "m-0", port: 7000 }, { name: "m-1", port: 7001 }],
-  arbiters: [{ name: "s-0", port: 7100 }, { name: "s-1", port: 7101 }, { name: "s-2", port: 7102 }],
+  members: [{ name: "m-0", host: "127.0.0.1", port: 7000 }, { name: "m-1", host: "127.0.0.1", port: 7001 }],
+  arbiters: [{ name: "s-0", host: "127.0.0.1", port: 7100 }, { name: "s-1", host: "127.0.0.1", port: 7101 }, { name: "s-2", host: "127.0.0.1", port: 7102 }],
   lastKnownPrimary: "m-1",
   credentials: { admin: account, replication: account, arbiter: account, arbiterAdmin: account },
 };

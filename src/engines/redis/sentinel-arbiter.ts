@@ -1,16 +1,18 @@
 /**
  * Redis Sentinel as the engine's arbiter: the `redis-sentinel` component's instances watch the `redis`
  * component, and a majority of them decides who is master. Holdfast configures and runs them, asks them
- * before each start of a Redis instance, follows what they agree on, and asks them for switchovers.
+ * before each start of a Redis instance, and (each Sentinel through the node agent that runs it) reports what each
+ * names, carries out switchovers and makes them forget removed replicas.
  */
 import { createHash } from "node:crypto";
 import { InvalidError } from "../../errors/index.ts";
-import type { ArbiterGroup, EngineArbiter, InstanceContext, InstanceLayout } from "../types.ts";
+import type { ArbiterGroup, EngineArbiter, GroupMember, InstanceContext, InstanceLayout } from "../types.ts";
 import { REDIS_SENTINEL_ACCOUNT, type RedisReplicationAccounts } from "./replication-accounts.ts";
 import { configureRedisReplica } from "./replica-setup.ts";
 import { DEFAULT_SENTINEL_TIMINGS, sentinelQuorum, type SentinelSettings } from "./sentinel-config.ts";
 import { forgetDepartedReplicas } from "./sentinel-forget.ts";
-import { askSentinels } from "./sentinel-probe.ts";
+import type { RedisTarget } from "./resp.ts";
+import { observeSentinel } from "./sentinel-observe.ts";
 import { configureSentinel, sentinelStartCommand } from "./sentinel-setup.ts";
 import { decideRedisStartRole } from "./start-role.ts";
 import { switchoverRedis } from "./switchover.ts";
@@ -36,6 +38,16 @@ function nameOf(group: ArbiterGroup, port: number | undefined): string | undefin
   return group.members.find((m) => m.port === port)?.name;
 }
 
+/** Where `member` is reached. */
+function targetOf(member: GroupMember): RedisTarget {
+  return { host: member.host, port: member.port };
+}
+
+/** The host of every member's and Sentinel's port that is not on 127.0.0.1 (pure). */
+function hostsOf(group: ArbiterGroup): Map<number, string> {
+  return new Map([...group.members, ...group.arbiters].filter((m) => m.host !== "127.0.0.1").map((m) => [m.port, m.host]));
+}
+
 /** What every Sentinel of the group is told (pure). */
 export function sentinelSettingsFor(group: ArbiterGroup): SentinelSettings {
   const instancePorts = group.members.map((m) => m.port);
@@ -57,8 +69,8 @@ function memberAccounts(group: ArbiterGroup): RedisReplicationAccounts {
 }
 
 /** How Holdfast asks the group's Sentinels. */
-function sentinelsOf(group: ArbiterGroup): { ports: number[]; masterName: string; admin: ArbiterGroup["credentials"]["admin"] } {
-  return { ports: group.arbiters.map((a) => a.port), masterName: sentinelMasterName(group.name), admin: group.credentials.arbiterAdmin };
+function sentinelsOf(group: ArbiterGroup): { ports: RedisTarget[]; masterName: string; admin: ArbiterGroup["credentials"]["admin"] } {
+  return { ports: group.arbiters.map(targetOf), masterName: sentinelMasterName(group.name), admin: group.credentials.arbiterAdmin };
 }
 
 /** The Sentinel arbiter of the Redis engine. */
@@ -76,28 +88,27 @@ export function createSentinelArbiter(): EngineArbiter {
       const lastKnown = group.members.find((m) => m.name === group.lastKnownPrimary)?.port;
       const decided = await decideRedisStartRole(context.port, sentinelsOf(group), lastKnown);
       await configureRedisReplica(context, memberAccounts(group), { masterPort: decided.masterPort }, host);
-      return decided.masterPort === undefined ? { role: "primary" } : { role: "secondary", upstream: { host: "127.0.0.1", port: decided.masterPort } };
+      const masterHost = group.members.find((m) => m.port === decided.masterPort)?.host ?? "127.0.0.1";
+      return decided.masterPort === undefined ? { role: "primary" } : { role: "secondary", upstream: { host: masterHost, port: decided.masterPort } };
     },
-    async forgetDeparted(group) {
-      const sentinels = sentinelsOf(group);
-      const forgot = await forgetDepartedReplicas(sentinels.ports, sentinels.admin, sentinels.masterName, group.members.map((m) => m.port));
+    async observe(self, group) {
+      return observeSentinel(targetOf(self), group.credentials.arbiterAdmin, sentinelMasterName(group.name), group.members);
+    },
+    async forgetDeparted(self, group) {
+      const masterName = sentinelMasterName(group.name);
+      const forgot = await forgetDepartedReplicas(targetOf(self), group.credentials.arbiterAdmin, masterName, group.members);
       if (forgot === undefined) return undefined;
-      const ports = forgot.ports.map((p) => `127.0.0.1:${p}`).join(", ");
-      return `the Sentinel on 127.0.0.1:${forgot.sentinelPort} forgot the removed replica(s) ${ports} (SENTINEL RESET ${sentinels.masterName}); it rediscovers the others from the master`;
+      return `the Sentinel ${self.name} forgot the removed replica(s) ${forgot.join(", ")} (SENTINEL RESET ${masterName}); it rediscovers the others from the master`;
     },
-    async agreedPrimary(group) {
-      const sentinels = sentinelsOf(group);
-      return nameOf(group, (await askSentinels(sentinels.ports, sentinels.admin, sentinels.masterName)).agreedMasterPort);
-    },
-    async switchover(group, from, candidate, onPromoting) {
-      const sentinels = sentinelsOf(group);
+    async switchover(self, group, move, onPromoting) {
+      portOf(group, move.from);
+      // Only the Sentinel asked (this node's) is consulted; the ha controller reads the others' reports.
       const request = {
-        masterName: sentinels.masterName, sentinelPorts: sentinels.ports, instancePorts: group.members.map((m) => m.port), candidatePort: portOf(group, candidate),
-        sentinelAdmin: sentinels.admin, ...(onPromoting === undefined ? {} : { onPromoting }),
+        masterName: sentinelMasterName(group.name), sentinelPorts: [self.port], instancePorts: group.members.map((m) => m.port), candidatePort: portOf(group, move.candidate),
+        hosts: hostsOf(group), sentinelAdmin: group.credentials.arbiterAdmin, ...(onPromoting === undefined ? {} : { onPromoting }),
       };
-      portOf(group, from);
       const result = await switchoverRedis(request, group.credentials.admin);
-      return { primary: nameOf(group, result.newMasterPort) ?? candidate, writesPausedMs: result.writesPausedMs };
+      return { primary: nameOf(group, result.newMasterPort) ?? move.candidate, writesPausedMs: result.writesPausedMs };
     },
   };
 }

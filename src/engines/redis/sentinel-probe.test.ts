@@ -14,7 +14,7 @@ describe("parseMasterAddress", () => {
 describe("parseSentinelReplica", () => {
   it("reads flags, link, offset and priority", () => {
     const reply = ["name", "127.0.0.1:7102", "ip", "127.0.0.1", "port", "7102", "flags", "slave,s_down", "master-link-status", "err", "slave-priority", "0", "slave-repl-offset", "3890"];
-    assert.deepEqual(parseSentinelReplica(reply), { port: 7102, flags: ["slave", "s_down"], masterLinkStatus: "err", offset: 3890, priority: 0 });
+    assert.deepEqual(parseSentinelReplica(reply), { host: "127.0.0.1", port: 7102, flags: ["slave", "s_down"], masterLinkStatus: "err", offset: 3890, priority: 0 });
     assert.equal(parseSentinelReplica(["name", "x"]), undefined);
   });
 });

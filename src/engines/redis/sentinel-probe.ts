@@ -1,7 +1,7 @@
 /** Asking Sentinels who the master is, what they know of the replicas, and whether they can fail over. */
 import { ConflictError, UnavailableError } from "../../errors/index.ts";
 import type { Credentials } from "../types.ts";
-import { RespError, type RespValue } from "./resp.ts";
+import { describeTarget, RespError, targetAddress, type RedisTarget, type RespValue } from "./resp.ts";
 import { askRedis, commandRedis } from "./session.ts";
 
 /** A flat `[field, value, field, value, ...]` reply as a map (pure); non-string entries are skipped. */
@@ -18,15 +18,20 @@ export function fieldPairs(reply: RespValue): Map<string, string> {
 
 /** The port of a `[host, port]` reply of `SENTINEL get-master-addr-by-name`; undefined for a null reply (pure). */
 export function parseMasterAddress(reply: RespValue): number | undefined {
+  return parseMasterHostPort(reply)?.port;
+}
+
+/** The host and port of a `[host, port]` reply of `SENTINEL get-master-addr-by-name`; undefined for a null reply (pure). */
+export function parseMasterHostPort(reply: RespValue): { host: string; port: number } | undefined {
   if (!Array.isArray(reply)) return undefined;
-  const port = reply[1];
-  return typeof port === "string" && /^[0-9]{1,5}$/.test(port) ? Number(port) : undefined;
+  const [host, port] = reply;
+  return typeof host === "string" && typeof port === "string" && /^[0-9]{1,5}$/.test(port) ? { host, port: Number(port) } : undefined;
 }
 
 /** Which port a Sentinel says the master of `name` listens on; undefined when it cannot be asked or does not know. Never throws. */
-export async function sentinelMasterPort(sentinelPort: number, admin: Credentials, name: string): Promise<number | undefined> {
+export async function sentinelMasterPort(sentinel: RedisTarget, admin: Credentials, name: string): Promise<number | undefined> {
   try {
-    const [reply] = await askRedis(sentinelPort, admin, [["SENTINEL", "GET-MASTER-ADDR-BY-NAME", name]], 1000);
+    const [reply] = await askRedis(sentinel, admin, [["SENTINEL", "GET-MASTER-ADDR-BY-NAME", name]], 1000);
     return reply === undefined ? undefined : parseMasterAddress(reply);
   } catch {
     return undefined;
@@ -35,6 +40,8 @@ export async function sentinelMasterPort(sentinelPort: number, admin: Credential
 
 /** A replica as a Sentinel sees it. */
 export interface SentinelReplicaView {
+  /** The address the Sentinel knows it by (`ip`). */
+  host: string;
   port: number;
   /** `slave`, plus `s_down`, `disconnected`, ... */
   flags: string[];
@@ -50,6 +57,7 @@ export function parseSentinelReplica(reply: RespValue): SentinelReplicaView | un
   const port = Number(fields.get("port"));
   if (!Number.isInteger(port) || port <= 0) return undefined;
   return {
+    host: fields.get("ip") ?? "127.0.0.1",
     port,
     flags: (fields.get("flags") ?? "").split(",").filter((flag) => flag !== ""),
     masterLinkStatus: fields.get("master-link-status") ?? "unknown",
@@ -59,20 +67,25 @@ export function parseSentinelReplica(reply: RespValue): SentinelReplicaView | un
 }
 
 /** The replicas of `name` a Sentinel knows. Throws UnavailableError when it cannot be asked. */
-export async function sentinelReplicas(sentinelPort: number, admin: Credentials, name: string): Promise<SentinelReplicaView[]> {
-  const [reply] = await commandRedis(sentinelPort, admin, [["SENTINEL", "REPLICAS", name]]);
+export async function sentinelReplicas(sentinel: RedisTarget, admin: Credentials, name: string): Promise<SentinelReplicaView[]> {
+  const [reply] = await commandRedis(sentinel, admin, [["SENTINEL", "REPLICAS", name]]);
   return Array.isArray(reply) ? reply.flatMap((entry) => parseSentinelReplica(entry) ?? []) : [];
 }
 
 /** What a Sentinel knows of the master `name` (`SENTINEL MASTER`): flags, other Sentinels, quorum, ... */
-export async function sentinelMasterFields(sentinelPort: number, admin: Credentials, name: string): Promise<Map<string, string>> {
-  const [reply] = await commandRedis(sentinelPort, admin, [["SENTINEL", "MASTER", name]]);
+export async function sentinelMasterFields(sentinel: RedisTarget, admin: Credentials, name: string): Promise<Map<string, string>> {
+  const [reply] = await commandRedis(sentinel, admin, [["SENTINEL", "MASTER", name]]);
   return fieldPairs(reply ?? null);
 }
 
 /** `SENTINEL CKQUORUM`: can the Sentinels reach the quorum and a majority to authorise a failover now? */
-export async function sentinelCkquorum(sentinelPort: number, admin: Credentials, name: string): Promise<{ ok: boolean; message: string }> {
-  const [reply] = await askRedis(sentinelPort, admin, [["SENTINEL", "CKQUORUM", name]]);
+export async function sentinelCkquorum(sentinel: RedisTarget, admin: Credentials, name: string): Promise<{ ok: boolean; message: string }> {
+  const [reply] = await askRedis(sentinel, admin, [["SENTINEL", "CKQUORUM", name]]);
+  return parseCkquorum(reply ?? null);
+}
+
+/** A `SENTINEL CKQUORUM` reply: `OK ...`, or an error saying what is missing (pure). */
+export function parseCkquorum(reply: RespValue): { ok: boolean; message: string } {
   if (reply instanceof RespError) return { ok: false, message: reply.message };
   return { ok: typeof reply === "string" && reply.startsWith("OK"), message: typeof reply === "string" ? reply : "unexpected reply" };
 }
@@ -81,17 +94,17 @@ export async function sentinelCkquorum(sentinelPort: number, admin: Credentials,
  * `SENTINEL FAILOVER`: this Sentinel promotes a replica without asking the others. Throws ConflictError when a
  * failover is already running, UnavailableError when no replica can be promoted or the Sentinel cannot be asked.
  */
-export async function sentinelFailover(sentinelPort: number, admin: Credentials, name: string): Promise<void> {
-  const [reply] = await askRedis(sentinelPort, admin, [["SENTINEL", "FAILOVER", name]]);
+export async function sentinelFailover(sentinel: RedisTarget, admin: Credentials, name: string): Promise<void> {
+  const [reply] = await askRedis(sentinel, admin, [["SENTINEL", "FAILOVER", name]]);
   if (reply === "OK") return;
   const message = reply instanceof RespError ? reply.message : "unexpected reply";
   if (message.startsWith("INPROG")) throw new ConflictError(`a failover of ${name} is already in progress: wait for it to finish, then retry`);
-  throw new UnavailableError(`Sentinel on 127.0.0.1:${sentinelPort} cannot fail over ${name}: ${message}`);
+  throw new UnavailableError(`Sentinel on ${describeTarget(sentinel)} cannot fail over ${name}: ${message}`);
 }
 
 /** `SENTINEL RESET`: forget the replicas and Sentinels of `name` and rediscover them (after removing an instance). */
-export async function sentinelReset(sentinelPort: number, admin: Credentials, name: string): Promise<void> {
-  await commandRedis(sentinelPort, admin, [["SENTINEL", "RESET", name]]);
+export async function sentinelReset(sentinel: RedisTarget, admin: Credentials, name: string): Promise<void> {
+  await commandRedis(sentinel, admin, [["SENTINEL", "RESET", name]]);
 }
 
 /** What each Sentinel answered; undefined where it could not be asked or did not know. */
@@ -110,10 +123,10 @@ export function agreedMaster(answers: readonly (number | undefined)[], sentinelC
 }
 
 /** Ask every Sentinel who the master of `name` is. Never throws. */
-export async function askSentinels(sentinelPorts: readonly number[], admin: Credentials, name: string): Promise<SentinelAnswers> {
-  const ports = await Promise.all(sentinelPorts.map((port) => sentinelMasterPort(port, admin, name)));
-  const answers = sentinelPorts.map((sentinelPort, i) => ({ sentinelPort, masterPort: ports[i] }));
-  return { answers, agreedMasterPort: agreedMaster(ports, sentinelPorts.length) };
+export async function askSentinels(sentinels: readonly RedisTarget[], admin: Credentials, name: string): Promise<SentinelAnswers> {
+  const ports = await Promise.all(sentinels.map((sentinel) => sentinelMasterPort(sentinel, admin, name)));
+  const answers = sentinels.map((sentinel, i) => ({ sentinelPort: targetAddress(sentinel).port, masterPort: ports[i] }));
+  return { answers, agreedMasterPort: agreedMaster(ports, sentinels.length) };
 }
 
 /**
@@ -121,7 +134,7 @@ export async function askSentinels(sentinelPorts: readonly number[], admin: Cred
  * that master's port, or undefined at the deadline. Never throws.
  */
 export async function waitForAgreedMaster(
-  sentinel: { ports: readonly number[]; masterName: string; admin: Credentials },
+  sentinel: { ports: readonly RedisTarget[]; masterName: string; admin: Credentials },
   accept: (masterPort: number) => boolean,
   options: { timeoutMs: number; pollMs?: number },
 ): Promise<number | undefined> {

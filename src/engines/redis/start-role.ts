@@ -5,6 +5,7 @@
  */
 import { UnavailableError } from "../../errors/index.ts";
 import type { Credentials } from "../types.ts";
+import type { RedisTarget } from "./resp.ts";
 import { askSentinels, type SentinelAnswers } from "./sentinel-probe.ts";
 
 /** The decision, and what it rests on. */
@@ -30,7 +31,7 @@ export function planRedisStartRole(selfPort: number, sentinels: SentinelAnswers,
 /** Ask the Sentinels, then plan the role of the instance on `selfPort`. */
 export async function decideRedisStartRole(
   selfPort: number,
-  sentinel: { ports: readonly number[]; masterName: string; admin: Credentials },
+  sentinel: { ports: readonly RedisTarget[]; masterName: string; admin: Credentials },
   lastKnownMasterPort: number | undefined,
 ): Promise<RedisStartRole> {
   const answers = await askSentinels(sentinel.ports, sentinel.admin, sentinel.masterName);

@@ -49,7 +49,7 @@ describe("sentinelSeesPriorities", () => {
 });
 
 describe("sentinelCanPromote", () => {
-  const view = { port: 7103, flags: ["slave"], masterLinkStatus: "ok", offset: 10, priority: 100 };
+  const view = { host: "127.0.0.1", port: 7103, flags: ["slave"], masterLinkStatus: "ok", offset: 10, priority: 100 };
   it("accepts a connected replica whose link to the master is up", () => {
     assert.equal(sentinelCanPromote(view), true);
   });

@@ -10,6 +10,7 @@ import { UnavailableError } from "../../errors/index.ts";
 import type { Credentials } from "../types.ts";
 import { DEFAULT_REPLICA_PRIORITY } from "./replica-config.ts";
 import { probeRedisReplication } from "./replication-info.ts";
+import { targetAddress, type RedisTarget } from "./resp.ts";
 import { askSentinels, sentinelFailover, sentinelMasterPort, sentinelReplicas } from "./sentinel-probe.ts";
 import { commandRedis } from "./session.ts";
 import { caughtUp, chooseSwitchoverCandidate, instancesToExclude, sentinelCanPromote, sentinelSeesPriorities } from "./switchover-plan.ts";
@@ -21,6 +22,14 @@ export interface RedisSentinelGroup {
   sentinelPorts: readonly number[];
   /** Ports of every Redis instance of the component. */
   instancePorts: readonly number[];
+  /** The host of each port above (instances and Sentinels) that is not on 127.0.0.1. */
+  hosts?: ReadonlyMap<number, string> | undefined;
+}
+
+/** Where the instance or Sentinel on `port` of `group` is reached (pure). */
+function at(group: Pick<RedisSentinelGroup, "hosts">, port: number): RedisTarget {
+  const host = group.hosts?.get(port);
+  return host === undefined ? port : { host, port };
 }
 
 /** A switchover request. */
@@ -65,7 +74,7 @@ async function pollUntil<T>(deadline: number, check: () => Promise<T | undefined
 
 /** The master a majority of Sentinels names, or UnavailableError. */
 export async function agreedMasterPort(group: RedisSentinelGroup, admin: Credentials): Promise<number> {
-  const answers = await askSentinels(group.sentinelPorts, admin, group.masterName);
+  const answers = await askSentinels(group.sentinelPorts.map((port) => at(group, port)), admin, group.masterName);
   if (answers.agreedMasterPort === undefined) {
     throw new UnavailableError(`no majority of the ${group.sentinelPorts.length} Sentinels of ${group.masterName} names a master: start the Sentinels, then retry`);
   }
@@ -73,10 +82,10 @@ export async function agreedMasterPort(group: RedisSentinelGroup, admin: Credent
 }
 
 /** Wait until every candidate has processed `masterOffset`, or the deadline; the ones that did. */
-async function waitForCatchUp(candidates: readonly number[], masterOffset: number, admin: Credentials, deadline: number): Promise<number[]> {
+async function waitForCatchUp(step: Step, candidates: readonly number[], masterOffset: number, deadline: number): Promise<number[]> {
   let done: number[] = [];
   await pollUntil(deadline, async () => {
-    const infos = await Promise.all(candidates.map((port) => probeRedisReplication(port, admin)));
+    const infos = await Promise.all(candidates.map((port) => probeRedisReplication(at(step, port), step.admin)));
     const offsets = new Map(candidates.map((port, i) => [port, infos[i]?.offset]));
     done = caughtUp(candidates, masterOffset, offsets);
     return done.length === candidates.length ? true : undefined;
@@ -85,24 +94,24 @@ async function waitForCatchUp(candidates: readonly number[], masterOffset: numbe
 }
 
 /** Pause writes on the master and return its replication offset once nothing more can be written. */
-async function pauseWrites(masterPort: number, admin: Credentials, pauseMs: number): Promise<number> {
-  await commandRedis(masterPort, admin, [["CLIENT", "PAUSE", String(pauseMs), "WRITE"]]);
-  const info = await probeRedisReplication(masterPort, admin);
+async function pauseWrites(step: Step, masterPort: number, pauseMs: number): Promise<number> {
+  await commandRedis(at(step, masterPort), step.admin, [["CLIENT", "PAUSE", String(pauseMs), "WRITE"]]);
+  const info = await probeRedisReplication(at(step, masterPort), step.admin);
   if (info?.role !== "master") throw new UnavailableError(`the instance on port ${masterPort} is no longer a master: the Sentinels moved it; retry`);
   return info.offset;
 }
 
-async function setPriority(ports: readonly number[], admin: Credentials, priority: number): Promise<void> {
-  await Promise.all(ports.map((port) => commandRedis(port, admin, [["CONFIG", "SET", "replica-priority", String(priority)]])));
+async function setPriority(step: Step, ports: readonly number[], priority: number): Promise<void> {
+  await Promise.all(ports.map((port) => commandRedis(at(step, port), step.admin, [["CONFIG", "SET", "replica-priority", String(priority)]])));
 }
 
 /** Wait until `sentinelPort` names a new master that reports itself master; its port. */
 async function waitForPromotion(step: Step, former: number): Promise<number> {
   const { sentinel: sentinelPort, admin, sentinelAdmin, name, deadline } = step;
   const promoted = await pollUntil(deadline, async () => {
-    const port = await sentinelMasterPort(sentinelPort, sentinelAdmin, name);
+    const port = await sentinelMasterPort(at(step, sentinelPort), sentinelAdmin, name);
     if (port === undefined || port === former) return undefined;
-    return (await probeRedisReplication(port, admin))?.role === "master" ? port : undefined;
+    return (await probeRedisReplication(at(step, port), admin))?.role === "master" ? port : undefined;
   });
   if (promoted === undefined) throw new UnavailableError(`Sentinel did not promote a replica of ${name} in time: see the Sentinel logs; the old primary's write pause runs out by itself`);
   return promoted;
@@ -117,23 +126,24 @@ interface Step {
   /** The Sentinel asked to fail over. */
   sentinel: number;
   deadline: number;
+  hosts?: ReadonlyMap<number, string> | undefined;
 }
 
 /** Wait until the Sentinel that will fail over has read the priorities that leave it only `candidate` to pick, and would pick it. */
 async function waitForSentinelPriorities(step: Step, candidate: number, excluded: readonly number[]): Promise<void> {
   const { sentinel: sentinelPort, sentinelAdmin, name, deadline } = step;
   const seen = await pollUntil(deadline, async () => {
-    const replicas = await sentinelReplicas(sentinelPort, sentinelAdmin, name).catch(() => []);
+    const replicas = await sentinelReplicas(at(step, sentinelPort), sentinelAdmin, name).catch(() => []);
     const view = new Map(replicas.map((replica) => [replica.port, replica.priority]));
     const eligible = sentinelCanPromote(replicas.find((replica) => replica.port === candidate));
     return eligible && sentinelSeesPriorities(view, candidate, excluded) ? true : undefined;
   });
-  if (seen === undefined) throw new UnavailableError(`Sentinel on 127.0.0.1:${sentinelPort} did not see the candidate on port ${candidate} as a healthy replica with the new priorities in time: retry once it replicates`);
+  if (seen === undefined) throw new UnavailableError(`Sentinel on port ${sentinelPort} did not see the candidate on port ${candidate} as a healthy replica with the new priorities in time: retry once it replicates`);
 }
 
 /** A Sentinel that answers and names `former` as the master: the one asked to fail over. */
 async function chooseSentinel(group: RedisSentinelGroup, admin: Credentials, former: number): Promise<number> {
-  const answers = await askSentinels(group.sentinelPorts, admin, group.masterName);
+  const answers = await askSentinels(group.sentinelPorts.map((port) => at(group, port)), admin, group.masterName);
   const sentinel = answers.answers.find((answer) => answer.masterPort === former)?.sentinelPort;
   if (sentinel === undefined) throw new UnavailableError(`no Sentinel of ${group.masterName} answers: check that they run`);
   return sentinel;
@@ -141,23 +151,23 @@ async function chooseSentinel(group: RedisSentinelGroup, admin: Credentials, for
 
 /** The candidate, and the others kept from promotion, once the Sentinel that will fail over sees their priorities. */
 async function prepare(request: RedisSwitchoverRequest, former: number, step: Step): Promise<{ candidate: number; excluded: number[] }> {
-  const { admin } = step;
   const others = request.instancePorts.filter((port) => port !== former);
-  const observed = await Promise.all(others.map(async (port) => ({ port, info: await probeRedisReplication(port, admin) })));
+  const observed = await Promise.all(others.map(async (port) => ({ port, info: await probeRedisReplication(at(step, port), step.admin) })));
   const candidate = chooseSwitchoverCandidate(former, observed, request.candidatePort);
   const excluded = instancesToExclude(request.instancePorts, former, candidate);
-  await setPriority(excluded, admin, 0);
-  await setPriority([candidate], admin, request.replicaPriority ?? DEFAULT_REPLICA_PRIORITY);
+  await setPriority(step, excluded, 0);
+  await setPriority(step, [candidate], request.replicaPriority ?? DEFAULT_REPLICA_PRIORITY);
   // Sentinel picks from what it last read of each replica (every 10 s): wait until that includes the priorities.
   await waitForSentinelPriorities(step, candidate, excluded);
   return { candidate, excluded };
 }
 
 /** Pause writes on `former` and wait until `candidate` has everything; when the pause started. */
-async function drain(former: number, candidate: number, admin: Credentials, deadline: number): Promise<number> {
+async function drain(step: Step, former: number, candidate: number): Promise<number> {
+  const { deadline } = step;
   const pausedAt = Date.now();
-  const masterOffset = await pauseWrites(former, admin, deadline - pausedAt);
-  const done = await waitForCatchUp([candidate], masterOffset, admin, Math.min(deadline, pausedAt + (deadline - pausedAt) / 3));
+  const masterOffset = await pauseWrites(step, former, deadline - pausedAt);
+  const done = await waitForCatchUp(step, [candidate], masterOffset, Math.min(deadline, pausedAt + (deadline - pausedAt) / 3));
   if (done.length === 0) throw new UnavailableError(`the candidate on port ${candidate} did not catch up while writes were paused: retry when replication lag is lower`);
   return pausedAt;
 }
@@ -171,7 +181,7 @@ export async function switchoverRedis(request: RedisSwitchoverRequest, admin: Cr
   const sentinelAdmin = request.sentinelAdmin ?? admin;
   const former = await agreedMasterPort(request, sentinelAdmin);
   const sentinel = await chooseSentinel(request, sentinelAdmin, former);
-  const step: Step = { admin, sentinelAdmin, name: request.masterName, sentinel, deadline };
+  const step: Step = { admin, sentinelAdmin, name: request.masterName, sentinel, deadline, hosts: request.hosts };
   let excluded: number[] = [];
   let paused = false;
   let failoverStarted = false;
@@ -179,24 +189,24 @@ export async function switchoverRedis(request: RedisSwitchoverRequest, admin: Cr
     const prepared = await prepare(request, former, step);
     excluded = prepared.excluded;
     paused = true;
-    const pausedAt = await drain(former, prepared.candidate, admin, deadline);
+    const pausedAt = await drain(step, former, prepared.candidate);
     request.onPromoting?.();
-    await sentinelFailover(sentinel, sentinelAdmin, request.masterName);
+    await sentinelFailover(at(step, sentinel), sentinelAdmin, request.masterName);
     failoverStarted = true;
     const promoted = await waitForPromotion(step, former);
     if (promoted !== prepared.candidate) throw new UnavailableError(`Sentinel promoted port ${promoted} instead of ${prepared.candidate}; check the replicas' priorities`);
-    await commandRedis(former, admin, [["REPLICAOF", "127.0.0.1", String(promoted)], ["CONFIG", "REWRITE"], ["CLIENT", "UNPAUSE"]]);
+    await commandRedis(at(step, former), admin, [["REPLICAOF", targetAddress(at(step, promoted)).host, String(promoted)], ["CONFIG", "REWRITE"], ["CLIENT", "UNPAUSE"]]);
     const writesPausedMs = Date.now() - pausedAt;
-    const agreed = await pollUntil(deadline, async () => ((await askSentinels(request.sentinelPorts, sentinelAdmin, request.masterName)).agreedMasterPort === promoted ? true : undefined));
+    const agreed = await pollUntil(deadline, async () => ((await askSentinels(request.sentinelPorts.map((port) => at(step, port)), sentinelAdmin, request.masterName)).agreedMasterPort === promoted ? true : undefined));
     return { formerMasterPort: former, newMasterPort: promoted, writesPausedMs, sentinelsAgree: agreed === true };
   } finally {
     // Once Sentinel promotes, a resumed old master would take writes that are lost: let its pause run out instead.
-    if (paused && !failoverStarted) await commandRedis(former, admin, [["CLIENT", "UNPAUSE"]]).catch(() => undefined);
-    await restorePriority(excluded, admin, request.replicaPriority ?? DEFAULT_REPLICA_PRIORITY);
+    if (paused && !failoverStarted) await commandRedis(at(step, former), admin, [["CLIENT", "UNPAUSE"]]).catch(() => undefined);
+    await restorePriority(step, excluded, request.replicaPriority ?? DEFAULT_REPLICA_PRIORITY);
   }
 }
 
 /** Give `ports` their normal priority back and persist it (Sentinel saved the 0 with CONFIG REWRITE). Best effort. */
-async function restorePriority(ports: readonly number[], admin: Credentials, priority: number): Promise<void> {
-  await Promise.all(ports.map((port) => commandRedis(port, admin, [["CONFIG", "SET", "replica-priority", String(priority)], ["CONFIG", "REWRITE"]]).catch(() => undefined)));
+async function restorePriority(step: Step, ports: readonly number[], priority: number): Promise<void> {
+  await Promise.all(ports.map((port) => commandRedis(at(step, port), step.admin, [["CONFIG", "SET", "replica-priority", String(priority)], ["CONFIG", "REWRITE"]]).catch(() => undefined)));
 }
