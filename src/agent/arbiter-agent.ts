@@ -15,6 +15,8 @@ import type { ReplicationReporter } from "./replicated-instance.ts";
 
 /** While a switchover runs through this node's arbiter, look again this often to report its progress. */
 const SWITCHOVER_POLL_MS = 50;
+/** While a component of the cluster changes primary, ask the arbiter this often (the controller waits for a majority). */
+const CLOSE_PROBE_MS = 100;
 
 /** A switchover through this node's arbiter, running in the background; the reconcile reports where it is. */
 class SwitchoverJob {
@@ -157,9 +159,12 @@ export class ArbiterAgent {
     await reporter.setStatus({ arbiterState: next, ...(requestChanged ? { arbiterRequest: request } : {}) });
   }
 
+  /** The cluster's probe period; closer while one of its components changes primary, so the record follows the arbiters sooner. */
   async #probePeriod(instance: Instance): Promise<number> {
     const cluster = await this.#store.get<Cluster>({ kind: "Cluster", namespace: instance.metadata.namespace ?? "default", name: instance.spec.clusterName });
-    return cluster === undefined ? DEFAULT_HA_SETTINGS.probePeriodMs : haSettings(cluster).probePeriodMs;
+    if (cluster === undefined) return DEFAULT_HA_SETTINGS.probePeriodMs;
+    const changing = Object.values(cluster.status?.replication ?? {}).some((r) => r.targetPrimary !== r.currentPrimary);
+    return changing ? CLOSE_PROBE_MS : haSettings(cluster).probePeriodMs;
   }
 }
 
