@@ -80,7 +80,8 @@ export class ArbiterAgent {
     const elapsed = Date.now() - asked.at;
     if (step.kind === "none" && elapsed < asked.periodMs) return asked.periodMs - elapsed;
     const arbiter = await this.#arbiterOf(instance, engine);
-    const periodMs = await this.#probePeriod(instance);
+    // A standalone instance (or a group still being created) is looked at again after the same period.
+    const periodMs = arbiter === undefined ? asked.periodMs : await this.#probePeriod(instance);
     this.#askedAt.set(key, { at: Date.now(), periodMs });
     if (arbiter === undefined) return periodMs;
     const request = await this.#carryOut(arbiter, step, reporter);

@@ -99,6 +99,8 @@ describe("arbiterSwitchoverStep", () => {
     const failed: ArbiterRequestStatus = { id, result: "Failed", message: "switchover from a to b failed: the candidate did not catch up", startedAt: at(-50), finishedAt: at(-1) };
     const step = arbiterSwitchoverStep(base([sentinel(0, naming("a"), { request, outcome: failed }), sentinel(1, naming("a")), sentinel(2, naming("a"))]));
     assert.deepEqual(step, { kind: "finish", result: "Failed", primary: "a", message: "switchover from a to b failed: the candidate did not catch up; a is primary" });
+    const moved = arbiterSwitchoverStep(base([sentinel(0, naming("b"), { request, outcome: { ...failed, message: "the node agent restarted" } }), sentinel(1, naming("b")), sentinel(2, naming("a"))]));
+    assert.deepEqual(moved.kind === "finish" && [moved.result, moved.primary], ["Succeeded", "b"], "a target the arbiters already promoted is recorded");
     const silent = arbiterSwitchoverStep(base([sentinel(0, naming("a"), { request: { ...request, requestedAt: at(-ARBITER_REQUEST_TIMEOUT_MS - 1) } }), sentinel(1, naming("a"))]));
     assert.match(silent.kind === "finish" ? silent.message : "", /did not take it up/);
     const stuck = arbiterSwitchoverStep(base([sentinel(0, naming("a"), { request, outcome: { id, result: "InProgress", startedAt: at(-ARBITER_REQUEST_TIMEOUT_MS - 1) } }), sentinel(1, naming("a"))]));

@@ -123,6 +123,8 @@ function followSwitchover(s: ArbiterSwitchover, carrier: Instance, outcome: Arbi
   if (outcome === undefined) return overdue(carrier.spec.arbiterRequest?.requestedAt) ? failed(late("take it up")) : { kind: "wait" };
   switch (outcome.result) {
     case "Failed":
+      // The arbiters may have promoted the target before the agent failed (or restarted): the role did move.
+      if (agreed === s.to) return { kind: "finish", result: "Succeeded", primary: s.to, message: `${s.to} is primary: a majority of the ${s.arbiterCount} arbiters names it (${outcome.message ?? "the agent reported a failure"})` };
       return failed(outcome.message ?? `switchover from ${s.from} to ${s.to} failed`);
     case "InProgress":
       if (overdue(outcome.startedAt)) return failed(late("finish it"));
