@@ -376,8 +376,9 @@ export interface ArbiterGroup {
 
 /**
  * An arbiter the engine brings (Redis Sentinel): a separate component of the topology (`arbiterOf`) whose instances
- * decide who is primary and fail over by themselves. Holdfast runs them, follows what a majority of them says,
- * and asks them for switchovers; it never promotes or fences a member of an arbitrated component on its own.
+ * decide who is primary and fail over by themselves. Holdfast runs them; each one's node agent asks it what it
+ * says (`observe`) and carries out the switchovers and forgetting the controller asks of it, through it alone; the ha
+ * controller follows what a majority says. Holdfast never promotes or fences a member of an arbitrated component on its own.
  */
 export interface EngineArbiter {
   /** The account arbiters use on the members; its Secret is created with the replicated component's accounts. */
