@@ -175,7 +175,9 @@ export class ClusterReconciler implements Reconciler {
     if (!live) return;
     // The node, once bound (here or by the node agent adopting it), is kept: the plan may have read an older version.
     const nodeName = live.spec.nodeName ?? spec.nodeName;
-    await this.#options.store.update<Instance>({ ...live, spec: { ...spec, port: live.spec.port, ...(nodeName === undefined ? {} : { nodeName }) } });
+    // The ha controller's request to an arbiter's node agent is its own (ADR 0024): the live one is kept.
+    const { arbiterRequest } = live.spec;
+    await this.#options.store.update<Instance>({ ...live, spec: { ...spec, port: live.spec.port, ...(nodeName === undefined ? {} : { nodeName }), ...(arbiterRequest === undefined ? {} : { arbiterRequest }) } });
   }
 
   async #deleteBackup(cluster: Cluster, name: string): Promise<void> {
