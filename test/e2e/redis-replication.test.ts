@@ -177,6 +177,10 @@ async function switchover(manifest: string, opsName: string, from: string, uri: 
   const port = (await settled(to)).find((i) => i.metadata.name === to)?.spec.port;
   assert.deepEqual(await behindEndpoint(uri), { port: String(port), role: "master" }, "the read-write endpoint leads to the new master");
   assert.deepEqual(await missingWrites(uri, writes.acks), [], "every acknowledged write is on the new master");
+  // One Sentinel's node agent carried it out and reported the outcome under the request's id.
+  const carriers = (await Promise.all(SENTINELS.map(instance))).filter((i) => i.spec.arbiterRequest?.action === "Switchover" && i.status?.arbiterRequest?.id === i.spec.arbiterRequest.id);
+  const outcome = carriers.map((i) => i.status?.arbiterRequest).find((r) => r?.primary === to);
+  assert.equal(outcome?.result, "Succeeded", `a Sentinel's agent reports the switchover to ${to}: ${JSON.stringify(carriers.map((i) => i.status?.arbiterRequest))}`);
   const summary = `${writes.acks.length} acknowledged, ${writes.errors} failed attempts`;
   console.log(`${opsName}: ${from} → ${to}; Succeed after ${Math.round(elapsedMs)} ms; longest gap between acknowledged writes ${Math.round(writes.longestGapMs)} ms (${summary}); ${record.roleChange.message ?? ""}`);
   return to;
@@ -226,6 +230,14 @@ describe("Redis replication topology with Sentinel", { timeout: 900_000 }, () =>
       assert.equal(await cli(sentinelUri, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", `${NAME}-redis`), `127.0.0.1\n${master.spec.port}`);
     }
     await checkListedRoles();
+    // Each Sentinel's node agent reports what its Sentinel names; the ha controller decides from these reports alone.
+    for (const name of SENTINELS) {
+      const state = await eventually(`${name} reports the master`, async () => {
+        const reported = (await instance(name)).status?.arbiterState;
+        return reported !== undefined && reported.primary === MEMBERS[0] && reported.quorum === true ? reported : undefined;
+      }, 30_000);
+      assert.equal(state.primaryAddress, `127.0.0.1:${master.spec.port}`);
+    }
   });
 
   test("a key written through the read-write endpoint is read through the read-only endpoint, which refuses writes", async () => {
