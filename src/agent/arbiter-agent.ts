@@ -17,6 +17,8 @@ import type { ReplicationReporter } from "./replicated-instance.ts";
 const SWITCHOVER_POLL_MS = 50;
 /** While a component of the cluster changes primary, ask the arbiter this often (the controller waits for a majority). */
 const CLOSE_PROBE_MS = 100;
+/** How long a group read for an arbiter is used before it is read again. */
+const GROUP_TTL_MS = 1000;
 
 /** A switchover through this node's arbiter, running in the background; the reconcile reports where it is. */
 class SwitchoverJob {
@@ -64,6 +66,8 @@ export class ArbiterAgent {
   /** Per instance (uid): when its arbiter was last asked, and the probe period then. */
   readonly #askedAt = new Map<string, { at: number; periodMs: number }>();
   readonly #switchovers = new Map<string, SwitchoverJob>();
+  /** Per instance: its group as last read (see #arbiterOf). */
+  readonly #groups = new Map<string, { at: number; pass: ArbiterPass }>();
 
   constructor(store: Store) {
     this.#store = store;
@@ -89,17 +93,30 @@ export class ArbiterAgent {
     return this.#switchovers.has(key) ? SWITCHOVER_POLL_MS : periodMs;
   }
 
-  /** The arbiter on `instance` and its group; undefined when it is none (a standalone instance) or its group is not complete. */
+  /**
+   * The arbiter on `instance` and its group; undefined when it is none (a standalone instance) or its group is not
+   * complete. The group (instances, ports, accounts) is read again at most every GROUP_TTL_MS: while a component
+   * changes primary the arbiter is asked every 100 ms, and its accounts need not be decrypted as often.
+   */
   async #arbiterOf(instance: Instance, engine: Engine): Promise<ArbiterPass | undefined> {
+    const key = keyOf(instance);
+    const cached = this.#groups.get(key);
+    if (cached !== undefined && Date.now() - cached.at < GROUP_TTL_MS) return { ...cached.pass, instance };
     const arbitration = await arbitrationOf(this.#store, instance, engine);
-    if (arbitration?.kind !== "arbiter") return undefined;
-    const self = arbitration.group.arbiters.find((a) => a.name === instance.metadata.name);
-    return self === undefined ? undefined : { instance, arbiter: arbitration.arbiter, group: arbitration.group, self };
+    const self = arbitration?.kind === "arbiter" ? arbitration.group.arbiters.find((a) => a.name === instance.metadata.name) : undefined;
+    if (arbitration?.kind !== "arbiter" || self === undefined) {
+      this.#groups.delete(key);
+      return undefined;
+    }
+    const pass = { instance, arbiter: arbitration.arbiter, group: arbitration.group, self };
+    this.#groups.set(key, { at: Date.now(), pass });
+    return pass;
   }
 
   /** Forget what was asked of the arbiter of `instance` (it stopped or is gone); a switchover under way runs out by itself. */
   forget(instance: Instance): void {
     this.#askedAt.delete(keyOf(instance));
+    this.#groups.delete(keyOf(instance));
   }
 
   /** The request's status to report after this pass's part of it (undefined: nothing new). */
