@@ -181,6 +181,9 @@ async function switchover(manifest: string, opsName: string, from: string, uri: 
   const carriers = (await Promise.all(SENTINELS.map(instance))).filter((i) => i.spec.arbiterRequest?.action === "Switchover" && i.status?.arbiterRequest?.id === i.spec.arbiterRequest.id);
   const outcome = carriers.map((i) => i.status?.arbiterRequest).find((r) => r?.primary === to);
   assert.equal(outcome?.result, "Succeeded", `a Sentinel's agent reports the switchover to ${to}: ${JSON.stringify(carriers.map((i) => i.status?.arbiterRequest))}`);
+  const since = (at: string | undefined): string => `${Date.parse(at ?? "") - Date.parse(record.roleChange?.startedAt ?? "")} ms`;
+  const asked = carriers.find((i) => i.status?.arbiterRequest === outcome)?.spec.arbiterRequest;
+  console.log(`${opsName} timeline from the ops request: asked ${since(asked?.requestedAt)}, taken up ${since(outcome?.startedAt)}, promoting ${since(outcome?.promotingAt)}, promoted ${since(outcome?.finishedAt)}, recorded ${since(record.roleChange?.finishedAt)}`);
   const summary = `${writes.acks.length} acknowledged, ${writes.errors} failed attempts`;
   console.log(`${opsName}: ${from} → ${to}; Succeed after ${Math.round(elapsedMs)} ms; longest gap between acknowledged writes ${Math.round(writes.longestGapMs)} ms (${summary}); ${record.roleChange.message ?? ""}`);
   return to;
