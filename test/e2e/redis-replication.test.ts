@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Cluster, ClusterEndpoint, Instance, OpsRequest } from "../../src/api/index.ts";
+import type { Cluster, ClusterEndpoint, Instance, OpsRequest, RoleChange } from "../../src/api/index.ts";
 import { respExchange, type RespValue } from "../../src/engines/redis/index.ts";
 import { connectionUri, installedRedisVersion, redisCli, startDemoServer } from "../helpers/clients.ts";
 import { eventually, type TestServer } from "../helpers/harness.ts";
@@ -163,6 +163,18 @@ async function applyOps(manifest: string, opsName: string): Promise<{ done: OpsR
   return { done, elapsedMs: performance.now() - started };
 }
 
+/** One Sentinel's node agent carried the switchover to `to` out and reported it under the request's id; print its timeline. */
+async function checkCarriedOut(opsName: string, to: string, change: RoleChange): Promise<void> {
+  const carriers = (await Promise.all(SENTINELS.map(instance))).filter((i) => i.spec.arbiterRequest?.action === "Switchover" && i.status?.arbiterRequest?.id === i.spec.arbiterRequest.id);
+  const carrier = carriers.find((i) => i.status?.arbiterRequest?.primary === to);
+  const outcome = carrier?.status?.arbiterRequest;
+  assert.ok(carrier !== undefined && outcome !== undefined, `a Sentinel's agent reports the switchover to ${to}: ${JSON.stringify(carriers.map((i) => i.status?.arbiterRequest))}`);
+  assert.equal(outcome.result, "Succeeded");
+  const since = (at: string | undefined): string => `${Date.parse(at ?? "") - Date.parse(change.startedAt)} ms`;
+  const steps = `asked ${since(carrier.spec.arbiterRequest?.requestedAt)}, taken up ${since(outcome.startedAt)}, promoting ${since(outcome.promotingAt)}, promoted ${since(outcome.finishedAt)}, recorded ${since(change.finishedAt)}`;
+  console.log(`${opsName} timeline from the ops request: ${steps}`);
+}
+
 /** Apply a switchover under writes, follow it to Succeed, and check the roles swapped and the endpoint followed. */
 async function switchover(manifest: string, opsName: string, from: string, uri: string, password: string): Promise<string> {
   const writer = startWriter(Number(new URL(uri).port), password);
@@ -177,13 +189,7 @@ async function switchover(manifest: string, opsName: string, from: string, uri: 
   const port = (await settled(to)).find((i) => i.metadata.name === to)?.spec.port;
   assert.deepEqual(await behindEndpoint(uri), { port: String(port), role: "master" }, "the read-write endpoint leads to the new master");
   assert.deepEqual(await missingWrites(uri, writes.acks), [], "every acknowledged write is on the new master");
-  // One Sentinel's node agent carried it out and reported the outcome under the request's id.
-  const carriers = (await Promise.all(SENTINELS.map(instance))).filter((i) => i.spec.arbiterRequest?.action === "Switchover" && i.status?.arbiterRequest?.id === i.spec.arbiterRequest.id);
-  const outcome = carriers.map((i) => i.status?.arbiterRequest).find((r) => r?.primary === to);
-  assert.equal(outcome?.result, "Succeeded", `a Sentinel's agent reports the switchover to ${to}: ${JSON.stringify(carriers.map((i) => i.status?.arbiterRequest))}`);
-  const since = (at: string | undefined): string => `${Date.parse(at ?? "") - Date.parse(record.roleChange?.startedAt ?? "")} ms`;
-  const asked = carriers.find((i) => i.status?.arbiterRequest === outcome)?.spec.arbiterRequest;
-  console.log(`${opsName} timeline from the ops request: asked ${since(asked?.requestedAt)}, taken up ${since(outcome?.startedAt)}, promoting ${since(outcome?.promotingAt)}, promoted ${since(outcome?.finishedAt)}, recorded ${since(record.roleChange?.finishedAt)}`);
+  await checkCarriedOut(opsName, to, record.roleChange);
   const summary = `${writes.acks.length} acknowledged, ${writes.errors} failed attempts`;
   console.log(`${opsName}: ${from} → ${to}; Succeed after ${Math.round(elapsedMs)} ms; longest gap between acknowledged writes ${Math.round(writes.longestGapMs)} ms (${summary}); ${record.roleChange.message ?? ""}`);
   return to;
