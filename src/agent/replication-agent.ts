@@ -26,6 +26,11 @@ export class ReplicationAgent {
   readonly #probedAt = new Map<string, number>();
   /** Per instance: the last repoint, so one that cannot stream is not reloaded every pass. */
   readonly #followed = new Map<string, { at: number; upstream: string }>();
+  /**
+   * Per instance: the upstream it was last seen streaming from, or last pointed at. A spec that names another one is
+   * acted on at once (a failover's other replicas repoint as soon as the new primary is named), not at the next probe.
+   */
+  readonly #upstreamSeen = new Map<string, string>();
   /** Per instance: the process and durability last applied. */
   readonly #durability = new Map<string, string>();
   readonly #slots: DepartedSlots;
@@ -39,7 +44,7 @@ export class ReplicationAgent {
   async tend(r: ReplicatedInstance, unanswered: boolean, reporter: ReplicationReporter): Promise<number> {
     const interval = r.instance.spec.replication?.observeAfter !== undefined ? CLOSE_PROBE_MS : await this.#probePeriod(r.instance);
     const elapsed = Date.now() - (this.#probedAt.get(keyOf(r.instance)) ?? 0);
-    if (elapsed < interval && !probeAsked(r.instance)) return interval - elapsed;
+    if (elapsed < interval && !probeAsked(r.instance) && !this.#repointDue(r.instance)) return interval - elapsed;
     const [admin] = await readAccounts(this.#store, r.instance, r.engine);
     if (admin === undefined) return interval;
     const current = r.instance.status?.replicationState;
@@ -62,6 +67,13 @@ export class ReplicationAgent {
   forget(instance: Instance): void {
     this.#probedAt.delete(keyOf(instance));
     this.#durability.delete(keyOf(instance));
+    this.#upstreamSeen.delete(keyOf(instance));
+  }
+
+  /** The spec names an upstream this replica was not yet seen streaming from (nor pointed at). */
+  #repointDue(instance: Instance): boolean {
+    const upstream = instance.spec.replication?.upstream;
+    return upstream !== undefined && instance.spec.role !== "primary" && this.#upstreamSeen.get(keyOf(instance)) !== upstream;
   }
 
   async #probePeriod(instance: Instance): Promise<number> {
@@ -107,12 +119,14 @@ export class ReplicationAgent {
     const name = r.instance.spec.replication?.upstream;
     if (r.replication.arbiter !== undefined || r.instance.spec.role === "primary" || name === undefined || observation.role !== "secondary") return;
     const upstream = await this.#store.get<Instance>({ kind: "Instance", namespace: r.instance.metadata.namespace ?? "default", name });
+    if (upstream !== undefined && observation.streamingFrom === upstream.spec.port) this.#upstreamSeen.set(keyOf(r.instance), name);
     if (upstream === undefined || observation.streamingFrom === upstream.spec.port || !runsAsPrimary(upstream)) return;
     if (!this.#mayFollow(r.instance, name)) return;
     try {
       const accounts = await readAccounts(this.#store, r.instance, r.engine);
       const credentials = await readReplicationCredentials(this.#store, r.instance, r.replication, accounts);
       await r.replication.follow(r.context, { host: "127.0.0.1", port: upstream.spec.port }, credentials, r.host);
+      this.#upstreamSeen.set(keyOf(r.instance), name);
       await reporter.record("Normal", "Repointed", `${r.instance.metadata.name} now streams from ${name}`);
     } catch (error) {
       await reporter.record("Warning", "RepointFailed", `${r.instance.metadata.name} could not be pointed at ${name}: ${errorMessage(error)}`);

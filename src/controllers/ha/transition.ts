@@ -135,8 +135,10 @@ async function catchingUp(t: Transition, from: string, to: string): Promise<numb
   const change = roleChangeOf(t);
   const fencedAt = change?.fencedAt ?? new Date(t.nowMs).toISOString();
   const target = member(t, to);
-  if (target === undefined || !runningReplica(target)) return retargetOrAbort(t, from, to, `${to} is not a running replica`);
-  return change?.reason === "Failover" ? settle(t, from, to, fencedAt) : catchUp(t, from, target, fencedAt);
+  const failover = change?.reason === "Failover";
+  // A failover settles on the most advanced replica once they answer; one that restarted a moment ago may be it.
+  if (target === undefined || !(runningReplica(target) || (failover && processRuns(target)))) return retargetOrAbort(t, from, to, `${to} is not a running replica`);
+  return failover ? settle(t, from, to, fencedAt) : catchUp(t, from, target, fencedAt);
 }
 
 /** Ask the node agents of `members` for probes taken after `after` (they probe closely until the field goes). */
@@ -155,14 +157,19 @@ async function askForProbes(t: Transition, members: readonly Member[], after: st
  * few answer to be sure of every acknowledged commit.
  */
 async function settle(t: Transition, from: string, to: string, fencedAt: string): Promise<number> {
-  const candidates = t.members.filter((m) => m.name !== from && runningReplica(m));
+  // In synchronous mode every replica whose process runs is asked, also one that restarted a moment ago and has not
+  // answered as a replica yet: it may be the one quorum member that has the last acknowledged commits.
+  const durable = t.failoverBlock?.(from, []) !== undefined;
+  const candidates = t.members.filter((m) => m.name !== from && (runningReplica(m) || (durable && processRuns(m))));
   await askForProbes(t, candidates, fencedAt);
-  const fresh = candidates.filter((m) => observedSince(m.instance, fencedAt));
+  const fresh = candidates.filter((m) => observedSince(m.instance, fencedAt) && observedRole(m) === "secondary");
   if (fresh.length < candidates.length && t.nowMs - Date.parse(fencedAt) < FINAL_POSITIONS_WAIT_MS) return WAIT_MS;
   const ranked = t.replication.rankCandidates(fresh.flatMap((m) => (m.observation === undefined ? [] : [{ instanceName: m.name, observation: m.observation }])));
   const blocked = t.failoverBlock?.(from, ranked);
   if (blocked !== undefined) return abort(t, from, to, `${blocked}; ${from} stays primary`);
   const best = ranked[0];
+  const target = member(t, to);
+  if (best === undefined && (target === undefined || !runningReplica(target))) return retargetOrAbort(t, from, to, `${to} did not answer as a replica`);
   if (best === undefined || best === to) {
     await writeRoleChange(t, to, { step: "Promoting" });
     return 0;
