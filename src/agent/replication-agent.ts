@@ -4,12 +4,13 @@
  * replica at its upstream, apply the durability) and probes the instance at its cluster's probe period, reporting
  * what it saw in status.replicationState for the ha controller to decide on.
  */
-import { DEFAULT_HA_SETTINGS, haSettings, type Cluster, type Instance, type InstanceReplicationState, type ReplicationDurabilitySpec } from "../api/index.ts";
+import { type Instance, type InstanceReplicationState, type ReplicationDurabilitySpec } from "../api/index.ts";
 import { errorMessage } from "../errors/index.ts";
 import type { Credentials, ReplicationDurability, ReplicationObservation } from "../engines/index.ts";
 import type { Store } from "../store/index.ts";
 import { LABEL_INSTANCE } from "../controllers/cluster/index.ts";
 import { readAccounts } from "./accounts.ts";
+import { clusterSettingsOf } from "./cluster-settings.ts";
 import { DepartedSlots } from "./departed-slots.ts";
 import type { ReplicatedInstance, ReplicationReporter } from "./replicated-instance.ts";
 import { readReplicationCredentials } from "./replication.ts";
@@ -34,9 +35,12 @@ export class ReplicationAgent {
   /** Per instance: the process and durability last applied. */
   readonly #durability = new Map<string, string>();
   readonly #slots: DepartedSlots;
+  /** Takes the primary lease before a promotion (primary-lease.ts); held: false while another instance holds it. */
+  readonly #holdLease: (instance: Instance) => Promise<{ held: boolean; holder?: string | undefined }>;
 
-  constructor(store: Store) {
+  constructor(store: Store, holdLease: (instance: Instance) => Promise<{ held: boolean; holder?: string | undefined }> = () => Promise.resolve({ held: true })) {
     this.#store = store;
+    this.#holdLease = holdLease;
     this.#slots = new DepartedSlots(store);
   }
 
@@ -77,8 +81,7 @@ export class ReplicationAgent {
   }
 
   async #probePeriod(instance: Instance): Promise<number> {
-    const cluster = await this.#store.get<Cluster>({ kind: "Cluster", namespace: instance.metadata.namespace ?? "default", name: instance.spec.clusterName });
-    return cluster === undefined ? DEFAULT_HA_SETTINGS.probePeriodMs : haSettings(cluster).probePeriodMs;
+    return (await clusterSettingsOf(this.#store, instance)).probePeriodMs;
   }
 
   async #probe(r: ReplicatedInstance, admin: Credentials): Promise<ReplicationObservation | undefined> {
@@ -103,6 +106,8 @@ export class ReplicationAgent {
     const last = observationOf(r.instance.status?.replicationState);
     // Under arbiters (Redis Sentinel) they promote, never the agent: the spec only follows what they did.
     if (last?.role !== "secondary" || !promotionAsked(r.instance) || r.replication.arbiter !== undefined) return { observation: await this.#probe(r, admin), promotedMs: undefined };
+    // Promoted only under the component's primary lease: the former primary's agent released it, or it expired.
+    if (!(await this.#holdLease(r.instance)).held) return { observation: await this.#probe(r, admin), promotedMs: undefined };
     const started = performance.now();
     await r.replication.promote(r.context, admin, r.host);
     return { observation: { ...last, role: "primary", streamingFrom: undefined, replicas: [] }, promotedMs: performance.now() - started };

@@ -28,6 +28,22 @@ export interface ComponentView {
   rank: (candidates: readonly FailoverCandidate[]) => string[];
   /** Why promoting one of `candidates` in place of `from` could lose acknowledged commits (synchronous mode), if it could. */
   failoverBlock?: (from: string, candidates: readonly string[]) => string | undefined;
+  /** Who holds the component's primary lease as the store says now (holder undefined: nobody); undefined when not read. */
+  primaryLease?: PrimaryLeaseView;
+}
+
+/** The component's primary lease as read from the store this pass. */
+export interface PrimaryLeaseView {
+  holder: string | undefined;
+}
+
+/**
+ * Its node agent held the primary lease for it, and the store says the lease is now free or another's: the agent
+ * fenced it before the lease could expire, or the agent (its node) is gone. Either way it no longer accepts writes.
+ */
+export function lostPrimaryLease(member: Member, lease: PrimaryLeaseView | undefined): boolean {
+  const claimed = member.instance.status?.primaryLease?.holder;
+  return claimed !== undefined && lease !== undefined && lease.holder !== claimed;
 }
 
 /** What to do about the primary. */
@@ -68,9 +84,10 @@ function isComingUp(instance: Instance, settings: HaSettings, nowMs: number): bo
 }
 
 /** Why the primary counts as down, or undefined while it is up (or deliberately stopped). */
-export function primaryDown(member: Member, settings: HaSettings, nowMs: number): string | undefined {
+export function primaryDown(member: Member, settings: HaSettings, nowMs: number, lease?: PrimaryLeaseView): string | undefined {
   if (!member.instance.spec.running) return undefined;
   if (isStoppedMember(member)) return `${member.name} exited and fenced itself`;
+  if (lostPrimaryLease(member, lease)) return `${member.name}'s node agent no longer holds the primary lease (not renewed within ${settings.leaseDurationMs / 1000} s: its node is down or cut off from the store)`;
   if (member.failures < settings.failureThreshold || isComingUp(member.instance, settings, nowMs)) return undefined;
   return `${member.name} did not answer ${member.failures} role probes in a row`;
 }
@@ -100,7 +117,7 @@ export function decidePrimary(view: ComponentView): PrimaryDecision {
   if (target !== current) return { kind: "transition", from: current, to: target };
   const primary = view.members.find((m) => m.name === current);
   if (primary === undefined) return { kind: "wait", primary: current, why: `primary ${current} does not exist` };
-  const down = primaryDown(primary, view.settings, view.nowMs);
+  const down = primaryDown(primary, view.settings, view.nowMs, view.primaryLease);
   if (down === undefined) return { kind: "steady", primary: current };
   const replacement = failoverTarget(view, current);
   if (replacement.to !== undefined) return { kind: "failover", from: current, to: replacement.to, why: down };

@@ -57,7 +57,7 @@ async function instanceIn(store: Store, name: string | undefined): Promise<Insta
 }
 
 /** One pass, as the ha controller (restarted or not) would make it from what is stored. */
-async function passOn(store: Store, o: { endpoints: ClusterEndpoints; events: string[]; failoverBlock?: Transition["failoverBlock"] }): Promise<Cluster> {
+async function passOn(store: Store, o: { endpoints: ClusterEndpoints; events: string[]; failoverBlock?: Transition["failoverBlock"]; primaryLease?: Transition["primaryLease"] }): Promise<Cluster> {
   const cluster = (await store.get<Cluster>({ kind: "Cluster", namespace: "demo", name: "pg" })) ?? assert.fail("cluster exists");
   const instances = (await store.list<Instance>("Instance", { namespace: "demo" })).items;
   const t: Transition = {
@@ -72,6 +72,7 @@ async function passOn(store: Store, o: { endpoints: ClusterEndpoints; events: st
     nowMs: Date.now(),
     fenceOnExitAfter: true,
     ...(o.failoverBlock === undefined ? {} : { failoverBlock: o.failoverBlock }),
+    ...(o.primaryLease === undefined ? {} : { primaryLease: o.primaryLease }),
   };
   const record = cluster.status?.replication?.["postgresql"];
   await stepTransition(t, record?.currentPrimary ?? "", record?.targetPrimary ?? "");
@@ -197,5 +198,34 @@ describe("a synchronous failover waits for a replica that restarted a moment ago
     const record = recordIn(await pass());
     assert.deepEqual([record?.targetPrimary, record?.roleChange?.step], [NAMES[1], "Promoting"]);
     assert.equal((await instanceIn(store, NAMES[1])).spec.role, "primary");
+  });
+});
+
+describe("a failover from a node that is gone: the primary lease stands in for its agent's confirmation", () => {
+  let dir: string;
+  let store: Store;
+  const events: string[] = [];
+  const endpoints = { hold: () => undefined, routeReadWrite: () => undefined } as unknown as ClusterEndpoints;
+  const holder = "node-1/pg-postgresql-0/u0";
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "holdfast-transition-"));
+    store = openSqliteStore({ path: join(dir, "store.db") });
+    await seed(store);
+    // The old primary's agent is gone with its node: its last report says it runs, under the lease it held.
+    await report(store, NAMES[0] ?? "", { phase: "Running", ready: true, pid: 4240, role: "primary", primaryLease: { name: "primary", holder, acquiredAt: new Date().toISOString() }, replicationState: seen("primary", "0/3000000") });
+  });
+
+  after(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("waits while the lease is still held, and goes on once the store says it is free", async () => {
+    const held = await passOn(store, { endpoints, events, primaryLease: { holder } });
+    assert.equal(recordIn(held)?.roleChange?.step, "Fencing", "the lease is held: the old primary may still accept writes");
+    assert.equal((await instanceIn(store, NAMES[0])).spec.replication?.fenced, true, "fenced in its spec, for when its agent returns");
+    const expired = await passOn(store, { endpoints, events, primaryLease: { holder: undefined } });
+    assert.equal(recordIn(expired)?.roleChange?.step, "CatchingUp", "the lease expired: its agent fenced it, or its node is gone");
   });
 });

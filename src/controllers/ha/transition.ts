@@ -18,7 +18,7 @@ import { UnavailableError, errorMessage } from "../../errors/index.ts";
 import type { ClusterEndpoints } from "./endpoints.ts";
 import { clusterRef, instanceRef, type ComponentHandle, type HaServices } from "./members.ts";
 import { patchObject, patchStatus } from "./patch.ts";
-import { keptReplicationFields, observedRole, type Member } from "./plan.ts";
+import { keptReplicationFields, lostPrimaryLease, observedRole, type Member, type PrimaryLeaseView } from "./plan.ts";
 import type { HaSettings } from "./settings.ts";
 
 /** When to look again while a node agent works (its status write wakes the controller sooner). */
@@ -38,6 +38,8 @@ export interface Transition extends ComponentHandle {
   fenceOnExitAfter: boolean;
   /** Why promoting one of `candidates` in place of `from` could lose acknowledged commits (synchronous mode), if it could. */
   failoverBlock?: (from: string, candidates: readonly string[]) => string | undefined;
+  /** The component's primary lease as the store says this pass (undefined: not read). */
+  primaryLease?: PrimaryLeaseView;
 }
 
 /** Steps one pass may take one after another: the next step's conditions are often met already. */
@@ -94,6 +96,14 @@ export function confirmsStopped(instance: Instance | undefined): boolean {
   return fencedSpec(instance) && (status?.observedGeneration ?? 0) >= (instance.metadata.generation ?? 0) && status?.phase === "Stopped" && status.pid === undefined;
 }
 
+/**
+ * Its node agent confirms it stopped, or it lost the primary lease (its agent fences it before the lease can expire,
+ * ADR 0029): the way to go on when that agent's node is down or cut off and cannot confirm anything.
+ */
+function stoppedOrUnleased(t: Transition, m: Member): boolean {
+  return confirmsStopped(m.instance) || lostPrimaryLease(m, t.primaryLease);
+}
+
 /** The members other than `to` that are, were asked to be, or may still run as primary. */
 function mayBePrimary(t: Transition, from: string, to: string): Member[] {
   return t.members.filter((m) => m.name !== to && (m.name === from || m.instance.spec.role === "primary" || observedRole(m) === "primary"));
@@ -104,7 +114,7 @@ async function fencing(t: Transition, from: string, to: string): Promise<number>
   let waiting = false;
   for (const m of mayBePrimary(t, from, to)) {
     if (!fencedSpec(m.instance)) await fence(t, m.name);
-    waiting ||= !confirmsStopped(m.instance);
+    waiting ||= !stoppedOrUnleased(t, m);
   }
   if (waiting) return WAIT_MS;
   await writeRoleChange(t, to, { step: "CatchingUp", fencedAt: now() });
@@ -193,7 +203,7 @@ async function catchUp(t: Transition, from: string, target: Member, fencedAt: st
 
 /** Step Promoting: with every other possible primary confirmed stopped, the target's spec names it primary. */
 async function promoting(t: Transition, from: string, to: string): Promise<number> {
-  if (!mayBePrimary(t, from, to).every((m) => confirmsStopped(m.instance))) {
+  if (!mayBePrimary(t, from, to).every((m) => stoppedOrUnleased(t, m))) {
     await writeRoleChange(t, to, { step: "Fencing" });
     return 0;
   }
