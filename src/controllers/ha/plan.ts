@@ -15,6 +15,8 @@ export interface Member {
   observation: ReplicationObservation | undefined;
   /** Probes in a row that got no answer from a running instance. */
   failures: number;
+  /** Its node agent cannot be heard (its node is not Ready, or it lost the primary lease): what it last reported is stale. */
+  unreachable?: boolean;
 }
 
 /** A replicated component as the ha controller sees it. */
@@ -71,7 +73,7 @@ function isStoppedMember(member: Member): boolean {
 
 /** The role the member runs in now: this pass's probe, else what its status last said. */
 export function observedRole(member: Member): string | undefined {
-  if (member.instance.status?.ready !== true || member.instance.status.pid === undefined) return undefined;
+  if (member.unreachable === true || member.instance.status?.ready !== true || member.instance.status.pid === undefined) return undefined;
   return member.observation?.role ?? member.instance.status.role;
 }
 
@@ -231,7 +233,7 @@ export function lagUpdates(view: ComponentView, primary: string, replicaName: (i
 export function roleLabelUpdates(view: ComponentView): { name: string; role: string | undefined }[] {
   return view.members.flatMap((m) => {
     const current = m.instance.metadata.labels?.[LABEL_ROLE];
-    const stopped = isFencedMember(m) || !m.instance.spec.running || m.instance.status?.phase === "Stopped";
+    const stopped = isFencedMember(m) || !m.instance.spec.running || m.instance.status?.phase === "Stopped" || m.unreachable === true;
     const role = stopped ? undefined : (observedRole(m) ?? current);
     return current === role ? [] : [{ name: m.name, role }];
   });

@@ -18,7 +18,7 @@ import { haSettings, type HaSettings } from "./settings.ts";
 import { SynchronousStandbys } from "./synchronous-standbys.ts";
 import { stepTransition, type Transition } from "./transition.ts";
 import { ArbitratedComponents } from "./arbiter-follower.ts";
-import { memberOf } from "./member-view.ts";
+import { memberOf, withReachability } from "./member-view.ts";
 
 export interface HaReconcilerOptions extends HaServices {
   endpoints: ClusterEndpoints;
@@ -70,9 +70,9 @@ export class HaReconciler implements Reconciler {
 
   async #component(handle: ComponentHandle, instances: readonly Instance[], settings: HaSettings): Promise<number> {
     if (handle.replication.arbiter !== undefined) return this.#arbitrated.reconcile(handle, instances, settings);
-    const members = componentMembers(instances, handle.component).map(memberOf);
-    const failoverBlock = (from: string, candidates: readonly string[]): string | undefined => this.#synchronous.failoverBlock(handle, members, from, candidates);
     const primaryLease = await this.#primaryLease(handle);
+    const members = withReachability(componentMembers(instances, handle.component).map(memberOf), primaryLease);
+    const failoverBlock = (from: string, candidates: readonly string[]): string | undefined => this.#synchronous.failoverBlock(handle, members, from, candidates);
     const view: ComponentView = { cluster: handle.cluster, component: handle.component, members, settings, nowMs: Date.now(), rank: (c) => handle.replication.rankCandidates(c), failoverBlock, ...(primaryLease === undefined ? {} : { primaryLease }) };
     const decision = decidePrimary(view);
     const routes = routesFor(view, decision);
