@@ -7,7 +7,7 @@ import type { Cluster, Instance, InstanceReplicationState } from "../../api/inde
 import { createPostgresqlEngine } from "../../engines/index.ts";
 import { openSqliteStore, type Store } from "../../store/index.ts";
 import type { EngineLookup } from "../cluster/index.ts";
-import type { ClusterEndpoints } from "./endpoints.ts";
+import { ClusterEndpoints, wantedEndpoints } from "./endpoints.ts";
 import { memberOf } from "./member-view.ts";
 import { haSettings } from "./settings.ts";
 import { stepTransition, type Transition } from "./transition.ts";
@@ -33,9 +33,9 @@ function seen(role: "primary" | "secondary", received: string): InstanceReplicat
 describe("role change steps (Fencing → CatchingUp → Promoting → Routing)", () => {
   let dir: string;
   let store: Store;
-  const routed: number[] = [];
-  const endpoints = { hold: () => undefined, routeReadWrite: (_c: Cluster, _component: string, port: number) => void routed.push(port) } as unknown as ClusterEndpoints;
   const events: string[] = [];
+  const recorder = { record: (_o: unknown, _t: unknown, reason: string) => Promise.resolve(void events.push(reason)) };
+  let endpoints: ClusterEndpoints;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "holdfast-transition-"));
@@ -44,7 +44,9 @@ describe("role change steps (Fencing → CatchingUp → Promoting → Routing)",
     const cluster = await store.create<Cluster>({ apiVersion: "apps.kubeblocks.io/v1", kind: "Cluster", metadata: { name: "pg", namespace: "demo" }, spec: { terminationPolicy: "Delete", componentSpecs: [{ name: "postgresql", replicas: 3 }] } });
     const startedAt = new Date().toISOString();
     const roleChange = { reason: "Failover" as const, step: "Fencing" as const, from: NAMES[0] ?? "", to: NAMES[1] ?? "", result: "InProgress" as const, startedAt };
-    await store.updateStatus<Cluster>({ ...cluster, status: { replication: { postgresql: { currentPrimary: NAMES[0], targetPrimary: NAMES[1], roleChange } } } });
+    const recorded = wantedEndpoints(cluster, "postgresql").map((e, i) => ({ ...e, port: 30000 + i, targets: [NAMES[0] ?? ""], addresses: ["127.0.0.1:20000"] }));
+    await store.updateStatus<Cluster>({ ...cluster, status: { replication: { postgresql: { currentPrimary: NAMES[0], targetPrimary: NAMES[1], roleChange } }, endpoints: recorded } });
+    endpoints = new ClusterEndpoints({ store, events: recorder, allocate: () => Promise.reject(new Error("the ports are recorded")) });
     for (const [ordinal, name] of NAMES.entries()) {
       const primary = ordinal === 0;
       await store.create<Instance>({
@@ -74,7 +76,7 @@ describe("role change steps (Fencing → CatchingUp → Promoting → Routing)",
       component: "postgresql",
       engine,
       replication,
-      services: { store, engines: {} as EngineLookup, events: { record: (_o, _t, reason) => Promise.resolve(void events.push(reason)) } },
+      services: { store, engines: {} as EngineLookup, events: recorder },
       endpoints,
       settings: haSettings(c),
       members: instances.sort((a, b) => a.spec.ordinal - b.spec.ordinal).map(memberOf),
@@ -88,9 +90,13 @@ describe("role change steps (Fencing → CatchingUp → Promoting → Routing)",
 
   const instance = async (name: string | undefined): Promise<Instance> => (await store.get<Instance>({ kind: "Instance", namespace: "demo", name: name ?? "" })) ?? assert.fail(`${name} exists`);
 
-  it("fences the old primary and waits for its node agent to confirm it stopped", async () => {
+  it("fences the old primary and waits for its node agent to confirm it stopped; the read-write endpoint holds new connections", async () => {
     const cluster = await pass();
     assert.equal(recordIn(cluster)?.roleChange?.step, "Fencing");
+    assert.deepEqual(cluster.status?.endpoints?.map((e) => [e.name, e.targets, e.addresses, e.hold]), [
+      ["pg-postgresql", [], [], true],
+      ["pg-postgresql-ro", [NAMES[0]], ["127.0.0.1:20000"], undefined],
+    ]);
     const old = await instance(NAMES[0]);
     assert.deepEqual(old.spec.replication, { fenced: true }, "fenced, and no longer only fencing on exit");
     assert.equal((await instance(NAMES[1])).spec.role, "secondary", "nothing is promoted before the fence is confirmed");
@@ -139,7 +145,8 @@ describe("role change steps (Fencing → CatchingUp → Promoting → Routing)",
     for (let i = 0; i < 2 && recordIn(cluster)?.roleChange?.result === "InProgress"; i++) cluster = await pass();
     const record = recordIn(cluster) ?? assert.fail("recorded");
     assert.deepEqual([record.currentPrimary, record.roleChange?.result, record.roleChange?.step], [NAMES[2], "Succeeded", undefined]);
-    assert.deepEqual(routed, [20002]);
+    const readWrite = cluster.status?.endpoints?.find((e) => e.access === "ReadWrite") ?? assert.fail("a read-write endpoint");
+    assert.deepEqual([readWrite.targets, readWrite.addresses, readWrite.hold], [[NAMES[2]], ["127.0.0.1:20002"], undefined], "every node's agent sends new connections to the new primary");
     assert.equal((await instance(NAMES[0])).spec.replication?.fenced, true, "the old primary stays fenced until the steady state makes it a replica");
   });
 });
