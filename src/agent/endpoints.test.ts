@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { Cluster, ClusterEndpoint } from "../api/index.ts";
 import { EndpointRegistry } from "../runtime/index.ts";
 import { openSqliteStore, type Store } from "../store/index.ts";
+import { silentLogger } from "../util/index.ts";
 import { EndpointReconciler } from "./endpoints.ts";
 import { READ_ONLY_HOLD_MS, READ_WRITE_HOLD_MS, servedEndpoints } from "./served-endpoints.ts";
 
@@ -76,7 +77,7 @@ describe("EndpointReconciler: two nodes serve one cluster's endpoints on their o
     store = openSqliteStore({ path: join(dir, "store.db") });
     await store.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "demo" } });
     const recorder = { record: (_o: unknown, _t: unknown, _r: unknown, message: string) => Promise.resolve(void events.push(message)) };
-    nodes = ["127.0.10.5", "127.0.10.6"].map((address, i) => ({ address, reconciler: new EndpointReconciler({ store, registry: registries[i] ?? new EndpointRegistry(), address, nodeName: `node${i}`, events: recorder }) }));
+    nodes = ["127.0.10.5", "127.0.10.6"].map((address, i) => ({ address, reconciler: new EndpointReconciler({ store, registry: registries[i] ?? new EndpointRegistry(), address, nodeName: `node${i}`, events: recorder, logger: silentLogger() }) }));
     primary = await backend("primary", "127.0.10.7");
     promoted = await backend("promoted", "127.0.10.8");
     servers.push(primary.server, promoted.server);

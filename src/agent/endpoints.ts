@@ -8,6 +8,7 @@ import type { Cluster } from "../api/index.ts";
 import { errorMessage } from "../errors/index.ts";
 import type { EndpointRegistry } from "../runtime/index.ts";
 import type { Store } from "../store/index.ts";
+import type { Logger } from "../util/index.ts";
 import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../controllers/runtime/index.ts";
 import { servedEndpoints, type ServedEndpoint } from "./served-endpoints.ts";
 
@@ -23,6 +24,7 @@ export interface EndpointReconcilerOptions {
   address: string;
   nodeName: string;
   events: EventRecorder;
+  logger: Logger;
 }
 
 /** Keyed by cluster: opens, routes and closes that cluster's endpoints on this node. */
@@ -54,7 +56,7 @@ export class EndpointReconciler implements Reconciler {
   async #serve(cluster: Cluster, served: ServedEndpoint): Promise<boolean> {
     try {
       await this.#o.registry.ensure({ name: served.key, host: this.#o.address, port: served.endpoint.port, holdTimeoutMs: served.holdTimeoutMs });
-      this.#o.registry.route(served.key, served.route);
+      if (this.#o.registry.route(served.key, served.route)) this.#logRoute(served);
       this.#failed.delete(served.key);
       return true;
     } catch (error) {
@@ -63,6 +65,12 @@ export class EndpointReconciler implements Reconciler {
       this.#failed.set(served.key, message);
       return false;
     }
+  }
+
+  #logRoute(served: ServedEndpoint): void {
+    const { endpoint, route } = served;
+    const to = route.targets.map((t) => `${t.host}:${t.port}`);
+    this.#o.logger.info({ endpoint: served.key, address: `${this.#o.address}:${endpoint.port}`, targets: endpoint.targets ?? [], to, hold: route.hold }, "endpoint routed");
   }
 
   async #closeOthers(clusterKey: string, keep: ReadonlySet<string>): Promise<void> {

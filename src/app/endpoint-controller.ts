@@ -25,7 +25,7 @@ export function createEndpointController(deps: EndpointControllerDeps): Controll
     logger,
     workers: 2,
     watches: [{ kind: "Cluster" }],
-    reconciler: new EndpointReconciler({ store, registry, address: deps.advertise, nodeName: deps.nodeName, events }),
+    reconciler: new EndpointReconciler({ store, registry, address: deps.advertise, nodeName: deps.nodeName, events, logger }),
     onStop: () => registry.closeAll(),
   });
 }

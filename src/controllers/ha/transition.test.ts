@@ -26,6 +26,12 @@ async function report(store: Store, name: string, changes: Partial<NonNullable<I
   await store.updateStatus<Instance>({ ...current, status: { ...current.status, observedGeneration: current.metadata.generation, ...changes } });
 }
 
+/** What the cluster's read-write endpoint records: targets, their addresses, hold. */
+function readWriteRoute(cluster: Cluster): unknown[] {
+  const readWrite = cluster.status?.endpoints?.find((e) => e.access === "ReadWrite") ?? assert.fail("a read-write endpoint");
+  return [readWrite.targets, readWrite.addresses, readWrite.hold];
+}
+
 function seen(role: "primary" | "secondary", received: string): InstanceReplicationState {
   return { role, timeline: 1, received, applied: received, observedAt: new Date().toISOString(), ...(role === "secondary" ? { streamingFrom: 20000 } : {}) };
 }
@@ -145,8 +151,7 @@ describe("role change steps (Fencing → CatchingUp → Promoting → Routing)",
     for (let i = 0; i < 2 && recordIn(cluster)?.roleChange?.result === "InProgress"; i++) cluster = await pass();
     const record = recordIn(cluster) ?? assert.fail("recorded");
     assert.deepEqual([record.currentPrimary, record.roleChange?.result, record.roleChange?.step], [NAMES[2], "Succeeded", undefined]);
-    const readWrite = cluster.status?.endpoints?.find((e) => e.access === "ReadWrite") ?? assert.fail("a read-write endpoint");
-    assert.deepEqual([readWrite.targets, readWrite.addresses, readWrite.hold], [[NAMES[2]], ["127.0.0.1:20002"], undefined], "every node's agent sends new connections to the new primary");
+    assert.deepEqual(readWriteRoute(cluster), [[NAMES[2]], ["127.0.0.1:20002"], undefined], "every node's agent sends new connections to the new primary");
     assert.equal((await instance(NAMES[0])).spec.replication?.fenced, true, "the old primary stays fenced until the steady state makes it a replica");
   });
 });

@@ -68,8 +68,8 @@ export class EndpointProxy {
     });
   }
 
-  /** Send new connections to `route`; connections to targets no longer in it are closed (they reach an instance that lost the role). */
-  setRoute(route: EndpointRoute): void {
+  /** Send new connections to `route`; connections to targets no longer in it are closed (they reach an instance that lost the role). True when the route changed. */
+  setRoute(route: EndpointRoute): boolean {
     const next = { targets: route.targets.map((t) => ({ host: t.host, port: t.port })), hold: route.hold === true };
     const changed = JSON.stringify(next) !== JSON.stringify(this.#route);
     this.#route = next;
@@ -82,6 +82,7 @@ export class EndpointProxy {
     }
     // Waiting connections try again when the route changes (a retry on the same targets would fail the same way).
     if (changed && !this.#isHeld()) for (const waiting of [...this.#waiting]) this.#release(waiting);
+    return changed;
   }
 
   /** The route in force. */

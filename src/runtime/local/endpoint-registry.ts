@@ -32,9 +32,9 @@ export class EndpointRegistry {
     return endpoint;
   }
 
-  /** Route the endpoint `name`, if it is open. */
-  route(name: string, route: EndpointRoute): void {
-    this.#endpoints.get(name)?.setRoute(route);
+  /** Route the endpoint `name`, if it is open; true when that changed its route. */
+  route(name: string, route: EndpointRoute): boolean {
+    return this.#endpoints.get(name)?.setRoute(route) ?? false;
   }
 
   get(name: string): EndpointProxy | undefined {
