@@ -1,9 +1,9 @@
 /**
  * The ha controller: for every replicated component of a cluster it reads what the node agents report of each
  * instance (status.replicationState), keeps one primary (switchover on request, failover when the primary stops
- * answering), names every replica's upstream and durability, reports roles and lag, and routes the cluster's
- * stable endpoints. It asks the node agents for everything done to a process by writing the Instances' spec, and
- * never runs an engine command itself (ADR 0021).
+ * answering), names every replica's upstream and durability, reports roles and lag, and records where the cluster's
+ * stable endpoints lead (every node's agent serves them, ADR 0025). It asks the node agents for everything done to a
+ * process by writing the Instances' spec, and never runs an engine command or opens a socket itself (ADR 0021).
  */
 import { now, type Cluster, type Instance, type InstanceReplicationStatus, type Resource } from "../../api/index.ts";
 import type { Engine, EngineReplication } from "../../engines/index.ts";
