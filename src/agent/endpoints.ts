@@ -32,8 +32,8 @@ export class EndpointReconciler implements Reconciler {
   readonly #o: EndpointReconcilerOptions;
   /** Endpoint keys open per cluster key. */
   readonly #open = new Map<string, Set<string>>();
-  /** The failure last reported per endpoint key, so a port that stays taken is reported once. */
-  readonly #failed = new Map<string, string>();
+  /** Per cluster key, the failure last reported per endpoint key, so a port that stays taken is reported once. */
+  readonly #failed = new Map<string, Map<string, string>>();
 
   constructor(options: EndpointReconcilerOptions) {
     this.#o = options;
@@ -43,27 +43,29 @@ export class EndpointReconciler implements Reconciler {
     const { namespace = "default", name } = splitKey(key);
     const cluster = await this.#o.store.get<Cluster>({ kind: "Cluster", namespace, name });
     const opened = new Set<string>();
-    let retry = false;
+    const reported = this.#failed.get(key);
+    const failures = new Map<string, string>();
     for (const served of servedEndpoints(cluster)) {
-      if (cluster !== undefined && (await this.#serve(cluster, served))) opened.add(served.key);
-      else retry = true;
+      const failure = cluster === undefined ? undefined : await this.#serve(cluster, served, reported?.get(served.key));
+      if (failure === undefined) opened.add(served.key);
+      else failures.set(served.key, failure);
     }
     await this.#closeOthers(key, opened);
-    return retry ? { requeueAfterMs: RETRY_MS } : undefined;
+    if (failures.size === 0) this.#failed.delete(key);
+    else this.#failed.set(key, failures);
+    return failures.size > 0 ? { requeueAfterMs: RETRY_MS } : undefined;
   }
 
-  /** Listen (once) and route one endpoint; false when it cannot listen. */
-  async #serve(cluster: Cluster, served: ServedEndpoint): Promise<boolean> {
+  /** Listen (once) and route one endpoint; why it cannot listen (reported unless it is `reported` already), or undefined. */
+  async #serve(cluster: Cluster, served: ServedEndpoint, reported: string | undefined): Promise<string | undefined> {
     try {
       await this.#o.registry.ensure({ name: served.key, host: this.#o.address, port: served.endpoint.port, holdTimeoutMs: served.holdTimeoutMs });
       if (this.#o.registry.route(served.key, served.route)) this.#logRoute(served);
-      this.#failed.delete(served.key);
-      return true;
+      return undefined;
     } catch (error) {
       const message = `${served.endpoint.name} on node ${this.#o.nodeName}: ${errorMessage(error)}`;
-      if (this.#failed.get(served.key) !== message) await this.#o.events.record(cluster, "Warning", "EndpointUnavailable", message);
-      this.#failed.set(served.key, message);
-      return false;
+      if (reported !== message) await this.#o.events.record(cluster, "Warning", "EndpointUnavailable", message);
+      return message;
     }
   }
 
@@ -77,7 +79,6 @@ export class EndpointReconciler implements Reconciler {
     for (const key of this.#open.get(clusterKey) ?? []) {
       if (keep.has(key)) continue;
       await this.#o.registry.remove(key);
-      this.#failed.delete(key);
     }
     if (keep.size === 0) this.#open.delete(clusterKey);
     else this.#open.set(clusterKey, new Set(keep));
