@@ -63,7 +63,7 @@ export class ArbitratedComponents {
     if (agreed !== undefined) await this.#forgetDeparted(pass);
     const view: ComponentView = { cluster: handle.cluster, component: handle.component, members, settings: pass.settings, nowMs: Date.now(), rank: (c) => handle.replication.rankCandidates(c) };
     const routes = routesFor(view, { kind: "steady", primary });
-    this.#o.endpoints.route(handle.cluster, handle.component, routes);
+    await this.#o.endpoints.route(handle.cluster, handle.component, routes);
     for (const desired of arbitratedSpecs(members, primary)) {
       const member = members.find((m) => m.name === desired.name);
       if (member !== undefined && arbitratedSpecDiffers(member.instance, desired)) await this.#applySpec(handle, desired);
@@ -71,9 +71,6 @@ export class ArbitratedComponents {
     for (const member of members) if (releasable(member, agreed, arbiter.failoverWindowMs, view.nowMs)) await this.#release(handle, member, agreed);
     for (const { name, role } of roleLabelUpdates(view)) await writeRoleLabel(this.#o.store, instanceRef(handle.cluster, name), role);
     for (const { name, replication } of lagUpdates(view, primary, (instance) => instance)) await writeReplicationStatus(this.#o.store, instanceRef(handle.cluster, name), replication);
-    const names = (list: readonly Member[]): string[] => list.map((m) => m.name);
-    const base = `${handle.cluster.metadata.name}-${handle.component}`;
-    await this.#o.endpoints.recordTargets(handle.cluster, new Map([[base, names(routes.readWrite.targets)], [`${base}-ro`, names(routes.readOnly.targets)]]));
   }
 
   /** Members removed by a scale-in are forgotten by the arbiters too (they would watch them, down, for ever). */
@@ -101,12 +98,17 @@ export class ArbitratedComponents {
     const { handle, arbiter, group } = pass;
     const started = performance.now();
     // Writes wait on the old primary itself while the candidate catches up; new connections wait from the promotion on.
-    const hold = (): void => this.#o.endpoints.hold(handle.cluster, handle.component);
+    // A hold that cannot be recorded leaves new connections on the old master, whose writes are paused meanwhile.
+    let holding: Promise<void> = Promise.resolve();
+    const hold = (): void => {
+      holding = this.#o.endpoints.hold(handle.cluster, handle.component).catch(() => undefined);
+    };
     try {
       // A control plane restarted after the arbiters promoted `to` only records it.
       const done = (await arbiter.agreedPrimary(group)) === to ? { primary: to, writesPausedMs: 0 } : await arbiter.switchover(group, from, to, hold);
-      const port = group.members.find((m) => m.name === done.primary)?.port;
-      if (port !== undefined) this.#o.endpoints.routeReadWrite(handle.cluster, handle.component, port);
+      await holding;
+      const promoted = await this.#o.store.get<Instance>(instanceRef(handle.cluster, done.primary));
+      if (promoted !== undefined) await this.#o.endpoints.routeReadWrite(handle.cluster, handle.component, promoted);
       const message = `${done.primary} is primary ${Math.round(performance.now() - started)} ms after the switchover began (writes on ${from} paused ${done.writesPausedMs} ms); ${from} replicates from it`;
       await this.#finish(handle, done.primary, { result: "Succeeded", message });
       await this.#o.events.record(handle.cluster, "Normal", "SwitchedOver", message);

@@ -7,7 +7,7 @@ import type { Cluster, Instance, InstanceReplicationState } from "../../api/inde
 import { createPostgresqlEngine } from "../../engines/index.ts";
 import { openSqliteStore, type Store } from "../../store/index.ts";
 import type { EngineLookup } from "../cluster/index.ts";
-import type { ClusterEndpoints } from "./endpoints.ts";
+import { ClusterEndpoints, wantedEndpoints } from "./endpoints.ts";
 import { memberOf } from "./member-view.ts";
 import { haSettings } from "./settings.ts";
 import { synchronousFailoverBlock } from "./synchronous-plan.ts";
@@ -27,6 +27,18 @@ async function report(store: Store, name: string, changes: Partial<NonNullable<I
   await store.updateStatus<Instance>({ ...current, status: { ...current.status, observedGeneration: current.metadata.generation, ...changes } });
 }
 
+/** What the cluster's read-write endpoint records: targets, their addresses, hold. */
+function readWriteRoute(cluster: Cluster): unknown[] {
+  const readWrite = cluster.status?.endpoints?.find((e) => e.access === "ReadWrite") ?? assert.fail("a read-write endpoint");
+  return [readWrite.targets, readWrite.addresses, readWrite.hold];
+}
+
+/** The endpoints as the ha controller keeps them, over ports already recorded, with events into `events`. */
+function endpointsOf(store: Store, events: string[]): ClusterEndpoints {
+  const recorder = { record: (_o: unknown, _t: unknown, reason: string) => Promise.resolve(void events.push(reason)) };
+  return new ClusterEndpoints({ store, events: recorder, allocate: () => Promise.reject(new Error("the ports are recorded")) });
+}
+
 function seen(role: "primary" | "secondary", received: string): InstanceReplicationState {
   return { role, timeline: 1, received, applied: received, observedAt: new Date().toISOString(), ...(role === "secondary" ? { streamingFrom: 20000 } : {}) };
 }
@@ -37,7 +49,8 @@ async function seed(store: Store, annotations?: Record<string, string>): Promise
   const cluster = await store.create<Cluster>({ apiVersion: "apps.kubeblocks.io/v1", kind: "Cluster", metadata: { name: "pg", namespace: "demo", ...(annotations === undefined ? {} : { annotations }) }, spec: { terminationPolicy: "Delete", componentSpecs: [{ name: "postgresql", replicas: 3 }] } });
   const startedAt = new Date().toISOString();
   const roleChange = { reason: "Failover" as const, step: "Fencing" as const, from: NAMES[0] ?? "", to: NAMES[1] ?? "", result: "InProgress" as const, startedAt };
-  await store.updateStatus<Cluster>({ ...cluster, status: { replication: { postgresql: { currentPrimary: NAMES[0], targetPrimary: NAMES[1], roleChange } } } });
+  const recorded = wantedEndpoints(cluster, "postgresql").map((e, i) => ({ ...e, port: 30000 + i, targets: [NAMES[0] ?? ""], addresses: ["127.0.0.1:20000"] }));
+  await store.updateStatus<Cluster>({ ...cluster, status: { replication: { postgresql: { currentPrimary: NAMES[0], targetPrimary: NAMES[1], roleChange } }, endpoints: recorded } });
   for (const [ordinal, name] of NAMES.entries()) {
     const primary = ordinal === 0;
     await store.create<Instance>({
@@ -82,14 +95,14 @@ async function passOn(store: Store, o: { endpoints: ClusterEndpoints; events: st
 describe("role change steps (Fencing → CatchingUp → Promoting → Routing)", () => {
   let dir: string;
   let store: Store;
-  const routed: number[] = [];
-  const endpoints = { hold: () => undefined, routeReadWrite: (_c: Cluster, _component: string, port: number) => void routed.push(port) } as unknown as ClusterEndpoints;
   const events: string[] = [];
+  let endpoints: ClusterEndpoints;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "holdfast-transition-"));
     store = openSqliteStore({ path: join(dir, "store.db") });
     await seed(store);
+    endpoints = endpointsOf(store, events);
   });
 
   after(() => {
@@ -101,9 +114,13 @@ describe("role change steps (Fencing → CatchingUp → Promoting → Routing)",
 
   const instance = (name: string | undefined): Promise<Instance> => instanceIn(store, name);
 
-  it("fences the old primary and waits for its node agent to confirm it stopped", async () => {
+  it("fences the old primary and waits for its node agent to confirm it stopped; the read-write endpoint holds new connections", async () => {
     const cluster = await pass();
     assert.equal(recordIn(cluster)?.roleChange?.step, "Fencing");
+    assert.deepEqual(cluster.status?.endpoints?.map((e) => [e.name, e.targets, e.addresses, e.hold]), [
+      ["pg-postgresql", [], [], true],
+      ["pg-postgresql-ro", [NAMES[0]], ["127.0.0.1:20000"], undefined],
+    ]);
     const old = await instance(NAMES[0]);
     assert.deepEqual(old.spec.replication, { fenced: true }, "fenced, and no longer only fencing on exit");
     assert.equal((await instance(NAMES[1])).spec.role, "secondary", "nothing is promoted before the fence is confirmed");
@@ -152,7 +169,7 @@ describe("role change steps (Fencing → CatchingUp → Promoting → Routing)",
     for (let i = 0; i < 2 && recordIn(cluster)?.roleChange?.result === "InProgress"; i++) cluster = await pass();
     const record = recordIn(cluster) ?? assert.fail("recorded");
     assert.deepEqual([record.currentPrimary, record.roleChange?.result, record.roleChange?.step], [NAMES[2], "Succeeded", undefined]);
-    assert.deepEqual(routed, [20002]);
+    assert.deepEqual(readWriteRoute(cluster), [[NAMES[2]], ["127.0.0.1:20002"], undefined], "every node's agent sends new connections to the new primary");
     assert.equal((await instance(NAMES[0])).spec.replication?.fenced, true, "the old primary stays fenced until the steady state makes it a replica");
   });
 });
@@ -161,11 +178,11 @@ describe("a synchronous failover waits for a replica that restarted a moment ago
   let dir: string;
   let store: Store;
   const events: string[] = [];
-  const endpoints = { hold: () => undefined, routeReadWrite: () => undefined } as unknown as ClusterEndpoints;
+  const endpoints = (): ClusterEndpoints => endpointsOf(store, events);
   // Any 1 of the two replicas: with one of them not answering, promoting the other could lose commits.
   const failoverBlock = (from: string, candidates: readonly string[]): string | undefined =>
     synchronousFailoverBlock({ durability: { mode: "synchronous", quorum: 1 }, standbys: NAMES.filter((n) => n !== from) }, candidates);
-  const pass = (): Promise<Cluster> => passOn(store, { endpoints, events, failoverBlock });
+  const pass = (): Promise<Cluster> => passOn(store, { endpoints: endpoints(), events, failoverBlock });
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "holdfast-transition-"));
@@ -205,7 +222,7 @@ describe("a failover from a node that is gone: the primary lease stands in for i
   let dir: string;
   let store: Store;
   const events: string[] = [];
-  const endpoints = { hold: () => undefined, routeReadWrite: () => undefined } as unknown as ClusterEndpoints;
+  const endpoints = (): ClusterEndpoints => endpointsOf(store, events);
   const holder = "node-1/pg-postgresql-0/u0";
 
   before(async () => {
@@ -222,10 +239,10 @@ describe("a failover from a node that is gone: the primary lease stands in for i
   });
 
   it("waits while the lease is still held, and goes on once the store says it is free", async () => {
-    const held = await passOn(store, { endpoints, events, primaryLease: { holder } });
+    const held = await passOn(store, { endpoints: endpoints(), events, primaryLease: { holder } });
     assert.equal(recordIn(held)?.roleChange?.step, "Fencing", "the lease is held: the old primary may still accept writes");
     assert.equal((await instanceIn(store, NAMES[0])).spec.replication?.fenced, true, "fenced in its spec, for when its agent returns");
-    const expired = await passOn(store, { endpoints, events, primaryLease: { holder: undefined } });
+    const expired = await passOn(store, { endpoints: endpoints(), events, primaryLease: { holder: undefined } });
     assert.equal(recordIn(expired)?.roleChange?.step, "CatchingUp", "the lease expired: its agent fenced it, or its node is gone");
   });
 });

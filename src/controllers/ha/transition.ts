@@ -62,7 +62,7 @@ export async function stepTransition(t: Transition, from: string, to: string): P
 }
 
 async function step(t: Transition, from: string, to: string): Promise<number> {
-  t.endpoints.hold(t.cluster, t.component);
+  await t.endpoints.hold(t.cluster, t.component);
   switch (roleChangeOf(t)?.step ?? "Fencing") {
     case "Fencing":
       return fencing(t, from, to);
@@ -229,7 +229,7 @@ async function routing(t: Transition, from: string, to: string): Promise<number>
     await writeRoleChange(t, to, { step: "Promoting" });
     return 0;
   }
-  t.endpoints.routeReadWrite(t.cluster, t.component, target.instance.spec.port);
+  await t.endpoints.routeReadWrite(t.cluster, t.component, target.instance);
   const change = roleChangeOf(t);
   const started = Date.parse(change?.startedAt ?? "") || t.nowMs;
   const fenced = Date.parse(change?.fencedAt ?? "") || t.nowMs;

@@ -2,7 +2,7 @@
 export { findAdoptableProcess, parsePidFile, type ProcessHandle } from "./adopt.ts";
 export { createInstanceDirectories, type InstanceDirectories, isStrictlyInside, removeInstanceDirectory } from "./directories.ts";
 export { createHostAccess } from "./host-access.ts";
-export { EndpointProxy, type EndpointOptions, type EndpointRoute } from "./endpoint-proxy.ts";
+export { EndpointProxy, type EndpointOptions, type EndpointRoute, type EndpointTarget } from "./endpoint-proxy.ts";
 export { EndpointRegistry } from "./endpoint-registry.ts";
 export { allocatePort, canBind, type PortRange } from "./ports.ts";
 export { PortReservations, type PortReservationsOptions } from "./port-reservations.ts";
