@@ -186,6 +186,32 @@ describe("a lab of three hosts", { skip }, () => {
     console.log(`lab-pg runs on ${node}; psql answered there`);
   });
 
+  test("a host cut off is unreachable from the others but runs on; healed, it answers; killed, all its processes are gone; restarted, it serves", async () => {
+    assert.ok(lab);
+    const host3 = lab.host(3);
+    // A TCP connect to host 3's API port, with a deadline: 0 when it connects, 124 when nothing answers in time.
+    const probe = (from: number): Promise<number> => lab!.exec(from, ["timeout", "3", "bash", "-c", `exec 3<>/dev/tcp/${host3.address}/7420`]).then((r) => r.code);
+    assert.equal(await probe(2), 0, "host 2 reaches host 3");
+    await lab.cutHost(3);
+    assert.equal(await probe(2), 124, "cut off: host 2's connection attempt to host 3 gets no answer (dropped, not refused)");
+    assert.equal(await probe(3), 0, "host 3 still reaches its own API");
+    assert.equal((await lab.status()).find((host) => host.name === "hf-lab-3")?.linkUp, false);
+    await lab.healHost(3);
+    assert.equal(await eventually("host 3 reachable again", async () => ((await probe(2)) === 0 ? 0 : undefined), 30_000), 0);
+
+    const killed = await lab.killHost(3);
+    assert.ok(killed.length >= 2, `host 3's node and etcd member were killed: ${killed.join(", ")}`);
+    assert.deepEqual(killed.filter(alive), [], "every process of host 3 is gone at once");
+    const down3 = (await lab.status()).find((host) => host.name === "hf-lab-3");
+    assert.deepEqual([down3?.apiReady, down3?.processes.some((p) => p.alive)], [false, false]);
+    assert.equal((await lab.holdfast(2, ["get", "nodes"])).code, 0, "the other hosts keep serving with 2 of 3 etcd members");
+    await lab.restartHost(3);
+    const back = (await lab.status()).find((host) => host.name === "hf-lab-3");
+    assert.deepEqual([back?.apiReady, back?.processes.every((p) => p.alive)], [true, true]);
+    const whoami = await lab.holdfast(3, ["auth", "whoami"]);
+    assert.equal(whoami.code, 0, whoami.stderr);
+  });
+
   test("down leaves no namespace, process, mount, OS user or directory; a second down has nothing to do", async () => {
     assert.ok(lab);
     const pids = await lab.pids();
