@@ -148,7 +148,7 @@ export class Lab {
   /** Run the CLI as the lab's administrator, from inside the host's namespace, against that host's API. */
   holdfast(ref: HostRef, args: readonly string[], options: CommandOptions = {}): Promise<CommandResult> {
     const host = this.host(ref);
-    return holdfastIn(host, [...args, "--server", host.api], { ...options, home: adminCliHome(this.#state.adminDir) });
+    return holdfastIn(host, ["--server", host.api, ...args], { ...options, home: adminCliHome(this.#state.adminDir) });
   }
 
   /** SIGKILL every process of the host at once (its node, its databases, its etcd member): a host lost. */

@@ -50,14 +50,15 @@ export async function startServer(host: LabHostPlan): Promise<LabProcess> {
 
 /**
  * Join `host` to the cluster of `first`, with a fresh single-use token minted through `first` by the CLI logged in at
- * `cliHome`. The token goes to `init --join` on its command line: that is the only way `init --join` takes it today.
+ * `cliHome`; the token reaches `init --join` on stdin (`--token-stdin`), never on a command line.
  */
 export async function joinNode(first: LabHostPlan, host: LabHostPlan, cliHome: string): Promise<void> {
   const answer = z.object({ command: z.string() }).parse(JSON.parse(await mustHoldfast(first, ["node", "join-command", "--ttl", "10m", "-o", "json", "--server", first.api], { home: cliHome })));
   const match = JOIN_COMMAND.exec(answer.command.trim());
   if (match === null) throw new UnavailableError(`holdfast node join-command printed a command the lab does not understand: ${answer.command.split(" --token")[0] ?? ""} …`);
   const [, url = "", token = "", hash = ""] = match;
-  await mustHoldfast(host, ["init", "--home", host.home, "--join", url, "--token", token, "--ca-cert-hash", hash, "--node-name", host.name, "--advertise", host.address, "-o", "json"]);
+  const args = ["init", "--home", host.home, "--join", url, "--token-stdin", "--ca-cert-hash", hash, "--node-name", host.name, "--advertise", host.address, "-o", "json"];
+  await mustHoldfast(host, args, { input: `${token}\n` });
 }
 
 /** Is the host's API answering /healthz, asked from inside its own namespace? */
