@@ -21,7 +21,9 @@ const home = values.home ?? DEFAULT_LAB_HOME;
 const log = (line: string): void => void process.stderr.write(`lab: ${line}\n`);
 
 async function up(): Promise<void> {
-  const hosts = Number(values.hosts ?? "3");
+  const raw = values.hosts ?? "3";
+  if (!/^\d+$/.test(raw)) throw new Error(`--hosts ${raw}: give a whole number from 1 to 20`);
+  const hosts = Number(raw);
   await ensureLabHost();
   const lab = await Lab.up({ hosts, home, log });
   process.stdout.write(`${JSON.stringify(lab.describe(), null, 2)}\n`);
