@@ -9,7 +9,7 @@ export { PortReservations, type PortReservationsOptions } from "./port-reservati
 export { isSameProcess, processExecutable, readProcessStartTicks } from "./process-identity.ts";
 export { type ExitListener, ProcessSupervisor, type StopOutcome } from "./process-supervisor.ts";
 export { CommandFailedError } from "./run-command.ts";
-export { ensureServiceUser, removeServiceUser, type ServiceUser } from "./service-user.ts";
+export { ensureServiceUser, lookupUser, removeServiceUser, type ServiceUser } from "./service-user.ts";
 export { type InstanceUsers, OsUsers, type OsUsersOptions } from "./os-users.ts";
 export { spawnDetached, type SpawnOptions } from "./spawn-detached.ts";
 export { tailFile } from "./tail-file.ts";
