@@ -12,7 +12,7 @@ export interface ObjectKey {
 }
 
 /** Metadata only the store may set. */
-const SERVER_OWNED = ["uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp"] as const;
+const SERVER_OWNED: ReadonlySet<string> = new Set(["uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp"]);
 
 /** The kind's registry entry; an unknown kind is the caller's mistake. */
 export function kindInfo(kind: string): KindInfo {
@@ -102,6 +102,7 @@ export function mergeUpdate(existing: Resource, incoming: Resource, key: ObjectK
   else next.status = existing.status;
   if (!jsonEqual(withoutMetadataAndStatus(next), withoutMetadataAndStatus(existing))) {
     next.metadata.generation = (existing.metadata.generation ?? 0) + 1;
+    return { object: next, changed: true };
   }
   return { object: next, changed: !sameIgnoringResourceVersion(existing, next) };
 }
@@ -142,13 +143,18 @@ function refuseNewFinalizersWhileDeleting(existing: Resource, incoming: Resource
 }
 
 function withoutServerOwned(metadata: ObjectMeta): ObjectMeta {
-  const owned = new Set<string>(SERVER_OWNED);
-  return Object.fromEntries(Object.entries(metadata).filter(([field]) => !owned.has(field))) as unknown as ObjectMeta;
+  const kept: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(metadata)) if (!SERVER_OWNED.has(field)) kept[field] = value;
+  return kept as unknown as ObjectMeta;
 }
 
 function serverOwned(metadata: ObjectMeta): Partial<ObjectMeta> {
-  const owned = new Set<string>(SERVER_OWNED);
-  return Object.fromEntries(Object.entries(metadata).filter(([field, value]) => owned.has(field) && value !== undefined));
+  const owned: Record<string, unknown> = {};
+  for (const field of SERVER_OWNED) {
+    const value = (metadata as unknown as Record<string, unknown>)[field];
+    if (value !== undefined) owned[field] = value;
+  }
+  return owned as Partial<ObjectMeta>;
 }
 
 function withoutMetadataAndStatus(object: Resource): Record<string, unknown> {
