@@ -154,7 +154,7 @@ function serverOwned(metadata: ObjectMeta): Partial<ObjectMeta> {
     const value = (metadata as unknown as Record<string, unknown>)[field];
     if (value !== undefined) owned[field] = value;
   }
-  return owned as Partial<ObjectMeta>;
+  return owned;
 }
 
 function withoutMetadataAndStatus(object: Resource): Record<string, unknown> {
