@@ -67,11 +67,16 @@ export class StoreTables {
     return Number(result.changes) > 0;
   }
 
-  upsertObject(key: ObjectKey, uid: string, resourceVersion: number, json: string): void {
-    this.sql(
-      `INSERT INTO objects (kind, namespace, name, uid, resource_version, object) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (kind, namespace, name) DO UPDATE SET resource_version = excluded.resource_version, object = excluded.object`,
-    ).run(key.kind, key.namespace, key.name, uid, resourceVersion, json);
+  /** Replace an object the same transaction has read (an UPDATE by key: no uniqueness checks, unlike an upsert). */
+  replaceObject(key: ObjectKey, resourceVersion: number, json: string): void {
+    const result = this.sql("UPDATE objects SET resource_version = ?, object = ? WHERE kind = ? AND namespace = ? AND name = ?").run(
+      resourceVersion,
+      json,
+      key.kind,
+      key.namespace,
+      key.name,
+    );
+    if (Number(result.changes) !== 1) throw new Error(`${key.kind} ${key.namespace}/${key.name} is not stored, so it cannot be replaced`);
   }
 
   deleteObject(key: ObjectKey): void {

@@ -41,7 +41,7 @@ export class Writer {
 
   /**
    * Store an object at a new resourceVersion: ADDED inserts it (AlreadyExistsError when the name is taken), MODIFIED
-   * replaces it. `previous`: the object as it was before a MODIFIED, so an unchanged owner list is not written again;
+   * replaces the stored one (every caller has read it in this transaction). `previous`: the object as it was before a MODIFIED, so an unchanged owner list is not written again;
    * an ADDED object has a new uid and so no owner rows yet. Returns an object the writer keeps no reference to
    * outside its `changes`, which are copied for each watcher when published.
    */
@@ -55,7 +55,7 @@ export class Writer {
       if (!this.tables.insertObject(key, uid, this.counter, json)) throw alreadyExists(key);
       this.tables.addOwners(uid, owners);
     } else {
-      this.tables.upsertObject(key, uid, this.counter, json);
+      this.tables.replaceObject(key, this.counter, json);
       if (previous === undefined || !sameOwners(owners, ownerUids(previous))) this.tables.setOwners(uid, owners);
     }
     return this.record(type, key, json);
