@@ -40,17 +40,40 @@ export async function ensureHost(): Promise<void> {
 /** What only the tests need: etcd for the etcd store's tests (which skip, saying so, where it is missing). */
 const TEST_PACKAGES: Record<string, string> = { "/usr/bin/etcd": "etcd-server", "/usr/bin/etcdctl": "etcd-client" };
 
+/** What the lab of hosts needs besides the engines: iproute2 for network namespaces, and etcd. */
+const LAB_PACKAGES: Record<string, string> = { "/usr/sbin/ip": "iproute2", ...TEST_PACKAGES };
+
+/** The Debian packages of `packages` (by a file each provides) whose file is missing. */
+function missingPackages(packages: Record<string, string>): string[] {
+  return [...new Set(Object.entries(packages).filter(([path]) => !existsSync(path)).map(([, pkg]) => pkg))];
+}
+
+/** apt-get install `packages` (root on Debian); false when it cannot be done here. */
+function aptInstall(packages: string[], why: string): boolean {
+  if (process.getuid?.() !== 0 || !onPath("apt-get")) return false;
+  console.error(`Installing ${why}: ${packages.join(", ")}`);
+  const result = spawnSync("apt-get", ["install", "-y", "-qq", ...packages], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+  return true;
+}
+
 /** Install the tests' own prerequisites as root on Debian; elsewhere say which tests will be skipped. */
 export function ensureTestHost(): void {
-  const missing = Object.entries(TEST_PACKAGES)
-    .filter(([path]) => !existsSync(path))
-    .map(([, pkg]) => pkg);
+  const missing = missingPackages(TEST_PACKAGES);
   if (missing.length === 0) return;
-  if (process.getuid?.() !== 0 || !onPath("apt-get")) {
-    console.error(`The etcd store tests will be skipped: install ${missing.join(" ")} (Debian packages) to run them.`);
-    return;
+  if (!aptInstall(missing, "for the tests")) console.error(`The etcd store tests will be skipped: install ${missing.join(" ")} (Debian packages) to run them.`);
+}
+
+/** The engines, iproute2 and etcd for the lab: installed as root on Debian, else the process stops saying what to install. */
+export async function ensureLabHost(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    console.error("The lab needs root: it makes network namespaces, and the nodes make an OS user per cluster. Run it as root.");
+    process.exit(1);
   }
-  console.error(`Installing for the tests: ${missing.join(", ")}`);
-  const result = spawnSync("apt-get", ["install", "-y", "-qq", ...missing], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
-  if (result.status !== 0) process.exit(result.status ?? 1);
+  const missing = missingPackages(LAB_PACKAGES);
+  if (missing.length > 0 && !aptInstall(missing, "for the lab")) {
+    console.error(`The lab needs these Debian packages: apt-get install -y ${missing.join(" ")}`);
+    process.exit(1);
+  }
+  await ensureHost();
 }

@@ -1,7 +1,7 @@
 /**
  * Replication fields of Instances and Clusters: which instance a replica streams from, fencing, lag, the
  * component's current and target primary (CloudNativePG's currentPrimary/targetPrimary), and the stable
- * endpoints (the local runtime's Services with a role selector).
+ * endpoints (Services with a role selector, served by every node's agent).
  */
 import { z } from "zod";
 
@@ -102,7 +102,17 @@ export const componentReplicationStatusSchema = z.object({
   roleChange: roleChangeSchema.optional(),
 });
 
-/** One stable endpoint of a cluster: a fixed loopback port forwarding to the instances with a role. */
+/**
+ * `host:port` of an endpoint's target (`[host]:port` for an IPv6 address): where a node agent forwards a connection.
+ * Hosts are IP addresses or DNS names, never anything with a slash, space or `@`.
+ */
+export const endpointAddressSchema = z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):\d{1,5}$/, "must be host:port");
+
+/**
+ * One stable endpoint of a cluster, like a Kubernetes Service with a role selector: the ha controller allocates its
+ * port once and records where it leads; every node's agent serves the port on its node's advertised address and
+ * forwards each new connection to one of `addresses` (ADR 0025).
+ */
 export const clusterEndpointSchema = z.object({
   /** Service-like name, e.g. `pg-cluster-postgresql` (read-write) or `pg-cluster-postgresql-ro`. */
   name: z.string(),
@@ -110,11 +120,28 @@ export const clusterEndpointSchema = z.object({
   access: z.enum(["ReadWrite", "ReadOnly"]),
   /** The role whose ready instances receive connections. */
   roleSelector: z.string(),
-  host: z.string(),
   port: z.int().min(1).max(65535),
   /** Instances connections go to now. */
   targets: z.array(z.string()).optional(),
+  /** Where those instances listen, in the order of `targets` (`host:port`). */
+  addresses: z.array(endpointAddressSchema).optional(),
+  /** New connections wait for a target instead of being refused (a role change under way, a primary expected). */
+  hold: z.boolean().optional(),
 });
+
+/** The `host:port` an endpoint forwards to for `host` and `port` (brackets around an IPv6 address). */
+export function endpointAddress(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** The host and port of an endpoint address; undefined when it is not one. */
+export function parseEndpointAddress(address: string): { host: string; port: number } | undefined {
+  if (!endpointAddressSchema.safeParse(address).success) return undefined;
+  const colon = address.lastIndexOf(":");
+  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
+  const port = Number(address.slice(colon + 1));
+  return port >= 1 && port <= 65535 ? { host, port } : undefined;
+}
 
 export type InstanceReplicationSpec = z.infer<typeof instanceReplicationSpecSchema>;
 export type InstanceReplicationStatus = z.infer<typeof instanceReplicationStatusSchema>;

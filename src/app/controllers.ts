@@ -8,6 +8,7 @@ import { InstanceReconciler } from "../agent/index.ts";
 import { NamespaceReconciler } from "../controllers/namespace/index.ts";
 import { OpsRequestReconciler } from "../controllers/ops/index.ts";
 import { createHaController } from "./ha-controller.ts";
+import { createEndpointController } from "./endpoint-controller.ts";
 import { createNodeLifecycleController } from "./node-controller.ts";
 import { createDataProtectionControllers } from "./data-protection-controllers.ts";
 import { createBackupAgentControllers } from "./backup-agent-controllers.ts";
@@ -30,11 +31,13 @@ export interface ControllerDeps {
   ports: PortReservations;
   /** This machine's node: its agent acts only on instances bound to it. */
   nodeName: string;
+  /** The address other machines reach this node at (`--advertise`): the clusters' endpoints listen there. */
+  advertise: string;
 }
 
 /**
  * This node's agent: the instance controller, the backup runner and the WAL archiver, for the instances bound to this
- * node. It runs on every node, elected or not.
+ * node, and every cluster's endpoints on this node's address. It runs on every node, elected or not.
  */
 export function createNodeAgent(deps: ControllerDeps): Controller[] {
   const { store, logger } = deps;
@@ -62,7 +65,7 @@ export function createNodeAgent(deps: ControllerDeps): Controller[] {
       for (const instance of list.items) if (instance.status?.pid === pid && instance.spec.nodeName === deps.nodeName) instances.enqueue(keyOf(instance));
     });
   });
-  return [instances, ...createBackupAgentControllers(deps)];
+  return [instances, createEndpointController(deps), ...createBackupAgentControllers(deps)];
 }
 
 /**

@@ -4,6 +4,7 @@ import { UsageError, boolFlag, parseFlags, stringFlag } from "./args.ts";
 import type { FlagValues } from "./args.ts";
 import { readCliConfig, writeCliConfig } from "./cli-config.ts";
 import { homeOf, type CliContext } from "./context.ts";
+import { firstLineOfStdin } from "./prompt.ts";
 
 export const INIT_HELP = `Initialise a Holdfast home: TLS certificates, keys, built-in roles and the first administrator.
 
@@ -11,7 +12,7 @@ Usage:
   holdfast init [--home DIR] [--admin NAME] [-o json]
   holdfast init --store etcd://H1:2379,H2:2379,H3:2379 [--etcd-ca F --etcd-cert F --etcd-key F]
                 [--node-name N] [--advertise ADDR] [--home DIR] [--admin NAME] [-o json]
-  holdfast init --join https://HOST:PORT --token TOKEN --ca-cert-hash sha256:HEX
+  holdfast init --join https://HOST:PORT (--token TOKEN | --token-stdin) --ca-cert-hash sha256:HEX
                 [--node-name N] [--advertise ADDR] [--home DIR] [-o json]
 
 Without --store the home uses the embedded store (one machine; nothing else to run).
@@ -42,6 +43,8 @@ Options:
                            it goes into the serving certificate (default: loopback only)
       --join URL           Join the cluster of the node at URL (from holdfast node join-command)
       --token TOKEN        The single-use join token (from the same command)
+      --token-stdin        Read the token from the first line of standard input instead (keeps it out
+                           of the process list and shell history)
       --ca-cert-hash HASH  sha256 of the cluster CA's public key (from the same command)
 `;
 
@@ -56,6 +59,7 @@ const INIT_FLAGS = {
   advertise: { type: "string" },
   join: { type: "string" },
   token: { type: "string" },
+  "token-stdin": { type: "boolean" },
   "ca-cert-hash": { type: "string" },
 } as const;
 
@@ -116,11 +120,18 @@ function storeOption(values: FlagValues): { url: string; tls: { ca?: string; cer
   return { url, tls };
 }
 
+/** The join token: `--token`, or the first line of stdin with `--token-stdin` (one of them, not both). */
+async function joinToken(values: FlagValues): Promise<string | undefined> {
+  if (!boolFlag(values, "token-stdin")) return stringFlag(values, "token");
+  if (stringFlag(values, "token") !== undefined) throw new UsageError("give the token with --token or --token-stdin, not both", "init");
+  return (await firstLineOfStdin()).trim();
+}
+
 async function runJoin(ctx: CliContext, values: FlagValues): Promise<number> {
   for (const flag of ["store", "etcd-ca", "etcd-cert", "etcd-key", "admin"] as const) {
     if (stringFlag(values, flag) !== undefined) throw new UsageError(`--${flag} does not go with --join: the node receives the store settings and users from the cluster`, "init");
   }
-  const token = stringFlag(values, "token");
+  const token = await joinToken(values);
   const caCertHash = stringFlag(values, "ca-cert-hash");
   if (token === undefined || caCertHash === undefined) throw new UsageError("--join needs --token and --ca-cert-hash, as holdfast node join-command prints them", "init");
   const home = homeOf(ctx, values);

@@ -1,6 +1,7 @@
 /** The pure rules of the store: identity, scope, create defaults, update merging, generation and conflicts. */
 import { allKinds, type KindInfo, type ObjectMeta, type ObjectRef, type Resource } from "../api/index.ts";
 import { AlreadyExistsError, ConflictError, GoneError, InputError, InvalidError } from "../errors/index.ts";
+import { jsonEqual } from "./json-equal.ts";
 import type { DeleteOptions, StorageCodec } from "./types.ts";
 
 /** Where an object lives: `namespace` is "" for cluster-scoped kinds. */
@@ -11,7 +12,7 @@ export interface ObjectKey {
 }
 
 /** Metadata only the store may set. */
-const SERVER_OWNED = ["uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp"] as const;
+const SERVER_OWNED: ReadonlySet<string> = new Set(["uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp"]);
 
 /** The kind's registry entry; an unknown kind is the caller's mistake. */
 export function kindInfo(kind: string): KindInfo {
@@ -64,16 +65,6 @@ export function jsonCopy<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
-/** JSON with object keys sorted, so equal values compare equal whatever their key order. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, field: unknown) => {
-    if (field === null || typeof field !== "object" || Array.isArray(field)) return field;
-    const sorted: Record<string, unknown> = {};
-    for (const name of Object.keys(field).sort()) sorted[name] = (field as Record<string, unknown>)[name];
-    return sorted;
-  });
-}
-
 /** The object to insert: caller's fields, server-owned metadata assigned fresh. */
 export function prepareCreate(input: Resource, uid: string, timestamp: string): Resource {
   return { ...input, metadata: { ...withoutServerOwned(input.metadata), uid, generation: 1, creationTimestamp: timestamp } };
@@ -109,8 +100,9 @@ export function mergeUpdate(existing: Resource, incoming: Resource, key: ObjectK
   const next: Resource = { ...incoming, metadata: { ...withoutServerOwned(incoming.metadata), ...serverOwned(existing.metadata) } };
   if (existing.status === undefined) delete next.status;
   else next.status = existing.status;
-  if (canonicalJson(withoutMetadataAndStatus(next)) !== canonicalJson(withoutMetadataAndStatus(existing))) {
+  if (!jsonEqual(withoutMetadataAndStatus(next), withoutMetadataAndStatus(existing))) {
     next.metadata.generation = (existing.metadata.generation ?? 0) + 1;
+    return { object: next, changed: true };
   }
   return { object: next, changed: !sameIgnoringResourceVersion(existing, next) };
 }
@@ -151,13 +143,18 @@ function refuseNewFinalizersWhileDeleting(existing: Resource, incoming: Resource
 }
 
 function withoutServerOwned(metadata: ObjectMeta): ObjectMeta {
-  const owned = new Set<string>(SERVER_OWNED);
-  return Object.fromEntries(Object.entries(metadata).filter(([field]) => !owned.has(field))) as unknown as ObjectMeta;
+  const kept: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(metadata)) if (!SERVER_OWNED.has(field)) kept[field] = value;
+  return kept as unknown as ObjectMeta;
 }
 
 function serverOwned(metadata: ObjectMeta): Partial<ObjectMeta> {
-  const owned = new Set<string>(SERVER_OWNED);
-  return Object.fromEntries(Object.entries(metadata).filter(([field, value]) => owned.has(field) && value !== undefined));
+  const owned: Record<string, unknown> = {};
+  for (const field of SERVER_OWNED) {
+    const value = (metadata as unknown as Record<string, unknown>)[field];
+    if (value !== undefined) owned[field] = value;
+  }
+  return owned;
 }
 
 function withoutMetadataAndStatus(object: Resource): Record<string, unknown> {
@@ -169,7 +166,7 @@ function withoutMetadataAndStatus(object: Resource): Record<string, unknown> {
 
 function sameIgnoringResourceVersion(a: Resource, b: Resource): boolean {
   const strip = (object: Resource): Resource => ({ ...object, metadata: { ...object.metadata, resourceVersion: "" } });
-  return canonicalJson(strip(a)) === canonicalJson(strip(b));
+  return jsonEqual(strip(a), strip(b));
 }
 
 /** Refuse a delete whose uid or resourceVersion precondition does not match the stored object. */

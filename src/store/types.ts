@@ -104,7 +104,8 @@ export interface Store {
 
 /**
  * Turns an object into what is stored and back. The embedded store uses it to encrypt
- * Secret data at rest; the identity (kind/namespace/name) is passed for associated data.
+ * Secret data at rest; the identity (kind/namespace/name) is passed for associated data. Both directions build new
+ * objects (or return the input as it is) and never change their input: the stores hand it objects they still use.
  */
 export interface StorageCodec {
   encode(object: Resource): Resource;

@@ -4,13 +4,13 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
-import { mkdtemp, readdir, readFile, readlink, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, readlink, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Agent, fetch as undiciFetch } from "undici";
 import { base32Decode, totpAt } from "../../src/security/index.ts";
-import { removeServiceUser } from "../../src/runtime/index.ts";
+import { removeClusterUsers } from "../../src/lab/index.ts";
 
 export const REPO = resolve(import.meta.dirname, "..", "..");
 export const EXAMPLES = resolve(REPO, "..", "shared", "kubeblocks-examples");
@@ -237,30 +237,8 @@ async function waitForServerInfo(home: string, child: ChildProcess): Promise<str
   throw new Error("holdfast server did not start within 30 s");
 }
 
-/** Names of the per-cluster OS users (`hf-…`) owning instance or backup scratch directories of `home`. */
-async function clusterUsersOf(home: string): Promise<Set<string>> {
-  const directories: string[] = [];
-  for (const namespace of await readdir(join(home, "instances")).catch(() => [])) {
-    for (const instance of await readdir(join(home, "instances", namespace)).catch(() => [])) directories.push(join(home, "instances", namespace, instance));
-  }
-  for (const scratch of await readdir(join(home, "run", "backup")).catch(() => [])) directories.push(join(home, "run", "backup", scratch));
-  const names = new Set<string>();
-  for (const directory of directories) {
-    const uid = await stat(directory).then((s) => s.uid, () => undefined);
-    if (uid === undefined || uid === 0) continue;
-    const name = (await run("getent", ["passwd", String(uid)])).stdout.split(":")[0] ?? "";
-    if (name.startsWith("hf-")) names.add(name);
-  }
-  return names;
-}
-
 /** Remove the OS users the server made for the clusters of `home` (it removes them itself when a cluster is deleted). */
-export async function removeClusterUsers(home: string): Promise<void> {
-  if (process.getuid?.() !== 0) return;
-  for (const name of await clusterUsersOf(home)) {
-    await removeServiceUser(name).catch((error: unknown) => console.error(`could not remove OS user ${name}: ${String(error)}`));
-  }
-}
+export { removeClusterUsers };
 
 /** Pids of processes whose working directory is inside `directory` (database servers chdir into their data). */
 export async function processesInside(directory: string): Promise<number[]> {

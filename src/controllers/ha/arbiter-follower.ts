@@ -70,7 +70,7 @@ export class ArbitratedComponents {
     if (agreed !== undefined) await this.#forgetDeparted(pass, nowMs);
     const view: ComponentView = { cluster: handle.cluster, component: handle.component, members, settings: pass.settings, nowMs, rank: (c) => handle.replication.rankCandidates(c) };
     const routes = routesFor(view, { kind: "steady", primary });
-    this.#o.endpoints.route(handle.cluster, handle.component, routes);
+    await this.#o.endpoints.route(handle.cluster, handle.component, routes);
     for (const desired of arbitratedSpecs(members, primary)) {
       const member = members.find((m) => m.name === desired.name);
       if (member !== undefined && arbitratedSpecDiffers(member.instance, desired)) await this.#applySpec(handle, desired);
@@ -78,9 +78,6 @@ export class ArbitratedComponents {
     for (const member of members) if (releasable(member, agreed, arbiter.failoverWindowMs, view.nowMs)) await this.#release(handle, member, agreed);
     for (const { name, role } of roleLabelUpdates(view)) await writeRoleLabel(this.#o.store, instanceRef(handle.cluster, name), role);
     for (const { name, replication } of lagUpdates(view, primary, (instance) => instance)) await writeReplicationStatus(this.#o.store, instanceRef(handle.cluster, name), replication);
-    const names = (list: readonly Member[]): string[] => list.map((m) => m.name);
-    const base = `${handle.cluster.metadata.name}-${handle.component}`;
-    await this.#o.endpoints.recordTargets(handle.cluster, new Map([[base, names(routes.readWrite.targets)], [`${base}-ro`, names(routes.readOnly.targets)]]));
   }
 
   /** Members removed by a scale-in are forgotten by the arbiters too (they would watch them, down, for ever): one arbiter at a time. */
@@ -121,10 +118,11 @@ export class ArbitratedComponents {
         return SWITCHOVER_POLL_MS;
       case "promoting":
         // Writes wait on the old primary itself while the candidate catches up; new connections wait from the promotion on.
-        this.#o.endpoints.hold(handle.cluster, handle.component);
+        // A hold that cannot be recorded leaves new connections on the old master, whose writes are paused meanwhile.
+        await this.#o.endpoints.hold(handle.cluster, handle.component).catch(() => undefined);
         return SWITCHOVER_POLL_MS;
       case "promoted":
-        this.#routeTo(pass, step.primary);
+        await this.#routeTo(pass, step.primary);
         return SWITCHOVER_POLL_MS;
       case "finish":
         await this.#switchedOver(pass, step);
@@ -133,14 +131,14 @@ export class ArbitratedComponents {
   }
 
   async #switchedOver(pass: Pass, step: Extract<ArbiterSwitchoverStep, { kind: "finish" }>): Promise<void> {
-    if (step.result === "Succeeded") this.#routeTo(pass, step.primary);
+    if (step.result === "Succeeded") await this.#routeTo(pass, step.primary);
     await this.#finish(pass.handle, step.primary, { result: step.result, message: step.message });
     await this.#o.events.record(pass.handle.cluster, step.result === "Succeeded" ? "Normal" : "Warning", step.result === "Succeeded" ? "SwitchedOver" : "SwitchoverFailed", step.message);
   }
 
-  #routeTo(pass: Pass, primary: string): void {
-    const port = pass.members.find((m) => m.metadata.name === primary)?.spec.port;
-    if (port !== undefined) this.#o.endpoints.routeReadWrite(pass.handle.cluster, pass.handle.component, port);
+  async #routeTo(pass: Pass, primary: string): Promise<void> {
+    const promoted = pass.members.find((m) => m.metadata.name === primary);
+    if (promoted !== undefined) await this.#o.endpoints.routeReadWrite(pass.handle.cluster, pass.handle.component, promoted);
   }
 
   /** Write `request` on the arbiter `name` for its node agent, unless it is already there. */

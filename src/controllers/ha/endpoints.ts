@@ -1,115 +1,117 @@
 /**
- * A cluster's stable endpoints: per replicated component a read-write one (the primary) and a read-only one
- * (ready replicas). Ports are allocated once and recorded in `status.endpoints`, so they survive role changes
- * and control-plane restarts; after a restart the listeners are opened again on the recorded ports.
+ * A cluster's stable endpoints, the controller's half (a Service and its Endpoints): per replicated component a
+ * read-write one (the primary) and a read-only one (ready replicas). Ports are allocated once and recorded in
+ * `status.endpoints` together with where each endpoint leads now (`targets`, their `addresses`, `hold`), so they
+ * survive role changes and leader changes. Nothing here listens: every node's agent serves what is recorded on its
+ * own address (src/agent/endpoints.ts, ADR 0025).
  */
-import type { Cluster, ClusterEndpoint, Instance } from "../../api/index.ts";
-import { errorMessage } from "../../errors/index.ts";
-import type { EndpointRegistry } from "../../runtime/index.ts";
+import { endpointAddress, instanceHost, type Cluster, type ClusterEndpoint, type Instance } from "../../api/index.ts";
 import type { Store } from "../../store/index.ts";
 import type { EventRecorder } from "../runtime/index.ts";
+import { clusterRef } from "./members.ts";
 import { patchStatus } from "./patch.ts";
 import type { ComponentRoutes } from "./plan.ts";
 
 /** Hands out a free port, given the ports already recorded. */
 export type EndpointPortAllocator = (inUse: ReadonlySet<number>) => Promise<number>;
 
-/** Loopback only: the endpoints are as private as the instances behind them. */
-const HOST = "127.0.0.1";
-/** New connections wait this long for a primary (a failover) before they are closed. */
-const READ_WRITE_HOLD_MS = 30_000;
-const READ_ONLY_HOLD_MS = 10_000;
+/** Where one endpoint leads: the instances new connections go to, and whether they wait when there is none. */
+export interface EndpointRouting {
+  targets: readonly Instance[];
+  hold: boolean;
+}
 
-/** The endpoints a component should have (ports still to be allocated are 0). */
+/** Nothing to serve: connections are refused at once (a stopped cluster). */
+const NOWHERE: EndpointRouting = { targets: [], hold: false };
+
+/** The endpoints a component should have (ports still to be allocated are 0), not routed yet. */
 export function wantedEndpoints(cluster: Cluster, component: string): ClusterEndpoint[] {
   const base = `${cluster.metadata.name}-${component}`;
   return [
-    { name: base, component, access: "ReadWrite", roleSelector: "primary", host: HOST, port: 0 },
-    { name: `${base}-ro`, component, access: "ReadOnly", roleSelector: "secondary", host: HOST, port: 0 },
+    { name: base, component, access: "ReadWrite", roleSelector: "primary", port: 0 },
+    { name: `${base}-ro`, component, access: "ReadOnly", roleSelector: "secondary", port: 0 },
   ];
 }
 
-/** The endpoints of `components` with the ports already recorded kept, and the others marked 0 (pure). */
+/** The endpoints of `components` with the ports and routes already recorded kept, and the others' ports marked 0 (pure). */
 export function endpointsWithRecordedPorts(cluster: Cluster, components: readonly string[]): ClusterEndpoint[] {
   const recorded = new Map((cluster.status?.endpoints ?? []).map((e) => [e.name, e]));
-  return components.flatMap((c) => wantedEndpoints(cluster, c)).map((e) => ({ ...e, port: recorded.get(e.name)?.port ?? 0, ...(recorded.get(e.name)?.targets === undefined ? {} : { targets: recorded.get(e.name)?.targets ?? [] }) }));
+  return components.flatMap((c) => wantedEndpoints(cluster, c)).map((e) => {
+    const found = recorded.get(e.name);
+    return found === undefined ? e : { ...e, port: found.port, ...routeOf(found) };
+  });
+}
+
+/** The recorded endpoints with the routes of those `routing` names replaced (pure). */
+export function routedEndpoints(endpoints: readonly ClusterEndpoint[], routing: ReadonlyMap<string, EndpointRouting>): ClusterEndpoint[] {
+  return endpoints.map((endpoint) => {
+    const route = routing.get(endpoint.name);
+    if (route === undefined) return endpoint;
+    const { targets: _targets, addresses: _addresses, hold: _hold, ...rest } = endpoint;
+    const addresses = route.targets.map((i) => endpointAddress(instanceHost(i), i.spec.port));
+    return { ...rest, targets: route.targets.map((i) => i.metadata.name), addresses, ...(route.hold ? { hold: true } : {}) };
+  });
+}
+
+function routeOf(endpoint: ClusterEndpoint): Pick<ClusterEndpoint, "targets" | "addresses" | "hold"> {
+  const { targets, addresses, hold } = endpoint;
+  return { ...(targets === undefined ? {} : { targets }), ...(addresses === undefined ? {} : { addresses }), ...(hold === undefined ? {} : { hold }) };
 }
 
 export class ClusterEndpoints {
-  readonly #registry: EndpointRegistry;
   readonly #store: Store;
   readonly #events: EventRecorder;
   readonly #allocate: EndpointPortAllocator;
   /** Allocation happens one cluster at a time, so two clusters never record the same port. */
   #lock: Promise<unknown> = Promise.resolve();
-  /** Endpoint names (registry keys) opened per cluster key. */
-  readonly #open = new Map<string, Set<string>>();
 
-  constructor(options: { registry: EndpointRegistry; store: Store; events: EventRecorder; allocate: EndpointPortAllocator }) {
-    this.#registry = options.registry;
+  constructor(options: { store: Store; events: EventRecorder; allocate: EndpointPortAllocator }) {
     this.#store = options.store;
     this.#events = options.events;
     this.#allocate = options.allocate;
   }
 
-  /** Record ports for the endpoints of `components` (allocating missing ones) and listen on them; returns the cluster as stored. */
+  /** Record ports for the endpoints of `components` (allocating missing ones); returns the cluster as stored. */
   async ensure(cluster: Cluster, components: readonly string[]): Promise<Cluster> {
-    let live = cluster;
     const wanted = endpointsWithRecordedPorts(cluster, components);
-    if (wanted.some((e) => e.port === 0) || (cluster.status?.endpoints ?? []).length !== wanted.length) live = await this.#record(cluster, components);
-    const opened = new Set<string>();
-    for (const endpoint of live.status?.endpoints ?? []) {
-      const key = registryKey(live, endpoint.name);
-      try {
-        await this.#registry.ensure({ name: key, host: endpoint.host, port: endpoint.port, holdTimeoutMs: endpoint.access === "ReadWrite" ? READ_WRITE_HOLD_MS : READ_ONLY_HOLD_MS });
-        opened.add(key);
-      } catch (error) {
-        await this.#events.record(live, "Warning", "EndpointUnavailable", `${endpoint.name}: ${errorMessage(error)}`);
-      }
-    }
-    await this.#closeOthers(clusterKey(live), opened);
-    return live;
+    if (wanted.some((e) => e.port === 0) || (cluster.status?.endpoints ?? []).length !== wanted.length) return this.#record(cluster, components);
+    return cluster;
   }
 
-  /** Send new connections where `routes` says. */
-  route(cluster: Cluster, component: string, routes: ComponentRoutes): void {
-    const [readWrite, readOnly] = wantedEndpoints(cluster, component);
-    if (readWrite) this.#registry.route(registryKey(cluster, readWrite.name), { targets: routes.readWrite.targets.map((m) => m.instance.spec.port), hold: routes.readWrite.hold });
-    if (readOnly) this.#registry.route(registryKey(cluster, readOnly.name), { targets: routes.readOnly.targets.map((m) => m.instance.spec.port), hold: routes.readOnly.hold });
+  /** Record where new connections go, as `routes` says. */
+  async route(cluster: Cluster, component: string, routes: ComponentRoutes): Promise<void> {
+    const [readWrite, readOnly] = wantedEndpoints(cluster, component).map((e) => e.name);
+    const instances = (route: ComponentRoutes["readWrite"]): EndpointRouting => ({ targets: route.targets.map((m) => m.instance), hold: route.hold });
+    await this.#apply(cluster, new Map([[readWrite ?? "", instances(routes.readWrite)], [readOnly ?? "", instances(routes.readOnly)]]));
   }
 
-  /** Send new read-write connections to `port` at once (the primary was just promoted). */
-  routeReadWrite(cluster: Cluster, component: string, port: number): void {
-    const readWrite = wantedEndpoints(cluster, component)[0];
-    if (readWrite) this.#registry.route(registryKey(cluster, readWrite.name), { targets: [port] });
+  /** Send new read-write connections to `primary` at once (it was just promoted). */
+  async routeReadWrite(cluster: Cluster, component: string, primary: Instance): Promise<void> {
+    const readWrite = wantedEndpoints(cluster, component)[0]?.name ?? "";
+    await this.#apply(cluster, new Map([[readWrite, { targets: [primary], hold: false }]]));
   }
 
-  /** Hold new connections to the read-write endpoint (a switchover drains it). */
-  hold(cluster: Cluster, component: string): void {
-    const readWrite = wantedEndpoints(cluster, component)[0];
-    if (readWrite) this.#registry.route(registryKey(cluster, readWrite.name), { targets: [], hold: true });
+  /** Hold new connections to the read-write endpoint and close those it forwards (a role change drains it). */
+  async hold(cluster: Cluster, component: string): Promise<void> {
+    const readWrite = wantedEndpoints(cluster, component)[0]?.name ?? "";
+    await this.#apply(cluster, new Map([[readWrite, { targets: [], hold: true }]]));
   }
 
-  /** Report where each endpoint sends connections, when that changed. */
-  async recordTargets(cluster: Cluster, targets: ReadonlyMap<string, string[]>): Promise<void> {
-    const changed = (cluster.status?.endpoints ?? []).some((e) => targets.has(e.name) && JSON.stringify(e.targets ?? []) !== JSON.stringify(targets.get(e.name)));
-    if (!changed) return;
-    await patchStatus<Cluster>(this.#store, refOf(cluster), (current) => {
-      const endpoints = (current.status?.endpoints ?? []).map((e) => (targets.has(e.name) ? { ...e, targets: targets.get(e.name) ?? [] } : e));
-      return { ...current, status: { ...current.status, endpoints } };
-    });
+  /** Route every recorded endpoint of the cluster nowhere (it has no replicated component any more); the ports stay recorded. */
+  async unroute(cluster: Cluster): Promise<void> {
+    await this.#apply(cluster, new Map((cluster.status?.endpoints ?? []).map((e) => [e.name, NOWHERE])));
   }
 
-  /** Close every endpoint of the cluster `key` (deleted, or no longer replicated). */
-  async remove(key: string): Promise<void> {
-    await this.#closeOthers(key, new Set());
-  }
-
-  async #closeOthers(key: string, keep: ReadonlySet<string>): Promise<void> {
-    const open = this.#open.get(key) ?? new Set<string>();
-    for (const name of open) if (!keep.has(name)) await this.#registry.remove(name);
-    if (keep.size === 0) this.#open.delete(key);
-    else this.#open.set(key, new Set(keep));
+  /** Write the routes that differ from what is recorded (nothing when none does). */
+  async #apply(cluster: Cluster, routing: ReadonlyMap<string, EndpointRouting>): Promise<void> {
+    const same = (current: Cluster): boolean => {
+      const recorded = current.status?.endpoints ?? [];
+      return JSON.stringify(routedEndpoints(recorded, routing)) === JSON.stringify(recorded);
+    };
+    if (same(cluster)) return;
+    await patchStatus<Cluster>(this.#store, clusterRef(cluster), (current) =>
+      same(current) ? undefined : { ...current, status: { ...current.status, endpoints: routedEndpoints(current.status?.endpoints ?? [], routing) } },
+    );
   }
 
   async #record(cluster: Cluster, components: readonly string[]): Promise<Cluster> {
@@ -121,15 +123,15 @@ export class ClusterEndpoints {
         if (endpoint.port !== 0) continue;
         endpoint.port = await this.#allocate(inUse);
         inUse.add(endpoint.port);
-        allocated.push(`${endpoint.name} on ${endpoint.host}:${endpoint.port}`);
+        allocated.push(`${endpoint.name} on port ${endpoint.port}`);
       }
-      const updated = await patchStatus<Cluster>(this.#store, refOf(cluster), (current) => {
-        const recorded = new Map((current.status?.endpoints ?? []).map((e) => [e.name, e.port]));
-        const endpoints = planned.map((e) => ({ ...e, port: recorded.get(e.name) ?? e.port }));
+      const updated = await patchStatus<Cluster>(this.#store, clusterRef(cluster), (current) => {
+        // What is recorded meanwhile wins over what this pass allocated.
+        const endpoints = endpointsWithRecordedPorts(current, components).map((e) => (e.port !== 0 ? e : (planned.find((p) => p.name === e.name) ?? e)));
         if (JSON.stringify(endpoints) === JSON.stringify(current.status?.endpoints ?? [])) return undefined;
         return { ...current, status: { ...current.status, endpoints } };
       });
-      if (updated !== undefined && allocated.length > 0) await this.#events.record(updated, "Normal", "EndpointsAllocated", `stable endpoints: ${allocated.join(", ")}`);
+      if (updated !== undefined && allocated.length > 0) await this.#events.record(updated, "Normal", "EndpointsAllocated", `stable endpoints, served on every node's address: ${allocated.join(", ")}`);
       return updated ?? cluster;
     });
     this.#lock = run.catch(() => undefined);
@@ -142,16 +144,4 @@ export class ClusterEndpoints {
     const instances = await this.#store.list<Instance>("Instance");
     return new Set([...clusters.items.flatMap((c) => (c.status?.endpoints ?? []).map((e) => e.port)), ...instances.items.map((i) => i.spec.port)].filter((p) => p !== 0));
   }
-}
-
-function clusterKey(cluster: Cluster): string {
-  return `${cluster.metadata.namespace ?? "default"}/${cluster.metadata.name}`;
-}
-
-function registryKey(cluster: Cluster, endpoint: string): string {
-  return `${cluster.metadata.namespace ?? "default"}/${endpoint}`;
-}
-
-function refOf(cluster: Cluster): { kind: string; namespace: string; name: string } {
-  return { kind: "Cluster", namespace: cluster.metadata.namespace ?? "default", name: cluster.metadata.name };
 }

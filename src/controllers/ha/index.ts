@@ -1,5 +1,5 @@
 /** The ha controller: roles, switchover, failover and stable endpoints of replicated components. */
 export * from "./settings.ts";
 export * from "./plan.ts";
-export { ClusterEndpoints, endpointsWithRecordedPorts, wantedEndpoints, type EndpointPortAllocator } from "./endpoints.ts";
+export { ClusterEndpoints, endpointsWithRecordedPorts, routedEndpoints, wantedEndpoints, type EndpointPortAllocator, type EndpointRouting } from "./endpoints.ts";
 export { HaReconciler, type HaReconcilerOptions } from "./reconciler.ts";

@@ -1,11 +1,11 @@
 /**
  * The ha controller: for every replicated component of a cluster it reads what the node agents report of each
  * instance (status.replicationState), keeps one primary (switchover on request, failover when the primary stops
- * answering), names every replica's upstream and durability, reports roles and lag, and routes the cluster's
- * stable endpoints. It asks the node agents for everything done to a process by writing the Instances' spec, and
- * never runs an engine command itself (ADR 0021).
+ * answering), names every replica's upstream and durability, reports roles and lag, and records where the cluster's
+ * stable endpoints lead (every node's agent serves them, ADR 0025). It asks the node agents for everything done to a
+ * process by writing the Instances' spec, and never runs an engine command or opens a socket itself (ADR 0021).
  */
-import { now, type Cluster, type Instance, type InstanceReplicationStatus, type Resource } from "../../api/index.ts";
+import { now, primaryLeaseName, type Cluster, type Instance, type InstanceReplicationStatus, type Resource } from "../../api/index.ts";
 import type { Engine, EngineReplication } from "../../engines/index.ts";
 import { LABEL_INSTANCE } from "../cluster/index.ts";
 import { splitKey, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
@@ -13,12 +13,12 @@ import type { ClusterEndpoints } from "./endpoints.ts";
 import { clusterRef, componentMembers, instanceRef, type ComponentHandle, type HaServices } from "./members.ts";
 import { writeReplicationStatus, writeRoleLabel } from "./member-status.ts";
 import { patchObject, patchStatus } from "./patch.ts";
-import { decidePrimary, desiredSpecs, keptReplicationFields, lagUpdates, roleLabelUpdates, routesFor, specDiffers, withFence, type ComponentRoutes, type ComponentView, type Member, type MemberSpec, type PrimaryDecision } from "./plan.ts";
+import { decidePrimary, desiredSpecs, keptReplicationFields, lagUpdates, roleLabelUpdates, routesFor, specDiffers, withFence, type ComponentView, type Member, type MemberSpec, type PrimaryDecision, type PrimaryLeaseView } from "./plan.ts";
 import { haSettings, type HaSettings } from "./settings.ts";
 import { SynchronousStandbys } from "./synchronous-standbys.ts";
 import { stepTransition, type Transition } from "./transition.ts";
 import { ArbitratedComponents } from "./arbiter-follower.ts";
-import { memberOf } from "./member-view.ts";
+import { memberOf, withReachability } from "./member-view.ts";
 
 export interface HaReconcilerOptions extends HaServices {
   endpoints: ClusterEndpoints;
@@ -40,15 +40,13 @@ export class HaReconciler implements Reconciler {
   async reconcile(key: string): Promise<ReconcileResult | undefined> {
     const { namespace = "default", name } = splitKey(key);
     const cluster = await this.#o.store.get<Cluster>({ kind: "Cluster", namespace, name });
-    if (cluster === undefined || cluster.metadata.deletionTimestamp !== undefined) {
-      await this.#o.endpoints.remove(key);
-      return undefined;
-    }
+    // A deleted cluster's endpoints go with it: every node's agent stops serving them.
+    if (cluster === undefined || cluster.metadata.deletionTimestamp !== undefined) return undefined;
     const owned = (r: Resource): boolean => (r.metadata.ownerReferences ?? []).some((o) => o.uid === cluster.metadata.uid);
     const instances = (await this.#o.store.list<Instance>("Instance", { namespace, labelSelector: `${LABEL_INSTANCE}=${name}` })).items.filter(owned);
     const handles = this.#replicated(cluster, instances);
     if (handles.length === 0) {
-      await this.#o.endpoints.remove(key);
+      await this.#o.endpoints.unroute(cluster);
       return undefined;
     }
     const live = await this.#o.endpoints.ensure(cluster, handles.map((h) => h.component));
@@ -70,12 +68,13 @@ export class HaReconciler implements Reconciler {
 
   async #component(handle: ComponentHandle, instances: readonly Instance[], settings: HaSettings): Promise<number> {
     if (handle.replication.arbiter !== undefined) return this.#arbitrated.reconcile(handle, instances, settings);
-    const members = componentMembers(instances, handle.component).map(memberOf);
+    const primaryLease = await this.#primaryLease(handle);
+    const members = withReachability(componentMembers(instances, handle.component).map(memberOf), primaryLease);
     const failoverBlock = (from: string, candidates: readonly string[]): string | undefined => this.#synchronous.failoverBlock(handle, members, from, candidates);
-    const view: ComponentView = { cluster: handle.cluster, component: handle.component, members, settings, nowMs: Date.now(), rank: (c) => handle.replication.rankCandidates(c), failoverBlock };
+    const view: ComponentView = { cluster: handle.cluster, component: handle.component, members, settings, nowMs: Date.now(), rank: (c) => handle.replication.rankCandidates(c), failoverBlock, ...(primaryLease === undefined ? {} : { primaryLease }) };
     const decision = decidePrimary(view);
     const routes = routesFor(view, decision);
-    this.#o.endpoints.route(handle.cluster, handle.component, routes);
+    await this.#o.endpoints.route(handle.cluster, handle.component, routes);
     switch (decision.kind) {
       case "initialise":
         await this.#writeRecord(handle, (record) => (record.currentPrimary === undefined ? { currentPrimary: decision.primary, targetPrimary: decision.primary } : undefined));
@@ -96,18 +95,40 @@ export class HaReconciler implements Reconciler {
       case "steady":
         this.#reported.delete(`${handle.cluster.metadata.uid ?? ""}/${handle.component}`);
     }
-    await this.#steady(handle, view, decision.primary, routes);
+    await this.#steady(handle, view, decision.primary);
     return settings.probePeriodMs;
+  }
+
+  /** Who holds the component's primary lease (ADR 0029); undefined when the store cannot say now. */
+  async #primaryLease(handle: ComponentHandle): Promise<PrimaryLeaseView | undefined> {
+    const uid = handle.cluster.metadata.uid;
+    if (uid === undefined) return undefined;
+    try {
+      return { holder: (await this.#o.store.leases.read(primaryLeaseName(uid, handle.component)))?.holder };
+    } catch {
+      return undefined;
+    }
   }
 
   /** One pass of the role change of `handle`'s component, recorded in `cluster`. */
   #transition(view: ComponentView, cluster: Cluster, handle: ComponentHandle): Transition {
-    const { settings, members, failoverBlock } = view;
-    return { ...handle, cluster, services: this.#o, endpoints: this.#o.endpoints, settings, members, nowMs: Date.now(), fenceOnExitAfter: settings.automaticFailover && members.length > 1, ...(failoverBlock === undefined ? {} : { failoverBlock }) };
+    const { settings, members, failoverBlock, primaryLease } = view;
+    return {
+      ...handle,
+      cluster,
+      services: this.#o,
+      endpoints: this.#o.endpoints,
+      settings,
+      members,
+      nowMs: Date.now(),
+      fenceOnExitAfter: settings.automaticFailover && members.length > 1,
+      ...(failoverBlock === undefined ? {} : { failoverBlock }),
+      ...(primaryLease === undefined ? {} : { primaryLease }),
+    };
   }
 
-  /** Specs (the node agents repoint replicas to their upstream), labels, lag and endpoint targets, toward the steady state around `primary`. */
-  async #steady(handle: ComponentHandle, view: ComponentView, primary: string, routes: ComponentRoutes): Promise<void> {
+  /** Specs (the node agents repoint replicas to their upstream), labels and lag, toward the steady state around `primary`. */
+  async #steady(handle: ComponentHandle, view: ComponentView, primary: string): Promise<void> {
     for (const desired of desiredSpecs(view, primary)) {
       const member = view.members.find((m) => m.name === desired.name);
       if (member !== undefined && specDiffers(member.instance, desired)) await this.#applySpec(handle, desired);
@@ -115,9 +136,6 @@ export class HaReconciler implements Reconciler {
     await this.#synchronous.apply(handle, view.members, primary);
     for (const { name, role } of roleLabelUpdates(view)) await writeRoleLabel(this.#o.store, instanceRef(handle.cluster, name), role);
     for (const { name, replication } of lagUpdates(view, primary, (instance) => handle.replication.replicaName(instance))) await this.#lag(handle, name, replication);
-    const names = (members: readonly Member[]): string[] => members.map((m) => m.name);
-    const base = `${handle.cluster.metadata.name}-${handle.component}`;
-    await this.#o.endpoints.recordTargets(handle.cluster, new Map([[base, names(routes.readWrite.targets)], [`${base}-ro`, names(routes.readOnly.targets)]]));
   }
 
   async #writeRecord(handle: ComponentHandle, change: (record: NonNullable<NonNullable<Cluster["status"]>["replication"]>[string]) => object | undefined): Promise<Cluster | undefined> {

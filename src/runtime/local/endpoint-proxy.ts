@@ -1,7 +1,7 @@
 /**
- * A stable endpoint: a fixed loopback port that forwards each TCP connection to one of its targets, the
- * local runtime's equivalent of a Kubernetes Service. Targets change without the port changing; while the
- * endpoint is held (a switchover drains it, a primary is coming) new connections wait instead of failing.
+ * A stable endpoint: a fixed port on one address of this node that forwards each TCP connection to one of its
+ * targets, wherever they run (kube-proxy's part of a Kubernetes Service). Targets change without the port changing;
+ * while the endpoint is held (a switchover drains it, a primary is coming) new connections wait instead of failing.
  */
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { UnavailableError, errorMessage } from "../../errors/index.ts";
@@ -9,6 +9,7 @@ import { UnavailableError, errorMessage } from "../../errors/index.ts";
 /** How an endpoint behaves. */
 export interface EndpointOptions {
   name: string;
+  /** The address it listens on (this node's advertised address). */
   host: string;
   port: number;
   /** How long a new connection may wait for a target (held, or none) before it is closed. */
@@ -20,10 +21,16 @@ export interface EndpointOptions {
  * expected to serve: a stopped cluster); while held they wait for a route with targets.
  */
 export interface EndpointRoute {
-  /** Ports on `host` to spread new connections over, round-robin. */
-  targets: readonly number[];
+  /** Where to spread new connections, round-robin. */
+  targets: readonly EndpointTarget[];
   /** Hold new connections until a route without `hold` arrives (draining for a switchover, waiting for a primary). */
   hold?: boolean;
+}
+
+/** One address connections are forwarded to. */
+export interface EndpointTarget {
+  host: string;
+  port: number;
 }
 
 interface Waiting {
@@ -37,7 +44,8 @@ interface Waiting {
 export class EndpointProxy {
   readonly options: EndpointOptions;
   readonly #server: Server;
-  readonly #forwarded = new Map<Socket, { upstream: Socket; port: number }>();
+  /** Each forwarded client, its upstream connection and the target it reached (`host:port`). */
+  readonly #forwarded = new Map<Socket, { upstream: Socket; target: string }>();
   readonly #waiting = new Set<Waiting>();
   #route: EndpointRoute = { targets: [] };
   #next = 0;
@@ -60,20 +68,21 @@ export class EndpointProxy {
     });
   }
 
-  /** Send new connections to `route`; connections to ports no longer targeted are closed (they reach an instance that lost the role). */
-  setRoute(route: EndpointRoute): void {
-    const next = { targets: [...route.targets], hold: route.hold === true };
+  /** Send new connections to `route`; connections to targets no longer in it are closed (they reach an instance that lost the role). True when the route changed. */
+  setRoute(route: EndpointRoute): boolean {
+    const next = { targets: route.targets.map((t) => ({ host: t.host, port: t.port })), hold: route.hold === true };
     const changed = JSON.stringify(next) !== JSON.stringify(this.#route);
     this.#route = next;
-    const kept = new Set(route.targets);
-    for (const [client, { upstream, port }] of this.#forwarded) {
-      if (!kept.has(port)) {
+    const kept = new Set(route.targets.map(targetKey));
+    for (const [client, { upstream, target }] of this.#forwarded) {
+      if (!kept.has(target)) {
         client.destroy();
         upstream.destroy();
       }
     }
     // Waiting connections try again when the route changes (a retry on the same targets would fail the same way).
     if (changed && !this.#isHeld()) for (const waiting of [...this.#waiting]) this.#release(waiting);
+    return changed;
   }
 
   /** The route in force. */
@@ -150,12 +159,16 @@ export class EndpointProxy {
       this.#wait(client, deadline);
       return;
     }
-    const port = targets[this.#next++ % targets.length] ?? targets[0] ?? 0;
-    const upstream = connect({ host: this.options.host, port, noDelay: true });
+    const target = targets[this.#next++ % targets.length] ?? targets[0];
+    if (target === undefined) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect({ host: target.host, port: target.port, noDelay: true });
     let connected = false;
     upstream.once("connect", () => {
       connected = true;
-      this.#forwarded.set(client, { upstream, port });
+      this.#forwarded.set(client, { upstream, target: targetKey(target) });
       client.pipe(upstream);
       upstream.pipe(client);
       client.resume();
@@ -169,4 +182,8 @@ export class EndpointProxy {
     });
     client.once("close", () => upstream.destroy());
   }
+}
+
+function targetKey(target: EndpointTarget): string {
+  return `${target.host}\0${target.port}`;
 }

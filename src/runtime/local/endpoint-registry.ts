@@ -1,7 +1,7 @@
-/** The endpoints the control plane serves, by name: opened on their recorded ports, routed, closed. */
+/** The endpoints this node serves, by name: opened on their recorded ports, routed, closed. */
 import { EndpointProxy, type EndpointOptions, type EndpointRoute } from "./endpoint-proxy.ts";
 
-/** Every endpoint of this control plane; constructed once and handed to the controller that routes them. */
+/** Every endpoint this node serves; constructed once and handed to the node agent's endpoint controller. */
 export class EndpointRegistry {
   readonly #endpoints = new Map<string, EndpointProxy>();
   readonly #opening = new Map<string, Promise<EndpointProxy>>();
@@ -32,9 +32,9 @@ export class EndpointRegistry {
     return endpoint;
   }
 
-  /** Route the endpoint `name`, if it is open. */
-  route(name: string, route: EndpointRoute): void {
-    this.#endpoints.get(name)?.setRoute(route);
+  /** Route the endpoint `name`, if it is open; true when that changed its route. */
+  route(name: string, route: EndpointRoute): boolean {
+    return this.#endpoints.get(name)?.setRoute(route) ?? false;
   }
 
   get(name: string): EndpointProxy | undefined {
@@ -53,7 +53,7 @@ export class EndpointRegistry {
     await endpoint?.close();
   }
 
-  /** Close every endpoint (the control plane stops; clients reconnect once it is back). */
+  /** Close every endpoint (the node's server stops; clients reconnect once it is back, or use another node). */
   async closeAll(): Promise<void> {
     const all = [...this.#endpoints.values()];
     this.#endpoints.clear();

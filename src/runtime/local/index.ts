@@ -2,14 +2,14 @@
 export { findAdoptableProcess, parsePidFile, type ProcessHandle } from "./adopt.ts";
 export { createInstanceDirectories, type InstanceDirectories, isStrictlyInside, removeInstanceDirectory } from "./directories.ts";
 export { createHostAccess } from "./host-access.ts";
-export { EndpointProxy, type EndpointOptions, type EndpointRoute } from "./endpoint-proxy.ts";
+export { EndpointProxy, type EndpointOptions, type EndpointRoute, type EndpointTarget } from "./endpoint-proxy.ts";
 export { EndpointRegistry } from "./endpoint-registry.ts";
 export { allocatePort, canBind, type PortRange } from "./ports.ts";
 export { PortReservations, type PortReservationsOptions } from "./port-reservations.ts";
 export { isSameProcess, processExecutable, readProcessStartTicks } from "./process-identity.ts";
 export { type ExitListener, ProcessSupervisor, type StopOutcome } from "./process-supervisor.ts";
 export { CommandFailedError } from "./run-command.ts";
-export { ensureServiceUser, removeServiceUser, type ServiceUser } from "./service-user.ts";
+export { ensureServiceUser, lookupUser, removeServiceUser, type ServiceUser } from "./service-user.ts";
 export { type InstanceUsers, OsUsers, type OsUsersOptions } from "./os-users.ts";
 export { spawnDetached, type SpawnOptions } from "./spawn-detached.ts";
 export { tailFile } from "./tail-file.ts";

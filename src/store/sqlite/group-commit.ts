@@ -95,15 +95,15 @@ export class GroupCommit {
     this.sql("SAVEPOINT store_write");
     try {
       const writer = new Writer(tables, codec, counter);
+      // Every work returns a value of its own (an object decoded afresh from what was read or written), so the caller
+      // gets it without another copy; watchers get copies of the changes when they are published.
       const value = write.work(writer);
-      // A copy made now, before later writes of the group change what the objects it points at look like.
-      const copy = value === undefined ? value : (JSON.parse(JSON.stringify(value)) as unknown);
       if (write.dryRun) {
         this.undo();
-        return { ok: true, value: copy, changes: [], counter };
+        return { ok: true, value, changes: [], counter };
       }
       this.sql("RELEASE store_write");
-      return { ok: true, value: copy, changes: writer.changes, counter: writer.resourceVersion };
+      return { ok: true, value, changes: writer.changes, counter: writer.resourceVersion };
     } catch (error) {
       this.undo();
       return { ok: false, error: storeError(error) };

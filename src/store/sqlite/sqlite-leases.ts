@@ -55,7 +55,7 @@ export class SqliteLeases implements Leases {
     const started = performance.now();
     await this.write((writer) => {
       const existing = checkFence(this.tables, this.codec, lease);
-      return writer.put("MODIFIED", { ...existing, spec: { ...(existing.spec as LeaseSpec), renewTime: now() } });
+      return writer.put("MODIFIED", { ...existing, spec: { ...(existing.spec as LeaseSpec), renewTime: now() } }, existing);
     });
     return { ...lease, renewedAt: started };
   }

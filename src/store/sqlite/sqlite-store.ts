@@ -8,7 +8,6 @@ import { scrubDatabase } from "../../util/index.ts";
 import type { DeleteOptions, ListOptions, WriteOptions, ListResult, StaleHistoryPurge, StorageCodec, Store, Watch, WatchEvent, WatchOptions } from "../types.ts";
 import { openDatabase } from "./database.ts";
 import {
-  alreadyExists,
   checkDeletePreconditions,
   decodeListed,
   IDENTITY_CODEC,
@@ -137,13 +136,8 @@ class SqliteStore implements Store {
   private createNow(object: Resource, dryRun: boolean): Promise<Resource> {
     this.ensureOpen();
     const input = jsonCopy(object);
-    const key = keyOfObject(input);
-    return this.write((writer) => {
-      if (this.tables.readObject(key) !== undefined) {
-        throw alreadyExists(key);
-      }
-      return writer.put("ADDED", prepareCreate(input, randomUUID(), now()));
-    }, dryRun);
+    keyOfObject(input); // a bad name or namespace is refused before the write is queued
+    return this.write((writer) => writer.put("ADDED", prepareCreate(input, randomUUID(), now())), dryRun);
   }
 
   update<T extends Resource>(object: T, options: WriteOptions = {}): Promise<T> {
@@ -220,7 +214,7 @@ class SqliteStore implements Store {
       if (!merged.changed && !this.isStale(stored)) return existing;
       // The last finalizer of a terminating object is gone: the deletion completes now.
       if (merged.object.metadata.deletionTimestamp !== undefined && !hasFinalizers(merged.object)) return writer.remove(merged.object);
-      return writer.put("MODIFIED", merged.object);
+      return writer.put("MODIFIED", merged.object, existing);
     }, dryRun);
   }
 

@@ -58,11 +58,25 @@ export class StoreTables {
     return rows.map((row) => String(row["object"]));
   }
 
-  upsertObject(key: ObjectKey, uid: string, resourceVersion: number, json: string): void {
-    this.sql(
+  /** Insert a new object; false (nothing written) when the name is taken. */
+  insertObject(key: ObjectKey, uid: string, resourceVersion: number, json: string): boolean {
+    const result = this.sql(
       `INSERT INTO objects (kind, namespace, name, uid, resource_version, object) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (kind, namespace, name) DO UPDATE SET resource_version = excluded.resource_version, object = excluded.object`,
+       ON CONFLICT (kind, namespace, name) DO NOTHING`,
     ).run(key.kind, key.namespace, key.name, uid, resourceVersion, json);
+    return Number(result.changes) > 0;
+  }
+
+  /** Replace an object the same transaction has read (an UPDATE by key: no uniqueness checks, unlike an upsert). */
+  replaceObject(key: ObjectKey, resourceVersion: number, json: string): void {
+    const result = this.sql("UPDATE objects SET resource_version = ?, object = ? WHERE kind = ? AND namespace = ? AND name = ?").run(
+      resourceVersion,
+      json,
+      key.kind,
+      key.namespace,
+      key.name,
+    );
+    if (Number(result.changes) !== 1) throw new Error(`${key.kind} ${key.namespace}/${key.name} is not stored, so it cannot be replaced`);
   }
 
   deleteObject(key: ObjectKey): void {
@@ -75,6 +89,12 @@ export class StoreTables {
 
   setOwners(dependentUid: string, ownerUids: string[]): void {
     this.sql("DELETE FROM owner_references WHERE dependent_uid = ?").run(dependentUid);
+    this.addOwners(dependentUid, ownerUids);
+  }
+
+  /** Owner rows of an object that has none yet (a new uid). */
+  addOwners(dependentUid: string, ownerUids: string[]): void {
+    if (ownerUids.length === 0) return;
     const insert = this.sql("INSERT INTO owner_references (owner_uid, dependent_uid) VALUES (?, ?)");
     for (const owner of ownerUids) insert.run(owner, dependentUid);
   }

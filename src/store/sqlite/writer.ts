@@ -1,7 +1,7 @@
 /** One write transaction: assigns resourceVersions, records changes, and collects garbage (owner cascade). */
 import { now, type Resource } from "../../api/index.ts";
 import type { StorageCodec } from "../types.ts";
-import { hasFinalizers, isTerminating, jsonCopy, keyOfObject, ownerUids, type ObjectKey } from "../object-rules.ts";
+import { alreadyExists, hasFinalizers, isTerminating, keyOfObject, ownerUids, type ObjectKey } from "../object-rules.ts";
 import type { StoreTables } from "./tables.ts";
 import type { Change } from "../watch-hub.ts";
 
@@ -39,14 +39,25 @@ export class Writer {
     return this.counter;
   }
 
-  /** Store an object (insert or replace) at a new resourceVersion. */
-  put(type: "ADDED" | "MODIFIED", object: Resource): Resource {
+  /**
+   * Store an object at a new resourceVersion: ADDED inserts it (AlreadyExistsError when the name is taken), MODIFIED
+   * replaces the stored one (every caller has read it in this transaction). `previous`: the object as it was before a MODIFIED, so an unchanged owner list is not written again;
+   * an ADDED object has a new uid and so no owner rows yet. Returns an object the writer keeps no reference to
+   * outside its `changes`, which are copied for each watcher when published.
+   */
+  put(type: "ADDED" | "MODIFIED", object: Resource, previous?: Resource): Resource {
     const stored = this.stamp(object);
     const key = keyOfObject(stored);
     const uid = stored.metadata.uid ?? "";
     const json = this.encode(stored);
-    this.tables.upsertObject(key, uid, this.counter, json);
-    this.tables.setOwners(uid, ownerUids(stored));
+    const owners = ownerUids(stored);
+    if (type === "ADDED") {
+      if (!this.tables.insertObject(key, uid, this.counter, json)) throw alreadyExists(key);
+      this.tables.addOwners(uid, owners);
+    } else {
+      this.tables.replaceObject(key, this.counter, json);
+      if (previous === undefined || !sameOwners(owners, ownerUids(previous))) this.tables.setOwners(uid, owners);
+    }
     return this.record(type, key, json);
   }
 
@@ -63,7 +74,7 @@ export class Writer {
   /** Mark an object for deletion; it stays until its finalizers are removed. */
   markDeleted(object: Resource): Resource {
     if (isTerminating(object)) return object;
-    return this.put("MODIFIED", { ...object, metadata: { ...object.metadata, deletionTimestamp: now() } });
+    return this.put("MODIFIED", { ...object, metadata: { ...object.metadata, deletionTimestamp: now() } }, object);
   }
 
   private collectDependents(ownerUid: string): void {
@@ -82,15 +93,15 @@ export class Writer {
       .some((uid) => uid !== removedUid && this.tables.objectExists(uid));
   }
 
+  /** The next resourceVersion, on a copy of the object's top level and metadata (nothing deeper is changed). */
   private stamp(object: Resource): Resource {
     this.counter += 1;
-    const copy = jsonCopy(object);
-    copy.metadata.resourceVersion = String(this.counter);
-    return copy;
+    return { ...object, metadata: { ...object.metadata, resourceVersion: String(this.counter) } };
   }
 
+  /** A codec builds new objects and never changes its input (StorageCodec), so no copy is made for it. */
   private encode(object: Resource): string {
-    return JSON.stringify(this.codec.encode(jsonCopy(object)));
+    return JSON.stringify(this.codec.encode(object));
   }
 
   /**
@@ -103,4 +114,8 @@ export class Writer {
     this.changes.push({ resourceVersion: this.counter, type, object });
     return object;
   }
+}
+
+function sameOwners(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((uid, index) => uid === b[index]);
 }
