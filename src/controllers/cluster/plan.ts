@@ -97,13 +97,14 @@ export function planCluster(input: PlanInput, finalizer: string): ClusterPlan {
     ...(waiting.length === 0 ? {} : { unscheduled: waiting }),
     ...(rebuilds.rebuilds.length === 0 ? {} : { instancesToRebuild: rebuilds.rebuilds }),
     removeFinalizer: false,
-    status: withMessage(status, [...waiting, ...rebuilds.waiting]),
+    status: withMessage(status, waiting, rebuilds.waiting),
   };
 }
 
-/** The status with what instances wait for in its message, unless the cluster runs. */
-function withMessage(status: ClusterStatus, waiting: readonly string[]): ClusterStatus {
-  return waiting.length === 0 || status.phase === "Running" ? status : { ...status, message: `waiting for a node: ${waiting.join("; ")}` };
+/** The status with what instances wait for in its message: new ones unless the cluster runs, those of a lost node always. */
+function withMessage(status: ClusterStatus, unscheduled: readonly string[], stranded: readonly string[]): ClusterStatus {
+  const waiting = [...(status.phase === "Running" ? [] : unscheduled), ...stranded];
+  return waiting.length === 0 ? status : { ...status, message: `waiting for a node: ${waiting.join("; ")}` };
 }
 
 /** The status with the InstancesSpread condition, judged on where the instances are (or are about to be) bound. */
