@@ -7,7 +7,7 @@
  *    acknowledged commit looked for on the new primary, and the commit latency against asynchronous replication.
  * BENCH_FAILOVER_TRIALS trials each (default 10).
  */
-import { chmod, chown, mkdtemp, rm } from "node:fs/promises";
+import { chmod, chown, cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -21,6 +21,8 @@ import { exampleWith } from "../test/helpers/manifests.ts";
 import { median, percentile } from "./stats.ts";
 
 const TRIALS = Number(process.env["BENCH_FAILOVER_TRIALS"] ?? 10);
+/** `BENCH_FAILOVER_SECTIONS=synchronous` runs only the synchronous section (default: both). */
+const SECTIONS = new Set((process.env["BENCH_FAILOVER_SECTIONS"] ?? "asynchronous,synchronous").split(","));
 const NS = "demo";
 const NAME = "pg-cluster";
 const MEMBERS = [0, 1, 2].map((i) => `${NAME}-postgresql-${i}`);
@@ -35,16 +37,18 @@ export async function failoverBenchmark(): Promise<void> {
     }));
     await server.ok(["wait", `cluster/${NAME}`, "-n", NS, "--for=phase=Running", "--timeout=180s"]);
     await settled(server);
-    writer = await Writer.start(await connectionUri(server, NAME, NS));
-    const failovers: number[] = [];
-    for (let i = 0; i < TRIALS; i++) failovers.push(await failoverTrial(server, writer));
-    const switchovers: number[] = [];
-    for (let i = 0; i < TRIALS; i++) switchovers.push(await switchoverTrial(server, writer, i));
-    const writes = await writer.stopAndCount();
-    writer = undefined;
-    const floor = await promoteFloor(TRIALS);
-    report(failovers, switchovers, floor, writes);
-    await synchronousSection(server, major);
+    if (SECTIONS.has("asynchronous")) {
+      writer = await Writer.start(await connectionUri(server, NAME, NS));
+      const failovers: number[] = [];
+      for (let i = 0; i < TRIALS; i++) failovers.push(await failoverTrial(server, writer));
+      const switchovers: number[] = [];
+      for (let i = 0; i < TRIALS; i++) switchovers.push(await switchoverTrial(server, writer, i));
+      const writes = await writer.stopAndCount();
+      writer = undefined;
+      const floor = await promoteFloor(TRIALS);
+      report(failovers, switchovers, floor, writes);
+    }
+    if (SECTIONS.has("synchronous")) await synchronousSection(server, major);
   } finally {
     await writer?.stopAndCount();
     await server.destroy();
@@ -53,7 +57,7 @@ export async function failoverBenchmark(): Promise<void> {
 
 /** Inserts rows one after another through the endpoint, reconnecting after errors; remembers when each was acknowledged. */
 class Writer {
-  /** Each acknowledged row, when, and which server (its data directory) committed it. */
+  /** Each acknowledged row, when, and which server (its data directory and start time) committed it. */
   readonly acknowledged: { id: number; at: number; server: string }[] = [];
   lastError = "";
   #running = true;
@@ -86,7 +90,7 @@ class Writer {
         }
         // Every attempt gets a new id: a commit whose answer was lost must not make the next attempt a duplicate.
         const id = next++;
-        const result = await client.query<{ server: string }>("INSERT INTO bench_writes (id) VALUES ($1) RETURNING current_setting('data_directory') AS server", [id]);
+        const result = await client.query<{ server: string }>("INSERT INTO bench_writes (id) VALUES ($1) RETURNING current_setting('data_directory') || ' ' || pg_postmaster_start_time() AS server", [id]);
         this.acknowledged.push({ id, at: performance.now(), server: result.rows[0]?.server ?? "" });
       } catch (error) {
         this.lastError = String(error);
@@ -159,14 +163,41 @@ async function failoverTrial(server: TestServer, writer: Writer): Promise<number
   const primary = await settled(server);
   const pid = primary.status?.pid;
   if (pid === undefined) throw new Error(`${primary.metadata.name} has no pid`);
+  // The server as the writer knows it (data directory and start time): one restarted in place is another server.
+  const killedServer = writer.acknowledged.at(-1)?.server;
   const killed = performance.now();
   try {
     process.kill(pid, "SIGKILL");
   } catch (error) {
     throw new Error(`cannot kill ${primary.metadata.name} (pid ${pid}): ${String(error)}; status ${JSON.stringify(primary.status)}`);
   }
-  const resumed = await writer.firstAfter(killed, primary.status?.dataDirectory);
-  return resumed - killed;
+  try {
+    const resumed = await writer.firstAfter(killed, killedServer);
+    return resumed - killed;
+  } catch (error) {
+    console.error(await diagnosis(server));
+    throw error;
+  }
+}
+
+/** What the cluster, its instances and its recent events say, for a trial that did not end. */
+async function diagnosis(server: TestServer): Promise<string> {
+  const cluster = await server.api<Cluster>(`/apis/apps.kubeblocks.io/v1/namespaces/${NS}/clusters/${NAME}`);
+  const lines = [`cluster replication: ${JSON.stringify(cluster.status?.replication)}`];
+  for (const instance of await instances(server)) {
+    lines.push(`${instance.metadata.name}: spec.replication ${JSON.stringify(instance.spec.replication)} status ${JSON.stringify({ ...instance.status, conditions: undefined })}`);
+  }
+  const events = await server.cli(["get", "events", "-n", NS]);
+  lines.push(events.stdout.split("\n").slice(-40).join("\n"));
+  // The home goes with the server: keep its logs where they can be read afterwards.
+  const kept = await mkdtemp(join(tmpdir(), "holdfast-bench-failover-logs-"));
+  await cp(server.serverLog, join(kept, "server-output.log")).catch(() => undefined);
+  for (const instance of await instances(server)) {
+    const log = instance.status?.logFile;
+    if (log !== undefined) await cp(log, join(kept, `${instance.metadata.name}.log`)).catch(() => undefined);
+  }
+  lines.push(`logs kept in ${kept}`);
+  return lines.join("\n");
 }
 
 async function switchoverTrial(server: TestServer, writer: Writer, trial: number): Promise<number> {
@@ -280,7 +311,7 @@ async function synchronousSection(server: TestServer, major: string): Promise<vo
   await enableSynchronous(server, major, uri);
   const synchronous = await commitLatencies(uri, LATENCY_COMMITS);
   // The asynchronous section's rows go: this writer counts its ids from 1 again.
-  await execute(uri, "TRUNCATE bench_writes");
+  await execute(uri, "DROP TABLE IF EXISTS bench_writes");
   const writer = await Writer.start(uri);
   const failovers: number[] = [];
   try {

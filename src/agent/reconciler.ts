@@ -3,7 +3,9 @@
  * Instance running as its cluster's own OS user, re-adopts processes that outlived a control-plane restart,
  * restarts crashed ones with backoff, and removes the data when the instance is deleted.
  */
-import { instanceConfigHash, instanceNeedsRestart, now, type Instance, type InstanceStatus } from "../api/index.ts";
+import { instanceConfigHash, instanceNeedsRestart, now, primaryLeaseHolder, type Instance, type InstanceStatus } from "../api/index.ts";
+import type { HeldLease } from "../store/index.ts";
+import type { Logger } from "../util/index.ts";
 import type { HomePaths } from "../config/index.ts";
 import { ConflictError, errorMessage, UnavailableError } from "../errors/index.ts";
 import type { CommandSpec, Credentials, Engine, EngineReplication, EngineVersion, HostAccess, InstanceContext } from "../engines/index.ts";
@@ -14,7 +16,9 @@ import type { DataRestorer } from "../dataprotection/index.ts";
 import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../controllers/runtime/index.ts";
 import { readAccounts } from "./accounts.ts";
 import { arbitrationOf, type Arbitration } from "./arbitration.ts";
-import { desiredRole, fencesOnExit, isFenced, lookUpUpstream, mayRun, readReplicationCredentials, replicationOf, type UpstreamLookup } from "./replication.ts";
+import { desiredRole, fencesOnExit, isFenced, lookUpUpstream, mayRun, needsPrimaryLease, readReplicationCredentials, replicationOf, type UpstreamLookup } from "./replication.ts";
+import { PrimaryLeases } from "./primary-lease.ts";
+import { leaseDurationOf } from "./cluster-settings.ts";
 import { nextFailureCount, restartDelayMs } from "./backoff.ts";
 import { instanceLogFile } from "./layout.ts";
 import { instanceContext } from "./instance-context.ts";
@@ -50,6 +54,7 @@ export interface InstanceReconcilerOptions {
   restorer?: DataRestorer;
   /** This node: only instances bound to it (spec.nodeName) are acted on. */
   nodeName: string;
+  logger?: Logger;
 }
 
 interface Context {
@@ -71,10 +76,14 @@ export class InstanceReconciler implements Reconciler {
   readonly #restores: InstanceRestores | undefined;
   /** Probes, promotions, repointing and durability of replicated instances (replication-agent.ts). */
   readonly #replication: ReplicationAgent;
+  /** The primary leases this node holds (primary-lease.ts), and how to fence each primary without the store. */
+  readonly #leases: PrimaryLeases;
+  readonly #leased = new Map<string, () => Promise<void>>();
 
   constructor(options: InstanceReconcilerOptions) {
     this.#o = options;
-    this.#replication = new ReplicationAgent(options.store);
+    this.#leases = new PrimaryLeases({ leases: options.store.leases, nodeName: options.nodeName, ...(options.logger === undefined ? {} : { logger: options.logger }), onLost: (key) => void this.#fenceForLostLease(key) });
+    this.#replication = new ReplicationAgent(options.store, (instance) => this.#holdLease(instance));
     this.#restores = options.restorer === undefined ? undefined : new InstanceRestores(options.restorer);
   }
 
@@ -141,6 +150,7 @@ export class InstanceReconciler implements Reconciler {
       await this.#stopProcess(c, running);
       await this.#o.events.record(c.instance, "Normal", "Stopped", fenced ? "fenced: stopped so it cannot accept writes" : "stopped on request");
     }
+    await this.#releaseLease(c);
     // The write also acknowledges the spec seen (observedGeneration): the ha controller waits for it after fencing.
     const acknowledged = c.instance.status?.observedGeneration === c.instance.metadata.generation;
     if (c.instance.status?.phase !== "Stopped" || c.instance.status.pid !== undefined || !acknowledged) {
@@ -162,6 +172,7 @@ export class InstanceReconciler implements Reconciler {
     if (running !== undefined) await this.#setStatus(c.instance, { phase: "Stopping", ready: false });
     const finalPosition = await fenceInstance(replication, c.ctx, c.host);
     this.#replication.forget(c.instance);
+    await this.#releaseLease(c);
     const replicationState = { observedAt: now(), ...(finalPosition === undefined ? {} : { finalPosition }) };
     const message = "fenced: not started until the ha controller releases it";
     await this.#setStatus(c.instance, { phase: "Stopped", ready: false, pid: undefined, processStartTicks: undefined, role: undefined, message, replicationState });
@@ -206,6 +217,8 @@ export class InstanceReconciler implements Reconciler {
   async #start(c: Context, reason: string, message: string): Promise<ReconcileResult> {
     const taken = await this.#portTaken(c);
     if (taken !== undefined) return taken;
+    const unleased = await this.#leaseToStart(c);
+    if (unleased !== undefined) return unleased;
     const accounts = await readAccounts(this.#o.store, c.instance, c.engine);
     const arbitration = await arbitrationOf(this.#o.store, c.instance, c.engine);
     if (arbitration?.kind === "waiting") return this.#waitForUpstream(c, arbitration.message);
@@ -329,6 +342,79 @@ export class InstanceReconciler implements Reconciler {
     return { requeueAfterMs: PORT_CONFLICT_RECHECK_MS };
   }
 
+  /** A primary that could be failed over starts only under its lease; undefined when it may start. */
+  async #leaseToStart(c: Context): Promise<ReconcileResult | undefined> {
+    if (!needsPrimaryLease(c.instance, c.engine)) return undefined;
+    const lease = await this.#holdLease(c.instance);
+    if (lease.held) {
+      this.#watchLease(c);
+      return undefined;
+    }
+    return this.#waitForUpstream(c, `waiting for the primary lease, held by ${lease.holder ?? "another instance"} until it is released or expires`);
+  }
+
+  /** Hold the primary lease of `instance` and say so in its status. */
+  async #holdLease(instance: Instance): Promise<{ held: true; lease: HeldLease } | { held: false; holder: string | undefined }> {
+    const outcome = await this.#leases.hold(instance, await leaseDurationOf(this.#o.store, instance));
+    if (!outcome.held) return outcome;
+    const holder = primaryLeaseHolder(this.#o.nodeName, instance);
+    if (instance.status?.primaryLease?.holder !== holder) await this.#setStatus(instance, { primaryLease: { name: outcome.lease.name, holder, acquiredAt: now() } });
+    return outcome;
+  }
+
+  /** Remember how to fence this primary without the store, should its lease be lost. */
+  #watchLease(c: Context): void {
+    const replication = replicationOf(c.instance, c.engine);
+    if (replication === undefined) return;
+    const { ctx, host } = c;
+    this.#leased.set(keyOf(c.instance), async () => {
+      await replication.fence(ctx, host);
+    });
+  }
+
+  /**
+   * The lease of a primary on this node is about to expire or was taken: fence it now, without the store (it may be
+   * out of reach). The next pass finds the process gone and holds it stopped, as after any exit of a primary.
+   */
+  async #fenceForLostLease(key: string): Promise<void> {
+    const fence = this.#leased.get(key);
+    this.#leased.delete(key);
+    try {
+      await fence?.();
+      this.#o.logger?.warn(`${key}: fenced (its primary lease was lost)`);
+    } catch (error) {
+      this.#o.logger?.error(`${key}: could not fence after losing its primary lease: ${errorMessage(error)}`);
+    }
+  }
+
+  /** Give the primary lease up (the process stopped), so another instance is promoted without waiting for expiry. */
+  async #releaseLease(c: Context): Promise<void> {
+    this.#leased.delete(keyOf(c.instance));
+    await this.#leases.release(c.instance);
+    if (c.instance.status?.primaryLease !== undefined) c.instance = await this.#setStatus(c.instance, { primaryLease: undefined });
+  }
+
+  /** A running primary keeps its lease; one that cannot (another instance holds it) is fenced at once. */
+  async #keepLease(c: Context): Promise<boolean> {
+    if (!needsPrimaryLease(c.instance, c.engine)) {
+      if (this.#leases.holds(c.instance)) await this.#releaseLease(c);
+      return true;
+    }
+    if (this.#leases.holds(c.instance)) {
+      this.#watchLease(c);
+      return true;
+    }
+    const lease = await this.#holdLease(c.instance);
+    if (lease.held) {
+      this.#watchLease(c);
+      return true;
+    }
+    const replication = replicationOf(c.instance, c.engine);
+    if (replication !== undefined) await replication.fence(c.ctx, c.host);
+    await this.#recordOnClusterToo(c, "Warning", "LeaseLost", `runs as primary but ${lease.holder ?? "another instance"} holds the primary lease: fenced`);
+    return false;
+  }
+
   /** A replica cannot start before its upstream runs as primary: wait without counting a failure. */
   async #waitForUpstream(c: Context, message: string): Promise<ReconcileResult> {
     if (c.instance.status?.message !== message) c.instance = await this.#setStatus(c.instance, { phase: "Pending", ready: false, message });
@@ -342,6 +428,7 @@ export class InstanceReconciler implements Reconciler {
   async #fenceAfterExit(c: Context, message: string): Promise<ReconcileResult | undefined> {
     const live = c.instance;
     this.#replication.forget(live);
+    await this.#releaseLease(c);
     c.instance = await this.#setStatus(c.instance, {
       pid: undefined,
       processStartTicks: undefined,
@@ -370,6 +457,7 @@ export class InstanceReconciler implements Reconciler {
   /** The process runs: probe readiness and role, not more often than needed, and tend its replication. */
   async #observe(c: Context, running: ProcessHandle): Promise<ReconcileResult> {
     const name = c.instance.metadata.name;
+    if (!(await this.#keepLease(c))) return { requeueAfterMs: FIRST_PROBE_MS };
     // A replicated instance's role is reported by its replication probe (replication-agent.ts), a changed role included.
     const due = c.instance.status?.ready !== true || Date.now() - (this.#lastProbe.get(name) ?? 0) >= READINESS_EVERY_MS;
     const readinessMs = due ? await this.#probeReadiness(c, running) : LIVENESS_POLL_MS;
@@ -408,6 +496,7 @@ export class InstanceReconciler implements Reconciler {
     await this.#restores?.cancel(c.instance.metadata.uid ?? c.instance.metadata.name);
     const running = await this.#findProcess(c);
     if (running) await this.#stopProcess(c, running);
+    await this.#releaseLease(c);
     if (c.instance.spec.deleteData) {
       await removeInstanceDirectory(c.ctx.rootDirectory, this.#o.paths.instancesDir);
       await rm(c.logFile, { force: true });
@@ -460,6 +549,10 @@ class InitializationError extends Error {}
 function restartRequested(instance: Instance): boolean {
   const wanted = instance.spec.restartRequest;
   return wanted !== undefined && wanted !== instance.status?.appliedRestartRequest;
+}
+
+function keyOf(instance: Instance): string {
+  return `${instance.metadata.namespace ?? "default"}/${instance.metadata.name}`;
 }
 
 function lastLines(text: string, count: number): string {

@@ -4,12 +4,13 @@
  * replica at its upstream, apply the durability) and probes the instance at its cluster's probe period, reporting
  * what it saw in status.replicationState for the ha controller to decide on.
  */
-import { DEFAULT_HA_SETTINGS, haSettings, type Cluster, type Instance, type InstanceReplicationState, type ReplicationDurabilitySpec } from "../api/index.ts";
+import { type Instance, type InstanceReplicationState, type ReplicationDurabilitySpec } from "../api/index.ts";
 import { errorMessage } from "../errors/index.ts";
 import type { Credentials, ReplicationDurability, ReplicationObservation } from "../engines/index.ts";
 import type { Store } from "../store/index.ts";
 import { LABEL_INSTANCE } from "../controllers/cluster/index.ts";
 import { readAccounts } from "./accounts.ts";
+import { clusterSettingsOf } from "./cluster-settings.ts";
 import { DepartedSlots } from "./departed-slots.ts";
 import type { ReplicatedInstance, ReplicationReporter } from "./replicated-instance.ts";
 import { readReplicationCredentials } from "./replication.ts";
@@ -26,12 +27,20 @@ export class ReplicationAgent {
   readonly #probedAt = new Map<string, number>();
   /** Per instance: the last repoint, so one that cannot stream is not reloaded every pass. */
   readonly #followed = new Map<string, { at: number; upstream: string }>();
+  /**
+   * Per instance: the upstream it was last seen streaming from, or last pointed at. A spec that names another one is
+   * acted on at once (a failover's other replicas repoint as soon as the new primary is named), not at the next probe.
+   */
+  readonly #upstreamSeen = new Map<string, string>();
   /** Per instance: the process and durability last applied. */
   readonly #durability = new Map<string, string>();
   readonly #slots: DepartedSlots;
+  /** Takes the primary lease before a promotion (primary-lease.ts); held: false while another instance holds it. */
+  readonly #holdLease: (instance: Instance) => Promise<{ held: boolean; holder?: string | undefined }>;
 
-  constructor(store: Store) {
+  constructor(store: Store, holdLease: (instance: Instance) => Promise<{ held: boolean; holder?: string | undefined }> = () => Promise.resolve({ held: true })) {
     this.#store = store;
+    this.#holdLease = holdLease;
     this.#slots = new DepartedSlots(store);
   }
 
@@ -39,7 +48,7 @@ export class ReplicationAgent {
   async tend(r: ReplicatedInstance, unanswered: boolean, reporter: ReplicationReporter): Promise<number> {
     const interval = r.instance.spec.replication?.observeAfter !== undefined ? CLOSE_PROBE_MS : await this.#probePeriod(r.instance);
     const elapsed = Date.now() - (this.#probedAt.get(keyOf(r.instance)) ?? 0);
-    if (elapsed < interval && !probeAsked(r.instance)) return interval - elapsed;
+    if (elapsed < interval && !probeAsked(r.instance) && !this.#repointDue(r.instance)) return interval - elapsed;
     const [admin] = await readAccounts(this.#store, r.instance, r.engine);
     if (admin === undefined) return interval;
     const current = r.instance.status?.replicationState;
@@ -62,11 +71,17 @@ export class ReplicationAgent {
   forget(instance: Instance): void {
     this.#probedAt.delete(keyOf(instance));
     this.#durability.delete(keyOf(instance));
+    this.#upstreamSeen.delete(keyOf(instance));
+  }
+
+  /** The spec names an upstream this replica was not yet seen streaming from (nor pointed at). */
+  #repointDue(instance: Instance): boolean {
+    const upstream = instance.spec.replication?.upstream;
+    return upstream !== undefined && instance.spec.role !== "primary" && this.#upstreamSeen.get(keyOf(instance)) !== upstream;
   }
 
   async #probePeriod(instance: Instance): Promise<number> {
-    const cluster = await this.#store.get<Cluster>({ kind: "Cluster", namespace: instance.metadata.namespace ?? "default", name: instance.spec.clusterName });
-    return cluster === undefined ? DEFAULT_HA_SETTINGS.probePeriodMs : haSettings(cluster).probePeriodMs;
+    return (await clusterSettingsOf(this.#store, instance)).probePeriodMs;
   }
 
   async #probe(r: ReplicatedInstance, admin: Credentials): Promise<ReplicationObservation | undefined> {
@@ -91,6 +106,8 @@ export class ReplicationAgent {
     const last = observationOf(r.instance.status?.replicationState);
     // Under arbiters (Redis Sentinel) they promote, never the agent: the spec only follows what they did.
     if (last?.role !== "secondary" || !promotionAsked(r.instance) || r.replication.arbiter !== undefined) return { observation: await this.#probe(r, admin), promotedMs: undefined };
+    // Promoted only under the component's primary lease: the former primary's agent released it, or it expired.
+    if (!(await this.#holdLease(r.instance)).held) return { observation: await this.#probe(r, admin), promotedMs: undefined };
     const started = performance.now();
     await r.replication.promote(r.context, admin, r.host);
     return { observation: { ...last, role: "primary", streamingFrom: undefined, replicas: [] }, promotedMs: performance.now() - started };
@@ -107,12 +124,14 @@ export class ReplicationAgent {
     const name = r.instance.spec.replication?.upstream;
     if (r.replication.arbiter !== undefined || r.instance.spec.role === "primary" || name === undefined || observation.role !== "secondary") return;
     const upstream = await this.#store.get<Instance>({ kind: "Instance", namespace: r.instance.metadata.namespace ?? "default", name });
+    if (upstream !== undefined && observation.streamingFrom === upstream.spec.port) this.#upstreamSeen.set(keyOf(r.instance), name);
     if (upstream === undefined || observation.streamingFrom === upstream.spec.port || !runsAsPrimary(upstream)) return;
     if (!this.#mayFollow(r.instance, name)) return;
     try {
       const accounts = await readAccounts(this.#store, r.instance, r.engine);
       const credentials = await readReplicationCredentials(this.#store, r.instance, r.replication, accounts);
       await r.replication.follow(r.context, { host: "127.0.0.1", port: upstream.spec.port }, credentials, r.host);
+      this.#upstreamSeen.set(keyOf(r.instance), name);
       await reporter.record("Normal", "Repointed", `${r.instance.metadata.name} now streams from ${name}`);
     } catch (error) {
       await reporter.record("Warning", "RepointFailed", `${r.instance.metadata.name} could not be pointed at ${name}: ${errorMessage(error)}`);

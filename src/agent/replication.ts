@@ -28,6 +28,14 @@ export function fencesOnExit(instance: Instance): boolean {
   return instance.spec.replication?.fenceOnExit === true;
 }
 
+/**
+ * Does the instance run under its component's primary lease (ADR 0029)? A primary that a replica could replace
+ * (it fences on exit), of an engine whose own arbiters do not decide the primary (Redis Sentinel does).
+ */
+export function needsPrimaryLease(instance: Instance, engine: Engine): boolean {
+  return instance.spec.role === "primary" && fencesOnExit(instance) && engine.replication !== undefined && engine.replication.arbiter === undefined;
+}
+
 /** The engine's replication capability when the instance takes part in replication. */
 export function replicationOf(instance: Instance, engine: Engine): EngineReplication | undefined {
   return instance.spec.replication === undefined ? undefined : engine.replication;

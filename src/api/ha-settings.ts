@@ -6,6 +6,7 @@ export const ANNOTATION_PROBE_PERIOD = "holdfast.io/ha-probe-period-seconds";
 export const ANNOTATION_FAILURE_THRESHOLD = "holdfast.io/ha-failure-threshold";
 export const ANNOTATION_FAILOVER = "holdfast.io/ha-failover";
 export const ANNOTATION_SWITCHOVER_TIMEOUT = "holdfast.io/ha-switchover-catch-up-seconds";
+export const ANNOTATION_LEASE = "holdfast.io/ha-lease-seconds";
 
 /** How the ha controller watches and acts on one cluster. */
 export interface HaSettings {
@@ -19,9 +20,14 @@ export interface HaSettings {
   catchUpTimeoutMs: number;
   /** A primary that started this recently is still coming up, not failing. */
   startGraceMs: number;
+  /**
+   * The primary lease (ADR 0029): the primary's node agent renews it; one that cannot fences its primary before it
+   * expires, and another instance is promoted only once it has expired or been released.
+   */
+  leaseDurationMs: number;
 }
 
-export const DEFAULT_HA_SETTINGS: HaSettings = { probePeriodMs: 1000, failureThreshold: 3, automaticFailover: true, catchUpTimeoutMs: 30_000, startGraceMs: 30_000 };
+export const DEFAULT_HA_SETTINGS: HaSettings = { probePeriodMs: 1000, failureThreshold: 3, automaticFailover: true, catchUpTimeoutMs: 30_000, startGraceMs: 30_000, leaseDurationMs: 5000 };
 
 function positive(value: string | undefined, min: number, max: number): number | undefined {
   const text = value?.trim() ?? "";
@@ -35,11 +41,13 @@ export function haSettings(cluster: Cluster): HaSettings {
   const period = positive(annotations[ANNOTATION_PROBE_PERIOD], 0.1, 3600);
   const threshold = positive(annotations[ANNOTATION_FAILURE_THRESHOLD], 1, 100);
   const catchUp = positive(annotations[ANNOTATION_SWITCHOVER_TIMEOUT], 1, 3600);
+  const lease = positive(annotations[ANNOTATION_LEASE], 1, 60);
   return {
     ...DEFAULT_HA_SETTINGS,
     ...(period === undefined ? {} : { probePeriodMs: Math.round(period * 1000) }),
     ...(threshold === undefined ? {} : { failureThreshold: Math.floor(threshold) }),
     ...(catchUp === undefined ? {} : { catchUpTimeoutMs: Math.round(catchUp * 1000) }),
+    ...(lease === undefined ? {} : { leaseDurationMs: Math.round(lease * 1000) }),
     automaticFailover: annotations[ANNOTATION_FAILOVER]?.trim().toLowerCase() !== "false",
   };
 }

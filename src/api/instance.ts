@@ -98,6 +98,8 @@ export const instanceStatusSchema = z.object({
   replication: instanceReplicationStatusSchema.optional(),
   /** What the node agent last saw of the instance's replication (written by the node agent only). */
   replicationState: instanceReplicationStateSchema.optional(),
+  /** The primary lease this instance's node agent holds for it (ADR 0029); absent when it holds none. */
+  primaryLease: z.object({ name: z.string(), holder: z.string(), acquiredAt: z.string() }).optional(),
   /**
    * The address the database listens on and peers connect to: its node's advertised address (written by the
    * node agent only; absent before the first start, and read as 127.0.0.1 then).
@@ -137,6 +139,22 @@ export function accountSecretName(clusterName: string, componentName: string, ac
 /** Name of an instance, as KubeBlocks names pods: `<cluster>-<component>-<ordinal>`. */
 export function instanceName(clusterName: string, componentName: string, ordinal: number): string {
   return `${clusterName}-${componentName}-${ordinal}`;
+}
+
+/** The lease a replicated component's primary runs under: one per component, named by the cluster's uid. */
+export function primaryLeaseName(clusterUid: string, component: string): string {
+  return `primary-${clusterUid}-${component}`;
+}
+
+/** The primary lease of `instance`'s component (its owning Cluster's uid; the namespace and cluster name without one). */
+export function primaryLeaseOf(instance: Pick<Instance, "metadata" | "spec">): string {
+  const owner = instance.metadata.ownerReferences?.find((o) => o.kind === "Cluster")?.uid ?? `${instance.metadata.namespace ?? "default"}.${instance.spec.clusterName}`;
+  return primaryLeaseName(owner, instance.spec.componentName);
+}
+
+/** Who holds a primary lease: the instance (its uid) on its node, so two instances on one node never share it. */
+export function primaryLeaseHolder(nodeName: string, instance: Pick<Instance, "metadata">): string {
+  return `${nodeName}/${instance.metadata.name}/${instance.metadata.uid ?? ""}`;
 }
 
 /** The address other processes (peers, endpoints, probes on other nodes) reach the instance at. */

@@ -1,7 +1,8 @@
 /** A member of a replicated component as the ha controller sees it: from its node agent's report, never a probe of its own. */
 import type { Instance } from "../../api/index.ts";
 import { observationOf } from "../../agent/index.ts";
-import type { Member } from "./plan.ts";
+import { instanceNodeCondition } from "../node/index.ts";
+import { lostPrimaryLease, type Member, type PrimaryLeaseView } from "./plan.ts";
 
 /**
  * A member as its node agent reports it: what its last probe saw and how many probes in a row went unanswered; a
@@ -11,4 +12,15 @@ export function memberOf(instance: Instance): Member {
   const probeable = instance.spec.running && instance.spec.replication?.fenced !== true && instance.status?.pid !== undefined;
   const state = instance.status?.replicationState;
   return { name: instance.metadata.name, instance, observation: probeable ? observationOf(state) : undefined, failures: probeable ? (state?.failures ?? 0) : 0 };
+}
+
+/**
+ * The members with those whose node agent cannot be heard marked so (its node is not Ready, or it held the primary
+ * lease and lost it): their last report is stale, so they are neither probed nor counted in any role.
+ */
+export function withReachability(members: readonly Member[], lease: PrimaryLeaseView | undefined): Member[] {
+  return members.map((m) => {
+    const unreachable = instanceNodeCondition(m.instance)?.status === "False" || lostPrimaryLease(m, lease);
+    return unreachable ? { ...m, observation: undefined, failures: 0, unreachable } : m;
+  });
 }

@@ -55,6 +55,21 @@ function healthy(): Member[] {
 }
 
 describe("decidePrimary", () => {
+  it("fails over when the primary's node agent no longer holds the primary lease (its node is down or cut off)", () => {
+    const holder = "node-1/pg-postgresql-0/u0";
+    const members = healthy();
+    const old = members[0] ?? assert.fail("primary");
+    members[0] = member(instance(0, {}, { primaryLease: { name: "primary-u1-postgresql", holder, acquiredAt: LONG_AGO } }), old.observation);
+    const lost = { ...view(members), primaryLease: { holder: undefined } };
+    const decision = decidePrimary(lost);
+    assert.ok(decision.kind === "failover", decision.kind);
+    assert.match(decision.why, /no longer holds the primary lease/);
+    assert.deepEqual(decidePrimary({ ...view(members), primaryLease: { holder } }), { kind: "steady", primary: "pg-postgresql-0" }, "held: steady");
+    assert.deepEqual(decidePrimary(view(members)), { kind: "steady", primary: "pg-postgresql-0" }, "the store could not say: nothing is decided on it");
+    const neverLeased = healthy();
+    assert.deepEqual(decidePrimary({ ...view(neverLeased), primaryLease: { holder: undefined } }), { kind: "steady", primary: "pg-postgresql-0" }, "a primary whose agent never claimed the lease is not judged by it");
+  });
+
   it("initialises the record with the instance created as primary", () => {
     assert.deepEqual(decidePrimary(view(healthy(), null)), { kind: "initialise", primary: "pg-postgresql-0" });
   });

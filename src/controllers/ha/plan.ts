@@ -15,6 +15,8 @@ export interface Member {
   observation: ReplicationObservation | undefined;
   /** Probes in a row that got no answer from a running instance. */
   failures: number;
+  /** Its node agent cannot be heard (its node is not Ready, or it lost the primary lease): what it last reported is stale. */
+  unreachable?: boolean;
 }
 
 /** A replicated component as the ha controller sees it. */
@@ -28,6 +30,22 @@ export interface ComponentView {
   rank: (candidates: readonly FailoverCandidate[]) => string[];
   /** Why promoting one of `candidates` in place of `from` could lose acknowledged commits (synchronous mode), if it could. */
   failoverBlock?: (from: string, candidates: readonly string[]) => string | undefined;
+  /** Who holds the component's primary lease as the store says now (holder undefined: nobody); undefined when not read. */
+  primaryLease?: PrimaryLeaseView;
+}
+
+/** The component's primary lease as read from the store this pass. */
+export interface PrimaryLeaseView {
+  holder: string | undefined;
+}
+
+/**
+ * Its node agent held the primary lease for it, and the store says the lease is now free or another's: the agent
+ * fenced it before the lease could expire, or the agent (its node) is gone. Either way it no longer accepts writes.
+ */
+export function lostPrimaryLease(member: Member, lease: PrimaryLeaseView | undefined): boolean {
+  const claimed = member.instance.status?.primaryLease?.holder;
+  return claimed !== undefined && lease !== undefined && lease.holder !== claimed;
 }
 
 /** What to do about the primary. */
@@ -55,7 +73,7 @@ function isStoppedMember(member: Member): boolean {
 
 /** The role the member runs in now: this pass's probe, else what its status last said. */
 export function observedRole(member: Member): string | undefined {
-  if (member.instance.status?.ready !== true || member.instance.status.pid === undefined) return undefined;
+  if (member.unreachable === true || member.instance.status?.ready !== true || member.instance.status.pid === undefined) return undefined;
   return member.observation?.role ?? member.instance.status.role;
 }
 
@@ -68,9 +86,10 @@ function isComingUp(instance: Instance, settings: HaSettings, nowMs: number): bo
 }
 
 /** Why the primary counts as down, or undefined while it is up (or deliberately stopped). */
-export function primaryDown(member: Member, settings: HaSettings, nowMs: number): string | undefined {
+export function primaryDown(member: Member, settings: HaSettings, nowMs: number, lease?: PrimaryLeaseView): string | undefined {
   if (!member.instance.spec.running) return undefined;
   if (isStoppedMember(member)) return `${member.name} exited and fenced itself`;
+  if (lostPrimaryLease(member, lease)) return `${member.name}'s node agent no longer holds the primary lease (not renewed within ${settings.leaseDurationMs / 1000} s: its node is down or cut off from the store)`;
   if (member.failures < settings.failureThreshold || isComingUp(member.instance, settings, nowMs)) return undefined;
   return `${member.name} did not answer ${member.failures} role probes in a row`;
 }
@@ -100,7 +119,7 @@ export function decidePrimary(view: ComponentView): PrimaryDecision {
   if (target !== current) return { kind: "transition", from: current, to: target };
   const primary = view.members.find((m) => m.name === current);
   if (primary === undefined) return { kind: "wait", primary: current, why: `primary ${current} does not exist` };
-  const down = primaryDown(primary, view.settings, view.nowMs);
+  const down = primaryDown(primary, view.settings, view.nowMs, view.primaryLease);
   if (down === undefined) return { kind: "steady", primary: current };
   const replacement = failoverTarget(view, current);
   if (replacement.to !== undefined) return { kind: "failover", from: current, to: replacement.to, why: down };
@@ -214,7 +233,7 @@ export function lagUpdates(view: ComponentView, primary: string, replicaName: (i
 export function roleLabelUpdates(view: ComponentView): { name: string; role: string | undefined }[] {
   return view.members.flatMap((m) => {
     const current = m.instance.metadata.labels?.[LABEL_ROLE];
-    const stopped = isFencedMember(m) || !m.instance.spec.running || m.instance.status?.phase === "Stopped";
+    const stopped = isFencedMember(m) || !m.instance.spec.running || m.instance.status?.phase === "Stopped" || m.unreachable === true;
     const role = stopped ? undefined : (observedRole(m) ?? current);
     return current === role ? [] : [{ name: m.name, role }];
   });

@@ -5,7 +5,7 @@
  * stable endpoints. It asks the node agents for everything done to a process by writing the Instances' spec, and
  * never runs an engine command itself (ADR 0021).
  */
-import { now, type Cluster, type Instance, type InstanceReplicationStatus, type Resource } from "../../api/index.ts";
+import { now, primaryLeaseName, type Cluster, type Instance, type InstanceReplicationStatus, type Resource } from "../../api/index.ts";
 import type { Engine, EngineReplication } from "../../engines/index.ts";
 import { LABEL_INSTANCE } from "../cluster/index.ts";
 import { splitKey, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
@@ -13,12 +13,12 @@ import type { ClusterEndpoints } from "./endpoints.ts";
 import { clusterRef, componentMembers, instanceRef, type ComponentHandle, type HaServices } from "./members.ts";
 import { writeReplicationStatus, writeRoleLabel } from "./member-status.ts";
 import { patchObject, patchStatus } from "./patch.ts";
-import { decidePrimary, desiredSpecs, keptReplicationFields, lagUpdates, roleLabelUpdates, routesFor, specDiffers, withFence, type ComponentRoutes, type ComponentView, type Member, type MemberSpec, type PrimaryDecision } from "./plan.ts";
+import { decidePrimary, desiredSpecs, keptReplicationFields, lagUpdates, roleLabelUpdates, routesFor, specDiffers, withFence, type ComponentRoutes, type ComponentView, type Member, type MemberSpec, type PrimaryDecision, type PrimaryLeaseView } from "./plan.ts";
 import { haSettings, type HaSettings } from "./settings.ts";
 import { SynchronousStandbys } from "./synchronous-standbys.ts";
 import { stepTransition, type Transition } from "./transition.ts";
 import { ArbitratedComponents } from "./arbiter-follower.ts";
-import { memberOf } from "./member-view.ts";
+import { memberOf, withReachability } from "./member-view.ts";
 
 export interface HaReconcilerOptions extends HaServices {
   endpoints: ClusterEndpoints;
@@ -70,9 +70,10 @@ export class HaReconciler implements Reconciler {
 
   async #component(handle: ComponentHandle, instances: readonly Instance[], settings: HaSettings): Promise<number> {
     if (handle.replication.arbiter !== undefined) return this.#arbitrated.reconcile(handle, instances, settings);
-    const members = componentMembers(instances, handle.component).map(memberOf);
+    const primaryLease = await this.#primaryLease(handle);
+    const members = withReachability(componentMembers(instances, handle.component).map(memberOf), primaryLease);
     const failoverBlock = (from: string, candidates: readonly string[]): string | undefined => this.#synchronous.failoverBlock(handle, members, from, candidates);
-    const view: ComponentView = { cluster: handle.cluster, component: handle.component, members, settings, nowMs: Date.now(), rank: (c) => handle.replication.rankCandidates(c), failoverBlock };
+    const view: ComponentView = { cluster: handle.cluster, component: handle.component, members, settings, nowMs: Date.now(), rank: (c) => handle.replication.rankCandidates(c), failoverBlock, ...(primaryLease === undefined ? {} : { primaryLease }) };
     const decision = decidePrimary(view);
     const routes = routesFor(view, decision);
     this.#o.endpoints.route(handle.cluster, handle.component, routes);
@@ -100,10 +101,32 @@ export class HaReconciler implements Reconciler {
     return settings.probePeriodMs;
   }
 
+  /** Who holds the component's primary lease (ADR 0029); undefined when the store cannot say now. */
+  async #primaryLease(handle: ComponentHandle): Promise<PrimaryLeaseView | undefined> {
+    const uid = handle.cluster.metadata.uid;
+    if (uid === undefined) return undefined;
+    try {
+      return { holder: (await this.#o.store.leases.read(primaryLeaseName(uid, handle.component)))?.holder };
+    } catch {
+      return undefined;
+    }
+  }
+
   /** One pass of the role change of `handle`'s component, recorded in `cluster`. */
   #transition(view: ComponentView, cluster: Cluster, handle: ComponentHandle): Transition {
-    const { settings, members, failoverBlock } = view;
-    return { ...handle, cluster, services: this.#o, endpoints: this.#o.endpoints, settings, members, nowMs: Date.now(), fenceOnExitAfter: settings.automaticFailover && members.length > 1, ...(failoverBlock === undefined ? {} : { failoverBlock }) };
+    const { settings, members, failoverBlock, primaryLease } = view;
+    return {
+      ...handle,
+      cluster,
+      services: this.#o,
+      endpoints: this.#o.endpoints,
+      settings,
+      members,
+      nowMs: Date.now(),
+      fenceOnExitAfter: settings.automaticFailover && members.length > 1,
+      ...(failoverBlock === undefined ? {} : { failoverBlock }),
+      ...(primaryLease === undefined ? {} : { primaryLease }),
+    };
   }
 
   /** Specs (the node agents repoint replicas to their upstream), labels, lag and endpoint targets, toward the steady state around `primary`. */

@@ -10,6 +10,7 @@ import type { EngineLookup } from "../cluster/index.ts";
 import type { ClusterEndpoints } from "./endpoints.ts";
 import { memberOf } from "./member-view.ts";
 import { haSettings } from "./settings.ts";
+import { synchronousFailoverBlock } from "./synchronous-plan.ts";
 import { stepTransition, type Transition } from "./transition.ts";
 
 const engine = createPostgresqlEngine();
@@ -30,6 +31,54 @@ function seen(role: "primary" | "secondary", received: string): InstanceReplicat
   return { role, timeline: 1, received, applied: received, observedAt: new Date().toISOString(), ...(role === "secondary" ? { streamingFrom: 20000 } : {}) };
 }
 
+/** A 3-member cluster whose primary (ordinal 0) exited and is held by its agent, failing over to ordinal 1. */
+async function seed(store: Store, annotations?: Record<string, string>): Promise<void> {
+  await store.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "demo" } });
+  const cluster = await store.create<Cluster>({ apiVersion: "apps.kubeblocks.io/v1", kind: "Cluster", metadata: { name: "pg", namespace: "demo", ...(annotations === undefined ? {} : { annotations }) }, spec: { terminationPolicy: "Delete", componentSpecs: [{ name: "postgresql", replicas: 3 }] } });
+  const startedAt = new Date().toISOString();
+  const roleChange = { reason: "Failover" as const, step: "Fencing" as const, from: NAMES[0] ?? "", to: NAMES[1] ?? "", result: "InProgress" as const, startedAt };
+  await store.updateStatus<Cluster>({ ...cluster, status: { replication: { postgresql: { currentPrimary: NAMES[0], targetPrimary: NAMES[1], roleChange } } } });
+  for (const [ordinal, name] of NAMES.entries()) {
+    const primary = ordinal === 0;
+    await store.create<Instance>({
+      apiVersion: "holdfast.io/v1alpha1",
+      kind: "Instance",
+      metadata: { name, namespace: "demo" },
+      spec: { engine: "postgresql", version: "16", clusterName: "pg", componentName: "postgresql", ordinal, port: 20000 + ordinal, running: true, parameters: {}, deleteData: true, role: primary ? "primary" : "secondary", replication: primary ? { fenceOnExit: true } : { upstream: NAMES[0] } },
+    });
+  }
+  // The primary exited and its agent holds it; the replicas run.
+  await report(store, NAMES[0] ?? "", { phase: "Stopped", ready: false, replicationState: { heldSince: startedAt, observedAt: startedAt } });
+  for (const name of NAMES.slice(1)) await report(store, name, { phase: "Running", ready: true, pid: 4242, role: "secondary", replicationState: seen("secondary", "0/3000000") });
+}
+
+async function instanceIn(store: Store, name: string | undefined): Promise<Instance> {
+  return (await store.get<Instance>({ kind: "Instance", namespace: "demo", name: name ?? "" })) ?? assert.fail(`${name} exists`);
+}
+
+/** One pass, as the ha controller (restarted or not) would make it from what is stored. */
+async function passOn(store: Store, o: { endpoints: ClusterEndpoints; events: string[]; failoverBlock?: Transition["failoverBlock"]; primaryLease?: Transition["primaryLease"] }): Promise<Cluster> {
+  const cluster = (await store.get<Cluster>({ kind: "Cluster", namespace: "demo", name: "pg" })) ?? assert.fail("cluster exists");
+  const instances = (await store.list<Instance>("Instance", { namespace: "demo" })).items;
+  const t: Transition = {
+    cluster,
+    component: "postgresql",
+    engine,
+    replication,
+    services: { store, engines: {} as EngineLookup, events: { record: (_o, _t, reason) => Promise.resolve(void o.events.push(reason)) } },
+    endpoints: o.endpoints,
+    settings: haSettings(cluster),
+    members: instances.sort((a, b) => a.spec.ordinal - b.spec.ordinal).map(memberOf),
+    nowMs: Date.now(),
+    fenceOnExitAfter: true,
+    ...(o.failoverBlock === undefined ? {} : { failoverBlock: o.failoverBlock }),
+    ...(o.primaryLease === undefined ? {} : { primaryLease: o.primaryLease }),
+  };
+  const record = cluster.status?.replication?.["postgresql"];
+  await stepTransition(t, record?.currentPrimary ?? "", record?.targetPrimary ?? "");
+  return (await store.get<Cluster>({ kind: "Cluster", namespace: "demo", name: "pg" })) ?? assert.fail("cluster exists");
+}
+
 describe("role change steps (Fencing → CatchingUp → Promoting → Routing)", () => {
   let dir: string;
   let store: Store;
@@ -40,23 +89,7 @@ describe("role change steps (Fencing → CatchingUp → Promoting → Routing)",
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "holdfast-transition-"));
     store = openSqliteStore({ path: join(dir, "store.db") });
-    await store.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "demo" } });
-    const cluster = await store.create<Cluster>({ apiVersion: "apps.kubeblocks.io/v1", kind: "Cluster", metadata: { name: "pg", namespace: "demo" }, spec: { terminationPolicy: "Delete", componentSpecs: [{ name: "postgresql", replicas: 3 }] } });
-    const startedAt = new Date().toISOString();
-    const roleChange = { reason: "Failover" as const, step: "Fencing" as const, from: NAMES[0] ?? "", to: NAMES[1] ?? "", result: "InProgress" as const, startedAt };
-    await store.updateStatus<Cluster>({ ...cluster, status: { replication: { postgresql: { currentPrimary: NAMES[0], targetPrimary: NAMES[1], roleChange } } } });
-    for (const [ordinal, name] of NAMES.entries()) {
-      const primary = ordinal === 0;
-      await store.create<Instance>({
-        apiVersion: "holdfast.io/v1alpha1",
-        kind: "Instance",
-        metadata: { name, namespace: "demo" },
-        spec: { engine: "postgresql", version: "16", clusterName: "pg", componentName: "postgresql", ordinal, port: 20000 + ordinal, running: true, parameters: {}, deleteData: true, role: primary ? "primary" : "secondary", replication: primary ? { fenceOnExit: true } : { upstream: NAMES[0] } },
-      });
-    }
-    // The primary exited and its agent holds it; the replicas run.
-    await report(store, NAMES[0] ?? "", { phase: "Stopped", ready: false, replicationState: { heldSince: startedAt, observedAt: startedAt } });
-    for (const name of NAMES.slice(1)) await report(store, name, { phase: "Running", ready: true, pid: 4242, role: "secondary", replicationState: seen("secondary", "0/3000000") });
+    await seed(store);
   });
 
   after(() => {
@@ -64,29 +97,9 @@ describe("role change steps (Fencing → CatchingUp → Promoting → Routing)",
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** One pass, as the ha controller (restarted or not) would make it from what is stored. */
-  async function pass(): Promise<Cluster> {
-    const cluster = (await store.get<Cluster>({ kind: "Cluster", namespace: "demo", name: "pg" })) ?? assert.fail("cluster exists");
-    const instances = (await store.list<Instance>("Instance", { namespace: "demo" })).items;
-    const c = cluster;
-    const t: Transition = {
-      cluster: c,
-      component: "postgresql",
-      engine,
-      replication,
-      services: { store, engines: {} as EngineLookup, events: { record: (_o, _t, reason) => Promise.resolve(void events.push(reason)) } },
-      endpoints,
-      settings: haSettings(c),
-      members: instances.sort((a, b) => a.spec.ordinal - b.spec.ordinal).map(memberOf),
-      nowMs: Date.now(),
-      fenceOnExitAfter: true,
-    };
-    const record = c.status?.replication?.["postgresql"];
-    await stepTransition(t, record?.currentPrimary ?? "", record?.targetPrimary ?? "");
-    return (await store.get<Cluster>({ kind: "Cluster", namespace: "demo", name: "pg" })) ?? assert.fail("cluster exists");
-  }
+  const pass = (): Promise<Cluster> => passOn(store, { endpoints, events });
 
-  const instance = async (name: string | undefined): Promise<Instance> => (await store.get<Instance>({ kind: "Instance", namespace: "demo", name: name ?? "" })) ?? assert.fail(`${name} exists`);
+  const instance = (name: string | undefined): Promise<Instance> => instanceIn(store, name);
 
   it("fences the old primary and waits for its node agent to confirm it stopped", async () => {
     const cluster = await pass();
@@ -141,5 +154,78 @@ describe("role change steps (Fencing → CatchingUp → Promoting → Routing)",
     assert.deepEqual([record.currentPrimary, record.roleChange?.result, record.roleChange?.step], [NAMES[2], "Succeeded", undefined]);
     assert.deepEqual(routed, [20002]);
     assert.equal((await instance(NAMES[0])).spec.replication?.fenced, true, "the old primary stays fenced until the steady state makes it a replica");
+  });
+});
+
+describe("a synchronous failover waits for a replica that restarted a moment ago", () => {
+  let dir: string;
+  let store: Store;
+  const events: string[] = [];
+  const endpoints = { hold: () => undefined, routeReadWrite: () => undefined } as unknown as ClusterEndpoints;
+  // Any 1 of the two replicas: with one of them not answering, promoting the other could lose commits.
+  const failoverBlock = (from: string, candidates: readonly string[]): string | undefined =>
+    synchronousFailoverBlock({ durability: { mode: "synchronous", quorum: 1 }, standbys: NAMES.filter((n) => n !== from) }, candidates);
+  const pass = (): Promise<Cluster> => passOn(store, { endpoints, events, failoverBlock });
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "holdfast-transition-"));
+    store = openSqliteStore({ path: join(dir, "store.db") });
+    await seed(store, { "holdfast.io/ha-synchronous": "1" });
+    // Ordinal 1 (a former primary that rejoined) runs again but has not answered as a replica yet.
+    await report(store, NAMES[1] ?? "", { phase: "Starting", ready: false, pid: 4244, role: undefined, replicationState: undefined });
+  });
+
+  after(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("asks it for a probe too, and neither gives up nor promotes while it may hold the last commits", async () => {
+    assert.equal(recordIn(await pass())?.roleChange?.step, "Fencing");
+    await report(store, NAMES[0] ?? "", { phase: "Stopped", ready: false, replicationState: { observedAt: new Date().toISOString() } });
+    const cluster = await pass();
+    const record = recordIn(cluster);
+    assert.deepEqual([record?.roleChange?.step, record?.roleChange?.result], ["CatchingUp", "InProgress"], JSON.stringify(record));
+    const fencedAt = record?.roleChange?.fencedAt;
+    assert.equal((await instanceIn(store, NAMES[1])).spec.replication?.observeAfter, fencedAt, "the restarted replica is asked as well");
+    await report(store, NAMES[2] ?? "", { replicationState: seen("secondary", "0/3000000") });
+    assert.equal(recordIn(await pass())?.roleChange?.step, "CatchingUp", "one answer of two is not enough: wait, do not restart the old primary");
+    assert.ok(!events.includes("RestartedInPlace"));
+  });
+
+  it("promotes the restarted replica once it answers with the most advanced position", async () => {
+    await report(store, NAMES[1] ?? "", { phase: "Running", ready: true, role: "secondary", replicationState: seen("secondary", "0/3000200") });
+    const record = recordIn(await pass());
+    assert.deepEqual([record?.targetPrimary, record?.roleChange?.step], [NAMES[1], "Promoting"]);
+    assert.equal((await instanceIn(store, NAMES[1])).spec.role, "primary");
+  });
+});
+
+describe("a failover from a node that is gone: the primary lease stands in for its agent's confirmation", () => {
+  let dir: string;
+  let store: Store;
+  const events: string[] = [];
+  const endpoints = { hold: () => undefined, routeReadWrite: () => undefined } as unknown as ClusterEndpoints;
+  const holder = "node-1/pg-postgresql-0/u0";
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "holdfast-transition-"));
+    store = openSqliteStore({ path: join(dir, "store.db") });
+    await seed(store);
+    // The old primary's agent is gone with its node: its last report says it runs, under the lease it held.
+    await report(store, NAMES[0] ?? "", { phase: "Running", ready: true, pid: 4240, role: "primary", primaryLease: { name: "primary", holder, acquiredAt: new Date().toISOString() }, replicationState: seen("primary", "0/3000000") });
+  });
+
+  after(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("waits while the lease is still held, and goes on once the store says it is free", async () => {
+    const held = await passOn(store, { endpoints, events, primaryLease: { holder } });
+    assert.equal(recordIn(held)?.roleChange?.step, "Fencing", "the lease is held: the old primary may still accept writes");
+    assert.equal((await instanceIn(store, NAMES[0])).spec.replication?.fenced, true, "fenced in its spec, for when its agent returns");
+    const expired = await passOn(store, { endpoints, events, primaryLease: { holder: undefined } });
+    assert.equal(recordIn(expired)?.roleChange?.step, "CatchingUp", "the lease expired: its agent fenced it, or its node is gone");
   });
 });

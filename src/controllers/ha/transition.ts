@@ -18,7 +18,7 @@ import { UnavailableError, errorMessage } from "../../errors/index.ts";
 import type { ClusterEndpoints } from "./endpoints.ts";
 import { clusterRef, instanceRef, type ComponentHandle, type HaServices } from "./members.ts";
 import { patchObject, patchStatus } from "./patch.ts";
-import { keptReplicationFields, observedRole, type Member } from "./plan.ts";
+import { keptReplicationFields, lostPrimaryLease, observedRole, type Member, type PrimaryLeaseView } from "./plan.ts";
 import type { HaSettings } from "./settings.ts";
 
 /** When to look again while a node agent works (its status write wakes the controller sooner). */
@@ -38,6 +38,8 @@ export interface Transition extends ComponentHandle {
   fenceOnExitAfter: boolean;
   /** Why promoting one of `candidates` in place of `from` could lose acknowledged commits (synchronous mode), if it could. */
   failoverBlock?: (from: string, candidates: readonly string[]) => string | undefined;
+  /** The component's primary lease as the store says this pass (undefined: not read). */
+  primaryLease?: PrimaryLeaseView;
 }
 
 /** Steps one pass may take one after another: the next step's conditions are often met already. */
@@ -94,6 +96,14 @@ export function confirmsStopped(instance: Instance | undefined): boolean {
   return fencedSpec(instance) && (status?.observedGeneration ?? 0) >= (instance.metadata.generation ?? 0) && status?.phase === "Stopped" && status.pid === undefined;
 }
 
+/**
+ * Its node agent confirms it stopped, or it lost the primary lease (its agent fences it before the lease can expire,
+ * ADR 0029): the way to go on when that agent's node is down or cut off and cannot confirm anything.
+ */
+function stoppedOrUnleased(t: Transition, m: Member): boolean {
+  return confirmsStopped(m.instance) || lostPrimaryLease(m, t.primaryLease);
+}
+
 /** The members other than `to` that are, were asked to be, or may still run as primary. */
 function mayBePrimary(t: Transition, from: string, to: string): Member[] {
   return t.members.filter((m) => m.name !== to && (m.name === from || m.instance.spec.role === "primary" || observedRole(m) === "primary"));
@@ -104,7 +114,7 @@ async function fencing(t: Transition, from: string, to: string): Promise<number>
   let waiting = false;
   for (const m of mayBePrimary(t, from, to)) {
     if (!fencedSpec(m.instance)) await fence(t, m.name);
-    waiting ||= !confirmsStopped(m.instance);
+    waiting ||= !stoppedOrUnleased(t, m);
   }
   if (waiting) return WAIT_MS;
   await writeRoleChange(t, to, { step: "CatchingUp", fencedAt: now() });
@@ -135,8 +145,10 @@ async function catchingUp(t: Transition, from: string, to: string): Promise<numb
   const change = roleChangeOf(t);
   const fencedAt = change?.fencedAt ?? new Date(t.nowMs).toISOString();
   const target = member(t, to);
-  if (target === undefined || !runningReplica(target)) return retargetOrAbort(t, from, to, `${to} is not a running replica`);
-  return change?.reason === "Failover" ? settle(t, from, to, fencedAt) : catchUp(t, from, target, fencedAt);
+  const failover = change?.reason === "Failover";
+  // A failover settles on the most advanced replica once they answer; one that restarted a moment ago may be it.
+  if (target === undefined || !(runningReplica(target) || (failover && processRuns(target)))) return retargetOrAbort(t, from, to, `${to} is not a running replica`);
+  return failover ? settle(t, from, to, fencedAt) : catchUp(t, from, target, fencedAt);
 }
 
 /** Ask the node agents of `members` for probes taken after `after` (they probe closely until the field goes). */
@@ -155,14 +167,19 @@ async function askForProbes(t: Transition, members: readonly Member[], after: st
  * few answer to be sure of every acknowledged commit.
  */
 async function settle(t: Transition, from: string, to: string, fencedAt: string): Promise<number> {
-  const candidates = t.members.filter((m) => m.name !== from && runningReplica(m));
+  // In synchronous mode every replica whose process runs is asked, also one that restarted a moment ago and has not
+  // answered as a replica yet: it may be the one quorum member that has the last acknowledged commits.
+  const durable = t.failoverBlock?.(from, []) !== undefined;
+  const candidates = t.members.filter((m) => m.name !== from && (runningReplica(m) || (durable && processRuns(m))));
   await askForProbes(t, candidates, fencedAt);
-  const fresh = candidates.filter((m) => observedSince(m.instance, fencedAt));
+  const fresh = candidates.filter((m) => observedSince(m.instance, fencedAt) && observedRole(m) === "secondary");
   if (fresh.length < candidates.length && t.nowMs - Date.parse(fencedAt) < FINAL_POSITIONS_WAIT_MS) return WAIT_MS;
   const ranked = t.replication.rankCandidates(fresh.flatMap((m) => (m.observation === undefined ? [] : [{ instanceName: m.name, observation: m.observation }])));
   const blocked = t.failoverBlock?.(from, ranked);
   if (blocked !== undefined) return abort(t, from, to, `${blocked}; ${from} stays primary`);
   const best = ranked[0];
+  const target = member(t, to);
+  if (best === undefined && (target === undefined || !runningReplica(target))) return retargetOrAbort(t, from, to, `${to} did not answer as a replica`);
   if (best === undefined || best === to) {
     await writeRoleChange(t, to, { step: "Promoting" });
     return 0;
@@ -186,7 +203,7 @@ async function catchUp(t: Transition, from: string, target: Member, fencedAt: st
 
 /** Step Promoting: with every other possible primary confirmed stopped, the target's spec names it primary. */
 async function promoting(t: Transition, from: string, to: string): Promise<number> {
-  if (!mayBePrimary(t, from, to).every((m) => confirmsStopped(m.instance))) {
+  if (!mayBePrimary(t, from, to).every((m) => stoppedOrUnleased(t, m))) {
     await writeRoleChange(t, to, { step: "Fencing" });
     return 0;
   }

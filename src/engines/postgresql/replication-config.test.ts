@@ -28,6 +28,7 @@ describe("planReplication", () => {
       max_wal_senders: "12",
       max_replication_slots: "12",
       wal_keep_size: "512MB",
+      wal_retrieve_retry_interval: "200ms",
       synchronous_commit: "on",
       synchronous_standby_names: "",
       recovery_target_timeline: "latest",

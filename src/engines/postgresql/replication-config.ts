@@ -74,6 +74,9 @@ function tunables(maxReplicas: number, synchronous: SynchronousSettings | undefi
     max_wal_senders: senders,
     max_replication_slots: senders,
     wal_keep_size: DEFAULT_WAL_KEEP_SIZE,
+    // A standby whose upstream went away (a failover, a primary restarted in place) tries again after this, not
+    // after PostgreSQL's 5 s: in synchronous mode commits on the new primary wait for it.
+    wal_retrieve_retry_interval: "200ms",
     synchronous_commit: synchronous?.synchronous_commit ?? "on",
   };
 }

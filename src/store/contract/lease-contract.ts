@@ -95,6 +95,20 @@ export function describeLeaseContract(harness: StoreHarness): void {
         assert.equal((await store.leases.read("leader"))?.holder, "node-b", "releasing an old acquisition does not touch the new one");
         await assert.rejects(store.fenced(held).create(cluster("late")), LostLeaseError);
       });
+
+      it("lets the same holder take its lease over at once (its node restarted), ending the earlier acquisition", async () => {
+        const before = await store.leases.tryAcquire("leader", "node-a", DURATION_MS);
+        assert.ok(before);
+        assert.equal(await store.leases.tryAcquire("leader", "node-b", DURATION_MS), undefined, "another holder still waits");
+        const after = await store.leases.tryAcquire("leader", "node-a", DURATION_MS);
+        assert.ok(after, "the same holder does not wait for expiry");
+        assert.notEqual(after.token, before.token);
+        await assert.rejects(store.leases.renew(before), LostLeaseError);
+        await assert.rejects(store.fenced(before).create(cluster("stale")), LostLeaseError);
+        await store.leases.renew(after);
+        assert.equal((await store.leases.read("leader"))?.holder, "node-a");
+        await store.leases.release(after);
+      });
     });
   });
 }

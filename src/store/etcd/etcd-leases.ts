@@ -1,7 +1,8 @@
 /**
  * Leases on etcd: the Lease object's key is put with an etcd lease whose TTL is the lease duration, so etcd itself
  * removes it when the holder stops renewing. Taking a lease is a txn "the key does not exist"; each acquisition
- * therefore has a new create revision, which is its token, and fenced writes compare it in their own txn.
+ * therefore has a new create revision, which is its token, and fenced writes compare it in their own txn. The same
+ * holder (a node after a restart) removes its earlier acquisition's key first, and so takes the lease over at once.
  */
 import { randomUUID } from "node:crypto";
 import { now, type Resource } from "../../api/index.ts";
@@ -43,6 +44,7 @@ export class EtcdLeases implements Leases {
   async tryAcquire(name: string, holder: string, durationMs: number): Promise<HeldLease | undefined> {
     const started = performance.now();
     const key = this.keyOf(name);
+    if (!(await this.endEarlierAcquisition(key, holder))) return undefined;
     const recordKey = this.layout.leaseRecord(name);
     const record = (await this.client.range({ key: recordKey })).kvs[0];
     const previous = record === undefined ? undefined : (JSON.parse(record.value) as Transitions);
@@ -89,6 +91,21 @@ export class EtcdLeases implements Leases {
     const result = await this.client.txn([{ key: kv.key, target: "CREATE", result: "EQUAL", value: lease.token }], [{ deleteRange: { key: kv.key } }]);
     this.seen(result.revision);
     await this.client.leaseRevoke(kv.lease);
+  }
+
+  /**
+   * A lease held now may be taken only by its own holder: the same node after a restart (names are unique per node),
+   * which takes it over at once rather than after expiry, as the embedded store does. The earlier acquisition ends
+   * (its key is removed, so its token no longer matches). False when another holder has it.
+   */
+  private async endEarlierAcquisition(key: string, holder: string): Promise<boolean> {
+    const existing = (await this.client.range({ key })).kvs[0];
+    if (existing === undefined) return true;
+    if (leaseRecordOf(this.objects.decode(existing)).holder !== holder) return false;
+    const removed = await this.client.txn([unchangedSince(key, existing)], [{ deleteRange: { key } }]);
+    this.seen(removed.revision);
+    if (removed.succeeded && existing.lease !== "0") await this.client.leaseRevoke(existing.lease).catch(() => undefined);
+    return removed.succeeded;
   }
 
   async read(name: string): Promise<LeaseRecord | undefined> {
