@@ -54,9 +54,19 @@ export function nodeLostSince(node: Node, nowMs: number, graceMs: number): numbe
   return since;
 }
 
-/** A node label key or value as Kubernetes allows them: an optional DNS prefix and `/`, then a name of up to 63 characters. */
-export const nodeLabelKeySchema = z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, "must be a label key: [prefix/]name, the name up to 63 letters, digits, '-', '_' or '.'");
-export const nodeLabelValueSchema = z.string().regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, "must be a label value: up to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit");
+/** A label name (a key without its prefix, or a non-empty value): up to 63 characters, alphanumeric at both ends. */
+function isLabelName(text: string): boolean {
+  return text.length <= 63 && /^[-A-Za-z0-9_.]+$/.test(text) && /^[A-Za-z0-9]/.test(text) && /[A-Za-z0-9]$/.test(text);
+}
+
+/** A node label key as Kubernetes allows it: an optional DNS subdomain prefix and `/`, then a label name. */
+export const nodeLabelKeySchema = z.string().refine((key) => {
+  const slash = key.lastIndexOf("/");
+  return (slash === -1 || dns1123SubdomainSchema.safeParse(key.slice(0, slash)).success) && isLabelName(key.slice(slash + 1));
+}, "must be a label key: [prefix/]name, the name up to 63 letters, digits, '-', '_' or '.'");
+
+/** A node label value as Kubernetes allows it: empty, or a label name. */
+export const nodeLabelValueSchema = z.string().refine((value) => value === "" || isLabelName(value), "must be a label value: up to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit");
 
 /** The labels a Node carries: the ones its server was given (`--node-labels`) and its hostname label. */
 export function nodeLabels(nodeName: string, given: Readonly<Record<string, string>>): Record<string, string> {

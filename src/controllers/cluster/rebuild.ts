@@ -35,15 +35,39 @@ function lostNodes(view: NodeView, input: PlanInput, nowMs: number): Map<string,
   );
 }
 
-/** Why `instance` of `component` cannot be rebuilt yet, or undefined when it can. */
-function notYet(input: PlanInput, component: ResolvedComponent, instance: Instance, lost: ReadonlyMap<string, number>): string | undefined {
+/** The lost nodes of a pass, with since when; and the view of the nodes. */
+interface LostView {
+  view: NodeView;
+  lost: ReadonlyMap<string, number>;
+}
+
+/** Why `instance` of a replicated component cannot be rebuilt yet, or undefined when it can. */
+function notYet(input: PlanInput, component: string, instance: Instance, lost: ReadonlyMap<string, number>): string | undefined {
   const name = instance.metadata.name;
-  if (component.replicated !== true) return undefined;
-  const record = input.cluster.status?.replication?.[component.name];
-  if (record?.currentPrimary === name || record?.targetPrimary === name) return `${name}: its node ${instance.spec.nodeName ?? ""} is lost and it is the primary; waiting for a failover`;
-  const primary = input.instances.find((i) => i.metadata.name === record?.currentPrimary);
-  if (primary?.status?.ready !== true || lost.has(primary.spec.nodeName ?? "")) return `${name}: its node ${instance.spec.nodeName ?? ""} is lost; waiting for a ready primary to copy its data from`;
-  return undefined;
+  const from = instance.spec.nodeName ?? "";
+  const record = input.cluster.status?.replication?.[component] ?? {};
+  if (record.currentPrimary === name || record.targetPrimary === name) return `${name}: its node ${from} is lost and it is the primary; waiting for a failover`;
+  const primary = input.instances.find((i) => i.metadata.name === record.currentPrimary);
+  const source = primary !== undefined && primary.status?.ready === true && !lost.has(primary.spec.nodeName ?? "");
+  return source ? undefined : `${name}: its node ${from} is lost; waiting for a ready primary to copy its data from`;
+}
+
+/** What rebuilding one stranded instance comes to: a rebuild, or why it waits. */
+function rebuildOne(input: PlanInput, world: LostView, component: ResolvedComponent, instance: Instance, placed: readonly PlacedInstance[]): Rebuild | { wait: string } {
+  const { view, lost } = world;
+  const wait = notYet(input, component.name, instance, lost);
+  if (wait !== undefined) return { wait };
+  const from = instance.spec.nodeName ?? "";
+  const namespace = input.cluster.metadata.namespace ?? "default";
+  const labels = componentLabels(input.cluster.metadata.name, component.name);
+  const others = placed.filter((p) => p.name !== instance.metadata.name || p.namespace !== namespace);
+  const request = { engine: instance.spec.engine, version: instance.spec.version, namespace, labels, policy: component.policy, avoid: [from, ...(instance.spec.formerNodes ?? [])] };
+  const placement = placeInstance(request, { nodes: view.nodes, placed: others });
+  if ("reason" in placement) return { wait: `${instance.metadata.name}: its node ${from} is lost; ${placement.reason}` };
+  const nowMs = input.nowMs ?? 0;
+  const grace = nodeLostGraceMs(input.cluster.metadata.annotations);
+  const seconds = Math.round((nowMs - (lost.get(from) ?? nowMs)) / 1000);
+  return { name: instance.metadata.name, from, to: placement.nodeName, why: `node ${from} has not been Ready for ${seconds} s (node-lost grace period ${grace / 1000} s)` };
 }
 
 /** The secondaries of lost nodes to rebuild now, and what the others wait for. */
@@ -52,29 +76,18 @@ export function planRebuilds(input: PlanInput, placed: readonly PlacedInstance[]
   const result: { rebuilds: Rebuild[]; waiting: string[] } = { rebuilds: [], waiting: [] };
   if (view === undefined || input.nowMs === undefined || input.cluster.metadata.deletionTimestamp !== undefined) return result;
   const lost = lostNodes(view, input, input.nowMs);
-  if (lost.size === 0) return result;
   const namespace = input.cluster.metadata.namespace ?? "default";
   let current = [...placed];
   for (const component of input.components.filter((c) => c.replicated === true && !c.stopped)) {
     const stranded = input.instances.filter((i) => i.spec.componentName === component.name && i.metadata.deletionTimestamp === undefined && lost.has(i.spec.nodeName ?? ""));
     for (const instance of stranded) {
-      const from = instance.spec.nodeName ?? "";
-      const wait = notYet(input, component, instance, lost);
-      if (wait !== undefined) {
-        result.waiting.push(wait);
+      const outcome = rebuildOne(input, { view, lost }, component, instance, current);
+      if ("wait" in outcome) {
+        result.waiting.push(outcome.wait);
         continue;
       }
-      const labels = componentLabels(input.cluster.metadata.name, component.name);
-      const others = current.filter((p) => p.name !== instance.metadata.name || p.namespace !== namespace);
-      const request = { engine: instance.spec.engine, version: instance.spec.version, namespace, labels, policy: component.policy, avoid: [from, ...(instance.spec.formerNodes ?? [])] };
-      const placement = placeInstance(request, { nodes: view.nodes, placed: others });
-      if ("reason" in placement) {
-        result.waiting.push(`${instance.metadata.name}: its node ${from} is lost; ${placement.reason}`);
-        continue;
-      }
-      const seconds = Math.round((input.nowMs - (lost.get(from) ?? input.nowMs)) / 1000);
-      result.rebuilds.push({ name: instance.metadata.name, from, to: placement.nodeName, why: `node ${from} has not been Ready for ${seconds} s (node-lost grace period ${nodeLostGraceMs(input.cluster.metadata.annotations) / 1000} s)` });
-      current = [...others, { name: instance.metadata.name, namespace, nodeName: placement.nodeName, labels }];
+      result.rebuilds.push(outcome);
+      current = [...current.filter((p) => p.name !== outcome.name || p.namespace !== namespace), { name: outcome.name, namespace, nodeName: outcome.to, labels: componentLabels(input.cluster.metadata.name, component.name) }];
     }
   }
   return result;

@@ -75,8 +75,7 @@ export class ClusterReconciler implements Reconciler {
     for (const secret of plan.secretsToCreate) await this.#createSecret(live, secret);
     await this.#createInstances(live, plan);
     for (const change of plan.instancesToUpdate) await this.#updateInstance(live, change.name, change.spec);
-    for (const move of plan.instancesToMove ?? []) await this.#moveInstance(live, move);
-    for (const rebuild of plan.instancesToRebuild ?? []) await this.#rebuildInstance(live, rebuild);
+    await this.#relocate(live, plan);
     for (const name of plan.instancesToDelete) await this.#deleteInstance(live, name);
     for (const name of plan.backupsToDelete ?? []) await this.#deleteBackup(live, name);
     live = await this.#writeStatus(live, plan);
@@ -191,6 +190,12 @@ export class ClusterReconciler implements Reconciler {
     const { formerNodes } = live.spec;
     const { formerNodes: _planned, ...rest } = spec;
     await this.#options.store.update<Instance>({ ...live, spec: { ...rest, port: live.spec.port, ...(nodeName === undefined ? {} : { nodeName }), ...(formerNodes === undefined ? {} : { formerNodes }) } });
+  }
+
+  /** Move instances whose port was taken to a new port, and rebuild a lost node's secondaries on another node. */
+  async #relocate(cluster: Cluster, plan: ClusterPlan): Promise<void> {
+    for (const move of plan.instancesToMove ?? []) await this.#moveInstance(cluster, move);
+    for (const rebuild of plan.instancesToRebuild ?? []) await this.#rebuildInstance(cluster, rebuild);
   }
 
   /**
