@@ -3,12 +3,13 @@
  * this node's agent is back, it stops the instance's process if one still runs here (never two copies running), moves
  * its files aside (kept, out of the way of a later rebuild here), and takes its node off the list.
  */
-import { rename, stat } from "node:fs/promises";
+import { rename } from "node:fs/promises";
 import type { Instance } from "../api/index.ts";
 import type { Engine, InstanceContext } from "../engines/index.ts";
 import { findAdoptableProcess, type ProcessSupervisor, type ServiceUser } from "../runtime/index.ts";
 import type { Store } from "../store/index.ts";
 import type { EventRecorder } from "../controllers/runtime/index.ts";
+import { exists } from "./binding.ts";
 
 /** Does this node still have to let go of `instance` (bound elsewhere, this node among its former ones)? */
 export function isFormerNode(instance: Instance, nodeName: string): boolean {
@@ -41,13 +42,4 @@ export async function releaseFormerCopy(deps: { store: Store; events: EventRecor
   const stopped = running === undefined ? "no process of it ran here" : `stopped its process ${running.pid} here`;
   const files = movedTo === undefined ? "no files of it were here" : `its files here were moved to ${movedTo} (remove them when no longer needed)`;
   await deps.events.record(updated, "Normal", "Released", `node ${deps.nodeName} let go of its former copy (the instance was rebuilt on node ${instance.spec.nodeName ?? ""}): ${stopped}; ${files}`);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
