@@ -49,6 +49,11 @@ export const instanceSpecSchema = z.object({
    * promotes, repoints, backs up and restores it. Set once, when the instance is created.
    */
   nodeName: z.string().optional(),
+  /**
+   * Nodes the instance was bound to before it was rebuilt on `nodeName` because its node was lost (ADR 0027). The node
+   * agent of each stops any process of the instance it still runs, moves its files aside, and takes its node off.
+   */
+  formerNodes: z.array(z.string()).optional(),
 });
 
 /** How far the restore of a new instance's data from a backup has come (Holdfast's own field). */
