@@ -39,7 +39,8 @@ export async function claimInstance(binding: NodeBinding, instance: Instance): P
   return adopted;
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Does `path` exist (readable by this process)? */
+export async function exists(path: string): Promise<boolean> {
   try {
     await access(path);
     return true;

@@ -3,7 +3,7 @@
  * Node's status (the facts of the machine, the heartbeat time, Ready=True). One status write per heartbeat, and none
  * other: the node lifecycle controller tells a stopped agent by the heartbeat's age (ADR 0020).
  */
-import { NODE_HEARTBEAT_INTERVAL_MS, now, type Node } from "../api/index.ts";
+import { NODE_HEARTBEAT_INTERVAL_MS, nodeLabels, now, type Node } from "../api/index.ts";
 import { AlreadyExistsError, ConflictError, errorMessage } from "../errors/index.ts";
 import type { Store } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
@@ -20,6 +20,8 @@ export interface NodeHeartbeatOptions {
   logger: Logger;
   /** Default NODE_HEARTBEAT_INTERVAL_MS. */
   intervalMs?: number;
+  /** The Node's labels (`--node-labels`), written at start beside its hostname label; absent, the labels it has are kept. */
+  labels?: Readonly<Record<string, string>>;
 }
 
 export class NodeHeartbeat {
@@ -35,6 +37,7 @@ export class NodeHeartbeat {
   /** Register the Node (create it, or take over the one of this name) and post the first heartbeat; then keep beating. */
   async start(): Promise<void> {
     await this.beat();
+    await this.#label();
     this.#timer = setInterval(() => void this.#beatLogged(), this.#o.intervalMs ?? NODE_HEARTBEAT_INTERVAL_MS);
     this.#timer.unref();
   }
@@ -76,6 +79,23 @@ export class NodeHeartbeat {
         return;
       } catch (error) {
         // The lifecycle controller wrote the Node in between: beat again on its version.
+        if (!(error instanceof ConflictError) || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  /** Give the Node its labels: those it was started with (else the ones it has) and its hostname label. */
+  async #label(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const node = await this.#o.store.get<Node>({ kind: "Node", name: this.#o.nodeName });
+      if (node === undefined) return;
+      const labels = nodeLabels(this.#o.nodeName, this.#o.labels ?? node.metadata.labels ?? {});
+      if (JSON.stringify(labels) === JSON.stringify(node.metadata.labels ?? {})) return;
+      try {
+        await this.#o.store.update<Node>({ ...node, metadata: { ...node.metadata, labels } });
+        this.#o.logger.info({ node: this.#o.nodeName, labels }, "node labels set");
+        return;
+      } catch (error) {
         if (!(error instanceof ConflictError) || attempt >= 3) throw error;
       }
     }

@@ -23,6 +23,7 @@ import { nextFailureCount, restartDelayMs } from "./backoff.ts";
 import { instanceLogFile } from "./layout.ts";
 import { instanceContext } from "./instance-context.ts";
 import { claimInstance } from "./binding.ts";
+import { isFormerNode, releaseFormerCopy } from "./release.ts";
 import { clearDirectory } from "./clear-directory.ts";
 import { fenceInstance } from "./fence.ts";
 import { ReplicationAgent } from "./replication-agent.ts";
@@ -111,9 +112,18 @@ export class InstanceReconciler implements Reconciler {
     return this.#recover(context);
   }
 
-  /** The instance, if it is bound to this node (or adopted by it now): the agent acts on no other. */
+  /**
+   * The instance, if it is bound to this node (or adopted by it now): the agent acts on no other. One rebuilt elsewhere
+   * while this node was lost is let go of first (release.ts).
+   */
   async #bound(namespace: string, name: string): Promise<Instance | undefined> {
     const found = await this.#o.store.get<Instance>({ kind: "Instance", namespace, name });
+    if (found !== undefined && isFormerNode(found, this.#o.nodeName)) {
+      const { instance, engine, ctx, user } = await this.#context(found);
+      this.#replication.forget(instance);
+      await releaseFormerCopy(this.#o, { instance, engine, ctx, user });
+      return undefined;
+    }
     return found === undefined ? undefined : claimInstance(this.#o, found);
   }
 

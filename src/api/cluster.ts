@@ -28,17 +28,52 @@ function kubernetesOnly(what: string): z.ZodOptional<z.ZodUnknown> {
   return notHonoured(z.unknown(), `${what} is not honoured: Holdfast runs local processes, not pods`).optional();
 }
 
+/** Kubernetes' LabelSelector, as a spread rule selects instances: `matchLabels` only. */
+export const spreadLabelSelectorSchema = z.looseObject({
+  matchLabels: z.record(z.string(), z.string()).optional(),
+  matchExpressions: refusedWhen(z.array(z.unknown()), (value) => Array.isArray(value) && value.length > 0, "is not supported in a spread rule's labelSelector; use matchLabels").optional(),
+});
+
+/** A spread field Holdfast refuses: it names what the placement of instances does not do. */
+function spreadRefused(what: string): z.ZodOptional<z.ZodUnknown> {
+  return refusedWhen(z.unknown(), (value) => value !== undefined, `${what} is not supported in topologySpreadConstraints (Holdfast honours maxSkew, topologyKey, whenUnsatisfiable and labelSelector.matchLabels); remove it`).optional();
+}
+
 /**
- * KubeBlocks' SchedulingPolicy: `nodeName` binds every instance to that node (when it is Ready and has the engine
- * version); the rest needs Kubernetes' scheduler and is reported.
+ * One of Kubernetes' TopologySpreadConstraints, as Holdfast places instances: the instances that `labelSelector`
+ * matches (by default the component's own) are spread over the values of the node label `topologyKey`, at most
+ * `maxSkew` apart; `DoNotSchedule` makes it a rule, `ScheduleAnyway` a preference.
+ */
+export const topologySpreadConstraintSchema = z.looseObject({
+  maxSkew: z.int().min(1, "maxSkew must be 1 or more"),
+  topologyKey: z.string().min(1),
+  whenUnsatisfiable: z.enum(["DoNotSchedule", "ScheduleAnyway"]).default("DoNotSchedule"),
+  labelSelector: spreadLabelSelectorSchema.optional(),
+  minDomains: spreadRefused("minDomains"),
+  matchLabelKeys: spreadRefused("matchLabelKeys"),
+  nodeAffinityPolicy: spreadRefused("nodeAffinityPolicy"),
+  nodeTaintsPolicy: spreadRefused("nodeTaintsPolicy"),
+});
+
+/** A schedulingPolicy field Holdfast refuses, and what to use instead. */
+function schedulingRefused(message: string): z.ZodOptional<z.ZodUnknown> {
+  return refusedWhen(z.unknown(), (value) => value !== undefined, message).optional();
+}
+
+/**
+ * KubeBlocks' SchedulingPolicy, the subset Holdfast's placement honours (ADR 0027): `nodeName` binds every instance to
+ * that node, `nodeSelector` keeps instances to nodes with those labels (`holdfast server --node-labels`), and
+ * `topologySpreadConstraints` spread them over a node label's values. The parts only Kubernetes' scheduler has are refused.
  */
 export const schedulingPolicySchema = z.looseObject({
   nodeName: z.string().min(1).optional(),
-  schedulerName: kubernetesOnly("the scheduler name"),
-  nodeSelector: kubernetesOnly("the node selector"),
-  affinity: kubernetesOnly("affinity"),
-  tolerations: kubernetesOnly("tolerations"),
-  topologySpreadConstraints: kubernetesOnly("topology spread constraints"),
+  nodeSelector: z.record(z.string(), z.string()).optional(),
+  topologySpreadConstraints: z.array(topologySpreadConstraintSchema).optional(),
+  schedulerName: schedulingRefused("is not supported: Holdfast places instances itself (nodeName, nodeSelector, topologySpreadConstraints); remove it"),
+  affinity: schedulingRefused(
+    "is not supported: use nodeSelector for node affinity and topologySpreadConstraints for spreading; instances of one component already go to different nodes when enough are Ready; remove it",
+  ),
+  tolerations: schedulingRefused("is not supported: Holdfast nodes have no taints to tolerate; remove it"),
 });
 
 /** One entry of `configs` (ClusterComponentConfig): a named configuration and the variables set in it. */
@@ -152,6 +187,7 @@ export const clusterSchema = z.object({
 export type ResourceRequirements = z.infer<typeof resourceRequirementsSchema>;
 export type ComponentSpec = z.infer<typeof componentSpecSchema>;
 export type SchedulingPolicy = z.infer<typeof schedulingPolicySchema>;
+export type TopologySpreadConstraint = z.infer<typeof topologySpreadConstraintSchema>;
 export type TerminationPolicy = z.infer<typeof terminationPolicySchema>;
 export type ClusterSpec = z.infer<typeof clusterSpecSchema>;
 export type ClusterPhase = z.infer<typeof clusterPhaseSchema>;

@@ -52,6 +52,11 @@ export const instanceSpecSchema = z.object({
   nodeName: z.string().optional(),
   /** On an arbiter's instance (a Redis Sentinel): what the ha controller asks of it (see arbiter.ts). */
   arbiterRequest: arbiterRequestSchema.optional(),
+  /**
+   * Nodes the instance was bound to before it was rebuilt on `nodeName` because its node was lost (ADR 0027). The node
+   * agent of each stops any process of the instance it still runs, moves its files aside, and takes its node off.
+   */
+  formerNodes: z.array(z.string()).optional(),
 });
 
 /** How far the restore of a new instance's data from a backup has come (Holdfast's own field). */

@@ -23,6 +23,56 @@ export const NODE_HEARTBEAT_INTERVAL_MS = 5_000;
  */
 export const NODE_GRACE_PERIOD_MS = 20_000;
 
+/** The label every Node carries with its own name (Kubernetes' well-known label), e.g. for a spread rule's topologyKey. */
+export const NODE_HOSTNAME_LABEL = "kubernetes.io/hostname";
+
+/**
+ * How long a Node may stay not Ready before its instances count as lost and the secondaries among them are rebuilt on
+ * another node (ADR 0027); a Cluster's `holdfast.io/node-lost-grace` annotation (seconds) changes it for that cluster.
+ */
+export const NODE_LOST_GRACE_MS = 60_000;
+
+/** The annotation of a Cluster that sets its node-lost grace period, in seconds. */
+export const ANNOTATION_NODE_LOST_GRACE = "holdfast.io/node-lost-grace";
+
+/** The node-lost grace period of a cluster with these annotations: the annotation when it is a number of seconds (0–86400), else the default. */
+export function nodeLostGraceMs(annotations: Readonly<Record<string, string>> | undefined): number {
+  const text = annotations?.[ANNOTATION_NODE_LOST_GRACE]?.trim() ?? "";
+  const seconds = Number(text);
+  return text !== "" && Number.isFinite(seconds) && seconds >= 0 && seconds <= 86_400 ? Math.round(seconds * 1000) : NODE_LOST_GRACE_MS;
+}
+
+/**
+ * Since when the Node has been lost: not Ready for longer than `graceMs` at `nowMs` (the moment it went not Ready
+ * plus the grace), or undefined while it is Ready or within the grace.
+ */
+export function nodeLostSince(node: Node, nowMs: number, graceMs: number): number | undefined {
+  const ready = nodeReadyCondition(node);
+  if (ready === undefined || ready.status === "True") return undefined;
+  const since = Date.parse(ready.lastTransitionTime);
+  if (!Number.isFinite(since) || nowMs - since < graceMs) return undefined;
+  return since;
+}
+
+/** A label name (a key without its prefix, or a non-empty value): up to 63 characters, alphanumeric at both ends. */
+function isLabelName(text: string): boolean {
+  return text.length <= 63 && /^[-A-Za-z0-9_.]+$/.test(text) && /^[A-Za-z0-9]/.test(text) && /[A-Za-z0-9]$/.test(text);
+}
+
+/** A node label key as Kubernetes allows it: an optional DNS subdomain prefix and `/`, then a label name. */
+export const nodeLabelKeySchema = z.string().refine((key) => {
+  const slash = key.lastIndexOf("/");
+  return (slash === -1 || dns1123SubdomainSchema.safeParse(key.slice(0, slash)).success) && isLabelName(key.slice(slash + 1));
+}, "must be a label key: [prefix/]name, the name up to 63 letters, digits, '-', '_' or '.'");
+
+/** A node label value as Kubernetes allows it: empty, or a label name. */
+export const nodeLabelValueSchema = z.string().refine((value) => value === "" || isLabelName(value), "must be a label value: up to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit");
+
+/** The labels a Node carries: the ones its server was given (`--node-labels`) and its hostname label. */
+export function nodeLabels(nodeName: string, given: Readonly<Record<string, string>>): Record<string, string> {
+  return { ...given, [NODE_HOSTNAME_LABEL]: nodeName };
+}
+
 /** A node name: what `--node-name` (default: the host name) must be. */
 export const nodeNameSchema = dns1123SubdomainSchema;
 

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { hostname } from "node:os";
 import { InvalidError } from "../errors/index.ts";
-import { advertisedApiUrl, resolveNodeOptions } from "./node-options.ts";
+import { advertisedApiUrl, parseNodeLabels, resolveNodeOptions } from "./node-options.ts";
 
 test("the node name defaults to the host name and the advertise address to the listen host", () => {
   assert.deepEqual(resolveNodeOptions({ host: "127.0.0.1" }), { nodeName: hostname().toLowerCase(), advertise: "127.0.0.1" });
@@ -17,4 +17,17 @@ test("a node name that is not a DNS-1123 subdomain is refused, naming the flag",
 test("the advertised API URL is the advertise address with the listening port", () => {
   assert.equal(advertisedApiUrl("10.0.0.5", "https://127.0.0.1:43125"), "https://10.0.0.5:43125");
   assert.equal(advertisedApiUrl("::1", "https://[::1]:7420"), "https://[::1]:7420");
+});
+
+test("--node-labels: key=value pairs as Kubernetes allows them; the hostname label is Holdfast's", () => {
+  assert.deepEqual(parseNodeLabels("zone=a, disk=ssd,topology.kubernetes.io/region=eu-1,empty="), { zone: "a", disk: "ssd", "topology.kubernetes.io/region": "eu-1", empty: "" });
+  assert.deepEqual(parseNodeLabels(""), {});
+  const refused = (raw: string, pattern: RegExp): void => {
+    assert.throws(() => parseNodeLabels(raw), (error: unknown) => error instanceof InvalidError && pattern.test(error.message) && error.causes[0]?.field === "--node-labels");
+  };
+  refused("zone", /write each label as key=value/);
+  refused("kubernetes.io/hostname=x", /set by Holdfast to the node name/);
+  refused("bad key=x", /the key must be a label key/);
+  refused("zone=a b", /the value must be a label value/);
+  refused(`zone=${"x".repeat(64)}`, /the value must be a label value/);
 });

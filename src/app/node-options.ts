@@ -1,6 +1,6 @@
 /** This server's node: its name (`--node-name`, default the host name) and the address it advertises (`--advertise`). */
 import { hostname } from "node:os";
-import { nodeNameSchema } from "../api/index.ts";
+import { NODE_HOSTNAME_LABEL, nodeLabelKeySchema, nodeLabelValueSchema, nodeNameSchema } from "../api/index.ts";
 import { InvalidError } from "../errors/index.ts";
 
 /** The node a server runs, as its options resolve. */
@@ -30,4 +30,29 @@ export function advertisedApiUrl(advertise: string, listening: string): string {
   const port = new URL(listening).port;
   const host = advertise.includes(":") ? `[${advertise}]` : advertise;
   return `https://${host}${port === "" ? "" : `:${port}`}`;
+}
+
+/**
+ * `--node-labels k=v,k2=v2` as labels (kubelet's flag): each key and value as Kubernetes allows them; the hostname
+ * label is Holdfast's own. An empty string is no labels.
+ */
+export function parseNodeLabels(raw: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of raw.split(",").map((p) => p.trim()).filter((p) => p !== "")) {
+    const equals = pair.indexOf("=");
+    const key = equals === -1 ? pair : pair.slice(0, equals);
+    const value = equals === -1 ? undefined : pair.slice(equals + 1);
+    const problem = labelProblem(key, value);
+    if (problem !== undefined) throw new InvalidError(`--node-labels ${JSON.stringify(pair)}: ${problem}`, { causes: [{ field: "--node-labels", message: problem }] });
+    labels[key] = value ?? "";
+  }
+  return labels;
+}
+
+function labelProblem(key: string, value: string | undefined): string | undefined {
+  if (value === undefined) return "write each label as key=value";
+  if (key === NODE_HOSTNAME_LABEL) return `${NODE_HOSTNAME_LABEL} is set by Holdfast to the node name`;
+  if (!nodeLabelKeySchema.safeParse(key).success) return `the key ${nodeLabelKeySchema.safeParse(key).error?.issues[0]?.message ?? "is not valid"}`;
+  if (!nodeLabelValueSchema.safeParse(value).success) return `the value ${nodeLabelValueSchema.safeParse(value).error?.issues[0]?.message ?? "is not valid"}`;
+  return undefined;
 }

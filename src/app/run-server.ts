@@ -13,7 +13,7 @@ import { ensureDefaultBackupRepo, verifyBackupObject } from "../dataprotection/i
 import { NodeHeartbeat } from "../agent/index.ts";
 import { createControllers, createNodeAgent, type ControllerDeps } from "./controllers.ts";
 import { LeaderElection, nodeJoinService, readControlPlaneConfig } from "../controlplane/index.ts";
-import { advertisedApiUrl, resolveNodeOptions } from "./node-options.ts";
+import { advertisedApiUrl, parseNodeLabels, resolveNodeOptions } from "./node-options.ts";
 import { openSharedState } from "./shared-state.ts";
 import { isInitialised } from "./init.ts";
 import { keyOperations } from "./key-operations.ts";
@@ -34,6 +34,8 @@ export interface RunServerOptions {
   nodeName?: string;
   /** The address other nodes and clients reach this one at (default: the one init recorded, else the listen host). */
   advertise?: string;
+  /** `--node-labels`: the Node's labels (beside its hostname label); absent, the labels it has are kept. */
+  nodeLabels?: string;
 }
 
 /** A running control plane. */
@@ -64,7 +66,8 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   const engines = new EngineCatalog(builtinEngines());
   await ensureDefaultBackupRepo(store, paths.backupsDir);
   const ports = new PortReservations({ directory: portReservationsDirectory(), home: paths.home });
-  const heartbeat = new NodeHeartbeat({ nodeName: node.nodeName, identity: { advertise: node.advertise, home: paths.home, holdfastVersion: VERSION }, store, engines, logger });
+  const labels = options.nodeLabels === undefined ? undefined : parseNodeLabels(options.nodeLabels);
+  const heartbeat = new NodeHeartbeat({ nodeName: node.nodeName, identity: { advertise: node.advertise, home: paths.home, holdfastVersion: VERSION }, store, engines, logger, ...(labels === undefined ? {} : { labels }) });
   await heartbeat.start();
   const deps: ControllerDeps = { store, engines, users, paths, logger, keyring, ports, nodeName: node.nodeName, advertise: node.advertise };
   const agent = createNodeAgent(deps);

@@ -49,7 +49,7 @@ test("instance tables show role, phase, restarts and port; wide adds pid and ver
   const row = tableFor(kind("inst"), false, false).row(instance("pg-postgresql-0", { phase: "Running", ready: true, role: "primary", restartCount: 2, pid: 42 }), NOW);
   assert.deepEqual(row, ["pg-postgresql-0", "primary", "Running", "true", "2", "20001", "5m"]);
   const wide = tableFor(kind("inst"), true, true);
-  assert.deepEqual(wide.headers, ["NAMESPACE", "NAME", "ROLE", "STATUS", "READY", "RESTARTS", "PORT", "AGE", "PID", "VERSION", "CLUSTER"]);
+  assert.deepEqual(wide.headers, ["NAMESPACE", "NAME", "ROLE", "STATUS", "READY", "RESTARTS", "PORT", "AGE", "PID", "VERSION", "CLUSTER", "NODE"]);
   assert.deepEqual(tableFor(kind("cl"), false, true).headers, ["NAMESPACE", "NAME", "CLUSTER-DEFINITION", "TERMINATION-POLICY", "STATUS", "AGE"]);
   assert.deepEqual(tableFor(kind("secret"), false, false).row({ apiVersion: "v1", kind: "Secret", metadata: { name: "s" }, type: "Opaque", data: { username: "cG9zdGdyZXM=", password: "eA==" } }, NOW), ["s", "Opaque", "2", "<unknown>"]);
 });

@@ -15,7 +15,8 @@ export const SERVER_HELP = `Run the Holdfast control plane (API server, controll
 
 Usage:
   holdfast server [--home DIR] [--listen HOST:PORT] [--allow-remote] [--log-level LEVEL]
-                  [--node-name NAME] [--advertise ADDRESS]                 run in the foreground
+                  [--node-name NAME] [--advertise ADDRESS] [--node-labels K=V,...]
+                                                                           run in the foreground
   holdfast server --detach [same flags]                                    run in the background
   holdfast server stop [--home DIR]                                        stop a background server
   holdfast server status [--home DIR]                                      exit 0 when running, 1 when not
@@ -38,6 +39,10 @@ Options:
                           its node agent runs the instances bound to it (holdfast get nodes)
       --advertise ADDRESS The address other nodes and clients reach this one at (default: the one
                           init recorded, else the --listen host)
+      --node-labels K=V,...  Labels of this machine's node, for schedulingPolicy.nodeSelector and
+                          topologySpreadConstraints (e.g. zone=a,disk=ssd); replaces the labels it had
+                          (an empty value removes them); absent, they are kept. kubernetes.io/hostname
+                          is always the node name
   -d, --detach            Start in the background, logging to <home>/logs/server.log
 `;
 
@@ -116,6 +121,8 @@ export function detachedArgs(script: string, home: string, values: FlagValues): 
   const { nodeName, advertise } = nodeFlags(values);
   if (nodeName !== undefined) args.push("--node-name", nodeName);
   if (advertise !== undefined) args.push("--advertise", advertise);
+  const labels = stringFlag(values, "node-labels");
+  if (labels !== undefined) args.push("--node-labels", labels);
   return args;
 }
 
@@ -221,13 +228,15 @@ const SERVER_FLAGS = {
   "allow-remote": { type: "boolean" },
   "node-name": { type: "string" },
   advertise: { type: "string" },
+  "node-labels": { type: "string" },
 } as const;
 
-/** `--node-name` and `--advertise`, when given (runServer checks them and fills in the defaults). */
-function nodeFlags(values: FlagValues): { nodeName?: string; advertise?: string } {
+/** `--node-name`, `--advertise` and `--node-labels`, when given (runServer checks them and fills in the defaults). */
+function nodeFlags(values: FlagValues): { nodeName?: string; advertise?: string; nodeLabels?: string } {
   const nodeName = stringFlag(values, "node-name");
   const advertise = stringFlag(values, "advertise");
-  return { ...(nodeName === undefined ? {} : { nodeName }), ...(advertise === undefined ? {} : { advertise }) };
+  const nodeLabels = stringFlag(values, "node-labels");
+  return { ...(nodeName === undefined ? {} : { nodeName }), ...(advertise === undefined ? {} : { advertise }), ...(nodeLabels === undefined ? {} : { nodeLabels }) };
 }
 
 /** Run `holdfast server [stop|status]`. */

@@ -85,7 +85,8 @@ const GENERIC: Columns = [["NAME", (o) => o.metadata.name], age];
 
 const WIDE: Record<string, Columns> = {
   Cluster: [["TOPOLOGY", (o) => text(o, "spec.topology")], ["COMPONENTS", (o) => list(o, "spec.componentSpecs").map((c) => text(c, "name")).join(",")]],
-  Instance: [["PID", (o) => text(o, "status.pid", "<none>")], ["VERSION", (o) => text(o, "spec.version")], ["CLUSTER", (o) => text(o, "spec.clusterName")]],
+  Instance: [["PID", (o) => text(o, "status.pid", "<none>")], ["VERSION", (o) => text(o, "spec.version")], ["CLUSTER", (o) => text(o, "spec.clusterName")], ["NODE", (o) => text(o, "spec.nodeName", "<none>")]],
+  Node: [["LABELS", (o) => Object.entries(o.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(",") || "<none>"]],
   OpsRequest: [["MESSAGE", (o) => text(o, "status.message")]],
 };
 

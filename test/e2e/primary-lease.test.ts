@@ -100,8 +100,9 @@ describe("primary lease on etcd", { skip }, () => {
     const s = server ?? assert.fail("server");
     const held = await eventually("the primary's lease in its status", async () => (await primary(s)).status?.primaryLease, 30_000);
     const lease = await s.api<{ spec?: { holderIdentity?: string; leaseDurationSeconds?: number } }>(`/apis/coordination.k8s.io/v1/namespaces/holdfast-system/leases/${held.name}`);
-    assert.equal(lease.spec?.holderIdentity, held.holder);
-    assert.equal(lease.spec?.leaseDurationSeconds, LEASE_SECONDS);
+    const spec = lease.spec ?? assert.fail("the Lease has a spec");
+    assert.equal(spec.holderIdentity, held.holder);
+    assert.equal(spec.leaseDurationSeconds, LEASE_SECONDS);
     assert.match(held.holder, /^lease1\/pg-cluster-postgresql-\d\//);
   });
 

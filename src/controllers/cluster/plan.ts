@@ -4,8 +4,10 @@
  */
 import type { Backup, Cluster, ClusterStatus, Condition, Instance, InstanceSpec } from "../../api/index.ts";
 import { accountSecretName, clusterOsUser, instanceName } from "../../api/index.ts";
-import { restartAnnotation } from "./labels.ts";
-import { placeInstance, type NodeView } from "./placement.ts";
+import { setCondition } from "../runtime/index.ts";
+import { componentLabels, restartAnnotation } from "./labels.ts";
+import { placeInstance, type NodeView, type PlacedInstance, type PlacementPolicy } from "./placement.ts";
+import { planRebuilds, spreadCondition, type Rebuild } from "./rebuild.ts";
 import { portMoves, type PortMove } from "./port-moves.ts";
 import { restoreFields } from "./restore.ts";
 import { isProtectedPrimary, roleFields } from "./roles.ts";
@@ -25,8 +27,8 @@ export interface ResolvedComponent {
   limitations: readonly string[];
   /** Does the component run a primary with replicas (its topology says so and the engine can)? */
   replicated?: boolean;
-  /** The node its instances must be bound to (KubeBlocks' schedulingPolicy.nodeName), if the cluster names one. */
-  nodeName?: string | undefined;
+  /** Where its instances may go (KubeBlocks' schedulingPolicy: the component's fields over the cluster's). */
+  policy?: PlacementPolicy | undefined;
 }
 
 /** An instance to create; the port is allocated when acting. */
@@ -47,6 +49,8 @@ export interface ClusterPlan {
   backupsToDelete?: string[];
   /** Instances not created (or bound) yet because no node fits, each with why. */
   unscheduled?: string[];
+  /** Secondaries whose node is lost, each to rebuild on another node (ADR 0027). */
+  instancesToRebuild?: Rebuild[];
   removeFinalizer: boolean;
   status: ClusterStatus;
 }
@@ -62,6 +66,8 @@ export interface PlanInput {
   backups?: readonly Backup[];
   /** The nodes new instances can be bound to; absent, instances are left unbound. */
   nodes?: NodeView;
+  /** The time of this pass (lost nodes are judged by it); default: no node counts as lost. */
+  nowMs?: number;
 }
 
 /** Work out what should change. */
@@ -70,9 +76,11 @@ export function planCluster(input: PlanInput, finalizer: string): ClusterPlan {
   const hasFinalizer = (cluster.metadata.finalizers ?? []).includes(finalizer);
   if (cluster.metadata.deletionTimestamp !== undefined) return planDeletion(input, hasFinalizer);
   const byName = new Map(input.instances.map((i) => [i.metadata.name, i]));
-  const { desired, unscheduled } = bindToNodes(input.resolveError === undefined ? desiredInstances(cluster, input.components, input.instances) : [], input);
+  const { desired, unscheduled, placed } = bindToNodes(input.resolveError === undefined ? desiredInstances(cluster, input.components, input.instances) : [], input);
+  const rebuilds = input.resolveError === undefined ? planRebuilds(input, placed) : { rebuilds: [], waiting: [] };
   const wanted = new Set(desired.map((d) => d.name));
-  const status = clusterStatus(input);
+  const status = withSpread(clusterStatus(input), input, desired, rebuilds.rebuilds);
+  const waiting = [...unscheduled.values()];
   return {
     addFinalizer: !hasFinalizer,
     secretsToCreate: input.resolveError === undefined ? missingSecrets(cluster, input.components, input.existingSecrets) : [],
@@ -86,10 +94,26 @@ export function planCluster(input: PlanInput, finalizer: string): ClusterPlan {
         ? input.instances.filter((i) => !wanted.has(i.metadata.name) && i.metadata.deletionTimestamp === undefined && !isProtectedPrimary(cluster, input.components, i)).map((i) => i.metadata.name)
         : [],
     instancesToMove: portMoves(input.instances),
-    ...(unscheduled.size === 0 ? {} : { unscheduled: [...unscheduled.values()] }),
+    ...(waiting.length === 0 ? {} : { unscheduled: waiting }),
+    ...(rebuilds.rebuilds.length === 0 ? {} : { instancesToRebuild: rebuilds.rebuilds }),
     removeFinalizer: false,
-    status: unscheduled.size === 0 || status.phase === "Running" ? status : { ...status, message: `waiting for a node: ${[...unscheduled.values()].join("; ")}` },
+    status: withMessage(status, waiting, rebuilds.waiting),
   };
+}
+
+/** The status with what instances wait for in its message: new ones unless the cluster runs, those of a lost node always. */
+function withMessage(status: ClusterStatus, unscheduled: readonly string[], stranded: readonly string[]): ClusterStatus {
+  const waiting = [...(status.phase === "Running" ? [] : unscheduled), ...stranded];
+  return waiting.length === 0 ? status : { ...status, message: `waiting for a node: ${waiting.join("; ")}` };
+}
+
+/** The status with the InstancesSpread condition, judged on where the instances are (or are about to be) bound. */
+function withSpread(status: ClusterStatus, input: PlanInput, desired: readonly InstanceToCreate[], rebuilds: readonly Rebuild[]): ClusterStatus {
+  if (input.nodes === undefined) return status;
+  const moved = new Map(rebuilds.map((r) => [r.name, r.to]));
+  const nodeOf = new Map(desired.flatMap((d) => (d.spec.nodeName === undefined ? [] : [[d.name, moved.get(d.name) ?? d.spec.nodeName] as const])));
+  const condition = spreadCondition(input.components, desired, nodeOf, input.cluster.metadata.generation ?? 0);
+  return { ...status, conditions: setCondition(status.conditions, condition) };
 }
 
 /** Does a live instance still need a node: never bound, and never started anywhere (no data directory to follow)? */
@@ -101,32 +125,26 @@ function needsNode(live: Instance | undefined): boolean {
  * Bind each new instance to a node (placement.ts), counting those bound in this pass; an instance made before nodes
  * existed that never started is bound the same way (one that did start is bound by the node agent whose home holds it).
  */
-function bindToNodes(desired: InstanceToCreate[], input: PlanInput): { desired: InstanceToCreate[]; unscheduled: Map<string, string> } {
+function bindToNodes(desired: InstanceToCreate[], input: PlanInput): { desired: InstanceToCreate[]; unscheduled: Map<string, string>; placed: PlacedInstance[] } {
   const unscheduled = new Map<string, string>();
   const view = input.nodes;
-  if (view === undefined) return { desired, unscheduled };
-  const load = new Map(view.load);
+  if (view === undefined) return { desired, unscheduled, placed: [] };
+  const placed = [...view.placed];
   const byName = new Map(input.instances.map((i) => [i.metadata.name, i]));
-  const required = new Map(input.components.map((c) => [c.name, c.nodeName]));
-  // Until databases replicate across machines, a cluster's instances share one node: the one its first was bound to.
-  let home = clusterNode(input.instances);
+  const policies = new Map(input.components.map((c) => [c.name, c.policy]));
+  const namespace = input.cluster.metadata.namespace ?? "default";
   const bound = desired.map((d) => {
     if (d.spec.nodeName !== undefined || !needsNode(byName.get(d.name))) return d;
-    const placement = placeInstance({ engine: d.spec.engine, version: d.spec.version, nodeName: required.get(d.spec.componentName) ?? home }, { nodes: view.nodes, load });
+    const labels = componentLabels(d.spec.clusterName, d.spec.componentName);
+    const placement = placeInstance({ engine: d.spec.engine, version: d.spec.version, namespace, labels, policy: policies.get(d.spec.componentName) }, { nodes: view.nodes, placed });
     if ("reason" in placement) {
       unscheduled.set(d.name, `${d.name}: ${placement.reason}`);
       return d;
     }
-    home ??= placement.nodeName;
-    load.set(placement.nodeName, (load.get(placement.nodeName) ?? 0) + 1);
+    placed.push({ name: d.name, namespace, nodeName: placement.nodeName, labels });
     return { ...d, spec: { ...d.spec, nodeName: placement.nodeName } };
   });
-  return { desired: bound, unscheduled };
-}
-
-/** The node a cluster's live instances are bound to (the first one found), if any is bound yet. */
-function clusterNode(instances: readonly Instance[]): string | undefined {
-  return instances.find((i) => i.spec.nodeName !== undefined && i.metadata.deletionTimestamp === undefined)?.spec.nodeName;
+  return { desired: bound, unscheduled, placed };
 }
 
 function planDeletion(input: PlanInput, hasFinalizer: boolean): ClusterPlan {
@@ -169,8 +187,9 @@ function instanceSpec(cluster: Cluster, component: ResolvedComponent, ordinal: n
   const restartRequest = cluster.metadata.annotations?.[restartAnnotation(component.name)];
   const liveInstance = live.find((i) => i.metadata.name === instanceName(cluster.metadata.name, component.name, ordinal));
   const osUser = osUserFor(cluster, liveInstance);
-  // Bound once, never moved: the node holds the instance's data.
+  // Bound once, moved only by a rebuild (rebuild.ts): the node holds the instance's data.
   const nodeName = liveInstance?.spec.nodeName;
+  const formerNodes = liveInstance?.spec.formerNodes;
   return {
     engine: component.engine,
     version: component.version,
@@ -185,6 +204,7 @@ function instanceSpec(cluster: Cluster, component: ResolvedComponent, ordinal: n
     ...restoreFields(cluster, component.name, ordinal),
     ...(osUser === undefined ? {} : { osUser }),
     ...(nodeName === undefined ? {} : { nodeName }),
+    ...(formerNodes === undefined ? {} : { formerNodes }),
     // The ha controller's request to an arbiter's node agent (ADR 0024) is its own: kept as found.
     ...(liveInstance?.spec.arbiterRequest === undefined ? {} : { arbiterRequest: liveInstance.spec.arbiterRequest }),
   };

@@ -6,8 +6,9 @@ import type { Store } from "../../store/index.ts";
 import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
 import { CLUSTER_FINALIZER, LABEL_ACCOUNT, LABEL_INSTANCE, componentLabels } from "./labels.ts";
 import { osUserOfCluster, planCluster, type ClusterPlan, type InstanceToCreate } from "./plan.ts";
-import { nodeLoad, type NodeView } from "./placement.ts";
+import { placedInstances, type NodeView } from "./placement.ts";
 import type { PortMove } from "./port-moves.ts";
+import { INSTANCES_SPREAD, type Rebuild } from "./rebuild.ts";
 import { resolveComponents, type EngineLookup } from "./resolve.ts";
 
 /** Hands out a port for a new instance, given the ports already recorded. */
@@ -43,7 +44,7 @@ export class ClusterReconciler implements Reconciler {
     const resolution = await resolveComponents(cluster, this.#options.engines);
     const nodes = await this.#nodes();
     const plan = planCluster(
-      { cluster, components: resolution.components, instances: owned.instances, existingSecrets: owned.secrets, nodes, ...(resolution.error === undefined ? {} : { resolveError: resolution.error }), ...(owned.backups === undefined ? {} : { backups: owned.backups }) },
+      { cluster, components: resolution.components, instances: owned.instances, existingSecrets: owned.secrets, nodes, nowMs: Date.now(), ...(resolution.error === undefined ? {} : { resolveError: resolution.error }), ...(owned.backups === undefined ? {} : { backups: owned.backups }) },
       CLUSTER_FINALIZER,
     );
     await this.#act(cluster, plan);
@@ -54,7 +55,7 @@ export class ClusterReconciler implements Reconciler {
   /** The nodes, and the instances bound to each (of every cluster), for placing new instances. */
   async #nodes(): Promise<NodeView> {
     const [nodes, instances] = await Promise.all([this.#options.store.list<Node>("Node"), this.#options.store.list<Instance>("Instance")]);
-    return { nodes: nodes.items, load: nodeLoad(instances.items) };
+    return { nodes: nodes.items, placed: placedInstances(instances.items) };
   }
 
   async #owned(cluster: Cluster): Promise<{ instances: Instance[]; secrets: Set<string>; backups?: Backup[] }> {
@@ -74,7 +75,7 @@ export class ClusterReconciler implements Reconciler {
     for (const secret of plan.secretsToCreate) await this.#createSecret(live, secret);
     await this.#createInstances(live, plan);
     for (const change of plan.instancesToUpdate) await this.#updateInstance(live, change.name, change.spec);
-    for (const move of plan.instancesToMove ?? []) await this.#moveInstance(live, move);
+    await this.#relocate(live, plan);
     for (const name of plan.instancesToDelete) await this.#deleteInstance(live, name);
     for (const name of plan.backupsToDelete ?? []) await this.#deleteBackup(live, name);
     live = await this.#writeStatus(live, plan);
@@ -96,7 +97,17 @@ export class ClusterReconciler implements Reconciler {
       await this.#options.events.record(updated, warning ? "Warning" : "Normal", after, `cluster phase ${before ?? "(new)"} → ${after}${detail}`);
     }
     await this.#reportLimitations(cluster, updated);
+    await this.#reportSpread(cluster, updated);
     return updated;
+  }
+
+  /** An event when the InstancesSpread condition changes status (NotEnoughNodes as a warning). */
+  async #reportSpread(before: Cluster, after: Cluster): Promise<void> {
+    const spread = (c: Cluster): Condition | undefined => c.status?.conditions?.find((x) => x.type === INSTANCES_SPREAD);
+    const now = spread(after);
+    if (now === undefined || now.status === spread(before)?.status) return;
+    if (now.status === "False") await this.#options.events.record(after, "Warning", now.reason, now.message);
+    else if (spread(before) !== undefined) await this.#options.events.record(after, "Normal", INSTANCES_SPREAD, now.message);
   }
 
   /** An event naming the fields not honoured, whenever that list changes (the RuntimeLimitations condition holds it too). */
@@ -173,11 +184,36 @@ export class ClusterReconciler implements Reconciler {
   async #updateInstance(cluster: Cluster, name: string, spec: Omit<InstanceSpec, "port">): Promise<void> {
     const live = await this.#options.store.get<Instance>({ kind: "Instance", ...namespaceOf(cluster), name });
     if (!live) return;
-    // The node, once bound (here or by the node agent adopting it), is kept: the plan may have read an older version.
+    // The node, once bound (here, by a rebuild or by the node agent adopting it), is kept: the plan may have read an older
+    // version; so are the former nodes, which their agents take off.
     const nodeName = live.spec.nodeName ?? spec.nodeName;
     // The ha controller's request to an arbiter's node agent is its own (ADR 0024): the live one is kept.
-    const { arbiterRequest } = live.spec;
-    await this.#options.store.update<Instance>({ ...live, spec: { ...spec, port: live.spec.port, ...(nodeName === undefined ? {} : { nodeName }), ...(arbiterRequest === undefined ? {} : { arbiterRequest }) } });
+    const { formerNodes, arbiterRequest } = live.spec;
+    const { formerNodes: _planned, ...rest } = spec;
+    const kept = { ...(formerNodes === undefined ? {} : { formerNodes }), ...(arbiterRequest === undefined ? {} : { arbiterRequest }) };
+    await this.#options.store.update<Instance>({ ...live, spec: { ...rest, port: live.spec.port, ...(nodeName === undefined ? {} : { nodeName }), ...kept } });
+  }
+
+  /** Move instances whose port was taken to a new port, and rebuild a lost node's secondaries on another node. */
+  async #relocate(cluster: Cluster, plan: ClusterPlan): Promise<void> {
+    for (const move of plan.instancesToMove ?? []) await this.#moveInstance(cluster, move);
+    for (const rebuild of plan.instancesToRebuild ?? []) await this.#rebuildInstance(cluster, rebuild);
+  }
+
+  /**
+   * Bind a secondary of a lost node to another node (rebuild.ts). The status goes first, fresh (what the lost node's
+   * agent reported is of a process there), so the new node's agent starts it from empty data, cloned from the primary;
+   * the lost node joins spec.formerNodes, whose agent stops any process of it that still runs there when it comes back.
+   */
+  async #rebuildInstance(cluster: Cluster, rebuild: Rebuild): Promise<void> {
+    const live = await this.#options.store.get<Instance>({ kind: "Instance", ...namespaceOf(cluster), name: rebuild.name });
+    if (live?.spec.nodeName !== rebuild.from || live.metadata.deletionTimestamp !== undefined) return;
+    const message = `rebuilding on node ${rebuild.to}: ${rebuild.why}`;
+    const reset = await this.#options.store.updateStatus<Instance>({ ...live, status: { phase: "Pending", ready: false, message } });
+    const formerNodes = [...new Set([...(live.spec.formerNodes ?? []), rebuild.from])];
+    const moved = await this.#options.store.update<Instance>({ ...reset, spec: { ...reset.spec, nodeName: rebuild.to, formerNodes } });
+    await this.#options.events.record(moved, "Warning", "Rebuilding", message);
+    await this.#options.events.record(cluster, "Warning", "Rebuilding", `instance ${rebuild.name}: ${message}`);
   }
 
   async #deleteBackup(cluster: Cluster, name: string): Promise<void> {

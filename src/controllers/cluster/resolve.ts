@@ -1,7 +1,8 @@
 /** Look up, for each component, its engine and installed version: the I/O half of planning. */
-import { componentTopology, engineNameFor, type Cluster, type ComponentSpec } from "../../api/index.ts";
+import { componentTopology, engineNameFor, type Cluster, type ComponentSpec, type SchedulingPolicy } from "../../api/index.ts";
 import type { Engine, EngineVersion } from "../../engines/index.ts";
 import type { ResolvedComponent } from "./plan.ts";
+import type { PlacementPolicy } from "./placement.ts";
 
 /** What the controller needs from the engine catalog. */
 export interface EngineLookup {
@@ -26,10 +27,22 @@ export async function resolveComponents(cluster: Cluster, engines: EngineLookup)
       const have = installed.map((v) => v.version).join(", ") || "none";
       return { components, error: `component ${spec.name}: ${engine.name} ${spec.serviceVersion ?? "(any)"} is not installed (installed: ${have}); run holdfast engines install` };
     }
-    const nodeName = spec.schedulingPolicy?.nodeName ?? cluster.spec.schedulingPolicy?.nodeName;
-    components.push({ ...resolved(spec, engine, version, isReplicated(cluster, spec, engine)), ...(nodeName === undefined ? {} : { nodeName }) });
+    components.push({ ...resolved(spec, engine, version, isReplicated(cluster, spec, engine)), policy: placementPolicy(cluster.spec.schedulingPolicy, spec.schedulingPolicy) });
   }
   return { components };
+}
+
+/** The placement policy of a component: its own schedulingPolicy's fields over the cluster's. */
+export function placementPolicy(cluster: SchedulingPolicy | undefined, component: SchedulingPolicy | undefined): PlacementPolicy {
+  const field = <K extends keyof PlacementPolicy>(key: K): PlacementPolicy[K] => component?.[key] ?? cluster?.[key];
+  const policy: PlacementPolicy = {};
+  const nodeName = field("nodeName");
+  const nodeSelector = field("nodeSelector");
+  const topologySpreadConstraints = field("topologySpreadConstraints");
+  if (nodeName !== undefined) policy.nodeName = nodeName;
+  if (nodeSelector !== undefined) policy.nodeSelector = nodeSelector;
+  if (topologySpreadConstraints !== undefined) policy.topologySpreadConstraints = topologySpreadConstraints;
+  return policy;
 }
 
 /** Does the component's topology replicate it, and can the engine? */
