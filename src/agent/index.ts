@@ -13,3 +13,5 @@ export { heartbeatStatus, NODE_AGENT_READY, type NodeFacts } from "./node-status
 export { bindingDecision, claimInstance, type BindingDecision, type NodeBinding } from "./binding.ts";
 export { BackupRunner, type BackupRunnerOptions } from "./backup-runner.ts";
 export { WAL_ARCHIVER_KEY, WalArchiver, type WalArchiverOptions } from "./wal-archiver.ts";
+export { databaseAddress } from "./database-address.ts";
+export { ensureInstanceTls, instanceTlsFiles } from "./instance-tls.ts";

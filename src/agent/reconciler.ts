@@ -3,7 +3,7 @@
  * Instance running as its cluster's own OS user, re-adopts processes that outlived a control-plane restart,
  * restarts crashed ones with backoff, and removes the data when the instance is deleted.
  */
-import { instanceConfigHash, instanceNeedsRestart, now, type Instance, type InstanceStatus } from "../api/index.ts";
+import { instanceConfigHash, instanceHost, instanceNeedsRestart, now, type Instance, type InstanceStatus } from "../api/index.ts";
 import type { HomePaths } from "../config/index.ts";
 import { ConflictError, errorMessage, UnavailableError } from "../errors/index.ts";
 import type { CommandSpec, Credentials, Engine, EngineReplication, EngineVersion, HostAccess, InstanceContext } from "../engines/index.ts";
@@ -17,7 +17,8 @@ import { arbitrationOf, type Arbitration } from "./arbitration.ts";
 import { desiredRole, fencesOnExit, isFenced, lookUpUpstream, mayRun, readReplicationCredentials, replicationOf, type UpstreamLookup } from "./replication.ts";
 import { nextFailureCount, restartDelayMs } from "./backoff.ts";
 import { instanceLogFile } from "./layout.ts";
-import { instanceContext } from "./instance-context.ts";
+import { componentAddresses, instanceContext } from "./instance-context.ts";
+import { ensureInstanceTls, instanceCertificateNames } from "./instance-tls.ts";
 import { claimInstance } from "./binding.ts";
 import { clearDirectory } from "./clear-directory.ts";
 import { fenceInstance } from "./fence.ts";
@@ -49,6 +50,8 @@ export interface InstanceReconcilerOptions {
   restorer?: DataRestorer;
   /** This node: only instances bound to it (spec.nodeName) are acted on. */
   nodeName: string;
+  /** The address this node's databases listen on and peers reach them at (databaseAddress); written to status.host. */
+  address: string;
 }
 
 interface Context {
@@ -196,6 +199,7 @@ export class InstanceReconciler implements Reconciler {
   async #start(c: Context, reason: string, message: string): Promise<ReconcileResult> {
     const taken = await this.#portTaken(c);
     if (taken !== undefined) return taken;
+    await this.#placeOnNode(c);
     const accounts = await readAccounts(this.#o.store, c.instance, c.engine);
     const arbitration = await arbitrationOf(this.#o.store, c.instance, c.engine);
     if (arbitration?.kind === "waiting") return this.#waitForUpstream(c, arbitration.message);
@@ -231,13 +235,26 @@ export class InstanceReconciler implements Reconciler {
   }
 
   /**
-   * Create the directories and initialise the data directory unless a complete initialisation exists; a restore from a
-   * backup runs in the background, and while it does this returns when to look again.
+   * Before a start: the node's address in status.host (peers read it: instanceHost) and in the context, the addresses
+   * of the component's instances (replication is accepted from them alone), and TLS files for that address.
    */
-  async #prepare(c: Context, accounts: readonly Credentials[], upstream: UpstreamLookup): Promise<ReconcileResult | undefined> {
+  async #placeOnNode(c: Context): Promise<void> {
+    const address = this.#o.address;
+    if (c.instance.status?.host !== address) c.instance = await this.#setStatus(c.instance, { host: address });
+    c.ctx = { ...c.ctx, address, peerAddresses: await componentAddresses(this.#o.store, c.instance) };
     // The namespace directory only needs to be traversable (not listable) by the service user.
     await mkdir(dirname(c.ctx.rootDirectory), { recursive: true, mode: 0o711 });
     await createInstanceDirectories(c.ctx, c.user);
+    if (await ensureInstanceTls(this.#o.paths, c.ctx, instanceCertificateNames(c.instance.metadata.name, address), c.host)) {
+      await this.#o.events.record(c.instance, "Normal", "CertificateIssued", `TLS certificate issued by the cluster CA for ${address} and ${c.instance.metadata.name}`);
+    }
+  }
+
+  /**
+   * Initialise the data directory (its directories exist: #placeOnNode) unless a complete initialisation exists; a restore from a
+   * backup runs in the background, and while it does this returns when to look again.
+   */
+  async #prepare(c: Context, accounts: readonly Credentials[], upstream: UpstreamLookup): Promise<ReconcileResult | undefined> {
     // A replica with a running upstream is cloned from it even when its spec names a backup.
     const restore = upstream.kind === "ready" ? undefined : await this.#restores?.step({ instance: c.instance, engine: c.engine, context: c.ctx, accounts, host: c.host }, this.#restoreWriter(c));
     if (restore?.kind === "running") return { requeueAfterMs: restore.requeueAfterMs };
@@ -269,7 +286,7 @@ export class InstanceReconciler implements Reconciler {
     const replication = replicationOf(c.instance, c.engine);
     if (replication !== undefined && upstream.kind === "ready") {
       const credentials = await readReplicationCredentials(this.#o.store, c.instance, replication, accounts);
-      await replication.cloneReplica(c.ctx, { host: "127.0.0.1", port: upstream.port }, credentials, c.host);
+      await replication.cloneReplica(c.ctx, { host: upstream.host, port: upstream.port }, credentials, c.host);
       return;
     }
     await c.engine.initialize(c.ctx, accounts, c.host);
@@ -284,7 +301,7 @@ export class InstanceReconciler implements Reconciler {
     await c.engine.configure(c.ctx, accounts, c.host);
     if (arbitration?.kind === "member") {
       const role = await arbitration.arbiter.configureMember(c.ctx, arbitration.group, c.host);
-      const as = role.role === "primary" ? "the primary" : `a replica of 127.0.0.1:${role.upstream.port}`;
+      const as = role.role === "primary" ? "the primary" : `a replica of ${role.upstream.host}:${role.upstream.port}`;
       await this.#o.events.record(c.instance, "Normal", "StartRole", `starting as ${as}, having asked the arbiters of ${arbitration.group.name} first`);
     } else {
       await this.#configureRole(c, accounts, upstream);
@@ -377,7 +394,7 @@ export class InstanceReconciler implements Reconciler {
     const role = ready ? await c.engine.probeRole(c.ctx.port, admin) : undefined;
     const next: Partial<InstanceStatus> = { pid: running.pid, processStartTicks: running.startTicks, ready, phase: ready ? "Running" : "Starting", ...(role === undefined ? {} : { role }) };
     if (ready) Object.assign(next, { message: undefined, backoffUntil: undefined });
-    if (ready && status.ready !== true) await this.#o.events.record(c.instance, "Normal", "Ready", `accepting connections on 127.0.0.1:${c.ctx.port}`);
+    if (ready && status.ready !== true) await this.#o.events.record(c.instance, "Normal", "Ready", `accepting connections on ${instanceHost(c.instance)}:${c.ctx.port}`);
     c.instance = await this.#setStatus(c.instance, next);
     return ready ? LIVENESS_POLL_MS : startingPollMs(status.startedAt);
   }

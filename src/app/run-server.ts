@@ -66,7 +66,7 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   const ports = new PortReservations({ directory: portReservationsDirectory(), home: paths.home });
   const heartbeat = new NodeHeartbeat({ nodeName: node.nodeName, identity: { advertise: node.advertise, home: paths.home, holdfastVersion: VERSION }, store, engines, logger });
   await heartbeat.start();
-  const deps: ControllerDeps = { store, engines, users, paths, logger, keyring, ports, nodeName: node.nodeName };
+  const deps: ControllerDeps = { store, engines, users, paths, logger, keyring, ports, nodeName: node.nodeName, advertise: node.advertise };
   const agent = createNodeAgent(deps);
   for (const controller of agent) await controller.start();
   const election = electControllers(deps);

@@ -55,11 +55,24 @@ export interface InstanceLayout {
   port: number;
 }
 
+/** An instance's TLS files, in its own directory: its serving pair (key 0600, its OS user's) and the CA that signed it and its peers. */
+export interface InstanceTls {
+  certificateFile: string;
+  keyFile: string;
+  caFile: string;
+}
+
 /** What an engine needs to set up or run one instance. */
 export interface InstanceContext extends InstanceLayout {
   version: EngineVersion;
   parameters: Record<string, string>;
   role: string;
+  /** The address the server listens on besides loopback, and peers reach it at (absent: 127.0.0.1 only). */
+  address?: string;
+  /** The addresses of the instances of its component (itself included): replication is accepted from these alone. */
+  peerAddresses?: readonly string[];
+  /** TLS for connections between instances and for clients; absent: no TLS (tests of the engine alone). */
+  tls?: InstanceTls;
 }
 
 /** A command line, never carrying secrets: those go through files or stdin. */
@@ -243,7 +256,7 @@ export interface Engine {
   readonly replication?: EngineReplication;
 }
 
-/** A server another instance connects to, on this host. */
+/** A server another instance connects to: its address (loopback or a node's) and port. */
 export interface UpstreamAddress {
   host: string;
   port: number;

@@ -73,7 +73,7 @@ export async function configurePostgresql(context: InstanceContext, host: HostAc
   const next = withInclude(current);
   if (next !== current) await host.writeFile(postgresqlConf, next, 0o600);
   await host.writeFile(join(context.dataDirectory, HOLDFAST_CONF), renderHoldfastConf(context), 0o600);
-  await host.writeFile(join(context.dataDirectory, "pg_hba.conf"), renderPgHba(), 0o600);
+  await host.writeFile(join(context.dataDirectory, "pg_hba.conf"), renderPgHba(context), 0o600);
   await host.writeFile(archiveScriptPath(context), renderArchiveScript(context), 0o700);
   await host.mkdir(walSpoolDirectory(context));
 }
