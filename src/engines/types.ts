@@ -75,6 +75,11 @@ export interface InstanceContext extends InstanceLayout {
   tls?: InstanceTls;
 }
 
+/** What a client trusts: the CA file that signs Holdfast's instance certificates (the cluster CA). */
+export interface ClientTrust {
+  caFile: string;
+}
+
 /** A command line, never carrying secrets: those go through files or stdin. */
 export interface CommandSpec {
   command: string;
@@ -246,10 +251,13 @@ export interface Engine {
   probeReady(port: number, admin: Credentials): Promise<boolean>;
   /** The server's role in replication (`primary`, `secondary`), or undefined when unreachable. */
   probeRole(port: number, admin: Credentials): Promise<string | undefined>;
-  /** Command that opens the engine's own client; the password reaches it through `passwordFile`/env file, never argv. */
-  clientCommand(port: number, account: Credentials): { command: string; args: string[]; env: Record<string, string>; passwordFile?: { envVar: string; content: string } };
-  /** A connection URI (contains the password: shown only on request). */
-  connectionUri(host: string, port: number, account: Credentials): string;
+  /**
+   * Command that opens the engine's own client on `port` over loopback; the password reaches it through
+   * `passwordFile`/env file, never argv. With `trust`, the client requires TLS and checks the server's certificate.
+   */
+  clientCommand(port: number, account: Credentials, trust?: ClientTrust): { command: string; args: string[]; env: Record<string, string>; passwordFile?: { envVar: string; content: string } };
+  /** A connection URI (contains the password: shown only on request); with `trust`, one that requires verified TLS. */
+  connectionUri(host: string, port: number, account: Credentials, trust?: ClientTrust): string;
   /** Backup methods, the first being the default. */
   readonly backupMethods: readonly BackupMethodDefinition[];
   /** Primary/replica replication, for engines whose topologies have `replicated` components. */
