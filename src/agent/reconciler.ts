@@ -73,6 +73,8 @@ export class InstanceReconciler implements Reconciler {
   readonly #restores: InstanceRestores | undefined;
   /** Probes, promotions, repointing and durability of replicated instances (replication-agent.ts). */
   readonly #replication: ReplicationAgent;
+  /** The component's addresses each running server accepts replication from (allowPeers), by instance name. */
+  readonly #peers = new Map<string, string>();
 
   constructor(options: InstanceReconcilerOptions) {
     this.#o = options;
@@ -241,7 +243,9 @@ export class InstanceReconciler implements Reconciler {
   async #placeOnNode(c: Context): Promise<void> {
     const address = this.#o.address;
     if (c.instance.status?.host !== address) c.instance = await this.#setStatus(c.instance, { host: address });
-    c.ctx = { ...c.ctx, address, peerAddresses: await componentAddresses(this.#o.store, c.instance) };
+    const peerAddresses = await componentAddresses(this.#o.store, c.instance);
+    c.ctx = { ...c.ctx, address, peerAddresses };
+    this.#peers.set(c.instance.metadata.name, peerAddresses.join(","));
     // The namespace directory only needs to be traversable (not listable) by the service user.
     await mkdir(dirname(c.ctx.rootDirectory), { recursive: true, mode: 0o711 });
     await createInstanceDirectories(c.ctx, c.user);
@@ -396,7 +400,19 @@ export class InstanceReconciler implements Reconciler {
     if (ready) Object.assign(next, { message: undefined, backoffUntil: undefined });
     if (ready && status.ready !== true) await this.#o.events.record(c.instance, "Normal", "Ready", `accepting connections on ${instanceHost(c.instance)}:${c.ctx.port}`);
     c.instance = await this.#setStatus(c.instance, next);
+    if (ready) await this.#allowPeers(c, admin);
     return ready ? LIVENESS_POLL_MS : startingPollMs(status.startedAt);
+  }
+
+  /** A replica placed on another node since the start: let the running server accept replication from its address. */
+  async #allowPeers(c: Context, admin: Credentials): Promise<void> {
+    if (c.engine.allowPeers === undefined || c.instance.spec.replication === undefined) return;
+    const peerAddresses = await componentAddresses(this.#o.store, c.instance);
+    const key = peerAddresses.join(",");
+    if (this.#peers.get(c.instance.metadata.name) === key) return;
+    await c.engine.allowPeers({ ...c.ctx, address: this.#o.address, peerAddresses }, admin, c.host);
+    this.#peers.set(c.instance.metadata.name, key);
+    await this.#o.events.record(c.instance, "Normal", "PeersChanged", `accepting replication from ${key}`);
   }
 
   /** A running instance of a replicated component: what its spec asks of replication, and its probe (replication-agent.ts). */
@@ -422,6 +438,7 @@ export class InstanceReconciler implements Reconciler {
     const finalizers = (c.instance.metadata.finalizers ?? []).filter((f) => f !== INSTANCE_FINALIZER);
     await this.#o.store.update<Instance>({ ...c.instance, metadata: { ...c.instance.metadata, finalizers } });
     this.#lastProbe.delete(c.instance.metadata.name);
+    this.#peers.delete(c.instance.metadata.name);
     return undefined;
   }
 

@@ -243,6 +243,11 @@ export interface Engine {
   initialize(context: InstanceContext, accounts: readonly Credentials[], host: HostAccess): Promise<void>;
   /** (Re)write configuration before each start, so parameter and port changes take effect. */
   configure(context: InstanceContext, accounts: readonly Credentials[], host: HostAccess): Promise<void>;
+  /**
+   * Let the running server accept replication from `context.peerAddresses` (a replica placed on another node) without
+   * a restart: PostgreSQL rewrites pg_hba.conf and reloads. Engines that check no peer addresses leave it out.
+   */
+  allowPeers?(context: InstanceContext, admin: Credentials, host: HostAccess): Promise<void>;
   /** The foreground server command; it logs to stdout/stderr. */
   startCommand(context: InstanceContext): CommandSpec;
   /** The engine's own pid file, read to re-adopt a running server whose pid Holdfast did not record. */

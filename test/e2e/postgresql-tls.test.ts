@@ -79,10 +79,10 @@ describe("PostgreSQL on a node's address, TLS between instances and for clients"
       doc["spec"].componentSpecs[0].serviceVersion = major;
     }));
     await server.ok(["wait", `cluster/${NAME}`, "-n", NS, "--for=phase=Running", "--timeout=180s"]);
-    const [primary, replica] = await Promise.all(MEMBERS.map(instance));
-    assert.equal(primary?.status?.host, ADDRESS);
-    assert.equal(replica?.status?.host, ADDRESS);
-    primaryPort = primary?.spec.port ?? 0;
+    const [primary, replica] = await Promise.all([instance(MEMBERS[0] ?? ""), instance(MEMBERS[1] ?? "")]);
+    assert.equal(primary.status?.host, ADDRESS);
+    assert.equal(replica.status?.host, ADDRESS);
+    primaryPort = primary.spec.port;
     const uri = await connectionUri(server, NAME, NS);
     const streaming = async (): Promise<string> => (await psql(uri, "SELECT string_agg(s.ssl || ':' || s.version, ',') FROM pg_stat_ssl s JOIN pg_stat_replication r USING (pid) WHERE r.state = 'streaming'")).stdout.trim();
     for (let i = 0; i < 100 && (await streaming()) === ""; i++) await new Promise((resolve) => setTimeout(resolve, 200));

@@ -7,6 +7,7 @@ import { exists, markerContent, markerPath } from "../marker.ts";
 import type { Credentials, HostAccess, InstanceContext, InstanceLayout } from "../types.ts";
 import { HOLDFAST_CONF, renderHoldfastConf, renderPgHba, withInclude } from "./config.ts";
 import { POSTGRESQL_ACCOUNTS } from "./definition.ts";
+import { reloadPostgresql } from "./server-control.ts";
 import { archiveScriptPath, renderArchiveScript, walSpoolDirectory } from "./wal-archive.ts";
 
 const INITDB_TIMEOUT_MS = 120_000;
@@ -59,6 +60,12 @@ export async function runInitdb(context: InstanceContext, accounts: readonly Cre
   } finally {
     await rm(pwfile, { force: true });
   }
+}
+
+/** Rewrite pg_hba.conf for the peers of `context` and make the running server on its port re-read it. */
+export async function allowPostgresqlPeers(context: InstanceContext, admin: Credentials, host: HostAccess): Promise<void> {
+  await host.writeFile(join(context.dataDirectory, "pg_hba.conf"), renderPgHba(context), 0o600);
+  await reloadPostgresql(context.port, admin);
 }
 
 /** Write holdfast.conf and pg_hba.conf, and make sure postgresql.conf includes holdfast.conf. */
