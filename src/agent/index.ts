@@ -14,4 +14,3 @@ export { bindingDecision, claimInstance, type BindingDecision, type NodeBinding 
 export { BackupRunner, type BackupRunnerOptions } from "./backup-runner.ts";
 export { WAL_ARCHIVER_KEY, WalArchiver, type WalArchiverOptions } from "./wal-archiver.ts";
 export { databaseAddress } from "./database-address.ts";
-export { ensureInstanceTls, instanceTlsFiles } from "./instance-tls.ts";

@@ -12,11 +12,6 @@ export function listenAddresses(context: Pick<InstanceContext, "address">): stri
   return address === LOOPBACK ? [LOOPBACK] : [LOOPBACK, address];
 }
 
-/** The address peers reach the instance of `context` at. */
-export function advertisedAddress(context: Pick<InstanceContext, "address">): string {
-  return context.address ?? LOOPBACK;
-}
-
 /** A server on another instance, and the CA file its certificate must be signed by (absent: plain loopback). */
 export interface PeerServer extends UpstreamAddress {
   caFile?: string | undefined;
