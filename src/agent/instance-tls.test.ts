@@ -13,7 +13,9 @@ import { ensureInstanceTls, instanceCertificateNames, instanceTlsFiles } from ".
 /** Files written as the instance's user: here, as the test's own user, with the mode asked for. */
 const host = {
   writeFile: (path: string, content: string, mode = 0o600) => writeFile(path, content, { mode }),
-  mkdir: async (path: string) => void (await mkdir(path, { recursive: true, mode: 0o700 })),
+  mkdir: async (path: string) => {
+    await mkdir(path, { recursive: true, mode: 0o700 });
+  },
 } as unknown as HostAccess;
 
 async function withHome(body: (home: string, layout: InstanceLayout) => Promise<void>): Promise<void> {
