@@ -40,7 +40,7 @@ describe("ensureInstanceTls", () => {
       const certificate = new X509Certificate(await readFile(files.certificateFile));
       assert.ok(certificate.verify(new X509Certificate(await readFile(paths.tls.caCertificate)).publicKey));
       assert.ok(certificate.checkIP("10.0.0.2") !== undefined && certificate.checkHost("pg-postgresql-0") !== undefined);
-      assert.equal((await stat(files.keyFile)).mode & 0o777, 0o600);
+      for (const file of [files.keyFile, files.certificateFile, files.caFile]) assert.equal((await stat(file)).mode & 0o777, 0o600, file);
       assert.equal(await readFile(files.caFile, "utf8"), await readFile(paths.tls.caCertificate, "utf8"));
       assert.equal(await ensureInstanceTls(paths, layout, names, host), false, "a current certificate is kept");
       assert.equal(await ensureInstanceTls(paths, layout, instanceCertificateNames(layout.instanceName, "10.0.0.3"), host), true, "a new address gets a new one");

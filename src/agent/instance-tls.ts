@@ -50,7 +50,8 @@ export async function ensureInstanceTls(paths: HomePaths, layout: InstanceLayout
   await host.mkdir(join(layout.rootDirectory, "tls"));
   // The key first: a certificate on disk always has its key.
   await host.writeFile(files.keyFile, issued.key, 0o600);
-  await host.writeFile(files.certificateFile, issued.cert, 0o644);
-  await host.writeFile(files.caFile, issued.ca, 0o644);
+  // Private like everything else the instance's user writes (umask 077): only that user and root read them.
+  await host.writeFile(files.certificateFile, issued.cert, 0o600);
+  await host.writeFile(files.caFile, issued.ca, 0o600);
   return true;
 }
