@@ -15,3 +15,4 @@ export { BackupRunner, type BackupRunnerOptions } from "./backup-runner.ts";
 export { WAL_ARCHIVER_KEY, WalArchiver, type WalArchiverOptions } from "./wal-archiver.ts";
 export { EndpointReconciler, type EndpointReconcilerOptions } from "./endpoints.ts";
 export { READ_ONLY_HOLD_MS, READ_WRITE_HOLD_MS, servedEndpoints, type ServedEndpoint } from "./served-endpoints.ts";
+export { databaseAddress } from "./database-address.ts";

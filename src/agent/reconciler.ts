@@ -3,7 +3,7 @@
  * Instance running as its cluster's own OS user, re-adopts processes that outlived a control-plane restart,
  * restarts crashed ones with backoff, and removes the data when the instance is deleted.
  */
-import { instanceConfigHash, instanceNeedsRestart, now, primaryLeaseHolder, type Instance, type InstanceStatus } from "../api/index.ts";
+import { instanceConfigHash, instanceHost, instanceNeedsRestart, now, primaryLeaseHolder, type Instance, type InstanceStatus } from "../api/index.ts";
 import type { HeldLease } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
 import type { HomePaths } from "../config/index.ts";
@@ -21,7 +21,8 @@ import { PrimaryLeases } from "./primary-lease.ts";
 import { leaseDurationOf } from "./cluster-settings.ts";
 import { nextFailureCount, restartDelayMs } from "./backoff.ts";
 import { instanceLogFile } from "./layout.ts";
-import { instanceContext } from "./instance-context.ts";
+import { componentAddresses, instanceContext } from "./instance-context.ts";
+import { ensureInstanceTls, instanceCertificateNames } from "./instance-tls.ts";
 import { claimInstance } from "./binding.ts";
 import { isFormerNode, releaseFormerCopy } from "./release.ts";
 import { clearDirectory } from "./clear-directory.ts";
@@ -57,6 +58,8 @@ export interface InstanceReconcilerOptions {
   /** This node: only instances bound to it (spec.nodeName) are acted on. */
   nodeName: string;
   logger?: Logger;
+  /** The address this node's databases listen on and peers reach them at (databaseAddress); written to status.host. */
+  address: string;
 }
 
 interface Context {
@@ -83,6 +86,8 @@ export class InstanceReconciler implements Reconciler {
   /** The primary leases this node holds (primary-lease.ts), and how to fence each primary without the store. */
   readonly #leases: PrimaryLeases;
   readonly #leased = new Map<string, () => Promise<void>>();
+  /** The component's addresses each running server accepts replication from (allowPeers), by instance name. */
+  readonly #peers = new Map<string, string>();
 
   constructor(options: InstanceReconcilerOptions) {
     this.#o = options;
@@ -224,6 +229,7 @@ export class InstanceReconciler implements Reconciler {
     if (taken !== undefined) return taken;
     const unleased = await this.#leaseToStart(c);
     if (unleased !== undefined) return unleased;
+    await this.#placeOnNode(c);
     const accounts = await readAccounts(this.#o.store, c.instance, c.engine);
     const arbitration = await arbitrationOf(this.#o.store, c.instance, c.engine);
     if (arbitration?.kind === "waiting") return this.#waitForUpstream(c, arbitration.message);
@@ -261,13 +267,28 @@ export class InstanceReconciler implements Reconciler {
   }
 
   /**
-   * Create the directories and initialise the data directory unless a complete initialisation exists; a restore from a
-   * backup runs in the background, and while it does this returns when to look again.
+   * Before a start: the node's address in status.host (peers read it: instanceHost) and in the context, the addresses
+   * of the component's instances (replication is accepted from them alone), and TLS files for that address.
    */
-  async #prepare(c: Context, accounts: readonly Credentials[], upstream: UpstreamLookup): Promise<ReconcileResult | undefined> {
+  async #placeOnNode(c: Context): Promise<void> {
+    const address = this.#o.address;
+    if (c.instance.status?.host !== address) c.instance = await this.#setStatus(c.instance, { host: address });
+    const peerAddresses = await componentAddresses(this.#o.store, c.instance);
+    c.ctx = { ...c.ctx, address, peerAddresses };
+    this.#peers.set(c.instance.metadata.name, peerAddresses.join(","));
     // The namespace directory only needs to be traversable (not listable) by the service user.
     await mkdir(dirname(c.ctx.rootDirectory), { recursive: true, mode: 0o711 });
     await createInstanceDirectories(c.ctx, c.user);
+    if (await ensureInstanceTls(this.#o.paths, c.ctx, instanceCertificateNames(c.instance.metadata.name, address), c.host)) {
+      await this.#o.events.record(c.instance, "Normal", "CertificateIssued", `TLS certificate issued by the cluster CA for ${address} and ${c.instance.metadata.name}`);
+    }
+  }
+
+  /**
+   * Initialise the data directory (its directories exist: #placeOnNode) unless a complete initialisation exists; a restore from a
+   * backup runs in the background, and while it does this returns when to look again.
+   */
+  async #prepare(c: Context, accounts: readonly Credentials[], upstream: UpstreamLookup): Promise<ReconcileResult | undefined> {
     // A replica with a running upstream is cloned from it even when its spec names a backup.
     const restore = upstream.kind === "ready" ? undefined : await this.#restores?.step({ instance: c.instance, engine: c.engine, context: c.ctx, accounts, host: c.host }, this.#restoreWriter(c));
     if (restore?.kind === "running") return { requeueAfterMs: restore.requeueAfterMs };
@@ -299,7 +320,7 @@ export class InstanceReconciler implements Reconciler {
     const replication = replicationOf(c.instance, c.engine);
     if (replication !== undefined && upstream.kind === "ready") {
       const credentials = await readReplicationCredentials(this.#o.store, c.instance, replication, accounts);
-      await replication.cloneReplica(c.ctx, { host: "127.0.0.1", port: upstream.port }, credentials, c.host);
+      await replication.cloneReplica(c.ctx, { host: upstream.host, port: upstream.port }, credentials, c.host);
       return;
     }
     await c.engine.initialize(c.ctx, accounts, c.host);
@@ -482,9 +503,21 @@ export class InstanceReconciler implements Reconciler {
     const role = ready ? await c.engine.probeRole(c.ctx.port, admin) : undefined;
     const next: Partial<InstanceStatus> = { pid: running.pid, processStartTicks: running.startTicks, ready, phase: ready ? "Running" : "Starting", ...(role === undefined ? {} : { role }) };
     if (ready) Object.assign(next, { message: undefined, backoffUntil: undefined });
-    if (ready && status.ready !== true) await this.#o.events.record(c.instance, "Normal", "Ready", `accepting connections on 127.0.0.1:${c.ctx.port}`);
+    if (ready && status.ready !== true) await this.#o.events.record(c.instance, "Normal", "Ready", `accepting connections on ${instanceHost(c.instance)}:${c.ctx.port}`);
     c.instance = await this.#setStatus(c.instance, next);
+    if (ready) await this.#allowPeers(c, admin);
     return ready ? LIVENESS_POLL_MS : startingPollMs(status.startedAt);
+  }
+
+  /** A replica placed on another node since the start: let the running server accept replication from its address. */
+  async #allowPeers(c: Context, admin: Credentials): Promise<void> {
+    if (c.engine.allowPeers === undefined || c.instance.spec.replication === undefined) return;
+    const peerAddresses = await componentAddresses(this.#o.store, c.instance);
+    const key = peerAddresses.join(",");
+    if (this.#peers.get(c.instance.metadata.name) === key) return;
+    await c.engine.allowPeers({ ...c.ctx, address: this.#o.address, peerAddresses }, admin, c.host);
+    this.#peers.set(c.instance.metadata.name, key);
+    await this.#o.events.record(c.instance, "Normal", "PeersChanged", `accepting replication from ${key}`);
   }
 
   /**
@@ -515,6 +548,7 @@ export class InstanceReconciler implements Reconciler {
     const finalizers = (c.instance.metadata.finalizers ?? []).filter((f) => f !== INSTANCE_FINALIZER);
     await this.#o.store.update<Instance>({ ...c.instance, metadata: { ...c.instance.metadata, finalizers } });
     this.#lastProbe.delete(c.instance.metadata.name);
+    this.#peers.delete(c.instance.metadata.name);
     return undefined;
   }
 

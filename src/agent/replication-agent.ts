@@ -4,7 +4,7 @@
  * replica at its upstream, apply the durability) and probes the instance at its cluster's probe period, reporting
  * what it saw in status.replicationState for the ha controller to decide on.
  */
-import { type Instance, type InstanceReplicationState, type ReplicationDurabilitySpec } from "../api/index.ts";
+import { instanceHost, type Instance, type InstanceReplicationState, type ReplicationDurabilitySpec } from "../api/index.ts";
 import { errorMessage } from "../errors/index.ts";
 import type { Credentials, ReplicationDurability, ReplicationObservation } from "../engines/index.ts";
 import type { Store } from "../store/index.ts";
@@ -130,7 +130,7 @@ export class ReplicationAgent {
     try {
       const accounts = await readAccounts(this.#store, r.instance, r.engine);
       const credentials = await readReplicationCredentials(this.#store, r.instance, r.replication, accounts);
-      await r.replication.follow(r.context, { host: "127.0.0.1", port: upstream.spec.port }, credentials, r.host);
+      await r.replication.follow(r.context, { host: instanceHost(upstream), port: upstream.spec.port }, credentials, r.host);
       this.#upstreamSeen.set(keyOf(r.instance), name);
       await reporter.record("Normal", "Repointed", `${r.instance.metadata.name} now streams from ${name}`);
     } catch (error) {

@@ -46,8 +46,11 @@ describe("instance controller: replication", () => {
     const again = await store.get<Instance>({ kind: "Instance", namespace: "demo", name: "pg-postgresql-0" });
     await store.updateStatus({ ...again!, status: { phase: "Running", ready: true, role: "primary" } });
     const ready = await lookUpUpstream(store, replica);
-    assert.deepEqual(ready, { kind: "ready", name: "pg-postgresql-0", port: 20000 });
+    assert.deepEqual(ready, { kind: "ready", name: "pg-postgresql-0", host: "127.0.0.1", port: 20000 }, "no status.host yet: loopback");
     assert.deepEqual(desiredRole(ready), { role: "secondary", upstream: { host: "127.0.0.1", port: 20000 } });
+    const placed = await store.get<Instance>({ kind: "Instance", namespace: "demo", name: "pg-postgresql-0" });
+    await store.updateStatus({ ...placed!, status: { ...placed!.status, host: "127.0.30.1" } });
+    assert.deepEqual(desiredRole(await lookUpUpstream(store, replica)), { role: "secondary", upstream: { host: "127.0.30.1", port: 20000 } }, "the upstream's node address, as its agent wrote it");
     const orphan = await lookUpUpstream(store, instance(2, { role: "secondary", replication: {} }));
     assert.equal(orphan.kind, "waiting", "a replica without an upstream would start as a primary");
     assert.deepEqual(await lookUpUpstream(store, instance(0, { role: "primary", replication: {} })), { kind: "none" });

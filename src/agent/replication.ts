@@ -3,7 +3,7 @@
  * cloned from its upstream (never initialised empty) and started only while the upstream runs as primary;
  * a fenced instance is never started; a primary that fences on exit is not restarted after a crash.
  */
-import { accountSecretName, heldAfterExit, type Instance, type Secret } from "../api/index.ts";
+import { accountSecretName, heldAfterExit, instanceHost, type Instance, type Secret } from "../api/index.ts";
 import { NotFoundError } from "../errors/index.ts";
 import type { Credentials, DesiredReplicationRole, Engine, EngineReplication, ReplicationCredentials } from "../engines/index.ts";
 import type { Store } from "../store/index.ts";
@@ -42,7 +42,7 @@ export function replicationOf(instance: Instance, engine: Engine): EngineReplica
 }
 
 /** Where a replica's upstream is, or why it cannot be used yet. */
-export type UpstreamLookup = { kind: "none" } | { kind: "ready"; name: string; port: number } | { kind: "waiting"; message: string };
+export type UpstreamLookup = { kind: "none" } | { kind: "ready"; name: string; host: string; port: number } | { kind: "waiting"; message: string };
 
 /**
  * The upstream of a replicated secondary, usable once it runs, is ready and answers as primary (a clone,
@@ -60,14 +60,14 @@ export async function lookUpUpstream(store: Store, instance: Instance): Promise<
 
 function upstreamState(upstream: Instance): UpstreamLookup {
   const { status } = upstream;
-  if (status?.ready === true && status.role === "primary") return { kind: "ready", name: upstream.metadata.name, port: upstream.spec.port };
+  if (status?.ready === true && status.role === "primary") return { kind: "ready", name: upstream.metadata.name, host: instanceHost(upstream), port: upstream.spec.port };
   const role = status?.role === undefined ? "" : `, ${status.role}`;
   return { kind: "waiting", message: `waiting for primary ${upstream.metadata.name} to run as primary (it is ${status?.phase ?? "Pending"}${role})` };
 }
 
 /** The role to configure before a start. */
 export function desiredRole(upstream: UpstreamLookup): DesiredReplicationRole {
-  return upstream.kind === "ready" ? { role: "secondary", upstream: { host: "127.0.0.1", port: upstream.port } } : { role: "primary" };
+  return upstream.kind === "ready" ? { role: "secondary", upstream: { host: upstream.host, port: upstream.port } } : { role: "primary" };
 }
 
 /** The administrator (first of `accounts`) and the replication account, from its Secret. */

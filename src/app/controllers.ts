@@ -4,7 +4,7 @@ import type { BackupKeyring } from "../backup/index.ts";
 import type { HomePaths } from "../config/index.ts";
 import { DATABASE_PORT_RANGE } from "../config/index.ts";
 import { ClusterReconciler, type EngineLookup } from "../controllers/cluster/index.ts";
-import { InstanceReconciler } from "../agent/index.ts";
+import { databaseAddress, InstanceReconciler } from "../agent/index.ts";
 import { NamespaceReconciler } from "../controllers/namespace/index.ts";
 import { OpsRequestReconciler } from "../controllers/ops/index.ts";
 import { createHaController } from "./ha-controller.ts";
@@ -31,7 +31,7 @@ export interface ControllerDeps {
   ports: PortReservations;
   /** This machine's node: its agent acts only on instances bound to it. */
   nodeName: string;
-  /** The address other machines reach this node at (`--advertise`): the clusters' endpoints listen there. */
+  /** The address this node advertises (`--advertise`): its databases listen on it, peers reach them there, and the clusters' endpoints listen there. */
   advertise: string;
 }
 
@@ -57,6 +57,8 @@ export function createNodeAgent(deps: ControllerDeps): Controller[] {
       paths: deps.paths,
       restorer: createDataRestorer({ store, keyring: deps.keyring }),
       nodeName: deps.nodeName,
+      address: databaseAddress(deps.advertise),
+      logger,
     }),
   });
   // A child that exits wakes its instance at once instead of at the next liveness poll.

@@ -1,13 +1,13 @@
 /** `holdfast cluster`: create, list-instances and connect, kbcli's everyday cluster commands. */
 import { findKind } from "../api/index.ts";
-import { builtinEngines } from "../engines/index.ts";
+import { builtinEngines, LOOPBACK } from "../engines/index.ts";
 import { NAMESPACE_FLAGS, UsageError, boolFlag, expectPositionals, intFlag, namespaceOf, parseFlags, stringFlag } from "./args.ts";
 import type { ParsedArgs } from "./args.ts";
 import { buildClusterManifest } from "./cluster-create.ts";
 import { resolveConnection } from "./cluster-connect.ts";
 import { RESTORE_FLAGS, RESTORE_HELP, runRestore } from "./cluster-restore.ts";
 import { runClientProcess } from "./client-process.ts";
-import { clientOf } from "./context.ts";
+import { clientOf, homeOf, trustedCaFile } from "./context.ts";
 import type { CliContext } from "./context.ts";
 import { text } from "./fields.ts";
 import { lagCell } from "./lag.ts";
@@ -148,12 +148,14 @@ async function runConnect(ctx: CliContext, args: ParsedArgs): Promise<number> {
     ...(component === undefined ? {} : { component }),
     ...(account === undefined ? {} : { account }),
   });
+  // The instances' certificates are signed by the cluster CA, the one this CLI trusts for the API.
+  const trust = { caFile: trustedCaFile(homeOf(ctx, args.values)) };
   if (boolFlag(args.values, "show-uri")) {
-    ctx.io.out(connection.engine.connectionUri("127.0.0.1", connection.port, connection.credentials) + "\n");
+    ctx.io.out(connection.engine.connectionUri(LOOPBACK, connection.port, connection.credentials, trust) + "\n");
     return 0;
   }
-  ctx.io.err(`Connecting to ${connection.target} (127.0.0.1:${connection.port}) as ${connection.credentials.username}\n`);
-  const command = connection.engine.clientCommand(connection.port, connection.credentials);
+  ctx.io.err(`Connecting to ${connection.target} (${LOOPBACK}:${connection.port}) as ${connection.credentials.username}, TLS verified against ${trust.caFile}\n`);
+  const command = connection.engine.clientCommand(connection.port, connection.credentials, trust);
   return runClientProcess(command, `install it with "holdfast engines install ${connection.engine.name}"`);
 }
 

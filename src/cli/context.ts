@@ -76,9 +76,14 @@ export function serverUrlOf(ctx: CliContext, values: FlagValues): string {
   return chosen.replace(/\/+$/, "");
 }
 
+/** The file of the CA to trust: the CLI config's, else the one `holdfast init` made in this home. */
+export function trustedCaFile(home: string): string {
+  return readCliConfig(home).certificateAuthority ?? homePaths(home).tls.caCertificate;
+}
+
 /** The CA to trust: the CLI config's, else the one `holdfast init` made in this home. */
 export function trustedCa(home: string): string | undefined {
-  const file = readCliConfig(home).certificateAuthority ?? homePaths(home).tls.caCertificate;
+  const file = trustedCaFile(home);
   try {
     return readFileSync(file, "utf8");
   } catch {

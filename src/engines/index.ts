@@ -14,3 +14,4 @@ export { compareVersions, matchVersion, newestFirst } from "./version.ts";
 export function builtinEngines(): Engine[] {
   return [createPostgresqlEngine(), createRedisEngine()];
 }
+export { LOOPBACK, listenAddresses, peerServer, verifyingTlsOptions, type PeerServer } from "./address.ts";

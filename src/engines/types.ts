@@ -55,11 +55,29 @@ export interface InstanceLayout {
   port: number;
 }
 
+/** An instance's TLS files, in its own directory: its serving pair (key 0600, its OS user's) and the CA that signed it and its peers. */
+export interface InstanceTls {
+  certificateFile: string;
+  keyFile: string;
+  caFile: string;
+}
+
 /** What an engine needs to set up or run one instance. */
 export interface InstanceContext extends InstanceLayout {
   version: EngineVersion;
   parameters: Record<string, string>;
   role: string;
+  /** The address the server listens on besides loopback, and peers reach it at (absent: 127.0.0.1 only). */
+  address?: string;
+  /** The addresses of the instances of its component (itself included): replication is accepted from these alone. */
+  peerAddresses?: readonly string[];
+  /** TLS for connections between instances and for clients; absent: no TLS (tests of the engine alone). */
+  tls?: InstanceTls;
+}
+
+/** What a client trusts: the CA file that signs Holdfast's instance certificates (the cluster CA). */
+export interface ClientTrust {
+  caFile: string;
 }
 
 /** A command line, never carrying secrets: those go through files or stdin. */
@@ -225,6 +243,11 @@ export interface Engine {
   initialize(context: InstanceContext, accounts: readonly Credentials[], host: HostAccess): Promise<void>;
   /** (Re)write configuration before each start, so parameter and port changes take effect. */
   configure(context: InstanceContext, accounts: readonly Credentials[], host: HostAccess): Promise<void>;
+  /**
+   * Let the running server accept replication from `context.peerAddresses` (a replica placed on another node) without
+   * a restart: PostgreSQL rewrites pg_hba.conf and reloads. Engines that check no peer addresses leave it out.
+   */
+  allowPeers?(context: InstanceContext, admin: Credentials, host: HostAccess): Promise<void>;
   /** The foreground server command; it logs to stdout/stderr. */
   startCommand(context: InstanceContext): CommandSpec;
   /** The engine's own pid file, read to re-adopt a running server whose pid Holdfast did not record. */
@@ -233,17 +256,20 @@ export interface Engine {
   probeReady(port: number, admin: Credentials): Promise<boolean>;
   /** The server's role in replication (`primary`, `secondary`), or undefined when unreachable. */
   probeRole(port: number, admin: Credentials): Promise<string | undefined>;
-  /** Command that opens the engine's own client; the password reaches it through `passwordFile`/env file, never argv. */
-  clientCommand(port: number, account: Credentials): { command: string; args: string[]; env: Record<string, string>; passwordFile?: { envVar: string; content: string } };
-  /** A connection URI (contains the password: shown only on request). */
-  connectionUri(host: string, port: number, account: Credentials): string;
+  /**
+   * Command that opens the engine's own client on `port` over loopback; the password reaches it through
+   * `passwordFile`/env file, never argv. With `trust`, the client requires TLS and checks the server's certificate.
+   */
+  clientCommand(port: number, account: Credentials, trust?: ClientTrust): { command: string; args: string[]; env: Record<string, string>; passwordFile?: { envVar: string; content: string } };
+  /** A connection URI (contains the password: shown only on request); with `trust`, one that requires verified TLS. */
+  connectionUri(host: string, port: number, account: Credentials, trust?: ClientTrust): string;
   /** Backup methods, the first being the default. */
   readonly backupMethods: readonly BackupMethodDefinition[];
   /** Primary/replica replication, for engines whose topologies have `replicated` components. */
   readonly replication?: EngineReplication;
 }
 
-/** A server another instance connects to, on this host. */
+/** A server another instance connects to: its address (loopback or a node's) and port. */
 export interface UpstreamAddress {
   host: string;
   port: number;

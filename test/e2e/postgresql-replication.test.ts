@@ -220,6 +220,10 @@ describe("PostgreSQL replication topology", { timeout: 900_000 }, () => {
     roUri = onPort(uri, ro.port);
     const replicas = await sql(uri, "SELECT string_agg(application_name || ':' || state, ',' ORDER BY application_name) FROM pg_stat_replication");
     assert.equal(replicas, "pg_cluster_postgresql_1:streaming,pg_cluster_postgresql_2:streaming");
+    const tls = await sql(uri, "SELECT string_agg(r.application_name || ':' || s.ssl || ':' || s.version, ',' ORDER BY r.application_name) FROM pg_stat_ssl s JOIN pg_stat_replication r USING (pid)");
+    assert.equal(tls, "pg_cluster_postgresql_1:true:TLSv1.3,pg_cluster_postgresql_2:true:TLSv1.3", "replication streams over TLS");
+    assert.match(uri, /[?&]sslmode=verify-full&sslrootcert=/, "the URI asks for the server's certificate to be verified");
+    assert.equal(await sql(uri, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"), "t", "a client through the endpoint speaks TLS end to end");
     const listed = await server.ok(["cluster", "list-instances", NAME, "-n", NS]);
     assert.match(listed, /NAME\s+ROLE\s+STATUS\s+PORT\s+LAG\s+RESTARTS\s+AGE/);
     assert.match(listed, new RegExp(`${MEMBERS[0]}\\s+primary\\s+Running\\s+\\d+\\s+-\\s`));

@@ -3,7 +3,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { findExecutableSync, isExecutableSync } from "../host-binaries.ts";
 import { compareVersions } from "../version.ts";
-import type { Credentials, Engine } from "../types.ts";
+import type { ClientTrust, Credentials, Engine } from "../types.ts";
 
 const DEBIAN_ROOT = "/usr/lib/postgresql";
 
@@ -25,18 +25,19 @@ function psqlPath(): string {
 }
 
 /** psql against 127.0.0.1:`port`; the password reaches it through a pgpass file named by PGPASSFILE. */
-export function postgresqlClientCommand(port: number, account: Credentials): ReturnType<Engine["clientCommand"]> {
+export function postgresqlClientCommand(port: number, account: Credentials, trust?: ClientTrust): ReturnType<Engine["clientCommand"]> {
   const line = ["127.0.0.1", String(port), "*", account.username, account.password].map(escapePgpass).join(":");
   return {
     command: psqlPath(),
     args: ["-h", "127.0.0.1", "-p", String(port), "-U", account.username, "-d", "postgres"],
-    env: {},
+    env: trust === undefined ? {} : { PGSSLMODE: "verify-full", PGSSLROOTCERT: trust.caFile },
     passwordFile: { envVar: "PGPASSFILE", content: `${line}\n` },
   };
 }
 
-/** `postgresql://user:password@host:port/postgres`, each part URI-encoded. */
-export function postgresqlConnectionUri(host: string, port: number, account: Credentials): string {
+/** `postgresql://user:password@host:port/postgres`, each part URI-encoded; with `trust`, `?sslmode=verify-full&sslrootcert=CA`. */
+export function postgresqlConnectionUri(host: string, port: number, account: Credentials, trust?: ClientTrust): string {
   const hostPart = host.includes(":") ? `[${host}]` : host;
-  return `postgresql://${encodeURIComponent(account.username)}:${encodeURIComponent(account.password)}@${hostPart}:${port}/postgres`;
+  const tls = trust === undefined ? "" : `?sslmode=verify-full&sslrootcert=${encodeURIComponent(trust.caFile)}`;
+  return `postgresql://${encodeURIComponent(account.username)}:${encodeURIComponent(account.password)}@${hostPart}:${port}/postgres${tls}`;
 }

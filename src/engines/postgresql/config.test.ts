@@ -45,13 +45,50 @@ describe("renderHoldfastConf", () => {
   });
 });
 
+const TLS = { certificateFile: "/srv/pg-0/tls/server.crt", keyFile: "/srv/pg-0/tls/server.key", caFile: "/srv/pg-0/tls/ca.crt" };
+
+function rulesOf(hba: string): string[][] {
+  return hba.split("\n").filter((line) => line !== "" && !line.startsWith("#")).map((line) => line.split(/\s+/));
+}
+
 describe("renderPgHba", () => {
   it("allows only SCRAM over 127.0.0.1, never trust and never the socket", () => {
-    const rules = renderPgHba().split("\n").filter((line) => line !== "" && !line.startsWith("#"));
-    assert.deepEqual(rules.map((line) => line.split(/\s+/)), [
+    assert.deepEqual(rulesOf(renderPgHba()), [
       ["host", "all", "all", "127.0.0.1/32", "scram-sha-256"],
       ["host", "replication", "all", "127.0.0.1/32", "scram-sha-256"],
     ]);
+  });
+
+  it("with TLS: plain TCP from loopback only, clients from elsewhere over TLS, replication only from the component's instances", () => {
+    const hba = renderPgHba({ tls: TLS, peerAddresses: ["10.0.0.3", "127.0.0.1", "10.0.0.2", "10.0.0.3", "fd00::7", "not-an-ip"] });
+    assert.deepEqual(rulesOf(hba), [
+      ["host", "all", "all", "127.0.0.1/32", "scram-sha-256"],
+      ["host", "replication", "all", "127.0.0.1/32", "scram-sha-256"],
+      ["hostssl", "all", "all", "0.0.0.0/0", "scram-sha-256"],
+      ["hostssl", "all", "all", "::/0", "scram-sha-256"],
+      ["hostssl", "replication", "all", "10.0.0.2/32", "scram-sha-256"],
+      ["hostssl", "replication", "all", "10.0.0.3/32", "scram-sha-256"],
+      ["hostssl", "replication", "all", "fd00::7/128", "scram-sha-256"],
+    ]);
+    assert.ok(rulesOf(hba).every((rule) => rule[0] === "hostssl" || rule[3] === "127.0.0.1/32"), "no plain-text rule other than loopback's");
+    assert.doesNotMatch(hba, /trust|password\b|md5/);
+  });
+});
+
+describe("renderHoldfastConf with an address and TLS", () => {
+  it("listens on loopback and the node's address, with the instance's certificate, TLS 1.3 at least", () => {
+    const conf = renderHoldfastConf({ ...context(), address: "10.0.0.2", tls: TLS });
+    assert.match(conf, /^listen_addresses = '127\.0\.0\.1,10\.0\.0\.2'$/m);
+    assert.match(conf, /^ssl = on$/m);
+    assert.match(conf, /^ssl_cert_file = '\/srv\/pg-0\/tls\/server\.crt'$/m);
+    assert.match(conf, /^ssl_key_file = '\/srv\/pg-0\/tls\/server\.key'$/m);
+    assert.match(conf, /^ssl_min_protocol_version = 'TLSv1\.3'$/m);
+  });
+
+  it("on loopback, listens there once; the TLS settings are Holdfast's alone", () => {
+    assert.match(renderHoldfastConf({ ...context(), address: "127.0.0.1" }), /^listen_addresses = '127\.0\.0\.1'$/m);
+    assert.throws(() => renderHoldfastConf(context({ ssl: "off" })), InvalidError);
+    assert.throws(() => renderHoldfastConf(context({ ssl_min_protocol_version: "TLSv1" })), InvalidError);
   });
 });
 

@@ -8,6 +8,8 @@
  */
 import { InvalidError } from "../../errors/index.ts";
 import { hasControlCharacters } from "../config-text.ts";
+import { isIP } from "node:net";
+import { LOOPBACK, listenAddresses } from "../address.ts";
 import type { InstanceContext } from "../types.ts";
 import { archiveSettings } from "./wal-archive.ts";
 
@@ -22,6 +24,7 @@ const OWNED = new Set([
   "listen_addresses", "port", "unix_socket_directories", "password_encryption", "data_directory",
   "config_file", "hba_file", "ident_file", "external_pid_file", "include", "include_if_exists", "include_dir",
   "logging_collector", "log_destination",
+  "ssl", "ssl_cert_file", "ssl_key_file", "ssl_ca_file", "ssl_min_protocol_version",
 ]);
 
 const NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
@@ -48,7 +51,8 @@ export function validatePostgresqlParameters(parameters: Record<string, string>)
 export function renderHoldfastConf(context: InstanceContext): string {
   validatePostgresqlParameters(context.parameters);
   const owned: [string, string][] = [
-    ["listen_addresses", quote("127.0.0.1")],
+    // Loopback for administration on the node itself; the node's address for peers and clients from other hosts.
+    ["listen_addresses", quote(listenAddresses(context).join(","))],
     ["port", String(context.port)],
     // TCP only: no socket file, so no socket-path length limit and no peer/trust via the socket.
     ["unix_socket_directories", quote("")],
@@ -59,6 +63,7 @@ export function renderHoldfastConf(context: InstanceContext): string {
     ["wal_level", quote("replica")],
     ["max_wal_senders", "10"],
     ["hot_standby", "on"],
+    ...tlsSettings(context),
     // Continuous archiving is ready from the first start (archive_mode needs a restart); a flag file turns it on.
     ...archiveSettings(context).map(([name, value]): [string, string] => [name, quote(value)]),
   ];
@@ -67,13 +72,40 @@ export function renderHoldfastConf(context: InstanceContext): string {
   return ["# Managed by Holdfast: rewritten before every start; edits here are lost.", ...lines, ""].join("\n");
 }
 
-/** pg_hba.conf: password (SCRAM) logins over loopback TCP only; no trust, no socket lines. */
-export function renderPgHba(): string {
+/** TLS with the instance's own certificate, TLS 1.3 only (every client Holdfast runs speaks it). */
+function tlsSettings(context: InstanceContext): [string, string][] {
+  if (context.tls === undefined) return [];
+  return [
+    ["ssl", "on"],
+    ["ssl_cert_file", quote(context.tls.certificateFile)],
+    ["ssl_key_file", quote(context.tls.keyFile)],
+    ["ssl_min_protocol_version", quote("TLSv1.3")],
+  ];
+}
+
+/** `ADDRESS/32` (or `/128`) of one host. */
+function hostMask(address: string): string {
+  return `${address}/${isIP(address) === 6 ? 128 : 32}`;
+}
+
+/**
+ * pg_hba.conf: password (SCRAM) logins only; no trust, no socket lines. Plain TCP from loopback alone (administration
+ * on the node itself); from anywhere else TLS is required (`hostssl`): clients of any host, and replication only from
+ * the addresses of the component's instances. Without TLS (the engine alone, in tests) only loopback is allowed.
+ */
+export function renderPgHba(context: Pick<InstanceContext, "tls" | "peerAddresses"> = {}): string {
+  const peers = [...new Set(context.peerAddresses ?? [])].filter((address) => address !== LOOPBACK && isIP(address) !== 0).sort();
+  const remote = context.tls === undefined ? [] : [
+    "hostssl all          all   0.0.0.0/0     scram-sha-256",
+    "hostssl all          all   ::/0          scram-sha-256",
+    ...peers.map((address) => `hostssl replication  all   ${hostMask(address)}  scram-sha-256`),
+  ];
   return [
     "# Managed by Holdfast: rewritten before every start; edits here are lost.",
     "# TYPE  DATABASE     USER  ADDRESS       METHOD",
     "host    all          all   127.0.0.1/32  scram-sha-256",
     "host    replication  all   127.0.0.1/32  scram-sha-256",
+    ...remote,
     "",
   ].join("\n");
 }

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { connectionConninfo, loopbackPassfile, renderConninfo } from "./conninfo.ts";
+import { connectionConninfo, loopbackPassfile, peerPassfile, renderConninfo } from "./conninfo.ts";
 
 describe("renderConninfo", () => {
   it("single-quotes values, escaping backslash and quote as libpq reads them", () => {
@@ -18,5 +18,11 @@ describe("connectionConninfo", () => {
 describe("loopbackPassfile", () => {
   it("matches any port and database on 127.0.0.1, with the password escaped", () => {
     assert.equal(loopbackPassfile({ username: "kbreplicator", password: "a:b\\c" }), "127.0.0.1:*:*:kbreplicator:a\\:b\\\\c\n");
+  });
+});
+
+describe("peerPassfile", () => {
+  it("matches the peer's address only, any port and database, with the password escaped", () => {
+    assert.equal(peerPassfile({ username: "kbreplicator", password: "a:b\\c" }, "10.0.0.2"), "10.0.0.2:*:*:kbreplicator:a\\:b\\\\c\n");
   });
 });

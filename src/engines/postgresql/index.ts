@@ -7,7 +7,7 @@ import { PG_BASEBACKUP } from "./basebackup.ts";
 import { PG_DUMP } from "./pgdump.ts";
 import { postgresqlClientCommand, postgresqlConnectionUri } from "./client.ts";
 import { POSTGRESQL_ACCOUNTS, POSTGRESQL_DEFINITION, POSTGRESQL_PACKAGES, POSTGRESQL_STOP } from "./definition.ts";
-import { configurePostgresql, initializePostgresql, isPostgresqlInitialized } from "./initialize.ts";
+import { allowPostgresqlPeers, configurePostgresql, initializePostgresql, isPostgresqlInitialized } from "./initialize.ts";
 import { postgresqlParametersFor } from "./parameters.ts";
 import { probePostgresqlReady, probePostgresqlRole } from "./probe.ts";
 import { createPostgresqlReplication } from "./replication-capability.ts";
@@ -29,6 +29,7 @@ export function createPostgresqlEngine(): Engine {
     isInitialized: isPostgresqlInitialized,
     initialize: initializePostgresql,
     configure: (context, _accounts, host) => configurePostgresql(context, host),
+    allowPeers: allowPostgresqlPeers,
     startCommand: (context) => ({ command: join(context.version.binDir, "postgres"), args: ["-D", context.dataDirectory] }),
     pidFile: (layout) => join(layout.dataDirectory, "postmaster.pid"),
     probeReady: probePostgresqlReady,

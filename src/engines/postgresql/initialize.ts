@@ -7,6 +7,7 @@ import { exists, markerContent, markerPath } from "../marker.ts";
 import type { Credentials, HostAccess, InstanceContext, InstanceLayout } from "../types.ts";
 import { HOLDFAST_CONF, renderHoldfastConf, renderPgHba, withInclude } from "./config.ts";
 import { POSTGRESQL_ACCOUNTS } from "./definition.ts";
+import { reloadPostgresql } from "./server-control.ts";
 import { archiveScriptPath, renderArchiveScript, walSpoolDirectory } from "./wal-archive.ts";
 
 const INITDB_TIMEOUT_MS = 120_000;
@@ -61,6 +62,12 @@ export async function runInitdb(context: InstanceContext, accounts: readonly Cre
   }
 }
 
+/** Rewrite pg_hba.conf for the peers of `context` and make the running server on its port re-read it. */
+export async function allowPostgresqlPeers(context: InstanceContext, admin: Credentials, host: HostAccess): Promise<void> {
+  await host.writeFile(join(context.dataDirectory, "pg_hba.conf"), renderPgHba(context), 0o600);
+  await reloadPostgresql(context.port, admin);
+}
+
 /** Write holdfast.conf and pg_hba.conf, and make sure postgresql.conf includes holdfast.conf. */
 export async function configurePostgresql(context: InstanceContext, host: HostAccess): Promise<void> {
   const postgresqlConf = join(context.dataDirectory, "postgresql.conf");
@@ -73,7 +80,7 @@ export async function configurePostgresql(context: InstanceContext, host: HostAc
   const next = withInclude(current);
   if (next !== current) await host.writeFile(postgresqlConf, next, 0o600);
   await host.writeFile(join(context.dataDirectory, HOLDFAST_CONF), renderHoldfastConf(context), 0o600);
-  await host.writeFile(join(context.dataDirectory, "pg_hba.conf"), renderPgHba(), 0o600);
+  await host.writeFile(join(context.dataDirectory, "pg_hba.conf"), renderPgHba(context), 0o600);
   await host.writeFile(archiveScriptPath(context), renderArchiveScript(context), 0o700);
   await host.mkdir(walSpoolDirectory(context));
 }

@@ -13,7 +13,7 @@ import { writeReplicationPassfile } from "./replication-setup.ts";
 import { ensureReplicationSlot } from "./replication-slots.ts";
 import { isPostgresqlRunning } from "./server-control.ts";
 import { withSession } from "./session.ts";
-import { cloneStandby, finishStandby, upstreamOf, type ReplicationAccounts } from "./standby.ts";
+import { cloneStandby, finishStandby, upstreamOf, upstreamServer, type ReplicationAccounts } from "./standby.ts";
 
 const REWIND_TIMEOUT_MS = 30 * 60_000;
 
@@ -38,8 +38,8 @@ export function rewindCommand(context: InstanceContext, upstream: UpstreamConnec
 
 /** Prepare the new primary: a checkpoint so pg_rewind sees its new timeline in pg_control, and this standby's slot. */
 async function prepareSource(upstream: UpstreamConnection, accounts: ReplicationAccounts): Promise<void> {
-  await withSession(upstream.port, accounts.admin, (client) => client.query("CHECKPOINT"), { queryTimeoutMs: 120_000 });
-  await ensureReplicationSlot(upstream.port, accounts.admin, upstream.slotName);
+  await withSession(upstreamServer(upstream), accounts.admin, (client) => client.query("CHECKPOINT"), { queryTimeoutMs: 120_000 });
+  await ensureReplicationSlot(upstreamServer(upstream), accounts.admin, upstream.slotName);
 }
 
 /**

@@ -2,7 +2,7 @@
 import { UnavailableError, errorMessage } from "../../errors/index.ts";
 import type { Credentials } from "../types.ts";
 import { scramSha256Verifier } from "./scram.ts";
-import { quoteIdentifier, quoteLiteral, withSession } from "./session.ts";
+import { quoteIdentifier, quoteLiteral, targetName, withSession, type SessionTarget } from "./session.ts";
 
 /** Functions pg_rewind calls on its source; granting them spares it a superuser (PostgreSQL's pg_rewind docs). */
 const REWIND_FUNCTIONS = [
@@ -25,12 +25,12 @@ export function replicationAccountStatements(username: string, verifier: string,
 }
 
 /**
- * Create the replication role on the primary on 127.0.0.1:`port`, or reset its attributes and password.
+ * Create the replication role on the primary `server` (a port on this node, or a peer), or reset its attributes and password.
  * Standbys get it through WAL, so a promoted standby already has it.
  */
-export async function ensureReplicationAccount(port: number, admin: Credentials, replication: Credentials): Promise<void> {
+export async function ensureReplicationAccount(server: SessionTarget, admin: Credentials, replication: Credentials): Promise<void> {
   const verifier = scramSha256Verifier(replication.password);
-  await withSession(port, admin, async (client) => {
+  await withSession(server, admin, async (client) => {
     await client.query("BEGIN");
     try {
       // Not held up by synchronous commit: a clone that restores the quorum needs this role before any replica streams.
@@ -40,7 +40,7 @@ export async function ensureReplicationAccount(port: number, admin: Credentials,
       await client.query("COMMIT");
     } catch (error) {
       await client.query("ROLLBACK").catch(() => undefined);
-      throw new UnavailableError(`cannot set up replication account ${replication.username} on 127.0.0.1:${port}: ${errorMessage(error)}; it can only be created on the primary`, { cause: error });
+      throw new UnavailableError(`cannot set up replication account ${replication.username} on ${targetName(server)}: ${errorMessage(error)}; it can only be created on the primary`, { cause: error });
     }
   });
 }

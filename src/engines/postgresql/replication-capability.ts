@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import type { DesiredReplicationRole, EngineReplication, FailoverCandidate, InstanceContext, ReplicationObservation, UpstreamAddress } from "../types.ts";
+import { peerServer } from "../address.ts";
 import { exists } from "../marker.ts";
 import { readControlData } from "./control-data.ts";
 import { compareLsn } from "./lsn.ts";
@@ -22,7 +23,7 @@ import { applyReplicationPlan, cloneStandby } from "./standby.ts";
 
 /** The replication plan of `context` as primary (no upstream) or as standby of `upstream`. */
 function planFor(context: InstanceContext, upstream: UpstreamAddress | undefined): ReplicationPlan {
-  return planReplication({ instanceName: context.instanceName, runDirectory: context.runDirectory, upstream, parameters: context.parameters });
+  return planReplication({ instanceName: context.instanceName, runDirectory: context.runDirectory, upstream, parameters: context.parameters, sslRootCert: context.tls?.caFile });
 }
 
 /** A probe's ReplicationStatus in the engine-neutral shape. */
@@ -55,7 +56,7 @@ export function createPostgresqlReplication(): EngineReplication {
     replicaFollows: (state) => state === "streaming",
     async cloneReplica(context, upstream, credentials, host) {
       // The account is set on the primary before every clone: its password may have been rotated since.
-      await ensureReplicationAccount(upstream.port, credentials.admin, credentials.replication);
+      await ensureReplicationAccount(peerServer(context, upstream), credentials.admin, credentials.replication);
       await cloneStandby(context, planFor(context, upstream), credentials, host);
     },
     async configureRole(context, desired: DesiredReplicationRole, credentials, host) {

@@ -52,6 +52,14 @@ describe("planReplication", () => {
     assert.ok(!plan.settings["primary_conninfo"].includes("password"));
   });
 
+  it("connects to a peer's address with TLS verified against the CA (verify-full) when given one", () => {
+    const plan = planReplication({ instanceName: "pg-cluster-postgresql-1", runDirectory: "/srv/i/run", upstream: { host: "10.0.0.2", port: 40001 }, sslRootCert: "/srv/i/tls/ca.crt" });
+    assert.equal(
+      plan.settings["primary_conninfo"],
+      "host='10.0.0.2' port='40001' user='kbreplicator' passfile='/srv/i/run/replication.pgpass' connect_timeout='5' sslmode='verify-full' sslrootcert='/srv/i/tls/ca.crt' application_name='pg_cluster_postgresql_1'",
+    );
+  });
+
   it("sizes senders and slots for the replicas, never below 10", () => {
     assert.equal(planReplication({ instanceName: "a", runDirectory: "/r", maxReplicas: 2 }).settings["max_wal_senders"], "10");
     assert.equal(planReplication({ instanceName: "a", runDirectory: "/r", maxReplicas: 9 }).settings["max_replication_slots"], "20");

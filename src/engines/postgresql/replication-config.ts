@@ -46,6 +46,8 @@ export interface ReplicationPlanInput {
   maxReplicas?: number | undefined;
   /** The user's parameters: tunables they set are left to them. */
   parameters?: Readonly<Record<string, string>> | undefined;
+  /** The CA file the upstream's certificate must be signed by: connections to it are then TLS with verify-full. */
+  sslRootCert?: string | undefined;
 }
 
 /** How a standby reaches its primary. */
@@ -85,7 +87,7 @@ function tunables(maxReplicas: number, synchronous: SynchronousSettings | undefi
 export function planReplication(input: ReplicationPlanInput): ReplicationPlan {
   const name = replicationName(input.instanceName);
   const passfile = join(input.runDirectory, REPLICATION_PASSFILE);
-  const upstream = input.upstream === undefined ? undefined : { ...input.upstream, user: REPLICATION_ACCOUNT.name, passfile, slotName: name, applicationName: name };
+  const upstream = input.upstream === undefined ? undefined : { ...input.upstream, user: REPLICATION_ACCOUNT.name, passfile, slotName: name, applicationName: name, ...(input.sslRootCert === undefined ? {} : { sslrootcert: input.sslRootCert }) };
   const userSet = input.parameters ?? {};
   const defaults = Object.entries(tunables(input.maxReplicas ?? DEFAULT_MAX_REPLICAS, input.synchronous)).filter(([key]) => userSet[key] === undefined);
   const settings: Record<string, string> = {

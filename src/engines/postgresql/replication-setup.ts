@@ -4,15 +4,16 @@ import { join } from "node:path";
 import { ConflictError, UnavailableError, errorMessage } from "../../errors/index.ts";
 import { exists } from "../marker.ts";
 import type { Credentials, HostAccess, InstanceContext } from "../types.ts";
-import { loopbackPassfile } from "./conninfo.ts";
+import { LOOPBACK } from "../address.ts";
+import { peerPassfile } from "./conninfo.ts";
 import { REPLICATION_CONF, renderReplicationConf, withReplicationInclude, type ReplicationPlan } from "./replication-config.ts";
 
 /** The file whose presence makes PostgreSQL start as a standby. */
 export const STANDBY_SIGNAL = "standby.signal";
 
-/** Write the replication account's pgpass file (0600) where `plan` says. */
+/** Write the replication account's pgpass file (0600, for the upstream's address) where `plan` says. */
 export async function writeReplicationPassfile(plan: ReplicationPlan, replication: Credentials, host: HostAccess): Promise<void> {
-  await host.writeFile(plan.passfile, loopbackPassfile(replication), 0o600);
+  await host.writeFile(plan.passfile, peerPassfile(replication, plan.upstream?.host ?? LOOPBACK), 0o600);
 }
 
 /**

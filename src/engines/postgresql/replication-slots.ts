@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
 import { UnavailableError } from "../../errors/index.ts";
 import type { Credentials } from "../types.ts";
-import { withSession } from "./session.ts";
+import { withSession, type SessionTarget } from "./session.ts";
 
 /** PostgreSQL's duplicate_object SQLSTATE: someone created the slot first. */
 const DUPLICATE_OBJECT = "42710";
@@ -17,11 +17,11 @@ function sqlState(error: unknown): string | undefined {
 }
 
 /**
- * Make sure the physical slot `slotName` exists on 127.0.0.1:`port`, reserving WAL from now on
+ * Make sure the physical slot `slotName` exists on `server` (a port on this node, or a peer), reserving WAL from now on
  * (so a base backup taken next finds its WAL kept). Idempotent.
  */
-export async function ensureReplicationSlot(port: number, admin: Credentials, slotName: string): Promise<"created" | "exists"> {
-  return withSession(port, admin, async (client) => {
+export async function ensureReplicationSlot(server: SessionTarget, admin: Credentials, slotName: string): Promise<"created" | "exists"> {
+  return withSession(server, admin, async (client) => {
     const found = await client.query("SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = $1", [slotName]);
     if (found.rowCount === 1) return "exists";
     try {

@@ -1,7 +1,23 @@
 /** Short SQL sessions with an instance, for replication setup and probes. */
 import pg from "pg";
 import { UnavailableError, errorMessage } from "../../errors/index.ts";
+import { LOOPBACK, verifyingTlsOptions, type PeerServer } from "../address.ts";
 import type { Credentials } from "../types.ts";
+
+/** A server on this node (its port, over loopback), or another instance's (with TLS when a CA file is given). */
+export type SessionTarget = number | PeerServer;
+
+/** The address of `target`, for messages. */
+export function targetName(target: SessionTarget): string {
+  return typeof target === "number" ? `${LOOPBACK}:${target}` : `${target.host}:${target.port}`;
+}
+
+/** Connection settings of `target`: plain over loopback, TLS verified against the CA (verify-full) otherwise. */
+async function targetSettings(target: SessionTarget): Promise<pg.ClientConfig> {
+  if (typeof target === "number") return { host: LOOPBACK, port: target };
+  const ssl = target.caFile === undefined ? undefined : await verifyingTlsOptions(target.host, target.caFile);
+  return { host: target.host, port: target.port, ...(ssl === undefined ? {} : { ssl }) };
+}
 
 /** How long to wait for a connection and for each statement. */
 export interface SessionOptions {
@@ -9,11 +25,10 @@ export interface SessionOptions {
   queryTimeoutMs?: number;
 }
 
-/** A connected client to 127.0.0.1:`port`; the caller ends it. */
-async function connect(port: number, account: Credentials, options: SessionOptions): Promise<pg.Client> {
+/** A connected client to `target`; the caller ends it. */
+async function connect(target: SessionTarget, account: Credentials, options: SessionOptions): Promise<pg.Client> {
   const client = new pg.Client({
-    host: "127.0.0.1",
-    port,
+    ...(await targetSettings(target)),
     user: account.username,
     password: account.password,
     database: "postgres",
@@ -27,14 +42,14 @@ async function connect(port: number, account: Credentials, options: SessionOptio
     await client.connect();
   } catch (error) {
     await client.end().catch(() => undefined);
-    throw new UnavailableError(`cannot connect to PostgreSQL on 127.0.0.1:${port}: ${errorMessage(error)}; check that the instance is running`, { cause: error });
+    throw new UnavailableError(`cannot connect to PostgreSQL on ${targetName(target)}: ${errorMessage(error)}; check that the instance is running`, { cause: error });
   }
   return client;
 }
 
 /** Run `work` in a session as `account`, closing it whatever happens. */
-export async function withSession<T>(port: number, account: Credentials, work: (client: pg.Client) => Promise<T>, options: SessionOptions = {}): Promise<T> {
-  const client = await connect(port, account, options);
+export async function withSession<T>(target: SessionTarget, account: Credentials, work: (client: pg.Client) => Promise<T>, options: SessionOptions = {}): Promise<T> {
+  const client = await connect(target, account, options);
   try {
     return await work(client);
   } finally {

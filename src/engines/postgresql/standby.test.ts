@@ -39,6 +39,20 @@ describe("rewindCommand", () => {
   });
 });
 
+describe("connections to a peer with TLS", () => {
+  const peer = upstreamOf(planReplication({ instanceName: "pg-1", runDirectory: "/srv/pg-1/run", upstream: { host: "10.0.0.2", port: 5432 }, sslRootCert: "/srv/pg-1/tls/ca.crt" }), "pg-1");
+
+  it("pg_basebackup requires TLS and checks the primary's certificate names its address (verify-full)", () => {
+    const command = basebackupCommand(context, peer, "/x");
+    assert.deepEqual(command.args.slice(0, 4), ["-h", "10.0.0.2", "-p", "5432"]);
+    assert.deepEqual(command.env, { PGPASSFILE: "/srv/pg-1/run/replication.pgpass", PGAPPNAME: "pg_1_clone", PGSSLMODE: "verify-full", PGSSLROOTCERT: "/srv/pg-1/tls/ca.crt" });
+  });
+
+  it("pg_rewind's source connection is verify-full too", () => {
+    assert.match(rewindCommand(context, peer).args[1] ?? "", /host='10\.0\.0\.2' .* sslmode='verify-full' sslrootcert='\/srv\/pg-1\/tls\/ca\.crt'/);
+  });
+});
+
 describe("upstreamOf", () => {
   it("refuses a primary plan", () => {
     assert.throws(() => upstreamOf(planReplication({ instanceName: "pg-0", runDirectory: "/r" }), "pg-0"), InvalidError);

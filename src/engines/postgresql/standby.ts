@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ConflictError, InvalidError, UnavailableError, errorMessage } from "../../errors/index.ts";
+import type { PeerServer } from "../address.ts";
 import { markerContent, markerPath } from "../marker.ts";
 import type { CommandSpec, Credentials, HostAccess, InstanceContext } from "../types.ts";
 import { configurePostgresql } from "./initialize.ts";
@@ -19,6 +20,16 @@ export interface ReplicationAccounts {
 }
 
 const BASEBACKUP_TIMEOUT_MS = 30 * 60_000;
+
+/** The upstream as a session target: its address, with TLS checked against the CA when the plan has one. */
+export function upstreamServer(upstream: UpstreamConnection): PeerServer {
+  return { host: upstream.host, port: upstream.port, caFile: upstream.sslrootcert };
+}
+
+/** libpq's environment for verify-full TLS against `sslrootcert` (no secret in it), for tools given host and port as flags. */
+export function libpqTlsEnvironment(sslrootcert: string | undefined): Record<string, string> {
+  return sslrootcert === undefined ? {} : { PGSSLMODE: "verify-full", PGSSLROOTCERT: sslrootcert };
+}
 
 /** The upstream of a standby plan, or an error naming what is wrong. */
 export function upstreamOf(plan: ReplicationPlan, instanceName: string): UpstreamConnection {
@@ -39,7 +50,7 @@ export function basebackupCommand(context: InstanceContext, upstream: UpstreamCo
       "-h", upstream.host, "-p", String(upstream.port), "-U", upstream.user, "--no-password",
       "-D", target, "--checkpoint=fast", "--wal-method=stream", `--slot=${upstream.slotName}`,
     ],
-    env: { PGPASSFILE: upstream.passfile, PGAPPNAME: `${upstream.applicationName}_clone` },
+    env: { PGPASSFILE: upstream.passfile, PGAPPNAME: `${upstream.applicationName}_clone`, ...libpqTlsEnvironment(upstream.sslrootcert) },
   };
 }
 
@@ -51,7 +62,7 @@ export function basebackupCommand(context: InstanceContext, upstream: UpstreamCo
  */
 export async function cloneStandby(context: InstanceContext, plan: ReplicationPlan, accounts: ReplicationAccounts, host: HostAccess): Promise<void> {
   const upstream = upstreamOf(plan, context.instanceName);
-  await ensureReplicationSlot(upstream.port, accounts.admin, upstream.slotName);
+  await ensureReplicationSlot(upstreamServer(upstream), accounts.admin, upstream.slotName);
   await host.mkdir(context.runDirectory);
   await writeReplicationPassfile(plan, accounts.replication, host);
   const staging = `${context.dataDirectory}.clone-${randomUUID()}`;
@@ -60,7 +71,7 @@ export async function cloneStandby(context: InstanceContext, plan: ReplicationPl
     await rm(context.dataDirectory, { recursive: true, force: true });
     await rename(staging, context.dataDirectory);
   } catch (error) {
-    throw new UnavailableError(`cloning ${context.instanceName} from 127.0.0.1:${upstream.port} failed: ${errorMessage(error)}; the clone starts again from scratch`, { cause: error });
+    throw new UnavailableError(`cloning ${context.instanceName} from ${upstream.host}:${upstream.port} failed: ${errorMessage(error)}; the clone starts again from scratch`, { cause: error });
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
@@ -84,7 +95,7 @@ export async function applyReplicationPlan(context: InstanceContext, plan: Repli
   if (plan.role === "standby" && inRecovery === false) {
     throw new ConflictError(`${context.instanceName} runs as a primary: fence it and rejoin it as a standby instead of repointing it`);
   }
-  if (plan.upstream !== undefined) await ensureReplicationSlot(plan.upstream.port, accounts.admin, plan.upstream.slotName);
+  if (plan.upstream !== undefined) await ensureReplicationSlot(upstreamServer(plan.upstream), accounts.admin, plan.upstream.slotName);
   await configureReplication(context, plan, accounts.replication, host);
   await reloadPostgresql(context.port, accounts.admin);
 }

@@ -5,6 +5,7 @@
 // @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata polyfill.
 import "reflect-metadata";
 import { createHash, webcrypto, randomBytes, X509Certificate, type webcrypto as WebCrypto } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile, chmod } from "node:fs/promises";
 import { isIP } from "node:net";
 import { homePaths, type HomePaths } from "../../config/index.ts";
@@ -74,10 +75,10 @@ export function servingNames(extraNames: readonly string[]): x509.JsonGeneralNam
   return names;
 }
 
-async function signServingCertificate(ca: SigningCa, publicKey: WebCrypto.CryptoKey, extraNames: readonly string[], now: Date): Promise<string> {
+async function signServingCertificate(ca: SigningCa, publicKey: WebCrypto.CryptoKey, extraNames: readonly string[], now: Date, subject = "CN=holdfast-api"): Promise<string> {
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
-    subject: "CN=holdfast-api",
+    subject,
     issuer: ca.certificate.subject,
     notBefore: new Date(now.getTime() - DAY_MS),
     notAfter: new Date(now.getTime() + 825 * DAY_MS),
@@ -141,6 +142,42 @@ export async function issueServingCertificate(paths: TlsPaths, csrPem: string, n
   const key = await webcrypto.subtle.importKey("pkcs8", pemBody(caKeyPem), ALGORITHM, false, ["sign"]);
   const publicKey = await webcrypto.subtle.importKey("spki", csr.publicKey.rawData, ALGORITHM, true, ["verify"]);
   return signServingCertificate({ certificate: new x509.X509Certificate(caPem), key }, publicKey, names, now);
+}
+
+/** A database instance's serving material: its own key, a certificate for `names` (and loopback), and the CA. */
+export interface InstanceServingMaterial extends ServingMaterial {
+  /** When the certificate stops being valid. */
+  notAfter: Date;
+}
+
+/** Can this home sign certificates (does it hold the CA key)? Only the first node of a cluster of nodes does. */
+export function canIssueCertificates(paths: TlsPaths): boolean {
+  return existsSync(paths.caKey);
+}
+
+/**
+ * A new key and a serving certificate signed by the home's CA for a database instance, valid for the loopback names
+ * and `names` (its node's address and its own name), with the instance's name as the subject's common name.
+ */
+export async function issueInstanceCertificate(paths: TlsPaths, instanceName: string, names: readonly string[], now: Date = new Date()): Promise<InstanceServingMaterial> {
+  const [caPem, caKeyPem] = await Promise.all([readFile(paths.caCertificate, "utf8"), readFile(paths.caKey, "utf8")]);
+  const caKey = await webcrypto.subtle.importKey("pkcs8", pemBody(caKeyPem), ALGORITHM, false, ["sign"]);
+  const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"]);
+  const subject = `CN=${instanceName.replace(/[^a-z0-9.-]/g, "")}`;
+  const cert = await signServingCertificate({ certificate: new x509.X509Certificate(caPem), key: caKey }, keys.publicKey, names, now, subject);
+  return { cert, key: await privateKeyPem(keys.privateKey), ca: caPem, notAfter: new X509Certificate(cert).validToDate };
+}
+
+/** Does `certificatePem` name every one of `names` and stay valid for `marginMs` more (else it is renewed)? */
+export function certificateCovers(certificatePem: string, names: readonly string[], now: Date, marginMs: number): boolean {
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(certificatePem);
+  } catch {
+    return false;
+  }
+  if (certificate.validToDate.getTime() - now.getTime() < marginMs) return false;
+  return names.every((name) => (isIP(name) === 0 ? certificate.checkHost(name) !== undefined : certificate.checkIP(name) !== undefined));
 }
 
 function pemBody(pem: string): Buffer {
