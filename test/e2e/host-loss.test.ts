@@ -13,6 +13,7 @@ import pg from "pg";
 import type { Cluster, Instance } from "../../src/api/index.ts";
 import { connectionUri, installedPostgresMajor } from "../helpers/clients.ts";
 import { etcdMissing, startEtcd, type TestEtcd } from "../helpers/etcd.ts";
+import { PgWriter } from "../helpers/pg-writer.ts";
 import { eventually, processesInside, TestServer } from "../helpers/harness.ts";
 import { exampleWith } from "../helpers/manifests.ts";
 
@@ -47,44 +48,6 @@ function at(uri: string, host: string, port: number): string {
   url.hostname = host;
   url.port = String(port);
   return url.toString();
-}
-
-/** Inserts rows one after another through `uri`, remembering when each was acknowledged and by which server. */
-class Writer {
-  readonly acknowledged: { id: number; at: number; server: string }[] = [];
-  #running = true;
-  readonly #loop: Promise<void>;
-
-  constructor(uri: string) {
-    this.#loop = this.#run(uri);
-  }
-
-  async #run(uri: string): Promise<void> {
-    let next = 1;
-    let client: pg.Client | undefined;
-    while (this.#running) {
-      try {
-        if (client === undefined) {
-          client = new pg.Client({ connectionString: uri, connectionTimeoutMillis: 2000, query_timeout: 2000 });
-          client.on("error", () => undefined);
-          await client.connect();
-        }
-        const id = next++;
-        const result = await client.query<{ server: string }>("INSERT INTO loss_writes (id) VALUES ($1) RETURNING inet_server_port() || ' ' || pg_postmaster_start_time() AS server", [id]);
-        this.acknowledged.push({ id, at: performance.now(), server: result.rows[0]?.server ?? "" });
-      } catch {
-        void client?.end().catch(() => undefined);
-        client = undefined;
-        await sleep(10);
-      }
-    }
-    await client?.end().catch(() => undefined);
-  }
-
-  async stop(): Promise<void> {
-    this.#running = false;
-    await this.#loop;
-  }
 }
 
 /** Asks each instance every 100 ms whether it runs as primary; remembers any moment two did. */
@@ -176,7 +139,7 @@ describe("a node lost at once", { skip, timeout: 900_000 }, () => {
     await setup.connect();
     await setup.query("CREATE TABLE IF NOT EXISTS loss_writes (id bigint PRIMARY KEY)");
     await setup.end();
-    const writer = new Writer(at(uri, ADDRESSES[survivor], Number(endpoint.port)));
+    const writer = new PgWriter(at(uri, ADDRESSES[survivor], Number(endpoint.port)), "loss_writes");
     const sampler = new PrimarySampler(placed.map((i) => at(uri, i.status?.host ?? "127.0.0.1", i.spec.port)));
     try {
       await loseAndReturn({ writer, sampler, primary, lostNode, survivor, port: Number(endpoint.port) });
@@ -186,7 +149,7 @@ describe("a node lost at once", { skip, timeout: 900_000 }, () => {
     }
   });
 
-  async function loseAndReturn(o: { writer: Writer; sampler: PrimarySampler; primary: Instance; lostNode: string; survivor: NodeName; port: number }): Promise<void> {
+  async function loseAndReturn(o: { writer: PgWriter; sampler: PrimarySampler; primary: Instance; lostNode: string; survivor: NodeName; port: number }): Promise<void> {
     const { writer, sampler, primary, lostNode, survivor } = o;
     await eventually("writes acknowledged", () => Promise.resolve(writer.acknowledged.length > 50 ? true : undefined), 30_000);
     const killedServer = writer.acknowledged.at(-1)?.server;
@@ -219,11 +182,7 @@ describe("a node lost at once", { skip, timeout: 900_000 }, () => {
     await sleep(500);
     await sampler.stop();
     await writer.stop();
-    const client = new pg.Client({ connectionString: at(uri, ADDRESSES[survivor], o.port) });
-    await client.connect();
-    const stored = new Set((await client.query<{ id: string }>("SELECT id FROM loss_writes")).rows.map((r) => Number(r.id)));
-    await client.end();
-    const missing = writer.acknowledged.filter((a) => !stored.has(a.id)).length;
+    const missing = (await writer.missingOn(at(uri, ADDRESSES[survivor], o.port), "loss_writes")).length;
     console.log(`${sampler.samples} samples of every instance's role every 100 ms: ${sampler.doubles.length} with two primaries; ${writer.acknowledged.length} writes acknowledged, ${missing} missing afterwards (asynchronous replication)`);
     assert.deepEqual(sampler.doubles, [], "never two primaries");
   }

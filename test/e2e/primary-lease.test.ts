@@ -12,6 +12,7 @@ import pg from "pg";
 import type { Cluster, Instance } from "../../src/api/index.ts";
 import { etcdMissing, startEtcd, type TestEtcd } from "../helpers/etcd.ts";
 import { connectionUri, installedPostgresMajor } from "../helpers/clients.ts";
+import { PgWriter } from "../helpers/pg-writer.ts";
 import { eventually, TestServer } from "../helpers/harness.ts";
 import { exampleWith } from "../helpers/manifests.ts";
 
@@ -19,44 +20,6 @@ const NS = "demo";
 const NAME = "pg-cluster";
 const LEASE_SECONDS = 2;
 const skip = etcdMissing();
-
-/** Inserts rows one after another, remembering when each was acknowledged. */
-class Writer {
-  readonly acknowledged: { id: number; at: number }[] = [];
-  #running = true;
-  readonly #loop: Promise<void>;
-
-  constructor(uri: string) {
-    this.#loop = this.#run(uri);
-  }
-
-  async #run(uri: string): Promise<void> {
-    let next = 1;
-    let client: pg.Client | undefined;
-    while (this.#running) {
-      try {
-        if (client === undefined) {
-          client = new pg.Client({ connectionString: uri, connectionTimeoutMillis: 2000, query_timeout: 2000 });
-          client.on("error", () => undefined);
-          await client.connect();
-        }
-        const id = next++;
-        await client.query("INSERT INTO lease_writes (id) VALUES ($1)", [id]);
-        this.acknowledged.push({ id, at: performance.now() });
-      } catch {
-        void client?.end().catch(() => undefined);
-        client = undefined;
-        await sleep(20);
-      }
-    }
-    await client?.end().catch(() => undefined);
-  }
-
-  async stop(): Promise<void> {
-    this.#running = false;
-    await this.#loop;
-  }
-}
 
 async function query<T extends pg.QueryResultRow>(uri: string, sql: string): Promise<T[]> {
   const client = new pg.Client({ connectionString: uri, connectionTimeoutMillis: 5000 });
@@ -126,7 +89,7 @@ describe("primary lease on etcd", { skip }, () => {
     await query(uri, "CREATE TABLE IF NOT EXISTS lease_writes (id bigint PRIMARY KEY)");
     const old = await primary(s);
     // Through the read-write endpoint: it keeps sending to the old primary while the store is out of reach.
-    const writer = new Writer(uri);
+    const writer = new PgWriter(uri, "lease_writes");
     await eventually("writes acknowledged", () => Promise.resolve(writer.acknowledged.length > 20 ? true : undefined), 30_000);
     const cut = performance.now();
     await cluster.stop(1);
@@ -143,8 +106,7 @@ describe("primary lease on etcd", { skip }, () => {
     const count = writer.acknowledged.length;
     await eventually("writes acknowledged again", () => Promise.resolve(writer.acknowledged.length > count + 20 ? true : undefined), 120_000);
     await writer.stop();
-    const stored = new Set((await query<{ id: string }>(uri, "SELECT id FROM lease_writes")).map((r) => Number(r.id)));
-    const lost = writer.acknowledged.filter((a) => !stored.has(a.id));
+    const lost = await writer.missingOn(uri, "lease_writes");
     console.log(`acknowledged ${writer.acknowledged.length} writes, ${lost.length} missing afterwards`);
     assert.equal(lost.length, 0);
   });
