@@ -44,7 +44,7 @@ export async function ensureInstanceTls(paths: HomePaths, layout: InstanceLayout
   const caPem = await readFile(paths.tls.caCertificate, "utf8");
   if (await current(files, caPem, names, now)) return false;
   if (!canIssueCertificates(paths.tls)) {
-    throw new UnavailableError(`cannot issue a TLS certificate for ${layout.instanceName}: this node does not hold the cluster CA key (tls/ca.key); run its instances on the node that does, or restore the key onto this one`);
+    throw new UnavailableError(`cannot issue a TLS certificate for ${layout.instanceName}: this node does not hold the cluster CA key (tls/ca.key); it joined before joined nodes received the key: copy tls/ca.key from another node (mode 0600)`);
   }
   const issued = await issueInstanceCertificate(paths.tls, layout.instanceName, names, now);
   await host.mkdir(join(layout.rootDirectory, "tls"));

@@ -44,7 +44,7 @@ export async function joinHome(options: JoinOptions): Promise<JoinResult> {
   const answer = await requestJoin(url, ca, { token: options.token, nodeName: options.nodeName, advertise: options.advertise, csr: csrPem });
   if (answer.store.type !== "etcd") throw new InputError(`${url.origin} does not run on etcd; only nodes of an etcd-backed cluster can be joined`);
   await mkdir(paths.home, { recursive: true, mode: 0o700 });
-  await writeJoinedTlsMaterial(paths.tls, { ca: answer.caCertificate, cert: answer.certificate, key: keyPem });
+  await writeJoinedTlsMaterial(paths.tls, { ca: answer.caCertificate, cert: answer.certificate, key: keyPem, caKey: answer.caKey });
   const tls = await writeEtcdTls(paths, answer.etcdTls);
   await importKeyEncryptionKey(paths.keyEncryptionKey, Buffer.from(answer.keyEncryptionKey, "base64"));
   await writeControlPlaneConfig(paths, { store: { ...answer.store, tls }, nodeName: options.nodeName, advertise: options.advertise });

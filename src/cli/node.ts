@@ -28,7 +28,7 @@ of it is kept. The new node checks this node's CA against the hash in the comman
 sends the token, and receives its own serving certificate, the store settings and the
 key-encryption key over that connection.
 
-Needs create on jointokens (cluster-admin). Run it against the first node (it holds the CA key
+Needs create on jointokens (cluster-admin). Run it against any node (each holds the CA key
 that signs the new node's certificate). Every use is audited.
 
 Usage:

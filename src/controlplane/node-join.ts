@@ -1,8 +1,9 @@
 /**
  * The serving side of a join: what a control-plane node hands a new node that presents a valid join token over TLS
- * it has checked against the CA hash. The new node gets the CA certificate (never the CA key), its own serving
- * certificate for its key, the store configuration with the etcd client material, and the key-encryption key that
- * unwraps the shared keyring. Only the node that holds the CA key (the first one) can issue: see ADR 0019.
+ * it has checked against the CA hash. The new node gets the CA certificate and key (as a control-plane join of
+ * kubeadm does: every node can then serve joins and issue its instances' certificates), its own serving certificate
+ * for its key, the store configuration with the etcd client material, and the key-encryption key that unwraps the
+ * shared keyring. See ADR 0019 and ADR 0028.
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -21,6 +22,7 @@ const DNS_LABEL = /^[A-Za-z0-9-]{1,63}$/;
 /** What a joining node receives (parsed with this schema on its side). */
 export const nodeJoinAnswerSchema = z.strictObject({
   caCertificate: z.string(),
+  caKey: z.string(),
   certificate: z.string(),
   store: storeConfigSchema,
   etcdTls: z.strictObject({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() }),
@@ -75,6 +77,7 @@ async function join(deps: NodeJoinDeps, request: NodeJoinRequest): Promise<NodeJ
   await consumeJoinToken(deps.store, request.token, request.nodeName);
   return {
     caCertificate: await readFile(deps.paths.tls.caCertificate, "utf8"),
+    caKey: await readFile(deps.paths.tls.caKey, "utf8"),
     certificate,
     store: deps.config.store,
     etcdTls: await readEtcdTls(deps.paths, deps.config.store.tls),
@@ -84,6 +87,6 @@ async function join(deps: NodeJoinDeps, request: NodeJoinRequest): Promise<NodeJ
 
 function requireCaKey(paths: HomePaths): void {
   if (!existsSync(paths.tls.caKey)) {
-    throw new UnavailableError("this node cannot sign certificates for new nodes: it does not hold the cluster CA key (only the first node does); run holdfast node join-command against that node");
+    throw new UnavailableError("this node cannot sign certificates for new nodes: it does not hold the cluster CA key (it joined before joined nodes received it): copy tls/ca.key from another node (mode 0600), or run holdfast node join-command against one that has it");
   }
 }

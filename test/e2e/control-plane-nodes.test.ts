@@ -7,6 +7,8 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DEFAULT_ELECTION_TIMING } from "../../src/controlplane/index.ts";
 import { etcdMissing, startEtcd, type TestEtcd } from "../helpers/etcd.ts";
@@ -79,6 +81,9 @@ describe("three control-plane nodes on one etcd", { skip }, () => {
     await assert.rejects(TestServer.join([...args, "--node-name", "cp5", "--advertise", "127.0.0.5"]), /the join token was already used \(by node cp4\)/);
     const audit = await node("cp1").ok(["audit", "list", "--resource", "jointokens", "-o", "json"]);
     assert.match(audit, /"jointokens"/, "minting join tokens is audited");
+    // A joined node received the CA key (0600): it issues its instances' certificates and serves joins too.
+    assert.equal((await stat(join(node("cp2").home, "tls", "ca.key"))).mode & 0o777, 0o600);
+    assert.match(await node("cp2").ok(["node", "join-command", "--ttl", "1m"]), /^holdfast init --join https:\/\/127\.0\.0\.2:/);
   });
 
   test("a session made on node 1 works on node 3; a namespace made on node 1 is read on node 3", async () => {

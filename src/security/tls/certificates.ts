@@ -185,9 +185,10 @@ function pemBody(pem: string): Buffer {
 }
 
 /** Write a joined node's TLS material: the cluster CA (no key), and its own serving pair (key 0600). */
-export async function writeJoinedTlsMaterial(paths: TlsPaths, material: ServingMaterial): Promise<void> {
+export async function writeJoinedTlsMaterial(paths: TlsPaths, material: ServingMaterial & { caKey: string }): Promise<void> {
   await mkdir(paths.directory, { recursive: true, mode: 0o700 });
   await writeSecretFile(paths.serverKey, material.key);
+  await writeSecretFile(paths.caKey, material.caKey);
   await writeFile(paths.caCertificate, material.ca, { mode: 0o644, flag: "wx" });
   await writeFile(paths.serverCertificate, material.cert, { mode: 0o644, flag: "wx" });
 }
