@@ -3,7 +3,8 @@
  * Instance running as its cluster's own OS user, re-adopts processes that outlived a control-plane restart,
  * restarts crashed ones with backoff, and removes the data when the instance is deleted.
  */
-import { instanceConfigHash, instanceHost, instanceNeedsRestart, now, primaryLeaseHolder, type Instance, type InstanceStatus } from "../api/index.ts";
+import { isIP } from "node:net";
+import { instanceConfigHash, instanceHost, instanceNeedsRestart, now, primaryLeaseHolder, type Instance, type InstanceStatus, type Node } from "../api/index.ts";
 import type { HeldLease } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
 import type { HomePaths } from "../config/index.ts";
@@ -23,6 +24,7 @@ import { nextFailureCount, restartDelayMs } from "./backoff.ts";
 import { instanceLogFile } from "./layout.ts";
 import { componentAddresses, instanceContext } from "./instance-context.ts";
 import { ensureInstanceTls, instanceCertificateNames } from "./instance-tls.ts";
+import { databaseAddress } from "./database-address.ts";
 import { claimInstance } from "./binding.ts";
 import { isFormerNode, releaseFormerCopy } from "./release.ts";
 import { clearDirectory } from "./clear-directory.ts";
@@ -279,7 +281,11 @@ export class InstanceReconciler implements Reconciler {
     // The namespace directory only needs to be traversable (not listable) by the service user.
     await mkdir(dirname(c.ctx.rootDirectory), { recursive: true, mode: 0o711 });
     await createInstanceDirectories(c.ctx, c.user);
-    if (await ensureInstanceTls(this.#o.paths, c.ctx, instanceCertificateNames(c.instance.metadata.name, address), c.host)) {
+    // Every node serves the cluster's endpoints on its own address (ADR 0025): a client verifying the name it dialled
+    // reaches this instance through any of them, so the certificate names them all (as a Service's address would be).
+    const endpointAddresses = await nodeAddresses(this.#o.store);
+    const names = [...new Set([...instanceCertificateNames(c.instance.metadata.name, address), ...endpointAddresses])];
+    if (await ensureInstanceTls(this.#o.paths, c.ctx, names, c.host)) {
       await this.#o.events.record(c.instance, "Normal", "CertificateIssued", `TLS certificate issued by the cluster CA for ${address} and ${c.instance.metadata.name}`);
     }
   }
@@ -594,6 +600,12 @@ class InitializationError extends Error {}
 function restartRequested(instance: Instance): boolean {
   const wanted = instance.spec.restartRequest;
   return wanted !== undefined && wanted !== instance.status?.appliedRestartRequest;
+}
+
+/** The addresses of the nodes (each serves every cluster's endpoints there); loopback wildcards and names left out. */
+async function nodeAddresses(store: Store): Promise<string[]> {
+  const nodes = (await store.list<Node>("Node")).items;
+  return nodes.flatMap((n) => (n.status?.addresses ?? []).map((a) => databaseAddress(a.address))).filter((a) => isIP(a) !== 0);
 }
 
 function keyOf(instance: Instance): string {

@@ -1,13 +1,14 @@
 /** `holdfast cluster`: create, list-instances and connect, kbcli's everyday cluster commands. */
+import { isIP } from "node:net";
 import { findKind } from "../api/index.ts";
 import { builtinEngines, LOOPBACK } from "../engines/index.ts";
 import { NAMESPACE_FLAGS, UsageError, boolFlag, expectPositionals, intFlag, namespaceOf, parseFlags, stringFlag } from "./args.ts";
-import type { ParsedArgs } from "./args.ts";
+import type { FlagValues, ParsedArgs } from "./args.ts";
 import { buildClusterManifest } from "./cluster-create.ts";
 import { resolveConnection } from "./cluster-connect.ts";
 import { RESTORE_FLAGS, RESTORE_HELP, runRestore } from "./cluster-restore.ts";
 import { runClientProcess } from "./client-process.ts";
-import { clientOf, homeOf, trustedCaFile } from "./context.ts";
+import { clientOf, homeOf, serverUrlOf, trustedCaFile } from "./context.ts";
 import type { CliContext } from "./context.ts";
 import { text } from "./fields.ts";
 import { lagCell } from "./lag.ts";
@@ -138,6 +139,12 @@ async function runListInstances(ctx: CliContext, args: ParsedArgs): Promise<numb
   return 0;
 }
 
+/** Every node serves the clusters' endpoints on its own address (ADR 0025): the one this CLI talks to. */
+function endpointHost(ctx: CliContext, values: FlagValues): string {
+  const host = new URL(serverUrlOf(ctx, values)).hostname.replace(/^\[(.*)\]$/, "$1");
+  return isIP(host) === 0 || host === "0.0.0.0" || host === "::" ? LOOPBACK : host;
+}
+
 async function runConnect(ctx: CliContext, args: ParsedArgs): Promise<number> {
   const [name = ""] = expectPositionals(args, ["NAME"], "cluster connect");
   const component = stringFlag(args.values, "component");
@@ -151,7 +158,7 @@ async function runConnect(ctx: CliContext, args: ParsedArgs): Promise<number> {
   // The instances' certificates are signed by the cluster CA, the one this CLI trusts for the API.
   const trust = { caFile: trustedCaFile(homeOf(ctx, args.values)) };
   if (boolFlag(args.values, "show-uri")) {
-    ctx.io.out(connection.engine.connectionUri(LOOPBACK, connection.port, connection.credentials, trust) + "\n");
+    ctx.io.out(connection.engine.connectionUri(endpointHost(ctx, args.values), connection.port, connection.credentials, trust) + "\n");
     return 0;
   }
   ctx.io.err(`Connecting to ${connection.target} (${LOOPBACK}:${connection.port}) as ${connection.credentials.username}, TLS verified against ${trust.caFile}\n`);
