@@ -83,7 +83,10 @@ describe("PostgreSQL on a node's address, TLS between instances and for clients"
     assert.equal(primary.status?.host, ADDRESS);
     assert.equal(replica.status?.host, ADDRESS);
     primaryPort = primary.spec.port;
-    const uri = await connectionUri(server, NAME, NS);
+    // The endpoints listen on the node's advertised address (ADR 0025), whatever address the API listens on.
+    const endpoint = new URL(await connectionUri(server, NAME, NS));
+    endpoint.hostname = ADDRESS;
+    const uri = endpoint.toString();
     const streaming = async (): Promise<string> => (await psql(uri, "SELECT string_agg(s.ssl || ':' || s.version, ',') FROM pg_stat_ssl s JOIN pg_stat_replication r USING (pid) WHERE r.state = 'streaming'")).stdout.trim();
     for (let i = 0; i < 100 && (await streaming()) === ""; i++) await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(await streaming(), "true:TLSv1.3", "the replica streams over TLS 1.3");
