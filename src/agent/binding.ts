@@ -3,8 +3,8 @@
  * instances were bound to nodes is adopted, once, by the node whose home holds its files: its processes keep running
  * and it is not restarted (ADR 0020).
  */
-import { access } from "node:fs/promises";
 import type { Instance } from "../api/index.ts";
+import { exists } from "../engines/index.ts";
 import type { HomePaths } from "../config/index.ts";
 import type { Store } from "../store/index.ts";
 import type { EventRecorder } from "../controllers/runtime/index.ts";
@@ -37,14 +37,4 @@ export async function claimInstance(binding: NodeBinding, instance: Instance): P
   const adopted = await binding.store.update<Instance>({ ...instance, spec: { ...instance.spec, nodeName: binding.nodeName } });
   await binding.events.record(adopted, "Normal", "NodeBound", `bound to node ${binding.nodeName}, whose home holds its data (it was made before instances were bound to nodes)`);
   return adopted;
-}
-
-/** Does `path` exist (readable by this process)? */
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -9,7 +9,7 @@ import type { Engine, InstanceContext } from "../engines/index.ts";
 import { findAdoptableProcess, type ProcessSupervisor, type ServiceUser } from "../runtime/index.ts";
 import type { Store } from "../store/index.ts";
 import type { EventRecorder } from "../controllers/runtime/index.ts";
-import { exists } from "./binding.ts";
+import { exists } from "../engines/index.ts";
 
 /** Does this node still have to let go of `instance` (bound elsewhere, this node among its former ones)? */
 export function isFormerNode(instance: Instance, nodeName: string): boolean {

@@ -15,3 +15,4 @@ export function builtinEngines(): Engine[] {
   return [createPostgresqlEngine(), createRedisEngine()];
 }
 export { LOOPBACK, listenAddresses, peerServer, verifyingTlsOptions, type PeerServer } from "./address.ts";
+export { exists } from "./marker.ts";
