@@ -67,10 +67,12 @@ export class TestNodes {
     return this.servers.get(name) ?? assert.fail(`no node ${name}`);
   }
 
-  /** Stop every node (and its databases), then the etcd. */
+  /** Stop every node (and its databases), then the etcd, even when removing one of them fails (reported after). */
   async destroy(): Promise<void> {
-    for (const server of this.servers.values()) await server.destroy();
-    await this.etcd?.destroy();
+    const failed: unknown[] = [];
+    for (const server of this.servers.values()) await server.destroy().catch((error: unknown) => failed.push(error));
+    await this.etcd?.destroy().catch((error: unknown) => failed.push(error));
+    if (failed.length > 0) throw new AggregateError(failed, `${failed.length} of the nodes or their etcd were not removed cleanly`);
   }
 }
 
