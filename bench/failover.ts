@@ -8,7 +8,7 @@
  * BENCH_FAILOVER_TRIALS trials each (default 10); BENCH_FAILOVER_TRACE=1 prints what the store said during each
  * failover, with its time after the kill.
  */
-import { chmod, chown, cp, mkdtemp, rm } from "node:fs/promises";
+import { chmod, chown, cp, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -182,7 +182,10 @@ async function failoverTrial(server: TestServer, writer: Writer): Promise<number
   }
   try {
     const resumed = await writer.firstAfter(killed, killedServer);
-    if (timeline !== undefined) await printTimeline(timeline, killed, resumed, writer.connects.filter((c) => c.started >= killed - 50 && c.started <= resumed));
+    if (timeline !== undefined) {
+      await printTimeline(timeline, killed, resumed, writer.connects.filter((c) => c.started >= killed - 50 && c.started <= resumed));
+      await printRoutes(server.serverLog, killed);
+    }
     return resumed - killed;
   } catch (error) {
     console.error(await diagnosis(server));
@@ -198,6 +201,17 @@ async function printTimeline(timeline: Timeline, killed: number, resumed: number
   for (const line of timeline.since(killed)) console.log(`  ${line}`);
   const at = (t: number): string => `+${(t - killed).toFixed(0)}`;
   console.log(`  the writer's connection attempts: ${connects.map((c) => `${at(c.started)}→${at(c.ended)} ${c.ok ? "ok" : "failed"}`).join(", ")}`);
+}
+
+/** When the node agent's endpoints were routed (its log, epoch ms) after `killed` (performance clock). */
+async function printRoutes(serverLog: string, killed: number): Promise<void> {
+  const killedAt = performance.timeOrigin + killed;
+  const lines = (await readFile(serverLog, "utf8").catch(() => "")).split("\n");
+  for (const line of lines) {
+    if (!line.includes('"endpoint routed"')) continue;
+    const entry = JSON.parse(line) as { time: number; endpoint: string; to: string[]; hold?: boolean };
+    if (entry.time >= killedAt - 50 && entry.time <= killedAt + 5000) console.log(`  +${(entry.time - killedAt).toFixed(0)} ms  the node agent routed ${entry.endpoint} to ${entry.to.join(", ") || "nothing"}${entry.hold === true ? " (holding)" : ""}`);
+  }
 }
 
 /** What the cluster, its instances and its recent events say, for a trial that did not end. */
@@ -225,6 +239,7 @@ async function switchoverTrial(server: TestServer, writer: Writer, trial: number
   await sleep(500);
   const name = `bench-switchover-${trial}`;
   const manifest = { apiVersion: "operations.kubeblocks.io/v1alpha1", kind: "OpsRequest", metadata: { name, namespace: NS }, spec: { clusterName: NAME, type: "Switchover", switchover: [{ componentName: "postgresql", instanceName: primary.metadata.name }] } };
+  const timeline = TRACE ? await Timeline.follow(server, [`/apis/apps.kubeblocks.io/v1/namespaces/${NS}/clusters`, `/apis/holdfast.io/v1alpha1/namespaces/${NS}/instances`]) : undefined;
   const started = performance.now();
   await server.ok(["apply", "-f", "-"], JSON.stringify(manifest));
   await eventually(`${name} Succeed`, async () => {
@@ -234,7 +249,16 @@ async function switchoverTrial(server: TestServer, writer: Writer, trial: number
   }, 120_000);
   const ended = performance.now();
   await writer.firstAfter(ended);
-  return writer.longestGap(started, performance.now());
+  const gap = writer.longestGap(started, performance.now());
+  if (timeline !== undefined) {
+    await sleep(500);
+    timeline.stop();
+    const acknowledged = writer.acknowledged.filter((a) => a.at >= started).map((a) => a.at);
+    const before = acknowledged.findIndex((at, i) => (acknowledged[i + 1] ?? at) - at >= gap - 1);
+    console.log(`switchover trace (OpsRequest applied at +0 ms; the longest gap, ${gap.toFixed(0)} ms, began at +${((acknowledged[before] ?? started) - started).toFixed(0)} ms):`);
+    for (const line of timeline.since(started)) console.log(`  ${line}`);
+  }
+  return gap;
 }
 
 /** `pg_ctl promote -w` on a streaming standby made with the raw tools, as the service user. */
