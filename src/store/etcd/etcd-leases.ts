@@ -49,7 +49,7 @@ export class LeaseObservations {
   }
 
   /** How long `kv` (noted before) has been seen unchanged. */
-  unchangedFor(key: string, kv: KeyValue): number {
+  unchangedFor(key: string, kv: Pick<KeyValue, "modRevision">): number {
     const seen = this.#seen.get(key);
     return seen?.modRevision === kv.modRevision ? this.#now() - seen.at : 0;
   }
