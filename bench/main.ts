@@ -3,6 +3,7 @@ import { apiBenchmark } from "./api.ts";
 import { auditBenchmark } from "./audit.ts";
 import { auditQueryBenchmark } from "./audit-query.ts";
 import { failoverBenchmark } from "./failover.ts";
+import { failoverMultihostBenchmark } from "./failover-multihost.ts";
 import { backupFormatBenchmark } from "./backup-format.ts";
 import { backupBenchmark } from "./backup.ts";
 import { provisionBenchmark } from "./provision.ts";
@@ -14,6 +15,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   "audit-query": auditQueryBenchmark,
   api: apiBenchmark,
   failover: failoverBenchmark,
+  "failover-multihost": failoverMultihostBenchmark,
   "backup-format": backupFormatBenchmark,
   backup: backupBenchmark,
   store: storeBenchmark,

@@ -13,7 +13,7 @@ import { runCommand, spawnBackground, labEnvironment, type CommandOptions, type 
 import { etcdMissing, startEtcdMember, waitEtcdHealthy } from "./etcd.ts";
 import { assertNamespacesFree, createNetwork, hostLinkUp, inNamespace, listNamespaces, netnsDirState, pidsInNamespace, setHostLink } from "./network.ts";
 import { apiAnswers, holdfastIn, initFirstNode, joinNode, readyNodes, startServer } from "./nodes.ts";
-import { namespacesOf, planLab, type LabEtcdPlan, type LabHostPlan } from "./plan.ts";
+import { labNetwork, namespacesOf, planLab, type LabEtcdPlan, type LabHostPlan, type LabNetwork } from "./plan.ts";
 import { isLabProcessAlive, killNow, terminate, type LabProcess } from "./processes.ts";
 import { hasState, readState, writeState, type LabState } from "./state.ts";
 import { labPids, tearDown } from "./teardown.ts";
@@ -26,6 +26,8 @@ const READY_TIMEOUT_MS = 90_000;
 export interface LabUpOptions {
   hosts: number;
   home?: string;
+  /** The lab network, 1..9 (default 1: `hf-lab-*` on 10.213.7.0/24; N ≥ 2: `hf-labN-*` on 10.213.(6+N).0/24). */
+  network?: number;
   /** The first administrator's name (default `admin`). */
   admin?: string;
   /** Progress lines (the script writes them to stderr). */
@@ -83,7 +85,7 @@ export class Lab {
     const log = options.log ?? (() => undefined);
     const missing = labPrerequisites();
     if (missing.length > 0) throw new UnavailableError(`the lab cannot run here; missing: ${missing.join("; ")}`);
-    const lab = new Lab(await recordPlan(resolve(options.home ?? DEFAULT_LAB_HOME), options.hosts));
+    const lab = new Lab(await recordPlan(resolve(options.home ?? DEFAULT_LAB_HOME), options.hosts, options.network ?? 1));
     try {
       await lab.#build(options.admin ?? "admin", log);
       return lab;
@@ -115,6 +117,11 @@ export class Lab {
 
   get hosts(): readonly LabHostPlan[] {
     return this.#state.hosts;
+  }
+
+  /** The lab's network: its names and subnet. */
+  get network(): LabNetwork {
+    return labNetwork(this.#state.network);
   }
 
   /** The host by 1-based index, name (`hf-lab-2`) or plan. */
@@ -177,12 +184,12 @@ export class Lab {
 
   /** Cut the host off the lab network (its bridge port down, from outside it): its processes keep running, isolated. */
   async cutHost(ref: HostRef): Promise<void> {
-    await setHostLink(this.host(ref), "down");
+    await setHostLink(this.network, this.host(ref), "down");
   }
 
   /** Connect a cut host again. */
   async healHost(ref: HostRef): Promise<void> {
-    await setHostLink(this.host(ref), "up");
+    await setHostLink(this.network, this.host(ref), "up");
   }
 
   /** Per host: its namespace, link, recorded processes (alive?) and whether its API answers. */
@@ -196,7 +203,7 @@ export class Lab {
             .map(async (p) => ({ kind: p.kind, name: p.name, pid: p.pid, alive: await isLabProcessAlive(p) })),
         );
         const present = namespaces.has(host.namespace);
-        return { name: host.name, namespace: present, linkUp: present && (await hostLinkUp(host)), processes, apiReady: present && (await apiAnswers(host)) };
+        return { name: host.name, namespace: present, linkUp: present && (await hostLinkUp(this.network, host)), processes, apiReady: present && (await apiAnswers(host)) };
       }),
     );
   }
@@ -213,8 +220,8 @@ export class Lab {
 
   async #build(admin: string, log: (line: string) => void): Promise<void> {
     const { hosts, etcd } = this.#state;
-    log(`creating namespaces ${namespacesOf(this.#state).join(", ")} on 10.213.7.0/24`);
-    await createNetwork(hosts);
+    log(`creating namespaces ${namespacesOf(this.#state).join(", ")} on ${this.network.subnetPrefix}.0/24`);
+    await createNetwork(this.network, hosts);
     await this.#startEtcd(etcd, log);
     const first = this.host(1);
     log(`initialising ${first.name} on the lab's etcd`);
@@ -257,9 +264,9 @@ export class Lab {
 }
 
 /** Check the home and the namespaces are free, then write the plan to the state file before anything is made. */
-async function recordPlan(home: string, count: number): Promise<LabState> {
+async function recordPlan(home: string, count: number, network: number): Promise<LabState> {
   if (hasState(home)) throw new InvalidError(`a lab is recorded at ${home} already: remove it with npm run lab -- down --home ${home} first`);
-  const plan = planLab(count, home);
+  const plan = planLab(count, home, network);
   await assertNamespacesFree(namespacesOf(plan));
   const createdHome = !existsSync(home);
   if (!createdHome && readdirSync(home).length > 0) throw new InvalidError(`${home} exists and is not empty: give the lab a new or empty --home`);

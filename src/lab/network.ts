@@ -1,12 +1,12 @@
 /**
  * The lab's network, with iproute2: one namespace per host (`hf-lab-N`, an address on `eth0`, loopback up), joined by
  * a bridge that lives in its own namespace (`hf-lab-net`), so the root namespace gets no interface, address or route
- * on the lab network and lab traffic cannot leave it.
+ * on the lab network and lab traffic cannot leave it. Network M ≥ 2 has the same shape with `hf-labM-` names.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { UnavailableError } from "../errors/index.ts";
 import { mustRun, runCommand } from "./commands.ts";
-import { BRIDGE, HOST_INTERFACE, LAB_PREFIX, NETWORK_NAMESPACE, SUBNET_BITS, type LabHostPlan } from "./plan.ts";
+import { HOST_INTERFACE, SUBNET_BITS, type LabHostPlan, type LabNetwork } from "./plan.ts";
 
 /** Where iproute2 keeps named namespaces (bind mounts of /proc/PID/ns/net). */
 export const NETNS_DIR = "/run/netns";
@@ -45,31 +45,31 @@ export function mountPoints(): string[] {
     .filter((point) => point !== "");
 }
 
-/** The bridge namespace and every host: namespace, veth pair into the bridge, address, links up. */
-export async function createNetwork(hosts: readonly LabHostPlan[]): Promise<void> {
-  await mustRun(["ip", "netns", "add", NETWORK_NAMESPACE]);
-  await mustRun(["ip", "-n", NETWORK_NAMESPACE, "link", "add", BRIDGE, "type", "bridge"]);
-  await mustRun(["ip", "-n", NETWORK_NAMESPACE, "link", "set", BRIDGE, "up"]);
-  for (const host of hosts) await createHost(host);
+/** The bridge namespace of `network` and every host: namespace, veth pair into the bridge, address, links up. */
+export async function createNetwork(network: LabNetwork, hosts: readonly LabHostPlan[]): Promise<void> {
+  await mustRun(["ip", "netns", "add", network.namespace]);
+  await mustRun(["ip", "-n", network.namespace, "link", "add", network.bridge, "type", "bridge"]);
+  await mustRun(["ip", "-n", network.namespace, "link", "set", network.bridge, "up"]);
+  for (const host of hosts) await createHost(network, host);
 }
 
-async function createHost(host: LabHostPlan): Promise<void> {
+async function createHost(network: LabNetwork, host: LabHostPlan): Promise<void> {
   await mustRun(["ip", "netns", "add", host.namespace]);
-  await mustRun(["ip", "-n", NETWORK_NAMESPACE, "link", "add", host.bridgePort, "type", "veth", "peer", "name", HOST_INTERFACE, "netns", host.namespace]);
-  await mustRun(["ip", "-n", NETWORK_NAMESPACE, "link", "set", host.bridgePort, "master", BRIDGE, "up"]);
+  await mustRun(["ip", "-n", network.namespace, "link", "add", host.bridgePort, "type", "veth", "peer", "name", HOST_INTERFACE, "netns", host.namespace]);
+  await mustRun(["ip", "-n", network.namespace, "link", "set", host.bridgePort, "master", network.bridge, "up"]);
   await mustRun(["ip", "-n", host.namespace, "link", "set", "lo", "up"]);
   await mustRun(["ip", "-n", host.namespace, "addr", "add", `${host.address}/${SUBNET_BITS}`, "dev", HOST_INTERFACE]);
   await mustRun(["ip", "-n", host.namespace, "link", "set", HOST_INTERFACE, "up"]);
 }
 
 /** Cut a host off the lab network (`down`) or connect it again (`up`), from outside it: its bridge port's link. */
-export async function setHostLink(host: Pick<LabHostPlan, "bridgePort">, state: "up" | "down"): Promise<void> {
-  await mustRun(["ip", "-n", NETWORK_NAMESPACE, "link", "set", host.bridgePort, state]);
+export async function setHostLink(network: LabNetwork, host: Pick<LabHostPlan, "bridgePort">, state: "up" | "down"): Promise<void> {
+  await mustRun(["ip", "-n", network.namespace, "link", "set", host.bridgePort, state]);
 }
 
 /** Whether the host's bridge port is up (the host is connected). */
-export async function hostLinkUp(host: Pick<LabHostPlan, "bridgePort">): Promise<boolean> {
-  const result = await runCommand(["ip", "-n", NETWORK_NAMESPACE, "-o", "link", "show", host.bridgePort]);
+export async function hostLinkUp(network: LabNetwork, host: Pick<LabHostPlan, "bridgePort">): Promise<boolean> {
+  const result = await runCommand(["ip", "-n", network.namespace, "-o", "link", "show", host.bridgePort]);
   return result.code === 0 && /[<,]UP[,>]/.test(result.stdout);
 }
 
@@ -83,11 +83,11 @@ export async function pidsInNamespace(namespace: string): Promise<number[]> {
     .map(Number);
 }
 
-/** Delete the named namespaces that exist (their veths and the bridge go with them); only `hf-lab-` names. */
-export async function deleteNamespaces(names: readonly string[]): Promise<void> {
+/** Delete the named namespaces that exist (their veths and the bridge go with them); only names of the lab's network. */
+export async function deleteNamespaces(network: LabNetwork, names: readonly string[]): Promise<void> {
   const existing = new Set(await listNamespaces());
   for (const name of names) {
-    if (!name.startsWith(LAB_PREFIX)) throw new UnavailableError(`refusing to delete namespace ${name}: the lab only removes ${LAB_PREFIX}* namespaces`);
+    if (!name.startsWith(network.prefix)) throw new UnavailableError(`refusing to delete namespace ${name}: this lab only removes ${network.prefix}* namespaces`);
     if (existing.has(name)) await mustRun(["ip", "netns", "del", name]);
   }
 }

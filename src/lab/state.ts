@@ -8,20 +8,23 @@ import { join } from "node:path";
 import { z } from "zod";
 import { NotFoundError } from "../errors/index.ts";
 
+/** A lab name: `hf-lab-…` (network 1) or `hf-labN-…` (network N). */
+const labName = z.string().regex(/^hf-lab[2-9]?-/, "not a lab name (hf-lab-… or hf-labN-…)");
+
 const hostSchema = z.object({
   index: z.number().int().positive(),
-  name: z.string().startsWith("hf-lab-"),
-  namespace: z.string().startsWith("hf-lab-"),
+  name: labName,
+  namespace: labName,
   address: z.string(),
   api: z.string(),
   home: z.string(),
-  bridgePort: z.string().startsWith("hf-lab-"),
+  bridgePort: labName,
 });
 
 const etcdSchema = z.object({
   name: z.string(),
   host: z.number().int().positive(),
-  namespace: z.string().startsWith("hf-lab-"),
+  namespace: labName,
   clientUrl: z.string(),
   peerUrl: z.string(),
   dataDir: z.string(),
@@ -31,7 +34,7 @@ const etcdSchema = z.object({
 const processSchema = z.object({
   kind: z.enum(["etcd", "server"]),
   name: z.string(),
-  namespace: z.string().startsWith("hf-lab-"),
+  namespace: labName,
   pid: z.number().int().positive(),
   startTicks: z.string(),
 });
@@ -46,6 +49,8 @@ const stateSchema = z.object({
   /** /run/netns before `up`: iproute2 mounts it on first use, `down` undoes that when nothing else uses it. */
   netnsDir: z.object({ existed: z.boolean(), mounted: z.boolean() }),
   phase: z.enum(["creating", "up", "failed"]),
+  /** The lab network (1..9); state files written before networks existed are network 1. */
+  network: z.number().int().min(1).max(9).default(1),
   hosts: z.array(hostSchema),
   etcd: z.array(etcdSchema),
   adminDir: z.string(),

@@ -8,12 +8,12 @@ import { portReservationsDirectory } from "../config/index.ts";
 import { removeClusterUsers } from "./cluster-users.ts";
 import { mustRun } from "./commands.ts";
 import { deleteNamespaces, mountPoints, pidsInNamespace, restoreNetnsDir } from "./network.ts";
-import { namespacesOf } from "./plan.ts";
+import { labNetwork, namespacesOf } from "./plan.ts";
 import { processesUnder, terminate } from "./processes.ts";
 import type { LabState } from "./state.ts";
 
 /** Every process of the lab: all in its namespaces (nodes, their databases, etcd) and any working under its home. */
-export async function labPids(state: Pick<LabState, "home" | "hosts">): Promise<number[]> {
+export async function labPids(state: Pick<LabState, "home" | "hosts" | "network">): Promise<number[]> {
   const pids = new Set<number>(processesUnder(state.home));
   for (const namespace of namespacesOf(state)) for (const pid of await pidsInNamespace(namespace)) pids.add(pid);
   pids.delete(process.pid);
@@ -60,7 +60,7 @@ export async function tearDown(state: LabState, log: (line: string) => void = ()
   for (const host of state.hosts) await removeClusterUsers(host.home);
   await releasePorts(state.home);
   log(`deleting namespaces ${namespacesOf(state).join(", ")}`);
-  await deleteNamespaces(namespacesOf(state));
+  await deleteNamespaces(labNetwork(state.network), namespacesOf(state));
   await restoreNetnsDir(state.netnsDir);
   await unmountUnder(state.home);
   log(`removing ${state.home}`);
