@@ -13,7 +13,8 @@ import pg from "pg";
 import type { Cluster, ClusterEndpoint, Instance, OpsRequest } from "../../src/api/index.ts";
 import { connectionUri, installedPostgresMajor, psql } from "../helpers/clients.ts";
 import { etcdMissing, startEtcd, type TestEtcd } from "../helpers/etcd.ts";
-import { eventually, TestServer } from "../helpers/harness.ts";
+import { startNodes } from "../helpers/nodes.ts";
+import { eventually, type TestServer } from "../helpers/harness.ts";
 import { exampleWith } from "../helpers/manifests.ts";
 
 const LEASE_PATH = "/apis/coordination.k8s.io/v1/namespaces/holdfast-system/leases/holdfast-controllers";
@@ -109,18 +110,8 @@ describe("endpoints on every node", { skip, timeout: 900_000 }, () => {
 
   before(async () => {
     etcd = await startEtcd({ members: 1 });
-    const [first, ...others] = NODES;
-    const firstServer = await TestServer.start({ initArgs: ["--store", etcd.url, "--node-name", first[0], "--advertise", first[1]], listenHost: first[1] });
-    servers.set(first[0], firstServer);
-    const session = await firstServer.token();
-    for (const [name, address] of others) {
-      const words = (await firstServer.ok(["node", "join-command", "--ttl", "10m"])).trim().split(/\s+/).slice(2);
-      const joined = await TestServer.join([...words, "--node-name", name, "--advertise", address], { listenHost: address });
-      servers.set(name, joined);
-      await joined.startProcess();
-      joined.session = session;
-    }
-    await firstServer.ok(["create", "namespace", NS]);
+    await startNodes(etcd.url, NODES, servers);
+    await node(NODES[0][0]).ok(["create", "namespace", NS]);
   });
 
   after(async () => {
