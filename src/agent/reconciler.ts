@@ -424,11 +424,14 @@ export class InstanceReconciler implements Reconciler {
     }
   }
 
-  /** Give the primary lease up (the process stopped), so another instance is promoted without waiting for expiry. */
-  async #releaseLease(c: Context): Promise<void> {
+  /**
+   * Give the primary lease up (the process stopped), so another instance is promoted without waiting for expiry;
+   * `writeStatus` false when the caller clears `status.primaryLease` in its own status write.
+   */
+  async #releaseLease(c: Context, writeStatus = true): Promise<void> {
     this.#leased.delete(keyOf(c.instance));
     await this.#leases.release(c.instance);
-    if (c.instance.status?.primaryLease !== undefined) c.instance = await this.#setStatus(c.instance, { primaryLease: undefined });
+    if (writeStatus && c.instance.status?.primaryLease !== undefined) c.instance = await this.#setStatus(c.instance, { primaryLease: undefined });
   }
 
   /** A running primary keeps its lease; one that cannot (another instance holds it) is fenced at once. */
@@ -465,8 +468,10 @@ export class InstanceReconciler implements Reconciler {
   async #fenceAfterExit(c: Context, message: string): Promise<ReconcileResult | undefined> {
     const live = c.instance;
     this.#replication.forget(live);
-    await this.#releaseLease(c);
+    // The lease goes first (another instance may be promoted without waiting); its status goes with the rest, in one write.
+    await this.#releaseLease(c, false);
     c.instance = await this.#setStatus(c.instance, {
+      primaryLease: undefined,
       pid: undefined,
       processStartTicks: undefined,
       ready: false,
