@@ -88,7 +88,8 @@ async function holdfastProvision(server: TestServer, engine: string, trial: stri
   const account = engine === "postgresql" ? "postgres" : "default";
   for (;;) {
     const uri = await uriFromApi(server, name, component, account);
-    if (uri !== undefined && (await query(engine, uri))) break;
+    // Holdfast's instances speak TLS only (ADR 0028, 0030): the client checks them against the home's CA.
+    if (uri !== undefined && (await query(engine, uri, join(server.home, "tls", "ca.crt")))) break;
     await sleep(10);
   }
   const elapsed = performance.now() - started;
@@ -104,12 +105,14 @@ async function uriFromApi(server: TestServer, cluster: string, component: string
   const data = ((await secret.json()) as { data: Record<string, string> }).data;
   const port = ((await instance.json()) as { spec: { port: number } }).spec.port;
   const password = Buffer.from(data["password"] ?? "", "base64").toString();
-  const scheme = component === "postgresql" ? "postgresql" : "redis";
+  const scheme = component === "postgresql" ? "postgresql" : "rediss";
   return `${scheme}://${account}:${password}@127.0.0.1:${port}${scheme === "postgresql" ? "/postgres" : ""}`;
 }
 
-async function query(engine: string, uri: string): Promise<boolean> {
-  const result = engine === "postgresql" ? await run("psql", [uri, "-X", "-A", "-t", "-c", "select 1"]) : await run("redis-cli", ["--no-auth-warning", "-u", uri, "PING"]);
+/** One query through `uri`; a `rediss://` one over TLS checked against `caFile`. */
+async function query(engine: string, uri: string, caFile?: string): Promise<boolean> {
+  const tls = uri.startsWith("rediss://") && caFile !== undefined ? ["--tls", "--cacert", caFile] : [];
+  const result = engine === "postgresql" ? await run("psql", [uri, "-X", "-A", "-t", "-c", "select 1"]) : await run("redis-cli", ["--no-auth-warning", ...tls, "-u", uri, "PING"]);
   return result.code === 0 && /^(1|PONG)$/m.test(result.stdout);
 }
 

@@ -7,7 +7,7 @@
  */
 import { DEFAULT_HA_SETTINGS, haSettings, now, type ArbiterRequest, type ArbiterRequestStatus, type Cluster, type Instance } from "../api/index.ts";
 import { errorMessage } from "../errors/index.ts";
-import type { ArbiterGroup, Engine, EngineArbiter, GroupMember } from "../engines/index.ts";
+import type { ArbiterGroup, ClientTrust, Engine, EngineArbiter, GroupMember } from "../engines/index.ts";
 import type { Store } from "../store/index.ts";
 import { arbitrationOf } from "./arbitration.ts";
 import { arbiterStateOf, arbiterStateWorthWriting, finished, requestStep } from "./arbiter-state.ts";
@@ -69,8 +69,12 @@ export class ArbiterAgent {
   /** Per instance: its group as last read (see #arbiterOf). */
   readonly #groups = new Map<string, { at: number; pass: ArbiterPass }>();
 
-  constructor(store: Store) {
+  /** What the connections to the arbiters and members check their certificates against (the cluster CA). */
+  readonly #trust: ClientTrust | undefined;
+
+  constructor(store: Store, trust?: ClientTrust) {
     this.#store = store;
+    this.#trust = trust;
   }
 
   /** One pass over a running instance that may be an arbiter; when to look again (ms), undefined when it is none. */
@@ -102,7 +106,7 @@ export class ArbiterAgent {
     const key = keyOf(instance);
     const cached = this.#groups.get(key);
     if (cached !== undefined && Date.now() - cached.at < GROUP_TTL_MS) return { ...cached.pass, instance };
-    const arbitration = await arbitrationOf(this.#store, instance, engine);
+    const arbitration = await arbitrationOf(this.#store, instance, engine, this.#trust);
     const self = arbitration?.kind === "arbiter" ? arbitration.group.arbiters.find((a) => a.name === instance.metadata.name) : undefined;
     if (arbitration?.kind !== "arbiter" || self === undefined) {
       this.#groups.delete(key);

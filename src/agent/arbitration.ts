@@ -5,7 +5,7 @@
  */
 import { accountSecretName, clusterTopology, instanceHost, type Cluster, type Instance, type Resource, type Secret } from "../api/index.ts";
 import { NotFoundError } from "../errors/index.ts";
-import type { ArbiterGroup, Credentials, Engine, EngineArbiter, GroupMember } from "../engines/index.ts";
+import type { ArbiterGroup, ClientTrust, Credentials, Engine, EngineArbiter, GroupMember } from "../engines/index.ts";
 import type { Store } from "../store/index.ts";
 import { LABEL_INSTANCE, primaryOf } from "../controllers/cluster/index.ts";
 
@@ -63,8 +63,11 @@ export function arbiterInstances(cluster: Cluster, pair: ArbiterPair, instances:
   return { members, arbiters };
 }
 
-/** The group of `pair` in `cluster`, or why it cannot be built yet (its instances are still being created). */
-export async function arbiterGroup(store: Store, cluster: Cluster, engine: Engine, pair: ArbiterPair): Promise<ArbiterGroup | string> {
+/**
+ * The group of `pair` in `cluster`, or why it cannot be built yet (its instances are still being created); `trust` is
+ * what this node's connections to its servers check their certificates against.
+ */
+export async function arbiterGroup(store: Store, cluster: Cluster, engine: Engine, pair: ArbiterPair & { trust?: ClientTrust | undefined }): Promise<ArbiterGroup | string> {
   const listed = await store.list<Instance>("Instance", { namespace: cluster.metadata.namespace ?? "default", labelSelector: `${LABEL_INSTANCE}=${cluster.metadata.name}` });
   const found = arbiterInstances(cluster, pair, listed.items);
   if (typeof found === "string") return found;
@@ -76,11 +79,12 @@ export async function arbiterGroup(store: Store, cluster: Cluster, engine: Engin
     arbiters: asMembers(found.arbiters),
     lastKnownPrimary: primaryOf(cluster, { name: pair.arbitrated, replicated: true }, found.members),
     credentials,
+    trust: pair.trust,
   };
 }
 
-/** How `instance` takes part in an arbitrated group, if it does. */
-export async function arbitrationOf(store: Store, instance: Instance, engine: Engine): Promise<Arbitration | undefined> {
+/** How `instance` takes part in an arbitrated group, if it does; `trust` as for arbiterGroup. */
+export async function arbitrationOf(store: Store, instance: Instance, engine: Engine, trust?: ClientTrust): Promise<Arbitration | undefined> {
   const arbiter = engine.replication?.arbiter;
   if (arbiter === undefined) return undefined;
   const cluster = await store.get<Cluster>({ kind: "Cluster", namespace: instance.metadata.namespace ?? "default", name: instance.spec.clusterName });
@@ -88,6 +92,6 @@ export async function arbitrationOf(store: Store, instance: Instance, engine: En
   const pair = arbiterPair(cluster, engine, instance.spec.componentName);
   const isArbiter = pair?.arbiter === instance.spec.componentName;
   if (pair === undefined || (!isArbiter && instance.spec.replication === undefined)) return undefined;
-  const group = await arbiterGroup(store, cluster, engine, pair);
+  const group = await arbiterGroup(store, cluster, engine, { ...pair, trust });
   return typeof group === "string" ? { kind: "waiting", message: group } : { kind: isArbiter ? "arbiter" : "member", arbiter, group };
 }

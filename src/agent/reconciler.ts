@@ -8,7 +8,7 @@ import type { HeldLease } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
 import type { HomePaths } from "../config/index.ts";
 import { ConflictError, errorMessage, UnavailableError } from "../errors/index.ts";
-import type { CommandSpec, Credentials, Engine, EngineReplication, EngineVersion, HostAccess, InstanceContext } from "../engines/index.ts";
+import type { ClientTrust, CommandSpec, Credentials, Engine, EngineReplication, EngineVersion, HostAccess, InstanceContext } from "../engines/index.ts";
 import { canBind, createInstanceDirectories, findAdoptableProcess, removeInstanceDirectory, tailFile, type InstanceUsers, type ProcessHandle, type ProcessSupervisor, type ServiceUser } from "../runtime/index.ts";
 import type { Store } from "../store/index.ts";
 import type { EngineLookup } from "../controllers/cluster/index.ts";
@@ -90,12 +90,15 @@ export class InstanceReconciler implements Reconciler {
   readonly #peers = new Map<string, string>();
   /** Each instance's TLS files, naming every node's address also as nodes join (instance-certificates.ts). */
   readonly #certificates: InstanceCertificates;
+  /** The cluster CA: what this agent's own connections to instances that speak only TLS (Redis, ADR 0030) check them against. */
+  readonly #trust: ClientTrust;
 
   constructor(options: InstanceReconcilerOptions) {
     this.#o = options;
+    this.#trust = { caFile: options.paths.tls.caCertificate };
     this.#leases = new PrimaryLeases({ leases: options.store.leases, nodeName: options.nodeName, ...(options.logger === undefined ? {} : { logger: options.logger }), onLost: (key) => void this.#fenceForLostLease(key) });
-    this.#replication = new ReplicationAgent(options.store, (instance) => this.#holdLease(instance));
-    this.#arbiters = new ArbiterAgent(options.store);
+    this.#replication = new ReplicationAgent(options.store, (instance) => this.#holdLease(instance), this.#trust);
+    this.#arbiters = new ArbiterAgent(options.store, this.#trust);
     this.#restores = options.restorer === undefined ? undefined : new InstanceRestores(options.restorer);
     this.#certificates = new InstanceCertificates(options);
   }
@@ -234,7 +237,7 @@ export class InstanceReconciler implements Reconciler {
     if (unleased !== undefined) return unleased;
     await this.#placeOnNode(c);
     const accounts = await readAccounts(this.#o.store, c.instance, c.engine);
-    const arbitration = await arbitrationOf(this.#o.store, c.instance, c.engine);
+    const arbitration = await arbitrationOf(this.#o.store, c.instance, c.engine, this.#trust);
     if (arbitration?.kind === "waiting") return this.#waitForUpstream(c, arbitration.message);
     // Under arbiters (Redis Sentinel) they, not the spec, say what a member replicates from: asked in #configure.
     const upstream: UpstreamLookup = arbitration === undefined ? await lookUpUpstream(this.#o.store, c.instance) : { kind: "none" };
@@ -505,8 +508,8 @@ export class InstanceReconciler implements Reconciler {
     const status = c.instance.status ?? {};
     this.#lastProbe.set(c.instance.metadata.name, Date.now());
     const [admin] = await readAccounts(this.#o.store, c.instance, c.engine);
-    const ready = admin !== undefined && (await c.engine.probeReady(c.ctx.port, admin));
-    const role = ready ? await c.engine.probeRole(c.ctx.port, admin) : undefined;
+    const ready = admin !== undefined && (await c.engine.probeReady(c.ctx.port, admin, this.#trust));
+    const role = ready ? await c.engine.probeRole(c.ctx.port, admin, this.#trust) : undefined;
     const next: Partial<InstanceStatus> = { pid: running.pid, processStartTicks: running.startTicks, ready, phase: ready ? "Running" : "Starting", ...(role === undefined ? {} : { role }) };
     if (ready) Object.assign(next, { message: undefined, backoffUntil: undefined });
     if (ready && status.ready !== true) await this.#o.events.record(c.instance, "Normal", "Ready", `accepting connections on ${instanceHost(c.instance)}:${c.ctx.port}`);

@@ -6,7 +6,7 @@
  */
 import { instanceHost, type Instance, type InstanceReplicationState, type ReplicationDurabilitySpec } from "../api/index.ts";
 import { errorMessage } from "../errors/index.ts";
-import type { Credentials, ReplicationDurability, ReplicationObservation } from "../engines/index.ts";
+import type { ClientTrust, Credentials, ReplicationDurability, ReplicationObservation } from "../engines/index.ts";
 import type { Store } from "../store/index.ts";
 import { LABEL_INSTANCE } from "../controllers/cluster/index.ts";
 import { readAccounts } from "./accounts.ts";
@@ -38,9 +38,13 @@ export class ReplicationAgent {
   /** Takes the primary lease before a promotion (primary-lease.ts); held: false while another instance holds it. */
   readonly #holdLease: (instance: Instance) => Promise<{ held: boolean; holder?: string | undefined }>;
 
-  constructor(store: Store, holdLease: (instance: Instance) => Promise<{ held: boolean; holder?: string | undefined }> = () => Promise.resolve({ held: true })) {
+  /** What probes over TLS check the instances' certificates against (the cluster CA). */
+  readonly #trust: ClientTrust | undefined;
+
+  constructor(store: Store, holdLease: (instance: Instance) => Promise<{ held: boolean; holder?: string | undefined }> = () => Promise.resolve({ held: true }), trust?: ClientTrust) {
     this.#store = store;
     this.#holdLease = holdLease;
+    this.#trust = trust;
     this.#slots = new DepartedSlots(store);
   }
 
@@ -85,10 +89,10 @@ export class ReplicationAgent {
   }
 
   async #probe(r: ReplicatedInstance, admin: Credentials): Promise<ReplicationObservation | undefined> {
-    if (r.replication.arbiter === undefined) return r.replication.probe(r.context.port, admin);
+    if (r.replication.arbiter === undefined) return r.replication.probe(r.context.port, admin, undefined, this.#trust);
     // Engines that know replicas only by address (Redis) name them through the component's instances.
     const ports = await this.#componentPorts(r.instance);
-    return r.replication.probe(r.context.port, admin, (port) => ports.get(port));
+    return r.replication.probe(r.context.port, admin, (port) => ports.get(port), this.#trust);
   }
 
   async #componentPorts(instance: Instance): Promise<Map<number, string>> {

@@ -71,6 +71,7 @@ Usage:
 Examples:
   holdfast cluster connect pg -n demo
   holdfast cluster connect pg -n demo --show-uri     # prints the URI, password included
+  holdfast cluster connect cache -n demo --show-uri  # rediss://… (Redis speaks TLS only: give your client the CA)
 
 Options:
       --component   Component to connect to (default: the first)

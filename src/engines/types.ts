@@ -257,10 +257,13 @@ export interface Engine {
   startCommand(context: InstanceContext): CommandSpec;
   /** The engine's own pid file, read to re-adopt a running server whose pid Holdfast did not record. */
   pidFile(layout: InstanceLayout): string;
-  /** Does the server accept authenticated queries? Never throws. */
-  probeReady(port: number, admin: Credentials): Promise<boolean>;
-  /** The server's role in replication (`primary`, `secondary`), or undefined when unreachable. */
-  probeRole(port: number, admin: Credentials): Promise<string | undefined>;
+  /**
+   * Does the server on `port` of loopback accept authenticated queries? Never throws. `trust`: the CA its certificate is
+   * checked against, for engines whose servers speak only TLS when run with TLS files (Redis); others ignore it.
+   */
+  probeReady(port: number, admin: Credentials, trust?: ClientTrust): Promise<boolean>;
+  /** The server's role in replication (`primary`, `secondary`), or undefined when unreachable; `trust` as for probeReady. */
+  probeRole(port: number, admin: Credentials, trust?: ClientTrust): Promise<string | undefined>;
   /**
    * Command that opens the engine's own client on `host`:`port`; the password reaches it through `passwordFile`/env
    * file, never argv. With `trust`, the client requires TLS and checks the server's certificate against `host`.
@@ -347,9 +350,9 @@ export interface EngineReplication {
   lastRanAsPrimary(context: InstanceContext): Promise<boolean>;
   /**
    * Replication state of the running instance on `port`; undefined when it cannot be asked. `nameOfPort` names
-   * replicas for engines that know them only by address (see ReplicaObservation.name).
+   * replicas for engines that know them only by address (see ReplicaObservation.name); `trust` as for Engine.probeReady.
    */
-  probe(port: number, admin: Credentials, nameOfPort?: (port: number) => string | undefined): Promise<ReplicationObservation | undefined>;
+  probe(port: number, admin: Credentials, nameOfPort?: (port: number) => string | undefined, trust?: ClientTrust): Promise<ReplicationObservation | undefined>;
   /** Promote the running replica on `context`, waiting until it accepts writes. */
   promote(context: InstanceContext, admin: Credentials, host: HostAccess): Promise<void>;
   /** Stop the instance on `context` so it cannot accept writes (fast, then immediate, then killed with every process on its data); resolves once nothing runs. */
@@ -403,6 +406,8 @@ export interface ArbiterGroup {
   /** The member Holdfast last recorded as primary: the initial primary, and the fallback when no majority of arbiters answers. */
   lastKnownPrimary: string;
   credentials: ArbiterCredentials;
+  /** What the node agent's own connections to members and arbiters trust (the cluster CA); absent: plain TCP, for servers run without TLS. */
+  trust?: ClientTrust | undefined;
 }
 
 /**

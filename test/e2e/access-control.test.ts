@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { cp, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { redisCli, connectionUri } from "../helpers/clients.ts";
+import { redisCli, redisConnection } from "../helpers/clients.ts";
 import { TestServer, run } from "../helpers/harness.ts";
 
 let server: TestServer;
@@ -98,7 +98,7 @@ void test("API tokens: listed without the secret, refused at once after revoke, 
 void test("a database password never appears in the audit log, server logs, events or errors, while its reads are audited", async () => {
   await server.ok(["cluster", "create", "canary", "--engine", "redis", "-n", "demo"]);
   await server.ok(["wait", "cluster/canary", "-n", "demo", "--for=phase=Running", "--timeout=120s"]);
-  const uri = await connectionUri(server, "canary", "demo");
+  const uri = await redisConnection(server, "canary", "demo");
   const password = decodeURIComponent(new URL(uri).password);
   assert.ok(password.length >= 16);
   assert.equal((await redisCli(uri, "PING")).stdout.trim(), "PONG");
@@ -158,7 +158,7 @@ void test("after secrets rotate-key and rewrap every secret reads back and no ci
   assert.notEqual(after.primaryKeyId, before.primaryKeyId);
   const secretsAfter = await server.api<typeof secretsBefore>("/api/v1/secrets");
   assert.deepEqual(secretsAfter.items.map((s) => s.data), secretsBefore.items.map((s) => s.data));
-  const uri = await connectionUri(server, "canary", "demo");
+  const uri = await redisConnection(server, "canary", "demo");
   assert.equal((await redisCli(uri, "PING")).stdout.trim(), "PONG");
   const marker = `hfenc:v1:${before.primaryKeyId}:`;
   for (const file of (await readdir(server.home)).filter((f) => /^(store|auth)\.db/.test(f))) {

@@ -14,7 +14,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Backup, Instance } from "../../src/api/index.ts";
 import { runBackup } from "../../src/cli/backup.ts";
 import { describeError } from "../../src/cli/output.ts";
-import { connectionUri, psql, redisCli, startDemoServer } from "../helpers/clients.ts";
+import { connectionUri, psql, redisCli, redisConnection, startDemoServer } from "../helpers/clients.ts";
 import { eventually, processesInside, type CliResult, type TestServer } from "../helpers/harness.ts";
 import { exampleWith, postgresExample } from "../helpers/manifests.ts";
 
@@ -238,7 +238,7 @@ describe("Redis datafile", () => {
   test("backup and restore round-trip the keyspace", async () => {
     await server.ok(["apply", "-f", "-"], await exampleWith("redis/cluster-standalone.yaml", () => undefined));
     await server.ok(["wait", "cluster/redis-standalone", "-n", "demo", "--for=phase=Running", "--timeout=120s"]);
-    const uri = await connectionUri(server, "redis-standalone", "demo");
+    const uri = await redisConnection(server, "redis-standalone", "demo");
     const pairs = Array.from({ length: 500 }, (_, i) => [`key:${i}`, `value-${i}-${"x".repeat(i % 50)}`]).flat();
     assert.equal((await redisCli(uri, "MSET", ...pairs)).stdout.trim(), "OK");
     await redisCli(uri, "RPUSH", "queue", "a", "b", "c");
@@ -250,7 +250,7 @@ describe("Redis datafile", () => {
     await server.ok(["wait", "backup/redis-backup", "-n", "demo", "--for=phase=Completed", "--timeout=120s"]);
     await server.ok(["cluster", "restore", "redis-restored", "--backup", "redis-backup", "-n", "demo"]);
     await server.ok(["wait", "cluster/redis-restored", "-n", "demo", "--for=phase=Running", "--timeout=120s"]);
-    const restored = await connectionUri(server, "redis-restored", "demo");
+    const restored = await redisConnection(server, "redis-restored", "demo");
     assert.equal((await redisCli(restored, "DBSIZE")).stdout.trim(), "502");
     assert.equal((await redisCli(restored, "GET", "key:499")).stdout.trim(), `value-499-${"x".repeat(499 % 50)}`);
     assert.equal((await redisCli(restored, "LRANGE", "queue", "0", "-1")).stdout.trim(), "a\nb\nc");

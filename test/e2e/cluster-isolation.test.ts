@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Instance } from "../../src/api/index.ts";
-import { connectionUri, psql, redisCli, startDemoServer } from "../helpers/clients.ts";
+import { connectionUri, psql, redisCli, redisConnection, startDemoServer, type RedisConnection } from "../helpers/clients.ts";
 import { eventually, run, type TestServer } from "../helpers/harness.ts";
 import { exampleWith, postgresExample } from "../helpers/manifests.ts";
 
@@ -17,7 +17,7 @@ const root = process.getuid?.() === 0;
 let server: TestServer;
 let pgA: string;
 let pgB: string;
-let redis: string;
+let redis: RedisConnection;
 
 before(async () => {
   const started = await startDemoServer();
@@ -29,7 +29,7 @@ before(async () => {
   for (const name of ["iso-a", "iso-b", "iso-redis"]) await server.ok(["wait", `cluster/${name}`, "-n", "demo", "--for=phase=Running", "--timeout=120s"]);
   pgA = await connectionUri(server, "iso-a", "demo");
   pgB = await connectionUri(server, "iso-b", "demo");
-  redis = await connectionUri(server, "iso-redis", "demo");
+  redis = await redisConnection(server, "iso-redis", "demo");
 });
 
 after(async () => {

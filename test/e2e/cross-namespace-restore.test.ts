@@ -9,7 +9,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { connectionUri, redisCli } from "../helpers/clients.ts";
+import { redisCli, redisConnection } from "../helpers/clients.ts";
 import { REPO, run, TestServer, type CliResult } from "../helpers/harness.ts";
 import { exampleWith } from "../helpers/manifests.ts";
 
@@ -56,7 +56,7 @@ before(async () => {
   // team-b's data, and a real, Completed backup of it.
   await server.ok(["apply", "-f", "-"], JSON.stringify(await redisCluster("vault", "team-b")));
   await server.ok(["wait", "cluster/vault", "-n", "team-b", "--for=phase=Running", "--timeout=120s"]);
-  assert.equal((await redisCli(await connectionUri(server, "vault", "team-b"), "SET", "secret-of-team-b", "s3cr3t")).stdout.trim(), "OK");
+  assert.equal((await redisCli(await redisConnection(server, "vault", "team-b"), "SET", "secret-of-team-b", "s3cr3t")).stdout.trim(), "OK");
   const backup = await exampleWith("redis/backup.yaml", (doc) => {
     doc["metadata"] = { name: BACKUP, namespace: "team-b" };
     doc["spec"].backupPolicyName = "vault-redis-backup-policy";
@@ -123,5 +123,5 @@ void test("a BackupRepo naming a credential Secret its writer may not read is re
 void test("an administrator, who may read team-b's backups, restores one into team-a", async () => {
   await server.ok(["cluster", "restore", "copy", "--backup", BACKUP, "--backup-namespace", "team-b", "-n", "team-a"]);
   await server.ok(["wait", "cluster/copy", "-n", "team-a", "--for=phase=Running", "--timeout=180s"]);
-  assert.equal((await redisCli(await connectionUri(server, "copy", "team-a"), "GET", "secret-of-team-b")).stdout.trim(), "s3cr3t");
+  assert.equal((await redisCli(await redisConnection(server, "copy", "team-a"), "GET", "secret-of-team-b")).stdout.trim(), "s3cr3t");
 });

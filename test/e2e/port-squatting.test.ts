@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import type { Cluster, Instance } from "../../src/api/index.ts";
-import { connectionUri, psql, redisCli, startDemoServer } from "../helpers/clients.ts";
+import { connectionUri, psql, redisCli, redisConnection, startDemoServer } from "../helpers/clients.ts";
 import { eventually, type TestServer } from "../helpers/harness.ts";
 import { exampleWith } from "../helpers/manifests.ts";
 
@@ -131,7 +131,7 @@ describe("standalone Redis: its port is taken while stopped", () => {
     const manifest = await exampleWith("redis/cluster-standalone.yaml", (doc) => (doc["metadata"].name = name));
     await server.ok(["apply", "-f", "-"], manifest);
     await server.ok(["wait", `cluster/${name}`, "-n", NS, "--for=phase=Running", "--timeout=120s"]);
-    const uri = await connectionUri(server, name, NS);
+    const uri = await redisConnection(server, name, NS);
     assert.equal((await redisCli(uri, "SET", "squat", "kept")).stdout.trim(), "OK");
     const oldPort = (await instance(member)).spec.port;
 
@@ -141,8 +141,8 @@ describe("standalone Redis: its port is taken while stopped", () => {
 
     const newPort = (await instance(member)).spec.port;
     assert.notEqual(newPort, oldPort);
-    const moved = await connectionUri(server, name, NS);
-    assert.equal(new URL(moved).port, String(newPort));
+    const moved = await redisConnection(server, name, NS);
+    assert.equal(new URL(moved.uri).port, String(newPort));
     assert.equal((await redisCli(moved, "GET", "squat")).stdout.trim(), "kept");
     const events = await clusterEvents(name, "PortChanged");
     assert.ok(events.some((m) => m.includes(member) && m.includes(String(oldPort)) && m.includes(String(newPort))), events.join("\n"));

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Cluster, ClusterEndpoint, Instance, OpsRequest, RoleChange } from "../../src/api/index.ts";
 import { respExchange, type RespValue } from "../../src/engines/redis/index.ts";
-import { connectionUri, installedRedisVersion, redisCli, startDemoServer } from "../helpers/clients.ts";
+import { clusterCaFile, installedRedisVersion, redisAt, redisCli, redisConnection, startDemoServer, type RedisConnection } from "../helpers/clients.ts";
 import { eventually, type TestServer } from "../helpers/harness.ts";
 import { exampleWith } from "../helpers/manifests.ts";
 
@@ -54,14 +54,14 @@ function endpoint(c: Cluster, access: ClusterEndpoint["access"]): ClusterEndpoin
   return found;
 }
 
-function onPort(uri: string, port: number): string {
-  const url = new URL(uri);
+function onPort(connection: RedisConnection, port: number): RedisConnection {
+  const url = new URL(connection.uri);
   url.port = String(port);
-  return url.toString();
+  return { ...connection, uri: url.toString() };
 }
 
 /** redis-cli through `uri`; its output, or a failed assertion with its error. */
-async function cli(uri: string, ...command: string[]): Promise<string> {
+async function cli(uri: RedisConnection, ...command: string[]): Promise<string> {
   const result = await redisCli(uri, ...command);
   assert.equal(result.code, 0, result.stderr);
   return result.stdout.trim();
@@ -93,16 +93,16 @@ async function settled(primary: string): Promise<Instance[]> {
   }, 120_000);
 }
 
-/** Where the read-write endpoint leads: the port of the server answering, and its role. */
-async function behindEndpoint(uri: string): Promise<{ port: string | undefined; role: string | undefined }> {
-  const info = await cli(uri, "INFO", "server");
+/** Where the read-write endpoint leads: the (TLS) port of the server answering, and its role. */
+async function behindEndpoint(uri: RedisConnection): Promise<{ port: string | undefined; role: string | undefined }> {
+  const [, port] = (await cli(uri, "CONFIG", "GET", "tls-port")).split("\n");
   const replication = await cli(uri, "INFO", "replication");
-  return { port: infoField(info, "tcp_port"), role: infoField(replication, "role") };
+  return { port, role: infoField(replication, "role") };
 }
 
 /** SET through the endpoint on `port` as `password`'s default user, over one fresh connection. */
 async function set(port: number, password: string, key: string, value: string): Promise<RespValue | undefined> {
-  const [auth, reply] = await respExchange(port, [["AUTH", "default", password], ["SET", key, value]], 35_000);
+  const [auth, reply] = await respExchange({ host: "127.0.0.1", port, caFile: clusterCaFile(server) }, [["AUTH", "default", password], ["SET", key, value]], 35_000);
   assert.equal(auth, "OK");
   return reply;
 }
@@ -146,7 +146,7 @@ async function checkListedRoles(): Promise<void> {
 }
 
 /** Acknowledged writes (`w:<id>`) the read-write endpoint does not return. */
-async function missingWrites(uri: string, acks: readonly { id: number }[]): Promise<number[]> {
+async function missingWrites(uri: RedisConnection, acks: readonly { id: number }[]): Promise<number[]> {
   const missing: number[] = [];
   for (const ack of acks) if ((await cli(uri, "GET", `w:${ack.id}`)) !== String(ack.id)) missing.push(ack.id);
   return missing;
@@ -176,8 +176,8 @@ async function checkCarriedOut(opsName: string, to: string, change: RoleChange):
 }
 
 /** Apply a switchover under writes, follow it to Succeed, and check the roles swapped and the endpoint followed. */
-async function switchover(manifest: string, opsName: string, from: string, uri: string, password: string): Promise<string> {
-  const writer = startWriter(Number(new URL(uri).port), password);
+async function switchover(manifest: string, opsName: string, from: string, uri: RedisConnection, password: string): Promise<string> {
+  const writer = startWriter(Number(new URL(uri.uri).port), password);
   await sleep(300);
   const { done, elapsedMs } = await applyOps(manifest, opsName);
   const writes = await writer.stop();
@@ -196,7 +196,7 @@ async function switchover(manifest: string, opsName: string, from: string, uri: 
 }
 
 /** The old master `from` runs as a replica of the port `newPort`, and was started as one (the Sentinels were asked first). */
-async function checkRejoined(uri: string, from: string, newPort: number): Promise<void> {
+async function checkRejoined(uri: RedisConnection, from: string, newPort: number): Promise<void> {
   const events = await server.ok(["get", "events", "-n", NS, "-o", "json"]);
   assert.ok(events.includes(`starting as a replica of 127.0.0.1:${newPort}`), "the old master started as a replica");
   const info = await cli(onPort(uri, (await instance(from)).spec.port), "INFO", "replication");
@@ -205,8 +205,8 @@ async function checkRejoined(uri: string, from: string, newPort: number): Promis
 }
 
 describe("Redis replication topology with Sentinel", { timeout: 900_000 }, () => {
-  let uri = "";
-  let roUri = "";
+  let uri: RedisConnection;
+  let roUri: RedisConnection;
   let password = "";
 
   test("the example reaches Running: one master, one replica, three real Sentinels; roles, labels and endpoints reported", async () => {
@@ -224,8 +224,8 @@ describe("Redis replication topology with Sentinel", { timeout: 900_000 }, () =>
     const ro = endpoint(c, "ReadOnly");
     assert.equal(rw.name, `${NAME}-redis`);
     assert.equal(ro.name, `${NAME}-redis-ro`);
-    uri = await connectionUri(server, NAME, NS);
-    assert.equal(new URL(uri).port, String(rw.port), "cluster connect --show-uri uses the read-write endpoint");
+    uri = await redisConnection(server, NAME, NS);
+    assert.equal(new URL(uri.uri).port, String(rw.port), "cluster connect --show-uri uses the read-write endpoint");
     roUri = onPort(uri, ro.port);
     password = await secret("redis", "default");
     const master = await instance(MEMBERS[0] ?? "");
@@ -235,7 +235,7 @@ describe("Redis replication topology with Sentinel", { timeout: 900_000 }, () =>
       assert.equal(sentinel.status?.role, "sentinel");
       const cmdline = (await readFile(`/proc/${sentinel.status.pid ?? 0}/cmdline`, "utf8")).replaceAll("\u0000", " ");
       assert.match(cmdline, /redis-server .*\[sentinel\]/, `${name} runs redis-server in sentinel mode`);
-      const sentinelUri = `redis://default:${encodeURIComponent(sentinelPassword)}@127.0.0.1:${sentinel.spec.port}`;
+      const sentinelUri = redisAt(server, "127.0.0.1", sentinel.spec.port, "default", sentinelPassword);
       assert.equal(await cli(sentinelUri, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", `${NAME}-redis`), `127.0.0.1\n${master.spec.port}`);
     }
     await checkListedRoles();
@@ -297,7 +297,7 @@ describe("Redis replication topology with Sentinel", { timeout: 900_000 }, () =>
     const pid = (await instance(from)).status?.pid;
     const newPort = (await instance(to)).spec.port;
     assert.ok(pid !== undefined, "the master runs");
-    const writer = startWriter(Number(new URL(uri).port), password);
+    const writer = startWriter(Number(new URL(uri.uri).port), password);
     await sleep(500);
     const killedAt = performance.now();
     process.kill(pid, "SIGKILL");

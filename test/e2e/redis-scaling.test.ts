@@ -6,7 +6,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Cluster, Instance, OpsRequest } from "../../src/api/index.ts";
-import { installedRedisVersion, redisCli, startDemoServer } from "../helpers/clients.ts";
+import { installedRedisVersion, redisAt, redisCli, startDemoServer } from "../helpers/clients.ts";
 import { eventually, type TestServer } from "../helpers/harness.ts";
 import { example, exampleWith } from "../helpers/manifests.ts";
 
@@ -46,7 +46,7 @@ async function sentinelReplicaPorts(): Promise<string[][]> {
   return Promise.all(
     SENTINELS.map(async (name) => {
       const sentinel = all.find((i) => i.metadata.name === name) ?? assert.fail(`no ${name}`);
-      const uri = `redis://default:${encodeURIComponent(password)}@127.0.0.1:${sentinel.spec.port}`;
+      const uri = redisAt(server, "127.0.0.1", sentinel.spec.port, "default", password);
       const result = await redisCli(uri, "SENTINEL", "REPLICAS", `${NAME}-redis`);
       assert.equal(result.code, 0, result.stderr);
       const lines = result.stdout.split("\n").map((l) => l.trim());

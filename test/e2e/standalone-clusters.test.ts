@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Instance, Secret } from "../../src/api/index.ts";
-import { connectionUri, psql, redisCli, startDemoServer } from "../helpers/clients.ts";
+import { connectionUri, psql, redisCli, redisConnection, startDemoServer } from "../helpers/clients.ts";
 import type { TestServer } from "../helpers/harness.ts";
 import { eventually, processesInside, run } from "../helpers/harness.ts";
 import { example, exampleWith, postgresExample } from "../helpers/manifests.ts";
@@ -124,12 +124,15 @@ describe("Redis standalone from the KubeBlocks example", () => {
   test("reaches Running and redis-cli connects only with the generated password", async () => {
     await server.ok(["apply", "-f", "-"], await example("redis/cluster-standalone.yaml"));
     await server.ok(["wait", "cluster/redis-standalone", "-n", "demo", "--for=phase=Running", "--timeout=120s"]);
-    const uri = await connectionUri(server, "redis-standalone", "demo");
-    const ping = await redisCli(uri, "PING");
+    const connection = await redisConnection(server, "redis-standalone", "demo");
+    assert.match(connection.uri, /^rediss:\/\//, "the URI asks for TLS");
+    const ping = await redisCli(connection, "PING");
     assert.equal(ping.stdout.trim(), "PONG", ping.stderr);
     const pod = await instance("redis-standalone-redis-0");
-    const anonymous = await run("redis-cli", ["-h", "127.0.0.1", "-p", String(pod.spec.port), "PING"]);
+    const anonymous = await run("redis-cli", ["--tls", "--cacert", connection.caFile, "-h", "127.0.0.1", "-p", String(pod.spec.port), "PING"]);
     assert.match(anonymous.stdout + anonymous.stderr, /NOAUTH|Authentication required/);
+    const plain = await run("redis-cli", ["-h", "127.0.0.1", "-p", String(pod.spec.port), "PING"]);
+    assert.doesNotMatch(plain.stdout, /PONG|NOAUTH/, "the instance speaks TLS only");
   });
 });
 

@@ -1,6 +1,7 @@
 /** The engines' own clients, as a user would run them, and where they connect. */
 import assert from "node:assert/strict";
 import { connect } from "node:net";
+import { join } from "node:path";
 import type { Cluster, ClusterEndpoint } from "../../src/api/index.ts";
 import { run, TestServer, type CliResult } from "./harness.ts";
 
@@ -14,9 +15,30 @@ export function psql(uri: string, sql: string): Promise<CliResult> {
   return run("psql", [uri, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql], { timeoutMs: 30_000 });
 }
 
-/** redis-cli against a redis:// URI. */
-export function redisCli(uri: string, ...command: string[]): Promise<CliResult> {
-  return run("redis-cli", ["--no-auth-warning", "-u", uri, ...command], { timeoutMs: 30_000 });
+/** A Redis server as a client reaches it: a `rediss://` URI and the CA its certificate is checked against. */
+export interface RedisConnection {
+  uri: string;
+  caFile: string;
+}
+
+/** The CA of `server`'s home: what its CLI trusts, and what signs its instances' certificates. */
+export function clusterCaFile(server: TestServer): string {
+  return join(server.home, "tls", "ca.crt");
+}
+
+/** What `holdfast cluster connect --show-uri` prints for a Redis cluster (a rediss:// URI), with the CA to trust. */
+export async function redisConnection(server: TestServer, cluster: string, namespace: string): Promise<RedisConnection> {
+  return { uri: await connectionUri(server, cluster, namespace), caFile: clusterCaFile(server) };
+}
+
+/** A Redis server or Sentinel of `server` at `host:port`, as `user`, over TLS. */
+export function redisAt(server: TestServer, host: string, port: number, user: string, password: string): RedisConnection {
+  return { uri: `rediss://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}`, caFile: clusterCaFile(server) };
+}
+
+/** redis-cli through `connection`, over TLS checked against its CA (every Redis Holdfast runs speaks TLS only). */
+export function redisCli(connection: RedisConnection, ...command: string[]): Promise<CliResult> {
+  return run("redis-cli", ["--no-auth-warning", "--tls", "--cacert", connection.caFile, "-u", connection.uri, ...command], { timeoutMs: 30_000 });
 }
 
 /** The installed PostgreSQL major version (from psql, which comes with the server). */

@@ -30,6 +30,22 @@ describe("renderRedisConf", () => {
     assert.match(conf, /^pidfile "\/srv\/redis 0\/run\/redis\.pid"$/m);
   });
 
+  it("with TLS files, listens on loopback and the node's address in TLS only, replicating over TLS", () => {
+    const tls = { certificateFile: "/srv/redis 0/tls/server.crt", keyFile: "/srv/redis 0/tls/server.key", caFile: "/srv/redis 0/tls/ca.crt" };
+    const lines = renderRedisConf({ ...context(), address: "10.0.0.2", tls }, [admin]).split("\n");
+    for (const line of [
+      "bind 127.0.0.1 10.0.0.2", "port 0", "tls-port 63790", 'tls-cert-file "/srv/redis 0/tls/server.crt"', 'tls-key-file "/srv/redis 0/tls/server.key"',
+      'tls-ca-cert-file "/srv/redis 0/tls/ca.crt"', "tls-auth-clients no", "tls-replication yes",
+    ]) {
+      assert.ok(lines.includes(line), `missing ${line}`);
+    }
+    assert.ok(!lines.includes("port 63790"), "no plain port: Redis would bind it to the node's address too");
+  });
+
+  it("refuses every tls- directive as a parameter", () => {
+    assert.throws(() => renderRedisConf(context({ "tls-replication": "no" }), [admin]), (error: unknown) => error instanceof InvalidError && error.causes[0]?.field === "parameters.tls-replication");
+  });
+
   it("holds the password only as its SHA-256", () => {
     const conf = renderRedisConf(context(), [admin]);
     const hash = createHash("sha256").update(admin.password).digest("hex");

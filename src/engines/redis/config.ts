@@ -1,11 +1,13 @@
 /**
- * redis.conf as Holdfast writes it: loopback only, AOF on, and the `default` user's password
- * present only as its SHA-256 (Redis ACL `#<hash>`), so no file holds it in plaintext.
+ * redis.conf as Holdfast writes it: loopback and the node's address, TLS only when the instance has TLS files (plain
+ * port 0), AOF on, and the `default` user's password present only as its SHA-256 (Redis ACL `#<hash>`), so no file
+ * holds it in plaintext.
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { InvalidError } from "../../errors/index.ts";
 import { hasControlCharacters } from "../config-text.ts";
+import { listenAddresses } from "../address.ts";
 import type { Credentials, InstanceContext, InstanceLayout } from "../types.ts";
 
 /** The config file, in the run directory. */
@@ -21,7 +23,7 @@ export function redisPidPath(layout: InstanceLayout): string {
 /** Redis creates its files (RDB, AOF, rewritten config) with mode 0644 & ~umask: run it with this umask to keep them private. */
 export const PRIVATE_UMASK = 0o077;
 
-/** Directives that decide reachability, files, authentication or code loading: Holdfast's alone. */
+/** Directives that decide reachability, files, authentication or code loading: Holdfast's alone (and every `tls-` one). */
 const OWNED = new Set([
   "bind", "port", "protected-mode", "daemonize", "supervised", "logfile", "dir", "pidfile", "user", "aclfile",
   "requirepass", "masteruser", "masterauth", "include", "loadmodule", "unixsocket", "unixsocketperm", "tls-port",
@@ -42,13 +44,35 @@ export function quote(value: string): string {
 export function validateRedisParameters(parameters: Record<string, string>): void {
   const causes = Object.entries(parameters).flatMap(([name, value]) => {
     if (!NAME.test(name)) return [{ field: `parameters.${name}`, message: "is not a Redis configuration directive" }];
-    if (OWNED.has(name)) return [{ field: `parameters.${name}`, message: "is managed by Holdfast and cannot be set" }];
+    if (OWNED.has(name) || name.startsWith("tls-")) return [{ field: `parameters.${name}`, message: "is managed by Holdfast and cannot be set" }];
     if (hasControlCharacters(value)) return [{ field: `parameters.${name}`, message: "must not contain control characters" }];
     return [];
   });
   if (causes.length > 0) {
     throw new InvalidError(`invalid Redis parameters: ${causes.map((c) => `${c.field} ${c.message}`).join("; ")}`, { causes });
   }
+}
+
+/**
+ * Where the server (or Sentinel) listens: loopback and the node's address. With TLS files, on its port in TLS only:
+ * Redis binds its plain and TLS ports to the same addresses, so a plain port would be open on the node's address
+ * too (ADR 0030). Clients need no certificate (they log in with a password, inside TLS); replication and Sentinel's
+ * connections use TLS, and check the server's certificate against the cluster CA (`tls-replication`).
+ */
+export function listenLines(context: Pick<InstanceContext, "address" | "port" | "tls">): string[] {
+  const bind = `bind ${listenAddresses(context).join(" ")}`;
+  if (context.tls === undefined) return [bind, `port ${context.port}`];
+  return [
+    bind,
+    "port 0",
+    `tls-port ${context.port}`,
+    `tls-cert-file ${quote(context.tls.certificateFile)}`,
+    `tls-key-file ${quote(context.tls.keyFile)}`,
+    `tls-ca-cert-file ${quote(context.tls.caFile)}`,
+    "tls-auth-clients no",
+    "tls-replication yes",
+    'tls-protocols "TLSv1.2 TLSv1.3"',
+  ];
 }
 
 /** ACL rules of an administrator: all keys, channels and commands. */
@@ -76,8 +100,7 @@ export function renderRedisConf(context: InstanceContext, accounts: readonly Cre
   const parameters = Object.entries(context.parameters).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => `${name} ${value}`);
   return [
     "# Managed by Holdfast: rewritten before every start; edits here are lost.",
-    "bind 127.0.0.1",
-    `port ${context.port}`,
+    ...listenLines(context),
     "protected-mode yes",
     "daemonize no",
     'logfile ""',

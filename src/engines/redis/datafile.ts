@@ -8,6 +8,7 @@ import { InvalidError } from "../../errors/index.ts";
 import { markerContent, markerPath } from "../marker.ts";
 import type { BackupContext, BackupMethodDefinition, BackupSink, BackupSource, Credentials, HostAccess, InstanceContext } from "../types.ts";
 import { configureRedis } from "./initialize.ts";
+import { loopbackTarget } from "./socket.ts";
 import { syncRdb } from "./sync-rdb.ts";
 
 /** The stream a datafile backup consists of. */
@@ -30,7 +31,9 @@ function unquote(value: string): string {
 }
 
 async function backup(context: BackupContext, sink: BackupSink): Promise<void> {
-  await sink.writeStream(DUMP_RDB, syncRdb(context.instance.port, context.account, context.signal));
+  // Over TLS on loopback when the instance has it (its only port then), checked against its CA.
+  const target = loopbackTarget(context.instance.port, context.instance.tls?.caFile);
+  await sink.writeStream(DUMP_RDB, syncRdb(target, context.account, context.signal));
 }
 
 async function restore(context: InstanceContext, source: BackupSource, accounts: readonly Credentials[], host: HostAccess): Promise<void> {

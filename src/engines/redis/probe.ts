@@ -1,12 +1,12 @@
 /** Readiness and role of a running Redis server, asked after authenticating as the administrator. */
-import type { Credentials } from "../types.ts";
-import { respExchange, type RespValue } from "./resp.ts";
+import type { ClientTrust, Credentials } from "../types.ts";
+import { loopbackTarget, respExchange, type RespValue } from "./resp.ts";
 
 /** Replies to AUTH, PING, INFO replication and INFO server, or undefined when the server cannot be asked. */
-async function ask(port: number, admin: Credentials): Promise<RespValue[] | undefined> {
+async function ask(port: number, admin: Credentials, trust: ClientTrust | undefined): Promise<RespValue[] | undefined> {
   try {
     // Plain AUTH (not HELLO) keeps the connection on RESP2, which is all the parser speaks.
-    return await respExchange(port, [["AUTH", admin.username, admin.password], ["PING"], ["INFO", "replication"], ["INFO", "server"], ["QUIT"]]);
+    return await respExchange(loopbackTarget(port, trust?.caFile), [["AUTH", admin.username, admin.password], ["PING"], ["INFO", "replication"], ["INFO", "server"], ["QUIT"]]);
   } catch {
     return undefined;
   }
@@ -26,15 +26,15 @@ export function roleFromInfo(info: string, server = ""): string | undefined {
   return undefined;
 }
 
-/** Does the server accept the administrator and answer PING? Never throws. */
-export async function probeRedisReady(port: number, admin: Credentials): Promise<boolean> {
-  const replies = await ask(port, admin);
+/** Does the server accept the administrator and answer PING (over TLS checked against `trust` when given)? Never throws. */
+export async function probeRedisReady(port: number, admin: Credentials, trust?: ClientTrust): Promise<boolean> {
+  const replies = await ask(port, admin, trust);
   return replies !== undefined && isReady(replies);
 }
 
 /** `primary` for role:master, `secondary` for role:slave, `sentinel` for a Sentinel, undefined when unreachable. Never throws. */
-export async function probeRedisRole(port: number, admin: Credentials): Promise<string | undefined> {
-  const replies = await ask(port, admin);
+export async function probeRedisRole(port: number, admin: Credentials, trust?: ClientTrust): Promise<string | undefined> {
+  const replies = await ask(port, admin, trust);
   if (replies === undefined || !isReady(replies)) return undefined;
   const [, , info, server] = replies;
   return roleFromInfo(typeof info === "string" ? info : "", typeof server === "string" ? server : "");

@@ -21,6 +21,13 @@ const accounts: RedisReplicationAccounts = {
 const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
 
 describe("renderReplicatedRedisConf", () => {
+  it("replicates from the master's address and announces its own, so the master and Sentinel know it by it", () => {
+    const lines = renderReplicatedRedisConf({ ...context, address: "10.0.0.3" }, accounts, { masterPort: 7101, masterHost: "10.0.0.2" }).split("\n");
+    assert.ok(lines.includes("replicaof 10.0.0.2 7101"));
+    assert.ok(lines.includes("replica-announce-ip 10.0.0.3"));
+    assert.throws(() => renderReplicatedRedisConf(context, accounts, { masterPort: 7101, masterHost: "10.0.0.2\nuser evil on nopass" }), InvalidError);
+  });
+
   it("makes a replica of the master with the replication user, and gives Sentinel only its documented commands", () => {
     const lines = renderReplicatedRedisConf(context, accounts, { masterPort: 7101 }).split("\n");
     for (const line of [

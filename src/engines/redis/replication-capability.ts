@@ -9,6 +9,7 @@ import type { EngineReplication, FailoverCandidate } from "../types.ts";
 import { initializeRedis } from "./initialize.ts";
 import { REDIS_REPLICATION_ACCOUNT } from "./replication-accounts.ts";
 import { probeRedisReplication, toReplicationObservation } from "./replication-info.ts";
+import { loopbackTarget } from "./resp.ts";
 import { createSentinelArbiter } from "./sentinel-arbiter.ts";
 
 function sentinelDecides(operation: string): never {
@@ -34,8 +35,8 @@ export function createRedisReplication(): EngineReplication {
     cloneReplica: (context, _upstream, credentials, host) => initializeRedis(context, [credentials.admin], host),
     configureRole: () => sentinelDecides("choose a role without asking the Sentinels (add the redis-sentinel component)"),
     lastRanAsPrimary: () => Promise.resolve(false),
-    async probe(port, admin, nameOfPort) {
-      const info = await probeRedisReplication(port, admin);
+    async probe(port, admin, nameOfPort, trust) {
+      const info = await probeRedisReplication(loopbackTarget(port, trust?.caFile), admin);
       return info === undefined ? undefined : toReplicationObservation(info, nameOfPort ?? (() => undefined));
     },
     promote: () => sentinelDecides("promote a replica"),

@@ -1,5 +1,7 @@
-/** A minimal RESP2 client: enough to authenticate, PING and read INFO, over node:net. */
-import { connect } from "node:net";
+/** A minimal RESP2 client: enough to authenticate, PING and read INFO, over TCP or TLS. */
+import { openRedisSocket, targetAddress, type RedisTarget } from "./socket.ts";
+
+export { describeTarget, loopbackTarget, targetAddress, type RedisTarget } from "./socket.ts";
 
 /** An error reply (`-ERR ...`), kept as a value so one failed command does not hide the others. */
 export class RespError {
@@ -95,28 +97,14 @@ export function encodeCommand(args: readonly string[]): Buffer {
   return Buffer.from(`*${args.length}${CRLF}${parts.join("")}`, "utf8");
 }
 
-/** A Redis server or Sentinel: a port on 127.0.0.1, or a host and port (an instance on another node). */
-export type RedisTarget = number | { host: string; port: number };
-
-/** The host and port of `target` (pure). */
-export function targetAddress(target: RedisTarget): { host: string; port: number } {
-  return typeof target === "number" ? { host: "127.0.0.1", port: target } : target;
-}
-
-/** `host:port` of `target`, for messages (pure). */
-export function describeTarget(target: RedisTarget): string {
-  const { host, port } = targetAddress(target);
-  return `${host}:${port}`;
-}
-
 /**
  * Send `commands` pipelined to `target` and resolve with one reply per command.
  * Rejects on connection failure, protocol error, early close or after `timeoutMs`; always closes the socket.
  */
-export function respExchange(target: RedisTarget, commands: readonly (readonly string[])[], timeoutMs = 2000): Promise<RespValue[]> {
+export async function respExchange(target: RedisTarget, commands: readonly (readonly string[])[], timeoutMs = 2000): Promise<RespValue[]> {
   const { host, port } = targetAddress(target);
+  const { socket, readyEvent } = await openRedisSocket(target);
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port });
     const parser = new RespParser();
     const replies: RespValue[] = [];
     let settled = false;
@@ -128,12 +116,12 @@ export function respExchange(target: RedisTarget, commands: readonly (readonly s
       if (error) reject(error);
       else resolve(replies);
     };
-    // A deadline for the whole exchange, not an idle timeout: a trickling server cannot hold a probe.
+    // A deadline for the whole exchange (TLS handshake included), not an idle timeout: a trickling server cannot hold a probe.
     const deadline = setTimeout(() => finish(new Error(`no complete reply from ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
     socket.on("error", (error) => finish(error));
     socket.on("close", () => finish(new Error(`${host}:${port} closed the connection after ${replies.length} of ${commands.length} replies`)));
-    socket.on("connect", () => socket.write(Buffer.concat(commands.map(encodeCommand))));
-    socket.on("data", (chunk) => {
+    socket.on(readyEvent, () => socket.write(Buffer.concat(commands.map(encodeCommand))));
+    socket.on("data", (chunk: Buffer) => {
       try {
         replies.push(...parser.feed(chunk));
       } catch (error) {

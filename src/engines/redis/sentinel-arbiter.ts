@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { InvalidError } from "../../errors/index.ts";
+import { LOOPBACK } from "../address.ts";
 import type { ArbiterGroup, EngineArbiter, GroupMember, InstanceContext, InstanceLayout } from "../types.ts";
 import { REDIS_SENTINEL_ACCOUNT, type RedisReplicationAccounts } from "./replication-accounts.ts";
 import { configureRedisReplica } from "./replica-setup.ts";
@@ -38,14 +39,14 @@ function nameOf(group: ArbiterGroup, port: number | undefined): string | undefin
   return group.members.find((m) => m.port === port)?.name;
 }
 
-/** Where `member` is reached. */
-function targetOf(member: GroupMember): RedisTarget {
-  return { host: member.host, port: member.port };
+/** Where `member` of `group` is reached: its address, over TLS checked against the group's CA when it has one. */
+function targetOf(group: Pick<ArbiterGroup, "trust">, member: GroupMember): RedisTarget {
+  return { host: member.host, port: member.port, caFile: group.trust?.caFile };
 }
 
 /** The host of every member's and Sentinel's port that is not on 127.0.0.1 (pure). */
 function hostsOf(group: ArbiterGroup): Map<number, string> {
-  return new Map([...group.members, ...group.arbiters].filter((m) => m.host !== "127.0.0.1").map((m) => [m.port, m.host]));
+  return new Map([...group.members, ...group.arbiters].filter((m) => m.host !== LOOPBACK).map((m) => [m.port, m.host]));
 }
 
 /** What every Sentinel of the group is told (pure). */
@@ -59,6 +60,7 @@ export function sentinelSettingsFor(group: ArbiterGroup): SentinelSettings {
     instancePorts,
     sentinelPorts: group.arbiters.map((a) => a.port),
     quorum: sentinelQuorum(group.arbiters.length),
+    hosts: hostsOf(group),
   };
 }
 
@@ -70,7 +72,7 @@ function memberAccounts(group: ArbiterGroup): RedisReplicationAccounts {
 
 /** How Holdfast asks the group's Sentinels. */
 function sentinelsOf(group: ArbiterGroup): { ports: RedisTarget[]; masterName: string; admin: ArbiterGroup["credentials"]["admin"] } {
-  return { ports: group.arbiters.map(targetOf), masterName: sentinelMasterName(group.name), admin: group.credentials.arbiterAdmin };
+  return { ports: group.arbiters.map((arbiter) => targetOf(group, arbiter)), masterName: sentinelMasterName(group.name), admin: group.credentials.arbiterAdmin };
 }
 
 /** The Sentinel arbiter of the Redis engine. */
@@ -87,16 +89,16 @@ export function createSentinelArbiter(): EngineArbiter {
     async configureMember(context, group, host) {
       const lastKnown = group.members.find((m) => m.name === group.lastKnownPrimary)?.port;
       const decided = await decideRedisStartRole(context.port, sentinelsOf(group), lastKnown);
-      await configureRedisReplica(context, memberAccounts(group), { masterPort: decided.masterPort }, host);
-      const masterHost = group.members.find((m) => m.port === decided.masterPort)?.host ?? "127.0.0.1";
+      const masterHost = group.members.find((m) => m.port === decided.masterPort)?.host ?? LOOPBACK;
+      await configureRedisReplica(context, memberAccounts(group), { masterPort: decided.masterPort, masterHost }, host);
       return decided.masterPort === undefined ? { role: "primary" } : { role: "secondary", upstream: { host: masterHost, port: decided.masterPort } };
     },
     async observe(self, group) {
-      return observeSentinel(targetOf(self), group.credentials.arbiterAdmin, sentinelMasterName(group.name), group.members);
+      return observeSentinel(targetOf(group, self), group.credentials.arbiterAdmin, sentinelMasterName(group.name), group.members);
     },
     async forgetDeparted(self, group) {
       const masterName = sentinelMasterName(group.name);
-      const forgot = await forgetDepartedReplicas(targetOf(self), group.credentials.arbiterAdmin, masterName, group.members);
+      const forgot = await forgetDepartedReplicas(targetOf(group, self), group.credentials.arbiterAdmin, masterName, group.members);
       if (forgot === undefined) return undefined;
       return `the Sentinel ${self.name} forgot the removed replica(s) ${forgot.join(", ")} (SENTINEL RESET ${masterName}); it rediscovers the others from the master`;
     },
@@ -105,7 +107,7 @@ export function createSentinelArbiter(): EngineArbiter {
       // Only the Sentinel asked (this node's) is consulted; the ha controller reads the others' reports.
       const request = {
         masterName: sentinelMasterName(group.name), sentinelPorts: [self.port], instancePorts: group.members.map((m) => m.port), candidatePort: portOf(group, move.candidate),
-        hosts: hostsOf(group), sentinelAdmin: group.credentials.arbiterAdmin, ...(onPromoting === undefined ? {} : { onPromoting }),
+        hosts: hostsOf(group), caFile: group.trust?.caFile, sentinelAdmin: group.credentials.arbiterAdmin, ...(onPromoting === undefined ? {} : { onPromoting }),
       };
       const result = await switchoverRedis(request, group.credentials.admin);
       return { primary: nameOf(group, result.newMasterPort) ?? move.candidate, writesPausedMs: result.writesPausedMs };

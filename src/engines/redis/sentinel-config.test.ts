@@ -89,6 +89,20 @@ describe("renderSentinelConf", () => {
     assert.doesNotMatch(conf, /protected-mode no/);
   });
 
+  it("on node addresses: listens there in TLS only, announces its address and names every instance and Sentinel by its own", () => {
+    const tls = { certificateFile: "/srv/s0/tls/server.crt", keyFile: "/srv/s0/tls/server.key", caFile: "/srv/s0/tls/ca.crt" };
+    const hosts = new Map([[7101, "10.0.0.1"], [7102, "10.0.0.2"], [7103, "10.0.0.3"], [7201, "10.0.0.1"], [7202, "10.0.0.2"], [7203, "10.0.0.3"]]);
+    const lines = renderSentinelConf({ ...layout, address: "10.0.0.1", tls }, { ...settings, hosts }, accounts, parseSentinelState(REWRITTEN, "rc-redis")).split("\n");
+    for (const line of [
+      "bind 127.0.0.1 10.0.0.1", "port 0", "tls-port 7201", "tls-replication yes", "tls-auth-clients no", 'tls-ca-cert-file "/srv/s0/tls/ca.crt"',
+      "sentinel announce-ip 10.0.0.1", "sentinel announce-port 7201", "sentinel monitor rc-redis 10.0.0.3 7103 2",
+      "sentinel known-replica rc-redis 10.0.0.2 7102", "sentinel known-replica rc-redis 10.0.0.1 7101", `sentinel known-sentinel rc-redis 10.0.0.3 7203 ${ID_3}`,
+    ]) {
+      assert.ok(lines.includes(line), `missing ${line}`);
+    }
+    assert.throws(() => renderSentinelConf(layout, { ...settings, hosts: new Map([[7102, "10.0.0.2 7999 1"]]) }, accounts, undefined), (error: unknown) => error instanceof InvalidError && error.causes[0]?.field === "hosts");
+  });
+
   it("falls back to the initial master when the saved one is no longer an instance", () => {
     const state = parseSentinelState(REWRITTEN.replace("127.0.0.1 7103 2", "127.0.0.1 7999 2"), "rc-redis");
     assert.match(renderSentinelConf(layout, settings, accounts, state), /^sentinel monitor rc-redis 127\.0\.0\.1 7101 2$/m);

@@ -4,10 +4,12 @@
  * what it owns and carries that state over: a restarted Sentinel must keep its id, must not vote twice in an
  * epoch, and must keep following the master elected while it was down.
  */
+import { isIP } from "node:net";
 import { join } from "node:path";
 import { InvalidError, type FieldCause } from "../../errors/index.ts";
-import type { InstanceLayout } from "../types.ts";
-import { aclUserLine, quote } from "./config.ts";
+import { LOOPBACK } from "../address.ts";
+import type { InstanceContext, InstanceLayout } from "../types.ts";
+import { aclUserLine, listenLines, quote } from "./config.ts";
 import { SENTINEL_PEER_PERMISSIONS, checkPlaintextPassword, type RedisReplicationAccounts } from "./replication-accounts.ts";
 
 /** How long an instance may not answer before a Sentinel thinks it down, and how long a failover may take. */
@@ -27,7 +29,7 @@ export const DEFAULT_SENTINEL_TIMINGS: SentinelTimings = { downAfterMs: 2000, fa
 export interface SentinelSettings extends SentinelTimings {
   /** The name the master is monitored under, e.g. `<cluster>-<component>`. */
   masterName: string;
-  /** Port of the master on 127.0.0.1 when this Sentinel has no state of its own yet. */
+  /** Port of the master when this Sentinel has no state of its own yet. */
   initialMasterPort: number;
   /** Ports of every Redis instance of the component: state naming other ports is dropped. */
   instancePorts: readonly number[];
@@ -35,6 +37,16 @@ export interface SentinelSettings extends SentinelTimings {
   sentinelPorts: readonly number[];
   /** Sentinels that must agree the master is down before a failover; see `sentinelQuorum`. */
   quorum: number;
+  /** The address of each port above (instances and Sentinels) that is not on 127.0.0.1. */
+  hosts?: ReadonlyMap<number, string> | undefined;
+}
+
+/** What a Sentinel's own config needs of its instance: its layout, the address it listens on and announces, its TLS files. */
+export type SentinelLayout = InstanceLayout & Pick<InstanceContext, "address" | "tls">;
+
+/** The address of the instance or Sentinel on `port` (pure). */
+function hostOf(settings: Pick<SentinelSettings, "hosts">, port: number): string {
+  return settings.hosts?.get(port) ?? LOOPBACK;
 }
 
 /** A majority of `sentinels`: with it, no two partitions can both fail over. */
@@ -131,8 +143,14 @@ function timingCauses(settings: SentinelTimings): FieldCause[] {
   return causes;
 }
 
-function checkSettings(layout: InstanceLayout, settings: SentinelSettings): void {
-  const causes = [...placementCauses(layout, settings), ...timingCauses(settings)];
+/** Addresses go into the file as they are: IP addresses only (Sentinel resolves no names here). */
+function addressCauses(layout: SentinelLayout, settings: SentinelSettings): FieldCause[] {
+  const addresses = [...(settings.hosts?.values() ?? []), ...(layout.address === undefined ? [] : [layout.address])];
+  return addresses.some((address) => isIP(address) === 0) ? [{ field: "hosts", message: "must be IP addresses" }] : [];
+}
+
+function checkSettings(layout: SentinelLayout, settings: SentinelSettings): void {
+  const causes = [...placementCauses(layout, settings), ...addressCauses(layout, settings), ...timingCauses(settings)];
   if (causes.length > 0) {
     throw new InvalidError(`invalid Sentinel settings for ${layout.instanceName}: ${causes.map((c) => `${c.field} ${c.message}`).join("; ")}`, { causes });
   }
@@ -153,10 +171,10 @@ function masterStateLines(layout: InstanceLayout, settings: SentinelSettings, st
   if (state.configEpoch !== undefined) lines.push(`sentinel config-epoch ${name} ${state.configEpoch}`);
   if (state.leaderEpoch !== undefined) lines.push(`sentinel leader-epoch ${name} ${state.leaderEpoch}`);
   for (const replica of new Set(state.knownReplicas)) {
-    if (replica !== masterPort && settings.instancePorts.includes(replica)) lines.push(`sentinel known-replica ${name} 127.0.0.1 ${replica}`);
+    if (replica !== masterPort && settings.instancePorts.includes(replica)) lines.push(`sentinel known-replica ${name} ${hostOf(settings, replica)} ${replica}`);
   }
   for (const peer of state.knownSentinels) {
-    if (peer.port !== layout.port && settings.sentinelPorts.includes(peer.port)) lines.push(`sentinel known-sentinel ${name} 127.0.0.1 ${peer.port} ${peer.id}`);
+    if (peer.port !== layout.port && settings.sentinelPorts.includes(peer.port)) lines.push(`sentinel known-sentinel ${name} ${hostOf(settings, peer.port)} ${peer.port} ${peer.id}`);
   }
   return lines;
 }
@@ -174,7 +192,7 @@ function stateLines(layout: InstanceLayout, settings: SentinelSettings, state: S
  * as its SHA-256; the Sentinel account's password is in plaintext (`auth-pass`, `sentinel-pass`), as Sentinel
  * needs it to log in to the instances and to the other Sentinels.
  */
-export function renderSentinelConf(layout: InstanceLayout, settings: SentinelSettings, accounts: RedisReplicationAccounts, state: SentinelState | undefined): string {
+export function renderSentinelConf(layout: SentinelLayout, settings: SentinelSettings, accounts: RedisReplicationAccounts, state: SentinelState | undefined): string {
   checkSettings(layout, settings);
   checkPlaintextPassword(accounts.sentinel, "accounts.sentinel.password");
   const name = settings.masterName;
@@ -182,8 +200,8 @@ export function renderSentinelConf(layout: InstanceLayout, settings: SentinelSet
   const carried = stateLines(layout, settings, state);
   return [
     "# Managed by Holdfast: rewritten before every start, keeping the state Sentinel saved here (id, epochs, master, known instances).",
-    "bind 127.0.0.1",
-    `port ${layout.port}`,
+    // With TLS files, TLS only; `tls-replication yes` makes Sentinel use TLS towards the instances and the other Sentinels.
+    ...listenLines(layout),
     "protected-mode yes",
     "daemonize no",
     'logfile ""',
@@ -195,11 +213,11 @@ export function renderSentinelConf(layout: InstanceLayout, settings: SentinelSet
     `sentinel sentinel-pass ${quote(accounts.sentinel.password)}`,
     "sentinel resolve-hostnames no",
     "sentinel announce-hostnames no",
-    "sentinel announce-ip 127.0.0.1",
+    `sentinel announce-ip ${layout.address ?? LOOPBACK}`,
     `sentinel announce-port ${layout.port}`,
     "sentinel deny-scripts-reconfig yes",
     ...carried.global,
-    `sentinel monitor ${name} 127.0.0.1 ${carried.masterPort} ${settings.quorum}`,
+    `sentinel monitor ${name} ${hostOf(settings, carried.masterPort)} ${carried.masterPort} ${settings.quorum}`,
     `sentinel auth-user ${name} ${sentinelUser}`,
     `sentinel auth-pass ${name} ${quote(accounts.sentinel.password)}`,
     `sentinel down-after-milliseconds ${name} ${settings.downAfterMs}`,

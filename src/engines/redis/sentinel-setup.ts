@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { CommandSpec, EngineVersion, HostAccess, InstanceLayout } from "../types.ts";
 import type { RedisReplicationAccounts } from "./replication-accounts.ts";
 import { PRIVATE_UMASK } from "./config.ts";
-import { parseSentinelState, renderSentinelConf, sentinelConfPath, type SentinelSettings } from "./sentinel-config.ts";
+import { parseSentinelState, renderSentinelConf, sentinelConfPath, type SentinelLayout, type SentinelSettings } from "./sentinel-config.ts";
 
 /** The text of the file at `path`, or undefined when there is none yet. */
 async function readIfExists(path: string): Promise<string | undefined> {
@@ -20,7 +20,7 @@ async function readIfExists(path: string): Promise<string | undefined> {
  * Write sentinel.conf (0600) for the Sentinel on `layout`, keeping the state a previous run saved in it.
  * Creates its data directory (Sentinel's working directory) and run directory.
  */
-export async function configureSentinel(layout: InstanceLayout, settings: SentinelSettings, accounts: RedisReplicationAccounts, host: HostAccess): Promise<void> {
+export async function configureSentinel(layout: SentinelLayout, settings: SentinelSettings, accounts: RedisReplicationAccounts, host: HostAccess): Promise<void> {
   await host.mkdir(layout.dataDirectory);
   await host.mkdir(layout.runDirectory);
   const path = sentinelConfPath(layout);

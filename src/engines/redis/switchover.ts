@@ -10,7 +10,7 @@ import { UnavailableError } from "../../errors/index.ts";
 import type { Credentials } from "../types.ts";
 import { DEFAULT_REPLICA_PRIORITY } from "./replica-config.ts";
 import { probeRedisReplication } from "./replication-info.ts";
-import { targetAddress, type RedisTarget } from "./resp.ts";
+import { loopbackTarget, targetAddress, type RedisTarget } from "./resp.ts";
 import { askSentinels, sentinelFailover, sentinelMasterPort, sentinelReplicas } from "./sentinel-probe.ts";
 import { commandRedis } from "./session.ts";
 import { caughtUp, chooseSwitchoverCandidate, instancesToExclude, sentinelCanPromote, sentinelSeesPriorities } from "./switchover-plan.ts";
@@ -24,12 +24,15 @@ export interface RedisSentinelGroup {
   instancePorts: readonly number[];
   /** The host of each port above (instances and Sentinels) that is not on 127.0.0.1. */
   hosts?: ReadonlyMap<number, string> | undefined;
+  /** The CA the servers' certificates are checked against; absent: they speak plain TCP. */
+  caFile?: string | undefined;
 }
 
 /** Where the instance or Sentinel on `port` of `group` is reached (pure). */
-function at(group: Pick<RedisSentinelGroup, "hosts">, port: number): RedisTarget {
+function at(group: Pick<RedisSentinelGroup, "hosts" | "caFile">, port: number): RedisTarget {
   const host = group.hosts?.get(port);
-  return host === undefined ? port : { host, port };
+  if (host === undefined) return loopbackTarget(port, group.caFile);
+  return { host, port, caFile: group.caFile };
 }
 
 /** A switchover request. */
@@ -127,6 +130,7 @@ interface Step {
   sentinel: number;
   deadline: number;
   hosts?: ReadonlyMap<number, string> | undefined;
+  caFile?: string | undefined;
 }
 
 /** Wait until the Sentinel that will fail over has read the priorities that leave it only `candidate` to pick, and would pick it. */
@@ -181,7 +185,7 @@ export async function switchoverRedis(request: RedisSwitchoverRequest, admin: Cr
   const sentinelAdmin = request.sentinelAdmin ?? admin;
   const former = await agreedMasterPort(request, sentinelAdmin);
   const sentinel = await chooseSentinel(request, sentinelAdmin, former);
-  const step: Step = { admin, sentinelAdmin, name: request.masterName, sentinel, deadline, hosts: request.hosts };
+  const step: Step = { admin, sentinelAdmin, name: request.masterName, sentinel, deadline, hosts: request.hosts, caFile: request.caFile };
   let excluded: number[] = [];
   let paused = false;
   let failoverStarted = false;

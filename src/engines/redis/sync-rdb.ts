@@ -3,31 +3,37 @@
  * `REPLCONF rdb-only 1` (7.0+: no replication stream afterwards) and `SYNC`. Without announcing `capa eof` the
  * server answers with a length-prefixed bulk of the RDB file it saved, which is streamed out as it arrives.
  */
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { Readable } from "node:stream";
 import { UnavailableError } from "../../errors/index.ts";
 import type { Credentials } from "../types.ts";
 import { encodeCommand } from "./resp.ts";
+import { describeTarget, openRedisSocket, type RedisTarget } from "./socket.ts";
 
 const MAX_HEADER_BYTES = 4096;
 
-/** The RDB of the server on 127.0.0.1:`port`, as a stream; it errors if the server refuses or the transfer breaks. */
-export function syncRdb(port: number, account: Credentials, signal?: AbortSignal): Readable {
-  const socket = connect({ host: "127.0.0.1", port });
+/** The RDB of the server at `target` (its port on this node), as a stream; it errors if the server refuses or the transfer breaks. */
+export function syncRdb(target: RedisTarget, account: Credentials, signal?: AbortSignal): Readable {
+  return Readable.from(transfer(target, account, signal), { objectMode: false });
+}
+
+async function* transfer(target: RedisTarget, account: Credentials, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
+  const { socket, readyEvent } = await openRedisSocket(target);
   const abort = (): void => void socket.destroy(new UnavailableError("the RDB transfer was cancelled"));
-  signal?.addEventListener("abort", abort, { once: true });
+  if (signal?.aborted === true) abort();
+  else signal?.addEventListener("abort", abort, { once: true });
   socket.on("close", () => signal?.removeEventListener("abort", abort));
-  socket.on("connect", () => {
+  socket.on(readyEvent, () => {
     // SYNC must come alone: Redis refuses it while replies to earlier commands are still pending.
     socket.write(Buffer.concat([encodeCommand(["AUTH", account.username, account.password]), encodeCommand(["REPLCONF", "rdb-only", "1"])]));
   });
-  return Readable.from(receive(socket, port), { objectMode: false });
+  yield* receive(socket, describeTarget(target));
 }
 
 /** What the reader is waiting for. */
 type Expecting = "auth" | "replconf" | "bulk-header";
 
-async function* receive(socket: Socket, port: number): AsyncGenerator<Buffer> {
+async function* receive(socket: Socket, server: string): AsyncGenerator<Buffer> {
   let pending: Buffer = Buffer.alloc(0);
   let expecting: Expecting = "auth";
   let remaining = -1;
@@ -36,7 +42,7 @@ async function* receive(socket: Socket, port: number): AsyncGenerator<Buffer> {
       let body = chunk;
       if (remaining < 0) {
         const before = expecting;
-        ({ buffer: body, expecting, remaining } = readHeaders(Buffer.concat([pending, chunk]), expecting, port));
+        ({ buffer: body, expecting, remaining } = readHeaders(Buffer.concat([pending, chunk]), expecting, server));
         if (before !== "bulk-header" && expecting === "bulk-header") socket.write(encodeCommand(["SYNC"]));
         pending = body;
         if (remaining < 0) continue;
@@ -46,14 +52,14 @@ async function* receive(socket: Socket, port: number): AsyncGenerator<Buffer> {
       if (part.length > 0) yield part;
       if (remaining === 0) return;
     }
-    throw new UnavailableError(`Redis on 127.0.0.1:${port} closed the connection before the whole RDB arrived`);
+    throw new UnavailableError(`Redis on ${server} closed the connection before the whole RDB arrived`);
   } finally {
     socket.destroy();
   }
 }
 
 /** Consume the replies before the RDB; returns the rest of the buffer and, once the bulk header is read, its length. */
-function readHeaders(input: Buffer, start: Expecting, port: number): { buffer: Buffer; expecting: Expecting; remaining: number } {
+function readHeaders(input: Buffer, start: Expecting, server: string): { buffer: Buffer; expecting: Expecting; remaining: number } {
   let buffer = input;
   let expecting = start;
   for (;;) {
@@ -61,26 +67,26 @@ function readHeaders(input: Buffer, start: Expecting, port: number): { buffer: B
     if (expecting === "bulk-header") while (buffer[0] === 0x0a) buffer = buffer.subarray(1);
     const end = buffer.indexOf("\r\n");
     if (end < 0) {
-      if (buffer.length > MAX_HEADER_BYTES) throw new UnavailableError(`Redis on 127.0.0.1:${port} sent an unexpected reply instead of an RDB`);
+      if (buffer.length > MAX_HEADER_BYTES) throw new UnavailableError(`Redis on ${server} sent an unexpected reply instead of an RDB`);
       return { buffer, expecting, remaining: -1 };
     }
     const line = buffer.toString("utf8", 0, end);
     buffer = buffer.subarray(end + 2);
     if (expecting === "auth") {
-      if (line !== "+OK") throw new UnavailableError(`Redis on 127.0.0.1:${port} refused the backup account: ${line.slice(1, 200)}`);
+      if (line !== "+OK") throw new UnavailableError(`Redis on ${server} refused the backup account: ${line.slice(1, 200)}`);
       expecting = "replconf";
     } else if (expecting === "replconf") {
       // Before 7.0 `rdb-only` is unknown: the server then also streams commands after the RDB, which are not read.
       expecting = "bulk-header";
     } else {
-      return { buffer, expecting, remaining: bulkLength(line, port) };
+      return { buffer, expecting, remaining: bulkLength(line, server) };
     }
   }
 }
 
-function bulkLength(line: string, port: number): number {
-  if (line.startsWith("-")) throw new UnavailableError(`Redis on 127.0.0.1:${port} refused SYNC: ${line.slice(1, 200)}`);
+function bulkLength(line: string, server: string): number {
+  if (line.startsWith("-")) throw new UnavailableError(`Redis on ${server} refused SYNC: ${line.slice(1, 200)}`);
   const match = /^\$([0-9]+)$/.exec(line);
-  if (match?.[1] === undefined) throw new UnavailableError(`Redis on 127.0.0.1:${port} answered SYNC with ${JSON.stringify(line.slice(0, 60))} instead of an RDB length`);
+  if (match?.[1] === undefined) throw new UnavailableError(`Redis on ${server} answered SYNC with ${JSON.stringify(line.slice(0, 60))} instead of an RDB length`);
   return Number(match[1]);
 }
