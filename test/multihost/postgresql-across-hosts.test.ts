@@ -134,9 +134,19 @@ async function startWriter(from: LabHostPlan, uri: string, table: string): Promi
   return writer;
 }
 
+/** The cluster's role record, the instances' roles and the namespace's last events, for a trial that went wrong. */
+async function diagnose(): Promise<void> {
+  const via = liveHost();
+  const cluster = await getJson<Cluster>(via, ["get", "cluster", NAME, "-n", NS]).catch(() => undefined);
+  console.log(`diagnosis: replication record ${JSON.stringify(cluster?.status?.replication)}`);
+  for (const i of await members(via).catch(() => [])) console.log(`diagnosis: ${i.metadata.name} on ${String(i.spec.nodeName)}: ${JSON.stringify({ role: i.status?.role, ready: i.status?.ready, replication: i.status?.replication, pid: i.status?.pid })}`);
+  console.log((await lab.holdfast(via.name, ["get", "events", "-n", NS])).stdout.split("\n").slice(-50).join("\n"));
+}
+
 /** The first write acknowledged after `t` by a server other than `notBy`. */
 function resumedAfter(writer: LabWriter, t: number, notBy: string | undefined): Promise<LabAcknowledgedWrite> {
-  return eventually(`a write into ${writer.table} acknowledged by another server`, () => Promise.resolve(writer.firstAfter(t, notBy)), 90_000).catch((error: unknown) => {
+  return eventually(`a write into ${writer.table} acknowledged by another server`, () => Promise.resolve(writer.firstAfter(t, notBy)), 90_000).catch(async (error: unknown) => {
+    await diagnose();
     throw new Error(`${String(error)}; writer stderr: ${writer.stderr}`);
   });
 }
@@ -245,7 +255,12 @@ describe("PostgreSQL across three lab hosts", { skip, timeout: 1_800_000 }, () =
     down.add(lost.name);
     const killed = await lab.killHost(lost.name);
     sampleHost(lost.name, [primary]);
-    const resumed = await resumedAfter(writer, killedAt, killedServer);
+    // The host comes back even when the trial fails, so that the tests after it have three hosts.
+    const resumed = await resumedAfter(writer, killedAt, killedServer).catch(async (error: unknown) => {
+      await lab.restartHost(lost.name);
+      down.delete(lost.name);
+      throw error;
+    });
     const failoverMs = resumed.at - killedAt;
     synchronousFailovers.hostKills++;
     console.log(`host loss ${trial}: ${lost.name} killed (${killed.length} processes) with the primary ${primary.metadata.name}; controllers' leader ${leader}${leader === lost.name ? " (on the killed host)" : ""}; writes through ${writerHost.name}'s endpoint resumed after ${failoverMs.toFixed(0)} ms`);
@@ -280,15 +295,6 @@ describe("PostgreSQL across three lab hosts", { skip, timeout: 1_800_000 }, () =
     if (back.primary.metadata.name === old.metadata.name) await diagnose();
     assert.notEqual(back.primary.metadata.name, old.metadata.name, `${old.metadata.name} is a replica after its return, not the primary again`);
     return back;
-  }
-
-  /** The cluster's role record, the instances' roles and the namespace's last events, for a trial that went wrong. */
-  async function diagnose(): Promise<void> {
-    const via = liveHost();
-    const cluster = await getJson<Cluster>(via, ["get", "cluster", NAME, "-n", NS]).catch(() => undefined);
-    console.log(`diagnosis: replication record ${JSON.stringify(cluster?.status?.replication)}`);
-    for (const i of await members(via).catch(() => [])) console.log(`diagnosis: ${i.metadata.name} on ${String(i.spec.nodeName)}: ${JSON.stringify({ role: i.status?.role, ready: i.status?.ready, replication: i.status?.replication, pid: i.status?.pid })}`);
-    console.log((await lab.holdfast(via.name, ["get", "events", "-n", NS])).stdout.split("\n").slice(-50).join("\n"));
   }
 
   async function primaryKillTrial(trial: number): Promise<number> {
