@@ -36,4 +36,11 @@ describe("members whose node agent cannot be heard", () => {
     assert.equal(withReachability([memberOf(claimed)], { holder: "node-1/pg-postgresql-0/u0" })[0]?.unreachable, undefined);
     assert.equal(withReachability([memberOf(claimed)], undefined)[0]?.unreachable, undefined, "the store could not say: nothing is concluded");
   });
+
+  it("a former primary that rejoined as a replica after its node was lost is heard again, whatever lease claim its status kept", () => {
+    const rejoined = instance(1, { primaryLease: { name: "primary-u-postgresql", holder: "node-1/pg-postgresql-1/u0", acquiredAt: new Date().toISOString() } });
+    const [member] = withReachability([memberOf(rejoined)], { holder: "node-2/pg-postgresql-2/u1" });
+    assert.equal(member?.unreachable, undefined);
+    assert.equal(member && observedRole(member), "secondary", "it answers, and counts for a synchronous failover");
+  });
 });

@@ -20,7 +20,10 @@ export function memberOf(instance: Instance): Member {
  */
 export function withReachability(members: readonly Member[], lease: PrimaryLeaseView | undefined): Member[] {
   return members.map((m) => {
-    const unreachable = instanceNodeCondition(m.instance)?.status === "False" || lostPrimaryLease(m, lease);
+    // A lost lease speaks only of a member last reported as primary: a former primary whose node came back and that
+    // rejoined as a replica may still carry the claim from before its node was lost, and answers for itself again.
+    const lostLease = m.instance.status?.role !== "secondary" && lostPrimaryLease(m, lease);
+    const unreachable = instanceNodeCondition(m.instance)?.status === "False" || lostLease;
     return unreachable ? { ...m, observation: undefined, failures: 0, unreachable } : m;
   });
 }
