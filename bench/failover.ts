@@ -5,9 +5,10 @@
  *  - floor, in the same run: `pg_ctl promote -w` on a standby alone (raw tools, no Holdfast);
  *  - synchronous commit (`holdfast.io/ha-synchronous: "1"`), in a second section: the same failovers, every
  *    acknowledged commit looked for on the new primary, and the commit latency against asynchronous replication.
- * BENCH_FAILOVER_TRIALS trials each (default 10).
+ * BENCH_FAILOVER_TRIALS trials each (default 10); BENCH_FAILOVER_TRACE=1 prints what the store said during each
+ * failover, with its time after the kill.
  */
-import { chmod, chown, cp, mkdtemp, rm } from "node:fs/promises";
+import { chmod, chown, cp, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -19,9 +20,11 @@ import { connectionUri, startDemoServer } from "../test/helpers/clients.ts";
 import { eventually, run, type TestServer } from "../test/helpers/harness.ts";
 import { exampleWith } from "../test/helpers/manifests.ts";
 import { median, percentile } from "./stats.ts";
+import { Timeline } from "./timeline.ts";
 
 const TRIALS = Number(process.env["BENCH_FAILOVER_TRIALS"] ?? 10);
 /** `BENCH_FAILOVER_SECTIONS=synchronous` runs only the synchronous section (default: both). */
+const TRACE = process.env["BENCH_FAILOVER_TRACE"] === "1";
 const SECTIONS = new Set((process.env["BENCH_FAILOVER_SECTIONS"] ?? "asynchronous,synchronous").split(","));
 const NS = "demo";
 const NAME = "pg-cluster";
@@ -60,6 +63,8 @@ class Writer {
   /** Each acknowledged row, when, and which server (its data directory and start time) committed it. */
   readonly acknowledged: { id: number; at: number; server: string }[] = [];
   lastError = "";
+  /** Each connection attempt: when it began, and when it connected or failed (ms on the performance clock). */
+  readonly connects: { started: number; ended: number; ok: boolean }[] = [];
   #running = true;
   #loop: Promise<void> = Promise.resolve();
   #uri: string;
@@ -86,7 +91,10 @@ class Writer {
         if (!client) {
           client = new pg.Client({ connectionString: this.#uri, connectionTimeoutMillis: 2000, query_timeout: 2000 });
           client.on("error", () => undefined);
-          await client.connect();
+          const attempt = { started: performance.now(), ended: 0, ok: false };
+          this.connects.push(attempt);
+          await client.connect().finally(() => (attempt.ended = performance.now()));
+          attempt.ok = true;
         }
         // Every attempt gets a new id: a commit whose answer was lost must not make the next attempt a duplicate.
         const id = next++;
@@ -165,6 +173,7 @@ async function failoverTrial(server: TestServer, writer: Writer): Promise<number
   if (pid === undefined) throw new Error(`${primary.metadata.name} has no pid`);
   // The server as the writer knows it (data directory and start time): one restarted in place is another server.
   const killedServer = writer.acknowledged.at(-1)?.server;
+  const timeline = TRACE ? await Timeline.follow(server, [`/apis/apps.kubeblocks.io/v1/namespaces/${NS}/clusters`, `/apis/holdfast.io/v1alpha1/namespaces/${NS}/instances`]) : undefined;
   const killed = performance.now();
   try {
     process.kill(pid, "SIGKILL");
@@ -173,10 +182,35 @@ async function failoverTrial(server: TestServer, writer: Writer): Promise<number
   }
   try {
     const resumed = await writer.firstAfter(killed, killedServer);
+    if (timeline !== undefined) {
+      await printTimeline(timeline, killed, resumed, writer.connects.filter((c) => c.started >= killed - 50 && c.started <= resumed));
+      await printRoutes(server.serverLog, killed);
+    }
     return resumed - killed;
   } catch (error) {
     console.error(await diagnosis(server));
     throw error;
+  } finally {
+    timeline?.stop();
+  }
+}
+
+async function printTimeline(timeline: Timeline, killed: number, resumed: number, connects: readonly { started: number; ended: number; ok: boolean }[]): Promise<void> {
+  await sleep(1000);
+  console.log(`failover trace (kill at +0 ms, first acknowledged write at +${(resumed - killed).toFixed(0)} ms):`);
+  for (const line of timeline.since(killed)) console.log(`  ${line}`);
+  const at = (t: number): string => `+${(t - killed).toFixed(0)}`;
+  console.log(`  the writer's connection attempts: ${connects.map((c) => `${at(c.started)}→${at(c.ended)} ${c.ok ? "ok" : "failed"}`).join(", ")}`);
+}
+
+/** When the node agent's endpoints were routed (its log, epoch ms) after `killed` (performance clock). */
+async function printRoutes(serverLog: string, killed: number): Promise<void> {
+  const killedAt = performance.timeOrigin + killed;
+  const lines = (await readFile(serverLog, "utf8").catch(() => "")).split("\n");
+  for (const line of lines) {
+    if (!line.includes('"endpoint routed"')) continue;
+    const entry = JSON.parse(line) as { time: number; endpoint: string; to: string[]; hold?: boolean };
+    if (entry.time >= killedAt - 50 && entry.time <= killedAt + 5000) console.log(`  +${(entry.time - killedAt).toFixed(0)} ms  the node agent routed ${entry.endpoint} to ${entry.to.join(", ") || "nothing"}${entry.hold === true ? " (holding)" : ""}`);
   }
 }
 
@@ -205,6 +239,7 @@ async function switchoverTrial(server: TestServer, writer: Writer, trial: number
   await sleep(500);
   const name = `bench-switchover-${trial}`;
   const manifest = { apiVersion: "operations.kubeblocks.io/v1alpha1", kind: "OpsRequest", metadata: { name, namespace: NS }, spec: { clusterName: NAME, type: "Switchover", switchover: [{ componentName: "postgresql", instanceName: primary.metadata.name }] } };
+  const timeline = TRACE ? await Timeline.follow(server, [`/apis/apps.kubeblocks.io/v1/namespaces/${NS}/clusters`, `/apis/holdfast.io/v1alpha1/namespaces/${NS}/instances`]) : undefined;
   const started = performance.now();
   await server.ok(["apply", "-f", "-"], JSON.stringify(manifest));
   await eventually(`${name} Succeed`, async () => {
@@ -214,7 +249,16 @@ async function switchoverTrial(server: TestServer, writer: Writer, trial: number
   }, 120_000);
   const ended = performance.now();
   await writer.firstAfter(ended);
-  return writer.longestGap(started, performance.now());
+  const gap = writer.longestGap(started, performance.now());
+  if (timeline !== undefined) {
+    await sleep(500);
+    timeline.stop();
+    const acknowledged = writer.acknowledged.filter((a) => a.at >= started).map((a) => a.at);
+    const before = acknowledged.findIndex((at, i) => (acknowledged[i + 1] ?? at) - at >= gap - 1);
+    console.log(`switchover trace (OpsRequest applied at +0 ms; the longest gap, ${gap.toFixed(0)} ms, began at +${((acknowledged[before] ?? started) - started).toFixed(0)} ms):`);
+    for (const line of timeline.since(started)) console.log(`  ${line}`);
+  }
+  return gap;
 }
 
 /** `pg_ctl promote -w` on a streaming standby made with the raw tools, as the service user. */

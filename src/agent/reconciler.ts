@@ -3,8 +3,7 @@
  * Instance running as its cluster's own OS user, re-adopts processes that outlived a control-plane restart,
  * restarts crashed ones with backoff, and removes the data when the instance is deleted.
  */
-import { isIP } from "node:net";
-import { instanceConfigHash, instanceHost, instanceNeedsRestart, now, primaryLeaseHolder, type Instance, type InstanceStatus, type Node } from "../api/index.ts";
+import { instanceConfigHash, instanceHost, instanceNeedsRestart, now, primaryLeaseHolder, type Instance, type InstanceStatus } from "../api/index.ts";
 import type { HeldLease } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
 import type { HomePaths } from "../config/index.ts";
@@ -23,8 +22,7 @@ import { leaseDurationOf } from "./cluster-settings.ts";
 import { nextFailureCount, restartDelayMs } from "./backoff.ts";
 import { instanceLogFile } from "./layout.ts";
 import { componentAddresses, instanceContext } from "./instance-context.ts";
-import { ensureInstanceTls, instanceCertificateNames } from "./instance-tls.ts";
-import { databaseAddress } from "./database-address.ts";
+import { InstanceCertificates } from "./instance-certificates.ts";
 import { claimInstance } from "./binding.ts";
 import { isFormerNode, releaseFormerCopy } from "./release.ts";
 import { clearDirectory } from "./clear-directory.ts";
@@ -90,6 +88,8 @@ export class InstanceReconciler implements Reconciler {
   readonly #leased = new Map<string, () => Promise<void>>();
   /** The component's addresses each running server accepts replication from (allowPeers), by instance name. */
   readonly #peers = new Map<string, string>();
+  /** Each instance's TLS files, naming every node's address also as nodes join (instance-certificates.ts). */
+  readonly #certificates: InstanceCertificates;
 
   constructor(options: InstanceReconcilerOptions) {
     this.#o = options;
@@ -97,6 +97,7 @@ export class InstanceReconciler implements Reconciler {
     this.#replication = new ReplicationAgent(options.store, (instance) => this.#holdLease(instance));
     this.#arbiters = new ArbiterAgent(options.store);
     this.#restores = options.restorer === undefined ? undefined : new InstanceRestores(options.restorer);
+    this.#certificates = new InstanceCertificates(options);
   }
 
   async reconcile(key: string): Promise<ReconcileResult | undefined> {
@@ -281,13 +282,7 @@ export class InstanceReconciler implements Reconciler {
     // The namespace directory only needs to be traversable (not listable) by the service user.
     await mkdir(dirname(c.ctx.rootDirectory), { recursive: true, mode: 0o711 });
     await createInstanceDirectories(c.ctx, c.user);
-    // Every node serves the cluster's endpoints on its own address (ADR 0025): a client verifying the name it dialled
-    // reaches this instance through any of them, so the certificate names them all (as a Service's address would be).
-    const endpointAddresses = await nodeAddresses(this.#o.store);
-    const names = [...new Set([...instanceCertificateNames(c.instance.metadata.name, address), ...endpointAddresses])];
-    if (await ensureInstanceTls(this.#o.paths, c.ctx, names, c.host)) {
-      await this.#o.events.record(c.instance, "Normal", "CertificateIssued", `TLS certificate issued by the cluster CA for ${address} and ${c.instance.metadata.name}`);
-    }
+    await this.#certificates.prepare(c.instance, c.ctx, c.host);
   }
 
   /**
@@ -421,11 +416,14 @@ export class InstanceReconciler implements Reconciler {
     }
   }
 
-  /** Give the primary lease up (the process stopped), so another instance is promoted without waiting for expiry. */
-  async #releaseLease(c: Context): Promise<void> {
+  /**
+   * Give the primary lease up (the process stopped), so another instance is promoted without waiting for expiry;
+   * `writeStatus` false when the caller clears `status.primaryLease` in its own status write.
+   */
+  async #releaseLease(c: Context, writeStatus = true): Promise<void> {
     this.#leased.delete(keyOf(c.instance));
     await this.#leases.release(c.instance);
-    if (c.instance.status?.primaryLease !== undefined) c.instance = await this.#setStatus(c.instance, { primaryLease: undefined });
+    if (writeStatus && c.instance.status?.primaryLease !== undefined) c.instance = await this.#setStatus(c.instance, { primaryLease: undefined });
   }
 
   /** A running primary keeps its lease; one that cannot (another instance holds it) is fenced at once. */
@@ -462,8 +460,10 @@ export class InstanceReconciler implements Reconciler {
   async #fenceAfterExit(c: Context, message: string): Promise<ReconcileResult | undefined> {
     const live = c.instance;
     this.#replication.forget(live);
-    await this.#releaseLease(c);
+    // The lease goes first (another instance may be promoted without waiting); its status goes with the rest, in one write.
+    await this.#releaseLease(c, false);
     c.instance = await this.#setStatus(c.instance, {
+      primaryLease: undefined,
       pid: undefined,
       processStartTicks: undefined,
       ready: false,
@@ -511,7 +511,10 @@ export class InstanceReconciler implements Reconciler {
     if (ready) Object.assign(next, { message: undefined, backoffUntil: undefined });
     if (ready && status.ready !== true) await this.#o.events.record(c.instance, "Normal", "Ready", `accepting connections on ${instanceHost(c.instance)}:${c.ctx.port}`);
     c.instance = await this.#setStatus(c.instance, next);
-    if (ready) await this.#allowPeers(c, admin);
+    if (ready) {
+      await this.#allowPeers(c, admin);
+      await this.#certificates.refresh({ instance: c.instance, engine: c.engine, context: c.ctx, host: c.host, admin });
+    }
     return ready ? LIVENESS_POLL_MS : startingPollMs(status.startedAt);
   }
 
@@ -555,6 +558,7 @@ export class InstanceReconciler implements Reconciler {
     await this.#o.store.update<Instance>({ ...c.instance, metadata: { ...c.instance.metadata, finalizers } });
     this.#lastProbe.delete(c.instance.metadata.name);
     this.#peers.delete(c.instance.metadata.name);
+    this.#certificates.forget(c.instance);
     return undefined;
   }
 
@@ -600,12 +604,6 @@ class InitializationError extends Error {}
 function restartRequested(instance: Instance): boolean {
   const wanted = instance.spec.restartRequest;
   return wanted !== undefined && wanted !== instance.status?.appliedRestartRequest;
-}
-
-/** The addresses of the nodes (each serves every cluster's endpoints there); loopback wildcards and names left out. */
-async function nodeAddresses(store: Store): Promise<string[]> {
-  const nodes = (await store.list<Node>("Node")).items;
-  return nodes.flatMap((n) => (n.status?.addresses ?? []).map((a) => databaseAddress(a.address))).filter((a) => isIP(a) !== 0);
 }
 
 function keyOf(instance: Instance): string {

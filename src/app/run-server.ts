@@ -108,7 +108,8 @@ function electControllers(deps: ControllerDeps): LeaderElection {
     logger: deps.logger,
     lead: async (lease) => {
       const controllers = createControllers({ ...deps, store: store.fenced(lease) });
-      for (const controller of controllers) await controller.start();
+      // All at once: the ha controller's first pass after a takeover should not wait for the others' lists.
+      await Promise.all(controllers.map((controller) => controller.start()));
       return {
         stop: async () => {
           for (const controller of controllers) await controller.stop();

@@ -1,7 +1,7 @@
 /** `holdfast cluster connect`: open the engine's client on a ready instance, credentials from the account Secret. */
 import { accountSecretName, findKind } from "../api/index.ts";
 import type { KindInfo, Resource } from "../api/index.ts";
-import type { Credentials, Engine } from "../engines/index.ts";
+import { LOOPBACK, type Credentials, type Engine } from "../engines/index.ts";
 import { CliError } from "./args.ts";
 import type { ApiClient } from "./client.ts";
 import { list, text } from "./fields.ts";
@@ -12,11 +12,15 @@ export interface ConnectTarget {
   namespace: string;
   component?: string;
   account?: string;
+  /** The address the CLI reaches the cluster's endpoints at: the node it talks to (every node serves them, ADR 0025). */
+  endpointHost: string;
 }
 
 /** Where and as whom to connect. */
 export interface Connection {
   engine: Engine;
+  /** The endpoint's node address, or the instance's own (status.host) when the component has no endpoint. */
+  host: string;
   port: number;
   credentials: Credentials;
   instance: string;
@@ -79,6 +83,12 @@ async function readyInstance(client: ApiClient, target: ConnectTarget, component
   return chosen;
 }
 
+/** Where to connect (pure): the read-write endpoint on `endpointHost`, else the instance where it listens. */
+export function addressOf(endpoint: { port: number } | undefined, instance: Resource, endpointHost: string): { host: string; port: number } {
+  if (endpoint !== undefined) return { host: endpointHost, port: endpoint.port };
+  return { host: text(instance, "status.host", LOOPBACK), port: Number(text(instance, "spec.port")) };
+}
+
 /** Resolve the cluster, a ready instance, its engine and the account's credentials. */
 export async function resolveConnection(client: ApiClient, engines: readonly Engine[], target: ConnectTarget): Promise<Connection> {
   const cluster = await client.get(mustKindInfo("Cluster"), target.namespace, target.cluster);
@@ -91,7 +101,6 @@ export async function resolveConnection(client: ApiClient, engines: readonly Eng
   if (account === undefined) throw new CliError(`engine ${engine.name} defines no system accounts; pass --account`);
   const secret = await client.get(mustKindInfo("Secret"), target.namespace, accountSecretName(target.cluster, component, account));
   const endpoint = readWriteEndpoint(cluster, component);
-  const port = endpoint?.port ?? Number(text(instance, "spec.port"));
   const via = endpoint === undefined ? instance.metadata.name : `${endpoint.name} (read-write endpoint, now ${instance.metadata.name})`;
-  return { engine, port, credentials: credentialsFromSecret(secret), instance: instance.metadata.name, target: via };
+  return { engine, ...addressOf(endpoint, instance, target.endpointHost), credentials: credentialsFromSecret(secret), instance: instance.metadata.name, target: via };
 }

@@ -152,17 +152,18 @@ async function runConnect(ctx: CliContext, args: ParsedArgs): Promise<number> {
   const connection = await resolveConnection(clientOf(ctx, args.values), builtinEngines(), {
     cluster: name,
     namespace: namespaceOf(args.values),
+    endpointHost: endpointHost(ctx, args.values),
     ...(component === undefined ? {} : { component }),
     ...(account === undefined ? {} : { account }),
   });
   // The instances' certificates are signed by the cluster CA, the one this CLI trusts for the API.
   const trust = { caFile: trustedCaFile(homeOf(ctx, args.values)) };
   if (boolFlag(args.values, "show-uri")) {
-    ctx.io.out(connection.engine.connectionUri(endpointHost(ctx, args.values), connection.port, connection.credentials, trust) + "\n");
+    ctx.io.out(connection.engine.connectionUri(connection.host, connection.port, connection.credentials, trust) + "\n");
     return 0;
   }
-  ctx.io.err(`Connecting to ${connection.target} (${LOOPBACK}:${connection.port}) as ${connection.credentials.username}, TLS verified against ${trust.caFile}\n`);
-  const command = connection.engine.clientCommand(connection.port, connection.credentials, trust);
+  ctx.io.err(`Connecting to ${connection.target} (${connection.host}:${connection.port}) as ${connection.credentials.username}, TLS verified against ${trust.caFile}\n`);
+  const command = connection.engine.clientCommand(connection.host, connection.port, connection.credentials, trust);
   return runClientProcess(command, `install it with "holdfast engines install ${connection.engine.name}"`);
 }
 

@@ -248,6 +248,11 @@ export interface Engine {
    * a restart: PostgreSQL rewrites pg_hba.conf and reloads. Engines that check no peer addresses leave it out.
    */
   allowPeers?(context: InstanceContext, admin: Credentials, host: HostAccess): Promise<void>;
+  /**
+   * Make the running server serve the TLS files rewritten in `context.tls` (a certificate naming a node that joined)
+   * without a restart: PostgreSQL reloads. Engines without it load new files at their next start.
+   */
+  reloadTls?(context: InstanceContext, admin: Credentials): Promise<void>;
   /** The foreground server command; it logs to stdout/stderr. */
   startCommand(context: InstanceContext): CommandSpec;
   /** The engine's own pid file, read to re-adopt a running server whose pid Holdfast did not record. */
@@ -257,10 +262,10 @@ export interface Engine {
   /** The server's role in replication (`primary`, `secondary`), or undefined when unreachable. */
   probeRole(port: number, admin: Credentials): Promise<string | undefined>;
   /**
-   * Command that opens the engine's own client on `port` over loopback; the password reaches it through
-   * `passwordFile`/env file, never argv. With `trust`, the client requires TLS and checks the server's certificate.
+   * Command that opens the engine's own client on `host`:`port`; the password reaches it through `passwordFile`/env
+   * file, never argv. With `trust`, the client requires TLS and checks the server's certificate against `host`.
    */
-  clientCommand(port: number, account: Credentials, trust?: ClientTrust): { command: string; args: string[]; env: Record<string, string>; passwordFile?: { envVar: string; content: string } };
+  clientCommand(host: string, port: number, account: Credentials, trust?: ClientTrust): { command: string; args: string[]; env: Record<string, string>; passwordFile?: { envVar: string; content: string } };
   /** A connection URI (contains the password: shown only on request); with `trust`, one that requires verified TLS. */
   connectionUri(host: string, port: number, account: Credentials, trust?: ClientTrust): string;
   /** Backup methods, the first being the default. */

@@ -11,35 +11,17 @@ import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DEFAULT_ELECTION_TIMING } from "../../src/controlplane/index.ts";
-import { etcdMissing, startEtcd, type TestEtcd } from "../helpers/etcd.ts";
+import { etcdMissing } from "../helpers/etcd.ts";
 import { eventually, TestServer } from "../helpers/harness.ts";
+import { controllersLeader as leader, joinArgs, TestNodes } from "../helpers/nodes.ts";
 
-const LEASE_PATH = "/apis/coordination.k8s.io/v1/namespaces/holdfast-system/leases/holdfast-controllers";
 const skip = etcdMissing();
 
-let etcd: TestEtcd | undefined;
-const nodes = new Map<string, TestServer>();
+const controlPlane = new TestNodes();
+const nodes = controlPlane.servers;
 
 function node(name: string): TestServer {
-  const found = nodes.get(name);
-  if (found === undefined) throw new Error(`no node ${name}`);
-  return found;
-}
-
-/** The `init --join ...` arguments of a fresh join command from `from`. */
-async function joinArgs(from: TestServer): Promise<string[]> {
-  const command = (await from.ok(["node", "join-command", "--ttl", "10m"])).trim();
-  const words = command.split(/\s+/);
-  assert.deepEqual(words.slice(0, 3), ["holdfast", "init", "--join"], command);
-  return words.slice(2);
-}
-
-/** The holder of the controllers' lease, as `node` reads it (undefined when nobody holds it). */
-async function leader(via: TestServer): Promise<string | undefined> {
-  const response = await via.fetch(LEASE_PATH);
-  if (response.status === 404) return undefined;
-  const lease = (await response.json()) as { spec?: { holderIdentity?: string } };
-  return lease.spec?.holderIdentity;
+  return controlPlane.node(name);
 }
 
 async function waitRunning(via: TestServer, cluster: string, namespace: string): Promise<void> {
@@ -48,25 +30,12 @@ async function waitRunning(via: TestServer, cluster: string, namespace: string):
 
 describe("three control-plane nodes on one etcd", { skip }, () => {
   before(async () => {
-    const started = await startEtcd({ members: 3 });
-    etcd = started;
-    const first = await TestServer.start({
-      initArgs: ["--store", started.url, "--node-name", "cp1", "--advertise", "127.0.0.1"],
-      listenHost: "127.0.0.1",
-    });
-    nodes.set("cp1", first);
-    const session = await first.token();
-    for (const [name, address] of [["cp2", "127.0.0.2"], ["cp3", "127.0.0.3"]] as const) {
-      const joined = await TestServer.join([...(await joinArgs(first)), "--node-name", name, "--advertise", address], { listenHost: address });
-      nodes.set(name, joined);
-      await joined.startProcess();
-      joined.session = session;
-    }
+    const specs = [{ name: "cp1", address: "127.0.0.1" }, { name: "cp2", address: "127.0.0.2" }, { name: "cp3", address: "127.0.0.3" }];
+    await controlPlane.start(specs, { etcdMembers: 3 });
   });
 
   after(async () => {
-    for (const server of nodes.values()) await server.destroy();
-    await etcd?.destroy();
+    await controlPlane.destroy();
   });
 
   test("a join token works once; a wrong CA hash is refused before the token is sent", async () => {
@@ -131,7 +100,7 @@ describe("three control-plane nodes on one etcd", { skip }, () => {
 
   test("one etcd member down: the API keeps answering; two down: writes fail with 503, the node's own audit log says why; back: everything continues", async () => {
     const via = node("cp2");
-    assert.ok(etcd);
+    const etcd = controlPlane.etcd ?? assert.fail("etcd");
     await etcd.kill(0);
     await via.ok(["create", "namespace", "one-member-down"]);
     assert.match(await via.ok(["get", "namespaces"]), /one-member-down/);

@@ -8,36 +8,27 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { connect } from "node:net";
 import pg from "pg";
 import type { Cluster, ClusterEndpoint, Instance, OpsRequest } from "../../src/api/index.ts";
-import { connectionUri, installedPostgresMajor, psql } from "../helpers/clients.ts";
-import { etcdMissing, startEtcd, type TestEtcd } from "../helpers/etcd.ts";
-import { eventually, TestServer } from "../helpers/harness.ts";
+import { accepts, connectionUri, endpointOf, installedPostgresMajor, psql, uriAt } from "../helpers/clients.ts";
+import { etcdMissing } from "../helpers/etcd.ts";
+import { eventually, type TestServer } from "../helpers/harness.ts";
 import { exampleWith } from "../helpers/manifests.ts";
+import { controllersLeader as leader, TestNodes } from "../helpers/nodes.ts";
 
-const LEASE_PATH = "/apis/coordination.k8s.io/v1/namespaces/holdfast-system/leases/holdfast-controllers";
 const NS = "demo";
 const NAME = "pg-cluster";
 const NODES = [["ep1", "127.0.10.1"], ["ep2", "127.0.10.2"], ["ep3", "127.0.10.3"]] as const;
 const skip = etcdMissing();
 
-let etcd: TestEtcd | undefined;
-const servers = new Map<string, TestServer>();
+const nodes = new TestNodes();
 
 function node(name: string): TestServer {
-  return servers.get(name) ?? assert.fail(`no node ${name}`);
+  return nodes.node(name);
 }
 
 function addressOf(name: string): string {
   return NODES.find(([n]) => n === name)?.[1] ?? assert.fail(`no node ${name}`);
-}
-
-/** The holder of the controllers' lease, as `via` reads it. */
-async function leader(via: TestServer): Promise<string | undefined> {
-  const response = await via.fetch(LEASE_PATH);
-  if (response.status === 404) return undefined;
-  return ((await response.json()) as { spec?: { holderIdentity?: string } }).spec?.holderIdentity;
 }
 
 async function cluster(via: TestServer): Promise<Cluster> {
@@ -46,10 +37,6 @@ async function cluster(via: TestServer): Promise<Cluster> {
 
 async function instances(via: TestServer): Promise<Instance[]> {
   return (await via.api<{ items: Instance[] }>(`/apis/holdfast.io/v1alpha1/namespaces/${NS}/instances`)).items;
-}
-
-function endpointOf(c: Cluster, access: ClusterEndpoint["access"]): ClusterEndpoint {
-  return c.status?.endpoints?.find((e) => e.access === access) ?? assert.fail(`no ${access} endpoint in ${JSON.stringify(c.status?.endpoints)}`);
 }
 
 /** The primary the cluster's record names. */
@@ -71,14 +58,6 @@ async function finished(via: TestServer, name: string): Promise<void> {
   assert.equal(done.status?.phase, "Succeed", done.status?.message);
 }
 
-/** The URI `uri` on another host and port. */
-function at(uri: string, host: string, port: number): string {
-  const url = new URL(uri);
-  url.hostname = host;
-  url.port = String(port);
-  return url.toString();
-}
-
 async function sql(uri: string, text: string): Promise<string> {
   const result = await psql(uri, text);
   assert.equal(result.code, 0, `${uri.replace(/:[^:@/]*@/, ":…@")}: ${result.stderr}`);
@@ -90,42 +69,18 @@ function written(value: string): string {
   return `WITH w AS (INSERT INTO visits VALUES (${value}) RETURNING 1) SELECT pg_is_in_recovery(), inet_server_port() FROM w`;
 }
 
-/** Does anything accept a TCP connection on host:port? */
-function accepts(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
-
 describe("endpoints on every node", { skip, timeout: 900_000 }, () => {
   let uri = "";
   let rw: ClusterEndpoint;
   let ro: ClusterEndpoint;
 
   before(async () => {
-    etcd = await startEtcd({ members: 1 });
-    const [first, ...others] = NODES;
-    const firstServer = await TestServer.start({ initArgs: ["--store", etcd.url, "--node-name", first[0], "--advertise", first[1]], listenHost: first[1] });
-    servers.set(first[0], firstServer);
-    const session = await firstServer.token();
-    for (const [name, address] of others) {
-      const words = (await firstServer.ok(["node", "join-command", "--ttl", "10m"])).trim().split(/\s+/).slice(2);
-      const joined = await TestServer.join([...words, "--node-name", name, "--advertise", address], { listenHost: address });
-      servers.set(name, joined);
-      await joined.startProcess();
-      joined.session = session;
-    }
-    await firstServer.ok(["create", "namespace", NS]);
+    await nodes.start(NODES.map(([name, address]) => ({ name, address })));
+    await node("ep1").ok(["create", "namespace", NS]);
   });
 
   after(async () => {
-    for (const server of servers.values()) await server.destroy();
-    await etcd?.destroy();
+    await nodes.destroy();
   });
 
   test("the PostgreSQL example reaches Running; every node serves its endpoints on its own address, not on 127.0.0.1", async () => {
@@ -155,19 +110,19 @@ describe("endpoints on every node", { skip, timeout: 900_000 }, () => {
   });
 
   test("psql writes through the read-write endpoint of every node and reads through the read-only endpoint of every node", async () => {
-    await sql(at(uri, addressOf("ep1"), rw.port), "CREATE TABLE visits (node text PRIMARY KEY)");
+    await sql(uriAt(uri, addressOf("ep1"), rw.port), "CREATE TABLE visits (node text PRIMARY KEY)");
     const primaryPort = await portOf(node("ep1"), rw.targets?.[0]);
     for (const [name, address] of NODES) {
-      assert.equal(await sql(at(uri, address, rw.port), written(`'${name}'`)), `f|${primaryPort}`);
+      assert.equal(await sql(uriAt(uri, address, rw.port), written(`'${name}'`)), `f|${primaryPort}`);
     }
     for (const [, address] of NODES) {
       const read = await eventually(`the rows through ${address}'s read-only endpoint`, async () => {
-        const result = await psql(at(uri, address, ro.port), "SELECT pg_is_in_recovery(), string_agg(node, ',' ORDER BY node) FROM visits");
+        const result = await psql(uriAt(uri, address, ro.port), "SELECT pg_is_in_recovery(), string_agg(node, ',' ORDER BY node) FROM visits");
         return result.code === 0 && result.stdout.trim() === "t|ep1,ep2,ep3" ? result : undefined;
       }, 15_000);
       assert.equal(read.code, 0);
     }
-    const refused = await psql(at(uri, addressOf("ep3"), ro.port), "INSERT INTO visits VALUES ('nope')");
+    const refused = await psql(uriAt(uri, addressOf("ep3"), ro.port), "INSERT INTO visits VALUES ('nope')");
     assert.match(refused.stderr, /read-only transaction/);
   });
 
@@ -177,7 +132,7 @@ describe("endpoints on every node", { skip, timeout: 900_000 }, () => {
     const survivors = NODES.filter(([name]) => name !== was);
     // A connection through a survivor's endpoint, made before the kill.
     const [keptName, keptAddress] = survivors[0] ?? assert.fail("a survivor");
-    const kept = new pg.Client({ connectionString: at(uri, keptAddress, rw.port) });
+    const kept = new pg.Client({ connectionString: uriAt(uri, keptAddress, rw.port) });
     kept.on("error", () => undefined);
     await kept.connect();
     let killed = false;
@@ -186,8 +141,8 @@ describe("endpoints on every node", { skip, timeout: 900_000 }, () => {
       await node(was).kill();
       killed = true;
       for (const [name, address] of survivors) {
-        assert.equal(await sql(at(uri, address, rw.port), written(`'${name}-after-kill'`)), `f|${primaryPort}`);
-        assert.equal(await sql(at(uri, address, ro.port), "SELECT pg_is_in_recovery()"), "t");
+        assert.equal(await sql(uriAt(uri, address, rw.port), written(`'${name}-after-kill'`)), `f|${primaryPort}`);
+        assert.equal(await sql(uriAt(uri, address, ro.port), "SELECT pg_is_in_recovery()"), "t");
       }
       const answeredMs = performance.now() - killedAt;
       await kept.query("INSERT INTO visits VALUES ($1)", [`${keptName}-kept`]);
@@ -196,7 +151,7 @@ describe("endpoints on every node", { skip, timeout: 900_000 }, () => {
         return holder !== undefined && holder !== was ? holder : undefined;
       }, 30_000);
       // Still answering once the new leader has taken over (its controllers do not reopen or move anything).
-      for (const [, address] of survivors) assert.equal(await sql(at(uri, address, rw.port), "SELECT count(*) > 0 FROM visits"), "t");
+      for (const [, address] of survivors) assert.equal(await sql(uriAt(uri, address, rw.port), "SELECT count(*) > 0 FROM visits"), "t");
       await kept.query("SELECT 1");
       console.log(`leader ${was} killed: writes and reads through ${survivors.map(([n]) => n).join(" and ")} answered within ${Math.round(answeredMs)} ms; ${next} leads after; a connection opened before the kill through ${keptName} kept working`);
     } finally {
@@ -204,7 +159,7 @@ describe("endpoints on every node", { skip, timeout: 900_000 }, () => {
       // The killed node comes back (its databases never stopped) and serves the endpoints again from the record.
       if (killed) await node(was).startProcess();
     }
-    await eventually(`the endpoints of ${was} answering again`, async () => ((await psql(at(uri, addressOf(was), rw.port), "SELECT 1")).stdout.trim() === "1" ? true : undefined), 60_000);
+    await eventually(`the endpoints of ${was} answering again`, async () => ((await psql(uriAt(uri, addressOf(was), rw.port), "SELECT 1")).stdout.trim() === "1" ? true : undefined), 60_000);
   });
 
   test("after a switchover the read-write endpoint of every node reaches the new primary", async () => {
@@ -223,7 +178,7 @@ describe("endpoints on every node", { skip, timeout: 900_000 }, () => {
     const port = await portOf(via, to);
     const took: string[] = [];
     for (const [name, address] of NODES) {
-      assert.equal(await sql(at(uri, address, rw.port), written(`'${name}-after-switchover'`)), `f|${port}`, `${name}'s read-write endpoint`);
+      assert.equal(await sql(uriAt(uri, address, rw.port), written(`'${name}-after-switchover'`)), `f|${port}`, `${name}'s read-write endpoint`);
       took.push(`${name} ${Math.round(performance.now() - finishedAt)} ms`);
     }
     console.log(`switchover ${from} → ${to}: the read-write endpoint of every node wrote on the new primary, one psql after another, after Succeed: ${took.join(", ")}`);

@@ -11,9 +11,10 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Cluster, Instance, Node } from "../../src/api/index.ts";
 import { connectionUri, installedPostgresMajor, psql } from "../helpers/clients.ts";
-import { etcdMissing, startEtcd, type TestEtcd } from "../helpers/etcd.ts";
-import { eventually, TestServer } from "../helpers/harness.ts";
+import { etcdMissing } from "../helpers/etcd.ts";
+import { eventually, type TestServer } from "../helpers/harness.ts";
 import { exampleWith } from "../helpers/manifests.ts";
+import { TestNodes } from "../helpers/nodes.ts";
 
 const skip = etcdMissing();
 const NS = "demo";
@@ -22,18 +23,15 @@ const MEMBERS = [0, 1].map((i) => `${NAME}-postgresql-${i}`);
 const ADDRESSES = { n1: "127.0.20.1", n2: "127.0.20.2", n3: "127.0.20.3" } as const;
 type NodeName = keyof typeof ADDRESSES;
 
-let etcd: TestEtcd | undefined;
-const nodes = new Map<NodeName, TestServer>();
+const nodes = new TestNodes();
 
 function node(name: string): TestServer {
-  const found = nodes.get(name as NodeName);
-  if (found === undefined) throw new Error(`no node ${name}`);
-  return found;
+  return nodes.node(name);
 }
 
 /** A node that is up, to read through. */
 function via(except?: string): TestServer {
-  const found = [...nodes.entries()].find(([name]) => name !== except)?.[1];
+  const found = [...nodes.servers.entries()].find(([name]) => name !== except)?.[1];
   assert.ok(found);
   return found;
 }
@@ -58,28 +56,13 @@ function onInstance(uri: string, target: Instance): string {
 
 describe("placement over three nodes", { skip, timeout: 600_000 }, () => {
   before(async () => {
-    const started = await startEtcd({ members: 1 });
-    etcd = started;
-    const first = await TestServer.start({
-      initArgs: ["--store", started.url, "--node-name", "n1", "--advertise", ADDRESSES.n1],
-      listenHost: ADDRESSES.n1,
-      serverArgs: ["--node-labels", "zone=a"],
-    });
-    nodes.set("n1", first);
-    const session = await first.token();
-    for (const name of ["n2", "n3"] as const) {
-      const words = (await first.ok(["node", "join-command", "--ttl", "10m"])).trim().split(/\s+/);
-      const joined = await TestServer.join([...words.slice(2), "--node-name", name, "--advertise", ADDRESSES[name]], { listenHost: ADDRESSES[name], serverArgs: ["--node-labels", `zone=${name === "n2" ? "b" : "c"}`] });
-      nodes.set(name, joined);
-      await joined.startProcess();
-      joined.session = session;
-    }
-    await first.ok(["create", "namespace", NS]);
+    const zones = { n1: "a", n2: "b", n3: "c" } as const;
+    await nodes.start((Object.keys(ADDRESSES) as NodeName[]).map((name) => ({ name, address: ADDRESSES[name], serverArgs: ["--node-labels", `zone=${zones[name]}`] })));
+    await node("n1").ok(["create", "namespace", NS]);
   });
 
   after(async () => {
-    for (const server of nodes.values()) await server.destroy();
-    await etcd?.destroy();
+    await nodes.destroy();
   });
 
   test("every node carries its --node-labels and its kubernetes.io/hostname label", async () => {

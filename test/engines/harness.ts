@@ -4,7 +4,7 @@ import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Credentials, Engine, InstanceContext } from "../../src/engines/index.ts";
+import { LOOPBACK, type Credentials, type Engine, type InstanceContext } from "../../src/engines/index.ts";
 
 /** A temp directory the service user may traverse (it owns only the instance root inside). */
 export async function traversableTempDir(prefix: string): Promise<string> {
@@ -112,7 +112,7 @@ export interface ClientResult {
  */
 export async function runClient(engine: Engine, port: number, account: Credentials, extraArgs: string[], options: { scratch: string; withCredentials?: boolean }): Promise<ClientResult> {
   const withCredentials = options.withCredentials ?? true;
-  const spec = engine.clientCommand(port, account);
+  const spec = engine.clientCommand(LOOPBACK, port, account);
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8" };
   if (withCredentials) Object.assign(env, spec.env);
   if (withCredentials && spec.passwordFile) {

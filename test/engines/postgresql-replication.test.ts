@@ -1,8 +1,8 @@
 /**
  * PostgreSQL replication building blocks against real PostgreSQL servers run as the service user:
  * a primary and two streaming standbys, lag probes, synchronous quorum commits, promotion, repointing,
- * rejoining the old primary with pg_rewind (and by re-cloning when rewinding fails), and the time
- * `pg_ctl promote -w` takes on this machine.
+ * rejoining the old primary with pg_rewind (and by re-cloning when rewinding fails), and the time a promotion
+ * takes on this machine: Holdfast's (`pg_promote(false)` polled every 5 ms), `pg_ctl promote -w`, `pg_promote(true)`.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -25,6 +25,9 @@ interface Node {
 }
 
 const engine = createPostgresqlEngine();
+
+/** Holdfast's promotion (promotePostgresql): pg_promote(false), then pg_is_in_recovery() every 5 ms. */
+const PROMOTE = "pg_promote(false), polled";
 
 describe("postgresql replication", { timeout: 900_000 }, () => {
   const admin: Credentials = { username: "postgres", password: generatePassword() };
@@ -100,7 +103,11 @@ describe("postgresql replication", { timeout: 900_000 }, () => {
 
   /** Promote `n` by `method`; the polled one asks every 5 ms, beneath pg_ctl's and pg_promote's 100 ms polling. */
   async function promoteBy(method: string, n: Node): Promise<void> {
-    if (method === "pg_ctl promote -w") return promotePostgresql(n.context, admin, host);
+    if (method === PROMOTE) return promotePostgresql(n.context, admin, host);
+    if (method === "pg_ctl promote -w") {
+      await host.run({ command: join(n.context.version.binDir, "pg_ctl"), args: ["promote", "-D", n.context.dataDirectory, "-w"] });
+      return;
+    }
     if (method === "pg_promote(true)") {
       assert.equal(await promoteOverSql(n.context.port, admin), true);
       return;
@@ -141,7 +148,7 @@ describe("postgresql replication", { timeout: 900_000 }, () => {
         const ms = promoteTimings.filter((t) => t.method === method).map((t) => t.ms);
         return ms.length === 0 ? "" : `${method}: median ${median(ms).toFixed(0)} ms, min ${Math.min(...ms).toFixed(0)}, max ${Math.max(...ms).toFixed(0)} over ${ms.length}`;
       };
-      console.log(`promote floor on this machine — ${line("pg_ctl promote -w")}; ${line("pg_promote(true)")}; ${line("pg_ctl promote -W, polled")}`);
+      console.log(`promote floor on this machine — ${line(PROMOTE)}; ${line("pg_ctl promote -w")}; ${line("pg_promote(true)")}; ${line("pg_ctl promote -W, polled")}`);
     }
   });
 
@@ -317,8 +324,8 @@ describe("postgresql replication", { timeout: 900_000 }, () => {
     const promoteStarted = performance.now();
     await promotePostgresql(a.context, admin, host);
     const promoteMs = performance.now() - promoteStarted;
-    promoteTimings.push({ method: "pg_ctl promote -w", ms: promoteMs });
-    t.diagnostic(`pg_ctl promote -w took ${promoteMs.toFixed(0)} ms`);
+    promoteTimings.push({ method: PROMOTE, ms: promoteMs });
+    t.diagnostic(`${PROMOTE} took ${promoteMs.toFixed(0)} ms`);
     await promotePostgresql(a.context, admin, host); // repeating a finished promotion is harmless
 
     const promoted = await status(a);
@@ -366,7 +373,7 @@ describe("postgresql replication", { timeout: 900_000 }, () => {
   it("measures promotion, rewinds a promoted standby, and re-clones one that cannot be rewound", async (t) => {
     const primary = node("pg-1");
     const trials: Node[] = [];
-    const methods = ["pg_ctl promote -w", "pg_ctl promote -w", "pg_ctl promote -w", "pg_ctl promote -w", "pg_ctl promote -w", "pg_promote(true)", "pg_promote(true)", "pg_ctl promote -W, polled", "pg_ctl promote -W, polled"];
+    const methods = [PROMOTE, PROMOTE, PROMOTE, PROMOTE, "pg_ctl promote -w", "pg_ctl promote -w", "pg_promote(true)", "pg_promote(true)", "pg_ctl promote -W, polled", "pg_ctl promote -W, polled"];
     for (const [i, method] of methods.entries()) {
       const n = await createStandby(`trial-${i}`, primary);
       const started = performance.now();
@@ -380,8 +387,8 @@ describe("postgresql replication", { timeout: 900_000 }, () => {
       assert.equal(await isPostgresqlRunning(n.context), false);
       trials.push(n);
     }
-    const ctl = promoteTimings.filter((p) => p.method === "pg_ctl promote -w").map((p) => p.ms);
-    t.diagnostic(`pg_ctl promote -w: median ${median(ctl).toFixed(0)} ms over ${ctl.length} (${ctl.map((ms) => ms.toFixed(0)).join(", ")})`);
+    const ctl = promoteTimings.filter((p) => p.method === PROMOTE).map((p) => p.ms);
+    t.diagnostic(`${PROMOTE}: median ${median(ctl).toFixed(0)} ms over ${ctl.length} (${ctl.map((ms) => ms.toFixed(0)).join(", ")})`);
 
     // A promoted standby is on a timeline of its own: pg_rewind brings it back.
     const [rewound, broken] = [trials[0]!, trials[1]!];

@@ -1,4 +1,7 @@
-/** The engines' own clients, as a user would run them. */
+/** The engines' own clients, as a user would run them, and where they connect. */
+import assert from "node:assert/strict";
+import { connect } from "node:net";
+import type { Cluster, ClusterEndpoint } from "../../src/api/index.ts";
 import { run, TestServer, type CliResult } from "./harness.ts";
 
 /** The connection URI `holdfast cluster connect --show-uri` prints. */
@@ -37,4 +40,29 @@ export async function startDemoServer(): Promise<{ server: TestServer; major: st
   const server = await TestServer.start();
   await server.ok(["create", "namespace", "demo"]);
   return { server, major };
+}
+
+/** `uri` pointed at `host:port` (an instance, or a node's endpoint). */
+export function uriAt(uri: string, host: string, port: number): string {
+  const url = new URL(uri);
+  url.hostname = host;
+  url.port = String(port);
+  return url.toString();
+}
+
+/** The cluster's endpoint of `access` (its first component's), as its status records it. */
+export function endpointOf(cluster: Cluster, access: ClusterEndpoint["access"]): ClusterEndpoint {
+  return cluster.status?.endpoints?.find((e) => e.access === access) ?? assert.fail(`no ${access} endpoint in ${JSON.stringify(cluster.status?.endpoints)}`);
+}
+
+/** Does anything accept a TCP connection on host:port? */
+export function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
 }

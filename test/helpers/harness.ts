@@ -222,8 +222,11 @@ export class TestServer {
   }
 }
 
+/** How long a server may take to start: seconds on an idle machine, far more on one loaded by parallel test runs. */
+const SERVER_START_TIMEOUT_MS = 90_000;
+
 async function waitForServerInfo(home: string, child: ChildProcess): Promise<string> {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`holdfast server exited with code ${child.exitCode}`);
     try {
@@ -234,7 +237,7 @@ async function waitForServerInfo(home: string, child: ChildProcess): Promise<str
     }
     await sleep(50);
   }
-  throw new Error("holdfast server did not start within 30 s");
+  throw new Error(`holdfast server did not start within ${SERVER_START_TIMEOUT_MS / 1000} s`);
 }
 
 /** Remove the OS users the server made for the clusters of `home` (it removes them itself when a cluster is deleted). */

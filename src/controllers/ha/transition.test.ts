@@ -245,4 +245,20 @@ describe("a failover from a node that is gone: the primary lease stands in for i
     const expired = await passOn(store, { endpoints: endpoints(), events, primaryLease: { holder: undefined } });
     assert.equal(recordIn(expired)?.roleChange?.step, "CatchingUp", "the lease expired: its agent fenced it, or its node is gone");
   });
+
+  it("once the target answers as primary, a pass that cannot read the lease waits in Promoting: it does not give the new primary up", async () => {
+    for (const name of NAMES.slice(1)) await report(store, name, { replicationState: seen("secondary", "0/3000000") });
+    const promoting = await passOn(store, { endpoints: endpoints(), events, primaryLease: { holder: undefined } });
+    const target = recordIn(promoting)?.targetPrimary ?? assert.fail("a target");
+    assert.equal(recordIn(promoting)?.roleChange?.step, "Promoting");
+    await report(store, target, { role: "primary", primaryLease: { name: "primary", holder: `node-2/${target}/u1`, acquiredAt: new Date().toISOString() }, replicationState: seen("primary", "0/3000000") });
+    // The store did not answer this pass: the old primary is not known to be stopped.
+    const unread = await passOn(store, { endpoints: endpoints(), events });
+    assert.equal(recordIn(unread)?.roleChange?.step, "Promoting", "not back to Fencing and CatchingUp, where a primary target is no replica");
+    assert.deepEqual([(await instanceIn(store, target)).spec.role, (await instanceIn(store, target)).spec.replication?.fenced], ["primary", undefined], "the new primary is neither demoted nor fenced");
+    assert.notDeepEqual(readWriteRoute(unread)[0], [target], "nothing routed to it while the old primary is not known stopped");
+    const read = await passOn(store, { endpoints: endpoints(), events, primaryLease: { holder: `node-2/${target}/u1` } });
+    const record = recordIn(read) ?? assert.fail("recorded");
+    assert.deepEqual([record.currentPrimary, record.roleChange?.result], [target, "Succeeded"]);
+  });
 });

@@ -203,11 +203,9 @@ async function catchUp(t: Transition, from: string, target: Member, fencedAt: st
 
 /** Step Promoting: with every other possible primary confirmed stopped, the target's spec names it primary. */
 async function promoting(t: Transition, from: string, to: string): Promise<number> {
-  if (!mayBePrimary(t, from, to).every((m) => stoppedOrUnleased(t, m))) {
-    await writeRoleChange(t, to, { step: "Fencing" });
-    return 0;
-  }
   const target = member(t, to);
+  const others = mayBePrimary(t, from, to);
+  if (!others.every((m) => stoppedOrUnleased(t, m))) return othersNotStopped(t, to, target, others);
   if (target !== undefined && observedRole(target) === "primary") {
     await writeRoleChange(t, to, { step: "Routing" });
     return 0;
@@ -219,6 +217,21 @@ async function promoting(t: Transition, from: string, to: string): Promise<numbe
     if (current.spec.role === "primary" && JSON.stringify(current.spec.replication) === JSON.stringify(replication)) return undefined;
     return { ...current, spec: { ...current.spec, role: "primary", replication } };
   });
+  return WAIT_MS;
+}
+
+/**
+ * In Promoting, another possible primary is not known to be stopped (it runs again, or this pass could not read the
+ * primary lease). Before the target answers as primary the change goes back to Fencing. Once it does, it is no longer
+ * a replica that Fencing and CatchingUp could hand on (they would give it up and bring the old primary back): the
+ * others are fenced in their specs and the change waits here, routing nothing, until they are known stopped again.
+ */
+async function othersNotStopped(t: Transition, to: string, target: Member | undefined, others: readonly Member[]): Promise<number> {
+  if (target === undefined || observedRole(target) !== "primary") {
+    await writeRoleChange(t, to, { step: "Fencing" });
+    return 0;
+  }
+  for (const m of others) if (!fencedSpec(m.instance)) await fence(t, m.name);
   return WAIT_MS;
 }
 

@@ -46,7 +46,7 @@ export class Controller {
 
   /** List every watched kind, enqueue what exists, then follow changes; start the workers. */
   async start(): Promise<void> {
-    for (const source of this.#options.watches) await this.#follow(source);
+    await Promise.all(this.#options.watches.map((source) => this.#follow(source)));
     const resyncMs = this.#options.resyncMs;
     if (resyncMs !== undefined) {
       this.#resync = setInterval(() => void this.#enqueueAll(this.#options.watches[0]), resyncMs);

@@ -24,12 +24,13 @@ function psqlPath(): string {
   return installed ?? findExecutableSync("psql") ?? "psql";
 }
 
-/** psql against 127.0.0.1:`port`; the password reaches it through a pgpass file named by PGPASSFILE. */
-export function postgresqlClientCommand(port: number, account: Credentials, trust?: ClientTrust): ReturnType<Engine["clientCommand"]> {
-  const line = ["127.0.0.1", String(port), "*", account.username, account.password].map(escapePgpass).join(":");
+/** psql against `host`:`port`; the password reaches it through a pgpass file named by PGPASSFILE. */
+export function postgresqlClientCommand(host: string, port: number, account: Credentials, trust?: ClientTrust): ReturnType<Engine["clientCommand"]> {
+  // libpq matches the pgpass host field against the -h value as given (an IPv6 address unbracketed, its colons escaped).
+  const line = [host, String(port), "*", account.username, account.password].map(escapePgpass).join(":");
   return {
     command: psqlPath(),
-    args: ["-h", "127.0.0.1", "-p", String(port), "-U", account.username, "-d", "postgres"],
+    args: ["-h", host, "-p", String(port), "-U", account.username, "-d", "postgres"],
     env: trust === undefined ? {} : { PGSSLMODE: "verify-full", PGSSLROOTCERT: trust.caFile },
     passwordFile: { envVar: "PGPASSFILE", content: `${line}\n` },
   };

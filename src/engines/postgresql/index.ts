@@ -10,6 +10,7 @@ import { POSTGRESQL_ACCOUNTS, POSTGRESQL_DEFINITION, POSTGRESQL_PACKAGES, POSTGR
 import { allowPostgresqlPeers, configurePostgresql, initializePostgresql, isPostgresqlInitialized } from "./initialize.ts";
 import { postgresqlParametersFor } from "./parameters.ts";
 import { probePostgresqlReady, probePostgresqlRole } from "./probe.ts";
+import { reloadPostgresql } from "./server-control.ts";
 import { createPostgresqlReplication } from "./replication-capability.ts";
 import { detectPostgresqlVersions } from "./versions.ts";
 
@@ -30,6 +31,8 @@ export function createPostgresqlEngine(): Engine {
     initialize: initializePostgresql,
     configure: (context, _accounts, host) => configurePostgresql(context, host),
     allowPeers: allowPostgresqlPeers,
+    // A reload re-reads ssl_cert_file and ssl_key_file; new connections get the new certificate, open ones keep theirs.
+    reloadTls: (context, admin) => reloadPostgresql(context.port, admin),
     startCommand: (context) => ({ command: join(context.version.binDir, "postgres"), args: ["-D", context.dataDirectory] }),
     pidFile: (layout) => join(layout.dataDirectory, "postmaster.pid"),
     probeReady: probePostgresqlReady,

@@ -13,18 +13,20 @@ const POLL_MS = 20;
 /** Live processes working in `dataDirectory` (a server's processes all run there). Empty where /proc cannot be read. */
 export async function processesIn(dataDirectory: string): Promise<number[]> {
   const target = await realpath(dataDirectory).catch(() => dataDirectory);
-  const entries = await readdir("/proc").catch(() => []);
-  const found: number[] = [];
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cwd = await readlink(`/proc/${entry}/cwd`).catch(() => undefined);
-    if (cwd !== target) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => undefined);
-    // A zombie has nothing left to send; its state letter follows the command name in parentheses.
-    if (stat !== undefined && /\)\s+Z/.test(stat.slice(stat.lastIndexOf(")")))) continue;
-    found.push(Number(entry));
-  }
-  return found;
+  const entries = (await readdir("/proc").catch(() => [])).filter((entry) => /^\d+$/.test(entry));
+  // Every process is looked at concurrently: a fence waits for this scan, twice.
+  const found = await Promise.all(entries.map((entry) => workingIn(entry, target)));
+  return found.filter((pid): pid is number => pid !== undefined);
+}
+
+/** The pid `entry` when it is a live (not zombie) process whose working directory is `target`. */
+async function workingIn(entry: string, target: string): Promise<number | undefined> {
+  const cwd = await readlink(`/proc/${entry}/cwd`).catch(() => undefined);
+  if (cwd !== target) return undefined;
+  const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => undefined);
+  // A zombie has nothing left to send; its state letter follows the command name in parentheses.
+  if (stat !== undefined && /\)\s+Z/.test(stat.slice(stat.lastIndexOf(")")))) return undefined;
+  return Number(entry);
 }
 
 /** Kill (as the service user) what still runs in the data directory of a stopped server, and wait until it is gone. */

@@ -4,6 +4,8 @@
  */
 import { readFile, readlink, realpath } from "node:fs/promises";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type pg from "pg";
 import { ConflictError, UnavailableError, errorMessage } from "../../errors/index.ts";
 import type { CommandSpec, Credentials, HostAccess, InstanceContext, InstanceLayout } from "../types.ts";
 import { endOrphanedProcesses } from "./orphaned-processes.ts";
@@ -80,18 +82,47 @@ async function isSuspended(pid: number): Promise<boolean> {
   return state === "T" || state === "t";
 }
 
+/** How often a promotion asked over SQL is checked: well beneath pg_ctl's and pg_promote's own 100 ms polling. */
+const PROMOTION_POLL_MS = 5;
+
 /**
- * Promote the standby on `context`, waiting until it accepts writes. Safe to repeat: a server that is
- * already a primary (a promotion that finished before a control-plane restart) counts as promoted.
+ * Promote the standby on `context`, waiting until it accepts writes: asked over SQL (`pg_promote(wait => false)`, no
+ * process to spawn) and checked every 5 ms in the same session; `pg_ctl promote -w` when no session can be opened.
+ * Safe to repeat: a server that is already a primary (a promotion that finished before a restart) counts as promoted.
  */
 export async function promotePostgresql(context: InstanceContext, admin: Credentials, host: HostAccess, timeoutMs = 60_000): Promise<void> {
+  const promoted = await promoteAndPoll(context.port, admin, timeoutMs).catch((error: unknown) => {
+    // No session (the server does not take connections yet): pg_ctl needs none.
+    if (error instanceof UnavailableError) return undefined;
+    throw error;
+  });
+  if (promoted === true) return;
+  if (promoted === false) throw new UnavailableError(`promoting ${context.instanceName} did not finish within ${timeoutMs / 1000} s; check its log`);
   try {
     await host.run(promoteCommand(context, timeoutMs), { cwd: context.runDirectory, timeoutMs: timeoutMs + 5000 });
   } catch (error) {
-    const primary = await withSession(context.port, admin, async (client) => (await client.query<{ r: boolean }>("SELECT pg_catalog.pg_is_in_recovery() AS r")).rows[0]?.r === false).catch(() => false);
+    const primary = await withSession(context.port, admin, async (client) => !(await inRecovery(client))).catch(() => false);
     if (primary) return;
     throw new UnavailableError(`promoting ${context.instanceName} failed: ${errorMessage(error)}; check that it runs as a standby`, { cause: error });
   }
+}
+
+/** Ask for the promotion and wait for its end in one session: true when promoted, false when it did not end in time. */
+async function promoteAndPoll(port: number, admin: Credentials, timeoutMs: number): Promise<boolean> {
+  return withSession(port, admin, async (client) => {
+    if (!(await inRecovery(client))) return true;
+    await client.query("SELECT pg_catalog.pg_promote(false)");
+    const deadline = performance.now() + timeoutMs;
+    while (await inRecovery(client)) {
+      if (performance.now() > deadline) return false;
+      await sleep(PROMOTION_POLL_MS);
+    }
+    return true;
+  });
+}
+
+async function inRecovery(client: pg.Client): Promise<boolean> {
+  return (await client.query<{ r: boolean }>("SELECT pg_catalog.pg_is_in_recovery() AS r")).rows[0]?.r !== false;
 }
 
 /** Promote over SQL (`pg_promote(wait => true)`): no process to spawn; false when it did not finish within the timeout. */

@@ -4,9 +4,9 @@ import { redisClientCommand, redisConnectionUri } from "./client.ts";
 
 describe("redisClientCommand", () => {
   it("keeps the password out of argv", () => {
-    const command = redisClientCommand(63790, { username: "default", password: "Secr3tPassw0rdXY" });
+    const command = redisClientCommand("127.0.42.7", 63790, { username: "default", password: "Secr3tPassw0rdXY" });
     assert.match(command.command, /redis-cli$/);
-    assert.deepEqual(command.args, ["-h", "127.0.0.1", "-p", "63790", "--user", "default"]);
+    assert.deepEqual(command.args, ["-h", "127.0.42.7", "-p", "63790", "--user", "default"]);
     assert.deepEqual(command.env, { REDISCLI_AUTH: "Secr3tPassw0rdXY" });
   });
 });

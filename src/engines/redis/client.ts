@@ -3,14 +3,14 @@ import { findExecutableSync } from "../host-binaries.ts";
 import type { Credentials, Engine } from "../types.ts";
 
 /**
- * redis-cli against 127.0.0.1:`port` as `account`. redis-cli has no password-file option and `-a`
+ * redis-cli against `host`:`port` as `account`. redis-cli has no password-file option and `-a`
  * would put the password in argv (visible in `ps`), so it goes in REDISCLI_AUTH, which redis-cli reads
  * itself; the environment of a process is readable only by its owner and root.
  */
-export function redisClientCommand(port: number, account: Credentials): ReturnType<Engine["clientCommand"]> {
+export function redisClientCommand(host: string, port: number, account: Credentials): ReturnType<Engine["clientCommand"]> {
   return {
     command: findExecutableSync("redis-cli") ?? "redis-cli",
-    args: ["-h", "127.0.0.1", "-p", String(port), "--user", account.username],
+    args: ["-h", host, "-p", String(port), "--user", account.username],
     env: { REDISCLI_AUTH: account.password },
   };
 }

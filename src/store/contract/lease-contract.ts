@@ -84,6 +84,22 @@ export function describeLeaseContract(harness: StoreHarness): void {
         assert.ok(await store.get({ kind: "Cluster", namespace: "default", name: "new-leader" }), "closing a view leaves the store open");
       });
 
+      it("counts a lease unrenewed for its duration as free, whatever the store still keeps (etcd keeps the key longer)", async () => {
+        const old = await store.leases.tryAcquire("leader", "node-a", DURATION_MS);
+        assert.ok(old);
+        await settle(DURATION_MS / 2);
+        assert.equal((await store.leases.read("leader"))?.holder, "node-a", "held within its duration");
+        assert.equal(await store.leases.tryAcquire("leader", "node-b", DURATION_MS), undefined);
+        await settle(DURATION_MS / 2 + 100);
+        assert.equal(await store.leases.read("leader"), undefined, "nobody holds it once its duration passed without a renewal");
+        const started = Date.now();
+        const taken = await acquireWhenFree("leader", "node-b", 10_000);
+        assert.ok(Date.now() - started < 500, `taken ${Date.now() - started} ms after it expired, not when the store dropped it`);
+        assert.equal((await store.leases.read("leader"))?.holder, "node-b");
+        await assert.rejects(store.leases.renew(old), LostLeaseError);
+        await store.leases.release(taken);
+      });
+
       it("lets another holder acquire at once after a release", async () => {
         const held = await store.leases.tryAcquire("leader", "node-a", DURATION_MS);
         assert.ok(held);

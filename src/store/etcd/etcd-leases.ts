@@ -1,8 +1,16 @@
 /**
- * Leases on etcd: the Lease object's key is put with an etcd lease whose TTL is the lease duration, so etcd itself
- * removes it when the holder stops renewing. Taking a lease is a txn "the key does not exist"; each acquisition
- * therefore has a new create revision, which is its token, and fenced writes compare it in their own txn. The same
- * holder (a node after a restart) removes its earlier acquisition's key first, and so takes the lease over at once.
+ * Leases on etcd. Taking a lease is a txn "the key does not exist"; each acquisition therefore has a new create
+ * revision, which is its token, and fenced writes compare it in their own txn. The same holder (a node after a
+ * restart) removes its earlier acquisition's key first, and so takes the lease over at once.
+ *
+ * When a lease has expired is decided by whoever wants it, as client-go's leader election does, not by etcd's lease
+ * TTL: etcd extends every TTL by a full term when its own leader changes (a lost host that ran the etcd leader would
+ * add a whole lease duration to a failover). Each process watches the lease keys and notes, by its own monotonic
+ * clock, when it saw each key change; a lease unchanged for its duration since then is expired, and is taken with a
+ * txn that compares the key's mod revision, so a renewal that lands first wins. The holder stops acting before its
+ * duration has passed since it sent its last successful renewal, which is before anyone can have seen that renewal
+ * unchanged for the duration. The key also carries an etcd lease of twice the duration, so etcd removes what a holder
+ * left behind even when nobody takes it over.
  */
 import { randomUUID } from "node:crypto";
 import { now, type Resource } from "../../api/index.ts";
@@ -14,7 +22,44 @@ import type { EtcdClient } from "./client.ts";
 import type { KeyLayout } from "./layout.ts";
 import type { StoredObjects } from "./stored-object.ts";
 import { absent, unchangedSince, type Revisions } from "./transactions.ts";
+import { watchRange, type EtcdWatch, type EtcdWatchEvent } from "./watch-stream.ts";
 import type { KeyValue } from "./wire.ts";
+
+/** etcd removes a lease key this many lease durations after its last renewal (a holder gone, nobody taking it over). */
+const ETCD_TTL_FACTOR = 2;
+
+/** When this process saw each lease key change last (its mod revision), by its monotonic clock. */
+export class LeaseObservations {
+  readonly #seen = new Map<string, { modRevision: number; at: number }>();
+  readonly #now: () => number;
+
+  constructor(now: () => number = () => performance.now()) {
+    this.#now = now;
+  }
+
+  /** The key's mod revision now (undefined: absent), as just read, written or watched. */
+  note(key: string, modRevision: number | undefined): void {
+    if (modRevision === undefined) {
+      this.#seen.delete(key);
+      return;
+    }
+    const seen = this.#seen.get(key);
+    // A watch event may arrive after a read that saw a later revision: never go back.
+    if (seen === undefined || seen.modRevision < modRevision) this.#seen.set(key, { modRevision, at: this.#now() });
+  }
+
+  /** How long `kv` (noted before) has been seen unchanged. */
+  unchangedFor(key: string, kv: Pick<KeyValue, "modRevision">): number {
+    const seen = this.#seen.get(key);
+    return seen?.modRevision === kv.modRevision ? this.#now() - seen.at : 0;
+  }
+
+  /** Changes may have been missed (a watch that had to start again): every key counts as just changed. */
+  restart(): void {
+    const at = this.#now();
+    for (const seen of this.#seen.values()) seen.at = at;
+  }
+}
 
 /** Who held a lease last and how often it changed hands: kept apart from the Lease key, which expires. */
 interface Transitions {
@@ -28,12 +73,35 @@ export class EtcdLeases implements Leases {
   private readonly layout: KeyLayout;
   private readonly revisions: Revisions;
   private readonly objects: StoredObjects;
+  private readonly observed: LeaseObservations;
+  private watch: EtcdWatch | undefined;
+  private stopped = false;
 
-  constructor(client: EtcdClient, layout: KeyLayout, revisions: Revisions, objects: StoredObjects) {
+  constructor(client: EtcdClient, layout: KeyLayout, revisions: Revisions, objects: StoredObjects, observations: LeaseObservations = new LeaseObservations()) {
     this.client = client;
     this.layout = layout;
     this.revisions = revisions;
     this.objects = objects;
+    this.observed = observations;
+  }
+
+  /** Follow every lease key's changes from now on, so expiry is judged from this process's start, whoever leads. */
+  observe(): void {
+    if (this.stopped) return;
+    this.watch = watchRange(this.client, { key: this.layout.kind("Lease"), prefix: true }, this.revisions.latest + 1, {
+      onEvents: (events: EtcdWatchEvent[]) => {
+        for (const event of events) this.observed.note(event.kv.key, event.type === "DELETE" ? undefined : event.kv.modRevision);
+      },
+      onError: () => {
+        this.observed.restart();
+        this.observe();
+      },
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.watch?.cancel();
   }
 
   /** The key of lease `name` (its Lease object). */
@@ -44,12 +112,12 @@ export class EtcdLeases implements Leases {
   async tryAcquire(name: string, holder: string, durationMs: number): Promise<HeldLease | undefined> {
     const started = performance.now();
     const key = this.keyOf(name);
-    if (!(await this.endEarlierAcquisition(key, holder))) return undefined;
+    if (!(await this.clearFor(key, holder))) return undefined;
     const recordKey = this.layout.leaseRecord(name);
     const record = (await this.client.range({ key: recordKey })).kvs[0];
     const previous = record === undefined ? undefined : (JSON.parse(record.value) as Transitions);
     const transitions = previous === undefined ? 0 : previous.transitions + (previous.holder === holder ? 0 : 1);
-    const etcdLease = await this.client.leaseGrant(leaseSeconds(durationMs));
+    const etcdLease = await this.client.leaseGrant(leaseSeconds(durationMs) * ETCD_TTL_FACTOR);
     const time = now();
     const spec: LeaseSpec = { holderIdentity: holder, leaseDurationSeconds: leaseSeconds(durationMs), acquireTime: time, renewTime: time, leaseTransitions: transitions };
     const object = prepareCreate(leaseObject(name, spec), randomUUID(), time);
@@ -65,6 +133,7 @@ export class EtcdLeases implements Leases {
       await this.client.leaseRevoke(etcdLease);
       return undefined;
     }
+    this.observed.note(key, result.revision);
     return { name, holder, token: String(result.revision), durationMs, renewedAt: started };
   }
 
@@ -79,6 +148,7 @@ export class EtcdLeases implements Leases {
     ]);
     this.seen(result.revision);
     if (!result.succeeded) throw lost(lease);
+    this.observed.note(kv.key, result.revision);
     return { ...lease, renewedAt: started };
   }
 
@@ -94,23 +164,37 @@ export class EtcdLeases implements Leases {
   }
 
   /**
-   * A lease held now may be taken only by its own holder: the same node after a restart (names are unique per node),
-   * which takes it over at once rather than after expiry, as the embedded store does. The earlier acquisition ends
-   * (its key is removed, so its token no longer matches). False when another holder has it.
+   * Make way for `holder`: true when the key is absent now. A lease held by `holder` itself (the same node after a
+   * restart: names are unique per node) ends at once, as the embedded store does; another holder's only once it is
+   * expired (unchanged for its duration as this process saw it). Either way the key is removed only if it did not
+   * change meanwhile, so a renewal that lands first keeps the lease where it is.
    */
-  private async endEarlierAcquisition(key: string, holder: string): Promise<boolean> {
-    const existing = (await this.client.range({ key })).kvs[0];
+  private async clearFor(key: string, holder: string): Promise<boolean> {
+    const existing = await this.current(key);
     if (existing === undefined) return true;
-    if (leaseRecordOf(this.objects.decode(existing)).holder !== holder) return false;
+    if (leaseRecordOf(this.objects.decode(existing)).holder !== holder && !this.expired(key, existing)) return false;
     const removed = await this.client.txn([unchangedSince(key, existing)], [{ deleteRange: { key } }]);
     this.seen(removed.revision);
     if (removed.succeeded && existing.lease !== "0") await this.client.leaseRevoke(existing.lease).catch(() => undefined);
     return removed.succeeded;
   }
 
+  /** The lease key as etcd has it now, noted as seen. */
+  private async current(key: string): Promise<KeyValue | undefined> {
+    const kv = (await this.client.range({ key })).kvs[0];
+    this.observed.note(key, kv?.modRevision);
+    return kv;
+  }
+
+  /** Unchanged for at least its duration, as this process saw it. */
+  private expired(key: string, kv: KeyValue): boolean {
+    return this.observed.unchangedFor(key, kv) >= leaseRecordOf(this.objects.decode(kv)).durationMs;
+  }
+
   async read(name: string): Promise<LeaseRecord | undefined> {
-    const kv = (await this.client.range({ key: this.keyOf(name) })).kvs[0];
-    return kv === undefined ? undefined : leaseRecordOf(this.objects.decode(kv));
+    const key = this.keyOf(name);
+    const kv = await this.current(key);
+    return kv === undefined || this.expired(key, kv) ? undefined : leaseRecordOf(this.objects.decode(kv));
   }
 
   /** The lease key as this acquisition holds it; LostLeaseError when it is gone or another acquisition's. */

@@ -82,6 +82,7 @@ export async function openEtcdStore(options: EtcdStoreOptions): Promise<Store> {
     await history.load();
     const objects = new StoredObjects(options.codec ?? IDENTITY_CODEC);
     const leases = new EtcdLeases(client, layout, revisions, objects);
+    leases.observe();
     const shared: Shared = { client, owned, layout, objects, hub: new WatchHub(onError), revisions, onError, history, leases, streams: new Set(), closed: false };
     const store = new EtcdStore(shared, undefined);
     store.sweep();
@@ -219,6 +220,7 @@ class EtcdStore implements Store {
     if (this.view || this.shared.closed) return;
     this.shared.closed = true;
     this.shared.history.stop();
+    this.shared.leases.stop();
     this.shared.hub.stopAll();
     for (const stream of this.shared.streams) stream.cancel();
     this.shared.streams.clear();

@@ -1,0 +1,93 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Instance, Node, Resource } from "../api/index.ts";
+import { homePaths } from "../config/index.ts";
+import type { Engine, HostAccess, InstanceContext } from "../engines/index.ts";
+import { createTlsMaterial } from "../security/index.ts";
+import { openSqliteStore, type Store } from "../store/index.ts";
+import { endpointCertificateNames, InstanceCertificates } from "./instance-certificates.ts";
+import { instanceTlsFiles } from "./instance-tls.ts";
+
+function node(name: string, advertise: string): Node {
+  return { apiVersion: "holdfast.io/v1alpha1", kind: "Node", metadata: { name }, status: { addresses: [{ type: "Advertise", address: advertise }, { type: "APIServer", address: `https://${advertise}:7420` }, { type: "Hostname", address: name }] } };
+}
+
+const INSTANCE: Instance = {
+  apiVersion: "holdfast.io/v1alpha1",
+  kind: "Instance",
+  metadata: { name: "pg-postgresql-0", namespace: "demo" },
+  spec: { engine: "postgresql", version: "16.4", clusterName: "pg", componentName: "postgresql", ordinal: 0, port: 20001, running: true, parameters: {}, deleteData: true },
+};
+
+/** Files written as the instance's user: here, as the test's own user. */
+const host = {
+  writeFile: (path: string, content: string, mode = 0o600) => writeFile(path, content, { mode }),
+  mkdir: async (path: string) => {
+    await mkdir(path, { recursive: true, mode: 0o700 });
+  },
+} as unknown as HostAccess;
+
+describe("endpointCertificateNames", () => {
+  it("names the instance's address and name, then every node's advertised address, as its databases' address", () => {
+    const nodes = [node("n2", "10.0.0.2"), node("n1", "10.0.0.1"), node("laptop", "localhost"), node("any", "0.0.0.0")];
+    assert.deepEqual(endpointCertificateNames("pg-postgresql-0", "10.0.0.1", nodes), ["10.0.0.1", "pg-postgresql-0", "10.0.0.2", "127.0.0.1"]);
+    assert.deepEqual(endpointCertificateNames("pg-postgresql-0", "127.0.0.1", [node("one", "127.0.0.1")]), ["127.0.0.1", "pg-postgresql-0"]);
+  });
+});
+
+describe("InstanceCertificates", () => {
+  it("a node that joins while the instance runs is named in a new certificate, which the engine reloads once", async () => {
+    const home = await mkdtemp(join(tmpdir(), "hf-instance-certificates-"));
+    const store: Store = openSqliteStore({ path: join(home, "store.db") });
+    try {
+      const paths = homePaths(home);
+      await createTlsMaterial(paths.tls);
+      const rootDirectory = join(home, "instances", "demo", INSTANCE.metadata.name);
+      await mkdir(rootDirectory, { recursive: true });
+      const context = { instanceName: INSTANCE.metadata.name, rootDirectory, dataDirectory: join(rootDirectory, "data"), runDirectory: join(rootDirectory, "run"), port: 20001 } as InstanceContext;
+      const events: string[] = [];
+      const recorder = {
+        record: (_object: Resource, type: string, reason: string): Promise<void> => {
+          events.push(`${type} ${reason}`);
+          return Promise.resolve();
+        },
+      };
+      let reloads = 0;
+      const reloadTls = (): Promise<void> => {
+        reloads++;
+        return Promise.resolve();
+      };
+      const engine = { reloadTls } as unknown as Engine;
+      const running = { instance: INSTANCE, engine, context, host, admin: { username: "postgres", password: "x" } };
+      await store.create(node("n1", "10.0.0.1"));
+      await store.create(node("n2", "10.0.0.2"));
+      const certificates = new InstanceCertificates({ store, paths, events: recorder, address: "10.0.0.1" });
+
+      await certificates.prepare(INSTANCE, context, host);
+      await certificates.refresh(running);
+      assert.equal(reloads, 0, "nothing changed since the start: no reload");
+      await store.create(node("n3", "10.0.0.3"));
+      await certificates.refresh(running);
+      const certificate = new X509Certificate(await readFile(instanceTlsFiles(context).certificateFile));
+      assert.ok(certificate.checkIP("10.0.0.3") !== undefined, "the joined node's address is named");
+      assert.equal(reloads, 1);
+      await certificates.refresh(running);
+      assert.equal(reloads, 1, "reloaded once");
+      assert.deepEqual(events, ["Normal CertificateIssued", "Normal CertificateRenewed"]);
+
+      // A node agent that starts again does not know what the running server loaded: it reloads once, issuing nothing.
+      const restarted = new InstanceCertificates({ store, paths, events: recorder, address: "10.0.0.1" });
+      await restarted.refresh(running);
+      await restarted.refresh(running);
+      assert.equal(reloads, 2);
+      assert.equal(events.length, 2);
+    } finally {
+      store.close();
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});

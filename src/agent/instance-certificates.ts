@@ -1,0 +1,109 @@
+/**
+ * Instance certificates that follow the nodes: every node serves each cluster's endpoints on its own address (ADR
+ * 0025), so a client verifying the name it dialled (`verify-full`) reaches an instance through any of them, and the
+ * instance's certificate names them all, as a Service's address would be. A node that joins while an instance runs
+ * gets its address into that instance's certificate within a readiness probe: the node agent owning the instance
+ * issues new files and the engine reloads them without a restart (ADR 0028, "Since").
+ */
+import { isIP } from "node:net";
+import { nodeAddress, type Instance, type Node } from "../api/index.ts";
+import type { HomePaths } from "../config/index.ts";
+import { errorMessage, UnavailableError } from "../errors/index.ts";
+import type { Credentials, Engine, HostAccess, InstanceContext } from "../engines/index.ts";
+import type { Store } from "../store/index.ts";
+import type { EventRecorder } from "../controllers/runtime/index.ts";
+import { databaseAddress } from "./database-address.ts";
+import { ensureInstanceTls, instanceCertificateNames } from "./instance-tls.ts";
+
+/** The names an instance's certificate carries (pure): its own address and name, then every node's address, sorted. */
+export function endpointCertificateNames(instanceName: string, address: string, nodes: readonly Node[]): string[] {
+  const advertised = nodes.flatMap((n) => {
+    const advertise = nodeAddress(n, "Advertise");
+    return advertise === undefined ? [] : [databaseAddress(advertise)];
+  });
+  const nodeAddresses = advertised.filter((a) => isIP(a) !== 0).sort();
+  return [...new Set([...instanceCertificateNames(instanceName, address), ...nodeAddresses])];
+}
+
+/** What a running instance needs to have its certificate renewed and reloaded. */
+export interface RunningTls {
+  instance: Instance;
+  engine: Engine;
+  context: InstanceContext;
+  host: HostAccess;
+  admin: Credentials;
+}
+
+/** Keeps each local instance's TLS files naming every node's address, before a start and while it runs. */
+export class InstanceCertificates {
+  readonly #store: Store;
+  readonly #paths: HomePaths;
+  readonly #events: EventRecorder;
+  /** The address this node's databases listen on. */
+  readonly #address: string;
+  /** By instance key: the names the running server's certificate was loaded for. */
+  readonly #served = new Map<string, string>();
+
+  constructor(o: { store: Store; paths: HomePaths; events: EventRecorder; address: string }) {
+    this.#store = o.store;
+    this.#paths = o.paths;
+    this.#events = o.events;
+    this.#address = o.address;
+  }
+
+  /** Before a start: TLS files for the names wanted now (the server about to start loads them). */
+  async prepare(instance: Instance, context: InstanceContext, host: HostAccess): Promise<void> {
+    const names = await this.#names(instance);
+    if (await ensureInstanceTls(this.#paths, context, names, host)) {
+      await this.#events.record(instance, "Normal", "CertificateIssued", `TLS certificate issued by the cluster CA for ${names.join(", ")}`);
+    }
+    this.#served.set(keyOf(instance), names.join(","));
+  }
+
+  /**
+   * A running server: when the names changed since it loaded its certificate (a node joined), new files, and the engine
+   * reloads them. Also once after this node agent started, since what the running server loaded is then unknown (a
+   * reload of unchanged files changes nothing). A failed reload is tried again at the next probe.
+   */
+  async refresh(running: RunningTls): Promise<void> {
+    const { instance, engine, context, host, admin } = running;
+    const names = await this.#names(instance);
+    const key = keyOf(instance);
+    if (this.#served.get(key) === names.join(",")) return;
+    const issued = await this.#issue(instance, context, names, host);
+    if (issued === "unavailable") {
+      this.#served.set(key, names.join(","));
+      return;
+    }
+    await engine.reloadTls?.(context, admin);
+    this.#served.set(key, names.join(","));
+    if (!issued) return;
+    const when = engine.reloadTls === undefined ? "takes effect at the next start" : "reloaded without a restart";
+    await this.#events.record(instance, "Normal", "CertificateRenewed", `TLS certificate reissued by the cluster CA for ${names.join(", ")}; ${when}`);
+  }
+
+  /** The instance is gone from this node. */
+  forget(instance: Instance): void {
+    this.#served.delete(keyOf(instance));
+  }
+
+  async #names(instance: Instance): Promise<string[]> {
+    const nodes = (await this.#store.list<Node>("Node")).items;
+    return endpointCertificateNames(instance.metadata.name, this.#address, nodes);
+  }
+
+  /** ensureInstanceTls for a running server, which keeps serving its certificate when this node cannot sign a new one. */
+  async #issue(instance: Instance, context: InstanceContext, names: readonly string[], host: HostAccess): Promise<boolean | "unavailable"> {
+    try {
+      return await ensureInstanceTls(this.#paths, context, names, host);
+    } catch (error) {
+      if (!(error instanceof UnavailableError)) throw error;
+      await this.#events.record(instance, "Warning", "CertificateNotRenewed", errorMessage(error));
+      return "unavailable";
+    }
+  }
+}
+
+function keyOf(instance: Instance): string {
+  return `${instance.metadata.namespace ?? "default"}/${instance.metadata.name}`;
+}
