@@ -31,7 +31,7 @@ const QUERY_TIMEOUT_MS = 2_000;
 const CONNECT_TIMEOUT_MS = 2_000;
 const ANSWER = /^(\d+)\|(.*)$/;
 /** A pause between writes: enough resolution for failovers of hundreds of ms, less load on a shared machine. */
-const PACE_MS = 5;
+const PACE_MS = 10;
 
 /** Inserts into `bench_writes` from inside `host` until stopped. */
 export class LabWriter {

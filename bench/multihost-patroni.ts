@@ -24,7 +24,7 @@ import { pgpassField } from "./multihost-holdfast.ts";
 import type { FailoverSystem } from "./multihost-trials.ts";
 
 /** The most aggressive valid timing (see above), `primary_start_timeout: 0` (no restart in place first). */
-export const PATRONI_TIMING = { ttl: 3, loop_wait: 1, retry_timeout: 1, primary_start_timeout: 0, maximum_lag_on_failover: 1_048_576 } as const;
+export const PATRONI_TIMING = { ttl: 3, loop_wait: 1, retry_timeout: 1, primary_start_timeout: 0, maximum_lag_on_failover: 1_073_741_824 } as const;
 const PATRONI = "/usr/bin/patroni";
 const PG_BIN = "/usr/lib/postgresql/15/bin";
 const PG_PORT = 25432;

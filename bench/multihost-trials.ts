@@ -28,6 +28,8 @@ export interface FailoverSystem {
 export interface TrialResult {
   ms: number | undefined;
   detail: string;
+  /** The system did not settle again: the next trials would measure a broken cluster. */
+  stop?: boolean;
 }
 
 const WARM_WRITES = 20;
@@ -67,16 +69,28 @@ async function warmed(writers: readonly LabWriter[]): Promise<string | undefined
 }
 
 /** Bring `host` back and wait for the old primary to rejoin as a streaming replica; how long that took. */
-async function rejoin(lab: Lab, system: FailoverSystem, host: LabHostPlan, restart: boolean): Promise<string> {
+async function rejoin(lab: Lab, system: FailoverSystem, host: LabHostPlan, restart: boolean): Promise<{ text: string; stop: boolean }> {
   const started = performance.now();
-  if (restart) {
-    await lab.restartHost(host);
-    await system.restarted(host);
-  } else {
-    await lab.healHost(host);
+  try {
+    if (restart) {
+      await lab.restartHost(host);
+      await system.restarted(host);
+    } else {
+      await lab.healHost(host);
+    }
+    const primary = await system.settled(SETTLE_TIMEOUT_MS);
+    const took = `${seconds(performance.now() - started)} after ${restart ? "its restart" : "the heal"}`;
+    const text = primary.name === host.name ? `${host.name} is primary again ${took} (no other server had taken over)` : `${host.name} rejoined as a replica ${took}`;
+    return { text, stop: false };
+  } catch (error) {
+    return { text: `NOT REJOINED (${error instanceof Error ? error.message : String(error)})`, stop: true };
   }
-  await system.settled(SETTLE_TIMEOUT_MS);
-  return `${host.name} rejoined as a replica ${seconds(performance.now() - started)} after ${restart ? "its restart" : "the heal"}`;
+}
+
+/** The trial's result with how the host came back. */
+async function withRejoin(result: TrialResult, back: Promise<{ text: string; stop: boolean }>): Promise<TrialResult> {
+  const { text, stop } = await back;
+  return { ms: result.ms, detail: `${result.detail}; ${text}`, stop };
 }
 
 /** Kill every process of the primary's host; time to the first write acknowledged by the new primary. */
@@ -100,7 +114,7 @@ export async function hostLossTrial(lab: Lab, system: FailoverSystem, ids: IdRan
   } finally {
     await writer.stop();
   }
-  return { ...result, detail: `${result.detail}; ${await rejoin(lab, system, primary, true)}` };
+  return withRejoin(result, rejoin(lab, system, primary, true));
 }
 
 /** Cut the primary's host off; time to the first write acknowledged on the majority side; when the isolated side last acknowledged one. */
@@ -131,7 +145,7 @@ export async function partitionTrial(lab: Lab, system: FailoverSystem, ids: IdRa
     await majority.stop();
     await isolated.stop();
   }
-  return { ...result, detail: `${result.detail}; ${await rejoin(lab, system, primary, false)}` };
+  return withRejoin(result, rejoin(lab, system, primary, false));
 }
 
 /**
@@ -143,11 +157,14 @@ export async function runTrials(label: string, count: number, trial: () => Promi
   while (results.length < count) {
     const result = await trial().catch(async (error: unknown): Promise<TrialResult> => {
       const why = error instanceof Error ? error.message : String(error);
-      return { ms: undefined, detail: `FAILED, no more ${label} trials: ${why}\n${await diagnosis().catch((e: unknown) => String(e))}` };
+      return { ms: undefined, detail: `FAILED: ${why}\n${await diagnosis().catch((e: unknown) => String(e))}`, stop: true };
     });
     results.push(result);
     console.log(`  ${label} ${results.length}/${count}: ${result.ms === undefined ? "no figure" : `${result.ms.toFixed(0)} ms`}: ${result.detail}`);
-    if (result.detail.startsWith("FAILED")) break;
+    if (result.stop === true) {
+      console.log(`  no more ${label} trials: the cluster did not settle again`);
+      break;
+    }
   }
   return results;
 }
