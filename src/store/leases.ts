@@ -28,6 +28,8 @@ export interface LeaseRecord {
   acquireTime: string;
   renewTime: string;
   transitions: number;
+  /** In how many ms it expires unless it is renewed, as this process judges it (read() returns only leases not yet expired). */
+  expiresInMs?: number;
 }
 
 /** The lease primitive of a store backend. */

@@ -37,6 +37,8 @@ export interface ComponentView {
 /** The component's primary lease as read from the store this pass. */
 export interface PrimaryLeaseView {
   holder: string | undefined;
+  /** In how many ms the store counts it expired unless renewed (undefined: nobody holds it, or not known). */
+  expiresInMs?: number;
 }
 
 /**

@@ -96,7 +96,7 @@ export class HaReconciler implements Reconciler {
         this.#reported.delete(`${handle.cluster.metadata.uid ?? ""}/${handle.component}`);
     }
     await this.#steady(handle, view, decision.primary);
-    return settings.probePeriodMs;
+    return nextPass(settings.probePeriodMs, primaryLease);
   }
 
   /** Who holds the component's primary lease (ADR 0029); undefined when the store cannot say now. */
@@ -104,7 +104,8 @@ export class HaReconciler implements Reconciler {
     const uid = handle.cluster.metadata.uid;
     if (uid === undefined) return undefined;
     try {
-      return { holder: (await this.#o.store.leases.read(primaryLeaseName(uid, handle.component)))?.holder };
+      const record = await this.#o.store.leases.read(primaryLeaseName(uid, handle.component));
+      return { holder: record?.holder, ...(record?.expiresInMs === undefined ? {} : { expiresInMs: record.expiresInMs }) };
     } catch {
       return undefined;
     }
@@ -189,4 +190,13 @@ export class HaReconciler implements Reconciler {
   async #lag(handle: ComponentHandle, name: string, replication: InstanceReplicationStatus | undefined): Promise<void> {
     await writeReplicationStatus(this.#o.store, instanceRef(handle.cluster, name), replication);
   }
+}
+
+/** A pass woken for a lease's expiry comes a little after it, never in a tight loop. */
+const LEASE_WAKE_MIN_MS = 20;
+
+/** Wake up when the primary lease would expire if that comes before the next probe: a lost host fails over sooner. */
+export function nextPass(probePeriodMs: number, lease: PrimaryLeaseView | undefined): number {
+  const expiresInMs = lease?.holder === undefined ? undefined : lease.expiresInMs;
+  return expiresInMs === undefined ? probePeriodMs : Math.min(probePeriodMs, Math.max(LEASE_WAKE_MIN_MS, Math.ceil(expiresInMs) + LEASE_WAKE_MIN_MS));
 }

@@ -88,7 +88,10 @@ export function describeLeaseContract(harness: StoreHarness): void {
         const old = await store.leases.tryAcquire("leader", "node-a", DURATION_MS);
         assert.ok(old);
         await settle(DURATION_MS / 2);
-        assert.equal((await store.leases.read("leader"))?.holder, "node-a", "held within its duration");
+        const halfway = await store.leases.read("leader");
+        assert.equal(halfway?.holder, "node-a", "held within its duration");
+        const left = halfway.expiresInMs ?? assert.fail("read says when it expires");
+        assert.ok(left > 0 && left <= DURATION_MS / 2 + 200, `expires in ${left} ms, about half the duration`);
         assert.equal(await store.leases.tryAcquire("leader", "node-b", DURATION_MS), undefined);
         await settle(DURATION_MS / 2 + 100);
         assert.equal(await store.leases.read("leader"), undefined, "nobody holds it once its duration passed without a renewal");

@@ -194,7 +194,9 @@ export class EtcdLeases implements Leases {
   async read(name: string): Promise<LeaseRecord | undefined> {
     const key = this.keyOf(name);
     const kv = await this.current(key);
-    return kv === undefined || this.expired(key, kv) ? undefined : leaseRecordOf(this.objects.decode(kv));
+    if (kv === undefined || this.expired(key, kv)) return undefined;
+    const record = leaseRecordOf(this.objects.decode(kv));
+    return { ...record, expiresInMs: record.durationMs - this.observed.unchangedFor(key, kv) };
   }
 
   /** The lease key as this acquisition holds it; LostLeaseError when it is gone or another acquisition's. */

@@ -70,7 +70,9 @@ export class SqliteLeases implements Leases {
   async read(name: string): Promise<LeaseRecord | undefined> {
     await Promise.resolve();
     const existing = loadObject(this.tables, this.codec, leaseKey(name));
-    return existing === undefined || expired(existing) ? undefined : leaseRecordOf(existing);
+    if (existing === undefined || expired(existing)) return undefined;
+    const record = leaseRecordOf(existing);
+    return { ...record, expiresInMs: Date.parse(record.renewTime) + record.durationMs - Date.now() };
   }
 
   private transitions(name: string): Transitions | undefined {
