@@ -110,8 +110,12 @@ describe("clients on the nodes' addresses, and a node that joins later", { skip,
     }, 120_000);
     console.log(`node ${LATER.name} joined; psql verify-full through its read-write endpoint answered ${Math.round(performance.now() - joinedAt)} ms after the join began`);
     assert.equal(written, `${port}|tls`);
-    const read = await psql(uriAt(uri, LATER.address, ro.port), "SELECT pg_is_in_recovery()");
-    assert.equal(read.stdout.trim(), "t", read.stderr);
+    // Each instance's agent reissues its own certificate at its next readiness probe: the replica's may come later.
+    const read = await eventually(`psql with verify-full through ${LATER.address}'s read-only endpoint`, async () => {
+      const result = await psql(uriAt(uri, LATER.address, ro.port), "SELECT pg_is_in_recovery()");
+      return result.code === 0 ? result.stdout.trim() : undefined;
+    }, 60_000);
+    assert.equal(read, "t");
     const later = await instances();
     for (const i of running) {
       const now = later.find((a) => a.metadata.name === i.metadata.name);
