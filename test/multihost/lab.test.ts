@@ -12,23 +12,16 @@ import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from "n
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { clusterUsersOf, HOLDFAST, Lab, LAB_PREFIX, labPrerequisites, listNamespaces, type LabDescription } from "../../src/lab/index.ts";
+import { clusterUsersOf, HOLDFAST, Lab, LAB_PREFIX, listNamespaces, type LabDescription } from "../../src/lab/index.ts";
 import { lookupUser } from "../../src/runtime/index.ts";
 import { base32Decode, totpAt } from "../../src/security/index.ts";
 import { eventually, REPO, run } from "../helpers/harness.ts";
+import { labSkipReason } from "../helpers/lab-skip.ts";
 
 const LAB_SCRIPT = join(REPO, "scripts", "lab.ts");
 const HOSTS = ["hf-lab-1", "hf-lab-2", "hf-lab-3"];
 
-/** Why this file cannot run here: missing prerequisites, or another lab's namespaces (never touched). */
-async function skipReason(): Promise<string | undefined> {
-  const missing = labPrerequisites();
-  if (missing.length > 0) return `the lab cannot run here: ${missing.join("; ")}`;
-  const others = (await listNamespaces()).filter((name) => name.startsWith(LAB_PREFIX));
-  return others.length > 0 ? `namespaces ${others.join(", ")} exist (another lab is up); not touching them` : undefined;
-}
-
-const skip = await skipReason();
+const skip = await labSkipReason();
 
 /** `node scripts/lab.ts ARGS` (what `npm run lab -- ARGS` runs). */
 function labScript(args: string[], timeoutMs = 600_000): ReturnType<typeof run> {

@@ -16,12 +16,13 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Cluster, Instance } from "../../src/api/index.ts";
-import { Lab, LAB_PREFIX, labPrerequisites, listNamespaces, type LabHostPlan } from "../../src/lab/index.ts";
+import { Lab, type LabHostPlan } from "../../src/lab/index.ts";
 import { eventually } from "../helpers/harness.ts";
 import { installedPostgresMajor } from "../helpers/clients.ts";
 import { LabRoleSampler, LabWriter, twoPrimaries, wallClock, type LabAcknowledgedWrite } from "../helpers/lab-pg.ts";
 import { exampleWith } from "../helpers/manifests.ts";
 import { median } from "../../bench/stats.ts";
+import { labSkipReason } from "../helpers/lab-skip.ts";
 
 const NS = "demo";
 const NAME = "pg-cluster";
@@ -33,14 +34,7 @@ const HOST_KILLS = 5;
 /** With the 5 host kills: 20 failovers in synchronous mode before the partition adds one more. */
 const PRIMARY_KILLS = 15;
 
-async function skipReason(): Promise<string | undefined> {
-  const missing = labPrerequisites();
-  if (missing.length > 0) return `the lab cannot run here: ${missing.join("; ")}`;
-  const taken = (await listNamespaces()).filter((name) => name.startsWith(LAB_PREFIX));
-  return taken.length > 0 ? `namespaces ${taken.join(", ")} exist (another lab is up); not touching them` : undefined;
-}
-
-const skip = await skipReason();
+const skip = await labSkipReason();
 
 let lab: Lab;
 /** The read-write endpoint's URI on each host's address, by host name (`cluster connect --show-uri` through that host). */
