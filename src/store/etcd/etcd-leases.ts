@@ -1,7 +1,8 @@
 /**
- * Leases on etcd. Taking a lease is a txn "the key does not exist"; each acquisition therefore has a new create
- * revision, which is its token, and fenced writes compare it in their own txn. The same holder (a node after a
- * restart) removes its earlier acquisition's key first, and so takes the lease over at once.
+ * Leases on etcd. Each acquisition attaches the lease key to an etcd lease of its own, whose ID is its token: renewals
+ * and fenced writes compare it in their own txn. Taking a lease is one txn, "the key is absent" or "the key is as I
+ * read it" (the same holder, a node after a restart, takes its own lease over at once; anyone takes an expired one):
+ * nobody ever reads the key absent in between, so a takeover never looks like a free lease.
  *
  * When a lease has expired is decided by whoever wants it, as client-go's leader election does, not by etcd's lease
  * TTL: etcd extends every TTL by a full term when its own leader changes (a lost host that ran the etcd leader would
@@ -112,17 +113,19 @@ export class EtcdLeases implements Leases {
   async tryAcquire(name: string, holder: string, durationMs: number): Promise<HeldLease | undefined> {
     const started = performance.now();
     const key = this.keyOf(name);
-    if (!(await this.clearFor(key, holder))) return undefined;
+    const existing = await this.current(key);
+    if (existing !== undefined && leaseRecordOf(this.objects.decode(existing)).holder !== holder && !this.expired(key, existing)) return undefined;
     const recordKey = this.layout.leaseRecord(name);
-    const record = (await this.client.range({ key: recordKey })).kvs[0];
+    const [records, etcdLease] = await Promise.all([this.client.range({ key: recordKey }), this.client.leaseGrant(leaseSeconds(durationMs) * ETCD_TTL_FACTOR)]);
+    const record = records.kvs[0];
     const previous = record === undefined ? undefined : (JSON.parse(record.value) as Transitions);
     const transitions = previous === undefined ? 0 : previous.transitions + (previous.holder === holder ? 0 : 1);
-    const etcdLease = await this.client.leaseGrant(leaseSeconds(durationMs) * ETCD_TTL_FACTOR);
     const time = now();
     const spec: LeaseSpec = { holderIdentity: holder, leaseDurationSeconds: leaseSeconds(durationMs), acquireTime: time, renewTime: time, leaseTransitions: transitions };
     const object = prepareCreate(leaseObject(name, spec), randomUUID(), time);
+    // The key is replaced only if nobody changed it since it was read (a renewal that lands first keeps it where it is).
     const result = await this.client.txn(
-      [absent(key), record === undefined ? absent(recordKey) : unchangedSince(recordKey, record)],
+      [existing === undefined ? absent(key) : unchangedSince(key, existing), record === undefined ? absent(recordKey) : unchangedSince(recordKey, record)],
       [
         { put: { key, value: this.objects.encode(object), lease: etcdLease } },
         { put: { key: recordKey, value: JSON.stringify({ holder, transitions } satisfies Transitions) } },
@@ -134,7 +137,9 @@ export class EtcdLeases implements Leases {
       return undefined;
     }
     this.observed.note(key, result.revision);
-    return { name, holder, token: String(result.revision), durationMs, renewedAt: started };
+    // The earlier acquisition's etcd lease no longer carries the key: revoking it removes nothing but itself.
+    if (existing !== undefined && existing.lease !== "0") await this.client.leaseRevoke(existing.lease).catch(() => undefined);
+    return { name, holder, token: etcdLease, durationMs, renewedAt: started };
   }
 
   async renew(lease: HeldLease): Promise<HeldLease> {
@@ -143,7 +148,7 @@ export class EtcdLeases implements Leases {
     if ((await this.client.leaseKeepAlive(kv.lease)) <= 0) throw lost(lease);
     const object = this.objects.decode(kv);
     const renewed: Resource = { ...object, spec: { ...(object.spec as LeaseSpec), renewTime: now() } };
-    const result = await this.client.txn([{ key: kv.key, target: "CREATE", result: "EQUAL", value: lease.token }], [
+    const result = await this.client.txn([{ key: kv.key, target: "LEASE", result: "EQUAL", value: lease.token }], [
       { put: { key: kv.key, value: this.objects.encode(renewed), lease: kv.lease } },
     ]);
     this.seen(result.revision);
@@ -158,25 +163,9 @@ export class EtcdLeases implements Leases {
       throw error;
     });
     if (kv === undefined) return;
-    const result = await this.client.txn([{ key: kv.key, target: "CREATE", result: "EQUAL", value: lease.token }], [{ deleteRange: { key: kv.key } }]);
+    const result = await this.client.txn([{ key: kv.key, target: "LEASE", result: "EQUAL", value: lease.token }], [{ deleteRange: { key: kv.key } }]);
     this.seen(result.revision);
     await this.client.leaseRevoke(kv.lease);
-  }
-
-  /**
-   * Make way for `holder`: true when the key is absent now. A lease held by `holder` itself (the same node after a
-   * restart: names are unique per node) ends at once, as the embedded store does; another holder's only once it is
-   * expired (unchanged for its duration as this process saw it). Either way the key is removed only if it did not
-   * change meanwhile, so a renewal that lands first keeps the lease where it is.
-   */
-  private async clearFor(key: string, holder: string): Promise<boolean> {
-    const existing = await this.current(key);
-    if (existing === undefined) return true;
-    if (leaseRecordOf(this.objects.decode(existing)).holder !== holder && !this.expired(key, existing)) return false;
-    const removed = await this.client.txn([unchangedSince(key, existing)], [{ deleteRange: { key } }]);
-    this.seen(removed.revision);
-    if (removed.succeeded && existing.lease !== "0") await this.client.leaseRevoke(existing.lease).catch(() => undefined);
-    return removed.succeeded;
   }
 
   /** The lease key as etcd has it now, noted as seen. */
@@ -202,7 +191,7 @@ export class EtcdLeases implements Leases {
   /** The lease key as this acquisition holds it; LostLeaseError when it is gone or another acquisition's. */
   private async held(lease: HeldLease): Promise<KeyValue> {
     const kv = (await this.client.range({ key: this.keyOf(lease.name) })).kvs[0];
-    if (kv === undefined || String(kv.createRevision) !== lease.token) throw lost(lease);
+    if (kv === undefined || kv.lease !== lease.token) throw lost(lease);
     return kv;
   }
 

@@ -1,6 +1,6 @@
 /**
  * The write side of the etcd store: every write is one etcd txn guarded by the key's revision (and, in a fenced
- * view, by the lease key's create revision), so a write is all there or not there, and never lands on a version the
+ * view, by the etcd lease the lease key is attached to), so a write is all there or not there, and never lands on a version the
  * caller did not read.
  */
 import { LostLeaseError } from "../../errors/index.ts";
@@ -10,7 +10,7 @@ import type { Compare, EtcdClient, TxnOp, TxnResult } from "./client.ts";
 import type { KeyLayout } from "./layout.ts";
 import type { KeyValue } from "./wire.ts";
 
-/** A lease this view's writes are conditional on: the lease key must still have this create revision. */
+/** A lease this view's writes are conditional on: the lease key must still be attached to this etcd lease (the token). */
 export interface Fence {
   name: string;
   key: string;
@@ -42,13 +42,13 @@ export class Transactions {
   /** Run `ops` if `compares` hold (and the fence, if any); a lost fence is LostLeaseError, nothing written. */
   async commit(compares: Compare[], ops: TxnOp[]): Promise<TxnResult> {
     const fence = this.fence;
-    const guard: Compare[] = fence === undefined ? [] : [{ key: fence.key, target: "CREATE", result: "EQUAL", value: fence.token }];
+    const guard: Compare[] = fence === undefined ? [] : [{ key: fence.key, target: "LEASE", result: "EQUAL", value: fence.token }];
     const failure: TxnOp[] = fence === undefined ? [] : [{ range: { key: fence.key } }];
     const result = await this.client.txn([...compares, ...guard], ops, failure);
     this.seen(result.revision);
     if (!result.succeeded && fence !== undefined) {
       const holder = result.responses[0]?.kvs?.[0];
-      if (holder === undefined || String(holder.createRevision) !== fence.token) {
+      if (holder === undefined || holder.lease !== fence.token) {
         throw new LostLeaseError(`this node no longer holds the lease "${fence.name}" (another node took it over or it expired); nothing was written`);
       }
     }
