@@ -165,12 +165,13 @@ async function catchingUp(t: Transition, from: string, to: string): Promise<numb
 
 /** Ask the node agents of `members` for probes taken after `after` (they probe closely until the field goes). */
 async function askForProbes(t: Transition, members: readonly Member[], after: string): Promise<void> {
-  for (const m of members) {
-    if (m.instance.spec.replication?.observeAfter === after) continue;
-    await patchObject<Instance>(t.services.store, instanceRef(t.cluster, m.name), (current) =>
+  const asked = members.filter((m) => m.instance.spec.replication?.observeAfter !== after);
+  // Every agent probes at once, not one after the other's spec write.
+  await Promise.all(asked.map((m) =>
+    patchObject<Instance>(t.services.store, instanceRef(t.cluster, m.name), (current) =>
       current.spec.replication?.observeAfter === after ? undefined : { ...current, spec: { ...current.spec, replication: { ...current.spec.replication, observeAfter: after } } },
-    );
-  }
+    ),
+  ));
 }
 
 /**
