@@ -356,6 +356,7 @@ export class InstanceReconciler implements Reconciler {
     const rejoining = desired.role === "secondary" && (await replication.lastRanAsPrimary(c.ctx));
     if (rejoining) c.instance = await this.#setStatus(c.instance, { phase: "Initializing", message: `rejoining as a replica of ${upstream.kind === "ready" ? upstream.name : "?"}` });
     await replication.configureRole(c.ctx, desired, credentials, c.host);
+    if (upstream.kind === "ready") this.#replication.pointedAt(c.instance, upstream.name);
     if (rejoining) await this.#recordOnClusterToo(c, "Normal", "Rejoined", `former primary rewound onto ${upstream.kind === "ready" ? upstream.name : "?"} and configured as its replica`);
   }
 

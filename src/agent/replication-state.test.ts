@@ -21,6 +21,12 @@ describe("probedState / observationOf", () => {
     assert.equal(observationOf(twice), undefined);
     assert.equal(probedState(twice, secondary, NOW).failures, undefined);
   });
+
+  it("keeps reporting a checkpoint done for a switchover across later probes, answered or not", () => {
+    const checkpointed = { ...probedState(undefined, primary, NOW), checkpointed: "2026-12-05T11:59:59.000Z" };
+    assert.equal(probedState(checkpointed, primary, NOW + 1000).checkpointed, checkpointed.checkpointed);
+    assert.equal(probedState(checkpointed, undefined, NOW + 1000).checkpointed, checkpointed.checkpointed);
+  });
 });
 
 describe("stateWorthWriting", () => {

@@ -12,8 +12,10 @@ export const LAG_REFRESH_MS = 5000;
 /** The state to report after a probe that saw `observation` (undefined: no answer) (pure). */
 export function probedState(previous: InstanceReplicationState | undefined, observation: ReplicationObservation | undefined, nowMs: number): InstanceReplicationState {
   const observedAt = new Date(nowMs).toISOString();
-  if (observation === undefined) return { failures: (previous?.failures ?? 0) + 1, observedAt };
-  const state: InstanceReplicationState = { role: observation.role, timeline: observation.timeline, observedAt };
+  // A checkpoint carried out for a switchover stays reported until the process goes.
+  const kept = previous?.checkpointed === undefined ? {} : { checkpointed: previous.checkpointed };
+  if (observation === undefined) return { failures: (previous?.failures ?? 0) + 1, observedAt, ...kept };
+  const state: InstanceReplicationState = { role: observation.role, timeline: observation.timeline, observedAt, ...kept };
   if (observation.received !== undefined) state.received = observation.received;
   if (observation.applied !== undefined) state.applied = observation.applied;
   if (observation.streamingFrom !== undefined) state.streamingFrom = observation.streamingFrom;

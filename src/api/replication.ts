@@ -31,6 +31,11 @@ export const instanceReplicationSpecSchema = z.object({
   observeAfter: z.string().optional(),
   /** The durability to apply on the running instance (engines that can commit synchronously). */
   durability: replicationDurabilitySpecSchema.optional(),
+  /**
+   * On a primary about to be switched over: write its dirty pages out now, while it still serves, and report it
+   * (status.replicationState.checkpointed = this value), so the stop that follows has little left to write.
+   */
+  checkpointFor: z.string().optional(),
 });
 
 /** One replica as its primary sees it (Instance.status.replicationState.replicas). */
@@ -65,6 +70,8 @@ export const instanceReplicationStateSchema = z.object({
   heldSince: z.string().optional(),
   /** A cleanly stopped (fenced) former primary: where its WAL ends, for a switchover's catch-up. */
   finalPosition: z.string().optional(),
+  /** The spec.replication.checkpointFor the node agent carried out (or found nothing to do for). */
+  checkpointed: z.string().optional(),
 });
 
 /** Instance.status.replication: how far behind its primary a secondary is, as the primary reports it. */

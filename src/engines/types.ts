@@ -355,6 +355,11 @@ export interface EngineReplication {
   probe(port: number, admin: Credentials, nameOfPort?: (port: number) => string | undefined, trust?: ClientTrust): Promise<ReplicationObservation | undefined>;
   /** Promote the running replica on `context`, waiting until it accepts writes. */
   promote(context: InstanceContext, admin: Credentials, host: HostAccess): Promise<void>;
+  /**
+   * Write the running primary's dirty pages out while it still serves (a switchover is about to stop it), so the stop
+   * that follows is short; absent for engines whose stop has nothing comparable to flush.
+   */
+  checkpoint?(port: number, admin: Credentials): Promise<void>;
   /** Stop the instance on `context` so it cannot accept writes (fast, then immediate, then killed with every process on its data); resolves once nothing runs. */
   fence(context: InstanceContext, host: HostAccess): Promise<void>;
   /** Where the WAL of the stopped instance on `context` ends, when it is known (a clean shutdown); read by its node agent. */

@@ -215,6 +215,60 @@ describe("a primary its node agent holds stopped after it exited", () => {
   });
 });
 
+describe("a switchover checkpoints the primary before it holds and stops anything", () => {
+  let dir: string;
+  let store: Store;
+  const events: string[] = [];
+
+  const switchoverFrom = async (startedAt: string): Promise<void> => {
+    const cluster = (await store.get<Cluster>({ kind: "Cluster", namespace: "demo", name: "pg" })) ?? assert.fail("cluster exists");
+    const record = recordIn(cluster) ?? assert.fail("recorded");
+    const roleChange = { ...(record.roleChange ?? assert.fail("a role change")), reason: "Switchover" as const, startedAt };
+    await store.updateStatus<Cluster>({ ...cluster, status: { ...cluster.status, replication: { postgresql: { ...record, roleChange } } } });
+  };
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "holdfast-transition-"));
+    store = openSqliteStore({ path: join(dir, "store.db") });
+    await seed(store, undefined, { phase: "Running", ready: true, pid: 4240, role: "primary", replicationState: seen("primary", "0/3000000") });
+    await switchoverFrom(new Date().toISOString());
+  });
+
+  after(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("asks the primary's agent for a checkpoint, and neither holds the endpoint nor fences until it is reported", async () => {
+    const cluster = await passOn(store, { endpoints: endpointsOf(store, events), events });
+    const startedAt = recordIn(cluster)?.roleChange?.startedAt;
+    assert.equal((await instanceIn(store, NAMES[0])).spec.replication?.checkpointFor, startedAt);
+    assert.equal((await instanceIn(store, NAMES[0])).spec.replication?.fenced, undefined, "still serving");
+    assert.deepEqual(readWriteRoute(cluster), [[NAMES[0]], ["127.0.0.1:20000"], undefined], "the endpoint still sends connections to the primary");
+    await passOn(store, { endpoints: endpointsOf(store, events), events });
+    assert.equal((await instanceIn(store, NAMES[0])).spec.replication?.fenced, undefined, "a second pass still waits");
+  });
+
+  it("once the checkpoint is reported, holds the endpoint and fences the primary (the request goes with the fence)", async () => {
+    const old = await instanceIn(store, NAMES[0]);
+    await report(store, NAMES[0] ?? "", { replicationState: { ...old.status?.replicationState, checkpointed: old.spec.replication?.checkpointFor } });
+    const cluster = await passOn(store, { endpoints: endpointsOf(store, events), events });
+    assert.equal(readWriteRoute(cluster)[2], true, "held");
+    assert.deepEqual((await instanceIn(store, NAMES[0])).spec.replication, { fenced: true });
+  });
+
+  it("does not wait for a checkpoint longer than 10 s", async () => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+    dir = mkdtempSync(join(tmpdir(), "holdfast-transition-"));
+    store = openSqliteStore({ path: join(dir, "store.db") });
+    await seed(store, undefined, { phase: "Running", ready: true, pid: 4240, role: "primary", replicationState: seen("primary", "0/3000000") });
+    await switchoverFrom(new Date(Date.now() - 11_000).toISOString());
+    await passOn(store, { endpoints: endpointsOf(store, events), events });
+    assert.deepEqual((await instanceIn(store, NAMES[0])).spec.replication, { fenced: true });
+  });
+});
+
 describe("a synchronous failover waits for a replica that restarted a moment ago", () => {
   let dir: string;
   let store: Store;

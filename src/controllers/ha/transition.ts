@@ -2,8 +2,10 @@
  * Moving the primary role of a component from one instance to another (switchover or failover) as a resumable state
  * machine recorded in Cluster.status.replication[component].roleChange.step (ADR 0021). Each pass checks its step
  * from what is stored, level-triggered, and says when to look again; the node agents' status writes wake it sooner:
- *  - Fencing: every member that is or may be primary, the target aside, is fenced (spec) and its node agent confirms
- *    it stopped (observedGeneration, phase Stopped, no pid);
+ *  - Fencing: a switchover first asks the running primary for a checkpoint (spec.replication.checkpointFor) and
+ *    waits for it, with the endpoint still open, so the stop that follows is short; then every member that is or may
+ *    be primary, the target aside, is fenced (spec) and its node agent confirms it stopped (observedGeneration, phase
+ *    Stopped, no pid);
  *  - CatchingUp: probes taken after the stop (spec.replication.observeAfter): a failover promotes the most advanced
  *    replica, or gives up when too few answer to be sure of every acknowledged commit; a switchover waits until the
  *    target has received the former primary's last WAL (its finalPosition), up to the catch-up timeout;
@@ -25,6 +27,8 @@ import type { HaSettings } from "./settings.ts";
 const WAIT_MS = 250;
 /** How long a failover waits for every running replica to report a position taken after the old primary stopped. */
 const FINAL_POSITIONS_WAIT_MS = 5000;
+/** A switchover waits this long at most for the primary's checkpoint before it stops it anyway (the stop writes it then). */
+const CHECKPOINT_WAIT_MS = 10_000;
 
 /** Everything one pass of a role change works with. */
 export interface Transition extends ComponentHandle {
@@ -62,6 +66,7 @@ export async function stepTransition(t: Transition, from: string, to: string): P
 }
 
 async function step(t: Transition, from: string, to: string): Promise<number> {
+  if (await checkpointing(t, from)) return WAIT_MS;
   await t.endpoints.hold(t.cluster, t.component);
   switch (roleChangeOf(t)?.step ?? "Fencing") {
     case "Fencing":
@@ -133,11 +138,33 @@ async function fencing(t: Transition, from: string, to: string): Promise<number>
   return 0;
 }
 
+/**
+ * A switchover, before anything is held or stopped: the running primary is asked for a checkpoint (engines that have
+ * one) and the change waits for its agent to report it, at most CHECKPOINT_WAIT_MS. True while it waits.
+ */
+async function checkpointing(t: Transition, from: string): Promise<boolean> {
+  const change = roleChangeOf(t);
+  const old = member(t, from);
+  if (change === undefined || old === undefined || !checkpointDue(t, change, old)) return false;
+  if (old.instance.spec.replication?.checkpointFor === change.startedAt) return true;
+  await patchObject<Instance>(t.services.store, instanceRef(t.cluster, from), (current) =>
+    current.spec.replication?.checkpointFor === change.startedAt ? undefined : { ...current, spec: { ...current.spec, replication: { ...current.spec.replication, checkpointFor: change.startedAt } } },
+  );
+  return true;
+}
+
+/** A switchover not yet fencing, from a running primary of an engine that checkpoints, not yet reported, not too long ago. */
+function checkpointDue(t: Transition, change: RoleChange, old: Member): boolean {
+  if (change.reason !== "Switchover" || (change.step ?? "Fencing") !== "Fencing" || t.replication.checkpoint === undefined) return false;
+  if (fencedSpec(old.instance) || observedRole(old) !== "primary") return false;
+  return old.instance.status?.replicationState?.checkpointed !== change.startedAt && t.nowMs - Date.parse(change.startedAt) < CHECKPOINT_WAIT_MS;
+}
+
 /** Record the fence in the spec (the node agent stops the instance and never starts it while it stays). */
 async function fence(t: Transition, name: string): Promise<void> {
   await patchObject<Instance>(t.services.store, instanceRef(t.cluster, name), (current) => {
     if (fencedSpec(current)) return undefined;
-    const { fenceOnExit: _dropped, ...rest } = current.spec.replication ?? {};
+    const { fenceOnExit: _dropped, checkpointFor: _done, ...rest } = current.spec.replication ?? {};
     return { ...current, spec: { ...current.spec, replication: { ...rest, fenced: true } } };
   });
 }

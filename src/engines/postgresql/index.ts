@@ -57,4 +57,4 @@ export { probeReplication, type PrimaryReplicationStatus, type ReplicaStatus, ty
 export { STANDBY_SIGNAL, configureReplication } from "./replication-setup.ts";
 export { applyReplicationPlan, cloneStandby, type ReplicationAccounts } from "./standby.ts";
 export { rejoinAsStandby, type RejoinResult } from "./rejoin.ts";
-export { fencePostgresql, isPostgresqlRunning, promoteOverSql, promotePostgresql, reloadPostgresql, stopPostgresql, type StopMode } from "./server-control.ts";
+export { checkpointPostgresql, fencePostgresql, isPostgresqlRunning, promoteOverSql, promotePostgresql, reloadPostgresql, stopPostgresql, type StopMode } from "./server-control.ts";

@@ -17,7 +17,7 @@ import { replicationName } from "./replication-name.ts";
 import { STANDBY_SIGNAL, configureReplication } from "./replication-setup.ts";
 import { dropReplicationSlot, listReplicationSlots } from "./replication-slots.ts";
 import { probeReplication, type ReplicationStatus } from "./replication-status.ts";
-import { fencePostgresql, promotePostgresql } from "./server-control.ts";
+import { checkpointPostgresql, fencePostgresql, promotePostgresql } from "./server-control.ts";
 import { configurePostgresqlDurability } from "./synchronous-config.ts";
 import { applyReplicationPlan, cloneStandby } from "./standby.ts";
 
@@ -74,6 +74,7 @@ export function createPostgresqlReplication(): EngineReplication {
       return status === undefined ? undefined : toObservation(status);
     },
     promote: (context, admin, host) => promotePostgresql(context, admin, host),
+    checkpoint: checkpointPostgresql,
     async fence(context, host) {
       await fencePostgresql(context, host);
     },

@@ -126,6 +126,17 @@ async function inRecovery(client: pg.Client): Promise<boolean> {
   return (await client.query<{ r: boolean }>("SELECT pg_catalog.pg_is_in_recovery() AS r")).rows[0]?.r !== false;
 }
 
+/** How long a checkpoint before a switchover may take: a busy server's dirty pages, written at full speed. */
+const CHECKPOINT_TIMEOUT_MS = 120_000;
+
+/**
+ * `CHECKPOINT` on the running server on `port`: the fast shutdown of a switchover then writes only what changed
+ * since (Patroni and CloudNativePG do the same before they stop a primary on purpose).
+ */
+export async function checkpointPostgresql(port: number, admin: Credentials): Promise<void> {
+  await withSession(port, admin, (client) => client.query("CHECKPOINT"), { queryTimeoutMs: CHECKPOINT_TIMEOUT_MS });
+}
+
 /** Promote over SQL (`pg_promote(wait => true)`): no process to spawn; false when it did not finish within the timeout. */
 export async function promoteOverSql(port: number, admin: Credentials, timeoutMs = 60_000): Promise<boolean> {
   const secs = Math.max(1, Math.ceil(timeoutMs / 1000));
