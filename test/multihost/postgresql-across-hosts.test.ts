@@ -23,6 +23,7 @@ import { LabRoleSampler, LabWriter, twoPrimaries, wallClock, type LabAcknowledge
 import { exampleWith } from "../helpers/manifests.ts";
 import { median } from "../../bench/stats.ts";
 import { labSkipReason } from "../helpers/lab-skip.ts";
+import { testLabNetwork } from "../helpers/lab-network.ts";
 
 const NS = "demo";
 const NAME = "pg-cluster";
@@ -34,7 +35,8 @@ const HOST_KILLS = 5;
 /** With the 5 host kills: 20 failovers in synchronous mode before the partition adds one more. */
 const PRIMARY_KILLS = 15;
 
-const skip = await labSkipReason();
+const network = testLabNetwork();
+const skip = await labSkipReason(network);
 
 let lab: Lab;
 /** The read-write endpoint's URI on each host's address, by host name (`cluster connect --show-uri` through that host). */
@@ -168,7 +170,7 @@ describe("PostgreSQL across three lab hosts", { skip, timeout: 1_800_000 }, () =
 
   before(async () => {
     const started = performance.now();
-    lab = await Lab.up({ hosts: 3, home });
+    lab = await Lab.up({ hosts: 3, home, network: network.number });
     const first = lab.host(1);
     assert.equal((await lab.holdfast(1, ["create", "namespace", NS])).code, 0);
     const major = await installedPostgresMajor();
