@@ -17,6 +17,7 @@ import { Lab, type LabHostPlan } from "../../src/lab/index.ts";
 import { installedRedisVersion } from "../helpers/clients.ts";
 import { eventually } from "../helpers/harness.ts";
 import { testLabNetwork } from "../helpers/lab-network.ts";
+import { LabHosts } from "../helpers/lab-hosts.ts";
 import { labSkipReason } from "../helpers/lab-skip.ts";
 import { exampleWith } from "../helpers/manifests.ts";
 
@@ -30,23 +31,13 @@ const network = testLabNetwork();
 const skip = await labSkipReason(network);
 
 let lab: Lab;
-/** The read-write endpoint's rediss:// URI on each host's address (`cluster connect --show-uri` through that host). */
-const endpoints = new Map<string, string>();
-/** Hosts whose processes are killed right now: the API is asked through the others. */
-const down = new Set<string>();
+/** Which hosts are down, and each one's read-write endpoint (a rediss:// URI on the host's address). */
+let hosts: LabHosts;
 let caFile = "";
 
-function host(name: string | undefined): LabHostPlan {
-  return lab.host(name ?? assert.fail("an instance bound to a node"));
-}
-
-function liveHost(except?: string): LabHostPlan {
-  return lab.hosts.find((h) => !down.has(h.name) && h.name !== except) ?? assert.fail("a live host");
-}
-
-function endpoint(name: string): string {
-  return endpoints.get(name) ?? assert.fail(`the endpoint on ${name}`);
-}
+const host = (name: string | undefined): LabHostPlan => hosts.host(name);
+const liveHost = (except?: string): LabHostPlan => hosts.live(except);
+const endpoint = (name: string): string => hosts.endpoint(name);
 
 /** The CLI as the administrator through a live host's API; its JSON output. */
 async function getJson<T>(args: string[]): Promise<T> {
@@ -132,6 +123,7 @@ describe("Redis with Sentinel across three lab hosts", { skip, timeout: 900_000 
   before(async () => {
     const started = performance.now();
     lab = await Lab.up({ hosts: 3, home, network: network.number });
+    hosts = new LabHosts(lab);
     caFile = join(host(lab.hosts[0]?.name).home, "tls", "ca.crt");
     assert.equal((await lab.holdfast(1, ["create", "namespace", NS])).code, 0);
     const version = await installedRedisVersion();
@@ -148,7 +140,7 @@ describe("Redis with Sentinel across three lab hosts", { skip, timeout: 900_000 
     for (const h of lab.hosts) {
       const shown = await lab.holdfast(h.name, ["cluster", "connect", NAME, "-n", NS, "--show-uri"]);
       assert.equal(shown.code, 0, shown.stderr);
-      endpoints.set(h.name, shown.stdout.trim());
+      hosts.endpoints.set(h.name, shown.stdout.trim());
     }
     await settled().catch(async (error: unknown) => {
       await diagnose();
@@ -212,7 +204,7 @@ describe("Redis with Sentinel across three lab hosts", { skip, timeout: 900_000 
     const writerHost = liveHost(lost.name);
     assert.equal(await cli(writerHost, endpoint(writerHost.name), "SET", "before-host-loss", "yes"), "OK");
     const killedAt = performance.now();
-    down.add(lost.name);
+    hosts.down.add(lost.name);
     const killed = await lab.killHost(lost.name);
     let attempts = 0;
     const written = await eventually(`a write through ${writerHost.name}'s endpoint after the loss of ${lost.name}`, async () => {
@@ -237,7 +229,7 @@ describe("Redis with Sentinel across three lab hosts", { skip, timeout: 900_000 
     }
 
     await lab.restartHost(lost.name);
-    down.delete(lost.name);
+    hosts.down.delete(lost.name);
     const restartedAt = performance.now();
     await settled(promoted.metadata.name).catch(async (error: unknown) => {
       await diagnose();
