@@ -208,9 +208,7 @@ describe("Redis and Sentinel on node addresses with TLS", { skip, timeout: 900_0
     }
   });
 
-  // Known failing since the branches of issue 12 were merged together (it passed 5/5 on its own branch): the old master
-  // does not come back as an online replica within 180 s. It runs and reports; it does not fail the suite until fixed.
-  test("kill -9 of the master: the Sentinels fail over, the endpoints follow, the old master returns as a replica over TLS", { todo: "fails since the merge: the old master does not rejoin as an online replica (issue 12)" }, async () => {
+  test("kill -9 of the master: the Sentinels fail over, the endpoints follow, the old master returns as a replica over TLS", async () => {
     const from = await currentPrimary();
     const to = MEMBERS.find((m) => m !== from) ?? "";
     const [old, promoted] = await Promise.all([instance(from), instance(to)]);

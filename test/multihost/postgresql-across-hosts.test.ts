@@ -22,7 +22,9 @@ import { installedPostgresMajor } from "../helpers/clients.ts";
 import { LabRoleSampler, LabWriter, twoPrimaries, wallClock, type LabAcknowledgedWrite } from "../helpers/lab-pg.ts";
 import { exampleWith } from "../helpers/manifests.ts";
 import { median } from "../../bench/stats.ts";
+import { LabHosts } from "../helpers/lab-hosts.ts";
 import { labSkipReason } from "../helpers/lab-skip.ts";
+import { testLabNetwork } from "../helpers/lab-network.ts";
 
 const NS = "demo";
 const NAME = "pg-cluster";
@@ -34,29 +36,20 @@ const HOST_KILLS = 5;
 /** With the 5 host kills: 20 failovers in synchronous mode before the partition adds one more. */
 const PRIMARY_KILLS = 15;
 
-const skip = await labSkipReason();
+const network = testLabNetwork();
+const skip = await labSkipReason(network);
 
 let lab: Lab;
-/** The read-write endpoint's URI on each host's address, by host name (`cluster connect --show-uri` through that host). */
-const endpoints = new Map<string, string>();
-/** Hosts whose processes are killed right now: the API is asked through the others. */
-const down = new Set<string>();
+/** Which hosts are down, and each one's read-write endpoint. */
+let hosts: LabHosts;
 const samplers = new Map<string, LabRoleSampler>();
 const retiredSamplers: LabRoleSampler[] = [];
 const writers: LabWriter[] = [];
 const synchronousFailovers = { hostKills: 0, primaryKills: 0, partitions: 0 };
 
-function host(name: string | undefined): LabHostPlan {
-  return lab.host(name ?? assert.fail("an instance bound to a node"));
-}
-
-function liveHost(except?: string): LabHostPlan {
-  return lab.hosts.find((h) => !down.has(h.name) && h.name !== except) ?? assert.fail("a live host");
-}
-
-function endpoint(name: string): string {
-  return endpoints.get(name) ?? assert.fail(`the endpoint on ${name}`);
-}
+const host = (name: string | undefined): LabHostPlan => hosts.host(name);
+const liveHost = (except?: string): LabHostPlan => hosts.live(except);
+const endpoint = (name: string): string => hosts.endpoint(name);
 
 /** The CLI as the administrator through `via`'s API; its JSON output. */
 async function getJson<T>(via: LabHostPlan, args: string[]): Promise<T> {
@@ -168,7 +161,8 @@ describe("PostgreSQL across three lab hosts", { skip, timeout: 1_800_000 }, () =
 
   before(async () => {
     const started = performance.now();
-    lab = await Lab.up({ hosts: 3, home });
+    lab = await Lab.up({ hosts: 3, home, network: network.number });
+    hosts = new LabHosts(lab);
     const first = lab.host(1);
     assert.equal((await lab.holdfast(1, ["create", "namespace", NS])).code, 0);
     const major = await installedPostgresMajor();
@@ -184,7 +178,7 @@ describe("PostgreSQL across three lab hosts", { skip, timeout: 1_800_000 }, () =
     for (const h of lab.hosts) {
       const shown = await lab.holdfast(h.name, ["cluster", "connect", NAME, "-n", NS, "--show-uri"]);
       assert.equal(shown.code, 0, shown.stderr);
-      endpoints.set(h.name, shown.stdout.trim());
+      hosts.endpoints.set(h.name, shown.stdout.trim());
     }
     const { all } = await settled();
     for (const h of lab.hosts) sampleHost(h.name, all);
@@ -246,13 +240,13 @@ describe("PostgreSQL across three lab hosts", { skip, timeout: 1_800_000 }, () =
     const writer = await startWriter(writerHost, endpoint(writerHost.name), `host_loss_${trial}`);
     const killedServer = writer.acknowledged.at(-1)?.server;
     const killedAt = wallClock();
-    down.add(lost.name);
+    hosts.down.add(lost.name);
     const killed = await lab.killHost(lost.name);
     sampleHost(lost.name, [primary]);
     // The host comes back even when the trial fails, so that the tests after it have three hosts.
     const resumed = await resumedAfter(writer, killedAt, killedServer).catch(async (error: unknown) => {
       await lab.restartHost(lost.name);
-      down.delete(lost.name);
+      hosts.down.delete(lost.name);
       throw error;
     });
     const failoverMs = resumed.at - killedAt;
@@ -262,7 +256,7 @@ describe("PostgreSQL across three lab hosts", { skip, timeout: 1_800_000 }, () =
     await writer.stop();
     const promoted = await newPrimary(primary);
     await lab.restartHost(lost.name);
-    down.delete(lost.name);
+    hosts.down.delete(lost.name);
     const back = await rejoined(primary);
     console.log(`host loss ${trial}: ${promoted} promoted; ${lost.name} back, ${primary.metadata.name} a streaming replica of ${back.primary.metadata.name}`);
     sampleHost(lost.name, back.all);
@@ -320,7 +314,7 @@ describe("PostgreSQL across three lab hosts", { skip, timeout: 1_800_000 }, () =
     const cutAt = wallClock();
     await lab.cutHost(isolated.name);
     const cutDone = wallClock();
-    down.add(isolated.name);
+    hosts.down.add(isolated.name);
     const resumed = await resumedAfter(outside, cutAt, oldServer);
     synchronousFailovers.partitions++;
     await sleep(1000);
@@ -334,7 +328,7 @@ describe("PostgreSQL across three lab hosts", { skip, timeout: 1_800_000 }, () =
     assert.ok(promotedAfterCut > LEASE_MS * 0.75, "the majority promoted only after the old lease expired");
 
     await lab.healHost(isolated.name);
-    down.delete(isolated.name);
+    hosts.down.delete(isolated.name);
     const healed = await rejoined(primary);
     await inside.stop();
     const old = healed.all.find((i) => i.metadata.name === primary.metadata.name);

@@ -72,6 +72,11 @@ describe("renderSentinelConf", () => {
     assert.ok(!lines.join("\n").includes(accounts.admin.password));
   });
 
+  it("knows every other instance as a replica from its first start, before the master's INFO has named them", () => {
+    const known = renderSentinelConf(layout, settings, accounts, undefined).split("\n").filter((line) => line.startsWith("sentinel known-"));
+    assert.deepEqual(known, ["sentinel known-replica rc-redis 127.0.0.1 7102", "sentinel known-replica rc-redis 127.0.0.1 7103"]);
+  });
+
   it("carries over what Sentinel saved: id, epochs, the master it follows now, known instances of the component", () => {
     const conf = renderSentinelConf(layout, settings, accounts, parseSentinelState(REWRITTEN, "rc-redis"));
     const saved = conf.split("\n").filter((line) => /^sentinel (myid|current-epoch|monitor|config-epoch|leader-epoch|known-)/.test(line));

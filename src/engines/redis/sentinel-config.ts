@@ -164,16 +164,25 @@ function globalStateLines(state: SentinelState): string[] {
   return lines;
 }
 
-/** What Sentinel saved about the master, restricted to the component's own ports. */
-function masterStateLines(layout: InstanceLayout, settings: SentinelSettings, state: SentinelState, masterPort: number): string[] {
+/**
+ * Every instance of the component but the master, as a known replica: the saved ones first, in their order. Sentinel
+ * learns replicas only from the master's INFO, every 10 s; a Sentinel started after that INFO that has not asked again
+ * when the master dies knows no replica, and if it is elected leader it aborts the failover (`no-good-slave`) and
+ * retries only after twice the failover timeout. Told them from the start, every Sentinel watches every replica.
+ */
+function knownReplicaLines(settings: SentinelSettings, saved: readonly number[], masterPort: number): string[] {
+  const replicas = new Set([...saved, ...settings.instancePorts].filter((port) => port !== masterPort && settings.instancePorts.includes(port)));
+  return [...replicas].map((replica) => `sentinel known-replica ${settings.masterName} ${hostOf(settings, replica)} ${replica}`);
+}
+
+/** What Sentinel saved about the master, restricted to the component's own ports, with every replica known. */
+function masterStateLines(layout: InstanceLayout, settings: SentinelSettings, state: SentinelState | undefined, masterPort: number): string[] {
   const name = settings.masterName;
   const lines: string[] = [];
-  if (state.configEpoch !== undefined) lines.push(`sentinel config-epoch ${name} ${state.configEpoch}`);
-  if (state.leaderEpoch !== undefined) lines.push(`sentinel leader-epoch ${name} ${state.leaderEpoch}`);
-  for (const replica of new Set(state.knownReplicas)) {
-    if (replica !== masterPort && settings.instancePorts.includes(replica)) lines.push(`sentinel known-replica ${name} ${hostOf(settings, replica)} ${replica}`);
-  }
-  for (const peer of state.knownSentinels) {
+  if (state?.configEpoch !== undefined) lines.push(`sentinel config-epoch ${name} ${state.configEpoch}`);
+  if (state?.leaderEpoch !== undefined) lines.push(`sentinel leader-epoch ${name} ${state.leaderEpoch}`);
+  lines.push(...knownReplicaLines(settings, state?.knownReplicas ?? [], masterPort));
+  for (const peer of state?.knownSentinels ?? []) {
     if (peer.port !== layout.port && settings.sentinelPorts.includes(peer.port)) lines.push(`sentinel known-sentinel ${name} ${hostOf(settings, peer.port)} ${peer.port} ${peer.id}`);
   }
   return lines;
@@ -183,8 +192,7 @@ function masterStateLines(layout: InstanceLayout, settings: SentinelSettings, st
 function stateLines(layout: InstanceLayout, settings: SentinelSettings, state: SentinelState | undefined): { masterPort: number; global: string[]; master: string[] } {
   const saved = state?.masterPort;
   const masterPort = saved !== undefined && settings.instancePorts.includes(saved) ? saved : settings.initialMasterPort;
-  if (state === undefined) return { masterPort, global: [], master: [] };
-  return { masterPort, global: globalStateLines(state), master: masterStateLines(layout, settings, state, masterPort) };
+  return { masterPort, global: state === undefined ? [] : globalStateLines(state), master: masterStateLines(layout, settings, state, masterPort) };
 }
 
 /**
