@@ -6,7 +6,7 @@
  *  - synchronous commit (`holdfast.io/ha-synchronous: "1"`), in a second section: the same failovers, every
  *    acknowledged commit looked for on the new primary, and the commit latency against asynchronous replication.
  * BENCH_FAILOVER_TRIALS trials each (default 10); BENCH_FAILOVER_TRACE=1 prints what the store said during each
- * failover, with its time after the kill.
+ * failover, with its time after the kill, and keeps the server's and instances' logs at the end.
  */
 import { chmod, chown, cp, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -52,6 +52,7 @@ export async function failoverBenchmark(): Promise<void> {
       report(failovers, switchovers, floor, writes);
     }
     if (SECTIONS.has("synchronous")) await synchronousSection(server, major);
+    if (TRACE) console.log(`the server's and the instances' logs: ${await keepLogs(server)}`);
   } finally {
     await writer?.stopAndCount();
     await server.destroy();
@@ -223,15 +224,19 @@ async function diagnosis(server: TestServer): Promise<string> {
   }
   const events = await server.cli(["get", "events", "-n", NS]);
   lines.push(events.stdout.split("\n").slice(-40).join("\n"));
-  // The home goes with the server: keep its logs where they can be read afterwards.
+  lines.push(`logs kept in ${await keepLogs(server)}`);
+  return lines.join("\n");
+}
+
+/** The home goes with the server: copy its logs where they can be read afterwards; the directory they are in. */
+async function keepLogs(server: TestServer): Promise<string> {
   const kept = await mkdtemp(join(tmpdir(), "holdfast-bench-failover-logs-"));
   await cp(server.serverLog, join(kept, "server-output.log")).catch(() => undefined);
   for (const instance of await instances(server)) {
     const log = instance.status?.logFile;
     if (log !== undefined) await cp(log, join(kept, `${instance.metadata.name}.log`)).catch(() => undefined);
   }
-  lines.push(`logs kept in ${kept}`);
-  return lines.join("\n");
+  return kept;
 }
 
 async function switchoverTrial(server: TestServer, writer: Writer, trial: number): Promise<number> {

@@ -36,13 +36,13 @@ export class Timeline {
   async #watch(server: TestServer, path: string): Promise<void> {
     const abort = new AbortController();
     this.#aborts.push(abort);
-    const response = await server.fetch(`${path}?watch=true`);
+    // Aborting the request ends the stream (the stream is locked to its reader: cancelling it directly would not).
+    const response = await server.fetch(`${path}?watch=true`, { signal: abort.signal });
     if (response.body === null) throw new Error(`no watch stream for ${path}`);
-    const lines = createInterface({ input: Readable.fromWeb(response.body as never) });
-    abort.signal.addEventListener("abort", () => {
-      lines.close();
-      void response.body?.cancel().catch(() => undefined);
-    });
+    const input = Readable.fromWeb(response.body as never);
+    const lines = createInterface({ input });
+    // An aborted request, or the server going away, ends the stream with an error: the end of the watch, not the bench's.
+    input.on("error", () => lines.close());
     void (async () => {
       try {
         for await (const line of lines) this.#record(line);

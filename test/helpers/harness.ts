@@ -192,7 +192,7 @@ export class TestServer {
   }
 
   /** fetch against this server, trusting its CA, with the CLI's session (or `token`; null for none). */
-  async fetch(path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}, token?: string | null): Promise<Awaited<ReturnType<typeof undiciFetch>>> {
+  async fetch(path: string, init: { method?: string; headers?: Record<string, string>; body?: string; signal?: AbortSignal } = {}, token?: string | null): Promise<Awaited<ReturnType<typeof undiciFetch>>> {
     this.#agent ??= new Agent({ connect: { ca: await readFile(join(this.home, "tls", "ca.crt"), "utf8") } });
     const bearer = token === undefined ? await this.token() : token;
     const headers = { ...init.headers, ...(bearer === null ? {} : { Authorization: `Bearer ${bearer}` }) };

@@ -43,8 +43,11 @@ function seen(role: "primary" | "secondary", received: string): InstanceReplicat
   return { role, timeline: 1, received, applied: received, observedAt: new Date().toISOString(), ...(role === "secondary" ? { streamingFrom: 20000 } : {}) };
 }
 
-/** A 3-member cluster whose primary (ordinal 0) exited and is held by its agent, failing over to ordinal 1. */
-async function seed(store: Store, annotations?: Record<string, string>): Promise<void> {
+/** What the old primary's agent last reported: its process runs but stopped answering (the default), or it exited and is held. */
+const UNANSWERING: Partial<NonNullable<Instance["status"]>> = { phase: "Running", ready: false, pid: 4240 };
+
+/** A 3-member cluster failing over from its primary (ordinal 0, reporting `primaryStatus`) to ordinal 1. */
+async function seed(store: Store, annotations?: Record<string, string>, primaryStatus = UNANSWERING): Promise<void> {
   await store.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "demo" } });
   const cluster = await store.create<Cluster>({ apiVersion: "apps.kubeblocks.io/v1", kind: "Cluster", metadata: { name: "pg", namespace: "demo", ...(annotations === undefined ? {} : { annotations }) }, spec: { terminationPolicy: "Delete", componentSpecs: [{ name: "postgresql", replicas: 3 }] } });
   const startedAt = new Date().toISOString();
@@ -60,8 +63,7 @@ async function seed(store: Store, annotations?: Record<string, string>): Promise
       spec: { engine: "postgresql", version: "16", clusterName: "pg", componentName: "postgresql", ordinal, port: 20000 + ordinal, running: true, parameters: {}, deleteData: true, role: primary ? "primary" : "secondary", replication: primary ? { fenceOnExit: true } : { upstream: NAMES[0] } },
     });
   }
-  // The primary exited and its agent holds it; the replicas run.
-  await report(store, NAMES[0] ?? "", { phase: "Stopped", ready: false, replicationState: { heldSince: startedAt, observedAt: startedAt } });
+  await report(store, NAMES[0] ?? "", primaryStatus);
   for (const name of NAMES.slice(1)) await report(store, name, { phase: "Running", ready: true, pid: 4242, role: "secondary", replicationState: seen("secondary", "0/3000000") });
 }
 
@@ -128,7 +130,7 @@ describe("role change steps (Fencing → CatchingUp → Promoting → Routing)",
   });
 
   it("once confirmed, asks the replicas for probes taken after the stop, and promotes none on older reports", async () => {
-    await report(store, NAMES[0] ?? "", { phase: "Stopped", ready: false, replicationState: { observedAt: new Date().toISOString() } });
+    await report(store, NAMES[0] ?? "", { phase: "Stopped", ready: false, pid: undefined, replicationState: { observedAt: new Date().toISOString() } });
     const cluster = await pass();
     const fencedAt = recordIn(cluster)?.roleChange?.fencedAt;
     assert.equal(recordIn(cluster)?.roleChange?.step, "CatchingUp");
@@ -178,6 +180,45 @@ describe("role change steps (Fencing → CatchingUp → Promoting → Routing)",
   });
 });
 
+describe("a primary its node agent holds stopped after it exited", () => {
+  let dir: string;
+  let store: Store;
+  const events: string[] = [];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "holdfast-transition-"));
+    store = openSqliteStore({ path: join(dir, "store.db") });
+    const heldSince = new Date().toISOString();
+    await seed(store, undefined, { phase: "Stopped", ready: false, replicationState: { heldSince, observedAt: heldSince } });
+  });
+
+  after(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("counts as stopped at once: fenced in its spec, and the change goes on without waiting for the agent to confirm", async () => {
+    const cluster = await passOn(store, { endpoints: endpointsOf(store, events), events });
+    assert.equal(recordIn(cluster)?.roleChange?.step, "CatchingUp");
+    assert.deepEqual((await instanceIn(store, NAMES[0])).spec.replication, { fenced: true });
+  });
+
+  it("still counts as stopped in Promoting, before its agent has acknowledged the fence", async () => {
+    for (const name of NAMES.slice(1)) await report(store, name, { replicationState: seen("secondary", "0/3000000") });
+    const cluster = await passOn(store, { endpoints: endpointsOf(store, events), events });
+    assert.equal(recordIn(cluster)?.roleChange?.step, "Promoting");
+    assert.equal((await instanceIn(store, recordIn(cluster)?.targetPrimary)).spec.role, "primary");
+  });
+
+  it("is waited for again once a restart after the exit was asked (its agent may start it)", async () => {
+    const old = await instanceIn(store, NAMES[0]);
+    const heldSince = old.status?.replicationState?.heldSince ?? assert.fail("held");
+    await store.update<Instance>({ ...old, spec: { ...old.spec, replication: { fenceOnExit: true, restartAfterExit: heldSince } } });
+    const cluster = await passOn(store, { endpoints: endpointsOf(store, events), events });
+    assert.equal(recordIn(cluster)?.roleChange?.step, "Fencing");
+  });
+});
+
 describe("a synchronous failover waits for a replica that restarted a moment ago", () => {
   let dir: string;
   let store: Store;
@@ -203,7 +244,7 @@ describe("a synchronous failover waits for a replica that restarted a moment ago
 
   it("asks it for a probe too, and neither gives up nor promotes while it may hold the last commits", async () => {
     assert.equal(recordIn(await pass())?.roleChange?.step, "Fencing");
-    await report(store, NAMES[0] ?? "", { phase: "Stopped", ready: false, replicationState: { observedAt: new Date().toISOString() } });
+    await report(store, NAMES[0] ?? "", { phase: "Stopped", ready: false, pid: undefined, replicationState: { observedAt: new Date().toISOString() } });
     const cluster = await pass();
     const record = recordIn(cluster);
     assert.deepEqual([record?.roleChange?.step, record?.roleChange?.result], ["CatchingUp", "InProgress"], JSON.stringify(record));

@@ -12,7 +12,7 @@
  * The controller never runs an engine command here. The old primary is never unfenced once another instance may
  * have been asked to promote, unless that one is confirmed stopped.
  */
-import { now, type Cluster, type Instance, type InstanceReplicationSpec, type RoleChange } from "../../api/index.ts";
+import { heldAfterExit, now, type Cluster, type Instance, type InstanceReplicationSpec, type RoleChange } from "../../api/index.ts";
 import { observedSince } from "../../agent/index.ts";
 import { UnavailableError, errorMessage } from "../../errors/index.ts";
 import type { ClusterEndpoints } from "./endpoints.ts";
@@ -97,11 +97,23 @@ export function confirmsStopped(instance: Instance | undefined): boolean {
 }
 
 /**
- * Its node agent confirms it stopped, or it lost the primary lease (its agent fences it before the lease can expire,
- * ADR 0029): the way to go on when that agent's node is down or cut off and cannot confirm anything.
+ * Its node agent reported the process gone after an exit and holds it stopped, and its spec keeps it so (fencing on
+ * exit with no restart asked, or fenced): the agent starts nothing the spec does not allow, so this is as sure as a
+ * confirmed fence, one status write sooner.
+ */
+function heldStopped(instance: Instance): boolean {
+  const { status } = instance;
+  if (status?.phase !== "Stopped" || status.pid !== undefined || status.replicationState?.heldSince === undefined) return false;
+  return heldAfterExit(instance) || instance.spec.replication?.fenced === true;
+}
+
+/**
+ * Its node agent confirms it stopped (or holds it stopped after an exit), or it lost the primary lease (its agent
+ * fences it before the lease can expire, ADR 0029): the way to go on when that agent's node is down or cut off and
+ * cannot confirm anything.
  */
 function stoppedOrUnleased(t: Transition, m: Member): boolean {
-  return confirmsStopped(m.instance) || lostPrimaryLease(m, t.primaryLease);
+  return confirmsStopped(m.instance) || heldStopped(m.instance) || lostPrimaryLease(m, t.primaryLease);
 }
 
 /** The members other than `to` that are, were asked to be, or may still run as primary. */
@@ -153,12 +165,13 @@ async function catchingUp(t: Transition, from: string, to: string): Promise<numb
 
 /** Ask the node agents of `members` for probes taken after `after` (they probe closely until the field goes). */
 async function askForProbes(t: Transition, members: readonly Member[], after: string): Promise<void> {
-  for (const m of members) {
-    if (m.instance.spec.replication?.observeAfter === after) continue;
-    await patchObject<Instance>(t.services.store, instanceRef(t.cluster, m.name), (current) =>
+  const asked = members.filter((m) => m.instance.spec.replication?.observeAfter !== after);
+  // Every agent probes at once, not one after the other's spec write.
+  await Promise.all(asked.map((m) =>
+    patchObject<Instance>(t.services.store, instanceRef(t.cluster, m.name), (current) =>
       current.spec.replication?.observeAfter === after ? undefined : { ...current, spec: { ...current.spec, replication: { ...current.spec.replication, observeAfter: after } } },
-    );
-  }
+    ),
+  ));
 }
 
 /**

@@ -26,7 +26,7 @@ export interface SessionOptions {
 }
 
 /** A connected client to `target`; the caller ends it. */
-async function connect(target: SessionTarget, account: Credentials, options: SessionOptions): Promise<pg.Client> {
+export async function connectSession(target: SessionTarget, account: Credentials, options: SessionOptions): Promise<pg.Client> {
   const client = new pg.Client({
     ...(await targetSettings(target)),
     user: account.username,
@@ -49,7 +49,7 @@ async function connect(target: SessionTarget, account: Credentials, options: Ses
 
 /** Run `work` in a session as `account`, closing it whatever happens. */
 export async function withSession<T>(target: SessionTarget, account: Credentials, work: (client: pg.Client) => Promise<T>, options: SessionOptions = {}): Promise<T> {
-  const client = await connect(target, account, options);
+  const client = await connectSession(target, account, options);
   try {
     return await work(client);
   } finally {
