@@ -150,7 +150,7 @@ describe("role change steps (Fencing → CatchingUp → Promoting → Routing)",
     assert.ok(events.includes("FailoverRetarget"));
     const other = await instance(NAMES[1]);
     assert.equal(other.spec.replication?.upstream, NAMES[2], "the other replica is named the target's replica at once (its agent follows once the target runs as primary)");
-    assert.equal(other.spec.replication?.observeAfter, record?.roleChange?.fencedAt, "and keeps probing closely");
+    assert.equal(other.spec.replication?.observeAfter, record.roleChange.fencedAt, "and keeps probing closely");
     assert.equal((await instance(NAMES[0])).spec.replication?.upstream, undefined, "the old primary is left fenced, named nobody's replica yet");
   });
 
