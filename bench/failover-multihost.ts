@@ -7,8 +7,9 @@
  *  - partition: the primary's host cut off → first write acknowledged on the majority side, and when the isolated
  *    primary last acknowledged one (a writer inside the isolated host); healed, rejoined.
  * The same trials on Patroni from Debian (installed with apt-get when missing), Holdfast's cluster deleted meanwhile.
- * BENCH_MULTIHOST_TRIALS host-loss trials (default 5), BENCH_MULTIHOST_PARTITION_TRIALS partition trials (default 3),
- * BENCH_MULTIHOST_LEASE_SECONDS Holdfast's primary lease (default 3, Patroni's ttl), BENCH_MULTIHOST_SYSTEMS
+ * BENCH_MULTIHOST_NETWORK the lab network (default 2), BENCH_MULTIHOST_HOME_PREFIX where its home goes (default
+ * /tmp/hf-lab-bench, the process id appended), BENCH_MULTIHOST_TRIALS host-loss trials (default 5), BENCH_MULTIHOST_PARTITION_TRIALS partition trials (default 3),
+ * BENCH_MULTIHOST_LEASE_SECONDS Holdfast's primary lease (default 5, the product's default), BENCH_MULTIHOST_SYSTEMS
  * (default "holdfast,patroni", run in that order). The lab is removed at the end, also on failure or Ctrl-C.
  */
 import { mkdir, rm } from "node:fs/promises";
@@ -19,10 +20,12 @@ import { PATRONI_TIMING, PatroniSystem, patroniMissing, patroniVersion } from ".
 import { hostLossTrial, IdRanges, partitionTrial, runTrials, type FailoverSystem, type TrialResult } from "./multihost-trials.ts";
 import { median } from "./stats.ts";
 
-const NETWORK = 2;
+/** The lab network (1..9, default 2): its own names and subnet, so the bench can run beside the tests' labs. */
+const NETWORK = Number(process.env["BENCH_MULTIHOST_NETWORK"] ?? 2);
 const HOST_LOSS_TRIALS = Number(process.env["BENCH_MULTIHOST_TRIALS"] ?? 5);
 const PARTITION_TRIALS = Number(process.env["BENCH_MULTIHOST_PARTITION_TRIALS"] ?? 3);
-const LEASE_SECONDS = Number(process.env["BENCH_MULTIHOST_LEASE_SECONDS"] ?? PATRONI_TIMING.ttl);
+/** Holdfast's primary lease: the product's default unless asked otherwise (Patroni runs at its own fastest, ADR 0032). */
+const LEASE_SECONDS = Number(process.env["BENCH_MULTIHOST_LEASE_SECONDS"] ?? 5);
 /** Which systems, in this order. */
 const SYSTEMS = (process.env["BENCH_MULTIHOST_SYSTEMS"] ?? "holdfast,patroni").split(",");
 
@@ -114,7 +117,7 @@ export async function failoverMultihostBenchmark(): Promise<void> {
     return;
   }
   const loadAtStart = load();
-  const benchHome = `/tmp/hf-lab-bench-${process.pid}`;
+  const benchHome = `${process.env["BENCH_MULTIHOST_HOME_PREFIX"] ?? "/tmp/hf-lab-bench"}-${process.pid}`;
   await mkdir(benchHome, { mode: 0o755 });
   const labHome = `${benchHome}/lab`;
   // Once, whether the run ends, fails or is interrupted (both may ask).

@@ -6,10 +6,13 @@
  *
  * Patroni 3.0.2 (Debian 12) checks none of ttl, loop_wait and retry_timeout at start (they are only made integers);
  * its documented rule is `loop_wait + 2 * retry_timeout <= ttl` (so that a primary that cannot update the leader key
- * demotes itself before the key expires), loop_wait is at least 1 s (0 spins), retry_timeout at least 1 s (0 fails every
- * store call), so the lowest valid setting is loop_wait 1, retry_timeout 1, ttl 3. Later releases raise them at start
- * to loop_wait ≥ 1, retry_timeout ≥ 3, ttl ≥ 20. etcd itself grants no lease below its minimum TTL (1.5 × its election
- * timeout, so 2 s with the lab's etcd defaults), which ttl 3 is above.
+ * demotes itself before the key expires), and its documentation gives the lowest values as loop_wait 1 and
+ * retry_timeout 3 (later releases raise lower ones to these at start). retry_timeout 3 is also the least its etcd
+ * client needs to reach every member of a 3-member etcd: it gives each member at least 1 s of a request's
+ * retry_timeout and, below 3 s, retries on fewer members (`_calculate_timeouts`): with retry_timeout 1 a member that
+ * does not answer takes the whole deadline, none is left for another, the call fails, and each failure restarts the
+ * client's watch, which reads wait for (ADR 0032, "Since"). So loop_wait 1, retry_timeout 3 and ttl 7 (the rule's least), not the ttl ≥ 20 later
+ * releases impose: Patroni at its fastest that survives losing an etcd member.
  */
 import { randomBytes } from "node:crypto";
 import { chown, mkdir, readFile, writeFile } from "node:fs/promises";
@@ -24,7 +27,7 @@ import { pgpassField } from "./multihost-holdfast.ts";
 import type { FailoverSystem } from "./multihost-trials.ts";
 
 /** The most aggressive valid timing (see above), `primary_start_timeout: 0` (no restart in place first). */
-export const PATRONI_TIMING = { ttl: 3, loop_wait: 1, retry_timeout: 1, primary_start_timeout: 0, maximum_lag_on_failover: 1_073_741_824 } as const;
+export const PATRONI_TIMING = { ttl: 7, loop_wait: 1, retry_timeout: 3, primary_start_timeout: 0, maximum_lag_on_failover: 1_073_741_824 } as const;
 const PATRONI = "/usr/bin/patroni";
 const PG_BIN = "/usr/lib/postgresql/15/bin";
 const PG_PORT = 25432;

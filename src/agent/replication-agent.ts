@@ -162,11 +162,12 @@ export class ReplicationAgent {
     if (upstream === undefined || observation.streamingFrom === upstream.spec.port || !runsAsPrimary(upstream)) return;
     if (!this.#mayFollow(r.instance, name)) return;
     try {
+      const started = performance.now();
       const accounts = await readAccounts(this.#store, r.instance, r.engine);
       const credentials = await readReplicationCredentials(this.#store, r.instance, r.replication, accounts);
       await r.replication.follow(r.context, { host: instanceHost(upstream), port: upstream.spec.port }, credentials, r.host);
       this.#upstreamSeen.set(keyOf(r.instance), name);
-      await reporter.record("Normal", "Repointed", `${r.instance.metadata.name} now streams from ${name}`);
+      await reporter.record("Normal", "Repointed", `${r.instance.metadata.name} now streams from ${name} (repointed in ${Math.round(performance.now() - started)} ms)`);
     } catch (error) {
       await reporter.record("Warning", "RepointFailed", `${r.instance.metadata.name} could not be pointed at ${name}: ${errorMessage(error)}`);
     }

@@ -129,10 +129,13 @@ export class LeaderElection {
     }
     this.#held(lease);
     logger.info({ lease: this.#name, holder }, "this node leads: starting the controllers");
+    const starting = this.#now();
     try {
       const term = await this.#options.lead(lease);
-      if (this.#lease === lease) this.#term = term;
-      else await term.stop();
+      if (this.#lease === lease) {
+        this.#term = term;
+        logger.info({ lease: this.#name, holder, startedInMs: Math.round(this.#now() - starting) }, "the controllers run");
+      } else await term.stop();
     } catch (error) {
       logger.error({ err: errorMessage(error) }, "the controllers did not start; giving the lease up");
       await this.#stepDown("the controllers did not start");

@@ -2,7 +2,8 @@
  * A PostgreSQL client run inside a lab host's namespace (the test process, in the root namespace, has no route to the
  * lab network): `node lab-pg-client.ts` reads what to do as JSON on stdin (connection URIs hold passwords: never argv)
  * and prints one JSON line per event on stdout, times on the wall clock in milliseconds, until SIGTERM.
- *  - `{"mode":"write","uri":…,"table":…}`: PgWriter's inserts; a line `{"id","at","server"}` per acknowledged write.
+ *  - `{"mode":"write","uri":…,"table":…}`: PgWriter's inserts; a line `{"id","at","server"}` per acknowledged write,
+ *    and `{"failure","at"}` per failed connection or write.
  *  - `{"mode":"sample","targets":{NAME:URI,…}}`: every 100 ms asks each target whether it runs as primary; a line
  *    `{"at","name","primary"}` per answer (`primary` null when it did not answer).
  */
@@ -33,9 +34,12 @@ process.once("SIGTERM", () => (running = false));
 async function write(uri: string, table: string): Promise<void> {
   const writer = new PgWriter(uri, table);
   let printed = 0;
+  let failed = 0;
   const flush = (): void => {
     for (const ack of writer.acknowledged.slice(printed)) emit({ id: ack.id, at: wallClock(ack.at), server: ack.server });
     printed = writer.acknowledged.length;
+    for (const failure of writer.failures.slice(failed)) emit({ failure: failure.message, at: wallClock(failure.at) });
+    failed = writer.failures.length;
   };
   while (running) {
     flush();

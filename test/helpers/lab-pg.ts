@@ -18,6 +18,8 @@ export function wallClock(): number {
 /** One `lab-pg-client.ts` process inside `namespace`: its JSON lines as they come. */
 class LabClientProcess<Line> {
   readonly lines: Line[] = [];
+  /** The writer's failed connections and writes (`{"failure","at"}` lines). */
+  readonly failures: LabWriteFailure[] = [];
   readonly #child: ChildProcessWithoutNullStreams;
   readonly #exited: Promise<void>;
   stderr = "";
@@ -26,7 +28,11 @@ class LabClientProcess<Line> {
     const [command = "ip", ...args] = inNamespace(namespace, [process.execPath, "--disable-warning=ExperimentalWarning", CLIENT]);
     this.#child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
     this.#exited = new Promise((resolve) => this.#child.once("close", () => resolve()));
-    createInterface({ input: this.#child.stdout }).on("line", (line) => this.lines.push(JSON.parse(line) as Line));
+    createInterface({ input: this.#child.stdout }).on("line", (line) => {
+      const parsed = JSON.parse(line) as Line | LabWriteFailure;
+      if (typeof parsed === "object" && parsed !== null && "failure" in parsed) this.failures.push(parsed);
+      else this.lines.push(parsed);
+    });
     this.#child.stderr.on("data", (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-4000)));
     this.#child.stdin.on("error", () => undefined);
     this.#child.stdin.end(JSON.stringify(request));
@@ -46,6 +52,12 @@ export interface LabAcknowledgedWrite {
   server: string;
 }
 
+/** A connection or write of a writer that failed: why, and when (wall clock). */
+export interface LabWriteFailure {
+  failure: string;
+  at: number;
+}
+
 /** Inserts into `table` (id bigint primary key) through `uri` from inside `namespace`, as PgWriter does. */
 export class LabWriter {
   readonly table: string;
@@ -62,6 +74,10 @@ export class LabWriter {
 
   get stderr(): string {
     return this.#process.stderr;
+  }
+
+  get failures(): readonly LabWriteFailure[] {
+    return this.#process.failures;
   }
 
   /** The first write acknowledged after `t` by a server other than `notBy`. */

@@ -12,6 +12,8 @@ export interface AcknowledgedWrite {
 /** Inserts rows into `table` (id bigint primary key) one after another through `uri`, reconnecting after errors. */
 export class PgWriter {
   readonly acknowledged: AcknowledgedWrite[] = [];
+  /** Each failed connection or write: when (performance.now()) and why, for timelines of a failover. */
+  readonly failures: { at: number; message: string }[] = [];
   #running = true;
   readonly #loop: Promise<void>;
 
@@ -33,7 +35,8 @@ export class PgWriter {
         const id = next++;
         const result = await client.query<{ server: string }>(`INSERT INTO ${table} (id) VALUES ($1) RETURNING inet_server_port() || ' ' || pg_postmaster_start_time() AS server`, [id]);
         this.acknowledged.push({ id, at: performance.now(), server: result.rows[0]?.server ?? "" });
-      } catch {
+      } catch (error) {
+        this.failures.push({ at: performance.now(), message: error instanceof Error ? error.message : String(error) });
         // Not awaited: ending a connection whose server vanished can hang.
         void client?.end().catch(() => undefined);
         client = undefined;

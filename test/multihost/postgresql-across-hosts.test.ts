@@ -25,6 +25,7 @@ import { median } from "../../bench/stats.ts";
 import { LabHosts } from "../helpers/lab-hosts.ts";
 import { labSkipReason } from "../helpers/lab-skip.ts";
 import { testLabNetwork } from "../helpers/lab-network.ts";
+import { failoverTimeline, failoverTraceWanted } from "../helpers/lab-trace.ts";
 
 const NS = "demo";
 const NAME = "pg-cluster";
@@ -157,7 +158,7 @@ function stats(values: readonly number[]): string {
 }
 
 describe("PostgreSQL across three lab hosts", { skip, timeout: 1_800_000 }, () => {
-  const home = `/tmp/hf-lab-ha-${process.pid}`;
+  const home = `${process.env["HOLDFAST_TEST_LAB_HOME_PREFIX"] ?? "/tmp/hf-lab-ha"}-${process.pid}`;
 
   before(async () => {
     const started = performance.now();
@@ -252,6 +253,7 @@ describe("PostgreSQL across three lab hosts", { skip, timeout: 1_800_000 }, () =
     const failoverMs = resumed.at - killedAt;
     synchronousFailovers.hostKills++;
     console.log(`host loss ${trial}: ${lost.name} killed (${killed.length} processes) with the primary ${primary.metadata.name}; controllers' leader ${leader}${leader === lost.name ? " (on the killed host)" : ""}; writes through ${writerHost.name}'s endpoint resumed after ${failoverMs.toFixed(0)} ms`);
+    if (failoverTraceWanted()) await printTimeline(`host loss ${trial}`, writer, killedAt, resumed.at);
     assert.ok(failoverMs > LEASE_MS * 0.5, "not before the primary lease could have expired");
     await writer.stop();
     const promoted = await newPrimary(primary);
@@ -261,6 +263,14 @@ describe("PostgreSQL across three lab hosts", { skip, timeout: 1_800_000 }, () =
     console.log(`host loss ${trial}: ${promoted} promoted; ${lost.name} back, ${primary.metadata.name} a streaming replica of ${back.primary.metadata.name}`);
     sampleHost(lost.name, back.all);
     return failoverMs;
+  }
+
+  /** What the surviving nodes logged and recorded between the kill and the first write after it (and a second more). */
+  async function printTimeline(label: string, writer: LabWriter, from: number, resumedAt: number): Promise<void> {
+    await sleep(1000);
+    const survivors = lab.hosts.filter((h) => !hosts.down.has(h.name));
+    const lines = await failoverTimeline(lab, survivors, NS, writer, { from, to: resumedAt + 1000 });
+    console.log(`${label}, timeline (ms after the kill):\n${lines.map((line) => `  ${line}`).join("\n")}`);
   }
 
   /** The name of the primary recorded instead of `old`, once the ha controller recorded one. */

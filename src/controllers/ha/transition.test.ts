@@ -148,6 +148,10 @@ describe("role change steps (Fencing → CatchingUp → Promoting → Routing)",
     assert.equal(record?.roleChange?.step, "Promoting");
     assert.deepEqual([(await instance(NAMES[1])).spec.role, (await instance(NAMES[2])).spec.role], ["secondary", "primary"]);
     assert.ok(events.includes("FailoverRetarget"));
+    const other = await instance(NAMES[1]);
+    assert.equal(other.spec.replication?.upstream, NAMES[2], "the other replica is named the target's replica at once (its agent follows once the target runs as primary)");
+    assert.equal(other.spec.replication?.observeAfter, record.roleChange.fencedAt, "and keeps probing closely");
+    assert.equal((await instance(NAMES[0])).spec.replication?.upstream, undefined, "the old primary is left fenced, named nobody's replica yet");
   });
 
   it("goes back to Fencing instead of promoting while the old primary is not confirmed stopped", async () => {

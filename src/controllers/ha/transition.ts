@@ -257,7 +257,22 @@ async function promoting(t: Transition, from: string, to: string): Promise<numbe
     if (current.spec.role === "primary" && JSON.stringify(current.spec.replication) === JSON.stringify(replication)) return undefined;
     return { ...current, spec: { ...current.spec, role: "primary", replication } };
   });
+  await pointAtTarget(t, from, to);
   return WAIT_MS;
+}
+
+/**
+ * The other running replicas are named the target's replicas as soon as it is asked to promote, not once the change
+ * is over: their node agents repoint them the moment it answers as primary, while the endpoints are routed, so in
+ * synchronous mode the first commit on the new primary does not wait for a quorum that starts to stream only then.
+ */
+async function pointAtTarget(t: Transition, from: string, to: string): Promise<void> {
+  for (const m of t.members) {
+    if (m.name === from || m.name === to || m.instance.spec.role !== "secondary" || m.instance.spec.replication?.fenced === true) continue;
+    await patchObject<Instance>(t.services.store, instanceRef(t.cluster, m.name), (current) =>
+      current.spec.role !== "secondary" || current.spec.replication?.upstream === to ? undefined : { ...current, spec: { ...current.spec, replication: { ...current.spec.replication, upstream: to } } },
+    );
+  }
 }
 
 /**
