@@ -166,6 +166,24 @@ describe("routesFor", () => {
     assert.deepEqual(degraded.readOnly.targets.map((m) => m.name), ["pg-postgresql-1"]);
   });
 
+  it("keeps read-write on a switchover's primary while it checkpoints, and holds it once the checkpoint is reported (or 10 s passed)", () => {
+    const startedAt = new Date(NOW - 1000).toISOString();
+    const roleChange = { reason: "Switchover" as const, step: "Fencing" as const, from: "pg-postgresql-0", to: "pg-postgresql-1", result: "InProgress" as const, startedAt };
+    const switching = (members: Member[], nowMs = NOW): ComponentView => {
+      const v = view(members, { currentPrimary: "pg-postgresql-0", targetPrimary: "pg-postgresql-1" });
+      const c = { ...v.cluster, status: { replication: { postgresql: { currentPrimary: "pg-postgresql-0", targetPrimary: "pg-postgresql-1", roleChange } } } };
+      return { ...v, cluster: c, checkpoints: true, nowMs };
+    };
+    const decision = { kind: "transition" as const, from: "pg-postgresql-0", to: "pg-postgresql-1" };
+    assert.deepEqual(routesFor(switching(healthy()), decision).readWrite.targets.map((m) => m.name), ["pg-postgresql-0"], "still serving while it checkpoints");
+    assert.deepEqual(routesFor({ ...switching(healthy()), checkpoints: false }, decision).readWrite, { targets: [], hold: true }, "engines without a checkpoint hold at once");
+    assert.deepEqual(routesFor(switching(healthy(), NOW + 10_000), decision).readWrite, { targets: [], hold: true }, "not waited for beyond 10 s");
+    const reported = healthy();
+    const old = reported[0] ?? assert.fail("a primary");
+    reported[0] = { ...old, instance: { ...old.instance, status: { ...old.instance.status, replicationState: { checkpointed: startedAt } } } };
+    assert.deepEqual(routesFor(switching(reported), decision).readWrite, { targets: [], hold: true }, "checkpointed: drained for the stop");
+  });
+
   it("refuses at once what nobody is meant to serve: a stopped cluster, read-only without replicas", () => {
     const stopped = healthy().map((m) => member({ ...m.instance, spec: { ...m.instance.spec, running: false }, status: { phase: "Stopped" } }, undefined));
     const routes = routesFor(view(stopped), { kind: "steady", primary: "pg-postgresql-0" });

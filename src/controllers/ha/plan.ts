@@ -2,7 +2,7 @@
  * The ha controller's decisions, without I/O: who should be primary, whether to fail over, what each
  * member's replication spec should be, where the endpoints send connections, and what status to report.
  */
-import { heldAfterExit, instanceNeedsRestart, type Cluster, type ComponentReplicationStatus, type Instance, type InstanceReplicationSpec, type InstanceReplicationStatus } from "../../api/index.ts";
+import { heldAfterExit, instanceNeedsRestart, type Cluster, type ComponentReplicationStatus, type Instance, type InstanceReplicationSpec, type InstanceReplicationStatus, type RoleChange } from "../../api/index.ts";
 import type { FailoverCandidate, ReplicaObservation, ReplicationObservation } from "../../engines/index.ts";
 import { LABEL_ROLE, primaryOf } from "../cluster/index.ts";
 import type { HaSettings } from "./settings.ts";
@@ -32,6 +32,26 @@ export interface ComponentView {
   failoverBlock?: (from: string, candidates: readonly string[]) => string | undefined;
   /** Who holds the component's primary lease as the store says now (holder undefined: nobody); undefined when not read. */
   primaryLease?: PrimaryLeaseView;
+  /** The engine's primary can checkpoint before a switchover stops it. */
+  checkpoints?: boolean;
+}
+
+/** A switchover waits this long at most for the primary's checkpoint before it stops it anyway (the stop writes it then). */
+export const CHECKPOINT_WAIT_MS = 10_000;
+
+/**
+ * A switchover that has not begun to fence, from a running primary of an engine that checkpoints, whose checkpoint
+ * its node agent has not reported yet and was asked less than CHECKPOINT_WAIT_MS ago: the primary keeps serving, its
+ * endpoint open, meanwhile (pure).
+ */
+export function awaitsCheckpoint(change: RoleChange | undefined, old: Member | undefined, checkpoints: boolean, nowMs: number): boolean {
+  if (!checkpoints || change === undefined || !switchoverBeforeFence(change) || old === undefined) return false;
+  if (isFencedMember(old) || observedRole(old) !== "primary") return false;
+  return old.instance.status?.replicationState?.checkpointed !== change.startedAt && nowMs - Date.parse(change.startedAt) < CHECKPOINT_WAIT_MS;
+}
+
+function switchoverBeforeFence(change: RoleChange): boolean {
+  return change.reason === "Switchover" && change.result === "InProgress" && (change.step ?? "Fencing") === "Fencing";
 }
 
 /** The component's primary lease as read from the store this pass. */
@@ -187,13 +207,18 @@ export interface ComponentRoutes {
  */
 export function routesFor(view: ComponentView, decision: PrimaryDecision): ComponentRoutes {
   const usable = (m: Member): boolean => m.instance.spec.running && !isFencedMember(m);
-  const changing = decision.kind === "transition" || decision.kind === "failover";
+  const changing = decision.kind === "failover" || (decision.kind === "transition" && !checkpointing(view, decision.from));
   const primaryName = decision.kind === "transition" || decision.kind === "failover" ? decision.from : decision.primary;
   const primary = changing ? [] : view.members.filter((m) => m.name === primaryName && usable(m) && observedRole(m) === "primary");
   const replicas = view.members.filter((m) => m.name !== primaryName && usable(m) && observedRole(m) === "secondary");
   const anyRuns = view.members.some((m) => m.instance.spec.running);
   const replicaRuns = view.members.some((m) => m.name !== primaryName && m.instance.spec.running);
   return { readWrite: { targets: primary, hold: changing || (primary.length === 0 && anyRuns) }, readOnly: { targets: replicas, hold: replicas.length === 0 && replicaRuns } };
+}
+
+/** A switchover's primary checkpointing before it is stopped: it keeps its connections and takes new ones meanwhile. */
+function checkpointing(view: ComponentView, from: string): boolean {
+  return awaitsCheckpoint(recordOf(view.cluster, view.component)?.roleChange, view.members.find((m) => m.name === from), view.checkpoints === true, view.nowMs);
 }
 
 /** How often a changing lag is written to an instance's status (a change of state is written at once). */

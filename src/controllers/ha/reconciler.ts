@@ -71,7 +71,7 @@ export class HaReconciler implements Reconciler {
     const primaryLease = await this.#primaryLease(handle);
     const members = withReachability(componentMembers(instances, handle.component).map(memberOf), primaryLease);
     const failoverBlock = (from: string, candidates: readonly string[]): string | undefined => this.#synchronous.failoverBlock(handle, members, from, candidates);
-    const view: ComponentView = { cluster: handle.cluster, component: handle.component, members, settings, nowMs: Date.now(), rank: (c) => handle.replication.rankCandidates(c), failoverBlock, ...(primaryLease === undefined ? {} : { primaryLease }) };
+    const view: ComponentView = { cluster: handle.cluster, component: handle.component, members, settings, nowMs: Date.now(), rank: (c) => handle.replication.rankCandidates(c), failoverBlock, checkpoints: handle.replication.checkpoint !== undefined, ...(primaryLease === undefined ? {} : { primaryLease }) };
     const decision = decidePrimary(view);
     const routes = routesFor(view, decision);
     await this.#o.endpoints.route(handle.cluster, handle.component, routes);

@@ -20,15 +20,13 @@ import { UnavailableError, errorMessage } from "../../errors/index.ts";
 import type { ClusterEndpoints } from "./endpoints.ts";
 import { clusterRef, instanceRef, type ComponentHandle, type HaServices } from "./members.ts";
 import { patchObject, patchStatus } from "./patch.ts";
-import { keptReplicationFields, lostPrimaryLease, observedRole, type Member, type PrimaryLeaseView } from "./plan.ts";
+import { awaitsCheckpoint, keptReplicationFields, lostPrimaryLease, observedRole, type Member, type PrimaryLeaseView } from "./plan.ts";
 import type { HaSettings } from "./settings.ts";
 
 /** When to look again while a node agent works (its status write wakes the controller sooner). */
 const WAIT_MS = 250;
 /** How long a failover waits for every running replica to report a position taken after the old primary stopped. */
 const FINAL_POSITIONS_WAIT_MS = 5000;
-/** A switchover waits this long at most for the primary's checkpoint before it stops it anyway (the stop writes it then). */
-const CHECKPOINT_WAIT_MS = 10_000;
 
 /** Everything one pass of a role change works with. */
 export interface Transition extends ComponentHandle {
@@ -144,20 +142,12 @@ async function fencing(t: Transition, from: string, to: string): Promise<number>
  */
 async function checkpointing(t: Transition, from: string): Promise<boolean> {
   const change = roleChangeOf(t);
-  const old = member(t, from);
-  if (change === undefined || old === undefined || !checkpointDue(t, change, old)) return false;
-  if (old.instance.spec.replication?.checkpointFor === change.startedAt) return true;
+  if (change === undefined || !awaitsCheckpoint(change, member(t, from), t.replication.checkpoint !== undefined, t.nowMs)) return false;
+  if (member(t, from)?.instance.spec.replication?.checkpointFor === change.startedAt) return true;
   await patchObject<Instance>(t.services.store, instanceRef(t.cluster, from), (current) =>
     current.spec.replication?.checkpointFor === change.startedAt ? undefined : { ...current, spec: { ...current.spec, replication: { ...current.spec.replication, checkpointFor: change.startedAt } } },
   );
   return true;
-}
-
-/** A switchover not yet fencing, from a running primary of an engine that checkpoints, not yet reported, not too long ago. */
-function checkpointDue(t: Transition, change: RoleChange, old: Member): boolean {
-  if (change.reason !== "Switchover" || (change.step ?? "Fencing") !== "Fencing" || t.replication.checkpoint === undefined) return false;
-  if (fencedSpec(old.instance) || observedRole(old) !== "primary") return false;
-  return old.instance.status?.replicationState?.checkpointed !== change.startedAt && t.nowMs - Date.parse(change.startedAt) < CHECKPOINT_WAIT_MS;
 }
 
 /** Record the fence in the spec (the node agent stops the instance and never starts it while it stays). */
