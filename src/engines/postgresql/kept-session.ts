@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import type { Socket } from "node:net";
 import type pg from "pg";
 import type { Credentials } from "../types.ts";
-import { connectSession, type SessionOptions } from "./session.ts";
+import { connectSession, endWithoutWaiting, type SessionOptions } from "./session.ts";
 
 /** The settings of the sessions probes and promotions share: statements are short, and a slow answer is no answer. */
 export const PROBE_SESSION: SessionOptions = { queryTimeoutMs: 2000 };
@@ -35,20 +35,13 @@ export async function withKeptSession<T>(port: number, account: Credentials, wor
   const key = keyOf(port, account, options);
   const reused = take(key);
   if (reused !== undefined) {
-    try {
-      return await runAndPark(key, reused, work);
-    } catch (error) {
-      if (!lost.has(reused)) throw error;
-    }
+    const outcome = await attempt(key, reused, work);
+    if (outcome.ok) return outcome.value;
+    if (!outcome.serverClosed) throw outcome.error;
   }
-  return runAndPark(key, await connect(port, account, options), work);
-}
-
-/** Close every kept session (a server shutting down, tests). */
-export async function closeKeptSessions(): Promise<void> {
-  const all = [...parked.values()];
-  parked.clear();
-  await Promise.all(all.map(({ client, timer }) => (clearTimeout(timer), client.end().catch(() => undefined))));
+  const outcome = await attempt(key, await connect(port, account, options), work);
+  if (outcome.ok) return outcome.value;
+  throw outcome.error;
 }
 
 async function connect(port: number, account: Credentials, options: SessionOptions): Promise<pg.Client> {
@@ -58,16 +51,34 @@ async function connect(port: number, account: Credentials, options: SessionOptio
   return client;
 }
 
-async function runAndPark<T>(key: string, client: pg.Client, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  let result: T;
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown; serverClosed: boolean };
+
+/** Run `work` on `client` and park it for the next call; on failure close it, saying whether the server had closed it. */
+async function attempt<T>(key: string, client: pg.Client, work: (client: pg.Client) => Promise<T>): Promise<Outcome<T>> {
   try {
-    result = await work(client);
+    const value = await work(client);
+    park(key, client);
+    return { ok: true, value };
   } catch (error) {
-    await client.end().catch(() => undefined);
-    throw error;
+    const serverClosed = lost.has(client);
+    close(client);
+    return { ok: false, error, serverClosed };
   }
-  park(key, client);
-  return result;
+}
+
+/**
+ * Close a session without waiting for the server: one that stopped answering (SIGSTOP, a host cut off) never
+ * acknowledges the end, and a probe that waited for it would hang, its failures never counted.
+ */
+function close(client: pg.Client): void {
+  lost.add(client);
+  endWithoutWaiting(client);
+}
+
+/** End a session that just answered (one too many, or unused for long): politely, without waiting either. */
+function endHealthy(client: pg.Client): void {
+  lost.add(client);
+  void client.end().catch(() => undefined);
 }
 
 function take(key: string): pg.Client | undefined {
@@ -76,7 +87,7 @@ function take(key: string): pg.Client | undefined {
   parked.delete(key);
   clearTimeout(entry.timer);
   if (lost.has(entry.client)) {
-    void entry.client.end().catch(() => undefined);
+    close(entry.client);
     return undefined;
   }
   socketOf(entry.client)?.ref();
@@ -85,13 +96,13 @@ function take(key: string): pg.Client | undefined {
 
 function park(key: string, client: pg.Client): void {
   if (lost.has(client) || parked.has(key)) {
-    void client.end().catch(() => undefined);
+    endHealthy(client);
     return;
   }
   const timer = setTimeout(() => {
     if (parked.get(key)?.client !== client) return;
     parked.delete(key);
-    void client.end().catch(() => undefined);
+    endHealthy(client);
   }, IDLE_CLOSE_MS);
   timer.unref();
   socketOf(client)?.unref();

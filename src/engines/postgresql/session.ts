@@ -1,4 +1,5 @@
 /** Short SQL sessions with an instance, for replication setup and probes. */
+import type { Socket } from "node:net";
 import pg from "pg";
 import { UnavailableError, errorMessage } from "../../errors/index.ts";
 import { LOOPBACK, verifyingTlsOptions, type PeerServer } from "../address.ts";
@@ -50,11 +51,24 @@ export async function connectSession(target: SessionTarget, account: Credentials
 /** Run `work` in a session as `account`, closing it whatever happens. */
 export async function withSession<T>(target: SessionTarget, account: Credentials, work: (client: pg.Client) => Promise<T>, options: SessionOptions = {}): Promise<T> {
   const client = await connectSession(target, account, options);
+  let result: T;
   try {
-    return await work(client);
-  } finally {
-    await client.end().catch(() => undefined);
+    result = await work(client);
+  } catch (error) {
+    endWithoutWaiting(client);
+    throw error;
   }
+  await client.end().catch(() => undefined);
+  return result;
+}
+
+/**
+ * End a session without waiting for the server: after a statement timed out the server may not answer at all
+ * (stopped with SIGSTOP, its host cut off), and waiting for it to acknowledge the end would hang the caller.
+ */
+export function endWithoutWaiting(client: pg.Client): void {
+  void client.end().catch(() => undefined);
+  (client.connection.stream as Partial<Socket>).destroy?.();
 }
 
 /** A SQL identifier in double quotes. */
