@@ -231,24 +231,6 @@ describe("postgresql replication", { timeout: 900_000 }, () => {
     assert.match(standby.replayTimestamp ?? "", /^\d{4}-\d\d-\d\dT/);
   });
 
-  it("keeps one session between probes, and a probe after the server restarted answers on a new one", async () => {
-    const standby = node("pg-1");
-    const probeSessions = async (): Promise<string[]> =>
-      (await sql<{ s: string }>(standby, "SELECT pid || '@' || backend_start AS s FROM pg_stat_activity WHERE application_name = 'holdfast' ORDER BY 1")).map((r) => r.s);
-    await status(standby);
-    const kept = await probeSessions();
-    assert.equal(kept.length, 1, "one session is kept after a probe");
-    await status(standby);
-    await status(standby);
-    assert.deepEqual(await probeSessions(), kept, "the next probes use it: no new backend");
-    await stop(standby);
-    await start(standby);
-    assert.equal((await probeReplication(standby.context.port, admin))?.role, "standby", "the first probe after the restart answers");
-    const renewed = await probeSessions();
-    assert.equal(renewed.length, 1);
-    assert.notDeepEqual(renewed, kept);
-  });
-
   it("keeps both passwords out of every data directory, the replication one in a standby's 0600 passfile only", async () => {
     for (const name of ["pg-0", "pg-1", "pg-2"]) {
       const { dataDirectory, runDirectory } = node(name).context;

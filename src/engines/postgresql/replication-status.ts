@@ -7,7 +7,7 @@ import { z } from "zod";
 import { InternalError } from "../../errors/index.ts";
 import type { Credentials } from "../types.ts";
 import { timelineOfWalFile, walBytesBetween } from "./lsn.ts";
-import { PROBE_SESSION, withKeptSession } from "./kept-session.ts";
+import { withSession } from "./session.ts";
 
 const OVERVIEW_SQL = `SELECT pg_catalog.pg_is_in_recovery() AS in_recovery,
   CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL ELSE pg_catalog.pg_current_wal_lsn()::text END AS current_lsn,
@@ -184,7 +184,7 @@ async function readStatus(client: pg.Client): Promise<ReplicationStatus> {
  */
 export async function probeReplication(port: number, admin: Credentials): Promise<ReplicationStatus | undefined> {
   try {
-    return await withKeptSession(port, admin, readStatus, PROBE_SESSION);
+    return await withSession(port, admin, readStatus, { queryTimeoutMs: 2000 });
   } catch (error) {
     if (error instanceof z.ZodError) throw new InternalError(`unexpected replication status from 127.0.0.1:${port}: ${error.message}`, { cause: error });
     return undefined;

@@ -9,7 +9,6 @@ import type pg from "pg";
 import { ConflictError, UnavailableError, errorMessage } from "../../errors/index.ts";
 import type { CommandSpec, Credentials, HostAccess, InstanceContext, InstanceLayout } from "../types.ts";
 import { endOrphanedProcesses } from "./orphaned-processes.ts";
-import { PROBE_SESSION, withKeptSession } from "./kept-session.ts";
 import { withSession } from "./session.ts";
 
 /** PostgreSQL's shutdown modes: wait for clients, roll them back and checkpoint, or quit at once (crash recovery next start). */
@@ -110,7 +109,7 @@ export async function promotePostgresql(context: InstanceContext, admin: Credent
 
 /** Ask for the promotion and wait for its end in one session: true when promoted, false when it did not end in time. */
 async function promoteAndPoll(port: number, admin: Credentials, timeoutMs: number): Promise<boolean> {
-  return withKeptSession(port, admin, async (client) => {
+  return withSession(port, admin, async (client) => {
     if (!(await inRecovery(client))) return true;
     await client.query("SELECT pg_catalog.pg_promote(false)");
     const deadline = performance.now() + timeoutMs;
@@ -119,7 +118,7 @@ async function promoteAndPoll(port: number, admin: Credentials, timeoutMs: numbe
       await sleep(PROMOTION_POLL_MS);
     }
     return true;
-  }, PROBE_SESSION);
+  });
 }
 
 async function inRecovery(client: pg.Client): Promise<boolean> {
