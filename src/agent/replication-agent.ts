@@ -16,7 +16,7 @@ import type { ReplicatedInstance, ReplicationReporter } from "./replicated-insta
 import { readReplicationCredentials } from "./replication.ts";
 import { observationOf, observedSince, probedState, stateWorthWriting } from "./replication-state.ts";
 
-/** While a role change waits for a fresh position (spec.replication.observeAfter), probe this often. */
+/** While a role change waits for a fresh position (spec.replication.observeAfter) or a new upstream, probe this often. */
 const CLOSE_PROBE_MS = 100;
 /** A replica streaming from the wrong server (or none) is repointed at most this often per upstream. */
 const FOLLOW_EVERY_MS = 10_000;
@@ -52,7 +52,7 @@ export class ReplicationAgent {
 
   /** One pass over a running replicated instance (`unanswered`: it just failed its readiness probe); when to look again (ms). */
   async tend(r: ReplicatedInstance, unanswered: boolean, reporter: ReplicationReporter): Promise<number> {
-    const interval = r.instance.spec.replication?.observeAfter !== undefined ? CLOSE_PROBE_MS : await this.#probePeriod(r.instance);
+    const interval = this.#closely(r.instance) ? CLOSE_PROBE_MS : await this.#probePeriod(r.instance);
     const elapsed = Date.now() - (this.#probedAt.get(keyOf(r.instance)) ?? 0);
     if (elapsed < interval && !probeAsked(r.instance) && !this.#repointDue(r.instance)) return interval - elapsed;
     const [admin] = await readAccounts(this.#store, r.instance, r.engine);
@@ -106,6 +106,14 @@ export class ReplicationAgent {
   pointedAt(instance: Instance, upstream: string): void {
     this.#startedWith.set(keyOf(instance), upstream);
     this.#upstreamSeen.set(keyOf(instance), upstream);
+  }
+
+  /**
+   * Probe closely while a role change waits for a position, or while the spec names an upstream this replica does
+   * not follow yet (it follows once that one runs as primary: a new primary is followed within CLOSE_PROBE_MS).
+   */
+  #closely(instance: Instance): boolean {
+    return instance.spec.replication?.observeAfter !== undefined || this.#repointDue(instance);
   }
 
   /** The spec names an upstream this replica was not yet seen streaming from (nor pointed at). */
