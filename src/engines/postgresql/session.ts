@@ -27,7 +27,7 @@ export interface SessionOptions {
 }
 
 /** A connected client to `target`; the caller ends it. */
-export async function connectSession(target: SessionTarget, account: Credentials, options: SessionOptions): Promise<pg.Client> {
+async function connectSession(target: SessionTarget, account: Credentials, options: SessionOptions): Promise<pg.Client> {
   const client = new pg.Client({
     ...(await targetSettings(target)),
     user: account.username,
@@ -66,7 +66,7 @@ export async function withSession<T>(target: SessionTarget, account: Credentials
  * End a session without waiting for the server: after a statement timed out the server may not answer at all
  * (stopped with SIGSTOP, its host cut off), and waiting for it to acknowledge the end would hang the caller.
  */
-export function endWithoutWaiting(client: pg.Client): void {
+function endWithoutWaiting(client: pg.Client): void {
   void client.end().catch(() => undefined);
   (client.connection.stream as Partial<Socket>).destroy?.();
 }
