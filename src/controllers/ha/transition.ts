@@ -144,10 +144,16 @@ async function checkpointing(t: Transition, from: string): Promise<boolean> {
   const change = roleChangeOf(t);
   if (change === undefined || !awaitsCheckpoint(change, member(t, from), t.replication.checkpoint !== undefined, t.nowMs)) return false;
   if (member(t, from)?.instance.spec.replication?.checkpointFor === change.startedAt) return true;
-  await patchObject<Instance>(t.services.store, instanceRef(t.cluster, from), (current) =>
-    current.spec.replication?.checkpointFor === change.startedAt ? undefined : { ...current, spec: { ...current.spec, replication: { ...current.spec.replication, checkpointFor: change.startedAt } } },
-  );
+  await askOf(t, from, { checkpointFor: change.startedAt });
   return true;
+}
+
+/** Ask a member's node agent for something through its spec.replication (a fresh probe, a checkpoint), unless asked already. */
+async function askOf(t: Transition, name: string, request: Pick<InstanceReplicationSpec, "observeAfter" | "checkpointFor">): Promise<void> {
+  await patchObject<Instance>(t.services.store, instanceRef(t.cluster, name), (current) => {
+    const asked = Object.entries(request).every(([field, value]) => current.spec.replication?.[field as keyof typeof request] === value);
+    return asked ? undefined : { ...current, spec: { ...current.spec, replication: { ...current.spec.replication, ...request } } };
+  });
 }
 
 /** Record the fence in the spec (the node agent stops the instance and never starts it while it stays). */
@@ -184,11 +190,7 @@ async function catchingUp(t: Transition, from: string, to: string): Promise<numb
 async function askForProbes(t: Transition, members: readonly Member[], after: string): Promise<void> {
   const asked = members.filter((m) => m.instance.spec.replication?.observeAfter !== after);
   // Every agent probes at once, not one after the other's spec write.
-  await Promise.all(asked.map((m) =>
-    patchObject<Instance>(t.services.store, instanceRef(t.cluster, m.name), (current) =>
-      current.spec.replication?.observeAfter === after ? undefined : { ...current, spec: { ...current.spec, replication: { ...current.spec.replication, observeAfter: after } } },
-    ),
-  ));
+  await Promise.all(asked.map((m) => askOf(t, m.name, { observeAfter: after })));
 }
 
 /**
