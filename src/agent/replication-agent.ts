@@ -75,14 +75,13 @@ export class ReplicationAgent {
     const state = r.instance.status?.replicationState;
     if (asked === undefined || state?.checkpointed === asked) return;
     const started = performance.now();
-    try {
-      await r.replication.checkpoint?.(r.context.port, admin);
-    } catch (error) {
+    const outcome = await r.replication.checkpoint?.(r.context.port, admin).then(
+      () => ({ type: "Normal" as const, reason: "Checkpointed", message: `checkpoint before the switchover in ${Math.round(performance.now() - started)} ms` }),
       // The stop that follows writes the checkpoint itself: slower, never unsafe.
-      await reporter.record("Warning", "CheckpointFailed", `${r.instance.metadata.name}: the checkpoint before the switchover failed: ${errorMessage(error)}`);
-    }
+      (error: unknown) => ({ type: "Warning" as const, reason: "CheckpointFailed", message: `the checkpoint before the switchover failed: ${errorMessage(error)}` }),
+    );
     r.instance = await reporter.setStatus({ replicationState: { ...r.instance.status?.replicationState, checkpointed: asked } });
-    await reporter.record("Normal", "Checkpointed", `${r.instance.metadata.name}: checkpoint before the switchover in ${Math.round(performance.now() - started)} ms`);
+    if (outcome !== undefined) await reporter.record(outcome.type, outcome.reason, `${r.instance.metadata.name}: ${outcome.message}`);
   }
 
   /** What the spec asks of a server that answers: stream from its upstream, its durability; a primary forgets departed replicas and checkpoints when asked. */
