@@ -28,6 +28,10 @@ const KINDS: readonly KindInfo[] = [
   { kind: "Lease", group: "coordination.k8s.io", version: "v1", plural: "leases", singular: "lease", shortNames: [], namespaced: true },
   { kind: "Instance", group: "holdfast.io", version: "v1alpha1", plural: "instances", singular: "instance", shortNames: ["inst", "pod", "pods", "po"], namespaced: true },
   { kind: "Node", group: "holdfast.io", version: "v1alpha1", plural: "nodes", singular: "node", shortNames: ["no"], namespaced: false },
+  { kind: "Incident", group: "holdfast.io", version: "v1", plural: "incidents", singular: "incident", shortNames: ["inc"], namespaced: true },
+  { kind: "NotificationChannel", group: "holdfast.io", version: "v1", plural: "notificationchannels", singular: "notificationchannel", shortNames: ["nc"], namespaced: true },
+  { kind: "SecuritySignal", group: "holdfast.io", version: "v1", plural: "securitysignals", singular: "securitysignal", shortNames: [], namespaced: true },
+  { kind: "DetectionState", group: "holdfast.io", version: "v1", plural: "detectionstates", singular: "detectionstate", shortNames: [], namespaced: true },
 ];
 
 /** Every kind Holdfast serves. */

@@ -17,6 +17,7 @@ import { Controller, createEventRecorder, keyOf, ownerKeys } from "../controller
 import { type OsUsers, ProcessSupervisor, type PortReservations } from "../runtime/index.ts";
 import type { Store } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
+import { createDetector, type DetectionSettings } from "../detection/index.ts";
 
 export interface ControllerDeps {
   store: Store;
@@ -33,6 +34,8 @@ export interface ControllerDeps {
   nodeName: string;
   /** The address this node advertises (`--advertise`): its databases listen on it, peers reach them there, and the clusters' endpoints listen there. */
   advertise: string;
+  /** The detection rules' settings; absent or disabled, the leader runs no detector. */
+  detection?: DetectionSettings;
 }
 
 /**
@@ -97,5 +100,6 @@ export function createControllers(deps: ControllerDeps): Controller[] {
     reconciler: new OpsRequestReconciler({ store, events: createEventRecorder(store, "ops-controller", logger), engines: deps.engines }),
   });
   const namespaces = new Controller({ name: "namespace", store, logger, watches: [{ kind: "Namespace" }], reconciler: new NamespaceReconciler(store) });
-  return [namespaces, clusters, ops, createNodeLifecycleController(deps), createHaController(deps), ...createDataProtectionControllers(deps)];
+  const detection = deps.detection?.enabled === true ? [createDetector({ store, settings: deps.detection, logger })] : [];
+  return [namespaces, clusters, ops, createNodeLifecycleController(deps), createHaController(deps), ...createDataProtectionControllers(deps), ...detection];
 }

@@ -1,6 +1,8 @@
 /** Start the control plane: store, keyring, engines, controllers and the API server, in one process. */
 import { mkdir } from "node:fs/promises";
-import type { Namespace } from "../api/index.ts";
+import { join } from "node:path";
+import { DETECTION_NAMESPACE, type Namespace } from "../api/index.ts";
+import { loadDetectionSettings, SignalFeed, type DetectionSettings, type SignalFeedOptions } from "../detection/index.ts";
 import { homePaths, portReservationsDirectory, type HomePaths } from "../config/index.ts";
 import { AlreadyExistsError, InvalidError, UnavailableError } from "../errors/index.ts";
 import { builtinEngines, EngineCatalog } from "../engines/index.ts";
@@ -36,6 +38,8 @@ export interface RunServerOptions {
   advertise?: string;
   /** `--node-labels`: the Node's labels (beside its hostname label); absent, the labels it has are kept. */
   nodeLabels?: string;
+  /** `--detections on|off`: overrides `enabled` of `<home>/detections.yaml` (default on). */
+  detections?: boolean;
 }
 
 /** A running control plane. */
@@ -43,6 +47,9 @@ export interface RunningServer {
   url: string;
   close(): Promise<void>;
 }
+
+/** The detection rules' thresholds, in the home (optional; docs/operations.md). */
+export const DETECTIONS_FILE = "detections.yaml";
 
 /** The package version, shown by `/version`. */
 export const VERSION = "0.1.0";
@@ -60,7 +67,8 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   const shared = await openSharedState(paths, config, { existing: true });
   const { store } = shared;
   const keyring = shared.security.keyring;
-  await ensureDefaultNamespace(store);
+  await ensureNamespace(store, "default");
+  await ensureNamespace(store, DETECTION_NAMESPACE);
   await ensureBuiltinRoles(store);
   const access = await openAccess(paths, shared.security.auth, store);
   const engines = new EngineCatalog(builtinEngines());
@@ -69,7 +77,9 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   const labels = options.nodeLabels === undefined ? undefined : parseNodeLabels(options.nodeLabels);
   const heartbeat = new NodeHeartbeat({ nodeName: node.nodeName, identity: { advertise: node.advertise, home: paths.home, holdfastVersion: VERSION }, store, engines, logger, ...(labels === undefined ? {} : { labels }) });
   await heartbeat.start();
-  const deps: ControllerDeps = { store, engines, users, paths, logger, keyring, ports, nodeName: node.nodeName, advertise: node.advertise };
+  const detection = await loadDetectionSettings(join(paths.home, DETECTIONS_FILE), options.detections);
+  const deps: ControllerDeps = { store, engines, users, paths, logger, keyring, ports, nodeName: node.nodeName, advertise: node.advertise, detection };
+  const feed = await startSignalFeed(detection, { store, audit: access.audit, node: node.nodeName, logger, adminGroups: detection.adminGroups });
   const agent = createNodeAgent(deps);
   for (const controller of agent) await controller.start();
   const election = electControllers(deps);
@@ -83,11 +93,12 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   publicUrl = advertisedApiUrl(node.advertise, url);
   await heartbeat.setApiUrl(publicUrl);
   await writeServerInfo(paths.serverInfo, { url, pid: process.pid, startedAt: new Date().toISOString() });
-  logger.info({ url, home: paths.home, node: node.nodeName, store: config.store.type }, "holdfast server started");
+  logger.info({ url, home: paths.home, node: node.nodeName, store: config.store.type, detections: detection.enabled }, "holdfast server started");
   return {
     url,
     async close() {
       await api.close();
+      await feed.stop();
       await election.stop();
       for (const controller of agent) await controller.stop();
       await heartbeat.stop();
@@ -119,6 +130,14 @@ function electControllers(deps: ControllerDeps): LeaderElection {
   });
   election.start();
   return election;
+}
+
+/** This node's signal feed to the detector (docs/adr/0036); with detection off, nothing is forwarded. */
+async function startSignalFeed(settings: DetectionSettings, options: SignalFeedOptions): Promise<{ stop(): Promise<void> }> {
+  if (!settings.enabled) return { stop: () => Promise.resolve() };
+  const feed = new SignalFeed(options);
+  await feed.start();
+  return feed;
 }
 
 /** Loopback unless the operator says otherwise (--allow-remote): reaching the API from other machines is a decision. */
@@ -170,8 +189,8 @@ async function prepareHome(paths: HomePaths, logger: Logger): Promise<OsUsers> {
   });
 }
 
-async function ensureDefaultNamespace(store: Store): Promise<void> {
-  const namespace: Namespace = { apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } };
+async function ensureNamespace(store: Store, name: string): Promise<void> {
+  const namespace: Namespace = { apiVersion: "v1", kind: "Namespace", metadata: { name } };
   try {
     await store.create(namespace);
   } catch (error) {

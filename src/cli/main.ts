@@ -20,6 +20,7 @@ Server and access:
   token             API tokens for automation: create, list, revoke
   auth              auth can-i VERB RESOURCE, auth whoami
   audit             The audit log: list, export, verify
+  incident          Security incidents: list, describe, ack, contain, resolve
   secrets           Secret keys: keys, rotate-key, rewrap
   node              Control-plane nodes on etcd: join-command
 
@@ -128,6 +129,7 @@ const COMMANDS: Record<string, Handler> = {
   secrets: async (ctx, argv) => (await import("./secrets.ts")).runSecrets(ctx, argv),
   user: async (ctx, argv) => (await import("./user.ts")).runUser(ctx, argv),
   token: async (ctx, argv) => (await import("./token.ts")).runToken(ctx, argv),
+  incident: async (ctx, argv) => (await import("./incident.ts")).runIncident(ctx, argv),
   auth: async (ctx, argv) => (await import("./auth-can-i.ts")).runAuth(ctx, argv),
   audit: async (ctx, argv) => (await import("./audit.ts")).runAudit(ctx, argv),
   node: async (ctx, argv) => (await import("./node.ts")).runNode(ctx, argv),

@@ -15,7 +15,7 @@ export const SERVER_HELP = `Run the Holdfast control plane (API server, controll
 
 Usage:
   holdfast server [--home DIR] [--listen HOST:PORT] [--allow-remote] [--log-level LEVEL]
-                  [--node-name NAME] [--advertise ADDRESS] [--node-labels K=V,...]
+                  [--node-name NAME] [--advertise ADDRESS] [--node-labels K=V,...] [--detections on|off]
                                                                            run in the foreground
   holdfast server --detach [same flags]                                    run in the background
   holdfast server stop [--home DIR]                                        stop a background server
@@ -43,6 +43,8 @@ Options:
                           topologySpreadConstraints (e.g. zone=a,disk=ssd); replaces the labels it had
                           (an empty value removes them); absent, they are kept. kubernetes.io/hostname
                           is always the node name
+      --detections on|off Run the security detection rules over the audit log (default on; overrides
+                          enabled in <home>/detections.yaml, where their thresholds are set)
   -d, --detach            Start in the background, logging to <home>/logs/server.log
 `;
 
@@ -102,7 +104,7 @@ async function runForeground(ctx: CliContext, values: FlagValues): Promise<numbe
   const { runServer } = await import("../app/index.ts");
   const allowRemote = boolFlag(values, "allow-remote");
   const node = nodeFlags(values);
-  const server = await runServer({ home, host, port, allowRemote, ...node, ...(logLevel === undefined ? {} : { logLevel }) });
+  const server = await runServer({ home, host, port, allowRemote, ...node, ...detectionsFlag(values), ...(logLevel === undefined ? {} : { logLevel }) });
   ctx.io.out(`holdfast server listening at ${server.url} (home ${home}); Ctrl-C to stop\n`);
   const signal = await waitForSignal();
   ctx.io.err(`received ${signal}, stopping; databases keep running\n`);
@@ -123,6 +125,8 @@ export function detachedArgs(script: string, home: string, values: FlagValues): 
   if (advertise !== undefined) args.push("--advertise", advertise);
   const labels = stringFlag(values, "node-labels");
   if (labels !== undefined) args.push("--node-labels", labels);
+  const detections = stringFlag(values, "detections");
+  if (detections !== undefined) args.push("--detections", detections);
   return args;
 }
 
@@ -229,6 +233,7 @@ const SERVER_FLAGS = {
   "node-name": { type: "string" },
   advertise: { type: "string" },
   "node-labels": { type: "string" },
+  detections: { type: "string" },
 } as const;
 
 /** `--node-name`, `--advertise` and `--node-labels`, when given (runServer checks them and fills in the defaults). */
@@ -237,6 +242,14 @@ function nodeFlags(values: FlagValues): { nodeName?: string; advertise?: string;
   const advertise = stringFlag(values, "advertise");
   const nodeLabels = stringFlag(values, "node-labels");
   return { ...(nodeName === undefined ? {} : { nodeName }), ...(advertise === undefined ? {} : { advertise }), ...(nodeLabels === undefined ? {} : { nodeLabels }) };
+}
+
+/** `--detections on|off`, when given (it overrides `enabled` in <home>/detections.yaml). */
+export function detectionsFlag(values: FlagValues): { detections?: boolean } {
+  const raw = stringFlag(values, "detections");
+  if (raw === undefined) return {};
+  if (raw !== "on" && raw !== "off") throw new UsageError(`invalid --detections "${raw}": use on or off`, "server");
+  return { detections: raw === "on" };
 }
 
 /** Run `holdfast server [stop|status]`. */

@@ -8,7 +8,8 @@ import type { AddressInfo } from "node:net";
 import type { Store } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
 import type { Access } from "./access/index.ts";
-import { isMutation, resourceAttributes } from "./access/index.ts";
+import { FrozenNamespaces, isMutation, resourceAttributes } from "./access/index.ts";
+import { incidentEndpoint } from "./incident-api.ts";
 import { createAdmission, defaultAdmitters, type Admission, type AdmitterRegistry } from "./admission/index.ts";
 import { dataProtectionEndpoint, type DataProtectionApi } from "./data-protection-api.ts";
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, OPENAPI_V2_MEDIA_TYPE, openApiV2Document, versionInfo, type BuildInfo } from "./discovery.ts";
@@ -67,10 +68,12 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   const admission = createAdmission({ store: options.store, engines: options.engines, authorizer: options.access.authorizer }, registry);
   const services: SecurityServices = { auth: options.access.auth, authorizer: options.access.authorizer, auditDirectory: options.auditDirectory, keys: options.keys };
   const watches = new Set<OpenWatch>();
+  const frozen = new FrozenNamespaces(options.store);
   const pipeline: PipelineContext = {
     access: options.access,
     logger: options.logger,
     watches,
+    frozen,
     resolve: (method, url, target) => resolveEndpoint({ options, admission, registry, services }, method, url, target),
     resolvePublic: (_method, url) => publicSecurityEndpoint(services, url.pathname) ?? publicNodeJoinEndpoint(options.nodeJoin, url.pathname),
   };
@@ -80,7 +83,10 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   );
   return {
     listen: (host, port) => listen(server, host, port),
-    close: () => close(server, watches),
+    close: async () => {
+      frozen.close();
+      await close(server, watches);
+    },
   };
 }
 
@@ -128,7 +134,12 @@ function resolveEndpoint(served: Served, method: string, url: URL, target: strin
   assertPlainRequestTarget(target);
   const segments = pathSegments(url.pathname);
   const security = securityEndpoint(served.services, method, segments);
-  const action = security ?? dataProtectionEndpoint(served.options.dataProtection, method, segments) ?? joinTokensEndpoint(served.options.nodeJoin, method, segments);
+  const incidents = { store: served.options.store, auth: served.options.access.auth, authorizer: served.options.access.authorizer };
+  const action =
+    security ??
+    dataProtectionEndpoint(served.options.dataProtection, method, segments) ??
+    joinTokensEndpoint(served.options.nodeJoin, method, segments) ??
+    incidentEndpoint(incidents, method, segments);
   if (action) {
     // These endpoints act at once (a token is minted, a backup read): a dry run they cannot honour is refused.
     checkNoDryRun(url.searchParams);

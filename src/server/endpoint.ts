@@ -36,6 +36,8 @@ export interface Exchange {
   body(): Promise<unknown>;
   /** The body if `body()` read it (the audit log records request bodies of some resources), else undefined. */
   readonly parsedBody: unknown;
+  /** Who else the request acted for (an API token made for another user), recorded as an audit annotation. */
+  actingFor?: string;
 }
 
 /** An exchange over a request whose body is read lazily, at most once. */

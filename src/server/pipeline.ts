@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { TooManyRequestsError } from "../errors/index.ts";
 import type { Identity } from "../security/index.ts";
 import type { Logger } from "../util/index.ts";
-import { auditUnavailable, authenticate, authorize, draftFor, isMutation, objectRefOf, record, recordIntent, type Access, type AuditDraft } from "./access/index.ts";
+import { auditUnavailable, authenticate, authorize, draftFor, isMutation, objectRefOf, record, recordIntent, type Access, type AuditDraft, type FrozenNamespaces } from "./access/index.ts";
 import { createExchange, isStream, type Endpoint, type Exchange, type Outcome, type Permission, type Reply } from "./endpoint.ts";
 import { errorToStatus } from "./error-status.ts";
 import { sendBytes, sendJson } from "./respond.ts";
@@ -29,6 +29,8 @@ export interface PipelineContext {
   resolve(method: string, url: URL, target: string): Endpoint;
   /** The endpoint of a request that needs no credentials, if the path is one. */
   resolvePublic(method: string, url: URL): PublicEndpoint | undefined;
+  /** Namespaces frozen by an incident response: writes in them are refused to all but cluster administrators. */
+  frozen?: FrozenNamespaces;
 }
 
 /** The audit annotation of a dry-run request. */
@@ -73,10 +75,11 @@ async function allow(context: PipelineContext, permission: Permission, identity:
   if (permission.attributes) draft.objectRef = objectRefOf(permission.attributes);
   if (permission.allowedBecause !== undefined) {
     draft.annotations = { "authorization.k8s.io/decision": "allow", "authorization.k8s.io/reason": permission.allowedBecause };
-    return;
+  } else {
+    if (!permission.attributes) throw new Error("an endpoint without RBAC attributes must say why it is allowed");
+    await authorize(context.access, identity, permission.attributes, draft);
   }
-  if (!permission.attributes) throw new Error("an endpoint without RBAC attributes must say why it is allowed");
-  await authorize(context.access, identity, permission.attributes, draft);
+  if (permission.attributes && isMutation(permission.verb)) await context.frozen?.check(context.access.authorizer, identity, permission.attributes);
 }
 
 async function executePublic(context: PipelineContext, endpoint: PublicEndpoint, request: IncomingMessage, draft: AuditDraft): Promise<Executed> {
@@ -97,6 +100,7 @@ async function executePublic(context: PipelineContext, endpoint: PublicEndpoint,
 async function recordOutcome(context: PipelineContext, draft: AuditDraft, outcome: Outcome, exchange: Exchange | undefined): Promise<Outcome> {
   try {
     const reason = isStream(outcome) ? undefined : reasonOf(outcome);
+    if (exchange?.actingFor !== undefined && draft.annotations !== undefined) draft.annotations["holdfast.io/acting-for"] = exchange.actingFor;
     await record(context.access, draft, { code: outcome.status, reason }, exchange?.parsedBody);
     return outcome;
   } catch (error) {

@@ -46,6 +46,9 @@ interface LogState {
 
 const ignore = (): void => undefined;
 
+/** Told of every durable event, or of the failure that stops the log (`record` undefined, `failure` set). */
+export type AuditListener = (record: AuditEventRecord | undefined, failure?: Error) => void;
+
 /** The append-only, hash-chained, checkpoint-signed audit log; every resolved append is on disk. */
 export class AuditLog {
   readonly #state: LogState;
@@ -60,6 +63,7 @@ export class AuditLog {
   #failure: UnavailableError | undefined;
   #closed = false;
   readonly #timer: NodeJS.Timeout;
+  readonly #listeners = new Set<AuditListener>();
 
   private constructor(state: LogState, checkpointIntervalMs: number) {
     this.#state = state;
@@ -103,7 +107,35 @@ export class AuditLog {
     this.#sinceCheckpoint += 1;
     if (this.#sinceCheckpoint >= this.#state.checkpointEvery) this.#enqueueCheckpoint();
     await durable;
+    this.#tell(record);
     return record;
+  }
+
+  /** Call `listener` with every event once it is durable, and once with the failure that stops the log; returns how to stop. */
+  subscribe(listener: AuditListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** The size in bytes of `audit.log` as this writer last made it durable (a smaller file was cut by someone else). */
+  get committedSize(): number {
+    return this.#committedSize;
+  }
+
+  /** Where the log lives. */
+  get directory(): string {
+    return this.#state.directory;
+  }
+
+  /** A listener's failure must not fail the request the event belongs to. */
+  #tell(record: AuditEventRecord | undefined, failure?: Error): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(record, failure);
+      } catch {
+        // The listener reports its own problems; the audit record is durable whatever it does.
+      }
+    }
   }
 
   /** Write a final checkpoint, wait for every queued record to be durable, and close the file. */
@@ -199,6 +231,7 @@ export class AuditLog {
       { cause: error },
     );
     this.#rejectAll(batch);
+    this.#tell(undefined, this.#failure);
     await this.#state.file.truncate(this.#committedSize).catch(ignore);
     await this.#state.file.sync().catch(ignore);
   }

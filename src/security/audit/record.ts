@@ -36,6 +36,8 @@ export const auditAnnotationsSchema = z.object({
   "authorization.k8s.io/reason": z.string(),
   /** Set on a dry-run request (`dryRun=All`): it was admitted, but nothing was changed. */
   "holdfast.io/dry-run": z.literal("All").optional(),
+  /** The other user a request acted for (an API token created for them). */
+  "holdfast.io/acting-for": z.string().optional(),
 });
 
 /** The fields of an event that callers supply (the writer adds ids, timestamps, level and the chain). */

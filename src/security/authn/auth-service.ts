@@ -5,7 +5,7 @@ import type { Requester } from "../rbac/index.ts";
 import type { Keyring } from "../secrets/index.ts";
 import { createToken, listTokens, revokeToken, type NewToken, type NewTokenInput, type TokenSummary } from "./api-tokens.ts";
 import type { AuthBackend } from "./auth-backend.ts";
-import { authenticateBearer, endSession } from "./bearer.ts";
+import { authenticateBearer, endSession, explainRefusal, type BearerRefusal } from "./bearer.ts";
 import type { AuthContext } from "./context.ts";
 import { login, type LoginInput, type LoginResult } from "./login.ts";
 import type { MfaSecrets } from "./mfa.ts";
@@ -113,6 +113,16 @@ export class AuthService {
   /** Disable (ending sessions and suspending tokens) or re-enable a user. */
   setDisabled(username: string, disabled: boolean): Promise<void> {
     return users.setDisabled(this.ctx, username, disabled);
+  }
+
+  /** End every session of `username` and revoke every API token they own; returns how many tokens were revoked. */
+  revokeCredentials(username: string): Promise<number> {
+    return users.revokeCredentials(this.ctx, username);
+  }
+
+  /** Why `bearer` was refused, for the audit record only: whose credential it was and whether it was revoked or its user disabled. */
+  explainRefusal(bearer: string): Promise<BearerRefusal | undefined> {
+    return explainRefusal(this.ctx, bearer);
   }
 
   /** New TOTP seed and recovery codes; ends the user's sessions. */

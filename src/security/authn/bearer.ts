@@ -59,3 +59,21 @@ async function liveToken(ctx: AuthContext, parsed: ParsedCredential): Promise<Li
   if (!(await ancestryInForce(ctx.backend, token, ctx.now()))) return undefined;
   return { username: token.username, lastTouchedAt: token.lastUsedAt ?? 0 };
 }
+
+/** Why a well-formed credential whose secret matches was refused; undefined when it is unknown, forged or merely expired. */
+export interface BearerRefusal {
+  username: string;
+  reason: "revoked token" | "disabled user";
+}
+
+/** Explain a refusal (audit only). A credential whose secret does not match tells nothing: its id alone proves nothing. */
+export async function explainRefusal(ctx: AuthContext, bearer: string): Promise<BearerRefusal | undefined> {
+  const parsed = parseBearer(bearer);
+  if (parsed === undefined) return undefined;
+  const found = parsed.kind === "session" ? await ctx.backend.findSession(parsed.id) : await ctx.backend.findToken(parsed.id);
+  if (found === undefined || !secretMatches(parsed.secret, found.secretHash)) return undefined;
+  const user = await ctx.backend.findUser(found.username);
+  if (user?.disabled === true) return { username: found.username, reason: "disabled user" };
+  if ("revokedAt" in found && found.revokedAt !== undefined) return { username: found.username, reason: "revoked token" };
+  return undefined;
+}

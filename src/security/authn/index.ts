@@ -8,6 +8,7 @@ export type { LoginInput, LoginResult } from "./login.ts";
 export type { NewUserInput, NewUserSecrets, UserSummary } from "./user-admin.ts";
 export type { NewTokenInput, NewToken, TokenSummary } from "./api-tokens.ts";
 export type { MfaSecrets } from "./mfa.ts";
+export type { BearerRefusal } from "./bearer.ts";
 export { LoginFailedError, LOGIN_FAILED_MESSAGE, type LoginFailureReason } from "./login-error.ts";
 export { DEFAULT_AUTH_POLICY, type AuthPolicy, type ThrottlePolicy } from "./policy.ts";
 export { OWASP_ARGON2, type Argon2Parameters } from "./password-hash.ts";

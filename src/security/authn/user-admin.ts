@@ -102,3 +102,13 @@ export async function requireUser(ctx: AuthContext, username: string): Promise<s
   }
   return name;
 }
+
+/** End every session of a user and revoke every API token they own (and those made with them); returns how many tokens. */
+export async function revokeCredentials(ctx: AuthContext, username: string): Promise<number> {
+  const name = await requireUser(ctx, username);
+  const at = ctx.now();
+  await ctx.backend.updateUser(name, {}, at);
+  const live = (await ctx.backend.listTokens(name)).filter((token) => token.revokedAt === undefined);
+  for (const token of live) await ctx.backend.revokeToken(token.id, at);
+  return live.length;
+}

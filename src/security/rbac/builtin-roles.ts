@@ -44,6 +44,8 @@ const VIEW_RULES: PolicyRule[] = [
   // Nodes are cluster-scoped: readable where the role is bound cluster-wide; only Holdfast itself writes them.
   rule(HOLDFAST, ["nodes", "nodes/status"], READ),
   rule(KUBEBLOCKS_DATA, ["backups", "backups/status", "backuppolicies", "backuppolicies/status", "backupschedules", "backupschedules/status", "backuprepos", "backuprepos/status"], READ),
+  // Incidents (namespace holdfast-system) hold user names, addresses and audit IDs, never a secret value.
+  rule(HOLDFAST, ["incidents"], READ),
 ];
 
 // As in Kubernetes, edit reads and writes Secrets: whoever can change a workload can read what it runs with.
@@ -56,6 +58,8 @@ const EDIT_RULES: PolicyRule[] = [
   // Verifying re-reads a whole backup: a write-sized cost, so it is granted with taking backups.
   rule(KUBEBLOCKS_DATA, ["backups/verify"], ["create"]),
   rule(KUBEBLOCKS_DATA, ["backuppolicies", "backupschedules"], READ_WRITE),
+  // A database's own log may show statements and client addresses: read with edit, not view.
+  rule(HOLDFAST, ["instances/log"], ["get"]),
 ];
 
 const ADMIN_RULES: PolicyRule[] = [
@@ -66,6 +70,9 @@ const ADMIN_RULES: PolicyRule[] = [
   rule("coordination.k8s.io", ["leases"], READ),
   rule(RBAC_GROUP, ["roles", "rolebindings"], READ_WRITE),
   rule(KUBEBLOCKS_DATA, ["backups"], ["delete", "deletecollection"]),
+  // Incident response (where bound in holdfast-system): act on incidents, manage where they are announced.
+  rule(HOLDFAST, ["incidents/acknowledge", "incidents/resolve", "incidents/contain"], ["update"]),
+  rule(HOLDFAST, ["notificationchannels"], READ_WRITE),
 ];
 
 function clusterRole(name: string, rules: PolicyRule[]): ClusterRole {

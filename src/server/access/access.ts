@@ -58,12 +58,20 @@ export async function authenticate(access: Access, request: IncomingMessage, dra
   const bearer = bearerOf(request);
   const identity = bearer === undefined ? undefined : await access.auth.authenticate(bearer);
   if (!identity) {
-    const reason = bearer === undefined ? "no credentials" : "invalid, expired or revoked token";
-    draft.authentication = { outcome: "failure", method: "bearer", reason };
+    draft.authentication = { outcome: "failure", method: "bearer", reason: await refusalReason(access, bearer, draft) };
     throw new AuthenticationError("authentication required: log in with holdfast login, or send an API token as 'Authorization: Bearer …'");
   }
   draft.user = { username: identity.username, groups: [...identity.groups] };
   return identity;
+}
+
+/** Why a bearer was refused, for the record; a revoked token or a disabled user's credential also names its owner. */
+async function refusalReason(access: Access, bearer: string | undefined, draft: AuditDraft): Promise<string> {
+  if (bearer === undefined) return "no credentials";
+  const refusal = await access.auth.explainRefusal(bearer);
+  if (refusal === undefined) return "invalid, expired or revoked token";
+  draft.user = { username: refusal.username, groups: [] };
+  return refusal.reason;
 }
 
 /** Authorize; a denial is answered 403 with the reason (the pipeline records it). */

@@ -1,6 +1,7 @@
 /** The built-in admitters, one per kind; adding a kind's rules means adding an entry here, not touching the router. */
 import {
   clusterRoleBindingSchema,
+  DETECTION_NAMESPACE,
   clusterRoleSchema,
   clusterSchema,
   namespaceSchema,
@@ -17,6 +18,7 @@ import {
 import { ForbiddenError } from "../../errors/index.ts";
 import { checkEscalation, type RbacObject, type Requester } from "../../security/index.ts";
 import { dataProtectionAdmitters, restoreCausesOf } from "./backup-admitters.ts";
+import { detectionAdmitters } from "./detection-admitters.ts";
 import { clusterRestoreReferences } from "./backup-references.ts";
 import { clusterCauses, enginesOf } from "./cluster-rules.ts";
 import { opsRequestCauses } from "./ops-request-rules.ts";
@@ -75,8 +77,9 @@ const secretAdmitter: KindAdmitter = {
 const namespaceAdmitter: KindAdmitter = {
   schema: namespaceSchema,
   validateDelete(object: Resource) {
-    if (object.metadata.name !== "default") return Promise.resolve();
-    return Promise.reject(new ForbiddenError("namespace default cannot be deleted; delete the objects in it instead", { subject: { kind: "Namespace", name: "default" } }));
+    const name = object.metadata.name;
+    if (name !== "default" && name !== DETECTION_NAMESPACE) return Promise.resolve();
+    return Promise.reject(new ForbiddenError(`namespace ${name} cannot be deleted; delete the objects in it instead`, { subject: { kind: "Namespace", name } }));
   },
 };
 
@@ -116,5 +119,6 @@ export function defaultAdmitters(): AdmitterRegistry {
     ["RoleBinding", bindingAdmitter(roleBindingSchema)],
     ["ClusterRoleBinding", bindingAdmitter(clusterRoleBindingSchema)],
     ...dataProtectionAdmitters(),
+    ...detectionAdmitters(),
   ]);
 }

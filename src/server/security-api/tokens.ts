@@ -55,7 +55,10 @@ function create(services: SecurityServices): Endpoint {
       const { identity } = exchange;
       const username = normalizeUsername(input.username ?? identity.username);
       // A token for someone else hands out their permissions: the escalation rule applies, as to a RoleBinding.
-      if (username !== identity.username) await checkActingAs(services.authorizer, identity, await services.auth.requesterOf(username));
+      if (username !== identity.username) {
+        exchange.actingFor = username;
+        await checkActingAs(services.authorizer, identity, await services.auth.requesterOf(username));
+      }
       const parent = { kind: identity.via, id: identity.credentialId };
       const token = await services.auth.createToken({ username, name: input.name, expiresInSeconds: input.expiresInSeconds, parent });
       return ok({ ...token, username }, 201);

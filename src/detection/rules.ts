@@ -1,0 +1,204 @@
+/**
+ * The detection rules: each reads one signal event (an audit event of interest) against the detector's state and
+ * returns what it found. Pure: no store, no clock but the event's own time.
+ */
+import type { SignalEvent } from "../api/index.ts";
+import { adminFromNewSource, secretReadsAnomaly } from "./baseline-rules.ts";
+import { findingOf as base, type DetectionRule, type Finding } from "./finding.ts";
+import type { DetectionSettings } from "./settings.ts";
+import { slide, type DetectorState, type WindowEntry } from "./state.ts";
+
+const TOTP_FAILURES = new Set(["bad-totp", "totp-replayed"]);
+const RBAC_RESOURCES = new Set(["roles", "rolebindings", "clusterroles", "clusterrolebindings"]);
+const PROTECTED_DATA = new Set(["backups", "backuprepos", "backuppolicies", "backupschedules", "auditevents"]);
+const WRITE_VERBS = new Set(["create", "update", "patch", "delete", "deletecollection", "bind", "escalate", "impersonate"]);
+const REVOKED_REASONS = /disabled|revoked/;
+
+function timeOf(event: SignalEvent): number {
+  return Date.parse(event.time);
+}
+
+function entryOf(event: SignalEvent): WindowEntry {
+  return { t: timeOf(event), id: event.auditID };
+}
+
+function isLoginFailure(event: SignalEvent): boolean {
+  return event.authentication?.outcome === "failure" && event.resource === "sessions" && event.verb === "create";
+}
+
+/** A windowed count: fires (again) on every event once the window holds `threshold` of them. */
+function windowed(
+  rule: DetectionRule,
+  event: SignalEvent,
+  state: DetectorState,
+  options: { subject: string; threshold: number; windowSeconds: number; cap: number; summary: (n: number) => string },
+): Finding[] {
+  const window = slide(state, `${rule.id}|${options.subject}`, entryOf(event), options.windowSeconds * 1000, options.cap);
+  if (window.length < options.threshold) return [];
+  const finding = base(rule, event, options.subject, options.summary(window.length));
+  finding.auditIDs = window.map((e) => e.id);
+  finding.samples = [{ name: `events in ${options.windowSeconds}s`, value: window.length }];
+  return [finding];
+}
+
+const loginFailuresPerAccount: DetectionRule = {
+  id: "login-failures-account",
+  description: "Repeated failed logins for one account (password guessing)",
+  severity: "high",
+  evaluate(event, state, settings) {
+    if (!isLoginFailure(event)) return [];
+    const { threshold, windowSeconds } = settings.loginFailuresPerAccount;
+    return windowed(this, event, state, {
+      subject: `user:${event.username}`,
+      threshold,
+      windowSeconds,
+      cap: settings.maxEvidence,
+      summary: (n) => `${n} failed logins for account ${event.username} within ${windowSeconds}s`,
+    });
+  },
+};
+
+const loginFailuresPerSource: DetectionRule = {
+  id: "login-failures-source",
+  description: "Repeated failed logins from one source address, whatever the accounts (password spraying)",
+  severity: "high",
+  evaluate(event, state, settings) {
+    if (!isLoginFailure(event)) return [];
+    const { threshold, windowSeconds } = settings.loginFailuresPerSource;
+    return windowed(this, event, state, {
+      subject: `source:${event.sourceIP}`,
+      threshold,
+      windowSeconds,
+      cap: settings.maxEvidence,
+      summary: (n) => `${n} failed logins from ${event.sourceIP} within ${windowSeconds}s`,
+    });
+  },
+};
+
+const totpFailures: DetectionRule = {
+  id: "totp-failures",
+  description: "Wrong or replayed TOTP codes after a correct password: the password is known to someone",
+  severity: "high",
+  evaluate(event, state, settings) {
+    if (!isLoginFailure(event) || !TOTP_FAILURES.has(event.authentication?.reason ?? "")) return [];
+    const { threshold, windowSeconds } = settings.totpFailures;
+    return windowed(this, event, state, {
+      subject: `user:${event.username}`,
+      threshold,
+      windowSeconds,
+      cap: settings.maxEvidence,
+      summary: (n) => `${n} TOTP failures after a correct password for ${event.username} within ${windowSeconds}s`,
+    });
+  },
+};
+
+const authorizationDenials: DetectionRule = {
+  id: "authorization-denials",
+  description: "A burst of authorization denials for one user (probing for permissions)",
+  severity: "medium",
+  evaluate(event, state, settings) {
+    if (event.decision !== "forbid") return [];
+    const { threshold, windowSeconds } = settings.authorizationDenials;
+    return windowed(this, event, state, {
+      subject: `user:${event.username}`,
+      threshold,
+      windowSeconds,
+      cap: settings.maxEvidence,
+      summary: (n) => `${n} authorization denials for ${event.username} within ${windowSeconds}s`,
+    });
+  },
+};
+
+function isEscalationAttempt(event: SignalEvent): boolean {
+  const rbacWrite = RBAC_RESOURCES.has(event.resource ?? "") && WRITE_VERBS.has(event.verb);
+  const tokenForOther = event.resource === "apitokens" && event.verb === "create";
+  return event.code === 403 && (rbacWrite || tokenForOther);
+}
+
+function objectOf(event: SignalEvent, kind: string, name: string): Finding["objects"][number] {
+  return { kind, name, ...(event.namespace === undefined ? {} : { namespace: event.namespace }) };
+}
+
+const rbacEscalation: DetectionRule = {
+  id: "rbac-escalation",
+  description: "An attempt to grant more than one holds: a refused write of a role or binding, or a refused token for another user",
+  severity: "high",
+  evaluate(event) {
+    if (!isEscalationAttempt(event)) return [];
+    const resource = event.resource ?? "";
+    const what = [event.verb, resource, event.name, event.namespace === undefined ? undefined : `in ${event.namespace}`].filter((part) => part !== undefined).join(" ");
+    const finding = base(this, event, `user:${event.username}`, `${event.username} was refused ${what}: more than they hold`);
+    if (event.name !== undefined) finding.objects = [objectOf(event, resource, event.name)];
+    return [finding];
+  },
+};
+
+const tokenForAnotherUser: DetectionRule = {
+  id: "token-for-another-user",
+  description: "An API token created for another user (it carries that user's permissions)",
+  severity: "medium",
+  evaluate(event) {
+    if (event.resource !== "apitokens" || event.verb !== "create" || event.code >= 300 || event.actingFor === undefined) return [];
+    const finding = base(this, event, `user:${event.username}->${event.actingFor}`, `${event.username} created an API token for ${event.actingFor}`);
+    finding.users = [...new Set([...finding.users, event.actingFor])];
+    return [finding];
+  },
+};
+
+const revokedCredentialUsed: DetectionRule = {
+  id: "revoked-credential-used",
+  description: "A disabled user tried to log in, or a revoked token or a disabled user's credential was presented",
+  severity: "high",
+  evaluate(event) {
+    if (event.authentication?.outcome !== "failure" || !REVOKED_REASONS.test(event.authentication.reason ?? "")) return [];
+    const reason = event.authentication.reason ?? "";
+    return [base(this, event, `user:${event.username}`, `${event.username}: ${reason} credential still tried from ${event.sourceIP}`)];
+  },
+};
+
+const protectedDataDeleted: DetectionRule = {
+  id: "backup-or-audit-deleted",
+  description: "Backups, their repositories, policies or schedules, or audit data deleted",
+  severity: "high",
+  evaluate(event) {
+    if (!event.verb.startsWith("delete") || !PROTECTED_DATA.has(event.resource ?? "") || event.code >= 300) return [];
+    const name = event.name ?? "(collection)";
+    const finding = base(this, event, `user:${event.username}`, `${event.username} deleted ${event.resource ?? ""} ${name}${event.namespace === undefined ? "" : ` in ${event.namespace}`}`);
+    finding.objects = [objectOf(event, event.resource ?? "", name)];
+    return [finding];
+  },
+};
+
+const auditIntegrity: DetectionRule = {
+  id: "audit-integrity",
+  description: "The audit log cannot be written, or its file was cut short or replaced behind the server's back",
+  severity: "critical",
+  evaluate(event) {
+    if (event.auditProblem === undefined) return [];
+    const summary = event.auditProblem === "write-failed" ? `the audit log of node ${event.node} cannot be written` : `the audit log of node ${event.node} was cut short or replaced`;
+    const finding = base(this, event, `node:${event.node}`, summary);
+    finding.users = [];
+    finding.objects = [{ kind: "Node", name: event.node }];
+    return [finding];
+  },
+};
+
+/** Every rule, in the order they run. */
+export const DETECTION_RULES: readonly DetectionRule[] = [
+  loginFailuresPerAccount,
+  loginFailuresPerSource,
+  totpFailures,
+  authorizationDenials,
+  secretReadsAnomaly,
+  rbacEscalation,
+  tokenForAnotherUser,
+  revokedCredentialUsed,
+  protectedDataDeleted,
+  auditIntegrity,
+  adminFromNewSource,
+];
+
+/** Run every rule over one event. */
+export function evaluateRules(event: SignalEvent, state: DetectorState, settings: DetectionSettings): Finding[] {
+  return DETECTION_RULES.flatMap((rule) => rule.evaluate(event, state, settings));
+}
