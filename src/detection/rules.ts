@@ -12,14 +12,15 @@ const TOTP_FAILURES = new Set(["bad-totp", "totp-replayed"]);
 const RBAC_RESOURCES = new Set(["roles", "rolebindings", "clusterroles", "clusterrolebindings"]);
 const PROTECTED_DATA = new Set(["backups", "backuprepos", "backuppolicies", "backupschedules", "auditevents"]);
 const WRITE_VERBS = new Set(["create", "update", "patch", "delete", "deletecollection", "bind", "escalate", "impersonate"]);
-const REVOKED_REASONS = /disabled|revoked/;
+/** Login refused to a disabled user; a bearer that was revoked, or whose user is disabled (the access step says which). */
+const REVOKED_REASONS = new Set(["disabled", "disabled user", "revoked token"]);
 
 function timeOf(event: SignalEvent): number {
   return Date.parse(event.time);
 }
 
-function entryOf(event: SignalEvent): WindowEntry {
-  return { t: timeOf(event), id: event.auditID };
+function entryOf(event: SignalEvent, k?: string): WindowEntry {
+  return k === undefined ? { t: timeOf(event), id: event.auditID } : { t: timeOf(event), id: event.auditID, k };
 }
 
 function isLoginFailure(event: SignalEvent): boolean {
@@ -31,10 +32,11 @@ function windowed(
   rule: DetectionRule,
   event: SignalEvent,
   state: DetectorState,
-  options: { subject: string; threshold: number; windowSeconds: number; cap: number; summary: (n: number) => string },
+  options: { subject: string; threshold: number; windowSeconds: number; cap: number; summary: (n: number) => string; distinct?: { of: string; minimum: number } },
 ): Finding[] {
-  const window = slide(state, `${rule.id}|${options.subject}`, entryOf(event), options.windowSeconds * 1000, options.cap);
+  const window = slide(state, `${rule.id}|${options.subject}`, entryOf(event, options.distinct?.of), options.windowSeconds * 1000, options.cap);
   if (window.length < options.threshold) return [];
+  if (options.distinct !== undefined && new Set(window.map((e) => e.k)).size < options.distinct.minimum) return [];
   const finding = base(rule, event, options.subject, options.summary(window.length));
   finding.auditIDs = window.map((e) => e.id);
   finding.samples = [{ name: `events in ${options.windowSeconds}s`, value: window.length }];
@@ -60,17 +62,18 @@ const loginFailuresPerAccount: DetectionRule = {
 
 const loginFailuresPerSource: DetectionRule = {
   id: "login-failures-source",
-  description: "Repeated failed logins from one source address, whatever the accounts (password spraying)",
+  description: "Repeated failed logins from one source address against several accounts (password spraying); one account's are login-failures-account",
   severity: "high",
   evaluate(event, state, settings) {
     if (!isLoginFailure(event)) return [];
-    const { threshold, windowSeconds } = settings.loginFailuresPerSource;
+    const { threshold, windowSeconds, minAccounts } = settings.loginFailuresPerSource;
     return windowed(this, event, state, {
       subject: `source:${event.sourceIP}`,
       threshold,
       windowSeconds,
       cap: settings.maxEvidence,
-      summary: (n) => `${n} failed logins from ${event.sourceIP} within ${windowSeconds}s`,
+      distinct: { of: event.username, minimum: minAccounts },
+      summary: (n) => `${n} failed logins from ${event.sourceIP} against several accounts within ${windowSeconds}s`,
     });
   },
 };
@@ -150,7 +153,7 @@ const revokedCredentialUsed: DetectionRule = {
   description: "A disabled user tried to log in, or a revoked token or a disabled user's credential was presented",
   severity: "high",
   evaluate(event) {
-    if (event.authentication?.outcome !== "failure" || !REVOKED_REASONS.test(event.authentication.reason ?? "")) return [];
+    if (event.authentication?.outcome !== "failure" || !REVOKED_REASONS.has(event.authentication.reason ?? "")) return [];
     const reason = event.authentication.reason ?? "";
     return [base(this, event, `user:${event.username}`, `${event.username}: ${reason} credential still tried from ${event.sourceIP}`)];
   },

@@ -15,7 +15,8 @@ export const detectionSettingsSchema = z.strictObject({
   /** Off: no signal is forwarded and no rule runs (the API and audit log are unchanged). */
   enabled: z.boolean().default(true),
   loginFailuresPerAccount: z.strictObject({ threshold: count.default(10), windowSeconds: seconds.default(300) }).prefault({}),
-  loginFailuresPerSource: z.strictObject({ threshold: count.default(20), windowSeconds: seconds.default(300) }).prefault({}),
+  /** Fires only when the failures name at least `minAccounts` accounts: one account's failures are the per-account rule's. */
+  loginFailuresPerSource: z.strictObject({ threshold: count.default(20), windowSeconds: seconds.default(300), minAccounts: count.default(3) }).prefault({}),
   totpFailures: z.strictObject({ threshold: count.default(3), windowSeconds: seconds.default(600) }).prefault({}),
   authorizationDenials: z.strictObject({ threshold: count.default(20), windowSeconds: seconds.default(60) }).prefault({}),
   secretReads: z

@@ -4,6 +4,8 @@
 export interface WindowEntry {
   t: number;
   id: string;
+  /** What else the rule counts (the account of a failed login, for the per-address rule). */
+  k?: string;
 }
 
 /** What a principal usually does with Secrets. */
