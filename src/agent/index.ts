@@ -16,3 +16,4 @@ export { WAL_ARCHIVER_KEY, WalArchiver, type WalArchiverOptions } from "./wal-ar
 export { EndpointReconciler, type EndpointReconcilerOptions } from "./endpoints.ts";
 export { READ_ONLY_HOLD_MS, READ_WRITE_HOLD_MS, servedEndpoints, type ServedEndpoint } from "./served-endpoints.ts";
 export { databaseAddress } from "./database-address.ts";
+export { followLog, lineTime, MAX_LOG_BYTES, readLogEnd, selectLines, type LogOptions } from "./instance-log.ts";

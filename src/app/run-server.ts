@@ -17,6 +17,7 @@ import { createControllers, createNodeAgent, type ControllerDeps } from "./contr
 import { LeaderElection, nodeJoinService, readControlPlaneConfig } from "../controlplane/index.ts";
 import { advertisedApiUrl, parseNodeLabels, resolveNodeOptions } from "./node-options.ts";
 import { openSharedState } from "./shared-state.ts";
+import { instanceLogService } from "./instance-logs.ts";
 import { isInitialised } from "./init.ts";
 import { keyOperations } from "./key-operations.ts";
 import { isOtherServerAlive, readServerInfo, removeServerInfo, writeServerInfo } from "./server-info.ts";
@@ -88,7 +89,8 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   const dataProtection = { verifyBackup: (namespace: string, name: string) => verifyBackupObject({ store, keyring }, namespace, name) };
   let publicUrl = "";
   const nodeJoin = config.store.type === "etcd" ? nodeJoinService({ store, paths, config, publicUrl: () => publicUrl }) : undefined;
-  const api = createApiServer({ store, engines, logger, version: VERSION, access, auditDirectory: paths.auditDir, keys, tls, dataProtection, ...(nodeJoin === undefined ? {} : { nodeJoin }) });
+  const instanceLogs = instanceLogService({ store, paths, nodeName: node.nodeName });
+  const api = createApiServer({ store, engines, logger, version: VERSION, access, auditDirectory: paths.auditDir, keys, tls, dataProtection, instanceLogs, ...(nodeJoin === undefined ? {} : { nodeJoin }) });
   const { url } = await api.listen(options.host, options.port);
   publicUrl = advertisedApiUrl(node.advertise, url);
   await heartbeat.setApiUrl(publicUrl);

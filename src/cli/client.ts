@@ -254,6 +254,15 @@ export class ApiClient {
     yield* parseNdjson(response.body);
   }
 
+  /** GET any path as a stream of text (an instance's log, followed); ends when the server ends it or `signal` aborts. */
+  async *streamText(path: string, signal?: AbortSignal): AsyncGenerator<string> {
+    const response = await this.send("GET", path, undefined, undefined, signal);
+    if (!response.ok) throw apiErrorFrom(response.status, await response.text());
+    if (!response.body) return;
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body as AsyncIterable<Uint8Array>) yield decoder.decode(chunk, { stream: true });
+  }
+
   /** GET any path (e.g. `/version`) as JSON. */
   async getJson(path: string): Promise<unknown> {
     return this.request("GET", path);

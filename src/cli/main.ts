@@ -35,6 +35,7 @@ Objects (kubectl habits):
 
 Databases (kbcli habits):
   cluster           create, list-instances, connect, restore
+  logs INSTANCE     A database instance's own log (-f, --tail N, --since D, -c exporter)
   backup            create, list, verify, delete (restore: holdfast cluster restore NEW --backup NAME)
   engines           list, install
 
@@ -130,6 +131,7 @@ const COMMANDS: Record<string, Handler> = {
   user: async (ctx, argv) => (await import("./user.ts")).runUser(ctx, argv),
   token: async (ctx, argv) => (await import("./token.ts")).runToken(ctx, argv),
   incident: async (ctx, argv) => (await import("./incident.ts")).runIncident(ctx, argv),
+  logs: async (ctx, argv) => (await import("./logs.ts")).runLogs(ctx, argv),
   auth: async (ctx, argv) => (await import("./auth-can-i.ts")).runAuth(ctx, argv),
   audit: async (ctx, argv) => (await import("./audit.ts")).runAudit(ctx, argv),
   node: async (ctx, argv) => (await import("./node.ts")).runNode(ctx, argv),

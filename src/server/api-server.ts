@@ -10,6 +10,7 @@ import type { Logger } from "../util/index.ts";
 import type { Access } from "./access/index.ts";
 import { FrozenNamespaces, isMutation, resourceAttributes } from "./access/index.ts";
 import { incidentEndpoint } from "./incident-api.ts";
+import { instanceLogEndpoint, type InstanceLogApi } from "./instance-log-api.ts";
 import { createAdmission, defaultAdmitters, type Admission, type AdmitterRegistry } from "./admission/index.ts";
 import { dataProtectionEndpoint, type DataProtectionApi } from "./data-protection-api.ts";
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, OPENAPI_V2_MEDIA_TYPE, openApiV2Document, versionInfo, type BuildInfo } from "./discovery.ts";
@@ -49,6 +50,8 @@ export interface ApiServerOptions {
   dataProtection?: DataProtectionApi;
   /** Joining control-plane nodes (absent: the join endpoints refuse, as on the embedded store). */
   nodeJoin?: NodeJoinApi;
+  /** Instances' own logs, through the node agent of each one's node (absent: not served). */
+  instanceLogs?: InstanceLogApi;
   /** Milliseconds a client has to send its headers, TLS handshake included (default 15 s). */
   headersTimeoutMs?: number;
   /** Milliseconds a client has to send a whole request (default 30 s). */
@@ -139,7 +142,8 @@ function resolveEndpoint(served: Served, method: string, url: URL, target: strin
     security ??
     dataProtectionEndpoint(served.options.dataProtection, method, segments) ??
     joinTokensEndpoint(served.options.nodeJoin, method, segments) ??
-    incidentEndpoint(incidents, method, segments);
+    incidentEndpoint(incidents, method, segments) ??
+    instanceLogEndpoint(served.options.instanceLogs, method, segments);
   if (action) {
     // These endpoints act at once (a token is minted, a backup read): a dry run they cannot honour is refused.
     checkNoDryRun(url.searchParams);

@@ -20,3 +20,4 @@ export {
 } from "./admission/index.ts";
 export type { Access } from "./access/index.ts";
 export { auditEventsLimit, auditEventsQuery, LOGIN_PATH, type KeyOperations } from "./security-api/index.ts";
+export type { InstanceLogApi, LogRequest, LogSource } from "./instance-log-api.ts";

@@ -1,0 +1,113 @@
+/**
+ * Reading an instance's own log (the database's stderr/stdout file the node agent writes): the last lines, the lines
+ * since a time, and following new lines as they are written. Only the node agent of the instance's node reads it.
+ */
+import { open, stat } from "node:fs/promises";
+import { NotFoundError } from "../errors/index.ts";
+
+/** What part of the log to show. */
+export interface LogOptions {
+  /** Only the last N lines. */
+  tailLines?: number | undefined;
+  /** Only lines written at most this many seconds ago (by the timestamps the engine writes). */
+  sinceSeconds?: number | undefined;
+}
+
+/** At most this much of the end of a log is read for one answer. */
+export const MAX_LOG_BYTES = 8 * 1024 * 1024;
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+// PostgreSQL: `2026-12-06 09:00:00.123 UTC [123] LOG: …`
+const ISO_LIKE = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(?: ?(UTC|GMT|Z|[+-]\d{2}(?::?\d{2})?))?/;
+// Redis: `1234:M 06 Dec 2026 09:00:00.123 * …`
+const REDIS = /^\d+:[A-Z] (\d{2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?)/;
+
+/** A zone as ISO 8601 writes it: `Z`, or `+01:00` for `+01`, `+0100` or `+01:00`. */
+function isoZone(zone: string | undefined): string {
+  if (zone === undefined || zone === "UTC" || zone === "GMT" || zone === "Z") return "Z";
+  const digits = zone.slice(1).replace(":", "");
+  return `${zone.slice(0, 1)}${digits.slice(0, 2)}:${digits.slice(2).padEnd(2, "0")}`;
+}
+
+/** The time a log line starts with (PostgreSQL's or Redis' format), or undefined when it has none. */
+export function lineTime(line: string): number | undefined {
+  const iso = ISO_LIKE.exec(line);
+  if (iso !== null) {
+    const parsed = Date.parse(`${iso[1] ?? ""}T${iso[2] ?? ""}${isoZone(iso[3])}`);
+    return Number.isNaN(parsed) ? undefined : parsed;
+  }
+  const redis = REDIS.exec(line);
+  if (redis === null) return undefined;
+  const month = MONTHS.indexOf(redis[2] ?? "") + 1;
+  if (month === 0) return undefined;
+  const parsed = Date.parse(`${redis[3] ?? ""}-${String(month).padStart(2, "0")}-${redis[1] ?? ""}T${redis[4] ?? ""}Z`);
+  return Number.isNaN(parsed) ? undefined : parsed;
+}
+
+/** The lines of `text` to show: since a time (a line without a time goes with the one before), then the last N. */
+export function selectLines(text: string, options: LogOptions, now: number): string {
+  let lines = text.split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  if (options.sinceSeconds !== undefined) {
+    const from = now - options.sinceSeconds * 1000;
+    let keep = false;
+    lines = lines.filter((line) => {
+      const time = lineTime(line);
+      if (time !== undefined) keep = time >= from;
+      return keep;
+    });
+  }
+  if (options.tailLines !== undefined) lines = options.tailLines === 0 ? [] : lines.slice(-options.tailLines);
+  return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
+}
+
+/** The log's end (at most MAX_LOG_BYTES, from a line boundary) and the offset where following starts. */
+export async function readLogEnd(file: string): Promise<{ text: string; size: number }> {
+  const handle = await open(file, "r").catch((error: unknown) => {
+    if (error instanceof Error && "code" in error && error.code === "ENOENT") throw new NotFoundError("the instance has no log yet (it has not been started on its node)");
+    throw error;
+  });
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, MAX_LOG_BYTES);
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, size - length);
+    const text = buffer.subarray(0, bytesRead).toString("utf8");
+    if (length === size) return { text, size };
+    const newline = text.indexOf("\n");
+    return { text: newline === -1 ? "" : text.slice(newline + 1), size };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Call `write` with what is appended to `file` after `offset`, polling every `intervalMs`, until stopped. */
+export function followLog(file: string, offset: number, write: (chunk: string) => void, intervalMs = 500): { stop(): void } {
+  let position = offset;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const poll = async (): Promise<void> => {
+    const size = await stat(file).then((s) => s.size, () => position);
+    // A log cut shorter (the instance was re-created) is read again from its start.
+    if (size < position) position = 0;
+    if (size > position) {
+      const handle = await open(file, "r");
+      try {
+        const buffer = Buffer.alloc(Math.min(size - position, MAX_LOG_BYTES));
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+        position += bytesRead;
+        if (!stopped) write(buffer.subarray(0, bytesRead).toString("utf8"));
+      } finally {
+        await handle.close();
+      }
+    }
+    if (!stopped) timer = setTimeout(() => void poll().catch(() => undefined), intervalMs);
+  };
+  timer = setTimeout(() => void poll().catch(() => undefined), intervalMs);
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
