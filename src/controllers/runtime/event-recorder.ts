@@ -33,6 +33,9 @@ export function createEventRecorder(store: Store, component: string, logger: Log
   };
   return {
     record(object, type, reason, message) {
+      // The server's log says what it does (failover steps, backups, restores…): every Event is a line of it too.
+      const about = { kind: object.kind, name: object.metadata.name, ...(object.metadata.namespace === undefined ? {} : { namespace: object.metadata.namespace }) };
+      logger[type === "Warning" ? "warn" : "info"]({ component, object: about, reason }, message);
       pending = pending.then(() => write({ object, type, reason, message }));
       return Promise.resolve();
     },
