@@ -55,7 +55,7 @@ void test("login-failures-account fires at the threshold within the window, with
   const findings = run(events, settings, state).filter((f) => f.rule === "login-failures-account");
   assert.equal(findings.length, 1);
   assert.equal(findings[0]?.subject, "user:alice");
-  assert.deepEqual(findings[0]?.auditIDs, events.map((e) => e.auditID));
+  assert.deepEqual(findings[0].auditIDs, events.map((e) => e.auditID));
   // Spread wider than the window, the same number does not fire.
   const spread = Array.from({ length: settings.loginFailuresPerAccount.threshold }, (_, i) => loginFailure({ at: i * settings.loginFailuresPerAccount.windowSeconds * 200 }));
   assert.deepEqual(rulesOf(run(spread, settings)), []);
