@@ -43,74 +43,75 @@ function windowed(
   return [finding];
 }
 
-const loginFailuresPerAccount: DetectionRule = {
+/** A rule that counts matching events per subject in a sliding window and fires from `threshold` on. */
+function windowRule(definition: {
+  id: string;
+  description: string;
+  severity: DetectionRule["severity"];
+  matches: (event: SignalEvent) => boolean;
+  window: (settings: DetectionSettings) => { threshold: number; windowSeconds: number; minAccounts?: number };
+  subject: (event: SignalEvent) => string;
+  summary: (event: SignalEvent, n: number, windowSeconds: number) => string;
+}): DetectionRule {
+  const rule: DetectionRule = {
+    id: definition.id,
+    description: definition.description,
+    severity: definition.severity,
+    evaluate(event, state, settings) {
+      if (!definition.matches(event)) return [];
+      const { threshold, windowSeconds, minAccounts } = definition.window(settings);
+      return windowed(rule, event, state, {
+        subject: definition.subject(event),
+        threshold,
+        windowSeconds,
+        cap: settings.maxEvidence,
+        ...(minAccounts === undefined ? {} : { distinct: { of: event.username, minimum: minAccounts } }),
+        summary: (n) => definition.summary(event, n, windowSeconds),
+      });
+    },
+  };
+  return rule;
+}
+
+const loginFailuresPerAccount = windowRule({
   id: "login-failures-account",
   description: "Repeated failed logins for one account (password guessing)",
   severity: "high",
-  evaluate(event, state, settings) {
-    if (!isLoginFailure(event)) return [];
-    const { threshold, windowSeconds } = settings.loginFailuresPerAccount;
-    return windowed(this, event, state, {
-      subject: `user:${event.username}`,
-      threshold,
-      windowSeconds,
-      cap: settings.maxEvidence,
-      summary: (n) => `${n} failed logins for account ${event.username} within ${windowSeconds}s`,
-    });
-  },
-};
+  matches: isLoginFailure,
+  window: (settings) => settings.loginFailuresPerAccount,
+  subject: (event) => `user:${event.username}`,
+  summary: (event, n, seconds) => `${n} failed logins for account ${event.username} within ${seconds}s`,
+});
 
-const loginFailuresPerSource: DetectionRule = {
+const loginFailuresPerSource = windowRule({
   id: "login-failures-source",
   description: "Repeated failed logins from one source address against several accounts (password spraying); one account's are login-failures-account",
   severity: "high",
-  evaluate(event, state, settings) {
-    if (!isLoginFailure(event)) return [];
-    const { threshold, windowSeconds, minAccounts } = settings.loginFailuresPerSource;
-    return windowed(this, event, state, {
-      subject: `source:${event.sourceIP}`,
-      threshold,
-      windowSeconds,
-      cap: settings.maxEvidence,
-      distinct: { of: event.username, minimum: minAccounts },
-      summary: (n) => `${n} failed logins from ${event.sourceIP} against several accounts within ${windowSeconds}s`,
-    });
-  },
-};
+  matches: isLoginFailure,
+  window: (settings) => settings.loginFailuresPerSource,
+  subject: (event) => `source:${event.sourceIP}`,
+  summary: (event, n, seconds) => `${n} failed logins from ${event.sourceIP} against several accounts within ${seconds}s`,
+});
 
-const totpFailures: DetectionRule = {
+const totpFailures = windowRule({
   id: "totp-failures",
   description: "Wrong or replayed TOTP codes after a correct password: the password is known to someone",
   severity: "high",
-  evaluate(event, state, settings) {
-    if (!isLoginFailure(event) || !TOTP_FAILURES.has(event.authentication?.reason ?? "")) return [];
-    const { threshold, windowSeconds } = settings.totpFailures;
-    return windowed(this, event, state, {
-      subject: `user:${event.username}`,
-      threshold,
-      windowSeconds,
-      cap: settings.maxEvidence,
-      summary: (n) => `${n} TOTP failures after a correct password for ${event.username} within ${windowSeconds}s`,
-    });
-  },
-};
+  matches: (event) => isLoginFailure(event) && TOTP_FAILURES.has(event.authentication?.reason ?? ""),
+  window: (settings) => settings.totpFailures,
+  subject: (event) => `user:${event.username}`,
+  summary: (event, n, seconds) => `${n} TOTP failures after a correct password for ${event.username} within ${seconds}s`,
+});
 
-const authorizationDenials: DetectionRule = {
+const authorizationDenials = windowRule({
   id: "authorization-denials",
   description: "A burst of authorization denials for one user (probing for permissions)",
   severity: "medium",
-  evaluate(event, state, settings) {
-    if (event.decision !== "forbid") return [];
-    const { threshold, windowSeconds } = settings.authorizationDenials;
-    return windowed(this, event, state, {
-      subject: `user:${event.username}`,
-      threshold,
-      windowSeconds,
-      cap: settings.maxEvidence,
-      summary: (n) => `${n} authorization denials for ${event.username} within ${windowSeconds}s`,
-    });
-  },
-};
+  matches: (event) => event.decision === "forbid",
+  window: (settings) => settings.authorizationDenials,
+  subject: (event) => `user:${event.username}`,
+  summary: (event, n, seconds) => `${n} authorization denials for ${event.username} within ${seconds}s`,
+});
 
 function isEscalationAttempt(event: SignalEvent): boolean {
   const rbacWrite = RBAC_RESOURCES.has(event.resource ?? "") && WRITE_VERBS.has(event.verb);
