@@ -24,7 +24,7 @@ const CONTAINERS = new Set(["database", "exporter"]);
 
 function fileOf(paths: HomePaths, instance: Instance, container: string | undefined): string {
   const file = instanceLogFile(paths, instance);
-  return container === "exporter" ? file.replace(/\.log$/, "-exporter.log") : file;
+  return container === "exporter" ? file.replace(/\.log$/, ".exporter.log") : file;
 }
 
 async function localLog(paths: HomePaths, instance: Instance, request: LogRequest): Promise<LogSource> {
