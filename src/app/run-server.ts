@@ -39,7 +39,7 @@ export interface RunServerOptions {
   advertise?: string;
   /** `--node-labels`: the Node's labels (beside its hostname label); absent, the labels it has are kept. */
   nodeLabels?: string;
-  /** `--detections on|off`: overrides `enabled` of `<home>/detections.yaml` (default on). */
+  /** False with `--disable-detections`: wins over `enabled` of `<home>/detections.yaml` (default on). */
   detections?: boolean;
 }
 

@@ -15,7 +15,7 @@ export const SERVER_HELP = `Run the Holdfast control plane (API server, controll
 
 Usage:
   holdfast server [--home DIR] [--listen HOST:PORT] [--allow-remote] [--log-level LEVEL]
-                  [--node-name NAME] [--advertise ADDRESS] [--node-labels K=V,...] [--detections on|off]
+                  [--node-name NAME] [--advertise ADDRESS] [--node-labels K=V,...] [--disable-detections]
                                                                            run in the foreground
   holdfast server --detach [same flags]                                    run in the background
   holdfast server stop [--home DIR]                                        stop a background server
@@ -43,8 +43,8 @@ Options:
                           topologySpreadConstraints (e.g. zone=a,disk=ssd); replaces the labels it had
                           (an empty value removes them); absent, they are kept. kubernetes.io/hostname
                           is always the node name
-      --detections on|off Run the security detection rules over the audit log (default on; overrides
-                          enabled in <home>/detections.yaml, where their thresholds are set)
+      --disable-detections  Do not run the security detection rules over the audit log (they run by
+                          default; <home>/detections.yaml sets their thresholds, or enabled: false)
   -d, --detach            Start in the background, logging to <home>/logs/server.log
 `;
 
@@ -125,8 +125,7 @@ export function detachedArgs(script: string, home: string, values: FlagValues): 
   if (advertise !== undefined) args.push("--advertise", advertise);
   const labels = stringFlag(values, "node-labels");
   if (labels !== undefined) args.push("--node-labels", labels);
-  const detections = stringFlag(values, "detections");
-  if (detections !== undefined) args.push("--detections", detections);
+  if (boolFlag(values, "disable-detections")) args.push("--disable-detections");
   return args;
 }
 
@@ -233,7 +232,7 @@ const SERVER_FLAGS = {
   "node-name": { type: "string" },
   advertise: { type: "string" },
   "node-labels": { type: "string" },
-  detections: { type: "string" },
+  "disable-detections": { type: "boolean" },
 } as const;
 
 /** `--node-name`, `--advertise` and `--node-labels`, when given (runServer checks them and fills in the defaults). */
@@ -244,12 +243,9 @@ function nodeFlags(values: FlagValues): { nodeName?: string; advertise?: string;
   return { ...(nodeName === undefined ? {} : { nodeName }), ...(advertise === undefined ? {} : { advertise }), ...(nodeLabels === undefined ? {} : { nodeLabels }) };
 }
 
-/** `--detections on|off`, when given (it overrides `enabled` in <home>/detections.yaml). */
+/** `--disable-detections`, when given (it wins over `enabled` in <home>/detections.yaml). */
 export function detectionsFlag(values: FlagValues): { detections?: boolean } {
-  const raw = stringFlag(values, "detections");
-  if (raw === undefined) return {};
-  if (raw !== "on" && raw !== "off") throw new UsageError(`invalid --detections "${raw}": use on or off`, "server");
-  return { detections: raw === "on" };
+  return boolFlag(values, "disable-detections") ? { detections: false } : {};
 }
 
 /** Run `holdfast server [stop|status]`. */
