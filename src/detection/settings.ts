@@ -1,6 +1,6 @@
 /**
  * The detection rules' thresholds: defaults here, overridden by `<home>/detections.yaml` (parsed once at start-up),
- * and the switch that turns detection off (`holdfast server --detections=off`, or `enabled: false` in the file).
+ * and the switch that turns detection off (`holdfast server --disable-detections`, or `enabled: false` in the file).
  */
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
@@ -43,7 +43,7 @@ export function defaultDetectionSettings(): DetectionSettings {
   return detectionSettingsSchema.parse({});
 }
 
-/** Read `file` (YAML) if it exists; `enabled` from the command line wins over the file. */
+/** Read `file` (YAML) if it exists; `enabled` given from the command line wins over the file. */
 export async function loadDetectionSettings(file: string, enabled: boolean | undefined): Promise<DetectionSettings> {
   const text = await readFile(file, "utf8").catch((error: unknown) => {
     if (error instanceof Error && "code" in error && error.code === "ENOENT") return "";
