@@ -93,6 +93,30 @@ describe("AuditLog", () => {
     assert.equal(logLines()[0]!.auditID, record.auditID);
   });
 
+  it("tells subscribers each durable event, then the failure that stops the log, and no more after they stop", async () => {
+    let failWrites = false;
+    const { opener } = instrumented({ write: async (data, real) => (failWrites ? Promise.reject(new Error("ENOSPC: no space left on device")) : real.write(data)) });
+    const log = await AuditLog.open({ ...fx.options, openFile: opener });
+    const seen: string[] = [];
+    const failures: string[] = [];
+    const stop = log.subscribe((record, failure) => {
+      if (record !== undefined) seen.push(record.auditID);
+      if (failure !== undefined) failures.push(failure.message);
+    });
+    log.subscribe(() => {
+      throw new Error("a broken listener does not fail the append");
+    });
+    const first = await log.append(sampleEvent(1));
+    assert.deepEqual(seen, [first.auditID]);
+    failWrites = true;
+    await assert.rejects(log.append(sampleEvent(2)), /cannot be written/);
+    assert.equal(failures.length, 1);
+    assert.match(failures[0] ?? "", /ENOSPC/);
+    assert.deepEqual(seen, [first.auditID], "a record that is not durable is not told");
+    stop();
+    await log.close();
+  });
+
   it("has every resolved record in the file, read through another handle", async () => {
     const log = await AuditLog.open(fx.options);
     for (let i = 0; i < 20; i++) {
