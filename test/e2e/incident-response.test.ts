@@ -75,7 +75,7 @@ void test("a channel's webhook must be https, or http to loopback", async () => 
   assert.match(refused.stderr, /spec\.webhook\.url.*https/);
 });
 
-void test("30 guessed passwords open one incident within 10 s, announced once, signed; containment stops the user's live credentials at once", async () => {
+void test("30 guessed passwords open one incident within 10 s, announced once, signed; containment stops the user's live credentials at once", async (t) => {
   const mallory = JSON.parse(await server.ok(["user", "create", "mallory", "-o", "json"])) as { password: string; totpSecret: string };
   await server.ok(["apply", "-f", "-"], "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: mallory-view, namespace: demo}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\nsubjects: [{kind: User, apiGroup: rbac.authorization.k8s.io, name: mallory}]\n");
   const session = await login("mallory", mallory.password, mallory.totpSecret);
@@ -98,6 +98,7 @@ void test("30 guessed passwords open one incident within 10 s, announced once, s
   const incident = await eventually("the brute-force incident", async () => (await incidents()).find((i) => i.spec.rule === "login-failures-account" && i.spec.subject === "user:mallory"), 10_000);
   const openedWithin = Date.now() - attackEnded;
   assert.ok(openedWithin <= 10_000, `opened ${openedWithin} ms after the attack`);
+  t.diagnostic(`the incident was there ${openedWithin} ms after the 30th guess`);
   assert.equal(incident.spec.severity, "high");
   assert.deepEqual(incident.status?.affectedUsers, ["mallory"]);
 
@@ -182,7 +183,7 @@ void test("a frozen namespace is read-only for everyone but cluster administrato
   const secret = (name: string): string => JSON.stringify({ apiVersion: "v1", kind: "Secret", metadata: { name, namespace: "demo" }, stringData: { k: "v" } });
   const post = (name: string, bearer?: string): ReturnType<TestServer["fetch"]> => server.fetch("/api/v1/namespaces/demo/secrets", { method: "POST", headers: { "Content-Type": "application/json" }, body: secret(name) }, bearer);
   assert.equal((await post("before", session)).status, 201);
-  const incident = (await incidents())[0]?.metadata.name ?? "";
+  const incident = (await incidents()).find((i) => i.status?.state !== "Resolved")?.metadata.name ?? assert.fail("an open incident");
   await server.ok(["incident", "contain", incident, "--freeze-namespace", "demo"]);
   const refused = await post("during", session);
   assert.equal(refused.status, 403);
