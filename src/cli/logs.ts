@@ -26,6 +26,7 @@ Options:
 `;
 
 const LOGS_FLAGS = {
+  namespace: { type: "string", short: "n" },
   follow: { type: "boolean", short: "f" },
   tail: { type: "string" },
   since: { type: "string" },
