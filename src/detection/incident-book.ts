@@ -82,12 +82,15 @@ export async function bookFinding(store: Store, finding: Finding, maxEvidence: n
     });
     return { incident, opened: false };
   }
+  const status = openedStatus(finding, maxEvidence);
   const created = await store.create<Incident>({
     apiVersion: DETECTION_API_VERSION,
     kind: "Incident",
     metadata: { name: incidentName(finding), namespace: DETECTION_NAMESPACE, labels: { [RULE_LABEL]: finding.rule, [SUBJECT_LABEL]: hash } },
     spec: { rule: finding.rule, severity: finding.severity, subject: finding.subject, summary: finding.summary },
+    status,
   });
-  const incident = await store.updateStatus<Incident>({ ...created, status: openedStatus(finding, maxEvidence) });
+  // A store that takes no status on create gets it as a status write.
+  const incident = created.status === undefined ? await store.updateStatus<Incident>({ ...created, status }) : created;
   return { incident, opened: true };
 }
