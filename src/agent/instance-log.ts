@@ -18,9 +18,9 @@ export const MAX_LOG_BYTES = 8 * 1024 * 1024;
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 // PostgreSQL: `2026-12-06 09:00:00.123 UTC [123] LOG: …`
-const ISO_LIKE = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(?: ?(UTC|GMT|Z|[+-]\d{2}(?::?\d{2})?))?/;
+const ISO_LIKE = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?) ?(UTC|GMT|Z|[+-]\d{2}:?(?:\d{2})?)?/;
 // Redis: `1234:M 06 Dec 2026 09:00:00.123 * …`
-const REDIS = /^\d+:[A-Z] (\d{2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?)/;
+const REDIS = /^\d{1,10}:[A-Z] (\d{2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?)/;
 
 /** A zone as ISO 8601 writes it: `Z`, or `+01:00` for `+01`, `+0100` or `+01:00`. */
 function isoZone(zone: string | undefined): string {
