@@ -6,7 +6,7 @@
 import { InputError } from "../errors/index.ts";
 
 /** What a request does, for the parameters it may carry. */
-export type Operation = "get" | "list" | "watch" | "create" | "update" | "patch" | "delete" | "discovery";
+export type Operation = "get" | "list" | "watch" | "create" | "update" | "patch" | "delete" | "discovery" | "openapi";
 
 // `timeout` is client-go's per-request timeout (kubectl sends it on discovery); the server's own limits are shorter.
 const ANY = ["pretty", "timeout"] as const;
@@ -27,6 +27,8 @@ const ALLOWED: Readonly<Record<Operation, readonly string[]>> = {
   patch: [...ANY, ...WRITE, "force"],
   delete: [...ANY, ...DELETE],
   discovery: ANY,
+  // `hash` is the cache key of an OpenAPI v3 document, as `/openapi/v3` lists it.
+  openapi: [...ANY, "hash"],
 };
 
 /** The operation of a verb on a resource path (write verbs map to themselves; anything else reads). */
