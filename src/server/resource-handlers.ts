@@ -12,6 +12,7 @@ import { booleanParam, checkPropagationPolicy, dryRunOf, dryRunValues, integerPa
 import { hasBody, requireMediaType } from "./request-body.ts";
 import { mustGet, refOf, writeTargetOf, written, type NamedRoute } from "./resource-access.ts";
 import type { ResourceRoute } from "./route.ts";
+import { includeObjectOf, tableVersionOf, toTable, type TableRequest } from "./table.ts";
 import { startWatch } from "./watch-stream.ts";
 
 /** What the resource handlers use. */
@@ -50,10 +51,11 @@ async function serveCollection(deps: ResourceDeps, route: ResourceRoute, method:
       fieldSelector: parseFieldSelector(query.get("fieldSelector") ?? "", route.kind),
       timeoutSeconds: integerParam(query, "timeoutSeconds") || undefined,
       resourceVersion: query.get("resourceVersion") ?? undefined,
+      present: tableOf(route, exchange, (table, object: Resource) => toTable([object], table)),
     };
     return { status: 200, start: (response) => startWatch(deps.store, watch, response) };
   }
-  if (method === "GET") return { status: 200, body: await list(deps.store, route, query) };
+  if (method === "GET") return { status: 200, body: await list(deps.store, route, exchange) };
   if (method === "POST" && (route.namespace !== undefined || !route.kind.namespaced)) {
     requireMediaType(exchange.request, "application/json");
     const target = writeTargetOf(route, exchange);
@@ -65,21 +67,34 @@ async function serveCollection(deps: ResourceDeps, route: ResourceRoute, method:
   throw notAllowed(method, route, "GET (list, ?watch=true) and, within a namespace, POST");
 }
 
-async function list(store: Store, route: ResourceRoute, query: URLSearchParams): Promise<unknown> {
+async function list(store: Store, route: ResourceRoute, exchange: Exchange): Promise<unknown> {
+  const { query } = exchange;
   const labelSelector = query.get("labelSelector");
   const fieldSelector = parseFieldSelector(query.get("fieldSelector") ?? "", route.kind);
   const options = { ...(route.namespace === undefined ? {} : { namespace: route.namespace }), ...(labelSelector === null ? {} : { labelSelector }) };
   const result = await store.list(route.kind.kind, options);
   const items = result.items.filter((item) => matchesFieldSelector(fieldSelector, item));
+  const table = tableOf(route, exchange, (request) => toTable(items, request, result.resourceVersion));
+  if (table !== undefined) return table();
   return { apiVersion: apiVersionOf(route.kind), kind: `${route.kind.kind}List`, metadata: { resourceVersion: result.resourceVersion }, items };
+}
+
+/** When the client asks for a Table (`Accept: …;as=Table`), how to print: `render` bound to the request. */
+function tableOf<A extends unknown[], R>(route: ResourceRoute, exchange: Exchange, render: (request: TableRequest, ...args: A) => R): ((...args: A) => R) | undefined {
+  const version = tableVersionOf(exchange.request.headers.accept);
+  if (version === undefined) return undefined;
+  const request: TableRequest = { kind: route.kind, version, include: includeObjectOf(exchange.query) };
+  return (...args) => render(request, ...args);
 }
 
 async function serveObject(deps: ResourceDeps, route: NamedRoute, method: string, exchange: Exchange): Promise<Reply> {
   const { store, admission } = deps;
   const options = { dryRun: dryRunOf(exchange.query) };
   switch (method) {
-    case "GET":
-      return { status: 200, body: await mustGet(store, route) };
+    case "GET": {
+      const object = await mustGet(store, route);
+      return { status: 200, body: tableOf(route, exchange, (request) => toTable([object], request, object.metadata.resourceVersion))?.() ?? object };
+    }
     case "PUT": {
       const target = writeTargetOf(route, exchange);
       requireMediaType(exchange.request, "application/json");
