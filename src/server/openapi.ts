@@ -45,12 +45,46 @@ export function kindSchema(kind: KindInfo, schemas: KindSchemas): JsonObject {
     const property = properties[field];
     if (isObject(property) && property["description"] === undefined) property["description"] = description;
   }
+  forKubectl(base);
   annotateLists(base, "", kind.kind);
   return { ...base, description: base["description"] ?? `${kind.kind} (${apiVersionOf(kind)}), served by Holdfast.`, "x-kubernetes-group-version-kind": gvk(kind) };
 }
 
 function isObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+const SCALARS = new Set(["integer", "number", "string"]);
+
+/**
+ * Shape a generated schema the way Kubernetes' own documents are, which kubectl's explain templates expect: every
+ * schema has a type; "any value" (`{}`) and open objects (`additionalProperties: {}`) say
+ * `x-kubernetes-preserve-unknown-fields`; a number-or-string (a quantity) says `x-kubernetes-int-or-string`.
+ */
+function forKubectl(schema: unknown): void {
+  if (!isObject(schema)) return;
+  const additional = schema["additionalProperties"];
+  if (isObject(additional) && Object.keys(additional).length === 0) {
+    delete schema["additionalProperties"];
+    schema["x-kubernetes-preserve-unknown-fields"] = true;
+  }
+  subschemas(schema).forEach(forKubectl);
+  if (schema["type"] !== undefined || schema["$ref"] !== undefined) return;
+  const variants = [schema["anyOf"], schema["oneOf"]].flatMap((v) => (Array.isArray(v) ? (v as unknown[]) : []));
+  const types = new Set(variants.map((v) => (isObject(v) ? v["type"] : undefined)));
+  delete schema["anyOf"];
+  delete schema["oneOf"];
+  const [only] = types;
+  if (types.size === 1 && typeof only === "string") schema["type"] = only;
+  else if (types.size > 0 && [...types].every((t) => typeof t === "string" && SCALARS.has(t))) Object.assign(schema, { type: "string", "x-kubernetes-int-or-string": true });
+  else Object.assign(schema, { type: "object", "x-kubernetes-preserve-unknown-fields": true });
+}
+
+/** The schemas directly inside a schema: properties, items, additionalProperties and the variants of a union. */
+function subschemas(schema: JsonObject): unknown[] {
+  const properties = isObject(schema["properties"]) ? Object.values(schema["properties"]) : [];
+  const variants = ["anyOf", "oneOf", "allOf"].flatMap((key) => (Array.isArray(schema[key]) ? (schema[key] as unknown[]) : []));
+  return [...properties, schema["items"], schema["additionalProperties"], ...variants];
 }
 
 /** Add `x-kubernetes-list-type` and the patch strategy to every array whose path merges by key or as a set. */
