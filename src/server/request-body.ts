@@ -3,6 +3,7 @@ import type { IncomingMessage } from "node:http";
 import { parse as parseYaml } from "yaml";
 import { InputError } from "../errors/index.ts";
 import { RequestEntityTooLargeError, UnsupportedMediaTypeError } from "./http-errors.ts";
+import { decodeKubernetesProtobuf, PROTOBUF_MEDIA_TYPE } from "./kubernetes-protobuf.ts";
 
 /** Largest body the server reads, as Kubernetes' default limit. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -24,8 +25,9 @@ export function mediaTypeOf(request: IncomingMessage): string {
 /** Refuse a body whose Content-Type is not `accepted` (415), before reading it. */
 export function requireMediaType(request: IncomingMessage, accepted: "application/json"): void {
   const mediaType = mediaTypeOf(request);
-  if (mediaType === accepted) return;
-  throw new UnsupportedMediaTypeError(`the body's media type "${mediaType || "(none)"}" is not supported: the API reads JSON only (no protobuf); send Content-Type: ${accepted}`);
+  // The kinds kubectl sends as protobuf are decoded into JSON when read (kubernetes-protobuf.ts); others are a 415 then.
+  if (mediaType === accepted || mediaType === PROTOBUF_MEDIA_TYPE) return;
+  throw new UnsupportedMediaTypeError(`the body's media type "${mediaType || "(none)"}" is not supported: the API reads JSON; send Content-Type: ${accepted}`);
 }
 
 /** The patch media type of a PATCH (415 naming those served otherwise); `allowed` narrows them (no apply on status). */
@@ -48,8 +50,11 @@ export async function readJsonBody(request: IncomingMessage, limit = MAX_BODY_BY
     chunks.push(chunk);
   }
   if (size === 0) return undefined;
-  const text = Buffer.concat(chunks).toString("utf8");
-  return mediaTypeOf(request) === "application/apply-patch+yaml" ? parseApplyYaml(text) : parseJson(text);
+  const bytes = Buffer.concat(chunks);
+  const mediaType = mediaTypeOf(request);
+  if (mediaType === PROTOBUF_MEDIA_TYPE) return decodeKubernetesProtobuf(bytes);
+  const text = bytes.toString("utf8");
+  return mediaType === "application/apply-patch+yaml" ? parseApplyYaml(text) : parseJson(text);
 }
 
 function parseJson(text: string): unknown {
