@@ -21,8 +21,8 @@ async function findPythonClient(): Promise<string | undefined> {
   return undefined;
 }
 
-// Reads the server, CA and token from stdin (never argv), prints one JSON line.
-const SCRIPT = `
+// Every script reads the server, CA and token from stdin (never argv) and prints one JSON line.
+const CONNECT = `
 import json, sys
 from kubernetes import client, watch
 settings = json.loads(sys.stdin.readline())
@@ -32,7 +32,9 @@ config.ssl_ca_cert = settings["ca"]
 config.api_key = {"authorization": settings["token"]}
 config.api_key_prefix = {"authorization": "Bearer"}
 api = client.ApiClient(config)
-version = client.VersionApi(api).get_code()
+`;
+
+const SCRIPT = `${CONNECT}version = client.VersionApi(api).get_code()
 names = []
 for event in watch.Watch().stream(client.CoreV1Api(api).list_namespace, timeout_seconds=2):
     names.append([event["type"], event["object"].metadata.name])
@@ -40,17 +42,7 @@ print(json.dumps({"version": version.to_dict(), "events": names}))
 `;
 
 // Create, read, patch, replace, list and delete a Secret; the same and a watch on a Cluster. Prints one JSON line.
-const CRUD_SCRIPT = `
-import json, sys
-from kubernetes import client, watch
-settings = json.loads(sys.stdin.readline())
-config = client.Configuration()
-config.host = settings["url"]
-config.ssl_ca_cert = settings["ca"]
-config.api_key = {"authorization": settings["token"]}
-config.api_key_prefix = {"authorization": "Bearer"}
-api = client.ApiClient(config)
-core = client.CoreV1Api(api)
+const CRUD_SCRIPT = `${CONNECT}core = client.CoreV1Api(api)
 custom = client.CustomObjectsApi(api)
 out = {}
 core.create_namespaced_secret("demo", client.V1Secret(metadata=client.V1ObjectMeta(name="py-secret", labels={"made-by": "python"}), string_data={"k": "v"}))
