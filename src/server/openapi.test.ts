@@ -37,6 +37,8 @@ test("a kind's schema comes from its zod schema, with its GVK and the list merge
   assert.equal(at(componentSpecs, "items", "properties", "replicas", "type"), "integer");
   assert.ok((at(schema, "properties", "spec", "properties", "terminationPolicy", "enum") as string[]).includes("WipeOut"));
   assert.equal(typeof at(schema, "properties", "spec", "description"), "string");
+  assert.match(String(at(schema, "properties", "spec", "properties", "terminationPolicy", "description")), /WipeOut also deletes/, "the zod schema's description");
+  assert.match(String(at(schema, "properties", "spec", "properties", "shardings", "description")), /^Refused by Holdfast: sharded clusters/, "a refused field says so");
 });
 
 test("PATCH is described with its four media types and the write parameters kubectl looks for", () => {

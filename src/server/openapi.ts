@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { allKinds, apiVersionOf, listMergeOf, type KindInfo } from "../api/index.ts";
+import { allKinds, apiVersionOf, fieldSupportOf, listMergeOf, type KindInfo } from "../api/index.ts";
 import { kindsOf, prefixOf } from "./route.ts";
 
 type JsonObject = Record<string, unknown>;
@@ -39,7 +39,7 @@ function gvk(kind: KindInfo): JsonObject[] {
 /** The OpenAPI 3.0 schema of one kind, with its GVK and list extensions. */
 export function kindSchema(kind: KindInfo, schemas: KindSchemas): JsonObject {
   const zod = schemas.schemaOf(kind);
-  const base: JsonObject = zod === undefined ? { type: "object", "x-kubernetes-preserve-unknown-fields": true } : z.toJSONSchema(zod, { io: "input", unrepresentable: "any", target: "openapi-3.0" });
+  const base: JsonObject = zod === undefined ? { type: "object", "x-kubernetes-preserve-unknown-fields": true } : z.toJSONSchema(zod, { io: "input", unrepresentable: "any", target: "openapi-3.0", override: describeSupport });
   const properties = isObject(base["properties"]) ? base["properties"] : {};
   for (const [field, description] of Object.entries(STANDARD_DESCRIPTIONS)) {
     const property = properties[field];
@@ -48,6 +48,15 @@ export function kindSchema(kind: KindInfo, schemas: KindSchemas): JsonObject {
   forKubectl(base);
   annotateLists(base, "", kind.kind);
   return { ...base, description: base["description"] ?? `${kind.kind} (${apiVersionOf(kind)}), served by Holdfast.`, "x-kubernetes-group-version-kind": gvk(kind) };
+}
+
+/** A field Holdfast does not honour, or refuses, says so in its description (what kubectl explain prints). */
+function describeSupport(context: { zodSchema: z.core.$ZodType; jsonSchema: JsonObject }): void {
+  const note = fieldSupportOf(context.zodSchema);
+  if (note === undefined) return;
+  const said = note.support === "refused" ? `Refused by Holdfast: ${note.message}.` : `Holdfast: ${note.message}.`;
+  const own = context.jsonSchema["description"];
+  context.jsonSchema["description"] = typeof own === "string" ? `${own} ${said}` : said;
 }
 
 function isObject(value: unknown): value is JsonObject {
