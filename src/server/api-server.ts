@@ -152,7 +152,7 @@ function resolveEndpoint(served: Served, method: string, url: URL, target: strin
 function resourceEndpoint(served: Served, route: ResourceRoute, method: string, query: URLSearchParams): Endpoint {
   const attributes = resourceAttributes(route, method, query);
   checkQuery(operationOf(attributes.verb), query);
-  const deps = { store: served.options.store, admission: served.admission };
+  const deps = { store: served.options.store, admission: served.admission, authorizer: served.options.access.authorizer };
   return {
     permission: async (exchange) => ({ verb: attributes.verb, attributes, dryRun: isMutation(attributes.verb) && (await isDryRun(exchange)) }),
     run: (exchange) => serveResource(deps, route, exchange),

@@ -4,8 +4,10 @@
  * as a merge patch; the current resourceVersion travels with the patched object, so a racing write is a 409.
  */
 import { apiVersionOf, listMergeOf, type Resource } from "../api/index.ts";
-import { InputError } from "../errors/index.ts";
+import { ForbiddenError, InputError } from "../errors/index.ts";
+import type { Authorizer } from "../security/index.ts";
 import type { Store } from "../store/index.ts";
+import { resourceAttributes } from "./access/index.ts";
 import type { Admission } from "./admission/index.ts";
 import type { Exchange, Reply } from "./endpoint.ts";
 import { applyMergePatch } from "./merge-patch.ts";
@@ -19,6 +21,8 @@ import type { ResourceRoute } from "./route.ts";
 export interface PatchDeps {
   store: Store;
   admission: Admission;
+  /** RBAC, for the create an apply makes when the object does not exist (the request itself was checked for patch). */
+  authorizer: Authorizer;
 }
 
 /** Who writes (the field manager), for `metadata.managedFields`. */
@@ -79,10 +83,21 @@ async function apply(deps: PatchDeps, route: NamedRoute, exchange: Exchange, bod
   const target = writeTargetOf(route, exchange);
   const options = { dryRun: dryRunOf(exchange.query) };
   const current = await findObject(deps.store, route);
+  if (current === undefined) await mayCreate(deps, route, exchange);
   const merged = serverSideApply(current, withoutStatus(body), writer, booleanParam(exchange.query, "force"));
   const admitted = await deps.admission.admitWrite(target, merged, current);
   if (current === undefined) return written(target, 201, await deps.store.create(admitted, options));
   return written(target, 200, await deps.store.update(admitted, options));
+}
+
+/** An apply that creates needs `create` as well as `patch`, so apply is no way around a role that grants patch only. */
+async function mayCreate(deps: PatchDeps, route: NamedRoute, exchange: Exchange): Promise<void> {
+  const attributes = { ...resourceAttributes(route, "POST", exchange.query), verb: "create" };
+  const decision = await deps.authorizer.authorize(exchange.identity, attributes);
+  if (decision.allowed) return;
+  throw new ForbiddenError(`user "${exchange.identity.username}" cannot create ${route.kind.plural}: ${route.name} does not exist, and an apply that creates it needs create as well as patch (${decision.reason})`, {
+    subject: { kind: route.kind.plural, group: route.kind.group, name: route.name },
+  });
 }
 
 /** An apply to the object itself does not write its status (the controllers' field). */

@@ -2,6 +2,7 @@
 import { apiVersionOf, type Resource } from "../api/index.ts";
 import { InputError } from "../errors/index.ts";
 import type { DeleteOptions, Store } from "../store/index.ts";
+import type { Authorizer } from "../security/index.ts";
 import type { Admission } from "./admission/index.ts";
 import type { Exchange, Outcome, Reply } from "./endpoint.ts";
 import { MethodNotAllowedError } from "./http-errors.ts";
@@ -19,6 +20,7 @@ import { startWatch } from "./watch-stream.ts";
 export interface ResourceDeps {
   store: Store;
   admission: Admission;
+  authorizer: Authorizer;
 }
 
 /** Marks the answer of a dry run (the body is what the write would have returned; nothing was stored). */
