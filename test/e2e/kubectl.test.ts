@@ -200,6 +200,13 @@ describe("kubectl's everyday verbs on the PostgreSQL example", { skip }, () => {
     assert.match(table, /^pg-cluster\s+postgresql\s+Delete\s/m);
     const wide = await kubectlOk(["get", "clusters", "-o", "wide"]);
     assert.match(wide.split("\n")[0] ?? "", /TOPOLOGY\s+COMPONENTS/);
+    const watcher = spawnKubectl(["get", "clusters", "-w"]);
+    try {
+      await eventually("the watch to print a row with columns", () => Promise.resolve(/^pg-cluster\s+postgresql\s+Delete\s/m.test(watcher.output()) ? true : undefined), 30_000);
+    } finally {
+      watcher.stop();
+    }
+    assert.match(watcher.output(), /^NAME\s+CLUSTER-DEFINITION\s+TERMINATION-POLICY\s+STATUS\s+AGE/m, "watched rows are Tables too");
   });
 
   test("explain cluster.spec and cluster.spec.componentSpecs describe the schema", async () => {
