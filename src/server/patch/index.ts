@@ -2,4 +2,3 @@
 export { applyJsonPatch, parseJsonPatch, type JsonPatchOperation } from "./json-patch.ts";
 export { applyStrategicMergePatch, type ListMergeLookup } from "./strategic-merge-patch.ts";
 export { fieldManagerOf, recordUpdate, serverSideApply, type ManagedFieldsEntry, type Writer } from "./managed-fields.ts";
-export { jsonEqual } from "./json-equal.ts";

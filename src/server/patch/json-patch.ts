@@ -1,7 +1,7 @@
 /** JSON Patch (RFC 6902) over JSON Pointers (RFC 6901): add, remove, replace, move, copy and test. */
 import { z } from "zod";
 import { InputError, InvalidError } from "../../errors/index.ts";
-import { jsonEqual } from "./json-equal.ts";
+import { jsonEqual } from "../../store/index.ts";
 
 const operationSchema = z.discriminatedUnion("op", [
   z.object({ op: z.literal("add"), path: z.string(), value: z.unknown() }),

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { ConflictError, InputError } from "../../errors/index.ts";
 import { displayPath, fieldSetOf, fromFieldsV1, removePath, toFieldsV1, valueAtPath, type FieldSet } from "./field-set.ts";
-import { jsonEqual } from "./json-equal.ts";
+import { jsonEqual } from "../../store/index.ts";
 import { applyStrategicMergePatch, type ListMergeLookup } from "./strategic-merge-patch.ts";
 
 type JsonObject = Record<string, unknown>;
