@@ -4,7 +4,7 @@
  * as a merge patch; the current resourceVersion travels with the patched object, so a racing write is a 409.
  */
 import { apiVersionOf, listMergeOf, type Resource } from "../api/index.ts";
-import { ForbiddenError, InputError } from "../errors/index.ts";
+import { ConflictError, ForbiddenError, InputError } from "../errors/index.ts";
 import type { Authorizer } from "../security/index.ts";
 import type { Store } from "../store/index.ts";
 import { resourceAttributes } from "./access/index.ts";
@@ -57,12 +57,39 @@ function patched(route: NamedRoute, type: Exclude<PatchMediaType, "application/a
 export async function patchObject(deps: PatchDeps, route: NamedRoute, exchange: Exchange): Promise<Reply> {
   const type = requirePatchMediaType(exchange.request);
   const body = await exchange.body();
-  const target = writeTargetOf(route, exchange);
   const options = { dryRun: dryRunOf(exchange.query) };
   if (type === "application/apply-patch+yaml") return apply(deps, route, exchange, body);
-  const current = await mustGet(deps.store, route);
-  const admitted = await deps.admission.admitWrite(target, patched(route, type, current, body), current);
-  return written(target, 200, await deps.store.update(withWriter(route, exchange, current, admitted), options));
+  return retryRaces(async () => {
+    const target = writeTargetOf(route, exchange);
+    const current = await mustGet(deps.store, route);
+    const next = patched(route, type, current, body);
+    const admitted = await deps.admission.admitWrite(target, next, current);
+    return { pinned: pinsVersion(next, current), write: async () => written(target, 200, await deps.store.update(withWriter(route, exchange, current, admitted), options)) };
+  });
+}
+
+const PATCH_ATTEMPTS = 5;
+
+/**
+ * Read, patch and write again when the write raced (409): a controller writing status between the read and the
+ * write must not fail a user's patch. As in Kubernetes, a patch that pins a resourceVersion of its own is not retried.
+ */
+async function retryRaces(attempt: () => Promise<{ pinned: boolean; write: () => Promise<Reply> }>): Promise<Reply> {
+  for (let tries = 1; ; tries += 1) {
+    const { pinned, write } = await attempt();
+    try {
+      return await write();
+    } catch (error) {
+      if (pinned || !(error instanceof ConflictError) || tries >= PATCH_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/** Does the patched object carry a resourceVersion other than the one it was patched from (the client pinned it)? */
+function pinsVersion(next: unknown, current: Resource | undefined): boolean {
+  const metadata = isObject(next) && isObject(next["metadata"]) ? next["metadata"] : {};
+  const version = metadata["resourceVersion"];
+  return current !== undefined && version !== undefined && version !== current.metadata.resourceVersion;
 }
 
 /** PATCH of the status subresource: every format but apply (status is the controllers' to write). */
@@ -70,24 +97,31 @@ export async function patchStatus(deps: PatchDeps, route: NamedRoute, exchange: 
   const type = requirePatchMediaType(exchange.request, PATCH_MEDIA_TYPES.filter((t) => t !== "application/apply-patch+yaml"));
   if (type === "application/apply-patch+yaml") throw new InputError("server-side apply is not served on status");
   const body = await exchange.body();
-  const target = writeTargetOf(route, exchange);
-  const current = await mustGet(deps.store, route);
-  const admitted = await deps.admission.admitWrite(target, patched(route, type, current, body), current);
-  return written(target, 200, await deps.store.updateStatus(admitted, { dryRun: dryRunOf(exchange.query) }));
+  return retryRaces(async () => {
+    const target = writeTargetOf(route, exchange);
+    const current = await mustGet(deps.store, route);
+    const next = patched(route, type, current, body);
+    const admitted = await deps.admission.admitWrite(target, next, current);
+    return { pinned: pinsVersion(next, current), write: async () => written(target, 200, await deps.store.updateStatus(admitted, { dryRun: dryRunOf(exchange.query) })) };
+  });
 }
 
 /** Server-side apply: the applier's intent merged into the live object (or a new one), with field ownership and conflicts. */
 async function apply(deps: PatchDeps, route: NamedRoute, exchange: Exchange, body: unknown): Promise<Reply> {
   if (!isObject(body)) throw new InputError("an apply body must be one object (YAML or JSON) with apiVersion, kind and metadata.name");
   const writer = writerOf(route, exchange, true);
-  const target = writeTargetOf(route, exchange);
   const options = { dryRun: dryRunOf(exchange.query) };
-  const current = await findObject(deps.store, route);
-  if (current === undefined) await mayCreate(deps, route, exchange);
-  const merged = serverSideApply(current, withoutStatus(body), writer, booleanParam(exchange.query, "force"));
-  const admitted = await deps.admission.admitWrite(target, merged, current);
-  if (current === undefined) return written(target, 201, await deps.store.create(admitted, options));
-  return written(target, 200, await deps.store.update(admitted, options));
+  const intent = withoutStatus(body);
+  return retryRaces(async () => {
+    const target = writeTargetOf(route, exchange);
+    const current = await findObject(deps.store, route);
+    if (current === undefined) await mayCreate(deps, route, exchange);
+    const merged = serverSideApply(current, intent, writer, booleanParam(exchange.query, "force"));
+    const admitted = await deps.admission.admitWrite(target, merged, current);
+    const write = async (): Promise<Reply> =>
+      current === undefined ? written(target, 201, await deps.store.create(admitted, options)) : written(target, 200, await deps.store.update(admitted, options));
+    return { pinned: pinsVersion(intent, current), write };
+  });
 }
 
 /** An apply that creates needs `create` as well as `patch`, so apply is no way around a role that grants patch only. */
