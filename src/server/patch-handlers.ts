@@ -1,7 +1,7 @@
 /**
  * PATCH of an object or its status: JSON merge patch, JSON patch, strategic merge patch, and server-side apply
  * (which creates the object when there is none). Every format ends in the same admission, store write and audit
- * as a merge patch; the current resourceVersion travels with the patched object, so a racing write is a 409.
+ * as a merge patch. A write that raced a controller is patched again from the newer object (see retryRaces).
  */
 import { apiVersionOf, listMergeOf, type Resource } from "../api/index.ts";
 import { ConflictError, ForbiddenError, InputError } from "../errors/index.ts";
