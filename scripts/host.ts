@@ -59,9 +59,24 @@ function aptInstall(packages: string[], why: string): boolean {
 
 /** Install the tests' own prerequisites as root on Debian; elsewhere say which tests will be skipped. */
 export function ensureTestHost(): void {
+  ensureKubectl();
   const missing = missingPackages(TEST_PACKAGES);
   if (missing.length === 0) return;
   if (!aptInstall(missing, "for the tests")) console.error(`The etcd store tests will be skipped: install ${missing.join(" ")} (Debian packages) to run them.`);
+}
+
+/**
+ * Stock kubectl for test/e2e/kubectl.test.ts: the `kubectl` package (Kubernetes' own apt repository, or Google
+ * Cloud's) where apt knows it. Not in every host's sources, so a failure only means those tests skip, saying why.
+ */
+function ensureKubectl(): void {
+  if (onPath("kubectl")) return;
+  if (process.getuid?.() !== 0 || !onPath("apt-get")) {
+    console.error("The kubectl tests will be skipped: install kubectl 1.32 (Debian package kubectl) to run them.");
+    return;
+  }
+  const result = spawnSync("apt-get", ["install", "-y", "-qq", "kubectl"], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  if (result.status !== 0) console.error("The kubectl tests will be skipped: apt-get could not install kubectl (add Kubernetes' apt repository for it).");
 }
 
 /** The engines, iproute2 and etcd for the lab: installed as root on Debian, else the process stops saying what to install. */

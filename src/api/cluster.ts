@@ -93,8 +93,8 @@ export const componentConfigSchema = z.looseObject({
 export const componentSpecSchema = z.looseObject({
   name: z.string().min(1).max(22),
   componentDef: z.string().optional(),
-  serviceVersion: z.string().optional(),
-  replicas: z.int().min(0, "replicas must be 0 or more").max(64).default(1),
+  serviceVersion: z.string().describe("An installed version (15, 15.18 and 15.18.0 all match PostgreSQL 15.18); absent: the newest installed.").optional(),
+  replicas: z.int().min(0, "replicas must be 0 or more").max(64).describe("Instances of the component (within the topology's limits).").default(1),
   resources: resourceRequirementsSchema.optional(),
   volumeClaimTemplates: z.array(volumeClaimTemplateSchema).optional(),
   // Holdfast runs no metrics exporter: `true` is what happens anyway; `false` asks for one.
@@ -128,10 +128,12 @@ export const terminationPolicySchema = z.enum(["DoNotTerminate", "Delete", "Wipe
 
 /** ClusterSpec. */
 export const clusterSpecSchema = z.looseObject({
-  clusterDef: z.string().optional(),
-  topology: z.string().optional(),
-  terminationPolicy: terminationPolicySchema.default("Delete"),
-  componentSpecs: z.array(componentSpecSchema).min(1, "a cluster needs at least one component"),
+  clusterDef: z.string().describe("The engine: postgresql or redis (holdfast engines lists them).").optional(),
+  topology: z.string().describe("postgresql: replication (default) or standalone; redis: standalone (default) or replication (with Sentinel).").optional(),
+  terminationPolicy: terminationPolicySchema
+    .describe("What deleting the cluster does: DoNotTerminate refuses it, Delete removes processes and data, WipeOut also deletes the cluster's Backups.")
+    .default("Delete"),
+  componentSpecs: z.array(componentSpecSchema).min(1, "a cluster needs at least one component").describe("The cluster's components, merged by name."),
   /** Create the cluster's data from a backup instead of empty (see cluster-restore.ts). */
   restore: clusterRestoreSchema.optional(),
   shardings: refusedWhen(z.array(z.unknown()), (value) => Array.isArray(value) && value.length > 0, "sharded clusters are not supported; use componentSpecs").optional(),

@@ -33,6 +33,11 @@ export function refusedWhen<T extends Schema>(schema: T, when: (value: unknown) 
   return schema;
 }
 
+/** What Holdfast says of a field's schema (not honoured, refused), for documentation such as OpenAPI descriptions. */
+export function fieldSupportOf(schema: Schema): FieldSupport | undefined {
+  return fieldSupport.get(schema);
+}
+
 /** `["spec","componentSpecs",0,"replicas"]` → `spec.componentSpecs[0].replicas`. */
 export function fieldPath(path: readonly PropertyKey[]): string {
   let out = "";

@@ -1,6 +1,9 @@
 /** Resource kinds, their schemas and the shapes shared by all of them. */
 export * from "./meta.ts";
 export * from "./kinds.ts";
+export * from "./list-merge-keys.ts";
+export * from "./field-paths.ts";
+export * from "./printer-columns.ts";
 export * from "./common.ts";
 export * from "./field-support.ts";
 export * from "./cluster.ts";

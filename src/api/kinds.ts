@@ -26,7 +26,7 @@ const KINDS: readonly KindInfo[] = [
   { kind: "Backup", group: "dataprotection.kubeblocks.io", version: "v1alpha1", plural: "backups", singular: "backup", shortNames: [], namespaced: true },
   { kind: "BackupSchedule", group: "dataprotection.kubeblocks.io", version: "v1alpha1", plural: "backupschedules", singular: "backupschedule", shortNames: [], namespaced: true },
   { kind: "Lease", group: "coordination.k8s.io", version: "v1", plural: "leases", singular: "lease", shortNames: [], namespaced: true },
-  { kind: "Instance", group: "holdfast.io", version: "v1alpha1", plural: "instances", singular: "instance", shortNames: ["inst", "pod", "pods", "po"], namespaced: true },
+  { kind: "Instance", group: "holdfast.io", version: "v1alpha1", plural: "instances", singular: "instance", shortNames: ["inst"], namespaced: true },
   { kind: "Node", group: "holdfast.io", version: "v1alpha1", plural: "nodes", singular: "node", shortNames: ["no"], namespaced: false },
   { kind: "Incident", group: "holdfast.io", version: "v1", plural: "incidents", singular: "incident", shortNames: ["inc"], namespaced: true },
   { kind: "NotificationChannel", group: "holdfast.io", version: "v1", plural: "notificationchannels", singular: "notificationchannel", shortNames: ["nc"], namespaced: true },

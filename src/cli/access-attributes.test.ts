@@ -15,7 +15,7 @@ test("kinds resolve by any name get accepts to their plural, group and scope", (
   assert.deepEqual(resolveAccessResource("cl"), { resource: "clusters", group: "apps.kubeblocks.io", namespaced: true, known: true });
   assert.deepEqual(resolveAccessResource("Cluster"), { resource: "clusters", group: "apps.kubeblocks.io", namespaced: true, known: true });
   assert.deepEqual(resolveAccessResource("ops"), { resource: "opsrequests", group: "operations.kubeblocks.io", namespaced: true, known: true });
-  assert.deepEqual(resolveAccessResource("pods/status"), { resource: "instances", group: "holdfast.io", subresource: "status", namespaced: true, known: true });
+  assert.deepEqual(resolveAccessResource("inst/status"), { resource: "instances", group: "holdfast.io", subresource: "status", namespaced: true, known: true });
   assert.deepEqual(resolveAccessResource("secrets"), { resource: "secrets", group: "", namespaced: true, known: true });
   assert.deepEqual(resolveAccessResource("ns"), { resource: "namespaces", group: "", namespaced: false, known: true });
   assert.deepEqual(resolveAccessResource("clusterrolebindings"), { resource: "clusterrolebindings", group: "rbac.authorization.k8s.io", namespaced: false, known: true });

@@ -178,7 +178,8 @@ export class ApiClient {
 
   /** fetch with the trusted CA (when given) and the token. */
   #fetch(url: string, init: FetchInit): Promise<UndiciResponse> {
-    const headers: Record<string, string> = { ...(init.headers ?? {}), ...(this.#token === undefined ? {} : { authorization: `Bearer ${this.#token}` }) };
+    // The User-Agent names the CLI as the field manager of what it writes (metadata.managedFields).
+    const headers: Record<string, string> = { "user-agent": "holdfast", ...(init.headers ?? {}), ...(this.#token === undefined ? {} : { authorization: `Bearer ${this.#token}` }) };
     const options: Parameters<typeof undiciFetch>[1] = {
       method: init.method ?? "GET",
       headers,

@@ -4,6 +4,8 @@ import { HoldfastError } from "../errors/index.ts";
 import { CliError, UsageError } from "./args.ts";
 import { ApiError, ServerUnreachableError } from "./client.ts";
 
+export { formatAge, humanDuration } from "../api/index.ts";
+
 /** A cell on one line: a multi-line message would break the table's columns. */
 export function oneLine(cell: string): string {
   return cell.includes("\n") ? cell.replace(/\s*\n\s*/g, " ") : cell;
@@ -28,38 +30,6 @@ export function formatRow(row: readonly string[], widths: readonly number[]): st
     .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? cell.length)))
     .join("   ")
     .trimEnd();
-}
-
-/** kubectl's HumanDuration: `45s`, `5m30s`, `42m`, `3h20m`, `20h`, `2d4h`, `90d`, `2y30d`. */
-export function humanDuration(milliseconds: number): string {
-  const seconds = Math.trunc(milliseconds / 1000);
-  if (seconds < -1) return "<invalid>";
-  if (seconds < 0) return "0s";
-  if (seconds < 120) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 10) return withRemainder(minutes, "m", seconds % 60, "s");
-  if (minutes < 180) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 8) return withRemainder(hours, "h", minutes % 60, "m");
-  if (hours < 48) return `${hours}h`;
-  const days = Math.floor(hours / 24);
-  if (hours < 24 * 8) return withRemainder(days, "d", hours % 24, "h");
-  if (hours < 24 * 365 * 2) return `${days}d`;
-  const years = Math.floor(days / 365);
-  if (hours < 24 * 365 * 8) return withRemainder(years, "y", days % 365, "d");
-  return `${years}y`;
-}
-
-function withRemainder(major: number, majorUnit: string, minor: number, minorUnit: string): string {
-  return minor === 0 ? `${major}${majorUnit}` : `${major}${majorUnit}${minor}${minorUnit}`;
-}
-
-/** Age of a timestamp relative to `now`; `<unknown>` when absent. */
-export function formatAge(timestamp: string | undefined, now: Date): string {
-  if (timestamp === undefined || timestamp === "") return "<unknown>";
-  const then = Date.parse(timestamp);
-  if (Number.isNaN(then)) return "<unknown>";
-  return humanDuration(now.getTime() - then);
 }
 
 /** Pretty JSON with a trailing newline. */

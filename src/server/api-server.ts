@@ -16,6 +16,7 @@ import { dataProtectionEndpoint, type DataProtectionApi } from "./data-protectio
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, OPENAPI_V2_MEDIA_TYPE, openApiV2Document, versionInfo, type BuildInfo } from "./discovery.ts";
 import type { Endpoint, Reply } from "./endpoint.ts";
 import type { EngineLookup } from "./engine-lookup.ts";
+import { NotFoundError } from "../errors/index.ts";
 import { MethodNotAllowedError } from "./http-errors.ts";
 import { joinTokensEndpoint, publicNodeJoinEndpoint, type NodeJoinApi } from "./node-join-api.ts";
 import { errorReply, handleRequest, type PipelineContext } from "./pipeline.ts";
@@ -25,6 +26,7 @@ import { COMMON_HEADERS, sendJson } from "./respond.ts";
 import { assertPlainRequestTarget, parseRoute, pathSegments, type ResourceRoute, type Route } from "./route.ts";
 import { publicSecurityEndpoint, securityEndpoint, type KeyOperations, type SecurityServices } from "./security-api/index.ts";
 import { transportOptions } from "./transport.ts";
+import { createOpenApi, type OpenApi } from "./openapi.ts";
 import type { OpenWatch } from "./watch-stream.ts";
 
 /** What the API server is built from. */
@@ -72,12 +74,13 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   const services: SecurityServices = { auth: options.access.auth, authorizer: options.access.authorizer, auditDirectory: options.auditDirectory, keys: options.keys };
   const watches = new Set<OpenWatch>();
   const frozen = new FrozenNamespaces(options.store);
+  const openApi = createOpenApi({ schemaOf: (kind) => registry.get(kind.kind)?.schema, writable: (kind) => registry.get(kind.kind)?.readOnly === undefined }, options.version);
   const pipeline: PipelineContext = {
     access: options.access,
     logger: options.logger,
     watches,
     frozen,
-    resolve: (method, url, target) => resolveEndpoint({ options, admission, registry, services }, method, url, target),
+    resolve: (method, url, target) => resolveEndpoint({ options, admission, registry, services, openApi }, method, url, target),
     resolvePublic: (_method, url) => publicSecurityEndpoint(services, url.pathname) ?? publicNodeJoinEndpoint(options.nodeJoin, url.pathname),
   };
   const server = createServer(
@@ -131,6 +134,7 @@ interface Served {
   admission: Admission;
   registry: AdmitterRegistry;
   services: SecurityServices;
+  openApi: OpenApi;
 }
 
 function resolveEndpoint(served: Served, method: string, url: URL, target: string): Endpoint {
@@ -152,6 +156,10 @@ function resolveEndpoint(served: Served, method: string, url: URL, target: strin
   const route = parseRoute(url.pathname);
   if (route.type === "resource") return resourceEndpoint(served, route, method, url.searchParams);
   if (method !== "GET") throw new MethodNotAllowedError(`${method} is not allowed on ${url.pathname}; it is read-only (GET)`);
+  if (route.type === "openapiV2" || route.type === "openapiV3Index" || route.type === "openapiV3") {
+    checkQuery("openapi", url.searchParams);
+    return openApiEndpoint(served, route);
+  }
   checkQuery("discovery", url.searchParams);
   return discoveryEndpoint(served, route);
 }
@@ -159,32 +167,51 @@ function resolveEndpoint(served: Served, method: string, url: URL, target: strin
 function resourceEndpoint(served: Served, route: ResourceRoute, method: string, query: URLSearchParams): Endpoint {
   const attributes = resourceAttributes(route, method, query);
   checkQuery(operationOf(attributes.verb), query);
-  const deps = { store: served.options.store, admission: served.admission };
+  const deps = { store: served.options.store, admission: served.admission, authorizer: served.options.access.authorizer };
   return {
     permission: async (exchange) => ({ verb: attributes.verb, attributes, dryRun: isMutation(attributes.verb) && (await isDryRun(exchange)) }),
     run: (exchange) => serveResource(deps, route, exchange),
   };
 }
 
-function discoveryEndpoint(served: Served, route: Exclude<Route, { type: "resource" }>): Endpoint {
-  const reply: Reply =
-    route.type === "openapiV2"
-      ? { status: 200, body: undefined, bytes: openApiV2Document(served.options.version), headers: { "Content-Type": OPENAPI_V2_MEDIA_TYPE } }
-      : { status: 200, body: discoveryBody(served, route) };
+type DiscoveryRoute = Exclude<Route, { type: "resource" | "openapiV2" | "openapiV3Index" | "openapiV3" }>;
+type OpenApiRoute = Extract<Route, { type: "openapiV2" | "openapiV3Index" | "openapiV3" }>;
+
+// Discovery and OpenAPI are open to anyone signed in, as Kubernetes' system:discovery role grants them.
+const DISCOVERY_PERMISSION = { verb: "get", allowedBecause: "API discovery is open to anyone signed in" };
+
+function discoveryEndpoint(served: Served, route: DiscoveryRoute): Endpoint {
+  const reply: Reply = { status: 200, body: discoveryBody(served, route) };
+  return { permission: () => DISCOVERY_PERMISSION, run: () => Promise.resolve(reply) };
+}
+
+/**
+ * OpenAPI: v3 as JSON; v2 as JSON when the client asks for JSON, else the protobuf document kubectl asks for (it
+ * publishes no schemas: kubectl reads the v3 documents, and admission validates every object in any case).
+ */
+function openApiEndpoint(served: Served, route: OpenApiRoute): Endpoint {
   return {
-    permission: () => ({ verb: "get", allowedBecause: "API discovery is open to anyone signed in" }),
-    run: () => Promise.resolve(reply),
+    permission: () => DISCOVERY_PERMISSION,
+    run: (exchange) => {
+      if (route.type === "openapiV3Index") return Promise.resolve({ status: 200, body: served.openApi.v3Index() });
+      if (route.type === "openapiV3") {
+        const document = served.openApi.v3(route.path);
+        if (document === undefined) throw new NotFoundError(`no OpenAPI v3 document at /openapi/v3/${route.path}; GET /openapi/v3 lists them`);
+        return Promise.resolve({ status: 200, body: document });
+      }
+      const accept = exchange.request.headers.accept ?? "";
+      if (accept.includes("json") && !accept.includes("protobuf")) return Promise.resolve({ status: 200, body: served.openApi.v2() });
+      return Promise.resolve({ status: 200, body: undefined, bytes: openApiV2Document(served.options.version), headers: { "Content-Type": OPENAPI_V2_MEDIA_TYPE } });
+    },
   };
 }
 
-function discoveryBody(served: Served, route: Exclude<Route, { type: "resource" }>): unknown {
+function discoveryBody(served: Served, route: DiscoveryRoute): unknown {
   switch (route.type) {
     case "healthz":
       return "ok";
     case "version":
       return versionInfo(served.options.version, served.options.build);
-    case "openapiV2":
-      return undefined;
     case "apiVersions":
       return apiVersions();
     case "groupList":

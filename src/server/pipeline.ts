@@ -4,7 +4,7 @@
  * the record; every request's outcome is recorded (stage ResponseComplete) before its response leaves.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { TooManyRequestsError } from "../errors/index.ts";
+import { ForbiddenError, TooManyRequestsError } from "../errors/index.ts";
 import type { Identity } from "../security/index.ts";
 import type { Logger } from "../util/index.ts";
 import { auditUnavailable, authenticate, authorize, draftFor, isMutation, objectRefOf, record, recordIntent, type Access, type AuditDraft, type FrozenNamespaces } from "./access/index.ts";
@@ -57,6 +57,7 @@ async function execute(context: PipelineContext, request: IncomingMessage, url: 
   let exchange: Exchange | undefined;
   try {
     const identity = await authenticate(context.access, request, draft);
+    refuseImpersonation(request);
     const endpoint = context.resolve(request.method ?? "GET", url, request.url ?? "/");
     exchange = createExchange(request, url.searchParams, identity);
     const permission = await endpoint.permission(exchange);
@@ -68,6 +69,16 @@ async function execute(context: PipelineContext, request: IncomingMessage, url: 
   } catch (error) {
     return { outcome: errorReply(context.logger, error), exchange };
   }
+}
+
+/**
+ * Impersonation headers (`kubectl --as`) are refused, not ignored: ignoring them would answer, and act, as the
+ * caller while the caller believes it speaks for someone else.
+ */
+function refuseImpersonation(request: IncomingMessage): void {
+  const headers = Object.keys(request.headers).filter((name) => name.startsWith("impersonate-"));
+  if (headers.length === 0) return;
+  throw new ForbiddenError(`impersonation (${headers.join(", ")}; kubectl --as/--as-group) is not supported; ask about another user with a SubjectAccessReview (holdfast auth can-i --as USER)`);
 }
 
 async function allow(context: PipelineContext, permission: Permission, identity: Identity, draft: AuditDraft): Promise<void> {

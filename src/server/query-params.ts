@@ -6,7 +6,7 @@
 import { InputError } from "../errors/index.ts";
 
 /** What a request does, for the parameters it may carry. */
-export type Operation = "get" | "list" | "watch" | "create" | "update" | "patch" | "delete" | "discovery";
+export type Operation = "get" | "list" | "watch" | "create" | "update" | "patch" | "delete" | "discovery" | "openapi";
 
 // `timeout` is client-go's per-request timeout (kubectl sends it on discovery); the server's own limits are shorter.
 const ANY = ["pretty", "timeout"] as const;
@@ -17,14 +17,18 @@ const WRITE = ["dryRun", "fieldManager", "fieldValidation"] as const;
 const DELETE = ["dryRun", "propagationPolicy", "gracePeriodSeconds", "uid", "resourceVersion"] as const;
 
 const ALLOWED: Readonly<Record<Operation, readonly string[]>> = {
-  get: [...ANY, "resourceVersion"],
-  list: [...ANY, ...LIST],
+  // `includeObject` shapes a Table answer (Accept: as=Table), as kubectl get asks for it.
+  get: [...ANY, "resourceVersion", "includeObject"],
+  list: [...ANY, ...LIST, "includeObject"],
   watch: [...ANY, ...LIST],
   create: [...ANY, ...WRITE],
   update: [...ANY, ...WRITE],
-  patch: [...ANY, ...WRITE],
+  // `force` takes the fields of other managers in a server-side apply.
+  patch: [...ANY, ...WRITE, "force"],
   delete: [...ANY, ...DELETE],
   discovery: ANY,
+  // `hash` is the cache key of an OpenAPI v3 document, as `/openapi/v3` lists it.
+  openapi: [...ANY, "hash"],
 };
 
 /** The operation of a verb on a resource path (write verbs map to themselves; anything else reads). */
@@ -49,6 +53,10 @@ const VALUE_CHECKS: Readonly<Record<string, (query: URLSearchParams) => void>> =
   watch: (query) => void booleanParam(query, "watch"),
   allowWatchBookmarks: (query) => void booleanParam(query, "allowWatchBookmarks"),
   pretty: (query) => void booleanParam(query, "pretty"),
+  force: (query) => void booleanParam(query, "force"),
+  includeObject: (query) => {
+    if (!["None", "Metadata", "Object"].includes(query.get("includeObject") ?? "")) throw badValue("includeObject", "use None, Metadata or Object");
+  },
   dryRun: (query) => void dryRunOf(query),
   limit: (query) => void integerParam(query, "limit"),
   timeoutSeconds: (query) => void integerParam(query, "timeoutSeconds"),

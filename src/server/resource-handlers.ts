@@ -1,23 +1,26 @@
 /** The verbs on resource paths: get, list, watch, create, update, patch, delete, and the status subresource. */
-import { apiVersionOf, type KindInfo, type ObjectRef, type Resource } from "../api/index.ts";
-import { InputError, NotFoundError } from "../errors/index.ts";
+import { apiVersionOf, type Resource } from "../api/index.ts";
+import { InputError } from "../errors/index.ts";
 import type { DeleteOptions, Store } from "../store/index.ts";
-import type { Admission, WriteTarget } from "./admission/index.ts";
+import type { Authorizer } from "../security/index.ts";
+import type { Admission } from "./admission/index.ts";
 import type { Exchange, Outcome, Reply } from "./endpoint.ts";
 import { MethodNotAllowedError } from "./http-errors.ts";
 import { z } from "zod";
 import { matchesFieldSelector, parseFieldSelector } from "./field-selector.ts";
-import { fieldValidationOf, warningHeader } from "./field-validation.ts";
-import { applyMergePatch } from "./merge-patch.ts";
+import { patchObject, patchStatus, withWriter } from "./patch-handlers.ts";
 import { booleanParam, checkPropagationPolicy, dryRunOf, dryRunValues, integerParam } from "./query-params.ts";
 import { hasBody, requireMediaType } from "./request-body.ts";
+import { mustGet, refOf, writeTargetOf, written, type NamedRoute } from "./resource-access.ts";
 import type { ResourceRoute } from "./route.ts";
+import { includeObjectOf, tableVersionOf, toTable, type TableRequest } from "./table.ts";
 import { startWatch } from "./watch-stream.ts";
 
 /** What the resource handlers use. */
 export interface ResourceDeps {
   store: Store;
   admission: Admission;
+  authorizer: Authorizer;
 }
 
 /** Marks the answer of a dry run (the body is what the write would have returned; nothing was stored). */
@@ -32,7 +35,6 @@ export async function serveResource(deps: ResourceDeps, route: ResourceRoute, ex
   return method !== "GET" && (await isDryRun(exchange)) ? { ...reply, headers: { ...reply.headers, [DRY_RUN_HEADER]: "All" } } : reply;
 }
 
-type NamedRoute = ResourceRoute & { name: string };
 
 /** Whether a write asks for a dry run: `?dryRun=All`, or `dryRun: ["All"]` in a DeleteOptions body. */
 export async function isDryRun(exchange: Exchange): Promise<boolean> {
@@ -51,14 +53,15 @@ async function serveCollection(deps: ResourceDeps, route: ResourceRoute, method:
       fieldSelector: parseFieldSelector(query.get("fieldSelector") ?? "", route.kind),
       timeoutSeconds: integerParam(query, "timeoutSeconds") || undefined,
       resourceVersion: query.get("resourceVersion") ?? undefined,
+      present: tableOf(route, exchange, (table, object: Resource) => toTable([object], table)),
     };
     return { status: 200, start: (response) => startWatch(deps.store, watch, response) };
   }
-  if (method === "GET") return { status: 200, body: await list(deps.store, route, query) };
+  if (method === "GET") return { status: 200, body: await list(deps.store, route, exchange) };
   if (method === "POST" && (route.namespace !== undefined || !route.kind.namespaced)) {
     requireMediaType(exchange.request, "application/json");
     const target = writeTargetOf(route, exchange);
-    const object = await deps.admission.admitWrite(target, await exchange.body(), undefined);
+    const object = withWriter(route, exchange, undefined, await deps.admission.admitWrite(target, await exchange.body(), undefined));
     const dryRun = dryRunOf(query);
     const reply = written(target, 201, await deps.store.create(object, { dryRun }));
     return dryRun ? { ...reply, headers: { ...reply.headers, [DRY_RUN_HEADER]: "All" } } : reply;
@@ -66,33 +69,43 @@ async function serveCollection(deps: ResourceDeps, route: ResourceRoute, method:
   throw notAllowed(method, route, "GET (list, ?watch=true) and, within a namespace, POST");
 }
 
-async function list(store: Store, route: ResourceRoute, query: URLSearchParams): Promise<unknown> {
+async function list(store: Store, route: ResourceRoute, exchange: Exchange): Promise<unknown> {
+  const { query } = exchange;
   const labelSelector = query.get("labelSelector");
   const fieldSelector = parseFieldSelector(query.get("fieldSelector") ?? "", route.kind);
   const options = { ...(route.namespace === undefined ? {} : { namespace: route.namespace }), ...(labelSelector === null ? {} : { labelSelector }) };
   const result = await store.list(route.kind.kind, options);
   const items = result.items.filter((item) => matchesFieldSelector(fieldSelector, item));
+  const table = tableOf(route, exchange, (request) => toTable(items, request, result.resourceVersion));
+  if (table !== undefined) return table();
   return { apiVersion: apiVersionOf(route.kind), kind: `${route.kind.kind}List`, metadata: { resourceVersion: result.resourceVersion }, items };
+}
+
+/** When the client asks for a Table (`Accept: …;as=Table`), how to print: `render` bound to the request. */
+function tableOf<A extends unknown[], R>(route: ResourceRoute, exchange: Exchange, render: (request: TableRequest, ...args: A) => R): ((...args: A) => R) | undefined {
+  const version = tableVersionOf(exchange.request.headers.accept);
+  if (version === undefined) return undefined;
+  const request: TableRequest = { kind: route.kind, version, include: includeObjectOf(exchange.query) };
+  return (...args) => render(request, ...args);
 }
 
 async function serveObject(deps: ResourceDeps, route: NamedRoute, method: string, exchange: Exchange): Promise<Reply> {
   const { store, admission } = deps;
   const options = { dryRun: dryRunOf(exchange.query) };
   switch (method) {
-    case "GET":
-      return { status: 200, body: await mustGet(store, route) };
+    case "GET": {
+      const object = await mustGet(store, route);
+      return { status: 200, body: tableOf(route, exchange, (request) => toTable([object], request, object.metadata.resourceVersion))?.() ?? object };
+    }
     case "PUT": {
       const target = writeTargetOf(route, exchange);
       requireMediaType(exchange.request, "application/json");
       const body = await exchange.body();
       const old = await mustGet(store, route);
-      return written(target, 200, await store.update(await admission.admitWrite(target, body, old), options));
+      return written(target, 200, await store.update(withWriter(route, exchange, old, await admission.admitWrite(target, body, old)), options));
     }
-    case "PATCH": {
-      const target = writeTargetOf(route, exchange);
-      const old = await patchTarget(store, route, exchange);
-      return written(target, 200, await store.update(await admission.admitWrite(target, old.merged, old.current), options));
-    }
+    case "PATCH":
+      return patchObject(deps, route, exchange);
     case "DELETE":
       return { status: 200, body: await remove(deps, route, exchange) };
     default:
@@ -111,21 +124,8 @@ async function serveStatus(deps: ResourceDeps, route: NamedRoute, method: string
     const old = await mustGet(store, route);
     return written(target, 200, await store.updateStatus(await admission.admitWrite(target, body, old), options));
   }
-  if (method === "PATCH") {
-    const target = writeTargetOf(route, exchange);
-    const patched = await patchTarget(store, route, exchange);
-    return written(target, 200, await store.updateStatus(await admission.admitWrite(target, patched.merged, patched.current), options));
-  }
+  if (method === "PATCH") return patchStatus(deps, route, exchange);
   throw notAllowed(method, route, "GET, PUT and PATCH on status");
-}
-
-/** Read a merge patch and apply it to the current object; the current resourceVersion makes a racing write a 409. */
-async function patchTarget(store: Store, route: NamedRoute, exchange: Exchange): Promise<{ current: Resource; merged: unknown }> {
-  requireMediaType(exchange.request, "application/merge-patch+json");
-  const patch = await exchange.body();
-  if (typeof patch !== "object" || patch === null || Array.isArray(patch)) throw new InputError("a merge patch must be a JSON object");
-  const current = await mustGet(store, route);
-  return { current, merged: applyMergePatch(current, patch) };
 }
 
 async function remove(deps: ResourceDeps, route: NamedRoute, exchange: Exchange): Promise<Resource> {
@@ -163,35 +163,6 @@ async function deleteOptions(exchange: Exchange): Promise<DeleteOptions> {
   if (resourceVersion !== undefined) options.resourceVersion = resourceVersion;
   if (dryRunOf(exchange.query) || dryRunValues(body.dryRun ?? [])) options.dryRun = true;
   return options;
-}
-
-/** Where a write goes, who asks (admission checks RBAC escalation), what to do with unknown fields (`?fieldValidation=`), and where admission leaves its warnings. */
-function writeTargetOf(route: ResourceRoute, exchange: Exchange): WriteTarget & { warnings: string[] } {
-  const fieldValidation = fieldValidationOf(exchange.query);
-  return { kind: route.kind, namespace: route.namespace, name: route.name, subresource: route.subresource, requester: exchange.identity, fieldValidation, warnings: [] };
-}
-
-/** The reply to a write, with admission's warnings in a `Warning` header as the Kubernetes API server sends them. */
-function written(target: { warnings: readonly string[] }, status: number, body: Resource): Reply {
-  const warning = warningHeader(target.warnings);
-  return warning === undefined ? { status, body } : { status, body, headers: { Warning: warning } };
-}
-
-function refOf(route: NamedRoute): ObjectRef {
-  return route.kind.namespaced ? { kind: route.kind.kind, namespace: route.namespace, name: route.name } : { kind: route.kind.kind, name: route.name };
-}
-
-async function mustGet(store: Store, route: NamedRoute): Promise<Resource> {
-  if (route.kind.namespaced && route.namespace === undefined) throw new InputError(`${route.kind.plural} are namespaced: address one under /namespaces/{namespace}/`);
-  const object = await store.get(refOf(route));
-  if (object === undefined) throw notFound(route.kind, route.name, route.namespace);
-  return object;
-}
-
-function notFound(kind: KindInfo, name: string, namespace: string | undefined): NotFoundError {
-  const qualified = kind.group === "" ? kind.plural : `${kind.plural}.${kind.group}`;
-  const where = namespace === undefined ? "" : ` in namespace ${namespace}`;
-  return new NotFoundError(`${qualified} "${name}" not found${where}`, { subject: { kind: kind.plural, group: kind.group, name } });
 }
 
 function notAllowed(method: string, route: ResourceRoute, allowed: string): MethodNotAllowedError {

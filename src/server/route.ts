@@ -18,6 +18,8 @@ export type Route =
   | { type: "healthz" }
   | { type: "version" }
   | { type: "openapiV2" }
+  | { type: "openapiV3Index" }
+  | { type: "openapiV3"; path: string }
   | { type: "apiVersions" }
   | { type: "groupList" }
   | { type: "group"; group: string }
@@ -35,10 +37,17 @@ export function parseRoute(pathname: string): Route {
   const [first, ...rest] = segments;
   if (segments.length === 1 && first === "healthz") return { type: "healthz" };
   if (segments.length === 1 && first === "version") return { type: "version" };
-  if (segments.length === 2 && first === "openapi" && segments[1] === "v2") return { type: "openapiV2" };
+  if (first === "openapi") return parseOpenApi(segments, pathname);
   if (first === "api") return parseCore(rest, pathname);
   if (first === "apis") return parseGroups(rest, pathname);
   throw new NotFoundError(`the server could not find the requested resource ${pathname}; paths start with /api/v1 or /apis/{group}/{version}`);
+}
+
+function parseOpenApi(segments: string[], pathname: string): Route {
+  const [, version, ...rest] = segments;
+  if (version === "v2" && rest.length === 0) return { type: "openapiV2" };
+  if (version === "v3") return rest.length === 0 ? { type: "openapiV3Index" } : { type: "openapiV3", path: rest.join("/") };
+  throw new NotFoundError(`the server could not find the requested resource ${pathname}; OpenAPI is at /openapi/v2 and /openapi/v3`);
 }
 
 /** The decoded segments of a path; throws NotFoundError on bad percent-encoding. */

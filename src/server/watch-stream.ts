@@ -1,5 +1,6 @@
 /** Watch over HTTP: newline-delimited JSON events on a chunked response, until the client goes away. */
 import type { ServerResponse } from "node:http";
+import type { Resource } from "../api/index.ts";
 import type { ListOptions, Store, Watch, WatchEvent } from "../store/index.ts";
 import { matchesFieldSelector, type FieldSelector } from "./field-selector.ts";
 import { COMMON_HEADERS } from "./respond.ts";
@@ -22,6 +23,8 @@ export interface WatchRequest {
   timeoutSeconds?: number | undefined;
   /** Resume after this resourceVersion; absent or "0" first sends the current objects as ADDED. */
   resourceVersion?: string | undefined;
+  /** What each event carries instead of the object itself (a one-row Table for `kubectl get -w`). */
+  present?: ((object: Resource) => unknown) | undefined;
 }
 
 /**
@@ -37,7 +40,8 @@ export async function startWatch(store: Store, watch: WatchRequest, response: Se
   const selected = watch.fieldSelector ?? [];
   const write = (event: WatchEvent): void => {
     if (!matchesFieldSelector(selected, event.object)) return;
-    if (ready) response.write(`${JSON.stringify(event)}\n`);
+    const shown = watch.present === undefined ? event : { type: event.type, object: watch.present(event.object) };
+    if (ready) response.write(`${JSON.stringify(shown)}\n`);
     else queue.push(event);
   };
   const resumeFrom = initial?.resourceVersion ?? watch.resourceVersion;

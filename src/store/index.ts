@@ -29,3 +29,4 @@ export {
   type TxnOpResult,
   type TxnResult,
 } from "./etcd/index.ts";
+export { jsonEqual } from "./json-equal.ts";

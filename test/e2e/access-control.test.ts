@@ -40,7 +40,7 @@ function asToken(token: string, args: string[]): ReturnType<typeof run> {
 }
 
 void test("without credentials every API path but health and login is 401 with a Status", async () => {
-  for (const path of ["/version", "/apis", "/api/v1/namespaces", "/api/v1/namespaces/demo/secrets", `${AUTHN}/users`, "/apis/audit.holdfast.io/v1alpha1/auditevents"]) {
+  for (const path of ["/version", "/apis", "/openapi/v3", "/openapi/v2", "/api/v1/namespaces", "/api/v1/namespaces/demo/secrets", `${AUTHN}/users`, "/apis/audit.holdfast.io/v1alpha1/auditevents"]) {
     const response = await server.fetch(path, {}, null);
     assert.equal(response.status, 401, path);
     assert.equal(((await response.json()) as { kind: string }).kind, "Status");
@@ -48,6 +48,38 @@ void test("without credentials every API path but health and login is 401 with a
   assert.equal((await server.fetch("/healthz", {}, null)).status, 200);
   const login = await server.fetch(`${AUTHN}/login`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" }, null);
   assert.equal(login.status, 400);
+});
+
+void test("server-side apply that would create needs create as well as patch; on an existing object patch is enough", async () => {
+  const role = `apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: secret-patcher, namespace: demo}
+rules: [{apiGroups: [""], resources: [secrets], verbs: [get, patch]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: patcher-secret-patcher, namespace: demo}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: secret-patcher}
+subjects: [{kind: User, apiGroup: rbac.authorization.k8s.io, name: patcher}]
+`;
+  await server.ok(["user", "create", "patcher", "-o", "json"]);
+  await server.ok(["apply", "-f", "-"], role);
+  const token = (JSON.parse(await server.ok(["token", "create", "--name", "ssa", "--expires", "1h", "--user", "patcher", "-o", "json"])) as { token: string }).token;
+  const apply = (name: string): Promise<Awaited<ReturnType<typeof server.fetch>>> =>
+    server.fetch(
+      `/api/v1/namespaces/demo/secrets/${name}?fieldManager=patcher`,
+      { method: "PATCH", headers: { "Content-Type": "application/apply-patch+yaml" }, body: `apiVersion: v1\nkind: Secret\nmetadata: {name: ${name}}\nstringData: {k: v}\n` },
+      token,
+    );
+  const refused = await apply("made-by-apply");
+  assert.equal(refused.status, 403);
+  assert.match(((await refused.json()) as { message: string }).message, /needs create as well as patch/);
+  assert.equal((await server.fetch("/api/v1/namespaces/demo/secrets/made-by-apply")).status, 404, "nothing was created");
+  await server.ok(["apply", "-f", "-"], "apiVersion: v1\nkind: Secret\nmetadata: {name: applied-later, namespace: demo}\nstringData: {k: old}\n");
+  const patched = await apply("applied-later");
+  assert.equal(patched.status, 200, await patched.text());
+  const secret = (await (await server.fetch("/api/v1/namespaces/demo/secrets/applied-later")).json()) as { metadata: { managedFields?: { manager: string; operation: string }[] } };
+  assert.ok(secret.metadata.managedFields?.some((m) => m.manager === "patcher" && m.operation === "Apply"), JSON.stringify(secret.metadata.managedFields));
 });
 
 void test("login: a password without a valid TOTP code does not log in; failures are audit events", async () => {

@@ -1,6 +1,8 @@
 // Stock kubectl against a real Holdfast server with an API token: server-side dry run and diff change nothing,
 // `kubectl wait` waits for the named OpsRequest only, and `kubectl get NAME -w` streams that object only. Also the
-// CLI's side of names: `holdfast delete secret ..` never reaches the namespace.
+// CLI's side of names: `holdfast delete secret ..` never reaches the namespace. And kubectl's everyday verbs on the
+// KubeBlocks PostgreSQL example: apply (client-side and --server-side), get with holdfast get's columns, explain,
+// patch (json, strategic), diff, create namespace, auth can-i and delete -f.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -8,7 +10,8 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { eventually, run, TestServer, type CliResult } from "../helpers/harness.ts";
-import { example, exampleWith } from "../helpers/manifests.ts";
+import { installedPostgresMajor } from "../helpers/clients.ts";
+import { example, exampleWith, postgresExample } from "../helpers/manifests.ts";
 
 const KUBECTL = await findKubectl();
 const skip = KUBECTL === undefined ? "kubectl is not on PATH (install kubectl 1.32 to run these tests)" : false;
@@ -160,6 +163,139 @@ describe("the CLI never sends '.' or '..' as a name", { skip }, () => {
     const namespace = await server.fetch("/api/v1/namespaces/demo");
     assert.equal(namespace.status, 200);
     assert.equal(((await namespace.json()) as { metadata: { deletionTimestamp?: string } }).metadata.deletionTimestamp, undefined);
+  });
+});
+
+interface ManagedCluster extends Cluster {
+  metadata: Cluster["metadata"] & { managedFields?: { manager: string; operation: string }[] };
+  spec: Cluster["spec"] & { componentSpecs: { name: string; replicas: number; serviceVersion: string; disableExporter?: boolean }[] };
+}
+
+describe("kubectl's everyday verbs on the PostgreSQL example", { skip }, () => {
+  let manifestFile: string;
+  let major: string;
+
+  before(async () => {
+    if (skip !== false) return;
+    major = await installedPostgresMajor();
+    manifestFile = join(server.home, "pg-cluster.yaml");
+    await writeFile(manifestFile, await postgresExample(major));
+  });
+
+  const pg = async (): Promise<ManagedCluster> => {
+    const cluster = await live("pg-cluster");
+    assert.ok(cluster, "pg-cluster exists");
+    return cluster as ManagedCluster;
+  };
+
+  test("apply -f (client-side) creates it; get clusters prints holdfast get's columns", async () => {
+    assert.match(await kubectlOk(["apply", "-f", manifestFile]), /cluster\.apps\.kubeblocks\.io\/pg-cluster created/);
+    const annotations = (await pg()).metadata.annotations ?? {};
+    assert.ok(annotations["kubectl.kubernetes.io/last-applied-configuration"], "client-side apply keeps its last-applied annotation");
+    const table = await kubectlOk(["get", "clusters"]);
+    const ours = await server.ok(["get", "clusters", "-n", "demo"]);
+    const headers = (text: string) => (text.split("\n")[0] ?? "").trim().split(/\s{2,}/);
+    assert.deepEqual(headers(table), headers(ours));
+    assert.deepEqual(headers(table), ["NAME", "CLUSTER-DEFINITION", "TERMINATION-POLICY", "STATUS", "AGE"]);
+    assert.match(table, /^pg-cluster\s+postgresql\s+Delete\s/m);
+    const wide = await kubectlOk(["get", "clusters", "-o", "wide"]);
+    assert.match(wide.split("\n")[0] ?? "", /TOPOLOGY\s+COMPONENTS/);
+    const watcher = spawnKubectl(["get", "clusters", "-w"]);
+    try {
+      await eventually("the watch to print a row with columns", () => Promise.resolve(/^pg-cluster\s+postgresql\s+Delete\s/m.test(watcher.output()) ? true : undefined), 30_000);
+    } finally {
+      watcher.stop();
+    }
+    assert.match(watcher.output(), /^NAME\s+CLUSTER-DEFINITION\s+TERMINATION-POLICY\s+STATUS\s+AGE/m, "watched rows are Tables too");
+  });
+
+  test("explain cluster.spec and cluster.spec.componentSpecs describe the schema", async () => {
+    const spec = await kubectlOk(["explain", "cluster.spec"]);
+    assert.match(spec, /KIND:\s+Cluster/);
+    assert.match(spec, /componentSpecs\s+<\[\]Object>/);
+    assert.match(spec, /terminationPolicy\s+<string>/);
+    const components = await kubectlOk(["explain", "cluster.spec.componentSpecs"]);
+    assert.match(components, /replicas\s+<integer>/);
+  });
+
+  test("a second client-side apply sends a strategic merge patch; diff shows a change and makes none", async () => {
+    const changed = await postgresExample(major, (doc) => {
+      doc["spec"].terminationPolicy = "WipeOut";
+    });
+    await writeFile(manifestFile, changed);
+    const diff = await kubectl(["diff", "-f", manifestFile]);
+    assert.equal(diff.code, 1, `kubectl diff exits 1 when there are differences\n${diff.stdout}\n${diff.stderr}`);
+    assert.match(diff.stdout, /-\s+terminationPolicy: Delete\n\+\s+terminationPolicy: WipeOut/);
+    assert.equal((await pg()).spec.terminationPolicy, "Delete", "diff changed nothing");
+    const applied = await kubectl(["apply", "-f", manifestFile, "-v=6"]);
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.match(applied.stdout, /pg-cluster configured/);
+    assert.match(applied.stderr, /PATCH https:\S+\/clusters\/pg-cluster\?fieldManager=kubectl-client-side-apply\S* 200/);
+    const cluster = await pg();
+    assert.equal(cluster.spec.terminationPolicy, "WipeOut");
+    assert.equal(cluster.spec.componentSpecs[0]?.replicas, 1, "the rest of the spec is untouched");
+  });
+
+  test("apply --server-side: a conflict names the field and its manager; --force-conflicts takes it; managedFields are kept", async () => {
+    const back = await postgresExample(major);
+    await writeFile(manifestFile, back);
+    const conflict = await kubectl(["apply", "--server-side", "-f", manifestFile]);
+    assert.notEqual(conflict.code, 0);
+    assert.match(conflict.stderr, /conflict with "kubectl-client-side-apply" using apps\.kubeblocks\.io\/v1: \.spec\.terminationPolicy/);
+    assert.equal((await pg()).spec.terminationPolicy, "WipeOut", "a refused apply changes nothing");
+    assert.match(await kubectlOk(["apply", "--server-side", "--force-conflicts", "-f", manifestFile]), /pg-cluster serverside-applied/);
+    const cluster = await pg();
+    assert.equal(cluster.spec.terminationPolicy, "Delete");
+    const managers = (cluster.metadata.managedFields ?? []).map((m) => `${m.manager}/${m.operation}`);
+    assert.ok(managers.includes("kubectl/Apply"), managers.join(", "));
+  });
+
+  test("patch --type=json runs its test op first; a failing test is a 422 and changes nothing", async () => {
+    const ok = [
+      { op: "test", path: "/spec/terminationPolicy", value: "Delete" },
+      { op: "add", path: "/metadata/labels", value: { patched: "json" } },
+    ];
+    assert.match(await kubectlOk(["patch", "cluster", "pg-cluster", "--type=json", "-p", JSON.stringify(ok)]), /patched/);
+    assert.equal((await pg()).metadata.labels?.["patched"], "json");
+    const failing = [
+      { op: "test", path: "/spec/terminationPolicy", value: "WipeOut" },
+      { op: "replace", path: "/spec/terminationPolicy", value: "DoNotTerminate" },
+    ];
+    const refused = await kubectl(["patch", "cluster", "pg-cluster", "--type=json", "-p", JSON.stringify(failing)]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /\/spec\/terminationPolicy: the value is "Delete", not "WipeOut"/);
+    assert.equal((await pg()).spec.terminationPolicy, "Delete");
+  });
+
+  test("patch --type=strategic merges componentSpecs by name", async () => {
+    const patch = { spec: { componentSpecs: [{ name: "postgresql", disableExporter: true }] } };
+    await kubectlOk(["patch", "cluster", "pg-cluster", "--type=strategic", "-p", JSON.stringify(patch)]);
+    const [component] = (await pg()).spec.componentSpecs;
+    assert.ok(component);
+    assert.equal(component.disableExporter, true);
+    assert.equal(component.replicas, 1, "the element merged: its other fields stayed");
+    assert.equal(component.serviceVersion, major);
+  });
+
+  test("create namespace and auth can-i (protobuf bodies) work", async () => {
+    assert.match(await kubectlOk(["create", "namespace", "from-kubectl"]), /namespace\/from-kubectl created/);
+    assert.equal((await server.fetch("/api/v1/namespaces/from-kubectl")).status, 200);
+    assert.equal((await kubectlOk(["auth", "can-i", "create", "clusters"])).trim(), "yes");
+    const impersonated = await kubectl(["auth", "can-i", "create", "clusters", "--as", "someone"]);
+    assert.notEqual(impersonated.code, 0, "impersonation is refused, not ignored");
+    assert.match(impersonated.stderr, /impersonation .* is not supported/);
+  });
+
+  test("pods are not Instances; get instances works under its own name", async () => {
+    const pods = await kubectl(["get", "pods"]);
+    assert.notEqual(pods.code, 0);
+    assert.match(pods.stderr, /doesn't have a resource type "pods"/);
+    assert.match(await kubectlOk(["get", "inst"]), /^NAME\s+ROLE\s+STATUS\s+READY\s+RESTARTS\s+PORT\s+AGE/);
+  });
+
+  test("delete -f deletes what the file names", async () => {
+    assert.match(await kubectlOk(["delete", "-f", manifestFile, "--wait=false"]), /cluster\.apps\.kubeblocks\.io "pg-cluster" deleted/);
+    await eventually("pg-cluster to go", async () => ((await live("pg-cluster")) === undefined ? true : undefined), 180_000);
   });
 });
 
