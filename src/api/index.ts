@@ -22,3 +22,4 @@ export * from "./cluster-restore.ts";
 export * from "./names.ts";
 export * from "./ha-settings.ts";
 export * from "./lease.ts";
+export * from "./monitoring.ts";

@@ -27,6 +27,9 @@ const KINDS: readonly KindInfo[] = [
   { kind: "BackupSchedule", group: "dataprotection.kubeblocks.io", version: "v1alpha1", plural: "backupschedules", singular: "backupschedule", shortNames: [], namespaced: true },
   { kind: "Lease", group: "coordination.k8s.io", version: "v1", plural: "leases", singular: "lease", shortNames: [], namespaced: true },
   { kind: "Instance", group: "holdfast.io", version: "v1alpha1", plural: "instances", singular: "instance", shortNames: ["inst", "pod", "pods", "po"], namespaced: true },
+  { kind: "PodMonitor", group: "monitoring.coreos.com", version: "v1", plural: "podmonitors", singular: "podmonitor", shortNames: ["pmon"], namespaced: true },
+  { kind: "ServiceMonitor", group: "monitoring.coreos.com", version: "v1", plural: "servicemonitors", singular: "servicemonitor", shortNames: ["smon"], namespaced: true },
+  { kind: "PrometheusRule", group: "monitoring.coreos.com", version: "v1", plural: "prometheusrules", singular: "prometheusrule", shortNames: ["promrule"], namespaced: true },
   { kind: "Node", group: "holdfast.io", version: "v1alpha1", plural: "nodes", singular: "node", shortNames: ["no"], namespaced: false },
 ];
 

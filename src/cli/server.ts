@@ -16,6 +16,7 @@ export const SERVER_HELP = `Run the Holdfast control plane (API server, controll
 Usage:
   holdfast server [--home DIR] [--listen HOST:PORT] [--allow-remote] [--log-level LEVEL]
                   [--node-name NAME] [--advertise ADDRESS] [--node-labels K=V,...]
+                  [--disable-metrics]
                                                                            run in the foreground
   holdfast server --detach [same flags]                                    run in the background
   holdfast server stop [--home DIR]                                        stop a background server
@@ -43,6 +44,8 @@ Options:
                           topologySpreadConstraints (e.g. zone=a,disk=ssd); replaces the labels it had
                           (an empty value removes them); absent, they are kept. kubernetes.io/hostname
                           is always the node name
+      --disable-metrics   Keep no Prometheus metrics: /metrics answers 404 and nothing on the request
+                          path counts (scrape targets and rule files are still served)
   -d, --detach            Start in the background, logging to <home>/logs/server.log
 `;
 
@@ -102,7 +105,8 @@ async function runForeground(ctx: CliContext, values: FlagValues): Promise<numbe
   const { runServer } = await import("../app/index.ts");
   const allowRemote = boolFlag(values, "allow-remote");
   const node = nodeFlags(values);
-  const server = await runServer({ home, host, port, allowRemote, ...node, ...(logLevel === undefined ? {} : { logLevel }) });
+  const metrics = !boolFlag(values, "disable-metrics");
+  const server = await runServer({ home, host, port, allowRemote, metrics, ...node, ...(logLevel === undefined ? {} : { logLevel }) });
   ctx.io.out(`holdfast server listening at ${server.url} (home ${home}); Ctrl-C to stop\n`);
   const signal = await waitForSignal();
   ctx.io.err(`received ${signal}, stopping; databases keep running\n`);
@@ -118,6 +122,7 @@ export function detachedArgs(script: string, home: string, values: FlagValues): 
   if (listen !== undefined) args.push("--listen", listen);
   if (logLevel !== undefined) args.push("--log-level", logLevel);
   if (boolFlag(values, "allow-remote")) args.push("--allow-remote");
+  if (boolFlag(values, "disable-metrics")) args.push("--disable-metrics");
   const { nodeName, advertise } = nodeFlags(values);
   if (nodeName !== undefined) args.push("--node-name", nodeName);
   if (advertise !== undefined) args.push("--advertise", advertise);
@@ -229,6 +234,7 @@ const SERVER_FLAGS = {
   "node-name": { type: "string" },
   advertise: { type: "string" },
   "node-labels": { type: "string" },
+  "disable-metrics": { type: "boolean" },
 } as const;
 
 /** `--node-name`, `--advertise` and `--node-labels`, when given (runServer checks them and fills in the defaults). */

@@ -46,6 +46,12 @@ interface LogState {
 
 const ignore = (): void => undefined;
 
+/** What the log reports, for metrics. */
+export interface AuditObserver {
+  /** An append was durable (or failed) after this many milliseconds. */
+  appended(ms: number, failed: boolean): void;
+}
+
 /** The append-only, hash-chained, checkpoint-signed audit log; every resolved append is on disk. */
 export class AuditLog {
   readonly #state: LogState;
@@ -56,6 +62,9 @@ export class AuditLog {
   /** Bytes of the log known durable: a failed batch is cut back to here. */
   #committedSize: number;
   #queue: Pending[] = [];
+  /** Records of the batch being written and fsynced. */
+  #writing = 0;
+  #observer: AuditObserver | undefined;
   #flushing: Promise<void> | undefined;
   #failure: UnavailableError | undefined;
   #closed = false;
@@ -97,13 +106,30 @@ export class AuditLog {
 
   /** Record one event; resolves once it is durably on disk, rejects with UnavailableError when it cannot be. */
   async append(input: AuditEventInput): Promise<AuditEventRecord> {
-    this.#assertWritable();
-    const { record, line } = this.#seal(input);
-    const durable = this.#enqueue(record, line, undefined);
-    this.#sinceCheckpoint += 1;
-    if (this.#sinceCheckpoint >= this.#state.checkpointEvery) this.#enqueueCheckpoint();
-    await durable;
-    return record;
+    const started = performance.now();
+    try {
+      this.#assertWritable();
+      const { record, line } = this.#seal(input);
+      const durable = this.#enqueue(record, line, undefined);
+      this.#sinceCheckpoint += 1;
+      if (this.#sinceCheckpoint >= this.#state.checkpointEvery) this.#enqueueCheckpoint();
+      await durable;
+      this.#observer?.appended(performance.now() - started, false);
+      return record;
+    } catch (error) {
+      this.#observer?.appended(performance.now() - started, true);
+      throw error;
+    }
+  }
+
+  /** Records accepted and not yet durable: queued, or in the batch being written. */
+  get pending(): number {
+    return this.#queue.length + this.#writing;
+  }
+
+  /** Report each append to `observer` from now on (metrics). */
+  observe(observer: AuditObserver): void {
+    this.#observer = observer;
   }
 
   /** Write a final checkpoint, wait for every queued record to be durable, and close the file. */
@@ -179,12 +205,15 @@ export class AuditLog {
   async #commit(batch: Pending[]): Promise<void> {
     if (this.#failure) return this.#rejectAll(batch);
     const data = Buffer.concat(batch.map((entry) => entry.bytes));
+    this.#writing = batch.length;
     try {
       await this.#state.file.write(data);
       await this.#state.file.sync();
     } catch (error) {
       await this.#fail(error, batch);
       return;
+    } finally {
+      this.#writing = 0;
     }
     this.#committedSize += data.length;
     for (const entry of batch) entry.resolve();

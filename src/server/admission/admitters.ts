@@ -5,6 +5,9 @@ import {
   clusterSchema,
   namespaceSchema,
   opsRequestSchema,
+  podMonitorSchema,
+  prometheusRuleObjectSchema,
+  serviceMonitorSchema,
   roleBindingSchema,
   roleRefUpdateCauses,
   roleSchema,
@@ -116,5 +119,8 @@ export function defaultAdmitters(): AdmitterRegistry {
     ["RoleBinding", bindingAdmitter(roleBindingSchema)],
     ["ClusterRoleBinding", bindingAdmitter(clusterRoleBindingSchema)],
     ...dataProtectionAdmitters(),
+    ["PodMonitor", { schema: podMonitorSchema }],
+    ["ServiceMonitor", { schema: serviceMonitorSchema }],
+    ["PrometheusRule", { schema: prometheusRuleObjectSchema }],
   ]);
 }
