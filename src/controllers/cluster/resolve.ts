@@ -63,6 +63,7 @@ function resolved(spec: ComponentSpec, engine: Engine, version: EngineVersion, r
     accounts: [...engine.systemAccounts.map((a) => a.name), ...replicationAccounts],
     limitations: limitationsOf(spec),
     replicated,
+    ...(spec.disableExporter === true ? { disableExporter: true } : {}),
   };
 }
 
