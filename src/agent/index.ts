@@ -16,3 +16,5 @@ export { WAL_ARCHIVER_KEY, WalArchiver, type WalArchiverOptions } from "./wal-ar
 export { EndpointReconciler, type EndpointReconcilerOptions } from "./endpoints.ts";
 export { READ_ONLY_HOLD_MS, READ_WRITE_HOLD_MS, servedEndpoints, type ServedEndpoint } from "./served-endpoints.ts";
 export { databaseAddress } from "./database-address.ts";
+export { ExporterAgent, type ExporterAgentOptions } from "./exporter-agent.ts";
+export { EXPORTER_FINALIZER, exporterStep, type ExporterStep } from "./exporter-plan.ts";

@@ -87,7 +87,9 @@ export const exporterStatusSchema = z.object({
   /** As status.processStartTicks, for the exporter's process. */
   processStartTicks: z.string().optional(),
   startedAt: z.string().optional(),
-  /** Why it is not running, when it is not. */
+  /** The database start (status.startedAt) the monitoring account was last set up for. */
+  accountFor: z.string().optional(),
+  /** Why it is not running, or why its account is not set up, when that is so. */
   message: z.string().optional(),
 });
 
