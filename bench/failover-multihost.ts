@@ -10,9 +10,10 @@
  * BENCH_MULTIHOST_NETWORK the lab network (default 2), BENCH_MULTIHOST_HOME_PREFIX where its home goes (default
  * /tmp/hf-lab-bench, the process id appended), BENCH_MULTIHOST_TRIALS host-loss trials (default 5), BENCH_MULTIHOST_PARTITION_TRIALS partition trials (default 3),
  * BENCH_MULTIHOST_LEASE_SECONDS Holdfast's primary lease (default 5, the product's default), BENCH_MULTIHOST_SYSTEMS
- * (default "holdfast,patroni", run in that order). The lab is removed at the end, also on failure or Ctrl-C.
+ * (default "holdfast,patroni", run in that order), BENCH_MULTIHOST_KEEP_LOGS=1 copies every node's logs (server and
+ * instances) to /tmp/hf-lab-bench-logs-PID before the lab goes. The lab is removed at the end, also on failure or Ctrl-C.
  */
-import { mkdir, rm } from "node:fs/promises";
+import { cp, mkdir, rm } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { Lab, labPrerequisites } from "../src/lab/index.ts";
 import { HoldfastSystem } from "./multihost-holdfast.ts";
@@ -28,6 +29,14 @@ const PARTITION_TRIALS = Number(process.env["BENCH_MULTIHOST_PARTITION_TRIALS"] 
 const LEASE_SECONDS = Number(process.env["BENCH_MULTIHOST_LEASE_SECONDS"] ?? 5);
 /** Which systems, in this order. */
 const SYSTEMS = (process.env["BENCH_MULTIHOST_SYSTEMS"] ?? "holdfast,patroni").split(",");
+const KEEP_LOGS = process.env["BENCH_MULTIHOST_KEEP_LOGS"] === "1";
+
+/** Every node's logs, copied out of the lab before it goes (BENCH_MULTIHOST_KEEP_LOGS=1). */
+async function keepLogs(lab: Lab): Promise<void> {
+  const kept = `/tmp/hf-lab-bench-logs-${process.pid}`;
+  for (const host of lab.hosts) await cp(`${host.home}/logs`, `${kept}/${host.name}`, { recursive: true }).catch(() => undefined);
+  console.log(`logs kept in ${kept}`);
+}
 
 /** One system's figures. */
 interface Figures {
@@ -143,6 +152,7 @@ export async function failoverMultihostBenchmark(): Promise<void> {
       if (system === "patroni") patroni = await patroniSection(lab, benchHome).catch((error: unknown) => sectionFailed("Patroni", error));
     }
     report(holdfast, patroni, loadAtStart);
+    if (KEEP_LOGS) await keepLogs(lab);
   } finally {
     process.removeListener("SIGINT", interrupted);
     process.removeListener("SIGTERM", interrupted);

@@ -83,7 +83,8 @@ async function rejoin(lab: Lab, system: FailoverSystem, host: LabHostPlan, resta
     const text = primary.name === host.name ? `${host.name} is primary again ${took} (no other server had taken over)` : `${host.name} rejoined as a replica ${took}`;
     return { text, stop: false };
   } catch (error) {
-    return { text: `NOT REJOINED (${error instanceof Error ? error.message : String(error)})`, stop: true };
+    const why = error instanceof Error ? error.message : String(error);
+    return { text: `NOT REJOINED (${why})\n${await system.diagnosis()}`, stop: true };
   }
 }
 

@@ -162,12 +162,26 @@ export class ReplicationAgent {
 
   /** Point a running replica that does not stream from its upstream at it, once the upstream runs as primary. */
   async #follow(r: ReplicatedInstance, observation: ReplicationObservation, reporter: ReplicationReporter): Promise<void> {
+    const upstream = await this.#upstreamToFollow(r, observation);
+    if (upstream === undefined || !this.#mayFollow(r.instance, upstream.metadata.name)) return;
+    await this.#repoint(r, upstream, reporter);
+  }
+
+  /** The spec's upstream when this replica does not stream from it yet and it runs as primary; notes one it streams from. */
+  async #upstreamToFollow(r: ReplicatedInstance, observation: ReplicationObservation): Promise<Instance | undefined> {
     const name = r.instance.spec.replication?.upstream;
-    if (r.replication.arbiter !== undefined || r.instance.spec.role === "primary" || name === undefined || observation.role !== "secondary") return;
+    if (r.replication.arbiter !== undefined || r.instance.spec.role === "primary" || name === undefined || observation.role !== "secondary") return undefined;
     const upstream = await this.#store.get<Instance>({ kind: "Instance", namespace: r.instance.metadata.namespace ?? "default", name });
-    if (upstream !== undefined && observation.streamingFrom === upstream.spec.port) this.#upstreamSeen.set(keyOf(r.instance), name);
-    if (upstream === undefined || observation.streamingFrom === upstream.spec.port || !runsAsPrimary(upstream)) return;
-    if (!this.#mayFollow(r.instance, name)) return;
+    if (upstream === undefined) return undefined;
+    if (observation.streamingFrom === upstream.spec.port) {
+      this.#upstreamSeen.set(keyOf(r.instance), name);
+      return undefined;
+    }
+    return runsAsPrimary(upstream) ? upstream : undefined;
+  }
+
+  async #repoint(r: ReplicatedInstance, upstream: Instance, reporter: ReplicationReporter): Promise<void> {
+    const name = upstream.metadata.name;
     try {
       const started = performance.now();
       const accounts = await readAccounts(this.#store, r.instance, r.engine);

@@ -77,12 +77,19 @@ async function logInWithFiles(lab: Lab, host: string, admin: LabDescription["adm
   const secret = base32Decode((await readFile(admin.totpSecretFile, "utf8")).trim());
   const api = lab.host(host).api;
   let last = "";
-  // The lab logged in moments ago with this step's code, and a code works once: the next step's is accepted too.
+  // The lab logged in moments ago with this step's code, and a code works once: the next step's is accepted too. A
+  // failed sign-in makes the next one wait (the server says how long), as any client would.
   for (const offset of [0, 30_000]) {
     const args = [HOLDFAST, "login", "--home", cliHome, "--server", api, "--certificate-authority", caFile, "--username", admin.username, "--password-stdin", "--totp", totpAt(secret, Date.now() + offset)];
-    const result = await lab.exec(host, args, { input: `${password}\n` });
+    let result = await lab.exec(host, args, { input: `${password}\n` });
+    const wait = /try again in (\d+) seconds?/.exec(result.stderr);
+    if (result.code !== 0 && wait !== null) {
+      await sleep(Number(wait[1]) * 1000 + 200);
+      result = await lab.exec(host, args, { input: `${password}\n` });
+    }
     if (result.code === 0) return;
     last = result.stderr;
+    await sleep(1_200);
   }
   assert.fail(`the administrator could not log in with the lab's files: ${last}`);
 }

@@ -119,6 +119,33 @@ describe("EtcdClient with three members", { skip }, () => {
       await etcd.destroy();
     }
   });
+
+  it("moves its watches and requests off a member that stops answering without closing connections (SIGSTOP)", async () => {
+    const etcd = await startEtcd({ members: 3 });
+    const client = new EtcdClient({ endpoints: etcd.endpoints });
+    const writer = new EtcdClient({ endpoints: etcd.endpoints.slice(1) });
+    const seen: string[] = [];
+    const watch = watchRange(client, { key: "/silent/", prefix: true }, 0, { onEvents: (events) => seen.push(...events.map((e) => e.kv.key)), onError: () => undefined });
+    const stopped = etcd.members[0]?.process?.pid;
+    try {
+      await writer.put("/silent/before", "1");
+      await until(() => seen.includes("/silent/before"));
+      // The first member (where the watch and the client's requests go) freezes: its sockets stay open, silent.
+      assert.ok(stopped !== undefined);
+      await etcd.kill(0, "SIGSTOP");
+      const reading = client.range({ key: "/silent/", prefix: true });
+      await writer.put("/silent/after", "1").catch(async () => writer.put("/silent/after", "1"));
+      // Without probes the watch would wait on the frozen member forever, and the read until its 5 s deadline.
+      await until(() => seen.includes("/silent/after"), 10_000);
+      assert.ok((await reading).count >= 1);
+    } finally {
+      if (stopped !== undefined) process.kill(stopped, "SIGCONT");
+      watch.cancel();
+      await client.close();
+      await writer.close();
+      await etcd.destroy();
+    }
+  });
 });
 
 async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {

@@ -1,7 +1,9 @@
 /**
  * A client for etcd v3 over its JSON gateway (`/v3/...` on every member's client port), on undici pools of
  * keep-alive connections: concurrent requests run side by side, a member that refuses connections is skipped for the
- * next one, every request has a deadline, and an etcd that cannot answer is an UnavailableError, never a hang.
+ * next one, every request has a deadline, a member that stops answering (cut off by the network) has its open work
+ * moved to another member within seconds (member-health.ts), and an etcd that cannot answer is an UnavailableError,
+ * never a hang.
  */
 import { readFileSync } from "node:fs";
 import type { Readable } from "node:stream";
@@ -9,6 +11,7 @@ import { Pool } from "undici";
 import type { z } from "zod";
 import { errorMessage, GoneError, InternalError, UnavailableError } from "../../errors/index.ts";
 import { displayEndpoint, originOf, type EtcdConnection } from "./endpoints.ts";
+import { MemberHealth, MemberUnreachableError, type ProbeTiming } from "./member-health.ts";
 import {
   b64,
   deleteResponseSchema,
@@ -30,6 +33,8 @@ export interface EtcdClientOptions extends EtcdConnection {
   requestTimeoutMs?: number;
   /** Keep-alive connections per member for requests (default 16); watches have their own. */
   connections?: number;
+  /** How often a member with open work is asked whether it answers, and how long it may take (member-health.ts). */
+  probe?: ProbeTiming;
 }
 
 /** Which keys: one key, a prefix, or [key, end). */
@@ -115,6 +120,7 @@ const GRPC_OUT_OF_RANGE = 11;
 const GRPC_UNAVAILABLE = 14;
 const GRPC_DEADLINE_EXCEEDED = 4;
 const DEFAULT_TIMEOUT_MS = 5000;
+const NEVER = new AbortController().signal;
 const CONNECT_ERRORS = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"]);
 
 /** Why one member did not answer; `retryable` says whether the next member may be asked. */
@@ -140,6 +146,9 @@ export class EtcdClient {
   readonly endpoints: readonly string[];
   private readonly pools: Pool[];
   private readonly streamPools: Pool[];
+  /** One connection per member for health probes, so a probe never queues behind slow requests. */
+  private readonly probePools: Pool[];
+  private readonly health: MemberHealth;
   private readonly timeoutMs: number;
   private preferred = 0;
   private closed = false;
@@ -153,6 +162,11 @@ export class EtcdClient {
     const connect = { ...(tls ?? {}), timeout: this.timeoutMs };
     this.pools = origins.map((origin) => new Pool(origin, { connections: options.connections ?? 16, pipelining: 1, connect }));
     this.streamPools = origins.map((origin) => new Pool(origin, { connections: null, pipelining: 1, connect, bodyTimeout: 0, headersTimeout: this.timeoutMs }));
+    this.probePools = origins.map((origin) => new Pool(origin, { connections: 1, pipelining: 1, connect }));
+    const unreachable = (index: number): void => {
+      if (this.preferred === index) this.preferred = (index + 1) % this.pools.length;
+    };
+    this.health = new MemberHealth((index, signal) => this.probe(index, signal), unreachable, options.probe);
   }
 
   /** Read keys. */
@@ -245,7 +259,8 @@ export class EtcdClient {
   async defragment(): Promise<void> {
     for (const [index, pool] of this.pools.entries()) {
       try {
-        await this.send(pool, "/maintenance/defragment", {}, errorBodySchema);
+        // Not tracked: a member busy defragmenting may miss its probes, and this request should wait for it anyway.
+        await this.send(pool, "/maintenance/defragment", {}, errorBodySchema, { idempotent: false, unreachable: NEVER });
       } catch (error) {
         throw this.unavailable(error instanceof Error ? error : new Error(String(error)), `defragmenting ${this.endpoints[index] ?? ""}`);
       }
@@ -260,21 +275,37 @@ export class EtcdClient {
     return this.failover(async (index) => {
       const pool = this.streamPools[index];
       if (pool === undefined) throw new MemberFailure("no such member", { retryable: true });
-      const response = await pool
-        .request({ method: "POST", path: `/v3${path}`, body: JSON.stringify(body), headers: requestHeaders(true), signal })
-        .catch((error: unknown) => {
-          throw classifyTransportError(error, true);
-        });
-      if (response.statusCode !== 200) throw responseFailure(response.statusCode, await response.body.text(), true);
-      return response.body;
+      const work = this.health.track(index);
+      try {
+        const response = await pool
+          .request({ method: "POST", path: `/v3${path}`, body: JSON.stringify(body), headers: requestHeaders(true), signal: AbortSignal.any([signal, work.signal]) })
+          .catch((error: unknown) => {
+            throw classifyTransportError(error, true);
+          });
+        if (response.statusCode !== 200) throw responseFailure(response.statusCode, await response.body.text(), true);
+        response.body.once("close", work.done);
+        return response.body;
+      } catch (error) {
+        work.done();
+        throw error;
+      }
     });
+  }
+
+  /** Whether member `index` answers at all (any HTTP answer will do: a member without a leader still answers). */
+  private async probe(index: number, signal: AbortSignal): Promise<void> {
+    const pool = this.probePools[index];
+    if (pool === undefined) return;
+    const response = await pool.request({ method: "POST", path: "/v3/maintenance/status", body: "{}", headers: requestHeaders(false), signal });
+    await response.body.dump();
   }
 
   /** Stop every connection; later calls fail with UnavailableError. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([...this.pools, ...this.streamPools].map((pool) => pool.destroy()));
+    this.health.stop();
+    await Promise.allSettled([...this.pools, ...this.streamPools, ...this.probePools].map((pool) => pool.destroy()));
   }
 
   /** Whether `close` was called: nothing more will be answered. */
@@ -291,16 +322,18 @@ export class EtcdClient {
     return this.failover(async (index) => {
       const pool = this.pools[index];
       if (pool === undefined) throw new MemberFailure("no such member", { retryable: true });
-      return this.send(pool, path, body, schema, options.idempotent === true);
+      const work = this.health.track(index);
+      return this.send(pool, path, body, schema, { idempotent: options.idempotent === true, unreachable: work.signal }).finally(work.done);
     });
   }
 
-  private async send<S extends z.ZodType>(pool: Pool, path: string, body: unknown, schema: S, idempotent = false): Promise<z.infer<S>> {
-    const response = await pool
-      .request({ method: "POST", path: `/v3${path}`, body: JSON.stringify(body), headers: requestHeaders(false), signal: AbortSignal.timeout(this.timeoutMs) })
-      .catch((error: unknown) => {
-        throw classifyTransportError(error, idempotent);
-      });
+  /** One request to one member; `unreachable` aborts it when the member stops answering its probes. */
+  private async send<S extends z.ZodType>(pool: Pool, path: string, body: unknown, schema: S, how: { idempotent: boolean; unreachable: AbortSignal }): Promise<z.infer<S>> {
+    const { idempotent, unreachable } = how;
+    const signal = AbortSignal.any([AbortSignal.timeout(this.timeoutMs), unreachable]);
+    const response = await pool.request({ method: "POST", path: `/v3${path}`, body: JSON.stringify(body), headers: requestHeaders(false), signal }).catch((error: unknown) => {
+      throw classifyTransportError(error, idempotent);
+    });
     const text = await response.body.text().catch((error: unknown) => {
       throw classifyTransportError(error, idempotent);
     });
@@ -392,6 +425,8 @@ function opBody(op: TxnOp): Record<string, unknown> {
 
 /** A failure before or while talking to one member: may the next member be asked? */
 function classifyTransportError(error: unknown, idempotent: boolean): MemberFailure {
+  // The member stopped answering its probes: like a timeout, except that no quorum question was asked.
+  if (error instanceof MemberUnreachableError) return new MemberFailure(error.message, { retryable: idempotent, cause: error });
   const code = (error as { code?: unknown }).code;
   const name = error instanceof Error ? error.name : "";
   const connectFailed = typeof code === "string" && CONNECT_ERRORS.has(code);
