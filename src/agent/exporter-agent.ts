@@ -11,7 +11,7 @@ import { EXPORTER_PORT_RANGE, type HomePaths } from "../config/index.ts";
 import { ConflictError, NotFoundError, errorMessage } from "../errors/index.ts";
 import type { ClientTrust, Credentials, Engine, EngineExporter } from "../engines/index.ts";
 import type { EngineLookup } from "../controllers/cluster/index.ts";
-import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../controllers/runtime/index.ts";
+import { keyOf, splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../controllers/runtime/index.ts";
 import type { InstanceUsers, PortReservations, ProcessHandle, ProcessSupervisor } from "../runtime/index.ts";
 import type { Store } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
@@ -47,6 +47,8 @@ export class ExporterAgent implements Reconciler {
   readonly #trust: ClientTrust;
   /** Ports handed out by this process and not yet in a status, so two exporters never get one port. */
   readonly #handed = new Set<number>();
+  /** The exporters this process runs or re-adopted, by instance key: stopped even once their instance moved away or is gone. */
+  readonly #known = new Map<string, ProcessHandle>();
   #portLock: Promise<unknown> = Promise.resolve();
 
   constructor(options: ExporterAgentOptions) {
@@ -57,9 +59,11 @@ export class ExporterAgent implements Reconciler {
   async reconcile(key: string): Promise<ReconcileResult | undefined> {
     const { namespace = "default", name } = splitKey(key);
     const instance = await this.#o.store.get<Instance>({ kind: "Instance", namespace, name });
-    if (instance?.spec.nodeName !== this.#o.nodeName) return undefined;
+    if (instance?.spec.nodeName !== this.#o.nodeName) return this.#letGo(key);
     const engine = this.#o.engines.find(instance.spec.engine);
     const running = await this.#running(instance);
+    if (running === undefined) this.#known.delete(key);
+    else this.#known.set(key, running);
     const step = exporterStep(instance, engine?.exporter !== undefined, running !== undefined);
     if (step.kind === "stop") return this.#stop(instance, running);
     if (step.kind === "wait") return { requeueAfterMs: WAIT_MS };
@@ -68,6 +72,14 @@ export class ExporterAgent implements Reconciler {
     if (step.kind === "start") return this.#start(instance, engine, exporter);
     if (step.kind === "account") return this.#setUpAccount(instance, engine, exporter);
     return { requeueAfterMs: LIVENESS_MS };
+  }
+
+  /** An instance gone, or rebuilt on another node: stop the exporter this node still runs for it. */
+  async #letGo(key: string): Promise<undefined> {
+    const handle = this.#known.get(key);
+    this.#known.delete(key);
+    if (handle !== undefined) await this.#o.supervisor.stop(handle.pid, handle.startTicks, STOP);
+    return undefined;
   }
 
   /** The exporter process recorded in status, if it still runs. */
@@ -79,6 +91,7 @@ export class ExporterAgent implements Reconciler {
 
   async #stop(instance: Instance, running: ProcessHandle | undefined): Promise<undefined> {
     if (running !== undefined) await this.#o.supervisor.stop(running.pid, running.startTicks, STOP);
+    this.#known.delete(keyOf(instance));
     let current = instance;
     if (instance.status?.exporter !== undefined && instance.metadata.deletionTimestamp === undefined) current = await this.#setExporter(instance, undefined);
     if ((current.metadata.finalizers ?? []).includes(EXPORTER_FINALIZER)) await this.#holdInstance(current, false);
@@ -99,6 +112,7 @@ export class ExporterAgent implements Reconciler {
     await host.writeFile(passwordFile, passwordFileContent, 0o600);
     const logFile = instanceLogFile(this.#o.paths, current).replace(/\.log$/, ".exporter.log");
     const handle = await this.#o.supervisor.spawn({ command, user, logFile, cwd: context.rootDirectory });
+    this.#known.set(keyOf(current), handle);
     this.#handed.delete(port);
     const status: ExporterStatus = { port, pid: handle.pid, processStartTicks: handle.startTicks, startedAt: now() };
     current = await this.#setExporter(current, status);
