@@ -16,7 +16,7 @@ import type { InstanceUsers, PortReservations, ProcessHandle, ProcessSupervisor 
 import type { Store } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
 import { readAccounts } from "./accounts.ts";
-import { EXPORTER_FINALIZER, exporterStep } from "./exporter-plan.ts";
+import { EXPORTER_FINALIZER, exporterStep, type ExporterStep } from "./exporter-plan.ts";
 import { instanceContext } from "./instance-context.ts";
 import { instanceLogFile } from "./layout.ts";
 
@@ -66,12 +66,14 @@ export class ExporterAgent implements Reconciler {
     else this.#known.set(key, running);
     const step = exporterStep(instance, engine?.exporter !== undefined, running !== undefined);
     if (step.kind === "stop") return this.#stop(instance, running);
-    if (step.kind === "wait") return { requeueAfterMs: WAIT_MS };
-    const exporter = engine?.exporter;
-    if (engine === undefined || exporter === undefined) return undefined;
+    if (step.kind === "wait" || engine?.exporter === undefined) return { requeueAfterMs: WAIT_MS };
+    return this.#carryOut(step, instance, engine, engine.exporter);
+  }
+
+  #carryOut(step: ExporterStep, instance: Instance, engine: Engine, exporter: EngineExporter): Promise<ReconcileResult> {
     if (step.kind === "start") return this.#start(instance, engine, exporter);
     if (step.kind === "account") return this.#setUpAccount(instance, engine, exporter);
-    return { requeueAfterMs: LIVENESS_MS };
+    return Promise.resolve({ requeueAfterMs: LIVENESS_MS });
   }
 
   /** An instance gone, or rebuilt on another node: stop the exporter this node still runs for it. */
