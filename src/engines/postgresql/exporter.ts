@@ -3,11 +3,11 @@
  * pg_monitor and nothing else. Its password reaches it through DATA_SOURCE_PASS_FILE, the exporter's file-based
  * setting: the environment carries the file's path, never the password (ADR 0035).
  */
-import { UnavailableError, errorMessage } from "../../errors/index.ts";
 import { LOOPBACK } from "../address.ts";
 import type { ClientTrust, Credentials, EngineExporter, ExporterOptions, InstanceContext } from "../types.ts";
 import { scramSha256Verifier } from "./scram.ts";
-import { quoteIdentifier, quoteLiteral, withSession } from "./session.ts";
+import { ensureRole } from "./replication-account.ts";
+import { quoteIdentifier, quoteLiteral } from "./session.ts";
 
 /** The monitoring role's name. */
 export const POSTGRESQL_MONITOR_ACCOUNT = { name: "kbmonitoring", purpose: "metrics exporter: pg_monitor only (reads statistics and settings, no data)" };
@@ -27,18 +27,7 @@ async function ensureMonitorAccount(context: InstanceContext, admin: Credentials
   // Roles replicate: a standby has the primary's.
   if (context.role !== "primary") return;
   const verifier = scramSha256Verifier(account.password);
-  await withSession(context.port, admin, async (client) => {
-    await client.query("BEGIN");
-    try {
-      await client.query("SET LOCAL synchronous_commit = local");
-      const found = await client.query("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1", [account.username]);
-      for (const statement of monitorAccountStatements(account.username, verifier, found.rowCount === 1)) await client.query(statement);
-      await client.query("COMMIT");
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw new UnavailableError(`cannot set up monitoring account ${account.username} on port ${context.port}: ${errorMessage(error)}`, { cause: error });
-    }
-  });
+  await ensureRole(context.port, admin, { what: "monitoring account", username: account.username }, (exists) => monitorAccountStatements(account.username, verifier, exists));
 }
 
 /** The exporter's command: it reaches the server over loopback, where pg_hba.conf allows SCRAM without TLS (pure). */
