@@ -35,5 +35,5 @@ export function prometheusConfig(input: PrometheusConfigInput): string {
       { job_name: "holdfast-exporters", scheme: "http", metrics_path: "/metrics", http_sd_configs: discovery, relabel_configs: keep("exporter") },
     ],
   };
-  return stringify(config, { lineWidth: 0 });
+  return stringify(config, { lineWidth: 0, aliasDuplicateObjects: false });
 }

@@ -16,7 +16,7 @@ export function ruleFile(rules: readonly PrometheusRule[]): string {
       rules: group.rules.map((rule) => ({ ...rule, expr: String(rule.expr) })),
     })),
   );
-  return stringify({ groups }, { lineWidth: 0 });
+  return stringify({ groups }, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
 function keyOf(object: PrometheusRule): string {
