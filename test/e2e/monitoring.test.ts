@@ -3,8 +3,8 @@
  * `holdfast monitoring prometheus-config` prints, scrapes the control plane and the exporters of a PostgreSQL and a
  * Redis cluster (every target up == 1, asked through Prometheus' HTTP API); the PostgreSQL and Redis alert rules of
  * the KubeBlocks examples, applied as PrometheusRule objects, load (promtool check rules, then Prometheus); killing a
- * database makes its down alert fire. And /metrics is deny-by-default: a user without the monitoring role is refused,
- * and the refusal is audited.
+ * database makes the examples' down alert fire (PostgreSQLDown: no pg_up of 1 for a minute). And /metrics is
+ * deny-by-default: a user without the monitoring role is refused, and the refusal is audited.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -72,7 +72,8 @@ void test("/metrics, the targets and the rules are refused without the monitorin
 });
 
 void test("a real Prometheus scrapes the control plane and every exporter, loads the example alert rules, and a killed database fires its alert", async () => {
-  await server.ok(["apply", "-f", "-"], await postgresExample(major));
+  // Standalone: a killed server is restarted with the crash backoff (a replicated one would be failed over or restarted in place).
+  await server.ok(["apply", "-f", "-"], await postgresExample(major, (doc) => (doc["spec"].topology = "standalone")));
   await server.ok(["apply", "-f", "-"], await example("redis/cluster-standalone.yaml"));
   // The examples' PodMonitors: the PostgreSQL one as shipped, the Redis one selecting the standalone cluster.
   await server.ok(["apply", "-f", "-"], await example("postgresql/pod-monitor.yaml"));
@@ -124,14 +125,14 @@ void test("a real Prometheus scrapes the control plane and every exporter, loads
   assert.ok(loaded.some((rule) => rule.name === "PostgreSQLDown"), "the PostgreSQL example rules are loaded");
   assert.ok(loaded.some((rule) => rule.name === "RedisDown"), "the Redis example rules are loaded");
 
-  // Kill Redis each time it is back: once its restarts back off, the exporter reports redis_up 0 and RedisDown fires.
-  const instancePath = `/apis/holdfast.io/v1alpha1/namespaces/demo/instances/${REDIS}-redis-0`;
+  // Kill PostgreSQL whenever it is back: its restarts back off (1 s, 2 s, … 60 s), and once it has been down for a
+  // minute the exporter has reported pg_up 0 throughout and the example's PostgreSQLDown fires.
+  const instancePath = `/apis/holdfast.io/v1alpha1/namespaces/demo/instances/${PG}-postgresql-0`;
   const firing = await eventually(
-    "RedisDown firing in Prometheus",
+    "PostgreSQLDown firing in Prometheus",
     async () => {
-      const pod = await server.api<Instance>(instancePath);
-      const pid = pod.status?.pid;
-      if (pid !== undefined && pod.status?.ready === true) {
+      const pid = (await server.api<Instance>(instancePath)).status?.pid;
+      if (pid !== undefined) {
         try {
           process.kill(pid, "SIGKILL");
         } catch {
@@ -139,10 +140,16 @@ void test("a real Prometheus scrapes the control plane and every exporter, loads
         }
       }
       const alerts = await promApi<{ alerts: { labels: Record<string, string>; state: string }[] }>("/api/v1/alerts");
-      return alerts.alerts.find((alert) => alert.labels["alertname"] === "RedisDown" && alert.state === "firing");
+      return alerts.alerts.find((alert) => alert.labels["alertname"] === "PostgreSQLDown" && alert.state === "firing");
     },
-    150_000,
-  );
-  assert.equal(firing.labels["cluster"], REDIS);
+    360_000,
+  ).catch(async (error: unknown) => {
+    const query = async (q: string): Promise<string> => JSON.stringify(await promApi(`/api/v1/query?query=${encodeURIComponent(q)}`).catch((e: unknown) => String(e)));
+    const rule = (await promApi<{ groups: { rules: { name: string }[] }[] }>("/api/v1/rules")).groups.flatMap((g) => g.rules).find((r) => r.name === "PostgreSQLDown");
+    const status = (await server.api<Instance>(instancePath)).status;
+    throw new Error(`${String(error)}\npg_up: ${await query("pg_up")}\nmax_over_time: ${await query("max_over_time(pg_up[1m])")}\nrule: ${JSON.stringify(rule)}\ninstance: ${JSON.stringify(status)}`);
+  });
+  assert.equal(firing.labels["cluster"], PG);
+  assert.equal(firing.labels["pod"], `${PG}-postgresql-0`);
   assert.equal(firing.labels["severity"], "critical");
 });
