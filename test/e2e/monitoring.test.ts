@@ -147,7 +147,9 @@ void test("a real Prometheus scrapes the control plane and every exporter, loads
     const query = async (q: string): Promise<string> => JSON.stringify(await promApi(`/api/v1/query?query=${encodeURIComponent(q)}`).catch((e: unknown) => String(e)));
     const rule = (await promApi<{ groups: { rules: { name: string }[] }[] }>("/api/v1/rules")).groups.flatMap((g) => g.rules).find((r) => r.name === "PostgreSQLDown");
     const status = (await server.api<Instance>(instancePath)).status;
-    throw new Error(`${String(error)}\npg_up: ${await query("pg_up")}\nmax_over_time: ${await query("max_over_time(pg_up[1m])")}\nrule: ${JSON.stringify(rule)}\ninstance: ${JSON.stringify(status)}`);
+    const active = (await promApi<{ activeTargets: ActiveTarget[] }>("/api/v1/targets?state=active")).activeTargets.map((t) => [t.scrapeUrl, t.health, t.lastError]);
+    const direct = await fetch(`http://127.0.0.1:${status?.exporter?.port ?? 0}/metrics`, { signal: AbortSignal.timeout(3000) }).then(async (r) => `${r.status} ${(await r.text()).split("\n").filter((l) => l.startsWith("pg_up") || l.startsWith("pg_exporter_last")).join(" ")}`, (e: unknown) => String(e));
+    throw new Error(`${String(error)}\npg_up: ${await query("pg_up")}\nup: ${await query("up")}\ntargets: ${JSON.stringify(active)}\nexporter: ${direct}\nrule: ${JSON.stringify(rule)}\ninstance: ${JSON.stringify(status)}`);
   });
   assert.equal(firing.labels["cluster"], PG);
   assert.equal(firing.labels["pod"], `${PG}-postgresql-0`);
