@@ -5,7 +5,10 @@
  * (pid and start time in status.exporter), sets up the monitoring account after each start of the database, and stops
  * it when the instance stops, is deleted or says disableExporter. Its port is reserved host-wide like a database's.
  */
+import { rm } from "node:fs/promises";
+import { connect } from "node:net";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { accountSecretName, now, type ExporterStatus, type Instance, type Secret } from "../api/index.ts";
 import { EXPORTER_PORT_RANGE, type HomePaths } from "../config/index.ts";
 import { ConflictError, NotFoundError, errorMessage } from "../errors/index.ts";
@@ -25,6 +28,8 @@ const LIVENESS_MS = 5000;
 /** How soon to try again when the database or the account's Secret is not there yet. */
 const WAIT_MS = 2000;
 const STOP = { signal: "SIGTERM" as const, timeoutMs: 5000 };
+/** How long an exporter has to start listening (it has read its password file by then) before the file is removed anyway. */
+const READ_WAIT_MS = 10_000;
 
 /** What the exporters need. */
 export interface ExporterAgentOptions {
@@ -113,7 +118,14 @@ export class ExporterAgent implements Reconciler {
     const [user, host] = await Promise.all([this.#o.users.userOf(current), this.#o.users.hostOf(current)]);
     await host.writeFile(passwordFile, passwordFileContent, 0o600);
     const logFile = instanceLogFile(this.#o.paths, current).replace(/\.log$/, ".exporter.log");
-    const handle = await this.#o.supervisor.spawn({ command, user, logFile, cwd: context.rootDirectory });
+    let handle: ProcessHandle;
+    try {
+      handle = await this.#o.supervisor.spawn({ command, user, logFile, cwd: context.rootDirectory });
+      // The exporter reads the file as it starts, before it listens: then the password leaves the disk.
+      await listening(listenHost(this.#o.address), port, READ_WAIT_MS);
+    } finally {
+      await rm(passwordFile, { force: true });
+    }
     this.#known.set(keyOf(current), handle);
     this.#handed.delete(port);
     const status: ExporterStatus = { port, pid: handle.pid, processStartTicks: handle.startTicks, startedAt: now() };
@@ -192,6 +204,26 @@ export class ExporterAgent implements Reconciler {
       }
     }
   }
+}
+
+/** Resolves once `host:port` accepts a connection, or after `timeoutMs` (whatever came first). */
+async function listening(host: string, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await accepts(host.replace(/^\[(.*)\]$/, "$1"), port)) return;
+    await sleep(50);
+  }
+}
+
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
 }
 
 function listenHost(address: string): string {
