@@ -4,9 +4,9 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
-import { mkdtemp, readdir, readFile, readlink, rm } from "node:fs/promises";
+import { cp, mkdtemp, readdir, readFile, readlink, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Agent, fetch as undiciFetch } from "undici";
 import { base32Decode, totpAt } from "../../src/security/index.ts";
@@ -218,8 +218,18 @@ export class TestServer {
     }
     await sleep(200);
     await removeClusterUsers(this.home);
+    await keepLogs(this.home, this.serverLog);
     await rm(this.home, { recursive: true, force: true });
   }
+}
+
+/** HOLDFAST_TEST_KEEP_LOGS=1: the server's output and the instances' logs outlive the home, in /tmp/holdfast-kept-*. */
+async function keepLogs(home: string, serverLog: string): Promise<void> {
+  if (process.env["HOLDFAST_TEST_KEEP_LOGS"] !== "1") return;
+  const kept = join(tmpdir(), `holdfast-kept-${basename(home)}`);
+  await cp(join(home, "logs"), join(kept, "logs"), { recursive: true }).catch(() => undefined);
+  await cp(serverLog, join(kept, "server-output.log")).catch(() => undefined);
+  console.log(`# logs of ${home} kept in ${kept}`);
 }
 
 /** How long a server may take to start: seconds on an idle machine, far more on one loaded by parallel test runs. */

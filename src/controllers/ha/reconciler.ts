@@ -30,6 +30,8 @@ export class HaReconciler implements Reconciler {
   readonly #synchronous: SynchronousStandbys;
   /** Components whose engine's arbiters (Redis Sentinel) decide who is primary: followed, never failed over here. */
   readonly #arbitrated: ArbitratedComponents;
+  /** When this reconciler began (a term of leadership: controllers are made for each). */
+  readonly #leadingSinceMs = Date.now();
 
   constructor(options: HaReconcilerOptions) {
     this.#o = options;
@@ -123,6 +125,7 @@ export class HaReconciler implements Reconciler {
       members,
       nowMs: Date.now(),
       fenceOnExitAfter: settings.automaticFailover && members.length > 1,
+      leadingSinceMs: this.#leadingSinceMs,
       ...(failoverBlock === undefined ? {} : { failoverBlock }),
       ...(primaryLease === undefined ? {} : { primaryLease }),
     };

@@ -72,7 +72,7 @@ async function instanceIn(store: Store, name: string | undefined): Promise<Insta
 }
 
 /** One pass, as the ha controller (restarted or not) would make it from what is stored. */
-async function passOn(store: Store, o: { endpoints: ClusterEndpoints; events: string[]; failoverBlock?: Transition["failoverBlock"]; primaryLease?: Transition["primaryLease"] }): Promise<Cluster> {
+async function passOn(store: Store, o: { endpoints: ClusterEndpoints; events: string[]; failoverBlock?: Transition["failoverBlock"]; primaryLease?: Transition["primaryLease"]; leadingSinceMs?: number }): Promise<Cluster> {
   const cluster = (await store.get<Cluster>({ kind: "Cluster", namespace: "demo", name: "pg" })) ?? assert.fail("cluster exists");
   const instances = (await store.list<Instance>("Instance", { namespace: "demo" })).items;
   const t: Transition = {
@@ -88,6 +88,7 @@ async function passOn(store: Store, o: { endpoints: ClusterEndpoints; events: st
     fenceOnExitAfter: true,
     ...(o.failoverBlock === undefined ? {} : { failoverBlock: o.failoverBlock }),
     ...(o.primaryLease === undefined ? {} : { primaryLease: o.primaryLease }),
+    ...(o.leadingSinceMs === undefined ? {} : { leadingSinceMs: o.leadingSinceMs }),
   };
   const record = cluster.status?.replication?.["postgresql"];
   await stepTransition(t, record?.currentPrimary ?? "", record?.targetPrimary ?? "");
@@ -314,6 +315,52 @@ describe("a synchronous failover waits for a replica that restarted a moment ago
     const record = recordIn(await pass());
     assert.deepEqual([record?.targetPrimary, record?.roleChange?.step], [NAMES[1], "Promoting"]);
     assert.equal((await instanceIn(store, NAMES[1])).spec.role, "primary");
+  });
+});
+
+/** The old primary stopped `ago` ms ago, before the control plane (and its node agents) restarted: no replica has answered since. */
+async function stopAndAnswersBefore(store: Store, ago: number): Promise<void> {
+  const cluster = (await store.get<Cluster>({ kind: "Cluster", namespace: "demo", name: "pg" })) ?? assert.fail("cluster exists");
+  const record = recordIn(cluster) ?? assert.fail("a role change is recorded");
+  const fencedAt = new Date(Date.now() - ago).toISOString();
+  const replication = { ...cluster.status?.replication, postgresql: { ...record, roleChange: { ...record.roleChange, fencedAt } } };
+  await store.updateStatus<Cluster>({ ...cluster, status: { ...cluster.status, replication } as Cluster["status"] });
+  const before = new Date(Date.now() - 2 * ago).toISOString();
+  for (const name of NAMES.slice(1)) await report(store, name, { replicationState: { ...seen("secondary", "0/3000000"), observedAt: before } });
+}
+
+describe("a synchronous failover resumed by controllers that began to lead after the stop", () => {
+  let dir: string;
+  let store: Store;
+  const events: string[] = [];
+  const failoverBlock = (from: string, candidates: readonly string[]): string | undefined =>
+    synchronousFailoverBlock({ durability: { mode: "synchronous", quorum: 1 }, standbys: NAMES.filter((n) => n !== from) }, candidates);
+  const pass = (leadingSinceMs?: number): Promise<Cluster> => passOn(store, { endpoints: endpointsOf(store, events), events, failoverBlock, ...(leadingSinceMs === undefined ? {} : { leadingSinceMs }) });
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "holdfast-transition-"));
+    store = openSqliteStore({ path: join(dir, "store.db") });
+    await seed(store, { "holdfast.io/ha-synchronous": "1" });
+    assert.equal(recordIn(await pass())?.roleChange?.step, "Fencing");
+    await report(store, NAMES[0] ?? "", { phase: "Stopped", ready: false, pid: undefined, replicationState: { observedAt: new Date().toISOString() } });
+    assert.equal(recordIn(await pass())?.roleChange?.step, "CatchingUp");
+    await stopAndAnswersBefore(store, 10_000);
+  });
+
+  after(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("waits for the replicas' agents to answer again rather than refuse the failover", async () => {
+    const record = recordIn(await pass(Date.now()));
+    assert.deepEqual([record?.roleChange?.step, record?.roleChange?.result], ["CatchingUp", "InProgress"], JSON.stringify(record?.roleChange));
+  });
+
+  it("still refuses it once the wait has passed for these controllers too and no replica answered", async () => {
+    const record = recordIn(await pass(Date.now() - 6_000));
+    assert.equal(record?.roleChange?.result, "Failed", JSON.stringify(record?.roleChange));
+    assert.match(JSON.stringify(record.roleChange), /must answer/);
   });
 });
 

@@ -25,7 +25,11 @@ import type { HaSettings } from "./settings.ts";
 
 /** When to look again while a node agent works (its status write wakes the controller sooner). */
 const WAIT_MS = 250;
-/** How long a failover waits for every running replica to report a position taken after the old primary stopped. */
+/**
+ * How long a failover waits for every running replica to report a position taken after the old primary stopped,
+ * counted from the stop or, when later, from when these controllers began to lead: a control plane that restarted
+ * (its node agents with it) or moved gives the replicas' agents this long again to answer.
+ */
 const FINAL_POSITIONS_WAIT_MS = 5000;
 
 /** Everything one pass of a role change works with. */
@@ -42,6 +46,8 @@ export interface Transition extends ComponentHandle {
   failoverBlock?: (from: string, candidates: readonly string[]) => string | undefined;
   /** The component's primary lease as the store says this pass (undefined: not read). */
   primaryLease?: PrimaryLeaseView;
+  /** When these controllers began to lead (epoch ms). */
+  leadingSinceMs?: number;
 }
 
 /** Steps one pass may take one after another: the next step's conditions are often met already. */
@@ -205,7 +211,8 @@ async function settle(t: Transition, from: string, to: string, fencedAt: string)
   const candidates = t.members.filter((m) => m.name !== from && (runningReplica(m) || (durable && processRuns(m))));
   await askForProbes(t, candidates, fencedAt);
   const fresh = candidates.filter((m) => observedSince(m.instance, fencedAt) && observedRole(m) === "secondary");
-  if (fresh.length < candidates.length && t.nowMs - Date.parse(fencedAt) < FINAL_POSITIONS_WAIT_MS) return WAIT_MS;
+  const waitingSince = Math.max(Date.parse(fencedAt), t.leadingSinceMs ?? 0);
+  if (fresh.length < candidates.length && t.nowMs - waitingSince < FINAL_POSITIONS_WAIT_MS) return WAIT_MS;
   const ranked = t.replication.rankCandidates(fresh.flatMap((m) => (m.observation === undefined ? [] : [{ instanceName: m.name, observation: m.observation }])));
   const blocked = t.failoverBlock?.(from, ranked);
   if (blocked !== undefined) return abort(t, from, to, `${blocked}; ${from} stays primary`);
