@@ -6,7 +6,6 @@
  * it when the instance stops, is deleted or says disableExporter. Its port is reserved host-wide like a database's.
  */
 import { rm } from "node:fs/promises";
-import { connect } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { accountSecretName, now, type ExporterStatus, type Instance, type Secret } from "../api/index.ts";
@@ -15,7 +14,7 @@ import { ConflictError, NotFoundError, errorMessage } from "../errors/index.ts";
 import type { ClientTrust, Credentials, Engine, EngineExporter } from "../engines/index.ts";
 import type { EngineLookup } from "../controllers/cluster/index.ts";
 import { keyOf, splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../controllers/runtime/index.ts";
-import type { InstanceUsers, PortReservations, ProcessHandle, ProcessSupervisor } from "../runtime/index.ts";
+import { accepts, type InstanceUsers, type PortReservations, type ProcessHandle, type ProcessSupervisor } from "../runtime/index.ts";
 import type { Store } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
 import { readAccounts } from "./accounts.ts";
@@ -213,17 +212,6 @@ async function listening(host: string, port: number, timeoutMs: number): Promise
     if (await accepts(host.replace(/^\[(.*)\]$/, "$1"), port)) return;
     await sleep(50);
   }
-}
-
-function accepts(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }
 
 function listenHost(address: string): string {
