@@ -3,6 +3,8 @@
  * unauthenticated /healthz (the floor: HTTPS, routing and a response, nothing else), in one run.
  *  1. paced: RATE requests/s for SECONDS each, latency p50/p99 from the client;
  *  2. saturated: CONCURRENCY requests in flight for SECONDS, requests/s, and the durable audit events/s it produced.
+ *  3. what observability costs: the paced audited `get` on servers that differ only in their switches (VARIANTS),
+ *     run in the same process, in alternating rounds, each p99 against the first variant's (all off).
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -22,7 +24,23 @@ interface Target {
   token: string | undefined;
 }
 
+/**
+ * Server configurations compared in part 3, each a row; the first is the baseline (everything off). A switch that
+ * adds work to the request path gets its row here (e.g. detections on: `["--disable-metrics", <detections flag>]`,
+ * and everything on: `[<detections flag>]`).
+ */
+const VARIANTS: { name: string; serverArgs: string[]; scrape: boolean }[] = [
+  { name: "metrics off", serverArgs: ["--disable-metrics"], scrape: false },
+  { name: "metrics on (scraped every second)", serverArgs: [], scrape: true },
+];
+const ROUNDS = 2;
+
 export async function apiBenchmark(): Promise<void> {
+  await requestPathBenchmark();
+  await observabilityBenchmark();
+}
+
+async function requestPathBenchmark(): Promise<void> {
   const server = await TestServer.start();
   const agent = new Agent({ connect: { ca: await readFile(join(server.home, "tls", "ca.crt"), "utf8") }, connections: CONCURRENCY, pipelining: 1 });
   try {
@@ -102,5 +120,73 @@ function report(targets: Target[], latency: Map<string, number[]>, throughput: M
     console.log(`\nratio (audited get / healthz): p50 ${(get.p50 / health.p50).toFixed(2)}x, p99 ${(get.p99 / health.p99).toFixed(2)}x, throughput ${(get.rps / health.rps).toFixed(2)}x`);
     console.log(`audit events written durably while saturated: ${get.auditRate.toFixed(0)}/s (each fdatasync'ed before its answer; see also npm run bench -- audit)`);
     console.log(`goal: p99 < 10 ms at ${RATE} req/s → ${get.p99 < 10 ? "met" : "NOT met"} (${get.p99.toFixed(2)} ms)`);
+  }
+}
+
+interface Variant {
+  name: string;
+  server: TestServer;
+  agent: Agent;
+  token: string;
+  scrape: boolean;
+  samples: number[];
+}
+
+/** Part 3: the audited get, paced, on one server per variant, in alternating rounds so drift hits every row alike. */
+async function observabilityBenchmark(): Promise<void> {
+  const variants: Variant[] = [];
+  try {
+    for (const { name, serverArgs, scrape } of VARIANTS) {
+      const server = await TestServer.start({ serverArgs });
+      const agent = new Agent({ connect: { ca: await readFile(join(server.home, "tls", "ca.crt"), "utf8") }, connections: CONCURRENCY, pipelining: 1 });
+      variants.push({ name, server, agent, token: await server.token(), scrape, samples: [] });
+    }
+    for (const v of variants) await paced(v.server, v.agent, target(v), 50, 2);
+    const seconds = Math.max(1, Math.round(SECONDS / ROUNDS));
+    console.log(`\nobservability on the request path: GET ${GET_PATH} (authn+authz+audit) at ${RATE} requests/s, ${ROUNDS} rounds of ${seconds} s per row`);
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? variants : [...variants].reverse();
+      for (const v of order) v.samples.push(...(await scraped(v, () => paced(v.server, v.agent, target(v), RATE, seconds))));
+    }
+    reportVariants(variants);
+  } finally {
+    for (const v of variants) {
+      await v.agent.close();
+      await v.server.destroy();
+    }
+  }
+}
+
+function target(v: Variant): Target {
+  return { name: v.name, path: GET_PATH, token: v.token };
+}
+
+/** Run `work` while a Prometheus-like client reads /metrics every second (when the variant keeps metrics). */
+async function scraped<T>(v: Variant, work: () => Promise<T>): Promise<T> {
+  if (!v.scrape) return work();
+  let scraping = true;
+  const scraper = (async () => {
+    while (scraping) {
+      await once(v.server, v.agent, { name: "scrape", path: "/metrics", token: v.token });
+      await sleep(1000);
+    }
+  })();
+  try {
+    return await work();
+  } finally {
+    scraping = false;
+    await scraper;
+  }
+}
+
+function reportVariants(variants: Variant[]): void {
+  const base = variants[0];
+  if (!base) return;
+  const baseP99 = percentile(base.samples, 99);
+  for (const v of variants) {
+    const p99 = percentile(v.samples, 99);
+    const ratio = p99 / baseP99;
+    const verdict = v === base ? "baseline" : `${ratio.toFixed(2)}x of ${base.name} → ${p99 < 10 && ratio <= 1.2 ? "met" : "NOT met"} (goal: p99 < 10 ms and within 1.2x)`;
+    console.log(`${v.name.padEnd(40)} p50 ${median(v.samples).toFixed(2)} ms  p99 ${p99.toFixed(2)} ms  max ${Math.max(...v.samples).toFixed(1)} ms  |  ${verdict}`);
   }
 }

@@ -8,7 +8,14 @@ export const REPO = resolve(import.meta.dirname, "..");
 export const HOLDFAST = join(REPO, "bin", "holdfast");
 
 /** Client and tool binaries the tests and `cluster connect` use, by the package that provides them. */
-const TOOLS: Record<string, string> = { psql: "postgresql-client", "redis-cli": "redis-tools", setfacl: "acl" };
+const TOOLS: Record<string, string> = {
+  psql: "postgresql-client",
+  "redis-cli": "redis-tools",
+  setfacl: "acl",
+  // The exporters the node agent runs beside the instances (ADR 0035).
+  "prometheus-postgres-exporter": "prometheus-postgres-exporter",
+  "prometheus-redis-exporter": "prometheus-redis-exporter",
+};
 
 function onPath(binary: string): boolean {
   return spawnSync("sh", ["-c", `command -v ${binary}`], { stdio: "ignore" }).status === 0;
@@ -37,11 +44,12 @@ export async function ensureHost(): Promise<void> {
   }
 }
 
-/** What only the tests need: etcd for the etcd store's tests (which skip, saying so, where it is missing). */
-const TEST_PACKAGES: Record<string, string> = { "/usr/bin/etcd": "etcd-server", "/usr/bin/etcdctl": "etcd-client" };
+/** What only the tests need: etcd for the etcd store's tests (which skip, saying so, where it is missing), Prometheus for the monitoring test. */
+const ETCD_PACKAGES: Record<string, string> = { "/usr/bin/etcd": "etcd-server", "/usr/bin/etcdctl": "etcd-client" };
+const TEST_PACKAGES: Record<string, string> = { ...ETCD_PACKAGES, "/usr/bin/promtool": "prometheus" };
 
 /** What the lab of hosts needs besides the engines: iproute2 for network namespaces, and etcd. */
-const LAB_PACKAGES: Record<string, string> = { "/usr/sbin/ip": "iproute2", ...TEST_PACKAGES };
+const LAB_PACKAGES: Record<string, string> = { "/usr/sbin/ip": "iproute2", ...ETCD_PACKAGES };
 
 /** The Debian packages of `packages` (by a file each provides) whose file is missing. */
 function missingPackages(packages: Record<string, string>): string[] {
@@ -62,7 +70,7 @@ export function ensureTestHost(): void {
   ensureKubectl();
   const missing = missingPackages(TEST_PACKAGES);
   if (missing.length === 0) return;
-  if (!aptInstall(missing, "for the tests")) console.error(`The etcd store tests will be skipped: install ${missing.join(" ")} (Debian packages) to run them.`);
+  if (!aptInstall(missing, "for the tests")) console.error(`The etcd store tests will be skipped, and the monitoring test needs Prometheus: install ${missing.join(" ")} (Debian packages) to run them.`);
 }
 
 /**

@@ -17,3 +17,5 @@ export { EndpointReconciler, type EndpointReconcilerOptions } from "./endpoints.
 export { READ_ONLY_HOLD_MS, READ_WRITE_HOLD_MS, servedEndpoints, type ServedEndpoint } from "./served-endpoints.ts";
 export { databaseAddress } from "./database-address.ts";
 export { followLog, lineTime, MAX_LOG_BYTES, readLogEnd, selectLines, type LogOptions } from "./instance-log.ts";
+export { ExporterAgent, type ExporterAgentOptions } from "./exporter-agent.ts";
+export { EXPORTER_FINALIZER, exporterStep, type ExporterStep } from "./exporter-plan.ts";

@@ -97,8 +97,8 @@ export const componentSpecSchema = z.looseObject({
   replicas: z.int().min(0, "replicas must be 0 or more").max(64).describe("Instances of the component (within the topology's limits).").default(1),
   resources: resourceRequirementsSchema.optional(),
   volumeClaimTemplates: z.array(volumeClaimTemplateSchema).optional(),
-  // Holdfast runs no metrics exporter: `true` is what happens anyway; `false` asks for one.
-  disableExporter: notHonoured(z.boolean(), "no metrics exporter runs beside the database (set it to true, or leave it out)", (value) => value === false).optional(),
+  // Each instance's node agent runs a Prometheus exporter beside it unless this is true (ADR 0035).
+  disableExporter: z.boolean().optional(),
   stop: z.boolean().optional(),
   labels: notHonoured(z.record(z.string(), z.string()), "not copied to the instances (label the Cluster instead)").optional(),
   annotations: notHonoured(z.record(z.string(), z.string()), "not copied to the instances (annotate the Cluster instead)").optional(),

@@ -26,3 +26,4 @@ export * from "./names.ts";
 export * from "./ha-settings.ts";
 export * from "./lease.ts";
 export * from "./incident.ts";
+export * from "./monitoring.ts";

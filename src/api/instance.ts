@@ -38,6 +38,8 @@ export const instanceSpecSchema = z.object({
   deleteData: z.boolean(),
   /** Replication of a replicated component's instance (see replication.ts). */
   replication: instanceReplicationSpecSchema.optional(),
+  /** No metrics exporter beside the database (the component's `disableExporter: true`). */
+  disableExporter: z.boolean().optional(),
   /** Fill a new data directory from this backup instead of initialising it empty. */
   restore: z.object({ backupName: z.string(), backupNamespace: z.string(), restoreTime: z.string().optional() }).optional(),
   /**
@@ -77,6 +79,20 @@ export const restoreProgressSchema = z.object({
 
 export const instancePhaseSchema = z.enum(["Pending", "Initializing", "Starting", "Running", "Stopping", "Stopped", "CrashLoopBackOff", "Failed", "Terminating"]);
 
+/** The instance's metrics exporter, run by its node agent beside the database (ADR 0035). */
+export const exporterStatusSchema = z.object({
+  /** Where Prometheus scrapes it: the instance's host, this port (reserved host-wide), path /metrics, plain HTTP. */
+  port: z.int().min(1).max(65535),
+  pid: z.int().optional(),
+  /** As status.processStartTicks, for the exporter's process. */
+  processStartTicks: z.string().optional(),
+  startedAt: z.string().optional(),
+  /** The database start (status.startedAt) the monitoring account was last set up for. */
+  accountFor: z.string().optional(),
+  /** Why it is not running, or why its account is not set up, when that is so. */
+  message: z.string().optional(),
+});
+
 export const instanceStatusSchema = z.object({
   observedGeneration: z.int().optional(),
   phase: instancePhaseSchema.optional(),
@@ -115,6 +131,8 @@ export const instanceStatusSchema = z.object({
   dataDirectory: z.string().optional(),
   logFile: z.string().optional(),
   conditions: z.array(conditionSchema).optional(),
+  /** The metrics exporter beside the database (written by the node agent only). */
+  exporter: exporterStatusSchema.optional(),
   /** Set while the data is being restored from a backup (spec.restore). */
   restoreProgress: restoreProgressSchema.optional(),
   /**
@@ -136,6 +154,7 @@ export type InstanceSpec = z.infer<typeof instanceSpecSchema>;
 export type RestoreProgress = z.infer<typeof restoreProgressSchema>;
 export type InstancePhase = z.infer<typeof instancePhaseSchema>;
 export type InstanceStatus = z.infer<typeof instanceStatusSchema>;
+export type ExporterStatus = z.infer<typeof exporterStatusSchema>;
 export type Instance = z.infer<typeof instanceSchema>;
 
 /** Name of the Secret holding one system account's credentials, as KubeBlocks names it. */

@@ -4,7 +4,7 @@ import type { BackupKeyring } from "../backup/index.ts";
 import type { HomePaths } from "../config/index.ts";
 import { DATABASE_PORT_RANGE } from "../config/index.ts";
 import { ClusterReconciler, type EngineLookup } from "../controllers/cluster/index.ts";
-import { databaseAddress, InstanceReconciler } from "../agent/index.ts";
+import { databaseAddress, ExporterAgent, InstanceReconciler } from "../agent/index.ts";
 import { NamespaceReconciler } from "../controllers/namespace/index.ts";
 import { OpsRequestReconciler } from "../controllers/ops/index.ts";
 import { createHaController } from "./ha-controller.ts";
@@ -64,13 +64,24 @@ export function createNodeAgent(deps: ControllerDeps): Controller[] {
       logger,
     }),
   });
-  // A child that exits wakes its instance at once instead of at the next liveness poll.
+  const exporters = new Controller({
+    name: "exporter",
+    store,
+    logger,
+    watches: [{ kind: "Instance" }],
+    reconciler: new ExporterAgent({ ...deps, supervisor, events: createEventRecorder(store, "exporter-agent", logger), address: databaseAddress(deps.advertise) }),
+  });
+  // A child that exits wakes its instance at once instead of at the next liveness poll (an exporter, its instance's exporter).
   supervisor.onExit((pid) => {
     void store.list<Instance>("Instance").then((list) => {
-      for (const instance of list.items) if (instance.status?.pid === pid && instance.spec.nodeName === deps.nodeName) instances.enqueue(keyOf(instance));
+      for (const instance of list.items) {
+        if (instance.spec.nodeName !== deps.nodeName) continue;
+        if (instance.status?.pid === pid) instances.enqueue(keyOf(instance));
+        if (instance.status?.exporter?.pid === pid) exporters.enqueue(keyOf(instance));
+      }
     });
   });
-  return [instances, createEndpointController(deps), ...createBackupAgentControllers(deps)];
+  return [instances, exporters, createEndpointController(deps), ...createBackupAgentControllers(deps)];
 }
 
 /**

@@ -20,6 +20,8 @@ import { openSharedState } from "./shared-state.ts";
 import { instanceLogService } from "./instance-logs.ts";
 import { isInitialised } from "./init.ts";
 import { keyOperations } from "./key-operations.ts";
+import { createMetrics, monitoringApi, observeSecurity, startObserved, stopMetrics } from "./monitoring.ts";
+import type { ControlPlaneMetrics } from "../metrics/index.ts";
 import { isOtherServerAlive, readServerInfo, removeServerInfo, writeServerInfo } from "./server-info.ts";
 
 export interface RunServerOptions {
@@ -41,6 +43,8 @@ export interface RunServerOptions {
   nodeLabels?: string;
   /** False with `--disable-detections`: wins over `enabled` of `<home>/detections.yaml` (default on). */
   detections?: boolean;
+  /** Keep Prometheus metrics (default true; `--disable-metrics` turns them off). */
+  metrics?: boolean;
 }
 
 /** A running control plane. */
@@ -66,7 +70,8 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   const config = await readControlPlaneConfig(paths);
   const node = resolveNodeOptions({ host: options.host, nodeName: options.nodeName ?? config.nodeName, advertise: options.advertise ?? config.advertise });
   const shared = await openSharedState(paths, config, { existing: true });
-  const { store } = shared;
+  const metrics = createMetrics(options.metrics !== false, shared.store, logger);
+  const store = metrics === undefined ? shared.store : metrics.instrumentStore(shared.store);
   const keyring = shared.security.keyring;
   await ensureNamespace(store, "default");
   await ensureNamespace(store, DETECTION_NAMESPACE);
@@ -82,15 +87,17 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   const deps: ControllerDeps = { store, engines, users, paths, logger, keyring, ports, nodeName: node.nodeName, advertise: node.advertise, detection };
   const feed = await startSignalFeed(detection, { store, audit: access.audit, node: node.nodeName, logger, adminGroups: detection.adminGroups });
   const agent = createNodeAgent(deps);
-  for (const controller of agent) await controller.start();
-  const election = electControllers(deps);
+  for (const controller of agent) await startObserved(controller, metrics);
+  const election = electControllers(deps, metrics);
   const tls = await readServingMaterial(paths.tls);
+  await observeSecurity(metrics, { audit: access.audit, tls, keyring, paths });
   const keys = keyOperations({ keyring, store, auth: access.auth });
   const dataProtection = { verifyBackup: (namespace: string, name: string) => verifyBackupObject({ store, keyring }, namespace, name) };
   let publicUrl = "";
   const nodeJoin = config.store.type === "etcd" ? nodeJoinService({ store, paths, config, publicUrl: () => publicUrl }) : undefined;
   const instanceLogs = instanceLogService({ store, paths, nodeName: node.nodeName });
-  const api = createApiServer({ store, engines, logger, version: VERSION, access, auditDirectory: paths.auditDir, keys, tls, dataProtection, instanceLogs, ...(nodeJoin === undefined ? {} : { nodeJoin }) });
+  const monitoring = monitoringApi(store, metrics);
+  const api = createApiServer({ store, engines, logger, version: VERSION, access, auditDirectory: paths.auditDir, keys, tls, dataProtection, instanceLogs, ...monitoring, ...(nodeJoin === undefined ? {} : { nodeJoin }) });
   const { url } = await api.listen(options.host, options.port);
   publicUrl = advertisedApiUrl(node.advertise, url);
   await heartbeat.setApiUrl(publicUrl);
@@ -101,6 +108,7 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
     async close() {
       await api.close();
       await feed.stop();
+      stopMetrics(metrics);
       await election.stop();
       for (const controller of agent) await controller.stop();
       await heartbeat.stop();
@@ -113,7 +121,7 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
 }
 
 /** The controllers run on the node that holds the controllers' lease, each term over a store fenced by it. */
-function electControllers(deps: ControllerDeps): LeaderElection {
+function electControllers(deps: ControllerDeps, metrics: ControlPlaneMetrics | undefined): LeaderElection {
   const { store } = deps;
   const election = new LeaderElection({
     leases: store.leases,
@@ -122,7 +130,7 @@ function electControllers(deps: ControllerDeps): LeaderElection {
     lead: async (lease) => {
       const controllers = createControllers({ ...deps, store: store.fenced(lease) });
       // All at once: the ha controller's first pass after a takeover should not wait for the others' lists.
-      await Promise.all(controllers.map((controller) => controller.start()));
+      await Promise.all(controllers.map((controller) => startObserved(controller, metrics)));
       return {
         stop: async () => {
           for (const controller of controllers) await controller.stop();

@@ -269,6 +269,14 @@ export class ApiClient {
     return this.request("GET", path);
   }
 
+  /** GET any path as text (a Prometheus exposition or rule file). */
+  async getText(path: string): Promise<string> {
+    const response = await this.send("GET", path, undefined);
+    const text = await response.text();
+    if (!response.ok) throw apiErrorFrom(response.status, text);
+    return text;
+  }
+
   /** Does the server answer `/healthz`? Never throws. */
   async healthy(timeoutMs = 2000): Promise<boolean> {
     try {

@@ -17,7 +17,7 @@ Usage:
 
 Examples:
   holdfast engines list
-  holdfast engines install postgresql      # as root on Debian: apt-get install -y postgresql postgresql-client
+  holdfast engines install postgresql      # as root on Debian: apt-get install -y postgresql postgresql-client prometheus-postgres-exporter
 `;
 
 /** One row of `engines list`. */
@@ -62,14 +62,14 @@ async function runList(ctx: CliContext, args: ParsedArgs): Promise<number> {
   return 0;
 }
 
-/** The Debian packages for the named engines (all when none are named), without duplicates. */
+/** The Debian packages for the named engines (all when none are named), their exporters' included, without duplicates. */
 export function packagesFor(engines: readonly Engine[], names: readonly string[]): string[] {
   const chosen = names.length === 0 ? engines : names.map((name) => {
     const engine = engines.find((e) => e.name === name);
     if (engine === undefined) throw new UsageError(`unknown engine "${name}": use one of ${engines.map((e) => e.name).join(", ")}`, "engines install");
     return engine;
   });
-  return [...new Set(chosen.flatMap((engine) => engine.packages))];
+  return [...new Set(chosen.flatMap((engine) => [...engine.packages, ...(engine.exporter === undefined ? [] : [engine.exporter.package])]))];
 }
 
 function runAptGet(args: readonly string[]): Promise<number> {

@@ -23,6 +23,7 @@ Server and access:
   incident          Security incidents: list, describe, ack, contain, resolve
   secrets           Secret keys: keys, rotate-key, rewrap
   node              Control-plane nodes on etcd: join-command
+  monitoring        Prometheus: prometheus-config, rules
 
 Objects (kubectl habits):
   apply -f FILE     Create or update objects from YAML/JSON manifests
@@ -135,6 +136,7 @@ const COMMANDS: Record<string, Handler> = {
   auth: async (ctx, argv) => (await import("./auth-can-i.ts")).runAuth(ctx, argv),
   audit: async (ctx, argv) => (await import("./audit.ts")).runAudit(ctx, argv),
   node: async (ctx, argv) => (await import("./node.ts")).runNode(ctx, argv),
+  monitoring: async (ctx, argv) => (await import("./monitoring.ts")).runMonitoring(ctx, argv),
   wait: async (ctx, argv) => (await import("./wait.ts")).runWait(ctx, argv),
   cluster: async (ctx, argv) => (await import("./cluster.ts")).runCluster(ctx, argv),
   backup: async (ctx, argv) => (await import("./backup.ts")).runBackup(ctx, argv),

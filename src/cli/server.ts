@@ -15,7 +15,8 @@ export const SERVER_HELP = `Run the Holdfast control plane (API server, controll
 
 Usage:
   holdfast server [--home DIR] [--listen HOST:PORT] [--allow-remote] [--log-level LEVEL]
-                  [--node-name NAME] [--advertise ADDRESS] [--node-labels K=V,...] [--disable-detections]
+                  [--node-name NAME] [--advertise ADDRESS] [--node-labels K=V,...]
+                  [--disable-detections] [--disable-metrics]
                                                                            run in the foreground
   holdfast server --detach [same flags]                                    run in the background
   holdfast server stop [--home DIR]                                        stop a background server
@@ -45,6 +46,8 @@ Options:
                           is always the node name
       --disable-detections  Do not run the security detection rules over the audit log (they run by
                           default; <home>/detections.yaml sets their thresholds, or enabled: false)
+      --disable-metrics   Keep no Prometheus metrics: /metrics answers 404 and nothing on the request
+                          path counts (scrape targets and rule files are still served)
   -d, --detach            Start in the background, logging to <home>/logs/server.log
 `;
 
@@ -104,7 +107,8 @@ async function runForeground(ctx: CliContext, values: FlagValues): Promise<numbe
   const { runServer } = await import("../app/index.ts");
   const allowRemote = boolFlag(values, "allow-remote");
   const node = nodeFlags(values);
-  const server = await runServer({ home, host, port, allowRemote, ...node, ...detectionsFlag(values), ...(logLevel === undefined ? {} : { logLevel }) });
+  const metrics = !boolFlag(values, "disable-metrics");
+  const server = await runServer({ home, host, port, allowRemote, metrics, ...node, ...detectionsFlag(values), ...(logLevel === undefined ? {} : { logLevel }) });
   ctx.io.out(`holdfast server listening at ${server.url} (home ${home}); Ctrl-C to stop\n`);
   const signal = await waitForSignal();
   ctx.io.err(`received ${signal}, stopping; databases keep running\n`);
@@ -120,6 +124,7 @@ export function detachedArgs(script: string, home: string, values: FlagValues): 
   if (listen !== undefined) args.push("--listen", listen);
   if (logLevel !== undefined) args.push("--log-level", logLevel);
   if (boolFlag(values, "allow-remote")) args.push("--allow-remote");
+  if (boolFlag(values, "disable-metrics")) args.push("--disable-metrics");
   const { nodeName, advertise } = nodeFlags(values);
   if (nodeName !== undefined) args.push("--node-name", nodeName);
   if (advertise !== undefined) args.push("--advertise", advertise);
@@ -233,6 +238,7 @@ const SERVER_FLAGS = {
   advertise: { type: "string" },
   "node-labels": { type: "string" },
   "disable-detections": { type: "boolean" },
+  "disable-metrics": { type: "boolean" },
 } as const;
 
 /** `--node-name`, `--advertise` and `--node-labels`, when given (runServer checks them and fills in the defaults). */

@@ -9,6 +9,9 @@ export const DEFAULT_API_PORT = 7420;
 /** Range database ports are allocated from (below Linux' ephemeral range). */
 export const DATABASE_PORT_RANGE = { first: 20000, last: 29999 } as const;
 
+/** Range the database exporters' ports are allocated from, host-wide like the databases' (ADR 0035). */
+export const EXPORTER_PORT_RANGE = { first: 17000, last: 17999 } as const;
+
 /** Range stable endpoints (read-write, read-only) are allocated from, as Kubernetes' NodePorts. */
 export const ENDPOINT_PORT_RANGE = { first: 30000, last: 32767 } as const;
 

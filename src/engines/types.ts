@@ -219,6 +219,32 @@ export interface StopBehaviour {
   timeoutMs: number;
 }
 
+/** Where an exporter finds its instance, and where it serves. */
+export interface ExporterOptions {
+  /** `host:port` it listens on (the node's address, a port reserved host-wide). */
+  listen: string;
+  /** The least-privilege account it logs in with; only the password file holds its password. */
+  account: Credentials;
+  /** The file (0600, the instance's OS user's) the password goes to, in the exporter's format. */
+  passwordFile: string;
+}
+
+/** A Prometheus exporter from the host's packages, run beside each instance as the instance's OS user (ADR 0035). */
+export interface EngineExporter {
+  /** The least-privilege monitoring account; its Secret is made with the component's other accounts. */
+  readonly account: SystemAccount;
+  /** The Debian package providing the exporter. */
+  readonly package: string;
+  /**
+   * Create the account (or reset its password and rights) on the instance listening on `port` of this node, as the
+   * administrator. An engine whose accounts replicate does it on the primary only (`role`), the others everywhere;
+   * an engine whose accounts are not kept across restarts does it again after each.
+   */
+  ensureAccount(context: InstanceContext, admin: Credentials, account: Credentials, trust: ClientTrust): Promise<void>;
+  /** The command (never carrying the password) and the password file's content. */
+  command(context: InstanceContext, options: ExporterOptions): { command: CommandSpec; passwordFileContent: string };
+}
+
 /** A database engine module. No controller contains engine-specific branches; they live here. */
 export interface Engine {
   readonly name: string;
@@ -275,6 +301,8 @@ export interface Engine {
   readonly backupMethods: readonly BackupMethodDefinition[];
   /** Primary/replica replication, for engines whose topologies have `replicated` components. */
   readonly replication?: EngineReplication;
+  /** The Prometheus exporter the node agent runs beside each instance (ADR 0035); absent: none. */
+  readonly exporter?: EngineExporter;
 }
 
 /** A server another instance connects to: its address (loopback or a node's) and port. */

@@ -24,6 +24,11 @@ export interface RequestAttributes {
   subresource?: string;
   namespace?: string;
   name?: string;
+  /**
+   * Set on a request for a non-resource URL (`/metrics`): matched against rules' nonResourceURLs only, as in
+   * Kubernetes; apiGroup and resource are then empty.
+   */
+  path?: string;
 }
 
 /** An authorization decision and why. */

@@ -18,8 +18,9 @@ import type { Endpoint, Reply } from "./endpoint.ts";
 import type { EngineLookup } from "./engine-lookup.ts";
 import { NotFoundError } from "../errors/index.ts";
 import { MethodNotAllowedError } from "./http-errors.ts";
+import { monitoringEndpoint, type MonitoringApi } from "./monitoring-api.ts";
 import { joinTokensEndpoint, publicNodeJoinEndpoint, type NodeJoinApi } from "./node-join-api.ts";
-import { errorReply, handleRequest, type PipelineContext } from "./pipeline.ts";
+import { errorReply, handleRequest, type PipelineContext, type RequestObserver } from "./pipeline.ts";
 import { checkNoDryRun, checkQuery, operationOf } from "./query-params.ts";
 import { isDryRun, serveResource } from "./resource-handlers.ts";
 import { COMMON_HEADERS, sendJson } from "./respond.ts";
@@ -54,6 +55,10 @@ export interface ApiServerOptions {
   nodeJoin?: NodeJoinApi;
   /** Instances' own logs, through the node agent of each one's node (absent: not served). */
   instanceLogs?: InstanceLogApi;
+  /** What a Prometheus reads (/metrics, /monitoring/targets, /monitoring/rules); absent, those paths are not served. */
+  monitoring?: MonitoringApi;
+  /** Counts every answered request (absent: metrics are off). */
+  requestMetrics?: RequestObserver;
   /** Milliseconds a client has to send its headers, TLS handshake included (default 15 s). */
   headersTimeoutMs?: number;
   /** Milliseconds a client has to send a whole request (default 30 s). */
@@ -82,6 +87,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     frozen,
     resolve: (method, url, target) => resolveEndpoint({ options, admission, registry, services, openApi }, method, url, target),
     resolvePublic: (_method, url) => publicSecurityEndpoint(services, url.pathname) ?? publicNodeJoinEndpoint(options.nodeJoin, url.pathname),
+    metrics: options.requestMetrics,
   };
   const server = createServer(
     transportOptions({ tls: options.tls, headersTimeoutMs: options.headersTimeoutMs, requestTimeoutMs: options.requestTimeoutMs }),
@@ -139,6 +145,11 @@ interface Served {
 
 function resolveEndpoint(served: Served, method: string, url: URL, target: string): Endpoint {
   assertPlainRequestTarget(target);
+  const monitoring = monitoringEndpoint(served.options.monitoring, method, url.pathname);
+  if (monitoring) {
+    checkQuery("discovery", url.searchParams);
+    return monitoring;
+  }
   const segments = pathSegments(url.pathname);
   const security = securityEndpoint(served.services, method, segments);
   const incidents = { store: served.options.store, auth: served.options.access.auth, authorizer: served.options.access.authorizer };

@@ -1,6 +1,8 @@
 /** The HTTP API server and admission of resources. */
 export { createApiServer, type ApiServer, type ApiServerOptions } from "./api-server.ts";
 export type { DataProtectionApi } from "./data-protection-api.ts";
+export type { MonitoringApi } from "./monitoring-api.ts";
+export { requestSample, type RequestObserver } from "./pipeline.ts";
 export { NODE_JOIN_API, nodeJoinRequestSchema, type NodeJoinApi, type NodeJoinRequest } from "./node-join-api.ts";
 export type { EngineLookup } from "./engine-lookup.ts";
 export { errorToStatus, type ErrorResponse } from "./error-status.ts";

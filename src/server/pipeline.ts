@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ForbiddenError, TooManyRequestsError } from "../errors/index.ts";
+import type { RequestSample } from "../metrics/index.ts";
 import type { Identity } from "../security/index.ts";
 import type { Logger } from "../util/index.ts";
 import { auditUnavailable, authenticate, authorize, draftFor, isMutation, objectRefOf, record, recordIntent, type Access, type AuditDraft, type FrozenNamespaces } from "./access/index.ts";
@@ -31,7 +32,16 @@ export interface PipelineContext {
   resolvePublic(method: string, url: URL): PublicEndpoint | undefined;
   /** Namespaces frozen by an incident response: writes in them are refused to all but cluster administrators. */
   frozen?: FrozenNamespaces;
+  /** Counts every answered request (absent: metrics are off). */
+  metrics?: RequestObserver | undefined;
 }
+
+/** What the pipeline reports of each answered request, for metrics. */
+export interface RequestObserver {
+  observeRequest(sample: RequestSample): void;
+}
+
+const UNAUTHENTICATED_GROUP = "system:unauthenticated";
 
 /** The audit annotation of a dry-run request. */
 export const DRY_RUN_ANNOTATION = "holdfast.io/dry-run";
@@ -40,12 +50,36 @@ const VERB_BY_METHOD: Record<string, string> = { GET: "get", POST: "create", PUT
 
 /** Serve one request through the pipeline. */
 export async function handleRequest(context: PipelineContext, request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+  const started = performance.now();
   const method = request.method ?? "GET";
   const draft = draftFor(request, VERB_BY_METHOD[method] ?? method.toLowerCase());
   const publicEndpoint = context.resolvePublic(method, url);
   const { outcome, exchange } = publicEndpoint ? await executePublic(context, publicEndpoint, request, draft) : await execute(context, request, url, draft);
   const final = await recordOutcome(context, draft, outcome, exchange);
   await deliver(context, request, response, final);
+  const signedIn = publicEndpoint === undefined && !draft.user.groups.includes(UNAUTHENTICATED_GROUP);
+  context.metrics?.observeRequest(requestSample(draft, final.status, (performance.now() - started) / 1000, signedIn));
+}
+
+/**
+ * The metric labels of an answered request, from its audit draft: the resource is one Holdfast serves (the router
+ * refuses others) and the path one of the non-resource URLs, so no label holds an object's or a user's name.
+ */
+export function requestSample(draft: AuditDraft, code: number, seconds: number, signedIn: boolean): RequestSample {
+  const ref = draft.objectRef;
+  const resource = ref === undefined ? "" : ref.subresource === undefined ? ref.resource : `${ref.resource}/${ref.subresource}`;
+  const bearer = signedIn ? { method: "bearer", outcome: "success" as const } : undefined;
+  const authentication = draft.authentication ? { method: draft.authentication.method, outcome: draft.authentication.outcome } : bearer;
+  return {
+    verb: draft.verb,
+    group: ref?.apiGroup ?? "",
+    resource,
+    path: draft.requestURI ?? "",
+    code,
+    seconds,
+    ...(authentication === undefined ? {} : { authentication }),
+    denied: draft.annotations?.["authorization.k8s.io/decision"] === "forbid",
+  };
 }
 
 interface Executed {
@@ -83,7 +117,8 @@ function refuseImpersonation(request: IncomingMessage): void {
 
 async function allow(context: PipelineContext, permission: Permission, identity: Identity, draft: AuditDraft): Promise<void> {
   draft.verb = permission.verb;
-  if (permission.attributes) draft.objectRef = objectRefOf(permission.attributes);
+  if (permission.attributes?.path !== undefined) draft.requestURI = permission.attributes.path;
+  else if (permission.attributes) draft.objectRef = objectRefOf(permission.attributes);
   if (permission.allowedBecause !== undefined) {
     draft.annotations = { "authorization.k8s.io/decision": "allow", "authorization.k8s.io/reason": permission.allowedBecause };
   } else {

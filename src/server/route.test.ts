@@ -38,7 +38,7 @@ void test("group kinds with names, status and lists across namespaces", () => {
 });
 
 void test("unknown groups, versions, plurals and subresources are NotFound naming what is served", () => {
-  assert.throws(() => parseRoute("/apis/example.com/v1/widgets"), (e: unknown) => e instanceof NotFoundError && /served groups: apps.kubeblocks.io, coordination.k8s.io, dataprotection.kubeblocks.io, holdfast.io, operations.kubeblocks.io/.test(e.message));
+  assert.throws(() => parseRoute("/apis/example.com/v1/widgets"), (e: unknown) => e instanceof NotFoundError && /served groups: apps.kubeblocks.io, coordination.k8s.io, dataprotection.kubeblocks.io, holdfast.io, monitoring.coreos.com, operations.kubeblocks.io/.test(e.message));
   assert.throws(() => parseRoute("/apis/apps.kubeblocks.io/v2/namespaces/demo/clusters"), (e: unknown) => e instanceof NotFoundError && /served versions: v1/.test(e.message));
   assert.throws(() => parseRoute("/apis/apps.kubeblocks.io/v1/namespaces/demo/widgets"), (e: unknown) => e instanceof NotFoundError && /served resources: clusters/.test(e.message));
   assert.throws(() => parseRoute("/api/v1/namespaces/demo/secrets/s/scale"), /subresource scale is not served/);

@@ -1,6 +1,5 @@
 /** The engines' own clients, as a user would run them, and where they connect. */
 import assert from "node:assert/strict";
-import { connect } from "node:net";
 import { join } from "node:path";
 import type { Cluster, ClusterEndpoint } from "../../src/api/index.ts";
 import { run, TestServer, type CliResult } from "./harness.ts";
@@ -78,13 +77,4 @@ export function endpointOf(cluster: Cluster, access: ClusterEndpoint["access"]):
 }
 
 /** Does anything accept a TCP connection on host:port? */
-export function accepts(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
+export { accepts } from "../../src/runtime/index.ts";

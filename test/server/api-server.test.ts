@@ -85,7 +85,7 @@ void test("health, version and discovery", async () => {
   assert.equal(version.headers.get("x-content-type-options"), "nosniff");
   assert.equal(version.headers.get("cache-control"), "no-store");
   const groups = (await call("GET", "/apis")).body["groups"] as { name: string }[];
-  assert.deepEqual(groups.map((g) => g.name), ["apps.kubeblocks.io", "coordination.k8s.io", "dataprotection.kubeblocks.io", "holdfast.io", "operations.kubeblocks.io", "rbac.authorization.k8s.io"]);
+  assert.deepEqual(groups.map((g) => g.name), ["apps.kubeblocks.io", "coordination.k8s.io", "dataprotection.kubeblocks.io", "holdfast.io", "monitoring.coreos.com", "operations.kubeblocks.io", "rbac.authorization.k8s.io"]);
   const apps = (await call("GET", "/apis/apps.kubeblocks.io/v1")).body["resources"] as { name: string; kind: string; namespaced: boolean; verbs: string[] }[];
   const clusters = apps.find((r) => r.name === "clusters");
   assert.equal(clusters?.kind, "Cluster");

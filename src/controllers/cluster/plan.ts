@@ -29,6 +29,8 @@ export interface ResolvedComponent {
   replicated?: boolean;
   /** Where its instances may go (KubeBlocks' schedulingPolicy: the component's fields over the cluster's). */
   policy?: PlacementPolicy | undefined;
+  /** `disableExporter: true`: no metrics exporter beside its instances. */
+  disableExporter?: boolean;
 }
 
 /** An instance to create; the port is allocated when acting. */
@@ -199,6 +201,7 @@ function instanceSpec(cluster: Cluster, component: ResolvedComponent, ordinal: n
     running: !component.stopped,
     ...roleFields(cluster, component, ordinal, live),
     parameters: component.parameters,
+    ...(component.disableExporter === true ? { disableExporter: true } : {}),
     deleteData: cluster.spec.terminationPolicy !== "DoNotTerminate",
     ...(restartRequest === undefined ? {} : { restartRequest }),
     ...restoreFields(cluster, component.name, ordinal),

@@ -60,10 +60,16 @@ function resolved(spec: ComponentSpec, engine: Engine, version: EngineVersion, r
     replicas: spec.replicas,
     stopped: spec.stop === true,
     parameters: engine.parametersFor(spec.resources),
-    accounts: [...engine.systemAccounts.map((a) => a.name), ...replicationAccounts],
+    accounts: [...engine.systemAccounts.map((a) => a.name), ...replicationAccounts, ...exporterAccounts(spec, engine)],
     limitations: limitationsOf(spec),
     replicated,
+    ...(spec.disableExporter === true ? { disableExporter: true } : {}),
   };
+}
+
+/** The exporter's monitoring account, unless the component has no exporter (`disableExporter: true`). */
+function exporterAccounts(spec: ComponentSpec, engine: Engine): string[] {
+  return spec.disableExporter === true || engine.exporter === undefined ? [] : [engine.exporter.account.name];
 }
 
 /** Fields the local runtime accepts but cannot honour, said plainly rather than dropped. */

@@ -3,7 +3,7 @@ import { ConflictError, GoneError, errorMessage } from "../../errors/index.ts";
 import type { Store, Watch } from "../../store/index.ts";
 import type { Logger } from "../../util/index.ts";
 import { keyOf, type Reconciler, type WatchSource } from "./types.ts";
-import { WorkQueue, type BackoffPolicy } from "./work-queue.ts";
+import { WorkQueue, type BackoffPolicy, type QueueObserver } from "./work-queue.ts";
 
 const RELIST_RETRY_MS = 1000;
 
@@ -22,6 +22,11 @@ export interface ControllerOptions {
   onStop?: () => Promise<void>;
 }
 
+/** What a controller reports, for metrics: its queue's waits and retries, each reconcile's time and failures. */
+export interface ControllerObserver extends QueueObserver {
+  reconciled(ms: number, failed: boolean): void;
+}
+
 export class Controller {
   readonly name: string;
   readonly #options: ControllerOptions;
@@ -32,11 +37,23 @@ export class Controller {
   readonly #workers: Promise<void>[] = [];
   #resync: NodeJS.Timeout | undefined;
   #stopped = false;
+  #observer: ControllerObserver | undefined;
 
   constructor(options: ControllerOptions) {
     this.name = options.name;
     this.#options = options;
     this.#queue = new WorkQueue(options.backoff);
+  }
+
+  /** Report to `observer` from now on (metrics). */
+  observe(observer: ControllerObserver): void {
+    this.#observer = observer;
+    this.#queue.observer = observer;
+  }
+
+  /** Keys waiting in the queue. */
+  get depth(): number {
+    return this.#queue.length;
   }
 
   /** Enqueue a key from outside (e.g. a process-exit notification). */
@@ -124,12 +141,15 @@ export class Controller {
 
   async #reconcileOne(key: string): Promise<void> {
     const log = this.#options.logger;
+    const started = performance.now();
     try {
       const result = await this.#options.reconciler.reconcile(key);
+      this.#observer?.reconciled(performance.now() - started, false);
       this.#queue.forget(key);
       if (result?.requeueAfterMs !== undefined) this.#queue.addAfter(key, result.requeueAfterMs);
     } catch (error) {
       if (this.#stopped) return;
+      this.#observer?.reconciled(performance.now() - started, true);
       const delay = this.#queue.addRateLimited(key);
       // A conflict only means another writer was first; the retry reads the new version.
       const level = error instanceof ConflictError ? "debug" : "warn";

@@ -18,8 +18,19 @@ export function backoffDelay(failures: number, policy: BackoffPolicy, random: ()
   return Math.round(exponential / 2 + (exponential / 2) * random());
 }
 
+/** What a work queue and its controller report, for metrics: set with Controller.observe. */
+export interface QueueObserver {
+  /** A key waited this long between being queued and a worker taking it. */
+  waited(ms: number): void;
+  /** A failed key was queued again after its backoff. */
+  retried(): void;
+}
+
 export class WorkQueue {
   readonly #queue: string[] = [];
+  /** When each waiting key was queued, for QueueObserver.waited. */
+  readonly #queuedAt = new Map<string, number>();
+  observer: QueueObserver | undefined;
   readonly #queued = new Set<string>();
   readonly #processing = new Set<string>();
   readonly #dirty = new Set<string>();
@@ -43,6 +54,7 @@ export class WorkQueue {
     if (this.#queued.has(key)) return;
     this.#queued.add(key);
     this.#queue.push(key);
+    if (this.observer) this.#queuedAt.set(key, performance.now());
     this.#waiters.shift()?.();
   }
 
@@ -69,6 +81,7 @@ export class WorkQueue {
   addRateLimited(key: string): number {
     const failures = this.#failures.get(key) ?? 0;
     this.#failures.set(key, failures + 1);
+    this.observer?.retried();
     const delay = backoffDelay(failures, this.#policy);
     this.addAfter(key, delay);
     return delay;
@@ -94,6 +107,11 @@ export class WorkQueue {
     if (key === undefined) return undefined;
     this.#queued.delete(key);
     this.#processing.add(key);
+    const queuedAt = this.#queuedAt.get(key);
+    if (queuedAt !== undefined) {
+      this.#queuedAt.delete(key);
+      this.observer?.waited(performance.now() - queuedAt);
+    }
     return key;
   }
 

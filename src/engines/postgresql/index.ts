@@ -6,6 +6,7 @@ import { PG_ARCHIVE_WAL } from "./archive-wal.ts";
 import { PG_BASEBACKUP } from "./basebackup.ts";
 import { PG_DUMP } from "./pgdump.ts";
 import { postgresqlClientCommand, postgresqlConnectionUri } from "./client.ts";
+import { POSTGRESQL_EXPORTER } from "./exporter.ts";
 import { POSTGRESQL_ACCOUNTS, POSTGRESQL_DEFINITION, POSTGRESQL_PACKAGES, POSTGRESQL_STOP } from "./definition.ts";
 import { allowPostgresqlPeers, configurePostgresql, initializePostgresql, isPostgresqlInitialized } from "./initialize.ts";
 import { postgresqlParametersFor } from "./parameters.ts";
@@ -41,6 +42,7 @@ export function createPostgresqlEngine(): Engine {
     connectionUri: postgresqlConnectionUri,
     backupMethods: [PG_BASEBACKUP, PG_ARCHIVE_WAL, PG_DUMP],
     replication: createPostgresqlReplication(),
+    exporter: POSTGRESQL_EXPORTER,
   };
 }
 

@@ -16,6 +16,7 @@ import type { BackupContext, BackupMethodDefinition, BackupSink, BackupSource, C
 import { loopbackPassfile, renderConninfo } from "./conninfo.ts";
 import { configurePostgresql, runInitdb } from "./initialize.ts";
 import { POSTGRESQL_ACCOUNTS } from "./definition.ts";
+import { POSTGRESQL_MONITOR_ACCOUNT } from "./exporter.ts";
 import { REPLICATION_ACCOUNT } from "./replication-config.ts";
 import { quoteIdentifier, withSession } from "./session.ts";
 
@@ -105,7 +106,7 @@ async function load(target: Target, source: BackupSource, host: HostAccess): Pro
   const options = { cwd: target.context.runDirectory };
   const databases = databasesSchema.parse(JSON.parse(await readAll(source.openStream(DATABASES), MAX_GLOBALS_BYTES)));
   const made = POSTGRESQL_ACCOUNTS.map((account) => account.name);
-  const globals = globalsForNewCluster(await readAll(source.openStream(GLOBALS), MAX_GLOBALS_BYTES), made, [...made, REPLICATION_ACCOUNT.name]);
+  const globals = globalsForNewCluster(await readAll(source.openStream(GLOBALS), MAX_GLOBALS_BYTES), made, [...made, REPLICATION_ACCOUNT.name, POSTGRESQL_MONITOR_ACCOUNT.name]);
   const psql = tool(target, "psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "--no-password", `--dbname=${conninfo(target, "postgres")}`]);
   await host.runStreamingIn(psql, Readable.from([Buffer.from(globals)]), options);
   for (const database of databases) {

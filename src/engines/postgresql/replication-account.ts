@@ -30,17 +30,24 @@ export function replicationAccountStatements(username: string, verifier: string,
  */
 export async function ensureReplicationAccount(server: SessionTarget, admin: Credentials, replication: Credentials): Promise<void> {
   const verifier = scramSha256Verifier(replication.password);
+  await ensureRole(server, admin, { what: "replication account", username: replication.username }, (exists) => replicationAccountStatements(replication.username, verifier, exists));
+}
+
+/**
+ * Run the statements that create or update role `role.username` on the primary `server`, in one transaction that does not
+ * wait for synchronous standbys (a clone that restores the quorum needs the role before any replica streams).
+ */
+export async function ensureRole(server: SessionTarget, admin: Credentials, role: { what: string; username: string }, statements: (exists: boolean) => string[]): Promise<void> {
   await withSession(server, admin, async (client) => {
     await client.query("BEGIN");
     try {
-      // Not held up by synchronous commit: a clone that restores the quorum needs this role before any replica streams.
       await client.query("SET LOCAL synchronous_commit = local");
-      const found = await client.query("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1", [replication.username]);
-      for (const statement of replicationAccountStatements(replication.username, verifier, found.rowCount === 1)) await client.query(statement);
+      const found = await client.query("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1", [role.username]);
+      for (const statement of statements(found.rowCount === 1)) await client.query(statement);
       await client.query("COMMIT");
     } catch (error) {
       await client.query("ROLLBACK").catch(() => undefined);
-      throw new UnavailableError(`cannot set up replication account ${replication.username} on ${targetName(server)}: ${errorMessage(error)}; it can only be created on the primary`, { cause: error });
+      throw new UnavailableError(`cannot set up ${role.what} ${role.username} on ${targetName(server)}: ${errorMessage(error)}; it can only be created on the primary`, { cause: error });
     }
   });
 }

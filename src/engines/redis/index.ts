@@ -5,6 +5,7 @@ import type { Engine } from "../types.ts";
 import { redisClientCommand, redisConnectionUri } from "./client.ts";
 import { PRIVATE_UMASK, redisConfPath, redisPidPath } from "./config.ts";
 import { REDIS_DATAFILE } from "./datafile.ts";
+import { REDIS_EXPORTER } from "./exporter.ts";
 import { REDIS_ACCOUNTS, REDIS_DEFINITION, REDIS_PACKAGES, REDIS_STOP } from "./definition.ts";
 import { configureRedis, initializeRedis, isRedisInitialized } from "./initialize.ts";
 import { redisParametersFor } from "./parameters.ts";
@@ -64,5 +65,6 @@ export function createRedisEngine(): Engine {
     connectionUri: redisConnectionUri,
     backupMethods: [REDIS_DATAFILE],
     replication: createRedisReplication(),
+    exporter: REDIS_EXPORTER,
   };
 }

@@ -4,7 +4,7 @@ export { createInstanceDirectories, type InstanceDirectories, isStrictlyInside, 
 export { createHostAccess } from "./host-access.ts";
 export { EndpointProxy, type EndpointOptions, type EndpointRoute, type EndpointTarget } from "./endpoint-proxy.ts";
 export { EndpointRegistry } from "./endpoint-registry.ts";
-export { allocatePort, canBind, type PortRange } from "./ports.ts";
+export { accepts, allocatePort, canBind, type PortRange } from "./ports.ts";
 export { PortReservations, type PortReservationsOptions } from "./port-reservations.ts";
 export { isSameProcess, processExecutable, readProcessStartTicks } from "./process-identity.ts";
 export { type ExitListener, ProcessSupervisor, type StopOutcome } from "./process-supervisor.ts";

@@ -1,5 +1,5 @@
 /** TCP ports for instances on 127.0.0.1. */
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { InvalidError, UnavailableError } from "../../errors/index.ts";
 
 /** An inclusive range of ports. */
@@ -33,4 +33,16 @@ export async function allocatePort(range: PortRange, exclude: ReadonlySet<number
     if (await canBind(port)) return port;
   }
   throw new UnavailableError(`No free port on 127.0.0.1 in ${range.first}-${range.last}: free some ports, delete unused clusters, or widen the database port range`);
+}
+
+/** Does anything accept a TCP connection on host:port? Never throws. */
+export function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
 }

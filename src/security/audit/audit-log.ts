@@ -48,6 +48,11 @@ const ignore = (): void => undefined;
 
 /** Told of every durable event, or of the failure that stops the log (`record` undefined, `failure` set). */
 export type AuditListener = (record: AuditEventRecord | undefined, failure?: Error) => void;
+/** What the log reports, for metrics. */
+export interface AuditObserver {
+  /** An append was durable (or failed) after this many milliseconds. */
+  appended(ms: number, failed: boolean): void;
+}
 
 /** The append-only, hash-chained, checkpoint-signed audit log; every resolved append is on disk. */
 export class AuditLog {
@@ -59,6 +64,9 @@ export class AuditLog {
   /** Bytes of the log known durable: a failed batch is cut back to here. */
   #committedSize: number;
   #queue: Pending[] = [];
+  /** Records of the batch being written and fsynced. */
+  #writing = 0;
+  #observer: AuditObserver | undefined;
   #flushing: Promise<void> | undefined;
   #failure: UnavailableError | undefined;
   #closed = false;
@@ -101,14 +109,31 @@ export class AuditLog {
 
   /** Record one event; resolves once it is durably on disk, rejects with UnavailableError when it cannot be. */
   async append(input: AuditEventInput): Promise<AuditEventRecord> {
-    this.#assertWritable();
-    const { record, line } = this.#seal(input);
-    const durable = this.#enqueue(record, line, undefined);
-    this.#sinceCheckpoint += 1;
-    if (this.#sinceCheckpoint >= this.#state.checkpointEvery) this.#enqueueCheckpoint();
-    await durable;
-    this.#tell(record);
-    return record;
+    const started = performance.now();
+    try {
+      this.#assertWritable();
+      const { record, line } = this.#seal(input);
+      const durable = this.#enqueue(record, line, undefined);
+      this.#sinceCheckpoint += 1;
+      if (this.#sinceCheckpoint >= this.#state.checkpointEvery) this.#enqueueCheckpoint();
+      await durable;
+      this.#observer?.appended(performance.now() - started, false);
+      this.#tell(record);
+      return record;
+    } catch (error) {
+      this.#observer?.appended(performance.now() - started, true);
+      throw error;
+    }
+  }
+
+  /** Records accepted and not yet durable: queued, or in the batch being written. */
+  get pending(): number {
+    return this.#queue.length + this.#writing;
+  }
+
+  /** Report each append to `observer` from now on (metrics). */
+  observe(observer: AuditObserver): void {
+    this.#observer = observer;
   }
 
   /** Call `listener` with every event once it is durable, and once with the failure that stops the log; returns how to stop. */
@@ -211,12 +236,15 @@ export class AuditLog {
   async #commit(batch: Pending[]): Promise<void> {
     if (this.#failure) return this.#rejectAll(batch);
     const data = Buffer.concat(batch.map((entry) => entry.bytes));
+    this.#writing = batch.length;
     try {
       await this.#state.file.write(data);
       await this.#state.file.sync();
     } catch (error) {
       await this.#fail(error, batch);
       return;
+    } finally {
+      this.#writing = 0;
     }
     this.#committedSize += data.length;
     for (const entry of batch) entry.resolve();

@@ -47,6 +47,8 @@ const eventFields = {
   sourceIPs: z.array(z.string()),
   userAgent: z.string(),
   objectRef: auditObjectRefSchema.optional(),
+  /** The path of a request for a non-resource URL (`/metrics`), which has no objectRef, as in Kubernetes. */
+  requestURI: z.string().optional(),
   responseStatus: z.object({ code: z.number().int(), reason: z.string().optional(), message: z.string().optional() }),
   requestReceivedTimestamp: z.string(),
   annotations: auditAnnotationsSchema.optional(),

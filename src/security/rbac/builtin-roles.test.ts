@@ -213,7 +213,7 @@ describe("ensureBuiltinRoles", () => {
     const fresh = stores.open();
     await ensureBuiltinRoles(fresh);
     const first = await fresh.list("ClusterRole");
-    assert.deepEqual(first.items.map((item) => item.metadata.name).sort(), ["admin", "auditor", "cluster-admin", "edit", "system:basic-user", "view"]);
+    assert.deepEqual(first.items.map((item) => item.metadata.name).sort(), ["admin", "auditor", "cluster-admin", "edit", "monitoring", "system:basic-user", "view"]);
     for (const item of first.items) assert.equal(item.metadata.labels?.["kubernetes.io/bootstrapping"], BOOTSTRAP_LABEL["kubernetes.io/bootstrapping"]);
     await ensureBuiltinRoles(fresh);
     assert.equal((await fresh.list("ClusterRole")).resourceVersion, first.resourceVersion, "a second run writes nothing");

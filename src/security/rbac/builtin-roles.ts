@@ -1,6 +1,6 @@
 /**
  * The built-in ClusterRoles and ClusterRoleBindings, as Kubernetes bootstraps its user-facing roles:
- * cluster-admin, admin, edit and view, plus Holdfast's auditor.
+ * cluster-admin, admin, edit and view, plus Holdfast's auditor and monitoring.
  */
 import { RBAC_API_VERSION, RBAC_GROUP, type ClusterRole, type ClusterRoleBinding, type PolicyRule } from "../../api/index.ts";
 import { AUTHENTICATED_GROUP } from "../identity.ts";
@@ -19,6 +19,7 @@ export const BUILTIN_ROLE_NAMES = {
   edit: "edit",
   view: "view",
   auditor: "auditor",
+  monitoring: "monitoring",
   basicUser: "system:basic-user",
 } as const;
 
@@ -30,6 +31,9 @@ const KUBEBLOCKS_DATA = "dataprotection.kubeblocks.io";
 /** Backups can be taken and changed by editors; deleting one destroys a way back, so it is a separate grant (admin). */
 const BACKUP_WRITE = ["create", "update", "patch"];
 const HOLDFAST = "holdfast.io";
+const MONITORING = "monitoring.coreos.com";
+/** The non-resource URLs a Prometheus reads: the metrics, the scrape targets (http_sd_configs) and the rule files. */
+export const MONITORING_URLS = ["/metrics", "/monitoring/targets", "/monitoring/rules"] as const;
 
 function rule(apiGroup: string, resources: string[], verbs: string[]): PolicyRule {
   return { apiGroups: [apiGroup], resources, verbs };
@@ -46,6 +50,7 @@ const VIEW_RULES: PolicyRule[] = [
   rule(KUBEBLOCKS_DATA, ["backups", "backups/status", "backuppolicies", "backuppolicies/status", "backupschedules", "backupschedules/status", "backuprepos", "backuprepos/status"], READ),
   // Incidents (namespace holdfast-system) hold user names, addresses and audit IDs, never a secret value.
   rule(HOLDFAST, ["incidents"], READ),
+  rule(MONITORING, ["podmonitors", "servicemonitors", "prometheusrules"], READ),
 ];
 
 // As in Kubernetes, edit reads and writes Secrets: whoever can change a workload can read what it runs with.
@@ -60,6 +65,8 @@ const EDIT_RULES: PolicyRule[] = [
   rule(KUBEBLOCKS_DATA, ["backuppolicies", "backupschedules"], READ_WRITE),
   // A database's own log may show statements and client addresses: read with edit, not view.
   rule(HOLDFAST, ["instances/log"], ["get"]),
+  // What is scraped and which alerts fire, as KubeBlocks' users write them beside their clusters.
+  rule(MONITORING, ["podmonitors", "servicemonitors", "prometheusrules"], READ_WRITE),
 ];
 
 const ADMIN_RULES: PolicyRule[] = [
@@ -97,11 +104,13 @@ function groupBinding(name: string, roleName: string, group: string): ClusterRol
 /** The built-in ClusterRoles, fresh copies. */
 export function builtinClusterRoles(): ClusterRole[] {
   return [
-    clusterRole(BUILTIN_ROLE_NAMES.clusterAdmin, [rule("*", ["*"], ["*"])]),
+    clusterRole(BUILTIN_ROLE_NAMES.clusterAdmin, [rule("*", ["*"], ["*"]), { verbs: ["*"], nonResourceURLs: ["*"] }]),
     clusterRole(BUILTIN_ROLE_NAMES.admin, ADMIN_RULES),
     clusterRole(BUILTIN_ROLE_NAMES.edit, EDIT_RULES),
     clusterRole(BUILTIN_ROLE_NAMES.view, VIEW_RULES),
     clusterRole(BUILTIN_ROLE_NAMES.auditor, [rule("audit.holdfast.io", ["auditevents"], ["get", "list"])]),
+    // A Prometheus's account: it reads the metrics, its targets and the alert rules, and nothing else (no object).
+    clusterRole(BUILTIN_ROLE_NAMES.monitoring, [{ verbs: ["get"], nonResourceURLs: [...MONITORING_URLS] }]),
     // Anyone signed in may ask "can I?", as Kubernetes' system:basic-user allows.
     clusterRole(BUILTIN_ROLE_NAMES.basicUser, [rule("authorization.k8s.io", ["selfsubjectaccessreviews"], ["create"])]),
   ].map((role) => structuredClone(role));

@@ -5,6 +5,7 @@ import { combinedResource } from "./rule-match.ts";
 
 /** `get apps.kubeblocks.io/clusters/status "db1"`: the request in one phrase. */
 export function describeRequest(attributes: RequestAttributes): string {
+  if (attributes.path !== undefined) return `${attributes.verb} ${attributes.path}`;
   const resource = combinedResource(attributes);
   const qualified = attributes.apiGroup === "" ? resource : `${attributes.apiGroup}/${resource}`;
   const name = attributes.name === undefined || attributes.name === "" ? "" : ` ${JSON.stringify(attributes.name)}`;

@@ -13,6 +13,7 @@ export {
   builtinClusterRoleBindings,
   builtinClusterRoles,
   MASTERS_GROUP,
+  MONITORING_URLS,
 } from "./builtin-roles.ts";
 export { bindClusterAdmin, CLUSTER_ADMINS_BINDING, ensureBuiltinRoles } from "./ensure-builtin-roles.ts";
 export { attributesFromReview, describeDecision, reviewSelfAccess, reviewStatus, reviewSubjectAccess } from "./access-review.ts";

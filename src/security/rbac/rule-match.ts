@@ -13,6 +13,7 @@ export function combinedResource(attributes: Pick<RequestAttributes, "resource" 
 
 /** Whether `rule` allows the request described by `attributes`. */
 export function ruleAllows(rule: PolicyRule, attributes: RequestAttributes): boolean {
+  if (attributes.path !== undefined) return verbMatches(rule, attributes.verb) && nonResourceURLMatches(rule.nonResourceURLs ?? [], attributes.path);
   return (
     verbMatches(rule, attributes.verb) &&
     apiGroupMatches(rule, attributes.apiGroup) &&
@@ -24,6 +25,14 @@ export function ruleAllows(rule: PolicyRule, attributes: RequestAttributes): boo
 /** The first rule that allows the request, if any. */
 export function findAllowingRule(rules: readonly PolicyRule[], attributes: RequestAttributes): PolicyRule | undefined {
   return rules.find((rule) => ruleAllows(rule, attributes));
+}
+
+/**
+ * Kubernetes' non-resource URL match: `*` matches every path, `/prefix/*` every path under the prefix, anything else
+ * only itself.
+ */
+export function nonResourceURLMatches(patterns: readonly string[], path: string): boolean {
+  return patterns.some((pattern) => pattern === WILDCARD || pattern === path || (pattern.endsWith(WILDCARD) && path.startsWith(pattern.slice(0, -1))));
 }
 
 function verbMatches(rule: PolicyRule, verb: string): boolean {

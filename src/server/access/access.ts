@@ -22,6 +22,8 @@ export interface AuditDraft {
   userAgent: string;
   requestReceivedTimestamp: string;
   objectRef?: AuditEventInput["objectRef"];
+  /** Set instead of objectRef for a non-resource URL (`/metrics`). */
+  requestURI?: string;
   annotations?: AuditEventInput["annotations"];
   authentication?: AuditEventInput["authentication"];
 }
@@ -103,6 +105,7 @@ export function auditUnavailable(error: unknown): UnavailableError {
 }
 
 function describe(attributes: RequestAttributes): string {
+  if (attributes.path !== undefined) return `${attributes.verb} ${attributes.path}`;
   const resource = attributes.subresource === undefined ? attributes.resource : `${attributes.resource}/${attributes.subresource}`;
   const group = attributes.apiGroup === "" ? "" : `.${attributes.apiGroup}`;
   const where = attributes.namespace === undefined ? " at cluster scope" : ` in namespace ${attributes.namespace}`;

@@ -6,6 +6,9 @@ import {
   clusterSchema,
   namespaceSchema,
   opsRequestSchema,
+  podMonitorSchema,
+  prometheusRuleObjectSchema,
+  serviceMonitorSchema,
   roleBindingSchema,
   roleRefUpdateCauses,
   roleSchema,
@@ -120,5 +123,8 @@ export function defaultAdmitters(): AdmitterRegistry {
     ["ClusterRoleBinding", bindingAdmitter(clusterRoleBindingSchema)],
     ...dataProtectionAdmitters(),
     ...detectionAdmitters(),
+    ["PodMonitor", { schema: podMonitorSchema }],
+    ["ServiceMonitor", { schema: serviceMonitorSchema }],
+    ["PrometheusRule", { schema: prometheusRuleObjectSchema }],
   ]);
 }

@@ -1,0 +1,67 @@
+/** Ages and expiry of what Holdfast signs and encrypts with: the API's certificates, the secret keyring, the audit key. */
+import { X509Certificate } from "node:crypto";
+import { stat } from "node:fs/promises";
+import { Gauge, type Registry } from "prom-client";
+import type { Sample } from "./object-metrics.ts";
+
+/** Where the material is, and how to list the keyring's keys. */
+export interface KeyMaterial {
+  /** PEM of the API's serving certificate and of the CA that signed it. */
+  servingCertificate: string;
+  caCertificate: string;
+  /** The secret keyring's keys (ids and creation times). */
+  keyringKeys(): readonly { id: string; createdAt: string }[];
+  /** The audit log's signing key file (its age is the file's). */
+  auditSigningKeyFile: string;
+}
+
+/** Age (seconds) and seconds until expiry of each certificate. */
+export function certificateSamples(certificates: Record<string, string>, nowMs: number): { age: Sample[]; expiry: Sample[] } {
+  const age: Sample[] = [];
+  const expiry: Sample[] = [];
+  for (const [name, pem] of Object.entries(certificates)) {
+    const certificate = new X509Certificate(pem);
+    age.push({ labels: { certificate: name }, value: (nowMs - Date.parse(certificate.validFrom)) / 1000 });
+    expiry.push({ labels: { certificate: name }, value: (Date.parse(certificate.validTo) - nowMs) / 1000 });
+  }
+  return { age, expiry };
+}
+
+/** Register the gauges. */
+export function registerKeyAges(registry: Registry, material: KeyMaterial): void {
+  const registers = [registry];
+  const certificates = { "api-serving": material.servingCertificate, "api-ca": material.caCertificate };
+  new Gauge({
+    name: "holdfast_certificate_age_seconds",
+    help: "Seconds since a certificate of the API became valid",
+    labelNames: ["certificate"],
+    registers,
+    collect() {
+      this.reset();
+      for (const sample of certificateSamples(certificates, Date.now()).age) this.set(sample.labels, sample.value);
+    },
+  });
+  new Gauge({
+    name: "holdfast_certificate_expiry_seconds",
+    help: "Seconds until a certificate of the API expires (negative: expired)",
+    labelNames: ["certificate"],
+    registers,
+    collect() {
+      this.reset();
+      for (const sample of certificateSamples(certificates, Date.now()).expiry) this.set(sample.labels, sample.value);
+    },
+  });
+  new Gauge({
+    name: "holdfast_key_age_seconds",
+    help: "Seconds since a key was made: the secret keyring's keys (by id) and the audit signing key",
+    labelNames: ["key"],
+    registers,
+    async collect() {
+      this.reset();
+      const now = Date.now();
+      for (const key of material.keyringKeys()) this.set({ key: `keyring/${key.id}` }, (now - Date.parse(key.createdAt)) / 1000);
+      const signing = await stat(material.auditSigningKeyFile).catch(() => undefined);
+      if (signing) this.set({ key: "audit-signing" }, (now - signing.mtimeMs) / 1000);
+    },
+  });
+}
