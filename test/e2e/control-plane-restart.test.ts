@@ -6,8 +6,8 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { readFile, readlink } from "node:fs/promises";
+import { basename, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Instance } from "../../src/api/index.ts";
 import { connectionUri, installedPostgresMajor, psql } from "../helpers/clients.ts";
@@ -26,16 +26,31 @@ after(async () => {
   await server.destroy();
 });
 
-/** Postmasters (processes whose parent is not a postgres process) running on one data directory. */
-async function postmasters(instanceRoot: string): Promise<number[]> {
-  const result: number[] = [];
+/** The executable's file name of a process, or "" when it is gone. */
+async function executable(pid: number): Promise<string> {
+  const target = await readlink(`/proc/${pid}/exe`).catch(() => "");
+  return basename(target);
+}
+
+/**
+ * The processes running in one instance's directory, by role: postmasters (postgres processes whose parent is not a
+ * postgres process) and the metrics exporters the node agent runs beside the instance.
+ */
+async function processesOf(instanceRoot: string): Promise<{ postmasters: number[]; exporters: number[] }> {
+  const postmasters: number[] = [];
+  const exporters: number[] = [];
   for (const pid of await processesInside(instanceRoot)) {
+    const name = await executable(pid);
+    if (name.includes("exporter")) {
+      exporters.push(pid);
+      continue;
+    }
+    if (name !== "postgres") continue;
     const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
     const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    const parentCwd = await readFile(`/proc/${ppid}/cmdline`, "utf8").catch(() => "");
-    if (!parentCwd.includes("postgres")) result.push(pid);
+    if ((await executable(ppid)) !== "postgres") postmasters.push(pid);
   }
-  return result;
+  return { postmasters, exporters };
 }
 
 test("kill -9 of the server during creation, then a restart: Running, with exactly one postmaster", async () => {
@@ -49,8 +64,9 @@ test("kill -9 of the server during creation, then a restart: Running, with exact
   await server.ok(["wait", "cluster/crashy", "--for=phase=Running", "--timeout=120s"]);
   const root = join(server.home, "instances", "default", "crashy-postgresql-0");
   await sleep(1500);
-  const masters = await postmasters(root);
+  const { postmasters: masters, exporters } = await processesOf(root);
   assert.equal(masters.length, 1, `one postmaster expected, found ${masters.join(", ")}`);
+  assert.ok(exporters.length <= 1, `at most one exporter expected, found ${exporters.join(", ")}`);
   const pod = await server.api<Instance>("/apis/holdfast.io/v1alpha1/namespaces/default/instances/crashy-postgresql-0");
   assert.equal(pod.status?.pid, masters[0]);
   const uri = await connectionUri(server, "crashy", "default");
