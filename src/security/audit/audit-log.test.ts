@@ -181,6 +181,44 @@ describe("AuditLog", () => {
     await log.close();
   });
 
+  it("copies checkpoints to checkpoint.json beside the commits: a slow copy holds back no append, and the newest wins", async () => {
+    const copies: number[] = [];
+    const release = Promise.withResolvers<undefined>();
+    const writeCheckpoint = async (directory: string, checkpoint: { seq: number }): Promise<void> => {
+      copies.push(checkpoint.seq);
+      await release.promise;
+      writeFileSync(join(directory, "checkpoint.json"), `${JSON.stringify(checkpoint)}\n`);
+    };
+    const log = await AuditLog.open({ ...fx.options, checkpointEvery: 2, writeCheckpoint });
+    const appends = (async () => {
+      for (let i = 0; i < 10; i++) await log.append(sampleEvent(i));
+    })();
+    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error("appends waited for checkpoint.json")), 5000).unref());
+    await Promise.race([appends, timeout]);
+    assert.deepEqual(copies, [3], "one copy in flight while the log went on");
+    release.resolve(undefined);
+    await log.close();
+    const checkpoints = logLines().filter((r) => r.type === "checkpoint");
+    assert.equal(checkpoints.length, 5);
+    assert.equal(copies.at(-1), checkpoints.at(-1)!.seq, "the newest checkpoint is copied last");
+    assert.ok(copies.length < checkpoints.length, `checkpoints that waited behind a newer one are not copied: ${copies.join(", ")}`);
+    assert.deepEqual(JSON.parse(readFileSync(join(fx.options.directory, "checkpoint.json"), "utf8")), checkpoints.at(-1));
+    assert.deepEqual(await verifyAuditLog({ directory: fx.options.directory, publicKeyFile: fx.publicKeyFile }), { ok: true, records: 10, checkpoints: 5 });
+  });
+
+  it("fails the log when checkpoint.json cannot be replaced", async () => {
+    const writeCheckpoint = (): Promise<void> => Promise.reject(Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" }));
+    const log = await AuditLog.open({ ...fx.options, checkpointEvery: 1, writeCheckpoint });
+    const failures: Error[] = [];
+    log.subscribe((_record, failure) => failure && failures.push(failure));
+    await log.append(sampleEvent(1));
+    for (let i = 0; i < 100 && failures.length === 0; i++) await tick();
+    await assert.rejects(log.append(sampleEvent(2)), (error: unknown) => error instanceof UnavailableError && /EIO/.test(error.message));
+    assert.equal(failures.length, 1);
+    await log.close();
+    assert.deepEqual(logLines().map((r) => r.type), ["event", "checkpoint"]);
+  });
+
   it("resumes the chain on reopen", async () => {
     const first = await AuditLog.open(fx.options);
     await first.append(sampleEvent(1));

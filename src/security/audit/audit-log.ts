@@ -27,6 +27,8 @@ export interface AuditLogOptions {
   checkpointIntervalMs?: number;
   /** Opens `audit.log` for appending; tests replace it to observe or fail writes and fsyncs. */
   openFile?: AuditFileOpener;
+  /** Replaces `checkpoint.json` (atomically, durably); tests replace it to slow or fail it. */
+  writeCheckpoint?: (directory: string, checkpoint: AuditCheckpointRecord) => Promise<void>;
 }
 
 interface Pending {
@@ -42,6 +44,7 @@ interface LogState {
   keys: AuditKeys;
   head: ChainHead;
   checkpointEvery: number;
+  writeCheckpoint: (directory: string, checkpoint: AuditCheckpointRecord) => Promise<void>;
 }
 
 const ignore = (): void => undefined;
@@ -68,6 +71,11 @@ export class AuditLog {
   #writing = 0;
   #observer: AuditObserver | undefined;
   #flushing: Promise<void> | undefined;
+  /** The newest checkpoint durable in the log and not yet copied to `checkpoint.json`. */
+  #unpublished: AuditCheckpointRecord | undefined;
+  #publishing: Promise<void> | undefined;
+  /** Why `checkpoint.json` could not be replaced; the flush loop fails the log with it. */
+  #publishFailure: unknown;
   #failure: UnavailableError | undefined;
   #closed = false;
   readonly #timer: NodeJS.Timeout;
@@ -94,7 +102,7 @@ export class AuditLog {
       const head = await findChainHead(directory, keys.publicKey);
       const file = await (options.openFile ?? openAuditFile)(join(directory, LOG_FILE));
       await repairTail(directory, file, head);
-      const state = { directory, file, keys, head, checkpointEvery: positive(options.checkpointEvery, 1000) };
+      const state = { directory, file, keys, head, checkpointEvery: positive(options.checkpointEvery, 1000), writeCheckpoint: options.writeCheckpoint ?? writeCheckpointFile };
       return new AuditLog(state, positive(options.checkpointIntervalMs, 10_000));
     } catch (error) {
       if (error instanceof UnavailableError) throw error;
@@ -170,6 +178,8 @@ export class AuditLog {
     this.#checkpointIfDue();
     this.#closed = true;
     await this.#flushing;
+    await this.#publishing;
+    await this.#flushing;
     await this.#state.file.close();
   }
 
@@ -226,8 +236,11 @@ export class AuditLog {
 
   /** Group commit: whatever queued while the previous fsync ran is written and fsynced together. */
   async #flushLoop(): Promise<void> {
-    while (this.#queue.length > 0) {
-      await this.#commit(this.#queue.splice(0));
+    while (this.#queue.length > 0 || this.#publishFailure !== undefined) {
+      const failure = this.#publishFailure;
+      this.#publishFailure = undefined;
+      if (failure !== undefined && !this.#failure) await this.#fail(failure, this.#queue.splice(0));
+      else await this.#commit(this.#queue.splice(0));
     }
     // Same synchronous step as the empty-queue check above: an append cannot slip in between.
     this.#flushing = undefined;
@@ -249,7 +262,33 @@ export class AuditLog {
     this.#committedSize += data.length;
     for (const entry of batch) entry.resolve();
     const checkpoint = batch.findLast((entry) => entry.checkpoint !== undefined)?.checkpoint;
-    if (checkpoint) await writeCheckpointFile(this.#state.directory, checkpoint).catch((error: unknown) => this.#fail(error, []));
+    if (checkpoint) this.#publish(checkpoint);
+  }
+
+  /**
+   * Copy a checkpoint that is durable in the log to `checkpoint.json`, beside the commits rather than between them:
+   * the file's two fsyncs (file and directory) used to hold back every record that arrived meanwhile. Only the newest
+   * checkpoint is written when several wait, and the file never runs ahead of the log. A failure fails the log, in
+   * the flush loop, as a failed write does.
+   */
+  #publish(checkpoint: AuditCheckpointRecord): void {
+    this.#unpublished = checkpoint;
+    this.#publishing ??= this.#publishLoop();
+  }
+
+  async #publishLoop(): Promise<void> {
+    for (let next = this.#unpublished; next !== undefined && !this.#failure; next = this.#unpublished) {
+      this.#unpublished = undefined;
+      try {
+        await this.#state.writeCheckpoint(this.#state.directory, next);
+      } catch (error) {
+        this.#unpublished = undefined;
+        this.#publishFailure = error ?? new Error("checkpoint.json cannot be written");
+        this.#flushing ??= this.#flushLoop();
+      }
+    }
+    // Same synchronous step as the check above: a checkpoint cannot slip in between.
+    this.#publishing = undefined;
   }
 
   /** After a failed write or fsync nothing later can be chained safely: drop the half batch and refuse until reopened. */
