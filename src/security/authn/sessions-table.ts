@@ -1,6 +1,6 @@
 /** Rows of the sessions table. */
 import type { DatabaseSync } from "node:sqlite";
-import { blob, integer, text, type Row } from "./auth-database.ts";
+import { blob, integer, prepared, text, type Row } from "./auth-database.ts";
 import type { SessionRow } from "./auth-backend.ts";
 
 /** Store a new session. */
@@ -17,13 +17,13 @@ export function insertSession(db: DatabaseSync, session: SessionRow): void {
 
 /** The session with `id`, if any. */
 export function findSession(db: DatabaseSync, id: string): SessionRow | undefined {
-  const row = db.prepare("SELECT * FROM sessions WHERE id = ?").get(id);
+  const row = prepared(db, "SELECT * FROM sessions WHERE id = ?").get(id);
   return row === undefined ? undefined : toSession(row);
 }
 
 /** Record activity on a session, which restarts its idle timer. */
 export function touchSession(db: DatabaseSync, id: string, at: number): void {
-  db.prepare("UPDATE sessions SET last_seen_at = ? WHERE id = ?").run(at, id);
+  prepared(db, "UPDATE sessions SET last_seen_at = ? WHERE id = ?").run(at, id);
 }
 
 /** End one session. */

@@ -1,6 +1,6 @@
 /** Rows of the api_tokens table. */
 import type { DatabaseSync } from "node:sqlite";
-import { blob, integer, optionalInteger, text, type Row } from "./auth-database.ts";
+import { blob, integer, optionalInteger, prepared, text, type Row } from "./auth-database.ts";
 import type { TokenParent, TokenRow } from "./auth-backend.ts";
 
 /** Store a new token. */
@@ -19,7 +19,7 @@ export function insertToken(db: DatabaseSync, token: TokenRow): void {
 
 /** The token with `id`, if any. */
 export function findToken(db: DatabaseSync, id: string): TokenRow | undefined {
-  const row = db.prepare("SELECT * FROM api_tokens WHERE id = ?").get(id);
+  const row = prepared(db, "SELECT * FROM api_tokens WHERE id = ?").get(id);
   return row === undefined ? undefined : toToken(row);
 }
 
@@ -34,7 +34,7 @@ export function listTokenRows(db: DatabaseSync, username: string | undefined): T
 
 /** Record a use of the token. */
 export function touchToken(db: DatabaseSync, id: string, at: number): void {
-  db.prepare("UPDATE api_tokens SET last_used_at = ? WHERE id = ?").run(at, id);
+  prepared(db, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?").run(at, id);
 }
 
 /** Revoke the token (idempotent: the first revocation time is kept). */

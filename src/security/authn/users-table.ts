@@ -1,12 +1,12 @@
 /** Rows of the users and recovery_codes tables. */
 import { timingSafeEqual } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
-import { blob, inTransaction, integer, optionalInteger, text, type Row } from "./auth-database.ts";
+import { blob, integer, inTransaction, optionalInteger, prepared, text, type Row } from "./auth-database.ts";
 import type { UserRow } from "./auth-backend.ts";
 
 /** The user named `username`, if any. */
 export function findUser(db: DatabaseSync, username: string): UserRow | undefined {
-  const row = db.prepare("SELECT * FROM users WHERE username = ?").get(username);
+  const row = prepared(db, "SELECT * FROM users WHERE username = ?").get(username);
   return row === undefined ? undefined : toUser(row);
 }
 
