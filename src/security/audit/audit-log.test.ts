@@ -44,6 +44,14 @@ function instrumented(hooks: { write?: (data: Buffer, real: AuditFile) => Promis
   return { opener, counts };
 }
 
+/** Poll until `condition` holds (the file system answers in its own time on a busy machine). */
+async function until(condition: () => boolean): Promise<void> {
+  for (let waited = 0; !condition(); waited += 5) {
+    if (waited > 10_000) throw new Error("timed out waiting");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 describe("AuditLog", () => {
   it("chains 5000 records with signed checkpoints that verify, with private files", async () => {
     const log = await AuditLog.open({ ...fx.options, checkpointEvery: 500 });
@@ -181,6 +189,73 @@ describe("AuditLog", () => {
     await log.close();
   });
 
+  it("overlaps fsyncs: a record written while an earlier fsync runs gets its own, and is acknowledged only by an fsync begun after its write", async () => {
+    const held: { release: () => void; writesBefore: number }[] = [];
+    const writes: number[] = [];
+    const { opener, counts } = instrumented({
+      write: async (data, real) => {
+        writes.push(data.length);
+        await real.write(data);
+      },
+      sync: async (real) => {
+        const { promise, resolve } = Promise.withResolvers<undefined>();
+        held.push({ release: () => resolve(undefined), writesBefore: writes.length });
+        await promise;
+        await real.sync();
+      },
+    });
+    const log = await AuditLog.open({ ...fx.options, openFile: opener, checkpointEvery: 100_000 });
+    const settled: number[] = [];
+    const first = log.append(sampleEvent(1)).then((record) => settled.push(record.seq));
+    await until(() => held.length >= 1);
+    const second = log.append(sampleEvent(2)).then((record) => settled.push(record.seq));
+    await until(() => held.length >= 2);
+    assert.equal(counts.writes, 2, "the second record is written while the first fsync runs");
+    assert.deepEqual(held.map((sync) => sync.writesBefore), [1, 2]);
+    assert.equal(log.pending, 2);
+    for (let i = 0; i < 20; i++) await tick();
+    assert.deepEqual(settled, [], "nothing is acknowledged before an fsync returns");
+    held[1]!.release();
+    await Promise.all([first, second]);
+    assert.deepEqual(settled, [1, 2], "the later fsync covers both writes, acknowledged in order");
+    held[0]!.release();
+    const third = log.append(sampleEvent(3));
+    await until(() => held.length >= 3);
+    held[2]!.release();
+    assert.equal((await third).seq, 3);
+    const closing = log.close();
+    await until(() => held.length >= 4);
+    for (const sync of held) sync.release();
+    await closing;
+    assert.deepEqual(await verifyAuditLog({ directory: fx.options.directory, publicKeyFile: fx.publicKeyFile }), { ok: true, records: 3, checkpoints: 1 });
+  });
+
+  it("after an fsync fails while another is in flight, acknowledges neither record and cuts the log back to what is durable", async () => {
+    const held: { release: () => void; fail: () => void }[] = [];
+    const { opener } = instrumented({
+      sync: async (real) => {
+        if (held.length >= 2) return real.sync();
+        const { promise, resolve, reject } = Promise.withResolvers<undefined>();
+        held.push({ release: () => resolve(undefined), fail: () => reject(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" })) });
+        await promise;
+        await real.sync();
+      },
+    });
+    const log = await AuditLog.open({ ...fx.options, openFile: opener, checkpointEvery: 100_000 });
+    const first = log.append(sampleEvent(1));
+    await until(() => held.length >= 1);
+    const second = log.append(sampleEvent(2));
+    await until(() => held.length >= 2);
+    held[0]!.fail();
+    await tick();
+    held[1]!.release();
+    const results = await Promise.allSettled([first, second]);
+    for (const result of results) assert.ok(result.status === "rejected" && result.reason instanceof UnavailableError, result.status);
+    await assert.rejects(log.append(sampleEvent(3)), UnavailableError);
+    await log.close();
+    assert.equal(readFileSync(logPath(), "utf8"), "");
+  });
+
   it("copies checkpoints to checkpoint.json beside the commits: a slow copy holds back no append, and the newest wins", async () => {
     const copies: number[] = [];
     const release = Promise.withResolvers<undefined>();
@@ -212,7 +287,7 @@ describe("AuditLog", () => {
     const failures: Error[] = [];
     log.subscribe((_record, failure) => failure && failures.push(failure));
     await log.append(sampleEvent(1));
-    for (let i = 0; i < 100 && failures.length === 0; i++) await tick();
+    await until(() => failures.length > 0);
     await assert.rejects(log.append(sampleEvent(2)), (error: unknown) => error instanceof UnavailableError && /EIO/.test(error.message));
     assert.equal(failures.length, 1);
     await log.close();

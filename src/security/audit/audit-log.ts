@@ -1,4 +1,4 @@
-/** The audit log writer: hash-chained JSON lines, group-committed fsyncs, signed checkpoints. */
+/** The audit log writer: hash-chained JSON lines, group-committed and overlapping fsyncs, signed checkpoints. */
 import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -7,7 +7,7 @@ import { sealRecordWithLine } from "./chain.ts";
 import { makeCheckpoint, writeCheckpointFile } from "./checkpoint.ts";
 import { syncDirectory } from "./files.ts";
 import { loadOrCreateAuditKeys, type AuditKeys } from "./keys.ts";
-import { LOG_FILE, openAuditFile, type AuditFile, type AuditFileOpener } from "./log-file.ts";
+import { LOG_FILE, SYNCS_IN_FLIGHT, openAuditFile, type AuditFile, type AuditFileOpener } from "./log-file.ts";
 import { auditLevelFor } from "./policy.ts";
 import { auditEventInputSchema, type AuditCheckpointRecord, type AuditEventInput, type AuditEventRecord, type AuditLevel, type AuditRecord } from "./record.ts";
 import { keyedHmac, redact } from "./redact.ts";
@@ -36,6 +36,12 @@ interface Pending {
   checkpoint: AuditCheckpointRecord | undefined;
   resolve: () => void;
   reject: (error: Error) => void;
+}
+
+/** Records written to the file in one call, not yet known durable, and the size of the log once they are. */
+interface Unsynced {
+  entries: Pending[];
+  end: number;
 }
 
 interface LogState {
@@ -67,8 +73,17 @@ export class AuditLog {
   /** Bytes of the log known durable: a failed batch is cut back to here. */
   #committedSize: number;
   #queue: Pending[] = [];
-  /** Records of the batch being written and fsynced. */
+  /** Records of the batch being written. */
   #writing = 0;
+  /** Bytes of the log written so far (durable or not). */
+  #writtenSize: number;
+  /** Batches written and waiting for an fdatasync, oldest first. */
+  #unsynced: Unsynced[] = [];
+  /** The fdatasyncs in flight (they never reject: a failure is kept in #syncFailure for the flush loop). */
+  readonly #syncs = new Set<Promise<void>>();
+  #syncFailure: unknown;
+  /** Wakes the flush loop when it waits for work and a record arrives. */
+  #wake: (() => void) | undefined;
   #observer: AuditObserver | undefined;
   #flushing: Promise<void> | undefined;
   /** The newest checkpoint durable in the log and not yet copied to `checkpoint.json`. */
@@ -88,6 +103,7 @@ export class AuditLog {
     this.#lastHash = state.head.lastHash;
     this.#sinceCheckpoint = state.head.uncovered ? 1 : 0;
     this.#committedSize = state.head.size;
+    this.#writtenSize = state.head.size;
     this.#timer = setInterval(() => this.#checkpointIfDue(), checkpointIntervalMs);
     // The timer must not keep a CLI process alive; close() writes the last checkpoint.
     this.#timer.unref();
@@ -136,7 +152,7 @@ export class AuditLog {
 
   /** Records accepted and not yet durable: queued, or in the batch being written. */
   get pending(): number {
-    return this.#queue.length + this.#writing;
+    return this.#queue.length + this.#writing + this.#unsynced.reduce((sum, batch) => sum + batch.entries.length, 0);
   }
 
   /** Report each append to `observer` from now on (metrics). */
@@ -230,38 +246,96 @@ export class AuditLog {
     const bytes = Buffer.from(line, "utf8");
     const { promise, resolve, reject } = Promise.withResolvers<undefined>();
     this.#queue.push({ bytes, checkpoint, resolve: () => resolve(undefined), reject });
-    this.#flushing ??= this.#flushLoop();
+    this.#kick();
     return promise;
   }
 
-  /** Group commit: whatever queued while the previous fsync ran is written and fsynced together. */
+  /** Start the flush loop, or wake it if it waits for work. */
+  #kick(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+    this.#flushing ??= this.#flushLoop();
+  }
+
+  /**
+   * Group commit with overlapping fsyncs. Writes go to the file one batch at a time, in chain order; each written batch
+   * gets its own fdatasync at once, while the next batch is written (up to SYNCS_IN_FLIGHT of them in flight), instead
+   * of waiting for the previous fsync to return first. A record is acknowledged only when an fdatasync that began after
+   * its write has returned (which makes everything written before it durable), in order. A record that arrived while a
+   * slow fsync ran used to wait for that fsync, then for its own; now it waits for its own.
+   */
   async #flushLoop(): Promise<void> {
-    while (this.#queue.length > 0 || this.#publishFailure !== undefined) {
-      const failure = this.#publishFailure;
-      this.#publishFailure = undefined;
-      if (failure !== undefined && !this.#failure) await this.#fail(failure, this.#queue.splice(0));
-      else await this.#commit(this.#queue.splice(0));
+    for (;;) {
+      const work = this.#queue.length > 0 || this.#syncFailure !== undefined || this.#publishFailure !== undefined;
+      if (!work && this.#syncs.size === 0) break;
+      if (!work) await Promise.race([...this.#syncs, this.#arrival()]);
+      else if (this.#syncs.size >= SYNCS_IN_FLIGHT) await Promise.race(this.#syncs);
+      else await this.#step();
     }
-    // Same synchronous step as the empty-queue check above: an append cannot slip in between.
+    // Same synchronous step as the checks above: an append cannot slip in between.
     this.#flushing = undefined;
   }
 
-  async #commit(batch: Pending[]): Promise<void> {
+  #arrival(): Promise<void> {
+    const { promise, resolve } = Promise.withResolvers<undefined>();
+    this.#wake = () => resolve(undefined);
+    return promise;
+  }
+
+  /** Fail the log on a problem an fsync or checkpoint.json reported, or write the next batch. */
+  async #step(): Promise<void> {
+    const problem = this.#syncFailure ?? this.#publishFailure;
+    if (problem === undefined) return this.#write(this.#queue.splice(0));
+    // #syncFailure stays set until the log has failed: no fsync that returns meanwhile acknowledges anything.
+    if (!this.#failure) await this.#fail(problem, []);
+    this.#syncFailure = undefined;
+    this.#publishFailure = undefined;
+    this.#rejectAll([]);
+  }
+
+  async #write(batch: Pending[]): Promise<void> {
     if (this.#failure) return this.#rejectAll(batch);
     const data = Buffer.concat(batch.map((entry) => entry.bytes));
     this.#writing = batch.length;
     try {
       await this.#state.file.write(data);
-      await this.#state.file.sync();
     } catch (error) {
       await this.#fail(error, batch);
       return;
     } finally {
       this.#writing = 0;
     }
-    this.#committedSize += data.length;
-    for (const entry of batch) entry.resolve();
-    const checkpoint = batch.findLast((entry) => entry.checkpoint !== undefined)?.checkpoint;
+    this.#writtenSize += data.length;
+    this.#unsynced.push({ entries: batch, end: this.#writtenSize });
+    this.#sync(this.#writtenSize);
+  }
+
+  /** fdatasync everything written up to `end`; on success the batches up to there are durable. */
+  #sync(end: number): void {
+    const done: Promise<void> = this.#state.file
+      .sync()
+      .then(
+        () => this.#durable(end),
+        (error: unknown) => {
+          this.#syncFailure ??= error ?? new Error("fdatasync failed");
+        },
+      )
+      .finally(() => this.#syncs.delete(done));
+    this.#syncs.add(done);
+  }
+
+  #durable(end: number): void {
+    if (this.#syncFailure !== undefined || this.#failure) return;
+    let checkpoint: AuditCheckpointRecord | undefined;
+    for (let batch = this.#unsynced[0]; batch !== undefined && batch.end <= end; batch = this.#unsynced[0]) {
+      this.#unsynced.shift();
+      this.#committedSize = batch.end;
+      for (const entry of batch.entries) {
+        entry.resolve();
+        checkpoint = entry.checkpoint ?? checkpoint;
+      }
+    }
     if (checkpoint) this.#publish(checkpoint);
   }
 
@@ -284,20 +358,25 @@ export class AuditLog {
       } catch (error) {
         this.#unpublished = undefined;
         this.#publishFailure = error ?? new Error("checkpoint.json cannot be written");
-        this.#flushing ??= this.#flushLoop();
+        this.#kick();
       }
     }
     // Same synchronous step as the check above: a checkpoint cannot slip in between.
     this.#publishing = undefined;
   }
 
-  /** After a failed write or fsync nothing later can be chained safely: drop the half batch and refuse until reopened. */
+  /**
+   * After a failed write or fsync nothing later can be chained safely: drop what is not known durable and refuse until
+   * reopened. The fsyncs in flight settle first (what they make durable stays acknowledged), so nothing of this writer
+   * is in flight when the file is cut back.
+   */
   async #fail(error: unknown, batch: Pending[]): Promise<void> {
+    await Promise.all(this.#syncs);
     this.#failure = new UnavailableError(
       `the audit log in ${this.#state.directory} cannot be written (${errorMessage(error)}); requests that must be audited are refused until the disk is fixed and Holdfast restarted`,
       { cause: error },
     );
-    this.#rejectAll(batch);
+    this.#rejectAll([...this.#unsynced.splice(0).flatMap((unsynced) => unsynced.entries), ...batch]);
     this.#tell(undefined, this.#failure);
     await this.#state.file.truncate(this.#committedSize).catch(ignore);
     await this.#state.file.sync().catch(ignore);

@@ -5,11 +5,17 @@ import { open, type FileHandle } from "node:fs/promises";
 /** The log's file name inside the audit directory. */
 export const LOG_FILE = "audit.log";
 
+/** How many fdatasyncs of the log may be in flight at once (the writer overlaps them with the next writes). */
+export const SYNCS_IN_FLIGHT = 3;
+
 /** An append-only handle on `audit.log`. */
 export interface AuditFile {
-  /** Write all of `data` at the end of the file (not yet durable). */
+  /** Write all of `data` at the end of the file (not yet durable); one write at a time. */
   write(data: Buffer): Promise<void>;
-  /** Make everything written so far durable (fdatasync). */
+  /**
+   * Make everything written before the call durable (fdatasync), or reject. Up to SYNCS_IN_FLIGHT calls may be in
+   * flight at once, and each must report a write-back failure of any part of the file on its own.
+   */
   sync(): Promise<void>;
   /** Cut the file back to `size` bytes: used to drop a batch that failed half-way. */
   truncate(size: number): Promise<void>;
@@ -19,11 +25,26 @@ export interface AuditFile {
 /** Opens `audit.log` for appending, creating it 0600. */
 export type AuditFileOpener = (path: string) => Promise<AuditFile>;
 
-/** The real opener: O_APPEND, no symlinks followed, mode 0600, fdatasync for durability. */
+/**
+ * The real opener: O_APPEND, no symlinks followed, mode 0600, fdatasync for durability.
+ *
+ * Concurrent fdatasyncs each run on a descriptor of their own. Linux reports a write-back failure once per open file
+ * description, to the first fsync that looks: two fsyncs on one descriptor could see the failure reported to one and a
+ * success to the other, which would then acknowledge lost data. The descriptors are all opened here, before anything
+ * is written, because a descriptor opened after a failure does not hear of it.
+ */
 export const openAuditFile: AuditFileOpener = async (path) => {
   const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
   const handle = await open(path, flags, 0o600);
-  await handle.chmod(0o600);
+  const idle: FileHandle[] = [handle];
+  try {
+    await handle.chmod(0o600);
+    while (idle.length < SYNCS_IN_FLIGHT) idle.push(await openSameFile(path, handle));
+  } catch (error) {
+    await Promise.all(idle.map((descriptor) => descriptor.close()));
+    throw error;
+  }
+  const all = [...idle];
   return {
     write: async (data) => {
       let offset = 0;
@@ -32,11 +53,30 @@ export const openAuditFile: AuditFileOpener = async (path) => {
         offset += bytesWritten;
       }
     },
-    sync: () => handle.datasync(),
+    sync: async () => {
+      const descriptor = idle.pop();
+      if (descriptor === undefined) throw new Error(`more than ${SYNCS_IN_FLIGHT} fdatasyncs of the audit log at once`);
+      try {
+        await descriptor.datasync();
+      } finally {
+        idle.push(descriptor);
+      }
+    },
     truncate: (size) => handle.truncate(size),
-    close: () => handle.close(),
+    close: async () => {
+      await Promise.all(all.map((descriptor) => descriptor.close()));
+    },
   };
 };
+
+/** Another descriptor on the file `handle` has open (refused if the path now names another file). */
+async function openSameFile(path: string, handle: FileHandle): Promise<FileHandle> {
+  const other = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const [mine, theirs] = await Promise.all([handle.stat(), other.stat()]);
+  if (mine.ino === theirs.ino && mine.dev === theirs.dev) return other;
+  await other.close();
+  throw new Error(`${path} was replaced while it was being opened`);
+}
 
 /** The end of the log as found on open. */
 export interface LogTail {

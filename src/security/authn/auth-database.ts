@@ -63,7 +63,7 @@ const statements = new WeakMap<DatabaseSync, Map<string, StatementSync>>();
  */
 export function prepared(db: DatabaseSync, sql: string): StatementSync {
   let cache = statements.get(db);
-  if (cache === undefined) statements.set(db, (cache = new Map()));
+  if (cache === undefined) statements.set(db, (cache = new Map<string, StatementSync>()));
   let statement = cache.get(sql);
   if (statement === undefined) cache.set(sql, (statement = db.prepare(sql)));
   return statement;
