@@ -14,6 +14,8 @@ import { Writer } from "./writer.ts";
 interface PendingWrite {
   work: (writer: Writer) => unknown;
   dryRun: boolean;
+  /** False for a write whose loss in a power cut is harmless (a lease renewal): see `submit`. */
+  durable: boolean;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
 }
@@ -40,10 +42,14 @@ export class GroupCommit {
     this.context = context;
   }
 
-  /** Run `work` in the next group; resolves once it is committed (or, for a dry run, rolled back). */
-  submit<T>(work: (writer: Writer) => T, dryRun: boolean): Promise<T> {
+  /**
+   * Run `work` in the next group; resolves once it is committed (or, for a dry run, rolled back). A group made only of
+   * writes that are not `durable` commits without the WAL's fsync (synchronous=NORMAL): it survives a crash of the
+   * process, not a power cut or a crash of the kernel until the next durable commit syncs the WAL, which holds it.
+   */
+  submit<T>(work: (writer: Writer) => T, dryRun: boolean, durable = true): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, dryRun, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ work, dryRun, durable, resolve: resolve as (value: unknown) => void, reject });
       // After the current turn's microtasks, so every write its callbacks start joins this group.
       if (this.queue.length === 1) setImmediate(() => this.flush());
     });
@@ -58,7 +64,8 @@ export class GroupCommit {
     }
     let outcomes: Outcome[];
     try {
-      outcomes = this.context.tables.transaction(() => this.runGroup(group));
+      const durable = group.some((write) => write.durable && !write.dryRun);
+      outcomes = this.context.tables.transaction(() => this.runGroup(group), { durable });
     } catch (error) {
       const failure = storeError(error);
       for (const write of group) write.reject(failure);

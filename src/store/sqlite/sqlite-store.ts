@@ -94,7 +94,7 @@ class SqliteStore implements Store {
     this.fence = fence;
     shared.group ??= new GroupCommit({ ...shared, isClosed: () => shared.closed });
     this.group = shared.group;
-    shared.leases ??= new SqliteLeases((work) => this.write(work), shared.tables, shared.codec);
+    shared.leases ??= new SqliteLeases((work, options) => this.write(work, false, options?.durable ?? true), shared.tables, shared.codec);
     this.leases = shared.leases;
   }
 
@@ -256,12 +256,16 @@ class SqliteStore implements Store {
    * after the commit, and it resolves to a copy callers may keep. A dry run does all of it, then rolls it back and
    * tells no watch. A fenced view checks its lease inside it.
    */
-  private write<T>(work: (writer: Writer) => T, dryRun = false): Promise<T> {
+  private write<T>(work: (writer: Writer) => T, dryRun = false, durable = true): Promise<T> {
     const fence = this.fence;
-    return this.group.submit((writer) => {
-      if (fence !== undefined) checkFence(this.tables, this.codec, fence);
-      return work(writer);
-    }, dryRun);
+    return this.group.submit(
+      (writer) => {
+        if (fence !== undefined) checkFence(this.tables, this.codec, fence);
+        return work(writer);
+      },
+      dryRun,
+      durable,
+    );
   }
 
   private guard<T>(work: () => T): T {

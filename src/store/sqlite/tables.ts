@@ -32,16 +32,24 @@ export class StoreTables {
     this.db = db;
   }
 
-  /** Run `work` in one IMMEDIATE transaction: all of it commits, or none of it. */
-  transaction<T>(work: () => T): T {
-    this.db.exec("BEGIN IMMEDIATE");
+  /**
+   * Run `work` in one IMMEDIATE transaction: all of it commits, or none of it. Not `durable`: committed without the
+   * WAL's fsync (synchronous=NORMAL), for writes a power cut may lose; the connection is FULL again after it.
+   */
+  transaction<T>(work: () => T, options: { durable: boolean } = { durable: true }): T {
+    if (!options.durable) this.db.exec("PRAGMA synchronous = NORMAL");
     try {
-      const result = work();
-      this.db.exec("COMMIT");
-      return result;
-    } catch (error) {
-      if (this.db.isTransaction) this.db.exec("ROLLBACK");
-      throw error;
+      this.db.exec("BEGIN IMMEDIATE");
+      try {
+        const result = work();
+        this.db.exec("COMMIT");
+        return result;
+      } catch (error) {
+        if (this.db.isTransaction) this.db.exec("ROLLBACK");
+        throw error;
+      }
+    } finally {
+      if (!options.durable) this.db.exec("PRAGMA synchronous = FULL");
     }
   }
 
