@@ -15,22 +15,36 @@ export interface KeyMaterial {
   auditSigningKeyFile: string;
 }
 
-/** Age (seconds) and seconds until expiry of each certificate. */
-export function certificateSamples(certificates: Record<string, string>, nowMs: number): { age: Sample[]; expiry: Sample[] } {
-  const age: Sample[] = [];
-  const expiry: Sample[] = [];
-  for (const [name, pem] of Object.entries(certificates)) {
+/** When a certificate became valid and when it expires (Unix ms). */
+export interface Validity {
+  name: string;
+  from: number;
+  to: number;
+}
+
+/**
+ * The validity of each certificate, read once: the PEMs are fixed for the life of the gauges, and parsing them took
+ * about 0.3 ms each, four times per scrape.
+ */
+export function validityOf(certificates: Record<string, string>): Validity[] {
+  return Object.entries(certificates).map(([name, pem]) => {
     const certificate = new X509Certificate(pem);
-    age.push({ labels: { certificate: name }, value: (nowMs - Date.parse(certificate.validFrom)) / 1000 });
-    expiry.push({ labels: { certificate: name }, value: (Date.parse(certificate.validTo) - nowMs) / 1000 });
-  }
-  return { age, expiry };
+    return { name, from: Date.parse(certificate.validFrom), to: Date.parse(certificate.validTo) };
+  });
+}
+
+/** Age (seconds) and seconds until expiry of each certificate. */
+export function certificateSamples(validity: readonly Validity[], nowMs: number): { age: Sample[]; expiry: Sample[] } {
+  return {
+    age: validity.map(({ name, from }) => ({ labels: { certificate: name }, value: (nowMs - from) / 1000 })),
+    expiry: validity.map(({ name, to }) => ({ labels: { certificate: name }, value: (to - nowMs) / 1000 })),
+  };
 }
 
 /** Register the gauges. */
 export function registerKeyAges(registry: Registry, material: KeyMaterial): void {
   const registers = [registry];
-  const certificates = { "api-serving": material.servingCertificate, "api-ca": material.caCertificate };
+  const certificates = validityOf({ "api-serving": material.servingCertificate, "api-ca": material.caCertificate });
   new Gauge({
     name: "holdfast_certificate_age_seconds",
     help: "Seconds since a certificate of the API became valid",

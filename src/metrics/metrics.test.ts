@@ -7,6 +7,7 @@ import type { Backup, Cluster, Instance } from "../api/index.ts";
 import { openSqliteStore, type Store } from "../store/index.ts";
 import { createLogger } from "../util/index.ts";
 import { ControlPlaneMetrics } from "./control-plane-metrics.ts";
+import { certificateSamples } from "./key-ages.ts";
 import { backupSamples, clusterSamples, instanceSamples, walArchiveLagSamples } from "./object-metrics.ts";
 import { finishedBackup, finishedRestore, finishedRoleChanges } from "./transitions.ts";
 
@@ -112,5 +113,14 @@ describe("ControlPlaneMetrics", () => {
     assert.match(text, /holdfast_audit_queue_depth 3/);
     assert.match(text, /holdfast_audit_append_duration_seconds_count\{outcome="ok"\} 1/);
     assert.match(text, /holdfast_clusters\{namespace="demo",phase="Running"\} 1/);
+  });
+
+  it("reports certificate ages and expiry from validity read once, as of each scrape", () => {
+    const validity = [{ name: "api-serving", from: Date.parse("2026-01-01T00:00:00Z"), to: Date.parse("2027-01-01T00:00:00Z") }];
+    const first = certificateSamples(validity, Date.parse("2026-01-01T01:00:00Z"));
+    const later = certificateSamples(validity, Date.parse("2026-01-01T02:00:00Z"));
+    assert.deepEqual(first.age, [{ labels: { certificate: "api-serving" }, value: 3600 }]);
+    assert.deepEqual(later.age, [{ labels: { certificate: "api-serving" }, value: 7200 }]);
+    assert.deepEqual(later.expiry, [{ labels: { certificate: "api-serving" }, value: (Date.parse("2027-01-01T00:00:00Z") - Date.parse("2026-01-01T02:00:00Z")) / 1000 }]);
   });
 });
