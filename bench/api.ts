@@ -34,7 +34,11 @@ const VARIANTS: { name: string; serverArgs: string[]; scrape: boolean }[] = [
   { name: "detections on", serverArgs: ["--disable-metrics"], scrape: false },
   { name: "both on (scraped every second)", serverArgs: [], scrape: true },
 ];
-const ROUNDS = 2;
+/**
+ * Rounds per row, alternating the order: a p99 is about 1 % of the samples, so one stall of the machine inside one
+ * row's window moves that row alone; more, shorter rounds spread such stalls over the rows.
+ */
+const ROUNDS = Number(process.env["BENCH_API_ROUNDS"] ?? 4);
 
 export async function apiBenchmark(): Promise<void> {
   await requestPathBenchmark();
