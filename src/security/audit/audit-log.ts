@@ -150,7 +150,7 @@ export class AuditLog {
     }
   }
 
-  /** Records accepted and not yet durable: queued, or in the batch being written. */
+  /** Records accepted and not yet durable: queued, being written, or written and waiting for an fdatasync. */
   get pending(): number {
     return this.#queue.length + this.#writing + this.#unsynced.reduce((sum, batch) => sum + batch.entries.length, 0);
   }
