@@ -73,6 +73,11 @@ export interface InstanceContext extends InstanceLayout {
   peerAddresses?: readonly string[];
   /** TLS for connections between instances and for clients; absent: no TLS (tests of the engine alone). */
   tls?: InstanceTls;
+  /**
+   * Clients in TLS only, on loopback too (the component's `tls: true`, ADR 0042): the server refuses every plaintext
+   * connection, and the node agent's own sessions use TLS. Needs `tls`.
+   */
+  tlsOnly?: boolean;
 }
 
 /** What a client trusts: the CA file that signs Holdfast's instance certificates (the cluster CA). */
