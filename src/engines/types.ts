@@ -280,8 +280,9 @@ export interface Engine {
    */
   allowPeers?(context: InstanceContext, admin: Credentials, host: HostAccess): Promise<void>;
   /**
-   * Make the running server serve the TLS files rewritten in `context.tls` (a certificate naming a node that joined)
-   * without a restart: PostgreSQL reloads. Engines without it load new files at their next start.
+   * Make the running server serve the TLS files rewritten in `context.tls` (a certificate naming a node that joined, or
+   * renewed before it expires) without a restart: PostgreSQL reloads, Redis sets its TLS files again. Engines without it
+   * load new files at their next start.
    */
   reloadTls?(context: InstanceContext, admin: Credentials): Promise<void>;
   /** The foreground server command; it logs to stdout/stderr. */
