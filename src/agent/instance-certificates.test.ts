@@ -103,7 +103,12 @@ describe("InstanceCertificates", () => {
       const events: string[] = [];
       const recorder = { record: (_object: Resource, _type: string, reason: string, message: string): Promise<void> => Promise.resolve(void events.push(`${reason}: ${message}`)) };
       let reloads = 0;
-      const engine = { reloadTls: (): Promise<void> => Promise.resolve(void reloads++) } as unknown as Engine;
+      const engine = {
+        reloadTls: (): Promise<void> => {
+          reloads++;
+          return Promise.resolve();
+        },
+      } as unknown as Engine;
       const running = { instance: INSTANCE, engine, context, host, admin: { username: "postgres", password: "x" } };
       await store.create(node("n1", "10.0.0.1"));
       const certificates = new InstanceCertificates({ store, paths, events: recorder, address: "10.0.0.1" });

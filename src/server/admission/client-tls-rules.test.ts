@@ -6,7 +6,7 @@ import { clientTlsCauses } from "./client-tls-rules.ts";
 const cluster = { apiVersion: "apps.kubeblocks.io/v1", kind: "Cluster", metadata: { name: "pg", namespace: "demo" }, spec: { componentSpecs: [] } } as unknown as Cluster;
 
 function causes(component: Partial<ComponentSpec>): string[] {
-  return clientTlsCauses(cluster, { name: "postgresql", replicas: 1, ...component } as ComponentSpec, "spec.componentSpecs[0]").map((c) => `${c.field}: ${c.message}`);
+  return clientTlsCauses(cluster, { name: "postgresql", replicas: 1, ...component }, "spec.componentSpecs[0]").map((c) => `${c.field}: ${c.message}`);
 }
 
 describe("clientTlsCauses", () => {
