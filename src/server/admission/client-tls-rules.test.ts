@@ -10,11 +10,13 @@ function causes(component: Partial<ComponentSpec>): string[] {
 }
 
 describe("clientTlsCauses", () => {
-  it("accepts tls: true alone, with the KubeBlocks issuer, and with a UserProvided Secret of the namespace", () => {
+  it("accepts tls: true alone and with the KubeBlocks issuer", () => {
     assert.deepEqual(causes({ tls: true }), []);
     assert.deepEqual(causes({ tls: true, issuer: { name: "KubeBlocks" } }), []);
-    assert.deepEqual(causes({ tls: true, issuer: { name: "UserProvided", secretRef: { name: "pg-tls" } } }), []);
-    assert.deepEqual(causes({ tls: true, issuer: { name: "UserProvided", secretRef: { name: "pg-tls", namespace: "demo" } } }), []);
+  });
+
+  it("refuses a UserProvided Secret it would not serve, naming the field", () => {
+    assert.match(causes({ tls: true, issuer: { name: "UserProvided", secretRef: { name: "pg-tls", namespace: "demo" } } })[0] ?? "", /^spec\.componentSpecs\[0\]\.issuer\.name: Unsupported value: "UserProvided"/);
   });
 
   it("refuses an issuer without tls, naming the field", () => {

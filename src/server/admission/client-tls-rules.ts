@@ -20,5 +20,6 @@ export function clientTlsCauses(cluster: Cluster, component: ComponentSpec, fiel
   if (ref.namespace !== undefined && ref.namespace !== "" && ref.namespace !== namespace) {
     return [{ field: `${field}.issuer.secretRef.namespace`, reason: "FieldValueForbidden", message: `Forbidden: the Secret must be in the cluster's namespace ${namespace}` }];
   }
-  return [];
+  // The node agent serves certificates of the cluster CA only: accepting a user's Secret it would not serve is refused.
+  return [{ field: `${field}.issuer.name`, reason: "FieldValueNotSupported", message: 'Unsupported value: "UserProvided": certificates from a Secret are not served yet; use name: KubeBlocks (Holdfast\'s cluster CA, see docs/security.md)' }];
 }
