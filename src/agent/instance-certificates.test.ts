@@ -39,16 +39,22 @@ describe("endpointCertificateNames", () => {
   });
 });
 
+/** A home with a cluster CA, and the context of INSTANCE in it. */
+async function instanceHome(home: string): Promise<{ paths: ReturnType<typeof homePaths>; context: InstanceContext }> {
+  const paths = homePaths(home);
+  await createTlsMaterial(paths.tls);
+  const rootDirectory = join(home, "instances", "demo", INSTANCE.metadata.name);
+  await mkdir(join(rootDirectory, "tls"), { recursive: true });
+  const context = { instanceName: INSTANCE.metadata.name, rootDirectory, dataDirectory: join(rootDirectory, "data"), runDirectory: join(rootDirectory, "run"), port: 20001 } as InstanceContext;
+  return { paths, context };
+}
+
 describe("InstanceCertificates", () => {
   it("a node that joins while the instance runs is named in a new certificate, which the engine reloads once", async () => {
     const home = await mkdtemp(join(tmpdir(), "hf-instance-certificates-"));
     const store: Store = openSqliteStore({ path: join(home, "store.db") });
     try {
-      const paths = homePaths(home);
-      await createTlsMaterial(paths.tls);
-      const rootDirectory = join(home, "instances", "demo", INSTANCE.metadata.name);
-      await mkdir(rootDirectory, { recursive: true });
-      const context = { instanceName: INSTANCE.metadata.name, rootDirectory, dataDirectory: join(rootDirectory, "data"), runDirectory: join(rootDirectory, "run"), port: 20001 } as InstanceContext;
+      const { paths, context } = await instanceHome(home);
       const events: string[] = [];
       const recorder = {
         record: (_object: Resource, type: string, reason: string): Promise<void> => {
@@ -95,11 +101,7 @@ describe("InstanceCertificates", () => {
     const home = await mkdtemp(join(tmpdir(), "hf-instance-certificates-"));
     const store: Store = openSqliteStore({ path: join(home, "store.db") });
     try {
-      const paths = homePaths(home);
-      await createTlsMaterial(paths.tls);
-      const rootDirectory = join(home, "instances", "demo", INSTANCE.metadata.name);
-      await mkdir(join(rootDirectory, "tls"), { recursive: true });
-      const context = { instanceName: INSTANCE.metadata.name, rootDirectory, dataDirectory: join(rootDirectory, "data"), runDirectory: join(rootDirectory, "run"), port: 20001 } as InstanceContext;
+      const { paths, context } = await instanceHome(home);
       const events: string[] = [];
       const recorder = { record: (_object: Resource, _type: string, reason: string, message: string): Promise<void> => Promise.resolve(void events.push(`${reason}: ${message}`)) };
       let reloads = 0;
