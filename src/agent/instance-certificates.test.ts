@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { Instance, Node, Resource } from "../api/index.ts";
 import { homePaths } from "../config/index.ts";
 import type { Engine, HostAccess, InstanceContext } from "../engines/index.ts";
-import { createTlsMaterial } from "../security/index.ts";
+import { createTlsMaterial, issueInstanceCertificate } from "../security/index.ts";
 import { openSqliteStore, type Store } from "../store/index.ts";
 import { endpointCertificateNames, InstanceCertificates } from "./instance-certificates.ts";
 import { instanceTlsFiles } from "./instance-tls.ts";
@@ -39,16 +39,22 @@ describe("endpointCertificateNames", () => {
   });
 });
 
+/** A home with a cluster CA, and the context of INSTANCE in it. */
+async function instanceHome(home: string): Promise<{ paths: ReturnType<typeof homePaths>; context: InstanceContext }> {
+  const paths = homePaths(home);
+  await createTlsMaterial(paths.tls);
+  const rootDirectory = join(home, "instances", "demo", INSTANCE.metadata.name);
+  await mkdir(join(rootDirectory, "tls"), { recursive: true });
+  const context = { instanceName: INSTANCE.metadata.name, rootDirectory, dataDirectory: join(rootDirectory, "data"), runDirectory: join(rootDirectory, "run"), port: 20001 } as InstanceContext;
+  return { paths, context };
+}
+
 describe("InstanceCertificates", () => {
   it("a node that joins while the instance runs is named in a new certificate, which the engine reloads once", async () => {
     const home = await mkdtemp(join(tmpdir(), "hf-instance-certificates-"));
     const store: Store = openSqliteStore({ path: join(home, "store.db") });
     try {
-      const paths = homePaths(home);
-      await createTlsMaterial(paths.tls);
-      const rootDirectory = join(home, "instances", "demo", INSTANCE.metadata.name);
-      await mkdir(rootDirectory, { recursive: true });
-      const context = { instanceName: INSTANCE.metadata.name, rootDirectory, dataDirectory: join(rootDirectory, "data"), runDirectory: join(rootDirectory, "run"), port: 20001 } as InstanceContext;
+      const { paths, context } = await instanceHome(home);
       const events: string[] = [];
       const recorder = {
         record: (_object: Resource, type: string, reason: string): Promise<void> => {
@@ -85,6 +91,46 @@ describe("InstanceCertificates", () => {
       await restarted.refresh(running);
       assert.equal(reloads, 2);
       assert.equal(events.length, 2);
+    } finally {
+      store.close();
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
+  it("a running instance's certificate with less than 30 days left is issued again and reloaded, without a restart", async () => {
+    const home = await mkdtemp(join(tmpdir(), "hf-instance-certificates-"));
+    const store: Store = openSqliteStore({ path: join(home, "store.db") });
+    try {
+      const { paths, context } = await instanceHome(home);
+      const events: string[] = [];
+      const recorder = { record: (_object: Resource, _type: string, reason: string, message: string): Promise<void> => Promise.resolve(void events.push(`${reason}: ${message}`)) };
+      let reloads = 0;
+      const engine = {
+        reloadTls: (): Promise<void> => {
+          reloads++;
+          return Promise.resolve();
+        },
+      } as unknown as Engine;
+      const running = { instance: INSTANCE, engine, context, host, admin: { username: "postgres", password: "x" } };
+      await store.create(node("n1", "10.0.0.1"));
+      const certificates = new InstanceCertificates({ store, paths, events: recorder, address: "10.0.0.1" });
+      await certificates.prepare(INSTANCE, context, host);
+      await certificates.refresh(running);
+      assert.equal(reloads, 0);
+
+      // What the server runs with now: a certificate for the right names issued 805 days ago (825-day lifetime: 20 left).
+      const names = endpointCertificateNames(INSTANCE.metadata.name, "10.0.0.1", [node("n1", "10.0.0.1")]);
+      const old = await issueInstanceCertificate(paths.tls, INSTANCE.metadata.name, names, new Date(Date.now() - 805 * 86_400_000));
+      const files = instanceTlsFiles(context);
+      await writeFile(files.keyFile, old.key, { mode: 0o600 });
+      await writeFile(files.certificateFile, old.cert, { mode: 0o600 });
+      await certificates.refresh(running);
+      const renewed = new X509Certificate(await readFile(files.certificateFile));
+      assert.ok(renewed.validToDate.getTime() - Date.now() > 800 * 86_400_000, "a new certificate with its whole lifetime");
+      assert.equal(reloads, 1, "reloaded, not restarted");
+      assert.match(events.at(-1) ?? "", /^CertificateRenewed: .*before it expires; reloaded without a restart$/);
+      await certificates.refresh(running);
+      assert.equal(reloads, 1, "once");
     } finally {
       store.close();
       await rm(home, { recursive: true, force: true });

@@ -5,6 +5,8 @@
  * gets its address into that instance's certificate within a readiness probe: the node agent owning the instance
  * issues new files and the engine reloads them without a restart (ADR 0028, "Since").
  */
+import { X509Certificate } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { nodeAddress, type Instance, type Node } from "../api/index.ts";
 import type { HomePaths } from "../config/index.ts";
@@ -13,7 +15,8 @@ import type { Credentials, Engine, HostAccess, InstanceContext } from "../engine
 import type { Store } from "../store/index.ts";
 import type { EventRecorder } from "../controllers/runtime/index.ts";
 import { databaseAddress } from "./database-address.ts";
-import { ensureInstanceTls, instanceCertificateNames } from "./instance-tls.ts";
+import { renewalDue } from "./certificate-renewal.ts";
+import { ensureInstanceTls, instanceCertificateNames, instanceTlsFiles, RENEW_BEFORE_MS } from "./instance-tls.ts";
 
 /** The names an instance's certificate carries (pure): its own address and name, then every node's address, sorted. */
 export function endpointCertificateNames(instanceName: string, address: string, nodes: readonly Node[]): string[] {
@@ -61,15 +64,19 @@ export class InstanceCertificates {
   }
 
   /**
-   * A running server: when the names changed since it loaded its certificate (a node joined), new files, and the engine
-   * reloads them. Also once after this node agent started, since what the running server loaded is then unknown (a
-   * reload of unchanged files changes nothing). A failed reload is tried again at the next probe.
+   * A running server: when the names changed since it loaded its certificate (a node joined), or the certificate has
+   * less than RENEW_BEFORE_MS left, new files, and the engine reloads them. Also once after this node agent started,
+   * since what the running server loaded is then unknown (a reload of unchanged files changes nothing). A failed reload
+   * is tried again at the next probe.
    */
   async refresh(running: RunningTls): Promise<void> {
     const { instance, engine, context, host, admin } = running;
     const names = await this.#names(instance);
     const key = keyOf(instance);
-    if (this.#served.get(key) === names.join(",")) return;
+    const servedNames = this.#served.get(key);
+    const served = servedNames === undefined ? undefined : { names: servedNames, validTo: await certificateValidTo(context) };
+    const reason = renewalDue(served, names, new Date(), RENEW_BEFORE_MS);
+    if (reason === undefined) return;
     const issued = await this.#issue(instance, context, names, host);
     if (issued === "unavailable") {
       this.#served.set(key, names.join(","));
@@ -78,8 +85,9 @@ export class InstanceCertificates {
     await engine.reloadTls?.(context, admin);
     this.#served.set(key, names.join(","));
     if (!issued) return;
+    const why = reason === "expiry" ? "before it expires" : `for ${names.join(", ")}`;
     const when = engine.reloadTls === undefined ? "takes effect at the next start" : "reloaded without a restart";
-    await this.#events.record(instance, "Normal", "CertificateRenewed", `TLS certificate reissued by the cluster CA for ${names.join(", ")}; ${when}`);
+    await this.#events.record(instance, "Normal", "CertificateRenewed", `TLS certificate reissued by the cluster CA ${why}; ${when}`);
   }
 
   /** The instance is gone from this node. */
@@ -101,6 +109,16 @@ export class InstanceCertificates {
       await this.#events.record(instance, "Warning", "CertificateNotRenewed", errorMessage(error));
       return "unavailable";
     }
+  }
+}
+
+/** When the certificate on disk expires (ms since the epoch); 0 when it cannot be read, which renews it. */
+async function certificateValidTo(context: InstanceContext): Promise<number> {
+  const pem = await readFile(instanceTlsFiles(context).certificateFile, "utf8").catch(() => "");
+  try {
+    return new X509Certificate(pem).validToDate.getTime();
+  } catch {
+    return 0;
   }
 }
 

@@ -16,7 +16,7 @@ export async function instanceContext(paths: HomePaths, engines: Pick<EngineLook
   const version = (await engines.versions(engine.name)).find((v) => v.version === instance.spec.version);
   if (version === undefined) throw new UnavailableError(`${engine.name} ${instance.spec.version} is no longer installed on this host; run holdfast engines install`);
   const layout = instanceLayout(paths, instance);
-  return { ...layout, version, parameters: instance.spec.parameters, role: instance.spec.role ?? "primary", address: instanceHost(instance), tls: instanceTlsFiles(layout) };
+  return { ...layout, version, parameters: instance.spec.parameters, role: instance.spec.role ?? "primary", address: instanceHost(instance), tls: instanceTlsFiles(layout), ...(instance.spec.clientTls === undefined ? {} : { tlsOnly: true }) };
 }
 
 /** The addresses of the instances of `instance`'s component (itself included), as peers reach them (instanceHost). */

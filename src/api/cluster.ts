@@ -1,6 +1,7 @@
 /** Cluster (apps.kubeblocks.io/v1): KubeBlocks' field names; fields only Kubernetes can honour are accepted and reported. */
 import { z } from "zod";
 import { clusterRestoreSchema } from "./cluster-restore.ts";
+import { issuerSchema } from "./client-tls.ts";
 import { conditionSchema, metadataSchema, quantitySchema } from "./common.ts";
 import { notHonoured, refusedWhen } from "./field-support.ts";
 import { clusterEndpointSchema, componentReplicationStatusSchema } from "./replication.ts";
@@ -102,8 +103,8 @@ export const componentSpecSchema = z.looseObject({
   stop: z.boolean().optional(),
   labels: notHonoured(z.record(z.string(), z.string()), "not copied to the instances (label the Cluster instead)").optional(),
   annotations: notHonoured(z.record(z.string(), z.string()), "not copied to the instances (annotate the Cluster instead)").optional(),
-  tls: refusedWhen(z.boolean(), (value) => value === true, "TLS between clients and the database is not supported yet, and Holdfast never serves plaintext when TLS is asked for; remove tls: true (clients reach the database over loopback only)").optional(),
-  issuer: refusedWhen(z.unknown(), (value) => value !== undefined, "certificate issuers need tls: true, which is not supported yet; remove issuer").optional(),
+  tls: z.boolean().describe("Serve clients in TLS only (PostgreSQL and Redis refuse plaintext); certificates from issuer.").optional(),
+  issuer: issuerSchema.describe("Who issues the serving certificates: KubeBlocks (Holdfast's cluster CA, the default) or UserProvided (secretRef).").optional(),
   configs: z.array(componentConfigSchema).optional(),
   env: notHonoured(z.array(z.unknown()), "environment variables are not passed to the database processes", (value) => Array.isArray(value) && value.length > 0).optional(),
   services: kubernetesOnly("component services (Kubernetes Services)"),

@@ -39,8 +39,14 @@ describe("pruneUnknownFields", () => {
 });
 
 describe("fieldNotes", () => {
-  it("refuses tls: true, not tls: false", () => {
-    assert.deepEqual(fieldNotes(clusterSchema, cluster({ tls: true })).map((n) => [n.field, n.support]), [["spec.componentSpecs[0].tls", "refused"]]);
+  it("refuses what a refusedWhen field says, only for the values it names", () => {
+    const spread = (minDomains: number | undefined) => ({ schedulingPolicy: { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "zone", ...(minDomains === undefined ? {} : { minDomains }) }] } });
+    assert.deepEqual(fieldNotes(clusterSchema, cluster(spread(2))).map((n) => [n.field, n.support]), [["spec.componentSpecs[0].schedulingPolicy.topologySpreadConstraints[0].minDomains", "refused"]]);
+    assert.deepEqual(fieldNotes(clusterSchema, cluster(spread(undefined))), []);
+  });
+
+  it("accepts tls: true with an issuer (served since ADR 0042)", () => {
+    assert.deepEqual(fieldNotes(clusterSchema, cluster({ tls: true, issuer: { name: "KubeBlocks" } })), []);
     assert.deepEqual(fieldNotes(clusterSchema, cluster({ tls: false })), []);
   });
 

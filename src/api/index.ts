@@ -7,6 +7,7 @@ export * from "./printer-columns.ts";
 export * from "./common.ts";
 export * from "./field-support.ts";
 export * from "./cluster.ts";
+export * from "./client-tls.ts";
 export * from "./ops-request.ts";
 export * from "./instance.ts";
 export * from "./node.ts";

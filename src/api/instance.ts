@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { conditionSchema, metadataSchema } from "./common.ts";
 import { arbiterRequestSchema, arbiterRequestStatusSchema, arbiterStateSchema } from "./arbiter.ts";
+import { instanceClientTlsSchema } from "./client-tls.ts";
 import { instanceReplicationSpecSchema, instanceReplicationStateSchema, instanceReplicationStatusSchema } from "./replication.ts";
 
 /** A safe POSIX user name: no leading dash (never read as an option), at most 32 characters. */
@@ -38,6 +39,8 @@ export const instanceSpecSchema = z.object({
   deleteData: z.boolean(),
   /** Replication of a replicated component's instance (see replication.ts). */
   replication: instanceReplicationSpecSchema.optional(),
+  /** Clients only in TLS, with certificates of this issuer (the component's `tls: true`, ADR 0042). */
+  clientTls: instanceClientTlsSchema.optional(),
   /** No metrics exporter beside the database (the component's `disableExporter: true`). */
   disableExporter: z.boolean().optional(),
   /** Fill a new data directory from this backup instead of initialising it empty. */
@@ -189,9 +192,11 @@ export function instanceHost(instance: Pick<Instance, "status">): string {
 }
 
 /** A digest of what a running process was started with (engine, version, port, parameters). */
-export function instanceConfigHash(spec: Pick<InstanceSpec, "engine" | "version" | "port" | "parameters">): string {
+export function instanceConfigHash(spec: Pick<InstanceSpec, "engine" | "version" | "port" | "parameters" | "clientTls">): string {
   const parameters = Object.entries(spec.parameters).sort(([a], [b]) => a.localeCompare(b));
-  return createHash("sha256").update(JSON.stringify([spec.engine, spec.version, spec.port, parameters])).digest("hex").slice(0, 16);
+  // Client TLS joins the hash only when set, so instances without it keep the hash they were started with.
+  const hashed = spec.clientTls === undefined ? [spec.engine, spec.version, spec.port, parameters] : [spec.engine, spec.version, spec.port, parameters, spec.clientTls];
+  return createHash("sha256").update(JSON.stringify(hashed)).digest("hex").slice(0, 16);
 }
 
 /**

@@ -73,6 +73,11 @@ export interface InstanceContext extends InstanceLayout {
   peerAddresses?: readonly string[];
   /** TLS for connections between instances and for clients; absent: no TLS (tests of the engine alone). */
   tls?: InstanceTls;
+  /**
+   * Clients in TLS only, on loopback too (the component's `tls: true`, ADR 0042): the server refuses every plaintext
+   * connection, and the node agent's own sessions use TLS. Needs `tls`.
+   */
+  tlsOnly?: boolean;
 }
 
 /** What a client trusts: the CA file that signs Holdfast's instance certificates (the cluster CA). */
@@ -275,8 +280,9 @@ export interface Engine {
    */
   allowPeers?(context: InstanceContext, admin: Credentials, host: HostAccess): Promise<void>;
   /**
-   * Make the running server serve the TLS files rewritten in `context.tls` (a certificate naming a node that joined)
-   * without a restart: PostgreSQL reloads. Engines without it load new files at their next start.
+   * Make the running server serve the TLS files rewritten in `context.tls` (a certificate naming a node that joined, or
+   * renewed before it expires) without a restart: PostgreSQL reloads, Redis sets its TLS files again. Engines without it
+   * load new files at their next start.
    */
   reloadTls?(context: InstanceContext, admin: Credentials): Promise<void>;
   /** The foreground server command; it logs to stdout/stderr. */

@@ -1,7 +1,8 @@
 /**
  * Fields accepted and not honoured (issue 10, item 8), through the real server and CLI: a field a kind does not have
  * is dropped with a `Warning` header (the default, `fieldValidation=Warn`), refused with `Strict`, dropped silently
- * with `Ignore`, for every kind with a schema; `tls: true` is refused naming the field; fields KubeBlocks defines and
+ * with `Ignore`, for every kind with a schema; an issuer without `tls: true`, and a UserProvided one, are refused naming
+ * the field (`tls: true` itself is served: test/e2e/client-tls.test.ts); fields KubeBlocks defines and
  * Holdfast does not honour (configs variables, env, services, disableExporter: false) are named in the
  * RuntimeLimitations condition and in an event; the CLI prints the server's warnings as kubectl does.
  */
@@ -76,14 +77,18 @@ describe("unknown fields and fields not honoured", { timeout: 600_000 }, () => {
     assert.match(result.stderr, /^Warning: unknown field "rules\[0\]\.verbz"$/m);
   });
 
-  test("tls: true is refused, naming the field; nothing is created", async () => {
-    const manifest = await postgresExample(major, (d) => {
+  test("an issuer without tls: true, and a UserProvided issuer, are refused naming the field; nothing is created", async () => {
+    const withIssuer = (tls: boolean, issuer: unknown) => postgresExample(major, (d) => {
       d["metadata"].name = "pg-tls";
-      d["spec"].componentSpecs[0].tls = true;
+      d["spec"].componentSpecs[0].tls = tls;
+      d["spec"].componentSpecs[0].issuer = issuer;
     });
-    const result = await server.cli(["apply", "-f", "-"], manifest);
-    assert.notEqual(result.code, 0);
-    assert.match(result.stderr, /spec\.componentSpecs\[0\]\.tls: Forbidden: TLS between clients and the database is not supported yet/);
+    const noTls = await server.cli(["apply", "-f", "-"], await withIssuer(false, { name: "KubeBlocks" }));
+    assert.notEqual(noTls.code, 0);
+    assert.match(noTls.stderr, /spec\.componentSpecs\[0\]\.issuer: Forbidden: an issuer needs tls: true/);
+    const userProvided = await server.cli(["apply", "-f", "-"], await withIssuer(true, { name: "UserProvided", secretRef: { name: "pg-certs" } }));
+    assert.notEqual(userProvided.code, 0);
+    assert.match(userProvided.stderr, /spec\.componentSpecs\[0\]\.issuer\.name: Unsupported value: "UserProvided"/);
     assert.equal((await server.fetch(`${CLUSTERS}/pg-tls`)).status, 404);
   });
 

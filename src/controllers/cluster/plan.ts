@@ -2,7 +2,7 @@
  * The cluster controller's plan: a pure function from the Cluster and what exists (instances, secrets)
  * to what should change. No I/O here; `act` carries the plan out.
  */
-import type { Backup, Cluster, ClusterStatus, Condition, Instance, InstanceSpec } from "../../api/index.ts";
+import type { Backup, Cluster, ClusterStatus, Condition, Instance, InstanceClientTls, InstanceSpec } from "../../api/index.ts";
 import { accountSecretName, clusterOsUser, instanceName } from "../../api/index.ts";
 import { setCondition } from "../runtime/index.ts";
 import { componentLabels, restartAnnotation } from "./labels.ts";
@@ -31,6 +31,8 @@ export interface ResolvedComponent {
   policy?: PlacementPolicy | undefined;
   /** `disableExporter: true`: no metrics exporter beside its instances. */
   disableExporter?: boolean;
+  /** `tls: true`: clients only in TLS, certificates of this issuer. */
+  clientTls?: InstanceClientTls;
 }
 
 /** An instance to create; the port is allocated when acting. */
@@ -202,6 +204,7 @@ function instanceSpec(cluster: Cluster, component: ResolvedComponent, ordinal: n
     ...roleFields(cluster, component, ordinal, live),
     parameters: component.parameters,
     ...(component.disableExporter === true ? { disableExporter: true } : {}),
+    ...(component.clientTls === undefined ? {} : { clientTls: component.clientTls }),
     deleteData: cluster.spec.terminationPolicy !== "DoNotTerminate",
     ...(restartRequest === undefined ? {} : { restartRequest }),
     ...restoreFields(cluster, component.name, ordinal),

@@ -1,5 +1,5 @@
 /** Look up, for each component, its engine and installed version: the I/O half of planning. */
-import { componentTopology, engineNameFor, type Cluster, type ComponentSpec, type SchedulingPolicy } from "../../api/index.ts";
+import { clientTlsOf, componentTopology, engineNameFor, type InstanceClientTls, type Cluster, type ComponentSpec, type SchedulingPolicy } from "../../api/index.ts";
 import type { Engine, EngineVersion } from "../../engines/index.ts";
 import type { ResolvedComponent } from "./plan.ts";
 import type { PlacementPolicy } from "./placement.ts";
@@ -64,7 +64,14 @@ function resolved(spec: ComponentSpec, engine: Engine, version: EngineVersion, r
     limitations: limitationsOf(spec),
     replicated,
     ...(spec.disableExporter === true ? { disableExporter: true } : {}),
+    ...clientTlsField(spec),
   };
+}
+
+/** The component's client TLS, when it asks for it. */
+function clientTlsField(spec: ComponentSpec): { clientTls?: InstanceClientTls } {
+  const clientTls = clientTlsOf(spec);
+  return clientTls === undefined ? {} : { clientTls };
 }
 
 /** The exporter's monitoring account, unless the component has no exporter (`disableExporter: true`). */

@@ -73,6 +73,16 @@ describe("renderPgHba", () => {
     assert.ok(rulesOf(hba).every((rule) => rule[0] === "hostssl" || rule[3] === "127.0.0.1/32"), "no plain-text rule other than loopback's");
     assert.doesNotMatch(hba, /trust|password\b|md5/);
   });
+
+  it("serving clients in TLS only: no plain-text rule at all, loopback included", () => {
+    const rules = rulesOf(renderPgHba({ tls: TLS, tlsOnly: true, peerAddresses: ["10.0.0.2"] }));
+    assert.deepEqual(rules.slice(0, 2), [
+      ["hostssl", "all", "all", "127.0.0.1/32", "scram-sha-256"],
+      ["hostssl", "replication", "all", "127.0.0.1/32", "scram-sha-256"],
+    ]);
+    assert.ok(rules.every((rule) => rule[0] === "hostssl"));
+    assert.deepEqual(rulesOf(renderPgHba({ tlsOnly: true }))[0]?.[0], "host", "without TLS files there is nothing to require");
+  });
 });
 
 describe("renderHoldfastConf with an address and TLS", () => {

@@ -89,22 +89,25 @@ function hostMask(address: string): string {
 }
 
 /**
- * pg_hba.conf: password (SCRAM) logins only; no trust, no socket lines. Plain TCP from loopback alone (administration
- * on the node itself); from anywhere else TLS is required (`hostssl`): clients of any host, and replication only from
- * the addresses of the component's instances. Without TLS (the engine alone, in tests) only loopback is allowed.
+ * pg_hba.conf: password (SCRAM) logins only; no trust, no socket lines (there is no socket: unix_socket_directories is
+ * empty). Plain TCP from loopback alone (administration on the node itself); from anywhere else TLS is required
+ * (`hostssl`): clients of any host, and replication only from the addresses of the component's instances. Serving
+ * clients in TLS only (`tlsOnly`), loopback needs TLS too, so no plaintext connection is accepted at all. Without TLS
+ * (the engine alone, in tests) only loopback is allowed.
  */
-export function renderPgHba(context: Pick<InstanceContext, "tls" | "peerAddresses"> = {}): string {
+export function renderPgHba(context: Pick<InstanceContext, "tls" | "peerAddresses" | "tlsOnly"> = {}): string {
   const peers = [...new Set(context.peerAddresses ?? [])].filter((address) => address !== LOOPBACK && isIP(address) !== 0).sort();
   const remote = context.tls === undefined ? [] : [
     "hostssl all          all   0.0.0.0/0     scram-sha-256",
     "hostssl all          all   ::/0          scram-sha-256",
     ...peers.map((address) => `hostssl replication  all   ${hostMask(address)}  scram-sha-256`),
   ];
+  const local = context.tls !== undefined && context.tlsOnly === true ? "hostssl" : "host   ";
   return [
     "# Managed by Holdfast: rewritten before every start; edits here are lost.",
     "# TYPE  DATABASE     USER  ADDRESS       METHOD",
-    "host    all          all   127.0.0.1/32  scram-sha-256",
-    "host    replication  all   127.0.0.1/32  scram-sha-256",
+    `${local} all          all   127.0.0.1/32  scram-sha-256`,
+    `${local} replication  all   127.0.0.1/32  scram-sha-256`,
     ...remote,
     "",
   ].join("\n");

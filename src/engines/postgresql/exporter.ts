@@ -30,14 +30,17 @@ async function ensureMonitorAccount(context: InstanceContext, admin: Credentials
   await ensureRole(context.port, admin, { what: "monitoring account", username: account.username }, (exists) => monitorAccountStatements(account.username, verifier, exists));
 }
 
-/** The exporter's command: it reaches the server over loopback, where pg_hba.conf allows SCRAM without TLS (pure). */
+/**
+ * The exporter's command: it reaches the server over loopback, in TLS whenever the server has it (a server serving
+ * clients in TLS only refuses anything else; no check of the name on loopback, as the node agent's sessions) (pure).
+ */
 export function postgresqlExporterCommand(context: InstanceContext, options: ExporterOptions): ReturnType<EngineExporter["command"]> {
   return {
     command: {
       command: "/usr/bin/prometheus-postgres-exporter",
       args: [`--web.listen-address=${options.listen}`, "--log.level=warn"],
       env: {
-        DATA_SOURCE_URI: `${LOOPBACK}:${context.port}/postgres?sslmode=disable&connect_timeout=5`,
+        DATA_SOURCE_URI: `${LOOPBACK}:${context.port}/postgres?sslmode=${context.tls === undefined ? "disable" : "require"}&connect_timeout=5`,
         DATA_SOURCE_USER: options.account.username,
         DATA_SOURCE_PASS_FILE: options.passwordFile,
       },

@@ -13,9 +13,13 @@ export function targetName(target: SessionTarget): string {
   return typeof target === "number" ? `${LOOPBACK}:${target}` : `${target.host}:${target.port}`;
 }
 
-/** Connection settings of `target`: plain over loopback, TLS verified against the CA (verify-full) otherwise. */
-async function targetSettings(target: SessionTarget): Promise<pg.ClientConfig> {
-  if (typeof target === "number") return { host: LOOPBACK, port: target };
+/**
+ * Connection settings of `target`: over loopback TLS when the server has it (libpq's `sslmode=prefer`: a server
+ * serving clients in TLS only refuses plaintext even there, ADR 0042; the name is not checked on loopback, as the
+ * plaintext it replaces was not), TLS verified against the CA (verify-full) otherwise.
+ */
+async function targetSettings(target: SessionTarget, loopbackTls: boolean): Promise<pg.ClientConfig> {
+  if (typeof target === "number") return loopbackTls ? { host: LOOPBACK, port: target, ssl: { rejectUnauthorized: false } } : { host: LOOPBACK, port: target };
   const ssl = target.caFile === undefined ? undefined : await verifyingTlsOptions(target.host, target.caFile);
   return { host: target.host, port: target.port, ...(ssl === undefined ? {} : { ssl }) };
 }
@@ -26,10 +30,22 @@ export interface SessionOptions {
   queryTimeoutMs?: number;
 }
 
-/** A connected client to `target`; the caller ends it. */
+/** node-postgres' error when a server answers a TLS request with "no" (it runs without ssl). */
+const NO_TLS = "The server does not support SSL connections";
+
+/** A connected client to `target`; the caller ends it. On loopback, plaintext when the server has no TLS. */
 async function connectSession(target: SessionTarget, account: Credentials, options: SessionOptions): Promise<pg.Client> {
+  try {
+    return await connectOnce(target, account, options, true);
+  } catch (error) {
+    if (typeof target !== "number" || !(error instanceof UnavailableError) || !errorMessage(error).includes(NO_TLS)) throw error;
+    return connectOnce(target, account, options, false);
+  }
+}
+
+async function connectOnce(target: SessionTarget, account: Credentials, options: SessionOptions, loopbackTls: boolean): Promise<pg.Client> {
   const client = new pg.Client({
-    ...(await targetSettings(target)),
+    ...(await targetSettings(target, loopbackTls)),
     user: account.username,
     password: account.password,
     database: "postgres",

@@ -12,6 +12,7 @@ import { redisParametersFor } from "./parameters.ts";
 import { probeRedisReady, probeRedisRole } from "./probe.ts";
 import { createRedisReplication } from "./replication-capability.ts";
 import { detectRedisVersions } from "./versions.ts";
+import { reloadRedisTls } from "./tls-reload.ts";
 
 export { parseRedisVersion } from "./versions.ts";
 export { RespError, RespParser, describeTarget, encodeCommand, respExchange, targetAddress, type RedisTarget, type RespValue } from "./resp.ts";
@@ -29,6 +30,7 @@ export { configureSentinel, sentinelStartCommand } from "./sentinel-setup.ts";
 export { createSentinelArbiter, sentinelMasterName, sentinelSettingsFor } from "./sentinel-arbiter.ts";
 export { createRedisReplication, rankRedisCandidates } from "./replication-capability.ts";
 export { askRedis, commandRedis } from "./session.ts";
+export { reloadRedisTls, tlsReloadCommand } from "./tls-reload.ts";
 export {
   parseReplicationInfo, probeRedisReplication, toReplicationObservation, type RedisMasterInfo, type RedisReplicaInfo, type RedisReplicaLink, type RedisReplicationInfo,
 } from "./replication-info.ts";
@@ -59,6 +61,7 @@ export function createRedisEngine(): Engine {
     configure: configureRedis,
     startCommand: (context) => ({ command: join(context.version.binDir, "redis-server"), args: [redisConfPath(context)], umask: PRIVATE_UMASK }),
     pidFile: redisPidPath,
+    reloadTls: reloadRedisTls,
     probeReady: probeRedisReady,
     probeRole: probeRedisRole,
     clientCommand: redisClientCommand,

@@ -2,6 +2,7 @@
 import { clusterTopology, componentTopology, engineNameFor, usesClusterDef, type Cluster, type ComponentSpec } from "../../api/index.ts";
 import type { FieldCause } from "../../errors/index.ts";
 import type { Engine, EngineVersion, TopologyDefinition } from "../../engines/index.ts";
+import { clientTlsCauses } from "./client-tls-rules.ts";
 
 /** The engines a rule can see: a name lookup and the list of names. */
 export interface EngineDirectory {
@@ -83,7 +84,7 @@ function componentCauses(input: ClusterRuleInput, component: ComponentSpec, inde
     return index === 0 ? [topologyCause(engine, cluster.spec.topology ?? "")] : [];
   }
   const where: ComponentPlace = { cluster, component, field, engine, topology };
-  return [...topologyComponentCauses(where), ...versionCauses(component, field, engine, input.installed.get(engine.name) ?? [])];
+  return [...topologyComponentCauses(where), ...versionCauses(component, field, engine, input.installed.get(engine.name) ?? []), ...clientTlsCauses(cluster, component, field)];
 }
 
 /** A component in its engine's topology, for the checks that need all of it. */
