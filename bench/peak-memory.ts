@@ -25,8 +25,9 @@ export function peakOf(pid: number): Promise<number> {
 
 async function statusField(pid: number, field: "VmHWM" | "VmRSS"): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status);
-  return match?.[1] === undefined ? Number.NaN : Number(match[1]) * KIB;
+  const line = status.split("\n").find((entry) => entry.startsWith(`${field}:`));
+  const kib = Number(line?.slice(field.length + 1).replace("kB", "").trim() ?? Number.NaN);
+  return Number.isFinite(kib) ? kib * KIB : Number.NaN;
 }
 
 /** `command args` under /usr/bin/time: the largest max RSS among it and its waited-for descendants, in bytes. */

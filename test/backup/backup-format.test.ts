@@ -211,7 +211,8 @@ describe("completeness", () => {
     let puts = 0;
     const failing: BackupRepository = {
       location: fixture.repository.location,
-      put: (key, body) => (++puts === 3 ? Promise.reject(new Error("injected put failure")) : fixture.repository.put(key, body)),
+      put: (key, body, options) => (++puts === 3 ? Promise.reject(new Error("injected put failure")) : fixture.repository.put(key, body, options)),
+      flush: (keys) => fixture.repository.flush(keys),
       get: (key, options) => fixture.repository.get(key, options),
       list: (prefix) => fixture.repository.list(prefix),
       delete: (key) => fixture.repository.delete(key),
@@ -223,6 +224,36 @@ describe("completeness", () => {
     assert.equal(await writer.abort(), 2);
     assert.deepEqual(await collect(fixture.repository.list("data/failed/")), []);
     assert.ok(!(await listCompleteBackups(fixture.repository)).includes("failed"));
+  });
+
+  test("chunks are stored without a sync each and every one is flushed before the manifest is stored", async () => {
+    const log: string[] = [];
+    const recording: BackupRepository = {
+      location: fixture.repository.location,
+      put: (key, body, options) => {
+        log.push(`${options?.deferSync === true ? "deferred" : "durable"} ${key}`);
+        return fixture.repository.put(key, body, options);
+      },
+      flush: (keys) => {
+        log.push(...keys.map((key) => `flush ${key}`));
+        return fixture.repository.flush(keys);
+      },
+      get: (key, options) => fixture.repository.get(key, options),
+      list: (prefix) => fixture.repository.list(prefix),
+      delete: (key) => fixture.repository.delete(key),
+      sweepIncompleteUploads: (olderThan) => fixture.repository.sweepIncompleteUploads(olderThan),
+    };
+    const writer = await BackupWriter.create({ repository: recording, keyring: fixture.keyring, backupId: "flushed", metadata: {}, chunkSize: 1024 });
+    await writer.writeStream("base.tar", Readable.from([semiCompressible(5000, 15)]));
+    await writer.commit();
+    const chunks = log.filter((line) => line.startsWith("deferred ")).map((line) => line.slice("deferred ".length));
+    assert.equal(chunks.length, 5);
+    const durable = log.filter((line) => line.startsWith("durable "));
+    assert.equal(durable.length, 1, "only the manifest is stored durably at once");
+    const manifestAt = log.indexOf(durable[0] ?? "");
+    assert.equal(manifestAt, log.length - 1, "the manifest is stored last");
+    for (const chunk of chunks) assert.ok(log.indexOf(`flush ${chunk}`) > -1 && log.indexOf(`flush ${chunk}`) < manifestAt, `${chunk} is flushed before the manifest`);
+    assert.deepEqual(await readStream(await openBackup({ repository: fixture.repository, keyring: fixture.keyring, backupId: "flushed" }), "base.tar"), semiCompressible(5000, 15));
   });
 
   test("a source that fails mid-stream fails the stream; commit refuses", async () => {
