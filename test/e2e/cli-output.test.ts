@@ -39,3 +39,27 @@ test("a bad template is a usage error naming the problem, before any request", a
   assert.equal(result.code, 2, result.stderr);
   assert.match(result.stderr, /invalid jsonpath template .*unclosed/);
 });
+
+test("patch (merge, json, strategic), label and annotate with --overwrite, delete -f", async () => {
+  await server.ok(["patch", "namespace", "mid", "-p", '{"metadata":{"labels":{"owner":"ops"}}}']);
+  await server.ok(["patch", "namespace", "mid", "--type", "json", "-p", '[{"op":"add","path":"/metadata/labels/shift","value":"night"}]']);
+  await server.ok(["patch", "namespace", "mid", "--type", "strategic", "-p", "metadata:\n  annotations:\n    note: hello\n"]);
+  assert.equal(await server.ok(["get", "namespace", "mid", "-o", "jsonpath={.metadata.labels.owner}/{.metadata.labels.shift}/{.metadata.annotations.note}"]), "ops/night/hello");
+
+  const clash = await server.cli(["label", "namespace", "mid", "owner=dev"]);
+  assert.equal(clash.code, 2);
+  assert.match(clash.stderr, /'owner' already has a value; pass --overwrite/);
+  await server.ok(["label", "namespace", "mid", "owner=dev", "shift-", "--overwrite"]);
+  await server.ok(["annotate", "namespace", "mid", "note-"]);
+  const labels = JSON.parse(await server.ok(["get", "namespace", "mid", "-o", "jsonpath={.metadata}"])) as { labels: Record<string, string>; annotations?: Record<string, string> };
+  assert.equal(labels.labels["owner"], "dev");
+  assert.equal(labels.labels["shift"], undefined);
+  assert.equal(labels.annotations?.["note"], undefined);
+
+  const manifest = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: zeta\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: never-made\n";
+  const missing = await server.cli(["delete", "-f", "-"], manifest);
+  assert.equal(missing.code, 1, "an object that does not exist is an error");
+  assert.match(missing.stdout, /"zeta" deleted/);
+  assert.match(missing.stderr, /never-made/);
+  assert.equal((await server.cli(["delete", "-f", "-", "--ignore-not-found"], manifest)).code, 0, "unless --ignore-not-found");
+});
