@@ -1,10 +1,18 @@
 /**
- * Backup and restore throughput on a pgbench database (scale BENCH_PGBENCH_SCALE, default 50), through Holdfast's real
- * paths: a Backup object taken by the pg-basebackup method through the backup writer (zstd, AES-256-GCM, SHA-256,
- * fsync per chunk) into the local repository, and a restore into a new cluster through the instance controller's
- * restorer (checked read, tar, single-user recovery). Beside it, in the same run on the same disk, the raw tools:
- * `pg_basebackup -c fast -Ft -X fetch -D -` into a file (fsync at the end), and `tar -x` of that file. Throughput is
- * MB/s of the base backup's size (the database as pg_basebackup streams it). BENCH_BACKUP_TRIALS trials (default 2).
+ * Backup and restore throughput on a pgbench database (scale BENCH_PGBENCH_SCALE, default 50), side by side in one
+ * run on the same disk:
+ * - Holdfast through its real paths: a Backup object taken by the pg-basebackup method through the backup writer
+ *   (zstd, AES-256-GCM, SHA-256 per chunk) into the local repository, and a restore into a new cluster through the
+ *   instance controller's restorer, timed until the restored cluster answers its first query;
+ * - the raw tool on the instance's own port (not the endpoint proxy): `pg_basebackup -c fast -Ft -X fetch -D -` into
+ *   a file (fsync at the end), and `tar -x` of that file;
+ * - pgBackRest (bench/pgbackrest.ts; installed from Debian when root, else skipped with the reason): full and incr
+ *   with process-max 1 and 2, zst + aes-256-cbc, restore + start until the first query.
+ * The incremental backups follow an update of 5% of pgbench_accounts' rows (a contiguous aid range). Peak memory is
+ * the RSS high-water mark of the process doing the work: the Holdfast server (whose node agent runs the backup and
+ * the restore), and pgbackrest with its worker processes. BENCH_BACKUP_TRIALS trials (default 2);
+ * BENCH_BACKUP_LARGE_SCALE=200 adds a pass that grows the database to that scale and measures Holdfast's peak memory
+ * of a backup and a restore there.
  */
 import { spawn } from "node:child_process";
 import { constants, createWriteStream } from "node:fs";
@@ -15,13 +23,19 @@ import type { Backup, Instance } from "../src/api/index.ts";
 import { connectionUri, psql, startDemoServer } from "../test/helpers/clients.ts";
 import { eventually, run, type TestServer } from "../test/helpers/harness.ts";
 import { postgresExample } from "../test/helpers/manifests.ts";
+import { mib, MIB, peakOf, resetPeak } from "./peak-memory.ts";
+import { PgBackRestBench, pgbackrestUnavailable, type Measured } from "./pgbackrest.ts";
 import { median } from "./stats.ts";
 
 const SCALE = Number(process.env["BENCH_PGBENCH_SCALE"] ?? 50);
 const TRIALS = Number(process.env["BENCH_BACKUP_TRIALS"] ?? 2);
+const LARGE_SCALE = Number(process.env["BENCH_BACKUP_LARGE_SCALE"] ?? 0);
 const NS = "demo";
 const MB = 1_000_000;
 const DP = `/apis/dataprotection.kubeblocks.io/v1alpha1/namespaces/${NS}`;
+const INSTANCE = "pg-cluster-postgresql-0";
+/** Peak memory bound of a backup and of a restore, whatever the database's size. */
+const MEMORY_GOAL = 256 * MIB;
 
 /** How to reach the database with the raw tools: loopback TCP, the password in a 0600 passfile. */
 interface Connection {
@@ -32,61 +46,138 @@ interface Connection {
   env: NodeJS.ProcessEnv;
 }
 
-interface Trial {
-  rawBackup: number;
-  rawBytes: number;
+interface HoldfastRun {
   backup: number;
   backupWall: number;
   totalBytes: number;
   storedBytes: number;
-  rawRestore: number;
+  backupPeak: number;
+  /** The server's RSS when the backup started (its high-water mark reset to it). */
+  backupBase: number;
   restore: number;
   restoreToRunning: number;
+  restoreToQuery: number;
+  restorePeak: number;
+  restoreBase: number;
+}
+
+interface PgBackRestRun {
+  full: Measured;
+  fullBytes: number;
+  fullStored: number;
+  restore: Measured;
+  restoreToQuery: number;
+  incr: Measured;
+  incrDelta: number;
+}
+
+interface Trial {
+  rawBackup: number;
+  rawBytes: number;
+  rawRestore: number;
+  holdfast: HoldfastRun;
+  pgbackrest: PgBackRestRun[];
 }
 
 export async function backupBenchmark(): Promise<void> {
   const { server, major } = await startDemoServer();
   // The raw tools write beside the repository (<home>/backups): the same disk.
   const work = await mkdtemp(join(server.home, "bench-raw-"));
+  let pgbackrest: PgBackRestBench | undefined;
   try {
     await server.ok(["apply", "-f", "-"], await postgresExample(major));
     await server.ok(["wait", "cluster/pg-cluster", "-n", NS, "--for=phase=Running", "--timeout=120s"]);
-    const connection = await connect(server, work);
-    const loaded = await timed(() => pgbenchInit(connection));
+    const endpoint = await connect(server, work, "endpoint");
+    const loaded = await timed(() => pgbenchInit(endpoint, SCALE));
     const databaseBytes = Number((await psql(await connectionUri(server, "pg-cluster", NS), "select sum(pg_database_size(datname)) from pg_database")).stdout.trim());
-    console.log(`\npgbench scale ${SCALE}: ${(databaseBytes / MB).toFixed(0)} MB in all databases, loaded in ${loaded.toFixed(0)} s`);
+    console.log(`\n${await loadNote()}\npgbench scale ${SCALE}: ${(databaseBytes / MB).toFixed(0)} MB in all databases, loaded in ${loaded.toFixed(0)} s`);
+    pgbackrest = await startPgBackRest(major);
+    const instance = await connect(server, work, "instance");
     const trials: Trial[] = [];
-    for (let i = 0; i < TRIALS; i++) trials.push(await trial(server, connection, work, i));
+    for (let i = 0; i < TRIALS; i++) trials.push(await trial(server, instance, pgbackrest, work, i));
     report(trials);
+    if (LARGE_SCALE > 0) await largeScalePass(server, endpoint);
   } finally {
+    await pgbackrest?.stop();
     await rm(work, { recursive: true, force: true });
     await server.destroy();
   }
 }
 
-async function trial(server: TestServer, connection: Connection, work: string, index: number): Promise<Trial> {
+async function loadNote(): Promise<string> {
+  return `machine: ${(await run("uptime", [])).stdout.trim()}`;
+}
+
+async function startPgBackRest(major: string): Promise<PgBackRestBench | undefined> {
+  const reason = await pgbackrestUnavailable();
+  if (reason !== undefined) {
+    console.log(`pgBackRest skipped: ${reason}`);
+    return undefined;
+  }
+  const started = performance.now();
+  const bench = await PgBackRestBench.start(major, SCALE);
+  console.log(`${(await run("pgbackrest", ["version"])).stdout.trim()}: its own PostgreSQL ${major} with pgbench scale ${SCALE}, ready in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  return bench;
+}
+
+async function trial(server: TestServer, connection: Connection, pgbackrest: PgBackRestBench | undefined, work: string, index: number): Promise<Trial> {
   const file = join(work, `raw-${index}.tar`);
   const rawBackup = await timed(() => rawBasebackup(connection, file));
   const rawBytes = (await stat(file)).size;
   const rawRestore = await timed(() => untar(file, join(work, `raw-restore-${index}`)));
   await rm(file);
   await rm(join(work, `raw-restore-${index}`), { recursive: true, force: true });
-  const name = `bench-${index}`;
-  const wallStart = performance.now();
-  await server.ok(["backup", "create", "--cluster", "pg-cluster", "--name", name, "-n", NS, "--wait", "--timeout", "30m"]);
-  const backupWall = (performance.now() - wallStart) / 1000;
-  const status = (await server.api<Backup>(`${DP}/backups/${name}`)).status ?? {};
-  const backup = (Date.parse(status.completionTimestamp ?? "") - Date.parse(status.startTimestamp ?? "")) / 1000;
-  const restored = await restore(server, name, `bench-restored-${index}`);
-  await server.ok(["delete", "cluster", `bench-restored-${index}`, "-n", NS, "--wait", "--timeout=120s"]);
-  await server.ok(["backup", "delete", name, "-n", NS]);
-  const result = { rawBackup, rawBytes, backup, backupWall, totalBytes: Number(status.totalSize), storedBytes: Number(status.storedSize), rawRestore, ...restored };
+  const holdfast = await holdfastRun(server, index);
+  const pgbackrestRuns: PgBackRestRun[] = [];
+  if (pgbackrest !== undefined) for (const processMax of [1, 2]) pgbackrestRuns.push(await pgbackrestRun(pgbackrest, processMax));
+  const result: Trial = { rawBackup, rawBytes, rawRestore, holdfast, pgbackrest: pgbackrestRuns };
   console.log(`trial ${index + 1}: ${JSON.stringify(result)}`);
   return result;
 }
 
-/** Restore into a new cluster: seconds until its instance has the data (Restored), and until the cluster is Running. */
-async function restore(server: TestServer, backup: string, cluster: string): Promise<{ restore: number; restoreToRunning: number }> {
+async function holdfastRun(server: TestServer, index: number): Promise<HoldfastRun> {
+  const name = `bench-${index}`;
+  const pid = server.pid ?? 0;
+  const backupBase = await resetPeak(pid);
+  const wallStart = performance.now();
+  await server.ok(["backup", "create", "--cluster", "pg-cluster", "--name", name, "-n", NS, "--wait", "--timeout", "30m"]);
+  const backupWall = (performance.now() - wallStart) / 1000;
+  const backupPeak = await peakOf(pid);
+  const status = (await server.api<Backup>(`${DP}/backups/${name}`)).status ?? {};
+  const backup = (Date.parse(status.completionTimestamp ?? "") - Date.parse(status.startTimestamp ?? "")) / 1000;
+  const restoreBase = await resetPeak(pid);
+  const restored = await restore(server, name, `bench-restored-${index}`);
+  const restorePeak = await peakOf(pid);
+  await server.ok(["delete", "cluster", `bench-restored-${index}`, "-n", NS, "--wait", "--timeout=120s"]);
+  await server.ok(["backup", "delete", name, "-n", NS]);
+  return { backup, backupWall, totalBytes: Number(status.totalSize), storedBytes: Number(status.storedSize), backupPeak, backupBase, ...restored, restorePeak, restoreBase };
+}
+
+/** pgBackRest with `processMax`: full, restore + start to the first query, 5% of the rows changed, incr. */
+async function pgbackrestRun(bench: PgBackRestBench, processMax: number): Promise<PgBackRestRun> {
+  const full = await bench.backup("full", processMax);
+  const sizes = await bench.lastBackupSizes();
+  const restored = await bench.restoreToFirstQuery(processMax);
+  await bench.sql(changeFivePercent(SCALE));
+  const incr = await bench.backup("incr", processMax);
+  const incrDelta = (await bench.lastBackupSizes()).deltaBytes;
+  return { full, fullBytes: sizes.databaseBytes, fullStored: sizes.storedBytes, restore: restored.restore, restoreToQuery: restored.toFirstQuery, incr, incrDelta };
+}
+
+/** 5% of pgbench_accounts' rows (a contiguous range of aid), changed in place. */
+function changeFivePercent(scale: number): string {
+  return `update pgbench_accounts set abalance = abalance + 1 where aid <= ${Math.round(scale * 100_000 * 0.05)}`;
+}
+
+/** Grow the database to LARGE_SCALE and show Holdfast's peak memory of one backup and one restore there. */
+async function largeScalePass(server: TestServer, endpoint: Connection): Promise<void> {
+  await pgbenchInit(endpoint, LARGE_SCALE);
+  const run = await holdfastRun(server, 1000);
+  console.log(`pgbench scale ${LARGE_SCALE}: base backup ${(run.totalBytes / MB).toFixed(0)} MB in ${run.backup.toFixed(1)} s; peak memory (Holdfast server VmHWM) backup ${growth(run.backupPeak, run.backupBase)}, restore ${growth(run.restorePeak, run.restoreBase)} (goal ≤ ${mib(MEMORY_GOAL)} of the whole server: ${met(Math.max(run.backupPeak, run.restorePeak) <= MEMORY_GOAL)})`);
+}
+
+/** Restore into a new cluster: seconds until its instance has the data (Restored), the cluster is Running, and it answers a query. */
+async function restore(server: TestServer, backup: string, cluster: string): Promise<{ restore: number; restoreToRunning: number; restoreToQuery: number }> {
   const requested = Date.now();
   await server.ok(["cluster", "restore", cluster, "--backup", backup, "-n", NS]);
   const condition = await eventually("the data to be restored", async () => {
@@ -96,21 +187,32 @@ async function restore(server: TestServer, backup: string, cluster: string): Pro
   if (condition.status !== "True") throw new Error(`restore failed: ${condition.message}`);
   const done = Date.parse(condition.lastTransitionTime);
   await server.ok(["wait", `cluster/${cluster}`, "-n", NS, "--for=phase=Running", "--timeout=600s"]);
-  return { restore: (done - requested) / 1000, restoreToRunning: (Date.now() - requested) / 1000 };
+  const restoreToRunning = (Date.now() - requested) / 1000;
+  const uri = await connectionUri(server, cluster, NS);
+  await eventually("the restored cluster to answer", async () => ((await psql(uri, "select count(*) from pgbench_branches")).code === 0 ? true : undefined), 600_000);
+  return { restore: (done - requested) / 1000, restoreToRunning, restoreToQuery: (Date.now() - requested) / 1000 };
 }
 
-/** The administrator's connection, its password written to a 0600 passfile (never on a command line). */
-async function connect(server: TestServer, work: string): Promise<Connection> {
+/**
+ * The administrator's connection, its password written to a 0600 passfile (never on a command line): through the
+ * cluster's read-write endpoint, or straight to the instance's own port (what the backup method reads from).
+ */
+async function connect(server: TestServer, work: string, via: "endpoint" | "instance"): Promise<Connection> {
   const uri = new URL(await connectionUri(server, "pg-cluster", NS));
+  if (via === "instance") {
+    const instance = await server.api<Instance>(`/apis/holdfast.io/v1alpha1/namespaces/${NS}/instances/${INSTANCE}`);
+    uri.hostname = instance.status?.host ?? "127.0.0.1";
+    uri.port = String(instance.spec.port);
+  }
   const connection = { host: uri.hostname, port: uri.port, user: decodeURIComponent(uri.username), database: uri.pathname.slice(1) || "postgres" };
-  const passfile = join(work, "pgpass");
+  const passfile = join(work, `pgpass-${via}`);
   await writeFile(passfile, `${connection.host}:${connection.port}:*:${connection.user}:${decodeURIComponent(uri.password).replace(/([:\\])/g, "\\$1")}\n`, { mode: 0o600 });
   return { ...connection, env: { ...process.env, PGPASSFILE: passfile } };
 }
 
-async function pgbenchInit(c: Connection): Promise<void> {
+async function pgbenchInit(c: Connection, scale: number): Promise<void> {
   // Server-side data generation (G): the client does not ship 5 million rows.
-  const result = await run("pgbench", ["-i", "-s", String(SCALE), "-I", "dtGvp", "-h", c.host, "-p", c.port, "-U", c.user, c.database], { env: c.env, timeoutMs: 30 * 60_000 });
+  const result = await run("pgbench", ["-i", "-s", String(scale), "-I", "dtGvp", "-h", c.host, "-p", c.port, "-U", c.user, c.database], { env: c.env, timeoutMs: 60 * 60_000 });
   if (result.code !== 0) throw new Error(`pgbench -i failed: ${result.stderr}`);
 }
 
@@ -149,16 +251,68 @@ async function timed(work: () => Promise<void>): Promise<number> {
 
 function report(trials: readonly Trial[]): void {
   const m = (pick: (t: Trial) => number): number => median(trials.map(pick));
-  const size = m((t) => t.totalBytes);
+  const size = m((t) => t.holdfast.totalBytes);
   const rate = (seconds: number, bytes = size): string => `${(bytes / MB / seconds).toFixed(1)} MB/s`.padStart(12);
-  const row = (label: string, seconds: number, bytes?: number, floor?: number): void =>
-    console.log(`${label.padEnd(66)}${seconds.toFixed(1).padStart(7)} s${rate(seconds, bytes)}${floor === undefined ? "" : `${(floor / seconds).toFixed(2)}x of raw`.padStart(16)}`);
-  console.log(`\nbackup and restore: pgbench scale ${SCALE}, base backup ${(size / MB).toFixed(0)} MB, median of ${trials.length} trial(s)`);
-  row("raw pg_basebackup -c fast -Ft -X fetch -D - > file, fsync", m((t) => t.rawBackup), m((t) => t.rawBytes));
-  row("Holdfast backup (zstd, AES-256-GCM, SHA-256, fsync/chunk)", m((t) => t.backup), size, m((t) => t.rawBackup));
-  row("  the same, from `backup create` to Completed (wall clock)", m((t) => t.backupWall), size, m((t) => t.rawBackup));
+  const row = (label: string, seconds: number, bytes?: number, extra = ""): void =>
+    console.log(`${label.padEnd(70)}${seconds.toFixed(1).padStart(7)} s${rate(seconds, bytes)}${extra}`);
+  const ratio = (theirs: number, ours: number, of: string): string => `${(theirs / ours).toFixed(2)}x of ${of}`.padStart(22);
+  const h = (pick: (r: HoldfastRun) => number): number => m((t) => pick(t.holdfast));
+  console.log(`\nbackup and restore: pgbench scale ${SCALE}, base backup ${(size / MB).toFixed(0)} MB, median of ${trials.length} trial(s); ratios > 1 mean Holdfast is faster`);
+  row("raw pg_basebackup -c fast -Ft -X fetch -D - > file, fsync (instance port)", m((t) => t.rawBackup), m((t) => t.rawBytes));
   row("raw tar -x of that file, sync", m((t) => t.rawRestore), m((t) => t.rawBytes));
-  row("Holdfast restore (verify, decrypt, tar -x, single-user recovery)", m((t) => t.restore), size, m((t) => t.rawRestore));
-  row("  the same, until the restored cluster is Running", m((t) => t.restoreToRunning), size, m((t) => t.rawRestore));
-  console.log(`compression ratio: ${(size / m((t) => t.storedBytes)).toFixed(2)} (${(size / MB).toFixed(0)} MB stored as ${(m((t) => t.storedBytes) / MB).toFixed(0)} MB)\n`);
+  row("Holdfast full backup (zstd, AES-256-GCM, SHA-256 per chunk)", h((r) => r.backup), size, ratio(m((t) => t.rawBackup), h((r) => r.backup), "raw"));
+  row("  the same, from `backup create` to Completed (wall clock)", h((r) => r.backupWall), size);
+  console.log(`${"Holdfast incremental backup".padEnd(70)}  not available: Holdfast takes full backups only`);
+  row("Holdfast restore (verify, decrypt, tar -x, single-user recovery)", h((r) => r.restore), size, ratio(m((t) => t.rawRestore), h((r) => r.restore), "raw"));
+  row("  the same, until the restored cluster answers its first query", h((r) => r.restoreToQuery), size);
+  console.log(`Holdfast compression ratio ${(size / h((r) => r.storedBytes)).toFixed(2)} (${(size / MB).toFixed(0)} MB stored as ${(h((r) => r.storedBytes) / MB).toFixed(0)} MB); peak memory (server VmHWM) backup ${growth(h((r) => r.backupPeak), h((r) => r.backupBase))}, restore ${growth(h((r) => r.restorePeak), h((r) => r.restoreBase))}`);
+  const pgbackrest = trials.every((t) => t.pgbackrest.length === 2) ? reportPgBackRest(trials, row, ratio) : undefined;
+  goals(trials, pgbackrest);
+}
+
+type Row = (label: string, seconds: number, bytes?: number, extra?: string) => void;
+type Ratio = (theirs: number, ours: number, of: string) => string;
+
+/** The pgBackRest rows; returns its best full backup and best restore-to-first-query (seconds). */
+function reportPgBackRest(trials: readonly Trial[], row: Row, ratio: Ratio): { full: number; restoreToQuery: number } {
+  const best = { full: Number.POSITIVE_INFINITY, restoreToQuery: Number.POSITIVE_INFINITY };
+  const hold = (pick: (r: HoldfastRun) => number): number => median(trials.map((t) => pick(t.holdfast)));
+  for (const [slot, processMax] of [1, 2].entries()) {
+    const p = (pick: (r: PgBackRestRun) => number): number => median(trials.map((t) => (t.pgbackrest[slot] === undefined ? Number.NaN : pick(t.pgbackrest[slot]))));
+    const bytes = p((r) => r.fullBytes);
+    row(`pgBackRest ${"full".padEnd(4)} process-max=${processMax} (zst, aes-256-cbc)`, p((r) => r.full.seconds), bytes, ratio(p((r) => r.full.seconds), hold((r) => r.backup), "Holdfast"));
+    row(`pgBackRest incr after 5% of rows changed, process-max=${processMax} (${(p((r) => r.incrDelta) / MB).toFixed(0)} MB copied)`, p((r) => r.incr.seconds), bytes);
+    row(`pgBackRest restore + start to first query, process-max=${processMax}`, p((r) => r.restoreToQuery), bytes, ratio(p((r) => r.restoreToQuery), hold((r) => r.restoreToQuery), "Holdfast"));
+    console.log(`  pgBackRest process-max=${processMax}: stored ${(p((r) => r.fullStored) / MB).toFixed(0)} MB of ${(bytes / MB).toFixed(0)} MB; restore alone ${p((r) => r.restore.seconds).toFixed(1)} s; peak memory full ${mib(p((r) => r.full.peakBytes))}, incr ${mib(p((r) => r.incr.peakBytes))}, restore ${mib(p((r) => r.restore.peakBytes))}`);
+    best.full = Math.min(best.full, p((r) => r.full.seconds));
+    best.restoreToQuery = Math.min(best.restoreToQuery, p((r) => r.restoreToQuery));
+  }
+  return best;
+}
+
+/** The issue's goals, each met or not met. */
+function goals(trials: readonly Trial[], pgbackrest: { full: number; restoreToQuery: number } | undefined): void {
+  const h = (pick: (r: HoldfastRun) => number): number => median(trials.map((t) => pick(t.holdfast)));
+  const pgb2 = (pick: (r: PgBackRestRun) => number): number => median(trials.map((t) => (t.pgbackrest[1] === undefined ? Number.NaN : pick(t.pgbackrest[1]))));
+  console.log("\ngoals:");
+  if (pgbackrest === undefined) console.log("  the pgBackRest goals are not checked: pgBackRest was skipped");
+  else {
+    const full = pgb2((r) => r.full.seconds) / h((r) => r.backup);
+    const restoreRatio = pgbackrest.restoreToQuery / h((r) => r.restoreToQuery);
+    console.log(`  full backup >= 1.0x pgBackRest process-max=2: ${full.toFixed(2)}x, ${met(full >= 1)}`);
+    console.log(`  restore to first query >= 1.0x pgBackRest restore + start (its best): ${restoreRatio.toFixed(2)}x, ${met(restoreRatio >= 1)}`);
+  }
+  console.log(`  incremental >= 3x faster than full: not met (Holdfast has no incremental backup)`);
+  const peak = Math.max(h((r) => r.backupPeak), h((r) => r.restorePeak));
+  const added = Math.max(h((r) => r.backupPeak - r.backupBase), h((r) => r.restorePeak - r.restoreBase));
+  console.log(`  peak memory of a backup and of a restore <= ${mib(MEMORY_GOAL)} at scale ${SCALE}: the server's whole VmHWM ${mib(peak)}, ${met(peak <= MEMORY_GOAL)}; the work's own growth above the server's RSS ${mib(added)}, ${met(added <= MEMORY_GOAL)}${LARGE_SCALE > 0 ? "" : " (scale 200: BENCH_BACKUP_LARGE_SCALE=200)"}\n`);
+}
+
+/** A peak, and how far it rose above the RSS the process had when the work started. */
+function growth(peak: number, base: number): string {
+  return `${mib(peak)} (+${mib(peak - base)})`;
+}
+
+function met(ok: boolean): string {
+  return ok ? "met" : "NOT met";
 }

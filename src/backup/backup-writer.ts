@@ -1,6 +1,7 @@
 /**
  * Writes one backup: named plaintext streams in, encrypted chunks out as they fill, the manifest last. Until
- * `commit` stores the manifest the backup does not exist for readers; `abort` removes what was written.
+ * `commit` stores the manifest the backup does not exist for readers; `abort` removes what was written. Chunks are
+ * stored without a sync each and made durable in one batch (`flush`) just before the manifest.
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { Readable, Writable } from "node:stream";
@@ -113,6 +114,8 @@ export class BackupWriter {
     if (open.length > 0) throw new InvalidError(`backup ${this.backupId}: stream(s) ${open.join(", ")} are not finished; end them before commit`);
     await assertNoManifest(this.#repository, this.backupId);
     const entries = [...this.#streams.values()].map((stream) => stream.entry());
+    // The chunks were stored without a sync each: make them durable in one batch before the manifest names them.
+    await this.#repository.flush(entries.flatMap((entry) => entry.chunks.map((chunk) => chunk.key)));
     const completedAt = new Date().toISOString();
     const header = {
       format: FORMAT_ID,
@@ -163,7 +166,7 @@ export class BackupWriter {
       const place = { backupId: this.backupId, stream: stream.name, ordinal: stream.ordinal, index, final };
       const { stored, sha256 } = await encodeChunk(this.#codec, place, data);
       const key = chunkKey(this.#sessionPrefix, stream.ordinal, index);
-      await this.#repository.put(key, stored);
+      await this.#repository.put(key, stored, { deferSync: true });
       stream.record({ index, key, storedBytes: stored.length, plaintextBytes: data.length, sha256 });
       this.#meter.add(stream.name, data.length, stored.length);
     } catch (error) {

@@ -1,6 +1,7 @@
 /**
  * A backup repository on the local filesystem: one file per object under a root directory, files 0600 and
- * directories 0700. A put writes a staging file, fsyncs it, renames it into place and fsyncs the directory.
+ * directories 0700. A put writes a staging file, fsyncs it, renames it into place and fsyncs the directory; a put
+ * with `deferSync` leaves both fsyncs to `flush`, which syncs a batch of files and their directories at once.
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
@@ -8,9 +9,11 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { InvalidError, NotFoundError, UnavailableError } from "../errors/index.ts";
 import { assertKeyPrefix, assertObjectKey } from "./object-keys.ts";
-import type { BackupRepository, GetOptions, RepositoryObject } from "./repository.ts";
+import type { BackupRepository, GetOptions, PutOptions, RepositoryObject } from "./repository.ts";
 
 const STAGING_PREFIX = ".staging-";
+/** fsyncs in flight at once during a flush: the filesystem's journal commits them together. */
+const FLUSH_PARALLELISM = 16;
 
 /** A repository rooted at a local directory. */
 export class LocalRepository implements BackupRepository {
@@ -29,16 +32,35 @@ export class LocalRepository implements BackupRepository {
     return new LocalRepository(absolute);
   }
 
-  async put(key: string, body: Buffer): Promise<void> {
+  async put(key: string, body: Buffer, options: PutOptions = {}): Promise<void> {
     const path = this.pathOf(key);
+    const durable = options.deferSync !== true;
     try {
-      await this.writeAtomically(path, body);
+      await this.writeAtomically(path, body, durable);
     } catch (error) {
       // A concurrent delete may remove an emptied directory between mkdir and open: try once more.
       if (errorCode(error) !== "ENOENT") throw wrapIo(error, `store ${key} in ${this.location}`);
-      await this.writeAtomically(path, body).catch((again: unknown) => {
+      await this.writeAtomically(path, body, durable).catch((again: unknown) => {
         throw wrapIo(again, `store ${key} in ${this.location}`);
       });
+    }
+  }
+
+  async flush(keys: readonly string[]): Promise<void> {
+    const files = keys.map((key) => this.pathOf(key));
+    const directories = [...new Set(files.map((file) => dirname(file)))];
+    try {
+      await inParallel(files, async (file) => {
+        const handle = await open(file, "r");
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      });
+      await inParallel(directories, syncDirectory);
+    } catch (error) {
+      throw wrapIo(error, `make ${keys.length} object(s) durable in ${this.location}`);
     }
   }
 
@@ -101,7 +123,7 @@ export class LocalRepository implements BackupRepository {
     return join(this.root, ...key.split("/"));
   }
 
-  private async writeAtomically(path: string, body: Buffer): Promise<void> {
+  private async writeAtomically(path: string, body: Buffer, durable: boolean): Promise<void> {
     const directory = dirname(path);
     const created = await mkdir(directory, { recursive: true, mode: 0o700 });
     if (created !== undefined) await syncNewDirectories(created, directory);
@@ -109,7 +131,7 @@ export class LocalRepository implements BackupRepository {
     const handle = await open(staging, "wx", 0o600);
     try {
       await handle.writeFile(body);
-      await handle.sync();
+      if (durable) await handle.sync();
     } catch (error) {
       await handle.close();
       await rm(staging, { force: true });
@@ -122,7 +144,7 @@ export class LocalRepository implements BackupRepository {
       await rm(staging, { force: true });
       throw error;
     }
-    await syncDirectory(directory);
+    if (durable) await syncDirectory(directory);
   }
 
   private async removeEmptyParents(directory: string): Promise<void> {
@@ -166,6 +188,20 @@ async function syncNewDirectories(first: string, last: string): Promise<void> {
     current = dirname(current);
   }
   for (const parent of parents.reverse()) await syncDirectory(parent);
+}
+
+/** `work` on every item, at most FLUSH_PARALLELISM at once; rejects with the first failure after all settled. */
+async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.min(FLUSH_PARALLELISM, items.length) }, worker));
+  const failed = results.find((result) => result.status === "rejected");
+  if (failed !== undefined) throw failed.reason;
 }
 
 async function syncDirectory(directory: string): Promise<void> {

@@ -13,15 +13,27 @@ export interface GetOptions {
   maxBytes?: number;
 }
 
+/** Options for storing an object. */
+export interface PutOptions {
+  /**
+   * Atomic for readers but durable only after `flush` of its key: a backup's chunks, made durable in one batch
+   * before its manifest is stored (the manifest, written last and durable, is what makes the backup exist).
+   */
+  deferSync?: boolean;
+}
+
 /**
  * A backup repository. Keys are validated by `assertObjectKey`. `put` is atomic: a reader sees the old object,
- * no object, or the whole new object, never a part; once `put` resolves the object is durable.
+ * no object, or the whole new object, never a part; once `put` resolves the object is durable (with `deferSync`:
+ * once `flush` of its key resolves).
  */
 export interface BackupRepository {
   /** Where the repository is, for messages (`file:///...`, `s3://bucket/prefix`); never holds credentials. */
   readonly location: string;
   /** Store `body` under `key`, replacing any object there, atomically and durably. */
-  put(key: string, body: Buffer): Promise<void>;
+  put(key: string, body: Buffer, options?: PutOptions): Promise<void>;
+  /** Make the objects at `keys` (put with `deferSync`) durable; resolves once they all are. */
+  flush(keys: readonly string[]): Promise<void>;
   /** The whole object; NotFoundError when there is none. */
   get(key: string, options?: GetOptions): Promise<Buffer>;
   /** Every object whose key starts with `prefix`, in no promised order. */

@@ -71,6 +71,11 @@ export class S3Repository implements BackupRepository {
     await this.send({ method: "PUT", key: full, body, headers: { "content-type": "application/octet-stream" } });
   }
 
+  /** An S3 object is durable once its PUT (or multipart completion) succeeded: nothing is left to flush. */
+  async flush(_keys: readonly string[]): Promise<void> {
+    // Nothing to do: see above.
+  }
+
   async get(key: string, options: GetOptions = {}): Promise<Buffer> {
     const request: S3Request = { method: "GET", key: this.fullKey(key), ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }) };
     return (await this.send(request)).body;

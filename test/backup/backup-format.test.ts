@@ -29,6 +29,21 @@ before(async () => {
 });
 after(() => fixture.cleanup());
 
+/** The fixture's repository, with some of its operations replaced. */
+function through(overrides: Partial<BackupRepository>): BackupRepository {
+  const real = fixture.repository;
+  return {
+    location: real.location,
+    put: (key, body, options) => real.put(key, body, options),
+    flush: (keys) => real.flush(keys),
+    get: (key, options) => real.get(key, options),
+    list: (prefix) => real.list(prefix),
+    delete: (key) => real.delete(key),
+    sweepIncompleteUploads: (olderThan) => real.sweepIncompleteUploads(olderThan),
+    ...overrides,
+  };
+}
+
 describe("round trip", () => {
   test("multi-chunk, empty, exactly chunk-sized and one-byte-over streams come back byte for byte", async () => {
     const size = 4096;
@@ -209,20 +224,40 @@ describe("completeness", () => {
 
   test("a failed upload fails the stream and the commit; abort removes what was stored", async () => {
     let puts = 0;
-    const failing: BackupRepository = {
-      location: fixture.repository.location,
-      put: (key, body) => (++puts === 3 ? Promise.reject(new Error("injected put failure")) : fixture.repository.put(key, body)),
-      get: (key, options) => fixture.repository.get(key, options),
-      list: (prefix) => fixture.repository.list(prefix),
-      delete: (key) => fixture.repository.delete(key),
-      sweepIncompleteUploads: (olderThan) => fixture.repository.sweepIncompleteUploads(olderThan),
-    };
+    const failing = through({
+      put: (key, body, options) => (++puts === 3 ? Promise.reject(new Error("injected put failure")) : fixture.repository.put(key, body, options)),
+    });
     const writer = await BackupWriter.create({ repository: failing, keyring: fixture.keyring, backupId: "failed", metadata: {}, chunkSize: 1024, maxChunksInFlight: 1 });
     await assert.rejects(writer.writeStream("base.tar", Readable.from([semiCompressible(10_000, 12)])), /injected put failure/);
     await assert.rejects(writer.commit(), InvalidError);
     assert.equal(await writer.abort(), 2);
     assert.deepEqual(await collect(fixture.repository.list("data/failed/")), []);
     assert.ok(!(await listCompleteBackups(fixture.repository)).includes("failed"));
+  });
+
+  test("chunks are stored without a sync each and every one is flushed before the manifest is stored", async () => {
+    const log: string[] = [];
+    const recording = through({
+      put: (key, body, options) => {
+        log.push(`${options?.deferSync === true ? "deferred" : "durable"} ${key}`);
+        return fixture.repository.put(key, body, options);
+      },
+      flush: (keys) => {
+        log.push(...keys.map((key) => `flush ${key}`));
+        return fixture.repository.flush(keys);
+      },
+    });
+    const writer = await BackupWriter.create({ repository: recording, keyring: fixture.keyring, backupId: "flushed", metadata: {}, chunkSize: 1024 });
+    await writer.writeStream("base.tar", Readable.from([semiCompressible(5000, 15)]));
+    await writer.commit();
+    const chunks = log.filter((line) => line.startsWith("deferred ")).map((line) => line.slice("deferred ".length));
+    assert.equal(chunks.length, 5);
+    const durable = log.filter((line) => line.startsWith("durable "));
+    assert.equal(durable.length, 1, "only the manifest is stored durably at once");
+    const manifestAt = log.indexOf(durable[0] ?? "");
+    assert.equal(manifestAt, log.length - 1, "the manifest is stored last");
+    for (const chunk of chunks) assert.ok(log.indexOf(`flush ${chunk}`) > -1 && log.indexOf(`flush ${chunk}`) < manifestAt, `${chunk} is flushed before the manifest`);
+    assert.deepEqual(await readStream(await openBackup({ repository: fixture.repository, keyring: fixture.keyring, backupId: "flushed" }), "base.tar"), semiCompressible(5000, 15));
   });
 
   test("a source that fails mid-stream fails the stream; commit refuses", async () => {

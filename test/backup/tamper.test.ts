@@ -35,7 +35,8 @@ function overlay(key: string, bytes: Buffer): BackupRepository {
   const real = fixture.repository;
   return {
     location: real.location,
-    put: (k, body) => real.put(k, body),
+    put: (k, body, putOptions) => real.put(k, body, putOptions),
+    flush: (keys) => real.flush(keys),
     get: (k, getOptions) => (k === key ? Promise.resolve(bytes) : real.get(k, getOptions)),
     list: (prefix) => real.list(prefix),
     delete: (k) => real.delete(k),
