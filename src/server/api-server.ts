@@ -5,7 +5,9 @@
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { isConsolePath, serveConsole, type ConsoleAssets } from "../console/index.ts";
 import type { Store } from "../store/index.ts";
+import { consoleApiEndpoint } from "./console-api.ts";
 import type { Logger } from "../util/index.ts";
 import type { Access } from "./access/index.ts";
 import { FrozenNamespaces, isMutation, resourceAttributes } from "./access/index.ts";
@@ -59,6 +61,8 @@ export interface ApiServerOptions {
   monitoring?: MonitoringApi;
   /** Counts every answered request (absent: metrics are off). */
   requestMetrics?: RequestObserver;
+  /** The web console's files (absent: /console/ is not served). */
+  console?: ConsoleAssets;
   /** Milliseconds a client has to send its headers, TLS handshake included (default 15 s). */
   headersTimeoutMs?: number;
   /** Milliseconds a client has to send a whole request (default 30 s). */
@@ -91,7 +95,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   };
   const server = createServer(
     transportOptions({ tls: options.tls, headersTimeoutMs: options.headersTimeoutMs, requestTimeoutMs: options.requestTimeoutMs }),
-    (request, response) => void handle(pipeline, request, response),
+    (request, response) => void handle(pipeline, request, response, options.console),
   );
   return {
     listen: (host, port) => listen(server, host, port),
@@ -102,7 +106,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   };
 }
 
-async function handle(pipeline: PipelineContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function handle(pipeline: PipelineContext, request: IncomingMessage, response: ServerResponse, console: ConsoleAssets | undefined): Promise<void> {
   const started = performance.now();
   const url = new URL(request.url ?? "/", "https://localhost");
   response.on("close", () => {
@@ -111,6 +115,10 @@ async function handle(pipeline: PipelineContext, request: IncomingMessage, respo
   try {
     if (url.pathname === "/healthz") {
       serveHealth(request, response);
+      return;
+    }
+    if (console !== undefined && isConsolePath(url.pathname)) {
+      serveConsole(console, request, response, url.pathname);
       return;
     }
     await handleRequest(pipeline, request, response, url);
@@ -158,6 +166,7 @@ function resolveEndpoint(served: Served, method: string, url: URL, target: strin
     dataProtectionEndpoint(served.options.dataProtection, method, segments) ??
     joinTokensEndpoint(served.options.nodeJoin, method, segments) ??
     incidentEndpoint(incidents, method, segments) ??
+    consoleApiEndpoint(served.options.engines, method, url.pathname) ??
     instanceLogEndpoint(served.options.instanceLogs, method, segments);
   if (action) {
     // These endpoints act at once (a token is minted, a backup read): a dry run they cannot honour is refused.

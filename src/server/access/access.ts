@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import { AuthenticationError, ForbiddenError, UnavailableError, errorMessage } from "../../errors/index.ts";
+import { credentialOf, csrfRefusal } from "./session-cookie.ts";
 import type { AuditEventInput, AuditLog, AuthService, Authorizer, Identity, RequestAttributes } from "../../security/index.ts";
 
 /** The services the pipeline uses, built once at start-up. */
@@ -47,21 +48,20 @@ export function objectRefOf(attributes: RequestAttributes): NonNullable<AuditEve
   };
 }
 
-/** The bearer token of a request, if any. */
-export function bearerOf(request: IncomingMessage): string | undefined {
-  const header = request.headers.authorization;
-  if (header === undefined) return undefined;
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  return match?.[1];
-}
-
 /** Authenticate; a missing or invalid credential is answered 401 (the pipeline records it). */
 export async function authenticate(access: Access, request: IncomingMessage, draft: AuditDraft): Promise<Identity> {
-  const bearer = bearerOf(request);
+  const credential = credentialOf(request);
+  const bearer = credential?.token;
   const identity = bearer === undefined ? undefined : await access.auth.authenticate(bearer);
   if (!identity) {
-    draft.authentication = { outcome: "failure", method: "bearer", reason: await refusalReason(access, bearer, draft) };
+    draft.authentication = { outcome: "failure", method: credential?.from ?? "bearer", reason: await refusalReason(access, bearer, draft) };
     throw new AuthenticationError("authentication required: log in with holdfast login, or send an API token as 'Authorization: Bearer …'");
+  }
+  const refusal = credential?.from === "cookie" ? csrfRefusal(request, credential.token) : undefined;
+  if (refusal !== undefined) {
+    draft.user = { username: identity.username, groups: [...identity.groups] };
+    draft.authentication = { outcome: "failure", method: "cookie", reason: refusal };
+    throw new ForbiddenError(`${refusal}: the console sends its session's CSRF token in the X-CSRF-Token header, from this server's own pages only`);
   }
   draft.user = { username: identity.username, groups: [...identity.groups] };
   return identity;
