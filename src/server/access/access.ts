@@ -96,7 +96,18 @@ export async function recordIntent(access: Access, draft: AuditDraft): Promise<v
 /** Append the ResponseComplete record (with the request body, which the log keeps only where policy allows). */
 export async function record(access: Access, draft: AuditDraft, status: { code: number; reason?: string | undefined }, requestObject?: unknown): Promise<void> {
   const responseStatus = status.reason === undefined ? { code: status.code } : { code: status.code, reason: status.reason };
-  await access.audit.append({ ...draft, responseStatus, ...(requestObject === undefined ? {} : { requestObject }) });
+  const objectRef = completeObjectRef(draft.objectRef, requestObject);
+  await access.audit.append({ ...draft, ...(objectRef === undefined ? {} : { objectRef }), responseStatus, ...(requestObject === undefined ? {} : { requestObject }) });
+}
+
+/**
+ * A create names its object in the body, not the path: as Kubernetes' audit does, the record's objectRef takes the
+ * name from the body's metadata, so the records of one object can be found by its name.
+ */
+export function completeObjectRef(objectRef: AuditDraft["objectRef"], requestObject: unknown): AuditDraft["objectRef"] {
+  if (objectRef === undefined || objectRef.name !== undefined) return objectRef;
+  const name = (requestObject as { metadata?: { name?: unknown } } | null | undefined)?.metadata?.name;
+  return typeof name === "string" && name !== "" ? { ...objectRef, name } : objectRef;
 }
 
 /** The error a request gets when its audit record cannot be written. */
