@@ -84,7 +84,7 @@ async function measure(browser: Browser, server: TestServer, cookie: { name: str
   const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
   try {
     await context.addCookies([{ ...cookie, secure: true, httpOnly: true, sameSite: "Strict" }]);
-    const weight = await watchWeight(context);
+    const weight = watchWeight(context);
     const page = await context.newPage();
     // Installed by the browser (not the page, whose policy forbids inline script): the time the Nth row appears.
     await page.addInitScript(renderProbe(CLUSTERS));
@@ -109,7 +109,7 @@ function renderProbe(count: number): string {
 }
 
 /** Bytes received per resource (encodedDataLength: compressed, with headers), split into files and API answers. */
-async function watchWeight(context: BrowserContext): Promise<{ read(): { total: number; files: number; api: number } }> {
+function watchWeight(context: BrowserContext): { read(): { total: number; files: number; api: number } } {
   const bytes = new Map<string, { url: string; length: number }>();
   context.on("page", (page) => {
     void context.newCDPSession(page).then(async (cdp) => {

@@ -14,8 +14,8 @@ describe("the console's files", () => {
   it("are versioned, preloaded from the page, and stored compressed three ways", async () => {
     const assets = await loadConsoleAssets();
     const page = assets.files.get("index.html")?.body.toString() ?? "";
-    assert.match(page, new RegExp(`src="v/${assets.version}/main\\.js"`));
-    assert.match(page, new RegExp(`rel="modulepreload" href="v/${assets.version}/pages/cluster\\.js"`));
+    assert.ok(page.includes(`src="v/${assets.version}/main.js"`), page);
+    assert.ok(page.includes(`rel="modulepreload" href="v/${assets.version}/pages/cluster.js"`), page);
     assert.doesNotMatch(page, /<script>|\son\w+=/, "no inline script or handler");
     const main = assets.files.get(`v/${assets.version}/main.js`);
     assert.ok(main);

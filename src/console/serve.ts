@@ -69,7 +69,10 @@ export function chooseEncoding(acceptEncoding: string | undefined): Encoding | u
   const accepted = new Set<string>();
   for (const part of acceptEncoding.toLowerCase().split(",")) {
     const [coding = "", ...params] = part.trim().split(";");
-    const refused = params.some((p) => /^\s*q\s*=\s*0(\.0*)?\s*$/.test(p));
+    const refused = params.some((p) => {
+      const [name = "", value = ""] = p.split("=");
+      return name.trim() === "q" && Number(value.trim()) === 0;
+    });
     if (!refused) accepted.add(coding.trim());
   }
   return PREFERENCE.find((e) => accepted.has(e) || accepted.has("*"));

@@ -158,16 +158,7 @@ function resolveEndpoint(served: Served, method: string, url: URL, target: strin
     checkQuery("discovery", url.searchParams);
     return monitoring;
   }
-  const segments = pathSegments(url.pathname);
-  const security = securityEndpoint(served.services, method, segments);
-  const incidents = { store: served.options.store, auth: served.options.access.auth, authorizer: served.options.access.authorizer };
-  const action =
-    security ??
-    dataProtectionEndpoint(served.options.dataProtection, method, segments) ??
-    joinTokensEndpoint(served.options.nodeJoin, method, segments) ??
-    incidentEndpoint(incidents, method, segments) ??
-    consoleApiEndpoint(served.options.engines, method, url.pathname) ??
-    instanceLogEndpoint(served.options.instanceLogs, method, segments);
+  const action = actionEndpoint(served, method, url.pathname);
   if (action) {
     // These endpoints act at once (a token is minted, a backup read): a dry run they cannot honour is refused.
     checkNoDryRun(url.searchParams);
@@ -182,6 +173,20 @@ function resolveEndpoint(served: Served, method: string, url: URL, target: strin
   }
   checkQuery("discovery", url.searchParams);
   return discoveryEndpoint(served, route);
+}
+
+/** The endpoints that act rather than store (security, backup verification, joins, incidents, the console's, logs). */
+function actionEndpoint(served: Served, method: string, pathname: string): Endpoint | undefined {
+  const segments = pathSegments(pathname);
+  const incidents = { store: served.options.store, auth: served.options.access.auth, authorizer: served.options.access.authorizer };
+  return (
+    securityEndpoint(served.services, method, segments) ??
+    dataProtectionEndpoint(served.options.dataProtection, method, segments) ??
+    joinTokensEndpoint(served.options.nodeJoin, method, segments) ??
+    incidentEndpoint(incidents, method, segments) ??
+    consoleApiEndpoint(served.options.engines, method, pathname) ??
+    instanceLogEndpoint(served.options.instanceLogs, method, segments)
+  );
 }
 
 function resourceEndpoint(served: Served, route: ResourceRoute, method: string, query: URLSearchParams): Endpoint {

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { access, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { base32Decode, totpAt } from "../../src/security/index.ts";
 import { TestServer } from "../helpers/harness.ts";
@@ -44,8 +45,9 @@ before(async () => {
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.destroy();
+  // Either may be missing when before() failed half-way.
+  await (browser as Browser | undefined)?.close();
+  await (server as TestServer | undefined)?.destroy();
 });
 
 function viewBinding(user: string): string {
@@ -57,9 +59,17 @@ subjects: [{kind: User, apiGroup: rbac.authorization.k8s.io, name: ${user}}]
 `;
 }
 
-/** A code for the next time step: the harness's CLI login used the current one, and a code is accepted once. */
-function nextTotp(secret: string): string {
-  return totpAt(base32Decode(secret), (Math.floor(Date.now() / 30_000) + 1) * 30_000);
+/**
+ * A TOTP code not used before: a code is accepted once, and the harness's CLI login used the current step; the
+ * next step is accepted too, and a user signing in again waits for the step after their last.
+ */
+const usedSteps = new Map<string, number>();
+async function freshTotp(user: { username: string; totpSecret: string }): Promise<string> {
+  const current = Math.floor(Date.now() / 30_000);
+  const step = Math.max(current + 1, (usedSteps.get(user.username) ?? 0) + 1);
+  if (step > current + 1) await sleep((step - 1) * 30_000 - Date.now() + 100);
+  usedSteps.set(user.username, step);
+  return totpAt(base32Decode(user.totpSecret), step * 30_000);
 }
 
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -71,7 +81,7 @@ async function signIn(page: Page, user: { username: string; password: string; to
   await page.goto(`${server.url}/console/`);
   await page.locator("#username").fill(user.username);
   await page.locator("#password").fill(user.password);
-  await page.locator("#totp").fill(nextTotp(user.totpSecret));
+  await page.locator("#totp").fill(await freshTotp(user));
   await screenshot(page, `login-${user.username}`);
   await page.locator("#login button[type=submit]").click();
   await page.locator("#whoami").filter({ hasText: user.username }).waitFor();
@@ -145,8 +155,9 @@ void test("log in, create a Redis cluster from the form, watch it run, restart i
   const phases = new Set<string>();
   const deadline = Date.now() + RUNNING_TIMEOUT_MS;
   while (!phases.has("Succeed") && Date.now() < deadline) {
+    const before = phases.size;
     phases.add((await opsRow.getAttribute("data-phase")) ?? "");
-    if (phases.size === 2) await screenshot(page, "restart-progress");
+    if (before === 1 && phases.size === 2) await screenshot(page, "restart-progress");
     await page.waitForTimeout(100);
   }
   assert.ok(phases.has("Succeed"), `phases seen: ${[...phases].join(", ")}`);
@@ -160,8 +171,8 @@ void test("log in, create a Redis cluster from the form, watch it run, restart i
   const created = page.locator("#audit tr[data-verb=create][data-stage=ResponseComplete]");
   await created.first().waitFor();
   const text = (await created.first().textContent()) ?? "";
-  assert.match(text, new RegExp(server.mustAdmin().username));
-  assert.match(text, new RegExp(opsName));
+  assert.ok(text.includes(server.mustAdmin().username), text);
+  assert.ok(text.includes(opsName), text);
   assert.match(text, /201/);
   await screenshot(page, "audit-restart");
 

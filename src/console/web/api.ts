@@ -97,14 +97,15 @@ export interface List<T> {
  */
 export function listAndWatch<T extends ApiObject>(path: string, onList: (items: T[]) => void, onEvent: (event: WatchEvent<T>) => void): () => void {
   const controller = new AbortController();
+  const stopped = (): boolean => controller.signal.aborted;
   const loop = async (): Promise<void> => {
-    while (!controller.signal.aborted) {
+    while (!stopped()) {
       try {
         const list = await get<List<T>>(path);
         onList(list.items);
         await watch(`${path}${path.includes("?") ? "&" : "?"}watch=true&resourceVersion=${list.metadata.resourceVersion ?? ""}`, controller.signal, onEvent);
       } catch (error) {
-        if (controller.signal.aborted || (error instanceof ApiError && error.status === 401)) return;
+        if (stopped() || (error instanceof ApiError && error.status === 401)) return;
       }
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }

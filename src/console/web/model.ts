@@ -150,16 +150,22 @@ export interface InstanceRow {
 export function instanceRows(instances: Iterable<InstanceObject>, cluster: string): InstanceRow[] {
   return [...instances]
     .filter((i) => i.spec?.clusterName === cluster)
-    .map((i) => ({
-      name: i.metadata.name,
-      component: i.spec?.componentName ?? "",
-      role: i.status?.role ?? i.spec?.role ?? "",
-      phase: i.status?.phase ?? "Pending",
-      ready: i.status?.ready === true ? "yes" : "no",
-      node: i.spec?.nodeName ?? "",
-      address: i.spec?.port === undefined ? "" : `${i.status?.host ?? ""}:${i.spec.port}`,
-    }))
+    .map(instanceRow)
     .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function instanceRow(instance: InstanceObject): InstanceRow {
+  const spec = instance.spec ?? {};
+  const status = instance.status ?? {};
+  return {
+    name: instance.metadata.name,
+    component: spec.componentName ?? "",
+    role: status.role ?? spec.role ?? "",
+    phase: status.phase ?? "Pending",
+    ready: status.ready === true ? "yes" : "no",
+    node: spec.nodeName ?? "",
+    address: spec.port === undefined ? "" : `${status.host ?? ""}:${spec.port}`,
+  };
 }
 
 /** An OpsRequest's progress: its phase, "done/total" and the fraction done (0–1). */

@@ -25,13 +25,22 @@ export function auditPage(context: PageContext, target: readonly string[]): Clea
 }
 
 function auditTable(records: readonly AuditRecord[]): HTMLTableElement {
-  const rows = records.map((r) => {
-    const ref = r.objectRef;
-    const object = ref === undefined ? "" : `${ref.namespace ?? ""}/${ref.name ?? ""}${ref.subresource === undefined ? "" : `/${ref.subresource}`}`;
-    return row([r.stageTimestamp ?? r.requestReceivedTimestamp ?? "", r.user?.username ?? "", r.verb ?? "", ref?.resource ?? "", object, String(r.responseStatus?.code ?? ""), r.stage ?? ""], {
-      "data-verb": r.verb ?? "",
-      "data-stage": r.stage ?? "",
-    });
+  return table("audit", HEADERS, records.map(auditRow));
+}
+
+function auditRow(record: AuditRecord): HTMLTableRowElement {
+  const verb = record.verb ?? "";
+  const stage = record.stage ?? "";
+  const time = record.stageTimestamp ?? record.requestReceivedTimestamp ?? "";
+  const code = record.responseStatus?.code;
+  return row([time, record.user?.username ?? "", verb, record.objectRef?.resource ?? "", objectOf(record.objectRef), code === undefined ? "" : String(code), stage], {
+    "data-verb": verb,
+    "data-stage": stage,
   });
-  return table("audit", HEADERS, rows);
+}
+
+function objectOf(ref: AuditRecord["objectRef"]): string {
+  if (ref === undefined) return "";
+  const sub = ref.subresource === undefined ? "" : `/${ref.subresource}`;
+  return `${ref.namespace ?? ""}/${ref.name ?? ""}${sub}`;
 }

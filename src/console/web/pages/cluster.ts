@@ -116,17 +116,19 @@ function drawSummary(sections: Sections, cluster: ClusterObject | undefined): vo
     replace(sections.conditions);
     return;
   }
-  const endpoints = (cluster.status?.endpoints ?? []).map((e) => `${e.access} ${e.host ?? ""}:${e.port ?? ""}`).join(", ");
+  const status = cluster.status ?? {};
+  const phase = status.phase ?? "Pending";
+  const endpoints = (status.endpoints ?? []).map((e) => `${e.access} ${e.host ?? ""}:${e.port ?? ""}`).join(", ");
   replace(
     sections.summary,
     h("dt", {}, "Status"),
-    h("dd", { id: "cluster-phase", class: `phase phase-${cluster.status?.phase ?? "Pending"}` }, cluster.status?.phase ?? "Pending"),
+    h("dd", { id: "cluster-phase", class: `phase phase-${phase}` }, phase),
     h("dt", {}, "Engine"),
     h("dd", {}, `${cluster.spec?.clusterDef ?? ""} (${cluster.spec?.topology ?? ""})`),
     h("dt", {}, "Endpoints"),
     h("dd", {}, endpoints === "" ? "none yet" : endpoints),
   );
-  const conditions = cluster.status?.conditions ?? [];
+  const conditions = status.conditions ?? [];
   replace(sections.conditions, table("conditions-table", ["Type", "Status", "Reason", "Message"], conditions.map((c) => row([c.type, c.status, c.reason ?? "", c.message ?? ""]))));
 }
 
