@@ -2,24 +2,21 @@
  * One cluster: its status and conditions, instances with roles, events, and OpsRequests with live progress; the
  * day-2 actions (as OpsRequests) for users who may create them, the connection secrets for users who may read them.
  */
-import { ApiError, get, listAndWatch, post } from "../api.ts";
+import { ApiError, get, post } from "../api.ts";
+import { watchInto } from "../live.ts";
 import type { Cleanup, PageContext } from "../context.ts";
 import { h, on, replace, row, table } from "../dom.ts";
 import {
   age,
-  applyWatchEvent,
   instanceRows,
-  keyOf,
   opsManifest,
   opsProgress,
   type Abilities,
-  type ApiObject,
   type ClusterObject,
   type EventObject,
   type InstanceObject,
   type OpsObject,
   type OpsType,
-  type WatchEvent,
 } from "../model.ts";
 
 const ACTIONS: readonly OpsType[] = ["Restart", "Stop", "Start", "Switchover"];
@@ -83,31 +80,6 @@ export function clusterPage(context: PageContext, namespace: string, name: strin
   return () => {
     for (const stop of stops) stop();
   };
-}
-
-/** List and watch a collection into a map, calling `draw` (at most once a frame) with the current objects. */
-function watchInto<T extends ApiObject>(path: string, draw: (objects: Map<string, T>) => void): Cleanup {
-  const objects = new Map<string, T>();
-  let pending = false;
-  const schedule = (): void => {
-    if (pending) return;
-    pending = true;
-    requestAnimationFrame(() => {
-      pending = false;
-      draw(objects);
-    });
-  };
-  return listAndWatch<T>(
-    path,
-    (items) => {
-      objects.clear();
-      for (const item of items) objects.set(keyOf(item), item);
-      schedule();
-    },
-    (event: WatchEvent<T>) => {
-      if (applyWatchEvent(objects, event)) schedule();
-    },
-  );
 }
 
 function drawSummary(sections: Sections, cluster: ClusterObject | undefined): void {
