@@ -8,7 +8,7 @@
 import { access } from "node:fs/promises";
 import { chromium, type Browser, type BrowserContext } from "playwright-core";
 import { base32Decode, totpAt } from "../src/security/index.ts";
-import { TestServer } from "../test/helpers/harness.ts";
+import { eventually, TestServer } from "../test/helpers/harness.ts";
 import { median } from "./stats.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -28,6 +28,7 @@ export async function consoleBenchmark(): Promise<void> {
   try {
     await server.ok(["create", "namespace", NS]);
     await createClusters(server);
+    await settled(server);
     const cookie = await sessionCookie(server);
     const weights: { total: number; files: number; api: number }[] = [];
     const renders: number[] = [];
@@ -64,6 +65,18 @@ async function createClusters(server: TestServer): Promise<void> {
   }
 }
 
+/** Wait until the controllers have given every cluster a phase, so the measured loads do not compete with them. */
+async function settled(server: TestServer): Promise<void> {
+  await eventually(
+    "every cluster has a phase",
+    async () => {
+      const list = await server.api<{ items: { status?: { phase?: string } }[] }>(`/apis/apps.kubeblocks.io/v1/namespaces/${NS}/clusters`);
+      return list.items.length === CLUSTERS && list.items.every((c) => c.status?.phase !== undefined) ? true : undefined;
+    },
+    600_000,
+  );
+}
+
 /** Log in through the console's login (password + TOTP) and keep its cookie for the browser contexts. */
 async function sessionCookie(server: TestServer): Promise<{ name: string; value: string; url: string }> {
   const admin = server.mustAdmin();
@@ -88,8 +101,8 @@ async function measure(browser: Browser, server: TestServer, cookie: { name: str
     const page = await context.newPage();
     // Installed by the browser (not the page, whose policy forbids inline script): the time the Nth row appears.
     await page.addInitScript(renderProbe(CLUSTERS));
-    await page.goto(`${server.url}/console/#/clusters`);
-    await page.waitForSelector("html[data-rendered]", { timeout: 60_000 });
+    await page.goto(`${server.url}/console/#/clusters`, { waitUntil: "commit", timeout: 120_000 });
+    await page.waitForSelector("html[data-rendered]", { timeout: 120_000 });
     const renderMs = Number(await page.evaluate("document.documentElement.dataset.rendered"));
     await page.waitForLoadState("networkidle").catch(() => undefined);
     return { weight: weight.read(), renderMs };

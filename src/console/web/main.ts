@@ -27,23 +27,18 @@ function showLogin(container: HTMLElement): void {
 
 async function showConsole(container: HTMLElement, session: Session): Promise<void> {
   const abilities = abilitiesCache();
-  const everywhere = await abilities();
   const main = h("main", { id: "main", tabindex: "-1" });
   const signOut = on(h("button", { type: "button", id: "logout" }, "Log out"), "click", () => {
     void logout().finally(() => showLogin(container));
   });
-  const nav = h(
-    "nav",
-    { "aria-label": "Console" },
-    h("a", { href: "#/clusters" }, "Clusters"),
-    everywhere.createClusters && h("a", { href: "#/create", id: "nav-create" }, "Create cluster"),
-    everywhere.readAudit && h("a", { href: "#/audit" }, "Audit"),
-    h("a", { href: "#/access" }, "My access"),
-  );
+  const nav = h("nav", { "aria-label": "Console" }, h("a", { href: "#/clusters" }, "Clusters"), h("a", { href: "#/access" }, "My access"));
   replace(container, h("header", {}, h("strong", {}, "Holdfast"), nav, h("span", { id: "whoami" }, session.username), signOut), main);
   const context: PageContext = { session, main, abilities, navigate: (route) => (location.hash = route) };
   window.onhashchange = () => route(context);
   route(context);
+  // The links to what the user may do come when the server has answered; the page does not wait for them.
+  const everywhere = await abilities();
+  nav.append(...[everywhere.createClusters && h("a", { href: "#/create", id: "nav-create" }, "Create cluster"), everywhere.readAudit && h("a", { href: "#/audit", id: "nav-audit" }, "Audit")].filter((a) => a !== false));
 }
 
 function route(context: PageContext): void {
