@@ -8,7 +8,7 @@ import { parseTemplate } from "./jsonpath.ts";
 const NOW = new Date("2026-12-06T12:00:00Z");
 
 function object(name: string, replicas: number | undefined, labels?: Record<string, string>): Resource {
-  return { apiVersion: "v1", kind: "Thing", metadata: { name, ...(labels === undefined ? {} : { labels }) }, ...(replicas === undefined ? {} : { spec: { replicas } }) } as Resource;
+  return { apiVersion: "v1", kind: "Thing", metadata: { name, ...(labels === undefined ? {} : { labels }) }, ...(replicas === undefined ? {} : { spec: { replicas } }) };
 }
 
 test("-o accepts the plain formats, jsonpath= and custom-columns=", () => {
