@@ -2,6 +2,7 @@
 import { apiBenchmark } from "./api.ts";
 import { auditBenchmark } from "./audit.ts";
 import { auditQueryBenchmark } from "./audit-query.ts";
+import { consoleBenchmark } from "./console.ts";
 import { failoverBenchmark } from "./failover.ts";
 import { failoverMultihostBenchmark } from "./failover-multihost.ts";
 import { backupFormatBenchmark } from "./backup-format.ts";
@@ -19,6 +20,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   "backup-format": backupFormatBenchmark,
   backup: backupBenchmark,
   store: storeBenchmark,
+  console: consoleBenchmark,
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -46,7 +46,8 @@ export async function ensureHost(): Promise<void> {
 
 /** What only the tests need: etcd for the etcd store's tests (which skip, saying so, where it is missing), Prometheus for the monitoring test. */
 const ETCD_PACKAGES: Record<string, string> = { "/usr/bin/etcd": "etcd-server", "/usr/bin/etcdctl": "etcd-client" };
-const TEST_PACKAGES: Record<string, string> = { ...ETCD_PACKAGES, "/usr/bin/promtool": "prometheus" };
+// chromium: the web console's browser test and bench (test/e2e/console.test.ts, bench/console.ts).
+const TEST_PACKAGES: Record<string, string> = { ...ETCD_PACKAGES, "/usr/bin/promtool": "prometheus", "/usr/bin/chromium": "chromium" };
 
 /** What the lab of hosts needs besides the engines: iproute2 for network namespaces, and etcd. */
 const LAB_PACKAGES: Record<string, string> = { "/usr/sbin/ip": "iproute2", ...ETCD_PACKAGES };
@@ -70,7 +71,7 @@ export function ensureTestHost(): void {
   ensureKubectl();
   const missing = missingPackages(TEST_PACKAGES);
   if (missing.length === 0) return;
-  if (!aptInstall(missing, "for the tests")) console.error(`The etcd store tests will be skipped, and the monitoring test needs Prometheus: install ${missing.join(" ")} (Debian packages) to run them.`);
+  if (!aptInstall(missing, "for the tests")) console.error(`The etcd store tests and the console's browser test will be skipped, and the monitoring test needs Prometheus: install ${missing.join(" ")} (Debian packages) to run them.`);
 }
 
 /**

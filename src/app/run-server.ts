@@ -1,4 +1,5 @@
 /** Start the control plane: store, keyring, engines, controllers and the API server, in one process. */
+import { loadConsoleAssets } from "../console/index.ts";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { DETECTION_NAMESPACE, type Namespace } from "../api/index.ts";
@@ -97,7 +98,8 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   const nodeJoin = config.store.type === "etcd" ? nodeJoinService({ store, paths, config, publicUrl: () => publicUrl }) : undefined;
   const instanceLogs = instanceLogService({ store, paths, nodeName: node.nodeName });
   const monitoring = monitoringApi(store, metrics);
-  const api = createApiServer({ store, engines, logger, version: VERSION, access, auditDirectory: paths.auditDir, keys, tls, dataProtection, instanceLogs, ...monitoring, ...(nodeJoin === undefined ? {} : { nodeJoin }) });
+  const console = await loadConsoleAssets();
+  const api = createApiServer({ store, engines, logger, version: VERSION, access, auditDirectory: paths.auditDir, keys, tls, dataProtection, instanceLogs, console, ...monitoring, ...(nodeJoin === undefined ? {} : { nodeJoin }) });
   const { url } = await api.listen(options.host, options.port);
   publicUrl = advertisedApiUrl(node.advertise, url);
   await heartbeat.setApiUrl(publicUrl);

@@ -5,7 +5,9 @@
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { isConsolePath, serveConsole, type ConsoleAssets } from "../console/index.ts";
 import type { Store } from "../store/index.ts";
+import { consoleApiEndpoint } from "./console-api.ts";
 import type { Logger } from "../util/index.ts";
 import type { Access } from "./access/index.ts";
 import { FrozenNamespaces, isMutation, resourceAttributes } from "./access/index.ts";
@@ -59,6 +61,8 @@ export interface ApiServerOptions {
   monitoring?: MonitoringApi;
   /** Counts every answered request (absent: metrics are off). */
   requestMetrics?: RequestObserver;
+  /** The web console's files (absent: /console/ is not served). */
+  console?: ConsoleAssets;
   /** Milliseconds a client has to send its headers, TLS handshake included (default 15 s). */
   headersTimeoutMs?: number;
   /** Milliseconds a client has to send a whole request (default 30 s). */
@@ -91,7 +95,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   };
   const server = createServer(
     transportOptions({ tls: options.tls, headersTimeoutMs: options.headersTimeoutMs, requestTimeoutMs: options.requestTimeoutMs }),
-    (request, response) => void handle(pipeline, request, response),
+    (request, response) => void handle(pipeline, request, response, options.console),
   );
   return {
     listen: (host, port) => listen(server, host, port),
@@ -102,7 +106,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   };
 }
 
-async function handle(pipeline: PipelineContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function handle(pipeline: PipelineContext, request: IncomingMessage, response: ServerResponse, console: ConsoleAssets | undefined): Promise<void> {
   const started = performance.now();
   const url = new URL(request.url ?? "/", "https://localhost");
   response.on("close", () => {
@@ -111,6 +115,10 @@ async function handle(pipeline: PipelineContext, request: IncomingMessage, respo
   try {
     if (url.pathname === "/healthz") {
       serveHealth(request, response);
+      return;
+    }
+    if (console !== undefined && isConsolePath(url.pathname)) {
+      serveConsole(console, request, response, url.pathname);
       return;
     }
     await handleRequest(pipeline, request, response, url);
@@ -150,15 +158,7 @@ function resolveEndpoint(served: Served, method: string, url: URL, target: strin
     checkQuery("discovery", url.searchParams);
     return monitoring;
   }
-  const segments = pathSegments(url.pathname);
-  const security = securityEndpoint(served.services, method, segments);
-  const incidents = { store: served.options.store, auth: served.options.access.auth, authorizer: served.options.access.authorizer };
-  const action =
-    security ??
-    dataProtectionEndpoint(served.options.dataProtection, method, segments) ??
-    joinTokensEndpoint(served.options.nodeJoin, method, segments) ??
-    incidentEndpoint(incidents, method, segments) ??
-    instanceLogEndpoint(served.options.instanceLogs, method, segments);
+  const action = actionEndpoint(served, method, url.pathname);
   if (action) {
     // These endpoints act at once (a token is minted, a backup read): a dry run they cannot honour is refused.
     checkNoDryRun(url.searchParams);
@@ -173,6 +173,20 @@ function resolveEndpoint(served: Served, method: string, url: URL, target: strin
   }
   checkQuery("discovery", url.searchParams);
   return discoveryEndpoint(served, route);
+}
+
+/** The endpoints that act rather than store (security, backup verification, joins, incidents, the console's, logs). */
+function actionEndpoint(served: Served, method: string, pathname: string): Endpoint | undefined {
+  const segments = pathSegments(pathname);
+  const incidents = { store: served.options.store, auth: served.options.access.auth, authorizer: served.options.access.authorizer };
+  return (
+    securityEndpoint(served.services, method, segments) ??
+    dataProtectionEndpoint(served.options.dataProtection, method, segments) ??
+    joinTokensEndpoint(served.options.nodeJoin, method, segments) ??
+    incidentEndpoint(incidents, method, segments) ??
+    consoleApiEndpoint(served.options.engines, method, pathname) ??
+    instanceLogEndpoint(served.options.instanceLogs, method, segments)
+  );
 }
 
 function resourceEndpoint(served: Served, route: ResourceRoute, method: string, query: URLSearchParams): Endpoint {

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import { AuthenticationError, ForbiddenError, UnavailableError, errorMessage } from "../../errors/index.ts";
+import { credentialOf, csrfRefusal } from "./session-cookie.ts";
 import type { AuditEventInput, AuditLog, AuthService, Authorizer, Identity, RequestAttributes } from "../../security/index.ts";
 
 /** The services the pipeline uses, built once at start-up. */
@@ -47,21 +48,20 @@ export function objectRefOf(attributes: RequestAttributes): NonNullable<AuditEve
   };
 }
 
-/** The bearer token of a request, if any. */
-export function bearerOf(request: IncomingMessage): string | undefined {
-  const header = request.headers.authorization;
-  if (header === undefined) return undefined;
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  return match?.[1];
-}
-
 /** Authenticate; a missing or invalid credential is answered 401 (the pipeline records it). */
 export async function authenticate(access: Access, request: IncomingMessage, draft: AuditDraft): Promise<Identity> {
-  const bearer = bearerOf(request);
+  const credential = credentialOf(request);
+  const bearer = credential?.token;
   const identity = bearer === undefined ? undefined : await access.auth.authenticate(bearer);
   if (!identity) {
-    draft.authentication = { outcome: "failure", method: "bearer", reason: await refusalReason(access, bearer, draft) };
+    draft.authentication = { outcome: "failure", method: credential?.from ?? "bearer", reason: await refusalReason(access, bearer, draft) };
     throw new AuthenticationError("authentication required: log in with holdfast login, or send an API token as 'Authorization: Bearer …'");
+  }
+  const refusal = credential?.from === "cookie" ? csrfRefusal(request, credential.token) : undefined;
+  if (refusal !== undefined) {
+    draft.user = { username: identity.username, groups: [...identity.groups] };
+    draft.authentication = { outcome: "failure", method: "cookie", reason: refusal };
+    throw new ForbiddenError(`${refusal}: the console sends its session's CSRF token in the X-CSRF-Token header, from this server's own pages only`);
   }
   draft.user = { username: identity.username, groups: [...identity.groups] };
   return identity;
@@ -96,7 +96,18 @@ export async function recordIntent(access: Access, draft: AuditDraft): Promise<v
 /** Append the ResponseComplete record (with the request body, which the log keeps only where policy allows). */
 export async function record(access: Access, draft: AuditDraft, status: { code: number; reason?: string | undefined }, requestObject?: unknown): Promise<void> {
   const responseStatus = status.reason === undefined ? { code: status.code } : { code: status.code, reason: status.reason };
-  await access.audit.append({ ...draft, responseStatus, ...(requestObject === undefined ? {} : { requestObject }) });
+  const objectRef = completeObjectRef(draft.objectRef, requestObject);
+  await access.audit.append({ ...draft, ...(objectRef === undefined ? {} : { objectRef }), responseStatus, ...(requestObject === undefined ? {} : { requestObject }) });
+}
+
+/**
+ * A create names its object in the body, not the path: as Kubernetes' audit does, the record's objectRef takes the
+ * name from the body's metadata, so the records of one object can be found by its name.
+ */
+export function completeObjectRef(objectRef: AuditDraft["objectRef"], requestObject: unknown): AuditDraft["objectRef"] {
+  if (objectRef === undefined || objectRef.name !== undefined) return objectRef;
+  const name = (requestObject as { metadata?: { name?: unknown } } | null | undefined)?.metadata?.name;
+  return typeof name === "string" && name !== "" ? { ...objectRef, name } : objectRef;
 }
 
 /** The error a request gets when its audit record cannot be written. */

@@ -7,7 +7,9 @@ export { auditQuery as auditEventsQuery, limitOf as auditEventsLimit } from "./a
 import { keyringEndpoint } from "./keyring.ts";
 import { selfReviewEndpoint, subjectReviewEndpoint } from "./reviews.ts";
 import { AUDIT_GROUP, AUTHENTICATION_GROUP, AUTHORIZATION_GROUP, KEYS_GROUP, type SecurityServices } from "./services.ts";
-import { loginEndpoint, logoutEndpoint, whoamiEndpoint } from "./session.ts";
+import { consoleLoginEndpoint, loginEndpoint, logoutEndpoint, whoamiEndpoint } from "./session.ts";
+
+export { consoleSessionEndpoint } from "./session.ts";
 import { tokensEndpoint } from "./tokens.ts";
 import { usersEndpoint } from "./users.ts";
 
@@ -16,9 +18,14 @@ export { AUDIT_GROUP, AUTHENTICATION_GROUP, AUTHORIZATION_GROUP, KEYS_GROUP, par
 /** The login path: the only API path served without credentials (besides /healthz). */
 export const LOGIN_PATH = `/apis/${AUTHENTICATION_GROUP}/v1alpha1/login`;
 
+/** The console's login: the same login, the session kept in an HttpOnly cookie. */
+export const CONSOLE_LOGIN_PATH = "/console/api/login";
+
 /** The login endpoint for POST (and any other method, which it refuses) on the login path. */
 export function publicSecurityEndpoint(services: SecurityServices, pathname: string): PublicEndpoint | undefined {
-  return pathname.replace(/\/+$/, "") === LOGIN_PATH ? loginEndpoint(services) : undefined;
+  const path = pathname.replace(/\/+$/, "");
+  if (path === LOGIN_PATH) return loginEndpoint(services);
+  return path === CONSOLE_LOGIN_PATH ? consoleLoginEndpoint(services) : undefined;
 }
 
 /** Where a request landed below `/apis/{group}/{version}/{resource}`. */

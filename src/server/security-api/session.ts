@@ -3,7 +3,7 @@ import type { IncomingMessage } from "node:http";
 import { z } from "zod";
 import { LoginFailedError } from "../../security/index.ts";
 import type { AuditDraft } from "../access/index.ts";
-import { bearerOf } from "../access/index.ts";
+import { CLEARED_SESSION_COOKIE, credentialOf, csrfTokenOf, sessionCookie } from "../access/index.ts";
 import type { Endpoint } from "../endpoint.ts";
 import { MethodNotAllowedError } from "../http-errors.ts";
 import type { PublicEndpoint } from "../pipeline.ts";
@@ -56,15 +56,49 @@ async function login(services: SecurityServices, request: IncomingMessage, draft
   }
 }
 
+/**
+ * POST the console's login: the same login (and audit) as the API's, but the session token goes into an HttpOnly
+ * cookie instead of the body; the body names the user and the session's CSRF token.
+ */
+export function consoleLoginEndpoint(services: SecurityServices): PublicEndpoint {
+  const api = loginEndpoint(services);
+  return {
+    ...api,
+    run: async (request, draft) => {
+      const reply = await login(services, request, draft);
+      const session = reply.body as { token: string; username: string; expiresAt: string };
+      return {
+        status: 200,
+        body: { username: session.username, expiresAt: session.expiresAt, csrfToken: csrfTokenOf(session.token) },
+        headers: { "Set-Cookie": sessionCookie(session.token, session.expiresAt) },
+      };
+    },
+  };
+}
+
+/** GET the console's session: who is signed in, and the CSRF token its writes carry. */
+export function consoleSessionEndpoint(method: string): Endpoint {
+  if (method !== "GET") throw new MethodNotAllowedError(`${method} is not allowed on the console's session; GET it, or POST the logout endpoint`);
+  return {
+    permission: () => selfService({ verb: "get", apiGroup: AUTHENTICATION_GROUP, resource: "whoami" }, "anyone signed in may ask who they are"),
+    run: (exchange) => {
+      const credential = credentialOf(exchange.request);
+      const csrfToken = credential?.from === "cookie" ? csrfTokenOf(credential.token) : undefined;
+      return Promise.resolve(ok({ username: exchange.identity.username, groups: exchange.identity.groups, ...(csrfToken === undefined ? {} : { csrfToken }) }));
+    },
+  };
+}
+
 /** POST logout: end the caller's session. */
 export function logoutEndpoint(services: SecurityServices, method: string): Endpoint {
   if (method !== "POST") throw new MethodNotAllowedError(`${method} is not allowed on logout; use POST`);
   return {
     permission: () => selfService({ verb: "delete", apiGroup: AUTHENTICATION_GROUP, resource: "sessions" }, "users end their own session"),
     run: async (exchange) => {
-      const bearer = bearerOf(exchange.request);
-      if (bearer !== undefined) await services.auth.logout(bearer);
-      return success("logged out; the session is revoked");
+      const credential = credentialOf(exchange.request);
+      if (credential !== undefined) await services.auth.logout(credential.token);
+      const reply = success("logged out; the session is revoked");
+      return credential?.from === "cookie" ? { ...reply, headers: { "Set-Cookie": CLEARED_SESSION_COOKIE } } : reply;
     },
   };
 }
