@@ -8,6 +8,7 @@ import { buildClusterManifest } from "./cluster-create.ts";
 import { resolveConnection } from "./cluster-connect.ts";
 import { RESTORE_FLAGS, RESTORE_HELP, runRestore } from "./cluster-restore.ts";
 import { runClientProcess } from "./client-process.ts";
+import { ROTATE_PASSWORD_FLAGS, ROTATE_PASSWORD_HELP, runRotatePassword } from "./cluster-rotate-password.ts";
 import { clientOf, homeOf, serverUrlOf, trustedCaFile } from "./context.ts";
 import type { CliContext } from "./context.ts";
 import { text } from "./fields.ts";
@@ -22,6 +23,7 @@ Usage:
   holdfast cluster list-instances NAME [-n NAMESPACE]
   holdfast cluster connect NAME [-n NAMESPACE] [--component C] [--account A] [--show-uri]
   holdfast cluster restore NEW --backup NAME [-n NAMESPACE]
+  holdfast cluster rotate-password NAME [-n NAMESPACE] [--account A]...
 
 Run "holdfast cluster SUBCOMMAND --help" for the flags of each.
 `;
@@ -190,6 +192,7 @@ const SUBCOMMANDS = {
     run: runConnect,
   },
   restore: { help: RESTORE_HELP, flags: RESTORE_FLAGS, run: runRestore },
+  "rotate-password": { help: ROTATE_PASSWORD_HELP, flags: ROTATE_PASSWORD_FLAGS, run: runRotatePassword },
 } as const;
 
 /** Run `holdfast cluster SUBCOMMAND`. */
