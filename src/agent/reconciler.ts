@@ -115,13 +115,20 @@ export class InstanceReconciler implements Reconciler {
     }
     const running = await this.#findProcess(context);
     if (!mayRun(context.instance)) return this.#ensureStopped(context, running);
-    if (running && instanceNeedsRestart(context.instance)) {
-      const requested = restartRequested(context.instance);
-      await this.#stopProcess(context, running);
-      return requested ? this.#start(context, "Restarted", "restarted on request") : this.#start(context, "Reconfigured", "restarted with a new configuration");
-    }
-    if (running) return this.#observe(context, running);
+    if (running) return (await this.#restartIfDue(context, running)) ?? this.#observe(context, running);
     return this.#recover(context);
+  }
+
+  /** A running process is restarted when its spec asks (a restart, a new configuration) or it must be rewound. */
+  async #restartIfDue(c: Context, running: ProcessHandle): Promise<ReconcileResult | undefined> {
+    if (this.#replication.rewindWanted(c.instance)) {
+      await this.#stopProcess(c, running);
+      return this.#start(c, "Rewinding", "restarted to be rewound onto its upstream's timeline");
+    }
+    if (!instanceNeedsRestart(c.instance)) return undefined;
+    const requested = restartRequested(c.instance);
+    await this.#stopProcess(c, running);
+    return requested ? this.#start(c, "Restarted", "restarted on request") : this.#start(c, "Reconfigured", "restarted with a new configuration");
   }
 
   /**
@@ -356,11 +363,15 @@ export class InstanceReconciler implements Reconciler {
     if (replication === undefined) return;
     const credentials = await readReplicationCredentials(this.#o.store, c.instance, replication, accounts);
     const desired = desiredRole(upstream);
-    const rejoining = desired.role === "secondary" && (await replication.lastRanAsPrimary(c.ctx));
-    if (rejoining) c.instance = await this.#setStatus(c.instance, { phase: "Initializing", message: `rejoining as a replica of ${upstream.kind === "ready" ? upstream.name : "?"}` });
-    await replication.configureRole(c.ctx, desired, credentials, c.host);
+    // A replica that diverged (divergence.ts) is rewound like a former primary.
+    const diverged = desired.role === "secondary" && this.#replication.rewindWanted(c.instance);
+    const rejoining = desired.role === "secondary" && (diverged || (await replication.lastRanAsPrimary(c.ctx)));
+    const name = upstream.kind === "ready" ? upstream.name : "?";
+    if (rejoining) c.instance = await this.#setStatus(c.instance, { phase: "Initializing", message: `rejoining as a replica of ${name}` });
+    await replication.configureRole(c.ctx, diverged ? { ...desired, rewind: true } : desired, credentials, c.host);
+    if (diverged) this.#replication.rewound(c.instance);
     if (upstream.kind === "ready") this.#replication.pointedAt(c.instance, upstream.name);
-    if (rejoining) await this.#recordOnClusterToo(c, "Normal", "Rejoined", `former primary rewound onto ${upstream.kind === "ready" ? upstream.name : "?"} and configured as its replica`);
+    if (rejoining) await this.#recordOnClusterToo(c, "Normal", "Rejoined", `${diverged ? "diverged replica" : "former primary"} rewound onto ${name} and configured as its replica`);
   }
 
   /**

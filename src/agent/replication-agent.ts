@@ -12,6 +12,7 @@ import { LABEL_INSTANCE } from "../controllers/cluster/index.ts";
 import { readAccounts } from "./accounts.ts";
 import { clusterSettingsOf } from "./cluster-settings.ts";
 import { DepartedSlots } from "./departed-slots.ts";
+import { worthAskingIfDiverged } from "./divergence.ts";
 import type { ReplicatedInstance, ReplicationReporter } from "./replicated-instance.ts";
 import { readReplicationCredentials } from "./replication.ts";
 import { observationOf, observedSince, probedState, stateWorthWriting } from "./replication-state.ts";
@@ -25,8 +26,10 @@ export class ReplicationAgent {
   readonly #store: Store;
   /** Per instance (uid): when it was last probed. */
   readonly #probedAt = new Map<string, number>();
-  /** Per instance: the last repoint, so one that cannot stream is not reloaded every pass. */
-  readonly #followed = new Map<string, { at: number; upstream: string }>();
+  /** Per instance: the last repoint, so one that cannot stream is not reloaded every pass, and how many at that upstream. */
+  readonly #followed = new Map<string, { at: number; upstream: string; count: number }>();
+  /** Instances that diverged from their upstream (divergence.ts): restarted with a rewind, then removed. */
+  readonly #rewinds = new Set<string>();
   /**
    * Per instance: the upstream it was last seen streaming from, or last pointed at. A spec that names another one is
    * acted on at once (a failover's other replicas repoint as soon as the new primary is named), not at the next probe.
@@ -86,7 +89,7 @@ export class ReplicationAgent {
 
   /** What the spec asks of a server that answers: stream from its upstream, its durability; a primary forgets departed replicas and checkpoints when asked. */
   async #keepUp(r: ReplicatedInstance, observation: ReplicationObservation, admin: Credentials, reporter: ReplicationReporter): Promise<void> {
-    await this.#follow(r, observation, reporter);
+    await this.#follow(r, observation, admin, reporter);
     await this.#applyDurability(r, admin, reporter);
     if (observation.role !== "primary") return;
     await this.#slots.forget(r, admin, reporter);
@@ -161,10 +164,26 @@ export class ReplicationAgent {
   }
 
   /** Point a running replica that does not stream from its upstream at it, once the upstream runs as primary. */
-  async #follow(r: ReplicatedInstance, observation: ReplicationObservation, reporter: ReplicationReporter): Promise<void> {
+  async #follow(r: ReplicatedInstance, observation: ReplicationObservation, admin: Credentials, reporter: ReplicationReporter): Promise<void> {
     const upstream = await this.#upstreamToFollow(r, observation);
     if (upstream === undefined || !this.#mayFollow(r.instance, upstream.metadata.name)) return;
+    const earlierRepoints = (this.#followed.get(keyOf(r.instance))?.count ?? 1) - 1;
+    if (worthAskingIfDiverged(earlierRepoints, r.replication.diverged !== undefined) && (await r.replication.diverged?.(r.context.port, admin)) === true) {
+      this.#rewinds.add(keyOf(r.instance));
+      await reporter.record("Warning", "Diverged", `${r.instance.metadata.name} holds changes ${upstream.metadata.name} never had (it was ahead of it when it was promoted) and cannot stream from it: restarted to be rewound onto it`);
+      return;
+    }
     await this.#repoint(r, upstream, reporter);
+  }
+
+  /** Has `instance` diverged from its upstream, so that its next start must rewind it first? */
+  rewindWanted(instance: Instance): boolean {
+    return this.#rewinds.has(keyOf(instance));
+  }
+
+  /** `instance` was rewound (or cloned) onto its upstream as it started. */
+  rewound(instance: Instance): void {
+    this.#rewinds.delete(keyOf(instance));
   }
 
   /** The spec's upstream when this replica does not stream from it yet and it runs as primary; notes one it streams from. */
@@ -175,6 +194,7 @@ export class ReplicationAgent {
     if (upstream === undefined) return undefined;
     if (observation.streamingFrom === upstream.spec.port) {
       this.#upstreamSeen.set(keyOf(r.instance), name);
+      this.#followed.delete(keyOf(r.instance));
       return undefined;
     }
     return runsAsPrimary(upstream) ? upstream : undefined;
@@ -188,7 +208,7 @@ export class ReplicationAgent {
       const credentials = await readReplicationCredentials(this.#store, r.instance, r.replication, accounts);
       await r.replication.follow(r.context, { host: instanceHost(upstream), port: upstream.spec.port }, credentials, r.host);
       this.#upstreamSeen.set(keyOf(r.instance), name);
-      await reporter.record("Normal", "Repointed", `${r.instance.metadata.name} now streams from ${name} (repointed in ${Math.round(performance.now() - started)} ms)`);
+      await reporter.record("Normal", "Repointed", `${r.instance.metadata.name} pointed at ${name} (in ${Math.round(performance.now() - started)} ms)`);
     } catch (error) {
       await reporter.record("Warning", "RepointFailed", `${r.instance.metadata.name} could not be pointed at ${name}: ${errorMessage(error)}`);
     }
@@ -206,7 +226,7 @@ export class ReplicationAgent {
     const startedWith = this.#startedWith.get(key);
     const connecting = nowMs - startedAt < FOLLOW_EVERY_MS / 2 && (startedWith === undefined || startedWith === upstream);
     if ((last?.upstream === upstream && nowMs - last.at < FOLLOW_EVERY_MS) || connecting) return false;
-    this.#followed.set(key, { at: nowMs, upstream });
+    this.#followed.set(key, { at: nowMs, upstream, count: last?.upstream === upstream ? last.count + 1 : 1 });
     return true;
   }
 

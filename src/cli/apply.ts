@@ -78,7 +78,8 @@ export async function applyObject(client: ApiClient, manifest: ManifestObject): 
   }
 }
 
-function filenames(values: FlagValues): string[] {
+/** The -f values given. */
+export function filenames(values: FlagValues): string[] {
   const raw = values["filename"];
   const list = Array.isArray(raw) ? raw : [raw];
   return list.filter((value): value is string => typeof value === "string");

@@ -163,6 +163,15 @@ export interface ClientCredentials {
   onWarning?: (text: string) => void;
 }
 
+/** The patch kinds `holdfast patch --type` sends, as kubectl names them. */
+export type PatchType = "merge" | "json" | "strategic";
+
+const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
+  merge: "application/merge-patch+json",
+  json: "application/json-patch+json",
+  strategic: "application/strategic-merge-patch+json",
+};
+
 export class ApiClient {
   readonly baseUrl: string;
   readonly #token: string | undefined;
@@ -237,6 +246,11 @@ export class ApiClient {
   /** PATCH an object with a JSON merge patch. */
   async patch(info: KindInfo, namespace: string | undefined, name: string, patch: unknown): Promise<Resource> {
     return (await this.request("PATCH", resourcePath(info, namespace, name), patch, "application/merge-patch+json")) as Resource;
+  }
+
+  /** PATCH an object with a patch of the given kind: JSON merge, JSON (RFC 6902) or strategic merge. */
+  async patchAs(info: KindInfo, namespace: string | undefined, name: string, patch: unknown, type: PatchType): Promise<Resource> {
+    return (await this.request("PATCH", resourcePath(info, namespace, name), patch, PATCH_CONTENT_TYPES[type])) as Resource;
   }
 
   /** DELETE an object. */

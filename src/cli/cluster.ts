@@ -6,6 +6,7 @@ import { NAMESPACE_FLAGS, UsageError, boolFlag, expectPositionals, intFlag, name
 import type { FlagValues, ParsedArgs } from "./args.ts";
 import { buildClusterManifest } from "./cluster-create.ts";
 import { resolveConnection } from "./cluster-connect.ts";
+import { HSCALE_HELP, OPS_FLAGS, PROMOTE_HELP, RESTART_HELP, START_HELP, STOP_HELP, runOpsShortcut } from "./cluster-ops.ts";
 import { RESTORE_FLAGS, RESTORE_HELP, runRestore } from "./cluster-restore.ts";
 import { runClientProcess } from "./client-process.ts";
 import { ROTATE_PASSWORD_FLAGS, ROTATE_PASSWORD_HELP, runRotatePassword } from "./cluster-rotate-password.ts";
@@ -24,7 +25,12 @@ Usage:
   holdfast cluster connect NAME [-n NAMESPACE] [--component C] [--account A] [--show-uri]
   holdfast cluster restore NEW --backup NAME [-n NAMESPACE]
   holdfast cluster rotate-password NAME [-n NAMESPACE] [--account A]...
+  holdfast cluster start|stop NAME [-n NAMESPACE] [--wait]
+  holdfast cluster restart NAME [--component C]... [--wait]
+  holdfast cluster promote NAME [--component C] [--instance CANDIDATE] [--wait]
+  holdfast cluster hscale NAME --replicas N [--component C] [--wait]
 
+start, stop, restart, promote and hscale create OpsRequests, as kbcli does.
 Run "holdfast cluster SUBCOMMAND --help" for the flags of each.
 `;
 
@@ -193,6 +199,11 @@ const SUBCOMMANDS = {
   },
   restore: { help: RESTORE_HELP, flags: RESTORE_FLAGS, run: runRestore },
   "rotate-password": { help: ROTATE_PASSWORD_HELP, flags: ROTATE_PASSWORD_FLAGS, run: runRotatePassword },
+  start: { help: START_HELP, flags: OPS_FLAGS.start, run: (ctx: CliContext, args: ParsedArgs) => runOpsShortcut(ctx, args, "Start", "cluster start") },
+  stop: { help: STOP_HELP, flags: OPS_FLAGS.stop, run: (ctx: CliContext, args: ParsedArgs) => runOpsShortcut(ctx, args, "Stop", "cluster stop") },
+  restart: { help: RESTART_HELP, flags: OPS_FLAGS.restart, run: (ctx: CliContext, args: ParsedArgs) => runOpsShortcut(ctx, args, "Restart", "cluster restart") },
+  promote: { help: PROMOTE_HELP, flags: OPS_FLAGS.promote, run: (ctx: CliContext, args: ParsedArgs) => runOpsShortcut(ctx, args, "Switchover", "cluster promote") },
+  hscale: { help: HSCALE_HELP, flags: OPS_FLAGS.hscale, run: (ctx: CliContext, args: ParsedArgs) => runOpsShortcut(ctx, args, "HorizontalScaling", "cluster hscale") },
 } as const;
 
 /** Run `holdfast cluster SUBCOMMAND`. */
@@ -203,7 +214,7 @@ export async function runCluster(ctx: CliContext, argv: readonly string[]): Prom
     return name === undefined ? 2 : 0;
   }
   const subcommand = Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name as keyof typeof SUBCOMMANDS] : undefined;
-  if (subcommand === undefined) throw new UsageError(`unknown cluster subcommand "${name}": use create, list-instances, connect or restore`, "cluster");
+  if (subcommand === undefined) throw new UsageError(`unknown cluster subcommand "${name}": use ${Object.keys(SUBCOMMANDS).join(", ")}`, "cluster");
   const args = parseFlags(rest, { ...NAMESPACE_FLAGS, ...subcommand.flags }, `cluster ${name}`);
   if (boolFlag(args.values, "help")) {
     ctx.io.out(subcommand.help);

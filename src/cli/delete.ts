@@ -1,6 +1,7 @@
 /** `holdfast delete`: remove objects, optionally waiting until they are gone. */
 import type { KindInfo } from "../api/index.ts";
-import { NAMESPACE_FLAGS, UsageError, boolFlag, namespaceOf, parseFlags, timeoutFlag } from "./args.ts";
+import { NAMESPACE_FLAGS, UsageError, boolFlag, namespaceOf, parseFlags, stringFlag, timeoutFlag, type ParsedArgs } from "./args.ts";
+import { filenames, loadManifests } from "./apply.ts";
 import { ApiError } from "./client.ts";
 import type { ApiClient } from "./client.ts";
 import { clientOf } from "./context.ts";
@@ -16,14 +17,18 @@ Deleting a Cluster stops its instances; what happens to the data follows the
 cluster's terminationPolicy (DoNotTerminate refuses, Delete and WipeOut remove it).
 
 Usage:
-  holdfast delete KIND NAME... [-n NAMESPACE] [--wait] [--timeout 300s]
+  holdfast delete KIND NAME... [-n NAMESPACE] [--wait] [--timeout 300s] [--ignore-not-found]
+  holdfast delete -f FILE|DIR|- [-n NAMESPACE] [--wait] [--ignore-not-found]
 
 Examples:
   holdfast delete cluster pg-cluster -n demo
   holdfast delete cluster/pg-cluster -n demo --wait
   holdfast delete ops pg-restart -n demo
+  holdfast delete -f cluster.yaml -n demo --wait
 
 Options:
+  -f, --filename    Delete the objects these manifests name (as "holdfast apply -f" reads them)
+      --ignore-not-found  An object that does not exist is not an error
   -n, --namespace   Namespace (default: default)
       --wait        Wait until the objects are gone (finalizers done)
       --timeout     How long --wait waits (default 300s)
@@ -49,39 +54,67 @@ export async function waitUntilGone(ctx: CliContext, client: ApiClient, target: 
   return false;
 }
 
-async function deleteOne(ctx: CliContext, client: ApiClient, target: { info: KindInfo; namespace: string | undefined; name: string }): Promise<boolean> {
+interface Target {
+  info: KindInfo;
+  namespace: string | undefined;
+  name: string;
+}
+
+async function deleteOne(ctx: CliContext, client: ApiClient, target: Target, ignoreNotFound: boolean): Promise<"deleted" | "absent" | "failed"> {
   try {
     await client.delete(target.info, target.namespace, target.name);
     ctx.io.out(`${kindLabel(target.info)} "${target.name}" deleted\n`);
-    return true;
+    return "deleted";
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
+    if (ignoreNotFound && error.code === 404) return "absent";
     ctx.io.err(describeError(error).text);
-    return false;
+    return "failed";
   }
 }
 
+/** The objects named on the command line, or by the manifests of -f. */
+async function targetsOf(args: ParsedArgs): Promise<Target[]> {
+  const files = filenames(args.values);
+  if (files.length > 0) {
+    if (args.positionals.length > 0) throw new UsageError("give either -f FILE or KIND NAME, not both", "delete");
+    const explicit = stringFlag(args.values, "namespace") !== undefined;
+    const manifests = await loadManifests(files, namespaceOf(args.values), explicit);
+    return manifests.map((m) => ({ info: m.info, namespace: m.object.metadata.namespace, name: m.object.metadata.name }));
+  }
+  const { info, names } = parseTarget(args.positionals, "delete");
+  if (names.length === 0) throw new UsageError(`missing NAME: holdfast delete ${info.singular} NAME (or -f FILE)`, "delete");
+  const namespace = info.namespaced ? namespaceOf(args.values) : undefined;
+  return names.map((name) => ({ info, namespace, name }));
+}
+
+const DELETE_FLAGS = {
+  ...NAMESPACE_FLAGS,
+  wait: { type: "boolean" },
+  timeout: { type: "string" },
+  filename: { type: "string", short: "f", multiple: true },
+  "ignore-not-found": { type: "boolean" },
+} as const;
+
 /** Run `holdfast delete`. */
 export async function runDelete(ctx: CliContext, argv: readonly string[]): Promise<number> {
-  const args = parseFlags(argv, { ...NAMESPACE_FLAGS, wait: { type: "boolean" }, timeout: { type: "string" } }, "delete");
+  const args = parseFlags(argv, DELETE_FLAGS, "delete");
   if (boolFlag(args.values, "help")) {
     ctx.io.out(DELETE_HELP);
     return 0;
   }
-  const { info, names } = parseTarget(args.positionals, "delete");
-  if (names.length === 0) throw new UsageError(`missing NAME: holdfast delete ${info.singular} NAME`, "delete");
+  const targets = await targetsOf(args);
   const timeoutMs = timeoutFlag(args.values, 300_000, "delete");
   const client = clientOf(ctx, args.values);
-  const namespace = info.namespaced ? namespaceOf(args.values) : undefined;
   let ok = true;
-  for (const name of names) {
-    const target = { info, namespace, name };
-    if (!(await deleteOne(ctx, client, target))) {
-      ok = false;
+  for (const target of targets) {
+    const outcome = await deleteOne(ctx, client, target, boolFlag(args.values, "ignore-not-found"));
+    if (outcome !== "deleted") {
+      ok &&= outcome === "absent";
       continue;
     }
     if (boolFlag(args.values, "wait") && !(await waitUntilGone(ctx, client, target, timeoutMs))) {
-      ctx.io.err(`error: timed out after ${humanDuration(timeoutMs)} waiting for ${kindLabel(info)} "${name}" to be deleted; "holdfast describe ${info.singular} ${name}${namespace === undefined ? "" : ` -n ${namespace}`}" shows what it waits for\n`);
+      ctx.io.err(`error: timed out after ${humanDuration(timeoutMs)} waiting for ${kindLabel(target.info)} "${target.name}" to be deleted; "holdfast describe ${target.info.singular} ${target.name}${target.namespace === undefined ? "" : ` -n ${target.namespace}`}" shows what it waits for\n`);
       ok = false;
     }
   }

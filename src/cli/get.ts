@@ -11,12 +11,14 @@ import { parseTarget } from "./kinds.ts";
 import { qualifiedName } from "./manifest.ts";
 import { columnWidths, describeError, formatRow, formatTable, toJson, toYaml } from "./output.ts";
 import { controllerLeader } from "./node-views.ts";
-import { sortForTable, tableFor, type TableContext } from "./tables.ts";
+import { sortForTable, tableFor, type TableContext, type TableSpec } from "./tables.ts";
+import { parseOutput, sortBy, withLabels, type Output, type OutputFormat } from "./get-formats.ts";
+import { parseTemplate, type JsonPathTemplate } from "./jsonpath.ts";
 
 export const GET_HELP = `Display one or many objects.
 
 Usage:
-  holdfast get KIND [NAME...] [-n NAMESPACE | -A] [-o table|wide|json|yaml|name] [-l SELECTOR] [-w]
+  holdfast get KIND [NAME...] [-n NAMESPACE | -A] [-o FORMAT] [-l SELECTOR] [--sort-by PATH] [--show-labels] [-w]
 
 KIND is a plural, singular or short name, or the Kind: clusters, cluster, cl, Cluster,
 opsrequests (ops), instances (inst, pod), nodes (no), namespaces (ns), secrets, events (ev).
@@ -29,12 +31,19 @@ Examples:
   holdfast get ops -A
   holdfast get nodes
   holdfast get clusters -n demo --watch
+  holdfast get clusters -A -o jsonpath='{range .items[*]}{.metadata.name}{"\\t"}{.status.phase}{"\\n"}{end}'
+  holdfast get inst -n demo -o custom-columns=NAME:.metadata.name,ROLE:.status.role,NODE:.spec.nodeName
+  holdfast get ops -n demo --sort-by=.metadata.creationTimestamp
 
 Options:
   -n, --namespace        Namespace (default: default)
   -A, --all-namespaces   List across all namespaces
-  -o, --output           table (default), wide, json, yaml or name
+  -o, --output           table (default), wide, json, yaml, name, jsonpath=TEMPLATE
+                         (kubectl's JSONPath: fields, [n], [*], [a:b], ..name, [?(@.f=="v")],
+                         {range}...{end}) or custom-columns=HEADER:PATH,...
   -l, --selector         Label selector, e.g. app.kubernetes.io/instance=pg
+      --sort-by PATH     Order by a JSONPath, e.g. .metadata.creationTimestamp
+      --show-labels      Add a LABELS column to the table
   -w, --watch            After listing, print changes as they happen (Ctrl-C to stop)
       --server URL       API server;  --home DIR  Holdfast home
 `;
@@ -44,19 +53,15 @@ const GET_FLAGS = {
   output: { type: "string", short: "o" },
   selector: { type: "string", short: "l" },
   watch: { type: "boolean", short: "w" },
+  "sort-by": { type: "string" },
+  "show-labels": { type: "boolean" },
 } as const;
 
-/** Output formats `-o` accepts. */
-export type OutputFormat = "table" | "wide" | "json" | "yaml" | "name";
+export type { OutputFormat } from "./get-formats.ts";
 
-const FORMATS: readonly OutputFormat[] = ["table", "wide", "json", "yaml", "name"];
-
-/** The `-o` flag, checked. */
+/** The `-o` flag, checked (jsonpath and custom-columns carry their template: see outputOf). */
 export function outputFormatOf(values: FlagValues, command: string): OutputFormat {
-  const raw = stringFlag(values, "output") ?? "table";
-  const format = FORMATS.find((candidate) => candidate === raw);
-  if (format === undefined) throw new UsageError(`unknown output format "${raw}"; use one of ${FORMATS.join(", ")}`, command);
-  return format;
+  return parseOutput(stringFlag(values, "output") ?? "table", command).format;
 }
 
 /** A kubectl-style `List` wrapping several objects. */
@@ -65,9 +70,10 @@ export function asList(items: readonly Resource[]): Record<string, unknown> {
 }
 
 /** Render objects in a non-table format. */
-export function renderObjects(info: KindInfo, objects: readonly Resource[], format: OutputFormat, single: boolean): string {
+export function renderObjects(info: KindInfo, objects: readonly Resource[], format: OutputFormat, single: boolean, template?: JsonPathTemplate): string {
   if (format === "name") return objects.map((o) => `${qualifiedName(info, o.metadata.name)}\n`).join("");
   const value = single && objects.length === 1 ? objects[0] : asList(objects);
+  if (template !== undefined) return template.render(value);
   return format === "json" ? toJson(value) : toYaml(value);
 }
 
@@ -76,7 +82,10 @@ interface GetRequest {
   names: string[];
   namespace: string | undefined;
   format: OutputFormat;
+  output: Output;
   selector: string | undefined;
+  sortBy: JsonPathTemplate | undefined;
+  showLabels: boolean;
   /** What the table shows besides the objects (Node: the controllers' leader). */
   context?: TableContext;
 }
@@ -101,15 +110,26 @@ function noneFoundMessage(request: GetRequest): string {
   return `No resources found in ${request.namespace} namespace.\n`;
 }
 
+/** The table a request prints: custom columns or the kind's, with labels when asked. */
+function tableOf(request: GetRequest): TableSpec {
+  const table = request.output.columns ?? tableFor(request.info, request.format === "wide", request.namespace === undefined, request.context);
+  return request.showLabels ? withLabels(table) : table;
+}
+
+/** Objects in the order asked (--sort-by), else the table's usual order. */
+function ordered(request: GetRequest, objects: readonly Resource[]): Resource[] {
+  return request.sortBy === undefined ? sortForTable(request.info, objects) : sortBy(objects, request.sortBy);
+}
+
 function printTable(ctx: CliContext, request: GetRequest, objects: readonly Resource[]): number[] {
-  const table = tableFor(request.info, request.format === "wide", request.namespace === undefined, request.context);
-  const rows = sortForTable(request.info, objects).map((object) => table.row(object, ctx.now()));
+  const table = tableOf(request);
+  const rows = ordered(request, objects).map((object) => table.row(object, ctx.now()));
   ctx.io.out(formatTable(table.headers, rows));
   return columnWidths(table.headers, rows);
 }
 
 async function watchChanges(ctx: CliContext, client: ApiClient, request: GetRequest, from: { resourceVersion: string | undefined; widths: number[] }): Promise<void> {
-  const table = tableFor(request.info, request.format === "wide", request.namespace === undefined, request.context);
+  const table = tableOf(request);
   const only = request.names.length === 1 ? request.names[0] : undefined;
   const options = {
     ...(from.resourceVersion === undefined ? {} : { resourceVersion: from.resourceVersion }),
@@ -123,17 +143,17 @@ async function watchChanges(ctx: CliContext, client: ApiClient, request: GetRequ
     if (isTable(request.format)) {
       ctx.io.out(formatRow(table.row(event.object, ctx.now()), from.widths) + "\n");
     } else {
-      ctx.io.out((request.format === "yaml" ? "---\n" : "") + renderObjects(request.info, [event.object], request.format, true));
+      ctx.io.out((request.format === "yaml" ? "---\n" : "") + renderObjects(request.info, [event.object], request.format, true, request.output.template));
     }
   }
 }
 
 function isTable(format: OutputFormat): boolean {
-  return format === "table" || format === "wide";
+  return format === "table" || format === "wide" || format === "custom-columns";
 }
 
 function printHeader(ctx: CliContext, request: GetRequest): number[] {
-  const table = tableFor(request.info, request.format === "wide", request.namespace === undefined, request.context);
+  const table = tableOf(request);
   // Without rows to measure, leave room for typical names so watched rows line up.
   const widths = table.headers.map((header) => Math.max(header.length, 16));
   ctx.io.out(formatRow(table.headers, widths) + "\n");
@@ -152,12 +172,17 @@ function requestOf(args: { values: FlagValues; positionals: string[] }): GetRequ
   if (allNamespaces && names.length > 0) throw new UsageError("a NAME cannot be combined with --all-namespaces; pass -n NAMESPACE", "get");
   const selector = stringFlag(args.values, "selector");
   if (selector !== undefined && names.length > 0) throw new UsageError("a NAME cannot be combined with a label selector", "get");
+  const output = parseOutput(stringFlag(args.values, "output") ?? "table", "get");
+  const sortPath = stringFlag(args.values, "sort-by");
   return {
     info,
     names,
     namespace: allNamespaces ? undefined : info.namespaced ? namespaceOf(args.values) : undefined,
-    format: outputFormatOf(args.values, "get"),
+    format: output.format,
+    output,
     selector,
+    sortBy: sortPath === undefined ? undefined : parseTemplate(sortPath),
+    showLabels: boolFlag(args.values, "show-labels"),
   };
 }
 
@@ -184,7 +209,7 @@ function printObjects(ctx: CliContext, request: GetRequest, fetched: Fetched): n
     return objects.length > 0 ? printTable(ctx, request, objects) : [];
   }
   if (objects.length > 0 || request.names.length === 0) {
-    ctx.io.out(renderObjects(request.info, objects, request.format, request.names.length === 1));
+    ctx.io.out(renderObjects(request.info, request.sortBy === undefined ? objects : ordered(request, objects), request.format, request.names.length === 1, request.output.template));
   }
   return [];
 }

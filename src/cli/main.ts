@@ -27,15 +27,17 @@ Server and access:
 
 Objects (kubectl habits):
   apply -f FILE     Create or update objects from YAML/JSON manifests
-  get KIND [NAME]   List or show objects (-o wide|json|yaml, -l, -w, -A)
+  get KIND [NAME]   List or show objects (-o wide|json|yaml|jsonpath=|custom-columns=, -l, -w, -A)
   describe KIND NAME  Show an object with its status, conditions and events
-  delete KIND NAME  Delete objects (--wait)
+  delete KIND NAME  Delete objects (-f FILE, --wait)
+  patch KIND NAME   Change fields with a merge, JSON or strategic merge patch (-p)
+  label, annotate   Add, change (--overwrite) or remove (KEY-) labels or annotations
   create namespace NAME  Create a namespace
   wait KIND/NAME --for=phase=Running  Wait for a phase, a condition, or deletion
   api-resources     List the kinds the server offers
 
 Databases (kbcli habits):
-  cluster           create, list-instances, connect, restore
+  cluster           create, list-instances, connect, restore, start, stop, restart, promote, hscale
   logs INSTANCE     A database instance's own log (-f, --tail N, --since D, -c exporter)
   backup            create, list, verify, delete (restore: holdfast cluster restore NEW --backup NAME)
   engines           list, install
@@ -124,6 +126,9 @@ const COMMANDS: Record<string, Handler> = {
   get: async (ctx, argv) => (await import("./get.ts")).runGet(ctx, argv),
   describe: async (ctx, argv) => (await import("./describe.ts")).runDescribe(ctx, argv),
   delete: async (ctx, argv) => (await import("./delete.ts")).runDelete(ctx, argv),
+  patch: async (ctx, argv) => (await import("./patch.ts")).runPatch(ctx, argv),
+  label: async (ctx, argv) => (await import("./patch.ts")).runLabel(ctx, argv, "labels"),
+  annotate: async (ctx, argv) => (await import("./patch.ts")).runLabel(ctx, argv, "annotations"),
   create: runCreate,
   init: async (ctx, argv) => (await import("./init.ts")).runInit(ctx, argv),
   login: async (ctx, argv) => (await import("./auth.ts")).runLogin(ctx, argv),

@@ -338,7 +338,11 @@ export interface ReplicationCredentials {
 }
 
 /** The role an instance is to start in. */
-export type DesiredReplicationRole = { role: "primary" } | { role: "secondary"; upstream: UpstreamAddress };
+/**
+ * `rewind`: the data may hold history the upstream never had (a replica that was ahead of the primary a failover
+ * chose): bring it onto the upstream's history before it starts, as a former primary is.
+ */
+export type DesiredReplicationRole = { role: "primary" } | { role: "secondary"; upstream: UpstreamAddress; rewind?: boolean };
 
 /** One replica as its primary sees it. */
 export interface ReplicaObservation {
@@ -424,6 +428,11 @@ export interface EngineReplication {
   readonly arbiter?: EngineArbiter;
   /** The replication names of the replicas the primary on `port` keeps data for (its slots). */
   keptReplicas?(port: number, admin: Credentials): Promise<string[]>;
+  /**
+   * Has the replica on `port` (this node's) diverged from the history of the primary it is asked to follow, holding
+   * changes that primary never had? It must then be rewound (configureRole with `rewind`) before it can follow.
+   */
+  diverged?(port: number, admin: Credentials): Promise<boolean>;
   /**
    * Make the running instance on `context` acknowledge commits as `durability` says, counting the replicas named
    * `standbys` (instance names), and reload it. Written on every member, so a promoted replica already waits

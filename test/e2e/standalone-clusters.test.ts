@@ -106,6 +106,23 @@ describe("PostgreSQL from the KubeBlocks example", () => {
     assert.equal(afterRestart.spec.port, pod.spec.port, "the port stays the same across stop, start and restart");
     assert.equal((await psql(uri, "select 4")).stdout.trim(), "4");
   });
+
+  test("kbcli's shortcuts: cluster stop, start and restart create the OpsRequests and --wait follows them", async () => {
+    const uri = await connectionUri(server, "pg-cluster", "demo");
+    const stopped = await server.cli(["cluster", "stop", "pg-cluster", "-n", "demo", "--wait"]);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(stopped.stdout, /^opsrequest\.operations\.kubeblocks\.io\/pg-cluster-stop-[0-9a-f]{5} created$/m);
+    assert.match(stopped.stderr, /Succeed/);
+    assert.equal((await instance("pg-cluster-postgresql-0")).status?.phase, "Stopped");
+    assert.equal((await server.cli(["cluster", "start", "pg-cluster", "-n", "demo", "--wait"])).code, 0);
+    const before = (await instance("pg-cluster-postgresql-0")).status?.pid;
+    assert.equal((await server.cli(["cluster", "restart", "pg-cluster", "-n", "demo", "--component", "postgresql", "--wait"])).code, 0);
+    assert.notEqual((await instance("pg-cluster-postgresql-0")).status?.pid, before);
+    assert.equal((await psql(uri, "select 5")).stdout.trim(), "5");
+    const wrong = await server.cli(["cluster", "restart", "pg-cluster", "-n", "demo", "--component", "nope"]);
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /has no component "nope"; its components: postgresql/);
+  });
 });
 
 describe("PostgreSQL reconfiguration", () => {

@@ -10,6 +10,7 @@ import { readControlData } from "./control-data.ts";
 import { compareLsn } from "./lsn.ts";
 import { rankFailoverCandidates } from "./failover-candidate.ts";
 import { isPostgresqlInitialized } from "./initialize.ts";
+import { standbyDiverged } from "./divergence.ts";
 import { rejoinAsStandby } from "./rejoin.ts";
 import { ensureReplicationAccount } from "./replication-account.ts";
 import { REPLICATION_ACCOUNT, planReplication, type ReplicationPlan } from "./replication-config.ts";
@@ -62,7 +63,7 @@ export function createPostgresqlReplication(): EngineReplication {
     async configureRole(context, desired: DesiredReplicationRole, credentials, host) {
       if (desired.role === "primary") return configureReplication(context, planFor(context, undefined), credentials.replication, host);
       const plan = planFor(context, desired.upstream);
-      if (await lastRanAsPrimary(context)) {
+      if (desired.rewind === true || (await lastRanAsPrimary(context))) {
         await rejoinAsStandby(context, plan, credentials, host);
         return;
       }
@@ -91,6 +92,7 @@ export function createPostgresqlReplication(): EngineReplication {
       await dropReplicationSlot(port, admin, replicationName(instanceName));
     },
     keptReplicas: listReplicationSlots,
+    diverged: standbyDiverged,
     configureDurability: configurePostgresqlDurability,
   };
 }
