@@ -8,7 +8,7 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { accountSecretName, now, type ExporterStatus, type Instance, type Secret } from "../api/index.ts";
+import { now, passwordGeneration, pendingPassword, secretValue, type ExporterStatus, type Instance } from "../api/index.ts";
 import { EXPORTER_PORT_RANGE, type HomePaths } from "../config/index.ts";
 import { ConflictError, NotFoundError, errorMessage } from "../errors/index.ts";
 import type { ClientTrust, Credentials, Engine, EngineExporter } from "../engines/index.ts";
@@ -17,10 +17,10 @@ import { keyOf, splitKey, type EventRecorder, type ReconcileResult, type Reconci
 import { accepts, type InstanceUsers, type PortReservations, type ProcessHandle, type ProcessSupervisor } from "../runtime/index.ts";
 import type { Store } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
-import { readAccounts } from "./accounts.ts";
+import { readAccountSecret, readAccounts } from "./accounts.ts";
 import { EXPORTER_FINALIZER, exporterStep, type ExporterStep } from "./exporter-plan.ts";
 import { instanceContext } from "./instance-context.ts";
-import { instanceLogFile } from "./layout.ts";
+import { exporterLogFile } from "./layout.ts";
 
 /** How often a running exporter is looked at (an exit also wakes its instance at once). */
 const LIVENESS_MS = 5000;
@@ -65,7 +65,8 @@ export class ExporterAgent implements Reconciler {
     const instance = await this.#o.store.get<Instance>({ kind: "Instance", namespace, name });
     if (instance?.spec.nodeName !== this.#o.nodeName) return this.#letGo(key);
     const engine = this.#o.engines.find(instance.spec.engine);
-    const running = await this.#running(instance);
+    let running = await this.#running(instance);
+    if (running !== undefined && engine?.exporter !== undefined && (await this.#rotated(instance, running, engine.exporter))) running = undefined;
     if (running === undefined) this.#known.delete(key);
     else this.#known.set(key, running);
     const step = exporterStep(instance, engine?.exporter !== undefined, running !== undefined);
@@ -106,8 +107,9 @@ export class ExporterAgent implements Reconciler {
   }
 
   async #start(instance: Instance, engine: Engine, exporter: EngineExporter): Promise<ReconcileResult> {
-    const account = await this.#monitorAccount(instance, exporter);
-    if (account === undefined) return { requeueAfterMs: WAIT_MS };
+    const monitor = await this.#monitorAccount(instance, exporter);
+    if (monitor === undefined) return { requeueAfterMs: WAIT_MS };
+    const { account, generation } = monitor;
     let current = instance;
     if (!(current.metadata.finalizers ?? []).includes(EXPORTER_FINALIZER)) current = await this.#holdInstance(current, true);
     const port = current.status?.exporter?.port ?? (await this.#allocatePort());
@@ -116,7 +118,7 @@ export class ExporterAgent implements Reconciler {
     const { command, passwordFileContent } = exporter.command(context, { listen: `${listenHost(this.#o.address)}:${port}`, account, passwordFile });
     const [user, host] = await Promise.all([this.#o.users.userOf(current), this.#o.users.hostOf(current)]);
     await host.writeFile(passwordFile, passwordFileContent, 0o600);
-    const logFile = instanceLogFile(this.#o.paths, current).replace(/\.log$/, ".exporter.log");
+    const logFile = exporterLogFile(this.#o.paths, current);
     let handle: ProcessHandle;
     try {
       handle = await this.#o.supervisor.spawn({ command, user, logFile, cwd: context.rootDirectory });
@@ -127,7 +129,7 @@ export class ExporterAgent implements Reconciler {
     }
     this.#known.set(keyOf(current), handle);
     this.#handed.delete(port);
-    const status: ExporterStatus = { port, pid: handle.pid, processStartTicks: handle.startTicks, startedAt: now() };
+    const status: ExporterStatus = { port, pid: handle.pid, processStartTicks: handle.startTicks, startedAt: now(), accountGeneration: generation };
     current = await this.#setExporter(current, status);
     await this.#o.events.record(current, "Normal", "ExporterStarted", `metrics exporter started: pid ${handle.pid}, ${listenHost(this.#o.address)}:${port}/metrics`);
     return current.status?.ready === true ? this.#setUpAccount(current, engine, exporter) : { requeueAfterMs: WAIT_MS };
@@ -135,7 +137,7 @@ export class ExporterAgent implements Reconciler {
 
   /** Create or refresh the monitoring account for this start of the database; a failure is said in status and retried. */
   async #setUpAccount(instance: Instance, engine: Engine, exporter: EngineExporter): Promise<ReconcileResult> {
-    const account = await this.#monitorAccount(instance, exporter);
+    const account = (await this.#monitorAccount(instance, exporter))?.account;
     const current = instance.status?.exporter;
     if (account === undefined || current === undefined) return { requeueAfterMs: WAIT_MS };
     const startedAt = instance.status?.startedAt;
@@ -153,12 +155,25 @@ export class ExporterAgent implements Reconciler {
     return { requeueAfterMs: LIVENESS_MS };
   }
 
-  /** The monitoring account's credentials, from the Secret the cluster controller made; undefined until it exists. */
-  async #monitorAccount(instance: Instance, exporter: EngineExporter): Promise<Credentials | undefined> {
-    const name = accountSecretName(instance.spec.clusterName, instance.spec.componentName, exporter.account.name);
-    const secret = await this.#o.store.get<Secret>({ kind: "Secret", namespace: instance.metadata.namespace ?? "default", name });
-    const password = secret?.data?.["password"];
-    return password === undefined ? undefined : { username: exporter.account.name, password: Buffer.from(password, "base64").toString("utf8") };
+  /**
+   * The monitoring account's credentials and their generation, from the Secret the cluster controller made; undefined
+   * until it exists, and while its password is being rotated (ADR 0038): the exporter keeps the one it started with.
+   */
+  async #monitorAccount(instance: Instance, exporter: EngineExporter): Promise<{ account: Credentials; generation: number } | undefined> {
+    const secret = await readAccountSecret(this.#o.store, instance, exporter.account.name);
+    const password = secretValue(secret, "password");
+    if (secret === undefined || password === undefined || pendingPassword(secret) !== undefined) return undefined;
+    return { account: { username: exporter.account.name, password }, generation: passwordGeneration(secret) };
+  }
+
+  /** A running exporter started with a password since rotated: stopped, so the next pass starts it with the new one. */
+  async #rotated(instance: Instance, running: ProcessHandle, exporter: EngineExporter): Promise<boolean> {
+    const monitor = await this.#monitorAccount(instance, exporter);
+    const started = instance.status?.exporter?.accountGeneration ?? 0;
+    if (monitor === undefined || monitor.generation === started) return false;
+    await this.#o.supervisor.stop(running.pid, running.startTicks, STOP);
+    await this.#o.events.record(instance, "Normal", "ExporterRestarted", "metrics exporter restarted: its account's password was rotated");
+    return true;
   }
 
   /** A port in the exporters' range that no exporter of this node records and no other home holds. */

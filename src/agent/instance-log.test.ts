@@ -6,6 +6,8 @@ void test("log line times: PostgreSQL's and Redis' formats; other lines have non
   assert.equal(lineTime("2026-12-06 09:00:00.123 UTC [42] LOG:  database system is ready"), Date.parse("2026-12-06T09:00:00.123Z"));
   assert.equal(lineTime("2026-12-06 09:00:00 +01 [42] LOG: x"), Date.parse("2026-12-06T08:00:00Z"));
   assert.equal(lineTime("1234:M 06 Dec 2026 09:00:01.500 * Ready to accept connections tcp"), Date.parse("2026-12-06T09:00:01.500Z"));
+  assert.equal(lineTime('ts=2026-12-06T09:00:02.250Z caller=main.go:131 level=info msg="Listening on address"'), Date.parse("2026-12-06T09:00:02.250Z"));
+  assert.equal(lineTime('time="2026-12-06T09:00:03Z" level=info msg="Providing metrics at 127.0.0.1:9121/metrics"'), Date.parse("2026-12-06T09:00:03Z"));
   assert.equal(lineTime("\tcontinuation of a statement"), undefined);
 });
 

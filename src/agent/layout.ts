@@ -20,3 +20,8 @@ export function instanceLayout(paths: HomePaths, instance: Instance): InstanceLa
 export function instanceLogFile(paths: HomePaths, instance: Instance): string {
   return join(paths.instanceLogsDir, instance.metadata.namespace ?? "default", `${instance.metadata.name}.log`);
 }
+
+/** The log of the instance's metrics exporter, beside the instance's own: `<logs>/instances/<namespace>/<name>.exporter.log`. */
+export function exporterLogFile(paths: HomePaths, instance: Instance): string {
+  return join(paths.instanceLogsDir, instance.metadata.namespace ?? "default", `${instance.metadata.name}.exporter.log`);
+}

@@ -15,6 +15,7 @@ import type { EngineLookup } from "../controllers/cluster/index.ts";
 import type { DataRestorer } from "../dataprotection/index.ts";
 import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../controllers/runtime/index.ts";
 import { readAccounts } from "./accounts.ts";
+import { rotationUnderWay, tendPasswords } from "./password-rotation.ts";
 import { arbitrationOf, type Arbitration } from "./arbitration.ts";
 import { desiredRole, fencesOnExit, isFenced, lookUpUpstream, mayRun, needsPrimaryLease, readReplicationCredentials, replicationOf, type UpstreamLookup } from "./replication.ts";
 import { PrimaryLeases } from "./primary-lease.ts";
@@ -305,6 +306,8 @@ export class InstanceReconciler implements Reconciler {
     if (restore?.kind === "running") return { requeueAfterMs: restore.requeueAfterMs };
     if (restore?.kind === "failed") throw new InitializationError(restore.message);
     if (await c.engine.isInitialized(c.ctx)) return undefined;
+    // New data would be given the passwords in effect while the running instances change them (ADR 0038).
+    if (await rotationUnderWay(this.#o.store, c.instance)) return this.#waitForUpstream(c, "waiting for the password rotation of its component to finish");
     c.instance = await this.#setStatus(c.instance, { phase: "Initializing", message: undefined });
     await clearDirectory(c.ctx.dataDirectory);
     try {
@@ -509,10 +512,20 @@ export class InstanceReconciler implements Reconciler {
     if (!(await this.#keepLease(c))) return { requeueAfterMs: FIRST_PROBE_MS };
     // A replicated instance's role is reported by its replication probe (replication-agent.ts), a changed role included.
     const due = c.instance.status?.ready !== true || Date.now() - (this.#lastProbe.get(name) ?? 0) >= READINESS_EVERY_MS;
+    if (c.instance.status?.ready === true) await this.#tendPasswords(c);
     const readinessMs = due ? await this.#probeReadiness(c, running) : LIVENESS_POLL_MS;
     // A server that just did not answer its readiness probe counts as a replication probe unanswered (a hung primary fails over).
     const replicationMs = await this.#tendReplication(c, due && c.instance.status?.ready !== true);
     return { requeueAfterMs: Math.min(readinessMs, replicationMs) };
+  }
+
+  /** Rotations of the component's passwords under way (password-rotation.ts): before probing, which may use the next one. */
+  async #tendPasswords(c: Context): Promise<void> {
+    try {
+      c.instance = await tendPasswords({ instance: c.instance, engine: c.engine, context: c.ctx, host: c.host, trust: this.#trust }, this.#o.store, async (changes) => (c.instance = await this.#setStatus(c.instance, changes)));
+    } catch (error) {
+      await this.#o.events.record(c.instance, "Warning", "PasswordRotationFailed", `password rotation not applied yet, retrying: ${errorMessage(error)}`);
+    }
   }
 
   /** Readiness and role of the running process; when to look again (ms). */

@@ -3,9 +3,10 @@
  * cloned from its upstream (never initialised empty) and started only while the upstream runs as primary;
  * a fenced instance is never started; a primary that fences on exit is not restarted after a crash.
  */
-import { accountSecretName, heldAfterExit, instanceHost, type Instance, type Secret } from "../api/index.ts";
+import { heldAfterExit, instanceHost, type Instance } from "../api/index.ts";
 import { NotFoundError } from "../errors/index.ts";
 import type { Credentials, DesiredReplicationRole, Engine, EngineReplication, ReplicationCredentials } from "../engines/index.ts";
+import { readAccount } from "./accounts.ts";
 import type { Store } from "../store/index.ts";
 
 /** The instance may not run: the ha controller fenced it. */
@@ -73,11 +74,6 @@ export function desiredRole(upstream: UpstreamLookup): DesiredReplicationRole {
 /** The administrator (first of `accounts`) and the replication account, from its Secret. */
 export async function readReplicationCredentials(store: Store, instance: Instance, replication: EngineReplication, accounts: readonly Credentials[]): Promise<ReplicationCredentials> {
   const admin = accounts[0];
-  const name = accountSecretName(instance.spec.clusterName, instance.spec.componentName, replication.account.name);
-  const secret = await store.get<Secret>({ kind: "Secret", namespace: instance.metadata.namespace ?? "default", name });
-  const password = secret?.data?.["password"];
-  if (admin === undefined || password === undefined) {
-    throw new NotFoundError(`account secret ${name} is missing; the cluster controller creates it for replicated components`, { subject: { kind: "Secret", name } });
-  }
-  return { admin, replication: { username: replication.account.name, password: Buffer.from(password, "base64").toString("utf8") } };
+  if (admin === undefined) throw new NotFoundError("the administrator's account is missing; the cluster controller creates it");
+  return { admin, replication: await readAccount(store, instance, replication.account.name, "the cluster controller creates it for replicated components") };
 }

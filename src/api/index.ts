@@ -28,3 +28,4 @@ export * from "./ha-settings.ts";
 export * from "./lease.ts";
 export * from "./incident.ts";
 export * from "./monitoring.ts";
+export * from "./password-rotation.ts";

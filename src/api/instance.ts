@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { instancePasswordStatusSchema } from "./password-rotation.ts";
 import { conditionSchema, metadataSchema } from "./common.ts";
 import { arbiterRequestSchema, arbiterRequestStatusSchema, arbiterStateSchema } from "./arbiter.ts";
 import { instanceClientTlsSchema } from "./client-tls.ts";
@@ -92,6 +93,8 @@ export const exporterStatusSchema = z.object({
   startedAt: z.string().optional(),
   /** The database start (status.startedAt) the monitoring account was last set up for. */
   accountFor: z.string().optional(),
+  /** The generation of the monitoring account's password it was started with (ADR 0038): another one restarts it. */
+  accountGeneration: z.int().optional(),
   /** Why it is not running, or why its account is not set up, when that is so. */
   message: z.string().optional(),
 });
@@ -124,6 +127,11 @@ export const instanceStatusSchema = z.object({
   arbiterState: arbiterStateSchema.optional(),
   /** On an arbiter's instance: how spec.arbiterRequest went (written by the node agent only). */
   arbiterRequest: arbiterRequestStatusSchema.optional(),
+  /**
+   * Per system account: the password generation this instance accepts (ADR 0038; written by the node agent only,
+   * never a password).
+   */
+  passwords: z.record(z.string(), instancePasswordStatusSchema).optional(),
   /** The primary lease this instance's node agent holds for it (ADR 0029); absent when it holds none. */
   primaryLease: z.object({ name: z.string(), holder: z.string(), acquiredAt: z.string() }).optional(),
   /**

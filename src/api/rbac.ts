@@ -152,6 +152,24 @@ export const resourceAttributesSchema = z.looseObject({
   name: z.string().optional(),
 });
 
+/** The request attributes of an access review of a non-resource URL (`/metrics`), as Kubernetes' NonResourceAttributes. */
+export const nonResourceAttributesSchema = z.looseObject({
+  path: z.string().startsWith("/", "a URL path, e.g. /metrics"),
+  verb: z.string().min(1, "required, e.g. get"),
+});
+
+/** A review asks about a resource or about a non-resource URL: exactly one of the two. */
+const reviewAttributesSpec = {
+  resourceAttributes: resourceAttributesSchema.optional(),
+  nonResourceAttributes: nonResourceAttributesSchema.optional(),
+};
+
+function asksOneThing(spec: { resourceAttributes?: unknown; nonResourceAttributes?: unknown }): boolean {
+  return (spec.resourceAttributes === undefined) !== (spec.nonResourceAttributes === undefined);
+}
+
+const ONE_THING = { error: "set resourceAttributes or nonResourceAttributes (exactly one)", path: ["resourceAttributes"] };
+
 /** The answer of an access review. */
 export const subjectAccessReviewStatusSchema = z.object({
   allowed: z.boolean(),
@@ -165,7 +183,7 @@ export const selfSubjectAccessReviewSchema = z.object({
   apiVersion: z.literal("authorization.k8s.io/v1"),
   kind: z.literal("SelfSubjectAccessReview"),
   metadata: z.looseObject({}).optional(),
-  spec: z.object({ resourceAttributes: resourceAttributesSchema }),
+  spec: z.object(reviewAttributesSpec).refine(asksOneThing, ONE_THING),
   status: subjectAccessReviewStatusSchema.optional(),
 });
 
@@ -176,16 +194,18 @@ export const subjectAccessReviewSchema = z.object({
   metadata: z.looseObject({}).optional(),
   spec: z
     .object({
-      resourceAttributes: resourceAttributesSchema,
+      ...reviewAttributesSpec,
       user: z.string().optional(),
       groups: z.array(z.string()).optional(),
       uid: z.string().optional(),
     })
-    .refine((spec) => (spec.user ?? "") !== "" || (spec.groups ?? []).length > 0, { error: "set user or groups", path: ["user"] }),
+    .refine((spec) => (spec.user ?? "") !== "" || (spec.groups ?? []).length > 0, { error: "set user or groups", path: ["user"] })
+    .refine(asksOneThing, ONE_THING),
   status: subjectAccessReviewStatusSchema.optional(),
 });
 
 export type ResourceAttributes = z.infer<typeof resourceAttributesSchema>;
+export type NonResourceAttributes = z.infer<typeof nonResourceAttributesSchema>;
 export type SubjectAccessReviewStatus = z.infer<typeof subjectAccessReviewStatusSchema>;
 export type SelfSubjectAccessReview = z.infer<typeof selfSubjectAccessReviewSchema>;
 export type SubjectAccessReview = z.infer<typeof subjectAccessReviewSchema>;

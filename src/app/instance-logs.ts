@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { Agent, fetch } from "undici";
 import { nodeAddress, type Instance, type Node } from "../api/index.ts";
-import { followLog, instanceLogFile, readLogEnd, selectLines } from "../agent/index.ts";
+import { exporterLogFile, followLog, instanceLogFile, readLogEnd, selectLines } from "../agent/index.ts";
 import type { HomePaths } from "../config/index.ts";
 import { InputError, NotFoundError, UnavailableError, errorMessage } from "../errors/index.ts";
 import type { InstanceLogApi, LogRequest, LogSource } from "../server/index.ts";
@@ -23,8 +23,7 @@ export interface InstanceLogOptions {
 const CONTAINERS = new Set(["database", "exporter"]);
 
 function fileOf(paths: HomePaths, instance: Instance, container: string | undefined): string {
-  const file = instanceLogFile(paths, instance);
-  return container === "exporter" ? file.replace(/\.log$/, ".exporter.log") : file;
+  return container === "exporter" ? exporterLogFile(paths, instance) : instanceLogFile(paths, instance);
 }
 
 async function localLog(paths: HomePaths, instance: Instance, request: LogRequest): Promise<LogSource> {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { accessAttributes, resolveAccessResource, resourcePlural, splitResourceArgument } from "./access-attributes.ts";
+import { accessAttributes, resolveAccessResource, reviewedAccess, resourcePlural, splitResourceArgument } from "./access-attributes.ts";
 import { accessReview } from "./auth-can-i.ts";
 
 test("RESOURCE splits into name, subresource and group in kubectl's and the dotted-suffix forms", () => {
@@ -62,15 +62,24 @@ test("namespaces: -n, default, -A, and none for cluster-scoped resources (with a
 
 test("a question about yourself is a SelfSubjectAccessReview; --as / --as-group make it a SubjectAccessReview", () => {
   const attributes = { verb: "get", group: "", resource: "secrets", namespace: "demo" };
-  assert.deepEqual(accessReview(attributes, undefined, []), {
+  assert.deepEqual(accessReview({ resourceAttributes: attributes }, undefined, []), {
     path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
     body: { apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", spec: { resourceAttributes: attributes } },
   });
-  assert.deepEqual(accessReview(attributes, "alice", ["team-a"]), {
+  assert.deepEqual(accessReview({ resourceAttributes: attributes }, "alice", ["team-a"]), {
     path: "/apis/authorization.k8s.io/v1/subjectaccessreviews",
     body: { apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", spec: { user: "alice", groups: ["team-a"], resourceAttributes: attributes } },
   });
-  assert.deepEqual(accessReview(attributes, "alice", []).body["spec"], { user: "alice", resourceAttributes: attributes });
+  assert.deepEqual(accessReview({ resourceAttributes: attributes }, "alice", []).body["spec"], { user: "alice", resourceAttributes: attributes });
+});
+
+test("a RESOURCE starting with a slash asks about a non-resource URL, without name or namespace, as kubectl does", () => {
+  const metrics = reviewedAccess({ verb: "get", resource: "/metrics", allNamespaces: false });
+  assert.deepEqual(metrics, { access: { nonResourceAttributes: { verb: "get", path: "/metrics" } }, warnings: [] });
+  assert.deepEqual(accessReview(metrics.access, "prom", []).body["spec"], { user: "prom", nonResourceAttributes: { verb: "get", path: "/metrics" } });
+  assert.deepEqual(reviewedAccess({ verb: "get", resource: "/metrics", namespace: "demo", allNamespaces: false }).warnings, ["Warning: /metrics is a non-resource URL: the namespace is ignored"]);
+  assert.throws(() => reviewedAccess({ verb: "get", resource: "/metrics", name: "x", allNamespaces: false }), /takes no NAME/);
+  assert.deepEqual(reviewedAccess({ verb: "get", resource: "clusters", allNamespaces: false }).access, { resourceAttributes: { verb: "get", group: "apps.kubeblocks.io", resource: "clusters", namespace: "default" } });
 });
 
 test("audit filters name resources by their plural", () => {

@@ -1,5 +1,5 @@
 /** What `holdfast auth can-i VERB RESOURCE [NAME]` asks about: the RESOURCE argument resolved to RBAC attributes. */
-import { findKind, type ResourceAttributes } from "../api/index.ts";
+import { findKind, type NonResourceAttributes, type ResourceAttributes } from "../api/index.ts";
 import { UsageError } from "./args.ts";
 
 const COMMAND = "auth can-i";
@@ -95,6 +95,29 @@ export function accessAttributes(question: CanIQuestion): { attributes: Resource
     ...(question.name === undefined ? {} : { name: question.name }),
   };
   return { attributes, warnings };
+}
+
+/** What a review asks about, as the spec of an access review carries it. */
+export type ReviewedAccess = { resourceAttributes: ResourceAttributes } | { nonResourceAttributes: NonResourceAttributes };
+
+/** Is the RESOURCE argument a non-resource URL (`/metrics`), as kubectl takes any argument starting with a slash? */
+export function isNonResourceURL(resource: string): boolean {
+  return resource.startsWith("/");
+}
+
+/**
+ * What the question asks about: a non-resource URL (`can-i get /metrics`, which has no name and no namespace) or a
+ * resource; with warnings for the user.
+ */
+export function reviewedAccess(question: CanIQuestion): { access: ReviewedAccess; warnings: string[] } {
+  if (!isNonResourceURL(question.resource)) {
+    const { attributes, warnings } = accessAttributes(question);
+    return { access: { resourceAttributes: attributes }, warnings };
+  }
+  if (question.name !== undefined) throw new UsageError(`a non-resource URL (${question.resource}) takes no NAME`, COMMAND);
+  const warnings = question.namespace === undefined ? [] : [`Warning: ${question.resource} is a non-resource URL: the namespace is ignored`];
+  if (!KNOWN_VERBS.has(question.verb)) warnings.push(`Warning: verb "${question.verb}" is not a known verb`);
+  return { access: { nonResourceAttributes: { verb: question.verb, path: question.resource } }, warnings };
 }
 
 /** The plural RBAC and audit records use for a name typed by a user (`cl` → `clusters`, `token` → `apitokens`); else as typed. */

@@ -1,9 +1,9 @@
 /** `holdfast auth`: `can-i` (access reviews, as kubectl asks them) and `whoami`. */
 import { z } from "zod";
-import { subjectAccessReviewStatusSchema, type ResourceAttributes } from "../api/index.ts";
+import { subjectAccessReviewStatusSchema } from "../api/index.ts";
 import { NAMESPACE_FLAGS, UsageError, boolFlag, stringFlag } from "./args.ts";
 import type { FlagValues, ParsedArgs } from "./args.ts";
-import { accessAttributes } from "./access-attributes.ts";
+import { reviewedAccess, type CanIQuestion, type ReviewedAccess } from "./access-attributes.ts";
 import { clientOf } from "./context.ts";
 import type { CliContext } from "./context.ts";
 import { formatTable, toJson } from "./output.ts";
@@ -33,12 +33,15 @@ that allows it).
 Usage:
   holdfast auth can-i VERB RESOURCE[/SUBRESOURCE][.GROUP] [NAME] [-n NAMESPACE | -A]
     [--as USER] [--as-group GROUP]... [-q] [-v]
+  holdfast auth can-i VERB /NON-RESOURCE-URL [--as USER] [--as-group GROUP]... [-q] [-v]
 
 VERB is get, list, watch, create, update, patch, delete, deletecollection, bind,
 escalate, impersonate, rotate or rewrap (keyring), or *. RESOURCE is a kind by any
 name "holdfast get" accepts (clusters, cl, ops, inst, secrets, ...), a security
 resource (users, apitokens, auditevents, keyring), or * for every resource. User
 actions are subresources: users/mfa (reset-mfa), users/password (set-password).
+A RESOURCE starting with "/" is a non-resource URL (/metrics, /monitoring/targets),
+matched against the nonResourceURLs of ClusterRoles, as in Kubernetes.
 
 Examples:
   holdfast auth can-i create clusters -n demo
@@ -46,6 +49,7 @@ Examples:
   holdfast auth can-i get secrets pg-postgresql-account-postgres -n demo
   holdfast auth can-i list auditevents
   holdfast auth can-i rotate keyring
+  holdfast auth can-i get /metrics                       # may I scrape the control plane?
   holdfast auth can-i '*' '*' -A                       # am I a cluster administrator?
   holdfast auth can-i delete clusters -n prod --as alice   # ask about another user
 
@@ -83,16 +87,16 @@ function asGroups(values: FlagValues): string[] {
 }
 
 /** The review to send: a SelfSubjectAccessReview, or a SubjectAccessReview with `--as` / `--as-group`; and its path. */
-export function accessReview(attributes: ResourceAttributes, user: string | undefined, groups: readonly string[]): { path: string; body: Record<string, unknown> } {
+export function accessReview(access: ReviewedAccess, user: string | undefined, groups: readonly string[]): { path: string; body: Record<string, unknown> } {
   const apiVersion = "authorization.k8s.io/v1";
   if (user === undefined && groups.length === 0) {
-    return { path: `${AUTHORIZATION_API}/selfsubjectaccessreviews`, body: { apiVersion, kind: "SelfSubjectAccessReview", spec: { resourceAttributes: attributes } } };
+    return { path: `${AUTHORIZATION_API}/selfsubjectaccessreviews`, body: { apiVersion, kind: "SelfSubjectAccessReview", spec: { ...access } } };
   }
   const subject = { ...(user === undefined ? {} : { user }), ...(groups.length === 0 ? {} : { groups: [...groups] }) };
-  return { path: `${AUTHORIZATION_API}/subjectaccessreviews`, body: { apiVersion, kind: "SubjectAccessReview", spec: { ...subject, resourceAttributes: attributes } } };
+  return { path: `${AUTHORIZATION_API}/subjectaccessreviews`, body: { apiVersion, kind: "SubjectAccessReview", spec: { ...subject, ...access } } };
 }
 
-function question(args: ParsedArgs): Parameters<typeof accessAttributes>[0] {
+function question(args: ParsedArgs): CanIQuestion {
   const [verb, resource, name, extra] = args.positionals;
   if (verb === undefined || resource === undefined) throw new UsageError("missing VERB and RESOURCE, e.g. holdfast auth can-i create clusters", "auth can-i");
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`, "auth can-i");
@@ -112,10 +116,10 @@ function printAnswer(ctx: CliContext, status: z.infer<typeof subjectAccessReview
 }
 
 async function runCanI(ctx: CliContext, args: ParsedArgs): Promise<number> {
-  const { attributes, warnings } = accessAttributes(question(args));
+  const { access, warnings } = reviewedAccess(question(args));
   const quiet = boolFlag(args.values, "quiet");
   if (!quiet) for (const warning of warnings) ctx.io.err(`${warning}\n`);
-  const { path, body } = accessReview(attributes, stringFlag(args.values, "as"), asGroups(args.values));
+  const { path, body } = accessReview(access, stringFlag(args.values, "as"), asGroups(args.values));
   const { status } = parseAnswer(reviewAnswerSchema, await clientOf(ctx, args.values).postJson(path, body), "auth can-i");
   if (!quiet) printAnswer(ctx, status, boolFlag(args.values, "verbose"));
   return status.allowed ? 0 : 1;

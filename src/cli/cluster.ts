@@ -9,6 +9,7 @@ import { resolveConnection } from "./cluster-connect.ts";
 import { HSCALE_HELP, OPS_FLAGS, PROMOTE_HELP, RESTART_HELP, START_HELP, STOP_HELP, runOpsShortcut } from "./cluster-ops.ts";
 import { RESTORE_FLAGS, RESTORE_HELP, runRestore } from "./cluster-restore.ts";
 import { runClientProcess } from "./client-process.ts";
+import { ROTATE_PASSWORD_FLAGS, ROTATE_PASSWORD_HELP, runRotatePassword } from "./cluster-rotate-password.ts";
 import { clientOf, homeOf, serverUrlOf, trustedCaFile } from "./context.ts";
 import type { CliContext } from "./context.ts";
 import { text } from "./fields.ts";
@@ -23,6 +24,7 @@ Usage:
   holdfast cluster list-instances NAME [-n NAMESPACE]
   holdfast cluster connect NAME [-n NAMESPACE] [--component C] [--account A] [--show-uri]
   holdfast cluster restore NEW --backup NAME [-n NAMESPACE]
+  holdfast cluster rotate-password NAME [-n NAMESPACE] [--account A]...
   holdfast cluster start|stop NAME [-n NAMESPACE] [--wait]
   holdfast cluster restart NAME [--component C]... [--wait]
   holdfast cluster promote NAME [--component C] [--instance CANDIDATE] [--wait]
@@ -196,6 +198,7 @@ const SUBCOMMANDS = {
     run: runConnect,
   },
   restore: { help: RESTORE_HELP, flags: RESTORE_FLAGS, run: runRestore },
+  "rotate-password": { help: ROTATE_PASSWORD_HELP, flags: ROTATE_PASSWORD_FLAGS, run: runRotatePassword },
   start: { help: START_HELP, flags: OPS_FLAGS.start, run: (ctx: CliContext, args: ParsedArgs) => runOpsShortcut(ctx, args, "Start", "cluster start") },
   stop: { help: STOP_HELP, flags: OPS_FLAGS.stop, run: (ctx: CliContext, args: ParsedArgs) => runOpsShortcut(ctx, args, "Stop", "cluster stop") },
   restart: { help: RESTART_HELP, flags: OPS_FLAGS.restart, run: (ctx: CliContext, args: ParsedArgs) => runOpsShortcut(ctx, args, "Restart", "cluster restart") },

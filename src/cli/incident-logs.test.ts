@@ -16,8 +16,10 @@ void test("incident contain: repeated flags become lists; no step is a usage err
     revokeTokens: [],
     freezeNamespaces: [],
     unfreezeNamespaces: [],
+    rotateCredentials: [],
     message: "contained",
   });
+  assert.deepEqual(containmentRequest({ "rotate-credentials": ["demo/pg"] })["rotateCredentials"], ["demo/pg"]);
   assert.throws(() => containmentRequest({ message: "nothing" }), /say what to contain/);
 });
 

@@ -13,7 +13,7 @@ Usage:
   holdfast incident list [-o json|yaml]
   holdfast incident describe NAME [-o json|yaml]
   holdfast incident ack NAME [--message TEXT]
-  holdfast incident contain NAME [--disable-user U]... [--revoke-sessions U]... [--revoke-token ID]...
+  holdfast incident contain NAME [--disable-user U]... [--revoke-sessions U]... [--revoke-token ID]... [--rotate-credentials NS/CLUSTER]...
                                  [--freeze-namespace NS]... [--unfreeze-namespace NS]... [--message TEXT]
   holdfast incident resolve NAME [--message TEXT]
 
@@ -65,6 +65,10 @@ Options:
       --revoke-token ID          Revoke one API token (and the tokens made with it)
       --freeze-namespace NS      Make NS read-only for everyone but cluster administrators
       --unfreeze-namespace NS    Undo --freeze-namespace
+      --rotate-credentials NS/CLUSTER
+                                 New passwords for every system account of the cluster, applied online; the old
+                                 ones are refused once every running instance has the new ones (see
+                                 holdfast cluster rotate-password)
       --message TEXT             A note for the timeline
 Each flag may be given several times.
 
@@ -183,10 +187,11 @@ export function containmentRequest(values: FlagValues): Record<string, unknown> 
     revokeTokens: many(values, "revoke-token"),
     freezeNamespaces: many(values, "freeze-namespace"),
     unfreezeNamespaces: many(values, "unfreeze-namespace"),
+    rotateCredentials: many(values, "rotate-credentials"),
     ...note(values),
   };
-  const steps = body.disableUsers.length + body.revokeSessions.length + body.revokeTokens.length + body.freezeNamespaces.length + body.unfreezeNamespaces.length;
-  if (steps === 0) throw new CliError("say what to contain: --disable-user, --revoke-sessions, --revoke-token, --freeze-namespace or --unfreeze-namespace");
+  const lists = [body.disableUsers, body.revokeSessions, body.revokeTokens, body.freezeNamespaces, body.unfreezeNamespaces, body.rotateCredentials];
+  if (lists.every((list) => list.length === 0)) throw new CliError("say what to contain: --disable-user, --revoke-sessions, --revoke-token, --freeze-namespace, --unfreeze-namespace or --rotate-credentials");
   return body;
 }
 
@@ -211,7 +216,7 @@ const INCIDENT_GROUP: CommandGroup = {
     resolve: { help: RESOLVE_HELP, flags: MESSAGE_FLAG, run: transition("resolve", "resolve") },
     contain: {
       help: CONTAIN_HELP,
-      flags: { ...MESSAGE_FLAG, "disable-user": MANY, "revoke-sessions": MANY, "revoke-token": MANY, "freeze-namespace": MANY, "unfreeze-namespace": MANY },
+      flags: { ...MESSAGE_FLAG, "disable-user": MANY, "revoke-sessions": MANY, "revoke-token": MANY, "freeze-namespace": MANY, "unfreeze-namespace": MANY, "rotate-credentials": MANY },
       run: runContain,
     },
   },

@@ -250,6 +250,24 @@ export interface EngineExporter {
   command(context: InstanceContext, options: ExporterOptions): { command: CommandSpec; passwordFileContent: string };
 }
 
+/**
+ * Changing a system account's password on a running instance, online (ADR 0038). The node agent calls `change` where
+ * `scope` says, then, once every running instance accepts the new password, the Secret makes it the one in effect.
+ */
+export interface EnginePasswords {
+  /** Where a change is made: on the primary alone (its accounts replicate to the replicas) or on every instance. */
+  readonly scope: "primary" | "every";
+  /** Why `account` cannot be changed online on this engine, or undefined when it can. */
+  refuses(account: string): string | undefined;
+  /** Make the running instance on `context` accept `account.password` for `account.username`; no plaintext reaches the server's log. */
+  change(context: InstanceContext, admin: Credentials, account: Credentials, trust: ClientTrust): Promise<void>;
+  /**
+   * Make the instance's own connections that log in as `account` (a replica's to its primary) use its new password
+   * from their next connection on; engines whose instances connect to none leave it out.
+   */
+  useForOwnConnections?(context: InstanceContext, account: Credentials, host: HostAccess): Promise<void>;
+}
+
 /** A database engine module. No controller contains engine-specific branches; they live here. */
 export interface Engine {
   readonly name: string;
@@ -309,6 +327,8 @@ export interface Engine {
   readonly replication?: EngineReplication;
   /** The Prometheus exporter the node agent runs beside each instance (ADR 0035); absent: none. */
   readonly exporter?: EngineExporter;
+  /** Online password changes (ADR 0038); absent: the engine's passwords are not rotated online. */
+  readonly passwords?: EnginePasswords;
 }
 
 /** A server another instance connects to: its address (loopback or a node's) and port. */

@@ -5,7 +5,7 @@
  * directly; each is written in the incident's timeline with who did it.
  */
 import { z } from "zod";
-import { DETECTION_NAMESPACE, type Incident, type IncidentState, type Namespace } from "../api/index.ts";
+import { DETECTION_NAMESPACE, newRotationRequest, ROTATE_PASSWORDS_ANNOTATION, type Cluster, type Incident, type IncidentState, type Namespace } from "../api/index.ts";
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from "../errors/index.ts";
 import { changeIncidentStatus, timelineEntry } from "../detection/index.ts";
 import type { AuthService, Authorizer, Identity, RequestAttributes } from "../security/index.ts";
@@ -34,6 +34,8 @@ export const containmentSchema = z.strictObject({
   revokeTokens: names,
   freezeNamespaces: names,
   unfreezeNamespaces: names,
+  /** Clusters (`NAMESPACE/NAME`, or NAME in default) whose system accounts get new passwords, applied online (ADR 0038). */
+  rotateCredentials: names,
 });
 /** See {@link containmentSchema}. */
 export type Containment = z.infer<typeof containmentSchema>;
@@ -101,6 +103,7 @@ function stepsOf(api: IncidentApi, containment: Containment, incident: string): 
     })),
     ...containment.freezeNamespaces.map((namespace) => freezeStep(api.store, namespace, incident)),
     ...containment.unfreezeNamespaces.map((namespace) => freezeStep(api.store, namespace, undefined)),
+    ...containment.rotateCredentials.map((target) => rotateStep(api.store, target)),
   ];
 }
 
@@ -121,6 +124,24 @@ function freezeStep(store: Store, namespace: string, incident: string | undefine
   };
 }
 
+/** Ask for new passwords of every system account of a cluster, as `holdfast cluster rotate-password` does (ADR 0038). */
+function rotateStep(store: Store, target: string): Step {
+  const [namespace, name] = target.includes("/") ? target.split("/", 2) : ["default", target];
+  return {
+    action: "RotateCredentials",
+    target,
+    attributes: { verb: "update", apiGroup: "apps.kubeblocks.io", resource: "clusters", namespace: namespace ?? "default", name: name ?? "" },
+    run: async () => {
+      const found = await store.get<Cluster>({ kind: "Cluster", namespace: namespace ?? "default", name: name ?? "" });
+      if (found === undefined) throw new NotFoundError(`cluster ${target} not found`);
+      const request = newRotationRequest();
+      const annotations = { ...found.metadata.annotations, [ROTATE_PASSWORDS_ANNOTATION]: JSON.stringify(request) };
+      await store.update<Cluster>({ ...found, metadata: { ...found.metadata, annotations } });
+      return `cluster ${target}: rotation ${request.id} of every system account's password requested; the node agents apply it online and the old passwords are then refused`;
+    },
+  };
+}
+
 async function authorizeSteps(authorizer: Authorizer, identity: Identity, steps: readonly Step[]): Promise<void> {
   for (const step of steps) {
     const decision = await authorizer.authorize(identity, step.attributes);
@@ -131,7 +152,7 @@ async function authorizeSteps(authorizer: Authorizer, identity: Identity, steps:
 async function contain(api: IncidentApi, exchange: Exchange, name: string): Promise<unknown> {
   const containment = await parseBody(exchange, containmentSchema, "containment");
   const steps = stepsOf(api, containment, name);
-  if (steps.length === 0) throw new InvalidError("a containment needs at least one step: disableUsers, revokeSessions, revokeTokens, freezeNamespaces or unfreezeNamespaces", { causes: [{ field: "disableUsers", message: "give at least one step" }] });
+  if (steps.length === 0) throw new InvalidError("a containment needs at least one step: disableUsers, revokeSessions, revokeTokens, freezeNamespaces, unfreezeNamespaces or rotateCredentials", { causes: [{ field: "disableUsers", message: "give at least one step" }] });
   const current = await api.store.get<Incident>({ kind: "Incident", namespace: DETECTION_NAMESPACE, name });
   if (current === undefined) throw new NotFoundError(`incident ${name} not found; list them with holdfast incident list`);
   if (current.status?.state === "Resolved") throw new ConflictError(`incident ${name} is resolved; containment acts on an open incident`);

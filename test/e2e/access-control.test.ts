@@ -111,6 +111,22 @@ void test("can-i agrees with the server's decisions for a view user", async () =
   assert.equal(asVal.stdout.trim(), "no");
 });
 
+void test("can-i answers about non-resource URLs (/metrics) as the server decides them", async () => {
+  const viewer = await userWithToken("nora", "view");
+  await server.ok(["user", "create", "prom", "-o", "json"]);
+  await server.ok(["apply", "-f", "-"], "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: prom-monitoring}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: monitoring}\nsubjects: [{kind: User, apiGroup: rbac.authorization.k8s.io, name: prom}]\n");
+  const scraper = (JSON.parse(await server.ok(["token", "create", "--name", "scrape", "--expires", "1h", "--user", "prom", "-o", "json"])) as { token: string }).token;
+  for (const [token, expected] of [[viewer, "no"], [scraper, "yes"]] as const) {
+    const answer = await asToken(token, ["auth", "can-i", "get", "/metrics"]);
+    const actual = await server.fetch("/metrics", {}, token);
+    assert.equal(answer.stdout.trim(), expected, answer.stderr);
+    assert.equal(actual.status, expected === "yes" ? 200 : 403);
+  }
+  assert.equal((await asToken(scraper, ["auth", "can-i", "delete", "/metrics"])).stdout.trim(), "no");
+  assert.equal((await server.cli(["auth", "can-i", "get", "/metrics", "--as", "nora"])).stdout.trim(), "no");
+  assert.equal((await server.cli(["auth", "can-i", "get", "/metrics"])).stdout.trim(), "yes", "the administrator may");
+});
+
 void test("API tokens: listed without the secret, refused at once after revoke, refused after expiry", async () => {
   const created = JSON.parse(await server.ok(["token", "create", "--name", "ci", "--expires", "1h", "-o", "json"])) as { id: string; token: string };
   assert.equal((await asToken(created.token, ["get", "namespaces"])).code, 0);

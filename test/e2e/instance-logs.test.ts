@@ -1,7 +1,7 @@
 /**
  * `holdfast logs` (issue 13, done-when 4): a PostgreSQL instance's own log is shown to an administrator (all of it,
  * the last lines, since a time, and followed as it grows) and refused (403, audited) to a view user without
- * instances/log. The server's own log is JSON lines.
+ * instances/log. The exporter beside it has a log of its own (-c exporter). The server's own log is JSON lines.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -51,6 +51,27 @@ void test("an administrator reads a PostgreSQL instance's log: all, the last lin
   const unknown = await server.cli(["logs", INSTANCE, "-n", "demo", "-c", "sidecar"]);
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /database.*exporter/);
+});
+
+void test("logs -c exporter shows the metrics exporter's own log: all, the last lines, since a time; never its password", async () => {
+  await eventually("the exporter beside the instance", async () => {
+    const pod = await server.api<Instance>(`/apis/holdfast.io/v1alpha1/namespaces/demo/instances/${INSTANCE}`);
+    return pod.status?.exporter?.pid === undefined ? undefined : true;
+  }, 120_000);
+  let seen = "";
+  const all = await eventually("the exporter's start in its log", async () => {
+    const read = await server.cli(["logs", INSTANCE, "-n", "demo", "-c", "exporter"]);
+    seen = `${read.code} ${read.stdout} ${read.stderr}`;
+    return /Listening on/.test(read.stdout) ? read.stdout : undefined;
+  }, 30_000).catch((error: unknown) => assert.fail(`${String(error)}; last read: ${seen}`));
+  assert.doesNotMatch(all, /database system is ready/, "not the database's log");
+  const last = await server.ok(["logs", INSTANCE, "-n", "demo", "-c", "exporter", "--tail", "1"]);
+  assert.equal(last.trimEnd().split("\n").length, 1);
+  assert.ok(all.trimEnd().endsWith(last.trimEnd()));
+  // The exporter writes logfmt times (ts=…): --since reads them as it reads the database's.
+  assert.match(await server.ok(["logs", INSTANCE, "-n", "demo", "-c", "exporter", "--since", "1h"]), /Listening on/);
+  const secret = await server.api<{ data: { password: string } }>("/api/v1/namespaces/demo/secrets/pg-cluster-postgresql-account-kbmonitoring");
+  assert.ok(!all.includes(Buffer.from(secret.data.password, "base64").toString("utf8")), "the monitoring password is not in the exporter's log");
 });
 
 void test("logs -f prints what the database writes while it runs", async () => {

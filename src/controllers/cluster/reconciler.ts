@@ -3,9 +3,10 @@ import type { Backup, Cluster, Condition, Instance, InstanceSpec, Node, OwnerRef
 import { AlreadyExistsError, NotFoundError } from "../../errors/index.ts";
 import { generatePassword } from "../../engines/index.ts";
 import type { Store } from "../../store/index.ts";
+import { carryOutRotation, planRotation } from "./password-rotation.ts";
 import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
 import { CLUSTER_FINALIZER, LABEL_ACCOUNT, LABEL_INSTANCE, componentLabels } from "./labels.ts";
-import { osUserOfCluster, planCluster, type ClusterPlan, type InstanceToCreate } from "./plan.ts";
+import { osUserOfCluster, planCluster, type ClusterPlan, type InstanceToCreate, type ResolvedComponent } from "./plan.ts";
 import { placedInstances, type NodeView } from "./placement.ts";
 import type { PortMove } from "./port-moves.ts";
 import { INSTANCES_SPREAD, type Rebuild } from "./rebuild.ts";
@@ -25,6 +26,8 @@ export interface ClusterReconcilerOptions {
 
 /** How often to look again while a cluster is on its way somewhere (instance changes also wake it). */
 const SETTLING_REQUEUE_MS = 5000;
+/** How often to look again while a password rotation is under way (instance status changes also wake it). */
+const ROTATION_REQUEUE_MS = 1000;
 
 export class ClusterReconciler implements Reconciler {
   readonly #options: ClusterReconcilerOptions;
@@ -48,6 +51,9 @@ export class ClusterReconciler implements Reconciler {
       CLUSTER_FINALIZER,
     );
     await this.#act(cluster, plan);
+    const rotation = planRotation({ annotations: cluster.metadata.annotations, secrets: owned.secretObjects, instances: owned.instances, refuses: (component, account) => this.#refusesRotation(resolution.components, component, account) });
+    await carryOutRotation(store, this.#options.events, cluster, rotation);
+    if (rotation.underWay) return { requeueAfterMs: ROTATION_REQUEUE_MS };
     const phase = plan.status.phase;
     return phase === "Running" || phase === "Stopped" || phase === "Failed" ? { requeueAfterMs: 30_000 } : { requeueAfterMs: SETTLING_REQUEUE_MS };
   }
@@ -58,7 +64,14 @@ export class ClusterReconciler implements Reconciler {
     return { nodes: nodes.items, placed: placedInstances(instances.items) };
   }
 
-  async #owned(cluster: Cluster): Promise<{ instances: Instance[]; secrets: Set<string>; backups?: Backup[] }> {
+  /** Why the engine of `component` cannot rotate `account`'s password online (ADR 0038); undefined when it can. */
+  #refusesRotation(components: readonly ResolvedComponent[], component: string, account: string): string | undefined {
+    const engineName = components.find((c) => c.name === component)?.engine ?? "";
+    const passwords = this.#options.engines.find(engineName)?.passwords;
+    return passwords === undefined ? `${engineName || "this engine"} passwords are not rotated online yet` : passwords.refuses(account);
+  }
+
+  async #owned(cluster: Cluster): Promise<{ instances: Instance[]; secrets: Set<string>; secretObjects: Secret[]; backups?: Backup[] }> {
     const options = { ...(cluster.metadata.namespace === undefined ? {} : { namespace: cluster.metadata.namespace }), labelSelector: `${LABEL_INSTANCE}=${cluster.metadata.name}` };
     const isOwned = (r: Resource): boolean => (r.metadata.ownerReferences ?? []).some((o) => o.uid === cluster.metadata.uid);
     const instances = (await this.#options.store.list<Instance>("Instance", options)).items.filter(isOwned);
@@ -66,7 +79,7 @@ export class ClusterReconciler implements Reconciler {
     const wipeOut = cluster.metadata.deletionTimestamp !== undefined && cluster.spec.terminationPolicy === "WipeOut";
     // Backups are not owned by the cluster (Delete keeps them); they carry its instance label.
     const backups = wipeOut ? (await this.#options.store.list<Backup>("Backup", options)).items : undefined;
-    return { instances, secrets: new Set(secrets.map((s) => s.metadata.name)), ...(backups === undefined ? {} : { backups }) };
+    return { instances, secrets: new Set(secrets.map((s) => s.metadata.name)), secretObjects: secrets, ...(backups === undefined ? {} : { backups }) };
   }
 
   async #act(cluster: Cluster, plan: ClusterPlan): Promise<void> {

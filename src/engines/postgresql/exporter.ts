@@ -38,7 +38,8 @@ export function postgresqlExporterCommand(context: InstanceContext, options: Exp
   return {
     command: {
       command: "/usr/bin/prometheus-postgres-exporter",
-      args: [`--web.listen-address=${options.listen}`, "--log.level=warn"],
+      // Info, as redis_exporter's default: its start and where it listens are in `holdfast logs -c exporter` (it logs no scrapes, and its DSNs without the password).
+      args: [`--web.listen-address=${options.listen}`, "--log.level=info"],
       env: {
         DATA_SOURCE_URI: `${LOOPBACK}:${context.port}/postgres?sslmode=${context.tls === undefined ? "disable" : "require"}&connect_timeout=5`,
         DATA_SOURCE_USER: options.account.username,

@@ -7,6 +7,7 @@ import { PG_BASEBACKUP } from "./basebackup.ts";
 import { PG_DUMP } from "./pgdump.ts";
 import { postgresqlClientCommand, postgresqlConnectionUri } from "./client.ts";
 import { POSTGRESQL_EXPORTER } from "./exporter.ts";
+import { POSTGRESQL_PASSWORDS } from "./passwords.ts";
 import { POSTGRESQL_ACCOUNTS, POSTGRESQL_DEFINITION, POSTGRESQL_PACKAGES, POSTGRESQL_STOP } from "./definition.ts";
 import { allowPostgresqlPeers, configurePostgresql, initializePostgresql, isPostgresqlInitialized } from "./initialize.ts";
 import { postgresqlParametersFor } from "./parameters.ts";
@@ -43,6 +44,7 @@ export function createPostgresqlEngine(): Engine {
     backupMethods: [PG_BASEBACKUP, PG_ARCHIVE_WAL, PG_DUMP],
     replication: createPostgresqlReplication(),
     exporter: POSTGRESQL_EXPORTER,
+    passwords: POSTGRESQL_PASSWORDS,
   };
 }
 

@@ -2,7 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { selfSubjectAccessReviewSchema, subjectAccessReviewSchema } from "../../api/index.ts";
 import type { Store } from "../../store/index.ts";
-import { attributesFromReview, describeDecision, reviewSelfAccess, reviewSubjectAccess } from "./access-review.ts";
+import { attributesFromReview, describeDecision, reviewedAttributes, reviewSelfAccess, reviewSubjectAccess } from "./access-review.ts";
 import { Authorizer } from "./authorizer.ts";
 import { ensureBuiltinRoles } from "./ensure-builtin-roles.ts";
 import { roleBinding, tempStores, user, userSubject, type TempStores } from "./test-fixtures.ts";
@@ -35,6 +35,19 @@ describe("access reviews", () => {
     assert.deepEqual(attributesFromReview({ verb: "list", resource: "namespaces" }), { verb: "list", apiGroup: "", resource: "namespaces" });
   });
 
+  it("answers a review of a non-resource URL from nonResourceURLs alone (the monitoring role may get /metrics)", async () => {
+    await store.create({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", metadata: { name: "prom-monitoring" }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "monitoring" }, subjects: [userSubject("prom")] });
+    const ask = (username: string, path: string, verb = "get") =>
+      reviewSubjectAccess(authorizer, subjectAccessReviewSchema.parse({ apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", spec: { user: username, groups: ["system:authenticated"], nonResourceAttributes: { verb, path } } }));
+    await eventuallyAllowed(() => ask("prom", "/metrics"));
+    assert.equal((await ask("prom", "/metrics", "delete")).status?.allowed, false);
+    assert.equal((await ask("alice", "/metrics")).status?.allowed, false);
+    assert.deepEqual(reviewedAttributes({ nonResourceAttributes: { verb: "get", path: "/metrics" } }), { verb: "get", apiGroup: "", resource: "", path: "/metrics" });
+    const both = { apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", spec: { resourceAttributes: { verb: "get", resource: "secrets" }, nonResourceAttributes: { verb: "get", path: "/metrics" } } };
+    assert.equal(selfSubjectAccessReviewSchema.safeParse(both).success, false);
+    assert.equal(selfSubjectAccessReviewSchema.safeParse({ ...both, spec: {} }).success, false);
+  });
+
   it("answers a SelfSubjectAccessReview for the caller", async () => {
     const review = selfSubjectAccessReviewSchema.parse({
       apiVersion: "authorization.k8s.io/v1",
@@ -65,3 +78,12 @@ describe("access reviews", () => {
     assert.equal(describeDecision({ allowed: false, reason: "RBAC: no rule allows y" }), "no - RBAC: no rule allows y");
   });
 });
+
+/** The authorizer sees a new binding through its watch: ask until it answers yes (or give up after 5 s). */
+async function eventuallyAllowed(ask: () => Promise<{ status?: { allowed: boolean } | undefined }>): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while ((await ask()).status?.allowed !== true) {
+    if (Date.now() > deadline) assert.fail("the review was never allowed");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The cluster controller's part of an online password rotation (ADR 0038). A request (the cluster's
+ * `holdfast.io/rotate-passwords` annotation, set by `holdfast cluster rotate-password` or an incident's containment)
+ * gives each selected account Secret a generated next password; once every ready instance of the component confirms
+ * (by generation, in its status) that it accepts it, the next password becomes the one in effect and the old one is
+ * gone from everywhere.
+ */
+import {
+  NEXT_PASSWORD_KEY,
+  PASSWORD_GENERATION_ANNOTATION,
+  ROTATION_GENERATION_ANNOTATION,
+  ROTATION_REQUEST_ANNOTATION,
+  passwordGeneration,
+  pendingPassword,
+  rotationRequestOf,
+  type Cluster,
+  type Instance,
+  type Secret,
+} from "../../api/index.ts";
+import { generatePassword } from "../../engines/index.ts";
+import type { EventRecorder } from "../runtime/index.ts";
+import type { Store } from "../../store/index.ts";
+import { LABEL_ACCOUNT, LABEL_COMPONENT } from "./labels.ts";
+
+/** What to do with the account Secrets of a cluster (pure). */
+export interface RotationPlan {
+  /** Secrets to give a next password (a request selects them and none is under way). */
+  start: Secret[];
+  /** Secrets whose next password every ready instance accepts: it becomes the one in effect. */
+  commit: Secret[];
+  /** Secrets a request selects that the engine cannot rotate online, and why. */
+  refuse: { secret: Secret; reason: string }[];
+  /** Is any rotation still under way after this plan is carried out? */
+  underWay: boolean;
+}
+
+/** What the plan is made from. */
+export interface RotationInput {
+  annotations: Record<string, string> | undefined;
+  secrets: readonly Secret[];
+  instances: readonly Instance[];
+  /** Why the engine of `component` cannot rotate `account` online; undefined when it can. */
+  refuses: (component: string, account: string) => string | undefined;
+}
+
+function accountOf(secret: Secret): { component: string; account: string } | undefined {
+  const labels = secret.metadata.labels ?? {};
+  const component = labels[LABEL_COMPONENT];
+  const account = labels[LABEL_ACCOUNT];
+  return component === undefined || account === undefined ? undefined : { component, account };
+}
+
+/** Every ready instance of the component accepts `generation`, and at least one does (a stopped component waits). */
+export function everyInstanceAccepts(instances: readonly Instance[], component: string, account: string, generation: number): boolean {
+  const ready = instances.filter((i) => i.spec.componentName === component && i.status?.ready === true && i.metadata.deletionTimestamp === undefined);
+  return ready.length > 0 && ready.every((i) => (i.status?.passwords?.[account]?.generation ?? -1) >= generation);
+}
+
+/** The plan for the cluster's account Secrets (pure). */
+export function planRotation(input: RotationInput): RotationPlan {
+  const request = rotationRequestOf(input.annotations);
+  const plan: RotationPlan = { start: [], commit: [], refuse: [], underWay: false };
+  for (const secret of input.secrets) {
+    const owner = accountOf(secret);
+    if (owner === undefined) continue;
+    const pending = pendingPassword(secret);
+    if (pending !== undefined) {
+      if (everyInstanceAccepts(input.instances, owner.component, owner.account, pending.generation)) plan.commit.push(secret);
+      else plan.underWay = true;
+      continue;
+    }
+    const selected = request !== undefined && secret.metadata.annotations?.[ROTATION_REQUEST_ANNOTATION] !== request.id && (request.accounts === undefined || request.accounts.includes(owner.account));
+    if (!selected) continue;
+    const reason = input.refuses(owner.component, owner.account);
+    if (reason === undefined) {
+      plan.start.push(secret);
+      plan.underWay = true;
+    } else plan.refuse.push({ secret, reason });
+  }
+  return plan;
+}
+
+/** The Secret with `changes` to its data and annotations (undefined removes a key). */
+function withChanges(secret: Secret, data: Record<string, string | undefined>, annotations: Record<string, string>): Secret {
+  const merged = Object.fromEntries(Object.entries({ ...secret.data, ...data }).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  return { ...secret, metadata: { ...secret.metadata, annotations: { ...secret.metadata.annotations, ...annotations } }, data: merged };
+}
+
+/** Carry the plan out: the Secrets written, an event on the cluster for each step (never a password). */
+export async function carryOutRotation(store: Store, events: EventRecorder, cluster: Cluster, plan: RotationPlan): Promise<void> {
+  const request = rotationRequestOf(cluster.metadata.annotations);
+  const id = request?.id ?? "";
+  for (const secret of plan.start) {
+    const next = Buffer.from(generatePassword()).toString("base64");
+    const generation = String(passwordGeneration(secret) + 1);
+    await store.update<Secret>(withChanges(secret, { [NEXT_PASSWORD_KEY]: next }, { [ROTATION_REQUEST_ANNOTATION]: id, [ROTATION_GENERATION_ANNOTATION]: generation }));
+    await events.record(cluster, "Normal", "PasswordRotating", `${describe(secret)}: generation ${passwordGeneration(secret) + 1} generated; the instances change it online`);
+  }
+  for (const secret of plan.commit) {
+    const generation = passwordGeneration(secret) + 1;
+    await store.update<Secret>(withChanges(secret, { password: secret.data?.[NEXT_PASSWORD_KEY], [NEXT_PASSWORD_KEY]: undefined }, { [PASSWORD_GENERATION_ANNOTATION]: String(generation) }));
+    await events.record(cluster, "Normal", "PasswordRotated", `${describe(secret)}: generation ${generation} in effect; the previous password is refused`);
+  }
+  for (const { secret, reason } of plan.refuse) {
+    const { [ROTATION_GENERATION_ANNOTATION]: _refused, ...annotations } = secret.metadata.annotations ?? {};
+    await store.update<Secret>(withChanges({ ...secret, metadata: { ...secret.metadata, annotations } }, {}, { [ROTATION_REQUEST_ANNOTATION]: id }));
+    await events.record(cluster, "Warning", "PasswordNotRotated", `${describe(secret)}: not rotated: ${reason}`);
+  }
+}
+
+function describe(secret: Secret): string {
+  const owner = accountOf(secret);
+  return `account ${owner?.account ?? "?"} of component ${owner?.component ?? "?"}`;
+}
