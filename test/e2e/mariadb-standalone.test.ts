@@ -37,7 +37,7 @@ describe("MariaDB from the KubeBlocks example", { skip, timeout: 600_000 }, () =
   });
 
   after(async () => {
-    await server?.destroy();
+    await server.destroy();
   });
 
   test("a MySQL manifest is refused, naming the field and listing the installed engines and versions", async () => {
@@ -53,7 +53,8 @@ describe("MariaDB from the KubeBlocks example", { skip, timeout: 600_000 }, () =
     const message = refused.stdout + refused.stderr;
     assert.match(message, /spec\.clusterDef/);
     assert.match(message, /mysql server binaries are not installed on this host/);
-    assert.match(message, new RegExp(`installed engines: postgresql [0-9.]+.*; redis [0-9.]+; mariadb ${version.replaceAll(".", "\\.")}`));
+    assert.match(message, /installed engines: postgresql [0-9.]+.*; redis [0-9.]+; mariadb [0-9.]+/);
+    assert.ok(message.includes(`mariadb ${version}`), `the installed MariaDB ${version} is listed`);
     const byVersion = await server.cli(["apply", "-f", "-"], await exampleWith("mariadb/cluster.yaml", (doc) => (doc["spec"].componentSpecs[0].serviceVersion = "8.0.35")));
     assert.notEqual(byVersion.code, 0);
     assert.match(byVersion.stdout + byVersion.stderr, /spec\.componentSpecs\[0\]\.serviceVersion.*installed mariadb versions: /s);
