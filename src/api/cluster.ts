@@ -129,7 +129,7 @@ export const terminationPolicySchema = z.enum(["DoNotTerminate", "Delete", "Wipe
 
 /** ClusterSpec. */
 export const clusterSpecSchema = z.looseObject({
-  clusterDef: z.string().describe("The engine: postgresql or redis (holdfast engines lists them).").optional(),
+  clusterDef: z.string().describe("The engine: postgresql, redis or mariadb (holdfast engines lists them).").optional(),
   topology: z.string().describe("postgresql: replication (default) or standalone; redis: standalone (default) or replication (with Sentinel).").optional(),
   terminationPolicy: terminationPolicySchema
     .describe("What deleting the cluster does: DoNotTerminate refuses it, Delete removes processes and data, WipeOut also deletes the cluster's Backups.")

@@ -1,10 +1,11 @@
-/** Running a database client (psql, redis-cli) with the terminal, its password in a private file. */
+/** Running a database client (psql, redis-cli, mariadb) with the terminal, its password in a private file. */
 import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { constants } from "node:os";
+import type { ClientPasswordFile } from "../engines/index.ts";
 import { CliError } from "./args.ts";
 
 /** What an engine's clientCommand returns. */
@@ -12,7 +13,7 @@ export interface ClientCommand {
   command: string;
   args: string[];
   env: Record<string, string>;
-  passwordFile?: { envVar: string; content: string };
+  passwordFile?: ClientPasswordFile;
 }
 
 /** Write the password file into a fresh 0700 directory; returns the directory and the file. */
@@ -36,8 +37,12 @@ export async function runClientProcess(spec: ClientCommand, installHint: string)
     if (secret !== undefined) rmSync(secret.dir, { recursive: true, force: true });
   };
   const env: NodeJS.ProcessEnv = { ...process.env, ...spec.env };
-  if (spec.passwordFile !== undefined && secret !== undefined) env[spec.passwordFile.envVar] = secret.file;
-  const child = spawn(spec.command, spec.args, { stdio: "inherit", env });
+  const args = [...spec.args];
+  if (spec.passwordFile !== undefined && secret !== undefined) {
+    if ("envVar" in spec.passwordFile) env[spec.passwordFile.envVar] = secret.file;
+    else args.unshift(`${spec.passwordFile.argumentPrefix}${secret.file}`);
+  }
+  const child = spawn(spec.command, args, { stdio: "inherit", env });
   // Ctrl-C reaches the client from the terminal (psql cancels the query); we must outlive it to clean up.
   const ignoreInterrupt = (): void => undefined;
   const forward = (signal: NodeJS.Signals): void => {

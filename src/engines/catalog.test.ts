@@ -24,7 +24,7 @@ const sevenTwo: EngineVersion = { version: "7.2.4", major: "7", binDir: "/opt/re
 describe("EngineCatalog", () => {
   it("lists and finds the built-in engines", () => {
     const catalog = new EngineCatalog(builtinEngines());
-    assert.deepEqual(catalog.list().map((engine) => engine.name), ["postgresql", "redis"]);
+    assert.deepEqual(catalog.list().map((engine) => engine.name), ["postgresql", "redis", "mariadb"]);
     assert.equal(catalog.find("redis")?.definition.name, "redis");
     assert.equal(catalog.find("mysql"), undefined);
   });

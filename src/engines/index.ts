@@ -1,18 +1,20 @@
-/** Engines: the contract, the built-in PostgreSQL and Redis modules, and the catalog that holds them. */
+/** Engines: the contract, the built-in PostgreSQL, Redis and MariaDB modules, and the catalog that holds them. */
 import { createPostgresqlEngine } from "./postgresql/index.ts";
 import { createRedisEngine } from "./redis/index.ts";
+import { createMariadbEngine } from "./mariadb/index.ts";
 import type { Engine } from "./types.ts";
 
 export type * from "./types.ts";
 export { createPostgresqlEngine } from "./postgresql/index.ts";
 export { createRedisEngine } from "./redis/index.ts";
+export { createMariadbEngine } from "./mariadb/index.ts";
 export { EngineCatalog, type EngineCatalogOptions } from "./catalog.ts";
 export { generatePassword } from "./password.ts";
 export { compareVersions, matchVersion, newestFirst } from "./version.ts";
 
 /** A fresh instance of every engine Holdfast ships. */
 export function builtinEngines(): Engine[] {
-  return [createPostgresqlEngine(), createRedisEngine()];
+  return [createPostgresqlEngine(), createRedisEngine(), createMariadbEngine()];
 }
 export { LOOPBACK, listenAddresses, peerServer, verifyingTlsOptions, type PeerServer } from "./address.ts";
 export { exists } from "./marker.ts";

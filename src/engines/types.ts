@@ -268,9 +268,21 @@ export interface EnginePasswords {
   useForOwnConnections?(context: InstanceContext, account: Credentials, host: HostAccess): Promise<void>;
 }
 
+/**
+ * A private file (0600, removed when the client exits) holding what a client reads its password from, named to the
+ * client by the environment variable `envVar` (PGPASSFILE) or by a first argument `argumentPrefix` + its path
+ * (`--defaults-extra-file=`, which the mariadb client accepts only first).
+ */
+export type ClientPasswordFile = { content: string } & ({ envVar: string } | { argumentPrefix: string });
+
 /** A database engine module. No controller contains engine-specific branches; they live here. */
 export interface Engine {
   readonly name: string;
+  /**
+   * Names of other servers of its family that this engine is not (MariaDB's `mysql`): a manifest naming one is refused
+   * with a message saying that server is not installed and this engine is, never run under the other's name.
+   */
+  readonly relatedNames?: readonly string[];
   readonly definition: ClusterDefinition;
   /** System accounts; the first one is the administrator used for probes and `cluster connect`. */
   readonly systemAccounts: readonly SystemAccount[];
@@ -318,7 +330,7 @@ export interface Engine {
    * Command that opens the engine's own client on `host`:`port`; the password reaches it through `passwordFile`/env
    * file, never argv. With `trust`, the client requires TLS and checks the server's certificate against `host`.
    */
-  clientCommand(host: string, port: number, account: Credentials, trust?: ClientTrust): { command: string; args: string[]; env: Record<string, string>; passwordFile?: { envVar: string; content: string } };
+  clientCommand(host: string, port: number, account: Credentials, trust?: ClientTrust): { command: string; args: string[]; env: Record<string, string>; passwordFile?: ClientPasswordFile };
   /** A connection URI (contains the password: shown only on request); with `trust`, one that requires verified TLS. */
   connectionUri(host: string, port: number, account: Credentials, trust?: ClientTrust): string;
   /** Backup methods, the first being the default. */

@@ -6,7 +6,7 @@ export interface EngineLookup {
   /** The engine of this name, or undefined. */
   find(name: string): Engine | undefined;
   /** Every built-in engine. */
-  list(): readonly { readonly name: string }[];
+  list(): readonly Pick<Engine, "name" | "relatedNames">[];
   /** Versions of the named engine installed on this host, newest first. */
   versions(name: string): Promise<EngineVersion[]>;
 }

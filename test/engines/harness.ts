@@ -115,15 +115,17 @@ export async function runClient(engine: Engine, port: number, account: Credentia
   const spec = engine.clientCommand(LOOPBACK, port, account);
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8" };
   if (withCredentials) Object.assign(env, spec.env);
+  let file = "/dev/null";
   if (withCredentials && spec.passwordFile) {
-    const file = join(options.scratch, `pass-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+    file = join(options.scratch, `pass-${Date.now()}-${Math.random().toString(36).slice(2)}`);
     await writeFile(file, spec.passwordFile.content, { mode: 0o600 });
-    env[spec.passwordFile.envVar] = file;
   }
-  // Without credentials, point the password file at nothing, so no ~/.pgpass of the test runner is used.
-  if (!withCredentials && spec.passwordFile) env[spec.passwordFile.envVar] = "/dev/null";
+  // Without credentials, point the password file at nothing, so no ~/.pgpass (or ~/.my.cnf) of the test runner is used.
+  const args = [...spec.args, ...extraArgs];
+  if (spec.passwordFile !== undefined && "envVar" in spec.passwordFile) env[spec.passwordFile.envVar] = file;
+  else if (spec.passwordFile !== undefined) args.unshift(`${spec.passwordFile.argumentPrefix}${file}`);
   return new Promise((resolve) => {
-    execFile(spec.command, [...spec.args, ...extraArgs], { env, timeout: 15_000 }, (error, stdout, stderr) => {
+    execFile(spec.command, args, { env, timeout: 15_000 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
       resolve({ code, output: `${stdout}${stderr}` });
     });

@@ -23,7 +23,7 @@ import { checkEscalation, type RbacObject, type Requester } from "../../security
 import { dataProtectionAdmitters, restoreCausesOf } from "./backup-admitters.ts";
 import { detectionAdmitters } from "./detection-admitters.ts";
 import { clusterRestoreReferences } from "./backup-references.ts";
-import { clusterCauses, enginesOf } from "./cluster-rules.ts";
+import { clusterCauses } from "./cluster-rules.ts";
 import { opsRequestCauses } from "./ops-request-rules.ts";
 import { foldStringData, immutableSecretCauses } from "./secret-normalize.ts";
 import type { AdmissionContext, AdmitterRegistry, KindAdmitter } from "./types.ts";
@@ -34,7 +34,7 @@ const clusterAdmitter: KindAdmitter = {
   references: (object) => clusterRestoreReferences(object as Cluster),
   async validate(object, old, context) {
     const cluster = object as Cluster;
-    const installed = await installedVersions(cluster, context);
+    const installed = await installedVersions(context);
     const causes = clusterCauses({ cluster, old: old as Cluster | undefined, engines: context.engines, installed });
     return old === undefined ? [...causes, ...(await restoreCausesOf(cluster, context))] : causes;
   },
@@ -53,9 +53,9 @@ const clusterAdmitter: KindAdmitter = {
   },
 };
 
-async function installedVersions(cluster: Cluster, context: AdmissionContext): Promise<Map<string, readonly EngineVersion[]>> {
-  const known = context.engines.list().map((e) => e.name);
-  const names = enginesOf(cluster, known);
+/** Every engine's installed versions (cached by the catalog): a refusal lists them all. */
+async function installedVersions(context: AdmissionContext): Promise<Map<string, readonly EngineVersion[]>> {
+  const names = context.engines.list().map((e) => e.name);
   const lists = await Promise.all(names.map((name) => context.engines.versions(name)));
   return new Map(names.map((name, i) => [name, lists[i] ?? []]));
 }

@@ -7,10 +7,13 @@ import { clusterCauses, enginesOf } from "./cluster-rules.ts";
 const engines = new EngineCatalog(builtinEngines());
 const PG15: EngineVersion = { version: "15.18", major: "15", binDir: "/usr/lib/postgresql/15/bin" };
 const REDIS7: EngineVersion = { version: "7.0.15", major: "7", binDir: "/usr/bin" };
+const MARIADB: EngineVersion = { version: "10.11.18", major: "10.11", binDir: "/usr/sbin" };
 const INSTALLED = new Map<string, readonly EngineVersion[]>([
   ["postgresql", [PG15]],
   ["redis", [REDIS7]],
+  ["mariadb", [MARIADB]],
 ]);
+const OFFER = "installed engines: postgresql 15.18; redis 7.0.15; mariadb 10.11.18";
 
 function cluster(spec: Record<string, unknown>, name = "pg"): Cluster {
   return clusterSchema.parse({ apiVersion: "apps.kubeblocks.io/v1", kind: "Cluster", metadata: { name, namespace: "demo" }, spec });
@@ -34,19 +37,32 @@ void test("a plain PostgreSQL cluster on an installed major version is accepted"
   assert.deepEqual(causes(pg({}, { topology: "standalone" })), []);
 });
 
-void test("an unknown clusterDef lists the known engines, once", () => {
-  const found = causes(cluster({ clusterDef: "mysql", componentSpecs: [{ name: "mysql" }, { name: "other" }] }));
+void test("an unknown clusterDef lists the installed engines and versions, once", () => {
+  const found = causes(cluster({ clusterDef: "oracle", componentSpecs: [{ name: "oracle" }, { name: "other" }] }));
   assert.equal(found.length, 1);
   assert.equal(found[0]?.field, "spec.clusterDef");
-  assert.match(found[0].message, /"mysql": known engines: postgresql, redis$/);
+  assert.equal(found[0].message, `Unsupported value: "oracle": no engine of this name is known to this host; ${OFFER}`);
+});
+
+void test("a MySQL manifest is refused: MySQL is not installed, MariaDB is not run under its name", () => {
+  const byClusterDef = causes(cluster({ clusterDef: "mysql", componentSpecs: [{ name: "mysql", serviceVersion: "8.0.35" }] }));
+  assert.deepEqual(byClusterDef.map((c) => c.field), ["spec.clusterDef"]);
+  assert.match(byClusterDef[0]?.message ?? "", /^Unsupported value: "mysql": mysql server binaries are not installed on this host .*set clusterDef or componentDef to mariadb\); installed engines: postgresql 15.18; redis 7.0.15; mariadb 10.11.18$/);
+  const byComponentDef = causes(cluster({ componentSpecs: [{ name: "mysql", componentDef: "mysql-8.0", serviceVersion: "8.0.35" }] }));
+  assert.deepEqual(byComponentDef.map((c) => c.field), ["spec.componentSpecs[0].componentDef"]);
+  assert.match(byComponentDef[0]?.message ?? "", /"mysql-8.0": mysql server binaries are not installed .*mariadb 10.11.18$/);
+  const mysqlVersion = causes(cluster({ componentSpecs: [{ name: "mariadb", componentDef: "mariadb", serviceVersion: "8.0.35" }] }));
+  assert.deepEqual(mysqlVersion.map((c) => c.field), ["spec.componentSpecs[0].serviceVersion"]);
+  assert.match(mysqlVersion[0]?.message ?? "", /"8.0.35": installed mariadb versions: 10.11.18; .*; installed engines: postgresql 15.18; redis 7.0.15; mariadb 10.11.18$/);
+  assert.deepEqual(causes(cluster({ componentSpecs: [{ name: "mariadb", componentDef: "mariadb", serviceVersion: "10.11" }] })), []);
 });
 
 void test("componentDef may name an engine with a version suffix instead of clusterDef", () => {
   assert.deepEqual(causes(cluster({ componentSpecs: [{ name: "postgresql", componentDef: "postgresql-15" }] })), []);
   assert.deepEqual(causes(cluster({ componentSpecs: [{ name: "cache", componentDef: "redis" }] })), [], "componentDef leaves the name free");
-  const unknown = causes(cluster({ componentSpecs: [{ name: "db", componentDef: "mariadb" }] }));
-  assert.deepEqual(unknown.map((c) => c.field), ["spec.componentSpecs[0].componentDef"]);
-  assert.match(unknown[0]?.message ?? "", /known engines: postgresql, redis/);
+  const unknown2 = causes(cluster({ componentSpecs: [{ name: "db", componentDef: "oracle-19" }] }));
+  assert.deepEqual(unknown2.map((c) => c.field), ["spec.componentSpecs[0].componentDef"]);
+  assert.match(unknown2[0]?.message ?? "", new RegExp(`${OFFER}$`));
   const missing = causes(cluster({ componentSpecs: [{ name: "db" }] }));
   assert.equal(missing[0]?.reason, "FieldValueRequired");
 });
@@ -97,7 +113,7 @@ void test("a serviceVersion that is not installed lists the installed versions",
 
 void test("with nothing installed the message says how to install", () => {
   const found = causes(pg(), { installed: new Map() });
-  assert.equal(found[0]?.message, "no version of postgresql is installed on this host; run holdfast engines install postgresql");
+  assert.equal(found[0]?.message, "no version of postgresql is installed on this host; run holdfast engines install postgresql; installed engines: postgresql (none installed); redis (none installed); mariadb (none installed)");
 });
 
 void test("the cluster name must be a DNS-1123 label", () => {

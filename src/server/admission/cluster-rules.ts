@@ -3,11 +3,12 @@ import { clusterTopology, componentTopology, engineNameFor, usesClusterDef, type
 import type { FieldCause } from "../../errors/index.ts";
 import type { Engine, EngineVersion, TopologyDefinition } from "../../engines/index.ts";
 import { clientTlsCauses } from "./client-tls-rules.ts";
+import { installedOffer, unknownEngineReason, type OfferedEngine } from "./engine-offer.ts";
 
 /** The engines a rule can see: a name lookup and the list of names. */
 export interface EngineDirectory {
   find(name: string): Engine | undefined;
-  list(): readonly { readonly name: string }[];
+  list(): readonly OfferedEngine[];
 }
 
 /** Everything the cluster rules need, gathered beforehand so the rules stay pure. */
@@ -16,7 +17,7 @@ export interface ClusterRuleInput {
   /** The stored cluster on update; undefined on create. */
   old?: Cluster | undefined;
   engines: EngineDirectory;
-  /** Installed versions by engine name; engines absent from the map count as having none installed. */
+  /** Installed versions by engine name (every engine's, for the messages); engines absent count as having none installed. */
   installed: ReadonlyMap<string, readonly EngineVersion[]>;
 }
 
@@ -26,7 +27,7 @@ const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** Every rule violation of a cluster, as field causes (empty when the cluster is acceptable). */
 export function clusterCauses(input: ClusterRuleInput): FieldCause[] {
   const known = input.engines.list().map((e) => e.name);
-  const causes = [...nameCauses(input.cluster), ...clusterDefCauses(input.cluster, known)];
+  const causes = [...nameCauses(input.cluster), ...clusterDefCauses(input, known)];
   input.cluster.spec.componentSpecs.forEach((component, index) => {
     causes.push(...componentCauses(input, component, index, known));
   });
@@ -64,10 +65,16 @@ function nameCauses(cluster: Cluster): FieldCause[] {
   return [];
 }
 
-function clusterDefCauses(cluster: Cluster, known: readonly string[]): FieldCause[] {
-  const clusterDef = cluster.spec.clusterDef;
+function clusterDefCauses(input: ClusterRuleInput, known: readonly string[]): FieldCause[] {
+  const clusterDef = input.cluster.spec.clusterDef;
   if (clusterDef === undefined || clusterDef === "" || known.includes(clusterDef)) return [];
-  return [{ field: "spec.clusterDef", reason: "FieldValueNotSupported", message: `Unsupported value: ${JSON.stringify(clusterDef)}: known engines: ${known.join(", ")}` }];
+  const reason = unknownEngineReason(clusterDef, input.engines.list());
+  return [{ field: "spec.clusterDef", reason: "FieldValueNotSupported", message: `Unsupported value: ${JSON.stringify(clusterDef)}: ${reason}; ${offerOf(input)}` }];
+}
+
+/** Every engine of this host with its installed versions, for a refusal's message. */
+function offerOf(input: ClusterRuleInput): string {
+  return installedOffer(input.engines.list(), input.installed);
 }
 
 function componentCauses(input: ClusterRuleInput, component: ComponentSpec, index: number, known: readonly string[]): FieldCause[] {
@@ -84,7 +91,7 @@ function componentCauses(input: ClusterRuleInput, component: ComponentSpec, inde
     return index === 0 ? [topologyCause(engine, cluster.spec.topology ?? "")] : [];
   }
   const where: ComponentPlace = { cluster, component, field, engine, topology };
-  return [...topologyComponentCauses(where), ...versionCauses(component, field, engine, input.installed.get(engine.name) ?? []), ...clientTlsCauses(cluster, component, field)];
+  return [...topologyComponentCauses(where), ...versionCauses(input, component, field, engine), ...clientTlsCauses(cluster, component, field)];
 }
 
 /** A component in its engine's topology, for the checks that need all of it. */
@@ -99,16 +106,17 @@ interface ComponentPlace {
 function resolveEngine(input: ClusterRuleInput, component: ComponentSpec, field: string, known: readonly string[]): { engine: Engine } | { cause: FieldCause } {
   const engineName = engineNameFor(input.cluster, component, known);
   const engine = engineName === undefined ? undefined : input.engines.find(engineName);
-  if (engine === undefined) return { cause: componentDefCause(component, field, known) };
+  if (engine === undefined) return { cause: componentDefCause(input, component, field) };
   const mismatch = componentDefMismatch(component, engine.name, field, known);
   return mismatch ? { cause: mismatch } : { engine };
 }
 
-function componentDefCause(component: ComponentSpec, field: string, known: readonly string[]): FieldCause {
+function componentDefCause(input: ClusterRuleInput, component: ComponentSpec, field: string): FieldCause {
   if (component.componentDef === undefined) {
-    return { field: `${field}.componentDef`, reason: "FieldValueRequired", message: `Required value: set spec.clusterDef, or componentDef on every component, to one of the known engines: ${known.join(", ")}` };
+    return { field: `${field}.componentDef`, reason: "FieldValueRequired", message: `Required value: set spec.clusterDef, or componentDef on every component, to one of the engines; ${offerOf(input)}` };
   }
-  return { field: `${field}.componentDef`, reason: "FieldValueNotSupported", message: `Unsupported value: ${JSON.stringify(component.componentDef)}: componentDef must name a known engine, optionally with a suffix (e.g. postgresql-15); known engines: ${known.join(", ")}` };
+  const reason = unknownEngineReason(component.componentDef, input.engines.list());
+  return { field: `${field}.componentDef`, reason: "FieldValueNotSupported", message: `Unsupported value: ${JSON.stringify(component.componentDef)}: ${reason}; componentDef names an engine, optionally with a suffix (e.g. postgresql-15); ${offerOf(input)}` };
 }
 
 /** A componentDef that names another engine than the cluster's clusterDef. */
@@ -156,14 +164,15 @@ function replicaCauses(replicas: number, field: string, definition: TopologyDefi
   return [];
 }
 
-function versionCauses(component: ComponentSpec, field: string, engine: Engine, installed: readonly EngineVersion[]): FieldCause[] {
+function versionCauses(input: ClusterRuleInput, component: ComponentSpec, field: string, engine: Engine): FieldCause[] {
+  const installed = input.installed.get(engine.name) ?? [];
   if (engine.matchVersion(component.serviceVersion, installed) !== undefined) return [];
   const versionField = `${field}.serviceVersion`;
   if (installed.length === 0) {
-    return [{ field: versionField, reason: "FieldValueNotSupported", message: `no version of ${engine.name} is installed on this host; run holdfast engines install ${engine.name}` }];
+    return [{ field: versionField, reason: "FieldValueNotSupported", message: `no version of ${engine.name} is installed on this host; run holdfast engines install ${engine.name}; ${offerOf(input)}` }];
   }
   const have = installed.map((v) => v.version).join(", ");
-  return [{ field: versionField, reason: "FieldValueNotSupported", message: `Unsupported value: ${JSON.stringify(component.serviceVersion)}: installed ${engine.name} versions: ${have}; use one of them, or run holdfast engines install` }];
+  return [{ field: versionField, reason: "FieldValueNotSupported", message: `Unsupported value: ${JSON.stringify(component.serviceVersion)}: installed ${engine.name} versions: ${have}; use one of them, or run holdfast engines install; ${offerOf(input)}` }];
 }
 
 function duplicateComponentCauses(cluster: Cluster): FieldCause[] {

@@ -1,0 +1,30 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { InvalidError } from "../../errors/index.ts";
+import { bootstrapAccountsSql, sqlString } from "./accounts-sql.ts";
+
+void test("string literals escape quotes, backslashes and control characters", () => {
+  assert.equal(sqlString("plain"), "'plain'");
+  assert.equal(sqlString(`a'b"c\\d`), `'a\\'b\\"c\\\\d'`);
+  assert.equal(sqlString("x\ny\0z"), "'x\\ny\\0z'");
+});
+
+void test("bootstrap drops every default account and the test database, then creates ed25519 accounts for any host", () => {
+  const sql = bootstrapAccountsSql([{ username: "root", password: "p'w" }, { username: "kbreplicator", password: "r" }]);
+  const lines = sql.trim().split("\n");
+  assert.equal(lines[0], "FLUSH PRIVILEGES;");
+  assert.ok(lines.includes("DELETE FROM mysql.global_priv WHERE NOT (User = 'mariadb.sys' AND Host = 'localhost');"));
+  assert.ok(lines.includes("DELETE FROM mysql.proxies_priv;"), "no proxy grant (root's socket proxy) survives");
+  assert.ok(lines.includes("DROP DATABASE IF EXISTS test;"));
+  assert.ok(lines.includes("CREATE USER 'root'@'%' IDENTIFIED VIA ed25519 USING PASSWORD('p\\'w');"));
+  assert.ok(lines.includes("GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;"));
+  assert.ok(lines.includes("CREATE USER 'kbreplicator'@'%' IDENTIFIED VIA ed25519 USING PASSWORD('r');"));
+  assert.equal(lines.filter((l) => l.startsWith("GRANT")).length, 1, "only the administrator gets privileges");
+  assert.ok(!/unix_socket/.test(sql));
+});
+
+void test("no account without a password, no odd account name, not no account", () => {
+  assert.throws(() => bootstrapAccountsSql([{ username: "root", password: "" }]), InvalidError);
+  assert.throws(() => bootstrapAccountsSql([{ username: "root'@'%", password: "x" }]), InvalidError);
+  assert.throws(() => bootstrapAccountsSql([]), InvalidError);
+});

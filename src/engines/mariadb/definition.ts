@@ -1,0 +1,23 @@
+/** What a MariaDB cluster is made of: topologies, system accounts, packages. */
+import type { ClusterDefinition, StopBehaviour, SystemAccount } from "../types.ts";
+
+/**
+ * The built-in ClusterDefinition `mariadb`, named as KubeBlocks' MariaDB addon names it (component `mariadb`). Only
+ * `standalone` runs here so far: replication is not built yet (docs/adr/0043), and is refused rather than faked.
+ */
+export const MARIADB_DEFINITION: ClusterDefinition = {
+  name: "mariadb",
+  topologies: [{ name: "standalone", default: true, components: [{ name: "mariadb", minReplicas: 1, maxReplicas: 1 }] }],
+};
+
+/** `root@'%'` (ed25519); first, so it is the administrator used for probes and `cluster connect`. No other account logs in. */
+export const MARIADB_ACCOUNTS: readonly SystemAccount[] = [{ name: "root", purpose: "administrator (ed25519 password, TCP only): all privileges, probes" }];
+
+/** Debian packages providing the server, the client and mariabackup. */
+export const MARIADB_PACKAGES: readonly string[] = ["mariadb-server", "mariadb-client", "mariadb-backup"];
+
+/** Servers of MariaDB's family that it is not: a manifest naming one is refused, MariaDB never runs under its name. */
+export const MARIADB_RELATED_NAMES: readonly string[] = ["mysql"];
+
+/** SIGTERM makes mariadbd shut down cleanly (InnoDB flushes its buffer pool's dirty pages first, which can take a while). */
+export const MARIADB_STOP: StopBehaviour = { signal: "SIGTERM", timeoutMs: 120_000 };

@@ -1,0 +1,41 @@
+/** The MariaDB engine: mariadb-install-db, my.cnf, ed25519 accounts over TCP, probes through the `mariadb` client. */
+import { join } from "node:path";
+import { matchVersion } from "../version.ts";
+import type { Engine } from "../types.ts";
+import { mariadbClientCommand, mariadbConnectionUri } from "./client.ts";
+import { PRIVATE_UMASK, mariadbConfPath, mariadbPidPath } from "./config.ts";
+import { MARIADB_ACCOUNTS, MARIADB_DEFINITION, MARIADB_PACKAGES, MARIADB_RELATED_NAMES, MARIADB_STOP } from "./definition.ts";
+import { configureMariadb, initializeMariadb, isMariadbInitialized } from "./initialize.ts";
+import { mariadbParametersFor } from "./parameters.ts";
+import { probeMariadbReady, probeMariadbRole } from "./probe.ts";
+import { detectMariadbVersions } from "./versions.ts";
+
+export { parseMariadbVersion } from "./versions.ts";
+export { askMariadb, clientOptionFile, type MariadbTarget } from "./client.ts";
+export { mariadbConfPath, mariadbPidPath, mariadbSocketPath, renderMariadbConf, validateMariadbParameters } from "./config.ts";
+export { bootstrapAccountsSql, sqlString } from "./accounts-sql.ts";
+
+/** A new MariaDB engine module. */
+export function createMariadbEngine(): Engine {
+  return {
+    name: "mariadb",
+    relatedNames: MARIADB_RELATED_NAMES,
+    definition: MARIADB_DEFINITION,
+    systemAccounts: MARIADB_ACCOUNTS,
+    stop: MARIADB_STOP,
+    packages: MARIADB_PACKAGES,
+    detectVersions: detectMariadbVersions,
+    matchVersion,
+    parametersFor: mariadbParametersFor,
+    isInitialized: isMariadbInitialized,
+    initialize: initializeMariadb,
+    configure: (context, _accounts, host) => configureMariadb(context, host),
+    startCommand: (context) => ({ command: join(context.version.binDir, "mariadbd"), args: [`--defaults-file=${mariadbConfPath(context)}`], umask: PRIVATE_UMASK }),
+    pidFile: mariadbPidPath,
+    probeReady: probeMariadbReady,
+    probeRole: probeMariadbRole,
+    clientCommand: mariadbClientCommand,
+    connectionUri: mariadbConnectionUri,
+    backupMethods: [],
+  };
+}
