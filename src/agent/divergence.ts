@@ -6,8 +6,9 @@
  */
 
 /**
- * Ask the engine whether a replica diverged only once a repoint at this same upstream did not make it stream: a
- * replica that can follow streams within a second of a repoint, so the question costs nothing in the usual case.
+ * Ask the engine whether a replica diverged only once a repoint at this same upstream was carried out (the upstream
+ * answered) and did not make it stream: a replica that can follow streams within a second of a repoint, and one whose
+ * upstream is down could not be rewound onto it anyway.
  */
 export function worthAskingIfDiverged(earlierRepoints: number, engineCanTell: boolean): boolean {
   return engineCanTell && earlierRepoints >= 1;

@@ -26,8 +26,8 @@ export class ReplicationAgent {
   readonly #store: Store;
   /** Per instance (uid): when it was last probed. */
   readonly #probedAt = new Map<string, number>();
-  /** Per instance: the last repoint, so one that cannot stream is not reloaded every pass, and how many at that upstream. */
-  readonly #followed = new Map<string, { at: number; upstream: string; count: number }>();
+  /** Per instance: the last repoint, so one that cannot stream is not reloaded every pass, and how many at that upstream were carried out. */
+  readonly #followed = new Map<string, { at: number; upstream: string; done: number }>();
   /** Instances that diverged from their upstream (divergence.ts): restarted with a rewind, then removed. */
   readonly #rewinds = new Set<string>();
   /**
@@ -167,7 +167,7 @@ export class ReplicationAgent {
   async #follow(r: ReplicatedInstance, observation: ReplicationObservation, admin: Credentials, reporter: ReplicationReporter): Promise<void> {
     const upstream = await this.#upstreamToFollow(r, observation);
     if (upstream === undefined || !this.#mayFollow(r.instance, upstream.metadata.name)) return;
-    const earlierRepoints = (this.#followed.get(keyOf(r.instance))?.count ?? 1) - 1;
+    const earlierRepoints = this.#followed.get(keyOf(r.instance))?.done ?? 0;
     if (worthAskingIfDiverged(earlierRepoints, r.replication.diverged !== undefined) && (await r.replication.diverged?.(r.context.port, admin)) === true) {
       this.#rewinds.add(keyOf(r.instance));
       await reporter.record("Warning", "Diverged", `${r.instance.metadata.name} holds changes ${upstream.metadata.name} never had (it was ahead of it when it was promoted) and cannot stream from it: restarted to be rewound onto it`);
@@ -208,6 +208,9 @@ export class ReplicationAgent {
       const credentials = await readReplicationCredentials(this.#store, r.instance, r.replication, accounts);
       await r.replication.follow(r.context, { host: instanceHost(upstream), port: upstream.spec.port }, credentials, r.host);
       this.#upstreamSeen.set(keyOf(r.instance), name);
+      // Only a repoint that was carried out counts towards asking whether the replica diverged (divergence.ts).
+      const followed = this.#followed.get(keyOf(r.instance));
+      if (followed?.upstream === name) followed.done += 1;
       await reporter.record("Normal", "Repointed", `${r.instance.metadata.name} pointed at ${name} (in ${Math.round(performance.now() - started)} ms)`);
     } catch (error) {
       await reporter.record("Warning", "RepointFailed", `${r.instance.metadata.name} could not be pointed at ${name}: ${errorMessage(error)}`);
@@ -226,7 +229,7 @@ export class ReplicationAgent {
     const startedWith = this.#startedWith.get(key);
     const connecting = nowMs - startedAt < FOLLOW_EVERY_MS / 2 && (startedWith === undefined || startedWith === upstream);
     if ((last?.upstream === upstream && nowMs - last.at < FOLLOW_EVERY_MS) || connecting) return false;
-    this.#followed.set(key, { at: nowMs, upstream, count: last?.upstream === upstream ? last.count + 1 : 1 });
+    this.#followed.set(key, { at: nowMs, upstream, done: last?.upstream === upstream ? last.done : 0 });
     return true;
   }
 

@@ -2,7 +2,9 @@
  * Has a standby diverged from the timeline it is asked to follow? A standby that received WAL past the point where
  * the new primary's timeline forked off its own cannot stream from the new primary: its WAL receiver fetches the new
  * timeline's history file, then fails ("new timeline N forked off current database system timeline M before current
- * recovery point"). That history file, now in the standby's pg_wal, says where the fork is.
+ * recovery point"). That history file, now in the standby's pg_wal, says where the fork is. The standby's own timeline
+ * is the newest of the WAL segments it holds (its last restartpoint's can be several promotions behind a standby that
+ * followed them, which would make its position look past a fork it never was on).
  */
 import { z } from "zod";
 import type { Credentials } from "../types.ts";
@@ -12,7 +14,9 @@ import { withSession } from "./session.ts";
 const DIVERGENCE_SQL = `WITH newest AS (
     SELECT max(name) AS name FROM pg_catalog.pg_ls_waldir() WHERE name ~ '^[0-9A-F]{8}\\.history$'
   )
-  SELECT (SELECT timeline_id FROM pg_catalog.pg_control_checkpoint()) AS timeline,
+  SELECT coalesce(
+      (SELECT max(('x' || substr(name, 1, 8))::bit(32)::int) FROM pg_catalog.pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$'),
+      (SELECT timeline_id FROM pg_catalog.pg_control_checkpoint())) AS timeline,
     greatest(pg_catalog.pg_last_wal_receive_lsn(), pg_catalog.pg_last_wal_replay_lsn())::text AS position,
     (SELECT pg_catalog.pg_read_file('pg_wal/' || name) FROM newest WHERE name IS NOT NULL) AS history`;
 
