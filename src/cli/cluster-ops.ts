@@ -73,7 +73,7 @@ function listFlag(values: FlagValues, name: string): string[] {
 }
 
 /** The spec fields of the OpsRequest one shortcut creates. */
-async function specFor(type: ShortcutType, cluster: Cluster, values: FlagValues, command: string): Promise<Record<string, unknown>> {
+function specFor(type: ShortcutType, cluster: Cluster, values: FlagValues, command: string): Record<string, unknown> {
   switch (type) {
     case "Start":
     case "Stop":
@@ -84,7 +84,7 @@ async function specFor(type: ShortcutType, cluster: Cluster, values: FlagValues,
       return { restart: components.map((componentName) => ({ componentName })) };
     }
     case "Switchover":
-      return Promise.resolve(switchoverSpec(cluster, values, command));
+      return switchoverSpec(cluster, values, command);
     case "HorizontalScaling": {
       if (stringFlag(values, "replicas") === undefined) throw new UsageError("missing --replicas N", command);
       const replicas = intFlag(values, "replicas", 0, command);
@@ -132,7 +132,7 @@ export async function runOpsShortcut(ctx: CliContext, args: ParsedArgs, type: Sh
   const namespace = namespaceOf(args.values);
   const client = clientOf(ctx, args.values);
   const cluster = await clusterOf(client, namespace, clusterName);
-  const spec = await specFor(type, cluster, args.values, command);
+  const spec = specFor(type, cluster, args.values, command);
   const ops: Resource = {
     apiVersion: "operations.kubeblocks.io/v1alpha1",
     kind: "OpsRequest",

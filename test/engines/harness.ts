@@ -1,10 +1,12 @@
 /** Shared steps of the engine integration tests: directories, ports, a server process, a real client. */
+import assert from "node:assert/strict";
 import { execFile, type ChildProcess } from "node:child_process";
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LOOPBACK, type Credentials, type Engine, type InstanceContext } from "../../src/engines/index.ts";
+import type { TestHostAccess } from "../helpers/host-access.ts";
 
 /** A temp directory the service user may traverse (it owns only the instance root inside). */
 export async function traversableTempDir(prefix: string): Promise<string> {
@@ -167,4 +169,26 @@ export async function eventually(what: string, check: () => Promise<boolean>, ti
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/**
+ * Start the engine's server as `host`'s service user and wait until it answers as a primary; its pid file names the
+ * process and belongs to the service user.
+ */
+export async function startAsPrimary(engine: Engine, context: InstanceContext, admin: Credentials, host: TestHostAccess, timeoutMs: number): Promise<ServerProcess> {
+  const server = new ServerProcess(host.spawnServer(engine.startCommand(context), context.runDirectory));
+  await waitUntil(() => engine.probeReady(context.port, admin), server, timeoutMs);
+  assert.equal(await engine.probeRole(context.port, admin), "primary");
+  const pid = Number((await readFile(engine.pidFile(context), "utf8")).trim());
+  assert.equal(pid, server.child.pid);
+  if (host.identity) assert.equal((await stat(engine.pidFile(context))).uid, host.identity.uid);
+  return server;
+}
+
+/** The engine's stop: within its timeout, a clean exit, and then no answer on its port. */
+export async function assertStopsCleanly(server: ServerProcess | undefined, engine: Engine, port: number, admin: Credentials): Promise<void> {
+  assert.ok(server);
+  assert.equal(await server.stop(engine), true, server.output);
+  assert.equal(await server.exited, 0, server.output);
+  assert.equal(await engine.probeReady(port, admin), false);
 }

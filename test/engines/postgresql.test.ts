@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { createPostgresqlEngine, generatePassword, type Credentials, type InstanceContext } from "../../src/engines/index.ts";
 import { createTestHostAccess, type TestHostAccess } from "../helpers/host-access.ts";
-import { ServerProcess, filesContaining, instanceContext, removeTree, runClient, traversableTempDir, waitUntil } from "./harness.ts";
+import { assertStopsCleanly, filesContaining, instanceContext, removeTree, runClient, ServerProcess, traversableTempDir, waitUntil } from "./harness.ts";
 
 describe("postgresql engine", { timeout: 180_000 }, () => {
   const engine = createPostgresqlEngine();
@@ -76,10 +76,7 @@ describe("postgresql engine", { timeout: 180_000 }, () => {
   });
 
   it("stops on the engine's signal within its timeout, and is then unreachable", async () => {
-    assert.ok(server);
-    assert.equal(await server.stop(engine), true, server.output);
-    assert.equal(await server.exited, 0, server.output);
-    assert.equal(await engine.probeReady(context.port, admin), false);
+    await assertStopsCleanly(server, engine, context.port, admin);
   });
 
   it("leaves the password in no file of the instance", async () => {

@@ -6,7 +6,7 @@ import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createRedisEngine, generatePassword, type Credentials, type InstanceContext } from "../../src/engines/index.ts";
 import { createTestHostAccess, type TestHostAccess } from "../helpers/host-access.ts";
-import { ServerProcess, filesContaining, instanceContext, removeTree, runClient, traversableTempDir, waitUntil } from "./harness.ts";
+import { assertStopsCleanly, filesContaining, instanceContext, removeTree, runClient, type ServerProcess, startAsPrimary, traversableTempDir } from "./harness.ts";
 
 describe("redis engine", { timeout: 120_000 }, () => {
   const engine = createRedisEngine();
@@ -40,12 +40,7 @@ describe("redis engine", { timeout: 120_000 }, () => {
   });
 
   it("starts as the service user, then reports ready and primary", async () => {
-    server = new ServerProcess(host.spawnServer(engine.startCommand(context), context.runDirectory));
-    await waitUntil(() => engine.probeReady(context.port, admin), server, 20_000);
-    assert.equal(await engine.probeRole(context.port, admin), "primary");
-    const pid = Number((await readFile(engine.pidFile(context), "utf8")).trim());
-    assert.equal(pid, server.child.pid);
-    if (host.identity) assert.equal((await stat(engine.pidFile(context))).uid, host.identity.uid);
+    server = await startAsPrimary(engine, context, admin, host, 20_000);
   });
 
   it("lets the real redis-cli in, and applies maxmemory", async () => {
@@ -74,10 +69,7 @@ describe("redis engine", { timeout: 120_000 }, () => {
   });
 
   it("stops on the engine's signal within its timeout, and is then unreachable", async () => {
-    assert.ok(server);
-    assert.equal(await server.stop(engine), true, server.output);
-    assert.equal(await server.exited, 0, server.output);
-    assert.equal(await engine.probeReady(context.port, admin), false);
+    await assertStopsCleanly(server, engine, context.port, admin);
   });
 
   it("leaves the password in no file of the instance", async () => {
