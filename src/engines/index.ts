@@ -9,6 +9,7 @@ export { createRedisEngine } from "./redis/index.ts";
 export { EngineCatalog, type EngineCatalogOptions } from "./catalog.ts";
 export { generatePassword } from "./password.ts";
 export { compareVersions, matchVersion, newestFirst } from "./version.ts";
+export { parameterPolicy, parameterProblem, type EngineParameters, type ParameterDefinition, type ParameterPolicy } from "./parameter-schema.ts";
 
 /** A fresh instance of every engine Holdfast ships. */
 export function builtinEngines(): Engine[] {

@@ -1,6 +1,7 @@
 /** The engine contract: everything Holdfast knows about one database, behind one interface. */
 import type { Readable } from "node:stream";
 import type { ResourceRequirements } from "../api/index.ts";
+import type { EngineParameters } from "./parameter-schema.ts";
 
 /** One version of an engine installed on this host. */
 export interface EngineVersion {
@@ -261,6 +262,8 @@ export interface Engine {
    * `15` or `15.18` or `15.18.0` match 15.18. Returns undefined when nothing installed matches.
    */
   matchVersion(requested: string | undefined, installed: readonly EngineVersion[]): EngineVersion | undefined;
+  /** The parameters a Cluster's `configs` and a Reconfiguring may set, typed (absent: none may be set). */
+  readonly parameterSchema?: EngineParameters;
   /** Engine parameters derived from the component's resources (pure). */
   parametersFor(resources: ResourceRequirements | undefined): Record<string, string>;
   /** Has `initialize` completed for this data directory? */

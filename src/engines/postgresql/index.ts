@@ -1,4 +1,5 @@
 /** The PostgreSQL engine: initdb, holdfast.conf, SCRAM over loopback TCP, probes through `pg`. */
+import { POSTGRESQL_PARAMETERS } from "./parameter-schema.ts";
 import { join } from "node:path";
 import { matchVersion } from "../version.ts";
 import type { Engine } from "../types.ts";
@@ -27,6 +28,7 @@ export function createPostgresqlEngine(): Engine {
     packages: POSTGRESQL_PACKAGES,
     detectVersions: detectPostgresqlVersions,
     matchVersion,
+    parameterSchema: POSTGRESQL_PARAMETERS,
     parametersFor: postgresqlParametersFor,
     isInitialized: isPostgresqlInitialized,
     initialize: initializePostgresql,

@@ -1,4 +1,5 @@
 /** The Redis engine: redis.conf with hashed ACL passwords, loopback only, probes over RESP2. */
+import { REDIS_PARAMETERS } from "./parameter-schema.ts";
 import { join } from "node:path";
 import { matchVersion } from "../version.ts";
 import type { Engine } from "../types.ts";
@@ -53,6 +54,7 @@ export function createRedisEngine(): Engine {
     packages: REDIS_PACKAGES,
     detectVersions: detectRedisVersions,
     matchVersion,
+    parameterSchema: REDIS_PARAMETERS,
     parametersFor: redisParametersFor,
     isInitialized: isRedisInitialized,
     initialize: initializeRedis,
