@@ -3,7 +3,7 @@
  * Instance running as its cluster's own OS user, re-adopts processes that outlived a control-plane restart,
  * restarts crashed ones with backoff, and removes the data when the instance is deleted.
  */
-import { instanceConfigHash, instanceHost, instanceNeedsRestart, now, primaryLeaseHolder, type Instance, type InstanceStatus } from "../api/index.ts";
+import { instanceConfigHash, instanceHost, instanceLiveConfigPending, instanceNeedsRestart, now, primaryLeaseHolder, type Instance, type InstanceStatus } from "../api/index.ts";
 import type { HeldLease } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
 import type { HomePaths } from "../config/index.ts";
@@ -19,6 +19,7 @@ import { arbitrationOf, type Arbitration } from "./arbitration.ts";
 import { desiredRole, fencesOnExit, isFenced, lookUpUpstream, mayRun, needsPrimaryLease, readReplicationCredentials, replicationOf, type UpstreamLookup } from "./replication.ts";
 import { PrimaryLeases } from "./primary-lease.ts";
 import { leaseDurationOf } from "./cluster-settings.ts";
+import { liveParameterChange, liveParametersApplied } from "./live-parameters.ts";
 import { nextFailureCount, restartDelayMs } from "./backoff.ts";
 import { instanceLogFile } from "./layout.ts";
 import { componentAddresses, instanceContext } from "./instance-context.ts";
@@ -119,8 +120,26 @@ export class InstanceReconciler implements Reconciler {
       await this.#stopProcess(context, running);
       return requested ? this.#start(context, "Restarted", "restarted on request") : this.#start(context, "Reconfigured", "restarted with a new configuration");
     }
+    if (running && instanceLiveConfigPending(context.instance) && !(await this.#applyLive(context))) {
+      await this.#stopProcess(context, running);
+      return this.#start(context, "Reconfigured", "restarted: a parameter removed from its configuration returns to its default at a start");
+    }
     if (running) return this.#observe(context, running);
     return this.#recover(context);
+  }
+
+  /** Give the running server its live parameters (the engine's dynamic ones); false when the engine needs a restart for them. */
+  async #applyLive(c: Context): Promise<boolean> {
+    if (c.engine.applyParameters === undefined) return false;
+    await this.#placeOnNode(c);
+    const [admin] = await readAccounts(this.#o.store, c.instance, c.engine);
+    if (admin === undefined) return false;
+    const change = liveParameterChange(c.instance);
+    if (!(await c.engine.applyParameters({ context: c.ctx, ...change }, admin, c.host, this.#trust))) return false;
+    c.instance = await this.#setStatus(c.instance, liveParametersApplied(c.instance));
+    const names = [...Object.keys(change.set), ...change.removed].join(", ");
+    await this.#o.events.record(c.instance, "Normal", "ParametersApplied", `applied without a restart: ${names}`);
+    return true;
   }
 
   /**
@@ -260,6 +279,7 @@ export class InstanceReconciler implements Reconciler {
       dataDirectory: c.ctx.dataDirectory,
       logFile: c.logFile,
       appliedConfig: instanceConfigHash(c.instance.spec),
+      ...liveParametersApplied(c.instance),
       portConflict: undefined,
       // A new process: what was seen of the last one (a hold after its exit included) no longer holds.
       replicationState: undefined,

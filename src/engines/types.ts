@@ -76,6 +76,13 @@ export interface InstanceContext extends InstanceLayout {
   tls?: InstanceTls;
 }
 
+/** Live parameters to give a running server: `set` (name → value) and `removed` names, in the instance's full context. */
+export interface LiveParameterChange {
+  context: InstanceContext;
+  set: Readonly<Record<string, string>>;
+  removed: readonly string[];
+}
+
 /** What a client trusts: the CA file that signs Holdfast's instance certificates (the cluster CA). */
 export interface ClientTrust {
   caFile: string;
@@ -282,6 +289,12 @@ export interface Engine {
    * without a restart: PostgreSQL reloads. Engines without it load new files at their next start.
    */
   reloadTls?(context: InstanceContext, admin: Credentials): Promise<void>;
+  /**
+   * Give the running server the live (dynamic) parameters of `context.parameters` without a restart: PostgreSQL rewrites
+   * its configuration and reloads; Redis uses CONFIG SET. `removed`: live parameters no longer set. Resolves false when
+   * the change needs a restart after all (the node agent then restarts the instance).
+   */
+  applyParameters?(change: LiveParameterChange, admin: Credentials, host: HostAccess, trust?: ClientTrust): Promise<boolean>;
   /** The foreground server command; it logs to stdout/stderr. */
   startCommand(context: InstanceContext): CommandSpec;
   /** The engine's own pid file, read to re-adopt a running server whose pid Holdfast did not record. */

@@ -23,6 +23,8 @@ export interface ResolvedComponent {
   replicas: number;
   stopped: boolean;
   parameters: Record<string, string>;
+  /** The names among `parameters` applied to running servers without a restart. */
+  liveParameters?: readonly string[];
   /** System account names of the engine; the first one is the administrator. */
   accounts: readonly string[];
   /** Features of the spec the runtime cannot honour, for the status condition. */
@@ -217,6 +219,7 @@ function instanceSpec(cluster: Cluster, component: ResolvedComponent, ordinal: n
     running: !component.stopped,
     ...roleFields(cluster, component, ordinal, live),
     parameters: component.parameters,
+    ...(component.liveParameters === undefined || component.liveParameters.length === 0 ? {} : { liveParameters: [...component.liveParameters] }),
     ...(component.disableExporter === true ? { disableExporter: true } : {}),
     deleteData: cluster.spec.terminationPolicy !== "DoNotTerminate",
     ...(restartRequest === undefined ? {} : { restartRequest }),

@@ -1,6 +1,6 @@
 /** Look up, for each component, its engine and installed version: the I/O half of planning. */
 import { componentTopology, engineNameFor, type Cluster, type ComponentSpec, type SchedulingPolicy } from "../../api/index.ts";
-import type { Engine, EngineVersion } from "../../engines/index.ts";
+import { parameterPolicy, type Engine, type EngineVersion } from "../../engines/index.ts";
 import type { ResolvedComponent } from "./plan.ts";
 import type { PlacementPolicy } from "./placement.ts";
 
@@ -60,6 +60,7 @@ function resolved(spec: ComponentSpec, engine: Engine, version: EngineVersion, r
     replicas: spec.replicas,
     stopped: spec.stop === true,
     parameters: componentParameters(spec, engine),
+    liveParameters: liveParameterNames(componentParameters(spec, engine), engine),
     accounts: [...engine.systemAccounts.map((a) => a.name), ...replicationAccounts, ...exporterAccounts(spec, engine)],
     limitations: limitationsOf(spec),
     replicated,
@@ -99,4 +100,10 @@ export function desiredParameters(cluster: Cluster, component: string, engines: 
   const engineName = spec === undefined ? undefined : engineNameFor(cluster, spec, engines.list().map((e) => e.name));
   const engine = engineName === undefined ? undefined : engines.find(engineName);
   return spec === undefined || engine === undefined ? undefined : componentParameters(spec, engine);
+}
+
+/** The names among `parameters` that the engine applies to a running server (its dynamic ones), sorted. */
+export function liveParameterNames(parameters: Record<string, string>, engine: Engine): string[] {
+  const schema = engine.parameterSchema;
+  return schema === undefined ? [] : Object.keys(parameters).filter((name) => parameterPolicy(schema, name) === "dynamic").sort();
 }

@@ -1,5 +1,5 @@
 /** Cluster and component phases and conditions, derived from the instances (pure). */
-import { clusterSpecSchema, fieldNotes, instanceNeedsRestart, type Cluster, type ClusterInstanceStatus, type ClusterPhase, type ClusterStatus, type ComponentStatus, type Instance } from "../../api/index.ts";
+import { clusterSpecSchema, fieldNotes, instanceLiveConfigPending, instanceNeedsRestart, type Cluster, type ClusterInstanceStatus, type ClusterPhase, type ClusterStatus, type ComponentStatus, type Instance } from "../../api/index.ts";
 import { setCondition } from "../runtime/index.ts";
 import type { PlanInput, ResolvedComponent } from "./plan.ts";
 
@@ -28,7 +28,7 @@ export function componentStatus(component: ResolvedComponent, instances: readonl
   const ready = instances.filter((i) => i.status?.ready === true).length;
   const failing = instances.filter((i) => i.status?.phase === "CrashLoopBackOff" || i.status?.phase === "Failed");
   // Instances whose restart waits for its turn in a rolling restart count as restarting.
-  const restarting = waitingForRestart > 0 || instances.some((i) => i.spec.running && instanceNeedsRestart(i));
+  const restarting = waitingForRestart > 0 || instances.some((i) => i.spec.running && (instanceNeedsRestart(i) || instanceLiveConfigPending(i)));
   const everyStopped = instances.every((i) => i.status?.phase === "Stopped");
   let phase: ClusterPhase;
   if (component.stopped) phase = everyStopped ? "Stopped" : "Stopping";

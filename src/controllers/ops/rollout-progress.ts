@@ -3,19 +3,19 @@
  * cancels), judged from the instances (pure): each is done once it runs ready with the parameters its component asks for.
  */
 import { isDeepStrictEqual } from "node:util";
-import { instanceNeedsRestart, type Cluster, type Instance, type OpsRequest, type ProgressDetail } from "../../api/index.ts";
+import { instanceLiveConfigPending, instanceNeedsRestart, type Cluster, type Instance, type OpsRequest, type ProgressDetail } from "../../api/index.ts";
 import type { OpsProgress } from "./progress.ts";
 
 /** Is the instance running ready with `parameters` and nothing left to apply? */
 function applied(instance: Instance, parameters: Record<string, string>): boolean {
-  return instance.status?.ready === true && !instanceNeedsRestart(instance) && isDeepStrictEqual(instance.spec.parameters, parameters);
+  return instance.status?.ready === true && !instanceNeedsRestart(instance) && !instanceLiveConfigPending(instance) && isDeepStrictEqual(instance.spec.parameters, parameters);
 }
 
 function detailOf(instance: Instance, parameters: Record<string, string>): ProgressDetail {
   const objectKey = `Instance/${instance.metadata.name}`;
   const group = instance.spec.componentName;
   if (applied(instance, parameters)) return { group, objectKey, status: "Succeed", message: "running with the new configuration" };
-  if (isDeepStrictEqual(instance.spec.parameters, parameters)) return { group, objectKey, status: "Processing", message: `restarting (${instance.status?.phase ?? "Pending"})` };
+  if (isDeepStrictEqual(instance.spec.parameters, parameters)) return { group, objectKey, status: "Processing", message: instanceNeedsRestart(instance) ? `restarting (${instance.status?.phase ?? "Pending"})` : "applying the parameters live" };
   return { group, objectKey, status: "Pending", message: "waiting for its turn in the rolling restart" };
 }
 

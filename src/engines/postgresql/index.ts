@@ -1,4 +1,5 @@
 /** The PostgreSQL engine: initdb, holdfast.conf, SCRAM over loopback TCP, probes through `pg`. */
+import { applyPostgresqlParameters } from "./live-parameters.ts";
 import { POSTGRESQL_PARAMETERS } from "./parameter-schema.ts";
 import { join } from "node:path";
 import { matchVersion } from "../version.ts";
@@ -29,6 +30,7 @@ export function createPostgresqlEngine(): Engine {
     detectVersions: detectPostgresqlVersions,
     matchVersion,
     parameterSchema: POSTGRESQL_PARAMETERS,
+    applyParameters: applyPostgresqlParameters,
     parametersFor: postgresqlParametersFor,
     isInitialized: isPostgresqlInitialized,
     initialize: initializePostgresql,
