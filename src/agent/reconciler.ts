@@ -3,7 +3,7 @@
  * Instance running as its cluster's own OS user, re-adopts processes that outlived a control-plane restart,
  * restarts crashed ones with backoff, and removes the data when the instance is deleted.
  */
-import { instanceConfigHash, instanceHost, instanceNeedsRestart, now, primaryLeaseHolder, type Instance, type InstanceStatus } from "../api/index.ts";
+import { instanceConfigHash, instanceHost, instanceLiveConfigPending, instanceNeedsRestart, now, primaryLeaseHolder, type Instance, type InstanceStatus } from "../api/index.ts";
 import type { HeldLease } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
 import type { HomePaths } from "../config/index.ts";
@@ -20,6 +20,7 @@ import { arbitrationOf, type Arbitration } from "./arbitration.ts";
 import { desiredRole, fencesOnExit, isFenced, lookUpUpstream, mayRun, needsPrimaryLease, readReplicationCredentials, replicationOf, type UpstreamLookup } from "./replication.ts";
 import { PrimaryLeases } from "./primary-lease.ts";
 import { leaseDurationOf } from "./cluster-settings.ts";
+import { liveParameterChange, liveParametersApplied } from "./live-parameters.ts";
 import { nextFailureCount, restartDelayMs } from "./backoff.ts";
 import { instanceLogFile } from "./layout.ts";
 import { componentAddresses, instanceContext } from "./instance-context.ts";
@@ -119,16 +120,39 @@ export class InstanceReconciler implements Reconciler {
     return this.#recover(context);
   }
 
-  /** A running process is restarted when its spec asks (a restart, a new configuration) or it must be rewound. */
+  /**
+   * A running process is restarted when its spec asks (a restart, a new static configuration) or it must be
+   * rewound; new live parameters are applied in place, or by a restart when the engine cannot take them live.
+   */
   async #restartIfDue(c: Context, running: ProcessHandle): Promise<ReconcileResult | undefined> {
     if (this.#replication.rewindWanted(c.instance)) {
       await this.#stopProcess(c, running);
       return this.#start(c, "Rewinding", "restarted to be rewound onto its upstream's timeline");
     }
-    if (!instanceNeedsRestart(c.instance)) return undefined;
-    const requested = restartRequested(c.instance);
-    await this.#stopProcess(c, running);
-    return requested ? this.#start(c, "Restarted", "restarted on request") : this.#start(c, "Reconfigured", "restarted with a new configuration");
+    if (instanceNeedsRestart(c.instance)) {
+      const requested = restartRequested(c.instance);
+      await this.#stopProcess(c, running);
+      return requested ? this.#start(c, "Restarted", "restarted on request") : this.#start(c, "Reconfigured", "restarted with a new configuration");
+    }
+    if (instanceLiveConfigPending(c.instance) && !(await this.#applyLive(c))) {
+      await this.#stopProcess(c, running);
+      return this.#start(c, "Reconfigured", "restarted: a parameter removed from its configuration returns to its default at a start");
+    }
+    return undefined;
+  }
+
+  /** Give the running server its live parameters (the engine's dynamic ones); false when the engine needs a restart for them. */
+  async #applyLive(c: Context): Promise<boolean> {
+    if (c.engine.applyParameters === undefined) return false;
+    await this.#placeOnNode(c);
+    const [admin] = await readAccounts(this.#o.store, c.instance, c.engine);
+    if (admin === undefined) return false;
+    const change = liveParameterChange(c.instance);
+    if (!(await c.engine.applyParameters({ context: c.ctx, ...change }, admin, c.host, this.#trust))) return false;
+    c.instance = await this.#setStatus(c.instance, liveParametersApplied(c.instance));
+    const names = [...Object.keys(change.set), ...change.removed].join(", ");
+    await this.#o.events.record(c.instance, "Normal", "ParametersApplied", `applied without a restart: ${names}`);
+    return true;
   }
 
   /**
@@ -268,6 +292,7 @@ export class InstanceReconciler implements Reconciler {
       dataDirectory: c.ctx.dataDirectory,
       logFile: c.logFile,
       appliedConfig: instanceConfigHash(c.instance.spec),
+      ...liveParametersApplied(c.instance),
       portConflict: undefined,
       // A new process: what was seen of the last one (a hold after its exit included) no longer holds.
       replicationState: undefined,

@@ -80,11 +80,8 @@ export const schedulingPolicySchema = z.looseObject({
 /** One entry of `configs` (ClusterComponentConfig): a named configuration and the variables set in it. */
 export const componentConfigSchema = z.looseObject({
   name: z.string().optional(),
-  variables: notHonoured(
-    z.record(z.string(), z.string()),
-    "not applied: engine parameters cannot be set through configs yet (Holdfast sizes the memory parameters from resources.limits.memory)",
-    (value) => typeof value === "object" && value !== null && Object.keys(value).length > 0,
-  ).optional(),
+  /** Engine parameters, checked against the engine's typed schema at admission (dynamic ones applied live, static ones by a rolling restart). */
+  variables: z.record(z.string(), z.string()).optional(),
   configMap: notHonoured(z.unknown(), "not applied: configuration templates from ConfigMaps are not supported").optional(),
   externalManaged: notHonoured(z.boolean(), "not applied: externally managed configuration is not supported", (value) => value === true).optional(),
   reconfigure: notHonoured(z.unknown(), "not applied: reconfigure actions are not supported").optional(),

@@ -34,6 +34,8 @@ export const instanceSpecSchema = z.object({
   role: z.string().optional(),
   /** Engine parameters derived from the component's resources and configuration. */
   parameters: z.record(z.string(), z.string()),
+  /** The names in `parameters` its node agent applies to the running server without a restart (the engine's dynamic ones). */
+  liveParameters: z.array(z.string()).optional(),
   /** Bumped (any new value) to ask for a restart, like KubeBlocks' restart annotation. */
   restartRequest: z.string().optional(),
   /** Remove the data directory when the instance is deleted. */
@@ -119,6 +121,10 @@ export const instanceStatusSchema = z.object({
   appliedConfig: z.string().optional(),
   /** The restartRequest value that was last carried out. */
   appliedRestartRequest: z.string().optional(),
+  /** instanceLiveConfigHash of the live parameters the running server has (at its start or applied since). */
+  appliedLiveConfig: z.string().optional(),
+  /** The live parameter names it has, so one removed from the spec can be reset. */
+  appliedLiveParameters: z.array(z.string()).optional(),
   /** A secondary's replication lag, as its primary reports it (written by the ha controller). */
   replication: instanceReplicationStatusSchema.optional(),
   /** What the node agent last saw of the instance's replication (written by the node agent only). */
@@ -199,12 +205,29 @@ export function instanceHost(instance: Pick<Instance, "status">): string {
   return instance.status?.host ?? "127.0.0.1";
 }
 
-/** A digest of what a running process was started with (engine, version, port, parameters). */
-export function instanceConfigHash(spec: Pick<InstanceSpec, "engine" | "version" | "port" | "parameters" | "clientTls">): string {
-  const parameters = Object.entries(spec.parameters).sort(([a], [b]) => a.localeCompare(b));
+/**
+ * A digest of what a running process was started with (engine, version, port, parameters other than its live ones,
+ * client TLS): a change to it needs a restart, a change to a live parameter does not (instanceLiveConfigHash).
+ */
+export function instanceConfigHash(spec: Pick<InstanceSpec, "engine" | "version" | "port" | "parameters" | "liveParameters" | "clientTls">): string {
+  const live = new Set(spec.liveParameters ?? []);
+  const parameters = Object.entries(spec.parameters).filter(([name]) => !live.has(name)).sort(([a], [b]) => a.localeCompare(b));
   // Client TLS joins the hash only when set, so instances without it keep the hash they were started with.
   const hashed = spec.clientTls === undefined ? [spec.engine, spec.version, spec.port, parameters] : [spec.engine, spec.version, spec.port, parameters, spec.clientTls];
   return createHash("sha256").update(JSON.stringify(hashed)).digest("hex").slice(0, 16);
+}
+
+/** A digest of the live parameters (names in `liveParameters`, with their values). */
+export function instanceLiveConfigHash(spec: Pick<InstanceSpec, "parameters" | "liveParameters">): string {
+  const live = [...(spec.liveParameters ?? [])].sort().map((name) => [name, spec.parameters[name] ?? null]);
+  return createHash("sha256").update(JSON.stringify(live)).digest("hex").slice(0, 16);
+}
+
+/** Has the running instance live parameters its node agent has not applied yet? (None recorded counts as none set.) */
+export function instanceLiveConfigPending(instance: Instance): boolean {
+  const { spec, status } = instance;
+  if (status?.appliedConfig === undefined || status.pid === undefined) return false;
+  return (status.appliedLiveConfig ?? instanceLiveConfigHash({ parameters: {} })) !== instanceLiveConfigHash(spec);
 }
 
 /**

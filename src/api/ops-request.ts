@@ -1,6 +1,7 @@
 /** OpsRequest (operations.kubeblocks.io/v1alpha1): day-2 operations as a state machine in status. */
 import { z } from "zod";
-import { conditionSchema, metadataSchema } from "./common.ts";
+import { resourceRequirementsSchema } from "./cluster.ts";
+import { conditionSchema, metadataSchema, quantitySchema } from "./common.ts";
 import { notHonoured } from "./field-support.ts";
 
 /** Operation types KubeBlocks defines; Holdfast implements those in SUPPORTED_OPS_TYPES. */
@@ -22,7 +23,10 @@ export const opsTypeSchema = z.enum([
 ]);
 
 /** The operation types this build carries out. */
-export const SUPPORTED_OPS_TYPES: readonly OpsType[] = ["Start", "Stop", "Restart", "Switchover", "HorizontalScaling"];
+export const SUPPORTED_OPS_TYPES: readonly OpsType[] = ["Start", "Stop", "Restart", "Switchover", "HorizontalScaling", "VerticalScaling", "Reconfiguring"];
+
+/** The types `cancel: true` stops (KubeBlocks cancels VerticalScaling; Holdfast cancels a Restart too, ADR 0041). */
+export const CANCELLABLE_OPS_TYPES: readonly OpsType[] = ["VerticalScaling", "Restart"];
 
 export const componentOpsSchema = z.looseObject({ componentName: z.string().min(1) });
 
@@ -45,26 +49,49 @@ export const horizontalScalingSchema = z.looseObject({
   scaleIn: z.looseObject({ replicaChanges: z.int().min(0).optional(), onlineInstancesToOffline: z.array(z.string()).optional() }).optional(),
 });
 
+/** A vertical scaling of one component, as KubeBlocks spells it: the requests and limits it is to have. */
+export const verticalScalingSchema = z.looseObject({
+  componentName: z.string().min(1),
+  requests: z.record(z.string(), quantitySchema).optional(),
+  limits: z.record(z.string(), quantitySchema).optional(),
+  instances: notHonoured(z.array(z.unknown()), "not applied: every instance of a component has the component's resources", (value) => Array.isArray(value) && value.length > 0).optional(),
+});
+
+/** One parameter to set (`value`) or to return to its default (`value` null or absent). */
+export const parameterChangeSchema = z.looseObject({
+  key: z.string().min(1),
+  value: z.string().nullable().optional(),
+});
+
+/** A reconfiguration of one component, as KubeBlocks spells it: the parameters to change. */
+export const reconfigureSchema = z.looseObject({
+  componentName: z.string().min(1),
+  parameters: z.array(parameterChangeSchema).min(1),
+});
+
 export const opsRequestSpecSchema = z.looseObject({
   clusterName: z.string().min(1),
   type: opsTypeSchema,
   restart: z.array(componentOpsSchema).optional(),
   switchover: z.array(switchoverSchema).optional(),
   horizontalScaling: z.array(horizontalScalingSchema).optional(),
-  cancel: notHonoured(z.boolean(), "cancelling a running operation is not supported; it ends by itself or after timeoutSeconds", (value) => value === true).optional(),
-  force: notHonoured(z.boolean(), "not applied: an operation always waits for the earlier ones on its cluster", (value) => value === true).optional(),
-  enqueueOnForce: notHonoured(z.boolean(), "not applied: operations always queue", (value) => value === true).optional(),
+  /** Stop a running operation (CANCELLABLE_OPS_TYPES): Cancelling, then Cancelled once the cluster is consistent again. */
+  cancel: z.boolean().optional(),
+  /** Skip the pre-checks (the cluster's phase) and do not wait behind running operations: those are Aborted, unless enqueueOnForce. */
+  force: z.boolean().optional(),
+  enqueueOnForce: z.boolean().optional(),
   /** Seconds the operation may run before it fails; absent or 0: the default (see DEFAULT_OPS_TIMEOUT_SECONDS). */
   timeoutSeconds: z.int().min(0).optional(),
   ttlSecondsAfterSucceed: notHonoured(z.int().min(0), "finished operations are kept until deleted").optional(),
   ttlSecondsAfterUnsuccessfulCompletion: notHonoured(z.int().min(0), "finished operations are kept until deleted").optional(),
-  preConditionDeadlineSeconds: notHonoured(z.int().min(0), "not applied: an operation waits for the earlier ones on its cluster, and its timeoutSeconds counts from its start").optional(),
+  /** Seconds to wait for the cluster to be in a phase the operation can start from (0: it must be now); absent: no pre-check. */
+  preConditionDeadlineSeconds: z.int().min(0).optional(),
   // The settings of operation types this build does not carry out: named, so they are not unknown; the type is refused.
   start: notHonoured(z.array(componentOpsSchema), "not applied: Start starts every component of the cluster").optional(),
   stop: notHonoured(z.array(componentOpsSchema), "not applied: Stop stops every component of the cluster").optional(),
-  verticalScaling: z.array(z.unknown()).optional(),
+  verticalScaling: z.array(verticalScalingSchema).optional(),
   volumeExpansion: z.array(z.unknown()).optional(),
-  reconfigures: z.array(z.unknown()).optional(),
+  reconfigures: z.array(reconfigureSchema).optional(),
   upgrade: z.unknown().optional(),
   expose: z.array(z.unknown()).optional(),
   backup: z.unknown().optional(),
@@ -76,13 +103,34 @@ export const opsRequestSpecSchema = z.looseObject({
 /** OpsRequest phases as KubeBlocks defines them. */
 export const opsPhaseSchema = z.enum(["Pending", "Creating", "Running", "Cancelling", "Cancelled", "Failed", "Succeed", "Aborted"]);
 
+/** The progress of one object of an operation (KubeBlocks' ProgressStatusDetail). */
+export const progressDetailSchema = z.object({
+  /** The component. */
+  group: z.string().optional(),
+  /** The object, e.g. `Instance/pg-cluster-postgresql-0`. */
+  objectKey: z.string(),
+  status: z.enum(["Pending", "Processing", "Succeed", "Failed", "Cancelled"]),
+  message: z.string().optional(),
+});
+
+/** What an operation changes, as it was before, per component (KubeBlocks' lastConfiguration). */
+export const lastComponentConfigurationSchema = z.looseObject({
+  replicas: z.int().optional(),
+  resources: resourceRequirementsSchema.optional(),
+  /** The component's restart request before a Restart. */
+  restartRequest: z.string().optional(),
+  /** The parameters a Reconfiguring changed, as they were (null: not set). */
+  parameters: z.record(z.string(), z.string().nullable()).optional(),
+});
+
 export const opsRequestStatusSchema = z.object({
   phase: opsPhaseSchema.optional(),
   progress: z.string().optional(),
   message: z.string().optional(),
   clusterGeneration: z.int().optional(),
   /** What the operation changes, as it was before (KubeBlocks' field): a scaling's starting replicas per component. */
-  lastConfiguration: z.looseObject({ components: z.record(z.string(), z.looseObject({ replicas: z.int().optional() })).optional() }).optional(),
+  lastConfiguration: z.looseObject({ components: z.record(z.string(), lastComponentConfigurationSchema).optional() }).optional(),
+  progressDetails: z.array(progressDetailSchema).optional(),
   startTimestamp: z.string().optional(),
   completionTimestamp: z.string().optional(),
   conditions: z.array(conditionSchema).optional(),
@@ -101,5 +149,8 @@ export type OpsPhase = z.infer<typeof opsPhaseSchema>;
 export type OpsRequestSpec = z.infer<typeof opsRequestSpecSchema>;
 export type SwitchoverSpec = z.infer<typeof switchoverSchema>;
 export type HorizontalScalingSpec = z.infer<typeof horizontalScalingSchema>;
+export type VerticalScalingSpec = z.infer<typeof verticalScalingSchema>;
+export type ReconfigureSpec = z.infer<typeof reconfigureSchema>;
+export type ProgressDetail = z.infer<typeof progressDetailSchema>;
 export type OpsRequestStatus = z.infer<typeof opsRequestStatusSchema>;
 export type OpsRequest = z.infer<typeof opsRequestSchema>;

@@ -1,6 +1,7 @@
 /** The engine contract: everything Holdfast knows about one database, behind one interface. */
 import type { Readable } from "node:stream";
 import type { ResourceRequirements } from "../api/index.ts";
+import type { EngineParameters } from "./parameter-schema.ts";
 
 /** One version of an engine installed on this host. */
 export interface EngineVersion {
@@ -78,6 +79,13 @@ export interface InstanceContext extends InstanceLayout {
    * connection, and the node agent's own sessions use TLS. Needs `tls`.
    */
   tlsOnly?: boolean;
+}
+
+/** Live parameters to give a running server: `set` (name → value) and `removed` names, in the instance's full context. */
+export interface LiveParameterChange {
+  context: InstanceContext;
+  set: Readonly<Record<string, string>>;
+  removed: readonly string[];
 }
 
 /** What a client trusts: the CA file that signs Holdfast's instance certificates (the cluster CA). */
@@ -296,6 +304,8 @@ export interface Engine {
    * `15` or `15.18` or `15.18.0` match 15.18. Returns undefined when nothing installed matches.
    */
   matchVersion(requested: string | undefined, installed: readonly EngineVersion[]): EngineVersion | undefined;
+  /** The parameters a Cluster's `configs` and a Reconfiguring may set, typed (absent: none may be set). */
+  readonly parameterSchema?: EngineParameters;
   /** Engine parameters derived from the component's resources (pure). */
   parametersFor(resources: ResourceRequirements | undefined): Record<string, string>;
   /** Has `initialize` completed for this data directory? */
@@ -315,6 +325,12 @@ export interface Engine {
    * load new files at their next start.
    */
   reloadTls?(context: InstanceContext, admin: Credentials): Promise<void>;
+  /**
+   * Give the running server the live (dynamic) parameters of `context.parameters` without a restart: PostgreSQL rewrites
+   * its configuration and reloads; Redis uses CONFIG SET. `removed`: live parameters no longer set. Resolves false when
+   * the change needs a restart after all (the node agent then restarts the instance).
+   */
+  applyParameters?(change: LiveParameterChange, admin: Credentials, host: HostAccess, trust?: ClientTrust): Promise<boolean>;
   /** The foreground server command; it logs to stdout/stderr. */
   startCommand(context: InstanceContext): CommandSpec;
   /** The engine's own pid file, read to re-adopt a running server whose pid Holdfast did not record. */

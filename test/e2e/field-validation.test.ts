@@ -103,13 +103,15 @@ describe("unknown fields and fields not honoured", { timeout: 600_000 }, () => {
     });
     const result = await server.cli(["apply", "-f", "-"], manifest);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stderr, /Warning: spec\.componentSpecs\[0\]\.configs\[0\]\.variables: not applied/);
+    assert.doesNotMatch(result.stderr, /configs/, "configs variables are applied (a typed parameter of the engine)");
+    assert.match(result.stderr, /Warning: spec\.componentSpecs\[0\]\.env: /);
     const condition = await eventually("the RuntimeLimitations condition", async () => {
       const cluster = await server.api<Cluster>(`${CLUSTERS}/pg-notes`);
       return cluster.status?.conditions?.find((c) => c.type === "RuntimeLimitations");
     });
     assert.equal(condition.status, "True");
-    for (const field of ["spec.componentSpecs[0].configs[0].variables", "spec.componentSpecs[0].env", "spec.services"]) {
+    assert.ok(!condition.message.includes("configs"), `configs are honoured, not named in: ${condition.message}`);
+    for (const field of ["spec.componentSpecs[0].env", "spec.services"]) {
       assert.ok(condition.message.includes(`${field}: `), `${field} named in: ${condition.message}`);
     }
     // The node agent runs an exporter beside each instance unless disableExporter is true: the field is honoured.
@@ -119,6 +121,23 @@ describe("unknown fields and fields not honoured", { timeout: 600_000 }, () => {
       const list = await server.api<{ items: { reason: string; message: string; involvedObject: { name: string } }[] }>(`/api/v1/namespaces/${NS}/events`);
       return list.items.find((e) => e.reason === "FieldsNotHonoured" && e.involvedObject.name === "pg-notes");
     });
-    assert.match(events.message, /spec\.componentSpecs\[0\]\.configs\[0\]\.variables: not applied/);
+    assert.match(events.message, /spec\.componentSpecs\[0\]\.env: /);
+  });
+
+  test("configs variables are checked against the engine's parameter schema, naming the parameter", async () => {
+    const refused = async (variables: Record<string, string>, pattern: RegExp): Promise<void> => {
+      const manifest = await postgresExample(major, (d) => {
+        d["metadata"].name = "pg-bad-config";
+        d["spec"].componentSpecs[0].configs = [{ name: "postgresql-configuration", variables }];
+      });
+      const result = await server.cli(["apply", "-f", "-"], manifest);
+      assert.notEqual(result.code, 0);
+      assert.match(result.stderr, pattern);
+    };
+    await refused({ max_connections: "5" }, /configs\[0\]\.variables\.max_connections: Invalid value: max_connections: 5 is below the minimum 10/);
+    await refused({ shared_bufers: "1GB" }, /shared_bufers: not a parameter Holdfast lets you set/);
+    await refused({ archive_command: "cp %p /tmp" }, /archive_command: cannot be changed: Holdfast archives WAL itself/);
+    await refused({ log_statement: "everything" }, /log_statement: "everything" is not one of none, ddl, mod, all/);
+    assert.equal((await server.fetch(`${CLUSTERS}/pg-bad-config`)).status, 404);
   });
 });

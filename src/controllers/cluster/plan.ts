@@ -11,6 +11,8 @@ import { planRebuilds, spreadCondition, type Rebuild } from "./rebuild.ts";
 import { portMoves, type PortMove } from "./port-moves.ts";
 import { restoreFields } from "./restore.ts";
 import { isProtectedPrimary, roleFields } from "./roles.ts";
+import { planRollout, rolloutSwitchoverRecord, type RolloutSwitchover } from "./rollout.ts";
+import { specDiffers, withoutPort } from "./spec-compare.ts";
 import { clusterStatus } from "./status.ts";
 
 /** A component with everything the plan needs already looked up (engine, installed version). */
@@ -21,6 +23,8 @@ export interface ResolvedComponent {
   replicas: number;
   stopped: boolean;
   parameters: Record<string, string>;
+  /** The names among `parameters` applied to running servers without a restart. */
+  liveParameters?: readonly string[];
   /** System account names of the engine; the first one is the administrator. */
   accounts: readonly string[];
   /** Features of the spec the runtime cannot honour, for the status condition. */
@@ -55,6 +59,8 @@ export interface ClusterPlan {
   unscheduled?: string[];
   /** Secondaries whose node is lost, each to rebuild on another node (ADR 0027). */
   instancesToRebuild?: Rebuild[];
+  /** Switchovers a rolling restart asks for (recorded in `status.replication`) before it restarts a primary. */
+  rolloutSwitchovers?: RolloutSwitchover[];
   removeFinalizer: boolean;
   status: ClusterStatus;
 }
@@ -83,16 +89,19 @@ export function planCluster(input: PlanInput, finalizer: string): ClusterPlan {
   const { desired, unscheduled, placed } = bindToNodes(input.resolveError === undefined ? desiredInstances(cluster, input.components, input.instances) : [], input);
   const rebuilds = input.resolveError === undefined ? planRebuilds(input, placed) : { rebuilds: [], waiting: [] };
   const wanted = new Set(desired.map((d) => d.name));
-  const status = withSpread(clusterStatus(input), input, desired, rebuilds.rebuilds);
+  const changed = desired.filter((d) => {
+    const live = byName.get(d.name);
+    return live !== undefined && live.metadata.deletionTimestamp === undefined && specDiffers(live.spec, d.spec);
+  });
+  const rollout = planRollout(cluster, input.components, input.instances, changed);
+  const status = withSwitchovers(withSpread(clusterStatus(input, rollout.held), input, desired, rebuilds.rebuilds), rollout.switchovers, input.nowMs);
   const waiting = [...unscheduled.values()];
   return {
     addFinalizer: !hasFinalizer,
     secretsToCreate: input.resolveError === undefined ? missingSecrets(cluster, input.components, input.existingSecrets) : [],
     instancesToCreate: desired.filter((d) => !byName.has(d.name) && !unscheduled.has(d.name)),
-    instancesToUpdate: desired.filter((d) => {
-      const live = byName.get(d.name);
-      return live !== undefined && live.metadata.deletionTimestamp === undefined && specDiffers(live.spec, d.spec);
-    }),
+    instancesToUpdate: rollout.updates,
+    ...(rollout.switchovers.length === 0 ? {} : { rolloutSwitchovers: rollout.switchovers }),
     instancesToDelete:
       input.resolveError === undefined
         ? input.instances.filter((i) => !wanted.has(i.metadata.name) && i.metadata.deletionTimestamp === undefined && !isProtectedPrimary(cluster, input.components, i)).map((i) => i.metadata.name)
@@ -109,6 +118,15 @@ export function planCluster(input: PlanInput, finalizer: string): ClusterPlan {
 function withMessage(status: ClusterStatus, unscheduled: readonly string[], stranded: readonly string[]): ClusterStatus {
   const waiting = [...(status.phase === "Running" ? [] : unscheduled), ...stranded];
   return waiting.length === 0 ? status : { ...status, message: `waiting for a node: ${waiting.join("; ")}` };
+}
+
+/** The status with the switchovers of a rolling restart recorded, for the ha controller to carry out. */
+function withSwitchovers(status: ClusterStatus, switchovers: readonly RolloutSwitchover[], nowMs: number | undefined): ClusterStatus {
+  if (switchovers.length === 0) return status;
+  const at = new Date(nowMs ?? Date.now()).toISOString();
+  const replication = { ...status.replication };
+  for (const switchover of switchovers) replication[switchover.component] = rolloutSwitchoverRecord(replication[switchover.component], switchover, at);
+  return { ...status, replication };
 }
 
 /** The status with the InstancesSpread condition, judged on where the instances are (or are about to be) bound. */
@@ -203,6 +221,7 @@ function instanceSpec(cluster: Cluster, component: ResolvedComponent, ordinal: n
     running: !component.stopped,
     ...roleFields(cluster, component, ordinal, live),
     parameters: component.parameters,
+    ...(component.liveParameters === undefined || component.liveParameters.length === 0 ? {} : { liveParameters: [...component.liveParameters] }),
     ...(component.disableExporter === true ? { disableExporter: true } : {}),
     ...(component.clientTls === undefined ? {} : { clientTls: component.clientTls }),
     deleteData: cluster.spec.terminationPolicy !== "DoNotTerminate",
@@ -234,26 +253,6 @@ function missingSecrets(cluster: Cluster, components: readonly ResolvedComponent
     component.accounts
       .map((account) => ({ name: accountSecretName(cluster.metadata.name, component.name, account), component: component.name, account }))
       .filter((secret) => !existing.has(secret.name)),
-  );
-}
-
-function withoutPort(spec: InstanceSpec): Omit<InstanceSpec, "port"> {
-  const { port: _port, ...rest } = spec;
-  return rest;
-}
-
-function specDiffers(live: InstanceSpec, desired: Omit<InstanceSpec, "port">): boolean {
-  return JSON.stringify(canonical(withoutPort(live))) !== JSON.stringify(canonical(desired));
-}
-
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value === null || typeof value !== "object") return value;
-  return Object.fromEntries(
-    Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([k, v]) => [k, canonical(v)]),
   );
 }
 

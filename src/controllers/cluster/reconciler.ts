@@ -92,6 +92,7 @@ export class ClusterReconciler implements Reconciler {
     for (const name of plan.instancesToDelete) await this.#deleteInstance(live, name);
     for (const name of plan.backupsToDelete ?? []) await this.#deleteBackup(live, name);
     live = await this.#writeStatus(live, plan);
+    for (const s of plan.rolloutSwitchovers ?? []) await this.#options.events.record(live, "Normal", "SwitchoverRequested", `rolling restart of ${s.component}: switching over ${s.from} → ${s.to} before restarting the primary`);
     if (plan.removeFinalizer) {
       // Every instance is gone with its data and processes: nothing of the cluster's user remains.
       await this.#options.releaseOsUser?.(osUserOfCluster(live));

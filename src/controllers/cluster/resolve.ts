@@ -1,6 +1,6 @@
 /** Look up, for each component, its engine and installed version: the I/O half of planning. */
 import { clientTlsOf, componentTopology, engineNameFor, type InstanceClientTls, type Cluster, type ComponentSpec, type SchedulingPolicy } from "../../api/index.ts";
-import type { Engine, EngineVersion } from "../../engines/index.ts";
+import { parameterPolicy, type Engine, type EngineVersion } from "../../engines/index.ts";
 import type { ResolvedComponent } from "./plan.ts";
 import type { PlacementPolicy } from "./placement.ts";
 
@@ -59,7 +59,8 @@ function resolved(spec: ComponentSpec, engine: Engine, version: EngineVersion, r
     version: version.version,
     replicas: spec.replicas,
     stopped: spec.stop === true,
-    parameters: engine.parametersFor(spec.resources),
+    parameters: componentParameters(spec, engine),
+    liveParameters: liveParameterNames(componentParameters(spec, engine), engine),
     accounts: [...engine.systemAccounts.map((a) => a.name), ...replicationAccounts, ...exporterAccounts(spec, engine)],
     limitations: limitationsOf(spec),
     replicated,
@@ -92,4 +93,27 @@ export function limitationsOf(spec: ComponentSpec): string[] {
     if (storageClass !== undefined && storageClass !== "") notes.push(`volume ${template.name}: storageClassName ${storageClass} is ignored`);
   }
   return notes;
+}
+
+/** The parameters of a component's instances: those sized from its resources, with its `configs` variables over them. */
+export function componentParameters(spec: ComponentSpec, engine: Engine): Record<string, string> {
+  const configured = Object.assign({}, ...(spec.configs ?? []).map((c) => c.variables ?? {})) as Record<string, string>;
+  return { ...engine.parametersFor(spec.resources), ...configured };
+}
+
+/** The parameters `component` of `cluster` asks for now; undefined when the component or its engine is unknown. */
+export function desiredParameters(cluster: Cluster, component: string, engines: EngineLookup): Record<string, string> | undefined {
+  const spec = cluster.spec.componentSpecs.find((c) => c.name === component);
+  const engineName = spec === undefined ? undefined : engineNameFor(cluster, spec, engines.list().map((e) => e.name));
+  const engine = engineName === undefined ? undefined : engines.find(engineName);
+  return spec === undefined || engine === undefined ? undefined : componentParameters(spec, engine);
+}
+
+/**
+ * The names among `parameters` that the engine applies to a running server (its dynamic ones), sorted; none for an
+ * engine that cannot apply parameters live (its dynamic ones take effect at a restart, like static ones).
+ */
+export function liveParameterNames(parameters: Record<string, string>, engine: Engine): string[] {
+  const schema = engine.parameterSchema;
+  return schema === undefined || engine.applyParameters === undefined ? [] : Object.keys(parameters).filter((name) => parameterPolicy(schema, name) === "dynamic").sort();
 }

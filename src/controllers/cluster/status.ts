@@ -1,16 +1,16 @@
 /** Cluster and component phases and conditions, derived from the instances (pure). */
-import { clusterSpecSchema, fieldNotes, instanceNeedsRestart, type Cluster, type ClusterInstanceStatus, type ClusterPhase, type ClusterStatus, type ComponentStatus, type Instance } from "../../api/index.ts";
+import { clusterSpecSchema, fieldNotes, instanceLiveConfigPending, instanceNeedsRestart, type Cluster, type ClusterInstanceStatus, type ClusterPhase, type ClusterStatus, type ComponentStatus, type Instance } from "../../api/index.ts";
 import { setCondition } from "../runtime/index.ts";
 import type { PlanInput, ResolvedComponent } from "./plan.ts";
 
 /** The status the cluster should report now. */
-export function clusterStatus(input: PlanInput): ClusterStatus {
+export function clusterStatus(input: PlanInput, held: ReadonlyMap<string, readonly string[]> = new Map()): ClusterStatus {
   const { cluster } = input;
   const previous = cluster.status ?? {};
   const components: Record<string, ComponentStatus> = {};
   for (const component of input.components) {
     const instances = input.instances.filter((i) => i.spec.componentName === component.name);
-    components[component.name] = componentStatus(component, instances, previous.components?.[component.name]?.phase);
+    components[component.name] = componentStatus(component, instances, previous.components?.[component.name]?.phase, held.get(component.name)?.length ?? 0);
   }
   const phase = cluster.metadata.deletionTimestamp !== undefined ? "Deleting" : clusterPhase(Object.values(components), input.resolveError);
   return {
@@ -24,10 +24,11 @@ export function clusterStatus(input: PlanInput): ClusterStatus {
 }
 
 /** A component's phase from its instances and its previous phase. */
-export function componentStatus(component: ResolvedComponent, instances: readonly Instance[], previousPhase: string | undefined): ComponentStatus {
+export function componentStatus(component: ResolvedComponent, instances: readonly Instance[], previousPhase: string | undefined, waitingForRestart = 0): ComponentStatus {
   const ready = instances.filter((i) => i.status?.ready === true).length;
   const failing = instances.filter((i) => i.status?.phase === "CrashLoopBackOff" || i.status?.phase === "Failed");
-  const restarting = instances.some((i) => i.spec.running && instanceNeedsRestart(i));
+  // Instances whose restart waits for its turn in a rolling restart count as restarting.
+  const restarting = waitingForRestart > 0 || instances.some((i) => i.spec.running && (instanceNeedsRestart(i) || instanceLiveConfigPending(i)));
   const everyStopped = instances.every((i) => i.status?.phase === "Stopped");
   let phase: ClusterPhase;
   if (component.stopped) phase = everyStopped ? "Stopped" : "Stopping";

@@ -8,8 +8,8 @@ import { clusterTopology, componentTopology, engineNameFor, now, type Cluster, t
 import type { Engine } from "../../engines/index.ts";
 import type { Store } from "../../store/index.ts";
 import type { EngineLookup } from "../cluster/index.ts";
-import type { EventRecorder } from "../runtime/index.ts";
 import { horizontalScalingProgress, planHorizontalScaling, replicasApplied, scaleInSwitchovers, scalingSwitchover, startingReplicas, withReplicas, type ReplicaBounds, type ScalingPlan } from "./horizontal-scaling-plan.ts";
+import type { OpsHandler, OpsServices, OpsStep } from "./handler.ts";
 import type { OpsProgress } from "./progress.ts";
 import { switchoverRecord, switchoverRecorded } from "./switchover.ts";
 
@@ -30,12 +30,12 @@ export function componentBounds(cluster: Cluster, component: string, engines: En
   return { min: definition.minReplicas, max: definition.maxReplicas, replicated: definition.replicated === true, source: `${engine.name} topology ${topology.name}`, replicaFollows };
 }
 
-export class HorizontalScaling {
+export class HorizontalScaling implements OpsHandler {
   readonly #store: Store;
-  readonly #events: EventRecorder;
+  readonly #events: OpsServices["events"];
   readonly #engines: EngineLookup;
 
-  constructor(options: { store: Store; events: EventRecorder; engines: EngineLookup }) {
+  constructor(options: OpsServices) {
     this.#store = options.store;
     this.#events = options.events;
     this.#engines = options.engines;
@@ -46,7 +46,7 @@ export class HorizontalScaling {
   }
 
   /** Start: the counts are checked and recorded, then a switchover is requested first or the new counts applied. */
-  async begin(ops: OpsRequest, cluster: Cluster): Promise<{ ops: OpsRequest; cluster: Cluster } | { failure: string }> {
+  async begin(ops: OpsRequest, cluster: Cluster): Promise<OpsStep> {
     const planned = this.#plan(ops, cluster);
     if ("failure" in planned) return planned;
     const recorded = switchoverRecorded(ops, cluster);
@@ -66,7 +66,7 @@ export class HorizontalScaling {
   }
 
   /** Continue: once the switchovers asked for have succeeded the new counts are applied; then progress. */
-  async advance(ops: OpsRequest, cluster: Cluster, instances: readonly Instance[]): Promise<OpsProgress> {
+  async follow(ops: OpsRequest, cluster: Cluster, instances: readonly Instance[]): Promise<OpsProgress> {
     const planned = this.#plan(ops, cluster);
     if ("failure" in planned) return { done: 0, total: 0, finished: false, failure: planned.failure };
     const switching = planned.plans.some((p) => scalingSwitchover(ops, cluster, p.component)?.result === "pending");

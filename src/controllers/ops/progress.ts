@@ -1,5 +1,5 @@
 /** How far an OpsRequest has come, judged from the cluster and its instances (pure). */
-import type { Cluster, Instance, OpsRequest } from "../../api/index.ts";
+import type { Cluster, Instance, OpsRequest, ProgressDetail } from "../../api/index.ts";
 import { switchoverProgress } from "./switchover.ts";
 
 export interface OpsProgress {
@@ -10,6 +10,8 @@ export interface OpsProgress {
   failure?: string;
   /** What the operation waits for now, for the message of a timeout. */
   waitingFor?: string;
+  /** Per object (status.progressDetails). */
+  details?: ProgressDetail[];
 }
 
 /** The components an operation acts on: those it lists, else every component of the cluster. */

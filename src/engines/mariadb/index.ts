@@ -7,6 +7,7 @@ import { PRIVATE_UMASK, mariadbConfPath, mariadbPidPath } from "./config.ts";
 import { MARIADB_ACCOUNTS, MARIADB_DEFINITION, MARIADB_PACKAGES, MARIADB_RELATED_NAMES, MARIADB_STOP } from "./definition.ts";
 import { configureMariadb, initializeMariadb, isMariadbInitialized } from "./initialize.ts";
 import { mariadbParametersFor } from "./parameters.ts";
+import { MARIADB_PARAMETERS } from "./parameter-schema.ts";
 import { probeMariadbReady, probeMariadbRole } from "./probe.ts";
 import { detectMariadbVersions } from "./versions.ts";
 
@@ -27,6 +28,7 @@ export function createMariadbEngine(): Engine {
     detectVersions: detectMariadbVersions,
     matchVersion,
     parametersFor: mariadbParametersFor,
+    parameterSchema: MARIADB_PARAMETERS,
     isInitialized: isMariadbInitialized,
     initialize: initializeMariadb,
     configure: (context, _accounts, host) => configureMariadb(context, host),

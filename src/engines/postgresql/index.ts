@@ -1,4 +1,6 @@
 /** The PostgreSQL engine: initdb, holdfast.conf, SCRAM over loopback TCP, probes through `pg`. */
+import { applyPostgresqlParameters } from "./live-parameters.ts";
+import { POSTGRESQL_PARAMETERS } from "./parameter-schema.ts";
 import { join } from "node:path";
 import { matchVersion } from "../version.ts";
 import type { Engine } from "../types.ts";
@@ -28,6 +30,8 @@ export function createPostgresqlEngine(): Engine {
     packages: POSTGRESQL_PACKAGES,
     detectVersions: detectPostgresqlVersions,
     matchVersion,
+    parameterSchema: POSTGRESQL_PARAMETERS,
+    applyParameters: applyPostgresqlParameters,
     parametersFor: postgresqlParametersFor,
     isInitialized: isPostgresqlInitialized,
     initialize: initializePostgresql,

@@ -1,4 +1,6 @@
 /** The Redis engine: redis.conf with hashed ACL passwords, loopback only, probes over RESP2. */
+import { applyRedisParameters } from "./live-parameters.ts";
+import { REDIS_PARAMETERS } from "./parameter-schema.ts";
 import { join } from "node:path";
 import { matchVersion } from "../version.ts";
 import type { Engine } from "../types.ts";
@@ -55,6 +57,8 @@ export function createRedisEngine(): Engine {
     packages: REDIS_PACKAGES,
     detectVersions: detectRedisVersions,
     matchVersion,
+    parameterSchema: REDIS_PARAMETERS,
+    applyParameters: applyRedisParameters,
     parametersFor: redisParametersFor,
     isInitialized: isRedisInitialized,
     initialize: initializeRedis,

@@ -24,6 +24,7 @@ import { dataProtectionAdmitters, restoreCausesOf } from "./backup-admitters.ts"
 import { detectionAdmitters } from "./detection-admitters.ts";
 import { clusterRestoreReferences } from "./backup-references.ts";
 import { clusterCauses } from "./cluster-rules.ts";
+import { configsCauses } from "./parameter-rules.ts";
 import { opsRequestCauses } from "./ops-request-rules.ts";
 import { foldStringData, immutableSecretCauses } from "./secret-normalize.ts";
 import type { AdmissionContext, AdmitterRegistry, KindAdmitter } from "./types.ts";
@@ -35,7 +36,7 @@ const clusterAdmitter: KindAdmitter = {
   async validate(object, old, context) {
     const cluster = object as Cluster;
     const installed = await installedVersions(context);
-    const causes = clusterCauses({ cluster, old: old as Cluster | undefined, engines: context.engines, installed });
+    const causes = [...clusterCauses({ cluster, old: old as Cluster | undefined, engines: context.engines, installed }), ...configsCauses(cluster, context.engines)];
     return old === undefined ? [...causes, ...(await restoreCausesOf(cluster, context))] : causes;
   },
   validateDelete(object) {
@@ -66,7 +67,7 @@ const opsRequestAdmitter: KindAdmitter = {
     const ops = object as OpsRequest;
     const ref = { kind: "Cluster", namespace: ops.metadata.namespace, name: ops.spec.clusterName };
     const cluster = old === undefined ? await context.store.get<Cluster>(ref) : undefined;
-    return opsRequestCauses(ops, cluster, old as OpsRequest | undefined);
+    return opsRequestCauses(ops, cluster, old as OpsRequest | undefined, context.engines);
   },
 };
 

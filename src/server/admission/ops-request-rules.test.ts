@@ -26,9 +26,9 @@ void test("a missing cluster is named with its namespace", () => {
 });
 
 void test("an unsupported type lists the supported ones", () => {
-  const [cause] = opsRequestCauses(ops({ type: "VerticalScaling" }), CLUSTER);
+  const [cause] = opsRequestCauses(ops({ type: "Upgrade" }), CLUSTER);
   assert.equal(cause?.field, "spec.type");
-  assert.match(cause.message, /supported types: Start, Stop, Restart, Switchover, HorizontalScaling$/);
+  assert.match(cause.message, /supported types: Start, Stop, Restart, Switchover, HorizontalScaling, VerticalScaling, Reconfiguring$/);
 });
 
 void test("a switchover names a component and instances of it", () => {
@@ -50,7 +50,13 @@ void test("a restart must name components of the cluster", () => {
 });
 
 void test("after creation only spec.cancel may change", () => {
-  const old = ops({ type: "Stop" });
-  assert.deepEqual(opsRequestCauses(ops({ type: "Stop", cancel: true }), undefined, old), []);
+  const old = ops({ type: "Restart" });
+  assert.deepEqual(opsRequestCauses(ops({ type: "Restart", cancel: true }), undefined, old), []);
   assert.deepEqual(opsRequestCauses(ops({ type: "Start" }), undefined, old).map((c) => c.field), ["spec"]);
+});
+
+void test("cancel is refused for the types that cannot be cancelled, naming those that can", () => {
+  const found = opsRequestCauses(ops({ type: "Stop", cancel: true }), undefined, ops({ type: "Stop" }));
+  assert.deepEqual(found.map((c) => c.field), ["spec.cancel"]);
+  assert.match(found[0]?.message ?? "", /cancellable: VerticalScaling, Restart/);
 });

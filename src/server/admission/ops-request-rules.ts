@@ -1,12 +1,15 @@
 /** Semantic rules of an OpsRequest. Pure: the target cluster is looked up by the caller. */
 import { isDeepStrictEqual } from "node:util";
-import { SUPPORTED_OPS_TYPES, type Cluster, type OpsRequest } from "../../api/index.ts";
+import { CANCELLABLE_OPS_TYPES, SUPPORTED_OPS_TYPES, type Cluster, type OpsRequest } from "../../api/index.ts";
 import type { FieldCause } from "../../errors/index.ts";
+import type { EngineDirectory } from "./cluster-rules.ts";
+import { reconfigureCauses } from "./parameter-rules.ts";
 
 /** Every rule violation of an OpsRequest against its cluster (undefined when it does not exist). */
-export function opsRequestCauses(ops: OpsRequest, cluster: Cluster | undefined, old?: OpsRequest): FieldCause[] {
-  if (old !== undefined) return immutableSpecCauses(ops, old);
-  const causes: FieldCause[] = [];
+export function opsRequestCauses(ops: OpsRequest, cluster: Cluster | undefined, old?: OpsRequest, engines?: EngineDirectory): FieldCause[] {
+  const cancel = cancelCauses(ops);
+  if (old !== undefined) return [...cancel, ...immutableSpecCauses(ops, old)];
+  const causes: FieldCause[] = [...cancel];
   if (!SUPPORTED_OPS_TYPES.includes(ops.spec.type)) {
     causes.push({ field: "spec.type", reason: "FieldValueNotSupported", message: `Unsupported value: ${JSON.stringify(ops.spec.type)}: supported types: ${SUPPORTED_OPS_TYPES.join(", ")}` });
   }
@@ -17,7 +20,14 @@ export function opsRequestCauses(ops: OpsRequest, cluster: Cluster | undefined, 
   }
   if (ops.spec.type === "Restart") causes.push(...restartCauses(ops, cluster));
   if (ops.spec.type === "Switchover") causes.push(...switchoverCauses(ops, cluster));
+  if (ops.spec.type === "Reconfiguring" && engines !== undefined) causes.push(...reconfigureCauses(ops, cluster, engines));
   return causes;
+}
+
+/** `cancel: true` only for the types that can be cancelled. */
+function cancelCauses(ops: OpsRequest): FieldCause[] {
+  if (ops.spec.cancel !== true || CANCELLABLE_OPS_TYPES.includes(ops.spec.type)) return [];
+  return [{ field: "spec.cancel", reason: "FieldValueForbidden", message: `Forbidden: ${ops.spec.type} cannot be cancelled (cancellable: ${CANCELLABLE_OPS_TYPES.join(", ")}); it ends by itself or after timeoutSeconds` }];
 }
 
 /** A switchover names components of the cluster and instances of those components (`<cluster>-<component>-N`). */

@@ -1,0 +1,22 @@
+/** The handler of each OpsRequest type this build carries out (SUPPORTED_OPS_TYPES), in one table. */
+import type { OpsType } from "../../api/index.ts";
+import type { OpsHandler, OpsServices } from "./handler.ts";
+import { HorizontalScaling } from "./horizontal-scaling.ts";
+import { Reconfiguring } from "./reconfiguring.ts";
+import { Restart, StartStop } from "./restart.ts";
+import { Switchover } from "./switchover-handler.ts";
+import { VerticalScaling } from "./vertical-scaling.ts";
+
+/** The handlers by type; a type missing here is refused at admission and fails if it arrives anyway. */
+export function opsHandlers(services: OpsServices): ReadonlyMap<OpsType, OpsHandler> {
+  const startStop = new StartStop(services);
+  return new Map<OpsType, OpsHandler>([
+    ["Start", startStop],
+    ["Stop", startStop],
+    ["Restart", new Restart(services)],
+    ["Switchover", new Switchover(services)],
+    ["HorizontalScaling", new HorizontalScaling(services)],
+    ["VerticalScaling", new VerticalScaling(services)],
+    ["Reconfiguring", new Reconfiguring(services)],
+  ]);
+}
