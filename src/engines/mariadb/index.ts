@@ -8,10 +8,12 @@ import { MARIADB_ACCOUNTS, MARIADB_DEFINITION, MARIADB_PACKAGES, MARIADB_RELATED
 import { configureMariadb, initializeMariadb, isMariadbInitialized } from "./initialize.ts";
 import { mariadbParametersFor } from "./parameters.ts";
 import { probeMariadbReady, probeMariadbRole } from "./probe.ts";
+import { createMariadbReplication } from "./replication-capability.ts";
 import { detectMariadbVersions } from "./versions.ts";
 
 export { parseMariadbVersion } from "./versions.ts";
-export { askMariadb, clientOptionFile, type MariadbTarget } from "./client.ts";
+export { askMariadb, askMariadbRecords, clientOptionFile, runMariadbScript, type MariadbTarget } from "./client.ts";
+export { compareGtidPositions, gtidContains, parseGtidPosition } from "./gtid.ts";
 export { mariadbConfPath, mariadbPidPath, mariadbSocketPath, renderMariadbConf, validateMariadbParameters } from "./config.ts";
 export { bootstrapAccountsSql, sqlString } from "./accounts-sql.ts";
 
@@ -37,5 +39,6 @@ export function createMariadbEngine(): Engine {
     clientCommand: mariadbClientCommand,
     connectionUri: mariadbConnectionUri,
     backupMethods: [],
+    replication: createMariadbReplication(),
   };
 }

@@ -1,0 +1,32 @@
+/**
+ * Semi-synchronous replication under `holdfast.io/ha-synchronous` (ADR 0047): a commit is acknowledged to its client
+ * only once a replica has it in its relay log (AFTER_SYNC: the primary waits before the commit becomes visible), and
+ * never falls back to asynchronous commits. Built into the 10.11 server: no plugin to install.
+ */
+import { InvalidError } from "../../errors/index.ts";
+import type { Credentials, HostAccess, InstanceContext, ReplicationDurability } from "../types.ts";
+import { askMariadb } from "./client.ts";
+import { durabilityFile } from "./replication-role.ts";
+import { semiSyncOptions, setGlobalSql } from "./replication-sql.ts";
+import { localTarget } from "./server-control.ts";
+
+/** MariaDB's semi-synchronous primary waits for one replica's acknowledgement: a larger quorum cannot be kept. */
+export function checkQuorum(durability: ReplicationDurability): void {
+  if (durability.mode === "synchronous" && durability.quorum > 1) {
+    throw new InvalidError(`MariaDB's semi-synchronous replication waits for exactly one replica, not ${durability.quorum}: set holdfast.io/ha-synchronous to "1"`, {
+      causes: [{ field: "metadata.annotations[holdfast.io/ha-synchronous]", message: "MariaDB supports a quorum of 1" }],
+    });
+  }
+}
+
+/**
+ * Apply `durability` to the running server on `context` (both sides on every member, so a promoted replica already
+ * waits) and keep it for its next start; a replica's IO thread is restarted so it acknowledges (or stops doing so).
+ */
+export async function configureMariadbDurability(context: InstanceContext, durability: ReplicationDurability, admin: Credentials, host: HostAccess): Promise<void> {
+  checkQuorum(durability);
+  await host.writeFile(durabilityFile(context), `${JSON.stringify(durability)}\n`, 0o600);
+  const target = localTarget(context);
+  const rows = await askMariadb(target, admin, `${setGlobalSql(semiSyncOptions(durability))} SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE COMMAND = 'Slave_IO'`);
+  if (rows.at(-1)?.[0] !== "0") await askMariadb(target, admin, "STOP SLAVE IO_THREAD; START SLAVE IO_THREAD");
+}
