@@ -5,7 +5,8 @@
  */
 import { InvalidError } from "../../errors/index.ts";
 import type { Credentials, HostAccess, InstanceContext, ReplicationDurability } from "../types.ts";
-import { askMariadb } from "./client.ts";
+import { askMariadb, askMariadbRecords } from "./client.ts";
+import { parseSlaveStatus } from "./replication-status.ts";
 import { durabilityFile } from "./replication-role.ts";
 import { semiSyncOptions, setGlobalSql } from "./replication-sql.ts";
 import { localTarget } from "./server-control.ts";
@@ -27,6 +28,8 @@ export async function configureMariadbDurability(context: InstanceContext, durab
   checkQuorum(durability);
   await host.writeFile(durabilityFile(context), `${JSON.stringify(durability)}\n`, 0o600);
   const target = localTarget(context);
-  const rows = await askMariadb(target, admin, `${setGlobalSql(semiSyncOptions(durability))} SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE COMMAND = 'Slave_IO'`);
-  if (rows.at(-1)?.[0] !== "0") await askMariadb(target, admin, "STOP SLAVE IO_THREAD; START SLAVE IO_THREAD");
+  await askMariadb(target, admin, setGlobalSql(semiSyncOptions(durability)));
+  // A replica's IO thread reads rpl_semi_sync_slave_enabled when it starts.
+  const slave = parseSlaveStatus(await askMariadbRecords(target, admin, "SHOW SLAVE STATUS"));
+  if (slave !== undefined && slave.ioRunning !== "No") await askMariadb(target, admin, "STOP SLAVE IO_THREAD; START SLAVE IO_THREAD");
 }

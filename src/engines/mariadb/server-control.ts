@@ -9,7 +9,7 @@ import { ConflictError, UnavailableError } from "../../errors/index.ts";
 import type { Credentials, HostAccess, InstanceContext, ReplicationCredentials, UpstreamAddress } from "../types.ts";
 import { askMariadb, askMariadbRecords, runMariadbScript, type MariadbTarget } from "./client.ts";
 import { mariadbPidPath } from "./config.ts";
-import { formatGtidPosition, parseGtidPosition } from "./gtid.ts";
+import { formatGtidPosition, gtidContains, parseGtidPosition } from "./gtid.ts";
 import { markRole } from "./role-marker.ts";
 import { PROMOTE_SQL, followSql } from "./replication-sql.ts";
 import { ER_MASTER_FATAL_ERROR_READING_BINLOG, parseSlaveStatus, probeMariadbReplication } from "./replication-status.ts";
@@ -17,8 +17,9 @@ import { ER_MASTER_FATAL_ERROR_READING_BINLOG, parseSlaveStatus, probeMariadbRep
 const TERM_TIMEOUT_MS = 5000;
 const KILL_TIMEOUT_MS = 10_000;
 const POLL_MS = 20;
-/** How long a promotion waits for the replica to apply what it received before it stops replication. */
-const APPLY_TIMEOUT_S = 60;
+/** How long a promotion waits for the replica to apply what it received before it gives up (and is retried). */
+const APPLY_TIMEOUT_MS = 60_000;
+const APPLY_POLL_MS = 50;
 
 /** The instance's own server on loopback, over TLS when it has TLS files (it then refuses plain TCP). */
 export function localTarget(context: InstanceContext): MariadbTarget {
@@ -70,15 +71,29 @@ export async function finalMariadbPosition(context: InstanceContext): Promise<st
   return position === undefined || position.size === 0 ? undefined : formatGtidPosition(position);
 }
 
-/** Wait until the replica applied everything its IO thread received (stopped first, so nothing more arrives). */
+/** Has the replica applied everything it received: its applied position holds the received one, or its SQL thread read all its relay log? */
+async function appliedAll(target: MariadbTarget, admin: Credentials): Promise<boolean> {
+  const [record] = await askMariadbRecords(target, admin, "SHOW SLAVE STATUS");
+  const slave = parseSlaveStatus(record === undefined ? [] : [record]);
+  if (slave === undefined || slave.sqlRunning !== "Yes") return true;
+  if ((record?.Slave_SQL_Running_State ?? "").includes("read all relay log")) return true;
+  const applied = parseGtidPosition((await askMariadb(target, admin, "SELECT @@GLOBAL.gtid_slave_pos"))[0]?.[0] ?? "");
+  const received = parseGtidPosition(slave.ioPos);
+  return applied !== undefined && received !== undefined && gtidContains(applied, received);
+}
+
+/**
+ * Stop receiving, then wait until the replica applied what it received (a transaction received only in part, its
+ * primary having died, is never applied: the SQL thread then reads all the relay log). A SQL thread that stopped
+ * (an error) has nothing more to apply.
+ */
 async function applyReceived(target: MariadbTarget, admin: Credentials): Promise<void> {
   await askMariadb(target, admin, "STOP SLAVE IO_THREAD");
-  const slave = parseSlaveStatus(await askMariadbRecords(target, admin, "SHOW SLAVE STATUS"));
-  if (slave === undefined || slave.ioPos === "" || slave.sqlRunning !== "Yes") return;
-  const position = parseGtidPosition(slave.ioPos);
-  if (position === undefined) return;
-  const rows = await runMariadbScript(target, admin, `SELECT MASTER_GTID_WAIT('${formatGtidPosition(position)}', ${APPLY_TIMEOUT_S});\n`, (APPLY_TIMEOUT_S + 5) * 1000);
-  if (rows[0]?.[0] !== "0") throw new UnavailableError(`the replica did not apply what it received (${slave.ioPos}) within ${APPLY_TIMEOUT_S} s`);
+  const deadline = Date.now() + APPLY_TIMEOUT_MS;
+  while (!(await appliedAll(target, admin))) {
+    if (Date.now() > deadline) throw new UnavailableError(`the replica did not apply what it received within ${APPLY_TIMEOUT_MS / 1000} s; it is promoted once it has`);
+    await sleep(APPLY_POLL_MS);
+  }
 }
 
 /** Promote the running replica on `context`: apply what it received, drop its replication settings, accept writes. */
