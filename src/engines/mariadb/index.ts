@@ -12,8 +12,7 @@ import { createMariadbReplication } from "./replication-capability.ts";
 import { detectMariadbVersions } from "./versions.ts";
 
 export { parseMariadbVersion } from "./versions.ts";
-export { askMariadb, askMariadbRecords, clientOptionFile, runMariadbScript, type MariadbTarget } from "./client.ts";
-export { compareGtidPositions, gtidContains, parseGtidPosition } from "./gtid.ts";
+export { askMariadb, clientOptionFile, type MariadbTarget } from "./client.ts";
 export { mariadbConfPath, mariadbPidPath, mariadbSocketPath, renderMariadbConf, validateMariadbParameters } from "./config.ts";
 export { bootstrapAccountsSql, sqlString } from "./accounts-sql.ts";
 
