@@ -13,8 +13,8 @@ export const MARIADB_DEFINITION: ClusterDefinition = {
   ],
 };
 
-/** The account replicas log in to their primary with: REPLICATION SLAVE and REPLICATION CLIENT only (ed25519, TLS). */
-export const MARIADB_REPLICATION_ACCOUNT: SystemAccount = { name: "kbreplicator", purpose: "replication (REPLICATION SLAVE, REPLICATION CLIENT; ed25519 password, TLS)" };
+/** The account replicas log in to their primary with: REPLICATION SLAVE and REPLICATION CLIENT only, over verified TLS. */
+export const MARIADB_REPLICATION_ACCOUNT: SystemAccount = { name: "kbreplicator", purpose: "replication (REPLICATION SLAVE, REPLICATION CLIENT only; over verified TLS)" };
 
 /** `root@'%'` (ed25519); first, so it is the administrator used for probes and `cluster connect`. No other account logs in. */
 export const MARIADB_ACCOUNTS: readonly SystemAccount[] = [{ name: "root", purpose: "administrator (ed25519 password, TCP only): all privileges, probes" }];

@@ -12,10 +12,14 @@ export const REPLICATION_PRIVILEGES = "REPLICATION SLAVE, REPLICATION CLIENT";
 /**
  * Create (or reset the password of) the replication account. `sql_log_bin=0`: the statement, which holds the password,
  * is not written to the binlog; replicas get the account with their copy of the `mysql` schema.
+ *
+ * mysql_native_password, not ed25519: a replica's IO thread logs in with the server's built-in client, which has no
+ * ed25519 client plugin (Debian ships client_ed25519.so with libmariadb3 for the command-line clients, not in the
+ * server's plugin directory). The link runs over verified TLS only, and the challenge-response never sends the password.
  */
 export function replicationAccountSql(account: Credentials): string {
   const user = `${sqlString(account.username)}@'%'`;
-  const password = `IDENTIFIED VIA ed25519 USING PASSWORD(${sqlString(account.password)})`;
+  const password = `IDENTIFIED VIA mysql_native_password USING PASSWORD(${sqlString(account.password)})`;
   return [
     "SET SESSION sql_log_bin = 0;",
     `CREATE USER IF NOT EXISTS ${user} ${password};`,
