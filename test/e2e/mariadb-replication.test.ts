@@ -307,7 +307,8 @@ describe("MariaDB replication with automatic failover", { skip, timeout: 3_600_0
       holding.push(path.slice(root.length + 1));
       assert.equal((await stat(path)).mode & 0o077, 0, `${path} is private`);
     }
-    assert.ok(holding.every((p) => /\/(run\/replica-init\.sql|data\/master\.info)$/u.test(p)), holding.join(", "));
+    assert.ok(holding.filter((p) => p.endsWith("/replica-init.sql")).length === 2, `each replica's init file holds it: ${holding.join(", ")}`);
+    assert.ok(holding.every((p) => /\/(replica-init\.sql|master\.info)$/u.test(p)), holding.join(", "));
   });
 
   test("Switchover to a named candidate, then without one, ends Succeed with the roles moved", async () => {
