@@ -84,9 +84,9 @@ export async function probeMariadbReplication(port: number, admin: Credentials, 
   try {
     const positions = parsePositions((await askMariadb(target, admin, POSITIONS_SQL))[0]);
     if (positions === undefined) return undefined;
-    const slave = parseSlaveStatus(await askMariadbRecords(target, admin, "SHOW SLAVE STATUS"));
-    const replicas = positions.readOnly ? [] : (await askMariadbRecords(target, admin, "SHOW SLAVE HOSTS")).map((r) => r.Host ?? "").filter((h) => h !== "");
-    return { positions, slave, replicas };
+    // A primary's own slave settings (left from when it was a replica) say nothing: only its replicas count.
+    if (!positions.readOnly) return { positions, slave: undefined, replicas: (await askMariadbRecords(target, admin, "SHOW SLAVE HOSTS")).map((r) => r.Host ?? "").filter((h) => h !== "") };
+    return { positions, slave: parseSlaveStatus(await askMariadbRecords(target, admin, "SHOW SLAVE STATUS")), replicas: [] };
   } catch {
     return undefined;
   }
