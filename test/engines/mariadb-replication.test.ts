@@ -103,7 +103,8 @@ describe("mariadb replication", { timeout: 600_000, skip }, () => {
     assert.ok(replication.hasReceived(final ?? "", seen?.received), `${seen?.received} holds ${final}`);
     await replication.promote(ctx(1), admin, host);
     assert.equal((await replication.probe(ctx(1).port, admin))?.role, "primary");
-    await ask(1, "INSERT INTO app.t VALUES (5, 'on the new primary')");
+    // Semi-synchronous: it waits for a replica's acknowledgement from its first commit on (the former primary's, below).
+    assert.deepEqual(await ask(1, "SELECT @@read_only, @@rpl_semi_sync_master_enabled"), [["0", "1"]]);
   });
 
   it("the former primary rejoins as a replica of the new one, from the end of its own binlog", async () => {
@@ -111,6 +112,7 @@ describe("mariadb replication", { timeout: 600_000, skip }, () => {
     await engine.configure(ctx(0), [admin], host);
     await replication.configureRole(ctx(0), { role: "secondary", upstream: upstreamOf(1) }, credentials, host);
     await start(0);
+    await ask(1, "INSERT INTO app.t VALUES (5, 'on the new primary')");
     await eventually("the former primary has the new primary's row", async () => (await ask(0, "SELECT COUNT(*) FROM app.t"))[0]?.[0] === "5");
     assert.equal((await replication.probe(ctx(0).port, admin))?.streamingFrom, ctx(1).port);
     assert.equal(await replication.diverged?.(ctx(0).port, admin), false);

@@ -7,7 +7,7 @@ import { InvalidError } from "../../errors/index.ts";
 import type { Credentials, HostAccess, InstanceContext, ReplicationDurability } from "../types.ts";
 import { askMariadb, askMariadbRecords } from "./client.ts";
 import { parseSlaveStatus } from "./replication-status.ts";
-import { durabilityFile } from "./replication-role.ts";
+import { keepDurability } from "./kept-durability.ts";
 import { semiSyncOptions, setGlobalSql } from "./replication-sql.ts";
 import { localTarget } from "./server-control.ts";
 
@@ -21,14 +21,16 @@ export function checkQuorum(durability: ReplicationDurability): void {
 }
 
 /**
- * Apply `durability` to the running server on `context` (both sides on every member, so a promoted replica already
- * waits) and keep it for its next start; a replica's IO thread is restarted so it acknowledges (or stops doing so).
+ * Apply `durability` to the running server on `context` (the replica's side on every member, the primary's side on the
+ * primary; a promotion turns it on before the first write) and keep it for its next start and promotion; a replica's IO
+ * thread is restarted so it acknowledges (or stops doing so).
  */
 export async function configureMariadbDurability(context: InstanceContext, durability: ReplicationDurability, admin: Credentials, host: HostAccess): Promise<void> {
   checkQuorum(durability);
-  await host.writeFile(durabilityFile(context), `${JSON.stringify(durability)}\n`, 0o600);
+  await keepDurability(context, durability, host);
   const target = localTarget(context);
-  await askMariadb(target, admin, setGlobalSql(semiSyncOptions(durability)));
+  const role = (await askMariadb(target, admin, "SELECT @@GLOBAL.read_only"))[0]?.[0] === "0" ? "primary" : "secondary";
+  await askMariadb(target, admin, setGlobalSql(semiSyncOptions(durability, role)));
   // A replica's IO thread reads rpl_semi_sync_slave_enabled when it starts.
   const slave = parseSlaveStatus(await askMariadbRecords(target, admin, "SHOW SLAVE STATUS"));
   if (slave !== undefined && slave.ioRunning !== "No") await askMariadb(target, admin, "STOP SLAVE IO_THREAD; START SLAVE IO_THREAD");

@@ -4,11 +4,12 @@
  * (0600, its OS user's) that points it at its primary and starts replication: CHANGE MASTER needs a running server,
  * and the init file runs before the server accepts a connection, so a replica never answers as anything else.
  */
-import { readFile, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { DesiredReplicationRole, HostAccess, InstanceContext, ReplicationCredentials, ReplicationDurability } from "../types.ts";
 import { cloneFromPrimary, emptyDataDirectory } from "./clone.ts";
 import { isMariadbInitialized, configureMariadb } from "./initialize.ts";
+import { keptDurability } from "./kept-durability.ts";
 import { markRole, markedRole } from "./role-marker.ts";
 import { changeMasterSql, semiSyncOptions } from "./replication-sql.ts";
 
@@ -17,25 +18,15 @@ export function replicaInitFile(context: InstanceContext): string {
   return join(context.runDirectory, "replica-init.sql");
 }
 
-/** The durability last applied, kept in the run directory so a restart starts with it (configureDurability writes it). */
-export function durabilityFile(context: InstanceContext): string {
-  return join(context.runDirectory, "durability.json");
-}
-
 /** Did the (initialised) data directory last run as a primary? One never marked was initialised as one. */
 export async function lastRanAsPrimary(context: InstanceContext): Promise<boolean> {
   if (!(await isMariadbInitialized(context))) return false;
   return (await markedRole(context)) !== "secondary";
 }
 
-async function durabilityOf(context: InstanceContext): Promise<ReplicationDurability> {
-  const text = await readFile(durabilityFile(context), "utf8").catch(() => undefined);
-  return text?.includes('"synchronous"') === true ? { mode: "synchronous", quorum: 1 } : { mode: "asynchronous" };
-}
-
 /** my.cnf lines of a replicated instance in `role` (pure). */
 export function roleLines(context: InstanceContext, role: DesiredReplicationRole["role"], durability: ReplicationDurability): string[] {
-  const semiSync = Object.entries(semiSyncOptions(durability)).map(([name, value]) => `${name} = ${value}`);
+  const semiSync = Object.entries(semiSyncOptions(durability, role)).map(([name, value]) => `${name} = ${value}`);
   return [
     `read-only = ${role === "primary" ? "OFF" : "ON"}`,
     // Replication threads start only as Holdfast says (the init file, follow): never towards a stale primary.
@@ -69,7 +60,7 @@ export async function configureRole(context: InstanceContext, desired: DesiredRe
     await emptyDataDirectory(context);
     await cloneFromPrimary(context, desired.upstream, credentials, host);
   }
-  await configureMariadb(context, host, roleLines(context, desired.role, await durabilityOf(context)));
+  await configureMariadb(context, host, roleLines(context, desired.role, await keptDurability(context)));
   if (desired.role === "primary") {
     await rm(replicaInitFile(context), { force: true });
     await markRole(context, "primary", host);

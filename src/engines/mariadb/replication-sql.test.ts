@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { withoutStatementText } from "./client.ts";
-import { changeMasterSql, followSql, replicationAccountSql, semiSyncOptions, SEMI_SYNC_TIMEOUT_MS, setGlobalSql } from "./replication-sql.ts";
+import { changeMasterSql, followSql, promoteSql, replicationAccountSql, semiSyncOptions, SEMI_SYNC_TIMEOUT_MS, setGlobalSql } from "./replication-sql.ts";
 import { replicaInitSql, roleLines } from "./replication-role.ts";
 import type { InstanceContext } from "../types.ts";
 
@@ -27,13 +27,17 @@ void test("CHANGE MASTER uses GTIDs and verified TLS; without a CA (the engine a
 });
 
 void test("semi-synchronous: AFTER_SYNC, both sides, a timeout that never falls back in practice; off turns both sides off", () => {
-  const on = semiSyncOptions({ mode: "synchronous", quorum: 1 });
+  const on = semiSyncOptions({ mode: "synchronous", quorum: 1 }, "primary");
+  assert.equal(semiSyncOptions({ mode: "synchronous", quorum: 1 }, "secondary")["rpl_semi_sync_master_enabled"], "OFF", "a replica never waits for acknowledgements itself");
+  assert.equal(semiSyncOptions({ mode: "synchronous", quorum: 1 }, "secondary")["rpl_semi_sync_slave_enabled"], "ON");
+  assert.equal(promoteSql({ mode: "synchronous", quorum: 1 }), "STOP SLAVE; RESET SLAVE ALL; SET GLOBAL rpl_semi_sync_master_enabled = ON; SET GLOBAL read_only = 0;", "it waits before it accepts a write");
+  assert.equal(promoteSql({ mode: "asynchronous" }), "STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only = 0;");
   assert.equal(on["rpl_semi_sync_master_wait_point"], "AFTER_SYNC");
   assert.equal(on["rpl_semi_sync_master_enabled"], "ON");
   assert.equal(on["rpl_semi_sync_slave_enabled"], "ON");
   assert.ok(Number(on["rpl_semi_sync_master_timeout"]) >= 365 * 24 * 3600 * 1000);
   assert.equal(Number(on["rpl_semi_sync_master_timeout"]), SEMI_SYNC_TIMEOUT_MS);
-  const off = semiSyncOptions({ mode: "asynchronous" });
+  const off = semiSyncOptions({ mode: "asynchronous" }, "primary");
   assert.equal(off["rpl_semi_sync_master_enabled"], "OFF");
   assert.match(setGlobalSql({ a: "ON", b: "5" }), /^SET GLOBAL a = ON; SET GLOBAL b = 5;$/);
 });
@@ -50,6 +54,7 @@ void test("a replica starts read-only with its init file; a primary writable wit
   assert.ok(primary.includes("read-only = OFF"));
   assert.ok(!primary.some((l) => l.startsWith("init-file")));
   assert.ok(primary.includes("rpl_semi_sync_master_enabled = ON"));
+  assert.ok(roleLines(context, "secondary", { mode: "synchronous", quorum: 1 }).includes("rpl_semi_sync_master_enabled = OFF"));
 });
 
 void test("a replica continues from its binlog when it holds any (a former primary's own writes included), else from the dump's position", () => {

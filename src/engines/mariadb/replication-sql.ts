@@ -55,10 +55,14 @@ export function followSql(connection: PrimaryConnection): string {
 }
 
 /**
- * Turn a replica into a primary once it applied what it received: no replication threads or settings left, writable.
- * (`@@gtid_slave_pos` is kept: it is where this server's history continues from.)
+ * Turn a replica into a primary once it applied what it received: no replication threads or settings left, waiting for
+ * a replica's acknowledgement when `durability` asks (before it accepts a write), writable. (`@@gtid_slave_pos` is kept:
+ * it is where this server's history continues from.)
  */
-export const PROMOTE_SQL = "STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only = 0;";
+export function promoteSql(durability: ReplicationDurability): string {
+  const semiSync = durability.mode === "synchronous" ? ["SET GLOBAL rpl_semi_sync_master_enabled = ON;"] : [];
+  return ["STOP SLAVE;", "RESET SLAVE ALL;", ...semiSync, "SET GLOBAL read_only = 0;"].join(" ");
+}
 
 /**
  * How long a semi-synchronous primary waits for a replica's acknowledgement before it would fall back to asynchronous
@@ -67,11 +71,15 @@ export const PROMOTE_SQL = "STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only = 
  */
 export const SEMI_SYNC_TIMEOUT_MS = 10 * 365 * 24 * 3600 * 1000;
 
-/** Server options (my.cnf lines and SET GLOBAL names) for `durability`: semi-synchronous on both sides, or off. */
-export function semiSyncOptions(durability: ReplicationDurability): Record<string, string> {
+/**
+ * Server options (my.cnf lines and SET GLOBAL names) for `durability` on an instance in `role`: every member
+ * acknowledges as a replica; only the primary waits. (A replica with the primary's side on would make its own SQL thread
+ * wait for acknowledgements from replicas it does not have: log-slave-updates commits go through the same wait.)
+ */
+export function semiSyncOptions(durability: ReplicationDurability, role: "primary" | "secondary"): Record<string, string> {
   const on = durability.mode === "synchronous";
   return {
-    rpl_semi_sync_master_enabled: on ? "ON" : "OFF",
+    rpl_semi_sync_master_enabled: on && role === "primary" ? "ON" : "OFF",
     rpl_semi_sync_slave_enabled: on ? "ON" : "OFF",
     rpl_semi_sync_master_wait_point: "AFTER_SYNC",
     rpl_semi_sync_master_timeout: String(SEMI_SYNC_TIMEOUT_MS),

@@ -11,7 +11,8 @@ import { askMariadb, askMariadbRecords, runMariadbScript, type MariadbTarget } f
 import { mariadbPidPath } from "./config.ts";
 import { formatGtidPosition, gtidContains, parseGtidPosition } from "./gtid.ts";
 import { markRole } from "./role-marker.ts";
-import { PROMOTE_SQL, followSql } from "./replication-sql.ts";
+import { followSql, promoteSql } from "./replication-sql.ts";
+import { keptDurability } from "./kept-durability.ts";
 import { ER_MASTER_FATAL_ERROR_READING_BINLOG, parseSlaveStatus, probeMariadbReplication } from "./replication-status.ts";
 
 const TERM_TIMEOUT_MS = 5000;
@@ -100,7 +101,7 @@ async function applyReceived(target: MariadbTarget, admin: Credentials): Promise
 export async function promoteMariadb(context: InstanceContext, admin: Credentials, host: HostAccess): Promise<void> {
   const target = localTarget(context);
   await applyReceived(target, admin);
-  await askMariadb(target, admin, PROMOTE_SQL);
+  await askMariadb(target, admin, promoteSql(await keptDurability(context)));
   await markRole(context, "primary", host);
   const readOnly = (await askMariadb(target, admin, "SELECT @@GLOBAL.read_only"))[0]?.[0];
   if (readOnly !== "0") throw new UnavailableError(`${context.instanceName} still refuses writes after its promotion`);
