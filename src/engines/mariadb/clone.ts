@@ -45,13 +45,13 @@ function loadCommand(context: InstanceContext, optionFile: string, sql: "-" | st
   return { command: mariadbClientPath(), args: sql === "-" ? base : [...base, `--execute=${sql}`] };
 }
 
-/** The loader server: the instance's configuration, but no TCP, no binlog, no replication threads. */
+/**
+ * The loader server: the instance's configuration, but no TCP, no binlog, no replication threads. Through `sh`, which
+ * sets the umask mariadbd creates its files with (the dump's CHANGE MASTER writes master.info), then execs it.
+ */
 function loaderCommand(context: InstanceContext): CommandSpec {
-  return {
-    command: join(context.version.binDir, "mariadbd"),
-    args: [`--defaults-file=${mariadbConfPath(context)}`, "--skip-networking", "--skip-log-bin", "--skip-slave-start"],
-    umask: 0o077,
-  };
+  const server = join(context.version.binDir, "mariadbd");
+  return { command: "/bin/sh", args: ["-c", 'umask 0077 && exec "$0" "$@"', server, `--defaults-file=${mariadbConfPath(context)}`, "--skip-networking", "--skip-log-bin", "--skip-slave-start"] };
 }
 
 async function waitForLoader(context: InstanceContext, optionFile: string, host: HostAccess, exited: () => boolean): Promise<void> {
