@@ -69,6 +69,7 @@ describe("mariadb replication", { timeout: 600_000, skip }, () => {
     assert.equal((await stat(join(ctx(1).runDirectory, "replica-init.sql"))).mode & 0o777, 0o600);
     await start(1);
     assert.deepEqual(await ask(1, "SELECT v FROM app.t"), [["before the clone"]]);
+    assert.equal((await stat(join(ctx(1).dataDirectory, "master.info"))).mode & 0o077, 0, "master.info (which holds the replication password) is private");
     await ask(0, "INSERT INTO app.t VALUES (2, 'after the clone')");
     await eventually("the new row on the replica", async () => (await ask(1, "SELECT COUNT(*) FROM app.t"))[0]?.[0] === "2");
     const replica = await replication.probe(ctx(1).port, admin);

@@ -13,7 +13,7 @@ import { findExecutable } from "../host-binaries.ts";
 import { markerContent, markerPath } from "../marker.ts";
 import type { CommandSpec, HostAccess, InstanceContext, ReplicationCredentials, UpstreamAddress } from "../types.ts";
 import { clientOptionFile, clientTlsArgs, mariadbClientPath, runMariadbScript } from "./client.ts";
-import { mariadbConfPath, mariadbSocketPath } from "./config.ts";
+import { PRIVATE_FILE_MODES, mariadbConfPath, mariadbSocketPath } from "./config.ts";
 import { createDataDirectory } from "./initialize.ts";
 import { replicationAccountSql } from "./replication-sql.ts";
 import { markRole } from "./role-marker.ts";
@@ -51,7 +51,7 @@ function loadCommand(context: InstanceContext, optionFile: string, sql: "-" | st
  */
 function loaderCommand(context: InstanceContext): CommandSpec {
   const server = join(context.version.binDir, "mariadbd");
-  return { command: "/bin/sh", args: ["-c", 'umask 0077 && exec "$0" "$@"', server, `--defaults-file=${mariadbConfPath(context)}`, "--skip-networking", "--skip-log-bin", "--skip-slave-start"] };
+  return { command: "/bin/sh", args: ["-c", 'umask 0077 && exec "$0" "$@"', server, `--defaults-file=${mariadbConfPath(context)}`, "--skip-networking", "--skip-log-bin", "--skip-slave-start"], env: { ...PRIVATE_FILE_MODES } };
 }
 
 async function waitForLoader(context: InstanceContext, optionFile: string, host: HostAccess, exited: () => boolean): Promise<void> {

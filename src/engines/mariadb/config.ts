@@ -33,6 +33,12 @@ export function mariadbFilesDirectory(layout: InstanceLayout): string {
 /** mariadbd creates its files with mode 0660 & ~umask: run it with this umask to keep them private. */
 export const PRIVATE_UMASK = 0o077;
 
+/**
+ * mariadbd replaces its process umask with one derived from `UMASK`/`UMASK_DIR` (0660/0700 by default), so files it
+ * creates later (master.info, relay logs, new tables) would be group-readable: these make them its OS user's alone.
+ */
+export const PRIVATE_FILE_MODES: Readonly<Record<string, string>> = { UMASK: "0600", UMASK_DIR: "0700" };
+
 /** Options that decide reachability, files, authentication, replication or plugins: Holdfast's alone (and every `ssl` one). */
 const OWNED = new Set([
   "datadir", "basedir", "port", "bind-address", "socket", "pid-file", "user", "skip-networking", "skip-grant-tables",

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { matchVersion } from "../version.ts";
 import type { Engine } from "../types.ts";
 import { mariadbClientCommand, mariadbConnectionUri } from "./client.ts";
-import { PRIVATE_UMASK, mariadbConfPath, mariadbPidPath } from "./config.ts";
+import { PRIVATE_FILE_MODES, PRIVATE_UMASK, mariadbConfPath, mariadbPidPath } from "./config.ts";
 import { MARIADB_ACCOUNTS, MARIADB_DEFINITION, MARIADB_PACKAGES, MARIADB_RELATED_NAMES, MARIADB_STOP } from "./definition.ts";
 import { configureMariadb, initializeMariadb, isMariadbInitialized } from "./initialize.ts";
 import { mariadbParametersFor } from "./parameters.ts";
@@ -31,7 +31,7 @@ export function createMariadbEngine(): Engine {
     isInitialized: isMariadbInitialized,
     initialize: initializeMariadb,
     configure: (context, _accounts, host) => configureMariadb(context, host),
-    startCommand: (context) => ({ command: join(context.version.binDir, "mariadbd"), args: [`--defaults-file=${mariadbConfPath(context)}`], umask: PRIVATE_UMASK }),
+    startCommand: (context) => ({ command: join(context.version.binDir, "mariadbd"), args: [`--defaults-file=${mariadbConfPath(context)}`], env: { ...PRIVATE_FILE_MODES }, umask: PRIVATE_UMASK }),
     pidFile: mariadbPidPath,
     probeReady: probeMariadbReady,
     probeRole: probeMariadbRole,

@@ -5,7 +5,7 @@ import { findExecutable } from "../host-binaries.ts";
 import { exists, markerContent, markerPath } from "../marker.ts";
 import type { Credentials, HostAccess, InstanceContext, InstanceLayout } from "../types.ts";
 import { bootstrapAccountsSql } from "./accounts-sql.ts";
-import { mariadbConfPath, mariadbFilesDirectory, renderMariadbConf } from "./config.ts";
+import { PRIVATE_FILE_MODES, mariadbConfPath, mariadbFilesDirectory, renderMariadbConf } from "./config.ts";
 
 const INSTALL_TIMEOUT_MS = 180_000;
 
@@ -51,7 +51,7 @@ export async function createDataDirectory(context: InstanceContext, accounts: re
   await host.mkdir(context.dataDirectory);
   await configureMariadb(context, host);
   const installer = (await findExecutable("mariadb-install-db")) ?? "/usr/bin/mariadb-install-db";
-  await step(context, "mariadb-install-db", () => host.run({ command: installer, args: installArgs(context), umask: 0o077 }, { cwd: context.runDirectory, timeoutMs: INSTALL_TIMEOUT_MS }));
-  const server = { command: join(context.version.binDir, "mariadbd"), args: [`--defaults-file=${mariadbConfPath(context)}`, "--bootstrap"], umask: 0o077 };
+  await step(context, "mariadb-install-db", () => host.run({ command: installer, args: installArgs(context), env: { ...PRIVATE_FILE_MODES }, umask: 0o077 }, { cwd: context.runDirectory, timeoutMs: INSTALL_TIMEOUT_MS }));
+  const server = { command: join(context.version.binDir, "mariadbd"), args: [`--defaults-file=${mariadbConfPath(context)}`, "--bootstrap"], env: { ...PRIVATE_FILE_MODES }, umask: 0o077 };
   await step(context, "setting the accounts (mariadbd --bootstrap)", () => host.run(server, { stdin: sql, cwd: context.runDirectory, timeoutMs: INSTALL_TIMEOUT_MS }));
 }
