@@ -93,15 +93,19 @@ async function settled(expected?: string): Promise<Instance> {
     const record = c.status?.replication?.[COMPONENT];
     const name = record?.currentPrimary;
     if (name === undefined || record?.targetPrimary !== name || (expected !== undefined && name !== expected)) return undefined;
-    const all = await instances();
-    const primary = all.find((i) => i.metadata.name === name);
-    if (primary?.status?.ready !== true || primary.status.role !== "primary") return undefined;
-    const replicas = all.filter((i) => i.metadata.name !== name);
-    const following = replicas.every((i) => i.status?.ready === true && i.status.role === "secondary" && i.status.replicationState?.streamingFrom === primary.spec.port);
-    if (!following) return undefined;
-    const listed = await mariadb(primary.spec.port, "SELECT @@read_only; SHOW SLAVE HOSTS");
-    return listed.code === 0 && listed.stdout.split("\n")[0] === "0" && replicas.every((r) => listed.stdout.includes(r.metadata.name)) ? primary : undefined;
+    return followedPrimary(await instances(), name);
   }, 240_000);
+}
+
+/** `name` when it is a ready primary, writable, every other member a ready replica streaming from it and listed by it. */
+async function followedPrimary(all: readonly Instance[], name: string): Promise<Instance | undefined> {
+  const primary = all.find((i) => i.metadata.name === name);
+  if (primary?.status?.ready !== true || primary.status.role !== "primary") return undefined;
+  const replicas = all.filter((i) => i.metadata.name !== name);
+  const following = replicas.every((i) => i.status?.ready === true && i.status.role === "secondary" && i.status.replicationState?.streamingFrom === primary.spec.port);
+  if (!following) return undefined;
+  const listed = await mariadb(primary.spec.port, "SELECT @@read_only; SHOW SLAVE HOSTS");
+  return listed.code === 0 && listed.stdout.split("\n")[0] === "0" && replicas.every((r) => listed.stdout.includes(r.metadata.name)) ? primary : undefined;
 }
 
 /** Inserts one row after another through `port` (a new client each time, as a reconnecting application); remembers what was acknowledged and by which server. */

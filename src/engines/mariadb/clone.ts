@@ -39,10 +39,10 @@ export function dumpCommand(dump: string, optionFile: string, upstream: Upstream
   };
 }
 
-/** The client reading SQL from stdin into the private loader server, over its socket. */
-function loadCommand(context: InstanceContext, optionFile: string, sql: "-" | string): CommandSpec {
+/** The client into the private loader server, over its socket: `sql` (no secrets), or without it the SQL on its stdin. */
+function loadCommand(context: InstanceContext, optionFile: string, sql?: string): CommandSpec {
   const base = [`--defaults-extra-file=${optionFile}`, `--socket=${mariadbSocketPath(context)}`, "--protocol=SOCKET", "--batch", "--skip-column-names"];
-  return { command: mariadbClientPath(), args: sql === "-" ? base : [...base, `--execute=${sql}`] };
+  return { command: mariadbClientPath(), args: sql === undefined ? base : [...base, `--execute=${sql}`] };
 }
 
 /**
@@ -75,7 +75,7 @@ async function loadDump(context: InstanceContext, upstream: UpstreamAddress, opt
     serverOutput.resume();
     serverOutput.once("close", () => (exited = true));
     await waitForLoader(context, optionFile, host, () => exited);
-    await host.runStreamingOut(dumpCommand(dump, optionFile, upstream, context.tls?.caFile), (dumped) => host.runStreamingIn(loadCommand(context, optionFile, "-"), dumped, { cwd: context.runDirectory }), { cwd: context.runDirectory });
+    await host.runStreamingOut(dumpCommand(dump, optionFile, upstream, context.tls?.caFile), (dumped) => host.runStreamingIn(loadCommand(context, optionFile), dumped, { cwd: context.runDirectory }), { cwd: context.runDirectory });
     await host.run(loadCommand(context, optionFile, "SHUTDOWN"), { cwd: context.runDirectory, timeoutMs: 120_000 });
   }, { cwd: context.runDirectory });
 }
