@@ -168,7 +168,7 @@ export class ReplicationAgent {
     const upstream = await this.#upstreamToFollow(r, observation);
     if (upstream === undefined || !this.#mayFollow(r.instance, upstream.metadata.name)) return;
     const earlierRepoints = this.#followed.get(keyOf(r.instance))?.done ?? 0;
-    if (worthAskingIfDiverged(earlierRepoints, r.replication.diverged !== undefined) && (await r.replication.diverged?.(r.context.port, admin)) === true) {
+    if (worthAskingIfDiverged(earlierRepoints, r.replication.diverged !== undefined) && (await r.replication.diverged?.(r.context.port, admin, this.#trust)) === true) {
       this.#rewinds.add(keyOf(r.instance));
       await reporter.record("Warning", "Diverged", `${r.instance.metadata.name} holds changes ${upstream.metadata.name} never had (it was ahead of it when it was promoted) and cannot stream from it: restarted to be rewound onto it`);
       return;

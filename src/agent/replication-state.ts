@@ -19,6 +19,7 @@ export function probedState(previous: InstanceReplicationState | undefined, obse
   if (observation.received !== undefined) state.received = observation.received;
   if (observation.applied !== undefined) state.applied = observation.applied;
   if (observation.streamingFrom !== undefined) state.streamingFrom = observation.streamingFrom;
+  if (observation.behindMs !== undefined) state.behindMs = observation.behindMs;
   if (observation.role === "primary") {
     state.replicas = observation.replicas.map((r) => ({
       name: r.name,

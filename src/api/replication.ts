@@ -60,6 +60,8 @@ export const instanceReplicationStateSchema = z.object({
   applied: z.string().optional(),
   /** On a secondary: the port of the server it streams from, while it streams. */
   streamingFrom: z.int().optional(),
+  /** On a secondary: how far behind its upstream it says it is, for engines that report it themselves (MariaDB's Seconds_Behind_Master). */
+  behindMs: z.number().optional(),
   /** On a primary: its replicas as it sees them. */
   replicas: z.array(replicaStateSchema).optional(),
   /** Probes in a row a running server did not answer. */

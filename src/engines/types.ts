@@ -401,6 +401,8 @@ export interface ReplicationObservation {
   applied: string | undefined;
   /** On a secondary: the port of the server it streams from, when it streams. */
   streamingFrom: number | undefined;
+  /** On a secondary: how far behind its upstream it says it is, when the engine reports that itself (MariaDB's Seconds_Behind_Master). */
+  behindMs?: number | undefined;
   /** On a primary: its replicas. */
   replicas: ReplicaObservation[];
 }
@@ -465,8 +467,9 @@ export interface EngineReplication {
   /**
    * Has the replica on `port` (this node's) diverged from the history of the primary it is asked to follow, holding
    * changes that primary never had? It must then be rewound (configureRole with `rewind`) before it can follow.
+   * `trust` as for Engine.probeReady (servers that refuse plain TCP).
    */
-  diverged?(port: number, admin: Credentials): Promise<boolean>;
+  diverged?(port: number, admin: Credentials, trust?: ClientTrust): Promise<boolean>;
   /**
    * Make the running instance on `context` acknowledge commits as `durability` says, counting the replicas named
    * `standbys` (instance names), and reload it. Written on every member, so a promoted replica already waits

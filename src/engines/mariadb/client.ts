@@ -40,37 +40,74 @@ export interface MariadbTarget {
   trust?: ClientTrust | undefined;
 }
 
-/** The client's arguments for one question (the option file first, as the client requires). */
-export function questionArgs(target: MariadbTarget, optionFile: string, sql: string): string[] {
+/** The client's arguments for one question (the option file first, as the client requires); without `sql`, statements come on stdin. */
+export function questionArgs(target: MariadbTarget, optionFile: string, sql?: string, columnNames = false): string[] {
   return [
     `--defaults-extra-file=${optionFile}`, `--host=${target.host ?? "127.0.0.1"}`, `--port=${target.port}`, "--protocol=TCP",
-    `--connect-timeout=${Math.ceil(QUESTION_TIMEOUT_MS / 1000)}`, "--batch", "--skip-column-names", ...clientTlsArgs(target.trust), `--execute=${sql}`,
+    `--connect-timeout=${Math.ceil(QUESTION_TIMEOUT_MS / 1000)}`, "--batch", ...(columnNames ? [] : ["--skip-column-names"]), ...clientTlsArgs(target.trust),
+    ...(sql === undefined ? [] : [`--execute=${sql}`]),
   ];
 }
 
-/** Run `sql` (no secrets in it: it is in argv) as `account`; resolves with the rows (tab-separated fields), rejects with the client's error. */
-export async function askMariadb(target: MariadbTarget, account: Credentials, sql: string): Promise<string[][]> {
+/** How one client run is asked: its statements in argv (no secrets) or on stdin, and whether rows come with a header. */
+interface Question {
+  sql?: string;
+  stdin?: string;
+  columnNames?: boolean;
+  timeoutMs?: number;
+}
+
+/** Run the client with an option file holding `account`, removed when it exits; resolves with its rows. */
+async function withOptionFile(target: MariadbTarget, account: Credentials, question: Question): Promise<string[][]> {
   const directory = await mkdtemp(join(tmpdir(), "holdfast-mariadb-"));
   try {
     const optionFile = join(directory, "client.cnf");
     await writeFile(optionFile, clientOptionFile(account), { mode: 0o600, flag: "wx" });
-    return await runQuestion(target, optionFile, sql);
+    return await runClient(target, questionArgs(target, optionFile, question.sql, question.columnNames), question);
   } finally {
     await rm(directory, { recursive: true, force: true });
   }
 }
 
-function runQuestion(target: MariadbTarget, optionFile: string, sql: string): Promise<string[][]> {
+/** Run `sql` (no secrets in it: it is in argv) as `account`; resolves with the rows (tab-separated fields), rejects with the client's error. */
+export function askMariadb(target: MariadbTarget, account: Credentials, sql: string): Promise<string[][]> {
+  return withOptionFile(target, account, { sql });
+}
+
+/** Run `sql` (no secrets) as `account`; one record per row, keyed by column name (SHOW SLAVE STATUS and the like). */
+export async function askMariadbRecords(target: MariadbTarget, account: Credentials, sql: string): Promise<Record<string, string>[]> {
+  const [header = [], ...rows] = await withOptionFile(target, account, { sql, columnNames: true });
+  return rows.map((row) => Object.fromEntries(header.map((name, i) => [name, row[i] ?? ""])));
+}
+
+/**
+ * Run `script` as `account`, its statements on the client's stdin (never argv): for statements that carry a secret
+ * (CHANGE MASTER TO … MASTER_PASSWORD, CREATE USER … PASSWORD). Resolves with the rows of its last results.
+ */
+export function runMariadbScript(target: MariadbTarget, account: Credentials, script: string, timeoutMs = QUESTION_TIMEOUT_MS): Promise<string[][]> {
+  return withOptionFile(target, account, { stdin: script, timeoutMs });
+}
+
+/** The client's error without the statement text a syntax error quotes (`near '…'`): a script's may hold a password. */
+export function withoutStatementText(error: string): string {
+  const near = error.indexOf(" near '");
+  return near === -1 ? error : `${error.slice(0, near)} (statement text left out)`;
+}
+
+function runClient(target: MariadbTarget, args: string[], question: Question): Promise<string[][]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(mariadbClientPath(), questionArgs(target, optionFile, sql), { stdio: ["ignore", "pipe", "pipe"], timeout: QUESTION_TIMEOUT_MS });
+    const child = spawn(mariadbClientPath(), args, { stdio: ["pipe", "pipe", "pipe"], timeout: question.timeoutMs ?? QUESTION_TIMEOUT_MS });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    // A client that exits early (bad credentials) closes its stdin: that error is told by its exit.
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(question.stdin ?? "");
     child.once("error", reject);
     child.once("close", (code, signal) => {
       if (code === 0) resolve(stdout.split("\n").filter((line) => line !== "").map((line) => line.split("\t")));
-      else reject(new Error(`mariadb on ${target.host ?? "127.0.0.1"}:${target.port} failed (${signal ?? `exit ${code ?? "?"}`}): ${stderr.trim()}`));
+      else reject(new Error(`mariadb on ${target.host ?? "127.0.0.1"}:${target.port} failed (${signal ?? `exit ${code ?? "?"}`}): ${withoutStatementText(stderr.trim())}`));
     });
   });
 }

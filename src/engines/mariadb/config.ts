@@ -33,13 +33,23 @@ export function mariadbFilesDirectory(layout: InstanceLayout): string {
 /** mariadbd creates its files with mode 0660 & ~umask: run it with this umask to keep them private. */
 export const PRIVATE_UMASK = 0o077;
 
+/**
+ * mariadbd replaces its process umask with one derived from `UMASK`/`UMASK_DIR` (0660/0700 by default), so files it
+ * creates later (master.info, relay logs, new tables) would be group-readable: these make them its OS user's alone.
+ */
+export const PRIVATE_FILE_MODES: Readonly<Record<string, string>> = { UMASK: "0600", UMASK_DIR: "0700" };
+
 /** Options that decide reachability, files, authentication, replication or plugins: Holdfast's alone (and every `ssl` one). */
 const OWNED = new Set([
   "datadir", "basedir", "port", "bind-address", "socket", "pid-file", "user", "skip-networking", "skip-grant-tables",
   "skip-name-resolve", "local-infile", "symbolic-links", "secure-file-priv", "plugin-load", "plugin-load-add", "plugin-dir",
   "init-file", "init-connect", "log-error", "log-bin", "server-id", "gtid-strict-mode", "read-only", "require-secure-transport",
   "tmpdir", "general-log-file", "slow-query-log-file", "log-basename", "relay-log", "enforce-storage-engine",
+  "report-host", "report-port", "master-info-file", "relay-log-info-file", "general-log", "gtid-domain-id",
 ]);
+
+/** Option families Holdfast sets itself: TLS, `skip-…` switches, semi-synchronous replication (holdfast.io/ha-synchronous). */
+const MANAGED_PREFIXES = ["ssl", "tls", "skip-", "rpl-semi-sync"];
 
 const NAME = /^[a-z][a-z0-9_-]*$/;
 
@@ -53,7 +63,7 @@ export function validateMariadbParameters(parameters: Record<string, string>): v
   const causes = Object.entries(parameters).flatMap(([name, value]) => {
     const option = canonical(name);
     if (!NAME.test(name)) return [{ field: `parameters.${name}`, message: "is not a MariaDB server option" }];
-    if (OWNED.has(option) || option.startsWith("ssl") || option.startsWith("tls") || option.startsWith("skip-")) {
+    if (OWNED.has(option) || MANAGED_PREFIXES.some((prefix) => option.startsWith(prefix))) {
       return [{ field: `parameters.${name}`, message: "is managed by Holdfast and cannot be set" }];
     }
     if (hasControlCharacters(value)) return [{ field: `parameters.${name}`, message: "must not contain control characters" }];
@@ -81,8 +91,11 @@ function tlsLines(context: Pick<InstanceContext, "tls">): string[] {
   ];
 }
 
-/** The content of my.cnf for `context` (read with --defaults-file, so no other option file counts). */
-export function renderMariadbConf(context: InstanceContext): string {
+/**
+ * The content of my.cnf for `context` (read with --defaults-file, so no other option file counts); `replication`:
+ * the lines of its role in replication (replication-role.ts), after the user's parameters so they win.
+ */
+export function renderMariadbConf(context: InstanceContext, replication: readonly string[] = []): string {
   validateMariadbParameters(context.parameters);
   const parameters = Object.entries(context.parameters).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => `${name} = ${value}`);
   return [
@@ -108,6 +121,7 @@ export function renderMariadbConf(context: InstanceContext): string {
     "log-slave-updates = ON",
     ...tlsLines(context),
     ...parameters,
+    ...replication,
     "",
   ].join("\n");
 }

@@ -2,13 +2,19 @@
 import type { ClusterDefinition, StopBehaviour, SystemAccount } from "../types.ts";
 
 /**
- * The built-in ClusterDefinition `mariadb`, named as KubeBlocks' MariaDB addon names it (component `mariadb`). Only
- * `standalone` runs here so far: replication is not built yet (docs/adr/0043), and is refused rather than faked.
+ * The built-in ClusterDefinition `mariadb`, named as KubeBlocks' MariaDB addon names it (component `mariadb`):
+ * `standalone` (the default, one server) and `replication` (a primary with GTID replicas and automatic failover, ADR 0047).
  */
 export const MARIADB_DEFINITION: ClusterDefinition = {
   name: "mariadb",
-  topologies: [{ name: "standalone", default: true, components: [{ name: "mariadb", minReplicas: 1, maxReplicas: 1 }] }],
+  topologies: [
+    { name: "standalone", default: true, components: [{ name: "mariadb", minReplicas: 1, maxReplicas: 1 }] },
+    { name: "replication", default: false, components: [{ name: "mariadb", minReplicas: 1, maxReplicas: 5, defaultReplicas: 2, replicated: true }] },
+  ],
 };
+
+/** The account replicas log in to their primary with: REPLICATION SLAVE and REPLICATION CLIENT only, over verified TLS. */
+export const MARIADB_REPLICATION_ACCOUNT: SystemAccount = { name: "kbreplicator", purpose: "replication (REPLICATION SLAVE, REPLICATION CLIENT only; over verified TLS)" };
 
 /** `root@'%'` (ed25519); first, so it is the administrator used for probes and `cluster connect`. No other account logs in. */
 export const MARIADB_ACCOUNTS: readonly SystemAccount[] = [{ name: "root", purpose: "administrator (ed25519 password, TCP only): all privileges, probes" }];

@@ -3,12 +3,13 @@ import { join } from "node:path";
 import { matchVersion } from "../version.ts";
 import type { Engine } from "../types.ts";
 import { mariadbClientCommand, mariadbConnectionUri } from "./client.ts";
-import { PRIVATE_UMASK, mariadbConfPath, mariadbPidPath } from "./config.ts";
+import { PRIVATE_FILE_MODES, PRIVATE_UMASK, mariadbConfPath, mariadbPidPath } from "./config.ts";
 import { MARIADB_ACCOUNTS, MARIADB_DEFINITION, MARIADB_PACKAGES, MARIADB_RELATED_NAMES, MARIADB_STOP } from "./definition.ts";
 import { configureMariadb, initializeMariadb, isMariadbInitialized } from "./initialize.ts";
 import { mariadbParametersFor } from "./parameters.ts";
 import { MARIADB_PARAMETERS } from "./parameter-schema.ts";
 import { probeMariadbReady, probeMariadbRole } from "./probe.ts";
+import { createMariadbReplication } from "./replication-capability.ts";
 import { detectMariadbVersions } from "./versions.ts";
 
 export { parseMariadbVersion } from "./versions.ts";
@@ -32,12 +33,13 @@ export function createMariadbEngine(): Engine {
     isInitialized: isMariadbInitialized,
     initialize: initializeMariadb,
     configure: (context, _accounts, host) => configureMariadb(context, host),
-    startCommand: (context) => ({ command: join(context.version.binDir, "mariadbd"), args: [`--defaults-file=${mariadbConfPath(context)}`], umask: PRIVATE_UMASK }),
+    startCommand: (context) => ({ command: join(context.version.binDir, "mariadbd"), args: [`--defaults-file=${mariadbConfPath(context)}`], env: { ...PRIVATE_FILE_MODES }, umask: PRIVATE_UMASK }),
     pidFile: mariadbPidPath,
     probeReady: probeMariadbReady,
     probeRole: probeMariadbRole,
     clientCommand: mariadbClientCommand,
     connectionUri: mariadbConnectionUri,
     backupMethods: [],
+    replication: createMariadbReplication(),
   };
 }

@@ -5,7 +5,7 @@ import { findExecutable } from "../host-binaries.ts";
 import { exists, markerContent, markerPath } from "../marker.ts";
 import type { Credentials, HostAccess, InstanceContext, InstanceLayout } from "../types.ts";
 import { bootstrapAccountsSql } from "./accounts-sql.ts";
-import { mariadbConfPath, mariadbFilesDirectory, renderMariadbConf } from "./config.ts";
+import { PRIVATE_FILE_MODES, mariadbConfPath, mariadbFilesDirectory, renderMariadbConf } from "./config.ts";
 
 const INSTALL_TIMEOUT_MS = 180_000;
 
@@ -15,11 +15,11 @@ export async function isMariadbInitialized(layout: InstanceLayout): Promise<bool
   return tables && marker;
 }
 
-/** Write my.cnf (0600) and the secure_file_priv directory into the run directory. */
-export async function configureMariadb(context: InstanceContext, host: HostAccess): Promise<void> {
+/** Write my.cnf (0600), with the lines of its replication role when it has one, and the secure_file_priv directory into the run directory. */
+export async function configureMariadb(context: InstanceContext, host: HostAccess, replication: readonly string[] = []): Promise<void> {
   await host.mkdir(context.runDirectory);
   await host.mkdir(mariadbFilesDirectory(context));
-  await host.writeFile(mariadbConfPath(context), renderMariadbConf(context), 0o600);
+  await host.writeFile(mariadbConfPath(context), renderMariadbConf(context, replication), 0o600);
 }
 
 /** mariadb-install-db's arguments: our option file only, no test database, root by password (replaced right after). */
@@ -41,12 +41,17 @@ async function step<T>(context: InstanceContext, what: string, run: () => Promis
 
 /** mariadb-install-db, the accounts (stdin of `mariadbd --bootstrap`), then the marker. */
 export async function initializeMariadb(context: InstanceContext, accounts: readonly Credentials[], host: HostAccess): Promise<void> {
+  await createDataDirectory(context, accounts, host);
+  await host.writeFile(markerPath(context.dataDirectory), markerContent(), 0o600);
+}
+
+/** mariadb-install-db and the accounts, without the marker: a clone loads data into it before it counts as initialised. */
+export async function createDataDirectory(context: InstanceContext, accounts: readonly Credentials[], host: HostAccess): Promise<void> {
   const sql = bootstrapAccountsSql(accounts);
   await host.mkdir(context.dataDirectory);
   await configureMariadb(context, host);
   const installer = (await findExecutable("mariadb-install-db")) ?? "/usr/bin/mariadb-install-db";
-  await step(context, "mariadb-install-db", () => host.run({ command: installer, args: installArgs(context), umask: 0o077 }, { cwd: context.runDirectory, timeoutMs: INSTALL_TIMEOUT_MS }));
-  const server = { command: join(context.version.binDir, "mariadbd"), args: [`--defaults-file=${mariadbConfPath(context)}`, "--bootstrap"], umask: 0o077 };
+  await step(context, "mariadb-install-db", () => host.run({ command: installer, args: installArgs(context), env: { ...PRIVATE_FILE_MODES }, umask: 0o077 }, { cwd: context.runDirectory, timeoutMs: INSTALL_TIMEOUT_MS }));
+  const server = { command: join(context.version.binDir, "mariadbd"), args: [`--defaults-file=${mariadbConfPath(context)}`, "--bootstrap"], env: { ...PRIVATE_FILE_MODES }, umask: 0o077 };
   await step(context, "setting the accounts (mariadbd --bootstrap)", () => host.run(server, { stdin: sql, cwd: context.runDirectory, timeoutMs: INSTALL_TIMEOUT_MS }));
-  await host.writeFile(markerPath(context.dataDirectory), markerContent(), 0o600);
 }
