@@ -1,4 +1,5 @@
 /** Start the control plane: store, keyring, engines, controllers and the API server, in one process. */
+import { startDatabaseLoginWatch } from "./database-logins.ts";
 import { loadConsoleAssets } from "../console/index.ts";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -87,6 +88,7 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   const detection = await loadDetectionSettings(join(paths.home, DETECTIONS_FILE), options.detections);
   const deps: ControllerDeps = { store, engines, users, paths, logger, keyring, ports, nodeName: node.nodeName, advertise: node.advertise, detection };
   const feed = await startSignalFeed(detection, { store, audit: access.audit, node: node.nodeName, logger, adminGroups: detection.adminGroups });
+  const databaseLogins = startDatabaseLoginWatch(detection.enabled, { store, paths, nodeName: node.nodeName, logger, audit: access.audit });
   const agent = createNodeAgent(deps);
   for (const controller of agent) await startObserved(controller, metrics);
   const election = electControllers(deps, metrics);
@@ -109,6 +111,7 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
     url,
     async close() {
       await api.close();
+      databaseLogins.stop();
       await feed.stop();
       stopMetrics(metrics);
       await election.stop();
