@@ -127,25 +127,26 @@ function tallyKey(object: Resource): string {
   return `${object.kind}/${object.metadata.namespace ?? ""}/${object.metadata.name}`;
 }
 
-function tallyOf(objects: readonly Resource[]): ObjectTally {
-  const tally = new ObjectTally();
-  for (const object of objects) tally.changed(object);
-  return tally;
+/** The samples of `gauge` that `objects` make (each counted, whatever its name). */
+function samplesOf(objects: readonly Resource[], gauge: GaugeName): Sample[] {
+  const sums = new Sums();
+  for (const share of objects.flatMap(sharesOf)) if (share.gauge === gauge) sums.add(share, 1);
+  return sums.samples();
 }
 
 /** Clusters per namespace and phase. */
 export function clusterSamples(clusters: readonly Cluster[]): Sample[] {
-  return tallyOf(clusters).samples("clusters");
+  return samplesOf(clusters, "clusters");
 }
 
 /** Instances per namespace, engine, phase and role (the role the running server answered with, else the wanted one). */
 export function instanceSamples(instances: readonly Instance[]): Sample[] {
-  return tallyOf(instances).samples("instances");
+  return samplesOf(instances, "instances");
 }
 
 /** Backups per namespace, method and phase. */
 export function backupSamples(backups: readonly Backup[]): Sample[] {
-  return tallyOf(backups).samples("backups");
+  return samplesOf(backups, "backups");
 }
 
 /** Seconds between `nowMs` and the end of what each archiving continuous backup holds. */
@@ -155,12 +156,12 @@ export function walArchiveLag(ends: readonly Sample[], nowMs: number): Sample[] 
 
 /** Seconds between now and the end of what each archiving continuous backup holds. */
 export function walArchiveLagSamples(backups: readonly Backup[], nowMs: number): Sample[] {
-  return walArchiveLag(tallyOf(backups).samples("walArchiveEnd"), nowMs);
+  return walArchiveLag(samplesOf(backups, "walArchiveEnd"), nowMs);
 }
 
 /** Bytes restored so far by each instance whose data is being restored from a backup. */
 export function restoreSamples(instances: readonly Instance[]): Sample[] {
-  return tallyOf(instances).samples("restoreBytes");
+  return samplesOf(instances, "restoreBytes");
 }
 
 /** Register the gauges; `tally` is kept current by the watches (TransitionMetrics). */
