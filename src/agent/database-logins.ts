@@ -26,10 +26,26 @@ export interface DatabaseLogin {
   port: number;
 }
 
-const RECEIVED = /\[(?<pid>\d+)\].*?LOG:\s+connection received: host=(?<host>\S+)(?: port=(?<port>\d+))?/;
-const AUTHORIZED = /\[(?<pid>\d+)\].*?LOG:\s+connection authorized: user=(?<user>\S+)(?: database=(?<database>\S+))?(?: application_name=(?<app>\S+))?/;
+const RECEIVED = "LOG:  connection received: ";
+const AUTHORIZED = "LOG:  connection authorized: ";
+const PID = /\[(\d{1,10})\]/;
 /** Backends whose authorization is still awaited; past this the oldest are forgotten. */
 const MAX_WAITING = 1000;
+
+/**
+ * The `key=value` fields after `marker` (split on spaces: values the server writes there have none, and a client's
+ * application_name with a space ends at it), with no backtracking on a line a client partly chose.
+ */
+function fieldsAfter(line: string, marker: string): Map<string, string> | undefined {
+  const at = line.indexOf(marker);
+  if (at === -1) return undefined;
+  const fields = new Map<string, string>();
+  for (const word of line.slice(at + marker.length).split(" ")) {
+    const equals = word.indexOf("=");
+    if (equals > 0 && !fields.has(word.slice(0, equals))) fields.set(word.slice(0, equals), word.slice(equals + 1));
+  }
+  return fields;
+}
 
 /** Reads logins out of a PostgreSQL log, chunk by chunk (a line cut between two chunks is read whole). */
 export class ConnectionLog {
@@ -44,17 +60,18 @@ export class ConnectionLog {
   }
 
   #line(line: string): DatabaseLogin[] {
-    const received = RECEIVED.exec(line)?.groups;
+    const pid = PID.exec(line)?.[1];
+    if (pid === undefined) return [];
+    const received = fieldsAfter(line, RECEIVED);
     if (received !== undefined) {
-      this.#remember(received["pid"] ?? "", { host: received["host"] ?? "", port: Number(received["port"] ?? 0) });
+      this.#remember(pid, { host: received.get("host") ?? "", port: Number(received.get("port") ?? 0) });
       return [];
     }
-    const authorized = AUTHORIZED.exec(line)?.groups;
+    const authorized = fieldsAfter(line, AUTHORIZED);
     if (authorized === undefined) return [];
-    const pid = authorized["pid"] ?? "";
     const from = this.#received.get(pid) ?? { host: "", port: 0 };
     this.#received.delete(pid);
-    return [{ time: lineTime(line), user: authorized["user"] ?? "", database: authorized["database"] ?? "", applicationName: authorized["app"] ?? "", ...from }];
+    return [{ time: lineTime(line), user: authorized.get("user") ?? "", database: authorized.get("database") ?? "", applicationName: authorized.get("application_name") ?? "", ...from }];
   }
 
   #remember(pid: string, from: { host: string; port: number }): void {

@@ -22,9 +22,8 @@ export function databaseLoginEvent(instance: Instance, login: DatabaseLogin, nod
   };
 }
 
-/** Start watching the logs of the PostgreSQL instances bound to this node; off when detections are. */
-export function startDatabaseLoginWatch(enabled: boolean, options: { store: Store; paths: HomePaths; nodeName: string; logger: Logger; audit: AuditLog }): { stop(): void } {
-  if (!enabled) return { stop: () => undefined };
+/** Start watching the logs of the PostgreSQL instances bound to this node (when detections are on). */
+export function startDatabaseLoginWatch(options: { store: Store; paths: HomePaths; nodeName: string; logger: Logger; audit: AuditLog }): { stop(): void } {
   const { audit, nodeName, logger } = options;
   const watch = new DatabaseLoginWatch({
     ...options,
