@@ -1,4 +1,5 @@
 /** Start the control plane: store, keyring, engines, controllers and the API server, in one process. */
+import { startDatabaseLoginWatch } from "./database-logins.ts";
 import { loadConsoleAssets } from "../console/index.ts";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -86,7 +87,7 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   await heartbeat.start();
   const detection = await loadDetectionSettings(join(paths.home, DETECTIONS_FILE), options.detections);
   const deps: ControllerDeps = { store, engines, users, paths, logger, keyring, ports, nodeName: node.nodeName, advertise: node.advertise, detection };
-  const feed = await startSignalFeed(detection, { store, audit: access.audit, node: node.nodeName, logger, adminGroups: detection.adminGroups });
+  const feed = await startSignalFeed(detection, { store, audit: access.audit, node: node.nodeName, logger, adminGroups: detection.adminGroups }, paths);
   const agent = createNodeAgent(deps);
   for (const controller of agent) await startObserved(controller, metrics);
   const election = electControllers(deps, metrics);
@@ -144,12 +145,21 @@ function electControllers(deps: ControllerDeps, metrics: ControlPlaneMetrics | u
   return election;
 }
 
-/** This node's signal feed to the detector (docs/adr/0036); with detection off, nothing is forwarded. */
-async function startSignalFeed(settings: DetectionSettings, options: SignalFeedOptions): Promise<{ stop(): Promise<void> }> {
+/**
+ * This node's signal feed to the detector (docs/adr/0036), and the node agent's watch of database superuser logins
+ * that feeds the audit log; with detection off, nothing is forwarded or watched.
+ */
+async function startSignalFeed(settings: DetectionSettings, options: SignalFeedOptions, paths: HomePaths): Promise<{ stop(): Promise<void> }> {
   if (!settings.enabled) return { stop: () => Promise.resolve() };
   const feed = new SignalFeed(options);
   await feed.start();
-  return feed;
+  const logins = startDatabaseLoginWatch({ store: options.store, paths, nodeName: options.node, logger: options.logger, audit: options.audit });
+  return {
+    async stop() {
+      logins.stop();
+      await feed.stop();
+    },
+  };
 }
 
 /** Loopback unless the operator says otherwise (--allow-remote): reaching the API from other machines is a decision. */

@@ -171,3 +171,13 @@ void test("the state is plain JSON: a leader that stores it and a new one that l
   const reloaded = JSON.parse(JSON.stringify(state)) as DetectorState;
   assert.deepEqual(rulesOf(run([loginFailure({ at: 2 }), loginFailure({ at: 3 })], settings, reloaded)), ["login-failures-account"]);
 });
+
+void test("a database superuser login the node agent recorded opens database-superuser-login for its instance; other instance logins do not", () => {
+  const login = (name: string): SignalEvent => event({ verb: "login", resource: "instances", subresource: "login", apiGroup: "holdfast.io", namespace: "demo", name, username: "database:postgres", sourceIP: "127.0.0.1", authentication: { outcome: "success", method: "database-password" } });
+  const first = login("pg-0");
+  const findings = run([first]);
+  assert.deepEqual(findings.map((f) => [f.rule, f.subject, f.auditIDs]), [["database-superuser-login", "instance:demo/pg-0", [first.auditID]]]);
+  assert.deepEqual(run([event({ verb: "get", resource: "instances", subresource: "log", apiGroup: "holdfast.io", namespace: "demo", name: "pg-0" })]), []);
+  const settings = { ...defaultDetectionSettings(), databaseSuperuserLogins: { threshold: 2, windowSeconds: 60 } };
+  assert.deepEqual(rulesOf(run([login("pg-1")], settings)), [], "tunable: two logins within a minute");
+});

@@ -187,6 +187,20 @@ const auditIntegrity: DetectionRule = {
   },
 };
 
+function isDatabaseSuperuserLogin(event: SignalEvent): boolean {
+  return event.verb === "login" && event.resource === "instances" && event.subresource === "login" && event.apiGroup === "holdfast.io";
+}
+
+const databaseSuperuserLogin = windowRule({
+  id: "database-superuser-login",
+  description: "A login of a database's superuser account that Holdfast's node agent did not make, read from the database's own log",
+  severity: "high",
+  matches: isDatabaseSuperuserLogin,
+  window: (settings) => settings.databaseSuperuserLogins,
+  subject: (event) => `instance:${event.namespace ?? ""}/${event.name ?? ""}`,
+  summary: (event, n, seconds) => `${n} login(s) of ${event.username.replace(/^database:/, "")} to instance ${event.namespace ?? ""}/${event.name ?? ""} from ${event.sourceIP || "an unknown address"} within ${seconds}s, not made by Holdfast`,
+});
+
 /** Every rule, in the order they run. */
 export const DETECTION_RULES: readonly DetectionRule[] = [
   loginFailuresPerAccount,
@@ -200,6 +214,7 @@ export const DETECTION_RULES: readonly DetectionRule[] = [
   protectedDataDeleted,
   auditIntegrity,
   adminFromNewSource,
+  databaseSuperuserLogin,
 ];
 
 /** Run every rule over one event. */

@@ -30,6 +30,8 @@ export const detectionSettingsSchema = z.strictObject({
       learningReads: count.default(20),
     })
     .prefault({}),
+  /** Superuser logins to one instance not made by Holdfast (from the database's log); 1 opens an incident at the first. */
+  databaseSuperuserLogins: z.strictObject({ threshold: count.default(1), windowSeconds: seconds.default(300) }).prefault({}),
   /** Groups whose members are administrators for the new-source-address rule. */
   adminGroups: z.array(z.string()).default(["system:masters"]),
   /** Evidence kept per incident (newest audit IDs). */

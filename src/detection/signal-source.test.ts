@@ -38,6 +38,9 @@ void test("ordinary allowed requests are not forwarded; failures, denials, Secre
   assert.ok(filter.signalOf(record({ verb: "delete", objectRef: { resource: "backups", apiGroup: "dataprotection.kubeblocks.io", namespace: "demo", name: "b" } }), "n1"));
   const token = filter.signalOf(record({ verb: "create", objectRef: { resource: "apitokens", apiGroup: "authentication.holdfast.io" }, responseStatus: { code: 201 }, annotations: { "authorization.k8s.io/decision": "allow", "authorization.k8s.io/reason": "r", "holdfast.io/acting-for": "bob" } }), "n1");
   assert.equal(token?.actingFor, "bob");
+  const login = filter.signalOf(record({ verb: "login", user: { username: "database:postgres", groups: [] }, objectRef: { resource: "instances", subresource: "login", apiGroup: "holdfast.io", namespace: "demo", name: "pg-0" } }), "n1");
+  assert.deepEqual([login?.subresource, login?.name, login?.username], ["login", "pg-0", "database:postgres"], "a database superuser login");
+  assert.equal(filter.signalOf(record({ objectRef: { resource: "instances", subresource: "log", apiGroup: "holdfast.io", namespace: "demo", name: "pg-0" } }), "n1"), undefined, "a log read is not");
 });
 
 void test("an administrator's requests are forwarded once per source address", () => {

@@ -1,7 +1,7 @@
 /**
  * Which audit events the rules need, as signal events: every node keeps only these, so the leader is sent a small
  * fraction of the log (failures, denials, Secret reads, deletions of protected data, tokens, administrators' first
- * request from each address).
+ * request from each address, database superuser logins the node agent read from a database's log).
  */
 import type { SignalEvent } from "../api/index.ts";
 import type { AuditEventRecord } from "../security/index.ts";
@@ -45,6 +45,7 @@ function isOfInterest(record: AuditEventRecord): boolean {
   const ref = record.objectRef;
   const resource = ref?.resource ?? "";
   if (resource === "secrets" && (ref?.apiGroup ?? "") === "") return true;
+  if (resource === "instances" && ref?.subresource === "login") return true;
   return record.verb.startsWith("delete") && PROTECTED.has(resource);
 }
 

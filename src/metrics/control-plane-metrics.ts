@@ -2,12 +2,13 @@
  * The control plane's Prometheus metrics, one registry per server (no global): built at start, handed to the parts
  * that report, and read by `GET /metrics`. Absent when the server runs with `--disable-metrics`.
  */
+import { setImmediate } from "node:timers/promises";
 import { Gauge, Histogram, Registry } from "prom-client";
 import type { Store } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
 import { ControllerMetrics, type ObservableController } from "./controller-metrics.ts";
 import { registerKeyAges, type KeyMaterial } from "./key-ages.ts";
-import { registerObjectMetrics } from "./object-metrics.ts";
+import { ObjectTally, registerObjectMetrics } from "./object-metrics.ts";
 import { RequestMetrics, type RequestSample } from "./request-metrics.ts";
 import { InstrumentedStore, storeHistogram } from "./store-metrics.ts";
 import { TransitionMetrics } from "./transition-metrics.ts";
@@ -39,8 +40,9 @@ export class ControlPlaneMetrics {
     this.#requests = new RequestMetrics(this.registry);
     this.#controllers = new ControllerMetrics(this.registry);
     this.#storeHistogram = storeHistogram(this.registry);
-    registerObjectMetrics(this.registry, options.store);
-    this.#transitions = new TransitionMetrics(this.registry, options.store, options.logger);
+    const tally = new ObjectTally();
+    registerObjectMetrics(this.registry, tally);
+    this.#transitions = new TransitionMetrics(this.registry, { store: options.store, logger: options.logger, tally });
   }
 
   /** Report the audit log's append latency and queue depth. */
@@ -87,8 +89,16 @@ export class ControlPlaneMetrics {
     this.#requests.observe(sample);
   }
 
-  /** The exposition: Prometheus text format. */
+  /**
+   * The exposition: Prometheus text format, as `Registry.metrics()` writes it, one family at a time with a turn of
+   * the event loop between families, so that requests that arrive during a scrape are not held for the whole of it.
+   */
   async exposition(): Promise<{ contentType: string; text: string }> {
-    return { contentType: this.registry.contentType, text: await this.registry.metrics() };
+    const families: string[] = [];
+    for (const metric of this.registry.getMetricsAsArray()) {
+      families.push(await this.registry.getSingleMetricAsString(metric.name));
+      await setImmediate();
+    }
+    return { contentType: this.registry.contentType, text: `${families.join("\n\n")}\n` };
   }
 }

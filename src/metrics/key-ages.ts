@@ -41,9 +41,49 @@ export function certificateSamples(validity: readonly Validity[], nowMs: number)
   };
 }
 
+/** How long a read of the signing key file's time is used before it is read again (the file changes on rotation only). */
+export const KEY_FILE_REFRESH_MS = 60_000;
+
+/**
+ * When a file was last modified, read beside the scrapes: a scrape uses the last reading and, when it is older than
+ * `refreshMs`, starts the next one without waiting for it.
+ */
+export class FileTime {
+  readonly #path: string;
+  readonly #refreshMs: number;
+  #mtimeMs: number | undefined;
+  #readAt = Number.NEGATIVE_INFINITY;
+  #reading: Promise<void> | undefined;
+
+  constructor(path: string, refreshMs: number) {
+    this.#path = path;
+    this.#refreshMs = refreshMs;
+  }
+
+  /** The last reading (undefined when the file is missing or not read yet); refreshed in the background when due. */
+  current(nowMs: number): number | undefined {
+    if (nowMs - this.#readAt >= this.#refreshMs) void this.refresh(nowMs);
+    return this.#mtimeMs;
+  }
+
+  /** Read the file's time now (one read at a time). */
+  refresh(nowMs = Date.now()): Promise<void> {
+    this.#readAt = nowMs;
+    this.#reading ??= stat(this.#path)
+      .then(
+        (found) => (this.#mtimeMs = found.mtimeMs),
+        () => (this.#mtimeMs = undefined),
+      )
+      .then(() => (this.#reading = undefined));
+    return this.#reading;
+  }
+}
+
 /** Register the gauges. */
 export function registerKeyAges(registry: Registry, material: KeyMaterial): void {
   const registers = [registry];
+  const signingKey = new FileTime(material.auditSigningKeyFile, KEY_FILE_REFRESH_MS);
+  void signingKey.refresh();
   const certificates = validityOf({ "api-serving": material.servingCertificate, "api-ca": material.caCertificate });
   new Gauge({
     name: "holdfast_certificate_age_seconds",
@@ -70,12 +110,12 @@ export function registerKeyAges(registry: Registry, material: KeyMaterial): void
     help: "Seconds since a key was made: the secret keyring's keys (by id) and the audit signing key",
     labelNames: ["key"],
     registers,
-    async collect() {
+    collect() {
       this.reset();
       const now = Date.now();
       for (const key of material.keyringKeys()) this.set({ key: `keyring/${key.id}` }, (now - Date.parse(key.createdAt)) / 1000);
-      const signing = await stat(material.auditSigningKeyFile).catch(() => undefined);
-      if (signing) this.set({ key: "audit-signing" }, (now - signing.mtimeMs) / 1000);
+      const signing = signingKey.current(now);
+      if (signing !== undefined) this.set({ key: "audit-signing" }, (now - signing) / 1000);
     },
   });
 }

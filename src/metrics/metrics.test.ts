@@ -8,7 +8,7 @@ import { openSqliteStore, type Store } from "../store/index.ts";
 import { createLogger } from "../util/index.ts";
 import { ControlPlaneMetrics } from "./control-plane-metrics.ts";
 import { certificateSamples } from "./key-ages.ts";
-import { backupSamples, clusterSamples, instanceSamples, walArchiveLagSamples } from "./object-metrics.ts";
+import { backupSamples, clusterSamples, instanceSamples, ObjectTally, walArchiveLagSamples } from "./object-metrics.ts";
 import { finishedBackup, finishedRestore, finishedRoleChanges } from "./transitions.ts";
 
 function cluster(roleChange?: Record<string, unknown>, phase = "Running"): Cluster {
@@ -27,6 +27,11 @@ function backup(phase: string, extra: Record<string, unknown> = {}): Backup {
 
 function instance(name: string, status: Instance["status"]): Instance {
   return { apiVersion: "holdfast.io/v1alpha1", kind: "Instance", metadata: { name, namespace: "demo" }, spec: { engine: "postgresql", version: "15", clusterName: "pg", componentName: "postgresql", ordinal: 0, port: 20001, running: true, parameters: {}, deleteData: true, role: "primary" }, status };
+}
+
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 100 && !(await condition()); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.ok(await condition());
 }
 
 describe("transitions", () => {
@@ -75,6 +80,36 @@ describe("object samples", () => {
   });
 });
 
+describe("object tally", () => {
+  it("moves an object's share when it changes, drops it when deleted, and starts over on a relisting", () => {
+    const tally = new ObjectTally();
+    tally.changed(cluster(undefined, "Creating"));
+    tally.changed({ ...cluster(undefined, "Running"), metadata: { name: "other", namespace: "demo" } });
+    assert.deepEqual(tally.samples("clusters").map((s) => [s.labels["phase"], s.value]), [["Creating", 1], ["Running", 1]]);
+    tally.changed(cluster(undefined, "Running"));
+    assert.deepEqual(tally.samples("clusters"), [{ labels: { namespace: "demo", phase: "Running" }, value: 2 }]);
+    tally.deleted(cluster(undefined, "Running"));
+    assert.deepEqual(tally.samples("clusters"), [{ labels: { namespace: "demo", phase: "Running" }, value: 1 }]);
+    tally.changed(instance("pg-0", { phase: "Running", role: "primary" }));
+    tally.relisted("Cluster", []);
+    assert.deepEqual(tally.samples("clusters"), [], "a relisting replaces what was known of that kind");
+    assert.equal(tally.samples("instances").length, 1, "and of that kind only");
+  });
+
+  it("keeps a restore's bytes while it runs, and a sum that two restores make until both are gone", () => {
+    const tally = new ObjectTally();
+    const restoring = (name: string, bytesDone: number): Instance => instance(name, { phase: "Initializing", restoreProgress: { backup: "demo/b", bytesDone, bytesPerSecond: 1, startedAt: "2026-01-01T00:00:00.000Z", updatedAt: "2026-01-01T00:00:01.000Z" } });
+    tally.changed(restoring("pg-0", 0));
+    tally.changed(restoring("pg-1", 0));
+    tally.changed(restoring("pg-0", 4096));
+    assert.deepEqual(tally.samples("restoreBytes"), [{ labels: { namespace: "demo", cluster: "pg" }, value: 4096 }]);
+    tally.changed(instance("pg-0", { phase: "Running" }));
+    assert.deepEqual(tally.samples("restoreBytes"), [{ labels: { namespace: "demo", cluster: "pg" }, value: 0 }], "pg-1 still restores");
+    tally.deleted(restoring("pg-1", 0));
+    assert.deepEqual(tally.samples("restoreBytes"), []);
+  });
+});
+
 describe("ControlPlaneMetrics", () => {
   let dir = "";
   let store: Store;
@@ -113,6 +148,26 @@ describe("ControlPlaneMetrics", () => {
     assert.match(text, /holdfast_audit_queue_depth 3/);
     assert.match(text, /holdfast_audit_append_duration_seconds_count\{outcome="ok"\} 1/);
     assert.match(text, /holdfast_clusters\{namespace="demo",phase="Running"\} 1/);
+    assert.equal(text, await metrics.registry.metrics(), "the same exposition as prom-client writes in one go");
+  });
+
+  it("counts objects from the watch, without listing the store at scrape time", async () => {
+    const metrics = new ControlPlaneMetrics({ store, logger: createLogger({ level: "silent" }) });
+    await metrics.start();
+    await store.create({ ...cluster(undefined, "Failed"), metadata: { name: "watched", namespace: "demo" } });
+    const listed: string[] = [];
+    const listing = store.list.bind(store);
+    store.list = (kind, options) => {
+      listed.push(kind);
+      return listing(kind, options);
+    };
+    try {
+      await until(async () => /holdfast_clusters\{namespace="demo",phase="Failed"\} 1/.test((await metrics.exposition()).text));
+      assert.deepEqual(listed, []);
+    } finally {
+      store.list = listing;
+      metrics.stop();
+    }
   });
 
   it("reports certificate ages and expiry from validity read once, as of each scrape", () => {

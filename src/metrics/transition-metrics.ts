@@ -1,12 +1,14 @@
 /**
  * Counters of what finished: switchovers and failovers with their durations, backups and restores with their bytes,
  * durations and outcomes. Fed by watches of Clusters, Backups and Instances; each kind is listed first (what already
- * finished is not counted) and listed again when its watch ends.
+ * finished is not counted) and listed again when its watch ends. The same watches keep the objects' gauges current
+ * (ObjectTally), so a scrape never lists the store.
  */
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { Backup, Cluster, Instance, Resource } from "../api/index.ts";
 import type { Store, Watch } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
+import type { ObjectTally } from "./object-metrics.ts";
 import { finishedBackup, finishedRestore, finishedRoleChanges } from "./transitions.ts";
 
 const DURATION_BUCKETS = [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600];
@@ -16,6 +18,7 @@ const RELIST_MS = 1000;
 export class TransitionMetrics {
   readonly #store: Store;
   readonly #logger: Logger;
+  readonly #tally: ObjectTally;
   readonly #watches = new Map<string, Watch>();
   readonly #roleChanges: Counter<"reason" | "result">;
   readonly #roleChangeSeconds: Histogram<"reason" | "result">;
@@ -27,9 +30,10 @@ export class TransitionMetrics {
   readonly #restoreBytes: Counter<"outcome">;
   #stopped = false;
 
-  constructor(registry: Registry, store: Store, logger: Logger) {
-    this.#store = store;
-    this.#logger = logger;
+  constructor(registry: Registry, watched: { store: Store; logger: Logger; tally: ObjectTally }) {
+    this.#store = watched.store;
+    this.#logger = watched.logger;
+    this.#tally = watched.tally;
     const registers = [registry];
     this.#roleChanges = new Counter({ name: "holdfast_role_changes_total", help: "Switchovers and failovers that finished, by reason and result", labelNames: ["reason", "result"], registers });
     this.#roleChangeSeconds = new Histogram({ name: "holdfast_role_change_duration_seconds", help: "Time from the start of a switchover or failover to its end", labelNames: ["reason", "result"], buckets: DURATION_BUCKETS, registers });
@@ -55,13 +59,19 @@ export class TransitionMetrics {
   async #follow(kind: string): Promise<void> {
     const list = await this.#store.list(kind);
     const known = new Map(list.items.map((object) => [keyOf(object), object]));
+    this.#tally.relisted(kind, list.items);
     const watch = this.#store.watch(
       { kind, resourceVersion: list.resourceVersion },
       (event) => {
         const key = keyOf(event.object);
         const before = known.get(key);
-        if (event.type === "DELETED") known.delete(key);
-        else known.set(key, event.object);
+        if (event.type === "DELETED") {
+          known.delete(key);
+          this.#tally.deleted(event.object);
+        } else {
+          known.set(key, event.object);
+          this.#tally.changed(event.object);
+        }
         if (event.type !== "DELETED") this.#count(kind, before, event.object);
       },
       (error) => this.#relist(kind, error),

@@ -4,6 +4,7 @@
  * Restore unpacks it as the service user, points it at the new instance, recovers it once in single-user mode
  * to set the new cluster's passwords, and only then marks the directory initialised.
  */
+import { HOLDFAST_SESSIONS } from "./own-sessions.ts";
 import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -29,7 +30,7 @@ export function basebackupToStdout(context: InstanceContext, user: string, passf
   return {
     command: join(context.version.binDir, "pg_basebackup"),
     args: ["-h", "127.0.0.1", "-p", String(context.port), "-U", user, "--no-password", "-D", "-", "--format=tar", "--wal-method=fetch", "--checkpoint=fast"],
-    env: { PGPASSFILE: passfile, PGAPPNAME: "holdfast_backup" },
+    env: { PGPASSFILE: passfile, PGAPPNAME: HOLDFAST_SESSIONS.toolApplicationName("backup") },
   };
 }
 

@@ -23,7 +23,7 @@ export const INCLUDE_LINE = `include_if_exists = '${HOLDFAST_CONF}'`;
 const OWNED = new Set([
   "listen_addresses", "port", "unix_socket_directories", "password_encryption", "data_directory",
   "config_file", "hba_file", "ident_file", "external_pid_file", "include", "include_if_exists", "include_dir",
-  "logging_collector", "log_destination",
+  "logging_collector", "log_destination", "log_line_prefix", "log_connections",
   "ssl", "ssl_cert_file", "ssl_key_file", "ssl_ca_file", "ssl_min_protocol_version",
 ]);
 
@@ -60,6 +60,8 @@ export function renderHoldfastConf(context: InstanceContext): string {
     ["log_destination", quote("stderr")],
     ["logging_collector", "off"],
     ["log_line_prefix", quote("%m [%p] %q%u@%d ")],
+    // Every login is in the log: the node agent reads it for superuser logins Holdfast did not make (ADR 0036).
+    ["log_connections", "on"],
     ["wal_level", quote("replica")],
     ["max_wal_senders", "10"],
     ["hot_standby", "on"],

@@ -66,3 +66,4 @@ export { STANDBY_SIGNAL, configureReplication } from "./replication-setup.ts";
 export { applyReplicationPlan, cloneStandby, type ReplicationAccounts } from "./standby.ts";
 export { rejoinAsStandby, type RejoinResult } from "./rejoin.ts";
 export { checkpointPostgresql, fencePostgresql, isPostgresqlRunning, promoteOverSql, promotePostgresql, reloadPostgresql, stopPostgresql, type StopMode } from "./server-control.ts";
+export { HOLDFAST_SESSIONS, OwnSessions } from "./own-sessions.ts";

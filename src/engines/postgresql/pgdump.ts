@@ -5,6 +5,7 @@
  * server on the instance's own port (loopback only), applies the globals without the system accounts' passwords
  * (the new cluster keeps its own) and pg_restores every database, stops the server, and marks the directory last.
  */
+import { HOLDFAST_SESSIONS } from "./own-sessions.ts";
 import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -35,7 +36,7 @@ interface Target {
 }
 
 function tool(target: Target, name: string, args: string[]): CommandSpec {
-  return { command: join(target.context.version.binDir, name), args, env: { PGPASSFILE: target.passfile, PGAPPNAME: "holdfast_pgdump" } };
+  return { command: join(target.context.version.binDir, name), args, env: { PGPASSFILE: target.passfile, PGAPPNAME: HOLDFAST_SESSIONS.toolApplicationName("pgdump") } };
 }
 
 function conninfo(target: Target, database: string): string {

@@ -4,6 +4,7 @@ import pg from "pg";
 import { UnavailableError, errorMessage } from "../../errors/index.ts";
 import { LOOPBACK, verifyingTlsOptions, type PeerServer } from "../address.ts";
 import type { Credentials } from "../types.ts";
+import { HOLDFAST_SESSIONS } from "./own-sessions.ts";
 
 /** A server on this node (its port, over loopback), or another instance's (with TLS when a CA file is given). */
 export type SessionTarget = number | PeerServer;
@@ -55,6 +56,9 @@ async function connectOnce(target: SessionTarget, account: Credentials, options:
   });
   // A server going away mid-session emits 'error' on the client; without a listener it would crash the process.
   client.on("error", () => undefined);
+  // Noted before the server can log the login, so the login watch knows it for Holdfast's own.
+  const socket = client.connection.stream as Partial<Socket>;
+  socket.once?.("connect", () => HOLDFAST_SESSIONS.opened(socket.localPort));
   try {
     await client.connect();
   } catch (error) {

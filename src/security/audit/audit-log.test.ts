@@ -115,9 +115,12 @@ describe("AuditLog", () => {
       throw new Error("a broken listener does not fail the append");
     });
     const first = await log.append(sampleEvent(1));
+    assert.deepEqual(seen, [], "told on a later turn, not inside the append");
+    await until(() => seen.length > 0);
     assert.deepEqual(seen, [first.auditID]);
     failWrites = true;
     await assert.rejects(log.append(sampleEvent(2)), /cannot be written/);
+    await until(() => failures.length > 0);
     assert.equal(failures.length, 1);
     assert.match(failures[0] ?? "", /ENOSPC/);
     assert.deepEqual(seen, [first.auditID], "a record that is not durable is not told");

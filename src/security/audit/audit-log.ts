@@ -10,6 +10,7 @@ import { loadOrCreateAuditKeys, type AuditKeys } from "./keys.ts";
 import { LOG_FILE, SYNCS_IN_FLIGHT, openAuditFile, type AuditFile, type AuditFileOpener } from "./log-file.ts";
 import { auditLevelFor } from "./policy.ts";
 import { auditEventInputSchema, type AuditCheckpointRecord, type AuditEventInput, type AuditEventRecord, type AuditLevel, type AuditRecord } from "./record.ts";
+import { AuditListeners, type AuditListener } from "./listeners.ts";
 import { keyedHmac, redact } from "./redact.ts";
 import { findChainHead, moveTornLineAside, type ChainHead } from "./resume.ts";
 
@@ -55,8 +56,6 @@ interface LogState {
 
 const ignore = (): void => undefined;
 
-/** Told of every durable event, or of the failure that stops the log (`record` undefined, `failure` set). */
-export type AuditListener = (record: AuditEventRecord | undefined, failure?: Error) => void;
 /** What the log reports, for metrics. */
 export interface AuditObserver {
   /** An append was durable (or failed) after this many milliseconds. */
@@ -94,7 +93,7 @@ export class AuditLog {
   #failure: UnavailableError | undefined;
   #closed = false;
   readonly #timer: NodeJS.Timeout;
-  readonly #listeners = new Set<AuditListener>();
+  readonly #listeners = new AuditListeners();
 
   private constructor(state: LogState, checkpointIntervalMs: number) {
     this.#state = state;
@@ -142,7 +141,7 @@ export class AuditLog {
       if (this.#sinceCheckpoint >= this.#state.checkpointEvery) this.#enqueueCheckpoint();
       await durable;
       this.#observer?.appended(performance.now() - started, false);
-      this.#tell(record);
+      this.#listeners.tell(record);
       return record;
     } catch (error) {
       this.#observer?.appended(performance.now() - started, true);
@@ -160,10 +159,12 @@ export class AuditLog {
     this.#observer = observer;
   }
 
-  /** Call `listener` with every event once it is durable, and once with the failure that stops the log; returns how to stop. */
+  /**
+   * Call `listener` with every event once it is durable, and once with the failure that stops the log, in order, on a
+   * later turn of the event loop (never inside the append); returns how to stop.
+   */
   subscribe(listener: AuditListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#listeners.add(listener);
   }
 
   /** The size in bytes of `audit.log` as this writer last made it durable (a smaller file was cut by someone else). */
@@ -174,17 +175,6 @@ export class AuditLog {
   /** Where the log lives. */
   get directory(): string {
     return this.#state.directory;
-  }
-
-  /** A listener's failure must not fail the request the event belongs to. */
-  #tell(record: AuditEventRecord | undefined, failure?: Error): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(record, failure);
-      } catch {
-        // The listener reports its own problems; the audit record is durable whatever it does.
-      }
-    }
   }
 
   /** Write a final checkpoint, wait for every queued record to be durable, and close the file. */
@@ -377,7 +367,7 @@ export class AuditLog {
       { cause: error },
     );
     this.#rejectAll([...this.#unsynced.splice(0).flatMap((unsynced) => unsynced.entries), ...batch]);
-    this.#tell(undefined, this.#failure);
+    this.#listeners.tell(undefined, this.#failure);
     await this.#state.file.truncate(this.#committedSize).catch(ignore);
     await this.#state.file.sync().catch(ignore);
   }

@@ -13,7 +13,8 @@ export {
 } from "./record.ts";
 export { auditLevelFor, isSecretBearing, SECURITY_API_GROUP } from "./policy.ts";
 export { isSensitiveKey, keyedHmac, redact, REDACTED_PREFIX } from "./redact.ts";
-export { AuditLog, type AuditListener, type AuditLogOptions, type AuditObserver } from "./audit-log.ts";
+export { AuditLog, type AuditLogOptions, type AuditObserver } from "./audit-log.ts";
+export type { AuditListener } from "./listeners.ts";
 export { LOG_FILE as AUDIT_LOG_FILE, type AuditFile, type AuditFileOpener } from "./log-file.ts";
 export { auditPublicKeyFile } from "./keys.ts";
 export { verifyAuditLog, type VerifyOptions, type VerifyResult } from "./verify.ts";
