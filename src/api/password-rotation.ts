@@ -26,8 +26,13 @@ export const rotationRequestSchema = z.strictObject({
 });
 export type RotationRequest = z.infer<typeof rotationRequestSchema>;
 
-/** What one instance says of one account's password: the generation it accepts (never the value). */
-export const instancePasswordStatusSchema = z.object({ generation: z.int().min(0) });
+/**
+ * What one instance says of one account's password, by generation only (never the value): the generation it accepts;
+ * for engines that hold two passwords at once (Redis ACL users, ADR 0038 "Since"), the generation its own connections
+ * log in with (`connectsWith`) and the generation it accepts alone, the previous one removed (`alone`).
+ */
+export const instancePasswordStatusSchema = z.object({ generation: z.int().min(0), connectsWith: z.int().min(0).optional(), alone: z.int().min(0).optional() });
+export type InstancePasswordStatus = z.infer<typeof instancePasswordStatusSchema>;
 
 /** The generation of the password in effect in an account Secret. */
 export function passwordGeneration(secret: Pick<Secret, "metadata">): number {

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { PASSWORD_GENERATION_ANNOTATION, ROTATE_PASSWORDS_ANNOTATION, ROTATION_REQUEST_ANNOTATION, type Instance, type Secret } from "../../api/index.ts";
-import { everyInstanceAccepts, planRotation } from "./password-rotation.ts";
+import { PASSWORD_GENERATION_ANNOTATION, ROTATE_PASSWORDS_ANNOTATION, ROTATION_REQUEST_ANNOTATION, type Cluster, type Instance, type Secret } from "../../api/index.ts";
+import { createRedisEngine } from "../../engines/index.ts";
+import { everyInstanceAccepts, holderComponents, planRotation } from "./password-rotation.ts";
 
 const b64 = (text: string): string => Buffer.from(text).toString("base64");
 
@@ -58,4 +59,25 @@ void test("an account the engine cannot rotate online is refused, with the reaso
   const plan = planRotation({ annotations: request(), secrets: [secret("default")], instances: [], refuses: () => "not online" });
   assert.deepEqual(plan.refuse.map((r) => r.reason), ["not online"]);
   assert.equal(plan.underWay, false);
+});
+
+void test("with an engine that keeps the previous password, every holder (arbiters included) must also log in with the next one", () => {
+  const withStatus = (name: string, component: string, passwords: Record<string, { generation: number; connectsWith?: number }>): Instance => {
+    const base = instance(name, true);
+    return { ...base, spec: { ...base.spec, componentName: component }, status: { ready: true, passwords } };
+  };
+  const holders = { components: ["redis", "redis-sentinel"], keepsPrevious: true };
+  const member = withStatus("r0", "redis", { sentinel: { generation: 2, connectsWith: 2 } });
+  const sentinel = (status: { generation: number; connectsWith?: number }): Instance => withStatus("s0", "redis-sentinel", { sentinel: status });
+  assert.equal(everyInstanceAccepts([member, sentinel({ generation: 2 })], "redis", "sentinel", 2, holders), false, "the Sentinel still logs in with the previous one");
+  assert.equal(everyInstanceAccepts([member, sentinel({ generation: 2, connectsWith: 2 })], "redis", "sentinel", 2, holders), true);
+  assert.equal(everyInstanceAccepts([member, sentinel({ generation: 1 })], "redis", "sentinel", 2), true, "without holders only the component's own instances count");
+});
+
+void test("the arbiters hold the account they log in to the members with, and no other", () => {
+  const cluster = { metadata: { name: "r" }, spec: { clusterDef: "redis", topology: "replication", componentSpecs: [] } } as unknown as Cluster;
+  const engine = createRedisEngine();
+  assert.deepEqual(holderComponents(cluster, engine, "redis", "sentinel"), ["redis", "redis-sentinel"]);
+  assert.deepEqual(holderComponents(cluster, engine, "redis", "replicator"), ["redis"]);
+  assert.deepEqual(holderComponents(cluster, undefined, "redis", "sentinel"), ["redis"]);
 });

@@ -13,11 +13,12 @@ import {
   passwordGeneration,
   pendingPassword,
   rotationRequestOf,
+  clusterTopology,
   type Cluster,
   type Instance,
   type Secret,
 } from "../../api/index.ts";
-import { generatePassword } from "../../engines/index.ts";
+import { generatePassword, type Engine } from "../../engines/index.ts";
 import type { EventRecorder } from "../runtime/index.ts";
 import type { Store } from "../../store/index.ts";
 import { LABEL_ACCOUNT, LABEL_COMPONENT } from "./labels.ts";
@@ -34,6 +35,14 @@ export interface RotationPlan {
   underWay: boolean;
 }
 
+/** Which instances take part in one account's rotation, and what each confirms before the next password takes effect. */
+export interface AccountHolders {
+  /** Components whose instances accept the account: its own, and an arbiter component for the account its arbiters log in with. */
+  components: readonly string[];
+  /** The engine keeps the previous password beside the next one (EnginePasswords.keepsPrevious): instances confirm `connectsWith` too. */
+  keepsPrevious: boolean;
+}
+
 /** What the plan is made from. */
 export interface RotationInput {
   annotations: Record<string, string> | undefined;
@@ -41,6 +50,18 @@ export interface RotationInput {
   instances: readonly Instance[];
   /** Why the engine of `component` cannot rotate `account` online; undefined when it can. */
   refuses: (component: string, account: string) => string | undefined;
+  /** Who holds `account` of `component`; absent: the component's instances, confirming `generation` alone. */
+  holders?: (component: string, account: string) => AccountHolders;
+}
+
+/**
+ * The components of the cluster whose instances accept `account` of `component`: the component itself, and its arbiter
+ * component when the account is the one the arbiters log in with (they hold it as their peers' user, pure).
+ */
+export function holderComponents(cluster: Cluster, engine: Pick<Engine, "definition" | "replication"> | undefined, component: string, account: string): string[] {
+  if (engine === undefined || engine.replication?.arbiter?.account.name !== account) return [component];
+  const arbiters = (clusterTopology(cluster, engine)?.components ?? []).filter((c) => c.arbiterOf === component).map((c) => c.name);
+  return [component, ...arbiters];
 }
 
 function accountOf(secret: Secret): { component: string; account: string } | undefined {
@@ -50,10 +71,22 @@ function accountOf(secret: Secret): { component: string; account: string } | und
   return component === undefined || account === undefined ? undefined : { component, account };
 }
 
-/** Every ready instance of the component accepts `generation`, and at least one does (a stopped component waits). */
-export function everyInstanceAccepts(instances: readonly Instance[], component: string, account: string, generation: number): boolean {
-  const ready = instances.filter((i) => i.spec.componentName === component && i.status?.ready === true && i.metadata.deletionTimestamp === undefined);
-  return ready.length > 0 && ready.every((i) => (i.status?.passwords?.[account]?.generation ?? -1) >= generation);
+/** The ready instances of `components` (pure). */
+export function readyHolders(instances: readonly Instance[], components: readonly string[]): Instance[] {
+  return instances.filter((i) => components.includes(i.spec.componentName) && i.status?.ready === true && i.metadata.deletionTimestamp === undefined);
+}
+
+/**
+ * Every ready instance of the component (or of `holders.components`) accepts `generation`, and at least one does (a
+ * stopped component waits); with `holders.keepsPrevious`, each one's own connections log in with it too.
+ */
+export function everyInstanceAccepts(instances: readonly Instance[], component: string, account: string, generation: number, holders?: AccountHolders): boolean {
+  const ready = readyHolders(instances, holders?.components ?? [component]);
+  const confirms = (i: Instance): boolean => {
+    const status = i.status?.passwords?.[account];
+    return (status?.generation ?? -1) >= generation && (holders?.keepsPrevious !== true || (status?.connectsWith ?? -1) >= generation);
+  };
+  return ready.length > 0 && ready.every(confirms);
 }
 
 /** The plan for the cluster's account Secrets (pure). */
@@ -65,7 +98,7 @@ export function planRotation(input: RotationInput): RotationPlan {
     if (owner === undefined) continue;
     const pending = pendingPassword(secret);
     if (pending !== undefined) {
-      if (everyInstanceAccepts(input.instances, owner.component, owner.account, pending.generation)) plan.commit.push(secret);
+      if (everyInstanceAccepts(input.instances, owner.component, owner.account, pending.generation, input.holders?.(owner.component, owner.account))) plan.commit.push(secret);
       else plan.underWay = true;
       continue;
     }
