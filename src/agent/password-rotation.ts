@@ -162,39 +162,59 @@ function exporterFollowed(r: RotatingInstance, account: string, inEffect: number
   return exporter === undefined || (exporter.accountGeneration ?? 0) >= inEffect;
 }
 
+/** The generations `r.instance` confirmed for `account` (-1: none). */
+function confirmedOf(r: RotatingInstance, account: string): { accepted: number; connectsWith: number; alone: number } {
+  const status: Partial<InstancePasswordStatus> = r.instance.status?.passwords?.[account] ?? {};
+  return { accepted: status.generation ?? -1, connectsWith: status.connectsWith ?? -1, alone: status.alone ?? -1 };
+}
+
 /** Where `r.instance` stands for the account of `secret` (pending: the next generation; else the one in effect). */
 async function positionOf(r: RotatingInstance, store: Store, passwords: EnginePasswords, secret: Secret): Promise<RotationPosition> {
   const account = secret.metadata.labels?.[LABEL_ACCOUNT] ?? "";
-  const status: Partial<InstancePasswordStatus> = r.instance.status?.passwords?.[account] ?? {};
   const pending = pendingPassword(secret);
   const generation = pending?.generation ?? passwordGeneration(secret);
   const isPrimary = r.instance.status?.role === "primary";
+  const keepsPrevious = passwords.keepsPrevious === true;
   const position: RotationPosition = {
-    scope: passwords.scope, keepsPrevious: passwords.keepsPrevious === true, accepted: status.generation ?? -1, connectsWith: status.connectsWith ?? -1, alone: status.alone ?? -1,
-    generation, inEffect: pending === undefined, isPrimary, primaryAccepts: false, clientsFollowed: exporterFollowed(r, account, generation),
+    scope: passwords.scope, keepsPrevious, ...confirmedOf(r, account), generation, inEffect: pending === undefined, isPrimary, primaryAccepts: false,
+    clientsFollowed: exporterFollowed(r, account, generation),
   };
   if (pending === undefined) return position;
   if (passwords.scope === "primary" && !isPrimary && position.accepted < generation) position.primaryAccepts = await primaryAccepts(store, r.instance, account, generation);
-  if (position.keepsPrevious === true && position.accepted >= generation) position.everyHolderAccepts = await everyHolderAccepts(store, r, secret, generation);
+  if (keepsPrevious && position.accepted >= generation) position.everyHolderAccepts = await everyHolderAccepts(store, r, secret, generation);
   return position;
+}
+
+/** Remove every password of the account but the one in effect; the status confirming it. */
+async function retire(r: RotatingInstance, store: Store, passwords: EnginePasswords, secret: Secret): Promise<InstancePasswordStatus> {
+  const account = secret.metadata.labels?.[LABEL_ACCOUNT] ?? "";
+  const inEffect = { username: account, password: secretValue(secret, "password") ?? "" };
+  await asAdmin(r, store, async (admin) => passwords.retire?.(r.context, admin, inEffect, r.trust));
+  const generation = passwordGeneration(secret);
+  return { ...(r.instance.status?.passwords?.[account] ?? { generation }), alone: generation };
+}
+
+/** Accept the next password (`change`, `follow`) or move the instance's connections to it (`connect`); the status confirming it. */
+async function advance(r: RotatingInstance, store: Store, passwords: EnginePasswords, next: Credentials & { generation: number }, step: RotationStep): Promise<InstancePasswordStatus> {
+  const account = { username: next.username, password: next.password };
+  const generation = next.generation;
+  if (step === "change") await asAdmin(r, store, (admin) => passwords.change(r.context, admin, account, r.trust));
+  if (passwords.keepsPrevious !== true) {
+    await asAdmin(r, store, async (admin) => passwords.useForOwnConnections?.(r.context, account, r.host, { admin, trust: r.trust }));
+    return { generation };
+  }
+  // An engine that keeps the previous password moves connections only once every holder accepts the next (`connect`).
+  if (step === "change") return { generation };
+  await asAdmin(r, store, async (admin) => passwords.useForOwnConnections?.(r.context, account, r.host, { admin, trust: r.trust }));
+  return { generation, connectsWith: generation };
 }
 
 /** Carry out `step` for the account of `secret`; the status to confirm, or undefined when nothing was done. */
 async function carryOut(r: RotatingInstance, store: Store, passwords: EnginePasswords, secret: Secret, step: RotationStep): Promise<InstancePasswordStatus | undefined> {
-  const account = secret.metadata.labels?.[LABEL_ACCOUNT] ?? "";
+  if (step === "retire") return retire(r, store, passwords, secret);
   const pending = pendingPassword(secret);
-  const current = r.instance.status?.passwords?.[account];
-  if (step === "retire") {
-    const password = secretValue(secret, "password") ?? "";
-    await asAdmin(r, store, (admin) => passwords.retire?.(r.context, admin, { username: account, password }, r.trust) ?? Promise.resolve());
-    return { ...(current ?? { generation: passwordGeneration(secret) }), alone: passwordGeneration(secret) };
-  }
-  if (pending === undefined || (step !== "change" && step !== "follow" && step !== "connect")) return undefined;
-  const next = { username: account, password: pending.password };
-  if (step === "change") await asAdmin(r, store, (admin) => passwords.change(r.context, admin, next, r.trust));
-  if (passwords.keepsPrevious === true && step === "change") return { generation: pending.generation };
-  await asAdmin(r, store, async (admin) => passwords.useForOwnConnections?.(r.context, next, r.host, { admin, trust: r.trust }));
-  return passwords.keepsPrevious === true ? { generation: pending.generation, connectsWith: pending.generation } : { generation: pending.generation };
+  if (pending === undefined || step === "wait" || step === "done") return undefined;
+  return advance(r, store, passwords, { username: secret.metadata.labels?.[LABEL_ACCOUNT] ?? "", ...pending }, step);
 }
 
 /** Take the instance one step further in every rotation of the accounts it holds; the instance as last written. */

@@ -8,6 +8,7 @@
 import {
   NEXT_PASSWORD_KEY,
   PASSWORD_GENERATION_ANNOTATION,
+  PREVIOUS_PASSWORD_ANNOTATION,
   ROTATION_GENERATION_ANNOTATION,
   ROTATION_REQUEST_ANNOTATION,
   passwordGeneration,
@@ -29,6 +30,10 @@ export interface RotationPlan {
   start: Secret[];
   /** Secrets whose next password every ready instance accepts: it becomes the one in effect. */
   commit: Secret[];
+  /** Of those, the ones whose servers still hold the previous password (AccountHolders.keepsPrevious), by name. */
+  previousHeld: Set<string>;
+  /** Secrets whose previous password every ready instance has removed: the rotation is finished. */
+  settle: Secret[];
   /** Secrets a request selects that the engine cannot rotate online, and why. */
   refuse: { secret: Secret; reason: string }[];
   /** Is any rotation still under way after this plan is carried out? */
@@ -89,19 +94,37 @@ export function everyInstanceAccepts(instances: readonly Instance[], component: 
   return ready.length > 0 && ready.every(confirms);
 }
 
+/** Every ready instance of `holders.components` accepts `generation` alone (its previous password removed), and at least one does. */
+export function everyInstanceRetired(instances: readonly Instance[], account: string, generation: number, holders: AccountHolders): boolean {
+  const ready = readyHolders(instances, holders.components);
+  return ready.length > 0 && ready.every((i) => (i.status?.passwords?.[account]?.alone ?? -1) >= generation);
+}
+
+/** Plan a Secret whose rotation is under way (a next password, or a previous one still held); false when it is not. */
+function planUnderWay(input: RotationInput, plan: RotationPlan, secret: Secret, owner: { component: string; account: string }): boolean {
+  const holders = input.holders?.(owner.component, owner.account);
+  const pending = pendingPassword(secret);
+  if (pending !== undefined) {
+    if (!everyInstanceAccepts(input.instances, owner.component, owner.account, pending.generation, holders)) plan.underWay = true;
+    else {
+      plan.commit.push(secret);
+      if (holders?.keepsPrevious === true) plan.previousHeld.add(secret.metadata.name);
+    }
+    return true;
+  }
+  if (secret.metadata.annotations?.[PREVIOUS_PASSWORD_ANNOTATION] === undefined) return false;
+  if (holders !== undefined && !everyInstanceRetired(input.instances, owner.account, passwordGeneration(secret), holders)) plan.underWay = true;
+  else plan.settle.push(secret);
+  return true;
+}
+
 /** The plan for the cluster's account Secrets (pure). */
 export function planRotation(input: RotationInput): RotationPlan {
   const request = rotationRequestOf(input.annotations);
-  const plan: RotationPlan = { start: [], commit: [], refuse: [], underWay: false };
+  const plan: RotationPlan = { start: [], commit: [], previousHeld: new Set(), settle: [], refuse: [], underWay: false };
   for (const secret of input.secrets) {
     const owner = accountOf(secret);
-    if (owner === undefined) continue;
-    const pending = pendingPassword(secret);
-    if (pending !== undefined) {
-      if (everyInstanceAccepts(input.instances, owner.component, owner.account, pending.generation, input.holders?.(owner.component, owner.account))) plan.commit.push(secret);
-      else plan.underWay = true;
-      continue;
-    }
+    if (owner === undefined || planUnderWay(input, plan, secret, owner)) continue;
     const selected = request !== undefined && secret.metadata.annotations?.[ROTATION_REQUEST_ANNOTATION] !== request.id && (request.accounts === undefined || request.accounts.includes(owner.account));
     if (!selected) continue;
     const reason = input.refuses(owner.component, owner.account);
@@ -131,8 +154,16 @@ export async function carryOutRotation(store: Store, events: EventRecorder, clus
   }
   for (const secret of plan.commit) {
     const generation = passwordGeneration(secret) + 1;
-    await store.update<Secret>(withChanges(secret, { password: secret.data?.[NEXT_PASSWORD_KEY], [NEXT_PASSWORD_KEY]: undefined }, { [PASSWORD_GENERATION_ANNOTATION]: String(generation) }));
-    await events.record(cluster, "Normal", "PasswordRotated", `${describe(secret)}: generation ${generation} in effect; the previous password is refused`);
+    const held = plan.previousHeld.has(secret.metadata.name);
+    const annotations: Record<string, string> = { [PASSWORD_GENERATION_ANNOTATION]: String(generation), ...(held ? { [PREVIOUS_PASSWORD_ANNOTATION]: String(generation - 1) } : {}) };
+    await store.update<Secret>(withChanges(secret, { password: secret.data?.[NEXT_PASSWORD_KEY], [NEXT_PASSWORD_KEY]: undefined }, annotations));
+    const then = held ? "the instances now remove the previous password" : "the previous password is refused";
+    await events.record(cluster, "Normal", held ? "PasswordInEffect" : "PasswordRotated", `${describe(secret)}: generation ${generation} in effect; ${then}`);
+  }
+  for (const secret of plan.settle) {
+    const { [PREVIOUS_PASSWORD_ANNOTATION]: _removed, ...annotations } = secret.metadata.annotations ?? {};
+    await store.update<Secret>({ ...secret, metadata: { ...secret.metadata, annotations } });
+    await events.record(cluster, "Normal", "PasswordRotated", `${describe(secret)}: generation ${passwordGeneration(secret)} alone accepted; the previous password is refused`);
   }
   for (const { secret, reason } of plan.refuse) {
     const { [ROTATION_GENERATION_ANNOTATION]: _refused, ...annotations } = secret.metadata.annotations ?? {};
