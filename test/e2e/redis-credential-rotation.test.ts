@@ -29,7 +29,7 @@ const MEMBER_USERS = [["redis", "default"], ["redis", "replicator"], ["redis", "
 const SENTINEL_USERS = [["redis-sentinel", "default"], ["redis", "sentinel"]] as const;
 
 interface AccountSecret {
-  metadata: { name: string; labels?: Record<string, string> };
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   data: Record<string, string>;
 }
 
@@ -178,7 +178,9 @@ async function checkExporters(): Promise<void> {
 async function rotated(old: ReadonlyMap<string, string>): Promise<Map<string, string>> {
   return eventually("every account rotated", async () => {
     const now = await passwords();
-    const done = (await secrets()).every((s) => s.data["nextPassword"] === undefined) && [...old].every(([key, password]) => now.get(key) !== password);
+    // Finished: no next password waiting, and no server holding a previous one.
+    const finished = (await secrets()).every((s) => s.data["nextPassword"] === undefined && s.metadata.annotations?.["holdfast.io/previous-password-held"] === undefined);
+    const done = finished && [...old].every(([key, password]) => now.get(key) !== password);
     return done ? now : undefined;
   }, 180_000);
 }
@@ -193,7 +195,7 @@ describe("online rotation of Redis credentials with Sentinel", { timeout: 1_200_
     const writer = startWriter(rw.port);
     await sleep(300);
     const started = Date.now();
-    const result = await server.cli(["cluster", "rotate-password", NAME, "-n", NS]);
+    const result = await server.cli(["cluster", "rotate-password", NAME, "-n", NS, "--timeout", "5m"]);
     t.diagnostic(`rotate-password of ${old.size} accounts took ${Date.now() - started} ms (noisy: other tests share the machine)`);
     assert.equal(result.code, 0, `${result.stdout}${result.stderr}`);
     assert.equal(result.stdout.match(/: rotated/g)?.length, old.size, result.stdout);
