@@ -189,9 +189,14 @@ async function positionOf(r: RotatingInstance, store: Store, passwords: EnginePa
 async function retire(r: RotatingInstance, store: Store, passwords: EnginePasswords, secret: Secret): Promise<InstancePasswordStatus> {
   const account = secret.metadata.labels?.[LABEL_ACCOUNT] ?? "";
   const inEffect = { username: account, password: secretValue(secret, "password") ?? "" };
-  await asAdmin(r, store, async (admin) => passwords.retire?.(r.context, admin, inEffect, r.trust));
+  await asAdmin(r, store, (admin) => passwords.retire?.(r.context, admin, inEffect, r.trust) ?? Promise.resolve());
   const generation = passwordGeneration(secret);
   return { ...(r.instance.status?.passwords?.[account] ?? { generation }), alone: generation };
+}
+
+/** Point the instance's own connections that log in as `account` at its password (EnginePasswords.useForOwnConnections). */
+async function moveConnections(r: RotatingInstance, passwords: EnginePasswords, account: Credentials, admin: Credentials): Promise<void> {
+  await passwords.useForOwnConnections?.(r.context, account, r.host, { admin, trust: r.trust });
 }
 
 /** Accept the next password (`change`, `follow`) or move the instance's connections to it (`connect`); the status confirming it. */
@@ -200,12 +205,12 @@ async function advance(r: RotatingInstance, store: Store, passwords: EnginePassw
   const generation = next.generation;
   if (step === "change") await asAdmin(r, store, (admin) => passwords.change(r.context, admin, account, r.trust));
   if (passwords.keepsPrevious !== true) {
-    await asAdmin(r, store, async (admin) => passwords.useForOwnConnections?.(r.context, account, r.host, { admin, trust: r.trust }));
+    await asAdmin(r, store, (admin) => moveConnections(r, passwords, account, admin));
     return { generation };
   }
   // An engine that keeps the previous password moves connections only once every holder accepts the next (`connect`).
   if (step === "change") return { generation };
-  await asAdmin(r, store, async (admin) => passwords.useForOwnConnections?.(r.context, account, r.host, { admin, trust: r.trust }));
+  await asAdmin(r, store, (admin) => moveConnections(r, passwords, account, admin));
   return { generation, connectsWith: generation };
 }
 
