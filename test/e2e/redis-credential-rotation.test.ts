@@ -263,4 +263,30 @@ describe("online rotation of Redis credentials with Sentinel", { timeout: 1_200_
     assert.match(await server.ok(["incident", "describe", incident, "-o", "json"]), /RotateCredentials/);
     assert.deepEqual(await leaks([...old.values(), ...current.values()]), []);
   });
+
+  test("a standalone Redis: the administrator's and the monitoring user's passwords rotate online, the exporter follows", async () => {
+    await server.ok(["cluster", "create", "cache", "--engine", "redis", "-n", NS]);
+    await server.ok(["wait", "cluster/cache", "-n", NS, "--for=phase=Running", "--timeout=180s"]);
+    const secretOf = async (account: string): Promise<string> => {
+      const found = await server.api<AccountSecret>(`/api/v1/namespaces/${NS}/secrets/cache-redis-account-${account}`);
+      return Buffer.from(found.data["password"] ?? "", "base64").toString("utf8");
+    };
+    const old = { admin: await secretOf("default"), monitor: await secretOf("kbmonitoring") };
+    const result = await server.cli(["cluster", "rotate-password", "cache", "-n", NS, "--timeout", "5m"]);
+    assert.equal(result.code, 0, `${result.stdout}${result.stderr}`);
+    const current = { admin: await secretOf("default"), monitor: await secretOf("kbmonitoring") };
+    const only = await instance("cache-redis-0");
+    assert.equal(await accepts(only, "default", old.admin), false);
+    assert.equal(await accepts(only, "kbmonitoring", old.monitor), false);
+    assert.equal(await accepts(only, "default", current.admin), true);
+    assert.equal(await accepts(only, "kbmonitoring", current.monitor), true);
+    await eventually("redis_up 1 from the standalone's exporter", async () => {
+      const i = await instance("cache-redis-0");
+      const port = i.status?.exporter?.port;
+      if (port === undefined) return undefined;
+      const text = await fetch(`http://${i.status?.host ?? "127.0.0.1"}:${port}/metrics`).then((r) => r.text(), () => "");
+      return /^redis_up 1$/m.test(text) ? true : undefined;
+    }, 60_000);
+    assert.deepEqual(await leaks([...Object.values(old), ...Object.values(current)]), []);
+  });
 });
