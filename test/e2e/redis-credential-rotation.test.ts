@@ -161,17 +161,20 @@ async function leaks(values: readonly string[]): Promise<string[]> {
   return places.flatMap(([where, text]) => values.filter((value) => text.includes(value)).map(() => where));
 }
 
+/** The exporter of instance `name` reports redis_up 1: it logs in with the monitoring password in effect. */
+async function exporterUp(name: string): Promise<void> {
+  await eventually(`redis_up 1 from ${name}'s exporter`, async () => {
+    const i = await instance(name);
+    const port = i.status?.exporter?.port;
+    if (port === undefined) return undefined;
+    const text = await fetch(`http://${i.status?.host ?? "127.0.0.1"}:${port}/metrics`).then((r) => r.text(), () => "");
+    return /^redis_up 1$/m.test(text) ? true : undefined;
+  }, 60_000);
+}
+
 /** Each member's exporter logs in with the new monitoring password. */
 async function checkExporters(): Promise<void> {
-  for (const name of MEMBERS) {
-    await eventually(`redis_up 1 from ${name}'s exporter`, async () => {
-      const i = await instance(name);
-      const port = i.status?.exporter?.port;
-      if (port === undefined) return undefined;
-      const text = await fetch(`http://${i.status?.host ?? "127.0.0.1"}:${port}/metrics`).then((r) => r.text(), () => "");
-      return /^redis_up 1$/m.test(text) ? true : undefined;
-    }, 60_000);
-  }
+  for (const name of MEMBERS) await exporterUp(name);
 }
 
 /** Wait until no rotation is under way and every account in `old` has another password; the passwords in effect. */
@@ -280,13 +283,7 @@ describe("online rotation of Redis credentials with Sentinel", { timeout: 1_200_
     assert.equal(await accepts(only, "kbmonitoring", old.monitor), false);
     assert.equal(await accepts(only, "default", current.admin), true);
     assert.equal(await accepts(only, "kbmonitoring", current.monitor), true);
-    await eventually("redis_up 1 from the standalone's exporter", async () => {
-      const i = await instance("cache-redis-0");
-      const port = i.status?.exporter?.port;
-      if (port === undefined) return undefined;
-      const text = await fetch(`http://${i.status?.host ?? "127.0.0.1"}:${port}/metrics`).then((r) => r.text(), () => "");
-      return /^redis_up 1$/m.test(text) ? true : undefined;
-    }, 60_000);
+    await exporterUp("cache-redis-0");
     assert.deepEqual(await leaks([...Object.values(old), ...Object.values(current)]), []);
   });
 });
