@@ -152,14 +152,7 @@ export async function carryOutRotation(store: Store, events: EventRecorder, clus
     await store.update<Secret>(withChanges(secret, { [NEXT_PASSWORD_KEY]: next }, { [ROTATION_REQUEST_ANNOTATION]: id, [ROTATION_GENERATION_ANNOTATION]: generation }));
     await events.record(cluster, "Normal", "PasswordRotating", `${describe(secret)}: generation ${passwordGeneration(secret) + 1} generated; the instances change it online`);
   }
-  for (const secret of plan.commit) {
-    const generation = passwordGeneration(secret) + 1;
-    const held = plan.previousHeld.has(secret.metadata.name);
-    const annotations: Record<string, string> = { [PASSWORD_GENERATION_ANNOTATION]: String(generation), ...(held ? { [PREVIOUS_PASSWORD_ANNOTATION]: String(generation - 1) } : {}) };
-    await store.update<Secret>(withChanges(secret, { password: secret.data?.[NEXT_PASSWORD_KEY], [NEXT_PASSWORD_KEY]: undefined }, annotations));
-    const then = held ? "the instances now remove the previous password" : "the previous password is refused";
-    await events.record(cluster, "Normal", held ? "PasswordInEffect" : "PasswordRotated", `${describe(secret)}: generation ${generation} in effect; ${then}`);
-  }
+  for (const secret of plan.commit) await commitNext(store, events, cluster, { secret, previousHeld: plan.previousHeld.has(secret.metadata.name) });
   for (const secret of plan.settle) {
     const { [PREVIOUS_PASSWORD_ANNOTATION]: _removed, ...annotations } = secret.metadata.annotations ?? {};
     await store.update<Secret>({ ...secret, metadata: { ...secret.metadata, annotations } });
@@ -170,6 +163,16 @@ export async function carryOutRotation(store: Store, events: EventRecorder, clus
     await store.update<Secret>(withChanges({ ...secret, metadata: { ...secret.metadata, annotations } }, {}, { [ROTATION_REQUEST_ANNOTATION]: id }));
     await events.record(cluster, "Warning", "PasswordNotRotated", `${describe(secret)}: not rotated: ${reason}`);
   }
+}
+
+/** Make the next password the one in effect; where servers still hold the previous one, say so until they removed it. */
+async function commitNext(store: Store, events: EventRecorder, cluster: Cluster, commit: { secret: Secret; previousHeld: boolean }): Promise<void> {
+  const { secret, previousHeld } = commit;
+  const generation = passwordGeneration(secret) + 1;
+  const annotations: Record<string, string> = { [PASSWORD_GENERATION_ANNOTATION]: String(generation), ...(previousHeld ? { [PREVIOUS_PASSWORD_ANNOTATION]: String(generation - 1) } : {}) };
+  await store.update<Secret>(withChanges(secret, { password: secret.data?.[NEXT_PASSWORD_KEY], [NEXT_PASSWORD_KEY]: undefined }, annotations));
+  const then = previousHeld ? "the instances now remove the previous password" : "the previous password is refused";
+  await events.record(cluster, "Normal", previousHeld ? "PasswordInEffect" : "PasswordRotated", `${describe(secret)}: generation ${generation} in effect; ${then}`);
 }
 
 function describe(secret: Secret): string {
