@@ -9,21 +9,18 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
-import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Cluster, Instance } from "../../src/api/index.ts";
 import { respExchange } from "../../src/engines/redis/index.ts";
 import { clusterCaFile, connectionUri, installedRedisVersion, startDemoServer } from "../helpers/clients.ts";
 import { eventually, run, type CliResult, type TestServer } from "../helpers/harness.ts";
 import { exampleWith } from "../helpers/manifests.ts";
+import { bruteForceIncident, passwordLeaks } from "../helpers/rotation.ts";
 
 const NS = "demo";
 const NAME = "redis-replication";
 const MEMBERS = [0, 1].map((i) => `${NAME}-redis-${i}`);
 const SENTINELS = [0, 1, 2].map((i) => `${NAME}-redis-sentinel-${i}`);
-const AUTHN = "/apis/authentication.holdfast.io/v1alpha1";
 /** The users each kind of server holds, by the component whose Secret has their password. */
 const MEMBER_USERS = [["redis", "default"], ["redis", "replicator"], ["redis", "sentinel"], ["redis", "kbmonitoring"]] as const;
 const SENTINEL_USERS = [["redis-sentinel", "default"], ["redis", "sentinel"]] as const;
@@ -146,19 +143,9 @@ function startWriter(port: number): { stop: () => Promise<{ acks: number; errors
   };
 }
 
-async function filesUnder(directory: string): Promise<string[]> {
-  const entries = await readdir(directory, { withFileTypes: true, recursive: true });
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
-}
-
-/** Where any of `values` appears: the server's log, every Redis, Sentinel and exporter log, events, instances, incidents. */
+/** Where any of `values` appears (passwordLeaks). */
 async function leaks(values: readonly string[]): Promise<string[]> {
-  const places: [string, string][] = [["server log", await readFile(server.serverLog, "utf8")]];
-  for (const file of await filesUnder(join(server.home, "logs"))) places.push([file, await readFile(file, "utf8")]);
-  places.push(["events", await server.ok(["get", "events", "-A", "-o", "json"])]);
-  places.push(["instances", await server.ok(["get", "instances", "-n", NS, "-o", "json"])]);
-  places.push(["incidents", JSON.stringify(await server.api("/apis/holdfast.io/v1/namespaces/holdfast-system/incidents"))]);
-  return places.flatMap(([where, text]) => values.filter((value) => text.includes(value)).map(() => where));
+  return passwordLeaks(server, NS, values);
 }
 
 /** The exporter of instance `name` reports redis_up 1: it logs in with the monitoring password in effect. */
@@ -248,15 +235,7 @@ describe("online rotation of Redis credentials with Sentinel", { timeout: 1_200_
   });
 
   test("an incident's containment rotates the Redis cluster's credentials", async () => {
-    await server.ok(["user", "create", "mallory", "-o", "json"]);
-    for (let i = 0; i < 30; i += 1) {
-      const response = await server.fetch(`${AUTHN}/login`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ username: "mallory", password: `guess-${i}-${randomBytes(4).toString("hex")}`, totp: "000000" }) }, null);
-      await response.body?.cancel();
-    }
-    const incident = await eventually("an incident", async () => {
-      const list = await server.api<{ items: { metadata: { name: string }; status?: { state?: string } }[] }>("/apis/holdfast.io/v1/namespaces/holdfast-system/incidents");
-      return list.items.find((i) => i.status?.state !== "Resolved")?.metadata.name;
-    }, 30_000);
+    const incident = await bruteForceIncident(server);
     const old = await passwords();
     const contained = await server.cli(["incident", "contain", incident, "--rotate-credentials", `${NS}/${NAME}`]);
     assert.equal(contained.code, 0, `${contained.stdout}${contained.stderr}`);
