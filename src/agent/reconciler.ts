@@ -332,7 +332,7 @@ export class InstanceReconciler implements Reconciler {
     if (restore?.kind === "failed") throw new InitializationError(restore.message);
     if (await c.engine.isInitialized(c.ctx)) return undefined;
     // New data would be given the passwords in effect while the running instances change them (ADR 0038).
-    if (await rotationUnderWay(this.#o.store, c.instance)) return this.#waitForUpstream(c, "waiting for the password rotation of its component to finish");
+    if (await rotationUnderWay(this.#o.store, c.instance, c.engine)) return this.#waitForUpstream(c, "waiting for the password rotation of its component to finish");
     c.instance = await this.#setStatus(c.instance, { phase: "Initializing", message: undefined });
     await clearDirectory(c.ctx.dataDirectory);
     try {

@@ -16,6 +16,11 @@ export const PASSWORD_GENERATION_ANNOTATION = "holdfast.io/password-generation";
 export const ROTATION_REQUEST_ANNOTATION = "holdfast.io/password-rotation-request";
 /** Secret annotation: the generation the request in ROTATION_REQUEST_ANNOTATION rotates to (refused: absent). */
 export const ROTATION_GENERATION_ANNOTATION = "holdfast.io/password-rotation-generation";
+/**
+ * Secret annotation, for engines whose servers hold the previous password beside the next (Redis): present from the
+ * moment the next password takes effect until every instance accepts it alone; the rotation is finished only then.
+ */
+export const PREVIOUS_PASSWORD_ANNOTATION = "holdfast.io/previous-password-held";
 /** Secret data key of the next password, present only while a rotation is under way. */
 export const NEXT_PASSWORD_KEY = "nextPassword";
 
@@ -26,8 +31,13 @@ export const rotationRequestSchema = z.strictObject({
 });
 export type RotationRequest = z.infer<typeof rotationRequestSchema>;
 
-/** What one instance says of one account's password: the generation it accepts (never the value). */
-export const instancePasswordStatusSchema = z.object({ generation: z.int().min(0) });
+/**
+ * What one instance says of one account's password, by generation only (never the value): the generation it accepts;
+ * for engines that hold two passwords at once (Redis ACL users, ADR 0038 "Since"), the generation its own connections
+ * log in with (`connectsWith`) and the generation it accepts alone, the previous one removed (`alone`).
+ */
+export const instancePasswordStatusSchema = z.object({ generation: z.int().min(0), connectsWith: z.int().min(0).optional(), alone: z.int().min(0).optional() });
+export type InstancePasswordStatus = z.infer<typeof instancePasswordStatusSchema>;
 
 /** The generation of the password in effect in an account Secret. */
 export function passwordGeneration(secret: Pick<Secret, "metadata">): number {
@@ -71,7 +81,7 @@ export function rotationProgress(request: RotationRequest, secrets: readonly Pic
     const account = s.metadata.labels?.[accountLabel];
     return account !== undefined && (request.accounts === undefined || request.accounts.includes(account));
   });
-  const answered = selected.filter((s) => s.metadata.annotations?.[ROTATION_REQUEST_ANNOTATION] === request.id && pendingPassword(s) === undefined);
+  const answered = selected.filter((s) => s.metadata.annotations?.[ROTATION_REQUEST_ANNOTATION] === request.id && pendingPassword(s) === undefined && s.metadata.annotations[PREVIOUS_PASSWORD_ANNOTATION] === undefined);
   const names = (list: typeof selected): string[] => list.map((s) => s.metadata.name);
   const rotated = answered.filter((s) => s.metadata.annotations?.[PASSWORD_GENERATION_ANNOTATION] !== undefined && s.metadata.annotations[ROTATION_GENERATION_ANNOTATION] === s.metadata.annotations[PASSWORD_GENERATION_ANNOTATION]);
   return { finished: selected.length > 0 && answered.length === selected.length, rotated: names(rotated), notRotated: names(answered.filter((s) => !rotated.includes(s))) };

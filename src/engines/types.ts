@@ -24,6 +24,11 @@ export interface SystemAccount {
 export interface Credentials {
   username: string;
   password: string;
+  /**
+   * Other passwords the server is to accept for this account besides `password`, for engines whose users hold several
+   * (Redis ACL): set while a rotation is under way (ADR 0038), so a restart keeps both; never used to log in.
+   */
+  otherPasswords?: readonly string[];
 }
 
 /** A topology of the built-in cluster definition, e.g. `standalone`. */
@@ -270,10 +275,26 @@ export interface EnginePasswords {
   /** Make the running instance on `context` accept `account.password` for `account.username`; no plaintext reaches the server's log. */
   change(context: InstanceContext, admin: Credentials, account: Credentials, trust: ClientTrust): Promise<void>;
   /**
-   * Make the instance's own connections that log in as `account` (a replica's to its primary) use its new password
-   * from their next connection on; engines whose instances connect to none leave it out.
+   * Make the instance's own connections that log in as `account` (a replica's to its primary, a Sentinel's to the
+   * instances it watches) use its new password from their next connection on; `session` is how the node agent logs in to
+   * the instance to change them at run time. Engines whose instances connect to none leave it out.
    */
-  useForOwnConnections?(context: InstanceContext, account: Credentials, host: HostAccess): Promise<void>;
+  useForOwnConnections?(context: InstanceContext, account: Credentials, host: HostAccess, session: PasswordSession): Promise<void>;
+  /**
+   * Engines whose users hold two passwords at once (Redis ACL users): `change` adds the next password beside the one in
+   * effect; once every server of the account accepts it, each instance moves its own connections to it (and confirms
+   * `connectsWith`); once the next password is the one in effect, `retire` removes every other. No client is refused at
+   * any step. Absent: `change` replaces the password.
+   */
+  readonly keepsPrevious?: boolean;
+  /** Make the running instance accept `account.password` alone for `account.username` (keepsPrevious engines). */
+  retire?(context: InstanceContext, admin: Credentials, account: Credentials, trust: ClientTrust): Promise<void>;
+}
+
+/** How the node agent logs in to its own instance during a rotation: as the administrator, trusting the cluster CA. */
+export interface PasswordSession {
+  admin: Credentials;
+  trust: ClientTrust;
 }
 
 /**

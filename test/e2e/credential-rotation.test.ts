@@ -9,18 +9,15 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
-import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { Instance } from "../../src/api/index.ts";
 import { connectionUri, psql, startDemoServer, uriAt } from "../helpers/clients.ts";
 import { eventually, type TestServer } from "../helpers/harness.ts";
 import { postgresExample } from "../helpers/manifests.ts";
+import { bruteForceIncident, passwordLeaks } from "../helpers/rotation.ts";
 
 const NS = "demo";
 const NAME = "pg-cluster";
 const MEMBERS = [0, 1].map((i) => `${NAME}-postgresql-${i}`);
-const AUTHN = "/apis/authentication.holdfast.io/v1alpha1";
 
 interface AccountSecret {
   metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
@@ -78,20 +75,9 @@ async function sql(uri: string, text: string): Promise<string> {
   return result.stdout.trim();
 }
 
-/** Files under `directory`, recursively. */
-async function filesUnder(directory: string): Promise<string[]> {
-  const entries = await readdir(directory, { withFileTypes: true, recursive: true });
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
-}
-
-/** Where any of `values` appears: the server's log, every instance and exporter log, events, instances, incidents. */
+/** Where any of `values` appears (passwordLeaks). */
 async function leaks(values: readonly string[]): Promise<string[]> {
-  const places: [string, string][] = [["server log", await readFile(server.serverLog, "utf8")]];
-  for (const file of await filesUnder(join(server.home, "logs"))) places.push([file, await readFile(file, "utf8")]);
-  places.push(["events", await server.ok(["get", "events", "-A", "-o", "json"])]);
-  places.push(["instances", await server.ok(["get", "instances", "-n", NS, "-o", "json"])]);
-  places.push(["incidents", JSON.stringify(await server.api("/apis/holdfast.io/v1/namespaces/holdfast-system/incidents"))]);
-  return places.flatMap(([where, text]) => values.filter((value) => text.includes(value)).map(() => where));
+  return passwordLeaks(server, NS, values);
 }
 
 /** The admin URI with another password. */
@@ -177,15 +163,7 @@ void test("a server killed in the middle of a rotation finishes it after its res
 });
 
 void test("an incident's containment rotates a cluster's credentials, in its timeline", async () => {
-  await server.ok(["user", "create", "mallory", "-o", "json"]);
-  for (let i = 0; i < 30; i += 1) {
-    const response = await server.fetch(`${AUTHN}/login`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ username: "mallory", password: `guess-${i}-${randomBytes(4).toString("hex")}`, totp: "000000" }) }, null);
-    await response.body?.cancel();
-  }
-  const incident = await eventually("an incident", async () => {
-    const list = await server.api<{ items: { metadata: { name: string }; status?: { state?: string } }[] }>("/apis/holdfast.io/v1/namespaces/holdfast-system/incidents");
-    return list.items.find((i) => i.status?.state !== "Resolved")?.metadata.name;
-  }, 30_000);
+  const incident = await bruteForceIncident(server);
   const old = await passwords();
   const oldUri = await connectionUri(server, NAME, NS);
   const contained = await server.cli(["incident", "contain", incident, "--rotate-credentials", `${NS}/${NAME}`]);

@@ -5,3 +5,4 @@ export * from "./roles.ts";
 export * from "./status.ts";
 export * from "./resolve.ts";
 export * from "./reconciler.ts";
+export { holderComponents, readyHolders, type AccountHolders } from "./password-rotation.ts";

@@ -3,7 +3,7 @@ import type { Backup, Cluster, Condition, Instance, InstanceSpec, Node, OwnerRef
 import { AlreadyExistsError, NotFoundError } from "../../errors/index.ts";
 import { generatePassword } from "../../engines/index.ts";
 import type { Store } from "../../store/index.ts";
-import { carryOutRotation, planRotation } from "./password-rotation.ts";
+import { carryOutRotation, holderComponents, planRotation, type AccountHolders } from "./password-rotation.ts";
 import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
 import { CLUSTER_FINALIZER, LABEL_ACCOUNT, LABEL_INSTANCE, componentLabels } from "./labels.ts";
 import { osUserOfCluster, planCluster, type ClusterPlan, type InstanceToCreate, type ResolvedComponent } from "./plan.ts";
@@ -51,7 +51,13 @@ export class ClusterReconciler implements Reconciler {
       CLUSTER_FINALIZER,
     );
     await this.#act(cluster, plan);
-    const rotation = planRotation({ annotations: cluster.metadata.annotations, secrets: owned.secretObjects, instances: owned.instances, refuses: (component, account) => this.#refusesRotation(resolution.components, component, account) });
+    const rotation = planRotation({
+      annotations: cluster.metadata.annotations,
+      secrets: owned.secretObjects,
+      instances: owned.instances,
+      refuses: (component, account) => this.#refusesRotation(resolution.components, component, account),
+      holders: (component, account) => this.#accountHolders(cluster, resolution.components, component, account),
+    });
     await carryOutRotation(store, this.#options.events, cluster, rotation);
     if (rotation.underWay) return { requeueAfterMs: ROTATION_REQUEUE_MS };
     const phase = plan.status.phase;
@@ -69,6 +75,12 @@ export class ClusterReconciler implements Reconciler {
     const engineName = components.find((c) => c.name === component)?.engine ?? "";
     const passwords = this.#options.engines.find(engineName)?.passwords;
     return passwords === undefined ? `${engineName || "this engine"} passwords are not rotated online yet` : passwords.refuses(account);
+  }
+
+  /** Who holds `account` of `component` (ADR 0038): its instances, and its arbiters' for the account they log in with. */
+  #accountHolders(cluster: Cluster, components: readonly ResolvedComponent[], component: string, account: string): AccountHolders {
+    const engine = this.#options.engines.find(components.find((c) => c.name === component)?.engine ?? "");
+    return { components: holderComponents(cluster, engine, component, account), keepsPrevious: engine?.passwords?.keepsPrevious === true };
   }
 
   async #owned(cluster: Cluster): Promise<{ instances: Instance[]; secrets: Set<string>; secretObjects: Secret[]; backups?: Backup[] }> {

@@ -78,15 +78,23 @@ export function listenLines(context: Pick<InstanceContext, "address" | "port" | 
 /** ACL rules of an administrator: all keys, channels and commands. */
 export const ALL_PERMISSIONS = "~* &* +@all";
 
-/** The ACL rule for one account: enabled, `permissions` (all by default), password as its SHA-256. */
+/** A password as Redis ACL takes it without the plaintext: `#` and its SHA-256. */
+export function aclPasswordHash(password: string): string {
+  return `#${createHash("sha256").update(password, "utf8").digest("hex")}`;
+}
+
+/**
+ * The ACL rule for one account: enabled, `permissions` (all by default), its password (and the others it accepts
+ * during a rotation, ADR 0038) as their SHA-256.
+ */
 export function aclUserLine(account: Credentials, permissions: string = ALL_PERMISSIONS): string {
   if (!/^[A-Za-z0-9_.-]+$/.test(account.username)) {
     throw new InvalidError(`Redis user name ${account.username} is not allowed: use letters, digits, '_', '.', '-'`, {
       causes: [{ field: "accounts.username", message: "must be letters, digits, '_', '.' or '-'" }],
     });
   }
-  const hash = createHash("sha256").update(account.password, "utf8").digest("hex");
-  return `user ${account.username} reset on #${hash} ${permissions}`;
+  const hashes = [account.password, ...(account.otherPasswords ?? [])].map(aclPasswordHash);
+  return `user ${account.username} reset on ${hashes.join(" ")} ${permissions}`;
 }
 
 /** The content of redis.conf for `context`, with one ACL user per account, then `extraLines` (replication). */

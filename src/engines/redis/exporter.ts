@@ -4,9 +4,9 @@
  * reaches it through --redis.password-file (a JSON map of address to password): never argv or environment (ADR 0035).
  * ACL users set at run time are not in redis.conf, so the node agent sets the user again after each start.
  */
-import { createHash } from "node:crypto";
 import { LOOPBACK } from "../address.ts";
 import type { ClientTrust, Credentials, EngineExporter, ExporterOptions, InstanceContext } from "../types.ts";
+import { aclPasswordHash } from "./config.ts";
 import { loopbackTarget } from "./resp.ts";
 import { commandRedis } from "./session.ts";
 
@@ -18,8 +18,7 @@ export const MONITOR_PERMISSIONS = ["resetkeys", "resetchannels", "-@all", "+inf
 
 /** The ACL SETUSER command for the monitoring user, its password as a SHA-256 (pure). */
 export function monitorAclCommand(account: Credentials): string[] {
-  const hash = createHash("sha256").update(account.password, "utf8").digest("hex");
-  return ["ACL", "SETUSER", account.username, "reset", "on", `#${hash}`, ...MONITOR_PERMISSIONS];
+  return ["ACL", "SETUSER", account.username, "reset", "on", aclPasswordHash(account.password), ...MONITOR_PERMISSIONS];
 }
 
 async function ensureMonitorUser(context: InstanceContext, admin: Credentials, account: Credentials, trust: ClientTrust): Promise<void> {

@@ -11,6 +11,7 @@ import { REDIS_EXPORTER } from "./exporter.ts";
 import { REDIS_ACCOUNTS, REDIS_DEFINITION, REDIS_PACKAGES, REDIS_STOP } from "./definition.ts";
 import { configureRedis, initializeRedis, isRedisInitialized } from "./initialize.ts";
 import { redisParametersFor } from "./parameters.ts";
+import { REDIS_PASSWORDS } from "./passwords.ts";
 import { probeRedisReady, probeRedisRole } from "./probe.ts";
 import { createRedisReplication } from "./replication-capability.ts";
 import { detectRedisVersions } from "./versions.ts";
@@ -73,5 +74,6 @@ export function createRedisEngine(): Engine {
     backupMethods: [REDIS_DATAFILE],
     replication: createRedisReplication(),
     exporter: REDIS_EXPORTER,
+    passwords: REDIS_PASSWORDS,
   };
 }
