@@ -8,7 +8,8 @@
  *   a file (fsync at the end), and `tar -x` of that file;
  * - pgBackRest (bench/pgbackrest.ts; installed from Debian when root, else skipped with the reason): full and incr
  *   with process-max 1 and 2, zst + aes-256-cbc, restore + start until the first query.
- * The incremental backups follow an update of 5% of pgbench_accounts' rows (a contiguous aid range). Peak memory is
+ * The incremental backups (Holdfast: a Backup with parentBackupName, on the trial's full) follow an update of 5% of
+ * pgbench_accounts' rows (a contiguous aid range). Peak memory is
  * the RSS high-water mark of the process doing the work: the Holdfast server (whose node agent runs the backup and
  * the restore), and pgbackrest with its worker processes. BENCH_BACKUP_TRIALS trials (default 2);
  * BENCH_BACKUP_LARGE_SCALE=200 adds a pass that grows the database to that scale and measures Holdfast's peak memory
@@ -52,6 +53,10 @@ interface HoldfastRun {
   totalBytes: number;
   storedBytes: number;
   backupPeak: number;
+  /** The incremental backup (spec.parentBackupName: the full) after 5% of the rows changed, and what it stored. */
+  incremental: number;
+  incrementalStored: number;
+  incrementalReusedShare: number;
   /** The server's RSS when the backup started (its high-water mark reset to it). */
   backupBase: number;
   restore: number;
@@ -149,8 +154,23 @@ async function holdfastRun(server: TestServer, index: number): Promise<HoldfastR
   const restored = await restore(server, name, `bench-restored-${index}`);
   const restorePeak = await peakOf(pid);
   await server.ok(["delete", "cluster", `bench-restored-${index}`, "-n", NS, "--wait", "--timeout=120s"]);
+  const incremental = await holdfastIncremental(server, name);
   await server.ok(["backup", "delete", name, "-n", NS]);
-  return { backup, backupWall, totalBytes: Number(status.totalSize), storedBytes: Number(status.storedSize), backupPeak, backupBase, ...restored, restorePeak, restoreBase };
+  return { backup, backupWall, totalBytes: Number(status.totalSize), storedBytes: Number(status.storedSize), backupPeak, backupBase, ...restored, restorePeak, restoreBase, ...incremental };
+}
+
+/** 5% of the rows changed, then an incremental backup on `full` (deleted again, before its parent). */
+async function holdfastIncremental(server: TestServer, full: string): Promise<Pick<HoldfastRun, "incremental" | "incrementalStored" | "incrementalReusedShare">> {
+  const changed = await psql(await connectionUri(server, "pg-cluster", NS), changeFivePercent(SCALE));
+  if (changed.code !== 0) throw new Error(`changing 5% of the rows failed: ${changed.stderr}`);
+  const name = `${full}-incr`;
+  await server.ok(["backup", "create", "--cluster", "pg-cluster", "--name", name, "--parent", full, "-n", NS, "--wait", "--timeout", "30m"]);
+  const status = (await server.api<Backup>(`${DP}/backups/${name}`)).status ?? {};
+  await server.ok(["backup", "delete", name, "-n", NS]);
+  const seconds = (Date.parse(status.completionTimestamp ?? "") - Date.parse(status.startTimestamp ?? "")) / 1000;
+  const stored = Number(status.storedSize);
+  const fullStored = Number((await server.api<Backup>(`${DP}/backups/${full}`)).status?.storedSize);
+  return { incremental: seconds, incrementalStored: stored, incrementalReusedShare: 1 - stored / fullStored };
 }
 
 /** pgBackRest with `processMax`: full, restore + start to the first query, 5% of the rows changed, incr. */
@@ -262,7 +282,8 @@ function report(trials: readonly Trial[]): void {
   row("raw tar -x of that file, sync", m((t) => t.rawRestore), m((t) => t.rawBytes));
   row("Holdfast full backup (zstd, AES-256-GCM, SHA-256 per chunk)", h((r) => r.backup), size, ratio(m((t) => t.rawBackup), h((r) => r.backup), "raw"));
   row("  the same, from `backup create` to Completed (wall clock)", h((r) => r.backupWall), size);
-  console.log(`${"Holdfast incremental backup".padEnd(70)}  not available: Holdfast takes full backups only`);
+  row("Holdfast incremental after 5% of rows changed (parentBackupName: the full)", h((r) => r.incremental), size, ratio(h((r) => r.backup), h((r) => r.incremental), "full"));
+  console.log(`  Holdfast incremental stored ${(h((r) => r.incrementalStored) / MB).toFixed(1)} MB (${(100 * (1 - h((r) => r.incrementalReusedShare))).toFixed(0)}% of what the full stored)`);
   row("Holdfast restore (verify, decrypt, tar -x, single-user recovery)", h((r) => r.restore), size, ratio(m((t) => t.rawRestore), h((r) => r.restore), "raw"));
   row("  the same, until the restored cluster answers its first query", h((r) => r.restoreToQuery), size);
   console.log(`Holdfast compression ratio ${(size / h((r) => r.storedBytes)).toFixed(2)} (${(size / MB).toFixed(0)} MB stored as ${(h((r) => r.storedBytes) / MB).toFixed(0)} MB); peak memory (server VmHWM) backup ${growth(h((r) => r.backupPeak), h((r) => r.backupBase))}, restore ${growth(h((r) => r.restorePeak), h((r) => r.restoreBase))}`);
@@ -302,7 +323,8 @@ function goals(trials: readonly Trial[], pgbackrest: { full: number; restoreToQu
     console.log(`  full backup >= 1.0x pgBackRest process-max=2: ${full.toFixed(2)}x, ${met(full >= 1)}`);
     console.log(`  restore to first query >= 1.0x pgBackRest restore + start (its best): ${restoreRatio.toFixed(2)}x, ${met(restoreRatio >= 1)}`);
   }
-  console.log(`  incremental >= 3x faster than full: not met (Holdfast has no incremental backup)`);
+  const incremental = h((r) => r.backup) / h((r) => r.incremental);
+  console.log(`  incremental >= 3x faster than full: ${incremental.toFixed(2)}x, ${met(incremental >= 3)}`);
   const peak = Math.max(h((r) => r.backupPeak), h((r) => r.restorePeak));
   const added = Math.max(h((r) => r.backupPeak - r.backupBase), h((r) => r.restorePeak - r.restoreBase));
   console.log(`  peak memory of a backup and of a restore <= ${mib(MEMORY_GOAL)} at scale ${SCALE}: the server's whole VmHWM ${mib(peak)}, ${met(peak <= MEMORY_GOAL)}; the work's own growth above the server's RSS ${mib(added)}, ${met(added <= MEMORY_GOAL)}${LARGE_SCALE > 0 ? "" : " (scale 200: BENCH_BACKUP_LARGE_SCALE=200)"}\n`);

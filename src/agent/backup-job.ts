@@ -8,6 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { BackupWriter, type BackupKeyring, type BackupRepository, type BackupSummary, type TransferProgress } from "../backup/index.ts";
 import { errorMessage } from "../errors/index.ts";
 import type { BackupContext, BackupMethodDefinition, Credentials, HostAccess, InstanceContext } from "../engines/index.ts";
+import type { ParentLink } from "../dataprotection/index.ts";
 import { isRetryable, retryDelayMs } from "./backup-retry.ts";
 
 /** Everything a job needs, resolved by the backup runner. */
@@ -27,6 +28,10 @@ export interface BackupJobSpec {
   backoffLimit?: number | undefined;
   /** Delay before the first retry (default RETRY_FIRST_MS). */
   firstRetryMs?: number;
+  /** Worker threads of the writer (BackupPolicy annotation holdfast.io/backup-process-max; absent: the default). */
+  processMax?: number;
+  /** An incremental backup's parent (Backup spec.parentBackupName). */
+  parent?: ParentLink;
 }
 
 /** How a job ended. */
@@ -110,6 +115,8 @@ export class BackupJob {
         backupId: spec.backupId,
         metadata: spec.metadata,
         onProgress: (progress) => (this.#progress = progress),
+        ...(spec.processMax === undefined ? {} : { processMax: spec.processMax }),
+        ...(spec.parent === undefined ? {} : { parent: spec.parent }),
       });
       await spec.method.backup(context, writer, spec.host);
       if (context.signal.aborted) throw new Error("the backup was cancelled");

@@ -18,6 +18,7 @@ import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } f
 import { BackupJob, type BackupJobSpec } from "./backup-job.ts";
 import { finalProgress, progressOf } from "./backup-progress.ts";
 import { settleInterruptedBackup } from "./backup-recovery.ts";
+import { writerSettings } from "./backup-writer-settings.ts";
 import { boundHere, localInstance, type LocalInstanceDeps } from "./local-instance.ts";
 
 /** How often a running backup's progress is written to its status. */
@@ -97,6 +98,8 @@ export class BackupRunner implements Reconciler {
     if (policy === undefined) return { problem: `BackupPolicy ${backup.spec.backupPolicyName} was deleted before the backup started` };
     const account = await backupCredentials(this.#o.store, policy, namespace);
     if ("problem" in account) return account;
+    const settings = await writerSettings(this.#o.store, backup, policy);
+    if ("problem" in settings) return settings;
     let repository;
     try {
       repository = await repositoryOf(this.#o.store, backup);
@@ -111,7 +114,7 @@ export class BackupRunner implements Reconciler {
     await local.host.mkdir(scratchDirectory);
     const source = backup.status?.source;
     const metadata = { namespace, backup: backup.metadata.name, backupUid: backup.metadata.uid, cluster: source?.cluster, component: source?.component, instance: instance.metadata.name, engine: local.engine.name, version: local.version.version, method: method.name };
-    return { backupId: backupIdOf(backup), repository, keyring: this.#o.keyring, method, instance: local.context, account, scratchDirectory, host: local.host, metadata, backoffLimit: policy.spec.backoffLimit };
+    return { backupId: backupIdOf(backup), repository, keyring: this.#o.keyring, method, instance: local.context, account, scratchDirectory, host: local.host, metadata, backoffLimit: policy.spec.backoffLimit, ...settings };
   }
 
   /** A job of this agent: cancel it when its Backup is being deleted; report progress, retries, then its outcome. */

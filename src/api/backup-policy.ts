@@ -7,6 +7,11 @@ import { conditionSchema, dns1123SubdomainSchema, metadataSchema } from "./commo
 
 /** The label KubeBlocks selects instances by role with. */
 export const ROLE_LABEL = "kubeblocks.io/role";
+/**
+ * Annotation on a BackupPolicy: worker threads that compress, encrypt and hash a backup's chunks (pgBackRest's
+ * `process-max`; a whole number from 1 to 16, default the CPUs available, at most 4).
+ */
+export const BACKUP_PROCESS_MAX_ANNOTATION = "holdfast.io/backup-process-max";
 
 export const labelSelectorRequirementSchema = z.looseObject({
   key: z.string().min(1),

@@ -5,24 +5,35 @@
 import { Readable } from "node:stream";
 import { ForbiddenError, InvalidError, NotFoundError, UnavailableError } from "../errors/index.ts";
 import { decodeChunk, type ChunkCodec } from "./chunk-codec.ts";
+import type { ChunkPlace } from "./chunk-crypto.ts";
+import { ChunkPool, defaultProcessMax } from "./chunk-pool.ts";
 import { BackupIntegrityError } from "./integrity-error.ts";
 import type { ChunkEntry, StreamEntry } from "./manifest.ts";
-import { openManifest, type OpenBackupOptions } from "./open-manifest.ts";
+import { openChainKeys } from "./open-chain.ts";
+import { openManifest, type OpenBackupOptions, type OpenedManifest } from "./open-manifest.ts";
+import { decodeOnPool } from "./pooled-codec.ts";
 import type { BackupRepository } from "./repository.ts";
 import { ProgressMeter, type StreamSummary, type TransferProgress } from "./types.ts";
 
 /** Options for reading a stream. */
 export interface ReadStreamOptions {
   onProgress?: (progress: TransferProgress) => void;
-  /** Chunks fetched and checked ahead of the consumer (default 2). */
+  /** Worker threads checking, decrypting and decompressing chunks (default `defaultProcessMax()`). */
+  processMax?: number;
+  /** Chunks fetched and checked ahead of the consumer (default processMax + 1). */
   prefetch?: number;
 }
 
-/** Open a complete backup for reading; see `openManifest` for the errors. */
+/**
+ * Open a complete backup for reading; see `openManifest` for the errors. An incremental backup's chain is opened too:
+ * a missing, damaged or replaced link is a BackupIntegrityError naming it.
+ */
 export async function openBackup(options: OpenBackupOptions): Promise<BackupReader> {
   const opened = await openManifest(options);
   opened.dataKey.fill(0);
-  return new BackupReader(options.repository, opened);
+  opened.keys.manifestKey.fill(0);
+  const linkKeys = await openChainKeys(options, opened.body.chain ?? []);
+  return new BackupReader(options.repository, opened, linkKeys);
 }
 
 /** A complete, authenticated backup. */
@@ -35,17 +46,20 @@ export class BackupReader {
   readonly streams: readonly StreamSummary[];
   readonly #repository: BackupRepository;
   readonly #codec: ChunkCodec;
+  /** Chunk keys of the chain's links, by backup id. */
+  readonly #linkKeys: ReadonlyMap<string, Buffer>;
   readonly #entries: ReadonlyMap<string, StreamEntry>;
 
   /** Use `openBackup`. */
-  constructor(repository: BackupRepository, opened: Awaited<ReturnType<typeof openManifest>>) {
+  constructor(repository: BackupRepository, opened: OpenedManifest, linkKeys: ReadonlyMap<string, Buffer> = new Map()) {
     this.backupId = opened.envelope.backupId;
     this.createdAt = opened.envelope.createdAt;
     this.completedAt = opened.envelope.completedAt;
     this.manifestSha256 = opened.manifestSha256;
     this.metadata = opened.body.metadata;
     this.#repository = repository;
-    this.#codec = { keys: opened.keys, compression: opened.body.compression, level: 1 };
+    this.#codec = { chunkKey: opened.keys.chunkKey, compression: opened.body.compression, level: 1 };
+    this.#linkKeys = linkKeys;
     this.#entries = new Map(opened.body.streams.map((stream) => [stream.name, stream]));
     this.streams = opened.body.streams.map((stream) => ({
       name: stream.name,
@@ -53,6 +67,11 @@ export class BackupReader {
       storedBytes: stream.storedBytes,
       chunks: stream.chunks.length,
     }));
+  }
+
+  /** The earlier backups an incremental backup reads chunks from, oldest first (none for a full backup). */
+  get chain(): string[] {
+    return [...this.#linkKeys.keys()];
   }
 
   /** Every chunk of every stream, in order: what `verifyBackup` walks. */
@@ -66,41 +85,56 @@ export class BackupReader {
     return Readable.from(this.plaintextChunks(stream, options), { objectMode: false, highWaterMark: 1 });
   }
 
-  /** One chunk's plaintext, checked. */
-  async readChunk(name: string, index: number): Promise<Buffer> {
+  /** One chunk's plaintext, checked: on `pool`'s worker threads when given, else on this thread. */
+  async readChunk(name: string, index: number, pool?: ChunkPool): Promise<Buffer> {
     const stream = this.entry(name);
     const chunk = stream.chunks[index];
     if (chunk === undefined) throw new NotFoundError(`backup ${this.backupId} stream "${name}" has no chunk ${index}`);
-    const stored = await this.fetch(stream, chunk);
-    const place = { backupId: this.backupId, stream: name, ordinal: stream.ordinal, index, final: index === stream.chunks.length - 1 };
-    return decodeChunk(this.#codec, place, chunk, stored);
+    const { codec, place } = this.storedAt(stream, chunk);
+    const stored = await this.fetch(place, chunk);
+    return pool === undefined ? decodeChunk(codec, place, chunk, stored) : decodeOnPool(pool, codec, place, chunk, stored);
+  }
+
+  /** The codec and place a chunk was sealed with: this backup's, or (reused) the chain link's that stored it. */
+  private storedAt(stream: StreamEntry, chunk: ChunkEntry): { codec: ChunkCodec; place: ChunkPlace } {
+    if (chunk.origin === undefined) {
+      return { codec: this.#codec, place: { backupId: this.backupId, stream: stream.name, ordinal: stream.ordinal, index: chunk.index, final: chunk.index === stream.chunks.length - 1 } };
+    }
+    const chunkKey = this.#linkKeys.get(chunk.origin.backupId);
+    if (chunkKey === undefined) throw new NotFoundError(`backup ${this.backupId}: chunk ${chunk.index} of "${stream.name}" comes from ${chunk.origin.backupId}, which its chain does not name`);
+    return { codec: { ...this.#codec, chunkKey }, place: chunk.origin };
   }
 
   private async *plaintextChunks(stream: StreamEntry, options: ReadStreamOptions): AsyncGenerator<Buffer> {
-    const depth = Math.max(1, options.prefetch ?? 2);
+    const pool = new ChunkPool(options.processMax ?? defaultProcessMax());
+    const depth = Math.max(1, options.prefetch ?? pool.size + 1);
     const meter = new ProgressMeter(options.onProgress);
     const pending: Array<Promise<Buffer>> = [];
     let next = 0;
     const fill = (): void => {
       while (pending.length < depth && next < stream.chunks.length) {
-        const reading = this.readChunk(stream.name, next++);
+        const reading = this.readChunk(stream.name, next++, pool);
         reading.catch(() => undefined); // awaited in order below; this only keeps an early failure from going unhandled
         pending.push(reading);
       }
     };
-    fill();
-    for (let index = 0; index < stream.chunks.length; index++) {
-      const reading = pending.shift();
-      if (reading === undefined) break;
-      const plaintext = await reading;
+    try {
       fill();
-      meter.add(stream.name, plaintext.length, stream.chunks[index]?.storedBytes ?? 0);
-      if (plaintext.length > 0) yield plaintext;
+      for (let index = 0; index < stream.chunks.length; index++) {
+        const reading = pending.shift();
+        if (reading === undefined) break;
+        const plaintext = await reading;
+        fill();
+        meter.add(stream.name, plaintext.length, stream.chunks[index]?.storedBytes ?? 0);
+        if (plaintext.length > 0) yield plaintext;
+      }
+    } finally {
+      await pool.close();
     }
   }
 
-  private async fetch(stream: StreamEntry, chunk: ChunkEntry): Promise<Buffer> {
-    const location = { backupId: this.backupId, objectKey: chunk.key, stream: stream.name, chunkIndex: chunk.index };
+  private async fetch(place: ChunkPlace, chunk: ChunkEntry): Promise<Buffer> {
+    const location = { backupId: place.backupId, objectKey: chunk.key, stream: place.stream, chunkIndex: place.index };
     try {
       return await this.#repository.get(chunk.key, { maxBytes: chunk.storedBytes });
     } catch (error) {

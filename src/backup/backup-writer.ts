@@ -8,8 +8,12 @@ import type { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ConflictError, InvalidError, NotFoundError } from "../errors/index.ts";
 import { dataKeyAssociatedData, deriveBackupKeys, FORMAT_ID, newDataKey, type BackupKeys } from "./chunk-crypto.ts";
-import { encodeChunk, type ChunkCodec } from "./chunk-codec.ts";
-import { sealManifest, type ManifestBody, type StreamEntry } from "./manifest.ts";
+import type { ChunkCodec } from "./chunk-codec.ts";
+import { assertProcessMax, ChunkPool, defaultProcessMax } from "./chunk-pool.ts";
+import { openIncrementalBase, type IncrementalBase } from "./incremental-base.ts";
+import { sealManifest, type ChunkEntry, type ManifestBody, type StreamEntry } from "./manifest.ts";
+import type { OpenBackupOptions } from "./open-manifest.ts";
+import { encodeOnPool, type ReuseCheck } from "./pooled-codec.ts";
 import { assertBackupId, assertStreamName, chunkKey, manifestKey, sessionDataPrefix } from "./object-keys.ts";
 import type { BackupRepository } from "./repository.ts";
 import { StreamChunker, type ChunkSink } from "./stream-chunker.ts";
@@ -34,8 +38,15 @@ export interface BackupWriterOptions {
   compression?: Compression;
   /** zstd level 1-19 (default 1: on two cores level 3 costs about a third of the throughput for ~1% smaller backups). */
   compressionLevel?: number;
-  /** Chunks being compressed, encrypted or uploaded at once, across streams (default 4); bounds memory. */
+  /** Worker threads compressing, encrypting and hashing chunks (default `defaultProcessMax()`). */
+  processMax?: number;
+  /** Chunks being compressed, encrypted or uploaded at once, across streams (default processMax + 2); bounds memory. */
   maxChunksInFlight?: number;
+  /**
+   * Make an incremental backup on this earlier backup of the same repository (its id and recorded manifest digest):
+   * chunks whose content the parent's chain already holds are referenced, not stored again.
+   */
+  parent?: { backupId: string; expectedManifestSha256?: string };
   onProgress?: (progress: TransferProgress) => void;
 }
 
@@ -50,25 +61,36 @@ export class BackupWriter {
   readonly #metadata: Record<string, unknown>;
   readonly #chunkSize: number;
   readonly #codec: ChunkCodec;
+  readonly #keys: BackupKeys;
+  readonly #pool: ChunkPool;
+  readonly #contentKey: Buffer;
+  readonly #base: IncrementalBase | undefined;
   readonly #dataKey: Buffer;
   readonly #sessionPrefix: string;
   readonly #slots: Slots;
   readonly #meter: ProgressMeter;
   readonly #streams = new Map<string, ChunkedStream>();
+  readonly #known: readonly string[];
   #state: WriterState = "writing";
   #failure: Error | undefined;
 
-  private constructor(options: BackupWriterOptions, dataKey: Buffer, keys: BackupKeys) {
+  private constructor(options: BackupWriterOptions, dataKey: Buffer, keys: BackupKeys, base: IncrementalBase | undefined) {
     this.backupId = options.backupId;
     this.createdAt = new Date().toISOString();
     this.#repository = options.repository;
     this.#keyring = options.keyring;
     this.#metadata = structuredClone(options.metadata);
     this.#chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-    this.#codec = { keys, compression: options.compression ?? "zstd", level: options.compressionLevel ?? DEFAULT_ZSTD_LEVEL };
+    this.#codec = { chunkKey: keys.chunkKey, compression: options.compression ?? "zstd", level: options.compressionLevel ?? DEFAULT_ZSTD_LEVEL };
+    this.#keys = keys;
+    this.#base = base;
+    this.#contentKey = base?.contentKey ?? randomBytes(32);
+    this.#known = base === undefined ? [] : [...base.reusable.keys()];
+    const processMax = options.processMax ?? defaultProcessMax();
+    this.#pool = new ChunkPool(processMax);
     this.#dataKey = dataKey;
     this.#sessionPrefix = sessionDataPrefix(options.backupId, randomBytes(6).toString("hex"));
-    this.#slots = new Slots(options.maxChunksInFlight ?? 4);
+    this.#slots = new Slots(options.maxChunksInFlight ?? processMax + 2);
     this.#meter = new ProgressMeter(options.onProgress);
   }
 
@@ -76,8 +98,9 @@ export class BackupWriter {
   static async create(options: BackupWriterOptions): Promise<BackupWriter> {
     validateOptions(options);
     await assertNoManifest(options.repository, options.backupId);
+    const base = options.parent === undefined ? undefined : await openIncrementalBase(parentOptions(options, options.parent));
     const dataKey = newDataKey();
-    return new BackupWriter(options, dataKey, deriveBackupKeys(dataKey, options.backupId));
+    return new BackupWriter(options, dataKey, deriveBackupKeys(dataKey, options.backupId), base);
   }
 
   /** A Writable for stream `name`; its `finish` fires once every chunk of it is durably stored. */
@@ -115,7 +138,7 @@ export class BackupWriter {
     await assertNoManifest(this.#repository, this.backupId);
     const entries = [...this.#streams.values()].map((stream) => stream.entry());
     // The chunks were stored without a sync each: make them durable in one batch before the manifest names them.
-    await this.#repository.flush(entries.flatMap((entry) => entry.chunks.map((chunk) => chunk.key)));
+    await this.#repository.flush(entries.flatMap((entry) => entry.chunks.filter((chunk) => chunk.origin === undefined).map((chunk) => chunk.key)));
     const completedAt = new Date().toISOString();
     const header = {
       format: FORMAT_ID,
@@ -125,11 +148,18 @@ export class BackupWriter {
       dataPrefix: this.#sessionPrefix,
       wrappedKey: this.#keyring.encrypt(this.#dataKey, dataKeyAssociatedData(this.backupId)),
     } as const;
-    const body: ManifestBody = { metadata: this.#metadata, compression: this.#codec.compression, chunkSize: this.#chunkSize, streams: entries };
-    const manifest = sealManifest(this.#codec.keys, header, body);
+    const body: ManifestBody = {
+      metadata: this.#metadata,
+      compression: this.#codec.compression,
+      chunkSize: this.#chunkSize,
+      streams: entries,
+      contentKey: this.#contentKey.toString("base64"),
+      ...(this.#base === undefined ? {} : { chain: this.#base.chain }),
+    };
+    const manifest = sealManifest(this.#keys, header, body);
     await this.#repository.put(manifestKey(this.backupId), manifest);
     this.#state = "committed";
-    this.wipeKeys();
+    await this.release();
     return summarize(header, entries, createHash("sha256").update(manifest).digest("hex"));
   }
 
@@ -142,33 +172,42 @@ export class BackupWriter {
     const keys: string[] = [];
     for await (const object of this.#repository.list(this.#sessionPrefix)) keys.push(object.key);
     for (const key of keys) await this.#repository.delete(key);
-    this.wipeKeys();
+    await this.release();
     return keys.length;
   }
 
   private sinkFor(stream: ChunkedStream): ChunkSink {
     return {
-      accept: async (index, data, final) => {
+      accept: async (index, data, final, owned) => {
         this.assertHealthy();
         await this.#slots.acquire();
         if (this.#failure !== undefined) {
           this.#slots.release();
           throw this.#failure;
         }
-        stream.track(this.storeChunk(stream, index, data, final).finally(() => this.#slots.release()));
+        stream.track(this.storeChunk(stream, { index, data, final, owned }).finally(() => this.#slots.release()));
       },
       finish: () => stream.settle(),
     };
   }
 
-  private async storeChunk(stream: ChunkedStream, index: number, data: Buffer, final: boolean): Promise<void> {
+  /** Encode one chunk on the pool and store it, or record the stored chunk of the chain with the same content. */
+  private async storeChunk(stream: ChunkedStream, chunk: { index: number; data: Buffer; final: boolean; owned: boolean }): Promise<void> {
     try {
+      const { index, final } = chunk;
+      const plaintextBytes = chunk.data.length;
       const place = { backupId: this.backupId, stream: stream.name, ordinal: stream.ordinal, index, final };
-      const { stored, sha256 } = await encodeChunk(this.#codec, place, data);
+      const encoded = await encodeOnPool(this.#pool, this.#codec, { place, plaintext: chunk.data, owned: chunk.owned }, this.reuseCheck());
+      if (encoded.stored === undefined) {
+        stream.record(this.reused(encoded.mac, index, plaintextBytes));
+        this.#meter.add(stream.name, plaintextBytes, 0);
+        return;
+      }
       const key = chunkKey(this.#sessionPrefix, stream.ordinal, index);
-      await this.#repository.put(key, stored, { deferSync: true });
-      stream.record({ index, key, storedBytes: stored.length, plaintextBytes: data.length, sha256 });
-      this.#meter.add(stream.name, data.length, stored.length);
+      await this.#repository.put(key, encoded.stored, { deferSync: true });
+      const mac = encoded.mac === undefined ? {} : { mac: encoded.mac };
+      stream.record({ index, key, storedBytes: encoded.stored.length, plaintextBytes, sha256: encoded.sha256, ...mac });
+      this.#meter.add(stream.name, plaintextBytes, encoded.stored.length);
     } catch (error) {
       this.#failure ??= error instanceof Error ? error : new Error(String(error));
       throw error;
@@ -184,10 +223,25 @@ export class BackupWriter {
     if (this.#failure !== undefined) throw this.#failure;
   }
 
-  private wipeKeys(): void {
+  /** What the workers need to recognise content the chain already holds (every chunk gets a content MAC). */
+  private reuseCheck(): ReuseCheck {
+    return { contentKey: this.#contentKey, known: this.#known };
+  }
+
+  /** The chain's stored chunk with content MAC `mac`, as this backup's chunk `index`. */
+  private reused(mac: string, index: number, plaintextBytes: number): ChunkEntry {
+    const stored = this.#base?.reusable.get(mac);
+    if (stored?.plaintextBytes !== plaintextBytes) throw new InvalidError(`backup ${this.backupId}: a reused chunk's size does not match its content`);
+    return { ...stored, index };
+  }
+
+  /** End the workers and wipe the keys. */
+  private async release(): Promise<void> {
+    await this.#pool.close();
     this.#dataKey.fill(0);
-    this.#codec.keys.chunkKey.fill(0);
-    this.#codec.keys.manifestKey.fill(0);
+    this.#keys.chunkKey.fill(0);
+    this.#keys.manifestKey.fill(0);
+    this.#contentKey.fill(0);
   }
 }
 
@@ -196,11 +250,18 @@ function validateOptions(options: BackupWriterOptions): void {
   assertWholeNumber("chunk size", options.chunkSize ?? DEFAULT_CHUNK_SIZE, 1, MAX_CHUNK_SIZE);
   assertWholeNumber("zstd level", options.compressionLevel ?? DEFAULT_ZSTD_LEVEL, 1, 19);
   assertWholeNumber("chunks in flight", options.maxChunksInFlight ?? 4, 1, 64);
+  if (options.processMax !== undefined) assertProcessMax(options.processMax);
   if (JSON.stringify(options.metadata).length > 1024 * 1024) throw new InvalidError("backup metadata must be under 1 MiB of JSON");
 }
 
 function assertWholeNumber(what: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) throw new InvalidError(`${what} must be a whole number from ${min} to ${max}`);
+}
+
+function parentOptions(options: BackupWriterOptions, parent: NonNullable<BackupWriterOptions["parent"]>): OpenBackupOptions {
+  if (parent.backupId === options.backupId) throw new InvalidError(`backup ${options.backupId} cannot be its own parent`);
+  const expected = parent.expectedManifestSha256 === undefined ? {} : { expectedManifestSha256: parent.expectedManifestSha256 };
+  return { repository: options.repository, keyring: options.keyring, backupId: parent.backupId, ...expected };
 }
 
 async function assertNoManifest(repository: BackupRepository, backupId: string): Promise<void> {
@@ -214,12 +275,15 @@ async function assertNoManifest(repository: BackupRepository, backupId: string):
 }
 
 function summarize(header: { backupId: string; createdAt: string; completedAt: string }, entries: StreamEntry[], manifestSha256: string): BackupSummary {
+  // An incremental backup's stored bytes are what it added; the chunks it reuses are counted apart.
+  const added = (entry: StreamEntry): ChunkEntry[] => entry.chunks.filter((chunk) => chunk.origin === undefined);
   const streams = entries.map((entry) => ({
     name: entry.name,
     plaintextBytes: entry.plaintextBytes,
-    storedBytes: entry.storedBytes,
+    storedBytes: added(entry).reduce((total, chunk) => total + chunk.storedBytes, 0),
     chunks: entry.chunks.length,
   }));
+  const reusedChunks = entries.reduce((total, entry) => total + entry.chunks.length - added(entry).length, 0);
   const sum = (pick: (stream: StreamSummary) => number): number => streams.reduce((total, stream) => total + pick(stream), 0);
   return {
     backupId: header.backupId,
@@ -231,6 +295,7 @@ function summarize(header: { backupId: string; createdAt: string; completedAt: s
     plaintextBytes: sum((s) => s.plaintextBytes),
     storedBytes: sum((s) => s.storedBytes),
     chunks: sum((s) => s.chunks),
+    reusedChunks,
     durationMs: Date.parse(header.completedAt) - Date.parse(header.createdAt),
   };
 }

@@ -23,11 +23,14 @@ export interface IntegrityLocation {
 export class BackupIntegrityError extends InvalidError {
   readonly problem: IntegrityProblem;
   readonly location: IntegrityLocation;
+  /** What is wrong, without the location. */
+  readonly detail: string;
 
   constructor(problem: IntegrityProblem, location: IntegrityLocation, detail: string, cause?: unknown) {
     super(`${describeLocation(location)}: ${detail}`, cause === undefined ? {} : { cause });
     this.problem = problem;
     this.location = location;
+    this.detail = detail;
   }
 }
 

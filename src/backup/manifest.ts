@@ -6,9 +6,19 @@
 import { z } from "zod";
 import { FORMAT_ID, openMessage, sealMessage, type BackupKeys } from "./chunk-crypto.ts";
 import { BackupIntegrityError } from "./integrity-error.ts";
+import { DATA_PREFIX } from "./object-keys.ts";
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 const size = z.int().nonnegative();
+
+/** Where a chunk reused by an incremental backup was stored: the link of the chain and the place its AEAD binds. */
+const chunkOriginSchema = z.strictObject({
+  backupId: z.string().min(1),
+  stream: z.string().min(1),
+  ordinal: size,
+  index: size,
+  final: z.boolean(),
+});
 
 const chunkEntrySchema = z.strictObject({
   index: size,
@@ -16,6 +26,16 @@ const chunkEntrySchema = z.strictObject({
   storedBytes: size,
   plaintextBytes: size,
   sha256: sha256Hex,
+  /** HMAC-SHA256 of the plaintext under the chain's content key: what an incremental backup compares. */
+  mac: sha256Hex.optional(),
+  /** Present when the chunk was stored by an earlier backup of the chain (the key lies under that backup's data). */
+  origin: chunkOriginSchema.optional(),
+});
+
+/** One earlier backup an incremental backup reads chunks from. */
+const chainLinkSchema = z.strictObject({
+  backupId: z.string().min(1),
+  createdAt: z.iso.datetime(),
 });
 
 const streamEntrySchema = z.strictObject({
@@ -31,6 +51,10 @@ const manifestBodySchema = z.strictObject({
   compression: z.enum(["zstd", "none"]),
   chunkSize: z.int().positive(),
   streams: z.array(streamEntrySchema),
+  /** Base64 key of the chain's content MACs (a full backup makes it, its incrementals inherit it). */
+  contentKey: z.base64().optional(),
+  /** The earlier backups whose chunks this one reuses, oldest first: all must be present and authentic to read it. */
+  chain: z.array(chainLinkSchema).optional(),
 });
 
 const envelopeSchema = z.strictObject({
@@ -46,6 +70,10 @@ const envelopeSchema = z.strictObject({
 
 /** One stored chunk: the manifest's record of it. */
 export type ChunkEntry = z.infer<typeof chunkEntrySchema>;
+/** Where a reused chunk was stored. */
+export type ChunkOrigin = z.infer<typeof chunkOriginSchema>;
+/** One link of an incremental chain. */
+export type ChainLink = z.infer<typeof chainLinkSchema>;
 /** One stream and its chunks, in order. */
 export type StreamEntry = z.infer<typeof streamEntrySchema>;
 /** The sealed part of the manifest. */
@@ -109,7 +137,7 @@ export function openManifestBody(keys: BackupKeys, envelope: ManifestEnvelope, o
   }
   const parsed = manifestBodySchema.safeParse(parseJson(plaintext));
   if (!parsed.success) throw fail("the manifest body is malformed although authentic: it was written by an incompatible version");
-  const inconsistency = findInconsistency(parsed.data, header.dataPrefix);
+  const inconsistency = findInconsistency(parsed.data, header.dataPrefix, header.backupId);
   if (inconsistency !== undefined) throw fail(`the manifest is inconsistent: ${inconsistency}`);
   return parsed.data;
 }
@@ -128,22 +156,33 @@ function headerAssociatedData(header: ManifestHeader): Buffer {
 }
 
 /** Structural rules the writer always keeps: indexes in order, keys under the data prefix, totals that add up. */
-function findInconsistency(body: ManifestBody, dataPrefix: string): string | undefined {
+function findInconsistency(body: ManifestBody, dataPrefix: string, backupId: string): string | undefined {
+  const links = new Set((body.chain ?? []).map((link) => link.backupId));
+  if (links.has(backupId) || links.size !== (body.chain ?? []).length) return "its chain names a backup twice or names itself";
   const names = new Set<string>();
   const ordinals = new Set<number>();
   for (const stream of body.streams) {
     if (names.has(stream.name) || ordinals.has(stream.ordinal)) return `stream "${stream.name}" appears twice`;
     names.add(stream.name);
     ordinals.add(stream.ordinal);
-    let stored = 0;
-    let plain = 0;
-    for (const [position, chunk] of stream.chunks.entries()) {
-      if (chunk.index !== position) return `stream "${stream.name}" lists chunk ${chunk.index} at position ${position}`;
-      if (!chunk.key.startsWith(dataPrefix)) return `chunk ${position} of "${stream.name}" lies outside ${dataPrefix}`;
-      stored += chunk.storedBytes;
-      plain += chunk.plaintextBytes;
-    }
-    if (stored !== stream.storedBytes || plain !== stream.plaintextBytes) return `the totals of stream "${stream.name}" do not add up`;
+    const problem = streamInconsistency(stream, dataPrefix, links);
+    if (problem !== undefined) return problem;
   }
+  return undefined;
+}
+
+function streamInconsistency(stream: StreamEntry, dataPrefix: string, links: ReadonlySet<string>): string | undefined {
+  let stored = 0;
+  let plain = 0;
+  for (const [position, chunk] of stream.chunks.entries()) {
+    if (chunk.index !== position) return `stream "${stream.name}" lists chunk ${chunk.index} at position ${position}`;
+    const owner = chunk.origin?.backupId;
+    if (owner !== undefined && !links.has(owner)) return `chunk ${position} of "${stream.name}" comes from ${owner}, which is not in its chain`;
+    const prefix = owner === undefined ? dataPrefix : `${DATA_PREFIX}${owner}/`;
+    if (!chunk.key.startsWith(prefix)) return `chunk ${position} of "${stream.name}" lies outside ${prefix}`;
+    stored += chunk.storedBytes;
+    plain += chunk.plaintextBytes;
+  }
+  if (stored !== stream.storedBytes || plain !== stream.plaintextBytes) return `the totals of stream "${stream.name}" do not add up`;
   return undefined;
 }

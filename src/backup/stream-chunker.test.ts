@@ -52,3 +52,58 @@ test("a sink that fails makes the writable fail", async () => {
   const sink: ChunkSink = { accept: () => Promise.reject(new Error("disk full")), finish: () => Promise.resolve() };
   await assert.rejects(pipeline(Readable.from([Buffer.alloc(10)]), new StreamChunker(4, sink)), /disk full/);
 });
+
+/** One ustar member: a header with a valid checksum, then the data padded to 512 bytes. */
+function ustarMember(name: string, data: Buffer): Buffer {
+  const header = Buffer.alloc(512);
+  header.write(name, 0, "latin1");
+  header.write("0000600\0", 100, "latin1");
+  header.write(`${data.length.toString(8).padStart(11, "0")}\0`, 124, "latin1");
+  header.write("0", 156, "latin1");
+  header.write("ustar\0" + "00", 257, "latin1");
+  header.fill(0x20, 148, 156);
+  const sum = header.reduce((total, byte) => total + byte, 0);
+  header.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "latin1");
+  return Buffer.concat([header, data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
+}
+
+function tarOf(members: Array<[string, Buffer]>): Buffer {
+  return Buffer.concat([...members.map(([name, data]) => ustarMember(name, data)), Buffer.alloc(1024)]);
+}
+
+function filled(bytes: number, seed: number): Buffer {
+  return Buffer.from(Array.from({ length: bytes }, (_, i) => (i * 31 + seed * 7) % 251));
+}
+
+test("a tar is also cut where its large members start and end, however the writes are split", async () => {
+  const big = filled(5000, 1);
+  // The big member's header (1536-2047) straddles where a fixed-size cut would fall (2000).
+  const tar = tarOf([["small", filled(100, 2)], ["empty", Buffer.alloc(0)], ["big", big], ["after", filled(300, 3)]]);
+  const bigStart = 1024 + 512;
+  const bigEnd = bigStart + 512 + Math.ceil(big.length / 512) * 512;
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 1, max: 3000 }), async (split) => {
+      const writes: Buffer[] = [];
+      for (let offset = 0; offset < tar.length; offset += split) writes.push(tar.subarray(offset, offset + split));
+      const seen = await chunk(writes, 2000);
+      const starts = seen.map((_, i) => seen.slice(0, i).reduce((total, s) => total + s.data.length, 0));
+      assert.ok(starts.includes(bigStart) && starts.includes(bigEnd), `cuts at ${starts.join(",")}`);
+      assert.ok(seen.every((s) => s.data.length <= 2000));
+      assert.ok(Buffer.concat(seen.map((s) => s.data)).equals(tar));
+    }),
+    { numRuns: 60 },
+  );
+});
+
+test("a large member is chunked alike when a member before it grows", async () => {
+  const big = filled(9000, 4);
+  const chunksOfBig = async (before: number): Promise<string[]> => {
+    const seen = await chunk([tarOf([["grows", filled(before, 5)], ["big", big]])], 2048);
+    return seen.map((s) => s.data.toString("hex"));
+  };
+  const first = await chunksOfBig(100);
+  const second = await chunksOfBig(1700);
+  const shared = first.filter((hex) => second.includes(hex));
+  // The big member's header and data: ceil((512 + 9216) / 2048) = 5 chunks, all the same in both.
+  assert.ok(shared.length >= 5, `only ${shared.length} chunks shared`);
+});

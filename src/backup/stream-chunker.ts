@@ -1,17 +1,22 @@
-/** A Writable that cuts what is written into fixed-size chunks and knows which chunk is the last. */
+/** A Writable that cuts what is written into chunks of at most a fixed size and knows which chunk is the last. */
 import { Writable } from "node:stream";
+import { TarBoundaries } from "./tar-boundaries.ts";
 
 /** Where the chunks go. */
 export interface ChunkSink {
-  /** Take chunk `index`; resolves when another chunk may follow (backpressure), rejects when the backup failed. */
-  accept(index: number, data: Buffer, final: boolean): Promise<void>;
+  /**
+   * Take chunk `index`; resolves when another chunk may follow (backpressure), rejects when the backup failed.
+   * `owned`: the chunker assembled `data` itself, so its memory may be handed to another thread.
+   */
+  accept(index: number, data: Buffer, final: boolean, owned: boolean): Promise<void>;
   /** Resolves when every accepted chunk is stored; rejects when one failed. */
   finish(): Promise<void>;
 }
 
 /**
- * Buffers at most one chunk (plus the last write). A full chunk is passed on only once more bytes arrive, so the
- * chunk that ends the stream is always marked final; an empty stream is one empty final chunk.
+ * Buffers at most one chunk (plus the last write). A chunk is passed on only once more bytes arrive, so the
+ * chunk that ends the stream is always marked final; an empty stream is one empty final chunk. A tar stream is also
+ * cut where its large members start and end (tar-boundaries.ts), so unchanged files are cut alike in every backup.
  */
 export class StreamChunker extends Writable {
   readonly #chunkSize: number;
@@ -19,14 +24,19 @@ export class StreamChunker extends Writable {
   #parts: Buffer[] = [];
   #buffered = 0;
   #next = 0;
+  /** Stream bytes already passed on as chunks. */
+  #offset = 0;
+  readonly #boundaries: TarBoundaries;
 
   constructor(chunkSize: number, sink: ChunkSink) {
     super({ decodeStrings: true });
     this.#chunkSize = chunkSize;
     this.#sink = sink;
+    this.#boundaries = new TarBoundaries(Math.max(1, Math.floor(chunkSize / 4)));
   }
 
   override _write(data: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#boundaries.observe(data);
     this.#parts.push(data);
     this.#buffered += data.length;
     this.#passFullChunks().then(() => callback(), (error: unknown) => callback(asError(error)));
@@ -35,19 +45,30 @@ export class StreamChunker extends Writable {
   override _final(callback: (error?: Error | null) => void): void {
     const last = this.#take(this.#buffered);
     this.#sink
-      .accept(this.#next++, last, true)
+      .accept(this.#next++, last.data, true, last.owned)
       .then(() => this.#sink.finish())
       .then(() => callback(), (error: unknown) => callback(asError(error)));
   }
 
   async #passFullChunks(): Promise<void> {
-    while (this.#buffered > this.#chunkSize) {
-      await this.#sink.accept(this.#next++, this.#take(this.#chunkSize), false);
+    for (let size = this.#nextCut(); size !== undefined; size = this.#nextCut()) {
+      const chunk = this.#take(size);
+      await this.#sink.accept(this.#next++, chunk.data, false, chunk.owned);
     }
   }
 
+  /** The size of the next chunk when bytes follow it: up to the next boundary, else a full chunk. */
+  #nextCut(): number | undefined {
+    const cut = this.#boundaries.cutBetween(this.#offset, this.#offset + Math.min(this.#buffered, this.#chunkSize + 1));
+    if (cut !== undefined) return cut - this.#offset;
+    // A header cut in two by this write may be a cut point: wait for its end (at most 512 bytes more) to know.
+    const pending = this.#boundaries.pendingHeader();
+    if (pending !== undefined && pending > this.#offset && pending <= this.#offset + this.#chunkSize) return undefined;
+    return this.#buffered > this.#chunkSize ? this.#chunkSize : undefined;
+  }
+
   /** The first `count` buffered bytes as one Buffer; later bytes stay buffered without being copied. */
-  #take(count: number): Buffer {
+  #take(count: number): { data: Buffer; owned: boolean } {
     const taken: Buffer[] = [];
     let needed = count;
     while (needed > 0) {
@@ -64,7 +85,9 @@ export class StreamChunker extends Writable {
       }
     }
     this.#buffered -= count;
-    return taken.length === 1 && taken[0] !== undefined ? taken[0] : Buffer.concat(taken, count);
+    this.#offset += count;
+    // One part is the caller's own memory (or a view into it); a concatenation is a new buffer of ours.
+    return taken.length === 1 && taken[0] !== undefined ? { data: taken[0], owned: false } : { data: Buffer.concat(taken, count), owned: true };
   }
 }
 

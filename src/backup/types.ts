@@ -44,6 +44,8 @@ export interface BackupSummary {
   plaintextBytes: number;
   storedBytes: number;
   chunks: number;
+  /** Chunks of an incremental backup that earlier backups of its chain hold (not stored again, not in storedBytes). */
+  reusedChunks: number;
   durationMs: number;
 }
 

@@ -1,6 +1,7 @@
 /** `verifyBackup`: re-read a whole backup and report every bad object, not just the first. */
 import { NotFoundError } from "../errors/index.ts";
 import { openBackup, type BackupReader } from "./backup-reader.ts";
+import { ChunkPool, defaultProcessMax } from "./chunk-pool.ts";
 import { BackupIntegrityError, type IntegrityProblem } from "./integrity-error.ts";
 import { backupDataPrefix, manifestKey } from "./object-keys.ts";
 import type { OpenBackupOptions } from "./open-manifest.ts";
@@ -22,6 +23,8 @@ export interface VerificationReport {
   manifestSha256?: string;
   chunksVerified: number;
   chunksTotal: number;
+  /** An incremental backup's chain (the backups whose chunks it reads, oldest first), when it has one. */
+  chain?: string[];
   plaintextBytes: number;
   problems: BackupProblem[];
   /** Objects under the backup's data prefix that the manifest does not list (left by an interrupted earlier attempt). */
@@ -32,7 +35,7 @@ export interface VerificationReport {
 /** Options for `verifyBackup`. */
 export interface VerifyOptions extends OpenBackupOptions {
   onProgress?: (progress: TransferProgress) => void;
-  /** Chunks checked at once (default 2). */
+  /** Chunks checked at once, each on a worker thread (default `defaultProcessMax()`). */
   concurrency?: number;
 }
 
@@ -52,6 +55,7 @@ export async function verifyBackup(options: VerifyOptions): Promise<Verification
   const reader = await openForVerification(options, report);
   if (reader !== undefined) {
     report.manifestSha256 = reader.manifestSha256;
+    if (reader.chain.length > 0) report.chain = reader.chain;
     await checkChunks(reader, options, report);
     report.unreferencedObjects = await findUnreferenced(options, reader);
   }
@@ -80,11 +84,12 @@ async function checkChunks(reader: BackupReader, options: VerifyOptions, report:
   const chunks = reader.chunkList();
   report.chunksTotal = chunks.length;
   const meter = new ProgressMeter(options.onProgress);
+  const pool = new ChunkPool(Math.max(1, options.concurrency ?? defaultProcessMax()));
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let item = chunks[next++]; item !== undefined; item = chunks[next++]) {
       try {
-        const plaintext = await reader.readChunk(item.stream, item.index);
+        const plaintext = await reader.readChunk(item.stream, item.index, pool);
         report.chunksVerified++;
         report.plaintextBytes += plaintext.length;
         meter.add(item.stream, plaintext.length, 0);
@@ -94,7 +99,11 @@ async function checkChunks(reader: BackupReader, options: VerifyOptions, report:
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 2) }, worker));
+  try {
+    await Promise.all(Array.from({ length: pool.size }, worker));
+  } finally {
+    await pool.close();
+  }
   report.problems.sort((a, b) => (a.objectKey < b.objectKey ? -1 : a.objectKey > b.objectKey ? 1 : 0));
 }
 

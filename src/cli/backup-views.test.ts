@@ -44,6 +44,11 @@ describe("backup output", () => {
     assert.match(text, /backup b1 is DAMAGED: 9\/10 chunks intact\n {2}stream base\.tar chunk 3 \(object data\/x\/s\/0\/3\): checksum: sha256 differs/);
     assert.equal(verificationText("b1", { ...report, ok: true, problems: [] }).ok, true);
   });
+
+  it("an intact incremental names its chain", () => {
+    const report = { ok: true, chunksVerified: 4, chunksTotal: 4, plaintextBytes: 1024, manifestSha256: "ab", chain: ["full", "incr1"], problems: [], unreferencedObjects: [] };
+    assert.match(verificationText("incr2", report).text, /backup incr2 is intact: 4\/4 chunks \(1\.0 KiB\) checked, manifest sha256 ab, incremental on full <- incr1\n/);
+  });
 });
 
 describe("backup and restore manifests", () => {

@@ -82,7 +82,9 @@ export function verificationText(name: string, report: unknown): { text: string;
   const verified = text(report, "chunksVerified", "0");
   const total = text(report, "chunksTotal", "0");
   const bytes = formatBytes(text(report, "plaintextBytes"));
-  const lines = ok ? [`backup ${name} is intact: ${verified}/${total} chunks (${bytes}) checked, manifest sha256 ${text(report, "manifestSha256")}`] : [`backup ${name} is DAMAGED: ${verified}/${total} chunks intact`];
+  const chain = list(report, "chain").map(String);
+  const links = chain.length === 0 ? "" : `, incremental on ${chain.join(" <- ")}`;
+  const lines = ok ? [`backup ${name} is intact: ${verified}/${total} chunks (${bytes}) checked, manifest sha256 ${text(report, "manifestSha256")}${links}`] : [`backup ${name} is DAMAGED: ${verified}/${total} chunks intact`];
   for (const problem of list(report, "problems")) {
     const stream = text(problem, "stream");
     const where = stream === "" ? "manifest" : `stream ${stream} chunk ${text(problem, "chunkIndex")}`;

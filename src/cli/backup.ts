@@ -29,11 +29,12 @@ const CREATE_HELP = `Back up a cluster now, with a method of its component's Bac
 
 Usage:
   holdfast backup create --cluster CLUSTER [--component C] [--method METHOD] [--name NAME]
-    [--deletion-policy Delete|Retain] [--retention-period 7d] [-n NAMESPACE] [--wait [--timeout 1h]]
+    [--deletion-policy Delete|Retain] [--retention-period 7d] [--parent BACKUP] [-n NAMESPACE] [--wait [--timeout 1h]]
 
 Examples:
   holdfast backup create --cluster pg-cluster -n demo --wait
   holdfast backup create --cluster redis-standalone --method datafile -n demo
+  holdfast backup create --cluster pg-cluster -n demo --parent pg-full --wait   # incremental on backup pg-full
 
 Options:
       --cluster            Cluster to back up (required)
@@ -42,6 +43,8 @@ Options:
       --name               Backup name (default: CLUSTER-METHOD-YYYYMMDDHHMMSS)
       --deletion-policy    Delete (default: deleting the Backup deletes its data) or Retain
       --retention-period   Delete the backup after this long: 7d, 12h, 1y2mo (default: keep)
+      --parent             Incremental: store only content that Completed backup BACKUP's chain lacks
+                           (spec.parentBackupName); restoring or verifying it needs every backup of the chain
       --wait               Wait until it is Completed (exit 1 if it fails), showing progress
       --timeout            How long --wait waits (default 1h)
   -n, --namespace          Namespace (default: default)
@@ -70,7 +73,7 @@ function backupKind(): KindInfo {
 }
 
 /** The Backup object `backup create` makes (pure). */
-export function backupManifest(options: { name: string; namespace: string; policy: string; method: string; deletionPolicy?: string; retentionPeriod?: string }): Resource {
+export function backupManifest(options: { name: string; namespace: string; policy: string; method: string; deletionPolicy?: string; retentionPeriod?: string; parent?: string }): Resource {
   return {
     apiVersion: "dataprotection.kubeblocks.io/v1alpha1",
     kind: "Backup",
@@ -80,6 +83,7 @@ export function backupManifest(options: { name: string; namespace: string; polic
       backupMethod: options.method,
       deletionPolicy: options.deletionPolicy ?? "Delete",
       ...(options.retentionPeriod === undefined ? {} : { retentionPeriod: options.retentionPeriod }),
+      ...(options.parent === undefined ? {} : { parentBackupName: options.parent }),
     },
   };
 }
@@ -104,7 +108,9 @@ async function runCreate(ctx: CliContext, args: ParsedArgs): Promise<number> {
   const name = stringFlag(args.values, "name") ?? defaultBackupName(cluster, method, ctx.now());
   const deletionPolicy = stringFlag(args.values, "deletion-policy");
   const retentionPeriod = stringFlag(args.values, "retention-period");
-  const manifest = backupManifest({ name, namespace, policy: policyName, method, ...(deletionPolicy === undefined ? {} : { deletionPolicy }), ...(retentionPeriod === undefined ? {} : { retentionPeriod }) });
+  const parent = stringFlag(args.values, "parent");
+  const optional = { ...(deletionPolicy === undefined ? {} : { deletionPolicy }), ...(retentionPeriod === undefined ? {} : { retentionPeriod }), ...(parent === undefined ? {} : { parent }) };
+  const manifest = backupManifest({ name, namespace, policy: policyName, method, ...optional });
   await client.create(backupKind(), namespace, manifest);
   ctx.io.out(`backup.dataprotection.kubeblocks.io/${name} created\n`);
   if (!boolFlag(args.values, "wait")) {
@@ -180,6 +186,7 @@ const BACKUP_GROUP: CommandGroup = {
         name: { type: "string" },
         "deletion-policy": { type: "string" },
         "retention-period": { type: "string" },
+        parent: { type: "string" },
         wait: { type: "boolean" },
         timeout: { type: "string" },
       },

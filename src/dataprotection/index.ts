@@ -16,3 +16,4 @@ export { selectableLabels, selectorMatches, selectTargetInstance } from "./targe
 export { verifyBackupObject } from "./verify.ts";
 export { basesFor, continuousMethodsOf, coveredRange, isArchiving, isContinuousBackup, planPointInTime, type ContinuousMethods, type CoveredRange, type PointInTimePlan } from "./pitr-plan.ts";
 export { archiveLogFile, archivedLogFileInfo, deleteArchivedLogFile, deleteLogArchive, listArchivedLogFiles, logArchivePrefix, type LogArchive } from "./wal-archive-store.ts";
+export { parentLinkOf, parentProblem, type IncrementalTarget, type ParentLink } from "./incremental-parent.ts";

@@ -76,8 +76,11 @@ test("an unfinished backup on S3 is not complete, and cleanup removes it; delete
   const writer = await BackupWriter.create({ repository, keyring: fixture.keyring, backupId: "unfinished", metadata: {}, chunkSize: 4096 });
   const stream = writer.createStream("dump.rdb");
   Readable.from([semiCompressible(20_000, 34)]).pipe(stream, { end: false });
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  assert.ok((await collect(repository.list("data/unfinished/"))).length > 0);
+  // Four full chunks are stored (the rest waits for more data): wait for them, so that none lands after the cleanup.
+  for (let waited = 0; (await collect(repository.list("data/unfinished/"))).length < 4 && waited < 20_000; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.equal((await collect(repository.list("data/unfinished/"))).length, 4);
   assert.deepEqual(await listCompleteBackups(repository), ["s3-backup"]);
   // S3 times have one-second resolution: a cut-off a little in the future covers what was just written.
   const result = await cleanupIncompleteBackups(repository, new Date(Date.now() + 2000));

@@ -18,6 +18,8 @@ import { ContinuousBackups } from "./continuous-backups.ts";
 
 /** Look at finished backups at least this often, for their expiration. */
 const RETENTION_CHECK_MS = 3_600_000;
+/** How often a deleted backup that incremental backups build on checks whether they are gone. */
+const DEPENDENT_RECHECK_MS = 5000;
 
 export interface BackupReconcilerOptions extends ResolveDeps {
   events: EventRecorder;
@@ -134,9 +136,28 @@ export class BackupReconciler implements Reconciler {
     if (live.status?.phase !== "Deleting") live = await this.#setStatus(live, { phase: "Deleting" });
     // The agent's report of the cancelled job wakes this again through the watch.
     if (live.status?.run?.state === "Running") return undefined;
-    if (live.spec.deletionPolicy === "Delete" && live.status?.path !== undefined) await this.#deleteData(live);
+    if (live.spec.deletionPolicy === "Delete" && live.status?.path !== undefined) {
+      const kept = await this.#keptForDependents(live, live !== backup);
+      if (kept !== undefined) return kept;
+      await this.#deleteData(live);
+    }
     await withoutFinalizer(this.#o.store, live, BACKUP_FINALIZER);
     return undefined;
+  }
+
+  /** Incremental backups read chunks this one stored: its data stays (rechecked later) while one builds on it. */
+  async #keptForDependents(backup: Backup, justDeleted: boolean): Promise<ReconcileResult | undefined> {
+    const dependent = await this.#dependentOf(backup);
+    if (dependent === undefined) return undefined;
+    if (justDeleted) await this.#o.events.record(backup, "Normal", "BackupDataKept", `incremental backup ${dependent} builds on this backup; its data is deleted once no backup builds on it`);
+    return { requeueAfterMs: DEPENDENT_RECHECK_MS };
+  }
+
+  /** A Backup whose spec.parentBackupName names this one, if any (a Failed one holds no data to read). */
+  async #dependentOf(backup: Backup): Promise<string | undefined> {
+    const namespace = backup.metadata.namespace ?? "default";
+    const backups = (await this.#o.store.list<Backup>("Backup", { namespace })).items;
+    return backups.find((other) => other.spec.parentBackupName === backup.metadata.name && other.metadata.uid !== backup.metadata.uid && other.status?.phase !== "Failed")?.metadata.name;
   }
 
   async #deleteData(backup: Backup): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import { CLUSTER_SNAPSHOT_ANNOTATION, type Backup, type BackupPolicy, type Cluster, type Instance } from "../../api/index.ts";
 import type { BackupKeyring } from "../../backup/index.ts";
-import { backupCredentials, findBackupRepo } from "../../dataprotection/index.ts";
+import { backupCredentials, findBackupRepo, parentProblem, type IncrementalTarget } from "../../dataprotection/index.ts";
 import { errorMessage } from "../../errors/index.ts";
 import type { Store } from "../../store/index.ts";
 import type { EngineLookup } from "../cluster/index.ts";
@@ -60,8 +60,18 @@ async function resolve(deps: ResolveDeps, backup: Backup): Promise<ResolvedBacku
   });
   const account = await backupCredentials(deps.store, policy, namespace);
   if ("problem" in account) throw new BackupRefused(account.problem);
+  await assertParent(deps.store, backup, { cluster: target.cluster, component: target.component, method: method.name, repoName: repo.metadata.name });
   const cluster = await deps.store.get<Cluster>({ kind: "Cluster", namespace, name: target.cluster });
   return { target, policy, repoName: repo.metadata.name, engine: engine.name, version: version.version, clusterSnapshot: cluster === undefined ? undefined : JSON.stringify(cluster.spec) };
+}
+
+/** An incremental backup's parent must be a Completed backup of the same component, method and repository. */
+async function assertParent(store: Store, backup: Backup, target: IncrementalTarget): Promise<void> {
+  const parentName = backup.spec.parentBackupName;
+  if (parentName === undefined || parentName === "") return;
+  const parent = await store.get<Backup>({ kind: "Backup", namespace: backup.metadata.namespace ?? "default", name: parentName });
+  const problem = parentProblem(parentName, parent, target);
+  if (problem !== undefined) throw new BackupRefused(problem);
 }
 
 /** Labels and annotations a started backup carries, as KubeBlocks sets them. */

@@ -12,7 +12,7 @@ import {
   type Cluster,
 } from "../../api/index.ts";
 import type { FieldCause } from "../../errors/index.ts";
-import { backupPolicyReferences, backupRepoReferences, policyReferences } from "./backup-references.ts";
+import { backupPolicyReferences, backupReferences, backupRepoReferences, policyReferences } from "./backup-references.ts";
 import { backupCauses, backupPolicyCauses, backupRepoCauses, backupScheduleCauses, clusterRestoreCauses } from "./backup-rules.ts";
 import type { AdmissionContext, KindAdmitter } from "./types.ts";
 
@@ -39,7 +39,7 @@ const backupPolicyAdmitter: KindAdmitter = {
 
 const backupAdmitter: KindAdmitter = {
   schema: backupSchema,
-  references: policyReferences,
+  references: (object) => backupReferences(object as Backup),
   async validate(object, old, context) {
     const backup = object as Backup;
     const policy = old === undefined ? await policyOf(context, backup.metadata.namespace, backup.spec.backupPolicyName) : undefined;

@@ -1,5 +1,5 @@
 /** What the data-protection kinds, and clusters restored from backups, name in other objects (see references.ts). Pure. */
-import { restoreSourceFor, type BackupPolicy, type BackupRepo, type Cluster, type Resource } from "../../api/index.ts";
+import { restoreSourceFor, type Backup, type BackupPolicy, type BackupRepo, type Cluster, type Resource } from "../../api/index.ts";
 import { missingBackupCause, missingPolicyCause, restoreFieldOf } from "./backup-rules.ts";
 import { notFoundCause, type ObjectReference } from "./references.ts";
 
@@ -49,4 +49,13 @@ export function policyReferences(object: Resource & { spec?: { backupPolicyName?
   const name = object.spec?.backupPolicyName;
   const namespace = object.metadata.namespace ?? "default";
   return name === undefined ? [] : [{ kind: "BackupPolicy", namespace, name, cause: missingPolicyCause(name, namespace) }];
+}
+
+/** A Backup's policy and, for an incremental one, the Backup it builds on (spec.parentBackupName), in its namespace. */
+export function backupReferences(backup: Backup): ObjectReference[] {
+  const parent = backup.spec.parentBackupName;
+  const namespace = backup.metadata.namespace ?? "default";
+  const references = policyReferences(backup);
+  if (parent !== undefined && parent !== "") references.push({ kind: "Backup", namespace, name: parent, cause: missingBackupCause("spec.parentBackupName", namespace, parent) });
+  return references;
 }

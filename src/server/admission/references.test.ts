@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { clusterSchema, type Resource } from "../../api/index.ts";
+import { backupSchema, clusterSchema, type Resource } from "../../api/index.ts";
 import { AUTHENTICATED_GROUP, Authorizer, ensureBuiltinRoles } from "../../security/index.ts";
 import { openSqliteStore, type Store } from "../../store/index.ts";
-import { backupPolicyReferences, clusterRestoreReferences } from "./backup-references.ts";
+import { backupPolicyReferences, backupReferences, clusterRestoreReferences } from "./backup-references.ts";
 import { referenceCauses } from "./references.ts";
 import type { AdmissionContext } from "./types.ts";
 
@@ -57,6 +57,14 @@ describe("references", () => {
   it("check only what a write adds: a reference already stored was checked when it was written", async () => {
     const stored = clusterRestoreReferences(restoredFrom("team-b", "nightly"));
     assert.deepEqual(await referenceCauses(stored, stored, ann, context), []);
+  });
+
+  it("of an incremental Backup are its policy and its parent, which must exist and be readable", async () => {
+    const incremental = (parent: string) => backupSchema.parse({ ...backup("team-a", "incr"), spec: { backupPolicyName: "p", backupMethod: "datafile", parentBackupName: parent } });
+    assert.deepEqual(backupReferences(incremental("nightly")).map((r) => `${r.kind} ${r.namespace ?? ""}/${r.name} ${r.cause.field}`), ["BackupPolicy team-a/p spec.backupPolicyName", "Backup team-a/nightly spec.parentBackupName"]);
+    const causes = await referenceCauses(backupReferences(incremental("gone")).filter((r) => r.kind === "Backup"), [], ann, context);
+    assert.deepEqual(causes, [{ field: "spec.parentBackupName", reason: "FieldValueNotFound", message: "Not found: backup team-a/gone: list backups with holdfast backup list -n team-a" }]);
+    assert.deepEqual(await referenceCauses(backupReferences(incremental("nightly")).filter((r) => r.kind === "Backup"), [], ann, context), []);
   });
 
   it("of a BackupPolicy are its cluster and every connection Secret", () => {

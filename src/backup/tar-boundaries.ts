@@ -1,0 +1,92 @@
+/**
+ * Where to cut a tar stream into chunks so that content unchanged between two backups is cut the same way: at the
+ * start and the end of every large member. A fixed-size cut of the whole stream would shift every later chunk when
+ * one earlier file grows by a byte, and an incremental backup would then find nothing to reuse; cut like this, a
+ * large file (a PostgreSQL relation segment) is chunked from its own start, so only its changed parts differ.
+ * Only an optimisation: reuse is decided by content MAC (incremental-base.ts), so a stream that is not a tar, or a
+ * tar this parser does not understand, is simply cut at fixed sizes.
+ */
+
+const BLOCK = 512;
+const SIZE_OFFSET = 124;
+const SIZE_LENGTH = 12;
+const MAGIC_OFFSET = 257;
+
+/** Finds cut points in a stream as its bytes go by; offsets are from the start of the stream. */
+export class TarBoundaries {
+  readonly #largeMember: number;
+  /** Cut points not yet passed, ascending. */
+  readonly #cuts: number[] = [];
+  /** Offset of the next member header, or undefined once parsing stopped (end of archive, not a tar, malformed). */
+  #nextHeader: number | undefined = 0;
+  /** Bytes seen so far. */
+  #seen = 0;
+  /** The part of the next header seen so far. */
+  #header = Buffer.alloc(0);
+
+  /** Members of at least `largeMember` data bytes get chunks of their own. */
+  constructor(largeMember: number) {
+    this.#largeMember = largeMember;
+  }
+
+  /** Take the next bytes of the stream. */
+  observe(data: Buffer): void {
+    const start = this.#seen;
+    this.#seen += data.length;
+    while (this.#nextHeader !== undefined && this.#nextHeader < this.#seen) {
+      const from = Math.max(this.#nextHeader + this.#header.length, start) - start;
+      const needed = BLOCK - this.#header.length;
+      this.#header = Buffer.concat([this.#header, data.subarray(from, from + needed)]);
+      if (this.#header.length < BLOCK) return;
+      const header = this.#header;
+      this.#header = Buffer.alloc(0);
+      this.#member(this.#nextHeader, header);
+    }
+  }
+
+  /** Where a member header starts that has been seen only in part (whether it is a cut point is not known yet). */
+  pendingHeader(): number | undefined {
+    return this.#nextHeader !== undefined && this.#nextHeader < this.#seen ? this.#nextHeader : undefined;
+  }
+
+  /** The first cut point after `offset` and before `limit` (exclusive), if any; cut points up to `offset` are dropped. */
+  cutBetween(offset: number, limit: number): number | undefined {
+    while (this.#cuts.length > 0 && (this.#cuts[0] ?? 0) <= offset) this.#cuts.shift();
+    const cut = this.#cuts[0];
+    return cut !== undefined && cut < limit ? cut : undefined;
+  }
+
+  #member(at: number, header: Buffer): void {
+    const size = at === 0 && !isUstar(header) ? undefined : memberSize(header);
+    if (size === undefined) {
+      this.#nextHeader = undefined;
+      return;
+    }
+    const end = at + BLOCK + Math.ceil(size / BLOCK) * BLOCK;
+    if (size >= this.#largeMember) this.#cuts.push(at, end);
+    this.#nextHeader = end;
+  }
+}
+
+function isUstar(header: Buffer): boolean {
+  return header.toString("latin1", MAGIC_OFFSET, MAGIC_OFFSET + 5) === "ustar";
+}
+
+/** The data size a header announces; undefined at the end of the archive (a zero block) or when it is not a header. */
+function memberSize(header: Buffer): number | undefined {
+  if (header.every((byte) => byte === 0) || !checksumMatches(header)) return undefined;
+  const field = header.subarray(SIZE_OFFSET, SIZE_OFFSET + SIZE_LENGTH);
+  // Sizes of 8 GiB and more are base-256 with the high bit set; no PostgreSQL file is that large.
+  if (((field[0] ?? 0) & 0x80) !== 0) return undefined;
+  const text = field.toString("latin1").replace(/[\0 ]+$/, "").trim();
+  if (!/^[0-7]+$/.test(text)) return undefined;
+  return Number.parseInt(text, 8);
+}
+
+/** The header checksum: the sum of its bytes with the checksum field taken as spaces. */
+function checksumMatches(header: Buffer): boolean {
+  const recorded = Number.parseInt(header.toString("latin1", 148, 156).replace(/[\0 ]+$/, "").trim(), 8);
+  let sum = 0;
+  for (let index = 0; index < BLOCK; index++) sum += index >= 148 && index < 156 ? 0x20 : (header[index] ?? 0);
+  return sum === recorded;
+}

@@ -1,0 +1,141 @@
+// Incremental backups in the backup format: a chain of real tar archives on a local repository, content reused by
+// MAC, restored whole, and a missing, damaged or replaced link refused by name at open and at verify.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { BackupIntegrityError, openBackup, verifyBackup, type BackupSummary } from "../../src/backup/index.ts";
+import { filesBelow, localFixture, readStream, semiCompressible, writeBackup, type LocalFixture } from "./backup-fixture.ts";
+
+const CHUNK = 64 * 1024;
+let fixture: LocalFixture;
+let data: string;
+
+/** A ustar archive of the data directory, as pg_basebackup writes one (real `tar`, sorted names). */
+function tarOfData(): Buffer {
+  return execFileSync("tar", ["--format=ustar", "--sort=name", "--mtime=2024-01-01", "-cf", "-", "-C", data, "."], { maxBuffer: 64 * 1024 * 1024 });
+}
+
+async function backupOf(backupId: string, parent?: string, expectedManifestSha256?: string): Promise<{ summary: BackupSummary; tar: Buffer }> {
+  const tar = tarOfData();
+  const parentOption = parent === undefined ? {} : { parent: { backupId: parent, ...(expectedManifestSha256 === undefined ? {} : { expectedManifestSha256 }) } };
+  const summary = await writeBackup(fixture.repository, fixture.keyring, backupId, { "base.tar": tar }, { chunkSize: CHUNK, processMax: 2, ...parentOption });
+  return { summary, tar };
+}
+
+/** Rewrite `fraction` of a file's bytes in one contiguous range, as an UPDATE of a range of rows does to its pages. */
+async function change(file: string, fraction: number, at: number): Promise<void> {
+  const bytes = await readFile(join(data, file));
+  const length = Math.floor(bytes.length * fraction);
+  const start = Math.floor(bytes.length * at);
+  randomBytes(length).copy(bytes, start);
+  await writeFile(join(data, file), bytes);
+}
+
+const objectPath = (key: string): string => join(fixture.repository.root, key);
+
+before(async () => {
+  fixture = await localFixture();
+  data = join(fixture.directory, "pgdata");
+  await mkdir(join(data, "base", "5"), { recursive: true });
+  await writeFile(join(data, "PG_VERSION"), "15\n");
+  await writeFile(join(data, "base", "5", "1259"), semiCompressible(40_000, 1));
+  await writeFile(join(data, "base", "5", "16384"), semiCompressible(2 * 1024 * 1024, 2));
+  await writeFile(join(data, "base", "5", "16390"), semiCompressible(512 * 1024, 3));
+});
+after(() => fixture.cleanup());
+
+describe("incremental chain", () => {
+  let full: { summary: BackupSummary; tar: Buffer };
+  let incr: { summary: BackupSummary; tar: Buffer };
+  let incr2: { summary: BackupSummary; tar: Buffer };
+
+  test("after 5% of the big table and a small file changed, the incremental stores a small part and reads back whole", async () => {
+    full = await backupOf("full");
+    assert.equal(full.summary.reusedChunks, 0);
+    await change(join("base", "5", "16384"), 0.05, 0.4);
+    // A small file before the big one grows: a fixed-size cut of the stream would shift everything after it.
+    await writeFile(join(data, "base", "5", "1259"), semiCompressible(41_000, 4));
+    incr = await backupOf("incr", "full", full.summary.manifestSha256);
+    assert.ok(incr.summary.reusedChunks >= incr.summary.chunks * 0.7, `${incr.summary.reusedChunks} of ${incr.summary.chunks} chunks reused`);
+    assert.ok(incr.summary.storedBytes < full.summary.storedBytes * 0.3, `incremental stored ${incr.summary.storedBytes} bytes, full ${full.summary.storedBytes}`);
+    const reader = await openBackup({ repository: fixture.repository, keyring: fixture.keyring, backupId: "incr", expectedManifestSha256: incr.summary.manifestSha256 });
+    assert.deepEqual(reader.chain, ["full"]);
+    assert.ok((await readStream(reader, "base.tar")).equals(incr.tar));
+    assert.notDeepEqual(incr.tar, full.tar);
+  });
+
+  test("an incremental on an incremental reads chunks from both links; verify checks the whole chain", async () => {
+    await change(join("base", "5", "16390"), 0.1, 0.1);
+    incr2 = await backupOf("incr2", "incr", incr.summary.manifestSha256);
+    const reader = await openBackup({ repository: fixture.repository, keyring: fixture.keyring, backupId: "incr2" });
+    assert.deepEqual(reader.chain, ["full", "incr"]);
+    assert.ok((await readStream(reader, "base.tar")).equals(incr2.tar));
+    const report = await verifyBackup({ repository: fixture.repository, keyring: fixture.keyring, backupId: "incr2" });
+    assert.equal(report.ok, true, JSON.stringify(report.problems));
+    assert.deepEqual(report.unreferencedObjects, []);
+  });
+
+  test("no plaintext of the data in the repository, reused chunks included", async () => {
+    const needle = semiCompressible(40_000, 2).subarray(1000, 1032);
+    for (const file of await filesBelow(fixture.repository.root)) assert.equal(file.bytes.indexOf(needle), -1, file.path);
+  });
+
+  test("a flipped byte in a chunk the parent stored is named at verify of the child, with the parent's backup", async () => {
+    const chunk = (await openBackup({ repository: fixture.repository, keyring: fixture.keyring, backupId: "incr2" })).chunkList().find((item) => item.key.startsWith("data/full/"));
+    assert.ok(chunk !== undefined);
+    const path = objectPath(chunk.key);
+    const original = await readFile(path);
+    const flipped = Buffer.from(original);
+    flipped[flipped.length >> 1]! ^= 0x01;
+    await writeFile(path, flipped);
+    try {
+      const report = await verifyBackup({ repository: fixture.repository, keyring: fixture.keyring, backupId: "incr2" });
+      assert.equal(report.ok, false);
+      assert.deepEqual(report.problems.map((problem) => [problem.problem, problem.objectKey]), [["checksum", chunk.key]]);
+      assert.match(report.problems[0]?.message ?? "", /backup full stream "base\.tar" chunk \d+/);
+    } finally {
+      await writeFile(path, original);
+    }
+  });
+
+  test("a missing link is refused by name when opening (restore) and at verify", async () => {
+    const manifest = objectPath("manifests/full.json");
+    const saved = await readFile(manifest);
+    await rm(manifest);
+    try {
+      await assert.rejects(openBackup({ repository: fixture.repository, keyring: fixture.keyring, backupId: "incr2" }), (error: unknown) => {
+        assert.ok(error instanceof BackupIntegrityError);
+        assert.equal(error.problem, "missing");
+        assert.match(error.message, /backup full \(object manifests\/full\.json\).*link of the incremental chain of backup incr2/);
+        return true;
+      });
+      const report = await verifyBackup({ repository: fixture.repository, keyring: fixture.keyring, backupId: "incr" });
+      assert.equal(report.ok, false);
+      assert.deepEqual(report.problems.map((problem) => [problem.problem, problem.objectKey]), [["missing", "manifests/full.json"]]);
+    } finally {
+      await writeFile(manifest, saved);
+    }
+  });
+
+  test("a damaged link manifest, or a link deleted and taken again under its id, is refused by name", async () => {
+    const manifest = objectPath("manifests/incr.json");
+    const saved = await readFile(manifest);
+    await writeFile(manifest, Buffer.concat([saved.subarray(0, 40), Buffer.from("x"), saved.subarray(41)]));
+    try {
+      await assert.rejects(openBackup({ repository: fixture.repository, keyring: fixture.keyring, backupId: "incr2" }), /backup incr \(object manifests\/incr\.json\).*link of the incremental chain of backup incr2/);
+    } finally {
+      await writeFile(manifest, saved);
+    }
+    await rm(objectPath("manifests/full.json"));
+    await backupOf("full");
+    await assert.rejects(openBackup({ repository: fixture.repository, keyring: fixture.keyring, backupId: "incr" }), /backup full .*created at .*deleted and taken again/);
+  });
+
+  test("a parent that is not the recorded one, or the backup itself, is refused before anything is written", async () => {
+    await assert.rejects(backupOf("incr3", "incr2", "0".repeat(64)), /not the one recorded/);
+    await assert.rejects(backupOf("self", "self"), /cannot be its own parent/);
+  });
+});
