@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Cluster, Instance } from "../../src/api/index.ts";
-import { respExchange } from "../../src/engines/redis/index.ts";
+import { respExchange, type RespValue } from "../../src/engines/redis/index.ts";
 import { clusterCaFile, connectionUri, installedRedisVersion, startDemoServer } from "../helpers/clients.ts";
 import { eventually, run, type CliResult, type TestServer } from "../helpers/harness.ts";
 import { exampleWith } from "../helpers/manifests.ts";
@@ -104,10 +104,69 @@ function infoField(info: string, field: string): string | undefined {
   return info.split("\n").find((l) => l.startsWith(`${field}:`))?.slice(field.length + 1).trim();
 }
 
-/** How many times the master served a (full or partial) resynchronisation: a replication link that dropped adds one. */
-async function syncs(master: Instance, password: string): Promise<number> {
-  const stats = (await redisCliAs(master, "default", password, "INFO", "stats")).stdout;
-  return Number(infoField(stats, "sync_full") ?? "NaN") + Number(infoField(stats, "sync_partial_ok") ?? "NaN");
+/** How many full resynchronisations the master served. */
+async function fullSyncs(master: Instance, password: string): Promise<number> {
+  return Number(infoField((await redisCliAs(master, "default", password, "INFO", "stats")).stdout, "sync_full") ?? "NaN");
+}
+
+/** `commands` on the server at `i` as its administrator, with the first of `passwords` it accepts. */
+async function asAdmin(i: Instance, passwords: readonly string[], commands: string[][]): Promise<RespValue[]> {
+  for (const password of passwords) {
+    const [login, ...replies] = await respExchange({ host: i.status?.host ?? "127.0.0.1", port: i.spec.port, caFile: clusterCaFile(server) }, [["AUTH", "default", password], ...commands], 10_000);
+    if (login === "OK") return replies;
+  }
+  return assert.fail(`${i.metadata.name} accepts none of the administrator's passwords`);
+}
+
+/** The administrator's passwords of instance `name` (its component's `default`), old and new. */
+function adminPasswords(name: string, ...maps: ReadonlyMap<string, string>[]): string[] {
+  const component = SENTINELS.includes(name) ? "redis-sentinel" : "redis";
+  return maps.map((m) => m.get(`${component}/default`) ?? "");
+}
+
+/** The users whose password the server at `name` refused since its ACL LOG was reset (entries of reason `auth`). */
+async function refusedLogins(name: string, passwords: readonly string[]): Promise<string[]> {
+  const [log] = await asAdmin(await instance(name), passwords, [["ACL", "LOG"]]);
+  return (Array.isArray(log) ? log : []).flatMap((entry) => {
+    const fields = Array.isArray(entry) ? entry : [];
+    const field = (key: string): RespValue | undefined => fields[fields.indexOf(key) + 1];
+    const user = field("username");
+    return field("reason") === "auth" && typeof user === "string" ? [user] : [];
+  });
+}
+
+/** The members' administrator passwords in the Secret now: the one in effect and, during a rotation, the next one. */
+async function memberAdminPasswords(): Promise<string[]> {
+  const secret = (await secrets()).find((s) => s.metadata.name === `${NAME}-redis-account-default`);
+  return ["password", "nextPassword"].flatMap((key) => (secret?.data[key] === undefined ? [] : [Buffer.from(secret.data[key], "base64").toString("utf8")]));
+}
+
+/** Every server and Sentinel refused no login of a Holdfast client (replication, Sentinel, monitoring) since its ACL LOG was reset. */
+async function checkNoRefusedLogins(current: ReadonlyMap<string, string>): Promise<void> {
+  for (const name of [...MEMBERS, ...SENTINELS]) {
+    const refused = (await refusedLogins(name, adminPasswords(name, current))).filter((user) => user !== "default");
+    assert.deepEqual(refused, [], `${name} refused no replication, Sentinel or monitoring login`);
+  }
+}
+
+/** Drops the replica's link to its master every 250 ms until stopped: each reconnection logs in with its masterauth. */
+function startLinkKiller(replica: Instance): { stop: () => Promise<number> } {
+  let running = true;
+  let kills = 0;
+  const loop = (async () => {
+    while (running) {
+      const [killed] = await asAdmin(replica, await memberAdminPasswords(), [["CLIENT", "KILL", "TYPE", "master"]]).catch(() => [0]);
+      kills += typeof killed === "number" ? killed : 0;
+      await sleep(250);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return kills;
+    },
+  };
 }
 
 /** The replica streams from the master: its link is up and the master counts it. */
@@ -175,11 +234,27 @@ async function rotated(old: ReadonlyMap<string, string>): Promise<Map<string, st
   }, 180_000);
 }
 
+/** Sentinel fails over with the new passwords after kill -9 of `master`: it promotes the replica, and the old master rejoins it. */
+async function checkFailover(master: Instance, admin: string): Promise<void> {
+  const pid = master.status?.pid;
+  assert.ok(pid !== undefined);
+  process.kill(pid, "SIGKILL");
+  const promoted = await eventually("the replica promoted", async () => {
+    const now = await settled();
+    return now.metadata.name === master.metadata.name ? undefined : now;
+  }, 120_000);
+  assert.equal((await redisCliAs(promoted, "default", admin, "SET", "after-rotation", "yes")).stdout.trim(), "OK");
+  await checkStreaming(promoted, admin);
+}
+
 describe("online rotation of Redis credentials with Sentinel", { timeout: 1_200_000 }, () => {
   test("rotate-password under a writer: old passwords refused everywhere, new ones work, replication never dropped, a failover works, nothing logged", async (t) => {
     const old = await passwords();
     const master = await settled();
-    const syncsBefore = await syncs(master, old.get("redis/default") ?? "");
+    const fullSyncsBefore = await fullSyncs(master, old.get("redis/default") ?? "");
+    for (const name of [...MEMBERS, ...SENTINELS]) await asAdmin(await instance(name), adminPasswords(name, old), [["ACL", "LOG", "RESET"]]);
+    const replica = await instance(MEMBERS.find((m) => m !== master.metadata.name) ?? "");
+    const killer = startLinkKiller(replica);
     const rw = (await server.api<Cluster>(`/apis/apps.kubeblocks.io/v1/namespaces/${NS}/clusters/${NAME}`)).status?.endpoints?.find((e) => e.access === "ReadWrite");
     assert.ok(rw !== undefined);
     const writer = startWriter(rw.port);
@@ -191,28 +266,25 @@ describe("online rotation of Redis credentials with Sentinel", { timeout: 1_200_
     assert.equal(result.stdout.match(/: rotated/g)?.length, old.size, result.stdout);
     await sleep(500);
     const writes = await writer.stop();
+    const kills = await killer.stop();
+    t.diagnostic(`the replica's link to its master was dropped ${kills} times during the rotation`);
+    assert.ok(kills > 0);
     t.diagnostic(`writer: ${writes.acks} writes acknowledged, ${writes.errors} refused or failed (a client re-reads the Secret once its old password is refused)`);
     assert.ok(writes.acks > 0);
     const current = await passwords();
     for (const [key, password] of old) assert.notEqual(current.get(key), password, `${key} has a new password`);
 
+    // No Holdfast client was refused at any step: replicas (reconnecting all along), Sentinels, exporters. Checked
+    // before this test tries the old passwords itself.
+    await checkNoRefusedLogins(current);
     await checkLogins(old, current);
     const uri = new URL(await connectionUri(server, NAME, NS));
     assert.equal(decodeURIComponent(uri.password), current.get("redis/default"), "cluster connect --show-uri gives the new password");
-    assert.equal(await syncs(master, current.get("redis/default") ?? ""), syncsBefore, "the replication link never dropped: no new full or partial sync");
+    assert.equal(await fullSyncs(master, current.get("redis/default") ?? ""), fullSyncsBefore, "each reconnection resumed with a partial sync");
     await checkStreaming(master, current.get("redis/default") ?? "");
     await checkExporters();
 
-    // Sentinel fails over with the new passwords: it reaches the replica, promotes it, and the old master rejoins.
-    const pid = master.status?.pid;
-    assert.ok(pid !== undefined);
-    process.kill(pid, "SIGKILL");
-    const promoted = await eventually("the replica promoted", async () => {
-      const now = await settled();
-      return now.metadata.name === master.metadata.name ? undefined : now;
-    }, 120_000);
-    assert.equal((await redisCliAs(promoted, "default", current.get("redis/default") ?? "", "SET", "after-rotation", "yes")).stdout.trim(), "OK");
-    await checkStreaming(promoted, current.get("redis/default") ?? "");
+    await checkFailover(master, current.get("redis/default") ?? "");
     assert.deepEqual(await leaks([...old.values(), ...current.values()]), []);
   });
 

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { aclUserLine } from "./config.ts";
-import { ownConnectionCommands, sentinelMasters } from "./passwords.ts";
+import { ownConnectionCommands, passwordRules, sentinelMasters } from "./passwords.ts";
 
 void test("a member moves its replication link, a Sentinel its links to the instances and to the other Sentinels", () => {
   const replicator = { username: "replicator", password: "next" };
@@ -22,4 +22,14 @@ void test("an ACL user accepts every password it is given, each as its SHA-256 o
   const line = aclUserLine({ username: "default", password: "current", otherPasswords: ["next"] });
   assert.match(line, /^user default reset on #[0-9a-f]{64} #[0-9a-f]{64} ~\* &\* \+@all$/);
   assert.ok(!line.includes("current") && !line.includes("next"));
+});
+
+void test("adding the next password keeps the previous one; only retiring it resets the user's passwords", () => {
+  const hash = /^#[0-9a-f]{64}$/;
+  const added = passwordRules("add", "next");
+  assert.equal(added.length, 1);
+  assert.match(added[0] ?? "", hash);
+  const retired = passwordRules("retire", "next");
+  assert.equal(retired[0], "resetpass");
+  assert.deepEqual(retired.slice(1), added);
 });

@@ -25,14 +25,22 @@ async function setUserIfPresent(target: RedisTarget, admin: Credentials, usernam
   await commandRedis(target, admin, [["ACL", "SETUSER", username, ...rules]]);
 }
 
+/**
+ * The `ACL SETUSER` rules of a rotation's steps (pure): `add` gives the user one more password and keeps the others
+ * (no `resetpass`: a client still logging in with the previous one is not refused); `retire` leaves it this one alone.
+ */
+export function passwordRules(step: "add" | "retire", password: string): string[] {
+  return step === "add" ? [aclPasswordHash(password)] : ["resetpass", aclPasswordHash(password)];
+}
+
 /** Add `account.password` to the passwords its user accepts, keeping the others. */
 async function change(context: InstanceContext, admin: Credentials, account: Credentials, trust: ClientTrust): Promise<void> {
-  await setUserIfPresent(targetOf(context, trust), admin, account.username, [aclPasswordHash(account.password)]);
+  await setUserIfPresent(targetOf(context, trust), admin, account.username, passwordRules("add", account.password));
 }
 
 /** Make `account.password` the only password its user accepts, in one command. */
 async function retire(context: InstanceContext, admin: Credentials, account: Credentials, trust: ClientTrust): Promise<void> {
-  await setUserIfPresent(targetOf(context, trust), admin, account.username, ["resetpass", aclPasswordHash(account.password)]);
+  await setUserIfPresent(targetOf(context, trust), admin, account.username, passwordRules("retire", account.password));
 }
 
 /** The master names a Sentinel watches (`ROLE`: `sentinel`, then its masters); undefined when the server is no Sentinel (pure). */
