@@ -64,7 +64,8 @@ export class BackupReader {
     this.streams = opened.body.streams.map((stream) => ({
       name: stream.name,
       plaintextBytes: stream.plaintextBytes,
-      storedBytes: stream.storedBytes,
+      // What this backup stored itself, as the writer's summary counts it (an incremental's reused chunks are not).
+      storedBytes: stream.chunks.reduce((total, chunk) => total + (chunk.origin === undefined ? chunk.storedBytes : 0), 0),
       chunks: stream.chunks.length,
     }));
   }

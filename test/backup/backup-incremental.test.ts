@@ -63,6 +63,8 @@ describe("incremental chain", () => {
     assert.ok(incr.summary.storedBytes < full.summary.storedBytes * 0.3, `incremental stored ${incr.summary.storedBytes} bytes, full ${full.summary.storedBytes}`);
     const reader = await openBackup({ repository: fixture.repository, keyring: fixture.keyring, backupId: "incr", expectedManifestSha256: incr.summary.manifestSha256 });
     assert.deepEqual(reader.chain, ["full"]);
+    // What it stored itself, as the writer counted it (a restarted node agent reports this size from the reader).
+    assert.equal(reader.streams[0]?.storedBytes, incr.summary.storedBytes);
     assert.ok((await readStream(reader, "base.tar")).equals(incr.tar));
     assert.notDeepEqual(incr.tar, full.tar);
   });
