@@ -15,6 +15,8 @@ export interface HaControllerDeps {
   paths: HomePaths;
   logger: Logger;
   ports: PortReservations;
+  /** This node's name: its node agent runs in this process, beside the controllers. */
+  nodeName?: string;
 }
 
 /** The ha controller, keyed by cluster; stopping it leaves the endpoints served as last recorded. */
@@ -28,6 +30,6 @@ export function createHaController(deps: HaControllerDeps): Controller {
     logger,
     workers: 4,
     watches: [{ kind: "Cluster" }, { kind: "Instance", keysFor: ownerKeys("Cluster") }],
-    reconciler: new HaReconciler({ store, engines: deps.engines, events, endpoints }),
+    reconciler: new HaReconciler({ store, engines: deps.engines, events, endpoints, ...(deps.nodeName === undefined ? {} : { nodeName: deps.nodeName }) }),
   });
 }

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Cluster, Instance, InstanceStatus } from "../../api/index.ts";
-import { memberOf, withReachability } from "./member-view.ts";
+import { judgedLease, memberOf, withReachability } from "./member-view.ts";
 import { observedRole, roleLabelUpdates, type ComponentView } from "./plan.ts";
 import { haSettings } from "./settings.ts";
 
@@ -42,5 +42,32 @@ describe("members whose node agent cannot be heard", () => {
     const [member] = withReachability([memberOf(rejoined)], { holder: "node-2/pg-postgresql-2/u1" });
     assert.equal(member?.unreachable, undefined);
     assert.equal(member && observedRole(member), "secondary", "it answers, and counts for a synchronous failover");
+  });
+});
+
+describe("the primary lease right after the controllers began to lead", () => {
+  const lease = { name: "primary-u-postgresql", holder: "node-1/pg-postgresql-0/u0", acquiredAt: new Date().toISOString() };
+  const onNode = (node: string): Instance => {
+    const i = instance(0, { primaryLease: lease });
+    return { ...i, spec: { ...i.spec, nodeName: node } };
+  };
+  const lapsed = { holder: undefined };
+
+  it("a lease that lapsed while this process was down is not judged for a primary on the controllers' own node", () => {
+    assert.equal(judgedLease(lapsed, onNode("node-1"), { nodeName: "node-1", leadingForMs: 3000 }, 2000), undefined);
+  });
+
+  it("it is judged once the grace has passed, for a primary on another node, and when it is held", () => {
+    assert.deepEqual(judgedLease(lapsed, onNode("node-1"), { nodeName: "node-1", leadingForMs: 10_001 }, 2000), lapsed);
+    assert.deepEqual(judgedLease(lapsed, onNode("node-2"), { nodeName: "node-1", leadingForMs: 100 }, 2000), lapsed, "a lost host is failed over at once");
+    const held = { holder: lease.holder };
+    assert.deepEqual(judgedLease(held, onNode("node-1"), { nodeName: "node-1", leadingForMs: 100 }, 2000), held);
+    assert.deepEqual(judgedLease(lapsed, onNode("node-1"), undefined, 2000), lapsed, "no term known: judged as read");
+  });
+
+  it("another holder on the controllers' own node's primary is judged after the grace only", () => {
+    const taken = { holder: "node-2/pg-postgresql-1/u1" };
+    assert.equal(judgedLease(taken, onNode("node-1"), { nodeName: "node-1", leadingForMs: 5000 }, 5000), undefined);
+    assert.deepEqual(judgedLease(taken, onNode("node-1"), { nodeName: "node-1", leadingForMs: 10_000 }, 5000), taken);
   });
 });

@@ -27,3 +27,26 @@ export function withReachability(members: readonly Member[], lease: PrimaryLease
     return unreachable ? { ...m, observation: undefined, failures: 0, unreachable } : m;
   });
 }
+
+/** Where the controllers run and since when: their own node's agent lives in the same process. */
+export interface LocalTerm {
+  /** The node these controllers (and the node agent beside them) run on. */
+  nodeName: string;
+  /** How long these controllers have led. */
+  leadingForMs: number;
+}
+
+/**
+ * The primary lease as the controllers may judge it. A lease that lapsed while a primary's node agent was down is
+ * lost, and a failover follows (ADR 0029) — except right after these controllers began to lead when the primary is on
+ * their own node: then the node agent beside them started with them (the process restarted, slower than the lease),
+ * is alive, and takes the lease back at its first pass, or fences the primary if another holder took it. For one
+ * grace period (two lease durations, at least 10 s) the lease is judged unknown there, as when the store cannot say.
+ */
+export function judgedLease(lease: PrimaryLeaseView | undefined, primary: Instance | undefined, term: LocalTerm | undefined, leaseDurationMs: number): PrimaryLeaseView | undefined {
+  if (lease === undefined || primary === undefined || term === undefined) return lease;
+  const claimed = primary.status?.primaryLease?.holder;
+  if (claimed === undefined || lease.holder === claimed) return lease;
+  const local = primary.spec.nodeName === term.nodeName;
+  return local && term.leadingForMs < Math.max(2 * leaseDurationMs, 10_000) ? undefined : lease;
+}

@@ -13,15 +13,17 @@ import type { ClusterEndpoints } from "./endpoints.ts";
 import { clusterRef, componentMembers, instanceRef, type ComponentHandle, type HaServices } from "./members.ts";
 import { writeReplicationStatus, writeRoleLabel } from "./member-status.ts";
 import { patchObject, patchStatus } from "./patch.ts";
-import { decidePrimary, desiredSpecs, keptReplicationFields, lagUpdates, roleLabelUpdates, routesFor, specDiffers, withFence, type ComponentView, type Member, type MemberSpec, type PrimaryDecision, type PrimaryLeaseView } from "./plan.ts";
+import { decidePrimary, desiredSpecs, keptReplicationFields, recordOf, lagUpdates, roleLabelUpdates, routesFor, specDiffers, withFence, type ComponentView, type Member, type MemberSpec, type PrimaryDecision, type PrimaryLeaseView } from "./plan.ts";
 import { haSettings, type HaSettings } from "./settings.ts";
 import { SynchronousStandbys } from "./synchronous-standbys.ts";
 import { stepTransition, type Transition } from "./transition.ts";
 import { ArbitratedComponents } from "./arbiter-follower.ts";
-import { memberOf, withReachability } from "./member-view.ts";
+import { judgedLease, memberOf, withReachability } from "./member-view.ts";
 
 export interface HaReconcilerOptions extends HaServices {
   endpoints: ClusterEndpoints;
+  /** The node these controllers run on, beside its node agent (see judgedLease). */
+  nodeName?: string;
 }
 
 export class HaReconciler implements Reconciler {
@@ -70,7 +72,7 @@ export class HaReconciler implements Reconciler {
 
   async #component(handle: ComponentHandle, instances: readonly Instance[], settings: HaSettings): Promise<number> {
     if (handle.replication.arbiter !== undefined) return this.#arbitrated.reconcile(handle, instances, settings);
-    const primaryLease = await this.#primaryLease(handle);
+    const primaryLease = await this.#judgedPrimaryLease(handle, instances, settings);
     const members = withReachability(componentMembers(instances, handle.component).map(memberOf), primaryLease);
     const failoverBlock = (from: string, candidates: readonly string[]): string | undefined => this.#synchronous.failoverBlock(handle, members, from, candidates);
     const view: ComponentView = { cluster: handle.cluster, component: handle.component, members, settings, nowMs: Date.now(), rank: (c) => handle.replication.rankCandidates(c), failoverBlock, checkpoints: handle.replication.checkpoint !== undefined, ...(primaryLease === undefined ? {} : { primaryLease }) };
@@ -99,6 +101,13 @@ export class HaReconciler implements Reconciler {
     }
     await this.#steady(handle, view, decision.primary);
     return nextPass(settings.probePeriodMs, primaryLease);
+  }
+
+  /** The primary lease as this term of the controllers may judge it (see judgedLease). */
+  async #judgedPrimaryLease(handle: ComponentHandle, instances: readonly Instance[], settings: HaSettings): Promise<PrimaryLeaseView | undefined> {
+    const current = recordOf(handle.cluster, handle.component)?.currentPrimary;
+    const term = this.#o.nodeName === undefined ? undefined : { nodeName: this.#o.nodeName, leadingForMs: Date.now() - this.#leadingSinceMs };
+    return judgedLease(await this.#primaryLease(handle), instances.find((i) => i.metadata.name === current), term, settings.leaseDurationMs);
   }
 
   /** Who holds the component's primary lease (ADR 0029); undefined when the store cannot say now. */
