@@ -11,7 +11,7 @@ export { createMariadbEngine } from "./mariadb/index.ts";
 export { EngineCatalog, type EngineCatalogOptions } from "./catalog.ts";
 export { generatePassword } from "./password.ts";
 export { compareVersions, matchVersion, newestFirst } from "./version.ts";
-export { parameterPolicy, parameterProblem, type EngineParameters, type ParameterDefinition, type ParameterPolicy } from "./parameter-schema.ts";
+export { parameterPolicy, parameterProblem, rollingOrder, type EngineParameters, type ParameterDefinition, type ParameterPolicy, type RollingOrder } from "./parameter-schema.ts";
 
 /** A fresh instance of every engine Holdfast ships. */
 export function builtinEngines(): Engine[] {

@@ -19,6 +19,13 @@ export interface ParameterDefinition {
   values?: readonly string[];
   /** Why an immutable parameter cannot be set, shown in the refusal. */
   reason?: string;
+  /**
+   * A replica must run with at least the primary's value (PostgreSQL refuses a hot standby whose `max_connections` and
+   * the like are below the primary's): a rolling change that lowers it reaches the primary first (rollingOrder).
+   */
+  replicaFloor?: boolean;
+  /** The engine's own value when the parameter is not set, for comparing a change that sets or removes it. */
+  default?: string;
 }
 
 /** An engine's parameters: the schema, and how dynamic changes reach a running server. */
@@ -66,4 +73,34 @@ export function parameterProblem(schema: EngineParameters, name: string, value: 
 /** The policy of a known parameter (undefined for one the schema does not list). */
 export function parameterPolicy(schema: EngineParameters, name: string): ParameterPolicy | undefined {
   return schema.definitions.find((d) => d.name === name)?.policy;
+}
+
+/**
+ * Which member of a replicated component a rolling change of parameters reaches first: `replicas-first` (then a
+ * switchover, then the former primary) unless the change lowers a `replicaFloor` parameter below what the primary runs
+ * with; then `primary-first` (restarted in place, then the replicas), as a replica below the primary's value would not
+ * start. A value that cannot be compared (no default, not a number) counts as lowered: a primary restarted first is
+ * safe either way, a replica started below the primary is not. Pure.
+ */
+export function rollingOrder(schema: EngineParameters | undefined, primary: Readonly<Record<string, string>>, desired: Readonly<Record<string, string>>): RollingOrder {
+  const floors = (schema?.definitions ?? []).filter((d) => d.replicaFloor === true);
+  return floors.some((d) => lowers(schema, d, primary[d.name], desired[d.name])) ? "primary-first" : "replicas-first";
+}
+
+/** The order of a rolling change in a replicated component (rollingOrder). */
+export type RollingOrder = "replicas-first" | "primary-first";
+
+function lowers(schema: EngineParameters | undefined, definition: ParameterDefinition, from: string | undefined, to: string | undefined): boolean {
+  const before = from ?? definition.default;
+  const after = to ?? definition.default;
+  if (before === after) return false;
+  const a = before === undefined || schema === undefined ? undefined : numericValue(schema, definition, before);
+  const b = after === undefined || schema === undefined ? undefined : numericValue(schema, definition, after);
+  return a === undefined || b === undefined || b < a;
+}
+
+function numericValue(schema: EngineParameters, definition: ParameterDefinition, value: string): number | undefined {
+  if (definition.type === "size" || definition.type === "duration") return schema.parseQuantity(definition.type, value);
+  const n = value.trim() === "" ? Number.NaN : Number(value);
+  return Number.isFinite(n) ? n : undefined;
 }

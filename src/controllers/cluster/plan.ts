@@ -3,6 +3,7 @@
  * to what should change. No I/O here; `act` carries the plan out.
  */
 import type { Backup, Cluster, ClusterStatus, Condition, Instance, InstanceClientTls, InstanceSpec } from "../../api/index.ts";
+import type { EngineParameters } from "../../engines/index.ts";
 import { accountSecretName, clusterOsUser, instanceName } from "../../api/index.ts";
 import { setCondition } from "../runtime/index.ts";
 import { componentLabels, restartAnnotation } from "./labels.ts";
@@ -25,6 +26,8 @@ export interface ResolvedComponent {
   parameters: Record<string, string>;
   /** The names among `parameters` applied to running servers without a restart. */
   liveParameters?: readonly string[];
+  /** The engine's parameter schema, for the order of a rolling change (rollingOrder). */
+  parameterSchema?: EngineParameters;
   /** System account names of the engine; the first one is the administrator. */
   accounts: readonly string[];
   /** Features of the spec the runtime cannot honour, for the status condition. */

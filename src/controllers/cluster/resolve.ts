@@ -61,6 +61,7 @@ function resolved(spec: ComponentSpec, engine: Engine, version: EngineVersion, r
     stopped: spec.stop === true,
     parameters: componentParameters(spec, engine),
     liveParameters: liveParameterNames(componentParameters(spec, engine), engine),
+    ...(engine.parameterSchema === undefined ? {} : { parameterSchema: engine.parameterSchema }),
     accounts: [...engine.systemAccounts.map((a) => a.name), ...replicationAccounts, ...exporterAccounts(spec, engine)],
     limitations: limitationsOf(spec),
     replicated,

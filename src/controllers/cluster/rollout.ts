@@ -2,9 +2,12 @@
  * Rolling restarts of replicated components (pure), as KubeBlocks' InstanceSet updates members by role: a change that
  * restarts instances (new parameters, version or restart request) reaches one instance at a time, replicas first
  * (highest ordinal first), each once every other member is ready again; the primary goes last, after a switchover has
- * made it a replica, so writers see one switchover and no other pause. Changes that need no restart pass straight through.
+ * made it a replica, so writers see one switchover and no other pause. A change lowering a parameter a replica needs at
+ * least as high as its primary's goes the other way: the primary restarted in place first, then the replicas
+ * (rollingOrder, ADR 0041). Changes that need no restart pass straight through.
  */
 import { instanceConfigHash, instanceNeedsRestart, type Cluster, type ComponentReplicationStatus, type Instance, type InstanceSpec } from "../../api/index.ts";
+import { rollingOrder } from "../../engines/index.ts";
 import type { InstanceToCreate, ResolvedComponent } from "./plan.ts";
 import { specDiffers } from "./spec-compare.ts";
 
@@ -65,14 +68,73 @@ interface ComponentTurn {
   switchover?: RolloutSwitchover;
 }
 
-/** Whose turn it is in one component: nobody while a member is busy, else the highest pending replica, else the primary (after a switchover). */
-function turnOf(component: string, members: readonly Instance[], pending: readonly Instance[], record: ComponentReplicationStatus | undefined): ComponentTurn {
-  if (changing(record) || !members.every(settled)) return {};
-  const primary = record?.currentPrimary ?? "";
-  const replica = pending.filter((i) => i.metadata.name !== primary).sort((a, b) => b.spec.ordinal - a.spec.ordinal)[0];
-  if (replica !== undefined) return { allowed: replica.metadata.name };
-  const to = switchoverTarget(members, primary, new Set(pending.map((i) => i.metadata.name)));
-  return to === undefined ? { allowed: primary } : { switchover: { component, from: primary, to } };
+/** One component's rolling change as this pass sees it. */
+interface ComponentRoll {
+  component: ResolvedComponent;
+  members: readonly Instance[];
+  /** Members with a change that restarts them. */
+  pending: readonly Instance[];
+  record: ComponentReplicationStatus | undefined;
+  updates: readonly InstanceToCreate[];
+}
+
+function parametersAfter(roll: ComponentRoll, member: Instance): Record<string, string> {
+  return roll.updates.find((u) => u.name === member.metadata.name)?.spec.parameters ?? member.spec.parameters;
+}
+
+/** Must the change from `from` to `to` reach the primary first (it lowers a replica-floor parameter, rollingOrder)? */
+function lowers(roll: ComponentRoll, from: Record<string, string>, to: Record<string, string>): boolean {
+  return rollingOrder(roll.component.parameterSchema, from, to) === "primary-first";
+}
+
+/**
+ * Has the primary reported the replica streaming since the primary's running process started? A replica restarted
+ * with a lowered replica-floor parameter starts only once it has replayed the restarted primary's new values.
+ */
+function streamsFromCurrentPrimary(replica: Instance, primary: Instance | undefined): boolean {
+  const seen = replica.status?.replication;
+  const started = Date.parse(primary?.status?.startedAt ?? "");
+  return seen?.state === "streaming" && Number.isFinite(started) && (Date.parse(seen.observedAt ?? "") || 0) >= started;
+}
+
+/** May this pending replica restart now: not below what the primary runs with, and, when it lowers its own values, caught up? */
+function replicaMayGo(roll: ComponentRoll, replica: Instance, primary: Instance | undefined): boolean {
+  const after = parametersAfter(roll, replica);
+  if (primary !== undefined && lowers(roll, primary.spec.parameters, after)) return false;
+  return !lowers(roll, replica.spec.parameters, after) || streamsFromCurrentPrimary(replica, primary);
+}
+
+/**
+ * During the rollout's own switchover, the former primary once fenced (stopped): its change is given to it now, so it
+ * starts as a replica with the new values (one start, and never a replica below the new primary's values).
+ */
+function formerPrimaryTurn(roll: ComponentRoll): ComponentTurn {
+  const change = roll.record?.roleChange;
+  if (change?.requestedBy !== ROLLOUT_REQUESTER || change.result !== "InProgress") return {};
+  const former = roll.pending.find((i) => i.metadata.name === change.from);
+  return former?.spec.replication?.fenced === true ? { allowed: former.metadata.name } : {};
+}
+
+/**
+ * Whose turn it is in one component (the ordering rule, ADR 0041): nobody while a member is busy; the primary first,
+ * restarted in place, when its change lowers a replica-floor parameter; else the highest pending replica that may go;
+ * else the primary, after a switchover when a replica can take over.
+ */
+function turnOf(roll: ComponentRoll): ComponentTurn {
+  const { members, pending, record } = roll;
+  if (changing(record)) return formerPrimaryTurn(roll);
+  if (!members.every(settled)) return {};
+  const name = record?.currentPrimary ?? "";
+  const primary = members.find((i) => i.metadata.name === name);
+  const primaryPending = pending.some((i) => i.metadata.name === name);
+  if (primaryPending && primary !== undefined && lowers(roll, primary.spec.parameters, parametersAfter(roll, primary))) return { allowed: name };
+  const replicas = pending.filter((i) => i.metadata.name !== name).sort((a, b) => b.spec.ordinal - a.spec.ordinal);
+  if (replicas.length > 0) {
+    const next = replicas.find((r) => replicaMayGo(roll, r, primary));
+    return next === undefined ? {} : { allowed: next.metadata.name };
+  }
+  const to = switchoverTarget(members, name, new Set(pending.map((i) => i.metadata.name)));
+  return to === undefined ? { allowed: name } : { switchover: { component: roll.component.name, from: name, to } };
 }
 
 /** Does the component roll (a running replicated component with more than one member)? */
@@ -89,7 +151,7 @@ export function planRollout(cluster: Cluster, components: readonly ResolvedCompo
     const members = live.filter((i) => i.spec.componentName === component.name && i.spec.replication !== undefined && i.metadata.deletionTimestamp === undefined);
     const pending = members.filter((m) => updates.some((u) => u.name === m.metadata.name && m.spec.running && restartsInstance(m.spec, u.spec)));
     if (!rolls(component, members) || pending.length === 0) continue;
-    const turn = turnOf(component.name, members, pending, cluster.status?.replication?.[component.name]);
+    const turn = turnOf({ component, members, pending, record: cluster.status?.replication?.[component.name], updates });
     turns.set(component.name, turn);
     if (turn.switchover !== undefined) rollout.switchovers.push(turn.switchover);
     const held = pending.map((p) => p.metadata.name).filter((name) => name !== turn.allowed);

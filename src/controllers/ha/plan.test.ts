@@ -205,6 +205,20 @@ describe("status reports", () => {
     assert.deepEqual(later.map((u) => u.name), ["pg-postgresql-0", "pg-postgresql-1", "pg-postgresql-2"]);
   });
 
+  it("rewrites a replica's unchanged report taken before its primary's running process started", () => {
+    const reported = new Date(NOW - 1000).toISOString();
+    const withReports = (primaryStartedAt: string): Member[] =>
+      healthy().map((m) => {
+        if (m.name === "pg-postgresql-0") return member({ ...m.instance, status: { ...m.instance.status, startedAt: primaryStartedAt } }, m.observation);
+        const seen = m.name.endsWith("1") ? { state: "streaming", lagBytes: 0, lagMs: 0.4 } : { state: "catchup", lagBytes: 4096, lagMs: 12 };
+        return member({ ...m.instance, status: { ...m.instance.status, replication: { ...seen, observedAt: reported } } }, m.observation);
+      });
+    const same = lagUpdates(view(withReports(LONG_AGO)), "pg-postgresql-0", (name) => name.replaceAll("-", "_"));
+    assert.deepEqual(same, [], "nothing new to say");
+    const restarted = lagUpdates(view(withReports(new Date(NOW - 500).toISOString())), "pg-postgresql-0", (name) => name.replaceAll("-", "_"));
+    assert.deepEqual(restarted.map((u) => [u.name, u.replication?.observedAt]), [["pg-postgresql-1", new Date(NOW).toISOString()], ["pg-postgresql-2", new Date(NOW).toISOString()]]);
+  });
+
   it("labels each member with the role it runs in, and no role while it does not run", () => {
     const members = healthy();
     members[2] = member(instance(2, { replication: { fenced: true } }, { ready: false, pid: undefined }), undefined);

@@ -233,9 +233,14 @@ export function replicaStatus(seen: ReplicaObservation | undefined, nowMs: numbe
   return status;
 }
 
-/** Is `next` worth writing over `current`: a new state (or lag appearing/disappearing) at once, a new lag after LAG_REFRESH_MS? */
-export function replicaStatusChanged(current: InstanceReplicationStatus | undefined, next: InstanceReplicationStatus, nowMs: number): boolean {
+/**
+ * Is `next` worth writing over `current`: a new state (or lag appearing/disappearing) at once, a new lag after
+ * LAG_REFRESH_MS, and any report taken before the primary's running process started (`primaryStartedAt`): a rolling
+ * change waits for a report from the restarted primary before it restarts a replica (cluster/rollout.ts).
+ */
+export function replicaStatusChanged(current: InstanceReplicationStatus | undefined, next: InstanceReplicationStatus, nowMs: number, primaryStartedAt?: string): boolean {
   if (current === undefined) return true;
+  if (primaryStartedAt !== undefined && (Date.parse(current.observedAt ?? "") || 0) < Date.parse(primaryStartedAt)) return true;
   if (current.state !== next.state || (current.lagBytes === undefined) !== (next.lagBytes === undefined)) return true;
   const age = current.observedAt === undefined ? Infinity : nowMs - Date.parse(current.observedAt);
   return (current.lagBytes !== next.lagBytes || current.lagMs !== next.lagMs) && age >= LAG_REFRESH_MS;
@@ -243,13 +248,15 @@ export function replicaStatusChanged(current: InstanceReplicationStatus | undefi
 
 /** The replication status each member should report, where it differs enough from what it reports. */
 export function lagUpdates(view: ComponentView, primary: string, replicaName: (instance: string) => string): { name: string; replication: InstanceReplicationStatus | undefined }[] {
-  const source = view.members.find((m) => m.name === primary)?.observation;
+  const primaryMember = view.members.find((m) => m.name === primary);
+  const source = primaryMember?.observation;
   if (source?.role !== "primary") return [];
+  const startedAt = primaryMember?.instance.status?.startedAt;
   return view.members.flatMap((member): { name: string; replication: InstanceReplicationStatus | undefined }[] => {
     const current = member.instance.status?.replication;
     if (member.name === primary) return current === undefined ? [] : [{ name: member.name, replication: undefined }];
     const next = replicaStatus(source.replicas.find((r) => r.name === replicaName(member.name)), view.nowMs);
-    return replicaStatusChanged(current, next, view.nowMs) ? [{ name: member.name, replication: next }] : [];
+    return replicaStatusChanged(current, next, view.nowMs, startedAt) ? [{ name: member.name, replication: next }] : [];
   });
 }
 

@@ -2,7 +2,8 @@
  * PostgreSQL's parameters Holdfast lets a Cluster's `configs` and a Reconfiguring set (a documented subset): `dynamic`
  * ones take effect on a reload (PostgreSQL's `sighup`/`user` contexts), `static` ones at a restart (`postmaster`
  * context), `immutable` ones are Holdfast's (replication, archiving, network, files). Sizes take a unit (kB, MB, GB, TB);
- * durations a unit (ms, s, min, h, d) or are milliseconds.
+ * durations a unit (ms, s, min, h, d) or are milliseconds. `replicaFloor` marks the five a hot standby needs at least as
+ * high as its primary's: a rolling change lowering one restarts the primary first.
  */
 import type { EngineParameters, ParameterDefinition } from "../parameter-schema.ts";
 
@@ -15,11 +16,11 @@ const DURATION_UNITS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, min:
 const HOLDFAST = "Holdfast sets it (replication, failover and backups depend on it)";
 
 const DEFINITIONS: readonly ParameterDefinition[] = [
-  { name: "max_connections", type: "integer", policy: "static", min: 10, max: 10_000 },
+  { name: "max_connections", type: "integer", policy: "static", min: 10, max: 10_000, replicaFloor: true, default: "100" },
   { name: "shared_buffers", type: "size", policy: "static", min: 128 * KB, max: 1024 * GB },
-  { name: "max_worker_processes", type: "integer", policy: "static", min: 0, max: 262_143 },
-  { name: "max_locks_per_transaction", type: "integer", policy: "static", min: 10, max: 2_147_483_647 },
-  { name: "max_prepared_transactions", type: "integer", policy: "static", min: 0, max: 262_143 },
+  { name: "max_worker_processes", type: "integer", policy: "static", min: 0, max: 262_143, replicaFloor: true, default: "8" },
+  { name: "max_locks_per_transaction", type: "integer", policy: "static", min: 10, max: 2_147_483_647, replicaFloor: true, default: "64" },
+  { name: "max_prepared_transactions", type: "integer", policy: "static", min: 0, max: 262_143, replicaFloor: true, default: "0" },
   { name: "huge_pages", type: "enum", policy: "static", values: ["on", "off", "try"] },
   { name: "shared_preload_libraries", type: "enum", policy: "static", values: ["", "pg_stat_statements"] },
   { name: "work_mem", type: "size", policy: "dynamic", min: 64 * KB, max: 2 * 1024 * GB },
@@ -61,7 +62,7 @@ const DEFINITIONS: readonly ParameterDefinition[] = [
   { name: "restore_command", type: "string", policy: "immutable", reason: "Holdfast restores WAL itself (point-in-time restores)" },
   { name: "synchronous_standby_names", type: "string", policy: "immutable", reason: "the ha controller keeps it (holdfast.io/ha-synchronous sets the quorum)" },
   { name: "synchronous_commit", type: "enum", policy: "immutable", values: ["on", "off", "local", "remote_write", "remote_apply"], reason: HOLDFAST },
-  { name: "max_wal_senders", type: "integer", policy: "immutable", reason: HOLDFAST },
+  { name: "max_wal_senders", type: "integer", policy: "immutable", reason: HOLDFAST, replicaFloor: true, default: "10" },
   { name: "max_replication_slots", type: "integer", policy: "immutable", reason: HOLDFAST },
   { name: "hot_standby", type: "boolean", policy: "immutable", reason: HOLDFAST },
   { name: "port", type: "integer", policy: "immutable", reason: "Holdfast allocates ports" },
