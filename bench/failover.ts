@@ -19,18 +19,24 @@ import { ensureServiceUser, type ServiceUser } from "../src/runtime/index.ts";
 import { connectionUri, startDemoServer } from "../test/helpers/clients.ts";
 import { eventually, run, type TestServer } from "../test/helpers/harness.ts";
 import { exampleWith } from "../test/helpers/manifests.ts";
+import { failoverMariadbBenchmark } from "./failover-mariadb.ts";
 import { median, percentile } from "./stats.ts";
 import { Timeline } from "./timeline.ts";
 
 const TRIALS = Number(process.env["BENCH_FAILOVER_TRIALS"] ?? 10);
-/** `BENCH_FAILOVER_SECTIONS=synchronous` runs only the synchronous section (default: both). */
+/** `BENCH_FAILOVER_SECTIONS=synchronous` runs only the synchronous section (default: asynchronous,synchronous,mariadb). */
 const TRACE = process.env["BENCH_FAILOVER_TRACE"] === "1";
-const SECTIONS = new Set((process.env["BENCH_FAILOVER_SECTIONS"] ?? "asynchronous,synchronous").split(","));
+const SECTIONS = new Set((process.env["BENCH_FAILOVER_SECTIONS"] ?? "asynchronous,synchronous,mariadb").split(","));
 const NS = "demo";
 const NAME = "pg-cluster";
 const MEMBERS = [0, 1, 2].map((i) => `${NAME}-postgresql-${i}`);
 
 export async function failoverBenchmark(): Promise<void> {
+  if (SECTIONS.has("asynchronous") || SECTIONS.has("synchronous")) await postgresqlFailovers();
+  if (SECTIONS.has("mariadb")) await failoverMariadbBenchmark();
+}
+
+async function postgresqlFailovers(): Promise<void> {
   const { server, major } = await startDemoServer();
   let writer: Writer | undefined;
   try {

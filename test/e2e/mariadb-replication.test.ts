@@ -8,15 +8,15 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Cluster, Instance, OpsRequest } from "../../src/api/index.ts";
 import { createMariadbEngine } from "../../src/engines/index.ts";
 import { clusterCaFile, connectionUri, endpointOf } from "../helpers/clients.ts";
-import { eventually, run, TestServer, type CliResult } from "../helpers/harness.ts";
+import { eventually, TestServer, type CliResult } from "../helpers/harness.ts";
 import { exampleWith } from "../helpers/manifests.ts";
+import { MariadbCli, MariadbWriter } from "../helpers/mariadb-cli.ts";
 
 const installed = await createMariadbEngine().detectVersions();
 const skip = installed.length === 0 ? "mariadbd is not installed (Debian: apt-get install -y mariadb-server mariadb-client mariadb-backup)" : false;
@@ -31,18 +31,13 @@ const FAILOVER_TRIALS = Number(process.env["MARIADB_FAILOVER_TRIALS"] ?? 5);
 const SYNCHRONOUS_TRIALS = Number(process.env["MARIADB_SYNCHRONOUS_TRIALS"] ?? 10);
 
 let server: TestServer;
-/** A private directory with the administrator's option file (0600): the password never goes in argv. */
-let clientDirectory = "";
+/** The real mariadb client (passwords in 0600 option files, never argv), TLS checked against the cluster CA. */
+let cli: MariadbCli;
 let rootPassword = "";
-
-function optionFile(user = "root"): string {
-  return join(clientDirectory, `${user}.cnf`);
-}
 
 /** The real mariadb client against 127.0.0.1:`port` as `user`, over TLS checked against the cluster CA. */
 function mariadb(port: number, sql: string, user = "root", connectTimeoutS = 10, columnNames = false): Promise<CliResult> {
-  const args = [`--defaults-extra-file=${optionFile(user)}`, "--host=127.0.0.1", `--port=${port}`, "--protocol=TCP", `--connect-timeout=${connectTimeoutS}`];
-  return run("mariadb", [...args, "--ssl", `--ssl-ca=${clusterCaFile(server)}`, "--ssl-verify-server-cert", ...(columnNames ? [] : ["-N"]), "-B", "-e", sql], { timeoutMs: 30_000 });
+  return cli.run(port, sql, { user, connectTimeoutS, columnNames });
 }
 
 /** SHOW SLAVE STATUS of the server on `port`, by column name. */
@@ -54,10 +49,8 @@ async function slaveStatus(port: number): Promise<Record<string, string>> {
   return Object.fromEntries(header.split("\t").map((name, i) => [name, values[i] ?? ""]));
 }
 
-async function sql(port: number, text: string): Promise<string> {
-  const result = await mariadb(port, text);
-  assert.equal(result.code, 0, result.stderr);
-  return result.stdout.trim();
+function sql(port: number, text: string): Promise<string> {
+  return cli.sql(port, text);
 }
 
 async function cluster(): Promise<Cluster> {
@@ -106,35 +99,6 @@ async function followedPrimary(all: readonly Instance[], name: string): Promise<
   if (!following) return undefined;
   const listed = await mariadb(primary.spec.port, "SELECT @@read_only; SHOW SLAVE HOSTS");
   return listed.code === 0 && listed.stdout.split("\n")[0] === "0" && replicas.every((r) => listed.stdout.includes(r.metadata.name)) ? primary : undefined;
-}
-
-/** Inserts one row after another through `port` (a new client each time, as a reconnecting application); remembers what was acknowledged and by which server. */
-class Writer {
-  readonly acknowledged: { id: number; at: number; serverId: string }[] = [];
-  failures = 0;
-  #running = true;
-  readonly #loop: Promise<void>;
-
-  constructor(port: number, firstId: number) {
-    this.#loop = this.#run(port, firstId);
-  }
-
-  async #run(port: number, firstId: number): Promise<void> {
-    for (let id = firstId; this.#running; id++) {
-      const result = await mariadb(port, `INSERT INTO ha.writes (id) VALUES (${id}); SELECT @@server_id`, "root", 5);
-      if (result.code === 0) this.acknowledged.push({ id, at: performance.now(), serverId: result.stdout.trim() });
-      else {
-        this.failures++;
-        await sleep(20);
-      }
-    }
-  }
-
-  async stop(): Promise<number[]> {
-    this.#running = false;
-    await this.#loop;
-    return this.acknowledged.map((a) => a.id);
-  }
 }
 
 /** Samples every member about every 200 ms: how many accept writes (answer read_only = 0) at once, at most. */
@@ -188,7 +152,7 @@ async function failover(rwPort: number, firstId: number): Promise<FailoverResult
   const from = victim.metadata.name;
   const all = await instances();
   const watcher = startWritableWatcher(all.map((i) => i.spec.port));
-  const writer = new Writer(rwPort, firstId);
+  const writer = new MariadbWriter(cli, rwPort, firstId);
   await eventually("writes acknowledged", () => Promise.resolve(writer.acknowledged.length >= 20 ? true : undefined), 60_000);
   const victimServerId = writer.acknowledged.at(-1)?.serverId;
   const pid = victim.status?.pid;
@@ -213,7 +177,7 @@ async function failover(rwPort: number, firstId: number): Promise<FailoverResult
 
 /** Apply a Switchover, follow it to Succeed, check the roles moved and no acknowledged write was lost. */
 async function switchover(opsName: string, from: string, candidate: string | undefined, rwPort: number, firstId: number): Promise<string> {
-  const writer = new Writer(rwPort, firstId);
+  const writer = new MariadbWriter(cli, rwPort, firstId);
   await sleep(500);
   const started = performance.now();
   await server.ok(["apply", "-f", "-"], await exampleWith("postgresql/switchover-specified-instance.yaml", (doc) => {
@@ -248,12 +212,12 @@ describe("MariaDB replication with automatic failover", { skip, timeout: 3_600_0
   before(async () => {
     server = await TestServer.start();
     await server.ok(["create", "namespace", NS]);
-    clientDirectory = await mkdtemp(join(tmpdir(), "holdfast-mariadb-e2e-"));
+    cli = await MariadbCli.create(clusterCaFile(server));
   });
 
   after(async () => {
     await server.destroy();
-    await rm(clientDirectory, { recursive: true, force: true });
+    await cli.remove();
   });
 
   test("3 replicas reach Running: one writable primary, two read-only replicas streaming over TLS, endpoints for both", async () => {
@@ -262,7 +226,7 @@ describe("MariaDB replication with automatic failover", { skip, timeout: 3_600_0
     await server.ok(["wait", `cluster/${NAME}`, "-n", NS, "--for=phase=Running", "--timeout=300s"]);
     const uri = new URL(await connectionUri(server, NAME, NS));
     rootPassword = decodeURIComponent(uri.password);
-    await writeFile(optionFile(), `[client]\nuser=root\npassword=${rootPassword}\n`, { mode: 0o600 });
+    await cli.setPassword("root", rootPassword);
     const primary = await settled(MEMBERS[0]);
     console.log(`3-replica MariaDB cluster settled after ${Math.round(performance.now() - started)} ms`);
     const c = await cluster();
@@ -285,7 +249,7 @@ describe("MariaDB replication with automatic failover", { skip, timeout: 3_600_0
   test("a row written through the read-write endpoint is read through the read-only endpoint, which refuses writes", async () => {
     await sql(rwPort, "CREATE DATABASE ha; CREATE TABLE ha.writes (id BIGINT PRIMARY KEY); CREATE TABLE ha.greetings (text VARCHAR(100))");
     await sql(rwPort, "INSERT INTO ha.greetings VALUES ('hello through the endpoint'); CREATE USER app@'%' IDENTIFIED BY 'app-password-1'; GRANT ALL ON ha.* TO app@'%'");
-    await writeFile(optionFile("app"), "[client]\nuser=app\npassword=app-password-1\n", { mode: 0o600 });
+    await cli.setPassword("app", "app-password-1");
     const read = await eventually("the row through the read-only endpoint", async () => {
       const result = await mariadb(roPort, "SELECT text FROM ha.greetings");
       return result.code === 0 && result.stdout.trim() === "hello through the endpoint" ? result : undefined;

@@ -13,7 +13,8 @@ import { createMariadbReplication } from "./replication-capability.ts";
 import { detectMariadbVersions } from "./versions.ts";
 
 export { parseMariadbVersion } from "./versions.ts";
-export { askMariadb, clientOptionFile, type MariadbTarget } from "./client.ts";
+export { askMariadb, clientOptionFile, runMariadbScript, type MariadbTarget } from "./client.ts";
+export { followSql, promoteSql } from "./replication-sql.ts";
 export { mariadbConfPath, mariadbPidPath, mariadbSocketPath, renderMariadbConf, validateMariadbParameters } from "./config.ts";
 export { bootstrapAccountsSql, sqlString } from "./accounts-sql.ts";
 
