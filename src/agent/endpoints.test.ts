@@ -48,16 +48,23 @@ describe("servedEndpoints (pure)", () => {
   const base: Cluster = { apiVersion: "apps.kubeblocks.io/v1", kind: "Cluster", metadata: { name: "pg", namespace: "demo" }, spec: { terminationPolicy: "Delete", componentSpecs: [] } };
 
   it("serves every recorded endpoint with its route; a read-write one waits longer for a target", () => {
-    const served = servedEndpoints({ ...base, status: { endpoints: [endpoint("pg-postgresql", 31000, ["127.0.10.1:20000", "[::1]:20001"], { hold: true }), endpoint("pg-postgresql-ro", 31001, [])] } });
-    assert.deepEqual(served.map((s) => [s.key, s.endpoint.port, s.holdTimeoutMs, s.route]), [
-      ["demo/pg-postgresql", 31000, READ_WRITE_HOLD_MS, { targets: [{ host: "127.0.10.1", port: 20000 }, { host: "::1", port: 20001 }], hold: true }],
-      ["demo/pg-postgresql-ro", 31001, READ_ONLY_HOLD_MS, { targets: [], hold: false }],
+    const served = servedEndpoints({ ...base, status: { endpoints: [endpoint("pg-postgresql", 31000, ["127.0.10.1:20000", "[::1]:20001"], { hold: true }), endpoint("pg-postgresql-ro", 31001, [])] } }, { advertise: "127.0.10.3" });
+    assert.deepEqual(served.map((s) => [s.key, s.host, s.tlsOnly, s.endpoint.port, s.holdTimeoutMs, s.route]), [
+      ["demo/pg-postgresql", "127.0.10.3", false, 31000, READ_WRITE_HOLD_MS, { targets: [{ host: "127.0.10.1", port: 20000 }, { host: "::1", port: 20001 }], hold: true }],
+      ["demo/pg-postgresql-ro", "127.0.10.3", false, 31001, READ_ONLY_HOLD_MS, { targets: [], hold: false }],
     ]);
   });
 
+  it("serves an exposed endpoint on the node's external address only, TLS only; a node without one leaves it out", () => {
+    const cluster = { ...base, status: { endpoints: [endpoint("pg-postgresql", 31000, []), endpoint("pg-postgresql-internet", 31002, ["127.0.10.1:20000"], { exposed: true })] } };
+    const withExternal = servedEndpoints(cluster, { advertise: "127.0.10.3", external: "10.77.0.1" });
+    assert.deepEqual(withExternal.map((s) => [s.key, s.host, s.tlsOnly]), [["demo/pg-postgresql", "127.0.10.3", false], ["demo/pg-postgresql-internet", "10.77.0.1", true]]);
+    assert.deepEqual(servedEndpoints(cluster, { advertise: "127.0.10.3" }).map((s) => s.key), ["demo/pg-postgresql"]);
+  });
+
   it("serves nothing for a cluster that is gone or being deleted", () => {
-    assert.deepEqual(servedEndpoints(undefined), []);
-    assert.deepEqual(servedEndpoints({ ...base, metadata: { ...base.metadata, deletionTimestamp: "2026-01-01T00:00:00Z" }, status: { endpoints: [endpoint("pg-postgresql", 31000, [])] } }), []);
+    assert.deepEqual(servedEndpoints(undefined, { advertise: "127.0.10.3" }), []);
+    assert.deepEqual(servedEndpoints({ ...base, metadata: { ...base.metadata, deletionTimestamp: "2026-01-01T00:00:00Z" }, status: { endpoints: [endpoint("pg-postgresql", 31000, [])] } }, { advertise: "127.0.10.3" }), []);
   });
 });
 
@@ -77,7 +84,7 @@ describe("EndpointReconciler: two nodes serve one cluster's endpoints on their o
     store = openSqliteStore({ path: join(dir, "store.db") });
     await store.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "demo" } });
     const recorder = { record: (_o: unknown, _t: unknown, _r: unknown, message: string) => Promise.resolve(void events.push(message)) };
-    nodes = ["127.0.10.5", "127.0.10.6"].map((address, i) => ({ address, reconciler: new EndpointReconciler({ store, registry: registries[i] ?? new EndpointRegistry(), address, nodeName: `node${i}`, events: recorder, logger: silentLogger() }) }));
+    nodes = ["127.0.10.5", "127.0.10.6"].map((address, i) => ({ address, reconciler: new EndpointReconciler({ store, registry: registries[i] ?? new EndpointRegistry(), addresses: { advertise: address }, tlsStartOf: () => undefined, nodeName: `node${i}`, events: recorder, logger: silentLogger() }) }));
     primary = await backend("primary", "127.0.10.7");
     promoted = await backend("promoted", "127.0.10.8");
     servers.push(primary.server, promoted.server);

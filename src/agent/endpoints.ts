@@ -5,12 +5,12 @@
  * connections while it says so. A leader change, or no leader at all, leaves them serving the last record (ADR 0025).
  */
 import type { Cluster } from "../api/index.ts";
-import { errorMessage } from "../errors/index.ts";
-import type { EndpointRegistry } from "../runtime/index.ts";
+import { errorMessage, InputError } from "../errors/index.ts";
+import type { EndpointRegistry, TlsStart } from "../runtime/index.ts";
 import type { Store } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
 import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../controllers/runtime/index.ts";
-import { servedEndpoints, type ServedEndpoint } from "./served-endpoints.ts";
+import { servedEndpoints, type NodeEndpointAddresses, type ServedEndpoint } from "./served-endpoints.ts";
 
 /** How soon an endpoint that could not listen (its port taken) is tried again. */
 const RETRY_MS = 5000;
@@ -20,8 +20,10 @@ export interface EndpointReconcilerOptions {
   store: Store;
   /** This node's listeners. */
   registry: EndpointRegistry;
-  /** The address this node's endpoints listen on (its advertised address). */
-  address: string;
+  /** The addresses this node's endpoints listen on: its advertised one, and its external one for exposed endpoints. */
+  addresses: NodeEndpointAddresses;
+  /** How clients of a component's engine start TLS (for an exposed endpoint); undefined: it cannot be exposed. */
+  tlsStartOf: (cluster: Cluster, component: string) => TlsStart | undefined;
   nodeName: string;
   events: EventRecorder;
   logger: Logger;
@@ -45,7 +47,7 @@ export class EndpointReconciler implements Reconciler {
     const opened = new Set<string>();
     const reported = this.#failed.get(key);
     const failures = new Map<string, string>();
-    for (const served of servedEndpoints(cluster)) {
+    for (const served of servedEndpoints(cluster, this.#o.addresses)) {
       const failure = cluster === undefined ? undefined : await this.#serve(cluster, served, reported?.get(served.key));
       if (failure === undefined) opened.add(served.key);
       else failures.set(served.key, failure);
@@ -59,7 +61,8 @@ export class EndpointReconciler implements Reconciler {
   /** Listen (once) and route one endpoint; why it cannot listen (reported unless it is `reported` already), or undefined. */
   async #serve(cluster: Cluster, served: ServedEndpoint, reported: string | undefined): Promise<string | undefined> {
     try {
-      await this.#o.registry.ensure({ name: served.key, host: this.#o.address, port: served.endpoint.port, holdTimeoutMs: served.holdTimeoutMs });
+      const tlsOnly = served.tlsOnly ? this.#tlsStart(cluster, served) : undefined;
+      await this.#o.registry.ensure({ name: served.key, host: served.host, port: served.endpoint.port, holdTimeoutMs: served.holdTimeoutMs, tlsOnly });
       if (this.#o.registry.route(served.key, served.route)) this.#logRoute(served);
       return undefined;
     } catch (error) {
@@ -69,10 +72,17 @@ export class EndpointReconciler implements Reconciler {
     }
   }
 
+  /** How the endpoint's clients start TLS; an engine that does not say cannot have its endpoints exposed. */
+  #tlsStart(cluster: Cluster, served: ServedEndpoint): TlsStart {
+    const start = this.#o.tlsStartOf(cluster, served.endpoint.component);
+    if (start === undefined) throw new InputError(`the engine of component ${served.endpoint.component} cannot tell a TLS connection from plaintext, so its endpoints cannot be exposed`);
+    return start;
+  }
+
   #logRoute(served: ServedEndpoint): void {
     const { endpoint, route } = served;
     const to = route.targets.map((t) => `${t.host}:${t.port}`);
-    this.#o.logger.info({ endpoint: served.key, address: `${this.#o.address}:${endpoint.port}`, targets: endpoint.targets ?? [], to, hold: route.hold }, "endpoint routed");
+    this.#o.logger.info({ endpoint: served.key, address: `${served.host}:${endpoint.port}`, targets: endpoint.targets ?? [], to, hold: route.hold }, "endpoint routed");
   }
 
   async #closeOthers(clusterKey: string, keep: ReadonlySet<string>): Promise<void> {

@@ -37,6 +37,12 @@ describe("endpointCertificateNames", () => {
     assert.deepEqual(endpointCertificateNames("pg-postgresql-0", "10.0.0.1", nodes), ["10.0.0.1", "pg-postgresql-0", "10.0.0.2", "127.0.0.1"]);
     assert.deepEqual(endpointCertificateNames("pg-postgresql-0", "127.0.0.1", [node("one", "127.0.0.1")]), ["127.0.0.1", "pg-postgresql-0"]);
   });
+
+  it("names every node's external address too, where exposed endpoints listen", () => {
+    const exposed = node("one", "127.0.0.1");
+    exposed.status?.addresses?.push({ type: "ExternalIP", address: "10.77.0.1" });
+    assert.deepEqual(endpointCertificateNames("pg-postgresql-0", "127.0.0.1", [exposed, node("two", "10.0.0.2")]), ["127.0.0.1", "pg-postgresql-0", "10.0.0.2", "10.77.0.1"]);
+  });
 });
 
 /** A home with a cluster CA, and the context of INSTANCE in it. */

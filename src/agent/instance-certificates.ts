@@ -20,9 +20,11 @@ import { ensureInstanceTls, instanceCertificateNames, instanceTlsFiles, RENEW_BE
 
 /** The names an instance's certificate carries (pure): its own address and name, then every node's address, sorted. */
 export function endpointCertificateNames(instanceName: string, address: string, nodes: readonly Node[]): string[] {
+  // Exposed endpoints listen on the nodes' external addresses: a client verifying the name it dialled needs those too.
   const advertised = nodes.flatMap((n) => {
     const advertise = nodeAddress(n, "Advertise");
-    return advertise === undefined ? [] : [databaseAddress(advertise)];
+    const external = nodeAddress(n, "ExternalIP");
+    return [...(advertise === undefined ? [] : [databaseAddress(advertise)]), ...(external === undefined ? [] : [external])];
   });
   const nodeAddresses = advertised.filter((a) => isIP(a) !== 0).sort();
   return [...new Set([...instanceCertificateNames(instanceName, address), ...nodeAddresses])];

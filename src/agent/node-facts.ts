@@ -9,6 +9,8 @@ import type { NodeFacts } from "./node-status.ts";
 export interface NodeIdentity {
   /** The address other nodes reach this one at (`--advertise`). */
   advertise: string;
+  /** Its non-loopback address where exposed endpoints listen (`--external-address`), if any. */
+  externalAddress?: string | undefined;
   /** The Holdfast home: its file system's size is the node's disk capacity. */
   home: string;
   holdfastVersion: string;
@@ -27,6 +29,7 @@ export async function gatherNodeFacts(identity: NodeIdentity, engines: Pick<Engi
   const disk = await statfs(identity.home);
   return {
     advertise: identity.advertise,
+    externalAddress: identity.externalAddress,
     apiUrl,
     hostname: hostname(),
     cpus: availableParallelism(),

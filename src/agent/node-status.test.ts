@@ -28,6 +28,12 @@ test("a heartbeat reports the machine, the time, and Ready=True; the transition 
   assert.equal(second.conditions?.[0]?.lastTransitionTime, "2026-12-05T12:00:00.000Z");
 });
 
+test("a node with an external address reports it as ExternalIP", () => {
+  const status = heartbeatStatus(undefined, { ...facts, externalAddress: "10.77.0.1" }, "2026-12-05T12:00:00.000Z");
+  assert.deepEqual(status.addresses?.find((a) => a.type === "ExternalIP"), { type: "ExternalIP", address: "10.77.0.1" });
+  assert.equal(heartbeatStatus(undefined, facts, "2026-12-05T12:00:00.000Z").addresses?.some((a) => a.type === "ExternalIP"), false);
+});
+
 test("a heartbeat after the node was marked not Ready makes it Ready again, from now", () => {
   const marked = { status: { conditions: [{ type: "Ready", status: "False" as const, reason: "NodeStatusUnknown", message: "stopped", lastTransitionTime: "2026-12-05T11:00:00.000Z" }] } };
   const status = heartbeatStatus(marked, { ...facts, apiUrl: undefined }, "2026-12-05T12:00:00.000Z");

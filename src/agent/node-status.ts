@@ -4,6 +4,8 @@ import { NODE_READY, type Condition, type Node, type NodeAddress, type NodeEngin
 /** The facts of this machine a heartbeat reports. */
 export interface NodeFacts {
   advertise: string;
+  /** The non-loopback address where exposed endpoints listen (`--external-address`), if any. */
+  externalAddress?: string | undefined;
   /** The API server's URL on this node, once it listens. */
   apiUrl?: string | undefined;
   hostname: string;
@@ -24,6 +26,7 @@ function addressesOf(facts: NodeFacts): NodeAddress[] {
     { type: "Advertise", address: facts.advertise },
     ...(facts.apiUrl === undefined ? [] : [{ type: "APIServer" as const, address: facts.apiUrl }]),
     { type: "Hostname", address: facts.hostname },
+    ...(facts.externalAddress === undefined ? [] : [{ type: "ExternalIP" as const, address: facts.externalAddress }]),
   ];
 }
 

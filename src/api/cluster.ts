@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { clusterRestoreSchema } from "./cluster-restore.ts";
 import { issuerSchema } from "./client-tls.ts";
-import { conditionSchema, metadataSchema, quantitySchema } from "./common.ts";
+import { conditionSchema, dns1123LabelSchema, metadataSchema, quantitySchema } from "./common.ts";
 import { notHonoured, refusedWhen } from "./field-support.ts";
 import { clusterEndpointSchema, componentReplicationStatusSchema } from "./replication.ts";
 
@@ -87,6 +87,21 @@ export const componentConfigSchema = z.looseObject({
   reconfigure: notHonoured(z.unknown(), "not applied: reconfigure actions are not supported").optional(),
 });
 
+/**
+ * A ClusterService (what an Expose adds): an endpoint of the component `componentSelector`, routed to the instances of
+ * `roleSelector` (primary: read-write, secondary: read-only), served on each node's external address with TLS
+ * required (ADR 0041, "Expose"). Kubernetes' Service fields (type, cloud annotations) are accepted and reported.
+ */
+export const clusterServiceSchema = z.looseObject({
+  name: dns1123LabelSchema.max(48, "must be no more than 48 characters"),
+  serviceName: notHonoured(z.string(), "not applied: the endpoint is named <cluster>-<name>").optional(),
+  componentSelector: z.string().min(1),
+  /** primary (absent: primary) or secondary. */
+  roleSelector: z.enum(["primary", "secondary"]).optional(),
+  annotations: notHonoured(z.record(z.string(), z.string()), "not applicable: no cloud load balancer; the endpoint listens on each node's external address").optional(),
+  spec: notHonoured(z.unknown(), "not applicable: the endpoint listens on each node's external address, whatever the Service type").optional(),
+});
+
 /** One component of a cluster (ClusterComponentSpec). Every field KubeBlocks defines is named: honoured, reported, or refused. */
 export const componentSpecSchema = z.looseObject({
   name: z.string().min(1).max(22),
@@ -135,7 +150,8 @@ export const clusterSpecSchema = z.looseObject({
   /** Create the cluster's data from a backup instead of empty (see cluster-restore.ts). */
   restore: clusterRestoreSchema.optional(),
   shardings: refusedWhen(z.array(z.unknown()), (value) => Array.isArray(value) && value.length > 0, "sharded clusters are not supported; use componentSpecs").optional(),
-  services: kubernetesOnly("cluster services (Kubernetes Services); each cluster gets its read-write and read-only endpoints"),
+  /** Exposed endpoints (an Expose adds and removes them); each cluster also gets its read-write and read-only endpoints. */
+  services: z.array(clusterServiceSchema).optional(),
   schedulingPolicy: schedulingPolicySchema.optional(),
   runtimeClassName: kubernetesOnly("the runtime class"),
   backup: notHonoured(z.unknown(), "not applied: create a BackupSchedule (holdfast backup schedule) instead").optional(),
@@ -186,6 +202,7 @@ export const clusterSchema = z.object({
 
 export type ResourceRequirements = z.infer<typeof resourceRequirementsSchema>;
 export type ComponentSpec = z.infer<typeof componentSpecSchema>;
+export type ClusterService = z.infer<typeof clusterServiceSchema>;
 export type SchedulingPolicy = z.infer<typeof schedulingPolicySchema>;
 export type TopologySpreadConstraint = z.infer<typeof topologySpreadConstraintSchema>;
 export type TerminationPolicy = z.infer<typeof terminationPolicySchema>;

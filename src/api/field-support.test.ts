@@ -51,8 +51,9 @@ describe("fieldNotes", () => {
   });
 
   it("reports the fields set and not honoured, by path", () => {
-    const notes = fieldNotes(clusterSchema, cluster({ configs: [{ name: "pg", variables: { max_connections: "200" } }], env: [{ name: "A", value: "b" }], disableExporter: false }, { services: [{ name: "x" }] }));
-    assert.deepEqual(notes.map((n) => n.field), ["spec.componentSpecs[0].env", "spec.services"], "configs variables are honoured");
+    const services = [{ name: "x", componentSelector: "postgresql", spec: { type: "LoadBalancer" } }];
+    const notes = fieldNotes(clusterSchema, cluster({ configs: [{ name: "pg", variables: { max_connections: "200" } }], env: [{ name: "A", value: "b" }], disableExporter: false }, { services }));
+    assert.deepEqual(notes.map((n) => n.field), ["spec.componentSpecs[0].env", "spec.services[0].spec"], "configs variables and the services themselves are honoured");
     assert.ok(notes.every((n) => n.support === "reported"));
     assert.match(notes[0]?.message ?? "", /not passed/);
     assert.deepEqual(fieldNotes(clusterSchema, cluster({ disableExporter: true, env: [] })), [], "what happens anyway is not reported");

@@ -76,8 +76,11 @@ export function nodeLabels(nodeName: string, given: Readonly<Record<string, stri
 /** A node name: what `--node-name` (default: the host name) must be. */
 export const nodeNameSchema = dns1123SubdomainSchema;
 
-/** How a node is reached: the `Advertise` address other nodes use, and its API server's URL. */
-export const nodeAddressSchema = z.object({ type: z.enum(["Advertise", "APIServer", "Hostname"]), address: z.string() });
+/**
+ * How a node is reached: the `Advertise` address other nodes use, its API server's URL, and `ExternalIP` (Kubernetes'
+ * NodeAddress type): the non-loopback address `--external-address` names, where exposed endpoints listen (ADR 0041).
+ */
+export const nodeAddressSchema = z.object({ type: z.enum(["Advertise", "APIServer", "Hostname", "ExternalIP"]), address: z.string() });
 
 /** An engine installed on the node, with its versions (newest first), as the node's engine catalog finds them. */
 export const nodeEngineSchema = z.object({ name: z.string(), versions: z.array(z.string()) });

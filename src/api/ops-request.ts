@@ -1,7 +1,7 @@
 /** OpsRequest (operations.kubeblocks.io/v1alpha1): day-2 operations as a state machine in status. */
 import { z } from "zod";
 import { resourceRequirementsSchema } from "./cluster.ts";
-import { conditionSchema, metadataSchema, quantitySchema } from "./common.ts";
+import { conditionSchema, dns1123LabelSchema, metadataSchema, quantitySchema } from "./common.ts";
 import { notHonoured } from "./field-support.ts";
 
 /** Operation types KubeBlocks defines; Holdfast implements those in SUPPORTED_OPS_TYPES. */
@@ -23,7 +23,7 @@ export const opsTypeSchema = z.enum([
 ]);
 
 /** The operation types this build carries out. */
-export const SUPPORTED_OPS_TYPES: readonly OpsType[] = ["Start", "Stop", "Restart", "Switchover", "HorizontalScaling", "VerticalScaling", "Reconfiguring"];
+export const SUPPORTED_OPS_TYPES: readonly OpsType[] = ["Start", "Stop", "Restart", "Switchover", "HorizontalScaling", "VerticalScaling", "Reconfiguring", "Expose"];
 
 /** The types `cancel: true` stops (KubeBlocks cancels VerticalScaling; Holdfast cancels a Restart too, ADR 0041). */
 export const CANCELLABLE_OPS_TYPES: readonly OpsType[] = ["VerticalScaling", "Restart"];
@@ -69,6 +69,24 @@ export const reconfigureSchema = z.looseObject({
   parameters: z.array(parameterChangeSchema).min(1),
 });
 
+/** One service an Expose enables or disables (KubeBlocks' OpsService). */
+export const opsServiceSchema = z.looseObject({
+  name: dns1123LabelSchema.max(25, "must be no more than 25 characters"),
+  /** primary: the read-write instance; secondary: the ready replicas; absent: primary. */
+  roleSelector: z.enum(["primary", "secondary"]).optional(),
+  serviceType: notHonoured(z.string(), "not applicable: the endpoint listens on each node's external address (--external-address), whatever the Service type").optional(),
+  annotations: notHonoured(z.record(z.string(), z.string()), "not applicable: no cloud load balancer is created", (value) => typeof value === "object" && value !== null && Object.keys(value).length > 0).optional(),
+  ports: notHonoured(z.array(z.unknown()), "not applicable: the endpoint's port is allocated by Holdfast and recorded in the Cluster's status").optional(),
+  podSelector: notHonoured(z.record(z.string(), z.string()), "not applicable: roleSelector chooses the instances").optional(),
+});
+
+/** An Expose of one component's services: `Enable` opens them, `Disable` closes them. */
+export const exposeSchema = z.looseObject({
+  componentName: z.string().min(1),
+  switch: z.enum(["Enable", "Disable"]),
+  services: z.array(opsServiceSchema).min(1),
+});
+
 export const opsRequestSpecSchema = z.looseObject({
   clusterName: z.string().min(1),
   type: opsTypeSchema,
@@ -93,7 +111,7 @@ export const opsRequestSpecSchema = z.looseObject({
   volumeExpansion: z.array(z.unknown()).optional(),
   reconfigures: z.array(reconfigureSchema).optional(),
   upgrade: z.unknown().optional(),
-  expose: z.array(z.unknown()).optional(),
+  expose: z.array(exposeSchema).optional(),
   backup: z.unknown().optional(),
   restore: z.unknown().optional(),
   rebuildFrom: z.array(z.unknown()).optional(),
@@ -151,6 +169,7 @@ export type SwitchoverSpec = z.infer<typeof switchoverSchema>;
 export type HorizontalScalingSpec = z.infer<typeof horizontalScalingSchema>;
 export type VerticalScalingSpec = z.infer<typeof verticalScalingSchema>;
 export type ReconfigureSpec = z.infer<typeof reconfigureSchema>;
+export type ExposeSpec = z.infer<typeof exposeSchema>;
 export type ProgressDetail = z.infer<typeof progressDetailSchema>;
 export type OpsRequestStatus = z.infer<typeof opsRequestStatusSchema>;
 export type OpsRequest = z.infer<typeof opsRequestSchema>;

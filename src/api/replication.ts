@@ -136,6 +136,11 @@ export const clusterEndpointSchema = z.object({
   addresses: z.array(endpointAddressSchema).optional(),
   /** New connections wait for a target instead of being refused (a role change under way, a primary expected). */
   hold: z.boolean().optional(),
+  /**
+   * An exposed endpoint (a ClusterService of `spec.services`, added by an Expose): served on each node's external
+   * address (`ExternalIP`) instead of its advertised one, and forwarding only connections that start TLS.
+   */
+  exposed: z.boolean().optional(),
 });
 
 /** The `host:port` an endpoint forwards to for `host` and `port` (brackets around an IPv6 address). */

@@ -34,6 +34,8 @@ export interface ControllerDeps {
   nodeName: string;
   /** The address this node advertises (`--advertise`): its databases listen on it, peers reach them there, and the clusters' endpoints listen there. */
   advertise: string;
+  /** The node's external address (`--external-address`, non-loopback): exposed endpoints listen there; absent, none is served here. */
+  externalAddress?: string | undefined;
   /** The detection rules' settings; absent or disabled, the leader runs no detector. */
   detection?: DetectionSettings;
 }

@@ -1,4 +1,5 @@
 /** This server's node: its name (`--node-name`, default the host name) and the address it advertises (`--advertise`). */
+import { isIP } from "node:net";
 import { hostname } from "node:os";
 import { NODE_HOSTNAME_LABEL, nodeLabelKeySchema, nodeLabelValueSchema, nodeNameSchema } from "../api/index.ts";
 import { InvalidError } from "../errors/index.ts";
@@ -7,10 +8,12 @@ import { InvalidError } from "../errors/index.ts";
 export interface NodeOptions {
   nodeName: string;
   advertise: string;
+  /** The non-loopback address exposed endpoints listen on (`--external-address`), if given. */
+  externalAddress?: string | undefined;
 }
 
 /** Resolve and check the node name and advertise address; the defaults are the host name and the listen host. */
-export function resolveNodeOptions(options: { nodeName?: string | undefined; advertise?: string | undefined; host: string }): NodeOptions {
+export function resolveNodeOptions(options: { nodeName?: string | undefined; advertise?: string | undefined; externalAddress?: string | undefined; host: string }): NodeOptions {
   const nodeName = options.nodeName ?? hostname().toLowerCase();
   const parsed = nodeNameSchema.safeParse(nodeName);
   if (!parsed.success) {
@@ -22,7 +25,22 @@ export function resolveNodeOptions(options: { nodeName?: string | undefined; adv
   if (advertise === "" || /[\s/]/.test(advertise)) {
     throw new InvalidError(`--advertise ${JSON.stringify(advertise)} is not a host name or IP address`, { causes: [{ field: "--advertise", message: "must be a host name or IP address" }] });
   }
-  return { nodeName, advertise };
+  const problem = options.externalAddress === undefined ? undefined : externalAddressProblem(options.externalAddress);
+  if (problem !== undefined) throw new InvalidError(`--external-address ${JSON.stringify(options.externalAddress)} ${problem}`, { causes: [{ field: "--external-address", message: problem }] });
+  return { nodeName, advertise, ...(options.externalAddress === undefined ? {} : { externalAddress: options.externalAddress }) };
+}
+
+/** Why `address` cannot be a node's external address (an IP address of this machine that is neither loopback nor a wildcard), or undefined. */
+export function externalAddressProblem(address: string): string | undefined {
+  const family = isIP(address);
+  if (family === 0) return "is not an IP address: give the address of this machine that clients outside it reach";
+  // The URL parser writes an IPv6 address in its shortest form ([::1], [::], [::ffff:7f00:1] for ::ffff:127.0.0.1).
+  const v6 = family === 6 ? new URL(`http://[${address}]/`).hostname : "";
+  const loopback = family === 4 ? address.startsWith("127.") : v6 === "[::1]" || v6.startsWith("[::ffff:7f");
+  const wildcard = family === 4 ? address === "0.0.0.0" : v6 === "[::]";
+  if (loopback) return "is a loopback address: an exposed endpoint must be reachable from other machines";
+  if (wildcard) return "is a wildcard: give one address of this machine";
+  return undefined;
 }
 
 /** The API server's URL as other nodes reach it: the advertised address and the port it listens on. */

@@ -41,6 +41,8 @@ export interface RunServerOptions {
   nodeName?: string;
   /** The address other nodes and clients reach this one at (default: the one init recorded, else the listen host). */
   advertise?: string;
+  /** `--external-address`: the node's non-loopback address where exposed endpoints listen (TLS only); absent, none is served here. */
+  externalAddress?: string;
   /** `--node-labels`: the Node's labels (beside its hostname label); absent, the labels it has are kept. */
   nodeLabels?: string;
   /** False with `--disable-detections`: wins over `enabled` of `<home>/detections.yaml` (default on). */
@@ -70,7 +72,7 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   await guardSingleServer(paths);
   const users = await prepareHome(paths, logger);
   const config = await readControlPlaneConfig(paths);
-  const node = resolveNodeOptions({ host: options.host, nodeName: options.nodeName ?? config.nodeName, advertise: options.advertise ?? config.advertise });
+  const node = resolveNodeOptions({ host: options.host, nodeName: options.nodeName ?? config.nodeName, advertise: options.advertise ?? config.advertise, externalAddress: options.externalAddress });
   const shared = await openSharedState(paths, config, { existing: true });
   const metrics = createMetrics(options.metrics !== false, shared.store, logger);
   const store = metrics === undefined ? shared.store : metrics.instrumentStore(shared.store);
@@ -83,10 +85,10 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   await ensureDefaultBackupRepo(store, paths.backupsDir);
   const ports = new PortReservations({ directory: portReservationsDirectory(), home: paths.home });
   const labels = options.nodeLabels === undefined ? undefined : parseNodeLabels(options.nodeLabels);
-  const heartbeat = new NodeHeartbeat({ nodeName: node.nodeName, identity: { advertise: node.advertise, home: paths.home, holdfastVersion: VERSION }, store, engines, logger, ...(labels === undefined ? {} : { labels }) });
+  const heartbeat = new NodeHeartbeat({ nodeName: node.nodeName, identity: { advertise: node.advertise, externalAddress: node.externalAddress, home: paths.home, holdfastVersion: VERSION }, store, engines, logger, ...(labels === undefined ? {} : { labels }) });
   await heartbeat.start();
   const detection = await loadDetectionSettings(join(paths.home, DETECTIONS_FILE), options.detections);
-  const deps: ControllerDeps = { store, engines, users, paths, logger, keyring, ports, nodeName: node.nodeName, advertise: node.advertise, detection };
+  const deps: ControllerDeps = { store, engines, users, paths, logger, keyring, ports, nodeName: node.nodeName, advertise: node.advertise, externalAddress: node.externalAddress, detection };
   const feed = await startSignalFeed(detection, { store, audit: access.audit, node: node.nodeName, logger, adminGroups: detection.adminGroups }, paths);
   const agent = createNodeAgent(deps);
   for (const controller of agent) await startObserved(controller, metrics);

@@ -15,7 +15,8 @@ export const SERVER_HELP = `Run the Holdfast control plane (API server, controll
 
 Usage:
   holdfast server [--home DIR] [--listen HOST:PORT] [--allow-remote] [--log-level LEVEL]
-                  [--node-name NAME] [--advertise ADDRESS] [--node-labels K=V,...]
+                  [--node-name NAME] [--advertise ADDRESS] [--external-address IP]
+                  [--node-labels K=V,...]
                   [--disable-detections] [--disable-metrics]
                                                                            run in the foreground
   holdfast server --detach [same flags]                                    run in the background
@@ -40,6 +41,8 @@ Options:
                           its node agent runs the instances bound to it (holdfast get nodes)
       --advertise ADDRESS The address other nodes and clients reach this one at (default: the one
                           init recorded, else the --listen host)
+      --external-address IP  This machine's non-loopback address that clients outside it reach: the
+                          endpoints an Expose opens listen there, TLS only (absent: none is served here)
       --node-labels K=V,...  Labels of this machine's node, for schedulingPolicy.nodeSelector and
                           topologySpreadConstraints (e.g. zone=a,disk=ssd); replaces the labels it had
                           (an empty value removes them); absent, they are kept. kubernetes.io/hostname
@@ -128,6 +131,8 @@ export function detachedArgs(script: string, home: string, values: FlagValues): 
   const { nodeName, advertise } = nodeFlags(values);
   if (nodeName !== undefined) args.push("--node-name", nodeName);
   if (advertise !== undefined) args.push("--advertise", advertise);
+  const external = stringFlag(values, "external-address");
+  if (external !== undefined) args.push("--external-address", external);
   const labels = stringFlag(values, "node-labels");
   if (labels !== undefined) args.push("--node-labels", labels);
   if (boolFlag(values, "disable-detections")) args.push("--disable-detections");
@@ -236,17 +241,24 @@ const SERVER_FLAGS = {
   "allow-remote": { type: "boolean" },
   "node-name": { type: "string" },
   advertise: { type: "string" },
+  "external-address": { type: "string" },
   "node-labels": { type: "string" },
   "disable-detections": { type: "boolean" },
   "disable-metrics": { type: "boolean" },
 } as const;
 
-/** `--node-name`, `--advertise` and `--node-labels`, when given (runServer checks them and fills in the defaults). */
-function nodeFlags(values: FlagValues): { nodeName?: string; advertise?: string; nodeLabels?: string } {
+/** `--node-name`, `--advertise`, `--external-address` and `--node-labels`, when given (runServer checks them and fills in the defaults). */
+function nodeFlags(values: FlagValues): { nodeName?: string; advertise?: string; externalAddress?: string; nodeLabels?: string } {
   const nodeName = stringFlag(values, "node-name");
   const advertise = stringFlag(values, "advertise");
+  const externalAddress = stringFlag(values, "external-address");
   const nodeLabels = stringFlag(values, "node-labels");
-  return { ...(nodeName === undefined ? {} : { nodeName }), ...(advertise === undefined ? {} : { advertise }), ...(nodeLabels === undefined ? {} : { nodeLabels }) };
+  return {
+    ...(nodeName === undefined ? {} : { nodeName }),
+    ...(advertise === undefined ? {} : { advertise }),
+    ...(externalAddress === undefined ? {} : { externalAddress }),
+    ...(nodeLabels === undefined ? {} : { nodeLabels }),
+  };
 }
 
 /** `--disable-detections`, when given (it wins over `enabled` in <home>/detections.yaml). */

@@ -304,6 +304,14 @@ export interface PasswordSession {
  */
 export type ClientPasswordFile = { content: string } & ({ envVar: string } | { argumentPrefix: string });
 
+/** How a client of an engine starts TLS on a new connection (see `Engine.clientTlsStart`). */
+export interface ClientTlsStart {
+  /** Exact messages a client may send before its TLS handshake; a TLS handshake record at once is always accepted. */
+  readonly preambles: readonly Uint8Array[];
+  /** The protocol's error carrying `message`, sent to a plaintext client before its connection is closed. */
+  refusal(message: string): Uint8Array;
+}
+
 /** A database engine module. No controller contains engine-specific branches; they live here. */
 export interface Engine {
   readonly name: string;
@@ -346,6 +354,12 @@ export interface Engine {
    * load new files at their next start.
    */
   reloadTls?(context: InstanceContext, admin: Credentials): Promise<void>;
+  /**
+   * How its clients start TLS on a new connection, for the endpoints that forward TLS only (an Expose): the messages
+   * sent before the handshake (PostgreSQL's SSLRequest; none for Redis, whose clients start with the handshake) and
+   * the protocol's error a plaintext client gets. Absent: the engine's endpoints cannot be exposed.
+   */
+  readonly clientTlsStart?: ClientTlsStart;
   /**
    * Give the running server the live (dynamic) parameters of `context.parameters` without a restart: PostgreSQL rewrites
    * its configuration and reloads; Redis uses CONFIG SET. `removed`: live parameters no longer set. Resolves false when

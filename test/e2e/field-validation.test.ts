@@ -99,7 +99,7 @@ describe("unknown fields and fields not honoured", { timeout: 600_000 }, () => {
       component.configs = [{ name: "postgresql-configuration", variables: { max_connections: "200" } }];
       component.env = [{ name: "TZ", value: "UTC" }];
       component.disableExporter = false;
-      d["spec"].services = [{ name: "lb", serviceType: "LoadBalancer" }];
+      d["spec"].services = [{ name: "lb", componentSelector: "postgresql", spec: { type: "LoadBalancer" } }];
     });
     const result = await server.cli(["apply", "-f", "-"], manifest);
     assert.equal(result.code, 0, result.stderr);
@@ -111,7 +111,7 @@ describe("unknown fields and fields not honoured", { timeout: 600_000 }, () => {
     });
     assert.equal(condition.status, "True");
     assert.ok(!condition.message.includes("configs"), `configs are honoured, not named in: ${condition.message}`);
-    for (const field of ["spec.componentSpecs[0].env", "spec.services"]) {
+    for (const field of ["spec.componentSpecs[0].env", "spec.services[0].spec"]) {
       assert.ok(condition.message.includes(`${field}: `), `${field} named in: ${condition.message}`);
     }
     // The node agent runs an exporter beside each instance unless disableExporter is true: the field is honoured.

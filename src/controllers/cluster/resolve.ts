@@ -102,6 +102,13 @@ export function componentParameters(spec: ComponentSpec, engine: Engine): Record
   return { ...engine.parametersFor(spec.resources), ...configured };
 }
 
+/** The engine `component` of `cluster` runs; undefined when the component or its engine is unknown. */
+export function componentEngine(cluster: Cluster, component: string, engines: EngineLookup): Engine | undefined {
+  const spec = cluster.spec.componentSpecs.find((c) => c.name === component);
+  const engineName = spec === undefined ? undefined : engineNameFor(cluster, spec, engines.list().map((e) => e.name));
+  return engineName === undefined ? undefined : engines.find(engineName);
+}
+
 /** The parameters `component` of `cluster` asks for now; undefined when the component or its engine is unknown. */
 export function desiredParameters(cluster: Cluster, component: string, engines: EngineLookup): Record<string, string> | undefined {
   const spec = cluster.spec.componentSpecs.find((c) => c.name === component);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Cluster, Instance } from "../../api/index.ts";
+import type { Cluster, ClusterEndpoint, Instance } from "../../api/index.ts";
 import { openSqliteStore, type Store } from "../../store/index.ts";
 import { ClusterEndpoints, endpointsWithRecordedPorts, routedEndpoints, wantedEndpoints } from "./endpoints.ts";
 import type { Member } from "./plan.ts";
@@ -37,6 +37,18 @@ describe("endpoint records (pure)", () => {
     assert.deepEqual(
       wantedEndpoints(cluster(), "postgresql").map((e) => [e.name, e.access, e.roleSelector, e.port]),
       [["pg-postgresql", "ReadWrite", "primary", 0], ["pg-postgresql-ro", "ReadOnly", "secondary", 0]],
+    );
+  });
+
+  it("adds an exposed endpoint per ClusterService selecting the component, for the role it selects", () => {
+    const withServices: Cluster = { ...cluster(), spec: { ...cluster().spec, services: [
+      { name: "postgresql-internet", componentSelector: "postgresql", roleSelector: "primary" },
+      { name: "postgresql-reads", componentSelector: "postgresql", roleSelector: "secondary" },
+      { name: "other-internet", componentSelector: "other", roleSelector: "primary" },
+    ] } };
+    assert.deepEqual(
+      wantedEndpoints(withServices, "postgresql").map((e) => [e.name, e.access, e.roleSelector, e.exposed]),
+      [["pg-postgresql", "ReadWrite", "primary", undefined], ["pg-postgresql-ro", "ReadOnly", "secondary", undefined], ["pg-postgresql-internet", "ReadWrite", "primary", true], ["pg-postgresql-reads", "ReadOnly", "secondary", true]],
     );
   });
 
@@ -114,6 +126,22 @@ describe("ClusterEndpoints (records, never listens)", () => {
     await endpoints.routeReadWrite(await stored(), "postgresql", instance(1, "127.0.10.2"));
     const readWrite = (await stored()).status?.endpoints?.[0];
     assert.deepEqual([readWrite?.targets, readWrite?.addresses, readWrite?.hold], [["pg-postgresql-1"], ["127.0.10.2:20001"], undefined]);
+  });
+
+  it("records an exposed endpoint for a ClusterService, routes and holds it with the read-write one, and drops it with the service", async () => {
+    const exposedOf = async (): Promise<ClusterEndpoint | undefined> => (await stored()).status?.endpoints?.find((e) => e.name === "pg-postgresql-internet");
+    const plain = await stored();
+    await store.update<Cluster>({ ...plain, spec: { ...plain.spec, services: [{ name: "postgresql-internet", componentSelector: "postgresql", roleSelector: "primary" }] } });
+    await endpoints.ensure(await stored(), ["postgresql"]);
+    assert.deepEqual([(await exposedOf())?.port, (await exposedOf())?.exposed], [31002, true]);
+    await endpoints.routeReadWrite(await stored(), "postgresql", instance(0, "127.0.10.1"));
+    assert.deepEqual((await exposedOf())?.addresses, ["127.0.10.1:20000"]);
+    await endpoints.hold(await stored(), "postgresql");
+    assert.equal((await exposedOf())?.hold, true);
+    const exposed = await stored();
+    await store.update<Cluster>({ ...exposed, spec: { ...exposed.spec, services: [] } });
+    const dropped = await endpoints.ensure(await stored(), ["postgresql"]);
+    assert.deepEqual(dropped.status?.endpoints?.map((e) => e.name), ["pg-postgresql", "pg-postgresql-ro"]);
   });
 
   it("unroutes every endpoint of a cluster without replicated components, keeping the ports", async () => {

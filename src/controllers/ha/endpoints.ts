@@ -24,13 +24,30 @@ export interface EndpointRouting {
 /** Nothing to serve: connections are refused at once (a stopped cluster). */
 const NOWHERE: EndpointRouting = { targets: [], hold: false };
 
-/** The endpoints a component should have (ports still to be allocated are 0), not routed yet. */
+/**
+ * The endpoints a component should have (ports still to be allocated are 0), not routed yet: its read-write and
+ * read-only ones, then one per ClusterService of `spec.services` selecting it (`<cluster>-<service>`, exposed).
+ */
 export function wantedEndpoints(cluster: Cluster, component: string): ClusterEndpoint[] {
   const base = `${cluster.metadata.name}-${component}`;
+  const exposed = (cluster.spec.services ?? []).filter((s) => s.componentSelector === component).map((s): ClusterEndpoint => ({
+    name: `${cluster.metadata.name}-${s.name}`,
+    component,
+    access: s.roleSelector === "secondary" ? "ReadOnly" : "ReadWrite",
+    roleSelector: s.roleSelector ?? "primary",
+    port: 0,
+    exposed: true,
+  }));
   return [
     { name: base, component, access: "ReadWrite", roleSelector: "primary", port: 0 },
     { name: `${base}-ro`, component, access: "ReadOnly", roleSelector: "secondary", port: 0 },
+    ...exposed,
   ];
+}
+
+/** The names of the component's endpoints of `access` (the built-in one first, then the exposed ones). */
+function endpointNames(cluster: Cluster, component: string, access: ClusterEndpoint["access"]): string[] {
+  return wantedEndpoints(cluster, component).filter((e) => e.access === access).map((e) => e.name);
 }
 
 /** The endpoints of `components` with the ports and routes already recorded kept, and the others' ports marked 0 (pure). */
@@ -74,27 +91,28 @@ export class ClusterEndpoints {
   /** Record ports for the endpoints of `components` (allocating missing ones); returns the cluster as stored. */
   async ensure(cluster: Cluster, components: readonly string[]): Promise<Cluster> {
     const wanted = endpointsWithRecordedPorts(cluster, components);
-    if (wanted.some((e) => e.port === 0) || (cluster.status?.endpoints ?? []).length !== wanted.length) return this.#record(cluster, components);
+    const names = (endpoints: readonly ClusterEndpoint[]): string => endpoints.map((e) => e.name).join("\0");
+    if (wanted.some((e) => e.port === 0) || names(cluster.status?.endpoints ?? []) !== names(wanted)) return this.#record(cluster, components);
     return cluster;
   }
 
   /** Record where new connections go, as `routes` says. */
   async route(cluster: Cluster, component: string, routes: ComponentRoutes): Promise<void> {
-    const [readWrite, readOnly] = wantedEndpoints(cluster, component).map((e) => e.name);
     const instances = (route: ComponentRoutes["readWrite"]): EndpointRouting => ({ targets: route.targets.map((m) => m.instance), hold: route.hold });
-    await this.#apply(cluster, new Map([[readWrite ?? "", instances(routes.readWrite)], [readOnly ?? "", instances(routes.readOnly)]]));
+    await this.#apply(cluster, new Map([
+      ...endpointNames(cluster, component, "ReadWrite").map((name) => [name, instances(routes.readWrite)] as const),
+      ...endpointNames(cluster, component, "ReadOnly").map((name) => [name, instances(routes.readOnly)] as const),
+    ]));
   }
 
   /** Send new read-write connections to `primary` at once (it was just promoted). */
   async routeReadWrite(cluster: Cluster, component: string, primary: Instance): Promise<void> {
-    const readWrite = wantedEndpoints(cluster, component)[0]?.name ?? "";
-    await this.#apply(cluster, new Map([[readWrite, { targets: [primary], hold: false }]]));
+    await this.#apply(cluster, new Map(endpointNames(cluster, component, "ReadWrite").map((name) => [name, { targets: [primary], hold: false }])));
   }
 
-  /** Hold new connections to the read-write endpoint and close those it forwards (a role change drains it). */
+  /** Hold new connections to the read-write endpoints and close those they forward (a role change drains them). */
   async hold(cluster: Cluster, component: string): Promise<void> {
-    const readWrite = wantedEndpoints(cluster, component)[0]?.name ?? "";
-    await this.#apply(cluster, new Map([[readWrite, { targets: [], hold: true }]]));
+    await this.#apply(cluster, new Map(endpointNames(cluster, component, "ReadWrite").map((name) => [name, { targets: [], hold: true }])));
   }
 
   /** Route every recorded endpoint of the cluster nowhere (it has no replicated component any more); the ports stay recorded. */

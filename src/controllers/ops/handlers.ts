@@ -1,5 +1,6 @@
 /** The handler of each OpsRequest type this build carries out (SUPPORTED_OPS_TYPES), in one table. */
 import type { OpsType } from "../../api/index.ts";
+import { Expose } from "./expose.ts";
 import type { OpsHandler, OpsServices } from "./handler.ts";
 import { HorizontalScaling } from "./horizontal-scaling.ts";
 import { Reconfiguring } from "./reconfiguring.ts";
@@ -18,5 +19,6 @@ export function opsHandlers(services: OpsServices): ReadonlyMap<OpsType, OpsHand
     ["HorizontalScaling", new HorizontalScaling(services)],
     ["VerticalScaling", new VerticalScaling(services)],
     ["Reconfiguring", new Reconfiguring(services)],
+    ["Expose", new Expose(services)],
   ]);
 }

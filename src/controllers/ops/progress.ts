@@ -8,6 +8,8 @@ export interface OpsProgress {
   finished: boolean;
   /** Set when the operation cannot succeed any more. */
   failure?: string;
+  /** What it did, appended to the success message (e.g. where an exposed endpoint is reached). */
+  outcome?: string;
   /** What the operation waits for now, for the message of a timeout. */
   waitingFor?: string;
   /** Per object (status.progressDetails). */

@@ -102,7 +102,8 @@ export class OpsRequestReconciler implements Reconciler {
 
   async #follow(ops: OpsRequest, cluster: Cluster, handler: OpsHandler): Promise<ReconcileResult | undefined> {
     const progress = await handler.follow(ops, cluster, await clusterInstances(this.#store, cluster));
-    return this.#judge(ops, progress, "Succeed", `${ops.spec.type} of cluster ${cluster.metadata.name} succeeded`);
+    const outcome = progress.outcome === undefined ? "" : `: ${progress.outcome}`;
+    return this.#judge(ops, progress, "Succeed", `${ops.spec.type} of cluster ${cluster.metadata.name} succeeded${outcome}`);
   }
 
   /** Cancel: before it started it ends at once; running, the handler undoes it and the way back is followed (Cancelling). */

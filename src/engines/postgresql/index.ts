@@ -17,6 +17,7 @@ import { probePostgresqlReady, probePostgresqlRole } from "./probe.ts";
 import { reloadPostgresql } from "./server-control.ts";
 import { createPostgresqlReplication } from "./replication-capability.ts";
 import { detectPostgresqlVersions } from "./versions.ts";
+import { POSTGRESQL_TLS_START } from "./tls-start.ts";
 
 export { parsePostgresVersion } from "./versions.ts";
 
@@ -39,6 +40,7 @@ export function createPostgresqlEngine(): Engine {
     allowPeers: allowPostgresqlPeers,
     // A reload re-reads ssl_cert_file and ssl_key_file; new connections get the new certificate, open ones keep theirs.
     reloadTls: (context, admin) => reloadPostgresql(context.port, admin),
+    clientTlsStart: POSTGRESQL_TLS_START,
     startCommand: (context) => ({ command: join(context.version.binDir, "postgres"), args: ["-D", context.dataDirectory] }),
     pidFile: (layout) => join(layout.dataDirectory, "postmaster.pid"),
     probeReady: probePostgresqlReady,

@@ -17,6 +17,7 @@ import { createRedisReplication } from "./replication-capability.ts";
 import { detectRedisVersions } from "./versions.ts";
 import { reloadRedisTls } from "./tls-reload.ts";
 
+import { REDIS_TLS_START } from "./tls-start.ts";
 export { parseRedisVersion } from "./versions.ts";
 export { RespError, RespParser, describeTarget, encodeCommand, respExchange, targetAddress, type RedisTarget, type RespValue } from "./resp.ts";
 export { redisConfPath, redisPidPath } from "./config.ts";
@@ -67,6 +68,7 @@ export function createRedisEngine(): Engine {
     startCommand: (context) => ({ command: join(context.version.binDir, "redis-server"), args: [redisConfPath(context)], umask: PRIVATE_UMASK }),
     pidFile: redisPidPath,
     reloadTls: reloadRedisTls,
+    clientTlsStart: REDIS_TLS_START,
     probeReady: probeRedisReady,
     probeRole: probeRedisRole,
     clientCommand: redisClientCommand,

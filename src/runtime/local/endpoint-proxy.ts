@@ -5,6 +5,10 @@
  */
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { UnavailableError, errorMessage } from "../../errors/index.ts";
+import { tlsVerdict, type TlsStart } from "./tls-gate.ts";
+
+/** How long a new connection to a TLS-only endpoint may take to send its first bytes. */
+const FIRST_BYTES_TIMEOUT_MS = 10_000;
 
 /** How an endpoint behaves. */
 export interface EndpointOptions {
@@ -14,6 +18,8 @@ export interface EndpointOptions {
   port: number;
   /** How long a new connection may wait for a target (held, or none) before it is closed. */
   holdTimeoutMs: number;
+  /** Forward only connections that start TLS as this says; plaintext is refused with the protocol's error (an exposed endpoint). */
+  tlsOnly?: TlsStart | undefined;
 }
 
 /**
@@ -115,9 +121,38 @@ export class EndpointProxy {
 
   #accept(client: Socket): void {
     client.on("error", () => undefined);
+    const tlsOnly = this.options.tlsOnly;
+    if (tlsOnly === undefined) this.#admit(client);
+    else this.#gate(client, tlsOnly);
+  }
+
+  #admit(client: Socket): void {
     const deadline = Date.now() + this.options.holdTimeoutMs;
     if (this.#isHeld()) this.#wait(client, deadline);
     else this.#forward(client, 0, deadline);
+  }
+
+  /** Read the client's first bytes: admit it (bytes put back) when they start TLS, else answer the protocol's error and close. */
+  #gate(client: Socket, start: TlsStart): void {
+    let seen = Buffer.alloc(0);
+    const timer = setTimeout(() => client.destroy(), FIRST_BYTES_TIMEOUT_MS);
+    const onData = (chunk: Buffer): void => {
+      seen = Buffer.concat([seen, chunk]);
+      const verdict = tlsVerdict(seen, start);
+      if (verdict === "more") return;
+      client.off("data", onData);
+      client.pause();
+      clearTimeout(timer);
+      if (verdict === "tls") {
+        client.unshift(seen);
+        this.#admit(client);
+        return;
+      }
+      client.end(start.refusal(`endpoint ${this.options.name} accepts TLS connections only: connect with TLS (e.g. sslmode=verify-full, redis-cli --tls)`));
+    };
+    client.on("data", onData);
+    client.once("close", () => clearTimeout(timer));
+    client.resume();
   }
 
   /** Keep the client (paused, its bytes buffered) until the route changes or `deadline` passes. */

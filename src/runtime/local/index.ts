@@ -4,6 +4,7 @@ export { createInstanceDirectories, type InstanceDirectories, isStrictlyInside, 
 export { createHostAccess } from "./host-access.ts";
 export { EndpointProxy, type EndpointOptions, type EndpointRoute, type EndpointTarget } from "./endpoint-proxy.ts";
 export { EndpointRegistry } from "./endpoint-registry.ts";
+export { tlsVerdict, type TlsStart, type TlsVerdict } from "./tls-gate.ts";
 export { accepts, allocatePort, canBind, type PortRange } from "./ports.ts";
 export { PortReservations, type PortReservationsOptions } from "./port-reservations.ts";
 export { isSameProcess, processExecutable, readProcessStartTicks } from "./process-identity.ts";

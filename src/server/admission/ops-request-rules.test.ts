@@ -28,7 +28,16 @@ void test("a missing cluster is named with its namespace", () => {
 void test("an unsupported type lists the supported ones", () => {
   const [cause] = opsRequestCauses(ops({ type: "Upgrade" }), CLUSTER);
   assert.equal(cause?.field, "spec.type");
-  assert.match(cause.message, /supported types: Start, Stop, Restart, Switchover, HorizontalScaling, VerticalScaling, Reconfiguring$/);
+  assert.match(cause.message, /supported types: Start, Stop, Restart, Switchover, HorizontalScaling, VerticalScaling, Reconfiguring, Expose$/);
+});
+
+void test("an Expose lists components of the cluster", () => {
+  const services = [{ name: "internet", roleSelector: "primary" as const }];
+  assert.deepEqual(opsRequestCauses(ops({ type: "Expose", expose: [{ componentName: "postgresql", switch: "Enable", services }] }), CLUSTER), []);
+  assert.deepEqual(opsRequestCauses(ops({ type: "Expose" }), CLUSTER).map((c) => c.field), ["spec.expose"]);
+  const [unknown] = opsRequestCauses(ops({ type: "Expose", expose: [{ componentName: "redis", switch: "Disable", services }] }), CLUSTER);
+  assert.equal(unknown?.field, "spec.expose[0].componentName");
+  assert.match(unknown.message, /has components: postgresql/);
 });
 
 void test("a switchover names a component and instances of it", () => {

@@ -21,7 +21,22 @@ export function opsRequestCauses(ops: OpsRequest, cluster: Cluster | undefined, 
   if (ops.spec.type === "Restart") causes.push(...restartCauses(ops, cluster));
   if (ops.spec.type === "Switchover") causes.push(...switchoverCauses(ops, cluster));
   if (ops.spec.type === "Reconfiguring" && engines !== undefined) causes.push(...reconfigureCauses(ops, cluster, engines));
+  if (ops.spec.type === "Expose") causes.push(...exposeCauses(ops, cluster));
   return causes;
+}
+
+/** An Expose lists components of the cluster (whether a node has an external address is checked when it runs). */
+function exposeCauses(ops: OpsRequest, cluster: Cluster): FieldCause[] {
+  const components = cluster.spec.componentSpecs.map((c) => c.name);
+  const expose = ops.spec.expose;
+  if (expose === undefined || expose.length === 0) {
+    return [{ field: "spec.expose", reason: "FieldValueRequired", message: `Required value: list the component and its services, e.g. [{componentName: ${components[0] ?? "NAME"}, switch: Enable, services: [{name: internet, roleSelector: primary}]}]` }];
+  }
+  return expose.flatMap((entry, i) =>
+    components.includes(entry.componentName)
+      ? []
+      : [{ field: `spec.expose[${i}].componentName`, reason: "FieldValueNotFound", message: `Not found: ${JSON.stringify(entry.componentName)}: cluster ${cluster.metadata.name} has components: ${components.join(", ")}` }],
+  );
 }
 
 /** `cancel: true` only for the types that can be cancelled. */
