@@ -42,7 +42,7 @@ export async function mariadbBackupBenchmark(): Promise<void> {
     console.log("\nMariaDB backup: skipped, mariadbd is not installed (apt-get install -y mariadb-server mariadb-client mariadb-backup)");
     return;
   }
-  const server = await TestServer.start({ listenHost: "127.0.76.2" });
+  const server = await TestServer.start({ initArgs: ["--advertise", "127.0.76.2"], listenHost: "127.0.76.2" });
   const work = await mkdtemp(join(server.home, "bench-raw-"));
   try {
     await server.ok(["create", "namespace", NS]);
