@@ -24,6 +24,7 @@ import type { Backup, Instance } from "../src/api/index.ts";
 import { connectionUri, psql, startDemoServer } from "../test/helpers/clients.ts";
 import { eventually, run, type TestServer } from "../test/helpers/harness.ts";
 import { postgresExample } from "../test/helpers/manifests.ts";
+import { mariadbBackupBenchmark } from "./mariadb-backup.ts";
 import { mib, MIB, peakOf, resetPeak } from "./peak-memory.ts";
 import { PgBackRestBench, pgbackrestUnavailable, type Measured } from "./pgbackrest.ts";
 import { median } from "./stats.ts";
@@ -107,6 +108,8 @@ export async function backupBenchmark(): Promise<void> {
     await rm(work, { recursive: true, force: true });
     await server.destroy();
   }
+  // MariaDB's section, with its own server and cluster, after PostgreSQL's (unchanged).
+  await mariadbBackupBenchmark();
 }
 
 async function loadNote(): Promise<string> {

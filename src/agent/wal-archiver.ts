@@ -92,9 +92,19 @@ export class WalArchiver implements Reconciler {
       }
       const spool = await this.#spool(instance);
       await enableHandOver(continuous, spool);
+      if (continuous.collect !== undefined) await this.#collect(backup, continuous, spool);
       if (moved < FILES_PER_PASS) moved += await drainSpool(await this.#archive(backup), continuous, spool, FILES_PER_PASS - moved);
     }
     return moved;
+  }
+
+  /** Engines whose server hands nothing over: let the engine copy the finished files into the spool, as the backup's account. */
+  async #collect(backup: Backup, continuous: ContinuousArchiving, spool: Spool): Promise<void> {
+    const namespace = backup.metadata.namespace ?? "default";
+    const policy = await this.#o.store.get<BackupPolicy>({ kind: "BackupPolicy", namespace, name: backup.spec.backupPolicyName });
+    const account = policy === undefined ? undefined : await backupCredentials(this.#o.store, policy, namespace);
+    if (account === undefined || "problem" in account) return;
+    await continuous.collect?.(spool.layout, spool.host, account);
   }
 
   /** Deleted Backups this agent archived for: handing over is off now (#handOver), so say so; the controller deletes the archive. */

@@ -39,7 +39,7 @@ Examples:
 Options:
       --cluster            Cluster to back up (required)
       --component          Component (default: the cluster's first)
-      --method             Backup method (default: the policy's first: pg-basebackup, datafile)
+      --method             Backup method (default: the policy's first: pg-basebackup, datafile, mariabackup)
       --name               Backup name (default: CLUSTER-METHOD-YYYYMMDDHHMMSS)
       --deletion-policy    Delete (default: deleting the Backup deletes its data) or Retain
       --retention-period   Delete the backup after this long: 7d, 12h, 1y2mo (default: keep)

@@ -215,6 +215,12 @@ export interface ContinuousArchiving {
   /** Why the running server of `layout` does not archive into the spool (e.g. it needs a restart), or undefined when it does. */
   problem(layout: InstanceLayout, admin: Credentials): Promise<string | undefined>;
   /**
+   * For servers that hand nothing over themselves (MariaDB's binlog): the node agent calls it on every pass while the
+   * flag file exists, before draining the spool, to copy finished log files into the spool (and close the active one
+   * when due). Absent: the server hands files over itself (PostgreSQL's archive_command).
+   */
+  collect?(layout: InstanceLayout, host: HostAccess, admin: Credentials): Promise<void>;
+  /**
    * Fill the empty data directory of a new instance from a full backup (taken with one of `baseMethods`), replay the
    * archived log up to `target` and open the result with `accounts`' passwords; mark it initialised last.
    */

@@ -54,3 +54,21 @@ export function bootstrapAccountsSql(accounts: readonly Credentials[]): string {
     "",
   ].join("\n");
 }
+
+/**
+ * The SQL for `mariadbd --bootstrap` that gives a restored data directory the new cluster's passwords: each system
+ * account is created when missing and its password set (ed25519); the first gets all privileges again. Every other
+ * account of the source (the applications' own) is kept as it was.
+ */
+export function resetAccountsSql(accounts: readonly Credentials[]): string {
+  if (accounts.length === 0) {
+    throw new InvalidError("a restored MariaDB needs credentials for its system accounts", { causes: [{ field: "accounts", message: "at least the administrator is required" }] });
+  }
+  const statements = accounts.map((account, index) => {
+    const name = `${sqlString(checkedName(account))}@'%'`;
+    const password = `IDENTIFIED VIA ed25519 USING PASSWORD(${sqlString(account.password)})`;
+    const grant = index === 0 ? [`GRANT ALL PRIVILEGES ON *.* TO ${name} WITH GRANT OPTION;`] : [];
+    return [`CREATE USER IF NOT EXISTS ${name} ${password};`, `ALTER USER ${name} ${password};`, ...grant];
+  });
+  return ["FLUSH PRIVILEGES;", ...statements.flat(), ""].join("\n");
+}

@@ -38,13 +38,21 @@ export interface MariadbTarget {
   host?: string;
   port: number;
   trust?: ClientTrust | undefined;
+  /** The server's unix socket (its run directory): asked there instead of over TCP (secure transport without TLS files). */
+  socket?: string;
+}
+
+/** Where the client connects: the socket when the target names one, else TCP (with TLS when it has a trust). */
+function connectionArgs(target: MariadbTarget): string[] {
+  if (target.socket !== undefined) return [`--socket=${target.socket}`, "--protocol=SOCKET"];
+  return [`--host=${target.host ?? "127.0.0.1"}`, `--port=${target.port}`, "--protocol=TCP", ...clientTlsArgs(target.trust)];
 }
 
 /** The client's arguments for one question (the option file first, as the client requires); without `sql`, statements come on stdin. */
 export function questionArgs(target: MariadbTarget, optionFile: string, sql?: string, columnNames = false): string[] {
   return [
-    `--defaults-extra-file=${optionFile}`, `--host=${target.host ?? "127.0.0.1"}`, `--port=${target.port}`, "--protocol=TCP",
-    `--connect-timeout=${Math.ceil(QUESTION_TIMEOUT_MS / 1000)}`, "--batch", ...(columnNames ? [] : ["--skip-column-names"]), ...clientTlsArgs(target.trust),
+    `--defaults-extra-file=${optionFile}`, ...connectionArgs(target),
+    `--connect-timeout=${Math.ceil(QUESTION_TIMEOUT_MS / 1000)}`, "--batch", ...(columnNames ? [] : ["--skip-column-names"]),
     ...(sql === undefined ? [] : [`--execute=${sql}`]),
   ];
 }

@@ -7,19 +7,15 @@
  */
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { UnavailableError, errorMessage } from "../../errors/index.ts";
 import { findExecutable } from "../host-binaries.ts";
 import { markerContent, markerPath } from "../marker.ts";
 import type { CommandSpec, HostAccess, InstanceContext, ReplicationCredentials, UpstreamAddress } from "../types.ts";
-import { clientOptionFile, clientTlsArgs, mariadbClientPath, runMariadbScript } from "./client.ts";
-import { PRIVATE_FILE_MODES, mariadbConfPath, mariadbSocketPath } from "./config.ts";
+import { clientOptionFile, clientTlsArgs, runMariadbScript } from "./client.ts";
 import { createDataDirectory } from "./initialize.ts";
+import { withPrivateServer } from "./private-server.ts";
 import { replicationAccountSql } from "./replication-sql.ts";
 import { markRole } from "./role-marker.ts";
-
-const LOADER_READY_TIMEOUT_MS = 60_000;
-const POLL_MS = 100;
 
 /** The option file holding the administrator's password for the clone's tools, in the run directory (0600). */
 function cloneOptionFile(context: InstanceContext): string {
@@ -39,45 +35,12 @@ export function dumpCommand(dump: string, optionFile: string, upstream: Upstream
   };
 }
 
-/** The client into the private loader server, over its socket: `sql` (no secrets), or without it the SQL on its stdin. */
-function loadCommand(context: InstanceContext, optionFile: string, sql?: string): CommandSpec {
-  const base = [`--defaults-extra-file=${optionFile}`, `--socket=${mariadbSocketPath(context)}`, "--protocol=SOCKET", "--batch", "--skip-column-names"];
-  return { command: mariadbClientPath(), args: sql === undefined ? base : [...base, `--execute=${sql}`] };
-}
-
-/**
- * The loader server: the instance's configuration, but no TCP, no binlog, no replication threads. Through `sh`, which
- * sets the umask mariadbd creates its files with (the dump's CHANGE MASTER writes master.info), then execs it.
- */
-function loaderCommand(context: InstanceContext): CommandSpec {
-  const server = join(context.version.binDir, "mariadbd");
-  return { command: "/bin/sh", args: ["-c", 'umask 0077 && exec "$0" "$@"', server, `--defaults-file=${mariadbConfPath(context)}`, "--skip-networking", "--skip-log-bin", "--skip-slave-start"], env: { ...PRIVATE_FILE_MODES } };
-}
-
-async function waitForLoader(context: InstanceContext, optionFile: string, host: HostAccess, exited: () => boolean): Promise<void> {
-  const deadline = Date.now() + LOADER_READY_TIMEOUT_MS;
-  for (;;) {
-    try {
-      await host.run(loadCommand(context, optionFile, "SELECT 1"), { cwd: context.runDirectory, timeoutMs: 5000 });
-      return;
-    } catch (error) {
-      if (exited() || Date.now() > deadline) throw new UnavailableError(`the loader server of ${context.instanceName} did not start: ${errorMessage(error)}`, { cause: error });
-      await sleep(POLL_MS);
-    }
-  }
-}
-
-/** Run the loader server, stream the dump of `upstream` into it, and shut it down cleanly. */
+/** Stream the dump of `upstream` into a private server on the new data directory (private-server.ts). */
 async function loadDump(context: InstanceContext, upstream: UpstreamAddress, optionFile: string, host: HostAccess): Promise<void> {
   const dump = (await findExecutable("mariadb-dump")) ?? "/usr/bin/mariadb-dump";
-  let exited = false;
-  await host.runStreamingOut(loaderCommand(context), async (serverOutput) => {
-    serverOutput.resume();
-    serverOutput.once("close", () => (exited = true));
-    await waitForLoader(context, optionFile, host, () => exited);
-    await host.runStreamingOut(dumpCommand(dump, optionFile, upstream, context.tls?.caFile), (dumped) => host.runStreamingIn(loadCommand(context, optionFile), dumped, { cwd: context.runDirectory }), { cwd: context.runDirectory });
-    await host.run(loadCommand(context, optionFile, "SHUTDOWN"), { cwd: context.runDirectory, timeoutMs: 120_000 });
-  }, { cwd: context.runDirectory });
+  await withPrivateServer(context, { optionFile }, host, (client) =>
+    host.runStreamingOut(dumpCommand(dump, optionFile, upstream, context.tls?.caFile), (dumped) => host.runStreamingIn(client(), dumped, { cwd: context.runDirectory }), { cwd: context.runDirectory }),
+  );
 }
 
 /** Create (or reset) the replication account on the primary: it may have been rotated, or this primary restored. */

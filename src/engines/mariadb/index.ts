@@ -5,6 +5,8 @@ import type { Engine } from "../types.ts";
 import { mariadbClientCommand, mariadbConnectionUri } from "./client.ts";
 import { PRIVATE_FILE_MODES, PRIVATE_UMASK, mariadbConfPath, mariadbPidPath } from "./config.ts";
 import { MARIADB_ACCOUNTS, MARIADB_DEFINITION, MARIADB_PACKAGES, MARIADB_RELATED_NAMES, MARIADB_STOP } from "./definition.ts";
+import { MARIADB_ARCHIVE_BINLOG } from "./archive-binlog.ts";
+import { MARIADB_MARIABACKUP } from "./mariabackup.ts";
 import { configureMariadb, initializeMariadb, isMariadbInitialized } from "./initialize.ts";
 import { mariadbParametersFor } from "./parameters.ts";
 import { MARIADB_PARAMETERS } from "./parameter-schema.ts";
@@ -40,7 +42,7 @@ export function createMariadbEngine(): Engine {
     probeRole: probeMariadbRole,
     clientCommand: mariadbClientCommand,
     connectionUri: mariadbConnectionUri,
-    backupMethods: [],
+    backupMethods: [MARIADB_MARIABACKUP, MARIADB_ARCHIVE_BINLOG],
     replication: createMariadbReplication(),
   };
 }
