@@ -11,6 +11,7 @@ import { MARIADB_PARAMETERS } from "./parameter-schema.ts";
 import { probeMariadbReady, probeMariadbRole } from "./probe.ts";
 import { createMariadbReplication } from "./replication-capability.ts";
 import { detectMariadbVersions } from "./versions.ts";
+import { protectMariadbStorage } from "./storage-protection.ts";
 
 export { parseMariadbVersion } from "./versions.ts";
 export { askMariadb, clientOptionFile, type MariadbTarget } from "./client.ts";
@@ -33,6 +34,7 @@ export function createMariadbEngine(): Engine {
     isInitialized: isMariadbInitialized,
     initialize: initializeMariadb,
     configure: (context, _accounts, host) => configureMariadb(context, host),
+    protectStorage: protectMariadbStorage,
     startCommand: (context) => ({ command: join(context.version.binDir, "mariadbd"), args: [`--defaults-file=${mariadbConfPath(context)}`], env: { ...PRIVATE_FILE_MODES }, umask: PRIVATE_UMASK }),
     pidFile: mariadbPidPath,
     probeReady: probeMariadbReady,
