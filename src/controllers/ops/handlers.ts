@@ -6,6 +6,7 @@ import { Reconfiguring } from "./reconfiguring.ts";
 import { Restart, StartStop } from "./restart.ts";
 import { Switchover } from "./switchover-handler.ts";
 import { VerticalScaling } from "./vertical-scaling.ts";
+import { VolumeExpansion } from "./volume-expansion.ts";
 
 /** The handlers by type; a type missing here is refused at admission and fails if it arrives anyway. */
 export function opsHandlers(services: OpsServices): ReadonlyMap<OpsType, OpsHandler> {
@@ -18,5 +19,6 @@ export function opsHandlers(services: OpsServices): ReadonlyMap<OpsType, OpsHand
     ["HorizontalScaling", new HorizontalScaling(services)],
     ["VerticalScaling", new VerticalScaling(services)],
     ["Reconfiguring", new Reconfiguring(services)],
+    ["VolumeExpansion", new VolumeExpansion(services)],
   ]);
 }
