@@ -33,6 +33,7 @@ import { ReplicationAgent } from "./replication-agent.ts";
 import { ArbiterAgent } from "./arbiter-agent.ts";
 import type { ReplicationReporter } from "./replicated-instance.ts";
 import { InstanceRestores, type RestoreStatusWriter } from "./restore-data.ts";
+import { quotaProblemAtCreation, StorageWatch } from "./storage-watch.ts";
 import { mkdir, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 
@@ -94,6 +95,8 @@ export class InstanceReconciler implements Reconciler {
   readonly #certificates: InstanceCertificates;
   /** The cluster CA: what this agent's own connections to instances that speak only TLS (Redis, ADR 0030) check them against. */
   readonly #trust: ClientTrust;
+  /** Storage measured against each instance's quota, and writes protected at it (storage-watch.ts). */
+  readonly #storage: StorageWatch;
 
   constructor(options: InstanceReconcilerOptions) {
     this.#o = options;
@@ -103,6 +106,7 @@ export class InstanceReconciler implements Reconciler {
     this.#arbiters = new ArbiterAgent(options.store, this.#trust);
     this.#restores = options.restorer === undefined ? undefined : new InstanceRestores(options.restorer);
     this.#certificates = new InstanceCertificates(options);
+    this.#storage = new StorageWatch(this.#trust);
   }
 
   async reconcile(key: string): Promise<ReconcileResult | undefined> {
@@ -333,6 +337,8 @@ export class InstanceReconciler implements Reconciler {
     if (await c.engine.isInitialized(c.ctx)) return undefined;
     // New data would be given the passwords in effect while the running instances change them (ADR 0038).
     if (await rotationUnderWay(this.#o.store, c.instance, c.engine)) return this.#waitForUpstream(c, "waiting for the password rotation of its component to finish");
+    const misfit = await quotaProblemAtCreation(c.instance, c.ctx.rootDirectory);
+    if (misfit !== undefined) throw new InitializationError(`${misfit}; free disk space or ask for a smaller storage request`);
     c.instance = await this.#setStatus(c.instance, { phase: "Initializing", message: undefined });
     await clearDirectory(c.ctx.dataDirectory);
     try {
@@ -538,10 +544,12 @@ export class InstanceReconciler implements Reconciler {
     // A replicated instance's role is reported by its replication probe (replication-agent.ts), a changed role included.
     const due = c.instance.status?.ready !== true || Date.now() - (this.#lastProbe.get(name) ?? 0) >= READINESS_EVERY_MS;
     if (c.instance.status?.ready === true) await this.#tendPasswords(c);
+    if (c.instance.status?.ready === true) await this.#tendStorage(c);
     const readinessMs = due ? await this.#probeReadiness(c, running) : LIVENESS_POLL_MS;
     // A server that just did not answer its readiness probe counts as a replication probe unanswered (a hung primary fails over).
     const replicationMs = await this.#tendReplication(c, due && c.instance.status?.ready !== true);
-    return { requeueAfterMs: Math.min(readinessMs, replicationMs) };
+    const storageMs = c.instance.status?.ready === true ? this.#storage.dueInMs(c.instance) : LIVENESS_POLL_MS;
+    return { requeueAfterMs: Math.max(FIRST_PROBE_MS, Math.min(readinessMs, replicationMs, storageMs)) };
   }
 
   /** Rotations of the component's passwords under way (password-rotation.ts): before probing, which may use the next one. */
@@ -550,6 +558,18 @@ export class InstanceReconciler implements Reconciler {
       c.instance = await tendPasswords({ instance: c.instance, engine: c.engine, context: c.ctx, host: c.host, trust: this.#trust }, this.#o.store, async (changes) => (c.instance = await this.#setStatus(c.instance, changes)));
     } catch (error) {
       await this.#o.events.record(c.instance, "Warning", "PasswordRotationFailed", `password rotation not applied yet, retrying: ${errorMessage(error)}`);
+    }
+  }
+
+  /** Storage against the quota, and writes protected at it (storage-watch.ts); a failure is reported and retried. */
+  async #tendStorage(c: Context): Promise<void> {
+    if (!this.#storage.claim(c.instance)) return;
+    const [admin] = await readAccounts(this.#o.store, c.instance, c.engine);
+    if (admin === undefined) return;
+    try {
+      await this.#storage.tend({ instance: c.instance, engine: c.engine, context: c.ctx, host: c.host, admin }, this.#reporter(c));
+    } catch (error) {
+      await this.#o.events.record(c.instance, "Warning", "StorageCheckFailed", `storage quota not checked, retrying: ${errorMessage(error)}`);
     }
   }
 
@@ -587,14 +607,19 @@ export class InstanceReconciler implements Reconciler {
    * (replication-agent.ts); a running arbiter: what it says, and the request made of it (arbiter-agent.ts).
    */
   async #tendReplication(c: Context, unanswered: boolean): Promise<number> {
-    const reporter: ReplicationReporter = {
-      setStatus: async (changes) => (c.instance = await this.#setStatus(c.instance, changes)),
-      record: (type, reason, message) => this.#recordOnClusterToo(c, type, reason, message),
-    };
+    const reporter = this.#reporter(c);
     const replication = replicationOf(c.instance, c.engine);
     if (replication === undefined) return (await this.#arbiters.tend(c.instance, c.engine, reporter)) ?? LIVENESS_POLL_MS;
     const replicated = { instance: c.instance, engine: c.engine, replication, context: c.ctx, host: c.host };
     return this.#replication.tend(replicated, unanswered, reporter);
+  }
+
+  /** How a helper writes the status of the instance being reconciled and records events on it and its cluster. */
+  #reporter(c: Context): ReplicationReporter {
+    return {
+      setStatus: async (changes) => (c.instance = await this.#setStatus(c.instance, changes)),
+      record: (type, reason, message) => this.#recordOnClusterToo(c, type, reason, message),
+    };
   }
 
   async #finalize(c: Context): Promise<ReconcileResult | undefined> {
@@ -612,6 +637,7 @@ export class InstanceReconciler implements Reconciler {
     this.#lastProbe.delete(c.instance.metadata.name);
     this.#peers.delete(c.instance.metadata.name);
     this.#certificates.forget(c.instance);
+    this.#storage.forget(c.instance);
     return undefined;
   }
 

@@ -12,7 +12,7 @@ export const resourceRequirementsSchema = z.looseObject({
   requests: z.record(z.string(), quantitySchema).optional(),
 });
 
-/** A PersistentVolumeClaim template; on the local runtime the size and class are advisory. */
+/** A PersistentVolumeClaim template; on the local runtime the `data` volume's size is a storage quota (ADR 0048), the class is advisory. */
 export const volumeClaimTemplateSchema = z.looseObject({
   name: z.string().min(1),
   spec: z

@@ -9,6 +9,7 @@ import { instancePasswordStatusSchema } from "./password-rotation.ts";
 import { conditionSchema, metadataSchema } from "./common.ts";
 import { arbiterRequestSchema, arbiterRequestStatusSchema, arbiterStateSchema } from "./arbiter.ts";
 import { instanceClientTlsSchema } from "./client-tls.ts";
+import { instanceStorageStatusSchema } from "./storage-quota.ts";
 import { instanceReplicationSpecSchema, instanceReplicationStateSchema, instanceReplicationStatusSchema } from "./replication.ts";
 
 /** A safe POSIX user name: no leading dash (never read as an option), at most 32 characters. */
@@ -46,6 +47,12 @@ export const instanceSpecSchema = z.object({
   clientTls: instanceClientTlsSchema.optional(),
   /** No metrics exporter beside the database (the component's `disableExporter: true`). */
   disableExporter: z.boolean().optional(),
+  /**
+   * Bytes the instance's files may take on disk (its component's `data` volumeClaimTemplate storage, ADR 0048): its
+   * node agent measures them and protects writes at the quota. Not part of what a process is started with: a new quota
+   * needs no restart.
+   */
+  storageQuota: z.int().min(0).optional(),
   /** Fill a new data directory from this backup instead of initialising it empty. */
   restore: z.object({ backupName: z.string(), backupNamespace: z.string(), restoreTime: z.string().optional() }).optional(),
   /**
@@ -150,6 +157,8 @@ export const instanceStatusSchema = z.object({
   conditions: z.array(conditionSchema).optional(),
   /** The metrics exporter beside the database (written by the node agent only). */
   exporter: exporterStatusSchema.optional(),
+  /** What its node agent last measured of its storage against spec.storageQuota (ADR 0048). */
+  storage: instanceStorageStatusSchema.optional(),
   /** Set while the data is being restored from a backup (spec.restore). */
   restoreProgress: restoreProgressSchema.optional(),
   /**

@@ -23,7 +23,7 @@ export const opsTypeSchema = z.enum([
 ]);
 
 /** The operation types this build carries out. */
-export const SUPPORTED_OPS_TYPES: readonly OpsType[] = ["Start", "Stop", "Restart", "Switchover", "HorizontalScaling", "VerticalScaling", "Reconfiguring", "Expose"];
+export const SUPPORTED_OPS_TYPES: readonly OpsType[] = ["Start", "Stop", "Restart", "Switchover", "HorizontalScaling", "VerticalScaling", "Reconfiguring", "Expose", "VolumeExpansion"];
 
 /** The types `cancel: true` stops (KubeBlocks cancels VerticalScaling; Holdfast cancels a Restart too, ADR 0041). */
 export const CANCELLABLE_OPS_TYPES: readonly OpsType[] = ["VerticalScaling", "Restart"];
@@ -55,6 +55,13 @@ export const verticalScalingSchema = z.looseObject({
   requests: z.record(z.string(), quantitySchema).optional(),
   limits: z.record(z.string(), quantitySchema).optional(),
   instances: notHonoured(z.array(z.unknown()), "not applied: every instance of a component has the component's resources", (value) => Array.isArray(value) && value.length > 0).optional(),
+});
+
+/** A volume expansion of one component, as KubeBlocks spells it: the new size of each named volumeClaimTemplate. */
+export const volumeExpansionSchema = z.looseObject({
+  componentName: z.string().min(1),
+  volumeClaimTemplates: z.array(z.looseObject({ name: z.string().min(1), storage: quantitySchema })).min(1),
+  instances: notHonoured(z.array(z.unknown()), "not applied: every instance of a component has the component's volumes", (value) => Array.isArray(value) && value.length > 0).optional(),
 });
 
 /** One parameter to set (`value`) or to return to its default (`value` null or absent). */
@@ -108,7 +115,7 @@ export const opsRequestSpecSchema = z.looseObject({
   start: notHonoured(z.array(componentOpsSchema), "not applied: Start starts every component of the cluster").optional(),
   stop: notHonoured(z.array(componentOpsSchema), "not applied: Stop stops every component of the cluster").optional(),
   verticalScaling: z.array(verticalScalingSchema).optional(),
-  volumeExpansion: z.array(z.unknown()).optional(),
+  volumeExpansion: z.array(volumeExpansionSchema).optional(),
   reconfigures: z.array(reconfigureSchema).optional(),
   upgrade: z.unknown().optional(),
   expose: z.array(exposeSchema).optional(),
@@ -137,6 +144,8 @@ export const lastComponentConfigurationSchema = z.looseObject({
   resources: resourceRequirementsSchema.optional(),
   /** The component's restart request before a Restart. */
   restartRequest: z.string().optional(),
+  /** The volumes a VolumeExpansion grew, with their storage as it was. */
+  volumeClaimTemplates: z.array(z.looseObject({ name: z.string(), storage: quantitySchema.optional() })).optional(),
   /** The parameters a Reconfiguring changed, as they were (null: not set). */
   parameters: z.record(z.string(), z.string().nullable()).optional(),
 });
@@ -170,6 +179,7 @@ export type HorizontalScalingSpec = z.infer<typeof horizontalScalingSchema>;
 export type VerticalScalingSpec = z.infer<typeof verticalScalingSchema>;
 export type ReconfigureSpec = z.infer<typeof reconfigureSchema>;
 export type ExposeSpec = z.infer<typeof exposeSchema>;
+export type VolumeExpansionSpec = z.infer<typeof volumeExpansionSchema>;
 export type ProgressDetail = z.infer<typeof progressDetailSchema>;
 export type OpsRequestStatus = z.infer<typeof opsRequestStatusSchema>;
 export type OpsRequest = z.infer<typeof opsRequestSchema>;

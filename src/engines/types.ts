@@ -372,6 +372,12 @@ export interface Engine {
    * the change needs a restart after all (the node agent then restarts the instance).
    */
   applyParameters?(change: LiveParameterChange, admin: Credentials, host: HostAccess, trust?: ClientTrust): Promise<boolean>;
+  /**
+   * Refuse (`refuse` true) or allow again the writes that would grow the data of the running server, at its storage
+   * quota (ADR 0048): reads, and what frees space (DELETE, TRUNCATE, DEL) by an administrator, stay possible.
+   * Idempotent; the node agent calls it again after each start. Engines without it report the quota, not protect it.
+   */
+  protectStorage?(context: InstanceContext, refuse: boolean, admin: Credentials, host: HostAccess, trust?: ClientTrust): Promise<void>;
   /** The foreground server command; it logs to stdout/stderr. */
   startCommand(context: InstanceContext): CommandSpec;
   /** The engine's own pid file, read to re-adopt a running server whose pid Holdfast did not record. */

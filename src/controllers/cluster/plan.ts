@@ -40,6 +40,8 @@ export interface ResolvedComponent {
   disableExporter?: boolean;
   /** `tls: true`: clients only in TLS, certificates of this issuer. */
   clientTls?: InstanceClientTls;
+  /** Bytes each instance may keep on disk (the `data` volume's storage, ADR 0048). */
+  storageQuota?: number;
 }
 
 /** An instance to create; the port is allocated when acting. */
@@ -227,6 +229,7 @@ function instanceSpec(cluster: Cluster, component: ResolvedComponent, ordinal: n
     ...(component.liveParameters === undefined || component.liveParameters.length === 0 ? {} : { liveParameters: [...component.liveParameters] }),
     ...(component.disableExporter === true ? { disableExporter: true } : {}),
     ...(component.clientTls === undefined ? {} : { clientTls: component.clientTls }),
+    ...(component.storageQuota === undefined ? {} : { storageQuota: component.storageQuota }),
     deleteData: cluster.spec.terminationPolicy !== "DoNotTerminate",
     ...(restartRequest === undefined ? {} : { restartRequest }),
     ...restoreFields(cluster, component.name, ordinal),

@@ -1,5 +1,5 @@
 /** Look up, for each component, its engine and installed version: the I/O half of planning. */
-import { clientTlsOf, componentTopology, engineNameFor, type InstanceClientTls, type Cluster, type ComponentSpec, type SchedulingPolicy } from "../../api/index.ts";
+import { clientTlsOf, componentTopology, DATA_VOLUME, storageQuotaOf, engineNameFor, type InstanceClientTls, type Cluster, type ComponentSpec, type SchedulingPolicy } from "../../api/index.ts";
 import { parameterPolicy, type Engine, type EngineVersion } from "../../engines/index.ts";
 import type { ResolvedComponent } from "./plan.ts";
 import type { PlacementPolicy } from "./placement.ts";
@@ -67,6 +67,7 @@ function resolved(spec: ComponentSpec, engine: Engine, version: EngineVersion, r
     replicated,
     ...(spec.disableExporter === true ? { disableExporter: true } : {}),
     ...clientTlsField(spec),
+    ...storageQuotaField(spec),
   };
 }
 
@@ -74,6 +75,12 @@ function resolved(spec: ComponentSpec, engine: Engine, version: EngineVersion, r
 function clientTlsField(spec: ComponentSpec): { clientTls?: InstanceClientTls } {
   const clientTls = clientTlsOf(spec);
   return clientTls === undefined ? {} : { clientTls };
+}
+
+/** The component's storage quota (its `data` volume's storage request, ADR 0048), when it sets one. */
+function storageQuotaField(spec: ComponentSpec): { storageQuota?: number } {
+  const storageQuota = storageQuotaOf(spec);
+  return storageQuota === undefined ? {} : { storageQuota };
 }
 
 /** The exporter's monitoring account, unless the component has no exporter (`disableExporter: true`). */
@@ -89,7 +96,8 @@ export function limitationsOf(spec: ComponentSpec): string[] {
   if (limits?.["memory"] !== undefined) notes.push("memory limit sizes the engine's memory parameters but is not enforced as a hard limit");
   for (const template of spec.volumeClaimTemplates ?? []) {
     const storage = template.spec?.resources?.requests?.["storage"];
-    if (storage !== undefined) notes.push(`volume ${template.name}: storage size ${String(storage)} is not reserved; data lives in the Holdfast home`);
+    // The data volume's size is enforced as a quota (ADR 0048); other volumes have no files of their own here.
+    if (storage !== undefined && template.name !== DATA_VOLUME) notes.push(`volume ${template.name}: storage size ${String(storage)} is not reserved; data lives in the Holdfast home`);
     const storageClass = template.spec?.storageClassName;
     if (storageClass !== undefined && storageClass !== "") notes.push(`volume ${template.name}: storageClassName ${storageClass} is ignored`);
   }

@@ -2,6 +2,7 @@
 import { clusterSpecSchema, fieldNotes, instanceLiveConfigPending, instanceNeedsRestart, type Cluster, type ClusterInstanceStatus, type ClusterPhase, type ClusterStatus, type ComponentStatus, type Instance } from "../../api/index.ts";
 import { setCondition } from "../runtime/index.ts";
 import type { PlanInput, ResolvedComponent } from "./plan.ts";
+import { withStorageConditions } from "./storage-conditions.ts";
 
 /** The status the cluster should report now. */
 export function clusterStatus(input: PlanInput, held: ReadonlyMap<string, readonly string[]> = new Map()): ClusterStatus {
@@ -113,6 +114,7 @@ function conditionsFor(input: PlanInput, phase: ClusterPhase): ClusterStatus["co
     message: phase === "Running" ? "all components are running" : (input.resolveError ?? `cluster is ${phase}`),
     observedGeneration: generation,
   });
+  conditions = withStorageConditions(conditions, input.instances, generation);
   const limitations = [...input.components.flatMap((c) => c.limitations.map((l) => `${c.name}: ${l}`)), ...fieldsNotHonoured(input.cluster)];
   return setCondition(conditions, {
     type: "RuntimeLimitations",

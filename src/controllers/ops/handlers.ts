@@ -7,6 +7,7 @@ import { Reconfiguring } from "./reconfiguring.ts";
 import { Restart, StartStop } from "./restart.ts";
 import { Switchover } from "./switchover-handler.ts";
 import { VerticalScaling } from "./vertical-scaling.ts";
+import { VolumeExpansion } from "./volume-expansion.ts";
 
 /** The handlers by type; a type missing here is refused at admission and fails if it arrives anyway. */
 export function opsHandlers(services: OpsServices): ReadonlyMap<OpsType, OpsHandler> {
@@ -20,5 +21,6 @@ export function opsHandlers(services: OpsServices): ReadonlyMap<OpsType, OpsHand
     ["VerticalScaling", new VerticalScaling(services)],
     ["Reconfiguring", new Reconfiguring(services)],
     ["Expose", new Expose(services)],
+    ["VolumeExpansion", new VolumeExpansion(services)],
   ]);
 }

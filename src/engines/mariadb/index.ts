@@ -13,6 +13,7 @@ import { MARIADB_PARAMETERS } from "./parameter-schema.ts";
 import { probeMariadbReady, probeMariadbRole } from "./probe.ts";
 import { createMariadbReplication } from "./replication-capability.ts";
 import { detectMariadbVersions } from "./versions.ts";
+import { protectMariadbStorage } from "./storage-protection.ts";
 
 export { parseMariadbVersion } from "./versions.ts";
 export { askMariadb, clientOptionFile, runMariadbScript, type MariadbTarget } from "./client.ts";
@@ -36,6 +37,7 @@ export function createMariadbEngine(): Engine {
     isInitialized: isMariadbInitialized,
     initialize: initializeMariadb,
     configure: (context, _accounts, host) => configureMariadb(context, host),
+    protectStorage: protectMariadbStorage,
     startCommand: (context) => ({ command: join(context.version.binDir, "mariadbd"), args: [`--defaults-file=${mariadbConfPath(context)}`], env: { ...PRIVATE_FILE_MODES }, umask: PRIVATE_UMASK }),
     pidFile: mariadbPidPath,
     probeReady: probeMariadbReady,

@@ -16,6 +16,9 @@ import { archiveSettings } from "./wal-archive.ts";
 /** File Holdfast rewrites before every start. */
 export const HOLDFAST_CONF = "holdfast.conf";
 
+/** The file the node agent writes while the instance's storage quota is reached (ADR 0048), removed when it is not. */
+export const STORAGE_PROTECTION_CONF = "holdfast-storage.conf";
+
 /** The line `postgresql.conf` needs so PostgreSQL reads `holdfast.conf` after its own settings. */
 export const INCLUDE_LINE = `include_if_exists = '${HOLDFAST_CONF}'`;
 
@@ -71,7 +74,9 @@ export function renderHoldfastConf(context: InstanceContext): string {
   ];
   const parameters = Object.entries(context.parameters).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]): [string, string] => [name, quote(value)]);
   const lines = [...owned, ...parameters].map(([name, value]) => `${name} = ${value}`);
-  return ["# Managed by Holdfast: rewritten before every start; edits here are lost.", ...lines, ""].join("\n");
+  // Last, so it wins: the write protection at the storage quota (storage-protection.ts), present only while it holds.
+  const storage = `include_if_exists = ${quote(STORAGE_PROTECTION_CONF)}`;
+  return ["# Managed by Holdfast: rewritten before every start; edits here are lost.", ...lines, storage, ""].join("\n");
 }
 
 /** TLS with the instance's own certificate, TLS 1.3 only (every client Holdfast runs speaks it). */

@@ -1,4 +1,5 @@
 /** The PostgreSQL engine: initdb, holdfast.conf, SCRAM over loopback TCP, probes through `pg`. */
+import { protectPostgresqlStorage } from "./storage-protection.ts";
 import { applyPostgresqlParameters } from "./live-parameters.ts";
 import { POSTGRESQL_PARAMETERS } from "./parameter-schema.ts";
 import { join } from "node:path";
@@ -33,6 +34,7 @@ export function createPostgresqlEngine(): Engine {
     matchVersion,
     parameterSchema: POSTGRESQL_PARAMETERS,
     applyParameters: applyPostgresqlParameters,
+    protectStorage: (context, refuse, admin, host) => protectPostgresqlStorage(context, refuse, admin, host),
     parametersFor: postgresqlParametersFor,
     isInitialized: isPostgresqlInitialized,
     initialize: initializePostgresql,

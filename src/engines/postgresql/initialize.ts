@@ -9,6 +9,7 @@ import { HOLDFAST_CONF, renderHoldfastConf, renderPgHba, withInclude } from "./c
 import { POSTGRESQL_ACCOUNTS } from "./definition.ts";
 import { reloadPostgresql } from "./server-control.ts";
 import { archiveScriptPath, renderArchiveScript, walSpoolDirectory } from "./wal-archive.ts";
+import { writeStorageProtection } from "./storage-protection.ts";
 
 const INITDB_TIMEOUT_MS = 120_000;
 
@@ -81,6 +82,7 @@ export async function configurePostgresql(context: InstanceContext, host: HostAc
   if (next !== current) await host.writeFile(postgresqlConf, next, 0o600);
   await host.writeFile(join(context.dataDirectory, HOLDFAST_CONF), renderHoldfastConf(context), 0o600);
   await host.writeFile(join(context.dataDirectory, "pg_hba.conf"), renderPgHba(context), 0o600);
+  await writeStorageProtection(context, false, host);
   await host.writeFile(archiveScriptPath(context), renderArchiveScript(context), 0o700);
   await host.mkdir(walSpoolDirectory(context));
 }

@@ -1,4 +1,5 @@
 /** The Redis engine: redis.conf with hashed ACL passwords, loopback only, probes over RESP2. */
+import { protectRedisStorage } from "./storage-protection.ts";
 import { applyRedisParameters } from "./live-parameters.ts";
 import { REDIS_PARAMETERS } from "./parameter-schema.ts";
 import { join } from "node:path";
@@ -61,6 +62,7 @@ export function createRedisEngine(): Engine {
     matchVersion,
     parameterSchema: REDIS_PARAMETERS,
     applyParameters: applyRedisParameters,
+    protectStorage: protectRedisStorage,
     parametersFor: redisParametersFor,
     isInitialized: isRedisInitialized,
     initialize: initializeRedis,

@@ -2,6 +2,7 @@
 export { findAdoptableProcess, parsePidFile, type ProcessHandle } from "./adopt.ts";
 export { createInstanceDirectories, type InstanceDirectories, isStrictlyInside, removeInstanceDirectory } from "./directories.ts";
 export { createHostAccess } from "./host-access.ts";
+export { diskUsage, freeDiskBytes } from "./disk-usage.ts";
 export { EndpointProxy, type EndpointOptions, type EndpointRoute, type EndpointTarget } from "./endpoint-proxy.ts";
 export { EndpointRegistry } from "./endpoint-registry.ts";
 export { tlsVerdict, type TlsStart, type TlsVerdict } from "./tls-gate.ts";

@@ -28,7 +28,8 @@ void test("a missing cluster is named with its namespace", () => {
 void test("an unsupported type lists the supported ones", () => {
   const [cause] = opsRequestCauses(ops({ type: "Upgrade" }), CLUSTER);
   assert.equal(cause?.field, "spec.type");
-  assert.match(cause.message, /supported types: Start, Stop, Restart, Switchover, HorizontalScaling, VerticalScaling, Reconfiguring, Expose$/);
+  assert.match(cause.message, /supported types: Start, Stop, Restart, Switchover, HorizontalScaling, VerticalScaling, Reconfiguring\b/);
+  assert.match(cause.message, /\bVolumeExpansion\b/);
 });
 
 void test("an Expose lists components of the cluster", () => {
@@ -38,6 +39,15 @@ void test("an Expose lists components of the cluster", () => {
   const [unknown] = opsRequestCauses(ops({ type: "Expose", expose: [{ componentName: "redis", switch: "Disable", services }] }), CLUSTER);
   assert.equal(unknown?.field, "spec.expose[0].componentName");
   assert.match(unknown.message, /has components: postgresql/);
+});
+
+void test("a VolumeExpansion that shrinks the data volume is refused naming the field", () => {
+  const sized = clusterSchema.parse({ ...CLUSTER, spec: { ...CLUSTER.spec, componentSpecs: [{ name: "postgresql", volumeClaimTemplates: [{ name: "data", spec: { resources: { requests: { storage: "20Gi" } } } }] }] } });
+  const grow = ops({ type: "VolumeExpansion", volumeExpansion: [{ componentName: "postgresql", volumeClaimTemplates: [{ name: "data", storage: "30Gi" }] }] });
+  assert.deepEqual(opsRequestCauses(grow, sized), []);
+  const [cause] = opsRequestCauses(ops({ type: "VolumeExpansion", volumeExpansion: [{ componentName: "postgresql", volumeClaimTemplates: [{ name: "data", storage: "10Gi" }] }] }), sized);
+  assert.equal(cause?.field, "spec.volumeExpansion[0].volumeClaimTemplates[0].storage");
+  assert.match(cause.message, /10Gi is smaller than the current 20Gi/);
 });
 
 void test("a switchover names a component and instances of it", () => {

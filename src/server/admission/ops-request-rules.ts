@@ -1,6 +1,6 @@
 /** Semantic rules of an OpsRequest. Pure: the target cluster is looked up by the caller. */
 import { isDeepStrictEqual } from "node:util";
-import { CANCELLABLE_OPS_TYPES, SUPPORTED_OPS_TYPES, type Cluster, type OpsRequest } from "../../api/index.ts";
+import { CANCELLABLE_OPS_TYPES, SUPPORTED_OPS_TYPES, volumeExpansionProblems, type Cluster, type OpsRequest } from "../../api/index.ts";
 import type { FieldCause } from "../../errors/index.ts";
 import type { EngineDirectory } from "./cluster-rules.ts";
 import { reconfigureCauses } from "./parameter-rules.ts";
@@ -22,6 +22,7 @@ export function opsRequestCauses(ops: OpsRequest, cluster: Cluster | undefined, 
   if (ops.spec.type === "Switchover") causes.push(...switchoverCauses(ops, cluster));
   if (ops.spec.type === "Reconfiguring" && engines !== undefined) causes.push(...reconfigureCauses(ops, cluster, engines));
   if (ops.spec.type === "Expose") causes.push(...exposeCauses(ops, cluster));
+  if (ops.spec.type === "VolumeExpansion") causes.push(...volumeExpansionProblems(ops, cluster).map((p) => ({ field: p.field, reason: "FieldValueInvalid", message: `Invalid value: ${p.message}` })));
   return causes;
 }
 
