@@ -2,9 +2,11 @@
 import type { OpsType } from "../../api/index.ts";
 import type { OpsHandler, OpsServices } from "./handler.ts";
 import { HorizontalScaling } from "./horizontal-scaling.ts";
+import { RebuildInstance } from "./rebuild-instance.ts";
 import { Reconfiguring } from "./reconfiguring.ts";
 import { Restart, StartStop } from "./restart.ts";
 import { Switchover } from "./switchover-handler.ts";
+import { Upgrade } from "./upgrade.ts";
 import { VerticalScaling } from "./vertical-scaling.ts";
 
 /** The handlers by type; a type missing here is refused at admission and fails if it arrives anyway. */
@@ -18,5 +20,7 @@ export function opsHandlers(services: OpsServices): ReadonlyMap<OpsType, OpsHand
     ["HorizontalScaling", new HorizontalScaling(services)],
     ["VerticalScaling", new VerticalScaling(services)],
     ["Reconfiguring", new Reconfiguring(services)],
+    ["RebuildInstance", new RebuildInstance(services)],
+    ["Upgrade", new Upgrade(services)],
   ]);
 }
