@@ -43,7 +43,7 @@ describe("a replica that may be stranded (its log is then read)", () => {
   const at = (seconds: number): number => Date.parse(started) + seconds * 1000;
   const replica = (state: NonNullable<Instance["status"]>["replicationState"]): Instance => {
     const base = instance("secondary", undefined, { startedAt: started, replicationState: state });
-    return { ...base, spec: { ...base.spec, replication: { upstream: "pg-postgresql-0" } as NonNullable<Instance["spec"]["replication"]> } };
+    return { ...base, spec: { ...base.spec, replication: { upstream: "pg-postgresql-0" } } };
   };
 
   it("a secondary not streaming for 30 s since its start, not one that streams, is connecting, or is the primary", () => {

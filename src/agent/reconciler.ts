@@ -173,12 +173,12 @@ export class InstanceReconciler implements Reconciler {
 
   /** A running replica that does not stream: read its log (at most every STRANDED_CHECK_MS) for a reason it never will. */
   async #noticeStranded(c: Context): Promise<void> {
-    const cannotCatchUp = replicationOf(c.instance, c.engine)?.cannotCatchUp;
+    const replication = replicationOf(c.instance, c.engine);
     const key = keyOf(c.instance);
     const nowMs = Date.now();
-    if (cannotCatchUp === undefined || !mayBeStranded(c.instance, nowMs) || nowMs - (this.#strandCheckedAt.get(key) ?? 0) < STRANDED_CHECK_MS) return;
+    if (replication?.cannotCatchUp === undefined || !mayBeStranded(c.instance, nowMs) || nowMs - (this.#strandCheckedAt.get(key) ?? 0) < STRANDED_CHECK_MS) return;
     this.#strandCheckedAt.set(key, nowMs);
-    const reason = cannotCatchUp(await tailFile(c.logFile, 4000).catch(() => ""));
+    const reason = replication.cannotCatchUp(await tailFile(c.logFile, 4000).catch(() => ""));
     if (reason !== undefined) this.#stranded.set(key, reason);
   }
 

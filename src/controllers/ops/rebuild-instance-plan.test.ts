@@ -12,7 +12,7 @@ function cluster(phase = "Running"): Cluster {
     metadata: { name: "pg-cluster", namespace: "demo" },
     spec: { terminationPolicy: "Delete", clusterDef: "postgresql", topology: "replication", componentSpecs: [{ name: "postgresql", replicas: 3 }] },
     status: { phase: phase as "Running", replication: { postgresql: { currentPrimary: "pg-cluster-postgresql-0", targetPrimary: "pg-cluster-postgresql-0" } } },
-  } as Cluster;
+  };
 }
 
 function instance(ordinal: number, status: Instance["status"] = { ready: true, replication: { state: "streaming" } }, rebuild?: Instance["spec"]["rebuild"]): Instance {
@@ -36,7 +36,7 @@ function backup(phase: string, clusterName = "pg-cluster", method = "pg-baseback
     metadata: { name: "pg-cluster-pg-basebackup", namespace: "demo" },
     spec: { backupPolicyName: "p", backupMethod: method, deletionPolicy: "Delete" },
     status: { phase: phase as "Completed", source: { cluster: clusterName, component: "postgresql", instance: "pg-cluster-postgresql-1", engine: "postgresql", version: "15.18" } },
-  } as Backup;
+  };
 }
 
 function world(backups: Backup[] = []): RebuildWorld {

@@ -47,8 +47,9 @@ function backupProblem(entry: RebuildFromSpec, cluster: Cluster, world: RebuildW
   if (backup === undefined) return `backup ${name} not found in namespace ${cluster.metadata.namespace ?? "default"}`;
   if (backup.status?.phase !== "Completed") return `backup ${name} is ${backup.status?.phase ?? "New"}; a replica is rebuilt from a Completed backup only`;
   const source = backup.status.source;
-  if (source?.cluster !== cluster.metadata.name || source.component !== entry.componentName) {
-    return `backup ${name} was taken of ${source?.cluster ?? "?"}/${source?.component ?? "?"}, not of ${cluster.metadata.name}/${entry.componentName}: a replica is rebuilt from a backup of its own component`;
+  const of = `${cluster.metadata.name}/${entry.componentName}`;
+  if (source === undefined || `${source.cluster}/${source.component}` !== of) {
+    return `backup ${name} was taken of ${source === undefined ? "an unrecorded source" : `${source.cluster}/${source.component}`}, not of ${of}: a replica is rebuilt from a backup of its own component`;
   }
   if (!world.methodRebuilds(source.engine, backup.spec.backupMethod)) return `backup ${name} was taken with ${backup.spec.backupMethod}, which cannot rebuild a replica; leave out backupName to rebuild it from its primary`;
   return undefined;

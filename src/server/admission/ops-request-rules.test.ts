@@ -61,5 +61,5 @@ void test("after creation only spec.cancel may change", () => {
 void test("cancel is refused for the types that cannot be cancelled, naming those that can", () => {
   const found = opsRequestCauses(ops({ type: "Stop", cancel: true }), undefined, ops({ type: "Stop" }));
   assert.deepEqual(found.map((c) => c.field), ["spec.cancel"]);
-  assert.match(found[0]?.message ?? "", new RegExp(`cancellable: ${CANCELLABLE_OPS_TYPES.join(", ")}`));
+  assert.ok(found[0]?.message.includes(`cancellable: ${CANCELLABLE_OPS_TYPES.join(", ")}`), found[0]?.message);
 });
