@@ -28,11 +28,12 @@ import { InstanceCertificates } from "./instance-certificates.ts";
 import { claimInstance } from "./binding.ts";
 import { isFormerNode, releaseFormerCopy } from "./release.ts";
 import { clearDirectory } from "./clear-directory.ts";
+import { mayBeStranded, rebuildBackup, rebuildBegun, rebuildDue, rebuildFinished, rebuildNotBegun, rebuildSource } from "./rebuild.ts";
 import { fenceInstance } from "./fence.ts";
 import { ReplicationAgent } from "./replication-agent.ts";
 import { ArbiterAgent } from "./arbiter-agent.ts";
 import type { ReplicationReporter } from "./replicated-instance.ts";
-import { InstanceRestores, type RestoreStatusWriter } from "./restore-data.ts";
+import { InstanceRestores, type RestoreStatusWriter, type RestoreStep } from "./restore-data.ts";
 import { quotaProblemAtCreation, StorageWatch } from "./storage-watch.ts";
 import { mkdir, rm } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -47,6 +48,8 @@ const LIVENESS_POLL_MS = 1000;
 const READINESS_EVERY_MS = 5000;
 /** How soon to look again at an instance whose port another program holds (moving it also wakes it). */
 const PORT_CONFLICT_RECHECK_MS = 2000;
+/** How often the log of a replica that does not stream is read for a reason it never will (rebuild.ts mayBeStranded). */
+const STRANDED_CHECK_MS = 10_000;
 
 export interface InstanceReconcilerOptions {
   store: Store;
@@ -93,6 +96,9 @@ export class InstanceReconciler implements Reconciler {
   readonly #peers = new Map<string, string>();
   /** Each instance's TLS files, naming every node's address also as nodes join (instance-certificates.ts). */
   readonly #certificates: InstanceCertificates;
+  /** Replicas whose log says they cannot catch up with their primary (the reason), rebuilt at the next pass; and when each log was last read. */
+  readonly #stranded = new Map<string, string>();
+  readonly #strandCheckedAt = new Map<string, number>();
   /** The cluster CA: what this agent's own connections to instances that speak only TLS (Redis, ADR 0030) check them against. */
   readonly #trust: ClientTrust;
   /** Storage measured against each instance's quota, and writes protected at it (storage-watch.ts). */
@@ -129,6 +135,13 @@ export class InstanceReconciler implements Reconciler {
    * rewound; new live parameters are applied in place, or by a restart when the engine cannot take them live.
    */
   async #restartIfDue(c: Context, running: ProcessHandle): Promise<ReconcileResult | undefined> {
+    const stranded = await this.#rebuildIfStranded(c, running);
+    if (stranded !== undefined) return stranded;
+    // A replica is stopped for its rebuild only once its primary runs: until then it stays a candidate for a failover.
+    if (rebuildDue(c.instance) && (await lookUpUpstream(this.#o.store, c.instance)).kind !== "waiting") {
+      await this.#stopProcess(c, running);
+      return this.#start(c, "Rebuilt", "started on its rebuilt data");
+    }
     if (this.#replication.rewindWanted(c.instance)) {
       await this.#stopProcess(c, running);
       return this.#start(c, "Rewinding", "restarted to be rewound onto its upstream's timeline");
@@ -143,6 +156,34 @@ export class InstanceReconciler implements Reconciler {
       return this.#start(c, "Reconfigured", "restarted: a parameter removed from its configuration returns to its default at a start");
     }
     return undefined;
+  }
+
+  /**
+   * A replica whose log said it cannot catch up (its primary removed the WAL it needs): replaced by a new copy of its
+   * primary once that runs, as a RebuildInstance would (ADR 0045), with a Warning event saying why.
+   */
+  async #rebuildIfStranded(c: Context, running: ProcessHandle): Promise<ReconcileResult | undefined> {
+    const key = keyOf(c.instance);
+    const reason = this.#stranded.get(key);
+    if (reason === undefined) return undefined;
+    const upstream = await lookUpUpstream(this.#o.store, c.instance);
+    if (upstream.kind !== "ready") return undefined;
+    this.#stranded.delete(key);
+    await this.#recordOnClusterToo(c, "Warning", "Rebuilding", `cannot catch up with ${upstream.name} (${reason}): its data is replaced by a copy of ${upstream.name}`);
+    await this.#stopProcess(c, running);
+    await clearDirectory(c.ctx.dataDirectory);
+    return this.#start(c, "Rebuilt", `started on a new copy of ${upstream.name}`);
+  }
+
+  /** A running replica that does not stream: read its log (at most every STRANDED_CHECK_MS) for a reason it never will. */
+  async #noticeStranded(c: Context): Promise<void> {
+    const replication = replicationOf(c.instance, c.engine);
+    const key = keyOf(c.instance);
+    const nowMs = Date.now();
+    if (replication?.cannotCatchUp === undefined || !mayBeStranded(c.instance, nowMs) || nowMs - (this.#strandCheckedAt.get(key) ?? 0) < STRANDED_CHECK_MS) return;
+    this.#strandCheckedAt.set(key, nowMs);
+    const reason = replication.cannotCatchUp(await tailFile(c.logFile, 4000).catch(() => ""));
+    if (reason !== undefined) this.#stranded.set(key, reason);
   }
 
   /** Give the running server its live parameters (the engine's dynamic ones); false when the engine needs a restart for them. */
@@ -243,7 +284,7 @@ export class InstanceReconciler implements Reconciler {
     const status = c.instance.status ?? {};
     if (status.pid === undefined) {
       const wait = status.backoffUntil === undefined ? 0 : Date.parse(status.backoffUntil) - Date.now();
-      if (wait > 0 && !restartRequested(c.instance)) return { requeueAfterMs: wait };
+      if (wait > 0 && !restartRequested(c.instance) && !rebuildDue(c.instance)) return { requeueAfterMs: wait };
       return (status.restartCount ?? 0) > 0 ? this.#start(c, "Restarted", "restarted") : this.#start(c, "Started", "started");
     }
     const failures = nextFailureCount(status.consecutiveFailures, status.startedAt, Date.now());
@@ -278,6 +319,7 @@ export class InstanceReconciler implements Reconciler {
     // Under arbiters (Redis Sentinel) they, not the spec, say what a member replicates from: asked in #configure.
     const upstream: UpstreamLookup = arbitration === undefined ? await lookUpUpstream(this.#o.store, c.instance) : { kind: "none" };
     if (upstream.kind === "waiting") return this.#waitForUpstream(c, upstream.message);
+    await this.#beginRebuild(c, upstream);
     try {
       const restoring = await this.#prepare(c, accounts, upstream);
       if (restoring !== undefined) return restoring;
@@ -286,8 +328,10 @@ export class InstanceReconciler implements Reconciler {
       throw error;
     }
     const command = await this.#configure(c, accounts, upstream, arbitration);
+    const rebuilt = rebuildFinished(c.instance);
     const handle = await this.#o.supervisor.spawn({ command, user: c.user, logFile: c.logFile, cwd: c.ctx.rootDirectory });
     c.instance = await this.#setStatus(c.instance, {
+      ...rebuilt,
       phase: "Starting",
       ready: false,
       pid: handle.pid,
@@ -306,7 +350,24 @@ export class InstanceReconciler implements Reconciler {
     this.#lastProbe.delete(c.instance.metadata.name);
     this.#arbiters.forget(c.instance);
     await this.#o.events.record(c.instance, "Normal", reason, `${message}: pid ${handle.pid}, port ${c.ctx.port}`);
+    if ("rebuild" in rebuilt) await this.#recordOnClusterToo(c, "Normal", "Rebuilt", `rebuilt from ${rebuilt.rebuild?.source ?? "?"}`);
     return { requeueAfterMs: FIRST_PROBE_MS };
+  }
+
+  /**
+   * A rebuild asked of this replica (rebuild.ts), once its primary runs: its old data is removed, after status says
+   * so (a cancel then knows there is nothing to go back to), and the start goes on as for a new replica.
+   */
+  async #beginRebuild(c: Context, upstream: UpstreamLookup): Promise<void> {
+    // An arbitrated member (upstream "none", its arbiters name its primary) is rebuilt too: it starts empty and syncs in full.
+    if (!rebuildNotBegun(c.instance) || upstream.kind === "waiting" || replicationOf(c.instance, c.engine) === undefined) return;
+    const source = rebuildSource(c.instance, upstream.kind === "ready" ? upstream.name : undefined);
+    // A restore from an earlier request may still be writing into the directory: stopped (and its files removed) first.
+    await this.#restores?.cancel(c.instance.metadata.uid ?? c.instance.metadata.name);
+    c.instance = await this.#setStatus(c.instance, { ...rebuildBegun(c.instance, source), phase: "Initializing", ready: false, message: `rebuilding from ${source}` });
+    await this.#recordOnClusterToo(c, "Normal", "Rebuilding", `removing its data to rebuild it from ${source}`);
+    this.#replication.rewound(c.instance);
+    await clearDirectory(c.ctx.dataDirectory);
   }
 
   /**
@@ -330,8 +391,7 @@ export class InstanceReconciler implements Reconciler {
    * backup runs in the background, and while it does this returns when to look again.
    */
   async #prepare(c: Context, accounts: readonly Credentials[], upstream: UpstreamLookup): Promise<ReconcileResult | undefined> {
-    // A replica with a running upstream is cloned from it even when its spec names a backup.
-    const restore = upstream.kind === "ready" ? undefined : await this.#restores?.step({ instance: c.instance, engine: c.engine, context: c.ctx, accounts, host: c.host }, this.#restoreWriter(c));
+    const restore = await this.#restoreStep(c, accounts, upstream);
     if (restore?.kind === "running") return { requeueAfterMs: restore.requeueAfterMs };
     if (restore?.kind === "failed") throw new InitializationError(restore.message);
     if (await c.engine.isInitialized(c.ctx)) return undefined;
@@ -349,6 +409,24 @@ export class InstanceReconciler implements Reconciler {
     const how = upstream.kind === "ready" ? `cloned from ${upstream.name}` : "initialised";
     await this.#o.events.record(c.instance, "Normal", "Initialized", `${how} ${c.engine.name} ${c.version.version} data directory`);
     return undefined;
+  }
+
+  /**
+   * A replica with a running upstream is cloned from it even when its spec names a backup, unless a rebuild asks for
+   * that backup (restored as a replica, then caught up from the upstream); anything else restores what spec.restore names.
+   */
+  async #restoreStep(c: Context, accounts: readonly Credentials[], upstream: UpstreamLookup): Promise<RestoreStep | undefined> {
+    const backup = rebuildBackup(c.instance);
+    if (backup !== undefined && upstream.kind === "ready") {
+      const instance = { ...c.instance, spec: { ...c.instance.spec, restore: backup } };
+      return this.#restores?.step({ instance, engine: c.engine, context: c.ctx, accounts, host: c.host, asReplica: true }, this.#restoreWriter(c));
+    }
+    if (upstream.kind === "ready") {
+      // A rebuild from a backup cancelled while it restored: its restore stops (and removes what it wrote) first.
+      await this.#restores?.cancel(c.instance.metadata.uid ?? c.instance.metadata.name);
+      return undefined;
+    }
+    return this.#restores?.step({ instance: c.instance, engine: c.engine, context: c.ctx, accounts, host: c.host }, this.#restoreWriter(c));
   }
 
   /** How a restore step writes to the instance being reconciled. */
@@ -399,10 +477,13 @@ export class InstanceReconciler implements Reconciler {
     const rejoining = desired.role === "secondary" && (diverged || (await replication.lastRanAsPrimary(c.ctx)));
     const name = upstream.kind === "ready" ? upstream.name : "?";
     if (rejoining) c.instance = await this.#setStatus(c.instance, { phase: "Initializing", message: `rejoining as a replica of ${name}` });
-    await replication.configureRole(c.ctx, diverged ? { ...desired, rewind: true } : desired, credentials, c.host);
+    const configured = await replication.configureRole(c.ctx, diverged ? { ...desired, rewind: true } : desired, credentials, c.host);
     if (diverged) this.#replication.rewound(c.instance);
     if (upstream.kind === "ready") this.#replication.pointedAt(c.instance, upstream.name);
-    if (rejoining) await this.#recordOnClusterToo(c, "Normal", "Rejoined", `${diverged ? "diverged replica" : "former primary"} rewound onto ${name} and configured as its replica`);
+    const who = diverged ? "diverged replica" : "former primary";
+    // A data directory that could not be rewound is replaced by a copy of the upstream: a rebuild, said as one.
+    if (configured?.recloned !== undefined) await this.#recordOnClusterToo(c, "Warning", "Rebuilt", `${who} could not rejoin ${name} in place (${configured.recloned}): its data was replaced by a copy of ${name}`);
+    else if (rejoining) await this.#recordOnClusterToo(c, "Normal", "Rejoined", `${who} rewound onto ${name} and configured as its replica`);
   }
 
   /**
@@ -548,6 +629,7 @@ export class InstanceReconciler implements Reconciler {
     const readinessMs = due ? await this.#probeReadiness(c, running) : LIVENESS_POLL_MS;
     // A server that just did not answer its readiness probe counts as a replication probe unanswered (a hung primary fails over).
     const replicationMs = await this.#tendReplication(c, due && c.instance.status?.ready !== true);
+    await this.#noticeStranded(c);
     const storageMs = c.instance.status?.ready === true ? this.#storage.dueInMs(c.instance) : LIVENESS_POLL_MS;
     return { requeueAfterMs: Math.max(FIRST_PROBE_MS, Math.min(readinessMs, replicationMs, storageMs)) };
   }
@@ -636,6 +718,8 @@ export class InstanceReconciler implements Reconciler {
     await this.#o.store.update<Instance>({ ...c.instance, metadata: { ...c.instance.metadata, finalizers } });
     this.#lastProbe.delete(c.instance.metadata.name);
     this.#peers.delete(c.instance.metadata.name);
+    this.#stranded.delete(keyOf(c.instance));
+    this.#strandCheckedAt.delete(keyOf(c.instance));
     this.#certificates.forget(c.instance);
     this.#storage.forget(c.instance);
     return undefined;

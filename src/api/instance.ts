@@ -53,6 +53,12 @@ export const instanceSpecSchema = z.object({
    * needs no restart.
    */
   storageQuota: z.int().min(0).optional(),
+  /**
+   * Replace the data of this replica (a RebuildInstance, ADR 0045): its node agent stops it, empties its data directory
+   * and fills it again from the primary, or from `backup` (then it catches up from the primary as a replica). A new
+   * `request` value asks again; the agent never rebuilds an instance whose spec names it primary.
+   */
+  rebuild: z.object({ request: z.string().min(1), backup: z.object({ backupName: z.string(), backupNamespace: z.string() }).optional() }).optional(),
   /** Fill a new data directory from this backup instead of initialising it empty. */
   restore: z.object({ backupName: z.string(), backupNamespace: z.string(), restoreTime: z.string().optional() }).optional(),
   /**
@@ -159,6 +165,11 @@ export const instanceStatusSchema = z.object({
   exporter: exporterStatusSchema.optional(),
   /** What its node agent last measured of its storage against spec.storageQuota (ADR 0048). */
   storage: instanceStorageStatusSchema.optional(),
+  /**
+   * The last rebuild its node agent took up (spec.rebuild.request): `Rebuilding` once the old data is removed (there is
+   * no way back to it then), `Rebuilt` once the instance started on its new data.
+   */
+  rebuild: z.object({ request: z.string(), state: z.enum(["Rebuilding", "Rebuilt"]), source: z.string(), startedAt: z.string(), completedAt: z.string().optional() }).optional(),
   /** Set while the data is being restored from a backup (spec.restore). */
   restoreProgress: restoreProgressSchema.optional(),
   /**
@@ -247,6 +258,14 @@ export function heldAfterExit(instance: Instance): boolean {
   const replication = instance.spec.replication;
   const heldSince = instance.status?.replicationState?.heldSince;
   return replication?.fenceOnExit === true && heldSince !== undefined && replication.restartAfterExit !== heldSince;
+}
+
+/** Does the spec ask for a rebuild its node agent has not finished (spec.rebuild newer than status.rebuild)? */
+export function instanceRebuildPending(instance: Instance): boolean {
+  const wanted = instance.spec.rebuild?.request;
+  if (wanted === undefined) return false;
+  const seen = instance.status?.rebuild;
+  return seen?.request !== wanted || seen.state !== "Rebuilt";
 }
 
 /** Does a running instance need a restart: a new restart request, or a spec it was not started with? */

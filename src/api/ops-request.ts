@@ -23,10 +23,10 @@ export const opsTypeSchema = z.enum([
 ]);
 
 /** The operation types this build carries out. */
-export const SUPPORTED_OPS_TYPES: readonly OpsType[] = ["Start", "Stop", "Restart", "Switchover", "HorizontalScaling", "VerticalScaling", "Reconfiguring", "Expose", "VolumeExpansion"];
+export const SUPPORTED_OPS_TYPES: readonly OpsType[] = ["Start", "Stop", "Restart", "Switchover", "HorizontalScaling", "VerticalScaling", "Reconfiguring", "Expose", "VolumeExpansion", "RebuildInstance", "Upgrade"];
 
 /** The types `cancel: true` stops (KubeBlocks cancels VerticalScaling; Holdfast cancels a Restart too, ADR 0041). */
-export const CANCELLABLE_OPS_TYPES: readonly OpsType[] = ["VerticalScaling", "Restart"];
+export const CANCELLABLE_OPS_TYPES: readonly OpsType[] = ["VerticalScaling", "Restart", "RebuildInstance"];
 
 export const componentOpsSchema = z.looseObject({ componentName: z.string().min(1) });
 
@@ -94,6 +94,24 @@ export const exposeSchema = z.looseObject({
   services: z.array(opsServiceSchema).min(1),
 });
 
+/**
+ * A rebuild of instances of one component, as KubeBlocks spells it: each listed replica gets new data, copied from
+ * the primary, or restored from `backupName` and caught up from the primary (ADR 0045). Holdfast rebuilds in place.
+ */
+export const rebuildFromSchema = z.looseObject({
+  componentName: z.string().min(1),
+  instances: z.array(z.looseObject({ name: z.string().min(1), targetNodeName: notHonoured(z.string(), "not applied: an instance is rebuilt on its own node (in place)").optional() })).min(1),
+  backupName: z.string().min(1).optional(),
+  /** Absent or true: in place, on the instance's node. False (a new instance elsewhere) is refused with the reason. */
+  inPlace: z.boolean().optional(),
+  restoreEnv: notHonoured(z.array(z.unknown()), "not applied: a replica is restored with the engine's own settings", (value) => Array.isArray(value) && value.length > 0).optional(),
+});
+
+/** An upgrade, as KubeBlocks spells it: the service version each listed component is to run. */
+export const upgradeSchema = z.looseObject({
+  components: z.array(z.looseObject({ componentName: z.string().min(1), serviceVersion: z.string().min(1).optional(), componentDefinitionName: notHonoured(z.string(), "not applied: engine definitions are built in; serviceVersion alone is changed").optional() })).min(1),
+});
+
 export const opsRequestSpecSchema = z.looseObject({
   clusterName: z.string().min(1),
   type: opsTypeSchema,
@@ -117,11 +135,11 @@ export const opsRequestSpecSchema = z.looseObject({
   verticalScaling: z.array(verticalScalingSchema).optional(),
   volumeExpansion: z.array(volumeExpansionSchema).optional(),
   reconfigures: z.array(reconfigureSchema).optional(),
-  upgrade: z.unknown().optional(),
+  upgrade: upgradeSchema.optional(),
   expose: z.array(exposeSchema).optional(),
   backup: z.unknown().optional(),
   restore: z.unknown().optional(),
-  rebuildFrom: z.array(z.unknown()).optional(),
+  rebuildFrom: z.array(rebuildFromSchema).optional(),
   custom: z.unknown().optional(),
 });
 
@@ -148,6 +166,8 @@ export const lastComponentConfigurationSchema = z.looseObject({
   volumeClaimTemplates: z.array(z.looseObject({ name: z.string(), storage: quantitySchema.optional() })).optional(),
   /** The parameters a Reconfiguring changed, as they were (null: not set). */
   parameters: z.record(z.string(), z.string().nullable()).optional(),
+  /** The service version before an Upgrade. */
+  serviceVersion: z.string().optional(),
 });
 
 export const opsRequestStatusSchema = z.object({
@@ -180,6 +200,8 @@ export type VerticalScalingSpec = z.infer<typeof verticalScalingSchema>;
 export type ReconfigureSpec = z.infer<typeof reconfigureSchema>;
 export type ExposeSpec = z.infer<typeof exposeSchema>;
 export type VolumeExpansionSpec = z.infer<typeof volumeExpansionSchema>;
+export type RebuildFromSpec = z.infer<typeof rebuildFromSchema>;
+export type UpgradeSpec = z.infer<typeof upgradeSchema>;
 export type ProgressDetail = z.infer<typeof progressDetailSchema>;
 export type OpsRequestStatus = z.infer<typeof opsRequestStatusSchema>;
 export type OpsRequest = z.infer<typeof opsRequestSchema>;

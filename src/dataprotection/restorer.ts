@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { BackupIntegrityError } from "../backup/index.ts";
 import { parseRestoreTime, type Backup, type Instance } from "../api/index.ts";
 import { InvalidError, errorMessage } from "../errors/index.ts";
-import type { Credentials, Engine, EngineVersion, HostAccess, InstanceContext } from "../engines/index.ts";
+import type { BackupMethodDefinition, Credentials, Engine, EngineVersion, HostAccess, InstanceContext } from "../engines/index.ts";
 import { getBackup, openCompletedBackup, type BackupAccess } from "./open-completed.ts";
 import { RestoreMeter, type RestoreProgressReport } from "./restore-meter.ts";
 import { restoreToTime } from "./restore-to-time.ts";
@@ -16,6 +16,11 @@ export interface RestoreRequest {
   context: InstanceContext;
   accounts: readonly Credentials[];
   host: HostAccess;
+  /**
+   * Restore a replica being rebuilt (ADR 0045): the data as the backup has it, set up to start as a replica that
+   * catches up from its primary, with the method's `restoreReplica`; a point in time cannot be asked for.
+   */
+  asReplica?: boolean;
   /** Cancels the restore: the stream being read is destroyed, the command it feeds killed, the directory emptied. */
   signal?: AbortSignal;
   /** Called after each chunk read. */
@@ -55,12 +60,7 @@ export function createDataRestorer(access: BackupAccess): DataRestorer {
       if (method === undefined) throw new InvalidError(`backup ${id}: ${request.engine.name} has no backup method ${backup.spec.backupMethod}`);
       const meter = new RestoreMeter({ signal: request.signal, onProgress: request.onProgress });
       try {
-        if (source.restoreTime !== undefined) {
-          await restoreToTime(access, { ...request, meter }, backup, parseRestoreTime(source.restoreTime));
-        } else {
-          const reader = await openCompletedBackup(access, backup);
-          await method.restore(request.context, meter.track(reader), request.accounts, request.host);
-        }
+        await restoreWith(access, { ...request, meter }, backup, method);
         request.signal?.throwIfAborted();
       } catch (error) {
         await emptyDirectory(request.context.dataDirectory);
@@ -69,6 +69,20 @@ export function createDataRestorer(access: BackupAccess): DataRestorer {
       }
     },
   };
+}
+
+/** Fill the directory from `backup` with `method`: to a point in time, as a replica, or as the backup has it. */
+async function restoreWith(access: BackupAccess, request: RestoreRequest & { meter: RestoreMeter }, backup: Backup, method: BackupMethodDefinition): Promise<void> {
+  const restoreTime = request.instance.spec.restore?.restoreTime;
+  if (request.asReplica === true) {
+    if (method.restoreReplica === undefined || restoreTime !== undefined) throw new InvalidError(`a replica cannot be rebuilt from a ${method.name} backup${restoreTime === undefined ? "" : " to a point in time"}; rebuild it from its primary instead`);
+    const reader = await openCompletedBackup(access, backup);
+    await method.restoreReplica(request.context, request.meter.track(reader), request.host);
+    return;
+  }
+  if (restoreTime !== undefined) return restoreToTime(access, request, backup, parseRestoreTime(restoreTime));
+  const reader = await openCompletedBackup(access, backup);
+  await method.restore(request.context, request.meter.track(reader), request.accounts, request.host);
 }
 
 /** The restore was cancelled (the instance is being deleted). */

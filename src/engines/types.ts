@@ -172,6 +172,12 @@ export interface BackupMethodDefinition {
    * accounts set to `accounts`, and mark it initialised last: a restore cut short is never taken for a finished one.
    */
   restore(context: InstanceContext, source: BackupSource, accounts: readonly Credentials[], host: HostAccess): Promise<void>;
+  /**
+   * Fill the empty data directory of a replica being rebuilt (ADR 0045) from a backup of its component, left as the
+   * backup has it and set up to start as a replica, which then catches up from its primary (configureRole points it
+   * there); marked initialised last. Absent: this method's backups cannot rebuild a replica.
+   */
+  restoreReplica?(context: InstanceContext, source: BackupSource, host: HostAccess): Promise<void>;
   /** Set on a continuous method (KubeBlocks' `Continuous` backup type): it archives the server's log instead of streaming once. */
   readonly continuous?: ContinuousArchiving;
 }
@@ -425,6 +431,12 @@ export interface ReplicationCredentials {
  */
 export type DesiredReplicationRole = { role: "primary" } | { role: "secondary"; upstream: UpstreamAddress; rewind?: boolean };
 
+/** What configureRole did beyond writing the settings, when the node agent should say so. */
+export interface RoleConfigured {
+  /** Why the data was replaced by a fresh copy of the upstream rather than rewound onto it (e.g. pg_rewind's error). */
+  recloned?: string;
+}
+
 /** One replica as its primary sees it. */
 export interface ReplicaObservation {
   /** The replica's replication name (see EngineReplication.replicaName). */
@@ -480,7 +492,7 @@ export interface EngineReplication {
    * Before each start, after `configure`: write the replication settings of `desired`. A data directory that last ran
    * as a primary and is to start as a replica is first rewound onto (or re-cloned from) the upstream, which must run.
    */
-  configureRole(context: InstanceContext, desired: DesiredReplicationRole, credentials: ReplicationCredentials, host: HostAccess): Promise<void>;
+  configureRole(context: InstanceContext, desired: DesiredReplicationRole, credentials: ReplicationCredentials, host: HostAccess): Promise<RoleConfigured | undefined>;
   /** Is the data directory of `context` (initialised, not running) one that last ran as a primary? */
   lastRanAsPrimary(context: InstanceContext): Promise<boolean>;
   /**
@@ -505,6 +517,11 @@ export interface EngineReplication {
   follow(context: InstanceContext, upstream: UpstreamAddress, credentials: ReplicationCredentials, host: HostAccess): Promise<void>;
   /** The candidates in the order they should be promoted, best first; ineligible ones left out. */
   rankCandidates(candidates: readonly FailoverCandidate[]): string[];
+  /**
+   * Does the tail of a running replica's own log say its upstream no longer has what it needs to catch up (PostgreSQL:
+   * the WAL it asks for was removed)? Then only a new copy brings it back (ADR 0045). The reason, or undefined.
+   */
+  cannotCatchUp?(logTail: string): string | undefined;
   /** Stop keeping data for a replica that is gone (its slot), on the primary on `port`. */
   forgetReplica(port: number, admin: Credentials, instanceName: string): Promise<void>;
   /** The engine's own arbiter (Redis Sentinel), when it, not Holdfast, decides who is primary; see EngineArbiter. */

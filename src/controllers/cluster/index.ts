@@ -1,5 +1,6 @@
 /** The cluster controller: Cluster → account Secrets and Instances, and the cluster's phase and conditions. */
 export * from "./labels.ts";
+export { encodeRebuildRequest, rebuildAnnotation, rebuildRequestOf, type RebuildRequest } from "./rebuild-request.ts";
 export * from "./plan.ts";
 export * from "./roles.ts";
 export * from "./status.ts";

@@ -10,6 +10,7 @@ import { componentLabels, restartAnnotation } from "./labels.ts";
 import { placeInstance, type NodeView, type PlacedInstance, type PlacementPolicy } from "./placement.ts";
 import { planRebuilds, spreadCondition, type Rebuild } from "./rebuild.ts";
 import { portMoves, type PortMove } from "./port-moves.ts";
+import { rebuildRequestOf } from "./rebuild-request.ts";
 import { restoreFields } from "./restore.ts";
 import { isProtectedPrimary, roleFields } from "./roles.ts";
 import { planRollout, rolloutSwitchoverRecord, type RolloutSwitchover } from "./rollout.ts";
@@ -212,6 +213,7 @@ export function desiredInstances(cluster: Cluster, components: readonly Resolved
 
 function instanceSpec(cluster: Cluster, component: ResolvedComponent, ordinal: number, live: readonly Instance[]): Omit<InstanceSpec, "port"> {
   const restartRequest = cluster.metadata.annotations?.[restartAnnotation(component.name)];
+  const rebuild = rebuildRequestOf(cluster, instanceName(cluster.metadata.name, component.name, ordinal));
   const liveInstance = live.find((i) => i.metadata.name === instanceName(cluster.metadata.name, component.name, ordinal));
   const osUser = osUserFor(cluster, liveInstance);
   // Bound once, moved only by a rebuild (rebuild.ts): the node holds the instance's data.
@@ -232,6 +234,7 @@ function instanceSpec(cluster: Cluster, component: ResolvedComponent, ordinal: n
     ...(component.storageQuota === undefined ? {} : { storageQuota: component.storageQuota }),
     deleteData: cluster.spec.terminationPolicy !== "DoNotTerminate",
     ...(restartRequest === undefined ? {} : { restartRequest }),
+    ...(rebuild === undefined ? {} : { rebuild }),
     ...restoreFields(cluster, component.name, ordinal),
     ...(osUser === undefined ? {} : { osUser }),
     ...(nodeName === undefined ? {} : { nodeName }),

@@ -3,9 +3,11 @@ import type { OpsType } from "../../api/index.ts";
 import { Expose } from "./expose.ts";
 import type { OpsHandler, OpsServices } from "./handler.ts";
 import { HorizontalScaling } from "./horizontal-scaling.ts";
+import { RebuildInstance } from "./rebuild-instance.ts";
 import { Reconfiguring } from "./reconfiguring.ts";
 import { Restart, StartStop } from "./restart.ts";
 import { Switchover } from "./switchover-handler.ts";
+import { Upgrade } from "./upgrade.ts";
 import { VerticalScaling } from "./vertical-scaling.ts";
 import { VolumeExpansion } from "./volume-expansion.ts";
 
@@ -22,5 +24,7 @@ export function opsHandlers(services: OpsServices): ReadonlyMap<OpsType, OpsHand
     ["Reconfiguring", new Reconfiguring(services)],
     ["Expose", new Expose(services)],
     ["VolumeExpansion", new VolumeExpansion(services)],
+    ["RebuildInstance", new RebuildInstance(services)],
+    ["Upgrade", new Upgrade(services)],
   ]);
 }

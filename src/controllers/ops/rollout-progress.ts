@@ -21,11 +21,22 @@ function detailOf(instance: Instance, parameters: Record<string, string>): Progr
 
 /** Progress over the instances of `desired`'s components; finished once each component runs with every instance done. */
 export function rolloutProgress(ops: OpsRequest, cluster: Cluster, instances: readonly Instance[], desired: ReadonlyMap<string, Record<string, string>>): OpsProgress {
+  return instancesProgress(ops, cluster, instances, { components: [...desired.keys()], detail: (i) => detailOf(i, desired.get(i.spec.componentName) ?? {}) });
+}
+
+/** What a rolled-out change is judged on: its components, and each instance's detail (Succeed when done). */
+export interface RolloutJudge {
+  components: readonly string[];
+  detail: (instance: Instance) => ProgressDetail;
+}
+
+/** Progress over the instances of `judge`'s components; finished once the cluster saw the change, each component runs and every instance is done. */
+export function instancesProgress(ops: OpsRequest, cluster: Cluster, instances: readonly Instance[], judge: RolloutJudge): OpsProgress {
   const generationSeen = (cluster.status?.observedGeneration ?? 0) >= (ops.status?.clusterGeneration ?? 0);
-  const affected = instances.filter((i) => desired.has(i.spec.componentName) && i.metadata.deletionTimestamp === undefined);
-  const details = affected.map((i) => detailOf(i, desired.get(i.spec.componentName) ?? {})).sort((a, b) => a.objectKey.localeCompare(b.objectKey));
+  const affected = instances.filter((i) => judge.components.includes(i.spec.componentName) && i.metadata.deletionTimestamp === undefined);
+  const details = affected.map(judge.detail).sort((a, b) => a.objectKey.localeCompare(b.objectKey));
   const done = details.filter((d) => d.status === "Succeed").length;
-  const running = [...desired.keys()].every((c) => cluster.status?.components?.[c]?.phase === "Running");
+  const running = judge.components.every((c) => cluster.status?.components?.[c]?.phase === "Running");
   const crashed = affected.find((i) => i.status?.phase === "Failed");
   const pending = details.find((d) => d.status !== "Succeed");
   return {

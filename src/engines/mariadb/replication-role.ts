@@ -55,7 +55,7 @@ export function replicaInitSql(desired: Extract<DesiredReplicationRole, { role: 
 }
 
 /** See EngineReplication.configureRole: a diverged replica is cloned anew from the upstream before it starts. */
-export async function configureRole(context: InstanceContext, desired: DesiredReplicationRole, credentials: ReplicationCredentials, host: HostAccess): Promise<void> {
+export async function configureRole(context: InstanceContext, desired: DesiredReplicationRole, credentials: ReplicationCredentials, host: HostAccess): Promise<undefined> {
   if (desired.role === "secondary" && desired.rewind === true) {
     await emptyDataDirectory(context);
     await cloneFromPrimary(context, desired.upstream, credentials, host);

@@ -13,6 +13,7 @@ import { INITIALIZED_MARKER, markerContent, markerPath } from "../marker.ts";
 import type { BackupContext, BackupMethodDefinition, BackupSink, BackupSource, CommandSpec, Credentials, HostAccess, InstanceContext } from "../types.ts";
 import { loopbackPassfile } from "./conninfo.ts";
 import { configurePostgresql } from "./initialize.ts";
+import { STANDBY_SIGNAL } from "./replication-setup.ts";
 import { SYNCHRONOUS_CONF } from "./synchronous-config.ts";
 import { withSession } from "./session.ts";
 import { resetPasswordsInput, SINGLE_USER_TIMEOUT_MS, singleUserCommand, singleUserFailure } from "./single-user.ts";
@@ -62,12 +63,28 @@ async function estimateSize(context: BackupContext): Promise<number | undefined>
   });
 }
 
-async function restore(context: InstanceContext, source: BackupSource, accounts: readonly Credentials[], host: HostAccess): Promise<void> {
+async function unpack(context: InstanceContext, source: BackupSource, host: HostAccess): Promise<void> {
   await host.mkdir(context.runDirectory);
   await host.mkdir(context.dataDirectory);
   await host.runStreamingIn(unpackCommand(context.dataDirectory), source.openStream(BASE_TAR), { cwd: context.runDirectory });
   await configurePostgresql(context, host);
+}
+
+async function restore(context: InstanceContext, source: BackupSource, accounts: readonly Credentials[], host: HostAccess): Promise<void> {
+  await unpack(context, source, host);
   await recoverWithPasswords(context, accounts, host);
+  await host.writeFile(markerPath(context.dataDirectory), markerContent(), 0o600);
+}
+
+/**
+ * A replica rebuilt from the backup: no recovery here (it would end on its own history, which the primary's WAL
+ * cannot follow). With its backup_label and standby.signal it starts as a standby, replays the WAL the backup holds and
+ * streams the rest from its primary, which must still have the WAL written since the backup began (wal_keep_size, or
+ * the replica's slot).
+ */
+async function restoreReplica(context: InstanceContext, source: BackupSource, host: HostAccess): Promise<void> {
+  await unpack(context, source, host);
+  await host.writeFile(join(context.dataDirectory, STANDBY_SIGNAL), "", 0o600);
   await host.writeFile(markerPath(context.dataDirectory), markerContent(), 0o600);
 }
 
@@ -92,4 +109,5 @@ export const PG_BASEBACKUP: BackupMethodDefinition = {
   backup,
   estimateSize,
   restore,
+  restoreReplica,
 };

@@ -42,6 +42,12 @@ export function divergedFromHistory(row: { timeline: number; position: string | 
   return switchpoint !== undefined && compareLsn(row.position, switchpoint) > 0;
 }
 
+/** The standby's log says its upstream removed WAL it still needs (no slot kept it): it can never catch up by streaming. */
+export function walRemovedUpstream(logTail: string): string | undefined {
+  const match = /requested WAL segment ([0-9A-F]{24}) has already been removed/.exec(logTail);
+  return match === null ? undefined : `its primary no longer has WAL segment ${match[1] ?? ""}, which it needs to catch up`;
+}
+
 /** Asks the standby on `port` (this node's) whether it diverged; false when it cannot be asked. */
 export async function standbyDiverged(port: number, admin: Credentials): Promise<boolean> {
   try {

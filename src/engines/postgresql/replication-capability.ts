@@ -10,7 +10,7 @@ import { readControlData } from "./control-data.ts";
 import { compareLsn } from "./lsn.ts";
 import { rankFailoverCandidates } from "./failover-candidate.ts";
 import { isPostgresqlInitialized } from "./initialize.ts";
-import { standbyDiverged } from "./divergence.ts";
+import { standbyDiverged, walRemovedUpstream } from "./divergence.ts";
 import { rejoinAsStandby } from "./rejoin.ts";
 import { ensureReplicationAccount } from "./replication-account.ts";
 import { REPLICATION_ACCOUNT, planReplication, type ReplicationPlan } from "./replication-config.ts";
@@ -61,13 +61,17 @@ export function createPostgresqlReplication(): EngineReplication {
       await cloneStandby(context, planFor(context, upstream), credentials, host);
     },
     async configureRole(context, desired: DesiredReplicationRole, credentials, host) {
-      if (desired.role === "primary") return configureReplication(context, planFor(context, undefined), credentials.replication, host);
+      if (desired.role === "primary") {
+        await configureReplication(context, planFor(context, undefined), credentials.replication, host);
+        return undefined;
+      }
       const plan = planFor(context, desired.upstream);
       if (desired.rewind === true || (await lastRanAsPrimary(context))) {
-        await rejoinAsStandby(context, plan, credentials, host);
-        return;
+        const rejoined = await rejoinAsStandby(context, plan, credentials, host);
+        return rejoined.method === "clone" ? { recloned: `pg_rewind failed: ${rejoined.rewindError ?? "unknown error"}` } : undefined;
       }
       await configureReplication(context, plan, credentials.replication, host);
+      return undefined;
     },
     lastRanAsPrimary,
     async probe(port, admin) {
@@ -93,6 +97,7 @@ export function createPostgresqlReplication(): EngineReplication {
     },
     keptReplicas: listReplicationSlots,
     diverged: standbyDiverged,
+    cannotCatchUp: walRemovedUpstream,
     configureDurability: configurePostgresqlDurability,
   };
 }

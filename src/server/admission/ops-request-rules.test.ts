@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { clusterSchema, opsRequestSchema, type OpsRequest } from "../../api/index.ts";
+import { CANCELLABLE_OPS_TYPES, clusterSchema, opsRequestSchema, opsTypeSchema, SUPPORTED_OPS_TYPES, type OpsRequest } from "../../api/index.ts";
 import { opsRequestCauses } from "./ops-request-rules.ts";
 
 const CLUSTER = clusterSchema.parse({
@@ -25,11 +25,13 @@ void test("a missing cluster is named with its namespace", () => {
   assert.match(cause.message, /no cluster pg in namespace demo/);
 });
 
-void test("an unsupported type lists the supported ones", () => {
-  const [cause] = opsRequestCauses(ops({ type: "Upgrade" }), CLUSTER);
+void test("an unsupported type lists the supported ones", (t) => {
+  // Whichever type this build does not carry out yet.
+  const unsupported = opsTypeSchema.options.find((type) => !SUPPORTED_OPS_TYPES.includes(type));
+  if (unsupported === undefined) return t.skip("every type is supported");
+  const [cause] = opsRequestCauses(ops({ type: unsupported }), CLUSTER);
   assert.equal(cause?.field, "spec.type");
-  assert.match(cause.message, /supported types: Start, Stop, Restart, Switchover, HorizontalScaling, VerticalScaling, Reconfiguring\b/);
-  assert.match(cause.message, /\bVolumeExpansion\b/);
+  assert.ok(cause.message.endsWith(`supported types: ${SUPPORTED_OPS_TYPES.join(", ")}`), cause.message);
 });
 
 void test("an Expose lists components of the cluster", () => {
@@ -77,5 +79,5 @@ void test("after creation only spec.cancel may change", () => {
 void test("cancel is refused for the types that cannot be cancelled, naming those that can", () => {
   const found = opsRequestCauses(ops({ type: "Stop", cancel: true }), undefined, ops({ type: "Stop" }));
   assert.deepEqual(found.map((c) => c.field), ["spec.cancel"]);
-  assert.match(found[0]?.message ?? "", /cancellable: VerticalScaling, Restart/);
+  assert.ok(found[0]?.message.includes(`cancellable: ${CANCELLABLE_OPS_TYPES.join(", ")}`), found[0]?.message);
 });
