@@ -3,8 +3,11 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Resource } from "../../api/index.ts";
+import { cluster } from "../contract/index.ts";
 import { IDENTITY_CODEC } from "../object-rules.ts";
 import { openDatabase } from "./database.ts";
+import { openSqliteStore } from "./sqlite-store.ts";
 import { SqliteLeases, type WriteTransaction } from "./sqlite-leases.ts";
 import { StoreTables } from "./tables.ts";
 import { Writer } from "./writer.ts";
@@ -55,3 +58,32 @@ test("a lease is acquired and released durably; only its renewals may be lost to
       [true, false, true],
     );
   }));
+
+test("an update or status update asked not to be durable commits without the fsync, and is kept all the same", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "holdfast-durability-"));
+  const asked: boolean[] = [];
+  const transaction = StoreTables.prototype.transaction;
+  StoreTables.prototype.transaction = function <T>(this: StoreTables, work: () => T, options = { durable: true }): T {
+    asked.push(options.durable);
+    return transaction.call(this, work, options) as T;
+  };
+  const path = join(dir, "store.db");
+  try {
+    const store = openSqliteStore({ path });
+    const created = await store.create(cluster("beat"));
+    asked.length = 0;
+    const beat = await store.updateStatus({ ...created, status: { phase: "Running" } }, { durable: false });
+    const updating = await store.updateStatus({ ...beat, status: { phase: "Updating" } });
+    await store.update({ ...updating, metadata: { ...updating.metadata, labels: { beat: "2" } } }, { durable: false });
+    assert.deepEqual(asked, [false, true, false]);
+    store.close();
+    const reopened = openSqliteStore({ path });
+    const stored = await reopened.get<Resource & { status?: { phase?: string } }>({ kind: "Cluster", namespace: "default", name: "beat" });
+    assert.equal(stored?.status?.phase, "Updating");
+    assert.equal(stored?.metadata.labels?.["beat"], "2");
+    reopened.close();
+  } finally {
+    StoreTables.prototype.transaction = transaction;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
