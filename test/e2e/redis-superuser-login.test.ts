@@ -9,28 +9,13 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { redisCli, redisConnection, startDemoServer } from "../helpers/clients.ts";
-import { eventually, type TestServer } from "../helpers/harness.ts";
+import type { TestServer } from "../helpers/harness.ts";
+import { expectOneLoginIncident, loginEvents, loginIncidents } from "../helpers/superuser-logins.ts";
 import { example } from "../helpers/manifests.ts";
 
 const NS = "demo";
 const NAME = "redis-standalone";
 const INSTANCE = `${NAME}-redis-0`;
-const INCIDENTS = "/apis/holdfast.io/v1/namespaces/holdfast-system/incidents";
-const RULE = "database-superuser-login";
-
-interface Incident {
-  spec: { rule: string; severity: string; subject: string };
-  status?: { evidence: { auditIDs: string[] } };
-}
-
-interface AuditEvent {
-  auditID: string;
-  verb: string;
-  user: { username: string };
-  sourceIPs: string[];
-  objectRef?: { subresource?: string; name?: string };
-  responseStatus?: { message?: string };
-}
 
 let server: TestServer;
 
@@ -44,41 +29,20 @@ after(async () => {
   await server.destroy();
 });
 
-async function loginIncidents(): Promise<Incident[]> {
-  return (await server.api<{ items: Incident[] }>(INCIDENTS)).items.filter((i) => i.spec.rule === RULE);
-}
-
-async function loginEvents(): Promise<AuditEvent[]> {
-  const list = JSON.parse(await server.ok(["audit", "list", "--resource", "instances", "--limit", "1000", "-o", "json"])) as { items: AuditEvent[] };
-  return list.items.filter((e) => e.verb === "login" && e.objectRef?.subresource === "login");
-}
-
 void test("the node agent's own Redis connections open no incident; redis-cli as default opens one within 10 s", async () => {
   const connection = await redisConnection(server, NAME, NS);
   const password = decodeURIComponent(new URL(connection.uri).password);
   assert.equal(decodeURIComponent(new URL(connection.uri).username), "default", "the URI logs in as the administrator");
   // Probes and the login watch's own polls connect as default every few hundred ms meanwhile.
   await sleep(6000);
-  assert.deepEqual(await loginIncidents(), [], "Holdfast's own connections open no incident");
-  assert.deepEqual(await loginEvents(), [], "nor any login event");
+  assert.deepEqual(await loginIncidents(server), [], "Holdfast's own connections open no incident");
+  assert.deepEqual(await loginEvents(server), [], "nor any login event");
 
   const started = Date.now();
   // Three PINGs a second apart on one connection: a person at a prompt, not a one-shot command (see ADR 0036 on the limit).
   const result = await redisCli(connection, "-r", "3", "-i", "1", "PING");
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /PONG/);
-  const incident = await eventually("the superuser-login incident", async () => (await loginIncidents()).find((i) => i.spec.subject === `instance:${NS}/${INSTANCE}`), 10_000);
-  const elapsed = Date.now() - started;
-  assert.ok(elapsed < 10_000, `opened in ${elapsed} ms`);
-  assert.equal(incident.spec.severity, "high");
-  const events = await loginEvents();
-  assert.equal(events.length, 1, "one login event for the one redis-cli connection");
-  const [event] = events;
-  assert.ok(event);
-  assert.equal(event.user.username, "database:default");
-  assert.equal(event.objectRef?.name, INSTANCE);
+  const event = await expectOneLoginIncident(server, { namespace: NS, instance: INSTANCE, account: "default", password, started });
   assert.deepEqual(event.sourceIPs, ["127.0.0.1"]);
-  assert.deepEqual(incident.status?.evidence.auditIDs, [event.auditID]);
-  assert.ok(!JSON.stringify(incident).includes(password) && !JSON.stringify(events).includes(password), "no password in the incident or the audit event");
-  console.log(`redis superuser login → incident in ${elapsed} ms`);
 });
