@@ -45,6 +45,8 @@ const ROUNDS = Number(process.env["BENCH_API_ROUNDS"] ?? 8);
  * the 32nd slowest answer rather than a handful of them.
  */
 const VARIANT_SECONDS = Number(process.env["BENCH_API_VARIANT_SECONDS"] ?? 16);
+/** USER_HZ, the unit of the CPU times in /proc/PID/stat: 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 export async function apiBenchmark(): Promise<void> {
   if (process.env["BENCH_API_PART"] !== "3") await requestPathBenchmark();
@@ -145,6 +147,11 @@ interface Variant {
   roundP99s: number[];
   /** How long each read of /metrics took, seen from the client. */
   scrapes: number[];
+  /** The server process's id, whose CPU time (user + system, all threads) is read around each round. */
+  pid: number;
+  /** CPU time the server spent during its rounds (ms), and the requests answered in them. */
+  cpuMs: number;
+  requests: number;
 }
 
 /** Part 3: the audited get, paced, on one server per variant, in alternating rounds so drift hits every row alike. */
@@ -154,7 +161,7 @@ async function observabilityBenchmark(): Promise<void> {
     for (const { name, serverArgs, scrape } of VARIANTS) {
       const server = await TestServer.start({ serverArgs });
       const agent = new Agent({ connect: { ca: await readFile(join(server.home, "tls", "ca.crt"), "utf8") }, connections: CONCURRENCY, pipelining: 1 });
-      variants.push({ name, server, agent, token: await server.token(), scrape, samples: [], roundP99s: [], scrapes: [] });
+      variants.push({ name, server, agent, token: await server.token(), scrape, samples: [], roundP99s: [], scrapes: [], pid: serverPid(server), cpuMs: 0, requests: 0 });
     }
     for (const v of variants) await paced(v.server, v.agent, target(v), 50, 2);
     const seconds = Math.max(1, Math.round(VARIANT_SECONDS / ROUNDS));
@@ -162,7 +169,10 @@ async function observabilityBenchmark(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? variants : [...variants].reverse();
       for (const v of order) {
+        const cpuBefore = await processCpuMs(v.pid);
         const samples = await scraped(v, () => paced(v.server, v.agent, target(v), RATE, seconds));
+        v.cpuMs += (await processCpuMs(v.pid)) - cpuBefore;
+        v.requests += samples.length;
         v.samples.push(...samples);
         v.roundP99s.push(percentile(samples, 99));
       }
@@ -174,6 +184,25 @@ async function observabilityBenchmark(): Promise<void> {
       await v.server.destroy();
     }
   }
+}
+
+/** The server's pid: the Node process itself (bin/holdfast execs it). */
+function serverPid(server: TestServer): number {
+  if (server.pid === undefined) throw new Error("the server process is not running");
+  return server.pid;
+}
+
+/**
+ * CPU time (user + system, every thread: the event loop, the thread pool's fsyncs, GC) the process has used, in ms,
+ * from /proc/PID/stat (fields 14 and 15, in clock ticks of 10 ms). Unlike a latency it hardly depends on how loaded
+ * the machine is, so rows can be compared on a busy machine.
+ */
+async function processCpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  // The command name (field 2) is in parentheses and may hold spaces: count fields after its closing one.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
 function target(v: Variant): Target {
@@ -198,6 +227,10 @@ async function scraped<T>(v: Variant, work: () => Promise<T>): Promise<T> {
   }
 }
 
+function baseCpuPerRequest(base: Variant): number {
+  return base.cpuMs / base.requests;
+}
+
 function reportVariants(variants: Variant[]): void {
   const base = variants[0];
   if (!base) return;
@@ -207,7 +240,8 @@ function reportVariants(variants: Variant[]): void {
     const ratio = p99 / baseP99;
     const verdict = v === base ? "baseline" : `${ratio.toFixed(2)}x of ${base.name} → ${p99 < 10 && ratio <= 1.2 ? "met" : "NOT met"} (goal: p99 < 10 ms and within 1.2x)`;
     console.log(`${v.name.padEnd(40)} p50 ${median(v.samples).toFixed(2)} ms  p99 ${p99.toFixed(2)} ms  max ${Math.max(...v.samples).toFixed(1)} ms  |  ${verdict}`);
-    const spread = `p99 per round: min ${Math.min(...v.roundP99s).toFixed(2)}, median ${median(v.roundP99s).toFixed(2)}, max ${Math.max(...v.roundP99s).toFixed(2)} ms`;
+    const cpu = `server CPU ${((v.cpuMs / v.requests) * 1000).toFixed(0)} ms per 1,000 requests (${(v.cpuMs / baseCpuPerRequest(base) / v.requests).toFixed(2)}x)`;
+    const spread = `${cpu}; p99 per round: min ${Math.min(...v.roundP99s).toFixed(2)}, median ${median(v.roundP99s).toFixed(2)}, max ${Math.max(...v.roundP99s).toFixed(2)} ms`;
     const scrapes = v.scrapes.length === 0 ? "" : `; /metrics read in p50 ${median(v.scrapes).toFixed(2)} ms, max ${Math.max(...v.scrapes).toFixed(1)} ms (${v.scrapes.length} reads)`;
     console.log(`${"".padEnd(40)} ${spread}${scrapes}`);
   }

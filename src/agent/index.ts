@@ -19,4 +19,4 @@ export { databaseAddress } from "./database-address.ts";
 export { followLog, lineTime, MAX_LOG_BYTES, readLogEnd, selectLines, type LogOptions } from "./instance-log.ts";
 export { ExporterAgent, type ExporterAgentOptions } from "./exporter-agent.ts";
 export { EXPORTER_FINALIZER, exporterStep, type ExporterStep } from "./exporter-plan.ts";
-export { ConnectionLog, DatabaseLoginWatch, isForeignSuperuserLogin, type DatabaseLogin, type DatabaseLoginWatchOptions } from "./database-logins.ts";
+export { ConnectedClients, DatabaseLoginWatch, isForeignSuperuserLogin, type DatabaseLogin, type DatabaseLoginWatchOptions } from "./database-logins.ts";

@@ -3,7 +3,10 @@
  * since a time, and following new lines as they are written. Only the node agent of the instance's node reads it.
  */
 import { open, stat } from "node:fs/promises";
+import { lineTime } from "../engines/index.ts";
 import { NotFoundError } from "../errors/index.ts";
+
+export { lineTime };
 
 /** What part of the log to show. */
 export interface LogOptions {
@@ -15,41 +18,6 @@ export interface LogOptions {
 
 /** At most this much of the end of a log is read for one answer. */
 export const MAX_LOG_BYTES = 8 * 1024 * 1024;
-
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-// PostgreSQL: `2026-12-06 09:00:00.123 UTC [123] LOG: …`
-const ISO_LIKE = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?) ?(UTC|GMT|Z|[+-]\d{2}:?(?:\d{2})?)?/;
-// Redis: `1234:M 06 Dec 2026 09:00:00.123 * …`
-const REDIS_LINE = /^\d{1,10}:[A-Z] (\d{2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?)/;
-// The exporters (logfmt): `ts=2026-12-06T09:00:00.123Z caller=…` (postgres_exporter), `time="2026-12-06T09:00:00Z" level=…` (redis_exporter)
-const LOGFMT = /^(?:ts|time)="?(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2}))"?\s/;
-
-/** A zone as ISO 8601 writes it: `Z`, or `+01:00` for `+01`, `+0100` or `+01:00`. */
-function isoZone(zone: string | undefined): string {
-  if (zone === undefined || zone === "UTC" || zone === "GMT" || zone === "Z") return "Z";
-  const digits = zone.slice(1).replace(":", "");
-  return `${zone.slice(0, 1)}${digits.slice(0, 2)}:${digits.slice(2).padEnd(2, "0")}`;
-}
-
-/** The time a log line starts with (PostgreSQL's, Redis' or the exporters' logfmt), or undefined when it has none. */
-export function lineTime(line: string): number | undefined {
-  const logfmt = LOGFMT.exec(line);
-  if (logfmt !== null) {
-    const parsed = Date.parse(logfmt[1] ?? "");
-    return Number.isNaN(parsed) ? undefined : parsed;
-  }
-  const iso = ISO_LIKE.exec(line);
-  if (iso !== null) {
-    const parsed = Date.parse(`${iso[1] ?? ""}T${iso[2] ?? ""}${isoZone(iso[3])}`);
-    return Number.isNaN(parsed) ? undefined : parsed;
-  }
-  const redis = REDIS_LINE.exec(line);
-  if (redis === null) return undefined;
-  const month = MONTHS.indexOf(redis[2] ?? "") + 1;
-  if (month === 0) return undefined;
-  const parsed = Date.parse(`${redis[3] ?? ""}-${String(month).padStart(2, "0")}-${redis[1] ?? ""}T${redis[4] ?? ""}Z`);
-  return Number.isNaN(parsed) ? undefined : parsed;
-}
 
 /** The lines of `text` to show: since a time (a line without a time goes with the one before), then the last N. */
 export function selectLines(text: string, options: LogOptions, now: number): string {

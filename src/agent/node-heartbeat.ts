@@ -75,7 +75,8 @@ export class NodeHeartbeat {
     for (let attempt = 1; ; attempt++) {
       const node = (await this.#o.store.get<Node>({ kind: "Node", name: this.#o.nodeName })) ?? (await this.#register());
       try {
-        await this.#o.store.updateStatus<Node>({ ...node, status: heartbeatStatus(node, facts, now()) });
+        // Not durable (no fsync on the event loop every 5 s): a heartbeat lost in a power cut is written again at the restart.
+        await this.#o.store.updateStatus<Node>({ ...node, status: heartbeatStatus(node, facts, now()) }, { durable: false });
         return;
       } catch (error) {
         // The lifecycle controller wrote the Node in between: beat again on its version.

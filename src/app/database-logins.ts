@@ -2,7 +2,7 @@
 import type { Instance } from "../api/index.ts";
 import { DatabaseLoginWatch, type DatabaseLogin } from "../agent/index.ts";
 import type { HomePaths } from "../config/index.ts";
-import { HOLDFAST_SESSIONS } from "../engines/index.ts";
+import { HOLDFAST_SESSIONS, type Engine } from "../engines/index.ts";
 import type { AuditEventInput, AuditLog } from "../security/index.ts";
 import type { Store } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
@@ -16,14 +16,21 @@ export function databaseLoginEvent(instance: Instance, login: DatabaseLogin, nod
     sourceIPs: login.host === "" ? [] : [login.host],
     userAgent: `holdfast-node-agent/${nodeName} (database log)`,
     objectRef: { resource: "instances", subresource: "login", apiGroup: "holdfast.io", namespace: instance.metadata.namespace ?? "default", name: instance.metadata.name },
-    responseStatus: { code: 200, message: `${instance.spec.engine} superuser ${login.user} logged in to database ${login.database}${login.applicationName === "" ? "" : ` (application_name ${login.applicationName})`}` },
+    responseStatus: { code: 200, message: loginMessage(instance, login) },
     requestReceivedTimestamp: time,
     authentication: { outcome: "success", method: "database-password" },
   };
 }
 
-/** Start watching the logs of the PostgreSQL instances bound to this node (when detections are on). */
-export function startDatabaseLoginWatch(options: { store: Store; paths: HomePaths; nodeName: string; logger: Logger; audit: AuditLog }): { stop(): void } {
+/** What the event says of the login: the engine, the account, the database and the name the client gave, when known. */
+function loginMessage(instance: Instance, login: DatabaseLogin): string {
+  const database = login.database === "" ? "" : ` to database ${login.database}`;
+  const name = login.applicationName === "" ? "" : ` (client name ${login.applicationName})`;
+  return `${instance.spec.engine} superuser ${login.user} logged in${database}${name}`;
+}
+
+/** Start watching the superuser logins of the instances bound to this node whose engine tells them (when detections are on). */
+export function startDatabaseLoginWatch(options: { store: Store; paths: HomePaths; nodeName: string; logger: Logger; audit: AuditLog; engine(name: string): Engine | undefined }): { stop(): void } {
   const { audit, nodeName, logger } = options;
   const watch = new DatabaseLoginWatch({
     ...options,

@@ -89,7 +89,7 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   await heartbeat.start();
   const detection = await loadDetectionSettings(join(paths.home, DETECTIONS_FILE), options.detections);
   const deps: ControllerDeps = { store, engines, users, paths, logger, keyring, ports, nodeName: node.nodeName, advertise: node.advertise, externalAddress: node.externalAddress, detection };
-  const feed = await startSignalFeed(detection, { store, audit: access.audit, node: node.nodeName, logger, adminGroups: detection.adminGroups }, paths);
+  const feed = await startSignalFeed(detection, { store, audit: access.audit, node: node.nodeName, logger, adminGroups: detection.adminGroups }, { paths, engines });
   const agent = createNodeAgent(deps);
   for (const controller of agent) await startObserved(controller, metrics);
   const election = electControllers(deps, metrics);
@@ -151,11 +151,11 @@ function electControllers(deps: ControllerDeps, metrics: ControlPlaneMetrics | u
  * This node's signal feed to the detector (docs/adr/0036), and the node agent's watch of database superuser logins
  * that feeds the audit log; with detection off, nothing is forwarded or watched.
  */
-async function startSignalFeed(settings: DetectionSettings, options: SignalFeedOptions, paths: HomePaths): Promise<{ stop(): Promise<void> }> {
+async function startSignalFeed(settings: DetectionSettings, options: SignalFeedOptions, node: { paths: HomePaths; engines: EngineCatalog }): Promise<{ stop(): Promise<void> }> {
   if (!settings.enabled) return { stop: () => Promise.resolve() };
   const feed = new SignalFeed(options);
   await feed.start();
-  const logins = startDatabaseLoginWatch({ store: options.store, paths, nodeName: options.node, logger: options.logger, audit: options.audit });
+  const logins = startDatabaseLoginWatch({ store: options.store, paths: node.paths, nodeName: options.node, logger: options.logger, audit: options.audit, engine: (name) => node.engines.find(name) });
   return {
     async stop() {
       logins.stop();

@@ -5,7 +5,9 @@ import { createMariadbEngine } from "./mariadb/index.ts";
 import type { Engine } from "./types.ts";
 
 export type * from "./types.ts";
-export { createPostgresqlEngine, HOLDFAST_SESSIONS, OwnSessions } from "./postgresql/index.ts";
+export { createPostgresqlEngine } from "./postgresql/index.ts";
+export { HOLDFAST_SESSIONS, OwnSessions } from "./own-sessions.ts";
+export { lineTime } from "./log-time.ts";
 export { createRedisEngine } from "./redis/index.ts";
 export { createMariadbEngine } from "./mariadb/index.ts";
 export { EngineCatalog, type EngineCatalogOptions } from "./catalog.ts";

@@ -410,6 +410,38 @@ export interface Engine {
   readonly exporter?: EngineExporter;
   /** Online password changes (ADR 0038); absent: the engine's passwords are not rotated online. */
   readonly passwords?: EnginePasswords;
+  /** Where the node agent sees logins of the engine's superusers (ADR 0036); absent: they are not watched. */
+  readonly logins?: EngineLogins;
+}
+
+/** One login to a database server, as the engine saw it. */
+export interface DatabaseLogin {
+  /** When the server saw it (Unix ms), or undefined when it gave no time. */
+  time: number | undefined;
+  user: string;
+  /** The database it logged in to (empty when the engine has no such notion, or did not say). */
+  database: string;
+  /** The name the client gave itself (PostgreSQL's application_name, Redis' client name), empty when none. */
+  applicationName: string;
+  /** The client's address and port (port 0 when the server gave none). */
+  host: string;
+  port: number;
+}
+
+/**
+ * How the node agent sees logins of an engine's superusers, so that a login Holdfast did not make opens an incident
+ * (rule `database-superuser-login`). Exactly one of `logParser` and `connectedClients` is given.
+ */
+export interface EngineLogins {
+  /** The accounts whose logins are watched. */
+  readonly superusers: readonly string[];
+  /** Logins written in the instance's own log (PostgreSQL's log_connections): a parser fed the log's new text, chunk by chunk. */
+  readonly logParser?: () => { read(chunk: string): DatabaseLogin[] };
+  /**
+   * The clients connected now to the running server on loopback `port`, asked as `admin` (Redis' CLIENT LIST): a
+   * server that logs no logins is polled, and a connection is one login for as long as it stays open.
+   */
+  readonly connectedClients?: (port: number, admin: Credentials, trust?: ClientTrust) => Promise<DatabaseLogin[]>;
 }
 
 /** A server another instance connects to: its address (loopback or a node's) and port. */

@@ -23,6 +23,12 @@ export interface WriteOptions {
    * The answer is what the write would have returned.
    */
   dryRun?: boolean;
+  /**
+   * False: a write whose loss in a power cut is harmless because it is repeated every few seconds (a node's heartbeat).
+   * The embedded store then commits it without the WAL's fsync (it survives a crash of the process, and the next
+   * durable commit makes it durable); etcd ignores it. Default true. Honoured by update and updateStatus.
+   */
+  durable?: boolean;
 }
 
 /** Options for delete. */

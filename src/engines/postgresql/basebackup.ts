@@ -4,7 +4,7 @@
  * Restore unpacks it as the service user, points it at the new instance, recovers it once in single-user mode
  * to set the new cluster's passwords, and only then marks the directory initialised.
  */
-import { HOLDFAST_SESSIONS } from "./own-sessions.ts";
+import { HOLDFAST_SESSIONS } from "../own-sessions.ts";
 import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";

@@ -1,4 +1,5 @@
 /** The PostgreSQL engine: initdb, holdfast.conf, SCRAM over loopback TCP, probes through `pg`. */
+import { ConnectionLog, POSTGRESQL_SUPERUSERS } from "./connection-log.ts";
 import { protectPostgresqlStorage } from "./storage-protection.ts";
 import { applyPostgresqlParameters } from "./live-parameters.ts";
 import { POSTGRESQL_PARAMETERS } from "./parameter-schema.ts";
@@ -53,6 +54,7 @@ export function createPostgresqlEngine(): Engine {
     replication: createPostgresqlReplication(),
     exporter: POSTGRESQL_EXPORTER,
     passwords: POSTGRESQL_PASSWORDS,
+    logins: { superusers: POSTGRESQL_SUPERUSERS, logParser: () => new ConnectionLog() },
   };
 }
 
@@ -70,4 +72,3 @@ export { STANDBY_SIGNAL, configureReplication } from "./replication-setup.ts";
 export { applyReplicationPlan, cloneStandby, type ReplicationAccounts } from "./standby.ts";
 export { rejoinAsStandby, type RejoinResult } from "./rejoin.ts";
 export { checkpointPostgresql, fencePostgresql, isPostgresqlRunning, promoteOverSql, promotePostgresql, reloadPostgresql, stopPostgresql, type StopMode } from "./server-control.ts";
-export { HOLDFAST_SESSIONS, OwnSessions } from "./own-sessions.ts";

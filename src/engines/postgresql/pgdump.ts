@@ -5,7 +5,7 @@
  * server on the instance's own port (loopback only), applies the globals without the system accounts' passwords
  * (the new cluster keeps its own) and pg_restores every database, stops the server, and marks the directory last.
  */
-import { HOLDFAST_SESSIONS } from "./own-sessions.ts";
+import { HOLDFAST_SESSIONS } from "../own-sessions.ts";
 import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";

@@ -4,7 +4,7 @@ import pg from "pg";
 import { UnavailableError, errorMessage } from "../../errors/index.ts";
 import { LOOPBACK, verifyingTlsOptions, type PeerServer } from "../address.ts";
 import type { Credentials } from "../types.ts";
-import { HOLDFAST_SESSIONS } from "./own-sessions.ts";
+import { HOLDFAST_SESSIONS } from "../own-sessions.ts";
 
 /** A server on this node (its port, over loopback), or another instance's (with TLS when a CA file is given). */
 export type SessionTarget = number | PeerServer;

@@ -1,6 +1,7 @@
 /** The Redis engine: redis.conf with hashed ACL passwords, loopback only, probes over RESP2. */
 import { protectRedisStorage } from "./storage-protection.ts";
 import { applyRedisParameters } from "./live-parameters.ts";
+import { REDIS_SUPERUSERS, redisConnectedClients } from "./client-list.ts";
 import { REDIS_PARAMETERS } from "./parameter-schema.ts";
 import { join } from "node:path";
 import { matchVersion } from "../version.ts";
@@ -79,5 +80,6 @@ export function createRedisEngine(): Engine {
     replication: createRedisReplication(),
     exporter: REDIS_EXPORTER,
     passwords: REDIS_PASSWORDS,
+    logins: { superusers: REDIS_SUPERUSERS, connectedClients: redisConnectedClients },
   };
 }

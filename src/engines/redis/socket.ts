@@ -2,6 +2,7 @@
 import { connect, type Socket } from "node:net";
 import { connect as connectTls } from "node:tls";
 import { LOOPBACK, verifyingTlsOptions, type PeerServer } from "../address.ts";
+import { HOLDFAST_SESSIONS } from "../own-sessions.ts";
 
 /**
  * A Redis server or Sentinel: a port on 127.0.0.1 in plain TCP, or a host and port, with TLS verified against the CA
@@ -32,9 +33,18 @@ export interface RedisSocket {
   readyEvent: "connect" | "secureConnect";
 }
 
-/** Open a connection to `target` (the caller listens for `readyEvent`, errors and close, and destroys it). */
+/**
+ * Open a connection to `target` (the caller listens for `readyEvent`, errors and close, and destroys it). Its local
+ * port is noted as this process' own (HOLDFAST_SESSIONS), so the login watch does not take it for someone else's.
+ */
 export async function openRedisSocket(target: RedisTarget): Promise<RedisSocket> {
   const { host, port } = targetAddress(target);
+  const opened = await connectTo(target, host, port);
+  opened.socket.once("connect", () => HOLDFAST_SESSIONS.opened(opened.socket.localPort));
+  return opened;
+}
+
+async function connectTo(target: RedisTarget, host: string, port: number): Promise<RedisSocket> {
   if (typeof target === "number" || target.caFile === undefined) return { socket: connect({ host, port }), readyEvent: "connect" };
   const options = await verifyingTlsOptions(host, target.caFile);
   return { socket: connectTls({ ...options, host, port }), readyEvent: "secureConnect" };

@@ -3,8 +3,11 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Resource } from "../../api/index.ts";
+import { cluster } from "../contract/index.ts";
 import { IDENTITY_CODEC } from "../object-rules.ts";
 import { openDatabase } from "./database.ts";
+import { openSqliteStore } from "./sqlite-store.ts";
 import { SqliteLeases, type WriteTransaction } from "./sqlite-leases.ts";
 import { StoreTables } from "./tables.ts";
 import { Writer } from "./writer.ts";
@@ -55,3 +58,28 @@ test("a lease is acquired and released durably; only its renewals may be lost to
       [true, false, true],
     );
   }));
+
+test("an update or status update asked not to be durable commits without the fsync, and is kept all the same", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "holdfast-durability-"));
+  const path = join(dir, "store.db");
+  try {
+    const store = openSqliteStore({ path });
+    const created = await store.create(cluster("beat"));
+    const transactions = t.mock.method(StoreTables.prototype, "transaction");
+    const beat = await store.updateStatus({ ...created, status: { phase: "Running" } }, { durable: false });
+    const updating = await store.updateStatus({ ...beat, status: { phase: "Updating" } });
+    await store.update({ ...updating, metadata: { ...updating.metadata, labels: { beat: "2" } } }, { durable: false });
+    const options: unknown[] = transactions.mock.calls.map((call) => (call.arguments as unknown[])[1]);
+    assert.deepEqual(options, [{ durable: false }, { durable: true }, { durable: false }]);
+    transactions.mock.restore();
+    store.close();
+    const reopened = openSqliteStore({ path });
+    const stored = await reopened.get<Resource & { status?: { phase?: string } }>({ kind: "Cluster", namespace: "default", name: "beat" });
+    assert.ok(stored);
+    assert.equal(stored.status?.phase, "Updating");
+    assert.deepEqual(stored.metadata.labels, { beat: "2" });
+    reopened.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -141,11 +141,11 @@ class SqliteStore implements Store {
   }
 
   update<T extends Resource>(object: T, options: WriteOptions = {}): Promise<T> {
-    return settle(() => this.modify(object, mergeUpdate, options.dryRun === true)) as Promise<T>;
+    return settle(() => this.modify(object, mergeUpdate, options)) as Promise<T>;
   }
 
   updateStatus<T extends Resource>(object: T, options: WriteOptions = {}): Promise<T> {
-    return settle(() => this.modify(object, mergeStatus, options.dryRun === true)) as Promise<T>;
+    return settle(() => this.modify(object, mergeStatus, options)) as Promise<T>;
   }
 
   delete<T extends Resource = Resource>(ref: ObjectRef, options: DeleteOptions = {}): Promise<T | undefined> {
@@ -202,7 +202,7 @@ class SqliteStore implements Store {
     this.db.close();
   }
 
-  private modify(object: Resource, merge: (existing: Resource, incoming: Resource, key: ObjectKey) => MergedUpdate, dryRun: boolean): Promise<Resource> {
+  private modify(object: Resource, merge: (existing: Resource, incoming: Resource, key: ObjectKey) => MergedUpdate, options: WriteOptions): Promise<Resource> {
     this.ensureOpen();
     const incoming = jsonCopy(object);
     const key = keyOfObject(incoming);
@@ -215,7 +215,7 @@ class SqliteStore implements Store {
       // The last finalizer of a terminating object is gone: the deletion completes now.
       if (merged.object.metadata.deletionTimestamp !== undefined && !hasFinalizers(merged.object)) return writer.remove(merged.object);
       return writer.put("MODIFIED", merged.object, existing);
-    }, dryRun);
+    }, options.dryRun === true, options.durable !== false);
   }
 
   private backlog(from: number, filter: WatchFilter): Change[] {

@@ -1,6 +1,7 @@
 /**
- * What tells Holdfast's own logins to PostgreSQL from anyone else's in the server's log. Sessions of this process
- * (probes, replication setup, rotation) by their client port: a login the server logs from one of them is Holdfast's.
+ * What tells Holdfast's own logins to a database from anyone else's (the server's log, or its list of clients). Sessions
+ * of this process (probes, replication setup, rotation; PostgreSQL's and Redis') by their client port: a login the
+ * server reports from one of them is Holdfast's.
  * Tools this process runs (pg_dump, pg_basebackup) by an application_name with a random part made at start, given to
  * the tool in its environment (never argv), which nobody outside the process knows before they have logged in. A port
  * is remembered for REMEMBER_MS, far longer than the log takes to be read.

@@ -1,0 +1,22 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { ConnectionLog } from "./connection-log.ts";
+
+const RECEIVED = "2026-12-06 15:30:00.100 UTC [4242] [unknown]@[unknown] LOG:  connection received: host=127.0.0.1 port=51234\n";
+const AUTHORIZED = "2026-12-06 15:30:00.120 UTC [4242] postgres@postgres LOG:  connection authorized: user=postgres database=postgres application_name=psql SSL enabled (protocol=TLSv1.3)\n";
+
+describe("PostgreSQL connection log", () => {
+  it("joins a login to the address it came from by the backend's pid, across chunks cut mid-line", () => {
+    const log = new ConnectionLog();
+    const text = `${RECEIVED}2026-12-06 15:30:00.110 UTC [4243] LOG:  connection received: host=10.0.0.9 port=40000\n${AUTHORIZED}`;
+    const cut = text.length - 30;
+    assert.deepEqual(log.read(text.slice(0, cut)), []);
+    assert.deepEqual(log.read(text.slice(cut)), [{ time: Date.parse("2026-12-06T15:30:00.120Z"), user: "postgres", database: "postgres", applicationName: "psql", host: "127.0.0.1", port: 51234 }]);
+  });
+
+  it("reads a login without application_name or a received line", () => {
+    const [login] = new ConnectionLog().read("2026-12-06 15:30:00.120 UTC [7] app@shop LOG:  connection authorized: user=app database=shop\n");
+    assert.deepEqual(login, { time: Date.parse("2026-12-06T15:30:00.120Z"), user: "app", database: "shop", applicationName: "", host: "", port: 0 });
+  });
+});
+

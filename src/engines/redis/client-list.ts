@@ -1,0 +1,52 @@
+/**
+ * Logins to a Redis server, seen in its list of clients (`CLIENT LIST`): Redis logs no login, so the node agent asks
+ * the running server who is connected and as which ACL user. A connection counts once it has run a command other
+ * than AUTH or HELLO: until then a client that has not (or not yet) authenticated is listed as `default` too.
+ */
+import type { ClientTrust, Credentials, DatabaseLogin } from "../types.ts";
+import { loopbackTarget } from "./socket.ts";
+import { commandRedis } from "./session.ts";
+
+/** The ACL user that is the administrator (REDIS_ACCOUNTS). */
+export const REDIS_SUPERUSERS: readonly string[] = ["default"];
+
+/** Last commands that do not show a client is logged in: none yet, or only the login itself. */
+const NOT_YET = new Set(["NULL", "auth", "hello"]);
+
+/** The address and port of `addr=` (`127.0.0.1:5000`, `[::1]:5000`, `::1:5000`). */
+function splitAddress(addr: string): { host: string; port: number } {
+  const colon = addr.lastIndexOf(":");
+  if (colon === -1) return { host: addr, port: 0 };
+  const host = addr.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
+  return { host, port: Number(addr.slice(colon + 1)) || 0 };
+}
+
+/** The `key=value` fields of one line of CLIENT LIST (values hold no space: Redis refuses client names with one). */
+function fields(line: string): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const word of line.trim().split(" ")) {
+    const equals = word.indexOf("=");
+    if (equals > 0) found.set(word.slice(0, equals), word.slice(equals + 1));
+  }
+  return found;
+}
+
+/** The logged-in connections of a CLIENT LIST reply, each with when it was opened (`age` seconds before `nowMs`). */
+export function parseClientList(reply: string, nowMs: number): DatabaseLogin[] {
+  const logins: DatabaseLogin[] = [];
+  for (const line of reply.split("\n")) {
+    const client = fields(line);
+    const user = client.get("user");
+    const addr = client.get("addr");
+    if (user === undefined || addr === undefined || NOT_YET.has(client.get("cmd") ?? "NULL")) continue;
+    const age = Number(client.get("age") ?? 0);
+    logins.push({ time: nowMs - (Number.isFinite(age) ? age : 0) * 1000, user, database: client.get("db") ?? "", applicationName: client.get("name") ?? "", ...splitAddress(addr) });
+  }
+  return logins;
+}
+
+/** The clients connected now to the server on loopback `port` (over TLS checked against `trust` when given). */
+export async function redisConnectedClients(port: number, admin: Credentials, trust?: ClientTrust): Promise<DatabaseLogin[]> {
+  const [reply] = await commandRedis(loopbackTarget(port, trust?.caFile), admin, [["CLIENT", "LIST", "TYPE", "normal"]]);
+  return typeof reply === "string" ? parseClientList(reply, Date.now()) : [];
+}
