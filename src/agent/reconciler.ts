@@ -16,6 +16,7 @@ import type { DataRestorer } from "../dataprotection/index.ts";
 import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../controllers/runtime/index.ts";
 import { readAccounts } from "./accounts.ts";
 import { rotationUnderWay, tendPasswords } from "./password-rotation.ts";
+import { tendManagedUsers } from "./managed-users.ts";
 import { arbitrationOf, type Arbitration } from "./arbitration.ts";
 import { desiredRole, fencesOnExit, isFenced, lookUpUpstream, mayRun, needsPrimaryLease, readReplicationCredentials, replicationOf, type UpstreamLookup } from "./replication.ts";
 import { PrimaryLeases } from "./primary-lease.ts";
@@ -538,6 +539,7 @@ export class InstanceReconciler implements Reconciler {
     // A replicated instance's role is reported by its replication probe (replication-agent.ts), a changed role included.
     const due = c.instance.status?.ready !== true || Date.now() - (this.#lastProbe.get(name) ?? 0) >= READINESS_EVERY_MS;
     if (c.instance.status?.ready === true) await this.#tendPasswords(c);
+    if (c.instance.status?.ready === true) await this.#tendUsers(c);
     const readinessMs = due ? await this.#probeReadiness(c, running) : LIVENESS_POLL_MS;
     // A server that just did not answer its readiness probe counts as a replication probe unanswered (a hung primary fails over).
     const replicationMs = await this.#tendReplication(c, due && c.instance.status?.ready !== true);
@@ -550,6 +552,15 @@ export class InstanceReconciler implements Reconciler {
       c.instance = await tendPasswords({ instance: c.instance, engine: c.engine, context: c.ctx, host: c.host, trust: this.#trust }, this.#o.store, async (changes) => (c.instance = await this.#setStatus(c.instance, changes)));
     } catch (error) {
       await this.#o.events.record(c.instance, "Warning", "PasswordRotationFailed", `password rotation not applied yet, retrying: ${errorMessage(error)}`);
+    }
+  }
+
+  /** Managed users of the component (managed-users.ts): after the rotations, whose confirmed generations they use. */
+  async #tendUsers(c: Context): Promise<void> {
+    try {
+      c.instance = await tendManagedUsers({ instance: c.instance, engine: c.engine, context: c.ctx, trust: this.#trust }, this.#o.store, this.#o.events, async (managedUsers) => (c.instance = await this.#setStatus(c.instance, { managedUsers })));
+    } catch (error) {
+      await this.#o.events.record(c.instance, "Warning", "ManagedUsersFailed", `managed users not applied yet, retrying: ${errorMessage(error)}`);
     }
   }
 

@@ -29,3 +29,4 @@ export * from "./lease.ts";
 export * from "./incident.ts";
 export * from "./monitoring.ts";
 export * from "./password-rotation.ts";
+export * from "./database-user.ts";

@@ -9,7 +9,7 @@ export { createPostgresqlEngine, HOLDFAST_SESSIONS, OwnSessions } from "./postgr
 export { createRedisEngine } from "./redis/index.ts";
 export { createMariadbEngine } from "./mariadb/index.ts";
 export { EngineCatalog, type EngineCatalogOptions } from "./catalog.ts";
-export { generatePassword } from "./password.ts";
+export { generatePassword, passwordPolicyProblem } from "./password.ts";
 export { compareVersions, matchVersion, newestFirst } from "./version.ts";
 export { parameterPolicy, parameterProblem, rollingOrder, type EngineParameters, type ParameterDefinition, type ParameterPolicy, type RollingOrder } from "./parameter-schema.ts";
 
