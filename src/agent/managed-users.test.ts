@@ -19,7 +19,7 @@ function instance(role: string, managedUsers?: Record<string, string>, generatio
     metadata: { name: `pg-postgresql-${role}`, namespace: "demo" },
     spec: { clusterName: "pg", componentName: "postgresql", engine: "postgresql", version: "16", port: 1, ordinal: 0, running: true, parameters: {}, deleteData: false },
     status: { ready: true, role, processStartTicks: "42", ...(managedUsers === undefined ? {} : { managedUsers }), ...(generation === undefined ? {} : { passwords: { app: { generation } } }) },
-  } as Instance;
+  };
 }
 
 void test("the primary applies a new user; a replica does not where users replicate, but does where every instance holds them", () => {

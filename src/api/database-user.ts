@@ -22,7 +22,8 @@ export const DATABASE_USER_LABEL = "holdfast.io/database-user";
 export const databaseUsernameSchema = z
   .string()
   .max(63, "must be no more than 63 characters")
-  .regex(/^[a-z]([a-z0-9_-]*[a-z0-9])?$/, "must be lower case letters, digits, '_' and '-', starting with a letter and ending with a letter or digit");
+  .regex(/^[a-z][a-z0-9_-]*$/, "must be lower case letters, digits, '_' and '-', starting with a letter and ending with a letter or digit")
+  .refine((name) => /[a-z0-9]$/.test(name), "must end with a letter or digit");
 
 /** The user-given password: a key of a Secret in the user's namespace, checked against the password policy. */
 export const passwordSecretRefSchema = z.strictObject({

@@ -1,5 +1,5 @@
 /** `holdfast cluster connect`: open the engine's client on a ready instance, credentials from the account Secret. */
-import { accountSecretName, findKind } from "../api/index.ts";
+import { accountSecretName, dns1123SubdomainSchema, findKind } from "../api/index.ts";
 import type { KindInfo, Resource } from "../api/index.ts";
 import { LOOPBACK, type Credentials, type Engine } from "../engines/index.ts";
 import { CliError } from "./args.ts";
@@ -95,8 +95,9 @@ export function addressOf(endpoint: { port: number } | undefined, instance: Reso
  */
 async function accountSecret(client: ApiClient, target: ConnectTarget, component: string, account: string): Promise<Resource> {
   const name = accountSecretName(target.cluster, component, account);
-  const secret = await client.find(mustKindInfo("Secret"), target.namespace, name);
-  if (secret !== undefined) return secret;
+  // A managed user's name may hold '_', which no Secret name has: then only the labels can find it.
+  const byName = dns1123SubdomainSchema.safeParse(name).success ? await client.find(mustKindInfo("Secret"), target.namespace, name) : undefined;
+  if (byName !== undefined) return byName;
   const selector = `app.kubernetes.io/instance=${target.cluster},apps.kubeblocks.io/component-name=${component},apps.kubeblocks.io/system-account=${account}`;
   const labelled = (await client.list(mustKindInfo("Secret"), target.namespace, { labelSelector: selector })).items[0];
   if (labelled === undefined) throw new CliError(`component ${component} of cluster ${target.cluster} has no account ${account} (no secret ${name}, and no DatabaseUser's); see holdfast get databaseusers -n ${target.namespace}`);

@@ -27,7 +27,7 @@ const seen = new Set<string>();
 before(async () => {
   const major = await installedPostgresMajor();
   const version = await installedRedisVersion();
-  server = await TestServer.start({ serverArgs: ["--advertise", ADDRESS], listenHost: ADDRESS });
+  server = await TestServer.start({ initArgs: ["--advertise", ADDRESS], serverArgs: ["--advertise", ADDRESS], listenHost: ADDRESS });
   await server.ok(["create", "namespace", NS]);
   await server.ok(["apply", "-f", "-"], await postgresExample(major, (doc) => {
     doc["metadata"].name = PG;
@@ -119,7 +119,7 @@ describe("PostgreSQL managed users", { timeout: 600_000 }, () => {
     // A grant added is usable; removed again, it is revoked.
     const writer = [...grants.slice(0, 2), { on: "tables", database: "postgres", schema: "app", privileges: ["SELECT", "INSERT"] }];
     await applyReady(databaseUser("reader", PG, "postgresql", { username: "app_reader", grants: writer }), "reader");
-    assert.equal(await sql(reader, "INSERT INTO app.items VALUES ('two') RETURNING v"), "two");
+    assert.equal(await sql(reader, "WITH w AS (INSERT INTO app.items VALUES ('two') RETURNING v) SELECT v FROM w"), "two");
     await applyReady(databaseUser("reader", PG, "postgresql", { username: "app_reader", grants }), "reader");
     await denied(reader, "INSERT INTO app.items VALUES ('three')");
     assert.equal(await sql(reader, "SELECT count(*) FROM app.items"), "2");

@@ -17,7 +17,7 @@ function instance(name: string, role: string, ready: boolean, record?: string): 
     metadata: { name, namespace: "demo" },
     spec: { clusterName: "rd", componentName: "redis", engine: "redis", version: "7", port: 1, ordinal: 0, running: true, parameters: {}, deleteData: false },
     status: { ready, role, ...(record === undefined ? {} : { managedUsers: { reader: record } }) },
-  } as Instance;
+  };
 }
 
 void test("Ready once every running holder applied the spec as it is now; Pending naming the others", () => {

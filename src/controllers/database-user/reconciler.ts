@@ -77,10 +77,10 @@ export class DatabaseUserReconciler implements Reconciler {
     const ref = user.spec.passwordSecretRef;
     if (ref === undefined) return { password: generatePassword() };
     const given = await this.#o.store.get<Secret>({ kind: "Secret", namespace: user.metadata.namespace ?? "default", name: ref.name });
-    const password = secretValue(given, ref.key);
-    if (password === undefined) return { problem: `secret ${ref.name} has no key ${ref.key}` };
-    const problem = passwordPolicyProblem(password);
-    return problem === undefined ? { password } : { problem: `the password in secret ${ref.name} key ${ref.key} ${problem}` };
+    const value = secretValue(given, ref.key);
+    if (value === undefined) return { problem: `secret ${ref.name} has no key ${ref.key}` };
+    const problem = passwordPolicyProblem(value);
+    return problem === undefined ? { password: value } : { problem: `the password in secret ${ref.name} key ${ref.key} ${problem}` };
   }
 
   /** Create the user's Secret if it has none; why it cannot, or undefined. */

@@ -8,6 +8,7 @@
 import type pg from "pg";
 import { z } from "zod";
 import type { ClientTrust, Credentials, EngineUsers, GrantProblem, InstanceContext } from "../types.ts";
+import { grantProblems } from "../grant-problems.ts";
 import { scramSha256Verifier } from "./scram.ts";
 import { quoteIdentifier, quoteLiteral, withSession } from "./session.ts";
 
@@ -40,11 +41,7 @@ export type PostgresqlGrant = z.infer<typeof postgresqlGrantSchema>;
 
 /** The problems of each grant, by path below `spec.grants` (pure). */
 export function postgresqlGrantProblems(grants: readonly Record<string, unknown>[]): GrantProblem[] {
-  return grants.flatMap((grant, index) => {
-    const parsed = postgresqlGrantSchema.safeParse(grant);
-    if (parsed.success) return [];
-    return parsed.error.issues.map((issue) => ({ path: `[${index}]${issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("")}`, message: issue.message }));
-  });
+  return grantProblems(postgresqlGrantSchema, grants);
 }
 
 /** Names no managed user may take: the administrator's, Holdfast's own roles and PostgreSQL's reserved `pg_` prefix. */

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import type { ClientTrust, Credentials, EngineUsers, GrantProblem, InstanceContext } from "../types.ts";
+import { grantProblems } from "../grant-problems.ts";
 import { aclPasswordHash } from "./config.ts";
 import { loopbackTarget, type RedisTarget } from "./resp.ts";
 import { askRedis, commandRedis } from "./session.ts";
@@ -42,11 +43,7 @@ export type RedisGrant = z.infer<typeof redisGrantSchema>;
 
 /** The problems of each grant, by path below `spec.grants` (pure). */
 export function redisGrantProblems(grants: readonly Record<string, unknown>[]): GrantProblem[] {
-  return grants.flatMap((grant, index) => {
-    const parsed = redisGrantSchema.safeParse(grant);
-    if (parsed.success) return [];
-    return parsed.error.issues.map((issue) => ({ path: `[${index}]${issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("")}`, message: issue.message }));
-  });
+  return grantProblems(redisGrantSchema, grants);
 }
 
 /** `default` is Redis' own user. */

@@ -72,12 +72,12 @@ async function duplicateCauses(user: DatabaseUser, context: AdmissionContext): P
 async function passwordCauses(user: DatabaseUser, context: AdmissionContext): Promise<FieldCause[]> {
   const ref = user.spec.passwordSecretRef;
   if (ref === undefined) return [];
-  const secret = await context.store.get<Secret>({ kind: "Secret", namespace: user.metadata.namespace ?? "default", name: ref.name });
+  const given = await context.store.get<Secret>({ kind: "Secret", namespace: user.metadata.namespace ?? "default", name: ref.name });
   // A missing Secret is the references' cause.
-  if (secret === undefined) return [];
-  const password = secretValue(secret, ref.key);
-  if (password === undefined) return [{ field: "spec.passwordSecretRef.key", reason: "FieldValueNotFound", message: `Not found: secret ${ref.name} has no key ${ref.key}` }];
-  const problem = passwordPolicyProblem(password);
+  if (given === undefined) return [];
+  const value = secretValue(given, ref.key);
+  if (value === undefined) return [{ field: "spec.passwordSecretRef.key", reason: "FieldValueNotFound", message: `Not found: secret ${ref.name} has no key ${ref.key}` }];
+  const problem = passwordPolicyProblem(value);
   return problem === undefined ? [] : [{ field: "spec.passwordSecretRef", reason: "FieldValueInvalid", message: `Invalid value: the password in secret ${ref.name} key ${ref.key} ${problem}` }];
 }
 
