@@ -39,6 +39,15 @@ export function configuredCredentials(secret: Secret, instance: Instance, accoun
   return credentialsOf(secret, instance, account, (generation) => connects >= generation);
 }
 
+/**
+ * The passwords the server of `instance` is to accept for `account` by the generations it confirmed: the one in
+ * effect; during a rotation, once it accepts the next one, that one first and the other beside it (for engines whose
+ * users hold several, ADR 0038).
+ */
+export function serverCredentials(secret: Secret, instance: Instance, account: string): Credentials | undefined {
+  return credentialsOf(secret, instance, account, () => true);
+}
+
 /** The account Secret of `account` in `instance`'s component. */
 export async function readAccountSecret(store: Store, instance: Instance, account: string): Promise<Secret | undefined> {
   const name = accountSecretName(instance.spec.clusterName, instance.spec.componentName, account);

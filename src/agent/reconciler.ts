@@ -16,6 +16,7 @@ import type { DataRestorer } from "../dataprotection/index.ts";
 import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../controllers/runtime/index.ts";
 import { readAccounts } from "./accounts.ts";
 import { rotationUnderWay, tendPasswords } from "./password-rotation.ts";
+import { tendManagedUsers } from "./managed-users.ts";
 import { arbitrationOf, type Arbitration } from "./arbitration.ts";
 import { desiredRole, fencesOnExit, isFenced, lookUpUpstream, mayRun, needsPrimaryLease, readReplicationCredentials, replicationOf, type UpstreamLookup } from "./replication.ts";
 import { PrimaryLeases } from "./primary-lease.ts";
@@ -626,6 +627,7 @@ export class InstanceReconciler implements Reconciler {
     const due = c.instance.status?.ready !== true || Date.now() - (this.#lastProbe.get(name) ?? 0) >= READINESS_EVERY_MS;
     if (c.instance.status?.ready === true) await this.#tendPasswords(c);
     if (c.instance.status?.ready === true) await this.#tendStorage(c);
+    if (c.instance.status?.ready === true) await this.#tendUsers(c);
     const readinessMs = due ? await this.#probeReadiness(c, running) : LIVENESS_POLL_MS;
     // A server that just did not answer its readiness probe counts as a replication probe unanswered (a hung primary fails over).
     const replicationMs = await this.#tendReplication(c, due && c.instance.status?.ready !== true);
@@ -652,6 +654,15 @@ export class InstanceReconciler implements Reconciler {
       await this.#storage.tend({ instance: c.instance, engine: c.engine, context: c.ctx, host: c.host, admin }, this.#reporter(c));
     } catch (error) {
       await this.#o.events.record(c.instance, "Warning", "StorageCheckFailed", `storage quota not checked, retrying: ${errorMessage(error)}`);
+    }
+  }
+
+  /** Managed users of the component (managed-users.ts): after the rotations, whose confirmed generations they use. */
+  async #tendUsers(c: Context): Promise<void> {
+    try {
+      c.instance = await tendManagedUsers({ instance: c.instance, engine: c.engine, context: c.ctx, trust: this.#trust }, this.#o.store, this.#o.events, async (managedUsers) => (c.instance = await this.#setStatus(c.instance, { managedUsers })));
+    } catch (error) {
+      await this.#o.events.record(c.instance, "Warning", "ManagedUsersFailed", `managed users not applied yet, retrying: ${errorMessage(error)}`);
     }
   }
 

@@ -30,3 +30,4 @@ export * from "./incident.ts";
 export * from "./monitoring.ts";
 export * from "./password-rotation.ts";
 export * from "./storage-quota.ts";
+export * from "./database-user.ts";

@@ -151,6 +151,11 @@ export const instanceStatusSchema = z.object({
    * never a password).
    */
   passwords: z.record(z.string(), instancePasswordStatusSchema).optional(),
+  /**
+   * Per managed user (DatabaseUser, ADR 0046) this instance applied: a digest of what it applied (spec, password
+   * generation, process start), never a password; written by the node agent only.
+   */
+  managedUsers: z.record(z.string(), z.string()).optional(),
   /** The primary lease this instance's node agent holds for it (ADR 0029); absent when it holds none. */
   primaryLease: z.object({ name: z.string(), holder: z.string(), acquiredAt: z.string() }).optional(),
   /**

@@ -34,6 +34,7 @@ const KINDS: readonly KindInfo[] = [
   { kind: "Incident", group: "holdfast.io", version: "v1", plural: "incidents", singular: "incident", shortNames: ["inc"], namespaced: true },
   { kind: "NotificationChannel", group: "holdfast.io", version: "v1", plural: "notificationchannels", singular: "notificationchannel", shortNames: ["nc"], namespaced: true },
   { kind: "SecuritySignal", group: "holdfast.io", version: "v1", plural: "securitysignals", singular: "securitysignal", shortNames: [], namespaced: true },
+  { kind: "DatabaseUser", group: "holdfast.io", version: "v1", plural: "databaseusers", singular: "databaseuser", shortNames: ["dbuser"], namespaced: true },
   { kind: "DetectionState", group: "holdfast.io", version: "v1", plural: "detectionstates", singular: "detectionstate", shortNames: [], namespaced: true },
 ];
 

@@ -122,6 +122,15 @@ const BACKUP_REPO: Columns = [
   age,
 ];
 
+const DATABASE_USER: Columns = [
+  ["NAME", (o) => o.metadata.name],
+  ["CLUSTER", (o) => fieldText(o, "spec.clusterName")],
+  ["COMPONENT", (o) => fieldText(o, "spec.componentName")],
+  ["USERNAME", (o) => fieldText(o, "spec.username")],
+  ["STATUS", (o) => fieldText(o, "status.phase", "Pending")],
+  age,
+];
+
 const GENERIC: Columns = [["NAME", (o) => o.metadata.name], age];
 
 const WIDE: Record<string, Columns> = {
@@ -129,6 +138,7 @@ const WIDE: Record<string, Columns> = {
   Instance: [["PID", (o) => fieldText(o, "status.pid", "<none>")], ["VERSION", (o) => fieldText(o, "spec.version")], ["CLUSTER", (o) => fieldText(o, "spec.clusterName")], ["NODE", (o) => fieldText(o, "spec.nodeName", "<none>")]],
   Node: [["LABELS", (o) => Object.entries(o.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(",") || "<none>"]],
   OpsRequest: [["MESSAGE", (o) => fieldText(o, "status.message")]],
+  DatabaseUser: [["SECRET", (o) => fieldText(o, "status.secretName")], ["MESSAGE", (o) => fieldText(o, "status.message")]],
 };
 
 const BY_KIND: Record<string, Columns> = {
@@ -141,6 +151,7 @@ const BY_KIND: Record<string, Columns> = {
   Backup: BACKUP,
   BackupPolicy: BACKUP_POLICY,
   BackupRepo: BACKUP_REPO,
+  DatabaseUser: DATABASE_USER,
 };
 
 /** `postgresql 16.4,15.8; redis 7.0.15`, or `-`. */

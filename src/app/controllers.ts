@@ -6,6 +6,7 @@ import { DATABASE_PORT_RANGE } from "../config/index.ts";
 import { ClusterReconciler, type EngineLookup } from "../controllers/cluster/index.ts";
 import { databaseAddress, ExporterAgent, InstanceReconciler } from "../agent/index.ts";
 import { NamespaceReconciler } from "../controllers/namespace/index.ts";
+import { DatabaseUserReconciler } from "../controllers/database-user/index.ts";
 import { OpsRequestReconciler } from "../controllers/ops/index.ts";
 import { createHaController } from "./ha-controller.ts";
 import { createEndpointController } from "./endpoint-controller.ts";
@@ -113,6 +114,13 @@ export function createControllers(deps: ControllerDeps): Controller[] {
     reconciler: new OpsRequestReconciler({ store, events: createEventRecorder(store, "ops-controller", logger), engines: deps.engines }),
   });
   const namespaces = new Controller({ name: "namespace", store, logger, watches: [{ kind: "Namespace" }], reconciler: new NamespaceReconciler(store) });
+  const users = new Controller({
+    name: "databaseuser",
+    store,
+    logger,
+    watches: [{ kind: "DatabaseUser" }],
+    reconciler: new DatabaseUserReconciler({ store, engines: deps.engines, events: createEventRecorder(store, "databaseuser-controller", logger) }),
+  });
   const detection = deps.detection?.enabled === true ? [createDetector({ store, settings: deps.detection, logger })] : [];
-  return [namespaces, clusters, ops, createNodeLifecycleController(deps), createHaController(deps), ...createDataProtectionControllers(deps), ...detection];
+  return [namespaces, clusters, ops, users, createNodeLifecycleController(deps), createHaController(deps), ...createDataProtectionControllers(deps), ...detection];
 }

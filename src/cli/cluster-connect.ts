@@ -1,5 +1,5 @@
 /** `holdfast cluster connect`: open the engine's client on a ready instance, credentials from the account Secret. */
-import { accountSecretName, findKind } from "../api/index.ts";
+import { accountSecretName, dns1123SubdomainSchema, findKind } from "../api/index.ts";
 import type { KindInfo, Resource } from "../api/index.ts";
 import { LOOPBACK, type Credentials, type Engine } from "../engines/index.ts";
 import { CliError } from "./args.ts";
@@ -89,6 +89,21 @@ export function addressOf(endpoint: { port: number } | undefined, instance: Reso
   return { host: text(instance, "status.host", LOOPBACK), port: Number(text(instance, "spec.port")) };
 }
 
+/**
+ * The Secret of `account`: a system account's by its name; else a managed user's (DatabaseUser, ADR 0046), found by
+ * the account labels its Secret carries as system accounts' do.
+ */
+async function accountSecret(client: ApiClient, target: ConnectTarget, component: string, account: string): Promise<Resource> {
+  const name = accountSecretName(target.cluster, component, account);
+  // A managed user's name may hold '_', which no Secret name has: then only the labels can find it.
+  const byName = dns1123SubdomainSchema.safeParse(name).success ? await client.find(mustKindInfo("Secret"), target.namespace, name) : undefined;
+  if (byName !== undefined) return byName;
+  const selector = `app.kubernetes.io/instance=${target.cluster},apps.kubeblocks.io/component-name=${component},apps.kubeblocks.io/system-account=${account}`;
+  const labelled = (await client.list(mustKindInfo("Secret"), target.namespace, { labelSelector: selector })).items[0];
+  if (labelled === undefined) throw new CliError(`component ${component} of cluster ${target.cluster} has no account ${account} (no secret ${name}, and no DatabaseUser's); see holdfast get databaseusers -n ${target.namespace}`);
+  return labelled;
+}
+
 /** Resolve the cluster, a ready instance, its engine and the account's credentials. */
 export async function resolveConnection(client: ApiClient, engines: readonly Engine[], target: ConnectTarget): Promise<Connection> {
   const cluster = await client.get(mustKindInfo("Cluster"), target.namespace, target.cluster);
@@ -99,7 +114,7 @@ export async function resolveConnection(client: ApiClient, engines: readonly Eng
   if (engine === undefined) throw new CliError(`instance ${instance.metadata.name} runs engine "${engineName}", which this holdfast does not know`);
   const account = target.account ?? engine.systemAccounts[0]?.name;
   if (account === undefined) throw new CliError(`engine ${engine.name} defines no system accounts; pass --account`);
-  const secret = await client.get(mustKindInfo("Secret"), target.namespace, accountSecretName(target.cluster, component, account));
+  const secret = await accountSecret(client, target, component, account);
   const endpoint = readWriteEndpoint(cluster, component);
   const via = endpoint === undefined ? instance.metadata.name : `${endpoint.name} (read-write endpoint, now ${instance.metadata.name})`;
   return { engine, ...addressOf(endpoint, instance, target.endpointHost), credentials: credentialsFromSecret(secret), instance: instance.metadata.name, target: via };

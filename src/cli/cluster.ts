@@ -83,7 +83,7 @@ Examples:
 
 Options:
       --component   Component to connect to (default: the first)
-      --account     System account (default: the engine's administrator)
+      --account     System account or managed user (DatabaseUser) (default: the engine's administrator)
       --show-uri    Print the connection URI (it contains the password) and exit
 `;
 

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { generatePassword } from "./password.ts";
+import { generatePassword, passwordPolicyProblem } from "./password.ts";
 import { InvalidError } from "../errors/index.ts";
 
 describe("generatePassword", () => {
@@ -42,5 +42,16 @@ describe("generatePassword", () => {
   it("refuses lengths that cannot hold every class", () => {
     assert.throws(() => generatePassword(2), InvalidError);
     assert.throws(() => generatePassword(2.5), InvalidError);
+  });
+});
+
+describe("passwordPolicyProblem", () => {
+  it("accepts generated passwords and refuses short, spaced or single-class ones without repeating them", () => {
+    assert.equal(passwordPolicyProblem(generatePassword()), undefined);
+    for (const bad of ["Short1a", "alllowercase123", "ALLUPPERCASE123", "NoDigitsHereAtAll", "With Space 123Ab", "Ünïcode123abcD"]) {
+      const problem = passwordPolicyProblem(bad);
+      assert.ok(problem !== undefined, bad);
+      assert.ok(!problem.includes(bad));
+    }
   });
 });

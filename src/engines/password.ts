@@ -35,3 +35,18 @@ export function generatePassword(length = 16): string {
   while (characters.length < length) characters.push(pick(ALL));
   return shuffle(characters).join("");
 }
+
+/** The shortest password a user may give (KubeBlocks' generated ones have 16 characters). */
+export const MIN_USER_PASSWORD_LENGTH = 12;
+
+/**
+ * Why a password a user gives does not meet the password policy, or undefined when it does (pure): at least 12 and at
+ * most 128 printable ASCII characters without spaces (safe in URIs once encoded, pgpass files and config files), with an
+ * upper-case letter, a lower-case letter and a digit, as generated ones have. The message never repeats the password.
+ */
+export function passwordPolicyProblem(password: string): string | undefined {
+  if (password.length < MIN_USER_PASSWORD_LENGTH || password.length > 128) return `must be ${MIN_USER_PASSWORD_LENGTH} to 128 characters long`;
+  if (!/^[!-~]+$/.test(password)) return "must be printable ASCII characters without spaces";
+  if (!/[A-Z]/.test(password) || !/[a-z]/.test(password) || !/[0-9]/.test(password)) return "must contain an upper-case letter, a lower-case letter and a digit";
+  return undefined;
+}

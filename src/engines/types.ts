@@ -412,6 +412,8 @@ export interface Engine {
   readonly passwords?: EnginePasswords;
   /** Where the node agent sees logins of the engine's superusers (ADR 0036); absent: they are not watched. */
   readonly logins?: EngineLogins;
+  /** Managed application users with grants (DatabaseUser, ADR 0046); absent: the engine has none. */
+  readonly users?: EngineUsers;
 }
 
 /** One login to a database server, as the engine saw it. */
@@ -442,6 +444,32 @@ export interface EngineLogins {
    * server that logs no logins is polled, and a connection is one login for as long as it stays open.
    */
   readonly connectedClients?: (port: number, admin: Credentials, trust?: ClientTrust) => Promise<DatabaseLogin[]>;
+}
+
+/** One problem with a managed user's grants: the path below `spec.grants` (e.g. `[0].privileges[1]`) and what is wrong. */
+export interface GrantProblem {
+  path: string;
+  message: string;
+}
+
+/**
+ * Managed application users (ADR 0046): created, granted exactly what the spec lists (and no more) and dropped by
+ * the node agent where `scope` says, logged in as the administrator; no password reaches argv, env or a server log.
+ */
+export interface EngineUsers {
+  /** Where a user is applied: on the primary alone (its users replicate to the replicas) or on every instance. */
+  readonly scope: "primary" | "every";
+  /** Why `username` cannot be a managed user on this engine (a reserved name), or undefined. */
+  usernameProblem(username: string): string | undefined;
+  /** The problems of `grants`, as the engine types them (pure); none: `apply` accepts them. */
+  grantProblems(grants: readonly Record<string, unknown>[]): GrantProblem[];
+  /**
+   * Create or update the user: it logs in with `account.password` (and `account.otherPasswords`, for engines whose
+   * users hold several), and holds exactly `grants`. `admin` is the administrator it runs as. Idempotent.
+   */
+  apply(context: InstanceContext, admin: Credentials, account: Credentials, grants: readonly Record<string, unknown>[], trust: ClientTrust): Promise<void>;
+  /** Drop the user (its privileges revoked first); idempotent. Fails saying why when the server will not (objects it owns). */
+  drop(context: InstanceContext, admin: Credentials, username: string, trust: ClientTrust): Promise<void>;
 }
 
 /** A server another instance connects to: its address (loopback or a node's) and port. */

@@ -12,6 +12,7 @@ import { PG_DUMP } from "./pgdump.ts";
 import { postgresqlClientCommand, postgresqlConnectionUri } from "./client.ts";
 import { POSTGRESQL_EXPORTER } from "./exporter.ts";
 import { POSTGRESQL_PASSWORDS } from "./passwords.ts";
+import { POSTGRESQL_USERS } from "./users.ts";
 import { POSTGRESQL_ACCOUNTS, POSTGRESQL_DEFINITION, POSTGRESQL_PACKAGES, POSTGRESQL_STOP } from "./definition.ts";
 import { allowPostgresqlPeers, configurePostgresql, initializePostgresql, isPostgresqlInitialized } from "./initialize.ts";
 import { postgresqlParametersFor } from "./parameters.ts";
@@ -55,6 +56,7 @@ export function createPostgresqlEngine(): Engine {
     exporter: POSTGRESQL_EXPORTER,
     passwords: POSTGRESQL_PASSWORDS,
     logins: { superusers: POSTGRESQL_SUPERUSERS, logParser: () => new ConnectionLog() },
+    users: POSTGRESQL_USERS,
   };
 }
 

@@ -29,6 +29,8 @@ async function targetSettings(target: SessionTarget, loopbackTls: boolean): Prom
 export interface SessionOptions {
   connectTimeoutMs?: number;
   queryTimeoutMs?: number;
+  /** The database to connect to (default `postgres`). */
+  database?: string;
 }
 
 /** node-postgres' error when a server answers a TLS request with "no" (it runs without ssl). */
@@ -49,7 +51,7 @@ async function connectOnce(target: SessionTarget, account: Credentials, options:
     ...(await targetSettings(target, loopbackTls)),
     user: account.username,
     password: account.password,
-    database: "postgres",
+    database: options.database ?? "postgres",
     connectionTimeoutMillis: options.connectTimeoutMs ?? 2000,
     query_timeout: options.queryTimeoutMs ?? 10_000,
     application_name: "holdfast",

@@ -14,6 +14,7 @@ import { REDIS_ACCOUNTS, REDIS_DEFINITION, REDIS_PACKAGES, REDIS_STOP } from "./
 import { configureRedis, initializeRedis, isRedisInitialized } from "./initialize.ts";
 import { redisParametersFor } from "./parameters.ts";
 import { REDIS_PASSWORDS } from "./passwords.ts";
+import { REDIS_USERS } from "./users.ts";
 import { probeRedisReady, probeRedisRole } from "./probe.ts";
 import { createRedisReplication } from "./replication-capability.ts";
 import { detectRedisVersions } from "./versions.ts";
@@ -81,5 +82,6 @@ export function createRedisEngine(): Engine {
     exporter: REDIS_EXPORTER,
     passwords: REDIS_PASSWORDS,
     logins: { superusers: REDIS_SUPERUSERS, connectedClients: redisConnectedClients },
+    users: REDIS_USERS,
   };
 }

@@ -45,6 +45,8 @@ const VIEW_RULES: PolicyRule[] = [
   rule(KUBEBLOCKS_APPS, ["clusters", "clusters/status"], READ),
   rule(KUBEBLOCKS_OPS, ["opsrequests", "opsrequests/status"], READ),
   rule(HOLDFAST, ["instances", "instances/status"], READ),
+  // Managed users name their grants, never a password (that is in their Secret).
+  rule(HOLDFAST, ["databaseusers", "databaseusers/status"], READ),
   // Nodes are cluster-scoped: readable where the role is bound cluster-wide; only Holdfast itself writes them.
   rule(HOLDFAST, ["nodes", "nodes/status"], READ),
   rule(KUBEBLOCKS_DATA, ["backups", "backups/status", "backuppolicies", "backuppolicies/status", "backupschedules", "backupschedules/status", "backuprepos", "backuprepos/status"], READ),
@@ -59,6 +61,8 @@ const EDIT_RULES: PolicyRule[] = [
   rule("", ["secrets"], READ_WRITE),
   rule(KUBEBLOCKS_APPS, ["clusters"], READ_WRITE),
   rule(KUBEBLOCKS_OPS, ["opsrequests"], READ_WRITE),
+  // Application users and their grants, as editors write clusters; their passwords are in Secrets, which edit reads.
+  rule(HOLDFAST, ["databaseusers"], READ_WRITE),
   rule(KUBEBLOCKS_DATA, ["backups"], BACKUP_WRITE),
   // Verifying re-reads a whole backup: a write-sized cost, so it is granted with taking backups.
   rule(KUBEBLOCKS_DATA, ["backups/verify"], ["create"]),

@@ -4,6 +4,7 @@ import {
   DETECTION_NAMESPACE,
   clusterRoleSchema,
   clusterSchema,
+  databaseUserSchema,
   namespaceSchema,
   opsRequestSchema,
   podMonitorSchema,
@@ -14,6 +15,7 @@ import {
   roleSchema,
   secretSchema,
   type Cluster,
+  type DatabaseUser,
   type OpsRequest,
   type Resource,
   type RoleRef,
@@ -25,6 +27,8 @@ import { detectionAdmitters } from "./detection-admitters.ts";
 import { clusterRestoreReferences } from "./backup-references.ts";
 import { clusterCauses } from "./cluster-rules.ts";
 import { configsCauses } from "./parameter-rules.ts";
+import { databaseUserWriteCauses } from "./database-user-rules.ts";
+import { notFoundCause } from "./references.ts";
 import { opsRequestCauses } from "./ops-request-rules.ts";
 import { foldStringData, immutableSecretCauses } from "./secret-normalize.ts";
 import type { AdmissionContext, AdmitterRegistry, KindAdmitter } from "./types.ts";
@@ -78,6 +82,20 @@ const secretAdmitter: KindAdmitter = {
   validate: (object, old) => Promise.resolve(immutableSecretCauses(object, old)),
 };
 
+/** DatabaseUser (ADR 0046): its cluster and user-given password Secret are read on the writer's behalf. */
+const databaseUserAdmitter: KindAdmitter = {
+  schema: databaseUserSchema,
+  references: (object) => {
+    const user = object as DatabaseUser;
+    const namespace = user.metadata.namespace ?? "default";
+    const cluster = { kind: "Cluster", namespace, name: user.spec.clusterName, cause: notFoundCause("spec.clusterName", `cluster ${namespace}/${user.spec.clusterName}`, "create the cluster first (holdfast get clusters)") };
+    const ref = user.spec.passwordSecretRef;
+    if (ref === undefined) return [cluster];
+    return [cluster, { kind: "Secret", namespace, name: ref.name, cause: notFoundCause("spec.passwordSecretRef.name", `secret ${namespace}/${ref.name}`, "create it first, or leave passwordSecretRef out to have a password generated") }];
+  },
+  validate: (object, old, context) => databaseUserWriteCauses(object as DatabaseUser, old as DatabaseUser | undefined, context),
+};
+
 const namespaceAdmitter: KindAdmitter = {
   schema: namespaceSchema,
   validateDelete(object: Resource) {
@@ -114,6 +132,7 @@ export function defaultAdmitters(): AdmitterRegistry {
     ["OpsRequest", opsRequestAdmitter],
     ["Secret", secretAdmitter],
     ["Namespace", namespaceAdmitter],
+    ["DatabaseUser", databaseUserAdmitter],
     ["Instance", { readOnly: `instances ${CONTROL_PLANE_ONLY}` }],
     ["Event", { readOnly: `events ${CONTROL_PLANE_ONLY}` }],
     ["Lease", { readOnly: `leases ${CONTROL_PLANE_ONLY} (control-plane nodes take and renew them to elect the controller leader)` }],
