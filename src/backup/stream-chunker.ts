@@ -1,14 +1,15 @@
 /** A Writable that cuts what is written into chunks of at most a fixed size and knows which chunk is the last. */
 import { Writable } from "node:stream";
-import { TarBoundaries } from "./tar-boundaries.ts";
+import { TarBoundaries, type MemberPlace } from "./tar-boundaries.ts";
 
 /** Where the chunks go. */
 export interface ChunkSink {
   /**
    * Take chunk `index`; resolves when another chunk may follow (backpressure), rejects when the backup failed.
-   * `owned`: the chunker assembled `data` itself, so its memory may be handed to another thread.
+   * `owned`: the chunker assembled `data` itself, so its memory may be handed to another thread. `place`: where
+   * in a large tar member's data the chunk lies, when it lies wholly inside one.
    */
-  accept(index: number, data: Buffer, final: boolean, owned: boolean): Promise<void>;
+  accept(index: number, data: Buffer, final: boolean, owned: boolean, place?: MemberPlace): Promise<void>;
   /** Resolves when every accepted chunk is stored; rejects when one failed. */
   finish(): Promise<void>;
 }
@@ -43,17 +44,19 @@ export class StreamChunker extends Writable {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
+    const place = this.#boundaries.placeOf(this.#offset, this.#buffered);
     const last = this.#take(this.#buffered);
     this.#sink
-      .accept(this.#next++, last.data, true, last.owned)
+      .accept(this.#next++, last.data, true, last.owned, place)
       .then(() => this.#sink.finish())
       .then(() => callback(), (error: unknown) => callback(asError(error)));
   }
 
   async #passFullChunks(): Promise<void> {
     for (let size = this.#nextCut(); size !== undefined; size = this.#nextCut()) {
+      const place = this.#boundaries.placeOf(this.#offset, size);
       const chunk = this.#take(size);
-      await this.#sink.accept(this.#next++, chunk.data, false, chunk.owned);
+      await this.#sink.accept(this.#next++, chunk.data, false, chunk.owned, place);
     }
   }
 

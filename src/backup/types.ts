@@ -81,3 +81,18 @@ export class ProgressMeter {
     };
   }
 }
+
+/** Tests a chunk of a large tar member: true when its method vouches it is unchanged since the parent backup. */
+export type UnchangedTest = (file: string, offset: number, data: Buffer) => boolean;
+
+/** How a stream is written, beyond its bytes. */
+export interface StreamOptions {
+  /** Small facts about the stream, sealed in the manifest and handed to the next incremental's `unchangedSince`. */
+  attributes?: Record<string, string>;
+  /**
+   * For an incremental backup: given the attributes the parent recorded for the same stream, a test of chunks
+   * (undefined: none). A chunk it accepts, which the parent holds for the same file, offset and size, is
+   * referenced without being MAC'd, compressed or encrypted; any other chunk goes the content-MAC way.
+   */
+  unchangedSince?: (parentAttributes: Readonly<Record<string, string>>) => UnchangedTest | undefined;
+}

@@ -1,20 +1,26 @@
 /** The writer's bookkeeping: each stream's stored chunks, and the slots that bound chunks in flight. */
 import type { Writable } from "node:stream";
 import type { ChunkEntry, StreamEntry } from "./manifest.ts";
-import type { StreamSummary } from "./types.ts";
+import type { StreamSummary, UnchangedTest } from "./types.ts";
 
 /** One stream of a backup being written. */
 export class ChunkedStream {
   readonly name: string;
   readonly ordinal: number;
+  /** What the method noted of the stream (kept in the manifest). */
+  readonly attributes: Readonly<Record<string, string>> | undefined;
+  /** Chunks of large members the method vouches unchanged since the parent (an incremental backup only). */
+  readonly unchanged: UnchangedTest | undefined;
   state: "open" | "done" | "failed" = "open";
   readonly #chunks: ChunkEntry[] = [];
   readonly #pending = new Set<Promise<void>>();
   #writable: Writable | undefined;
 
-  constructor(name: string, ordinal: number) {
+  constructor(name: string, ordinal: number, attributes?: Readonly<Record<string, string>>, unchanged?: UnchangedTest) {
     this.name = name;
     this.ordinal = ordinal;
+    this.attributes = attributes;
+    this.unchanged = unchanged;
   }
 
   attach(writable: Writable): void {
@@ -62,6 +68,7 @@ export class ChunkedStream {
       plaintextBytes: this.#chunks.reduce((total, chunk) => total + chunk.plaintextBytes, 0),
       storedBytes: this.#chunks.reduce((total, chunk) => total + chunk.storedBytes, 0),
       chunks: [...this.#chunks],
+      ...(this.attributes === undefined ? {} : { attributes: { ...this.attributes } }),
     };
   }
 
