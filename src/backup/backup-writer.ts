@@ -120,9 +120,9 @@ export class BackupWriter {
     if (this.#streams.has(name)) throw new ConflictError(`stream "${name}" is already part of backup ${this.backupId}`);
     const parentAttributes = this.#base?.attributes.get(name);
     const unchanged = parentAttributes === undefined ? undefined : options.unchangedSince?.(parentAttributes);
-    const stream = new ChunkedStream(name, this.#streams.size, options.attributes, unchanged);
+    const stream = new ChunkedStream(name, this.#streams.size, { attributes: options.attributes, unchanged, macPlaced: options.macPlacedChunks ?? true });
     this.#streams.set(name, stream);
-    const chunker = new StreamChunker(this.#chunkSize, this.sinkFor(stream));
+    const chunker = new StreamChunker(this.#chunkSize, this.sinkFor(stream), { handsOver: options.handsOver ?? false });
     stream.attach(chunker);
     return chunker;
   }
@@ -216,7 +216,8 @@ export class BackupWriter {
         return;
       }
       const place = { backupId: this.backupId, stream: stream.name, ordinal: stream.ordinal, index, final };
-      const encoded = await encodeOnPool(this.#pool, this.#codec, { place, plaintext: chunk.data, owned: chunk.owned }, this.reuseCheck());
+      const reuse = chunk.place !== undefined && !stream.macPlaced ? undefined : this.reuseCheck();
+      const encoded = await encodeOnPool(this.#pool, this.#codec, { place, plaintext: chunk.data, owned: chunk.owned }, reuse);
       if (encoded.stored === undefined) {
         stream.record({ ...withoutPlace(this.reused(encoded.mac, index, plaintextBytes)), ...where });
         this.#meter.add(stream.name, plaintextBytes, 0);

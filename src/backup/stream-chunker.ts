@@ -28,11 +28,14 @@ export class StreamChunker extends Writable {
   /** Stream bytes already passed on as chunks. */
   #offset = 0;
   readonly #boundaries: TarBoundaries;
+  /** The writer gives its buffers away: a whole one taken as a chunk may be moved. */
+  readonly #handsOver: boolean;
 
-  constructor(chunkSize: number, sink: ChunkSink) {
+  constructor(chunkSize: number, sink: ChunkSink, options: { handsOver?: boolean } = {}) {
     super({ decodeStrings: true });
     this.#chunkSize = chunkSize;
     this.#sink = sink;
+    this.#handsOver = options.handsOver ?? false;
     this.#boundaries = new TarBoundaries(Math.max(1, Math.floor(chunkSize / 4)));
   }
 
@@ -89,9 +92,17 @@ export class StreamChunker extends Writable {
     }
     this.#buffered -= count;
     this.#offset += count;
-    // One part is the caller's own memory (or a view into it); a concatenation is a new buffer of ours.
-    return taken.length === 1 && taken[0] !== undefined ? { data: taken[0], owned: false } : { data: Buffer.concat(taken, count), owned: true };
+    // One part is the caller's own memory (or a view into it), ours only when it was handed over whole; a
+    // concatenation is a new buffer of ours.
+    const [only] = taken;
+    if (taken.length === 1 && only !== undefined) return { data: only, owned: this.#handsOver && isWhole(only) };
+    return { data: Buffer.concat(taken, count), owned: true };
   }
+}
+
+/** A buffer that spans all of its ArrayBuffer (not a view into a larger or pooled one). */
+function isWhole(data: Buffer): boolean {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
 }
 
 function asError(error: unknown): Error {

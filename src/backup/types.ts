@@ -95,4 +95,14 @@ export interface StreamOptions {
    * referenced without being MAC'd, compressed or encrypted; any other chunk goes the content-MAC way.
    */
   unchangedSince?: (parentAttributes: Readonly<Record<string, string>>) => UnchangedTest | undefined;
+  /**
+   * The method's buffers are its no more once written: a write that is exactly one chunk is moved to a worker
+   * thread instead of being copied there.
+   */
+  handsOver?: boolean;
+  /**
+   * False: chunks of large tar members get no content MAC (default true). For a method whose `unchangedSince`
+   * decides those blocks, the MAC would cost as much CPU as compressing them and rarely find anything more.
+   */
+  macPlacedChunks?: boolean;
 }

@@ -11,16 +11,19 @@ export class ChunkedStream {
   readonly attributes: Readonly<Record<string, string>> | undefined;
   /** Chunks of large members the method vouches unchanged since the parent (an incremental backup only). */
   readonly unchanged: UnchangedTest | undefined;
+  /** Whether chunks of large tar members get a content MAC. */
+  readonly macPlaced: boolean;
   state: "open" | "done" | "failed" = "open";
   readonly #chunks: ChunkEntry[] = [];
   readonly #pending = new Set<Promise<void>>();
   #writable: Writable | undefined;
 
-  constructor(name: string, ordinal: number, attributes?: Readonly<Record<string, string>>, unchanged?: UnchangedTest) {
+  constructor(name: string, ordinal: number, options: { attributes?: Readonly<Record<string, string>> | undefined; unchanged?: UnchangedTest | undefined; macPlaced?: boolean } = {}) {
     this.name = name;
     this.ordinal = ordinal;
-    this.attributes = attributes;
-    this.unchanged = unchanged;
+    this.attributes = options.attributes;
+    this.unchanged = options.unchanged;
+    this.macPlaced = options.macPlaced ?? true;
   }
 
   attach(writable: Writable): void {

@@ -148,6 +148,10 @@ export interface BackupSink {
 export interface BackupStreamOptions {
   attributes?: Record<string, string>;
   unchangedSince?: (parentAttributes: Readonly<Record<string, string>>) => ((file: string, offset: number, data: Buffer) => boolean) | undefined;
+  /** The source's buffers are not used again once read: they may be moved to a worker thread uncopied. */
+  handsOver?: boolean;
+  /** False: chunks of large tar members get no content MAC (the method's `unchangedSince` decides them). */
+  macPlacedChunks?: boolean;
 }
 
 /** The streams of a backup being restored; each is checked chunk by chunk as it is read and errors on bad data. */

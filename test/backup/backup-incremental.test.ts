@@ -186,4 +186,17 @@ describe("blocks the stream's method vouches unchanged", () => {
     const reader = await openBackup({ repository: fixture.repository, keyring: fixture.keyring, backupId: "lsn-after-mac" });
     assert.ok((await readStream(reader, "base.tar")).equals(incr.tar));
   });
+
+  test("blocks stored without a content MAC are reused only through the test, and everything still reads back", async () => {
+    await backupWith("nomac-full", { attributes: { startLsn: "1/0" }, handsOver: true, macPlacedChunks: false });
+    const blocks = Math.ceil((await readFile(join(data, big))).length / CHUNK);
+    const byContent = await backupWith("nomac-by-content", {}, "nomac-full");
+    const byTest = await backupWith("nomac-by-test", { unchangedSince: () => () => true }, "nomac-full");
+    assert.ok(byTest.summary.reusedChunks >= byContent.summary.reusedChunks + blocks, `${byTest.summary.reusedChunks} vs ${byContent.summary.reusedChunks}`);
+    for (const [backupId, tar] of [["nomac-full", undefined], ["nomac-by-content", byContent.tar], ["nomac-by-test", byTest.tar]] as const) {
+      const reader = await openBackup({ repository: fixture.repository, keyring: fixture.keyring, backupId });
+      const read = await readStream(reader, "base.tar");
+      if (tar !== undefined) assert.ok(read.equals(tar), backupId);
+    }
+  });
 });

@@ -57,9 +57,10 @@ export async function backupDataDirectory(context: BackupContext, sink: BackupSi
     const started = await startBackup(client);
     const basis = await basisOf(dataDirectory, facts, started);
     const tar = archive({ client, dataDirectory, facts, started, signal: context.signal });
-    await sink.writeStream(streamName, Readable.from(tar, { objectMode: false, highWaterMark: READ_SIZE }), {
-      ...(basis === undefined ? {} : { attributes: basisAttributes(basis), unchangedSince: (parent: Readonly<Record<string, string>>) => unchangedSince(basis, parent) }),
-    });
+    // Every read is a fresh buffer: the writer may move it to a worker thread. With a page-LSN basis, the next
+    // incremental judges the blocks of large files by their pages' LSNs, so they need no content MAC.
+    const lsnReuse = basis === undefined ? {} : { attributes: basisAttributes(basis), unchangedSince: (parent: Readonly<Record<string, string>>) => unchangedSince(basis, parent), macPlacedChunks: false };
+    await sink.writeStream(streamName, Readable.from(tar, { objectMode: false, highWaterMark: READ_SIZE }), { handsOver: true, ...lsnReuse });
     return true;
   }, { queryTimeoutMs: QUERY_TIMEOUT_MS });
 }
