@@ -120,7 +120,7 @@ export class BackupWriter {
     if (this.#streams.has(name)) throw new ConflictError(`stream "${name}" is already part of backup ${this.backupId}`);
     const parentAttributes = this.#base?.attributes.get(name);
     const unchanged = parentAttributes === undefined ? undefined : options.unchangedSince?.(parentAttributes);
-    const stream = new ChunkedStream(name, this.#streams.size, { attributes: options.attributes, unchanged, macPlaced: options.macPlacedChunks ?? true });
+    const stream = new ChunkedStream(name, this.#streams.size, { attributes: options.attributes, unchanged, macPlaced: options.macPlacedChunks ?? true, recycle: options.recycle });
     this.#streams.set(name, stream);
     const chunker = new StreamChunker(this.#chunkSize, this.sinkFor(stream), { handsOver: options.handsOver ?? false });
     stream.attach(chunker);
@@ -212,6 +212,8 @@ export class BackupWriter {
       const unchanged = this.unchangedBlock(stream, chunk);
       if (unchanged !== undefined) {
         stream.record({ ...withoutPlace(unchanged), index, ...where });
+        // A buffer handed over whole is ours: the method may read into it again.
+        if (chunk.owned) stream.recycle?.(chunk.data);
         this.#meter.add(stream.name, plaintextBytes, 0);
         return;
       }

@@ -101,6 +101,11 @@ export interface StreamOptions {
    */
   handsOver?: boolean;
   /**
+   * With `handsOver`: gets back each handed-over buffer the writer is done with without moving it (a chunk reused
+   * from the parent), so the method can read into it again instead of leaving it to the garbage collector.
+   */
+  recycle?: (data: Buffer) => void;
+  /**
    * False: chunks of large tar members get no content MAC (default true). For a method whose `unchangedSince`
    * decides those blocks, the MAC would cost as much CPU as compressing them and rarely find anything more.
    */

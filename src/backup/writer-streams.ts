@@ -3,6 +3,14 @@ import type { Writable } from "node:stream";
 import type { ChunkEntry, StreamEntry } from "./manifest.ts";
 import type { StreamSummary, UnchangedTest } from "./types.ts";
 
+/** How a stream's chunks are treated (from the writer's StreamOptions and the parent). */
+export interface StreamSettings {
+  attributes?: Readonly<Record<string, string>> | undefined;
+  unchanged?: UnchangedTest | undefined;
+  macPlaced?: boolean;
+  recycle?: ((data: Buffer) => void) | undefined;
+}
+
 /** One stream of a backup being written. */
 export class ChunkedStream {
   readonly name: string;
@@ -13,17 +21,20 @@ export class ChunkedStream {
   readonly unchanged: UnchangedTest | undefined;
   /** Whether chunks of large tar members get a content MAC. */
   readonly macPlaced: boolean;
+  /** Takes back a handed-over buffer the writer did not move (see StreamOptions.recycle). */
+  readonly recycle: ((data: Buffer) => void) | undefined;
   state: "open" | "done" | "failed" = "open";
   readonly #chunks: ChunkEntry[] = [];
   readonly #pending = new Set<Promise<void>>();
   #writable: Writable | undefined;
 
-  constructor(name: string, ordinal: number, options: { attributes?: Readonly<Record<string, string>> | undefined; unchanged?: UnchangedTest | undefined; macPlaced?: boolean } = {}) {
+  constructor(name: string, ordinal: number, options: StreamSettings = {}) {
     this.name = name;
     this.ordinal = ordinal;
     this.attributes = options.attributes;
     this.unchanged = options.unchanged;
     this.macPlaced = options.macPlaced ?? true;
+    this.recycle = options.recycle;
   }
 
   attach(writable: Writable): void {

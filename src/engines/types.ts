@@ -150,6 +150,8 @@ export interface BackupStreamOptions {
   unchangedSince?: (parentAttributes: Readonly<Record<string, string>>) => ((file: string, offset: number, data: Buffer) => boolean) | undefined;
   /** The source's buffers are not used again once read: they may be moved to a worker thread uncopied. */
   handsOver?: boolean;
+  /** With `handsOver`: receives the buffers the writer is done with without moving them, to be read into again. */
+  recycle?: (data: Buffer) => void;
   /** False: chunks of large tar members get no content MAC (the method's `unchangedSince` decides them). */
   macPlacedChunks?: boolean;
 }

@@ -29,6 +29,8 @@ import { tarEnd, tarFileWithContent, tarHeader, tarPadding } from "./tar-writer.
 const READ_SIZE = 4 * 1024 * 1024;
 /** Reads of one file in flight at once. */
 const READS_IN_FLIGHT = 3;
+/** Read buffers kept for reuse (those the writer gives back: blocks taken from the parent). */
+const SPARE_BUFFERS = 8;
 /** pg_backup_start waits for a (fast) checkpoint: long on a busy server. */
 const QUERY_TIMEOUT_MS = 30 * 60_000;
 
@@ -56,11 +58,13 @@ export async function backupDataDirectory(context: BackupContext, sink: BackupSi
     await client.query("select pg_catalog.pg_create_physical_replication_slot($1, true, true)", [`holdfast_backup_${randomBytes(8).toString("hex")}`]);
     const started = await startBackup(client);
     const basis = await basisOf(dataDirectory, facts, started);
-    const tar = archive({ client, dataDirectory, facts, started, signal: context.signal });
+    const buffers = new ReadBuffers();
+    const tar = archive({ client, dataDirectory, facts, started, signal: context.signal, buffers });
     // Every read is a fresh buffer: the writer may move it to a worker thread. With a page-LSN basis, the next
     // incremental judges the blocks of large files by their pages' LSNs, so they need no content MAC.
     const lsnReuse = basis === undefined ? {} : { attributes: basisAttributes(basis), unchangedSince: (parent: Readonly<Record<string, string>>) => unchangedSince(basis, parent), macPlacedChunks: false };
-    await sink.writeStream(streamName, Readable.from(tar, { objectMode: false, highWaterMark: READ_SIZE }), { handsOver: true, ...lsnReuse });
+    const handOver = { handsOver: true, recycle: (data: Buffer) => buffers.give(data) };
+    await sink.writeStream(streamName, Readable.from(tar, { objectMode: false, highWaterMark: READ_SIZE }), { ...handOver, ...lsnReuse });
     return true;
   }, { queryTimeoutMs: QUERY_TIMEOUT_MS });
 }
@@ -109,7 +113,25 @@ async function basisOf(dataDirectory: string, facts: ServerFacts, started: Start
   return { startLsn: started.startLsn, timeline: String(started.timeline), systemIdentifier: facts.systemIdentifier, incarnation };
 }
 
+/**
+ * Buffers to read into: whole ones (each its own ArrayBuffer, so the writer may move it to a worker thread), reused
+ * when the writer gives them back instead of leaving hundreds of megabytes to the garbage collector.
+ */
+class ReadBuffers {
+  readonly #spare: Buffer[] = [];
+
+  take(length: number): Buffer {
+    return (length === READ_SIZE ? this.#spare.pop() : undefined) ?? Buffer.allocUnsafeSlow(length);
+  }
+
+  give(data: Buffer): void {
+    const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+    if (whole && data.length === READ_SIZE && this.#spare.length < SPARE_BUFFERS && !this.#spare.includes(data)) this.#spare.push(data);
+  }
+}
+
 interface ArchiveInput {
+  buffers: ReadBuffers;
   client: pg.Client;
   dataDirectory: string;
   facts: ServerFacts;
@@ -122,9 +144,9 @@ async function* archive(input: ArchiveInput): AsyncGenerator<Buffer> {
   const { client, dataDirectory, signal } = input;
   for await (const entry of walkDataDirectory(dataDirectory)) {
     if (signal.aborted) throw new UnavailableError("the backup was cancelled");
-    yield* member(entry);
+    yield* member(entry, input.buffers);
   }
-  yield* fileMember(CONTROL_FILE, join(dataDirectory, CONTROL_FILE));
+  yield* fileMember(CONTROL_FILE, join(dataDirectory, CONTROL_FILE), input.buffers);
   const stopped = await client.query<{ lsn: string; labelfile: string; spcmapfile: string | null }>(
     "select lsn::text as lsn, labelfile, spcmapfile from pg_catalog.pg_backup_stop(false)",
   );
@@ -143,7 +165,7 @@ async function* walMembers(input: ArchiveInput, stopLsn: string, now: number): A
   const segments = walSegmentNames(input.started.timeline, parseLsn(input.started.startLsn), parseLsn(stopLsn), input.facts.walSegmentSize);
   const histories = (await readdir(walDirectory)).filter((name) => /^[0-9A-F]{8}\.history$/.test(name)).sort();
   for (const name of [...histories, ...segments]) {
-    const emitted = yield* fileMember(`pg_wal/${name}`, join(walDirectory, name));
+    const emitted = yield* fileMember(`pg_wal/${name}`, join(walDirectory, name), input.buffers);
     if (!emitted) throw new UnavailableError(`WAL file ${name}, which the backup needs, is missing from ${walDirectory}`);
   }
   for (const name of segments) yield tarFileWithContent(`pg_wal/archive_status/${name}.done`, Buffer.alloc(0), now);
@@ -163,7 +185,7 @@ export function walSegmentNames(timeline: number, start: bigint, stop: bigint, s
 }
 
 /** A walked entry as tar bytes: a directory or link header, or a file's header and data. */
-async function* member(entry: WalkEntry): AsyncGenerator<Buffer> {
+async function* member(entry: WalkEntry, buffers: ReadBuffers): AsyncGenerator<Buffer> {
   const { stats } = entry;
   const mtime = stats.mtimeMs / 1000;
   if (entry.kind === "directory") {
@@ -172,7 +194,7 @@ async function* member(entry: WalkEntry): AsyncGenerator<Buffer> {
   } else if (entry.kind === "symlink") {
     yield tarHeader({ name: entry.path, type: "symlink", size: 0, mode: 0o777, uid: stats.uid, gid: stats.gid, mtime, ...(entry.linkTarget === undefined ? {} : { linkTarget: entry.linkTarget }) });
   } else {
-    yield* fileMember(entry.path, entry.absolute);
+    yield* fileMember(entry.path, entry.absolute, buffers);
   }
 }
 
@@ -181,7 +203,7 @@ async function* member(entry: WalkEntry): AsyncGenerator<Buffer> {
  * and what was appended after the open is left out (WAL replay from the start position restores both, as it does
  * for pg_basebackup). Returns false, writing nothing, when the file is gone.
  */
-async function* fileMember(path: string, absolute: string): AsyncGenerator<Buffer, boolean> {
+async function* fileMember(path: string, absolute: string, buffers: ReadBuffers): AsyncGenerator<Buffer, boolean> {
   let handle: FileHandle;
   try {
     handle = await open(absolute, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -192,7 +214,7 @@ async function* fileMember(path: string, absolute: string): AsyncGenerator<Buffe
   try {
     const stats = await handle.stat();
     yield tarHeader({ name: path, type: "file", size: stats.size, mode: stats.mode, uid: stats.uid, gid: stats.gid, mtime: stats.mtimeMs / 1000 });
-    yield* fileData(handle, stats.size);
+    yield* fileData(handle, stats.size, buffers);
     const padding = tarPadding(stats.size);
     if (padding.length > 0) yield padding;
     return true;
@@ -202,13 +224,13 @@ async function* fileMember(path: string, absolute: string): AsyncGenerator<Buffe
 }
 
 /** `size` bytes of an open file, in READ_SIZE pieces, with READS_IN_FLIGHT reads ahead. */
-async function* fileData(handle: FileHandle, size: number): AsyncGenerator<Buffer> {
+async function* fileData(handle: FileHandle, size: number, buffers: ReadBuffers): AsyncGenerator<Buffer> {
   const pending: Array<Promise<Buffer>> = [];
   let next = 0;
   const issue = (): void => {
     while (pending.length < READS_IN_FLIGHT && next < size) {
       const length = Math.min(READ_SIZE, size - next);
-      const reading = readExactly(handle, next, length);
+      const reading = readExactly(handle, next, buffers.take(length));
       reading.catch(() => undefined);
       pending.push(reading);
       next += length;
@@ -226,9 +248,9 @@ async function* fileData(handle: FileHandle, size: number): AsyncGenerator<Buffe
   }
 }
 
-/** `length` bytes at `position`, zero-filled past the end of a file that shrank. */
-async function readExactly(handle: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.allocUnsafeSlow(length);
+/** `buffer.length` bytes at `position` into `buffer`, zero-filled past the end of a file that shrank. */
+async function readExactly(handle: FileHandle, position: number, buffer: Buffer): Promise<Buffer> {
+  const length = buffer.length;
   let filled = 0;
   while (filled < length) {
     const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
