@@ -18,7 +18,7 @@ const TEMP_PREFIX = "pgsql_tmp";
 export const CONTROL_FILE = "global/pg_control";
 const UNLOGGED_INIT = /^(\d+)_init$/;
 const TEMP_RELATION = /^t\d+_\d+/;
-const RELATION_FILE = /^(\d+)(?:_(?:fsm|vm))?(?:\.\d+)?$/;
+const DIGITS = /^\d+$/;
 
 /** One entry of the walk: its path in the archive (relative, with slashes) and where it is. */
 export interface WalkEntry {
@@ -36,13 +36,22 @@ export function skippedNames(names: readonly string[], relations: boolean): Set<
   const unlogged = new Set(names.flatMap((name) => UNLOGGED_INIT.exec(name)?.[1] ?? []));
   for (const name of names) {
     if (TEMP_RELATION.test(name)) skipped.add(name);
-    const relfilenode = RELATION_FILE.exec(name)?.[1];
+    const relfilenode = relfilenodeOf(name);
     if (relfilenode !== undefined && unlogged.has(relfilenode)) skipped.add(name);
   }
   return skipped;
 }
 
-/** A directory's path in the archive. */
+/** The relfilenode of a main, FSM or VM fork file (`16384`, `16384_fsm`, `16384.2`), else undefined. */
+function relfilenodeOf(name: string): string | undefined {
+  const [stem = "", segment, extra] = name.split(".");
+  if (extra !== undefined || (segment !== undefined && !DIGITS.test(segment))) return undefined;
+  const [node = "", fork, more] = stem.split("_");
+  if (more !== undefined || !DIGITS.test(node) || (fork !== undefined && fork !== "fsm" && fork !== "vm")) return undefined;
+  return node;
+}
+
+/** Is this archive path a database directory (`base/<oid>`)? */
 function isDatabaseDirectory(path: string): boolean {
   return /^base\/\d+$/.test(path);
 }

@@ -9,8 +9,8 @@ import { parseLsn } from "./lsn.ts";
 /** PostgreSQL's block size (Holdfast's servers use the default). */
 export const PAGE_SIZE = 8192;
 
-/** A main-fork segment of a permanent relation: `base/<db>/<relfilenode>[.<n>]` or `global/<relfilenode>[.<n>]`. */
-const MAIN_FORK_SEGMENT = /^(?:base\/\d+|global)\/\d+(?:\.\d+)?$/;
+const DIGITS = /^\d+$/;
+const SEGMENT = /^\d+\.\d+$/;
 
 /** What a backup notes of its `base.tar` so that the next incremental can compare page LSNs with it. */
 export interface PageLsnBasis {
@@ -29,7 +29,11 @@ export function basisAttributes(basis: PageLsnBasis): Record<string, string> {
 
 /** True for the files whose pages all carry a WAL-logged LSN (not the FSM or VM forks, nor pg_xact and the like). */
 export function isMainForkSegment(file: string): boolean {
-  return MAIN_FORK_SEGMENT.test(file);
+  const parts = file.split("/");
+  const name = parts.at(-1) ?? "";
+  const inDatabase = parts.length === 3 && parts[0] === "base" && DIGITS.test(parts[1] ?? "");
+  const shared = parts.length === 2 && parts[0] === "global";
+  return (inDatabase || shared) && (DIGITS.test(name) || SEGMENT.test(name));
 }
 
 /**
