@@ -10,15 +10,25 @@ import { ConflictError, InvalidError, NotFoundError } from "../errors/index.ts";
 import { dataKeyAssociatedData, deriveBackupKeys, FORMAT_ID, newDataKey, type BackupKeys } from "./chunk-crypto.ts";
 import type { ChunkCodec } from "./chunk-codec.ts";
 import { assertProcessMax, ChunkPool, defaultProcessMax } from "./chunk-pool.ts";
-import { openIncrementalBase, type IncrementalBase } from "./incremental-base.ts";
+import { blockKey, openIncrementalBase, type IncrementalBase } from "./incremental-base.ts";
 import { sealManifest, type ChunkEntry, type ManifestBody, type StreamEntry } from "./manifest.ts";
 import type { OpenBackupOptions } from "./open-manifest.ts";
 import { encodeOnPool, type ReuseCheck } from "./pooled-codec.ts";
 import { assertBackupId, assertStreamName, chunkKey, manifestKey, sessionDataPrefix } from "./object-keys.ts";
 import type { BackupRepository } from "./repository.ts";
 import { StreamChunker, type ChunkSink } from "./stream-chunker.ts";
+import type { MemberPlace } from "./tar-boundaries.ts";
 import { ChunkedStream, Slots } from "./writer-streams.ts";
-import { ProgressMeter, type BackupKeyring, type BackupSummary, type Compression, type StreamSummary, type TransferProgress } from "./types.ts";
+import { ProgressMeter, type BackupKeyring, type BackupSummary, type Compression, type StreamOptions, type StreamSummary, type TransferProgress } from "./types.ts";
+
+/** A chunk handed over by the chunker. */
+interface PendingChunk {
+  index: number;
+  data: Buffer;
+  final: boolean;
+  owned: boolean;
+  place: MemberPlace | undefined;
+}
 
 /** Default plaintext bytes per chunk. */
 export const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
@@ -104,20 +114,22 @@ export class BackupWriter {
   }
 
   /** A Writable for stream `name`; its `finish` fires once every chunk of it is durably stored. */
-  createStream(name: string): Writable {
+  createStream(name: string, options: StreamOptions = {}): Writable {
     this.assertWriting();
     assertStreamName(name);
     if (this.#streams.has(name)) throw new ConflictError(`stream "${name}" is already part of backup ${this.backupId}`);
-    const stream = new ChunkedStream(name, this.#streams.size);
+    const parentAttributes = this.#base?.attributes.get(name);
+    const unchanged = parentAttributes === undefined ? undefined : options.unchangedSince?.(parentAttributes);
+    const stream = new ChunkedStream(name, this.#streams.size, { attributes: options.attributes, unchanged, macPlaced: options.macPlacedChunks ?? true, recycle: options.recycle });
     this.#streams.set(name, stream);
-    const chunker = new StreamChunker(this.#chunkSize, this.sinkFor(stream));
+    const chunker = new StreamChunker(this.#chunkSize, this.sinkFor(stream), { handsOver: options.handsOver ?? false });
     stream.attach(chunker);
     return chunker;
   }
 
   /** Write all of `source` as stream `name`. */
-  async writeStream(name: string, source: Readable | AsyncIterable<Uint8Array>): Promise<StreamSummary> {
-    const target = this.createStream(name);
+  async writeStream(name: string, source: Readable | AsyncIterable<Uint8Array>, options: StreamOptions = {}): Promise<StreamSummary> {
+    const target = this.createStream(name, options);
     await pipeline(source, target);
     const stream = this.#streams.get(name);
     if (stream === undefined) throw new NotFoundError(`stream "${name}" vanished from backup ${this.backupId}`);
@@ -178,35 +190,45 @@ export class BackupWriter {
 
   private sinkFor(stream: ChunkedStream): ChunkSink {
     return {
-      accept: async (index, data, final, owned) => {
+      accept: async (index, data, final, owned, place) => {
         this.assertHealthy();
         await this.#slots.acquire();
         if (this.#failure !== undefined) {
           this.#slots.release();
           throw this.#failure;
         }
-        stream.track(this.storeChunk(stream, { index, data, final, owned }).finally(() => this.#slots.release()));
+        stream.track(this.storeChunk(stream, { index, data, final, owned, place }).finally(() => this.#slots.release()));
       },
       finish: () => stream.settle(),
     };
   }
 
   /** Encode one chunk on the pool and store it, or record the stored chunk of the chain with the same content. */
-  private async storeChunk(stream: ChunkedStream, chunk: { index: number; data: Buffer; final: boolean; owned: boolean }): Promise<void> {
+  private async storeChunk(stream: ChunkedStream, chunk: PendingChunk): Promise<void> {
     try {
       const { index, final } = chunk;
       const plaintextBytes = chunk.data.length;
+      const where = chunk.place === undefined ? {} : { file: chunk.place.member, offset: chunk.place.offset };
+      const unchanged = this.unchangedBlock(stream, chunk);
+      if (unchanged !== undefined) {
+        stream.record({ ...withoutPlace(unchanged), index, ...where });
+        // A buffer handed over whole is ours: the method may read into it again.
+        if (chunk.owned) stream.recycle?.(chunk.data);
+        this.#meter.add(stream.name, plaintextBytes, 0);
+        return;
+      }
       const place = { backupId: this.backupId, stream: stream.name, ordinal: stream.ordinal, index, final };
-      const encoded = await encodeOnPool(this.#pool, this.#codec, { place, plaintext: chunk.data, owned: chunk.owned }, this.reuseCheck());
+      const reuse = chunk.place !== undefined && !stream.macPlaced ? undefined : this.reuseCheck();
+      const encoded = await encodeOnPool(this.#pool, this.#codec, { place, plaintext: chunk.data, owned: chunk.owned }, reuse);
       if (encoded.stored === undefined) {
-        stream.record(this.reused(encoded.mac, index, plaintextBytes));
+        stream.record({ ...withoutPlace(this.reused(encoded.mac, index, plaintextBytes)), ...where });
         this.#meter.add(stream.name, plaintextBytes, 0);
         return;
       }
       const key = chunkKey(this.#sessionPrefix, stream.ordinal, index);
       await this.#repository.put(key, encoded.stored, { deferSync: true });
       const mac = encoded.mac === undefined ? {} : { mac: encoded.mac };
-      stream.record({ index, key, storedBytes: encoded.stored.length, plaintextBytes, sha256: encoded.sha256, ...mac });
+      stream.record({ index, key, storedBytes: encoded.stored.length, plaintextBytes, sha256: encoded.sha256, ...mac, ...where });
       this.#meter.add(stream.name, plaintextBytes, encoded.stored.length);
     } catch (error) {
       this.#failure ??= error instanceof Error ? error : new Error(String(error));
@@ -228,6 +250,18 @@ export class BackupWriter {
     return { contentKey: this.#contentKey, known: this.#known };
   }
 
+  /**
+   * The parent's chunk for the same file and offset, when it has the same size and the stream's method vouches
+   * this chunk's content unchanged since the parent (for PostgreSQL: every page's LSN is older than the parent's
+   * start). Nothing is hashed: the method's test is what decides.
+   */
+  private unchangedBlock(stream: ChunkedStream, chunk: PendingChunk): ChunkEntry | undefined {
+    if (stream.unchanged === undefined || chunk.place === undefined) return undefined;
+    const stored = this.#base?.blocks.get(blockKey(stream.name, chunk.place.member, chunk.place.offset));
+    if (stored?.plaintextBytes !== chunk.data.length) return undefined;
+    return stream.unchanged(chunk.place.member, chunk.place.offset, chunk.data) ? stored : undefined;
+  }
+
   /** The chain's stored chunk with content MAC `mac`, as this backup's chunk `index`. */
   private reused(mac: string, index: number, plaintextBytes: number): ChunkEntry {
     const stored = this.#base?.reusable.get(mac);
@@ -243,6 +277,12 @@ export class BackupWriter {
     this.#keys.manifestKey.fill(0);
     this.#contentKey.fill(0);
   }
+}
+
+/** A chain's chunk entry without the file place it had in the backup that listed it. */
+function withoutPlace(entry: ChunkEntry): ChunkEntry {
+  const { file: _file, offset: _offset, ...rest } = entry;
+  return rest;
 }
 
 function validateOptions(options: BackupWriterOptions): void {

@@ -14,6 +14,15 @@ export interface IncrementalBase {
   contentKey: Buffer;
   /** Chunks that can be reused, by content MAC, each with the place it was stored at. */
   reusable: ReadonlyMap<string, ChunkEntry>;
+  /** Chunks of large tar members, by `blockKey` (stream, file, offset), each with the place it was stored at. */
+  blocks: ReadonlyMap<string, ChunkEntry>;
+  /** What the parent's method noted of each stream, by stream name. */
+  attributes: ReadonlyMap<string, Readonly<Record<string, string>>>;
+}
+
+/** The key of a chunk of file `file` at `offset` in stream `stream`. */
+export function blockKey(stream: string, file: string, offset: number): string {
+  return JSON.stringify([stream, file, offset]);
 }
 
 /** Open the parent (refused like any backup read: missing, changed or replaced) and index its chunks by content. */
@@ -29,18 +38,21 @@ export async function openIncrementalBase(parent: OpenBackupOptions): Promise<In
   return {
     chain: [...(body.chain ?? []), { backupId: envelope.backupId, createdAt: envelope.createdAt }],
     contentKey: Buffer.from(body.contentKey, "base64"),
-    reusable: reusableChunks(envelope.backupId, body),
+    ...reusableChunks(envelope.backupId, body),
+    attributes: new Map(body.streams.flatMap((stream) => (stream.attributes === undefined ? [] : [[stream.name, stream.attributes] as const]))),
   };
 }
 
-function reusableChunks(backupId: string, body: ManifestBody): Map<string, ChunkEntry> {
+function reusableChunks(backupId: string, body: ManifestBody): { reusable: Map<string, ChunkEntry>; blocks: Map<string, ChunkEntry> } {
   const reusable = new Map<string, ChunkEntry>();
+  const blocks = new Map<string, ChunkEntry>();
   for (const stream of body.streams) {
     for (const chunk of stream.chunks) {
-      if (chunk.mac === undefined || reusable.has(chunk.mac)) continue;
       const origin = chunk.origin ?? { backupId, stream: stream.name, ordinal: stream.ordinal, index: chunk.index, final: chunk.index === stream.chunks.length - 1 };
-      reusable.set(chunk.mac, { ...chunk, origin });
+      const stored = { ...chunk, origin };
+      if (chunk.file !== undefined && chunk.offset !== undefined) blocks.set(blockKey(stream.name, chunk.file, chunk.offset), stored);
+      if (chunk.mac !== undefined && !reusable.has(chunk.mac)) reusable.set(chunk.mac, stored);
     }
   }
-  return reusable;
+  return { reusable, blocks };
 }

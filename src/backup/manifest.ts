@@ -30,6 +30,9 @@ const chunkEntrySchema = z.strictObject({
   mac: sha256Hex.optional(),
   /** Present when the chunk was stored by an earlier backup of the chain (the key lies under that backup's data). */
   origin: chunkOriginSchema.optional(),
+  /** The tar member whose data holds the whole chunk (a large file), and the file offset of its first byte. */
+  file: z.string().min(1).max(4096).optional(),
+  offset: size.optional(),
 });
 
 /** One earlier backup an incremental backup reads chunks from. */
@@ -44,6 +47,8 @@ const streamEntrySchema = z.strictObject({
   plaintextBytes: size,
   storedBytes: size,
   chunks: z.array(chunkEntrySchema).min(1),
+  /** What the backup method noted of the stream (e.g. the WAL position it starts at), for the next incremental. */
+  attributes: z.record(z.string().max(256), z.string().max(4096)).optional(),
 });
 
 const manifestBodySchema = z.strictObject({

@@ -107,3 +107,27 @@ test("a large member is chunked alike when a member before it grows", async () =
   // The big member's header and data: ceil((512 + 9216) / 2048) = 5 chunks, all the same in both.
   assert.ok(shared.length >= 5, `only ${shared.length} chunks shared`);
 });
+
+test("a large member's header is a chunk of its own and its data chunks are known by name and file offset", async () => {
+  const big = filled(5000, 6);
+  const tar = tarOf([["small", filled(100, 2)], ["base/5/16384", big], ["after", filled(300, 3)]]);
+  const placed: Array<{ data: Buffer; place: { member: string; offset: number } | undefined }> = [];
+  const sink: ChunkSink = {
+    accept: (_index, data, _final, _owned, place) => {
+      placed.push({ data: Buffer.from(data), place });
+      return Promise.resolve();
+    },
+    finish: () => Promise.resolve(),
+  };
+  const writes: Buffer[] = [];
+  for (let offset = 0; offset < tar.length; offset += 700) writes.push(tar.subarray(offset, offset + 700));
+  await pipeline(Readable.from(writes), new StreamChunker(2000, sink));
+  const ofBig = placed.filter((chunk) => chunk.place !== undefined);
+  assert.deepEqual(ofBig.map((chunk) => chunk.place), [0, 2000, 4000].map((offset) => ({ member: "base/5/16384", offset })));
+  const padded = Buffer.concat([big, Buffer.alloc(120)]);
+  for (const chunk of ofBig) assert.ok(chunk.data.equals(padded.subarray(chunk.place?.offset, (chunk.place?.offset ?? 0) + chunk.data.length)));
+  // The header alone, just before the first data chunk.
+  const first = placed.findIndex((chunk) => chunk.place !== undefined);
+  assert.equal(placed[first - 1]?.data.length, 512);
+  assert.equal(placed[first - 1]?.data.toString("latin1", 0, 12), "base/5/16384");
+});

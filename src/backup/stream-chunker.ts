@@ -1,14 +1,15 @@
 /** A Writable that cuts what is written into chunks of at most a fixed size and knows which chunk is the last. */
 import { Writable } from "node:stream";
-import { TarBoundaries } from "./tar-boundaries.ts";
+import { TarBoundaries, type MemberPlace } from "./tar-boundaries.ts";
 
 /** Where the chunks go. */
 export interface ChunkSink {
   /**
    * Take chunk `index`; resolves when another chunk may follow (backpressure), rejects when the backup failed.
-   * `owned`: the chunker assembled `data` itself, so its memory may be handed to another thread.
+   * `owned`: the chunker assembled `data` itself, so its memory may be handed to another thread. `place`: where
+   * in a large tar member's data the chunk lies, when it lies wholly inside one.
    */
-  accept(index: number, data: Buffer, final: boolean, owned: boolean): Promise<void>;
+  accept(index: number, data: Buffer, final: boolean, owned: boolean, place?: MemberPlace): Promise<void>;
   /** Resolves when every accepted chunk is stored; rejects when one failed. */
   finish(): Promise<void>;
 }
@@ -27,11 +28,14 @@ export class StreamChunker extends Writable {
   /** Stream bytes already passed on as chunks. */
   #offset = 0;
   readonly #boundaries: TarBoundaries;
+  /** The writer gives its buffers away: a whole one taken as a chunk may be moved. */
+  readonly #handsOver: boolean;
 
-  constructor(chunkSize: number, sink: ChunkSink) {
+  constructor(chunkSize: number, sink: ChunkSink, options: { handsOver?: boolean } = {}) {
     super({ decodeStrings: true });
     this.#chunkSize = chunkSize;
     this.#sink = sink;
+    this.#handsOver = options.handsOver ?? false;
     this.#boundaries = new TarBoundaries(Math.max(1, Math.floor(chunkSize / 4)));
   }
 
@@ -43,17 +47,19 @@ export class StreamChunker extends Writable {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
+    const place = this.#boundaries.placeOf(this.#offset, this.#buffered);
     const last = this.#take(this.#buffered);
     this.#sink
-      .accept(this.#next++, last.data, true, last.owned)
+      .accept(this.#next++, last.data, true, last.owned, place)
       .then(() => this.#sink.finish())
       .then(() => callback(), (error: unknown) => callback(asError(error)));
   }
 
   async #passFullChunks(): Promise<void> {
     for (let size = this.#nextCut(); size !== undefined; size = this.#nextCut()) {
+      const place = this.#boundaries.placeOf(this.#offset, size);
       const chunk = this.#take(size);
-      await this.#sink.accept(this.#next++, chunk.data, false, chunk.owned);
+      await this.#sink.accept(this.#next++, chunk.data, false, chunk.owned, place);
     }
   }
 
@@ -86,9 +92,17 @@ export class StreamChunker extends Writable {
     }
     this.#buffered -= count;
     this.#offset += count;
-    // One part is the caller's own memory (or a view into it); a concatenation is a new buffer of ours.
-    return taken.length === 1 && taken[0] !== undefined ? { data: taken[0], owned: false } : { data: Buffer.concat(taken, count), owned: true };
+    // One part is the caller's own memory (or a view into it), ours only when it was handed over whole; a
+    // concatenation is a new buffer of ours.
+    const [only] = taken;
+    if (taken.length === 1 && only !== undefined) return { data: only, owned: this.#handsOver && isWhole(only) };
+    return { data: Buffer.concat(taken, count), owned: true };
   }
+}
+
+/** A buffer that spans all of its ArrayBuffer (not a view into a larger or pooled one). */
+function isWhole(data: Buffer): boolean {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
 }
 
 function asError(error: unknown): Error {

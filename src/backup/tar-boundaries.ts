@@ -3,20 +3,40 @@
  * start and the end of every large member. A fixed-size cut of the whole stream would shift every later chunk when
  * one earlier file grows by a byte, and an incremental backup would then find nothing to reuse; cut like this, a
  * large file (a PostgreSQL relation segment) is chunked from its own start, so only its changed parts differ.
- * Only an optimisation: reuse is decided by content MAC (incremental-base.ts), so a stream that is not a tar, or a
- * tar this parser does not understand, is simply cut at fixed sizes.
+ * A large member's header is a chunk of its own (its mtime changes when the file does), so the member's data is cut
+ * at the same file offsets in every backup, and each such chunk is known by member name and offset: an incremental
+ * backup may then reuse a block of a file its method vouches is unchanged (backup-writer.ts, `unchangedSince`).
+ * Otherwise only an optimisation: reuse is decided by content MAC (incremental-base.ts), so a stream that is not a
+ * tar, or a tar this parser does not understand, is simply cut at fixed sizes.
  */
 
 const BLOCK = 512;
 const SIZE_OFFSET = 124;
 const SIZE_LENGTH = 12;
 const MAGIC_OFFSET = 257;
+const NAME_LENGTH = 100;
+const PREFIX_OFFSET = 345;
+const PREFIX_LENGTH = 155;
+
+/** Where a chunk lies in a large tar member's data: the member's name and the file offset of its first byte. */
+export interface MemberPlace {
+  member: string;
+  offset: number;
+}
+
+interface LargeMember {
+  name: string;
+  dataStart: number;
+  end: number;
+}
 
 /** Finds cut points in a stream as its bytes go by; offsets are from the start of the stream. */
 export class TarBoundaries {
   readonly #largeMember: number;
   /** Cut points not yet passed, ascending. */
   readonly #cuts: number[] = [];
+  /** Large members whose data is not yet passed, in stream order. */
+  readonly #members: LargeMember[] = [];
   /** Offset of the next member header, or undefined once parsing stopped (end of archive, not a tar, malformed). */
   #nextHeader: number | undefined = 0;
   /** Bytes seen so far. */
@@ -56,6 +76,17 @@ export class TarBoundaries {
     return cut !== undefined && cut < limit ? cut : undefined;
   }
 
+  /**
+   * The large member whose data holds all of stream bytes [`offset`, `offset + length`), with the file offset of
+   * the first; members passed before `offset` are dropped. Undefined for headers, small members and non-tar data.
+   */
+  placeOf(offset: number, length: number): MemberPlace | undefined {
+    while (this.#members.length > 0 && (this.#members[0]?.end ?? 0) <= offset) this.#members.shift();
+    const member = this.#members[0];
+    if (member === undefined || offset < member.dataStart || offset + length > member.end || length === 0) return undefined;
+    return { member: member.name, offset: offset - member.dataStart };
+  }
+
   #member(at: number, header: Buffer): void {
     const size = at === 0 && !isUstar(header) ? undefined : memberSize(header);
     if (size === undefined) {
@@ -63,9 +94,30 @@ export class TarBoundaries {
       return;
     }
     const end = at + BLOCK + Math.ceil(size / BLOCK) * BLOCK;
-    if (size >= this.#largeMember) this.#cuts.push(at, end);
+    if (size >= this.#largeMember) {
+      this.#cuts.push(at, at + BLOCK, end);
+      // A regular file (typeflag "0" or NUL) gets a place; links and directories carry no data to reuse.
+      if (isRegularFile(header)) this.#members.push({ name: memberName(header), dataStart: at + BLOCK, end });
+    }
     this.#nextHeader = end;
   }
+}
+
+function isRegularFile(header: Buffer): boolean {
+  const type = header[156] ?? 0;
+  return type === 0 || type === 0x30;
+}
+
+/** The member's path: the ustar prefix, a slash, and the name (each NUL-terminated when shorter than its field). */
+function memberName(header: Buffer): string {
+  const field = (from: number, length: number): string => {
+    const bytes = header.subarray(from, from + length);
+    const end = bytes.indexOf(0);
+    return bytes.toString("utf8", 0, end < 0 ? length : end);
+  };
+  const prefix = isUstar(header) ? field(PREFIX_OFFSET, PREFIX_LENGTH) : "";
+  const name = field(0, NAME_LENGTH);
+  return prefix === "" ? name : `${prefix}/${name}`;
 }
 
 function isUstar(header: Buffer): boolean {

@@ -81,3 +81,33 @@ export class ProgressMeter {
     };
   }
 }
+
+/** Tests a chunk of a large tar member: true when its method vouches it is unchanged since the parent backup. */
+export type UnchangedTest = (file: string, offset: number, data: Buffer) => boolean;
+
+/** How a stream is written, beyond its bytes. */
+export interface StreamOptions {
+  /** Small facts about the stream, sealed in the manifest and handed to the next incremental's `unchangedSince`. */
+  attributes?: Record<string, string>;
+  /**
+   * For an incremental backup: given the attributes the parent recorded for the same stream, a test of chunks
+   * (undefined: none). A chunk it accepts, which the parent holds for the same file, offset and size, is
+   * referenced without being MAC'd, compressed or encrypted; any other chunk goes the content-MAC way.
+   */
+  unchangedSince?: (parentAttributes: Readonly<Record<string, string>>) => UnchangedTest | undefined;
+  /**
+   * The method's buffers are its no more once written: a write that is exactly one chunk is moved to a worker
+   * thread instead of being copied there.
+   */
+  handsOver?: boolean;
+  /**
+   * With `handsOver`: gets back each handed-over buffer the writer is done with without moving it (a chunk reused
+   * from the parent), so the method can read into it again instead of leaving it to the garbage collector.
+   */
+  recycle?: (data: Buffer) => void;
+  /**
+   * False: chunks of large tar members get no content MAC (default true). For a method whose `unchangedSince`
+   * decides those blocks, the MAC would cost as much CPU as compressing them and rarely find anything more.
+   */
+  macPlacedChunks?: boolean;
+}

@@ -1,20 +1,40 @@
 /** The writer's bookkeeping: each stream's stored chunks, and the slots that bound chunks in flight. */
 import type { Writable } from "node:stream";
 import type { ChunkEntry, StreamEntry } from "./manifest.ts";
-import type { StreamSummary } from "./types.ts";
+import type { StreamSummary, UnchangedTest } from "./types.ts";
+
+/** How a stream's chunks are treated (from the writer's StreamOptions and the parent). */
+export interface StreamSettings {
+  attributes?: Readonly<Record<string, string>> | undefined;
+  unchanged?: UnchangedTest | undefined;
+  macPlaced?: boolean;
+  recycle?: ((data: Buffer) => void) | undefined;
+}
 
 /** One stream of a backup being written. */
 export class ChunkedStream {
   readonly name: string;
   readonly ordinal: number;
+  /** What the method noted of the stream (kept in the manifest). */
+  readonly attributes: Readonly<Record<string, string>> | undefined;
+  /** Chunks of large members the method vouches unchanged since the parent (an incremental backup only). */
+  readonly unchanged: UnchangedTest | undefined;
+  /** Whether chunks of large tar members get a content MAC. */
+  readonly macPlaced: boolean;
+  /** Takes back a handed-over buffer the writer did not move (see StreamOptions.recycle). */
+  readonly recycle: ((data: Buffer) => void) | undefined;
   state: "open" | "done" | "failed" = "open";
   readonly #chunks: ChunkEntry[] = [];
   readonly #pending = new Set<Promise<void>>();
   #writable: Writable | undefined;
 
-  constructor(name: string, ordinal: number) {
+  constructor(name: string, ordinal: number, options: StreamSettings = {}) {
     this.name = name;
     this.ordinal = ordinal;
+    this.attributes = options.attributes;
+    this.unchanged = options.unchanged;
+    this.macPlaced = options.macPlaced ?? true;
+    this.recycle = options.recycle;
   }
 
   attach(writable: Writable): void {
@@ -62,6 +82,7 @@ export class ChunkedStream {
       plaintextBytes: this.#chunks.reduce((total, chunk) => total + chunk.plaintextBytes, 0),
       storedBytes: this.#chunks.reduce((total, chunk) => total + chunk.storedBytes, 0),
       chunks: [...this.#chunks],
+      ...(this.attributes === undefined ? {} : { attributes: { ...this.attributes } }),
     };
   }
 

@@ -136,7 +136,24 @@ export interface StreamingOptions {
 /** Where the bytes of a backup go, one named stream at a time (`base.tar`, `dump.rdb`). */
 export interface BackupSink {
   /** Store all of `source` as stream `name`; resolves (with what the sink tells of it) once it is stored. */
-  writeStream(name: string, source: Readable): Promise<unknown>;
+  writeStream(name: string, source: Readable, options?: BackupStreamOptions): Promise<unknown>;
+}
+
+/**
+ * How a stream is written beyond its bytes (the backup writer's StreamOptions): `attributes` are kept sealed in the
+ * manifest; in an incremental backup, `unchangedSince` gets the parent's attributes of the same stream and may
+ * return a test of chunks of large tar members (file, file offset, bytes): a chunk it accepts, which the parent
+ * holds at the same file and offset with the same size, is referenced instead of stored.
+ */
+export interface BackupStreamOptions {
+  attributes?: Record<string, string>;
+  unchangedSince?: (parentAttributes: Readonly<Record<string, string>>) => ((file: string, offset: number, data: Buffer) => boolean) | undefined;
+  /** The source's buffers are not used again once read: they may be moved to a worker thread uncopied. */
+  handsOver?: boolean;
+  /** With `handsOver`: receives the buffers the writer is done with without moving them, to be read into again. */
+  recycle?: (data: Buffer) => void;
+  /** False: chunks of large tar members get no content MAC (the method's `unchangedSince` decides them). */
+  macPlacedChunks?: boolean;
 }
 
 /** The streams of a backup being restored; each is checked chunk by chunk as it is read and errors on bad data. */

@@ -6,7 +6,8 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { BackupIntegrityError, openBackup, verifyBackup, type BackupSummary } from "../../src/backup/index.ts";
+import { Readable } from "node:stream";
+import { BackupIntegrityError, BackupWriter, openBackup, verifyBackup, type BackupSummary, type StreamOptions } from "../../src/backup/index.ts";
 import { filesBelow, localFixture, readStream, semiCompressible, writeBackup, type LocalFixture } from "./backup-fixture.ts";
 
 const CHUNK = 64 * 1024;
@@ -139,5 +140,63 @@ describe("incremental chain", () => {
   test("a parent that is not the recorded one, or the backup itself, is refused before anything is written", async () => {
     await assert.rejects(backupOf("incr3", "incr2", "0".repeat(64)), /not the one recorded/);
     await assert.rejects(backupOf("self", "self"), /cannot be its own parent/);
+  });
+});
+
+describe("blocks the stream's method vouches unchanged", () => {
+  const big = join("base", "5", "16384");
+  /** A backup of the data directory's tar with `options` for its stream. */
+  async function backupWith(backupId: string, options: StreamOptions, parent?: string): Promise<{ summary: BackupSummary; tar: Buffer }> {
+    const tar = tarOfData();
+    const writer = await BackupWriter.create({ repository: fixture.repository, keyring: fixture.keyring, backupId, metadata: {}, chunkSize: CHUNK, processMax: 2, ...(parent === undefined ? {} : { parent: { backupId: parent } }) });
+    await writer.writeStream("base.tar", Readable.from([tar]), options);
+    return { summary: await writer.commit(), tar };
+  }
+
+  test("are taken from the parent at the same file and offset without hashing; the rest goes by content; all reads back", async () => {
+    await backupWith("lsn-full", { attributes: { startLsn: "1/0" } });
+    // A contiguous 5% of the big file changes; the test vouches for every block but the ones it covers.
+    const bytes = await readFile(join(data, big));
+    const from = Math.floor(bytes.length * 0.5);
+    const to = from + Math.floor(bytes.length * 0.05);
+    await change(big, 0.05, 0.5);
+    const asked: Array<[string, number, string | undefined]> = [];
+    const incr = await backupWith("lsn-incr", {
+      attributes: { startLsn: "2/0" },
+      unchangedSince: (parentAttributes) => (file, offset, block) => {
+        asked.push([file, offset, parentAttributes["startLsn"]]);
+        return offset + block.length <= from || offset >= to;
+      },
+    }, "lsn-full");
+    const blocks = Math.ceil(bytes.length / CHUNK);
+    assert.equal(asked.filter(([file]) => file === `./${big}`).length, blocks, "every block of the big file was asked about");
+    assert.ok(asked.every(([, , start]) => start === "1/0"), "the test got the parent's attributes");
+    assert.ok(incr.summary.reusedChunks >= blocks - 2, `reused ${incr.summary.reusedChunks}`);
+    const reader = await openBackup({ repository: fixture.repository, keyring: fixture.keyring, backupId: "lsn-incr" });
+    assert.ok((await readStream(reader, "base.tar")).equals(incr.tar));
+    const report = await verifyBackup({ repository: fixture.repository, keyring: fixture.keyring, backupId: "lsn-incr" });
+    assert.equal(report.ok, true);
+  });
+
+  test("a parent without attributes for the stream gets no test: content MACs decide, and it still reads back whole", async () => {
+    let asked = 0;
+    await change(big, 0.01, 0.1);
+    const incr = await backupWith("lsn-after-mac", { unchangedSince: () => () => ++asked > 0 }, "full");
+    assert.equal(asked, 0);
+    const reader = await openBackup({ repository: fixture.repository, keyring: fixture.keyring, backupId: "lsn-after-mac" });
+    assert.ok((await readStream(reader, "base.tar")).equals(incr.tar));
+  });
+
+  test("blocks stored without a content MAC are reused only through the test, and everything still reads back", async () => {
+    await backupWith("nomac-full", { attributes: { startLsn: "1/0" }, handsOver: true, macPlacedChunks: false });
+    const blocks = Math.ceil((await readFile(join(data, big))).length / CHUNK);
+    const byContent = await backupWith("nomac-by-content", {}, "nomac-full");
+    const byTest = await backupWith("nomac-by-test", { unchangedSince: () => () => true }, "nomac-full");
+    assert.ok(byTest.summary.reusedChunks >= byContent.summary.reusedChunks + blocks, `${byTest.summary.reusedChunks} vs ${byContent.summary.reusedChunks}`);
+    for (const [backupId, tar] of [["nomac-full", undefined], ["nomac-by-content", byContent.tar], ["nomac-by-test", byTest.tar]] as const) {
+      const reader = await openBackup({ repository: fixture.repository, keyring: fixture.keyring, backupId });
+      const read = await readStream(reader, "base.tar");
+      if (tar !== undefined) assert.ok(read.equals(tar), backupId);
+    }
   });
 });

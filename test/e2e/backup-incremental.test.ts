@@ -85,6 +85,10 @@ describe("an incremental chain", () => {
     await server.ok(["wait", "cluster/pg-from-incr", "-n", "demo", "--for=phase=Running", "--timeout=300s"]);
     figures["restoreSeconds"] = ((Date.now() - started) / 1000).toFixed(1);
     assert.equal(await everyTableDigest(await connectionUri(server, "pg-from-incr", "demo")), sourceDigest);
+    // The node agent read the primary's data directory itself (not pg_basebackup): its label survives recovery.
+    const restored = await server.api<Instance>("/apis/holdfast.io/v1alpha1/namespaces/demo/instances/pg-from-incr-postgresql-0");
+    const label = await readFile(join(restored.status?.dataDirectory ?? "", "backup_label.old"), "utf8");
+    assert.match(label, /^LABEL: holdfast$/m);
     await server.ok(["delete", "cluster", "pg-from-incr", "-n", "demo", "--wait", "--timeout=120s"]);
   });
 

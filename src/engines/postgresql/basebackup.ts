@@ -1,6 +1,8 @@
 /**
- * The `pg-basebackup` backup method: a full physical backup as one tar (`base.tar`) on pg_basebackup's stdout,
- * with the WAL needed to make it consistent inside (`-X fetch`: `-X stream` cannot write a tar to stdout).
+ * The `pg-basebackup` backup method: a full physical backup as one tar (`base.tar`), with the WAL needed to make it
+ * consistent inside. On a primary the node agent reads the data directory itself (datadir-backup.ts: several reads
+ * in flight, and an incremental that takes unchanged blocks from its parent by page LSN); elsewhere (a standby, a
+ * non-superuser account, tablespaces) pg_basebackup writes the same tar to stdout (`-X fetch`: `-X stream` cannot).
  * Restore unpacks it as the service user, points it at the new instance, recovers it once in single-user mode
  * to set the new cluster's passwords, and only then marks the directory initialised.
  */
@@ -12,6 +14,7 @@ import { UnavailableError, errorMessage } from "../../errors/index.ts";
 import { INITIALIZED_MARKER, markerContent, markerPath } from "../marker.ts";
 import type { BackupContext, BackupMethodDefinition, BackupSink, BackupSource, CommandSpec, Credentials, HostAccess, InstanceContext } from "../types.ts";
 import { loopbackPassfile } from "./conninfo.ts";
+import { backupDataDirectory } from "./datadir-backup.ts";
 import { configurePostgresql } from "./initialize.ts";
 import { STANDBY_SIGNAL } from "./replication-setup.ts";
 import { SYNCHRONOUS_CONF } from "./synchronous-config.ts";
@@ -41,6 +44,7 @@ export function unpackCommand(directory: string): CommandSpec {
 }
 
 async function backup(context: BackupContext, sink: BackupSink, host: HostAccess): Promise<void> {
+  if (await backupDataDirectory(context, sink, BASE_TAR)) return;
   const { instance, account } = context;
   const passfile = join(context.scratchDirectory, `backup-${randomUUID()}.pgpass`);
   try {
@@ -103,7 +107,7 @@ async function recoverWithPasswords(context: InstanceContext, accounts: readonly
 /** The pg-basebackup method, taken from a standby when there is one, else from the primary (KubeBlocks' template). */
 export const PG_BASEBACKUP: BackupMethodDefinition = {
   name: "pg-basebackup",
-  description: "full physical backup with pg_basebackup (fast checkpoint, WAL included)",
+  description: "full physical backup of the data directory (fast checkpoint, WAL included), as pg_basebackup writes it",
   targetRole: "secondary",
   fallbackRole: "primary",
   backup,
