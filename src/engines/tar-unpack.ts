@@ -47,21 +47,27 @@ export interface UnpackSummary {
   bytes: number;
 }
 
-/** Runs at most `size` tasks at once. */
-class Limiter {
+/** Runs at most `size` fsyncs at once; once cancelled (a failed unpack), those not yet started are skipped. */
+class SyncLimiter {
   readonly #size: number;
   readonly #waiting: Array<() => void> = [];
   #running = 0;
+  #cancelled = false;
 
   constructor(size: number) {
     this.#size = size;
   }
 
-  async run<T>(task: () => Promise<T>): Promise<T> {
+  /** The data is being thrown away: an fsync would only make a cancel wait for the disk. */
+  cancel(): void {
+    this.#cancelled = true;
+  }
+
+  async run(task: () => Promise<void>): Promise<void> {
     if (this.#running >= this.#size) await new Promise<void>((resolve) => this.#waiting.push(resolve));
     this.#running++;
     try {
-      return await task();
+      if (!this.#cancelled) await task();
     } finally {
       this.#running--;
       this.#waiting.shift()?.();
@@ -99,12 +105,12 @@ class FileWriter {
   readonly path: string;
   readonly #opened: Promise<FileHandle>;
   readonly #pending = new Set<Promise<void>>();
-  readonly #syncs: Limiter;
+  readonly #syncs: SyncLimiter;
   #position = 0;
   #unsynced = 0;
   #synced: Promise<void> = Promise.resolve();
 
-  constructor(path: string, mode: number, owner: FileOwner | undefined, syncs: Limiter) {
+  constructor(path: string, mode: number, owner: FileOwner | undefined, syncs: SyncLimiter) {
     this.path = path;
     this.#syncs = syncs;
     this.#opened = open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode).then(async (handle) => {
@@ -184,7 +190,7 @@ class TarUnpacker {
   readonly #finishing: Array<Promise<void>> = [];
   /** Small files written and closed, to be fsynced in the final batch. */
   readonly #unsynced: string[] = [];
-  readonly #syncs = new Limiter(SYNCS_AT_ONCE);
+  readonly #syncs = new SyncLimiter(SYNCS_AT_ONCE);
   readonly #inFlight: InFlight;
   #state: ParseState = { kind: "header", filled: 0 };
   #offset = 0;
@@ -213,13 +219,14 @@ class TarUnpacker {
     if (this.#state.kind !== "end") throw new UnsafeArchiveError(this.#truncation());
     await Promise.all(this.#finishing);
     if (this.#failure !== undefined) throw this.#failure;
-    const batch = new Limiter(FINAL_SYNCS_AT_ONCE);
+    const batch = new SyncLimiter(FINAL_SYNCS_AT_ONCE);
     await Promise.all(this.#unsynced.map((path) => batch.run(() => syncPath(path))));
     await Promise.all([...this.#directories].map((path) => batch.run(() => syncPath(join(this.#directory, path)))));
   }
 
-  /** After a failure: let every write settle and close every file. */
+  /** After a failure: skip the fsyncs not yet started, let every write settle and close every file. */
   async abandon(): Promise<void> {
+    this.#syncs.cancel();
     await Promise.allSettled(this.#finishing);
     await Promise.allSettled(this.#writers.map((writer) => writer.abandon()));
   }
@@ -308,6 +315,7 @@ class TarUnpacker {
 
   #fail(error: unknown): void {
     this.#failure ??= error instanceof Error ? error : new Error(String(error));
+    this.#syncs.cancel();
   }
 
   /** Create `path` (relative) and its missing parents, owned by the owner; an existing directory is kept. */
