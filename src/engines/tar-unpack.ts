@@ -147,11 +147,13 @@ class FileWriter {
     }
   }
 
-  /** Close without syncing once the writes in flight have settled (a failed unpack). */
+  /**
+   * A failed unpack: wait for the writes in flight, then close without syncing. An fsync already under way cannot be
+   * interrupted and a close waits for it, so the close ends in the background: the caller removes the file meanwhile.
+   */
   async abandon(): Promise<void> {
-    const handle = await this.#opened.catch(() => undefined);
-    await Promise.allSettled([...this.#pending, this.#synced]);
-    await handle?.close().catch(() => undefined);
+    await Promise.allSettled([...this.#pending]);
+    this.#opened.then((handle) => handle.close()).catch(() => undefined);
   }
 
   #syncAfterWrites(): void {
@@ -224,10 +226,9 @@ class TarUnpacker {
     await Promise.all([...this.#directories].map((path) => batch.run(() => syncPath(join(this.#directory, path)))));
   }
 
-  /** After a failure: skip the fsyncs not yet started, let every write settle and close every file. */
+  /** After a failure: skip the fsyncs not yet started, let every write settle and close every file (fsyncs under way end in the background). */
   async abandon(): Promise<void> {
     this.#syncs.cancel();
-    await Promise.allSettled(this.#finishing);
     await Promise.allSettled(this.#writers.map((writer) => writer.abandon()));
   }
 
