@@ -23,7 +23,13 @@ export function peakOf(pid: number): Promise<number> {
   return statusField(pid, "VmHWM");
 }
 
-async function statusField(pid: number, field: "VmHWM" | "VmRSS"): Promise<number> {
+/** What a process's resident memory is made of now (bytes): anonymous (heaps, stacks), file-backed (code, libraries), shared. */
+export async function residentParts(pid: number): Promise<{ anon: number; file: number; shmem: number; threads: number }> {
+  const [anon, file, shmem, threads] = await Promise.all([statusField(pid, "RssAnon"), statusField(pid, "RssFile"), statusField(pid, "RssShmem"), statusField(pid, "Threads")]);
+  return { anon, file, shmem, threads: threads / KIB };
+}
+
+async function statusField(pid: number, field: "VmHWM" | "VmRSS" | "RssAnon" | "RssFile" | "RssShmem" | "Threads"): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
   const line = status.split("\n").find((entry) => entry.startsWith(`${field}:`));
   const kib = Number(line?.slice(field.length + 1).replace("kB", "").trim() ?? Number.NaN);

@@ -1,7 +1,7 @@
 /**
  * What a restore reads, counted and cancellable: every stream handed to the engine passes through here, so the
- * bytes read are known without the engine's help, and an abort destroys the stream being read, which kills the
- * command it feeds (tar, pg_restore) and fails the restore.
+ * bytes read are known without the engine's help, and an abort destroys the stream being read, which stops the
+ * unpack it feeds (or kills the command it feeds: pg_restore) and fails the restore.
  */
 import { addAbortSignal, Readable } from "node:stream";
 import type { ArchivedLogFile, BackupSource, LogArchiveSource } from "../engines/index.ts";

@@ -1,5 +1,5 @@
 /**
- * Point-in-time recovery: a pg-basebackup backup unpacked into the new data directory, then the archived WAL it needs
+ * Point-in-time recovery: a pg-basebackup backup unpacked into the new data directory (restore-base.ts), then the archived WAL it needs
  * up to the target time staged (checked and decrypted by the control plane) in a directory of the service user's,
  * from which `restore_command` copies it. Recovery runs once in single-user mode with `recovery_target_time` and
  * promotes at the target; the same run sets the new cluster's passwords. The directory is marked initialised last.
@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { InvalidError, UnavailableError, errorMessage } from "../../errors/index.ts";
 import { markerContent, markerPath } from "../marker.ts";
 import type { CommandSpec, Credentials, HostAccess, InstanceContext, LogArchiveSource, TimeRestore } from "../types.ts";
-import { BASE_TAR, unpackCommand } from "./basebackup.ts";
 import { configurePostgresql } from "./initialize.ts";
+import { unpackBaseBackup } from "./restore-base.ts";
 import { resetPasswordsInput, SINGLE_USER_TIMEOUT_MS, singleUserFailure } from "./single-user.ts";
 import { shellQuote } from "./wal-archive.ts";
 import { chooseWalFiles, type WalStart } from "./wal-selection.ts";
@@ -114,9 +114,7 @@ async function recoverToTime(context: InstanceContext, staging: string, target: 
 /** See ContinuousArchiving.restoreToTime. */
 export async function restorePostgresqlToTime({ context, base, log, target, accounts }: TimeRestore, host: HostAccess): Promise<void> {
   const staging = join(context.rootDirectory, STAGING);
-  await host.mkdir(context.runDirectory);
-  await host.mkdir(context.dataDirectory);
-  await host.runStreamingIn(unpackCommand(context.dataDirectory), base.openStream(BASE_TAR), { cwd: context.runDirectory });
+  await unpackBaseBackup(context, base, host);
   await configurePostgresql(context, host);
   try {
     const start = parseBackupLabel(await readFile(join(context.dataDirectory, "backup_label"), "utf8"));

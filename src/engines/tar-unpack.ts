@@ -1,0 +1,374 @@
+/**
+ * Unpacks a tar stream into an empty directory in this process, instead of piping it to `tar -x`: members are parsed
+ * as the bytes arrive and their data is written with positional writes, several files (and several parts of one
+ * large file) at once, while the next bytes are decoded. A large file is fsynced every SYNC_EVERY bytes and at its
+ * end, so the disk works while the rest is still being decoded; small files are fsynced together once everything is
+ * written (on ext4 each fsync of a newly created file commits the journal: interleaved with the creation of more
+ * files, a thousand small fsyncs are a thousand commits, after it the first commit covers them all), then every
+ * directory: once this resolves, what it wrote is durable. Memory is bounded by the data handed to writes not yet
+ * finished.
+ * Names are checked (tar-member.ts): nothing is written outside the directory.
+ */
+import { constants } from "node:fs";
+import { lchown, lstat, mkdir, open, symlink, type FileHandle } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { LinkGuard, parseTarHeader, TAR_BLOCK, UnsafeArchiveError, type TarMember } from "./tar-member.ts";
+
+/** A large file is fsynced each time this many more bytes of it were written. */
+const SYNC_EVERY = 64 * 1024 * 1024;
+/** Files at least this large are fsynced as they are written; smaller ones in the final batch. */
+const LARGE_FILE = 8 * 1024 * 1024;
+/** fsyncs at once while writing: they hold libuv's threads (4), which the writes and the repository's reads need too. */
+const SYNCS_AT_ONCE = 2;
+/** fsyncs at once in the final batch, when nothing else is left to do (the backup writer's flush does 16 too). */
+const FINAL_SYNCS_AT_ONCE = 16;
+const DEFAULT_BYTES_IN_FLIGHT = 32 * 1024 * 1024;
+
+/** Who owns what is written, when this process may give files away (root). */
+export interface FileOwner {
+  uid: number;
+  gid: number;
+}
+
+/** How to unpack. */
+export interface UnpackOptions {
+  owner?: FileOwner | undefined;
+  /** Base names never written, at any depth (their data is skipped). */
+  excluded: ReadonlySet<string>;
+  signal?: AbortSignal | undefined;
+  /** Data handed to writes not yet finished, at most (default 32 MiB). */
+  maxBytesInFlight?: number;
+}
+
+/** What was written. */
+export interface UnpackSummary {
+  files: number;
+  directories: number;
+  bytes: number;
+}
+
+/** Runs at most `size` fsyncs at once; once cancelled (a failed unpack), those not yet started are skipped. */
+class SyncLimiter {
+  readonly #size: number;
+  readonly #waiting: Array<() => void> = [];
+  #running = 0;
+  #cancelled = false;
+
+  constructor(size: number) {
+    this.#size = size;
+  }
+
+  /** The data is being thrown away: an fsync would only make a cancel wait for the disk. */
+  cancel(): void {
+    this.#cancelled = true;
+  }
+
+  async run(task: () => Promise<void>): Promise<void> {
+    if (this.#running >= this.#size) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#running++;
+    try {
+      if (!this.#cancelled) await task();
+    } finally {
+      this.#running--;
+      this.#waiting.shift()?.();
+    }
+  }
+}
+
+/** Bytes handed to writes not yet finished; `room` waits until they are under the bound. */
+class InFlight {
+  readonly #limit: number;
+  #bytes = 0;
+  #wake: (() => void) | undefined;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  track(bytes: number, write: Promise<void>): void {
+    this.#bytes += bytes;
+    const settle = (): void => {
+      this.#bytes -= bytes;
+      if (this.#bytes <= this.#limit) this.#wake?.();
+    };
+    write.then(settle, settle);
+  }
+
+  async room(): Promise<void> {
+    while (this.#bytes > this.#limit) await new Promise<void>((resolve) => (this.#wake = resolve));
+    this.#wake = undefined;
+  }
+}
+
+/** One file being written: positional writes in parallel, fsyncs as it grows and at its end, then closed. */
+class FileWriter {
+  readonly path: string;
+  readonly #opened: Promise<FileHandle>;
+  readonly #pending = new Set<Promise<void>>();
+  readonly #syncs: SyncLimiter;
+  #position = 0;
+  #unsynced = 0;
+  #synced: Promise<void> = Promise.resolve();
+
+  constructor(path: string, mode: number, owner: FileOwner | undefined, syncs: SyncLimiter) {
+    this.path = path;
+    this.#syncs = syncs;
+    this.#opened = open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode).then(async (handle) => {
+      if (owner !== undefined) await handle.chown(owner.uid, owner.gid).catch(async (error: unknown) => { await handle.close(); throw error; });
+      return handle;
+    });
+    // Its failure reaches the writes, finish or abandon, which may come only with the next bytes of the stream.
+    this.#opened.catch(() => undefined);
+  }
+
+  /** Write `data` at the next position; resolves when it is written. */
+  write(data: Buffer): Promise<void> {
+    const position = this.#position;
+    this.#position += data.length;
+    const written = this.#opened.then((handle) => writeFully(handle, data, position));
+    this.#pending.add(written);
+    written.then(() => this.#pending.delete(written), () => undefined);
+    this.#unsynced += data.length;
+    if (this.#unsynced >= SYNC_EVERY) this.#syncAfterWrites();
+    return written;
+  }
+
+  /** Wait for every write, fsync a large file, close; resolves to whether the file still needs an fsync (a small one). */
+  async finish(): Promise<boolean> {
+    const handle = await this.#opened;
+    try {
+      await Promise.all(this.#pending);
+      await this.#synced;
+      if (this.#position < LARGE_FILE) return this.#position > 0;
+      await this.#syncs.run(() => handle.sync());
+      return false;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * A failed unpack: wait for the writes in flight, then close without syncing. An fsync already under way cannot be
+   * interrupted and a close waits for it, so the close ends in the background: the caller removes the file meanwhile.
+   */
+  async abandon(): Promise<void> {
+    await Promise.allSettled([...this.#pending]);
+    this.#opened.then((handle) => handle.close()).catch(() => undefined);
+  }
+
+  #syncAfterWrites(): void {
+    this.#unsynced = 0;
+    const writes = [...this.#pending];
+    const previous = this.#synced;
+    this.#synced = (async () => {
+      await previous;
+      await Promise.all(writes);
+      const handle = await this.#opened;
+      await this.#syncs.run(() => handle.sync());
+    })();
+    this.#synced.catch(() => undefined); // awaited by finish or abandon
+  }
+}
+
+async function writeFully(handle: FileHandle, data: Buffer, position: number): Promise<void> {
+  for (let offset = 0; offset < data.length; ) {
+    const { bytesWritten } = await handle.write(data, offset, data.length - offset, position + offset);
+    offset += bytesWritten;
+  }
+}
+
+/** Where the parser is: in a header, in a member's data (written or skipped), in padding, or past the end. */
+type ParseState = { kind: "header"; filled: number } | { kind: "data"; member: TarMember; remaining: number; writer: FileWriter | undefined } | { kind: "padding"; remaining: number } | { kind: "end" };
+
+/** One unpack into `directory`. */
+class TarUnpacker {
+  readonly #directory: string;
+  readonly #options: UnpackOptions;
+  readonly #header = Buffer.alloc(TAR_BLOCK);
+  readonly #links = new LinkGuard();
+  readonly #directories = new Set<string>([""]);
+  readonly #members = new Set<string>();
+  readonly #writers: FileWriter[] = [];
+  readonly #finishing: Array<Promise<void>> = [];
+  /** Small files written and closed, to be fsynced in the final batch. */
+  readonly #unsynced: string[] = [];
+  readonly #syncs = new SyncLimiter(SYNCS_AT_ONCE);
+  readonly #inFlight: InFlight;
+  #state: ParseState = { kind: "header", filled: 0 };
+  #offset = 0;
+  #failure: Error | undefined;
+  readonly summary: UnpackSummary = { files: 0, directories: 0, bytes: 0 };
+
+  constructor(directory: string, options: UnpackOptions) {
+    this.#directory = directory;
+    this.#options = options;
+    this.#inFlight = new InFlight(options.maxBytesInFlight ?? DEFAULT_BYTES_IN_FLIGHT);
+  }
+
+  /** Take the next bytes of the stream. */
+  async take(data: Buffer): Promise<void> {
+    for (let at = 0; at < data.length; ) {
+      if (this.#failure !== undefined) throw this.#failure;
+      const used = await this.#step(data.subarray(at));
+      at += used;
+      this.#offset += used;
+    }
+    await this.#inFlight.room();
+  }
+
+  /** The stream ended: wait for every file, then make the directories durable. */
+  async end(): Promise<void> {
+    if (this.#state.kind !== "end") throw new UnsafeArchiveError(this.#truncation());
+    await Promise.all(this.#finishing);
+    if (this.#failure !== undefined) throw this.#failure;
+    const batch = new SyncLimiter(FINAL_SYNCS_AT_ONCE);
+    await Promise.all(this.#unsynced.map((path) => batch.run(() => syncPath(path))));
+    await Promise.all([...this.#directories].map((path) => batch.run(() => syncPath(join(this.#directory, path)))));
+  }
+
+  /** After a failure: skip the fsyncs not yet started, let every write settle and close every file (fsyncs under way end in the background). */
+  async abandon(): Promise<void> {
+    this.#syncs.cancel();
+    await Promise.allSettled(this.#writers.map((writer) => writer.abandon()));
+  }
+
+  async #step(data: Buffer): Promise<number> {
+    const state = this.#state;
+    switch (state.kind) {
+      case "header":
+        return this.#readHeader(state, data);
+      case "data":
+        return this.#readData(state, data);
+      case "padding": {
+        const used = Math.min(state.remaining, data.length);
+        this.#state = state.remaining === used ? { kind: "header", filled: 0 } : { kind: "padding", remaining: state.remaining - used };
+        return used;
+      }
+      case "end":
+        return data.length;
+    }
+  }
+
+  async #readHeader(state: { filled: number }, data: Buffer): Promise<number> {
+    const used = Math.min(TAR_BLOCK - state.filled, data.length);
+    data.copy(this.#header, state.filled, 0, used);
+    if (state.filled + used < TAR_BLOCK) {
+      this.#state = { kind: "header", filled: state.filled + used };
+      return used;
+    }
+    const member = parseTarHeader(this.#header, this.#offset + used - TAR_BLOCK);
+    if (member === "end") this.#state = { kind: "end" };
+    else await this.#begin(member);
+    return used;
+  }
+
+  async #begin(member: TarMember): Promise<void> {
+    this.#links.admit(member);
+    if (this.#members.has(member.path) && member.type !== "directory") throw new UnsafeArchiveError(`member "${member.path}" appears twice in the archive; a restore refuses it`);
+    this.#members.add(member.path);
+    const excluded = this.#options.excluded.has(member.path.split("/").at(-1) ?? "");
+    const writer = excluded ? undefined : await this.#create(member);
+    this.#state = member.size > 0 ? { kind: "data", member, remaining: member.size, writer } : { kind: "header", filled: 0 };
+    if (member.size === 0 && writer !== undefined) this.#finish(writer);
+  }
+
+  async #create(member: TarMember): Promise<FileWriter | undefined> {
+    await this.#ensureDirectory(dirname(member.path) === "." ? "" : dirname(member.path));
+    const path = join(this.#directory, member.path);
+    if (member.type === "directory") {
+      await this.#ensureDirectory(member.path, (member.mode & 0o750) | 0o700);
+      return undefined;
+    }
+    if (member.type === "symlink") {
+      await symlink(member.linkTarget, path);
+      if (this.#options.owner !== undefined) await lchown(path, this.#options.owner.uid, this.#options.owner.gid);
+      return undefined;
+    }
+    const writer = new FileWriter(path, (member.mode & 0o640) | 0o600, this.#options.owner, this.#syncs);
+    this.#writers.push(writer);
+    this.summary.files++;
+    return writer;
+  }
+
+  #readData(state: Extract<ParseState, { kind: "data" }>, data: Buffer): number {
+    const used = Math.min(state.remaining, data.length);
+    if (state.writer !== undefined) {
+      this.#inFlight.track(used, state.writer.write(data.subarray(0, used)).catch((error: unknown) => this.#fail(error)));
+      this.summary.bytes += used;
+    }
+    const remaining = state.remaining - used;
+    if (remaining > 0) {
+      this.#state = { ...state, remaining };
+      return used;
+    }
+    if (state.writer !== undefined) this.#finish(state.writer);
+    const padding = (TAR_BLOCK - (state.member.size % TAR_BLOCK)) % TAR_BLOCK;
+    this.#state = padding > 0 ? { kind: "padding", remaining: padding } : { kind: "header", filled: 0 };
+    return used;
+  }
+
+  #finish(writer: FileWriter): void {
+    const finished = writer.finish().then((unsynced) => {
+      if (unsynced) this.#unsynced.push(writer.path);
+    });
+    this.#finishing.push(finished.catch((error: unknown) => this.#fail(error)));
+  }
+
+  #fail(error: unknown): void {
+    this.#failure ??= error instanceof Error ? error : new Error(String(error));
+    this.#syncs.cancel();
+  }
+
+  /** Create `path` (relative) and its missing parents, owned by the owner; an existing directory is kept. */
+  async #ensureDirectory(path: string, mode = 0o700): Promise<void> {
+    if (this.#directories.has(path)) return;
+    const parent = dirname(path);
+    await this.#ensureDirectory(parent === "." ? "" : parent);
+    const absolute = join(this.#directory, path);
+    try {
+      await mkdir(absolute, { mode });
+    } catch (error) {
+      if (!(await lstat(absolute).catch(() => undefined))?.isDirectory()) throw error;
+    }
+    if (this.#options.owner !== undefined) await lchown(absolute, this.#options.owner.uid, this.#options.owner.gid);
+    this.#directories.add(path);
+    this.summary.directories++;
+  }
+
+  #truncation(): string {
+    const state = this.#state;
+    if (state.kind === "data") return `the archive ends ${state.remaining} bytes before the end of member "${state.member.path}": it is truncated`;
+    return "the archive ends without its end-of-archive block: it is truncated";
+  }
+}
+
+/** fsync a file or directory this unpack created (through a read-only descriptor, as Linux allows). */
+async function syncPath(path: string): Promise<void> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Unpack the tar `input` into the empty `directory`; resolves once everything written is durable. A member that
+ * would land outside it is refused with an UnsafeArchiveError naming it; on any failure what was written stays
+ * (the caller empties the directory).
+ */
+export async function unpackTar(input: AsyncIterable<Buffer>, directory: string, options: UnpackOptions): Promise<UnpackSummary> {
+  const unpacker = new TarUnpacker(directory, options);
+  try {
+    for await (const data of input) {
+      options.signal?.throwIfAborted();
+      await unpacker.take(data);
+    }
+    options.signal?.throwIfAborted();
+    await unpacker.end();
+  } catch (error) {
+    await unpacker.abandon();
+    throw error;
+  }
+  return unpacker.summary;
+}
