@@ -156,13 +156,23 @@ export class TestServer {
     await exited;
   }
 
-  /** Stop the server gracefully. */
+  /**
+   * Stop the server gracefully. A server still running STOP_TIMEOUT_MS after SIGTERM is a failure, not a hang: it is
+   * killed and the error carries the end of its log.
+   */
   async stop(): Promise<void> {
     const child = this.#child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once("exit", r));
     child.kill("SIGTERM");
+    const timer = new AbortController();
+    const stopped = await Promise.race([exited.then(() => true), sleep(STOP_TIMEOUT_MS, false, { signal: timer.signal }).catch(() => true)]);
+    timer.abort();
+    if (stopped) return;
+    const log = await readFile(this.serverLog, "utf8").catch(() => "");
+    child.kill("SIGKILL");
     await exited;
+    throw new Error(`the holdfast server did not stop within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM; the end of its log:\n${log.slice(-4000)}`);
   }
 
   /** The pid of the server process, while it runs. */
@@ -231,6 +241,9 @@ async function keepLogs(home: string, serverLog: string): Promise<void> {
   await cp(serverLog, join(kept, "server-output.log")).catch(() => undefined);
   console.log(`# logs of ${home} kept in ${kept}`);
 }
+
+/** How long a graceful stop may take, on a machine loaded by parallel test runs. */
+const STOP_TIMEOUT_MS = 120_000;
 
 /** How long a server may take to start: seconds on an idle machine, far more on one loaded by parallel test runs. */
 const SERVER_START_TIMEOUT_MS = 90_000;
