@@ -63,6 +63,8 @@ async function settled(): Promise<void> {
 /** Inserts rows one after another through the read-write endpoint, a new id per attempt; remembers each acknowledged one and its server. */
 class Writer {
   readonly acknowledged: { id: number; at: number; server: string }[] = [];
+  /** The last failed attempt's error, for a test that waits for writes in vain. */
+  lastError = "";
   #running = true;
   readonly #loop: Promise<void>;
 
@@ -81,7 +83,8 @@ class Writer {
         }
         const result = await client.query<{ server: string }>("INSERT INTO vscale_writes (id) VALUES ($1) RETURNING current_setting('data_directory') AS server", [id]);
         this.acknowledged.push({ id, at: performance.now(), server: result.rows[0]?.server ?? "" });
-      } catch {
+      } catch (error) {
+        this.lastError = error instanceof Error ? error.message : String(error);
         void client?.end().catch(() => undefined);
         client = undefined;
         await sleep(5);
@@ -171,7 +174,9 @@ describe("VerticalScaling of a synchronous 3-replica PostgreSQL cluster", { time
     await settled();
     const writer = new Writer(uri);
     after(() => writer.stop());
-    await eventually("writes acknowledged", () => Promise.resolve(writer.acknowledged.length >= 50 ? true : undefined), 60_000);
+    await eventually("writes acknowledged", () => Promise.resolve(writer.acknowledged.length >= 50 ? true : undefined), 60_000).catch((error: unknown) => {
+      throw new Error(`${error instanceof Error ? error.message : String(error)}; the writer's last error: ${writer.lastError}`);
+    });
     await server.ok(["apply", "-f", "-"], await verticalScaling("pg-vscale-cancel", "2Gi"));
     await eventually("one instance restarted with 2Gi", async () => {
       const o = await ops("pg-vscale-cancel");
