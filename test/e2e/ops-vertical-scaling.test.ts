@@ -68,13 +68,14 @@ class Writer {
   #running = true;
   readonly #loop: Promise<void>;
 
-  constructor(uri: string) {
-    this.#loop = this.#run(uri);
+  /** `firstId`: where this writer's ids begin, so that two writers on one table never collide. */
+  constructor(uri: string, firstId: number) {
+    this.#loop = this.#run(uri, firstId);
   }
 
-  async #run(uri: string): Promise<void> {
+  async #run(uri: string, firstId: number): Promise<void> {
     let client: pg.Client | undefined;
-    for (let id = 1; this.#running; id++) {
+    for (let id = firstId; this.#running; id++) {
       try {
         if (client === undefined) {
           client = new pg.Client({ connectionString: uri, connectionTimeoutMillis: 35_000, query_timeout: 30_000 });
@@ -144,7 +145,7 @@ describe("VerticalScaling of a synchronous 3-replica PostgreSQL cluster", { time
   });
 
   test("the example (1Gi) under a writer: one switchover, no acknowledged commit lost, shared_buffers 256MB everywhere", async () => {
-    const writer = new Writer(uri);
+    const writer = new Writer(uri, 1);
     await eventually("writes acknowledged", () => Promise.resolve(writer.acknowledged.length >= 100 ? true : undefined), 60_000);
     const before = (await cluster()).status?.replication?.["postgresql"]?.currentPrimary;
     const started = performance.now();
@@ -172,7 +173,7 @@ describe("VerticalScaling of a synchronous 3-replica PostgreSQL cluster", { time
 
   test("a VerticalScaling cancelled after its first instance ends Cancelled under a writer; every instance back on the old values", async () => {
     await settled();
-    const writer = new Writer(uri);
+    const writer = new Writer(uri, 1_000_000);
     after(() => writer.stop());
     await eventually("writes acknowledged", () => Promise.resolve(writer.acknowledged.length >= 50 ? true : undefined), 60_000).catch((error: unknown) => {
       throw new Error(`${error instanceof Error ? error.message : String(error)}; the writer's last error: ${writer.lastError}`);

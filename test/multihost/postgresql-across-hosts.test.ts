@@ -2,10 +2,11 @@
  * Issue 12, done-when 1–3 (PostgreSQL) on a lab of three hosts: the KubeBlocks example cluster with 3 replicas, one
  * on each host, replicating over TLS, written to through the read-write endpoint of every host; then, on the same
  * cluster in synchronous mode (`holdfast.io/ha-synchronous: "1"`, primary lease 5 s):
- *  - host loss: every process of the primary's host killed at once (node, databases, etcd member), 5 times: a writer on
+ *  - host loss: every process of the primary's host killed at once (node, databases, etcd member), a quarter of the
+ *    failovers (HOLDFAST_LAB_FAILOVERS, default 10; 20 for the full measurement): a writer on
  *    another host resumes through that host's endpoint (kill → first acknowledged write, median and worst; whether the
  *    controllers' leader was on the killed host), and the host's return makes its old primary a replica;
- *  - primary kills (SIGKILL of the primary's postmaster only), 15 times, to reach 20 synchronous failovers cheaply;
+ *  - primary kills (SIGKILL of the primary's postmaster only), the rest of the failovers, which cost less;
  *  - partition: the primary's host cut off while a writer inside it writes to its local primary and one on the majority
  *    side writes through an endpoint: the isolated primary stops acknowledging within the lease, the majority promotes
  *    after it, and healing leaves one primary and the old one a streaming replica.
@@ -33,9 +34,13 @@ const COMPONENT = "postgresql";
 /** The default primary lease: 2 s fenced healthy primaries on this shared 2-core machine under load (ADR 0031). */
 const LEASE_SECONDS = 5;
 const LEASE_MS = LEASE_SECONDS * 1000;
-const HOST_KILLS = 5;
-/** With the 5 host kills: 20 failovers in synchronous mode before the partition adds one more. */
-const PRIMARY_KILLS = 15;
+/**
+ * Synchronous failovers before the partition adds one more: HOLDFAST_LAB_FAILOVERS (default 10, as CI runs it; 20 is
+ * the full measurement), a quarter of them host losses (at least one) and the rest primary kills, which cost less.
+ */
+const FAILOVERS = Math.max(2, Number(process.env["HOLDFAST_LAB_FAILOVERS"] ?? "10") || 10);
+const HOST_KILLS = Math.max(1, Math.round(FAILOVERS / 4));
+const PRIMARY_KILLS = FAILOVERS - HOST_KILLS;
 
 const network = testLabNetwork();
 const skip = await labSkipReason(network);
@@ -230,7 +235,7 @@ describe("PostgreSQL across three lab hosts", { skip, timeout: 1_800_000 }, () =
     console.log(`${sampled.count} role samples on the 3 hosts: ${sampled.doubles.length} moments with two primaries`);
     assert.deepEqual(sampled.doubles, [], "never two primaries");
     assert.equal(missing, 0, "no acknowledged commit lost in synchronous mode");
-    assert.ok(hostKills + kills >= 20);
+    assert.ok(hostKills + kills >= FAILOVERS);
   });
 
   async function hostLossTrial(trial: number): Promise<number> {
