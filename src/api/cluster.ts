@@ -5,6 +5,7 @@ import { issuerSchema } from "./client-tls.ts";
 import { conditionSchema, dns1123LabelSchema, metadataSchema, quantitySchema } from "./common.ts";
 import { notHonoured, refusedWhen } from "./field-support.ts";
 import { clusterEndpointSchema, componentReplicationStatusSchema } from "./replication.ts";
+import { componentSystemAccountSchema } from "./system-account.ts";
 
 /** cpu/memory limits and requests, as corev1.ResourceRequirements. */
 export const resourceRequirementsSchema = z.looseObject({
@@ -121,7 +122,7 @@ export const componentSpecSchema = z.looseObject({
   env: notHonoured(z.array(z.unknown()), "environment variables are not passed to the database processes", (value) => Array.isArray(value) && value.length > 0).optional(),
   services: kubernetesOnly("component services (Kubernetes Services)"),
   serviceRefs: notHonoured(z.unknown(), "service references are not resolved").optional(),
-  systemAccounts: notHonoured(z.unknown(), "system accounts are the engine's own; their passwords are generated and kept in the account Secrets").optional(),
+  systemAccounts: z.array(componentSystemAccountSchema).describe("The administrator account's password from a Secret (secretRef) or generated under a policy (passwordConfig), when its Secret is made.").optional(),
   volumes: kubernetesOnly("pod volumes"),
   persistentVolumeClaimRetentionPolicy: notHonoured(z.unknown(), "data directories follow terminationPolicy").optional(),
   serviceAccountName: kubernetesOnly("the pod service account"),

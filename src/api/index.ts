@@ -8,6 +8,7 @@ export * from "./common.ts";
 export * from "./field-support.ts";
 export * from "./cluster.ts";
 export * from "./client-tls.ts";
+export * from "./system-account.ts";
 export * from "./ops-request.ts";
 export * from "./instance.ts";
 export * from "./node.ts";

@@ -11,7 +11,7 @@ export { lineTime } from "./log-time.ts";
 export { createRedisEngine } from "./redis/index.ts";
 export { createMariadbEngine } from "./mariadb/index.ts";
 export { EngineCatalog, type EngineCatalogOptions } from "./catalog.ts";
-export { generatePassword, passwordPolicyProblem } from "./password.ts";
+export { generatePassword, generatePasswordWith, passwordPolicyConflict, passwordPolicyProblem, type PasswordPolicy } from "./password.ts";
 export { compareVersions, matchVersion, newestFirst } from "./version.ts";
 export { parameterPolicy, parameterProblem, rollingOrder, type EngineParameters, type ParameterDefinition, type ParameterPolicy, type RollingOrder } from "./parameter-schema.ts";
 

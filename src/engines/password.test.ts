@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { generatePassword, passwordPolicyProblem } from "./password.ts";
+import { generatePassword, generatePasswordWith, passwordPolicyConflict, passwordPolicyProblem } from "./password.ts";
 import { InvalidError } from "../errors/index.ts";
 
 describe("generatePassword", () => {
@@ -53,5 +53,37 @@ describe("passwordPolicyProblem", () => {
       assert.ok(problem !== undefined, bad);
       assert.ok(!problem.includes(bad));
     }
+  });
+});
+
+describe("generatePasswordWith (KubeBlocks' passwordConfig)", () => {
+  it("holds exactly numDigits digits and numSymbols symbols, letters of letterCase for the rest, at the length asked", () => {
+    for (let i = 0; i < 200; i++) {
+      const password = generatePasswordWith({ length: 20, numDigits: 4, numSymbols: 3, letterCase: "LowerCases" });
+      assert.equal(password.length, 20);
+      assert.equal(password.replace(/[^0-9]/g, "").length, 4);
+      assert.equal(password.replace(/[^!@#&*]/g, "").length, 3);
+      assert.match(password, /^[a-z0-9!@#&*]+$/);
+    }
+  });
+
+  it("mixes both cases by default, and every password meets the policy for given passwords when it has a digit", () => {
+    for (let i = 0; i < 200; i++) {
+      const password = generatePasswordWith({ length: 12, numDigits: 1 });
+      assert.match(password, /[A-Z]/);
+      assert.match(password, /[a-z]/);
+      assert.equal(passwordPolicyProblem(password), undefined);
+    }
+  });
+
+  it("spreads the digits over the positions (not always first)", () => {
+    const firsts = new Set(Array.from({ length: 200 }, () => /[0-9]/.test(generatePasswordWith({ length: 16, numDigits: 1 }).charAt(0))));
+    assert.deepEqual([...firsts].sort(), [false, true]);
+  });
+
+  it("refuses a policy that leaves no letter, or fewer than 12 characters", () => {
+    assert.match(passwordPolicyConflict({ length: 12, numDigits: 6, numSymbols: 6 }) ?? "", /must be less than length/);
+    assert.throws(() => generatePasswordWith({ length: 12, numDigits: 12 }), /password policy not allowed/);
+    assert.throws(() => generatePasswordWith({ length: 8 }), /from 12 to 128/);
   });
 });

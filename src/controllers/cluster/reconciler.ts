@@ -1,8 +1,8 @@
 /** The cluster controller: reads a Cluster and what it owns, plans, then acts idempotently. */
 import type { Backup, Cluster, Condition, Instance, InstanceSpec, Node, OwnerReference, Resource, Secret } from "../../api/index.ts";
-import { AlreadyExistsError, NotFoundError } from "../../errors/index.ts";
-import { generatePassword } from "../../engines/index.ts";
+import { AlreadyExistsError, NotFoundError, UnavailableError } from "../../errors/index.ts";
 import type { Store } from "../../store/index.ts";
+import { initialAccountPassword } from "./account-password.ts";
 import { carryOutRotation, holderComponents, planRotation, type AccountHolders } from "./password-rotation.ts";
 import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../runtime/index.ts";
 import { CLUSTER_FINALIZER, LABEL_ACCOUNT, LABEL_INSTANCE, componentLabels } from "./labels.ts";
@@ -144,8 +144,18 @@ export class ClusterReconciler implements Reconciler {
     await this.#options.events.record(after, "Warning", "FieldsNotHonoured", now.message);
   }
 
+  /** The account's first password; why not yet is shown on the cluster (describe), then retried with backoff. */
+  async #initialPassword(cluster: Cluster, secret: ClusterPlan["secretsToCreate"][number]): Promise<string> {
+    try {
+      return await initialAccountPassword(this.#options.store, cluster, secret.component, secret.account);
+    } catch (error) {
+      if (error instanceof UnavailableError) await this.#options.events.record(cluster, "Warning", "AccountPasswordPending", error.message);
+      throw error;
+    }
+  }
+
   async #createSecret(cluster: Cluster, secret: ClusterPlan["secretsToCreate"][number]): Promise<void> {
-    const password = generatePassword();
+    const password = await this.#initialPassword(cluster, secret);
     const object: Secret = {
       apiVersion: "v1",
       kind: "Secret",

@@ -29,6 +29,7 @@ import { clusterCauses } from "./cluster-rules.ts";
 import { configsCauses } from "./parameter-rules.ts";
 import { databaseUserWriteCauses } from "./database-user-rules.ts";
 import { notFoundCause } from "./references.ts";
+import { systemAccountReferences } from "./system-account-rules.ts";
 import { opsRequestCauses } from "./ops-request-rules.ts";
 import { foldStringData, immutableSecretCauses } from "./secret-normalize.ts";
 import type { AdmissionContext, AdmitterRegistry, KindAdmitter } from "./types.ts";
@@ -36,7 +37,7 @@ import type { EngineVersion } from "../../engines/index.ts";
 
 const clusterAdmitter: KindAdmitter = {
   schema: clusterSchema,
-  references: (object) => clusterRestoreReferences(object as Cluster),
+  references: (object) => [...clusterRestoreReferences(object as Cluster), ...systemAccountReferences(object as Cluster)],
   async validate(object, old, context) {
     const cluster = object as Cluster;
     const installed = await installedVersions(context);

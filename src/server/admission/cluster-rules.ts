@@ -4,6 +4,7 @@ import type { FieldCause } from "../../errors/index.ts";
 import type { Engine, EngineVersion, TopologyDefinition } from "../../engines/index.ts";
 import { clientTlsCauses } from "./client-tls-rules.ts";
 import { installedOffer, unknownEngineReason, type OfferedEngine } from "./engine-offer.ts";
+import { systemAccountCauses, systemAccountChangeCauses } from "./system-account-rules.ts";
 
 /** The engines a rule can see: a name lookup and the list of names. */
 export interface EngineDirectory {
@@ -91,7 +92,7 @@ function componentCauses(input: ClusterRuleInput, component: ComponentSpec, inde
     return index === 0 ? [topologyCause(engine, cluster.spec.topology ?? "")] : [];
   }
   const where: ComponentPlace = { cluster, component, field, engine, topology };
-  return [...topologyComponentCauses(where), ...versionCauses(input, component, field, engine), ...clientTlsCauses(cluster, component, field)];
+  return [...topologyComponentCauses(where), ...versionCauses(input, component, field, engine), ...clientTlsCauses(cluster, component, field), ...systemAccountCauses(cluster, component, field, engine)];
 }
 
 /** A component in its engine's topology, for the checks that need all of it. */
@@ -192,6 +193,7 @@ function immutableCauses(input: ClusterRuleInput): FieldCause[] {
   if ((old.spec.clusterDef ?? "") !== (cluster.spec.clusterDef ?? "")) {
     causes.push({ field: "spec.clusterDef", reason: "FieldValueForbidden", message: `Forbidden: field is immutable (was ${JSON.stringify(old.spec.clusterDef ?? "")}); create a new cluster instead` });
   }
+  causes.push(...systemAccountChangeCauses(cluster, old));
   if (topologyNameOf(old, input.engines) !== topologyNameOf(cluster, input.engines)) {
     causes.push({ field: "spec.topology", reason: "FieldValueForbidden", message: `Forbidden: field is immutable (was ${JSON.stringify(topologyNameOf(old, input.engines) ?? "")}); create a new cluster instead` });
   }
