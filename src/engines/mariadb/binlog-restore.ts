@@ -1,6 +1,7 @@
 /**
  * Point-in-time restore of MariaDB: a mariabackup backup unpacked and prepared into the new data directory, then the
- * archived binlog of the instance it was taken from, from the backup's binlog position up to the target time, staged
+ * archived binlog of the instance it was taken from, from the backup's binlog position up to the target time (or, when
+ * that instance's archive stops short, another instance's from the backup's GTID: chooseReplay), staged
  * (checked and decrypted by the control plane) in a directory of the service user's and replayed with
  * `mariadb-binlog --stop-datetime` into a private server (socket only, grants skipped, no binlog of its own). The new
  * cluster's passwords are set after, and the directory is marked initialised last.
@@ -10,19 +11,48 @@ import { join } from "node:path";
 import { InvalidError, UnavailableError, errorMessage } from "../../errors/index.ts";
 import { findExecutableSync } from "../host-binaries.ts";
 import type { BackupSource, CommandSpec, HostAccess, InstanceContext, LogArchiveSource, TimeRestore } from "../types.ts";
-import { chooseBinlogs, parseBinlogInfo, parseArchivedBinlog, stopDatetime, type ArchivedFileTime, type BinlogStart } from "./binlog-names.ts";
+import { binlogSequence, chooseReplay, gtidListOfPrinted, parseArchivedBinlog, parseBinlogInfo, parseGtidList, startsNoLaterThan, stopDatetime, type ArchivedFileTime, type BinlogStart, type ReplayPlan } from "./binlog-names.ts";
 import { SOURCE_STREAM, openWithAccounts, unpackAndPrepare } from "./mariabackup.ts";
 import { withPrivateServer } from "./private-server.ts";
 
 const STAGING = "binlog-restore";
 
-/** `mariadb-binlog` printing the events of `files` from `start` (in the first) until `target`, times in UTC. */
-export function replayCommand(files: readonly string[], start: BinlogStart, target: Date): CommandSpec {
-  return {
-    command: findExecutableSync("mariadb-binlog") ?? "/usr/bin/mariadb-binlog",
-    args: ["--no-defaults", `--start-position=${start.position}`, `--stop-datetime=${stopDatetime(target)}`, ...files],
-    env: { TZ: "UTC" },
-  };
+const MARIADB_BINLOG = (): string => findExecutableSync("mariadb-binlog") ?? "/usr/bin/mariadb-binlog";
+
+/**
+ * `mariadb-binlog` printing the events of `files` from `start` until `target`, times in UTC: `start` is a byte position
+ * in the first file, or a GTID list (events after it, in every file).
+ */
+export function replayCommand(files: readonly string[], start: string, target: Date): CommandSpec {
+  return { command: MARIADB_BINLOG(), args: ["--no-defaults", `--start-position=${start}`, `--stop-datetime=${stopDatetime(target)}`, ...files], env: { TZ: "UTC" } };
+}
+
+/** Where the replay starts in the plan's first file. */
+function replayStart(plan: ReplayPlan, start: BinlogStart): string {
+  return plan.from === "gtid" && start.gtid !== undefined ? start.gtid : String(start.position);
+}
+
+/**
+ * Another instance's first staged file must not begin past the backup's GTID, or the transactions between would be
+ * missing: its Gtid list event (the GTID state the file starts at) is read with mariadb-binlog.
+ */
+async function checkContinuity(path: string, plan: ReplayPlan, start: BinlogStart, host: HostAccess): Promise<void> {
+  const base = parseGtidList(start.gtid ?? "");
+  const printed = await host.run({ command: MARIADB_BINLOG(), args: ["--no-defaults", "--stop-position=4096", path], env: { TZ: "UTC" } });
+  const fileStart = gtidListOfPrinted(printed.stdout);
+  if (base === undefined || fileStart === undefined) throw new InvalidError(`the archived binlog of ${plan.instance} does not say where its GTIDs begin; it cannot continue the full backup (GTID ${start.gtid ?? "none"})`);
+  if (!startsNoLaterThan(fileStart, base)) {
+    throw new InvalidError(`the archived binlog of ${plan.instance} begins after the full backup's GTID ${start.gtid ?? ""}: the transactions between are in no archive that remains`);
+  }
+}
+
+/** The time before which another instance's files hold nothing after the backup: the source's file before the backup's, less 5 minutes of clock skew. */
+function notBeforeOf(files: readonly ArchivedFileTime[], source: string, start: BinlogStart): Date | undefined {
+  const previous = files.find((f) => {
+    const parsed = parseArchivedBinlog(f.name);
+    return parsed?.instance === source && parsed.sequence === (binlogSequence(start.file) ?? 0) - 1;
+  });
+  return previous === undefined ? undefined : new Date(previous.writtenAt.getTime() - 5 * 60_000);
 }
 
 /** The instance the full backup was taken from (its SOURCE_STREAM). */
@@ -34,9 +64,9 @@ async function sourceInstance(base: BackupSource): Promise<string> {
   return parsed.instance;
 }
 
-/** The archived files' times, read for the source instance's names only. */
-async function archivedTimes(log: LogArchiveSource, instance: string): Promise<ArchivedFileTime[]> {
-  const names = log.names().filter((name) => parseArchivedBinlog(name)?.instance === instance);
+/** The archived files' times, of every instance. */
+async function archivedTimes(log: LogArchiveSource): Promise<ArchivedFileTime[]> {
+  const names = log.names().filter((name) => parseArchivedBinlog(name) !== undefined);
   const files: ArchivedFileTime[] = [];
   for (const name of names) files.push({ name, writtenAt: (await log.file(name)).writtenAt });
   return files;
@@ -55,7 +85,7 @@ async function stage(log: LogArchiveSource, files: readonly ArchivedFileTime[], 
 }
 
 /** Replay the staged binlog into a private server on the prepared data. */
-async function replay(context: InstanceContext, paths: readonly string[], start: BinlogStart, target: Date, host: HostAccess): Promise<void> {
+async function replay(context: InstanceContext, paths: readonly string[], start: string, target: Date, host: HostAccess): Promise<void> {
   const optionFile = join(context.runDirectory, "replay-client.cnf");
   await host.writeFile(optionFile, "[client]\nuser = root\n", 0o600);
   try {
@@ -75,12 +105,14 @@ export async function restoreMariadbToTime({ context, base, log, target, account
   await unpackAndPrepare(context, base, host);
   const start = parseBinlogInfo((await readFile(join(context.dataDirectory, "xtrabackup_binlog_info"), "utf8").catch(() => "")));
   if (start === undefined) throw new InvalidError("the full backup records no binlog position (its server wrote no binlog); it cannot be replayed onto");
-  const plan = chooseBinlogs(await archivedTimes(log, instance), instance, start, target);
+  const times = await archivedTimes(log);
+  const plan = chooseReplay(times, instance, start, target, notBeforeOf(times, instance, start));
   if ("problem" in plan) throw new InvalidError(`${plan.problem} (full backup taken on ${instance}, from ${start.file})`);
   const staging = join(context.rootDirectory, STAGING);
   try {
     const paths = await stage(log, plan.files, staging, host);
-    await replay(context, paths, start, target, host);
+    if (plan.from === "gtid") await checkContinuity(paths[0] ?? "", plan, start, host);
+    await replay(context, paths, replayStart(plan, start), target, host);
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
