@@ -29,8 +29,9 @@ describe("desiredPolicies", () => {
 
   it("names the engine's backup account when it has one (MariaDB), else the administrator, and lists every method", () => {
     const [mariadb] = desiredPolicies(cluster("mariadb", "standalone", ["mariadb"]), lookup);
-    assert.equal(mariadb?.spec.target?.connectionCredential?.secretName, "c-mariadb-account-kbdataprotection");
-    assert.deepEqual(mariadb?.spec.backupMethods.map((m) => m.name), ["mariabackup", "mariadb-dump", "archive-binlog"]);
+    assert.ok(mariadb !== undefined);
+    assert.equal(mariadb.spec.target?.connectionCredential?.secretName, "c-mariadb-account-kbdataprotection");
+    assert.deepEqual(mariadb.spec.backupMethods.map((m) => m.name), ["mariabackup", "mariadb-dump", "archive-binlog"]);
     const [postgresql] = desiredPolicies(cluster("postgresql", "replication", ["postgresql"]), lookup);
     assert.equal(postgresql?.spec.target?.connectionCredential?.secretName, "c-postgresql-account-postgres");
   });
