@@ -104,7 +104,8 @@ describe("MariaDB mariadb-dump and the backup account", { skip, timeout: 1_200_0
     }));
     await waitRunning("mdl");
     await sql("mdl", [
-      "CREATE DATABASE app; CREATE DATABASE other",
+      // The seq_1_to_N tables of the Sequence engine are in the current database.
+      "CREATE DATABASE app; CREATE DATABASE other; USE app",
       "CREATE TABLE app.accounts (id INT PRIMARY KEY, owner VARCHAR(40) NOT NULL, balance DECIMAL(12,2) NOT NULL) ENGINE=InnoDB",
       "INSERT INTO app.accounts SELECT seq, CONCAT('owner-', seq), (seq * 7 % 10000) / 100 FROM seq_1_to_30000",
       "CREATE TABLE app.events (id BIGINT AUTO_INCREMENT PRIMARY KEY, body JSON NOT NULL, raw VARBINARY(16) NOT NULL, at DATETIME(6) NOT NULL) ENGINE=InnoDB",
@@ -129,9 +130,10 @@ describe("MariaDB mariadb-dump and the backup account", { skip, timeout: 1_200_0
   test("the backup account reads and locks but cannot write or grant", async () => {
     assert.equal(await sql("mdl", "SELECT COUNT(*) FROM app.accounts", BACKUP_ACCOUNT), "30000");
     const grants = await sql("mdl", "SHOW GRANTS", BACKUP_ACCOUNT);
-    const global = /^GRANT (.+) ON \*\.\* TO `kbdataprotection`@`%` IDENTIFIED VIA ed25519/m.exec(grants)?.[1] ?? grants;
+    assert.equal(grants.split("\n").length, 1, `one grant, on *.*: ${grants}`);
+    const global = /^GRANT (.+?) ON \*\.\* TO `kbdataprotection`@`%`/.exec(grants)?.[1] ?? grants;
     assert.deepEqual(global.split(", ").sort(), ["BINLOG MONITOR", "EVENT", "LOCK TABLES", "PROCESS", "RELOAD", "SELECT", "SHOW VIEW", "SLAVE MONITOR", "TRIGGER"]);
-    assert.ok(!/ALL PRIVILEGES|INSERT|UPDATE|DELETE|CREATE|DROP|SUPER|WITH GRANT OPTION/.test(grants), grants);
+    assert.ok(!grants.includes("WITH GRANT OPTION"), grants);
     for (const write of ["INSERT INTO app.notes VALUES (99, 'x')", "CREATE DATABASE sneaky", "CREATE USER sneaky IDENTIFIED BY 'x'"]) {
       const refused = await client(await uriOf("mdl", BACKUP_ACCOUNT), write);
       assert.notEqual(refused.code, 0, `${write} was accepted`);
