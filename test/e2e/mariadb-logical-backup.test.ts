@@ -16,8 +16,9 @@ import { join } from "node:path";
 import type { Backup, BackupPolicy } from "../../src/api/index.ts";
 import { createMariadbEngine } from "../../src/engines/index.ts";
 import { clusterCaFile, connectionUri } from "../helpers/clients.ts";
-import { eventually, run, TestServer, type CliResult } from "../helpers/harness.ts";
+import { eventually, TestServer, type CliResult } from "../helpers/harness.ts";
 import { exampleWith } from "../helpers/manifests.ts";
+import { mariadbOverTls, userTableChecksums } from "../helpers/mariadb-cli.ts";
 
 const installed = await createMariadbEngine().detectVersions();
 const skip = installed.length === 0 ? "mariadbd is not installed (Debian: apt-get install -y mariadb-server mariadb-client mariadb-backup)" : false;
@@ -35,11 +36,8 @@ async function uriOf(cluster: string, account?: string): Promise<URL> {
   return new URL((await server.ok(["cluster", "connect", cluster, "-n", NS, "--account", account, "--show-uri"])).trim());
 }
 
-/** The real mariadb client over verified TLS as the URI's account; the option file comes on a real pipe, never argv. */
-async function client(url: URL, text: string): Promise<CliResult> {
-  const options = `[client]\nuser=${decodeURIComponent(url.username)}\npassword=${decodeURIComponent(url.password)}\n`;
-  const script = `exec mariadb --defaults-extra-file=/dev/stdin "$@" <<'EOF'\n${options}EOF`;
-  return run("sh", ["-c", script, "mariadb", `--host=${url.hostname}`, `--port=${url.port}`, "--protocol=TCP", "--ssl", `--ssl-ca=${clusterCaFile(server)}`, "--ssl-verify-server-cert", "-N", "-B", "-e", text], { timeoutMs: 120_000 });
+function client(url: URL, text: string): Promise<CliResult> {
+  return mariadbOverTls(url, clusterCaFile(server), text);
 }
 
 async function sql(cluster: string, text: string, account?: string): Promise<string> {
@@ -48,12 +46,8 @@ async function sql(cluster: string, text: string, account?: string): Promise<str
   return result.stdout.trim();
 }
 
-/** CHECKSUM TABLE of every table outside the system schemas, by name. */
-async function checksums(cluster: string): Promise<Record<string, string>> {
-  const tables = (await sql(cluster, "SELECT CONCAT(table_schema, '.', table_name) FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('mysql', 'sys', 'information_schema', 'performance_schema') ORDER BY 1")).split("\n");
-  assert.ok(tables.length >= 4, tables.join(","));
-  const rows = (await sql(cluster, `CHECKSUM TABLE ${tables.join(", ")}`)).split("\n").map((line) => line.split("\t"));
-  return Object.fromEntries(rows.map(([name = "", sum = ""]) => [name, sum]));
+function checksums(cluster: string): Promise<Record<string, string>> {
+  return userTableChecksums((text) => sql(cluster, text));
 }
 
 /** The routines, events, triggers and views of the application database, by kind and name. */
