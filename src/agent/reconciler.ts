@@ -95,6 +95,8 @@ export class InstanceReconciler implements Reconciler {
   readonly #leased = new Map<string, () => Promise<void>>();
   /** The component's addresses each running server accepts replication from (allowPeers), by instance name. */
   readonly #peers = new Map<string, string>();
+  /** The server process (pid) each instance's system accounts were last ensured for (Engine.ensureAccounts), by instance name. */
+  readonly #accountsEnsured = new Map<string, number>();
   /** Each instance's TLS files, naming every node's address also as nodes join (instance-certificates.ts). */
   readonly #certificates: InstanceCertificates;
   /** Replicas whose log says they cannot catch up with their primary (the reason), rebuilt at the next pass; and when each log was last read. */
@@ -679,9 +681,21 @@ export class InstanceReconciler implements Reconciler {
     c.instance = await this.#setStatus(c.instance, next);
     if (ready) {
       await this.#allowPeers(c, admin);
+      await this.#ensureAccounts(c, running.pid);
       await this.#certificates.refresh({ instance: c.instance, engine: c.engine, context: c.ctx, host: c.host, admin });
     }
     return ready ? LIVENESS_POLL_MS : startingPollMs(status.startedAt);
+  }
+
+  /** Once per start of the server: the system accounts it lacks (added to the engine since its data directory was made); a failure is said and retried. */
+  async #ensureAccounts(c: Context, pid: number): Promise<void> {
+    if (c.engine.ensureAccounts === undefined || this.#accountsEnsured.get(c.instance.metadata.name) === pid) return;
+    try {
+      await c.engine.ensureAccounts(c.ctx, await readAccounts(this.#o.store, c.instance, c.engine));
+      this.#accountsEnsured.set(c.instance.metadata.name, pid);
+    } catch (error) {
+      await this.#o.events.record(c.instance, "Warning", "AccountsNotEnsured", `system accounts not set up yet, retrying: ${errorMessage(error)}`);
+    }
   }
 
   /** A replica placed on another node since the start: let the running server accept replication from its address. */

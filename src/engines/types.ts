@@ -352,6 +352,15 @@ export interface Engine {
   readonly definition: ClusterDefinition;
   /** System accounts; the first one is the administrator used for probes and `cluster connect`. */
   readonly systemAccounts: readonly SystemAccount[];
+  /** The system account (one of `systemAccounts`) a component's BackupPolicy names for its backups; absent: the administrator. */
+  readonly backupAccount?: string;
+  /**
+   * Give the running, ready instance on `context` every system account after the administrator, with its rights, as
+   * `accounts` (all of them, administrator first) have them: created when missing (a data directory made before the
+   * account existed), reset otherwise. Idempotent; the node agent calls it once per start of the server. Absent: the
+   * engine's accounts are all made with the data directory.
+   */
+  ensureAccounts?(context: InstanceContext, accounts: readonly Credentials[]): Promise<void>;
   readonly stop: StopBehaviour;
   /** Versions installed on this host, newest first. */
   detectVersions(): Promise<EngineVersion[]>;

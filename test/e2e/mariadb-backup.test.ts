@@ -16,8 +16,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Backup } from "../../src/api/index.ts";
 import { createMariadbEngine } from "../../src/engines/index.ts";
 import { clusterCaFile, connectionUri } from "../helpers/clients.ts";
-import { eventually, run, TestServer } from "../helpers/harness.ts";
+import { eventually, TestServer } from "../helpers/harness.ts";
 import { exampleWith } from "../helpers/manifests.ts";
+import { mariadbOverTls, userTableChecksums } from "../helpers/mariadb-cli.ts";
 
 const installed = await createMariadbEngine().detectVersions();
 const skip = installed.length === 0 ? "mariadbd is not installed (Debian: apt-get install -y mariadb-server mariadb-client mariadb-backup)" : false;
@@ -28,22 +29,14 @@ const canary = `holdfast-mariadb-canary-${randomUUID()}`;
 const numbers: Record<string, string | number> = {};
 let server: TestServer;
 
-/** The real mariadb client as the cluster's administrator over verified TLS; the option file comes on a real pipe, never argv. */
 async function sql(cluster: string, text: string): Promise<string> {
-  const url = new URL(await connectionUri(server, cluster, NS));
-  const options = `[client]\nuser=${decodeURIComponent(url.username)}\npassword=${decodeURIComponent(url.password)}\n`;
-  const script = `exec mariadb --defaults-extra-file=/dev/stdin "$@" <<'EOF'\n${options}EOF`;
-  const result = await run("sh", ["-c", script, "mariadb", `--host=${url.hostname}`, `--port=${url.port}`, "--protocol=TCP", "--ssl", `--ssl-ca=${clusterCaFile(server)}`, "--ssl-verify-server-cert", "-N", "-B", "-e", text], { timeoutMs: 120_000 });
+  const result = await mariadbOverTls(new URL(await connectionUri(server, cluster, NS)), clusterCaFile(server), text);
   assert.equal(result.code, 0, `${text}: ${result.stderr}`);
   return result.stdout.trim();
 }
 
-/** CHECKSUM TABLE of every table outside the system schemas, by name. */
-async function checksums(cluster: string): Promise<Record<string, string>> {
-  const tables = (await sql(cluster, "SELECT CONCAT(table_schema, '.', table_name) FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('mysql', 'sys', 'information_schema', 'performance_schema') ORDER BY 1")).split("\n");
-  assert.ok(tables.length >= 4, tables.join(","));
-  const rows = (await sql(cluster, `CHECKSUM TABLE ${tables.join(", ")}`)).split("\n").map((line) => line.split("\t"));
-  return Object.fromEntries(rows.map(([name = "", sum = ""]) => [name, sum]));
+function checksums(cluster: string): Promise<Record<string, string>> {
+  return userTableChecksums((text) => sql(cluster, text));
 }
 
 function backup(name: string): Promise<Backup> {

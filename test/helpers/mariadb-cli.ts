@@ -9,6 +9,24 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { run, type CliResult } from "./harness.ts";
 
+/**
+ * The real `mariadb` client over TLS verified against `caFile`, as the account of `url` (a cluster's URI, `cluster
+ * connect --show-uri`), in batch mode without column names; the option file comes on a real pipe, never argv.
+ */
+export function mariadbOverTls(url: URL, caFile: string, text: string): Promise<CliResult> {
+  const options = `[client]\nuser=${decodeURIComponent(url.username)}\npassword=${decodeURIComponent(url.password)}\n`;
+  const script = `exec mariadb --defaults-extra-file=/dev/stdin "$@" <<'EOF'\n${options}EOF`;
+  return run("sh", ["-c", script, "mariadb", `--host=${url.hostname}`, `--port=${url.port}`, "--protocol=TCP", "--ssl", `--ssl-ca=${caFile}`, "--ssl-verify-server-cert", "-N", "-B", "-e", text], { timeoutMs: 120_000 });
+}
+
+/** CHECKSUM TABLE of every table outside the system schemas (at least four of them), by name, asked through `sql`. */
+export async function userTableChecksums(sql: (text: string) => Promise<string>): Promise<Record<string, string>> {
+  const tables = (await sql("SELECT CONCAT(table_schema, '.', table_name) FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('mysql', 'sys', 'information_schema', 'performance_schema') ORDER BY 1")).split("\n");
+  assert.ok(tables.length >= 4, tables.join(","));
+  const rows = (await sql(`CHECKSUM TABLE ${tables.join(", ")}`)).split("\n").map((line) => line.split("\t"));
+  return Object.fromEntries(rows.map(([name = "", sum = ""]) => [name, sum]));
+}
+
 /** Options of one question: the account, the connect timeout, and whether the output starts with the column names. */
 export interface MariadbQuestion {
   user?: string;

@@ -26,4 +26,13 @@ describe("desiredPolicies", () => {
     const names = desiredPolicies(cluster("redis", "replication", ["redis", "redis-sentinel"]), lookup).map((p) => p.metadata.name);
     assert.deepEqual(names, ["c-redis-backup-policy"]);
   });
+
+  it("names the engine's backup account when it has one (MariaDB), else the administrator, and lists every method", () => {
+    const [mariadb] = desiredPolicies(cluster("mariadb", "standalone", ["mariadb"]), lookup);
+    assert.ok(mariadb !== undefined);
+    assert.equal(mariadb.spec.target?.connectionCredential?.secretName, "c-mariadb-account-kbdataprotection");
+    assert.deepEqual(mariadb.spec.backupMethods.map((m) => m.name), ["mariabackup", "mariadb-dump", "archive-binlog"]);
+    const [postgresql] = desiredPolicies(cluster("postgresql", "replication", ["postgresql"]), lookup);
+    assert.equal(postgresql?.spec.target?.connectionCredential?.secretName, "c-postgresql-account-postgres");
+  });
 });

@@ -56,10 +56,11 @@ export function desiredPolicies(cluster: Cluster, engines: Pick<EngineLookup, "l
   return cluster.spec.componentSpecs.flatMap((component) => {
     const engineName = engineNameFor(cluster, component, known);
     const engine = engineName === undefined ? undefined : engines.find(engineName);
-    const admin = engine?.systemAccounts[0];
-    if (engine === undefined || admin === undefined || engine.backupMethods.length === 0 || isArbiter(engine, cluster, component.name)) return [];
+    // The engine's backup account when it has one (least privilege), else its administrator.
+    const account = engine?.backupAccount ?? engine?.systemAccounts[0]?.name;
+    if (engine === undefined || account === undefined || engine.backupMethods.length === 0 || isArbiter(engine, cluster, component.name)) return [];
     const selector = { [LABEL_INSTANCE]: cluster.metadata.name, [LABEL_COMPONENT]: component.name };
-    const secret = accountSecretName(cluster.metadata.name, component.name, admin.name);
+    const secret = accountSecretName(cluster.metadata.name, component.name, account);
     return [desiredBackupPolicy(cluster, { name: component.name, methods: engine.backupMethods }, secret, selector)];
   });
 }

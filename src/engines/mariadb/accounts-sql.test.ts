@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { InvalidError } from "../../errors/index.ts";
-import { bootstrapAccountsSql, sqlString } from "./accounts-sql.ts";
+import { BACKUP_PRIVILEGES, bootstrapAccountsSql, ensureAccountsSql, sqlString, systemAccountGrants } from "./accounts-sql.ts";
 
 void test("string literals escape quotes, backslashes and control characters", () => {
   assert.equal(sqlString("plain"), "'plain'");
@@ -27,4 +27,24 @@ void test("no account without a password, no odd account name, not no account", 
   assert.throws(() => bootstrapAccountsSql([{ username: "root", password: "" }]), InvalidError);
   assert.throws(() => bootstrapAccountsSql([{ username: "root'@'%", password: "x" }]), InvalidError);
   assert.throws(() => bootstrapAccountsSql([]), InvalidError);
+});
+
+void test("the backup account gets only the rights mariabackup, mariadb-dump and the binlog archiver need", () => {
+  const sql = bootstrapAccountsSql([{ username: "root", password: "a" }, { username: "kbdataprotection", password: "b" }]);
+  assert.ok(sql.includes("CREATE USER 'kbdataprotection'@'%' IDENTIFIED VIA ed25519 USING PASSWORD('b');"));
+  const grant = sql.split("\n").filter((line) => line.includes("TO 'kbdataprotection'"));
+  assert.deepEqual(grant, ["GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES, RELOAD, PROCESS, BINLOG MONITOR, SLAVE MONITOR ON *.* TO 'kbdataprotection'@'%';"]);
+  for (const writes of ["ALL", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "SUPER", "GRANT OPTION", "FILE"]) assert.ok(!BACKUP_PRIVILEGES.split(", ").includes(writes), writes);
+  assert.deepEqual(systemAccountGrants("kbreplicator", 1), [], "an account without rights of its own gets none here");
+});
+
+void test("a running server is given the accounts after the administrator, idempotently and out of the binlog", () => {
+  const sql = ensureAccountsSql([{ username: "root", password: "rootpw" }, { username: "kbdataprotection", password: "b'q" }]);
+  const lines = sql.trim().split("\n");
+  assert.equal(lines[0], "SET SESSION sql_log_bin = 0;");
+  assert.ok(lines.includes("CREATE USER IF NOT EXISTS 'kbdataprotection'@'%' IDENTIFIED VIA ed25519 USING PASSWORD('b\\'q');"));
+  assert.ok(lines.includes("ALTER USER 'kbdataprotection'@'%' IDENTIFIED VIA ed25519 USING PASSWORD('b\\'q');"));
+  assert.ok(lines.some((line) => line.startsWith("GRANT SELECT, SHOW VIEW") && line.endsWith("TO 'kbdataprotection'@'%';")));
+  assert.ok(!sql.includes("root"), "the administrator, who runs it, is left alone");
+  assert.equal(ensureAccountsSql([{ username: "root", password: "x" }]).trim(), "SET SESSION sql_log_bin = 0;");
 });

@@ -6,6 +6,15 @@
  */
 import { InvalidError } from "../../errors/index.ts";
 import type { Credentials } from "../types.ts";
+import { MARIADB_BACKUP_ACCOUNT } from "./definition.ts";
+
+/**
+ * The backup account's rights, on `*.*`. mariabackup (MariaDB 10.11): RELOAD (BACKUP STAGE, FLUSH), PROCESS (InnoDB
+ * status), LOCK TABLES, BINLOG MONITOR (the binlog position) and SLAVE MONITOR (a replica's position; SHOW GRANTS
+ * calls REPLICA MONITOR so). mariadb-dump: SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES (routines are read through
+ * SELECT on mysql.proc). The binlog archiver: RELOAD (FLUSH BINARY LOGS). Nothing that writes data or changes accounts.
+ */
+export const BACKUP_PRIVILEGES = "SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES, RELOAD, PROCESS, BINLOG MONITOR, SLAVE MONITOR";
 
 /** A string literal for MariaDB's default sql_mode (backslash escapes on). */
 export function sqlString(value: string): string {
@@ -33,6 +42,13 @@ function checkedName(account: Credentials): string {
 /** Tables of grants mariadb-install-db fills; emptied with the accounts so no grant outlives its account. */
 const GRANT_TABLES = ["proxies_priv", "db", "tables_priv", "columns_priv", "procs_priv", "roles_mapping"];
 
+/** The GRANT statements of system account `name` (`index` in the engine's list: the first is the administrator). */
+export function systemAccountGrants(name: string, index: number): string[] {
+  const user = `${sqlString(name)}@'%'`;
+  if (index === 0) return [`GRANT ALL PRIVILEGES ON *.* TO ${user} WITH GRANT OPTION;`];
+  return name === MARIADB_BACKUP_ACCOUNT.name ? [`GRANT ${BACKUP_PRIVILEGES} ON *.* TO ${user};`] : [];
+}
+
 /** The bootstrap SQL: drop every default account and the test database, create `accounts` (the first with all privileges). */
 export function bootstrapAccountsSql(accounts: readonly Credentials[]): string {
   if (accounts.length === 0) {
@@ -40,8 +56,10 @@ export function bootstrapAccountsSql(accounts: readonly Credentials[]): string {
       causes: [{ field: "accounts", message: "at least the administrator is required" }],
     });
   }
-  const [admin, ...others] = accounts.map((account) => ({ name: checkedName(account), password: account.password }));
-  const create = (a: { name: string; password: string }): string => `CREATE USER ${sqlString(a.name)}@'%' IDENTIFIED VIA ed25519 USING PASSWORD(${sqlString(a.password)});`;
+  const create = (account: Credentials, index: number): string[] => {
+    const name = checkedName(account);
+    return [`CREATE USER ${sqlString(name)}@'%' IDENTIFIED VIA ed25519 USING PASSWORD(${sqlString(account.password)});`, ...systemAccountGrants(name, index)];
+  };
   return [
     // --bootstrap runs without the grant tables; loading them makes account statements work.
     "FLUSH PRIVILEGES;",
@@ -49,8 +67,7 @@ export function bootstrapAccountsSql(accounts: readonly Credentials[]): string {
     ...GRANT_TABLES.map((table) => `DELETE FROM mysql.${table};`),
     "FLUSH PRIVILEGES;",
     "DROP DATABASE IF EXISTS test;",
-    ...(admin === undefined ? [] : [create(admin), `GRANT ALL PRIVILEGES ON *.* TO ${sqlString(admin.name)}@'%' WITH GRANT OPTION;`]),
-    ...others.map(create),
+    ...accounts.flatMap(create),
     "",
   ].join("\n");
 }
@@ -64,11 +81,23 @@ export function resetAccountsSql(accounts: readonly Credentials[]): string {
   if (accounts.length === 0) {
     throw new InvalidError("a restored MariaDB needs credentials for its system accounts", { causes: [{ field: "accounts", message: "at least the administrator is required" }] });
   }
-  const statements = accounts.map((account, index) => {
-    const name = `${sqlString(checkedName(account))}@'%'`;
-    const password = `IDENTIFIED VIA ed25519 USING PASSWORD(${sqlString(account.password)})`;
-    const grant = index === 0 ? [`GRANT ALL PRIVILEGES ON *.* TO ${name} WITH GRANT OPTION;`] : [];
-    return [`CREATE USER IF NOT EXISTS ${name} ${password};`, `ALTER USER ${name} ${password};`, ...grant];
-  });
-  return ["FLUSH PRIVILEGES;", ...statements.flat(), ""].join("\n");
+  return ["FLUSH PRIVILEGES;", ...accounts.flatMap(createOrReset), ""].join("\n");
+}
+
+/** Create `account` when missing, set its password (ed25519) and give it its rights (`index` as for systemAccountGrants). */
+function createOrReset(account: Credentials, index: number): string[] {
+  const name = `${sqlString(checkedName(account))}@'%'`;
+  const password = `IDENTIFIED VIA ed25519 USING PASSWORD(${sqlString(account.password)})`;
+  return [`CREATE USER IF NOT EXISTS ${name} ${password};`, `ALTER USER ${name} ${password};`, ...systemAccountGrants(account.username, index)];
+}
+
+/**
+ * The SQL that gives a running server the system accounts after the administrator (`accounts[0]`, who runs it, is left
+ * alone): created when missing (a data directory made before the account existed), password and rights set again.
+ * Idempotent. `sql_log_bin=0`: statements holding a password stay out of the binlog (and so out of the archived binlog);
+ * each instance is given the accounts itself. For the client's stdin only, never argv.
+ */
+export function ensureAccountsSql(accounts: readonly Credentials[]): string {
+  const others = accounts.slice(1).flatMap((account, index) => createOrReset(account, index + 1));
+  return ["SET SESSION sql_log_bin = 0;", ...others, ""].join("\n");
 }

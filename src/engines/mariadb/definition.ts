@@ -16,8 +16,17 @@ export const MARIADB_DEFINITION: ClusterDefinition = {
 /** The account replicas log in to their primary with: REPLICATION SLAVE and REPLICATION CLIENT only, over verified TLS. */
 export const MARIADB_REPLICATION_ACCOUNT: SystemAccount = { name: "kbreplicator", purpose: "replication (REPLICATION SLAVE, REPLICATION CLIENT only; over verified TLS)" };
 
-/** `root@'%'` (ed25519); first, so it is the administrator used for probes and `cluster connect`. No other account logs in. */
-export const MARIADB_ACCOUNTS: readonly SystemAccount[] = [{ name: "root", purpose: "administrator (ed25519 password, TCP only): all privileges, probes" }];
+/**
+ * The least-privilege account backups log in as (KubeBlocks' name for it): what mariabackup, mariadb-dump and the
+ * binlog archiver need, nothing that writes data (BACKUP_PRIVILEGES in accounts-sql.ts).
+ */
+export const MARIADB_BACKUP_ACCOUNT: SystemAccount = { name: "kbdataprotection", purpose: "backups (mariabackup, mariadb-dump, archive-binlog): read and lock, no writes" };
+
+/**
+ * `root@'%'` (ed25519); first, so it is the administrator used for probes and `cluster connect`; then the backup
+ * account. Applications log in with accounts of their own.
+ */
+export const MARIADB_ACCOUNTS: readonly SystemAccount[] = [{ name: "root", purpose: "administrator (ed25519 password, TCP only): all privileges, probes" }, MARIADB_BACKUP_ACCOUNT];
 
 /** Debian packages providing the server, the client and mariabackup. */
 export const MARIADB_PACKAGES: readonly string[] = ["mariadb-server", "mariadb-client", "mariadb-backup"];

@@ -4,9 +4,11 @@ import { matchVersion } from "../version.ts";
 import type { Engine } from "../types.ts";
 import { mariadbClientCommand, mariadbConnectionUri } from "./client.ts";
 import { PRIVATE_FILE_MODES, PRIVATE_UMASK, mariadbConfPath, mariadbPidPath } from "./config.ts";
-import { MARIADB_ACCOUNTS, MARIADB_DEFINITION, MARIADB_PACKAGES, MARIADB_RELATED_NAMES, MARIADB_STOP } from "./definition.ts";
+import { MARIADB_ACCOUNTS, MARIADB_BACKUP_ACCOUNT, MARIADB_DEFINITION, MARIADB_PACKAGES, MARIADB_RELATED_NAMES, MARIADB_STOP } from "./definition.ts";
 import { MARIADB_ARCHIVE_BINLOG } from "./archive-binlog.ts";
 import { MARIADB_MARIABACKUP } from "./mariabackup.ts";
+import { MARIADB_DUMP_METHOD } from "./mariadb-dump.ts";
+import { ensureMariadbAccounts } from "./system-accounts.ts";
 import { configureMariadb, initializeMariadb, isMariadbInitialized } from "./initialize.ts";
 import { mariadbParametersFor } from "./parameters.ts";
 import { MARIADB_PARAMETERS } from "./parameter-schema.ts";
@@ -28,6 +30,8 @@ export function createMariadbEngine(): Engine {
     relatedNames: MARIADB_RELATED_NAMES,
     definition: MARIADB_DEFINITION,
     systemAccounts: MARIADB_ACCOUNTS,
+    backupAccount: MARIADB_BACKUP_ACCOUNT.name,
+    ensureAccounts: ensureMariadbAccounts,
     stop: MARIADB_STOP,
     packages: MARIADB_PACKAGES,
     detectVersions: detectMariadbVersions,
@@ -44,7 +48,7 @@ export function createMariadbEngine(): Engine {
     probeRole: probeMariadbRole,
     clientCommand: mariadbClientCommand,
     connectionUri: mariadbConnectionUri,
-    backupMethods: [MARIADB_MARIABACKUP, MARIADB_ARCHIVE_BINLOG],
+    backupMethods: [MARIADB_MARIABACKUP, MARIADB_DUMP_METHOD, MARIADB_ARCHIVE_BINLOG],
     replication: createMariadbReplication(),
   };
 }
