@@ -14,6 +14,8 @@ import { probeMariadbReady, probeMariadbRole } from "./probe.ts";
 import { createMariadbReplication } from "./replication-capability.ts";
 import { detectMariadbVersions } from "./versions.ts";
 import { protectMariadbStorage } from "./storage-protection.ts";
+import { MARIADB_PASSWORDS } from "./passwords.ts";
+import { MARIADB_USERS } from "./users.ts";
 
 export { parseMariadbVersion } from "./versions.ts";
 export { askMariadb, clientOptionFile, runMariadbScript, type MariadbTarget } from "./client.ts";
@@ -46,5 +48,7 @@ export function createMariadbEngine(): Engine {
     connectionUri: mariadbConnectionUri,
     backupMethods: [MARIADB_MARIABACKUP, MARIADB_ARCHIVE_BINLOG],
     replication: createMariadbReplication(),
+    passwords: MARIADB_PASSWORDS,
+    users: MARIADB_USERS,
   };
 }
