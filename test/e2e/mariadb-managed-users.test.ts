@@ -5,17 +5,18 @@
  * it on the primary and the replica and cannot INSERT nor read mysql.*; a grant added works, removed it is revoked;
  * admission refuses SUPER and `*`; `cluster rotate-password` rotates root (old refused, new accepted on both servers),
  * the replication account (the replica reconnects with the new one and keeps replicating) and the managed user;
- * deleting the DatabaseUser drops it and ends its open session; no password is in logs, events or status.
+ * deleting the DatabaseUser drops it and ends its open session; no password is in logs, events, status or the binlog.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { DatabaseUser, Instance } from "../../src/api/index.ts";
+import type { Instance } from "../../src/api/index.ts";
 import { createMariadbEngine } from "../../src/engines/index.ts";
 import { clusterCaFile, connectionUri } from "../helpers/clients.ts";
 import { eventually, TestServer, type CliResult } from "../helpers/harness.ts";
 import { exampleWith } from "../helpers/manifests.ts";
 import { MariadbCli } from "../helpers/mariadb-cli.ts";
 import { passwordLeaks } from "../helpers/rotation.ts";
+import { applyDatabaseUserReady, databaseUserPassword } from "../helpers/database-users.ts";
 
 const installed = await createMariadbEngine().detectVersions();
 const skip = installed.length === 0 ? "mariadbd is not installed (Debian: apt-get install -y mariadb-server mariadb-client mariadb-backup)" : false;
@@ -36,15 +37,9 @@ function databaseUser(name: string, spec: Record<string, unknown>): string {
   return JSON.stringify({ apiVersion: "holdfast.io/v1", kind: "DatabaseUser", metadata: { name, namespace: NS }, spec: { clusterName: NAME, componentName: COMPONENT, ...spec } });
 }
 
-async function getUser(name: string): Promise<DatabaseUser> {
-  return server.api<DatabaseUser>(`/apis/holdfast.io/v1/namespaces/${NS}/databaseusers/${name}`);
-}
-
 /** The password in the user's Secret, remembered in the client's option file for `username`. */
 async function userPassword(name: string, username: string): Promise<string> {
-  const secretName = (await getUser(name)).status?.secretName ?? assert.fail(`databaseuser ${name} names no secret`);
-  const secret = await server.api<{ data: Record<string, string> }>(`/api/v1/namespaces/${NS}/secrets/${secretName}`);
-  const password = Buffer.from(secret.data["password"] ?? "", "base64").toString("utf8");
+  const password = await databaseUserPassword(server, NS, name);
   seen.add(password);
   await cli.setPassword(username, password);
   return password;
@@ -58,11 +53,7 @@ async function rootPassword(): Promise<string> {
 }
 
 async function applyReady(manifest: string, name: string): Promise<void> {
-  await server.ok(["apply", "-f", "-"], manifest);
-  await eventually(`databaseuser ${name} Ready for its generation`, async () => {
-    const user = await getUser(name);
-    return user.status?.phase === "Ready" && user.status.observedGeneration === user.metadata.generation ? true : undefined;
-  }, 90_000);
+  await applyDatabaseUserReady(server, NS, manifest, name);
 }
 
 async function members(): Promise<Instance[]> {
@@ -207,9 +198,16 @@ describe("MariaDB managed users and password rotation", { skip, timeout: 900_000
     await refused("app_reader", primary, "SELECT 1", /Access denied/);
   });
 
-  test("no password is in logs, events, status or the DatabaseUsers", async () => {
+  test("no password is in logs, events, status, the DatabaseUsers or the primary's binlog (authentication strings only)", async () => {
     const values = [...seen];
     assert.ok(values.length >= 4);
     assert.deepEqual(await passwordLeaks(server, NS, values), []);
+    const users = await server.ok(["get", "databaseusers", "-n", NS, "-o", "json"]);
+    assert.deepEqual(values.filter((v) => users.includes(v)), []);
+    const files = (await ok("root", primary, "SHOW BINARY LOGS")).split("\n").map((line) => line.split("\t")[0] ?? "");
+    const events = (await Promise.all(files.map((file) => ok("root", primary, `SHOW BINLOG EVENTS IN '${file}'`)))).join("\n");
+    assert.match(events, /ALTER USER IF EXISTS 'root'@'%' IDENTIFIED VIA ed25519 USING '[A-Za-z0-9+/]{43}'/u, "root's rotation reached the binlog as a verifier");
+    assert.match(events, /CREATE USER IF NOT EXISTS 'app_reader'@'%' IDENTIFIED VIA ed25519 USING/u);
+    assert.deepEqual(values.filter((v) => events.includes(v)), []);
   });
 });

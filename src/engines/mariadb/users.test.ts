@@ -28,7 +28,7 @@ test("names that could escape their quotes, unknown keys and empty lists are ref
 
 test("database-only privileges are refused on one table", () => {
   const problems = mariadbGrantProblems([{ database: "app", table: "t", privileges: ["SELECT", "EXECUTE", "LOCK TABLES"] }]);
-  assert.deepEqual(problems.map((p) => p.path), ["[1].privileges[1]", "[1].privileges[2]"].map((p) => p.replace("[1]", "[0]")));
+  assert.deepEqual(problems.map((p) => p.path), ["[0].privileges[1]", "[0].privileges[2]"]);
 });
 
 test("reserved names", () => {
