@@ -14,6 +14,7 @@ import { clusterCaFile, connectionUri, installedPostgresMajor, installedRedisVer
 import { eventually, run, TestServer, type CliResult } from "../helpers/harness.ts";
 import { exampleWith, postgresExample } from "../helpers/manifests.ts";
 import { passwordLeaks } from "../helpers/rotation.ts";
+import { applyDatabaseUserReady, databaseUserPassword, getDatabaseUser } from "../helpers/database-users.ts";
 
 const NS = "demo";
 const ADDRESS = "127.0.75.1";
@@ -50,25 +51,18 @@ function databaseUser(name: string, cluster: string, component: string, spec: Re
 }
 
 async function getUser(name: string): Promise<DatabaseUser> {
-  return server.api<DatabaseUser>(`/apis/holdfast.io/v1/namespaces/${NS}/databaseusers/${name}`);
+  return getDatabaseUser(server, NS, name);
 }
 
 /** The password in the user's Secret (named in its status). */
 async function userPassword(name: string): Promise<string> {
-  const secretName = (await getUser(name)).status?.secretName ?? assert.fail(`databaseuser ${name} names no secret`);
-  const secret = await server.api<{ data: Record<string, string> }>(`/api/v1/namespaces/${NS}/secrets/${secretName}`);
-  const password = Buffer.from(secret.data["password"] ?? "", "base64").toString("utf8");
+  const password = await databaseUserPassword(server, NS, name);
   seen.add(password);
   return password;
 }
 
-/** Apply a DatabaseUser and wait until every server holding it has it as specified. */
 async function applyReady(manifest: string, name: string): Promise<void> {
-  await server.ok(["apply", "-f", "-"], manifest);
-  await eventually(`databaseuser ${name} Ready for its generation`, async () => {
-    const user = await getUser(name);
-    return user.status?.phase === "Ready" && user.status.observedGeneration === user.metadata.generation ? true : undefined;
-  }, 90_000);
+  await applyDatabaseUserReady(server, NS, manifest, name);
 }
 
 describe("PostgreSQL managed users", { timeout: 600_000 }, () => {

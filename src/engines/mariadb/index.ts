@@ -16,6 +16,8 @@ import { probeMariadbReady, probeMariadbRole } from "./probe.ts";
 import { createMariadbReplication } from "./replication-capability.ts";
 import { detectMariadbVersions } from "./versions.ts";
 import { protectMariadbStorage } from "./storage-protection.ts";
+import { MARIADB_PASSWORDS } from "./passwords.ts";
+import { MARIADB_USERS } from "./users.ts";
 
 export { parseMariadbVersion } from "./versions.ts";
 export { askMariadb, clientOptionFile, runMariadbScript, type MariadbTarget } from "./client.ts";
@@ -50,5 +52,7 @@ export function createMariadbEngine(): Engine {
     connectionUri: mariadbConnectionUri,
     backupMethods: [MARIADB_MARIABACKUP, MARIADB_DUMP_METHOD, MARIADB_ARCHIVE_BINLOG],
     replication: createMariadbReplication(),
+    passwords: MARIADB_PASSWORDS,
+    users: MARIADB_USERS,
   };
 }

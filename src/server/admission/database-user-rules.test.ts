@@ -31,12 +31,18 @@ void test("an unknown component, a system account, a kb name and a bad grant are
   assert.deepEqual(grant.map((c) => c.field), ["spec.grants[0].privileges[0]"]);
 });
 
-void test("a Redis grant is checked by the Redis engine; an engine without managed users is named", () => {
+void test("a Redis grant is checked by the Redis engine", () => {
   const redis = cluster("redis", "redis");
   assert.deepEqual(databaseUserCauses(user({ componentName: "redis", username: "reader", grants: [{ keys: ["app:*"], categories: ["read"] }] }), redis, engines), []);
   assert.deepEqual(databaseUserCauses(user({ componentName: "redis", username: "reader", grants: [{ keys: ["app:*"], categories: ["dangerous"] }] }), redis, engines).map((c) => c.field), ["spec.grants[0].categories[0]"]);
-  const mariadb = databaseUserCauses(user({ componentName: "mariadb", username: "app" }), cluster("mariadb", "mariadb"), engines);
-  assert.equal(mariadb[0]?.reason, "FieldValueNotSupported");
+});
+
+void test("a MariaDB grant is checked by the MariaDB engine: SUPER, '*' and root are refused naming the field", () => {
+  const mariadb = cluster("mariadb", "mariadb");
+  assert.deepEqual(databaseUserCauses(user({ componentName: "mariadb", username: "app", grants: [{ database: "app", privileges: ["SELECT"] }] }), mariadb, engines), []);
+  assert.deepEqual(databaseUserCauses(user({ componentName: "mariadb", username: "app", grants: [{ database: "app", privileges: ["SUPER"] }] }), mariadb, engines).map((c) => c.field), ["spec.grants[0].privileges[0]"]);
+  assert.deepEqual(databaseUserCauses(user({ componentName: "mariadb", username: "app", grants: [{ database: "*", privileges: ["SELECT"] }] }), mariadb, engines).map((c) => c.field), ["spec.grants[0].database"]);
+  assert.deepEqual(databaseUserCauses(user({ componentName: "mariadb", username: "root" }), mariadb, engines).map((c) => c.field), ["spec.username"]);
 });
 
 void test("a Sentinel component serves no data: a user there is refused, naming the data component", () => {
