@@ -70,3 +70,11 @@ void test("a secretRef is a reference to read as the requester: get on that Secr
   assert.deepEqual(refs.map((r) => [r.kind, r.namespace, r.name, r.cause.field]), [["Secret", "demo", "pg-root", "spec.componentSpecs[0].systemAccounts[0].secretRef.name"]]);
   assert.match(refs[0]?.cause.message ?? "", /under the key "pw"/);
 });
+
+void test("only the administrator: MariaDB's backup account is Holdfast's own", () => {
+  const mariadb = clusterSchema.parse({ apiVersion: "apps.kubeblocks.io/v1", kind: "Cluster", metadata: { name: "m", namespace: "demo" }, spec: { clusterDef: "mariadb", componentSpecs: [{ name: "mariadb", systemAccounts: [{ name: "kbdataprotection", passwordConfig: { length: 20 } }] }] } });
+  const installed = new Map<string, readonly EngineVersion[]>([["mariadb", [{ version: "10.11.18", major: "10.11", binDir: "/usr/sbin" }]]]);
+  const found = clusterCauses({ cluster: mariadb, engines, installed }).map((c) => c.message);
+  assert.equal(found.length, 1, found.join("; "));
+  assert.match(found[0] ?? "", /supported values: "root"/);
+});

@@ -12,7 +12,8 @@ import { notFoundCause, type ObjectReference } from "./references.ts";
 /** The causes of one component's systemAccounts (`field` is the component's path). */
 export function systemAccountCauses(cluster: Cluster, component: ComponentSpec, field: string, engine: Engine): FieldCause[] {
   const accounts = component.systemAccounts ?? [];
-  const allowed = engine.systemAccounts.map((a) => a.name);
+  // The administrator is the engine's first system account; the others (e.g. MariaDB's backup account) are Holdfast's own.
+  const allowed = engine.systemAccounts.slice(0, 1).map((a) => a.name);
   const namespace = cluster.metadata.namespace ?? "default";
   const seen = new Set<string>();
   return accounts.flatMap((account, index) => {
