@@ -1,0 +1,118 @@
+/**
+ * Admission of Backup and Restore OpsRequests (ADR 0051): the Backup or Cluster the request will make is built here as
+ * the controller builds it and checked as if it were written directly, so a refusal names the OpsRequest's field.
+ */
+import {
+  clusterSchema,
+  opsBackupName,
+  opsBackupObject,
+  opsBackupPolicyName,
+  opsRestoredCluster,
+  parseRestorePointInTime,
+  restoreSourceSpec,
+  unrestorableReason,
+  type Backup,
+  type BackupPolicy,
+  type Cluster,
+  type OpsRequest,
+} from "../../api/index.ts";
+import { ForbiddenError, type FieldCause } from "../../errors/index.ts";
+import type { Requester } from "../../security/index.ts";
+import { backupCauses } from "./backup-rules.ts";
+import { notFoundCause, type ObjectReference } from "./references.ts";
+import type { AdmissionContext } from "./types.ts";
+
+/** Checks a Cluster as its own admission would on create (the Restore's new cluster). */
+export type ClusterCheck = (cluster: Cluster, context: AdmissionContext) => Promise<FieldCause[]>;
+
+/** `spec.X` of the made object → `spec.<section>.X` of the OpsRequest. */
+function underSection(section: "backup" | "restore", causes: readonly FieldCause[]): FieldCause[] {
+  return causes.map((c) => ({ ...c, field: c.field.replace(/^spec\./, `spec.${section}.`) }));
+}
+
+/** Causes against a Backup OpsRequest: its policy, method and parent, and a name not taken yet (pure). */
+export function opsBackupCauses(ops: OpsRequest, cluster: Cluster, policy: BackupPolicy | undefined, taken: Backup | undefined): FieldCause[] {
+  const namespace = ops.metadata.namespace ?? "default";
+  const policyName = opsBackupPolicyName(ops, cluster);
+  if (policy === undefined) {
+    const hint = ops.spec.backup?.backupPolicyName === undefined ? `cluster ${cluster.metadata.name} has no default backup policy ${policyName}; name one in spec.backup.backupPolicyName (holdfast get backuppolicies -n ${namespace})` : `holdfast get backuppolicies -n ${namespace} lists them`;
+    return [notFoundCause("spec.backup.backupPolicyName", `backuppolicy ${namespace}/${policyName}`, hint)];
+  }
+  const backup = opsBackupObject(ops, cluster, policy.spec.backupMethods[0]?.name ?? "");
+  const causes = underSection("backup", backupCauses(backup, policy));
+  if (taken !== undefined) causes.push({ field: "spec.backup.backupName", reason: "FieldValueDuplicate", message: `Duplicate value: ${JSON.stringify(opsBackupName(ops))}: backup ${namespace}/${taken.metadata.name} already exists; name another in spec.backup.backupName` });
+  return causes;
+}
+
+/** Causes against a Restore OpsRequest before its backup is read: a restore section, a cluster name not taken, a readable time (pure). */
+export function opsRestoreCauses(ops: OpsRequest, existing: Cluster | undefined): FieldCause[] {
+  const namespace = ops.metadata.namespace ?? "default";
+  const causes: FieldCause[] = [];
+  if (existing !== undefined) {
+    causes.push({ field: "spec.clusterName", reason: "FieldValueDuplicate", message: `Duplicate value: ${JSON.stringify(ops.spec.clusterName)}: cluster ${namespace}/${ops.spec.clusterName} already exists; a Restore creates a new cluster: name one that does not exist` });
+  }
+  const restore = ops.spec.restore;
+  if (restore === undefined) return [...causes, { field: "spec.restore", reason: "FieldValueRequired", message: "Required value: name the backup to restore, e.g. {backupName: my-backup}" }];
+  const point = restore.restorePointInTime;
+  if (point !== undefined) {
+    try {
+      parseRestorePointInTime(point);
+    } catch (error) {
+      causes.push({ field: "spec.restore.restorePointInTime", reason: "FieldValueInvalid", message: `Invalid value: ${error instanceof Error ? error.message : String(error)}` });
+    }
+  }
+  return causes;
+}
+
+/** Causes against the backup a Restore names and the cluster it would make (pure but for `check`). */
+async function restoredClusterCauses(ops: OpsRequest, backup: Backup, context: AdmissionContext, check: ClusterCheck): Promise<FieldCause[]> {
+  const restore = ops.spec.restore;
+  const namespace = backup.metadata.namespace ?? "default";
+  const unrestorable = unrestorableReason(backup, restore?.restorePointInTime !== undefined);
+  if (unrestorable !== undefined) return [{ field: "spec.restore.backupName", reason: "FieldValueInvalid", message: `Invalid value: ${unrestorable}` }];
+  const spec = await restoreSourceSpec(backup, (name) => context.store.get<Cluster>({ kind: "Cluster", namespace, name }));
+  if (spec === undefined) return [{ field: "spec.restore.backupName", reason: "FieldValueInvalid", message: `Invalid value: backup ${backup.metadata.name} does not record the cluster it was taken from; create the Cluster yourself with spec.restore.source.name` }];
+  const parsed = clusterSchema.safeParse(opsRestoredCluster(ops, spec));
+  const causes = parsed.success ? await check(parsed.data, context) : parsed.error.issues.map((i) => ({ field: i.path.join("."), message: i.message }));
+  return causes.map((c) => ({ field: "spec.restore.backupName", reason: "FieldValueInvalid", message: `Invalid value: the cluster restored from this backup would be refused: ${c.field}: ${c.message}` }));
+}
+
+/** Every cause against a Backup or Restore OpsRequest (none for other types); `cluster` is its spec.clusterName's. */
+export async function opsDataProtectionCauses(ops: OpsRequest, cluster: Cluster | undefined, context: AdmissionContext, check: ClusterCheck): Promise<FieldCause[]> {
+  const namespace = ops.metadata.namespace ?? "default";
+  if (ops.spec.type === "Backup" && cluster !== undefined) {
+    const policy = await context.store.get<BackupPolicy>({ kind: "BackupPolicy", namespace, name: opsBackupPolicyName(ops, cluster) });
+    const taken = await context.store.get<Backup>({ kind: "Backup", namespace, name: opsBackupName(ops) });
+    return opsBackupCauses(ops, cluster, policy, taken);
+  }
+  if (ops.spec.type !== "Restore") return [];
+  const causes = opsRestoreCauses(ops, cluster);
+  const restore = ops.spec.restore;
+  if (causes.length > 0 || restore === undefined) return causes;
+  const backup = await context.store.get<Backup>({ kind: "Backup", namespace: restore.backupNamespace ?? namespace, name: restore.backupName });
+  // A missing backup is named by the reference check, before validation.
+  return backup === undefined ? [] : restoredClusterCauses(ops, backup, context, check);
+}
+
+/** The objects a Backup or Restore OpsRequest names, read on the requester's behalf (references.ts). */
+export function opsDataProtectionReferences(ops: OpsRequest): ObjectReference[] {
+  const namespace = ops.metadata.namespace ?? "default";
+  const restore = ops.spec.restore;
+  if (ops.spec.type === "Restore" && restore !== undefined) {
+    const backupNamespace = restore.backupNamespace ?? namespace;
+    return [{ kind: "Backup", namespace: backupNamespace, name: restore.backupName, cause: notFoundCause("spec.restore.backupName", `backup ${backupNamespace}/${restore.backupName}`, `holdfast backup list -n ${backupNamespace} lists the backups`) }];
+  }
+  const parent = ops.spec.backup?.parentBackupName;
+  if (ops.spec.type !== "Backup" || parent === undefined) return [];
+  return [{ kind: "Backup", namespace, name: parent, cause: notFoundCause("spec.backup.parentBackupName", `backup ${namespace}/${parent}`, `holdfast backup list -n ${namespace} lists the backups`) }];
+}
+
+/** What the OpsRequest makes, the requester must be allowed to create: a Backup for a Backup, a Cluster for a Restore. */
+export async function checkOpsCreator(ops: OpsRequest, requester: Requester, context: AdmissionContext): Promise<void> {
+  const made = ops.spec.type === "Backup" ? { apiGroup: "dataprotection.kubeblocks.io", resource: "backups", kind: "Backup" } : ops.spec.type === "Restore" ? { apiGroup: "apps.kubeblocks.io", resource: "clusters", kind: "Cluster" } : undefined;
+  if (made === undefined) return;
+  const namespace = ops.metadata.namespace ?? "default";
+  const decision = await context.authorizer.authorize(requester, { verb: "create", apiGroup: made.apiGroup, resource: made.resource, namespace });
+  if (decision.allowed) return;
+  throw new ForbiddenError(`a ${ops.spec.type} OpsRequest creates a ${made.kind}, and you may not create ${made.resource} in namespace ${namespace}`, { subject: { kind: "OpsRequest", name: ops.metadata.name, group: "operations.kubeblocks.io" } });
+}
