@@ -59,13 +59,13 @@ export function opsBackupObject(ops: OpsRequest, cluster: OpsTargetCluster, defa
 
 /** A new cluster restored from a backup: the source's spec (without any restore of its own) plus spec.restore naming the backup. */
 export function restoredClusterManifest(name: string, namespace: string, sourceSpec: Record<string, unknown>, backup: { name: string; namespace: string; restoreTime?: string }) {
-  const { restore: _previous, ...spec } = sourceSpec;
+  const { restore: _previous, ...spec }: Record<string, unknown> = sourceSpec;
   const source = { apiGroup: "dataprotection.kubeblocks.io", kind: "Backup", name: backup.name, namespace: backup.namespace };
   return {
     apiVersion: "apps.kubeblocks.io/v1",
     kind: "Cluster",
     metadata: { name, namespace } as { name: string; namespace: string; labels?: Record<string, string> },
-    spec: { ...spec, restore: { source, ...(backup.restoreTime === undefined ? {} : { restoreTime: backup.restoreTime }) } },
+    spec: { ...spec, restore: { source, ...(backup.restoreTime === undefined ? {} : { restoreTime: backup.restoreTime }) } } as Record<string, unknown>,
   };
 }
 

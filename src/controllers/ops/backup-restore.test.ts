@@ -16,7 +16,7 @@ import { OpsRequestReconciler } from "./reconciler.ts";
 
 const engineList = [createPostgresqlEngine()];
 const engines = { list: () => engineList, find: (name: string) => engineList.find((e) => e.name === name), versions: () => Promise.resolve([]) };
-const SPEC = { terminationPolicy: "Delete", clusterDef: "postgresql", topology: "standalone", componentSpecs: [{ name: "postgresql", replicas: 1 }] } as const;
+const SPEC: Cluster["spec"] = { terminationPolicy: "Delete", clusterDef: "postgresql", topology: "standalone", componentSpecs: [{ name: "postgresql", replicas: 1 }] };
 
 function opsRequest(name: string, spec: Partial<OpsRequest["spec"]> & Pick<OpsRequest["spec"], "type">): OpsRequest {
   return { apiVersion: "operations.kubeblocks.io/v1alpha1", kind: "OpsRequest", metadata: { name, namespace: "demo" }, spec: { clusterName: "pg", ...spec } };
