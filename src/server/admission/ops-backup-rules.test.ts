@@ -36,6 +36,12 @@ describe("admission of a Backup OpsRequest", () => {
     assert.match(cause.message, /has methods: pg-basebackup, archive-wal/);
   });
 
+  it("refuses a continuous method, which never completes", () => {
+    const [cause] = opsBackupCauses(ops({ type: "Backup", backup: { backupMethod: "archive-wal" } }), CLUSTER, POLICY, undefined, (method) => method === "archive-wal");
+    assert.equal(cause?.field, "spec.backup.backupMethod");
+    assert.match(cause.message, /a continuous method never completes/);
+  });
+
   it("names spec.backup.backupName when a backup of that name exists", () => {
     const taken = backupSchema.parse({ apiVersion: "dataprotection.kubeblocks.io/v1alpha1", kind: "Backup", metadata: { name: "nightly", namespace: "demo" }, spec: { backupPolicyName: "p", backupMethod: "m" } });
     const [cause] = opsBackupCauses(ops({ type: "Backup", backup: { backupName: "nightly" } }), CLUSTER, POLICY, taken);

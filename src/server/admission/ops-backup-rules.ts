@@ -4,6 +4,7 @@
  */
 import {
   clusterSchema,
+  engineNameFor,
   opsBackupName,
   opsBackupObject,
   opsBackupPolicyName,
@@ -30,8 +31,8 @@ function underSection(section: "backup" | "restore", causes: readonly FieldCause
   return causes.map((c) => ({ ...c, field: c.field.replace(/^spec\./, `spec.${section}.`) }));
 }
 
-/** Causes against a Backup OpsRequest: its policy, method and parent, and a name not taken yet (pure). */
-export function opsBackupCauses(ops: OpsRequest, cluster: Cluster, policy: BackupPolicy | undefined, taken: Backup | undefined): FieldCause[] {
+/** Causes against a Backup OpsRequest: its policy, a method that completes, and a name not taken yet (pure). */
+export function opsBackupCauses(ops: OpsRequest, cluster: Cluster, policy: BackupPolicy | undefined, taken: Backup | undefined, continuous?: (method: string) => boolean): FieldCause[] {
   const namespace = ops.metadata.namespace ?? "default";
   const policyName = opsBackupPolicyName(ops, cluster);
   if (policy === undefined) {
@@ -40,6 +41,9 @@ export function opsBackupCauses(ops: OpsRequest, cluster: Cluster, policy: Backu
   }
   const backup = opsBackupObject(ops, cluster, policy.spec.backupMethods[0]?.name ?? "");
   const causes = underSection("backup", backupCauses(backup, policy));
+  if (continuous?.(backup.spec.backupMethod) === true) {
+    causes.push({ field: "spec.backup.backupMethod", reason: "FieldValueNotSupported", message: `Unsupported value: ${JSON.stringify(backup.spec.backupMethod)}: a continuous method never completes; it runs from a BackupSchedule (holdfast backup schedule)` });
+  }
   if (taken !== undefined) causes.push({ field: "spec.backup.backupName", reason: "FieldValueDuplicate", message: `Duplicate value: ${JSON.stringify(opsBackupName(ops))}: backup ${namespace}/${taken.metadata.name} already exists; name another in spec.backup.backupName` });
   return causes;
 }
@@ -83,7 +87,7 @@ export async function opsDataProtectionCauses(ops: OpsRequest, cluster: Cluster 
   if (ops.spec.type === "Backup" && cluster !== undefined) {
     const policy = await context.store.get<BackupPolicy>({ kind: "BackupPolicy", namespace, name: opsBackupPolicyName(ops, cluster) });
     const taken = await context.store.get<Backup>({ kind: "Backup", namespace, name: opsBackupName(ops) });
-    return opsBackupCauses(ops, cluster, policy, taken);
+    return opsBackupCauses(ops, cluster, policy, taken, (method) => continuousMethod(cluster, method, context));
   }
   if (ops.spec.type !== "Restore") return [];
   const causes = opsRestoreCauses(ops, cluster);
@@ -92,6 +96,14 @@ export async function opsDataProtectionCauses(ops: OpsRequest, cluster: Cluster 
   const backup = await context.store.get<Backup>({ kind: "Backup", namespace: restore.backupNamespace ?? namespace, name: restore.backupName });
   // A missing backup is named by the reference check, before validation.
   return backup === undefined ? [] : restoredClusterCauses(ops, backup, context, check);
+}
+
+/** Whether `method` of the cluster's first component's engine is continuous (it archives a log and never completes). */
+function continuousMethod(cluster: Cluster, method: string, context: AdmissionContext): boolean {
+  const component = cluster.spec.componentSpecs[0];
+  const name = component === undefined ? undefined : engineNameFor(cluster, component, context.engines.list().map((e) => e.name));
+  const engine = name === undefined ? undefined : context.engines.find(name);
+  return engine?.backupMethods.find((m) => m.name === method)?.continuous !== undefined;
 }
 
 /** The objects a Backup or Restore OpsRequest names, read on the requester's behalf (references.ts). */
