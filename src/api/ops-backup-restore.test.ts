@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { backupSchema, CLUSTER_SNAPSHOT_ANNOTATION, opsRequestSchema, type Backup, type OpsRequest } from "./index.ts";
-import { clusterSnapshotOf, opsBackupName, opsBackupObject, opsRestoredCluster, OPS_NAME_LABEL, parseRestorePointInTime, unrestorableReason } from "./ops-backup-restore.ts";
+import { clusterSnapshotOf, opsBackupName, opsBackupObject, opsRestoreRequest, OPS_NAME_LABEL, restoredClusterFor, parseRestorePointInTime, unrestorableReason } from "./ops-backup-restore.ts";
 
 const CLUSTER = { metadata: { name: "pg", namespace: "demo" }, spec: { componentSpecs: [{ name: "postgresql" }] } };
 
@@ -48,7 +48,8 @@ describe("Restore OpsRequest: the cluster it creates", () => {
 
   it("copies the source's spec, names the backup, carries the point in time and the request's label", () => {
     const restore = ops({ type: "Restore", restore: { backupName: "b", restorePointInTime: "2026-12-06T22:50:07Z" } }, "restore-it");
-    const made = opsRestoredCluster({ ...restore, spec: { ...restore.spec, clusterName: "pg-copy" } }, { clusterDef: "postgresql", componentSpecs: [{ name: "postgresql" }], restore: { source: { name: "older" } } });
+    const request = opsRestoreRequest({ ...restore, spec: { ...restore.spec, clusterName: "pg-copy" } }) ?? assert.fail("a request");
+    const made = restoredClusterFor(request, { clusterDef: "postgresql", componentSpecs: [{ name: "postgresql" }], restore: { source: { name: "older" } } });
     assert.equal(made.metadata.name, "pg-copy");
     assert.equal(made.metadata.namespace, "demo");
     assert.deepEqual(made.metadata.labels, { [OPS_NAME_LABEL]: "restore-it" });

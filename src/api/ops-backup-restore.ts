@@ -96,14 +96,37 @@ export function parseRestorePointInTime(value: string): string {
   return parseRestoreTime(rfc).toISOString();
 }
 
-/** The Cluster a Restore OpsRequest creates from a backup and the source cluster's spec, labelled with the request. */
-export function opsRestoredCluster(ops: OpsRequest, sourceSpec: Record<string, unknown>): ReturnType<typeof restoredClusterManifest> {
+/** A restore into a new cluster, as a Restore OpsRequest or a Restore object asks for it. */
+export interface RestoreRequest {
+  clusterName: string;
+  namespace: string;
+  backupName: string;
+  backupNamespace: string;
+  /** As written (RFC 3339 or KubeBlocks' layout). */
+  pointInTime?: string | undefined;
+  /** Labels of the new cluster, naming what made it. */
+  labels: Record<string, string>;
+}
+
+/** What a Restore OpsRequest asks for (undefined without spec.restore). */
+export function opsRestoreRequest(ops: OpsRequest): RestoreRequest | undefined {
   const restore = ops.spec.restore;
+  if (restore === undefined) return undefined;
   const namespace = ops.metadata.namespace ?? "default";
-  const point = restore?.restorePointInTime;
-  const backup = { name: restore?.backupName ?? "", namespace: restore?.backupNamespace ?? namespace, ...(point === undefined ? {} : { restoreTime: parseRestorePointInTime(point) }) };
-  const manifest = restoredClusterManifest(ops.spec.clusterName, namespace, sourceSpec, backup);
-  return { ...manifest, metadata: { ...manifest.metadata, labels: { [OPS_NAME_LABEL]: ops.metadata.name } } };
+  return { clusterName: ops.spec.clusterName, namespace, backupName: restore.backupName, backupNamespace: restore.backupNamespace ?? namespace, pointInTime: restore.restorePointInTime, labels: { [OPS_NAME_LABEL]: ops.metadata.name } };
+}
+
+/** The Cluster a restore creates from the source cluster's spec, labelled with what asked for it; throws on an unreadable time. */
+export function restoredClusterFor(request: RestoreRequest, sourceSpec: Record<string, unknown>): ReturnType<typeof restoredClusterManifest> {
+  const point = request.pointInTime;
+  const backup = { name: request.backupName, namespace: request.backupNamespace, ...(point === undefined ? {} : { restoreTime: parseRestorePointInTime(point) }) };
+  const manifest = restoredClusterManifest(request.clusterName, request.namespace, sourceSpec, backup);
+  return { ...manifest, metadata: { ...manifest.metadata, labels: request.labels } };
+}
+
+/** Whether `cluster` was made by the restore that labels its clusters with `labels`. */
+export function restoredBy(labels: Record<string, string>, cluster: { metadata: { labels?: Record<string, string> | undefined } }): boolean {
+  return Object.entries(labels).every(([key, value]) => cluster.metadata.labels?.[key] === value);
 }
 
 /** Why `backup` cannot be restored now (undefined: it can): only a Completed one, or a Running continuous one to a point in time. */

@@ -1,5 +1,5 @@
 /** How far a Backup or Restore OpsRequest has come, from the Backup or the restored Cluster (pure, ADR 0051). */
-import { OPS_NAME_LABEL, type Backup, type Cluster, type OpsRequest } from "../../api/index.ts";
+import { OPS_NAME_LABEL, restoredBy, type Backup, type Cluster, type OpsRequest } from "../../api/index.ts";
 import type { OpsProgress } from "./progress.ts";
 
 /** A Backup OpsRequest follows its Backup: 0/1 while it runs, 1/1 and finished once Completed, failed with its reason. */
@@ -20,7 +20,7 @@ export function backupOpsProgress(name: string, backup: Backup | undefined): Ops
 
 /** Whether `cluster` was made by this Restore OpsRequest (its label names the request). */
 export function madeBy(ops: OpsRequest, cluster: Cluster): boolean {
-  return cluster.metadata.labels?.[OPS_NAME_LABEL] === ops.metadata.name;
+  return restoredBy({ [OPS_NAME_LABEL]: ops.metadata.name }, cluster);
 }
 
 /** A Restore OpsRequest follows the cluster it made: finished once that cluster is Running, failed when it Failed. */

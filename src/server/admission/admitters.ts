@@ -30,6 +30,7 @@ import { configsCauses } from "./parameter-rules.ts";
 import { databaseUserWriteCauses } from "./database-user-rules.ts";
 import { notFoundCause } from "./references.ts";
 import { opsRequestCauses } from "./ops-request-rules.ts";
+import { restoreKindAdmitter } from "./restore-kind-rules.ts";
 import { checkOpsCreator, opsDataProtectionCauses, opsDataProtectionReferences } from "./ops-backup-rules.ts";
 import { foldStringData, immutableSecretCauses } from "./secret-normalize.ts";
 import type { AdmissionContext, AdmitterRegistry, KindAdmitter } from "./types.ts";
@@ -152,6 +153,7 @@ export function defaultAdmitters(): AdmitterRegistry {
     ["RoleBinding", bindingAdmitter(roleBindingSchema)],
     ["ClusterRoleBinding", bindingAdmitter(clusterRoleBindingSchema)],
     ...dataProtectionAdmitters(),
+    ["Restore", restoreKindAdmitter(clusterCreateCauses)],
     ...detectionAdmitters(),
     ["PodMonitor", { schema: podMonitorSchema }],
     ["ServiceMonitor", { schema: serviceMonitorSchema }],

@@ -8,7 +8,8 @@ import {
   opsBackupName,
   opsBackupObject,
   opsBackupPolicyName,
-  opsRestoredCluster,
+  opsRestoreRequest,
+  restoredClusterFor,
   parseRestorePointInTime,
   restoreSourceSpec,
   unrestorableReason,
@@ -16,6 +17,7 @@ import {
   type BackupPolicy,
   type Cluster,
   type OpsRequest,
+  type RestoreRequest,
 } from "../../api/index.ts";
 import { ForbiddenError, type FieldCause } from "../../errors/index.ts";
 import type { Requester } from "../../security/index.ts";
@@ -57,28 +59,35 @@ export function opsRestoreCauses(ops: OpsRequest, existing: Cluster | undefined)
   }
   const restore = ops.spec.restore;
   if (restore === undefined) return [...causes, { field: "spec.restore", reason: "FieldValueRequired", message: "Required value: name the backup to restore, e.g. {backupName: my-backup}" }];
-  const point = restore.restorePointInTime;
-  if (point !== undefined) {
-    try {
-      parseRestorePointInTime(point);
-    } catch (error) {
-      causes.push({ field: "spec.restore.restorePointInTime", reason: "FieldValueInvalid", message: `Invalid value: ${error instanceof Error ? error.message : String(error)}` });
-    }
-  }
-  return causes;
+  return [...causes, ...restoreTimeCauses(restore.restorePointInTime, "spec.restore.restorePointInTime")];
 }
 
-/** Causes against the backup a Restore names and the cluster it would make (pure but for `check`). */
-async function restoredClusterCauses(ops: OpsRequest, backup: Backup, context: AdmissionContext, check: ClusterCheck): Promise<FieldCause[]> {
-  const restore = ops.spec.restore;
-  const namespace = backup.metadata.namespace ?? "default";
-  const unrestorable = unrestorableReason(backup, restore?.restorePointInTime !== undefined);
-  if (unrestorable !== undefined) return [{ field: "spec.restore.backupName", reason: "FieldValueInvalid", message: `Invalid value: ${unrestorable}` }];
-  const spec = await restoreSourceSpec(backup, (name) => context.store.get<Cluster>({ kind: "Cluster", namespace, name }));
-  if (spec === undefined) return [{ field: "spec.restore.backupName", reason: "FieldValueInvalid", message: `Invalid value: backup ${backup.metadata.name} does not record the cluster it was taken from; create the Cluster yourself with spec.restore.source.name` }];
-  const parsed = clusterSchema.safeParse(opsRestoredCluster(ops, spec));
+/** Causes against the backup a restore names and the cluster it would make, under `field` (pure but for `check`). */
+export async function restoredClusterCauses(request: RestoreRequest, backup: Backup, field: string, context: AdmissionContext, check: ClusterCheck): Promise<FieldCause[]> {
+  const unrestorable = unrestorableReason(backup, request.pointInTime !== undefined);
+  if (unrestorable !== undefined) return [{ field, reason: "FieldValueInvalid", message: `Invalid value: ${unrestorable}` }];
+  const spec = await restoreSourceSpec(backup, (name) => context.store.get<Cluster>({ kind: "Cluster", namespace: request.backupNamespace, name }));
+  if (spec === undefined) return [{ field, reason: "FieldValueInvalid", message: `Invalid value: backup ${backup.metadata.name} does not record the cluster it was taken from; create the Cluster yourself with spec.restore.source.name` }];
+  let manifest;
+  try {
+    manifest = restoredClusterFor(request, spec);
+  } catch {
+    return []; // an unreadable time is named by its own field
+  }
+  const parsed = clusterSchema.safeParse(manifest);
   const causes = parsed.success ? await check(parsed.data, context) : parsed.error.issues.map((i) => ({ field: i.path.join("."), message: i.message }));
-  return causes.map((c) => ({ field: "spec.restore.backupName", reason: "FieldValueInvalid", message: `Invalid value: the cluster restored from this backup would be refused: ${c.field}: ${c.message}` }));
+  return causes.map((c) => ({ field, reason: "FieldValueInvalid", message: `Invalid value: the cluster restored from this backup would be refused: ${c.field}: ${c.message}` }));
+}
+
+/** A restore time cause under `field`, or none. */
+export function restoreTimeCauses(value: string | undefined, field: string): FieldCause[] {
+  if (value === undefined) return [];
+  try {
+    parseRestorePointInTime(value);
+    return [];
+  } catch (error) {
+    return [{ field, reason: "FieldValueInvalid", message: `Invalid value: ${error instanceof Error ? error.message : String(error)}` }];
+  }
 }
 
 /** Every cause against a Backup or Restore OpsRequest (none for other types); `cluster` is its spec.clusterName's. */
@@ -91,11 +100,11 @@ export async function opsDataProtectionCauses(ops: OpsRequest, cluster: Cluster 
   }
   if (ops.spec.type !== "Restore") return [];
   const causes = opsRestoreCauses(ops, cluster);
-  const restore = ops.spec.restore;
-  if (causes.length > 0 || restore === undefined) return causes;
-  const backup = await context.store.get<Backup>({ kind: "Backup", namespace: restore.backupNamespace ?? namespace, name: restore.backupName });
+  const request = opsRestoreRequest(ops);
+  if (causes.length > 0 || request === undefined) return causes;
+  const backup = await context.store.get<Backup>({ kind: "Backup", namespace: request.backupNamespace, name: request.backupName });
   // A missing backup is named by the reference check, before validation.
-  return backup === undefined ? [] : restoredClusterCauses(ops, backup, context, check);
+  return backup === undefined ? [] : restoredClusterCauses(request, backup, "spec.restore.backupName", context, check);
 }
 
 /** Whether `method` of the cluster's first component's engine is continuous (it archives a log and never completes). */
@@ -119,12 +128,23 @@ export function opsDataProtectionReferences(ops: OpsRequest): ObjectReference[] 
   return [{ kind: "Backup", namespace, name: parent, cause: notFoundCause("spec.backup.parentBackupName", `backup ${namespace}/${parent}`, `holdfast backup list -n ${namespace} lists the backups`) }];
 }
 
-/** What the OpsRequest makes, the requester must be allowed to create: a Backup for a Backup, a Cluster for a Restore. */
-export async function checkOpsCreator(ops: OpsRequest, requester: Requester, context: AdmissionContext): Promise<void> {
-  const made = ops.spec.type === "Backup" ? { apiGroup: "dataprotection.kubeblocks.io", resource: "backups", kind: "Backup" } : ops.spec.type === "Restore" ? { apiGroup: "apps.kubeblocks.io", resource: "clusters", kind: "Cluster" } : undefined;
-  if (made === undefined) return;
-  const namespace = ops.metadata.namespace ?? "default";
+/** What a kind of object makes, and how a refusal names it. */
+interface Made {
+  apiGroup: string;
+  resource: string;
+  kind: string;
+}
+
+/** Refuse (403) a requester who may not create what the written object will make in `namespace`. */
+export async function requireCreate(requester: Requester, context: AdmissionContext, made: Made, namespace: string, by: { what: string; subject: { kind: string; name: string; group: string } }): Promise<void> {
   const decision = await context.authorizer.authorize(requester, { verb: "create", apiGroup: made.apiGroup, resource: made.resource, namespace });
   if (decision.allowed) return;
-  throw new ForbiddenError(`a ${ops.spec.type} OpsRequest creates a ${made.kind}, and you may not create ${made.resource} in namespace ${namespace}`, { subject: { kind: "OpsRequest", name: ops.metadata.name, group: "operations.kubeblocks.io" } });
+  throw new ForbiddenError(`${by.what} creates a ${made.kind}, and you may not create ${made.resource} in namespace ${namespace}`, { subject: by.subject });
+}
+
+/** What the OpsRequest makes, the requester must be allowed to create: a Backup for a Backup, a Cluster for a Restore. */
+export async function checkOpsCreator(ops: OpsRequest, requester: Requester, context: AdmissionContext): Promise<void> {
+  const made: Made | undefined = ops.spec.type === "Backup" ? { apiGroup: "dataprotection.kubeblocks.io", resource: "backups", kind: "Backup" } : ops.spec.type === "Restore" ? { apiGroup: "apps.kubeblocks.io", resource: "clusters", kind: "Cluster" } : undefined;
+  if (made === undefined) return;
+  await requireCreate(requester, context, made, ops.metadata.namespace ?? "default", { what: `a ${ops.spec.type} OpsRequest`, subject: { kind: "OpsRequest", name: ops.metadata.name, group: "operations.kubeblocks.io" } });
 }
