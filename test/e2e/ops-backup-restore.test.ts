@@ -2,12 +2,12 @@
  * Backup and Restore OpsRequests (issue 14; ADR 0051) on a real PostgreSQL cluster on a node advertising 127.0.80.1,
  * checked with psql: a Backup OpsRequest creates a Backup with the cluster's default policy and method and reaches
  * Succeed once that Backup is Completed; a Restore OpsRequest makes a new cluster from it whose rows are identical
- * (checksums per table); a Restore naming an existing cluster, a Backup naming a method its policy lacks, and a Restore
+ * (checksums per table), and so does a dataprotection Restore object; a Restore naming an existing cluster, a Backup naming a method its policy lacks, and a Restore
  * of a backup that does not exist are refused at admission naming the field.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Backup, Cluster, OpsRequest } from "../../src/api/index.ts";
+import type { Backup, Cluster, OpsRequest, Restore } from "../../src/api/index.ts";
 import { connectionUri, installedPostgresMajor, psql } from "../helpers/clients.ts";
 import { eventually, TestServer } from "../helpers/harness.ts";
 import { postgresExample } from "../helpers/manifests.ts";
@@ -16,6 +16,7 @@ const NS = "demo";
 const ADDRESS = "127.0.80.1";
 const SOURCE = "pg-ops-src";
 const RESTORED = "pg-ops-dst";
+const KIND_RESTORED = "pg-kind-dst";
 
 let server: TestServer;
 const figures: Record<string, string> = {};
@@ -111,6 +112,22 @@ describe("Backup and Restore OpsRequests on PostgreSQL", { timeout: 900_000 }, (
     assert.equal(restored.status?.phase, "Running");
     assert.equal(restored.spec.restore?.source.name, backupName);
     assert.deepEqual(await tableChecksums(await connectionUri(server, RESTORED, NS)), sourceSums);
+  });
+
+  test("a Restore (dataprotection.kubeblocks.io) makes a new cluster from that backup too, Completed, with identical rows", async () => {
+    const manifest = { apiVersion: "dataprotection.kubeblocks.io/v1alpha1", kind: "Restore", metadata: { name: "restore-kind", namespace: NS, annotations: { "holdfast.io/restore-to-cluster": KIND_RESTORED } }, spec: { backup: { name: backupName, namespace: NS } } };
+    const started = Date.now();
+    await server.ok(["apply", "-f", "-"], JSON.stringify(manifest));
+    await server.ok(["wait", "restore/restore-kind", "-n", NS, "--for=phase=Completed", "--timeout=420s"]);
+    figures["restoreKindSeconds"] = ((Date.now() - started) / 1000).toFixed(1);
+    const restore = await server.api<Restore>(`/apis/dataprotection.kubeblocks.io/v1alpha1/namespaces/${NS}/restores/restore-kind`);
+    assert.deepEqual(restore.status?.actions?.prepareData?.map((a) => [a.objectKey, a.status]), [[`Cluster/${KIND_RESTORED}`, "Completed"]]);
+    assert.match(await server.ok(["get", "restores", "-n", NS]), new RegExp(`restore-kind\\s+${backupName}\\s+(\\S+\\s+)?Completed`));
+    assert.deepEqual(await tableChecksums(await connectionUri(server, KIND_RESTORED, NS)), sourceSums);
+    const refused = await server.cli(["apply", "-f", "-"], JSON.stringify({ ...manifest, metadata: { ...manifest.metadata, name: "restore-kind-2" }, spec: { ...manifest.spec, prepareDataConfig: { volumeClaimRestorePolicy: "Parallel" } } }));
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /spec\.prepareDataConfig: .*not supported/);
+    assert.match(refused.stderr, /metadata\.annotations\[holdfast\.io\/restore-to-cluster\]: Duplicate value/);
   });
 
   test("admission refuses, naming the field: a Restore into an existing cluster, a method the policy lacks, a backup that does not exist", async () => {
