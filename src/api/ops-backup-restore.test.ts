@@ -26,7 +26,7 @@ describe("Backup OpsRequest: the Backup it creates", () => {
     const defaults = opsBackupObject(ops({ type: "Backup" }), CLUSTER, "pg-basebackup");
     assert.deepEqual(defaults.spec, { backupPolicyName: "pg-postgresql-backup-policy", backupMethod: "pg-basebackup", deletionPolicy: "Delete" });
     assert.equal(defaults.metadata.labels?.[OPS_NAME_LABEL], "backup-now");
-    assert.equal(defaults.metadata.labels?.["app.kubernetes.io/instance"], "pg");
+    assert.equal(defaults.metadata.labels["app.kubernetes.io/instance"], "pg");
     const given = opsBackupObject(ops({ type: "Backup", backup: { backupPolicyName: "p", backupMethod: "archive-wal", deletionPolicy: "Retain", retentionPeriod: "7d", parentBackupName: "full" } }), CLUSTER, "pg-basebackup");
     assert.deepEqual(given.spec, { backupPolicyName: "p", backupMethod: "archive-wal", deletionPolicy: "Retain", retentionPeriod: "7d", parentBackupName: "full" });
     assert.equal(backupSchema.safeParse(given).success, true);

@@ -90,7 +90,7 @@ describe("Backup and Restore OpsRequests on PostgreSQL", { timeout: 900_000 }, (
     assert.equal(status.progress, "1/1");
     const detail = status.progressDetails?.[0];
     assert.equal(detail?.status, "Succeed");
-    backupName = (detail?.objectKey ?? "").replace(/^Backup\//, "");
+    backupName = (detail.objectKey).replace(/^Backup\//, "");
     assert.match(backupName, /^ops-backup-\d{14}$/);
     const made = await backup(backupName);
     assert.equal(made.status?.phase, "Completed");

@@ -27,17 +27,29 @@ export function madeBy(ops: OpsRequest, cluster: Cluster): boolean {
 export function restoreOpsProgress(ops: OpsRequest, cluster: Cluster): OpsProgress {
   const objectKey = `Cluster/${cluster.metadata.name}`;
   const phase = cluster.status?.phase ?? "Creating";
-  const seen = (cluster.status?.observedGeneration ?? 0) >= (ops.status?.clusterGeneration ?? 0);
+  const seen = generationSeen(ops, cluster);
   if (!madeBy(ops, cluster)) {
     return { done: 0, total: 1, finished: false, failure: `cluster ${cluster.metadata.name} was not created by this OpsRequest: a Restore creates a new cluster`, details: [{ objectKey, status: "Failed" }] };
   }
   if (phase === "Running" && seen) {
     return { done: 1, total: 1, finished: true, outcome: `cluster ${cluster.metadata.name} restored from backup ${ops.spec.restore?.backupName ?? "?"}`, details: [{ objectKey, status: "Succeed", message: "Running" }] };
   }
-  if (phase === "Failed") {
-    const reason = cluster.status?.message ?? "no reason recorded";
-    return { done: 0, total: 1, finished: false, failure: `the restore of cluster ${cluster.metadata.name} failed: ${reason}`, details: [{ objectKey, status: "Failed", message: reason }] };
-  }
+  if (phase === "Failed") return restoreFailed(cluster, objectKey);
+  return restoring(cluster, objectKey, phase);
+}
+
+/** The cluster's controller has seen the generation the request started from. */
+function generationSeen(ops: OpsRequest, cluster: Cluster): boolean {
+  return (cluster.status?.observedGeneration ?? 0) >= (ops.status?.clusterGeneration ?? 0);
+}
+
+function restoreFailed(cluster: Cluster, objectKey: string): OpsProgress {
+  const reason = cluster.status?.message ?? "no reason recorded";
+  return { done: 0, total: 1, finished: false, failure: `the restore of cluster ${cluster.metadata.name} failed: ${reason}`, details: [{ objectKey, status: "Failed", message: reason }] };
+}
+
+/** Still restoring: what the cluster says of itself. */
+function restoring(cluster: Cluster, objectKey: string, phase: string): OpsProgress {
   const message = cluster.status?.message;
   return { done: 0, total: 1, finished: false, waitingFor: `cluster ${cluster.metadata.name} (it is ${phase}${message === undefined ? "" : `: ${message}`})`, details: [{ objectKey, status: "Processing", message: phase }] };
 }

@@ -40,8 +40,8 @@ describe("Restore controller", () => {
     await reconcile("r1");
     const running = await restore("r1");
     assert.equal(running.status?.phase, "Running");
-    assert.deepEqual(running.status?.actions?.prepareData?.map((a) => [a.objectKey, a.status]), [["Cluster/redis-copy", "Processing"]]);
-    assert.equal(running.status?.conditions?.find((c) => c.type === "ValidationPassed")?.status, "True");
+    assert.deepEqual(running.status.actions?.prepareData?.map((a) => [a.objectKey, a.status]), [["Cluster/redis-copy", "Processing"]]);
+    assert.equal(running.status.conditions?.find((c) => c.type === "ValidationPassed")?.status, "True");
     const made = (await cluster("redis-copy")) ?? assert.fail("cluster created");
     assert.deepEqual([made.spec.clusterDef, made.spec.restore?.source.name, made.metadata.labels?.[RESTORE_LABEL]], ["redis", "nightly", "r1"]);
     assert.ok(events.some((e) => e.reason === "ClusterCreated"));
@@ -52,9 +52,9 @@ describe("Restore controller", () => {
     await reconcile("r1");
     const done = (await restore("r1")).status;
     assert.equal(done?.phase, "Completed");
-    assert.match(done?.duration ?? "", /^[\d.hm]+s$/);
-    assert.equal(done?.actions?.prepareData?.[0]?.status, "Completed");
-    assert.equal(done?.conditions?.find((c) => c.type === "PrepareData")?.reason, "RestoreCompleted");
+    assert.match(done.duration ?? "", /^[\d.hm]+s$/);
+    assert.equal(done.actions?.prepareData?.[0]?.status, "Completed");
+    assert.equal(done.conditions?.find((c) => c.type === "PrepareData")?.reason, "RestoreCompleted");
   });
 
   it("fails with the reason: no annotation, a cluster it did not make, a failed cluster", async () => {
@@ -75,6 +75,6 @@ describe("Restore controller", () => {
     await reconcile("r4");
     const failed = (await restore("r4")).status;
     assert.equal(failed?.phase, "Failed");
-    assert.equal(failed?.actions?.prepareData?.[0]?.message, "backup manifest does not match");
+    assert.equal(failed.actions?.prepareData?.[0]?.message, "backup manifest does not match");
   });
 });

@@ -30,13 +30,18 @@ export class RestoreReconciler implements Reconciler {
     if (restore === undefined || restore.metadata.deletionTimestamp !== undefined || phase === "Completed" || phase === "Failed") return undefined;
     const request = restoreKindRequest(restore);
     if (request === undefined) return this.#fail(restore, "the annotation holdfast.io/restore-to-cluster must name the cluster to create");
-    if (phase === undefined) return this.#start(restore, request);
+    return phase === undefined ? this.#start(restore, request) : this.#follow(restore, request);
+  }
+
+  /** Running: Completed or Failed once the cluster says so, else a look again soon. */
+  async #follow(restore: Restore, request: NonNullable<ReturnType<typeof restoreKindRequest>>): Promise<ReconcileResult | undefined> {
     const cluster = await this.#o.store.get<Cluster>({ kind: "Cluster", namespace: request.namespace, name: request.clusterName });
     const next = followRestore(restore, request.labels, cluster, now());
     if (next === undefined) return { requeueAfterMs: POLL_MS };
     const message = next.actions?.prepareData?.[0]?.message ?? "";
-    await this.#setStatus(restore, next, next.phase === "Completed" ? { status: "True", reason: "RestoreCompleted", message } : { status: "False", reason: "RestoreFailed", message });
-    await this.#o.events.record(restore, next.phase === "Completed" ? "Normal" : "Warning", next.phase === "Completed" ? "RestoreCompleted" : "RestoreFailed", `${request.clusterName}: ${message}`);
+    const completed = next.phase === "Completed";
+    await this.#setStatus(restore, next, { status: completed ? "True" : "False", reason: completed ? "RestoreCompleted" : "RestoreFailed", message });
+    await this.#o.events.record(restore, completed ? "Normal" : "Warning", completed ? "RestoreCompleted" : "RestoreFailed", `${request.clusterName}: ${message}`);
     return undefined;
   }
 

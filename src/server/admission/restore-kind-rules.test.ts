@@ -26,7 +26,7 @@ let authorizer: Authorizer;
 let admission: Admission;
 
 function binding(name: string, user: string, roleRef: { kind: string; name: string }): Resource {
-  return { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name, namespace: "team-a" }, roleRef: { apiGroup: "rbac.authorization.k8s.io", ...roleRef }, subjects: [{ kind: "User", apiGroup: "rbac.authorization.k8s.io", name: user }] } as Resource;
+  return { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name, namespace: "team-a" }, roleRef: { apiGroup: "rbac.authorization.k8s.io", ...roleRef }, subjects: [{ kind: "User", apiGroup: "rbac.authorization.k8s.io", name: user }] };
 }
 
 before(async () => {
@@ -37,16 +37,16 @@ before(async () => {
   const engineList = [createPostgresqlEngine(), createRedisEngine()];
   const engines = { list: () => engineList, find: (name: string) => engineList.find((e) => e.name === name), versions: (name: string) => Promise.resolve(name === "redis" ? [{ version: "7.2.4", major: "7", binDir: "/usr/bin" }] : []) };
   admission = createAdmission({ store, authorizer, engines }, defaultAdmitters());
-  for (const name of ["team-a", "team-b"]) await store.create({ apiVersion: "v1", kind: "Namespace", metadata: { name } } as Resource);
+  for (const name of ["team-a", "team-b"]) await store.create({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
   await store.create(binding("ann-edit", "ann", { kind: "ClusterRole", name: "edit" }));
   // rita may write Restores and read backups, but not create clusters.
-  await store.create({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "restorer", namespace: "team-a" }, rules: [{ apiGroups: ["dataprotection.kubeblocks.io"], resources: ["restores", "backups"], verbs: ["get", "create"] }, { apiGroups: ["operations.kubeblocks.io"], resources: ["opsrequests"], verbs: ["get", "create"] }] } as Resource);
+  await store.create({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "restorer", namespace: "team-a" }, rules: [{ apiGroups: ["dataprotection.kubeblocks.io"], resources: ["restores", "backups"], verbs: ["get", "create"] }, { apiGroups: ["operations.kubeblocks.io"], resources: ["opsrequests"], verbs: ["get", "create"] }] });
   await store.create(binding("rita-restorer", "rita", { kind: "Role", name: "restorer" }));
   for (const namespace of ["team-a", "team-b"]) {
     const made = await store.create<Backup>({ apiVersion: "dataprotection.kubeblocks.io/v1alpha1", kind: "Backup", metadata: { name: "nightly", namespace, annotations: { [CLUSTER_SNAPSHOT_ANNOTATION]: JSON.stringify(REDIS_SPEC) } }, spec: { backupPolicyName: "redis-redis-backup-policy", backupMethod: "datafile", deletionPolicy: "Delete" } });
     await store.updateStatus<Backup>({ ...made, status: { phase: "Completed" } });
   }
-  await store.create({ apiVersion: "apps.kubeblocks.io/v1", kind: "Cluster", metadata: { name: "redis", namespace: "team-a" }, spec: REDIS_SPEC } as Resource);
+  await store.create({ apiVersion: "apps.kubeblocks.io/v1", kind: "Cluster", metadata: { name: "redis", namespace: "team-a" }, spec: REDIS_SPEC });
 });
 after(() => {
   authorizer.close();

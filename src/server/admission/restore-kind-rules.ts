@@ -4,20 +4,19 @@
  * admission, and the writer must be allowed to create clusters. Its spec and annotation cannot change afterwards.
  */
 import { isDeepStrictEqual } from "node:util";
-import { restoreKindRequest, RESTORE_TO_CLUSTER_ANNOTATION, restoreSchema, type Backup, type Cluster, type Restore } from "../../api/index.ts";
+import { dns1123LabelSchema, restoreKindRequest, RESTORE_TO_CLUSTER_ANNOTATION, restoreSchema, type Backup, type Cluster, type Restore } from "../../api/index.ts";
 import type { FieldCause } from "../../errors/index.ts";
 import { requireCreate, restoredClusterCauses, restoreTimeCauses, type ClusterCheck } from "./ops-backup-rules.ts";
 import { notFoundCause } from "./references.ts";
 import type { AdmissionContext, KindAdmitter } from "./types.ts";
 
 const ANNOTATION_FIELD = `metadata.annotations[${RESTORE_TO_CLUSTER_ANNOTATION}]`;
-const LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** Causes against a new Restore before its backup is read (pure): the cluster annotation, a name not taken, a readable time. */
 export function restoreKindCauses(restore: Restore, existing: Cluster | undefined): FieldCause[] {
   const target = restore.metadata.annotations?.[RESTORE_TO_CLUSTER_ANNOTATION];
   const causes = restoreTimeCauses(restore.spec.restoreTime, "spec.restoreTime");
-  if (target === undefined || !LABEL.test(target)) {
+  if (target === undefined || !dns1123LabelSchema.safeParse(target).success) {
     const what = target === undefined ? "Required value" : `Invalid value: ${JSON.stringify(target)}`;
     return [{ field: ANNOTATION_FIELD, reason: target === undefined ? "FieldValueRequired" : "FieldValueInvalid", message: `${what}: name the new cluster to restore into (a DNS-1123 label); Holdfast restores a backup into a new cluster, not into volumes` }, ...causes];
   }
