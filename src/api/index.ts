@@ -24,6 +24,8 @@ export * from "./backup-policy.ts";
 export * from "./backup.ts";
 export * from "./backup-schedule.ts";
 export * from "./cluster-restore.ts";
+export * from "./ops-backup-restore.ts";
+export * from "./restore.ts";
 export * from "./names.ts";
 export * from "./ha-settings.ts";
 export * from "./lease.ts";

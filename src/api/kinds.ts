@@ -25,6 +25,7 @@ const KINDS: readonly KindInfo[] = [
   { kind: "BackupPolicy", group: "dataprotection.kubeblocks.io", version: "v1alpha1", plural: "backuppolicies", singular: "backuppolicy", shortNames: ["bp"], namespaced: true },
   { kind: "Backup", group: "dataprotection.kubeblocks.io", version: "v1alpha1", plural: "backups", singular: "backup", shortNames: [], namespaced: true },
   { kind: "BackupSchedule", group: "dataprotection.kubeblocks.io", version: "v1alpha1", plural: "backupschedules", singular: "backupschedule", shortNames: [], namespaced: true },
+  { kind: "Restore", group: "dataprotection.kubeblocks.io", version: "v1alpha1", plural: "restores", singular: "restore", shortNames: [], namespaced: true },
   { kind: "Lease", group: "coordination.k8s.io", version: "v1", plural: "leases", singular: "lease", shortNames: [], namespaced: true },
   { kind: "Instance", group: "holdfast.io", version: "v1alpha1", plural: "instances", singular: "instance", shortNames: ["inst"], namespaced: true },
   { kind: "PodMonitor", group: "monitoring.coreos.com", version: "v1", plural: "podmonitors", singular: "podmonitor", shortNames: ["pmon"], namespaced: true },

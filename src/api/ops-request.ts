@@ -3,6 +3,7 @@ import { z } from "zod";
 import { resourceRequirementsSchema } from "./cluster.ts";
 import { conditionSchema, dns1123LabelSchema, metadataSchema, quantitySchema } from "./common.ts";
 import { notHonoured } from "./field-support.ts";
+import { retentionPeriodSchema } from "./retention-period.ts";
 
 /** Operation types KubeBlocks defines; Holdfast implements those in SUPPORTED_OPS_TYPES. */
 export const opsTypeSchema = z.enum([
@@ -23,7 +24,7 @@ export const opsTypeSchema = z.enum([
 ]);
 
 /** The operation types this build carries out. */
-export const SUPPORTED_OPS_TYPES: readonly OpsType[] = ["Start", "Stop", "Restart", "Switchover", "HorizontalScaling", "VerticalScaling", "Reconfiguring", "Expose", "VolumeExpansion", "RebuildInstance", "Upgrade"];
+export const SUPPORTED_OPS_TYPES: readonly OpsType[] = ["Start", "Stop", "Restart", "Switchover", "HorizontalScaling", "VerticalScaling", "Reconfiguring", "Expose", "VolumeExpansion", "RebuildInstance", "Upgrade", "Backup", "Restore"];
 
 /** The types `cancel: true` stops (KubeBlocks cancels VerticalScaling; Holdfast cancels a Restart too, ADR 0041). */
 export const CANCELLABLE_OPS_TYPES: readonly OpsType[] = ["VerticalScaling", "Restart", "RebuildInstance"];
@@ -112,6 +113,34 @@ export const upgradeSchema = z.looseObject({
   components: z.array(z.looseObject({ componentName: z.string().min(1), serviceVersion: z.string().min(1).optional(), componentDefinitionName: notHonoured(z.string(), "not applied: engine definitions are built in; serviceVersion alone is changed").optional() })).min(1),
 });
 
+/**
+ * A Backup operation, as KubeBlocks spells it (ADR 0051): the Backup it creates, by default named `<ops>-<timestamp>`,
+ * with the policy of the cluster's first component and that policy's first method.
+ */
+export const opsBackupSchema = z.looseObject({
+  backupName: dns1123LabelSchema.optional(),
+  backupPolicyName: z.string().min(1).optional(),
+  backupMethod: z.string().min(1).optional(),
+  deletionPolicy: z.enum(["Delete", "Retain"]).optional(),
+  retentionPeriod: retentionPeriodSchema.optional(),
+  parentBackupName: z.string().min(1).optional(),
+});
+
+/**
+ * A Restore operation, as KubeBlocks spells it (ADR 0051): a new cluster named `spec.clusterName`, shaped like the
+ * backed-up one, whose data comes from `backupName` (to `restorePointInTime` with a continuous backup).
+ */
+export const opsRestoreSchema = z.looseObject({
+  backupName: z.string().min(1),
+  backupNamespace: z.string().min(1).optional(),
+  /** RFC 3339 (`2025-01-02T15:04:05Z`) or KubeBlocks' `Jan 02,2025 15:04:05 UTC+0000`. */
+  restorePointInTime: z.string().min(1).optional(),
+  volumeRestorePolicy: notHonoured(z.enum(["Parallel", "Serial"]), "not applicable: each instance restores its one data directory from the backup").optional(),
+  deferPostReadyUntilClusterRunning: notHonoured(z.boolean(), "not applicable: the restored cluster is Running once its data is restored and its instances are ready").optional(),
+  env: notHonoured(z.array(z.unknown()), "not applied: the restore runs with the engine's own settings", (value) => Array.isArray(value) && value.length > 0).optional(),
+  parameters: notHonoured(z.array(z.unknown()), "not applied: the backup method takes no restore parameters", (value) => Array.isArray(value) && value.length > 0).optional(),
+});
+
 export const opsRequestSpecSchema = z.looseObject({
   clusterName: z.string().min(1),
   type: opsTypeSchema,
@@ -137,8 +166,8 @@ export const opsRequestSpecSchema = z.looseObject({
   reconfigures: z.array(reconfigureSchema).optional(),
   upgrade: upgradeSchema.optional(),
   expose: z.array(exposeSchema).optional(),
-  backup: z.unknown().optional(),
-  restore: z.unknown().optional(),
+  backup: opsBackupSchema.optional(),
+  restore: opsRestoreSchema.optional(),
   rebuildFrom: z.array(rebuildFromSchema).optional(),
   custom: z.unknown().optional(),
 });
@@ -202,6 +231,8 @@ export type ExposeSpec = z.infer<typeof exposeSchema>;
 export type VolumeExpansionSpec = z.infer<typeof volumeExpansionSchema>;
 export type RebuildFromSpec = z.infer<typeof rebuildFromSchema>;
 export type UpgradeSpec = z.infer<typeof upgradeSchema>;
+export type OpsBackupSpec = z.infer<typeof opsBackupSchema>;
+export type OpsRestoreSpec = z.infer<typeof opsRestoreSchema>;
 export type ProgressDetail = z.infer<typeof progressDetailSchema>;
 export type OpsRequestStatus = z.infer<typeof opsRequestStatusSchema>;
 export type OpsRequest = z.infer<typeof opsRequestSchema>;

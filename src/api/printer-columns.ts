@@ -112,6 +112,16 @@ const BACKUP: Columns = [
   ["COMPLETION-TIME", (o) => fieldText(o, "status.completionTimestamp")],
 ];
 
+const RESTORE: Columns = [
+  ["NAME", (o) => o.metadata.name],
+  ["BACKUP", (o) => fieldText(o, "spec.backup.name")],
+  ["RESTORE-TIME", (o) => fieldText(o, "spec.restoreTime")],
+  ["STATUS", (o) => fieldText(o, "status.phase")],
+  ["DURATION", (o) => fieldText(o, "status.duration")],
+  ["CREATION-TIME", (o) => o.metadata.creationTimestamp ?? ""],
+  ["COMPLETION-TIME", (o) => fieldText(o, "status.completionTimestamp")],
+];
+
 const BACKUP_POLICY: Columns = [["NAME", (o) => o.metadata.name], ["BACKUP-REPO", (o) => fieldText(o, "spec.backupRepoName")], ["STATUS", (o) => fieldText(o, "status.phase")], age];
 
 const BACKUP_REPO: Columns = [
@@ -150,6 +160,7 @@ const BY_KIND: Record<string, Columns> = {
   Event: EVENT,
   Backup: BACKUP,
   BackupPolicy: BACKUP_POLICY,
+  Restore: RESTORE,
   BackupRepo: BACKUP_REPO,
   DatabaseUser: DATABASE_USER,
 };

@@ -6,6 +6,7 @@ import { BackupReconciler } from "../controllers/backup/index.ts";
 import { BackupPolicyReconciler } from "../controllers/backup-policy/index.ts";
 import { BACKUP_SCHEDULE_LABEL, BackupScheduleReconciler, ClusterBackupReconciler } from "../controllers/backup-schedule/index.ts";
 import { BackupRepoReconciler } from "../controllers/backup-repo/index.ts";
+import { RestoreReconciler } from "../controllers/restore/index.ts";
 import type { EngineLookup } from "../controllers/cluster/index.ts";
 import { Controller, createEventRecorder, ownerKeys } from "../controllers/runtime/index.ts";
 import type { InstanceUsers } from "../runtime/index.ts";
@@ -22,7 +23,7 @@ export interface DataProtectionDeps {
   logger: Logger;
 }
 
-/** The backuprepo, backuppolicy, backup and backupschedule controllers (the node agent takes the backups: backup-agent-controllers.ts). */
+/** The backuprepo, backuppolicy, backup, restore and backupschedule controllers (the node agent takes the backups: backup-agent-controllers.ts). */
 export function createDataProtectionControllers(deps: DataProtectionDeps): Controller[] {
   const { store, logger } = deps;
   const policies = new Controller({
@@ -35,7 +36,8 @@ export function createDataProtectionControllers(deps: DataProtectionDeps): Contr
   const repos = new Controller({ name: "backuprepo", store, logger, watches: [{ kind: "BackupRepo" }], reconciler: new BackupRepoReconciler({ store, events: createEventRecorder(store, "backuprepo-controller", logger) }) });
   const reconciler = new BackupReconciler({ store, engines: deps.engines, keyring: deps.keyring, events: createEventRecorder(store, "backup-controller", logger) });
   const backups = new Controller({ name: "backup", store, logger, workers: 2, watches: [{ kind: "Backup" }], reconciler, resyncMs: 60_000 });
-  return [repos, policies, backups, ...createScheduleControllers(deps)];
+  const restores = new Controller({ name: "restore", store, logger, watches: [{ kind: "Restore" }], reconciler: new RestoreReconciler({ store, events: createEventRecorder(store, "restore-controller", logger) }) });
+  return [repos, policies, backups, restores, ...createScheduleControllers(deps)];
 }
 
 /** BackupSchedules (a change to a Backup one created wakes it: lastSuccessfulTime, the running-backup check), and Cluster.spec.backup. */

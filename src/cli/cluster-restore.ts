@@ -1,5 +1,5 @@
 /** `holdfast cluster restore NEW --backup NAME`: a new cluster, shaped like the backed-up one, whose data comes from the backup. */
-import { CLUSTER_SNAPSHOT_ANNOTATION, findKind, parseRestoreTime, type KindInfo, type Resource } from "../api/index.ts";
+import { CLUSTER_SNAPSHOT_ANNOTATION, findKind, parseRestoreTime, restoredClusterManifest as restoredCluster, type KindInfo, type Resource } from "../api/index.ts";
 import { CliError, UsageError, boolFlag, expectPositionals, namespaceOf, stringFlag, timeoutFlag } from "./args.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { ApiClient } from "./client.ts";
@@ -46,14 +46,7 @@ Options:
 
 /** The restored cluster: the source's spec (without any restore of its own) plus spec.restore naming the backup (pure). */
 export function restoredClusterManifest(name: string, namespace: string, sourceSpec: Record<string, unknown>, backup: { name: string; namespace: string; restoreTime?: string }): Resource {
-  const { restore: _previous, ...spec } = sourceSpec;
-  const source = { apiGroup: "dataprotection.kubeblocks.io", kind: "Backup", name: backup.name, namespace: backup.namespace };
-  return {
-    apiVersion: "apps.kubeblocks.io/v1",
-    kind: "Cluster",
-    metadata: { name, namespace },
-    spec: { ...spec, restore: { source, ...(backup.restoreTime === undefined ? {} : { restoreTime: backup.restoreTime }) } },
-  };
+  return restoredCluster(name, namespace, sourceSpec, backup);
 }
 
 /** The --restore-to-time value as an RFC 3339 time in UTC, or a usage error saying how to write it. */

@@ -22,6 +22,8 @@ export type OpsStep = { ops: OpsRequest; cluster: Cluster } | { failure: string 
 export interface OpsHandler {
   /** The cluster phases it can start from (its pre-check); absent: any. */
   readonly startsFrom?: readonly string[];
+  /** Create the cluster the operation acts on, when it makes one (Restore); called while that cluster does not exist. */
+  prepare?(ops: OpsRequest): Promise<Cluster | { failure: string }>;
   /** Check the request, record what it changes (`status.lastConfiguration`) and apply the change. */
   begin(ops: OpsRequest, cluster: Cluster): Promise<OpsStep>;
   /** How far it has come; it may act further (a switchover first, then the change). */

@@ -1,11 +1,13 @@
 /** The handler of each OpsRequest type this build carries out (SUPPORTED_OPS_TYPES), in one table. */
 import type { OpsType } from "../../api/index.ts";
+import { BackupOps } from "./backup-ops.ts";
 import { Expose } from "./expose.ts";
 import type { OpsHandler, OpsServices } from "./handler.ts";
 import { HorizontalScaling } from "./horizontal-scaling.ts";
 import { RebuildInstance } from "./rebuild-instance.ts";
 import { Reconfiguring } from "./reconfiguring.ts";
 import { Restart, StartStop } from "./restart.ts";
+import { RestoreOps } from "./restore-ops.ts";
 import { Switchover } from "./switchover-handler.ts";
 import { Upgrade } from "./upgrade.ts";
 import { VerticalScaling } from "./vertical-scaling.ts";
@@ -26,5 +28,7 @@ export function opsHandlers(services: OpsServices): ReadonlyMap<OpsType, OpsHand
     ["VolumeExpansion", new VolumeExpansion(services)],
     ["RebuildInstance", new RebuildInstance(services)],
     ["Upgrade", new Upgrade(services)],
+    ["Backup", new BackupOps(services)],
+    ["Restore", new RestoreOps(services)],
   ]);
 }

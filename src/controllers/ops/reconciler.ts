@@ -47,15 +47,23 @@ export class OpsRequestReconciler implements Reconciler {
     const { namespace = "default", name } = splitKey(key);
     const ops = await this.#store.get<OpsRequest>({ kind: "OpsRequest", namespace, name });
     if (!ops || TERMINAL.has(ops.status?.phase ?? "")) return undefined;
-    const cluster = await this.#store.get<Cluster>({ kind: "Cluster", namespace, name: ops.spec.clusterName });
-    if (!cluster) return this.#finish(ops, "Failed", `cluster ${ops.spec.clusterName} not found in namespace ${namespace}`);
     const handler = this.#handlers.get(ops.spec.type);
     if (handler === undefined) return this.#finish(ops, "Failed", `operation type ${ops.spec.type} is not supported by this build`);
+    const cluster = await this.#cluster(ops, namespace, handler);
+    if ("failure" in cluster) return this.#finish(ops, "Failed", cluster.failure);
     if (ops.spec.cancel === true && handler.cancel !== undefined) return this.#cancel(ops, cluster, handler, handler.cancel.bind(handler));
     if (ops.status?.phase === "Running") return this.#follow(ops, cluster, handler);
     const waiting = await this.#waiting(ops, cluster, handler);
     if (waiting !== undefined) return waiting;
     return this.#begin(ops, cluster, handler);
+  }
+
+  /** The request's cluster; one the handler makes (a Restore's) is made before the request starts. */
+  async #cluster(ops: OpsRequest, namespace: string, handler: OpsHandler): Promise<Cluster | { failure: string }> {
+    const cluster = await this.#store.get<Cluster>({ kind: "Cluster", namespace, name: ops.spec.clusterName });
+    if (cluster !== undefined) return cluster;
+    if (handler.prepare !== undefined && !IN_FLIGHT.has(ops.status?.phase ?? "")) return handler.prepare(ops);
+    return { failure: `cluster ${ops.spec.clusterName} not found in namespace ${namespace}` };
   }
 
   /** A reason to wait (a request running on the cluster, a pre-check not met yet), or the end of the request; undefined: start. */

@@ -49,7 +49,7 @@ const VIEW_RULES: PolicyRule[] = [
   rule(HOLDFAST, ["databaseusers", "databaseusers/status"], READ),
   // Nodes are cluster-scoped: readable where the role is bound cluster-wide; only Holdfast itself writes them.
   rule(HOLDFAST, ["nodes", "nodes/status"], READ),
-  rule(KUBEBLOCKS_DATA, ["backups", "backups/status", "backuppolicies", "backuppolicies/status", "backupschedules", "backupschedules/status", "backuprepos", "backuprepos/status"], READ),
+  rule(KUBEBLOCKS_DATA, ["backups", "backups/status", "backuppolicies", "backuppolicies/status", "backupschedules", "backupschedules/status", "backuprepos", "backuprepos/status", "restores", "restores/status"], READ),
   // Incidents (namespace holdfast-system) hold user names, addresses and audit IDs, never a secret value.
   rule(HOLDFAST, ["incidents"], READ),
   rule(MONITORING, ["podmonitors", "servicemonitors", "prometheusrules"], READ),
@@ -67,6 +67,8 @@ const EDIT_RULES: PolicyRule[] = [
   // Verifying re-reads a whole backup: a write-sized cost, so it is granted with taking backups.
   rule(KUBEBLOCKS_DATA, ["backups/verify"], ["create"]),
   rule(KUBEBLOCKS_DATA, ["backuppolicies", "backupschedules"], READ_WRITE),
+  // A Restore creates a cluster (admission checks its writer may create clusters too) and reads its backup.
+  rule(KUBEBLOCKS_DATA, ["restores"], READ_WRITE),
   // A database's own log may show statements and client addresses: read with edit, not view.
   rule(HOLDFAST, ["instances/log"], ["get"]),
   // What is scraped and which alerts fire, as KubeBlocks' users write them beside their clusters.

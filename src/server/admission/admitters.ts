@@ -20,7 +20,7 @@ import {
   type Resource,
   type RoleRef,
 } from "../../api/index.ts";
-import { ForbiddenError } from "../../errors/index.ts";
+import { ForbiddenError, type FieldCause } from "../../errors/index.ts";
 import { checkEscalation, type RbacObject, type Requester } from "../../security/index.ts";
 import { dataProtectionAdmitters, restoreCausesOf } from "./backup-admitters.ts";
 import { detectionAdmitters } from "./detection-admitters.ts";
@@ -31,6 +31,8 @@ import { databaseUserWriteCauses } from "./database-user-rules.ts";
 import { notFoundCause } from "./references.ts";
 import { systemAccountReferences } from "./system-account-rules.ts";
 import { opsRequestCauses } from "./ops-request-rules.ts";
+import { restoreKindAdmitter } from "./restore-kind-rules.ts";
+import { checkOpsCreator, opsDataProtectionCauses, opsDataProtectionReferences } from "./ops-backup-rules.ts";
 import { foldStringData, immutableSecretCauses } from "./secret-normalize.ts";
 import type { AdmissionContext, AdmitterRegistry, KindAdmitter } from "./types.ts";
 import type { EngineVersion } from "../../engines/index.ts";
@@ -40,9 +42,9 @@ const clusterAdmitter: KindAdmitter = {
   references: (object) => [...clusterRestoreReferences(object as Cluster), ...systemAccountReferences(object as Cluster)],
   async validate(object, old, context) {
     const cluster = object as Cluster;
+    if (old === undefined) return clusterCreateCauses(cluster, context);
     const installed = await installedVersions(context);
-    const causes = [...clusterCauses({ cluster, old: old as Cluster | undefined, engines: context.engines, installed }), ...configsCauses(cluster, context.engines)];
-    return old === undefined ? [...causes, ...(await restoreCausesOf(cluster, context))] : causes;
+    return [...clusterCauses({ cluster, old: old as Cluster, engines: context.engines, installed }), ...configsCauses(cluster, context.engines)];
   },
   validateDelete(object) {
     const cluster = object as Cluster;
@@ -59,6 +61,12 @@ const clusterAdmitter: KindAdmitter = {
   },
 };
 
+/** Every cause against creating `cluster` (also used for the cluster a Restore OpsRequest would create). */
+async function clusterCreateCauses(cluster: Cluster, context: AdmissionContext): Promise<FieldCause[]> {
+  const installed = await installedVersions(context);
+  return [...clusterCauses({ cluster, engines: context.engines, installed }), ...configsCauses(cluster, context.engines), ...(await restoreCausesOf(cluster, context))];
+}
+
 /** Every engine's installed versions (cached by the catalog): a refusal lists them all. */
 async function installedVersions(context: AdmissionContext): Promise<Map<string, readonly EngineVersion[]>> {
   const names = context.engines.list().map((e) => e.name);
@@ -68,12 +76,15 @@ async function installedVersions(context: AdmissionContext): Promise<Map<string,
 
 const opsRequestAdmitter: KindAdmitter = {
   schema: opsRequestSchema,
+  references: (object) => opsDataProtectionReferences(object as OpsRequest),
   async validate(object, old, context) {
     const ops = object as OpsRequest;
     const ref = { kind: "Cluster", namespace: ops.metadata.namespace, name: ops.spec.clusterName };
     const cluster = old === undefined ? await context.store.get<Cluster>(ref) : undefined;
-    return opsRequestCauses(ops, cluster, old as OpsRequest | undefined, context.engines);
+    const causes = opsRequestCauses(ops, cluster, old as OpsRequest | undefined, context.engines);
+    return old === undefined ? [...causes, ...(await opsDataProtectionCauses(ops, cluster, context, clusterCreateCauses))] : causes;
   },
+  checkRequester: (object, requester, context) => checkOpsCreator(object as OpsRequest, requester, context),
 };
 
 const secretAdmitter: KindAdmitter = {
@@ -143,6 +154,7 @@ export function defaultAdmitters(): AdmitterRegistry {
     ["RoleBinding", bindingAdmitter(roleBindingSchema)],
     ["ClusterRoleBinding", bindingAdmitter(clusterRoleBindingSchema)],
     ...dataProtectionAdmitters(),
+    ["Restore", restoreKindAdmitter(clusterCreateCauses)],
     ...detectionAdmitters(),
     ["PodMonitor", { schema: podMonitorSchema }],
     ["ServiceMonitor", { schema: serviceMonitorSchema }],

@@ -13,6 +13,8 @@ export function opsRequestCauses(ops: OpsRequest, cluster: Cluster | undefined, 
   if (!SUPPORTED_OPS_TYPES.includes(ops.spec.type)) {
     causes.push({ field: "spec.type", reason: "FieldValueNotSupported", message: `Unsupported value: ${JSON.stringify(ops.spec.type)}: supported types: ${SUPPORTED_OPS_TYPES.join(", ")}` });
   }
+  // A Restore makes its cluster, which must not exist yet (ops-backup-rules.ts).
+  if (ops.spec.type === "Restore") return causes;
   if (cluster === undefined) {
     const ns = ops.metadata.namespace ?? "default";
     causes.push({ field: "spec.clusterName", reason: "FieldValueNotFound", message: `Not found: ${JSON.stringify(ops.spec.clusterName)}: no cluster ${ops.spec.clusterName} in namespace ${ns}; create the cluster first` });
