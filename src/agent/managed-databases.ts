@@ -23,6 +23,17 @@ export type DatabaseStep =
 /** The reasons of failures are kept short in the instance's status. */
 const REASON_MAX = 300;
 
+/** The primary's step for one Database (pure): apply a live one not recorded as is, drop or let go of a deleted one. */
+function primaryStep(database: Database, record: string | undefined): DatabaseStep | undefined {
+  const name = database.spec.name;
+  if (database.metadata.deletionTimestamp !== undefined) {
+    if (database.spec.databaseReclaimPolicy === "delete") return { action: "drop", database, name };
+    return record === undefined ? undefined : { action: "forget", name };
+  }
+  const digest = databaseSpecDigest(database);
+  return record === digest ? undefined : { action: "apply", database, digest };
+}
+
 /** Each step for the instance (pure): only the primary applies and drops; any other instance forgets what it recorded. */
 export function databaseSteps(instance: Instance, databases: readonly Database[]): DatabaseStep[] {
   const mine = databases.filter((d) => d.spec.clusterName === instance.spec.clusterName && d.spec.componentName === instance.spec.componentName);
@@ -30,12 +41,8 @@ export function databaseSteps(instance: Instance, databases: readonly Database[]
   const primary = instance.status?.role === "primary";
   const steps: DatabaseStep[] = [];
   for (const database of primary ? mine : []) {
-    const name = database.spec.name;
-    if (database.metadata.deletionTimestamp === undefined) {
-      const digest = databaseSpecDigest(database);
-      if (recorded[name] !== digest) steps.push({ action: "apply", database, digest });
-    } else if (database.spec.databaseReclaimPolicy === "delete") steps.push({ action: "drop", database, name });
-    else if (recorded[name] !== undefined) steps.push({ action: "forget", name });
+    const step = primaryStep(database, recorded[database.spec.name]);
+    if (step !== undefined) steps.push(step);
   }
   const live = new Set(primary ? mine.filter((d) => d.metadata.deletionTimestamp === undefined).map((d) => d.spec.name) : []);
   const stepped = new Set(steps.map((s) => (s.action === "apply" ? s.database.spec.name : s.name)));
@@ -45,8 +52,8 @@ export function databaseSteps(instance: Instance, databases: readonly Database[]
 
 /** The fields of a Database the engine applies (pure). */
 export function serverDatabase(database: Database): ServerDatabase {
-  const { clusterName: _c, componentName: _n, databaseReclaimPolicy: _r, ...applied } = database.spec;
-  return applied;
+  const { name, owner, ensure, encoding, locale, connectionLimit, allowConnections } = database.spec;
+  return { name, ensure, connectionLimit, allowConnections, ...(owner === undefined ? {} : { owner }), ...(encoding === undefined ? {} : { encoding }), ...(locale === undefined ? {} : { locale }) };
 }
 
 /** The record of a failed step: the digest it was for, and why, short (pure). */

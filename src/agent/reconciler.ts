@@ -629,7 +629,6 @@ export class InstanceReconciler implements Reconciler {
     if (c.instance.status?.ready === true) await this.#tendPasswords(c);
     if (c.instance.status?.ready === true) await this.#tendStorage(c);
     if (c.instance.status?.ready === true) await this.#tendUsers(c);
-    if (c.instance.status?.ready === true) await this.#tendDatabases(c);
     const readinessMs = due ? await this.#probeReadiness(c, running) : LIVENESS_POLL_MS;
     // A server that just did not answer its readiness probe counts as a replication probe unanswered (a hung primary fails over).
     const replicationMs = await this.#tendReplication(c, due && c.instance.status?.ready !== true);
@@ -659,13 +658,17 @@ export class InstanceReconciler implements Reconciler {
     }
   }
 
-  /** Managed users of the component (managed-users.ts): after the rotations, whose confirmed generations they use. */
+  /**
+   * Managed users of the component (managed-users.ts): after the rotations, whose confirmed generations they use; then
+   * its managed databases, which users may own.
+   */
   async #tendUsers(c: Context): Promise<void> {
     try {
       c.instance = await tendManagedUsers({ instance: c.instance, engine: c.engine, context: c.ctx, trust: this.#trust }, this.#o.store, this.#o.events, async (managedUsers) => (c.instance = await this.#setStatus(c.instance, { managedUsers })));
     } catch (error) {
       await this.#o.events.record(c.instance, "Warning", "ManagedUsersFailed", `managed users not applied yet, retrying: ${errorMessage(error)}`);
     }
+    await this.#tendDatabases(c);
   }
 
   /** Managed databases of the component (managed-databases.ts): after the users, which may own them. */

@@ -19,7 +19,32 @@ export const databaseNameSchema = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/, "must be 1 to 63 letters, digits, '_', '$' and '-', starting with a letter or '_'");
 
+/**
+ * CloudNativePG's Database fields Holdfast does not honour, and why: accepted by the schema only so that admission
+ * refuses them by name (unknown fields would be pruned with a mere warning).
+ */
+export const UNSUPPORTED_DATABASE_FIELDS: Readonly<Record<string, string>> = {
+  cluster: "name the cluster with clusterName (and its component with componentName)",
+  template: "databases are always created from template0",
+  isTemplate: "a declared database is never a template",
+  tablespace: "tablespaces are not managed",
+  lcCollate: "use locale (it sets LC_COLLATE and LC_CTYPE together)",
+  lcCtype: "use locale (it sets LC_COLLATE and LC_CTYPE together)",
+  localeProvider: "only the libc locales of the allow-list are supported",
+  icuLocale: "ICU locales are not supported",
+  icuRules: "ICU locales are not supported",
+  builtinLocale: "only the libc locales of the allow-list are supported",
+  collationVersion: "the collation version is the server's",
+  schemas: "schemas are not managed",
+  extensions: "extensions are not managed",
+  fdws: "foreign data wrappers are not managed",
+  servers: "foreign servers are not managed",
+};
+
+const unsupportedShape = Object.fromEntries(Object.keys(UNSUPPORTED_DATABASE_FIELDS).map((f) => [f, z.unknown().optional()]));
+
 export const databaseSpecSchema = z.strictObject({
+  ...unsupportedShape,
   /** The Cluster (same namespace) and its component whose server holds the database. */
   clusterName: z.string().min(1, "must not be empty"),
   componentName: z.string().min(1, "must not be empty"),
@@ -63,8 +88,8 @@ export type Database = z.infer<typeof databaseSchema>;
 export type DatabaseSpec = z.infer<typeof databaseSpecSchema>;
 export type DatabaseStatus = z.infer<typeof databaseStatusSchema>;
 
-/** The fields the engine applies (pure): everything but the cluster and component. */
-export type ServerDatabase = Omit<DatabaseSpec, "clusterName" | "componentName" | "databaseReclaimPolicy">;
+/** The fields the engine applies. */
+export type ServerDatabase = Pick<DatabaseSpec, "name" | "owner" | "ensure" | "encoding" | "locale" | "connectionLimit" | "allowConnections">;
 
 /**
  * A digest of what the Database asks the server for (its identity and the fields applied): the node agent records

@@ -41,12 +41,18 @@ void test("an owner that is no DatabaseUser of the component, a reserved name, a
   assert.match(latin[0]?.message ?? "", /needs locale C or POSIX/);
 });
 
-void test("the schema refuses a bad name, ensure, reclaim policy, limit and unknown fields (template among them)", () => {
+void test("the schema refuses a bad name, ensure, reclaim policy, limit, an empty owner and unknown fields", () => {
   const bad = (spec: Record<string, unknown>): boolean => databaseSchema.safeParse({ apiVersion: "holdfast.io/v1", kind: "Database", metadata: { name: "d" }, spec: { clusterName: "c", componentName: "p", name: "app", ...spec } }).success;
   assert.equal(bad({}), true);
-  for (const spec of [{ name: "a b" }, { name: "x".repeat(64) }, { name: '"app' }, { ensure: "gone" }, { databaseReclaimPolicy: "keep" }, { connectionLimit: -2 }, { connectionLimit: 1.5 }, { template: "template1" }]) {
+  for (const spec of [{ name: "a b" }, { name: "x".repeat(64) }, { name: '"app' }, { ensure: "gone" }, { databaseReclaimPolicy: "keep" }, { connectionLimit: -2 }, { connectionLimit: 1.5 }, { owner: "" }, { surprise: 1 }]) {
     assert.equal(bad(spec), false, JSON.stringify(spec));
   }
+});
+
+void test("CloudNativePG's fields Holdfast does not honour are refused by name, not pruned", () => {
+  const causes = databaseCauses(database({ template: "template1", tablespace: "fast", lcCollate: "C", schemas: [] }), PG, engines, []);
+  assert.deepEqual(causes.map((c) => [c.field, c.reason]), [["spec.template", "FieldValueNotSupported"], ["spec.tablespace", "FieldValueNotSupported"], ["spec.lcCollate", "FieldValueNotSupported"], ["spec.schemas", "FieldValueNotSupported"]]);
+  assert.match(causes[0]?.message ?? "", /template0/);
 });
 
 void test("Redis has no named databases and MariaDB none managed yet: refused naming the engine", () => {

@@ -4,7 +4,7 @@
  * administrator or a DatabaseUser of the component, no other Database declares the same database; the cluster,
  * component, name, encoding and locale are immutable.
  */
-import { componentTopology, engineNameFor, type Cluster, type Database, type DatabaseUser } from "../../api/index.ts";
+import { UNSUPPORTED_DATABASE_FIELDS, componentTopology, engineNameFor, type Cluster, type Database, type DatabaseUser } from "../../api/index.ts";
 import type { Engine } from "../../engines/index.ts";
 import type { FieldCause } from "../../errors/index.ts";
 import type { EngineDirectory } from "./cluster-rules.ts";
@@ -36,11 +36,20 @@ export function ownerCause(database: Database, engine: Engine, users: readonly D
   return { field: "spec.owner", reason: "FieldValueNotFound", message: `Not found: no DatabaseUser of ${clusterName}/${componentName} has username ${owner}; create it first, or leave owner out (the administrator ${admin ?? ""} owns it)` };
 }
 
+/** CloudNativePG's fields Holdfast does not honour, each refused by name (pure). */
+export function unsupportedFieldCauses(database: Database): FieldCause[] {
+  const spec = database.spec as Record<string, unknown>;
+  return Object.entries(UNSUPPORTED_DATABASE_FIELDS)
+    .filter(([field]) => spec[field] !== undefined)
+    .map(([field, why]) => ({ field: `spec.${field}`, reason: "FieldValueNotSupported", message: `Unsupported value: ${why}` }));
+}
+
 /** Causes from the spec against the cluster's engine and the namespace's DatabaseUsers (pure). */
 export function databaseCauses(database: Database, cluster: Cluster, engines: EngineDirectory, users: readonly DatabaseUser[]): FieldCause[] {
+  const unsupported = unsupportedFieldCauses(database);
   const engine = componentEngine(cluster, database.spec.componentName, engines);
-  if (!("name" in engine)) return [engine];
-  const causes: FieldCause[] = (engine.databases?.problems(database.spec) ?? []).map((p) => ({ field: `spec.${p.field}`, reason: "FieldValueNotSupported", message: `Unsupported value: ${p.message}` }));
+  if (!("name" in engine)) return [...unsupported, engine];
+  const causes: FieldCause[] = [...unsupported, ...(engine.databases?.problems(database.spec) ?? []).map((p) => ({ field: `spec.${p.field}`, reason: "FieldValueNotSupported", message: `Unsupported value: ${p.message}` }))];
   const owner = ownerCause(database, engine, users);
   return owner === undefined ? causes : [...causes, owner];
 }
