@@ -4,25 +4,16 @@
  * administrator or a DatabaseUser of the component, no other Database declares the same database; the cluster,
  * component, name, encoding and locale are immutable.
  */
-import { UNSUPPORTED_DATABASE_FIELDS, componentTopology, engineNameFor, type Cluster, type Database, type DatabaseUser } from "../../api/index.ts";
+import { UNSUPPORTED_DATABASE_FIELDS, type Cluster, type Database, type DatabaseUser } from "../../api/index.ts";
 import type { Engine } from "../../engines/index.ts";
 import type { FieldCause } from "../../errors/index.ts";
 import type { EngineDirectory } from "./cluster-rules.ts";
+import { dataComponentEngine } from "./database-user-rules.ts";
 import type { AdmissionContext } from "./types.ts";
 
 /** The engine of the component, or why it has no named databases, as a cause (pure). */
 function componentEngine(cluster: Cluster, component: string, engines: EngineDirectory): Engine | FieldCause {
-  const spec = cluster.spec.componentSpecs.find((c) => c.name === component);
-  if (spec === undefined) {
-    const names = cluster.spec.componentSpecs.map((c) => c.name).join(", ");
-    return { field: "spec.componentName", reason: "FieldValueNotFound", message: `Not found: component ${component} in cluster ${cluster.metadata.name}; it has ${names}` };
-  }
-  const name = engineNameFor(cluster, spec, engines.list().map((e) => e.name));
-  const engine = name === undefined ? undefined : engines.find(name);
-  if (engine?.databases === undefined) return { field: "spec.componentName", reason: "FieldValueNotSupported", message: `Unsupported value: component ${component} runs ${name ?? "an unknown engine"}, which has no named databases Holdfast manages` };
-  const arbiterOf = componentTopology(cluster, engine, component)?.arbiterOf;
-  if (arbiterOf !== undefined) return { field: "spec.componentName", reason: "FieldValueNotSupported", message: `Unsupported value: component ${component} arbitrates ${arbiterOf} and serves no data; name ${arbiterOf}` };
-  return engine;
+  return dataComponentEngine(cluster, component, engines, (engine) => (engine?.databases === undefined ? "has no named databases Holdfast manages" : undefined));
 }
 
 /** The owner: the administrator (absent or named) or the username of a DatabaseUser of the same component (pure). */
