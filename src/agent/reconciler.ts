@@ -17,6 +17,7 @@ import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } f
 import { readAccounts } from "./accounts.ts";
 import { rotationUnderWay, tendPasswords } from "./password-rotation.ts";
 import { tendManagedUsers } from "./managed-users.ts";
+import { tendManagedDatabases } from "./managed-databases.ts";
 import { arbitrationOf, type Arbitration } from "./arbitration.ts";
 import { desiredRole, fencesOnExit, isFenced, lookUpUpstream, mayRun, needsPrimaryLease, readReplicationCredentials, replicationOf, type UpstreamLookup } from "./replication.ts";
 import { PrimaryLeases } from "./primary-lease.ts";
@@ -659,12 +660,25 @@ export class InstanceReconciler implements Reconciler {
     }
   }
 
-  /** Managed users of the component (managed-users.ts): after the rotations, whose confirmed generations they use. */
+  /**
+   * Managed users of the component (managed-users.ts): after the rotations, whose confirmed generations they use; then
+   * its managed databases, which users may own.
+   */
   async #tendUsers(c: Context): Promise<void> {
     try {
       c.instance = await tendManagedUsers({ instance: c.instance, engine: c.engine, context: c.ctx, trust: this.#trust }, this.#o.store, this.#o.events, async (managedUsers) => (c.instance = await this.#setStatus(c.instance, { managedUsers })));
     } catch (error) {
       await this.#o.events.record(c.instance, "Warning", "ManagedUsersFailed", `managed users not applied yet, retrying: ${errorMessage(error)}`);
+    }
+    await this.#tendDatabases(c);
+  }
+
+  /** Managed databases of the component (managed-databases.ts): after the users, which may own them. */
+  async #tendDatabases(c: Context): Promise<void> {
+    try {
+      c.instance = await tendManagedDatabases({ instance: c.instance, engine: c.engine, context: c.ctx, trust: this.#trust }, this.#o.store, this.#o.events, async (managedDatabases) => (c.instance = await this.#setStatus(c.instance, { managedDatabases })));
+    } catch (error) {
+      await this.#o.events.record(c.instance, "Warning", "ManagedDatabasesFailed", `managed databases not applied yet, retrying: ${errorMessage(error)}`);
     }
   }
 

@@ -34,3 +34,4 @@ export * from "./monitoring.ts";
 export * from "./password-rotation.ts";
 export * from "./storage-quota.ts";
 export * from "./database-user.ts";
+export * from "./database.ts";

@@ -156,6 +156,11 @@ export const instanceStatusSchema = z.object({
    * generation, process start), never a password; written by the node agent only.
    */
   managedUsers: z.record(z.string(), z.string()).optional(),
+  /**
+   * Per managed database (Database, ADR 0053), by its name on the server: the spec digest this instance applied, or
+   * `<digest>!<reason>` when applying it failed; written by the node agent of the primary only.
+   */
+  managedDatabases: z.record(z.string(), z.string()).optional(),
   /** The primary lease this instance's node agent holds for it (ADR 0029); absent when it holds none. */
   primaryLease: z.object({ name: z.string(), holder: z.string(), acquiredAt: z.string() }).optional(),
   /**

@@ -36,6 +36,7 @@ const KINDS: readonly KindInfo[] = [
   { kind: "NotificationChannel", group: "holdfast.io", version: "v1", plural: "notificationchannels", singular: "notificationchannel", shortNames: ["nc"], namespaced: true },
   { kind: "SecuritySignal", group: "holdfast.io", version: "v1", plural: "securitysignals", singular: "securitysignal", shortNames: [], namespaced: true },
   { kind: "DatabaseUser", group: "holdfast.io", version: "v1", plural: "databaseusers", singular: "databaseuser", shortNames: ["dbuser"], namespaced: true },
+  { kind: "Database", group: "holdfast.io", version: "v1", plural: "databases", singular: "database", shortNames: ["db"], namespaced: true },
   { kind: "DetectionState", group: "holdfast.io", version: "v1", plural: "detectionstates", singular: "detectionstate", shortNames: [], namespaced: true },
 ];
 

@@ -132,6 +132,17 @@ const BACKUP_REPO: Columns = [
   age,
 ];
 
+const DATABASE: Columns = [
+  ["NAME", (o) => o.metadata.name],
+  ["CLUSTER", (o) => fieldText(o, "spec.clusterName")],
+  ["COMPONENT", (o) => fieldText(o, "spec.componentName")],
+  ["DATABASE", (o) => fieldText(o, "spec.name")],
+  ["OWNER", (o) => fieldText(o, "spec.owner", "<administrator>")],
+  ["ENSURE", (o) => fieldText(o, "spec.ensure", "present")],
+  ["STATUS", (o) => fieldText(o, "status.phase", "Pending")],
+  age,
+];
+
 const DATABASE_USER: Columns = [
   ["NAME", (o) => o.metadata.name],
   ["CLUSTER", (o) => fieldText(o, "spec.clusterName")],
@@ -149,6 +160,7 @@ const WIDE: Record<string, Columns> = {
   Node: [["LABELS", (o) => Object.entries(o.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(",") || "<none>"]],
   OpsRequest: [["MESSAGE", (o) => fieldText(o, "status.message")]],
   DatabaseUser: [["SECRET", (o) => fieldText(o, "status.secretName")], ["MESSAGE", (o) => fieldText(o, "status.message")]],
+  Database: [["RECLAIM", (o) => fieldText(o, "spec.databaseReclaimPolicy", "retain")], ["MESSAGE", (o) => fieldText(o, "status.message")]],
 };
 
 const BY_KIND: Record<string, Columns> = {
@@ -163,6 +175,7 @@ const BY_KIND: Record<string, Columns> = {
   Restore: RESTORE,
   BackupRepo: BACKUP_REPO,
   DatabaseUser: DATABASE_USER,
+  Database: DATABASE,
 };
 
 /** `postgresql 16.4,15.8; redis 7.0.15`, or `-`. */

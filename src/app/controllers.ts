@@ -7,6 +7,7 @@ import { ClusterReconciler, type EngineLookup } from "../controllers/cluster/ind
 import { databaseAddress, ExporterAgent, InstanceReconciler } from "../agent/index.ts";
 import { NamespaceReconciler } from "../controllers/namespace/index.ts";
 import { DatabaseUserReconciler } from "../controllers/database-user/index.ts";
+import { DatabaseReconciler } from "../controllers/database/index.ts";
 import { OpsRequestReconciler } from "../controllers/ops/index.ts";
 import { createHaController } from "./ha-controller.ts";
 import { createEndpointController } from "./endpoint-controller.ts";
@@ -121,6 +122,13 @@ export function createControllers(deps: ControllerDeps): Controller[] {
     watches: [{ kind: "DatabaseUser" }],
     reconciler: new DatabaseUserReconciler({ store, engines: deps.engines, events: createEventRecorder(store, "databaseuser-controller", logger) }),
   });
+  const databases = new Controller({
+    name: "database",
+    store,
+    logger,
+    watches: [{ kind: "Database" }],
+    reconciler: new DatabaseReconciler({ store, engines: deps.engines, events: createEventRecorder(store, "database-controller", logger) }),
+  });
   const detection = deps.detection?.enabled === true ? [createDetector({ store, settings: deps.detection, logger })] : [];
-  return [namespaces, clusters, ops, users, createNodeLifecycleController(deps), createHaController(deps), ...createDataProtectionControllers(deps), ...detection];
+  return [namespaces, clusters, ops, users, databases, createNodeLifecycleController(deps), createHaController(deps), ...createDataProtectionControllers(deps), ...detection];
 }

@@ -440,6 +440,8 @@ export interface Engine {
   readonly logins?: EngineLogins;
   /** Managed application users with grants (DatabaseUser, ADR 0046); absent: the engine has none. */
   readonly users?: EngineUsers;
+  /** Managed named databases (Database, ADR 0053); absent: the engine has none (refused at admission). */
+  readonly databases?: EngineDatabases;
 }
 
 /** One login to a database server, as the engine saw it. */
@@ -496,6 +498,39 @@ export interface EngineUsers {
   apply(context: InstanceContext, admin: Credentials, account: Credentials, grants: readonly Record<string, unknown>[], trust: ClientTrust): Promise<void>;
   /** Drop the user (its privileges revoked first); idempotent. Fails saying why when the server will not (objects it owns). */
   drop(context: InstanceContext, admin: Credentials, username: string, trust: ClientTrust): Promise<void>;
+}
+
+/** A database as the engine applies it (Database, ADR 0053): its name, owner (absent: the administrator) and settings. */
+export interface ServerDatabaseSpec {
+  name: string;
+  owner?: string | undefined;
+  ensure: "present" | "absent";
+  encoding?: string | undefined;
+  locale?: string | undefined;
+  connectionLimit: number;
+  allowConnections: boolean;
+}
+
+/** One problem of a Database spec the engine cannot honour: the field below `spec` (e.g. `encoding`) and why. */
+export interface DatabaseProblem {
+  field: "name" | "encoding" | "locale" | "connectionLimit" | "allowConnections";
+  message: string;
+}
+
+/**
+ * Managed named databases (ADR 0053): created, altered and dropped by the node agent on the primary (databases
+ * replicate), logged in as the administrator; names always quoted.
+ */
+export interface EngineDatabases {
+  /** Why the engine cannot honour `database` (a reserved name, an encoding or locale off its allow-list), pure. */
+  problems(database: ServerDatabaseSpec): DatabaseProblem[];
+  /**
+   * Make the server hold the database as specified (ensure present: create it, or alter its mutable fields; absent:
+   * drop it). Fails saying why (an owner that does not exist yet, an existing database whose encoding differs).
+   */
+  apply(context: InstanceContext, admin: Credentials, database: ServerDatabaseSpec, trust: ClientTrust): Promise<void>;
+  /** Drop the database, ending its sessions; idempotent. */
+  drop(context: InstanceContext, admin: Credentials, name: string, trust: ClientTrust): Promise<void>;
 }
 
 /** A server another instance connects to: its address (loopback or a node's) and port. */

@@ -35,6 +35,7 @@ void test("every privilege of the role in a database is revoked first, schema by
     'REVOKE ALL ON ALL TABLES IN SCHEMA "s" FROM "a""b"',
     'ALTER DEFAULT PRIVILEGES IN SCHEMA "s" REVOKE ALL ON TABLES FROM "a""b"',
   ]);
+  assert.deepEqual(revokeStatements("o", "db", [], true), [], "the owner of a database keeps its owner's privileges on it");
 });
 
 void test("grant problems name the grant and the field; privileges outside the allow-list are refused", () => {

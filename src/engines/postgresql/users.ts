@@ -60,11 +60,14 @@ export function roleStatements(username: string, verifier: string, exists: boole
   ];
 }
 
-/** Revoke every privilege of the role in one database: on it, on each of its schemas, their tables and default privileges (pure). */
-export function revokeStatements(username: string, database: string, schemas: readonly string[]): string[] {
+/**
+ * Revoke every privilege of the role in one database: on it, on each of its schemas, their tables and default
+ * privileges (pure). A database the role owns (Database, ADR 0053) keeps its owner's privileges on it.
+ */
+export function revokeStatements(username: string, database: string, schemas: readonly string[], ownsDatabase = false): string[] {
   const role = quoteIdentifier(username);
   return [
-    `REVOKE ALL ON DATABASE ${quoteIdentifier(database)} FROM ${role}`,
+    ...(ownsDatabase ? [] : [`REVOKE ALL ON DATABASE ${quoteIdentifier(database)} FROM ${role}`]),
     ...schemas.flatMap((schema) => {
       const s = quoteIdentifier(schema);
       return [`REVOKE ALL ON SCHEMA ${s} FROM ${role}`, `REVOKE ALL ON ALL TABLES IN SCHEMA ${s} FROM ${role}`, `ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} REVOKE ALL ON TABLES FROM ${role}`];
@@ -102,20 +105,21 @@ async function inTransaction(client: Client, statements: readonly string[]): Pro
   }
 }
 
-/** The databases one can connect to. */
-async function databases(port: number, admin: Credentials): Promise<string[]> {
+/** The databases one can connect to, with their owners. */
+async function databases(port: number, admin: Credentials): Promise<{ name: string; owner: string }[]> {
   return withSession(port, admin, async (client) => {
-    const rows = await client.query<{ datname: string }>("SELECT datname FROM pg_catalog.pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname");
-    return rows.rows.map((r) => r.datname);
+    const rows = await client.query<{ name: string; owner: string }>("SELECT datname AS name, pg_catalog.pg_get_userbyid(datdba) AS owner FROM pg_catalog.pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname");
+    return rows.rows;
   });
 }
 
-/** In `database`: revoke every privilege of the role, then run `more` (grants), in one transaction. */
-async function resetPrivileges(port: number, admin: Credentials, target: { username: string; database: string }, more: readonly string[]): Promise<void> {
+/** In `database`: revoke every privilege of the role (but an owner's on its database), then run `more` (grants), in one transaction. */
+async function resetPrivileges(port: number, admin: Credentials, target: { username: string; database: { name: string; owner: string } }, more: readonly string[]): Promise<void> {
+  const { name, owner } = target.database;
   await withSession(port, admin, async (client) => {
     const rows = await client.query<{ nspname: string }>("SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' ORDER BY nspname");
-    await inTransaction(client, [...revokeStatements(target.username, target.database, rows.rows.map((r) => r.nspname)), ...more]);
-  }, { database: target.database });
+    await inTransaction(client, [...revokeStatements(target.username, name, rows.rows.map((r) => r.nspname), owner === target.username), ...more]);
+  }, { database: name });
 }
 
 async function roleExists(client: Client, username: string): Promise<boolean> {
@@ -127,9 +131,9 @@ async function apply(context: InstanceContext, admin: Credentials, account: Cred
   const verifier = scramSha256Verifier(account.password);
   await withSession(context.port, admin, async (client) => inTransaction(client, roleStatements(account.username, verifier, await roleExists(client, account.username))));
   const existing = await databases(context.port, admin);
-  const missing = grants.find((g) => !existing.includes(g.database));
-  if (missing !== undefined) throw new Error(`database ${missing.database} does not exist: create it, or remove the grants on it`);
-  for (const database of existing) await resetPrivileges(context.port, admin, { username: account.username, database }, grantStatements(account.username, database, grants));
+  const missing = grants.find((g) => !existing.some((d) => d.name === g.database));
+  if (missing !== undefined) throw new Error(`database ${missing.database} does not exist: create it (a Database), or remove the grants on it`);
+  for (const database of existing) await resetPrivileges(context.port, admin, { username: account.username, database }, grantStatements(account.username, database.name, grants));
 }
 
 async function drop(context: InstanceContext, admin: Credentials, username: string, _trust: ClientTrust): Promise<void> {

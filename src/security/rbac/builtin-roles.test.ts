@@ -30,6 +30,7 @@ const RESOURCES: Record<string, Omit<RequestAttributes, "verb" | "namespace">> =
   auditevents: { apiGroup: "audit.holdfast.io", resource: "auditevents" },
   users: { apiGroup: "security.holdfast.io", resource: "users" },
   backups: { apiGroup: "dataprotection.kubeblocks.io", resource: "backups" },
+  databases: { apiGroup: "holdfast.io", resource: "databases" },
 };
 
 type Row = readonly [string, string, string];
@@ -47,27 +48,27 @@ const NO_DELETE_EVERYWHERE: Row = ["glwcup.", "glwcup.", "glwcup."];
 /** Each built-in ClusterRole granted to a user by a RoleBinding in team-a. */
 const THROUGH_ROLEBINDING: Record<string, Table> = {
   "cluster-admin": {
-    namespaces: ONLY_BOUND_ALL, secrets: ONLY_BOUND_ALL, events: ONLY_BOUND_ALL, clusters: ONLY_BOUND_ALL,
+    namespaces: ONLY_BOUND_ALL, secrets: ONLY_BOUND_ALL, events: ONLY_BOUND_ALL, clusters: ONLY_BOUND_ALL, databases: ONLY_BOUND_ALL,
     "clusters/status": ONLY_BOUND_ALL, opsrequests: ONLY_BOUND_ALL, instances: ONLY_BOUND_ALL, roles: ONLY_BOUND_ALL,
     rolebindings: ONLY_BOUND_ALL, clusterroles: ONLY_BOUND_ALL, auditevents: ONLY_BOUND_ALL, users: ONLY_BOUND_ALL, backups: ONLY_BOUND_ALL,
   },
   admin: {
-    namespaces: ONLY_BOUND_READ, secrets: ONLY_BOUND_ALL, events: ONLY_BOUND_ALL, clusters: ONLY_BOUND_ALL,
+    namespaces: ONLY_BOUND_READ, secrets: ONLY_BOUND_ALL, events: ONLY_BOUND_ALL, clusters: ONLY_BOUND_ALL, databases: ONLY_BOUND_ALL,
     "clusters/status": ONLY_BOUND_READ, opsrequests: ONLY_BOUND_ALL, instances: ONLY_BOUND_ALL, roles: ONLY_BOUND_ALL,
     rolebindings: ONLY_BOUND_ALL, clusterroles: NONE, auditevents: NONE, users: NONE, backups: ONLY_BOUND_ALL,
   },
   edit: {
-    namespaces: ONLY_BOUND_READ, secrets: ONLY_BOUND_ALL, events: ONLY_BOUND_READ, clusters: ONLY_BOUND_ALL,
+    namespaces: ONLY_BOUND_READ, secrets: ONLY_BOUND_ALL, events: ONLY_BOUND_READ, clusters: ONLY_BOUND_ALL, databases: ONLY_BOUND_ALL,
     "clusters/status": ONLY_BOUND_READ, opsrequests: ONLY_BOUND_ALL, instances: ONLY_BOUND_READ, roles: NONE,
     rolebindings: NONE, clusterroles: NONE, auditevents: NONE, users: NONE, backups: ONLY_BOUND_NO_DELETE,
   },
   view: {
-    namespaces: ONLY_BOUND_READ, secrets: NONE, events: ONLY_BOUND_READ, clusters: ONLY_BOUND_READ,
+    namespaces: ONLY_BOUND_READ, secrets: NONE, events: ONLY_BOUND_READ, clusters: ONLY_BOUND_READ, databases: ONLY_BOUND_READ,
     "clusters/status": ONLY_BOUND_READ, opsrequests: ONLY_BOUND_READ, instances: ONLY_BOUND_READ, roles: NONE,
     rolebindings: NONE, clusterroles: NONE, auditevents: NONE, users: NONE, backups: ONLY_BOUND_READ,
   },
   auditor: {
-    namespaces: NONE, secrets: NONE, events: NONE, clusters: NONE,
+    namespaces: NONE, secrets: NONE, events: NONE, clusters: NONE, databases: NONE,
     "clusters/status": NONE, opsrequests: NONE, instances: NONE, roles: NONE,
     rolebindings: NONE, clusterroles: NONE, auditevents: ["gl.....", ".......", "......."], users: NONE, backups: NONE,
   },
@@ -76,27 +77,27 @@ const THROUGH_ROLEBINDING: Record<string, Table> = {
 /** Each built-in ClusterRole granted to a user by a ClusterRoleBinding. */
 const THROUGH_CLUSTERROLEBINDING: Record<string, Table> = {
   "cluster-admin": {
-    namespaces: ALL, secrets: ALL, events: ALL, clusters: ALL,
+    namespaces: ALL, secrets: ALL, events: ALL, clusters: ALL, databases: ALL,
     "clusters/status": ALL, opsrequests: ALL, instances: ALL, roles: ALL,
     rolebindings: ALL, clusterroles: ALL, auditevents: ALL, users: ALL, backups: ALL,
   },
   admin: {
-    namespaces: READ_EVERYWHERE, secrets: ALL, events: ALL, clusters: ALL,
+    namespaces: READ_EVERYWHERE, secrets: ALL, events: ALL, clusters: ALL, databases: ALL,
     "clusters/status": READ_EVERYWHERE, opsrequests: ALL, instances: ALL, roles: ALL,
     rolebindings: ALL, clusterroles: NONE, auditevents: NONE, users: NONE, backups: ALL,
   },
   edit: {
-    namespaces: READ_EVERYWHERE, secrets: ALL, events: READ_EVERYWHERE, clusters: ALL,
+    namespaces: READ_EVERYWHERE, secrets: ALL, events: READ_EVERYWHERE, clusters: ALL, databases: ALL,
     "clusters/status": READ_EVERYWHERE, opsrequests: ALL, instances: READ_EVERYWHERE, roles: NONE,
     rolebindings: NONE, clusterroles: NONE, auditevents: NONE, users: NONE, backups: NO_DELETE_EVERYWHERE,
   },
   view: {
-    namespaces: READ_EVERYWHERE, secrets: NONE, events: READ_EVERYWHERE, clusters: READ_EVERYWHERE,
+    namespaces: READ_EVERYWHERE, secrets: NONE, events: READ_EVERYWHERE, clusters: READ_EVERYWHERE, databases: READ_EVERYWHERE,
     "clusters/status": READ_EVERYWHERE, opsrequests: READ_EVERYWHERE, instances: READ_EVERYWHERE, roles: NONE,
     rolebindings: NONE, clusterroles: NONE, auditevents: NONE, users: NONE, backups: READ_EVERYWHERE,
   },
   auditor: {
-    namespaces: NONE, secrets: NONE, events: NONE, clusters: NONE,
+    namespaces: NONE, secrets: NONE, events: NONE, clusters: NONE, databases: NONE,
     "clusters/status": NONE, opsrequests: NONE, instances: NONE, roles: NONE,
     rolebindings: NONE, clusterroles: NONE, auditevents: ["gl.....", "gl.....", "gl....."], users: NONE, backups: NONE,
   },
@@ -104,7 +105,7 @@ const THROUGH_CLUSTERROLEBINDING: Record<string, Table> = {
 
 /** A signed-in user with no binding at all. */
 const NO_BINDING: Table = {
-  namespaces: NONE, secrets: NONE, events: NONE, clusters: NONE,
+  namespaces: NONE, secrets: NONE, events: NONE, clusters: NONE, databases: NONE,
   "clusters/status": NONE, opsrequests: NONE, instances: NONE, roles: NONE,
   rolebindings: NONE, clusterroles: NONE, auditevents: NONE, users: NONE, backups: NONE,
 };

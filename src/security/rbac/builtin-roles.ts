@@ -47,6 +47,7 @@ const VIEW_RULES: PolicyRule[] = [
   rule(HOLDFAST, ["instances", "instances/status"], READ),
   // Managed users name their grants, never a password (that is in their Secret).
   rule(HOLDFAST, ["databaseusers", "databaseusers/status"], READ),
+  rule(HOLDFAST, ["databases", "databases/status"], READ),
   // Nodes are cluster-scoped: readable where the role is bound cluster-wide; only Holdfast itself writes them.
   rule(HOLDFAST, ["nodes", "nodes/status"], READ),
   rule(KUBEBLOCKS_DATA, ["backups", "backups/status", "backuppolicies", "backuppolicies/status", "backupschedules", "backupschedules/status", "backuprepos", "backuprepos/status", "restores", "restores/status"], READ),
@@ -63,6 +64,8 @@ const EDIT_RULES: PolicyRule[] = [
   rule(KUBEBLOCKS_OPS, ["opsrequests"], READ_WRITE),
   // Application users and their grants, as editors write clusters; their passwords are in Secrets, which edit reads.
   rule(HOLDFAST, ["databaseusers"], READ_WRITE),
+  // Databases: created, changed and dropped as editors write clusters (ADR 0053).
+  rule(HOLDFAST, ["databases"], READ_WRITE),
   rule(KUBEBLOCKS_DATA, ["backups"], BACKUP_WRITE),
   // Verifying re-reads a whole backup: a write-sized cost, so it is granted with taking backups.
   rule(KUBEBLOCKS_DATA, ["backups/verify"], ["create"]),

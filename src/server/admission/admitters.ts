@@ -4,6 +4,7 @@ import {
   DETECTION_NAMESPACE,
   clusterRoleSchema,
   clusterSchema,
+  databaseSchema,
   databaseUserSchema,
   namespaceSchema,
   opsRequestSchema,
@@ -15,6 +16,7 @@ import {
   roleSchema,
   secretSchema,
   type Cluster,
+  type Database,
   type DatabaseUser,
   type OpsRequest,
   type Resource,
@@ -28,6 +30,7 @@ import { clusterRestoreReferences } from "./backup-references.ts";
 import { clusterCauses } from "./cluster-rules.ts";
 import { configsCauses } from "./parameter-rules.ts";
 import { databaseUserWriteCauses } from "./database-user-rules.ts";
+import { databaseWriteCauses } from "./database-rules.ts";
 import { notFoundCause } from "./references.ts";
 import { systemAccountReferences } from "./system-account-rules.ts";
 import { opsRequestCauses } from "./ops-request-rules.ts";
@@ -108,6 +111,17 @@ const databaseUserAdmitter: KindAdmitter = {
   validate: (object, old, context) => databaseUserWriteCauses(object as DatabaseUser, old as DatabaseUser | undefined, context),
 };
 
+/** Database (ADR 0053): its cluster is read on the writer's behalf; the owner among the namespace's DatabaseUsers. */
+const databaseAdmitter: KindAdmitter = {
+  schema: databaseSchema,
+  references: (object) => {
+    const database = object as Database;
+    const namespace = database.metadata.namespace ?? "default";
+    return [{ kind: "Cluster", namespace, name: database.spec.clusterName, cause: notFoundCause("spec.clusterName", `cluster ${namespace}/${database.spec.clusterName}`, "create the cluster first (holdfast get clusters)") }];
+  },
+  validate: (object, old, context) => databaseWriteCauses(object as Database, old as Database | undefined, context),
+};
+
 const namespaceAdmitter: KindAdmitter = {
   schema: namespaceSchema,
   validateDelete(object: Resource) {
@@ -145,6 +159,7 @@ export function defaultAdmitters(): AdmitterRegistry {
     ["Secret", secretAdmitter],
     ["Namespace", namespaceAdmitter],
     ["DatabaseUser", databaseUserAdmitter],
+    ["Database", databaseAdmitter],
     ["Instance", { readOnly: `instances ${CONTROL_PLANE_ONLY}` }],
     ["Event", { readOnly: `events ${CONTROL_PLANE_ONLY}` }],
     ["Lease", { readOnly: `leases ${CONTROL_PLANE_ONLY} (control-plane nodes take and renew them to elect the controller leader)` }],

@@ -25,8 +25,11 @@ export function reservedUsernameProblem(engine: Engine, username: string): strin
   return engine.users?.usernameProblem(username);
 }
 
-/** The engine of `component` in `cluster`, or why there is none as a cause. */
-function componentEngine(cluster: Cluster, component: string, engines: EngineDirectory): Engine | FieldCause {
+/**
+ * The engine of data component `component` in `cluster` when it has what `lacks` does not object to, or why not as a
+ * cause on `spec.componentName` (pure): an unknown component, an engine lacking the feature, an arbiter (no data).
+ */
+export function dataComponentEngine(cluster: Cluster, component: string, engines: EngineDirectory, lacks: (engine: Engine | undefined) => string | undefined): Engine | FieldCause {
   const spec = cluster.spec.componentSpecs.find((c) => c.name === component);
   if (spec === undefined) {
     const names = cluster.spec.componentSpecs.map((c) => c.name).join(", ");
@@ -34,10 +37,16 @@ function componentEngine(cluster: Cluster, component: string, engines: EngineDir
   }
   const name = engineNameFor(cluster, spec, engines.list().map((e) => e.name));
   const engine = name === undefined ? undefined : engines.find(name);
-  if (engine?.users === undefined) return { field: "spec.componentName", reason: "FieldValueNotSupported", message: `Unsupported value: component ${component} runs ${name ?? "an unknown engine"}, which has no managed users yet` };
+  const lacking = lacks(engine);
+  if (engine === undefined || lacking !== undefined) return { field: "spec.componentName", reason: "FieldValueNotSupported", message: `Unsupported value: component ${component} runs ${name ?? "an unknown engine"}, which ${lacking ?? "is unknown"}` };
   const arbiterOf = componentTopology(cluster, engine, component)?.arbiterOf;
   if (arbiterOf !== undefined) return { field: "spec.componentName", reason: "FieldValueNotSupported", message: `Unsupported value: component ${component} arbitrates ${arbiterOf} and serves no data; name ${arbiterOf}` };
   return engine;
+}
+
+/** The engine of `component` in `cluster`, or why there is none as a cause. */
+function componentEngine(cluster: Cluster, component: string, engines: EngineDirectory): Engine | FieldCause {
+  return dataComponentEngine(cluster, component, engines, (engine) => (engine?.users === undefined ? "has no managed users yet" : undefined));
 }
 
 /** Causes from the spec against the cluster's engine (pure). */
