@@ -12,7 +12,7 @@
  * pgbench_accounts' rows (a contiguous aid range). Peak memory is
  * the RSS high-water mark of the process doing the work: the Holdfast server (whose node agent runs the backup and
  * the restore), and pgbackrest with its worker processes. BENCH_BACKUP_TRIALS trials (default 2);
- * BENCH_BACKUP_LARGE_SCALE=200 adds a pass that grows the database to that scale and measures Holdfast's peak memory
+ * BENCH_BACKUP_SECTIONS=mariadb runs MariaDB's section alone; BENCH_BACKUP_LARGE_SCALE=200 adds a pass that grows the database to that scale and measures Holdfast's peak memory
  * of a backup and a restore there.
  */
 import { spawn } from "node:child_process";
@@ -86,7 +86,16 @@ interface Trial {
   pgbackrest: PgBackRestRun[];
 }
 
+/** `BENCH_BACKUP_SECTIONS=mariadb` runs only MariaDB's section (default: postgresql,mariadb). */
+const SECTIONS = new Set((process.env["BENCH_BACKUP_SECTIONS"] ?? "postgresql,mariadb").split(","));
+
 export async function backupBenchmark(): Promise<void> {
+  if (SECTIONS.has("postgresql")) await postgresqlBackupBenchmark();
+  // MariaDB's section, with its own server and cluster, after PostgreSQL's (unchanged).
+  if (SECTIONS.has("mariadb")) await mariadbBackupBenchmark();
+}
+
+async function postgresqlBackupBenchmark(): Promise<void> {
   const { server, major } = await startDemoServer();
   // The raw tools write beside the repository (<home>/backups): the same disk.
   const work = await mkdtemp(join(server.home, "bench-raw-"));
@@ -109,8 +118,6 @@ export async function backupBenchmark(): Promise<void> {
     await rm(work, { recursive: true, force: true });
     await server.destroy();
   }
-  // MariaDB's section, with its own server and cluster, after PostgreSQL's (unchanged).
-  await mariadbBackupBenchmark();
 }
 
 async function loadNote(): Promise<string> {

@@ -3,12 +3,13 @@
  * is gone. Every instance archives its own binlog (archive-binlog); the full backup's source stops archiving when a
  * scale-in removes it; a restore to a later time replays the surviving instance's archived binlog from the backup's
  * GTID (ADR 0049, "Since 2026-12-06 (evening)"). Real server, mariadbd, mariabackup and mariadb-binlog:
- * write A, note the time, write B → the restore has A and not B, and every row written before the scale-in.
+ * write A, note the time, write B → the restore has A and not B, and every row written before the scale-in; the
+ * restored cluster has the backed-up topology: a primary and a replica replicating from it.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Backup, Cluster, OpsRequest } from "../../src/api/index.ts";
+import type { Backup, Cluster, Instance, OpsRequest } from "../../src/api/index.ts";
 import { createMariadbEngine } from "../../src/engines/index.ts";
 import { clusterCaFile, connectionUri } from "../helpers/clients.ts";
 import { eventually, run, TestServer } from "../helpers/harness.ts";
@@ -128,5 +129,13 @@ describe("MariaDB point-in-time recovery after the backup's source instance is g
     await waitRunning("mpf-at-a");
     assert.equal(await sql("mpf-at-a", "SELECT GROUP_CONCAT(note ORDER BY id SEPARATOR ',') FROM app.notes WHERE id > 1000"), "A");
     assert.equal(await sql("mpf-at-a", "SELECT COUNT(*) FROM app.notes WHERE id <= 200"), "200", "every row from before the backup and between it and the scale-in");
+    // Restored in the topology it was backed up in: a primary and a replica cloned from it, replicating.
+    const restored = await Promise.all([0, 1].map((i) => server.api<Instance>(`/apis/holdfast.io/v1alpha1/namespaces/${NS}/instances/mpf-at-a-mariadb-${i}`)));
+    const primaryPort = restored.find((i) => i.status?.role === "primary")?.spec.port;
+    const replica = await eventually("the restored replica replicating from the restored primary", async () => {
+      const now = await server.api<Instance>(`/apis/holdfast.io/v1alpha1/namespaces/${NS}/instances/${restored.find((i) => i.status?.role !== "primary")?.metadata.name ?? ""}`);
+      return now.status?.ready === true && now.status.role === "secondary" && now.status.replicationState?.streamingFrom === primaryPort ? now : undefined;
+    }, 120_000);
+    console.log(`restored topology: primary on port ${String(primaryPort)}, ${replica.metadata.name} replicating from it`);
   });
 });
