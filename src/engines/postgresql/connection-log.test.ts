@@ -14,9 +14,20 @@ describe("PostgreSQL connection log", () => {
     assert.deepEqual(log.read(text.slice(cut)), [{ time: Date.parse("2026-12-06T15:30:00.120Z"), user: "postgres", database: "postgres", applicationName: "psql", host: "127.0.0.1", port: 51234 }]);
   });
 
-  it("reads a login without application_name or a received line", () => {
-    const [login] = new ConnectionLog().read("2026-12-06 15:30:00.120 UTC [7] app@shop LOG:  connection authorized: user=app database=shop\n");
-    assert.deepEqual(login, { time: Date.parse("2026-12-06T15:30:00.120Z"), user: "app", database: "shop", applicationName: "", host: "", port: 0 });
+  it("reads a login without application_name or a received line, once the log has been followed longer than authentication may take", () => {
+    const log = new ConnectionLog();
+    assert.deepEqual(log.read(RECEIVED), []);
+    const [login] = log.read("2026-12-06 15:31:00.120 UTC [7] app@shop LOG:  connection authorized: user=app database=shop\n");
+    assert.deepEqual(login, { time: Date.parse("2026-12-06T15:31:00.120Z"), user: "app", database: "shop", applicationName: "", host: "", port: 0 });
+  });
+
+  it("does not report a connection received before the log was followed, whose address it cannot know", () => {
+    const log = new ConnectionLog();
+    // The watch began reading between this backend's "received" and "authorized" lines.
+    assert.deepEqual(log.read("2026-12-06 15:30:00.050 UTC [99] postgres@postgres LOG:  connection authenticated: identity=\"postgres\" method=scram-sha-256\n"), []);
+    assert.deepEqual(log.read("2026-12-06 15:30:00.060 UTC [99] postgres@postgres LOG:  connection authorized: user=postgres database=postgres\n"), []);
+    const [later] = log.read(`${RECEIVED}${AUTHORIZED}`);
+    assert.equal(later?.host, "127.0.0.1", "a connection received while followed is read as always");
   });
 });
 

@@ -11,6 +11,11 @@ const AUTHORIZED = "LOG:  connection authorized: ";
 const PID = /\[(\d{1,10})\]/;
 /** Backends whose authorization is still awaited; past this the oldest are forgotten. */
 const MAX_WAITING = 1000;
+/**
+ * PostgreSQL's authentication_timeout (default 1 min): a connection authorized this long after the first line read
+ * without its "received" line was received before the log was followed, and is not taken for a login from nowhere.
+ */
+const BEFORE_FOLLOWING_MS = 60_000;
 
 /** The superuser whose logins are watched. */
 export const POSTGRESQL_SUPERUSERS: readonly string[] = ["postgres"];
@@ -34,6 +39,8 @@ function fieldsAfter(line: string, marker: string): Map<string, string> | undefi
 export class ConnectionLog {
   readonly #received = new Map<string, { host: string; port: number }>();
   #partial = "";
+  /** The time of the first line read: logins authorized soon after it may have been received before it. */
+  #firstTime: number | undefined;
 
   /** The logins whose "connection authorized" line is in `chunk`. */
   read(chunk: string): DatabaseLogin[] {
@@ -45,16 +52,27 @@ export class ConnectionLog {
   #line(line: string): DatabaseLogin[] {
     const pid = PID.exec(line)?.[1];
     if (pid === undefined) return [];
+    const time = lineTime(line);
+    this.#firstTime ??= time;
     const received = fieldsAfter(line, RECEIVED);
     if (received !== undefined) {
       this.#remember(pid, { host: received.get("host") ?? "", port: Number(received.get("port") ?? 0) });
       return [];
     }
     const authorized = fieldsAfter(line, AUTHORIZED);
-    if (authorized === undefined) return [];
-    const from = this.#received.get(pid) ?? { host: "", port: 0 };
+    return authorized === undefined ? [] : this.#authorized(pid, time, authorized);
+  }
+
+  #authorized(pid: string, time: number | undefined, fields: Map<string, string>): DatabaseLogin[] {
+    const from = this.#received.get(pid);
     this.#received.delete(pid);
-    return [{ time: lineTime(line), user: authorized.get("user") ?? "", database: authorized.get("database") ?? "", applicationName: authorized.get("application_name") ?? "", ...from }];
+    // Received before the log was followed (Holdfast's own first probes, as often as not): its address is unknown.
+    if (from === undefined && this.#receivedBeforeFollowing(time)) return [];
+    return [{ time, user: fields.get("user") ?? "", database: fields.get("database") ?? "", applicationName: fields.get("application_name") ?? "", ...(from ?? { host: "", port: 0 }) }];
+  }
+
+  #receivedBeforeFollowing(time: number | undefined): boolean {
+    return time === undefined || time - (this.#firstTime ?? time) < BEFORE_FOLLOWING_MS;
   }
 
   #remember(pid: string, from: { host: string; port: number }): void {
