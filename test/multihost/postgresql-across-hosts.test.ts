@@ -3,7 +3,7 @@
  * on each host, replicating over TLS, written to through the read-write endpoint of every host; then, on the same
  * cluster in synchronous mode (`holdfast.io/ha-synchronous: "1"`, primary lease 5 s):
  *  - host loss: every process of the primary's host killed at once (node, databases, etcd member), a quarter of the
- *    failovers (HOLDFAST_LAB_FAILOVERS, default 10; 20 for the full measurement): a writer on
+ *    failovers (HOLDFAST_LAB_FAILOVERS, default 6; 20 for the full measurement): a writer on
  *    another host resumes through that host's endpoint (kill → first acknowledged write, median and worst; whether the
  *    controllers' leader was on the killed host), and the host's return makes its old primary a replica;
  *  - primary kills (SIGKILL of the primary's postmaster only), the rest of the failovers, which cost less;
@@ -35,10 +35,10 @@ const COMPONENT = "postgresql";
 const LEASE_SECONDS = 5;
 const LEASE_MS = LEASE_SECONDS * 1000;
 /**
- * Synchronous failovers before the partition adds one more: HOLDFAST_LAB_FAILOVERS (default 10, as CI runs it; 20 is
+ * Synchronous failovers before the partition adds one more: HOLDFAST_LAB_FAILOVERS (default 6, as CI runs it; 20 is
  * the full measurement), a quarter of them host losses (at least one) and the rest primary kills, which cost less.
  */
-const FAILOVERS = Math.max(2, Number(process.env["HOLDFAST_LAB_FAILOVERS"] ?? "10") || 10);
+const FAILOVERS = Math.max(2, Number(process.env["HOLDFAST_LAB_FAILOVERS"] ?? "6") || 6);
 const HOST_KILLS = Math.max(1, Math.round(FAILOVERS / 4));
 const PRIMARY_KILLS = FAILOVERS - HOST_KILLS;
 
