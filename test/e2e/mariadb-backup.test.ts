@@ -10,13 +10,14 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Backup } from "../../src/api/index.ts";
 import { createMariadbEngine } from "../../src/engines/index.ts";
 import { clusterCaFile, connectionUri } from "../helpers/clients.ts";
 import { eventually, TestServer } from "../helpers/harness.ts";
+import { backupOf, filesUnder, waitClusterRunning } from "../helpers/data-protection.ts";
 import { exampleWith } from "../helpers/manifests.ts";
 import { mariadbOverTls, userTableChecksums } from "../helpers/mariadb-cli.ts";
 
@@ -40,19 +41,11 @@ function checksums(cluster: string): Promise<Record<string, string>> {
 }
 
 function backup(name: string): Promise<Backup> {
-  return server.api<Backup>(`/apis/dataprotection.kubeblocks.io/v1alpha1/namespaces/${NS}/backups/${name}`);
+  return backupOf(server, NS, name);
 }
 
-async function filesUnder(directory: string): Promise<string[]> {
-  const entries = await readdir(directory, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
-}
-
-async function waitRunning(cluster: string): Promise<void> {
-  const result = await server.cli(["wait", `cluster/${cluster}`, "-n", NS, "--for=phase=Running", "--timeout=240s"]);
-  if (result.code === 0) return;
-  const described = await server.cli(["describe", "cluster", cluster, "-n", NS]);
-  throw new Error(`cluster ${cluster} is not Running:\n${described.stdout}\n${described.stderr}`);
+function waitRunning(cluster: string): Promise<void> {
+  return waitClusterRunning(server, NS, cluster);
 }
 
 /** The database's clock, RFC 3339 UTC with microseconds. */

@@ -12,8 +12,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Backup, Cluster, Instance, OpsRequest } from "../../src/api/index.ts";
 import { createMariadbEngine } from "../../src/engines/index.ts";
 import { clusterCaFile, connectionUri } from "../helpers/clients.ts";
-import { eventually, run, TestServer } from "../helpers/harness.ts";
+import { eventually, TestServer } from "../helpers/harness.ts";
+import { backupOf, waitClusterRunning } from "../helpers/data-protection.ts";
 import { exampleWith } from "../helpers/manifests.ts";
+import { mariadbOverTls } from "../helpers/mariadb-cli.ts";
 
 const installed = await createMariadbEngine().detectVersions();
 const skip = installed.length === 0 ? "mariadbd is not installed (Debian: apt-get install -y mariadb-server mariadb-client mariadb-backup)" : false;
@@ -25,12 +27,9 @@ const COMPONENT = "mariadb";
 const NOW = "SELECT DATE_FORMAT(UTC_TIMESTAMP(6), '%Y-%m-%dT%H:%i:%s.%fZ')";
 let server: TestServer;
 
-/** The real mariadb client as the cluster's administrator over verified TLS (option file on a pipe, never argv). */
+/** The real mariadb client as the cluster's administrator over verified TLS (mariadbOverTls: no password in argv). */
 async function sql(cluster: string, text: string): Promise<string> {
-  const url = new URL(await connectionUri(server, cluster, NS));
-  const options = `[client]\nuser=${decodeURIComponent(url.username)}\npassword=${decodeURIComponent(url.password)}\n`;
-  const script = `exec mariadb --defaults-extra-file=/dev/stdin "$@" <<'EOF'\n${options}EOF`;
-  const result = await run("sh", ["-c", script, "mariadb", `--host=${url.hostname}`, `--port=${url.port}`, "--protocol=TCP", "--ssl", `--ssl-ca=${clusterCaFile(server)}`, "--ssl-verify-server-cert", "-N", "-B", "-e", text], { timeoutMs: 120_000 });
+  const result = await mariadbOverTls(new URL(await connectionUri(server, cluster, NS)), clusterCaFile(server), text);
   assert.equal(result.code, 0, `${text}: ${result.stderr}`);
   return result.stdout.trim();
 }
@@ -40,14 +39,11 @@ async function cluster(): Promise<Cluster> {
 }
 
 function backup(name: string): Promise<Backup> {
-  return server.api<Backup>(`/apis/dataprotection.kubeblocks.io/v1alpha1/namespaces/${NS}/backups/${name}`);
+  return backupOf(server, NS, name);
 }
 
-async function waitRunning(name: string): Promise<void> {
-  const result = await server.cli(["wait", `cluster/${name}`, "-n", NS, "--for=phase=Running", "--timeout=240s"]);
-  if (result.code === 0) return;
-  const described = await server.cli(["describe", "cluster", name, "-n", NS]);
-  throw new Error(`cluster ${name} is not Running:\n${described.stdout}\n${described.stderr}`);
+function waitRunning(cluster: string): Promise<void> {
+  return waitClusterRunning(server, NS, cluster);
 }
 
 function manifest(replicas: number): Promise<string> {
