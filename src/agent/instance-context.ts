@@ -19,10 +19,15 @@ export async function instanceContext(paths: HomePaths, engines: Pick<EngineLook
   return { ...layout, version, parameters: instance.spec.parameters, role: instance.spec.role ?? "primary", address: instanceHost(instance), tls: instanceTlsFiles(layout), ...(instance.spec.clientTls === undefined ? {} : { tlsOnly: true }) };
 }
 
-/** The addresses of the instances of `instance`'s component (itself included), as peers reach them (instanceHost). */
-export async function componentAddresses(store: Store, instance: Instance): Promise<string[]> {
+/** The other instances of the component of `instance`. */
+export async function componentSiblings(store: Store, instance: Instance): Promise<Instance[]> {
   const { clusterName, componentName } = instance.spec;
   const list = await store.list<Instance>("Instance", { namespace: instance.metadata.namespace ?? "default", labelSelector: `${LABEL_INSTANCE}=${clusterName}` });
-  const siblings = list.items.filter((i) => i.spec.clusterName === clusterName && i.spec.componentName === componentName && i.metadata.name !== instance.metadata.name);
+  return list.items.filter((i) => i.spec.clusterName === clusterName && i.spec.componentName === componentName && i.metadata.name !== instance.metadata.name);
+}
+
+/** The addresses of the instances of `instance`'s component (itself included), as peers reach them (instanceHost). */
+export async function componentAddresses(store: Store, instance: Instance): Promise<string[]> {
+  const siblings = await componentSiblings(store, instance);
   return [...new Set([instanceHost(instance), ...siblings.map(instanceHost)])].sort();
 }

@@ -8,7 +8,7 @@ import type { HeldLease } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
 import type { HomePaths } from "../config/index.ts";
 import { ConflictError, errorMessage, UnavailableError } from "../errors/index.ts";
-import type { ClientTrust, CommandSpec, Credentials, Engine, EngineReplication, EngineVersion, HostAccess, InstanceContext } from "../engines/index.ts";
+import type { ClientTrust, CommandSpec, Credentials, Engine, EngineReplication, EngineVersion, HostAccess, InstanceContext, ReplicaSettingsDrift } from "../engines/index.ts";
 import { canBind, createInstanceDirectories, findAdoptableProcess, removeInstanceDirectory, tailFile, type InstanceUsers, type ProcessHandle, type ProcessSupervisor, type ServiceUser } from "../runtime/index.ts";
 import type { Store } from "../store/index.ts";
 import type { EngineLookup } from "../controllers/cluster/index.ts";
@@ -37,6 +37,7 @@ import { ArbiterAgent } from "./arbiter-agent.ts";
 import type { ReplicationReporter } from "./replicated-instance.ts";
 import { InstanceRestores, type RestoreStatusWriter, type RestoreStep } from "./restore-data.ts";
 import { quotaProblemAtCreation, StorageWatch } from "./storage-watch.ts";
+import { ReplicaSettingsWatch } from "./replica-settings.ts";
 import { mkdir, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 
@@ -107,6 +108,8 @@ export class InstanceReconciler implements Reconciler {
   readonly #trust: ClientTrust;
   /** Storage measured against each instance's quota, and writes protected at it (storage-watch.ts). */
   readonly #storage: StorageWatch;
+  /** Replicas whose start settings no longer fit their primary's (replica-settings.ts). */
+  readonly #replicaSettings: ReplicaSettingsWatch;
 
   constructor(options: InstanceReconcilerOptions) {
     this.#o = options;
@@ -117,6 +120,7 @@ export class InstanceReconciler implements Reconciler {
     this.#restores = options.restorer === undefined ? undefined : new InstanceRestores(options.restorer);
     this.#certificates = new InstanceCertificates(options);
     this.#storage = new StorageWatch(this.#trust);
+    this.#replicaSettings = new ReplicaSettingsWatch(options.store);
   }
 
   async reconcile(key: string): Promise<ReconcileResult | undefined> {
@@ -149,6 +153,12 @@ export class InstanceReconciler implements Reconciler {
     if (this.#replication.rewindWanted(c.instance)) {
       await this.#stopProcess(c, running);
       return this.#start(c, "Rewinding", "restarted to be rewound onto its upstream's timeline");
+    }
+    const drift = await this.#replicaSettingsDrift(c);
+    if (drift !== undefined) {
+      await this.#recordOnClusterToo(c, drift.urgent ? "Warning" : "Normal", "ReplicaSettings", drift.message);
+      await this.#stopProcess(c, running);
+      return this.#start(c, "Restarted", "restarted with settings that fit its primary's");
     }
     if (instanceNeedsRestart(c.instance)) {
       const requested = restartRequested(c.instance);
@@ -188,6 +198,19 @@ export class InstanceReconciler implements Reconciler {
     this.#strandCheckedAt.set(key, nowMs);
     const reason = replication.cannotCatchUp(await tailFile(c.logFile, 4000).catch(() => ""));
     if (reason !== undefined) this.#stranded.set(key, reason);
+  }
+
+  /** A ready replica's start settings that no longer fit its primary's (replica-settings.ts); a failed check is reported and retried. */
+  async #replicaSettingsDrift(c: Context): Promise<ReplicaSettingsDrift | undefined> {
+    const replication = replicationOf(c.instance, c.engine);
+    if (replication?.settingsDrift === undefined) return undefined;
+    const admin = async (): Promise<Credentials | undefined> => (await readAccounts(this.#o.store, c.instance, c.engine))[0];
+    try {
+      return await this.#replicaSettings.restartFor({ instance: c.instance, replication, context: c.ctx, host: c.host, admin });
+    } catch (error) {
+      this.#o.logger?.warn(`${keyOf(c.instance)}: replica settings not checked: ${errorMessage(error)}`);
+      return undefined;
+    }
   }
 
   /** Give the running server its live parameters (the engine's dynamic ones); false when the engine needs a restart for them. */
@@ -761,6 +784,7 @@ export class InstanceReconciler implements Reconciler {
     this.#strandCheckedAt.delete(keyOf(c.instance));
     this.#certificates.forget(c.instance);
     this.#storage.forget(c.instance);
+    this.#replicaSettings.forget(c.instance);
     return undefined;
   }
 

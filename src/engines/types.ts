@@ -596,6 +596,13 @@ export interface FailoverCandidate {
   observation: ReplicationObservation;
 }
 
+/** Why a running replica's settings no longer fit what a start would give it (EngineReplication.settingsDrift). */
+export interface ReplicaSettingsDrift {
+  /** It cannot go on replicating as it is (restart at once), rather than runs with more than it needs now. */
+  urgent: boolean;
+  message: string;
+}
+
 /**
  * The replication capability of an engine: everything a controller needs to run a primary with replicas,
  * switch over and fail over, without knowing the engine. Every operation is safe to repeat.
@@ -643,6 +650,12 @@ export interface EngineReplication {
    * the WAL it asks for was removed)? Then only a new copy brings it back (ADR 0045). The reason, or undefined.
    */
   cannotCatchUp?(logTail: string): string | undefined;
+  /**
+   * Do the running replica's start settings still fit its primary (PostgreSQL: a hot standby needs max_connections and
+   * four others at least as high as its primary's, and starts with them raised; ADR 0041)? The drift, when a restart
+   * would give it other values, else undefined; the node agent restarts it.
+   */
+  settingsDrift?(context: InstanceContext, admin: Credentials, host: HostAccess): Promise<ReplicaSettingsDrift | undefined>;
   /** Stop keeping data for a replica that is gone (its slot), on the primary on `port`. */
   forgetReplica(port: number, admin: Credentials, instanceName: string): Promise<void>;
   /** The engine's own arbiter (Redis Sentinel), when it, not Holdfast, decides who is primary; see EngineArbiter. */

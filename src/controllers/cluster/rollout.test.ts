@@ -110,3 +110,25 @@ test("nothing moves while a member is not ready", () => {
   const live = [member(0, LOW), busy, member(2, LOW)];
   assert.deepEqual(released(live, updatesTo(live, HIGH)).names, []);
 });
+
+/** `live` with `name` as the primary and every other member a streaming replica reported at `observedAt`. */
+function withPrimary(live: readonly Instance[], name: string, observedAt = AFTER): Instance[] {
+  return live.map((i) => {
+    const primary = i.metadata.name === name;
+    const role = primary ? "primary" : "secondary";
+    const spec = { ...i.spec, role } as Instance["spec"];
+    const { replication: _replication, ...status } = i.status ?? {};
+    return { ...i, spec, status: { ...status, role, appliedConfig: instanceConfigHash(spec), ...(primary ? {} : { replication: { state: "streaming", lagBytes: 0, observedAt } }) } };
+  });
+}
+
+test("a raise cancelled after its switchover: the new primary lowers first, in place, then the other raised replica; one switchover in all", () => {
+  const NEW_PRIMARY = "pg-postgresql-1";
+  const record: ComponentReplicationStatus = { currentPrimary: NEW_PRIMARY, targetPrimary: NEW_PRIMARY, roleChange: { reason: "Switchover", requestedBy: ROLLOUT_REQUESTER, from: PRIMARY, to: NEW_PRIMARY, result: "Succeeded", startedAt: STARTED } };
+  const live = withPrimary([member(0, LOW), member(1, HIGH), member(2, HIGH)], NEW_PRIMARY);
+  assert.deepEqual(released(live, updatesTo(live, LOW), record), { names: [NEW_PRIMARY], switchovers: [] });
+  const lowered = withPrimary([member(0, LOW), member(1, LOW), member(2, HIGH)], NEW_PRIMARY, BEFORE);
+  assert.deepEqual(released(lowered, updatesTo(lowered, LOW), record).names, [], "not before the lowered primary has reported it streaming");
+  const streaming = withPrimary([member(0, LOW), member(1, LOW), member(2, HIGH)], NEW_PRIMARY);
+  assert.deepEqual(released(streaming, updatesTo(streaming, LOW), record), { names: ["pg-postgresql-2"], switchovers: [] });
+});

@@ -18,13 +18,19 @@ export function controlDataCommand(context: InstanceContext): CommandSpec {
   return { command: join(context.version.binDir, "pg_controldata"), args: ["-D", context.dataDirectory], env: { LC_ALL: "C", LANG: "C" } };
 }
 
-/** The fields of pg_controldata's output Holdfast needs; undefined when one is missing. */
-export function parseControlData(output: string): ControlData | undefined {
+/** Every `label: value` line of pg_controldata's output. */
+export function controlDataFields(output: string): Map<string, string> {
   const fields = new Map<string, string>();
   for (const line of output.split("\n")) {
     const colon = line.indexOf(":");
     if (colon > 0) fields.set(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
   }
+  return fields;
+}
+
+/** The fields of pg_controldata's output Holdfast needs; undefined when one is missing. */
+export function parseControlData(output: string): ControlData | undefined {
+  const fields = controlDataFields(output);
   const state = fields.get("Database cluster state");
   const checkpointLocation = fields.get("Latest checkpoint location");
   const timeline = Number(fields.get("Latest checkpoint's TimeLineID"));
@@ -32,14 +38,18 @@ export function parseControlData(output: string): ControlData | undefined {
   return { state, checkpointLocation, timeline };
 }
 
-/** Read pg_control of the (stopped) data directory of `context`. */
-export async function readControlData(context: InstanceContext, host: HostAccess): Promise<ControlData> {
-  let output: string;
+/** pg_controldata's output for the data directory of `context` (stopped or running: it only reads pg_control). */
+export async function controlDataOutput(context: InstanceContext, host: HostAccess): Promise<string> {
   try {
-    output = (await host.run(controlDataCommand(context), { cwd: context.runDirectory, timeoutMs: 30_000 })).stdout;
+    return (await host.run(controlDataCommand(context), { cwd: context.runDirectory, timeoutMs: 30_000 })).stdout;
   } catch (error) {
     throw new UnavailableError(`cannot read pg_control of ${context.instanceName}: ${errorMessage(error)}`, { cause: error });
   }
+}
+
+/** Read pg_control of the (stopped) data directory of `context`. */
+export async function readControlData(context: InstanceContext, host: HostAccess): Promise<ControlData> {
+  const output = await controlDataOutput(context, host);
   const parsed = parseControlData(output);
   if (parsed === undefined) throw new UnavailableError(`pg_controldata of ${context.instanceName} printed no cluster state or checkpoint location`);
   return parsed;

@@ -3,7 +3,7 @@
  * slots, pg_rewind, promotion, fencing) behind the engine-neutral interface controllers use.
  */
 import { join } from "node:path";
-import type { DesiredReplicationRole, EngineReplication, FailoverCandidate, InstanceContext, ReplicationObservation, UpstreamAddress } from "../types.ts";
+import type { DesiredReplicationRole, EngineReplication, FailoverCandidate, HostAccess, InstanceContext, ReplicationCredentials, ReplicationObservation, RoleConfigured, UpstreamAddress } from "../types.ts";
 import { peerServer } from "../address.ts";
 import { exists } from "../marker.ts";
 import { readControlData } from "./control-data.ts";
@@ -18,6 +18,7 @@ import { replicationName } from "./replication-name.ts";
 import { STANDBY_SIGNAL, configureReplication } from "./replication-setup.ts";
 import { dropReplicationSlot, listReplicationSlots } from "./replication-slots.ts";
 import { probeReplication, type ReplicationStatus } from "./replication-status.ts";
+import { hotStandbySettingsDrift, removeHotStandbyConf, writeHotStandbyConf } from "./hot-standby.ts";
 import { checkpointPostgresql, fencePostgresql, promotePostgresql } from "./server-control.ts";
 import { configurePostgresqlDurability } from "./synchronous-config.ts";
 import { applyReplicationPlan, cloneStandby } from "./standby.ts";
@@ -49,6 +50,16 @@ async function lastRanAsPrimary(context: InstanceContext): Promise<boolean> {
   return (await isPostgresqlInitialized(context)) && !(await exists(join(context.dataDirectory, STANDBY_SIGNAL)));
 }
 
+/** A standby's replication settings; a data directory that last ran as a primary (or is to be rewound) rejoins first. */
+async function configureStandby(context: InstanceContext, plan: ReplicationPlan, rewind: boolean, credentials: ReplicationCredentials, host: HostAccess): Promise<RoleConfigured | undefined> {
+  if (rewind || (await lastRanAsPrimary(context))) {
+    const rejoined = await rejoinAsStandby(context, plan, credentials, host);
+    return rejoined.method === "clone" ? { recloned: `pg_rewind failed: ${rejoined.rewindError ?? "unknown error"}` } : undefined;
+  }
+  await configureReplication(context, plan, credentials.replication, host);
+  return undefined;
+}
+
 /** The replication capability of the PostgreSQL engine. */
 export function createPostgresqlReplication(): EngineReplication {
   return {
@@ -63,15 +74,13 @@ export function createPostgresqlReplication(): EngineReplication {
     async configureRole(context, desired: DesiredReplicationRole, credentials, host) {
       if (desired.role === "primary") {
         await configureReplication(context, planFor(context, undefined), credentials.replication, host);
+        await removeHotStandbyConf(context);
         return undefined;
       }
-      const plan = planFor(context, desired.upstream);
-      if (desired.rewind === true || (await lastRanAsPrimary(context))) {
-        const rejoined = await rejoinAsStandby(context, plan, credentials, host);
-        return rejoined.method === "clone" ? { recloned: `pg_rewind failed: ${rejoined.rewindError ?? "unknown error"}` } : undefined;
-      }
-      await configureReplication(context, plan, credentials.replication, host);
-      return undefined;
+      const configured = await configureStandby(context, planFor(context, desired.upstream), desired.rewind === true, credentials, host);
+      // After a rewind or a clone too: pg_control then holds the new primary's values.
+      await writeHotStandbyConf(context, planFor(context, desired.upstream).settings, host);
+      return configured;
     },
     lastRanAsPrimary,
     async probe(port, admin) {
@@ -99,5 +108,6 @@ export function createPostgresqlReplication(): EngineReplication {
     diverged: standbyDiverged,
     cannotCatchUp: walRemovedUpstream,
     configureDurability: configurePostgresqlDurability,
+    settingsDrift: (context, admin, host) => hotStandbySettingsDrift(context, planFor(context, undefined).settings, admin, host),
   };
 }

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { INCLUDE_LINE } from "./config.ts";
+import { HOT_STANDBY_CONF } from "./hot-standby-settings.ts";
 import { REPLICATION_INCLUDE_LINE, planReplication, renderReplicationConf, withReplicationInclude } from "./replication-config.ts";
 import { planSynchronousReplication } from "./synchronous.ts";
 
@@ -89,7 +90,10 @@ describe("renderReplicationConf", () => {
     const plan = planReplication({ instanceName: "pg-1", runDirectory: "/srv/it's here\\run", upstream: { host: "127.0.0.1", port: 5 }, synchronous });
     const text = renderReplicationConf(plan);
     assert.match(text, /^# Managed by Holdfast: replication settings of a standby/);
-    assert.deepEqual(parseConf(text), plan.settings);
+    const { include_if_exists: raised, ...settings } = parseConf(text);
+    assert.deepEqual(settings, plan.settings);
+    assert.equal(raised, HOT_STANDBY_CONF);
+    assert.match(text.trimEnd().split("\n").at(-1) ?? "", /^include_if_exists = 'holdfast-hot-standby\.conf'$/, "last, so a standby's raised values win");
     assert.match(text, /^primary_conninfo = 'host=''127\.0\.0\.1'' port=''5''/m);
   });
 });

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { SystemAccount } from "../types.ts";
 import { INCLUDE_LINE, quote, withInclude } from "./config.ts";
 import { connectionConninfo, type ServerConnection } from "./conninfo.ts";
+import { HOT_STANDBY_CONF } from "./hot-standby-settings.ts";
 import { replicationName } from "./replication-name.ts";
 import type { SynchronousSettings } from "./synchronous.ts";
 
@@ -105,10 +106,14 @@ export function planReplication(input: ReplicationPlanInput): ReplicationPlan {
   return { role: upstream === undefined ? "primary" : "standby", name, passfile, upstream, settings };
 }
 
-/** The content of REPLICATION_CONF for `plan`. */
+/**
+ * The content of REPLICATION_CONF for `plan`; last, the include of a standby's values raised to its primary's
+ * (HOT_STANDBY_CONF, written before a standby's start, absent on a primary), which must win over the settings above.
+ */
 export function renderReplicationConf(plan: ReplicationPlan): string {
   const lines = Object.entries(plan.settings).map(([key, value]) => `${key} = ${quote(value)}`);
-  return [`# Managed by Holdfast: replication settings of a ${plan.role}; rewritten when roles change.`, ...lines, ""].join("\n");
+  const raised = `include_if_exists = ${quote(HOT_STANDBY_CONF)}`;
+  return [`# Managed by Holdfast: replication settings of a ${plan.role}; rewritten when roles change.`, ...lines, raised, ""].join("\n");
 }
 
 /**
