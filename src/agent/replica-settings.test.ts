@@ -59,7 +59,7 @@ describe("ReplicaSettingsWatch", () => {
   });
 
   after(() => {
-    store.close?.();
+    store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -108,7 +108,8 @@ describe("ReplicaSettingsWatch", () => {
 
   it("an engine without the check is never asked", async () => {
     const watch = new ReplicaSettingsWatch(store);
-    const { settingsDrift: _none, ...replication } = replicationAnswering(BELOW).replication;
+    const replication: EngineReplication = { ...replicationAnswering(BELOW).replication };
+    delete replication.settingsDrift;
     assert.equal(await watch.restartFor({ instance: instance(1), replication, context, host, admin }, 4_000_000), undefined);
   });
 });

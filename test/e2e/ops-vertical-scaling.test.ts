@@ -4,7 +4,9 @@
  * restarts the former primary: the writer sees exactly one change of primary, the longest write gap is printed, and
  * no acknowledged commit is lost. A second scaling (a raise of max_connections) cancelled after its first replica ends
  * Cancelled with the cluster Running, a writer still writing, and every instance back on the old settings: the way
- * back lowers max_connections, which a hot standby needs at least as high as its primary's (ADR 0041's ordering rule).
+ * back lowers max_connections, which a hot standby needs at least as high as its primary's (ADR 0041's ordering rule;
+ * a standby starts with its primary's values when they are higher, and is restarted when its own fit again). Last, a
+ * Reconfiguring that lowers max_connections: the primary first, and every replica streaming afterwards.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -15,6 +17,7 @@ import type { Cluster, Instance, OpsRequest } from "../../src/api/index.ts";
 import { connectionUri, psql, startDemoServer, uriAt } from "../helpers/clients.ts";
 import { eventually, type TestServer } from "../helpers/harness.ts";
 import { example, exampleWith } from "../helpers/manifests.ts";
+import { replicationName } from "../../src/engines/postgresql/index.ts";
 
 const NS = "demo";
 const NAME = "pg-cluster";
@@ -124,6 +127,24 @@ async function maxConnections(uri: string): Promise<string[]> {
   return Promise.all(ports.map((port) => sql(uriAt(uri, "127.0.0.1", port), "SHOW max_connections")));
 }
 
+/**
+ * Every replica streams: pg_stat_replication on the primary lists each by its replication name in state `streaming`,
+ * and none has its replay paused (PostgreSQL pauses a standby below its primary's hot-standby settings).
+ */
+async function everyReplicaStreaming(uri: string): Promise<void> {
+  const primaryName = (await cluster()).status?.replication?.["postgresql"]?.currentPrimary;
+  const all = await instances();
+  const primary = all.find((i) => i.metadata.name === primaryName) ?? assert.fail(`no primary ${primaryName ?? "recorded"}`);
+  const replicas = all.filter((i) => i !== primary);
+  const expected = replicas.map((i) => `${replicationName(i.metadata.name)}:streaming`).sort().join(",");
+  await eventually("pg_stat_replication on the primary lists every replica streaming", async () => {
+    const seen = await sql(uriAt(uri, "127.0.0.1", primary.spec.port), "SELECT coalesce(string_agg(application_name || ':' || state, ',' ORDER BY application_name), '') FROM pg_stat_replication");
+    return seen === expected ? true : undefined;
+  }, 120_000);
+  const paused = await Promise.all(replicas.map((i) => sql(uriAt(uri, "127.0.0.1", i.spec.port), "SELECT pg_is_wal_replay_paused()")));
+  assert.deepEqual(paused, replicas.map(() => "f"), "no replica's replay paused");
+}
+
 async function verticalScaling(name: string, memory: string): Promise<string> {
   return exampleWith("postgresql/verticalscale.yaml", (doc) => {
     doc["metadata"].name = name;
@@ -175,14 +196,7 @@ describe("VerticalScaling of a synchronous 3-replica PostgreSQL cluster", { time
     assert.deepEqual(await sharedBuffers(uri), ["256MB", "256MB", "256MB"]);
   });
 
-  // Known defect (found 2026-12-06, not fixed yet): when the cancel lands after the rolling restart's switchover, the
-  // former primary rejoins with the old max_connections (112) under a new primary still running the new one (225);
-  // PostgreSQL pauses a standby's recovery whose max_connections is below the primary's ("hot standby is not possible
-  // because of insufficient parameter settings"), and the node agent only repoints it. The same holds for any change
-  // that lowers max_connections, max_worker_processes, max_wal_senders, max_prepared_transactions or
-  // max_locks_per_transaction on replicas first. The case runs and reports; it is marked todo until replicas start with
-  // at least the primary's values (as Patroni does from pg_controldata).
-  test("a VerticalScaling cancelled after its first instance ends Cancelled under a writer; every instance back on the old values", { todo: "a standby paused by lower hot-standby parameters than its primary's is not restarted with the primary's values yet" }, async () => {
+  test("a VerticalScaling cancelled after its first instance ends Cancelled under a writer; every instance back on the old values, every replica streaming", async () => {
     await settled();
     const writer = new Writer(uri, 1_000_000);
     after(() => writer.stop());
@@ -217,8 +231,37 @@ describe("VerticalScaling of a synchronous 3-replica PostgreSQL cluster", { time
     await writer.stop();
     assert.deepEqual(await missing(uri, writer.acknowledged.map((a) => a.id)), [], "no acknowledged commit lost");
     assert.deepEqual(await sharedBuffers(uri), ["256MB", "256MB", "256MB"]);
-    assert.deepEqual(await maxConnections(uri), ["112", "112", "112"]);
+    // A replica started with its primary's higher value while the primary still ran it is restarted with its own once it fits.
+    await eventually("max_connections 112 on every instance", async () => ((await maxConnections(uri)).join(",") === "112,112,112" ? true : undefined), 180_000);
+    await settled();
+    await everyReplicaStreaming(uri);
     console.log(`cancel of VerticalScaling 1Gi → 2Gi after one instance (noisy machine): Cancelled ${Math.round(ms)} ms after the cancel; ${writer.acknowledged.length} commits acknowledged, 0 lost; longest write gap ${Math.round(writer.longestGap())} ms; ${done.status.message ?? ""}`);
+  });
+
+  test("a Reconfiguring lowering max_connections (112 → 100) restarts the primary first; every replica streaming afterwards", async () => {
+    await settled();
+    const writer = new Writer(uri, 2_000_000);
+    after(() => writer.stop());
+    await eventually("writes acknowledged", () => Promise.resolve(writer.acknowledged.length >= 20 ? true : undefined), 60_000);
+    const before = (await cluster()).status?.replication?.["postgresql"]?.currentPrimary;
+    const manifest = JSON.stringify({ apiVersion: "operations.kubeblocks.io/v1alpha1", kind: "OpsRequest", metadata: { name: "pg-lower-connections", namespace: NS }, spec: { type: "Reconfiguring", clusterName: NAME, reconfigures: [{ componentName: "postgresql", parameters: [{ key: "max_connections", value: "100" }] }] } });
+    const started = performance.now();
+    await server.ok(["apply", "-f", "-"], manifest);
+    const done = await eventually("the Reconfiguring finished", async () => {
+      const o = await ops("pg-lower-connections");
+      return ["Succeed", "Failed", "Cancelled"].includes(o.status?.phase ?? "") ? o : undefined;
+    }, 600_000);
+    const ms = performance.now() - started;
+    assert.equal(done.status?.phase, "Succeed", done.status?.message);
+    await settled();
+    await eventually("max_connections 100 on every instance", async () => ((await maxConnections(uri)).join(",") === "100,100,100" ? true : undefined), 180_000);
+    await everyReplicaStreaming(uri);
+    const count = writer.acknowledged.length;
+    await eventually("more writes acknowledged", () => Promise.resolve(writer.acknowledged.length >= count + 20 ? true : undefined), 60_000);
+    await writer.stop();
+    assert.equal((await cluster()).status?.replication?.["postgresql"]?.currentPrimary, before, "a lowering restarts the primary in place: no switchover");
+    assert.deepEqual(await missing(uri, writer.acknowledged.map((a) => a.id)), [], "no acknowledged commit lost");
+    console.log(`Reconfiguring max_connections 112 → 100 on 3 replicas under a writer (noisy machine): Succeed after ${Math.round(ms)} ms; ${writer.acknowledged.length} commits acknowledged, 0 lost; longest write gap ${Math.round(writer.longestGap())} ms`);
   });
 });
 

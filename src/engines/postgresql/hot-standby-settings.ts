@@ -72,7 +72,12 @@ export function standbyStartValues(configured: HotStandbyValues, recorded: HotSt
 /** Where a standby's start values are above its own configuration: what HOT_STANDBY_CONF raises. */
 export function raisedValues(configured: HotStandbyValues, recorded: HotStandbyValues): HotStandbyValues {
   const start = standbyStartValues(configured, recorded);
-  return Object.fromEntries(Object.entries(start).filter(([name, value]) => value > (configured[name as HotStandbySetting] ?? 0))) as HotStandbyValues;
+  const raised: HotStandbyValues = {};
+  for (const { name } of HOT_STANDBY_SETTINGS) {
+    const value = start[name];
+    if (value !== undefined && value > (configured[name] ?? 0)) raised[name] = value;
+  }
+  return raised;
 }
 
 /** The content of HOT_STANDBY_CONF: the raised values, each with the value it replaces. */
