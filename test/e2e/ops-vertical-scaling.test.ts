@@ -145,6 +145,12 @@ async function everyReplicaStreaming(uri: string): Promise<void> {
   assert.deepEqual(paused, replicas.map(() => "f"), "no replica's replay paused");
 }
 
+/** The node agents' restarts of replicas for their hot-standby settings so far (ReplicaSettings events on instances), for the log. */
+async function replicaSettingsRestarts(): Promise<string[]> {
+  const list = await server.api<{ items: { reason: string; message: string; involvedObject: { kind: string; name: string } }[] }>(`/api/v1/namespaces/${NS}/events`);
+  return list.items.filter((e) => e.reason === "ReplicaSettings" && e.involvedObject.kind === "Instance").map((e) => `${e.involvedObject.name}: ${e.message}`);
+}
+
 async function verticalScaling(name: string, memory: string): Promise<string> {
   return exampleWith("postgresql/verticalscale.yaml", (doc) => {
     doc["metadata"].name = name;
@@ -235,7 +241,8 @@ describe("VerticalScaling of a synchronous 3-replica PostgreSQL cluster", { time
     await eventually("max_connections 112 on every instance", async () => ((await maxConnections(uri)).join(",") === "112,112,112" ? true : undefined), 180_000);
     await settled();
     await everyReplicaStreaming(uri);
-    console.log(`cancel of VerticalScaling 1Gi → 2Gi after one instance (noisy machine): Cancelled ${Math.round(ms)} ms after the cancel; ${writer.acknowledged.length} commits acknowledged, 0 lost; longest write gap ${Math.round(writer.longestGap())} ms; ${done.status.message ?? ""}`);
+    const switchedAtCancel = running.status.progressDetails?.filter((d) => d.status === "Succeed").length ?? 0;
+    console.log(`cancel of VerticalScaling 1Gi → 2Gi after ${switchedAtCancel} instance(s) (noisy machine): Cancelled ${Math.round(ms)} ms after the cancel; ${writer.acknowledged.length} commits acknowledged, 0 lost; longest write gap ${Math.round(writer.longestGap())} ms; ${done.status.message ?? ""}; replicas restarted for their settings: ${JSON.stringify(await replicaSettingsRestarts())}`);
   });
 
   test("a Reconfiguring lowering max_connections (112 → 100) restarts the primary first; every replica streaming afterwards", async () => {
@@ -261,7 +268,7 @@ describe("VerticalScaling of a synchronous 3-replica PostgreSQL cluster", { time
     await writer.stop();
     assert.equal((await cluster()).status?.replication?.["postgresql"]?.currentPrimary, before, "a lowering restarts the primary in place: no switchover");
     assert.deepEqual(await missing(uri, writer.acknowledged.map((a) => a.id)), [], "no acknowledged commit lost");
-    console.log(`Reconfiguring max_connections 112 → 100 on 3 replicas under a writer (noisy machine): Succeed after ${Math.round(ms)} ms; ${writer.acknowledged.length} commits acknowledged, 0 lost; longest write gap ${Math.round(writer.longestGap())} ms`);
+    console.log(`Reconfiguring max_connections 112 → 100 on 3 replicas under a writer (noisy machine): Succeed after ${Math.round(ms)} ms; ${writer.acknowledged.length} commits acknowledged, 0 lost; longest write gap ${Math.round(writer.longestGap())} ms; replicas restarted for their settings (all so far): ${JSON.stringify(await replicaSettingsRestarts())}`);
   });
 });
 
