@@ -171,13 +171,37 @@ export async function eventually(what: string, check: () => Promise<boolean>, ti
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
+/** Start the engine's server as `host`'s service user and wait until it answers (in whatever role). */
+export async function startReady(engine: Engine, context: InstanceContext, admin: Credentials, host: TestHostAccess, timeoutMs: number): Promise<ServerProcess> {
+  const server = new ServerProcess(host.spawnServer(engine.startCommand(context), context.runDirectory));
+  await waitUntil(() => engine.probeReady(context.port, admin), server, timeoutMs);
+  return server;
+}
+
+/** An instance of a test cluster and its running server, if any. */
+export interface TestNode {
+  context: InstanceContext;
+  server: ServerProcess | undefined;
+}
+
+/** Start `node`'s server (startReady, 60 s). */
+export async function startNode(engine: Engine, node: TestNode, admin: Credentials, host: TestHostAccess): Promise<void> {
+  node.server = await startReady(engine, node.context, admin, host, 60_000);
+}
+
+/** Stop `node`'s server the engine's way, which must succeed within the engine's timeout. */
+export async function stopNode(engine: Engine, node: TestNode): Promise<void> {
+  assert.ok(node.server);
+  assert.equal(await node.server.stop(engine), true, node.server.output);
+  node.server = undefined;
+}
+
 /**
  * Start the engine's server as `host`'s service user and wait until it answers as a primary; its pid file names the
  * process and belongs to the service user.
  */
 export async function startAsPrimary(engine: Engine, context: InstanceContext, admin: Credentials, host: TestHostAccess, timeoutMs: number): Promise<ServerProcess> {
-  const server = new ServerProcess(host.spawnServer(engine.startCommand(context), context.runDirectory));
-  await waitUntil(() => engine.probeReady(context.port, admin), server, timeoutMs);
+  const server = await startReady(engine, context, admin, host, timeoutMs);
   assert.equal(await engine.probeRole(context.port, admin), "primary");
   const pid = Number((await readFile(engine.pidFile(context), "utf8")).trim());
   assert.equal(pid, server.child.pid);

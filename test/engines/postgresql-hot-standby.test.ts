@@ -13,12 +13,9 @@ import pg from "pg";
 import { createPostgresqlEngine, generatePassword, type Credentials, type EngineReplication, type EngineVersion, type InstanceContext } from "../../src/engines/index.ts";
 import { REPLICATION_ACCOUNT, cloneStandby, configureReplication, ensureReplicationAccount, planReplication } from "../../src/engines/postgresql/index.ts";
 import { createTestHostAccess, type TestHostAccess } from "../helpers/host-access.ts";
-import { ServerProcess, eventually, removeTree, traversableTempDir, waitUntil } from "./harness.ts";
+import { eventually, startNode, stopNode, type TestNode, removeTree, traversableTempDir } from "./harness.ts";
 
-interface Node {
-  context: InstanceContext;
-  server: ServerProcess | undefined;
-}
+type Node = TestNode;
 
 const engine = createPostgresqlEngine();
 const PORTS = { primary: 19620, standby: 19621 };
@@ -40,16 +37,8 @@ describe("postgresql: a standby's hot-standby settings follow its primary's", { 
     return node;
   }
 
-  async function start(n: Node): Promise<void> {
-    n.server = new ServerProcess(host.spawnServer(engine.startCommand(n.context), n.context.runDirectory));
-    await waitUntil(() => engine.probeReady(n.context.port, admin), n.server, 60_000);
-  }
-
-  async function stop(n: Node): Promise<void> {
-    assert.ok(n.server);
-    assert.equal(await n.server.stop(engine), true, n.server.output);
-    n.server = undefined;
-  }
+  const start = (n: Node): Promise<void> => startNode(engine, n, admin, host);
+  const stop = (n: Node): Promise<void> => stopNode(engine, n);
 
   async function sql(n: Node, text: string): Promise<string> {
     const client = new pg.Client({ host: "127.0.0.1", port: n.context.port, user: admin.username, password: admin.password, database: "postgres", query_timeout: 30_000 });

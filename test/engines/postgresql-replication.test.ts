@@ -16,13 +16,9 @@ import {
   stopPostgresql, type CandidateObservation, type ReplicationAccounts, type ReplicationPlan, type ReplicationStatus, type SynchronousSettings,
 } from "../../src/engines/postgresql/index.ts";
 import { createTestHostAccess, type TestHostAccess } from "../helpers/host-access.ts";
-import { ServerProcess, eventually, filesContaining, freePort, median, removeTree, traversableTempDir, waitUntil } from "./harness.ts";
+import { eventually, startNode, stopNode, type TestNode, filesContaining, freePort, median, removeTree, traversableTempDir } from "./harness.ts";
 
-/** One instance of the test cluster and its running server, if any. */
-interface Node {
-  context: InstanceContext;
-  server: ServerProcess | undefined;
-}
+type Node = TestNode;
 
 const engine = createPostgresqlEngine();
 
@@ -56,16 +52,8 @@ describe("postgresql replication", { timeout: 900_000 }, () => {
     return found;
   }
 
-  async function start(n: Node): Promise<void> {
-    n.server = new ServerProcess(host.spawnServer(engine.startCommand(n.context), n.context.runDirectory));
-    await waitUntil(() => engine.probeReady(n.context.port, admin), n.server, 60_000);
-  }
-
-  async function stop(n: Node): Promise<void> {
-    assert.ok(n.server);
-    assert.equal(await n.server.stop(engine), true, n.server.output);
-    n.server = undefined;
-  }
+  const start = (n: Node): Promise<void> => startNode(engine, n, admin, host);
+  const stop = (n: Node): Promise<void> => stopNode(engine, n);
 
   /** Run SQL as the superuser on `n`, through the real pg client. */
   async function sql<R extends pg.QueryResultRow = Record<string, unknown>>(n: Node, text: string, params: unknown[] = []): Promise<R[]> {
