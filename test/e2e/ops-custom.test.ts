@@ -1,0 +1,186 @@
+/**
+ * Custom OpsRequests with an OpsDefinition (issue 14, ADR 0054), with a real server on 127.0.86.1 and the engines'
+ * own clients: on a 2-instance PostgreSQL cluster, `pg-terminate-backend` ends the psql session of a given user
+ * (checked in pg_stat_activity), `checkpoint` runs on both instances and `vacuum-analyze` on the primary alone; on a
+ * Redis standalone, `bgsave` moves LASTSAVE; a bad parameter is refused naming its field; an OpsDefinition naming an
+ * action that is not on the engine's allow-list (or a shell command) is refused naming the field.
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import type { Instance, OpsRequest } from "../../src/api/index.ts";
+import { connectionUri, installedPostgresMajor, psql, redisCli, redisConnection } from "../helpers/clients.ts";
+import { eventually, TestServer } from "../helpers/harness.ts";
+import { exampleWith, postgresExample } from "../helpers/manifests.ts";
+
+const NS = "demo";
+const ADDRESS = "127.0.86.1";
+const PG = "pg-custom";
+const REDIS = "redis-custom";
+const APP_PASSWORD = "app-password-custom-ops";
+
+let server: TestServer;
+let adminUri = "";
+let session: ChildProcess | undefined;
+
+before(async () => {
+  const major = await installedPostgresMajor();
+  server = await TestServer.start({ initArgs: ["--advertise", ADDRESS], serverArgs: ["--advertise", ADDRESS], listenHost: ADDRESS });
+  await server.ok(["create", "namespace", NS]);
+  await server.ok(["apply", "-f", "-"], await postgresExample(major, (doc) => {
+    doc["metadata"].name = PG;
+    doc["spec"].componentSpecs[0].replicas = 2;
+  }));
+  await server.ok(["apply", "-f", "-"], await exampleWith("redis/cluster-standalone.yaml", (doc) => (doc["metadata"].name = REDIS)));
+  for (const name of [PG, REDIS]) await server.ok(["wait", `cluster/${name}`, "-n", NS, "--for=phase=Running", "--timeout=300s"]);
+  await eventually("both PostgreSQL instances ready", async () => {
+    const list = await server.api<{ items: Instance[] }>(`/apis/holdfast.io/v1alpha1/namespaces/${NS}/instances`);
+    const pg = list.items.filter((i) => i.spec.clusterName === PG);
+    return pg.length === 2 && pg.every((i) => i.status?.ready === true) ? true : undefined;
+  }, 240_000);
+  adminUri = await connectionUri(server, PG, NS);
+});
+
+after(async () => {
+  session?.kill("SIGKILL");
+  await server.destroy();
+});
+
+function definition(name: string, spec: Record<string, unknown>): string {
+  return JSON.stringify({ apiVersion: "operations.kubeblocks.io/v1alpha1", kind: "OpsDefinition", metadata: { name }, spec });
+}
+
+function customOps(name: string, clusterName: string, opsDefinitionName: string, componentName: string, parameters: { name: string; value: string }[] = []): string {
+  return JSON.stringify({ apiVersion: "operations.kubeblocks.io/v1alpha1", kind: "OpsRequest", metadata: { name, namespace: NS }, spec: { clusterName, type: "Custom", timeoutSeconds: 120, custom: { opsDefinitionName, items: [{ componentName, parameters }] } } });
+}
+
+async function finished(name: string): Promise<OpsRequest> {
+  return eventually(`${name} finished`, async () => {
+    const o = await server.api<OpsRequest>(`/apis/operations.kubeblocks.io/v1alpha1/namespaces/${NS}/opsrequests/${name}`);
+    return ["Succeed", "Failed", "Cancelled"].includes(o.status?.phase ?? "") ? o : undefined;
+  }, 180_000);
+}
+
+async function sql(text: string): Promise<string> {
+  const result = await psql(adminUri, text);
+  assert.equal(result.code, 0, result.stderr);
+  return result.stdout.trim();
+}
+
+function appUri(): string {
+  const url = new URL(adminUri);
+  url.username = "app";
+  url.password = APP_PASSWORD;
+  return url.toString();
+}
+
+/** A psql session of user app that sleeps until it is ended; resolves with its exit code and stderr. */
+function openAppSession(): Promise<{ code: number | null; stderr: string }> {
+  session = spawn("psql", [appUri(), "-X", "-c", "SELECT pg_sleep(600)"], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  session.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => session?.on("exit", (code) => resolve({ code, stderr })));
+}
+
+describe("Custom OpsRequests", { timeout: 900_000 }, () => {
+  test("OpsDefinitions naming allow-listed PostgreSQL and Redis actions are accepted", async () => {
+    const sessions = {
+      componentInfos: [{ componentDefinitionName: "postgresql" }],
+      parametersSchema: { openAPIV3Schema: { type: "object", properties: { user: { type: "string", pattern: "^[a-z_][a-z0-9_]*$" }, pid: { type: "integer", minimum: 1 } } } },
+      actions: [{ name: "end-sessions", parameters: ["user", "pid"], exec: { command: ["holdfast:pg-terminate-backend"] } }],
+    };
+    await server.ok(["apply", "-f", "-"], definition("pg-end-sessions", sessions));
+    await server.ok(["apply", "-f", "-"], definition("pg-checkpoint", { componentInfos: [{ componentDefinitionName: "postgresql" }], actions: [{ name: "checkpoint", exec: { command: ["holdfast:checkpoint"] } }] }));
+    await server.ok(["apply", "-f", "-"], definition("pg-vacuum", {
+      componentInfos: [{ componentDefinitionName: "postgresql" }],
+      parametersSchema: { openAPIV3Schema: { properties: { database: { type: "string", default: "postgres" }, table: { type: "string" } } } },
+      actions: [{ name: "vacuum", parameters: ["database", "table"], exec: { command: ["holdfast:vacuum-analyze"] } }],
+    }));
+    await server.ok(["apply", "-f", "-"], definition("redis-bgsave", { componentInfos: [{ componentDefinitionName: "redis" }], actions: [{ name: "save", exec: { command: ["holdfast:bgsave"] } }] }));
+    const listed = await server.ok(["get", "opsdefinitions"]);
+    for (const name of ["pg-end-sessions", "pg-checkpoint", "pg-vacuum", "redis-bgsave"]) assert.ok(listed.includes(name), listed);
+  });
+
+  test("an OpsDefinition naming an action off the allow-list, a shell command or a KubeBlocks field outside the subset is refused naming the field", async () => {
+    const info = [{ componentDefinitionName: "postgresql" }];
+    const offList = await server.cli(["apply", "-f", "-"], definition("pg-drop", { componentInfos: info, actions: [{ name: "drop", exec: { command: ["holdfast:drop-database"] } }] }));
+    assert.notEqual(offList.code, 0);
+    assert.match(offList.stderr, /spec\.actions\[0\]\.exec\.command/);
+    assert.match(offList.stderr, /holdfast:pg-terminate-backend, holdfast:pg-cancel-backend, holdfast:vacuum-analyze, holdfast:checkpoint, holdfast:reload/);
+    const shell = await server.cli(["apply", "-f", "-"], definition("pg-shell", { componentInfos: info, actions: [{ name: "sh", exec: { command: ["/bin/sh", "-c", "id"] } }] }));
+    assert.notEqual(shell.code, 0);
+    assert.match(shell.stderr, /spec\.actions\[0\]\.exec\.command/);
+    const workload = await server.cli(["apply", "-f", "-"], definition("pg-job", { componentInfos: info, actions: [{ name: "job", workload: { type: "Job", podSpec: {} }, exec: { command: ["holdfast:checkpoint"] } }] }));
+    assert.notEqual(workload.code, 0);
+    assert.match(workload.stderr, /spec\.actions\[0\]\.workload/);
+    const got = await server.cli(["get", "opsdefinition", "pg-drop"]);
+    assert.notEqual(got.code, 0, "nothing was stored");
+  });
+
+  test("pg-terminate-backend ends the psql session of user app (pg_stat_activity)", async () => {
+    await sql(`CREATE ROLE app LOGIN PASSWORD '${APP_PASSWORD}'`);
+    const ended = openAppSession();
+    await eventually("app's session in pg_stat_activity", async () => ((await sql("SELECT count(*) FROM pg_stat_activity WHERE usename = 'app'")) === "1" ? true : undefined), 30_000);
+    await server.ok(["apply", "-f", "-"], customOps("end-app", PG, "pg-end-sessions", "postgresql", [{ name: "user", value: "app" }]));
+    const done = await finished("end-app");
+    assert.equal(done.status?.phase, "Succeed", done.status?.message);
+    assert.equal(done.status.progress, "2/2", "on both instances");
+    const exit = await ended;
+    assert.notEqual(exit.code, 0);
+    assert.match(exit.stderr, /terminating connection due to administrator command/);
+    assert.equal(await sql("SELECT count(*) FROM pg_stat_activity WHERE usename = 'app'"), "0");
+    const messages = (done.status.progressDetails ?? []).map((d) => d.message ?? "").join(" | ");
+    assert.match(messages, /1 session\(s\) of user app terminated/, messages);
+    assert.match(await sql("SELECT count(*) FROM pg_stat_activity WHERE usename = 'postgres'"), /^[1-9]/, "Holdfast's own sessions are left alone");
+  });
+
+  test("checkpoint runs on every instance; vacuum-analyze on the primary alone", async () => {
+    const before = Number(await sql("SELECT checkpoints_req FROM pg_stat_bgwriter").catch(() => "0"));
+    await server.ok(["apply", "-f", "-"], customOps("checkpoint", PG, "pg-checkpoint", "postgresql"));
+    const done = await finished("checkpoint");
+    assert.equal(done.status?.phase, "Succeed", done.status?.message);
+    assert.equal(done.status.progress, "2/2");
+    assert.ok(done.status.progressDetails?.every((d) => d.status === "Succeed" && /CHECKPOINT done/.test(d.message ?? "")), JSON.stringify(done.status.progressDetails));
+    if (Number.isFinite(before) && before > 0) assert.ok(Number(await sql("SELECT checkpoints_req FROM pg_stat_bgwriter")) > before);
+    await sql("CREATE TABLE orders (id int)");
+    await server.ok(["apply", "-f", "-"], customOps("vacuum", PG, "pg-vacuum", "postgresql", [{ name: "table", value: "orders" }]));
+    const vacuumed = await finished("vacuum");
+    assert.equal(vacuumed.status?.phase, "Succeed", vacuumed.status?.message);
+    assert.equal(vacuumed.status.progress, "1/1", "the primary alone");
+    await eventually("orders vacuumed and analyzed (pg_stat_user_tables)", async () => ((await sql("SELECT last_vacuum IS NOT NULL AND last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'orders'")) === "t" ? true : undefined), 30_000);
+  });
+
+  test("a bad parameter, an unknown parameter and a session of Holdfast's own account are refused naming the field", async () => {
+    const notInteger = await server.cli(["apply", "-f", "-"], customOps("bad-pid", PG, "pg-end-sessions", "postgresql", [{ name: "pid", value: "1; DROP TABLE orders" }]));
+    assert.notEqual(notInteger.code, 0);
+    assert.match(notInteger.stderr, /spec\.custom\.items\[0\]\.parameters\[0\]\.value/);
+    assert.match(notInteger.stderr, /is not an integer/);
+    const injected = await server.cli(["apply", "-f", "-"], customOps("bad-user", PG, "pg-end-sessions", "postgresql", [{ name: "user", value: "x'; DROP TABLE orders; --" }]));
+    assert.notEqual(injected.code, 0);
+    assert.match(injected.stderr, /spec\.custom\.items\[0\]\.parameters\[0\]\.value.*does not match the pattern/);
+    const unknown = await server.cli(["apply", "-f", "-"], customOps("bad-name", PG, "pg-end-sessions", "postgresql", [{ name: "table", value: "orders" }]));
+    assert.match(unknown.stderr, /spec\.custom\.items\[0\]\.parameters\[0\]\.name/);
+    const own = await server.cli(["apply", "-f", "-"], customOps("bad-own", PG, "pg-end-sessions", "postgresql", [{ name: "user", value: "postgres" }]));
+    assert.match(own.stderr, /system account/);
+    const wrongEngine = await server.cli(["apply", "-f", "-"], customOps("bad-engine", REDIS, "pg-checkpoint", "redis"));
+    assert.match(wrongEngine.stderr, /spec\.custom\.items\[0\]\.componentName/);
+    assert.equal(await sql("SELECT count(*) FROM orders"), "0", "the table is still there");
+  });
+
+  test("bgsave on Redis moves LASTSAVE", async () => {
+    const redis = await redisConnection(server, REDIS, NS);
+    const lastSave = async (): Promise<number> => {
+      const result = await redisCli(redis, "LASTSAVE");
+      assert.equal(result.code, 0, result.stderr);
+      return Number(result.stdout.trim());
+    };
+    const before = await lastSave();
+    // LASTSAVE counts seconds: let one pass, so a new save shows.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await server.ok(["apply", "-f", "-"], customOps("bgsave", REDIS, "redis-bgsave", "redis"));
+    const done = await finished("bgsave");
+    assert.equal(done.status?.phase, "Succeed", done.status?.message);
+    assert.equal(done.status.progress, "1/1");
+    await eventually("LASTSAVE moved", async () => ((await lastSave()) > before ? true : undefined), 30_000);
+  });
+});
