@@ -46,9 +46,11 @@ void test("each bad value is refused naming its parameter", () => {
     const given = name === "user" ? [{ name, value }] : [{ name: "user", value: "app" }, { name, value }];
     const { problems } = customParameterValues(DEFINITION, given);
     assert.equal(problems.length, 1, `${name}=${value}: ${JSON.stringify(problems)}`);
-    assert.equal(problems[0]?.field, `parameters[${given.length - 1}].value`);
-    assert.match(problems[0]?.message ?? "", new RegExp(`parameter ${name}: `));
-    assert.match(problems[0]?.message ?? "", message);
+    const [problem] = problems;
+    assert.ok(problem);
+    assert.equal(problem.field, `parameters[${given.length - 1}].value`);
+    assert.ok(problem.message.startsWith(`parameter ${name}: `), problem.message);
+    assert.match(problem.message, message);
   }
 });
 

@@ -1,5 +1,5 @@
 /** Checks shared by the engines' actions (ADR 0054): which arguments are given, and which may not be (pure). */
-import type { ActionArgument, ActionProblem, Engine, EngineAction } from "./types.ts";
+import type { ActionArgument, ActionProblem, ActionTarget, Engine, EngineAction } from "./types.ts";
 
 type Args = Readonly<Record<string, ActionArgument>>;
 
@@ -56,4 +56,9 @@ export function engineAccountNames(engine: Pick<Engine, "systemAccounts" | "repl
 /** The action `name` of `engine`'s allow-list, if it has one. */
 export function engineAction(engine: Pick<Engine, "actions">, name: string): EngineAction | undefined {
   return engine.actions?.find((a) => a.name === name);
+}
+
+/** An action without parameters that runs on every instance: what it does is `run`'s. */
+export function parameterlessAction(name: string, description: string, run: (target: ActionTarget) => Promise<string>): EngineAction {
+  return { name, description, scope: "every", parameters: [], problems: () => [], run };
 }

@@ -21,6 +21,7 @@ void test("kill-query chooses connections by id or by user (an escaped literal),
   assert.match(injected, /WHERE USER = 'a\\' OR \\'1\\'=\\'1' AND/);
   assert.equal(killQueryStatements(["12", "13; DROP", "14"]), "KILL QUERY 12;\nKILL QUERY 14;");
   const kill = MARIADB_ACTIONS.find((a) => a.name === "kill-query");
-  assert.equal(kill?.problems({ user: "root" }, ACCOUNTS)[0]?.parameter, "user");
-  assert.equal(kill?.problems({ id: 0 }, ACCOUNTS)[0]?.parameter, "id");
+  assert.ok(kill);
+  assert.equal(kill.problems({ user: "root" }, ACCOUNTS)[0]?.parameter, "user");
+  assert.equal(kill.problems({ id: 0 }, ACCOUNTS)[0]?.parameter, "id");
 });

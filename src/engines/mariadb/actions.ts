@@ -3,7 +3,7 @@
  * loopback port, on its stdin; names as backtick-quoted identifiers, a user as an escaped string literal, an id as an
  * integer. Queries of the engine's own accounts are never killed.
  */
-import { exactlyOne, integerArg, notSystemAccount, plainName, positive, required, stringArg } from "../action-arguments.ts";
+import { exactlyOne, integerArg, notSystemAccount, parameterlessAction, plainName, positive, required, stringArg } from "../action-arguments.ts";
 import type { ActionArgument, ActionProblem, ActionTarget, EngineAction } from "../types.ts";
 import { sqlString } from "./accounts-sql.ts";
 import { runMariadbScript } from "./client.ts";
@@ -61,17 +61,10 @@ function killProblems(args: Args, systemAccounts: readonly string[]): ActionProb
 
 /** MariaDB's allow-list. */
 export const MARIADB_ACTIONS: readonly EngineAction[] = [
-  {
-    name: "flush-logs",
-    description: "close and reopen the server's log files, starting a new binary log (FLUSH LOCAL LOGS: not replicated)",
-    scope: "every",
-    parameters: [],
-    problems: () => [],
-    run: async (target) => {
-      await run(target, "FLUSH LOCAL LOGS;");
-      return "FLUSH LOCAL LOGS done";
-    },
-  },
+  parameterlessAction("flush-logs", "close and reopen the server's log files, starting a new binary log (FLUSH LOCAL LOGS: not replicated)", async (target) => {
+    await run(target, "FLUSH LOCAL LOGS;");
+    return "FLUSH LOCAL LOGS done";
+  }),
   {
     name: "analyze-table",
     description: "update the index statistics of one table (ANALYZE TABLE; replicated, so run on the primary)",

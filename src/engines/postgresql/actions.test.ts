@@ -38,9 +38,9 @@ void test("terminate needs exactly one of pid and user, a positive pid, and no s
   assert.match(terminate.problems({ pid: 1, user: "app" }, ACCOUNTS)[0]?.message ?? "", /only one/);
   assert.equal(terminate.problems({ pid: -3 }, ACCOUNTS)[0]?.parameter, "pid");
   assert.equal(terminate.problems({ pid: 1.5 }, ACCOUNTS)[0]?.parameter, "pid");
-  const own = terminate.problems({ user: "replicator" }, ACCOUNTS);
-  assert.equal(own[0]?.parameter, "user");
-  assert.match(own[0]?.message ?? "", /system account/);
+  const [own] = terminate.problems({ user: "replicator" }, ACCOUNTS);
+  assert.equal(own?.parameter, "user");
+  assert.match(own.message, /system account/);
   assert.equal(terminate.problems({ user: "a".repeat(64) }, ACCOUNTS)[0]?.parameter, "user");
 });
 

@@ -3,7 +3,7 @@
  * ($1, $2), names (database, schema, table) as quoted identifiers; sessions of the engine's own accounts and of
  * anything but a client backend are never ended.
  */
-import { exactlyOne, integerArg, notSystemAccount, plainName, positive, stringArg } from "../action-arguments.ts";
+import { exactlyOne, integerArg, notSystemAccount, parameterlessAction, plainName, positive, stringArg } from "../action-arguments.ts";
 import type { ActionArgument, ActionProblem, ActionTarget, EngineAction } from "../types.ts";
 import { quoteIdentifier, withSession } from "./session.ts";
 
@@ -90,17 +90,10 @@ const VACUUM_ANALYZE: EngineAction = {
 };
 
 function statementAction(name: string, description: string, statement: string): EngineAction {
-  return {
-    name,
-    description,
-    scope: "every",
-    parameters: [],
-    problems: () => [],
-    run: async (target) => {
-      await withSession(target.context.port, target.admin, (client) => client.query(statement), { queryTimeoutMs: target.timeoutMs });
-      return `${statement} done`;
-    },
-  };
+  return parameterlessAction(name, description, async (target) => {
+    await withSession(target.context.port, target.admin, (client) => client.query(statement), { queryTimeoutMs: target.timeoutMs });
+    return `${statement} done`;
+  });
 }
 
 /** PostgreSQL's allow-list. */

@@ -3,7 +3,7 @@
  * separate bulk strings (never parsed as a command line). `client-kill` looks the clients up first and kills them by
  * id, so the connections of the engine's own accounts (replication, Sentinel, the node agent's) are never cut.
  */
-import { exactlyOne, notSystemAccount, plainName, stringArg } from "../action-arguments.ts";
+import { exactlyOne, notSystemAccount, parameterlessAction, plainName, stringArg } from "../action-arguments.ts";
 import type { ActionArgument, ActionProblem, ActionTarget, EngineAction } from "../types.ts";
 import { listedClients, type ListedClient } from "./client-list.ts";
 import { commandRedis } from "./session.ts";
@@ -47,17 +47,10 @@ async function killClients(target: ActionTarget, args: Args): Promise<string> {
 }
 
 function commandAction(name: string, description: string, command: readonly string[]): EngineAction {
-  return {
-    name,
-    description,
-    scope: "every",
-    parameters: [],
-    problems: () => [],
-    run: async (target) => {
-      const [reply] = await commandRedis(targetOf(target), target.admin, [command], target.timeoutMs);
-      return `${command.join(" ")}: ${typeof reply === "string" ? reply : "OK"}`;
-    },
-  };
+  return parameterlessAction(name, description, async (target) => {
+    const [reply] = await commandRedis(targetOf(target), target.admin, [command], target.timeoutMs);
+    return `${command.join(" ")}: ${typeof reply === "string" ? reply : "OK"}`;
+  });
 }
 
 /** Redis' allow-list. */

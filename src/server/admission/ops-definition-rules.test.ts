@@ -25,8 +25,9 @@ void test("a command that is not an allow-listed action is refused naming the fi
   for (const command of [["psql", "-c", "DROP DATABASE x"], ["holdfast:drop-database"], ["holdfast:checkpoint", "; rm -rf /"], ["/bin/sh", "-c", "id"]]) {
     const causes = opsDefinitionCauses(definition({ ...TERMINATE, actions: [{ name: "x", exec: { command } }] }), engines);
     assert.equal(causes.length, 1, JSON.stringify(command));
-    assert.equal(causes[0]?.field, "spec.actions[0].exec.command");
-    assert.match(causes[0]?.message ?? "", /holdfast:pg-terminate-backend, holdfast:pg-cancel-backend, holdfast:vacuum-analyze, holdfast:checkpoint, holdfast:reload/);
+    const [cause] = causes;
+    assert.equal(cause?.field, "spec.actions[0].exec.command");
+    assert.match(cause.message, /holdfast:pg-terminate-backend, holdfast:pg-cancel-backend, holdfast:vacuum-analyze, holdfast:checkpoint, holdfast:reload/);
   }
   const redisOnly = opsDefinitionCauses(definition({ componentInfos: [{ componentDefinitionName: "postgresql" }], actions: [{ name: "save", exec: { command: ["holdfast:bgsave"] } }] }), engines);
   assert.match(redisOnly[0]?.message ?? "", /"holdfast:bgsave" is not on the allow-list of postgresql/);
