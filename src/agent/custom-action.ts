@@ -70,6 +70,11 @@ export async function runCustomSteps(h: ActionHolder, request: CustomActionReque
   return { ok: true, message: shortMessage(done.join("; ")) };
 }
 
+/** What tells one run apart: the instance (its uid) and the request's id. */
+function runKey(instance: Instance): string {
+  return `${instance.metadata.uid ?? instance.metadata.name}/${instance.spec.customAction?.id ?? ""}`;
+}
+
 /** The Custom requests this node's instances carry out, at most one per instance at a time. */
 export class CustomActions {
   readonly #running = new Set<string>();
@@ -79,10 +84,15 @@ export class CustomActions {
     this.#trust = trust;
   }
 
+  /** Is there anything to do about the request the instance carries (before its credentials are read)? */
+  due(instance: Instance): boolean {
+    return customActionDecision(instance, this.#running.has(runKey(instance))) !== "none";
+  }
+
   /** Start, or report lost, the request the instance carries; returns at once (the steps run in the background). */
   async tend(h: ActionHolder, reporter: ActionReporter): Promise<void> {
     const request = h.instance.spec.customAction;
-    const key = `${h.instance.metadata.uid ?? h.instance.metadata.name}/${request?.id ?? ""}`;
+    const key = runKey(h.instance);
     const decision = customActionDecision(h.instance, this.#running.has(key));
     if (request === undefined || decision === "none") return;
     const startedAt = h.instance.status?.customAction?.startedAt ?? now();

@@ -689,7 +689,7 @@ export class InstanceReconciler implements Reconciler {
 
   /** The engine actions a Custom OpsRequest asks of the instance (custom-action.ts), started in the background. */
   async #tendCustomAction(c: Context): Promise<void> {
-    if (c.instance.spec.customAction === undefined || c.instance.status?.ready !== true) return;
+    if (c.instance.status?.ready !== true || !this.#actions.due(c.instance)) return;
     const [admin] = await readAccounts(this.#o.store, c.instance, c.engine);
     if (admin === undefined) return;
     const ref = { kind: "Instance", namespace: c.instance.metadata.namespace ?? "default", name: c.instance.metadata.name };

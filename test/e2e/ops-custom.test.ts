@@ -10,7 +10,8 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Instance, OpsRequest } from "../../src/api/index.ts";
 import { connectionUri, installedPostgresMajor, psql, redisCli, redisConnection } from "../helpers/clients.ts";
-import { eventually, TestServer } from "../helpers/harness.ts";
+import { join } from "node:path";
+import { eventually, run, TestServer } from "../helpers/harness.ts";
 import { exampleWith, postgresExample } from "../helpers/manifests.ts";
 
 const NS = "demo";
@@ -165,6 +166,29 @@ describe("Custom OpsRequests", { timeout: 900_000 }, () => {
     const wrongEngine = await server.cli(["apply", "-f", "-"], customOps("bad-engine", REDIS, "pg-checkpoint", "redis"));
     assert.match(wrongEngine.stderr, /spec\.custom\.items\[0\]\.componentName/);
     assert.equal(await sql("SELECT count(*) FROM orders"), "0", "the table is still there");
+  });
+
+  test("an editor reads OpsDefinitions and runs a Custom OpsRequest, but cannot write an OpsDefinition", async () => {
+    await server.ok(["user", "create", "editor", "-o", "json"]);
+    await server.ok(["apply", "-f", "-"], JSON.stringify({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: "editor-edit" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit" },
+      subjects: [{ kind: "User", apiGroup: "rbac.authorization.k8s.io", name: "editor" }],
+    }));
+    const { token } = JSON.parse(await server.ok(["token", "create", "--name", "e2e", "--expires", "1h", "--user", "editor", "-o", "json"])) as { token: string };
+    const asEditor = (args: string[], input?: string) => run(join(import.meta.dirname, "..", "..", "bin", "holdfast"), args, { env: { ...process.env, HOLDFAST_HOME: server.home, HOLDFAST_SERVER: server.url, HOLDFAST_TOKEN: token }, ...(input === undefined ? {} : { input }) });
+    const listed = await asEditor(["get", "opsdefinitions"]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.ok(listed.stdout.includes("pg-checkpoint"));
+    const write = await asEditor(["apply", "-f", "-"], definition("editor-def", { componentInfos: [{ componentDefinitionName: "postgresql" }], actions: [{ name: "c", exec: { command: ["holdfast:checkpoint"] } }] }));
+    assert.notEqual(write.code, 0);
+    assert.match(write.stderr, /forbidden|Forbidden/);
+    const ran = await asEditor(["apply", "-f", "-"], customOps("editor-checkpoint", PG, "pg-checkpoint", "postgresql"));
+    assert.equal(ran.code, 0, ran.stderr);
+    const done = await finished("editor-checkpoint");
+    assert.equal(done.status?.phase, "Succeed", done.status?.message);
   });
 
   test("bgsave on Redis moves LASTSAVE", async () => {
