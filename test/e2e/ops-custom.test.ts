@@ -3,13 +3,16 @@
  * own clients: on a 2-instance PostgreSQL cluster, `pg-terminate-backend` ends the psql session of a given user
  * (checked in pg_stat_activity), `checkpoint` runs on both instances and `vacuum-analyze` on the primary alone; on a
  * Redis standalone, `bgsave` moves LASTSAVE; a bad parameter is refused naming its field; an OpsDefinition naming an
- * action that is not on the engine's allow-list (or a shell command) is refused naming the field.
+ * action that is not on the engine's allow-list (or a shell command) is refused naming the field; on MariaDB,
+ * `kill-query` stops a user's running statement and `analyze-table` runs on the primary.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Instance, OpsRequest } from "../../src/api/index.ts";
-import { connectionUri, installedPostgresMajor, psql, redisCli, redisConnection } from "../helpers/clients.ts";
+import { createMariadbEngine } from "../../src/engines/index.ts";
+import { clusterCaFile, connectionUri, installedPostgresMajor, psql, redisCli, redisConnection } from "../helpers/clients.ts";
+import { mariadbOverTls } from "../helpers/mariadb-cli.ts";
 import { join } from "node:path";
 import { eventually, run, TestServer } from "../helpers/harness.ts";
 import { exampleWith, postgresExample } from "../helpers/manifests.ts";
@@ -18,7 +21,9 @@ const NS = "demo";
 const ADDRESS = "127.0.86.1";
 const PG = "pg-custom";
 const REDIS = "redis-custom";
+const MARIADB = "mariadb-custom";
 const APP_PASSWORD = "app-password-custom-ops";
+const mariadbMissing = (await createMariadbEngine().detectVersions()).length === 0 ? "mariadbd is not installed" : false;
 
 let server: TestServer;
 let adminUri = "";
@@ -206,5 +211,61 @@ describe("Custom OpsRequests", { timeout: 900_000 }, () => {
     assert.equal(done.status?.phase, "Succeed", done.status?.message);
     assert.equal(done.status.progress, "1/1");
     await eventually("LASTSAVE moved", async () => ((await lastSave()) > before ? true : undefined), 30_000);
+  });
+});
+
+describe("Custom OpsRequests on MariaDB", { skip: mariadbMissing, timeout: 600_000 }, () => {
+  let admin: URL;
+  const sql = async (text: string, as: URL = admin): Promise<string> => {
+    const result = await mariadbOverTls(as, clusterCaFile(server), text);
+    assert.equal(result.code, 0, result.stderr);
+    return result.stdout.trim();
+  };
+
+  before(async () => {
+    await server.ok(["apply", "-f", "-"], await exampleWith("mariadb/cluster.yaml", (doc) => (doc["metadata"].name = MARIADB)));
+    await server.ok(["wait", `cluster/${MARIADB}`, "-n", NS, "--for=phase=Running", "--timeout=300s"]);
+    admin = new URL(await connectionUri(server, MARIADB, NS));
+    await server.ok(["apply", "-f", "-"], definition("mariadb-kill-query", {
+      componentInfos: [{ componentDefinitionName: "mariadb" }],
+      parametersSchema: { openAPIV3Schema: { properties: { user: { type: "string" } }, required: ["user"] } },
+      actions: [{ name: "kill", parameters: ["user"], exec: { command: ["holdfast:kill-query"] } }],
+    }));
+    await server.ok(["apply", "-f", "-"], definition("mariadb-analyze", {
+      componentInfos: [{ componentDefinitionName: "mariadb" }],
+      parametersSchema: { openAPIV3Schema: { properties: { database: { type: "string" }, table: { type: "string" } }, required: ["database", "table"] } },
+      actions: [{ name: "analyze", parameters: ["database", "table"], exec: { command: ["holdfast:analyze-table"] } }, { name: "flush", exec: { command: ["holdfast:flush-logs"] } }],
+    }));
+  });
+
+  test("kill-query stops the running statement of user app: its client gets MariaDB's 'interrupted' at once", async () => {
+    await sql(`CREATE USER 'app'@'%' IDENTIFIED BY '${APP_PASSWORD}'`);
+    const app = new URL(admin.toString());
+    app.username = "app";
+    app.password = APP_PASSWORD;
+    const started = Date.now();
+    const sleeping = mariadbOverTls(app, clusterCaFile(server), "SELECT SLEEP(100)");
+    await eventually("app's statement in the process list", async () => ((await sql("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'app' AND INFO LIKE 'SELECT SLEEP%'")) === "1" ? true : undefined), 30_000);
+    await server.ok(["apply", "-f", "-"], customOps("kill-app", MARIADB, "mariadb-kill-query", "mariadb", [{ name: "user", value: "app" }]));
+    const done = await finished("kill-app");
+    assert.equal(done.status?.phase, "Succeed", done.status?.message);
+    const result = await sleeping;
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /ERROR 1317 .*Query execution was interrupted/);
+    assert.ok(Date.now() - started < 90_000, "ended long before its 100 s");
+    assert.match((done.status.progressDetails ?? []).map((d) => d.message ?? "").join(" "), /the queries of 1 connection\(s\) of user app killed/);
+  });
+
+  test("analyze-table then flush-logs: both steps' outcomes are reported", async () => {
+    await sql("CREATE DATABASE shop; CREATE TABLE shop.orders (id INT PRIMARY KEY)");
+    await server.ok(["apply", "-f", "-"], customOps("analyze", MARIADB, "mariadb-analyze", "mariadb", [{ name: "database", value: "shop" }, { name: "table", value: "orders" }]));
+    const done = await finished("analyze");
+    assert.equal(done.status?.phase, "Succeed", done.status?.message);
+    assert.equal(done.status.progress, "1/1");
+    const message = (done.status.progressDetails ?? []).map((d) => d.message ?? "").join(" ");
+    assert.match(message, /analyze-table: ANALYZE TABLE shop\.orders: .*OK/);
+    assert.match(message, /flush-logs: FLUSH LOCAL LOGS done/);
+    const missing = await server.cli(["apply", "-f", "-"], customOps("analyze-missing", MARIADB, "mariadb-analyze", "mariadb", [{ name: "database", value: "shop" }]));
+    assert.match(missing.stderr, /spec\.custom\.items\[0\]\.parameters: .*parameter table is required/);
   });
 });
