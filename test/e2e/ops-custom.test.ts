@@ -154,6 +154,16 @@ describe("Custom OpsRequests", { timeout: 900_000 }, () => {
     assert.equal(vacuumed.status?.phase, "Succeed", vacuumed.status?.message);
     assert.equal(vacuumed.status.progress, "1/1", "the primary alone");
     await eventually("orders vacuumed and analyzed (pg_stat_user_tables)", async () => ((await sql("SELECT last_vacuum IS NOT NULL AND last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'orders'")) === "t" ? true : undefined), 30_000);
+    const events = await server.api<{ items: { reason?: string; message?: string; involvedObject?: { kind?: string } }[] }>(`/api/v1/namespaces/${NS}/events`);
+    assert.ok(events.items.some((e) => e.reason === "CustomActionSucceeded" && e.involvedObject?.kind === "Cluster" && /demo\/checkpoint/.test(e.message ?? "")), "an event on the cluster");
+  });
+
+  test("an engine error fails the request naming the instance and the engine's message", async () => {
+    await server.ok(["apply", "-f", "-"], customOps("vacuum-missing", PG, "pg-vacuum", "postgresql", [{ name: "table", value: "no_such_table" }]));
+    const failed = await finished("vacuum-missing");
+    assert.equal(failed.status?.phase, "Failed");
+    assert.match(failed.status.message ?? "", /Instance\/pg-custom-postgresql-\d: vacuum-analyze: failed: .*relation "no_such_table" does not exist/);
+    assert.ok(!(failed.status.message ?? "").includes("password"));
   });
 
   test("a bad parameter, an unknown parameter and a session of Holdfast's own account are refused naming the field", async () => {
