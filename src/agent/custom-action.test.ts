@@ -11,20 +11,28 @@ function instance(request: string | undefined, seen?: { id: string; result: "Run
     metadata: { name: "pg-postgresql-0", namespace: "demo", uid: "i1" },
     spec: {
       engine: "postgresql", version: "16", clusterName: "pg", componentName: "postgresql", ordinal: 0, port: 1, running: true, parameters: {}, deleteData: true,
-      ...(request === undefined ? {} : { customAction: { id: request, opsRequest: "demo/op", steps: [{ action: "checkpoint", arguments: {} }], timeoutSeconds: 5, requestedAt: "t" } }),
+      ...(request === undefined ? {} : { customAction: { id: request, opsRequest: "demo/op", steps: [{ action: "checkpoint", arguments: {} }], timeoutSeconds: 5, requestedAt: "2026-12-07T03:00:00Z" } }),
     },
     status: { ready: true, ...(seen === undefined ? {} : { customAction: { ...seen, startedAt: "t" } }) },
   };
 }
 
+const SOON = Date.parse("2026-12-07T03:00:02Z");
+
 void test("each request id runs once; one found Running after a restart of the agent is reported, not run again", () => {
-  assert.equal(customActionDecision(instance(undefined), false), "none");
-  assert.equal(customActionDecision(instance("a"), false), "start");
-  assert.equal(customActionDecision(instance("b", { id: "a", result: "Succeeded" }), false), "start");
-  assert.equal(customActionDecision(instance("a", { id: "a", result: "Succeeded" }), false), "none");
-  assert.equal(customActionDecision(instance("a", { id: "a", result: "Failed" }), false), "none");
-  assert.equal(customActionDecision(instance("a", { id: "a", result: "Running" }), true), "none");
-  assert.equal(customActionDecision(instance("a", { id: "a", result: "Running" }), false), "lost");
+  assert.equal(customActionDecision(instance(undefined), false, SOON), "none");
+  assert.equal(customActionDecision(instance("a"), false, SOON), "start");
+  assert.equal(customActionDecision(instance("b", { id: "a", result: "Succeeded" }), false, SOON), "start");
+  assert.equal(customActionDecision(instance("a", { id: "a", result: "Succeeded" }), false, SOON), "none");
+  assert.equal(customActionDecision(instance("a", { id: "a", result: "Failed" }), false, SOON), "none");
+  assert.equal(customActionDecision(instance("a", { id: "a", result: "Running" }), true, SOON), "none");
+  assert.equal(customActionDecision(instance("a", { id: "a", result: "Running" }), false, SOON), "lost");
+});
+
+void test("a request past its timeoutSeconds is never started (an instance whose status was reset does not run it again)", () => {
+  const late = Date.parse("2026-12-07T03:00:06Z");
+  assert.equal(customActionDecision(instance("a"), false, late), "none");
+  assert.equal(customActionDecision(instance("a", { id: "a", result: "Running" }), false, late), "lost", "one cut short is still reported");
 });
 
 void test("a step naming no action of the engine, or with bad arguments, fails without reaching the server", async () => {

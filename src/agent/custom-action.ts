@@ -15,13 +15,18 @@ const MESSAGE_MAX = 500;
 /** What the agent does about spec.customAction now (pure). */
 export type CustomActionDecision = "none" | "start" | "lost";
 
-/** Whether to start the request, report it lost (it ran when this agent's predecessor stopped), or do nothing. */
-export function customActionDecision(instance: Instance, runningHere: boolean): CustomActionDecision {
+/**
+ * Whether to start the request, report it lost (it ran when this agent's predecessor stopped), or do nothing. A
+ * request past its time is never started: its OpsRequest has failed by then, and an instance whose status was reset
+ * (rebuilt on another node) must not run again what was asked of it long ago.
+ */
+export function customActionDecision(instance: Instance, runningHere: boolean, nowMs = Date.now()): CustomActionDecision {
   const wanted = instance.spec.customAction;
   if (wanted === undefined || runningHere) return "none";
   const seen = instance.status?.customAction;
-  if (seen?.id !== wanted.id) return "start";
-  return seen.result === "Running" ? "lost" : "none";
+  if (seen?.id === wanted.id) return seen.result === "Running" ? "lost" : "none";
+  const expired = Date.parse(wanted.requestedAt) + wanted.timeoutSeconds * 1000 < nowMs;
+  return expired ? "none" : "start";
 }
 
 /** `text`, flattened and cut to MESSAGE_MAX (pure). */
