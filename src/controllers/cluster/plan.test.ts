@@ -180,8 +180,9 @@ test("a Custom request the OpsRequest controller wrote into an instance's spec i
   const c = cluster({ finalizers: [CLUSTER_FINALIZER], annotations: { [restartAnnotation("postgresql")]: "r1" } });
   const live = instance("pg-postgresql-0", { phase: "Running", ready: true }, { customAction, restartRequest: "r0" });
   const plan = planCluster({ cluster: { ...c, status: { phase: "Running" } }, components: [component], instances: [live], existingSecrets: new Set() }, CLUSTER_FINALIZER);
-  assert.equal(plan.instancesToUpdate[0]?.spec.restartRequest, "r1", "the plan changes the instance");
-  assert.deepEqual(plan.instancesToUpdate[0]?.spec.customAction, customAction, "and keeps the request");
+  const [updated] = plan.instancesToUpdate;
+  assert.equal(updated?.spec.restartRequest, "r1", "the plan changes the instance");
+  assert.deepEqual(updated.spec.customAction, customAction, "and keeps the request");
   const unchanged = planCluster({ cluster: { ...c, status: { phase: "Running" } }, components: [component], instances: [instance("pg-postgresql-0", { phase: "Running", ready: true }, { customAction, restartRequest: "r1", osUser: clusterOsUser("u1") })], existingSecrets: new Set() }, CLUSTER_FINALIZER);
   assert.deepEqual(unchanged.instancesToUpdate, [], "the request alone is no reason to update the instance");
 });
