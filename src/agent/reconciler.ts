@@ -18,6 +18,7 @@ import { readAccounts } from "./accounts.ts";
 import { rotationUnderWay, tendPasswords } from "./password-rotation.ts";
 import { tendManagedUsers } from "./managed-users.ts";
 import { tendManagedDatabases } from "./managed-databases.ts";
+import { CustomActions } from "./custom-action.ts";
 import { arbitrationOf, type Arbitration } from "./arbitration.ts";
 import { desiredRole, fencesOnExit, isFenced, lookUpUpstream, mayRun, needsPrimaryLease, readReplicationCredentials, replicationOf, type UpstreamLookup } from "./replication.ts";
 import { PrimaryLeases } from "./primary-lease.ts";
@@ -110,6 +111,8 @@ export class InstanceReconciler implements Reconciler {
   readonly #storage: StorageWatch;
   /** Replicas whose start settings no longer fit their primary's (replica-settings.ts). */
   readonly #replicaSettings: ReplicaSettingsWatch;
+  /** The engine actions of Custom OpsRequests, run in the background (custom-action.ts). */
+  readonly #actions: CustomActions;
 
   constructor(options: InstanceReconcilerOptions) {
     this.#o = options;
@@ -121,6 +124,7 @@ export class InstanceReconciler implements Reconciler {
     this.#certificates = new InstanceCertificates(options);
     this.#storage = new StorageWatch(this.#trust);
     this.#replicaSettings = new ReplicaSettingsWatch(options.store);
+    this.#actions = new CustomActions(this.#trust);
   }
 
   async reconcile(key: string): Promise<ReconcileResult | undefined> {
@@ -654,6 +658,7 @@ export class InstanceReconciler implements Reconciler {
     if (c.instance.status?.ready === true) await this.#tendPasswords(c);
     if (c.instance.status?.ready === true) await this.#tendStorage(c);
     if (c.instance.status?.ready === true) await this.#tendUsers(c);
+    await this.#tendCustomAction(c);
     const readinessMs = due ? await this.#probeReadiness(c, running) : LIVENESS_POLL_MS;
     // A server that just did not answer its readiness probe counts as a replication probe unanswered (a hung primary fails over).
     const replicationMs = await this.#tendReplication(c, due && c.instance.status?.ready !== true);
@@ -703,6 +708,23 @@ export class InstanceReconciler implements Reconciler {
     } catch (error) {
       await this.#o.events.record(c.instance, "Warning", "ManagedDatabasesFailed", `managed databases not applied yet, retrying: ${errorMessage(error)}`);
     }
+  }
+
+  /** The engine actions a Custom OpsRequest asks of the instance (custom-action.ts), started in the background. */
+  async #tendCustomAction(c: Context): Promise<void> {
+    if (c.instance.status?.ready !== true || !this.#actions.due(c.instance)) return;
+    const [admin] = await readAccounts(this.#o.store, c.instance, c.engine);
+    if (admin === undefined) return;
+    const ref = { kind: "Instance", namespace: c.instance.metadata.namespace ?? "default", name: c.instance.metadata.name };
+    const uid = c.instance.metadata.uid;
+    await this.#actions.tend({ instance: c.instance, engine: c.engine, context: c.ctx, admin }, {
+      setStatus: async (customAction) => {
+        // Written from the background too: onto the latest version of the same instance.
+        const latest = await this.#o.store.get<Instance>(ref);
+        if (latest !== undefined && latest.metadata.uid === uid) c.instance = await this.#setStatus(latest, { customAction });
+      },
+      record: (type, reason, message) => this.#recordOnClusterToo(c, type, reason, message),
+    });
   }
 
   /** Readiness and role of the running process; when to look again (ms). */

@@ -9,6 +9,7 @@ import { instancePasswordStatusSchema } from "./password-rotation.ts";
 import { conditionSchema, metadataSchema } from "./common.ts";
 import { arbiterRequestSchema, arbiterRequestStatusSchema, arbiterStateSchema } from "./arbiter.ts";
 import { instanceClientTlsSchema } from "./client-tls.ts";
+import { customActionRequestSchema, customActionStatusSchema } from "./custom-action.ts";
 import { instanceStorageStatusSchema } from "./storage-quota.ts";
 import { instanceReplicationSpecSchema, instanceReplicationStateSchema, instanceReplicationStatusSchema } from "./replication.ts";
 
@@ -73,6 +74,8 @@ export const instanceSpecSchema = z.object({
   nodeName: z.string().optional(),
   /** On an arbiter's instance (a Redis Sentinel): what the ha controller asks of it (see arbiter.ts). */
   arbiterRequest: arbiterRequestSchema.optional(),
+  /** The engine actions a `Custom` OpsRequest asks of this instance (ADR 0054); written by the OpsRequest controller only. */
+  customAction: customActionRequestSchema.optional(),
   /**
    * Nodes the instance was bound to before it was rebuilt on `nodeName` because its node was lost (ADR 0027). The node
    * agent of each stops any process of the instance it still runs, moves its files aside, and takes its node off.
@@ -146,6 +149,8 @@ export const instanceStatusSchema = z.object({
   arbiterState: arbiterStateSchema.optional(),
   /** On an arbiter's instance: how spec.arbiterRequest went (written by the node agent only). */
   arbiterRequest: arbiterRequestStatusSchema.optional(),
+  /** How spec.customAction went (written by the node agent only). */
+  customAction: customActionStatusSchema.optional(),
   /**
    * Per system account: the password generation this instance accepts (ADR 0038; written by the node agent only,
    * never a password).

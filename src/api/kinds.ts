@@ -17,6 +17,7 @@ const KINDS: readonly KindInfo[] = [
   { kind: "Event", group: "", version: "v1", plural: "events", singular: "event", shortNames: ["ev"], namespaced: true },
   { kind: "Cluster", group: "apps.kubeblocks.io", version: "v1", plural: "clusters", singular: "cluster", shortNames: ["cl"], namespaced: true },
   { kind: "OpsRequest", group: "operations.kubeblocks.io", version: "v1alpha1", plural: "opsrequests", singular: "opsrequest", shortNames: ["ops"], namespaced: true },
+  { kind: "OpsDefinition", group: "operations.kubeblocks.io", version: "v1alpha1", plural: "opsdefinitions", singular: "opsdefinition", shortNames: ["opsdef"], namespaced: false },
   { kind: "Role", group: "rbac.authorization.k8s.io", version: "v1", plural: "roles", singular: "role", shortNames: [], namespaced: true },
   { kind: "ClusterRole", group: "rbac.authorization.k8s.io", version: "v1", plural: "clusterroles", singular: "clusterrole", shortNames: [], namespaced: false },
   { kind: "RoleBinding", group: "rbac.authorization.k8s.io", version: "v1", plural: "rolebindings", singular: "rolebinding", shortNames: [], namespaced: true },

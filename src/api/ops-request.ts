@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { resourceRequirementsSchema } from "./cluster.ts";
 import { conditionSchema, dns1123LabelSchema, metadataSchema, quantitySchema } from "./common.ts";
-import { notHonoured } from "./field-support.ts";
+import { notHonoured, refusedWhen } from "./field-support.ts";
 import { retentionPeriodSchema } from "./retention-period.ts";
 
 /** Operation types KubeBlocks defines; Holdfast implements those in SUPPORTED_OPS_TYPES. */
@@ -24,7 +24,7 @@ export const opsTypeSchema = z.enum([
 ]);
 
 /** The operation types this build carries out. */
-export const SUPPORTED_OPS_TYPES: readonly OpsType[] = ["Start", "Stop", "Restart", "Switchover", "HorizontalScaling", "VerticalScaling", "Reconfiguring", "Expose", "VolumeExpansion", "RebuildInstance", "Upgrade", "Backup", "Restore"];
+export const SUPPORTED_OPS_TYPES: readonly OpsType[] = ["Start", "Stop", "Restart", "Switchover", "HorizontalScaling", "VerticalScaling", "Reconfiguring", "Expose", "VolumeExpansion", "RebuildInstance", "Upgrade", "Backup", "Restore", "Custom"];
 
 /** The types `cancel: true` stops (KubeBlocks cancels VerticalScaling; Holdfast cancels a Restart too, ADR 0041). */
 export const CANCELLABLE_OPS_TYPES: readonly OpsType[] = ["VerticalScaling", "Restart", "RebuildInstance"];
@@ -141,6 +141,24 @@ export const opsRestoreSchema = z.looseObject({
   parameters: notHonoured(z.array(z.unknown()), "not applied: the backup method takes no restore parameters", (value) => Array.isArray(value) && value.length > 0).optional(),
 });
 
+/** One component of a Custom operation and its parameters (KubeBlocks' CustomOpsComponent). */
+export const customOpsItemSchema = z.looseObject({
+  componentName: z.string().min(1),
+  parameters: z.array(z.looseObject({
+    name: z.string().min(1),
+    value: z.string().optional(),
+    valueFrom: refusedWhen(z.unknown(), (value) => value !== undefined && value !== null, "is not supported: give the parameter's value").optional(),
+  })).optional(),
+});
+
+/** A Custom operation, as KubeBlocks spells it (ADR 0054): the OpsDefinition to run on each listed component. */
+export const customOpsSchema = z.looseObject({
+  opsDefinitionName: z.string().min(1),
+  items: z.array(customOpsItemSchema).min(1),
+  maxConcurrentComponents: notHonoured(z.unknown(), "not applied: the listed components run their actions at once").optional(),
+  serviceAccountName: notHonoured(z.string(), "not applicable: actions run in the instances' own context").optional(),
+});
+
 export const opsRequestSpecSchema = z.looseObject({
   clusterName: z.string().min(1),
   type: opsTypeSchema,
@@ -169,7 +187,7 @@ export const opsRequestSpecSchema = z.looseObject({
   backup: opsBackupSchema.optional(),
   restore: opsRestoreSchema.optional(),
   rebuildFrom: z.array(rebuildFromSchema).optional(),
-  custom: z.unknown().optional(),
+  custom: customOpsSchema.optional(),
 });
 
 /** OpsRequest phases as KubeBlocks defines them. */
@@ -233,6 +251,7 @@ export type RebuildFromSpec = z.infer<typeof rebuildFromSchema>;
 export type UpgradeSpec = z.infer<typeof upgradeSchema>;
 export type OpsBackupSpec = z.infer<typeof opsBackupSchema>;
 export type OpsRestoreSpec = z.infer<typeof opsRestoreSchema>;
+export type CustomOpsSpec = z.infer<typeof customOpsSchema>;
 export type ProgressDetail = z.infer<typeof progressDetailSchema>;
 export type OpsRequestStatus = z.infer<typeof opsRequestStatusSchema>;
 export type OpsRequest = z.infer<typeof opsRequestSchema>;

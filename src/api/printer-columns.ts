@@ -152,6 +152,14 @@ const DATABASE_USER: Columns = [
   age,
 ];
 
+/** An OpsDefinition: the engines it applies to and the engine actions it runs (ADR 0054). */
+const OPS_DEFINITION: Columns = [
+  ["NAME", (o) => o.metadata.name],
+  ["COMPONENTS", (o) => fieldList(o, "spec.componentInfos").map((c) => fieldText(c, "componentDefinitionName")).join(",")],
+  ["ACTIONS", (o) => fieldList(o, "spec.actions").map((a) => fieldList(a, "exec.command").map(String).join(" ")).join(",")],
+  age,
+];
+
 const GENERIC: Columns = [["NAME", (o) => o.metadata.name], age];
 
 const WIDE: Record<string, Columns> = {
@@ -174,6 +182,7 @@ const BY_KIND: Record<string, Columns> = {
   BackupPolicy: BACKUP_POLICY,
   Restore: RESTORE,
   BackupRepo: BACKUP_REPO,
+  OpsDefinition: OPS_DEFINITION,
   DatabaseUser: DATABASE_USER,
   Database: DATABASE,
 };

@@ -21,3 +21,5 @@ export function builtinEngines(): Engine[] {
 }
 export { LOOPBACK, listenAddresses, peerServer, verifyingTlsOptions, type PeerServer } from "./address.ts";
 export { exists } from "./marker.ts";
+export { engineAccountNames, engineAction } from "./action-arguments.ts";
+export { customSteps, type CustomSteps } from "./custom-steps.ts";

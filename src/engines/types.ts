@@ -341,6 +341,52 @@ export interface ClientTlsStart {
   refusal(message: string): Uint8Array;
 }
 
+/** The value of one argument of an engine action: parameters are typed, never text spliced into a statement. */
+export type ActionArgument = string | number | boolean;
+
+/** One parameter an engine action takes (ADR 0054). */
+export interface ActionParameter {
+  name: string;
+  type: "string" | "integer" | "boolean";
+  description: string;
+}
+
+/** Why the arguments of an action cannot be run: the parameter at fault (absent: the combination) and why. */
+export interface ActionProblem {
+  parameter?: string;
+  message: string;
+}
+
+/** Where and how an engine action runs: on the running instance of `context`, logged in as the administrator. */
+export interface ActionTarget {
+  context: InstanceContext;
+  admin: Credentials;
+  trust: ClientTrust;
+  /** The engine's system account names: sessions of these are never ended by an action. */
+  systemAccounts: readonly string[];
+  timeoutMs: number;
+}
+
+/**
+ * One action of an engine's fixed allow-list, run by the node agent in an instance's context when a `Custom`
+ * OpsRequest names it through an OpsDefinition (ADR 0054). Arguments reach the server as bound parameters, quoted
+ * identifiers or command arguments of the engine's own protocol, never as text of a statement or a shell.
+ */
+export interface EngineAction {
+  readonly name: string;
+  readonly description: string;
+  /** Where it runs: the primary alone (what replicates, or what a replica refuses), or every instance. */
+  readonly scope: "primary" | "every";
+  readonly parameters: readonly ActionParameter[];
+  /**
+   * The problems of these arguments (pure; typed already): a missing one, two that exclude each other, a bad shape, a
+   * user that is one of `systemAccounts` (the engine's own accounts, whose sessions are Holdfast's).
+   */
+  problems(args: Readonly<Record<string, ActionArgument>>, systemAccounts: readonly string[]): ActionProblem[];
+  /** Run it; resolves with what it did, in a few words (e.g. "2 sessions terminated"). */
+  run(target: ActionTarget, args: Readonly<Record<string, ActionArgument>>): Promise<string>;
+}
+
 /** A database engine module. No controller contains engine-specific branches; they live here. */
 export interface Engine {
   readonly name: string;
@@ -442,6 +488,8 @@ export interface Engine {
   readonly users?: EngineUsers;
   /** Managed named databases (Database, ADR 0053); absent: the engine has none (refused at admission). */
   readonly databases?: EngineDatabases;
+  /** The actions a `Custom` OpsRequest may run (ADR 0054), its fixed allow-list; absent: none. */
+  readonly actions?: readonly EngineAction[];
 }
 
 /** One login to a database server, as the engine saw it. */

@@ -174,3 +174,15 @@ test("a new instance runs as its cluster's own OS user; a live one keeps the use
   const own = planCluster({ ...existing, instances: [instance("pg-postgresql-0", { phase: "Running", ready: true }, { osUser })] }, CLUSTER_FINALIZER);
   assert.deepEqual(own.instancesToUpdate, []);
 });
+
+test("a Custom request the OpsRequest controller wrote into an instance's spec is kept as found, never planned away", () => {
+  const customAction = { id: "op/u1", opsRequest: "demo/op", steps: [{ action: "checkpoint", arguments: {} }], timeoutSeconds: 60, requestedAt: "2026-12-07T03:00:00Z" };
+  const c = cluster({ finalizers: [CLUSTER_FINALIZER], annotations: { [restartAnnotation("postgresql")]: "r1" } });
+  const live = instance("pg-postgresql-0", { phase: "Running", ready: true }, { customAction, restartRequest: "r0" });
+  const plan = planCluster({ cluster: { ...c, status: { phase: "Running" } }, components: [component], instances: [live], existingSecrets: new Set() }, CLUSTER_FINALIZER);
+  const [updated] = plan.instancesToUpdate;
+  assert.equal(updated?.spec.restartRequest, "r1", "the plan changes the instance");
+  assert.deepEqual(updated.spec.customAction, customAction, "and keeps the request");
+  const unchanged = planCluster({ cluster: { ...c, status: { phase: "Running" } }, components: [component], instances: [instance("pg-postgresql-0", { phase: "Running", ready: true }, { customAction, restartRequest: "r1", osUser: clusterOsUser("u1") })], existingSecrets: new Set() }, CLUSTER_FINALIZER);
+  assert.deepEqual(unchanged.instancesToUpdate, [], "the request alone is no reason to update the instance");
+});

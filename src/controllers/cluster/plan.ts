@@ -239,9 +239,17 @@ function instanceSpec(cluster: Cluster, component: ResolvedComponent, ordinal: n
     ...(osUser === undefined ? {} : { osUser }),
     ...(nodeName === undefined ? {} : { nodeName }),
     ...(formerNodes === undefined ? {} : { formerNodes }),
-    // The ha controller's request to an arbiter's node agent (ADR 0024) is its own: kept as found.
-    ...(liveInstance?.spec.arbiterRequest === undefined ? {} : { arbiterRequest: liveInstance.spec.arbiterRequest }),
+    ...keptRequests(liveInstance),
   };
+}
+
+/**
+ * The requests other controllers write into an instance's spec, kept as found: the ha controller's to an arbiter's
+ * node agent (ADR 0024), the OpsRequest controller's of a Custom operation (ADR 0054).
+ */
+function keptRequests(live: Instance | undefined): Pick<InstanceSpec, "arbiterRequest" | "customAction"> {
+  const { arbiterRequest, customAction } = live?.spec ?? {};
+  return { ...(arbiterRequest === undefined ? {} : { arbiterRequest }), ...(customAction === undefined ? {} : { customAction }) };
 }
 
 /**

@@ -223,10 +223,11 @@ export class ClusterReconciler implements Reconciler {
     // The node, once bound (here, by a rebuild or by the node agent adopting it), is kept: the plan may have read an older
     // version; so are the former nodes, which their agents take off.
     const nodeName = live.spec.nodeName ?? spec.nodeName;
-    // The ha controller's request to an arbiter's node agent is its own (ADR 0024): the live one is kept.
-    const { formerNodes, arbiterRequest } = live.spec;
-    const { formerNodes: _planned, ...rest } = spec;
-    const kept = { ...(formerNodes === undefined ? {} : { formerNodes }), ...(arbiterRequest === undefined ? {} : { arbiterRequest }) };
+    // The ha controller's request to an arbiter's node agent is its own (ADR 0024), and the OpsRequest controller's of
+    // a Custom operation (ADR 0054): the live ones are kept.
+    const { formerNodes, arbiterRequest, customAction } = live.spec;
+    const { formerNodes: _planned, customAction: _plannedAction, ...rest } = spec;
+    const kept = { ...(formerNodes === undefined ? {} : { formerNodes }), ...(arbiterRequest === undefined ? {} : { arbiterRequest }), ...(customAction === undefined ? {} : { customAction }) };
     await this.#options.store.update<Instance>({ ...live, spec: { ...rest, port: live.spec.port, ...(nodeName === undefined ? {} : { nodeName }), ...kept } });
   }
 

@@ -1,6 +1,7 @@
 /** The handler of each OpsRequest type this build carries out (SUPPORTED_OPS_TYPES), in one table. */
 import type { OpsType } from "../../api/index.ts";
 import { BackupOps } from "./backup-ops.ts";
+import { CustomOps } from "./custom.ts";
 import { Expose } from "./expose.ts";
 import type { OpsHandler, OpsServices } from "./handler.ts";
 import { HorizontalScaling } from "./horizontal-scaling.ts";
@@ -30,5 +31,6 @@ export function opsHandlers(services: OpsServices): ReadonlyMap<OpsType, OpsHand
     ["Upgrade", new Upgrade(services)],
     ["Backup", new BackupOps(services)],
     ["Restore", new RestoreOps(services)],
+    ["Custom", new CustomOps(services)],
   ]);
 }

@@ -10,10 +10,11 @@ import { setCondition, splitKey, type EventRecorder, type ReconcileResult, type 
 import { clusterInstances, type OpsHandler } from "./handler.ts";
 import { opsHandlers } from "./handlers.ts";
 import type { OpsProgress } from "./progress.ts";
+import { opsTimeoutSeconds } from "./timeout.ts";
+
+export { DEFAULT_OPS_TIMEOUT_SECONDS, opsTimeoutSeconds } from "./timeout.ts";
 
 const POLL_MS = 1000;
-/** How long an OpsRequest without `timeoutSeconds` (or with 0) may run before it fails, so one that cannot progress never blocks the cluster's later ones. */
-export const DEFAULT_OPS_TIMEOUT_SECONDS = 1800;
 const TERMINAL = new Set(["Succeed", "Failed", "Cancelled", "Aborted"]);
 const IN_FLIGHT = new Set(["Running", "Cancelling"]);
 type Final = "Succeed" | "Failed" | "Cancelled" | "Aborted";
@@ -162,12 +163,6 @@ export class OpsRequestReconciler implements Reconciler {
   async #setStatus(ops: OpsRequest, changes: Partial<OpsRequestStatus>): Promise<OpsRequest> {
     return this.#store.updateStatus<OpsRequest>({ ...ops, status: { ...ops.status, ...changes } });
   }
-}
-
-/** The seconds an operation may run: its `timeoutSeconds`, else (absent or 0) the default. */
-export function opsTimeoutSeconds(ops: OpsRequest): number {
-  const limit = ops.spec.timeoutSeconds;
-  return limit === undefined || limit === 0 ? DEFAULT_OPS_TIMEOUT_SECONDS : limit;
 }
 
 function timedOut(ops: OpsRequest): boolean {

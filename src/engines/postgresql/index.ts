@@ -14,6 +14,7 @@ import { POSTGRESQL_EXPORTER } from "./exporter.ts";
 import { POSTGRESQL_PASSWORDS } from "./passwords.ts";
 import { POSTGRESQL_USERS } from "./users.ts";
 import { POSTGRESQL_DATABASES } from "./databases.ts";
+import { POSTGRESQL_ACTIONS } from "./actions.ts";
 import { POSTGRESQL_ACCOUNTS, POSTGRESQL_DEFINITION, POSTGRESQL_PACKAGES, POSTGRESQL_STOP } from "./definition.ts";
 import { allowPostgresqlPeers, configurePostgresql, initializePostgresql, isPostgresqlInitialized } from "./initialize.ts";
 import { postgresqlParametersFor } from "./parameters.ts";
@@ -58,6 +59,7 @@ export function createPostgresqlEngine(): Engine {
     passwords: POSTGRESQL_PASSWORDS,
     logins: { superusers: POSTGRESQL_SUPERUSERS, logParser: () => new ConnectionLog() },
     users: POSTGRESQL_USERS,
+    actions: POSTGRESQL_ACTIONS,
     databases: POSTGRESQL_DATABASES,
   };
 }

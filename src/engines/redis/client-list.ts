@@ -31,6 +31,22 @@ function fields(line: string): Map<string, string> {
   return found;
 }
 
+/** One client of a CLIENT LIST reply: its id, address and ACL user. */
+export interface ListedClient {
+  id: string;
+  addr: string;
+  user: string;
+}
+
+/** The clients of a CLIENT LIST reply (pure). */
+export function listedClients(reply: string): ListedClient[] {
+  return reply.split("\n").flatMap((line) => {
+    const client = fields(line);
+    const [id, addr, user] = [client.get("id"), client.get("addr"), client.get("user")];
+    return id === undefined || addr === undefined || user === undefined ? [] : [{ id, addr, user }];
+  });
+}
+
 /** The logged-in connections of a CLIENT LIST reply, each with when it was opened (`age` seconds before `nowMs`). */
 export function parseClientList(reply: string, nowMs: number): DatabaseLogin[] {
   const logins: DatabaseLogin[] = [];

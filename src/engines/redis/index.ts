@@ -15,6 +15,7 @@ import { configureRedis, initializeRedis, isRedisInitialized } from "./initializ
 import { redisParametersFor } from "./parameters.ts";
 import { REDIS_PASSWORDS } from "./passwords.ts";
 import { REDIS_USERS } from "./users.ts";
+import { REDIS_ACTIONS } from "./actions.ts";
 import { probeRedisReady, probeRedisRole } from "./probe.ts";
 import { createRedisReplication } from "./replication-capability.ts";
 import { detectRedisVersions } from "./versions.ts";
@@ -83,5 +84,6 @@ export function createRedisEngine(): Engine {
     passwords: REDIS_PASSWORDS,
     logins: { superusers: REDIS_SUPERUSERS, connectedClients: redisConnectedClients },
     users: REDIS_USERS,
+    actions: REDIS_ACTIONS,
   };
 }

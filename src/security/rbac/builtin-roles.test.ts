@@ -186,6 +186,16 @@ describe("built-in roles, beyond the table", () => {
     assert.equal((await authorizer.authorize(user("crb-edit"), credential)).allowed, true);
   });
 
+  it("OpsDefinitions (cluster-scoped) are read by every role bound cluster-wide and written by cluster-admin alone", async () => {
+    const definition = (verb: string) => ({ verb, apiGroup: "operations.kubeblocks.io", resource: "opsdefinitions", name: "pg-checkpoint" });
+    for (const role of ["view", "edit", "admin"]) {
+      assert.equal((await authorizer.authorize(user(`crb-${role}`), definition("get"))).allowed, true, role);
+      for (const verb of ["create", "update", "patch", "delete"]) assert.equal((await authorizer.authorize(user(`crb-${role}`), definition(verb))).allowed, false, `${role} ${verb}`);
+    }
+    assert.equal((await authorizer.authorize(user("rb-admin"), definition("get"))).allowed, false, "a namespace's admin does not read cluster-scoped kinds");
+    assert.equal((await authorizer.authorize(user("crb-cluster-admin"), definition("create"))).allowed, true);
+  });
+
   it("members of system:masters are cluster admins; every signed-in user may ask can-i", async () => {
     const attributes = { verb: "delete", apiGroup: "", resource: "namespaces", name: "team-a" };
     assert.deepEqual(await authorizer.authorize(user("root", ["system:masters"]), attributes), {

@@ -44,6 +44,8 @@ const VIEW_RULES: PolicyRule[] = [
   rule("", ["events", "namespaces"], READ),
   rule(KUBEBLOCKS_APPS, ["clusters", "clusters/status"], READ),
   rule(KUBEBLOCKS_OPS, ["opsrequests", "opsrequests/status"], READ),
+  // OpsDefinitions are cluster-scoped: readable where the role is bound cluster-wide; written by cluster-admin only.
+  rule(KUBEBLOCKS_OPS, ["opsdefinitions", "opsdefinitions/status"], READ),
   rule(HOLDFAST, ["instances", "instances/status"], READ),
   // Managed users name their grants, never a password (that is in their Secret).
   rule(HOLDFAST, ["databaseusers", "databaseusers/status"], READ),

@@ -7,6 +7,7 @@ import {
   databaseSchema,
   databaseUserSchema,
   namespaceSchema,
+  opsDefinitionSchema,
   opsRequestSchema,
   podMonitorSchema,
   prometheusRuleObjectSchema,
@@ -18,6 +19,7 @@ import {
   type Cluster,
   type Database,
   type DatabaseUser,
+  type OpsDefinition,
   type OpsRequest,
   type Resource,
   type RoleRef,
@@ -34,6 +36,8 @@ import { databaseWriteCauses } from "./database-rules.ts";
 import { notFoundCause } from "./references.ts";
 import { systemAccountReferences } from "./system-account-rules.ts";
 import { opsRequestCauses } from "./ops-request-rules.ts";
+import { customOpsCauses } from "./custom-ops-rules.ts";
+import { opsDefinitionCauses } from "./ops-definition-rules.ts";
 import { restoreKindAdmitter } from "./restore-kind-rules.ts";
 import { checkOpsCreator, opsDataProtectionCauses, opsDataProtectionReferences } from "./ops-backup-rules.ts";
 import { foldStringData, immutableSecretCauses } from "./secret-normalize.ts";
@@ -85,9 +89,24 @@ const opsRequestAdmitter: KindAdmitter = {
     const ref = { kind: "Cluster", namespace: ops.metadata.namespace, name: ops.spec.clusterName };
     const cluster = old === undefined ? await context.store.get<Cluster>(ref) : undefined;
     const causes = opsRequestCauses(ops, cluster, old as OpsRequest | undefined, context.engines);
-    return old === undefined ? [...causes, ...(await opsDataProtectionCauses(ops, cluster, context, clusterCreateCauses))] : causes;
+    if (old !== undefined) return causes;
+    return [...causes, ...(await customCauses(ops, cluster, context)), ...(await opsDataProtectionCauses(ops, cluster, context, clusterCreateCauses))];
   },
   checkRequester: (object, requester, context) => checkOpsCreator(object as OpsRequest, requester, context),
+};
+
+/** A Custom OpsRequest's items against its OpsDefinition (ADR 0054); nothing for other types or a missing cluster. */
+async function customCauses(ops: OpsRequest, cluster: Cluster | undefined, context: AdmissionContext): Promise<FieldCause[]> {
+  if (ops.spec.type !== "Custom" || cluster === undefined) return [];
+  const name = ops.spec.custom?.opsDefinitionName;
+  const definition = name === undefined ? undefined : await context.store.get<OpsDefinition>({ kind: "OpsDefinition", name });
+  return customOpsCauses(ops, cluster, definition, context.engines);
+}
+
+/** OpsDefinition (ADR 0054): cluster-scoped, written by cluster administrators (RBAC); its actions on an engine's allow-list. */
+const opsDefinitionAdmitter: KindAdmitter = {
+  schema: opsDefinitionSchema,
+  validate: (object, _old, context) => Promise.resolve(opsDefinitionCauses(object as OpsDefinition, context.engines)),
 };
 
 const secretAdmitter: KindAdmitter = {
@@ -156,6 +175,7 @@ export function defaultAdmitters(): AdmitterRegistry {
   return new Map<string, KindAdmitter>([
     ["Cluster", clusterAdmitter],
     ["OpsRequest", opsRequestAdmitter],
+    ["OpsDefinition", opsDefinitionAdmitter],
     ["Secret", secretAdmitter],
     ["Namespace", namespaceAdmitter],
     ["DatabaseUser", databaseUserAdmitter],

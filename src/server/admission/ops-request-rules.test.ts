@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CANCELLABLE_OPS_TYPES, clusterSchema, opsRequestSchema, opsTypeSchema, SUPPORTED_OPS_TYPES, type OpsRequest } from "../../api/index.ts";
+import { CANCELLABLE_OPS_TYPES, clusterSchema, opsRequestSchema, opsTypeSchema, SUPPORTED_OPS_TYPES, type OpsRequest, type OpsType } from "../../api/index.ts";
 import { opsRequestCauses } from "./ops-request-rules.ts";
 
 const CLUSTER = clusterSchema.parse({
@@ -25,11 +25,11 @@ void test("a missing cluster is named with its namespace", () => {
   assert.match(cause.message, /no cluster pg in namespace demo/);
 });
 
-void test("an unsupported type lists the supported ones", (t) => {
-  // Whichever type this build does not carry out yet.
-  const unsupported = opsTypeSchema.options.find((type) => !SUPPORTED_OPS_TYPES.includes(type));
-  if (unsupported === undefined) return t.skip("every type is supported");
-  const [cause] = opsRequestCauses(ops({ type: unsupported }), CLUSTER);
+void test("every KubeBlocks type is supported; a type outside the list is refused listing the supported ones", () => {
+  assert.deepEqual(opsTypeSchema.options.filter((type) => !SUPPORTED_OPS_TYPES.includes(type)), []);
+  const stop = ops({ type: "Stop" });
+  // A type no schema admits (a stored object from a newer build, say): the rule still names the field.
+  const [cause] = opsRequestCauses({ ...stop, spec: { ...stop.spec, type: "Frobnicate" as OpsType } }, CLUSTER);
   assert.equal(cause?.field, "spec.type");
   assert.ok(cause.message.endsWith(`supported types: ${SUPPORTED_OPS_TYPES.join(", ")}`), cause.message);
 });
