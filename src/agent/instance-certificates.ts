@@ -102,11 +102,11 @@ export class InstanceCertificates {
   async #prepareUser(instance: Instance, tls: UserProvidedTls, context: InstanceContext, host: HostAccess): Promise<void> {
     const outcome = await this.#userOutcome(instance, tls);
     if ("problems" in outcome) throw new UnavailableError(`cannot serve TLS to clients: ${outcome.problems.join("; ")}`);
-    if (!(await userTlsInPlace(context, outcome.files))) {
-      await writeUserTls(context, outcome.files, host);
-      await this.#events.record(instance, "Normal", "CertificatePlaced", `TLS certificate from secret ${tls.secretName} placed (serial ${serialOf(outcome.files.cert)})`);
-    }
-    this.#served.set(keyOf(instance), tls.secretName);
+    if (await userTlsInPlace(context, outcome.files)) return;
+    await writeUserTls(context, outcome.files, host);
+    // Also called for a running server (live parameters): what it loaded is unknown until the next refresh reloads.
+    this.#served.delete(keyOf(instance));
+    await this.#events.record(instance, "Normal", "CertificatePlaced", `TLS certificate from secret ${tls.secretName} placed (serial ${serialOf(outcome.files.cert)})`);
   }
 
   /**
