@@ -3,8 +3,9 @@
  * 127.0.87.1. A CA and server certificates made with openssl are stored in a Secret; PostgreSQL and Redis serve that
  * certificate: `psql sslmode=verify-full` and `redis-cli --tls --cacert` connect with the user's CA (the one
  * `cluster connect --show-uri` names), a client trusting only Holdfast's CA fails verification, plaintext is refused.
- * A certificate lacking the node's address is refused at admission, and not served when rotated in; a rotation to a
- * new certificate is served (its serial seen by openssl s_client) without a restart.
+ * MariaDB too (`mariadb --ssl-verify-server-cert`). A certificate lacking the node's address is refused at admission,
+ * and not served when rotated in; a rotation to a new certificate is served (its serial seen by openssl s_client)
+ * without a restart, MariaDB's through FLUSH SSL.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -12,14 +13,17 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Instance } from "../../src/api/index.ts";
+import { createMariadbEngine } from "../../src/engines/index.ts";
 import { clusterCaFile, installedPostgresMajor, psql, redisCli } from "../helpers/clients.ts";
 import { eventually, run, TestServer } from "../helpers/harness.ts";
 import { exampleWith, postgresExample } from "../helpers/manifests.ts";
+import { mariadbOverTls } from "../helpers/mariadb-cli.ts";
 
 const NS = "demo";
 const ADDRESS = "127.0.87.1";
 const PG = "pg-usertls";
 const REDIS = "redis-usertls";
+const MARIADB = "mariadb-usertls";
 const SECRET = "db-tls";
 
 let server: TestServer;
@@ -63,8 +67,8 @@ async function showUri(cluster: string): Promise<string> {
   return (await server.ok(["cluster", "connect", cluster, "-n", NS, "--show-uri"])).trim();
 }
 
-/** The serial of the certificate served on `port`: PostgreSQL through its STARTTLS, Redis directly. */
-async function servedSerial(port: number, starttls: "postgres" | undefined): Promise<string> {
+/** The serial of the certificate served on `port`: PostgreSQL and MariaDB through their STARTTLS, Redis directly. */
+async function servedSerial(port: number, starttls: "postgres" | "mysql" | undefined): Promise<string> {
   const args = ["s_client", "-connect", `${ADDRESS}:${port}`, ...(starttls === undefined ? [] : ["-starttls", starttls])];
   const result = await run("openssl", args, { input: "", timeoutMs: 15_000 });
   const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(result.stdout)?.[0];
@@ -161,10 +165,31 @@ describe("tls: true with issuer UserProvided: the user's certificate, verify-ful
     assert.equal(await servedSerial((await instance(`${REDIS}-redis-0`)).spec.port, undefined), firstSerial);
   });
 
+  test("MariaDB serves the Secret's certificate: mariadb --ssl-verify-server-cert with the user's CA connects, Holdfast's CA does not", async () => {
+    const version = (await createMariadbEngine().detectVersions())[0]?.version;
+    assert.ok(version, "mariadbd is installed");
+    await server.ok(["apply", "-f", "-"], await exampleWith("mariadb/cluster.yaml", (d) => {
+      d["metadata"].name = MARIADB;
+      d["spec"].componentSpecs[0].serviceVersion = version;
+      d["spec"].componentSpecs[0].tls = true;
+      d["spec"].componentSpecs[0].issuer = { name: "UserProvided", secretRef: { name: SECRET } };
+    }));
+    await server.ok(["wait", `cluster/${MARIADB}`, "-n", NS, "--for=phase=Running", "--timeout=240s"]);
+    const url = new URL(await showUri(MARIADB));
+    assert.equal(url.hostname, ADDRESS);
+    const session = await mariadbOverTls(url, join(work, "ca.crt"), "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'Ssl_version'");
+    assert.equal(session.code, 0, session.stderr);
+    assert.match(session.stdout.trim(), /^TLSv1\.[23]$/);
+    const holdfastCa = await mariadbOverTls(url, clusterCaFile(server), "SELECT 1");
+    assert.notEqual(holdfastCa.code, 0, "a client trusting only Holdfast's CA");
+    assert.equal(await servedSerial((await instance(`${MARIADB}-mariadb-0`)).spec.port, "mysql"), firstSerial);
+  });
+
   test("a rotation to a certificate lacking the node's address is not served; a good one is, without a restart", async () => {
     const pg = `${PG}-postgresql-0`;
     const redis = `${REDIS}-redis-0`;
-    const [pgBefore, redisBefore] = [await instance(pg), await instance(redis)];
+    const mariadb = `${MARIADB}-mariadb-0`;
+    const [pgBefore, redisBefore, mariadbBefore] = [await instance(pg), await instance(redis), await instance(mariadb)];
     await server.ok(["apply", "-f", "-"], await secretManifest(SECRET, "loopback-only"));
     await eventually("a CertificateRejected event", async () => {
       const events = await server.ok(["get", "events", "-n", NS]);
@@ -178,9 +203,11 @@ describe("tls: true with issuer UserProvided: the user's certificate, verify-ful
     await server.ok(["apply", "-f", "-"], await secretManifest(SECRET, "second"));
     await eventually("PostgreSQL serving the rotated certificate", async () => ((await servedSerial(pgBefore.spec.port, "postgres")) === second ? true : undefined), 60_000);
     await eventually("Redis serving the rotated certificate", async () => ((await servedSerial(redisBefore.spec.port, undefined)) === second ? true : undefined), 60_000);
-    console.log(`rotated certificate served by PostgreSQL and Redis ${((performance.now() - started) / 1000).toFixed(1)} s after the Secret changed`);
+    await eventually("MariaDB serving the rotated certificate", async () => ((await servedSerial(mariadbBefore.spec.port, "mysql")) === second ? true : undefined), 60_000);
+    console.log(`rotated certificate served by PostgreSQL, Redis and MariaDB ${((performance.now() - started) / 1000).toFixed(1)} s after the Secret changed`);
     assert.equal((await instance(pg)).status?.pid, pgBefore.status?.pid, "the same postmaster");
     assert.equal((await instance(redis)).status?.pid, redisBefore.status?.pid, "the same redis-server");
+    assert.equal((await instance(mariadb)).status?.pid, mariadbBefore.status?.pid, "the same mariadbd");
     assert.equal((await psql(await showUri(PG), "SELECT 1")).code, 0, "verify-full still connects");
     assert.equal((await redisCli({ uri: await showUri(REDIS), caFile: join(work, "ca.crt") }, "GET", "k")).stdout.trim(), "v");
   });

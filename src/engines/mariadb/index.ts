@@ -18,6 +18,7 @@ import { detectMariadbVersions } from "./versions.ts";
 import { protectMariadbStorage } from "./storage-protection.ts";
 import { MARIADB_PASSWORDS } from "./passwords.ts";
 import { MARIADB_USERS } from "./users.ts";
+import { reloadMariadbTls } from "./tls-reload.ts";
 
 export { parseMariadbVersion } from "./versions.ts";
 export { askMariadb, clientOptionFile, runMariadbScript, type MariadbTarget } from "./client.ts";
@@ -54,5 +55,6 @@ export function createMariadbEngine(): Engine {
     replication: createMariadbReplication(),
     passwords: MARIADB_PASSWORDS,
     users: MARIADB_USERS,
+    reloadTls: reloadMariadbTls,
   };
 }
