@@ -4,7 +4,7 @@ import { X509Certificate } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Instance, Node, Resource } from "../api/index.ts";
+import type { Instance, Node, Resource, Secret } from "../api/index.ts";
 import { homePaths } from "../config/index.ts";
 import type { Engine, HostAccess, InstanceContext } from "../engines/index.ts";
 import { createTlsMaterial, issueInstanceCertificate, tlsPaths } from "../security/index.ts";
@@ -164,8 +164,8 @@ describe("InstanceCertificates", () => {
       const certificates = new InstanceCertificates({ store, paths, events: recorder, address: "10.0.0.1" });
       await assert.rejects(certificates.prepare(instance, context, host), /cannot serve TLS to clients: secret demo\/pg-tls does not exist/);
 
-      const secretData = async (names: string[]): Promise<Record<string, string>> => {
-        const issued = await issueInstanceCertificate(userCa, "db", names);
+      const secretData = async (names: string[], at = new Date()): Promise<Record<string, string>> => {
+        const issued = await issueInstanceCertificate(userCa, "db", names, at);
         const data = { "ca.crt": issued.ca, "tls.crt": issued.cert, "tls.key": issued.key };
         return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")]));
       };
@@ -198,6 +198,14 @@ describe("InstanceCertificates", () => {
       assert.equal(await readFile(files.certificateFile, "utf8"), Buffer.from(good["tls.crt"] ?? "", "base64").toString());
       assert.equal(reloads, 2);
       assert.match(events.at(-1) ?? "", /^Normal CertificateRenewed: TLS certificate from secret pg-tls placed \(serial [0-9A-F]+\); reloaded without a restart$/);
+
+      // One with 20 days left (825-day lifetime, issued 805 days ago) is served, with one Warning that Holdfast will not renew it.
+      const endingData = await secretData(["10.0.0.1", "10.0.0.2"], new Date(Date.now() - 805 * 86_400_000));
+      await store.update({ ...(await store.get<Secret>({ kind: "Secret", namespace: "demo", name: "pg-tls" })), data: endingData } as Secret);
+      await certificates.refresh(running);
+      await certificates.refresh(running);
+      assert.equal(reloads, 3);
+      assert.equal(events.filter((e) => e.startsWith("Warning CertificateExpiring: TLS certificate from secret pg-tls")).length, 1);
       assert.ok(!events.join("\n").includes("PRIVATE KEY"));
     } finally {
       store.close();

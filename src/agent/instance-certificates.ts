@@ -44,6 +44,8 @@ export class InstanceCertificates {
   readonly #served = new Map<string, string>();
   /** By instance key: the problems last reported of its user's Secret, so a Warning is recorded once per problem. */
   readonly #rejected = new Map<string, string>();
+  /** By instance key: the user's certificate last said to be near its end, so that Warning is recorded once. */
+  readonly #expiring = new Map<string, string>();
 
   constructor(o: { store: Store; paths: HomePaths; events: EventRecorder; address: string }) {
     this.#store = o.store;
@@ -96,6 +98,7 @@ export class InstanceCertificates {
   forget(instance: Instance): void {
     this.#served.delete(keyOf(instance));
     this.#rejected.delete(keyOf(instance));
+    this.#expiring.delete(keyOf(instance));
   }
 
   /** Before a start with a user's Secret: its files, checked; UnavailableError naming what is wrong (retried). */
@@ -120,6 +123,7 @@ export class InstanceCertificates {
     const outcome = await this.#userOutcome(instance, tls);
     if ("problems" in outcome) return this.#reject(instance, outcome.problems);
     this.#rejected.delete(key);
+    await this.#warnIfExpiring(instance, tls, outcome.files.cert);
     const inPlace = await userTlsInPlace(context, outcome.files);
     if (inPlace && this.#served.get(key) === tls.secretName) return;
     if (!inPlace) await writeUserTls(context, outcome.files, host);
@@ -128,6 +132,16 @@ export class InstanceCertificates {
     if (inPlace) return;
     const when = engine.reloadTls === undefined ? "takes effect at the next start" : "reloaded without a restart";
     await this.#events.record(instance, "Normal", "CertificateRenewed", `TLS certificate from secret ${tls.secretName} placed (serial ${serialOf(outcome.files.cert)}); ${when}`);
+  }
+
+  /** Holdfast does not renew a user's certificate: with less than RENEW_BEFORE_MS left, a Warning says so, once. */
+  async #warnIfExpiring(instance: Instance, tls: UserProvidedTls, pem: string): Promise<void> {
+    const certificate = new X509Certificate(pem);
+    if (certificate.validToDate.getTime() - Date.now() >= RENEW_BEFORE_MS) return;
+    const note = `${tls.secretName}/${certificate.serialNumber}`;
+    if (this.#expiring.get(keyOf(instance)) === note) return;
+    this.#expiring.set(keyOf(instance), note);
+    await this.#events.record(instance, "Warning", "CertificateExpiring", `TLS certificate from secret ${tls.secretName} (serial ${certificate.serialNumber}) expires on ${certificate.validToDate.toISOString()}; Holdfast does not renew a certificate it did not issue: put a new one in the Secret`);
   }
 
   async #reject(instance: Instance, problems: readonly string[]): Promise<void> {
