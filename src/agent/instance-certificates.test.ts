@@ -163,6 +163,7 @@ describe("InstanceCertificates", () => {
       await store.create(node("n1", "10.0.0.1"));
       const certificates = new InstanceCertificates({ store, paths, events: recorder, address: "10.0.0.1" });
       await assert.rejects(certificates.prepare(instance, context, host), /cannot serve TLS to clients: secret demo\/pg-tls does not exist/);
+      assert.deepEqual(events, ["Warning CertificateRejected: not served, the instance does not start until the Secret is fixed: secret demo/pg-tls does not exist; create it with the keys ca.crt, tls.crt and tls.key"]);
 
       const secretData = async (names: string[], at = new Date()): Promise<Record<string, string>> => {
         const issued = await issueInstanceCertificate(userCa, "db", names, at);
@@ -187,7 +188,7 @@ describe("InstanceCertificates", () => {
       await certificates.refresh(running);
       assert.equal(await readFile(files.certificateFile, "utf8"), served, "the server keeps its files");
       assert.equal(reloads, 1);
-      assert.equal(events.filter((e) => e.startsWith("Warning CertificateRejected")).length, 1);
+      assert.equal(events.filter((e) => e.startsWith("Warning CertificateRejected: not served, the server keeps its current certificate")).length, 1);
       assert.match(events.at(-1) ?? "", /tls\.crt does not name 10\.0\.0\.2 in its subjectAltName/);
 
       // A good one is placed and reloaded once.

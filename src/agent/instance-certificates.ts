@@ -104,7 +104,10 @@ export class InstanceCertificates {
   /** Before a start with a user's Secret: its files, checked; UnavailableError naming what is wrong (retried). */
   async #prepareUser(instance: Instance, tls: UserProvidedTls, context: InstanceContext, host: HostAccess): Promise<void> {
     const outcome = await this.#userOutcome(instance, tls);
-    if ("problems" in outcome) throw new UnavailableError(`cannot serve TLS to clients: ${outcome.problems.join("; ")}`);
+    if ("problems" in outcome) {
+      await this.#reject(instance, outcome.problems, "the instance does not start until the Secret is fixed");
+      throw new UnavailableError(`cannot serve TLS to clients: ${outcome.problems.join("; ")}`);
+    }
     if (await userTlsInPlace(context, outcome.files)) return;
     await writeUserTls(context, outcome.files, host);
     // Also called for a running server (live parameters): what it loaded is unknown until the next refresh reloads.
@@ -121,7 +124,7 @@ export class InstanceCertificates {
     const { instance, engine, context, host, admin } = running;
     const key = keyOf(instance);
     const outcome = await this.#userOutcome(instance, tls);
-    if ("problems" in outcome) return this.#reject(instance, outcome.problems);
+    if ("problems" in outcome) return this.#reject(instance, outcome.problems, "the server keeps its current certificate");
     this.#rejected.delete(key);
     await this.#warnIfExpiring(instance, tls, outcome.files.cert);
     const inPlace = await userTlsInPlace(context, outcome.files);
@@ -144,11 +147,12 @@ export class InstanceCertificates {
     await this.#events.record(instance, "Warning", "CertificateExpiring", `TLS certificate from secret ${tls.secretName} (serial ${certificate.serialNumber}) expires on ${certificate.validToDate.toISOString()}; Holdfast does not renew a certificate it did not issue: put a new one in the Secret`);
   }
 
-  async #reject(instance: Instance, problems: readonly string[]): Promise<void> {
+  /** A Warning that the user's Secret is not served, and what happens instead; once per problem. */
+  async #reject(instance: Instance, problems: readonly string[], instead: string): Promise<void> {
     const message = problems.join("; ");
     if (this.#rejected.get(keyOf(instance)) === message) return;
     this.#rejected.set(keyOf(instance), message);
-    await this.#events.record(instance, "Warning", "CertificateRejected", `not served, the server keeps its current certificate: ${message}`);
+    await this.#events.record(instance, "Warning", "CertificateRejected", `not served, ${instead}: ${message}`);
   }
 
   /** The files the user's Secret gives `instance` now, checked against every address clients reach it at. */

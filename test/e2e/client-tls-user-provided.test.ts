@@ -76,6 +76,17 @@ async function servedSerial(port: number, starttls: "postgres" | "mysql" | undef
   return serialOf(pem);
 }
 
+/** The exporter beside instance `name` reports `up` (its metric line): it reached the database through the user's certificate. */
+async function exporterReports(name: string, up: RegExp): Promise<void> {
+  await eventually(`${up.source} from ${name}'s exporter`, async () => {
+    const i = await instance(name);
+    const port = i.status?.exporter?.port;
+    if (port === undefined) return undefined;
+    const text = await fetch(`http://${i.status?.host ?? ADDRESS}:${port}/metrics`).then((r) => r.text(), () => "");
+    return up.test(text) ? true : undefined;
+  }, 90_000);
+}
+
 /** With `uri`'s query replaced by `query`. */
 function withQuery(uri: string, query: string): string {
   const url = new URL(uri);
@@ -117,7 +128,7 @@ describe("tls: true with issuer UserProvided: the user's certificate, verify-ful
     await server.ok(["apply", "-f", "-"], await secretManifest(SECRET, "first"));
     await server.ok(["apply", "-f", "-"], await postgresExample(major, (d) => {
       d["metadata"].name = PG;
-      d["spec"].componentSpecs[0].replicas = 1;
+      d["spec"].componentSpecs[0].replicas = 2;
       d["spec"].componentSpecs[0].tls = true;
       d["spec"].componentSpecs[0].issuer = { name: "UserProvided", secretRef: { name: SECRET } };
     }));
@@ -142,6 +153,13 @@ describe("tls: true with issuer UserProvided: the user's certificate, verify-ful
     const name = `${PG}-postgresql-0`;
     assert.equal(await servedSerial((await instance(name)).spec.port, "postgres"), firstSerial);
     assert.equal((await instance(name)).status?.ready, true, "the node agent's probes pass against the user's certificate");
+    // Replication checks the primary's certificate against the instance's CA bundle (the user's CA first).
+    const streaming = await eventually("the replica streaming over TLS", async () => {
+      const r = await psql(uri, "SELECT count(*) FROM pg_stat_replication JOIN pg_stat_ssl USING (pid) WHERE ssl AND state = 'streaming'");
+      return r.stdout.trim() === "1" ? r.stdout.trim() : undefined;
+    }, 120_000);
+    assert.equal(streaming, "1");
+    await exporterReports(name, /^pg_up 1$/m);
   });
 
   test("Redis serves the Secret's certificate: redis-cli --tls --cacert with the user's CA connects, Holdfast's CA does not, plaintext gets nothing", async () => {
@@ -163,6 +181,7 @@ describe("tls: true with issuer UserProvided: the user's certificate, verify-ful
     const plain = await run("redis-cli", ["-h", url.hostname, "-p", url.port, "PING"], { timeoutMs: 15_000 });
     assert.doesNotMatch(`${plain.stdout}${plain.stderr}`, /PONG|NOAUTH/, "nothing answers in plaintext");
     assert.equal(await servedSerial((await instance(`${REDIS}-redis-0`)).spec.port, undefined), firstSerial);
+    await exporterReports(`${REDIS}-redis-0`, /^redis_up 1$/m);
   });
 
   test("MariaDB serves the Secret's certificate: mariadb --ssl-verify-server-cert with the user's CA connects, Holdfast's CA does not", async () => {
@@ -187,6 +206,8 @@ describe("tls: true with issuer UserProvided: the user's certificate, verify-ful
 
   test("a rotation to a certificate lacking the node's address is not served; a good one is, without a restart", async () => {
     const pg = `${PG}-postgresql-0`;
+    const replica = `${PG}-postgresql-1`;
+    const replicaPid = (await instance(replica)).status?.pid;
     const redis = `${REDIS}-redis-0`;
     const mariadb = `${MARIADB}-mariadb-0`;
     const [pgBefore, redisBefore, mariadbBefore] = [await instance(pg), await instance(redis), await instance(mariadb)];
@@ -206,6 +227,8 @@ describe("tls: true with issuer UserProvided: the user's certificate, verify-ful
     await eventually("MariaDB serving the rotated certificate", async () => ((await servedSerial(mariadbBefore.spec.port, "mysql")) === second ? true : undefined), 60_000);
     console.log(`rotated certificate served by PostgreSQL, Redis and MariaDB ${((performance.now() - started) / 1000).toFixed(1)} s after the Secret changed`);
     assert.equal((await instance(pg)).status?.pid, pgBefore.status?.pid, "the same postmaster");
+    assert.equal((await instance(replica)).status?.pid, replicaPid, "the same replica postmaster");
+    assert.equal(await servedSerial((await instance(replica)).spec.port, "postgres"), second, "the replica reloaded too");
     assert.equal((await instance(redis)).status?.pid, redisBefore.status?.pid, "the same redis-server");
     assert.equal((await instance(mariadb)).status?.pid, mariadbBefore.status?.pid, "the same mariadbd");
     assert.equal((await psql(await showUri(PG), "SELECT 1")).code, 0, "verify-full still connects");
