@@ -3,19 +3,21 @@
  * 0025), so a client verifying the name it dialled (`verify-full`) reaches an instance through any of them, and the
  * instance's certificate names them all, as a Service's address would be. A node that joins while an instance runs
  * gets its address into that instance's certificate within a readiness probe: the node agent owning the instance
- * issues new files and the engine reloads them without a restart (ADR 0028, "Since").
+ * issues new files and the engine reloads them without a restart (ADR 0028, "Since"). An instance with issuer
+ * UserProvided serves its Secret's certificate instead, checked before each placement and reloaded when the Secret
+ * changes (ADR 0042, "Since 2026-12-07").
  */
 import { X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { type Instance, type Node, type UserProvidedTls, type Secret } from "../api/index.ts";
+import type { Instance, Node, Secret, UserProvidedTls } from "../api/index.ts";
 import type { HomePaths } from "../config/index.ts";
 import { errorMessage, UnavailableError } from "../errors/index.ts";
 import { clientAddresses, userCertificateNames, type Credentials, type Engine, type HostAccess, type InstanceContext } from "../engines/index.ts";
+import { userTlsFiles, type UserTlsOutcome } from "../security/index.ts";
 import type { Store } from "../store/index.ts";
 import type { EventRecorder } from "../controllers/runtime/index.ts";
 import { renewalDue } from "./certificate-renewal.ts";
 import { ensureInstanceTls, instanceCertificateNames, instanceTlsFiles, RENEW_BEFORE_MS } from "./instance-tls.ts";
-import { userTlsFiles, type UserTlsOutcome } from "../security/index.ts";
 import { userTlsInPlace, writeUserTls } from "./user-tls.ts";
 
 /** The names an instance's certificate carries (pure): its own address and name, then every node's address, sorted. */

@@ -184,7 +184,7 @@ describe("tls: true with issuer UserProvided: the user's certificate, verify-ful
     await exporterReports(`${REDIS}-redis-0`, /^redis_up 1$/m);
   });
 
-  test("MariaDB serves the Secret's certificate: mariadb --ssl-verify-server-cert with the user's CA connects, Holdfast's CA does not", async () => {
+  test("MariaDB serves the Secret's certificate: mariadb --ssl-verify-server-cert with the user's CA connects, Holdfast's CA does not, plaintext is refused", async () => {
     const version = (await createMariadbEngine().detectVersions())[0]?.version;
     assert.ok(version, "mariadbd is installed");
     await server.ok(["apply", "-f", "-"], await exampleWith("mariadb/cluster.yaml", (d) => {
@@ -201,6 +201,11 @@ describe("tls: true with issuer UserProvided: the user's certificate, verify-ful
     assert.match(session.stdout.trim(), /^TLSv1\.[23]$/);
     const holdfastCa = await mariadbOverTls(url, clusterCaFile(server), "SELECT 1");
     assert.notEqual(holdfastCa.code, 0, "a client trusting only Holdfast's CA");
+    assert.match(holdfastCa.stderr, /certificate|SSL|TLS/i);
+    const options = `[client]\nuser=${decodeURIComponent(url.username)}\npassword=${decodeURIComponent(url.password)}\n`;
+    const plain = await run("sh", ["-c", `exec mariadb --defaults-extra-file=/dev/stdin "$@" <<'EOF'\n${options}EOF`, "mariadb", `--host=${url.hostname}`, `--port=${url.port}`, "--protocol=TCP", "--skip-ssl", "-e", "SELECT 1"], { timeoutMs: 30_000 });
+    assert.notEqual(plain.code, 0, "plaintext is refused");
+    assert.match(plain.stderr, /insecure transport are prohibited/);
     assert.equal(await servedSerial((await instance(`${MARIADB}-mariadb-0`)).spec.port, "mysql"), firstSerial);
   });
 
