@@ -8,6 +8,7 @@
 import { now, type CustomActionRequest, type CustomActionStatus, type Instance } from "../api/index.ts";
 import { errorMessage } from "../errors/index.ts";
 import { engineAccountNames, engineAction, type ClientTrust, type Credentials, type Engine, type InstanceContext } from "../engines/index.ts";
+import type { InstanceTrust } from "./instance-tls.ts";
 
 /** Messages are kept short in the instance's status. */
 const MESSAGE_MAX = 500;
@@ -83,9 +84,9 @@ function runKey(instance: Instance): string {
 /** The Custom requests this node's instances carry out, at most one per instance at a time. */
 export class CustomActions {
   readonly #running = new Set<string>();
-  readonly #trust: ClientTrust;
+  readonly #trust: InstanceTrust;
 
-  constructor(trust: ClientTrust) {
+  constructor(trust: InstanceTrust) {
     this.#trust = trust;
   }
 
@@ -112,7 +113,7 @@ export class CustomActions {
   }
 
   async #run(h: ActionHolder, request: CustomActionRequest, reporter: ActionReporter, startedAt: string): Promise<void> {
-    const { ok, message } = await runCustomSteps(h, request, this.#trust);
+    const { ok, message } = await runCustomSteps(h, request, this.#trust(h.instance));
     try {
       await reporter.setStatus({ id: request.id, result: ok ? "Succeeded" : "Failed", message, startedAt, finishedAt: now() });
       await reporter.record(ok ? "Normal" : "Warning", ok ? "CustomActionSucceeded" : "CustomActionFailed", `${request.opsRequest}: ${message}`);

@@ -8,6 +8,7 @@
 import { stat } from "node:fs/promises";
 import type { Instance } from "../api/index.ts";
 import type { HomePaths } from "../config/index.ts";
+import { instanceTrust } from "./instance-tls.ts";
 import type { DatabaseLogin, Engine, EngineLogins, OwnSessions } from "../engines/index.ts";
 import type { Store } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
@@ -132,7 +133,7 @@ export class DatabaseLoginWatch {
   /** Ask the running server for its clients every readMs; the first answer is what was there before the watch. */
   #poll(instance: Instance, superusers: readonly string[], connected: NonNullable<EngineLogins["connectedClients"]>): Followed {
     const clients = new ConnectedClients();
-    const trust = { caFile: this.#options.paths.tls.caCertificate };
+    const trust = instanceTrust(this.#options.paths, instance);
     let first = true;
     let stopped = false;
     let timer: NodeJS.Timeout | undefined;

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { now, passwordGeneration, pendingPassword, secretValue, type ExporterStatus, type Instance } from "../api/index.ts";
 import { EXPORTER_PORT_RANGE, type HomePaths } from "../config/index.ts";
 import { ConflictError, NotFoundError, errorMessage } from "../errors/index.ts";
-import type { ClientTrust, Credentials, Engine, EngineExporter } from "../engines/index.ts";
+import type { Credentials, Engine, EngineExporter } from "../engines/index.ts";
 import type { EngineLookup } from "../controllers/cluster/index.ts";
 import { keyOf, splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../controllers/runtime/index.ts";
 import { accepts, type InstanceUsers, type PortReservations, type ProcessHandle, type ProcessSupervisor } from "../runtime/index.ts";
@@ -20,6 +20,7 @@ import type { Logger } from "../util/index.ts";
 import { readAccountSecret, readAccounts } from "./accounts.ts";
 import { EXPORTER_FINALIZER, exporterStep, type ExporterStep } from "./exporter-plan.ts";
 import { instanceContext } from "./instance-context.ts";
+import { instanceTrust } from "./instance-tls.ts";
 import { exporterLogFile } from "./layout.ts";
 
 /** How often a running exporter is looked at (an exit also wakes its instance at once). */
@@ -48,7 +49,6 @@ export interface ExporterAgentOptions {
 /** Keeps one exporter per instance of this node running as its plan says (exporter-plan.ts). */
 export class ExporterAgent implements Reconciler {
   readonly #o: ExporterAgentOptions;
-  readonly #trust: ClientTrust;
   /** Ports handed out by this process and not yet in a status, so two exporters never get one port. */
   readonly #handed = new Set<number>();
   /** The exporters this process runs or re-adopted, by instance key: stopped even once their instance moved away or is gone. */
@@ -57,7 +57,6 @@ export class ExporterAgent implements Reconciler {
 
   constructor(options: ExporterAgentOptions) {
     this.#o = options;
-    this.#trust = { caFile: options.paths.tls.caCertificate };
   }
 
   async reconcile(key: string): Promise<ReconcileResult | undefined> {
@@ -145,7 +144,7 @@ export class ExporterAgent implements Reconciler {
       const [admin] = await readAccounts(this.#o.store, instance, engine);
       if (admin === undefined) return { requeueAfterMs: WAIT_MS };
       const context = await instanceContext(this.#o.paths, this.#o.engines, engine, instance);
-      await exporter.ensureAccount(context, admin, account, this.#trust);
+      await exporter.ensureAccount(context, admin, account, instanceTrust(this.#o.paths, instance));
     } catch (error) {
       await this.#setExporter(instance, { ...current, message: `monitoring account not set up: ${errorMessage(error)}` });
       return { requeueAfterMs: WAIT_MS };

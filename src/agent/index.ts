@@ -15,7 +15,7 @@ export { BackupRunner, type BackupRunnerOptions } from "./backup-runner.ts";
 export { WAL_ARCHIVER_KEY, WalArchiver, type WalArchiverOptions } from "./wal-archiver.ts";
 export { EndpointReconciler, type EndpointReconcilerOptions } from "./endpoints.ts";
 export { READ_ONLY_HOLD_MS, READ_WRITE_HOLD_MS, servedEndpoints, type NodeEndpointAddresses, type ServedEndpoint } from "./served-endpoints.ts";
-export { databaseAddress } from "./database-address.ts";
+export { databaseAddress } from "../engines/index.ts";
 export { followLog, lineTime, MAX_LOG_BYTES, readLogEnd, selectLines, type LogOptions } from "./instance-log.ts";
 export { ExporterAgent, type ExporterAgentOptions } from "./exporter-agent.ts";
 export { EXPORTER_FINALIZER, exporterStep, type ExporterStep } from "./exporter-plan.ts";

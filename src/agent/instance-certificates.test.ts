@@ -4,10 +4,10 @@ import { X509Certificate } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Instance, Node, Resource } from "../api/index.ts";
+import type { Instance, Node, Resource, Secret } from "../api/index.ts";
 import { homePaths } from "../config/index.ts";
 import type { Engine, HostAccess, InstanceContext } from "../engines/index.ts";
-import { createTlsMaterial, issueInstanceCertificate } from "../security/index.ts";
+import { createTlsMaterial, issueInstanceCertificate, tlsPaths } from "../security/index.ts";
 import { openSqliteStore, type Store } from "../store/index.ts";
 import { endpointCertificateNames, InstanceCertificates } from "./instance-certificates.ts";
 import { instanceTlsFiles } from "./instance-tls.ts";
@@ -137,6 +137,77 @@ describe("InstanceCertificates", () => {
       assert.match(events.at(-1) ?? "", /^CertificateRenewed: .*before it expires; reloaded without a restart$/);
       await certificates.refresh(running);
       assert.equal(reloads, 1, "once");
+    } finally {
+      store.close();
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
+  it("a user's Secret: checked and placed before a start; a rotation reloaded once; a bad one not served, said once", async () => {
+    const home = await mkdtemp(join(tmpdir(), "hf-instance-certificates-"));
+    const store: Store = openSqliteStore({ path: join(home, "store.db") });
+    try {
+      const { paths, context } = await instanceHome(home);
+      const userCa = tlsPaths(join(home, "user"));
+      await createTlsMaterial(userCa);
+      const events: string[] = [];
+      const recorder = { record: (_object: Resource, type: string, reason: string, message: string): Promise<void> => Promise.resolve(void events.push(`${type} ${reason}: ${message}`)) };
+      let reloads = 0;
+      const reloadTls = (): Promise<void> => {
+        reloads++;
+        return Promise.resolve();
+      };
+      const engine = { reloadTls } as unknown as Engine;
+      const instance: Instance = { ...INSTANCE, spec: { ...INSTANCE.spec, clientTls: { issuer: "UserProvided", secretName: "pg-tls", ca: "ca.crt", cert: "tls.crt", key: "tls.key" } } };
+      const running = { instance, engine, context, host, admin: { username: "postgres", password: "x" } };
+      await store.create(node("n1", "10.0.0.1"));
+      const certificates = new InstanceCertificates({ store, paths, events: recorder, address: "10.0.0.1" });
+      await assert.rejects(certificates.prepare(instance, context, host), /cannot serve TLS to clients: secret demo\/pg-tls does not exist/);
+      assert.deepEqual(events, ["Warning CertificateRejected: not served, the instance does not start until the Secret is fixed: secret demo/pg-tls does not exist; create it with the keys ca.crt, tls.crt and tls.key"]);
+
+      const secretData = async (names: string[], at = new Date()): Promise<Record<string, string>> => {
+        const issued = await issueInstanceCertificate(userCa, "db", names, at);
+        const data = { "ca.crt": issued.ca, "tls.crt": issued.cert, "tls.key": issued.key };
+        return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")]));
+      };
+      const first = await secretData(["10.0.0.1"]);
+      const secret = await store.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "pg-tls", namespace: "demo" }, data: first });
+      await certificates.prepare(instance, context, host);
+      const files = instanceTlsFiles(context);
+      assert.equal(await readFile(files.certificateFile, "utf8"), Buffer.from(first["tls.crt"] ?? "", "base64").toString());
+      assert.equal(await readFile(files.caFile, "utf8"), `${Buffer.from(first["ca.crt"] ?? "", "base64").toString().trimEnd()}\n${await readFile(paths.tls.caCertificate, "utf8")}`);
+      await certificates.refresh(running);
+      await certificates.refresh(running);
+      assert.equal(reloads, 1, "once after the start: what the server loaded is not known until then");
+
+      // Rotated to a certificate that lacks a node which joined: not served, said once.
+      await store.create(node("n2", "10.0.0.2"));
+      const bad = await store.update({ ...secret, data: await secretData(["10.0.0.1"]) });
+      const served = await readFile(files.certificateFile, "utf8");
+      await certificates.refresh(running);
+      await certificates.refresh(running);
+      assert.equal(await readFile(files.certificateFile, "utf8"), served, "the server keeps its files");
+      assert.equal(reloads, 1);
+      assert.equal(events.filter((e) => e.startsWith("Warning CertificateRejected: not served, the server keeps its current certificate")).length, 1);
+      assert.match(events.at(-1) ?? "", /tls\.crt does not name 10\.0\.0\.2 in its subjectAltName/);
+
+      // A good one is placed and reloaded once.
+      const good = await secretData(["10.0.0.1", "10.0.0.2"]);
+      await store.update({ ...bad, data: good });
+      await certificates.refresh(running);
+      await certificates.refresh(running);
+      assert.equal(await readFile(files.certificateFile, "utf8"), Buffer.from(good["tls.crt"] ?? "", "base64").toString());
+      assert.equal(reloads, 2);
+      assert.match(events.at(-1) ?? "", /^Normal CertificateRenewed: TLS certificate from secret pg-tls placed \(serial [0-9A-F]+\); reloaded without a restart$/);
+
+      // One with 20 days left (825-day lifetime, issued 805 days ago) is served, with one Warning that Holdfast will not renew it.
+      const endingData = await secretData(["10.0.0.1", "10.0.0.2"], new Date(Date.now() - 805 * 86_400_000));
+      await store.update({ ...(await store.get<Secret>({ kind: "Secret", namespace: "demo", name: "pg-tls" })), data: endingData } as Secret);
+      await certificates.refresh(running);
+      await certificates.refresh(running);
+      assert.equal(reloads, 3);
+      assert.equal(events.filter((e) => e.startsWith("Warning CertificateExpiring: TLS certificate from secret pg-tls")).length, 1);
+      assert.ok(!events.join("\n").includes("PRIVATE KEY"));
     } finally {
       store.close();
       await rm(home, { recursive: true, force: true });

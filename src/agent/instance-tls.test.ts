@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { homePaths } from "../config/index.ts";
 import type { HostAccess, InstanceLayout } from "../engines/index.ts";
 import { createTlsMaterial } from "../security/index.ts";
-import { databaseAddress } from "./database-address.ts";
+import { databaseAddress } from "../engines/index.ts";
 import { ensureInstanceTls, instanceCertificateNames, instanceTlsFiles } from "./instance-tls.ts";
 
 /** Files written as the instance's user: here, as the test's own user, with the mode asked for. */

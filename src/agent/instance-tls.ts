@@ -7,8 +7,10 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { HomePaths } from "../config/index.ts";
 import { UnavailableError } from "../errors/index.ts";
-import type { HostAccess, InstanceLayout, InstanceTls } from "../engines/index.ts";
+import type { Instance } from "../api/index.ts";
+import type { ClientTrust, HostAccess, InstanceLayout, InstanceTls } from "../engines/index.ts";
 import { canIssueCertificates, certificateCovers, issueInstanceCertificate } from "../security/index.ts";
+import { instanceLayout } from "./layout.ts";
 
 /** Renew a certificate with less than 30 days left. */
 export const RENEW_BEFORE_MS = 30 * 86_400_000;
@@ -54,4 +56,16 @@ export async function ensureInstanceTls(paths: HomePaths, layout: InstanceLayout
   await host.writeFile(files.certificateFile, issued.cert, 0o600);
   await host.writeFile(files.caFile, issued.ca, 0o600);
   return true;
+}
+
+/** What this node agent checks an instance's certificate against, by instance. */
+export type InstanceTrust = (instance: Instance) => ClientTrust;
+
+/**
+ * The CA this node agent's own connections to `instance` trust: the instance's `ca.crt` (the user's CA bundle, then the
+ * cluster CA) when it serves the certificate of a `UserProvided` Secret, else the cluster CA (ADR 0042, "Since").
+ */
+export function instanceTrust(paths: HomePaths, instance: Instance): ClientTrust {
+  if (instance.spec.clientTls?.issuer !== "UserProvided") return { caFile: paths.tls.caCertificate };
+  return { caFile: instanceTlsFiles(instanceLayout(paths, instance)).caFile };
 }

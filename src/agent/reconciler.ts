@@ -28,6 +28,7 @@ import { nextFailureCount, restartDelayMs } from "./backoff.ts";
 import { instanceLogFile } from "./layout.ts";
 import { componentAddresses, instanceContext } from "./instance-context.ts";
 import { InstanceCertificates } from "./instance-certificates.ts";
+import { instanceTrust } from "./instance-tls.ts";
 import { claimInstance } from "./binding.ts";
 import { isFormerNode, releaseFormerCopy } from "./release.ts";
 import { clearDirectory } from "./clear-directory.ts";
@@ -105,7 +106,7 @@ export class InstanceReconciler implements Reconciler {
   /** Replicas whose log says they cannot catch up with their primary (the reason), rebuilt at the next pass; and when each log was last read. */
   readonly #stranded = new Map<string, string>();
   readonly #strandCheckedAt = new Map<string, number>();
-  /** The cluster CA: what this agent's own connections to instances that speak only TLS (Redis, ADR 0030) check them against. */
+  /** The cluster CA: what this agent's connections for arbitration (Sentinel) check instances against; others use instanceTrust. */
   readonly #trust: ClientTrust;
   /** Storage measured against each instance's quota, and writes protected at it (storage-watch.ts). */
   readonly #storage: StorageWatch;
@@ -118,13 +119,13 @@ export class InstanceReconciler implements Reconciler {
     this.#o = options;
     this.#trust = { caFile: options.paths.tls.caCertificate };
     this.#leases = new PrimaryLeases({ leases: options.store.leases, nodeName: options.nodeName, ...(options.logger === undefined ? {} : { logger: options.logger }), onLost: (key) => void this.#fenceForLostLease(key) });
-    this.#replication = new ReplicationAgent(options.store, (instance) => this.#holdLease(instance), this.#trust);
+    this.#replication = new ReplicationAgent(options.store, (instance) => this.#holdLease(instance), (instance) => instanceTrust(options.paths, instance));
     this.#arbiters = new ArbiterAgent(options.store, this.#trust);
     this.#restores = options.restorer === undefined ? undefined : new InstanceRestores(options.restorer);
     this.#certificates = new InstanceCertificates(options);
-    this.#storage = new StorageWatch(this.#trust);
+    this.#storage = new StorageWatch((instance) => instanceTrust(options.paths, instance));
     this.#replicaSettings = new ReplicaSettingsWatch(options.store);
-    this.#actions = new CustomActions(this.#trust);
+    this.#actions = new CustomActions((instance) => instanceTrust(options.paths, instance));
   }
 
   async reconcile(key: string): Promise<ReconcileResult | undefined> {
@@ -224,7 +225,7 @@ export class InstanceReconciler implements Reconciler {
     const [admin] = await readAccounts(this.#o.store, c.instance, c.engine);
     if (admin === undefined) return false;
     const change = liveParameterChange(c.instance);
-    if (!(await c.engine.applyParameters({ context: c.ctx, ...change }, admin, c.host, this.#trust))) return false;
+    if (!(await c.engine.applyParameters({ context: c.ctx, ...change }, admin, c.host, instanceTrust(this.#o.paths, c.instance)))) return false;
     c.instance = await this.#setStatus(c.instance, liveParametersApplied(c.instance));
     const names = [...Object.keys(change.set), ...change.removed].join(", ");
     await this.#o.events.record(c.instance, "Normal", "ParametersApplied", `applied without a restart: ${names}`);
@@ -670,7 +671,7 @@ export class InstanceReconciler implements Reconciler {
   /** Rotations of the component's passwords under way (password-rotation.ts): before probing, which may use the next one. */
   async #tendPasswords(c: Context): Promise<void> {
     try {
-      c.instance = await tendPasswords({ instance: c.instance, engine: c.engine, context: c.ctx, host: c.host, trust: this.#trust }, this.#o.store, async (changes) => (c.instance = await this.#setStatus(c.instance, changes)));
+      c.instance = await tendPasswords({ instance: c.instance, engine: c.engine, context: c.ctx, host: c.host, trust: instanceTrust(this.#o.paths, c.instance) }, this.#o.store, async (changes) => (c.instance = await this.#setStatus(c.instance, changes)));
     } catch (error) {
       await this.#o.events.record(c.instance, "Warning", "PasswordRotationFailed", `password rotation not applied yet, retrying: ${errorMessage(error)}`);
     }
@@ -694,7 +695,7 @@ export class InstanceReconciler implements Reconciler {
    */
   async #tendUsers(c: Context): Promise<void> {
     try {
-      c.instance = await tendManagedUsers({ instance: c.instance, engine: c.engine, context: c.ctx, trust: this.#trust }, this.#o.store, this.#o.events, async (managedUsers) => (c.instance = await this.#setStatus(c.instance, { managedUsers })));
+      c.instance = await tendManagedUsers({ instance: c.instance, engine: c.engine, context: c.ctx, trust: instanceTrust(this.#o.paths, c.instance) }, this.#o.store, this.#o.events, async (managedUsers) => (c.instance = await this.#setStatus(c.instance, { managedUsers })));
     } catch (error) {
       await this.#o.events.record(c.instance, "Warning", "ManagedUsersFailed", `managed users not applied yet, retrying: ${errorMessage(error)}`);
     }
@@ -704,7 +705,7 @@ export class InstanceReconciler implements Reconciler {
   /** Managed databases of the component (managed-databases.ts): after the users, which may own them. */
   async #tendDatabases(c: Context): Promise<void> {
     try {
-      c.instance = await tendManagedDatabases({ instance: c.instance, engine: c.engine, context: c.ctx, trust: this.#trust }, this.#o.store, this.#o.events, async (managedDatabases) => (c.instance = await this.#setStatus(c.instance, { managedDatabases })));
+      c.instance = await tendManagedDatabases({ instance: c.instance, engine: c.engine, context: c.ctx, trust: instanceTrust(this.#o.paths, c.instance) }, this.#o.store, this.#o.events, async (managedDatabases) => (c.instance = await this.#setStatus(c.instance, { managedDatabases })));
     } catch (error) {
       await this.#o.events.record(c.instance, "Warning", "ManagedDatabasesFailed", `managed databases not applied yet, retrying: ${errorMessage(error)}`);
     }
@@ -732,8 +733,8 @@ export class InstanceReconciler implements Reconciler {
     const status = c.instance.status ?? {};
     this.#lastProbe.set(c.instance.metadata.name, Date.now());
     const [admin] = await readAccounts(this.#o.store, c.instance, c.engine);
-    const ready = admin !== undefined && (await c.engine.probeReady(c.ctx.port, admin, this.#trust));
-    const role = ready ? await c.engine.probeRole(c.ctx.port, admin, this.#trust) : undefined;
+    const ready = admin !== undefined && (await c.engine.probeReady(c.ctx.port, admin, instanceTrust(this.#o.paths, c.instance)));
+    const role = ready ? await c.engine.probeRole(c.ctx.port, admin, instanceTrust(this.#o.paths, c.instance)) : undefined;
     const next: Partial<InstanceStatus> = { pid: running.pid, processStartTicks: running.startTicks, ready, phase: ready ? "Running" : "Starting", ...(role === undefined ? {} : { role }) };
     if (ready) Object.assign(next, { message: undefined, backoffUntil: undefined });
     if (ready && status.ready !== true) await this.#o.events.record(c.instance, "Normal", "Ready", `accepting connections on ${instanceHost(c.instance)}:${c.ctx.port}`);

@@ -6,7 +6,8 @@
  */
 import { instanceHost, type Instance, type InstanceReplicationState, type ReplicationDurabilitySpec } from "../api/index.ts";
 import { errorMessage } from "../errors/index.ts";
-import type { ClientTrust, Credentials, ReplicationDurability, ReplicationObservation } from "../engines/index.ts";
+import type { InstanceTrust } from "./instance-tls.ts";
+import type { Credentials, ReplicationDurability, ReplicationObservation } from "../engines/index.ts";
 import type { Store } from "../store/index.ts";
 import { LABEL_INSTANCE } from "../controllers/cluster/index.ts";
 import { readAccounts } from "./accounts.ts";
@@ -44,9 +45,9 @@ export class ReplicationAgent {
   readonly #holdLease: (instance: Instance) => Promise<{ held: boolean; holder?: string | undefined }>;
 
   /** What probes over TLS check the instances' certificates against (the cluster CA). */
-  readonly #trust: ClientTrust | undefined;
+  readonly #trust: InstanceTrust | undefined;
 
-  constructor(store: Store, holdLease: (instance: Instance) => Promise<{ held: boolean; holder?: string | undefined }> = () => Promise.resolve({ held: true }), trust?: ClientTrust) {
+  constructor(store: Store, holdLease: (instance: Instance) => Promise<{ held: boolean; holder?: string | undefined }> = () => Promise.resolve({ held: true }), trust?: InstanceTrust) {
     this.#store = store;
     this.#holdLease = holdLease;
     this.#trust = trust;
@@ -129,10 +130,10 @@ export class ReplicationAgent {
   }
 
   async #probe(r: ReplicatedInstance, admin: Credentials): Promise<ReplicationObservation | undefined> {
-    if (r.replication.arbiter === undefined) return r.replication.probe(r.context.port, admin, undefined, this.#trust);
+    if (r.replication.arbiter === undefined) return r.replication.probe(r.context.port, admin, undefined, this.#trust?.(r.instance));
     // Engines that know replicas only by address (Redis) name them through the component's instances.
     const ports = await this.#componentPorts(r.instance);
-    return r.replication.probe(r.context.port, admin, (port) => ports.get(port), this.#trust);
+    return r.replication.probe(r.context.port, admin, (port) => ports.get(port), this.#trust?.(r.instance));
   }
 
   async #componentPorts(instance: Instance): Promise<Map<number, string>> {
@@ -168,7 +169,7 @@ export class ReplicationAgent {
     const upstream = await this.#upstreamToFollow(r, observation);
     if (upstream === undefined || !this.#mayFollow(r.instance, upstream.metadata.name)) return;
     const earlierRepoints = this.#followed.get(keyOf(r.instance))?.done ?? 0;
-    if (worthAskingIfDiverged(earlierRepoints, r.replication.diverged !== undefined) && (await r.replication.diverged?.(r.context.port, admin, this.#trust)) === true) {
+    if (worthAskingIfDiverged(earlierRepoints, r.replication.diverged !== undefined) && (await r.replication.diverged?.(r.context.port, admin, this.#trust?.(r.instance))) === true) {
       this.#rewinds.add(keyOf(r.instance));
       await reporter.record("Warning", "Diverged", `${r.instance.metadata.name} holds changes ${upstream.metadata.name} never had (it was ahead of it when it was promoted) and cannot stream from it: restarted to be rewound onto it`);
       return;

@@ -6,7 +6,8 @@
  * host's free disk is not created.
  */
 import { now, quotaMisfit, type Instance } from "../api/index.ts";
-import type { ClientTrust, Credentials, Engine, HostAccess, InstanceContext } from "../engines/index.ts";
+import type { InstanceTrust } from "./instance-tls.ts";
+import type { Credentials, Engine, HostAccess, InstanceContext } from "../engines/index.ts";
 import { diskUsage, freeDiskBytes } from "../runtime/index.ts";
 import { decideStorage } from "./storage-plan.ts";
 import type { ReplicationReporter } from "./replicated-instance.ts";
@@ -25,11 +26,11 @@ export interface StorageSubject {
 }
 
 export class StorageWatch {
-  readonly #trust: ClientTrust;
+  readonly #trust: InstanceTrust;
   /** When each instance (by uid) was last measured. */
   readonly #measuredAt = new Map<string, number>();
 
-  constructor(trust: ClientTrust) {
+  constructor(trust: InstanceTrust) {
     this.#trust = trust;
   }
 
@@ -55,7 +56,7 @@ export class StorageWatch {
     const [usedBytes, freeBytes] = await Promise.all([diskUsage(context.rootDirectory), freeDiskBytes(context.rootDirectory)]);
     const measurement = { usedBytes, freeBytes, quotaBytes: instance.spec.storageQuota, at: now() };
     const decision = decideStorage(instance.status?.storage, measurement, processStart, engine.protectStorage !== undefined);
-    if (decision.protect !== undefined) await engine.protectStorage?.(context, decision.protect, subject.admin, subject.host, this.#trust);
+    if (decision.protect !== undefined) await engine.protectStorage?.(context, decision.protect, subject.admin, subject.host, this.#trust(instance));
     if (decision.write) await reporter.setStatus({ storage: decision.status });
     for (const event of decision.events) await reporter.record(event.type, event.reason, event.message);
   }

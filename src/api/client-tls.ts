@@ -3,6 +3,8 @@
  * certificates, and the one decision of which issuer a component uses (ADR 0042).
  */
 import { z } from "zod";
+import type { Secret } from "./core.ts";
+import { secretValue } from "./password-rotation.ts";
 
 /** The Secret of a `UserProvided` issuer and its keys (KubeBlocks' TLSSecretRef); absent keys mean ca.crt, tls.crt, tls.key. */
 export const tlsSecretRefSchema = z.looseObject({
@@ -37,4 +39,18 @@ export function clientTlsOf(component: { tls?: boolean | undefined; issuer?: Iss
   if (issuer?.name !== "UserProvided" || issuer.secretRef === undefined) return { issuer: "KubeBlocks" };
   const ref = issuer.secretRef;
   return { issuer: "UserProvided", secretName: ref.name, ca: ref.ca ?? "ca.crt", cert: ref.cert ?? "tls.crt", key: ref.key ?? "tls.key" };
+}
+
+/** The issuer of an instance whose certificate comes from the user's Secret. */
+export type UserProvidedTls = Extract<InstanceClientTls, { issuer: "UserProvided" }>;
+
+/** The PEM texts a `UserProvided` Secret holds under its keys, or the keys it lacks (pure). */
+export function userTlsMaterialOf(secret: Pick<Secret, "data"> | undefined, tls: Pick<UserProvidedTls, "ca" | "cert" | "key">): { material: { ca: string; cert: string; key: string } } | { missing: string[] } {
+  const ca = secretValue(secret, tls.ca);
+  const cert = secretValue(secret, tls.cert);
+  const key = secretValue(secret, tls.key);
+  if (ca === undefined || cert === undefined || key === undefined) {
+    return { missing: [ca === undefined ? tls.ca : "", cert === undefined ? tls.cert : "", key === undefined ? tls.key : ""].filter((k) => k !== "") };
+  }
+  return { material: { ca, cert, key } };
 }

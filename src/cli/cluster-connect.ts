@@ -1,10 +1,13 @@
 /** `holdfast cluster connect`: open the engine's client on a ready instance, credentials from the account Secret. */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { accountSecretName, dns1123SubdomainSchema, findKind } from "../api/index.ts";
 import type { KindInfo, Resource } from "../api/index.ts";
 import { LOOPBACK, type Credentials, type Engine } from "../engines/index.ts";
 import { CliError } from "./args.ts";
 import type { ApiClient } from "./client.ts";
-import { list, text } from "./fields.ts";
+import { trustedCaFile } from "./context.ts";
+import { list, record, text } from "./fields.ts";
 
 /** Which cluster, component and account to connect to. */
 export interface ConnectTarget {
@@ -26,6 +29,33 @@ export interface Connection {
   instance: string;
   /** What the port leads to: the read-write endpoint, or the instance itself. */
   target: string;
+  /** The CA its clients verify against when the component serves the user's certificate (issuer UserProvided). */
+  userCa?: UserCa;
+}
+
+/** The CA of a component's `UserProvided` Secret, to verify its certificate with instead of the cluster CA. */
+export interface UserCa {
+  /** `<namespace>/<cluster>/<component>`: where the CLI keeps a copy of it. */
+  component: string;
+  pem: string;
+}
+
+/** The Secret and key holding the CA of a component with `tls: true` and issuer UserProvided (pure); undefined otherwise. */
+export function userCaRef(cluster: Resource, component: string): { secret: string; key: string } | undefined {
+  const spec = list(cluster, "spec.componentSpecs").find((c) => text(c, "name") === component);
+  const secret = text(spec, "issuer.secretRef.name");
+  if (text(spec, "tls") !== "true" || text(spec, "issuer.name") !== "UserProvided" || secret === "") return undefined;
+  return { secret, key: text(spec, "issuer.secretRef.ca", "ca.crt") };
+}
+
+async function userCaOf(client: ApiClient, target: ConnectTarget, cluster: Resource, component: string): Promise<UserCa | undefined> {
+  const ref = userCaRef(cluster, component);
+  if (ref === undefined) return undefined;
+  const secret = await client.get(mustKindInfo("Secret"), target.namespace, ref.secret);
+  // Keys hold dots (ca.crt): read the data map rather than a dotted path.
+  const encoded = record(secret, "data")[ref.key];
+  if (typeof encoded !== "string" || encoded === "") throw new CliError(`secret ${target.namespace}/${ref.secret} has no key ${ref.key}: component ${component} serves its certificate and clients verify it with that CA`);
+  return { component: `${target.namespace}/${target.cluster}/${component}`, pem: Buffer.from(encoded, "base64").toString("utf8") };
 }
 
 /** The read-write endpoint of a component recorded in the cluster's status, if it has one (pure). */
@@ -117,5 +147,34 @@ export async function resolveConnection(client: ApiClient, engines: readonly Eng
   const secret = await accountSecret(client, target, component, account);
   const endpoint = readWriteEndpoint(cluster, component);
   const via = endpoint === undefined ? instance.metadata.name : `${endpoint.name} (read-write endpoint, now ${instance.metadata.name})`;
-  return { engine, ...addressOf(endpoint, instance, target.endpointHost), credentials: credentialsFromSecret(secret), instance: instance.metadata.name, target: via };
+  const userCa = await userCaOf(client, target, cluster, component);
+  return { engine, ...addressOf(endpoint, instance, target.endpointHost), credentials: credentialsFromSecret(secret), instance: instance.metadata.name, target: via, ...(userCa === undefined ? {} : { userCa }) };
+}
+
+/** Where the CLI keeps the CA of a component's UserProvided Secret (pure): `<home>/client-ca/<namespace>.<cluster>.<component>.crt`. */
+export function userCaFile(home: string, ca: Pick<UserCa, "component">): string {
+  return join(home, "client-ca", `${ca.component.replaceAll("/", ".")}.crt`);
+}
+
+/**
+ * The CA file clients of `connection` verify its certificate against: the copy of the user's CA when the component
+ * serves the certificate of its UserProvided Secret (rewritten when the Secret's CA changed), else the cluster CA, the
+ * one this CLI trusts for the API.
+ */
+export function connectionTrust(connection: Pick<Connection, "userCa">, home: string): { caFile: string } {
+  const ca = connection.userCa;
+  if (ca === undefined) return { caFile: trustedCaFile(home) };
+  const caFile = userCaFile(home, ca);
+  const current = (() => {
+    try {
+      return readFileSync(caFile, "utf8");
+    } catch {
+      return undefined;
+    }
+  })();
+  if (current !== ca.pem) {
+    mkdirSync(join(home, "client-ca"), { recursive: true, mode: 0o700 });
+    writeFileSync(caFile, ca.pem, { mode: 0o644 });
+  }
+  return { caFile };
 }

@@ -5,12 +5,12 @@ import { builtinEngines, LOOPBACK } from "../engines/index.ts";
 import { NAMESPACE_FLAGS, UsageError, boolFlag, expectPositionals, intFlag, namespaceOf, parseFlags, stringFlag } from "./args.ts";
 import type { FlagValues, ParsedArgs } from "./args.ts";
 import { buildClusterManifest } from "./cluster-create.ts";
-import { resolveConnection } from "./cluster-connect.ts";
+import { connectionTrust, resolveConnection } from "./cluster-connect.ts";
 import { HSCALE_HELP, OPS_FLAGS, PROMOTE_HELP, RESTART_HELP, START_HELP, STOP_HELP, runOpsShortcut } from "./cluster-ops.ts";
 import { RESTORE_FLAGS, RESTORE_HELP, runRestore } from "./cluster-restore.ts";
 import { runClientProcess } from "./client-process.ts";
 import { ROTATE_PASSWORD_FLAGS, ROTATE_PASSWORD_HELP, runRotatePassword } from "./cluster-rotate-password.ts";
-import { clientOf, homeOf, serverUrlOf, trustedCaFile } from "./context.ts";
+import { clientOf, homeOf, serverUrlOf } from "./context.ts";
 import type { CliContext } from "./context.ts";
 import { text } from "./fields.ts";
 import { lagCell } from "./lag.ts";
@@ -71,7 +71,9 @@ A replicated component is reached through its read-write endpoint, a fixed port
 that always leads to the current primary (status.endpoints); other components
 through a ready instance. The password is read from the account's Secret and
 passed through a private file or the client's own environment variable, never
-on the command line.
+on the command line. TLS is verified (verify-full) against the cluster CA, or,
+for a component with issuer UserProvided, against the CA of its Secret, copied
+to <home>/client-ca/<namespace>.<cluster>.<component>.crt.
 
 Usage:
   holdfast cluster connect NAME [-n NAMESPACE] [--component C] [--account A] [--show-uri]
@@ -165,8 +167,7 @@ async function runConnect(ctx: CliContext, args: ParsedArgs): Promise<number> {
     ...(component === undefined ? {} : { component }),
     ...(account === undefined ? {} : { account }),
   });
-  // The instances' certificates are signed by the cluster CA, the one this CLI trusts for the API.
-  const trust = { caFile: trustedCaFile(homeOf(ctx, args.values)) };
+  const trust = connectionTrust(connection, homeOf(ctx, args.values));
   if (boolFlag(args.values, "show-uri")) {
     ctx.io.out(connection.engine.connectionUri(connection.host, connection.port, connection.credentials, trust) + "\n");
     return 0;

@@ -4,7 +4,20 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { PeerCertificate } from "node:tls";
-import { listenAddresses, peerServer, verifyingTlsOptions } from "./address.ts";
+import type { Node } from "../api/index.ts";
+import { listenAddresses, peerServer, userCertificateNames, verifyingTlsOptions } from "./address.ts";
+
+function node(name: string, addresses: Record<string, string>): Node {
+  return { apiVersion: "holdfast.io/v1alpha1", kind: "Node", metadata: { name }, status: { addresses: Object.entries(addresses).map(([type, address]) => ({ type, address })) } } as Node;
+}
+
+describe("userCertificateNames", () => {
+  it("is loopback, the instance's address, then every node's database and external address, once each", () => {
+    const nodes = [node("b", { Advertise: "10.0.0.2", ExternalIP: "192.0.2.7" }), node("a", { Advertise: "10.0.0.1" }), node("laptop", { Advertise: "localhost" })];
+    assert.deepEqual(userCertificateNames(nodes, "10.0.0.1"), ["127.0.0.1", "10.0.0.1", "10.0.0.2", "192.0.2.7"]);
+    assert.deepEqual(userCertificateNames([]), ["127.0.0.1"]);
+  });
+});
 
 describe("listenAddresses", () => {
   it("is loopback alone by default, loopback and the node's address otherwise", () => {

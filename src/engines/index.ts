@@ -19,7 +19,7 @@ export { parameterPolicy, parameterProblem, rollingOrder, type EngineParameters,
 export function builtinEngines(): Engine[] {
   return [createPostgresqlEngine(), createRedisEngine(), createMariadbEngine()];
 }
-export { LOOPBACK, listenAddresses, peerServer, verifyingTlsOptions, type PeerServer } from "./address.ts";
+export { LOOPBACK, clientAddresses, userCertificateNames, databaseAddress, listenAddresses, peerServer, verifyingTlsOptions, type PeerServer } from "./address.ts";
 export { exists } from "./marker.ts";
 export { engineAccountNames, engineAction } from "./action-arguments.ts";
 export { customSteps, type CustomSteps } from "./custom-steps.ts";

@@ -19,6 +19,7 @@ import { protectMariadbStorage } from "./storage-protection.ts";
 import { MARIADB_PASSWORDS } from "./passwords.ts";
 import { MARIADB_USERS } from "./users.ts";
 import { MARIADB_ACTIONS } from "./actions.ts";
+import { reloadMariadbTls } from "./tls-reload.ts";
 
 export { parseMariadbVersion } from "./versions.ts";
 export { askMariadb, clientOptionFile, runMariadbScript, type MariadbTarget } from "./client.ts";
@@ -56,5 +57,6 @@ export function createMariadbEngine(): Engine {
     passwords: MARIADB_PASSWORDS,
     users: MARIADB_USERS,
     actions: MARIADB_ACTIONS,
+    reloadTls: reloadMariadbTls,
   };
 }

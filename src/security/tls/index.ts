@@ -1,2 +1,3 @@
-/** TLS for the API server: a private CA and a loopback serving certificate. */
+/** TLS: the private CA, the API server's and instances' serving certificates, and the checks of a certificate a user brings. */
 export * from "./certificates.ts";
+export * from "./user-certificate.ts";

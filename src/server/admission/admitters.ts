@@ -30,6 +30,7 @@ import { dataProtectionAdmitters, restoreCausesOf } from "./backup-admitters.ts"
 import { detectionAdmitters } from "./detection-admitters.ts";
 import { clusterRestoreReferences } from "./backup-references.ts";
 import { clusterCauses } from "./cluster-rules.ts";
+import { clientTlsReferences, clientTlsSecretCauses } from "./client-tls-rules.ts";
 import { configsCauses } from "./parameter-rules.ts";
 import { databaseUserWriteCauses } from "./database-user-rules.ts";
 import { databaseWriteCauses } from "./database-rules.ts";
@@ -46,12 +47,12 @@ import type { EngineVersion } from "../../engines/index.ts";
 
 const clusterAdmitter: KindAdmitter = {
   schema: clusterSchema,
-  references: (object) => [...clusterRestoreReferences(object as Cluster), ...systemAccountReferences(object as Cluster)],
+  references: (object) => [...clusterRestoreReferences(object as Cluster), ...systemAccountReferences(object as Cluster), ...clientTlsReferences(object as Cluster)],
   async validate(object, old, context) {
     const cluster = object as Cluster;
     if (old === undefined) return clusterCreateCauses(cluster, context);
     const installed = await installedVersions(context);
-    return [...clusterCauses({ cluster, old: old as Cluster, engines: context.engines, installed }), ...configsCauses(cluster, context.engines)];
+    return [...clusterCauses({ cluster, old: old as Cluster, engines: context.engines, installed }), ...configsCauses(cluster, context.engines), ...(await clientTlsSecretCauses(cluster, old as Cluster, context))];
   },
   validateDelete(object) {
     const cluster = object as Cluster;
@@ -71,7 +72,7 @@ const clusterAdmitter: KindAdmitter = {
 /** Every cause against creating `cluster` (also used for the cluster a Restore OpsRequest would create). */
 async function clusterCreateCauses(cluster: Cluster, context: AdmissionContext): Promise<FieldCause[]> {
   const installed = await installedVersions(context);
-  return [...clusterCauses({ cluster, engines: context.engines, installed }), ...configsCauses(cluster, context.engines), ...(await restoreCausesOf(cluster, context))];
+  return [...clusterCauses({ cluster, engines: context.engines, installed }), ...configsCauses(cluster, context.engines), ...(await restoreCausesOf(cluster, context)), ...(await clientTlsSecretCauses(cluster, undefined, context))];
 }
 
 /** Every engine's installed versions (cached by the catalog): a refusal lists them all. */

@@ -92,7 +92,7 @@ function componentCauses(input: ClusterRuleInput, component: ComponentSpec, inde
     return index === 0 ? [topologyCause(engine, cluster.spec.topology ?? "")] : [];
   }
   const where: ComponentPlace = { cluster, component, field, engine, topology };
-  return [...topologyComponentCauses(where), ...versionCauses(input, component, field, engine), ...clientTlsCauses(cluster, component, field), ...systemAccountCauses(cluster, component, field, engine)];
+  return [...topologyComponentCauses(where), ...versionCauses(input, component, field, engine), ...clientTlsCauses(cluster, component, field, topology.components.some((c) => c.arbiterOf === component.name)), ...systemAccountCauses(cluster, component, field, engine)];
 }
 
 /** A component in its engine's topology, for the checks that need all of it. */
