@@ -44,9 +44,14 @@ async function primary(): Promise<Instance> {
   }, 240_000);
 }
 
+/** The instance's connection log (server_audit), beside its data directory. */
+function auditLog(instance: Instance): string {
+  return join(server.home, "instances", NS, instance.metadata.name, "log", "audit.log");
+}
+
 describe("MariaDB superuser logins", { skip, timeout: 600_000 }, () => {
   before(async () => {
-    server = await TestServer.start({ listenHost: "127.0.88.1" });
+    server = await TestServer.start({ initArgs: ["--advertise", "127.0.88.1"], listenHost: "127.0.88.1" });
     await server.ok(["create", "namespace", NS]);
     await server.ok(["apply", "-f", "-"], await exampleWith("mariadb/cluster.yaml", (doc) => {
       doc["spec"].clusterDef = "mariadb";
@@ -66,6 +71,9 @@ describe("MariaDB superuser logins", { skip, timeout: 600_000 }, () => {
     await sleep(QUIET_MS);
     assert.deepEqual(await loginIncidents(server), [], "Holdfast's own logins open no incident");
     assert.deepEqual(await loginEvents(server), [], "nor any login event");
+    const own = (await readFile(auditLog(leader), "utf8")).match(/,root,[^,]+,\d+,\d+,CONNECT,/gu) ?? [];
+    assert.ok(own.length >= 10, `the primary logged Holdfast's own root logins meanwhile (${own.length})`);
+    console.log(`${own.length} root logins by Holdfast on the primary, none reported`);
 
     const url = new URL(uriAt(await connectionUri(server, NAME, NS), "127.0.0.1", leader.spec.port));
     assert.equal(decodeURIComponent(url.username), "root", "the URI logs in as the administrator");
@@ -79,7 +87,7 @@ describe("MariaDB superuser logins", { skip, timeout: 600_000 }, () => {
 
   test("the connection log is the instance's OS user's alone, holds no password, and holdfast logs still shows the error log", async () => {
     const leader = await primary();
-    const file = join(server.home, "instances", NS, leader.metadata.name, "log", "audit.log");
+    const file = auditLog(leader);
     const info = await stat(file);
     assert.equal(info.mode & 0o777, 0o600);
     assert.notEqual(info.uid, 0, "written by the instance's OS user");
