@@ -42,6 +42,11 @@ describe("connected clients", () => {
   });
 });
 
+/** What two settlings at `nowMs` and half a second later report. */
+function settled(awaited: AwaitedLogins, nowMs: number, own: OwnConnection): DatabaseLogin[] {
+  return [...awaited.settle(nowMs, own), ...awaited.settle(nowMs + 500, own)];
+}
+
 describe("logins known by connection id (MariaDB)", () => {
   const PORT = 20001;
   const login = (connectionId: number): DatabaseLogin => ({ time: 0, user: "root", database: "", applicationName: "", host: "127.0.0.1", port: 0, connectionId });
@@ -65,7 +70,8 @@ describe("logins known by connection id (MariaDB)", () => {
     own.connected(PORT, 42, now + 200);
     own.connected(PORT + 1, 43, now + 200);
     assert.deepEqual(awaited.settle(now + 500, ownBy(own)), [], "41 and 42 told, 43 still within its grace");
-    assert.deepEqual(awaited.settle(now + CONNECTION_ID_GRACE_MS, ownBy(own)), [login(43)], "43 was told of another server");
+    assert.deepEqual(awaited.settle(now + CONNECTION_ID_GRACE_MS, ownBy(own)), [], "the grace ended: judged at the next settling");
+    assert.deepEqual(awaited.settle(now + CONNECTION_ID_GRACE_MS + 500, ownBy(own)), [login(43)], "43 was told of another server");
     assert.deepEqual(awaited.settle(now + 2 * CONNECTION_ID_GRACE_MS, ownBy(own)), [], "each login reported once");
   });
 
@@ -74,7 +80,7 @@ describe("logins known by connection id (MariaDB)", () => {
     own.connected(PORT, 5, now - 5 * 60_000);
     const awaited = new AwaitedLogins();
     awaited.add(login(5), now);
-    assert.deepEqual(awaited.settle(now + CONNECTION_ID_GRACE_MS, ownBy(own)), [login(5)]);
+    assert.deepEqual(settled(awaited, now + CONNECTION_ID_GRACE_MS, ownBy(own)), [login(5)]);
   });
 
   it("take one announced connection of a tool for Holdfast's, once", () => {
@@ -83,10 +89,23 @@ describe("logins known by connection id (MariaDB)", () => {
     const awaited = new AwaitedLogins();
     awaited.add(login(8), now + 100);
     awaited.add(login(9), now + 100);
-    assert.deepEqual(awaited.settle(now + 100 + CONNECTION_ID_GRACE_MS, ownBy(own)), [login(9)], "the announcement explains one login, not two");
+    assert.deepEqual(settled(awaited, now + 100 + CONNECTION_ID_GRACE_MS, ownBy(own)), [login(9)], "the announcement explains one login, not two");
     const later = new AwaitedLogins();
     own.expectConnection(PORT, now);
     later.add(login(10), now + 60_000);
-    assert.deepEqual(later.settle(now + 60_000 + CONNECTION_ID_GRACE_MS, ownBy(own)), [login(10)], "an announcement expires");
+    assert.deepEqual(settled(later, now + 60_000 + CONNECTION_ID_GRACE_MS, ownBy(own)), [login(10)], "an announcement expires");
+  });
+});
+
+describe("a busy event loop", () => {
+  it("does not make a login foreign whose id was told while the settling timer waited to run", () => {
+    const own = new OwnSessions();
+    const awaited = new AwaitedLogins();
+    const login: DatabaseLogin = { time: 0, user: "root", database: "", applicationName: "", host: "127.0.0.1", port: 0, connectionId: 77 };
+    const ownBy: OwnConnection = (l, readMs) => l.connectionId !== undefined && own.holdsConnection(20001, l.connectionId, readMs);
+    awaited.add(login, 0);
+    assert.deepEqual(awaited.settle(CONNECTION_ID_GRACE_MS + 3000, ownBy), [], "the loop was blocked past the grace");
+    own.connected(20001, 77, CONNECTION_ID_GRACE_MS + 3001);
+    assert.deepEqual(awaited.settle(CONNECTION_ID_GRACE_MS + 3500, ownBy), [], "the client's output, read meanwhile, tells it is Holdfast's");
   });
 });

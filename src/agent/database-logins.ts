@@ -60,21 +60,26 @@ export type OwnConnection = (login: DatabaseLogin, readMs: number, final: boolea
 
 /**
  * Superuser logins known by connection id, waiting for their id to be told: one told is dropped, one whose grace ended
- * is foreign (`final` asks last, once, whether a tool announced it).
+ * is foreign (`final` asks last, once, whether a tool announced it). A login is judged foreign only at the second
+ * settling after its grace ended: a client's output that came while the event loop was busy is read in between.
  */
 export class AwaitedLogins {
-  #waiting: { login: DatabaseLogin; readMs: number }[] = [];
+  #waiting: { login: DatabaseLogin; readMs: number; expired: boolean }[] = [];
 
   add(login: DatabaseLogin, readMs: number): void {
-    this.#waiting.push({ login, readMs });
+    this.#waiting.push({ login, readMs, expired: false });
   }
 
-  /** The logins that are not this process' and whose grace ended by `nowMs`; the others wait on. */
+  /** The logins that are not this process' and whose grace ended by `nowMs` (at an earlier settling too); the others wait on. */
   settle(nowMs: number, own: OwnConnection): DatabaseLogin[] {
     const foreign: DatabaseLogin[] = [];
-    this.#waiting = this.#waiting.filter(({ login, readMs }) => {
+    this.#waiting = this.#waiting.filter((waiting) => {
+      const { login, readMs } = waiting;
       if (own(login, readMs, false)) return false;
-      if (nowMs - readMs < CONNECTION_ID_GRACE_MS) return true;
+      if (!waiting.expired) {
+        waiting.expired = nowMs - readMs >= CONNECTION_ID_GRACE_MS;
+        return true;
+      }
       if (!own(login, readMs, true)) foreign.push(login);
       return false;
     });
@@ -159,14 +164,14 @@ export class DatabaseLoginWatch {
 
   async #followLog(instance: Instance, logins: EngineLogins, parser: { read(chunk: string): DatabaseLogin[] }): Promise<Followed> {
     const { paths, own } = this.#options;
-    const file = logins.logFile?.(instanceLayout(paths, instance)) ?? instanceLogFile(paths, instance);
+    const { path: file, rotated } = logins.logFile?.(instanceLayout(paths, instance)) ?? { path: instanceLogFile(paths, instance) };
     const size = await stat(file).then((found) => found.size, () => 0);
     const readMs = this.#options.readMs ?? 500;
     const awaited = new AwaitedLogins();
     const port = instance.spec.port;
     const ownConnection: OwnConnection = (login, at, final) =>
       login.connectionId !== undefined && (own.holdsConnection(port, login.connectionId, at) || (final && own.takeExpected(port, at)));
-    const follower = followLog(file, size, (chunk) => this.#read(instance, logins.superusers, parser.read(chunk), awaited), readMs);
+    const follower = followLog(file, size, (chunk) => this.#read(instance, logins.superusers, parser.read(chunk), awaited), readMs, rotated);
     const timer = setInterval(() => this.#record(instance, awaited.settle(Date.now(), ownConnection)), readMs).unref();
     return {
       stop() {

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { auditLogLines, createMariadbAuditParser, mariadbAuditLogPath, parseAuditLine } from "./audit-log.ts";
+import { auditLogLines, createMariadbAuditParser, mariadbAuditLogFiles, mariadbAuditLogPath, parseAuditLine } from "./audit-log.ts";
 
 /** Lines written by MariaDB 10.11.19's server_audit (Debian 12) with server_audit_events=CONNECT. */
 const FIXTURE = await readFile(new URL("./audit-log.fixture.txt", import.meta.url), "utf8");
@@ -43,6 +43,7 @@ describe("MariaDB audit log", () => {
   it("is configured for CONNECT events only, into the instance's log directory, rotated and bounded", () => {
     const layout = { instanceName: "m-0", rootDirectory: "/h/instances/demo/m-0", dataDirectory: "/h/instances/demo/m-0/data", runDirectory: "/h/instances/demo/m-0/run", port: 20001 };
     assert.equal(mariadbAuditLogPath(layout), "/h/instances/demo/m-0/log/audit.log");
+    assert.deepEqual(mariadbAuditLogFiles(layout), { path: "/h/instances/demo/m-0/log/audit.log", rotated: "/h/instances/demo/m-0/log/audit.log.1" });
     const lines = auditLogLines(layout);
     assert.ok(lines.includes("server-audit-events = CONNECT"));
     assert.ok(lines.includes("server-audit-file-path = /h/instances/demo/m-0/log/audit.log"));

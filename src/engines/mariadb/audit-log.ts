@@ -17,6 +17,12 @@ export function mariadbAuditLogPath(layout: InstanceLayout): string {
   return join(layout.rootDirectory, "log", "audit.log");
 }
 
+/** The audit log and the name the plugin renames it to when it rotates it (`audit.log.1`, the older ones `.2`, `.3`). */
+export function mariadbAuditLogFiles(layout: InstanceLayout): { path: string; rotated: string } {
+  const path = mariadbAuditLogPath(layout);
+  return { path, rotated: `${path}.1` };
+}
+
 /**
  * Rotated at this size, keeping this many old files: at most 4 × 8 MiB (it counts in the instance's storage use, as on
  * a pod's volume), about 150,000 connections (a CONNECT and a DISCONNECT line each): two days of probes.

@@ -18,7 +18,7 @@ import { detectMariadbVersions } from "./versions.ts";
 import { protectMariadbStorage } from "./storage-protection.ts";
 import { MARIADB_PASSWORDS } from "./passwords.ts";
 import { MARIADB_USERS } from "./users.ts";
-import { createMariadbAuditParser, mariadbAuditLogPath } from "./audit-log.ts";
+import { createMariadbAuditParser, mariadbAuditLogFiles } from "./audit-log.ts";
 
 export { parseMariadbVersion } from "./versions.ts";
 export { askMariadb, clientOptionFile, runMariadbScript, type MariadbTarget } from "./client.ts";
@@ -55,6 +55,6 @@ export function createMariadbEngine(): Engine {
     replication: createMariadbReplication(),
     passwords: MARIADB_PASSWORDS,
     users: MARIADB_USERS,
-    logins: { superusers: MARIADB_SUPERUSERS, logFile: mariadbAuditLogPath, logParser: createMariadbAuditParser },
+    logins: { superusers: MARIADB_SUPERUSERS, logFile: mariadbAuditLogFiles, logParser: createMariadbAuditParser },
   };
 }
