@@ -84,8 +84,8 @@ export class OwnSessions {
   }
 
   /**
-   * True, once, when a connection to `serverPort` was announced at most EXPECTED_CONNECTION_MS before `readMs` (and
-   * not before `readMs` minus that): the announcement is used up by the first login it explains.
+   * True, once, when a connection to `serverPort` was announced within EXPECTED_CONNECTION_MS of `readMs` (when the
+   * login was read): the announcement is used up by the first login it explains.
    */
   takeExpected(serverPort: number, readMs: number): boolean {
     const waiting = this.#expected.get(serverPort) ?? [];
