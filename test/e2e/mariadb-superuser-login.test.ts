@@ -3,7 +3,7 @@
  * connections with the server_audit plugin (CONNECT events only) into a file beside its data directory; the node agent
  * follows it and records a login of `root` that Holdfast did not make as an audit event, which the rule turns into an
  * Incident. A replication cluster (a primary and a replica cloned from it by mariadb-dump) runs its own background
- * activity for 30 s — probes, replication checks, the binlog archiver's questions — and opens none; the real `mariadb`
+ * activity for 30 s (probes and replication checks, all as root) and opens none; the real `mariadb`
  * client logging in as root over verified TLS opens one within 10 s naming the account and the address.
  */
 import { after, before, describe, test } from "node:test";
