@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { OwnSessions } from "../engines/index.ts";
-import { ConnectedClients, isForeignSuperuserLogin, type DatabaseLogin } from "./database-logins.ts";
+import { AwaitedLogins, CONNECTION_ID_GRACE_MS, ConnectedClients, isForeignSuperuserLogin, type DatabaseLogin, type OwnConnection } from "./database-logins.ts";
 
 describe("foreign superuser logins", () => {
   const login = (change: Partial<DatabaseLogin>): DatabaseLogin => ({ time: 0, user: "postgres", database: "postgres", applicationName: "psql", host: "127.0.0.1", port: 51234, ...change });
@@ -39,5 +39,73 @@ describe("connected clients", () => {
     assert.deepEqual(clients.added([client(5001, "10.0.0.9"), client(5001)]), [client(5001, "10.0.0.9")], "another host's port 5001 is another connection");
     assert.deepEqual(clients.added([]), []);
     assert.deepEqual(clients.added([client(5000)]), [client(5000)], "5000 closed in between: a new login");
+  });
+});
+
+/** What two settlings at `nowMs` and half a second later report. */
+function settled(awaited: AwaitedLogins, nowMs: number, own: OwnConnection): DatabaseLogin[] {
+  return [...awaited.settle(nowMs, own), ...awaited.settle(nowMs + 500, own)];
+}
+
+describe("logins known by connection id (MariaDB)", () => {
+  const PORT = 20001;
+  const login = (connectionId: number): DatabaseLogin => ({ time: 0, user: "root", database: "", applicationName: "", host: "127.0.0.1", port: 0, connectionId });
+  const now = 1_000_000;
+  const ownBy = (own: OwnSessions): OwnConnection => (l, readMs, final) =>
+    l.connectionId !== undefined && (own.holdsConnection(PORT, l.connectionId, readMs) || (final && own.takeExpected(PORT, readMs)));
+
+  it("are the superuser's logins not from this process' sessions or tools", () => {
+    const own = new OwnSessions();
+    assert.equal(isForeignSuperuserLogin(["root"], login(7), own, now), true, "no client port to go by: it waits for its id");
+    assert.equal(isForeignSuperuserLogin(["root"], { ...login(7), host: "localhost" }, own, now), true, "the socket is no exception");
+  });
+
+  it("are Holdfast's when a client of this process tells the id within the grace, and foreign when none does", () => {
+    const own = new OwnSessions();
+    const awaited = new AwaitedLogins();
+    own.connected(PORT, 41, now - 300);
+    awaited.add(login(41), now);
+    awaited.add(login(42), now);
+    awaited.add(login(43), now);
+    own.connected(PORT, 42, now + 200);
+    own.connected(PORT + 1, 43, now + 200);
+    assert.deepEqual(awaited.settle(now + 500, ownBy(own)), [], "41 and 42 told, 43 still within its grace");
+    assert.deepEqual(awaited.settle(now + CONNECTION_ID_GRACE_MS, ownBy(own)), [], "the grace ended: judged at the next settling");
+    assert.deepEqual(awaited.settle(now + CONNECTION_ID_GRACE_MS + 500, ownBy(own)), [login(43)], "43 was told of another server");
+    assert.deepEqual(awaited.settle(now + 2 * CONNECTION_ID_GRACE_MS, ownBy(own)), [], "each login reported once");
+  });
+
+  it("do not take an id told long before the login for Holdfast's (ids start again when the server restarts)", () => {
+    const own = new OwnSessions();
+    own.connected(PORT, 5, now - 5 * 60_000);
+    const awaited = new AwaitedLogins();
+    awaited.add(login(5), now);
+    assert.deepEqual(settled(awaited, now + CONNECTION_ID_GRACE_MS, ownBy(own)), [login(5)]);
+  });
+
+  it("take one announced connection of a tool for Holdfast's, once", () => {
+    const own = new OwnSessions();
+    own.expectConnection(PORT, now);
+    const awaited = new AwaitedLogins();
+    awaited.add(login(8), now + 100);
+    awaited.add(login(9), now + 100);
+    assert.deepEqual(settled(awaited, now + 100 + CONNECTION_ID_GRACE_MS, ownBy(own)), [login(9)], "the announcement explains one login, not two");
+    const later = new AwaitedLogins();
+    own.expectConnection(PORT, now);
+    later.add(login(10), now + 60_000);
+    assert.deepEqual(settled(later, now + 60_000 + CONNECTION_ID_GRACE_MS, ownBy(own)), [login(10)], "an announcement expires");
+  });
+});
+
+describe("a busy event loop", () => {
+  it("does not make a login foreign whose id was told while the settling timer waited to run", () => {
+    const own = new OwnSessions();
+    const awaited = new AwaitedLogins();
+    const login: DatabaseLogin = { time: 0, user: "root", database: "", applicationName: "", host: "127.0.0.1", port: 0, connectionId: 77 };
+    const ownBy: OwnConnection = (l, readMs) => l.connectionId !== undefined && own.holdsConnection(20001, l.connectionId, readMs);
+    awaited.add(login, 0);
+    assert.deepEqual(awaited.settle(CONNECTION_ID_GRACE_MS + 3000, ownBy), [], "the loop was blocked past the grace");
+    own.connected(20001, 77, CONNECTION_ID_GRACE_MS + 3001);
+    assert.deepEqual(awaited.settle(CONNECTION_ID_GRACE_MS + 3500, ownBy), [], "the client's output, read meanwhile, tells it is Holdfast's");
   });
 });

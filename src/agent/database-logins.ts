@@ -1,9 +1,10 @@
 /**
  * Logins of a database's superuser that Holdfast did not make, seen by the node agent on the instances of its node,
  * each engine its own way (Engine.logins): PostgreSQL's log (`log_connections = on`), followed as it grows; Redis'
- * list of connected clients (`CLIENT LIST`), polled, each connection counted once. Holdfast's own sessions are known
- * by their client port, its tools by their application_name (`OwnSessions`); every other login of a superuser is
- * handed to `record` (the audit log).
+ * list of connected clients (`CLIENT LIST`), polled, each connection counted once; MariaDB's audit log (CONNECT events).
+ * Holdfast's own sessions are known by their client port, its tools by their application_name, MariaDB's sessions by
+ * the connection id its clients tell (`OwnSessions`); every other login of a superuser is handed to `record` (the
+ * audit log).
  */
 import { stat } from "node:fs/promises";
 import type { Instance } from "../api/index.ts";
@@ -14,7 +15,7 @@ import type { Store } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
 import { readAccount } from "./accounts.ts";
 import { followLog } from "./instance-log.ts";
-import { instanceLogFile } from "./layout.ts";
+import { instanceLayout, instanceLogFile } from "./layout.ts";
 
 export type { DatabaseLogin };
 
@@ -47,6 +48,44 @@ export class ConnectedClients {
 
 function clientKey(login: DatabaseLogin): string {
   return `${login.host}:${login.port}`;
+}
+
+/**
+ * How long a login known by its connection id (MariaDB) waits, from when it was read, for a client of this process to
+ * tell that id: the client prints it right after the server accepted it, a round trip after the line was written.
+ */
+export const CONNECTION_ID_GRACE_MS = 4000;
+
+/** Is a login of a server (by its connection id, read at `readMs`) one of this process'? */
+export type OwnConnection = (login: DatabaseLogin, readMs: number, final: boolean) => boolean;
+
+/**
+ * Superuser logins known by connection id, waiting for their id to be told: one told is dropped, one whose grace ended
+ * is foreign (`final` asks last, once, whether a tool announced it). A login is judged foreign only at the second
+ * settling after its grace ended: a client's output that came while the event loop was busy is read in between.
+ */
+export class AwaitedLogins {
+  #waiting: { login: DatabaseLogin; readMs: number; expired: boolean }[] = [];
+
+  add(login: DatabaseLogin, readMs: number): void {
+    this.#waiting.push({ login, readMs, expired: false });
+  }
+
+  /** The logins that are not this process' and whose grace ended by `nowMs` (at an earlier settling too); the others wait on. */
+  settle(nowMs: number, own: OwnConnection): DatabaseLogin[] {
+    const foreign: DatabaseLogin[] = [];
+    this.#waiting = this.#waiting.filter((waiting) => {
+      const { login, readMs } = waiting;
+      if (own(login, readMs, false)) return false;
+      if (!waiting.expired) {
+        waiting.expired = nowMs - readMs >= CONNECTION_ID_GRACE_MS;
+        return true;
+      }
+      if (!own(login, readMs, true)) foreign.push(login);
+      return false;
+    });
+    return foreign;
+  }
 }
 
 /** What the watch needs. */
@@ -119,15 +158,28 @@ export class DatabaseLoginWatch {
 
   async #follow(instance: Instance): Promise<Followed> {
     const logins = this.#logins(instance);
-    if (logins?.logParser !== undefined) return this.#followLog(instance, logins.superusers, logins.logParser());
+    if (logins?.logParser !== undefined) return this.#followLog(instance, logins, logins.logParser());
     const connected = logins?.connectedClients;
     return connected === undefined ? { stop: () => undefined } : this.#poll(instance, logins?.superusers ?? [], connected);
   }
 
-  async #followLog(instance: Instance, superusers: readonly string[], parser: { read(chunk: string): DatabaseLogin[] }): Promise<Followed> {
-    const file = instanceLogFile(this.#options.paths, instance);
+  async #followLog(instance: Instance, logins: EngineLogins, parser: { read(chunk: string): DatabaseLogin[] }): Promise<Followed> {
+    const { paths, own } = this.#options;
+    const { path: file, rotated } = logins.logFile?.(instanceLayout(paths, instance)) ?? { path: instanceLogFile(paths, instance) };
     const size = await stat(file).then((found) => found.size, () => 0);
-    return followLog(file, size, (chunk) => this.#read(instance, superusers, parser.read(chunk)), this.#options.readMs ?? 500);
+    const readMs = this.#options.readMs ?? 500;
+    const awaited = new AwaitedLogins();
+    const port = instance.spec.port;
+    const ownConnection: OwnConnection = (login, at, final) =>
+      login.connectionId !== undefined && (own.holdsConnection(port, login.connectionId, at) || (final && own.takeExpected(port, at)));
+    const follower = followLog(file, size, (chunk) => this.#read(instance, logins.superusers, parser.read(chunk), awaited), readMs, rotated);
+    const timer = setInterval(() => this.#record(instance, awaited.settle(Date.now(), ownConnection)), readMs).unref();
+    return {
+      stop() {
+        follower.stop();
+        clearInterval(timer);
+      },
+    };
   }
 
   /** Ask the running server for its clients every readMs; the first answer is what was there before the watch. */
@@ -159,10 +211,18 @@ export class DatabaseLoginWatch {
     };
   }
 
-  #read(instance: Instance, superusers: readonly string[], logins: DatabaseLogin[]): void {
+  /** Record the foreign superuser logins of `logins`; one known by connection id waits in `awaited` for its id first. */
+  #read(instance: Instance, superusers: readonly string[], logins: DatabaseLogin[], awaited?: AwaitedLogins): void {
     const now = Date.now();
+    const foreign = logins.filter((login) => isForeignSuperuserLogin(superusers, login, this.#options.own, now));
+    for (const login of foreign) {
+      if (login.connectionId !== undefined && awaited !== undefined) awaited.add(login, now);
+    }
+    this.#record(instance, foreign.filter((login) => login.connectionId === undefined || awaited === undefined));
+  }
+
+  #record(instance: Instance, logins: readonly DatabaseLogin[]): void {
     for (const login of logins) {
-      if (!isForeignSuperuserLogin(superusers, login, this.#options.own, now)) continue;
       this.#options.record(instance, login).catch((error: unknown) => this.#options.logger.error({ err: error, instance: instance.metadata.name }, "cannot record a database superuser login in the audit log"));
     }
   }

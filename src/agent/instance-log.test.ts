@@ -1,6 +1,11 @@
-import { test } from "node:test";
+import { describe, it, test } from "node:test";
 import assert from "node:assert/strict";
-import { lineTime, selectLines } from "./instance-log.ts";
+import { appendFileSync, renameSync, writeFileSync } from "node:fs";
+import { appendFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { followLog, lineTime, selectLines } from "./instance-log.ts";
 
 void test("log line times: PostgreSQL's and Redis' formats; other lines have none", () => {
   assert.equal(lineTime("2026-12-06 09:00:00.123 UTC [42] LOG:  database system is ready"), Date.parse("2026-12-06T09:00:00.123Z"));
@@ -20,3 +25,35 @@ void test("selectLines: since a time (untimed lines follow the one before), then
   assert.equal(selectLines(text, { tailLines: 2, sinceSeconds: 3600 * 2 }, now), "  detail of new\n2026-12-06 09:59:30 UTC [1] LOG: newest\n");
   assert.equal(selectLines(text, { tailLines: 0 }, now), "");
 });
+
+describe("following a log", () => {
+  it("reads what was appended, and what the old file got before a rotation by size before the new file from its start", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "holdfast-follow-"));
+    let stop = (): void => undefined;
+    try {
+      const file = join(directory, "audit.log");
+      await writeFile(file, "old\n");
+      const chunks: string[] = [];
+      const follower = followLog(file, 4, (chunk) => chunks.push(chunk), 20, `${file}.1`);
+      stop = () => follower.stop();
+      await appendFile(file, "a\nb\n");
+      await waitFor(() => chunks.join("") === "a\nb\n");
+      // All at once (no poll in between): "c" is only ever read from the rotated file.
+      appendFileSync(file, "c\n");
+      renameSync(file, `${file}.1`);
+      writeFileSync(file, "d\n");
+      await waitFor(() => chunks.join("") === "a\nb\nc\nd\n");
+    } finally {
+      stop();
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
+
+async function waitFor(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!done()) {
+    assert.ok(Date.now() < deadline, "in time");
+    await sleep(10);
+  }
+}

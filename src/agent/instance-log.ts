@@ -56,25 +56,40 @@ export async function readLogEnd(file: string): Promise<{ text: string; size: nu
   }
 }
 
-/** Call `write` with what is appended to `file` after `offset`, polling every `intervalMs`, until stopped. */
-export function followLog(file: string, offset: number, write: (chunk: string) => void, intervalMs = 500): { stop(): void } {
+/** The text of `file` from `from` to `size` (at most MAX_LOG_BYTES of it), and how many bytes that was. */
+async function readRange(file: string, from: number, size: number): Promise<{ text: string; bytes: number }> {
+  const handle = await open(file, "r");
+  try {
+    const buffer = Buffer.alloc(Math.min(size - from, MAX_LOG_BYTES));
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, from);
+    return { text: buffer.subarray(0, bytesRead).toString("utf8"), bytes: bytesRead };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Call `write` with what is appended to `file` after `offset`, polling every `intervalMs`, until stopped. With
+ * `rotated` (the name a log rotated by size is renamed to), what was appended to the old file after the last read
+ * is read from there when the file is found shorter.
+ */
+export function followLog(file: string, offset: number, write: (chunk: string) => void, intervalMs = 500, rotated?: string): { stop(): void } {
   let position = offset;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const poll = async (): Promise<void> => {
     const size = await stat(file).then((s) => s.size, () => position);
-    // A log cut shorter (the instance was re-created) is read again from its start.
-    if (size < position) position = 0;
+    // A log cut shorter (rotated, or the instance was re-created) is read again from its start.
+    if (size < position) {
+      const old = rotated === undefined ? 0 : await stat(rotated).then((s) => s.size, () => 0);
+      const rest = old > position ? (await readRange(rotated ?? file, position, old)).text : "";
+      if (rest !== "" && !stopped) write(rest);
+      position = 0;
+    }
     if (size > position) {
-      const handle = await open(file, "r");
-      try {
-        const buffer = Buffer.alloc(Math.min(size - position, MAX_LOG_BYTES));
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-        position += bytesRead;
-        if (!stopped) write(buffer.subarray(0, bytesRead).toString("utf8"));
-      } finally {
-        await handle.close();
-      }
+      const { text, bytes } = await readRange(file, position, size);
+      position += bytes;
+      if (!stopped) write(text);
     }
     if (!stopped) timer = setTimeout(() => void poll().catch(() => undefined), intervalMs);
   };

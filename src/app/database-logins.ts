@@ -22,11 +22,12 @@ export function databaseLoginEvent(instance: Instance, login: DatabaseLogin, nod
   };
 }
 
-/** What the event says of the login: the engine, the account, the database and the name the client gave, when known. */
+/** What the event says of the login: the engine, the account, the database, the name the client gave and the server's connection id, when known. */
 function loginMessage(instance: Instance, login: DatabaseLogin): string {
   const database = login.database === "" ? "" : ` to database ${login.database}`;
   const name = login.applicationName === "" ? "" : ` (client name ${login.applicationName})`;
-  return `${instance.spec.engine} superuser ${login.user} logged in${database}${name}`;
+  const connection = login.connectionId === undefined ? "" : ` (connection ${login.connectionId})`;
+  return `${instance.spec.engine} superuser ${login.user} logged in${database}${name}${connection}`;
 }
 
 /** Start watching the superuser logins of the instances bound to this node whose engine tells them (when detections are on). */

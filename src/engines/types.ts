@@ -504,6 +504,8 @@ export interface DatabaseLogin {
   /** The client's address and port (port 0 when the server gave none). */
   host: string;
   port: number;
+  /** The server's id of the connection, when its log gives one (MariaDB's audit log) and no client port. */
+  connectionId?: number;
 }
 
 /**
@@ -515,6 +517,11 @@ export interface EngineLogins {
   readonly superusers: readonly string[];
   /** Logins written in the instance's own log (PostgreSQL's log_connections): a parser fed the log's new text, chunk by chunk. */
   readonly logParser?: () => { read(chunk: string): DatabaseLogin[] };
+  /**
+   * The file `logParser` reads, when not the instance's own log (MariaDB's audit log, beside its data directory), and
+   * the name it is renamed to when the server rotates it by size.
+   */
+  readonly logFile?: (layout: InstanceLayout) => { path: string; rotated?: string };
   /**
    * The clients connected now to the running server on loopback `port`, asked as `admin` (Redis' CLIENT LIST): a
    * server that logs no logins is polled, and a connection is one login for as long as it stays open.

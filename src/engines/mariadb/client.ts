@@ -2,12 +2,15 @@
  * The `mariadb` client: interactive (`cluster connect`) and for one-statement questions (probes). The password is
  * always in an option file (`[client]` group, 0600 in a fresh 0700 directory, removed as soon as the client exits),
  * never argv or environment. (Not the client's stdin: Node's pipes are sockets, which /dev/stdin cannot open.)
+ * Every question starts with `SELECT CONNECTION_ID()`, unbuffered: the id is noted in HOLDFAST_SESSIONS as soon as
+ * the server accepted the client, so the login watch knows the audit log's line of this login for Holdfast's own.
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findExecutableSync } from "../host-binaries.ts";
+import { HOLDFAST_SESSIONS } from "../own-sessions.ts";
 import type { ClientTrust, Credentials, Engine } from "../types.ts";
 
 /** Deadline of one question, connecting included. */
@@ -48,13 +51,51 @@ function connectionArgs(target: MariadbTarget): string[] {
   return [`--host=${target.host ?? "127.0.0.1"}`, `--port=${target.port}`, "--protocol=TCP", ...clientTlsArgs(target.trust)];
 }
 
-/** The client's arguments for one question (the option file first, as the client requires); without `sql`, statements come on stdin. */
+/** The statement every question starts with: its one row is the connection's id (and a header line with column names). */
+export const CONNECTION_ID_SQL = "SELECT CONNECTION_ID();";
+
+/**
+ * The client's arguments for one question (the option file first, as the client requires); without `sql`, statements
+ * come on stdin. Unbuffered, so the connection id is printed before the rest runs.
+ */
 export function questionArgs(target: MariadbTarget, optionFile: string, sql?: string, columnNames = false): string[] {
   return [
     `--defaults-extra-file=${optionFile}`, ...connectionArgs(target),
-    `--connect-timeout=${Math.ceil(QUESTION_TIMEOUT_MS / 1000)}`, "--batch", ...(columnNames ? [] : ["--skip-column-names"]),
-    ...(sql === undefined ? [] : [`--execute=${sql}`]),
+    `--connect-timeout=${Math.ceil(QUESTION_TIMEOUT_MS / 1000)}`, "--batch", "--unbuffered", ...(columnNames ? [] : ["--skip-column-names"]),
+    ...(sql === undefined ? [] : [`--execute=${CONNECTION_ID_SQL} ${sql}`]),
   ];
+}
+
+/**
+ * Reads the connection id off the start of a question's output as it comes, and gives the rest: the id's line, after
+ * its header line when the output has column names.
+ */
+export class ConnectionIdReader {
+  readonly #lines: number;
+  readonly #told: (id: number) => void;
+  #text = "";
+  #done = false;
+
+  constructor(columnNames: boolean, told: (id: number) => void) {
+    this.#lines = columnNames ? 2 : 1;
+    this.#told = told;
+  }
+
+  /** Take more output; the id is told once its line is whole. */
+  push(chunk: string): void {
+    this.#text += chunk;
+    if (this.#done) return;
+    const lines = this.#text.split("\n");
+    if (lines.length <= this.#lines) return;
+    this.#done = true;
+    const id = Number(lines[this.#lines - 1]);
+    if (Number.isSafeInteger(id) && id > 0) this.#told(id);
+  }
+
+  /** The output after the id. */
+  rest(): string {
+    return this.#text.split("\n").slice(this.#lines).join("\n");
+  }
 }
 
 /** How one client run is asked: its statements in argv (no secrets) or on stdin, and whether rows come with a header. */
@@ -105,16 +146,16 @@ export function withoutStatementText(error: string): string {
 function runClient(target: MariadbTarget, args: string[], question: Question): Promise<string[][]> {
   return new Promise((resolve, reject) => {
     const child = spawn(mariadbClientPath(), args, { stdio: ["pipe", "pipe", "pipe"], timeout: question.timeoutMs ?? QUESTION_TIMEOUT_MS });
-    let stdout = "";
     let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    const output = new ConnectionIdReader(question.columnNames === true, (id) => HOLDFAST_SESSIONS.connected(target.port, id));
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => output.push(chunk));
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     // A client that exits early (bad credentials) closes its stdin: that error is told by its exit.
     child.stdin.on("error", () => undefined);
-    child.stdin.end(question.stdin ?? "");
+    child.stdin.end(question.stdin === undefined ? "" : `${CONNECTION_ID_SQL}\n${question.stdin}`);
     child.once("error", reject);
     child.once("close", (code, signal) => {
-      if (code === 0) resolve(stdout.split("\n").filter((line) => line !== "").map((line) => line.split("\t")));
+      if (code === 0) resolve(output.rest().split("\n").filter((line) => line !== "").map((line) => line.split("\t")));
       else reject(new Error(`mariadb on ${target.host ?? "127.0.0.1"}:${target.port} failed (${signal ?? `exit ${code ?? "?"}`}): ${withoutStatementText(stderr.trim())}`));
     });
   });

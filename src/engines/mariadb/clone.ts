@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { UnavailableError, errorMessage } from "../../errors/index.ts";
 import { findExecutable } from "../host-binaries.ts";
 import { markerContent, markerPath } from "../marker.ts";
+import { HOLDFAST_SESSIONS } from "../own-sessions.ts";
 import type { CommandSpec, HostAccess, InstanceContext, ReplicationCredentials, UpstreamAddress } from "../types.ts";
 import { clientOptionFile, clientTlsArgs, runMariadbScript } from "./client.ts";
 import { createDataDirectory } from "./initialize.ts";
@@ -38,9 +39,11 @@ export function dumpCommand(dump: string, optionFile: string, upstream: Upstream
 /** Stream the dump of `upstream` into a private server on the new data directory (private-server.ts). */
 async function loadDump(context: InstanceContext, upstream: UpstreamAddress, optionFile: string, host: HostAccess): Promise<void> {
   const dump = (await findExecutable("mariadb-dump")) ?? "/usr/bin/mariadb-dump";
-  await withPrivateServer(context, { optionFile }, host, (client) =>
-    host.runStreamingOut(dumpCommand(dump, optionFile, upstream, context.tls?.caFile), (dumped) => host.runStreamingIn(client(), dumped, { cwd: context.runDirectory }), { cwd: context.runDirectory }),
-  );
+  await withPrivateServer(context, { optionFile }, host, (client) => {
+    // mariadb-dump cannot tell its connection id: its one login, as the administrator, is announced to the login watch.
+    HOLDFAST_SESSIONS.expectConnection(upstream.port);
+    return host.runStreamingOut(dumpCommand(dump, optionFile, upstream, context.tls?.caFile), (dumped) => host.runStreamingIn(client(), dumped, { cwd: context.runDirectory }), { cwd: context.runDirectory });
+  });
 }
 
 /** Create (or reset) the replication account on the primary: it may have been rotated, or this primary restored. */

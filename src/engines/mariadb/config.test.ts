@@ -51,3 +51,8 @@ void test("server ids are stable, in range and differ between instances", () => 
   const id = serverIdFor("x");
   assert.ok(id >= 1 && id <= 4_294_967_295);
 });
+
+void test("the connection log's options are Holdfast's", () => {
+  assert.throws(() => validateMariadbParameters({ server_audit_logging: "OFF" }), /managed by Holdfast/);
+  assert.throws(() => validateMariadbParameters({ "server-audit-events": "CONNECT,QUERY" }), /managed by Holdfast/);
+});

@@ -1,7 +1,7 @@
 /**
  * my.cnf as Holdfast writes it: loopback and the node's address, TCP with TLS required when the instance has TLS
  * files, a socket only in the private run directory, ed25519 passwords, no host-name lookups, no LOAD DATA LOCAL,
- * no symbolic links, file export confined to the run directory, GTID-ready binary log.
+ * no symbolic links, file export confined to the run directory, GTID-ready binary log, logins in the audit log.
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
@@ -9,6 +9,7 @@ import { InvalidError } from "../../errors/index.ts";
 import { listenAddresses } from "../address.ts";
 import { hasControlCharacters } from "../config-text.ts";
 import type { InstanceContext, InstanceLayout } from "../types.ts";
+import { auditLogLines } from "./audit-log.ts";
 
 /** The option file, in the run directory. */
 export function mariadbConfPath(layout: InstanceLayout): string {
@@ -48,8 +49,8 @@ const OWNED = new Set([
   "report-host", "report-port", "master-info-file", "relay-log-info-file", "general-log", "gtid-domain-id",
 ]);
 
-/** Option families Holdfast sets itself: TLS, `skip-…` switches, semi-synchronous replication (holdfast.io/ha-synchronous). */
-const MANAGED_PREFIXES = ["ssl", "tls", "skip-", "rpl-semi-sync"];
+/** Option families Holdfast sets itself: TLS, `skip-…` switches, semi-synchronous replication (holdfast.io/ha-synchronous), the connection log. */
+const MANAGED_PREFIXES = ["ssl", "tls", "skip-", "rpl-semi-sync", "server-audit"];
 
 const NAME = /^[a-z][a-z0-9_-]*$/;
 
@@ -112,6 +113,7 @@ export function renderMariadbConf(context: InstanceContext, replication: readonl
     "local-infile = 0",
     "symbolic-links = 0",
     "plugin-load-add = auth_ed25519",
+    ...auditLogLines(context),
     "character-set-server = utf8mb4",
     "collation-server = utf8mb4_unicode_ci",
     `server-id = ${serverIdFor(context.instanceName)}`,

@@ -28,6 +28,9 @@ export const MARIADB_BACKUP_ACCOUNT: SystemAccount = { name: "kbdataprotection",
  */
 export const MARIADB_ACCOUNTS: readonly SystemAccount[] = [{ name: "root", purpose: "administrator (ed25519 password, TCP only): all privileges, probes" }, MARIADB_BACKUP_ACCOUNT];
 
+/** The accounts whose logins the node agent watches (ADR 0036): the administrator, the one account with every privilege. */
+export const MARIADB_SUPERUSERS: readonly string[] = ["root"];
+
 /** Debian packages providing the server, the client and mariabackup. */
 export const MARIADB_PACKAGES: readonly string[] = ["mariadb-server", "mariadb-client", "mariadb-backup"];
 

@@ -4,7 +4,7 @@ import { matchVersion } from "../version.ts";
 import type { Engine } from "../types.ts";
 import { mariadbClientCommand, mariadbConnectionUri } from "./client.ts";
 import { PRIVATE_FILE_MODES, PRIVATE_UMASK, mariadbConfPath, mariadbPidPath } from "./config.ts";
-import { MARIADB_ACCOUNTS, MARIADB_BACKUP_ACCOUNT, MARIADB_DEFINITION, MARIADB_PACKAGES, MARIADB_RELATED_NAMES, MARIADB_STOP } from "./definition.ts";
+import { MARIADB_ACCOUNTS, MARIADB_BACKUP_ACCOUNT, MARIADB_SUPERUSERS, MARIADB_DEFINITION, MARIADB_PACKAGES, MARIADB_RELATED_NAMES, MARIADB_STOP } from "./definition.ts";
 import { MARIADB_ARCHIVE_BINLOG } from "./archive-binlog.ts";
 import { MARIADB_MARIABACKUP } from "./mariabackup.ts";
 import { MARIADB_DUMP_METHOD } from "./mariadb-dump.ts";
@@ -20,6 +20,7 @@ import { MARIADB_PASSWORDS } from "./passwords.ts";
 import { MARIADB_USERS } from "./users.ts";
 import { MARIADB_ACTIONS } from "./actions.ts";
 import { reloadMariadbTls } from "./tls-reload.ts";
+import { createMariadbAuditParser, mariadbAuditLogFiles } from "./audit-log.ts";
 
 export { parseMariadbVersion } from "./versions.ts";
 export { askMariadb, clientOptionFile, runMariadbScript, type MariadbTarget } from "./client.ts";
@@ -58,5 +59,6 @@ export function createMariadbEngine(): Engine {
     users: MARIADB_USERS,
     actions: MARIADB_ACTIONS,
     reloadTls: reloadMariadbTls,
+    logins: { superusers: MARIADB_SUPERUSERS, logFile: mariadbAuditLogFiles, logParser: createMariadbAuditParser },
   };
 }

@@ -6,6 +6,7 @@ import { exists, markerContent, markerPath } from "../marker.ts";
 import type { Credentials, HostAccess, InstanceContext, InstanceLayout } from "../types.ts";
 import { bootstrapAccountsSql } from "./accounts-sql.ts";
 import { PRIVATE_FILE_MODES, mariadbConfPath, mariadbFilesDirectory, renderMariadbConf } from "./config.ts";
+import { mariadbAuditLogPath } from "./audit-log.ts";
 
 const INSTALL_TIMEOUT_MS = 180_000;
 
@@ -15,10 +16,14 @@ export async function isMariadbInitialized(layout: InstanceLayout): Promise<bool
   return tables && marker;
 }
 
-/** Write my.cnf (0600), with the lines of its replication role when it has one, and the secure_file_priv directory into the run directory. */
+/**
+ * Write my.cnf (0600), with the lines of its replication role when it has one, the secure_file_priv directory into
+ * the run directory, and the audit log's directory.
+ */
 export async function configureMariadb(context: InstanceContext, host: HostAccess, replication: readonly string[] = []): Promise<void> {
   await host.mkdir(context.runDirectory);
   await host.mkdir(mariadbFilesDirectory(context));
+  await host.mkdir(dirname(mariadbAuditLogPath(context)));
   await host.writeFile(mariadbConfPath(context), renderMariadbConf(context, replication), 0o600);
 }
 

@@ -1,7 +1,7 @@
 /**
  * A private mariadbd on a data directory that is not yet an instance's (a clone loading a dump, a restore replaying
  * binlogs): the instance's configuration, but no TCP, no binlog of its own, no replication threads; reached only through
- * its socket in the 0700 run directory. Through `sh`, which sets the umask mariadbd creates its files with, then execs it.
+ * its socket in the 0700 run directory, its logins kept out of the instance's audit log. Through `sh`, which sets the umask mariadbd creates its files with, then execs it.
  */
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -9,6 +9,7 @@ import { UnavailableError, errorMessage } from "../../errors/index.ts";
 import type { CommandSpec, HostAccess, InstanceContext } from "../types.ts";
 import { mariadbClientPath } from "./client.ts";
 import { PRIVATE_FILE_MODES, mariadbConfPath, mariadbSocketPath } from "./config.ts";
+import { AUDIT_LOG_OFF } from "./audit-log.ts";
 
 const READY_TIMEOUT_MS = 60_000;
 const SHUTDOWN_TIMEOUT_MS = 120_000;
@@ -29,7 +30,7 @@ export function privateServerCommand(context: InstanceContext, serverArgs: reado
   const server = join(context.version.binDir, "mariadbd");
   return {
     command: "/bin/sh",
-    args: ["-c", 'umask 0077 && exec "$0" "$@"', server, `--defaults-file=${mariadbConfPath(context)}`, "--skip-networking", "--skip-log-bin", "--skip-slave-start", ...serverArgs],
+    args: ["-c", 'umask 0077 && exec "$0" "$@"', server, `--defaults-file=${mariadbConfPath(context)}`, "--skip-networking", "--skip-log-bin", "--skip-slave-start", AUDIT_LOG_OFF, ...serverArgs],
     env: { ...PRIVATE_FILE_MODES },
   };
 }
