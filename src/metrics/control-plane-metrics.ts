@@ -10,7 +10,7 @@ import { ControllerMetrics, type ObservableController } from "./controller-metri
 import { registerKeyAges, type KeyMaterial } from "./key-ages.ts";
 import { ObjectTally, registerObjectMetrics } from "./object-metrics.ts";
 import { RequestMetrics, type RequestSample } from "./request-metrics.ts";
-import { InstrumentedStore, storeHistogram } from "./store-metrics.ts";
+import { InstrumentedStore, storeMetrics, type StoreMetrics } from "./store-metrics.ts";
 import { TransitionMetrics } from "./transition-metrics.ts";
 
 /** The audit log as the metrics see it. */
@@ -33,13 +33,13 @@ export class ControlPlaneMetrics {
   readonly registry = new Registry();
   readonly #requests: RequestMetrics;
   readonly #controllers: ControllerMetrics;
-  readonly #storeHistogram: Histogram<"operation" | "kind" | "outcome">;
+  readonly #store: StoreMetrics;
   readonly #transitions: TransitionMetrics;
 
   constructor(options: ControlPlaneMetricsOptions) {
     this.#requests = new RequestMetrics(this.registry);
     this.#controllers = new ControllerMetrics(this.registry);
-    this.#storeHistogram = storeHistogram(this.registry);
+    this.#store = storeMetrics(this.registry);
     const tally = new ObjectTally();
     registerObjectMetrics(this.registry, tally);
     this.#transitions = new TransitionMetrics(this.registry, { store: options.store, logger: options.logger, tally });
@@ -76,7 +76,7 @@ export class ControlPlaneMetrics {
 
   /** `store`, with its operations timed. */
   instrumentStore(store: Store): Store {
-    return new InstrumentedStore(store, this.#storeHistogram);
+    return new InstrumentedStore(store, this.#store);
   }
 
   /** Report `controller`'s queue and reconciles. */

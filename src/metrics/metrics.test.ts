@@ -144,7 +144,8 @@ describe("ControlPlaneMetrics", () => {
     assert.match(text, /holdfast_apiserver_requests_total\{verb="get",group="",resource="namespaces",path="",code="200"\} 1/);
     assert.match(text, /holdfast_authorization_denials_total\{verb="get",group="",resource="",path="\/metrics"\} 1/);
     assert.match(text, /holdfast_authentication_attempts_total\{method="bearer",outcome="success"\} 2/);
-    assert.match(text, /holdfast_store_operation_duration_seconds_count\{operation="create",kind="Cluster",outcome="ok"\} 1/);
+    assert.match(text, /holdfast_store_operation_duration_seconds_count\{operation="create",outcome="ok"\} 2/);
+    assert.match(text, /holdfast_store_operations_total\{operation="create",kind="Cluster",outcome="ok"\} 1/);
     assert.match(text, /holdfast_audit_queue_depth 3/);
     assert.match(text, /holdfast_audit_append_duration_seconds_count\{outcome="ok"\} 1/);
     assert.match(text, /holdfast_clusters\{namespace="demo",phase="Running"\} 1/);
