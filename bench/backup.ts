@@ -20,6 +20,7 @@ import { constants, createWriteStream } from "node:fs";
 import { mkdir, mkdtemp, open, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import { CLUSTER_SNAPSHOT_ANNOTATION, type Backup, type Cluster, type Instance } from "../src/api/index.ts";
 import { restoredClusterManifest } from "../src/cli/cluster-restore.ts";
 import { connectionUri, psql, startDemoServer } from "../test/helpers/clients.ts";
@@ -87,6 +88,8 @@ interface Trial {
 }
 
 /** `BENCH_BACKUP_SECTIONS=mariadb` runs only MariaDB's section (default: postgresql,mariadb). */
+/** A pause after the sync before a timed step, for the disk's queue to drain. */
+const SETTLE_MS = 500;
 const SECTIONS = new Set((process.env["BENCH_BACKUP_SECTIONS"] ?? "postgresql,mariadb").split(","));
 
 export async function backupBenchmark(): Promise<void> {
@@ -138,8 +141,10 @@ async function startPgBackRest(major: string): Promise<PgBackRestBench | undefin
 
 async function trial(server: TestServer, connection: Connection, pgbackrest: PgBackRestBench | undefined, work: string, index: number): Promise<Trial> {
   const file = join(work, `raw-${index}.tar`);
+  await settle();
   const rawBackup = await timed(() => rawBasebackup(connection, file));
   const rawBytes = (await stat(file)).size;
+  await settle();
   const rawRestore = await timed(() => untar(file, join(work, `raw-restore-${index}`)));
   await rm(file);
   await rm(join(work, `raw-restore-${index}`), { recursive: true, force: true });
@@ -154,6 +159,7 @@ async function trial(server: TestServer, connection: Connection, pgbackrest: PgB
 async function holdfastRun(server: TestServer, index: number): Promise<HoldfastRun> {
   const name = `bench-${index}`;
   const pid = server.pid ?? 0;
+  await settle();
   const backupBase = await resetPeak(pid);
   const wallStart = performance.now();
   await server.ok(["backup", "create", "--cluster", "pg-cluster", "--name", name, "-n", NS, "--wait", "--timeout", "30m"]);
@@ -163,6 +169,7 @@ async function holdfastRun(server: TestServer, index: number): Promise<HoldfastR
   const backup = (Date.parse(status.completionTimestamp ?? "") - Date.parse(status.startTimestamp ?? "")) / 1000;
   const parts = await residentParts(pid);
   console.log(`  Holdfast server before the restore: anonymous ${mib(parts.anon)} (V8 heaps, malloc arenas, stacks), file-backed ${mib(parts.file)} (node binary, libraries), shared ${mib(parts.shmem)}, ${parts.threads} threads`);
+  await settle();
   const restoreBase = await resetPeak(pid);
   const restored = await restore(server, name, `bench-restored-${index}`);
   const restorePeak = await peakOf(pid);
@@ -177,6 +184,7 @@ async function holdfastIncremental(server: TestServer, full: string): Promise<Pi
   const changed = await psql(await connectionUri(server, "pg-cluster", NS), changeFivePercent(SCALE));
   if (changed.code !== 0) throw new Error(`changing 5% of the rows failed: ${changed.stderr}`);
   const name = `${full}-incr`;
+  await settle();
   await server.ok(["backup", "create", "--cluster", "pg-cluster", "--name", name, "--parent", full, "-n", NS, "--wait", "--timeout", "30m"]);
   const status = (await server.api<Backup>(`${DP}/backups/${name}`)).status ?? {};
   await server.ok(["backup", "delete", name, "-n", NS]);
@@ -188,10 +196,13 @@ async function holdfastIncremental(server: TestServer, full: string): Promise<Pi
 
 /** pgBackRest with `processMax`: full, restore + start to the first query, 5% of the rows changed, incr. */
 async function pgbackrestRun(bench: PgBackRestBench, processMax: number): Promise<PgBackRestRun> {
+  await settle();
   const full = await bench.backup("full", processMax);
   const sizes = await bench.lastBackupSizes();
+  await settle();
   const restored = await bench.restoreToFirstQuery(processMax);
   await bench.sql(changeFivePercent(SCALE));
+  await settle();
   const incr = await bench.backup("incr", processMax);
   const incrDelta = (await bench.lastBackupSizes()).deltaBytes;
   return { full, fullBytes: sizes.databaseBytes, fullStored: sizes.storedBytes, restore: restored.restore, restoreToQuery: restored.toFirstQuery, incr, incrDelta };
@@ -289,6 +300,15 @@ async function fsync(file: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Before each timed step, the disk is given the writes of the steps before it (a restored copy, a deleted cluster):
+ * otherwise their write-back, still under way, lands in whichever tool's step comes next.
+ */
+async function settle(): Promise<void> {
+  await run("sync", []);
+  await sleep(SETTLE_MS);
 }
 
 async function timed(work: () => Promise<void>): Promise<number> {
