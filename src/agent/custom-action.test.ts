@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Instance } from "../api/index.ts";
 import { createPostgresqlEngine } from "../engines/index.ts";
-import { customActionDecision, runCustomSteps, shortMessage } from "./custom-action.ts";
+import { CustomActions, customActionDecision, runCustomSteps, shortMessage, type ActionReporter } from "./custom-action.ts";
 
 function instance(request: string | undefined, seen?: { id: string; result: "Running" | "Succeeded" | "Failed" }): Instance {
   return {
@@ -45,4 +45,29 @@ void test("a step naming no action of the engine, or with bad arguments, fails w
   assert.equal(own.ok, false);
   assert.match(own.message, /system account/);
   assert.equal(shortMessage(`a\n  b ${"x".repeat(600)}`).length, 500);
+});
+
+void test("a run that ended here is not reported lost by a reconcile still holding the instance as it was while it ran", async () => {
+  const engine = createPostgresqlEngine();
+  const statuses: string[] = [];
+  let finished: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  const reporter: ActionReporter = {
+    setStatus: (status) => {
+      statuses.push(status.result);
+      if (status.result !== "Running") finished();
+      return Promise.resolve();
+    },
+    record: () => Promise.resolve(),
+  };
+  const actions = new CustomActions(() => ({ caFile: "/nonexistent" }));
+  const fresh = { ...instance("a"), spec: { ...instance("a").spec, customAction: { ...instance("a").spec.customAction!, requestedAt: new Date().toISOString() } } };
+  const holder = { instance: fresh, engine, context: { port: 1 } as never, admin: { username: "postgres", password: "x" } };
+  await actions.tend(holder, reporter);
+  await done; // the step fails at once (nothing listens on port 1): the run has ended here
+  await new Promise((resolve) => setImmediate(resolve));
+  const stale = { ...fresh, status: { ready: true, customAction: { id: "a", result: "Running" as const, startedAt: "t" } } };
+  assert.equal(actions.due(stale), false);
+  await actions.tend({ ...holder, instance: stale }, reporter);
+  assert.deepEqual(statuses, ["Running", "Failed"], "one run, one outcome: no second report that the agent restarted");
 });

@@ -21,9 +21,9 @@ export type CustomActionDecision = "none" | "start" | "lost";
  * request past its time is never started: its OpsRequest has failed by then, and an instance whose status was reset
  * (rebuilt on another node) must not run again what was asked of it long ago.
  */
-export function customActionDecision(instance: Instance, runningHere: boolean, nowMs = Date.now()): CustomActionDecision {
+export function customActionDecision(instance: Instance, startedHere: boolean, nowMs = Date.now()): CustomActionDecision {
   const wanted = instance.spec.customAction;
-  if (wanted === undefined || runningHere) return "none";
+  if (wanted === undefined || startedHere) return "none";
   const seen = instance.status?.customAction;
   if (seen?.id === wanted.id) return seen.result === "Running" ? "lost" : "none";
   const expired = Date.parse(wanted.requestedAt) + wanted.timeoutSeconds * 1000 < nowMs;
@@ -83,7 +83,11 @@ function runKey(instance: Instance): string {
 
 /** The Custom requests this node's instances carry out, at most one per instance at a time. */
 export class CustomActions {
-  readonly #running = new Set<string>();
+  /**
+   * Every run this agent started, finished ones included: a reconcile that still holds the instance as it was while
+   * a run went on (status Running) must not take a run that ended meanwhile for one its predecessor left behind.
+   */
+  readonly #started = new Set<string>();
   readonly #trust: InstanceTrust;
 
   constructor(trust: InstanceTrust) {
@@ -92,14 +96,14 @@ export class CustomActions {
 
   /** Is there anything to do about the request the instance carries (before its credentials are read)? */
   due(instance: Instance): boolean {
-    return customActionDecision(instance, this.#running.has(runKey(instance))) !== "none";
+    return customActionDecision(instance, this.#started.has(runKey(instance))) !== "none";
   }
 
   /** Start, or report lost, the request the instance carries; returns at once (the steps run in the background). */
   async tend(h: ActionHolder, reporter: ActionReporter): Promise<void> {
     const request = h.instance.spec.customAction;
     const key = runKey(h.instance);
-    const decision = customActionDecision(h.instance, this.#running.has(key));
+    const decision = customActionDecision(h.instance, this.#started.has(key));
     if (request === undefined || decision === "none") return;
     const startedAt = h.instance.status?.customAction?.startedAt ?? now();
     if (decision === "lost") {
@@ -107,9 +111,9 @@ export class CustomActions {
       await reporter.setStatus({ id: request.id, result: "Failed", message, startedAt, finishedAt: now() });
       return;
     }
-    this.#running.add(key);
+    this.#started.add(key);
     await reporter.setStatus({ id: request.id, result: "Running", message: `running ${request.steps.map((s) => s.action).join(", ")}`, startedAt });
-    void this.#run(h, request, reporter, startedAt).finally(() => this.#running.delete(key));
+    void this.#run(h, request, reporter, startedAt);
   }
 
   async #run(h: ActionHolder, request: CustomActionRequest, reporter: ActionReporter, startedAt: string): Promise<void> {
