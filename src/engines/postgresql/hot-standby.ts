@@ -13,11 +13,14 @@ async function readRecordedValues(context: InstanceContext, host: HostAccess): P
 
 /**
  * Before a standby's start (after its replication settings): HOT_STANDBY_CONF raises each of the five settings to the
- * value its pg_control records when that is higher than its own. The raised values, for the caller to report.
+ * value its pg_control records when that is higher than its own. The raised values, for the caller to report. When
+ * pg_control cannot be read (a damaged data directory), nothing is raised: the server's own start then fails and says
+ * why, as it would without this step, and the instance is seen crash-looping (what RebuildInstance repairs).
  */
 export async function writeHotStandbyConf(context: InstanceContext, replicationSettings: Readonly<Record<string, string>>, host: HostAccess): Promise<HotStandbyValues> {
   const configured = configuredValues(context.parameters, replicationSettings);
-  const raised = raisedValues(configured, await readRecordedValues(context, host));
+  const recorded = await readRecordedValues(context, host).catch(() => configured);
+  const raised = raisedValues(configured, recorded);
   await host.writeFile(join(context.dataDirectory, HOT_STANDBY_CONF), renderHotStandbyConf(configured, raised), 0o600);
   return raised;
 }
