@@ -62,7 +62,10 @@ async function runningValues(context: InstanceContext, admin: Credentials): Prom
  */
 export async function hotStandbySettingsDrift(context: InstanceContext, replicationSettings: Readonly<Record<string, string>>, admin: Credentials, host: HostAccess): Promise<ReplicaSettingsDrift | undefined> {
   const seen = await runningValues(context, admin);
-  if (seen === undefined) return undefined;
+  // pg_control takes the primary's new values only when the standby replays their change, and PostgreSQL pauses the
+  // replay there when they are above its own: a standby neither paused nor running raised values has no drift, and
+  // the check (every few seconds, on every replica) does not run pg_controldata for it.
+  if (seen === undefined || (!seen.paused && seen.raised.size === 0)) return undefined;
   const configured = configuredValues(context.parameters, replicationSettings);
   const drift = hotStandbyDrift(seen.running, seen.raised, configured, await readRecordedValues(context, host));
   if (drift === undefined) return undefined;
