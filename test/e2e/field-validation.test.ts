@@ -77,7 +77,7 @@ describe("unknown fields and fields not honoured", { timeout: 600_000 }, () => {
     assert.match(result.stderr, /^Warning: unknown field "rules\[0\]\.verbz"$/m);
   });
 
-  test("an issuer without tls: true, and a UserProvided issuer, are refused naming the field; nothing is created", async () => {
+  test("an issuer without tls: true, a UserProvided issuer whose Secret is missing, and an unknown issuer are refused naming the field; nothing is created", async () => {
     const withIssuer = (tls: boolean, issuer: unknown) => postgresExample(major, (d) => {
       d["metadata"].name = "pg-tls";
       d["spec"].componentSpecs[0].tls = tls;
@@ -88,7 +88,10 @@ describe("unknown fields and fields not honoured", { timeout: 600_000 }, () => {
     assert.match(noTls.stderr, /spec\.componentSpecs\[0\]\.issuer: Forbidden: an issuer needs tls: true/);
     const userProvided = await server.cli(["apply", "-f", "-"], await withIssuer(true, { name: "UserProvided", secretRef: { name: "pg-certs" } }));
     assert.notEqual(userProvided.code, 0);
-    assert.match(userProvided.stderr, /spec\.componentSpecs\[0\]\.issuer\.name: Unsupported value: "UserProvided"/);
+    assert.match(userProvided.stderr, /spec\.componentSpecs\[0\]\.issuer\.secretRef\.name: Not found: secret demo\/pg-certs: create it first with the keys ca\.crt, tls\.crt and tls\.key/);
+    const unknown = await server.cli(["apply", "-f", "-"], await withIssuer(true, { name: "Vault" }));
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /spec\.componentSpecs\[0\]\.issuer\.name: Unsupported value: "Vault"/);
     assert.equal((await server.fetch(`${CLUSTERS}/pg-tls`)).status, 404);
   });
 
