@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { OwnSessions } from "../engines/index.ts";
-import { AwaitedLogins, CONNECTION_ID_GRACE_MS, ConnectedClients, isForeignSuperuserLogin, type DatabaseLogin, type OwnConnection } from "./database-logins.ts";
+import { AwaitedLogins, CONNECTION_ID_GRACE_MS, ConnectedClients, isForeignSuperuserLogin, MAX_REFUSED_PER_READ, refusedToRecord, type DatabaseLogin, type OwnConnection } from "./database-logins.ts";
 
 describe("foreign superuser logins", () => {
   const login = (change: Partial<DatabaseLogin>): DatabaseLogin => ({ time: 0, user: "postgres", database: "postgres", applicationName: "psql", host: "127.0.0.1", port: 51234, ...change });
@@ -107,5 +107,19 @@ describe("a busy event loop", () => {
     assert.deepEqual(awaited.settle(CONNECTION_ID_GRACE_MS + 3000, ownBy), [], "the loop was blocked past the grace");
     own.connected(20001, 77, CONNECTION_ID_GRACE_MS + 3001);
     assert.deepEqual(awaited.settle(CONNECTION_ID_GRACE_MS + 3500, ownBy), [], "the client's output, read meanwhile, tells it is Holdfast's");
+  });
+});
+
+describe("refused logins", () => {
+  const refused = (user: string): DatabaseLogin => ({ time: 0, user, database: "", applicationName: "", host: "10.0.0.9", port: 4000, refused: true });
+  it("are never taken for a superuser's session, and are recorded one by one up to a bound per read, the rest as a count", () => {
+    assert.equal(isForeignSuperuserLogin(["postgres"], refused("postgres"), new OwnSessions(), 0), false);
+    const accepted: DatabaseLogin = { time: 0, user: "postgres", database: "", applicationName: "", host: "10.0.0.9", port: 4000 };
+    const many = [accepted, ...Array.from({ length: MAX_REFUSED_PER_READ + 5 }, (_, i) => refused(`u${i}`))];
+    const { each, omitted } = refusedToRecord(many);
+    assert.equal(each.length, MAX_REFUSED_PER_READ);
+    assert.ok(each.every((login) => login.refused === true));
+    assert.equal(omitted, 5);
+    assert.deepEqual(refusedToRecord([accepted]), { each: [], omitted: 0 });
   });
 });

@@ -4,7 +4,8 @@
  * list of connected clients (`CLIENT LIST`), polled, each connection counted once; MariaDB's audit log (CONNECT events).
  * Holdfast's own sessions are known by their client port, its tools by their application_name, MariaDB's sessions by
  * the connection id its clients tell (`OwnSessions`); every other login of a superuser is handed to `record` (the
- * audit log).
+ * audit log). So is every login a server refused (a wrong password), whoever made it: up to MAX_REFUSED_PER_READ of
+ * each read one by one, the rest of that read as one count, so a flood of guesses cannot flood the audit log.
  */
 import { stat } from "node:fs/promises";
 import type { Instance } from "../api/index.ts";
@@ -19,9 +20,18 @@ import { instanceLayout, instanceLogFile } from "./layout.ts";
 
 export type { DatabaseLogin };
 
+/** Refused logins of one read of a log recorded one by one; the others of that read are recorded as a count. */
+export const MAX_REFUSED_PER_READ = 20;
+
+/** The refused logins of `logins` to record one by one, and how many more there were. */
+export function refusedToRecord(logins: readonly DatabaseLogin[]): { each: DatabaseLogin[]; omitted: number } {
+  const refused = logins.filter((login) => login.refused === true);
+  return { each: refused.slice(0, MAX_REFUSED_PER_READ), omitted: Math.max(0, refused.length - MAX_REFUSED_PER_READ) };
+}
+
 /** True when `login` is one of `superusers`, and not made by this process. */
 export function isForeignSuperuserLogin(superusers: readonly string[], login: DatabaseLogin, own: OwnSessions, nowMs: number): boolean {
-  if (!superusers.includes(login.user)) return false;
+  if (login.refused === true || !superusers.includes(login.user)) return false;
   if (own.ownsApplicationName(login.applicationName)) return false;
   return !(isLoopback(login.host) && own.holds(login.port, nowMs));
 }
@@ -97,8 +107,11 @@ export interface DatabaseLoginWatchOptions {
   own: OwnSessions;
   /** The engine of an instance (its `spec.engine`), or undefined. */
   engine(name: string): Engine | undefined;
-  /** Records one foreign superuser login (the audit log); a failure is logged and the login is not retried. */
-  record(instance: Instance, login: DatabaseLogin): Promise<void>;
+  /**
+   * Records one foreign superuser login or one refused login (the audit log); `omitted`: that many more refused logins
+   * of the same read, not recorded one by one. A failure is logged and the login is not retried.
+   */
+  record(instance: Instance, login: DatabaseLogin, omitted?: number): Promise<void>;
   /** How often the instances bound here are listed again (default 2 s), and their logs read or servers asked (default 500 ms). */
   listMs?: number;
   readMs?: number;
@@ -214,6 +227,8 @@ export class DatabaseLoginWatch {
   /** Record the foreign superuser logins of `logins`; one known by connection id waits in `awaited` for its id first. */
   #read(instance: Instance, superusers: readonly string[], logins: DatabaseLogin[], awaited?: AwaitedLogins): void {
     const now = Date.now();
+    const refused = refusedToRecord(logins);
+    this.#record(instance, refused.each, refused.omitted);
     const foreign = logins.filter((login) => isForeignSuperuserLogin(superusers, login, this.#options.own, now));
     for (const login of foreign) {
       if (login.connectionId !== undefined && awaited !== undefined) awaited.add(login, now);
@@ -221,9 +236,10 @@ export class DatabaseLoginWatch {
     this.#record(instance, foreign.filter((login) => login.connectionId === undefined || awaited === undefined));
   }
 
-  #record(instance: Instance, logins: readonly DatabaseLogin[]): void {
-    for (const login of logins) {
-      this.#options.record(instance, login).catch((error: unknown) => this.#options.logger.error({ err: error, instance: instance.metadata.name }, "cannot record a database superuser login in the audit log"));
-    }
+  #record(instance: Instance, logins: readonly DatabaseLogin[], omitted = 0): void {
+    logins.forEach((login, index) => {
+      const more = index === logins.length - 1 ? omitted : 0;
+      this.#options.record(instance, login, more).catch((error: unknown) => this.#options.logger.error({ err: error, instance: instance.metadata.name }, "cannot record a database login in the audit log"));
+    });
   }
 }

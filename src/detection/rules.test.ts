@@ -181,3 +181,19 @@ void test("a database superuser login the node agent recorded opens database-sup
   const settings = { ...defaultDetectionSettings(), databaseSuperuserLogins: { threshold: 2, windowSeconds: 60 } };
   assert.deepEqual(rulesOf(run([login("pg-1")], settings)), [], "tunable: two logins within a minute");
 });
+
+void test("logins a database refused open database-login-failures per instance and account at the threshold, and never database-superuser-login", () => {
+  const refused = (name: string, account: string, at: number): SignalEvent => event({ at, verb: "login", resource: "instances", subresource: "login", apiGroup: "holdfast.io", namespace: "demo", name, username: `database:${account}`, sourceIP: "10.0.0.9", code: 401, authentication: { outcome: "failure", method: "database-password", reason: "refused by the database" } });
+  const state = emptyState();
+  const nine = Array.from({ length: 9 }, (_, i) => refused("pg-0", "postgres", i * 1000));
+  assert.deepEqual(run(nine, defaultDetectionSettings(), state), [], "nine within the window: nothing");
+  assert.deepEqual(run([refused("pg-0", "app", 9_500), refused("pg-1", "postgres", 9_600)], defaultDetectionSettings(), state), [], "another account or instance counts apart");
+  const tenth = refused("pg-0", "postgres", 10_000);
+  const findings = run([tenth], defaultDetectionSettings(), state);
+  assert.deepEqual(findings.map((f) => [f.rule, f.subject]), [["database-login-failures", "instance:demo/pg-0|account:postgres"]]);
+  assert.equal(findings[0]?.auditIDs.length, 10);
+  assert.ok(findings[0].auditIDs.includes(tenth.auditID));
+  const late = emptyState();
+  const spread = Array.from({ length: 10 }, (_, i) => refused("pg-0", "postgres", i * 40_000));
+  assert.deepEqual(run(spread, defaultDetectionSettings(), late), [], "ten spread over six minutes stay under the 300 s window");
+});

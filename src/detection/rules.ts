@@ -187,9 +187,28 @@ const auditIntegrity: DetectionRule = {
   },
 };
 
-function isDatabaseSuperuserLogin(event: SignalEvent): boolean {
+/** A login to a database the node agent read from its log: a superuser's not made by Holdfast, or one the server refused. */
+function isDatabaseLogin(event: SignalEvent): boolean {
   return event.verb === "login" && event.resource === "instances" && event.subresource === "login" && event.apiGroup === "holdfast.io";
 }
+
+function isDatabaseSuperuserLogin(event: SignalEvent): boolean {
+  return isDatabaseLogin(event) && event.authentication?.outcome !== "failure";
+}
+
+function accountOf(event: SignalEvent): string {
+  return event.username.replace(/^database:/, "");
+}
+
+const databaseLoginFailures = windowRule({
+  id: "database-login-failures",
+  description: "Repeated logins a database refused for one of its accounts (password guessing against the database), read from the database's own log",
+  severity: "high",
+  matches: (event) => isDatabaseLogin(event) && event.authentication?.outcome === "failure",
+  window: (settings) => settings.databaseLoginFailures,
+  subject: (event) => `instance:${event.namespace ?? ""}/${event.name ?? ""}|account:${accountOf(event)}`,
+  summary: (event, n, seconds) => `${n} logins as ${accountOf(event)} refused by instance ${event.namespace ?? ""}/${event.name ?? ""} within ${seconds}s (last from ${event.sourceIP || "an unknown address"})`,
+});
 
 const databaseSuperuserLogin = windowRule({
   id: "database-superuser-login",
@@ -198,7 +217,7 @@ const databaseSuperuserLogin = windowRule({
   matches: isDatabaseSuperuserLogin,
   window: (settings) => settings.databaseSuperuserLogins,
   subject: (event) => `instance:${event.namespace ?? ""}/${event.name ?? ""}`,
-  summary: (event, n, seconds) => `${n} login(s) of ${event.username.replace(/^database:/, "")} to instance ${event.namespace ?? ""}/${event.name ?? ""} from ${event.sourceIP || "an unknown address"} within ${seconds}s, not made by Holdfast`,
+  summary: (event, n, seconds) => `${n} login(s) of ${accountOf(event)} to instance ${event.namespace ?? ""}/${event.name ?? ""} from ${event.sourceIP || "an unknown address"} within ${seconds}s, not made by Holdfast`,
 });
 
 /** Every rule, in the order they run. */
@@ -215,6 +234,7 @@ export const DETECTION_RULES: readonly DetectionRule[] = [
   auditIntegrity,
   adminFromNewSource,
   databaseSuperuserLogin,
+  databaseLoginFailures,
 ];
 
 /** Run every rule over one event. */

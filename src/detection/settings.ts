@@ -32,6 +32,8 @@ export const detectionSettingsSchema = z.strictObject({
     .prefault({}),
   /** Superuser logins to one instance not made by Holdfast (from the database's log); 1 opens an incident at the first. */
   databaseSuperuserLogins: z.strictObject({ threshold: count.default(1), windowSeconds: seconds.default(300) }).prefault({}),
+  /** Logins a database refused (wrong passwords) for one account of one instance, from the database's log. */
+  databaseLoginFailures: z.strictObject({ threshold: count.default(10), windowSeconds: seconds.default(300) }).prefault({}),
   /** Groups whose members are administrators for the new-source-address rule. */
   adminGroups: z.array(z.string()).default(["system:masters"]),
   /** Evidence kept per incident (newest audit IDs). */

@@ -506,6 +506,8 @@ export interface DatabaseLogin {
   port: number;
   /** The server's id of the connection, when its log gives one (MariaDB's audit log) and no client port. */
   connectionId?: number;
+  /** True for a login the server refused (a wrong password, no matching access rule): an attempt, not a session. */
+  refused?: true;
 }
 
 /**

@@ -3,13 +3,16 @@
  * log (`log_connections = on`) and records a login of the superuser that Holdfast did not make as an audit event;
  * the `database-superuser-login` rule turns it into an Incident. Holdfast's own sessions (probes, replication setup)
  * open none; `psql` as the superuser with the password from the Secret opens one within 10 s, with no password in it.
+ * Twelve logins with a wrong password, as a script guessing would make them, open `database-login-failures` for the
+ * instance and the account within 10 s of the first.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { connectionUri, psql, startDemoServer } from "../helpers/clients.ts";
+import { connectionUri, psql, startDemoServer, uriAt } from "../helpers/clients.ts";
 import type { TestServer } from "../helpers/harness.ts";
-import { expectOneLoginIncident, loginEvents, loginIncidents } from "../helpers/superuser-logins.ts";
+import type { Instance } from "../../src/api/index.ts";
+import { expectOneLoginIncident, expectRefusedLoginIncident, loginEvents, loginIncidents, refusedLoginIncidents } from "../helpers/superuser-logins.ts";
 import { postgresExample } from "../helpers/manifests.ts";
 
 const NS = "demo";
@@ -37,6 +40,7 @@ void test("Holdfast's own sessions open no incident; psql as the superuser opens
   assert.match(await server.ok(["logs", INSTANCE, "-n", NS, "--since", "8s"]), /connection authorized: user=postgres/, "Holdfast logged in meanwhile");
   assert.deepEqual(await loginIncidents(server), [], "Holdfast's own logins open no incident");
   assert.deepEqual(await loginEvents(server), [], "nor any login event");
+  assert.deepEqual(await refusedLoginIncidents(server), [], "nor any refused-login incident");
 
   const uri = await connectionUri(server, NAME, NS);
   const password = decodeURIComponent(new URL(uri).password);
@@ -45,4 +49,23 @@ void test("Holdfast's own sessions open no incident; psql as the superuser opens
   const result = await psql(uri, "SELECT 1");
   assert.equal(result.code, 0, result.stderr);
   await expectOneLoginIncident(server, { namespace: NS, instance: INSTANCE, account: "postgres", password, started });
+});
+
+void test("logins refused for a wrong password, as a guessing script makes them, open database-login-failures within 10 s", async () => {
+  const instance = await server.api<Instance>(`/apis/holdfast.io/v1alpha1/namespaces/${NS}/instances/${INSTANCE}`);
+  const wrong = new URL(uriAt(await connectionUri(server, NAME, NS), "127.0.0.1", instance.spec.port));
+  const wrongPassword = `guess-${Date.now()}`;
+  wrong.password = wrongPassword;
+  await expectRefusedLoginIncident(server, {
+    namespace: NS,
+    instance: INSTANCE,
+    account: "postgres",
+    address: "127.0.0.1",
+    wrongPassword,
+    attempts: 12,
+    attempt: async () => {
+      const result = await psql(wrong.toString(), "SELECT 1");
+      return result.code !== 0 && /password authentication failed for user "postgres"/.test(result.stderr);
+    },
+  });
 });

@@ -4,7 +4,8 @@
  * follows it and records a login of `root` that Holdfast did not make as an audit event, which the rule turns into an
  * Incident. A replication cluster (a primary and a replica cloned from it by mariadb-dump) runs its own background
  * activity for 30 s (probes and replication checks, all as root) and opens none; the real `mariadb`
- * client logging in as root over verified TLS opens one within 10 s naming the account and the address.
+ * client logging in as root over verified TLS opens one within 10 s naming the account and the address. Twelve
+ * logins with a wrong password (FAILED_CONNECT events) open `database-login-failures` within 10 s of the first.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -17,7 +18,7 @@ import { clusterCaFile, connectionUri, uriAt } from "../helpers/clients.ts";
 import { eventually, TestServer } from "../helpers/harness.ts";
 import { exampleWith } from "../helpers/manifests.ts";
 import { mariadbOverTls } from "../helpers/mariadb-cli.ts";
-import { expectOneLoginIncident, loginEvents, loginIncidents } from "../helpers/superuser-logins.ts";
+import { expectOneLoginIncident, expectRefusedLoginIncident, loginEvents, loginIncidents, refusedLoginIncidents } from "../helpers/superuser-logins.ts";
 
 const installed = await createMariadbEngine().detectVersions();
 const skip = installed.length === 0 ? "mariadbd is not installed (Debian: apt-get install -y mariadb-server mariadb-client mariadb-backup)" : false;
@@ -71,6 +72,7 @@ describe("MariaDB superuser logins", { skip, timeout: 600_000 }, () => {
     await sleep(QUIET_MS);
     assert.deepEqual(await loginIncidents(server), [], "Holdfast's own logins open no incident");
     assert.deepEqual(await loginEvents(server), [], "nor any login event");
+    assert.deepEqual(await refusedLoginIncidents(server), [], "nor any refused-login incident");
     const own = (await readFile(auditLog(leader), "utf8")).match(/,root,[^,]+,\d+,\d+,CONNECT,/gu) ?? [];
     assert.ok(own.length >= 10, `the primary logged Holdfast's own root logins meanwhile (${own.length})`);
     console.log(`${own.length} root logins by Holdfast on the primary, none reported`);
@@ -83,6 +85,25 @@ describe("MariaDB superuser logins", { skip, timeout: 600_000 }, () => {
     assert.match(result.stdout, /^root@%\t1\nSsl_version\tTLSv1\.[23]\n$/u);
     const event = await expectOneLoginIncident(server, { namespace: NS, instance: leader.metadata.name, account: "root", password: decodeURIComponent(url.password), started });
     assert.deepEqual(event.sourceIPs, ["127.0.0.1"]);
+  });
+
+  test("logins refused for a wrong password open database-login-failures within 10 s", async () => {
+    const leader = await primary();
+    const wrong = new URL(uriAt(await connectionUri(server, NAME, NS), "127.0.0.1", leader.spec.port));
+    const wrongPassword = `guess-${Date.now()}`;
+    wrong.password = wrongPassword;
+    await expectRefusedLoginIncident(server, {
+      namespace: NS,
+      instance: leader.metadata.name,
+      account: "root",
+      address: "127.0.0.1",
+      wrongPassword,
+      attempts: 12,
+      attempt: async () => {
+        const result = await mariadbOverTls(wrong, clusterCaFile(server), "SELECT 1");
+        return result.code !== 0 && /Access denied for user 'root'/.test(result.stderr);
+      },
+    });
   });
 
   test("the connection log is the instance's OS user's alone, holds no password, and holdfast logs still shows the error log", async () => {

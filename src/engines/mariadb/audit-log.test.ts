@@ -12,11 +12,15 @@ const at = (text: string): number => {
 };
 
 describe("MariaDB audit log", () => {
-  it("gives the accepted logins of the plugin's lines, with user, address, database and connection id, never a failed one", () => {
+  it("gives the logins of the plugin's lines, with user, address, database and connection id; a refused one marked refused", () => {
     const logins = createMariadbAuditParser().read(FIXTURE);
+    const refused = (time: string, user: string, connectionId: number) => ({ time: at(time), user, database: "", applicationName: "", host: "127.0.0.1", port: 0, connectionId, refused: true });
     assert.deepEqual(logins, [
       { time: at("20261207 02:16:27"), user: "root", database: "", applicationName: "", host: "localhost", port: 0, connectionId: 3 },
+      refused("20261207 02:16:27", "root", 4),
       { time: at("20261207 02:20:51"), user: "root", database: "", applicationName: "", host: "127.0.0.1", port: 0, connectionId: 26 },
+      refused("20261207 02:20:52", "root", 29),
+      refused("20261207 02:21:01", "app", 30),
       { time: at("20261207 02:16:27"), user: "app", database: "", applicationName: "", host: "127.0.0.1", port: 0, connectionId: 6 },
       { time: at("20261207 02:16:32"), user: "root", database: "mysql", applicationName: "", host: "127.0.0.1", port: 0, connectionId: 12 },
     ]);

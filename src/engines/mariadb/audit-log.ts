@@ -77,7 +77,8 @@ export function createMariadbAuditParser(): { read(chunk: string): DatabaseLogin
       partial = lines.pop() ?? "";
       return lines.flatMap((line) => {
         const event = parseAuditLine(line);
-        return event?.succeeded === true ? [event.login] : [];
+        if (event === undefined) return [];
+        return [event.succeeded ? event.login : { ...event.login, refused: true as const }];
       });
     },
   };

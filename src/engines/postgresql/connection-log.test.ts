@@ -29,5 +29,24 @@ describe("PostgreSQL connection log", () => {
     const [later] = log.read(`${RECEIVED}${AUTHORIZED}`);
     assert.equal(later?.host, "127.0.0.1", "a connection received while followed is read as always");
   });
-});
 
+  it("reads a refused login (a wrong password, no pg_hba.conf rule) under the pid of its received line, and no other FATAL", () => {
+    const log = new ConnectionLog();
+    const lines = [
+      RECEIVED,
+      '2026-12-06 15:30:00.130 UTC [4242] postgres@postgres FATAL:  password authentication failed for user "postgres"\n',
+      '2026-12-06 15:30:00.131 UTC [4242] postgres@postgres DETAIL:  Connection matched pg_hba.conf line 3: "host all all 127.0.0.1/32 scram-sha-256"\n',
+      "2026-12-06 15:30:01.000 UTC [4250] [unknown]@[unknown] LOG:  connection received: host=10.0.0.7 port=40001\n",
+      '2026-12-06 15:30:01.010 UTC [4250] eve@shop FATAL:  no pg_hba.conf entry for host "10.0.0.7", user "eve", database "shop", no encryption\n',
+      "2026-12-06 15:30:02.000 UTC [4251] [unknown]@[unknown] LOG:  connection received: host=10.0.0.8 port=40002\n",
+      '2026-12-06 15:30:02.010 UTC [4251] app@shop FATAL:  database "shop" does not exist\n',
+      "2026-12-06 15:30:03.000 UTC [4252] [unknown]@[unknown] LOG:  connection received: host=10.0.0.9 port=40003\n",
+      '2026-12-06 15:30:03.010 UTC [4252] bob@postgres FATAL:  password authentication failed for user "b"ob"\n',
+    ].join("");
+    assert.deepEqual(log.read(lines), [
+      { time: Date.parse("2026-12-06T15:30:00.130Z"), user: "postgres", database: "", applicationName: "", host: "127.0.0.1", port: 51234, refused: true },
+      { time: Date.parse("2026-12-06T15:30:01.010Z"), user: "eve", database: "shop", applicationName: "", host: "10.0.0.7", port: 40001, refused: true },
+      { time: Date.parse("2026-12-06T15:30:03.010Z"), user: 'b"ob', database: "", applicationName: "", host: "10.0.0.9", port: 40003, refused: true },
+    ]);
+  });
+});

@@ -1,7 +1,8 @@
 /**
  * Logins read out of a PostgreSQL log (`log_connections = on`): "connection received" gives the client's address and
  * port, "connection authorized" the account and application_name, both under the backend's pid (`[%p]` of
- * Holdfast's `log_line_prefix`).
+ * Holdfast's `log_line_prefix`). A login the server refused is its FATAL line under the same pid: "password
+ * authentication failed for user" (any method's "… authentication failed"), or "no pg_hba.conf entry".
  */
 import { lineTime } from "../log-time.ts";
 import type { DatabaseLogin } from "../types.ts";
@@ -9,6 +10,9 @@ import type { DatabaseLogin } from "../types.ts";
 const RECEIVED = "LOG:  connection received: ";
 const AUTHORIZED = "LOG:  connection authorized: ";
 const PID = /\[(\d{1,10})\]/;
+/** A refused login: the method's failure (password, scram, cert…) or no rule of pg_hba.conf for the client. */
+const AUTHENTICATION_FAILED = /FATAL: {2}[\w-]{1,32} authentication failed for user "(.{0,200})"$/u;
+const NO_HBA_ENTRY = /FATAL: {2}no pg_hba\.conf entry for (?:replication connection from )?host "[^"]{0,200}", user "(.{0,200}?)"(?:, database "(.{0,200}?)")?, /u;
 /** Backends whose authorization is still awaited; past this the oldest are forgotten. */
 const MAX_WAITING = 1000;
 /**
@@ -60,7 +64,18 @@ export class ConnectionLog {
       return [];
     }
     const authorized = fieldsAfter(line, AUTHORIZED);
-    return authorized === undefined ? [] : this.#authorized(pid, time, authorized);
+    if (authorized !== undefined) return this.#authorized(pid, time, authorized);
+    return line.includes("FATAL:  ") ? this.#refused(pid, time, line) : [];
+  }
+
+  /** The refused login of a FATAL line, when it says the client could not authenticate. */
+  #refused(pid: string, time: number | undefined, line: string): DatabaseLogin[] {
+    const failed = AUTHENTICATION_FAILED.exec(line) ?? NO_HBA_ENTRY.exec(line);
+    if (failed === null) return [];
+    const from = this.#received.get(pid);
+    this.#received.delete(pid);
+    if (from === undefined && this.#receivedBeforeFollowing(time)) return [];
+    return [{ time, user: failed[1] ?? "", database: failed[2] ?? "", applicationName: "", ...(from ?? { host: "", port: 0 }), refused: true }];
   }
 
   #authorized(pid: string, time: number | undefined, fields: Map<string, string>): DatabaseLogin[] {
