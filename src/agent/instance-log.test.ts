@@ -16,6 +16,12 @@ void test("log line times: PostgreSQL's and Redis' formats; other lines have non
   assert.equal(lineTime("\tcontinuation of a statement"), undefined);
 });
 
+void test("log line times: MariaDB's error log (hour not padded) and audit log, in local time", () => {
+  assert.equal(lineTime("2026-12-07  2:16:18 0 [Note] /usr/sbin/mariadbd: ready for connections."), new Date(2026, 11, 7, 2, 16, 18).getTime());
+  assert.equal(lineTime("2026-12-07 14:16:18 12 [Warning] Access denied for user 'root'@'localhost'"), new Date(2026, 11, 7, 14, 16, 18).getTime());
+  assert.equal(lineTime("20261207 02:16:27,vm,root,127.0.0.1,4,0,FAILED_CONNECT,,,1045"), new Date(2026, 11, 7, 2, 16, 27).getTime());
+});
+
 void test("selectLines: since a time (untimed lines follow the one before), then the last N", () => {
   const text = ["2026-12-06 09:00:00 UTC [1] LOG: old", "  detail of old", "2026-12-06 09:59:00 UTC [1] LOG: new", "  detail of new", "2026-12-06 09:59:30 UTC [1] LOG: newest", ""].join("\n");
   const now = Date.parse("2026-12-06T10:00:00Z");

@@ -6,8 +6,9 @@
 import { readFile } from "node:fs/promises";
 import { Agent, fetch } from "undici";
 import { nodeAddress, type Instance, type Node } from "../api/index.ts";
-import { exporterLogFile, followLog, instanceLogFile, readLogEnd, selectLines } from "../agent/index.ts";
+import { exporterLogFile, followLog, instanceLayout, instanceLogFile, readLogEnd, selectLines } from "../agent/index.ts";
 import type { HomePaths } from "../config/index.ts";
+import type { Engine } from "../engines/index.ts";
 import { InputError, NotFoundError, UnavailableError, errorMessage } from "../errors/index.ts";
 import type { InstanceLogApi, LogRequest, LogSource } from "../server/index.ts";
 import type { Store } from "../store/index.ts";
@@ -17,17 +18,23 @@ export interface InstanceLogOptions {
   store: Store;
   paths: HomePaths;
   nodeName: string;
+  /** The engine of an instance (its `spec.engine`), for its connection log (`container=audit`). */
+  engine(name: string): Engine | undefined;
 }
 
 /** The container names a log request may give. */
-const CONTAINERS = new Set(["database", "exporter"]);
+const CONTAINERS = new Set(["database", "exporter", "audit"]);
 
-function fileOf(paths: HomePaths, instance: Instance, container: string | undefined): string {
-  return container === "exporter" ? exporterLogFile(paths, instance) : instanceLogFile(paths, instance);
+function fileOf(options: InstanceLogOptions, instance: Instance, container: string | undefined): string {
+  if (container === "exporter") return exporterLogFile(options.paths, instance);
+  if (container !== "audit") return instanceLogFile(options.paths, instance);
+  const file = options.engine(instance.spec.engine)?.logins?.logFile?.(instanceLayout(options.paths, instance)).path;
+  if (file === undefined) throw new NotFoundError(`instance ${instance.metadata.name} keeps no connection log apart from its database log (${instance.spec.engine}): read that one, without -c`);
+  return file;
 }
 
-async function localLog(paths: HomePaths, instance: Instance, request: LogRequest): Promise<LogSource> {
-  const file = fileOf(paths, instance, request.container);
+async function localLog(options: InstanceLogOptions, instance: Instance, request: LogRequest): Promise<LogSource> {
+  const file = fileOf(options, instance, request.container);
   const { text, size } = await readLogEnd(file).catch((error: unknown) => {
     if (error instanceof NotFoundError && request.container === "exporter") throw new NotFoundError(`instance ${instance.metadata.name} has no exporter log: it runs no exporter`);
     throw error;
@@ -95,12 +102,12 @@ function pipe(body: AsyncIterable<Uint8Array>, write: (chunk: string) => void, e
 export function instanceLogService(options: InstanceLogOptions): InstanceLogApi {
   return {
     async open(namespace, name, request, bearer) {
-      if (request.container !== undefined && !CONTAINERS.has(request.container)) throw new InputError(`unknown container "${request.container}": use database (the default) or exporter`);
+      if (request.container !== undefined && !CONTAINERS.has(request.container)) throw new InputError(`unknown container "${request.container}": use database (the default), exporter or audit`);
       const instance = await options.store.get<Instance>({ kind: "Instance", namespace, name });
       if (instance === undefined) throw new NotFoundError(`instance ${namespace}/${name} not found; list them with holdfast get instances -n ${namespace}`);
       const nodeName = instance.spec.nodeName;
       if (nodeName !== undefined && nodeName !== options.nodeName) return remoteLog(options, instance, request, bearer);
-      return localLog(options.paths, instance, request);
+      return localLog(options, instance, request);
     },
   };
 }

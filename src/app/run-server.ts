@@ -99,7 +99,7 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   const dataProtection = { verifyBackup: (namespace: string, name: string) => verifyBackupObject({ store, keyring }, namespace, name) };
   let publicUrl = "";
   const nodeJoin = config.store.type === "etcd" ? nodeJoinService({ store, paths, config, publicUrl: () => publicUrl }) : undefined;
-  const instanceLogs = instanceLogService({ store, paths, nodeName: node.nodeName });
+  const instanceLogs = instanceLogService({ store, paths, nodeName: node.nodeName, engine: (name) => engines.find(name) });
   const monitoring = monitoringApi(store, metrics);
   const console = await loadConsoleAssets();
   const api = createApiServer({ store, engines, logger, version: VERSION, access, auditDirectory: paths.auditDir, keys, tls, dataProtection, instanceLogs, console, ...monitoring, ...(nodeJoin === undefined ? {} : { nodeJoin }) });

@@ -4,10 +4,10 @@ import type { FlagValues } from "./args.ts";
 import { clientOf } from "./context.ts";
 import type { CliContext } from "./context.ts";
 
-export const LOGS_HELP = `Print the log of a database instance (PostgreSQL's or Redis' own log), as kubectl logs does for a pod.
+export const LOGS_HELP = `Print the log of a database instance (PostgreSQL's, Redis' or MariaDB's own log), as kubectl logs does for a pod.
 
 Usage:
-  holdfast logs INSTANCE [-n NAMESPACE] [-f] [--tail N] [--since DURATION] [-c database|exporter]
+  holdfast logs INSTANCE [-n NAMESPACE] [-f] [--tail N] [--since DURATION] [-c database|exporter|audit]
 
 Reading a log needs get on instances/log (the edit and admin roles have it, view does not);
 every read is audited. The log is read by the node agent of the node the instance runs on.
@@ -17,12 +17,15 @@ Examples:
   holdfast logs pg-postgresql-0 --tail 50 -f
   holdfast logs pg-postgresql-0 --since 10m
   holdfast logs pg-postgresql-0 -c exporter
+  holdfast logs mariadb-cluster-mariadb-0 -c audit --since 1h
 
 Options:
   -f, --follow            Keep printing what is written (Ctrl-C to stop)
       --tail N            Only the last N lines (default: everything, up to the last 8 MiB)
       --since DURATION    Only lines written in the last DURATION (5m, 1h), by the engine's timestamps
-  -c, --container NAME    database (default) or exporter (the instance's metrics exporter, when it runs one)
+  -c, --container NAME    database (default); exporter (the instance's metrics exporter, when it runs one);
+                          audit (MariaDB's connection log: who logged in or was refused, from where; never a
+                          statement or a password)
 `;
 
 const LOGS_FLAGS = {

@@ -69,3 +69,11 @@ void test("logins refused for a wrong password, as a guessing script makes them,
     },
   });
 });
+
+void test("holdfast logs -c audit: a PostgreSQL instance keeps its connections in its database log, and says so", async () => {
+  const result = await server.cli(["logs", INSTANCE, "-n", NS, "-c", "audit"]);
+  assert.notEqual(result.code, 0);
+  assert.match(result.stderr, /keeps no connection log apart from its database log \(postgresql\): read that one, without -c/);
+  const bogus = await server.cli(["logs", INSTANCE, "-n", NS, "-c", "sidecar"]);
+  assert.match(bogus.stderr, /unknown container "sidecar": use database \(the default\), exporter or audit/);
+});

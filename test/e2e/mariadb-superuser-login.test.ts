@@ -119,5 +119,9 @@ describe("MariaDB superuser logins", { skip, timeout: 600_000 }, () => {
     assert.doesNotMatch(text, /,QUERY,/u, "no statement in it");
     const log = await server.ok(["logs", leader.metadata.name, "-n", NS, "--tail", "200"]);
     assert.match(log, /ready for connections/u);
+    assert.match(await server.ok(["logs", leader.metadata.name, "-n", NS, "--since", "24h"]), /ready for connections/u, "--since reads MariaDB's times (its hour is not padded)");
+    const connections = await server.ok(["logs", leader.metadata.name, "-n", NS, "-c", "audit", "--since", "10m"]);
+    assert.match(connections, /,root,127\.0\.0\.1,\d+,\d+,FAILED_CONNECT,,,1045\n/u, "holdfast logs -c audit shows the connection log, the refused logins of the test before included");
+    assert.ok(!connections.includes(password), "no password in it");
   });
 });
