@@ -26,24 +26,31 @@ function localTime(match: RegExpExecArray): number | undefined {
   return Number.isNaN(time) ? undefined : time;
 }
 
+/** A time Date.parse reads, or undefined. */
+function parsed(text: string): number | undefined {
+  const time = Date.parse(text);
+  return Number.isNaN(time) ? undefined : time;
+}
+
+function redisTime(match: RegExpExecArray): number | undefined {
+  const month = MONTHS.indexOf(match[2] ?? "") + 1;
+  return month === 0 ? undefined : parsed(`${match[3] ?? ""}-${String(month).padStart(2, "0")}-${match[1] ?? ""}T${match[4] ?? ""}Z`);
+}
+
+/** Each format a line may start with, and how its match becomes a time; the first that matches decides. */
+const FORMATS: ReadonlyArray<readonly [RegExp, (match: RegExpExecArray) => number | undefined]> = [
+  [MARIADB_ERROR, localTime],
+  [MARIADB_AUDIT, localTime],
+  [LOGFMT, (match) => parsed(match[1] ?? "")],
+  [ISO_LIKE, (match) => parsed(`${match[1] ?? ""}T${match[2] ?? ""}${isoZone(match[3])}`)],
+  [REDIS_LINE, redisTime],
+];
+
 /** The time a log line starts with (PostgreSQL's, Redis', MariaDB's or the exporters' logfmt), or undefined when it has none. */
 export function lineTime(line: string): number | undefined {
-  const mariadb = MARIADB_ERROR.exec(line) ?? MARIADB_AUDIT.exec(line);
-  if (mariadb !== null) return localTime(mariadb);
-  const logfmt = LOGFMT.exec(line);
-  if (logfmt !== null) {
-    const parsed = Date.parse(logfmt[1] ?? "");
-    return Number.isNaN(parsed) ? undefined : parsed;
+  for (const [format, timeOf] of FORMATS) {
+    const match = format.exec(line);
+    if (match !== null) return timeOf(match);
   }
-  const iso = ISO_LIKE.exec(line);
-  if (iso !== null) {
-    const parsed = Date.parse(`${iso[1] ?? ""}T${iso[2] ?? ""}${isoZone(iso[3])}`);
-    return Number.isNaN(parsed) ? undefined : parsed;
-  }
-  const redis = REDIS_LINE.exec(line);
-  if (redis === null) return undefined;
-  const month = MONTHS.indexOf(redis[2] ?? "") + 1;
-  if (month === 0) return undefined;
-  const parsed = Date.parse(`${redis[3] ?? ""}-${String(month).padStart(2, "0")}-${redis[1] ?? ""}T${redis[4] ?? ""}Z`);
-  return Number.isNaN(parsed) ? undefined : parsed;
+  return undefined;
 }
