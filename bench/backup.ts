@@ -21,7 +21,7 @@ import { mkdir, mkdtemp, open, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CLUSTER_SNAPSHOT_ANNOTATION, type Backup, type Cluster, type Instance } from "../src/api/index.ts";
+import { accountSecretName, CLUSTER_SNAPSHOT_ANNOTATION, type Backup, type Cluster, type Instance } from "../src/api/index.ts";
 import { restoredClusterManifest } from "../src/cli/cluster-restore.ts";
 import { connectionUri, psql, startDemoServer } from "../test/helpers/clients.ts";
 import { eventually, run, type TestServer } from "../test/helpers/harness.ts";
@@ -231,10 +231,11 @@ async function restore(server: TestServer, backup: string, cluster: string): Pro
   const snapshot = (await server.api<Backup>(`${DP}/backups/${backup}`)).metadata.annotations?.[CLUSTER_SNAPSHOT_ANNOTATION];
   if (snapshot === undefined) throw new Error(`backup ${backup} records no cluster snapshot`);
   const manifest = restoredClusterManifest(cluster, NS, JSON.parse(snapshot) as Record<string, unknown>, { name: backup, namespace: NS });
+  const template = new URL(await connectionUri(server, "pg-cluster", NS));
   const requested = Date.now();
   const created = await server.fetch(`/apis/apps.kubeblocks.io/v1/namespaces/${NS}/clusters`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(manifest) });
   if (created.status !== 201) throw new Error(`creating the restored cluster failed: ${created.status} ${await created.text()}`);
-  const answered = firstAnswer(server, cluster);
+  const answered = firstAnswer(server, cluster, template);
   const condition = await eventually("the data to be restored", async () => {
     const instance = await server.api<Instance>(`/apis/holdfast.io/v1alpha1/namespaces/${NS}/instances/${cluster}-postgresql-0`).catch(() => undefined);
     return instance?.status?.conditions?.find((c) => c.type === "Restored");
@@ -246,9 +247,25 @@ async function restore(server: TestServer, backup: string, cluster: string): Pro
   return { restore: (Date.parse(condition.lastTransitionTime) - requested) / 1000, restoreToRunning, restoreToQuery };
 }
 
-/** When (epoch ms) the restored cluster first answered `select count(*) from pgbench_branches` through its endpoint. */
-async function firstAnswer(server: TestServer, cluster: string): Promise<number> {
-  const uri = await eventually("the restored cluster's connection string", () => connectionUri(server, cluster, NS).catch(() => undefined), 600_000);
+/**
+ * When (epoch ms) the restored cluster first answered `select count(*) from pgbench_branches` through its endpoint.
+ * The client knows what a user of the new cluster knows as soon as it exists (its read-write endpoint's port in the
+ * status, its administrator's password in its Secret, both read through the API in this process) and tries from then
+ * on, as psql after `pg_ctl start` does for pgBackRest: `cluster connect --show-uri` would wait for a ready instance and
+ * add a CLI start-up (about half a second) after it. `template`: the source cluster's URI (host, user, TLS options).
+ */
+async function firstAnswer(server: TestServer, cluster: string, template: URL): Promise<number> {
+  const uri = await eventually("the restored cluster's endpoint and password", async () => {
+    const status = (await server.api<Cluster>(`/apis/apps.kubeblocks.io/v1/namespaces/${NS}/clusters/${cluster}`).catch(() => undefined))?.status;
+    const port = status?.endpoints?.find((e) => e.access === "ReadWrite")?.port;
+    const secret = await server.api<{ data?: { password?: string } }>(`/api/v1/namespaces/${NS}/secrets/${accountSecretName(cluster, "postgresql", "postgres")}`).catch(() => undefined);
+    const password = secret?.data?.password;
+    if (port === undefined || password === undefined) return undefined;
+    const url = new URL(template);
+    url.port = String(port);
+    url.password = encodeURIComponent(Buffer.from(password, "base64").toString("utf8"));
+    return url.toString();
+  }, 600_000);
   return eventually("the restored cluster to answer", async () => ((await psql(uri, "select count(*) from pgbench_branches")).code === 0 ? Date.now() : undefined), 30 * 60_000);
 }
 
