@@ -1,0 +1,53 @@
+/**
+ * A restore's own process (ADR 0050), started by the node agent with `process.execPath`: it takes one UnpackJob over
+ * its IPC channel, reads the backup's stream (chunks checked, decrypted and decompressed on its worker threads),
+ * unpacks it into the directory (tar-unpack.ts: names checked, parallel writes, fsyncs), reports the bytes read, and
+ * ends with its peak memory, or with the error as data. It exits as soon as the channel closes (the control plane
+ * stopped or cancelled it), so it never outlives its restore.
+ */
+import { BackupReader, openRepositoryAt } from "../backup/index.ts";
+// This entry runs alone and reports its own peak memory: engines/index.ts would load every engine (about 55 MiB more).
+// eslint-disable-next-line no-restricted-imports
+import { unpackTar } from "../engines/tar-unpack.ts";
+import { reportFailure, unpackJobSchema, type ChildMessage, type UnpackJob } from "./protocol.ts";
+
+function send(message: ChildMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (process.send === undefined || !process.connected) resolve();
+    else process.send(message, undefined, {}, () => resolve());
+  });
+}
+
+/** The stream's plaintext, each chunk reported as it is handed to the unpack. */
+async function* reported(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  for await (const chunk of chunks) {
+    void send({ type: "progress", bytes: chunk.length });
+    yield chunk;
+  }
+}
+
+async function run(job: UnpackJob): Promise<ChildMessage> {
+  const repository = await openRepositoryAt(job.repository);
+  const reader = BackupReader.fromGrant(repository, job.grant);
+  const input = reader.openStream(job.stream, job.processMax === undefined ? {} : { processMax: job.processMax });
+  try {
+    const summary = await unpackTar(reported(input), job.directory, { owner: job.owner, excluded: new Set(job.excluded) });
+    return { type: "done", ...summary, peakBytes: process.resourceUsage().maxRSS * 1024 };
+  } finally {
+    input.destroy();
+  }
+}
+
+async function main(message: unknown): Promise<void> {
+  let outcome: ChildMessage;
+  try {
+    outcome = await run(unpackJobSchema.parse(message));
+  } catch (error) {
+    outcome = { type: "failed", failure: reportFailure(error) };
+  }
+  await send(outcome);
+  process.exit(outcome.type === "done" ? 0 : 1);
+}
+
+process.once("disconnect", () => process.exit(2));
+process.once("message", (message: unknown) => void main(message));
