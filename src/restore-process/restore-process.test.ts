@@ -38,8 +38,22 @@ function jobFor(backup: { grant: ReadGrant; repository: string }, directory: str
   return { repository: { provider: "local", path: backup.repository }, grant: backup.grant, stream: "base.tar", directory, excluded: ["postmaster.pid"] };
 }
 
-async function scratch(): Promise<string> {
-  return mkdtemp(join(tmpdir(), "restore-proc-unit-"));
+/** Run `body` in a new scratch directory, removed afterwards. */
+async function inScratch(body: (work: string) => Promise<void>): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), "restore-proc-unit-"));
+  try {
+    await body(work);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** A backup of 48 MiB in 1 MiB chunks, and an empty directory to restore it into: long enough to stop half-way. */
+async function largeRestore(work: string): Promise<{ backup: { grant: ReadGrant; repository: string }; target: string }> {
+  const backup = await backupOf(work, await tarOf(work, { "base/big": randomBytes(48 * MIB) }), 1 * MIB);
+  const target = join(work, "data");
+  await mkdir(target);
+  return { backup, target };
 }
 
 function alive(pid: number): boolean {
@@ -80,8 +94,7 @@ describe("the restore process's messages", () => {
 
 describe("a restore in its own process", () => {
   it("unpacks the backup's tar, reports every byte read and its peak memory, and leaves out the excluded names", async () => {
-    const work = await scratch();
-    try {
+    await inScratch(async (work) => {
       const files = { "base/big": randomBytes(3 * MIB), "base/small": Buffer.from("hello"), "postmaster.pid": Buffer.from("42") };
       const tar = await tarOf(work, files);
       const backup = await backupOf(work, tar);
@@ -95,14 +108,11 @@ describe("a restore in its own process", () => {
       await assert.rejects(stat(join(target, "postmaster.pid")), /ENOENT/);
       assert.equal(result.files, 2);
       assert.ok(result.peakBytes > 20 * MIB && result.peakBytes < 512 * MIB, `peak ${result.peakBytes}`);
-    } finally {
-      await rm(work, { recursive: true, force: true });
-    }
+    });
   });
 
   it("fails with the integrity error naming the damaged chunk", async () => {
-    const work = await scratch();
-    try {
+    await inScratch(async (work) => {
       const backup = await backupOf(work, await tarOf(work, { "base/big": randomBytes(2 * MIB) }));
       const chunk = backup.grant.streams[0]?.chunks[2];
       assert.ok(chunk !== undefined);
@@ -113,14 +123,11 @@ describe("a restore in its own process", () => {
       const target = join(work, "data");
       await mkdir(target);
       await assert.rejects(unpackInProcess(jobFor(backup, target)), (error: unknown) => error instanceof BackupIntegrityError && error.location.chunkIndex === 2 && /chunk 2/.test(error.message));
-    } finally {
-      await rm(work, { recursive: true, force: true });
-    }
+    });
   });
 
   it("fails with an InvalidError naming a member that would land outside the directory", async () => {
-    const work = await scratch();
-    try {
+    await inScratch(async (work) => {
       await tarOf(work, { "base/a": Buffer.from("a") });
       // tar(1) itself names the member "../escape" (-P keeps the name as transformed).
       const evil = execFileSync("tar", ["-c", "-f", "-", "--format=ustar", "-P", "--transform=s,^base/a$,../escape,", "-C", join(work, "source"), "base/a"]);
@@ -129,17 +136,12 @@ describe("a restore in its own process", () => {
       await mkdir(target);
       await assert.rejects(unpackInProcess(jobFor(backup, target)), (error: unknown) => error instanceof InvalidError && /member "..\/escape"/.test(error.message));
       assert.deepEqual(await readdir(work).then((names) => names.includes("escape")), false);
-    } finally {
-      await rm(work, { recursive: true, force: true });
-    }
+    });
   });
 
   it("is killed on cancel and gone when the promise settles; its argv and environment hold no key", async () => {
-    const work = await scratch();
-    try {
-      const backup = await backupOf(work, await tarOf(work, { "base/big": randomBytes(48 * MIB) }), 1 * MIB);
-      const target = join(work, "data");
-      await mkdir(target);
+    await inScratch(async (work) => {
+      const { backup, target } = await largeRestore(work);
       const abort = new AbortController();
       let pid = 0;
       let seen = { cmdline: "", environ: "" };
@@ -157,22 +159,15 @@ describe("a restore in its own process", () => {
       assert.match(seen.cmdline, /child\.ts/);
       assert.ok(!seen.cmdline.includes(backup.grant.chunkKey) && !seen.environ.includes(backup.grant.chunkKey), "no key in argv or env");
       assert.equal(seen.environ.replace(/(NODE_CHANNEL_FD|NODE_CHANNEL_SERIALIZATION_MODE|MALLOC_MMAP_THRESHOLD_)=\w+\0/g, ""), "", "no environment but the IPC channel's and the allocator setting");
-    } finally {
-      await rm(work, { recursive: true, force: true });
-    }
+    });
   });
 
   it("killed with SIGKILL half-way is a failed attempt, never a finished one", async () => {
-    const work = await scratch();
-    try {
-      const backup = await backupOf(work, await tarOf(work, { "base/big": randomBytes(48 * MIB) }), 1 * MIB);
-      const target = join(work, "data");
-      await mkdir(target);
+    await inScratch(async (work) => {
+      const { backup, target } = await largeRestore(work);
       let pid = 0;
       const running = unpackInProcess(jobFor(backup, target), { onStart: (started) => (pid = started), onBytes: () => alive(pid) && process.kill(pid, "SIGKILL") });
       await assert.rejects(running, (error: unknown) => error instanceof UnavailableError && /ended on SIGKILL before the data was whole/.test(error.message));
-    } finally {
-      await rm(work, { recursive: true, force: true });
-    }
+    });
   });
 });
