@@ -1,6 +1,6 @@
 /**
  * Starts a restore's own process (child.ts) for one UnpackJob and follows it: the job goes over the IPC channel (never
- * argv or env, which carry no secret: the environment is one allocator setting), progress comes back as messages, the outcome as a
+ * argv or env, which carry no secret: the environment is empty), progress comes back as messages, the outcome as a
  * summary with the process's peak memory or as the error it stood for. Cancel sends SIGTERM, then SIGKILL after a
  * grace, and resolves only once the process is gone, so the caller may empty the directory behind it. A process that
  * ends without its summary (killed, crashed) is a failed attempt, never a finished one.
@@ -13,12 +13,6 @@ import { failureError, parseChildMessage, type ChildMessage, type UnpackJob } fr
 const CHILD_SCRIPT = fileURLToPath(new URL("./child.ts", import.meta.url));
 /** After SIGTERM, how long a cancelled process gets before SIGKILL (an fsync under way delays either). */
 export const KILL_GRACE_MS = 2000;
-/**
- * The process's whole environment. glibc raises its mmap threshold each time a large block is freed, after which the
- * 4 MiB chunk buffers come from the heap and their memory is not given back: measured on 405 MB of tar, peaks of
- * 315 MiB without it against 225–231 MiB with it (ADR 0050). Nothing else is inherited: no secret can be in it.
- */
-const CHILD_ENV = { MALLOC_MMAP_THRESHOLD_: String(128 * 1024) };
 /** The end of the process's stderr kept for the error message of a crash. */
 const STDERR_TAIL = 2048;
 
@@ -40,7 +34,7 @@ export interface UnpackResult {
 /** Run `job` in a process of its own; resolves with its summary, rejects with the error it reported or with why it ended. */
 export function unpackInProcess(job: UnpackJob, watch: UnpackWatch = {}): Promise<UnpackResult> {
   watch.signal?.throwIfAborted();
-  const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", CHILD_SCRIPT], { stdio: ["ignore", "ignore", "pipe", "ipc"], env: CHILD_ENV, serialization: "json" });
+  const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", CHILD_SCRIPT], { stdio: ["ignore", "ignore", "pipe", "ipc"], env: {}, serialization: "json" });
   return new ChildRun(child, watch).result(job);
 }
 
