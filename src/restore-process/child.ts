@@ -32,8 +32,8 @@ const RELEASE_AT_LEAST = 64 * 1024;
 
 /**
  * Free a decoded chunk's memory as soon as its writes are done: it arrived from a worker thread as an ArrayBuffer of
- * its own, which detaching (`transfer(0)`) gives back now; left to the collector, hundreds of MiB of written chunks
- * piled up before a full collection on a long restore (ADR 0050).
+ * its own, which detaching (`transfer(0)`) gives back now. Left to the collector, written chunks piled up: the
+ * process's peak grew with the restore's length (231 MiB at pgbench scale 50, 308 MiB at scale 200; ADR 0050).
  */
 function release(data: Buffer): void {
   const memory = data.buffer;
@@ -43,7 +43,7 @@ function release(data: Buffer): void {
 /**
  * Worker threads decoding chunks when the job does not say: one core is left to this process's main thread, which
  * parses the tar and drives the writes and fsyncs. On 2 cores, one thread was both faster and ~65 MiB smaller than two
- * (405 MB of tar, load average ~6: 2.7 s / 225 MiB against 3.4–3.8 s / 290 MiB; ADR 0050).
+ * (405 MB of tar, load average ~6: 2.7 s / 213–216 MiB against 2.7–4.1 s / 276–281 MiB; ADR 0050).
  */
 function restoreProcessMax(): number {
   return Math.max(1, Math.min(4, availableParallelism()) - 1);
