@@ -5,6 +5,7 @@
  * ends with its peak memory, or with the error as data. It exits as soon as the channel closes (the control plane
  * stopped or cancelled it), so it never outlives its restore.
  */
+import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { BackupReader, openRepositoryAt } from "../backup/index.ts";
 // This entry runs alone and reports its own peak memory: engines/index.ts would load every engine (about 55 MiB more).
@@ -49,13 +50,24 @@ function restoreProcessMax(): number {
   return Math.max(1, Math.min(4, availableParallelism()) - 1);
 }
 
+/**
+ * This process's own peak resident memory (bytes): VmHWM, the high-water mark of its own address space. Not
+ * `resourceUsage().maxRSS`: Linux carries into it the memory of the forked copy of the parent before exec (a server
+ * holding 600 MiB of buffers made a new process report 605 MiB while its own VmHWM was 47 MiB).
+ */
+async function ownPeak(): Promise<number> {
+  const status = await readFile("/proc/self/status", "utf8").catch(() => "");
+  const kib = /^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1];
+  return kib === undefined ? process.resourceUsage().maxRSS * 1024 : Number(kib) * 1024;
+}
+
 async function run(job: UnpackJob): Promise<ChildMessage> {
   const repository = await openRepositoryAt(job.repository);
   const reader = BackupReader.fromGrant(repository, job.grant);
   const input = reader.openStream(job.stream, { processMax: job.processMax ?? restoreProcessMax() });
   try {
     const summary = await unpackTar(reported(input), job.directory, { owner: job.owner, excluded: new Set(job.excluded), onWritten: release });
-    return { type: "done", ...summary, peakBytes: process.resourceUsage().maxRSS * 1024 };
+    return { type: "done", ...summary, peakBytes: await ownPeak() };
   } finally {
     input.destroy();
   }
