@@ -62,7 +62,7 @@ export function createNodeAgent(deps: ControllerDeps): Controller[] {
       supervisor,
       users: deps.users,
       paths: deps.paths,
-      restorer: createDataRestorer({ store, keyring: deps.keyring }),
+      restorer: createDataRestorer({ store, keyring: deps.keyring }, logger),
       nodeName: deps.nodeName,
       address: databaseAddress(deps.advertise),
       logger,

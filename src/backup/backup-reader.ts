@@ -10,8 +10,9 @@ import { ChunkPool, defaultProcessMax } from "./chunk-pool.ts";
 import { BackupIntegrityError } from "./integrity-error.ts";
 import type { ChunkEntry, StreamEntry } from "./manifest.ts";
 import { openChainKeys } from "./open-chain.ts";
-import { openManifest, type OpenBackupOptions, type OpenedManifest } from "./open-manifest.ts";
+import { openManifest, type OpenBackupOptions } from "./open-manifest.ts";
 import { decodeOnPool } from "./pooled-codec.ts";
+import { readGrantSchema, type ReadGrant } from "./read-grant.ts";
 import type { BackupRepository } from "./repository.ts";
 import { ProgressMeter, type StreamSummary, type TransferProgress } from "./types.ts";
 
@@ -33,7 +34,24 @@ export async function openBackup(options: OpenBackupOptions): Promise<BackupRead
   opened.dataKey.fill(0);
   opened.keys.manifestKey.fill(0);
   const linkKeys = await openChainKeys(options, opened.body.chain ?? []);
-  return new BackupReader(options.repository, opened, linkKeys);
+  const { envelope, body } = opened;
+  return new BackupReader(options.repository, {
+    backupId: envelope.backupId,
+    createdAt: envelope.createdAt,
+    completedAt: envelope.completedAt,
+    manifestSha256: opened.manifestSha256,
+    metadata: body.metadata,
+    compression: body.compression,
+    streams: body.streams,
+    chunkKey: opened.keys.chunkKey,
+    linkKeys,
+  });
+}
+
+/** What a reader is made of: an authenticated manifest's streams and the chunk keys. */
+export interface ReaderParts extends Omit<ReadGrant, "chunkKey" | "linkKeys"> {
+  chunkKey: Buffer;
+  linkKeys: ReadonlyMap<string, Buffer>;
 }
 
 /** A complete, authenticated backup. */
@@ -50,24 +68,46 @@ export class BackupReader {
   readonly #linkKeys: ReadonlyMap<string, Buffer>;
   readonly #entries: ReadonlyMap<string, StreamEntry>;
 
-  /** Use `openBackup`. */
-  constructor(repository: BackupRepository, opened: OpenedManifest, linkKeys: ReadonlyMap<string, Buffer> = new Map()) {
-    this.backupId = opened.envelope.backupId;
-    this.createdAt = opened.envelope.createdAt;
-    this.completedAt = opened.envelope.completedAt;
-    this.manifestSha256 = opened.manifestSha256;
-    this.metadata = opened.body.metadata;
+  /** Use `openBackup` (or `fromGrant` in a process reading for another). */
+  constructor(repository: BackupRepository, parts: ReaderParts) {
+    this.backupId = parts.backupId;
+    this.createdAt = parts.createdAt;
+    this.completedAt = parts.completedAt;
+    this.manifestSha256 = parts.manifestSha256;
+    this.metadata = parts.metadata;
     this.#repository = repository;
-    this.#codec = { chunkKey: opened.keys.chunkKey, compression: opened.body.compression, level: 1 };
-    this.#linkKeys = linkKeys;
-    this.#entries = new Map(opened.body.streams.map((stream) => [stream.name, stream]));
-    this.streams = opened.body.streams.map((stream) => ({
+    this.#codec = { chunkKey: parts.chunkKey, compression: parts.compression, level: 1 };
+    this.#linkKeys = parts.linkKeys;
+    this.#entries = new Map(parts.streams.map((stream) => [stream.name, stream]));
+    this.streams = parts.streams.map((stream) => ({
       name: stream.name,
       plaintextBytes: stream.plaintextBytes,
       // What this backup stored itself, as the writer's summary counts it (an incremental's reused chunks are not).
       storedBytes: stream.chunks.reduce((total, chunk) => total + (chunk.origin === undefined ? chunk.storedBytes : 0), 0),
       chunks: stream.chunks.length,
     }));
+  }
+
+  /** A reader over `repository` from a grant another process made with `grant()` (parsed here: it crossed a pipe). */
+  static fromGrant(repository: BackupRepository, grant: unknown): BackupReader {
+    const parsed = readGrantSchema.parse(grant);
+    const linkKeys = new Map(parsed.linkKeys.map(([id, key]) => [id, Buffer.from(key, "base64")]));
+    return new BackupReader(repository, { ...parsed, chunkKey: Buffer.from(parsed.chunkKey, "base64"), linkKeys });
+  }
+
+  /** This reader's manifest and chunk keys as plain data, for a process that reads the chunks itself. */
+  grant(): ReadGrant {
+    return {
+      backupId: this.backupId,
+      createdAt: this.createdAt,
+      completedAt: this.completedAt,
+      manifestSha256: this.manifestSha256,
+      metadata: { ...this.metadata },
+      compression: this.#codec.compression,
+      streams: [...this.#entries.values()],
+      chunkKey: this.#codec.chunkKey.toString("base64"),
+      linkKeys: [...this.#linkKeys].map(([id, key]) => [id, key.toString("base64")]),
+    };
   }
 
   /** The earlier backups an incremental backup reads chunks from, oldest first (none for a full backup). */

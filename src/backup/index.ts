@@ -4,6 +4,7 @@
  */
 export { BackupWriter, DEFAULT_CHUNK_SIZE, type BackupWriterOptions } from "./backup-writer.ts";
 export { BackupReader, openBackup, type ReadStreamOptions } from "./backup-reader.ts";
+export { readGrantSchema, type ReadGrant } from "./read-grant.ts";
 export type { OpenBackupOptions } from "./open-manifest.ts";
 export { verifyBackup, type BackupProblem, type VerificationReport, type VerifyOptions } from "./verify-backup.ts";
 export { cleanupIncompleteBackups, deleteBackup, listCompleteBackups, type CleanupResult } from "./backup-catalog.ts";
@@ -14,3 +15,4 @@ export type { BackupRepository, GetOptions, RepositoryObject } from "./repositor
 export { LocalRepository } from "./local-repository.ts";
 export { S3Repository, type S3RepositoryOptions } from "./s3-repository.ts";
 export { assertBackupId, assertStreamName, manifestKey } from "./object-keys.ts";
+export { openRepositoryAt, repositoryAddressSchema, type RepositoryAddress } from "./repository-address.ts";

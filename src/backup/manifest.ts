@@ -41,7 +41,7 @@ const chainLinkSchema = z.strictObject({
   createdAt: z.iso.datetime(),
 });
 
-const streamEntrySchema = z.strictObject({
+export const streamEntrySchema = z.strictObject({
   name: z.string().min(1),
   ordinal: size,
   plaintextBytes: size,

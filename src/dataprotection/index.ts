@@ -8,7 +8,7 @@ export { backupCredentials } from "./backup-credentials.ts";
 export { desiredBackupPolicy, type PolicyComponent } from "./backup-policy-plan.ts";
 export { DEFAULT_BACKUP_REPO, defaultBackupRepo, ensureDefaultBackupRepo } from "./default-repo.ts";
 export { getBackup, openCompletedBackup, repositoryOf, type BackupAccess } from "./open-completed.ts";
-export { findBackupRepo, MANIFESTS_PREFIX_FOR_CHECK, openRepository } from "./repositories.ts";
+export { findBackupRepo, MANIFESTS_PREFIX_FOR_CHECK, openRepository, repositoryAddress } from "./repositories.ts";
 export { BackupDamagedError, createDataRestorer, restoreIncompatibility, RestoreCancelledError, type DataRestorer, type RestoreRequest } from "./restorer.ts";
 export { RestoreMeter, type RestoreProgressReport } from "./restore-meter.ts";
 export { bytesPerSecond, describeTransfer, formatByteCount, formatSeconds, percentDone, secondsLeft, type TransferFigures } from "./transfer-estimate.ts";

@@ -1,6 +1,6 @@
 /** From a BackupRepo object to a repository to read and write: the built-in storage providers. */
 import { isAbsolute } from "node:path";
-import { LocalRepository, S3Repository, type BackupRepository } from "../backup/index.ts";
+import { openRepositoryAt, type BackupRepository, type RepositoryAddress } from "../backup/index.ts";
 import { isDefaultRepo, type BackupRepo, type Secret } from "../api/index.ts";
 import { InvalidError, NotFoundError } from "../errors/index.ts";
 import type { Store } from "../store/index.ts";
@@ -10,10 +10,15 @@ export const MANIFESTS_PREFIX_FOR_CHECK = "manifests/";
 
 /** Open the repository a BackupRepo describes; S3 credentials come from its credential Secret. */
 export async function openRepository(repo: BackupRepo, store: Store): Promise<BackupRepository> {
+  return openRepositoryAt(await repositoryAddress(repo, store));
+}
+
+/** The address of the repository a BackupRepo describes (S3 credentials read from its credential Secret). */
+export async function repositoryAddress(repo: BackupRepo, store: Store): Promise<RepositoryAddress> {
   const provider = repo.spec.storageProviderRef;
   const config = repo.spec.config ?? {};
-  if (provider === "local") return LocalRepository.open(localPath(repo, config));
-  if (provider === "s3" || provider === "minio") return new S3Repository({ ...s3Location(repo, config), ...(await s3Credentials(repo, store)) });
+  if (provider === "local") return { provider: "local", path: localPath(repo, config) };
+  if (provider === "s3" || provider === "minio") return { provider: "s3", ...s3Location(repo, config), ...(await s3Credentials(repo, store)) };
   throw new InvalidError(`BackupRepo ${repo.metadata.name} uses storage provider ${provider}, which this build does not have; use local, s3 or minio`);
 }
 

@@ -13,6 +13,8 @@ export interface RestoreProgressReport {
   /** Bytes of the backups opened so far, from their manifests. */
   totalBytes: number;
   elapsedMs: number;
+  /** Peak resident memory (bytes) of the restore's own process, once one has ended (ADR 0050). */
+  processPeakBytes?: number;
 }
 
 /** A backup opened for a restore: its streams and how big they are. */
@@ -27,6 +29,7 @@ export class RestoreMeter {
   readonly #report: ((progress: RestoreProgressReport) => void) | undefined;
   #bytesDone = 0;
   #totalBytes = 0;
+  #processPeak: number | undefined;
 
   constructor(options: { signal?: AbortSignal | undefined; onProgress?: ((progress: RestoreProgressReport) => void) | undefined }) {
     this.#signal = options.signal;
@@ -51,9 +54,21 @@ export class RestoreMeter {
     };
   }
 
+  /** What a restore's own process reports to: the cancel signal, and the bytes it read, counted here. */
+  processWatch(): { signal: AbortSignal | undefined; onBytes: (bytes: number) => void } {
+    return { signal: this.#signal, onBytes: (bytes) => this.#add(bytes) };
+  }
+
+  /** A restore process ended with this peak resident memory (bytes); the largest is reported from now on. */
+  notePeak(bytes: number): void {
+    this.#processPeak = Math.max(this.#processPeak ?? 0, bytes);
+    this.#emit();
+  }
+
   /** The progress now. */
   snapshot(): RestoreProgressReport {
-    return { bytesDone: this.#bytesDone, totalBytes: this.#totalBytes, elapsedMs: performance.now() - this.#started };
+    const peak = this.#processPeak === undefined ? {} : { processPeakBytes: this.#processPeak };
+    return { bytesDone: this.#bytesDone, totalBytes: this.#totalBytes, elapsedMs: performance.now() - this.#started, ...peak };
   }
 
   #wrap(inner: Readable, counted: boolean): Readable {

@@ -5,8 +5,10 @@ import { BackupIntegrityError } from "../backup/index.ts";
 import { parseRestoreTime, type Backup, type Instance } from "../api/index.ts";
 import { InvalidError, errorMessage } from "../errors/index.ts";
 import type { BackupMethodDefinition, Credentials, Engine, EngineVersion, HostAccess, InstanceContext } from "../engines/index.ts";
-import { getBackup, openCompletedBackup, type BackupAccess } from "./open-completed.ts";
+import type { Logger } from "../util/index.ts";
+import { getBackup, type BackupAccess } from "./open-completed.ts";
 import { RestoreMeter, type RestoreProgressReport } from "./restore-meter.ts";
+import { openRestoreSource } from "./restore-source.ts";
 import { restoreToTime } from "./restore-to-time.ts";
 
 /** One restore: the instance, its engine and context, the accounts it gets. */
@@ -46,8 +48,11 @@ export function restoreIncompatibility(backup: Backup, engine: Engine, version: 
   return undefined;
 }
 
-/** A restorer reading backups through `access`. */
-export function createDataRestorer(access: BackupAccess): DataRestorer {
+/**
+ * A restorer reading backups through `access`; tar streams are unpacked in a process of their own per restore,
+ * whose peak memory `logger` records.
+ */
+export function createDataRestorer(access: BackupAccess, logger?: Logger): DataRestorer {
   return {
     async restore(request) {
       const source = request.instance.spec.restore;
@@ -60,7 +65,7 @@ export function createDataRestorer(access: BackupAccess): DataRestorer {
       if (method === undefined) throw new InvalidError(`backup ${id}: ${request.engine.name} has no backup method ${backup.spec.backupMethod}`);
       const meter = new RestoreMeter({ signal: request.signal, onProgress: request.onProgress });
       try {
-        await restoreWith(access, { ...request, meter }, backup, method);
+        await restoreWith({ ...access, logger }, { ...request, meter }, backup, method);
         request.signal?.throwIfAborted();
       } catch (error) {
         await emptyDirectory(request.context.dataDirectory);
@@ -72,17 +77,15 @@ export function createDataRestorer(access: BackupAccess): DataRestorer {
 }
 
 /** Fill the directory from `backup` with `method`: to a point in time, as a replica, or as the backup has it. */
-async function restoreWith(access: BackupAccess, request: RestoreRequest & { meter: RestoreMeter }, backup: Backup, method: BackupMethodDefinition): Promise<void> {
+async function restoreWith(access: BackupAccess & { logger: Logger | undefined }, request: RestoreRequest & { meter: RestoreMeter }, backup: Backup, method: BackupMethodDefinition): Promise<void> {
   const restoreTime = request.instance.spec.restore?.restoreTime;
   if (request.asReplica === true) {
     if (method.restoreReplica === undefined || restoreTime !== undefined) throw new InvalidError(`a replica cannot be rebuilt from a ${method.name} backup${restoreTime === undefined ? "" : " to a point in time"}; rebuild it from its primary instead`);
-    const reader = await openCompletedBackup(access, backup);
-    await method.restoreReplica(request.context, request.meter.track(reader), request.host);
+    await method.restoreReplica(request.context, await openRestoreSource(access, backup, request.meter, access.logger), request.host);
     return;
   }
-  if (restoreTime !== undefined) return restoreToTime(access, request, backup, parseRestoreTime(restoreTime));
-  const reader = await openCompletedBackup(access, backup);
-  await method.restore(request.context, request.meter.track(reader), request.accounts, request.host);
+  if (restoreTime !== undefined) return restoreToTime(access, { ...request, logger: access.logger }, backup, parseRestoreTime(restoreTime));
+  await method.restore(request.context, await openRestoreSource(access, backup, request.meter, access.logger), request.accounts, request.host);
 }
 
 /** The restore was cancelled (the instance is being deleted). */

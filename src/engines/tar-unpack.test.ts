@@ -165,4 +165,30 @@ describe("unpackTar", () => {
       await rm(root, { recursive: true, force: true });
     }
   });
+
+  it("hands each piece back once its writes are done, and detaching it then leaves the files whole", async () => {
+    const root = await scratch();
+    try {
+      const data = randomBytes(3 * 65536 + 100);
+      const archive = Buffer.concat([member("a", data), member("b", Buffer.from("small")), END]);
+      const sent: Buffer[] = [];
+      for (let at = 0; at < archive.length; at += 65536) {
+        // Each piece in an ArrayBuffer of its own, as the restore process's decoded chunks are.
+        const own = new ArrayBuffer(Math.min(65536, archive.length - at));
+        archive.copy(Buffer.from(own), 0, at, at + own.byteLength);
+        sent.push(Buffer.from(own));
+      }
+      const released: Buffer[] = [];
+      await unpackTar(Readable.from(sent, { objectMode: false }), root, { excluded: new Set(), onWritten: (piece) => {
+        released.push(piece);
+        (piece.buffer as ArrayBuffer).transfer(0);
+      } });
+      assert.equal(released.length, sent.length, "every piece handed back once");
+      assert.ok(released.every((piece) => piece.byteLength === 0), "each detached");
+      assert.deepEqual(await readFile(join(root, "a")), data);
+      assert.equal((await readFile(join(root, "b"))).toString(), "small");
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
 });

@@ -37,6 +37,11 @@ export interface UnpackOptions {
   signal?: AbortSignal | undefined;
   /** Data handed to writes not yet finished, at most (default 32 MiB). */
   maxBytesInFlight?: number;
+  /**
+   * Called with each piece of the stream once every write of its bytes has settled: nothing of this unpack reads it
+   * any more, so the caller may release its memory at once instead of leaving it to the garbage collector.
+   */
+  onWritten?: ((data: Buffer) => void) | undefined;
 }
 
 /** What was written. */
@@ -176,6 +181,8 @@ class TarUnpacker {
   readonly #syncs = new SyncLimiter(SYNCS_AT_ONCE);
   readonly #inFlight: InFlight;
   #state: ParseState = { kind: "header", filled: 0 };
+  /** Writes of the piece being taken. */
+  #pieceWrites: Array<Promise<void>> = [];
   #offset = 0;
   #failure: Error | undefined;
   readonly summary: UnpackSummary = { files: 0, directories: 0, bytes: 0 };
@@ -188,12 +195,15 @@ class TarUnpacker {
 
   /** Take the next bytes of the stream. */
   async take(data: Buffer): Promise<void> {
+    this.#pieceWrites = [];
     for (let at = 0; at < data.length; ) {
       if (this.#failure !== undefined) throw this.#failure;
       const used = await this.#step(data.subarray(at));
       at += used;
       this.#offset += used;
     }
+    const written = this.#options.onWritten;
+    if (written !== undefined) void Promise.allSettled(this.#pieceWrites).then(() => written(data));
     await this.#inFlight.room();
   }
 
@@ -274,7 +284,9 @@ class TarUnpacker {
   #readData(state: Extract<ParseState, { kind: "data" }>, data: Buffer): number {
     const used = Math.min(state.remaining, data.length);
     if (state.writer !== undefined) {
-      this.#inFlight.track(used, state.writer.write(data.subarray(0, used)).catch((error: unknown) => this.#fail(error)));
+      const write = state.writer.write(data.subarray(0, used));
+      this.#pieceWrites.push(write);
+      this.#inFlight.track(used, write.catch((error: unknown) => this.#fail(error)));
       this.summary.bytes += used;
     }
     const remaining = state.remaining - used;

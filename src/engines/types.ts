@@ -156,9 +156,20 @@ export interface BackupStreamOptions {
   macPlacedChunks?: boolean;
 }
 
+/** Who owns what a tar unpack writes (when the unpacking process is root), and the base names it never writes. */
+export interface TarTarget {
+  owner?: { uid: number; gid: number } | undefined;
+  excluded: ReadonlySet<string>;
+}
+
 /** The streams of a backup being restored; each is checked chunk by chunk as it is read and errors on bad data. */
 export interface BackupSource {
   openStream(name: string): Readable;
+  /**
+   * Unpack the tar stream `name` into the empty `directory` as tar-unpack.ts does, in a process of its own (ADR 0050);
+   * resolves once what it wrote is durable. Absent: the engine unpacks `openStream(name)` itself.
+   */
+  unpackTar?(name: string, directory: string, target: TarTarget): Promise<void>;
 }
 
 /** What a backup method needs of the running instance it backs up. */

@@ -1,7 +1,8 @@
 /**
- * Restore of a `pg-basebackup` backup: its `base.tar` unpacked into the new data directory in this process (parallel
- * writes, batched fsyncs, names checked; tar-unpack.ts), the directory pointed at the new instance, recovered once in
- * single-user mode to set the new cluster's passwords, and only then marked initialised.
+ * Restore of a `pg-basebackup` backup: its `base.tar` unpacked into the new data directory (parallel writes, batched
+ * fsyncs, names checked; tar-unpack.ts) in the restore's own process when the source has one, the directory pointed
+ * at the new instance, recovered once in single-user mode to set the new cluster's passwords, and only then marked
+ * initialised.
  */
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
@@ -33,9 +34,11 @@ async function dataOwner(dataDirectory: string): Promise<FileOwner | undefined> 
 export async function unpackBaseBackup(context: InstanceContext, source: BackupSource, host: HostAccess): Promise<void> {
   await host.mkdir(context.runDirectory);
   await host.mkdir(context.dataDirectory);
+  const target = { owner: await dataOwner(context.dataDirectory), excluded: EXCLUDED_FROM_RESTORE };
+  if (source.unpackTar !== undefined) return source.unpackTar(BASE_TAR, context.dataDirectory, target);
   const input = source.openStream(BASE_TAR);
   try {
-    await unpackTar(input, context.dataDirectory, { owner: await dataOwner(context.dataDirectory), excluded: EXCLUDED_FROM_RESTORE });
+    await unpackTar(input, context.dataDirectory, target);
   } finally {
     input.destroy();
   }
