@@ -1,0 +1,78 @@
+/**
+ * The blocks changed between an incremental backup's parent and itself, from the WAL in the instance's pg_wal
+ * (wal-decoder.ts reads it; this file opens the segments and answers "is this part of this file unchanged?").
+ * No map (a reason instead) whenever the WAL cannot be read with certainty: a segment missing or recycled, a page or
+ * record that does not check out, a record that makes blocks untrustworthy. The backup then reads every block.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { PAGE_SIZE } from "./page-lsn.ts";
+import { forkKey, relationKey, WalDecoder, type ChangedBlocks, type WalRange } from "./wal-decoder.ts";
+import { WalFormatError } from "./wal-record.ts";
+import { WalUntrustedError } from "./wal-decoder.ts";
+
+const DEFAULT_TABLESPACE = 1663;
+const GLOBAL_TABLESPACE = 1664;
+const MAIN_FORK = 0;
+const RELATION_FILE = /^(?:base\/(\d+)|global)\/(\d+)(?:\.(\d+))?$/;
+
+/** A map of changed blocks, or why there is none. */
+export type BlockMapResult = { map: WalBlockMap; reason?: undefined } | { map?: undefined; reason: string };
+
+/** Read the WAL of `range` from `walDirectory` (file names on `range.timeline`). */
+export async function readWalBlockMap(walDirectory: string, range: WalRange, relationSegmentBlocks: number): Promise<BlockMapResult> {
+  try {
+    const decoder = new WalDecoder(range);
+    for (let segment = decoder.nextSegment; segment !== undefined; segment = decoder.nextSegment) {
+      const name = walFileName(range.timeline, segment, range.segmentSize);
+      const data = await readFile(join(walDirectory, name)).catch(() => undefined);
+      if (data === undefined) return { reason: `WAL segment ${name} is no longer in pg_wal` };
+      decoder.feed(segment, data);
+    }
+    return { map: new WalBlockMap(decoder.result(), relationSegmentBlocks) };
+  } catch (error) {
+    if (error instanceof WalFormatError || error instanceof WalUntrustedError) return { reason: error.message };
+    throw error;
+  }
+}
+
+/** The WAL file name of segment number `segment`. */
+export function walFileName(timeline: number, segment: bigint, segmentSize: number): string {
+  const perId = 0x1_0000_0000n / BigInt(segmentSize);
+  const hex = (value: bigint | number): string => value.toString(16).toUpperCase().padStart(8, "0");
+  return `${hex(timeline)}${hex(segment / perId)}${hex(segment % perId)}`;
+}
+
+/** Changed blocks, asked by data-directory file and byte range. */
+export class WalBlockMap {
+  readonly changes: ChangedBlocks;
+  readonly #segmentBlocks: number;
+
+  constructor(changes: ChangedBlocks, relationSegmentBlocks: number) {
+    this.changes = changes;
+    this.#segmentBlocks = relationSegmentBlocks;
+  }
+
+  /** Blocks referenced, in all. */
+  get blockCount(): number {
+    let count = 0;
+    for (const blocks of this.changes.blocks.values()) count += blocks.size;
+    return count;
+  }
+
+  /**
+   * True when bytes [offset, offset + length) of main-fork file `file` (`base/<db>/<rel>[.n]`, `global/<rel>[.n]`)
+   * are whole pages none of which the WAL changed, in a relation neither created nor truncated since the parent.
+   */
+  unchanged(file: string, offset: number, length: number): boolean {
+    const match = RELATION_FILE.exec(file);
+    if (match === null || length <= 0 || offset % PAGE_SIZE !== 0 || length % PAGE_SIZE !== 0) return false;
+    const relation = { spc: match[1] === undefined ? GLOBAL_TABLESPACE : DEFAULT_TABLESPACE, db: Number(match[1] ?? 0), rel: Number(match[2]) };
+    if (this.changes.untrusted.has(relationKey(relation))) return false;
+    const changed = this.changes.blocks.get(forkKey(relation, MAIN_FORK));
+    if (changed === undefined) return true;
+    const first = Number(match[3] ?? 0) * this.#segmentBlocks + offset / PAGE_SIZE;
+    for (let block = first; block < first + length / PAGE_SIZE; block++) if (changed.has(block)) return false;
+    return true;
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * Reads the PostgreSQL 15 WAL between two positions, segment by segment, and collects the blocks its records
+ * reference (wal-record.ts), for an incremental backup that then reads only those (docs/adr/0044, "incremental from
+ * a WAL block map"). Pure over buffers: the caller feeds whole segments in order. Every page header is checked
+ * (magic, its own address — a recycled segment carries another —, timeline, and on a segment's first page the
+ * system identifier, segment and page sizes), every record's `xl_prev` must be the previous record's start, and
+ * records are stitched across pages from the continuation headers. Anything unexpected throws a WalFormatError;
+ * records that make blocks impossible to trust throw a WalUntrustedError (a database or tablespace created or
+ * dropped, full_page_writes or server parameters changed, the end of a recovery). SMGR create and truncate records
+ * mark their relation untrusted (to be read whole).
+ */
+import { decodeRecord, recordLength, relFileNodeAt, RECORD_HEADER_SIZE, WalFormatError, type RelFileNode, type WalRecord } from "./wal-record.ts";
+
+/** WAL page size (XLOG_BLCKSZ; Holdfast's servers use the default). */
+export const WAL_PAGE_SIZE = 8192;
+const PAGE = BigInt(WAL_PAGE_SIZE);
+const PAGE_MAGIC = 0xd110;
+const SHORT_HEADER = 24;
+const LONG_HEADER = 40;
+const FIRST_IS_CONTRECORD = 0x0001;
+const LONG_HEADER_FLAG = 0x0002;
+const FIRST_IS_OVERWRITE_CONTRECORD = 0x0008;
+/** Larger records are possible (logical messages) but not trusted: the backup then reads everything. */
+const MAX_RECORD_LENGTH = 64 * 1024 * 1024;
+
+const RM_XLOG = 0;
+const RM_SMGR = 2;
+const RM_DBASE = 4;
+const RM_TBLSPC = 5;
+const XLOG_SWITCH = 0x40;
+/** XLOG records after which blocks cannot be judged: parameter change, full_page_writes change, end of recovery, overwritten contrecord. */
+const XLOG_UNTRUSTED = new Map([
+  [0x60, "server parameters changed (XLOG_PARAMETER_CHANGE)"],
+  [0x80, "full_page_writes changed"],
+  [0x90, "a recovery ended (timeline change)"],
+  [0xd0, "a partial record was overwritten"],
+]);
+const SMGR_CREATE = 0x10;
+const SMGR_TRUNCATE = 0x20;
+
+/** The WAL can be read, but what it holds makes a block map unsafe. */
+export class WalUntrustedError extends Error {
+  readonly code = "WAL_UNTRUSTED";
+}
+
+/** What to read and what every page must say. */
+export interface WalRange {
+  timeline: number;
+  segmentSize: number;
+  systemIdentifier: bigint;
+  /** A record's start (the parent backup's start): the first record read. */
+  start: bigint;
+  /** Records starting at or after this position are not read. */
+  end: bigint;
+}
+
+/** Blocks referenced by the records read, by `spc/db/rel/fork`, and relations created or truncated (`spc/db/rel`). */
+export interface ChangedBlocks {
+  blocks: Map<string, Set<number>>;
+  untrusted: Set<string>;
+  records: number;
+}
+
+/** The key of a relation's fork in `ChangedBlocks.blocks`. */
+export function forkKey(relation: RelFileNode, fork: number): string {
+  return `${relation.spc}/${relation.db}/${relation.rel}/${fork}`;
+}
+
+/** The key of a relation in `ChangedBlocks.untrusted`. */
+export function relationKey(relation: RelFileNode): string {
+  return `${relation.spc}/${relation.db}/${relation.rel}`;
+}
+
+interface PendingRecord {
+  start: bigint;
+  parts: Buffer[];
+  missing: number;
+  length: number;
+}
+
+interface PageHeader {
+  size: number;
+  continuation: boolean;
+  remaining: number;
+}
+
+/** Feeds on whole segments in order (`segmentsOf` lists them) and collects changed blocks. */
+export class WalDecoder {
+  readonly #range: WalRange;
+  readonly #segmentSize: bigint;
+  readonly #changes: ChangedBlocks = { blocks: new Map(), untrusted: new Set(), records: 0 };
+  /** The next byte to read. */
+  #position: bigint;
+  #pending: PendingRecord | undefined;
+  #previousStart: bigint | undefined;
+
+  constructor(range: WalRange) {
+    if (range.end < range.start || range.segmentSize % WAL_PAGE_SIZE !== 0) throw new WalFormatError("an impossible WAL range");
+    this.#range = range;
+    this.#segmentSize = BigInt(range.segmentSize);
+    this.#position = range.start;
+  }
+
+  /** Every record starting before the end was read. */
+  get done(): boolean {
+    return this.#pending === undefined && this.#position >= this.#range.end;
+  }
+
+  /** The segment number the next `feed` must be given (undefined when done). */
+  get nextSegment(): bigint | undefined {
+    return this.done ? undefined : this.#position / this.#segmentSize;
+  }
+
+  /** Read segment `segment` (its whole file). */
+  feed(segment: bigint, data: Buffer): void {
+    if (data.length !== this.#range.segmentSize) throw new WalFormatError(`WAL segment ${segment} is ${data.length} bytes, not ${this.#range.segmentSize}`);
+    if (segment !== this.nextSegment) throw new WalFormatError(`WAL segment ${segment} is not the one the reader is at`);
+    const base = segment * this.#segmentSize;
+    for (let page = 0; page < data.length && !this.done; page += WAL_PAGE_SIZE) {
+      const pageStart = base + BigInt(page);
+      if (pageStart + PAGE <= this.#position) continue;
+      this.#page(data.subarray(page, page + WAL_PAGE_SIZE), pageStart);
+    }
+  }
+
+  /** The blocks found; only once done. */
+  result(): ChangedBlocks {
+    if (!this.done) throw new WalFormatError("the WAL ended before the backup's start position");
+    return this.#changes;
+  }
+
+  #page(page: Buffer, pageStart: bigint): void {
+    const header = this.#header(page, pageStart);
+    if (this.#pending !== undefined) {
+      if (!header.continuation || header.remaining !== this.#pending.missing) throw new WalFormatError(`the WAL page at ${pageStart} does not continue the record before it`);
+      this.#take(page, header.size, pageStart);
+    } else if (this.#position === pageStart) {
+      if (header.continuation) throw new WalFormatError(`the WAL page at ${pageStart} continues a record that did not start`);
+      this.#position = pageStart + BigInt(header.size);
+    } else if (this.#position < pageStart + BigInt(header.size)) {
+      throw new WalFormatError("the WAL range starts inside a page header");
+    }
+    while (this.#pending === undefined && !this.done && this.#position < pageStart + PAGE) {
+      const at = Number(this.#position - pageStart);
+      this.#begin(recordLength(page, at));
+      this.#take(page, at, pageStart);
+    }
+  }
+
+  #header(page: Buffer, pageStart: bigint): PageHeader {
+    if (page.readUInt16LE(0) !== PAGE_MAGIC) throw new WalFormatError(`the WAL page at ${pageStart} has no PostgreSQL 15 magic`);
+    if (page.readBigUInt64LE(8) !== pageStart) throw new WalFormatError(`the WAL page at ${pageStart} carries another address (a recycled segment)`);
+    if (page.readUInt32LE(4) !== this.#range.timeline) throw new WalFormatError(`the WAL page at ${pageStart} is of another timeline`);
+    const info = page.readUInt16LE(2);
+    if ((info & FIRST_IS_OVERWRITE_CONTRECORD) !== 0) throw new WalUntrustedError("a partial record was overwritten");
+    const long = pageStart % this.#segmentSize === 0n;
+    if (long !== ((info & LONG_HEADER_FLAG) !== 0)) throw new WalFormatError(`the WAL page at ${pageStart} has the wrong header size`);
+    if (long) this.#segmentHeader(page, pageStart);
+    return { size: long ? LONG_HEADER : SHORT_HEADER, continuation: (info & FIRST_IS_CONTRECORD) !== 0, remaining: page.readUInt32LE(16) };
+  }
+
+  #segmentHeader(page: Buffer, pageStart: bigint): void {
+    const same = page.readBigUInt64LE(24) === this.#range.systemIdentifier && page.readUInt32LE(32) === this.#range.segmentSize && page.readUInt32LE(36) === WAL_PAGE_SIZE;
+    if (!same) throw new WalFormatError(`the WAL segment at ${pageStart} is of another system or layout`);
+  }
+
+  #begin(length: number): void {
+    if (length < RECORD_HEADER_SIZE || length > MAX_RECORD_LENGTH) throw new WalFormatError(`a WAL record at ${this.#position} claims ${length} bytes`);
+    this.#pending = { start: this.#position, parts: [], missing: length, length };
+  }
+
+  /** Take what the page holds of the pending record from `at`; finish it when complete. */
+  #take(page: Buffer, at: number, pageStart: bigint): void {
+    const pending = this.#pending;
+    if (pending === undefined) return;
+    const count = Math.min(pending.missing, WAL_PAGE_SIZE - at);
+    pending.parts.push(page.subarray(at, at + count));
+    pending.missing -= count;
+    this.#position = pageStart + BigInt(at + count);
+    if (pending.missing > 0) return;
+    this.#pending = undefined;
+    this.#position = (this.#position + 7n) & ~7n;
+    this.#finish(pending, decodeRecord(pending.parts.length === 1 ? (pending.parts[0] ?? Buffer.alloc(0)) : Buffer.concat(pending.parts, pending.length)));
+  }
+
+  #finish(pending: PendingRecord, record: WalRecord): void {
+    if (this.#previousStart !== undefined && record.prev !== this.#previousStart) throw new WalFormatError(`the WAL record at ${pending.start} does not follow the one before it`);
+    this.#previousStart = pending.start;
+    this.#changes.records++;
+    this.#judge(record);
+    for (const block of record.blocks) {
+      const key = forkKey(block, block.fork);
+      const blocks = this.#changes.blocks.get(key) ?? new Set<number>();
+      blocks.add(block.block);
+      this.#changes.blocks.set(key, blocks);
+    }
+    if (record.rmid === RM_XLOG && (record.info & 0xf0) === XLOG_SWITCH) {
+      // The rest of the segment is unused: the next record starts the next one.
+      this.#position = ((this.#position + this.#segmentSize - 1n) / this.#segmentSize) * this.#segmentSize;
+    }
+  }
+
+  /** Records that make a map unsafe (thrown), and relations to read whole. */
+  #judge(record: WalRecord): void {
+    const kind = record.info & 0xf0;
+    if (record.rmid === RM_DBASE || record.rmid === RM_TBLSPC) throw new WalUntrustedError("a database or tablespace was created or dropped");
+    const untrusted = record.rmid === RM_XLOG ? XLOG_UNTRUSTED.get(kind) : undefined;
+    if (untrusted !== undefined) throw new WalUntrustedError(untrusted);
+    if (record.rmid === RM_SMGR && (kind === SMGR_CREATE || kind === SMGR_TRUNCATE)) {
+      this.#changes.untrusted.add(relationKey(relFileNodeAt(record.mainData, kind === SMGR_CREATE ? 0 : 4)));
+    }
+  }
+}
