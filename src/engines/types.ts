@@ -148,12 +148,26 @@ export interface BackupSink {
 export interface BackupStreamOptions {
   attributes?: Record<string, string>;
   unchangedSince?: (parentAttributes: Readonly<Record<string, string>>) => ((file: string, offset: number, data: Buffer) => boolean) | undefined;
+  /**
+   * In an incremental backup, called once before the source is read with what the parent holds of the stream: a
+   * chunk the parent `holds` that the method knows unchanged may be written as `placeholder(size)` instead of being
+   * read (one write, exactly that chunk); `note` keeps a line for the backup's summary.
+   */
+  withParent?: (parent: BackupParentStream) => void;
   /** The source's buffers are not used again once read: they may be moved to a worker thread uncopied. */
   handsOver?: boolean;
   /** With `handsOver`: receives the buffers the writer is done with without moving them, to be read into again. */
   recycle?: (data: Buffer) => void;
   /** False: chunks of large tar members get no content MAC (the method's `unchangedSince` decides them). */
   macPlacedChunks?: boolean;
+}
+
+/** What an incremental backup's parent holds of a stream (the backup writer's ParentStream). */
+export interface BackupParentStream {
+  attributes: Readonly<Record<string, string>>;
+  holds(file: string, offset: number, size: number): boolean;
+  placeholder(size: number): Buffer;
+  note(text: string): void;
 }
 
 /** The streams of a backup being restored; each is checked chunk by chunk as it is read and errors on bad data. */
