@@ -211,14 +211,7 @@ export class BackupWriter {
       const { index, final } = chunk;
       const plaintextBytes = chunk.data.length;
       const where = chunk.place === undefined ? {} : { file: chunk.place.member, offset: chunk.place.offset };
-      const unchanged = stream.isPlaceholder(chunk.data) ? this.placeholderBlock(stream, chunk) : this.unchangedBlock(stream, chunk);
-      if (unchanged !== undefined) {
-        stream.record({ ...withoutPlace(unchanged), index, ...where });
-        // A buffer handed over whole is ours: the method may read into it again.
-        if (chunk.owned && !stream.isPlaceholder(chunk.data)) stream.recycle?.(chunk.data);
-        this.#meter.add(stream.name, plaintextBytes, 0);
-        return;
-      }
+      if (this.takeFromParent(stream, chunk)) return;
       const place = { backupId: this.backupId, stream: stream.name, ordinal: stream.ordinal, index, final };
       const reuse = chunk.place !== undefined && !stream.macPlaced ? undefined : this.reuseCheck();
       const encoded = await encodeOnPool(this.#pool, this.#codec, { place, plaintext: chunk.data, owned: chunk.owned }, reuse);
@@ -257,6 +250,19 @@ export class BackupWriter {
    * this chunk's content unchanged since the parent (for PostgreSQL: every page's LSN is older than the parent's
    * start). Nothing is hashed: the method's test is what decides.
    */
+  /** Record the parent's chunk for a placeholder, or for a chunk the method's test vouches unchanged; false otherwise. */
+  private takeFromParent(stream: ChunkedStream, chunk: PendingChunk): boolean {
+    const placeholder = stream.isPlaceholder(chunk.data);
+    const unchanged = placeholder ? this.placeholderBlock(stream, chunk) : this.unchangedBlock(stream, chunk);
+    if (unchanged === undefined) return false;
+    const where = chunk.place === undefined ? {} : { file: chunk.place.member, offset: chunk.place.offset };
+    stream.record({ ...withoutPlace(unchanged), index: chunk.index, ...where });
+    // A buffer handed over whole is ours: the method may read into it again.
+    if (chunk.owned && !placeholder) stream.recycle?.(chunk.data);
+    this.#meter.add(stream.name, chunk.data.length, 0);
+    return true;
+  }
+
   private unchangedBlock(stream: ChunkedStream, chunk: PendingChunk): ChunkEntry | undefined {
     if (stream.unchanged === undefined || chunk.place === undefined) return undefined;
     const stored = this.parentBlock(stream.name, chunk.place.member, chunk.place.offset, chunk.data.length);

@@ -4,17 +4,16 @@
  * No map (a reason instead) whenever the WAL cannot be read with certainty: a segment missing or recycled, a page or
  * record that does not check out, a record that makes blocks untrustworthy. The backup then reads every block.
  */
-import { readFile } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { PAGE_SIZE } from "./page-lsn.ts";
+import { isMainForkSegment, PAGE_SIZE } from "./page-lsn.ts";
 import { forkKey, relationKey, WalDecoder, type ChangedBlocks, type WalRange } from "./wal-decoder.ts";
-import { WalFormatError } from "./wal-record.ts";
+import { WalFormatError, type RelFileNode } from "./wal-record.ts";
 import { WalUntrustedError } from "./wal-decoder.ts";
 
 const DEFAULT_TABLESPACE = 1663;
 const GLOBAL_TABLESPACE = 1664;
 const MAIN_FORK = 0;
-const RELATION_FILE = /^(?:base\/(\d+)|global)\/(\d+)(?:\.(\d+))?$/;
 
 /** A map of changed blocks, or why there is none. */
 export type BlockMapResult = { map: WalBlockMap; reason?: undefined } | { map?: undefined; reason: string };
@@ -25,7 +24,7 @@ export async function readWalBlockMap(walDirectory: string, range: WalRange, rel
     const decoder = new WalDecoder(range);
     for (let segment = decoder.nextSegment; segment !== undefined; segment = decoder.nextSegment) {
       const name = walFileName(range.timeline, segment, range.segmentSize);
-      const data = await readFile(join(walDirectory, name)).catch(() => undefined);
+      const data = await readSegment(join(walDirectory, name));
       if (data === undefined) return { reason: `WAL segment ${name} is no longer in pg_wal` };
       decoder.feed(segment, data);
     }
@@ -33,6 +32,23 @@ export async function readWalBlockMap(walDirectory: string, range: WalRange, rel
   } catch (error) {
     if (error instanceof WalFormatError || error instanceof WalUntrustedError) return { reason: error.message };
     throw error;
+  }
+}
+
+/**
+ * A segment's bytes, or undefined when it is gone or was recycled while being read: a checkpoint renames an old
+ * segment before the server writes into it again, so a file still under its name after the read was not reused.
+ * (Content recycled before the open carries other page addresses, which the decoder refuses.)
+ */
+async function readSegment(path: string): Promise<Buffer | undefined> {
+  const handle = await open(path).catch(() => undefined);
+  if (handle === undefined) return undefined;
+  try {
+    const data = await handle.readFile();
+    const [held, named] = await Promise.all([handle.stat(), stat(path).catch(() => undefined)]);
+    return named !== undefined && named.ino === held.ino && named.dev === held.dev ? data : undefined;
+  } finally {
+    await handle.close();
   }
 }
 
@@ -65,14 +81,22 @@ export class WalBlockMap {
    * are whole pages none of which the WAL changed, in a relation neither created nor truncated since the parent.
    */
   unchanged(file: string, offset: number, length: number): boolean {
-    const match = RELATION_FILE.exec(file);
-    if (match === null || length <= 0 || offset % PAGE_SIZE !== 0 || length % PAGE_SIZE !== 0) return false;
-    const relation = { spc: match[1] === undefined ? GLOBAL_TABLESPACE : DEFAULT_TABLESPACE, db: Number(match[1] ?? 0), rel: Number(match[2]) };
-    if (this.changes.untrusted.has(relationKey(relation))) return false;
-    const changed = this.changes.blocks.get(forkKey(relation, MAIN_FORK));
+    const place = relationFile(file);
+    if (place === undefined || length <= 0 || offset % PAGE_SIZE !== 0 || length % PAGE_SIZE !== 0) return false;
+    if (this.changes.untrusted.has(relationKey(place.relation))) return false;
+    const changed = this.changes.blocks.get(forkKey(place.relation, MAIN_FORK));
     if (changed === undefined) return true;
-    const first = Number(match[3] ?? 0) * this.#segmentBlocks + offset / PAGE_SIZE;
+    const first = place.segment * this.#segmentBlocks + offset / PAGE_SIZE;
     for (let block = first; block < first + length / PAGE_SIZE; block++) if (changed.has(block)) return false;
     return true;
   }
+}
+
+/** The relation and segment number of a main-fork file (`base/<db>/<rel>[.n]`, `global/<rel>[.n]`). */
+function relationFile(file: string): { relation: RelFileNode; segment: number } | undefined {
+  if (!isMainForkSegment(file)) return undefined;
+  const parts = file.split("/");
+  const [name = "", segment = "0"] = (parts.at(-1) ?? "").split(".");
+  const shared = parts[0] === "global";
+  return { relation: { spc: shared ? GLOBAL_TABLESPACE : DEFAULT_TABLESPACE, db: shared ? 0 : Number(parts[1]), rel: Number(name) }, segment: Number(segment) };
 }
