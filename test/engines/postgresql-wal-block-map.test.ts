@@ -88,8 +88,12 @@ describe("WAL block map against pg_waldump", { timeout: 300_000 }, () => {
     const end = await redo();
     await sql("select pg_drop_replication_slot('kept_wal')");
     assert.ok(end / 16777216n > start / 16777216n + 1n, "the range spans more than two segments");
-    const result = await readWalBlockMap(join(context.dataDirectory, "pg_wal"), await range(start, end), SEGMENT_BLOCKS);
+    const walRange = await range(start, end);
+    const started = performance.now();
+    const result = await readWalBlockMap(join(context.dataDirectory, "pg_wal"), walRange, SEGMENT_BLOCKS);
+    const took = performance.now() - started;
     assert.ok(result.map !== undefined, result.reason);
+    console.log(`WAL block map: ${Number(end - start) >> 20} MiB of WAL, ${result.map.changes.records} records, ${result.map.blockCount} blocks in ${took.toFixed(0)} ms`);
     const mine = new Set<string>();
     for (const [fork, blocks] of result.map.changes.blocks) for (const block of blocks) mine.add(`${fork}/${block}`);
     const theirs = await waldump(start, end);

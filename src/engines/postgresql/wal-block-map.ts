@@ -22,9 +22,10 @@ export type BlockMapResult = { map: WalBlockMap; reason?: undefined } | { map?: 
 export async function readWalBlockMap(walDirectory: string, range: WalRange, relationSegmentBlocks: number): Promise<BlockMapResult> {
   try {
     const decoder = new WalDecoder(range);
+    const buffer = Buffer.allocUnsafeSlow(range.segmentSize);
     for (let segment = decoder.nextSegment; segment !== undefined; segment = decoder.nextSegment) {
       const name = walFileName(range.timeline, segment, range.segmentSize);
-      const data = await readSegment(join(walDirectory, name));
+      const data = await readSegment(join(walDirectory, name), buffer);
       if (data === undefined) return { reason: `WAL segment ${name} is no longer in pg_wal` };
       decoder.feed(segment, data);
     }
@@ -36,17 +37,22 @@ export async function readWalBlockMap(walDirectory: string, range: WalRange, rel
 }
 
 /**
- * A segment's bytes, or undefined when it is gone or was recycled while being read: a checkpoint renames an old
- * segment before the server writes into it again, so a file still under its name after the read was not reused.
- * (Content recycled before the open carries other page addresses, which the decoder refuses.)
+ * A segment's bytes, read into `buffer` (one buffer for every segment: they are decoded one at a time), or
+ * undefined when it is gone, short, or was recycled while being read: a checkpoint renames an old segment before
+ * the server writes into it again, so a file still under its name after the read was not reused. (Content recycled
+ * before the open carries other page addresses, which the decoder refuses.)
  */
-async function readSegment(path: string): Promise<Buffer | undefined> {
+async function readSegment(path: string, buffer: Buffer): Promise<Buffer | undefined> {
   const handle = await open(path).catch(() => undefined);
   if (handle === undefined) return undefined;
   try {
-    const data = await handle.readFile();
+    let filled = 0;
+    for (let read = -1; read !== 0 && filled < buffer.length; filled += read) {
+      ({ bytesRead: read } = await handle.read(buffer, filled, buffer.length - filled, filled));
+    }
     const [held, named] = await Promise.all([handle.stat(), stat(path).catch(() => undefined)]);
-    return named !== undefined && named.ino === held.ino && named.dev === held.dev ? data : undefined;
+    const same = named !== undefined && named.ino === held.ino && named.dev === held.dev;
+    return same && filled === buffer.length && held.size === buffer.length ? buffer : undefined;
   } finally {
     await handle.close();
   }

@@ -98,13 +98,15 @@ function rangeOf(start: bigint, end: bigint): WalRange {
   return { timeline: TIMELINE, segmentSize: SEGMENT, systemIdentifier: SYSTEM, start, end };
 }
 
-/** Feed every segment the decoder asks for. */
+/** Feed every segment the decoder asks for, each copied into the same buffer (as the reader does). */
 function decode(segments: Map<bigint, Buffer>, range: WalRange): ChangedBlocks {
   const decoder = new WalDecoder(range);
+  const buffer = Buffer.alloc(SEGMENT);
   for (let number = decoder.nextSegment; number !== undefined; number = decoder.nextSegment) {
     const segment = segments.get(number);
     if (segment === undefined) throw new Error(`segment ${number} was not laid out`);
-    decoder.feed(number, segment);
+    segment.copy(buffer);
+    decoder.feed(number, buffer);
   }
   return decoder.result();
 }

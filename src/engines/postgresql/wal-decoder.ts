@@ -9,11 +9,10 @@
  * dropped, full_page_writes or server parameters changed, the end of a recovery). SMGR create and truncate records
  * mark their relation untrusted (to be read whole).
  */
-import { decodeRecord, recordLength, relFileNodeAt, RECORD_HEADER_SIZE, WalFormatError, type RelFileNode, type WalRecord } from "./wal-record.ts";
+import { BLOCK_FIELDS, decodeRecord, recordLength, relFileNodeAt, RECORD_HEADER_SIZE, WalFormatError, WalRecord, type RelFileNode } from "./wal-record.ts";
 
 /** WAL page size (XLOG_BLCKSZ; Holdfast's servers use the default). */
 export const WAL_PAGE_SIZE = 8192;
-const PAGE = BigInt(WAL_PAGE_SIZE);
 const PAGE_MAGIC = 0xd110;
 const SHORT_HEADER = 24;
 const LONG_HEADER = 40;
@@ -71,12 +70,25 @@ export function relationKey(relation: RelFileNode): string {
   return `${relation.spc}/${relation.db}/${relation.rel}`;
 }
 
+/** A record that continues on the next page(s). */
 interface PendingRecord {
-  start: bigint;
+  start: number;
   parts: Buffer[];
   missing: number;
   length: number;
 }
+
+/** A relation fork's set of changed blocks, kept at hand while records keep touching it. */
+interface RecentFork {
+  spc: number;
+  db: number;
+  rel: number;
+  fork: number;
+  blocks: Set<number>;
+}
+
+/** Forks kept at hand (a heap and its indexes, mostly). */
+const RECENT_FORKS = 8;
 
 interface PageHeader {
   size: number;
@@ -87,40 +99,50 @@ interface PageHeader {
 /** Feeds on whole segments in order (`segmentsOf` lists them) and collects changed blocks. */
 export class WalDecoder {
   readonly #range: WalRange;
-  readonly #segmentSize: bigint;
+  readonly #segmentSize: number;
+  /** Positions as numbers (exact below 2^53: 8 PiB of WAL), read once per record. */
+  readonly #end: number;
   readonly #changes: ChangedBlocks = { blocks: new Map(), untrusted: new Set(), records: 0 };
   /** The next byte to read. */
-  #position: bigint;
+  #position: number;
   #pending: PendingRecord | undefined;
-  #previousStart: bigint | undefined;
+  #previousStart: number | undefined;
+  /** Forks the last records touched, most recent first. */
+  readonly #recent: RecentFork[] = [];
+  /** The record being decoded (reused). */
+  readonly #record = new WalRecord();
 
   constructor(range: WalRange) {
-    if (range.end < range.start || range.segmentSize % WAL_PAGE_SIZE !== 0) throw new WalFormatError("an impossible WAL range");
+    const impossible = range.end < range.start || range.segmentSize % WAL_PAGE_SIZE !== 0 || range.end > BigInt(Number.MAX_SAFE_INTEGER);
+    if (impossible) throw new WalFormatError("an impossible WAL range");
     this.#range = range;
-    this.#segmentSize = BigInt(range.segmentSize);
-    this.#position = range.start;
+    this.#segmentSize = range.segmentSize;
+    this.#position = Number(range.start);
+    this.#end = Number(range.end);
   }
 
   /** Every record starting before the end was read. */
   get done(): boolean {
-    return this.#pending === undefined && this.#position >= this.#range.end;
+    return this.#pending === undefined && this.#position >= this.#end;
   }
 
   /** The segment number the next `feed` must be given (undefined when done). */
   get nextSegment(): bigint | undefined {
-    return this.done ? undefined : this.#position / this.#segmentSize;
+    return this.done ? undefined : BigInt(Math.floor(this.#position / this.#segmentSize));
   }
 
-  /** Read segment `segment` (its whole file). */
+  /** Read segment `segment` (its whole file); `data` is not used after this returns. */
   feed(segment: bigint, data: Buffer): void {
     if (data.length !== this.#range.segmentSize) throw new WalFormatError(`WAL segment ${segment} is ${data.length} bytes, not ${this.#range.segmentSize}`);
     if (segment !== this.nextSegment) throw new WalFormatError(`WAL segment ${segment} is not the one the reader is at`);
-    const base = segment * this.#segmentSize;
+    const base = Number(segment) * this.#segmentSize;
     for (let page = 0; page < data.length && !this.done; page += WAL_PAGE_SIZE) {
-      const pageStart = base + BigInt(page);
-      if (pageStart + PAGE <= this.#position) continue;
+      const pageStart = base + page;
+      if (pageStart + WAL_PAGE_SIZE <= this.#position) continue;
       this.#page(data.subarray(page, page + WAL_PAGE_SIZE), pageStart);
     }
+    // The caller may read the next segment into the same buffer: keep a copy of a record that continues there.
+    if (this.#pending !== undefined) this.#pending.parts = this.#pending.parts.map((part) => Buffer.from(part));
   }
 
   /** The blocks found; only once done. */
@@ -129,85 +151,106 @@ export class WalDecoder {
     return this.#changes;
   }
 
-  #page(page: Buffer, pageStart: bigint): void {
+  #page(page: Buffer, pageStart: number): void {
     const header = this.#header(page, pageStart);
     if (this.#pending !== undefined) {
       if (!header.continuation || header.remaining !== this.#pending.missing) throw new WalFormatError(`the WAL page at ${pageStart} does not continue the record before it`);
       this.#take(page, header.size, pageStart);
     } else if (this.#position === pageStart) {
       if (header.continuation) throw new WalFormatError(`the WAL page at ${pageStart} continues a record that did not start`);
-      this.#position = pageStart + BigInt(header.size);
-    } else if (this.#position < pageStart + BigInt(header.size)) {
+      this.#position = pageStart + header.size;
+    } else if (this.#position < pageStart + header.size) {
       throw new WalFormatError("the WAL range starts inside a page header");
     }
-    while (this.#pending === undefined && !this.done && this.#position < pageStart + PAGE) {
-      const at = Number(this.#position - pageStart);
-      this.#begin(recordLength(page, at));
-      this.#take(page, at, pageStart);
+    while (this.#pending === undefined && !this.done && this.#position < pageStart + WAL_PAGE_SIZE) {
+      const at = this.#position - pageStart;
+      const length = recordLength(page, at);
+      this.#checkLength(length);
+      if (at + length <= WAL_PAGE_SIZE) {
+        // The whole record is on this page: decode it in place.
+        const start = this.#position;
+        this.#position = Math.ceil((start + length) / 8) * 8;
+        this.#finish(start, page, at);
+      } else {
+        this.#pending = { start: this.#position, parts: [], missing: length, length };
+        this.#take(page, at, pageStart);
+      }
     }
   }
 
-  #header(page: Buffer, pageStart: bigint): PageHeader {
+  #header(page: Buffer, pageStart: number): PageHeader {
     if (page.readUInt16LE(0) !== PAGE_MAGIC) throw new WalFormatError(`the WAL page at ${pageStart} has no PostgreSQL 15 magic`);
-    if (page.readBigUInt64LE(8) !== pageStart) throw new WalFormatError(`the WAL page at ${pageStart} carries another address (a recycled segment)`);
+    if (page.readUInt32LE(12) * 0x1_0000_0000 + page.readUInt32LE(8) !== pageStart) throw new WalFormatError(`the WAL page at ${pageStart} carries another address (a recycled segment)`);
     if (page.readUInt32LE(4) !== this.#range.timeline) throw new WalFormatError(`the WAL page at ${pageStart} is of another timeline`);
     const info = page.readUInt16LE(2);
     if ((info & FIRST_IS_OVERWRITE_CONTRECORD) !== 0) throw new WalUntrustedError("a partial record was overwritten");
-    const long = pageStart % this.#segmentSize === 0n;
+    const long = pageStart % this.#segmentSize === 0;
     if (long !== ((info & LONG_HEADER_FLAG) !== 0)) throw new WalFormatError(`the WAL page at ${pageStart} has the wrong header size`);
     if (long) this.#segmentHeader(page, pageStart);
     return { size: long ? LONG_HEADER : SHORT_HEADER, continuation: (info & FIRST_IS_CONTRECORD) !== 0, remaining: page.readUInt32LE(16) };
   }
 
-  #segmentHeader(page: Buffer, pageStart: bigint): void {
+  #segmentHeader(page: Buffer, pageStart: number): void {
     const same = page.readBigUInt64LE(24) === this.#range.systemIdentifier && page.readUInt32LE(32) === this.#range.segmentSize && page.readUInt32LE(36) === WAL_PAGE_SIZE;
     if (!same) throw new WalFormatError(`the WAL segment at ${pageStart} is of another system or layout`);
   }
 
-  #begin(length: number): void {
+  #checkLength(length: number): void {
     if (length < RECORD_HEADER_SIZE || length > MAX_RECORD_LENGTH) throw new WalFormatError(`a WAL record at ${this.#position} claims ${length} bytes`);
-    this.#pending = { start: this.#position, parts: [], missing: length, length };
   }
 
   /** Take what the page holds of the pending record from `at`; finish it when complete. */
-  #take(page: Buffer, at: number, pageStart: bigint): void {
+  #take(page: Buffer, at: number, pageStart: number): void {
     const pending = this.#pending;
     if (pending === undefined) return;
     const count = Math.min(pending.missing, WAL_PAGE_SIZE - at);
     pending.parts.push(page.subarray(at, at + count));
     pending.missing -= count;
-    this.#position = pageStart + BigInt(at + count);
+    this.#position = pageStart + at + count;
     if (pending.missing > 0) return;
     this.#pending = undefined;
-    this.#position = (this.#position + 7n) & ~7n;
-    this.#finish(pending, decodeRecord(pending.parts.length === 1 ? (pending.parts[0] ?? Buffer.alloc(0)) : Buffer.concat(pending.parts, pending.length)));
+    this.#position = Math.ceil(this.#position / 8) * 8;
+    this.#finish(pending.start, Buffer.concat(pending.parts, pending.length), 0);
   }
 
-  #finish(pending: PendingRecord, record: WalRecord): void {
-    if (this.#previousStart !== undefined && record.prev !== this.#previousStart) throw new WalFormatError(`the WAL record at ${pending.start} does not follow the one before it`);
-    this.#previousStart = pending.start;
+  /** Decode the record starting at WAL position `start`, held at `at` in `data`, and collect its blocks. */
+  #finish(start: number, data: Buffer, at: number): void {
+    const record = decodeRecord(data, at, this.#record);
+    if (this.#previousStart !== undefined && record.prev !== this.#previousStart) throw new WalFormatError(`the WAL record at ${start} does not follow the one before it`);
+    this.#previousStart = start;
     this.#changes.records++;
-    this.#judge(record);
-    for (const block of record.blocks) {
-      const key = forkKey(block, block.fork);
-      const blocks = this.#changes.blocks.get(key) ?? new Set<number>();
-      blocks.add(block.block);
-      this.#changes.blocks.set(key, blocks);
+    this.#judge(record, data);
+    const fields = record.blocks;
+    for (let index = 0; index < record.blockCount * BLOCK_FIELDS; index += BLOCK_FIELDS) {
+      this.#blocksOf(fields[index] ?? 0, fields[index + 1] ?? 0, fields[index + 2] ?? 0, fields[index + 3] ?? 0).add(fields[index + 4] ?? 0);
     }
     if (record.rmid === RM_XLOG && (record.info & 0xf0) === XLOG_SWITCH) {
       // The rest of the segment is unused: the next record starts the next one.
-      this.#position = ((this.#position + this.#segmentSize - 1n) / this.#segmentSize) * this.#segmentSize;
+      this.#position = Math.ceil(this.#position / this.#segmentSize) * this.#segmentSize;
     }
   }
 
+  /** The set of changed blocks of a relation fork. */
+  #blocksOf(spc: number, db: number, rel: number, fork: number): Set<number> {
+    const recent = this.#recent.find((entry) => entry.rel === rel && entry.db === db && entry.spc === spc && entry.fork === fork);
+    if (recent !== undefined) return recent.blocks;
+    const key = forkKey({ spc, db, rel }, fork);
+    const blocks = this.#changes.blocks.get(key) ?? new Set<number>();
+    this.#changes.blocks.set(key, blocks);
+    this.#recent.unshift({ spc, db, rel, fork, blocks });
+    if (this.#recent.length > RECENT_FORKS) this.#recent.pop();
+    return blocks;
+  }
+
   /** Records that make a map unsafe (thrown), and relations to read whole. */
-  #judge(record: WalRecord): void {
+  #judge(record: WalRecord, data: Buffer): void {
     const kind = record.info & 0xf0;
     if (record.rmid === RM_DBASE || record.rmid === RM_TBLSPC) throw new WalUntrustedError("a database or tablespace was created or dropped");
     const untrusted = record.rmid === RM_XLOG ? XLOG_UNTRUSTED.get(kind) : undefined;
     if (untrusted !== undefined) throw new WalUntrustedError(untrusted);
     if (record.rmid === RM_SMGR && (kind === SMGR_CREATE || kind === SMGR_TRUNCATE)) {
-      this.#changes.untrusted.add(relationKey(relFileNodeAt(record.mainData, kind === SMGR_CREATE ? 0 : 4)));
+      const main = data.subarray(record.mainDataOffset, record.mainDataOffset + record.mainDataLength);
+      this.#changes.untrusted.add(relationKey(relFileNodeAt(main, kind === SMGR_CREATE ? 0 : 4)));
     }
   }
 }

@@ -41,14 +41,32 @@ export interface BlockReference extends RelFileNode {
   block: number;
 }
 
-/** What the reader uses of a record. */
-export interface WalRecord {
-  totalLength: number;
-  prev: bigint;
-  info: number;
-  rmid: number;
-  blocks: BlockReference[];
-  mainData: Buffer;
+/** Fields per block in `WalRecord.blocks`: spc, db, rel, fork, block. */
+export const BLOCK_FIELDS = 5;
+
+/**
+ * What the reader uses of a record, decoded in place into one reused object (this runs for every record, and
+ * allocating per record costs more than the decoding).
+ */
+export class WalRecord {
+  totalLength = 0;
+  /** The previous record's start (exact below 2^53, which every real LSN is). */
+  prev = 0;
+  info = 0;
+  rmid = 0;
+  /** `blockCount` references, BLOCK_FIELDS numbers each. */
+  readonly blocks = new Float64Array((MAX_BLOCK_ID + 1) * BLOCK_FIELDS);
+  blockCount = 0;
+  /** Where the main data starts in the buffer decoded, and its length. */
+  mainDataOffset = 0;
+  mainDataLength = 0;
+
+  /** Block reference `index` as an object (for tests and rare paths). */
+  block(index: number): BlockReference {
+    const at = index * BLOCK_FIELDS;
+    const field = (offset: number): number => this.blocks[at + offset] ?? 0;
+    return { spc: field(0), db: field(1), rel: field(2), fork: field(3), block: field(4) };
+  }
 }
 
 /** The record's total length from its first four bytes. */
@@ -56,63 +74,72 @@ export function recordLength(data: Buffer, at: number): number {
   return data.readUInt32LE(at);
 }
 
-/** Decode a whole record (`data` is exactly `xl_tot_len` bytes). */
-export function decodeRecord(data: Buffer): WalRecord {
-  if (data.length < RECORD_HEADER_SIZE || recordLength(data, 0) !== data.length) throw new WalFormatError("a WAL record's length does not match its header");
-  const cursor = new Cursor(data, RECORD_HEADER_SIZE);
-  const blocks: BlockReference[] = [];
+/** Decode the record at `start` of `data` (exactly `xl_tot_len` bytes from there) into `into` (a new one by default). */
+export function decodeRecord(data: Buffer, start = 0, into = new WalRecord()): WalRecord {
+  const length = recordLength(data, start);
+  const end = start + length;
+  if (length < RECORD_HEADER_SIZE || end > data.length) throw new WalFormatError("a WAL record's length does not match its header");
+  const reader = new HeaderReader(data, start + RECORD_HEADER_SIZE, end);
+  const mainLength = readHeaders(reader, into);
+  into.totalLength = length;
+  into.prev = data.readUInt32LE(start + 12) * 0x1_0000_0000 + data.readUInt32LE(start + 8);
+  into.info = data[start + 16] ?? 0;
+  into.rmid = data[start + 17] ?? 0;
+  into.mainDataOffset = end - mainLength;
+  into.mainDataLength = mainLength;
+  return into;
+}
+
+/** The block, origin and xid headers, up to the main data header: blocks into `into`; returns the main data's length. */
+function readHeaders(reader: HeaderReader, into: WalRecord): number {
+  into.blockCount = 0;
   let dataTotal = 0;
   let mainLength = 0;
   let lastId = -1;
-  while (cursor.remaining > dataTotal) {
-    const id = cursor.u8();
+  while (reader.remaining > dataTotal) {
+    const id = reader.u8();
     if (id === ID_DATA_SHORT || id === ID_DATA_LONG) {
-      mainLength = id === ID_DATA_SHORT ? cursor.u8() : cursor.u32();
+      mainLength = id === ID_DATA_SHORT ? reader.u8() : reader.u32();
       dataTotal += mainLength;
       break;
     }
-    if (id === ID_ORIGIN) cursor.skip(2);
-    else if (id === ID_TOPLEVEL_XID) cursor.skip(4);
+    if (id === ID_ORIGIN) reader.skip(2);
+    else if (id === ID_TOPLEVEL_XID) reader.skip(4);
     else if (id <= MAX_BLOCK_ID && id > lastId) {
       lastId = id;
-      const block = blockHeader(cursor, blocks.at(-1));
-      blocks.push(block.reference);
-      dataTotal += block.dataLength;
+      dataTotal += blockHeader(reader, into);
     } else {
       throw new WalFormatError(`a WAL record has an unexpected block id ${id}`);
     }
   }
-  if (cursor.remaining !== dataTotal) throw new WalFormatError("a WAL record's headers do not add up to its length");
-  return {
-    totalLength: data.length,
-    prev: data.readBigUInt64LE(8),
-    info: data.readUInt8(16),
-    rmid: data.readUInt8(17),
-    blocks,
-    mainData: data.subarray(data.length - mainLength),
-  };
+  if (reader.remaining !== dataTotal) throw new WalFormatError("a WAL record's headers do not add up to its length");
+  return mainLength;
 }
 
-/** One block header: the reference and how many data bytes (image and data) it adds after the headers. */
-function blockHeader(cursor: Cursor, previous: BlockReference | undefined): { reference: BlockReference; dataLength: number } {
-  const forkFlags = cursor.u8();
-  let dataLength = cursor.u16();
+/** One block header, stored as the record's next block; returns how many data bytes (image and data) it adds. */
+function blockHeader(reader: HeaderReader, into: WalRecord): number {
+  const forkFlags = reader.u8();
+  let dataLength = reader.u16();
   if ((forkFlags & HAS_IMAGE) !== 0) {
-    const imageLength = cursor.u16();
-    cursor.skip(2);
-    const imageInfo = cursor.u8();
-    if ((imageInfo & IMAGE_HAS_HOLE) !== 0 && (imageInfo & IMAGE_COMPRESSED) !== 0) cursor.skip(2);
-    dataLength += imageLength;
+    dataLength += reader.u16();
+    reader.skip(2);
+    const imageInfo = reader.u8();
+    if ((imageInfo & IMAGE_HAS_HOLE) !== 0 && (imageInfo & IMAGE_COMPRESSED) !== 0) reader.skip(2);
   }
-  let relation: RelFileNode;
+  const blocks = into.blocks;
+  const at = into.blockCount * BLOCK_FIELDS;
   if ((forkFlags & SAME_REL) !== 0) {
-    if (previous === undefined) throw new WalFormatError("a WAL record's first block refers to a previous relation");
-    relation = { spc: previous.spc, db: previous.db, rel: previous.rel };
+    if (into.blockCount === 0) throw new WalFormatError("a WAL record's first block refers to a previous relation");
+    blocks.copyWithin(at, at - BLOCK_FIELDS, at - BLOCK_FIELDS + 3);
   } else {
-    relation = relFileNodeAt(cursor.take(RELFILENODE_SIZE), 0);
+    blocks[at] = reader.u32();
+    blocks[at + 1] = reader.u32();
+    blocks[at + 2] = reader.u32();
   }
-  const block = cursor.u32();
-  return { reference: { ...relation, fork: forkFlags & FORK_MASK, block }, dataLength };
+  blocks[at + 3] = forkFlags & FORK_MASK;
+  blocks[at + 4] = reader.u32();
+  into.blockCount++;
+  return dataLength;
 }
 
 /** A RelFileNode (three OIDs) at `at` in `data`. */
@@ -121,40 +148,38 @@ export function relFileNodeAt(data: Buffer, at: number): RelFileNode {
   return { spc: data.readUInt32LE(at), db: data.readUInt32LE(at + 4), rel: data.readUInt32LE(at + 8) };
 }
 
-/** Reads little-endian fields in order, refusing to run past the record's headers. */
-class Cursor {
+/** Reads little-endian header fields in order, refusing to run past the record. */
+class HeaderReader {
   readonly #data: Buffer;
+  readonly #end: number;
   #at: number;
 
-  constructor(data: Buffer, at: number) {
+  constructor(data: Buffer, at: number, end: number) {
     this.#data = data;
     this.#at = at;
+    this.#end = end;
   }
 
   get remaining(): number {
-    return this.#data.length - this.#at;
+    return this.#end - this.#at;
   }
 
-  take(length: number): Buffer {
-    if (length > this.remaining) throw new WalFormatError("a WAL record's headers run past its end");
-    const part = this.#data.subarray(this.#at, this.#at + length);
-    this.#at += length;
-    return part;
-  }
-
-  skip(length: number): void {
-    this.take(length);
+  skip(length: number): number {
+    const from = this.#at;
+    if (from + length > this.#end) throw new WalFormatError("a WAL record's headers run past its end");
+    this.#at = from + length;
+    return from;
   }
 
   u8(): number {
-    return this.take(1).readUInt8(0);
+    return this.#data[this.skip(1)] ?? 0;
   }
 
   u16(): number {
-    return this.take(2).readUInt16LE(0);
+    return this.#data.readUInt16LE(this.skip(2));
   }
 
   u32(): number {
-    return this.take(4).readUInt32LE(0);
+    return this.#data.readUInt32LE(this.skip(4));
   }
 }
