@@ -232,8 +232,7 @@ export class WalDecoder {
 
   /** The set of changed blocks of a relation fork. */
   #blocksOf(spc: number, db: number, rel: number, fork: number): Set<number> {
-    const recent = this.#recent.find((entry) => entry.rel === rel && entry.db === db && entry.spc === spc && entry.fork === fork);
-    if (recent !== undefined) return recent.blocks;
+    for (const entry of this.#recent) if (entry.rel === rel && entry.db === db && entry.spc === spc && entry.fork === fork) return entry.blocks;
     const key = forkKey({ spc, db, rel }, fork);
     const blocks = this.#changes.blocks.get(key) ?? new Set<number>();
     this.#changes.blocks.set(key, blocks);

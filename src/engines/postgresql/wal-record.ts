@@ -60,6 +60,8 @@ export class WalRecord {
   /** Where the main data starts in the buffer decoded, and its length. */
   mainDataOffset = 0;
   mainDataLength = 0;
+  /** Reads the headers (reused as well). */
+  readonly reader = new HeaderReader();
 
   /** Block reference `index` as an object (for tests and rare paths). */
   block(index: number): BlockReference {
@@ -79,7 +81,7 @@ export function decodeRecord(data: Buffer, start = 0, into = new WalRecord()): W
   const length = recordLength(data, start);
   const end = start + length;
   if (length < RECORD_HEADER_SIZE || end > data.length) throw new WalFormatError("a WAL record's length does not match its header");
-  const reader = new HeaderReader(data, start + RECORD_HEADER_SIZE, end);
+  const reader = into.reader.reset(data, start + RECORD_HEADER_SIZE, end);
   const mainLength = readHeaders(reader, into);
   into.totalLength = length;
   into.prev = data.readUInt32LE(start + 12) * 0x1_0000_0000 + data.readUInt32LE(start + 8);
@@ -150,14 +152,16 @@ export function relFileNodeAt(data: Buffer, at: number): RelFileNode {
 
 /** Reads little-endian header fields in order, refusing to run past the record. */
 class HeaderReader {
-  readonly #data: Buffer;
-  readonly #end: number;
-  #at: number;
+  #data: Buffer = Buffer.alloc(0);
+  #end = 0;
+  #at = 0;
 
-  constructor(data: Buffer, at: number, end: number) {
+  /** Read `data` from `at` up to `end`. */
+  reset(data: Buffer, at: number, end: number): this {
     this.#data = data;
     this.#at = at;
     this.#end = end;
+    return this;
   }
 
   get remaining(): number {
