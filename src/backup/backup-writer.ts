@@ -128,6 +128,11 @@ export class BackupWriter {
     return chunker;
   }
 
+  /** What the parent recorded of stream `name` (its attributes), for an incremental backup; undefined otherwise. */
+  parentAttributes(name: string): Readonly<Record<string, string>> | undefined {
+    return this.#base?.attributes.get(name);
+  }
+
   /** Write all of `source` as stream `name`. */
   async writeStream(name: string, source: Readable | AsyncIterable<Uint8Array>, options: StreamOptions = {}): Promise<StreamSummary> {
     const target = this.createStream(name, options);

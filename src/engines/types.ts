@@ -137,6 +137,8 @@ export interface StreamingOptions {
 export interface BackupSink {
   /** Store all of `source` as stream `name`; resolves (with what the sink tells of it) once it is stored. */
   writeStream(name: string, source: Readable, options?: BackupStreamOptions): Promise<unknown>;
+  /** In an incremental backup: what the parent's method recorded of stream `name` (its attributes), if anything. */
+  parentAttributes?(name: string): Readonly<Record<string, string>> | undefined;
 }
 
 /**

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { createPostgresqlEngine, generatePassword, type Credentials, type InstanceContext } from "../../src/engines/index.ts";
 import { parseLsn } from "../../src/engines/postgresql/lsn.ts";
-import { readWalBlockMap } from "../../src/engines/postgresql/wal-block-map.ts";
+import { readWalBlockMap, WalBlockMapReader, type WalBlockMap } from "../../src/engines/postgresql/wal-block-map.ts";
 import type { WalRange } from "../../src/engines/postgresql/wal-decoder.ts";
 import { createTestHostAccess, type TestHostAccess } from "../helpers/host-access.ts";
 import { instanceContext, removeTree, runClient, startReady, traversableTempDir, type ServerProcess } from "./harness.ts";
@@ -42,7 +42,7 @@ describe("WAL block map against pg_waldump", { timeout: 300_000 }, () => {
     return parseLsn(await sql("select redo_lsn from pg_control_checkpoint()"));
   };
 
-  const range = async (start: bigint, end: bigint): Promise<WalRange> => {
+  const range = async (start: bigint, end: bigint): Promise<WalRange & { end: bigint }> => {
     const [system = "", timeline = ""] = (await sql("select (select system_identifier from pg_control_system()), (select timeline_id from pg_control_checkpoint())")).split("|");
     return { timeline: Number(timeline), segmentSize: 16 * 1024 * 1024, systemIdentifier: BigInt(system), start, end };
   };
@@ -94,8 +94,18 @@ describe("WAL block map against pg_waldump", { timeout: 300_000 }, () => {
     const took = performance.now() - started;
     assert.ok(result.map !== undefined, result.reason);
     console.log(`WAL block map: ${Number(end - start) >> 20} MiB of WAL, ${result.map.changes.records} records, ${result.map.blockCount} blocks in ${took.toFixed(0)} ms`);
-    const mine = new Set<string>();
-    for (const [fork, blocks] of result.map.changes.blocks) for (const block of blocks) mine.add(`${fork}/${block}`);
+    const blocksOf = (map: WalBlockMap): Set<string> => {
+      const found = new Set<string>();
+      for (const [fork, blocks] of map.changes.blocks) for (const block of blocks) found.add(`${fork}/${block}`);
+      return found;
+    };
+    const mine = blocksOf(result.map);
+    // In two steps (whole segments first, as while the backup's checkpoint runs, then up to the end): the same map.
+    const reader = new WalBlockMapReader(join(context.dataDirectory, "pg_wal"), walRange, SEGMENT_BLOCKS);
+    await reader.readBefore(start + (end - start) / 2n);
+    const stepped = await reader.finish(end);
+    assert.ok(stepped.map !== undefined, stepped.reason);
+    assert.deepEqual([...blocksOf(stepped.map)].sort(), [...mine].sort());
     const theirs = await waldump(start, end);
     assert.ok(theirs.size > 1000, `pg_waldump listed ${theirs.size} blocks`);
     assert.deepEqual([...mine].filter((key) => !theirs.has(key)), [], "blocks only the map has");

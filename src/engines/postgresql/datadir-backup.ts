@@ -22,7 +22,7 @@ import type { BackupContext, BackupParentStream, BackupSink } from "../types.ts"
 import { CONTROL_FILE, walkDataDirectory, type WalkEntry } from "./datadir-walk.ts";
 import { parseLsn } from "./lsn.ts";
 import { basisAttributes, unchangedSince, type PageLsnBasis } from "./page-lsn.ts";
-import { parentChunksOf, type ParentChunks, type WalSettings } from "./parent-chunks.ts";
+import { parentChunksOf, startWalRead, type EarlyWalRead, type ParentChunks, type WalSettings } from "./parent-chunks.ts";
 import { withSession } from "./session.ts";
 import { tarEnd, tarFileWithContent, tarHeader, tarPadding } from "./tar-writer.ts";
 
@@ -55,11 +55,13 @@ export async function backupDataDirectory(context: BackupContext, sink: BackupSi
     const facts = await serverFacts(client);
     if (facts.inRecovery || !facts.superuser) return false;
     await client.query("select pg_catalog.pg_create_physical_replication_slot($1, true, true)", [`holdfast_backup_${randomBytes(8).toString("hex")}`]);
+    // An incremental begins reading the WAL since its parent while pg_backup_start's checkpoint runs.
+    const early = await beginWalRead(client, dataDirectory, facts, sink.parentAttributes?.(streamName));
     const started = await startBackup(client);
     const basis = await basisOf(dataDirectory, facts, started);
     const buffers = new ReadBuffers();
     const parent: { view?: BackupParentStream } = {};
-    const tar = archive({ client, dataDirectory, facts, started, signal: context.signal, buffers, chunksOf: () => parentChunksOf({ dataDirectory, basis, parent: parent.view, settings: facts }) });
+    const tar = archive({ client, dataDirectory, facts, started, signal: context.signal, buffers, chunksOf: () => parentChunksOf({ dataDirectory, basis, parent: parent.view, settings: facts, early }) });
     // Every read is a fresh buffer: the writer may move it to a worker thread. With a page-LSN basis, the next
     // incremental judges the blocks of large files by their pages' LSNs, so they need no content MAC; in an
     // incremental, the WAL since the parent tells which of them need not be read at all.
@@ -103,6 +105,15 @@ async function serverFacts(client: pg.Client): Promise<ServerFacts> {
   if (row === undefined || !Number.isInteger(walSegmentSize) || walSegmentSize <= 0) throw new UnavailableError("the server did not tell its WAL segment size");
   const wal = { fullPageWrites: row.fpw === "on", blockSize: Number(row.block), relationSegmentBlocks: Number(row.relseg), walSegmentSize };
   return { inRecovery: row.recovery, superuser: row.superuser, systemIdentifier: row.system, ...wal };
+}
+
+/** For an incremental (the parent recorded a start): the WAL since it, read up to what the server has flushed. */
+async function beginWalRead(client: pg.Client, dataDirectory: string, facts: ServerFacts, parentAttributes: Readonly<Record<string, string>> | undefined): Promise<EarlyWalRead | undefined> {
+  if (parentAttributes === undefined) return undefined;
+  const result = await client.query<{ flushed: string; timeline: number }>("select pg_catalog.pg_current_wal_flush_lsn()::text as flushed, (select timeline_id from pg_catalog.pg_control_checkpoint()) as timeline");
+  const row = result.rows[0];
+  if (row === undefined) return undefined;
+  return startWalRead(dataDirectory, parentAttributes, facts, { timeline: row.timeline, written: parseLsn(row.flushed) });
 }
 
 async function startBackup(client: pg.Client): Promise<Started> {

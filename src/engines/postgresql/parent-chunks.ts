@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { BackupParentStream } from "../types.ts";
 import { parseLsn } from "./lsn.ts";
 import { isMainForkSegment, PAGE_SIZE, unchangedSince, type PageLsnBasis } from "./page-lsn.ts";
-import { readWalBlockMap, type WalBlockMap } from "./wal-block-map.ts";
+import { WalBlockMapReader, type WalBlockMap } from "./wal-block-map.ts";
 
 /** The server settings the map depends on. */
 export interface WalSettings {
@@ -27,6 +27,50 @@ export interface ParentChunksInput {
   basis: PageLsnBasis | undefined;
   parent: BackupParentStream | undefined;
   settings: WalSettings;
+  /** The WAL read begun while the backup's checkpoint ran (`startWalRead`), if any. */
+  early?: EarlyWalRead | undefined;
+}
+
+/** A WAL read begun before the backup's start was known. */
+export interface EarlyWalRead {
+  reader: WalBlockMapReader;
+  /** The parent's start it reads from. */
+  start: bigint;
+  /** Settles once the segments known whole were read. */
+  reading: Promise<void>;
+}
+
+/**
+ * Begin reading the WAL since the parent's start (from its attributes) up to the segments wholly before `written`
+ * (a position the server has flushed), on `timeline`, while the backup's checkpoint runs; undefined without a parent
+ * start. Whether the map may be used at all is decided later (`parentChunksOf`), when the backup's start is known.
+ */
+export function startWalRead(dataDirectory: string, parentAttributes: Readonly<Record<string, string>> | undefined, settings: WalSettings, position: { timeline: number; written: bigint }): EarlyWalRead | undefined {
+  const start = startOf(parentAttributes);
+  if (start === undefined || !settings.fullPageWrites) return undefined;
+  const reader = newReader(dataDirectory, settings, { timeline: position.timeline, start });
+  const reading = reader.readBefore(position.written);
+  reading.catch(() => undefined);
+  return { reader, start, reading };
+}
+
+/** The early read, when it reads from the parent's start on this backup's timeline. */
+function matchingEarlyRead(early: EarlyWalRead | undefined, parent: BackupParentStream, basis: PageLsnBasis): EarlyWalRead | undefined {
+  const same = early !== undefined && early.start === startOf(parent.attributes) && early.reader.timeline === Number(basis.timeline);
+  return same ? early : undefined;
+}
+
+function newReader(dataDirectory: string, settings: WalSettings, from: { timeline: number; start: bigint }): WalBlockMapReader {
+  const range = { timeline: from.timeline, segmentSize: settings.walSegmentSize, systemIdentifier: BigInt(settings.systemIdentifier), start: from.start };
+  return new WalBlockMapReader(join(dataDirectory, "pg_wal"), range, settings.relationSegmentBlocks);
+}
+
+function startOf(attributes: Readonly<Record<string, string>> | undefined): bigint | undefined {
+  try {
+    return attributes?.["startLsn"] === undefined ? undefined : parseLsn(attributes["startLsn"]);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The map for this backup, or undefined (noted to the parent stream with the reason) when every block is read. */
@@ -38,15 +82,17 @@ export async function parentChunksOf(input: ParentChunksInput): Promise<ParentCh
     parent.note(`incremental read every block (page LSNs decide): ${refusal ?? "no basis"}`);
     return undefined;
   }
-  const start = parseLsn(parent.attributes["startLsn"] ?? "");
-  const range = { timeline: Number(basis.timeline), segmentSize: settings.walSegmentSize, systemIdentifier: BigInt(settings.systemIdentifier), start, end: parseLsn(basis.startLsn) };
   const started = performance.now();
-  const result = await readWalBlockMap(join(input.dataDirectory, "pg_wal"), range, settings.relationSegmentBlocks);
+  const early = matchingEarlyRead(input.early, parent, basis);
+  await early?.reading;
+  const reader = early?.reader ?? newReader(input.dataDirectory, settings, { timeline: Number(basis.timeline), start: parseLsn(parent.attributes["startLsn"] ?? "") });
+  const result = await reader.finish(parseLsn(basis.startLsn));
   if (result.map === undefined) {
     parent.note(`incremental read every block (page LSNs decide): ${result.reason}`);
     return undefined;
   }
-  return new ParentChunks(result.map, parent, performance.now() - started);
+  const when = early === undefined ? "" : " after the backup's start (begun during its checkpoint)";
+  return new ParentChunks(result.map, parent, `${Math.round(performance.now() - started)} ms${when}`);
 }
 
 /** Why the map cannot be used, before reading any WAL. */
@@ -62,14 +108,14 @@ function refusalOf(basis: PageLsnBasis | undefined, parent: BackupParentStream, 
 export class ParentChunks {
   readonly #map: WalBlockMap;
   readonly #parent: BackupParentStream;
-  readonly #mapMs: number;
+  readonly #took: string;
   #taken = 0;
   #read = 0;
 
-  constructor(map: WalBlockMap, parent: BackupParentStream, mapMs: number) {
+  constructor(map: WalBlockMap, parent: BackupParentStream, took: string) {
     this.#map = map;
     this.#parent = parent;
-    this.#mapMs = mapMs;
+    this.#took = took;
   }
 
   /** A placeholder for bytes [offset, offset + length) of `file`, or undefined when they must be read. */
@@ -87,7 +133,7 @@ export class ParentChunks {
   report(): void {
     const { records } = this.#map.changes;
     this.#parent.note(
-      `incremental from the WAL block map (${records} records, ${this.#map.blockCount} blocks changed, read in ${Math.round(this.#mapMs)} ms): ${this.#taken} chunks of relation files taken from the parent unread, ${this.#read} read`,
+      `incremental from the WAL block map (${records} records, ${this.#map.blockCount} blocks changed, read in ${this.#took}): ${this.#taken} chunks of relation files taken from the parent unread, ${this.#read} read`,
     );
   }
 }

@@ -19,21 +19,79 @@ const MAIN_FORK = 0;
 export type BlockMapResult = { map: WalBlockMap; reason?: undefined } | { map?: undefined; reason: string };
 
 /** Read the WAL of `range` from `walDirectory` (file names on `range.timeline`). */
-export async function readWalBlockMap(walDirectory: string, range: WalRange, relationSegmentBlocks: number): Promise<BlockMapResult> {
-  try {
-    const decoder = new WalDecoder(range);
-    const buffer = Buffer.allocUnsafeSlow(range.segmentSize);
-    for (let segment = decoder.nextSegment; segment !== undefined; segment = decoder.nextSegment) {
-      const name = walFileName(range.timeline, segment, range.segmentSize);
-      const data = await readSegment(join(walDirectory, name), buffer);
-      if (data === undefined) return { reason: `WAL segment ${name} is no longer in pg_wal` };
-      decoder.feed(segment, data);
+export async function readWalBlockMap(walDirectory: string, range: WalRange & { end: bigint }, relationSegmentBlocks: number): Promise<BlockMapResult> {
+  return new WalBlockMapReader(walDirectory, range, relationSegmentBlocks).finish(range.end);
+}
+
+/**
+ * Reads the WAL from `range.start` in two steps: the segments known whole before the end is known (while the
+ * backup's checkpoint runs), then up to the end. A refusal is kept: every later step returns it.
+ */
+export class WalBlockMapReader {
+  readonly #directory: string;
+  readonly #range: WalRange;
+  readonly #segmentBlocks: number;
+  readonly #decoder: WalDecoder | undefined;
+  #buffer: Buffer | undefined;
+  #refusal: string | undefined;
+
+  constructor(walDirectory: string, range: WalRange, relationSegmentBlocks: number) {
+    this.#directory = walDirectory;
+    this.#range = { ...range, end: undefined };
+    this.#segmentBlocks = relationSegmentBlocks;
+    try {
+      this.#decoder = new WalDecoder(this.#range);
+    } catch (error) {
+      this.#refusal = refusalOf(error);
     }
-    return { map: new WalBlockMap(decoder.result(), relationSegmentBlocks) };
-  } catch (error) {
-    if (error instanceof WalFormatError || error instanceof WalUntrustedError) return { reason: error.message };
-    throw error;
   }
+
+  /** The timeline whose segments are read. */
+  get timeline(): number {
+    return this.#range.timeline;
+  }
+
+  /** Read the segments that end at or before `written` (a position the server has flushed). */
+  async readBefore(written: bigint): Promise<void> {
+    const limit = written / BigInt(this.#range.segmentSize);
+    await this.#read((segment) => segment < limit);
+  }
+
+  /** Read every record starting before `end` (this backup's start) and give the map, or why there is none. */
+  async finish(end: bigint): Promise<BlockMapResult> {
+    try {
+      this.#decoder?.endAt(end);
+    } catch (error) {
+      this.#refusal ??= refusalOf(error);
+    }
+    await this.#read(() => true);
+    this.#buffer = undefined;
+    const decoder = this.#decoder;
+    if (this.#refusal !== undefined || decoder === undefined) return { reason: this.#refusal ?? "no WAL decoder" };
+    return { map: new WalBlockMap(decoder.result(), this.#segmentBlocks) };
+  }
+
+  async #read(wanted: (segment: bigint) => boolean): Promise<void> {
+    const decoder = this.#decoder;
+    if (decoder === undefined) return;
+    try {
+      for (let segment = decoder.nextSegment; this.#refusal === undefined && segment !== undefined && wanted(segment); segment = decoder.nextSegment) {
+        const name = walFileName(this.#range.timeline, segment, this.#range.segmentSize);
+        this.#buffer ??= Buffer.allocUnsafeSlow(this.#range.segmentSize);
+        const data = await readSegment(join(this.#directory, name), this.#buffer);
+        if (data === undefined) this.#refusal = `WAL segment ${name} is no longer in pg_wal`;
+        else decoder.feed(segment, data);
+      }
+    } catch (error) {
+      this.#refusal ??= refusalOf(error);
+    }
+  }
+}
+
+/** The reason a decoding error gives; other errors (I/O) are thrown on. */
+function refusalOf(error: unknown): string {
+  if (error instanceof WalFormatError || error instanceof WalUntrustedError) return error.message;
+  throw error;
 }
 
 /**

@@ -49,8 +49,8 @@ export interface WalRange {
   systemIdentifier: bigint;
   /** A record's start (the parent backup's start): the first record read. */
   start: bigint;
-  /** Records starting at or after this position are not read. */
-  end: bigint;
+  /** Records starting at or after this position are not read; undefined until known (`endAt`). */
+  end?: bigint | undefined;
 }
 
 /** Blocks referenced by the records read, by `spc/db/rel/fork`, and relations created or truncated (`spc/db/rel`). */
@@ -101,7 +101,7 @@ export class WalDecoder {
   readonly #range: WalRange;
   readonly #segmentSize: number;
   /** Positions as numbers (exact below 2^53: 8 PiB of WAL), read once per record. */
-  readonly #end: number;
+  #end: number;
   readonly #changes: ChangedBlocks = { blocks: new Map(), untrusted: new Set(), records: 0 };
   /** The next byte to read. */
   #position: number;
@@ -113,12 +113,22 @@ export class WalDecoder {
   readonly #record = new WalRecord();
 
   constructor(range: WalRange) {
-    const impossible = range.end < range.start || range.segmentSize % WAL_PAGE_SIZE !== 0 || range.end > BigInt(Number.MAX_SAFE_INTEGER);
-    if (impossible) throw new WalFormatError("an impossible WAL range");
+    if (range.segmentSize % WAL_PAGE_SIZE !== 0 || range.start > BigInt(Number.MAX_SAFE_INTEGER)) throw new WalFormatError("an impossible WAL range");
     this.#range = range;
     this.#segmentSize = range.segmentSize;
     this.#position = Number(range.start);
-    this.#end = Number(range.end);
+    this.#end = Number.POSITIVE_INFINITY;
+    if (range.end !== undefined) this.endAt(range.end);
+  }
+
+  /** Set where reading ends (once): no record read so far may start at or after it. */
+  endAt(end: bigint): void {
+    if (this.#end !== Number.POSITIVE_INFINITY) throw new WalFormatError("the end of the WAL range is already set");
+    const last = this.#previousStart ?? Number(this.#range.start);
+    if (end < this.#range.start || end > BigInt(Number.MAX_SAFE_INTEGER) || (this.#previousStart !== undefined && last >= Number(end))) {
+      throw new WalFormatError("an impossible WAL range");
+    }
+    this.#end = Number(end);
   }
 
   /** Every record starting before the end was read. */
