@@ -216,3 +216,20 @@ test("the map answers by file and byte range: main-fork segments, changed blocks
   assert.equal(map.unchanged("base/5/16384", 100, chunk), false, "not page-aligned");
   assert.equal(map.blockCount, 3);
 });
+
+test("the end may be set after the first segments were read, but not before a record already read", () => {
+  const { segments, starts, end } = layOut(workload(), START);
+  const decoder = new WalDecoder({ ...rangeOf(START, end), end: undefined });
+  const first = segments.get(3n);
+  assert.ok(first !== undefined);
+  decoder.feed(3n, first);
+  assert.equal(decoder.done, false, "without an end the reader waits for more");
+  assert.throws(() => {
+    const early = new WalDecoder({ ...rangeOf(START, end), end: undefined });
+    early.feed(3n, first);
+    early.endAt(starts[1] ?? 0n);
+  }, /impossible WAL range/);
+  decoder.endAt(end);
+  for (let number = decoder.nextSegment; number !== undefined; number = decoder.nextSegment) decoder.feed(number, segments.get(number) ?? Buffer.alloc(0));
+  assert.equal(decoder.result().records, 5);
+});
