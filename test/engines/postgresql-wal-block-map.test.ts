@@ -52,8 +52,11 @@ describe("WAL block map against pg_waldump", { timeout: 300_000 }, () => {
     const lsn = (value: bigint): string => `${(value >> 32n).toString(16)}/${(value & 0xffffffffn).toString(16)}`;
     const { stdout } = await run(join(context.version.binDir, "pg_waldump"), ["-p", join(context.dataDirectory, "pg_wal"), "-s", lsn(start), "-e", lsn(end)], { maxBuffer: 1024 * 1024 * 1024 });
     const found = new Set<string>();
-    for (const match of stdout.matchAll(/blkref #\d+: rel (\d+)\/(\d+)\/(\d+)(?: fork (\w+))? blk (\d+)/g)) {
-      found.add(`${match[1]}/${match[2]}/${match[3]}/${FORKS[match[4] ?? "main"]}/${match[5]}`);
+    // e.g. "blkref #0: rel 1663/5/16384 blk 7" or "blkref #1: rel 1663/5/16384 fork vm blk 0"
+    for (const piece of stdout.split("blkref #").slice(1)) {
+      const words = piece.split(/[ ,\n]/);
+      const fork = words[3] === "fork" ? (words[4] ?? "?") : "main";
+      found.add(`${words[2]}/${FORKS[fork]}/${words[words.indexOf("blk") + 1]}`);
     }
     return found;
   };

@@ -45,6 +45,8 @@ interface ServerFacts extends WalSettings {
 interface Started {
   startLsn: string;
   timeline: number;
+  /** How long pg_backup_start (its checkpoint) took. */
+  checkpointMs: number;
 }
 
 /** Take a base backup of the instance into `sink` as `streamName`; false (nothing written) when this way cannot. */
@@ -61,7 +63,7 @@ export async function backupDataDirectory(context: BackupContext, sink: BackupSi
     const basis = await basisOf(dataDirectory, facts, started);
     const buffers = new ReadBuffers();
     const parent: { view?: BackupParentStream } = {};
-    const tar = archive({ client, dataDirectory, facts, started, signal: context.signal, buffers, chunksOf: () => parentChunksOf({ dataDirectory, basis, parent: parent.view, settings: facts, early }) });
+    const tar = archive({ client, dataDirectory, facts, started, signal: context.signal, buffers, chunksOf: () => parentChunksOf({ dataDirectory, basis, parent: parent.view, settings: facts, early, checkpointMs: started.checkpointMs }) });
     // Every read is a fresh buffer: the writer may move it to a worker thread. With a page-LSN basis, the next
     // incremental judges the blocks of large files by their pages' LSNs, so they need no content MAC; in an
     // incremental, the WAL since the parent tells which of them need not be read at all.
@@ -117,12 +119,14 @@ async function beginWalRead(client: pg.Client, dataDirectory: string, facts: Ser
 }
 
 async function startBackup(client: pg.Client): Promise<Started> {
+  const begun = performance.now();
   const started = await client.query<{ lsn: string }>("select pg_catalog.pg_backup_start($1, true)::text as lsn", ["holdfast"]);
+  const checkpointMs = performance.now() - begun;
   const checkpoint = await client.query<{ timeline: number }>("select timeline_id as timeline from pg_catalog.pg_control_checkpoint()");
   const startLsn = started.rows[0]?.lsn;
   const timeline = checkpoint.rows[0]?.timeline;
   if (startLsn === undefined || timeline === undefined) throw new UnavailableError("pg_backup_start returned no position");
-  return { startLsn, timeline };
+  return { startLsn, timeline, checkpointMs };
 }
 
 /** The page-LSN basis of this backup, when the data directory carries Holdfast's marker (its incarnation). */

@@ -29,6 +29,8 @@ export interface ParentChunksInput {
   settings: WalSettings;
   /** The WAL read begun while the backup's checkpoint ran (`startWalRead`), if any. */
   early?: EarlyWalRead | undefined;
+  /** How long the backup's checkpoint took (noted with the outcome). */
+  checkpointMs?: number;
 }
 
 /** A WAL read begun before the backup's start was known. */
@@ -91,7 +93,7 @@ export async function parentChunksOf(input: ParentChunksInput): Promise<ParentCh
     parent.note(`incremental read every block (page LSNs decide): ${result.reason}`);
     return undefined;
   }
-  const when = early === undefined ? "" : " after the backup's start (begun during its checkpoint)";
+  const when = early === undefined ? "" : ` after the backup's start (begun during its checkpoint of ${Math.round(input.checkpointMs ?? 0)} ms)`;
   return new ParentChunks(result.map, parent, `${Math.round(performance.now() - started)} ms${when}`);
 }
 
