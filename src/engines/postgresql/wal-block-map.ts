@@ -51,10 +51,9 @@ export class WalBlockMapReader {
     return this.#range.timeline;
   }
 
-  /** Read the segments that end at or before `written` (a position the server has flushed). */
+  /** Read the WAL pages wholly before `written` (a position the server has flushed). */
   async readBefore(written: bigint): Promise<void> {
-    const limit = written / BigInt(this.#range.segmentSize);
-    await this.#read((segment) => segment < limit);
+    await this.#read(written);
   }
 
   /** Read every record starting before `end` (this backup's start) and give the map, or why there is none. */
@@ -64,23 +63,34 @@ export class WalBlockMapReader {
     } catch (error) {
       this.#refusal ??= refusalOf(error);
     }
-    await this.#read(() => true);
+    await this.#read();
     this.#buffer = undefined;
     const decoder = this.#decoder;
     if (this.#refusal !== undefined || decoder === undefined) return { reason: this.#refusal ?? "no WAL decoder" };
     return { map: new WalBlockMap(decoder.result(), this.#segmentBlocks) };
   }
 
-  async #read(wanted: (segment: bigint) => boolean): Promise<void> {
+  /** Open segment `segment` and give it to the decoder (its pages before `limit`), or note that it is gone. */
+  async #feed(decoder: WalDecoder, segment: bigint, limit: number | undefined): Promise<void> {
+    const name = walFileName(this.#range.timeline, segment, this.#range.segmentSize);
+    this.#buffer ??= Buffer.allocUnsafeSlow(this.#range.segmentSize);
+    const data = await readSegment(join(this.#directory, name), this.#buffer);
+    if (data === undefined) this.#refusal = `WAL segment ${name} is no longer in pg_wal`;
+    else decoder.feed(segment, data, limit);
+  }
+
+  /** Read on up to the end, or only the pages wholly before `written`. */
+  async #read(written?: bigint): Promise<void> {
     const decoder = this.#decoder;
     if (decoder === undefined) return;
+    const size = BigInt(this.#range.segmentSize);
+    const last = written === undefined ? undefined : written / size;
     try {
-      for (let segment = decoder.nextSegment; this.#refusal === undefined && segment !== undefined && wanted(segment); segment = decoder.nextSegment) {
-        const name = walFileName(this.#range.timeline, segment, this.#range.segmentSize);
-        this.#buffer ??= Buffer.allocUnsafeSlow(this.#range.segmentSize);
-        const data = await readSegment(join(this.#directory, name), this.#buffer);
-        if (data === undefined) this.#refusal = `WAL segment ${name} is no longer in pg_wal`;
-        else decoder.feed(segment, data);
+      const limit = written === undefined ? undefined : Number(written);
+      for (let segment = decoder.nextSegment; this.#refusal === undefined && segment !== undefined && segment <= (last ?? segment); segment = decoder.nextSegment) {
+        await this.#feed(decoder, segment, limit);
+        // Only part of the last segment is written yet: the rest is read once the end is known.
+        if (segment === last) break;
       }
     } catch (error) {
       this.#refusal ??= refusalOf(error);

@@ -233,3 +233,20 @@ test("the end may be set after the first segments were read, but not before a re
   for (let number = decoder.nextSegment; number !== undefined; number = decoder.nextSegment) decoder.feed(number, segments.get(number) ?? Buffer.alloc(0));
   assert.equal(decoder.result().records, 5);
 });
+
+test("fed first up to a written position (whole pages only), then again from there, the reader finds the same", () => {
+  const { segments, end } = layOut(workload(), START);
+  const whole = decode(segments, rangeOf(START, end));
+  for (const written of [START + 100n, BigInt(SEGMENT) * 3n + 9000n, BigInt(SEGMENT) * 4n + 100n]) {
+    const decoder = new WalDecoder({ ...rangeOf(START, end), end: undefined });
+    for (let number = decoder.nextSegment; number !== undefined && number <= written / BigInt(SEGMENT); number = decoder.nextSegment) {
+      decoder.feed(number, segments.get(number) ?? Buffer.alloc(0), Number(written));
+      if (number === written / BigInt(SEGMENT)) break;
+    }
+    decoder.endAt(end);
+    for (let number = decoder.nextSegment; number !== undefined; number = decoder.nextSegment) decoder.feed(number, segments.get(number) ?? Buffer.alloc(0));
+    const stepped = decoder.result();
+    assert.equal(stepped.records, whole.records, `written at ${written}`);
+    assert.deepEqual([...stepped.blocks.keys()], [...whole.blocks.keys()]);
+  }
+});

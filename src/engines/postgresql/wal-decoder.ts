@@ -141,12 +141,16 @@ export class WalDecoder {
     return this.done ? undefined : BigInt(Math.floor(this.#position / this.#segmentSize));
   }
 
-  /** Read segment `segment` (its whole file); `data` is not used after this returns. */
-  feed(segment: bigint, data: Buffer): void {
+  /**
+   * Read segment `segment` (its whole file), or only its pages wholly before `written` (a position the server has
+   * flushed: later pages may still change); the same segment is then fed again and read on from there. `data` is
+   * not used after this returns.
+   */
+  feed(segment: bigint, data: Buffer, written = Number.POSITIVE_INFINITY): void {
     if (data.length !== this.#range.segmentSize) throw new WalFormatError(`WAL segment ${segment} is ${data.length} bytes, not ${this.#range.segmentSize}`);
     if (segment !== this.nextSegment) throw new WalFormatError(`WAL segment ${segment} is not the one the reader is at`);
     const base = Number(segment) * this.#segmentSize;
-    for (let page = 0; page < data.length && !this.done; page += WAL_PAGE_SIZE) {
+    for (let page = 0; page < data.length && !this.done && base + page + WAL_PAGE_SIZE <= written; page += WAL_PAGE_SIZE) {
       const pageStart = base + page;
       if (pageStart + WAL_PAGE_SIZE <= this.#position) continue;
       this.#page(data.subarray(page, page + WAL_PAGE_SIZE), pageStart);
