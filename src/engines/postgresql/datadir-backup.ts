@@ -169,11 +169,12 @@ interface ArchiveInput {
 async function* archive(input: ArchiveInput): AsyncGenerator<Buffer> {
   const { client, dataDirectory, signal } = input;
   const parentChunks = await input.chunksOf();
+  const walkStarted = performance.now();
   for await (const entry of walkDataDirectory(dataDirectory)) {
     if (signal.aborted) throw new UnavailableError("the backup was cancelled");
     yield* member(entry, input.buffers, parentChunks);
   }
-  parentChunks?.report();
+  parentChunks?.report(performance.now() - walkStarted);
   yield* fileMember(CONTROL_FILE, join(dataDirectory, CONTROL_FILE), input.buffers);
   const stopped = await client.query<{ lsn: string; labelfile: string; spcmapfile: string | null }>(
     "select lsn::text as lsn, labelfile, spcmapfile from pg_catalog.pg_backup_stop(false)",

@@ -131,11 +131,11 @@ export class ParentChunks {
     return undefined;
   }
 
-  /** Note how the incremental went, for the backup's summary. */
-  report(): void {
+  /** Note how the incremental went, for the backup's summary (`walkMs`: the data directory's walk). */
+  report(walkMs: number): void {
     const { records } = this.#map.changes;
     this.#parent.note(
-      `incremental from the WAL block map (${records} records, ${this.#map.blockCount} blocks changed, read in ${this.#took}): ${this.#taken} chunks of relation files taken from the parent unread, ${this.#read} read`,
+      `incremental from the WAL block map (${records} records, ${this.#map.blockCount} blocks changed, read in ${this.#took}): ${this.#taken} chunks of relation files taken from the parent unread, ${this.#read} read; the walk took ${Math.round(walkMs)} ms`,
     );
   }
 }
