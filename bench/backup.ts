@@ -198,11 +198,20 @@ async function holdfastIncremental(server: TestServer, full: string): Promise<Pi
   await settle();
   await server.ok(["backup", "create", "--cluster", "pg-cluster", "--name", name, "--parent", full, "-n", NS, "--wait", "--timeout", "30m"]);
   const status = (await server.api<Backup>(`${DP}/backups/${name}`)).status ?? {};
+  for (const note of await methodNotes(server, name)) console.log(`  Holdfast incremental: ${note}`);
   await server.ok(["backup", "delete", name, "-n", NS]);
   const seconds = (Date.parse(status.completionTimestamp ?? "") - Date.parse(status.startTimestamp ?? "")) / 1000;
   const stored = Number(status.storedSize);
   const fullStored = Number((await server.api<Backup>(`${DP}/backups/${full}`)).status?.storedSize);
   return { incremental: seconds, incrementalStored: stored, incrementalReusedShare: 1 - stored / fullStored };
+}
+
+/** What the backup method said of Backup `name` (BackupMethodNote events): for an incremental, how it chose its blocks. */
+async function methodNotes(server: TestServer, name: string): Promise<string[]> {
+  const listed = await server.cli(["get", "events", "-n", NS, "-o", "json"]);
+  if (listed.code !== 0) return [];
+  const items = (JSON.parse(listed.stdout) as { items?: Array<{ reason?: string; message?: string; involvedObject?: { name?: string } }> }).items ?? [];
+  return items.filter((event) => event.reason === "BackupMethodNote" && event.involvedObject?.name === name).map((event) => event.message ?? "");
 }
 
 /** pgBackRest with `processMax`: full, restore + start to the first query, 5% of the rows changed, incr. */

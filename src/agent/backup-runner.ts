@@ -129,7 +129,9 @@ export class BackupRunner implements Reconciler {
     if (outcome.ok) {
       const { manifestSha256, plaintextBytes, storedBytes, completedAt } = outcome.summary;
       const progress = backup.status?.progress === undefined ? {} : { progress: finalProgress(backup.status.progress, outcome.summary, finishedAt) };
-      await this.#setStatus(backup, { run: { ...this.#runOf(backup), state: "Succeeded", finishedAt, manifestSha256, plaintextBytes, storedBytes, completedAt }, ...progress });
+      const live = await this.#setStatus(backup, { run: { ...this.#runOf(backup), state: "Succeeded", finishedAt, manifestSha256, plaintextBytes, storedBytes, completedAt }, ...progress });
+      // What the method said of how it went (an incremental: which blocks it read, or why it read them all).
+      for (const note of outcome.summary.streams.flatMap((stream) => stream.notes ?? [])) await this.#o.events.record(live, "Normal", "BackupMethodNote", note);
     } else {
       await this.#setRun(backup, { state: "Failed", finishedAt, reason: outcome.reason });
     }

@@ -19,7 +19,7 @@ import type { BackupRepository } from "./repository.ts";
 import { StreamChunker, type ChunkSink } from "./stream-chunker.ts";
 import type { MemberPlace } from "./tar-boundaries.ts";
 import { ChunkedStream, Slots } from "./writer-streams.ts";
-import { ProgressMeter, type BackupKeyring, type BackupSummary, type Compression, type StreamOptions, type StreamSummary, type TransferProgress } from "./types.ts";
+import { ProgressMeter, type BackupKeyring, type BackupSummary, type Compression, type ParentStream, type StreamOptions, type StreamSummary, type TransferProgress } from "./types.ts";
 
 /** A chunk handed over by the chunker. */
 interface PendingChunk {
@@ -122,9 +122,15 @@ export class BackupWriter {
     const unchanged = parentAttributes === undefined ? undefined : options.unchangedSince?.(parentAttributes);
     const stream = new ChunkedStream(name, this.#streams.size, { attributes: options.attributes, unchanged, macPlaced: options.macPlacedChunks ?? true, recycle: options.recycle });
     this.#streams.set(name, stream);
-    const chunker = new StreamChunker(this.#chunkSize, this.sinkFor(stream), { handsOver: options.handsOver ?? false });
+    if (parentAttributes !== undefined) options.withParent?.(this.parentStream(stream, parentAttributes));
+    const chunker = new StreamChunker(this.#chunkSize, this.sinkFor(stream), { handsOver: options.handsOver ?? false, indivisible: (data) => stream.isPlaceholder(data) });
     stream.attach(chunker);
     return chunker;
+  }
+
+  /** What the parent recorded of stream `name` (its attributes), for an incremental backup; undefined otherwise. */
+  parentAttributes(name: string): Readonly<Record<string, string>> | undefined {
+    return this.#base?.attributes.get(name);
   }
 
   /** Write all of `source` as stream `name`. */
@@ -149,6 +155,7 @@ export class BackupWriter {
     if (open.length > 0) throw new InvalidError(`backup ${this.backupId}: stream(s) ${open.join(", ")} are not finished; end them before commit`);
     await assertNoManifest(this.#repository, this.backupId);
     const entries = [...this.#streams.values()].map((stream) => stream.entry());
+    const notes = new Map([...this.#streams.values()].map((stream) => [stream.name, stream.notes] as const));
     // The chunks were stored without a sync each: make them durable in one batch before the manifest names them.
     await this.#repository.flush(entries.flatMap((entry) => entry.chunks.filter((chunk) => chunk.origin === undefined).map((chunk) => chunk.key)));
     const completedAt = new Date().toISOString();
@@ -172,7 +179,7 @@ export class BackupWriter {
     await this.#repository.put(manifestKey(this.backupId), manifest);
     this.#state = "committed";
     await this.release();
-    return summarize(header, entries, createHash("sha256").update(manifest).digest("hex"));
+    return summarize(header, entries, createHash("sha256").update(manifest).digest("hex"), notes);
   }
 
   /** Stop writing and delete every object this writer stored. Returns how many. Safe to call more than once. */
@@ -209,14 +216,7 @@ export class BackupWriter {
       const { index, final } = chunk;
       const plaintextBytes = chunk.data.length;
       const where = chunk.place === undefined ? {} : { file: chunk.place.member, offset: chunk.place.offset };
-      const unchanged = this.unchangedBlock(stream, chunk);
-      if (unchanged !== undefined) {
-        stream.record({ ...withoutPlace(unchanged), index, ...where });
-        // A buffer handed over whole is ours: the method may read into it again.
-        if (chunk.owned) stream.recycle?.(chunk.data);
-        this.#meter.add(stream.name, plaintextBytes, 0);
-        return;
-      }
+      if (this.takeFromParent(stream, chunk)) return;
       const place = { backupId: this.backupId, stream: stream.name, ordinal: stream.ordinal, index, final };
       const reuse = chunk.place !== undefined && !stream.macPlaced ? undefined : this.reuseCheck();
       const encoded = await encodeOnPool(this.#pool, this.#codec, { place, plaintext: chunk.data, owned: chunk.owned }, reuse);
@@ -255,11 +255,46 @@ export class BackupWriter {
    * this chunk's content unchanged since the parent (for PostgreSQL: every page's LSN is older than the parent's
    * start). Nothing is hashed: the method's test is what decides.
    */
+  /** Record the parent's chunk for a placeholder, or for a chunk the method's test vouches unchanged; false otherwise. */
+  private takeFromParent(stream: ChunkedStream, chunk: PendingChunk): boolean {
+    const placeholder = stream.isPlaceholder(chunk.data);
+    const unchanged = placeholder ? this.placeholderBlock(stream, chunk) : this.unchangedBlock(stream, chunk);
+    if (unchanged === undefined) return false;
+    const where = chunk.place === undefined ? {} : { file: chunk.place.member, offset: chunk.place.offset };
+    stream.record({ ...withoutPlace(unchanged), index: chunk.index, ...where });
+    // A buffer handed over whole is ours: the method may read into it again.
+    if (chunk.owned && !placeholder) stream.recycle?.(chunk.data);
+    this.#meter.add(stream.name, chunk.data.length, 0);
+    return true;
+  }
+
   private unchangedBlock(stream: ChunkedStream, chunk: PendingChunk): ChunkEntry | undefined {
     if (stream.unchanged === undefined || chunk.place === undefined) return undefined;
-    const stored = this.#base?.blocks.get(blockKey(stream.name, chunk.place.member, chunk.place.offset));
-    if (stored?.plaintextBytes !== chunk.data.length) return undefined;
-    return stream.unchanged(chunk.place.member, chunk.place.offset, chunk.data) ? stored : undefined;
+    const stored = this.parentBlock(stream.name, chunk.place.member, chunk.place.offset, chunk.data.length);
+    return stored !== undefined && stream.unchanged(chunk.place.member, chunk.place.offset, chunk.data) ? stored : undefined;
+  }
+
+  /** The parent's chunk a placeholder stands for; the backup fails when there is none (its bytes are not the data). */
+  private placeholderBlock(stream: ChunkedStream, chunk: PendingChunk): ChunkEntry {
+    const stored = chunk.place === undefined ? undefined : this.parentBlock(stream.name, chunk.place.member, chunk.place.offset, chunk.data.length);
+    if (stored === undefined) throw new InvalidError(`backup ${this.backupId}: chunk ${chunk.index} of stream "${stream.name}" was written as the parent's, but the parent holds no such chunk`);
+    return stored;
+  }
+
+  /** The parent's chunk of `file` at `offset`, when it is `size` bytes. */
+  private parentBlock(stream: string, file: string, offset: number, size: number): ChunkEntry | undefined {
+    const stored = this.#base?.blocks.get(blockKey(stream, file, offset));
+    return stored?.plaintextBytes === size ? stored : undefined;
+  }
+
+  /** What the method of an incremental's stream is told of the parent. */
+  private parentStream(stream: ChunkedStream, attributes: Readonly<Record<string, string>>): ParentStream {
+    return {
+      attributes,
+      holds: (file, offset, size) => this.parentBlock(stream.name, file, offset, size) !== undefined,
+      placeholder: (size) => stream.placeholder(size),
+      note: (text) => stream.note(text),
+    };
   }
 
   /** The chain's stored chunk with content MAC `mac`, as this backup's chunk `index`. */
@@ -314,7 +349,7 @@ async function assertNoManifest(repository: BackupRepository, backupId: string):
   throw new ConflictError(`backup ${backupId} already exists in ${repository.location}; choose another backup id or delete it first`);
 }
 
-function summarize(header: { backupId: string; createdAt: string; completedAt: string }, entries: StreamEntry[], manifestSha256: string): BackupSummary {
+function summarize(header: { backupId: string; createdAt: string; completedAt: string }, entries: StreamEntry[], manifestSha256: string, notes: ReadonlyMap<string, readonly string[]>): BackupSummary {
   // An incremental backup's stored bytes are what it added; the chunks it reuses are counted apart.
   const added = (entry: StreamEntry): ChunkEntry[] => entry.chunks.filter((chunk) => chunk.origin === undefined);
   const streams = entries.map((entry) => ({
@@ -322,6 +357,7 @@ function summarize(header: { backupId: string; createdAt: string; completedAt: s
     plaintextBytes: entry.plaintextBytes,
     storedBytes: added(entry).reduce((total, chunk) => total + chunk.storedBytes, 0),
     chunks: entry.chunks.length,
+    ...((notes.get(entry.name)?.length ?? 0) === 0 ? {} : { notes: [...(notes.get(entry.name) ?? [])] }),
   }));
   const reusedChunks = entries.reduce((total, entry) => total + entry.chunks.length - added(entry).length, 0);
   const sum = (pick: (stream: StreamSummary) => number): number => streams.reduce((total, stream) => total + pick(stream), 0);

@@ -10,7 +10,7 @@ export { verifyBackup, type BackupProblem, type VerificationReport, type VerifyO
 export { cleanupIncompleteBackups, deleteBackup, listCompleteBackups, type CleanupResult } from "./backup-catalog.ts";
 export { rewrapBackup } from "./rewrap-backup.ts";
 export { BackupIntegrityError, type IntegrityLocation, type IntegrityProblem } from "./integrity-error.ts";
-export type { BackupKeyring, BackupSummary, Compression, StreamOptions, StreamSummary, TransferProgress, UnchangedTest } from "./types.ts";
+export type { BackupKeyring, BackupSummary, Compression, ParentStream, StreamOptions, StreamSummary, TransferProgress, UnchangedTest } from "./types.ts";
 export type { BackupRepository, GetOptions, RepositoryObject } from "./repository.ts";
 export { LocalRepository } from "./local-repository.ts";
 export { S3Repository, type S3RepositoryOptions } from "./s3-repository.ts";

@@ -131,3 +131,24 @@ test("a large member's header is a chunk of its own and its data chunks are know
   assert.equal(placed[first - 1]?.data.length, 512);
   assert.equal(placed[first - 1]?.data.toString("latin1", 0, 12), "base/5/16384");
 });
+
+test("an indivisible write passes as a chunk of its own, the same buffer; cut or joined, it fails the stream", async () => {
+  const marked = new Set<Buffer>();
+  const placeholder = Buffer.alloc(64, 0);
+  marked.add(placeholder);
+  const passed: Buffer[] = [];
+  const sink: ChunkSink = {
+    accept: (_index, data) => {
+      passed.push(data);
+      return Promise.resolve();
+    },
+    finish: () => Promise.resolve(),
+  };
+  const run = (writes: Buffer[]): Promise<void> => pipeline(Readable.from(writes), new StreamChunker(64, sink, { indivisible: (data) => marked.has(data) }));
+  await run([Buffer.alloc(64, 1), placeholder, Buffer.alloc(10, 2)]);
+  assert.ok(passed.includes(placeholder), "the placeholder itself was passed on");
+  await assert.rejects(run([Buffer.alloc(32, 1), placeholder, Buffer.alloc(10, 2)]), /does not fall on the chunk boundaries/);
+  const short = Buffer.alloc(10, 0);
+  marked.add(short);
+  await assert.rejects(run([Buffer.alloc(64, 1), short, Buffer.alloc(60, 2)]), /does not fall on the chunk boundaries/, "joined to the bytes after it");
+});

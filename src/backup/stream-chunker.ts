@@ -30,12 +30,15 @@ export class StreamChunker extends Writable {
   readonly #boundaries: TarBoundaries;
   /** The writer gives its buffers away: a whole one taken as a chunk may be moved. */
   readonly #handsOver: boolean;
+  /** Writes that must be a chunk on their own, whole (placeholders for a parent's chunk). */
+  readonly #indivisible: (data: Buffer) => boolean;
 
-  constructor(chunkSize: number, sink: ChunkSink, options: { handsOver?: boolean } = {}) {
+  constructor(chunkSize: number, sink: ChunkSink, options: { handsOver?: boolean; indivisible?: (data: Buffer) => boolean } = {}) {
     super({ decodeStrings: true });
     this.#chunkSize = chunkSize;
     this.#sink = sink;
     this.#handsOver = options.handsOver ?? false;
+    this.#indivisible = options.indivisible ?? (() => false);
     this.#boundaries = new TarBoundaries(Math.max(1, Math.floor(chunkSize / 4)));
   }
 
@@ -48,7 +51,13 @@ export class StreamChunker extends Writable {
 
   override _final(callback: (error?: Error | null) => void): void {
     const place = this.#boundaries.placeOf(this.#offset, this.#buffered);
-    const last = this.#take(this.#buffered);
+    let last: { data: Buffer; owned: boolean };
+    try {
+      last = this.#take(this.#buffered);
+    } catch (error) {
+      callback(asError(error));
+      return;
+    }
     this.#sink
       .accept(this.#next++, last.data, true, last.owned, place)
       .then(() => this.#sink.finish())
@@ -73,13 +82,18 @@ export class StreamChunker extends Writable {
     return this.#buffered > this.#chunkSize ? this.#chunkSize : undefined;
   }
 
-  /** The first `count` buffered bytes as one Buffer; later bytes stay buffered without being copied. */
+  /**
+   * The first `count` buffered bytes as one Buffer; later bytes stay buffered without being copied. An indivisible
+   * write must be exactly the chunk: cutting it or joining it to other bytes throws.
+   */
   #take(count: number): { data: Buffer; owned: boolean } {
     const taken: Buffer[] = [];
     let needed = count;
     while (needed > 0) {
       const part = this.#parts[0];
       if (part === undefined) break;
+      const whole = part.length === count && taken.length === 0;
+      if (!whole && this.#indivisible(part)) throw new RangeError(`a write standing for a whole chunk (${part.length} bytes) does not fall on the chunk boundaries`);
       if (part.length <= needed) {
         taken.push(part);
         this.#parts.shift();

@@ -29,6 +29,8 @@ export interface StreamSummary {
   plaintextBytes: number;
   storedBytes: number;
   chunks: number;
+  /** What the stream's method said of how it went (`ParentStream.note`), e.g. how an incremental chose its blocks. */
+  notes?: string[];
 }
 
 /** What a committed backup holds and how to find it again. */
@@ -85,6 +87,26 @@ export class ProgressMeter {
 /** Tests a chunk of a large tar member: true when its method vouches it is unchanged since the parent backup. */
 export type UnchangedTest = (file: string, offset: number, data: Buffer) => boolean;
 
+/**
+ * What an incremental backup's parent holds of a stream, for a method that can tell unchanged chunks of large tar
+ * members without reading them (PostgreSQL: from the WAL between the two backups).
+ */
+export interface ParentStream {
+  /** What the parent's method recorded of the stream. */
+  attributes: Readonly<Record<string, string>>;
+  /** Whether the parent holds a chunk of large tar member `file` at file offset `offset`, `size` bytes long. */
+  holds(file: string, offset: number, size: number): boolean;
+  /**
+   * `size` bytes to write instead of a chunk's data that the method vouches unchanged since the parent and that the
+   * parent `holds`: the writer records the parent's chunk for it. Written as one write that is exactly one chunk
+   * (a large member's data cut at its chunk offsets); anything else fails the backup, as does a placeholder where the
+   * parent holds no chunk of that size. Its bytes are zeros and never stored.
+   */
+  placeholder(size: number): Buffer;
+  /** Keep a line about how the stream was written for the backup's summary (no secret). */
+  note(text: string): void;
+}
+
 /** How a stream is written, beyond its bytes. */
 export interface StreamOptions {
   /** Small facts about the stream, sealed in the manifest and handed to the next incremental's `unchangedSince`. */
@@ -95,6 +117,11 @@ export interface StreamOptions {
    * referenced without being MAC'd, compressed or encrypted; any other chunk goes the content-MAC way.
    */
   unchangedSince?: (parentAttributes: Readonly<Record<string, string>>) => UnchangedTest | undefined;
+  /**
+   * For an incremental backup whose parent recorded attributes for this stream: called once, when the stream is
+   * created (before its source is read), with what the parent holds of it.
+   */
+  withParent?: (parent: ParentStream) => void;
   /**
    * The method's buffers are its no more once written: a write that is exactly one chunk is moved to a worker
    * thread instead of being copied there.

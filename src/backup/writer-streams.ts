@@ -25,6 +25,11 @@ export class ChunkedStream {
   readonly recycle: ((data: Buffer) => void) | undefined;
   state: "open" | "done" | "failed" = "open";
   readonly #chunks: ChunkEntry[] = [];
+  /** Buffers the method wrote in place of the parent's chunks (ParentStream.placeholder). */
+  readonly #placeholders = new WeakSet<Buffer>();
+  /** Zeros the placeholders are views of. */
+  #zeros = Buffer.alloc(0);
+  readonly #notes: string[] = [];
   readonly #pending = new Set<Promise<void>>();
   #writable: Writable | undefined;
 
@@ -88,7 +93,31 @@ export class ChunkedStream {
 
   summary(): StreamSummary {
     const entry = this.entry();
-    return { name: entry.name, plaintextBytes: entry.plaintextBytes, storedBytes: entry.storedBytes, chunks: entry.chunks.length };
+    const notes = this.#notes.length === 0 ? {} : { notes: [...this.#notes] };
+    return { name: entry.name, plaintextBytes: entry.plaintextBytes, storedBytes: entry.storedBytes, chunks: entry.chunks.length, ...notes };
+  }
+
+  /** `size` bytes standing for the parent's chunk (a new view each time, so that it is known by identity). */
+  placeholder(size: number): Buffer {
+    if (!Number.isInteger(size) || size <= 0) throw new RangeError("a placeholder needs a positive whole size");
+    if (this.#zeros.length < size) this.#zeros = Buffer.alloc(size);
+    const view = this.#zeros.subarray(0, size);
+    this.#placeholders.add(view);
+    return view;
+  }
+
+  /** Whether `data` is a placeholder this stream handed out. */
+  isPlaceholder(data: Buffer): boolean {
+    return this.#placeholders.has(data);
+  }
+
+  note(text: string): void {
+    this.#notes.push(text);
+  }
+
+  /** What the method noted (ParentStream.note). */
+  get notes(): readonly string[] {
+    return this.#notes;
   }
 }
 

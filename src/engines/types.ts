@@ -137,6 +137,8 @@ export interface StreamingOptions {
 export interface BackupSink {
   /** Store all of `source` as stream `name`; resolves (with what the sink tells of it) once it is stored. */
   writeStream(name: string, source: Readable, options?: BackupStreamOptions): Promise<unknown>;
+  /** In an incremental backup: what the parent's method recorded of stream `name` (its attributes), if anything. */
+  parentAttributes?(name: string): Readonly<Record<string, string>> | undefined;
 }
 
 /**
@@ -148,6 +150,12 @@ export interface BackupSink {
 export interface BackupStreamOptions {
   attributes?: Record<string, string>;
   unchangedSince?: (parentAttributes: Readonly<Record<string, string>>) => ((file: string, offset: number, data: Buffer) => boolean) | undefined;
+  /**
+   * In an incremental backup, called once before the source is read with what the parent holds of the stream: a
+   * chunk the parent `holds` that the method knows unchanged may be written as `placeholder(size)` instead of being
+   * read (one write, exactly that chunk); `note` keeps a line for the backup's summary.
+   */
+  withParent?: (parent: BackupParentStream) => void;
   /** The source's buffers are not used again once read: they may be moved to a worker thread uncopied. */
   handsOver?: boolean;
   /** With `handsOver`: receives the buffers the writer is done with without moving them, to be read into again. */
@@ -160,6 +168,14 @@ export interface BackupStreamOptions {
 export interface TarTarget {
   owner?: { uid: number; gid: number } | undefined;
   excluded: ReadonlySet<string>;
+}
+
+/** What an incremental backup's parent holds of a stream (the backup writer's ParentStream). */
+export interface BackupParentStream {
+  attributes: Readonly<Record<string, string>>;
+  holds(file: string, offset: number, size: number): boolean;
+  placeholder(size: number): Buffer;
+  note(text: string): void;
 }
 
 /** The streams of a backup being restored; each is checked chunk by chunk as it is read and errors on bad data. */

@@ -7,7 +7,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Readable } from "node:stream";
-import { BackupIntegrityError, BackupWriter, openBackup, verifyBackup, type BackupSummary, type StreamOptions } from "../../src/backup/index.ts";
+import { BackupIntegrityError, BackupWriter, openBackup, verifyBackup, type BackupSummary, type ParentStream, type StreamOptions } from "../../src/backup/index.ts";
 import { filesBelow, localFixture, readStream, semiCompressible, writeBackup, type LocalFixture } from "./backup-fixture.ts";
 
 const CHUNK = 64 * 1024;
@@ -198,5 +198,79 @@ describe("blocks the stream's method vouches unchanged", () => {
       const read = await readStream(reader, "base.tar");
       if (tar !== undefined) assert.ok(read.equals(tar), backupId);
     }
+  });
+
+  /** Where a member's data starts in a ustar archive, and its size. */
+  function memberOf(tar: Buffer, name: string): { dataStart: number; size: number } {
+    for (let at = 0; at + 512 <= tar.length;) {
+      const size = Number.parseInt(tar.toString("latin1", at + 124, at + 136).replace(/\0.*$/, "").trim() || "0", 8);
+      if (tar.toString("latin1", at, at + 100).replace(/\0.*$/, "") === name) return { dataStart: at + 512, size };
+      at += 512 + Math.ceil(size / 512) * 512;
+    }
+    throw new Error(`${name} is not in the archive`);
+  }
+
+  /** The archive, with the chunks of `name` that `skip` picks written as the parent's placeholders. */
+  function* withPlaceholders(tar: Buffer, name: string, parent: () => ParentStream | undefined, skip: (offset: number, length: number) => boolean): Generator<Buffer> {
+    const { dataStart, size } = memberOf(tar, name);
+    yield tar.subarray(0, dataStart);
+    for (let offset = 0; offset < size; offset += CHUNK) {
+      const length = Math.min(CHUNK, size - offset);
+      const view = parent();
+      const placed = view !== undefined && skip(offset, length) && view.holds(name, offset, length);
+      yield placed ? view.placeholder(length) : tar.subarray(dataStart + offset, dataStart + offset + length);
+    }
+    yield tar.subarray(dataStart + size);
+  }
+
+  test("chunks written as placeholders are the parent's, unread; the stream reads back byte for byte", async () => {
+    await backupWith("map-full", { attributes: { startLsn: "1/0" }, macPlacedChunks: false });
+    const bytes = await readFile(join(data, big));
+    const from = Math.floor(bytes.length * 0.3);
+    const to = from + Math.floor(bytes.length * 0.05);
+    await change(big, 0.05, 0.3);
+    const tar = tarOfData();
+    let parent: ParentStream | undefined;
+    const writer = await BackupWriter.create({ repository: fixture.repository, keyring: fixture.keyring, backupId: "map-incr", metadata: {}, chunkSize: CHUNK, processMax: 2, parent: { backupId: "map-full" } });
+    const source = Readable.from(withPlaceholders(tar, `./${big}`, () => parent, (offset, length) => offset + length <= from || offset >= to), { objectMode: false });
+    await writer.writeStream("base.tar", source, {
+      attributes: { startLsn: "2/0" },
+      macPlacedChunks: false,
+      withParent: (view) => {
+        parent = view;
+        view.note(`parent started at ${view.attributes["startLsn"]}`);
+      },
+    });
+    const summary = await writer.commit();
+    const blocks = Math.ceil(bytes.length / CHUNK);
+    assert.ok(summary.reusedChunks >= blocks - 2, `reused ${summary.reusedChunks} of ${blocks}`);
+    assert.deepEqual(summary.streams[0]?.notes, ["parent started at 1/0"]);
+    const reader = await openBackup({ repository: fixture.repository, keyring: fixture.keyring, backupId: "map-incr" });
+    assert.ok((await readStream(reader, "base.tar")).equals(tar), "the placeholders' zeros were not stored");
+    assert.equal((await verifyBackup({ repository: fixture.repository, keyring: fixture.keyring, backupId: "map-incr" })).ok, true);
+  });
+
+  test("a placeholder off the chunk boundaries, or where the parent holds no such chunk, fails the backup", async () => {
+    await writeFile(join(data, "base", "5", "16500"), semiCompressible(3 * CHUNK, 4));
+    const tar = tarOfData();
+    const { dataStart } = memberOf(tar, `./${big}`);
+    const added = memberOf(tar, "./base/5/16500").dataStart;
+    const attempt = async (backupId: string, source: (parent: ParentStream) => Iterable<Buffer>): Promise<void> => {
+      const writer = await BackupWriter.create({ repository: fixture.repository, keyring: fixture.keyring, backupId, metadata: {}, chunkSize: CHUNK, processMax: 2, parent: { backupId: "map-full" } });
+      let parent: ParentStream | undefined;
+      const lazy = function* (): Generator<Buffer> {
+        if (parent === undefined) throw new Error("no parent view");
+        yield* source(parent);
+      };
+      try {
+        await writer.writeStream("base.tar", Readable.from(lazy(), { objectMode: false }), { withParent: (view) => (parent = view) });
+        await writer.commit();
+      } finally {
+        await writer.abort().catch(() => undefined);
+      }
+    };
+    const half = CHUNK / 2;
+    await assert.rejects(attempt("map-misaligned", (parent) => [tar.subarray(0, dataStart + half), parent.placeholder(CHUNK), tar.subarray(dataStart + half + CHUNK)]), /does not fall on the chunk boundaries/);
+    await assert.rejects(attempt("map-no-parent-chunk", (parent) => [tar.subarray(0, added), parent.placeholder(CHUNK), tar.subarray(added + CHUNK)]), /the parent holds no such chunk/);
   });
 });

@@ -2,7 +2,9 @@
  * Incremental backups end to end (issue 16), on real PostgreSQL and the local repository: a full backup, 5% of a
  * table's rows changed, an incremental on it (spec.parentBackupName) that stores a small part of what the full
  * stored; a restore from the incremental equals the source in every table; a missing link of the chain is refused
- * at verify and at restore, naming it; the parent's data stays while an incremental builds on it.
+ * at verify and at restore, naming it; the parent's data stays while an incremental builds on it. The incremental
+ * takes the blocks the WAL did not change from the parent unread (an event says so); after a CREATE DATABASE it
+ * reads every block instead, and its restore is as exact.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -38,6 +40,20 @@ async function everyTableDigest(uri: string): Promise<string> {
   return result.stdout.trim();
 }
 
+/** The notes the backup method left as events on Backup `name`. */
+async function methodNotes(name: string): Promise<string> {
+  const events = await server.ok(["get", "events", "-n", "demo", "-o", "json"]);
+  const items = (JSON.parse(events) as { items?: Array<{ reason?: string; message?: string; involvedObject?: { name?: string } }> }).items ?? [];
+  return items.filter((event) => event.reason === "BackupMethodNote" && event.involvedObject?.name === name).map((event) => event.message ?? "").join("\n");
+}
+
+/** Rows of accounts found through the index built between the backups (no sequential scan). */
+async function throughIndex(uri: string): Promise<string> {
+  const result = await psql(uri, "set enable_seqscan = off; set enable_bitmapscan = off; select count(*) || ':' || sum(aid) from accounts where bid between 2 and 4");
+  assert.equal(result.code, 0, result.stderr);
+  return result.stdout.trim();
+}
+
 async function timedBackup(name: string, extra: string[]): Promise<number> {
   const started = Date.now();
   await server.ok(["backup", "create", "--cluster", "pg-cluster", "--name", name, "-n", "demo", "--wait", "--timeout", "300s", ...extra]);
@@ -45,6 +61,7 @@ async function timedBackup(name: string, extra: string[]): Promise<number> {
 }
 
 let sourceDigest: string;
+let sourceIndexed: string;
 let fullId: string;
 
 describe("an incremental chain", () => {
@@ -62,8 +79,18 @@ describe("an incremental chain", () => {
     for (const sql of setup) assert.equal((await psql(uri, sql)).code, 0);
     await eventually("the BackupPolicy", async () => (await server.cli(["get", "backuppolicies", "-n", "demo"])).stdout.includes("pg-cluster-postgresql-backup-policy") || undefined);
     figures["fullSeconds"] = (await timedBackup("pg-full", [])).toFixed(1);
-    assert.equal((await psql(uri, "update accounts set abalance = abalance + 7 where aid between 400001 and 450000")).code, 0);
+    const changes = [
+      "update accounts set abalance = abalance + 7 where aid between 400001 and 450000",
+      "insert into accounts select g, g / 100000, 1, md5(g::text) from generate_series(1000001, 1020000) g",
+      "create index accounts_bid on accounts (bid)",
+      "truncate branches",
+      "insert into branches values (1, 'after the truncate')",
+      "create table fresh (id int primary key, note text)",
+      "insert into fresh select g, repeat('f', 200) from generate_series(1, 30000) g",
+    ];
+    for (const sql of changes) assert.equal((await psql(uri, sql)).code, 0, sql);
     sourceDigest = await everyTableDigest(uri);
+    sourceIndexed = await throughIndex(uri);
     figures["incrementalSeconds"] = (await timedBackup("pg-incr", ["--parent", "pg-full"])).toFixed(1);
     const full = (await backup("pg-full")).status ?? {};
     const incr = (await backup("pg-incr")).status ?? {};
@@ -72,6 +99,9 @@ describe("an incremental chain", () => {
     assert.ok(Number(incr.totalSize) > 100_000_000, `the incremental still describes the whole database: ${incr.totalSize}`);
     // What it stores is the changed and new pages' chunks and the WAL the backup needs (a 16 MiB segment).
     assert.ok(Number(incr.storedSize) < Number(full.storedSize) * 0.5, `incremental stored ${incr.storedSize} bytes, the full ${full.storedSize}`);
+    const notes = await methodNotes("pg-incr");
+    figures["incrementalNote"] = notes;
+    assert.match(notes, /incremental from the WAL block map .*: [1-9]\d* chunks of relation files taken from the parent unread, [1-9]\d* read/);
   });
 
   test("verify of the incremental checks every chunk of the chain", async () => {
@@ -84,12 +114,31 @@ describe("an incremental chain", () => {
     await server.ok(["cluster", "restore", "pg-from-incr", "--backup", "pg-incr", "-n", "demo"]);
     await server.ok(["wait", "cluster/pg-from-incr", "-n", "demo", "--for=phase=Running", "--timeout=300s"]);
     figures["restoreSeconds"] = ((Date.now() - started) / 1000).toFixed(1);
-    assert.equal(await everyTableDigest(await connectionUri(server, "pg-from-incr", "demo")), sourceDigest);
+    const restoredUri = await connectionUri(server, "pg-from-incr", "demo");
+    assert.equal(await everyTableDigest(restoredUri), sourceDigest);
+    assert.equal(await throughIndex(restoredUri), sourceIndexed);
     // The node agent read the primary's data directory itself (not pg_basebackup): its label survives recovery.
     const restored = await server.api<Instance>("/apis/holdfast.io/v1alpha1/namespaces/demo/instances/pg-from-incr-postgresql-0");
     const label = await readFile(join(restored.status?.dataDirectory ?? "", "backup_label.old"), "utf8");
     assert.match(label, /^LABEL: holdfast$/m);
     await server.ok(["delete", "cluster", "pg-from-incr", "-n", "demo", "--wait", "--timeout=120s"]);
+  });
+
+  test("after a CREATE DATABASE the next incremental reads every block, and restores as exactly", async () => {
+    const uri = await connectionUri(server, "pg-cluster", "demo");
+    for (const sql of ["create database other", "update accounts set abalance = abalance - 3 where aid between 10 and 20000"]) assert.equal((await psql(uri, sql)).code, 0, sql);
+    const digest = await everyTableDigest(uri);
+    figures["refusedSeconds"] = (await timedBackup("pg-incr-db", ["--parent", "pg-incr"])).toFixed(1);
+    const notes = await methodNotes("pg-incr-db");
+    figures["refusedNote"] = notes;
+    assert.match(notes, /incremental read every block \(page LSNs decide\): a database or tablespace was created or dropped/);
+    await server.ok(["cluster", "restore", "pg-from-incr-db", "--backup", "pg-incr-db", "-n", "demo"]);
+    await server.ok(["wait", "cluster/pg-from-incr-db", "-n", "demo", "--for=phase=Running", "--timeout=300s"]);
+    const restored = await connectionUri(server, "pg-from-incr-db", "demo");
+    assert.equal(await everyTableDigest(restored), digest);
+    assert.equal((await psql(restored, "select count(*) from pg_database where datname = 'other'")).stdout.trim(), "1");
+    await server.ok(["delete", "cluster", "pg-from-incr-db", "-n", "demo", "--wait", "--timeout=120s"]);
+    await server.ok(["backup", "delete", "pg-incr-db", "-n", "demo"]);
   });
 
   test("with the full's manifest gone, verify and restore of the incremental refuse, naming the full", async () => {

@@ -18,10 +18,11 @@ import { Readable } from "node:stream";
 import type pg from "pg";
 import { InvalidError, UnavailableError } from "../../errors/index.ts";
 import { INITIALIZED_MARKER } from "../marker.ts";
-import type { BackupContext, BackupSink } from "../types.ts";
+import type { BackupContext, BackupParentStream, BackupSink } from "../types.ts";
 import { CONTROL_FILE, walkDataDirectory, type WalkEntry } from "./datadir-walk.ts";
 import { parseLsn } from "./lsn.ts";
 import { basisAttributes, unchangedSince, type PageLsnBasis } from "./page-lsn.ts";
+import { parentChunksOf, startWalRead, type EarlyWalRead, type ParentChunks, type WalSettings } from "./parent-chunks.ts";
 import { withSession } from "./session.ts";
 import { tarEnd, tarFileWithContent, tarHeader, tarPadding } from "./tar-writer.ts";
 
@@ -35,17 +36,17 @@ const SPARE_BUFFERS = 8;
 const QUERY_TIMEOUT_MS = 30 * 60_000;
 
 /** What the backup needs to know of the server before it starts. */
-interface ServerFacts {
+interface ServerFacts extends WalSettings {
   inRecovery: boolean;
   superuser: boolean;
-  systemIdentifier: string;
-  walSegmentSize: number;
 }
 
 /** Where the backup started, as `pg_backup_start` and the checkpoint it waited for tell. */
 interface Started {
   startLsn: string;
   timeline: number;
+  /** How long pg_backup_start (its checkpoint) took. */
+  checkpointMs: number;
 }
 
 /** Take a base backup of the instance into `sink` as `streamName`; false (nothing written) when this way cannot. */
@@ -56,13 +57,22 @@ export async function backupDataDirectory(context: BackupContext, sink: BackupSi
     const facts = await serverFacts(client);
     if (facts.inRecovery || !facts.superuser) return false;
     await client.query("select pg_catalog.pg_create_physical_replication_slot($1, true, true)", [`holdfast_backup_${randomBytes(8).toString("hex")}`]);
+    // An incremental begins reading the WAL since its parent while pg_backup_start's checkpoint runs.
+    const early = await beginWalRead(client, dataDirectory, facts, sink.parentAttributes?.(streamName));
     const started = await startBackup(client);
     const basis = await basisOf(dataDirectory, facts, started);
     const buffers = new ReadBuffers();
-    const tar = archive({ client, dataDirectory, facts, started, signal: context.signal, buffers });
+    const parent: { view?: BackupParentStream } = {};
+    const tar = archive({ client, dataDirectory, facts, started, signal: context.signal, buffers, chunksOf: () => parentChunksOf({ dataDirectory, basis, parent: parent.view, settings: facts, early, checkpointMs: started.checkpointMs }) });
     // Every read is a fresh buffer: the writer may move it to a worker thread. With a page-LSN basis, the next
-    // incremental judges the blocks of large files by their pages' LSNs, so they need no content MAC.
-    const lsnReuse = basis === undefined ? {} : { attributes: basisAttributes(basis), unchangedSince: (parent: Readonly<Record<string, string>>) => unchangedSince(basis, parent), macPlacedChunks: false };
+    // incremental judges the blocks of large files by their pages' LSNs, so they need no content MAC; in an
+    // incremental, the WAL since the parent tells which of them need not be read at all.
+    const lsnReuse = basis === undefined ? {} : {
+      attributes: basisAttributes(basis),
+      unchangedSince: (parentAttributes: Readonly<Record<string, string>>) => unchangedSince(basis, parentAttributes),
+      withParent: (view: BackupParentStream) => (parent.view = view),
+      macPlacedChunks: false,
+    };
     const handOver = { handsOver: true, recycle: (data: Buffer) => buffers.give(data) };
     await sink.writeStream(streamName, Readable.from(tar, { objectMode: false, highWaterMark: READ_SIZE }), { ...handOver, ...lsnReuse });
     return true;
@@ -84,25 +94,39 @@ async function hasTablespaces(dataDirectory: string): Promise<boolean> {
 }
 
 async function serverFacts(client: pg.Client): Promise<ServerFacts> {
-  const result = await client.query<{ recovery: boolean; superuser: boolean; system: string; segment: string }>(
+  const setting = (name: string): string => `(select setting from pg_catalog.pg_settings where name = '${name}')`;
+  const result = await client.query<{ recovery: boolean; superuser: boolean; system: string; segment: string; fpw: string; block: string; relseg: string }>(
     `select pg_catalog.pg_is_in_recovery() as recovery,
             (select rolsuper from pg_catalog.pg_roles where rolname = current_user) as superuser,
             (select system_identifier::text from pg_catalog.pg_control_system()) as system,
-            (select setting from pg_catalog.pg_settings where name = 'wal_segment_size') as segment`,
+            ${setting("wal_segment_size")} as segment, ${setting("full_page_writes")} as fpw,
+            ${setting("block_size")} as block, ${setting("segment_size")} as relseg`,
   );
   const row = result.rows[0];
   const walSegmentSize = Number(row?.segment);
   if (row === undefined || !Number.isInteger(walSegmentSize) || walSegmentSize <= 0) throw new UnavailableError("the server did not tell its WAL segment size");
-  return { inRecovery: row.recovery, superuser: row.superuser, systemIdentifier: row.system, walSegmentSize };
+  const wal = { fullPageWrites: row.fpw === "on", blockSize: Number(row.block), relationSegmentBlocks: Number(row.relseg), walSegmentSize };
+  return { inRecovery: row.recovery, superuser: row.superuser, systemIdentifier: row.system, ...wal };
+}
+
+/** For an incremental (the parent recorded a start): the WAL since it, read up to what the server has flushed. */
+async function beginWalRead(client: pg.Client, dataDirectory: string, facts: ServerFacts, parentAttributes: Readonly<Record<string, string>> | undefined): Promise<EarlyWalRead | undefined> {
+  if (parentAttributes === undefined) return undefined;
+  const result = await client.query<{ flushed: string; timeline: number }>("select pg_catalog.pg_current_wal_flush_lsn()::text as flushed, (select timeline_id from pg_catalog.pg_control_checkpoint()) as timeline");
+  const row = result.rows[0];
+  if (row === undefined) return undefined;
+  return startWalRead(dataDirectory, parentAttributes, facts, { timeline: row.timeline, written: parseLsn(row.flushed) });
 }
 
 async function startBackup(client: pg.Client): Promise<Started> {
+  const begun = performance.now();
   const started = await client.query<{ lsn: string }>("select pg_catalog.pg_backup_start($1, true)::text as lsn", ["holdfast"]);
+  const checkpointMs = performance.now() - begun;
   const checkpoint = await client.query<{ timeline: number }>("select timeline_id as timeline from pg_catalog.pg_control_checkpoint()");
   const startLsn = started.rows[0]?.lsn;
   const timeline = checkpoint.rows[0]?.timeline;
   if (startLsn === undefined || timeline === undefined) throw new UnavailableError("pg_backup_start returned no position");
-  return { startLsn, timeline };
+  return { startLsn, timeline, checkpointMs };
 }
 
 /** The page-LSN basis of this backup, when the data directory carries Holdfast's marker (its incarnation). */
@@ -137,15 +161,20 @@ interface ArchiveInput {
   facts: ServerFacts;
   started: Started;
   signal: AbortSignal;
+  /** In an incremental: which chunks to take from the parent unread (asked once, before the walk). */
+  chunksOf: () => Promise<ParentChunks | undefined>;
 }
 
 /** The whole tar: the data directory, pg_control, then (after pg_backup_stop) the label and the WAL. */
 async function* archive(input: ArchiveInput): AsyncGenerator<Buffer> {
   const { client, dataDirectory, signal } = input;
+  const parentChunks = await input.chunksOf();
+  const walkStarted = performance.now();
   for await (const entry of walkDataDirectory(dataDirectory)) {
     if (signal.aborted) throw new UnavailableError("the backup was cancelled");
-    yield* member(entry, input.buffers);
+    yield* member(entry, input.buffers, parentChunks);
   }
+  parentChunks?.report(performance.now() - walkStarted);
   yield* fileMember(CONTROL_FILE, join(dataDirectory, CONTROL_FILE), input.buffers);
   const stopped = await client.query<{ lsn: string; labelfile: string; spcmapfile: string | null }>(
     "select lsn::text as lsn, labelfile, spcmapfile from pg_catalog.pg_backup_stop(false)",
@@ -185,7 +214,7 @@ export function walSegmentNames(timeline: number, start: bigint, stop: bigint, s
 }
 
 /** A walked entry as tar bytes: a directory or link header, or a file's header and data. */
-async function* member(entry: WalkEntry, buffers: ReadBuffers): AsyncGenerator<Buffer> {
+async function* member(entry: WalkEntry, buffers: ReadBuffers, parentChunks: ParentChunks | undefined): AsyncGenerator<Buffer> {
   const { stats } = entry;
   const mtime = stats.mtimeMs / 1000;
   if (entry.kind === "directory") {
@@ -194,7 +223,7 @@ async function* member(entry: WalkEntry, buffers: ReadBuffers): AsyncGenerator<B
   } else if (entry.kind === "symlink") {
     yield tarHeader({ name: entry.path, type: "symlink", size: 0, mode: 0o777, uid: stats.uid, gid: stats.gid, mtime, ...(entry.linkTarget === undefined ? {} : { linkTarget: entry.linkTarget }) });
   } else {
-    yield* fileMember(entry.path, entry.absolute, buffers);
+    yield* fileMember(entry.path, entry.absolute, buffers, parentChunks);
   }
 }
 
@@ -203,7 +232,7 @@ async function* member(entry: WalkEntry, buffers: ReadBuffers): AsyncGenerator<B
  * and what was appended after the open is left out (WAL replay from the start position restores both, as it does
  * for pg_basebackup). Returns false, writing nothing, when the file is gone.
  */
-async function* fileMember(path: string, absolute: string, buffers: ReadBuffers): AsyncGenerator<Buffer, boolean> {
+async function* fileMember(path: string, absolute: string, buffers: ReadBuffers, parentChunks?: ParentChunks): AsyncGenerator<Buffer, boolean> {
   let handle: FileHandle;
   try {
     handle = await open(absolute, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -214,7 +243,8 @@ async function* fileMember(path: string, absolute: string, buffers: ReadBuffers)
   try {
     const stats = await handle.stat();
     yield tarHeader({ name: path, type: "file", size: stats.size, mode: stats.mode, uid: stats.uid, gid: stats.gid, mtime: stats.mtimeMs / 1000 });
-    yield* fileData(handle, stats.size, buffers);
+    const placeholder = parentChunks === undefined ? undefined : (offset: number, length: number) => parentChunks.placeholderFor(path, offset, length);
+    yield* fileData(handle, stats.size, buffers, placeholder);
     const padding = tarPadding(stats.size);
     if (padding.length > 0) yield padding;
     return true;
@@ -223,14 +253,18 @@ async function* fileMember(path: string, absolute: string, buffers: ReadBuffers)
   }
 }
 
-/** `size` bytes of an open file, in READ_SIZE pieces, with READS_IN_FLIGHT reads ahead. */
-async function* fileData(handle: FileHandle, size: number, buffers: ReadBuffers): AsyncGenerator<Buffer> {
+/**
+ * `size` bytes of an open file, in READ_SIZE pieces, with READS_IN_FLIGHT reads ahead; a piece `placeholder` gives
+ * one for (an incremental's block the parent holds and the WAL did not change) is not read.
+ */
+async function* fileData(handle: FileHandle, size: number, buffers: ReadBuffers, placeholder?: (offset: number, length: number) => Buffer | undefined): AsyncGenerator<Buffer> {
   const pending: Array<Promise<Buffer>> = [];
   let next = 0;
   const issue = (): void => {
     while (pending.length < READS_IN_FLIGHT && next < size) {
       const length = Math.min(READ_SIZE, size - next);
-      const reading = readExactly(handle, next, buffers.take(length));
+      const parents = placeholder?.(next, length);
+      const reading = parents === undefined ? readExactly(handle, next, buffers.take(length)) : Promise.resolve(parents);
       reading.catch(() => undefined);
       pending.push(reading);
       next += length;
