@@ -197,7 +197,7 @@ function collector(): () => void {
  * and its reverse put each row always after the same neighbours (the detections row after a scraped row in every
  * round); shuffled, each row follows each other row about as often, and drift over the run still hits every row alike.
  */
-export function roundOrders<T>(items: readonly T[], rounds: number, seed = 0x9e3779b9): T[][] {
+function roundOrders<T>(items: readonly T[], rounds: number, seed = 0x9e3779b9): T[][] {
   let state = seed >>> 0;
   const next = (): number => {
     // mulberry32
