@@ -4,12 +4,16 @@
  *  1. paced: RATE requests/s for SECONDS each, latency p50/p99 from the client;
  *  2. saturated: CONCURRENCY requests in flight for SECONDS, requests/s, and the durable audit events/s it produced.
  *  3. what observability costs: the paced audited `get` on servers that differ only in their switches (VARIANTS),
- *     run in the same process, in alternating rounds, each p99 against the first variant's (all off); the servers not
- *     being measured are stopped (SIGSTOP) during a round.
- * `BENCH_API_PART=3` runs part 3 alone.
+ *     run in the same process, in rounds whose order is shuffled (the same shuffles every run), each p99 against the
+ *     first variant's (all off); the servers not being measured are stopped (SIGSTOP) during a round.
+ * `BENCH_API_PART=3` runs part 3 alone. The servers listen on `BENCH_API_HOST` (default 127.0.0.1), on ports from
+ * `BENCH_API_PORT` up (default: ports the kernel picks).
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { PerformanceObserver } from "node:perf_hooks";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Agent, request } from "undici";
 import { TestServer } from "../test/helpers/harness.ts";
@@ -19,6 +23,10 @@ const RATE = Number(process.env["BENCH_API_RATE"] ?? 200);
 const SECONDS = Number(process.env["BENCH_API_SECONDS"] ?? 10);
 const CONCURRENCY = Number(process.env["BENCH_API_CONCURRENCY"] ?? 16);
 const GET_PATH = "/api/v1/namespaces/default";
+const HOST = process.env["BENCH_API_HOST"] ?? "127.0.0.1";
+/** First port of the servers (each next server the next port); 0: the kernel picks. */
+const FIRST_PORT = Number(process.env["BENCH_API_PORT"] ?? 0);
+let serversStarted = 0;
 
 interface Target {
   name: string;
@@ -41,12 +49,12 @@ const VARIANTS: { name: string; serverArgs: string[]; scrape: boolean }[] = [
  * Rounds per row, alternating the order: a p99 is about 1 % of the samples, so one stall of the machine inside one
  * row's window moves that row alone; more, shorter rounds spread such stalls over the rows.
  */
-const ROUNDS = Number(process.env["BENCH_API_ROUNDS"] ?? 8);
+const ROUNDS = Number(process.env["BENCH_API_ROUNDS"] ?? 16);
 /**
- * Seconds of paced requests per row in part 3, over all its rounds: 16 s at 200/s is 3,200 samples, so the p99 is
- * the 32nd slowest answer rather than a handful of them.
+ * Seconds of paced requests per row in part 3, over all its rounds: 64 s at 200/s is 12,800 samples, so the p99 is
+ * the 128th slowest answer rather than a handful of them.
  */
-const VARIANT_SECONDS = Number(process.env["BENCH_API_VARIANT_SECONDS"] ?? 16);
+const VARIANT_SECONDS = Number(process.env["BENCH_API_VARIANT_SECONDS"] ?? 64);
 /** After a server resumes, its timers that fell due while it was stopped run at once: wait them out before measuring. */
 const SETTLE_MS = 500;
 /** USER_HZ, the unit of the CPU times in /proc/PID/stat: 100 on every Linux architecture Node runs on. */
@@ -57,8 +65,15 @@ export async function apiBenchmark(): Promise<void> {
   await observabilityBenchmark();
 }
 
+/** A server of this bench, on BENCH_API_HOST (whose certificate names it) and the next port of BENCH_API_PORT. */
+function startServer(serverArgs: string[] = []): Promise<TestServer> {
+  const listenPort = FIRST_PORT === 0 ? 0 : FIRST_PORT + serversStarted++;
+  const initArgs = HOST === "127.0.0.1" ? [] : ["--advertise", HOST];
+  return TestServer.start({ serverArgs, initArgs, listenHost: HOST, listenPort });
+}
+
 async function requestPathBenchmark(): Promise<void> {
-  const server = await TestServer.start();
+  const server = await startServer();
   const agent = new Agent({ connect: { ca: await readFile(join(server.home, "tls", "ca.crt"), "utf8") }, connections: CONCURRENCY, pipelining: 1 });
   try {
     const token = await server.token();
@@ -156,40 +171,100 @@ interface Variant {
   /** CPU time the server spent during its rounds (ms), and the requests answered in them. */
   cpuMs: number;
   requests: number;
+  /** When its rounds ran (performance.now()), to tell which of the client's own GC pauses fell in them. */
+  rounds: { start: number; end: number }[];
 }
 
-/** Part 3: the audited get, paced, on one server per variant, in alternating rounds so drift hits every row alike. */
+/**
+ * The client's own garbage-collection pauses (start and duration, performance.now() ms). The client shares the
+ * process between rows: a pause delays every answer in flight, and garbage made in one row (a scraped row's 30 KB
+ * answers) would be collected in the next, so a full collection runs before each round and the pauses in each row are
+ * reported beside its p99.
+ */
+const clientPauses: { start: number; duration: number }[] = [];
+const gcObserver = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) clientPauses.push({ start: entry.startTime, duration: entry.duration });
+});
+
+/** `gc()` of this process, exposed at run time (the bench is started without --expose-gc). */
+function collector(): () => void {
+  setFlagsFromString("--expose-gc");
+  return runInNewContext("gc") as () => void;
+}
+
+/**
+ * The order of the rows in each round: a shuffle of them, the same every run (a fixed seed). Alternating one order
+ * and its reverse put each row always after the same neighbours (the detections row after a scraped row in every
+ * round); shuffled, each row follows each other row about as often, and drift over the run still hits every row alike.
+ */
+function roundOrders<T>(items: readonly T[], rounds: number, seed = 0x9e3779b9): T[][] {
+  let state = seed >>> 0;
+  const next = (): number => {
+    // mulberry32
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return Array.from({ length: rounds }, () => {
+    const order = [...items];
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(next() * (i + 1));
+      [order[i], order[j]] = [order[j] as T, order[i] as T];
+    }
+    return order;
+  });
+}
+
+/** Part 3: the audited get, paced, on one server per variant, in shuffled rounds so drift hits every row alike. */
 async function observabilityBenchmark(): Promise<void> {
   const variants: Variant[] = [];
+  const gc = collector();
+  gcObserver.observe({ entryTypes: ["gc"] });
   try {
     for (const { name, serverArgs, scrape } of VARIANTS) {
-      const server = await TestServer.start({ serverArgs });
+      const server = await startServer(serverArgs);
       const agent = new Agent({ connect: { ca: await readFile(join(server.home, "tls", "ca.crt"), "utf8") }, connections: CONCURRENCY, pipelining: 1 });
-      variants.push({ name, server, agent, token: await server.token(), scrape, samples: [], roundP99s: [], scrapes: [], pid: serverPid(server), cpuMs: 0, requests: 0 });
+      variants.push({ name, server, agent, token: await server.token(), scrape, samples: [], roundP99s: [], scrapes: [], pid: serverPid(server), cpuMs: 0, requests: 0, rounds: [] });
     }
     for (const v of variants) await paced(v.server, v.agent, target(v), 50, 2);
     const seconds = Math.max(1, Math.round(VARIANT_SECONDS / ROUNDS));
     console.log(`\nobservability on the request path: GET ${GET_PATH} (authn+authz+audit) at ${RATE} requests/s, ${ROUNDS} rounds of ${seconds} s per row (${RATE * seconds * ROUNDS} samples per row)`);
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? variants : [...variants].reverse();
+    for (const order of roundOrders(variants, ROUNDS)) {
       for (const v of order) {
         await aloneOnTheMachine(v, variants);
-        const cpuBefore = await processCpuMs(v.pid);
-        const samples = await scraped(v, () => paced(v.server, v.agent, target(v), RATE, seconds));
-        v.cpuMs += (await processCpuMs(v.pid)) - cpuBefore;
-        v.requests += samples.length;
-        v.samples.push(...samples);
-        v.roundP99s.push(percentile(samples, 99));
+        gc();
+        await measureRound(v, seconds);
       }
     }
     reportVariants(variants);
   } finally {
+    gcObserver.disconnect();
     for (const v of variants) process.kill(v.pid, "SIGCONT");
     for (const v of variants) {
       await v.agent.close();
       await v.server.destroy();
     }
   }
+}
+
+/** One round of `v`: paced requests (and scrapes), its server's CPU time, when it ran. */
+async function measureRound(v: Variant, seconds: number): Promise<void> {
+  const cpuBefore = await processCpuMs(v.pid);
+  const start = performance.now();
+  const samples = await scraped(v, () => paced(v.server, v.agent, target(v), RATE, seconds));
+  v.rounds.push({ start, end: performance.now() });
+  v.cpuMs += (await processCpuMs(v.pid)) - cpuBefore;
+  v.requests += samples.length;
+  v.samples.push(...samples);
+  v.roundP99s.push(percentile(samples, 99));
+}
+
+/** The client's GC pauses that began during `v`'s rounds: how many, their sum and the longest (ms). */
+function clientPausesIn(v: Variant): { count: number; total: number; max: number } {
+  const pauses = clientPauses.filter((p) => v.rounds.some((r) => p.start >= r.start && p.start < r.end));
+  return { count: pauses.length, total: pauses.reduce((sum, p) => sum + p.duration, 0), max: Math.max(0, ...pauses.map((p) => p.duration)) };
 }
 
 /**
@@ -261,6 +336,7 @@ function reportVariants(variants: Variant[]): void {
     const cpu = `server CPU ${((v.cpuMs / v.requests) * 1000).toFixed(0)} ms per 1,000 requests (${(v.cpuMs / baseCpuPerRequest(base) / v.requests).toFixed(2)}x)`;
     const spread = `${cpu}; p99 per round: min ${Math.min(...v.roundP99s).toFixed(2)}, median ${median(v.roundP99s).toFixed(2)}, max ${Math.max(...v.roundP99s).toFixed(2)} ms`;
     const scrapes = v.scrapes.length === 0 ? "" : `; /metrics read in p50 ${median(v.scrapes).toFixed(2)} ms, max ${Math.max(...v.scrapes).toFixed(1)} ms (${v.scrapes.length} reads)`;
-    console.log(`${"".padEnd(40)} ${spread}${scrapes}`);
+    const pauses = clientPausesIn(v);
+    console.log(`${"".padEnd(40)} ${spread}${scrapes}; the client's GC: ${pauses.count} pauses, ${pauses.total.toFixed(0)} ms in all, longest ${pauses.max.toFixed(1)} ms`);
   }
 }

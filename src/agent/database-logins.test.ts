@@ -1,7 +1,15 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { OwnSessions } from "../engines/index.ts";
-import { AwaitedLogins, CONNECTION_ID_GRACE_MS, ConnectedClients, isForeignSuperuserLogin, MAX_REFUSED_PER_READ, refusedToRecord, type DatabaseLogin, type OwnConnection } from "./database-logins.ts";
+import { appendFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Instance } from "../api/index.ts";
+import { homePaths } from "../config/index.ts";
+import { OwnSessions, type Engine, type EngineLogins } from "../engines/index.ts";
+import { openSqliteStore, type Store } from "../store/index.ts";
+import { silentLogger } from "../util/index.ts";
+import { AwaitedLogins, CONNECTION_ID_GRACE_MS, ConnectedClients, DatabaseLoginWatch, isForeignSuperuserLogin, MAX_REFUSED_PER_READ, refusedToRecord, type DatabaseLogin, type OwnConnection } from "./database-logins.ts";
 
 describe("foreign superuser logins", () => {
   const login = (change: Partial<DatabaseLogin>): DatabaseLogin => ({ time: 0, user: "postgres", database: "postgres", applicationName: "psql", host: "127.0.0.1", port: 51234, ...change });
@@ -121,5 +129,55 @@ describe("refused logins", () => {
     assert.ok(each.every((login) => login.refused === true));
     assert.equal(omitted, 5);
     assert.deepEqual(refusedToRecord([accepted]), { each: [], omitted: 0 });
+  });
+});
+
+describe("the watch over a real embedded store", () => {
+  it("follows an instance bound here once it appears, and lists Instances again only after one changed", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "holdfast-login-watch-"));
+    const store = openSqliteStore({ path: join(dir, "store.db") });
+    let lists = 0;
+    const counted = new Proxy(store, {
+      get(target, property, receiver) {
+        if (property === "list") return (...args: Parameters<Store["list"]>) => ((lists += 1), target.list(...args));
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+    const logFile = join(dir, "postgresql.log");
+    await writeFile(logFile, "");
+    const logins: EngineLogins = {
+      superusers: ["postgres"],
+      logParser: () => ({ read: (chunk) => (chunk.includes("LOGIN") ? [{ time: 1, user: "postgres", database: "postgres", applicationName: "psql", host: "10.0.0.9", port: 5000 }] : []) }),
+      logFile: () => ({ path: logFile }),
+    };
+    const recorded: string[] = [];
+    const watch = new DatabaseLoginWatch({
+      store: counted,
+      paths: homePaths(dir),
+      nodeName: "n1",
+      logger: silentLogger(),
+      own: new OwnSessions(),
+      engine: (name) => (name === "postgresql" ? ({ logins } as Engine) : undefined),
+      record: (instance, login) => Promise.resolve(void recorded.push(`${instance.metadata.name} ${login.user}@${login.host}`)),
+      listMs: 20,
+      readMs: 20,
+    });
+    try {
+      await store.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "demo" } });
+      watch.start();
+      await sleep(200);
+      assert.equal(lists, 1, "nothing changed: listed once");
+      const instance = { apiVersion: "holdfast.io/v1", kind: "Instance", metadata: { name: "pg-0", namespace: "demo" }, spec: { engine: "postgresql", version: "16", clusterName: "pg", componentName: "postgresql", ordinal: 0, port: 20000, running: true, parameters: {}, deleteData: true, nodeName: "n1" } };
+      await store.create(instance as Instance);
+      await sleep(200);
+      assert.equal(lists, 2, "one listing after the change");
+      await appendFile(logFile, "LOGIN\n");
+      await sleep(200);
+      assert.deepEqual(recorded, ["pg-0 postgres@10.0.0.9"], "the new instance's log is followed");
+    } finally {
+      watch.stop();
+      store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Every node's half of detection: it listens to its own audit log, keeps the events the rules read, and hands them to
- * the leader as SecuritySignal objects in the shared store (a batch at most every `flushMs`). It also watches its
- * audit file: a file cut shorter than what was written, or replaced, is reported as tampering.
+ * the leader as SecuritySignal objects in the shared store (a batch at most every `flushMs`, written `flushMs` after
+ * the first event of the batch was kept: no timer runs while nothing is kept). It also watches its audit file: a file
+ * cut shorter than what was written, or replaced, is reported as tampering.
  */
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
@@ -19,7 +20,7 @@ export interface SignalFeedOptions {
   node: string;
   logger: Logger;
   adminGroups: readonly string[];
-  /** How often pending events are written (default 250 ms). */
+  /** How long after the first pending event the pending events are written (default 250 ms). */
   flushMs?: number;
   /** How often the audit file is checked (default 5 s). */
   watchdogMs?: number;
@@ -39,6 +40,7 @@ export class SignalFeed {
   #flushing: Promise<void> | undefined;
   #inode: number | undefined;
   #tamperReported = false;
+  #stopped = false;
   #batch = 0;
 
   constructor(options: SignalFeedOptions) {
@@ -50,16 +52,16 @@ export class SignalFeed {
   async start(): Promise<void> {
     this.#inode = await this.#fileInode();
     this.#unsubscribe = this.#options.audit.subscribe((record, failure) => this.#observe(record, failure));
-    this.#flushTimer = setInterval(() => void this.flush(), this.#options.flushMs ?? 250);
     this.#watchdogTimer = setInterval(() => void this.#checkFile(), this.#options.watchdogMs ?? 5000);
-    this.#flushTimer.unref();
     this.#watchdogTimer.unref();
   }
 
   /** Stop listening and write what is pending. */
   async stop(): Promise<void> {
+    this.#stopped = true;
     this.#unsubscribe?.();
-    clearInterval(this.#flushTimer);
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
     clearInterval(this.#watchdogTimer);
     await this.flush();
   }
@@ -68,8 +70,19 @@ export class SignalFeed {
   flush(): Promise<void> {
     this.#flushing ??= this.#write().finally(() => {
       this.#flushing = undefined;
+      this.#scheduleFlush();
     });
     return this.#flushing;
+  }
+
+  /** Arm the flush timer when events are pending and none is armed (after a failed write too: they are retried). */
+  #scheduleFlush(): void {
+    if (this.#flushTimer !== undefined || this.#pending.length === 0 || this.#stopped) return;
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined;
+      void this.flush();
+    }, this.#options.flushMs ?? 250);
+    this.#flushTimer.unref();
   }
 
   #observe(record: AuditEventRecord | undefined, failure: Error | undefined): void {
@@ -87,6 +100,7 @@ export class SignalFeed {
       const dropped = this.#pending.splice(0, this.#pending.length - MAX_PENDING).length;
       this.#options.logger.warn({ dropped }, "security signals dropped: the store has not taken them for a while");
     }
+    this.#scheduleFlush();
   }
 
   #problem(problem: "write-failed" | "tampered"): SignalEvent {

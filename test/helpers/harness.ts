@@ -38,8 +38,10 @@ export interface TestServerOptions {
   beforeStart?: (home: string) => Promise<void>;
   /** Extra `holdfast init` flags, e.g. `--store etcd://...` for the first node of a cluster on etcd. */
   initArgs?: string[];
-  /** The loopback address the server listens on (port 0: the kernel picks). */
+  /** The loopback address the server listens on. */
   listenHost?: string;
+  /** The port it listens on (default 0: the kernel picks). */
+  listenPort?: number;
   /** Extra `holdfast server` flags, e.g. `--node-name`. */
   serverArgs?: string[];
 }
@@ -133,7 +135,7 @@ export class TestServer {
   async startProcess(): Promise<void> {
     await rm(join(this.home, "server.json"), { force: true });
     const log = openSync(this.serverLog, "a", 0o600);
-    const listen = `${this.#options.listenHost ?? "127.0.0.1"}:0`;
+    const listen = `${this.#options.listenHost ?? "127.0.0.1"}:${this.#options.listenPort ?? 0}`;
     const child = spawn(HOLDFAST, ["server", "--home", this.home, "--listen", listen, "--log-level", "info", ...this.serverArgs], {
       stdio: ["ignore", log, log],
       env: { ...process.env, HOLDFAST_HOME: this.home },

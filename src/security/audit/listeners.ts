@@ -11,10 +11,8 @@ export type AuditListener = (record: AuditEventRecord | undefined, failure?: Err
 /** Durable events told per turn at most; past this the oldest waiting are dropped (and counted). */
 export const MAX_UNTOLD = 10_000;
 
-interface Untold {
-  record: AuditEventRecord | undefined;
-  failure: Error | undefined;
-}
+/** A durable event, or the failure that stopped the log: queued as they are, nothing allocated per event. */
+type Untold = AuditEventRecord | Error;
 
 /** The listeners and what they have not been told yet. */
 export class AuditListeners {
@@ -37,7 +35,9 @@ export class AuditListeners {
   /** Queue `record` (or the log's failure) for the listeners: O(1), nothing awaited. */
   tell(record: AuditEventRecord | undefined, failure?: Error): void {
     if (this.#listeners.size === 0) return;
-    this.#untold.push({ record, failure });
+    const untold = record ?? failure;
+    if (untold === undefined) return;
+    this.#untold.push(untold);
     if (this.#untold.length > MAX_UNTOLD) {
       this.#untold.shift();
       this.#dropped += 1;
@@ -51,7 +51,9 @@ export class AuditListeners {
     this.#scheduled = false;
     const batch = this.#untold;
     this.#untold = [];
-    for (const { record, failure } of batch) {
+    for (const untold of batch) {
+      const record = untold instanceof Error ? undefined : untold;
+      const failure = untold instanceof Error ? untold : undefined;
       for (const listener of this.#listeners) tellOne(listener, record, failure);
     }
   }
