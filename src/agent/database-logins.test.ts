@@ -9,7 +9,7 @@ import { homePaths } from "../config/index.ts";
 import { OwnSessions, type Engine, type EngineLogins } from "../engines/index.ts";
 import { openSqliteStore, type Store } from "../store/index.ts";
 import { silentLogger } from "../util/index.ts";
-import { AwaitedLogins, CONNECTION_ID_GRACE_MS, ConnectedClients, DatabaseLoginWatch, isForeignSuperuserLogin, MAX_REFUSED_PER_READ, refusedToRecord, type DatabaseLogin, type OwnConnection } from "./database-logins.ts";
+import { AwaitedLogins, CONNECTION_ID_GRACE_MS, ConnectedClients, DatabaseLoginWatch, isForeignSuperuserLogin, MAX_REFUSED_PER_READ, RefusalCounts, refusedToRecord, type DatabaseLogin, type OwnConnection } from "./database-logins.ts";
 
 describe("foreign superuser logins", () => {
   const login = (change: Partial<DatabaseLogin>): DatabaseLogin => ({ time: 0, user: "postgres", database: "postgres", applicationName: "psql", host: "127.0.0.1", port: 51234, ...change });
@@ -181,3 +181,16 @@ describe("the watch over a real embedded store", () => {
     }
   });
 });
+
+describe("refusal counts of a polled server", () => {
+  it("takes the first answer as the base, then reports each account's growth as that many refused logins", () => {
+    const counts = new RefusalCounts();
+    assert.deepEqual(counts.added([{ user: "default", count: 4, host: "10.0.0.9", port: 4000 }], 1), [], "refused before the watch");
+    assert.deepEqual(counts.added([{ user: "default", count: 4, host: "10.0.0.9", port: 4000 }], 2), []);
+    const grown = counts.added([{ user: "default", count: 7, host: "10.0.0.8", port: 4001 }, { user: "bob", count: 1, host: "10.0.0.7", port: 4002 }], 3);
+    assert.deepEqual(grown.map((l) => [l.user, l.host, l.port, l.refused]), [["default", "10.0.0.8", 4001, true], ["default", "10.0.0.8", 4001, true], ["default", "10.0.0.8", 4001, true], ["bob", "10.0.0.7", 4002, true]]);
+    assert.deepEqual(counts.added([{ user: "default", count: 2, host: "10.0.0.8", port: 4001 }], 4), [], "a count that fell (a restart) is the new base");
+    assert.equal(counts.added([{ user: "default", count: 3, host: "10.0.0.8", port: 4001 }], 5).length, 1);
+  });
+});
+

@@ -11,7 +11,7 @@ import { stat } from "node:fs/promises";
 import type { Instance } from "../api/index.ts";
 import type { HomePaths } from "../config/index.ts";
 import { instanceTrust } from "./instance-tls.ts";
-import type { DatabaseLogin, Engine, EngineLogins, OwnSessions } from "../engines/index.ts";
+import type { DatabaseLogin, Engine, EngineLogins, OwnSessions, RefusalTally } from "../engines/index.ts";
 import type { Store, Watch } from "../store/index.ts";
 import type { Logger } from "../util/index.ts";
 import { readAccount } from "./accounts.ts";
@@ -53,6 +53,30 @@ export class ConnectedClients {
     const added = listed.filter((login) => !this.#seen.has(clientKey(login)));
     this.#seen = now;
     return added;
+  }
+}
+
+/** Refused logins reported at once from one tally: past this, the rest of a burst is only counted. */
+const MAX_REFUSALS_PER_POLL = 10_000;
+
+/**
+ * The logins a polled server refused since the last answer, from its counts per account: each account's count that
+ * grew is that many refused logins (with the address of its latest); the first answer is what was there before the
+ * watch. A count that fell (the server restarted, or dropped old entries) is taken as the new base.
+ */
+export class RefusalCounts {
+  #counts: Map<string, number> | undefined;
+
+  /** The refused logins in `tallies` that were not in the last answer. */
+  added(tallies: readonly RefusalTally[], nowMs: number): DatabaseLogin[] {
+    const previous = this.#counts;
+    this.#counts = new Map(tallies.map((tally) => [tally.user, tally.count]));
+    if (previous === undefined) return [];
+    return tallies.flatMap((tally) => {
+      const grown = Math.min(MAX_REFUSALS_PER_POLL, tally.count - (previous.get(tally.user) ?? 0));
+      const login: DatabaseLogin = { time: nowMs, user: tally.user, database: "", applicationName: "", host: tally.host, port: tally.port, refused: true };
+      return grown > 0 ? Array.from({ length: grown }, () => login) : [];
+    });
   }
 }
 
@@ -237,13 +261,15 @@ export class DatabaseLoginWatch {
   /** Ask the running server for its clients every readMs; the first answer is what was there before the watch. */
   #poll(instance: Instance, superusers: readonly string[], connected: NonNullable<EngineLogins["connectedClients"]>): Followed {
     const clients = new ConnectedClients();
+    const refusals = new RefusalCounts();
     const trust = instanceTrust(this.#options.paths, instance);
     let first = true;
     let stopped = false;
     let timer: NodeJS.Timeout | undefined;
     const poll = async (): Promise<void> => {
       const admin = await readAccount(this.#options.store, instance, superusers[0] ?? "");
-      const added = clients.added(await connected(instance.spec.port, admin, trust));
+      const answer = await connected(instance.spec.port, admin, trust);
+      const added = [...clients.added(answer.clients), ...refusals.added(answer.refusals, Date.now())];
       if (!first && !stopped) this.#read(instance, superusers, added);
       first = false;
     };

@@ -553,9 +553,24 @@ export interface EngineLogins {
   readonly logFile?: (layout: InstanceLayout) => { path: string; rotated?: string };
   /**
    * The clients connected now to the running server on loopback `port`, asked as `admin` (Redis' CLIENT LIST): a
-   * server that logs no logins is polled, and a connection is one login for as long as it stays open.
+   * server that logs no logins is polled, and a connection is one login for as long as it stays open. With them, the
+   * logins it refused so far, counted per account (Redis' ACL LOG), when it keeps such counts.
    */
-  readonly connectedClients?: (port: number, admin: Credentials, trust?: ClientTrust) => Promise<DatabaseLogin[]>;
+  readonly connectedClients?: (port: number, admin: Credentials, trust?: ClientTrust) => Promise<ConnectedClientsAnswer>;
+}
+
+/** What a polled server says of its clients: who is connected, and how many logins it refused per account. */
+export interface ConnectedClientsAnswer {
+  clients: DatabaseLogin[];
+  refusals: RefusalTally[];
+}
+
+/** Logins a server refused for one account, counted since it started (as far as it keeps them); the last one's address. */
+export interface RefusalTally {
+  user: string;
+  count: number;
+  host: string;
+  port: number;
 }
 
 /** One problem with a managed user's grants: the path below `spec.grants` (e.g. `[0].privileges[1]`) and what is wrong. */

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { parseClientList } from "./client-list.ts";
+import { parseAclLog, parseClientList } from "./client-list.ts";
 
 // CLIENT LIST as Redis 7.0 answers it (fields trimmed to those read and a few around them).
 const LIST = [
@@ -27,3 +27,19 @@ describe("Redis CLIENT LIST", () => {
     assert.ok(!logins.some((login) => login.port === 41003 || login.port === 41004));
   });
 });
+
+describe("Redis ACL LOG", () => {
+  const entry = (username: string, count: number, reason = "auth", addr = "127.0.0.1:5001"): (string | number)[] => [
+    "count", count, "reason", reason, "context", "toplevel", "object", reason === "auth" ? "AUTH" : "get", "username", username, "age-seconds", "0.034",
+    "client-info", `id=4 addr=${addr} laddr=127.0.0.1:20002 fd=7 name= age=0 idle=0 flags=N db=0 cmd=auth user=default resp=2`,
+  ];
+  it("adds up each account's refused logins (reason auth) with the address of its newest entry; other reasons and junk are not logins", () => {
+    const reply = [entry("default", 3, "auth", "10.0.0.9:4000"), entry("bob", 1), entry("default", 5, "auth", "10.0.0.8:3000"), entry("app", 7, "command"), "junk", ["count", "x", "reason", "auth", "username", "eve"]];
+    assert.deepEqual(parseAclLog(reply), [
+      { user: "default", count: 8, host: "10.0.0.9", port: 4000 },
+      { user: "bob", count: 1, host: "127.0.0.1", port: 5001 },
+    ]);
+    assert.deepEqual(parseAclLog(null), []);
+  });
+});
+

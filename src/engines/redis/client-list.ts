@@ -2,8 +2,10 @@
  * Logins to a Redis server, seen in its list of clients (`CLIENT LIST`): Redis logs no login, so the node agent asks
  * the running server who is connected and as which ACL user. A connection counts once it has run a command other
  * than AUTH or HELLO: until then a client that has not (or not yet) authenticated is listed as `default` too.
+ * Refused logins are in its `ACL LOG` (reason `auth`): entries merged per account within 60 s, each with a count.
  */
-import type { ClientTrust, Credentials, DatabaseLogin } from "../types.ts";
+import type { RespValue } from "./resp.ts";
+import type { ClientTrust, ConnectedClientsAnswer, Credentials, DatabaseLogin, RefusalTally } from "../types.ts";
 import { loopbackTarget } from "./socket.ts";
 import { commandRedis } from "./session.ts";
 
@@ -61,8 +63,45 @@ export function parseClientList(reply: string, nowMs: number): DatabaseLogin[] {
   return logins;
 }
 
-/** The clients connected now to the server on loopback `port` (over TLS checked against `trust` when given). */
-export async function redisConnectedClients(port: number, admin: Credentials, trust?: ClientTrust): Promise<DatabaseLogin[]> {
-  const [reply] = await commandRedis(loopbackTarget(port, trust?.caFile), admin, [["CLIENT", "LIST", "TYPE", "normal"]]);
-  return typeof reply === "string" ? parseClientList(reply, Date.now()) : [];
+/** The fields of one ACL LOG entry (a flat list of names and values). */
+function entryFields(entry: RespValue): Map<string, RespValue> {
+  const found = new Map<string, RespValue>();
+  if (!Array.isArray(entry)) return found;
+  for (let i = 0; i + 1 < entry.length; i += 2) {
+    const name = entry[i];
+    if (typeof name === "string") found.set(name, entry[i + 1] ?? null);
+  }
+  return found;
+}
+
+/**
+ * The refused logins of an ACL LOG reply, per account (pure): the counts of its `auth` entries added up, and the
+ * address of the account's most recent one (the entries come newest first).
+ */
+export function parseAclLog(reply: RespValue): RefusalTally[] {
+  const tallies = new Map<string, RefusalTally>();
+  for (const entry of Array.isArray(reply) ? reply : []) {
+    const found = entryFields(entry);
+    const user = found.get("username");
+    const count = Number(found.get("count"));
+    if (found.get("reason") !== "auth" || typeof user !== "string" || !Number.isInteger(count) || count < 0) continue;
+    const tally = tallies.get(user);
+    if (tally !== undefined) {
+      tally.count += count;
+      continue;
+    }
+    const info = found.get("client-info");
+    const addr = typeof info === "string" ? fields(info).get("addr") : undefined;
+    tallies.set(user, { user, count, ...(addr === undefined ? { host: "", port: 0 } : splitAddress(addr)) });
+  }
+  return [...tallies.values()];
+}
+
+/**
+ * The clients connected now to the server on loopback `port` (over TLS checked against `trust` when given), and the
+ * logins it refused per account, in one session.
+ */
+export async function redisConnectedClients(port: number, admin: Credentials, trust?: ClientTrust): Promise<ConnectedClientsAnswer> {
+  const [list, log] = await commandRedis(loopbackTarget(port, trust?.caFile), admin, [["CLIENT", "LIST", "TYPE", "normal"], ["ACL", "LOG"]]);
+  return { clients: typeof list === "string" ? parseClientList(list, Date.now()) : [], refusals: parseAclLog(log ?? null) };
 }
