@@ -5,7 +5,8 @@
  *  2. saturated: CONCURRENCY requests in flight for SECONDS, requests/s, and the durable audit events/s it produced.
  *  3. what observability costs: the paced audited `get` on servers that differ only in their switches (VARIANTS),
  *     run in the same process, in rounds whose order is shuffled (the same shuffles every run), each p99 against the
- *     first variant's (all off); the servers not being measured are stopped (SIGSTOP) during a round.
+ *     first variant's (all off) with a bootstrap interval of the ratio; the servers not being measured are stopped
+ *     (SIGSTOP) during a round. `BENCH_API_ROWS=all` adds rows for each switch alone and for a scrape every second.
  * `BENCH_API_PART=3` runs part 3 alone. The servers listen on `BENCH_API_HOST` (default 127.0.0.1), on ports from
  * `BENCH_API_PORT` up (default: ports the kernel picks).
  */
@@ -17,7 +18,7 @@ import { runInNewContext } from "node:vm";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Agent, request } from "undici";
 import { TestServer } from "../test/helpers/harness.ts";
-import { median, percentile } from "./stats.ts";
+import { bootstrapRatioInterval, median, percentile, seededRandom } from "./stats.ts";
 
 const RATE = Number(process.env["BENCH_API_RATE"] ?? 200);
 const SECONDS = Number(process.env["BENCH_API_SECONDS"] ?? 10);
@@ -35,26 +36,36 @@ interface Target {
 }
 
 /**
- * Server configurations compared in part 3, each a row; the first is the baseline (everything off). A switch that
- * adds work to the request path gets its row here.
+ * How often a Prometheus reads /metrics in the goal's row: the interval `holdfast monitoring prometheus-config` writes
+ * unless told otherwise (`--scrape-interval`, default 15 s).
  */
-const VARIANTS: { name: string; serverArgs: string[]; scrape: boolean }[] = [
-  { name: "metrics and detections off", serverArgs: ["--disable-metrics", "--disable-detections"], scrape: false },
-  { name: "the same, a second server (control)", serverArgs: ["--disable-metrics", "--disable-detections"], scrape: false },
-  { name: "metrics on (scraped every second)", serverArgs: ["--disable-detections"], scrape: true },
-  { name: "detections on", serverArgs: ["--disable-metrics"], scrape: false },
-  { name: "both on (scraped every second)", serverArgs: [], scrape: true },
+const DEPLOYED_SCRAPE_MS = 15_000;
+
+/**
+ * Server configurations compared in part 3, each a row; the first is the baseline (everything off), the second the
+ * same configuration again (what the machine's noise alone gives), the third the goal's (metrics and detections on,
+ * scraped as deployed). `BENCH_API_ROWS=all` adds the diagnostic rows: each switch alone, and a scrape every second.
+ */
+const VARIANTS: { name: string; serverArgs: string[]; scrapeEveryMs: number; diagnostic?: true }[] = [
+  { name: "metrics and detections off", serverArgs: ["--disable-metrics", "--disable-detections"], scrapeEveryMs: 0 },
+  { name: "the same, a second server (control)", serverArgs: ["--disable-metrics", "--disable-detections"], scrapeEveryMs: 0 },
+  { name: "both on (scraped every 15 s)", serverArgs: [], scrapeEveryMs: DEPLOYED_SCRAPE_MS },
+  { name: "both on (scraped every second)", serverArgs: [], scrapeEveryMs: 1000, diagnostic: true },
+  { name: "metrics on (scraped every second)", serverArgs: ["--disable-detections"], scrapeEveryMs: 1000, diagnostic: true },
+  { name: "detections on", serverArgs: ["--disable-metrics"], scrapeEveryMs: 0, diagnostic: true },
 ];
+const ALL_ROWS = process.env["BENCH_API_ROWS"] === "all";
 /**
- * Rounds per row, alternating the order: a p99 is about 1 % of the samples, so one stall of the machine inside one
- * row's window moves that row alone; more, shorter rounds spread such stalls over the rows.
+ * Rounds per row, in a shuffled order: a p99 is about 1 % of the samples, so one stall of the machine inside one
+ * row's window moves that row alone; more, shorter rounds spread such stalls over the rows, and the bootstrap over
+ * rounds (below) says how far they can still move a ratio.
  */
-const ROUNDS = Number(process.env["BENCH_API_ROUNDS"] ?? 16);
+const ROUNDS = Number(process.env["BENCH_API_ROUNDS"] ?? 48);
 /**
- * Seconds of paced requests per row in part 3, over all its rounds: 64 s at 200/s is 12,800 samples, so the p99 is
- * the 128th slowest answer rather than a handful of them.
+ * Seconds of paced requests per row in part 3, over all its rounds: 96 s at 200/s is 19,200 samples, so the p99 is
+ * the 192nd slowest answer rather than a handful of them.
  */
-const VARIANT_SECONDS = Number(process.env["BENCH_API_VARIANT_SECONDS"] ?? 64);
+const VARIANT_SECONDS = Number(process.env["BENCH_API_VARIANT_SECONDS"] ?? 96);
 /** After a server resumes, its timers that fell due while it was stopped run at once: wait them out before measuring. */
 const SETTLE_MS = 500;
 /** USER_HZ, the unit of the CPU times in /proc/PID/stat: 100 on every Linux architecture Node runs on. */
@@ -160,10 +171,13 @@ interface Variant {
   server: TestServer;
   agent: Agent;
   token: string;
-  scrape: boolean;
-  samples: number[];
-  /** The p99 of each round alone: how far one round's figure wanders from the pooled one. */
-  roundP99s: number[];
+  /** How often /metrics is read while the row is measured (ms of its measured time; 0: never). */
+  scrapeEveryMs: number;
+  /** The row's measured time so far (ms, over its rounds), and when in it the next read of /metrics falls due. */
+  measuredMs: number;
+  nextScrapeMs: number;
+  /** The latencies of each round (ms): pooled for the p99, drawn again by the bootstrap. */
+  roundSamples: number[][];
   /** How long each read of /metrics took, seen from the client. */
   scrapes: number[];
   /** The server process's id, whose CPU time (user + system, all threads) is read around each round. */
@@ -198,15 +212,7 @@ function collector(): () => void {
  * round); shuffled, each row follows each other row about as often, and drift over the run still hits every row alike.
  */
 function roundOrders<T>(items: readonly T[], rounds: number, seed = 0x9e3779b9): T[][] {
-  let state = seed >>> 0;
-  const next = (): number => {
-    // mulberry32
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   return Array.from({ length: rounds }, () => {
     const order = [...items];
     for (let i = order.length - 1; i > 0; i--) {
@@ -223,10 +229,11 @@ async function observabilityBenchmark(): Promise<void> {
   const gc = collector();
   gcObserver.observe({ entryTypes: ["gc"] });
   try {
-    for (const { name, serverArgs, scrape } of VARIANTS) {
+    for (const { name, serverArgs, scrapeEveryMs } of VARIANTS.filter((row) => ALL_ROWS || row.diagnostic !== true)) {
       const server = await startServer(serverArgs);
       const agent = new Agent({ connect: { ca: await readFile(join(server.home, "tls", "ca.crt"), "utf8") }, connections: CONCURRENCY, pipelining: 1 });
-      variants.push({ name, server, agent, token: await server.token(), scrape, samples: [], roundP99s: [], scrapes: [], pid: serverPid(server), cpuMs: 0, requests: 0, rounds: [] });
+      const token = await server.token();
+      variants.push({ name, server, agent, token, scrapeEveryMs, measuredMs: 0, nextScrapeMs: 0, roundSamples: [], scrapes: [], pid: serverPid(server), cpuMs: 0, requests: 0, rounds: [] });
     }
     for (const v of variants) await paced(v.server, v.agent, target(v), 50, 2);
     const seconds = Math.max(1, Math.round(VARIANT_SECONDS / ROUNDS));
@@ -254,11 +261,12 @@ async function measureRound(v: Variant, seconds: number): Promise<void> {
   const cpuBefore = await processCpuMs(v.pid);
   const start = performance.now();
   const samples = await scraped(v, () => paced(v.server, v.agent, target(v), RATE, seconds));
-  v.rounds.push({ start, end: performance.now() });
+  const end = performance.now();
+  v.rounds.push({ start, end });
+  v.measuredMs += end - start;
   v.cpuMs += (await processCpuMs(v.pid)) - cpuBefore;
   v.requests += samples.length;
-  v.samples.push(...samples);
-  v.roundP99s.push(percentile(samples, 99));
+  v.roundSamples.push(samples);
 }
 
 /** The client's GC pauses that began during `v`'s rounds: how many, their sum and the longest (ms). */
@@ -302,20 +310,28 @@ function target(v: Variant): Target {
   return { name: v.name, path: GET_PATH, token: v.token };
 }
 
-/** Run `work` while a Prometheus-like client reads /metrics every second (when the variant keeps metrics). */
+/**
+ * Run `work` while a Prometheus-like client reads /metrics every `scrapeEveryMs` of the row's measured time (when the
+ * row keeps metrics): the clock runs only while the row is measured, so a 15 s interval gives the same number of reads
+ * per request whatever the rounds' length.
+ */
 async function scraped<T>(v: Variant, work: () => Promise<T>): Promise<T> {
-  if (!v.scrape) return work();
-  let scraping = true;
+  if (v.scrapeEveryMs === 0) return work();
+  const roundStart = performance.now();
+  const stop = new AbortController();
   const scraper = (async () => {
-    while (scraping) {
+    for (;;) {
+      const wait = v.nextScrapeMs - v.measuredMs - (performance.now() - roundStart);
+      if (wait > 0) await sleep(wait, undefined, { signal: stop.signal }).catch(() => undefined);
+      if (stop.signal.aborted) return;
+      v.nextScrapeMs += v.scrapeEveryMs;
       v.scrapes.push(await once(v.server, v.agent, { name: "scrape", path: "/metrics", token: v.token }));
-      await sleep(1000);
     }
   })();
   try {
     return await work();
   } finally {
-    scraping = false;
+    stop.abort();
     await scraper;
   }
 }
@@ -327,16 +343,23 @@ function baseCpuPerRequest(base: Variant): number {
 function reportVariants(variants: Variant[]): void {
   const base = variants[0];
   if (!base) return;
-  const baseP99 = percentile(base.samples, 99);
+  const baseP99 = percentile(base.roundSamples.flat(), 99);
+  console.log(`(in brackets: the 95% interval of each ratio, from a bootstrap over the rows' rounds)`);
   for (const v of variants) {
-    const p99 = percentile(v.samples, 99);
-    const ratio = p99 / baseP99;
-    const verdict = v === base ? "baseline" : `${ratio.toFixed(2)}x of ${base.name} → ${p99 < 10 && ratio <= 1.2 ? "met" : "NOT met"} (goal: p99 < 10 ms and within 1.2x)`;
-    console.log(`${v.name.padEnd(40)} p50 ${median(v.samples).toFixed(2)} ms  p99 ${p99.toFixed(2)} ms  max ${Math.max(...v.samples).toFixed(1)} ms  |  ${verdict}`);
+    const samples = v.roundSamples.flat();
+    const p99 = percentile(samples, 99);
+    console.log(`${v.name.padEnd(40)} p50 ${median(samples).toFixed(2)} ms  p99 ${p99.toFixed(2)} ms  max ${Math.max(...samples).toFixed(1)} ms  |  ${v === base ? "baseline" : verdict(v, base, p99 / baseP99, p99)}`);
     const cpu = `server CPU ${((v.cpuMs / v.requests) * 1000).toFixed(0)} ms per 1,000 requests (${(v.cpuMs / baseCpuPerRequest(base) / v.requests).toFixed(2)}x)`;
-    const spread = `${cpu}; p99 per round: min ${Math.min(...v.roundP99s).toFixed(2)}, median ${median(v.roundP99s).toFixed(2)}, max ${Math.max(...v.roundP99s).toFixed(2)} ms`;
+    const roundP99s = v.roundSamples.map((round) => percentile(round, 99));
+    const spread = `${cpu}; p99 per round: min ${Math.min(...roundP99s).toFixed(2)}, median ${median(roundP99s).toFixed(2)}, max ${Math.max(...roundP99s).toFixed(2)} ms`;
     const scrapes = v.scrapes.length === 0 ? "" : `; /metrics read in p50 ${median(v.scrapes).toFixed(2)} ms, max ${Math.max(...v.scrapes).toFixed(1)} ms (${v.scrapes.length} reads)`;
     const pauses = clientPausesIn(v);
     console.log(`${"".padEnd(40)} ${spread}${scrapes}; the client's GC: ${pauses.count} pauses, ${pauses.total.toFixed(0)} ms in all, longest ${pauses.max.toFixed(1)} ms`);
   }
+}
+
+/** A row's ratio to the baseline, its bootstrap interval, and whether it meets the goal (p99 < 10 ms, within 1.2×). */
+function verdict(v: Variant, base: Variant, ratio: number, p99: number): string {
+  const [low, high] = bootstrapRatioInterval(v.roundSamples, base.roundSamples, 99);
+  return `${ratio.toFixed(2)}x [${low.toFixed(2)}–${high.toFixed(2)}] of ${base.name} → ${p99 < 10 && ratio <= 1.2 ? "met" : "NOT met"} (goal: p99 < 10 ms and within 1.2x)`;
 }
