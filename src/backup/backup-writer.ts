@@ -3,21 +3,21 @@
  * `commit` stores the manifest the backup does not exist for readers; `abort` removes what was written. Chunks are
  * stored without a sync each and made durable in one batch (`flush`) just before the manifest.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, createHmac, randomBytes } from "node:crypto";
 import type { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ConflictError, InvalidError, NotFoundError } from "../errors/index.ts";
 import { dataKeyAssociatedData, deriveBackupKeys, FORMAT_ID, newDataKey, type BackupKeys } from "./chunk-crypto.ts";
 import type { ChunkCodec } from "./chunk-codec.ts";
 import { assertProcessMax, ChunkPool, defaultProcessMax } from "./chunk-pool.ts";
-import { blockKey, openIncrementalBase, type IncrementalBase } from "./incremental-base.ts";
+import { blockKey, layoutKey, openIncrementalBase, type IncrementalBase } from "./incremental-base.ts";
 import { sealManifest, type ChunkEntry, type ManifestBody, type StreamEntry } from "./manifest.ts";
 import type { OpenBackupOptions } from "./open-manifest.ts";
 import { encodeOnPool, type ReuseCheck } from "./pooled-codec.ts";
 import { assertBackupId, assertStreamName, chunkKey, manifestKey, sessionDataPrefix } from "./object-keys.ts";
 import type { BackupRepository } from "./repository.ts";
-import { StreamChunker, type ChunkSink } from "./stream-chunker.ts";
-import type { MemberPlace } from "./tar-boundaries.ts";
+import { StreamChunker, type ChunkFacts, type ChunkSink, type UnreadSegment } from "./stream-chunker.ts";
+import type { ChunkLayout, MemberPlace } from "./tar-boundaries.ts";
 import { ChunkedStream, Slots } from "./writer-streams.ts";
 import { ProgressMeter, type BackupKeyring, type BackupSummary, type Compression, type ParentStream, type StreamOptions, type StreamSummary, type TransferProgress } from "./types.ts";
 
@@ -28,6 +28,10 @@ interface PendingChunk {
   final: boolean;
   owned: boolean;
   place: MemberPlace | undefined;
+  /** Its tar layout and the layout's MAC (recorded as `layout`), outside large members. */
+  layout: { mac: string; of: ChunkLayout } | undefined;
+  /** Runs of unread file data (zeros in `data` until read). */
+  unread: UnreadSegment[];
 }
 
 /** Default plaintext bytes per chunk. */
@@ -123,7 +127,11 @@ export class BackupWriter {
     const stream = new ChunkedStream(name, this.#streams.size, { attributes: options.attributes, unchanged, macPlaced: options.macPlacedChunks ?? true, recycle: options.recycle });
     this.#streams.set(name, stream);
     if (parentAttributes !== undefined) options.withParent?.(this.parentStream(stream, parentAttributes));
-    const chunker = new StreamChunker(this.#chunkSize, this.sinkFor(stream), { handsOver: options.handsOver ?? false, indivisible: (data) => stream.isPlaceholder(data) });
+    const chunker = new StreamChunker(this.#chunkSize, this.sinkFor(stream), {
+      handsOver: options.handsOver ?? false,
+      indivisible: (data) => stream.isPlaceholder(data),
+      unread: (data) => stream.unreadSource(data),
+    });
     stream.attach(chunker);
     return chunker;
   }
@@ -197,14 +205,15 @@ export class BackupWriter {
 
   private sinkFor(stream: ChunkedStream): ChunkSink {
     return {
-      accept: async (index, data, final, owned, place) => {
+      accept: async (index, data, final, owned, facts) => {
         this.assertHealthy();
         await this.#slots.acquire();
         if (this.#failure !== undefined) {
           this.#slots.release();
           throw this.#failure;
         }
-        stream.track(this.storeChunk(stream, { index, data, final, owned, place }).finally(() => this.#slots.release()));
+        const chunk = { index, data, final, owned, place: facts.place, layout: this.layoutOf(facts, data.length), unread: facts.unread };
+        stream.track(this.storeChunk(stream, chunk).finally(() => this.#slots.release()));
       },
       finish: () => stream.settle(),
     };
@@ -215,8 +224,9 @@ export class BackupWriter {
     try {
       const { index, final } = chunk;
       const plaintextBytes = chunk.data.length;
-      const where = chunk.place === undefined ? {} : { file: chunk.place.member, offset: chunk.place.offset };
-      if (this.takeFromParent(stream, chunk)) return;
+      const where = { ...(chunk.place === undefined ? {} : { file: chunk.place.member, offset: chunk.place.offset }), ...(chunk.layout === undefined ? {} : { layout: chunk.layout.mac }) };
+      if (this.takeFromParent(stream, chunk) || this.takeByLayout(stream, chunk)) return;
+      await readUnread(chunk);
       const place = { backupId: this.backupId, stream: stream.name, ordinal: stream.ordinal, index, final };
       const reuse = chunk.place !== undefined && !stream.macPlaced ? undefined : this.reuseCheck();
       const encoded = await encodeOnPool(this.#pool, this.#codec, { place, plaintext: chunk.data, owned: chunk.owned }, reuse);
@@ -261,9 +271,40 @@ export class BackupWriter {
     const unchanged = placeholder ? this.placeholderBlock(stream, chunk) : this.unchangedBlock(stream, chunk);
     if (unchanged === undefined) return false;
     const where = chunk.place === undefined ? {} : { file: chunk.place.member, offset: chunk.place.offset };
-    stream.record({ ...withoutPlace(unchanged), index: chunk.index, ...where });
+    stream.record({ ...withoutPlace(unchanged), index: chunk.index, ...where, ...(chunk.layout === undefined ? {} : { layout: chunk.layout.mac }) });
     // A buffer handed over whole is ours: the method may read into it again.
     if (chunk.owned && !placeholder) stream.recycle?.(chunk.data);
+    this.#meter.add(stream.name, chunk.data.length, 0);
+    return true;
+  }
+
+  /**
+   * The layout MAC of a chunk outside large members: its tar headers (names, sizes, mtimes, modes, owners), where it
+   * starts in the first member, and its size. With every member's data unchanged, equal layouts mean equal bytes.
+   */
+  private layoutOf(facts: ChunkFacts, size: number): PendingChunk["layout"] {
+    if (facts.layout === undefined) return undefined;
+    const hmac = createHmac("sha256", this.#contentKey).update("holdfast tar layout 1\0");
+    const position = Buffer.alloc(16);
+    position.writeBigUInt64BE(BigInt(facts.layout.skew), 0);
+    position.writeBigUInt64BE(BigInt(size), 8);
+    hmac.update(position);
+    for (const header of facts.layout.headers) hmac.update(header);
+    return { mac: hmac.digest("hex"), of: facts.layout };
+  }
+
+  /**
+   * A chunk holding unread file data: the parent's chunk with the same layout, when every data byte of this one is
+   * unread (vouched unchanged since the parent read it by the method) — then the bytes are the parent's. Otherwise
+   * false, and the unread data is read.
+   */
+  private takeByLayout(stream: ChunkedStream, chunk: PendingChunk): boolean {
+    if (chunk.unread.length === 0 || chunk.layout === undefined) return false;
+    const unreadBytes = chunk.unread.reduce((total, segment) => total + segment.length, 0);
+    if (unreadBytes !== chunk.layout.of.dataBytes) return false;
+    const stored = this.#base?.layouts.get(layoutKey(stream.name, chunk.layout.mac));
+    if (stored?.plaintextBytes !== chunk.data.length) return false;
+    stream.record({ ...withoutPlace(stored), index: chunk.index, layout: chunk.layout.mac });
     this.#meter.add(stream.name, chunk.data.length, 0);
     return true;
   }
@@ -293,6 +334,7 @@ export class BackupWriter {
       attributes,
       holds: (file, offset, size) => this.parentBlock(stream.name, file, offset, size) !== undefined,
       placeholder: (size) => stream.placeholder(size),
+      unread: (size, load) => stream.unread(size, load),
       note: (text) => stream.note(text),
     };
   }
@@ -314,10 +356,15 @@ export class BackupWriter {
   }
 }
 
-/** A chain's chunk entry without the file place it had in the backup that listed it. */
+/** A chain's chunk entry without the file place and layout it had in the backup that listed it. */
 function withoutPlace(entry: ChunkEntry): ChunkEntry {
-  const { file: _file, offset: _offset, ...rest } = entry;
+  const { file: _file, offset: _offset, layout: _layout, ...rest } = entry;
   return rest;
+}
+
+/** Read a chunk's unread file data into it (its own buffer: the chunker copied the zeros). */
+async function readUnread(chunk: PendingChunk): Promise<void> {
+  await Promise.all(chunk.unread.map((segment) => segment.source.load(segment.offset, chunk.data.subarray(segment.at, segment.at + segment.length))));
 }
 
 function validateOptions(options: BackupWriterOptions): void {

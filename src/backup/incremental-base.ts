@@ -16,6 +16,8 @@ export interface IncrementalBase {
   reusable: ReadonlyMap<string, ChunkEntry>;
   /** Chunks of large tar members, by `blockKey` (stream, file, offset), each with the place it was stored at. */
   blocks: ReadonlyMap<string, ChunkEntry>;
+  /** Chunks outside large tar members with a recorded layout, by `layoutKey` (stream, layout MAC). */
+  layouts: ReadonlyMap<string, ChunkEntry>;
   /** What the parent's method noted of each stream, by stream name. */
   attributes: ReadonlyMap<string, Readonly<Record<string, string>>>;
 }
@@ -23,6 +25,11 @@ export interface IncrementalBase {
 /** The key of a chunk of file `file` at `offset` in stream `stream`. */
 export function blockKey(stream: string, file: string, offset: number): string {
   return JSON.stringify([stream, file, offset]);
+}
+
+/** The key of a chunk of stream `stream` with tar layout MAC `layout`. */
+export function layoutKey(stream: string, layout: string): string {
+  return JSON.stringify([stream, layout]);
 }
 
 /** Open the parent (refused like any backup read: missing, changed or replaced) and index its chunks by content. */
@@ -43,16 +50,18 @@ export async function openIncrementalBase(parent: OpenBackupOptions): Promise<In
   };
 }
 
-function reusableChunks(backupId: string, body: ManifestBody): { reusable: Map<string, ChunkEntry>; blocks: Map<string, ChunkEntry> } {
+function reusableChunks(backupId: string, body: ManifestBody): Pick<IncrementalBase, "reusable" | "blocks" | "layouts"> {
   const reusable = new Map<string, ChunkEntry>();
   const blocks = new Map<string, ChunkEntry>();
+  const layouts = new Map<string, ChunkEntry>();
   for (const stream of body.streams) {
     for (const chunk of stream.chunks) {
       const origin = chunk.origin ?? { backupId, stream: stream.name, ordinal: stream.ordinal, index: chunk.index, final: chunk.index === stream.chunks.length - 1 };
       const stored = { ...chunk, origin };
       if (chunk.file !== undefined && chunk.offset !== undefined) blocks.set(blockKey(stream.name, chunk.file, chunk.offset), stored);
+      if (chunk.layout !== undefined) layouts.set(layoutKey(stream.name, chunk.layout), stored);
       if (chunk.mac !== undefined && !reusable.has(chunk.mac)) reusable.set(chunk.mac, stored);
     }
   }
-  return { reusable, blocks };
+  return { reusable, blocks, layouts };
 }

@@ -33,6 +33,12 @@ const chunkEntrySchema = z.strictObject({
   /** The tar member whose data holds the whole chunk (a large file), and the file offset of its first byte. */
   file: z.string().min(1).max(4096).optional(),
   offset: size.optional(),
+  /**
+   * HMAC-SHA256 under the content key of the chunk's tar layout (its members' headers, with their sizes and mtimes,
+   * and where it starts): a chunk outside large members. An incremental takes the chunk with the same layout when
+   * it did not read the members' data, which its method vouches unchanged (written since 2026-12-07).
+   */
+  layout: sha256Hex.optional(),
 });
 
 /** One earlier backup an incremental backup reads chunks from. */

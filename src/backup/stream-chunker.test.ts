@@ -1,4 +1,5 @@
 // The chunker: any way of splitting the input gives full chunks, the last one final, and the same bytes back.
+import { createHash } from "node:crypto";
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -113,8 +114,8 @@ test("a large member's header is a chunk of its own and its data chunks are know
   const tar = tarOf([["small", filled(100, 2)], ["base/5/16384", big], ["after", filled(300, 3)]]);
   const placed: Array<{ data: Buffer; place: { member: string; offset: number } | undefined }> = [];
   const sink: ChunkSink = {
-    accept: (_index, data, _final, _owned, place) => {
-      placed.push({ data: Buffer.from(data), place });
+    accept: (_index, data, _final, _owned, facts) => {
+      placed.push({ data: Buffer.from(data), place: facts.place });
       return Promise.resolve();
     },
     finish: () => Promise.resolve(),
@@ -151,4 +152,19 @@ test("an indivisible write passes as a chunk of its own, the same buffer; cut or
   const short = Buffer.alloc(10, 0);
   marked.add(short);
   await assert.rejects(run([Buffer.alloc(64, 1), short, Buffer.alloc(60, 2)]), /does not fall on the chunk boundaries/, "joined to the bytes after it");
+});
+
+test("a run of small members is cut before members picked by name: a grown file changes only its own piece of it", async () => {
+  const members = (grown: number): Array<[string, Buffer]> => Array.from({ length: 300 }, (_, index) => [`base/5/${2600 + index}`, filled(index === grown ? 1400 : 900, index)]);
+  const digests = async (grown: number): Promise<string[]> => {
+    const seen = await chunk([tarOf(members(grown))], 64 * 1024);
+    return seen.map((s) => createHash("sha256").update(s.data).digest("hex"));
+  };
+  const before = await digests(-1);
+  const after = await digests(20);
+  const shared = after.filter((digest) => before.includes(digest)).length;
+  // 300 members of ~1.4 KiB in chunks of at most 64 KiB: cut by offset alone, every chunk after the grown file would
+  // differ; cut by name, only the one holding it (and at most one fixed-size cut after it) does.
+  assert.ok(before.length >= 8, `${before.length} chunks`);
+  assert.ok(shared >= after.length - 2, `${shared} of ${after.length} chunks shared`);
 });

@@ -17,11 +17,38 @@ const MAGIC_OFFSET = 257;
 const NAME_LENGTH = 100;
 const PREFIX_OFFSET = 345;
 const PREFIX_LENGTH = 155;
+/**
+ * Runs of small members are also cut before each member whose name hashes to 0 modulo this (about one in 32, so
+ * chunks of ~1 MiB of catalog files): cut points follow names, not offsets, so a file that changed or grew only
+ * changes its own piece of the run, not every chunk after it.
+ */
+const NAME_CUT_MODULUS = 32;
 
 /** Where a chunk lies in a large tar member's data: the member's name and the file offset of its first byte. */
 export interface MemberPlace {
   member: string;
   offset: number;
+}
+
+/**
+ * What a chunk outside large members' data holds, told by the tar headers alone: with each member's data known to
+ * be what an earlier backup read, two chunks with the same layout (and size) hold the same bytes.
+ */
+export interface ChunkLayout {
+  /** Bytes from the first member's header to the chunk's first byte. */
+  skew: number;
+  /** The 512-byte header of every member the chunk overlaps, in stream order. */
+  headers: Buffer[];
+  /** How many of the chunk's bytes are member data (the rest are headers and padding). */
+  dataBytes: number;
+}
+
+/** Where one member lies in the stream. */
+interface MemberExtent {
+  at: number;
+  header: Buffer;
+  dataEnd: number;
+  end: number;
 }
 
 interface LargeMember {
@@ -43,6 +70,8 @@ export class TarBoundaries {
   #seen = 0;
   /** The part of the next header seen so far. */
   #header = Buffer.alloc(0);
+  /** Every member not yet passed (for `layoutOf`), in stream order. */
+  readonly #extents: MemberExtent[] = [];
 
   /** Members of at least `largeMember` data bytes get chunks of their own. */
   constructor(largeMember: number) {
@@ -87,6 +116,27 @@ export class TarBoundaries {
     return { member: member.name, offset: offset - member.dataStart };
   }
 
+  /**
+   * The layout of stream bytes [`offset`, `offset + length`) when they lie wholly within members seen (not the
+   * archive's end, nor bytes of a stream that is not a tar); members passed before `offset` are dropped.
+   */
+  layoutOf(offset: number, length: number): ChunkLayout | undefined {
+    while (this.#extents.length > 0 && (this.#extents[0]?.end ?? 0) <= offset) this.#extents.shift();
+    const first = this.#extents[0];
+    if (first === undefined || first.at > offset || length === 0) return undefined;
+    const limit = offset + length;
+    const headers: Buffer[] = [];
+    let dataBytes = 0;
+    let covered = first.at;
+    for (const extent of this.#extents) {
+      if (extent.at >= limit) break;
+      headers.push(extent.header);
+      dataBytes += Math.max(0, Math.min(extent.dataEnd, limit) - Math.max(extent.at + BLOCK, offset));
+      covered = extent.end;
+    }
+    return covered >= limit ? { skew: offset - first.at, headers, dataBytes } : undefined;
+  }
+
   #member(at: number, header: Buffer): void {
     const size = at === 0 && !isUstar(header) ? undefined : memberSize(header);
     if (size === undefined) {
@@ -94,13 +144,23 @@ export class TarBoundaries {
       return;
     }
     const end = at + BLOCK + Math.ceil(size / BLOCK) * BLOCK;
+    this.#extents.push({ at, header, dataEnd: at + BLOCK + size, end });
     if (size >= this.#largeMember) {
       this.#cuts.push(at, at + BLOCK, end);
       // A regular file (typeflag "0" or NUL) gets a place; links and directories carry no data to reuse.
       if (isRegularFile(header)) this.#members.push({ name: memberName(header), dataStart: at + BLOCK, end });
+    } else if (at > 0 && nameHash(memberName(header)) % NAME_CUT_MODULUS === 0 && this.#cuts.at(-1) !== at) {
+      this.#cuts.push(at);
     }
     this.#nextHeader = end;
   }
+}
+
+/** FNV-1a (32-bit) of a member's name: where runs of small members are cut. */
+function nameHash(name: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < name.length; index++) hash = Math.imul(hash ^ name.charCodeAt(index), 0x01000193) >>> 0;
+  return hash;
 }
 
 function isRegularFile(header: Buffer): boolean {

@@ -103,6 +103,14 @@ export interface ParentStream {
    * parent holds no chunk of that size. Its bytes are zeros and never stored.
    */
   placeholder(size: number): Buffer;
+  /**
+   * `size` bytes to write instead of a tar member's data (the member's header written just before) that the method
+   * did not read and vouches unchanged since the parent read it. A chunk whose every data byte is such, and whose tar
+   * headers and position are the parent's (its layout), is recorded as the parent's chunk; any other chunk holding
+   * them has them read with `load(offset, target)` (the file's bytes from `offset`, all of `target`) before it goes
+   * on as usual. Its bytes are zeros and never stored.
+   */
+  unread(size: number, load: (offset: number, target: Buffer) => Promise<void>): Buffer;
   /** Keep a line about how the stream was written for the backup's summary (no secret). */
   note(text: string): void;
 }

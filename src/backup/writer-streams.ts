@@ -1,6 +1,7 @@
 /** The writer's bookkeeping: each stream's stored chunks, and the slots that bound chunks in flight. */
 import type { Writable } from "node:stream";
 import type { ChunkEntry, StreamEntry } from "./manifest.ts";
+import type { UnreadSource } from "./stream-chunker.ts";
 import type { StreamSummary, UnchangedTest } from "./types.ts";
 
 /** How a stream's chunks are treated (from the writer's StreamOptions and the parent). */
@@ -27,7 +28,9 @@ export class ChunkedStream {
   readonly #chunks: ChunkEntry[] = [];
   /** Buffers the method wrote in place of the parent's chunks (ParentStream.placeholder). */
   readonly #placeholders = new WeakSet<Buffer>();
-  /** Zeros the placeholders are views of. */
+  /** Buffers the method wrote for file data it did not read (ParentStream.unread), with how to read it. */
+  readonly #unread = new WeakMap<Buffer, UnreadSource>();
+  /** Zeros the placeholders and unread data are views of (never written to: the chunker copies unread data). */
   #zeros = Buffer.alloc(0);
   readonly #notes: string[] = [];
   readonly #pending = new Set<Promise<void>>();
@@ -104,6 +107,20 @@ export class ChunkedStream {
     const view = this.#zeros.subarray(0, size);
     this.#placeholders.add(view);
     return view;
+  }
+
+  /** `size` zero bytes standing for file data that `load` reads when it is needed (known by identity). */
+  unread(size: number, load: (offset: number, target: Buffer) => Promise<void>): Buffer {
+    if (!Number.isInteger(size) || size <= 0) throw new RangeError("unread data needs a positive whole size");
+    if (this.#zeros.length < size) this.#zeros = Buffer.alloc(size);
+    const view = this.#zeros.subarray(0, size);
+    this.#unread.set(view, { load });
+    return view;
+  }
+
+  /** How to read `data`, when it stands for unread file data this stream handed out. */
+  unreadSource(data: Buffer): UnreadSource | undefined {
+    return this.#unread.get(data);
   }
 
   /** Whether `data` is a placeholder this stream handed out. */

@@ -175,6 +175,8 @@ export interface BackupParentStream {
   attributes: Readonly<Record<string, string>>;
   holds(file: string, offset: number, size: number): boolean;
   placeholder(size: number): Buffer;
+  /** Zeros standing for a tar member's data the method did not read and vouches unchanged since the parent. */
+  unread(size: number, load: (offset: number, target: Buffer) => Promise<void>): Buffer;
   note(text: string): void;
 }
 

@@ -4,23 +4,30 @@
  * stored; a restore from the incremental equals the source in every table; a missing link of the chain is refused
  * at verify and at restore, naming it; the parent's data stays while an incremental builds on it. The incremental
  * takes the blocks the WAL did not change from the parent unread (an event says so); after a CREATE DATABASE it
- * reads every block instead, and its restore is as exact.
+ * reads every block instead, and its restore is as exact. Small files whose size and times did not change are left
+ * unread; a configuration file rewritten with the same size — even with its mtime set back to what the full saw, as
+ * a write in the same second would leave it — is restored with its new content.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFile, rename, stat } from "node:fs/promises";
+import { readFile, rename, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Backup, Instance } from "../../src/api/index.ts";
-import { connectionUri, psql, startDemoServer } from "../helpers/clients.ts";
-import { eventually, type TestServer } from "../helpers/harness.ts";
+import { connectionUri, installedPostgresMajor, psql } from "../helpers/clients.ts";
+import { eventually, TestServer } from "../helpers/harness.ts";
 import { postgresExample } from "../helpers/manifests.ts";
 
 let server: TestServer;
 let major: string;
 const figures: Record<string, string> = {};
 
+/** This file's own loopback address: its instances listen there, apart from other tests on the machine. */
+const ADDRESS = "127.0.93.3";
+
 before(async () => {
-  ({ server, major } = await startDemoServer());
+  major = await installedPostgresMajor();
+  server = await TestServer.start({ initArgs: ["--advertise", ADDRESS], serverArgs: ["--advertise", ADDRESS], listenHost: ADDRESS });
+  await server.ok(["create", "namespace", "demo"]);
 });
 
 after(async () => {
@@ -60,7 +67,25 @@ async function timedBackup(name: string, extra: string[]): Promise<number> {
   return (Date.now() - started) / 1000;
 }
 
+/** The data directory of instance `name`. */
+async function dataDirectoryOf(name: string): Promise<string> {
+  const instance = await server.api<Instance>(`/apis/holdfast.io/v1alpha1/namespaces/demo/instances/${name}`);
+  return instance.status?.dataDirectory ?? assert.fail(`${name} has no data directory`);
+}
+
+/**
+ * pg_ident.conf (not managed by Holdfast) with a probe line of `mark`, always the same size. Two large files named
+ * to sort just before and after it give it a chunk of its own, so that nothing else in that chunk forces a read.
+ */
+async function writeIdentProbe(dataDirectory: string, mark: string, original: string): Promise<string> {
+  const content = `${original}# probe ${mark.repeat(16)}\n`;
+  await writeFile(join(dataDirectory, "pg_ident.conf"), content);
+  return content;
+}
+
 let sourceDigest: string;
+let identOriginal: string;
+let identAfterFull: string;
 let sourceIndexed: string;
 let fullId: string;
 
@@ -69,6 +94,11 @@ describe("an incremental chain", () => {
     await server.ok(["apply", "-f", "-"], await postgresExample(major));
     await server.ok(["wait", "cluster/pg-cluster", "-n", "demo", "--for=phase=Running", "--timeout=120s"]);
     const uri = await connectionUri(server, "pg-cluster", "demo");
+    const primaryData = await dataDirectoryOf("pg-cluster-postgresql-0");
+    identOriginal = await readFile(join(primaryData, "pg_ident.conf"), "utf8");
+    for (const filler of ["pg_ident.con", "pg_ident.conf.z"]) await writeFile(join(primaryData, filler), Buffer.alloc(1536 * 1024, 7));
+    await writeIdentProbe(primaryData, "a", identOriginal);
+    const probeWritten = Date.now();
     const setup = [
       "create table accounts (aid int primary key, bid int not null, abalance int not null, filler text not null)",
       "insert into accounts select g, g / 100000, 0, md5(g::text) from generate_series(1, 1000000) g",
@@ -78,7 +108,13 @@ describe("an incremental chain", () => {
     ];
     for (const sql of setup) assert.equal((await psql(uri, sql)).code, 0);
     await eventually("the BackupPolicy", async () => (await server.cli(["get", "backuppolicies", "-n", "demo"])).stdout.includes("pg-cluster-postgresql-backup-policy") || undefined);
+    // The probe's last change lies well before the full's start (the rule's margin is 2 s).
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, probeWritten + 3000 - Date.now())));
+    const probe = await stat(join(primaryData, "pg_ident.conf"));
     figures["fullSeconds"] = (await timedBackup("pg-full", [])).toFixed(1);
+    // Same size, and the mtime the full saw: the tar header is the full's; only the ctime tells the change.
+    identAfterFull = await writeIdentProbe(primaryData, "b", identOriginal);
+    await utimes(join(primaryData, "pg_ident.conf"), probe.atime, probe.mtime);
     const changes = [
       "update accounts set abalance = abalance + 7 where aid between 400001 and 450000",
       "insert into accounts select g, g / 100000, 1, md5(g::text) from generate_series(1000001, 1020000) g",
@@ -102,6 +138,7 @@ describe("an incremental chain", () => {
     const notes = await methodNotes("pg-incr");
     figures["incrementalNote"] = notes;
     assert.match(notes, /incremental from the WAL block map .*: [1-9]\d* chunks of relation files taken from the parent unread, [1-9]\d* read/);
+    assert.match(notes, /[1-9]\d* small files left unread/);
   });
 
   test("verify of the incremental checks every chunk of the chain", async () => {
@@ -121,12 +158,14 @@ describe("an incremental chain", () => {
     const restored = await server.api<Instance>("/apis/holdfast.io/v1alpha1/namespaces/demo/instances/pg-from-incr-postgresql-0");
     const label = await readFile(join(restored.status?.dataDirectory ?? "", "backup_label.old"), "utf8");
     assert.match(label, /^LABEL: holdfast$/m);
+    assert.equal(await readFile(join(restored.status?.dataDirectory ?? "", "pg_ident.conf"), "utf8"), identAfterFull, "the rewrite with the full's size and mtime was read");
     await server.ok(["delete", "cluster", "pg-from-incr", "-n", "demo", "--wait", "--timeout=120s"]);
   });
 
   test("after a CREATE DATABASE the next incremental reads every block, and restores as exactly", async () => {
     const uri = await connectionUri(server, "pg-cluster", "demo");
     for (const sql of ["create database other", "update accounts set abalance = abalance - 3 where aid between 10 and 20000"]) assert.equal((await psql(uri, sql)).code, 0, sql);
+    const identNow = await writeIdentProbe(await dataDirectoryOf("pg-cluster-postgresql-0"), "c", identOriginal);
     const digest = await everyTableDigest(uri);
     figures["refusedSeconds"] = (await timedBackup("pg-incr-db", ["--parent", "pg-incr"])).toFixed(1);
     const notes = await methodNotes("pg-incr-db");
@@ -137,6 +176,7 @@ describe("an incremental chain", () => {
     const restored = await connectionUri(server, "pg-from-incr-db", "demo");
     assert.equal(await everyTableDigest(restored), digest);
     assert.equal((await psql(restored, "select count(*) from pg_database where datname = 'other'")).stdout.trim(), "1");
+    assert.equal(await readFile(join(await dataDirectoryOf("pg-from-incr-db-postgresql-0"), "pg_ident.conf"), "utf8"), identNow, "a plain same-size rewrite was read");
     await server.ok(["delete", "cluster", "pg-from-incr-db", "-n", "demo", "--wait", "--timeout=120s"]);
     await server.ok(["backup", "delete", "pg-incr-db", "-n", "demo"]);
   });

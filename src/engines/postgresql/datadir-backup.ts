@@ -6,7 +6,9 @@
  * `pg_basebackup -Ft -X fetch` writes: the files, pg_control last, the `backup_label` (and `tablespace_map`) that
  * `pg_backup_stop` returns, and the WAL from the start to the stop segment, marked archived. The existing restore
  * unpacks it unchanged. The stream's attributes record where the backup starts (page-lsn.ts), so that the next
- * incremental backup takes blocks whose pages are all older than that from this one without hashing them.
+ * incremental backup takes blocks whose pages are all older than that from this one without hashing them; an
+ * incremental also leaves small files unread whose size and times (or, for a relation, the WAL) say they did not
+ * change since its parent (unread-files.ts).
  * Only on a primary, as a superuser, without tablespaces: `backupDataDirectory` says `false` otherwise, before it
  * writes anything, and the method falls back to pg_basebackup.
  */
@@ -24,7 +26,9 @@ import { parseLsn } from "./lsn.ts";
 import { basisAttributes, unchangedSince, type PageLsnBasis } from "./page-lsn.ts";
 import { parentChunksOf, startWalRead, type EarlyWalRead, type ParentChunks, type WalSettings } from "./parent-chunks.ts";
 import { withSession } from "./session.ts";
+import { readExactly } from "./file-read.ts";
 import { tarEnd, tarFileWithContent, tarHeader, tarPadding } from "./tar-writer.ts";
+import { STARTED_AT_ATTRIBUTE, unreadRule, UnreadFiles } from "./unread-files.ts";
 
 /** Bytes per read: the writer's chunk size, so a large file's blocks arrive as whole chunks. */
 const READ_SIZE = 4 * 1024 * 1024;
@@ -47,6 +51,8 @@ interface Started {
   timeline: number;
   /** How long pg_backup_start (its checkpoint) took. */
   checkpointMs: number;
+  /** The clock (ms since the epoch) just before pg_backup_start: no file was read before it. */
+  startedAt: number;
 }
 
 /** Take a base backup of the instance into `sink` as `streamName`; false (nothing written) when this way cannot. */
@@ -63,18 +69,22 @@ export async function backupDataDirectory(context: BackupContext, sink: BackupSi
     const basis = await basisOf(dataDirectory, facts, started);
     const buffers = new ReadBuffers();
     const parent: { view?: BackupParentStream } = {};
-    const tar = archive({ client, dataDirectory, facts, started, signal: context.signal, buffers, chunksOf: () => parentChunksOf({ dataDirectory, basis, parent: parent.view, settings: facts, early, checkpointMs: started.checkpointMs }) });
+    const chunksOf = (): Promise<ParentChunks | undefined> => parentChunksOf({ dataDirectory, basis, parent: parent.view, settings: facts, early, checkpointMs: started.checkpointMs });
+    const unreadOf = (chunks: ParentChunks | undefined): UnreadFiles | undefined => unreadFilesOf(basis, parent.view, chunks);
+    const unreadFiles: { value?: UnreadFiles | undefined } = {};
+    const tar = archive({ client, dataDirectory, facts, started, signal: context.signal, buffers, chunksOf, unreadOf, unreadFiles });
     // Every read is a fresh buffer: the writer may move it to a worker thread. With a page-LSN basis, the next
     // incremental judges the blocks of large files by their pages' LSNs, so they need no content MAC; in an
     // incremental, the WAL since the parent tells which of them need not be read at all.
     const lsnReuse = basis === undefined ? {} : {
-      attributes: basisAttributes(basis),
+      attributes: { ...basisAttributes(basis), [STARTED_AT_ATTRIBUTE]: String(started.startedAt) },
       unchangedSince: (parentAttributes: Readonly<Record<string, string>>) => unchangedSince(basis, parentAttributes),
       withParent: (view: BackupParentStream) => (parent.view = view),
       macPlacedChunks: false,
     };
     const handOver = { handsOver: true, recycle: (data: Buffer) => buffers.give(data) };
     await sink.writeStream(streamName, Readable.from(tar, { objectMode: false, highWaterMark: READ_SIZE }), { ...handOver, ...lsnReuse });
+    unreadFiles.value?.report();
     return true;
   }, { queryTimeoutMs: QUERY_TIMEOUT_MS });
 }
@@ -119,6 +129,7 @@ async function beginWalRead(client: pg.Client, dataDirectory: string, facts: Ser
 }
 
 async function startBackup(client: pg.Client): Promise<Started> {
+  const startedAt = Date.now();
   const begun = performance.now();
   const started = await client.query<{ lsn: string }>("select pg_catalog.pg_backup_start($1, true)::text as lsn", ["holdfast"]);
   const checkpointMs = performance.now() - begun;
@@ -126,7 +137,7 @@ async function startBackup(client: pg.Client): Promise<Started> {
   const startLsn = started.rows[0]?.lsn;
   const timeline = checkpoint.rows[0]?.timeline;
   if (startLsn === undefined || timeline === undefined) throw new UnavailableError("pg_backup_start returned no position");
-  return { startLsn, timeline, checkpointMs };
+  return { startLsn, timeline, checkpointMs, startedAt };
 }
 
 /** The page-LSN basis of this backup, when the data directory carries Holdfast's marker (its incarnation). */
@@ -163,16 +174,31 @@ interface ArchiveInput {
   signal: AbortSignal;
   /** In an incremental: which chunks to take from the parent unread (asked once, before the walk). */
   chunksOf: () => Promise<ParentChunks | undefined>;
+  /** In an incremental: which small files to leave unread (unread-files.ts), given the WAL map. */
+  unreadOf: (chunks: ParentChunks | undefined) => UnreadFiles | undefined;
+  /** Where the walk leaves what `unreadOf` gave, to note once the stream is stored. */
+  unreadFiles: { value?: UnreadFiles | undefined };
+}
+
+/** The small files an incremental may leave unread: only against a parent of the same data directory and timeline. */
+function unreadFilesOf(basis: PageLsnBasis | undefined, parent: BackupParentStream | undefined, chunks: ParentChunks | undefined): UnreadFiles | undefined {
+  if (basis === undefined || parent === undefined || unchangedSince(basis, parent.attributes) === undefined) return undefined;
+  const rule = unreadRule(parent.attributes, Date.now(), (path, size) => chunks?.unchangedFile(path, size) ?? false);
+  return rule === undefined ? undefined : new UnreadFiles(rule, parent);
 }
 
 /** The whole tar: the data directory, pg_control, then (after pg_backup_stop) the label and the WAL. */
 async function* archive(input: ArchiveInput): AsyncGenerator<Buffer> {
   const { client, dataDirectory, signal } = input;
   const parentChunks = await input.chunksOf();
+  const unread = input.unreadOf(parentChunks);
+  input.unreadFiles.value = unread;
   const walkStarted = performance.now();
   for await (const entry of walkDataDirectory(dataDirectory)) {
     if (signal.aborted) throw new UnavailableError("the backup was cancelled");
-    yield* member(entry, input.buffers, parentChunks);
+    const unreadMember = unread?.member(entry);
+    if (unreadMember === undefined) yield* member(entry, input.buffers, parentChunks);
+    else yield* unreadMember;
   }
   parentChunks?.report(performance.now() - walkStarted);
   yield* fileMember(CONTROL_FILE, join(dataDirectory, CONTROL_FILE), input.buffers);
@@ -222,6 +248,9 @@ async function* member(entry: WalkEntry, buffers: ReadBuffers, parentChunks: Par
     yield tarHeader({ name: `${entry.path}/`, type: "directory", size: 0, mode, uid: stats.uid, gid: stats.gid, mtime });
   } else if (entry.kind === "symlink") {
     yield tarHeader({ name: entry.path, type: "symlink", size: 0, mode: 0o777, uid: stats.uid, gid: stats.gid, mtime, ...(entry.linkTarget === undefined ? {} : { linkTarget: entry.linkTarget }) });
+  } else if (stats.size === 0) {
+    // Nothing to read (many catalogs are empty): the listing's status, as pg_basebackup sends it, without an open.
+    yield tarHeader({ name: entry.path, type: "file", size: 0, mode: stats.mode, uid: stats.uid, gid: stats.gid, mtime });
   } else {
     yield* fileMember(entry.path, entry.absolute, buffers, parentChunks);
   }
@@ -280,17 +309,4 @@ async function* fileData(handle: FileHandle, size: number, buffers: ReadBuffers,
   } finally {
     await Promise.allSettled(pending);
   }
-}
-
-/** `buffer.length` bytes at `position` into `buffer`, zero-filled past the end of a file that shrank. */
-async function readExactly(handle: FileHandle, position: number, buffer: Buffer): Promise<Buffer> {
-  const length = buffer.length;
-  let filled = 0;
-  while (filled < length) {
-    const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
-    if (bytesRead === 0) break;
-    filled += bytesRead;
-  }
-  if (filled < length) buffer.fill(0, filled);
-  return buffer;
 }

@@ -19,6 +19,8 @@ export const CONTROL_FILE = "global/pg_control";
 const UNLOGGED_INIT = /^(\d+)_init$/;
 const TEMP_RELATION = /^t\d+_\d+/;
 const DIGITS = /^\d+$/;
+/** Status calls of one directory's entries in flight at once. */
+const LOOKAHEAD = 16;
 
 /** One entry of the walk: its path in the archive (relative, with slashes) and where it is. */
 export interface WalkEntry {
@@ -65,14 +67,33 @@ async function* walkBelow(root: string, relative: string): AsyncGenerator<WalkEn
   const listing = await listDirectory(join(root, relative));
   const names = listing.map((entry) => entry.name).sort();
   const skipped = skippedNames(names, isDatabaseDirectory(relative));
-  for (const name of names) {
-    if (skipped.has(name)) continue;
-    const path = relative === "" ? name : `${relative}/${name}`;
-    if (path === CONTROL_FILE) continue;
-    const entry = await entryOf(root, path, relative === "");
-    if (entry === undefined) continue;
+  const paths = names.filter((name) => !skipped.has(name)).map((name) => (relative === "" ? name : `${relative}/${name}`)).filter((path) => path !== CONTROL_FILE);
+  for await (const entry of entriesOf(root, paths, relative === "")) {
     yield entry;
-    if (entry.kind === "directory" && !(relative === "" && EXCLUDED_CONTENTS.has(name))) yield* walkBelow(root, path);
+    const name = entry.path.slice(entry.path.lastIndexOf("/") + 1);
+    if (entry.kind === "directory" && !(relative === "" && EXCLUDED_CONTENTS.has(name))) yield* walkBelow(root, entry.path);
+  }
+}
+
+/**
+ * The entries of `paths` in order, with up to LOOKAHEAD `lstat`s in flight: a catalog directory holds hundreds of
+ * files, and one status call after another costs a thread-pool round trip each.
+ */
+async function* entriesOf(root: string, paths: readonly string[], topLevel: boolean): AsyncGenerator<WalkEntry> {
+  const pending: Array<Promise<WalkEntry | undefined>> = [];
+  let next = 0;
+  const issue = (): void => {
+    for (; pending.length < LOOKAHEAD && next < paths.length; next++) {
+      const looking = entryOf(root, paths[next] ?? "", topLevel);
+      looking.catch(() => undefined);
+      pending.push(looking);
+    }
+  };
+  issue();
+  for (let looking = pending.shift(); looking !== undefined; looking = pending.shift()) {
+    const entry = await looking;
+    issue();
+    if (entry !== undefined) yield entry;
   }
 }
 

@@ -131,6 +131,11 @@ export class ParentChunks {
     return undefined;
   }
 
+  /** Whether all of small main-fork file `file` (`size` bytes) is unchanged since the parent (no page read). */
+  unchangedFile(file: string, size: number): boolean {
+    return this.#map.unchanged(file, 0, size);
+  }
+
   /** Note how the incremental went, for the backup's summary (`walkMs`: the data directory's walk). */
   report(walkMs: number): void {
     const { records } = this.#map.changes;
