@@ -14,6 +14,7 @@ import { blockKey, openIncrementalBase, type IncrementalBase } from "./increment
 import { sealManifest, type ChunkEntry, type ManifestBody, type StreamEntry } from "./manifest.ts";
 import type { OpenBackupOptions } from "./open-manifest.ts";
 import { encodeOnPool, type ReuseCheck } from "./pooled-codec.ts";
+import { releaseChunkMemory } from "./release-memory.ts";
 import { assertBackupId, assertStreamName, chunkKey, manifestKey, sessionDataPrefix } from "./object-keys.ts";
 import type { BackupRepository } from "./repository.ts";
 import { StreamChunker, type ChunkSink } from "./stream-chunker.ts";
@@ -330,10 +331,13 @@ export class BackupWriter {
         return;
       }
       const key = chunkKey(this.#sessionPrefix, stream.ordinal, index);
+      const storedBytes = encoded.stored.length;
       await this.#repository.put(key, encoded.stored, { deferSync: true });
+      // It came from a worker thread as memory of its own, and is written.
+      releaseChunkMemory(encoded.stored);
       const mac = encoded.mac === undefined ? {} : { mac: encoded.mac };
-      stream.record({ index, key, storedBytes: encoded.stored.length, plaintextBytes, sha256: encoded.sha256, ...mac, ...where });
-      this.#meter.add(stream.name, plaintextBytes, encoded.stored.length);
+      stream.record({ index, key, storedBytes, plaintextBytes, sha256: encoded.sha256, ...mac, ...where });
+      this.#meter.add(stream.name, plaintextBytes, storedBytes);
     } catch (error) {
       this.#failure ??= error instanceof Error ? error : new Error(String(error));
       throw error;

@@ -28,6 +28,8 @@ export interface ChildChannel {
 export interface ChildProtocol<Message, Result> {
   /** The script's absolute path. */
   script: string;
+  /** Node's own flags before the script (no secret: they are in argv). */
+  nodeFlags?: readonly string[];
   /** "the backup process": the subject of the error messages. */
   what: string;
   /** "before the backup was whole": what a process that ended without its outcome did not finish. */
@@ -41,7 +43,7 @@ export interface ChildProtocol<Message, Result> {
 /** Run `job` in a new process of `protocol.script`; resolves with its result, rejects with its error or with why it ended. */
 export function runChild<Message, Result>(protocol: ChildProtocol<Message, Result>, job: object, watch: ChildWatch = {}): Promise<Result> {
   watch.signal?.throwIfAborted();
-  const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", protocol.script], { stdio: ["ignore", "ignore", "pipe", "ipc"], env: {}, serialization: "json" });
+  const child = spawn(process.execPath, [...(protocol.nodeFlags ?? []), "--disable-warning=ExperimentalWarning", protocol.script], { stdio: ["ignore", "ignore", "pipe", "ipc"], env: {}, serialization: "json" });
   return new ChildRun(child, protocol, watch).result(job);
 }
 
