@@ -58,6 +58,6 @@ export function mib(bytes: number): string {
  * Restored condition); NaN when it says none.
  */
 export function ownProcessPeak(said: string, work: "backup" | "restore"): number {
-  const peak = new RegExp(`${work} process peak memory (\\d+) MiB`).exec(said);
+  const peak = (work === "backup" ? /backup process peak memory (\d+) MiB/ : /restore process peak memory (\d+) MiB/).exec(said);
   return peak === null ? Number.NaN : Number(peak[1]) * MIB;
 }
