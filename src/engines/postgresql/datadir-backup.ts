@@ -26,7 +26,6 @@ import { CONTROL_FILE, walkDataDirectory, type WalkEntry } from "./datadir-walk.
 import { parseLsn } from "./lsn.ts";
 import { basisAttributes, unchangedSince, type PageLsnBasis } from "./page-lsn.ts";
 import { parentChunksOf, startWalRead, type ParentChunks, type WalSettings } from "./parent-chunks.ts";
-import { withSession } from "./session.ts";
 import { tarEnd, tarFileWithContent, tarHeader, tarPadding } from "./tar-writer.ts";
 
 /** Bytes per read: the writer's chunk size, so a large file's blocks arrive as whole chunks. */
@@ -48,6 +47,8 @@ interface ServerFacts extends WalSettings {
 export async function backupDataDirectory(context: BackupContext, sink: BackupSink, streamName: string): Promise<boolean> {
   const dataDirectory = context.instance.dataDirectory;
   if (!(await readable(dataDirectory)) || (await hasTablespaces(dataDirectory))) return false;
+  // Loaded here, not at the top: the backup's own process runs `archiveDataDirectory` alone, without pg and its TLS.
+  const { withSession } = await import("./session.ts");
   return withSession(context.instance.port, context.account, async (client) => {
     const facts = await serverFacts(client);
     if (facts.inRecovery || !facts.superuser) return false;
