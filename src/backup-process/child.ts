@@ -36,7 +36,10 @@ function backupProcessMax(): number {
 async function run(job: ArchiveJob, calls: ParentCalls): Promise<object> {
   const archiveJob = datadirJobSchema.parse(job.job);
   const repository = await openRepositoryAt(job.repository);
-  const writer = BackupWriter.fromGrant(repository, job.grant, { onProgress: progressSender(), processMax: job.processMax ?? backupProcessMax() });
+  const processMax = job.processMax ?? backupProcessMax();
+  // One chunk waiting per thread, not two: 226–235 MiB instead of 236–243 MiB, as fast (405 MB, load 3; ADR 0044).
+  const grant = { ...job.grant, maxChunksInFlight: job.grant.maxChunksInFlight ?? processMax + 1 };
+  const writer = BackupWriter.fromGrant(repository, grant, { onProgress: progressSender(), processMax });
   try {
     // Cancel is SIGTERM from the agent: nothing here aborts on its own.
     await archiveDataDirectory(archiveJob, sessionOverCalls((name) => calls.call(name)), writer, job.grant.stream, new AbortController().signal);
