@@ -51,3 +51,13 @@ export async function readTimeReport(report: string): Promise<number> {
 export function mib(bytes: number): string {
   return Number.isFinite(bytes) ? `${(bytes / MIB).toFixed(0)} MiB` : "n/a";
 }
+
+/**
+ * The peak memory (bytes) a backup's or a restore's own process reported (ADR 0044, ADR 0050), from what Holdfast said
+ * of it ("backup process peak memory N MiB" in the BackupProcess event, "restore process peak memory N MiB" in the
+ * Restored condition); NaN when it says none.
+ */
+export function ownProcessPeak(said: string, work: "backup" | "restore"): number {
+  const peak = (work === "backup" ? /backup process peak memory (\d+) MiB/ : /restore process peak memory (\d+) MiB/).exec(said);
+  return peak === null ? Number.NaN : Number(peak[1]) * MIB;
+}

@@ -2,10 +2,12 @@
  * One backup being taken, in the background: the engine's method streams into a BackupWriter, which commits the
  * manifest last. A failure or cancellation aborts the writer, deleting what it stored; a failure worth it is retried
  * (with a new writer) up to the policy's backoffLimit. The node agent's backup runner reports the job's progress, retries and outcome;
- * the job itself never writes to the store.
+ * the job itself never writes to the store. Given the repository's address, an engine's data-directory archive runs
+ * in a process of its own per attempt (src/backup-process, ADR 0044); the manifest is committed here, after it.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { BackupWriter, type BackupKeyring, type BackupRepository, type BackupSummary, type TransferProgress } from "../backup/index.ts";
+import { BackupWriter, type BackupKeyring, type BackupRepository, type BackupSummary, type RepositoryAddress, type TransferProgress } from "../backup/index.ts";
+import { archivingSink, type ArchiveFigures } from "../backup-process/index.ts";
 import { errorMessage } from "../errors/index.ts";
 import type { BackupContext, BackupMethodDefinition, Credentials, HostAccess, InstanceContext } from "../engines/index.ts";
 import type { ParentLink } from "../dataprotection/index.ts";
@@ -15,6 +17,8 @@ import { isRetryable, retryDelayMs } from "./backup-retry.ts";
 export interface BackupJobSpec {
   backupId: string;
   repository: BackupRepository;
+  /** Where `repository` is, as data: given, a data-directory archive runs in a process of its own that writes there. */
+  repositoryAddress?: RepositoryAddress;
   keyring: BackupKeyring;
   method: BackupMethodDefinition;
   instance: InstanceContext;
@@ -34,10 +38,10 @@ export interface BackupJobSpec {
   parent?: ParentLink;
 }
 
-/** How a job ended. */
-export type BackupJobOutcome = { ok: true; summary: BackupSummary } | { ok: false; reason: string };
+/** How a job ended; a success says how each process of its own went (its streams, its peak memory). */
+export type BackupJobOutcome = { ok: true; summary: BackupSummary; processes: ArchiveFigures[] } | { ok: false; reason: string };
 
-type AttemptOutcome = { ok: true; summary: BackupSummary } | { ok: false; reason: string; retryable: boolean };
+type AttemptOutcome = { ok: true; summary: BackupSummary; processes: ArchiveFigures[] } | { ok: false; reason: string; retryable: boolean };
 
 /** A running (or finished) backup job. */
 export class BackupJob {
@@ -108,6 +112,7 @@ export class BackupJob {
   /** One attempt, into a writer of its own: what a failed attempt stored is deleted before it returns. */
   async #attempt(spec: BackupJobSpec, context: BackupContext): Promise<AttemptOutcome> {
     let writer: BackupWriter | undefined;
+    const processes: ArchiveFigures[] = [];
     try {
       writer = await BackupWriter.create({
         repository: spec.repository,
@@ -118,9 +123,11 @@ export class BackupJob {
         ...(spec.processMax === undefined ? {} : { processMax: spec.processMax }),
         ...(spec.parent === undefined ? {} : { parent: spec.parent }),
       });
-      await spec.method.backup(context, writer, spec.host);
+      const address = spec.repositoryAddress;
+      const sink = address === undefined ? writer : archivingSink(writer, { repository: address, processMax: spec.processMax, signal: context.signal, onFinished: (figures) => processes.push(figures) });
+      await spec.method.backup(context, sink, spec.host);
       if (context.signal.aborted) throw new Error("the backup was cancelled");
-      return { ok: true, summary: await writer.commit() };
+      return { ok: true, summary: await writer.commit(), processes };
     } catch (error) {
       const reason = context.signal.aborted ? "the backup was cancelled" : errorMessage(error);
       await writer?.abort(reason).catch(() => undefined);

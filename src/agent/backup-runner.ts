@@ -10,10 +10,12 @@
 import { chmod, mkdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { now, type Backup, type BackupRun, type BackupStatus, type BackupPolicy, type Instance } from "../api/index.ts";
-import type { BackupKeyring } from "../backup/index.ts";
-import { backupCredentials, backupIdOf, continuousMethodsOf, repositoryOf } from "../dataprotection/index.ts";
+import { openRepositoryAt, type BackupKeyring, type RepositoryAddress } from "../backup/index.ts";
+import type { ArchiveFigures } from "../backup-process/index.ts";
+import { backupCredentials, backupIdOf, continuousMethodsOf, findBackupRepo, repositoryAddress } from "../dataprotection/index.ts";
 import { errorMessage, NotFoundError } from "../errors/index.ts";
 import type { Store } from "../store/index.ts";
+import type { Logger } from "../util/index.ts";
 import { splitKey, type EventRecorder, type ReconcileResult, type Reconciler } from "../controllers/runtime/index.ts";
 import { BackupJob, type BackupJobSpec } from "./backup-job.ts";
 import { finalProgress, progressOf } from "./backup-progress.ts";
@@ -23,6 +25,7 @@ import { boundHere, localInstance, type LocalInstanceDeps } from "./local-instan
 
 /** How often a running backup's progress is written to its status. */
 const PROGRESS_MS = 1000;
+const MIB = 1024 * 1024;
 
 /** What the backup runner needs. */
 export interface BackupRunnerOptions extends LocalInstanceDeps {
@@ -30,6 +33,8 @@ export interface BackupRunnerOptions extends LocalInstanceDeps {
   /** Wraps the data keys of what the jobs write. */
   keyring: BackupKeyring;
   events: EventRecorder;
+  /** Gets one line per backup process (its stream, bytes, time and peak memory). */
+  logger?: Logger;
 }
 
 /** Runs the full backups of the instances bound to this node. */
@@ -100,21 +105,27 @@ export class BackupRunner implements Reconciler {
     if ("problem" in account) return account;
     const settings = await writerSettings(this.#o.store, backup, policy);
     if ("problem" in settings) return settings;
-    let repository;
-    try {
-      repository = await repositoryOf(this.#o.store, backup);
-    } catch (error) {
-      // A BackupRepo deleted since the controller checked it fails the backup; anything else is retried.
-      if (!(error instanceof NotFoundError)) throw error;
-      return { problem: errorMessage(error) };
-    }
+    const address = await this.#repositoryAddress(backup);
+    if ("problem" in address) return address;
+    const repository = await openRepositoryAt(address);
     // The tools run as the instance's user, with a scratch directory of that user's own (the others cannot reach it).
     await this.#scratchReady();
     const scratchDirectory = join(this.#o.paths.backupScratchDir, local.user.name);
     await local.host.mkdir(scratchDirectory);
     const source = backup.status?.source;
     const metadata = { namespace, backup: backup.metadata.name, backupUid: backup.metadata.uid, cluster: source?.cluster, component: source?.component, instance: instance.metadata.name, engine: local.engine.name, version: local.version.version, method: method.name };
-    return { backupId: backupIdOf(backup), repository, keyring: this.#o.keyring, method, instance: local.context, account, scratchDirectory, host: local.host, metadata, backoffLimit: policy.spec.backoffLimit, ...settings };
+    return { backupId: backupIdOf(backup), repository, repositoryAddress: address, keyring: this.#o.keyring, method, instance: local.context, account, scratchDirectory, host: local.host, metadata, backoffLimit: policy.spec.backoffLimit, ...settings };
+  }
+
+  /** Where the backup's repository is (its process writes there); a BackupRepo deleted since the controller checked it fails the backup. */
+  async #repositoryAddress(backup: Backup): Promise<RepositoryAddress | { problem: string }> {
+    try {
+      return await repositoryAddress(await findBackupRepo(this.#o.store, backup.status?.backupRepoName), this.#o.store);
+    } catch (error) {
+      // Anything but a missing BackupRepo is retried.
+      if (!(error instanceof NotFoundError)) throw error;
+      return { problem: errorMessage(error) };
+    }
   }
 
   /** A job of this agent: cancel it when its Backup is being deleted; report progress, retries, then its outcome. */
@@ -132,11 +143,19 @@ export class BackupRunner implements Reconciler {
       const live = await this.#setStatus(backup, { run: { ...this.#runOf(backup), state: "Succeeded", finishedAt, manifestSha256, plaintextBytes, storedBytes, completedAt }, ...progress });
       // What the method said of how it went (an incremental: which blocks it read, or why it read them all).
       for (const note of outcome.summary.streams.flatMap((stream) => stream.notes ?? [])) await this.#o.events.record(live, "Normal", "BackupMethodNote", note);
+      for (const figures of outcome.processes) await this.#reportProcess(live, figures);
     } else {
       await this.#setRun(backup, { state: "Failed", finishedAt, reason: outcome.reason });
     }
     this.#jobs.delete(backup.metadata.uid ?? "");
     return undefined;
+  }
+
+  /** How a backup's own process went: a log line, and an event the bench reads its peak memory from. */
+  async #reportProcess(backup: Backup, figures: ArchiveFigures): Promise<void> {
+    const said = `stream ${figures.stream}: ${(figures.plaintextBytes / MIB).toFixed(0)} MiB read, encoded and stored in ${figures.seconds.toFixed(1)} s by its own process; backup process peak memory ${Math.round(figures.peakBytes / MIB)} MiB`;
+    this.#o.logger?.info(`backup ${backup.metadata.namespace ?? "default"}/${backup.metadata.name}, ${said}`);
+    await this.#o.events.record(backup, "Normal", "BackupProcess", said);
   }
 
   /** A running job's progress, and each retry (as an event too: the policy's backoffLimit allows it). */

@@ -15,7 +15,7 @@ export function createBackupAgentControllers(deps: BackupAgentDeps): Controller[
   const { store, logger } = deps;
   const nodeName = deps.nodeName ?? hostname();
   const local = { engines: deps.engines, users: deps.users, paths: deps.paths, nodeName };
-  const runner = new BackupRunner({ ...local, store, keyring: deps.keyring, events: createEventRecorder(store, "node-agent", logger) });
+  const runner = new BackupRunner({ ...local, store, keyring: deps.keyring, events: createEventRecorder(store, "node-agent", logger), logger });
   const runs = new Controller({ name: "backup-runner", store, logger, workers: 2, watches: [{ kind: "Backup" }], reconciler: runner, resyncMs: 60_000 });
   runner.onJobFinished((key) => runs.enqueue(key));
   const toArchiver = (): string[] => [WAL_ARCHIVER_KEY];

@@ -14,11 +14,13 @@ import { blockKey, layoutKey, openIncrementalBase, type IncrementalBase } from "
 import { sealManifest, type ChunkEntry, type ManifestBody, type StreamEntry } from "./manifest.ts";
 import type { OpenBackupOptions } from "./open-manifest.ts";
 import { encodeOnPool, type ReuseCheck } from "./pooled-codec.ts";
+import { releaseChunkMemory } from "./release-memory.ts";
 import { assertBackupId, assertStreamName, chunkKey, manifestKey, sessionDataPrefix } from "./object-keys.ts";
 import type { BackupRepository } from "./repository.ts";
 import { StreamChunker, type ChunkFacts, type ChunkSink, type UnreadSegment } from "./stream-chunker.ts";
 import type { ChunkLayout, MemberPlace } from "./tar-boundaries.ts";
 import { ChunkedStream, Slots } from "./writer-streams.ts";
+import type { WriteGrant, WrittenStream } from "./write-grant.ts";
 import { ProgressMeter, type BackupKeyring, type BackupSummary, type Compression, type ParentStream, type StreamOptions, type StreamSummary, type TransferProgress } from "./types.ts";
 
 /** A chunk handed over by the chunker. */
@@ -66,6 +68,25 @@ export interface BackupWriterOptions {
 
 type WriterState = "writing" | "committed" | "aborted";
 
+/** The keys and places a writer works with: its own (create), or a grant's (fromGrant: chunks only, no commit). */
+interface WriterMaterial {
+  dataKey: Buffer;
+  keys: BackupKeys;
+  base: IncrementalBase | undefined;
+  /** A grant's session prefix and stream ordinal; absent: a new session from ordinal 0. */
+  granted?: { sessionPrefix: string; ordinal: number };
+}
+
+/** A keyring a grant's writer never uses: it commits nothing. */
+const NO_KEYRING: BackupKeyring = {
+  encrypt: () => {
+    throw new ConflictError("a writer of a grant stores chunks only; the control plane commits the manifest");
+  },
+  decrypt: () => {
+    throw new ConflictError("a writer of a grant reads no key");
+  },
+};
+
 /** One backup being written. Create with `BackupWriter.create`. */
 export class BackupWriter {
   readonly backupId: string;
@@ -85,10 +106,13 @@ export class BackupWriter {
   readonly #meter: ProgressMeter;
   readonly #streams = new Map<string, ChunkedStream>();
   readonly #known: readonly string[];
+  readonly #granted: boolean;
+  readonly #firstOrdinal: number;
   #state: WriterState = "writing";
   #failure: Error | undefined;
 
-  private constructor(options: BackupWriterOptions, dataKey: Buffer, keys: BackupKeys, base: IncrementalBase | undefined) {
+  private constructor(options: BackupWriterOptions, material: WriterMaterial) {
+    const { dataKey, keys, base, granted } = material;
     this.backupId = options.backupId;
     this.createdAt = new Date().toISOString();
     this.#repository = options.repository;
@@ -103,7 +127,10 @@ export class BackupWriter {
     const processMax = options.processMax ?? defaultProcessMax();
     this.#pool = new ChunkPool(processMax);
     this.#dataKey = dataKey;
-    this.#sessionPrefix = sessionDataPrefix(options.backupId, randomBytes(6).toString("hex"));
+    const place = granted ?? { sessionPrefix: sessionDataPrefix(options.backupId, randomBytes(6).toString("hex")), ordinal: 0 };
+    this.#sessionPrefix = place.sessionPrefix;
+    this.#granted = granted !== undefined;
+    this.#firstOrdinal = place.ordinal;
     this.#slots = new Slots(options.maxChunksInFlight ?? processMax + 2);
     this.#meter = new ProgressMeter(options.onProgress);
   }
@@ -114,7 +141,84 @@ export class BackupWriter {
     await assertNoManifest(options.repository, options.backupId);
     const base = options.parent === undefined ? undefined : await openIncrementalBase(parentOptions(options, options.parent));
     const dataKey = newDataKey();
-    return new BackupWriter(options, dataKey, deriveBackupKeys(dataKey, options.backupId), base);
+    return new BackupWriter(options, { dataKey, keys: deriveBackupKeys(dataKey, options.backupId), base });
+  }
+
+  /**
+   * A writer of one stream under `grant` (writeGrant), in a process of its own: it stores the stream's chunks in the
+   * granted session and stream ordinal and tells what it wrote (`written`); it cannot commit nor read a key.
+   */
+  static fromGrant(repository: BackupRepository, grant: WriteGrant, options: Pick<BackupWriterOptions, "processMax" | "onProgress"> = {}): BackupWriter {
+    const chunkKey = Buffer.from(grant.chunkKey, "base64");
+    const base = grant.base === undefined ? undefined : baseOfGrant(grant.base);
+    const writerOptions: BackupWriterOptions = { repository, keyring: NO_KEYRING, backupId: grant.backupId, metadata: {}, chunkSize: grant.chunkSize, compression: grant.compression, compressionLevel: grant.level, ...options };
+    if (grant.maxChunksInFlight !== undefined) writerOptions.maxChunksInFlight = grant.maxChunksInFlight;
+    validateOptions(writerOptions);
+    const keys = { chunkKey, manifestKey: Buffer.alloc(32) };
+    return new BackupWriter(writerOptions, { dataKey: Buffer.alloc(32), keys, base, granted: { sessionPrefix: grant.sessionPrefix, ordinal: grant.ordinal } });
+  }
+
+  /**
+   * Reserve stream `name` for a writer of its own (`fromGrant`, in another process) and give what it needs: the chunk
+   * key, never the data key. The stream stays open, so the backup cannot commit, until `adoptStream` records it.
+   */
+  grantStream(name: string, maxChunksInFlight?: number): WriteGrant {
+    this.assertWriting();
+    assertStreamName(name);
+    if (this.#streams.has(name)) throw new ConflictError(`stream "${name}" is already part of backup ${this.backupId}`);
+    const ordinal = this.#streams.size;
+    this.#streams.set(name, new ChunkedStream(name, ordinal));
+    const base = this.#base === undefined ? undefined : grantOfBase(this.#base);
+    return {
+      backupId: this.backupId,
+      sessionPrefix: this.#sessionPrefix,
+      stream: name,
+      ordinal,
+      chunkKey: this.#keys.chunkKey.toString("base64"),
+      chunkSize: this.#chunkSize,
+      compression: this.#codec.compression,
+      level: this.#codec.level,
+      ...(maxChunksInFlight === undefined ? {} : { maxChunksInFlight }),
+      ...(base === undefined ? {} : { base }),
+    };
+  }
+
+  /** Count one chunk a granted writer stored (its progress, as if this writer had stored it). */
+  countGrantedChunk(name: string, plaintextBytes: number, storedBytes: number): void {
+    this.#meter.add(name, plaintextBytes, storedBytes);
+  }
+
+  /**
+   * Record what a granted writer wrote of stream `name`: every chunk, in order, stored under this writer's session
+   * (or, reused, by a backup of the chain). The stream is then done, as if written here.
+   */
+  adoptStream(name: string, written: WrittenStream): void {
+    this.assertHealthy();
+    const reserved = this.#streams.get(name);
+    if (reserved?.state !== "open") throw new ConflictError(`stream "${name}" of backup ${this.backupId} was not granted, or is already written`);
+    const adopted = new ChunkedStream(name, reserved.ordinal, { attributes: written.attributes });
+    written.chunks.forEach((chunk, index) => {
+      const here = chunk.origin === undefined && chunk.key.startsWith(this.#sessionPrefix);
+      if (chunk.index !== index || (!here && chunk.origin === undefined)) throw new InvalidError(`backup ${this.backupId}: chunk ${index} of stream "${name}" written elsewhere is not in order or not of this backup`);
+      adopted.record(chunk);
+    });
+    for (const note of written.notes) adopted.note(note);
+    adopted.state = "done";
+    this.#streams.set(name, adopted);
+  }
+
+  /** What this writer wrote of stream `name` (a grant's writer tells it to the control plane). */
+  written(name: string): WrittenStream {
+    const stream = this.#streams.get(name);
+    if (stream?.state !== "done") throw new ConflictError(`stream "${name}" of backup ${this.backupId} is not written`);
+    const entry = stream.entry();
+    return { chunks: entry.chunks, ...(entry.attributes === undefined ? {} : { attributes: entry.attributes }), notes: [...stream.notes] };
+  }
+
+  /** End a grant's writer: its workers end and its keys are wiped; what it stored stays for the control plane. */
+  async close(): Promise<void> {
+    if (this.#state === "writing") this.#state = "aborted";
+    await this.release();
   }
 
   /** A Writable for stream `name`; its `finish` fires once every chunk of it is durably stored. */
@@ -124,7 +228,7 @@ export class BackupWriter {
     if (this.#streams.has(name)) throw new ConflictError(`stream "${name}" is already part of backup ${this.backupId}`);
     const parentAttributes = this.#base?.attributes.get(name);
     const unchanged = parentAttributes === undefined ? undefined : options.unchangedSince?.(parentAttributes);
-    const stream = new ChunkedStream(name, this.#streams.size, { attributes: options.attributes, unchanged, macPlaced: options.macPlacedChunks ?? true, recycle: options.recycle });
+    const stream = new ChunkedStream(name, this.#firstOrdinal + this.#streams.size, { attributes: options.attributes, unchanged, macPlaced: options.macPlacedChunks ?? true, recycle: options.recycle });
     this.#streams.set(name, stream);
     if (parentAttributes !== undefined) options.withParent?.(this.parentStream(stream, parentAttributes));
     const chunker = new StreamChunker(this.#chunkSize, this.sinkFor(stream), {
@@ -153,6 +257,7 @@ export class BackupWriter {
   /** Store the manifest (atomically, last): from now on the backup is complete. */
   async commit(): Promise<BackupSummary> {
     this.assertWriting();
+    if (this.#granted) throw new ConflictError(`a writer of a grant of backup ${this.backupId} stores chunks only; the control plane commits the manifest`);
     if (this.#failure !== undefined) {
       throw new InvalidError(`backup ${this.backupId} failed (${this.#failure.message}); abort it and take a new backup`, { cause: this.#failure });
     }
@@ -236,10 +341,13 @@ export class BackupWriter {
         return;
       }
       const key = chunkKey(this.#sessionPrefix, stream.ordinal, index);
+      const storedBytes = encoded.stored.length;
       await this.#repository.put(key, encoded.stored, { deferSync: true });
+      // It came from a worker thread as memory of its own, and is written.
+      releaseChunkMemory(encoded.stored);
       const mac = encoded.mac === undefined ? {} : { mac: encoded.mac };
-      stream.record({ index, key, storedBytes: encoded.stored.length, plaintextBytes, sha256: encoded.sha256, ...mac, ...where });
-      this.#meter.add(stream.name, plaintextBytes, encoded.stored.length);
+      stream.record({ index, key, storedBytes, plaintextBytes, sha256: encoded.sha256, ...mac, ...where });
+      this.#meter.add(stream.name, plaintextBytes, storedBytes);
     } catch (error) {
       this.#failure ??= error instanceof Error ? error : new Error(String(error));
       throw error;
@@ -354,6 +462,15 @@ export class BackupWriter {
     this.#keys.manifestKey.fill(0);
     this.#contentKey.fill(0);
   }
+}
+
+/** What a grant carries of an incremental's base (its chain stays with the control plane, which commits). */
+function grantOfBase(base: IncrementalBase): NonNullable<WriteGrant["base"]> {
+  return { contentKey: base.contentKey.toString("base64"), reusable: [...base.reusable], blocks: [...base.blocks], layouts: [...base.layouts], attributes: [...base.attributes] };
+}
+
+function baseOfGrant(granted: NonNullable<WriteGrant["base"]>): IncrementalBase {
+  return { chain: [], contentKey: Buffer.from(granted.contentKey, "base64"), reusable: new Map(granted.reusable), blocks: new Map(granted.blocks), layouts: new Map(granted.layouts), attributes: new Map(granted.attributes) };
 }
 
 /** A chain's chunk entry without the file place and layout it had in the backup that listed it. */

@@ -7,6 +7,7 @@ import { createHash, createHmac } from "node:crypto";
 import { constants, zstdCompressSync, zstdDecompressSync } from "node:zlib";
 import { openChunk, sealChunk, type ChunkPlace } from "./chunk-crypto.ts";
 import { BackupIntegrityError } from "./integrity-error.ts";
+import { releaseChunkMemory } from "./release-memory.ts";
 import type { ChunkEntry } from "./manifest.ts";
 import type { Compression } from "./types.ts";
 
@@ -40,6 +41,8 @@ export function encodeChunk(codec: ChunkCodec, place: ChunkPlace, plaintext: Buf
         })
       : plaintext;
   const stored = sealChunk(codec.chunkKey, place, packed);
+  // The compressor's output is sealed: nothing else holds it.
+  if (packed !== plaintext) releaseChunkMemory(packed);
   return { stored, sha256: createHash("sha256").update(stored).digest("hex") };
 }
 

@@ -3,6 +3,7 @@
  * (chunks, manifest), and AES-256-GCM chunks whose associated data binds each chunk to its place.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
+import { releaseChunkMemory } from "./release-memory.ts";
 
 /** The format name written into every associated data string. */
 export const FORMAT_ID = "holdfast-backup/v1";
@@ -62,7 +63,11 @@ export function chunkAssociatedData(place: ChunkPlace): Buffer {
 export function sealChunk(key: Buffer, place: ChunkPlace, plaintext: Buffer): Buffer {
   const cipher = createCipheriv("aes-256-gcm", key, chunkNonce(place.ordinal, place.index), { authTagLength: TAG_BYTES });
   cipher.setAAD(chunkAssociatedData(place));
-  return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+  const body = cipher.update(plaintext);
+  const sealed = Buffer.concat([body, cipher.final(), cipher.getAuthTag()]);
+  // Copied into `sealed`: nothing else holds it.
+  releaseChunkMemory(body);
+  return sealed;
 }
 
 /** The plaintext of a sealed chunk; throws when the bytes, the key or the place do not match. */

@@ -5,6 +5,7 @@
 import { parentPort } from "node:worker_threads";
 import { contentMac, decodeChunk, encodeChunk } from "./chunk-codec.ts";
 import { BackupIntegrityError } from "./integrity-error.ts";
+import { releaseChunkMemory } from "./release-memory.ts";
 import { ownedArrayBuffer, type ChunkTask, type ChunkTaskResult, type WireCodec } from "./chunk-task.ts";
 
 function codecOf(wire: WireCodec): { chunkKey: Buffer; compression: WireCodec["compression"]; level: number } {
@@ -36,7 +37,11 @@ function perform(task: ChunkTask): { result: ChunkTaskResult; transfer: ArrayBuf
     return { result: { ok: false, message: error instanceof Error ? error.message : String(error) }, transfer: [] };
   } finally {
     codec.chunkKey.fill(0);
-    if (task.op === "encode") task.contentKey?.fill(0);
+    if (task.op === "encode") {
+      task.contentKey?.fill(0);
+      // It came transferred and is encoded: nothing else holds it.
+      releaseChunkMemory(task.plaintext);
+    }
   }
 }
 

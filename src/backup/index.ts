@@ -5,6 +5,7 @@
 export { BackupWriter, DEFAULT_CHUNK_SIZE, type BackupWriterOptions } from "./backup-writer.ts";
 export { BackupReader, openBackup, type ReadStreamOptions } from "./backup-reader.ts";
 export { readGrantSchema, type ReadGrant } from "./read-grant.ts";
+export { writeGrantSchema, writtenStreamSchema, type WriteGrant, type WrittenStream } from "./write-grant.ts";
 export type { OpenBackupOptions } from "./open-manifest.ts";
 export { verifyBackup, type BackupProblem, type VerificationReport, type VerifyOptions } from "./verify-backup.ts";
 export { cleanupIncompleteBackups, deleteBackup, listCompleteBackups, type CleanupResult } from "./backup-catalog.ts";

@@ -20,7 +20,7 @@ const chunkOriginSchema = z.strictObject({
   final: z.boolean(),
 });
 
-const chunkEntrySchema = z.strictObject({
+export const chunkEntrySchema = z.strictObject({
   index: size,
   key: z.string().min(1),
   storedBytes: size,

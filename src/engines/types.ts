@@ -139,6 +139,25 @@ export interface BackupSink {
   writeStream(name: string, source: Readable, options?: BackupStreamOptions): Promise<unknown>;
   /** In an incremental backup: what the parent's method recorded of stream `name` (its attributes), if anything. */
   parentAttributes?(name: string): Readonly<Record<string, string>> | undefined;
+  /**
+   * Run the engine's data-directory archive of stream `request.stream` in a process of its own (ADR 0044: the walk,
+   * the chunks' encoding and the repository writes there, its peak memory its own); resolves once the stream is
+   * stored. Absent: the engine archives into this sink in the caller's process.
+   */
+  archiveInProcess?(request: ArchiveRequest): Promise<void>;
+}
+
+/**
+ * A data-directory archive for a process of its own: the engine's job as plain data (JSON: no handle, no function),
+ * and the calls the archive makes back into what stays with the caller (PostgreSQL: `start` and `stop` of the backup
+ * over the SQL session that holds it), answered with plain data.
+ */
+export interface ArchiveRequest {
+  stream: string;
+  /** Which archive of the engine runs (the process knows each by name). */
+  archive: "postgresql-datadir";
+  job: object;
+  call(name: string): Promise<unknown>;
 }
 
 /**

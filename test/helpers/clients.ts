@@ -58,7 +58,9 @@ export async function installedRedisVersion(): Promise<string> {
 /** The common end-to-end setup: the installed PostgreSQL major version and a server with namespace `demo`. */
 export async function startDemoServer(): Promise<{ server: TestServer; major: string }> {
   const major = await installedPostgresMajor();
-  const server = await TestServer.start();
+  // HOLDFAST_E2E_ADDRESS=127.0.x.y: the server listens and the node advertises there (runs side by side on one machine).
+  const address = process.env["HOLDFAST_E2E_ADDRESS"];
+  const server = await TestServer.start(address === undefined ? {} : { initArgs: ["--advertise", address], serverArgs: ["--advertise", address], listenHost: address });
   await server.ok(["create", "namespace", "demo"]);
   return { server, major };
 }

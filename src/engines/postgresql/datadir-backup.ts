@@ -11,6 +11,8 @@
  * change since its parent (unread-files.ts).
  * Only on a primary, as a superuser, without tablespaces: `backupDataDirectory` says `false` otherwise, before it
  * writes anything, and the method falls back to pg_basebackup.
+ * The session (slot, pg_backup_start/stop) stays with the caller; the walk, the WAL block map and the writes
+ * (`archiveDataDirectory`) run in the sink's own process when it has one (`archiveInProcess`, ADR 0044).
  */
 import { createHash, randomBytes } from "node:crypto";
 import { constants } from "node:fs";
@@ -21,12 +23,12 @@ import type pg from "pg";
 import { InvalidError, UnavailableError } from "../../errors/index.ts";
 import { INITIALIZED_MARKER } from "../marker.ts";
 import type { BackupContext, BackupParentStream, BackupSink } from "../types.ts";
+import { sessionCall, type DatadirJob, type DatadirSession, type Started, type Stopped } from "./datadir-job.ts";
 import { CONTROL_FILE, walkDataDirectory, type WalkEntry } from "./datadir-walk.ts";
 import { parseLsn } from "./lsn.ts";
 import { basisAttributes, unchangedSince, type PageLsnBasis } from "./page-lsn.ts";
-import { parentChunksOf, startWalRead, type EarlyWalRead, type ParentChunks, type WalSettings } from "./parent-chunks.ts";
-import { withSession } from "./session.ts";
 import { readExactly } from "./file-read.ts";
+import { parentChunksOf, startWalRead, type ParentChunks, type WalSettings } from "./parent-chunks.ts";
 import { tarEnd, tarFileWithContent, tarHeader, tarPadding } from "./tar-writer.ts";
 import { STARTED_AT_ATTRIBUTE, unreadRule, UnreadFiles } from "./unread-files.ts";
 
@@ -45,48 +47,54 @@ interface ServerFacts extends WalSettings {
   superuser: boolean;
 }
 
-/** Where the backup started, as `pg_backup_start` and the checkpoint it waited for tell. */
-interface Started {
-  startLsn: string;
-  timeline: number;
-  /** How long pg_backup_start (its checkpoint) took. */
-  checkpointMs: number;
-  /** The clock (ms since the epoch) just before pg_backup_start: no file was read before it. */
-  startedAt: number;
-}
-
 /** Take a base backup of the instance into `sink` as `streamName`; false (nothing written) when this way cannot. */
 export async function backupDataDirectory(context: BackupContext, sink: BackupSink, streamName: string): Promise<boolean> {
   const dataDirectory = context.instance.dataDirectory;
   if (!(await readable(dataDirectory)) || (await hasTablespaces(dataDirectory))) return false;
+  // Loaded here, not at the top: the backup's own process runs `archiveDataDirectory` alone, without pg and its TLS.
+  const { withSession } = await import("./session.ts");
   return withSession(context.instance.port, context.account, async (client) => {
     const facts = await serverFacts(client);
     if (facts.inRecovery || !facts.superuser) return false;
     await client.query("select pg_catalog.pg_create_physical_replication_slot($1, true, true)", [`holdfast_backup_${randomBytes(8).toString("hex")}`]);
-    // An incremental begins reading the WAL since its parent while pg_backup_start's checkpoint runs.
-    const early = await beginWalRead(client, dataDirectory, facts, sink.parentAttributes?.(streamName));
-    const started = await startBackup(client);
-    const basis = await basisOf(dataDirectory, facts, started);
-    const buffers = new ReadBuffers();
-    const parent: { view?: BackupParentStream } = {};
-    const chunksOf = (): Promise<ParentChunks | undefined> => parentChunksOf({ dataDirectory, basis, parent: parent.view, settings: facts, early, checkpointMs: started.checkpointMs });
-    const unreadOf = (chunks: ParentChunks | undefined): UnreadFiles | undefined => unreadFilesOf(basis, parent.view, chunks);
-    const unreadFiles: { value?: UnreadFiles | undefined } = {};
-    const tar = archive({ client, dataDirectory, facts, started, signal: context.signal, buffers, chunksOf, unreadOf, unreadFiles });
-    // Every read is a fresh buffer: the writer may move it to a worker thread. With a page-LSN basis, the next
-    // incremental judges the blocks of large files by their pages' LSNs, so they need no content MAC; in an
-    // incremental, the WAL since the parent tells which of them need not be read at all.
-    const lsnReuse = basis === undefined ? {} : {
-      attributes: { ...basisAttributes(basis), [STARTED_AT_ATTRIBUTE]: String(started.startedAt) },
-      unchangedSince: (parentAttributes: Readonly<Record<string, string>>) => unchangedSince(basis, parentAttributes),
-      withParent: (view: BackupParentStream) => (parent.view = view),
-      macPlacedChunks: false,
-    };
-    const handOver = { handsOver: true, recycle: (data: Buffer) => buffers.give(data) };
-    await sink.writeStream(streamName, Readable.from(tar, { objectMode: false, highWaterMark: READ_SIZE }), { ...handOver, ...lsnReuse });
-    unreadFiles.value?.report();
+    const { inRecovery: _inRecovery, superuser: _superuser, ...settings } = facts;
+    const flushed = sink.parentAttributes?.(streamName) === undefined ? undefined : await flushedWal(client);
+    const job: DatadirJob = { dataDirectory, facts: settings, ...(flushed === undefined ? {} : { flushed }) };
+    const session: DatadirSession = { start: () => startBackup(client), stop: () => stopBackup(client) };
+    if (sink.archiveInProcess === undefined) await archiveDataDirectory(job, session, sink, streamName, context.signal);
+    else await sink.archiveInProcess({ stream: streamName, archive: "postgresql-datadir", job, call: (name) => sessionCall(session, name) });
     return true;
   }, { queryTimeoutMs: QUERY_TIMEOUT_MS });
+}
+
+/**
+ * The archive of a backup begun on `session`: the WAL since the parent read (an incremental; begun while
+ * pg_backup_start's checkpoint runs), the data directory walked into `sink` as `streamName`, the label and WAL added
+ * after `session.stop()`. In the caller's process, or in a process of its own given `job` as data.
+ */
+export async function archiveDataDirectory(job: DatadirJob, session: DatadirSession, sink: BackupSink, streamName: string, signal: AbortSignal): Promise<void> {
+  const { dataDirectory, facts } = job;
+  const early = job.flushed === undefined ? undefined : startWalRead(dataDirectory, sink.parentAttributes?.(streamName), facts, { timeline: job.flushed.timeline, written: parseLsn(job.flushed.lsn) });
+  const started = await session.start();
+  const basis = await basisOf(dataDirectory, facts, started);
+  const buffers = new ReadBuffers();
+  const parent: { view?: BackupParentStream } = {};
+  const chunksOf = (): Promise<ParentChunks | undefined> => parentChunksOf({ dataDirectory, basis, parent: parent.view, settings: facts, early, checkpointMs: started.checkpointMs });
+  const unreadOf = (chunks: ParentChunks | undefined): UnreadFiles | undefined => unreadFilesOf(basis, parent.view, chunks);
+  const unreadFiles: { value?: UnreadFiles | undefined } = {};
+  const tar = archive({ stop: () => session.stop(), dataDirectory, facts, started, signal, buffers, chunksOf, unreadOf, unreadFiles });
+  // Every read is a fresh buffer: the writer may move it to a worker thread. With a page-LSN basis, the next
+  // incremental judges the blocks of large files by their pages' LSNs, so they need no content MAC; in an
+  // incremental, the WAL since the parent tells which of them need not be read at all.
+  const lsnReuse = basis === undefined ? {} : {
+    attributes: { ...basisAttributes(basis), [STARTED_AT_ATTRIBUTE]: String(started.startedAt) },
+    unchangedSince: (parentAttributes: Readonly<Record<string, string>>) => unchangedSince(basis, parentAttributes),
+    withParent: (view: BackupParentStream) => (parent.view = view),
+    macPlacedChunks: false,
+  };
+  const handOver = { handsOver: true, recycle: (data: Buffer) => buffers.give(data) };
+  await sink.writeStream(streamName, Readable.from(tar, { objectMode: false, highWaterMark: READ_SIZE }), { ...handOver, ...lsnReuse });
+  unreadFiles.value?.report();
 }
 
 async function readable(directory: string): Promise<boolean> {
@@ -119,13 +127,11 @@ async function serverFacts(client: pg.Client): Promise<ServerFacts> {
   return { inRecovery: row.recovery, superuser: row.superuser, systemIdentifier: row.system, ...wal };
 }
 
-/** For an incremental (the parent recorded a start): the WAL since it, read up to what the server has flushed. */
-async function beginWalRead(client: pg.Client, dataDirectory: string, facts: ServerFacts, parentAttributes: Readonly<Record<string, string>> | undefined): Promise<EarlyWalRead | undefined> {
-  if (parentAttributes === undefined) return undefined;
+/** For an incremental: what the server has flushed, up to which the WAL since the parent is read early. */
+async function flushedWal(client: pg.Client): Promise<DatadirJob["flushed"]> {
   const result = await client.query<{ flushed: string; timeline: number }>("select pg_catalog.pg_current_wal_flush_lsn()::text as flushed, (select timeline_id from pg_catalog.pg_control_checkpoint()) as timeline");
   const row = result.rows[0];
-  if (row === undefined) return undefined;
-  return startWalRead(dataDirectory, parentAttributes, facts, { timeline: row.timeline, written: parseLsn(row.flushed) });
+  return row === undefined ? undefined : { timeline: row.timeline, lsn: row.flushed };
 }
 
 async function startBackup(client: pg.Client): Promise<Started> {
@@ -140,8 +146,15 @@ async function startBackup(client: pg.Client): Promise<Started> {
   return { startLsn, timeline, checkpointMs, startedAt };
 }
 
+async function stopBackup(client: pg.Client): Promise<Stopped> {
+  const stopped = await client.query<Stopped>("select lsn::text as lsn, labelfile, spcmapfile from pg_catalog.pg_backup_stop(false)");
+  const stop = stopped.rows[0];
+  if (stop === undefined) throw new UnavailableError("pg_backup_stop returned nothing");
+  return stop;
+}
+
 /** The page-LSN basis of this backup, when the data directory carries Holdfast's marker (its incarnation). */
-async function basisOf(dataDirectory: string, facts: ServerFacts, started: Started): Promise<PageLsnBasis | undefined> {
+async function basisOf(dataDirectory: string, facts: WalSettings, started: Started): Promise<PageLsnBasis | undefined> {
   const marker = await readFile(join(dataDirectory, INITIALIZED_MARKER)).catch(() => undefined);
   if (marker === undefined) return undefined;
   const incarnation = createHash("sha256").update(marker).digest("hex").slice(0, 32);
@@ -167,9 +180,9 @@ class ReadBuffers {
 
 interface ArchiveInput {
   buffers: ReadBuffers;
-  client: pg.Client;
+  stop: DatadirSession["stop"];
   dataDirectory: string;
-  facts: ServerFacts;
+  facts: WalSettings;
   started: Started;
   signal: AbortSignal;
   /** In an incremental: which chunks to take from the parent unread (asked once, before the walk). */
@@ -189,7 +202,7 @@ function unreadFilesOf(basis: PageLsnBasis | undefined, parent: BackupParentStre
 
 /** The whole tar: the data directory, pg_control, then (after pg_backup_stop) the label and the WAL. */
 async function* archive(input: ArchiveInput): AsyncGenerator<Buffer> {
-  const { client, dataDirectory, signal } = input;
+  const { dataDirectory, signal } = input;
   const parentChunks = await input.chunksOf();
   const unread = input.unreadOf(parentChunks);
   input.unreadFiles.value = unread;
@@ -202,11 +215,7 @@ async function* archive(input: ArchiveInput): AsyncGenerator<Buffer> {
   }
   parentChunks?.report(performance.now() - walkStarted);
   yield* fileMember(CONTROL_FILE, join(dataDirectory, CONTROL_FILE), input.buffers);
-  const stopped = await client.query<{ lsn: string; labelfile: string; spcmapfile: string | null }>(
-    "select lsn::text as lsn, labelfile, spcmapfile from pg_catalog.pg_backup_stop(false)",
-  );
-  const stop = stopped.rows[0];
-  if (stop === undefined) throw new UnavailableError("pg_backup_stop returned nothing");
+  const stop = await input.stop();
   const now = Math.floor(Date.now() / 1000);
   yield tarFileWithContent("backup_label", Buffer.from(stop.labelfile, "utf8"), now);
   if (stop.spcmapfile !== null && stop.spcmapfile !== "") yield tarFileWithContent("tablespace_map", Buffer.from(stop.spcmapfile, "utf8"), now);
