@@ -62,7 +62,7 @@ export function createNodeAgent(deps: ControllerDeps): Controller[] {
       supervisor,
       users: deps.users,
       paths: deps.paths,
-      restorer: createDataRestorer({ store, keyring: deps.keyring }, logger),
+      restorer: createDataRestorer({ store, keyring: deps.keyring, compileCache: deps.paths.moduleCacheDir }, logger),
       nodeName: deps.nodeName,
       address: databaseAddress(deps.advertise),
       logger,

@@ -6,6 +6,7 @@
  * ends without its summary (killed, crashed) is a failed attempt, never a finished one.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { UnavailableError } from "../errors/index.ts";
 import { failureError, parseChildMessage, type ChildMessage, type UnpackJob } from "./protocol.ts";
@@ -34,6 +35,8 @@ export interface UnpackResult {
 /** Run `job` in a process of its own; resolves with its summary, rejects with the error it reported or with why it ended. */
 export function unpackInProcess(job: UnpackJob, watch: UnpackWatch = {}): Promise<UnpackResult> {
   watch.signal?.throwIfAborted();
+  // The cache holds code this process's child runs as root: a directory of the node agent's own, none other's to write.
+  if (job.compileCache !== undefined) mkdirSync(job.compileCache, { recursive: true, mode: 0o700 });
   const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", CHILD_SCRIPT], { stdio: ["ignore", "ignore", "pipe", "ipc"], env: {}, serialization: "json" });
   return new ChildRun(child, watch).result(job);
 }

@@ -111,6 +111,24 @@ describe("a restore in its own process", () => {
     });
   });
 
+  it("with the node agent's compile cache: makes it (0700), fills it, and the next process restores whole from it", async () => {
+    await inScratch(async (work) => {
+      const files = { "base/big": randomBytes(2 * MIB), "base/small": Buffer.from("hello") };
+      const backup = await backupOf(work, await tarOf(work, files));
+      const compileCache = join(work, "cache", "modules");
+      for (const round of [1, 2]) {
+        const target = join(work, `data-${round}`);
+        await mkdir(target);
+        const result = await unpackInProcess({ ...jobFor(backup, target), compileCache });
+        assert.equal(result.files, 2);
+        assert.deepEqual(await readFile(join(target, "base/big")), files["base/big"]);
+        assert.equal((await stat(compileCache)).mode & 0o777, 0o700);
+        const cached = await readdir(compileCache, { recursive: true });
+        assert.ok(cached.some((name) => name.includes("/")), `compiled modules written after round ${round}: ${cached.join(", ")}`);
+      }
+    });
+  });
+
   it("fails with the integrity error naming the damaged chunk", async () => {
     await inScratch(async (work) => {
       const backup = await backupOf(work, await tarOf(work, { "base/big": randomBytes(2 * MIB) }));
