@@ -36,12 +36,16 @@ function release(data: Buffer): void {
 }
 
 /**
- * Worker threads decoding chunks when the job does not say: one core is left to this process's main thread, which
- * parses the tar and drives the writes and fsyncs. On 2 cores, one thread was both faster and ~65 MiB smaller than two
- * (405 MB of tar, load average ~6: 2.7 s / 213–216 MiB against 2.7–4.1 s / 276–281 MiB; ADR 0050).
+ * Worker threads decoding chunks when the job does not say. On 2 cores, none: the main thread decodes each chunk
+ * between handing out the writes of the one before, which the kernel carries out on libuv's threads meanwhile. Measured
+ * on a 771 MB tar, 4 runs each, alternated (load average 6–7.6, so noisy): the same total time on 0, 1 or 2 threads
+ * (medians 3.8, 3.8, 3.7 s), the first chunk ~0.2 s sooner (no thread to start), and 119–148 MiB of peak against
+ * 183–193 MiB with one thread and 245–250 with two (ADR 0050). With more cores, one is left to the main thread
+ * (parsing the tar, driving the writes and fsyncs) and the others decode, at most 3 (not measured here).
  */
 function restoreProcessMax(): number {
-  return Math.max(1, Math.min(4, availableParallelism()) - 1);
+  const cores = Math.min(4, availableParallelism());
+  return cores <= 2 ? 0 : cores - 1;
 }
 
 /**

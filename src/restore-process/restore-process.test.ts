@@ -129,7 +129,7 @@ describe("a restore in its own process", () => {
     });
   });
 
-  it("fails with the integrity error naming the damaged chunk", async () => {
+  for (const processMax of [0, 1]) it(`fails with the integrity error naming the damaged chunk (decoding on ${processMax === 0 ? "its main thread" : "a worker thread"})`, async () => {
     await inScratch(async (work) => {
       const backup = await backupOf(work, await tarOf(work, { "base/big": randomBytes(2 * MIB) }));
       const chunk = backup.grant.streams[0]?.chunks[2];
@@ -140,7 +140,7 @@ describe("a restore in its own process", () => {
       await writeFile(path, stored);
       const target = join(work, "data");
       await mkdir(target);
-      await assert.rejects(unpackInProcess(jobFor(backup, target)), (error: unknown) => error instanceof BackupIntegrityError && error.location.chunkIndex === 2 && /chunk 2/.test(error.message));
+      await assert.rejects(unpackInProcess({ ...jobFor(backup, target), processMax }), (error: unknown) => error instanceof BackupIntegrityError && error.location.chunkIndex === 2 && /chunk 2/.test(error.message));
     });
   });
 
