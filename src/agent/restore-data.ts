@@ -33,8 +33,11 @@ export interface RestoreStatusWriter {
   record(type: "Normal" | "Warning", reason: string, message: string): Promise<void>;
 }
 
-/** What the reconcile does next: nothing to restore (or restored: start it), wait for the job, or fail the start. */
-export type RestoreStep = { kind: "none" } | { kind: "running"; requeueAfterMs: number } | { kind: "failed"; message: string };
+/**
+ * What the reconcile does next: nothing to restore (or restored: start it), wait for the job (`started` by this step),
+ * or fail the start.
+ */
+export type RestoreStep = { kind: "none" } | { kind: "running"; requeueAfterMs: number; started?: boolean } | { kind: "failed"; message: string };
 
 type RestoreOutcome = { ok: true } | { ok: false; error: unknown };
 
@@ -104,7 +107,7 @@ export class InstanceRestores {
     const progress = restoreProgressOf(backup, started.startedAt, undefined, started.startedAt);
     await io.setStatus({ phase: "Initializing", ready: false, message: restoringMessage(progress), restoreProgress: progress });
     await io.record("Normal", "Restoring", `restoring the data from backup ${backup}; deleting the cluster cancels it`);
-    return { kind: "running", requeueAfterMs: PROGRESS_MS };
+    return { kind: "running", requeueAfterMs: PROGRESS_MS, started: true };
   }
 
   /** Stop the restore of instance `uid`, if one runs here; resolves once it has stopped and cleaned up. */
