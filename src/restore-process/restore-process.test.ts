@@ -9,7 +9,7 @@ import { Readable } from "node:stream";
 import { BackupIntegrityError, BackupWriter, LocalRepository, openBackup, type ReadGrant } from "../backup/index.ts";
 import { InternalError, InvalidError, UnavailableError } from "../errors/index.ts";
 import { loadOrCreateKeyring } from "../security/index.ts";
-import { unpackInProcess, type UnpackJob } from "./index.ts";
+import { unpackInProcess, warmRestoreProcess, type UnpackJob } from "./index.ts";
 import { failureError, parseChildMessage, reportFailure } from "./protocol.ts";
 
 const MIB = 1024 * 1024;
@@ -111,11 +111,15 @@ describe("a restore in its own process", () => {
     });
   });
 
-  it("with the node agent's compile cache: makes it (0700), fills it, and the next process restores whole from it", async () => {
+  it("with the node agent's compile cache: warmed ahead (0700, filled), then restores whole from it", async () => {
     await inScratch(async (work) => {
       const files = { "base/big": randomBytes(2 * MIB), "base/small": Buffer.from("hello") };
       const backup = await backupOf(work, await tarOf(work, files));
       const compileCache = join(work, "cache", "modules");
+      assert.equal(await warmRestoreProcess(compileCache), true);
+      assert.equal((await stat(compileCache)).mode & 0o777, 0o700);
+      assert.ok((await readdir(compileCache, { recursive: true })).some((name) => name.includes("/")), "compiled modules written by the warm-up");
+      assert.equal(await warmRestoreProcess(join(work, "source", "base", "small", "cache")), false, "a cache that cannot be made (under a file): false, no throw");
       for (const round of [1, 2]) {
         const target = join(work, `data-${round}`);
         await mkdir(target);
