@@ -66,6 +66,8 @@ export interface InstanceReconcilerOptions {
   paths: HomePaths;
   /** Fills the data directory of an instance whose spec names a backup (spec.restore). */
   restorer?: DataRestorer;
+  /** Reconcile `instance` now: called when its restore ends, so that it starts at once. */
+  wake?: (instance: Instance) => void;
   /** This node: only instances bound to it (spec.nodeName) are acted on. */
   nodeName: string;
   logger?: Logger;
@@ -121,7 +123,7 @@ export class InstanceReconciler implements Reconciler {
     this.#leases = new PrimaryLeases({ leases: options.store.leases, nodeName: options.nodeName, ...(options.logger === undefined ? {} : { logger: options.logger }), onLost: (key) => void this.#fenceForLostLease(key) });
     this.#replication = new ReplicationAgent(options.store, (instance) => this.#holdLease(instance), (instance) => instanceTrust(options.paths, instance));
     this.#arbiters = new ArbiterAgent(options.store, this.#trust);
-    this.#restores = options.restorer === undefined ? undefined : new InstanceRestores(options.restorer);
+    this.#restores = options.restorer === undefined ? undefined : new InstanceRestores(options.restorer, options.wake);
     this.#certificates = new InstanceCertificates(options);
     this.#storage = new StorageWatch((instance) => instanceTrust(options.paths, instance));
     this.#replicaSettings = new ReplicaSettingsWatch(options.store);

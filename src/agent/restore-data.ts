@@ -19,6 +19,7 @@ const PROGRESS_MS = 1000;
 /**
  * How often the job is looked at once all its data is read: only the last fsyncs and the recovery remain, and the
  * instance starts on the first look after the job ends, so a full PROGRESS_MS would be time lost before the first query.
+ * The end of the job also wakes the instance at once (`ended`): this is the fallback.
  */
 const FINISHING_MS = 50;
 const MIB = 1024 * 1024;
@@ -82,9 +83,12 @@ export function restoredFigures(progress: RestoreProgressReport | undefined, too
 export class InstanceRestores {
   readonly #restorer: DataRestorer;
   readonly #jobs = new Map<string, RestoreJob>();
+  readonly #ended: ((instance: Instance) => void) | undefined;
 
-  constructor(restorer: DataRestorer) {
+  /** `ended`: told when a restore has ended (done or failed), so that its instance is reconciled without waiting. */
+  constructor(restorer: DataRestorer, ended?: (instance: Instance) => void) {
     this.#restorer = restorer;
+    this.#ended = ended;
   }
 
   /**
@@ -104,6 +108,7 @@ export class InstanceRestores {
     await clearDirectory(request.context.dataDirectory);
     const started = new RestoreJob(backup, request, this.#restorer);
     this.#jobs.set(uid, started);
+    void started.done.then(() => this.#ended?.(request.instance));
     const progress = restoreProgressOf(backup, started.startedAt, undefined, started.startedAt);
     await io.setStatus({ phase: "Initializing", ready: false, message: restoringMessage(progress), restoreProgress: progress });
     await io.record("Normal", "Restoring", `restoring the data from backup ${backup}; deleting the cluster cancels it`);

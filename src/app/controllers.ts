@@ -64,6 +64,7 @@ export function createNodeAgent(deps: ControllerDeps): Controller[] {
       users: deps.users,
       paths: deps.paths,
       restorer: createDataRestorer({ store, keyring: deps.keyring, compileCache: deps.paths.moduleCacheDir }, logger),
+      wake: (instance) => instances.enqueue(keyOf(instance)),
       nodeName: deps.nodeName,
       address: databaseAddress(deps.advertise),
       logger,
