@@ -756,18 +756,33 @@ export class InstanceReconciler implements Reconciler {
     const status = c.instance.status ?? {};
     this.#lastProbe.set(c.instance.metadata.name, Date.now());
     const [admin] = await readAccounts(this.#o.store, c.instance, c.engine);
-    const ready = admin !== undefined && (await c.engine.probeReady(c.ctx.port, admin, instanceTrust(this.#o.paths, c.instance)));
-    const role = ready ? await c.engine.probeRole(c.ctx.port, admin, instanceTrust(this.#o.paths, c.instance)) : undefined;
+    const { ready, role } = await this.#askServer(c, admin);
     const next: Partial<InstanceStatus> = { pid: running.pid, processStartTicks: running.startTicks, ready, phase: ready ? "Running" : "Starting", ...(role === undefined ? {} : { role }) };
     if (ready) Object.assign(next, { message: undefined, backoffUntil: undefined });
-    if (ready && status.ready !== true) await this.#o.events.record(c.instance, "Normal", "Ready", `accepting connections on ${instanceHost(c.instance)}:${c.ctx.port}`);
+    // The status first: the ha controller routes the endpoints on it, the event can follow.
     c.instance = await this.#setStatus(c.instance, next);
-    if (ready) {
+    if (ready && status.ready !== true) await this.#o.events.record(c.instance, "Normal", "Ready", `accepting connections on ${instanceHost(c.instance)}:${c.ctx.port}`);
+    if (admin !== undefined && ready) {
       await this.#allowPeers(c, admin);
       await this.#ensureAccounts(c, running.pid);
       await this.#certificates.refresh({ instance: c.instance, engine: c.engine, context: c.ctx, host: c.host, admin });
     }
     return ready ? LIVENESS_POLL_MS : startingPollMs(status.startedAt);
+  }
+
+  /**
+   * Is the server ready, and in which role: one session (TLS, authentication, a query; 0.1–0.25 s each on a server that
+   * has just started, under load) answers both when the server tells its role, which only a ready server does. When it
+   * does not, readiness is asked on its own, and a server found ready (it may have become so since) is asked its role
+   * again, so that Ready is never written without the role the endpoints are routed by.
+   */
+  async #askServer(c: Context, admin: Credentials | undefined): Promise<{ ready: boolean; role: string | undefined }> {
+    if (admin === undefined) return { ready: false, role: undefined };
+    const trust = instanceTrust(this.#o.paths, c.instance);
+    const role = await c.engine.probeRole(c.ctx.port, admin, trust);
+    if (role !== undefined) return { ready: true, role };
+    if (!(await c.engine.probeReady(c.ctx.port, admin, trust))) return { ready: false, role: undefined };
+    return { ready: true, role: await c.engine.probeRole(c.ctx.port, admin, trust) };
   }
 
   /** Once per start of the server: the system accounts it lacks (added to the engine since its data directory was made); a failure is said and retried. */
