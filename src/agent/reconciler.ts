@@ -66,6 +66,8 @@ export interface InstanceReconcilerOptions {
   paths: HomePaths;
   /** Fills the data directory of an instance whose spec names a backup (spec.restore). */
   restorer?: DataRestorer;
+  /** Reconcile `instance` now: called when its restore ends, so that it starts at once. */
+  wake?: (instance: Instance) => void;
   /** This node: only instances bound to it (spec.nodeName) are acted on. */
   nodeName: string;
   logger?: Logger;
@@ -121,7 +123,7 @@ export class InstanceReconciler implements Reconciler {
     this.#leases = new PrimaryLeases({ leases: options.store.leases, nodeName: options.nodeName, ...(options.logger === undefined ? {} : { logger: options.logger }), onLost: (key) => void this.#fenceForLostLease(key) });
     this.#replication = new ReplicationAgent(options.store, (instance) => this.#holdLease(instance), (instance) => instanceTrust(options.paths, instance));
     this.#arbiters = new ArbiterAgent(options.store, this.#trust);
-    this.#restores = options.restorer === undefined ? undefined : new InstanceRestores(options.restorer);
+    this.#restores = options.restorer === undefined ? undefined : new InstanceRestores(options.restorer, options.wake);
     this.#certificates = new InstanceCertificates(options);
     this.#storage = new StorageWatch((instance) => instanceTrust(options.paths, instance));
     this.#replicaSettings = new ReplicaSettingsWatch(options.store);
@@ -344,7 +346,9 @@ export class InstanceReconciler implements Reconciler {
     if (taken !== undefined) return taken;
     const unleased = await this.#leaseToStart(c);
     if (unleased !== undefined) return unleased;
-    await this.#placeOnNode(c);
+    // A restore's data is what the start waits for longest: it begins first, and the certificate is issued while it runs.
+    const restorePending = await this.#restorePending(c);
+    await this.#placeOnNode(c, !restorePending);
     const accounts = await readAccounts(this.#o.store, c.instance, c.engine);
     const arbitration = await arbitrationOf(this.#o.store, c.instance, c.engine, this.#trust);
     if (arbitration?.kind === "waiting") return this.#waitForUpstream(c, arbitration.message);
@@ -353,7 +357,7 @@ export class InstanceReconciler implements Reconciler {
     if (upstream.kind === "waiting") return this.#waitForUpstream(c, upstream.message);
     await this.#beginRebuild(c, upstream);
     try {
-      const restoring = await this.#prepare(c, accounts, upstream);
+      const restoring = await this.#prepare(c, accounts, upstream, restorePending);
       if (restoring !== undefined) return restoring;
     } catch (error) {
       if (error instanceof InitializationError) return this.#initFailed(c, error.message);
@@ -402,11 +406,17 @@ export class InstanceReconciler implements Reconciler {
     await clearDirectory(c.ctx.dataDirectory);
   }
 
+  /** Is data still to be restored from the backup spec.restore names (not yet whole in the data directory)? */
+  async #restorePending(c: Context): Promise<boolean> {
+    return this.#restores !== undefined && c.instance.spec.restore !== undefined && !(await c.engine.isInitialized(c.ctx));
+  }
+
   /**
    * Before a start: the node's address in status.host (peers read it: instanceHost) and in the context, the addresses
-   * of the component's instances (replication is accepted from them alone), and TLS files for that address.
+   * of the component's instances (replication is accepted from them alone), and TLS files for that address (unless
+   * `withCertificate` is false: the caller prepares them later).
    */
-  async #placeOnNode(c: Context): Promise<void> {
+  async #placeOnNode(c: Context, withCertificate = true): Promise<void> {
     const address = this.#o.address;
     if (c.instance.status?.host !== address) c.instance = await this.#setStatus(c.instance, { host: address });
     const peerAddresses = await componentAddresses(this.#o.store, c.instance);
@@ -415,17 +425,17 @@ export class InstanceReconciler implements Reconciler {
     // The namespace directory only needs to be traversable (not listable) by the service user.
     await mkdir(dirname(c.ctx.rootDirectory), { recursive: true, mode: 0o711 });
     await createInstanceDirectories(c.ctx, c.user);
-    await this.#certificates.prepare(c.instance, c.ctx, c.host);
+    if (withCertificate) await this.#certificates.prepare(c.instance, c.ctx, c.host);
   }
 
   /**
    * Initialise the data directory (its directories exist: #placeOnNode) unless a complete initialisation exists; a restore from a
-   * backup runs in the background, and while it does this returns when to look again.
+   * backup runs in the background, and while it does this returns when to look again. `certificateDeferred`: #placeOnNode
+   * left the TLS files to this step (see #restoreFirst).
    */
-  async #prepare(c: Context, accounts: readonly Credentials[], upstream: UpstreamLookup): Promise<ReconcileResult | undefined> {
-    const restore = await this.#restoreStep(c, accounts, upstream);
-    if (restore?.kind === "running") return { requeueAfterMs: restore.requeueAfterMs };
-    if (restore?.kind === "failed") throw new InitializationError(restore.message);
+  async #prepare(c: Context, accounts: readonly Credentials[], upstream: UpstreamLookup, certificateDeferred: boolean): Promise<ReconcileResult | undefined> {
+    const restoring = await this.#restoreFirst(c, accounts, upstream, certificateDeferred);
+    if (restoring !== undefined) return restoring;
     if (await c.engine.isInitialized(c.ctx)) return undefined;
     // New data would be given the passwords in effect while the running instances change them (ADR 0038).
     if (await rotationUnderWay(this.#o.store, c.instance, c.engine)) return this.#waitForUpstream(c, "waiting for the password rotation of its component to finish");
@@ -441,6 +451,19 @@ export class InstanceReconciler implements Reconciler {
     const how = upstream.kind === "ready" ? `cloned from ${upstream.name}` : "initialised";
     await this.#o.events.record(c.instance, "Normal", "Initialized", `${how} ${c.engine.name} ${c.version.version} data directory`);
     return undefined;
+  }
+
+  /**
+   * The restore's step: when to look again while it runs, a failure as an InitializationError, undefined once there is
+   * nothing (more) to restore. A certificate left to this step is issued in the pass that starts the restore (while it
+   * runs in the background), or once there is no restore to run.
+   */
+  async #restoreFirst(c: Context, accounts: readonly Credentials[], upstream: UpstreamLookup, certificateDeferred: boolean): Promise<ReconcileResult | undefined> {
+    const restore = await this.#restoreStep(c, accounts, upstream);
+    if (restore?.kind === "failed") throw new InitializationError(restore.message);
+    const issueNow = certificateDeferred && (restore?.kind !== "running" || restore.started === true);
+    if (issueNow) await this.#certificates.prepare(c.instance, c.ctx, c.host);
+    return restore?.kind === "running" ? { requeueAfterMs: restore.requeueAfterMs } : undefined;
   }
 
   /**
@@ -733,18 +756,33 @@ export class InstanceReconciler implements Reconciler {
     const status = c.instance.status ?? {};
     this.#lastProbe.set(c.instance.metadata.name, Date.now());
     const [admin] = await readAccounts(this.#o.store, c.instance, c.engine);
-    const ready = admin !== undefined && (await c.engine.probeReady(c.ctx.port, admin, instanceTrust(this.#o.paths, c.instance)));
-    const role = ready ? await c.engine.probeRole(c.ctx.port, admin, instanceTrust(this.#o.paths, c.instance)) : undefined;
+    const { ready, role } = await this.#askServer(c, admin);
     const next: Partial<InstanceStatus> = { pid: running.pid, processStartTicks: running.startTicks, ready, phase: ready ? "Running" : "Starting", ...(role === undefined ? {} : { role }) };
     if (ready) Object.assign(next, { message: undefined, backoffUntil: undefined });
-    if (ready && status.ready !== true) await this.#o.events.record(c.instance, "Normal", "Ready", `accepting connections on ${instanceHost(c.instance)}:${c.ctx.port}`);
+    // The status first: the ha controller routes the endpoints on it, the event can follow.
     c.instance = await this.#setStatus(c.instance, next);
-    if (ready) {
+    if (ready && status.ready !== true) await this.#o.events.record(c.instance, "Normal", "Ready", `accepting connections on ${instanceHost(c.instance)}:${c.ctx.port}`);
+    if (admin !== undefined && ready) {
       await this.#allowPeers(c, admin);
       await this.#ensureAccounts(c, running.pid);
       await this.#certificates.refresh({ instance: c.instance, engine: c.engine, context: c.ctx, host: c.host, admin });
     }
     return ready ? LIVENESS_POLL_MS : startingPollMs(status.startedAt);
+  }
+
+  /**
+   * Is the server ready, and in which role: one session (TLS, authentication, a query; 0.1–0.25 s each on a server that
+   * has just started, under load) answers both when the server tells its role, which only a ready server does. When it
+   * does not, readiness is asked on its own, and a server found ready (it may have become so since) is asked its role
+   * again, so that Ready is never written without the role the endpoints are routed by.
+   */
+  async #askServer(c: Context, admin: Credentials | undefined): Promise<{ ready: boolean; role: string | undefined }> {
+    if (admin === undefined) return { ready: false, role: undefined };
+    const trust = instanceTrust(this.#o.paths, c.instance);
+    const role = await c.engine.probeRole(c.ctx.port, admin, trust);
+    if (role !== undefined) return { ready: true, role };
+    if (!(await c.engine.probeReady(c.ctx.port, admin, trust))) return { ready: false, role: undefined };
+    return { ready: true, role: await c.engine.probeRole(c.ctx.port, admin, trust) };
   }
 
   /** Once per start of the server: the system accounts it lacks (added to the engine since its data directory was made); a failure is said and retried. */

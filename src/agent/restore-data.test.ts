@@ -1,6 +1,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { restoredFigures } from "./restore-data.ts";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Instance } from "../api/index.ts";
+import type { DataRestorer } from "../dataprotection/index.ts";
+import type { Engine, HostAccess, InstanceContext } from "../engines/index.ts";
+import { InstanceRestores, restoredFigures, type RestoreStatusWriter } from "./restore-data.ts";
 
 describe("what the Restored condition says of the work", () => {
   it("gives the bytes read, the time, and the restore process's peak memory when it had one", () => {
@@ -9,4 +15,45 @@ describe("what the Restored condition says of the work", () => {
     assert.equal(restoredFigures(read, "4.1s"), " (825.0 MiB read in 4.1s)");
     assert.equal(restoredFigures(undefined, "4.1s"), "");
   });
+});
+
+describe("a restore job's end", () => {
+  /** One restore step on `instance` with `restorer`, into a new empty directory; what the status writer saw. */
+  async function started(restorer: DataRestorer, ended: (instance: Instance) => void): Promise<{ restores: InstanceRestores; request: Parameters<InstanceRestores["step"]>[0]; io: RestoreStatusWriter; first: unknown }> {
+    const dataDirectory = await mkdtemp(join(tmpdir(), "restore-data-unit-"));
+    let current: Instance = { apiVersion: "holdfast.io/v1alpha1", kind: "Instance", metadata: { name: "pg-0", namespace: "demo", uid: "u1" }, spec: { restore: { backupName: "b", backupNamespace: "demo" } } } as unknown as Instance;
+    const io: RestoreStatusWriter = {
+      instance: () => current,
+      setStatus: (changes) => {
+        current = { ...current, status: { ...current.status, ...changes } } as Instance;
+        return Promise.resolve();
+      },
+      record: () => Promise.resolve(),
+    };
+    const engine = { isInitialized: () => Promise.resolve(false) } as unknown as Engine;
+    const request = { instance: current, engine, context: { dataDirectory } as unknown as InstanceContext, accounts: [], host: {} as unknown as HostAccess };
+    const restores = new InstanceRestores(restorer, ended);
+    return { restores, request, io, first: await restores.step(request, io) };
+  }
+
+  for (const outcome of ["done", "failed"] as const) {
+    it(`wakes its instance at once when it has ${outcome}, and the next step settles it`, async () => {
+      let finish: () => void = () => undefined;
+      const restorer: DataRestorer = { restore: () => new Promise<void>((resolve, reject) => (finish = outcome === "done" ? resolve : () => reject(new Error("disk full")))) };
+      const woken: string[] = [];
+      const { restores, request, io, first } = await started(restorer, (instance) => woken.push(instance.metadata.name));
+      try {
+        assert.deepEqual(first, { kind: "running", requeueAfterMs: 1000, started: true });
+        await new Promise((resolve) => setImmediate(resolve));
+        assert.deepEqual(woken, [], "not woken while it runs");
+        finish();
+        await new Promise((resolve) => setImmediate(resolve));
+        assert.deepEqual(woken, ["pg-0"]);
+        const next = await restores.step(request, io);
+        assert.equal(next.kind, outcome === "done" ? "none" : "failed");
+      } finally {
+        await rm(request.context.dataDirectory, { recursive: true, force: true });
+      }
+    });
+  }
 });

@@ -15,6 +15,7 @@ import { createNodeLifecycleController } from "./node-controller.ts";
 import { createDataProtectionControllers } from "./data-protection-controllers.ts";
 import { createBackupAgentControllers } from "./backup-agent-controllers.ts";
 import { createDataRestorer } from "../dataprotection/index.ts";
+import { warmRestoreProcess } from "../restore-process/index.ts";
 import { Controller, createEventRecorder, keyOf, ownerKeys } from "../controllers/runtime/index.ts";
 import { type OsUsers, ProcessSupervisor, type PortReservations } from "../runtime/index.ts";
 import type { Store } from "../store/index.ts";
@@ -62,11 +63,16 @@ export function createNodeAgent(deps: ControllerDeps): Controller[] {
       supervisor,
       users: deps.users,
       paths: deps.paths,
-      restorer: createDataRestorer({ store, keyring: deps.keyring }, logger),
+      restorer: createDataRestorer({ store, keyring: deps.keyring, compileCache: deps.paths.moduleCacheDir }, logger),
+      wake: (instance) => instances.enqueue(keyOf(instance)),
       nodeName: deps.nodeName,
       address: databaseAddress(deps.advertise),
       logger,
     }),
+  });
+  // A restore's process loads its modules through this cache: filled now, so the first restore starts as fast as the next.
+  void warmRestoreProcess(deps.paths.moduleCacheDir).then((warm) => {
+    if (!warm) logger.warn("the restore process could not compile its modules ahead of the first restore; restores start slower");
   });
   const exporters = new Controller({
     name: "exporter",

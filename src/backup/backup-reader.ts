@@ -19,7 +19,7 @@ import { ProgressMeter, type StreamSummary, type TransferProgress } from "./type
 /** Options for reading a stream. */
 export interface ReadStreamOptions {
   onProgress?: (progress: TransferProgress) => void;
-  /** Worker threads checking, decrypting and decompressing chunks (default `defaultProcessMax()`). */
+  /** Worker threads checking, decrypting and decompressing chunks (default `defaultProcessMax()`); 0: on this thread. */
   processMax?: number;
   /** Chunks fetched and checked ahead of the consumer (default processMax + 1). */
   prefetch?: number;
@@ -147,8 +147,8 @@ export class BackupReader {
   }
 
   private async *plaintextChunks(stream: StreamEntry, options: ReadStreamOptions): AsyncGenerator<Buffer> {
-    const pool = new ChunkPool(options.processMax ?? defaultProcessMax());
-    const depth = Math.max(1, options.prefetch ?? pool.size + 1);
+    const pool = options.processMax === 0 ? undefined : new ChunkPool(options.processMax ?? defaultProcessMax());
+    const depth = Math.max(1, options.prefetch ?? (pool?.size ?? 0) + 1);
     const meter = new ProgressMeter(options.onProgress);
     const pending: Array<Promise<Buffer>> = [];
     let next = 0;
@@ -170,7 +170,7 @@ export class BackupReader {
         if (plaintext.length > 0) yield plaintext;
       }
     } finally {
-      await pool.close();
+      await pool?.close();
     }
   }
 

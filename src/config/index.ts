@@ -64,6 +64,8 @@ export interface HomePaths {
   backupsDir: string;
   /** Temporary files of running backups (credentials for the tools); owned by the service user, emptied at start. */
   backupScratchDir: string;
+  /** Compiled modules of the node agent's restore processes (Node's compile cache), kept across restores; mode 0700. */
+  moduleCacheDir: string;
   /** Which store this node uses (absent: the embedded one), its node name and advertised address. Mode 0600. */
   controlPlaneConfig: string;
   /** The etcd client's TLS material (CA, client certificate, client key), copied in by init or a join. */
@@ -96,6 +98,7 @@ export function homePaths(home: string): HomePaths {
     cliConfig: join(home, "config.json"),
     backupsDir: join(home, "backups"),
     backupScratchDir: join(home, "run", "backup"),
+    moduleCacheDir: join(home, "cache", "modules"),
     controlPlaneConfig: join(home, "control-plane.json"),
     etcdTls: {
       directory: join(home, "etcd"),

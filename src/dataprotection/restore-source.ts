@@ -12,15 +12,21 @@ import type { RestoreMeter } from "./restore-meter.ts";
 
 const MIB = 1024 * 1024;
 
+/** How a restore reaches backups, and where its processes keep their module compile cache (absent: none). */
+export interface RestoreAccess extends BackupAccess {
+  /** A directory of the node agent's own (0700): the restore processes' compiled modules, kept across restores (child.ts). */
+  compileCache?: string | undefined;
+}
+
 /** `backup` as a restore reads it; `logger` gets one line per restore process with what it wrote and its peak memory. */
-export async function openRestoreSource(access: BackupAccess, backup: Backup, meter: RestoreMeter, logger?: Logger): Promise<BackupSource> {
+export async function openRestoreSource(access: RestoreAccess, backup: Backup, meter: RestoreMeter, logger?: Logger): Promise<BackupSource> {
   const { reader, address } = await openCompletedBackupAt(access, backup);
   const tracked = meter.track(reader);
   const id = `${backup.metadata.namespace ?? "default"}/${backup.metadata.name}`;
   return {
     openStream: (name) => tracked.openStream(name),
     async unpackTar(name, directory, target) {
-      const job = { repository: address, grant: reader.grant(), stream: name, directory, owner: target.owner, excluded: [...target.excluded] };
+      const job = { repository: address, grant: reader.grant(), stream: name, directory, owner: target.owner, excluded: [...target.excluded], compileCache: access.compileCache };
       const started = performance.now();
       const result = await unpackInProcess(job, meter.processWatch());
       meter.notePeak(result.peakBytes);

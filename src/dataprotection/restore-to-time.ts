@@ -3,9 +3,9 @@ import type { Backup } from "../api/index.ts";
 import { InvalidError } from "../errors/index.ts";
 import type { Credentials, Engine, HostAccess, InstanceContext } from "../engines/index.ts";
 import type { Logger } from "../util/index.ts";
-import { repositoryOf, type BackupAccess } from "./open-completed.ts";
+import { repositoryOf } from "./open-completed.ts";
 import type { RestoreMeter } from "./restore-meter.ts";
-import { openRestoreSource } from "./restore-source.ts";
+import { openRestoreSource, type RestoreAccess } from "./restore-source.ts";
 import { continuousMethodsOf, planPointInTime } from "./pitr-plan.ts";
 import { logArchivePrefix, logArchiveSource } from "./wal-archive-store.ts";
 
@@ -22,7 +22,7 @@ export interface TimeRestoreTarget {
 }
 
 /** Restore `target` to `time` starting from the backup the user named; InvalidError when the time is not covered. */
-export async function restoreToTime(access: BackupAccess, target: TimeRestoreTarget, named: Backup, time: Date): Promise<void> {
+export async function restoreToTime(access: RestoreAccess, target: TimeRestoreTarget, named: Backup, time: Date): Promise<void> {
   const namespace = named.metadata.namespace ?? "default";
   const backups = (await access.store.list<Backup>("Backup", { namespace })).items;
   const plan = planPointInTime(named, time, backups, continuousMethodsOf([target.engine]));

@@ -6,9 +6,9 @@ import { parseRestoreTime, type Backup, type Instance } from "../api/index.ts";
 import { InvalidError, errorMessage } from "../errors/index.ts";
 import type { BackupMethodDefinition, Credentials, Engine, EngineVersion, HostAccess, InstanceContext } from "../engines/index.ts";
 import type { Logger } from "../util/index.ts";
-import { getBackup, type BackupAccess } from "./open-completed.ts";
+import { getBackup } from "./open-completed.ts";
 import { RestoreMeter, type RestoreProgressReport } from "./restore-meter.ts";
-import { openRestoreSource } from "./restore-source.ts";
+import { openRestoreSource, type RestoreAccess } from "./restore-source.ts";
 import { restoreToTime } from "./restore-to-time.ts";
 
 /** One restore: the instance, its engine and context, the accounts it gets. */
@@ -52,7 +52,7 @@ export function restoreIncompatibility(backup: Backup, engine: Engine, version: 
  * A restorer reading backups through `access`; tar streams are unpacked in a process of their own per restore,
  * whose peak memory `logger` records.
  */
-export function createDataRestorer(access: BackupAccess, logger?: Logger): DataRestorer {
+export function createDataRestorer(access: RestoreAccess, logger?: Logger): DataRestorer {
   return {
     async restore(request) {
       const source = request.instance.spec.restore;
@@ -77,7 +77,7 @@ export function createDataRestorer(access: BackupAccess, logger?: Logger): DataR
 }
 
 /** Fill the directory from `backup` with `method`: to a point in time, as a replica, or as the backup has it. */
-async function restoreWith(access: BackupAccess & { logger: Logger | undefined }, request: RestoreRequest & { meter: RestoreMeter }, backup: Backup, method: BackupMethodDefinition): Promise<void> {
+async function restoreWith(access: RestoreAccess & { logger: Logger | undefined }, request: RestoreRequest & { meter: RestoreMeter }, backup: Backup, method: BackupMethodDefinition): Promise<void> {
   const restoreTime = request.instance.spec.restore?.restoreTime;
   if (request.asReplica === true) {
     if (method.restoreReplica === undefined || restoreTime !== undefined) throw new InvalidError(`a replica cannot be rebuilt from a ${method.name} backup${restoreTime === undefined ? "" : " to a point in time"}; rebuild it from its primary instead`);

@@ -513,7 +513,10 @@ export interface Engine {
    * checked against, for engines whose servers speak only TLS when run with TLS files (Redis); others ignore it.
    */
   probeReady(port: number, admin: Credentials, trust?: ClientTrust): Promise<boolean>;
-  /** The server's role in replication (`primary`, `secondary`), or undefined when unreachable; `trust` as for probeReady. */
+  /**
+   * The server's role in replication (`primary`, `secondary`), or undefined when unreachable or not ready: a role is
+   * only told by a server probeReady would find ready (the node agent takes it as readiness); `trust` as for probeReady.
+   */
   probeRole(port: number, admin: Credentials, trust?: ClientTrust): Promise<string | undefined>;
   /**
    * Command that opens the engine's own client on `host`:`port`; the password reaches it through `passwordFile`/env

@@ -6,6 +6,7 @@
  * ends without its summary (killed, crashed) is a failed attempt, never a finished one.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { UnavailableError } from "../errors/index.ts";
 import { failureError, parseChildMessage, type ChildMessage, type UnpackJob } from "./protocol.ts";
@@ -31,11 +32,38 @@ export interface UnpackResult {
   peakBytes: number;
 }
 
+/** A restore process, its compile cache made first (it holds code the process runs as root: the node agent's own directory). */
+function spawnChild(compileCache: string | undefined): ChildProcess {
+  if (compileCache !== undefined) mkdirSync(compileCache, { recursive: true, mode: 0o700 });
+  return spawn(process.execPath, ["--disable-warning=ExperimentalWarning", CHILD_SCRIPT], { stdio: ["ignore", "ignore", "pipe", "ipc"], env: {}, serialization: "json" });
+}
+
 /** Run `job` in a process of its own; resolves with its summary, rejects with the error it reported or with why it ended. */
 export function unpackInProcess(job: UnpackJob, watch: UnpackWatch = {}): Promise<UnpackResult> {
   watch.signal?.throwIfAborted();
-  const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", CHILD_SCRIPT], { stdio: ["ignore", "ignore", "pipe", "ipc"], env: {}, serialization: "json" });
-  return new ChildRun(child, watch).result(job);
+  return new ChildRun(spawnChild(job.compileCache), watch).result(job);
+}
+
+/**
+ * Start a restore process with nothing to restore: it loads its modules through `compileCache` and exits, so that the
+ * first restore of a new home starts as fast as the next ones (0.5–0.6 s of loading otherwise). Resolves with whether
+ * it ended well; never rejects (without the cache a restore is only slower to start).
+ */
+export function warmRestoreProcess(compileCache: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    let child: ChildProcess;
+    try {
+      child = spawnChild(compileCache);
+    } catch {
+      resolve(false);
+      return;
+    }
+    child.once("error", () => resolve(false));
+    child.once("exit", (code) => resolve(code === 0));
+    child.send({ type: "warm", compileCache }, (error) => {
+      if (error !== null) child.kill("SIGKILL");
+    });
+  });
 }
 
 /** One process's life, from the job sent to its exit. */

@@ -21,7 +21,9 @@ export const unpackJobSchema = z.strictObject({
   /** Base names never written, at any depth. */
   excluded: z.array(z.string().min(1)),
   /** Worker threads decoding chunks (default: the reader's). */
-  processMax: z.int().min(1).max(16).optional(),
+  processMax: z.int().min(0).max(16).optional(),
+  /** The node agent's module compile cache (a directory of its own, 0700), turned on before the work is loaded (child.ts). */
+  compileCache: z.string().startsWith("/").optional(),
 });
 
 /** See unpackJobSchema. */

@@ -9,7 +9,7 @@ import { Readable } from "node:stream";
 import { BackupIntegrityError, BackupWriter, LocalRepository, openBackup, type ReadGrant } from "../backup/index.ts";
 import { InternalError, InvalidError, UnavailableError } from "../errors/index.ts";
 import { loadOrCreateKeyring } from "../security/index.ts";
-import { unpackInProcess, type UnpackJob } from "./index.ts";
+import { unpackInProcess, warmRestoreProcess, type UnpackJob } from "./index.ts";
 import { failureError, parseChildMessage, reportFailure } from "./protocol.ts";
 
 const MIB = 1024 * 1024;
@@ -111,7 +111,29 @@ describe("a restore in its own process", () => {
     });
   });
 
-  it("fails with the integrity error naming the damaged chunk", async () => {
+  it("with the node agent's compile cache: warmed ahead (0700, filled), then restores whole from it", async () => {
+    await inScratch(async (work) => {
+      const files = { "base/big": randomBytes(2 * MIB), "base/small": Buffer.from("hello") };
+      const backup = await backupOf(work, await tarOf(work, files));
+      const compileCache = join(work, "cache", "modules");
+      assert.equal(await warmRestoreProcess(compileCache), true);
+      assert.equal((await stat(compileCache)).mode & 0o777, 0o700);
+      assert.ok((await readdir(compileCache, { recursive: true })).some((name) => name.includes("/")), "compiled modules written by the warm-up");
+      assert.equal(await warmRestoreProcess(join(work, "source", "base", "small", "cache")), false, "a cache that cannot be made (under a file): false, no throw");
+      for (const round of [1, 2]) {
+        const target = join(work, `data-${round}`);
+        await mkdir(target);
+        const result = await unpackInProcess({ ...jobFor(backup, target), compileCache });
+        assert.equal(result.files, 2);
+        assert.deepEqual(await readFile(join(target, "base/big")), files["base/big"]);
+        assert.equal((await stat(compileCache)).mode & 0o777, 0o700);
+        const cached = await readdir(compileCache, { recursive: true });
+        assert.ok(cached.some((name) => name.includes("/")), `compiled modules written after round ${round}: ${cached.join(", ")}`);
+      }
+    });
+  });
+
+  for (const processMax of [0, 1]) it(`fails with the integrity error naming the damaged chunk (decoding on ${processMax === 0 ? "its main thread" : "a worker thread"})`, async () => {
     await inScratch(async (work) => {
       const backup = await backupOf(work, await tarOf(work, { "base/big": randomBytes(2 * MIB) }));
       const chunk = backup.grant.streams[0]?.chunks[2];
@@ -122,7 +144,7 @@ describe("a restore in its own process", () => {
       await writeFile(path, stored);
       const target = join(work, "data");
       await mkdir(target);
-      await assert.rejects(unpackInProcess(jobFor(backup, target)), (error: unknown) => error instanceof BackupIntegrityError && error.location.chunkIndex === 2 && /chunk 2/.test(error.message));
+      await assert.rejects(unpackInProcess({ ...jobFor(backup, target), processMax }), (error: unknown) => error instanceof BackupIntegrityError && error.location.chunkIndex === 2 && /chunk 2/.test(error.message));
     });
   });
 
