@@ -304,6 +304,8 @@ export class BackupWriter {
     const keys: string[] = [];
     for await (const object of this.#repository.list(this.#sessionPrefix)) keys.push(object.key);
     for (const key of keys) await this.#repository.delete(key);
+    // A writer that died mid-write (a backup process killed) leaves its staging files, which no listing shows.
+    await this.#repository.sweepIncompleteUploads(new Date(Date.now() + 60_000), this.#sessionPrefix);
     await this.release();
     return keys.length;
   }

@@ -106,13 +106,15 @@ export class LocalRepository implements BackupRepository {
     await this.removeEmptyParents(dirname(path));
   }
 
-  async sweepIncompleteUploads(olderThan: Date): Promise<number> {
+  async sweepIncompleteUploads(olderThan: Date, under?: string): Promise<number> {
     let removed = 0;
-    for await (const path of walk(this.root, true)) {
+    const top = under === undefined ? this.root : join(this.root, ...under.split("/").filter((part) => part !== ""));
+    for await (const path of walk(top, true)) {
       if (!path.slice(path.lastIndexOf(sep) + 1).startsWith(STAGING_PREFIX)) continue;
       const info = await stat(path).catch(() => undefined);
       if (info === undefined || info.mtime >= olderThan) continue;
       await rm(path, { force: true });
+      await this.removeEmptyParents(dirname(path));
       removed++;
     }
     return removed;

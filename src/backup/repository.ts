@@ -40,6 +40,9 @@ export interface BackupRepository {
   list(prefix: string): AsyncIterable<RepositoryObject>;
   /** Remove the object; succeeds when it is already gone. */
   delete(key: string): Promise<void>;
-  /** Remove partial uploads (staging files, unfinished multipart uploads) started before `olderThan`; returns how many. */
-  sweepIncompleteUploads(olderThan: Date): Promise<number>;
+  /**
+   * Remove partial uploads (staging files, unfinished multipart uploads) started before `olderThan`, only those of
+   * keys under `under` when given (a writer session whose writers are gone); returns how many.
+   */
+  sweepIncompleteUploads(olderThan: Date, under?: string): Promise<number>;
 }

@@ -111,10 +111,10 @@ export class S3Repository implements BackupRepository {
     }
   }
 
-  async sweepIncompleteUploads(olderThan: Date): Promise<number> {
+  async sweepIncompleteUploads(olderThan: Date, under?: string): Promise<number> {
     let xml: string;
     try {
-      xml = (await this.#client.send({ method: "GET", query: [["uploads", ""], ["prefix", this.#prefix]] })).body.toString("utf8");
+      xml = (await this.#client.send({ method: "GET", query: [["uploads", ""], ["prefix", this.#prefix + (under ?? "")]] })).body.toString("utf8");
     } catch (error) {
       // Some S3-compatible stores do not list uploads; a bucket lifecycle rule then has to expire them.
       if (error instanceof S3ResponseError && error.status === 501) return 0;

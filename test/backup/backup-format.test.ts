@@ -39,7 +39,7 @@ function through(overrides: Partial<BackupRepository>): BackupRepository {
     get: (key, options) => real.get(key, options),
     list: (prefix) => real.list(prefix),
     delete: (key) => real.delete(key),
-    sweepIncompleteUploads: (olderThan) => real.sweepIncompleteUploads(olderThan),
+    sweepIncompleteUploads: (olderThan, under) => real.sweepIncompleteUploads(olderThan, under),
     ...overrides,
   };
 }

@@ -1,7 +1,7 @@
 // One suite, two repositories: the local directory and an S3 bucket on a real S3-API server (s3rver) on loopback.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -136,6 +136,22 @@ describe("local repository specifics", () => {
       assert.deepEqual(await keys(repository, ""), ["data/x/1"]);
       assert.equal(await repository.sweepIncompleteUploads(new Date(Date.now() - 60_000)), 1);
       assert.deepEqual((await readdir(join(directory, "data", "x"))).sort(), [".staging-new", "1"]);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
+  test("a sweep under a writer session's prefix takes its staging files of any age and its emptied directory, nothing else", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "holdfast-repo-staging-"));
+    try {
+      const repository = await LocalRepository.open(directory);
+      await repository.put("data/b/other/1", Buffer.from("kept"));
+      await mkdir(join(directory, "data", "b", "dead"), { recursive: true });
+      await writeFile(join(directory, "data", "b", "dead", ".staging-fresh"), "partial");
+      await writeFile(join(directory, "data", "b", "other", ".staging-fresh"), "partial");
+      assert.equal(await repository.sweepIncompleteUploads(new Date(Date.now() + 60_000), "data/b/dead/"), 1);
+      assert.deepEqual(await readdir(join(directory, "data", "b")), ["other"]);
+      assert.deepEqual((await readdir(join(directory, "data", "b", "other"))).sort(), [".staging-fresh", "1"]);
     } finally {
       await rm(directory, { recursive: true, force: true });
     }

@@ -40,7 +40,7 @@ function overlay(key: string, bytes: Buffer): BackupRepository {
     get: (k, getOptions) => (k === key ? Promise.resolve(bytes) : real.get(k, getOptions)),
     list: (prefix) => real.list(prefix),
     delete: (k) => real.delete(k),
-    sweepIncompleteUploads: (olderThan) => real.sweepIncompleteUploads(olderThan),
+    sweepIncompleteUploads: (olderThan, under) => real.sweepIncompleteUploads(olderThan, under),
   };
 }
 
