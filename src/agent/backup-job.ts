@@ -36,6 +36,8 @@ export interface BackupJobSpec {
   processMax?: number;
   /** An incremental backup's parent (Backup spec.parentBackupName). */
   parent?: ParentLink;
+  /** The node agent's module compile cache, for a process of its own (HomePaths.moduleCacheDir). */
+  compileCache?: string;
 }
 
 /** How a job ended; a success says how each process of its own went (its streams, its peak memory). */
@@ -124,7 +126,7 @@ export class BackupJob {
         ...(spec.parent === undefined ? {} : { parent: spec.parent }),
       });
       const address = spec.repositoryAddress;
-      const sink = address === undefined ? writer : archivingSink(writer, { repository: address, processMax: spec.processMax, signal: context.signal, onFinished: (figures) => processes.push(figures) });
+      const sink = address === undefined ? writer : archivingSink(writer, { repository: address, processMax: spec.processMax, compileCache: spec.compileCache, signal: context.signal, onFinished: (figures) => processes.push(figures) });
       await spec.method.backup(context, sink, spec.host);
       if (context.signal.aborted) throw new Error("the backup was cancelled");
       return { ok: true, summary: await writer.commit(), processes };

@@ -114,7 +114,7 @@ export class BackupRunner implements Reconciler {
     await local.host.mkdir(scratchDirectory);
     const source = backup.status?.source;
     const metadata = { namespace, backup: backup.metadata.name, backupUid: backup.metadata.uid, cluster: source?.cluster, component: source?.component, instance: instance.metadata.name, engine: local.engine.name, version: local.version.version, method: method.name };
-    return { backupId: backupIdOf(backup), repository, repositoryAddress: address, keyring: this.#o.keyring, method, instance: local.context, account, scratchDirectory, host: local.host, metadata, backoffLimit: policy.spec.backoffLimit, ...settings };
+    return { backupId: backupIdOf(backup), repository, repositoryAddress: address, keyring: this.#o.keyring, method, instance: local.context, account, scratchDirectory, host: local.host, metadata, backoffLimit: policy.spec.backoffLimit, compileCache: this.#o.paths.moduleCacheDir, ...settings };
   }
 
   /** Where the backup's repository is (its process writes there); a BackupRepo deleted since the controller checked it fails the backup. */

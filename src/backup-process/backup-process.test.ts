@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buffer } from "node:stream/consumers";
@@ -118,14 +118,17 @@ describe("a data-directory backup in its own process", () => {
       const writer = await newWriter(scratch);
       const calls: string[] = [];
       let counted = 0;
+      const compileCache = join(scratch.work, "cache", "modules");
       const result = await archiveInOwnProcess(jobFor(scratch, writer), {
         call: session(calls),
         onChunk: (plaintext, stored) => {
           counted += plaintext;
           writer.countGrantedChunk("base.tar", plaintext, stored);
         },
-      });
+      }, compileCache);
       assert.deepEqual(calls, ["start", "stop"]);
+      assert.equal((await stat(compileCache)).mode & 0o777, 0o700, "the compile cache is root's own");
+      assert.ok((await readdir(compileCache, { recursive: true })).length > 0, "the process's modules were compiled into the cache");
       writer.adoptStream("base.tar", result.written);
       const summary = await writer.commit();
       assert.equal(counted, summary.plaintextBytes, "every plaintext byte was counted");

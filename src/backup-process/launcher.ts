@@ -31,10 +31,11 @@ export interface ArchiveHandlers extends ChildWatch {
 }
 
 /** Run `job` in a process of its own; resolves with what it wrote, rejects with the error it reported or with why it ended. */
-export function archiveInOwnProcess(job: ArchiveJob, handlers: ArchiveHandlers): Promise<ArchiveResult> {
+export function archiveInOwnProcess(job: ArchiveJob, handlers: ArchiveHandlers, compileCache?: string): Promise<ArchiveResult> {
   const protocol: ChildProtocol<ArchiveMessage, ArchiveResult> = {
     script: CHILD_SCRIPT,
     nodeFlags: NODE_FLAGS,
+    compileCache,
     what: "the backup process",
     unfinished: "before the backup's stream was whole",
     parse: parseArchiveMessage,

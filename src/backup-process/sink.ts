@@ -23,6 +23,8 @@ export interface ArchivingOptions {
   signal?: AbortSignal | undefined;
   onStart?: ((pid: number) => void) | undefined;
   onFinished?: ((figures: ArchiveFigures) => void) | undefined;
+  /** The node agent's module compile cache, which the process loads its modules through. */
+  compileCache?: string | undefined;
 }
 
 /** `writer` as a sink whose archives run in processes of their own. */
@@ -43,7 +45,7 @@ async function archive(writer: BackupWriter, request: ArchiveRequest, options: A
     plaintextBytes += plaintext;
     writer.countGrantedChunk(request.stream, plaintext, stored);
   };
-  const result = await archiveInOwnProcess(job, { call: (name) => request.call(name), onChunk, signal: options.signal, onStart: options.onStart });
+  const result = await archiveInOwnProcess(job, { call: (name) => request.call(name), onChunk, signal: options.signal, onStart: options.onStart }, options.compileCache);
   writer.adoptStream(request.stream, result.written);
   options.onFinished?.({ stream: request.stream, plaintextBytes, seconds: (performance.now() - started) / 1000, peakBytes: result.peakBytes });
 }

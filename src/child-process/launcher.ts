@@ -1,11 +1,12 @@
 /**
  * Starts a script of this tree in a process of its own and follows it (ADR 0050, ADR 0044): `process.execPath`, no
- * shell, an empty environment, the job over the IPC channel (never argv or env, which carry no secret), messages back
+ * shell, an environment with nothing but the compile cache's path, the job over the IPC channel (never argv or env, which carry no secret), messages back
  * to a handler of the caller's protocol, one outcome. Cancel sends SIGTERM, then SIGKILL after a grace, and settles
  * only once the process is gone. A process that ends without its outcome (killed, crashed, a message not of the
  * protocol) is a failed attempt, never a finished one.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import { UnavailableError } from "../errors/index.ts";
 
 /** After SIGTERM, how long a cancelled process gets before SIGKILL (an fsync under way delays either). */
@@ -30,6 +31,12 @@ export interface ChildProtocol<Message, Result> {
   script: string;
   /** Node's own flags before the script (no secret: they are in argv). */
   nodeFlags?: readonly string[];
+  /**
+   * The node agent's module compile cache (an absolute path, root's own): the process's modules load through it, the
+   * environment's one variable (NODE_COMPILE_CACHE, a path and no secret). Without it, every start strips and compiles
+   * them again.
+   */
+  compileCache?: string | undefined;
   /** "the backup process": the subject of the error messages. */
   what: string;
   /** "before the backup was whole": what a process that ended without its outcome did not finish. */
@@ -43,8 +50,15 @@ export interface ChildProtocol<Message, Result> {
 /** Run `job` in a new process of `protocol.script`; resolves with its result, rejects with its error or with why it ended. */
 export function runChild<Message, Result>(protocol: ChildProtocol<Message, Result>, job: object, watch: ChildWatch = {}): Promise<Result> {
   watch.signal?.throwIfAborted();
-  const child = spawn(process.execPath, [...(protocol.nodeFlags ?? []), "--disable-warning=ExperimentalWarning", protocol.script], { stdio: ["ignore", "ignore", "pipe", "ipc"], env: {}, serialization: "json" });
+  const child = spawn(process.execPath, [...(protocol.nodeFlags ?? []), "--disable-warning=ExperimentalWarning", protocol.script], { stdio: ["ignore", "ignore", "pipe", "ipc"], env: childEnvironment(protocol.compileCache), serialization: "json" });
   return new ChildRun(child, protocol, watch).result(job);
+}
+
+/** Nothing but the compile cache's directory (made root's own, 0700, when missing), when there is one. */
+function childEnvironment(compileCache: string | undefined): NodeJS.ProcessEnv {
+  if (compileCache?.startsWith("/") !== true) return {};
+  mkdirSync(compileCache, { recursive: true, mode: 0o700 });
+  return { NODE_COMPILE_CACHE: compileCache };
 }
 
 /** One process's life, from the job sent to its exit. */
