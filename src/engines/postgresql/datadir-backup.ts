@@ -36,8 +36,11 @@ import { STARTED_AT_ATTRIBUTE, unreadRule, UnreadFiles } from "./unread-files.ts
 const READ_SIZE = 4 * 1024 * 1024;
 /** Reads of one file in flight at once. */
 const READS_IN_FLIGHT = 3;
-/** Read buffers kept for reuse (those the writer gives back: blocks taken from the parent). */
-const SPARE_BUFFERS = 8;
+/**
+ * Read buffers kept for reuse (those the writer gives back: blocks taken from the parent): one more than the reads in
+ * flight. Each is 4 MiB of the backup process's peak; 8 of them left the process 8–16 MiB closer to its 256 MiB bound.
+ */
+const SPARE_BUFFERS = READS_IN_FLIGHT + 1;
 /** pg_backup_start waits for a (fast) checkpoint: long on a busy server. */
 const QUERY_TIMEOUT_MS = 30 * 60_000;
 
