@@ -5,8 +5,8 @@
  * wrote and its peak memory, or its error as data (the restore process's mapping, src/restore-process/protocol.ts).
  */
 import { z } from "zod";
-import { repositoryAddressSchema, writeGrantSchema, writtenStreamSchema, type IntegrityProblem } from "../backup/index.ts";
-import { failureError, reportFailure, type FailureReport } from "../restore-process/index.ts";
+import { repositoryAddressSchema, writeGrantSchema, writtenStreamSchema } from "../backup/index.ts";
+import { failureError, failureSchema, reportFailure, type FailureReport } from "../restore-process/index.ts";
 
 const count = z.int().nonnegative();
 
@@ -23,19 +23,6 @@ export const archiveJobSchema = z.strictObject({
 
 /** See archiveJobSchema. */
 export type ArchiveJob = z.infer<typeof archiveJobSchema>;
-
-const integrityProblems = ["missing", "unreadable", "size", "checksum", "authentication", "decompression", "manifest"] as const satisfies readonly IntegrityProblem[];
-
-/** An error as data, as the restore process reports it (`reportFailure`). */
-const failureSchema: z.ZodType<FailureReport> = z.discriminatedUnion("kind", [
-  z.strictObject({
-    kind: z.literal("integrity"),
-    problem: z.enum(integrityProblems),
-    location: z.strictObject({ backupId: z.string(), objectKey: z.string(), stream: z.string().optional(), chunkIndex: count.optional() }),
-    detail: z.string(),
-  }),
-  z.strictObject({ kind: z.literal("error"), code: z.string(), message: z.string() }),
-]);
 
 /** What the backup process says. */
 export const archiveMessageSchema = z.discriminatedUnion("type", [

@@ -50,8 +50,33 @@ export interface ChildProtocol<Message, Result> {
 /** Run `job` in a new process of `protocol.script`; resolves with its result, rejects with its error or with why it ended. */
 export function runChild<Message, Result>(protocol: ChildProtocol<Message, Result>, job: object, watch: ChildWatch = {}): Promise<Result> {
   watch.signal?.throwIfAborted();
-  const child = spawn(process.execPath, [...(protocol.nodeFlags ?? []), "--disable-warning=ExperimentalWarning", protocol.script], { stdio: ["ignore", "ignore", "pipe", "ipc"], env: childEnvironment(protocol.compileCache), serialization: "json" });
-  return new ChildRun(child, protocol, watch).result(job);
+  return new ChildRun(spawnChild(protocol), protocol, watch).result(job);
+}
+
+/**
+ * Start a process of `script` with one `message` that asks it only to load its modules (into its compile cache) and
+ * exit. Resolves with whether it ended well; never rejects (without the cache a process is only slower to start).
+ */
+export function warmChild(script: Pick<ChildProtocol<unknown, unknown>, "script" | "nodeFlags" | "compileCache">, message: object): Promise<boolean> {
+  return new Promise((resolve) => {
+    let child: ChildProcess;
+    try {
+      child = spawnChild(script);
+    } catch {
+      resolve(false);
+      return;
+    }
+    child.once("error", () => resolve(false));
+    child.once("exit", (code) => resolve(code === 0));
+    child.send(message, (error) => {
+      if (error !== null) child.kill("SIGKILL");
+    });
+  });
+}
+
+function spawnChild(protocol: Pick<ChildProtocol<unknown, unknown>, "script" | "nodeFlags" | "compileCache">): ChildProcess {
+  const args = [...(protocol.nodeFlags ?? []), "--disable-warning=ExperimentalWarning", protocol.script];
+  return spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe", "ipc"], env: childEnvironment(protocol.compileCache), serialization: "json" });
 }
 
 /** Nothing but the compile cache's directory (made root's own, 0700, when missing), when there is one. */

@@ -4,4 +4,4 @@
  * memory of its own. The node agent starts one per restore and follows it.
  */
 export { KILL_GRACE_MS, unpackInProcess, warmRestoreProcess, type UnpackResult, type UnpackWatch } from "./launcher.ts";
-export { failureError, reportFailure, unpackJobSchema, type ChildMessage, type FailureReport, type UnpackJob } from "./protocol.ts";
+export { failureError, failureSchema, reportFailure, unpackJobSchema, type ChildMessage, type FailureReport, type UnpackJob } from "./protocol.ts";

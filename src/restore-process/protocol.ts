@@ -31,7 +31,8 @@ export type UnpackJob = z.infer<typeof unpackJobSchema>;
 
 const integrityProblems = ["missing", "unreadable", "size", "checksum", "authentication", "decompression", "manifest"] as const satisfies readonly IntegrityProblem[];
 
-const failureSchema = z.discriminatedUnion("kind", [
+/** An error as data, as either process of its own reports it (`reportFailure`): the restore's and the backup's. */
+export const failureSchema = z.discriminatedUnion("kind", [
   z.strictObject({
     kind: z.literal("integrity"),
     problem: z.enum(integrityProblems),
