@@ -9,8 +9,8 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Backup } from "../../src/api/index.ts";
+import { childProcesses, nextChildProcess } from "../helpers/child-processes.ts";
 import { connectionUri, installedPostgresMajor, psql } from "../helpers/clients.ts";
 import { eventually, run, TestServer } from "../helpers/harness.ts";
 import { postgresExample } from "../helpers/manifests.ts";
@@ -37,35 +37,22 @@ after(async () => {
 });
 
 /** Pids of the server's backup processes (its children running child.ts). */
-async function backupProcesses(): Promise<number[]> {
-  const found: number[] = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const [stat, cmdline] = await Promise.all([readFile(`/proc/${entry}/stat`, "utf8"), readFile(`/proc/${entry}/cmdline`, "utf8")]).catch(() => ["", ""]);
-    const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    if (parent === server.pid && cmdline.includes(CHILD_SCRIPT)) found.push(Number(entry));
-  }
-  return found;
+function backupProcesses(): Promise<number[]> {
+  return childProcesses(server.pid, CHILD_SCRIPT);
 }
 
-/** Poll every 10 ms for a backup process. */
-async function nextBackupProcess(timeoutMs: number): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const [found] = await backupProcesses();
-    if (found !== undefined) return found;
-    await sleep(10);
-  }
-  throw new Error(`no backup process started within ${timeoutMs} ms`);
+function nextBackupProcess(timeoutMs: number): Promise<number> {
+  return nextChildProcess(server.pid, CHILD_SCRIPT, { timeoutMs, what: "backup process" });
 }
 
-/** The process's argv is Node's flags and the script, its environment empty but for the IPC channel's; no key anywhere. */
+/** The process's argv is Node's flags and the script, its environment the IPC channel's and the compile cache's path; no key anywhere. */
 async function assertNoSecretIn(pid: number): Promise<void> {
   const [cmdline, environ] = await Promise.all([readFile(`/proc/${pid}/cmdline`, "utf8"), readFile(`/proc/${pid}/environ`, "utf8")]);
   const args = cmdline.split("\0").filter((arg) => arg !== "");
   assert.deepEqual(args.slice(1, -1), ["--max-semi-space-size=1", "--disable-warning=ExperimentalWarning"], `argv: ${args.join(" ")}`);
   assert.ok(args.at(-1)?.endsWith(CHILD_SCRIPT), `argv: ${args.join(" ")}`);
-  assert.equal(environ.replace(/NODE_CHANNEL_(FD|SERIALIZATION_MODE)=\w+\0/g, ""), "", `an empty environment but for the IPC channel's: ${environ}`);
+  const cache = `NODE_COMPILE_CACHE=${join(server.home, "cache", "modules")}\0`;
+  assert.equal(environ.replace(/NODE_CHANNEL_(FD|SERIALIZATION_MODE)=\w+\0/g, "").replace(cache, ""), "", `nothing but the IPC channel's and the compile cache's path: ${environ}`);
   const keyring = await readFile(join(server.home, "keys", "secrets.keyring.json"), "utf8");
   const secrets = keyring.match(/[A-Za-z0-9+/=_-]{40,}/g) ?? [];
   assert.ok(secrets.length > 0, "the keyring holds key material to look for");

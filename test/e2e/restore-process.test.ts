@@ -9,8 +9,8 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Instance } from "../../src/api/index.ts";
+import { childProcesses, nextChildProcess } from "../helpers/child-processes.ts";
 import { connectionUri, installedPostgresMajor, psql } from "../helpers/clients.ts";
 import { eventually, run, TestServer } from "../helpers/harness.ts";
 import { postgresExample } from "../helpers/manifests.ts";
@@ -37,26 +37,13 @@ after(async () => {
 });
 
 /** Pids of the server's restore processes (its children running child.ts). */
-async function restoreProcesses(): Promise<number[]> {
-  const found: number[] = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const [stat, cmdline] = await Promise.all([readFile(`/proc/${entry}/stat`, "utf8"), readFile(`/proc/${entry}/cmdline`, "utf8")]).catch(() => ["", ""]);
-    const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    if (parent === server.pid && cmdline.includes(CHILD_SCRIPT)) found.push(Number(entry));
-  }
-  return found;
+function restoreProcesses(): Promise<number[]> {
+  return childProcesses(server.pid, CHILD_SCRIPT);
 }
 
-/** Poll every 10 ms for a restore process not in `seen`. */
-async function nextRestoreProcess(seen: ReadonlySet<number>, timeoutMs: number): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const fresh = (await restoreProcesses()).find((pid) => !seen.has(pid));
-    if (fresh !== undefined) return fresh;
-    await sleep(10);
-  }
-  throw new Error(`no restore process started within ${timeoutMs} ms`);
+/** A restore process not in `seen`. */
+function nextRestoreProcess(seen: ReadonlySet<number>, timeoutMs: number): Promise<number> {
+  return nextChildProcess(server.pid, CHILD_SCRIPT, { seen, timeoutMs, what: "restore process" });
 }
 
 async function instance(name: string): Promise<Instance | undefined> {
