@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { BackupIntegrityError, BackupWriter, LocalRepository, openBackup, type BackupKeyring } from "../backup/index.ts";
 import { InvalidError, UnavailableError } from "../errors/index.ts";
@@ -100,7 +101,7 @@ describe("a writer's granted stream", () => {
       const writer = await newWriter(scratch);
       const grant = writer.grantStream("base.tar");
       assert.equal(grant.ordinal, 0);
-      assert.deepEqual(Object.keys(grant).sort(), ["backupId", "chunkKey", "chunkSize", "compression", "level", "ordinal", "sessionPrefix", "stream"], "the chunk key, not the data key nor the manifest key");
+      assert.deepEqual(Object.keys(grant).sort(), ["backupId", "chunkKey", "chunkSize", "compression", "contentKey", "level", "ordinal", "sessionPrefix", "stream"], "the chunk key, not the data key nor the manifest key");
       await assert.rejects(writer.commit(), /not finished/);
       const foreign = { index: 0, key: "data/b9/other/0000/00000000", storedBytes: 1, plaintextBytes: 1, sha256: "0".repeat(64) };
       assert.throws(() => writer.adoptStream("base.tar", { chunks: [foreign], notes: [] }), InvalidError);
@@ -108,6 +109,26 @@ describe("a writer's granted stream", () => {
       await assert.rejects(granted.commit(), /stores chunks only/);
       await granted.close();
       await writer.abort();
+    });
+  });
+});
+
+describe("a writer's granted stream, its MACs", () => {
+  it("are under the granting writer's content key, the one its manifest records: the next incremental reuses every chunk", async () => {
+    await inScratch(1024, async (scratch) => {
+      const data = randomBytes(3 * MIB);
+      const options = { repository: scratch.repository, keyring: scratch.keyring, metadata: {}, chunkSize: MIB, processMax: 1 };
+      const full = await BackupWriter.create({ ...options, backupId: "g1" });
+      const granted = BackupWriter.fromGrant(scratch.repository, full.grantStream("s"), { processMax: 1 });
+      await granted.writeStream("s", Readable.from([data]));
+      full.adoptStream("s", granted.written("s"));
+      await granted.close();
+      await full.commit();
+      const next = await BackupWriter.create({ ...options, backupId: "g2", parent: { backupId: "g1" } });
+      await next.writeStream("s", Readable.from([data]));
+      const summary = await next.commit();
+      assert.equal(summary.reusedChunks, 3, "every chunk matched by its content MAC");
+      assert.equal(summary.storedBytes, 0);
     });
   });
 });

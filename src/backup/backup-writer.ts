@@ -75,6 +75,8 @@ interface WriterMaterial {
   base: IncrementalBase | undefined;
   /** A grant's session prefix and stream ordinal; absent: a new session from ordinal 0. */
   granted?: { sessionPrefix: string; ordinal: number };
+  /** A grant's content key (the granting writer's: the one its manifest records); absent: the base's, or a new one. */
+  contentKey?: Buffer;
 }
 
 /** A keyring a grant's writer never uses: it commits nothing. */
@@ -112,7 +114,7 @@ export class BackupWriter {
   #failure: Error | undefined;
 
   private constructor(options: BackupWriterOptions, material: WriterMaterial) {
-    const { dataKey, keys, base, granted } = material;
+    const { dataKey, keys, base, granted, contentKey } = material;
     this.backupId = options.backupId;
     this.createdAt = new Date().toISOString();
     this.#repository = options.repository;
@@ -122,7 +124,7 @@ export class BackupWriter {
     this.#codec = { chunkKey: keys.chunkKey, compression: options.compression ?? "zstd", level: options.compressionLevel ?? DEFAULT_ZSTD_LEVEL };
     this.#keys = keys;
     this.#base = base;
-    this.#contentKey = base?.contentKey ?? randomBytes(32);
+    this.#contentKey = contentKey ?? base?.contentKey ?? randomBytes(32);
     this.#known = base === undefined ? [] : [...base.reusable.keys()];
     const processMax = options.processMax ?? defaultProcessMax();
     this.#pool = new ChunkPool(processMax);
@@ -155,7 +157,8 @@ export class BackupWriter {
     if (grant.maxChunksInFlight !== undefined) writerOptions.maxChunksInFlight = grant.maxChunksInFlight;
     validateOptions(writerOptions);
     const keys = { chunkKey, manifestKey: Buffer.alloc(32) };
-    return new BackupWriter(writerOptions, { dataKey: Buffer.alloc(32), keys, base, granted: { sessionPrefix: grant.sessionPrefix, ordinal: grant.ordinal } });
+    const contentKey = Buffer.from(grant.contentKey, "base64");
+    return new BackupWriter(writerOptions, { dataKey: Buffer.alloc(32), keys, base, contentKey, granted: { sessionPrefix: grant.sessionPrefix, ordinal: grant.ordinal } });
   }
 
   /**
@@ -175,6 +178,7 @@ export class BackupWriter {
       stream: name,
       ordinal,
       chunkKey: this.#keys.chunkKey.toString("base64"),
+      contentKey: this.#contentKey.toString("base64"),
       chunkSize: this.#chunkSize,
       compression: this.#codec.compression,
       level: this.#codec.level,

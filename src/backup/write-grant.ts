@@ -19,6 +19,11 @@ export const writeGrantSchema = z.strictObject({
   stream: z.string().min(1),
   ordinal: count,
   chunkKey: key,
+  /**
+   * The key of the content and layout MACs this backup's manifest records (the base's in an incremental): chunks
+   * MACed under another would never be matched by the next incremental.
+   */
+  contentKey: key,
   chunkSize: z.int().positive(),
   compression: z.enum(["zstd", "none"]),
   level: z.int().min(1).max(19),
