@@ -36,16 +36,15 @@ function release(data: Buffer): void {
 }
 
 /**
- * Worker threads decoding chunks when the job does not say. On 2 cores, none: the main thread decodes each chunk
- * between handing out the writes of the one before, which the kernel carries out on libuv's threads meanwhile. Measured
- * on a 771 MB tar, 4 runs each, alternated (load average 6–7.6, so noisy): the same total time on 0, 1 or 2 threads
- * (medians 3.8, 3.8, 3.7 s), the first chunk ~0.2 s sooner (no thread to start), and 119–148 MiB of peak against
- * 183–193 MiB with one thread and 245–250 with two (ADR 0050). With more cores, one is left to the main thread
- * (parsing the tar, driving the writes and fsyncs) and the others decode, at most 3 (not measured here).
+ * Worker threads decoding chunks when the job does not say: one core is left to the main thread (parsing the tar,
+ * driving the writes and fsyncs), the others decode, at least one, at most 3. Decoding on the main thread instead was
+ * as fast under load (medians 3.8 s on 0 or 1 thread, load 6–7.6) but not on an idle machine: the scale-50 restore
+ * took 4.9–6.1 s to Restored in 4 bench runs with it against 4.2 and 4.3 s with one thread (ADR 0050), for 30–50 MiB
+ * more of peak memory (about 200 MiB).
  */
 function restoreProcessMax(): number {
   const cores = Math.min(4, availableParallelism());
-  return cores <= 2 ? 0 : cores - 1;
+  return Math.max(1, cores - 1);
 }
 
 /**
