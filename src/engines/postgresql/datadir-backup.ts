@@ -23,7 +23,7 @@ import type pg from "pg";
 import { InvalidError, UnavailableError } from "../../errors/index.ts";
 import { INITIALIZED_MARKER } from "../marker.ts";
 import type { BackupContext, BackupParentStream, BackupSink } from "../types.ts";
-import { sessionCall, type DatadirJob, type DatadirSession, type Started, type Stopped } from "./datadir-job.ts";
+import { sessionCall, withStartBegun, type DatadirJob, type DatadirSession, type Started, type Stopped } from "./datadir-job.ts";
 import { CONTROL_FILE, walkDataDirectory, type WalkEntry } from "./datadir-walk.ts";
 import { parseLsn } from "./lsn.ts";
 import { basisAttributes, unchangedSince, type PageLsnBasis } from "./page-lsn.ts";
@@ -63,7 +63,8 @@ export async function backupDataDirectory(context: BackupContext, sink: BackupSi
     const { inRecovery: _inRecovery, superuser: _superuser, ...settings } = facts;
     const flushed = sink.parentAttributes?.(streamName) === undefined ? undefined : await flushedWal(client);
     const job: DatadirJob = { dataDirectory, facts: settings, ...(flushed === undefined ? {} : { flushed }) };
-    const session: DatadirSession = { start: () => startBackup(client), stop: () => stopBackup(client) };
+    // pg_backup_start begun now: its checkpoint runs while the archive's process starts (ADR 0044, 2026-12-07 afternoon).
+    const session = withStartBegun({ start: () => startBackup(client), stop: () => stopBackup(client) });
     if (sink.archiveInProcess === undefined) await archiveDataDirectory(job, session, sink, streamName, context.signal);
     else await sink.archiveInProcess({ stream: streamName, archive: "postgresql-datadir", job, call: (name) => sessionCall(session, name) });
     return true;

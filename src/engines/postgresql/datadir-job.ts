@@ -51,6 +51,18 @@ export interface DatadirSession {
   stop(): Promise<Stopped>;
 }
 
+/**
+ * The session with `pg_backup_start` begun at once: its checkpoint runs while the archive's process starts, and the
+ * archive's `start` takes its answer (or its error) when it asks. Nothing is read before the archive asks, so the
+ * answer's `startedAt` still precedes every read.
+ */
+export function withStartBegun(session: DatadirSession): DatadirSession {
+  const started = session.start();
+  // Asked for later, or never when the archive fails first: its error is reported by whoever asks.
+  started.catch(() => undefined);
+  return { start: () => started, stop: () => session.stop() };
+}
+
 /** Answer a call by name (what the archive's own process asked). */
 export function sessionCall(session: DatadirSession, name: string): Promise<unknown> {
   if (name === "start") return session.start();
