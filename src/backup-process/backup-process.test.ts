@@ -11,7 +11,7 @@ import { BackupIntegrityError, BackupWriter, LocalRepository, openBackup, type B
 import { InvalidError, UnavailableError } from "../errors/index.ts";
 import { loadOrCreateKeyring } from "../security/index.ts";
 import { archiveInOwnProcess, parseArchiveMessage, type ArchiveHandlers, type ArchiveJob } from "./index.ts";
-import { replyError, replyTo } from "./protocol.ts";
+import { callerLaneFor, replyError, replyTo } from "./protocol.ts";
 
 const MIB = 1024 * 1024;
 const SEGMENT = "000000010000000000000001";
@@ -92,6 +92,16 @@ describe("the backup process's messages", () => {
     assert.equal(parseArchiveMessage({ type: "call", id: 0, name: "stop" }), undefined);
     assert.equal(parseArchiveMessage({ type: "done", written: { chunks: [], notes: [] }, peakBytes: 1 }), undefined);
     assert.equal(parseArchiveMessage({ type: "failed", failure: { kind: "error", code: 5 } }), undefined);
+  });
+});
+
+describe("the backup process's main thread as an encoder", () => {
+  it("encodes too in an incremental with a core to spare, unless the job sets process-max; never in a full", () => {
+    const incremental = { grant: { base: { contentKey: randomBytes(32).toString("base64"), reusable: [], blocks: [], layouts: [], attributes: [] } } };
+    assert.equal(callerLaneFor(incremental, 1, 2), true);
+    assert.equal(callerLaneFor(incremental, 2, 2), false, "no core beyond the workers");
+    assert.equal(callerLaneFor({ ...incremental, processMax: 1 }, 1, 2), false, "process-max set: as many threads as it says");
+    assert.equal(callerLaneFor({ grant: {} }, 1, 2), false);
   });
 });
 

@@ -13,7 +13,7 @@ import { ownPeak, send, serveOneJob, type ParentCalls } from "../child-process/i
 import { archiveDataDirectory } from "../engines/postgresql/datadir-backup.ts";
 // eslint-disable-next-line no-restricted-imports
 import { datadirJobSchema, sessionOverCalls } from "../engines/postgresql/datadir-job.ts";
-import { archiveJobSchema, replyError, reportFailure, type ArchiveJob } from "./protocol.ts";
+import { archiveJobSchema, callerLaneFor, replyError, reportFailure, type ArchiveJob } from "./protocol.ts";
 
 /** Each stored chunk, as the difference from the last progress the writer reported. */
 function progressSender(): (progress: TransferProgress) => void {
@@ -37,9 +37,12 @@ async function run(job: ArchiveJob, calls: ParentCalls): Promise<object> {
   const archiveJob = datadirJobSchema.parse(job.job);
   const repository = await openRepositoryAt(job.repository);
   const processMax = job.processMax ?? backupProcessMax();
-  // One chunk waiting per thread, not two: 226–235 MiB instead of 236–243 MiB, as fast (405 MB, load 3; ADR 0044).
-  const grant = { ...job.grant, maxChunksInFlight: job.grant.maxChunksInFlight ?? processMax + 1 };
-  const writer = BackupWriter.fromGrant(repository, grant, { onProgress: progressSender(), processMax });
+  const callerLane = callerLaneFor(job, processMax);
+  // A full: one chunk waiting per thread, not two (226–235 MiB instead of 236–243 MiB, as fast; 405 MB, load 3). An
+  // incremental, far from the bound (~150 MiB), also keeps its encoders busy while a chunk is being stored (ADR 0044).
+  const waiting = callerLane ? 2 : 1;
+  const grant = { ...job.grant, maxChunksInFlight: job.grant.maxChunksInFlight ?? processMax + (callerLane ? 1 : 0) + waiting };
+  const writer = BackupWriter.fromGrant(repository, grant, { onProgress: progressSender(), processMax, callerLane });
   try {
     // Cancel is SIGTERM from the agent: nothing here aborts on its own.
     await archiveDataDirectory(archiveJob, sessionOverCalls((name) => calls.call(name)), writer, job.grant.stream, new AbortController().signal);

@@ -4,6 +4,7 @@
  * stored chunk), its calls into the SQL session the agent holds (answered by `reply`), and one outcome: what it
  * wrote and its peak memory, or its error as data (the restore process's mapping, src/restore-process/protocol.ts).
  */
+import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { repositoryAddressSchema, writeGrantSchema, writtenStreamSchema } from "../backup/index.ts";
 import { failureError, failureSchema, reportFailure, type FailureReport } from "../restore-process/index.ts";
@@ -53,3 +54,12 @@ export function replyError(report: unknown): Error {
 }
 
 export { failureError, reportFailure };
+
+/**
+ * Whether this process's main thread also encodes chunks: in an incremental (a grant with a parent) it reads only
+ * what changed and mostly waits on its one worker, so it takes a chunk itself when the cores allow it (a core beyond
+ * the worker threads) and the job did not set process-max. A full keeps its main thread to the reads (ADR 0044).
+ */
+export function callerLaneFor(job: { processMax?: number | undefined; grant: { base?: unknown } }, processMax: number, cores = availableParallelism()): boolean {
+  return job.processMax === undefined && job.grant.base !== undefined && processMax < cores;
+}

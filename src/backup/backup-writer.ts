@@ -56,6 +56,8 @@ export interface BackupWriterOptions {
   compressionLevel?: number;
   /** Worker threads compressing, encrypting and hashing chunks (default `defaultProcessMax()`). */
   processMax?: number;
+  /** This thread also encodes a chunk when every worker is busy (ChunkPool's caller's lane; default no). */
+  callerLane?: boolean;
   /** Chunks being compressed, encrypted or uploaded at once, across streams (default processMax + 2); bounds memory. */
   maxChunksInFlight?: number;
   /**
@@ -127,7 +129,7 @@ export class BackupWriter {
     this.#contentKey = contentKey ?? base?.contentKey ?? randomBytes(32);
     this.#known = base === undefined ? [] : [...base.reusable.keys()];
     const processMax = options.processMax ?? defaultProcessMax();
-    this.#pool = new ChunkPool(processMax);
+    this.#pool = new ChunkPool(processMax, { callerLane: options.callerLane ?? false });
     this.#dataKey = dataKey;
     const place = granted ?? { sessionPrefix: sessionDataPrefix(options.backupId, randomBytes(6).toString("hex")), ordinal: 0 };
     this.#sessionPrefix = place.sessionPrefix;
@@ -150,7 +152,7 @@ export class BackupWriter {
    * A writer of one stream under `grant` (writeGrant), in a process of its own: it stores the stream's chunks in the
    * granted session and stream ordinal and tells what it wrote (`written`); it cannot commit nor read a key.
    */
-  static fromGrant(repository: BackupRepository, grant: WriteGrant, options: Pick<BackupWriterOptions, "processMax" | "onProgress"> = {}): BackupWriter {
+  static fromGrant(repository: BackupRepository, grant: WriteGrant, options: Pick<BackupWriterOptions, "processMax" | "callerLane" | "onProgress"> = {}): BackupWriter {
     const chunkKey = Buffer.from(grant.chunkKey, "base64");
     const base = grant.base === undefined ? undefined : baseOfGrant(grant.base);
     const writerOptions: BackupWriterOptions = { repository, keyring: NO_KEYRING, backupId: grant.backupId, metadata: {}, chunkSize: grant.chunkSize, compression: grant.compression, compressionLevel: grant.level, ...options };
@@ -158,7 +160,10 @@ export class BackupWriter {
     validateOptions(writerOptions);
     const keys = { chunkKey, manifestKey: Buffer.alloc(32) };
     const contentKey = Buffer.from(grant.contentKey, "base64");
-    return new BackupWriter(writerOptions, { dataKey: Buffer.alloc(32), keys, base, contentKey, granted: { sessionPrefix: grant.sessionPrefix, ordinal: grant.ordinal } });
+    const writer = new BackupWriter(writerOptions, { dataKey: Buffer.alloc(32), keys, base, contentKey, granted: { sessionPrefix: grant.sessionPrefix, ordinal: grant.ordinal } });
+    // A granted writer has a stream to write for sure: its threads start while the backup's start is awaited.
+    writer.#pool.warm();
+    return writer;
   }
 
   /**
@@ -216,7 +221,13 @@ export class BackupWriter {
     const stream = this.#streams.get(name);
     if (stream?.state !== "done") throw new ConflictError(`stream "${name}" of backup ${this.backupId} is not written`);
     const entry = stream.entry();
-    return { chunks: entry.chunks, ...(entry.attributes === undefined ? {} : { attributes: entry.attributes }), notes: [...stream.notes] };
+    return { chunks: entry.chunks, ...(entry.attributes === undefined ? {} : { attributes: entry.attributes }), notes: [...stream.notes, ...this.laneNote()] };
+  }
+
+  /** With a caller's lane: how many chunks this thread encoded beside the worker threads. */
+  private laneNote(): string[] {
+    if (!this.#pool.callerLane) return [];
+    return [`${this.#pool.ranHere} chunks encoded on the backup process's main thread beside ${this.#pool.size} worker thread(s)`];
   }
 
   /** End a grant's writer: its workers end and its keys are wiped; what it stored stays for the control plane. */

@@ -52,3 +52,51 @@ test("process-max is a whole number from 1 to 16; a closed pool refuses work", a
   await pool.close();
   await assert.rejects(encodeOnPool(pool, codec, { place: place(0), plaintext: Buffer.alloc(10), owned: false }), /closed/);
 });
+
+test("warm starts every worker thread before the first task, without keeping the process alive", async () => {
+  const pool = new ChunkPool(2);
+  try {
+    assert.equal(pool.threads, 0, "threads start on demand");
+    pool.warm();
+    assert.equal(pool.threads, 2);
+    const encoded = await encodeOnPool(pool, codec, { place: place(0), plaintext: randomBytes(1000), owned: false });
+    assert.ok(encoded.stored !== undefined);
+    assert.equal(pool.threads, 2, "no further thread for the task");
+  } finally {
+    await pool.close();
+  }
+});
+
+test("with a caller's lane, a task that finds the worker busy runs on the pool's thread, with the caller's key left whole", async () => {
+  const chunks = Array.from({ length: 6 }, () => Buffer.concat([randomBytes(300_000), Buffer.alloc(700_000, 3)]));
+  const run = async (pool: ChunkPool): Promise<Buffer[]> => {
+    const encoded = await Promise.all(chunks.map((chunk, index) => encodeOnPool(pool, codec, { place: place(index), plaintext: chunk, owned: false })));
+    return Promise.all(encoded.map(async (result, index) => {
+      assert.ok(result.stored !== undefined);
+      const entry = { index, key: `k/${index}`, storedBytes: result.stored.length, plaintextBytes: chunks[index]!.length, sha256: result.sha256 };
+      return decodeOnPool(pool, codec, place(index), entry, result.stored);
+    }));
+  };
+  const laned = new ChunkPool(1, { callerLane: true });
+  const plain = new ChunkPool(1);
+  try {
+    const decoded = await run(laned);
+    decoded.forEach((chunk, index) => assert.ok(chunk.equals(chunks[index]!), `chunk ${index} comes back whole`));
+    assert.ok(laned.ranHere > 0, "some tasks ran on the pool's own thread");
+    assert.ok(laned.ranHere < 2 * chunks.length, "and the worker ran others");
+    await run(plain);
+    assert.equal(plain.ranHere, 0, "without the lane, every task waits for the worker");
+    // The worker busy with one chunk, a task given straight to the pool runs here, on a clone: the caller's key is not wiped.
+    const chunkKey = new Uint8Array(randomBytes(32));
+    const copy = Buffer.from(chunkKey);
+    const busy = encodeOnPool(laned, codec, { place: place(0), plaintext: chunks[0]!, owned: false });
+    const before = laned.ranHere;
+    const result = await laned.run({ op: "encode", codec: { chunkKey, compression: "zstd", level: 1 }, place: place(9), plaintext: new Uint8Array(1000) }, []);
+    await busy;
+    assert.ok(result.ok);
+    assert.equal(laned.ranHere, before + 1);
+    assert.ok(Buffer.from(chunkKey).equals(copy), "the caller's key is left whole");
+  } finally {
+    await Promise.all([laned.close(), plain.close()]);
+  }
+});

@@ -2,10 +2,14 @@
  * A pool of worker threads that compress, encrypt and hash chunks (and check, decrypt and decompress them when
  * reading), so that a backup uses more than one core. Chunk memory is transferred to and from the workers, never
  * copied. Idle workers do not keep the process alive; `close` ends them. Callers bound their own chunks in flight.
+ * With a caller's lane, a task that finds every worker busy runs on the pool's own thread instead of waiting: for a
+ * caller whose thread is mostly idle (an incremental backup's process, ADR 0044), one more core at work without one
+ * more thread's isolate and memory.
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { InvalidError, UnavailableError } from "../errors/index.ts";
+import { performChunkTask } from "./chunk-perform.ts";
 import type { ChunkTask, ChunkTaskResult } from "./chunk-task.ts";
 
 /** The most worker threads one backup or restore may use (memory: each holds one chunk and its encoded copy). */
@@ -38,13 +42,19 @@ interface PoolWorker {
 /** Worker threads running chunk tasks, at most `size` at once. */
 export class ChunkPool {
   readonly size: number;
+  /** This thread also runs a task when every worker is busy. */
+  readonly callerLane: boolean;
+  #callerBusy = false;
+  #ranHere = 0;
   readonly #workers: PoolWorker[] = [];
   readonly #queue: PendingTask[] = [];
   #closed = false;
 
-  constructor(size: number) {
+  /** `size` worker threads; with `callerLane`, this thread also runs one task at a time when they are all busy. */
+  constructor(size: number, options: { callerLane?: boolean } = {}) {
     assertProcessMax(size);
     this.size = size;
+    this.callerLane = options.callerLane ?? false;
   }
 
   /** Run one task; `transfer` is handed to the worker (detached here). */
@@ -54,6 +64,21 @@ export class ChunkPool {
       this.#queue.push({ task, transfer, resolve, reject });
       this.#dispatch();
     });
+  }
+
+  /** Worker threads started (and not lost). */
+  get threads(): number {
+    return this.#workers.length;
+  }
+
+  /** Tasks run on the pool's own thread (its caller's lane). */
+  get ranHere(): number {
+    return this.#ranHere;
+  }
+
+  /** Start every worker thread now (each loads its modules: tens of milliseconds) rather than with the first chunk. */
+  warm(): void {
+    while (!this.#closed && this.#workers.length < this.size) this.#spawn()?.worker.unref();
   }
 
   /** End the workers; queued tasks fail. */
@@ -66,13 +91,35 @@ export class ChunkPool {
   #dispatch(): void {
     while (this.#queue.length > 0) {
       const idle = this.#workers.find((entry) => entry.current === undefined) ?? this.#spawn();
-      if (idle === undefined) return;
+      if (idle === undefined) return this.#runHere();
       const next = this.#queue.shift();
       if (next === undefined) return;
       idle.current = next;
       idle.worker.ref();
       idle.worker.postMessage(next.task, next.transfer);
     }
+  }
+
+  /**
+   * The next queued task on this thread, after the current turn of the event loop: its memory is moved into a clone
+   * of the task, as a worker would receive it, so that the caller's keys and chunk are never wiped in its hands.
+   */
+  #runHere(): void {
+    if (!this.callerLane || this.#callerBusy) return;
+    const next = this.#queue.shift();
+    if (next === undefined) return;
+    this.#callerBusy = true;
+    setImmediate(() => {
+      this.#callerBusy = false;
+      if (this.#closed) return next.reject(new UnavailableError("the chunk pool was closed"));
+      this.#ranHere++;
+      try {
+        next.resolve(performChunkTask(structuredClone(next.task, { transfer: next.transfer })).result);
+      } catch (error) {
+        next.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+      this.#dispatch();
+    });
   }
 
   #spawn(): PoolWorker | undefined {
