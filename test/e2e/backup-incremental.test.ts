@@ -22,7 +22,7 @@ let major: string;
 const figures: Record<string, string> = {};
 
 /** This file's own loopback address: its instances listen there, apart from other tests on the machine. */
-const ADDRESS = "127.0.93.3";
+const ADDRESS = process.env["HOLDFAST_E2E_ADDRESS"] ?? "127.0.93.3";
 
 before(async () => {
   major = await installedPostgresMajor();

@@ -16,7 +16,7 @@ import { eventually, run, TestServer } from "../helpers/harness.ts";
 import { postgresExample } from "../helpers/manifests.ts";
 
 const NS = "demo";
-const ADDRESS = "127.0.92.1";
+const ADDRESS = process.env["HOLDFAST_E2E_ADDRESS"] ?? "127.0.92.1";
 const SOURCE = "pg-bproc-src";
 const CHILD_SCRIPT = "backup-process/child.ts";
 const FINGERPRINT = "select count(*) || ':' || sum(aid) || ':' || sum(abalance) from pgbench_accounts";
@@ -27,7 +27,7 @@ const figures: Record<string, string | number> = {};
 
 before(async () => {
   major = await installedPostgresMajor();
-  server = await TestServer.start({ initArgs: ["--advertise", ADDRESS], serverArgs: ["--advertise", ADDRESS], listenHost: ADDRESS, listenPort: 21400 });
+  server = await TestServer.start({ initArgs: ["--advertise", ADDRESS], serverArgs: ["--advertise", ADDRESS], listenHost: ADDRESS, listenPort: Number(process.env["HOLDFAST_E2E_PORT"] ?? 21400) });
   await server.ok(["create", "namespace", NS]);
 });
 
