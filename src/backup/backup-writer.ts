@@ -56,6 +56,8 @@ export interface BackupWriterOptions {
   compressionLevel?: number;
   /** Worker threads compressing, encrypting and hashing chunks (default `defaultProcessMax()`). */
   processMax?: number;
+  /** Worker threads already started (ChunkPool.warm), used instead of starting `processMax` new ones; the writer ends them with itself. */
+  pool?: ChunkPool;
   /** Chunks being compressed, encrypted or uploaded at once, across streams (default processMax + 2); bounds memory. */
   maxChunksInFlight?: number;
   /**
@@ -126,8 +128,8 @@ export class BackupWriter {
     this.#base = base;
     this.#contentKey = contentKey ?? base?.contentKey ?? randomBytes(32);
     this.#known = base === undefined ? [] : [...base.reusable.keys()];
-    const processMax = options.processMax ?? defaultProcessMax();
-    this.#pool = new ChunkPool(processMax);
+    this.#pool = options.pool ?? new ChunkPool(options.processMax ?? defaultProcessMax());
+    const processMax = this.#pool.size;
     this.#dataKey = dataKey;
     const place = granted ?? { sessionPrefix: sessionDataPrefix(options.backupId, randomBytes(6).toString("hex")), ordinal: 0 };
     this.#sessionPrefix = place.sessionPrefix;
@@ -150,7 +152,7 @@ export class BackupWriter {
    * A writer of one stream under `grant` (writeGrant), in a process of its own: it stores the stream's chunks in the
    * granted session and stream ordinal and tells what it wrote (`written`); it cannot commit nor read a key.
    */
-  static fromGrant(repository: BackupRepository, grant: WriteGrant, options: Pick<BackupWriterOptions, "processMax" | "onProgress"> = {}): BackupWriter {
+  static fromGrant(repository: BackupRepository, grant: WriteGrant, options: Pick<BackupWriterOptions, "processMax" | "onProgress" | "pool"> = {}): BackupWriter {
     const chunkKey = Buffer.from(grant.chunkKey, "base64");
     const base = grant.base === undefined ? undefined : baseOfGrant(grant.base);
     const writerOptions: BackupWriterOptions = { repository, keyring: NO_KEYRING, backupId: grant.backupId, metadata: {}, chunkSize: grant.chunkSize, compression: grant.compression, compressionLevel: grant.level, ...options };
