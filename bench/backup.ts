@@ -25,6 +25,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { accountSecretName, CLUSTER_SNAPSHOT_ANNOTATION, type Backup, type Cluster, type Instance } from "../src/api/index.ts";
 import { restoredClusterManifest } from "../src/cli/cluster-restore.ts";
 import { connectionUri, installedPostgresMajor, psql, startDemoServer } from "../test/helpers/clients.ts";
+import { childProcesses } from "../test/helpers/child-processes.ts";
 import { eventually, run, TestServer } from "../test/helpers/harness.ts";
 import { postgresExample } from "../test/helpers/manifests.ts";
 import { mariadbBackupBenchmark } from "./mariadb-backup.ts";
@@ -185,6 +186,7 @@ async function holdfastRun(server: TestServer, index: number): Promise<HoldfastR
   const backup = (Date.parse(status.completionTimestamp ?? "") - Date.parse(status.startTimestamp ?? "")) / 1000;
   const parts = await residentParts(pid);
   console.log(`  Holdfast server before the restore: anonymous ${mib(parts.anon)} (V8 heaps, malloc arenas, stacks), file-backed ${mib(parts.file)} (node binary, libraries), shared ${mib(parts.shmem)}, ${parts.threads} threads`);
+  console.log(`  beside it, the processes kept waiting for the next job: ${await waitingProcesses(pid)}`);
   await settle();
   const restoreBase = await resetPeak(pid);
   const restored = await restore(server, name, `bench-restored-${index}`);
@@ -193,6 +195,15 @@ async function holdfastRun(server: TestServer, index: number): Promise<HoldfastR
   const incremental = await holdfastIncremental(server, name);
   await server.ok(["backup", "delete", name, "-n", NS]);
   return { backup, backupWall, totalBytes: Number(status.totalSize), storedBytes: Number(status.storedSize), backupPeak, backupProcessPeak, backupBase, ...restored, restorePeak, restoreBase, ...incremental };
+}
+
+/** The server's backup and restore processes waiting for a job (ADRs 0044, 0050): their anonymous memory, the part that is theirs alone. */
+async function waitingProcesses(server: number): Promise<string> {
+  const said: string[] = [];
+  for (const [work, script] of [["backup", "backup-process/child.ts"], ["restore", "restore-process/child.ts"]] as const) {
+    for (const pid of await childProcesses(server, script)) said.push(`${work} ${mib((await residentParts(pid)).anon)} anonymous`);
+  }
+  return said.length === 0 ? "none" : said.join(", ");
 }
 
 /** 5% of the rows changed, then an incremental backup on `full` (deleted again, before its parent). */

@@ -11,7 +11,7 @@ import { chmod, mkdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { now, type Backup, type BackupRun, type BackupStatus, type BackupPolicy, type Instance } from "../api/index.ts";
 import { openRepositoryAt, type BackupKeyring, type RepositoryAddress } from "../backup/index.ts";
-import type { ArchiveFigures } from "../backup-process/index.ts";
+import { keepBackupProcessReady, type ArchiveFigures } from "../backup-process/index.ts";
 import { backupCredentials, backupIdOf, continuousMethodsOf, findBackupRepo, repositoryAddress } from "../dataprotection/index.ts";
 import { errorMessage, NotFoundError } from "../errors/index.ts";
 import type { Store } from "../store/index.ts";
@@ -77,6 +77,8 @@ export class BackupRunner implements Reconciler {
   /** Start the job of a backup the controller handed to an instance of this node. */
   async #start(key: string, backup: Backup): Promise<ReconcileResult | undefined> {
     if (backup.metadata.deletionTimestamp !== undefined || backup.status?.phase !== "Running") return undefined;
+    // The process the backup's data may run in starts now, beside the job's preparation (ADR 0044).
+    keepBackupProcessReady(this.#o.paths.moduleCacheDir);
     const namespace = backup.metadata.namespace ?? "default";
     const instance = await this.#o.store.get<Instance>({ kind: "Instance", namespace, name: backup.status.source?.instance ?? "" });
     // An instance deleted before its backup started: the controller fails the backup.

@@ -134,6 +134,7 @@ export class InstanceReconciler implements Reconciler {
     const { namespace = "default", name } = splitKey(key);
     const instance = await this.#bound(namespace, name);
     if (!instance) return undefined;
+    this.#restores?.prepare(instance);
     const context = await this.#context(instance);
     if (instance.metadata.deletionTimestamp !== undefined) return this.#finalize(context);
     if (!(instance.metadata.finalizers ?? []).includes(INSTANCE_FINALIZER)) {

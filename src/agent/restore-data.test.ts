@@ -57,3 +57,36 @@ describe("a restore job's end", () => {
     });
   }
 });
+
+describe("a restore coming", () => {
+  it("has the restorer prepare only while the instance's restore is not running here nor Restored", async () => {
+    let prepared = 0;
+    let finish: () => void = () => undefined;
+    const restorer: DataRestorer = {
+      restore: () => new Promise<void>((resolve) => (finish = resolve)),
+      prepare: () => {
+        prepared++;
+      },
+    };
+    const restores = new InstanceRestores(restorer);
+    const instance = { metadata: { name: "pg-0", namespace: "demo", uid: "u1" }, spec: { restore: { backupName: "b", backupNamespace: "demo" } } } as unknown as Instance;
+    restores.prepare({ ...instance, spec: {} } as unknown as Instance);
+    assert.equal(prepared, 0, "no backup named: nothing to restore");
+    restores.prepare(instance);
+    assert.equal(prepared, 1);
+    const dataDirectory = await mkdtemp(join(tmpdir(), "restore-data-unit-"));
+    try {
+      const io: RestoreStatusWriter = { instance: () => instance, setStatus: () => Promise.resolve(), record: () => Promise.resolve() };
+      const engine = { isInitialized: () => Promise.resolve(false) } as unknown as Engine;
+      await restores.step({ instance, engine, context: { dataDirectory } as unknown as InstanceContext, accounts: [], host: {} as unknown as HostAccess }, io);
+      restores.prepare(instance);
+      assert.equal(prepared, 1, "not while its restore runs here");
+      finish();
+      const restored = { ...instance, status: { conditions: [{ type: "Restored", status: "True", reason: "RestoredFromBackup", message: "", lastTransitionTime: "" }] } } as unknown as Instance;
+      restores.prepare(restored);
+      assert.equal(prepared, 1, "not once Restored");
+    } finally {
+      await rm(dataDirectory, { recursive: true, force: true });
+    }
+  });
+});

@@ -108,6 +108,17 @@ export class InstanceRestores {
     return { kind: "running", requeueAfterMs: PROGRESS_MS, started: true };
   }
 
+  /**
+   * A restore of `instance` may be coming (spec.restore, not yet Restored) and none runs for it here: have the restorer
+   * start what the restore will run in now, beside the work before the restore's start (the OS user, directories).
+   */
+  prepare(instance: Instance): void {
+    const uid = instance.metadata.uid ?? instance.metadata.name;
+    if (instance.spec.restore === undefined || instance.metadata.deletionTimestamp !== undefined || this.#jobs.has(uid)) return;
+    if (findCondition(instance.status?.conditions, RESTORED) !== undefined) return;
+    this.#restorer.prepare?.();
+  }
+
   /** Stop the restore of instance `uid`, if one runs here; resolves once it has stopped and cleaned up. */
   async cancel(uid: string): Promise<void> {
     const job = this.#jobs.get(uid);

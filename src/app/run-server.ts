@@ -24,6 +24,7 @@ import { isInitialised } from "./init.ts";
 import { keyOperations } from "./key-operations.ts";
 import { createMetrics, monitoringApi, observeSecurity, startObserved, stopMetrics } from "./monitoring.ts";
 import type { ControlPlaneMetrics } from "../metrics/index.ts";
+import { stopSpareProcesses } from "../child-process/index.ts";
 import { isOtherServerAlive, readServerInfo, removeServerInfo, writeServerInfo } from "./server-info.ts";
 
 export interface RunServerOptions {
@@ -115,7 +116,7 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
       await feed.stop();
       stopMetrics(metrics);
       await election.stop();
-      for (const controller of agent) await controller.stop();
+      await stopAgent(agent);
       await heartbeat.stop();
       await closeAccess(access);
       await shared.close();
@@ -123,6 +124,12 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
       logger.info("holdfast server stopped; databases keep running and are re-adopted at the next start");
     },
   };
+}
+
+/** The node agent's controllers, then the processes it kept waiting for jobs. */
+async function stopAgent(agent: readonly { stop(): Promise<void> }[]): Promise<void> {
+  for (const controller of agent) await controller.stop();
+  stopSpareProcesses();
 }
 
 /** The controllers run on the node that holds the controllers' lease, each term over a store fenced by it. */

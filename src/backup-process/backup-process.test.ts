@@ -10,7 +10,8 @@ import { buffer } from "node:stream/consumers";
 import { BackupIntegrityError, BackupWriter, LocalRepository, openBackup, type BackupKeyring } from "../backup/index.ts";
 import { InvalidError, UnavailableError } from "../errors/index.ts";
 import { loadOrCreateKeyring } from "../security/index.ts";
-import { archiveInOwnProcess, parseArchiveMessage, type ArchiveHandlers, type ArchiveJob } from "./index.ts";
+import { spareProcessIds, stopSpareProcesses } from "../child-process/index.ts";
+import { archiveInOwnProcess, keepBackupProcessReady, parseArchiveMessage, type ArchiveHandlers, type ArchiveJob } from "./index.ts";
 import { callerLaneFor, replyError, replyTo } from "./protocol.ts";
 
 const MIB = 1024 * 1024;
@@ -173,6 +174,26 @@ describe("a data-directory backup in its own process", () => {
       assert.match(await readFile(join(restored, "backup_label"), "utf8"), /START WAL LOCATION/);
       assert.deepEqual((await readdir(join(restored, "pg_wal/archive_status"))).sort(), [`${SEGMENT}.done`]);
       assert.equal((await readdir(restored)).includes("postmaster.pid"), false);
+    });
+  });
+
+  it("kept ready: the backup takes the process started ahead of it", async () => {
+    await inScratch(1 * MIB, async (scratch) => {
+      const compileCache = join(scratch.work, "cache");
+      keepBackupProcessReady(compileCache, { replaceAfterMs: 60_000 });
+      try {
+        let spare: number | undefined;
+        for (const end = Date.now() + 20_000; spare === undefined && Date.now() < end; await new Promise((resolve) => setTimeout(resolve, 50))) spare = spareProcessIds()[0];
+        assert.ok(spare !== undefined, "a process was started ahead");
+        const writer = await newWriter(scratch);
+        let pid = 0;
+        const result = await archiveInOwnProcess(jobFor(scratch, writer), { call: session([]), onStart: (started) => (pid = started), onChunk: (plaintext, stored) => writer.countGrantedChunk("base.tar", plaintext, stored) }, compileCache);
+        assert.equal(pid, spare, "the job went to the process started ahead of it");
+        writer.adoptStream("base.tar", result.written);
+        assert.ok((await writer.commit()).plaintextBytes > MIB);
+      } finally {
+        stopSpareProcesses();
+      }
     });
   });
 

@@ -3,6 +3,6 @@
  * stored there, away from the control plane's memory and event loop, while the session that holds the backup stays
  * with the node agent. The backup job gives the engine a sink that starts one per archived stream.
  */
-export { archiveInOwnProcess, type ArchiveHandlers, type ArchiveResult } from "./launcher.ts";
+export { archiveInOwnProcess, keepBackupProcessReady, type ArchiveHandlers, type ArchiveResult } from "./launcher.ts";
 export { archivingSink, type ArchiveFigures, type ArchivingOptions } from "./sink.ts";
 export { archiveJobSchema, parseArchiveMessage, type ArchiveJob, type ArchiveMessage } from "./protocol.ts";

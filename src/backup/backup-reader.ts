@@ -23,6 +23,13 @@ export interface ReadStreamOptions {
   processMax?: number;
   /** Chunks fetched and checked ahead of the consumer (default processMax + 1). */
   prefetch?: number;
+  /** Worker threads already started by the caller (ChunkPool.warm), used instead of starting `processMax` new ones; left open. */
+  pool?: ChunkPool | undefined;
+}
+
+/** The worker threads a stream read starts for itself: none when the caller gives its own or asks for this thread. */
+function ownPool(options: ReadStreamOptions): ChunkPool | undefined {
+  return options.pool === undefined && options.processMax !== 0 ? new ChunkPool(options.processMax ?? defaultProcessMax()) : undefined;
 }
 
 /**
@@ -147,7 +154,8 @@ export class BackupReader {
   }
 
   private async *plaintextChunks(stream: StreamEntry, options: ReadStreamOptions): AsyncGenerator<Buffer> {
-    const pool = options.processMax === 0 ? undefined : new ChunkPool(options.processMax ?? defaultProcessMax());
+    const own = ownPool(options);
+    const pool = options.pool ?? own;
     const depth = Math.max(1, options.prefetch ?? (pool?.size ?? 0) + 1);
     const meter = new ProgressMeter(options.onProgress);
     const pending: Array<Promise<Buffer>> = [];
@@ -170,7 +178,7 @@ export class BackupReader {
         if (plaintext.length > 0) yield plaintext;
       }
     } finally {
-      await pool?.close();
+      await own?.close();
     }
   }
 

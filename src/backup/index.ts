@@ -4,6 +4,7 @@
  */
 export { BackupWriter, DEFAULT_CHUNK_SIZE, type BackupWriterOptions } from "./backup-writer.ts";
 export { BackupReader, openBackup, type ReadStreamOptions } from "./backup-reader.ts";
+export { ChunkPool } from "./chunk-pool.ts";
 export { readGrantSchema, type ReadGrant } from "./read-grant.ts";
 export { writeGrantSchema, writtenStreamSchema, type WriteGrant, type WrittenStream } from "./write-grant.ts";
 export type { OpenBackupOptions } from "./open-manifest.ts";

@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
+import type { Socket } from "node:net";
 import { UnavailableError } from "../errors/index.ts";
 
 /** After SIGTERM, how long a cancelled process gets before SIGKILL (an fsync under way delays either). */
@@ -47,17 +48,51 @@ export interface ChildProtocol<Message, Result> {
   take(message: Message, channel: ChildChannel): Result | Error | undefined;
 }
 
-/** Run `job` in a new process of `protocol.script`; resolves with its result, rejects with its error or with why it ended. */
+/** How a process is started: its script, Node's flags and its compile cache. */
+export type ChildSpawn = Pick<ChildProtocol<unknown, unknown>, "script" | "nodeFlags" | "compileCache">;
+
+/**
+ * Run `job` in a process of `protocol.script`: the one kept ready for it (keepSpareProcess) when there is one, else a
+ * new one. Resolves with its result, rejects with its error or with why it ended.
+ */
 export function runChild<Message, Result>(protocol: ChildProtocol<Message, Result>, job: object, watch: ChildWatch = {}): Promise<Result> {
   watch.signal?.throwIfAborted();
-  return new ChildRun(spawnChild(protocol), protocol, watch).result(job);
+  const child = spares.take(protocol) ?? spawnChild(protocol);
+  const running = new ChildRun(child, protocol, watch).result(job);
+  // Replaced once the job is over: a process starting beside it would take the cores it is using.
+  const replace = (): void => spares.replaceLater(protocol);
+  running.then(replace, replace);
+  return running;
+}
+
+/**
+ * Keep one process of `spec` started ahead of its job, from now on: it loads its modules while nothing waits for it,
+ * and the next runChild of the same script, flags and cache takes it instead of starting one (Node's start, the
+ * modules and the worker threads a script starts at load: 0.4–0.6 s on 2 cores, ADR 0050). A process taken is replaced
+ * `replaceAfterMs` after its job has ended (not beside the job, whose cores it would take); one
+ * that waits `idleMs` (10 minutes) without a job ends, and none is started again until this is called again: callers
+ * call it when they learn a job is coming, so that it starts while the control plane prepares the job. A waiting process keeps nothing of this process alive, and exits with it (its IPC
+ * channel closes). Idempotent.
+ */
+export function keepSpareProcess(spec: ChildSpawn, timings: SpareTimings = {}): void {
+  spares.keep(spec, timings);
+}
+
+/** The processes waiting for a job now (their pids: for tests and diagnostics). */
+export function spareProcessIds(): number[] {
+  return spares.pids();
+}
+
+/** Stop keeping spare processes and end those waiting (a node agent that stops). */
+export function stopSpareProcesses(): void {
+  spares.stop();
 }
 
 /**
  * Start a process of `script` with one `message` that asks it only to load its modules (into its compile cache) and
  * exit. Resolves with whether it ended well; never rejects (without the cache a process is only slower to start).
  */
-export function warmChild(script: Pick<ChildProtocol<unknown, unknown>, "script" | "nodeFlags" | "compileCache">, message: object): Promise<boolean> {
+export function warmChild(script: ChildSpawn, message: object): Promise<boolean> {
   return new Promise((resolve) => {
     let child: ChildProcess;
     try {
@@ -74,7 +109,7 @@ export function warmChild(script: Pick<ChildProtocol<unknown, unknown>, "script"
   });
 }
 
-function spawnChild(protocol: Pick<ChildProtocol<unknown, unknown>, "script" | "nodeFlags" | "compileCache">): ChildProcess {
+function spawnChild(protocol: ChildSpawn): ChildProcess {
   const args = [...(protocol.nodeFlags ?? []), "--disable-warning=ExperimentalWarning", protocol.script];
   return spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe", "ipc"], env: childEnvironment(protocol.compileCache), serialization: "json" });
 }
@@ -85,6 +120,126 @@ function childEnvironment(compileCache: string | undefined): NodeJS.ProcessEnv {
   mkdirSync(compileCache, { recursive: true, mode: 0o700 });
   return { NODE_COMPILE_CACHE: compileCache };
 }
+
+/** A replacement starts this long after the job that took a spare has ended: not beside what follows it (a server's start). */
+const REPLACE_AFTER_MS = 2000;
+/** A process kept waiting this long without a job ends (and is not replaced until asked for again): no idle cost at rest. */
+const IDLE_MS = 10 * 60_000;
+
+/** How long processes kept ready wait, and how soon one taken is replaced. */
+export interface SpareTimings {
+  replaceAfterMs?: number | undefined;
+  idleMs?: number | undefined;
+}
+
+function spawnKey(spec: ChildSpawn): string {
+  return JSON.stringify([spec.script, spec.nodeFlags ?? [], spec.compileCache ?? ""]);
+}
+
+/** Whether `child` holds this process's event loop open (its handle, IPC channel and stderr pipe). */
+function holdOpen(child: ChildProcess, hold: boolean): void {
+  // A piped stdio stream is a socket.
+  const stderr = child.stderr as Socket | null;
+  if (hold) {
+    child.ref();
+    child.channel?.ref();
+    stderr?.ref();
+  } else {
+    child.unref();
+    child.channel?.unref();
+    stderr?.unref();
+  }
+}
+
+function alive(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null && child.connected;
+}
+
+interface Kept {
+  spec: ChildSpawn;
+  replaceAfterMs: number;
+  idleMs: number;
+}
+
+interface Waiting {
+  child: ChildProcess;
+  idle: NodeJS.Timeout;
+}
+
+/** The processes kept ready: at most one per script, flags and cache, each until it is taken or has waited its idle time. */
+class SpareProcesses {
+  readonly #kept = new Map<string, Kept>();
+  readonly #waiting = new Map<string, Waiting>();
+
+  keep(spec: ChildSpawn, timings: SpareTimings): void {
+    const key = spawnKey(spec);
+    this.#kept.set(key, { spec, replaceAfterMs: timings.replaceAfterMs ?? REPLACE_AFTER_MS, idleMs: timings.idleMs ?? IDLE_MS });
+    this.#start(key);
+  }
+
+  take(spec: ChildSpawn): ChildProcess | undefined {
+    const key = spawnKey(spec);
+    const waiting = this.#waiting.get(key);
+    if (waiting === undefined) return undefined;
+    this.#waiting.delete(key);
+    clearTimeout(waiting.idle);
+    if (!alive(waiting.child)) {
+      waiting.child.kill("SIGKILL");
+      return undefined;
+    }
+    holdOpen(waiting.child, true);
+    return waiting.child;
+  }
+
+  replaceLater(spec: ChildSpawn): void {
+    const key = spawnKey(spec);
+    const kept = this.#kept.get(key);
+    if (kept === undefined) return;
+    setTimeout(() => this.#start(key), kept.replaceAfterMs).unref();
+  }
+
+  pids(): number[] {
+    return [...this.#waiting.values()].flatMap(({ child }) => (child.pid === undefined ? [] : [child.pid]));
+  }
+
+  stop(): void {
+    this.#kept.clear();
+    for (const key of [...this.#waiting.keys()]) this.#end(key);
+  }
+
+  #start(key: string): void {
+    const kept = this.#kept.get(key);
+    if (kept === undefined || this.#waiting.has(key)) return;
+    let child: ChildProcess;
+    try {
+      child = spawnChild(kept.spec);
+    } catch {
+      return;
+    }
+    const forget = (): void => {
+      const waiting = this.#waiting.get(key);
+      if (waiting?.child !== child) return;
+      clearTimeout(waiting.idle);
+      this.#waiting.delete(key);
+    };
+    child.once("error", forget);
+    child.once("exit", forget);
+    holdOpen(child, false);
+    const idle = setTimeout(() => this.#end(key), kept.idleMs);
+    idle.unref();
+    this.#waiting.set(key, { child, idle });
+  }
+
+  #end(key: string): void {
+    const waiting = this.#waiting.get(key);
+    if (waiting === undefined) return;
+    this.#waiting.delete(key);
+    clearTimeout(waiting.idle);
+    waiting.child.kill("SIGTERM");
+  }
+}
+
+const spares = new SpareProcesses();
 
 /** One process's life, from the job sent to its exit. */
 class ChildRun<Message, Result> {

@@ -6,6 +6,7 @@ import { parseRestoreTime, type Backup, type Instance } from "../api/index.ts";
 import { InvalidError, errorMessage } from "../errors/index.ts";
 import type { BackupMethodDefinition, Credentials, Engine, EngineVersion, HostAccess, InstanceContext } from "../engines/index.ts";
 import type { Logger } from "../util/index.ts";
+import { keepRestoreProcessReady } from "../restore-process/index.ts";
 import { getBackup } from "./open-completed.ts";
 import { RestoreMeter, type RestoreProgressReport } from "./restore-meter.ts";
 import { openRestoreSource, type RestoreAccess } from "./restore-source.ts";
@@ -32,6 +33,8 @@ export interface RestoreRequest {
 /** Fills an empty data directory from a backup instead of initialising it. */
 export interface DataRestorer {
   restore(request: RestoreRequest): Promise<void>;
+  /** A restore is coming: start what it will run in now, while the control plane prepares it (optional). */
+  prepare?(): void;
 }
 
 /** Why `backup` cannot be restored into an instance of `engine` at `version`, or undefined when it can (pure). */
@@ -54,6 +57,9 @@ export function restoreIncompatibility(backup: Backup, engine: Engine, version: 
  */
 export function createDataRestorer(access: RestoreAccess, logger?: Logger): DataRestorer {
   return {
+    prepare() {
+      if (access.compileCache !== undefined) keepRestoreProcessReady(access.compileCache);
+    },
     async restore(request) {
       const source = request.instance.spec.restore;
       if (source === undefined) throw new InvalidError(`instance ${request.instance.metadata.name} names no backup to restore`);

@@ -5,14 +5,21 @@
  * ends with its peak memory, or with the error as data. It exits as soon as the channel closes (the control plane
  * stopped or cancelled it), so it never outlives its restore.
  *
- * This file imports nothing of Holdfast's at start: the job names the node agent's module compile cache
- * (`compileCache`), which is turned on before the work (restore-job.ts, its backup reader, zod, and its worker threads'
- * chunk decoder) is loaded. Loading and stripping the types of those modules took 0.5–0.6 s of every restore's start
- * without the cache, 0.1 s with it. The node agent fills the cache at its start with a `{ type: "warm" }` message, on
- * which the process loads the modules and exits.
+ * It loads its work (restore-job.ts, the backup reader, zod) and starts its decoding threads at once, before any job:
+ * the node agent keeps one such process waiting (keepSpareProcess), so a restore finds them ready instead of paying
+ * Node's start, the modules and the threads (0.4–0.6 s on 2 cores). Modules load through the node agent's compile
+ * cache, which the launcher names in the environment (NODE_COMPILE_CACHE, a path and no secret); without it, each start
+ * strips and compiles them again (0.5–0.6 s). A `{ type: "warm" }` message only waits for that and exits.
  */
-import { enableCompileCache, flushCompileCache } from "node:module";
+import { flushCompileCache } from "node:module";
 import type { ChildMessage } from "./protocol.ts";
+
+const work = import("./restore-job.ts").then((module) => {
+  module.startDecoding();
+  // Kept for the next start now, not only when this one exits (a waiting process may wait long).
+  flushCompileCache();
+  return module;
+});
 
 function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve) => {
@@ -21,25 +28,13 @@ function send(message: ChildMessage): Promise<void> {
   });
 }
 
-/**
- * Turn on the compile cache the job names (an absolute path; the node agent made it, root's own, 0700), for this
- * thread and, through the environment worker threads copy, for the decoding threads. Anything else leaves it off.
- */
-function useCompileCache(message: unknown): void {
-  const directory = typeof message === "object" && message !== null && "compileCache" in message ? message.compileCache : undefined;
-  if (typeof directory !== "string" || !directory.startsWith("/")) return;
-  enableCompileCache(directory);
-  process.env["NODE_COMPILE_CACHE"] = directory;
-}
-
-/** `{ type: "warm" }`: load the modules (into the compile cache) and exit, restoring nothing (launcher.ts). */
+/** `{ type: "warm" }`: the modules are loaded (into the compile cache); exit, restoring nothing (launcher.ts). */
 function isWarmUp(message: unknown): boolean {
   return typeof message === "object" && message !== null && "type" in message && message.type === "warm";
 }
 
 async function main(message: unknown): Promise<void> {
-  useCompileCache(message);
-  const { runUnpackJob } = await import("./restore-job.ts");
+  const { runUnpackJob } = await work;
   if (isWarmUp(message)) {
     flushCompileCache();
     process.exit(0);

@@ -8,7 +8,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { runChild, warmChild, type ChildProtocol, type ChildWatch } from "../child-process/index.ts";
+import { keepSpareProcess, runChild, warmChild, type ChildProtocol, type ChildWatch, type SpareTimings } from "../child-process/index.ts";
 import { failureError, parseChildMessage, type ChildMessage, type UnpackJob } from "./protocol.ts";
 
 const CHILD_SCRIPT = fileURLToPath(new URL("./child.ts", import.meta.url));
@@ -27,13 +27,11 @@ export interface UnpackResult {
   peakBytes: number;
 }
 
-/**
- * The restore process's protocol. Its compile cache is named by the job (the process turns it on before it loads the
- * work: child.ts), not by the environment, which stays empty.
- */
-function restoreProtocol(watch: UnpackWatch): ChildProtocol<ChildMessage, UnpackResult> {
+/** The restore process's protocol; its modules load through `compileCache` (child.ts). */
+function restoreProtocol(watch: UnpackWatch, compileCache: string | undefined): ChildProtocol<ChildMessage, UnpackResult> {
   return {
     script: CHILD_SCRIPT,
+    compileCache,
     what: "the restore process",
     unfinished: "before the data was whole",
     parse: parseChildMessage,
@@ -56,7 +54,18 @@ function makeCacheDirectory(compileCache: string | undefined): void {
 export function unpackInProcess(job: UnpackJob, watch: UnpackWatch = {}): Promise<UnpackResult> {
   watch.signal?.throwIfAborted();
   makeCacheDirectory(job.compileCache);
-  return runChild(restoreProtocol(watch), job, watch);
+  return runChild(restoreProtocol(watch, job.compileCache), job, watch);
+}
+
+/**
+ * From now on, keep a restore process started ahead of the next restore (its modules loaded through `compileCache`,
+ * its decoding threads started): a restore whose job names the same cache takes it instead of starting one, and
+ * another is started after it; one that waits 10 minutes without a restore ends. Waiting, it holds 40–65 MiB of its
+ * own (ADR 0050).
+ */
+export function keepRestoreProcessReady(compileCache: string, timings: SpareTimings = {}): void {
+  makeCacheDirectory(compileCache);
+  keepSpareProcess({ script: CHILD_SCRIPT, compileCache }, timings);
 }
 
 /**
@@ -70,5 +79,5 @@ export function warmRestoreProcess(compileCache: string): Promise<boolean> {
   } catch {
     return Promise.resolve(false);
   }
-  return warmChild({ script: CHILD_SCRIPT }, { type: "warm", compileCache });
+  return warmChild({ script: CHILD_SCRIPT, compileCache }, { type: "warm" });
 }

@@ -22,7 +22,7 @@ export const unpackJobSchema = z.strictObject({
   excluded: z.array(z.string().min(1)),
   /** Worker threads decoding chunks (default: the reader's). */
   processMax: z.int().min(0).max(16).optional(),
-  /** The node agent's module compile cache (a directory of its own, 0700), turned on before the work is loaded (child.ts). */
+  /** The node agent's module compile cache (a directory of its own, 0700): the process loads its modules through it (child.ts). */
   compileCache: z.string().startsWith("/").optional(),
 });
 

@@ -9,7 +9,8 @@ import { Readable } from "node:stream";
 import { BackupIntegrityError, BackupWriter, LocalRepository, openBackup, type ReadGrant } from "../backup/index.ts";
 import { InternalError, InvalidError, UnavailableError } from "../errors/index.ts";
 import { loadOrCreateKeyring } from "../security/index.ts";
-import { unpackInProcess, warmRestoreProcess, type UnpackJob } from "./index.ts";
+import { spareProcessIds, stopSpareProcesses } from "../child-process/index.ts";
+import { keepRestoreProcessReady, unpackInProcess, warmRestoreProcess, type UnpackJob } from "./index.ts";
 import { failureError, parseChildMessage, reportFailure } from "./protocol.ts";
 
 const MIB = 1024 * 1024;
@@ -63,6 +64,15 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The first value `probe` gives within `ms`, or a failure. */
+async function within<T>(ms: number, probe: () => Promise<T | undefined>): Promise<T> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((resolve) => setTimeout(resolve, 50))) {
+    const value = await probe();
+    if (value !== undefined) return value;
+  }
+  throw new Error(`nothing within ${ms} ms`);
 }
 
 describe("the restore process's messages", () => {
@@ -129,6 +139,45 @@ describe("a restore in its own process", () => {
         assert.equal((await stat(compileCache)).mode & 0o777, 0o700);
         const cached = await readdir(compileCache, { recursive: true });
         assert.ok(cached.some((name) => name.includes("/")), `compiled modules written after round ${round}: ${cached.join(", ")}`);
+      }
+    });
+  });
+
+  it("kept ready: a restore takes the process started ahead of it, another is started after it, and stopping ends it", async () => {
+    await inScratch(async (work) => {
+      const files = { "base/big": randomBytes(2 * MIB), "base/small": Buffer.from("hello") };
+      const backup = await backupOf(work, await tarOf(work, files));
+      const compileCache = join(work, "cache");
+      keepRestoreProcessReady(compileCache, { replaceAfterMs: 100 });
+      try {
+        const spare = await within(20_000, () => Promise.resolve(spareProcessIds()[0]));
+        const target = join(work, "data");
+        await mkdir(target);
+        let pid = 0;
+        const result = await unpackInProcess({ ...jobFor(backup, target), compileCache }, { onStart: (started) => (pid = started) });
+        assert.equal(pid, spare, "the job went to the process started ahead of it");
+        assert.equal(result.files, 2);
+        assert.deepEqual(await readFile(join(target, "base/big")), files["base/big"]);
+        const next = await within(20_000, () => Promise.resolve(spareProcessIds().find((found) => found !== spare)));
+        assert.equal(alive(spare), false, "the process that ran the job has exited");
+        stopSpareProcesses();
+        await within(10_000, () => Promise.resolve(alive(next) ? undefined : true));
+      } finally {
+        stopSpareProcesses();
+      }
+    });
+  });
+
+  it("kept waiting past its idle time, it ends and is not replaced until asked for again", async () => {
+    await inScratch(async (work) => {
+      keepRestoreProcessReady(join(work, "cache"), { idleMs: 1500 });
+      try {
+        const spare = await within(20_000, () => Promise.resolve(spareProcessIds()[0]));
+        await within(20_000, () => Promise.resolve(alive(spare) ? undefined : true));
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        assert.deepEqual(spareProcessIds(), [], "none started again");
+      } finally {
+        stopSpareProcesses();
       }
     });
   });

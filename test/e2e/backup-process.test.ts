@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Backup } from "../../src/api/index.ts";
-import { childProcesses, nextChildProcess } from "../helpers/child-processes.ts";
+import { childProcesses, jobProcess, onlyOneWaiting } from "../helpers/child-processes.ts";
 import { connectionUri, installedPostgresMajor, psql } from "../helpers/clients.ts";
 import { eventually, run, TestServer } from "../helpers/harness.ts";
 import { postgresExample } from "../helpers/manifests.ts";
@@ -41,8 +41,14 @@ function backupProcesses(): Promise<number[]> {
   return childProcesses(server.pid, CHILD_SCRIPT);
 }
 
-function nextBackupProcess(timeoutMs: number): Promise<number> {
-  return nextChildProcess(server.pid, CHILD_SCRIPT, { timeoutMs, what: "backup process" });
+/** The process the backup asked for just after `waiting` was read runs in. */
+function jobBackupProcess(waiting: readonly number[], timeoutMs: number): Promise<number> {
+  return jobProcess(server.pid, CHILD_SCRIPT, waiting, { timeoutMs, what: "backup process" });
+}
+
+/** No backup process is left but the one waiting for the next backup (none of `used`). */
+async function assertOnlyOneWaiting(used: readonly number[]): Promise<void> {
+  assert.equal(await onlyOneWaiting(server.pid, CHILD_SCRIPT, used), undefined);
 }
 
 /** The process's argv is Node's flags and the script, its environment the IPC channel's and the compile cache's path; no key anywhere. */
@@ -91,8 +97,9 @@ describe("a data-directory backup in its own process", () => {
   });
 
   test("killed with SIGKILL half-way, the attempt fails with its chunks removed: the backup is retried whole or Failed, never Completed with a hole", async () => {
+    const waiting = await backupProcesses();
     await server.ok(["backup", "create", "--cluster", SOURCE, "--name", "killed", "-n", NS]);
-    const pid = await nextBackupProcess(120_000);
+    const pid = await jobBackupProcess(waiting, 120_000);
     const id = await eventually("the backup's path", async () => (await backup("killed")).status?.path, 60_000);
     // Half-way: some chunks stored, not all.
     await eventually("the first chunks", async () => ((await storedChunks(id)).length > 0 ? true : undefined), 60_000);
@@ -115,19 +122,20 @@ describe("a data-directory backup in its own process", () => {
       assert.equal(sessions.length, 1, `only the whole attempt's chunks are stored: ${sessions.join(", ")}`);
       assert.match(await server.ok(["backup", "verify", "killed", "-n", NS]), /backup killed is intact: (\d+)\/\1 chunks/);
     }
-    assert.deepEqual(await backupProcesses(), [], "no backup process is left");
+    await assertOnlyOneWaiting([pid]);
   });
 
   test("a full backup: its process holds no secret in argv or env, its peak memory is recorded, and it verifies", async () => {
+    const waiting = await backupProcesses();
     await server.ok(["backup", "create", "--cluster", SOURCE, "--name", "full", "-n", NS]);
-    const pid = await nextBackupProcess(120_000);
+    const pid = await jobBackupProcess(waiting, 120_000);
     await assertNoSecretIn(pid);
     await server.ok(["wait", "backup/full", "-n", NS, "--for=phase=Completed", "--timeout=300s"]);
     const peak = await processPeakMiB("full");
     figures["fullProcessPeakMiB"] = peak;
     assert.ok(peak > 20 && peak <= 256, `peak ${peak} MiB`);
     assert.match(await server.ok(["backup", "verify", "full", "-n", NS]), /backup full is intact: (\d+)\/\1 chunks/);
-    assert.deepEqual(await backupProcesses(), [], "no backup process is left");
+    await assertOnlyOneWaiting([pid]);
   });
 
   test("an incremental in its own process restores to the same rows", async () => {

@@ -1,6 +1,7 @@
 /**
  * The processes of their own a server starts (the backup's and the restore's, src/child-process), found in /proc by
- * their parent and the script they run.
+ * their parent and the script they run. The node agent keeps one of each started ahead of its job (keepSpareProcess):
+ * the job goes to it, and another is started a few seconds later.
  */
 import { readdir, readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -26,4 +27,20 @@ export async function nextChildProcess(parent: number | undefined, script: strin
     await sleep(10);
   }
   throw new Error(`no ${options.what} started within ${options.timeoutMs} ms`);
+}
+
+/**
+ * The process a job started now runs in: the one `waiting` for it (the server's children running `script` just before
+ * the job was asked for) when there was one, else the next one started.
+ */
+export async function jobProcess(parent: number | undefined, script: string, waiting: readonly number[], options: { timeoutMs: number; what: string }): Promise<number> {
+  return waiting[0] ?? nextChildProcess(parent, script, options);
+}
+
+/** After jobs: at most one process of `script` is left, waiting for the next job, and none of those that ran `used`. */
+export async function onlyOneWaiting(parent: number | undefined, script: string, used: readonly number[]): Promise<string | undefined> {
+  const left = await childProcesses(parent, script);
+  if (left.length > 1) return `${left.length} processes of ${script} are left: ${left.join(", ")}`;
+  const stale = left.find((pid) => used.includes(pid));
+  return stale === undefined ? undefined : `process ${stale}, which ran a job, is still there`;
 }
