@@ -6,11 +6,12 @@
  * pg_hba.conf, makes the server re-read it, and only then removes the file. Every step is idempotent, so a crash
  * anywhere makes the next start, or the next look at the running server, do the setup again.
  */
-import { open, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { InvalidError } from "../../errors/index.ts";
+import { syncDirectory } from "../../util/index.ts";
 import { exists } from "../marker.ts";
 import { HOLDFAST_SESSIONS } from "../own-sessions.ts";
 import type { Credentials, HostAccess, InstanceContext, InstanceLayout } from "../types.ts";
@@ -35,16 +36,6 @@ export function passwordsPendingPath(dataDirectory: string): string {
 /** Are the passwords of the data directory of `layout` still to be set? */
 export function passwordsPending(layout: Pick<InstanceLayout, "dataDirectory">): Promise<boolean> {
   return exists(passwordsPendingPath(layout.dataDirectory));
-}
-
-/** Make a new or removed name in `directory` durable. */
-async function syncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Write the pending file, durably: the restore does so before its marker. */
