@@ -234,7 +234,9 @@ export interface BackupMethodDefinition {
   estimateSize?(context: BackupContext): Promise<number | undefined>;
   /**
    * Fill the empty data directory of a new instance from a backup taken with this method, with the system
-   * accounts set to `accounts`, and mark it initialised last: a restore cut short is never taken for a finished one.
+   * accounts set to `accounts` (or left for the engine's `finishStart` to set before the server admits clients,
+   * PostgreSQL's `pg-basebackup`: ADR 0050), and mark it initialised last: a restore cut short is never taken for a
+   * finished one.
    */
   restore(context: InstanceContext, source: BackupSource, accounts: readonly Credentials[], host: HostAccess): Promise<void>;
   /**
