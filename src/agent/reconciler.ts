@@ -103,6 +103,8 @@ export class InstanceReconciler implements Reconciler {
   readonly #peers = new Map<string, string>();
   /** The server process (pid) each instance's system accounts were last ensured for (Engine.ensureAccounts), by instance name. */
   readonly #accountsEnsured = new Map<string, number>();
+  /** The pid of each instance's server whose start is finished (Engine.finishStart). */
+  readonly #startFinished = new Map<string, number>();
   /** Each instance's TLS files, naming every node's address also as nodes join (instance-certificates.ts). */
   readonly #certificates: InstanceCertificates;
   /** Replicas whose log says they cannot catch up with their primary (the reason), rebuilt at the next pass; and when each log was last read. */
@@ -685,6 +687,8 @@ export class InstanceReconciler implements Reconciler {
     if (c.instance.status?.ready === true) await this.#tendUsers(c);
     await this.#tendCustomAction(c);
     const readinessMs = due ? await this.#probeReadiness(c, running) : LIVENESS_POLL_MS;
+    // Nothing asks a server whose start is not finished (it admits no TCP client): its role waits for that.
+    if (!this.#isStartFinished(c, running)) return { requeueAfterMs: readinessMs };
     // A server that just did not answer its readiness probe counts as a replication probe unanswered (a hung primary fails over).
     const replicationMs = await this.#tendReplication(c, due && c.instance.status?.ready !== true);
     await this.#noticeStranded(c);
@@ -757,6 +761,7 @@ export class InstanceReconciler implements Reconciler {
     const status = c.instance.status ?? {};
     this.#lastProbe.set(c.instance.metadata.name, Date.now());
     const [admin] = await readAccounts(this.#o.store, c.instance, c.engine);
+    if (!(await this.#finishStart(c, running))) return startingPollMs(status.startedAt);
     const { ready, role } = await this.#askServer(c, admin);
     const next: Partial<InstanceStatus> = { pid: running.pid, processStartTicks: running.startTicks, ready, phase: ready ? "Running" : "Starting", ...(role === undefined ? {} : { role }) };
     if (ready) Object.assign(next, { message: undefined, backoffUntil: undefined });
@@ -784,6 +789,30 @@ export class InstanceReconciler implements Reconciler {
     if (role !== undefined) return { ready: true, role };
     if (!(await c.engine.probeReady(c.ctx.port, admin, trust))) return { ready: false, role: undefined };
     return { ready: true, role: await c.engine.probeRole(c.ctx.port, admin, trust) };
+  }
+
+  /**
+   * Once per start of the server, before any probe: what its start left to finish (Engine.finishStart; a restored
+   * PostgreSQL's passwords). False while it is not finished: the server is not probed, and the reason is in status.
+   */
+  async #finishStart(c: Context, running: ProcessHandle): Promise<boolean> {
+    if (this.#isStartFinished(c, running) || c.engine.finishStart === undefined) return true;
+    const name = c.instance.metadata.name;
+    try {
+      // The normal access rules it may write name the component's instances, as a start's do (#placeOnNode).
+      const peerAddresses = await componentAddresses(this.#o.store, c.instance);
+      await c.engine.finishStart({ ...c.ctx, address: this.#o.address, peerAddresses }, await readAccounts(this.#o.store, c.instance, c.engine), c.host);
+      this.#peers.set(name, peerAddresses.join(","));
+    } catch (error) {
+      c.instance = await this.#setStatus(c.instance, { phase: "Starting", ready: false, message: `finishing its start: ${errorMessage(error)}` });
+      return false;
+    }
+    this.#startFinished.set(name, running.pid);
+    return true;
+  }
+
+  #isStartFinished(c: Context, running: ProcessHandle): boolean {
+    return c.engine.finishStart === undefined || this.#startFinished.get(c.instance.metadata.name) === running.pid;
   }
 
   /** Once per start of the server: the system accounts it lacks (added to the engine since its data directory was made); a failure is said and retried. */
@@ -842,6 +871,7 @@ export class InstanceReconciler implements Reconciler {
     await this.#o.store.update<Instance>({ ...c.instance, metadata: { ...c.instance.metadata, finalizers } });
     this.#lastProbe.delete(c.instance.metadata.name);
     this.#peers.delete(c.instance.metadata.name);
+    this.#startFinished.delete(c.instance.metadata.name);
     this.#stranded.delete(keyOf(c.instance));
     this.#strandCheckedAt.delete(keyOf(c.instance));
     this.#certificates.forget(c.instance);

@@ -8,6 +8,7 @@ import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from "node:fs/p
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { InvalidError, NotFoundError, UnavailableError } from "../errors/index.ts";
+import { syncDirectory } from "../util/index.ts";
 import { assertKeyPrefix, assertObjectKey } from "./object-keys.ts";
 import type { BackupRepository, GetOptions, PutOptions, RepositoryObject } from "./repository.ts";
 
@@ -204,15 +205,6 @@ async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<voi
   const results = await Promise.allSettled(Array.from({ length: Math.min(FLUSH_PARALLELISM, items.length) }, worker));
   const failed = results.find((result) => result.status === "rejected");
   if (failed !== undefined) throw failed.reason;
-}
-
-async function syncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 function errorCode(error: unknown): string | undefined {

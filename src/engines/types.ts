@@ -234,7 +234,9 @@ export interface BackupMethodDefinition {
   estimateSize?(context: BackupContext): Promise<number | undefined>;
   /**
    * Fill the empty data directory of a new instance from a backup taken with this method, with the system
-   * accounts set to `accounts`, and mark it initialised last: a restore cut short is never taken for a finished one.
+   * accounts set to `accounts` (or left for the engine's `finishStart` to set before the server admits clients,
+   * PostgreSQL's `pg-basebackup`: ADR 0050), and mark it initialised last: a restore cut short is never taken for a
+   * finished one.
    */
   restore(context: InstanceContext, source: BackupSource, accounts: readonly Credentials[], host: HostAccess): Promise<void>;
   /**
@@ -506,6 +508,13 @@ export interface Engine {
   protectStorage?(context: InstanceContext, refuse: boolean, admin: Credentials, host: HostAccess, trust?: ClientTrust): Promise<void>;
   /** The foreground server command; it logs to stdout/stderr. */
   startCommand(context: InstanceContext): CommandSpec;
+  /**
+   * What a start left to finish on a server that admits no client yet, done before it is probed (PostgreSQL: a restored
+   * data directory's passwords, set over its private socket, then its normal access rules; ADR 0050). The node agent
+   * calls it after each start (and on a server it adopts) until it resolves, and probes nothing meanwhile; it rejects
+   * while the server cannot be asked yet. Idempotent; nothing to do resolves at once. Absent: nothing to finish.
+   */
+  finishStart?(context: InstanceContext, accounts: readonly Credentials[], host: HostAccess): Promise<void>;
   /** The engine's own pid file, read to re-adopt a running server whose pid Holdfast did not record. */
   pidFile(layout: InstanceLayout): string;
   /**

@@ -1,4 +1,5 @@
-/** Small shared helpers: logging, scrubbing SQLite files. */
+/** Small shared helpers: logging, scrubbing SQLite files, a directory's fsync. */
 export * from "./logger.ts";
 export { scrubDatabase } from "./sqlite-scrub.ts";
 export { checkSqliteIntegrity, damagedFileError, isSqliteDamage } from "./sqlite-damage.ts";
+export { syncDirectory } from "./sync-directory.ts";

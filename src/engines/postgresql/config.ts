@@ -50,15 +50,29 @@ export function validatePostgresqlParameters(parameters: Record<string, string>)
   }
 }
 
-/** The content of `holdfast.conf`: network, authentication, logging, replication readiness, then parameters. */
-export function renderHoldfastConf(context: InstanceContext): string {
+/**
+ * The local socket of a start that must finish a restore's setup before anyone logs in over TCP (restored-passwords.ts):
+ * the socket in the instance's private run directory, and the ident map its peer-authenticated line uses.
+ */
+export interface SetupSocket {
+  directory: string;
+  identFile: string;
+}
+
+/**
+ * The content of `holdfast.conf`: network, authentication, logging, replication readiness, then parameters. With
+ * `setup`, the server also listens on a socket in its private run directory (see SetupSocket).
+ */
+export function renderHoldfastConf(context: InstanceContext, setup?: SetupSocket): string {
   validatePostgresqlParameters(context.parameters);
   const owned: [string, string][] = [
     // Loopback for administration on the node itself; the node's address for peers and clients from other hosts.
     ["listen_addresses", quote(listenAddresses(context).join(","))],
     ["port", String(context.port)],
-    // TCP only: no socket file, so no socket-path length limit and no peer/trust via the socket.
-    ["unix_socket_directories", quote("")],
+    // TCP only: no socket file, so no socket-path length limit and no peer/trust via the socket; a restore's setup
+    // start alone has one, in the run directory (0700, the service user's).
+    ["unix_socket_directories", quote(setup?.directory ?? "")],
+    ...(setup === undefined ? [] : [["ident_file", quote(setup.identFile)] as [string, string]]),
     ["password_encryption", quote("scram-sha-256")],
     ["log_destination", quote("stderr")],
     ["logging_collector", "off"],

@@ -20,6 +20,7 @@ import { allowPostgresqlPeers, configurePostgresql, initializePostgresql, isPost
 import { postgresqlParametersFor } from "./parameters.ts";
 import { probePostgresqlReady, probePostgresqlRole } from "./probe.ts";
 import { reloadPostgresql } from "./server-control.ts";
+import { finishRestoredStart } from "./restored-passwords.ts";
 import { createPostgresqlReplication } from "./replication-capability.ts";
 import { detectPostgresqlVersions } from "./versions.ts";
 import { POSTGRESQL_TLS_START } from "./tls-start.ts";
@@ -48,6 +49,7 @@ export function createPostgresqlEngine(): Engine {
     reloadTls: (context, admin) => reloadPostgresql(context.port, admin),
     clientTlsStart: POSTGRESQL_TLS_START,
     startCommand: (context) => ({ command: join(context.version.binDir, "postgres"), args: ["-D", context.dataDirectory] }),
+    finishStart: finishRestoredStart,
     pidFile: (layout) => join(layout.dataDirectory, "postmaster.pid"),
     probeReady: probePostgresqlReady,
     probeRole: probePostgresqlRole,

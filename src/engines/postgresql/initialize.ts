@@ -10,6 +10,7 @@ import { POSTGRESQL_ACCOUNTS } from "./definition.ts";
 import { reloadPostgresql } from "./server-control.ts";
 import { archiveScriptPath, renderArchiveScript, walSpoolDirectory } from "./wal-archive.ts";
 import { writeStorageProtection } from "./storage-protection.ts";
+import { passwordsPending, setupSocket, writeSetupAccess } from "./restored-passwords.ts";
 
 const INITDB_TIMEOUT_MS = 120_000;
 
@@ -63,13 +64,20 @@ export async function runInitdb(context: InstanceContext, accounts: readonly Cre
   }
 }
 
-/** Rewrite pg_hba.conf for the peers of `context` and make the running server on its port re-read it. */
+/**
+ * Rewrite pg_hba.conf for the peers of `context` and make the running server on its port re-read it. Not while a
+ * restore's passwords are pending: its setup writes the normal rules, with the peers, once they are set.
+ */
 export async function allowPostgresqlPeers(context: InstanceContext, admin: Credentials, host: HostAccess): Promise<void> {
+  if (await passwordsPending(context)) return;
   await host.writeFile(join(context.dataDirectory, "pg_hba.conf"), renderPgHba(context), 0o600);
   await reloadPostgresql(context.port, admin);
 }
 
-/** Write holdfast.conf and pg_hba.conf, and make sure postgresql.conf includes holdfast.conf. */
+/**
+ * Write holdfast.conf and pg_hba.conf, and make sure postgresql.conf includes holdfast.conf. While a restore's
+ * passwords are pending (restored-passwords.ts), the start admits no TCP client: a private socket and its one rule.
+ */
 export async function configurePostgresql(context: InstanceContext, host: HostAccess): Promise<void> {
   const postgresqlConf = join(context.dataDirectory, "postgresql.conf");
   let current: string;
@@ -80,8 +88,10 @@ export async function configurePostgresql(context: InstanceContext, host: HostAc
   }
   const next = withInclude(current);
   if (next !== current) await host.writeFile(postgresqlConf, next, 0o600);
-  await host.writeFile(join(context.dataDirectory, HOLDFAST_CONF), renderHoldfastConf(context), 0o600);
-  await host.writeFile(join(context.dataDirectory, "pg_hba.conf"), renderPgHba(context), 0o600);
+  const pending = await passwordsPending(context);
+  await host.writeFile(join(context.dataDirectory, HOLDFAST_CONF), renderHoldfastConf(context, pending ? setupSocket(context) : undefined), 0o600);
+  if (pending) await writeSetupAccess(context, POSTGRESQL_ACCOUNTS[0]?.name ?? "postgres", host);
+  else await host.writeFile(join(context.dataDirectory, "pg_hba.conf"), renderPgHba(context), 0o600);
   await writeStorageProtection(context, false, host);
   await host.writeFile(archiveScriptPath(context), renderArchiveScript(context), 0o700);
   await host.mkdir(walSpoolDirectory(context));

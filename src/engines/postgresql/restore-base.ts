@@ -1,27 +1,27 @@
 /**
  * Restore of a `pg-basebackup` backup: its `base.tar` unpacked into the new data directory (parallel writes, batched
  * fsyncs, names checked; tar-unpack.ts) in the restore's own process when the source has one, the directory pointed
- * at the new instance, recovered once in single-user mode to set the new cluster's passwords, and only then marked
- * initialised.
+ * at the new instance with its passwords marked pending, and only then marked initialised. The server's first normal
+ * start recovers it, admitting no TCP client until the node agent has set the new cluster's passwords over its
+ * private socket (restored-passwords.ts, ADR 0050): one start, no `postgres --single`.
  */
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { UnavailableError, errorMessage } from "../../errors/index.ts";
 import { INITIALIZED_MARKER, markerContent, markerPath } from "../marker.ts";
 import { unpackTar, type FileOwner } from "../tar-unpack.ts";
-import type { BackupSource, Credentials, HostAccess, InstanceContext } from "../types.ts";
+import type { BackupSource, HostAccess, InstanceContext } from "../types.ts";
 import { BASE_TAR } from "./base-tar.ts";
 import { configurePostgresql } from "./initialize.ts";
 import { STANDBY_SIGNAL } from "./replication-setup.ts";
+import { markPasswordsPending, PASSWORDS_PENDING } from "./restored-passwords.ts";
 import { SYNCHRONOUS_CONF } from "./synchronous-config.ts";
-import { resetPasswordsInput, SINGLE_USER_TIMEOUT_MS, singleUserCommand, singleUserFailure } from "./single-user.ts";
 
 /**
  * Files of the source that must not land in a new instance: Holdfast's own marker (written last, after the restore
- * is whole), a stale pid file, the signals that would start it as a standby or in recovery, and the source's
+ * is whole) and pending passwords (the restore's own), a stale pid file, the signals that would start it as a standby or in recovery, and the source's
  * synchronous quorum (its replicas' names: commits would wait for them).
  */
-export const EXCLUDED_FROM_RESTORE: ReadonlySet<string> = new Set([INITIALIZED_MARKER, "postmaster.pid", "postmaster.opts", "standby.signal", "recovery.signal", SYNCHRONOUS_CONF]);
+export const EXCLUDED_FROM_RESTORE: ReadonlySet<string> = new Set([INITIALIZED_MARKER, PASSWORDS_PENDING, "postmaster.pid", "postmaster.opts", "standby.signal", "recovery.signal", SYNCHRONOUS_CONF]);
 
 /** The owner of the (empty) data directory, which the service user got from `host.mkdir`: what a root process gives files to. */
 async function dataOwner(dataDirectory: string): Promise<FileOwner | undefined> {
@@ -44,11 +44,14 @@ export async function unpackBaseBackup(context: InstanceContext, source: BackupS
   }
 }
 
-/** See BackupMethodDefinition.restore. */
-export async function restoreBaseBackup(context: InstanceContext, source: BackupSource, accounts: readonly Credentials[], host: HostAccess): Promise<void> {
+/**
+ * See BackupMethodDefinition.restore. The accounts are not used here: the node agent sets the passwords it holds
+ * then at the first start (Engine.finishStart), the pending file written durably before the marker says so.
+ */
+export async function restoreBaseBackup(context: InstanceContext, source: BackupSource, _accounts: unknown, host: HostAccess): Promise<void> {
   await unpackBaseBackup(context, source, host);
+  await markPasswordsPending(context, host);
   await configurePostgresql(context, host);
-  await recoverWithPasswords(context, accounts, host);
   await host.writeFile(markerPath(context.dataDirectory), markerContent(), 0o600);
 }
 
@@ -63,16 +66,4 @@ export async function restoreReplicaFromBase(context: InstanceContext, source: B
   await configurePostgresql(context, host);
   await host.writeFile(join(context.dataDirectory, STANDBY_SIGNAL), "", 0o600);
   await host.writeFile(markerPath(context.dataDirectory), markerContent(), 0o600);
-}
-
-/** Replay the backup's WAL to consistency in single-user mode and set the system accounts' passwords (as SCRAM verifiers). */
-async function recoverWithPasswords(context: InstanceContext, accounts: readonly Credentials[], host: HostAccess): Promise<void> {
-  let output: { stdout: string; stderr: string };
-  try {
-    output = await host.run(singleUserCommand(context), { stdin: resetPasswordsInput(accounts), cwd: context.runDirectory, timeoutMs: SINGLE_USER_TIMEOUT_MS });
-  } catch (error) {
-    throw new UnavailableError(`recovering the restored data of ${context.instanceName} failed: ${errorMessage(error)}`, { cause: error });
-  }
-  const problem = singleUserFailure(output);
-  if (problem !== undefined) throw new UnavailableError(`setting the passwords of the restored ${context.instanceName} failed: ${problem}`);
 }

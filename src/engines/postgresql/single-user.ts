@@ -1,15 +1,12 @@
-/** PostgreSQL's single-user mode, used once on restored data: recover it and set the new cluster's passwords. */
-import { join } from "node:path";
-import type { CommandSpec, Credentials, InstanceContext } from "../types.ts";
+/**
+ * The new cluster's passwords for restored data, as SQL: run by PostgreSQL's single-user mode in a point-in-time
+ * recovery (wal-restore.ts), and over the setup socket of a restored data directory's first start (restored-passwords.ts).
+ */
+import type { Credentials } from "../types.ts";
 import { scramSha256Verifier } from "./scram.ts";
 
 /** Recovery of a large backup's WAL may take a while. */
 export const SINGLE_USER_TIMEOUT_MS = 60 * 60_000;
-
-/** `postgres --single` on the instance's data directory, database postgres, statements on stdin one per line. */
-export function singleUserCommand(context: InstanceContext): CommandSpec {
-  return { command: join(context.version.binDir, "postgres"), args: ["--single", "-D", context.dataDirectory, "postgres"] };
-}
 
 function literal(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;

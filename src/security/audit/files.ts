@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { link, open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { syncDirectory } from "../../util/index.ts";
 
 /** Whether a file-system error carries `code`. */
 export function isErrorCode(error: unknown, code: string): boolean {
@@ -32,12 +33,4 @@ export async function writeFileAtomically(path: string, content: Buffer | string
   await syncDirectory(directory);
 }
 
-/** fsync a directory, so a created or renamed entry in it survives a crash. */
-export async function syncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, constants.O_RDONLY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
+export { syncDirectory };
