@@ -10,6 +10,7 @@ import { buffer } from "node:stream/consumers";
 import { BackupIntegrityError, BackupWriter, LocalRepository, openBackup, type BackupKeyring } from "../backup/index.ts";
 import { InvalidError, UnavailableError } from "../errors/index.ts";
 import { loadOrCreateKeyring } from "../security/index.ts";
+import { processExists } from "../util/index.ts";
 import { spareProcessIds, stopSpareProcesses } from "../child-process/index.ts";
 import { archiveInOwnProcess, keepBackupProcessReady, parseArchiveMessage, type ArchiveHandlers, type ArchiveJob } from "./index.ts";
 import { callerLaneFor, replyError, replyTo } from "./protocol.ts";
@@ -65,14 +66,6 @@ function session(calls: string[], overrides: Partial<Record<string, () => Promis
   };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("the backup process's messages", () => {
   it("carry an error answered to a call back as the same class, an integrity error with its chunk", () => {
@@ -211,7 +204,7 @@ describe("a data-directory backup in its own process", () => {
     await inScratch(48 * MIB, async (scratch) => {
       const writer = await newWriter(scratch, 1 * MIB);
       let pid = 0;
-      const killer = { onStart: (started: number) => (pid = started), onChunk: () => alive(pid) && process.kill(pid, "SIGKILL") };
+      const killer = { onStart: (started: number) => (pid = started), onChunk: () => processExists(pid) && process.kill(pid, "SIGKILL") };
       await assert.rejects(archiveInOwnProcess(jobFor(scratch, writer), { call: session([]), ...killer }), (error: unknown) => error instanceof UnavailableError && /ended on SIGKILL before the backup's stream was whole/.test(error.message));
       await assert.rejects(writer.commit(), /not finished/);
       const removed = await writer.abort();
@@ -234,7 +227,7 @@ describe("a data-directory backup in its own process", () => {
         abort.abort(new Error("cancelled by the test"));
       };
       await assert.rejects(archiveInOwnProcess(job, { call: session([]), signal: abort.signal, onStart: (started) => (pid = started), onChunk }), /cancelled by the test/);
-      assert.equal(alive(pid), false, "the process is gone");
+      assert.equal(processExists(pid), false, "the process is gone");
       assert.match(seen.cmdline, /backup-process\/child\.ts/);
       assert.ok(!seen.cmdline.includes(job.grant.chunkKey) && !seen.environ.includes(job.grant.chunkKey), "no key in argv or env");
       assert.equal(seen.environ.replace(/NODE_CHANNEL_(FD|SERIALIZATION_MODE)=\w+\0/g, ""), "", "an empty environment but for the IPC channel's");

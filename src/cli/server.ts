@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { DEFAULT_API_HOST, DEFAULT_API_PORT, homePaths } from "../config/index.ts";
+import { processExists } from "../util/index.ts";
 import { CliError, UsageError, boolFlag, parseFlags, stringFlag } from "./args.ts";
 import type { FlagValues } from "./args.ts";
 import { ApiClient } from "./client.ts";
@@ -70,15 +71,6 @@ export function parseListen(raw: string | undefined): { host: string; port: numb
   return { host: hostPart === "" ? DEFAULT_API_HOST : hostPart, port };
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return error instanceof Error && "code" in error && error.code === "EPERM";
-  }
-}
 
 /** The server recorded for this home, if it answers /healthz. */
 async function answeringServer(home: string): Promise<ServerInfo | undefined> {
@@ -205,7 +197,7 @@ async function runDetach(ctx: CliContext, values: FlagValues): Promise<number> {
 async function runStop(ctx: CliContext, values: FlagValues): Promise<number> {
   const home = homeOf(ctx, values);
   const info = readServerInfo(home);
-  if (info === undefined || !isAlive(info.pid)) {
+  if (info === undefined || !processExists(info.pid)) {
     ctx.io.out(`no holdfast server is running for ${home}\n`);
     return 0;
   }
@@ -214,7 +206,7 @@ async function runStop(ctx: CliContext, values: FlagValues): Promise<number> {
   }
   process.kill(info.pid, "SIGTERM");
   const started = Date.now();
-  while (isAlive(info.pid)) {
+  while (processExists(info.pid)) {
     if (Date.now() - started > STOP_TIMEOUT_MS) throw new CliError(`pid ${info.pid} is still running after ${STOP_TIMEOUT_MS / 1000}s; see ${homePaths(home).serverLog}`);
     await sleep(200);
   }

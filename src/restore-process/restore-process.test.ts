@@ -9,6 +9,7 @@ import { Readable } from "node:stream";
 import { BackupIntegrityError, BackupWriter, LocalRepository, openBackup, type ReadGrant } from "../backup/index.ts";
 import { InternalError, InvalidError, UnavailableError } from "../errors/index.ts";
 import { loadOrCreateKeyring } from "../security/index.ts";
+import { processExists } from "../util/index.ts";
 import { spareProcessIds, stopSpareProcesses } from "../child-process/index.ts";
 import { keepRestoreProcessReady, unpackInProcess, warmRestoreProcess, type UnpackJob } from "./index.ts";
 import { failureError, parseChildMessage, reportFailure } from "./protocol.ts";
@@ -57,14 +58,6 @@ async function largeRestore(work: string): Promise<{ backup: { grant: ReadGrant;
   return { backup, target };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The first value `probe` gives within `ms`, or a failure. */
 async function within<T>(ms: number, probe: () => Promise<T | undefined>): Promise<T> {
@@ -159,9 +152,9 @@ describe("a restore in its own process", () => {
         assert.equal(result.files, 2);
         assert.deepEqual(await readFile(join(target, "base/big")), files["base/big"]);
         const next = await within(20_000, () => Promise.resolve(spareProcessIds().find((found) => found !== spare)));
-        assert.equal(alive(spare), false, "the process that ran the job has exited");
+        assert.equal(processExists(spare), false, "the process that ran the job has exited");
         stopSpareProcesses();
-        await within(10_000, () => Promise.resolve(alive(next) ? undefined : true));
+        await within(10_000, () => Promise.resolve(processExists(next) ? undefined : true));
       } finally {
         stopSpareProcesses();
       }
@@ -173,7 +166,7 @@ describe("a restore in its own process", () => {
       keepRestoreProcessReady(join(work, "cache"), { idleMs: 1500 });
       try {
         const spare = await within(20_000, () => Promise.resolve(spareProcessIds()[0]));
-        await within(20_000, () => Promise.resolve(alive(spare) ? undefined : true));
+        await within(20_000, () => Promise.resolve(processExists(spare) ? undefined : true));
         await new Promise((resolve) => setTimeout(resolve, 500));
         assert.deepEqual(spareProcessIds(), [], "none started again");
       } finally {
@@ -226,7 +219,7 @@ describe("a restore in its own process", () => {
         },
       });
       await assert.rejects(running, /cancelled by the test/);
-      assert.equal(alive(pid), false, "the process is gone");
+      assert.equal(processExists(pid), false, "the process is gone");
       assert.match(seen.cmdline, /child\.ts/);
       assert.ok(!seen.cmdline.includes(backup.grant.chunkKey) && !seen.environ.includes(backup.grant.chunkKey), "no key in argv or env");
       assert.equal(seen.environ.replace(/NODE_CHANNEL_(FD|SERIALIZATION_MODE)=\w+\0/g, ""), "", "an empty environment but for the IPC channel's");
@@ -237,7 +230,7 @@ describe("a restore in its own process", () => {
     await inScratch(async (work) => {
       const { backup, target } = await largeRestore(work);
       let pid = 0;
-      const running = unpackInProcess(jobFor(backup, target), { onStart: (started) => (pid = started), onBytes: () => alive(pid) && process.kill(pid, "SIGKILL") });
+      const running = unpackInProcess(jobFor(backup, target), { onStart: (started) => (pid = started), onBytes: () => processExists(pid) && process.kill(pid, "SIGKILL") });
       await assert.rejects(running, (error: unknown) => error instanceof UnavailableError && /ended on SIGKILL before the data was whole/.test(error.message));
     });
   });
