@@ -1,7 +1,6 @@
 /** `<home>/server.json`: how the CLI finds the running server, and a guard against two servers on one home. */
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { z } from "zod";
-import { processExists } from "../util/index.ts";
 
 export const serverInfoSchema = z.object({ url: z.string(), pid: z.int(), startedAt: z.string() });
 export type ServerInfo = z.infer<typeof serverInfoSchema>;
@@ -18,7 +17,13 @@ export async function readServerInfo(path: string): Promise<ServerInfo | undefin
 /** Is the process recorded in server.json alive (and not us)? */
 export function isOtherServerAlive(info: ServerInfo | undefined): boolean {
   if (!info || info.pid === process.pid) return false;
-  return processExists(info.pid);
+  try {
+    process.kill(info.pid, 0);
+    return true;
+  } catch {
+    // EPERM included: a pid of another user's is not a server of this home (it runs as this user).
+    return false;
+  }
 }
 
 export async function writeServerInfo(path: string, info: ServerInfo): Promise<void> {
