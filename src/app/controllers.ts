@@ -74,7 +74,7 @@ export function createNodeAgent(deps: ControllerDeps): Controller[] {
   // A backup's and a restore's own processes, each started ahead of its job and waiting (ADRs 0044, 0050): a job takes
   // one with its modules (through this compile cache) and threads loaded, instead of waiting 0.4–0.6 s for them.
   keepBackupProcessReady(deps.paths.moduleCacheDir);
-  keepRestoreProcessReady(deps.paths.moduleCacheDir);
+  if (!keepRestoreProcessReady(deps.paths.moduleCacheDir)) logger.warn("the module compile cache's directory could not be made: restores start their process when they begin, slower");
   const exporters = new Controller({
     name: "exporter",
     store,

@@ -3,5 +3,5 @@
  * an outcome or a failed attempt) and the child's side (one job, calls to the parent, its own peak memory). The
  * backup's data path (src/backup-process, ADR 0044) and the restore's (src/restore-process, ADR 0050) use it.
  */
-export { keepSpareProcess, KILL_GRACE_MS, runChild, spareProcessIds, stopSpareProcesses, warmChild, type ChildChannel, type ChildProtocol, type ChildSpawn, type ChildWatch, type SpareTimings } from "./launcher.ts";
+export { keepSpareProcess, KILL_GRACE_MS, runChild, spareProcessIds, stopSpareProcesses, type ChildChannel, type ChildProtocol, type ChildSpawn, type ChildWatch, type SpareTimings } from "./launcher.ts";
 export { ownPeak, ParentCalls, send, serveOneJob, type CallReply, type OwnProcessWork } from "./own-process.ts";

@@ -88,27 +88,6 @@ export function stopSpareProcesses(): void {
   spares.stop();
 }
 
-/**
- * Start a process of `script` with one `message` that asks it only to load its modules (into its compile cache) and
- * exit. Resolves with whether it ended well; never rejects (without the cache a process is only slower to start).
- */
-export function warmChild(script: ChildSpawn, message: object): Promise<boolean> {
-  return new Promise((resolve) => {
-    let child: ChildProcess;
-    try {
-      child = spawnChild(script);
-    } catch {
-      resolve(false);
-      return;
-    }
-    child.once("error", () => resolve(false));
-    child.once("exit", (code) => resolve(code === 0));
-    child.send(message, (error) => {
-      if (error !== null) child.kill("SIGKILL");
-    });
-  });
-}
-
 function spawnChild(protocol: ChildSpawn): ChildProcess {
   const args = [...(protocol.nodeFlags ?? []), "--disable-warning=ExperimentalWarning", protocol.script];
   return spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe", "ipc"], env: childEnvironment(protocol.compileCache), serialization: "json" });

@@ -9,7 +9,8 @@
  * the node agent keeps one such process waiting (keepSpareProcess), so a restore finds them ready instead of paying
  * Node's start, the modules and the threads (0.4–0.6 s on 2 cores). Modules load through the node agent's compile
  * cache, which the launcher names in the environment (NODE_COMPILE_CACHE, a path and no secret); without it, each start
- * strips and compiles them again (0.5–0.6 s). A `{ type: "warm" }` message only waits for that and exits.
+ * strips and compiles them again (0.5–0.6 s); the waiting process writes what it compiled there as soon as it has
+ * loaded, so the first restore of a new home leaves the cache filled for the next process.
  */
 import { flushCompileCache } from "node:module";
 import type { ChildMessage } from "./protocol.ts";
@@ -28,17 +29,8 @@ function send(message: ChildMessage): Promise<void> {
   });
 }
 
-/** `{ type: "warm" }`: the modules are loaded (into the compile cache); exit, restoring nothing (launcher.ts). */
-function isWarmUp(message: unknown): boolean {
-  return typeof message === "object" && message !== null && "type" in message && message.type === "warm";
-}
-
 async function main(message: unknown): Promise<void> {
   const { runUnpackJob } = await work;
-  if (isWarmUp(message)) {
-    flushCompileCache();
-    process.exit(0);
-  }
   const outcome = await runUnpackJob(message, send);
   await send(outcome);
   flushCompileCache();

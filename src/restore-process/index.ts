@@ -3,5 +3,5 @@
  * decompressed, the tar unpacked and made durable there, away from the control plane's event loop, with a peak
  * memory of its own. The node agent starts one per restore and follows it.
  */
-export { KILL_GRACE_MS, keepRestoreProcessReady, unpackInProcess, warmRestoreProcess, type UnpackResult, type UnpackWatch } from "./launcher.ts";
+export { KILL_GRACE_MS, keepRestoreProcessReady, unpackInProcess, type UnpackResult, type UnpackWatch } from "./launcher.ts";
 export { failureError, failureSchema, reportFailure, unpackJobSchema, type ChildMessage, type FailureReport, type UnpackJob } from "./protocol.ts";

@@ -8,7 +8,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { keepSpareProcess, runChild, warmChild, type ChildProtocol, type ChildWatch, type SpareTimings } from "../child-process/index.ts";
+import { keepSpareProcess, runChild, type ChildProtocol, type ChildWatch, type SpareTimings } from "../child-process/index.ts";
 import { failureError, parseChildMessage, type ChildMessage, type UnpackJob } from "./protocol.ts";
 
 const CHILD_SCRIPT = fileURLToPath(new URL("./child.ts", import.meta.url));
@@ -61,23 +61,15 @@ export function unpackInProcess(job: UnpackJob, watch: UnpackWatch = {}): Promis
  * From now on, keep a restore process started ahead of the next restore (its modules loaded through `compileCache`,
  * its decoding threads started): a restore whose job names the same cache takes it instead of starting one, and
  * another is started after it; one that waits 10 minutes without a restore ends. Waiting, it holds 40–65 MiB of its
- * own (ADR 0050).
+ * own (ADR 0050). False, and nothing kept, when the cache's directory cannot be made.
  */
-export function keepRestoreProcessReady(compileCache: string, timings: SpareTimings = {}): void {
-  makeCacheDirectory(compileCache);
-  keepSpareProcess({ script: CHILD_SCRIPT, compileCache }, timings);
-}
-
-/**
- * Start a restore process with nothing to restore: it loads its modules through `compileCache` and exits, so that the
- * first restore of a new home starts as fast as the next ones (0.5–0.6 s of loading otherwise). Resolves with whether
- * it ended well; never rejects (without the cache a restore is only slower to start).
- */
-export function warmRestoreProcess(compileCache: string): Promise<boolean> {
+export function keepRestoreProcessReady(compileCache: string, timings: SpareTimings = {}): boolean {
   try {
     makeCacheDirectory(compileCache);
   } catch {
-    return Promise.resolve(false);
+    // Without a cache there is nothing to keep ready: a restore starts its own process, only slower.
+    return false;
   }
-  return warmChild({ script: CHILD_SCRIPT, compileCache }, { type: "warm" });
+  keepSpareProcess({ script: CHILD_SCRIPT, compileCache }, timings);
+  return true;
 }
