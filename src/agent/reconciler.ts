@@ -799,10 +799,11 @@ export class InstanceReconciler implements Reconciler {
     if (this.#isStartFinished(c, running) || c.engine.finishStart === undefined) return true;
     const name = c.instance.metadata.name;
     try {
-      // The normal access rules it may write name the component's instances, as a start's do (#placeOnNode).
+      // The normal access rules it may write name the component's instances, as a start's do (#placeOnNode). They
+      // are not recorded as allowed here: the engine writes them only when it had something to finish, and the
+      // peers that joined since the start must still reach the server (#allowPeers, once it is ready).
       const peerAddresses = await componentAddresses(this.#o.store, c.instance);
       await c.engine.finishStart({ ...c.ctx, address: this.#o.address, peerAddresses }, await readAccounts(this.#o.store, c.instance, c.engine), c.host);
-      this.#peers.set(name, peerAddresses.join(","));
     } catch (error) {
       c.instance = await this.#setStatus(c.instance, { phase: "Starting", ready: false, message: `finishing its start: ${errorMessage(error)}` });
       return false;

@@ -18,7 +18,7 @@ interface Running {
   server: ServerProcess;
 }
 
-/** Shared steps: start an instance (initialised or restored), back it up, restore it. */
+/** Shared steps: start an instance (initialised or restored, its start finished), back it up, restore it. */
 class Bench {
   readonly engine: Engine;
   readonly method: BackupMethodDefinition;
@@ -59,7 +59,9 @@ class Bench {
     await this.engine.configure(context, [admin], this.host);
     const server = new ServerProcess(this.host.spawnServer(this.engine.startCommand(context), context.runDirectory));
     this.servers.push(server);
-    await waitUntil(() => this.engine.probeReady(context.port, admin), server, 60_000);
+    // As the node agent does: what the start left to finish (a restored PostgreSQL's passwords), then the probe.
+    const finished = (): Promise<boolean> => this.engine.finishStart?.(context, [admin], this.host).then(() => true, () => false) ?? Promise.resolve(true);
+    await waitUntil(async () => (await finished()) && (await this.engine.probeReady(context.port, admin)), server, 60_000);
     return { context, server };
   }
 
