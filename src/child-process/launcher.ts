@@ -58,10 +58,11 @@ export type ChildSpawn = Pick<ChildProtocol<unknown, unknown>, "script" | "nodeF
 export function runChild<Message, Result>(protocol: ChildProtocol<Message, Result>, job: object, watch: ChildWatch = {}): Promise<Result> {
   watch.signal?.throwIfAborted();
   const child = spares.take(protocol) ?? spawnChild(protocol);
+  spares.jobStarted(protocol);
   const running = new ChildRun(child, protocol, watch).result(job);
-  // Replaced once the job is over: a process starting beside it would take the cores it is using.
-  const replace = (): void => spares.replaceLater(protocol);
-  running.then(replace, replace);
+  // Replaced once no job runs any more: a process starting beside one would take the cores it is using.
+  const ended = (): void => spares.jobEnded();
+  running.then(ended, ended);
   return running;
 }
 
@@ -69,7 +70,8 @@ export function runChild<Message, Result>(protocol: ChildProtocol<Message, Resul
  * Keep one process of `spec` started ahead of its job, from now on: it loads its modules while nothing waits for it,
  * and the next runChild of the same script, flags and cache takes it instead of starting one (Node's start, the
  * modules and the worker threads a script starts at load: 0.4–0.6 s on 2 cores, ADR 0050). A process taken is replaced
- * `replaceAfterMs` after its job has ended (not beside the job, whose cores it would take); one
+ * `replaceAfterMs` after the last job of any script run here has ended (not beside a job, whose cores it would take: a
+ * backup's replacement starting in the middle of the restore that follows it cost that restore its CPU); one
  * that waits `idleMs` (10 minutes) without a job ends, and none is started again until this is called again: callers
  * call it when they learn a job is coming, so that it starts while the control plane prepares the job. A waiting process keeps nothing of this process alive, and exits with it (its IPC
  * channel closes). Idempotent.
@@ -149,6 +151,9 @@ interface Waiting {
 class SpareProcesses {
   readonly #kept = new Map<string, Kept>();
   readonly #waiting = new Map<string, Waiting>();
+  /** Jobs running now, of any script; the scripts whose process kept ready was taken (or none was there), to replace. */
+  #jobs = 0;
+  readonly #replacing = new Set<string>();
 
   keep(spec: ChildSpawn, timings: SpareTimings): void {
     const key = spawnKey(spec);
@@ -170,11 +175,25 @@ class SpareProcesses {
     return waiting.child;
   }
 
-  replaceLater(spec: ChildSpawn): void {
+  /** A job of `spec` starts (in the process kept for it, or not): its replacement waits until no job runs. */
+  jobStarted(spec: ChildSpawn): void {
+    this.#jobs++;
     const key = spawnKey(spec);
-    const kept = this.#kept.get(key);
-    if (kept === undefined) return;
-    setTimeout(() => this.#start(key), kept.replaceAfterMs).unref();
+    if (this.#kept.has(key)) this.#replacing.add(key);
+  }
+
+  /** A job ended: with none left running, each process taken is replaced after its delay, unless a job starts meanwhile. */
+  jobEnded(): void {
+    this.#jobs--;
+    if (this.#jobs > 0) return;
+    for (const key of this.#replacing) {
+      const kept = this.#kept.get(key);
+      if (kept === undefined) continue;
+      setTimeout(() => {
+        if (this.#jobs > 0 || !this.#replacing.delete(key)) return;
+        this.#start(key);
+      }, kept.replaceAfterMs).unref();
+    }
   }
 
   pids(): number[] {
@@ -183,6 +202,7 @@ class SpareProcesses {
 
   stop(): void {
     this.#kept.clear();
+    this.#replacing.clear();
     for (const key of [...this.#waiting.keys()]) this.#end(key);
   }
 

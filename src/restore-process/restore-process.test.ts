@@ -163,6 +163,40 @@ describe("a restore in its own process", () => {
     });
   });
 
+  it("kept ready: a process taken is not replaced while another job still runs, only after the last one ends", async () => {
+    await inScratch(async (work) => {
+      const files = { "base/big": randomBytes(2 * MIB), "base/small": Buffer.from("hello") };
+      const backup = await backupOf(work, await tarOf(work, files));
+      // Job B's first chunk is a FIFO nobody writes to: its process waits on it until B is cancelled.
+      const held = { ...backup, repository: join(work, "held-repo") };
+      execFileSync("cp", ["-a", backup.repository, held.repository]);
+      const first = backup.grant.streams[0]?.chunks[0];
+      assert.ok(first !== undefined);
+      const fifo = join(held.repository, ...first.key.split("/"));
+      await rm(fifo);
+      execFileSync("mkfifo", ["-m", "0600", fifo]);
+      const compileCache = join(work, "cache");
+      keepRestoreProcessReady(compileCache, { replaceAfterMs: 100 });
+      const cancel = new AbortController();
+      try {
+        await within(20_000, () => Promise.resolve(spareProcessIds()[0]));
+        await mkdir(join(work, "held"));
+        const running = unpackInProcess({ ...jobFor(held, join(work, "held")), compileCache }, { signal: cancel.signal });
+        running.catch(() => undefined); // awaited below
+        await mkdir(join(work, "data"));
+        assert.equal((await unpackInProcess({ ...jobFor(backup, join(work, "data")), compileCache })).files, 2);
+        await new Promise((resolve) => setTimeout(resolve, 800));
+        assert.deepEqual(spareProcessIds(), [], "no replacement while job B still runs");
+        cancel.abort(new Error("cancelled by the test"));
+        await assert.rejects(running, /cancelled by the test/);
+        await within(20_000, () => Promise.resolve(spareProcessIds()[0]));
+      } finally {
+        cancel.abort();
+        stopSpareProcesses();
+      }
+    });
+  });
+
   it("kept waiting past its idle time, it ends and is not replaced until asked for again", async () => {
     await inScratch(async (work) => {
       keepRestoreProcessReady(join(work, "cache"), { idleMs: 1500 });
