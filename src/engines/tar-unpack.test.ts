@@ -104,6 +104,43 @@ describe("unpackTar", () => {
     }
   });
 
+  it("writes large files of whole 4 KiB pages around the page cache (O_DIRECT), byte for byte whatever the piece size; buffered where O_DIRECT is refused", async () => {
+    const root = await scratch();
+    // /dev/shm is tmpfs, which refuses O_DIRECT: the same unpack there is buffered.
+    const shm = await stat("/dev/shm").then(() => mkdtemp("/dev/shm/restore3-tar-"), () => undefined);
+    try {
+      const source = join(root, "source");
+      await mkdir(join(source, "base", "1"), { recursive: true, mode: 0o700 });
+      const files: Record<string, Buffer> = {
+        "base/1/16384": randomBytes(3 * 1024 * 1024 + 5 * 8192), // O_DIRECT: four slabs, the last one part-filled
+        "base/1/16384_fsm": randomBytes(8192 * 3), // too small for O_DIRECT
+        "base/1/odd": randomBytes(100_000 + 3), // not whole pages
+      };
+      for (const [name, data] of Object.entries(files)) await writeFile(join(source, name), data, { mode: 0o600 });
+      const archive = execFileSync("tar", ["--create", "--format=ustar", "--file=-", "--directory", source, "."], { maxBuffer: 64 * 1024 * 1024 });
+      const unpackInto = async (place: string, name: string, size: number): Promise<string> => {
+        const target = join(place, name);
+        await mkdir(target, { mode: 0o700 });
+        assert.equal((await unpackTar(pieces(archive, size), target, { excluded: new Set(), maxBytesInFlight: 256 * 1024 })).files, 3);
+        return target;
+      };
+      for (const size of [4093, 64 * 1024, 1024 * 1024 + 3]) {
+        // Not read back first: what of each file is in the page cache after the unpack alone.
+        const target = await unpackInto(root, `target-${size}`, size);
+        const cached = (name: string): number => Number(execFileSync("fincore", ["--bytes", "--noheadings", "--output", "RES", join(target, name)], { encoding: "utf8" }).trim());
+        assert.equal(cached("base/1/16384"), 0, "nothing of the large file went through the page cache");
+        assert.ok(cached("base/1/odd") > 0, "the file that is not whole pages did");
+        const places = shm === undefined ? [target] : [target, await unpackInto(shm, `target-${size}`, size)];
+        for (const place of places) {
+          for (const [name, data] of Object.entries(files)) assert.deepEqual(await readFile(join(place, name)), data, `${name} in ${place}`);
+        }
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+      if (shm !== undefined) await rm(shm, { recursive: true, force: true });
+    }
+  });
+
   it("refuses a member written through a symbolic link of the same archive, naming it", async () => {
     const root = await scratch();
     try {

@@ -8,6 +8,11 @@
  * files, a thousand small fsyncs are a thousand commits, after it the first commit covers them all), then every
  * directory: once this resolves, what it wrote is durable. Memory is bounded by the data handed to writes not yet
  * finished.
+ * Large files whose size is a multiple of 4 KiB (PostgreSQL's relation files) are written with O_DIRECT, from a few
+ * page-aligned slabs reused for the whole unpack: their bytes never pass through the page cache. Filling the page
+ * cache is what a buffered restore spends most of its CPU on (every page of it newly allocated: 2.2–2.6 s of system
+ * time per 800 MiB on the 2-core machine of ADR 0050, against 0.1 s from the slabs); the restored server reads back
+ * only what it uses. A filesystem that refuses O_DIRECT gets the same writes buffered.
  * Names are checked (tar-member.ts): nothing is written outside the directory.
  */
 import { constants } from "node:fs";
@@ -17,6 +22,18 @@ import { LinkGuard, parseTarHeader, TAR_BLOCK, UnsafeArchiveError, type TarMembe
 
 /** Files at least this large are fsynced as they are written; smaller ones in the final batch. */
 const LARGE_FILE = 8 * 1024 * 1024;
+/** O_DIRECT's unit here: memory, file offsets and lengths are multiples of it (a page; any block device's sector divides it). */
+const DIRECT_ALIGN = 4096;
+/** Regular files at least this large, with a size that is a multiple of DIRECT_ALIGN, are written with O_DIRECT. */
+const DIRECT_AT_LEAST = 64 * 1024;
+/** The slabs O_DIRECT writes are made from: their size (a multiple of DIRECT_ALIGN) and how many (the writes in flight). */
+const SLAB_BYTES = 1024 * 1024;
+const SLABS = 16;
+/** WebAssembly's page: its memory is page-aligned, which a Buffer from the allocator is not. */
+const WASM_PAGE = 64 * 1024;
+
+/** The one part of WebAssembly used here (the project's type libraries do not declare it). */
+declare const WebAssembly: { Memory: new (descriptor: { initial: number; maximum: number }) => { readonly buffer: ArrayBuffer } };
 /** fsyncs at once while writing: they hold libuv's threads (4), which the writes and the repository's reads need too. */
 const SYNCS_AT_ONCE = 2;
 /** fsyncs at once in the final batch, when nothing else is left to do (the backup writer's flush does 16 too). */
@@ -104,8 +121,19 @@ class InFlight {
   }
 }
 
+/** What the unpack writes one regular file's data through. */
+interface MemberWriter {
+  readonly path: string;
+  /** Take the file's next bytes; resolves once `data` is no longer needed (written, or copied into a slab). */
+  write(data: Buffer): Promise<void>;
+  /** Every byte written, a large file fsynced, closed: resolves to whether the file still needs an fsync (a small one). */
+  finish(): Promise<boolean>;
+  /** A failed unpack: let the writes settle and close without syncing. */
+  abandon(): Promise<void>;
+}
+
 /** One file being written: positional writes in parallel, an fsync at its end when it is large, then closed. */
-class FileWriter {
+class FileWriter implements MemberWriter {
   readonly path: string;
   readonly #opened: Promise<FileHandle>;
   readonly #pending = new Set<Promise<void>>();
@@ -156,15 +184,133 @@ class FileWriter {
   }
 }
 
-async function writeFully(handle: FileHandle, data: Buffer, position: number): Promise<void> {
-  for (let offset = 0; offset < data.length; ) {
-    const { bytesWritten } = await handle.write(data, offset, data.length - offset, position + offset);
+async function writeFully(handle: FileHandle, data: Buffer, position: number, length = data.length): Promise<void> {
+  for (let offset = 0; offset < length; ) {
+    const { bytesWritten } = await handle.write(data, offset, length - offset, position + offset);
     offset += bytesWritten;
   }
 }
 
+/** Page-aligned memory for O_DIRECT writes, lent one slab at a time; a borrower waits while every slab is out. */
+class AlignedSlabs {
+  readonly #free: Buffer[];
+  readonly #waiting: Array<(slab: Buffer) => void> = [];
+
+  constructor(count: number, bytes: number) {
+    const memory = new WebAssembly.Memory({ initial: (count * bytes) / WASM_PAGE, maximum: (count * bytes) / WASM_PAGE });
+    this.#free = Array.from({ length: count }, (_, index) => Buffer.from(memory.buffer, index * bytes, bytes));
+  }
+
+  take(): Promise<Buffer> {
+    const slab = this.#free.pop();
+    return slab === undefined ? new Promise((resolve) => this.#waiting.push(resolve)) : Promise.resolve(slab);
+  }
+
+  give(slab: Buffer): void {
+    const next = this.#waiting.shift();
+    if (next === undefined) this.#free.push(slab);
+    else next(slab);
+  }
+}
+
+/** Open a new file for writing with O_DIRECT, or without it where the filesystem refuses it (tmpfs: EINVAL). */
+async function openDirect(path: string, mode: number): Promise<FileHandle> {
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  try {
+    return await open(path, flags | constants.O_DIRECT, mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EINVAL") throw error;
+    return open(path, flags, mode);
+  }
+}
+
+/**
+ * One large file written with O_DIRECT: its bytes are copied, in order, into slabs at aligned places of the file, and
+ * each full slab (the last one: what is left, a multiple of DIRECT_ALIGN as the file's size is) is written while the
+ * next fills. The data handed in is free again once copied.
+ */
+class DirectFileWriter implements MemberWriter {
+  readonly path: string;
+  readonly #opened: Promise<FileHandle>;
+  readonly #slabs: AlignedSlabs;
+  readonly #syncs: SyncLimiter;
+  readonly #pending = new Set<Promise<void>>();
+  /** The copies in order: each write's copy begins when the one before it has ended. */
+  #copying: Promise<void> = Promise.resolve();
+  #slab: Buffer | undefined;
+  #filled = 0;
+  #slabPosition = 0;
+  #position = 0;
+
+  constructor(path: string, mode: number, owner: FileOwner | undefined, slabs: AlignedSlabs, syncs: SyncLimiter) {
+    this.path = path;
+    this.#slabs = slabs;
+    this.#syncs = syncs;
+    this.#opened = openDirect(path, mode).then(async (handle) => {
+      if (owner !== undefined) await handle.chown(owner.uid, owner.gid).catch(async (error: unknown) => { await handle.close(); throw error; });
+      return handle;
+    });
+    this.#opened.catch(() => undefined);
+  }
+
+  write(data: Buffer): Promise<void> {
+    const copied = this.#copying.then(() => this.#copyIn(data));
+    this.#copying = copied;
+    return copied;
+  }
+
+  async finish(): Promise<boolean> {
+    await this.#copying;
+    if (this.#slab !== undefined && this.#filled > 0) this.#submit();
+    const handle = await this.#opened;
+    try {
+      await Promise.all(this.#pending);
+      if (this.#position < LARGE_FILE) return this.#position > 0;
+      await this.#syncs.run(() => handle.sync());
+      return false;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async abandon(): Promise<void> {
+    await this.#copying.catch(() => undefined);
+    if (this.#slab !== undefined) this.#slabs.give(this.#slab);
+    this.#slab = undefined;
+    await Promise.allSettled([...this.#pending]);
+    this.#opened.then((handle) => handle.close()).catch(() => undefined);
+  }
+
+  async #copyIn(data: Buffer): Promise<void> {
+    for (let at = 0; at < data.length; ) {
+      if (this.#slab === undefined) {
+        this.#slab = await this.#slabs.take();
+        this.#filled = 0;
+        this.#slabPosition = this.#position;
+      }
+      const copied = data.copy(this.#slab, this.#filled, at, Math.min(data.length, at + this.#slab.length - this.#filled));
+      this.#filled += copied;
+      this.#position += copied;
+      at += copied;
+      if (this.#filled === this.#slab.length) this.#submit();
+    }
+  }
+
+  /** Write the slab being filled at its place, and give it back once written (or failed). */
+  #submit(): void {
+    const slab = this.#slab;
+    if (slab === undefined) return;
+    const [length, position] = [this.#filled, this.#slabPosition];
+    this.#slab = undefined;
+    const written = this.#opened.then((handle) => writeFully(handle, slab, position, length));
+    const settled = written.finally(() => this.#slabs.give(slab));
+    this.#pending.add(settled);
+    settled.then(() => this.#pending.delete(settled), () => undefined);
+  }
+}
+
 /** Where the parser is: in a header, in a member's data (written or skipped), in padding, or past the end. */
-type ParseState = { kind: "header"; filled: number } | { kind: "data"; member: TarMember; remaining: number; writer: FileWriter | undefined } | { kind: "padding"; remaining: number } | { kind: "end" };
+type ParseState = { kind: "header"; filled: number } | { kind: "data"; member: TarMember; remaining: number; writer: MemberWriter | undefined } | { kind: "padding"; remaining: number } | { kind: "end" };
 
 /** One unpack into `directory`. */
 class TarUnpacker {
@@ -174,7 +320,9 @@ class TarUnpacker {
   readonly #links = new LinkGuard();
   readonly #directories = new Set<string>([""]);
   readonly #members = new Set<string>();
-  readonly #writers: FileWriter[] = [];
+  readonly #writers: MemberWriter[] = [];
+  /** The slabs of the files written with O_DIRECT, made with the first one. */
+  #slabs: AlignedSlabs | undefined;
   readonly #finishing: Array<Promise<void>> = [];
   /** Small files written and closed, to be fsynced in the final batch. */
   readonly #unsynced: string[] = [];
@@ -263,7 +411,7 @@ class TarUnpacker {
     if (member.size === 0 && writer !== undefined) this.#finish(writer);
   }
 
-  async #create(member: TarMember): Promise<FileWriter | undefined> {
+  async #create(member: TarMember): Promise<MemberWriter | undefined> {
     await this.#ensureDirectory(dirname(member.path) === "." ? "" : dirname(member.path));
     const path = join(this.#directory, member.path);
     if (member.type === "directory") {
@@ -275,7 +423,9 @@ class TarUnpacker {
       if (this.#options.owner !== undefined) await lchown(path, this.#options.owner.uid, this.#options.owner.gid);
       return undefined;
     }
-    const writer = new FileWriter(path, (member.mode & 0o640) | 0o600, this.#options.owner, this.#syncs);
+    const mode = (member.mode & 0o640) | 0o600;
+    const direct = member.size >= DIRECT_AT_LEAST && member.size % DIRECT_ALIGN === 0;
+    const writer = direct ? new DirectFileWriter(path, mode, this.#options.owner, (this.#slabs ??= new AlignedSlabs(SLABS, SLAB_BYTES)), this.#syncs) : new FileWriter(path, mode, this.#options.owner, this.#syncs);
     this.#writers.push(writer);
     this.summary.files++;
     return writer;
@@ -300,7 +450,7 @@ class TarUnpacker {
     return used;
   }
 
-  #finish(writer: FileWriter): void {
+  #finish(writer: MemberWriter): void {
     const finished = writer.finish().then((unsynced) => {
       if (unsynced) this.#unsynced.push(writer.path);
     });
