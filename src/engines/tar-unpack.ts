@@ -143,12 +143,7 @@ class FileWriter implements MemberWriter {
   constructor(path: string, mode: number, owner: FileOwner | undefined, syncs: SyncLimiter) {
     this.path = path;
     this.#syncs = syncs;
-    this.#opened = open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode).then(async (handle) => {
-      if (owner !== undefined) await handle.chown(owner.uid, owner.gid).catch(async (error: unknown) => { await handle.close(); throw error; });
-      return handle;
-    });
-    // Its failure reaches the writes, finish or abandon, which may come only with the next bytes of the stream.
-    this.#opened.catch(() => undefined);
+    this.#opened = ownedBy(open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode), owner);
   }
 
   /** Write `data` at the next position; resolves when it is written. */
@@ -161,27 +156,46 @@ class FileWriter implements MemberWriter {
     return written;
   }
 
-  /** Wait for every write, fsync a large file, close; resolves to whether the file still needs an fsync (a small one). */
-  async finish(): Promise<boolean> {
-    const handle = await this.#opened;
-    try {
-      await Promise.all(this.#pending);
-      if (this.#position < LARGE_FILE) return this.#position > 0;
-      await this.#syncs.run(() => handle.sync());
-      return false;
-    } finally {
-      await handle.close();
-    }
+  finish(): Promise<boolean> {
+    return closeWritten(this.#opened, this.#pending, this.#position, this.#syncs);
   }
 
-  /**
-   * A failed unpack: wait for the writes in flight, then close without syncing. An fsync already under way cannot be
-   * interrupted and a close waits for it, so the close ends in the background: the caller removes the file meanwhile.
-   */
-  async abandon(): Promise<void> {
-    await Promise.allSettled([...this.#pending]);
-    this.#opened.then((handle) => handle.close()).catch(() => undefined);
+  abandon(): Promise<void> {
+    return abandonWritten(this.#opened, this.#pending);
   }
+}
+
+/** `opening`, then given to `owner` (closed again when that fails). Its failure reaches the writes, finish or abandon. */
+function ownedBy(opening: Promise<FileHandle>, owner: FileOwner | undefined): Promise<FileHandle> {
+  const opened = opening.then(async (handle) => {
+    if (owner !== undefined) await handle.chown(owner.uid, owner.gid).catch(async (error: unknown) => { await handle.close(); throw error; });
+    return handle;
+  });
+  // Reached by the writes, finish or abandon, which may come only with the next bytes of the stream.
+  opened.catch(() => undefined);
+  return opened;
+}
+
+/** Wait for every write, fsync a file of `size` bytes when large, close; resolves to whether it still needs an fsync (a small one). */
+async function closeWritten(opened: Promise<FileHandle>, pending: ReadonlySet<Promise<void>>, size: number, syncs: SyncLimiter): Promise<boolean> {
+  const handle = await opened;
+  try {
+    await Promise.all(pending);
+    if (size < LARGE_FILE) return size > 0;
+    await syncs.run(() => handle.sync());
+    return false;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * A failed unpack: wait for the writes in flight, then close without syncing. An fsync already under way cannot be
+ * interrupted and a close waits for it, so the close ends in the background: the caller removes the file meanwhile.
+ */
+async function abandonWritten(opened: Promise<FileHandle>, pending: ReadonlySet<Promise<void>>): Promise<void> {
+  await Promise.allSettled([...pending]);
+  opened.then((handle) => handle.close()).catch(() => undefined);
 }
 
 async function writeFully(handle: FileHandle, data: Buffer, position: number, length = data.length): Promise<void> {
@@ -246,11 +260,7 @@ class DirectFileWriter implements MemberWriter {
     this.path = path;
     this.#slabs = slabs;
     this.#syncs = syncs;
-    this.#opened = openDirect(path, mode).then(async (handle) => {
-      if (owner !== undefined) await handle.chown(owner.uid, owner.gid).catch(async (error: unknown) => { await handle.close(); throw error; });
-      return handle;
-    });
-    this.#opened.catch(() => undefined);
+    this.#opened = ownedBy(openDirect(path, mode), owner);
   }
 
   write(data: Buffer): Promise<void> {
@@ -262,23 +272,14 @@ class DirectFileWriter implements MemberWriter {
   async finish(): Promise<boolean> {
     await this.#copying;
     if (this.#slab !== undefined && this.#filled > 0) this.#submit();
-    const handle = await this.#opened;
-    try {
-      await Promise.all(this.#pending);
-      if (this.#position < LARGE_FILE) return this.#position > 0;
-      await this.#syncs.run(() => handle.sync());
-      return false;
-    } finally {
-      await handle.close();
-    }
+    return closeWritten(this.#opened, this.#pending, this.#position, this.#syncs);
   }
 
   async abandon(): Promise<void> {
     await this.#copying.catch(() => undefined);
     if (this.#slab !== undefined) this.#slabs.give(this.#slab);
     this.#slab = undefined;
-    await Promise.allSettled([...this.#pending]);
-    this.#opened.then((handle) => handle.close()).catch(() => undefined);
+    await abandonWritten(this.#opened, this.#pending);
   }
 
   async #copyIn(data: Buffer): Promise<void> {
