@@ -12,7 +12,7 @@
  * page-aligned slabs reused for the whole unpack: their bytes never pass through the page cache. Filling the page
  * cache is what a buffered restore spends most of its CPU on (every page of it newly allocated: 2.2–2.6 s of system
  * time per 800 MiB on the 2-core machine of ADR 0050, against 0.1 s from the slabs); the restored server reads back
- * only what it uses. A filesystem that refuses O_DIRECT gets the same writes buffered.
+ * only what it uses. A filesystem that refuses O_DIRECT (EINVAL at the open) gets the same writes buffered.
  * Names are checked (tar-member.ts): nothing is written outside the directory.
  */
 import { constants } from "node:fs";
@@ -227,7 +227,7 @@ class AlignedSlabs {
   }
 }
 
-/** Open a new file for writing with O_DIRECT, or without it where the filesystem refuses it (tmpfs: EINVAL). */
+/** Open a new file for writing with O_DIRECT, or without it where the filesystem refuses it (EINVAL: tmpfs before Linux 6.6). */
 async function openDirect(path: string, mode: number): Promise<FileHandle> {
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
   try {
