@@ -2,13 +2,14 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, statfs, symlink, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { lstat, mkdir, mkdtemp, open, readdir, readFile, readlink, rm, stat, statfs, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { setImmediate } from "node:timers/promises";
 import { memberPath, parseTarHeader, TAR_BLOCK, UnsafeArchiveError } from "./tar-member.ts";
-import { unpackTar } from "./tar-unpack.ts";
+import { openDirect, unpackTar } from "./tar-unpack.ts";
 
 /** A ustar header as pg_basebackup writes one (no prefix), with a correct checksum. */
 function header(name: string, type: string, size = 0, link = "", mode = 0o600): Buffer {
@@ -143,6 +144,28 @@ describe("unpackTar", () => {
     } finally {
       await rm(root, { recursive: true, force: true });
       if (shm !== undefined) await rm(shm, { recursive: true, force: true });
+    }
+  });
+
+  it("opens without O_DIRECT where the filesystem refuses it (EINVAL), and passes any other error on", async () => {
+    const root = await scratch();
+    try {
+      const seen: boolean[] = [];
+      const refusing = (async (path: string, flags: number, mode: number) => {
+        seen.push((flags & constants.O_DIRECT) !== 0);
+        if ((flags & constants.O_DIRECT) !== 0) throw Object.assign(new Error("EINVAL: invalid argument, open"), { code: "EINVAL" });
+        return open(path, flags, mode);
+      }) as typeof open;
+      const handle = await openDirect(join(root, "file"), 0o600, refusing);
+      await handle.write(Buffer.from("whole"), 0, 5, 0);
+      await handle.close();
+      assert.deepEqual(seen, [true, false], "tried with O_DIRECT, then without");
+      assert.equal(await readFile(join(root, "file"), "utf8"), "whole");
+      await assert.rejects(openDirect(join(root, "file"), 0o600), /EEXIST/, "an existing file is never opened");
+      const failing = (() => Promise.reject(Object.assign(new Error("EACCES: permission denied"), { code: "EACCES" }))) as typeof open;
+      await assert.rejects(openDirect(join(root, "other"), 0o600, failing), /EACCES/);
+    } finally {
+      await rm(root, { recursive: true, force: true });
     }
   });
 

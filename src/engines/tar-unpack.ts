@@ -227,14 +227,17 @@ class AlignedSlabs {
   }
 }
 
-/** Open a new file for writing with O_DIRECT, or without it where the filesystem refuses it (EINVAL: tmpfs before Linux 6.6). */
-async function openDirect(path: string, mode: number): Promise<FileHandle> {
+/**
+ * Open a new file for writing with O_DIRECT, or without it where the filesystem refuses it (EINVAL: tmpfs before
+ * Linux 6.6). `openFile` is fs/promises' open but in tests.
+ */
+export async function openDirect(path: string, mode: number, openFile: typeof open = open): Promise<FileHandle> {
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
   try {
-    return await open(path, flags | constants.O_DIRECT, mode);
+    return await openFile(path, flags | constants.O_DIRECT, mode);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EINVAL") throw error;
-    return open(path, flags, mode);
+    return openFile(path, flags, mode);
   }
 }
 
