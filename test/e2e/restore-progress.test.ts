@@ -1,6 +1,6 @@
 /**
- * Long backups and restores end to end, through the real server, on a PostgreSQL database of a few hundred MB
- * (pgbench -i -s 40):
+ * Long backups and restores end to end, through the real server, on a PostgreSQL database of about 1.5 GB
+ * (pgbench -i -s 100: a restore of it takes seconds, long enough to watch and to cancel half-way):
  * - a backup shows its progress with the database size as estimate and the time left;
  * - a backup whose database session is ended mid-copy is retried under the policy's backoffLimit and completes whole;
  * - a restore shows bytes read of the manifest's total, rate and time left on the instance, the cluster and the CLI;
@@ -53,13 +53,13 @@ async function observe<T>(sample: () => Promise<T | undefined>, done: (value: T 
   }
 }
 
-describe("a database of a few hundred MB", () => {
-  test("pgbench -i -s 40 fills the source cluster", async () => {
+describe("a database of about 1.5 GB", () => {
+  test("pgbench -i -s 100 fills the source cluster", async () => {
     await server.ok(["apply", "-f", "-"], await postgresExample(major));
     await server.ok(["wait", "cluster/pg-cluster", "-n", "demo", "--for=phase=Running", "--timeout=180s"]);
     const uri = await connectionUri(server, "pg-cluster", "demo");
     const started = Date.now();
-    const filled = await run(`/usr/lib/postgresql/${major}/bin/pgbench`, ["-i", "-s", "40", "-q", uri], { timeoutMs: 600_000 });
+    const filled = await run(`/usr/lib/postgresql/${major}/bin/pgbench`, ["-i", "-s", "100", "-q", uri], { timeoutMs: 600_000 });
     assert.equal(filled.code, 0, filled.stderr);
     numbers["pgbenchInitSeconds"] = ((Date.now() - started) / 1000).toFixed(1);
     numbers["databaseBytes"] = (await psql(uri, "select pg_database_size(current_database())")).stdout.trim();
@@ -69,7 +69,7 @@ describe("a database of a few hundred MB", () => {
     await eventually("the BackupPolicy", async () => (await server.cli(["get", "backuppolicies", "-n", "demo"])).stdout.includes("pg-cluster-postgresql-backup-policy") || undefined);
     // The node agent reads the data directory itself; its session holds the backup and a temporary slot. Ending that
     // session from outside (as an administrator or a crash of the backend would) breaks the attempt mid-copy. The
-    // client is connected before the backup starts: the copy of a few hundred MB takes only seconds.
+    // client is connected before the backup starts: the copy of 1.5 GB takes only seconds.
     const admin = new pg.Client({ connectionString: await connectionUri(server, "pg-cluster", "demo") });
     await admin.connect();
     try {
@@ -82,7 +82,7 @@ describe("a database of a few hundred MB", () => {
       const ended = await admin.query<{ n: string }>("SELECT count(pg_terminate_backend(active_pid)) AS n FROM pg_replication_slots WHERE slot_name LIKE 'holdfast_backup_%' AND active_pid IS NOT NULL");
       assert.equal(ended.rows[0]?.n, "1", "the backup's session was running");
       numbers["backupProgressSeen"] = JSON.stringify(running);
-      assert.ok((running.estimatedTotalBytes ?? 0) > 500_000_000, `the database size is the estimate: ${JSON.stringify(running)}`);
+      assert.ok((running.estimatedTotalBytes ?? 0) > 1_200_000_000, `the database size is the estimate: ${JSON.stringify(running)}`);
     } finally {
       await admin.end();
     }
@@ -152,7 +152,7 @@ describe("restoring it", () => {
     assert.equal(restored?.status?.restoreProgress, undefined);
     assert.match(restored?.status?.conditions?.find((c) => c.type === "Restored")?.message ?? "", /data restored from backup demo\/big \([\d.]+ [KMG]iB read in /);
     const uri = await connectionUri(server, "pg-restored", "demo");
-    assert.equal((await psql(uri, "select count(*) from pgbench_accounts")).stdout.trim(), "4000000");
+    assert.equal((await psql(uri, "select count(*) from pgbench_accounts")).stdout.trim(), "10000000");
   });
 
   test("deleting the restoring cluster cancels the restore within seconds, starts no server and removes the data", async () => {

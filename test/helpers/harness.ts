@@ -231,7 +231,9 @@ export class TestServer {
     await sleep(200);
     await removeClusterUsers(this.home);
     await keepLogs(this.home, this.serverLog);
-    await rm(this.home, { recursive: true, force: true });
+    // The server's processes kept ready for a job (ADR 0050) run where it was started, not in the home: one exiting
+    // with it may still write its module compile cache there while the home is removed (ENOTEMPTY), so retry.
+    await rm(this.home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
 
