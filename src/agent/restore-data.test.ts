@@ -36,6 +36,34 @@ describe("a restore job's end", () => {
     return { restores, request, io, first: await restores.step(request, io) };
   }
 
+  it("wakes its instance when the first bytes are read, and that step shows them at once", async () => {
+    let report: (bytes: number) => void = () => undefined;
+    let finish: () => void = () => undefined;
+    const restorer: DataRestorer = {
+      restore: (request) => {
+        report = (bytes) => request.onProgress?.({ bytesDone: bytes, totalBytes: 100, elapsedMs: 10 });
+        return new Promise<void>((resolve) => (finish = resolve));
+      },
+    };
+    const woken: string[] = [];
+    const { restores, request, io } = await started(restorer, (instance) => woken.push(instance.metadata.name));
+    try {
+      report(0);
+      assert.deepEqual(woken, [], "no bytes yet");
+      const early = await restores.step(request, io);
+      assert.ok(early.kind === "running" && early.requeueAfterMs > 0, `nothing new to show before a second has passed: ${JSON.stringify(early)}`);
+      assert.equal(io.instance().status?.restoreProgress?.bytesDone, 0);
+      report(10);
+      report(20);
+      assert.deepEqual(woken, ["pg-0"], "woken once, at the first bytes");
+      await restores.step(request, io);
+      assert.equal(io.instance().status?.restoreProgress?.bytesDone, 20, "shown without waiting for the second to pass");
+    } finally {
+      finish();
+      await rm(request.context.dataDirectory, { recursive: true, force: true });
+    }
+  });
+
   for (const outcome of ["done", "failed"] as const) {
     it(`wakes its instance at once when it has ${outcome}, and the next step settles it`, async () => {
       let finish: () => void = () => undefined;

@@ -4,7 +4,7 @@
  * instance cancels the job (the finalizer waits for it to stop and for its partial data to go). The data is checked as
  * it is read: a damaged backup fails the restore, is recorded in the Restored condition, and is not read again.
  */
-import { now, type Instance, type InstanceStatus } from "../api/index.ts";
+import { now, type Instance, type InstanceStatus, type RestoreProgress } from "../api/index.ts";
 import { BackupDamagedError, describeTransfer, formatSeconds, type DataRestorer, type RestoreProgressReport, type RestoreRequest } from "../dataprotection/index.ts";
 import { errorMessage } from "../errors/index.ts";
 import { findCondition, setCondition } from "../controllers/runtime/index.ts";
@@ -49,9 +49,15 @@ class RestoreJob {
   outcome: RestoreOutcome | undefined;
   readonly #abort = new AbortController();
 
-  constructor(backup: string, request: Omit<RestoreRequest, "signal" | "onProgress">, restorer: DataRestorer) {
+  /** `firstBytes`: told once, when the first bytes have been read (their progress is then shown at once). */
+  constructor(backup: string, request: Omit<RestoreRequest, "signal" | "onProgress">, restorer: DataRestorer, firstBytes: () => void) {
     this.backup = backup;
-    const running = restorer.restore({ ...request, signal: this.#abort.signal, onProgress: (progress) => (this.progress = progress) });
+    const onProgress = (progress: RestoreProgressReport): void => {
+      const first = (this.progress?.bytesDone ?? 0) === 0 && progress.bytesDone > 0;
+      this.progress = progress;
+      if (first) firstBytes();
+    };
+    const running = restorer.restore({ ...request, signal: this.#abort.signal, onProgress });
     this.done = running.then(
       () => void (this.outcome = { ok: true }),
       (error: unknown) => void (this.outcome = { ok: false, error }),
@@ -72,13 +78,27 @@ export function restoredFigures(progress: RestoreProgressReport | undefined, too
   return ` (${describeTransfer({ bytesDone: progress.bytesDone, bytesPerSecond: 0 })} read in ${took}${peak})`;
 }
 
+/**
+ * How long until the progress shown is written again (0: now). Each status write wakes the reconcile again through the
+ * watch: at most every PROGRESS_MS, but the first bytes read at once (a restore of a few seconds would otherwise show
+ * one report, or none).
+ */
+function progressDueIn(shown: RestoreProgress | undefined, read: RestoreProgressReport | undefined): number {
+  const written = Date.parse(shown?.updatedAt ?? "");
+  const firstBytes = (shown?.bytesDone ?? 0) === 0 && (read?.bytesDone ?? 0) > 0;
+  return Number.isNaN(written) || firstBytes ? 0 : written + PROGRESS_MS - Date.now();
+}
+
 /** The restores of this control plane, by instance uid. */
 export class InstanceRestores {
   readonly #restorer: DataRestorer;
   readonly #jobs = new Map<string, RestoreJob>();
   readonly #ended: ((instance: Instance) => void) | undefined;
 
-  /** `ended`: told when a restore has ended (done or failed), so that its instance is reconciled without waiting. */
+  /**
+   * `ended`: told when a restore has ended (done or failed), and when it has read its first bytes, so that its instance
+   * is reconciled without waiting (the end settled, the first progress shown).
+   */
   constructor(restorer: DataRestorer, ended?: (instance: Instance) => void) {
     this.#restorer = restorer;
     this.#ended = ended;
@@ -99,7 +119,7 @@ export class InstanceRestores {
     const backup = `${source.backupNamespace}/${source.backupName}`;
     // Whatever an earlier, interrupted run left is not a restore's start: begin from an empty directory.
     await clearDirectory(request.context.dataDirectory);
-    const started = new RestoreJob(backup, request, this.#restorer);
+    const started = new RestoreJob(backup, request, this.#restorer, () => this.#ended?.(request.instance));
     this.#jobs.set(uid, started);
     void started.done.then(() => this.#ended?.(request.instance));
     const progress = restoreProgressOf(backup, started.startedAt, undefined, started.startedAt);
@@ -129,9 +149,7 @@ export class InstanceRestores {
 
   async #follow(uid: string, job: RestoreJob, io: RestoreStatusWriter): Promise<RestoreStep> {
     if (job.outcome === undefined) {
-      // Each status write wakes this reconcile again through the watch: write at most every PROGRESS_MS.
-      const written = Date.parse(io.instance().status?.restoreProgress?.updatedAt ?? "");
-      const wait = Number.isNaN(written) ? 0 : written + PROGRESS_MS - Date.now();
+      const wait = progressDueIn(io.instance().status?.restoreProgress, job.progress);
       if (wait > 0) return { kind: "running", requeueAfterMs: wait };
       const progress = restoreProgressOf(job.backup, job.startedAt, job.progress, now());
       await io.setStatus({ phase: "Initializing", message: restoringMessage(progress), restoreProgress: progress });
