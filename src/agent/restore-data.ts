@@ -16,7 +16,7 @@ const RESTORED = "Restored";
 const BACKUP_DAMAGED = "BackupDamaged";
 /**
  * How often a running restore's progress is written to the status. The job's end does not wait for it: it wakes the
- * instance at once (`ended`). Looking more often near the end (every 50 ms once all data was read, before the wake)
+ * instance at once (`wake`). Looking more often near the end (every 50 ms once all data was read, before the wake)
  * ran the whole start pass 20 times a second beside the restore's last fsyncs and recovery, on the same cores and disk.
  */
 const PROGRESS_MS = 1000;
@@ -93,15 +93,15 @@ function progressDueIn(shown: RestoreProgress | undefined, read: RestoreProgress
 export class InstanceRestores {
   readonly #restorer: DataRestorer;
   readonly #jobs = new Map<string, RestoreJob>();
-  readonly #ended: ((instance: Instance) => void) | undefined;
+  readonly #wake: ((instance: Instance) => void) | undefined;
 
   /**
-   * `ended`: told when a restore has ended (done or failed), and when it has read its first bytes, so that its instance
+   * `wake`: told when a restore has ended (done or failed), and when it has read its first bytes, so that its instance
    * is reconciled without waiting (the end settled, the first progress shown).
    */
-  constructor(restorer: DataRestorer, ended?: (instance: Instance) => void) {
+  constructor(restorer: DataRestorer, wake?: (instance: Instance) => void) {
     this.#restorer = restorer;
-    this.#ended = ended;
+    this.#wake = wake;
   }
 
   /**
@@ -119,9 +119,9 @@ export class InstanceRestores {
     const backup = `${source.backupNamespace}/${source.backupName}`;
     // Whatever an earlier, interrupted run left is not a restore's start: begin from an empty directory.
     await clearDirectory(request.context.dataDirectory);
-    const started = new RestoreJob(backup, request, this.#restorer, () => this.#ended?.(request.instance));
+    const started = new RestoreJob(backup, request, this.#restorer, () => this.#wake?.(request.instance));
     this.#jobs.set(uid, started);
-    void started.done.then(() => this.#ended?.(request.instance));
+    void started.done.then(() => this.#wake?.(request.instance));
     const progress = restoreProgressOf(backup, started.startedAt, undefined, started.startedAt);
     await io.setStatus({ phase: "Initializing", ready: false, message: restoringMessage(progress), restoreProgress: progress });
     await io.record("Normal", "Restoring", `restoring the data from backup ${backup}; deleting the cluster cancels it`);
